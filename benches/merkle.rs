@@ -1,0 +1,2 @@
+//! Merkle benchmarks.
+fn main() {}

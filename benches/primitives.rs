@@ -1,0 +1,2 @@
+//! Primitive benchmarks.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Capsule headers, lazy materialization and verification (filled by the capsule issue).

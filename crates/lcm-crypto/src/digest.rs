@@ -1,0 +1,227 @@
+//! [`Digest`]: a full 32-byte hash value, compared in constant time.
+
+use std::fmt;
+use std::str::FromStr;
+
+use subtle::ConstantTimeEq;
+
+use crate::{Error, hex};
+
+/// A 32-byte hash output (SHA-256 or BLAKE3).
+///
+/// `lcm` never truncates digests: references between records carry all 32 bytes, and a
+/// shortened form exists only for display ([`Digest::short`]). The text form is 64 lowercase
+/// hex characters, and it is the only text form [`Digest::from_hex`] accepts.
+///
+/// # Examples
+///
+/// ```
+/// use lcm_crypto::Digest;
+///
+/// let d = Digest::from_bytes([0xab; 32]);
+/// let text = d.to_string();
+/// assert_eq!(text.len(), 64);
+/// assert_eq!(text.parse::<Digest>()?, d);
+/// # Ok::<(), lcm_crypto::Error>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct Digest([u8; 32]);
+
+impl Digest {
+    /// The length of a digest in bytes.
+    pub const LEN: usize = 32;
+
+    /// Wraps 32 bytes.
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The 32 bytes.
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The 32 bytes, by value.
+    pub const fn to_bytes(self) -> [u8; 32] {
+        self.0
+    }
+
+    /// Parses a slice that must be exactly 32 bytes long.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Length`] for any other length.
+    pub fn try_from_slice(bytes: &[u8]) -> Result<Self, Error> {
+        <[u8; 32]>::try_from(bytes).map(Self).map_err(|_| Error::Length {
+            what: "a digest",
+            expected: Self::LEN,
+            actual: bytes.len(),
+        })
+    }
+
+    /// Parses exactly 64 lowercase hex characters.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::HexLength`] for any other length, [`Error::HexCharacter`] for a character
+    /// outside `0-9a-f`.
+    pub fn from_hex(s: &str) -> Result<Self, Error> {
+        hex::decode_array(s).map(Self)
+    }
+
+    /// The 64-character lowercase hex form (the same as `to_string()`).
+    pub fn to_hex(&self) -> String {
+        hex::encode(&self.0)
+    }
+
+    /// Writes the 64 hex characters into `out` without allocating.
+    pub fn write_hex(&self, out: &mut [u8; 64]) {
+        for (pair, &b) in out.chunks_exact_mut(2).zip(&self.0) {
+            pair[0] = b"0123456789abcdef"[usize::from(b >> 4)];
+            pair[1] = b"0123456789abcdef"[usize::from(b & 0x0f)];
+        }
+    }
+
+    /// The first 12 hex characters, **for display only**: never use it as a reference.
+    pub fn short(&self) -> String {
+        hex::encode(&self.0[..6])
+    }
+
+    /// Constant-time comparison, as a [`subtle::Choice`].
+    pub fn ct_eq(&self, other: &Self) -> subtle::Choice {
+        self.0.ct_eq(&other.0)
+    }
+}
+
+/// This implementation is constant-time.
+impl PartialEq for Digest {
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other).into()
+    }
+}
+
+impl Eq for Digest {}
+
+impl std::hash::Hash for Digest {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+/// Byte-wise order, for sorted collections. Not constant-time: do not use it to compare
+/// secrets.
+impl PartialOrd for Digest {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Byte-wise order, for sorted collections. Not constant-time.
+impl Ord for Digest {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 64];
+        self.write_hex(&mut buf);
+        // The buffer holds only ASCII hex digits.
+        f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({self})")
+    }
+}
+
+impl FromStr for Digest {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Self::from_hex(s)
+    }
+}
+
+impl From<[u8; 32]> for Digest {
+    fn from(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            let mut buf = [0u8; 64];
+            self.write_hex(&mut buf);
+            s.serialize_str(std::str::from_utf8(&buf).map_err(serde::ser::Error::custom)?)
+        } else {
+            s.serialize_bytes(&self.0)
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Digest;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("64 lowercase hex characters or 32 bytes")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Digest, E> {
+                Digest::from_hex(v).map_err(E::custom)
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Digest, E> {
+                Digest::try_from_slice(v).map_err(E::custom)
+            }
+        }
+        if d.is_human_readable() {
+            d.deserialize_str(Visitor)
+        } else {
+            d.deserialize_bytes(Visitor)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trip_and_errors() {
+        let d = Digest::from_bytes(std::array::from_fn(|i| i as u8));
+        assert_eq!(d.to_hex(), d.to_string());
+        assert_eq!(Digest::from_hex(&d.to_hex()).unwrap(), d);
+        assert_eq!(format!("{d:?}"), format!("Digest({d})"));
+        assert_eq!(Digest::from_hex("ab"), Err(Error::HexLength { expected: 64, actual: 2 }));
+        let upper = d.to_hex().to_uppercase();
+        assert!(matches!(Digest::from_hex(&upper), Err(Error::HexCharacter { .. })));
+        assert_eq!(d.short(), "000102030405");
+    }
+
+    #[test]
+    fn equality_and_order() {
+        let a = Digest::from_bytes([1; 32]);
+        let mut b_bytes = [1; 32];
+        b_bytes[31] = 2;
+        let b = Digest::from_bytes(b_bytes);
+        assert_eq!(a, a);
+        assert_ne!(a, b);
+        assert!(a < b);
+    }
+
+    #[test]
+    fn slice_length_checked() {
+        assert_eq!(
+            Digest::try_from_slice(&[0; 31]),
+            Err(Error::Length { what: "a digest", expected: 32, actual: 31 })
+        );
+        assert!(Digest::try_from_slice(&[0; 32]).is_ok());
+    }
+}

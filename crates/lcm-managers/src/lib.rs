@@ -1,0 +1,1 @@
+//! Lifecycle managers of `lcm` (filled by the lifecycle issue).

@@ -1,0 +1,1 @@
+//! Record and anchor types of `lcm` (filled by the lifecycle issue).

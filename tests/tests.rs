@@ -1,0 +1,1 @@
+//! The facade's integration tests: one binary, one module per area.
