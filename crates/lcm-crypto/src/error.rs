@@ -150,8 +150,8 @@ pub enum Error {
     #[error("key id mismatch: expected {expected}, got {actual}")]
     KeyIdMismatch {
         /// The key id of the trusted key.
-        expected: Digest,
-        /// The key id carried by the signature.
-        actual: Digest,
+        expected: crate::KeyId,
+        /// The key id of the key that was checked.
+        actual: crate::KeyId,
     },
 }

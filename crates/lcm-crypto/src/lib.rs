@@ -6,7 +6,16 @@
 //!   lowercase-hex text form;
 //! - [`HashAlgorithm`] (SHA-256 or BLAKE3), one-shot [`hash`], streaming [`Hasher`] and
 //!   domain-separated hashing ([`hash_domain`]) whose encoding is injective;
-//! - [`hex`], the strict hex codec used everywhere in `lcm`.
+//! - [`hex`], the strict hex codec used everywhere in `lcm`;
+//! - [`MacKey`] and [`MacTag`]: HMAC-SHA256 (keyed BLAKE3 under the BLAKE3 policy) on
+//!   precomputed pad states, verified in constant time;
+//! - [`MasterKey`], [`Pbkdf2Params`] and [`Salt`]: PBKDF2-HMAC-SHA256 from a master password
+//!   (slow on purpose), then labelled sub-keys with HKDF-SHA256 expand;
+//! - [`Committer`], [`Commitment`] and [`Opening`]: full 32-byte commitments (HMAC, salted,
+//!   plaintext) that an auditor can open one record at a time;
+//! - [`SigningKey`], [`VerifyingKey`], [`Signature`] and [`KeyId`]: Ed25519 (RFC 8032);
+//! - [`RandomSource`] with [`OsRandom`] and the deterministic [`SeededRandom`], and the secret
+//!   [`Seed`].
 //!
 //! # Features
 //!
@@ -15,11 +24,21 @@
 //! - `serde`: `Serialize`/`Deserialize` for the public value types. Digests are hex strings in
 //!   human-readable formats and raw bytes otherwise.
 
+mod commit;
 mod digest;
 mod error;
 mod hash;
+mod kdf;
+mod mac;
+mod random;
+mod sign;
 pub mod hex;
 
 pub use crate::digest::Digest;
 pub use crate::error::Error;
 pub use crate::hash::{DomainHasher, HashAlgorithm, Hasher, hash, hash_domain};
+pub use crate::commit::{Commitment, CommitmentScheme, Committer, Opening, RevealedOpening};
+pub use crate::kdf::{MasterKey, Pbkdf2Params, Salt};
+pub use crate::mac::{MacKey, MacTag};
+pub use crate::random::{OsRandom, RandomSource, Seed, SeededRandom, fill_random};
+pub use crate::sign::{KeyId, Signature, SigningKey, VerifyingKey};

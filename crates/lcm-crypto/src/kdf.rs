@@ -1,0 +1,385 @@
+//! Key derivation from a master password: PBKDF2-HMAC-SHA256 ([`Pbkdf2Params`], [`Salt`])
+//! into a [`MasterKey`], then labelled sub-keys per purpose with HKDF-SHA256 expand.
+//!
+//! # PBKDF2 is slow on purpose
+//!
+//! A password has little entropy; the iteration count is what makes each guess expensive for
+//! an attacker who has the salt and a value derived from the key. The default,
+//! [`Pbkdf2Params::DEFAULT_ITERATIONS`] (600,000, the OWASP 2023 figure for
+//! PBKDF2-HMAC-SHA256), takes about 55 ms here; the floor, [`Pbkdf2Params::MIN_ITERATIONS`]
+//! (100,000), exists only for compatibility with the Python reference, which hard-codes it.
+//! Derive the master key once per process and keep it, instead of deriving it per record.
+//!
+//! The PBKDF2 loop runs on the precomputed HMAC pad states of [`crate::mac`]: each iteration
+//! is exactly two SHA-256 compressions, which is the physical floor for this function.
+//!
+//! # Sub-keys
+//!
+//! The 32-byte PBKDF2 output is already a uniformly distributed key, so it is used directly
+//! as the HKDF pseudo-random key (RFC 5869 §3.3 allows skipping the extract step then). A
+//! sub-key is `HKDF-Expand(master, info, 32)`, with
+//! `info = "lcm subkey " || kind || ":" || label` and `kind` being `mac` or `seed`. The two
+//! prefixes differ before the label starts, so a MAC key and a seed never share bytes even
+//! under the same label.
+
+use std::fmt;
+use std::str::FromStr;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::mac::{BLOCK_LEN_U64, HmacSha256, compress_block, state_to_bytes};
+use crate::{Error, HashAlgorithm, MacKey, RandomSource, Seed, hex};
+
+/// The PBKDF2-HMAC-SHA256 cost parameter: the iteration count, validated against a floor.
+///
+/// # Examples
+///
+/// ```
+/// use lcm_crypto::Pbkdf2Params;
+///
+/// assert_eq!(Pbkdf2Params::default().iterations(), 600_000);
+/// assert_eq!(Pbkdf2Params::new(100_000)?.iterations(), 100_000);
+/// assert!(Pbkdf2Params::new(99_999).is_err());
+/// # Ok::<(), lcm_crypto::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "RawParams", into = "RawParams"))]
+pub struct Pbkdf2Params {
+    iterations: u32,
+}
+
+/// The serde shape of [`Pbkdf2Params`]: `{"iterations": n}`, validated on the way in.
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParams {
+    iterations: u32,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<RawParams> for Pbkdf2Params {
+    type Error = Error;
+
+    fn try_from(raw: RawParams) -> Result<Self, Error> {
+        Self::new(raw.iterations)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl From<Pbkdf2Params> for RawParams {
+    fn from(p: Pbkdf2Params) -> Self {
+        Self {
+            iterations: p.iterations,
+        }
+    }
+}
+
+impl Pbkdf2Params {
+    /// The default iteration count (OWASP 2023 for PBKDF2-HMAC-SHA256).
+    pub const DEFAULT_ITERATIONS: u32 = 600_000;
+    /// The smallest accepted iteration count (the Python reference's fixed value).
+    pub const MIN_ITERATIONS: u32 = 100_000;
+
+    /// Parameters with `iterations` rounds.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::KdfIterations`] below [`Pbkdf2Params::MIN_ITERATIONS`].
+    pub const fn new(iterations: u32) -> Result<Self, Error> {
+        if iterations < Self::MIN_ITERATIONS {
+            return Err(Error::KdfIterations {
+                minimum: Self::MIN_ITERATIONS,
+                actual: iterations,
+            });
+        }
+        Ok(Self { iterations })
+    }
+
+    /// The iteration count.
+    pub const fn iterations(self) -> u32 {
+        self.iterations
+    }
+}
+
+impl Default for Pbkdf2Params {
+    fn default() -> Self {
+        Self {
+            iterations: Self::DEFAULT_ITERATIONS,
+        }
+    }
+}
+
+/// A random 16-byte PBKDF2 salt. Public, but it **must be stored** next to whatever was
+/// derived with it: without it the master key cannot be derived again.
+///
+/// The text form is 32 lowercase hex characters.
+///
+/// # Examples
+///
+/// ```
+/// use lcm_crypto::{OsRandom, Salt};
+///
+/// let salt = Salt::generate(&mut OsRandom)?;
+/// let stored = salt.to_string();
+/// assert_eq!(stored.parse::<Salt>()?, salt);
+/// # Ok::<(), lcm_crypto::Error>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Salt([u8; 16]);
+
+impl Salt {
+    /// The length of a salt in bytes (the Python reference's `SALT_LENGTH`).
+    pub const LEN: usize = 16;
+
+    /// A fresh salt from `rng` (use [`OsRandom`](crate::OsRandom) outside tests).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Randomness`] when the random source fails.
+    pub fn generate<R: RandomSource + ?Sized>(rng: &mut R) -> Result<Self, Error> {
+        let mut bytes = [0u8; 16];
+        rng.fill(&mut bytes)?;
+        Ok(Self(bytes))
+    }
+
+    /// Wraps 16 bytes.
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// The 16 bytes.
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// Parses exactly 32 lowercase hex characters.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::HexLength`] or [`Error::HexCharacter`] for anything else.
+    pub fn from_hex(s: &str) -> Result<Self, Error> {
+        hex::decode_array(s).map(Self)
+    }
+
+    /// The 32-character lowercase hex form.
+    pub fn to_hex(&self) -> String {
+        hex::encode(&self.0)
+    }
+}
+
+impl fmt::Display for Salt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Salt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Salt({})", self.to_hex())
+    }
+}
+
+impl FromStr for Salt {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Self::from_hex(s)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Salt {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Salt {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::from_hex(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The secret key derived from a master password; the root of labelled sub-keys.
+///
+/// Zeroized on drop; `Debug` prints `MasterKey { .. }`; no `Clone`, `Display` or
+/// `Serialize`. It holds the HMAC pad states of the HKDF pseudo-random key, so each sub-key
+/// costs two SHA-256 compressions.
+///
+/// # Examples
+///
+/// ```
+/// use lcm_crypto::{HashAlgorithm, MasterKey, OsRandom, Pbkdf2Params, Salt};
+///
+/// let salt = Salt::generate(&mut OsRandom)?; // store it
+/// let params = Pbkdf2Params::new(100_000)?; // store it too; the default is 600,000
+/// let master = MasterKey::derive(b"correct horse battery staple", &salt, params)?;
+/// let key = master.mac_key(HashAlgorithm::Sha256, "dataset anchors");
+/// let again = MasterKey::derive(b"correct horse battery staple", &salt, params)?;
+/// let tag = key.mac(b"record");
+/// again.mac_key(HashAlgorithm::Sha256, "dataset anchors").verify(b"record", &tag)?;
+/// # Ok::<(), lcm_crypto::Error>(())
+/// ```
+pub struct MasterKey {
+    prk: HmacSha256,
+}
+
+impl MasterKey {
+    /// Runs PBKDF2-HMAC-SHA256 over `password` and `salt` (32-byte output). Deliberately slow:
+    /// see the [module docs](self).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EmptySecret`] for an empty password.
+    pub fn derive(password: &[u8], salt: &Salt, params: Pbkdf2Params) -> Result<Self, Error> {
+        if password.is_empty() {
+            return Err(Error::EmptySecret { what: "password" });
+        }
+        let mut okm = [0u8; 32];
+        pbkdf2_hmac_sha256(password, salt.as_bytes(), params.iterations, &mut okm);
+        let prk = HmacSha256::new(&okm);
+        okm.zeroize();
+        Ok(Self { prk })
+    }
+
+    /// A MAC key for `algorithm` and the purpose `label` (HKDF-Expand with
+    /// `info = "lcm subkey mac:" || label`).
+    pub fn mac_key(&self, algorithm: HashAlgorithm, label: &str) -> MacKey {
+        let mut okm = self.expand(b"lcm subkey mac:", label);
+        let key = MacKey::from_array(algorithm, &okm);
+        okm.zeroize();
+        key
+    }
+
+    /// A secret seed for the purpose `label` (HKDF-Expand with
+    /// `info = "lcm subkey seed:" || label`), for a [`Committer`](crate::Committer) or a
+    /// [`SigningKey`](crate::SigningKey).
+    pub fn seed(&self, label: &str) -> Seed {
+        Seed::from_bytes(self.expand(b"lcm subkey seed:", label))
+    }
+
+    /// `HKDF-Expand(prk, prefix || label, 32)`: one block, `T(1) = HMAC(prk, info || 0x01)`.
+    fn expand(&self, prefix: &[u8], label: &str) -> [u8; 32] {
+        self.prk.mac_parts(&[prefix, label.as_bytes(), &[1]])
+    }
+}
+
+impl Drop for MasterKey {
+    fn drop(&mut self) {
+        self.prk.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for MasterKey {}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey { .. }")
+    }
+}
+
+/// PBKDF2-HMAC-SHA256 (RFC 8018 §5.2) with any output length and no iteration floor (the
+/// public API enforces the floor; the tests need RFC vectors with one iteration).
+///
+/// Each iteration after the first is one inner and one outer compression on hand-padded
+/// blocks: `U` is 32 bytes, so both the inner message (`ipad block || U`) and the outer one
+/// (`opad block || inner digest`) are 96 bytes, one block after the precomputed pad state.
+pub(crate) fn pbkdf2_hmac_sha256(password: &[u8], salt: &[u8], iterations: u32, out: &mut [u8]) {
+    let mut prf = HmacSha256::new(password);
+    // The block layout shared by the inner and outer hashes: 32 message bytes, 0x80, zeros,
+    // and the bit length of 64 + 32 bytes.
+    let mut block = [0u8; 64];
+    block[32] = 0x80;
+    block[56..].copy_from_slice(&((BLOCK_LEN_U64 + 32) * 8).to_be_bytes());
+    for (i, chunk) in out.chunks_mut(32).enumerate() {
+        // Block indices start at 1; an output longer than 2^32 - 1 blocks is not a concern
+        // for a 32-byte key, but wrap rather than panic.
+        let index = u32::try_from(i).unwrap_or(u32::MAX).wrapping_add(1);
+        let mut u = prf.mac_parts(&[salt, &index.to_be_bytes()]);
+        let mut t = u;
+        for _ in 1..iterations {
+            block[..32].copy_from_slice(&u);
+            let mut inner = prf.inner;
+            compress_block(&mut inner, &block);
+            block[..32].copy_from_slice(&state_to_bytes(&inner));
+            let mut outer = prf.outer;
+            compress_block(&mut outer, &block);
+            u = state_to_bytes(&outer);
+            for (a, b) in t.iter_mut().zip(&u) {
+                *a ^= b;
+            }
+            inner.zeroize();
+            outer.zeroize();
+        }
+        chunk.copy_from_slice(&t[..chunk.len()]);
+        u.zeroize();
+        t.zeroize();
+    }
+    block.zeroize();
+    prf.zeroize();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(password: &[u8], salt: &[u8], iterations: u32, len: usize) {
+        let mut ours = vec![0u8; len];
+        pbkdf2_hmac_sha256(password, salt, iterations, &mut ours);
+        let mut theirs = vec![0u8; len];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut theirs);
+        assert_eq!(
+            ours, theirs,
+            "p={password:?} s={salt:?} c={iterations} len={len}"
+        );
+    }
+
+    #[test]
+    fn hand_rolled_pbkdf2_matches_the_pbkdf2_crate() {
+        for (p, s) in [
+            (&b"p"[..], &b""[..]),
+            (b"password", b"salt"),
+            (&[0x61; 100], &[7; 70]),
+        ] {
+            for c in [1, 2, 3, 1000] {
+                for len in [1, 20, 32, 33, 64, 100] {
+                    check(p, s, c, len);
+                }
+            }
+        }
+    }
+
+    /// RFC 7914 §11: PBKDF2-HMAC-SHA256, P = "passwd", S = "salt", c = 1, dkLen = 64.
+    #[test]
+    fn rfc7914_vector_with_one_iteration() {
+        let mut out = [0u8; 64];
+        pbkdf2_hmac_sha256(b"passwd", b"salt", 1, &mut out);
+        assert_eq!(
+            hex::encode(&out),
+            "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc\
+             49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783"
+        );
+    }
+
+    #[test]
+    fn labels_and_kinds_separate_sub_keys() {
+        let mut okm = [0u8; 32];
+        pbkdf2_hmac_sha256(b"pw", b"salt", 1, &mut okm);
+        let master = MasterKey {
+            prk: HmacSha256::new(&okm),
+        };
+        let hk = hkdf::Hkdf::<sha2::Sha256>::from_prk(&okm).unwrap();
+        let mut expected = [0u8; 32];
+        hk.expand(b"lcm subkey seed:models", &mut expected).unwrap();
+        assert_eq!(master.seed("models").expose_secret(), &expected);
+        assert_ne!(
+            master.seed("models").expose_secret(),
+            master.seed("model").expose_secret()
+        );
+        assert_eq!(format!("{master:?}"), "MasterKey { .. }");
+    }
+}
