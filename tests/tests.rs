@@ -1,1 +1,6 @@
 //! The facade's integration tests: one binary, one module per area.
+
+// The committed fuzz seeds and crash inputs, replayed through the fuzz targets' checks.
+mod fuzz_artifacts;
+// Repository-wide rules (`cargo xtask tidy`).
+mod tidy;

@@ -1,0 +1,447 @@
+//! Tidy checks: repository-wide rules that plain `cargo test` enforces (`cargo xtask tidy`).
+//!
+//! Each rule is a function from file text to a list of problems, tested on small fixtures
+//! first and then run over the tree:
+//!
+//! - every Rust file starts with a `//!` line (the `missing_docs` lint needs it on test and
+//!   bench roots, and the rest follow suit);
+//! - no `unsafe` code, no debugging or unfinished-code macros, no ignored or
+//!   panic-expecting tests (STYLE.md rules 18 and 29);
+//! - every workspace member's manifest has `publish = false` and `[lints] workspace = true`,
+//!   and takes every dependency from `[workspace.dependencies]` (rules 4 and 19);
+//! - `ARCHITECTURE.md` has a section per crate in `crates/` with an
+//!   "Architecture Invariant:" line (rule 2).
+//!
+//! The forbidden spellings are assembled with `concat!` so that this file does not contain
+//! them itself.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The directories whose Rust files are checked, relative to the workspace root.
+const RUST_DIRS: &[&str] = &[
+    "crates",
+    "src",
+    "tests",
+    "benches",
+    "xtask",
+    "fuzz/fuzz_targets",
+    "fuzz/src",
+];
+
+/// Code that must not appear in any Rust file, with the reason.
+const FORBIDDEN: &[(&str, &str)] = &[
+    (concat!("to", "do!"), "unfinished code"),
+    (concat!("unimple", "mented!"), "unfinished code"),
+    (concat!("db", "g!"), "a debugging leftover"),
+    (
+        concat!("#[ig", "nore"),
+        "tests are never skipped: assert the current behaviour",
+    ),
+    (
+        concat!("#[should", "_panic"),
+        "tests assert results, not panics",
+    ),
+];
+
+/// The keyword of unsafe code.
+const UNSAFE: &str = concat!("un", "safe");
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The entries of `dir`, sorted; none when it does not exist.
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .map(|entry| entry.expect("a readable directory entry").path())
+        .collect();
+    paths.sort();
+    paths
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// `(path relative to the root, text)` of a file.
+fn load(path: &Path) -> (String, String) {
+    let text = fs::read_to_string(path).expect("a readable UTF-8 file");
+    let relative = path.strip_prefix(root()).unwrap_or(path);
+    (relative.display().to_string(), text)
+}
+
+/// Every `.rs` file under `dir`, skipping `target` and hidden directories.
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for path in entries(dir) {
+        let name = file_name(&path);
+        if path.is_dir() {
+            if name != "target" && !name.starts_with('.') {
+                rust_files(&path, out);
+            }
+        } else if name.ends_with(".rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// `(path relative to the root, text)` of every checked Rust file.
+fn rust_sources() -> Vec<(String, String)> {
+    let mut paths = Vec::new();
+    for dir in RUST_DIRS {
+        rust_files(&root().join(dir), &mut paths);
+    }
+    assert!(
+        paths.len() >= 10,
+        "expected the workspace's Rust files, found {}",
+        paths.len()
+    );
+    paths.iter().map(|path| load(path)).collect()
+}
+
+/// The crate directories under `crates/`.
+fn crate_dirs() -> Vec<PathBuf> {
+    let dirs: Vec<_> = entries(&root().join("crates"))
+        .into_iter()
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .collect();
+    assert!(!dirs.is_empty(), "expected crates in crates/");
+    dirs
+}
+
+/// The manifests of the workspace members: the root package, `crates/*` and `xtask`.
+fn member_manifests() -> Vec<(String, String)> {
+    let mut paths = vec![root().join("Cargo.toml"), root().join("xtask/Cargo.toml")];
+    paths.extend(crate_dirs().iter().map(|dir| dir.join("Cargo.toml")));
+    paths.iter().map(|path| load(path)).collect()
+}
+
+// ----- the rules -----
+
+fn missing_module_doc(path: &str, text: &str) -> Vec<String> {
+    if text.starts_with("//!") {
+        Vec::new()
+    } else {
+        vec![format!(
+            "{path}:1: must start with a `//!` line saying what the file is for"
+        )]
+    }
+}
+
+fn forbidden_code(path: &str, text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let number = number + 1;
+        for (pattern, reason) in FORBIDDEN {
+            if line.contains(pattern) {
+                problems.push(format!("{path}:{number}: `{pattern}`: {reason}"));
+            }
+        }
+        if has_unsafe_code(line) {
+            problems.push(format!(
+                "{path}:{number}: `{UNSAFE}` code: the workspace forbids it"
+            ));
+        }
+    }
+    problems
+}
+
+/// Whether `line` has the keyword as a word followed by a block or an item (`{`, `fn`, `impl`,
+/// `trait`, `extern`), which skips prose and the `*_code` lint names.
+fn has_unsafe_code(line: &str) -> bool {
+    line.match_indices(UNSAFE).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = &line[at + UNSAFE.len()..];
+        let word_start = !before.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let rest = after.trim_start();
+        let separated = after.len() != rest.len() || rest.starts_with('{');
+        word_start
+            && separated
+            && ["{", "fn ", "impl", "trait ", "extern "]
+                .iter()
+                .any(|next| rest.starts_with(next))
+    })
+}
+
+/// `[section]` name and its `key = value` lines, comments and blank lines dropped.
+fn toml_sections(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut sections = vec![(String::new(), Vec::new())];
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            sections.push((
+                header.trim_matches(['[', ']']).trim().to_owned(),
+                Vec::new(),
+            ));
+        } else if let Some((_, lines)) = sections.last_mut() {
+            lines.push(line.to_owned());
+        }
+    }
+    sections
+}
+
+/// `key = value` with the spaces around `=` and inside inline tables removed.
+fn normalized(line: &str) -> String {
+    line.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn is_dependency_table(section: &str) -> bool {
+    let last = section.rsplit_once('.').map_or(section, |(_, last)| last);
+    ["dependencies", "dev-dependencies", "build-dependencies"].contains(&last)
+        && section != "workspace.dependencies"
+}
+
+fn manifest_problems(path: &str, text: &str) -> Vec<String> {
+    let sections = toml_sections(text);
+    let section = |name: &str| sections.iter().find(|(header, _)| header == name);
+    let has = |name: &str, line: &str| {
+        section(name).is_some_and(|(_, lines)| lines.iter().any(|l| normalized(l) == line))
+    };
+    let mut problems = Vec::new();
+    if !has("package", "publish=false") {
+        problems.push(format!("{path}: `[package]` needs `publish = false`"));
+    }
+    if !has("lints", "workspace=true") {
+        problems.push(format!("{path}: needs `[lints] workspace = true`"));
+    }
+    for (header, lines) in &sections {
+        if is_dependency_table(header) {
+            for line in lines {
+                let line = normalized(line);
+                let (key, value) = line.split_once('=').unwrap_or((&line, ""));
+                let inherited = (key.ends_with(".workspace") && value == "true")
+                    || (value.starts_with('{') && value.contains("workspace=true"));
+                if !inherited {
+                    problems.push(format!(
+                        "{path}: `[{header}]` {key}: take the version from the root \
+                         `[workspace.dependencies]` (`{key}.workspace = true`)"
+                    ));
+                }
+            }
+        } else if let Some((table, name)) = header.rsplit_once('.')
+            && is_dependency_table(table)
+            && !lines.iter().any(|l| normalized(l) == "workspace=true")
+        {
+            problems.push(format!(
+                "{path}: `[{header}]` needs `workspace = true` ({name})"
+            ));
+        }
+    }
+    problems
+}
+
+/// Every crate needs a Markdown section whose heading names it and whose text has an
+/// "Architecture Invariant:" line. A section runs to the next heading of the same or a
+/// higher level.
+fn architecture_problems(text: &str, crates: &[String]) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let level = |line: &str| {
+        let hashes = line.len() - line.trim_start_matches('#').len();
+        (hashes > 0 && line[hashes..].starts_with(' ')).then_some(hashes)
+    };
+    crates
+        .iter()
+        .filter(|name| {
+            let documented = lines.iter().enumerate().any(|(start, heading)| {
+                let Some(depth) = level(heading) else {
+                    return false;
+                };
+                if !heading.contains(name.as_str()) {
+                    return false;
+                }
+                lines[start + 1..]
+                    .iter()
+                    .take_while(|line| level(line).is_none_or(|d| d > depth))
+                    .any(|line| line.contains("Architecture Invariant:"))
+            });
+            !documented
+        })
+        .map(|name| {
+            format!(
+                "ARCHITECTURE.md: needs a section whose heading names `{name}`, with an \
+                 \"Architecture Invariant:\" line"
+            )
+        })
+        .collect()
+}
+
+#[track_caller]
+fn assert_tidy(problems: Vec<String>) {
+    assert!(
+        problems.is_empty(),
+        "tidy problems:\n{}",
+        problems.join("\n")
+    );
+}
+
+// ----- the rules on fixtures -----
+
+#[track_caller]
+fn check(rule: fn(&str, &str) -> Vec<String>, text: &str, expected: &[&str]) {
+    assert_eq!(rule("f", text), expected, "text: {text:?}");
+}
+
+#[test]
+fn module_doc_rule() {
+    check(missing_module_doc, "//! Does things.\nfn main() {}\n", &[]);
+    check(
+        missing_module_doc,
+        "// A plain comment.\n//! Late.\n",
+        &["f:1: must start with a `//!` line saying what the file is for"],
+    );
+    check(
+        missing_module_doc,
+        "",
+        &["f:1: must start with a `//!` line saying what the file is for"],
+    );
+}
+
+#[test]
+fn forbidden_code_rule() {
+    let todo = FORBIDDEN[0].0;
+    let ignore = FORBIDDEN[3].0;
+    check(
+        forbidden_code,
+        "#![forbid(unsafe_code)]\n// Never unsafe, never.\n",
+        &[],
+    );
+    check(forbidden_code, "let x = 1;\nfn f() { todo_list(); }\n", &[]);
+    let expected = format!("f:2: `{todo}`: unfinished code");
+    check(
+        forbidden_code,
+        &format!("fn f() {{\n    {todo}()\n}}"),
+        &[&expected],
+    );
+    let expected =
+        format!("f:1: `{ignore}`: tests are never skipped: assert the current behaviour");
+    check(
+        forbidden_code,
+        &format!("{ignore}]\n#[test]\nfn t() {{}}"),
+        &[&expected],
+    );
+    let block = format!("let v = {UNSAFE} {{ read() }};");
+    check(
+        forbidden_code,
+        &block,
+        &["f:1: `unsafe` code: the workspace forbids it"],
+    );
+    for code in [
+        "{ read() }",
+        "fn f() {}",
+        "impl Send for X {}",
+        "trait T {}",
+        "extern \"C\" {}",
+    ] {
+        let expected = ["f:1: `unsafe` code: the workspace forbids it"];
+        check(forbidden_code, &format!("{UNSAFE} {code}"), &expected);
+    }
+    check(
+        forbidden_code,
+        &format!("pub {UNSAFE}{{}}"),
+        &["f:1: `unsafe` code: the workspace forbids it"],
+    );
+    check(
+        forbidden_code,
+        &format!("not_{UNSAFE} {{}}\n{UNSAFE}_fn()"),
+        &[],
+    );
+}
+
+#[test]
+fn manifest_rule() {
+    let good = "[package]\nname = \"a\"\npublish = false\n\n[dependencies]\n\
+                x.workspace = true\ny = { workspace = true, features = [\"serde\"] }\n\n\
+                [dev-dependencies.z]\nworkspace = true\n\n[lints]\nworkspace = true\n";
+    check(manifest_problems, good, &[]);
+    let bad = "[package]\nname = \"a\"\n\n[target.'cfg(unix)'.dependencies]\nx = \"1.0\"\n\
+               # y = \"2\"\n\n[build-dependencies.z]\nversion = \"1\"\n\n[lints]\nclippy = {}\n";
+    check(
+        manifest_problems,
+        bad,
+        &[
+            "f: `[package]` needs `publish = false`",
+            "f: needs `[lints] workspace = true`",
+            "f: `[target.'cfg(unix)'.dependencies]` x: take the version from the root \
+         `[workspace.dependencies]` (`x.workspace = true`)",
+            "f: `[build-dependencies.z]` needs `workspace = true` (z)",
+        ],
+    );
+    let root = "[package]\npublish = false\n[lints]\nworkspace = true\n\
+                [workspace.dependencies]\nserde = \"1\"\n";
+    check(manifest_problems, root, &[]);
+}
+
+#[test]
+fn architecture_rule() {
+    let crates = ["lcm-a".to_owned(), "lcm-b".to_owned()];
+    let text = "# Architecture\n\n## Crates\n\n### `crates/lcm-a`\n\nDoes a.\n\n\
+                **Architecture Invariant:** a depends on nothing.\n\n### `crates/lcm-b`\n\n\
+                Does b.\n\n#### Details\n\nArchitecture Invariant: b never calls a.\n";
+    assert_eq!(architecture_problems(text, &crates), Vec::<String>::new());
+    // lcm-b's invariant moved under a sibling heading: no longer its own.
+    let moved = text.replace("#### Details", "### Elsewhere");
+    assert_eq!(
+        architecture_problems(&moved, &crates),
+        [
+            "ARCHITECTURE.md: needs a section whose heading names `lcm-b`, with an \
+         \"Architecture Invariant:\" line"
+        ]
+    );
+    assert_eq!(
+        architecture_problems("lcm-a lcm-b Architecture Invariant:", &crates).len(),
+        2
+    );
+}
+
+// ----- the rules on the tree -----
+
+#[test]
+fn rust_files_start_with_a_module_doc() {
+    assert_tidy(
+        rust_sources()
+            .iter()
+            .flat_map(|(path, text)| missing_module_doc(path, text))
+            .collect(),
+    );
+}
+
+#[test]
+fn no_forbidden_code() {
+    assert_tidy(
+        rust_sources()
+            .iter()
+            .flat_map(|(path, text)| forbidden_code(path, text))
+            .collect(),
+    );
+}
+
+#[test]
+fn member_manifests_inherit_lints_and_versions() {
+    let manifests = member_manifests();
+    assert!(
+        manifests.len() >= 3,
+        "expected the member manifests, found {}",
+        manifests.len()
+    );
+    assert_tidy(
+        manifests
+            .iter()
+            .flat_map(|(path, text)| manifest_problems(path, text))
+            .collect(),
+    );
+}
+
+#[test]
+fn architecture_names_every_crate_with_its_invariant() {
+    let text = fs::read_to_string(root().join("ARCHITECTURE.md"))
+        .expect("ARCHITECTURE.md exists at the workspace root");
+    let crates: Vec<String> = crate_dirs().iter().map(|dir| file_name(dir)).collect();
+    assert_tidy(architecture_problems(&text, &crates));
+}
