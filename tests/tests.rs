@@ -4,3 +4,5 @@
 mod fuzz_artifacts;
 // Repository-wide rules (`cargo xtask tidy`).
 mod tidy;
+// RFC 6962 / RFC 9162 proof vectors (transparency-dev/merkle).
+mod rfc6962;
