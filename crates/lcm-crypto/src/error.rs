@@ -97,6 +97,14 @@ pub enum Error {
         /// The root recomputed from the proof.
         actual: Digest,
     },
+    /// A proof made for one tree size was checked against a root of another size.
+    #[error("tree size mismatch: expected {expected}, got {actual}")]
+    TreeSizeMismatch {
+        /// The size of the trusted root.
+        expected: u64,
+        /// The size the proof was made for.
+        actual: u64,
+    },
     /// The two trees of a consistency check were built with different hash algorithms.
     #[error("hash algorithm mismatch: expected {expected}, got {actual}")]
     AlgorithmMismatch {

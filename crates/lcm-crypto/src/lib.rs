@@ -15,7 +15,11 @@
 //!   plaintext) that an auditor can open one record at a time;
 //! - [`SigningKey`], [`VerifyingKey`], [`Signature`] and [`KeyId`]: Ed25519 (RFC 8032);
 //! - [`RandomSource`] with [`OsRandom`] and the deterministic [`SeededRandom`], and the secret
-//!   [`Seed`].
+//!   [`Seed`];
+//! - [`merkle`], RFC 9162 Merkle trees, inclusion and consistency proofs and an append-only
+//!   accumulator;
+//! - [`legacy`], the Python reference's insecure duplicate-last tree, for the compatibility
+//!   profile only.
 //!
 //! # Features
 //!
@@ -33,6 +37,8 @@ mod mac;
 mod random;
 mod sign;
 pub mod hex;
+pub mod legacy;
+pub mod merkle;
 
 pub use crate::digest::Digest;
 pub use crate::error::Error;
