@@ -52,11 +52,13 @@ impl Digest {
     ///
     /// [`Error::Length`] for any other length.
     pub fn try_from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        <[u8; 32]>::try_from(bytes).map(Self).map_err(|_| Error::Length {
-            what: "a digest",
-            expected: Self::LEN,
-            actual: bytes.len(),
-        })
+        <[u8; 32]>::try_from(bytes)
+            .map(Self)
+            .map_err(|_| Error::Length {
+                what: "a digest",
+                expected: Self::LEN,
+                actual: bytes.len(),
+            })
     }
 
     /// Parses exactly 64 lowercase hex characters.
@@ -199,9 +201,18 @@ mod tests {
         assert_eq!(d.to_hex(), d.to_string());
         assert_eq!(Digest::from_hex(&d.to_hex()).unwrap(), d);
         assert_eq!(format!("{d:?}"), format!("Digest({d})"));
-        assert_eq!(Digest::from_hex("ab"), Err(Error::HexLength { expected: 64, actual: 2 }));
+        assert_eq!(
+            Digest::from_hex("ab"),
+            Err(Error::HexLength {
+                expected: 64,
+                actual: 2
+            })
+        );
         let upper = d.to_hex().to_uppercase();
-        assert!(matches!(Digest::from_hex(&upper), Err(Error::HexCharacter { .. })));
+        assert!(matches!(
+            Digest::from_hex(&upper),
+            Err(Error::HexCharacter { .. })
+        ));
         assert_eq!(d.short(), "000102030405");
     }
 
@@ -220,7 +231,11 @@ mod tests {
     fn slice_length_checked() {
         assert_eq!(
             Digest::try_from_slice(&[0; 31]),
-            Err(Error::Length { what: "a digest", expected: 32, actual: 31 })
+            Err(Error::Length {
+                what: "a digest",
+                expected: 32,
+                actual: 31
+            })
         );
         assert!(Digest::try_from_slice(&[0; 32]).is_ok());
     }

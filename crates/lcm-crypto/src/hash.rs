@@ -182,7 +182,9 @@ impl Hasher {
 
 impl fmt::Debug for Hasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hasher").field("algorithm", &self.algorithm()).finish_non_exhaustive()
+        f.debug_struct("Hasher")
+            .field("algorithm", &self.algorithm())
+            .finish_non_exhaustive()
     }
 }
 
@@ -233,7 +235,9 @@ impl DomainHasher {
     /// Starts a domain-separated hash under `domain`.
     pub fn new(algorithm: HashAlgorithm, domain: &str) -> Self {
         let mut inner = Hasher::new(algorithm);
-        inner.update(&len_prefix(domain.len())).update(domain.as_bytes());
+        inner
+            .update(&len_prefix(domain.len()))
+            .update(domain.as_bytes());
         Self { inner }
     }
 
@@ -273,7 +277,10 @@ mod tests {
         for alg in [HashAlgorithm::Sha256, HashAlgorithm::Blake3] {
             assert_eq!(alg.name().parse::<HashAlgorithm>().unwrap(), alg);
         }
-        assert!(matches!("md5".parse::<HashAlgorithm>(), Err(Error::UnknownName { .. })));
+        assert!(matches!(
+            "md5".parse::<HashAlgorithm>(),
+            Err(Error::UnknownName { .. })
+        ));
     }
 
     #[test]

@@ -50,7 +50,10 @@ fn nibble(s: &[u8], index: usize) -> Result<u8, Error> {
     match c {
         b'0'..=b'9' => Ok(c - b'0'),
         b'a'..=b'f' => Ok(c - b'a' + 10),
-        _ => Err(Error::HexCharacter { index, character: char_at(s, index) }),
+        _ => Err(Error::HexCharacter {
+            index,
+            character: char_at(s, index),
+        }),
     }
 }
 
@@ -83,7 +86,7 @@ fn char_at(s: &[u8], index: usize) -> char {
 /// ```
 pub fn decode(s: &str) -> Result<Vec<u8>, Error> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err(Error::HexOddLength { actual: b.len() });
     }
     let mut out = Vec::with_capacity(b.len() / 2);
@@ -102,7 +105,10 @@ pub fn decode(s: &str) -> Result<Vec<u8>, Error> {
 pub fn decode_array<const N: usize>(s: &str) -> Result<[u8; N], Error> {
     let b = s.as_bytes();
     if b.len() != 2 * N {
-        return Err(Error::HexLength { expected: 2 * N, actual: b.len() });
+        return Err(Error::HexLength {
+            expected: 2 * N,
+            actual: b.len(),
+        });
     }
     let mut out = [0u8; N];
     for (i, o) in out.iter_mut().enumerate() {
@@ -125,15 +131,45 @@ mod tests {
         check("", Ok(vec![]));
         check("00ff10", Ok(vec![0, 255, 16]));
         check("0", Err(Error::HexOddLength { actual: 1 }));
-        check("0A", Err(Error::HexCharacter { index: 1, character: 'A' }));
-        check("zz", Err(Error::HexCharacter { index: 0, character: 'z' }));
-        check("0é", Err(Error::HexCharacter { index: 1, character: 'é' }));
-        check("é0", Err(Error::HexCharacter { index: 0, character: 'é' }));
+        check(
+            "0A",
+            Err(Error::HexCharacter {
+                index: 1,
+                character: 'A',
+            }),
+        );
+        check(
+            "zz",
+            Err(Error::HexCharacter {
+                index: 0,
+                character: 'z',
+            }),
+        );
+        check(
+            "0é0",
+            Err(Error::HexCharacter {
+                index: 1,
+                character: 'é',
+            }),
+        );
+        check(
+            "é00",
+            Err(Error::HexCharacter {
+                index: 0,
+                character: 'é',
+            }),
+        );
     }
 
     #[test]
     fn array_length_is_checked() {
-        assert_eq!(decode_array::<2>("abc"), Err(Error::HexLength { expected: 4, actual: 3 }));
+        assert_eq!(
+            decode_array::<2>("abc"),
+            Err(Error::HexLength {
+                expected: 4,
+                actual: 3
+            })
+        );
         assert_eq!(decode_array::<2>("abcd"), Ok([0xab, 0xcd]));
     }
 

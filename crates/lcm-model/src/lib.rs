@@ -1,1 +1,23 @@
-//! Record and anchor types of `lcm` (filled by the lifecycle issue).
+//! Record and anchor types of `lcm`, their canonical JSON encoding and their digests.
+//!
+//! - [`canonical`]: the canonical JSON every digest is taken over.
+//! - [`Policy`]: the cryptographic choices of a lifecycle, honoured by every digest.
+//! - [`Record`], [`Sealed`]: a record kind's digest under its domain tag.
+//! - [`Timestamp`], [`Clock`]: RFC 3339 UTC time, injectable for reproducible runs.
+//!
+//! Records are plain structs with public fields; parsing rejects unknown fields.
+
+pub mod canonical;
+mod error;
+pub mod policy;
+mod record;
+pub mod records;
+mod time;
+
+pub use crate::canonical::Finite;
+pub use crate::error::Error;
+pub use crate::policy::{
+    Canonicalization, DomainType, MerkleConstruction, Policy, default_policy, set_default_policy,
+};
+pub use crate::record::{Record, Sealed, record_digest};
+pub use crate::time::{Clock, FixedClock, SystemClock, Timestamp};

@@ -1,0 +1,342 @@
+//! The canonical JSON encoding that every record digest is taken over.
+//!
+//! Rules (RFC 8785 style, with one documented difference):
+//!
+//! - objects have their keys sorted by Unicode code point (RFC 8785 sorts by UTF-16 code
+//!   unit; the two orders differ only between U+E000..U+FFFF and characters above U+FFFF);
+//! - no whitespace anywhere;
+//! - strings are UTF-8 with only `"`, `\` and control characters escaped (`\b \f \n \r \t`,
+//!   other controls as `\u00xx` with lowercase hex); `/` and non-ASCII are written as is;
+//! - numbers have one form: an integer-valued number is written as an integer (`100`, never
+//!   `100.0` or `1e2`), other floats in the ECMAScript shortest round-trip form (`0.001`,
+//!   `1e-7`, `1.5e+21`); integers beyond 2^53 are written exactly (RFC 8785 would round
+//!   them);
+//! - NaN and infinities are rejected (they are not JSON, and the record types cannot hold
+//!   them: see [`Finite`]).
+//!
+//! The writer works on [`serde_json::Value`], whose objects are `BTreeMap`s: sorting comes for
+//! free and no `HashMap` iteration order can leak into a digest.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::Error;
+
+/// Serializes `value` to canonical JSON bytes.
+///
+/// # Errors
+///
+/// [`Error::Json`] when `value` cannot be represented as JSON (for example a map with
+/// non-string keys), [`Error::NonFinite`] for a NaN or infinite float.
+///
+/// # Examples
+///
+/// ```
+/// let v = serde_json::json!({"b": [1.0, 0.5, "x/é"], "a": null});
+/// assert_eq!(lcm_model::canonical::to_string(&v)?, r#"{"a":null,"b":[1,0.5,"x/é"]}"#);
+/// # Ok::<(), lcm_model::Error>(())
+/// ```
+pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(256);
+    write(&mut out, value)?;
+    Ok(out)
+}
+
+/// Serializes `value` to a canonical JSON string.
+///
+/// # Errors
+///
+/// As [`to_vec`].
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+    let bytes = to_vec(value)?;
+    // The writer emits only valid UTF-8 (it copies `str`s and ASCII).
+    String::from_utf8(bytes).map_err(|_| Error::Unreachable("canonical writer produced non-UTF-8"))
+}
+
+/// Appends the canonical JSON of `value` to `out`.
+///
+/// # Errors
+///
+/// As [`to_vec`].
+pub fn write<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
+    let v = serde_json::to_value(value).map_err(Error::Json)?;
+    write_value(out, &v)
+}
+
+/// Appends the canonical JSON of an already-built [`Value`] to `out`.
+///
+/// # Errors
+///
+/// [`Error::NonFinite`] for a NaN or infinite float (which a `Value` built by `serde_json`
+/// cannot hold, but one built by hand through other means might).
+pub fn write_value(out: &mut Vec<u8>, v: &Value) -> Result<(), Error> {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => write_number(out, n)?,
+        Value::String(s) => write_str(out, s),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, k);
+                out.push(b':');
+                write_value(out, item)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) -> Result<(), Error> {
+    if let Some(u) = n.as_u64() {
+        out.extend_from_slice(u.to_string().as_bytes());
+    } else if let Some(i) = n.as_i64() {
+        out.extend_from_slice(i.to_string().as_bytes());
+    } else if let Some(f) = n.as_f64() {
+        write_f64(out, f)?;
+    } else {
+        return Err(Error::Unreachable(
+            "serde_json number that is neither integer nor float",
+        ));
+    }
+    Ok(())
+}
+
+/// Appends `f` in the ECMAScript `Number.prototype.toString` form (RFC 8785 §3.2.2.3).
+///
+/// # Errors
+///
+/// [`Error::NonFinite`] for NaN and infinities.
+pub fn write_f64(out: &mut Vec<u8>, f: f64) -> Result<(), Error> {
+    if !f.is_finite() {
+        return Err(Error::NonFinite {
+            value: f.to_string(),
+        });
+    }
+    if f == 0.0 {
+        // Both zeros are written as 0, as in ECMAScript.
+        out.push(b'0');
+        return Ok(());
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: "d[.ddd]e[-]x".
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci
+        .split_once('e')
+        .ok_or(Error::Unreachable("float without exponent"))?;
+    let exp: i32 = exp
+        .parse()
+        .map_err(|_| Error::Unreachable("float exponent"))?;
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let k = i32::try_from(digits.len()).map_err(|_| Error::Unreachable("digit count"))?;
+    // ECMAScript: value = 0.d1d2...dk × 10^n with n = exp + 1.
+    let n = exp + 1;
+    if f < 0.0 {
+        out.push(b'-');
+    }
+    let d = digits.as_bytes();
+    if k <= n && n <= 21 {
+        out.extend_from_slice(d);
+        out.extend(std::iter::repeat_n(
+            b'0',
+            usize::try_from(n - k).unwrap_or(0),
+        ));
+    } else if 0 < n && n <= 21 {
+        let split = usize::try_from(n).unwrap_or(0);
+        out.extend_from_slice(&d[..split]);
+        out.push(b'.');
+        out.extend_from_slice(&d[split..]);
+    } else if -6 < n && n <= 0 {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', usize::try_from(-n).unwrap_or(0)));
+        out.extend_from_slice(d);
+    } else {
+        out.push(d[0]);
+        if k > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&d[1..]);
+        }
+        out.push(b'e');
+        let e = n - 1;
+        out.push(if e < 0 { b'-' } else { b'+' });
+        out.extend_from_slice(e.unsigned_abs().to_string().as_bytes());
+    }
+    Ok(())
+}
+
+/// Appends `s` as a canonical JSON string literal.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        } else {
+            out.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// A finite `f64`: the only float the record types hold.
+///
+/// NaN and infinities are rejected when a `Finite` is made ([`Finite::new`]) and when one is
+/// parsed, so a record can never carry a value its canonical encoding cannot represent.
+#[derive(Clone, Copy, PartialEq, PartialOrd, Serialize)]
+#[serde(transparent)]
+pub struct Finite(f64);
+
+impl Finite {
+    /// Wraps `value`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NonFinite`] for NaN and infinities.
+    pub fn new(value: f64) -> Result<Self, Error> {
+        if value.is_finite() {
+            Ok(Self(value))
+        } else {
+            Err(Error::NonFinite {
+                value: value.to_string(),
+            })
+        }
+    }
+
+    /// The value.
+    pub const fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl fmt::Debug for Finite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Finite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl TryFrom<f64> for Finite {
+    type Error = Error;
+
+    fn try_from(value: f64) -> Result<Self, Error> {
+        Self::new(value)
+    }
+}
+
+impl<'de> Deserialize<'de> for Finite {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        Self::new(v).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_f64(f: f64, expected: &str) {
+        let mut out = Vec::new();
+        write_f64(&mut out, f).unwrap();
+        assert_eq!(std::str::from_utf8(&out).unwrap(), expected, "{f:e}");
+    }
+
+    #[test]
+    fn numbers_follow_ecmascript() {
+        // Examples from RFC 8785 Appendix B and ECMAScript.
+        check_f64(0.0, "0");
+        check_f64(-0.0, "0");
+        check_f64(1.0, "1");
+        check_f64(100.0, "100");
+        check_f64(-1.5, "-1.5");
+        check_f64(0.001, "0.001");
+        check_f64(0.000001, "0.000001");
+        check_f64(1e-7, "1e-7");
+        check_f64(1e21, "1e+21");
+        check_f64(1e20, "100000000000000000000");
+        check_f64(123456789012345680000.0, "123456789012345680000");
+        check_f64(4.5, "4.5");
+        check_f64(0.30000000000000004, "0.30000000000000004");
+        check_f64(5e-324, "5e-324");
+        check_f64(1.7976931348623157e308, "1.7976931348623157e+308");
+        check_f64(9007199254740992.0, "9007199254740992");
+        check_f64(-1.2345e-10, "-1.2345e-10");
+    }
+
+    #[test]
+    fn non_finite_rejected() {
+        assert!(write_f64(&mut Vec::new(), f64::NAN).is_err());
+        assert!(write_f64(&mut Vec::new(), f64::INFINITY).is_err());
+        assert!(Finite::new(f64::NEG_INFINITY).is_err());
+        assert!(Finite::new(1.0).is_ok());
+        assert!(serde_json::from_str::<Finite>("1e999").is_err());
+    }
+
+    #[test]
+    fn strings_escape_minimally() {
+        let mut out = Vec::new();
+        write_str(&mut out, "a\"b\\c\n\u{1}/é\u{7f}\u{2028}");
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            "\"a\\\"b\\\\c\\n\\u0001/é\u{7f}\u{2028}\""
+        );
+    }
+
+    #[test]
+    fn objects_sorted_no_whitespace() {
+        let v =
+            serde_json::json!({"z": 1, "a": {"y": [true, false, null], "b": "s"}, "é": 2, "B": 3});
+        assert_eq!(
+            to_string(&v).unwrap(),
+            r#"{"B":3,"a":{"b":"s","y":[true,false,null]},"z":1,"é":2}"#
+        );
+    }
+
+    #[test]
+    fn big_integers_exact() {
+        let v = serde_json::json!([u64::MAX, i64::MIN]);
+        assert_eq!(
+            to_string(&v).unwrap(),
+            "[18446744073709551615,-9223372036854775808]"
+        );
+    }
+}

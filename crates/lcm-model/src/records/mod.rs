@@ -1,0 +1,1 @@
+//! The record types of the lifecycle, one module per stage.

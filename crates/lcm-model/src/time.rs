@@ -1,0 +1,283 @@
+//! [`Timestamp`]: an RFC 3339 UTC instant with microsecond precision, and the injectable
+//! [`Clock`].
+//!
+//! Records carry time as text of one fixed shape, `YYYY-MM-DDTHH:MM:SS.ffffffZ`, so that a
+//! record's canonical encoding (and therefore its digest) does not depend on the platform's
+//! clock formatting. Parsing is strict: only that shape, only `Z`.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+const MICROS_PER_SEC: i64 = 1_000_000;
+const SECS_PER_DAY: i64 = 86_400;
+
+/// An instant in UTC, in whole microseconds since the Unix epoch.
+///
+/// # Examples
+///
+/// ```
+/// use lcm_model::Timestamp;
+///
+/// let t: Timestamp = "2026-01-02T03:04:05.678901Z".parse()?;
+/// assert_eq!(t.to_string(), "2026-01-02T03:04:05.678901Z");
+/// assert_eq!(Timestamp::from_unix_micros(0).to_string(), "1970-01-01T00:00:00.000000Z");
+/// # Ok::<(), lcm_model::Error>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// The earliest representable instant, year 0000 (RFC 3339 has four-digit years).
+    const MIN_MICROS: i64 = -62_167_219_200 * MICROS_PER_SEC;
+    /// The last microsecond of year 9999.
+    const MAX_MICROS: i64 = 253_402_300_800 * MICROS_PER_SEC - 1;
+
+    /// The instant `micros` microseconds after 1970-01-01T00:00:00Z, clamped to years
+    /// 0000..=9999.
+    pub const fn from_unix_micros(micros: i64) -> Self {
+        if micros < Self::MIN_MICROS {
+            Self(Self::MIN_MICROS)
+        } else if micros > Self::MAX_MICROS {
+            Self(Self::MAX_MICROS)
+        } else {
+            Self(micros)
+        }
+    }
+
+    /// Microseconds since the Unix epoch.
+    pub const fn unix_micros(self) -> i64 {
+        self.0
+    }
+
+    /// The system clock's current time.
+    pub fn now() -> Self {
+        let micros = match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+            Err(e) => i64::try_from(e.duration().as_micros()).map_or(i64::MIN, |m| -m),
+        };
+        Self::from_unix_micros(micros)
+    }
+}
+
+// Days since 1970-01-01 -> (year, month, day); Howard Hinnant's civil_from_days.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    (
+        y,
+        u32::try_from(m).unwrap_or(1),
+        u32::try_from(d).unwrap_or(1),
+    )
+}
+
+// (year, month, day) -> days since 1970-01-01; Howard Hinnant's days_from_civil.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let d = i64::from(d);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.div_euclid(MICROS_PER_SEC);
+        let micros = self.0.rem_euclid(MICROS_PER_SEC);
+        let days = secs.div_euclid(SECS_PER_DAY);
+        let sod = secs.rem_euclid(SECS_PER_DAY);
+        let (y, m, d) = civil_from_days(days);
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+            sod / 3600,
+            (sod / 60) % 60,
+            sod % 60
+        )
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({self})")
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = Error;
+
+    /// Parses exactly `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let bad = || Error::Timestamp {
+            input: s.chars().take(64).collect(),
+        };
+        let b = s.as_bytes();
+        if b.len() != 27
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b'T'
+            || b[13] != b':'
+            || b[16] != b':'
+            || b[19] != b'.'
+            || b[26] != b'Z'
+        {
+            return Err(bad());
+        }
+        let num = |r: std::ops::Range<usize>| -> Result<i64, Error> {
+            let part = &b[r];
+            if !part.iter().all(u8::is_ascii_digit) {
+                return Err(bad());
+            }
+            Ok(part
+                .iter()
+                .fold(0i64, |acc, &c| acc * 10 + i64::from(c - b'0')))
+        };
+        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (h, mi, sec, us) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..26)?);
+        let mo = u32::try_from(mo).map_err(|_| bad())?;
+        let d = u32::try_from(d).map_err(|_| bad())?;
+        if !(1..=12).contains(&mo)
+            || d == 0
+            || d > days_in_month(y, mo)
+            || h > 23
+            || mi > 59
+            || sec > 59
+        {
+            return Err(bad());
+        }
+        let days = days_from_civil(y, mo, d);
+        Ok(Self(
+            ((days * SECS_PER_DAY + h * 3600 + mi * 60 + sec) * MICROS_PER_SEC) + us,
+        ))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A source of time, injected into the managers so that runs can be reproduced.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current time.
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A deterministic clock for tests and reproducible runs: starts at a fixed instant and
+/// advances by a fixed step on every reading.
+#[derive(Debug)]
+pub struct FixedClock {
+    next: AtomicI64,
+    step_micros: i64,
+}
+
+impl FixedClock {
+    /// A clock whose first reading is `start` and each later one `step_micros` later.
+    pub fn new(start: Timestamp, step_micros: i64) -> Self {
+        Self {
+            next: AtomicI64::new(start.unix_micros()),
+            step_micros,
+        }
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_unix_micros(self.next.fetch_add(self.step_micros, Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_across_the_range() {
+        for micros in [
+            0,
+            -1,
+            1_767_323_045_678_901,
+            951_782_400_000_000, // 2000-02-29
+            Timestamp::MIN_MICROS,
+            Timestamp::MAX_MICROS,
+        ] {
+            let t = Timestamp::from_unix_micros(micros);
+            let text = t.to_string();
+            assert_eq!(text.parse::<Timestamp>().unwrap(), t, "{text}");
+        }
+        assert_eq!(
+            Timestamp::from_unix_micros(-1).to_string(),
+            "1969-12-31T23:59:59.999999Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_micros(951_782_400_000_000).to_string(),
+            "2000-02-29T00:00:00.000000Z"
+        );
+    }
+
+    #[test]
+    fn strict_parsing() {
+        for bad in [
+            "",
+            "2026-01-02T03:04:05Z",
+            "2026-01-02T03:04:05.678901+00:00",
+            "2026-02-29T00:00:00.000000Z",
+            "2026-13-01T00:00:00.000000Z",
+            "2026-01-02T24:00:00.000000Z",
+            "2026-01-02t03:04:05.678901Z",
+            "+026-01-02T03:04:05.678901Z",
+            "2026-01-02T03:04:05.6789é1Z",
+        ] {
+            assert!(bad.parse::<Timestamp>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fixed_clock_steps() {
+        let c = FixedClock::new(Timestamp::from_unix_micros(10), 5);
+        assert_eq!(c.now().unix_micros(), 10);
+        assert_eq!(c.now().unix_micros(), 15);
+    }
+}
