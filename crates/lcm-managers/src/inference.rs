@@ -1,0 +1,1381 @@
+//! [`InferenceManager`]: chained inference receipts with opening-capable commitments, and
+//! batches of receipts summarized by Merkle roots (the seed's `LCMInferenceManager`).
+//!
+//! # Receipts
+//!
+//! For each inference the manager commits to the query and to the output with the policy's
+//! commitment scheme ([`lcm_crypto::Committer`], keyed by a per-manager secret seed drawn from
+//! the context's randomness; the nonce is the receipt's sequence number, labelled `input` or
+//! `output`). The raw query and output are not kept anywhere unless the scheme is plaintext.
+//! Each receipt's digest covers the previous receipt's digest, so the receipts form a hash
+//! chain that [`verify_receipt_chain`] recomputes end to end. The openings of one receipt can
+//! be re-derived later ([`InferenceManager::opening`]) and handed to an auditor, who checks
+//! them with [`verify_commitment`] without learning anything about any other receipt.
+//!
+//! # Batches
+//!
+//! [`InferenceManager::process_inference_batch`] summarizes a contiguous run of receipts by
+//! the RFC 9162 root over their digests; [`InferenceBatchBuilder`] computes the same batch
+//! receipt by receipt in `O(log n)` memory.
+//!
+//! # Examples
+//!
+//! ```
+//! use lcm_managers::{Context, InferenceManager, InferenceRequest, verify_commitment};
+//! # use lcm_managers::{DeploymentManager, PreDeploymentRequest};
+//! # use lcm_model::records::deployment::{BuildArtifact, ComplianceStatus, Sbom};
+//! # let model_anchor = lcm_crypto::Digest::from_bytes([1; 32]);
+//! # let ctx = Context::default();
+//! # let mut deployments = DeploymentManager::new(ctx.clone());
+//! # deployments.create_predeployment_anchor(PreDeploymentRequest {
+//! #     predeployment_id: "predeploy_001".into(),
+//! #     model_anchor,
+//! #     training_snapshot: lcm_crypto::Digest::from_bytes([2; 32]),
+//! #     build_artifact: BuildArtifact {
+//! #         artifact_type: "docker".into(),
+//! #         artifact_digest: format!("sha256:{}", "ab".repeat(32)),
+//! #         build_timestamp: ctx.now(),
+//! #         builder_info: "jenkins".into(),
+//! #         size_bytes: 1,
+//! #     },
+//! #     sbom: Sbom {
+//! #         dependencies: Default::default(),
+//! #         security_scan_digest: lcm_crypto::Digest::from_bytes([3; 32]),
+//! #         vulnerability_count: 0,
+//! #         compliance_status: ComplianceStatus::Passed,
+//! #     },
+//! #     approval_ticket_id: "TICKET-123".into(),
+//! #     intended_env: "prod".into(),
+//! #     intended_region: "us-east-1".into(),
+//! #     rollout_plan_digest: None,
+//! # })?;
+//! # deployments.create_deployment_anchor("deploy_001", "predeploy_001",
+//! #     serde_json::json!({}), serde_json::json!({}), "devops_alice")?;
+//! // `deployments` knows "deploy_001", which releases `model_anchor` (see DeploymentManager).
+//! let mut inference = InferenceManager::new(ctx.clone())?;
+//! let receipt = inference.create_inference_receipt(
+//!     &deployments,
+//!     InferenceRequest::new("inf_001", &model_anchor, "deploy_001", "req_12345")
+//!         .query("Is there pneumonia in this chest X-ray?")
+//!         .output("No pneumonia detected (confidence: 95%)"),
+//! )?;
+//! assert_eq!(receipt.record.prev_receipt, None);
+//! let second = inference.create_inference_receipt(
+//!     &deployments,
+//!     InferenceRequest::new("inf_002", &model_anchor, "deploy_001", "req_12346")
+//!         .query("and this one?")
+//!         .output("pneumonia detected"),
+//! )?;
+//! assert_eq!(second.record.prev_receipt, Some(receipt.digest));
+//! lcm_managers::verify_receipt_chain(ctx.policy(), &[receipt.clone(), second.clone()])?;
+//!
+//! // Selective disclosure of the first query only.
+//! let openings = inference.opening(&receipt)?;
+//! verify_commitment(
+//!     ctx.policy(),
+//!     &receipt.record.input_commitment,
+//!     b"Is there pneumonia in this chest X-ray?",
+//!     &openings.input,
+//! )?;
+//!
+//! let batch = inference.process_inference_batch("batch_2025_09_12_14", &[receipt, second])?;
+//! assert_eq!(batch.record.count, 2);
+//! # Ok::<(), lcm_managers::Error>(())
+//! ```
+
+use std::collections::{BTreeMap, HashSet};
+
+use lcm_crypto::merkle::{CompactRange, MerkleTree};
+use lcm_crypto::{Commitment, CommitmentScheme, Committer, Digest, Opening, RandomSource, Seed};
+use lcm_model::records::inference::{
+    InferenceBatch, InferenceCommitment, InferenceReceipt, ReceiptEncoder,
+};
+use lcm_model::{DomainType, Policy, Sealed, Timestamp};
+use serde_json::{Map, Value};
+
+use crate::deployment::{DeploymentManager, check_sequence, non_empty};
+use crate::{Context, Error};
+
+const RECEIPT: &str = "inference receipt";
+const BATCH: &str = "inference batch";
+/// The nonce label of query commitments.
+const INPUT_LABEL: &[u8] = b"input";
+/// The nonce label of output commitments.
+const OUTPUT_LABEL: &[u8] = b"output";
+
+/// The inputs of one receipt (the seed's `create_inference_receipt` arguments).
+///
+/// The seed's `input_commitment`/`output_commitment` arguments become the metadata here: the
+/// commitment values themselves are computed by the manager. `prev_chain_digest` is not an
+/// input: the manager links every receipt to the previous one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InferenceRequest<'a> {
+    /// The receipt's id (`receipt_id`).
+    pub receipt_id: &'a str,
+    /// The full digest of the model anchor that answered (`model_anchor_ref`).
+    pub model_anchor: &'a Digest,
+    /// The id of the deployment that served the request (`deployment_anchor_ref`).
+    pub deployment_id: &'a str,
+    /// The caller's request id.
+    pub request_id: &'a str,
+    /// The query; committed, never stored (unless the scheme is plaintext).
+    pub query: &'a str,
+    /// The output (`ai_output`); committed, never stored (unless the scheme is plaintext).
+    pub output: &'a str,
+    /// Non-secret metadata of the query commitment.
+    pub input_metadata: Map<String, Value>,
+    /// Non-secret metadata of the output commitment.
+    pub output_metadata: Map<String, Value>,
+    /// Digests of explanations.
+    pub explanation_digests: Vec<Digest>,
+}
+
+impl<'a> InferenceRequest<'a> {
+    /// A request with an empty query and output, no metadata and no explanations.
+    pub fn new(
+        receipt_id: &'a str,
+        model_anchor: &'a Digest,
+        deployment_id: &'a str,
+        request_id: &'a str,
+    ) -> Self {
+        Self {
+            receipt_id,
+            model_anchor,
+            deployment_id,
+            request_id,
+            query: "",
+            output: "",
+            input_metadata: Map::new(),
+            output_metadata: Map::new(),
+            explanation_digests: Vec::new(),
+        }
+    }
+
+    /// Sets the query.
+    #[must_use]
+    pub fn query(mut self, query: &'a str) -> Self {
+        self.query = query;
+        self
+    }
+
+    /// Sets the output.
+    #[must_use]
+    pub fn output(mut self, output: &'a str) -> Self {
+        self.output = output;
+        self
+    }
+
+    /// Sets the explanation digests.
+    #[must_use]
+    pub fn explanation_digests(mut self, digests: Vec<Digest>) -> Self {
+        self.explanation_digests = digests;
+        self
+    }
+}
+
+/// The two openings of one receipt's commitments.
+#[derive(Debug)]
+pub struct ReceiptOpenings {
+    /// Opens the query commitment.
+    pub input: Opening,
+    /// Opens the output commitment.
+    pub output: Opening,
+}
+
+/// The hot path of receipt creation: the commitment key, the chain head and a reused encoding
+/// buffer (the seed's `LCMInferenceConnections`: one chain of receipts).
+///
+/// It checks nothing about the deployment and stores no receipt; [`InferenceManager`] does
+/// both. `append` makes exactly two commitments, one canonical encoding and one hash.
+#[derive(Debug)]
+pub struct ReceiptChain {
+    committer: Committer,
+    encoder: ReceiptEncoder,
+    head: Option<Digest>,
+    next_sequence: u64,
+}
+
+/// The parts of a receipt that [`ReceiptChain::append`] does not compute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceiptFields<'a> {
+    /// The receipt's id.
+    pub receipt_id: &'a str,
+    /// The model anchor's digest.
+    pub model_anchor: Digest,
+    /// The deployment anchor's digest.
+    pub deployment_anchor: Digest,
+    /// The caller's request id.
+    pub request_id: &'a str,
+    /// The query.
+    pub query: &'a str,
+    /// The output.
+    pub output: &'a str,
+    /// Metadata of the query commitment.
+    pub input_metadata: Map<String, Value>,
+    /// Metadata of the output commitment.
+    pub output_metadata: Map<String, Value>,
+    /// Explanation digests.
+    pub explanation_digests: Vec<Digest>,
+    /// The receipt's time.
+    pub timestamp: Timestamp,
+}
+
+/// A [`RandomSource`] view of a [`Context`]'s randomness.
+struct ContextRandom<'a>(&'a Context);
+
+impl RandomSource for ContextRandom<'_> {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), lcm_crypto::Error> {
+        self.0.fill_random(buf).map_err(|e| match e {
+            Error::Crypto(c) => c,
+            _ => lcm_crypto::Error::Randomness,
+        })
+    }
+}
+
+impl ReceiptChain {
+    /// An empty chain whose commitment key is a fresh secret seed from `ctx`'s randomness,
+    /// under `ctx`'s policy (scheme and hash algorithm).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Crypto`] when the randomness fails.
+    pub fn new(ctx: &Context) -> Result<Self, Error> {
+        let seed = Seed::generate(&mut ContextRandom(ctx))?;
+        Ok(Self::from_seed(ctx.policy(), &seed))
+    }
+
+    /// An empty chain with an explicit commitment seed (for example
+    /// `MasterKey::seed("inference")`), so that openings can be re-derived by another process
+    /// holding the same seed.
+    pub fn from_seed(policy: &Policy, seed: &Seed) -> Self {
+        Self {
+            committer: Committer::from_seed(policy.commitments, policy.hash_algorithm, seed),
+            encoder: ReceiptEncoder::new(policy),
+            head: None,
+            next_sequence: 0,
+        }
+    }
+
+    /// The last receipt's digest (`None` before the first receipt).
+    pub fn head(&self) -> Option<&Digest> {
+        self.head.as_ref()
+    }
+
+    /// The number of receipts appended so far (also the next sequence number).
+    pub fn len(&self) -> u64 {
+        self.next_sequence
+    }
+
+    /// Whether no receipt has been appended.
+    pub fn is_empty(&self) -> bool {
+        self.next_sequence == 0
+    }
+
+    fn commitment(
+        &self,
+        label: &[u8],
+        nonce: u64,
+        data: &str,
+        metadata: Map<String, Value>,
+    ) -> InferenceCommitment {
+        let (c, _opening) = self.committer.commit_labeled(label, nonce, data.as_bytes());
+        let plaintext = (c.scheme == CommitmentScheme::Plaintext).then(|| data.to_owned());
+        InferenceCommitment {
+            scheme: c.scheme,
+            value: c.value,
+            metadata,
+            plaintext,
+        }
+    }
+
+    /// Commits to the query and output, links the receipt to the chain head, and returns it
+    /// with its digest (which becomes the new head).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] after 2^64 receipts; [`Error::Model`] if metadata cannot be encoded.
+    pub fn append(&mut self, fields: ReceiptFields<'_>) -> Result<Sealed<InferenceReceipt>, Error> {
+        let sequence = self.next_sequence;
+        let next = sequence.checked_add(1).ok_or_else(|| Error::Invalid {
+            kind: RECEIPT,
+            id: fields.receipt_id.to_owned(),
+            field: "sequence",
+            expected: "fewer than 2^64 receipts in a chain".to_owned(),
+            actual: "2^64".to_owned(),
+        })?;
+        let input_commitment =
+            self.commitment(INPUT_LABEL, sequence, fields.query, fields.input_metadata);
+        let output_commitment = self.commitment(
+            OUTPUT_LABEL,
+            sequence,
+            fields.output,
+            fields.output_metadata,
+        );
+        let record = InferenceReceipt {
+            receipt_id: fields.receipt_id.to_owned(),
+            sequence,
+            model_anchor: fields.model_anchor,
+            deployment_anchor: fields.deployment_anchor,
+            request_id: fields.request_id.to_owned(),
+            input_commitment,
+            output_commitment,
+            explanation_digests: fields.explanation_digests,
+            prev_receipt: self.head,
+            timestamp: fields.timestamp,
+        };
+        let digest = self.encoder.digest(&record)?;
+        self.head = Some(digest);
+        self.next_sequence = next;
+        Ok(Sealed { record, digest })
+    }
+
+    /// Re-derives the openings of the receipt with this sequence number.
+    pub fn openings(&self, sequence: u64) -> ReceiptOpenings {
+        ReceiptOpenings {
+            input: self.committer.opening_labeled(INPUT_LABEL, sequence),
+            output: self.committer.opening_labeled(OUTPUT_LABEL, sequence),
+        }
+    }
+}
+
+/// Creates chained receipts, keeps them by id, and summarizes windows into batches.
+#[derive(Debug)]
+pub struct InferenceManager {
+    ctx: Context,
+    chain: ReceiptChain,
+    receipts: BTreeMap<String, Sealed<InferenceReceipt>>,
+    batches: BTreeMap<String, Sealed<InferenceBatch>>,
+}
+
+impl InferenceManager {
+    /// A manager working under `ctx`, with a fresh commitment seed from its randomness.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Crypto`] when the randomness fails.
+    pub fn new(ctx: Context) -> Result<Self, Error> {
+        let chain = ReceiptChain::new(&ctx)?;
+        Ok(Self {
+            ctx,
+            chain,
+            receipts: BTreeMap::new(),
+            batches: BTreeMap::new(),
+        })
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        self.ctx.policy()
+    }
+
+    /// The receipt chain (its head and length).
+    pub fn chain(&self) -> &ReceiptChain {
+        &self.chain
+    }
+
+    /// Creates the next receipt of the chain (the seed's `create_inference_receipt`).
+    ///
+    /// The deployment must be known to `deployments`, currently `Deployed`, and release the
+    /// given model anchor.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DomainNotAllowed`]; [`Error::Empty`] for an empty receipt or request id;
+    /// [`Error::DuplicateId`] for a receipt id already used; [`Error::UnknownReference`] for
+    /// an unknown deployment; [`Error::Unauthorized`] when the deployment does not release
+    /// this model or is not currently deployed.
+    pub fn create_inference_receipt(
+        &mut self,
+        deployments: &DeploymentManager,
+        request: InferenceRequest<'_>,
+    ) -> Result<Sealed<InferenceReceipt>, Error> {
+        if !self.ctx.policy().allows(DomainType::Inference) {
+            return Err(Error::DomainNotAllowed {
+                domain: "inference",
+            });
+        }
+        let id = request.receipt_id;
+        non_empty(RECEIPT, id, "receipt_id", id)?;
+        non_empty(RECEIPT, id, "request_id", request.request_id)?;
+        if self.receipts.contains_key(id) {
+            return Err(Error::DuplicateId {
+                kind: RECEIPT,
+                id: id.to_owned(),
+            });
+        }
+        let release =
+            deployments
+                .release(request.deployment_id)
+                .ok_or_else(|| Error::UnknownReference {
+                    kind: RECEIPT,
+                    id: id.to_owned(),
+                    field: "deployment_anchor_ref",
+                    reference: request.deployment_id.to_owned(),
+                })?;
+        if release.model_anchor != *request.model_anchor {
+            return Err(Error::Unauthorized {
+                kind: RECEIPT,
+                id: id.to_owned(),
+                field: "model_anchor_ref",
+                reference: request.model_anchor.to_string(),
+            });
+        }
+        if release.status != lcm_model::records::deployment::DeploymentStatus::Deployed {
+            return Err(Error::Unauthorized {
+                kind: RECEIPT,
+                id: id.to_owned(),
+                field: "deployment_anchor_ref",
+                reference: format!("{} ({})", request.deployment_id, release.status.name()),
+            });
+        }
+        let sealed = self.chain.append(ReceiptFields {
+            receipt_id: id,
+            model_anchor: release.model_anchor,
+            deployment_anchor: release.deployment,
+            request_id: request.request_id,
+            query: request.query,
+            output: request.output,
+            input_metadata: request.input_metadata,
+            output_metadata: request.output_metadata,
+            explanation_digests: request.explanation_digests,
+            timestamp: self.ctx.now(),
+        })?;
+        self.receipts.insert(id.to_owned(), sealed.clone());
+        Ok(sealed)
+    }
+
+    /// The receipt with this id.
+    pub fn receipt(&self, receipt_id: &str) -> Option<&Sealed<InferenceReceipt>> {
+        self.receipts.get(receipt_id)
+    }
+
+    /// Re-derives the openings of a receipt this manager made, for selective disclosure.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownReference`] when the receipt is not one of this manager's (unknown id,
+    /// or a receipt whose digest differs from the one made under that id).
+    pub fn opening(&self, receipt: &Sealed<InferenceReceipt>) -> Result<ReceiptOpenings, Error> {
+        let id = &receipt.record.receipt_id;
+        match self.receipts.get(id) {
+            Some(own) if own.digest == receipt.digest && own.record == receipt.record => {
+                Ok(self.chain.openings(own.record.sequence))
+            }
+            _ => Err(Error::UnknownReference {
+                kind: RECEIPT,
+                id: id.clone(),
+                field: "receipt",
+                reference: receipt.digest.to_string(),
+            }),
+        }
+    }
+
+    /// Summarizes a contiguous run of receipts as a batch (the seed's
+    /// `process_inference_batch`): the RFC 9162 root over their digests, their count, the
+    /// first and last digests and timestamps.
+    ///
+    /// The receipts must be consecutive links of one chain (each one's `prev_receipt` is the
+    /// digest before it, sequences count up by one). Their stored digests are used as they
+    /// are; [`verify_receipt_chain`] recomputes them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Empty`] for an empty window id; [`Error::EmptyCollection`] for no receipts;
+    /// [`Error::DuplicateId`] for a window already processed; [`Error::ChainOrder`],
+    /// [`Error::ChainGap`], [`Error::ChainLink`] for receipts that are not consecutive.
+    pub fn process_inference_batch(
+        &mut self,
+        window_id: &str,
+        receipts: &[Sealed<InferenceReceipt>],
+    ) -> Result<Sealed<InferenceBatch>, Error> {
+        non_empty(BATCH, window_id, "window_id", window_id)?;
+        if self.batches.contains_key(window_id) {
+            return Err(Error::DuplicateId {
+                kind: BATCH,
+                id: window_id.to_owned(),
+            });
+        }
+        let batch = build_batch(self.ctx.policy(), window_id, receipts)?;
+        let sealed = Sealed::seal(batch, self.ctx.policy())?;
+        self.batches.insert(window_id.to_owned(), sealed.clone());
+        Ok(sealed)
+    }
+
+    /// A streaming builder for the batch `window_id`; finish it with
+    /// [`InferenceManager::finish_batch`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Empty`] for an empty window id; [`Error::DuplicateId`] for a window already
+    /// processed.
+    pub fn batch_builder(&self, window_id: &str) -> Result<InferenceBatchBuilder, Error> {
+        non_empty(BATCH, window_id, "window_id", window_id)?;
+        if self.batches.contains_key(window_id) {
+            return Err(Error::DuplicateId {
+                kind: BATCH,
+                id: window_id.to_owned(),
+            });
+        }
+        Ok(InferenceBatchBuilder::new(self.ctx.policy(), window_id))
+    }
+
+    /// Finishes a streaming batch and keeps it.
+    ///
+    /// # Errors
+    ///
+    /// As [`InferenceBatchBuilder::finish`], and [`Error::DuplicateId`] for a window already
+    /// processed.
+    pub fn finish_batch(
+        &mut self,
+        builder: InferenceBatchBuilder,
+    ) -> Result<Sealed<InferenceBatch>, Error> {
+        if self.batches.contains_key(&builder.window_id) {
+            return Err(Error::DuplicateId {
+                kind: BATCH,
+                id: builder.window_id,
+            });
+        }
+        let batch = builder.finish()?;
+        let sealed = Sealed::seal(batch, self.ctx.policy())?;
+        self.batches
+            .insert(sealed.record.window_id.clone(), sealed.clone());
+        Ok(sealed)
+    }
+
+    /// The batch of this window.
+    pub fn batch(&self, window_id: &str) -> Option<&Sealed<InferenceBatch>> {
+        self.batches.get(window_id)
+    }
+}
+
+fn build_batch(
+    policy: &Policy,
+    window_id: &str,
+    receipts: &[Sealed<InferenceReceipt>],
+) -> Result<InferenceBatch, Error> {
+    let (Some(first), Some(last)) = (receipts.first(), receipts.last()) else {
+        return Err(Error::EmptyCollection {
+            kind: BATCH,
+            id: window_id.to_owned(),
+            field: "receipts",
+        });
+    };
+    for (index, pair) in (1u64..).zip(receipts.windows(2)) {
+        let [prev, cur] = pair else { continue };
+        check_link(index, &prev.record, &prev.digest, &cur.record)?;
+    }
+    let tree = MerkleTree::from_leaves_with(
+        policy.hash_algorithm,
+        receipts.iter().map(|r| r.digest.to_bytes()),
+    );
+    Ok(InferenceBatch {
+        window_id: window_id.to_owned(),
+        count: tree.len(),
+        root: tree.root(),
+        first_receipt: first.digest,
+        last_receipt: last.digest,
+        window_start: first.record.timestamp,
+        window_end: last.record.timestamp,
+    })
+}
+
+/// `cur` must directly follow `prev` (whose digest is `prev_digest`) in one chain.
+fn check_link(
+    index: u64,
+    prev: &InferenceReceipt,
+    prev_digest: &Digest,
+    cur: &InferenceReceipt,
+) -> Result<(), Error> {
+    check_link_parts(
+        index,
+        prev.sequence,
+        prev_digest,
+        &cur.receipt_id,
+        cur.sequence,
+        cur.prev_receipt,
+    )
+}
+
+fn check_link_parts(
+    index: u64,
+    prev_sequence: u64,
+    prev_digest: &Digest,
+    id: &str,
+    sequence: u64,
+    prev_receipt: Option<Digest>,
+) -> Result<(), Error> {
+    let expected = prev_sequence
+        .checked_add(1)
+        .ok_or_else(|| Error::ChainOrder {
+            kind: RECEIPT,
+            id: id.to_owned(),
+            index,
+            expected: u64::MAX,
+            actual: sequence,
+        })?;
+    check_sequence(RECEIPT, id, index, expected, sequence)?;
+    if prev_receipt != Some(*prev_digest) {
+        return Err(Error::ChainLink {
+            kind: RECEIPT,
+            id: id.to_owned(),
+            index,
+            expected: Some(*prev_digest),
+            actual: prev_receipt,
+        });
+    }
+    Ok(())
+}
+
+/// What the streaming batch builder needs of a receipt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReceiptLink {
+    /// The receipt's digest.
+    pub digest: Digest,
+    /// Its sequence number.
+    pub sequence: u64,
+    /// The previous receipt's digest.
+    pub prev_receipt: Option<Digest>,
+    /// Its time.
+    pub timestamp: Timestamp,
+}
+
+impl ReceiptLink {
+    /// The link of a sealed receipt.
+    pub fn of(receipt: &Sealed<InferenceReceipt>) -> Self {
+        Self {
+            digest: receipt.digest,
+            sequence: receipt.record.sequence,
+            prev_receipt: receipt.record.prev_receipt,
+            timestamp: receipt.record.timestamp,
+        }
+    }
+}
+
+/// Builds an [`InferenceBatch`] one receipt at a time, in `O(log n)` memory.
+///
+/// It keeps the window id, an RFC 9162 accumulator ([`CompactRange`]: one digest per set bit
+/// of the count), and the first and last links, never the receipts. The batch it finishes is
+/// identical to [`InferenceManager::process_inference_batch`] over the same receipts.
+///
+/// # Examples
+///
+/// ```
+/// use lcm_crypto::Digest;
+/// use lcm_managers::{InferenceBatchBuilder, ReceiptLink};
+/// use lcm_model::{Policy, Timestamp};
+///
+/// let mut builder = InferenceBatchBuilder::new(&Policy::default(), "batch_001");
+/// let mut prev = None;
+/// for i in 0..1000u64 {
+///     let digest = lcm_crypto::hash(lcm_crypto::HashAlgorithm::Sha256, &i.to_be_bytes());
+///     let timestamp = Timestamp::from_unix_micros(i64::try_from(i).unwrap_or(0));
+///     builder.push(ReceiptLink { digest, sequence: i, prev_receipt: prev, timestamp })?;
+///     prev = Some(digest);
+/// }
+/// let batch = builder.finish()?;
+/// assert_eq!(batch.count, 1000);
+/// # Ok::<(), lcm_managers::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct InferenceBatchBuilder {
+    window_id: String,
+    accumulator: CompactRange,
+    first: Option<ReceiptLink>,
+    last: Option<ReceiptLink>,
+}
+
+impl InferenceBatchBuilder {
+    /// An empty batch for `window_id` under `policy`'s hash algorithm.
+    pub fn new(policy: &Policy, window_id: &str) -> Self {
+        Self {
+            window_id: window_id.to_owned(),
+            accumulator: CompactRange::with_algorithm(policy.hash_algorithm),
+            first: None,
+            last: None,
+        }
+    }
+
+    /// The number of receipts pushed.
+    pub fn len(&self) -> u64 {
+        self.accumulator.len()
+    }
+
+    /// Whether no receipt was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.accumulator.is_empty()
+    }
+
+    /// Adds the next receipt; it must directly follow the previous one in its chain.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ChainOrder`], [`Error::ChainGap`] or [`Error::ChainLink`] for a receipt that
+    /// does not follow the previous one (it is not added); [`Error::Crypto`] after 2^64
+    /// receipts.
+    pub fn push(&mut self, link: ReceiptLink) -> Result<(), Error> {
+        if let Some(prev) = &self.last {
+            check_link_parts(
+                self.accumulator.len(),
+                prev.sequence,
+                &prev.digest,
+                &self.window_id,
+                link.sequence,
+                link.prev_receipt,
+            )?;
+        }
+        self.accumulator.push(link.digest.as_bytes())?;
+        if self.first.is_none() {
+            self.first = Some(link);
+        }
+        self.last = Some(link);
+        Ok(())
+    }
+
+    /// Adds a sealed receipt ([`InferenceBatchBuilder::push`] of its [`ReceiptLink`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`InferenceBatchBuilder::push`].
+    pub fn push_receipt(&mut self, receipt: &Sealed<InferenceReceipt>) -> Result<(), Error> {
+        self.push(ReceiptLink::of(receipt))
+    }
+
+    /// The batch.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EmptyCollection`] when no receipt was pushed.
+    pub fn finish(self) -> Result<InferenceBatch, Error> {
+        let (Some(first), Some(last)) = (self.first, self.last) else {
+            return Err(Error::EmptyCollection {
+                kind: BATCH,
+                id: self.window_id,
+                field: "receipts",
+            });
+        };
+        Ok(InferenceBatch {
+            count: self.accumulator.len(),
+            root: self.accumulator.root(),
+            window_id: self.window_id,
+            first_receipt: first.digest,
+            last_receipt: last.digest,
+            window_start: first.timestamp,
+            window_end: last.timestamp,
+        })
+    }
+}
+
+/// Recomputes a whole receipt chain from its start: the first receipt has sequence 0 and no
+/// previous digest; see [`verify_receipt_segment`] for the checks.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// As [`verify_receipt_segment`], and [`Error::ChainGap`] / [`Error::ChainLink`] when the
+/// first receipt is not the start of a chain (receipts dropped at the front).
+pub fn verify_receipt_chain(
+    policy: &Policy,
+    receipts: &[Sealed<InferenceReceipt>],
+) -> Result<(), Error> {
+    verify_receipt_segment(policy, None, receipts)
+}
+
+/// Recomputes a run of consecutive receipts that follows `after` (the digest and sequence
+/// number of the receipt before the run; `None` for the start of a chain).
+///
+/// Every receipt's digest is recomputed from its fields (any edited field is caught); no
+/// digest may appear twice; sequence numbers must count up by one (reordered or repeated
+/// receipts, and dropped ones, are caught); and each receipt's previous digest must be the
+/// digest of the receipt before it.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// [`Error::EmptyCollection`] for no receipts; [`Error::DigestMismatch`] for an edited
+/// receipt; [`Error::DuplicateId`] for a receipt that appears twice; [`Error::ChainOrder`]
+/// for a sequence number that goes back; [`Error::ChainGap`] for one that skips ahead;
+/// [`Error::ChainLink`] for a wrong previous digest.
+pub fn verify_receipt_segment(
+    policy: &Policy,
+    after: Option<(Digest, u64)>,
+    receipts: &[Sealed<InferenceReceipt>],
+) -> Result<(), Error> {
+    if receipts.is_empty() {
+        return Err(Error::EmptyCollection {
+            kind: RECEIPT,
+            id: String::new(),
+            field: "receipts",
+        });
+    }
+    let mut encoder = ReceiptEncoder::new(policy);
+    let mut seen: HashSet<Digest> = HashSet::with_capacity(receipts.len());
+    let mut prev = after;
+    for (index, r) in (0u64..).zip(receipts) {
+        let id = &r.record.receipt_id;
+        let recomputed = encoder.digest(&r.record)?;
+        if recomputed != r.digest {
+            return Err(Error::DigestMismatch {
+                kind: RECEIPT,
+                id: id.clone(),
+                stored: r.digest,
+                recomputed,
+            });
+        }
+        if !seen.insert(r.digest) {
+            return Err(Error::DuplicateId {
+                kind: RECEIPT,
+                id: id.clone(),
+            });
+        }
+        match prev {
+            Some((digest, sequence)) => {
+                check_link_parts(
+                    index,
+                    sequence,
+                    &digest,
+                    id,
+                    r.record.sequence,
+                    r.record.prev_receipt,
+                )?;
+            }
+            None => {
+                check_sequence(RECEIPT, id, index, 0, r.record.sequence)?;
+                if let Some(link) = r.record.prev_receipt {
+                    return Err(Error::ChainLink {
+                        kind: RECEIPT,
+                        id: id.clone(),
+                        index,
+                        expected: None,
+                        actual: Some(link),
+                    });
+                }
+            }
+        }
+        prev = Some((r.digest, r.record.sequence));
+    }
+    Ok(())
+}
+
+/// Checks a disclosed commitment: that `commitment` (made under `policy`) opens to `data` with
+/// `opening`.
+///
+/// For a plaintext commitment the opening is empty and the data is also compared with the
+/// plaintext the commitment carries.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// [`Error::Crypto`] with `SchemeMismatch` or `CommitmentMismatch` when it does not open;
+/// [`Error::Invalid`] for a plaintext commitment whose stored plaintext differs from `data`.
+pub fn verify_commitment(
+    policy: &Policy,
+    commitment: &InferenceCommitment,
+    data: &[u8],
+    opening: &Opening,
+) -> Result<(), Error> {
+    let c = Commitment {
+        scheme: commitment.scheme,
+        algorithm: policy.hash_algorithm,
+        value: commitment.value,
+    };
+    c.verify(data, opening)?;
+    if let Some(p) = &commitment.plaintext
+        && p.as_bytes() != data
+    {
+        return Err(Error::Invalid {
+            kind: "inference commitment",
+            id: String::new(),
+            field: "plaintext",
+            expected: "the committed data".to_owned(),
+            actual: "different data".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use lcm_model::records::deployment::DeploymentStatus;
+    use lcm_model::{Record, canonical};
+    use serde_json::json;
+
+    use super::*;
+    use crate::deployment::tests::{ctx, deployed};
+
+    const MODEL: Digest = Digest::from_bytes([1; 32]);
+
+    fn make(m: &mut InferenceManager, d: &DeploymentManager, i: u32) -> Sealed<InferenceReceipt> {
+        let id = format!("inf_{i:03}");
+        let req = format!("req_{i}");
+        let query = format!("query {i}");
+        let output = format!("output {i}");
+        let mut r = InferenceRequest::new(&id, &MODEL, "deploy_001", &req)
+            .query(&query)
+            .output(&output)
+            .explanation_digests(vec![Digest::from_bytes([9; 32])]);
+        r.input_metadata
+            .insert("query_length".into(), json!(query.len()));
+        r.output_metadata.insert("confidence".into(), json!(0.95));
+        m.create_inference_receipt(d, r).unwrap()
+    }
+
+    fn chain(
+        n: u32,
+    ) -> (
+        InferenceManager,
+        DeploymentManager,
+        Vec<Sealed<InferenceReceipt>>,
+    ) {
+        let d = deployed();
+        let mut m = InferenceManager::new(ctx()).unwrap();
+        let receipts = (0..n).map(|i| make(&mut m, &d, i)).collect();
+        (m, d, receipts)
+    }
+
+    #[test]
+    fn receipts_chain_and_never_hold_raw_data() {
+        let (m, d, rs) = chain(3);
+        assert_eq!(rs[0].record.prev_receipt, None);
+        assert_eq!(rs[1].record.prev_receipt, Some(rs[0].digest));
+        assert_eq!(rs[2].record.prev_receipt, Some(rs[1].digest));
+        assert_eq!(m.chain().head(), Some(&rs[2].digest));
+        assert_eq!(m.chain().len(), 3);
+        let dep = d.deployment("deploy_001").unwrap();
+        for (i, r) in rs.iter().enumerate() {
+            assert_eq!(r.record.sequence, u64::try_from(i).unwrap());
+            assert_eq!(r.record.deployment_anchor, dep.digest);
+            assert_eq!(r.record.model_anchor, MODEL);
+            assert_eq!(r.digest, r.record.digest(m.policy()).unwrap());
+            let text = String::from_utf8(canonical::to_vec(&r.record).unwrap()).unwrap();
+            assert!(
+                !text.contains("query ") && !text.contains("output "),
+                "{text}"
+            );
+            assert_eq!(r.record.input_commitment.scheme, CommitmentScheme::Salted);
+            assert!(r.record.input_commitment.plaintext.is_none());
+        }
+        verify_receipt_chain(m.policy(), &rs).unwrap();
+    }
+
+    #[test]
+    fn plaintext_scheme_keeps_the_data_and_hmac_does_not() {
+        for scheme in [CommitmentScheme::Plaintext, CommitmentScheme::Hmac] {
+            let policy = Policy {
+                commitments: scheme,
+                kdf_iterations: 100_000,
+                ..Policy::default()
+            };
+            let c = Context::with_policy(policy).unwrap();
+            let d = deployed();
+            let mut m = InferenceManager::new(c).unwrap();
+            let r = make(&mut m, &d, 0);
+            assert_eq!(r.record.input_commitment.scheme, scheme);
+            let kept = r.record.input_commitment.plaintext.as_deref();
+            if scheme == CommitmentScheme::Plaintext {
+                assert_eq!(kept, Some("query 0"));
+            } else {
+                assert_eq!(kept, None);
+            }
+            let o = m.opening(&r).unwrap();
+            verify_commitment(m.policy(), &r.record.input_commitment, b"query 0", &o.input)
+                .unwrap();
+            verify_commitment(
+                m.policy(),
+                &r.record.output_commitment,
+                b"output 0",
+                &o.output,
+            )
+            .unwrap();
+            assert!(
+                verify_commitment(m.policy(), &r.record.input_commitment, b"query 1", &o.input)
+                    .is_err()
+            );
+        }
+    }
+
+    #[test]
+    fn openings_disclose_one_receipt_only() {
+        let (m, _, rs) = chain(2);
+        let p = m.policy();
+        let o0 = m.opening(&rs[0]).unwrap();
+        let o1 = m.opening(&rs[1]).unwrap();
+        verify_commitment(p, &rs[0].record.input_commitment, b"query 0", &o0.input).unwrap();
+        verify_commitment(p, &rs[0].record.output_commitment, b"output 0", &o0.output).unwrap();
+        verify_commitment(p, &rs[1].record.input_commitment, b"query 1", &o1.input).unwrap();
+        // Wrong data, the other receipt's opening, the other side's opening: all refused.
+        assert!(
+            verify_commitment(p, &rs[0].record.input_commitment, b"query 1", &o0.input).is_err()
+        );
+        assert!(
+            verify_commitment(p, &rs[0].record.input_commitment, b"query 0", &o1.input).is_err()
+        );
+        assert!(
+            verify_commitment(p, &rs[0].record.input_commitment, b"query 0", &o0.output).is_err()
+        );
+        // An auditor's round trip through the revealed text form.
+        let text = o0.input.reveal().to_string();
+        let back = Opening::from_revealed(&text.parse().unwrap());
+        verify_commitment(p, &rs[0].record.input_commitment, b"query 0", &back).unwrap();
+        // A receipt this manager did not make.
+        let mut foreign = rs[0].clone();
+        foreign.record.request_id = "other".into();
+        assert!(matches!(
+            m.opening(&foreign),
+            Err(Error::UnknownReference { .. })
+        ));
+    }
+
+    #[test]
+    fn receipt_creation_checks() {
+        let mut d = deployed();
+        let mut m = InferenceManager::new(ctx()).unwrap();
+        make(&mut m, &d, 0);
+        let other_model = Digest::from_bytes([2; 32]);
+        let cases: Vec<(InferenceRequest<'_>, &str)> = vec![
+            (
+                InferenceRequest::new("inf_000", &MODEL, "deploy_001", "r"),
+                "duplicate",
+            ),
+            (
+                InferenceRequest::new("", &MODEL, "deploy_001", "r"),
+                "empty id",
+            ),
+            (
+                InferenceRequest::new("x", &MODEL, "deploy_001", ""),
+                "empty request",
+            ),
+            (
+                InferenceRequest::new("x", &MODEL, "deploy_404", "r"),
+                "unknown deployment",
+            ),
+            (
+                InferenceRequest::new("x", &other_model, "deploy_001", "r"),
+                "wrong model",
+            ),
+        ];
+        for (req, what) in cases {
+            let err = m.create_inference_receipt(&d, req).unwrap_err();
+            let ok = match what {
+                "duplicate" => matches!(err, Error::DuplicateId { .. }),
+                "empty id" => matches!(
+                    err,
+                    Error::Empty {
+                        field: "receipt_id",
+                        ..
+                    }
+                ),
+                "empty request" => matches!(
+                    err,
+                    Error::Empty {
+                        field: "request_id",
+                        ..
+                    }
+                ),
+                "unknown deployment" => matches!(
+                    err,
+                    Error::UnknownReference {
+                        field: "deployment_anchor_ref",
+                        ..
+                    }
+                ),
+                _ => matches!(
+                    err,
+                    Error::Unauthorized {
+                        field: "model_anchor_ref",
+                        ..
+                    }
+                ),
+            };
+            assert!(ok, "{what}: {err}");
+        }
+        // A failed request does not advance the chain.
+        assert_eq!(m.chain().len(), 1);
+        d.record_status("deploy_001", DeploymentStatus::RolledBack, "x")
+            .unwrap();
+        let err = m
+            .create_inference_receipt(&d, InferenceRequest::new("y", &MODEL, "deploy_001", "r"))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Unauthorized {
+                    field: "deployment_anchor_ref",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn chain_tampering_is_detected() {
+        let (m, _, rs) = chain(5);
+        let p = m.policy().clone();
+        verify_receipt_chain(&p, &rs).unwrap();
+
+        // Any field edited.
+        type Edit = fn(&mut InferenceReceipt);
+        let edits: &[Edit] = &[
+            |r| r.receipt_id.push('x'),
+            |r| r.sequence += 10,
+            |r| r.model_anchor = Digest::from_bytes([0; 32]),
+            |r| r.deployment_anchor = Digest::from_bytes([0; 32]),
+            |r| r.request_id.push('x'),
+            |r| r.input_commitment.value = Digest::from_bytes([0; 32]),
+            |r| r.output_commitment.scheme = CommitmentScheme::Plaintext,
+            |r| r.input_commitment.metadata.clear(),
+            |r| r.output_commitment.plaintext = Some("leak".into()),
+            |r| r.explanation_digests.clear(),
+            |r| r.prev_receipt = None,
+            |r| r.timestamp = Timestamp::from_unix_micros(0),
+        ];
+        for (k, edit) in edits.iter().enumerate() {
+            let mut t = rs.clone();
+            edit(&mut t[2].record);
+            match verify_receipt_chain(&p, &t) {
+                Err(Error::DigestMismatch { id, .. }) => assert!(id.starts_with("inf_002"), "{k}"),
+                other => panic!("edit {k}: {other:?}"),
+            }
+        }
+        // Stored digest edited.
+        let mut t = rs.clone();
+        t[3].digest = Digest::from_bytes([0; 32]);
+        assert!(matches!(
+            verify_receipt_chain(&p, &t),
+            Err(Error::DigestMismatch { .. })
+        ));
+        // Reordered.
+        let mut t = rs.clone();
+        t.swap(1, 3);
+        assert!(matches!(
+            verify_receipt_chain(&p, &t),
+            Err(Error::ChainGap {
+                index: 1,
+                expected: 1,
+                actual: 3,
+                ..
+            })
+        ));
+        let mut t = rs.clone();
+        t.swap(2, 1);
+        assert!(matches!(
+            verify_receipt_chain(&p, &t),
+            Err(Error::ChainGap {
+                index: 1,
+                expected: 1,
+                actual: 2,
+                ..
+            })
+        ));
+        // Dropped in the middle, at the front.
+        let mut t = rs.clone();
+        t.remove(2);
+        assert!(matches!(
+            verify_receipt_chain(&p, &t),
+            Err(Error::ChainGap {
+                index: 2,
+                expected: 2,
+                actual: 3,
+                ..
+            })
+        ));
+        assert!(matches!(
+            verify_receipt_chain(&p, &rs[1..]),
+            Err(Error::ChainGap {
+                index: 0,
+                expected: 0,
+                actual: 1,
+                ..
+            })
+        ));
+        // ... but the same run verifies as a segment after its predecessor.
+        verify_receipt_segment(&p, Some((rs[0].digest, 0)), &rs[1..]).unwrap();
+        assert!(matches!(
+            verify_receipt_segment(&p, Some((rs[1].digest, 0)), &rs[1..]),
+            Err(Error::ChainLink { index: 0, .. })
+        ));
+        // Duplicated.
+        let mut t = rs.clone();
+        t.insert(3, rs[2].clone());
+        assert!(matches!(
+            verify_receipt_chain(&p, &t),
+            Err(Error::DuplicateId { .. })
+        ));
+        // Going back without repeating a digest: a receipt of another chain re-sealed with a
+        // lower sequence number.
+        let mut t = rs.clone();
+        t[3].record.sequence = 1;
+        t[3].digest = t[3].record.digest(&p).unwrap();
+        assert!(matches!(
+            verify_receipt_chain(&p, &t),
+            Err(Error::ChainOrder {
+                index: 3,
+                expected: 3,
+                actual: 1,
+                ..
+            })
+        ));
+        // Forged link with a valid digest and sequence.
+        let mut t = rs.clone();
+        t[4].record.prev_receipt = Some(Digest::from_bytes([0; 32]));
+        t[4].digest = t[4].record.digest(&p).unwrap();
+        assert!(matches!(
+            verify_receipt_chain(&p, &t),
+            Err(Error::ChainLink { index: 4, .. })
+        ));
+        // A first receipt that claims a predecessor.
+        let mut t = rs[..1].to_vec();
+        t[0].record.prev_receipt = Some(Digest::from_bytes([0; 32]));
+        t[0].digest = t[0].record.digest(&p).unwrap();
+        assert!(matches!(
+            verify_receipt_chain(&p, &t),
+            Err(Error::ChainLink { index: 0, .. })
+        ));
+        // Wrong policy.
+        let blake = Policy {
+            hash_algorithm: lcm_crypto::HashAlgorithm::Blake3,
+            ..p.clone()
+        };
+        assert!(matches!(
+            verify_receipt_chain(&blake, &rs),
+            Err(Error::DigestMismatch { .. })
+        ));
+        assert!(matches!(
+            verify_receipt_chain(&p, &[]),
+            Err(Error::EmptyCollection { .. })
+        ));
+    }
+
+    #[test]
+    fn batches_and_the_streaming_builder_agree() {
+        let (mut m, _, rs) = chain(37);
+        for n in [1usize, 2, 3, 8, 37] {
+            let window = format!("w{n}");
+            let batch = m.process_inference_batch(&window, &rs[..n]).unwrap();
+            let expected = MerkleTree::from_leaves(rs[..n].iter().map(|r| r.digest.to_bytes()));
+            assert_eq!(batch.record.root, expected.root());
+            assert_eq!(batch.record.count, u64::try_from(n).unwrap());
+            assert_eq!(batch.record.first_receipt, rs[0].digest);
+            assert_eq!(batch.record.last_receipt, rs[n - 1].digest);
+            assert_eq!(batch.record.window_start, rs[0].record.timestamp);
+            assert_eq!(batch.record.window_end, rs[n - 1].record.timestamp);
+
+            let mut b = InferenceBatchBuilder::new(m.policy(), &window);
+            for r in &rs[..n] {
+                b.push_receipt(r).unwrap();
+            }
+            assert_eq!(b.len(), u64::try_from(n).unwrap());
+            assert_eq!(b.finish().unwrap(), batch.record);
+        }
+        // A window of the middle of the chain.
+        let mid = m.process_inference_batch("mid", &rs[10..20]).unwrap();
+        assert_eq!(mid.record.first_receipt, rs[10].digest);
+        let mut b2 = m.batch_builder("mid2").unwrap();
+        for r in &rs[10..20] {
+            b2.push_receipt(r).unwrap();
+        }
+        let streamed = m.finish_batch(b2).unwrap();
+        assert_eq!(streamed.record.root, mid.record.root);
+        assert_eq!(m.batch("mid2").unwrap(), &streamed);
+    }
+
+    #[test]
+    fn bad_batches_are_errors() {
+        let (mut m, _, rs) = chain(6);
+        assert!(matches!(
+            m.process_inference_batch("w", &[]),
+            Err(Error::EmptyCollection {
+                field: "receipts",
+                ..
+            })
+        ));
+        assert!(matches!(
+            m.batch_builder("w").unwrap().finish(),
+            Err(Error::EmptyCollection {
+                field: "receipts",
+                ..
+            })
+        ));
+        assert!(matches!(
+            m.process_inference_batch("", &rs),
+            Err(Error::Empty {
+                field: "window_id",
+                ..
+            })
+        ));
+        let gap = [rs[0].clone(), rs[2].clone()];
+        assert!(matches!(
+            m.process_inference_batch("w", &gap),
+            Err(Error::ChainGap { .. })
+        ));
+        let back = [rs[2].clone(), rs[1].clone()];
+        assert!(matches!(
+            m.process_inference_batch("w", &back),
+            Err(Error::ChainOrder { .. })
+        ));
+        let dup = [rs[2].clone(), rs[2].clone()];
+        assert!(matches!(
+            m.process_inference_batch("w", &dup),
+            Err(Error::ChainOrder { .. })
+        ));
+        let mut forged = rs[3].clone();
+        forged.record.prev_receipt = Some(Digest::from_bytes([0; 32]));
+        assert!(matches!(
+            m.process_inference_batch("w", &[rs[2].clone(), forged.clone()]),
+            Err(Error::ChainLink { .. })
+        ));
+        let mut b = m.batch_builder("w").unwrap();
+        b.push_receipt(&rs[2]).unwrap();
+        assert!(matches!(
+            b.push_receipt(&forged),
+            Err(Error::ChainLink { .. })
+        ));
+        assert!(matches!(
+            b.push_receipt(&rs[4]),
+            Err(Error::ChainGap { .. })
+        ));
+        assert!(matches!(
+            b.push_receipt(&rs[2]),
+            Err(Error::ChainOrder { .. })
+        ));
+        assert_eq!(b.len(), 1, "refused receipts are not added");
+        b.push_receipt(&rs[3]).unwrap();
+        m.process_inference_batch("w", &rs).unwrap();
+        assert!(matches!(
+            m.process_inference_batch("w", &rs),
+            Err(Error::DuplicateId { .. })
+        ));
+        assert!(matches!(
+            m.batch_builder("w"),
+            Err(Error::DuplicateId { .. })
+        ));
+        assert!(matches!(m.finish_batch(b), Err(Error::DuplicateId { .. })));
+    }
+
+    #[test]
+    fn deterministic_with_fixed_clock_and_seed() {
+        let (_, _, a) = chain(4);
+        let (_, _, b) = chain(4);
+        assert_eq!(a, b);
+        // Another seed gives other commitments.
+        let d = deployed();
+        let c = Context::new(
+            ctx().policy().clone(),
+            std::sync::Arc::new(lcm_model::FixedClock::new(
+                Timestamp::from_unix_micros(1_767_323_045_678_901),
+                1_000,
+            )),
+            lcm_crypto::SeededRandom::new(&Seed::from_bytes([8; 32])),
+        )
+        .unwrap();
+        let mut m = InferenceManager::new(c).unwrap();
+        let other = make(&mut m, &d, 0);
+        assert_ne!(
+            other.record.input_commitment.value,
+            a[0].record.input_commitment.value
+        );
+    }
+}

@@ -1,0 +1,528 @@
+//! [`RootManager`]: test evaluation anchors and the three kinds of root — training session,
+//! release and inference batch (the seed's `LCMRootManager`).
+//!
+//! Every root is an RFC 9162 Merkle root over full 32-byte digests (each digest one leaf) under
+//! the policy's hash algorithm.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//!
+//! use lcm_crypto::Digest;
+//! use lcm_managers::{Context, RootManager};
+//!
+//! let mut roots = RootManager::new(Context::default());
+//! let test_dataset = Digest::from_bytes([4; 32]); // the test split anchor's digest
+//! let test = roots.create_test_evaluation_anchor(
+//!     "test_001",
+//!     &test_dataset,
+//!     "pre_deploy",
+//!     &BTreeMap::from([("accuracy".to_owned(), 0.885), ("f1_score".to_owned(), 0.885)]),
+//! )?;
+//! test.record.verify_metrics_digest(roots.policy())?;
+//!
+//! let batch = roots.compute_inference_batch_root("batch_001", &[Digest::from_bytes([5; 32])])?;
+//! assert_eq!(batch.record.size, 1);
+//! assert!(roots.compute_inference_batch_root("batch_002", &[]).is_err());
+//! # Ok::<(), lcm_managers::Error>(())
+//! ```
+
+use std::collections::BTreeMap;
+
+use lcm_crypto::Digest;
+use lcm_crypto::merkle::MerkleTree;
+use lcm_model::records::deployment::{DeploymentAnchor, PreDeploymentAnchor};
+use lcm_model::records::roots::{InferenceBatchRoot, ReleaseRoot, TestEvaluationAnchor};
+use lcm_model::{Finite, Policy, Sealed};
+
+use crate::deployment::{check_seal, non_empty};
+use crate::{Context, Error};
+
+const TEST_EVALUATION: &str = "test evaluation anchor";
+const RELEASE: &str = "release root";
+const BATCH_ROOT: &str = "inference batch root";
+
+/// Creates test evaluation anchors and computes roots; keeps both (the seed's
+/// `test_evaluations` and `computed_roots`).
+#[derive(Debug, Clone, Default)]
+pub struct RootManager {
+    ctx: Context,
+    test_evaluations: BTreeMap<String, Sealed<TestEvaluationAnchor>>,
+    release_roots: BTreeMap<String, Sealed<ReleaseRoot>>,
+    batch_roots: BTreeMap<String, Sealed<InferenceBatchRoot>>,
+}
+
+impl RootManager {
+    /// A manager working under `ctx`.
+    pub fn new(ctx: Context) -> Self {
+        Self {
+            ctx,
+            test_evaluations: BTreeMap::new(),
+            release_roots: BTreeMap::new(),
+            batch_roots: BTreeMap::new(),
+        }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        self.ctx.policy()
+    }
+
+    /// Records the evaluation of a model on a test dataset (the seed's
+    /// `create_test_evaluation_anchor`; `test_dataset` is its `test_dataset_ref`, by full
+    /// digest). The metrics digest is computed here, from the metrics; no digest is accepted
+    /// from the caller.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Empty`] for an empty id, evaluation type or metric name;
+    /// [`Error::DuplicateId`]; [`Error::Invalid`] naming the metric for a NaN or infinite
+    /// value.
+    pub fn create_test_evaluation_anchor(
+        &mut self,
+        test_id: &str,
+        test_dataset: &Digest,
+        evaluation_type: &str,
+        metrics: &BTreeMap<String, f64>,
+    ) -> Result<Sealed<TestEvaluationAnchor>, Error> {
+        non_empty(TEST_EVALUATION, test_id, "test_id", test_id)?;
+        if self.test_evaluations.contains_key(test_id) {
+            return Err(Error::DuplicateId {
+                kind: TEST_EVALUATION,
+                id: test_id.to_owned(),
+            });
+        }
+        non_empty(TEST_EVALUATION, test_id, "evaluation_type", evaluation_type)?;
+        let mut finite = BTreeMap::new();
+        for (name, &value) in metrics {
+            non_empty(TEST_EVALUATION, test_id, "metrics", name)?;
+            let v = Finite::new(value).map_err(|_| Error::Invalid {
+                kind: TEST_EVALUATION,
+                id: test_id.to_owned(),
+                field: "metrics",
+                expected: format!("a finite number for metric {name:?}"),
+                actual: value.to_string(),
+            })?;
+            finite.insert(name.clone(), v);
+        }
+        let policy = self.ctx.policy();
+        let metrics_digest = TestEvaluationAnchor::compute_metrics_digest(
+            test_dataset,
+            evaluation_type,
+            &finite,
+            policy,
+        )?;
+        let anchor = TestEvaluationAnchor {
+            test_id: test_id.to_owned(),
+            test_dataset: *test_dataset,
+            evaluation_type: evaluation_type.to_owned(),
+            metrics: finite,
+            metrics_digest,
+            created_at: self.ctx.now(),
+        };
+        let sealed = Sealed::seal(anchor, policy)?;
+        self.test_evaluations
+            .insert(test_id.to_owned(), sealed.clone());
+        Ok(sealed)
+    }
+
+    /// The test evaluation anchor with this id.
+    pub fn test_evaluation(&self, test_id: &str) -> Option<&Sealed<TestEvaluationAnchor>> {
+        self.test_evaluations.get(test_id)
+    }
+
+    /// The root of a release (the seed's `compute_release_root`): the RFC 9162 root over the
+    /// training session root and the full digests of the pre-deployment, deployment and test
+    /// evaluation anchors, in that order.
+    ///
+    /// Every anchor's digest is recomputed, the test evaluation's metrics digest is
+    /// recomputed, and the deployment must carry out this pre-deployment.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DigestMismatch`] for an anchor whose digest does not match its content;
+    /// [`Error::Model`] for a test evaluation whose metrics digest does not match;
+    /// [`Error::Invalid`] when the deployment references another pre-deployment.
+    pub fn compute_release_root(
+        &mut self,
+        training_session_root: &Digest,
+        predeployment: &Sealed<PreDeploymentAnchor>,
+        deployment: &Sealed<DeploymentAnchor>,
+        test_evaluation: &Sealed<TestEvaluationAnchor>,
+    ) -> Result<Sealed<ReleaseRoot>, Error> {
+        let policy = self.ctx.policy();
+        let pre_id = &predeployment.record.predeployment_id;
+        let dep_id = &deployment.record.deployment_id;
+        check_seal(policy, "predeployment anchor", pre_id, predeployment)?;
+        check_seal(policy, "deployment anchor", dep_id, deployment)?;
+        check_seal(
+            policy,
+            TEST_EVALUATION,
+            &test_evaluation.record.test_id,
+            test_evaluation,
+        )?;
+        test_evaluation.record.verify_metrics_digest(policy)?;
+        if deployment.record.predeployment != predeployment.digest {
+            return Err(Error::Invalid {
+                kind: RELEASE,
+                id: dep_id.clone(),
+                field: "predeployment",
+                expected: format!("{} (predeployment {pre_id:?})", predeployment.digest),
+                actual: deployment.record.predeployment.to_string(),
+            });
+        }
+        let mut release = ReleaseRoot {
+            training_session_root: *training_session_root,
+            predeployment: predeployment.digest,
+            deployment: deployment.digest,
+            test_evaluation: test_evaluation.digest,
+            root: Digest::from_bytes([0; 32]),
+        };
+        release.root = merkle_root(policy, &release.leaves());
+        let sealed = Sealed::seal(release, policy)?;
+        self.release_roots.insert(dep_id.clone(), sealed.clone());
+        Ok(sealed)
+    }
+
+    /// The root of a window of inference receipts (the seed's
+    /// `compute_inference_batch_root`): the RFC 9162 root over the receipt digests, in order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Empty`] for an empty window id; [`Error::EmptyCollection`] for no digests
+    /// (an empty batch is an error, not a sentinel).
+    pub fn compute_inference_batch_root(
+        &mut self,
+        window_id: &str,
+        receipt_digests: &[Digest],
+    ) -> Result<Sealed<InferenceBatchRoot>, Error> {
+        non_empty(BATCH_ROOT, window_id, "window_id", window_id)?;
+        if receipt_digests.is_empty() {
+            return Err(Error::EmptyCollection {
+                kind: BATCH_ROOT,
+                id: window_id.to_owned(),
+                field: "receipt_digests",
+            });
+        }
+        let tree = MerkleTree::from_leaves_with(
+            self.ctx.policy().hash_algorithm,
+            receipt_digests.iter().map(|d| d.to_bytes()),
+        );
+        let root = InferenceBatchRoot {
+            window_id: window_id.to_owned(),
+            size: tree.len(),
+            root: tree.root(),
+        };
+        let sealed = Sealed::seal(root, self.ctx.policy())?;
+        self.batch_roots
+            .insert(window_id.to_owned(), sealed.clone());
+        Ok(sealed)
+    }
+
+    /// The release root computed for this deployment id.
+    pub fn release_root(&self, deployment_id: &str) -> Option<&Sealed<ReleaseRoot>> {
+        self.release_roots.get(deployment_id)
+    }
+
+    /// The inference batch root computed for this window.
+    pub fn inference_batch_root(&self, window_id: &str) -> Option<&Sealed<InferenceBatchRoot>> {
+        self.batch_roots.get(window_id)
+    }
+}
+
+fn merkle_root(policy: &Policy, leaves: &[Digest]) -> Digest {
+    MerkleTree::from_leaves_with(policy.hash_algorithm, leaves.iter().map(|d| d.to_bytes())).root()
+}
+
+/// Recomputes a release root from its four leaves.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// [`Error::DigestMismatch`] when the stored root is not the root of the stored leaves.
+pub fn verify_release_root(policy: &Policy, release: &ReleaseRoot) -> Result<(), Error> {
+    let recomputed = merkle_root(policy, &release.leaves());
+    if recomputed == release.root {
+        Ok(())
+    } else {
+        Err(Error::DigestMismatch {
+            kind: RELEASE,
+            id: release.deployment.short(),
+            stored: release.root,
+            recomputed,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deployment::tests::{ctx, deployed, request};
+    use lcm_crypto::HashAlgorithm;
+    use lcm_crypto::merkle::{leaf_hash, node_hash};
+    use lcm_model::Record;
+
+    fn metrics() -> BTreeMap<String, f64> {
+        BTreeMap::from([
+            ("accuracy".to_owned(), 0.885),
+            ("precision".to_owned(), 0.892),
+            ("recall".to_owned(), 0.878),
+            ("f1_score".to_owned(), 0.885),
+        ])
+    }
+
+    #[test]
+    fn test_evaluation_recomputes_metrics_digest() {
+        let mut r = RootManager::new(ctx());
+        let ds = Digest::from_bytes([4; 32]);
+        let a = r
+            .create_test_evaluation_anchor("test_001", &ds, "pre_deploy", &metrics())
+            .unwrap();
+        a.record.verify_metrics_digest(r.policy()).unwrap();
+        assert_eq!(
+            a.record.metrics_digest,
+            TestEvaluationAnchor::compute_metrics_digest(
+                &ds,
+                "pre_deploy",
+                &a.record.metrics,
+                r.policy()
+            )
+            .unwrap()
+        );
+        assert_eq!(r.test_evaluation("test_001"), Some(&a));
+
+        let mut other = metrics();
+        other.insert("accuracy".into(), 0.886);
+        let b = r
+            .create_test_evaluation_anchor("test_002", &ds, "pre_deploy", &other)
+            .unwrap();
+        assert_ne!(a.record.metrics_digest, b.record.metrics_digest);
+    }
+
+    #[test]
+    fn test_evaluation_rejects_bad_input() {
+        let mut r = RootManager::new(ctx());
+        let ds = Digest::from_bytes([4; 32]);
+        r.create_test_evaluation_anchor("t", &ds, "pre_deploy", &metrics())
+            .unwrap();
+        assert!(matches!(
+            r.create_test_evaluation_anchor("t", &ds, "pre_deploy", &metrics()),
+            Err(Error::DuplicateId { .. })
+        ));
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut m = metrics();
+            m.insert("recall".into(), bad);
+            match r.create_test_evaluation_anchor("u", &ds, "pre_deploy", &m) {
+                Err(Error::Invalid {
+                    field: "metrics",
+                    expected,
+                    ..
+                }) => {
+                    assert!(expected.contains("recall"), "{expected}");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        let mut m = metrics();
+        m.insert(String::new(), 1.0);
+        assert!(matches!(
+            r.create_test_evaluation_anchor("u", &ds, "pre_deploy", &m),
+            Err(Error::Empty {
+                field: "metrics",
+                ..
+            })
+        ));
+        assert!(matches!(
+            r.create_test_evaluation_anchor("u", &ds, "", &metrics()),
+            Err(Error::Empty {
+                field: "evaluation_type",
+                ..
+            })
+        ));
+        assert!(matches!(
+            r.create_test_evaluation_anchor("", &ds, "x", &metrics()),
+            Err(Error::Empty {
+                field: "test_id",
+                ..
+            })
+        ));
+        assert!(r.test_evaluation("u").is_none());
+    }
+
+    fn release_inputs() -> (
+        RootManager,
+        Sealed<PreDeploymentAnchor>,
+        Sealed<DeploymentAnchor>,
+        Sealed<TestEvaluationAnchor>,
+    ) {
+        let d = deployed();
+        let pre = d.predeployment("predeploy_001").unwrap().clone();
+        let dep = d.deployment("deploy_001").unwrap().clone();
+        let mut r = RootManager::new(ctx());
+        let test = r
+            .create_test_evaluation_anchor(
+                "t",
+                &Digest::from_bytes([4; 32]),
+                "pre_deploy",
+                &metrics(),
+            )
+            .unwrap();
+        (r, pre, dep, test)
+    }
+
+    #[test]
+    fn release_root_is_the_rfc9162_root_of_four_digests() {
+        let (mut r, pre, dep, test) = release_inputs();
+        let tsr = Digest::from_bytes([6; 32]);
+        let release = r.compute_release_root(&tsr, &pre, &dep, &test).unwrap();
+        let alg = HashAlgorithm::Sha256;
+        let leaf = |d: &Digest| leaf_hash(alg, d.as_bytes());
+        let expected = node_hash(
+            alg,
+            &node_hash(alg, &leaf(&tsr), &leaf(&pre.digest)),
+            &node_hash(alg, &leaf(&dep.digest), &leaf(&test.digest)),
+        );
+        assert_eq!(release.record.root, expected);
+        assert_eq!(
+            release.record.leaves(),
+            [tsr, pre.digest, dep.digest, test.digest]
+        );
+        verify_release_root(r.policy(), &release.record).unwrap();
+        assert_eq!(r.release_root("deploy_001"), Some(&release));
+
+        let mut t = release.record.clone();
+        t.test_evaluation = Digest::from_bytes([0; 32]);
+        assert!(matches!(
+            verify_release_root(r.policy(), &t),
+            Err(Error::DigestMismatch { .. })
+        ));
+        let mut t = release.record;
+        t.training_session_root = Digest::from_bytes([0; 32]);
+        assert!(matches!(
+            verify_release_root(r.policy(), &t),
+            Err(Error::DigestMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn release_root_checks_its_inputs() {
+        let (mut r, pre, dep, test) = release_inputs();
+        let tsr = Digest::from_bytes([6; 32]);
+        let mut t = pre.clone();
+        t.record.intended_region = "eu-west-1".into();
+        assert!(matches!(
+            r.compute_release_root(&tsr, &t, &dep, &test),
+            Err(Error::DigestMismatch {
+                kind: "predeployment anchor",
+                ..
+            })
+        ));
+        let mut t = dep.clone();
+        t.record.deployed_by = "mallory".into();
+        assert!(matches!(
+            r.compute_release_root(&tsr, &pre, &t, &test),
+            Err(Error::DigestMismatch {
+                kind: "deployment anchor",
+                ..
+            })
+        ));
+        let mut t = test.clone();
+        t.record
+            .metrics
+            .insert("accuracy".into(), Finite::new(0.99).unwrap());
+        assert!(matches!(
+            r.compute_release_root(&tsr, &pre, &dep, &t),
+            Err(Error::DigestMismatch {
+                kind: TEST_EVALUATION,
+                ..
+            })
+        ));
+        // A supplied metrics digest is not trusted even when the anchor is re-sealed.
+        let mut t = test.clone();
+        t.record
+            .metrics
+            .insert("accuracy".into(), Finite::new(0.99).unwrap());
+        let t = Sealed::seal(t.record, r.policy()).unwrap();
+        assert!(matches!(
+            r.compute_release_root(&tsr, &pre, &dep, &t),
+            Err(Error::Model(lcm_model::Error::DigestMismatch { .. }))
+        ));
+        // A deployment of another pre-deployment.
+        let mut other = crate::DeploymentManager::new(ctx());
+        let pre2 = other
+            .create_predeployment_anchor(request("predeploy_002"))
+            .unwrap();
+        assert!(matches!(
+            r.compute_release_root(&tsr, &pre2, &dep, &test),
+            Err(Error::Invalid {
+                field: "predeployment",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn inference_batch_root() {
+        let mut r = RootManager::new(ctx());
+        let digests: Vec<Digest> = (0..5u8).map(|i| Digest::from_bytes([i; 32])).collect();
+        let root = r
+            .compute_inference_batch_root("batch_001", &digests)
+            .unwrap();
+        assert_eq!(root.record.size, 5);
+        assert_eq!(
+            root.record.root,
+            MerkleTree::from_leaves(digests.iter().map(|d| d.to_bytes())).root()
+        );
+        assert_eq!(r.inference_batch_root("batch_001"), Some(&root));
+        assert!(matches!(
+            r.compute_inference_batch_root("batch_002", &[]),
+            Err(Error::EmptyCollection {
+                field: "receipt_digests",
+                ..
+            })
+        ));
+        assert!(matches!(
+            r.compute_inference_batch_root("", &digests),
+            Err(Error::Empty {
+                field: "window_id",
+                ..
+            })
+        ));
+        // Order and every digest matter.
+        let mut swapped = digests.clone();
+        swapped.swap(0, 1);
+        assert_ne!(
+            r.compute_inference_batch_root("b", &swapped)
+                .unwrap()
+                .record
+                .root,
+            root.record.root
+        );
+        let blake = Policy {
+            hash_algorithm: HashAlgorithm::Blake3,
+            kdf_iterations: 100_000,
+            ..Policy::default()
+        };
+        let mut rb = RootManager::new(Context::with_policy(blake).unwrap());
+        assert_ne!(
+            rb.compute_inference_batch_root("batch_001", &digests)
+                .unwrap()
+                .record
+                .root,
+            root.record.root
+        );
+        assert_eq!(root.digest, root.record.digest(r.policy()).unwrap());
+    }
+
+    #[test]
+    fn deterministic_with_fixed_clock_and_seed() {
+        let run = || {
+            let (mut r, pre, dep, test) = release_inputs();
+            r.compute_release_root(&Digest::from_bytes([6; 32]), &pre, &dep, &test)
+                .unwrap()
+        };
+        assert_eq!(run(), run());
+    }
+}
