@@ -1,4 +1,9 @@
-//! `lcm`: verifiable AI lifecycle records. This facade re-exports the member crates.
+#![doc = include_str!("../README.md")]
+//!
+//! # This crate
+//!
+//! The facade re-exports the member crates: [`crypto`] (`lcm-crypto`), [`model`]
+//! (`lcm-model`), [`managers`] (`lcm-managers`) and [`capsule`] (`lcm-capsule`).
 
 pub use lcm_capsule as capsule;
 pub use lcm_crypto as crypto;
