@@ -1,0 +1,1303 @@
+//! [`DatasetFamilyManager`]: dataset family anchors, their splits, the datasets root, and the
+//! seeded split assignment helper [`assign_splits`].
+//!
+//! What the Python reference only promises, checked here:
+//!
+//! - the family anchor is a MAC under a key derived from the master password with a random
+//!   salt that is **stored** in the anchor, so [`DatasetFamilyManager::verify_password`] can
+//!   check a password later (the reference discards the salt);
+//! - a split commits to its record ids with an injective assignment digest (the reference
+//!   joins ids without a separator, so `["ab","c"]` and `["a","bc"]` collide) and an RFC 9162
+//!   Merkle root with per-record inclusion proofs;
+//! - **a record in two splits is an error** ([`Error::OverlappingSplits`]) naming the record,
+//!   because train/test leakage silently invalidates every evaluation;
+//! - split assignment is reproducible from a seed on every machine (the reference derives its
+//!   seeds from Python's per-process `hash()`).
+//!
+//! The seed's second dataset manager (`LCMDatasetManager`, one password anchor per split) maps
+//! onto this one: its `create_dataset_splits` is [`DatasetFamilyManager::create_dataset_family_anchor`]
+//! followed by [`DatasetFamilyManager::add_dataset_splits`], and its
+//! `get_datasets_root_anchor` is [`DatasetFamilyManager::datasets_root_anchor`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use lcm_crypto::merkle::{InclusionProof, MerkleRoot, MerkleTree, leaf_hash};
+use lcm_crypto::{
+    Digest, DomainHasher, HashAlgorithm, MacKey, MasterKey, Pbkdf2Params, Salt, hash_domain,
+};
+use lcm_model::records::{
+    DatasetFamilyAnchor, DatasetFamilyMetadata, DatasetSplit, DatasetSplitAnchor, SplitInfo,
+};
+use lcm_model::{DomainType, Policy, Record, Sealed};
+
+use crate::{Context, Error};
+
+/// The kind names used in error messages.
+const FAMILY: &str = "dataset family";
+const SPLIT: &str = "dataset split";
+const ASSIGNMENT: &str = "split assignment";
+
+/// The record kind of a per-record leaf digest.
+const RECORD_KIND: &str = "dataset-record";
+/// The record kind of a split assignment digest.
+const ASSIGNMENT_KIND: &str = "split-assignment";
+/// The domain tag of the sort keys of [`assign_splits`] (fixed, independent of any policy, so
+/// that an assignment can be reproduced from the seed alone).
+const ASSIGN_TAG: &str = "lcm/assign-splits/1";
+
+/// The sub-key label of a family anchor's MAC key. The family id follows the colon.
+fn family_key_label(family_id: &str) -> String {
+    format!("dataset-family-anchor:{family_id}")
+}
+
+/// The family anchors and split anchors of one lifecycle (the seed's
+/// `LCMDatasetFamilyManager`).
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::Arc;
+/// use lcm_crypto::{Seed, SeededRandom};
+/// use lcm_managers::{Context, DatasetFamilyManager, assign_splits};
+/// use lcm_model::records::{DatasetFamilyMetadata, DatasetSplit, SplitInfo};
+/// use lcm_model::{FixedClock, Policy, Timestamp};
+///
+/// let policy = Policy { kdf_iterations: 100_000, ..Policy::default() };
+/// let clock = Arc::new(FixedClock::new(Timestamp::from_unix_micros(0), 1));
+/// let ctx = Context::new(policy, clock, SeededRandom::new(&Seed::from_bytes([1; 32])))?;
+/// let mut datasets = DatasetFamilyManager::new(ctx);
+///
+/// let metadata = DatasetFamilyMetadata::new("medical_images", "v1.0", "hospital", "custom");
+/// let family = datasets.create_dataset_family_anchor("med_img_v1", metadata, "family password")?;
+/// datasets.verify_password("med_img_v1", "family password")?;
+///
+/// let ids: Vec<String> = (0..100).map(|i| format!("r{i:03}")).collect();
+/// let ratios = BTreeMap::from([(DatasetSplit::Train, 8), (DatasetSplit::Validation, 1), (DatasetSplit::Test, 1)]);
+/// let assigned = assign_splits(&ids, &ratios, 42)?;
+/// let splits_info = assigned
+///     .into_iter()
+///     .map(|(split, ids)| (split, SplitInfo { rng_seed: Some(42), ..SplitInfo::new(ids) }))
+///     .collect();
+/// let splits = datasets.add_dataset_splits(&family, splits_info)?;
+/// assert_eq!(splits[&DatasetSplit::Train].record.sample_count, 80);
+/// let root = datasets.datasets_root_anchor("med_img_v1")?;
+/// # let _ = root;
+/// # Ok::<(), lcm_managers::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct DatasetFamilyManager {
+    ctx: Context,
+    families: BTreeMap<String, FamilyEntry>,
+}
+
+#[derive(Debug)]
+struct FamilyEntry {
+    anchor: Sealed<DatasetFamilyAnchor>,
+    splits: BTreeMap<DatasetSplit, SplitEntry>,
+}
+
+#[derive(Debug)]
+struct SplitEntry {
+    anchor: Sealed<DatasetSplitAnchor>,
+    /// Sorted, unique.
+    records: Vec<String>,
+}
+
+impl DatasetFamilyManager {
+    /// A manager working under `ctx`.
+    pub fn new(ctx: Context) -> Self {
+        Self {
+            ctx,
+            families: BTreeMap::new(),
+        }
+    }
+
+    /// The context (policy, clock, randomness).
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// Creates and stores the anchor of a dataset family (the seed's
+    /// `create_dataset_family_anchor`).
+    ///
+    /// Draws a 16-byte salt from the context, derives the master key with PBKDF2 at the
+    /// policy's `kdf_iterations`, and MACs the metadata digest with the sub-key labelled
+    /// `"dataset-family-anchor:" + family_id` (see [`DatasetFamilyAnchor`]). The keys are
+    /// zeroized when they go out of scope; the password is not kept.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DomainNotAllowed`] when the policy excludes dataset families;
+    /// [`Error::Empty`] for an empty family id, password or required metadata field;
+    /// [`Error::DuplicateId`] for a family id already in use; [`Error::Crypto`] when the
+    /// random source fails.
+    pub fn create_dataset_family_anchor(
+        &mut self,
+        family_id: &str,
+        metadata: DatasetFamilyMetadata,
+        master_password: &str,
+    ) -> Result<Sealed<DatasetFamilyAnchor>, Error> {
+        let policy = self.ctx.policy();
+        if !policy.allows(DomainType::DatasetFamily) {
+            return Err(Error::DomainNotAllowed {
+                domain: "dataset_family",
+            });
+        }
+        if family_id.is_empty() {
+            return Err(Error::Empty {
+                kind: FAMILY,
+                id: String::new(),
+                field: "family_id",
+            });
+        }
+        if self.families.contains_key(family_id) {
+            return Err(Error::DuplicateId {
+                kind: FAMILY,
+                id: family_id.to_owned(),
+            });
+        }
+        if master_password.is_empty() {
+            return Err(Error::Empty {
+                kind: FAMILY,
+                id: family_id.to_owned(),
+                field: "master_password",
+            });
+        }
+        metadata
+            .validate()
+            .map_err(|e| empty_field(FAMILY, family_id, e))?;
+        let metadata_digest = metadata.digest(policy)?;
+        let mut salt = [0u8; Salt::LEN];
+        self.ctx.fill_random(&mut salt)?;
+        let salt = Salt::from_bytes(salt);
+        let kdf_iterations = policy.kdf_iterations;
+        let key = family_key(
+            policy.hash_algorithm,
+            master_password,
+            &salt,
+            kdf_iterations,
+            family_id,
+        )?;
+        let anchor = key.mac(metadata_digest.as_bytes());
+        drop(key);
+        let record = DatasetFamilyAnchor {
+            family_id: family_id.to_owned(),
+            metadata,
+            metadata_digest,
+            kdf_iterations,
+            salt,
+            anchor,
+            created_at: self.ctx.now(),
+        };
+        let sealed = Sealed::seal(record, policy)?;
+        self.families.insert(
+            family_id.to_owned(),
+            FamilyEntry {
+                anchor: sealed.clone(),
+                splits: BTreeMap::new(),
+            },
+        );
+        Ok(sealed)
+    }
+
+    /// Checks `master_password` against the stored anchor of `family_id`: derives the key
+    /// again with the stored salt and cost and compares the MAC in constant time.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown family; [`Error::WrongPassword`] when the password
+    /// does not reproduce the anchor; [`Error::Crypto`] for a stored KDF cost below the floor.
+    pub fn verify_password(&self, family_id: &str, master_password: &str) -> Result<(), Error> {
+        let entry = self.family(family_id)?;
+        verify_family_password(self.ctx.policy(), &entry.anchor.record, master_password)
+    }
+
+    /// Adds splits to a family (the seed's `add_dataset_splits`) and returns their anchors.
+    ///
+    /// Each split's record ids must be non-empty, unique within the split, and as many as its
+    /// `sample_count`; no record may be in two splits of the family (including splits added
+    /// earlier); a split can be added only once. Nothing is stored unless every split passes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownReference`] when `family_anchor` is not an anchor this manager made
+    /// (or was altered); [`Error::EmptyCollection`] for no splits or a split without records;
+    /// [`Error::Empty`] for an empty record id; [`Error::Invalid`] for a `sample_count` that
+    /// is not the number of ids; [`Error::DuplicateRecord`] for an id listed twice in a split;
+    /// [`Error::DuplicateId`] for a split the family already has;
+    /// [`Error::OverlappingSplits`] naming a record found in two splits;
+    /// [`Error::DomainNotAllowed`] when the policy excludes dataset splits.
+    pub fn add_dataset_splits(
+        &mut self,
+        family_anchor: &Sealed<DatasetFamilyAnchor>,
+        splits_info: BTreeMap<DatasetSplit, SplitInfo>,
+    ) -> Result<BTreeMap<DatasetSplit, Sealed<DatasetSplitAnchor>>, Error> {
+        let policy = self.ctx.policy();
+        if !policy.allows(DomainType::DatasetSplit) {
+            return Err(Error::DomainNotAllowed {
+                domain: "dataset_split",
+            });
+        }
+        let family_id = family_anchor.record.family_id.as_str();
+        let entry = match self.families.get(family_id) {
+            Some(e) if e.anchor == *family_anchor => e,
+            _ => {
+                return Err(Error::UnknownReference {
+                    kind: FAMILY,
+                    id: family_id.to_owned(),
+                    field: "family_anchor",
+                    reference: family_anchor.digest.to_hex(),
+                });
+            }
+        };
+        if splits_info.is_empty() {
+            return Err(Error::EmptyCollection {
+                kind: FAMILY,
+                id: family_id.to_owned(),
+                field: "splits_info",
+            });
+        }
+
+        // Check every split on its own, sorting its ids.
+        let mut prepared = BTreeMap::new();
+        for (split, info) in splits_info {
+            let split_id = format!("{family_id}/{split}");
+            if entry.splits.contains_key(&split) {
+                return Err(Error::DuplicateId {
+                    kind: SPLIT,
+                    id: split_id,
+                });
+            }
+            let records = check_split(family_id, split, &split_id, &info)?;
+            prepared.insert(split, (info, records));
+        }
+
+        // No record may be in two splits, old or new.
+        let mut all: BTreeMap<DatasetSplit, &[String]> = entry
+            .splits
+            .iter()
+            .map(|(s, e)| (*s, e.records.as_slice()))
+            .collect();
+        for (split, (_, records)) in &prepared {
+            all.insert(*split, records.as_slice());
+        }
+        let lists: Vec<(DatasetSplit, &[String])> = all.into_iter().collect();
+        for (i, (first, a)) in lists.iter().enumerate() {
+            for (second, b) in lists.iter().skip(i.saturating_add(1)) {
+                if let Some(record) = first_common(a, b) {
+                    return Err(Error::OverlappingSplits {
+                        family: family_id.to_owned(),
+                        record: record.to_owned(),
+                        first: first.to_string(),
+                        second: second.to_string(),
+                    });
+                }
+            }
+        }
+
+        // Build the anchors.
+        let family_digest = family_anchor.digest;
+        let mut out = BTreeMap::new();
+        let mut entries = Vec::with_capacity(prepared.len());
+        for (split, (info, records)) in prepared {
+            let record = DatasetSplitAnchor {
+                family_id: family_id.to_owned(),
+                family_anchor: family_digest,
+                split,
+                sample_count: info.sample_count,
+                assignment_digest: compute_split_assignment_digest(policy, &records),
+                records_root: compute_records_root(policy, &records),
+                rng_seed: info.rng_seed,
+                selection_rules: info.selection_rules,
+                stratify_by: info.stratify_by,
+                created_at: self.ctx.now(),
+            };
+            let sealed = Sealed::seal(record, policy)?;
+            out.insert(split, sealed.clone());
+            entries.push((
+                split,
+                SplitEntry {
+                    anchor: sealed,
+                    records,
+                },
+            ));
+        }
+        let entry = self.families.get_mut(family_id).ok_or(Error::NotFound {
+            kind: FAMILY,
+            id: family_id.to_owned(),
+        })?;
+        entry.splits.extend(entries);
+        Ok(out)
+    }
+
+    /// The anchor of `family_id` (the seed's `get_dataset_family`).
+    pub fn dataset_family(&self, family_id: &str) -> Option<&Sealed<DatasetFamilyAnchor>> {
+        self.families.get(family_id).map(|e| &e.anchor)
+    }
+
+    /// The ids of the families this manager holds, in order.
+    pub fn family_ids(&self) -> impl Iterator<Item = &str> {
+        self.families.keys().map(String::as_str)
+    }
+
+    /// The anchor of one split (the seed's `get_split_anchor`).
+    pub fn split_anchor(
+        &self,
+        family_id: &str,
+        split: DatasetSplit,
+    ) -> Option<&Sealed<DatasetSplitAnchor>> {
+        self.families
+            .get(family_id)?
+            .splits
+            .get(&split)
+            .map(|e| &e.anchor)
+    }
+
+    /// All split anchors of a family, in split order (the seed's `get_all_splits`; empty for
+    /// an unknown family).
+    pub fn split_anchors(
+        &self,
+        family_id: &str,
+    ) -> BTreeMap<DatasetSplit, &Sealed<DatasetSplitAnchor>> {
+        self.families
+            .get(family_id)
+            .map(|e| e.splits.iter().map(|(s, x)| (*s, &x.anchor)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The sorted record ids of one split.
+    pub fn split_records(&self, family_id: &str, split: DatasetSplit) -> Option<&[String]> {
+        self.families
+            .get(family_id)?
+            .splits
+            .get(&split)
+            .map(|e| e.records.as_slice())
+    }
+
+    /// The family anchor whose digest is `digest`, if this manager made it.
+    pub fn find_family_anchor(&self, digest: &Digest) -> Option<&Sealed<DatasetFamilyAnchor>> {
+        self.families
+            .values()
+            .map(|e| &e.anchor)
+            .find(|a| a.digest == *digest)
+    }
+
+    /// The split anchor whose digest is `digest`, if this manager made it.
+    pub fn find_split_anchor(&self, digest: &Digest) -> Option<&Sealed<DatasetSplitAnchor>> {
+        self.families
+            .values()
+            .flat_map(|e| e.splits.values())
+            .map(|e| &e.anchor)
+            .find(|a| a.digest == *digest)
+    }
+
+    /// The datasets root of a family (the seed's `get_datasets_root_anchor`): see
+    /// [`compute_datasets_root`]. It changes when a split is added.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown family; [`Error::EmptyCollection`] when it has no
+    /// splits yet.
+    pub fn datasets_root_anchor(&self, family_id: &str) -> Result<Digest, Error> {
+        let entry = self.family(family_id)?;
+        if entry.splits.is_empty() {
+            return Err(Error::EmptyCollection {
+                kind: FAMILY,
+                id: family_id.to_owned(),
+                field: "splits",
+            });
+        }
+        let digests: BTreeMap<DatasetSplit, Digest> = entry
+            .splits
+            .iter()
+            .map(|(s, e)| (*s, e.anchor.digest))
+            .collect();
+        Ok(compute_datasets_root(self.ctx.policy(), &digests))
+    }
+
+    /// An RFC 9162 inclusion proof that `record_id` is in a split: the proof is for the leaf
+    /// [`record_leaf_digest`] at the record's position in sorted id order; check it with
+    /// [`verify_record_inclusion`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown family, split or record; [`Error::Crypto`] only on
+    /// an internal inconsistency.
+    pub fn record_inclusion_proof(
+        &self,
+        family_id: &str,
+        split: DatasetSplit,
+        record_id: &str,
+    ) -> Result<InclusionProof, Error> {
+        let entry = self
+            .family(family_id)?
+            .splits
+            .get(&split)
+            .ok_or_else(|| Error::NotFound {
+                kind: SPLIT,
+                id: format!("{family_id}/{split}"),
+            })?;
+        let index = entry
+            .records
+            .binary_search_by(|r| r.as_str().cmp(record_id))
+            .map_err(|_| Error::NotFound {
+                kind: "dataset record",
+                id: format!("{family_id}/{split}/{record_id}"),
+            })?;
+        let tree = records_tree(self.ctx.policy(), &entry.records);
+        let index = u64::try_from(index).map_err(|_| lcm_crypto::Error::IndexOutOfRange {
+            index: u64::MAX,
+            size: tree.len(),
+        })?;
+        Ok(tree.inclusion_proof(index)?)
+    }
+
+    fn family(&self, family_id: &str) -> Result<&FamilyEntry, Error> {
+        self.families.get(family_id).ok_or_else(|| Error::NotFound {
+            kind: FAMILY,
+            id: family_id.to_owned(),
+        })
+    }
+}
+
+/// Checks `master_password` against a family anchor (for anchors read back from storage):
+/// the same check as [`DatasetFamilyManager::verify_password`], under `policy`'s MAC.
+///
+/// # Errors
+///
+/// [`Error::WrongPassword`] when the password does not reproduce the anchor; [`Error::Empty`]
+/// for an empty password; [`Error::Crypto`] for a stored KDF cost below the floor.
+pub fn verify_family_password(
+    policy: &Policy,
+    anchor: &DatasetFamilyAnchor,
+    master_password: &str,
+) -> Result<(), Error> {
+    let id = anchor.family_id.as_str();
+    if master_password.is_empty() {
+        return Err(Error::Empty {
+            kind: FAMILY,
+            id: id.to_owned(),
+            field: "master_password",
+        });
+    }
+    let key = family_key(
+        policy.hash_algorithm,
+        master_password,
+        &anchor.salt,
+        anchor.kdf_iterations,
+        id,
+    )?;
+    key.verify(anchor.metadata_digest.as_bytes(), &anchor.anchor)
+        .map_err(|_| Error::WrongPassword {
+            kind: FAMILY,
+            id: id.to_owned(),
+        })
+}
+
+fn family_key(
+    algorithm: HashAlgorithm,
+    password: &str,
+    salt: &Salt,
+    iterations: u32,
+    family_id: &str,
+) -> Result<MacKey, Error> {
+    let master = MasterKey::derive(password.as_bytes(), salt, Pbkdf2Params::new(iterations)?)?;
+    Ok(master.mac_key(algorithm, &family_key_label(family_id)))
+}
+
+/// Maps a metadata validation error to the manager's [`Error::Empty`] naming the record id.
+pub(crate) fn empty_field(kind: &'static str, id: &str, e: lcm_model::Error) -> Error {
+    match e {
+        lcm_model::Error::EmptyField { field, .. } => Error::Empty {
+            kind,
+            id: id.to_owned(),
+            field,
+        },
+        other => Error::Model(other),
+    }
+}
+
+/// Checks one split's input and returns its ids sorted.
+fn check_split(
+    family_id: &str,
+    split: DatasetSplit,
+    split_id: &str,
+    info: &SplitInfo,
+) -> Result<Vec<String>, Error> {
+    if info.record_ids.is_empty() {
+        return Err(Error::EmptyCollection {
+            kind: SPLIT,
+            id: split_id.to_owned(),
+            field: "record_ids",
+        });
+    }
+    let count = u64::try_from(info.record_ids.len()).unwrap_or(u64::MAX);
+    if info.sample_count != count {
+        return Err(Error::Invalid {
+            kind: SPLIT,
+            id: split_id.to_owned(),
+            field: "sample_count",
+            expected: format!("the number of record ids, {count}"),
+            actual: info.sample_count.to_string(),
+        });
+    }
+    if info.record_ids.iter().any(String::is_empty) {
+        return Err(Error::Empty {
+            kind: SPLIT,
+            id: split_id.to_owned(),
+            field: "record_ids",
+        });
+    }
+    let mut records = info.record_ids.clone();
+    records.sort_unstable();
+    if let Some(w) = records.windows(2).find(|w| w[0] == w[1]) {
+        return Err(Error::DuplicateRecord {
+            family: family_id.to_owned(),
+            split: split.to_string(),
+            record: w[0].clone(),
+        });
+    }
+    Ok(records)
+}
+
+/// The smallest string in both sorted lists.
+fn first_common<'a>(a: &'a [String], b: &[String]) -> Option<&'a str> {
+    let (mut i, mut j) = (0, 0);
+    while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
+        match x.cmp(y) {
+            std::cmp::Ordering::Less => i = i.saturating_add(1),
+            std::cmp::Ordering::Greater => j = j.saturating_add(1),
+            std::cmp::Ordering::Equal => return Some(x),
+        }
+    }
+    None
+}
+
+/// The split assignment digest of sorted, unique record ids: `hash_domain` under
+/// `lcm/<v>/split-assignment` with each id as one length-prefixed part, which makes the
+/// encoding injective.
+pub fn compute_split_assignment_digest(policy: &Policy, sorted_ids: &[String]) -> Digest {
+    let mut h = DomainHasher::new(policy.hash_algorithm, &policy.domain_tag(ASSIGNMENT_KIND));
+    for id in sorted_ids {
+        h.part(id.as_bytes());
+    }
+    h.finalize()
+}
+
+/// The leaf digest of one record id in a split's Merkle tree:
+/// `hash_domain("lcm/<v>/dataset-record", [id])`.
+pub fn record_leaf_digest(policy: &Policy, record_id: &str) -> Digest {
+    hash_domain(
+        policy.hash_algorithm,
+        &policy.domain_tag(RECORD_KIND),
+        &[record_id.as_bytes()],
+    )
+}
+
+fn records_tree(policy: &Policy, sorted_ids: &[String]) -> MerkleTree {
+    let leaves: Vec<Digest> = sorted_ids
+        .iter()
+        .map(|id| record_leaf_digest(policy, id))
+        .collect();
+    MerkleTree::from_leaves_with(policy.hash_algorithm, leaves.iter().map(Digest::as_bytes))
+}
+
+/// The records root of sorted, unique record ids: the RFC 9162 root over their
+/// [`record_leaf_digest`]s in that order.
+pub fn compute_records_root(policy: &Policy, sorted_ids: &[String]) -> Digest {
+    records_tree(policy, sorted_ids).root()
+}
+
+/// The datasets root over a family's split anchors: the RFC 9162 root over their full digests
+/// in the fixed split order (train, validation, test), under the policy's hash algorithm.
+pub fn compute_datasets_root(
+    policy: &Policy,
+    split_anchors: &BTreeMap<DatasetSplit, Digest>,
+) -> Digest {
+    MerkleTree::from_leaves_with(
+        policy.hash_algorithm,
+        split_anchors.values().map(Digest::as_bytes),
+    )
+    .root()
+}
+
+/// Checks a split anchor against a list of record ids: the count, the assignment digest and
+/// the records root are recomputed.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] for a different count or a duplicate id; [`Error::DigestMismatch`]
+/// naming `assignment_digest` or `records_root` when the ids are not the anchored ones.
+pub fn verify_split_records(
+    policy: &Policy,
+    anchor: &DatasetSplitAnchor,
+    record_ids: &[String],
+) -> Result<(), Error> {
+    let id = format!("{}/{}", anchor.family_id, anchor.split);
+    let mut sorted = record_ids.to_vec();
+    sorted.sort_unstable();
+    let unique: BTreeSet<&String> = sorted.iter().collect();
+    let count = u64::try_from(record_ids.len()).unwrap_or(u64::MAX);
+    if unique.len() != sorted.len() || anchor.sample_count != count {
+        return Err(Error::Invalid {
+            kind: SPLIT,
+            id,
+            field: "sample_count",
+            expected: format!("{} unique record ids", anchor.sample_count),
+            actual: format!("{count} ids, {} unique", unique.len()),
+        });
+    }
+    let assignment = compute_split_assignment_digest(policy, &sorted);
+    if assignment != anchor.assignment_digest {
+        return Err(Error::DigestMismatch {
+            kind: "split assignment_digest",
+            id,
+            stored: anchor.assignment_digest,
+            recomputed: assignment,
+        });
+    }
+    let root = compute_records_root(policy, &sorted);
+    if root != anchor.records_root {
+        return Err(Error::DigestMismatch {
+            kind: "split records_root",
+            id,
+            stored: anchor.records_root,
+            recomputed: root,
+        });
+    }
+    Ok(())
+}
+
+/// Checks an inclusion proof of `record_id` in the split of `anchor`.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// [`Error::Crypto`] when the proof does not lead to the anchor's records root.
+pub fn verify_record_inclusion(
+    policy: &Policy,
+    anchor: &DatasetSplitAnchor,
+    record_id: &str,
+    proof: &InclusionProof,
+) -> Result<(), Error> {
+    let leaf = leaf_hash(
+        policy.hash_algorithm,
+        record_leaf_digest(policy, record_id).as_bytes(),
+    );
+    let root = MerkleRoot::new(
+        policy.hash_algorithm,
+        anchor.records_root,
+        anchor.sample_count,
+    );
+    proof.verify(&leaf, &root)?;
+    Ok(())
+}
+
+/// Assigns record ids to splits, reproducibly from `seed` (the seed's "RNG seed tracking for
+/// deterministic splits").
+///
+/// `ratios` are integer weights per split, for example `{train: 8, val: 1, test: 1}` or
+/// `70/15/15`. The procedure, which depends on nothing but its inputs (not the policy, the
+/// platform or the process):
+///
+/// 1. every id gets the sort key `SHA-256` of `hash_domain("lcm/assign-splits/1", [seed as
+///    8 big-endian bytes, id])`, and the ids are ordered by key (then by id);
+/// 2. split `i` gets `floor(n * w_i / W)` ids, and the remaining ids (fewer than the number of
+///    splits) go one each to the splits with the largest remainders `n * w_i mod W`, ties to
+///    the earlier split;
+/// 3. the ordered ids are cut into consecutive runs in split order (train, val, test).
+///
+/// Each returned list is sorted by id. A split with weight 0 gets no ids but is still a key.
+///
+/// # Errors
+///
+/// [`Error::EmptyCollection`] for no ids; [`Error::Empty`] for an empty id;
+/// [`Error::Invalid`] for an id given twice or when no weight is positive.
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use lcm_managers::assign_splits;
+/// use lcm_model::records::DatasetSplit;
+///
+/// let ids: Vec<String> = (0..10).map(|i| format!("r{i}")).collect();
+/// let ratios = BTreeMap::from([(DatasetSplit::Train, 70), (DatasetSplit::Test, 30)]);
+/// let a = assign_splits(&ids, &ratios, 7)?;
+/// assert_eq!(a[&DatasetSplit::Train].len(), 7);
+/// assert_eq!(a[&DatasetSplit::Test].len(), 3);
+/// assert_eq!(a, assign_splits(&ids, &ratios, 7)?);
+/// # Ok::<(), lcm_managers::Error>(())
+/// ```
+pub fn assign_splits<S: AsRef<str>>(
+    record_ids: &[S],
+    ratios: &BTreeMap<DatasetSplit, u32>,
+    seed: u64,
+) -> Result<BTreeMap<DatasetSplit, Vec<String>>, Error> {
+    let id = format!("seed {seed}");
+    if record_ids.is_empty() {
+        return Err(Error::EmptyCollection {
+            kind: ASSIGNMENT,
+            id,
+            field: "record_ids",
+        });
+    }
+    let total: u64 = ratios.values().map(|&w| u64::from(w)).sum();
+    if total == 0 {
+        return Err(Error::Invalid {
+            kind: ASSIGNMENT,
+            id,
+            field: "ratios",
+            expected: "at least one positive weight".to_owned(),
+            actual: format!("{ratios:?}"),
+        });
+    }
+    let seed_bytes = seed.to_be_bytes();
+    let mut keyed: Vec<(Digest, &str)> = Vec::with_capacity(record_ids.len());
+    for rid in record_ids {
+        let rid = rid.as_ref();
+        if rid.is_empty() {
+            return Err(Error::Empty {
+                kind: ASSIGNMENT,
+                id,
+                field: "record_ids",
+            });
+        }
+        let key = hash_domain(
+            HashAlgorithm::Sha256,
+            ASSIGN_TAG,
+            &[&seed_bytes, rid.as_bytes()],
+        );
+        keyed.push((key, rid));
+    }
+    keyed.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(b.1)));
+    let mut ids: Vec<&str> = keyed.iter().map(|k| k.1).collect();
+    ids.sort_unstable();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(Error::Invalid {
+            kind: ASSIGNMENT,
+            id,
+            field: "record_ids",
+            expected: "unique record ids".to_owned(),
+            actual: format!("{:?} twice", w[0]),
+        });
+    }
+
+    // Largest-remainder apportionment in exact integer arithmetic.
+    let n = u128::try_from(keyed.len()).unwrap_or(u128::MAX);
+    let total = u128::from(total);
+    let mut counts: Vec<(DatasetSplit, u128, u128)> = ratios
+        .iter()
+        .map(|(s, &w)| {
+            let share = n.saturating_mul(u128::from(w));
+            (*s, share / total, share % total)
+        })
+        .collect();
+    let assigned: u128 = counts.iter().map(|c| c.1).sum();
+    let mut order: Vec<usize> = (0..counts.len()).collect();
+    // Stable sort: equal remainders keep split order.
+    order.sort_by(|&a, &b| counts[b].2.cmp(&counts[a].2));
+    let leftover = usize::try_from(n.saturating_sub(assigned)).unwrap_or(usize::MAX);
+    for &i in order.iter().take(leftover) {
+        counts[i].1 = counts[i].1.saturating_add(1);
+    }
+
+    let mut out = BTreeMap::new();
+    let mut rest = keyed.as_slice();
+    for (split, count, _) in counts {
+        let take = usize::try_from(count).unwrap_or(usize::MAX).min(rest.len());
+        let (now, later) = rest.split_at(take);
+        rest = later;
+        let mut ids: Vec<String> = now.iter().map(|k| k.1.to_owned()).collect();
+        ids.sort_unstable();
+        out.insert(split, ids);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::Arc;
+
+    use lcm_crypto::{Seed, SeededRandom};
+    use lcm_model::{FixedClock, Timestamp};
+
+    use super::*;
+
+    pub(crate) fn ctx(seed: u8) -> Context {
+        let policy = Policy {
+            kdf_iterations: 100_000,
+            ..Policy::default()
+        };
+        let clock = Arc::new(FixedClock::new(
+            Timestamp::from_unix_micros(1_700_000_000_000_000),
+            1_000,
+        ));
+        Context::new(
+            policy,
+            clock,
+            SeededRandom::new(&Seed::from_bytes([seed; 32])),
+        )
+        .unwrap()
+    }
+
+    fn ids(prefix: &str, n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i:03}")).collect()
+    }
+
+    fn metadata() -> DatasetFamilyMetadata {
+        DatasetFamilyMetadata::new("medical_images", "v1.0", "hospital", "custom")
+    }
+
+    fn three_splits() -> BTreeMap<DatasetSplit, SplitInfo> {
+        BTreeMap::from([
+            (DatasetSplit::Train, SplitInfo::new(ids("a", 8))),
+            (DatasetSplit::Validation, SplitInfo::new(ids("b", 1))),
+            (DatasetSplit::Test, SplitInfo::new(ids("c", 1))),
+        ])
+    }
+
+    #[test]
+    fn family_anchor_and_password() {
+        let mut m = DatasetFamilyManager::new(ctx(1));
+        let a = m
+            .create_dataset_family_anchor("fam", metadata(), "pw")
+            .unwrap();
+        a.verify(m.context().policy()).unwrap();
+        assert_eq!(a.record.kdf_iterations, 100_000);
+        m.verify_password("fam", "pw").unwrap();
+        assert!(matches!(
+            m.verify_password("fam", "pW"),
+            Err(Error::WrongPassword { .. })
+        ));
+        assert!(matches!(
+            m.verify_password("fam", ""),
+            Err(Error::Empty {
+                field: "master_password",
+                ..
+            })
+        ));
+        assert!(matches!(
+            m.verify_password("nope", "pw"),
+            Err(Error::NotFound { .. })
+        ));
+
+        // Tampering with any input of the MAC makes the right password fail.
+        let p = m.context().policy().clone();
+        let mut t = a.record.clone();
+        t.salt = Salt::from_bytes([0; 16]);
+        assert!(matches!(
+            verify_family_password(&p, &t, "pw"),
+            Err(Error::WrongPassword { .. })
+        ));
+        let mut t = a.record.clone();
+        t.family_id = "fam2".into();
+        assert!(matches!(
+            verify_family_password(&p, &t, "pw"),
+            Err(Error::WrongPassword { .. })
+        ));
+        let mut t = a.record.clone();
+        t.metadata_digest = Digest::from_bytes([0; 32]);
+        assert!(matches!(
+            verify_family_password(&p, &t, "pw"),
+            Err(Error::WrongPassword { .. })
+        ));
+        let mut t = a.record.clone();
+        t.kdf_iterations = 100_001;
+        assert!(matches!(
+            verify_family_password(&p, &t, "pw"),
+            Err(Error::WrongPassword { .. })
+        ));
+        let mut t = a.record;
+        t.kdf_iterations = 1;
+        assert!(matches!(
+            verify_family_password(&p, &t, "pw"),
+            Err(Error::Crypto(_))
+        ));
+    }
+
+    #[test]
+    fn family_anchor_rejects_bad_input() {
+        let mut m = DatasetFamilyManager::new(ctx(1));
+        let e = m.create_dataset_family_anchor("", metadata(), "pw");
+        assert!(
+            matches!(
+                e,
+                Err(Error::Empty {
+                    field: "family_id",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let e = m.create_dataset_family_anchor("f", metadata(), "");
+        assert!(
+            matches!(
+                e,
+                Err(Error::Empty {
+                    field: "master_password",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let bad = DatasetFamilyMetadata {
+            license: String::new(),
+            ..metadata()
+        };
+        match m.create_dataset_family_anchor("f", bad, "pw") {
+            Err(Error::Empty {
+                kind: "dataset family",
+                id,
+                field: "license",
+            }) => assert_eq!(id, "f"),
+            other => panic!("{other:?}"),
+        }
+        m.create_dataset_family_anchor("f", metadata(), "pw")
+            .unwrap();
+        let e = m.create_dataset_family_anchor("f", metadata(), "pw");
+        assert!(matches!(e, Err(Error::DuplicateId { .. })), "{e:?}");
+
+        let only_models = Policy {
+            kdf_iterations: 100_000,
+            domains: vec![DomainType::Model],
+            ..Policy::default()
+        };
+        let mut m = DatasetFamilyManager::new(Context::with_policy(only_models).unwrap());
+        let e = m.create_dataset_family_anchor("f", metadata(), "pw");
+        assert!(matches!(e, Err(Error::DomainNotAllowed { .. })), "{e:?}");
+    }
+
+    #[test]
+    fn salts_differ_and_are_stored() {
+        let mut m = DatasetFamilyManager::new(ctx(1));
+        let a = m
+            .create_dataset_family_anchor("f1", metadata(), "pw")
+            .unwrap();
+        let b = m
+            .create_dataset_family_anchor("f2", metadata(), "pw")
+            .unwrap();
+        assert_ne!(a.record.salt, b.record.salt);
+        assert_ne!(a.record.anchor, b.record.anchor);
+        assert_eq!(a.record.metadata_digest, b.record.metadata_digest);
+    }
+
+    #[test]
+    fn splits_are_anchored_and_verifiable() {
+        let mut m = DatasetFamilyManager::new(ctx(2));
+        let fam = m
+            .create_dataset_family_anchor("fam", metadata(), "pw")
+            .unwrap();
+        let splits = m.add_dataset_splits(&fam, three_splits()).unwrap();
+        let p = m.context().policy().clone();
+        assert_eq!(splits.len(), 3);
+        for (split, a) in &splits {
+            a.verify(&p).unwrap();
+            assert_eq!(a.record.split, *split);
+            assert_eq!(a.record.family_anchor, fam.digest);
+            assert_eq!(m.split_anchor("fam", *split), Some(a));
+            assert_eq!(m.find_split_anchor(&a.digest), Some(a));
+            let records = m.split_records("fam", *split).unwrap();
+            verify_split_records(&p, &a.record, records).unwrap();
+            for r in records {
+                let proof = m.record_inclusion_proof("fam", *split, r).unwrap();
+                verify_record_inclusion(&p, &a.record, r, &proof).unwrap();
+            }
+        }
+        let train = &splits[&DatasetSplit::Train].record;
+        // Tamper twins of the record checks.
+        let mut fewer = ids("a", 8);
+        fewer.pop();
+        assert!(matches!(
+            verify_split_records(&p, train, &fewer),
+            Err(Error::Invalid { .. })
+        ));
+        let mut other = ids("a", 8);
+        other[3] = "zzz".into();
+        assert!(matches!(
+            verify_split_records(&p, train, &other),
+            Err(Error::DigestMismatch {
+                kind: "split assignment_digest",
+                ..
+            })
+        ));
+        let mut forged = train.clone();
+        let mut sorted_other = other.clone();
+        sorted_other.sort();
+        forged.assignment_digest = compute_split_assignment_digest(&p, &sorted_other);
+        assert!(matches!(
+            verify_split_records(&p, &forged, &other),
+            Err(Error::DigestMismatch {
+                kind: "split records_root",
+                ..
+            })
+        ));
+        let proof = m
+            .record_inclusion_proof("fam", DatasetSplit::Train, "a003")
+            .unwrap();
+        assert!(verify_record_inclusion(&p, train, "a004", &proof).is_err());
+        assert!(
+            verify_record_inclusion(&p, &splits[&DatasetSplit::Test].record, "a003", &proof)
+                .is_err()
+        );
+        assert!(matches!(
+            m.record_inclusion_proof("fam", DatasetSplit::Train, "b000"),
+            Err(Error::NotFound { .. })
+        ));
+
+        // Root: fixed order, changes with any split.
+        let root = m.datasets_root_anchor("fam").unwrap();
+        let digests: BTreeMap<_, _> = splits.iter().map(|(s, a)| (*s, a.digest)).collect();
+        assert_eq!(root, compute_datasets_root(&p, &digests));
+        let mut swapped = digests.clone();
+        let (t, v) = (
+            swapped[&DatasetSplit::Train],
+            swapped[&DatasetSplit::Validation],
+        );
+        swapped.insert(DatasetSplit::Train, v);
+        swapped.insert(DatasetSplit::Validation, t);
+        assert_ne!(root, compute_datasets_root(&p, &swapped));
+        let mut fewer = digests;
+        fewer.remove(&DatasetSplit::Test);
+        assert_ne!(root, compute_datasets_root(&p, &fewer));
+    }
+
+    #[test]
+    fn assignment_digest_is_injective() {
+        let p = Policy::default();
+        let a = compute_split_assignment_digest(&p, &["ab".into(), "c".into()]);
+        let b = compute_split_assignment_digest(&p, &["a".into(), "bc".into()]);
+        assert_ne!(a, b);
+        assert_ne!(
+            compute_records_root(&p, &["ab".into(), "c".into()]),
+            compute_records_root(&p, &["a".into(), "bc".into()])
+        );
+    }
+
+    #[test]
+    fn overlapping_splits_name_the_record() {
+        let mut m = DatasetFamilyManager::new(ctx(3));
+        let fam = m
+            .create_dataset_family_anchor("fam", metadata(), "pw")
+            .unwrap();
+        let mut info = three_splits();
+        info.insert(
+            DatasetSplit::Test,
+            SplitInfo::new(vec!["c000".into(), "a005".into()]),
+        );
+        match m.add_dataset_splits(&fam, info) {
+            Err(Error::OverlappingSplits {
+                family,
+                record,
+                first,
+                second,
+            }) => {
+                assert_eq!((family.as_str(), record.as_str()), ("fam", "a005"));
+                assert_eq!((first.as_str(), second.as_str()), ("train", "test"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Nothing was stored; a clean batch then works.
+        assert!(m.split_anchors("fam").is_empty());
+        let mut two = three_splits();
+        two.remove(&DatasetSplit::Test);
+        m.add_dataset_splits(&fam, two).unwrap();
+        // A later split overlapping an earlier one is caught too.
+        let later = BTreeMap::from([(DatasetSplit::Test, SplitInfo::new(vec!["b000".into()]))]);
+        match m.add_dataset_splits(&fam, later) {
+            Err(Error::OverlappingSplits {
+                record,
+                first,
+                second,
+                ..
+            }) => {
+                assert_eq!(
+                    (record.as_str(), first.as_str(), second.as_str()),
+                    ("b000", "val", "test")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let again = BTreeMap::from([(DatasetSplit::Train, SplitInfo::new(vec!["x".into()]))]);
+        assert!(matches!(
+            m.add_dataset_splits(&fam, again),
+            Err(Error::DuplicateId { .. })
+        ));
+        let root_before = m.datasets_root_anchor("fam").unwrap();
+        let test = BTreeMap::from([(DatasetSplit::Test, SplitInfo::new(vec!["c000".into()]))]);
+        m.add_dataset_splits(&fam, test).unwrap();
+        assert_ne!(root_before, m.datasets_root_anchor("fam").unwrap());
+    }
+
+    #[test]
+    fn split_input_errors() {
+        let mut m = DatasetFamilyManager::new(ctx(4));
+        let fam = m
+            .create_dataset_family_anchor("fam", metadata(), "pw")
+            .unwrap();
+        let one = |info: SplitInfo| BTreeMap::from([(DatasetSplit::Train, info)]);
+
+        let e = m.add_dataset_splits(&fam, BTreeMap::new());
+        assert!(
+            matches!(
+                e,
+                Err(Error::EmptyCollection {
+                    field: "splits_info",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let e = m.add_dataset_splits(&fam, one(SplitInfo::new(vec![])));
+        assert!(
+            matches!(
+                e,
+                Err(Error::EmptyCollection {
+                    field: "record_ids",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let e = m.add_dataset_splits(
+            &fam,
+            one(SplitInfo {
+                sample_count: 8000,
+                ..SplitInfo::new(ids("a", 3))
+            }),
+        );
+        match e {
+            Err(Error::Invalid {
+                field: "sample_count",
+                id,
+                actual,
+                ..
+            }) => {
+                assert_eq!((id.as_str(), actual.as_str()), ("fam/train", "8000"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = m.add_dataset_splits(&fam, one(SplitInfo::new(vec!["x".into(), String::new()])));
+        assert!(
+            matches!(
+                e,
+                Err(Error::Empty {
+                    field: "record_ids",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let e = m.add_dataset_splits(
+            &fam,
+            one(SplitInfo::new(vec!["x".into(), "y".into(), "x".into()])),
+        );
+        match e {
+            Err(Error::DuplicateRecord { record, split, .. }) => {
+                assert_eq!((record.as_str(), split.as_str()), ("x", "train"));
+            }
+            other => panic!("{other:?}"),
+        }
+
+        // An anchor this manager did not make, or an altered one, is refused.
+        let mut other = DatasetFamilyManager::new(ctx(5));
+        let foreign = other
+            .create_dataset_family_anchor("fam", metadata(), "pw")
+            .unwrap();
+        let e = m.add_dataset_splits(&foreign, three_splits());
+        assert!(
+            matches!(
+                e,
+                Err(Error::UnknownReference {
+                    field: "family_anchor",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let mut altered = fam.clone();
+        altered.record.metadata.owner = "mallory".into();
+        let e = m.add_dataset_splits(&altered, three_splits());
+        assert!(matches!(e, Err(Error::UnknownReference { .. })), "{e:?}");
+        assert!(matches!(
+            m.datasets_root_anchor("fam"),
+            Err(Error::EmptyCollection {
+                field: "splits",
+                ..
+            })
+        ));
+        assert!(matches!(
+            m.datasets_root_anchor("x"),
+            Err(Error::NotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn assign_splits_is_reproducible_and_exact() {
+        let all = ids("r", 101);
+        let ratios = BTreeMap::from([
+            (DatasetSplit::Train, 70),
+            (DatasetSplit::Validation, 15),
+            (DatasetSplit::Test, 15),
+        ]);
+        let a = assign_splits(&all, &ratios, 42).unwrap();
+        // 70.7, 15.15, 15.15 -> 70 + 15 + 15 = 100, the leftover goes to train (0.7 largest).
+        let sizes: Vec<usize> = a.values().map(Vec::len).collect();
+        assert_eq!(sizes, vec![71, 15, 15]);
+        let mut union: Vec<String> = a.values().flatten().cloned().collect();
+        union.sort();
+        assert_eq!(union, all);
+        // Same seed, any input order: same assignment.
+        let mut reversed = all.clone();
+        reversed.reverse();
+        assert_eq!(assign_splits(&reversed, &ratios, 42).unwrap(), a);
+        // Another seed: another assignment.
+        assert_ne!(assign_splits(&all, &ratios, 43).unwrap(), a);
+        // Pinned: the first test ids for seed 42 never change across runs or machines.
+        let pinned: Vec<&str> = a[&DatasetSplit::Test]
+            .iter()
+            .take(3)
+            .map(String::as_str)
+            .collect();
+        assert_eq!(pinned, PINNED_TEST_IDS);
+
+        let e = assign_splits(&all, &BTreeMap::from([(DatasetSplit::Train, 0)]), 1);
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "ratios",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let e = assign_splits::<String>(&[], &ratios, 1);
+        assert!(matches!(e, Err(Error::EmptyCollection { .. })), "{e:?}");
+        let e = assign_splits(&["a", "b", "a"], &ratios, 1);
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "record_ids",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let e = assign_splits(&["a", ""], &ratios, 1);
+        assert!(matches!(e, Err(Error::Empty { .. })), "{e:?}");
+        let zero_test = BTreeMap::from([(DatasetSplit::Train, 1), (DatasetSplit::Test, 0)]);
+        let z = assign_splits(&["a", "b"], &zero_test, 1).unwrap();
+        assert_eq!(
+            (z[&DatasetSplit::Train].len(), z[&DatasetSplit::Test].len()),
+            (2, 0)
+        );
+    }
+
+    const PINNED_TEST_IDS: [&str; 3] = ["r004", "r025", "r031"];
+}

@@ -1,0 +1,620 @@
+//! [`ModelManager`]: model anchors with architecture, hyperparameter, environment and
+//! parameter fingerprints, bound to the dataset families they may be trained on.
+//!
+//! Differences from the Python reference, on purpose:
+//!
+//! - the parameter fingerprint is computed from the weights themselves
+//!   ([`ParameterFingerprint`]), not from the hyperparameters and a parameter count;
+//! - the environment is what the caller states, never filled in from the host;
+//! - authorized datasets are resolved to the full digests of known family anchors, and an
+//!   unknown id is an error;
+//! - the master password is required (the reference falls back to the model name) and the
+//!   salt is stored in the anchor.
+
+use std::collections::BTreeMap;
+
+use lcm_crypto::{Digest, HashAlgorithm, MacKey, MasterKey, Pbkdf2Params, Salt};
+use lcm_model::records::{
+    ModelAnchor, ModelArchitecture, ModelDescription, ParameterFingerprint, TrainingEnvironment,
+    hyperparameters_digest,
+};
+use lcm_model::{DomainType, Policy, Record, Sealed};
+use serde_json::{Map, Value};
+
+use crate::dataset::empty_field;
+use crate::{Context, DatasetFamilyManager, Error};
+
+/// The kind name used in error messages.
+const MODEL: &str = "model";
+/// The sub-key label of a model anchor's MAC key.
+const MODEL_KEY_LABEL: &str = "model-anchor";
+
+/// The inputs of [`ModelManager::create_model_anchor`] (the seed's arguments, minus the
+/// password).
+#[derive(Debug, Clone)]
+pub struct ModelAnchorRequest {
+    /// The model's name (required).
+    pub model_name: String,
+    /// Its version (required).
+    pub version: String,
+    /// The architecture.
+    pub architecture: ModelArchitecture,
+    /// The hyperparameters, free-form.
+    pub hyperparameters: Map<String, Value>,
+    /// The training environment.
+    pub environment: TrainingEnvironment,
+    /// The ids of the dataset families the model may be trained on; each must be known to the
+    /// dataset manager.
+    pub authorized_datasets: Vec<String>,
+    /// The commit of the training code (required).
+    pub trainer_commit: String,
+    /// The fingerprint of the weights, when they exist at anchor time (for example a
+    /// pre-trained model being fine-tuned). `None` before training; the trained weights are
+    /// then bound by the training snapshot's `final_model_digest`.
+    pub parameters: Option<ParameterFingerprint>,
+}
+
+/// A model anchor together with the inputs it was made from.
+#[derive(Debug, Clone)]
+pub struct AnchoredModel {
+    /// The sealed anchor.
+    pub anchor: Sealed<ModelAnchor>,
+    /// The architecture.
+    pub architecture: ModelArchitecture,
+    /// The hyperparameters.
+    pub hyperparameters: Map<String, Value>,
+    /// The environment.
+    pub environment: TrainingEnvironment,
+    /// The parameter fingerprint, if weights were supplied.
+    pub parameters: Option<ParameterFingerprint>,
+}
+
+/// The model anchors of one lifecycle (the seed's `LCMModelManager`), by name and version.
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::Arc;
+/// use lcm_crypto::{Seed, SeededRandom};
+/// use lcm_managers::{Context, DatasetFamilyManager, ModelAnchorRequest, ModelManager};
+/// use lcm_model::records::{DatasetFamilyMetadata, ModelArchitecture, TrainingEnvironment};
+/// use lcm_model::{FixedClock, Policy, Timestamp};
+///
+/// let policy = Policy { kdf_iterations: 100_000, ..Policy::default() };
+/// let clock = Arc::new(FixedClock::new(Timestamp::from_unix_micros(0), 1));
+/// let ctx = Context::new(policy, clock, SeededRandom::new(&Seed::from_bytes([1; 32])))?;
+/// let mut datasets = DatasetFamilyManager::new(ctx.clone());
+/// let metadata = DatasetFamilyMetadata::new("medical_dataset", "v1.0", "hospital", "custom");
+/// let family = datasets.create_dataset_family_anchor("med_v1", metadata, "family_password")?;
+///
+/// let mut models = ModelManager::new(ctx);
+/// let mut architecture = ModelArchitecture::new("CNN");
+/// architecture.total_params = Some(1_000_000);
+/// let request = ModelAnchorRequest {
+///     model_name: "pneumonia_model".into(),
+///     version: "v1.0".into(),
+///     architecture,
+///     hyperparameters: serde_json::json!({"lr": 0.001}).as_object().cloned().unwrap_or_default(),
+///     environment: TrainingEnvironment::new("tensorflow", "2.13.0"),
+///     authorized_datasets: vec!["med_v1".into()],
+///     trainer_commit: "commit123".into(),
+///     parameters: None,
+/// };
+/// let model = models.create_model_anchor(&datasets, request, "model_password")?;
+/// assert_eq!(model.record.description.authorized_datasets["med_v1"], family.digest);
+/// models.verify_password("pneumonia_model", "v1.0", "model_password")?;
+/// # Ok::<(), lcm_managers::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct ModelManager {
+    ctx: Context,
+    models: BTreeMap<(String, String), AnchoredModel>,
+}
+
+impl ModelManager {
+    /// A manager working under `ctx`.
+    pub fn new(ctx: Context) -> Self {
+        Self {
+            ctx,
+            models: BTreeMap::new(),
+        }
+    }
+
+    /// The context (policy, clock, randomness).
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// Creates and stores a model anchor (the seed's `create_model_anchor`).
+    ///
+    /// Computes the architecture fingerprint, the hyperparameter and environment digests,
+    /// resolves every authorized dataset id to its family anchor's digest through `datasets`,
+    /// and MACs the [`ModelDescription`] digest under a sub-key of a master key derived from
+    /// `master_password` with a fresh, stored salt.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DomainNotAllowed`] when the policy excludes models; [`Error::Empty`] for an
+    /// empty name, version, trainer commit, password, architecture type or framework field;
+    /// [`Error::DuplicateId`] for a name and version already anchored;
+    /// [`Error::UnknownReference`] for an authorized dataset the dataset manager does not
+    /// know; [`Error::Invalid`] for a dataset listed twice, a parameter fingerprint made
+    /// under another hash algorithm, or weights whose element count is not the
+    /// architecture's `total_params`.
+    pub fn create_model_anchor(
+        &mut self,
+        datasets: &DatasetFamilyManager,
+        request: ModelAnchorRequest,
+        master_password: &str,
+    ) -> Result<Sealed<ModelAnchor>, Error> {
+        let policy = self.ctx.policy();
+        if !policy.allows(DomainType::Model) {
+            return Err(Error::DomainNotAllowed { domain: "model" });
+        }
+        let id = format!("{}@{}", request.model_name, request.version);
+        for (field, value) in [
+            ("model_name", &request.model_name),
+            ("version", &request.version),
+            ("trainer_commit", &request.trainer_commit),
+        ] {
+            if value.is_empty() {
+                return Err(Error::Empty {
+                    kind: MODEL,
+                    id,
+                    field,
+                });
+            }
+        }
+        let key = (request.model_name.clone(), request.version.clone());
+        if self.models.contains_key(&key) {
+            return Err(Error::DuplicateId { kind: MODEL, id });
+        }
+        if master_password.is_empty() {
+            return Err(Error::Empty {
+                kind: MODEL,
+                id,
+                field: "master_password",
+            });
+        }
+        request
+            .architecture
+            .validate()
+            .map_err(|e| empty_field(MODEL, &id, e))?;
+        request
+            .environment
+            .validate()
+            .map_err(|e| empty_field(MODEL, &id, e))?;
+
+        let mut authorized = BTreeMap::new();
+        for ds in &request.authorized_datasets {
+            let family = datasets
+                .dataset_family(ds)
+                .ok_or_else(|| Error::UnknownReference {
+                    kind: MODEL,
+                    id: id.clone(),
+                    field: "authorized_datasets",
+                    reference: ds.clone(),
+                })?;
+            if authorized.insert(ds.clone(), family.digest).is_some() {
+                return Err(Error::Invalid {
+                    kind: MODEL,
+                    id,
+                    field: "authorized_datasets",
+                    expected: "each dataset family once".to_owned(),
+                    actual: format!("{ds:?} twice"),
+                });
+            }
+        }
+
+        if let Some(params) = &request.parameters {
+            if params.algorithm() != policy.hash_algorithm {
+                return Err(Error::Invalid {
+                    kind: MODEL,
+                    id,
+                    field: "parameters",
+                    expected: format!("a fingerprint under {}", policy.hash_algorithm),
+                    actual: format!("a fingerprint under {}", params.algorithm()),
+                });
+            }
+            if let Some(total) = request.architecture.total_params
+                && total != params.element_count()
+            {
+                return Err(Error::Invalid {
+                    kind: MODEL,
+                    id,
+                    field: "architecture.total_params",
+                    expected: format!(
+                        "the element count of the weights, {}",
+                        params.element_count()
+                    ),
+                    actual: total.to_string(),
+                });
+            }
+        }
+
+        let description = ModelDescription {
+            model_name: request.model_name,
+            version: request.version,
+            architecture_fingerprint: request.architecture.digest(policy)?,
+            hyperparameters_digest: hyperparameters_digest(policy, &request.hyperparameters)?,
+            environment_digest: request.environment.digest(policy)?,
+            parameter_fingerprint: request.parameters.as_ref().map(ParameterFingerprint::root),
+            trainer_commit: request.trainer_commit,
+            authorized_datasets: authorized,
+        };
+        let description_digest = description.digest(policy)?;
+        let mut salt = [0u8; Salt::LEN];
+        self.ctx.fill_random(&mut salt)?;
+        let salt = Salt::from_bytes(salt);
+        let kdf_iterations = policy.kdf_iterations;
+        let mac_key = model_key(
+            policy.hash_algorithm,
+            master_password,
+            &salt,
+            kdf_iterations,
+        )?;
+        let anchor = mac_key.mac(description_digest.as_bytes());
+        drop(mac_key);
+        let record = ModelAnchor {
+            description,
+            description_digest,
+            kdf_iterations,
+            salt,
+            anchor,
+            created_at: self.ctx.now(),
+        };
+        let sealed = Sealed::seal(record, policy)?;
+        self.models.insert(
+            key,
+            AnchoredModel {
+                anchor: sealed.clone(),
+                architecture: request.architecture,
+                hyperparameters: request.hyperparameters,
+                environment: request.environment,
+                parameters: request.parameters,
+            },
+        );
+        Ok(sealed)
+    }
+
+    /// Checks `master_password` against the stored anchor of a model.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown model; otherwise as [`verify_model_password`].
+    pub fn verify_password(
+        &self,
+        model_name: &str,
+        version: &str,
+        master_password: &str,
+    ) -> Result<(), Error> {
+        let model = self
+            .model(model_name, version)
+            .ok_or_else(|| Error::NotFound {
+                kind: MODEL,
+                id: format!("{model_name}@{version}"),
+            })?;
+        verify_model_password(self.ctx.policy(), &model.anchor.record, master_password)
+    }
+
+    /// The anchored model `model_name` at `version`, with its inputs (the seed's
+    /// `get_model_anchor`).
+    pub fn model(&self, model_name: &str, version: &str) -> Option<&AnchoredModel> {
+        self.models
+            .get(&(model_name.to_owned(), version.to_owned()))
+    }
+
+    /// The sealed anchor of `model_name` at `version`.
+    pub fn model_anchor(&self, model_name: &str, version: &str) -> Option<&Sealed<ModelAnchor>> {
+        self.model(model_name, version).map(|m| &m.anchor)
+    }
+
+    /// The anchored model whose anchor digest is `digest`.
+    pub fn find_model(&self, digest: &Digest) -> Option<&AnchoredModel> {
+        self.models.values().find(|m| m.anchor.digest == *digest)
+    }
+
+    /// The names and versions of all anchored models, in order (the seed's `list_models`).
+    pub fn list_models(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.models.keys().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
+/// Checks `master_password` against a model anchor (for anchors read back from storage).
+///
+/// # Errors
+///
+/// [`Error::WrongPassword`] when the password does not reproduce the anchor; [`Error::Empty`]
+/// for an empty password; [`Error::Crypto`] for a stored KDF cost below the floor.
+pub fn verify_model_password(
+    policy: &Policy,
+    anchor: &ModelAnchor,
+    master_password: &str,
+) -> Result<(), Error> {
+    let id = format!(
+        "{}@{}",
+        anchor.description.model_name, anchor.description.version
+    );
+    if master_password.is_empty() {
+        return Err(Error::Empty {
+            kind: MODEL,
+            id,
+            field: "master_password",
+        });
+    }
+    let key = model_key(
+        policy.hash_algorithm,
+        master_password,
+        &anchor.salt,
+        anchor.kdf_iterations,
+    )?;
+    key.verify(anchor.description_digest.as_bytes(), &anchor.anchor)
+        .map_err(|_| Error::WrongPassword { kind: MODEL, id })
+}
+
+fn model_key(
+    algorithm: HashAlgorithm,
+    password: &str,
+    salt: &Salt,
+    iterations: u32,
+) -> Result<MacKey, Error> {
+    let master = MasterKey::derive(password.as_bytes(), salt, Pbkdf2Params::new(iterations)?)?;
+    Ok(master.mac_key(algorithm, MODEL_KEY_LABEL))
+}
+
+#[cfg(test)]
+mod tests {
+    use lcm_model::records::{DatasetFamilyMetadata, Tensor};
+
+    use super::*;
+    use crate::dataset::tests::ctx;
+
+    fn setup() -> (DatasetFamilyManager, ModelManager) {
+        let mut d = DatasetFamilyManager::new(ctx(7));
+        let m = DatasetFamilyMetadata::new("n", "v", "o", "l");
+        d.create_dataset_family_anchor("ds1", m.clone(), "pw")
+            .unwrap();
+        d.create_dataset_family_anchor("ds2", m, "pw").unwrap();
+        (d, ModelManager::new(ctx(8)))
+    }
+
+    fn request() -> ModelAnchorRequest {
+        let mut hp = Map::new();
+        hp.insert("lr".into(), Value::from(0.001));
+        ModelAnchorRequest {
+            model_name: "m".into(),
+            version: "v1".into(),
+            architecture: ModelArchitecture::new("CNN"),
+            hyperparameters: hp,
+            environment: TrainingEnvironment::new("tensorflow", "2.13.0"),
+            authorized_datasets: vec!["ds2".into(), "ds1".into()],
+            trainer_commit: "abc123".into(),
+            parameters: None,
+        }
+    }
+
+    #[test]
+    fn anchor_binds_inputs_and_datasets() {
+        let (d, mut m) = setup();
+        let a = m.create_model_anchor(&d, request(), "pw").unwrap();
+        let p = m.context().policy().clone();
+        a.verify(&p).unwrap();
+        let desc = &a.record.description;
+        assert_eq!(desc.authorized_datasets.len(), 2);
+        assert_eq!(
+            desc.authorized_datasets["ds1"],
+            d.dataset_family("ds1").unwrap().digest
+        );
+        assert_eq!(desc.parameter_fingerprint, None);
+        let stored = m.model("m", "v1").unwrap();
+        a.record
+            .verify_inputs(
+                &p,
+                &stored.architecture,
+                &stored.hyperparameters,
+                &stored.environment,
+            )
+            .unwrap();
+        assert_eq!(m.find_model(&a.digest).map(|x| &x.anchor), Some(&a));
+        assert_eq!(m.list_models().collect::<Vec<_>>(), vec![("m", "v1")]);
+
+        m.verify_password("m", "v1", "pw").unwrap();
+        assert!(matches!(
+            m.verify_password("m", "v1", "px"),
+            Err(Error::WrongPassword { .. })
+        ));
+        assert!(matches!(
+            m.verify_password("m", "v2", "pw"),
+            Err(Error::NotFound { .. })
+        ));
+        let mut t = a.record.clone();
+        t.description_digest = Digest::from_bytes([9; 32]);
+        assert!(matches!(
+            verify_model_password(&p, &t, "pw"),
+            Err(Error::WrongPassword { .. })
+        ));
+        let mut t = a.record.clone();
+        t.salt = Salt::from_bytes([9; 16]);
+        assert!(matches!(
+            verify_model_password(&p, &t, "pw"),
+            Err(Error::WrongPassword { .. })
+        ));
+        assert!(matches!(
+            verify_model_password(&p, &t, ""),
+            Err(Error::Empty { .. })
+        ));
+
+        // Every input changes the description digest.
+        let base = a.record.description_digest;
+        let mut variants: Vec<ModelAnchorRequest> = Vec::new();
+        let mut r = request();
+        r.version = "v2".into();
+        variants.push(r);
+        let mut r = request();
+        r.architecture.input_dim = Some(3);
+        variants.push(r);
+        let mut r = request();
+        r.hyperparameters.insert("lr".into(), Value::from(0.002));
+        variants.push(r);
+        let mut r = request();
+        r.environment.hardware = Some("A100".into());
+        variants.push(r);
+        let mut r = request();
+        r.authorized_datasets.pop();
+        variants.push(r);
+        let mut r = request();
+        r.trainer_commit = "abc124".into();
+        variants.push(r);
+        for (i, r) in variants.into_iter().enumerate() {
+            let mut probe = ModelManager::new(ctx(8));
+            let other = probe.create_model_anchor(&d, r, "pw").unwrap();
+            assert_ne!(other.record.description_digest, base, "variant {i}");
+        }
+    }
+
+    #[test]
+    fn weights_fingerprint_is_bound_and_checked() {
+        let (d, mut m) = setup();
+        let p = m.context().policy().clone();
+        let w = [0u8; 24];
+        let tensors = [
+            Tensor {
+                name: "dense.weight",
+                dtype: "f32",
+                shape: &[2, 2],
+                bytes: &w[..16],
+            },
+            Tensor {
+                name: "dense.bias",
+                dtype: "f32",
+                shape: &[2],
+                bytes: &w[16..],
+            },
+        ];
+        let fp = ParameterFingerprint::compute(&p, tensors).unwrap();
+        let mut r = request();
+        r.architecture.total_params = Some(6);
+        r.parameters = Some(fp.clone());
+        let a = m.create_model_anchor(&d, r, "pw").unwrap();
+        assert_eq!(a.record.description.parameter_fingerprint, Some(fp.root()));
+        assert_eq!(m.model("m", "v1").unwrap().parameters.as_ref(), Some(&fp));
+
+        let mut r = request();
+        r.version = "v2".into();
+        r.architecture.total_params = Some(7);
+        r.parameters = Some(fp);
+        match m.create_model_anchor(&d, r, "pw") {
+            Err(Error::Invalid {
+                field: "architecture.total_params",
+                actual,
+                ..
+            }) => {
+                assert_eq!(actual, "7");
+            }
+            other => panic!("{other:?}"),
+        }
+        let blake = Policy {
+            hash_algorithm: HashAlgorithm::Blake3,
+            ..p
+        };
+        let fp3 = ParameterFingerprint::compute(&blake, tensors).unwrap();
+        let mut r = request();
+        r.version = "v3".into();
+        r.parameters = Some(fp3);
+        let e = m.create_model_anchor(&d, r, "pw");
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "parameters",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn bad_requests_are_named() {
+        let (d, mut m) = setup();
+        let mut r = request();
+        r.authorized_datasets.push("nope".into());
+        match m.create_model_anchor(&d, r, "pw") {
+            Err(Error::UnknownReference {
+                field: "authorized_datasets",
+                reference,
+                id,
+                ..
+            }) => {
+                assert_eq!((reference.as_str(), id.as_str()), ("nope", "m@v1"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut r = request();
+        r.authorized_datasets.push("ds1".into());
+        let e = m.create_model_anchor(&d, r, "pw");
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "authorized_datasets",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        for field in ["model_name", "version", "trainer_commit"] {
+            let mut r = request();
+            match field {
+                "model_name" => r.model_name.clear(),
+                "version" => r.version.clear(),
+                _ => r.trainer_commit.clear(),
+            }
+            match m.create_model_anchor(&d, r, "pw") {
+                Err(Error::Empty { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        let e = m.create_model_anchor(&d, request(), "");
+        assert!(
+            matches!(
+                e,
+                Err(Error::Empty {
+                    field: "master_password",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let mut r = request();
+        r.architecture.model_type.clear();
+        let e = m.create_model_anchor(&d, r, "pw");
+        assert!(
+            matches!(e, Err(Error::Empty { field: "type", .. })),
+            "{e:?}"
+        );
+        let mut r = request();
+        r.environment.framework_version.clear();
+        let e = m.create_model_anchor(&d, r, "pw");
+        assert!(
+            matches!(
+                e,
+                Err(Error::Empty {
+                    field: "framework_version",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        m.create_model_anchor(&d, request(), "pw").unwrap();
+        let e = m.create_model_anchor(&d, request(), "pw");
+        assert!(matches!(e, Err(Error::DuplicateId { .. })), "{e:?}");
+        // A dataset manager that does not know the families.
+        let empty = DatasetFamilyManager::new(ctx(7));
+        let mut r = request();
+        r.version = "v9".into();
+        let e = m.create_model_anchor(&empty, r, "pw");
+        assert!(matches!(e, Err(Error::UnknownReference { .. })), "{e:?}");
+    }
+}
