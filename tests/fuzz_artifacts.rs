@@ -20,7 +20,11 @@ mod checks;
 type Check = fn(&[u8]);
 
 /// Every fuzz target and the check it runs.
-const TARGETS: &[(&str, Check)] = &[("digest_hex", checks::digest_hex)];
+const TARGETS: &[(&str, Check)] = &[
+    ("digest_hex", checks::digest_hex),
+    ("merkle_consistency", checks::merkle_consistency),
+    ("merkle_inclusion", checks::merkle_inclusion),
+];
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")

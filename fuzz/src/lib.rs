@@ -1,14 +1,16 @@
 //! The checks behind lcm's fuzz targets, one function per target.
 //!
 //! Each function takes the fuzzer's raw bytes, must never panic on its own account, and
-//! asserts a property: a round trip, an oracle, or `verify(prove(x))` with tamper checks. The
+//! asserts a property: a round trip, an independent oracle, or `verify(prove(x))` with tamper
+//! checks. The
 //! targets in `fuzz_targets/` are one-line calls into this file, and the facade's test
 //! `tests/fuzz_artifacts.rs` includes this same file (`#[path]`) to replay every committed seed
 //! (`fuzz/corpus/<target>/`) and crash input (`fuzz/artifacts/<target>/`) on plain
 //! `cargo test`. So this file depends on `lcm_crypto` and `std` only, and has no inner
 //! attributes.
 
-use lcm_crypto::{Digest, Error, hex};
+use lcm_crypto::merkle::{self, MerkleRoot, MerkleTree, verify_consistency, verify_inclusion};
+use lcm_crypto::{Digest, Error, HashAlgorithm, hex};
 
 /// Target `digest_hex`: [`hex::decode`] and [`Digest::from_hex`] on arbitrary text.
 ///
@@ -73,4 +75,352 @@ pub fn digest_hex(data: &[u8]) {
         digest.write_hex(&mut buffer);
         assert_eq!(&buffer[..], text.as_bytes());
     }
+}
+
+/// Target `merkle_inclusion`: [`verify_inclusion`] on arbitrary values, then
+/// `verify(prove(x))` on a small tree.
+///
+/// Input layout for the first part: `index: u64 LE`, `tree_size: u64 LE`, `leaf_hash`,
+/// `root`, then the proof, 32 bytes per hash (missing bytes read as zero). Properties: the
+/// verifier rejects an empty tree, an index outside the tree and a proof of the wrong length
+/// (the RFC 9162 `PATH` length, recomputed here by its recursive definition) with exactly
+/// those errors; otherwise it accepts or reports a root mismatch, and the root it computed is
+/// one the same proof verifies against.
+///
+/// The second part reads the same bytes as `count - 1: u8` (modulo 64), `index: u64`,
+/// `size: u64`, `flip: u8`, `other: u64`, builds a tree of `count` distinct leaves and checks
+/// that the proofs of [`MerkleTree`] verify (against the whole tree and against the tree of
+/// the first `size` leaves, whose root must match a tree built from those leaves alone), and
+/// that one flipped bit in the proof or the root, another index, another leaf or another tree
+/// size is rejected.
+pub fn merkle_inclusion(data: &[u8]) {
+    let mut input = Input(data);
+    let index = input.u64();
+    let size = input.u64();
+    let leaf = input.digest();
+    let root = input.digest();
+    let proof = input.digests();
+    let result = verify_inclusion(&leaf, index, size, &proof, &root);
+    let expected_error = if size == 0 {
+        Some(Error::EmptyTree)
+    } else if index >= size {
+        Some(Error::IndexOutOfRange { index, size })
+    } else {
+        let expected = inclusion_len(index, size);
+        (proof.len() != expected).then_some(Error::ProofLength {
+            expected,
+            actual: proof.len(),
+        })
+    };
+    if let Some(error) = expected_error {
+        assert_eq!(
+            result,
+            Err(error),
+            "verify_inclusion(index {index}, size {size})"
+        );
+    } else {
+        match result {
+            Err(Error::RootMismatch { expected, actual }) => {
+                assert_eq!(expected, root);
+                assert_eq!(
+                    verify_inclusion(&leaf, index, size, &proof, &actual),
+                    Ok(())
+                );
+            }
+            other => assert_eq!(other, Ok(()), "expected success or a root mismatch"),
+        }
+    }
+
+    let mut input = Input(data);
+    let (leaves, tree) = small_tree(&mut input);
+    let count = tree.len();
+    let index = input.u64() % count;
+    let leaf = tree
+        .leaf_hash(index)
+        .expect("the index is below the tree size");
+    assert_eq!(
+        leaf,
+        merkle::leaf_hash(HashAlgorithm::Sha256, &leaves[to_usize(index)])
+    );
+    let proof = tree
+        .inclusion_proof(index)
+        .expect("the index is below the tree size");
+    let root = tree.root();
+    assert_eq!(proof.path().len(), inclusion_len(index, count));
+    assert_eq!(
+        verify_inclusion(&leaf, index, count, proof.path(), &root),
+        Ok(())
+    );
+    assert_eq!(proof.verify(&leaf, &tree.merkle_root()), Ok(()));
+
+    // The proof in the tree of the first `size` leaves.
+    let size = index + 1 + input.u64() % (count - index);
+    let older = tree
+        .inclusion_proof_at(index, size)
+        .expect("index < size <= count");
+    let older_root = tree.root_at(size).expect("size <= count");
+    assert_eq!(
+        older_root,
+        MerkleTree::from_leaves(&leaves[..to_usize(size)]).root()
+    );
+    assert_eq!(
+        verify_inclusion(&leaf, index, size, older.path(), &older_root),
+        Ok(())
+    );
+    if size == count {
+        assert_eq!(older, proof);
+    }
+
+    // Tampering.
+    let flip = input.u8();
+    if !proof.path().is_empty() {
+        let mut path = proof.path().to_vec();
+        let at = usize::from(flip) % path.len();
+        path[at] = flipped(&path[at], flip);
+        let result = verify_inclusion(&leaf, index, count, &path, &root);
+        assert!(
+            matches!(result, Err(Error::RootMismatch { .. })),
+            "flipped proof: {result:?}"
+        );
+    }
+    let result = verify_inclusion(&leaf, index, count, proof.path(), &flipped(&root, flip));
+    assert!(
+        matches!(result, Err(Error::RootMismatch { .. })),
+        "flipped root: {result:?}"
+    );
+    let other = input.u64() % count;
+    if other != index {
+        let result = verify_inclusion(&leaf, other, count, proof.path(), &root);
+        assert!(
+            result.is_err(),
+            "leaf {index}'s proof accepted for index {other}"
+        );
+        let other_leaf = tree.leaf_hash(other).expect("other < count");
+        let result = verify_inclusion(&other_leaf, index, count, proof.path(), &root);
+        assert!(
+            matches!(result, Err(Error::RootMismatch { .. })),
+            "other leaf: {result:?}"
+        );
+    }
+    let bigger = MerkleRoot::new(HashAlgorithm::Sha256, root, count + 1);
+    let expected = Error::TreeSizeMismatch {
+        expected: count + 1,
+        actual: count,
+    };
+    assert_eq!(proof.verify(&leaf, &bigger), Err(expected));
+}
+
+/// Target `merkle_consistency`: [`verify_consistency`] on arbitrary values, then
+/// `verify(prove(x))` on a small tree.
+///
+/// Input layout for the first part: `size1: u64 LE`, `size2: u64 LE`, `root1`, `root2`, then
+/// the proof, 32 bytes per hash. Properties: sizes outside `0 < size1 <= size2` and a proof of
+/// the wrong length (the RFC 9162 `SUBPROOF` length, recomputed here by its recursive
+/// definition) are rejected with exactly those errors; equal sizes need equal roots; otherwise
+/// the verifier accepts or reports a mismatch of one of the two roots.
+///
+/// The second part reads the same bytes as `count - 1: u8` (modulo 64), `size2: u64`,
+/// `size1: u64`, `flip: u8`, builds a tree of `count` distinct leaves and checks that its
+/// consistency proof between the first `size1` and the first `size2` leaves verifies (both
+/// roots must match trees built from those leaves alone), and that one flipped bit in the
+/// proof or in either root, or swapped roots, are rejected.
+pub fn merkle_consistency(data: &[u8]) {
+    let mut input = Input(data);
+    let size1 = input.u64();
+    let size2 = input.u64();
+    let root1 = input.digest();
+    let root2 = input.digest();
+    let proof = input.digests();
+    let result = verify_consistency(size1, size2, &proof, &root1, &root2);
+    let expected_error = if size1 == 0 || size1 > size2 {
+        Some(Error::ConsistencySizes { size1, size2 })
+    } else {
+        let expected = consistency_len(size1, size2);
+        (proof.len() != expected).then_some(Error::ProofLength {
+            expected,
+            actual: proof.len(),
+        })
+    };
+    if let Some(error) = expected_error {
+        assert_eq!(result, Err(error), "verify_consistency({size1}, {size2})");
+    } else if size1 == size2 {
+        let expected = Error::RootMismatch {
+            expected: root2,
+            actual: root1,
+        };
+        assert_eq!(
+            result,
+            if root1 == root2 {
+                Ok(())
+            } else {
+                Err(expected)
+            }
+        );
+    } else {
+        match result {
+            Err(Error::RootMismatch { expected, .. }) => {
+                assert!(
+                    expected == root1 || expected == root2,
+                    "the mismatch names neither root"
+                );
+            }
+            other => assert_eq!(other, Ok(()), "expected success or a root mismatch"),
+        }
+    }
+
+    let mut input = Input(data);
+    let (leaves, tree) = small_tree(&mut input);
+    let size2 = 1 + input.u64() % tree.len();
+    let size1 = 1 + input.u64() % size2;
+    let proof = tree
+        .consistency_proof_between(size1, size2)
+        .expect("0 < size1 <= size2 <= count");
+    let root1 = tree.root_at(size1).expect("size1 <= count");
+    let root2 = tree.root_at(size2).expect("size2 <= count");
+    assert_eq!(
+        root1,
+        MerkleTree::from_leaves(&leaves[..to_usize(size1)]).root()
+    );
+    assert_eq!(
+        root2,
+        MerkleTree::from_leaves(&leaves[..to_usize(size2)]).root()
+    );
+    assert_eq!(proof.path().len(), consistency_len(size1, size2));
+    assert_eq!(
+        verify_consistency(size1, size2, proof.path(), &root1, &root2),
+        Ok(())
+    );
+    let old = tree.merkle_root_at(size1).expect("size1 <= count");
+    let new = tree.merkle_root_at(size2).expect("size2 <= count");
+    assert_eq!(proof.verify(&old, &new), Ok(()));
+    if size2 == tree.len() {
+        assert_eq!(tree.consistency_proof(size1).as_ref(), Ok(&proof));
+    }
+
+    // Tampering.
+    let flip = input.u8();
+    if !proof.path().is_empty() {
+        let mut path = proof.path().to_vec();
+        let at = usize::from(flip) % path.len();
+        path[at] = flipped(&path[at], flip);
+        let result = verify_consistency(size1, size2, &path, &root1, &root2);
+        assert!(
+            matches!(result, Err(Error::RootMismatch { .. })),
+            "flipped proof: {result:?}"
+        );
+    }
+    for (r1, r2) in [
+        (flipped(&root1, flip), root2),
+        (root1, flipped(&root2, flip)),
+    ] {
+        let result = verify_consistency(size1, size2, proof.path(), &r1, &r2);
+        assert!(
+            matches!(result, Err(Error::RootMismatch { .. })),
+            "flipped root: {result:?}"
+        );
+    }
+    if root1 != root2 {
+        let result = verify_consistency(size1, size2, proof.path(), &root2, &root1);
+        assert!(
+            result.is_err(),
+            "swapped roots accepted for {size1} -> {size2}"
+        );
+    }
+}
+
+/// Reads the fuzzer's bytes front to back; past the end it reads zeros, so every input is a
+/// complete case.
+struct Input<'a>(&'a [u8]);
+
+impl Input<'_> {
+    fn bytes<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        let n = N.min(self.0.len());
+        out[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        out
+    }
+
+    fn u8(&mut self) -> u8 {
+        self.bytes::<1>()[0]
+    }
+
+    fn u64(&mut self) -> u64 {
+        u64::from_le_bytes(self.bytes())
+    }
+
+    fn digest(&mut self) -> Digest {
+        Digest::from_bytes(self.bytes())
+    }
+
+    /// The rest, 32 bytes per digest (the last one zero-padded).
+    fn digests(&mut self) -> Vec<Digest> {
+        let mut digests = Vec::new();
+        while !self.0.is_empty() {
+            digests.push(self.digest());
+        }
+        digests
+    }
+}
+
+/// A tree of `count` distinct leaves (`0u64.to_le_bytes()`, `1u64.to_le_bytes()`, ...), with
+/// `count - 1` read as one byte modulo 64: six levels show every shape of the index math, and
+/// small trees keep the fuzzer fast.
+fn small_tree(input: &mut Input<'_>) -> (Vec<[u8; 8]>, MerkleTree) {
+    let count = u64::from(input.u8() % 64) + 1;
+    let leaves: Vec<[u8; 8]> = (0..count).map(u64::to_le_bytes).collect();
+    let tree = MerkleTree::from_leaves(&leaves);
+    assert_eq!(tree.len(), count);
+    (leaves, tree)
+}
+
+/// The largest power of two below `n` (`n >= 2`): where RFC 9162 splits a tree.
+fn split(n: u64) -> u64 {
+    1 << (63 - (n - 1).leading_zeros())
+}
+
+/// The length of RFC 9162 `PATH(index, D[size])`, by its recursive definition
+/// (`index < size`).
+fn inclusion_len(mut index: u64, mut size: u64) -> usize {
+    let mut len = 0;
+    while size > 1 {
+        let k = split(size);
+        if index < k {
+            size = k;
+        } else {
+            index -= k;
+            size -= k;
+        }
+        len += 1;
+    }
+    len
+}
+
+/// The length of RFC 9162 `PROOF(size1, D[size2])` = `SUBPROOF(size1, D[size2], true)`, by its
+/// recursive definition (`0 < size1 <= size2`).
+fn consistency_len(mut size1: u64, mut size2: u64) -> usize {
+    let (mut len, mut complete) = (0, true);
+    while size1 != size2 {
+        let k = split(size2);
+        if size1 <= k {
+            size2 = k;
+        } else {
+            size1 -= k;
+            size2 -= k;
+            complete = false;
+        }
+        len += 1;
+    }
+    if complete { len } else { len + 1 }
+}
+
+/// `digest` with one bit flipped, chosen by `flip`.
+fn flipped(digest: &Digest, flip: u8) -> Digest {
+    let mut bytes = digest.to_bytes();
+    bytes[usize::from(flip) % 32] ^= 1 << (flip % 8);
+    Digest::from_bytes(bytes)
+}
+
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).expect("small trees only")
 }
