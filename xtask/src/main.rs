@@ -359,9 +359,16 @@ fn fuzz(runner: &mut Runner, targets: &[String], seconds: u64) -> Result<(), Str
 }
 
 /// The workspace root: xtask lives in `<root>/xtask`.
+///
+/// `cargo run` sets `CARGO_MANIFEST_DIR` for the process too. That value is preferred to the
+/// one compiled in, which goes stale when two checkouts share a target directory (cargo may
+/// then reuse the other checkout's binary).
 fn project_root() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir
+        .parent()
+        .map_or_else(|| manifest_dir.clone(), Path::to_path_buf)
 }
 
 /// A cargo subcommand installed with `cargo install`.
