@@ -1,0 +1,1513 @@
+//! [`TrainingManager`]: training sessions over authorized dataset splits, hash-chained
+//! checkpoints, one-time completion into a [`TrainingSnapshot`], and the training session
+//! root.
+//!
+//! The Python reference's training root covers three values (model hash, datasets root,
+//! snapshot Merkle root) and ignores the config, the checkpoints and the metrics, so two
+//! different runs of one model get the same root. Here [`compute_training_session_root`] is
+//! the RFC 9162 root over eight full digests, in this order:
+//!
+//! | leaf | value |
+//! |---|---|
+//! | 0 | the model anchor digest |
+//! | 1 | the datasets root |
+//! | 2 | the session digest (session id, config, split anchors, start time) |
+//! | 3 | the training config digest |
+//! | 4 | the checkpoint chain head (the last checkpoint's digest, or the session digest) |
+//! | 5 | the metrics digest |
+//! | 6 | the final model digest |
+//! | 7 | the snapshot digest (all of the above, the checkpoint count, the user, both times) |
+//!
+//! so a change to any of them changes the root.
+
+use std::collections::BTreeMap;
+
+use lcm_crypto::Digest;
+use lcm_crypto::merkle::MerkleTree;
+use lcm_model::records::{
+    DatasetSplit, ModelAnchor, TrainingCheckpoint, TrainingMetrics, TrainingSession,
+    TrainingSnapshot, training_config_digest,
+};
+use lcm_model::{DomainType, Finite, Policy, Sealed};
+use serde_json::{Map, Value};
+
+use crate::{Context, DatasetFamilyManager, Error};
+
+/// The kind names used in error messages.
+const SESSION: &str = "training session";
+const CHECKPOINT: &str = "training checkpoint";
+const SNAPSHOT: &str = "training snapshot";
+const METRICS: &str = "training metrics";
+
+/// One training session as the manager keeps it (the seed's `LCMTrainingSession`): the
+/// sealed start record, the checkpoint chain and, once completed, the metrics and snapshot.
+#[derive(Debug, Clone)]
+pub struct TrainingRun {
+    session: Sealed<TrainingSession>,
+    checkpoints: Vec<Sealed<TrainingCheckpoint>>,
+    metrics: Option<TrainingMetrics>,
+    snapshot: Option<Sealed<TrainingSnapshot>>,
+}
+
+impl TrainingRun {
+    /// The sealed session record.
+    pub fn session(&self) -> &Sealed<TrainingSession> {
+        &self.session
+    }
+
+    /// The checkpoints, in chain order.
+    pub fn checkpoints(&self) -> &[Sealed<TrainingCheckpoint>] {
+        &self.checkpoints
+    }
+
+    /// The chain head: the last checkpoint's digest, or the session digest before the first.
+    pub fn checkpoint_head(&self) -> Digest {
+        self.checkpoints
+            .last()
+            .map_or(self.session.digest, |c| c.digest)
+    }
+
+    /// The final metrics, once completed.
+    pub fn metrics(&self) -> Option<&TrainingMetrics> {
+        self.metrics.as_ref()
+    }
+
+    /// The snapshot, once completed.
+    pub fn snapshot(&self) -> Option<&Sealed<TrainingSnapshot>> {
+        self.snapshot.as_ref()
+    }
+
+    /// Whether the session has been completed.
+    pub fn is_completed(&self) -> bool {
+        self.snapshot.is_some()
+    }
+}
+
+/// The training sessions of one lifecycle (the seed's `LCMTrainingManager`).
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::Arc;
+/// use lcm_crypto::{Digest, Seed, SeededRandom};
+/// use lcm_managers::{
+///     Context, DatasetFamilyManager, ModelAnchorRequest, ModelManager, TrainingManager,
+/// };
+/// use lcm_model::records::{
+///     DatasetFamilyMetadata, DatasetSplit, ModelArchitecture, SplitInfo, TrainingEnvironment,
+///     TrainingMetrics,
+/// };
+/// use lcm_model::{FixedClock, Policy, Timestamp};
+///
+/// let policy = Policy { kdf_iterations: 100_000, ..Policy::default() };
+/// let clock = Arc::new(FixedClock::new(Timestamp::from_unix_micros(0), 1));
+/// let ctx = Context::new(policy, clock, SeededRandom::new(&Seed::from_bytes([1; 32])))?;
+///
+/// let mut datasets = DatasetFamilyManager::new(ctx.clone());
+/// let metadata = DatasetFamilyMetadata::new("medical_dataset", "v1.0", "hospital", "custom");
+/// let family = datasets.create_dataset_family_anchor("med_v1", metadata, "family_password")?;
+/// let splits = datasets.add_dataset_splits(
+///     &family,
+///     BTreeMap::from([(DatasetSplit::Train, SplitInfo::new(vec!["r1".into(), "r2".into()]))]),
+/// )?;
+///
+/// let mut models = ModelManager::new(ctx.clone());
+/// let model = models.create_model_anchor(
+///     &datasets,
+///     ModelAnchorRequest {
+///         model_name: "pneumonia_model".into(),
+///         version: "v1.0".into(),
+///         architecture: ModelArchitecture::new("CNN"),
+///         hyperparameters: serde_json::Map::new(),
+///         environment: TrainingEnvironment::new("tensorflow", "2.13.0"),
+///         authorized_datasets: vec!["med_v1".into()],
+///         trainer_commit: "commit123".into(),
+///         parameters: None,
+///     },
+///     "model_password",
+/// )?;
+///
+/// let mut training = TrainingManager::new(ctx);
+/// let session = training.start_training_session(
+///     &datasets,
+///     "train_001",
+///     &model,
+///     datasets.datasets_root_anchor("med_v1")?,
+///     serde_json::json!({"epochs": 50}).as_object().cloned().unwrap_or_default(),
+///     BTreeMap::from([(DatasetSplit::Train, splits[&DatasetSplit::Train].digest)]),
+/// )?;
+/// training.add_checkpoint(
+///     &session,
+///     "ckpt_epoch_10",
+///     10,
+///     2500,
+///     BTreeMap::from([("loss".to_owned(), 0.45)]),
+///     Digest::from_bytes([1; 32]),
+///     Digest::from_bytes([2; 32]),
+/// )?;
+/// let snapshot = training.complete_training_session(
+///     &session,
+///     Digest::from_bytes([3; 32]),
+///     TrainingMetrics::default(),
+///     "user_alice",
+/// )?;
+/// assert_eq!(snapshot.record.checkpoint_count, 1);
+/// let root = training.training_session_root("train_001")?;
+/// # let _ = root;
+/// # Ok::<(), lcm_managers::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct TrainingManager {
+    ctx: Context,
+    sessions: BTreeMap<String, TrainingRun>,
+}
+
+impl TrainingManager {
+    /// A manager working under `ctx`.
+    pub fn new(ctx: Context) -> Self {
+        Self {
+            ctx,
+            sessions: BTreeMap::new(),
+        }
+    }
+
+    /// The context (policy, clock, randomness).
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// Starts a training session (the seed's `start_training_session`).
+    ///
+    /// `data_splits` maps each split to the full digest of a split anchor made by `datasets`.
+    /// Every split anchor must be of the split it is listed under and belong to a family the
+    /// model authorizes; all must come from one family, and `datasets_root` must be that
+    /// family's current datasets root. The model anchor's seal is re-verified.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DomainNotAllowed`] when the policy excludes training; [`Error::Empty`] for an
+    /// empty session id; [`Error::DuplicateId`] for a session id in use;
+    /// [`Error::DigestMismatch`] for a model anchor whose digest does not match its content;
+    /// [`Error::EmptyCollection`] for no splits; [`Error::UnknownReference`] for a split
+    /// anchor `datasets` does not know; [`Error::Unauthorized`] for a split of a family the
+    /// model does not authorize; [`Error::Invalid`] naming `data_splits` (wrong split kind,
+    /// several families) or `datasets_root_anchor` (not the family's root).
+    pub fn start_training_session(
+        &mut self,
+        datasets: &DatasetFamilyManager,
+        session_id: &str,
+        model_anchor: &Sealed<ModelAnchor>,
+        datasets_root: Digest,
+        training_config: Map<String, Value>,
+        data_splits: BTreeMap<DatasetSplit, Digest>,
+    ) -> Result<Sealed<TrainingSession>, Error> {
+        let policy = self.ctx.policy();
+        if !policy.allows(DomainType::Training) {
+            return Err(Error::DomainNotAllowed { domain: "training" });
+        }
+        if session_id.is_empty() {
+            return Err(Error::Empty {
+                kind: SESSION,
+                id: String::new(),
+                field: "session_id",
+            });
+        }
+        if self.sessions.contains_key(session_id) {
+            return Err(Error::DuplicateId {
+                kind: SESSION,
+                id: session_id.to_owned(),
+            });
+        }
+        let model = &model_anchor.record.description;
+        let model_id = format!("{}@{}", model.model_name, model.version);
+        model_anchor
+            .verify(policy)
+            .map_err(|e| digest_mismatch("model anchor", &model_id, e))?;
+        if data_splits.is_empty() {
+            return Err(Error::EmptyCollection {
+                kind: SESSION,
+                id: session_id.to_owned(),
+                field: "data_splits",
+            });
+        }
+        let mut family: Option<&str> = None;
+        for (split, digest) in &data_splits {
+            let anchor =
+                datasets
+                    .find_split_anchor(digest)
+                    .ok_or_else(|| Error::UnknownReference {
+                        kind: SESSION,
+                        id: session_id.to_owned(),
+                        field: "data_splits",
+                        reference: format!("{split}: {digest}"),
+                    })?;
+            let a = &anchor.record;
+            if a.split != *split {
+                return Err(Error::Invalid {
+                    kind: SESSION,
+                    id: session_id.to_owned(),
+                    field: "data_splits",
+                    expected: format!("a {split} split anchor under {split}"),
+                    actual: format!("the {} split anchor of {:?}", a.split, a.family_id),
+                });
+            }
+            if !model
+                .authorized_datasets
+                .values()
+                .any(|d| *d == a.family_anchor)
+            {
+                return Err(Error::Unauthorized {
+                    kind: SESSION,
+                    id: session_id.to_owned(),
+                    field: "data_splits",
+                    reference: format!("{split} split of dataset family {:?}", a.family_id),
+                });
+            }
+            match family {
+                None => family = Some(&a.family_id),
+                Some(f) if f == a.family_id => {}
+                Some(f) => {
+                    return Err(Error::Invalid {
+                        kind: SESSION,
+                        id: session_id.to_owned(),
+                        field: "data_splits",
+                        expected: format!("split anchors of one dataset family, {f:?}"),
+                        actual: format!("also {:?}", a.family_id),
+                    });
+                }
+            }
+        }
+        if let Some(f) = family {
+            let expected = datasets.datasets_root_anchor(f)?;
+            if expected != datasets_root {
+                return Err(Error::Invalid {
+                    kind: SESSION,
+                    id: session_id.to_owned(),
+                    field: "datasets_root_anchor",
+                    expected: format!("the datasets root of {f:?}, {expected}"),
+                    actual: datasets_root.to_string(),
+                });
+            }
+        }
+        let record = TrainingSession {
+            session_id: session_id.to_owned(),
+            model_anchor: model_anchor.digest,
+            datasets_root,
+            training_config,
+            data_splits,
+            started_at: self.ctx.now(),
+        };
+        let sealed = Sealed::seal(record, policy)?;
+        self.sessions.insert(
+            session_id.to_owned(),
+            TrainingRun {
+                session: sealed.clone(),
+                checkpoints: Vec::new(),
+                metrics: None,
+                snapshot: None,
+            },
+        );
+        Ok(sealed)
+    }
+
+    /// Appends a checkpoint to a running session (the seed's `add_checkpoint`) and returns it.
+    ///
+    /// The checkpoint binds the session digest and the previous checkpoint's digest (the
+    /// session digest for the first one). Steps must strictly increase and epochs must not
+    /// decrease along the chain.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownReference`] for a session this manager did not start (or an altered
+    /// one); [`Error::AlreadyCompleted`] after completion; [`Error::Empty`] for an empty
+    /// checkpoint id or metric name; [`Error::DuplicateId`] for a checkpoint id used before in
+    /// the session; [`Error::Invalid`] naming `step` or `epoch` when they go backwards;
+    /// [`Error::NonFiniteMetric`] naming a NaN or infinite metric.
+    // The seed's signature, argument for argument.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_checkpoint(
+        &mut self,
+        session: &Sealed<TrainingSession>,
+        checkpoint_id: &str,
+        epoch: u64,
+        step: u64,
+        metrics: BTreeMap<String, f64>,
+        model_state_digest: Digest,
+        optimizer_state_digest: Digest,
+    ) -> Result<Sealed<TrainingCheckpoint>, Error> {
+        let now = self.ctx.now();
+        let policy = self.ctx.policy();
+        let run = running(&mut self.sessions, session, CHECKPOINT, checkpoint_id)?;
+        let session_id = run.session.record.session_id.as_str();
+        let id = format!("{session_id}/{checkpoint_id}");
+        if checkpoint_id.is_empty() {
+            return Err(Error::Empty {
+                kind: CHECKPOINT,
+                id,
+                field: "checkpoint_id",
+            });
+        }
+        if run
+            .checkpoints
+            .iter()
+            .any(|c| c.record.checkpoint_id == checkpoint_id)
+        {
+            return Err(Error::DuplicateId {
+                kind: CHECKPOINT,
+                id,
+            });
+        }
+        if let Some(last) = run.checkpoints.last().map(|c| &c.record) {
+            if step <= last.step {
+                return Err(Error::Invalid {
+                    kind: CHECKPOINT,
+                    id,
+                    field: "step",
+                    expected: format!(
+                        "a step greater than {} (checkpoint {:?})",
+                        last.step, last.checkpoint_id
+                    ),
+                    actual: step.to_string(),
+                });
+            }
+            if epoch < last.epoch {
+                return Err(Error::Invalid {
+                    kind: CHECKPOINT,
+                    id,
+                    field: "epoch",
+                    expected: format!(
+                        "an epoch of at least {} (checkpoint {:?})",
+                        last.epoch, last.checkpoint_id
+                    ),
+                    actual: epoch.to_string(),
+                });
+            }
+        }
+        let mut finite = BTreeMap::new();
+        for (name, value) in metrics {
+            if name.is_empty() {
+                return Err(Error::Empty {
+                    kind: CHECKPOINT,
+                    id,
+                    field: "metrics",
+                });
+            }
+            let Ok(v) = Finite::new(value) else {
+                return Err(Error::NonFiniteMetric {
+                    kind: CHECKPOINT,
+                    id,
+                    metric: name,
+                    value: value.to_string(),
+                });
+            };
+            finite.insert(name, v);
+        }
+        let record = TrainingCheckpoint {
+            session: run.session.digest,
+            checkpoint_id: checkpoint_id.to_owned(),
+            index: u64::try_from(run.checkpoints.len()).unwrap_or(u64::MAX),
+            epoch,
+            step,
+            metrics: finite,
+            model_state_digest,
+            optimizer_state_digest,
+            previous: run.checkpoint_head(),
+            created_at: now,
+        };
+        let sealed = Sealed::seal(record, policy)?;
+        run.checkpoints.push(sealed.clone());
+        Ok(sealed)
+    }
+
+    /// Completes a session (the seed's `complete_training_session`), once.
+    ///
+    /// The snapshot commits to the session, the model anchor, the datasets root, the config
+    /// digest, the checkpoint chain head and count, the metrics digest, the final model
+    /// digest, the user and both times.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownReference`] for a session this manager did not start;
+    /// [`Error::AlreadyCompleted`] for a second completion; [`Error::Empty`] for an empty
+    /// user id; [`Error::Invalid`] or [`Error::NonFiniteMetric`] for metrics that fail
+    /// [`TrainingMetrics::validate`].
+    pub fn complete_training_session(
+        &mut self,
+        session: &Sealed<TrainingSession>,
+        final_model_digest: Digest,
+        metrics: TrainingMetrics,
+        user_id: &str,
+    ) -> Result<Sealed<TrainingSnapshot>, Error> {
+        let now = self.ctx.now();
+        let policy = self.ctx.policy();
+        let run = running(
+            &mut self.sessions,
+            session,
+            SESSION,
+            &session.record.session_id,
+        )?;
+        let s = &run.session.record;
+        if user_id.is_empty() {
+            return Err(Error::Empty {
+                kind: SESSION,
+                id: s.session_id.clone(),
+                field: "user_id",
+            });
+        }
+        let metrics_digest = metrics
+            .compute_metrics_digest(policy)
+            .map_err(|e| metrics_error(&s.session_id, e))?;
+        let record = TrainingSnapshot {
+            session_id: s.session_id.clone(),
+            session: run.session.digest,
+            model_anchor: s.model_anchor,
+            datasets_root: s.datasets_root,
+            config_digest: training_config_digest(policy, &s.training_config)?,
+            checkpoint_head: run.checkpoint_head(),
+            checkpoint_count: u64::try_from(run.checkpoints.len()).unwrap_or(u64::MAX),
+            metrics_digest,
+            final_model_digest,
+            user_id: user_id.to_owned(),
+            started_at: s.started_at,
+            completed_at: now,
+        };
+        let sealed = Sealed::seal(record, policy)?;
+        run.metrics = Some(metrics);
+        run.snapshot = Some(sealed.clone());
+        Ok(sealed)
+    }
+
+    /// The session `session_id` with its checkpoints and, once completed, its snapshot.
+    pub fn training_session(&self, session_id: &str) -> Option<&TrainingRun> {
+        self.sessions.get(session_id)
+    }
+
+    /// The ids of all sessions, in order.
+    pub fn session_ids(&self) -> impl Iterator<Item = &str> {
+        self.sessions.keys().map(String::as_str)
+    }
+
+    /// The training session root of a completed session (the seed's
+    /// `get_training_session_root`); see [`compute_training_session_root`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown session; [`Error::NotCompleted`] before completion.
+    pub fn training_session_root(&self, session_id: &str) -> Result<Digest, Error> {
+        let run = self
+            .sessions
+            .get(session_id)
+            .ok_or_else(|| Error::NotFound {
+                kind: SESSION,
+                id: session_id.to_owned(),
+            })?;
+        let snapshot = run.snapshot.as_ref().ok_or_else(|| Error::NotCompleted {
+            kind: SESSION,
+            id: session_id.to_owned(),
+        })?;
+        compute_training_session_root(self.ctx.policy(), snapshot)
+    }
+
+    /// Re-verifies everything stored for a completed session with [`verify_training_run`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`], [`Error::NotCompleted`], or as [`verify_training_run`].
+    pub fn verify_session(&self, session_id: &str) -> Result<(), Error> {
+        let run = self
+            .sessions
+            .get(session_id)
+            .ok_or_else(|| Error::NotFound {
+                kind: SESSION,
+                id: session_id.to_owned(),
+            })?;
+        let (Some(metrics), Some(snapshot)) = (&run.metrics, &run.snapshot) else {
+            return Err(Error::NotCompleted {
+                kind: SESSION,
+                id: session_id.to_owned(),
+            });
+        };
+        verify_training_run(
+            self.ctx.policy(),
+            &run.session,
+            &run.checkpoints,
+            metrics,
+            snapshot,
+        )
+    }
+}
+
+/// The running session `session` refers to, if this manager started it, it is unaltered and
+/// not completed.
+fn running<'a>(
+    sessions: &'a mut BTreeMap<String, TrainingRun>,
+    session: &Sealed<TrainingSession>,
+    kind: &'static str,
+    id: &str,
+) -> Result<&'a mut TrainingRun, Error> {
+    let session_id = &session.record.session_id;
+    match sessions.get_mut(session_id) {
+        Some(run) if run.session == *session => {
+            if run.snapshot.is_some() {
+                return Err(Error::AlreadyCompleted {
+                    kind: SESSION,
+                    id: session_id.clone(),
+                });
+            }
+            Ok(run)
+        }
+        _ => Err(Error::UnknownReference {
+            kind,
+            id: id.to_owned(),
+            field: "training_session",
+            reference: format!("{session_id:?} ({})", session.digest),
+        }),
+    }
+}
+
+fn digest_mismatch(kind: &'static str, id: &str, e: lcm_model::Error) -> Error {
+    match e {
+        lcm_model::Error::DigestMismatch {
+            stored, recomputed, ..
+        } => Error::DigestMismatch {
+            kind,
+            id: id.to_owned(),
+            stored,
+            recomputed,
+        },
+        other => Error::Model(other),
+    }
+}
+
+fn metrics_error(session_id: &str, e: lcm_model::Error) -> Error {
+    match e {
+        lcm_model::Error::InvalidField {
+            field,
+            expected,
+            actual,
+            ..
+        } => Error::Invalid {
+            kind: METRICS,
+            id: session_id.to_owned(),
+            field,
+            expected: expected.to_owned(),
+            actual,
+        },
+        lcm_model::Error::NonFiniteField { field, value, .. } => Error::NonFiniteMetric {
+            kind: METRICS,
+            id: session_id.to_owned(),
+            metric: field,
+            value,
+        },
+        other => Error::Model(other),
+    }
+}
+
+/// The training session root of a snapshot: the RFC 9162 root, under the policy's hash
+/// algorithm, over these eight full digests in this order, each leaf being the 32 digest bytes:
+///
+/// | leaf | value |
+/// |---|---|
+/// | 0 | the model anchor digest |
+/// | 1 | the datasets root |
+/// | 2 | the session digest (session id, config, split anchors, start time) |
+/// | 3 | the training config digest |
+/// | 4 | the checkpoint chain head (the last checkpoint's digest, or the session digest) |
+/// | 5 | the metrics digest |
+/// | 6 | the final model digest |
+/// | 7 | the snapshot digest (all of the above, the checkpoint count, the user, both times) |
+///
+/// The snapshot's seal is verified first. A snapshot exists only for a completed session; for
+/// a session id use [`TrainingManager::training_session_root`], which reports an incomplete
+/// session as [`Error::NotCompleted`]. This is what [`crate::RootManager`] delegates to.
+///
+/// # Errors
+///
+/// [`Error::DigestMismatch`] when the snapshot's digest does not match its content.
+pub fn compute_training_session_root(
+    policy: &Policy,
+    snapshot: &Sealed<TrainingSnapshot>,
+) -> Result<Digest, Error> {
+    let s = &snapshot.record;
+    snapshot
+        .verify(policy)
+        .map_err(|e| digest_mismatch(SNAPSHOT, &s.session_id, e))?;
+    let leaves = [
+        s.model_anchor,
+        s.datasets_root,
+        s.session,
+        s.config_digest,
+        s.checkpoint_head,
+        s.metrics_digest,
+        s.final_model_digest,
+        snapshot.digest,
+    ];
+    Ok(
+        MerkleTree::from_leaves_with(policy.hash_algorithm, leaves.iter().map(Digest::as_bytes))
+            .root(),
+    )
+}
+
+/// Re-verifies a completed training run from its records alone: every seal; every
+/// checkpoint's session, position, link to its predecessor, step and epoch order; and every
+/// binding of the snapshot (session, model anchor, datasets root, config digest, chain head
+/// and count, metrics digest, start time).
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// [`Error::DigestMismatch`] for a record whose digest does not match its content;
+/// [`Error::ChainOrder`] for a checkpoint out of position; [`Error::ChainLink`] for a broken
+/// link; [`Error::Invalid`] naming the checkpoint or snapshot field that does not match.
+pub fn verify_training_run(
+    policy: &Policy,
+    session: &Sealed<TrainingSession>,
+    checkpoints: &[Sealed<TrainingCheckpoint>],
+    metrics: &TrainingMetrics,
+    snapshot: &Sealed<TrainingSnapshot>,
+) -> Result<(), Error> {
+    let sid = session.record.session_id.as_str();
+    session
+        .verify(policy)
+        .map_err(|e| digest_mismatch(SESSION, sid, e))?;
+    let mut head = session.digest;
+    let mut last: Option<&TrainingCheckpoint> = None;
+    for (i, cp) in checkpoints.iter().enumerate() {
+        let c = &cp.record;
+        let id = format!("{sid}/{}", c.checkpoint_id);
+        let index = u64::try_from(i).unwrap_or(u64::MAX);
+        cp.verify(policy)
+            .map_err(|e| digest_mismatch(CHECKPOINT, &id, e))?;
+        if c.index != index {
+            return Err(Error::ChainOrder {
+                kind: CHECKPOINT,
+                id,
+                index,
+                expected: index,
+                actual: c.index,
+            });
+        }
+        if c.previous != head {
+            return Err(Error::ChainLink {
+                kind: CHECKPOINT,
+                id,
+                index,
+                expected: Some(head),
+                actual: Some(c.previous),
+            });
+        }
+        if c.session != session.digest {
+            return Err(invalid(
+                CHECKPOINT,
+                id,
+                "session",
+                session.digest,
+                c.session,
+            ));
+        }
+        if let Some(prev) = last {
+            if c.step <= prev.step {
+                return Err(Error::Invalid {
+                    kind: CHECKPOINT,
+                    id,
+                    field: "step",
+                    expected: format!("a step greater than {}", prev.step),
+                    actual: c.step.to_string(),
+                });
+            }
+            if c.epoch < prev.epoch {
+                return Err(Error::Invalid {
+                    kind: CHECKPOINT,
+                    id,
+                    field: "epoch",
+                    expected: format!("an epoch of at least {}", prev.epoch),
+                    actual: c.epoch.to_string(),
+                });
+            }
+        }
+        head = cp.digest;
+        last = Some(c);
+    }
+    snapshot
+        .verify(policy)
+        .map_err(|e| digest_mismatch(SNAPSHOT, sid, e))?;
+    let s = &snapshot.record;
+    let r = &session.record;
+    let count = u64::try_from(checkpoints.len()).unwrap_or(u64::MAX);
+    let metrics_digest = metrics
+        .compute_metrics_digest(policy)
+        .map_err(|e| metrics_error(sid, e))?;
+    let config_digest = training_config_digest(policy, &r.training_config)?;
+    let checks: [(&'static str, Digest, Digest); 6] = [
+        ("session", session.digest, s.session),
+        ("model_anchor", r.model_anchor, s.model_anchor),
+        ("datasets_root", r.datasets_root, s.datasets_root),
+        ("config_digest", config_digest, s.config_digest),
+        ("checkpoint_head", head, s.checkpoint_head),
+        ("metrics_digest", metrics_digest, s.metrics_digest),
+    ];
+    for (field, expected, actual) in checks {
+        if expected != actual {
+            return Err(invalid(SNAPSHOT, sid.to_owned(), field, expected, actual));
+        }
+    }
+    if s.checkpoint_count != count {
+        return Err(Error::Invalid {
+            kind: SNAPSHOT,
+            id: sid.to_owned(),
+            field: "checkpoint_count",
+            expected: count.to_string(),
+            actual: s.checkpoint_count.to_string(),
+        });
+    }
+    if s.session_id != r.session_id || s.started_at != r.started_at {
+        return Err(Error::Invalid {
+            kind: SNAPSHOT,
+            id: sid.to_owned(),
+            field: "session_id/started_at",
+            expected: format!("{:?} started {}", r.session_id, r.started_at),
+            actual: format!("{:?} started {}", s.session_id, s.started_at),
+        });
+    }
+    Ok(())
+}
+
+fn invalid(
+    kind: &'static str,
+    id: String,
+    field: &'static str,
+    expected: Digest,
+    actual: Digest,
+) -> Error {
+    Error::Invalid {
+        kind,
+        id,
+        field,
+        expected: expected.to_string(),
+        actual: actual.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lcm_model::Timestamp;
+    use lcm_model::records::{
+        DatasetFamilyMetadata, DatasetSplitAnchor, ModelArchitecture, SplitInfo,
+        TrainingEnvironment,
+    };
+
+    use super::*;
+    use crate::dataset::tests::ctx;
+    use crate::{ModelAnchorRequest, ModelManager};
+
+    struct Fixture {
+        datasets: DatasetFamilyManager,
+        model: Sealed<ModelAnchor>,
+        splits: BTreeMap<DatasetSplit, Sealed<DatasetSplitAnchor>>,
+        root: Digest,
+        training: TrainingManager,
+    }
+
+    fn ids(prefix: &str, n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i}")).collect()
+    }
+
+    /// Two families ("med" authorized, "other" not), three splits each, one model.
+    fn fixture(seed: u8) -> Fixture {
+        let c = ctx(seed);
+        let mut datasets = DatasetFamilyManager::new(c.clone());
+        let mut splits = BTreeMap::new();
+        for fam in ["med", "other"] {
+            let meta = DatasetFamilyMetadata::new(fam, "v1", "owner", "custom");
+            let anchor = datasets
+                .create_dataset_family_anchor(fam, meta, "pw")
+                .unwrap();
+            let info = BTreeMap::from([
+                (
+                    DatasetSplit::Train,
+                    SplitInfo::new(ids(&format!("{fam}-a"), 8)),
+                ),
+                (
+                    DatasetSplit::Validation,
+                    SplitInfo::new(ids(&format!("{fam}-b"), 2)),
+                ),
+                (
+                    DatasetSplit::Test,
+                    SplitInfo::new(ids(&format!("{fam}-c"), 2)),
+                ),
+            ]);
+            let made = datasets.add_dataset_splits(&anchor, info).unwrap();
+            if fam == "med" {
+                splits = made;
+            }
+        }
+        let mut models = ModelManager::new(c.clone());
+        let model = models
+            .create_model_anchor(
+                &datasets,
+                ModelAnchorRequest {
+                    model_name: "pneumonia".into(),
+                    version: "v1".into(),
+                    architecture: ModelArchitecture::new("CNN"),
+                    hyperparameters: Map::new(),
+                    environment: TrainingEnvironment::new("tensorflow", "2.13.0"),
+                    authorized_datasets: vec!["med".into()],
+                    trainer_commit: "abc123".into(),
+                    parameters: None,
+                },
+                "pw",
+            )
+            .unwrap();
+        let root = datasets.datasets_root_anchor("med").unwrap();
+        Fixture {
+            datasets,
+            model,
+            splits,
+            root,
+            training: TrainingManager::new(c),
+        }
+    }
+
+    fn config(epochs: u64) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("epochs".into(), Value::from(epochs));
+        m.insert("optimizer".into(), Value::from("adam"));
+        m
+    }
+
+    fn train_val(f: &Fixture) -> BTreeMap<DatasetSplit, Digest> {
+        [DatasetSplit::Train, DatasetSplit::Validation]
+            .into_iter()
+            .map(|s| (s, f.splits[&s].digest))
+            .collect()
+    }
+
+    fn start(f: &mut Fixture, id: &str, cfg: Map<String, Value>) -> Sealed<TrainingSession> {
+        let splits = train_val(f);
+        f.training
+            .start_training_session(&f.datasets, id, &f.model, f.root, cfg, splits)
+            .unwrap()
+    }
+
+    fn loss(v: f64) -> BTreeMap<String, f64> {
+        BTreeMap::from([("loss".to_owned(), v)])
+    }
+
+    fn d(b: u8) -> Digest {
+        Digest::from_bytes([b; 32])
+    }
+
+    fn metrics() -> TrainingMetrics {
+        TrainingMetrics::new(
+            BTreeMap::from([("loss".to_owned(), vec![1.0, 0.45])]),
+            BTreeMap::from([("loss".to_owned(), vec![1.1, 0.48])]),
+            vec![1, 10],
+        )
+        .unwrap()
+    }
+
+    /// The whole flow; returns every digest it produced.
+    fn lifecycle(seed: u8, cfg_epochs: u64, second_loss: f64) -> Vec<Digest> {
+        let mut f = fixture(seed);
+        let s = start(&mut f, "train_001", config(cfg_epochs));
+        let c1 = f
+            .training
+            .add_checkpoint(&s, "ckpt_1", 1, 250, loss(1.0), d(1), d(2))
+            .unwrap();
+        let c2 = f
+            .training
+            .add_checkpoint(&s, "ckpt_10", 10, 2500, loss(second_loss), d(3), d(4))
+            .unwrap();
+        let snap = f
+            .training
+            .complete_training_session(&s, d(5), metrics(), "alice")
+            .unwrap();
+        f.training.verify_session("train_001").unwrap();
+        let root = f.training.training_session_root("train_001").unwrap();
+        let mut out: Vec<Digest> = f.splits.values().map(|a| a.digest).collect();
+        out.extend([
+            f.model.digest,
+            f.root,
+            s.digest,
+            c1.digest,
+            c2.digest,
+            snap.digest,
+            root,
+        ]);
+        out
+    }
+
+    #[test]
+    fn end_to_end_is_deterministic() {
+        let a = lifecycle(11, 50, 0.45);
+        assert_eq!(a, lifecycle(11, 50, 0.45));
+        // Another random stream gives other salts, hence other anchors and roots.
+        let b = lifecycle(12, 50, 0.45);
+        assert_ne!(a.last(), b.last());
+        // The config and a checkpoint metric each reach the root.
+        assert_ne!(a.last(), lifecycle(11, 51, 0.45).last());
+        assert_ne!(a.last(), lifecycle(11, 50, 0.44).last());
+    }
+
+    #[test]
+    fn checkpoints_form_a_chain() {
+        let mut f = fixture(13);
+        let s = start(&mut f, "t", config(5));
+        let c1 = f
+            .training
+            .add_checkpoint(&s, "c1", 1, 10, loss(1.0), d(1), d(2))
+            .unwrap();
+        assert_eq!((c1.record.previous, c1.record.index), (s.digest, 0));
+        let c2 = f
+            .training
+            .add_checkpoint(&s, "c2", 1, 20, loss(0.9), d(1), d(2))
+            .unwrap();
+        assert_eq!((c2.record.previous, c2.record.index), (c1.digest, 1));
+        assert_eq!(
+            f.training.training_session("t").unwrap().checkpoint_head(),
+            c2.digest
+        );
+
+        let e = f
+            .training
+            .add_checkpoint(&s, "c3", 1, 20, loss(0.8), d(1), d(2));
+        match e {
+            Err(Error::Invalid {
+                field: "step",
+                id,
+                actual,
+                ..
+            }) => {
+                assert_eq!((id.as_str(), actual.as_str()), ("t/c3", "20"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = f
+            .training
+            .add_checkpoint(&s, "c3", 1, 19, loss(0.8), d(1), d(2));
+        assert!(
+            matches!(e, Err(Error::Invalid { field: "step", .. })),
+            "{e:?}"
+        );
+        let e = f
+            .training
+            .add_checkpoint(&s, "c3", 0, 30, loss(0.8), d(1), d(2));
+        assert!(
+            matches!(e, Err(Error::Invalid { field: "epoch", .. })),
+            "{e:?}"
+        );
+        let e = f
+            .training
+            .add_checkpoint(&s, "c2", 2, 30, loss(0.8), d(1), d(2));
+        assert!(matches!(e, Err(Error::DuplicateId { .. })), "{e:?}");
+        let e = f
+            .training
+            .add_checkpoint(&s, "", 2, 30, loss(0.8), d(1), d(2));
+        assert!(
+            matches!(
+                e,
+                Err(Error::Empty {
+                    field: "checkpoint_id",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        for bad in [f64::NAN, f64::INFINITY] {
+            let mut m = loss(0.8);
+            m.insert("accuracy".into(), bad);
+            match f.training.add_checkpoint(&s, "c3", 2, 30, m, d(1), d(2)) {
+                Err(Error::NonFiniteMetric { metric, .. }) => assert_eq!(metric, "accuracy"),
+                other => panic!("{other:?}"),
+            }
+        }
+        let e = f.training.add_checkpoint(
+            &s,
+            "c3",
+            2,
+            30,
+            loss(0.8)
+                .into_values()
+                .map(|v| (String::new(), v))
+                .collect(),
+            d(1),
+            d(2),
+        );
+        assert!(
+            matches!(
+                e,
+                Err(Error::Empty {
+                    field: "metrics",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        // Nothing failed was stored.
+        assert_eq!(
+            f.training
+                .training_session("t")
+                .unwrap()
+                .checkpoints()
+                .len(),
+            2
+        );
+
+        // A session this manager did not start, or an altered one.
+        let mut altered = s.clone();
+        altered.record.training_config = config(6);
+        let e = f
+            .training
+            .add_checkpoint(&altered, "c3", 2, 30, loss(0.8), d(1), d(2));
+        assert!(
+            matches!(
+                e,
+                Err(Error::UnknownReference {
+                    field: "training_session",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let mut g = fixture(14);
+        let foreign = start(&mut g, "t", config(5));
+        let e = f
+            .training
+            .add_checkpoint(&foreign, "c3", 2, 30, loss(0.8), d(1), d(2));
+        assert!(matches!(e, Err(Error::UnknownReference { .. })), "{e:?}");
+
+        f.training
+            .complete_training_session(&s, d(9), metrics(), "alice")
+            .unwrap();
+        let e = f
+            .training
+            .add_checkpoint(&s, "c3", 2, 30, loss(0.8), d(1), d(2));
+        assert!(matches!(e, Err(Error::AlreadyCompleted { .. })), "{e:?}");
+    }
+
+    #[test]
+    fn completion_happens_once() {
+        let mut f = fixture(15);
+        let s = start(&mut f, "t", config(5));
+        assert!(matches!(
+            f.training.training_session_root("t"),
+            Err(Error::NotCompleted { .. })
+        ));
+        assert!(matches!(
+            f.training.verify_session("t"),
+            Err(Error::NotCompleted { .. })
+        ));
+        assert!(matches!(
+            f.training.training_session_root("x"),
+            Err(Error::NotFound { .. })
+        ));
+        let e = f
+            .training
+            .complete_training_session(&s, d(9), metrics(), "");
+        assert!(
+            matches!(
+                e,
+                Err(Error::Empty {
+                    field: "user_id",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let bad = TrainingMetrics {
+            epochs: vec![2, 1],
+            ..TrainingMetrics::default()
+        };
+        let e = f.training.complete_training_session(&s, d(9), bad, "alice");
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "epochs",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        assert!(!f.training.training_session("t").unwrap().is_completed());
+
+        let snap = f
+            .training
+            .complete_training_session(&s, d(9), metrics(), "alice")
+            .unwrap();
+        let r = &snap.record;
+        assert_eq!(
+            (r.checkpoint_count, r.checkpoint_head, r.session),
+            (0, s.digest, s.digest)
+        );
+        assert_eq!(
+            r.config_digest,
+            training_config_digest(f.training.context().policy(), &config(5)).unwrap()
+        );
+        let e = f
+            .training
+            .complete_training_session(&s, d(9), metrics(), "alice");
+        assert!(matches!(e, Err(Error::AlreadyCompleted { .. })), "{e:?}");
+        let root = f.training.training_session_root("t").unwrap();
+        assert_eq!(
+            root,
+            compute_training_session_root(f.training.context().policy(), &snap).unwrap()
+        );
+    }
+
+    #[test]
+    fn session_start_checks_references() {
+        let mut f = fixture(16);
+        let p = f.training.context().policy().clone();
+        let go = |f: &mut Fixture, id: &str, model: &Sealed<ModelAnchor>, root: Digest, splits| {
+            f.training
+                .start_training_session(&f.datasets, id, model, root, config(1), splits)
+        };
+        let model = f.model.clone();
+        let root = f.root;
+        let tv = train_val(&f);
+        let other = |f: &Fixture, s| f.datasets.split_anchor("other", s).unwrap().digest;
+
+        let e = go(&mut f, "t", &model, root, BTreeMap::new());
+        assert!(
+            matches!(
+                e,
+                Err(Error::EmptyCollection {
+                    field: "data_splits",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let e = go(
+            &mut f,
+            "t",
+            &model,
+            root,
+            BTreeMap::from([(DatasetSplit::Train, d(7))]),
+        );
+        assert!(
+            matches!(
+                e,
+                Err(Error::UnknownReference {
+                    field: "data_splits",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let test = f.splits[&DatasetSplit::Test].digest;
+        let e = go(
+            &mut f,
+            "t",
+            &model,
+            root,
+            BTreeMap::from([(DatasetSplit::Train, test)]),
+        );
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "data_splits",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let foreign = other(&f, DatasetSplit::Train);
+        let e = go(
+            &mut f,
+            "t",
+            &model,
+            root,
+            BTreeMap::from([(DatasetSplit::Train, foreign)]),
+        );
+        match e {
+            Err(Error::Unauthorized {
+                field: "data_splits",
+                reference,
+                ..
+            }) => {
+                assert!(reference.contains("\"other\""), "{reference}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = go(&mut f, "t", &model, d(1), tv.clone());
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "datasets_root_anchor",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let mut tampered = model.clone();
+        tampered.record.description.authorized_datasets.insert(
+            "other".into(),
+            f.datasets.dataset_family("other").unwrap().digest,
+        );
+        let e = go(&mut f, "t", &tampered, root, tv.clone());
+        assert!(
+            matches!(
+                e,
+                Err(Error::DigestMismatch {
+                    kind: "model anchor",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        // Even a correctly sealed model that authorizes both families cannot mix them.
+        let resealed = Sealed::seal(tampered.record, &p).unwrap();
+        let mut mixed = tv.clone();
+        mixed.insert(
+            DatasetSplit::Validation,
+            other(&f, DatasetSplit::Validation),
+        );
+        let e = go(&mut f, "t", &resealed, root, mixed);
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "data_splits",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let e = go(&mut f, "", &model, root, tv.clone());
+        assert!(
+            matches!(
+                e,
+                Err(Error::Empty {
+                    field: "session_id",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+
+        let s = go(&mut f, "t", &model, root, tv.clone()).unwrap();
+        assert_eq!(s.record.model_anchor, model.digest);
+        assert_eq!(
+            s.record.data_splits[&DatasetSplit::Train],
+            f.splits[&DatasetSplit::Train].digest
+        );
+        let e = go(&mut f, "t", &model, root, tv);
+        assert!(matches!(e, Err(Error::DuplicateId { .. })), "{e:?}");
+    }
+
+    /// A completed run with two checkpoints, and its policy.
+    fn completed() -> (Policy, TrainingRun) {
+        let mut f = fixture(17);
+        let s = start(&mut f, "t", config(5));
+        f.training
+            .add_checkpoint(&s, "c1", 1, 10, loss(1.0), d(1), d(2))
+            .unwrap();
+        f.training
+            .add_checkpoint(&s, "c2", 2, 20, loss(0.5), d(3), d(4))
+            .unwrap();
+        f.training
+            .complete_training_session(&s, d(9), metrics(), "alice")
+            .unwrap();
+        let p = f.training.context().policy().clone();
+        (p, f.training.training_session("t").unwrap().clone())
+    }
+
+    #[test]
+    fn every_snapshot_field_changes_the_root() {
+        let (p, run) = completed();
+        let snap = run.snapshot().unwrap().clone();
+        let root = compute_training_session_root(&p, &snap).unwrap();
+        let edits: Vec<fn(&mut TrainingSnapshot)> = vec![
+            |s| s.session_id.push('x'),
+            |s| s.session = Digest::from_bytes([0xa0; 32]),
+            |s| s.model_anchor = Digest::from_bytes([0xa1; 32]),
+            |s| s.datasets_root = Digest::from_bytes([0xa2; 32]),
+            |s| s.config_digest = Digest::from_bytes([0xa3; 32]),
+            |s| s.checkpoint_head = Digest::from_bytes([0xa4; 32]),
+            |s| s.checkpoint_count += 1,
+            |s| s.metrics_digest = Digest::from_bytes([0xa5; 32]),
+            |s| s.final_model_digest = Digest::from_bytes([0xa6; 32]),
+            |s| s.user_id.push('x'),
+            |s| s.started_at = Timestamp::from_unix_micros(1),
+            |s| s.completed_at = Timestamp::from_unix_micros(2),
+        ];
+        let mut seen = vec![root];
+        for (i, edit) in edits.iter().enumerate() {
+            let mut record = snap.record.clone();
+            edit(&mut record);
+            // Unsealed tampering is caught by the seal check.
+            let forged = Sealed {
+                record: record.clone(),
+                digest: snap.digest,
+            };
+            assert!(
+                matches!(
+                    compute_training_session_root(&p, &forged),
+                    Err(Error::DigestMismatch { .. })
+                ),
+                "edit {i}"
+            );
+            let resealed = Sealed::seal(record, &p).unwrap();
+            let r = compute_training_session_root(&p, &resealed).unwrap();
+            assert!(!seen.contains(&r), "edit {i} left the root unchanged");
+            seen.push(r);
+        }
+        // The hash algorithm of the policy governs the root.
+        let blake = Policy {
+            hash_algorithm: lcm_crypto::HashAlgorithm::Blake3,
+            ..p
+        };
+        let resealed = Sealed::seal(snap.record, &blake).unwrap();
+        assert_ne!(
+            compute_training_session_root(&blake, &resealed).unwrap(),
+            root
+        );
+    }
+
+    #[test]
+    fn verify_training_run_catches_tampering() {
+        let (p, run) = completed();
+        let (s, cps, m, snap) = (
+            run.session(),
+            run.checkpoints(),
+            run.metrics().unwrap(),
+            run.snapshot().unwrap(),
+        );
+        verify_training_run(&p, s, cps, m, snap).unwrap();
+
+        let mut reordered = cps.to_vec();
+        reordered.swap(0, 1);
+        let e = verify_training_run(&p, s, &reordered, m, snap);
+        assert!(
+            matches!(e, Err(Error::ChainOrder { index: 0, .. })),
+            "{e:?}"
+        );
+
+        let mut edited = cps.to_vec();
+        edited[1]
+            .record
+            .metrics
+            .insert("loss".into(), Finite::new(0.1).unwrap());
+        let e = verify_training_run(&p, s, &edited, m, snap);
+        assert!(
+            matches!(
+                e,
+                Err(Error::DigestMismatch {
+                    kind: "training checkpoint",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+
+        // Re-sealing an edited checkpoint breaks the next link or the snapshot head.
+        let mut resealed = cps.to_vec();
+        let mut first = resealed[0].record.clone();
+        first.step = 11;
+        resealed[0] = Sealed::seal(first, &p).unwrap();
+        let e = verify_training_run(&p, s, &resealed, m, snap);
+        assert!(matches!(e, Err(Error::ChainLink { index: 1, .. })), "{e:?}");
+        let mut last = cps.to_vec();
+        let mut second = last[1].record.clone();
+        second.step = 21;
+        last[1] = Sealed::seal(second, &p).unwrap();
+        let e = verify_training_run(&p, s, &last, m, snap);
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "checkpoint_head",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+
+        let e = verify_training_run(&p, s, &cps[..1], m, snap);
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "checkpoint_head",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+
+        let mut going_back = cps.to_vec();
+        let mut second = going_back[1].record.clone();
+        second.step = 5;
+        going_back[1] = Sealed::seal(second, &p).unwrap();
+        let e = verify_training_run(&p, s, &going_back, m, snap);
+        assert!(
+            matches!(e, Err(Error::Invalid { field: "step", .. })),
+            "{e:?}"
+        );
+
+        let mut other_metrics = m.clone();
+        other_metrics.epochs = vec![1, 11];
+        let e = verify_training_run(&p, s, cps, &other_metrics, snap);
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "metrics_digest",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+
+        let mut other_session = s.record.clone();
+        other_session.training_config = config(6);
+        let other_session = Sealed::seal(other_session, &p).unwrap();
+        let e = verify_training_run(&p, &other_session, cps, m, snap);
+        assert!(matches!(e, Err(Error::ChainLink { index: 0, .. })), "{e:?}");
+        let e = verify_training_run(&p, &other_session, &[], m, snap);
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "session",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+
+        let mut count = snap.record.clone();
+        count.checkpoint_count = 3;
+        let count = Sealed::seal(count, &p).unwrap();
+        let e = verify_training_run(&p, s, cps, m, &count);
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "checkpoint_count",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let mut forged = snap.clone();
+        forged.record.user_id = "mallory".into();
+        let e = verify_training_run(&p, s, cps, m, &forged);
+        assert!(
+            matches!(
+                e,
+                Err(Error::DigestMismatch {
+                    kind: "training snapshot",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+    }
+}
