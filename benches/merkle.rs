@@ -23,8 +23,10 @@ fn leaves(n: usize) -> Vec<[u8; 32]> {
     (0..n as u64)
         .map(|i| {
             let mut leaf = [0u8; 32];
-            for (k, chunk) in leaf.chunks_exact_mut(8).enumerate() {
-                let x = i.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17 * k as u32 + 5);
+            for (k, chunk) in (0u32..).zip(leaf.chunks_exact_mut(8)) {
+                let x = i
+                    .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                    .rotate_left(17 * k + 5);
                 chunk.copy_from_slice(&x.to_le_bytes());
             }
             leaf
@@ -33,7 +35,10 @@ fn leaves(n: usize) -> Vec<[u8; 32]> {
 }
 
 fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a rayon pool")
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a rayon pool")
 }
 
 fn compress_one_block(state: &mut [u32; 8], block: &[[u8; 64]; 1]) {
@@ -96,13 +101,20 @@ fn proofs(c: &mut Criterion) {
         x % n
     };
     g.bench_function(BenchmarkId::from_parameter("prove"), |b| {
-        b.iter(|| tree.inclusion_proof(black_box(next_index())).expect("index < n"));
+        b.iter(|| {
+            tree.inclusion_proof(black_box(next_index()))
+                .expect("index < n")
+        });
     });
     let cases: Vec<(u64, Digest, Vec<Digest>)> = (0..1024)
         .map(|_| {
             let i = next_index();
             let leaf = tree.leaf_hash(i).expect("index < n");
-            (i, leaf, tree.inclusion_proof(i).expect("index < n").into_path())
+            (
+                i,
+                leaf,
+                tree.inclusion_proof(i).expect("index < n").into_path(),
+            )
         })
         .collect();
     let mut k = 0;

@@ -55,6 +55,11 @@ fn flip(d: &Digest, bit: usize) -> Digest {
     Digest::from_bytes(b)
 }
 
+/// A small test size as an index.
+fn idx(x: u64) -> usize {
+    usize::try_from(x).expect("test sizes fit in usize")
+}
+
 fn numbered(n: usize) -> Vec<Vec<u8>> {
     (0..n).map(|i| format!("leaf {i}").into_bytes()).collect()
 }
@@ -71,8 +76,8 @@ fn check_inclusion_tampering(
 ) {
     let n = tree.len();
     let root = tree.root();
-    let leaf = tree.leaf_hash(index).unwrap();
-    let proof = tree.inclusion_proof(index).unwrap();
+    let leaf = tree.leaf_hash(index).expect("index < n");
+    let proof = tree.inclusion_proof(index).expect("index < n");
     let path = proof.path();
     assert_eq!(
         verify_inclusion_with(alg, &leaf, index, n, path, &root),
@@ -100,9 +105,9 @@ fn check_inclusion_tampering(
     // Another size, checked against the trusted root of that size. (Against the root of
     // size n, a path can coincide: leaf 0 of sizes 3 and 4 has paths of the same shape. The
     // trusted input is the (root, size) pair, so that is the claim to tamper with.)
-    let n_usize = usize::try_from(n).unwrap();
+    let n_usize = idx(n);
     for other in [n - 1, n + 1] {
-        let other_root = sized[usize::try_from(other).unwrap()];
+        let other_root = sized[idx(other)];
         assert!(
             verify_inclusion_with(alg, &leaf, index, other, path, &other_root).is_err(),
             "size {other}"
@@ -228,12 +233,12 @@ fn consistency_proofs_for_all_sizes_up_to_64() {
             assert_eq!(*root, ref_mth(alg, &leaves[..m]), "root at {m}");
         }
         for n in 1..=64u64 {
-            let tree_n = MerkleTree::from_leaves_with(alg, &leaves[..n as usize]);
+            let tree_n = MerkleTree::from_leaves_with(alg, &leaves[..idx(n)]);
             for m in 1..=n {
                 let proof = big.consistency_proof_between(m, n).unwrap();
                 assert_eq!(proof, tree_n.consistency_proof(m).unwrap(), "{m} -> {n}");
                 let path = proof.path();
-                let (r1, r2) = (&roots[m as usize], &roots[n as usize]);
+                let (r1, r2) = (&roots[idx(m)], &roots[idx(n)]);
                 assert_eq!(
                     verify_consistency_with(alg, m, n, path, r1, r2),
                     Ok(()),
@@ -262,7 +267,7 @@ fn check_consistency_tampering(
     path: &[Digest],
     roots: &[Digest],
 ) {
-    let root = |s: u64| roots[s as usize];
+    let root = |s: u64| roots[idx(s)];
     let (r1, r2) = (root(m), root(n));
     let fails = |s1: u64, s2: u64, p: &[Digest], a: &Digest, b: &Digest| {
         verify_consistency_with(alg, s1, s2, p, a, b).is_err()
@@ -366,8 +371,8 @@ fn known_answer_single_leaf_and_rfc6962_example_tree() {
 fn parallel_and_serial_builds_agree() {
     // Large enough for the parallel paths (2^14 leaves and up) when `parallel` is on; the
     // reference is strictly serial.
-    for n in [(1 << 14) + 3, 40_000] {
-        let leaves: Vec<[u8; 32]> = (0..n as u32)
+    for n in [(1u64 << 14) + 3, 40_000] {
+        let leaves: Vec<[u8; 32]> = (0..n)
             .map(|i| {
                 let mut l = [0u8; 32];
                 l[..4].copy_from_slice(&i.to_le_bytes());
@@ -391,11 +396,10 @@ fn parallel_and_serial_builds_agree() {
                 acc.push_leaf_hash(h).unwrap();
             }
             assert_eq!(acc.root(), expected);
-            for index in [0, 1, n as u64 / 2, n as u64 - 1] {
+            for index in [0, 1, n / 2, n - 1] {
                 let proof = tree.inclusion_proof(index).unwrap();
                 let leaf = tree.leaf_hash(index).unwrap();
-                verify_inclusion_with(alg, &leaf, index, n as u64, proof.path(), &expected)
-                    .unwrap();
+                verify_inclusion_with(alg, &leaf, index, n, proof.path(), &expected).unwrap();
             }
         }
     }
@@ -758,15 +762,16 @@ mod legacy {
             env!("CARGO_MANIFEST_DIR"),
             "/../../tests/vectors/pyciaf/reference-vectors.json"
         );
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        let text = std::fs::read_to_string(path).expect("the vector file is readable");
+        serde_json::from_str(&text).expect("the vector file is JSON")
     }
 
     fn digest(v: &serde_json::Value) -> Digest {
-        Digest::from_hex(v.as_str().unwrap()).unwrap()
+        Digest::from_hex(v.as_str().expect("a string")).expect("64 hex characters")
     }
 
     fn digests(v: &serde_json::Value) -> Vec<Digest> {
-        v.as_array().unwrap().iter().map(digest).collect()
+        v.as_array().expect("an array").iter().map(digest).collect()
     }
 
     #[test]
@@ -775,7 +780,7 @@ mod legacy {
         let cases = v["merkle_roots"].as_array().unwrap();
         assert_eq!(cases.len(), 8);
         for case in cases {
-            let n = case["n"].as_u64().unwrap() as usize;
+            let n = usize::try_from(case["n"].as_u64().unwrap()).unwrap();
             let leaves = digests(&case["leaves"]);
             assert_eq!(leaves.len(), n);
             let tree = DuplicateLastTree::from_leaves(leaves.iter().copied());
