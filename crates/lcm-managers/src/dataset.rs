@@ -828,11 +828,17 @@ pub(crate) mod tests {
 
     use super::*;
 
+    /// A reproducible context: SHA-256, the KDF floor, a fixed clock and a seeded stream.
     pub(crate) fn ctx(seed: u8) -> Context {
         let policy = Policy {
             kdf_iterations: 100_000,
             ..Policy::default()
         };
+        ctx_with(policy, seed)
+    }
+
+    /// As [`ctx`] with another policy.
+    pub(crate) fn ctx_with(policy: Policy, seed: u8) -> Context {
         let clock = Arc::new(FixedClock::new(
             Timestamp::from_unix_micros(1_700_000_000_000_000),
             1_000,

@@ -799,7 +799,7 @@ mod tests {
     };
 
     use super::*;
-    use crate::dataset::tests::ctx;
+    use crate::dataset::tests::{ctx, ctx_with};
     use crate::{ModelAnchorRequest, ModelManager};
 
     struct Fixture {
@@ -816,7 +816,10 @@ mod tests {
 
     /// Two families ("med" authorized, "other" not), three splits each, one model.
     fn fixture(seed: u8) -> Fixture {
-        let c = ctx(seed);
+        fixture_in(ctx(seed))
+    }
+
+    fn fixture_in(c: Context) -> Fixture {
         let mut datasets = DatasetFamilyManager::new(c.clone());
         let mut splits = BTreeMap::new();
         for fam in ["med", "other"] {
@@ -910,7 +913,11 @@ mod tests {
 
     /// The whole flow; returns every digest it produced.
     fn lifecycle(seed: u8, cfg_epochs: u64, second_loss: f64) -> Vec<Digest> {
-        let mut f = fixture(seed);
+        lifecycle_in(ctx(seed), cfg_epochs, second_loss)
+    }
+
+    fn lifecycle_in(c: Context, cfg_epochs: u64, second_loss: f64) -> Vec<Digest> {
+        let mut f = fixture_in(c);
         let s = start(&mut f, "train_001", config(cfg_epochs));
         let c1 = f
             .training
@@ -949,6 +956,22 @@ mod tests {
         // The config and a checkpoint metric each reach the root.
         assert_ne!(a.last(), lifecycle(11, 51, 0.45).last());
         assert_ne!(a.last(), lifecycle(11, 50, 0.44).last());
+    }
+
+    #[test]
+    fn blake3_policy_runs_the_whole_flow() {
+        let blake = Policy {
+            hash_algorithm: lcm_crypto::HashAlgorithm::Blake3,
+            kdf_iterations: 100_000,
+            ..Policy::default()
+        };
+        let a = lifecycle_in(ctx_with(blake.clone(), 11), 50, 0.45);
+        assert_eq!(a, lifecycle_in(ctx_with(blake, 11), 50, 0.45));
+        let sha = lifecycle(11, 50, 0.45);
+        assert!(
+            a.iter().zip(&sha).all(|(x, y)| x != y),
+            "every digest depends on the hash"
+        );
     }
 
     #[test]

@@ -782,6 +782,12 @@ mod tests {
         };
         anchor.verify_inputs(&pol, &arch, &hp, &env).unwrap();
 
+        // The anchor survives JSON (salt and tag as hex) and parsing is strict.
+        let json = serde_json::to_string(&anchor).unwrap();
+        assert_eq!(serde_json::from_str::<ModelAnchor>(&json).unwrap(), anchor);
+        let extra = json.replacen('{', "{\"model_id\":\"m\",", 1);
+        assert!(serde_json::from_str::<ModelAnchor>(&extra).is_err());
+
         let other_arch = ModelArchitecture {
             total_params: Some(1),
             ..arch.clone()

@@ -386,4 +386,55 @@ mod tests {
             training_config_digest(&p, &c).unwrap()
         );
     }
+
+    #[test]
+    fn snapshot_and_checkpoint_json_is_strict() {
+        let p = Policy::default();
+        let t = Timestamp::from_unix_micros(1_700_000_000_000_000);
+        let snapshot = TrainingSnapshot {
+            session_id: "train_001".into(),
+            session: Digest::from_bytes([1; 32]),
+            model_anchor: Digest::from_bytes([2; 32]),
+            datasets_root: Digest::from_bytes([3; 32]),
+            config_digest: Digest::from_bytes([4; 32]),
+            checkpoint_head: Digest::from_bytes([5; 32]),
+            checkpoint_count: 2,
+            metrics_digest: Digest::from_bytes([6; 32]),
+            final_model_digest: Digest::from_bytes([7; 32]),
+            user_id: "alice".into(),
+            started_at: t,
+            completed_at: t,
+        };
+        let sealed = crate::Sealed::seal(snapshot, &p).unwrap();
+        let json = serde_json::to_string(&sealed).unwrap();
+        let back: crate::Sealed<TrainingSnapshot> = serde_json::from_str(&json).unwrap();
+        back.verify(&p).unwrap();
+        let tampered = json.replace("\"alice\"", "\"mallory\"");
+        let t2: crate::Sealed<TrainingSnapshot> = serde_json::from_str(&tampered).unwrap();
+        assert!(matches!(t2.verify(&p), Err(Error::DigestMismatch { .. })));
+        assert!(
+            serde_json::from_str::<TrainingSnapshot>(&json.replace("\"user_id\"", "\"user\""))
+                .is_err()
+        );
+
+        let checkpoint = TrainingCheckpoint {
+            session: Digest::from_bytes([1; 32]),
+            checkpoint_id: "c".into(),
+            index: 0,
+            epoch: 1,
+            step: 10,
+            metrics: BTreeMap::from([("loss".to_owned(), Finite::new(0.5).unwrap())]),
+            model_state_digest: Digest::from_bytes([2; 32]),
+            optimizer_state_digest: Digest::from_bytes([3; 32]),
+            previous: Digest::from_bytes([1; 32]),
+            created_at: t,
+        };
+        let json = serde_json::to_string(&checkpoint).unwrap();
+        assert_eq!(
+            serde_json::from_str::<TrainingCheckpoint>(&json).unwrap(),
+            checkpoint
+        );
+        let nan = json.replace("0.5", "1e999");
+        assert!(serde_json::from_str::<TrainingCheckpoint>(&nan).is_err());
+    }
 }
