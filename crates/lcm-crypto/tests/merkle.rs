@@ -375,7 +375,7 @@ fn parallel_and_serial_builds_agree() {
         let leaves: Vec<[u8; 32]> = (0..n)
             .map(|i| {
                 let mut l = [0u8; 32];
-                l[..4].copy_from_slice(&i.to_le_bytes());
+                l[..8].copy_from_slice(&i.to_le_bytes());
                 l
             })
             .collect();
