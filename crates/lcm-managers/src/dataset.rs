@@ -15,8 +15,9 @@
 //!   seeds from Python's per-process `hash()`).
 //!
 //! The seed's second dataset manager (`LCMDatasetManager`, one password anchor per split) maps
-//! onto this one: its `create_dataset_splits` is [`DatasetFamilyManager::create_dataset_family_anchor`]
-//! followed by [`DatasetFamilyManager::add_dataset_splits`], and its
+//! onto this one: its `create_dataset_splits` is
+//! [`DatasetFamilyManager::create_dataset_family_anchor`] followed by
+//! [`DatasetFamilyManager::add_dataset_splits`], and its
 //! `get_datasets_root_anchor` is [`DatasetFamilyManager::datasets_root_anchor`].
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -59,7 +60,10 @@ fn family_key_label(family_id: &str) -> String {
 /// use std::collections::BTreeMap;
 /// use std::sync::Arc;
 /// use lcm_crypto::{Seed, SeededRandom};
-/// use lcm_managers::{Context, DatasetFamilyManager, assign_splits};
+/// use lcm_managers::{
+///     Context, DatasetFamilyManager, assign_splits, compute_datasets_root,
+///     verify_family_password, verify_record_inclusion, verify_split_records,
+/// };
 /// use lcm_model::records::{DatasetFamilyMetadata, DatasetSplit, SplitInfo};
 /// use lcm_model::{FixedClock, Policy, Timestamp};
 ///
@@ -73,7 +77,11 @@ fn family_key_label(family_id: &str) -> String {
 /// datasets.verify_password("med_img_v1", "family password")?;
 ///
 /// let ids: Vec<String> = (0..100).map(|i| format!("r{i:03}")).collect();
-/// let ratios = BTreeMap::from([(DatasetSplit::Train, 8), (DatasetSplit::Validation, 1), (DatasetSplit::Test, 1)]);
+/// let ratios = BTreeMap::from([
+///     (DatasetSplit::Train, 8),
+///     (DatasetSplit::Validation, 1),
+///     (DatasetSplit::Test, 1),
+/// ]);
 /// let assigned = assign_splits(&ids, &ratios, 42)?;
 /// let splits_info = assigned
 ///     .into_iter()
@@ -81,8 +89,21 @@ fn family_key_label(family_id: &str) -> String {
 ///     .collect();
 /// let splits = datasets.add_dataset_splits(&family, splits_info)?;
 /// assert_eq!(splits[&DatasetSplit::Train].record.sample_count, 80);
+///
+/// // The root the training session will reference: RFC 9162 over the split anchor digests.
 /// let root = datasets.datasets_root_anchor("med_img_v1")?;
-/// # let _ = root;
+/// let digests = splits.iter().map(|(s, a)| (*s, a.digest)).collect();
+/// assert_eq!(root, compute_datasets_root(datasets.context().policy(), &digests));
+///
+/// // An auditor holding the records re-checks a split, one record, and the password.
+/// let policy = datasets.context().policy();
+/// let test = &splits[&DatasetSplit::Test].record;
+/// let test_ids = datasets.split_records("med_img_v1", DatasetSplit::Test).unwrap_or_default();
+/// verify_split_records(policy, test, test_ids)?;
+/// let proof = datasets.record_inclusion_proof("med_img_v1", DatasetSplit::Test, &test_ids[0])?;
+/// verify_record_inclusion(policy, test, &test_ids[0], &proof)?;
+/// verify_family_password(policy, &family.record, "family password")?;
+/// assert!(verify_family_password(policy, &family.record, "guess").is_err());
 /// # Ok::<(), lcm_managers::Error>(())
 /// ```
 #[derive(Debug, Default)]

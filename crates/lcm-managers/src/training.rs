@@ -93,6 +93,7 @@ impl TrainingRun {
 /// use lcm_crypto::{Digest, Seed, SeededRandom};
 /// use lcm_managers::{
 ///     Context, DatasetFamilyManager, ModelAnchorRequest, ModelManager, TrainingManager,
+///     compute_training_session_root,
 /// };
 /// use lcm_model::records::{
 ///     DatasetFamilyMetadata, DatasetSplit, ModelArchitecture, SplitInfo, TrainingEnvironment,
@@ -154,7 +155,18 @@ impl TrainingRun {
 /// )?;
 /// assert_eq!(snapshot.record.checkpoint_count, 1);
 /// let root = training.training_session_root("train_001")?;
-/// # let _ = root;
+/// let policy = training.context().policy();
+/// assert_eq!(root, compute_training_session_root(policy, &snapshot)?);
+/// training.verify_session("train_001")?;
+///
+/// // Completion happens once.
+/// let again = training.complete_training_session(
+///     &session,
+///     Digest::from_bytes([4; 32]),
+///     TrainingMetrics::default(),
+///     "bob",
+/// );
+/// assert!(again.is_err());
 /// # Ok::<(), lcm_managers::Error>(())
 /// ```
 #[derive(Debug, Default)]
