@@ -3,8 +3,8 @@
 //! Each rule is a function from file text to a list of problems, tested on small fixtures
 //! first and then run over the tree:
 //!
-//! - every Rust file starts with a `//!` line (the `missing_docs` lint needs it on test and
-//!   bench roots, and the rest follow suit);
+//! - every Rust file starts with a `//!` line, or a `#![doc = ...]` attribute (the
+//!   `missing_docs` lint needs docs on test and bench roots, and the rest follow suit);
 //! - no `unsafe` code, no debugging or unfinished-code macros, no ignored or
 //!   panic-expecting tests (STYLE.md rules 18 and 29);
 //! - every workspace member's manifest has `publish = false` and `[lints] workspace = true`,
@@ -123,8 +123,10 @@ fn member_manifests() -> Vec<(String, String)> {
 
 // ----- the rules -----
 
+/// A file starts with its docs: a `//!` line, or (for a crate root that shows its README,
+/// STYLE.md rule 22) a `#![doc = ...]` attribute.
 fn missing_module_doc(path: &str, text: &str) -> Vec<String> {
-    if text.starts_with("//!") {
+    if text.starts_with("//!") || text.starts_with("#![doc") {
         Vec::new()
     } else {
         vec![format!(
@@ -291,6 +293,16 @@ fn check(rule: fn(&str, &str) -> Vec<String>, text: &str, expected: &[&str]) {
 #[test]
 fn module_doc_rule() {
     check(missing_module_doc, "//! Does things.\nfn main() {}\n", &[]);
+    check(
+        missing_module_doc,
+        "#![doc = include_str!(\"../README.md\")]\n//!\n",
+        &[],
+    );
+    check(
+        missing_module_doc,
+        "#![forbid(unsafe_code)]\n//! Late.\n",
+        &["f:1: must start with a `//!` line saying what the file is for"],
+    );
     check(
         missing_module_doc,
         "// A plain comment.\n//! Late.\n",
