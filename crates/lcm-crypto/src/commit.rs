@@ -40,7 +40,7 @@ use std::str::FromStr;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::mac::{BLOCK_LEN_U64, HmacSha256, IV, compress_block, sha256_finish};
+use crate::mac::{BLOCK_LEN_U64, HmacSha256, IV, compress_block, sha256_finish, state_to_bytes};
 use crate::{Digest, Error, HashAlgorithm, RandomSource, Seed, hash_domain, hex};
 
 /// The second half of the SHA-256 PRF key block (the first half is the seed).
@@ -193,12 +193,7 @@ fn compute_value(
         CommitmentScheme::Plaintext => hash_domain(algorithm, PLAINTEXT_DOMAIN, &[data]),
         CommitmentScheme::Salted => hash_domain(algorithm, SALTED_DOMAIN, &[secret, data]),
         CommitmentScheme::Hmac => match algorithm {
-            HashAlgorithm::Sha256 => {
-                let mut mac = HmacSha256::new(secret);
-                let value = mac.mac_parts(&[HMAC_TAG, data]);
-                mac.zeroize();
-                Digest::from_bytes(value)
-            }
+            HashAlgorithm::Sha256 => Digest::from_bytes(hmac_sha256_value(secret, data)),
             HashAlgorithm::Blake3 => {
                 let mut h = blake3::Hasher::new_keyed(secret);
                 h.update(HMAC_TAG).update(data);
@@ -206,6 +201,55 @@ fn compute_value(
             }
         },
     }
+}
+
+/// `HMAC-SHA256(key = secret, HMAC_TAG || data)`.
+///
+/// When the message fits one block after the pad block (data up to 36 bytes, the usual
+/// digest-sized case) this is the four compressions of HMAC with a fresh key and nothing
+/// else: the one block buffer holds `key ^ ipad`, then `key ^ opad`, and is then entirely
+/// overwritten by the public message block, so no copy of the padded key outlives the call
+/// and no separate (volatile) zeroing is needed. The chaining states that depend on the key
+/// alone are likewise overwritten in place by the message compressions. Longer data takes the
+/// general path.
+fn hmac_sha256_value(secret: &[u8; 32], data: &[u8]) -> [u8; 32] {
+    const MAX_DATA: usize = 64 - 9 - HMAC_TAG.len();
+    if data.len() > MAX_DATA {
+        let mut mac = HmacSha256::new(secret);
+        let value = mac.mac_parts(&[HMAC_TAG, data]);
+        mac.zeroize();
+        return value;
+    }
+    let mut block = [0x36u8; 64];
+    for (b, k) in block.iter_mut().zip(secret) {
+        *b ^= k;
+    }
+    let mut inner = IV;
+    compress_block(&mut inner, &block);
+    for b in &mut block {
+        *b ^= 0x36 ^ 0x5c;
+    }
+    let mut outer = IV;
+    compress_block(&mut outer, &block);
+    // The inner message block: every one of the 64 bytes is rewritten.
+    let end = HMAC_TAG.len() + data.len();
+    block[..HMAC_TAG.len()].copy_from_slice(HMAC_TAG);
+    block[HMAC_TAG.len()..end].copy_from_slice(data);
+    block[end] = 0x80;
+    block[end + 1..56].fill(0);
+    // Bit length of the pad block plus the message; `end` is below 64, so this is exact.
+    let bits = (BLOCK_LEN_U64 + u64::try_from(end).unwrap_or(0)) * 8;
+    block[56..].copy_from_slice(&bits.to_be_bytes());
+    compress_block(&mut inner, &block);
+    // The outer message block: the inner digest, then padding for 64 + 32 bytes.
+    for (o, w) in block.chunks_exact_mut(4).zip(&inner) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
+    block[32] = 0x80;
+    block[33..56].fill(0);
+    block[56..].copy_from_slice(&((BLOCK_LEN_U64 + 32) * 8).to_be_bytes());
+    compress_block(&mut outer, &block);
+    state_to_bytes(&outer)
 }
 
 /// The keyed PRF that turns a nonce into a per-commitment secret.
@@ -581,6 +625,23 @@ mod tests {
             hash_domain(HashAlgorithm::Blake3, PLAINTEXT_DOMAIN, &[data])
         );
         assert_eq!(o.reveal().to_string(), "plaintext:");
+    }
+
+    #[test]
+    fn one_block_hmac_path_matches_the_hmac_crate() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(100).collect();
+        let secret = [0x5au8; 32];
+        for len in 0..data.len() {
+            let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(&secret).unwrap();
+            m.update(HMAC_TAG);
+            m.update(&data[..len]);
+            let expected: [u8; 32] = m.finalize().into_bytes().into();
+            assert_eq!(
+                hmac_sha256_value(&secret, &data[..len]),
+                expected,
+                "len {len}"
+            );
+        }
     }
 
     #[test]

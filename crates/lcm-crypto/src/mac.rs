@@ -107,24 +107,31 @@ pub(crate) struct HmacSha256 {
 
 impl HmacSha256 {
     /// The key schedule (RFC 2104): keys longer than a block are hashed first.
+    ///
+    /// One block buffer serves both pads (`key ^ ipad`, then flipped to `key ^ opad` in
+    /// place) and is zeroized once: the volatile zeroing is a visible share of a ~90 ns key
+    /// schedule, so there is exactly one copy of the padded key to clear.
     pub(crate) fn new(key: &[u8]) -> Self {
-        let mut padded = [0u8; BLOCK];
+        let mut block = [0x36u8; BLOCK];
         if key.len() > BLOCK {
             let mut hashed = sha256_finish(IV, 0, &[key]);
-            padded[..32].copy_from_slice(&hashed);
+            for (b, k) in block.iter_mut().zip(&hashed) {
+                *b ^= k;
+            }
             hashed.zeroize();
         } else {
-            padded[..key.len()].copy_from_slice(key);
+            for (b, k) in block.iter_mut().zip(key) {
+                *b ^= k;
+            }
         }
-        let mut ipad = padded.map(|b| b ^ 0x36);
-        let mut opad = padded.map(|b| b ^ 0x5c);
         let mut inner = IV;
+        compress_block(&mut inner, &block);
+        for b in &mut block {
+            *b ^= 0x36 ^ 0x5c;
+        }
         let mut outer = IV;
-        compress_block(&mut inner, &ipad);
-        compress_block(&mut outer, &opad);
-        padded.zeroize();
-        ipad.zeroize();
-        opad.zeroize();
+        compress_block(&mut outer, &block);
+        block.zeroize();
         Self { inner, outer }
     }
 
