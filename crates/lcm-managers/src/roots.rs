@@ -34,6 +34,7 @@ use lcm_crypto::Digest;
 use lcm_crypto::merkle::MerkleTree;
 use lcm_model::records::deployment::{DeploymentAnchor, PreDeploymentAnchor};
 use lcm_model::records::roots::{InferenceBatchRoot, ReleaseRoot, TestEvaluationAnchor};
+use lcm_model::records::training::TrainingSnapshot;
 use lcm_model::{Finite, Policy, Sealed};
 
 use crate::deployment::{check_seal, non_empty};
@@ -130,6 +131,20 @@ impl RootManager {
     /// The test evaluation anchor with this id.
     pub fn test_evaluation(&self, test_id: &str) -> Option<&Sealed<TestEvaluationAnchor>> {
         self.test_evaluations.get(test_id)
+    }
+
+    /// The root of a completed training session (the seed's
+    /// `compute_training_session_root`), from its snapshot: see
+    /// [`crate::compute_training_session_root`], which this delegates to.
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::compute_training_session_root`] (a snapshot whose seal does not verify).
+    pub fn compute_training_session_root(
+        &self,
+        snapshot: &Sealed<TrainingSnapshot>,
+    ) -> Result<Digest, Error> {
+        crate::training::compute_training_session_root(self.ctx.policy(), snapshot)
     }
 
     /// The root of a release (the seed's `compute_release_root`): the RFC 9162 root over the
@@ -514,6 +529,42 @@ mod tests {
             root.record.root
         );
         assert_eq!(root.digest, root.record.digest(r.policy()).unwrap());
+    }
+
+    fn snapshot(policy: &Policy) -> Sealed<TrainingSnapshot> {
+        let d = |b| Digest::from_bytes([b; 32]);
+        let record = TrainingSnapshot {
+            session_id: "train_001".into(),
+            session: d(11),
+            model_anchor: d(12),
+            datasets_root: d(13),
+            config_digest: d(14),
+            checkpoint_head: d(15),
+            checkpoint_count: 2,
+            metrics_digest: d(16),
+            final_model_digest: d(17),
+            user_id: "data_scientist_alice".into(),
+            started_at: lcm_model::Timestamp::from_unix_micros(0),
+            completed_at: lcm_model::Timestamp::from_unix_micros(1),
+        };
+        Sealed::seal(record, policy).unwrap()
+    }
+
+    #[test]
+    fn training_session_root_delegates_and_checks_the_seal() {
+        let r = RootManager::new(ctx());
+        let s = snapshot(r.policy());
+        let root = r.compute_training_session_root(&s).unwrap();
+        assert_eq!(
+            root,
+            crate::compute_training_session_root(r.policy(), &s).unwrap()
+        );
+        // It commits to the final model digest (among the rest), and to the seal.
+        let mut t = s;
+        t.record.final_model_digest = Digest::from_bytes([0; 32]);
+        assert!(r.compute_training_session_root(&t).is_err());
+        let t = Sealed::seal(t.record, r.policy()).unwrap();
+        assert_ne!(r.compute_training_session_root(&t).unwrap(), root);
     }
 
     #[test]
