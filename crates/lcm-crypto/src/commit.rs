@@ -1,39 +1,7 @@
 //! Commitments that can be opened, one record at a time: [`Committer`], [`Commitment`],
 //! [`Opening`] and its public form [`RevealedOpening`].
 //!
-//! # What was wrong before
-//!
-//! The Python reference returns 64-bit commitment prefixes and throws the salt away, so a
-//! "salted" commitment can never be opened and an HMAC commitment can be checked only by the
-//! holder of the master password. Here every commitment is a full 32-byte value, and every
-//! commitment comes with an [`Opening`] that lets an auditor check *that one* commitment and
-//! nothing else.
-//!
-//! # Construction
-//!
-//! A [`Committer`] holds a secret 32-byte [`Seed`]. Each commitment gets a *nonce* (a `u64`,
-//! optionally with a byte label) that the caller keeps unique per committer, for example the
-//! record's sequence number. The per-commitment secret is `r = PRF(seed, nonce)`:
-//!
-//! - SHA-256 policy: `r = SHA-256(seed || PRF_TAG || u64be(len(label)) || label || u64be(nonce))`
-//!   where `seed || PRF_TAG` fills exactly the first 64-byte block (its chaining state is
-//!   computed once per committer, so `r` costs one compression). The encoding after the key
-//!   block is prefix-free (its length is fixed by its first 8 bytes), so SHA-256 length
-//!   extension from a revealed `r` never yields the input of another nonce.
-//! - BLAKE3 policy: `r = BLAKE3-keyed(derive_key("lcm 2026-11-26 commitment nonce", seed),
-//!   u64be(len(label)) || label || u64be(nonce))`.
-//!
-//! Revealing `r` for one nonce reveals nothing about `r` for another (PRF security). The
-//! commitment value is then:
-//!
-//! | scheme | value | opening |
-//! |---|---|---|
-//! | [`CommitmentScheme::Hmac`] | `HMAC-SHA256(key = r, "lcm commitment hmac" \|\| data)`; keyed BLAKE3 with key `r` under the BLAKE3 policy | `r` |
-//! | [`CommitmentScheme::Salted`] | `hash_domain(alg, "lcm commitment salted", [r, data])` | `r` |
-//! | [`CommitmentScheme::Plaintext`] | `hash_domain(alg, "lcm commitment plaintext", [data])` | empty: the data is public |
-//!
-//! All three are binding (a second preimage of the hash). `Hmac` and `Salted` hide the data
-//! from anyone without `r`, even for guessable data.
+//! The construction is documented on [`Committer`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -262,11 +230,46 @@ enum Prf {
 
 /// Makes commitments and re-derives their openings from one secret [`Seed`].
 ///
-/// See the [module docs](self) for the construction. The committer must be given a nonce
-/// that is unique among its commitments (a sequence number, or a label plus a number):
-/// two commitments under the same nonce share their secret, so opening one opens both.
+/// The committer must be given a nonce that is unique among its commitments (a sequence
+/// number, or a label plus a number): two commitments under the same nonce share their
+/// secret, so opening one opens both.
 ///
-/// Zeroized on drop; `Debug` prints only the scheme and algorithm.
+/// # What was wrong before
+///
+/// The Python reference returns 64-bit commitment prefixes and throws the salt away, so a
+/// "salted" commitment can never be opened and an HMAC commitment can be checked only by the
+/// holder of the master password. Here every commitment is a full 32-byte value, and every
+/// commitment comes with an [`Opening`] that lets an auditor check *that one* commitment and
+/// nothing else.
+///
+/// # Construction
+///
+/// A [`Committer`] holds a secret 32-byte [`Seed`]. Each commitment gets a *nonce* (a `u64`,
+/// optionally with a byte label) that the caller keeps unique per committer, for example the
+/// record's sequence number. The per-commitment secret is `r = PRF(seed, nonce)`:
+///
+/// - SHA-256 policy: `r = SHA-256(seed || tag || u64be(len(label)) || label || u64be(nonce))`
+///   with the 32-byte `tag = "lcm 2026-11-26 commitment nonce\0"`; `seed || tag` fills
+///   exactly the first 64-byte block, whose chaining state is computed once per committer,
+///   so `r` costs one compression. The encoding after the key block is prefix-free (its
+///   length is fixed by its first 8 bytes), so SHA-256 length extension from a revealed `r`
+///   never yields the input of another nonce.
+/// - BLAKE3 policy: `r = BLAKE3-keyed(derive_key("lcm 2026-11-26 commitment nonce", seed),
+///   u64be(len(label)) || label || u64be(nonce))`.
+///
+/// Revealing `r` for one nonce reveals nothing about `r` for another (PRF security). The
+/// commitment value is then:
+///
+/// | scheme | value | opening |
+/// |---|---|---|
+/// | [`CommitmentScheme::Hmac`] | `HMAC-SHA256(key = r, "lcm commitment hmac" \|\| data)`; keyed BLAKE3 with key `r` under the BLAKE3 policy | `r` |
+/// | [`CommitmentScheme::Salted`] | `hash_domain(alg, "lcm commitment salted", [r, data])` | `r` |
+/// | [`CommitmentScheme::Plaintext`] | `hash_domain(alg, "lcm commitment plaintext", [data])` | empty: the data is public |
+///
+/// All three are binding as long as the hash function is collision resistant. `Hmac` and
+/// `Salted` also hide the data from anyone without `r`, even when the data is guessable.
+///
+/// The committer is zeroized on drop; `Debug` prints only the scheme and algorithm.
 ///
 /// # Examples
 ///

@@ -1,26 +1,7 @@
 //! Key derivation from a master password: PBKDF2-HMAC-SHA256 ([`Pbkdf2Params`], [`Salt`])
 //! into a [`MasterKey`], then labelled sub-keys per purpose with HKDF-SHA256 expand.
 //!
-//! # PBKDF2 is slow on purpose
-//!
-//! A password has little entropy; the iteration count is what makes each guess expensive for
-//! an attacker who has the salt and a value derived from the key. The default,
-//! [`Pbkdf2Params::DEFAULT_ITERATIONS`] (600,000, the OWASP 2023 figure for
-//! PBKDF2-HMAC-SHA256), takes about 55 ms here; the floor, [`Pbkdf2Params::MIN_ITERATIONS`]
-//! (100,000), exists only for compatibility with the Python reference, which hard-codes it.
-//! Derive the master key once per process and keep it, instead of deriving it per record.
-//!
-//! The PBKDF2 loop runs on the precomputed HMAC pad states of [`crate::mac`]: each iteration
-//! is exactly two SHA-256 compressions, which is the physical floor for this function.
-//!
-//! # Sub-keys
-//!
-//! The 32-byte PBKDF2 output is already a uniformly distributed key, so it is used directly
-//! as the HKDF pseudo-random key (RFC 5869 §3.3 allows skipping the extract step then). A
-//! sub-key is `HKDF-Expand(master, info, 32)`, with
-//! `info = "lcm subkey " || kind || ":" || label` and `kind` being `mac` or `seed`. The two
-//! prefixes differ before the label starts, so a MAC key and a seed never share bytes even
-//! under the same label.
+//! The cost model and the sub-key derivation are documented on [`MasterKey`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -209,6 +190,27 @@ impl<'de> serde::Deserialize<'de> for Salt {
 /// `Serialize`. It holds the HMAC pad states of the HKDF pseudo-random key, so each sub-key
 /// costs two SHA-256 compressions.
 ///
+/// # PBKDF2 is slow on purpose
+///
+/// A password has little entropy; the iteration count is what makes each guess expensive for
+/// an attacker who has the salt and a value derived from the key. The default,
+/// [`Pbkdf2Params::DEFAULT_ITERATIONS`] (600,000, the OWASP 2023 figure for
+/// PBKDF2-HMAC-SHA256), takes about 55 ms here; the floor, [`Pbkdf2Params::MIN_ITERATIONS`]
+/// (100,000), exists only for compatibility with the Python reference, which hard-codes it.
+/// Derive the master key once per process and keep it, instead of deriving it per record.
+///
+/// The PBKDF2 loop runs on the precomputed HMAC pad states of [`MacKey`]: each iteration
+/// is exactly two SHA-256 compressions, which is the physical floor for this function.
+///
+/// # Sub-keys
+///
+/// The 32-byte PBKDF2 output is already a uniformly distributed key, so it is used directly
+/// as the HKDF pseudo-random key (RFC 5869 §3.3 allows skipping the extract step then). A
+/// sub-key is `HKDF-Expand(master, info, 32)`, with
+/// `info = "lcm subkey " || kind || ":" || label` and `kind` being `mac` or `seed`. The two
+/// prefixes differ before the label starts, so a MAC key and a seed never share bytes even
+/// under the same label.
+///
 /// # Examples
 ///
 /// ```
@@ -229,7 +231,7 @@ pub struct MasterKey {
 
 impl MasterKey {
     /// Runs PBKDF2-HMAC-SHA256 over `password` and `salt` (32-byte output). Deliberately slow:
-    /// see the [module docs](self).
+    /// see [PBKDF2 is slow on purpose](MasterKey#pbkdf2-is-slow-on-purpose).
     ///
     /// # Errors
     ///

@@ -1,16 +1,7 @@
 //! Message authentication: [`MacKey`] (HMAC-SHA256, or keyed BLAKE3 under the BLAKE3 policy)
 //! and its public output [`MacTag`].
 //!
-//! # Why a hand-rolled HMAC
-//!
-//! HMAC-SHA256 of a short message costs two SHA-256 compressions once the key's inner and
-//! outer pad states are known. [`MacKey`] computes those two chaining states once, when the
-//! key is created, and then runs every MAC directly on `sha2`'s compression function with
-//! hand-written padding. On the project machine that is ~120 ns for a 48-byte message instead
-//! of ~170 ns through the `hmac` crate's cloned keyed state (`research/perf.md` §3b); the
-//! same code drives PBKDF2 (two compressions per iteration) and the commitments. The result is
-//! plain RFC 2104 HMAC-SHA256: the tests compare it with the `hmac` crate and RFC 4231 on
-//! every message length from 0 to 300 bytes and on keys longer than a block.
+//! Why the HMAC is hand-rolled is documented on [`MacKey`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -176,6 +167,17 @@ enum KeyInner {
 /// `Debug` form is `MacKey { .. }`. A [`MacKey`] is made from bytes ([`MacKey::new`]), from
 /// randomness ([`MacKey::generate`]), or derived from a password
 /// ([`MasterKey::mac_key`](crate::MasterKey::mac_key)).
+///
+/// # Why a hand-rolled HMAC
+///
+/// HMAC-SHA256 of a short message costs two SHA-256 compressions once the key's inner and
+/// outer pad states are known. [`MacKey`] computes those two chaining states once, when the
+/// key is created, and then runs every MAC directly on `sha2`'s compression function with
+/// hand-written padding. On the project machine that is ~120 ns for a 48-byte message instead
+/// of ~170 ns through the `hmac` crate's cloned keyed state (`research/perf.md` §3b); the
+/// same code drives PBKDF2 (two compressions per iteration) and the commitments. The result is
+/// plain RFC 2104 HMAC-SHA256: the tests compare it with the `hmac` crate and RFC 4231 on
+/// every message length from 0 to 300 bytes and on keys longer than a block.
 ///
 /// # Examples
 ///
