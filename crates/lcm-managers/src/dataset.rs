@@ -282,7 +282,7 @@ impl DatasetFamilyManager {
 
         // Check every split on its own, sorting its ids.
         let mut prepared = BTreeMap::new();
-        for (split, info) in splits_info {
+        for (split, mut info) in splits_info {
             let split_id = format!("{family_id}/{split}");
             if entry.splits.contains_key(&split) {
                 return Err(Error::DuplicateId {
@@ -290,7 +290,7 @@ impl DatasetFamilyManager {
                     id: split_id,
                 });
             }
-            let records = check_split(family_id, split, &split_id, &info)?;
+            let records = check_split(family_id, split, &split_id, &mut info)?;
             prepared.insert(split, (info, records));
         }
 
@@ -539,12 +539,12 @@ pub(crate) fn empty_field(kind: &'static str, id: &str, e: lcm_model::Error) -> 
     }
 }
 
-/// Checks one split's input and returns its ids sorted.
+/// Checks one split's input and moves its ids out, sorted.
 fn check_split(
     family_id: &str,
     split: DatasetSplit,
     split_id: &str,
-    info: &SplitInfo,
+    info: &mut SplitInfo,
 ) -> Result<Vec<String>, Error> {
     if info.record_ids.is_empty() {
         return Err(Error::EmptyCollection {
@@ -570,7 +570,7 @@ fn check_split(
             field: "record_ids",
         });
     }
-    let mut records = info.record_ids.clone();
+    let mut records = std::mem::take(&mut info.record_ids);
     records.sort_unstable();
     if let Some(w) = records.windows(2).find(|w| w[0] == w[1]) {
         return Err(Error::DuplicateRecord {
@@ -617,9 +617,11 @@ pub fn record_leaf_digest(policy: &Policy, record_id: &str) -> Digest {
 }
 
 fn records_tree(policy: &Policy, sorted_ids: &[String]) -> MerkleTree {
+    // The tag is built once, not per record.
+    let tag = policy.domain_tag(RECORD_KIND);
     let leaves: Vec<Digest> = sorted_ids
         .iter()
-        .map(|id| record_leaf_digest(policy, id))
+        .map(|id| hash_domain(policy.hash_algorithm, &tag, &[id.as_bytes()]))
         .collect();
     MerkleTree::from_leaves_with(policy.hash_algorithm, leaves.iter().map(Digest::as_bytes))
 }
@@ -796,15 +798,14 @@ pub fn assign_splits<S: AsRef<str>>(
         keyed.push((key, rid));
     }
     keyed.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(b.1)));
-    let mut ids: Vec<&str> = keyed.iter().map(|k| k.1).collect();
-    ids.sort_unstable();
-    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+    // Equal ids have equal keys, so after sorting by (key, id) duplicates are neighbours.
+    if let Some(w) = keyed.windows(2).find(|w| w[0].1 == w[1].1) {
         return Err(Error::Invalid {
             kind: ASSIGNMENT,
             id,
             field: "record_ids",
             expected: "unique record ids".to_owned(),
-            actual: format!("{:?} twice", w[0]),
+            actual: format!("{:?} twice", w[0].1),
         });
     }
 

@@ -20,7 +20,7 @@
 //!
 //! so a change to any of them changes the root.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use lcm_crypto::Digest;
 use lcm_crypto::merkle::MerkleTree;
@@ -45,6 +45,8 @@ const METRICS: &str = "training metrics";
 pub struct TrainingRun {
     session: Sealed<TrainingSession>,
     checkpoints: Vec<Sealed<TrainingCheckpoint>>,
+    /// The ids in `checkpoints`, for the duplicate check.
+    checkpoint_ids: BTreeSet<String>,
     metrics: Option<TrainingMetrics>,
     snapshot: Option<Sealed<TrainingSnapshot>>,
 }
@@ -316,6 +318,7 @@ impl TrainingManager {
             TrainingRun {
                 session: sealed.clone(),
                 checkpoints: Vec::new(),
+                checkpoint_ids: BTreeSet::new(),
                 metrics: None,
                 snapshot: None,
             },
@@ -360,11 +363,7 @@ impl TrainingManager {
                 field: "checkpoint_id",
             });
         }
-        if run
-            .checkpoints
-            .iter()
-            .any(|c| c.record.checkpoint_id == checkpoint_id)
-        {
+        if run.checkpoint_ids.contains(checkpoint_id) {
             return Err(Error::DuplicateId {
                 kind: CHECKPOINT,
                 id,
@@ -428,6 +427,7 @@ impl TrainingManager {
             created_at: now,
         };
         let sealed = Sealed::seal(record, policy)?;
+        run.checkpoint_ids.insert(checkpoint_id.to_owned());
         run.checkpoints.push(sealed.clone());
         Ok(sealed)
     }
