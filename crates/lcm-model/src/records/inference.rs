@@ -458,6 +458,87 @@ mod tests {
         }
     }
 
+    fn arb_digest() -> impl proptest::strategy::Strategy<Value = Digest> {
+        use proptest::prelude::*;
+        any::<[u8; 32]>().prop_map(Digest::from_bytes)
+    }
+
+    fn arb_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (-1e300f64..1e300).prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(any::<String>(), inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn arb_commitment() -> impl proptest::strategy::Strategy<Value = InferenceCommitment> {
+        use proptest::prelude::*;
+        (
+            prop_oneof![
+                Just(CommitmentScheme::Hmac),
+                Just(CommitmentScheme::Salted),
+                Just(CommitmentScheme::Plaintext)
+            ],
+            arb_digest(),
+            proptest::collection::btree_map(any::<String>(), arb_json(), 0..4),
+            proptest::option::of(any::<String>()),
+        )
+            .prop_map(|(scheme, value, metadata, plaintext)| InferenceCommitment {
+                scheme,
+                value,
+                metadata: metadata.into_iter().collect(),
+                plaintext,
+            })
+    }
+
+    proptest::proptest! {
+        /// The hand-written encoder is the generic canonical encoder on arbitrary receipts:
+        /// any Unicode (control characters included) in every string and metadata key, any
+        /// JSON in the metadata, any sequence number, timestamp and digests.
+        #[test]
+        fn hand_written_encoding_matches_on_arbitrary_receipts(
+            receipt_id in proptest::prelude::any::<String>(),
+            request_id in proptest::prelude::any::<String>(),
+            sequence in proptest::prelude::any::<u64>(),
+            model_anchor in arb_digest(),
+            deployment_anchor in arb_digest(),
+            input_commitment in arb_commitment(),
+            output_commitment in arb_commitment(),
+            explanation_digests in proptest::collection::vec(arb_digest(), 0..3),
+            prev_receipt in proptest::option::of(arb_digest()),
+            micros in proptest::prelude::any::<i64>(),
+        ) {
+            let r = InferenceReceipt {
+                receipt_id,
+                sequence,
+                model_anchor,
+                deployment_anchor,
+                request_id,
+                input_commitment,
+                output_commitment,
+                explanation_digests,
+                prev_receipt,
+                timestamp: Timestamp::from_unix_micros(micros),
+            };
+            let policy = Policy::default();
+            let mut enc = ReceiptEncoder::new(&policy);
+            let expected = canonical::to_vec(&r).unwrap();
+            proptest::prop_assert_eq!(enc.encode(&r).unwrap(), expected.as_slice());
+            proptest::prop_assert_eq!(enc.digest(&r).unwrap(), r.digest(&policy).unwrap());
+        }
+    }
+
     #[test]
     fn every_field_changes_the_digest() {
         let p = Policy::default();
