@@ -483,10 +483,15 @@ impl DatasetFamilyManager {
 }
 
 /// Checks `master_password` against a family anchor (for anchors read back from storage):
-/// the same check as [`DatasetFamilyManager::verify_password`], under `policy`'s MAC.
+/// the same check as [`DatasetFamilyManager::verify_password`], under `policy`'s MAC. The
+/// metadata digest is recomputed from the metadata, so an anchor whose metadata was changed
+/// fails even with the right password.
+///
+/// This does not panic.
 ///
 /// # Errors
 ///
+/// [`Error::DigestMismatch`] when the metadata does not match `metadata_digest`;
 /// [`Error::WrongPassword`] when the password does not reproduce the anchor; [`Error::Empty`]
 /// for an empty password; [`Error::Crypto`] for a stored KDF cost below the floor.
 pub fn verify_family_password(
@@ -502,6 +507,16 @@ pub fn verify_family_password(
             field: "master_password",
         });
     }
+    // The MAC's message is recomputed from the metadata: a stored digest is never trusted.
+    let metadata_digest = anchor.metadata.digest(policy)?;
+    if metadata_digest != anchor.metadata_digest {
+        return Err(Error::DigestMismatch {
+            kind: "dataset family metadata_digest",
+            id: id.to_owned(),
+            stored: anchor.metadata_digest,
+            recomputed: metadata_digest,
+        });
+    }
     let key = family_key(
         policy.hash_algorithm,
         master_password,
@@ -509,7 +524,7 @@ pub fn verify_family_password(
         anchor.kdf_iterations,
         id,
     )?;
-    key.verify(anchor.metadata_digest.as_bytes(), &anchor.anchor)
+    key.verify(metadata_digest.as_bytes(), &anchor.anchor)
         .map_err(|_| Error::WrongPassword {
             kind: FAMILY,
             id: id.to_owned(),
@@ -932,7 +947,13 @@ pub(crate) mod tests {
         t.metadata_digest = Digest::from_bytes([0; 32]);
         assert!(matches!(
             verify_family_password(&p, &t, "pw"),
-            Err(Error::WrongPassword { .. })
+            Err(Error::DigestMismatch { .. })
+        ));
+        let mut t = a.record.clone();
+        t.metadata.owner = "mallory".into();
+        assert!(matches!(
+            verify_family_password(&p, &t, "pw"),
+            Err(Error::DigestMismatch { .. })
         ));
         let mut t = a.record.clone();
         t.kdf_iterations = 100_001;

@@ -321,10 +321,15 @@ impl ModelManager {
     }
 }
 
-/// Checks `master_password` against a model anchor (for anchors read back from storage).
+/// Checks `master_password` against a model anchor (for anchors read back from storage). The
+/// description digest is recomputed, so an anchor whose description was changed (for example
+/// to authorize another dataset) fails even with the right password.
+///
+/// This does not panic.
 ///
 /// # Errors
 ///
+/// [`Error::DigestMismatch`] when the description does not match `description_digest`;
 /// [`Error::WrongPassword`] when the password does not reproduce the anchor; [`Error::Empty`]
 /// for an empty password; [`Error::Crypto`] for a stored KDF cost below the floor.
 pub fn verify_model_password(
@@ -343,13 +348,23 @@ pub fn verify_model_password(
             field: "master_password",
         });
     }
+    // The MAC's message is recomputed from the description: a stored digest is never trusted.
+    let description_digest = anchor.description.digest(policy)?;
+    if description_digest != anchor.description_digest {
+        return Err(Error::DigestMismatch {
+            kind: "model description_digest",
+            id,
+            stored: anchor.description_digest,
+            recomputed: description_digest,
+        });
+    }
     let key = model_key(
         policy.hash_algorithm,
         master_password,
         &anchor.salt,
         anchor.kdf_iterations,
     )?;
-    key.verify(anchor.description_digest.as_bytes(), &anchor.anchor)
+    key.verify(description_digest.as_bytes(), &anchor.anchor)
         .map_err(|_| Error::WrongPassword { kind: MODEL, id })
 }
 
@@ -429,10 +444,18 @@ mod tests {
             Err(Error::NotFound { .. })
         ));
         let mut t = a.record.clone();
+        t.description
+            .authorized_datasets
+            .insert("ds3".into(), Digest::from_bytes([3; 32]));
+        assert!(matches!(
+            verify_model_password(&p, &t, "pw"),
+            Err(Error::DigestMismatch { .. })
+        ));
+        let mut t = a.record.clone();
         t.description_digest = Digest::from_bytes([9; 32]);
         assert!(matches!(
             verify_model_password(&p, &t, "pw"),
-            Err(Error::WrongPassword { .. })
+            Err(Error::DigestMismatch { .. })
         ));
         let mut t = a.record.clone();
         t.salt = Salt::from_bytes([9; 16]);

@@ -31,7 +31,7 @@ use lcm_model::records::{
 use lcm_model::{DomainType, Finite, Policy, Sealed};
 use serde_json::{Map, Value};
 
-use crate::{Context, DatasetFamilyManager, Error};
+use crate::{Context, DatasetFamilyManager, Error, ModelManager};
 
 /// The kind names used in error messages.
 const SESSION: &str = "training session";
@@ -134,6 +134,7 @@ impl TrainingRun {
 /// let mut training = TrainingManager::new(ctx);
 /// let session = training.start_training_session(
 ///     &datasets,
+///     &models,
 ///     "train_001",
 ///     &model,
 ///     datasets.datasets_root_anchor("med_v1")?,
@@ -193,23 +194,28 @@ impl TrainingManager {
 
     /// Starts a training session (the seed's `start_training_session`).
     ///
-    /// `data_splits` maps each split to the full digest of a split anchor made by `datasets`.
-    /// Every split anchor must be of the split it is listed under and belong to a family the
-    /// model authorizes; all must come from one family, and `datasets_root` must be that
-    /// family's current datasets root. The model anchor's seal is re-verified.
+    /// The model anchor must be one `models` made (so its list of authorized datasets is the
+    /// one its password holder anchored, not an edited copy). `data_splits` maps each split to
+    /// the full digest of a split anchor made by `datasets`. Every split anchor must be of the
+    /// split it is listed under and belong to a family the model authorizes; all must come
+    /// from one family, and `datasets_root` must be that family's current datasets root.
     ///
     /// # Errors
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes training; [`Error::Empty`] for an
     /// empty session id; [`Error::DuplicateId`] for a session id in use;
     /// [`Error::DigestMismatch`] for a model anchor whose digest does not match its content;
-    /// [`Error::EmptyCollection`] for no splits; [`Error::UnknownReference`] for a split
-    /// anchor `datasets` does not know; [`Error::Unauthorized`] for a split of a family the
-    /// model does not authorize; [`Error::Invalid`] naming `data_splits` (wrong split kind,
-    /// several families) or `datasets_root_anchor` (not the family's root).
+    /// [`Error::UnknownReference`] for a model anchor `models` did not make, or a split anchor
+    /// `datasets` does not know; [`Error::EmptyCollection`] for no splits;
+    /// [`Error::Unauthorized`] for a split of a family the model does not authorize;
+    /// [`Error::Invalid`] naming `data_splits` (wrong split kind, several families) or
+    /// `datasets_root_anchor` (not the family's root).
+    // The seed's five arguments plus the two managers whose records are checked.
+    #[allow(clippy::too_many_arguments)]
     pub fn start_training_session(
         &mut self,
         datasets: &DatasetFamilyManager,
+        models: &ModelManager,
         session_id: &str,
         model_anchor: &Sealed<ModelAnchor>,
         datasets_root: Digest,
@@ -238,6 +244,14 @@ impl TrainingManager {
         model_anchor
             .verify(policy)
             .map_err(|e| digest_mismatch("model anchor", &model_id, e))?;
+        if models.find_model(&model_anchor.digest).map(|m| &m.anchor) != Some(model_anchor) {
+            return Err(Error::UnknownReference {
+                kind: SESSION,
+                id: session_id.to_owned(),
+                field: "model_anchor",
+                reference: format!("{model_id} ({})", model_anchor.digest),
+            });
+        }
         if data_splits.is_empty() {
             return Err(Error::EmptyCollection {
                 kind: SESSION,
@@ -816,7 +830,10 @@ mod tests {
 
     struct Fixture {
         datasets: DatasetFamilyManager,
+        models: ModelManager,
         model: Sealed<ModelAnchor>,
+        /// A second model that authorizes both families.
+        both: Sealed<ModelAnchor>,
         splits: BTreeMap<DatasetSplit, Sealed<DatasetSplitAnchor>>,
         root: Digest,
         training: TrainingManager,
@@ -826,7 +843,8 @@ mod tests {
         (0..n).map(|i| format!("{prefix}{i}")).collect()
     }
 
-    /// Two families ("med" authorized, "other" not), three splits each, one model.
+    /// Two families ("med" authorized, "other" not), three splits each, one model (and one
+    /// that authorizes both).
     fn fixture(seed: u8) -> Fixture {
         fixture_in(ctx(seed))
     }
@@ -859,26 +877,28 @@ mod tests {
             }
         }
         let mut models = ModelManager::new(c.clone());
+        let request = |version: &str, authorized: &[&str]| ModelAnchorRequest {
+            model_name: "pneumonia".into(),
+            version: version.into(),
+            architecture: ModelArchitecture::new("CNN"),
+            hyperparameters: Map::new(),
+            environment: TrainingEnvironment::new("tensorflow", "2.13.0"),
+            authorized_datasets: authorized.iter().map(|a| (*a).to_owned()).collect(),
+            trainer_commit: "abc123".into(),
+            parameters: None,
+        };
         let model = models
-            .create_model_anchor(
-                &datasets,
-                ModelAnchorRequest {
-                    model_name: "pneumonia".into(),
-                    version: "v1".into(),
-                    architecture: ModelArchitecture::new("CNN"),
-                    hyperparameters: Map::new(),
-                    environment: TrainingEnvironment::new("tensorflow", "2.13.0"),
-                    authorized_datasets: vec!["med".into()],
-                    trainer_commit: "abc123".into(),
-                    parameters: None,
-                },
-                "pw",
-            )
+            .create_model_anchor(&datasets, request("v1", &["med"]), "pw")
+            .unwrap();
+        let both = models
+            .create_model_anchor(&datasets, request("v2", &["med", "other"]), "pw")
             .unwrap();
         let root = datasets.datasets_root_anchor("med").unwrap();
         Fixture {
             datasets,
+            models,
             model,
+            both,
             splits,
             root,
             training: TrainingManager::new(c),
@@ -902,7 +922,7 @@ mod tests {
     fn start(f: &mut Fixture, id: &str, cfg: Map<String, Value>) -> Sealed<TrainingSession> {
         let splits = train_val(f);
         f.training
-            .start_training_session(&f.datasets, id, &f.model, f.root, cfg, splits)
+            .start_training_session(&f.datasets, &f.models, id, &f.model, f.root, cfg, splits)
             .unwrap()
     }
 
@@ -1197,8 +1217,15 @@ mod tests {
         let mut f = fixture(16);
         let p = f.training.context().policy().clone();
         let go = |f: &mut Fixture, id: &str, model: &Sealed<ModelAnchor>, root: Digest, splits| {
-            f.training
-                .start_training_session(&f.datasets, id, model, root, config(1), splits)
+            f.training.start_training_session(
+                &f.datasets,
+                &f.models,
+                id,
+                model,
+                root,
+                config(1),
+                splits,
+            )
         };
         let model = f.model.clone();
         let root = f.root;
@@ -1296,14 +1323,55 @@ mod tests {
             ),
             "{e:?}"
         );
-        // Even a correctly sealed model that authorizes both families cannot mix them.
+        // A correctly re-sealed edit is still not a model the model manager made.
         let resealed = Sealed::seal(tampered.record, &p).unwrap();
+        let e = go(&mut f, "t", &resealed, root, tv.clone());
+        match e {
+            Err(Error::UnknownReference {
+                field: "model_anchor",
+                reference,
+                ..
+            }) => {
+                assert!(reference.starts_with("pneumonia@v1 ("), "{reference}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut stranger = ModelManager::new(ctx(16));
+        let unknown = stranger
+            .create_model_anchor(
+                &f.datasets,
+                ModelAnchorRequest {
+                    model_name: "x".into(),
+                    version: "1".into(),
+                    architecture: ModelArchitecture::new("CNN"),
+                    hyperparameters: Map::new(),
+                    environment: TrainingEnvironment::new("tf", "2"),
+                    authorized_datasets: vec!["med".into()],
+                    trainer_commit: "c".into(),
+                    parameters: None,
+                },
+                "pw",
+            )
+            .unwrap();
+        let e = go(&mut f, "t", &unknown, root, tv.clone());
+        assert!(
+            matches!(
+                e,
+                Err(Error::UnknownReference {
+                    field: "model_anchor",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        // A model that authorizes both families still cannot mix them in one session.
+        let both = f.both.clone();
         let mut mixed = tv.clone();
         mixed.insert(
             DatasetSplit::Validation,
             other(&f, DatasetSplit::Validation),
         );
-        let e = go(&mut f, "t", &resealed, root, mixed);
+        let e = go(&mut f, "t", &both, root, mixed);
         assert!(
             matches!(
                 e,
@@ -1314,6 +1382,10 @@ mod tests {
             ),
             "{e:?}"
         );
+        // ... but may train on the other family alone.
+        let other_root = f.datasets.datasets_root_anchor("other").unwrap();
+        let only_other = BTreeMap::from([(DatasetSplit::Train, other(&f, DatasetSplit::Train))]);
+        go(&mut f, "t_other", &both, other_root, only_other).unwrap();
         let e = go(&mut f, "", &model, root, tv.clone());
         assert!(
             matches!(
