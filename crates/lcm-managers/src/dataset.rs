@@ -1349,4 +1349,131 @@ pub(crate) mod tests {
     }
 
     const PINNED_TEST_IDS: [&str; 3] = ["r004", "r025", "r031"];
+
+    /// A small deterministic generator for the randomized tests below.
+    struct Gen(SeededRandom);
+
+    impl Gen {
+        fn new(seed: u8) -> Self {
+            Self(SeededRandom::new(&Seed::from_bytes([seed; 32])))
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            let mut b = [0u8; 8];
+            lcm_crypto::RandomSource::fill(&mut self.0, &mut b).unwrap();
+            u64::from_le_bytes(b) % n.max(1)
+        }
+    }
+
+    #[test]
+    fn assign_splits_partitions_exactly_for_random_inputs() {
+        let mut g = Gen::new(40);
+        for case in 0..200 {
+            let n = usize::try_from(g.below(60)).unwrap() + 1;
+            let all: Vec<String> = (0..n)
+                .map(|i| format!("id{}", g.below(1000) * 100 + i as u64))
+                .collect();
+            let weights: Vec<u32> = (0..3).map(|_| u32::try_from(g.below(5)).unwrap()).collect();
+            if weights.iter().all(|&w| w == 0) {
+                continue;
+            }
+            let ratios: BTreeMap<DatasetSplit, u32> = DatasetSplit::ALL
+                .into_iter()
+                .zip(weights.iter().copied())
+                .collect();
+            let seed = g.below(u64::MAX);
+            let a = assign_splits(&all, &ratios, seed).unwrap();
+            // A partition of the input.
+            let mut union: Vec<&String> = a.values().flatten().collect();
+            union.sort();
+            let mut expected: Vec<&String> = all.iter().collect();
+            expected.sort();
+            assert_eq!(union, expected, "case {case}");
+            // Sizes: floor(n w / W) or one more, the extras going to the largest remainders.
+            let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();
+            let n64 = n as u64;
+            let mut extras = Vec::new();
+            for (split, &w) in DatasetSplit::ALL.iter().zip(&weights) {
+                let floor = n64 * u64::from(w) / total;
+                let got = a[split].len() as u64;
+                assert!(
+                    got == floor || got == floor + 1,
+                    "case {case}: {split} got {got}, floor {floor}"
+                );
+                extras.push((n64 * u64::from(w) % total, got - floor));
+            }
+            for x in &extras {
+                for y in &extras {
+                    assert!(
+                        !(x.0 > y.0 && x.1 < y.1),
+                        "case {case}: extras out of remainder order {extras:?}"
+                    );
+                }
+            }
+            // Reproducible, and independent of the input order.
+            let mut shuffled = all.clone();
+            shuffled.rotate_left(usize::try_from(g.below(n as u64)).unwrap());
+            assert_eq!(
+                assign_splits(&shuffled, &ratios, seed).unwrap(),
+                a,
+                "case {case}"
+            );
+        }
+    }
+
+    #[test]
+    fn overlap_detection_matches_a_brute_force_oracle() {
+        let mut g = Gen::new(41);
+        let (mut clean, mut overlapping) = (0, 0);
+        for case in 0..25 {
+            // Ids drawn from a small pool, so that some cases overlap and some do not.
+            let mut info = BTreeMap::new();
+            let mut lists = BTreeMap::new();
+            for split in DatasetSplit::ALL {
+                let mut ids: Vec<String> = (0..4).map(|_| format!("r{}", g.below(40))).collect();
+                ids.sort();
+                ids.dedup();
+                lists.insert(split, ids.clone());
+                info.insert(split, SplitInfo::new(ids));
+            }
+            let mut shared = Vec::new();
+            for (i, a) in DatasetSplit::ALL.iter().enumerate() {
+                for b in DatasetSplit::ALL.iter().skip(i + 1) {
+                    for r in &lists[a] {
+                        if lists[b].contains(r) {
+                            shared.push((r.clone(), a.to_string(), b.to_string()));
+                        }
+                    }
+                }
+            }
+            let mut m = DatasetFamilyManager::new(ctx(42));
+            let fam = m
+                .create_dataset_family_anchor("fam", metadata(), "pw")
+                .unwrap();
+            match m.add_dataset_splits(&fam, info) {
+                Ok(_) => {
+                    assert!(shared.is_empty(), "case {case}: missed {shared:?}");
+                    clean += 1;
+                }
+                Err(Error::OverlappingSplits {
+                    record,
+                    first,
+                    second,
+                    ..
+                }) => {
+                    assert!(
+                        shared.contains(&(record, first, second)),
+                        "case {case}: {shared:?}"
+                    );
+                    overlapping += 1;
+                }
+                Err(e) => panic!("case {case}: {e:?}"),
+            }
+        }
+        // Both outcomes occurred, so neither branch is vacuous.
+        assert!(
+            clean > 0 && overlapping > 0,
+            "{clean} clean, {overlapping} overlapping"
+        );
+    }
 }
