@@ -830,4 +830,47 @@ mod tests {
             })
         ));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+
+        /// The root ignores the order tensors come in, and one flipped bit anywhere is
+        /// located in exactly its tensor.
+        #[test]
+        fn fingerprint_is_order_free_and_locates_a_flip(
+            sizes in proptest::collection::vec(0usize..40, 1..8),
+            rotate in 0usize..8,
+            pick in 0usize..8,
+            bit in 0u8..8,
+        ) {
+            let p = Policy::default();
+            let names: Vec<String> = (0..sizes.len()).map(|i| format!("t{i}")).collect();
+            let data: Vec<Vec<u8>> = sizes
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| (0..n).map(|j| u8::try_from((i * 31 + j) % 251).unwrap()).collect())
+                .collect();
+            let shapes: Vec<[u64; 1]> = sizes.iter().map(|&n| [n as u64]).collect();
+            let tensors: Vec<Tensor<'_>> = (0..sizes.len())
+                .map(|i| Tensor { name: &names[i], dtype: "u8", shape: &shapes[i], bytes: &data[i] })
+                .collect();
+            let a = ParameterFingerprint::compute(&p, tensors.iter().copied()).unwrap();
+            let mut rotated = tensors.clone();
+            rotated.rotate_left(rotate % tensors.len());
+            let b = ParameterFingerprint::compute(&p, rotated).unwrap();
+            proptest::prop_assert_eq!(a.root(), b.root());
+
+            let i = pick % tensors.len();
+            if !data[i].is_empty() {
+                let mut flipped = data[i].clone();
+                let at = (pick * 7) % flipped.len();
+                flipped[at] ^= 1 << bit;
+                let mut changed = tensors.clone();
+                changed[i] = Tensor { bytes: &flipped, ..tensors[i] };
+                let c = ParameterFingerprint::compute(&p, changed).unwrap();
+                proptest::prop_assert_ne!(a.root(), c.root());
+                proptest::prop_assert_eq!(a.diff(&c), vec![TensorChange::Changed(names[i].clone())]);
+            }
+        }
+    }
 }
