@@ -83,7 +83,8 @@
 //! # Ok::<(), lcm_managers::Error>(())
 //! ```
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use lcm_crypto::merkle::{CompactRange, MerkleTree};
 use lcm_crypto::{Commitment, CommitmentScheme, Committer, Digest, Opening, RandomSource, Seed};
@@ -338,12 +339,16 @@ impl ReceiptChain {
     }
 }
 
-/// Creates chained receipts, keeps them by id, and summarizes windows into batches.
+/// Creates chained receipts, keeps them, and summarizes windows into batches.
+///
+/// Receipts are kept in chain order (the receipt with sequence `i` at position `i`) with an
+/// index from receipt id to position, so that keeping one costs a push and a hash-map insert.
 #[derive(Debug)]
 pub struct InferenceManager {
     ctx: Context,
     chain: ReceiptChain,
-    receipts: BTreeMap<String, Sealed<InferenceReceipt>>,
+    receipts: Vec<Sealed<InferenceReceipt>>,
+    receipt_ids: HashMap<String, usize>,
     batches: BTreeMap<String, Sealed<InferenceBatch>>,
 }
 
@@ -358,7 +363,8 @@ impl InferenceManager {
         Ok(Self {
             ctx,
             chain,
-            receipts: BTreeMap::new(),
+            receipts: Vec::new(),
+            receipt_ids: HashMap::new(),
             batches: BTreeMap::new(),
         })
     }
@@ -397,12 +403,6 @@ impl InferenceManager {
         let id = request.receipt_id;
         non_empty(RECEIPT, id, "receipt_id", id)?;
         non_empty(RECEIPT, id, "request_id", request.request_id)?;
-        if self.receipts.contains_key(id) {
-            return Err(Error::DuplicateId {
-                kind: RECEIPT,
-                id: id.to_owned(),
-            });
-        }
         let release =
             deployments
                 .release(request.deployment_id)
@@ -428,6 +428,17 @@ impl InferenceManager {
                 reference: format!("{} ({})", request.deployment_id, release.status.name()),
             });
         }
+        // One hash of the id, whether it is taken or not.
+        let position = self.receipts.len();
+        let slot = match self.receipt_ids.entry(id.to_owned()) {
+            Entry::Occupied(_) => {
+                return Err(Error::DuplicateId {
+                    kind: RECEIPT,
+                    id: id.to_owned(),
+                });
+            }
+            Entry::Vacant(slot) => slot,
+        };
         let sealed = self.chain.append(ReceiptFields {
             receipt_id: id,
             model_anchor: release.model_anchor,
@@ -440,13 +451,21 @@ impl InferenceManager {
             explanation_digests: request.explanation_digests,
             timestamp: self.ctx.now(),
         })?;
-        self.receipts.insert(id.to_owned(), sealed.clone());
+        slot.insert(position);
+        self.receipts.push(sealed.clone());
         Ok(sealed)
     }
 
     /// The receipt with this id.
     pub fn receipt(&self, receipt_id: &str) -> Option<&Sealed<InferenceReceipt>> {
-        self.receipts.get(receipt_id)
+        self.receipt_ids
+            .get(receipt_id)
+            .and_then(|&i| self.receipts.get(i))
+    }
+
+    /// Every receipt of the chain, in order (for [`verify_receipt_chain`] or a batch).
+    pub fn receipts(&self) -> &[Sealed<InferenceReceipt>] {
+        &self.receipts
     }
 
     /// Re-derives the openings of a receipt this manager made, for selective disclosure.
@@ -457,7 +476,7 @@ impl InferenceManager {
     /// or a receipt whose digest differs from the one made under that id).
     pub fn opening(&self, receipt: &Sealed<InferenceReceipt>) -> Result<ReceiptOpenings, Error> {
         let id = &receipt.record.receipt_id;
-        match self.receipts.get(id) {
+        match self.receipt(id) {
             Some(own) if own.digest == receipt.digest && own.record == receipt.record => {
                 Ok(self.chain.openings(own.record.sequence))
             }
@@ -703,6 +722,12 @@ impl InferenceBatchBuilder {
     /// Whether no receipt was pushed.
     pub fn is_empty(&self) -> bool {
         self.accumulator.is_empty()
+    }
+
+    /// The accumulator: one subtree root per set bit of [`InferenceBatchBuilder::len`], the
+    /// whole of the builder's state besides the window id and two links.
+    pub fn accumulator(&self) -> &CompactRange {
+        &self.accumulator
     }
 
     /// Adds the next receipt; it must directly follow the previous one in its chain.
@@ -958,6 +983,9 @@ mod tests {
             assert!(r.record.input_commitment.plaintext.is_none());
         }
         verify_receipt_chain(m.policy(), &rs).unwrap();
+        assert_eq!(m.receipts(), rs.as_slice());
+        assert_eq!(m.receipt("inf_001"), Some(&rs[1]));
+        assert_eq!(m.receipt("inf_404"), None);
     }
 
     #[test]
@@ -1280,6 +1308,35 @@ mod tests {
         let streamed = m.finish_batch(b2).unwrap();
         assert_eq!(streamed.record.root, mid.record.root);
         assert_eq!(m.batch("mid2").unwrap(), &streamed);
+    }
+
+    #[test]
+    fn streaming_state_stays_logarithmic() {
+        let policy = Policy::default();
+        let mut b = InferenceBatchBuilder::new(&policy, "w");
+        let mut plain = CompactRange::new();
+        let mut prev = None;
+        let mut max_peaks = 0;
+        for i in 0..100_000u64 {
+            let digest = lcm_crypto::hash(lcm_crypto::HashAlgorithm::Sha256, &i.to_be_bytes());
+            let timestamp = Timestamp::from_unix_micros(i64::try_from(i).unwrap());
+            b.push(ReceiptLink {
+                digest,
+                sequence: i,
+                prev_receipt: prev,
+                timestamp,
+            })
+            .unwrap();
+            plain.push(digest.as_bytes()).unwrap();
+            prev = Some(digest);
+            let peaks = b.accumulator().peaks().len();
+            assert_eq!(peaks, usize::try_from((i + 1).count_ones()).unwrap());
+            max_peaks = max_peaks.max(peaks);
+        }
+        assert!(max_peaks <= 17, "{max_peaks}");
+        let batch = b.finish().unwrap();
+        assert_eq!(batch.root, plain.root());
+        assert_eq!(batch.count, 100_000);
     }
 
     #[test]
