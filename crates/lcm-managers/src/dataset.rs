@@ -46,6 +46,13 @@ const ASSIGNMENT_KIND: &str = "split-assignment";
 /// that an assignment can be reproduced from the seed alone).
 const ASSIGN_TAG: &str = "lcm/assign-splits/1";
 
+/// Whether the policy allows dataset records of the `specific` kind: the general
+/// [`DomainType::Dataset`] (the seed's `DomainType.DATASET`, as in its example policy
+/// `[DATASET, MODEL, TRAINING]`) covers families and splits.
+fn dataset_domain_allowed(policy: &Policy, specific: DomainType) -> bool {
+    policy.allows(DomainType::Dataset) || policy.allows(specific)
+}
+
 /// The sub-key label of a family anchor's MAC key. The family id follows the colon.
 fn family_key_label(family_id: &str) -> String {
     format!("dataset-family-anchor:{family_id}")
@@ -160,7 +167,7 @@ impl DatasetFamilyManager {
         master_password: &str,
     ) -> Result<Sealed<DatasetFamilyAnchor>, Error> {
         let policy = self.ctx.policy();
-        if !policy.allows(DomainType::DatasetFamily) {
+        if !dataset_domain_allowed(policy, DomainType::DatasetFamily) {
             return Err(Error::DomainNotAllowed {
                 domain: "dataset_family",
             });
@@ -255,7 +262,7 @@ impl DatasetFamilyManager {
         splits_info: BTreeMap<DatasetSplit, SplitInfo>,
     ) -> Result<BTreeMap<DatasetSplit, Sealed<DatasetSplitAnchor>>, Error> {
         let policy = self.ctx.policy();
-        if !policy.allows(DomainType::DatasetSplit) {
+        if !dataset_domain_allowed(policy, DomainType::DatasetSplit) {
             return Err(Error::DomainNotAllowed {
                 domain: "dataset_split",
             });
@@ -1019,6 +1026,37 @@ pub(crate) mod tests {
         let mut m = DatasetFamilyManager::new(Context::with_policy(only_models).unwrap());
         let e = m.create_dataset_family_anchor("f", metadata(), "pw");
         assert!(matches!(e, Err(Error::DomainNotAllowed { .. })), "{e:?}");
+        // The seed's example policy lists the general dataset domain: families and splits pass.
+        let seed_policy = Policy {
+            kdf_iterations: 100_000,
+            domains: vec![DomainType::Dataset, DomainType::Model, DomainType::Training],
+            ..Policy::default()
+        };
+        let mut m = DatasetFamilyManager::new(ctx_with(seed_policy, 1));
+        let fam = m
+            .create_dataset_family_anchor("f", metadata(), "pw")
+            .unwrap();
+        m.add_dataset_splits(&fam, three_splits()).unwrap();
+        // Families only: splits are refused.
+        let families_only = Policy {
+            kdf_iterations: 100_000,
+            domains: vec![DomainType::DatasetFamily],
+            ..Policy::default()
+        };
+        let mut m = DatasetFamilyManager::new(ctx_with(families_only, 1));
+        let fam = m
+            .create_dataset_family_anchor("f", metadata(), "pw")
+            .unwrap();
+        let e = m.add_dataset_splits(&fam, three_splits());
+        assert!(
+            matches!(
+                e,
+                Err(Error::DomainNotAllowed {
+                    domain: "dataset_split"
+                })
+            ),
+            "{e:?}"
+        );
     }
 
     #[test]
