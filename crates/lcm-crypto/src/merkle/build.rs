@@ -188,11 +188,7 @@ where
             let Some(dst) = job.levels.first_mut() else {
                 continue;
             };
-            let mut filled = 0;
-            for (slot, item) in dst.iter_mut().zip(iter.by_ref()) {
-                *slot = hashing::leaf(algorithm, item.as_ref());
-                filled += 1;
-            }
+            let filled = hashing::leaves_into(algorithm, dst, &mut iter);
             delivered += filled;
             if filled < dst.len() {
                 break;
@@ -261,10 +257,12 @@ where
                 scope.spawn(move |_| {
                     if let Some(dst) = job.levels.first_mut() {
                         let mut start = 0;
-                        for (slot, &end) in dst.iter_mut().zip(&ends) {
-                            *slot = hashing::leaf(algorithm, bytes.get(start..end).unwrap_or(&[]));
+                        let mut leaves = ends.iter().map(|&end| {
+                            let leaf = bytes.get(start..end).unwrap_or(&[]);
                             start = end;
-                        }
+                            leaf
+                        });
+                        hashing::leaves_into(algorithm, dst, &mut leaves);
                     }
                     if complete {
                         job.build(algorithm);

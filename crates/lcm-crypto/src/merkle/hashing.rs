@@ -6,6 +6,16 @@
 //! the work. Here the padded blocks are built by hand and handed to
 //! [`sha2::block_api::compress256`]: a leaf of up to 54 bytes is one block, a node is two blocks
 //! in one call. The result is bit-for-bit SHA-256 (the tests compare against [`crate::hash`]).
+//!
+//! # Batches
+//!
+//! The bulk functions ([`leaves_into`], [`level_into`]) first write the padded blocks of
+//! [`BATCH`] independent hashes, then compress them one after the other. Writing a block and
+//! compressing it straight away makes the compression's 16-byte loads wait for the byte-wise
+//! (unaligned) stores that built the block (a failed store-to-load forward), which also stops
+//! the CPU from overlapping one compression with the next. Measured on the project machine
+//! (perf.md's kind): a node hash went from ~86 ns to ~60 ns and a leaf hash from ~48 ns to
+//! ~31 ns, against ~57 / ~29 ns for compressing a constant block.
 
 use sha2::Digest as _;
 use sha2::block_api::compress256;
@@ -46,60 +56,101 @@ fn state_bytes(state: &[u32; 8]) -> Node {
     out
 }
 
-/// `SHA-256(0x00 || leaf)` for a 32-byte leaf: exactly one compression.
-#[inline]
-fn sha256_leaf32(leaf: &[u8; 32]) -> Node {
+/// Independent hashes whose blocks are written before any of them is compressed (see the
+/// module docs). 8 was the best of 4, 8 and 16 on the project machine within noise; the
+/// buffers stay at 512 bytes (leaves) and 1 KiB (nodes) of stack.
+pub(crate) const BATCH: usize = 8;
+
+/// The padded block of a 32-byte leaf, without the leaf: `0x00 || (32 bytes) || 0x80 || 0...
+/// || u64be(264)` (33 bytes = 264 bits).
+const LEAF32_TEMPLATE: [u8; 64] = {
     let mut block = [0u8; 64];
     block[0] = LEAF_PREFIX;
-    block[1..33].copy_from_slice(leaf);
     block[33] = 0x80;
-    // Message length 33 bytes = 264 bits.
     block[62] = 0x01;
     block[63] = 0x08;
-    let mut state = IV;
-    compress256(&mut state, std::slice::from_ref(&block));
-    state_bytes(&state)
-}
+    block
+};
 
-/// `SHA-256(0x00 || leaf)` for any leaf.
-fn sha256_leaf(leaf: &[u8]) -> Node {
+/// The two padded blocks of a node, without the children: `0x01 || l || r || 0x80 || 0... ||
+/// u64be(520)` (65 bytes = 520 bits).
+const NODE_TEMPLATE: [[u8; 64]; 2] = {
+    let mut blocks = [[0u8; 64]; 2];
+    blocks[0][0] = NODE_PREFIX;
+    blocks[1][1] = 0x80;
+    blocks[1][62] = 0x02;
+    blocks[1][63] = 0x08;
+    blocks
+};
+
+/// Writes the padded one-block form of `0x00 || leaf` into `block` if it fits (`leaf` of at
+/// most 54 bytes); returns whether it did.
+#[inline]
+fn sha256_leaf_block(leaf: &[u8], block: &mut [u8; 64]) -> bool {
     if let Ok(leaf32) = <&[u8; 32]>::try_from(leaf) {
-        return sha256_leaf32(leaf32);
+        *block = LEAF32_TEMPLATE;
+        block[1..33].copy_from_slice(leaf32);
+        return true;
     }
     let len = leaf.len();
-    if len <= ONE_BLOCK_LEAF {
-        let mut block = [0u8; 64];
-        block[0] = LEAF_PREFIX;
-        block[1..=len].copy_from_slice(leaf);
-        block[len + 1] = 0x80;
-        // len + 1 <= 55, so the bit count fits easily.
-        let bits = ((len as u64) + 1) * 8;
-        block[56..].copy_from_slice(&bits.to_be_bytes());
-        let mut state = IV;
-        compress256(&mut state, std::slice::from_ref(&block));
-        return state_bytes(&state);
+    if len > ONE_BLOCK_LEAF {
+        return false;
     }
+    *block = [0u8; 64];
+    block[0] = LEAF_PREFIX;
+    block[1..=len].copy_from_slice(leaf);
+    block[len + 1] = 0x80;
+    // len + 1 <= 55, so the bit count fits easily.
+    let bits = ((len as u64) + 1) * 8;
+    block[56..].copy_from_slice(&bits.to_be_bytes());
+    true
+}
+
+/// `SHA-256(0x00 || leaf)` for a leaf too long for one block, with the streaming hasher.
+fn sha256_leaf_long(leaf: &[u8]) -> Node {
     let mut h = sha2::Sha256::new();
     h.update([LEAF_PREFIX]);
     h.update(leaf);
     h.finalize().into()
 }
 
-/// `SHA-256(0x01 || left || right)`: two blocks in one compression call.
 #[inline]
-fn sha256_node(left: &Node, right: &Node) -> Node {
-    let mut blocks = [[0u8; 64]; 2];
-    blocks[0][0] = NODE_PREFIX;
+fn sha256_compress_one(block: &[u8; 64]) -> Node {
+    let mut state = IV;
+    compress256(&mut state, std::slice::from_ref(block));
+    state_bytes(&state)
+}
+
+/// `SHA-256(0x00 || leaf)` for any leaf.
+fn sha256_leaf(leaf: &[u8]) -> Node {
+    let mut block = [0u8; 64];
+    if sha256_leaf_block(leaf, &mut block) {
+        sha256_compress_one(&block)
+    } else {
+        sha256_leaf_long(leaf)
+    }
+}
+
+#[inline]
+fn sha256_node_blocks(left: &Node, right: &Node, blocks: &mut [[u8; 64]; 2]) {
     blocks[0][1..33].copy_from_slice(left);
     blocks[0][33..64].copy_from_slice(&right[..31]);
     blocks[1][0] = right[31];
-    blocks[1][1] = 0x80;
-    // Message length 65 bytes = 520 bits.
-    blocks[1][62] = 0x02;
-    blocks[1][63] = 0x08;
+}
+
+#[inline]
+fn sha256_compress_two(blocks: &[[u8; 64]; 2]) -> Node {
     let mut state = IV;
-    compress256(&mut state, &blocks);
+    compress256(&mut state, blocks);
     state_bytes(&state)
+}
+
+/// `SHA-256(0x01 || left || right)`: two blocks in one compression call.
+#[inline]
+fn sha256_node(left: &Node, right: &Node) -> Node {
+    let mut blocks = NODE_TEMPLATE;
+    sha256_node_blocks(left, right, &mut blocks);
+    sha256_compress_two(&blocks)
 }
 
 fn blake3_leaf(leaf: &[u8]) -> Node {
@@ -135,27 +186,82 @@ pub(crate) fn node(algorithm: HashAlgorithm, left: &Node, right: &Node) -> Node 
     }
 }
 
+/// Hashes leaves from `items` into `dst`, in order, until `dst` is full or `items` ends;
+/// returns how many were hashed.
+pub(crate) fn leaves_into<T: AsRef<[u8]>>(
+    algorithm: HashAlgorithm,
+    dst: &mut [Node],
+    items: &mut impl Iterator<Item = T>,
+) -> usize {
+    let mut filled = 0;
+    match algorithm {
+        HashAlgorithm::Sha256 => {
+            let mut blocks = [[0u8; 64]; BATCH];
+            let mut short = [false; BATCH];
+            for chunk in dst.chunks_mut(BATCH) {
+                let mut got = 0;
+                // `chunk` goes first, so that no item is taken without a slot for it.
+                for ((slot, item), (block, is_short)) in chunk
+                    .iter_mut()
+                    .zip(items.by_ref())
+                    .zip(blocks.iter_mut().zip(&mut short))
+                {
+                    let leaf = item.as_ref();
+                    *is_short = sha256_leaf_block(leaf, block);
+                    if !*is_short {
+                        *slot = sha256_leaf_long(leaf);
+                    }
+                    got += 1;
+                }
+                for ((slot, block), is_short) in chunk.iter_mut().zip(&blocks).zip(short).take(got)
+                {
+                    if is_short {
+                        *slot = sha256_compress_one(block);
+                    }
+                }
+                filled += got;
+                if got < chunk.len() {
+                    break;
+                }
+            }
+        }
+        HashAlgorithm::Blake3 => {
+            for (slot, item) in dst.iter_mut().zip(items) {
+                *slot = blake3_leaf(item.as_ref());
+                filled += 1;
+            }
+        }
+    }
+    filled
+}
+
 /// Computes one tree level from the one below: `dst[i] = node(src[2i], src[2i+1])`, and a
 /// lone last node of an odd-length `src` is promoted unchanged (no duplication). `dst` must
 /// have `src.len().div_ceil(2)` entries.
 pub(crate) fn level_into(algorithm: HashAlgorithm, src: &[Node], dst: &mut [Node]) {
     let pairs = src.chunks_exact(2);
     let odd = pairs.remainder().first().copied();
-    // `pairs` goes first in the zips below, so that the slot for the odd node is not consumed.
-    let mut out = dst.iter_mut();
+    let paired = src.len() / 2;
+    let (hashed, rest) = dst.split_at_mut(paired.min(dst.len()));
     match algorithm {
         HashAlgorithm::Sha256 => {
-            for (pair, d) in pairs.zip(out.by_ref()) {
-                *d = sha256_node(&pair[0], &pair[1]);
+            let mut blocks = [NODE_TEMPLATE; BATCH];
+            for (srcs, dsts) in src.chunks(2 * BATCH).zip(hashed.chunks_mut(BATCH)) {
+                for (pair, b) in srcs.chunks_exact(2).zip(blocks.iter_mut()) {
+                    sha256_node_blocks(&pair[0], &pair[1], b);
+                }
+                for (d, b) in dsts.iter_mut().zip(&blocks) {
+                    *d = sha256_compress_two(b);
+                }
             }
         }
         HashAlgorithm::Blake3 => {
-            for (pair, d) in pairs.zip(out.by_ref()) {
+            for (pair, d) in pairs.zip(hashed.iter_mut()) {
                 *d = blake3_node(&pair[0], &pair[1]);
             }
         }
     }
-    if let (Some(d), Some(last)) = (out.next(), odd) {
+    if let (Some(d), Some(last)) = (rest.first_mut(), odd) {
         *d = last;
     }
 }
@@ -191,6 +297,43 @@ mod tests {
             v.extend_from_slice(&l);
             v.extend_from_slice(&r);
             assert_eq!(node(alg, &l, &r), hash(alg, &v).to_bytes());
+        }
+    }
+
+    #[test]
+    fn batched_levels_and_leaves_equal_one_at_a_time() {
+        for alg in [HashAlgorithm::Sha256, HashAlgorithm::Blake3] {
+            // Mixed lengths: 32-byte, short, one-block limit and long leaves, across batches.
+            let items: Vec<Vec<u8>> = (0..3 * BATCH + 5)
+                .map(|i| vec![u8::try_from(i).unwrap(); [32, 0, 54, 55, 100][i % 5]])
+                .collect();
+            for n in 0..items.len() {
+                let mut dst = vec![[0u8; 32]; n];
+                let mut iter = items.iter();
+                assert_eq!(leaves_into(alg, &mut dst, &mut iter), n);
+                let expected: Vec<Node> = items[..n].iter().map(|l| leaf(alg, l)).collect();
+                assert_eq!(dst, expected);
+                // The iterator is advanced exactly n times.
+                assert_eq!(iter.next(), items.get(n));
+                // A short iterator fills a prefix.
+                let mut longer = vec![[0u8; 32]; n + 3];
+                assert_eq!(leaves_into(alg, &mut longer, &mut items[..n].iter()), n);
+                assert_eq!(&longer[..n], expected.as_slice());
+
+                let mut up = vec![[0u8; 32]; n.div_ceil(2)];
+                level_into(alg, &expected, &mut up);
+                let want: Vec<Node> = expected
+                    .chunks(2)
+                    .map(|p| {
+                        if let [l, r] = p {
+                            node(alg, l, r)
+                        } else {
+                            p[0]
+                        }
+                    })
+                    .collect();
+                assert_eq!(up, want, "{alg} {n}");
+            }
         }
     }
 }
