@@ -1025,6 +1025,48 @@ mod tests {
     }
 
     #[test]
+    fn blake3_policy_governs_commitments_digests_and_roots() {
+        let policy = Policy {
+            hash_algorithm: lcm_crypto::HashAlgorithm::Blake3,
+            commitments: CommitmentScheme::Hmac,
+            kdf_iterations: 100_000,
+            ..Policy::default()
+        };
+        let c = Context::with_policy(policy.clone()).unwrap();
+        let d = deployed();
+        let mut m = InferenceManager::new(c).unwrap();
+        let rs: Vec<_> = (0..3).map(|i| make(&mut m, &d, i)).collect();
+        verify_receipt_chain(&policy, &rs).unwrap();
+        assert!(matches!(
+            verify_receipt_chain(ctx().policy(), &rs),
+            Err(Error::DigestMismatch { .. })
+        ));
+        let o = m.opening(&rs[1]).unwrap();
+        verify_commitment(
+            &policy,
+            &rs[1].record.input_commitment,
+            b"query 1",
+            &o.input,
+        )
+        .unwrap();
+        assert!(
+            verify_commitment(
+                ctx().policy(),
+                &rs[1].record.input_commitment,
+                b"query 1",
+                &o.input
+            )
+            .is_err()
+        );
+        let batch = m.process_inference_batch("w", &rs).unwrap();
+        let expected = MerkleTree::from_leaves_with(
+            lcm_crypto::HashAlgorithm::Blake3,
+            rs.iter().map(|r| r.digest.to_bytes()),
+        );
+        assert_eq!(batch.record.root, expected.root());
+    }
+
+    #[test]
     fn openings_disclose_one_receipt_only() {
         let (m, _, rs) = chain(2);
         let p = m.policy();
