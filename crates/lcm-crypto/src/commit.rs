@@ -8,7 +8,9 @@ use std::str::FromStr;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::mac::{BLOCK_LEN_U64, HmacSha256, IV, compress_block, sha256_finish, state_to_bytes};
+use crate::mac::{
+    BLOCK_LEN_U64, HmacSha256, IV, compress_block, ct_eq_32, sha256_finish, state_to_bytes,
+};
 use crate::{Digest, Error, HashAlgorithm, RandomSource, Seed, hash_domain, hex};
 
 /// The second half of the SHA-256 PRF key block (the first half is the seed).
@@ -142,7 +144,7 @@ impl Commitment {
             });
         }
         let value = compute_value(self.scheme, self.algorithm, &opening.secret, data);
-        if bool::from(value.ct_eq(&self.value)) {
+        if ct_eq_32(value.as_bytes(), self.value.as_bytes()) {
             Ok(())
         } else {
             Err(Error::CommitmentMismatch)
