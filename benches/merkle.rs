@@ -12,7 +12,9 @@ use std::hint::black_box;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use lcm::crypto::merkle::{CompactRange, MerkleTree, verify_inclusion};
 use lcm::crypto::{Digest, HashAlgorithm};
 
@@ -64,7 +66,10 @@ fn roots(c: &mut Criterion) {
     for threads in [1, 2] {
         let pool = pool(threads);
         let mut g = c.benchmark_group(format!("merkle_root_sha256_{threads}_thread"));
-        g.sample_size(10).measurement_time(Duration::from_secs(4));
+        // Flat sampling: 10 samples of equal iteration counts, so the 10^6 case fits the time.
+        g.sample_size(10)
+            .sampling_mode(SamplingMode::Flat)
+            .measurement_time(Duration::from_secs(4));
         for n in [10_000, MILLION] {
             let data = leaves(n);
             g.throughput(Throughput::Elements(n as u64));
@@ -76,7 +81,9 @@ fn roots(c: &mut Criterion) {
     }
     let pool = pool(1);
     let mut g = c.benchmark_group("merkle_root_blake3_1_thread");
-    g.sample_size(10).measurement_time(Duration::from_secs(4));
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .measurement_time(Duration::from_secs(4));
     let data = leaves(MILLION);
     g.throughput(Throughput::Elements(MILLION as u64));
     g.bench_with_input(BenchmarkId::from_parameter(MILLION), &data, |b, data| {

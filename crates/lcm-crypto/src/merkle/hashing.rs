@@ -154,6 +154,14 @@ fn sha256_node(left: &Node, right: &Node) -> Node {
 }
 
 fn blake3_leaf(leaf: &[u8]) -> Node {
+    // Short leaves (one BLAKE3 block with the prefix) go through the one-shot function on a
+    // stack copy, which skips the incremental hasher's setup.
+    if leaf.len() < 64 {
+        let mut input = [0u8; 64];
+        input[0] = LEAF_PREFIX;
+        input[1..=leaf.len()].copy_from_slice(leaf);
+        return *blake3::hash(&input[..=leaf.len()]).as_bytes();
+    }
     let mut h = blake3::Hasher::new();
     h.update(&[LEAF_PREFIX]);
     h.update(leaf);
