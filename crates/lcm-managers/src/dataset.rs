@@ -14,11 +14,16 @@
 //! - split assignment is reproducible from a seed on every machine (the reference derives its
 //!   seeds from Python's per-process `hash()`).
 //!
+//! - a split can also bind the *content* of its records (the seed's sample hashes): with
+//!   [`SplitInfo::content_digests`] the split anchor carries a contents root, so a record
+//!   replaced under the same id is detected ([`verify_split_contents`]).
+//!
 //! The seed's second dataset manager (`LCMDatasetManager`, one password anchor per split) maps
 //! onto this one: its `create_dataset_splits` is
 //! [`DatasetFamilyManager::create_dataset_family_anchor`] followed by
-//! [`DatasetFamilyManager::add_dataset_splits`], and its
-//! `get_datasets_root_anchor` is [`DatasetFamilyManager::datasets_root_anchor`].
+//! [`DatasetFamilyManager::add_dataset_splits`], its `add_samples_to_split` is
+//! [`SplitInfo::content_digests`], and its `get_datasets_root_anchor` is
+//! [`DatasetFamilyManager::datasets_root_anchor`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -42,6 +47,10 @@ const ASSIGNMENT: &str = "split assignment";
 const RECORD_KIND: &str = "dataset-record";
 /// The record kind of a split assignment digest.
 const ASSIGNMENT_KIND: &str = "split-assignment";
+/// The record kind of a per-record content leaf (id and content digest).
+const CONTENT_KIND: &str = "dataset-record-content";
+/// The record kind of [`record_content_digest`].
+const CONTENT_BYTES_KIND: &str = "dataset-record-bytes";
 /// The domain tag of the sort keys of [`assign_splits`] (fixed, independent of any policy, so
 /// that an assignment can be reproduced from the seed alone).
 const ASSIGN_TAG: &str = "lcm/assign-splits/1";
@@ -130,6 +139,8 @@ struct SplitEntry {
     anchor: Sealed<DatasetSplitAnchor>,
     /// Sorted, unique.
     records: Vec<String>,
+    /// The content digests, aligned with `records`, if supplied.
+    contents: Option<Vec<Digest>>,
 }
 
 impl DatasetFamilyManager {
@@ -297,8 +308,8 @@ impl DatasetFamilyManager {
                     id: split_id,
                 });
             }
-            let records = check_split(family_id, split, &split_id, &mut info)?;
-            prepared.insert(split, (info, records));
+            let (records, contents) = check_split(family_id, split, &split_id, &mut info)?;
+            prepared.insert(split, (info, records, contents));
         }
 
         // No record may be in two splits, old or new.
@@ -307,7 +318,7 @@ impl DatasetFamilyManager {
             .iter()
             .map(|(s, e)| (*s, e.records.as_slice()))
             .collect();
-        for (split, (_, records)) in &prepared {
+        for (split, (_, records, _)) in &prepared {
             all.insert(*split, records.as_slice());
         }
         let lists: Vec<(DatasetSplit, &[String])> = all.into_iter().collect();
@@ -328,7 +339,7 @@ impl DatasetFamilyManager {
         let family_digest = family_anchor.digest;
         let mut out = BTreeMap::new();
         let mut entries = Vec::with_capacity(prepared.len());
-        for (split, (info, records)) in prepared {
+        for (split, (info, records, contents)) in prepared {
             let record = DatasetSplitAnchor {
                 family_id: family_id.to_owned(),
                 family_anchor: family_digest,
@@ -336,6 +347,9 @@ impl DatasetFamilyManager {
                 sample_count: info.sample_count,
                 assignment_digest: compute_split_assignment_digest(policy, &records),
                 records_root: compute_records_root(policy, &records),
+                contents_root: contents
+                    .as_ref()
+                    .map(|c| contents_tree(policy, &records, c).root()),
                 rng_seed: info.rng_seed,
                 selection_rules: info.selection_rules,
                 stratify_by: info.stratify_by,
@@ -348,6 +362,7 @@ impl DatasetFamilyManager {
                 SplitEntry {
                     anchor: sealed,
                     records,
+                    contents,
                 },
             ));
         }
@@ -401,6 +416,24 @@ impl DatasetFamilyManager {
             .splits
             .get(&split)
             .map(|e| e.records.as_slice())
+    }
+
+    /// The content digests of one split by record id, if they were supplied.
+    pub fn split_contents(
+        &self,
+        family_id: &str,
+        split: DatasetSplit,
+    ) -> Option<BTreeMap<&str, Digest>> {
+        let entry = self.families.get(family_id)?.splits.get(&split)?;
+        let contents = entry.contents.as_ref()?;
+        Some(
+            entry
+                .records
+                .iter()
+                .map(String::as_str)
+                .zip(contents.iter().copied())
+                .collect(),
+        )
     }
 
     /// The family anchor whose digest is `digest`, if this manager made it.
@@ -561,13 +594,16 @@ pub(crate) fn empty_field(kind: &'static str, id: &str, e: lcm_model::Error) -> 
     }
 }
 
-/// Checks one split's input and moves its ids out, sorted.
+/// A split's checked ids (sorted) and, if supplied, their content digests in the same order.
+type CheckedSplit = (Vec<String>, Option<Vec<Digest>>);
+
+/// Checks one split's input and moves its ids (sorted) and content digests out.
 fn check_split(
     family_id: &str,
     split: DatasetSplit,
     split_id: &str,
     info: &mut SplitInfo,
-) -> Result<Vec<String>, Error> {
+) -> Result<CheckedSplit, Error> {
     if info.record_ids.is_empty() {
         return Err(Error::EmptyCollection {
             kind: SPLIT,
@@ -601,7 +637,30 @@ fn check_split(
             record: w[0].clone(),
         });
     }
-    Ok(records)
+    if info.content_digests.is_empty() {
+        return Ok((records, None));
+    }
+    let contents = std::mem::take(&mut info.content_digests);
+    // Both sides are sorted and unique: the first difference names the offending id.
+    let mut ids = records.iter();
+    let mut keys = contents.keys();
+    loop {
+        let problem = match (ids.next(), keys.next()) {
+            (None, None) => break,
+            (Some(id), Some(key)) if id == key => continue,
+            (Some(id), Some(key)) if id < key => format!("no digest for {id:?}"),
+            (_, Some(key)) => format!("a digest for {key:?}, which is not a record id"),
+            (Some(id), None) => format!("no digest for {id:?}"),
+        };
+        return Err(Error::Invalid {
+            kind: SPLIT,
+            id: split_id.to_owned(),
+            field: "content_digests",
+            expected: "one content digest per record id".to_owned(),
+            actual: problem,
+        });
+    }
+    Ok((records, Some(contents.into_values().collect())))
 }
 
 /// The smallest string in both sorted lists.
@@ -665,6 +724,83 @@ pub fn compute_datasets_root(
         split_anchors.values().map(Digest::as_bytes),
     )
     .root()
+}
+
+/// The digest of one record's content bytes, for [`SplitInfo::content_digests`]:
+/// `hash_domain("lcm/<v>/dataset-record-bytes", [content])`. Any other full digest of the
+/// content (for example of a file) may be used instead, as long as verifiers use the same.
+pub fn record_content_digest(policy: &Policy, content: &[u8]) -> Digest {
+    hash_domain(
+        policy.hash_algorithm,
+        &policy.domain_tag(CONTENT_BYTES_KIND),
+        &[content],
+    )
+}
+
+fn contents_tree(policy: &Policy, sorted_ids: &[String], contents: &[Digest]) -> MerkleTree {
+    let tag = policy.domain_tag(CONTENT_KIND);
+    let leaves: Vec<Digest> = sorted_ids
+        .iter()
+        .zip(contents)
+        .map(|(id, c)| hash_domain(policy.hash_algorithm, &tag, &[id.as_bytes(), c.as_bytes()]))
+        .collect();
+    MerkleTree::from_leaves_with(policy.hash_algorithm, leaves.iter().map(Digest::as_bytes))
+}
+
+/// The contents root of a split's content digests: the RFC 9162 root over
+/// `hash_domain("lcm/<v>/dataset-record-content", [id, content digest])` in id order.
+pub fn compute_contents_root(policy: &Policy, contents: &BTreeMap<String, Digest>) -> Digest {
+    let ids: Vec<String> = contents.keys().cloned().collect();
+    let digests: Vec<Digest> = contents.values().copied().collect();
+    contents_tree(policy, &ids, &digests).root()
+}
+
+/// Checks a split anchor against the content digests of its records: the ids must be the
+/// anchored ones and the contents root must match.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] naming `contents_root` for an anchor made without content digests;
+/// [`Error::DigestMismatch`] naming `assignment_digest` when the ids differ, or
+/// `contents_root` when a content digest differs.
+pub fn verify_split_contents(
+    policy: &Policy,
+    anchor: &DatasetSplitAnchor,
+    contents: &BTreeMap<String, Digest>,
+) -> Result<(), Error> {
+    let id = format!("{}/{}", anchor.family_id, anchor.split);
+    let Some(stored) = anchor.contents_root else {
+        return Err(Error::Invalid {
+            kind: SPLIT,
+            id,
+            field: "contents_root",
+            expected: "an anchor made with content digests".to_owned(),
+            actual: "none".to_owned(),
+        });
+    };
+    let ids: Vec<String> = contents.keys().cloned().collect();
+    let assignment = compute_split_assignment_digest(policy, &ids);
+    if assignment != anchor.assignment_digest {
+        return Err(Error::DigestMismatch {
+            kind: "split assignment_digest",
+            id,
+            stored: anchor.assignment_digest,
+            recomputed: assignment,
+        });
+    }
+    let digests: Vec<Digest> = contents.values().copied().collect();
+    let root = contents_tree(policy, &ids, &digests).root();
+    if root != stored {
+        return Err(Error::DigestMismatch {
+            kind: "split contents_root",
+            id,
+            stored,
+            recomputed: root,
+        });
+    }
+    Ok(())
 }
 
 /// Checks a split anchor against a list of record ids: the count, the assignment digest and
@@ -1151,6 +1287,137 @@ pub(crate) mod tests {
         let mut fewer = digests;
         fewer.remove(&DatasetSplit::Test);
         assert_ne!(root, compute_datasets_root(&p, &fewer));
+    }
+
+    #[test]
+    fn content_digests_are_bound() {
+        let p = ctx(9).policy().clone();
+        let train_ids = ids("a", 4);
+        let contents: BTreeMap<String, Digest> = train_ids
+            .iter()
+            .map(|id| {
+                (
+                    id.clone(),
+                    record_content_digest(&p, format!("pixels of {id}").as_bytes()),
+                )
+            })
+            .collect();
+        let make = |contents: BTreeMap<String, Digest>| {
+            let mut m = DatasetFamilyManager::new(ctx(9));
+            let fam = m
+                .create_dataset_family_anchor("fam", metadata(), "pw")
+                .unwrap();
+            let info = BTreeMap::from([
+                (
+                    DatasetSplit::Train,
+                    SplitInfo {
+                        content_digests: contents,
+                        ..SplitInfo::new(ids("a", 4))
+                    },
+                ),
+                (DatasetSplit::Test, SplitInfo::new(ids("c", 2))),
+            ]);
+            let out = m.add_dataset_splits(&fam, info);
+            (m, out)
+        };
+        let (m, out) = make(contents.clone());
+        let splits = out.unwrap();
+        let train = &splits[&DatasetSplit::Train].record;
+        assert_eq!(
+            train.contents_root,
+            Some(compute_contents_root(&p, &contents))
+        );
+        assert_eq!(splits[&DatasetSplit::Test].record.contents_root, None);
+        let stored = m.split_contents("fam", DatasetSplit::Train).unwrap();
+        assert_eq!(stored.len(), 4);
+        assert_eq!(stored["a002"], contents["a002"]);
+        assert!(m.split_contents("fam", DatasetSplit::Test).is_none());
+        verify_split_contents(&p, train, &contents).unwrap();
+
+        // Tamper twins.
+        let mut changed = contents.clone();
+        changed.insert("a002".into(), record_content_digest(&p, b"other pixels"));
+        let e = verify_split_contents(&p, train, &changed);
+        assert!(
+            matches!(
+                e,
+                Err(Error::DigestMismatch {
+                    kind: "split contents_root",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let mut fewer = contents.clone();
+        fewer.remove("a000");
+        let e = verify_split_contents(&p, train, &fewer);
+        assert!(
+            matches!(
+                e,
+                Err(Error::DigestMismatch {
+                    kind: "split assignment_digest",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let e = verify_split_contents(&p, &splits[&DatasetSplit::Test].record, &contents);
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "contents_root",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        // One changed content digest changes the split anchor.
+        let (_, other) = make(changed);
+        assert_ne!(
+            other.unwrap()[&DatasetSplit::Train].digest,
+            splits[&DatasetSplit::Train].digest
+        );
+
+        // Content digests must match the ids one for one.
+        let (_, e) = make(fewer);
+        match e {
+            Err(Error::Invalid {
+                field: "content_digests",
+                actual,
+                ..
+            }) => {
+                assert_eq!(actual, "no digest for \"a000\"");
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut extra = contents.clone();
+        extra.insert("zz".into(), Digest::from_bytes([0; 32]));
+        let (_, e) = make(extra);
+        match e {
+            Err(Error::Invalid {
+                field: "content_digests",
+                actual,
+                ..
+            }) => {
+                assert_eq!(actual, "a digest for \"zz\", which is not a record id");
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut renamed = contents;
+        let d = renamed.remove("a001").unwrap();
+        renamed.insert("a0010".into(), d);
+        let (_, e) = make(renamed);
+        assert!(
+            matches!(
+                e,
+                Err(Error::Invalid {
+                    field: "content_digests",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
     }
 
     #[test]

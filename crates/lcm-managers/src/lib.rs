@@ -15,9 +15,10 @@ mod training;
 
 pub use crate::context::Context;
 pub use crate::dataset::{
-    DatasetFamilyManager, assign_splits, compute_datasets_root, compute_records_root,
-    compute_split_assignment_digest, record_leaf_digest, verify_family_password,
-    verify_record_inclusion, verify_split_records,
+    DatasetFamilyManager, assign_splits, compute_contents_root, compute_datasets_root,
+    compute_records_root, compute_split_assignment_digest, record_content_digest,
+    record_leaf_digest, verify_family_password, verify_record_inclusion, verify_split_contents,
+    verify_split_records,
 };
 pub use crate::deployment::{
     DeploymentManager, DeploymentRelease, PreDeploymentRequest, verify_status_history,

@@ -8,6 +8,7 @@
 //! full digest and committing to its record ids twice: a flat assignment digest (a set
 //! commitment) and an RFC 9162 Merkle root (which allows inclusion proofs per record).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -236,11 +237,16 @@ pub struct SplitInfo {
     /// The columns the split was stratified by, if any.
     #[serde(default)]
     pub stratify_by: Vec<String>,
+    /// The digest of each record's content, by record id (the seed's sample hashes). Empty
+    /// when only the ids are anchored; otherwise exactly one per record id, and the split
+    /// anchor's `contents_root` binds them, so a record changed under the same id is detected.
+    #[serde(default)]
+    pub content_digests: BTreeMap<String, Digest>,
 }
 
 impl SplitInfo {
-    /// A split of `record_ids`, with `sample_count` set to their number and no seed, rules or
-    /// stratification.
+    /// A split of `record_ids`, with `sample_count` set to their number and no seed, rules,
+    /// stratification or content digests.
     pub fn new(record_ids: Vec<String>) -> Self {
         Self {
             sample_count: u64::try_from(record_ids.len()).unwrap_or(u64::MAX),
@@ -248,6 +254,7 @@ impl SplitInfo {
             rng_seed: None,
             selection_rules: Map::new(),
             stratify_by: Vec::new(),
+            content_digests: BTreeMap::new(),
         }
     }
 }
@@ -258,7 +265,9 @@ impl SplitInfo {
 /// `assignment_digest` is `hash_domain("lcm/<v>/split-assignment", sorted ids)`: every id is
 /// one length-prefixed part, so no two id lists collide (the reference joins them without a
 /// separator). `records_root` is the RFC 9162 root over the per-record leaf digests
-/// `hash_domain("lcm/<v>/dataset-record", [id])` in sorted id order.
+/// `hash_domain("lcm/<v>/dataset-record", [id])` in sorted id order. `contents_root`, present
+/// when content digests were supplied, is the RFC 9162 root over
+/// `hash_domain("lcm/<v>/dataset-record-content", [id, content digest])` in the same order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetSplitAnchor {
@@ -274,6 +283,8 @@ pub struct DatasetSplitAnchor {
     pub assignment_digest: Digest,
     /// The Merkle root over the records.
     pub records_root: Digest,
+    /// The Merkle root over the records' content digests, if they were supplied.
+    pub contents_root: Option<Digest>,
     /// The seed of the random split assignment, if one was used.
     pub rng_seed: Option<u64>,
     /// How the records were selected, free-form.
@@ -290,8 +301,6 @@ impl Record for DatasetSplitAnchor {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::{Policy, Sealed};
 
@@ -396,6 +405,7 @@ mod tests {
             sample_count: 2,
             assignment_digest: Digest::from_bytes([2; 32]),
             records_root: Digest::from_bytes([3; 32]),
+            contents_root: None,
             rng_seed: Some(42),
             selection_rules: Map::new(),
             stratify_by: vec!["label".into()],
