@@ -289,7 +289,7 @@ impl TrainingManager {
                     kind: SESSION,
                     id: session_id.to_owned(),
                     field: "data_splits",
-                    reference: format!("{split} split of dataset family {:?}", a.family_id),
+                    reference: format!("{split} split of dataset family {}", a.family_id),
                 });
             }
             match family {
@@ -587,7 +587,7 @@ fn running<'a>(
             kind,
             id: id.to_owned(),
             field: "training_session",
-            reference: format!("{session_id:?} ({})", session.digest),
+            reference: format!("{session_id} ({})", session.digest),
         }),
     }
 }
@@ -1143,6 +1143,61 @@ mod tests {
     }
 
     #[test]
+    fn messages_name_the_record_and_the_field() {
+        let mut f = fixture(18);
+        let s = start(&mut f, "t", config(5));
+        f.training
+            .add_checkpoint(&s, "c1", 1, 20, loss(1.0), d(1), d(2))
+            .unwrap();
+        let step = f
+            .training
+            .add_checkpoint(&s, "c2", 1, 20, loss(1.0), d(1), d(2));
+        assert_eq!(
+            step.unwrap_err().to_string(),
+            "training checkpoint \"t/c2\": step: expected a step greater than 20 (checkpoint \"c1\"), got 20"
+        );
+        let nan = f
+            .training
+            .add_checkpoint(&s, "c2", 1, 30, loss(f64::NAN), d(1), d(2));
+        assert_eq!(
+            nan.unwrap_err().to_string(),
+            "training checkpoint \"t/c2\": metric \"loss\": expected a finite number, got NaN"
+        );
+        f.training
+            .complete_training_session(&s, d(9), metrics(), "alice")
+            .unwrap();
+        let again = f
+            .training
+            .complete_training_session(&s, d(9), metrics(), "alice");
+        assert_eq!(
+            again.unwrap_err().to_string(),
+            "training session \"t\" is already completed"
+        );
+        let wrong = f.datasets.verify_password("med", "guess");
+        assert_eq!(
+            wrong.unwrap_err().to_string(),
+            "dataset family \"med\": wrong master password"
+        );
+        let info = BTreeMap::from([
+            (
+                DatasetSplit::Train,
+                SplitInfo::new(vec!["x".into(), "y".into()]),
+            ),
+            (DatasetSplit::Test, SplitInfo::new(vec!["y".into()])),
+        ]);
+        let mut datasets = DatasetFamilyManager::new(ctx(18));
+        let meta = DatasetFamilyMetadata::new("n", "v", "o", "l");
+        let fam = datasets
+            .create_dataset_family_anchor("fam", meta, "pw")
+            .unwrap();
+        let overlap = datasets.add_dataset_splits(&fam, info);
+        assert_eq!(
+            overlap.unwrap_err().to_string(),
+            "dataset family \"fam\": record \"y\" is in both the train and test splits"
+        );
+    }
+
+    #[test]
     fn completion_happens_once() {
         let mut f = fixture(15);
         let s = start(&mut f, "t", config(5));
@@ -1292,7 +1347,7 @@ mod tests {
                 reference,
                 ..
             }) => {
-                assert!(reference.contains("\"other\""), "{reference}");
+                assert!(reference.ends_with("dataset family other"), "{reference}");
             }
             other => panic!("{other:?}"),
         }
