@@ -11,7 +11,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::mac::{
     BLOCK_LEN_U64, HmacSha256, IV, compress_block, ct_eq_32, sha256_finish, state_to_bytes,
 };
-use crate::{Digest, Error, HashAlgorithm, RandomSource, Seed, hash_domain, hex};
+use crate::{Digest, Error, HashAlgorithm, RandomSource, Seed, hex};
 
 /// The second half of the SHA-256 PRF key block (the first half is the seed).
 const PRF_TAG: &[u8; 32] = b"lcm 2026-11-26 commitment nonce\0";
@@ -160,8 +160,30 @@ fn compute_value(
     data: &[u8],
 ) -> Digest {
     match scheme {
-        CommitmentScheme::Plaintext => hash_domain(algorithm, PLAINTEXT_DOMAIN, &[data]),
-        CommitmentScheme::Salted => hash_domain(algorithm, SALTED_DOMAIN, &[secret, data]),
+        CommitmentScheme::Plaintext => {
+            let data_len = len_prefix(data);
+            hash_slices(
+                algorithm,
+                &[
+                    &PLAINTEXT_PREFIX,
+                    PLAINTEXT_DOMAIN.as_bytes(),
+                    &data_len,
+                    data,
+                ],
+            )
+        }
+        CommitmentScheme::Salted => {
+            let data_len = len_prefix(data);
+            let slices = [
+                &SALTED_PREFIX,
+                SALTED_DOMAIN.as_bytes(),
+                &SECRET_PREFIX,
+                secret,
+                &data_len,
+                data,
+            ];
+            hash_slices(algorithm, &slices)
+        }
         CommitmentScheme::Hmac => match algorithm {
             HashAlgorithm::Sha256 => Digest::from_bytes(hmac_sha256_value(secret, data)),
             HashAlgorithm::Blake3 => {
@@ -170,6 +192,33 @@ fn compute_value(
                 Digest::from_bytes(*h.finalize().as_bytes())
             }
         },
+    }
+}
+
+/// The length prefixes of [`hash_domain`](crate::hash_domain)'s encoding for the fixed fields.
+const SALTED_PREFIX: [u8; 8] = (SALTED_DOMAIN.len() as u64).to_be_bytes();
+const PLAINTEXT_PREFIX: [u8; 8] = (PLAINTEXT_DOMAIN.len() as u64).to_be_bytes();
+const SECRET_PREFIX: [u8; 8] = 32u64.to_be_bytes();
+
+/// The 8-byte big-endian length prefix of one `hash_domain` part.
+fn len_prefix(part: &[u8]) -> [u8; 8] {
+    u64::try_from(part.len()).unwrap_or(u64::MAX).to_be_bytes()
+}
+
+/// The hash of the concatenation of `slices`: the same bytes
+/// [`hash_domain`](crate::hash_domain) hashes when the slices are its length-prefixed
+/// encoding (the unit tests check that), without the streaming [`Hasher`](crate::Hasher) and
+/// its boxed BLAKE3 state on this hot path.
+fn hash_slices(algorithm: HashAlgorithm, slices: &[&[u8]]) -> Digest {
+    match algorithm {
+        HashAlgorithm::Sha256 => Digest::from_bytes(sha256_finish(IV, 0, slices)),
+        HashAlgorithm::Blake3 => {
+            let mut h = blake3::Hasher::new();
+            for s in slices {
+                h.update(s);
+            }
+            Digest::from_bytes(*h.finalize().as_bytes())
+        }
     }
 }
 
@@ -583,6 +632,7 @@ mod tests {
     use sha2::Digest as _;
 
     use super::*;
+    use crate::hash_domain;
 
     fn committer(scheme: CommitmentScheme, algorithm: HashAlgorithm) -> Committer {
         Committer::from_seed(scheme, algorithm, &Seed::from_bytes([9; 32]))
@@ -623,6 +673,23 @@ mod tests {
         assert_eq!(o.reveal().as_bytes(), &r3);
         let expected = blake3::keyed_hash(&r3, &[&b"lcm commitment hmac"[..], data].concat());
         assert_eq!(c.value.as_bytes(), expected.as_bytes());
+
+        for alg in [HashAlgorithm::Sha256, HashAlgorithm::Blake3] {
+            for data in [&b""[..], data, &[7; 150]] {
+                let c = committer(CommitmentScheme::Salted, alg);
+                let (commitment, opening) = c.commit(2, data);
+                let r = opening.reveal();
+                assert_eq!(
+                    commitment.value,
+                    hash_domain(alg, SALTED_DOMAIN, &[r.as_bytes(), data])
+                );
+                let (commitment, _) = committer(CommitmentScheme::Plaintext, alg).commit(2, data);
+                assert_eq!(
+                    commitment.value,
+                    hash_domain(alg, PLAINTEXT_DOMAIN, &[data])
+                );
+            }
+        }
 
         let (c, o) = committer(CommitmentScheme::Plaintext, HashAlgorithm::Blake3).commit(1, data);
         assert_eq!(
