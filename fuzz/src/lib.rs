@@ -2,12 +2,15 @@
 //!
 //! Each function takes the fuzzer's raw bytes, must never panic on its own account, and
 //! asserts a property: a round trip, an independent oracle, or `verify(prove(x))` with tamper
-//! checks. The
-//! targets in `fuzz_targets/` are one-line calls into this file, and the facade's test
-//! `tests/fuzz_artifacts.rs` includes this same file (`#[path]`) to replay every committed seed
-//! (`fuzz/corpus/<target>/`) and crash input (`fuzz/artifacts/<target>/`) on plain
+//! checks. The targets in `fuzz_targets/` are one-line calls into this file, and the facade's
+//! test `tests/fuzz_artifacts.rs` includes this same file (`#[path]`) to replay every committed
+//! seed (`fuzz/corpus/<target>/`) and crash input (`fuzz/artifacts/<target>/`) on plain
 //! `cargo test`. So this file depends on `lcm_crypto` and `std` only, and has no inner
 //! attributes.
+//!
+//! The seeds of the Merkle targets are transparency-dev vectors from `tests/vectors/rfc6962`
+//! (happy paths and a few tampered cases, named after their source file) written in the
+//! target's input layout, so the fuzzer starts from proofs that verify.
 
 use lcm_crypto::merkle::{self, MerkleRoot, MerkleTree, verify_consistency, verify_inclusion};
 use lcm_crypto::{Digest, Error, HashAlgorithm, hex};
