@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use lcm_crypto::{Digest, HashAlgorithm, MacKey, MasterKey, Pbkdf2Params, Salt};
 use lcm_model::records::{
-    ModelAnchor, ModelArchitecture, ModelDescription, ParameterFingerprint, TrainingEnvironment,
-    hyperparameters_digest,
+    ModelAnchor, ModelArchitecture, ModelDescription, ParameterFingerprint, TensorChange,
+    TrainingEnvironment, hyperparameters_digest,
 };
 use lcm_model::{DomainType, Policy, Record, Sealed};
 use serde_json::{Map, Value};
@@ -310,6 +310,101 @@ impl ModelManager {
         self.model(model_name, version).map(|m| &m.anchor)
     }
 
+    /// Checks weights against the parameter fingerprint anchored for a model, naming every
+    /// tensor that was added, removed or changed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown model; [`Error::Invalid`] naming `parameters` when
+    /// the model was anchored without weights, or when `weights` differ (the message lists the
+    /// differing tensors).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use lcm_managers::{Context, DatasetFamilyManager, ModelAnchorRequest, ModelManager};
+    /// # use lcm_model::records::{
+    /// #     ModelArchitecture, ParameterFingerprint, Tensor, TrainingEnvironment,
+    /// # };
+    /// # let policy = lcm_model::Policy { kdf_iterations: 100_000, ..Default::default() };
+    /// # let ctx = Context::with_policy(policy)?;
+    /// let weights = [0u8; 8];
+    /// let tensor = Tensor { name: "w", dtype: "f32", shape: &[2], bytes: &weights };
+    /// let fingerprint = ParameterFingerprint::compute(ctx.policy(), [tensor])?;
+    /// let mut models = ModelManager::new(ctx);
+    /// let request = ModelAnchorRequest {
+    ///     model_name: "m".into(),
+    ///     version: "v1".into(),
+    ///     architecture: ModelArchitecture::new("MLP"),
+    ///     hyperparameters: serde_json::Map::new(),
+    ///     environment: TrainingEnvironment::new("torch", "2.3"),
+    ///     authorized_datasets: vec![],
+    ///     trainer_commit: "abc".into(),
+    ///     parameters: Some(fingerprint.clone()),
+    /// };
+    /// models.create_model_anchor(&DatasetFamilyManager::default(), request, "pw")?;
+    /// models.verify_parameters("m", "v1", &fingerprint)?;
+    ///
+    /// let changed = [0u8, 0, 0, 0, 0, 0, 128, 63];
+    /// let other = ParameterFingerprint::compute(
+    ///     models.context().policy(),
+    ///     [Tensor { bytes: &changed, ..tensor }],
+    /// )?;
+    /// let err = models.verify_parameters("m", "v1", &other).unwrap_err();
+    /// assert!(err.to_string().contains("changed w"), "{err}");
+    /// # Ok::<(), lcm_managers::Error>(())
+    /// ```
+    pub fn verify_parameters(
+        &self,
+        model_name: &str,
+        version: &str,
+        weights: &ParameterFingerprint,
+    ) -> Result<(), Error> {
+        let id = format!("{model_name}@{version}");
+        let model = self
+            .model(model_name, version)
+            .ok_or_else(|| Error::NotFound {
+                kind: MODEL,
+                id: id.clone(),
+            })?;
+        let Some(anchored) = &model.parameters else {
+            return Err(Error::Invalid {
+                kind: MODEL,
+                id,
+                field: "parameters",
+                expected: "a model anchored with a parameter fingerprint".to_owned(),
+                actual: "none".to_owned(),
+            });
+        };
+        if anchored.root() == weights.root() {
+            return Ok(());
+        }
+        let changes: Vec<String> = anchored
+            .diff(weights)
+            .iter()
+            .map(|c| match c {
+                TensorChange::Added(n) => format!("added {n}"),
+                TensorChange::Changed(n) => format!("changed {n}"),
+                TensorChange::Removed(n) => format!("removed {n}"),
+                _ => format!("{c:?}"),
+            })
+            .collect();
+        Err(Error::Invalid {
+            kind: MODEL,
+            id,
+            field: "parameters",
+            expected: format!("weights with the fingerprint {}", anchored.root()),
+            actual: if changes.is_empty() {
+                format!(
+                    "the fingerprint {} (another hash algorithm)",
+                    weights.root()
+                )
+            } else {
+                changes.join(", ")
+            },
+        })
+    }
+
     /// The anchored model whose anchor digest is `digest`.
     pub fn find_model(&self, digest: &Digest) -> Option<&AnchoredModel> {
         self.models.values().find(|m| m.anchor.digest == *digest)
@@ -435,6 +530,25 @@ mod tests {
         assert_eq!(m.list_models().collect::<Vec<_>>(), vec![("m", "v1")]);
 
         m.verify_password("m", "v1", "pw").unwrap();
+        let w = [1u8];
+        let fp = ParameterFingerprint::compute(
+            &p,
+            [Tensor {
+                name: "w",
+                dtype: "u8",
+                shape: &[1],
+                bytes: &w,
+            }],
+        )
+        .unwrap();
+        match m.verify_parameters("m", "v1", &fp) {
+            Err(Error::Invalid {
+                field: "parameters",
+                actual,
+                ..
+            }) => assert_eq!(actual, "none"),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(
             m.verify_password("m", "v1", "px"),
             Err(Error::WrongPassword { .. })
@@ -522,6 +636,38 @@ mod tests {
         let a = m.create_model_anchor(&d, r, "pw").unwrap();
         assert_eq!(a.record.description.parameter_fingerprint, Some(fp.root()));
         assert_eq!(m.model("m", "v1").unwrap().parameters.as_ref(), Some(&fp));
+
+        m.verify_parameters("m", "v1", &fp).unwrap();
+        let bias = [0u8, 0, 128, 63, 0, 0, 0, 0];
+        let retrained = ParameterFingerprint::compute(
+            &p,
+            [
+                tensors[0],
+                Tensor {
+                    bytes: &bias,
+                    ..tensors[1]
+                },
+                Tensor {
+                    name: "extra",
+                    dtype: "u8",
+                    shape: &[1],
+                    bytes: &[1],
+                },
+            ],
+        )
+        .unwrap();
+        match m.verify_parameters("m", "v1", &retrained) {
+            Err(Error::Invalid {
+                field: "parameters",
+                actual,
+                ..
+            }) => {
+                assert_eq!(actual, "changed dense.bias, added extra");
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = m.verify_parameters("m", "v9", &fp);
+        assert!(matches!(e, Err(Error::NotFound { .. })), "{e:?}");
 
         let mut r = request();
         r.version = "v2".into();
