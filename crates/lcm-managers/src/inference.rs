@@ -1021,7 +1021,36 @@ mod tests {
                 verify_commitment(m.policy(), &r.record.input_commitment, b"query 1", &o.input)
                     .is_err()
             );
+            if scheme == CommitmentScheme::Plaintext {
+                // The value opens to the data, but the plaintext shown next to it was edited.
+                let mut edited = r.record.input_commitment.clone();
+                edited.plaintext = Some("query 9".into());
+                assert!(matches!(
+                    verify_commitment(m.policy(), &edited, b"query 0", &o.input),
+                    Err(Error::Invalid {
+                        field: "plaintext",
+                        ..
+                    })
+                ));
+            }
         }
+    }
+
+    #[test]
+    fn domain_restriction_is_honoured() {
+        let policy = Policy {
+            kdf_iterations: 100_000,
+            domains: vec![DomainType::Deployment],
+            ..Policy::default()
+        };
+        let d = deployed();
+        let mut m = InferenceManager::new(Context::with_policy(policy).unwrap()).unwrap();
+        assert!(matches!(
+            m.create_inference_receipt(&d, InferenceRequest::new("x", &MODEL, "deploy_001", "r")),
+            Err(Error::DomainNotAllowed {
+                domain: "inference"
+            })
+        ));
     }
 
     #[test]
