@@ -78,8 +78,8 @@ impl RootManager {
     /// # Errors
     ///
     /// [`Error::Empty`] for an empty id, evaluation type or metric name;
-    /// [`Error::DuplicateId`]; [`Error::Invalid`] naming the metric for a NaN or infinite
-    /// value.
+    /// [`Error::DuplicateId`]; [`Error::NonFiniteMetric`] naming the metric for a NaN or
+    /// infinite value.
     pub fn create_test_evaluation_anchor(
         &mut self,
         test_id: &str,
@@ -98,12 +98,11 @@ impl RootManager {
         let mut finite = BTreeMap::new();
         for (name, &value) in metrics {
             non_empty(TEST_EVALUATION, test_id, "metrics", name)?;
-            let v = Finite::new(value).map_err(|_| Error::Invalid {
+            let v = Finite::new(value).map_err(|_| Error::NonFiniteMetric {
                 kind: TEST_EVALUATION,
                 id: test_id.to_owned(),
-                field: "metrics",
-                expected: format!("a finite number for metric {name:?}"),
-                actual: value.to_string(),
+                metric: name.clone(),
+                value: value.to_string(),
             })?;
             finite.insert(name.clone(), v);
         }
@@ -330,12 +329,8 @@ mod tests {
             let mut m = metrics();
             m.insert("recall".into(), bad);
             match r.create_test_evaluation_anchor("u", &ds, "pre_deploy", &m) {
-                Err(Error::Invalid {
-                    field: "metrics",
-                    expected,
-                    ..
-                }) => {
-                    assert!(expected.contains("recall"), "{expected}");
+                Err(Error::NonFiniteMetric { metric, id, .. }) => {
+                    assert_eq!((metric.as_str(), id.as_str()), ("recall", "u"));
                 }
                 other => panic!("{bad}: {other:?}"),
             }
