@@ -1,0 +1,669 @@
+//! [`Capsule`]: one item of a lifecycle (an inference receipt, a training checkpoint, a
+//! dataset record) with everything needed to check it against a signed header, materialized
+//! only when asked.
+
+use lcm_crypto::merkle::{InclusionProof, MerkleRoot, leaf_hash};
+use lcm_crypto::{Commitment, Digest, Opening, RevealedOpening, VerifyingKey};
+use lcm_model::records::{InferenceCommitment, InferenceReceipt, TrainingCheckpoint};
+use lcm_model::{Policy, Record, Sealed};
+use serde::{Deserialize, Serialize};
+
+use crate::header::header_checks;
+use crate::report::{CheckError, Report, Stage, VerificationFailed};
+use crate::{CAPSULE_VERSION, CapsuleHeader, Error, MerkleLog, json};
+
+/// One materialized item, bound to the header it was made against by the header's digest
+/// (the seed's proof capsule, made real).
+///
+/// # Examples
+///
+/// See [`materialize_receipt`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capsule {
+    /// The schema version, [`CAPSULE_VERSION`].
+    pub capsule_version: String,
+    /// [`CapsuleHeader::digest`] of the header the proofs lead to.
+    pub header_digest: Digest,
+    /// The item.
+    pub item: CapsuleItem,
+}
+
+/// What a capsule holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CapsuleItem {
+    /// An inference receipt, proven into stage G's receipts root.
+    InferenceReceipt(Box<ReceiptItem>),
+    /// A training checkpoint, proven into stage C's checkpoints root.
+    TrainingCheckpoint(Box<CheckpointItem>),
+}
+
+/// A receipt with its proof, its chain neighbours and, optionally, the opening of its
+/// commitments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptItem {
+    /// The sealed receipt.
+    pub receipt: Sealed<InferenceReceipt>,
+    /// Its inclusion proof (leaf = its digest) up to stage G's receipts root.
+    pub proof: InclusionProof,
+    /// The receipt before it in the chain (none for the first).
+    pub previous: Option<Neighbour>,
+    /// The receipt after it (none for the last one the header covers).
+    pub next: Option<Neighbour>,
+    /// Disclosed query and output, for selective disclosure.
+    pub disclosure: Option<Disclosure>,
+}
+
+/// A checkpoint with its proof and chain neighbours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointItem {
+    /// The sealed checkpoint.
+    pub checkpoint: Sealed<TrainingCheckpoint>,
+    /// Its inclusion proof up to stage C's checkpoints root.
+    pub proof: InclusionProof,
+    /// The checkpoint before it (none for the first).
+    pub previous: Option<Neighbour>,
+    /// The checkpoint after it (none for the last).
+    pub next: Option<Neighbour>,
+}
+
+/// A neighbouring item of a chain: its digest and its own inclusion proof.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Neighbour {
+    /// The neighbour's digest.
+    pub digest: Digest,
+    /// Its inclusion proof into the same root.
+    pub proof: InclusionProof,
+}
+
+/// The disclosed values of one receipt's commitments. Only this receipt's openings are
+/// revealed: each opening opens one commitment and no other (see
+/// [`lcm_crypto::Opening::reveal`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disclosure {
+    /// The query and its opening.
+    pub input: Option<DisclosedValue>,
+    /// The output and its opening.
+    pub output: Option<DisclosedValue>,
+}
+
+/// One disclosed value and the opening of its commitment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosedValue {
+    /// The committed text.
+    pub data: String,
+    /// The opening.
+    pub opening: RevealedOpening,
+}
+
+impl Capsule {
+    /// The capsule as JSON: compact for `None`, pretty with `Some(indent)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Model`] if encoding fails.
+    pub fn to_json(&self, indent: Option<usize>) -> Result<String, Error> {
+        json::to_json(self, indent)
+    }
+
+    /// Parses a capsule strictly (unknown fields and other versions are errors).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Parse`] naming the JSON pointer of the offending value; [`Error::Version`].
+    pub fn from_json(input: &str) -> Result<Self, Error> {
+        let capsule: Self = json::parse_strict(input)?;
+        if capsule.capsule_version != CAPSULE_VERSION {
+            return Err(Error::Version {
+                path: "/capsule_version",
+                expected: CAPSULE_VERSION,
+                actual: capsule.capsule_version.chars().take(64).collect(),
+            });
+        }
+        Ok(capsule)
+    }
+}
+
+/// Wraps a materialized item into a capsule bound to `header` (the seed's
+/// `create_capsule_from_header`).
+///
+/// # Errors
+///
+/// As [`CapsuleHeader::digest`].
+pub fn create_capsule_from_header(
+    header: &CapsuleHeader,
+    item: CapsuleItem,
+) -> Result<Capsule, Error> {
+    Ok(Capsule {
+        capsule_version: CAPSULE_VERSION.to_owned(),
+        header_digest: header.digest()?,
+        item,
+    })
+}
+
+fn neighbour(log: &MerkleLog, index: u64, size: u64) -> Result<Option<Neighbour>, Error> {
+    if index >= size {
+        return Ok(None);
+    }
+    let digest = log.digest(index).ok_or(Error::Materialize {
+        what: "neighbour",
+        expected: format!("an item at {index}"),
+        actual: "none".to_owned(),
+    })?;
+    Ok(Some(Neighbour {
+        digest,
+        proof: log.inclusion_proof_at(index, size)?,
+    }))
+}
+
+fn registered(log: &MerkleLog, index: u64, digest: Digest) -> Result<(), Error> {
+    match log.digest(index) {
+        Some(d) if d == digest => Ok(()),
+        other => Err(Error::Materialize {
+            what: "registered digest",
+            expected: other.map_or_else(|| "an item at this index".to_owned(), |d| d.to_string()),
+            actual: digest.to_string(),
+        }),
+    }
+}
+
+/// Materializes one receipt against `header`: its inclusion proof into stage G's receipts
+/// root, its neighbours' digests with their proofs, and the disclosure if one is given. Only
+/// this receipt's openings may be passed; nothing of any other receipt is read besides the
+/// two neighbour digests.
+///
+/// `log` holds every receipt digest in chain order ([`MerkleLog::register`]); the header may
+/// cover fewer receipts than the log (an older header), and the proofs are made for the
+/// header's size. Cost: `O(log n)` hashes.
+///
+/// # Errors
+///
+/// [`Error::Inconsistent`] when the header has no stage G; [`Error::Materialize`] when the
+/// receipt is not the one registered at its sequence number or is beyond the header.
+///
+/// # Examples
+///
+/// ```
+/// # use lcm_capsule::{InferenceRecords, LifecycleRecords, MerkleLog, create_capsule_header,
+/// #     materialize_receipt, verify_capsule};
+/// # use lcm_crypto::{Digest, Seed, SigningKey};
+/// # use lcm_model::records::{InferenceCommitment, InferenceReceipt};
+/// # use lcm_model::{Policy, Sealed, Timestamp};
+/// # let policy = Policy::default();
+/// # let commitment = InferenceCommitment {
+/// #     scheme: lcm_crypto::CommitmentScheme::Salted, value: Digest::from_bytes([3; 32]),
+/// #     metadata: Default::default(), plaintext: None };
+/// let mut log = MerkleLog::new(policy.hash_algorithm);
+/// let mut receipts = Vec::new();
+/// for i in 0..100u64 {
+///     let r = InferenceReceipt {
+///         receipt_id: format!("inf_{i}"), sequence: i,
+///         model_anchor: Digest::from_bytes([1; 32]), deployment_anchor: Digest::from_bytes([2; 32]),
+///         request_id: format!("req_{i}"),
+///         input_commitment: commitment.clone(), output_commitment: commitment.clone(),
+///         explanation_digests: vec![], prev_receipt: receipts.last().map(|r: &Sealed<_>| r.digest),
+///         timestamp: Timestamp::from_unix_micros(0),
+///     };
+///     let sealed = Sealed::seal(r, &policy)?;
+///     log.register(sealed.digest)?; // one leaf hash
+///     receipts.push(sealed);
+/// }
+/// let key = SigningKey::from_seed(&Seed::from_bytes([7; 32]));
+/// let records = LifecycleRecords {
+///     inference: Some(InferenceRecords { receipts: &log, batches: &[] }),
+///     ..LifecycleRecords::default()
+/// };
+/// let header = create_capsule_header(&policy, &records, Timestamp::from_unix_micros(1), &key)?;
+/// let capsule = materialize_receipt(&header, &log, &receipts[42], None)?;
+/// let report = verify_capsule(&capsule, &header, &key.verifying_key())?;
+/// assert!(report.is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn materialize_receipt(
+    header: &CapsuleHeader,
+    log: &MerkleLog,
+    receipt: &Sealed<InferenceReceipt>,
+    disclosure: Option<Disclosure>,
+) -> Result<Capsule, Error> {
+    let g = header
+        .stage_g_inference
+        .as_ref()
+        .ok_or(Error::Inconsistent {
+            stage: "G inference",
+            field: "stage_g_inference",
+            expected: "a header with an inference stage".to_owned(),
+            actual: "none".to_owned(),
+        })?;
+    let size = g.receipt_count;
+    let index = receipt.record.sequence;
+    registered(log, index, receipt.digest)?;
+    let item = ReceiptItem {
+        receipt: receipt.clone(),
+        proof: log.inclusion_proof_at(index, size)?,
+        previous: match index.checked_sub(1) {
+            Some(p) => neighbour(log, p, size)?,
+            None => None,
+        },
+        next: neighbour(log, index.saturating_add(1), size)?,
+        disclosure,
+    };
+    create_capsule_from_header(header, CapsuleItem::InferenceReceipt(Box::new(item)))
+}
+
+/// Materializes one training checkpoint against `header`: its inclusion proof into stage C's
+/// checkpoints root and its neighbours. `log` holds the session's checkpoint digests in chain
+/// order.
+///
+/// # Errors
+///
+/// [`Error::Inconsistent`] when the header has no stage C; [`Error::Materialize`] when the
+/// checkpoint is not the one registered at its index.
+pub fn materialize_checkpoint(
+    header: &CapsuleHeader,
+    log: &MerkleLog,
+    checkpoint: &Sealed<TrainingCheckpoint>,
+) -> Result<Capsule, Error> {
+    let c = header
+        .stage_c_training
+        .as_ref()
+        .ok_or(Error::Inconsistent {
+            stage: "C training",
+            field: "stage_c_training",
+            expected: "a header with a training stage".to_owned(),
+            actual: "none".to_owned(),
+        })?;
+    let size = c.checkpoint_count;
+    let index = checkpoint.record.index;
+    registered(log, index, checkpoint.digest)?;
+    let item = CheckpointItem {
+        checkpoint: checkpoint.clone(),
+        proof: log.inclusion_proof_at(index, size)?,
+        previous: match index.checked_sub(1) {
+            Some(p) => neighbour(log, p, size)?,
+            None => None,
+        },
+        next: neighbour(log, index.saturating_add(1), size)?,
+    };
+    create_capsule_from_header(header, CapsuleItem::TrainingCheckpoint(Box::new(item)))
+}
+
+/// Verifies one materialized item against a header and the header's signing key: the header
+/// (version, policy, key, signature), the capsule's binding to it, the item's digest
+/// (recomputed), its inclusion proof into the stage root the header signs, its position and
+/// its neighbours, its references to the header's model and deployment (or session), and
+/// every disclosed opening.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// [`VerificationFailed`] with the report when a check fails; each failure names the stage,
+/// the record and the JSON pointer of the field in the capsule (header checks point into the
+/// header).
+pub fn verify_capsule(
+    capsule: &Capsule,
+    header: &CapsuleHeader,
+    key: &VerifyingKey,
+) -> Result<Report, VerificationFailed> {
+    let mut report = Report::default();
+    header_checks(&mut report, header, key, "", true);
+    report.push(
+        "capsule version",
+        Stage::Document,
+        "capsule",
+        "/capsule_version",
+        if capsule.capsule_version == CAPSULE_VERSION {
+            Ok(())
+        } else {
+            Err(CheckError::Version {
+                expected: CAPSULE_VERSION,
+                actual: capsule.capsule_version.chars().take(64).collect(),
+            })
+        },
+    );
+    let bound = match header.digest() {
+        Ok(d) if d == capsule.header_digest => Ok(()),
+        Ok(d) => Err(CheckError::DigestMismatch {
+            expected: d,
+            actual: capsule.header_digest,
+        }),
+        Err(e) => Err(CheckError::Record(e.to_string())),
+    };
+    report.push(
+        "bound to the header",
+        Stage::Header,
+        "capsule",
+        "/header_digest",
+        bound,
+    );
+    let policy = &header.policy;
+    match &capsule.item {
+        CapsuleItem::InferenceReceipt(item) => receipt_checks(&mut report, policy, header, item),
+        CapsuleItem::TrainingCheckpoint(item) => {
+            checkpoint_checks(&mut report, policy, header, item);
+        }
+    }
+    report.into_result()
+}
+
+/// The stage root a chain item proves into.
+struct Chain<'a> {
+    stage: Stage,
+    record: String,
+    path: &'a str,
+    root: MerkleRoot,
+    policy: &'a Policy,
+}
+
+impl Chain<'_> {
+    fn proves(&self, digest: &Digest, proof: &InclusionProof) -> Result<(), CheckError> {
+        let leaf = leaf_hash(self.policy.hash_algorithm, digest.as_bytes());
+        proof.verify(&leaf, &self.root).map_err(CheckError::Proof)
+    }
+
+    /// Digest recomputed, proof, position and neighbours of item `index`.
+    #[allow(clippy::too_many_arguments)]
+    fn check(
+        &self,
+        report: &mut Report,
+        field: &str,
+        stored: Digest,
+        recomputed: Result<Digest, lcm_model::Error>,
+        index: u64,
+        proof: &InclusionProof,
+        previous: Option<&Neighbour>,
+        next: Option<&Neighbour>,
+    ) {
+        let p = self.path;
+        let (stage, record) = (self.stage, self.record.as_str());
+        // The digest: a stored digest that the proof confirms means the content was changed;
+        // one the proof rejects while the recomputed digest is confirmed means the stored
+        // digest was changed.
+        match recomputed {
+            Ok(r) if r == stored => {
+                report.push(
+                    "record digest",
+                    stage,
+                    record,
+                    format!("{p}/{field}"),
+                    Ok(()),
+                );
+            }
+            Ok(r) => {
+                let blame = if self.proves(&stored, proof).is_ok() {
+                    format!("{p}/{field}/record")
+                } else if self.proves(&r, proof).is_ok() {
+                    format!("{p}/{field}/digest")
+                } else {
+                    format!("{p}/{field}")
+                };
+                report.push(
+                    "record digest",
+                    stage,
+                    record,
+                    blame,
+                    Err(CheckError::DigestMismatch {
+                        expected: r,
+                        actual: stored,
+                    }),
+                );
+            }
+            Err(e) => {
+                report.push(
+                    "record digest",
+                    stage,
+                    record,
+                    format!("{p}/{field}/record"),
+                    Err(CheckError::Record(e.to_string())),
+                );
+            }
+        }
+        report.push(
+            "position",
+            stage,
+            record,
+            format!("{p}/proof/index"),
+            if proof.index() == index {
+                Ok(())
+            } else {
+                Err(CheckError::ValueMismatch {
+                    expected: index.to_string(),
+                    actual: proof.index().to_string(),
+                })
+            },
+        );
+        report.push(
+            "inclusion in the signed root",
+            stage,
+            record,
+            format!("{p}/proof"),
+            self.proves(&stored, proof),
+        );
+        let size = self.root.size();
+        let expect_prev = index.checked_sub(1);
+        let expect_next = index.checked_add(1).filter(|n| *n < size);
+        for (name, which, neighbour, expected_index) in [
+            ("previous item", "previous", previous, expect_prev),
+            ("next item", "next", next, expect_next),
+        ] {
+            let outcome = match (neighbour, expected_index) {
+                (None, None) => Ok(()),
+                (Some(n), Some(i)) if n.proof.index() == i => self.proves(&n.digest, &n.proof),
+                (Some(n), Some(i)) => Err(CheckError::ValueMismatch {
+                    expected: i.to_string(),
+                    actual: n.proof.index().to_string(),
+                }),
+                (None, Some(_)) => Err(CheckError::Missing { what: "neighbour" }),
+                (Some(_), None) => Err(CheckError::ValueMismatch {
+                    expected: "no neighbour".to_owned(),
+                    actual: "a neighbour".to_owned(),
+                }),
+            };
+            report.push(name, stage, record, format!("{p}/{which}"), outcome);
+        }
+    }
+}
+
+fn missing(report: &mut Report, stage: Stage, field: &str, what: &'static str) {
+    report.push(
+        "header stage present",
+        stage,
+        "capsule header",
+        field,
+        Err(CheckError::Missing { what }),
+    );
+}
+
+fn reference(
+    report: &mut Report,
+    stage: Stage,
+    record: &str,
+    field: String,
+    expected: Option<Digest>,
+    actual: Digest,
+) {
+    let outcome = match expected {
+        Some(e) if e == actual => Ok(()),
+        Some(e) => Err(CheckError::DigestMismatch {
+            expected: e,
+            actual,
+        }),
+        // The header does not have the stage: nothing to compare with.
+        None => return,
+    };
+    report.push("reference", stage, record, field, outcome);
+}
+
+fn receipt_checks(
+    report: &mut Report,
+    policy: &Policy,
+    header: &CapsuleHeader,
+    item: &ReceiptItem,
+) {
+    let Some(g) = &header.stage_g_inference else {
+        missing(report, Stage::Inference, "/stage_g_inference", "stage G");
+        return;
+    };
+    let r = &item.receipt.record;
+    let chain = Chain {
+        stage: Stage::Inference,
+        record: format!("receipt {}", r.receipt_id),
+        path: "/item/inference_receipt",
+        root: MerkleRoot::new(policy.hash_algorithm, g.receipts_root, g.receipt_count),
+        policy,
+    };
+    chain.check(
+        report,
+        "receipt",
+        item.receipt.digest,
+        r.digest(policy),
+        r.sequence,
+        &item.proof,
+        item.previous.as_ref(),
+        item.next.as_ref(),
+    );
+    let p = chain.path;
+    let link = match (&item.previous, r.prev_receipt) {
+        (None, None) => Ok(()),
+        (Some(n), Some(d)) if n.digest == d => Ok(()),
+        (n, d) => Err(CheckError::ChainLink {
+            index: r.sequence,
+            expected: n.as_ref().map(|n| n.digest),
+            actual: d,
+        }),
+    };
+    report.push(
+        "chain link",
+        Stage::Inference,
+        &chain.record,
+        format!("{p}/receipt/record/prev_receipt"),
+        link,
+    );
+    reference(
+        report,
+        Stage::Inference,
+        &chain.record,
+        format!("{p}/receipt/record/model_anchor"),
+        header.stage_b_model.as_ref().map(|b| b.anchor),
+        r.model_anchor,
+    );
+    reference(
+        report,
+        Stage::Inference,
+        &chain.record,
+        format!("{p}/receipt/record/deployment_anchor"),
+        header.stage_e_deployment.as_ref().map(|e| e.anchor),
+        r.deployment_anchor,
+    );
+    if let Some(d) = &item.disclosure {
+        for (which, value, commitment) in [
+            ("input", &d.input, &r.input_commitment),
+            ("output", &d.output, &r.output_commitment),
+        ] {
+            if let Some(v) = value {
+                report.push(
+                    "disclosed commitment",
+                    Stage::Inference,
+                    &chain.record,
+                    format!("{p}/disclosure/{which}"),
+                    open(policy, commitment, v),
+                );
+            }
+        }
+    }
+}
+
+/// Checks a disclosed value against a receipt commitment (and its stored plaintext, for
+/// plaintext commitments).
+fn open(
+    policy: &Policy,
+    commitment: &InferenceCommitment,
+    value: &DisclosedValue,
+) -> Result<(), CheckError> {
+    let c = Commitment {
+        scheme: commitment.scheme,
+        algorithm: policy.hash_algorithm,
+        value: commitment.value,
+    };
+    c.verify(
+        value.data.as_bytes(),
+        &Opening::from_revealed(&value.opening),
+    )
+    .map_err(CheckError::Opening)?;
+    match &commitment.plaintext {
+        Some(p) if *p != value.data => Err(CheckError::ValueMismatch {
+            expected: "the plaintext the commitment carries".to_owned(),
+            actual: "different data".to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn checkpoint_checks(
+    report: &mut Report,
+    policy: &Policy,
+    header: &CapsuleHeader,
+    item: &CheckpointItem,
+) {
+    let Some(c) = &header.stage_c_training else {
+        missing(report, Stage::Training, "/stage_c_training", "stage C");
+        return;
+    };
+    let r = &item.checkpoint.record;
+    let chain = Chain {
+        stage: Stage::Training,
+        record: format!("checkpoint {}", r.checkpoint_id),
+        path: "/item/training_checkpoint",
+        root: MerkleRoot::new(
+            policy.hash_algorithm,
+            c.checkpoints_root,
+            c.checkpoint_count,
+        ),
+        policy,
+    };
+    chain.check(
+        report,
+        "checkpoint",
+        item.checkpoint.digest,
+        r.digest(policy),
+        r.index,
+        &item.proof,
+        item.previous.as_ref(),
+        item.next.as_ref(),
+    );
+    let p = chain.path;
+    let expected_previous = match &item.previous {
+        Some(n) => n.digest,
+        None => c.session,
+    };
+    report.push(
+        "chain link",
+        Stage::Training,
+        &chain.record,
+        format!("{p}/checkpoint/record/previous"),
+        if r.previous == expected_previous {
+            Ok(())
+        } else {
+            Err(CheckError::ChainLink {
+                index: r.index,
+                expected: Some(expected_previous),
+                actual: Some(r.previous),
+            })
+        },
+    );
+    reference(
+        report,
+        Stage::Training,
+        &chain.record,
+        format!("{p}/checkpoint/record/session"),
+        Some(c.session),
+        r.session,
+    );
+}
