@@ -1,0 +1,284 @@
+//! The store's integrity check (`lcm check`): everything stored is recomputed.
+//!
+//! - `SQLite`'s own `PRAGMA integrity_check` (when the store is a [`SqliteStore`]);
+//! - every record: its JSON is parsed as its kind's type (unknown fields refused), is
+//!   canonical, and hashes to the stored digest;
+//! - the receipt chain, end to end: each receipt's digest is recomputed, its sequence counts
+//!   up from 0 without gaps, and it links to the digest before it
+//!   (`lcm_managers::verify_receipt_segment`, in segments, so memory stays bounded);
+//! - every batch: recomputed from its receipts with `InferenceBatchBuilder`, it must equal
+//!   the stored batch, and the batches must not overlap.
+
+use lcm_crypto::Digest;
+use lcm_managers::{InferenceBatchBuilder, ReceiptLink, verify_receipt_segment};
+use lcm_model::records::{
+    DatasetFamilyAnchor, DatasetSplitAnchor, DeploymentAnchor, DeploymentStatusEvent,
+    InferenceBatch, InferenceBatchRoot, InferenceReceipt, ModelAnchor, PreDeploymentAnchor,
+    ReleaseRoot, TestEvaluationAnchor, TrainingCheckpoint, TrainingSession, TrainingSnapshot,
+};
+use lcm_model::{Policy, Record, Sealed, canonical};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::store::{self, SqliteStore, Store, StoredReceipt};
+
+/// How many receipts are verified as one segment.
+const SEGMENT: usize = 4096;
+
+/// What failed, with the stage and the item.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Failure {
+    /// `SQLite`'s own check or a stored value's shape.
+    #[error("stage database: {0}")]
+    Database(#[source] store::Error),
+    /// A record that does not parse, is not canonical, or does not hash to its digest.
+    #[error("stage records: {kind} {id}: {what}")]
+    Record {
+        /// The record kind.
+        kind: String,
+        /// Its id.
+        id: String,
+        /// What is wrong.
+        what: String,
+    },
+    /// The receipt chain.
+    #[error("stage receipts: receipt {receipt_id} (sequence {sequence}): {what}")]
+    Receipt {
+        /// The receipt id.
+        receipt_id: String,
+        /// Its stored sequence number.
+        sequence: u64,
+        /// What is wrong.
+        what: String,
+    },
+    /// A batch.
+    #[error("stage batches: batch {window_id}: {what}")]
+    Batch {
+        /// The window id.
+        window_id: String,
+        /// What is wrong.
+        what: String,
+    },
+}
+
+/// What the check covered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Records checked.
+    pub records: u64,
+    /// Receipts checked.
+    pub receipts: u64,
+    /// Batches checked.
+    pub batches: u64,
+    /// The chain head's digest, if any receipt is stored.
+    pub head: Option<Digest>,
+}
+
+fn typed<T: Record + DeserializeOwned>(
+    policy: &Policy,
+    json: &str,
+) -> Result<(Digest, String), String> {
+    let record: T = serde_json::from_str(json).map_err(|e| format!("does not parse: {e}"))?;
+    let canon = canonical::to_string(&record).map_err(|e| e.to_string())?;
+    let digest = record.digest(policy).map_err(|e| e.to_string())?;
+    Ok((digest, canon))
+}
+
+/// The digest and canonical JSON of a stored record of `kind`, parsed as its type.
+///
+/// # Errors
+///
+/// A message when the kind is unknown or the JSON does not parse as that kind.
+pub fn recompute(policy: &Policy, kind: &str, json: &str) -> Result<(Digest, String), String> {
+    match kind {
+        DatasetFamilyAnchor::KIND => typed::<DatasetFamilyAnchor>(policy, json),
+        DatasetSplitAnchor::KIND => typed::<DatasetSplitAnchor>(policy, json),
+        ModelAnchor::KIND => typed::<ModelAnchor>(policy, json),
+        TrainingSession::KIND => typed::<TrainingSession>(policy, json),
+        TrainingCheckpoint::KIND => typed::<TrainingCheckpoint>(policy, json),
+        TrainingSnapshot::KIND => typed::<TrainingSnapshot>(policy, json),
+        PreDeploymentAnchor::KIND => typed::<PreDeploymentAnchor>(policy, json),
+        DeploymentAnchor::KIND => typed::<DeploymentAnchor>(policy, json),
+        DeploymentStatusEvent::KIND => typed::<DeploymentStatusEvent>(policy, json),
+        TestEvaluationAnchor::KIND => typed::<TestEvaluationAnchor>(policy, json),
+        ReleaseRoot::KIND => typed::<ReleaseRoot>(policy, json),
+        InferenceBatchRoot::KIND => typed::<InferenceBatchRoot>(policy, json),
+        InferenceBatch::KIND => typed::<InferenceBatch>(policy, json),
+        other => Err(format!("unknown record kind {other}")),
+    }
+}
+
+fn parse_receipt(r: &StoredReceipt) -> Result<Sealed<InferenceReceipt>, Failure> {
+    let fail = |what: String| Failure::Receipt {
+        receipt_id: r.receipt_id.clone(),
+        sequence: r.sequence,
+        what,
+    };
+    let record: InferenceReceipt =
+        serde_json::from_str(&r.json).map_err(|e| fail(format!("does not parse: {e}")))?;
+    if record.sequence != r.sequence {
+        return Err(fail(format!(
+            "field sequence: stored column {}, record says {}",
+            r.sequence, record.sequence
+        )));
+    }
+    if record.receipt_id != r.receipt_id {
+        return Err(fail(format!(
+            "field receipt_id: stored column {}, record says {}",
+            r.receipt_id, record.receipt_id
+        )));
+    }
+    if record.timestamp.unix_micros() != r.timestamp {
+        return Err(fail("field timestamp: column and record differ".to_owned()));
+    }
+    Ok(Sealed {
+        record,
+        digest: r.digest,
+    })
+}
+
+/// Checks everything in `store` (see the module docs); `progress` is called with the number
+/// of receipts checked so far.
+///
+/// # Errors
+///
+/// The first [`Failure`].
+pub fn check_store(store: &SqliteStore, progress: &mut dyn FnMut(u64)) -> Result<Report, Failure> {
+    store.integrity_check().map_err(Failure::Database)?;
+    check_contents(store, progress)
+}
+
+/// Checks the records, receipts and batches of any [`Store`] (without `SQLite`'s own check).
+///
+/// # Errors
+///
+/// The first [`Failure`].
+pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Result<Report, Failure> {
+    let policy = store.policy().map_err(Failure::Database)?;
+    let mut report = Report::default();
+    for r in store.records(None).map_err(Failure::Database)? {
+        let fail = |what: String| Failure::Record {
+            kind: r.kind.clone(),
+            id: r.id.clone(),
+            what,
+        };
+        let (digest, canon) = recompute(&policy, &r.kind, &r.json).map_err(fail)?;
+        if canon != r.json {
+            return Err(fail("json is not canonical".to_owned()));
+        }
+        if digest != r.digest {
+            return Err(fail(format!(
+                "field digest: stored {}, recomputed {digest}",
+                r.digest
+            )));
+        }
+        report.records += 1;
+    }
+
+    // The chain, in segments.
+    let mut segment: Vec<Sealed<InferenceReceipt>> = Vec::with_capacity(SEGMENT);
+    let mut after: Option<(Digest, u64)> = None;
+    let mut count = 0u64;
+    let flush = |segment: &mut Vec<Sealed<InferenceReceipt>>,
+                 after: &mut Option<(Digest, u64)>|
+     -> Result<(), Failure> {
+        if let Err(e) = verify_receipt_segment(&policy, *after, segment) {
+            let (receipt_id, sequence) = segment
+                .first()
+                .map(|r| (r.record.receipt_id.clone(), r.record.sequence))
+                .unwrap_or_default();
+            return Err(Failure::Receipt {
+                receipt_id,
+                sequence,
+                what: format!("in the segment starting here: {e}"),
+            });
+        }
+        if let Some(last) = segment.last() {
+            *after = Some((last.digest, last.record.sequence));
+        }
+        segment.clear();
+        Ok(())
+    };
+    let mut inner: Option<Failure> = None;
+    let scanned = store.scan_receipts(0, None, &mut |r| {
+        let step = (|| {
+            segment.push(parse_receipt(&r)?);
+            count += 1;
+            if segment.len() == SEGMENT {
+                flush(&mut segment, &mut after)?;
+                progress(count);
+            }
+            Ok(())
+        })();
+        step.map_err(|f: Failure| {
+            inner = Some(f);
+            store::Error::Corrupt {
+                what: "receipt check failed".to_owned(),
+            }
+        })
+    });
+    if let Some(f) = inner {
+        return Err(f);
+    }
+    scanned.map_err(Failure::Database)?;
+    if !segment.is_empty() {
+        flush(&mut segment, &mut after)?;
+    }
+    progress(count);
+    report.receipts = count;
+    report.head = after.map(|(d, _)| d);
+
+    // The batches.
+    let mut next = 0u64;
+    for b in store.batches().map_err(Failure::Database)? {
+        let fail = |what: String| Failure::Batch {
+            window_id: b.window_id.clone(),
+            what,
+        };
+        if b.first_sequence != next {
+            return Err(fail(format!(
+                "field first_sequence: expected {next}, got {}",
+                b.first_sequence
+            )));
+        }
+        let (digest, canon) = recompute(&policy, InferenceBatch::KIND, &b.json).map_err(&fail)?;
+        if canon != b.json || digest != b.digest {
+            return Err(fail(
+                "field digest: stored batch does not recompute".to_owned(),
+            ));
+        }
+        let mut builder = InferenceBatchBuilder::new(&policy, &b.window_id);
+        let mut err = None;
+        store
+            .scan_receipts(b.first_sequence, Some(b.last_sequence), &mut |r| {
+                if let Err(e) = builder.push(ReceiptLink {
+                    digest: r.digest,
+                    sequence: r.sequence,
+                    prev_receipt: serde_json::from_str::<InferenceReceipt>(&r.json)
+                        .ok()
+                        .and_then(|x| x.prev_receipt),
+                    timestamp: lcm_model::Timestamp::from_unix_micros(r.timestamp),
+                }) {
+                    err = Some(e.to_string());
+                }
+                Ok(())
+            })
+            .map_err(Failure::Database)?;
+        if let Some(e) = err {
+            return Err(fail(e));
+        }
+        let rebuilt = builder.finish().map_err(|e| fail(e.to_string()))?;
+        let stored: InferenceBatch =
+            serde_json::from_str(&b.json).map_err(|e| fail(e.to_string()))?;
+        if rebuilt != stored {
+            return Err(fail(format!(
+                "field root: stored {}, recomputed {} over receipts {}..={}",
+                stored.root, rebuilt.root, b.first_sequence, b.last_sequence
+            )));
+        }
+        next = b.last_sequence.saturating_add(1);
+        report.batches += 1;
+    }
+    Ok(report)
+}

@@ -1,0 +1,109 @@
+//! The command line, declared with clap's derive API.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Verifiable AI lifecycle records (CIAF LCM) in an embedded `SQLite` store.
+#[derive(Debug, Parser)]
+#[command(name = "lcm", version, about, long_about = None)]
+pub(crate) struct Cli {
+    /// The store file.
+    #[arg(long, global = true, env = "LCM_STORE", default_value = "lcm.db")]
+    pub(crate) store: PathBuf,
+    /// Print machine-readable JSON on standard output.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The hash of `lcm fingerprint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Algorithm {
+    /// SHA-256.
+    Sha256,
+    /// BLAKE3.
+    Blake3,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create the store (idempotent: an existing store keeps its policy and secrets).
+    Init {
+        /// A policy JSON file (default: the default policy).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+    /// Generate an Ed25519 signing key: the private key at PATH (mode 0600), the public key
+    /// at PATH.pub, each as 64 lowercase hex characters and a newline.
+    Keygen {
+        /// Where to write the private key.
+        #[arg(long)]
+        out: PathBuf,
+        /// Overwrite existing key files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Append chained inference receipts read as JSON Lines on standard input.
+    ///
+    /// Each line is a JSON object `{"request_id", "query", "output"}`, optionally with
+    /// `"receipt_id"`, `"input_metadata"`, `"output_metadata"`, `"explanation_digests"`. A receipt is
+    /// acknowledged when its line is printed on standard output: it is then committed and
+    /// durable.
+    Infer {
+        /// The model anchor: NAME@VERSION as recorded.
+        #[arg(long)]
+        model: String,
+        /// The deployment id as recorded.
+        #[arg(long)]
+        deployment: String,
+        /// The most receipts committed in one transaction.
+        #[arg(long, default_value_t = 16384, value_parser = clap::value_parser!(u32).range(1..))]
+        batch_size: u32,
+    },
+    /// Inference batches.
+    Batch {
+        #[command(subcommand)]
+        command: BatchCommand,
+    },
+    /// Recompute every record digest, the whole receipt chain and every batch.
+    Check,
+    /// List stored records (or receipts, with the kind `receipts`).
+    List {
+        /// Only this record kind, for example `model-anchor`; `receipts` lists receipts.
+        kind: Option<String>,
+    },
+    /// Print one stored record's canonical JSON.
+    Show {
+        /// The record kind (`inference-receipt` for receipts).
+        kind: String,
+        /// The record id.
+        id: String,
+    },
+    /// Fingerprint model files and directories.
+    Fingerprint(FingerprintArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BatchCommand {
+    /// Seal every receipt not yet in a batch (up to --until) into a batch and its root.
+    Close {
+        /// The window id (default: batch_<first>_<last> sequence numbers).
+        #[arg(long)]
+        window: Option<String>,
+        /// Only receipts made at or before this RFC 3339 UTC time.
+        #[arg(long)]
+        until: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FingerprintArgs {
+    /// The hash.
+    #[arg(long, value_enum, default_value = "sha256")]
+    pub(crate) algorithm: Algorithm,
+    /// Files or directories.
+    #[arg(required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+}

@@ -1,0 +1,827 @@
+//! The commands: each returns `Ok(())` or a [`CliError`] that decides the exit code.
+
+use std::fmt;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::mpsc;
+
+use clap::Parser;
+use lcm_cli::chain::{ReceiptInput, ReceiptMaker};
+use lcm_cli::fingerprint;
+use lcm_cli::progress::Progress;
+use lcm_cli::store::{self, SqliteStore, Store, StoredBatch, StoredReceipt, StoredRecord};
+use lcm_crypto::{Digest, HashAlgorithm, Seed, SigningKey};
+use lcm_managers::{Context, InferenceBatchBuilder, ReceiptLink, RootManager};
+use lcm_model::records::deployment::DeploymentStatus;
+use lcm_model::records::{
+    DeploymentAnchor, DeploymentStatusEvent, InferenceReceipt, ModelAnchor, PreDeploymentAnchor,
+};
+use lcm_model::{Policy, Record, Timestamp, canonical};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::cli::{Algorithm, BatchCommand, Cli, Command, FingerprintArgs};
+
+/// Why a command failed; decides the exit code.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    /// Exit 1: a verification failed.
+    Verify(String),
+    /// Exit 2: usage or input errors, and every other failure.
+    Input(String),
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Verify(m) => write!(f, "verification failed: {m}"),
+            Self::Input(m) => f.write_str(m),
+        }
+    }
+}
+
+fn input(e: impl fmt::Display) -> CliError {
+    CliError::Input(one_line(&e.to_string()))
+}
+
+/// Errors print as one line.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl From<store::Error> for CliError {
+    fn from(e: store::Error) -> Self {
+        input(e)
+    }
+}
+
+impl From<lcm_cli::Error> for CliError {
+    fn from(e: lcm_cli::Error) -> Self {
+        input(e)
+    }
+}
+
+impl From<lcm_model::Error> for CliError {
+    fn from(e: lcm_model::Error) -> Self {
+        input(e)
+    }
+}
+
+impl From<lcm_managers::Error> for CliError {
+    fn from(e: lcm_managers::Error) -> Self {
+        input(e)
+    }
+}
+
+/// Standard output, where a closed pipe ends the command quietly.
+struct Out {
+    inner: std::io::BufWriter<std::io::Stdout>,
+}
+
+impl Out {
+    fn new() -> Self {
+        Self {
+            inner: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+        }
+    }
+
+    fn line(&mut self, s: &str) -> Result<(), CliError> {
+        self.inner
+            .write_all(s.as_bytes())
+            .and_then(|()| self.inner.write_all(b"\n"))
+            .map_err(|e| input(format!("writing standard output: {e}")))
+    }
+
+    fn flush(&mut self) -> Result<(), CliError> {
+        self.inner
+            .flush()
+            .map_err(|e| input(format!("writing standard output: {e}")))
+    }
+}
+
+pub(crate) fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // Help and version print to stdout and succeed; usage errors are one line on
+            // standard error and exit with 2.
+            if !e.use_stderr() {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("lcm: {} (see lcm --help)", one_line(first));
+            return ExitCode::from(2);
+        }
+    };
+    let mut out = Out::new();
+    let result = dispatch(&cli, &mut out).and_then(|()| out.flush());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = out.flush();
+            eprintln!("lcm: {e}");
+            ExitCode::from(match e {
+                CliError::Verify(_) => 1,
+                CliError::Input(_) => 2,
+            })
+        }
+    }
+}
+
+fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Init { policy } => init(cli, out, policy.as_deref()),
+        Command::Keygen { out: path, force } => keygen(cli, out, path, *force),
+        Command::Infer {
+            model,
+            deployment,
+            batch_size,
+        } => infer(cli, out, model, deployment, *batch_size),
+        Command::Batch {
+            command: BatchCommand::Close { window, until },
+        } => batch_close(cli, out, window.as_deref(), until.as_deref()),
+        Command::Check => check(cli, out),
+        Command::List { kind } => list(cli, out, kind.as_deref()),
+        Command::Show { kind, id } => show(cli, out, kind, id),
+        Command::Fingerprint(args) => fingerprint_cmd(cli, out, args),
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| input(format!("{}: {e}", path.display())))
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CliError> {
+    let bytes = read_file(path)?;
+    serde_json::from_slice(&bytes).map_err(|e| input(format!("{}: {e}", path.display())))
+}
+
+fn open(cli: &Cli) -> Result<SqliteStore, CliError> {
+    Ok(SqliteStore::open(&cli.store)?)
+}
+
+fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError> {
+    let policy: Policy = match policy {
+        Some(p) => read_json(p)?,
+        None => Policy::default(),
+    };
+    policy.validate()?;
+    let (store, fresh) = SqliteStore::init(&cli.store, &policy)?;
+    let policy = store.policy()?;
+    if cli.json {
+        out.line(
+            &json!({
+                "store": cli.store.display().to_string(),
+                "created": fresh,
+                "policy_digest": policy.digest()?,
+                "schema_version": store::SCHEMA_VERSION,
+            })
+            .to_string(),
+        )
+    } else {
+        out.line(&format!(
+            "{} store {}\n{}",
+            if fresh {
+                "initialized"
+            } else {
+                "already initialized:"
+            },
+            cli.store.display(),
+            policy.format_policy_line()?
+        ))
+    }
+}
+
+/// Writes `contents` to a new file with `mode` (refusing to overwrite unless `force`).
+fn write_new(path: &Path, contents: &[u8], mode: u32, force: bool) -> Result<(), CliError> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    if force {
+        opts.create(true).truncate(true);
+    } else {
+        opts.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = opts.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            input(format!(
+                "{} exists; pass --force to overwrite it",
+                path.display()
+            ))
+        } else {
+            input(format!("{}: {e}", path.display()))
+        }
+    })?;
+    #[cfg(unix)]
+    {
+        // An existing file keeps its old mode under --force: set it explicitly.
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| input(format!("{}: {e}", path.display())))?;
+    }
+    f.write_all(contents)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| input(format!("{}: {e}", path.display())))
+}
+
+fn pub_path(path: &Path) -> std::path::PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".pub");
+    s.into()
+}
+
+fn keygen(cli: &Cli, out: &mut Out, path: &Path, force: bool) -> Result<(), CliError> {
+    let public_path = pub_path(path);
+    if !force {
+        for p in [path, public_path.as_path()] {
+            if p.exists() {
+                return Err(input(format!(
+                    "{} exists; pass --force to overwrite it",
+                    p.display()
+                )));
+            }
+        }
+    }
+    let key = SigningKey::generate(&mut lcm_crypto::OsRandom).map_err(input)?;
+    let seed = key.to_seed();
+    let mut private = lcm_crypto::hex::encode(seed.expose_secret());
+    private.push('\n');
+    write_new(path, private.as_bytes(), 0o600, force)?;
+    zeroize::Zeroize::zeroize(&mut private);
+    let public = key.verifying_key();
+    write_new(
+        &public_path,
+        format!("{}\n", public.to_hex()).as_bytes(),
+        0o644,
+        force,
+    )?;
+    if cli.json {
+        out.line(
+            &json!({
+                "private_key": path.display().to_string(),
+                "public_key": public_path.display().to_string(),
+                "key_id": public.key_id().to_hex(),
+            })
+            .to_string(),
+        )
+    } else {
+        out.line(&format!(
+            "private key {} (mode 0600)\npublic key  {}\nkey id      {}",
+            path.display(),
+            public_path.display(),
+            public.key_id()
+        ))
+    }
+}
+
+/// Reads a private key file (64 hex characters and an optional newline).
+#[allow(dead_code)] // used by the capsule commands
+pub(crate) fn read_signing_key(path: &Path) -> Result<SigningKey, CliError> {
+    let mut text = String::from_utf8(read_file(path)?)
+        .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
+    let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n')).map_err(|e| {
+        input(format!(
+            "{}: expected a private key of 64 hex characters: {e}",
+            path.display()
+        ))
+    });
+    zeroize::Zeroize::zeroize(&mut text);
+    let mut seed = seed?;
+    let key = SigningKey::from_seed(&Seed::from_bytes(seed));
+    zeroize::Zeroize::zeroize(&mut seed);
+    Ok(key)
+}
+
+/// Reads a public key file (64 hex characters and an optional newline).
+#[allow(dead_code)] // used by the capsule commands
+pub(crate) fn read_verifying_key(path: &Path) -> Result<lcm_crypto::VerifyingKey, CliError> {
+    let text = String::from_utf8(read_file(path)?)
+        .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
+    lcm_crypto::VerifyingKey::from_hex(text.trim_end_matches('\n')).map_err(|e| {
+        input(format!(
+            "{}: expected a public key of 64 hex characters: {e}",
+            path.display()
+        ))
+    })
+}
+
+fn parse_record<T: serde::de::DeserializeOwned>(r: &StoredRecord) -> Result<T, CliError> {
+    serde_json::from_str(&r.json).map_err(|e| input(format!("stored {} {}: {e}", r.kind, r.id)))
+}
+
+/// One line of `lcm infer`'s input.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InferLine {
+    request_id: String,
+    query: String,
+    output: String,
+    #[serde(default)]
+    receipt_id: Option<String>,
+    #[serde(default)]
+    input_metadata: Map<String, Value>,
+    #[serde(default)]
+    output_metadata: Map<String, Value>,
+    #[serde(default)]
+    explanation_digests: Vec<Digest>,
+}
+
+/// What the reader thread sends: parsed lines, or the first bad line.
+type Chunk = Result<Vec<InferLine>, String>;
+
+fn read_lines(reader: impl Read, tx: &mpsc::SyncSender<Chunk>, max: usize) {
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut line = String::new();
+    let mut chunk = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let n = match reader.read_line(&mut line) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.send(Ok(std::mem::take(&mut chunk)));
+                let _ = tx.send(Err(format!("reading standard input: {e}")));
+                return;
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        number += 1;
+        if !line.trim().is_empty() {
+            match serde_json::from_str::<InferLine>(&line) {
+                Ok(l) => chunk.push(l),
+                Err(e) => {
+                    let _ = tx.send(Ok(std::mem::take(&mut chunk)));
+                    let _ = tx.send(Err(format!("standard input line {number}: {e}")));
+                    return;
+                }
+            }
+        }
+        // Hand over what is parsed when no more input is buffered (so that a slow producer
+        // gets each line committed at once) or when the chunk is full.
+        if (chunk.len() >= max || (reader.buffer().is_empty() && !chunk.is_empty()))
+            && tx.send(Ok(std::mem::take(&mut chunk))).is_err()
+        {
+            return;
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = tx.send(Ok(chunk));
+    }
+}
+
+/// The model anchor and deployment anchor digests for `lcm infer`, after checking that the
+/// deployment releases that model and is not stopped.
+fn resolve_release(
+    store: &dyn Store,
+    model: &str,
+    deployment: &str,
+) -> Result<(Digest, Digest), CliError> {
+    let model_rec = store
+        .record(ModelAnchor::KIND, model)?
+        .ok_or_else(|| input(format!("no model anchor {model} in the store")))?;
+    let dep_rec = store
+        .record(DeploymentAnchor::KIND, deployment)?
+        .ok_or_else(|| input(format!("no deployment anchor {deployment} in the store")))?;
+    let dep: DeploymentAnchor = parse_record(&dep_rec)?;
+    let pre_rec = store
+        .record(PreDeploymentAnchor::KIND, &dep.predeployment_id)?
+        .ok_or_else(|| input(format!("no predeployment anchor {}", dep.predeployment_id)))?;
+    if pre_rec.digest != dep.predeployment {
+        return Err(CliError::Verify(format!(
+            "stage deployment: deployment {deployment} field predeployment: expected {}, stored {}",
+            dep.predeployment, pre_rec.digest
+        )));
+    }
+    let pre: PreDeploymentAnchor = parse_record(&pre_rec)?;
+    if pre.model_anchor != model_rec.digest {
+        return Err(input(format!(
+            "deployment {deployment} does not release model {model} (it releases {})",
+            pre.model_anchor
+        )));
+    }
+    let events = store.records(Some(DeploymentStatusEvent::KIND))?;
+    let mut latest: Option<DeploymentStatusEvent> = None;
+    for r in &events {
+        let e: DeploymentStatusEvent = parse_record(r)?;
+        if e.deployment_id == deployment && latest.as_ref().is_none_or(|l| e.sequence > l.sequence)
+        {
+            latest = Some(e);
+        }
+    }
+    if let Some(e) = latest
+        && e.status != DeploymentStatus::Deployed
+    {
+        return Err(input(format!(
+            "deployment {deployment} is {}, not deployed",
+            e.status.name()
+        )));
+    }
+    Ok((model_rec.digest, dep_rec.digest))
+}
+
+fn infer(
+    cli: &Cli,
+    out: &mut Out,
+    model: &str,
+    deployment: &str,
+    batch_size: u32,
+) -> Result<(), CliError> {
+    let mut store = open(cli)?;
+    let policy = store.policy()?;
+    let (model_anchor, deployment_anchor) = resolve_release(&store, model, deployment)?;
+    let seed = store.commitment_seed()?;
+    let mut maker = ReceiptMaker::new(&policy, &seed, model_anchor, deployment_anchor);
+    drop(seed);
+    let max = usize::try_from(batch_size).unwrap_or(usize::MAX);
+    let (tx, rx) = mpsc::sync_channel::<Chunk>(4);
+    let reader = std::thread::spawn(move || read_lines(std::io::stdin().lock(), &tx, max));
+    let mut progress = Progress::new("receipts", None, false);
+    let mut appended = 0u64;
+    let mut head = None;
+    let mut failure = None;
+    let mut pending: Vec<InferLine> = Vec::new();
+    let mut ack = String::with_capacity(256);
+    'outer: loop {
+        // Wait for input, then take whatever else is ready, up to the batch size.
+        match rx.recv() {
+            Ok(Ok(chunk)) => pending.extend(chunk),
+            Ok(Err(e)) => {
+                failure = Some(e);
+                break;
+            }
+            Err(_) => break,
+        }
+        while pending.len() < max {
+            match rx.try_recv() {
+                Ok(Ok(chunk)) => pending.extend(chunk),
+                Ok(Err(e)) => {
+                    failure = Some(e);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        if pending.is_empty() {
+            if failure.is_some() {
+                break;
+            }
+            continue;
+        }
+        let mut made: Vec<StoredReceipt> = Vec::with_capacity(pending.len());
+        let committed = store
+            .append_receipts(&mut |h| {
+                made.clear();
+                let mut h = h;
+                for line in &pending {
+                    let id;
+                    let receipt_id = match &line.receipt_id {
+                        Some(r) => r.as_str(),
+                        None => {
+                            let next = h.map_or(0, |x: store::ChainHead| x.sequence.saturating_add(1));
+                            id = format!("inf_{next:06}");
+                            id.as_str()
+                        }
+                    };
+                    let (sealed, json) = maker.make(
+                        h,
+                        ReceiptInput {
+                            receipt_id,
+                            request_id: &line.request_id,
+                            query: &line.query,
+                            output: &line.output,
+                            input_metadata: line.input_metadata.clone(),
+                            output_metadata: line.output_metadata.clone(),
+                            explanation_digests: line.explanation_digests.clone(),
+                            timestamp: Timestamp::now(),
+                        },
+                    )?;
+                    h = Some(store::ChainHead {
+                        sequence: sealed.record.sequence,
+                        digest: sealed.digest,
+                    });
+                    made.push(StoredReceipt {
+                        sequence: sealed.record.sequence,
+                        receipt_id: sealed.record.receipt_id,
+                        digest: sealed.digest,
+                        timestamp: sealed.record.timestamp.unix_micros(),
+                        json,
+                    });
+                }
+                Ok(std::mem::take(&mut made))
+            })
+            .map_err(|e| match e {
+                store::Error::Duplicate { kind, id } => input(format!(
+                    "a {kind} with id {id} is already stored; this batch of {} lines was not appended",
+                    pending.len()
+                )),
+                other => input(other),
+            })?;
+        // Committed and durable: acknowledge.
+        pending.clear();
+        appended = appended.saturating_add(u64::try_from(committed.len()).unwrap_or(u64::MAX));
+        if let Some(last) = committed.last() {
+            head = Some(store::ChainHead {
+                sequence: last.sequence,
+                digest: last.digest,
+            });
+        }
+        for r in &committed {
+            ack.clear();
+            if cli.json {
+                ack.push_str(
+                    &json!({"sequence": r.sequence, "receipt_id": r.receipt_id, "digest": r.digest})
+                        .to_string(),
+                );
+            } else {
+                use std::fmt::Write as _;
+                let _ = write!(ack, "{}\t{}\t{}", r.sequence, r.receipt_id, r.digest);
+            }
+            out.line(&ack)?;
+        }
+        out.flush()?;
+        progress.set(appended);
+        if failure.is_some() {
+            break 'outer;
+        }
+    }
+    progress.finish();
+    let _ = reader.join();
+    if let Some(e) = failure {
+        return Err(input(format!(
+            "{e} ({appended} receipts before it were appended and acknowledged)"
+        )));
+    }
+    eprintln!(
+        "lcm: appended {appended} receipts; chain head {}",
+        head.map_or_else(
+            || "none".to_owned(),
+            |h| format!("{} at {}", h.digest, h.sequence)
+        )
+    );
+    Ok(())
+}
+
+fn batch_close(
+    cli: &Cli,
+    out: &mut Out,
+    window: Option<&str>,
+    until: Option<&str>,
+) -> Result<(), CliError> {
+    let until: Option<Timestamp> = until
+        .map(|u| {
+            u.parse()
+                .map_err(|e| input(format!("--until {u}: expected an RFC 3339 UTC time: {e}")))
+        })
+        .transpose()?;
+    let mut store = open(cli)?;
+    let policy = store.policy()?;
+    let ctx = Context::with_policy(policy.clone())?;
+    let batch = store.close_batch(&mut |s, next| {
+        let mut links = Vec::new();
+        let mut digests = Vec::new();
+        let mut bad = None;
+        s.scan_receipts(next, None, &mut |r| {
+            if until.is_some_and(|u| r.timestamp > u.unix_micros()) || bad.is_some() {
+                return Ok(());
+            }
+            match serde_json::from_str::<InferenceReceipt>(&r.json) {
+                Ok(rec) => {
+                    links.push(ReceiptLink {
+                        digest: r.digest,
+                        sequence: r.sequence,
+                        prev_receipt: rec.prev_receipt,
+                        timestamp: rec.timestamp,
+                    });
+                    digests.push(r.digest);
+                }
+                Err(e) => bad = Some(format!("stored receipt {}: {e}", r.receipt_id)),
+            }
+            Ok(())
+        })?;
+        if let Some(b) = bad {
+            return Err(b.into());
+        }
+        let (Some(first), Some(last)) = (links.first(), links.last()) else {
+            return Ok(None);
+        };
+        let window_id = window.map_or_else(
+            || format!("batch_{}_{}", first.sequence, last.sequence),
+            str::to_owned,
+        );
+        let (first_sequence, last_sequence) = (first.sequence, last.sequence);
+        let mut builder = InferenceBatchBuilder::new(&policy, &window_id);
+        for l in links {
+            builder.push(l)?;
+        }
+        let batch = builder.finish()?;
+        let digest = batch.digest(&policy)?;
+        let json = canonical::to_string(&batch)?;
+        let root =
+            RootManager::new(ctx.clone()).compute_inference_batch_root(&window_id, &digests)?;
+        Ok(Some((
+            StoredBatch {
+                window_id,
+                first_sequence,
+                last_sequence,
+                digest,
+                json,
+            },
+            vec![StoredRecord {
+                kind: lcm_model::records::InferenceBatchRoot::KIND.to_owned(),
+                id: root.record.window_id.clone(),
+                digest: root.digest,
+                json: canonical::to_string(&root.record)?,
+            }],
+        )))
+    })?;
+    match batch {
+        None => {
+            if cli.json {
+                out.line(&json!({"batch": null}).to_string())
+            } else {
+                out.line("no receipts to batch")
+            }
+        }
+        Some(b) => {
+            let record: lcm_model::records::InferenceBatch =
+                serde_json::from_str(&b.json).map_err(|e| input(format!("batch json: {e}")))?;
+            if cli.json {
+                out.line(
+                    &json!({
+                        "window_id": b.window_id,
+                        "first_sequence": b.first_sequence,
+                        "last_sequence": b.last_sequence,
+                        "count": record.count,
+                        "root": record.root,
+                        "digest": b.digest,
+                    })
+                    .to_string(),
+                )
+            } else {
+                out.line(&format!(
+                    "sealed batch {} receipts {}..={} ({}) root {}",
+                    b.window_id, b.first_sequence, b.last_sequence, record.count, record.root
+                ))
+            }
+        }
+    }
+}
+
+fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
+    let store = open(cli)?;
+    let total = store.head()?.map(|h| h.sequence.saturating_add(1));
+    let mut progress = Progress::new("checking receipts", total, false);
+    let report = lcm_cli::check::check_store(&store, &mut |n| progress.set(n))
+        .map_err(|f| CliError::Verify(one_line(&f.to_string())))?;
+    progress.finish();
+    if cli.json {
+        out.line(&serde_json::to_string(&report).map_err(|e| input(format!("report json: {e}")))?)
+    } else {
+        out.line(&format!(
+            "store ok: {} records, {} receipts, {} batches, chain head {}",
+            report.records,
+            report.receipts,
+            report.batches,
+            report
+                .head
+                .map_or_else(|| "none".to_owned(), |d| d.to_string())
+        ))
+    }
+}
+
+fn list(cli: &Cli, out: &mut Out, kind: Option<&str>) -> Result<(), CliError> {
+    let store = open(cli)?;
+    if matches!(kind, Some("receipts" | "inference-receipt")) {
+        let mut lines = Vec::new();
+        store.scan_receipts(0, None, &mut |r| {
+            lines.push(if cli.json {
+                json!({"sequence": r.sequence, "receipt_id": r.receipt_id, "digest": r.digest})
+                    .to_string()
+            } else {
+                format!("{}\t{}\t{}", r.sequence, r.receipt_id, r.digest)
+            });
+            Ok(())
+        })?;
+        for l in lines {
+            out.line(&l)?;
+        }
+        return Ok(());
+    }
+    for r in store.records(kind)? {
+        if cli.json {
+            out.line(&json!({"kind": r.kind, "id": r.id, "digest": r.digest}).to_string())?;
+        } else {
+            out.line(&format!("{}\t{}\t{}", r.kind, r.id, r.digest))?;
+        }
+    }
+    Ok(())
+}
+
+fn show(cli: &Cli, out: &mut Out, kind: &str, id: &str) -> Result<(), CliError> {
+    let store = open(cli)?;
+    let (digest, json) = if kind == InferenceReceipt::KIND {
+        let r = store
+            .receipt(id)?
+            .ok_or_else(|| input(format!("no {kind} {id} in the store")))?;
+        (r.digest, r.json)
+    } else {
+        let r = store
+            .record(kind, id)?
+            .ok_or_else(|| input(format!("no {kind} {id} in the store")))?;
+        (r.digest, r.json)
+    };
+    if cli.json {
+        let record: Value =
+            serde_json::from_str(&json).map_err(|e| input(format!("stored json: {e}")))?;
+        out.line(&json!({"kind": kind, "id": id, "digest": digest, "record": record}).to_string())
+    } else {
+        out.line(&json)
+    }
+}
+
+fn fingerprint_cmd(cli: &Cli, out: &mut Out, args: &FingerprintArgs) -> Result<(), CliError> {
+    let algorithm = match args.algorithm {
+        Algorithm::Sha256 => HashAlgorithm::Sha256,
+        Algorithm::Blake3 => HashAlgorithm::Blake3,
+    };
+    let policy = Policy {
+        hash_algorithm: algorithm,
+        ..Policy::default()
+    };
+    for path in &args.paths {
+        let meta =
+            std::fs::metadata(path).map_err(|e| input(format!("{}: {e}", path.display())))?;
+        let shown = path.display().to_string();
+        if meta.is_dir() {
+            let total = fingerprint::walk(path)
+                .map_err(input)?
+                .iter()
+                .map(|(_, p)| std::fs::metadata(p).map_or(0, |m| m.len()))
+                .sum();
+            let mut progress = Progress::new(&shown, Some(total), true);
+            let (digest, files) = fingerprint::hash_directory(algorithm, path, &mut |n| {
+                progress.set(n);
+            })
+            .map_err(input)?;
+            progress.finish();
+            if cli.json {
+                out.line(
+                    &json!({"path": shown, "type": "directory", "algorithm": algorithm,
+                        "digest": digest, "files": files})
+                    .to_string(),
+                )?;
+            } else {
+                out.line(&format!(
+                    "{digest}  {shown}/  ({files} files, {algorithm} tree)"
+                ))?;
+            }
+            continue;
+        }
+        let mut progress = Progress::new(&shown, Some(meta.len()), true);
+        let digest =
+            fingerprint::hash_file(algorithm, path, &mut |n| progress.set(n)).map_err(input)?;
+        progress.finish();
+        let params = if path.extension().is_some_and(|e| e == "safetensors") {
+            let bytes = read_file(path)?;
+            let fp = fingerprint::safetensors_fingerprint(&policy, path, &bytes).map_err(input)?;
+            Some(fp)
+        } else {
+            None
+        };
+        if cli.json {
+            let mut v = json!({"path": shown, "type": "file", "algorithm": algorithm,
+                "digest": digest, "bytes": meta.len()});
+            if let (Some(fp), Some(obj)) = (&params, v.as_object_mut()) {
+                obj.insert(
+                    "parameters".into(),
+                    json!({"root": fp.root(), "tensors": fp.tensor_digests().len(),
+                        "elements": fp.element_count()}),
+                );
+            }
+            out.line(&v.to_string())?;
+        } else {
+            out.line(&format!("{digest}  {shown}"))?;
+            if let Some(fp) = params {
+                out.line(&format!(
+                    "{}  {shown} (parameter fingerprint: {} tensors, {} elements)",
+                    fp.root(),
+                    fp.tensor_digests().len(),
+                    fp.element_count()
+                ))?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! The library behind the `lcm` command-line tool.
+//!
+//! - [`store`]: the [`store::Store`] trait and the embedded `SQLite` store (WAL,
+//!   `synchronous=FULL`, schema migrations, append-only receipts).
+//! - [`chain`]: the next receipt after the store's chain head.
+//! - [`check`]: the store's integrity check (every digest, link and batch recomputed).
+//! - [`fingerprint`]: streaming file, directory and safetensors fingerprints.
+//! - [`progress`]: a progress bar on standard error when it is a terminal.
+//!
+//! The binary (`src/main.rs`) parses arguments and prints; everything it stores or checks
+//! goes through this library, so that another store (`PostgreSQL`) can implement
+//! [`store::Store`] and reuse the rest.
+
+pub mod chain;
+pub mod check;
+pub mod fingerprint;
+pub mod progress;
+pub mod store;
+
+/// An error of the `lcm` library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The receipt chain reached 2^64 receipts.
+    #[error("the receipt chain is full (2^64 receipts)")]
+    ChainFull,
+    /// The canonical encoder produced bytes that are not UTF-8 (a bug).
+    #[error("canonical json is not utf-8")]
+    NotUtf8,
+    /// A lifecycle error from the managers.
+    #[error(transparent)]
+    Managers(#[from] lcm_managers::Error),
+    /// A record encoding error.
+    #[error(transparent)]
+    Model(#[from] lcm_model::Error),
+    /// A store error.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}

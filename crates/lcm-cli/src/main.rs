@@ -1,0 +1,30 @@
+//! `lcm`: record an AI lifecycle into an embedded `SQLite` store, append chained inference
+//! receipts, seal batches, fingerprint models and check the store.
+//!
+//! Exit codes: 0 success; 1 a verification failed (the failing stage and field on standard
+//! error); 2 a usage or input error (missing file, malformed JSON, wrong key format) or any
+//! other failure. Errors are one line on standard error; the binary never prints a backtrace.
+
+// A command-line tool prints: that is its interface.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // Last line of defence only: every error path returns a `CliError`. A panic prints one
+    // line (no backtrace) and exits with 2.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".to_owned());
+        eprintln!("lcm: internal error: {msg}");
+        std::process::exit(2);
+    }));
+    commands::run()
+}

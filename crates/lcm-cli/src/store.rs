@@ -1,0 +1,783 @@
+//! The record store: the [`Store`] trait and its embedded `SQLite` implementation,
+//! [`SqliteStore`].
+//!
+//! # Durability
+//!
+//! The database runs in WAL mode with `synchronous=FULL`: a transaction is durable once its
+//! `COMMIT` returns, including against power loss (the WAL is fsynced at every commit). A
+//! write is *acknowledged* only after that `COMMIT` returns, so an acknowledged write
+//! survives `kill -9` of the writer and a crash of the machine. `synchronous=NORMAL` would
+//! only survive a process crash, not a power cut, for the last transactions before it; the
+//! cost difference is one fsync per transaction, which batching amortizes (see
+//! `docs/PERFORMANCE.md`, section CLI).
+//!
+//! # Concurrency
+//!
+//! Every write is one `BEGIN IMMEDIATE` transaction, which takes `SQLite`'s single write lock
+//! up front, with a busy timeout, so that several processes appending at once wait for each
+//! other instead of failing. [`Store::append_receipts`] reads the chain head and appends
+//! after it inside that same transaction, so concurrent appenders serialize: each batch links
+//! to the head the previous batch committed, and no sequence number is used twice (the
+//! sequence is the table's primary key).
+//!
+//! # Append-only receipts
+//!
+//! Triggers refuse every `UPDATE` and `DELETE` on the receipts, batches and records tables;
+//! the store has no code path that would issue one.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lcm_crypto::Digest;
+use lcm_model::Policy;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use zeroize::Zeroize;
+
+/// The schema version this build writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// How long a writer waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The migrations, in order: migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+CREATE TABLE records (
+    kind       TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    digest     BLOB NOT NULL CHECK (length(digest) = 32),
+    json       TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE TABLE receipts (
+    sequence   INTEGER PRIMARY KEY CHECK (sequence >= 0),
+    receipt_id TEXT NOT NULL UNIQUE,
+    digest     BLOB NOT NULL CHECK (length(digest) = 32),
+    timestamp  INTEGER NOT NULL,
+    json       TEXT NOT NULL
+);
+CREATE TABLE batches (
+    window_id  TEXT PRIMARY KEY,
+    first_seq  INTEGER NOT NULL UNIQUE,
+    last_seq   INTEGER NOT NULL UNIQUE CHECK (last_seq >= first_seq),
+    digest     BLOB NOT NULL CHECK (length(digest) = 32),
+    json       TEXT NOT NULL
+);
+CREATE TRIGGER records_no_update BEFORE UPDATE ON records
+    BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
+CREATE TRIGGER records_no_delete BEFORE DELETE ON records
+    BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
+CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+CREATE TRIGGER batches_no_update BEFORE UPDATE ON batches
+    BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
+CREATE TRIGGER batches_no_delete BEFORE DELETE ON batches
+    BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
+"];
+
+/// A store error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The store file does not exist (and was not to be created).
+    #[error("no store at {path} (run `lcm init` first, or pass --store)")]
+    Missing {
+        /// The path looked at.
+        path: PathBuf,
+    },
+    /// The store exists but was never initialized.
+    #[error("store {path} is not initialized (run `lcm init`)")]
+    NotInitialized {
+        /// The store's path.
+        path: PathBuf,
+    },
+    /// The store was written by a newer `lcm`.
+    #[error("store schema version {found} is newer than this lcm supports ({supported})")]
+    TooNew {
+        /// The version found.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// A record with this kind and id exists already.
+    #[error("a {kind} with id {id} is already stored")]
+    Duplicate {
+        /// The record kind.
+        kind: String,
+        /// Its id.
+        id: String,
+    },
+    /// A stored value does not have the shape this build writes.
+    #[error("corrupt store: {what}")]
+    Corrupt {
+        /// What is wrong.
+        what: String,
+    },
+    /// A JSON value could not be encoded or decoded.
+    #[error("store json: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A model error (policy encoding).
+    #[error(transparent)]
+    Model(#[from] lcm_model::Error),
+    /// `SQLite` failed.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The callback of [`Store::append_receipts`] failed; nothing was appended.
+    #[error("{0}")]
+    Append(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A stored record: its kind (the record's `KIND`), its id, its digest and its canonical JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    /// The record kind, for example `model-anchor`.
+    pub kind: String,
+    /// The record's id within its kind, for example `pneumonia_model@v1.0`.
+    pub id: String,
+    /// The record's digest under the store's policy.
+    pub digest: Digest,
+    /// The record's canonical JSON.
+    pub json: String,
+}
+
+/// A stored inference receipt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReceipt {
+    /// Its position in the chain, from 0.
+    pub sequence: u64,
+    /// The receipt id.
+    pub receipt_id: String,
+    /// The receipt's digest (the chain link).
+    pub digest: Digest,
+    /// The receipt's time, microseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// The receipt's canonical JSON.
+    pub json: String,
+}
+
+/// The last receipt of the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainHead {
+    /// The last receipt's sequence number.
+    pub sequence: u64,
+    /// Its digest.
+    pub digest: Digest,
+}
+
+/// A sealed batch of consecutive receipts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredBatch {
+    /// The window id.
+    pub window_id: String,
+    /// The first receipt's sequence number.
+    pub first_sequence: u64,
+    /// The last receipt's sequence number.
+    pub last_sequence: u64,
+    /// The batch record's digest.
+    pub digest: Digest,
+    /// The batch record's canonical JSON.
+    pub json: String,
+}
+
+/// What [`Store::close_batch`]'s callback returns: the batch to store with its records, or
+/// `None` when there is nothing to seal.
+pub type BatchBuild =
+    Result<Option<(StoredBatch, Vec<StoredRecord>)>, Box<dyn std::error::Error + Send + Sync>>;
+
+/// What a store of lifecycle records must offer; [`SqliteStore`] is the embedded one, and a
+/// server-backed one (`PostgreSQL`) can implement the same trait.
+///
+/// Every method that writes is atomic: it commits everything or nothing, and returns only
+/// once what it wrote is durable.
+pub trait Store {
+    /// The policy the store's records are made under.
+    ///
+    /// # Errors
+    ///
+    /// Read or decoding failures.
+    fn policy(&self) -> Result<Policy, Error>;
+
+    /// The secret seed of the store's receipt commitments.
+    ///
+    /// # Errors
+    ///
+    /// Read failures, or a stored seed of the wrong length.
+    fn commitment_seed(&self) -> Result<lcm_crypto::Seed, Error>;
+
+    /// Stores records, all or none.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Duplicate`] when a record with the same kind and id exists (nothing is
+    /// written); write failures.
+    fn put_records(&mut self, records: &[StoredRecord]) -> Result<(), Error>;
+
+    /// The record of `kind` with this id.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn record(&self, kind: &str, id: &str) -> Result<Option<StoredRecord>, Error>;
+
+    /// Every record, or every record of one kind, ordered by kind and id.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn records(&self, kind: Option<&str>) -> Result<Vec<StoredRecord>, Error>;
+
+    /// Appends receipts after the current chain head, in one transaction.
+    ///
+    /// `build` is called once, inside the transaction (holding the write lock), with the
+    /// current head; it returns the receipts to append. They are committed together, and
+    /// this returns them only once they are durable.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Append`] with the callback's error, [`Error::Duplicate`] for a receipt id
+    /// already stored; write failures. In every error case nothing is appended.
+    fn append_receipts(
+        &mut self,
+        build: &mut dyn FnMut(
+            Option<ChainHead>,
+        ) -> Result<
+            Vec<StoredReceipt>,
+            Box<dyn std::error::Error + Send + Sync>,
+        >,
+    ) -> Result<Vec<StoredReceipt>, Error>;
+
+    /// The current chain head.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn head(&self) -> Result<Option<ChainHead>, Error>;
+
+    /// Calls `visit` for every receipt with a sequence number in `from..=to` (all from
+    /// `from` when `to` is `None`), in chain order.
+    ///
+    /// # Errors
+    ///
+    /// Read failures, and the first error `visit` returns.
+    fn scan_receipts(
+        &self,
+        from: u64,
+        to: Option<u64>,
+        visit: &mut dyn FnMut(StoredReceipt) -> Result<(), Error>,
+    ) -> Result<(), Error>;
+
+    /// The receipt with this id.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn receipt(&self, receipt_id: &str) -> Result<Option<StoredReceipt>, Error>;
+
+    /// Seals the next batch: calls `build` inside one write transaction with the first
+    /// sequence number not yet in a batch, and stores the batch (and the records) it returns,
+    /// if any.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Append`] with the callback's error; write failures.
+    fn close_batch(
+        &mut self,
+        build: &mut dyn FnMut(&dyn Store, u64) -> BatchBuild,
+    ) -> Result<Option<StoredBatch>, Error>;
+
+    /// Every batch, in chain order.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn batches(&self) -> Result<Vec<StoredBatch>, Error>;
+}
+
+/// The embedded store: one `SQLite` database file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn digest_from(bytes: &[u8]) -> Result<Digest, Error> {
+    Digest::try_from_slice(bytes).map_err(|_| Error::Corrupt {
+        what: format!("a digest of {} bytes, expected 32", bytes.len()),
+    })
+}
+
+fn to_u64(v: i64, what: &str) -> Result<u64, Error> {
+    u64::try_from(v).map_err(|_| Error::Corrupt {
+        what: format!("negative {what} {v}"),
+    })
+}
+
+fn to_i64(v: u64) -> Result<i64, Error> {
+    i64::try_from(v).map_err(|_| Error::Corrupt {
+        what: format!("sequence {v} beyond 2^63"),
+    })
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+impl SqliteStore {
+    fn open_conn(path: &Path) -> Result<Connection, Error> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL: readers never block the writer; FULL: every commit is fsynced.
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Corrupt {
+                what: format!("journal mode {mode}, expected wal"),
+            });
+        }
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+        Ok(conn)
+    }
+
+    /// Creates (or opens and migrates) the store at `path` with `policy` and a fresh
+    /// commitment seed. Returns the store and whether it was newly initialized; an existing
+    /// store keeps its policy and seed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooNew`], `SQLite` failures, and randomness failures as
+    /// [`Error::Append`].
+    pub fn init(path: &Path, policy: &Policy) -> Result<(Self, bool), Error> {
+        let existed = path.exists();
+        let conn = Self::open_conn(path)?;
+        if !existed {
+            restrict_permissions(path);
+        }
+        let mut store = Self {
+            conn,
+            path: path.to_owned(),
+        };
+        store.migrate()?;
+        let tx = store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let has_policy: Option<i64> = tx
+            .query_row("SELECT 1 FROM meta WHERE key = 'policy'", [], |r| r.get(0))
+            .optional()?;
+        let fresh = has_policy.is_none();
+        if fresh {
+            let mut seed = [0u8; 32];
+            lcm_crypto::fill_random(&mut seed).map_err(|e| Error::Append(Box::new(e)))?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('policy', ?1), ('commitment_seed', ?2)",
+                params![policy.canonical_json()?, &seed[..]],
+            )?;
+            seed.zeroize();
+        }
+        tx.commit()?;
+        Ok((store, fresh))
+    }
+
+    /// Opens an initialized store, migrating its schema if it is older than this build's.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Missing`], [`Error::NotInitialized`], [`Error::TooNew`], `SQLite` failures.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        if !path.exists() {
+            return Err(Error::Missing {
+                path: path.to_owned(),
+            });
+        }
+        let conn = Self::open_conn(path)?;
+        let mut store = Self {
+            conn,
+            path: path.to_owned(),
+        };
+        store.migrate()?;
+        let has_policy: Option<i64> = store
+            .conn
+            .query_row("SELECT 1 FROM meta WHERE key = 'policy'", [], |r| r.get(0))
+            .optional()?;
+        if has_policy.is_none() {
+            return Err(Error::NotInitialized {
+                path: path.to_owned(),
+            });
+        }
+        Ok(store)
+    }
+
+    /// The store's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Brings the schema to [`SCHEMA_VERSION`], one migration per transaction.
+    fn migrate(&mut self) -> Result<(), Error> {
+        loop {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if version > SCHEMA_VERSION {
+                return Err(Error::TooNew {
+                    found: version,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            let Some(sql) = usize::try_from(version)
+                .ok()
+                .and_then(|v| MIGRATIONS.get(v))
+            else {
+                return Ok(());
+            };
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version + 1)?;
+            tx.commit()?;
+        }
+    }
+
+    /// Runs `SQLite`'s own consistency check (`PRAGMA integrity_check`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`] with `SQLite`'s first complaint; `SQLite` failures.
+    pub fn integrity_check(&self) -> Result<(), Error> {
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if result == "ok" {
+            Ok(())
+        } else {
+            Err(Error::Corrupt { what: result })
+        }
+    }
+
+    /// Sets `PRAGMA synchronous` (`FULL` by default). Only for measurements: `NORMAL` may
+    /// lose the last transactions on power loss.
+    ///
+    /// # Errors
+    ///
+    /// `SQLite` failures.
+    pub fn set_synchronous(&self, level: &str) -> Result<(), Error> {
+        self.conn.pragma_update(None, "synchronous", level)?;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    // The store holds the commitment seed: owner-only. Best effort: a failure leaves the
+    // umask's mode, which the user controls.
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &Path) {}
+
+fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Vec<u8>, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+fn make_record(
+    (kind, id, digest, json): (String, String, Vec<u8>, String),
+) -> Result<StoredRecord, Error> {
+    Ok(StoredRecord {
+        kind,
+        id,
+        digest: digest_from(&digest)?,
+        json,
+    })
+}
+
+fn row_receipt(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, Vec<u8>, i64, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn make_receipt(
+    (sequence, receipt_id, digest, timestamp, json): (i64, String, Vec<u8>, i64, String),
+) -> Result<StoredReceipt, Error> {
+    Ok(StoredReceipt {
+        sequence: to_u64(sequence, "sequence")?,
+        receipt_id,
+        digest: digest_from(&digest)?,
+        timestamp,
+        json,
+    })
+}
+
+fn insert_records(tx: &rusqlite::Transaction<'_>, records: &[StoredRecord]) -> Result<(), Error> {
+    let mut stmt =
+        tx.prepare("INSERT INTO records (kind, id, digest, json) VALUES (?1, ?2, ?3, ?4)")?;
+    for r in records {
+        stmt.execute(params![r.kind, r.id, &r.digest.as_bytes()[..], r.json])
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    Error::Duplicate {
+                        kind: r.kind.clone(),
+                        id: r.id.clone(),
+                    }
+                } else {
+                    Error::Sqlite(e)
+                }
+            })?;
+    }
+    Ok(())
+}
+
+fn read_head(conn: &Connection) -> Result<Option<ChainHead>, Error> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT sequence, digest FROM receipts ORDER BY sequence DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    row.map(|(s, d)| {
+        Ok(ChainHead {
+            sequence: to_u64(s, "sequence")?,
+            digest: digest_from(&d)?,
+        })
+    })
+    .transpose()
+}
+
+impl Store for SqliteStore {
+    fn policy(&self) -> Result<Policy, Error> {
+        let json: String =
+            self.conn
+                .query_row("SELECT value FROM meta WHERE key = 'policy'", [], |r| {
+                    r.get(0)
+                })?;
+        let policy: Policy = serde_json::from_str(&json)?;
+        Ok(policy)
+    }
+
+    fn commitment_seed(&self) -> Result<lcm_crypto::Seed, Error> {
+        let bytes: Vec<u8> = self.conn.query_row(
+            "SELECT value FROM meta WHERE key = 'commitment_seed'",
+            [],
+            |r| r.get(0),
+        )?;
+        let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| Error::Corrupt {
+            what: format!("a commitment seed of {} bytes, expected 32", bytes.len()),
+        })?;
+        Ok(lcm_crypto::Seed::from_bytes(arr))
+    }
+
+    fn put_records(&mut self, records: &[StoredRecord]) -> Result<(), Error> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        insert_records(&tx, records)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn record(&self, kind: &str, id: &str) -> Result<Option<StoredRecord>, Error> {
+        self.conn
+            .query_row(
+                "SELECT kind, id, digest, json FROM records WHERE kind = ?1 AND id = ?2",
+                params![kind, id],
+                row_record,
+            )
+            .optional()?
+            .map(make_record)
+            .transpose()
+    }
+
+    fn records(&self, kind: Option<&str>) -> Result<Vec<StoredRecord>, Error> {
+        let mut stmt = self.conn.prepare(
+            "SELECT kind, id, digest, json FROM records WHERE ?1 IS NULL OR kind = ?1 \
+             ORDER BY kind, id",
+        )?;
+        let rows = stmt.query_map(params![kind], row_record)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(make_record(row?)?);
+        }
+        Ok(out)
+    }
+
+    fn append_receipts(
+        &mut self,
+        build: &mut dyn FnMut(
+            Option<ChainHead>,
+        ) -> Result<
+            Vec<StoredReceipt>,
+            Box<dyn std::error::Error + Send + Sync>,
+        >,
+    ) -> Result<Vec<StoredReceipt>, Error> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head = read_head(&tx)?;
+        let receipts = build(head).map_err(Error::Append)?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO receipts (sequence, receipt_id, digest, timestamp, json) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for r in &receipts {
+                stmt.execute(params![
+                    to_i64(r.sequence)?,
+                    r.receipt_id,
+                    &r.digest.as_bytes()[..],
+                    r.timestamp,
+                    r.json
+                ])
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        Error::Duplicate {
+                            kind: "inference-receipt".to_owned(),
+                            id: r.receipt_id.clone(),
+                        }
+                    } else {
+                        Error::Sqlite(e)
+                    }
+                })?;
+            }
+        }
+        tx.commit()?;
+        Ok(receipts)
+    }
+
+    fn head(&self) -> Result<Option<ChainHead>, Error> {
+        read_head(&self.conn)
+    }
+
+    fn scan_receipts(
+        &self,
+        from: u64,
+        to: Option<u64>,
+        visit: &mut dyn FnMut(StoredReceipt) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut stmt = self.conn.prepare(
+            "SELECT sequence, receipt_id, digest, timestamp, json FROM receipts \
+             WHERE sequence >= ?1 AND (?2 IS NULL OR sequence <= ?2) ORDER BY sequence",
+        )?;
+        let to = to.map(to_i64).transpose()?;
+        let mut rows = stmt.query(params![to_i64(from)?, to])?;
+        while let Some(row) = rows.next()? {
+            visit(make_receipt(row_receipt(row)?)?)?;
+        }
+        Ok(())
+    }
+
+    fn receipt(&self, receipt_id: &str) -> Result<Option<StoredReceipt>, Error> {
+        self.conn
+            .query_row(
+                "SELECT sequence, receipt_id, digest, timestamp, json FROM receipts \
+                 WHERE receipt_id = ?1",
+                params![receipt_id],
+                row_receipt,
+            )
+            .optional()?
+            .map(make_receipt)
+            .transpose()
+    }
+
+    fn close_batch(
+        &mut self,
+        build: &mut dyn FnMut(&dyn Store, u64) -> BatchBuild,
+    ) -> Result<Option<StoredBatch>, Error> {
+        // The write lock is taken first, so two `batch close` runs cannot seal the same
+        // receipts twice; the callback reads through `self` inside the transaction.
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = (|| {
+            let next: Option<i64> =
+                self.conn
+                    .query_row("SELECT MAX(last_seq) + 1 FROM batches", [], |r| r.get(0))?;
+            let next = to_u64(next.unwrap_or(0), "sequence")?;
+            let Some((batch, records)) = build(self, next).map_err(Error::Append)? else {
+                return Ok(None);
+            };
+            self.conn
+                .execute(
+                    "INSERT INTO batches (window_id, first_seq, last_seq, digest, json) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        batch.window_id,
+                        to_i64(batch.first_sequence)?,
+                        to_i64(batch.last_sequence)?,
+                        &batch.digest.as_bytes()[..],
+                        batch.json
+                    ],
+                )
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        Error::Duplicate {
+                            kind: "inference-batch".to_owned(),
+                            id: batch.window_id.clone(),
+                        }
+                    } else {
+                        Error::Sqlite(e)
+                    }
+                })?;
+            let mut stmt = self
+                .conn
+                .prepare("INSERT INTO records (kind, id, digest, json) VALUES (?1, ?2, ?3, ?4)")?;
+            for r in &records {
+                stmt.execute(params![r.kind, r.id, &r.digest.as_bytes()[..], r.json])
+                    .map_err(|e| {
+                        if is_unique_violation(&e) {
+                            Error::Duplicate {
+                                kind: r.kind.clone(),
+                                id: r.id.clone(),
+                            }
+                        } else {
+                            Error::Sqlite(e)
+                        }
+                    })?;
+            }
+            Ok(Some(batch))
+        })();
+        match result {
+            Ok(batch) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(batch)
+            }
+            Err(e) => {
+                // The original error matters more than a failed rollback.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn batches(&self) -> Result<Vec<StoredBatch>, Error> {
+        let mut stmt = self.conn.prepare(
+            "SELECT window_id, first_seq, last_seq, digest, json FROM batches ORDER BY first_seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (window_id, first, last, digest, json) = row?;
+            out.push(StoredBatch {
+                window_id,
+                first_sequence: to_u64(first, "sequence")?,
+                last_sequence: to_u64(last, "sequence")?,
+                digest: digest_from(&digest)?,
+                json,
+            });
+        }
+        Ok(out)
+    }
+}
