@@ -79,7 +79,9 @@ impl MerkleTree {
 
     /// Builds a SHA-256 tree over leaf hashes that were already computed (each must be
     /// `H(0x00 || leaf)`, for example from [`leaf_hash`](crate::merkle::leaf_hash)); they are
-    /// not hashed again.
+    /// not hashed again. From 2^14 leaves on, the levels are built on the rayon pool (feature
+    /// `parallel`), splitting at the largest power of two below the size as RFC 9162 does; the
+    /// root is the same either way.
     pub fn from_leaf_hashes<I>(leaf_hashes: I) -> Self
     where
         I: IntoIterator<Item = Digest>,
