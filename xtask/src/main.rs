@@ -17,12 +17,13 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 use std::{env, fs};
 
-/// The README's test command, `cargo test --workspace`.
+/// The README's test command, `cargo test --workspace` (the arguments after `cargo`).
 ///
 /// `.ci/run` runs exactly this command itself, last, so that CI's closing lines are its test
-/// summary; `cargo xtask ci --skip-test-command` then leaves it out. The unit test
-/// `ci_script_runs_the_test_command` keeps `.ci/run` and this constant in step.
-const TEST_COMMAND: &[&str] = &["test", "--workspace"];
+/// summary; `cargo xtask ci --skip-test-command` then leaves it out. The unit tests
+/// `ci_script_runs_the_test_command` and `readme_documents_the_test_command` keep `.ci/run`,
+/// the README and this constant in step.
+const TEST_COMMAND: &str = "test --workspace";
 
 /// The crate whose feature sets are checked one by one (clippy and tests with
 /// `--no-default-features` and `--all-features`): the only crate with features.
@@ -133,7 +134,7 @@ fn run(mut args: Args) -> Result<(), String> {
             let cases = args.number("--cases")?.unwrap_or(DEFAULT_PROPTEST_CASES);
             let filter = args.positional();
             args.finish()?;
-            let mut command = runner.cargo(&["test", "--workspace", "--release", "--tests"]);
+            let mut command = runner.cargo("test --workspace --release --tests");
             command
                 .args(filter)
                 .env("PROPTEST_CASES", cases.to_string());
@@ -155,8 +156,8 @@ fn run(mut args: Args) -> Result<(), String> {
             let name = args.positional();
             args.finish()?;
             let mut command = match &name {
-                Some(name) => runner.cargo(&["bench", "--bench", name]),
-                None => runner.cargo(&["bench", "--workspace"]),
+                Some(name) => runner.cargo(&format!("bench --bench {name}")),
+                None => runner.cargo("bench --workspace"),
             };
             if !passthrough.is_empty() {
                 command.arg("--").args(passthrough);
@@ -177,10 +178,7 @@ fn run(mut args: Args) -> Result<(), String> {
         }
         "tidy" => {
             args.finish()?;
-            runner.step(
-                "tidy",
-                runner.cargo(&["test", "-p", "lcm", "--test", "tests", "tidy::"]),
-            )
+            runner.step("tidy", runner.cargo("test -p lcm --test tests tidy::"))
         }
         "help" => {
             print!("{HELP}");
@@ -204,16 +202,16 @@ fn ci(runner: &mut Runner, skip_test_command: bool) -> Result<(), String> {
         runner.step("test (workspace)", runner.cargo(TEST_COMMAND))?;
     }
     for features in ["--no-default-features", "--all-features"] {
-        let command = runner.cargo(&["test", "-p", FEATURE_CRATE, features]);
+        let command = runner.cargo(&format!("test -p {FEATURE_CRATE} {features}"));
         runner.step(&format!("test ({FEATURE_CRATE} {features})"), command)?;
     }
-    let mut doc = runner.cargo(&["doc", "--workspace", "--no-deps"]);
+    let mut doc = runner.cargo("doc --workspace --no-deps");
     doc.env("RUSTDOCFLAGS", "-D warnings");
     runner.step("doc", doc)?;
     deny(runner)?;
     runner.step(
         "bench (compile only)",
-        runner.cargo(&["bench", "--workspace", "--no-run"]),
+        runner.cargo("bench --workspace --no-run"),
     )?;
     if runner.tool_available(&CARGO_FUZZ) {
         fuzz(runner, &fuzz_targets()?, FUZZ_SMOKE_SECONDS)
@@ -229,27 +227,11 @@ fn ci(runner: &mut Runner, skip_test_command: bool) -> Result<(), String> {
 /// `cargo fmt --check`, then clippy on the whole workspace and on each feature set of
 /// [`FEATURE_CRATE`] (one package at a time, so feature unification hides nothing).
 fn lint(runner: &mut Runner) -> Result<(), String> {
-    runner.step("fmt", runner.cargo(&["fmt", "--all", "--", "--check"]))?;
-    let clippy = [
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ];
-    runner.step("clippy (workspace)", runner.cargo(&clippy))?;
+    runner.step("fmt", runner.cargo("fmt --all -- --check"))?;
+    let clippy = "clippy --workspace --all-targets -- -D warnings";
+    runner.step("clippy (workspace)", runner.cargo(clippy))?;
     for features in ["--no-default-features", "--all-features"] {
-        let args = [
-            "clippy",
-            "-p",
-            FEATURE_CRATE,
-            "--all-targets",
-            features,
-            "--",
-            "-D",
-            "warnings",
-        ];
+        let args = format!("clippy -p {FEATURE_CRATE} --all-targets {features} -- -D warnings");
         runner.step(
             &format!("clippy ({FEATURE_CRATE} {features})"),
             runner.cargo(&args),
@@ -260,15 +242,8 @@ fn lint(runner: &mut Runner) -> Result<(), String> {
 
 fn deny(runner: &mut Runner) -> Result<(), String> {
     runner.ensure_tool(&CARGO_DENY)?;
-    let args = [
-        "deny",
-        "--workspace",
-        "check",
-        "bans",
-        "licenses",
-        "sources",
-    ];
-    runner.step("deny (bans licenses sources)", runner.cargo(&args))
+    let args = "deny --workspace check bans licenses sources";
+    runner.step("deny (bans licenses sources)", runner.cargo(args))
 }
 
 /// The advisories check never blocks: without the `RustSec` database (github.com unreachable)
@@ -278,16 +253,13 @@ fn advisories(runner: &mut Runner) -> Result<(), String> {
         eprintln!("warning: advisories not checked: {error}");
         return Ok(());
     }
-    if let Err(error) = runner.step(
-        "fetch advisory database",
-        runner.cargo(&["deny", "fetch", "db"]),
-    ) {
+    if let Err(error) = runner.step("fetch advisory database", runner.cargo("deny fetch db")) {
         eprintln!("warning: advisories not checked, the RustSec database is unreachable: {error}");
         return Ok(());
     }
     runner.step(
         "advisories",
-        runner.cargo(&["deny", "--workspace", "check", "advisories"]),
+        runner.cargo("deny --workspace check advisories"),
     )
 }
 
@@ -298,7 +270,7 @@ fn advisories(runner: &mut Runner) -> Result<(), String> {
 /// the environment variable [`REGENERATE_VECTORS_ENV`] is set to `1`. So this runs those tests
 /// with the variable set; the diff is then reviewed and committed like code.
 fn vectors(runner: &mut Runner) -> Result<(), String> {
-    let mut command = runner.cargo(&["test", "--workspace", "vectors"]);
+    let mut command = runner.cargo("test --workspace vectors");
     command.env(REGENERATE_VECTORS_ENV, "1");
     runner.step("regenerate vectors", command)?;
     println!("Vectors regenerated: review `git diff -- tests/vectors` and commit.");
@@ -338,14 +310,14 @@ fn fuzz_targets() -> Result<Vec<String>, String> {
 /// so that libFuzzer writes its new inputs to the scratch corpus under `fuzz/target/`.
 fn fuzz(runner: &mut Runner, targets: &[String], seconds: u64) -> Result<(), String> {
     let fuzz_dir = project_root().join("fuzz");
-    let mut build = runner.cargo(&["fuzz", "build", "--debug-assertions"]);
+    let mut build = runner.cargo("fuzz build --debug-assertions");
     build.current_dir(&fuzz_dir).env("RUSTC_BOOTSTRAP", "1");
     runner.step("fuzz build", build)?;
     for target in targets {
         let scratch = fuzz_dir.join("target").join("corpus").join(target);
         fs::create_dir_all(&scratch)
             .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
-        let mut command = runner.cargo(&["fuzz", "run", "--debug-assertions", target]);
+        let mut command = runner.cargo(&format!("fuzz run --debug-assertions {target}"));
         command
             .arg(&scratch)
             .arg(fuzz_dir.join("corpus").join(target))
@@ -406,10 +378,13 @@ impl Runner {
         }
     }
 
-    /// `cargo <args>` in the workspace root.
-    fn cargo(&self, args: &[&str]) -> Command {
+    /// `cargo <args>` in the workspace root; `args` is split at whitespace (arguments that may
+    /// contain spaces, such as paths, are added with `Command::arg`).
+    fn cargo(&self, args: &str) -> Command {
         let mut command = Command::new(&self.cargo);
-        command.args(args).current_dir(&self.root);
+        command
+            .args(args.split_whitespace())
+            .current_dir(&self.root);
         command
     }
 
@@ -440,7 +415,7 @@ impl Runner {
 
     /// Whether `cargo <tool> --version` works.
     fn tool_available(&self, tool: &Tool) -> bool {
-        self.cargo(&[tool.subcommand, "--version"])
+        self.cargo(&format!("{} --version", tool.subcommand))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
@@ -453,7 +428,7 @@ impl Runner {
             return Ok(());
         }
         let spec = format!("{}@{}", tool.package, tool.version);
-        let command = self.cargo(&["install", "--locked", &spec]);
+        let command = self.cargo(&format!("install --locked {spec}"));
         self.step(&format!("install {spec}"), command)
     }
 
@@ -565,7 +540,7 @@ mod tests {
     #[test]
     fn readme_documents_the_test_command() {
         let readme = fs::read_to_string(project_root().join("README.md")).unwrap();
-        let command = format!("cargo {}", TEST_COMMAND.join(" "));
+        let command = format!("cargo {TEST_COMMAND}");
         assert!(
             readme.lines().any(|line| line.trim() == command),
             "README.md must show `{command}`"
@@ -575,7 +550,7 @@ mod tests {
     #[test]
     fn ci_script_runs_the_test_command() {
         let script = fs::read_to_string(project_root().join(".ci").join("run")).unwrap();
-        let command = format!("cargo {}", TEST_COMMAND.join(" "));
+        let command = format!("cargo {TEST_COMMAND}");
         let runs_it = script.lines().any(|line| {
             let line = line.trim_start();
             line.strip_prefix(&command)
