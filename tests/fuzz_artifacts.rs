@@ -56,6 +56,7 @@ fn every_fuzz_target_is_replayed() {
         .filter_map(|path| path.file_stem())
         .map(|stem| stem.to_string_lossy().into_owned())
         .collect();
+    let manifest = fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap();
     for (path, name) in targets.iter().zip(&names) {
         let source = fs::read_to_string(path).unwrap();
         let call = format!("lcm_fuzz::{name}(data)");
@@ -63,6 +64,11 @@ fn every_fuzz_target_is_replayed() {
             source.contains(&call),
             "{} must call `{call}`",
             path.display()
+        );
+        let bin = format!("name = \"{name}\"\npath = \"fuzz_targets/{name}.rs\"");
+        assert!(
+            manifest.contains(&bin),
+            "fuzz/Cargo.toml needs a [[bin]] with {bin}"
         );
     }
     let replayed: Vec<&str> = TARGETS.iter().map(|(name, _)| *name).collect();
