@@ -241,30 +241,35 @@ fn manifest_problems(path: &str, text: &str) -> Vec<String> {
 
 /// Every crate needs a Markdown section whose heading names it and whose text has an
 /// "Architecture Invariant:" line. A section runs to the next heading of the same or a
-/// higher level.
+/// higher level; `#` lines inside code fences are not headings.
 fn architecture_problems(text: &str, crates: &[String]) -> Vec<String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let level = |line: &str| {
-        let hashes = line.len() - line.trim_start_matches('#').len();
-        (hashes > 0 && line[hashes..].starts_with(' ')).then_some(hashes)
+    let mut in_fence = false;
+    // Each line with its heading level, if it is a heading.
+    let lines: Vec<(&str, Option<usize>)> = text
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with("```") {
+                in_fence = !in_fence;
+            }
+            let hashes = line.len() - line.trim_start_matches('#').len();
+            let heading = !in_fence && hashes > 0 && line[hashes..].starts_with(' ');
+            (line, heading.then_some(hashes))
+        })
+        .collect();
+    let documented = |name: &str| {
+        lines.iter().enumerate().any(|(start, &(heading, level))| {
+            let Some(depth) = level.filter(|_| heading.contains(name)) else {
+                return false;
+            };
+            lines[start + 1..]
+                .iter()
+                .take_while(|(_, level)| level.is_none_or(|d| d > depth))
+                .any(|(line, _)| line.contains("Architecture Invariant:"))
+        })
     };
     crates
         .iter()
-        .filter(|name| {
-            let documented = lines.iter().enumerate().any(|(start, heading)| {
-                let Some(depth) = level(heading) else {
-                    return false;
-                };
-                if !heading.contains(name.as_str()) {
-                    return false;
-                }
-                lines[start + 1..]
-                    .iter()
-                    .take_while(|line| level(line).is_none_or(|d| d > depth))
-                    .any(|line| line.contains("Architecture Invariant:"))
-            });
-            !documented
-        })
+        .filter(|name| !documented(name))
         .map(|name| {
             format!(
                 "ARCHITECTURE.md: needs a section whose heading names `{name}`, with an \
@@ -409,6 +414,12 @@ fn architecture_rule() {
     assert_eq!(
         architecture_problems("lcm-a lcm-b Architecture Invariant:", &crates).len(),
         2
+    );
+    // A `#` comment in a code block does not end a section.
+    let fenced = text.replace("Does b.", "```sh\n# build b\ncargo build\n```");
+    assert_eq!(
+        architecture_problems(&fenced, &crates),
+        Vec::<String>::new()
     );
 }
 
