@@ -25,14 +25,16 @@
 //! [`SplitInfo::content_digests`], and its `get_datasets_root_anchor` is
 //! [`DatasetFamilyManager::datasets_root_anchor`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use lcm_crypto::merkle::{InclusionProof, MerkleRoot, MerkleTree, leaf_hash};
-use lcm_crypto::{
-    Digest, DomainHasher, HashAlgorithm, MacKey, MasterKey, Pbkdf2Params, Salt, hash_domain,
-};
+use lcm_crypto::merkle::InclusionProof;
+use lcm_crypto::{Digest, HashAlgorithm, MacKey, MasterKey, Pbkdf2Params, Salt, hash_domain};
 use lcm_model::records::{
     DatasetFamilyAnchor, DatasetFamilyMetadata, DatasetSplit, DatasetSplitAnchor, SplitInfo,
+};
+use lcm_model::verify::{
+    compute_datasets_root, compute_records_root, compute_split_assignment_digest, contents_tree,
+    records_tree,
 };
 use lcm_model::{DomainType, Policy, Record, Sealed};
 
@@ -43,14 +45,6 @@ const FAMILY: &str = "dataset family";
 const SPLIT: &str = "dataset split";
 const ASSIGNMENT: &str = "split assignment";
 
-/// The record kind of a per-record leaf digest.
-const RECORD_KIND: &str = "dataset-record";
-/// The record kind of a split assignment digest.
-const ASSIGNMENT_KIND: &str = "split-assignment";
-/// The record kind of a per-record content leaf (id and content digest).
-const CONTENT_KIND: &str = "dataset-record-content";
-/// The record kind of [`record_content_digest`].
-const CONTENT_BYTES_KIND: &str = "dataset-record-bytes";
 /// The domain tag of the sort keys of [`assign_splits`] (fixed, independent of any policy, so
 /// that an assignment can be reproduced from the seed alone).
 const ASSIGN_TAG: &str = "lcm/assign-splits/1";
@@ -478,8 +472,8 @@ impl DatasetFamilyManager {
     }
 
     /// An RFC 9162 inclusion proof that `record_id` is in a split: the proof is for the leaf
-    /// [`record_leaf_digest`] at the record's position in sorted id order; check it with
-    /// [`verify_record_inclusion`].
+    /// [`record_leaf_digest`](crate::record_leaf_digest) at the record's position in sorted id
+    /// order; check it with [`verify_record_inclusion`](crate::verify_record_inclusion).
     ///
     /// # Errors
     ///
@@ -676,208 +670,6 @@ fn first_common<'a>(a: &'a [String], b: &[String]) -> Option<&'a str> {
     None
 }
 
-/// The split assignment digest of sorted, unique record ids: `hash_domain` under
-/// `lcm/<v>/split-assignment` with each id as one length-prefixed part, which makes the
-/// encoding injective.
-pub fn compute_split_assignment_digest(policy: &Policy, sorted_ids: &[String]) -> Digest {
-    let mut h = DomainHasher::new(policy.hash_algorithm, &policy.domain_tag(ASSIGNMENT_KIND));
-    for id in sorted_ids {
-        h.part(id.as_bytes());
-    }
-    h.finalize()
-}
-
-/// The leaf digest of one record id in a split's Merkle tree:
-/// `hash_domain("lcm/<v>/dataset-record", [id])`.
-pub fn record_leaf_digest(policy: &Policy, record_id: &str) -> Digest {
-    hash_domain(
-        policy.hash_algorithm,
-        &policy.domain_tag(RECORD_KIND),
-        &[record_id.as_bytes()],
-    )
-}
-
-fn records_tree(policy: &Policy, sorted_ids: &[String]) -> MerkleTree {
-    // The tag is built once, not per record.
-    let tag = policy.domain_tag(RECORD_KIND);
-    let leaves: Vec<Digest> = sorted_ids
-        .iter()
-        .map(|id| hash_domain(policy.hash_algorithm, &tag, &[id.as_bytes()]))
-        .collect();
-    MerkleTree::from_leaves_with(policy.hash_algorithm, leaves.iter().map(Digest::as_bytes))
-}
-
-/// The records root of sorted, unique record ids: the RFC 9162 root over their
-/// [`record_leaf_digest`]s in that order.
-pub fn compute_records_root(policy: &Policy, sorted_ids: &[String]) -> Digest {
-    records_tree(policy, sorted_ids).root()
-}
-
-/// The datasets root over a family's split anchors: the RFC 9162 root over their full digests
-/// in the fixed split order (train, validation, test), under the policy's hash algorithm.
-pub fn compute_datasets_root(
-    policy: &Policy,
-    split_anchors: &BTreeMap<DatasetSplit, Digest>,
-) -> Digest {
-    MerkleTree::from_leaves_with(
-        policy.hash_algorithm,
-        split_anchors.values().map(Digest::as_bytes),
-    )
-    .root()
-}
-
-/// The digest of one record's content bytes, for [`SplitInfo::content_digests`]:
-/// `hash_domain("lcm/<v>/dataset-record-bytes", [content])`. Any other full digest of the
-/// content (for example of a file) may be used instead, as long as verifiers use the same.
-pub fn record_content_digest(policy: &Policy, content: &[u8]) -> Digest {
-    hash_domain(
-        policy.hash_algorithm,
-        &policy.domain_tag(CONTENT_BYTES_KIND),
-        &[content],
-    )
-}
-
-fn contents_tree(policy: &Policy, sorted_ids: &[String], contents: &[Digest]) -> MerkleTree {
-    let tag = policy.domain_tag(CONTENT_KIND);
-    let leaves: Vec<Digest> = sorted_ids
-        .iter()
-        .zip(contents)
-        .map(|(id, c)| hash_domain(policy.hash_algorithm, &tag, &[id.as_bytes(), c.as_bytes()]))
-        .collect();
-    MerkleTree::from_leaves_with(policy.hash_algorithm, leaves.iter().map(Digest::as_bytes))
-}
-
-/// The contents root of a split's content digests: the RFC 9162 root over
-/// `hash_domain("lcm/<v>/dataset-record-content", [id, content digest])` in id order.
-pub fn compute_contents_root(policy: &Policy, contents: &BTreeMap<String, Digest>) -> Digest {
-    let ids: Vec<String> = contents.keys().cloned().collect();
-    let digests: Vec<Digest> = contents.values().copied().collect();
-    contents_tree(policy, &ids, &digests).root()
-}
-
-/// Checks a split anchor against the content digests of its records: the ids must be the
-/// anchored ones and the contents root must match.
-///
-/// This does not panic.
-///
-/// # Errors
-///
-/// [`Error::Invalid`] naming `contents_root` for an anchor made without content digests;
-/// [`Error::DigestMismatch`] naming `assignment_digest` when the ids differ, or
-/// `contents_root` when a content digest differs.
-pub fn verify_split_contents(
-    policy: &Policy,
-    anchor: &DatasetSplitAnchor,
-    contents: &BTreeMap<String, Digest>,
-) -> Result<(), Error> {
-    let id = format!("{}/{}", anchor.family_id, anchor.split);
-    let Some(stored) = anchor.contents_root else {
-        return Err(Error::Invalid {
-            kind: SPLIT,
-            id,
-            field: "contents_root",
-            expected: "an anchor made with content digests".to_owned(),
-            actual: "none".to_owned(),
-        });
-    };
-    let ids: Vec<String> = contents.keys().cloned().collect();
-    let assignment = compute_split_assignment_digest(policy, &ids);
-    if assignment != anchor.assignment_digest {
-        return Err(Error::DigestMismatch {
-            kind: "split assignment_digest",
-            id,
-            stored: anchor.assignment_digest,
-            recomputed: assignment,
-        });
-    }
-    let digests: Vec<Digest> = contents.values().copied().collect();
-    let root = contents_tree(policy, &ids, &digests).root();
-    if root != stored {
-        return Err(Error::DigestMismatch {
-            kind: "split contents_root",
-            id,
-            stored,
-            recomputed: root,
-        });
-    }
-    Ok(())
-}
-
-/// Checks a split anchor against a list of record ids: the count, the assignment digest and
-/// the records root are recomputed.
-///
-/// This does not panic.
-///
-/// # Errors
-///
-/// [`Error::Invalid`] for a different count or a duplicate id; [`Error::DigestMismatch`]
-/// naming `assignment_digest` or `records_root` when the ids are not the anchored ones.
-pub fn verify_split_records(
-    policy: &Policy,
-    anchor: &DatasetSplitAnchor,
-    record_ids: &[String],
-) -> Result<(), Error> {
-    let id = format!("{}/{}", anchor.family_id, anchor.split);
-    let mut sorted = record_ids.to_vec();
-    sorted.sort_unstable();
-    let unique: BTreeSet<&String> = sorted.iter().collect();
-    let count = u64::try_from(record_ids.len()).unwrap_or(u64::MAX);
-    if unique.len() != sorted.len() || anchor.sample_count != count {
-        return Err(Error::Invalid {
-            kind: SPLIT,
-            id,
-            field: "sample_count",
-            expected: format!("{} unique record ids", anchor.sample_count),
-            actual: format!("{count} ids, {} unique", unique.len()),
-        });
-    }
-    let assignment = compute_split_assignment_digest(policy, &sorted);
-    if assignment != anchor.assignment_digest {
-        return Err(Error::DigestMismatch {
-            kind: "split assignment_digest",
-            id,
-            stored: anchor.assignment_digest,
-            recomputed: assignment,
-        });
-    }
-    let root = compute_records_root(policy, &sorted);
-    if root != anchor.records_root {
-        return Err(Error::DigestMismatch {
-            kind: "split records_root",
-            id,
-            stored: anchor.records_root,
-            recomputed: root,
-        });
-    }
-    Ok(())
-}
-
-/// Checks an inclusion proof of `record_id` in the split of `anchor`.
-///
-/// This does not panic.
-///
-/// # Errors
-///
-/// [`Error::Crypto`] when the proof does not lead to the anchor's records root.
-pub fn verify_record_inclusion(
-    policy: &Policy,
-    anchor: &DatasetSplitAnchor,
-    record_id: &str,
-    proof: &InclusionProof,
-) -> Result<(), Error> {
-    let leaf = leaf_hash(
-        policy.hash_algorithm,
-        record_leaf_digest(policy, record_id).as_bytes(),
-    );
-    let root = MerkleRoot::new(
-        policy.hash_algorithm,
-        anchor.records_root,
-        anchor.sample_count,
-    );
-    proof.verify(&leaf, &root)?;
-    Ok(())
-}
-
 /// Assigns record ids to splits, reproducibly from `seed` (the seed's "RNG seed tracking for
 /// deterministic splits").
 ///
@@ -1001,6 +793,11 @@ pub fn assign_splits<S: AsRef<str>>(
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use lcm_model::Error as ModelError;
+    use lcm_model::verify::{
+        compute_contents_root, record_content_digest, verify_record_inclusion,
+        verify_split_contents, verify_split_records,
+    };
     use std::sync::Arc;
 
     use lcm_crypto::{Seed, SeededRandom};
@@ -1237,14 +1034,17 @@ pub(crate) mod tests {
         fewer.pop();
         assert!(matches!(
             verify_split_records(&p, train, &fewer),
-            Err(Error::Invalid { .. })
+            Err(ModelError::UnexpectedValue {
+                field: "sample_count",
+                ..
+            })
         ));
         let mut other = ids("a", 8);
         other[3] = "zzz".into();
         assert!(matches!(
             verify_split_records(&p, train, &other),
-            Err(Error::DigestMismatch {
-                kind: "split assignment_digest",
+            Err(ModelError::RootMismatch {
+                root: "split assignment_digest",
                 ..
             })
         ));
@@ -1254,8 +1054,8 @@ pub(crate) mod tests {
         forged.assignment_digest = compute_split_assignment_digest(&p, &sorted_other);
         assert!(matches!(
             verify_split_records(&p, &forged, &other),
-            Err(Error::DigestMismatch {
-                kind: "split records_root",
+            Err(ModelError::RootMismatch {
+                root: "split records_root",
                 ..
             })
         ));
@@ -1341,8 +1141,8 @@ pub(crate) mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::DigestMismatch {
-                    kind: "split contents_root",
+                Err(ModelError::RootMismatch {
+                    root: "split contents_root",
                     ..
                 })
             ),
@@ -1354,8 +1154,8 @@ pub(crate) mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::DigestMismatch {
-                    kind: "split assignment_digest",
+                Err(ModelError::RootMismatch {
+                    root: "split assignment_digest",
                     ..
                 })
             ),
@@ -1365,7 +1165,7 @@ pub(crate) mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(ModelError::UnexpectedValue {
                     field: "contents_root",
                     ..
                 })
@@ -1417,18 +1217,6 @@ pub(crate) mod tests {
                 })
             ),
             "{e:?}"
-        );
-    }
-
-    #[test]
-    fn assignment_digest_is_injective() {
-        let p = Policy::default();
-        let a = compute_split_assignment_digest(&p, &["ab".into(), "c".into()]);
-        let b = compute_split_assignment_digest(&p, &["a".into(), "bc".into()]);
-        assert_ne!(a, b);
-        assert_ne!(
-            compute_records_root(&p, &["ab".into(), "c".into()]),
-            compute_records_root(&p, &["a".into(), "bc".into()])
         );
     }
 

@@ -59,7 +59,8 @@ use lcm_model::records::deployment::{
     BuildArtifact, DeploymentAnchor, DeploymentStatus, DeploymentStatusEvent, PreDeploymentAnchor,
     Sbom,
 };
-use lcm_model::{DomainType, Policy, Record, Sealed};
+use lcm_model::verify::verify_status_history;
+use lcm_model::{DomainType, Policy, Sealed};
 use serde_json::{Map, Value};
 
 use crate::{Context, Error};
@@ -408,8 +409,8 @@ impl DeploymentManager {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownReference`] for an unknown deployment; otherwise as
-    /// [`verify_status_history`].
+    /// [`Error::UnknownReference`] for an unknown deployment; otherwise [`Error::Model`] as
+    /// [`lcm_model::verify::verify_status_history`].
     pub fn verify_status_history(&self, deployment_id: &str) -> Result<(), Error> {
         let d = self
             .deployments
@@ -420,117 +421,11 @@ impl DeploymentManager {
                 field: "deployment_id",
                 reference: deployment_id.to_owned(),
             })?;
-        verify_status_history(self.ctx.policy(), &d.anchor, &d.history)
-    }
-}
-
-/// Checks a deployment's rollout history against its anchor: every event's digest is
-/// recomputed, every event names the anchor's digest, sequence numbers count from 0 without
-/// gaps or repeats, each event links to the previous event's digest (the first to none), and
-/// the first event is [`DeploymentStatus::Deployed`].
-///
-/// This does not panic.
-///
-/// # Errors
-///
-/// [`Error::EmptyCollection`] for an empty history; [`Error::DigestMismatch`] for an edited
-/// event or anchor; [`Error::Invalid`] for an event of another deployment or a first event
-/// that is not `Deployed`; [`Error::ChainOrder`], [`Error::ChainGap`] and
-/// [`Error::ChainLink`] for reordered, repeated, dropped or foreign events.
-pub fn verify_status_history(
-    policy: &Policy,
-    anchor: &Sealed<DeploymentAnchor>,
-    history: &[Sealed<DeploymentStatusEvent>],
-) -> Result<(), Error> {
-    let id = &anchor.record.deployment_id;
-    check_seal(policy, DEPLOYMENT, id, anchor)?;
-    let first = history.first().ok_or_else(|| Error::EmptyCollection {
-        kind: DEPLOYMENT,
-        id: id.clone(),
-        field: "history",
-    })?;
-    if first.record.status != DeploymentStatus::Deployed {
-        return Err(Error::Invalid {
-            kind: STATUS_EVENT,
-            id: id.clone(),
-            field: "status",
-            expected: "deployed as the first event".to_owned(),
-            actual: first.record.status.name().to_owned(),
-        });
-    }
-    let mut prev: Option<Digest> = None;
-    for (index, event) in (0u64..).zip(history) {
-        check_seal(policy, STATUS_EVENT, id, event)?;
-        if event.record.deployment != anchor.digest {
-            return Err(Error::Invalid {
-                kind: STATUS_EVENT,
-                id: id.clone(),
-                field: "deployment",
-                expected: anchor.digest.to_string(),
-                actual: event.record.deployment.to_string(),
-            });
-        }
-        check_sequence(STATUS_EVENT, id, index, index, event.record.sequence)?;
-        if event.record.prev_event != prev {
-            return Err(Error::ChainLink {
-                kind: STATUS_EVENT,
-                id: id.clone(),
-                index,
-                expected: prev,
-                actual: event.record.prev_event,
-            });
-        }
-        prev = Some(event.digest);
-    }
-    Ok(())
-}
-
-/// Recomputes a sealed record's digest; a mismatch names the record.
-pub(crate) fn check_seal<T: Record>(
-    policy: &Policy,
-    kind: &'static str,
-    id: &str,
-    sealed: &Sealed<T>,
-) -> Result<(), Error> {
-    let recomputed = sealed.record.digest(policy)?;
-    if recomputed == sealed.digest {
-        Ok(())
-    } else {
-        Err(Error::DigestMismatch {
-            kind,
-            id: id.to_owned(),
-            stored: sealed.digest,
-            recomputed,
-        })
-    }
-}
-
-/// `actual` must be `expected`: smaller is a reorder or repeat, larger a gap.
-pub(crate) fn check_sequence(
-    kind: &'static str,
-    id: &str,
-    index: u64,
-    expected: u64,
-    actual: u64,
-) -> Result<(), Error> {
-    if actual < expected {
-        Err(Error::ChainOrder {
-            kind,
-            id: id.to_owned(),
-            index,
-            expected,
-            actual,
-        })
-    } else if actual > expected {
-        Err(Error::ChainGap {
-            kind,
-            id: id.to_owned(),
-            index,
-            expected,
-            actual,
-        })
-    } else {
-        Ok(())
+        Ok(verify_status_history(
+            self.ctx.policy(),
+            &d.anchor,
+            &d.history,
+        )?)
     }
 }
 
@@ -601,6 +496,7 @@ fn json_type(v: &Value) -> &'static str {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use lcm_model::Error as ModelError;
     use std::sync::Arc;
 
     use lcm_crypto::{Seed, SeededRandom};
@@ -930,7 +826,7 @@ pub(crate) mod tests {
         t[2].record.reason = "edited".into();
         assert!(matches!(
             verify_status_history(&p, &anchor, &t),
-            Err(Error::DigestMismatch {
+            Err(ModelError::SealMismatch {
                 kind: STATUS_EVENT,
                 ..
             })
@@ -939,7 +835,7 @@ pub(crate) mod tests {
         t.swap(1, 2);
         assert!(matches!(
             verify_status_history(&p, &anchor, &t),
-            Err(Error::ChainGap {
+            Err(ModelError::ChainGap {
                 index: 1,
                 expected: 1,
                 actual: 2,
@@ -950,13 +846,13 @@ pub(crate) mod tests {
         t.remove(1);
         assert!(matches!(
             verify_status_history(&p, &anchor, &t),
-            Err(Error::ChainGap { index: 1, .. })
+            Err(ModelError::ChainGap { index: 1, .. })
         ));
         let mut t = h.clone();
         t.insert(2, h[1].clone());
         assert!(matches!(
             verify_status_history(&p, &anchor, &t),
-            Err(Error::ChainOrder {
+            Err(ModelError::ChainOrder {
                 index: 2,
                 expected: 2,
                 actual: 1,
@@ -969,7 +865,7 @@ pub(crate) mod tests {
         t[2] = Sealed::seal(t[2].record.clone(), &p).unwrap();
         assert!(matches!(
             verify_status_history(&p, &anchor, &t),
-            Err(Error::ChainLink { index: 2, .. })
+            Err(ModelError::ChainLink { index: 2, .. })
         ));
         // An event of another deployment.
         let mut t = h.clone();
@@ -977,7 +873,7 @@ pub(crate) mod tests {
         t[3] = Sealed::seal(t[3].record.clone(), &p).unwrap();
         assert!(matches!(
             verify_status_history(&p, &anchor, &t),
-            Err(Error::Invalid {
+            Err(ModelError::UnexpectedValue {
                 field: "deployment",
                 ..
             })
@@ -987,20 +883,20 @@ pub(crate) mod tests {
         t[0].record.status = DeploymentStatus::Failed;
         assert!(matches!(
             verify_status_history(&p, &anchor, &t),
-            Err(Error::Invalid {
+            Err(ModelError::UnexpectedValue {
                 field: "status",
                 ..
             })
         ));
         assert!(matches!(
             verify_status_history(&p, &anchor, &[]),
-            Err(Error::EmptyCollection { .. })
+            Err(ModelError::EmptyCollection { .. })
         ));
         let mut a = anchor;
         a.record.deployed_by = "mallory".into();
         assert!(matches!(
             verify_status_history(&p, &a, &h),
-            Err(Error::DigestMismatch {
+            Err(ModelError::SealMismatch {
                 kind: DEPLOYMENT,
                 ..
             })

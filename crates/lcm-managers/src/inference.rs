@@ -8,9 +8,11 @@
 //! the context's randomness; the nonce is the receipt's sequence number, labelled `input` or
 //! `output`). The raw query and output are not kept anywhere unless the scheme is plaintext.
 //! Each receipt's digest covers the previous receipt's digest, so the receipts form a hash
-//! chain that [`verify_receipt_chain`] recomputes end to end. The openings of one receipt can
-//! be re-derived later ([`InferenceManager::opening`]) and handed to an auditor, who checks
-//! them with [`verify_commitment`] without learning anything about any other receipt.
+//! chain that [`verify_receipt_chain`](crate::verify_receipt_chain) recomputes end to end.
+//! The openings of one receipt can be re-derived later ([`InferenceManager::opening`]) and
+//! handed to an auditor, who checks them with [`verify_commitment`](crate::verify_commitment)
+//! without learning anything about any other receipt. Both live in [`lcm_model::verify`], so
+//! an auditor needs only `lcm-model`.
 //!
 //! # Batches
 //!
@@ -84,17 +86,17 @@
 //! ```
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
-use lcm_crypto::merkle::{CompactRange, MerkleTree};
-use lcm_crypto::{Commitment, CommitmentScheme, Committer, Digest, Opening, RandomSource, Seed};
+use lcm_crypto::{CommitmentScheme, Committer, Digest, Opening, RandomSource, Seed};
 use lcm_model::records::inference::{
     InferenceBatch, InferenceCommitment, InferenceReceipt, ReceiptEncoder,
 };
+use lcm_model::verify::{InferenceBatchBuilder, compute_inference_batch};
 use lcm_model::{DomainType, Policy, Sealed, Timestamp};
 use serde_json::{Map, Value};
 
-use crate::deployment::{DeploymentManager, check_sequence, non_empty};
+use crate::deployment::{DeploymentManager, non_empty};
 use crate::{Context, Error};
 
 const RECEIPT: &str = "inference receipt";
@@ -463,7 +465,8 @@ impl InferenceManager {
             .and_then(|&i| self.receipts.get(i))
     }
 
-    /// Every receipt of the chain, in order (for [`verify_receipt_chain`] or a batch).
+    /// Every receipt of the chain, in order (for
+    /// [`verify_receipt_chain`](crate::verify_receipt_chain) or a batch).
     pub fn receipts(&self) -> &[Sealed<InferenceReceipt>] {
         &self.receipts
     }
@@ -495,13 +498,14 @@ impl InferenceManager {
     ///
     /// The receipts must be consecutive links of one chain (each one's `prev_receipt` is the
     /// digest before it, sequences count up by one). Their stored digests are used as they
-    /// are; [`verify_receipt_chain`] recomputes them.
+    /// are; [`verify_receipt_chain`](crate::verify_receipt_chain) recomputes them.
     ///
     /// # Errors
     ///
-    /// [`Error::Empty`] for an empty window id; [`Error::EmptyCollection`] for no receipts;
-    /// [`Error::DuplicateId`] for a window already processed; [`Error::ChainOrder`],
-    /// [`Error::ChainGap`], [`Error::ChainLink`] for receipts that are not consecutive.
+    /// [`Error::Empty`] for an empty window id; [`Error::DuplicateId`] for a window already
+    /// processed; [`Error::Model`] as [`lcm_model::verify::compute_inference_batch`]
+    /// (`EmptyCollection` for no receipts; `ChainOrder`, `ChainGap`, `ChainLink` for receipts
+    /// that are not consecutive).
     pub fn process_inference_batch(
         &mut self,
         window_id: &str,
@@ -514,7 +518,7 @@ impl InferenceManager {
                 id: window_id.to_owned(),
             });
         }
-        let batch = build_batch(self.ctx.policy(), window_id, receipts)?;
+        let batch = compute_inference_batch(self.ctx.policy(), window_id, receipts)?;
         let sealed = Sealed::seal(batch, self.ctx.policy())?;
         self.batches.insert(window_id.to_owned(), sealed.clone());
         Ok(sealed)
@@ -542,16 +546,16 @@ impl InferenceManager {
     ///
     /// # Errors
     ///
-    /// As [`InferenceBatchBuilder::finish`], and [`Error::DuplicateId`] for a window already
-    /// processed.
+    /// [`Error::Model`] as [`InferenceBatchBuilder::finish`], and [`Error::DuplicateId`] for a
+    /// window already processed.
     pub fn finish_batch(
         &mut self,
         builder: InferenceBatchBuilder,
     ) -> Result<Sealed<InferenceBatch>, Error> {
-        if self.batches.contains_key(&builder.window_id) {
+        if self.batches.contains_key(builder.window_id()) {
             return Err(Error::DuplicateId {
                 kind: BATCH,
-                id: builder.window_id,
+                id: builder.window_id().to_owned(),
             });
         }
         let batch = builder.finish()?;
@@ -567,363 +571,14 @@ impl InferenceManager {
     }
 }
 
-fn build_batch(
-    policy: &Policy,
-    window_id: &str,
-    receipts: &[Sealed<InferenceReceipt>],
-) -> Result<InferenceBatch, Error> {
-    let (Some(first), Some(last)) = (receipts.first(), receipts.last()) else {
-        return Err(Error::EmptyCollection {
-            kind: BATCH,
-            id: window_id.to_owned(),
-            field: "receipts",
-        });
-    };
-    for (index, pair) in (1u64..).zip(receipts.windows(2)) {
-        let [prev, cur] = pair else { continue };
-        check_link(index, &prev.record, &prev.digest, &cur.record)?;
-    }
-    let tree = MerkleTree::from_leaves_with(
-        policy.hash_algorithm,
-        receipts.iter().map(|r| r.digest.to_bytes()),
-    );
-    Ok(InferenceBatch {
-        window_id: window_id.to_owned(),
-        count: tree.len(),
-        root: tree.root(),
-        first_receipt: first.digest,
-        last_receipt: last.digest,
-        window_start: first.record.timestamp,
-        window_end: last.record.timestamp,
-    })
-}
-
-/// `cur` must directly follow `prev` (whose digest is `prev_digest`) in one chain.
-fn check_link(
-    index: u64,
-    prev: &InferenceReceipt,
-    prev_digest: &Digest,
-    cur: &InferenceReceipt,
-) -> Result<(), Error> {
-    check_link_parts(
-        index,
-        prev.sequence,
-        prev_digest,
-        &cur.receipt_id,
-        cur.sequence,
-        cur.prev_receipt,
-    )
-}
-
-fn check_link_parts(
-    index: u64,
-    prev_sequence: u64,
-    prev_digest: &Digest,
-    id: &str,
-    sequence: u64,
-    prev_receipt: Option<Digest>,
-) -> Result<(), Error> {
-    let expected = prev_sequence
-        .checked_add(1)
-        .ok_or_else(|| Error::ChainOrder {
-            kind: RECEIPT,
-            id: id.to_owned(),
-            index,
-            expected: u64::MAX,
-            actual: sequence,
-        })?;
-    check_sequence(RECEIPT, id, index, expected, sequence)?;
-    if prev_receipt != Some(*prev_digest) {
-        return Err(Error::ChainLink {
-            kind: RECEIPT,
-            id: id.to_owned(),
-            index,
-            expected: Some(*prev_digest),
-            actual: prev_receipt,
-        });
-    }
-    Ok(())
-}
-
-/// What the streaming batch builder needs of a receipt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReceiptLink {
-    /// The receipt's digest.
-    pub digest: Digest,
-    /// Its sequence number.
-    pub sequence: u64,
-    /// The previous receipt's digest.
-    pub prev_receipt: Option<Digest>,
-    /// Its time.
-    pub timestamp: Timestamp,
-}
-
-impl ReceiptLink {
-    /// The link of a sealed receipt.
-    pub fn of(receipt: &Sealed<InferenceReceipt>) -> Self {
-        Self {
-            digest: receipt.digest,
-            sequence: receipt.record.sequence,
-            prev_receipt: receipt.record.prev_receipt,
-            timestamp: receipt.record.timestamp,
-        }
-    }
-}
-
-/// Builds an [`InferenceBatch`] one receipt at a time, in `O(log n)` memory.
-///
-/// It keeps the window id, an RFC 9162 accumulator ([`CompactRange`]: one digest per set bit
-/// of the count), and the first and last links, never the receipts. The batch it finishes is
-/// identical to [`InferenceManager::process_inference_batch`] over the same receipts.
-///
-/// # Examples
-///
-/// ```
-/// use lcm_crypto::Digest;
-/// use lcm_managers::{InferenceBatchBuilder, ReceiptLink};
-/// use lcm_model::{Policy, Timestamp};
-///
-/// let mut builder = InferenceBatchBuilder::new(&Policy::default(), "batch_001");
-/// let mut prev = None;
-/// for i in 0..1000u64 {
-///     let digest = lcm_crypto::hash(lcm_crypto::HashAlgorithm::Sha256, &i.to_be_bytes());
-///     let timestamp = Timestamp::from_unix_micros(i64::try_from(i).unwrap_or(0));
-///     builder.push(ReceiptLink { digest, sequence: i, prev_receipt: prev, timestamp })?;
-///     prev = Some(digest);
-/// }
-/// let batch = builder.finish()?;
-/// assert_eq!(batch.count, 1000);
-/// # Ok::<(), lcm_managers::Error>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct InferenceBatchBuilder {
-    window_id: String,
-    accumulator: CompactRange,
-    first: Option<ReceiptLink>,
-    last: Option<ReceiptLink>,
-}
-
-impl InferenceBatchBuilder {
-    /// An empty batch for `window_id` under `policy`'s hash algorithm.
-    pub fn new(policy: &Policy, window_id: &str) -> Self {
-        Self {
-            window_id: window_id.to_owned(),
-            accumulator: CompactRange::with_algorithm(policy.hash_algorithm),
-            first: None,
-            last: None,
-        }
-    }
-
-    /// The number of receipts pushed.
-    pub fn len(&self) -> u64 {
-        self.accumulator.len()
-    }
-
-    /// Whether no receipt was pushed.
-    pub fn is_empty(&self) -> bool {
-        self.accumulator.is_empty()
-    }
-
-    /// The accumulator: one subtree root per set bit of [`InferenceBatchBuilder::len`], the
-    /// whole of the builder's state besides the window id and two links.
-    pub fn accumulator(&self) -> &CompactRange {
-        &self.accumulator
-    }
-
-    /// Adds the next receipt; it must directly follow the previous one in its chain.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::ChainOrder`], [`Error::ChainGap`] or [`Error::ChainLink`] for a receipt that
-    /// does not follow the previous one (it is not added); [`Error::Crypto`] after 2^64
-    /// receipts.
-    pub fn push(&mut self, link: ReceiptLink) -> Result<(), Error> {
-        if let Some(prev) = &self.last {
-            check_link_parts(
-                self.accumulator.len(),
-                prev.sequence,
-                &prev.digest,
-                &self.window_id,
-                link.sequence,
-                link.prev_receipt,
-            )?;
-        }
-        self.accumulator.push(link.digest.as_bytes())?;
-        if self.first.is_none() {
-            self.first = Some(link);
-        }
-        self.last = Some(link);
-        Ok(())
-    }
-
-    /// Adds a sealed receipt ([`InferenceBatchBuilder::push`] of its [`ReceiptLink`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`InferenceBatchBuilder::push`].
-    pub fn push_receipt(&mut self, receipt: &Sealed<InferenceReceipt>) -> Result<(), Error> {
-        self.push(ReceiptLink::of(receipt))
-    }
-
-    /// The batch.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::EmptyCollection`] when no receipt was pushed.
-    pub fn finish(self) -> Result<InferenceBatch, Error> {
-        let (Some(first), Some(last)) = (self.first, self.last) else {
-            return Err(Error::EmptyCollection {
-                kind: BATCH,
-                id: self.window_id,
-                field: "receipts",
-            });
-        };
-        Ok(InferenceBatch {
-            count: self.accumulator.len(),
-            root: self.accumulator.root(),
-            window_id: self.window_id,
-            first_receipt: first.digest,
-            last_receipt: last.digest,
-            window_start: first.timestamp,
-            window_end: last.timestamp,
-        })
-    }
-}
-
-/// Recomputes a whole receipt chain from its start: the first receipt has sequence 0 and no
-/// previous digest; see [`verify_receipt_segment`] for the checks.
-///
-/// This does not panic.
-///
-/// # Errors
-///
-/// As [`verify_receipt_segment`], and [`Error::ChainGap`] / [`Error::ChainLink`] when the
-/// first receipt is not the start of a chain (receipts dropped at the front).
-pub fn verify_receipt_chain(
-    policy: &Policy,
-    receipts: &[Sealed<InferenceReceipt>],
-) -> Result<(), Error> {
-    verify_receipt_segment(policy, None, receipts)
-}
-
-/// Recomputes a run of consecutive receipts that follows `after` (the digest and sequence
-/// number of the receipt before the run; `None` for the start of a chain).
-///
-/// Every receipt's digest is recomputed from its fields (any edited field is caught); no
-/// digest may appear twice; sequence numbers must count up by one (reordered or repeated
-/// receipts, and dropped ones, are caught); and each receipt's previous digest must be the
-/// digest of the receipt before it.
-///
-/// This does not panic.
-///
-/// # Errors
-///
-/// [`Error::EmptyCollection`] for no receipts; [`Error::DigestMismatch`] for an edited
-/// receipt; [`Error::DuplicateId`] for a receipt that appears twice; [`Error::ChainOrder`]
-/// for a sequence number that goes back; [`Error::ChainGap`] for one that skips ahead;
-/// [`Error::ChainLink`] for a wrong previous digest.
-pub fn verify_receipt_segment(
-    policy: &Policy,
-    after: Option<(Digest, u64)>,
-    receipts: &[Sealed<InferenceReceipt>],
-) -> Result<(), Error> {
-    if receipts.is_empty() {
-        return Err(Error::EmptyCollection {
-            kind: RECEIPT,
-            id: String::new(),
-            field: "receipts",
-        });
-    }
-    let mut encoder = ReceiptEncoder::new(policy);
-    let mut seen: HashSet<Digest> = HashSet::with_capacity(receipts.len());
-    let mut prev = after;
-    for (index, r) in (0u64..).zip(receipts) {
-        let id = &r.record.receipt_id;
-        let recomputed = encoder.digest(&r.record)?;
-        if recomputed != r.digest {
-            return Err(Error::DigestMismatch {
-                kind: RECEIPT,
-                id: id.clone(),
-                stored: r.digest,
-                recomputed,
-            });
-        }
-        if !seen.insert(r.digest) {
-            return Err(Error::DuplicateId {
-                kind: RECEIPT,
-                id: id.clone(),
-            });
-        }
-        match prev {
-            Some((digest, sequence)) => {
-                check_link_parts(
-                    index,
-                    sequence,
-                    &digest,
-                    id,
-                    r.record.sequence,
-                    r.record.prev_receipt,
-                )?;
-            }
-            None => {
-                check_sequence(RECEIPT, id, index, 0, r.record.sequence)?;
-                if let Some(link) = r.record.prev_receipt {
-                    return Err(Error::ChainLink {
-                        kind: RECEIPT,
-                        id: id.clone(),
-                        index,
-                        expected: None,
-                        actual: Some(link),
-                    });
-                }
-            }
-        }
-        prev = Some((r.digest, r.record.sequence));
-    }
-    Ok(())
-}
-
-/// Checks a disclosed commitment: that `commitment` (made under `policy`) opens to `data` with
-/// `opening`.
-///
-/// For a plaintext commitment the opening is empty and the data is also compared with the
-/// plaintext the commitment carries.
-///
-/// This does not panic.
-///
-/// # Errors
-///
-/// [`Error::Crypto`] with `SchemeMismatch` or `CommitmentMismatch` when it does not open;
-/// [`Error::Invalid`] for a plaintext commitment whose stored plaintext differs from `data`.
-pub fn verify_commitment(
-    policy: &Policy,
-    commitment: &InferenceCommitment,
-    data: &[u8],
-    opening: &Opening,
-) -> Result<(), Error> {
-    let c = Commitment {
-        scheme: commitment.scheme,
-        algorithm: policy.hash_algorithm,
-        value: commitment.value,
-    };
-    c.verify(data, opening)?;
-    if let Some(p) = &commitment.plaintext
-        && p.as_bytes() != data
-    {
-        return Err(Error::Invalid {
-            kind: "inference commitment",
-            id: String::new(),
-            field: "plaintext",
-            expected: "the committed data".to_owned(),
-            actual: "different data".to_owned(),
-        });
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
+    use lcm_crypto::merkle::{CompactRange, MerkleTree};
+    use lcm_model::Error as ModelError;
     use lcm_model::records::deployment::DeploymentStatus;
+    use lcm_model::verify::{
+        ReceiptLink, verify_commitment, verify_receipt_chain, verify_receipt_segment,
+    };
     use lcm_model::{Record, canonical};
     use serde_json::json;
 
@@ -1027,7 +682,7 @@ mod tests {
                 edited.plaintext = Some("query 9".into());
                 assert!(matches!(
                     verify_commitment(m.policy(), &edited, b"query 0", &o.input),
-                    Err(Error::Invalid {
+                    Err(ModelError::UnexpectedValue {
                         field: "plaintext",
                         ..
                     })
@@ -1068,7 +723,7 @@ mod tests {
         verify_receipt_chain(&policy, &rs).unwrap();
         assert!(matches!(
             verify_receipt_chain(ctx().policy(), &rs),
-            Err(Error::DigestMismatch { .. })
+            Err(ModelError::SealMismatch { .. })
         ));
         let o = m.opening(&rs[1]).unwrap();
         verify_commitment(
@@ -1235,7 +890,9 @@ mod tests {
             let mut t = rs.clone();
             edit(&mut t[2].record);
             match verify_receipt_chain(&p, &t) {
-                Err(Error::DigestMismatch { id, .. }) => assert!(id.starts_with("inf_002"), "{k}"),
+                Err(ModelError::SealMismatch { id, .. }) => {
+                    assert!(id.starts_with("inf_002"), "{k}");
+                }
                 other => panic!("edit {k}: {other:?}"),
             }
         }
@@ -1244,14 +901,14 @@ mod tests {
         t[3].digest = Digest::from_bytes([0; 32]);
         assert!(matches!(
             verify_receipt_chain(&p, &t),
-            Err(Error::DigestMismatch { .. })
+            Err(ModelError::SealMismatch { .. })
         ));
         // Reordered.
         let mut t = rs.clone();
         t.swap(1, 3);
         assert!(matches!(
             verify_receipt_chain(&p, &t),
-            Err(Error::ChainGap {
+            Err(ModelError::ChainGap {
                 index: 1,
                 expected: 1,
                 actual: 3,
@@ -1262,7 +919,7 @@ mod tests {
         t.swap(2, 1);
         assert!(matches!(
             verify_receipt_chain(&p, &t),
-            Err(Error::ChainGap {
+            Err(ModelError::ChainGap {
                 index: 1,
                 expected: 1,
                 actual: 2,
@@ -1274,7 +931,7 @@ mod tests {
         t.remove(2);
         assert!(matches!(
             verify_receipt_chain(&p, &t),
-            Err(Error::ChainGap {
+            Err(ModelError::ChainGap {
                 index: 2,
                 expected: 2,
                 actual: 3,
@@ -1283,7 +940,7 @@ mod tests {
         ));
         assert!(matches!(
             verify_receipt_chain(&p, &rs[1..]),
-            Err(Error::ChainGap {
+            Err(ModelError::ChainGap {
                 index: 0,
                 expected: 0,
                 actual: 1,
@@ -1294,14 +951,14 @@ mod tests {
         verify_receipt_segment(&p, Some((rs[0].digest, 0)), &rs[1..]).unwrap();
         assert!(matches!(
             verify_receipt_segment(&p, Some((rs[1].digest, 0)), &rs[1..]),
-            Err(Error::ChainLink { index: 0, .. })
+            Err(ModelError::ChainLink { index: 0, .. })
         ));
         // Duplicated.
         let mut t = rs.clone();
         t.insert(3, rs[2].clone());
         assert!(matches!(
             verify_receipt_chain(&p, &t),
-            Err(Error::DuplicateId { .. })
+            Err(ModelError::DuplicateId { .. })
         ));
         // Going back without repeating a digest: a receipt of another chain re-sealed with a
         // lower sequence number.
@@ -1310,7 +967,7 @@ mod tests {
         t[3].digest = t[3].record.digest(&p).unwrap();
         assert!(matches!(
             verify_receipt_chain(&p, &t),
-            Err(Error::ChainOrder {
+            Err(ModelError::ChainOrder {
                 index: 3,
                 expected: 3,
                 actual: 1,
@@ -1323,7 +980,7 @@ mod tests {
         t[4].digest = t[4].record.digest(&p).unwrap();
         assert!(matches!(
             verify_receipt_chain(&p, &t),
-            Err(Error::ChainLink { index: 4, .. })
+            Err(ModelError::ChainLink { index: 4, .. })
         ));
         // A first receipt that claims a predecessor.
         let mut t = rs[..1].to_vec();
@@ -1331,7 +988,7 @@ mod tests {
         t[0].digest = t[0].record.digest(&p).unwrap();
         assert!(matches!(
             verify_receipt_chain(&p, &t),
-            Err(Error::ChainLink { index: 0, .. })
+            Err(ModelError::ChainLink { index: 0, .. })
         ));
         // Wrong policy.
         let blake = Policy {
@@ -1340,11 +997,11 @@ mod tests {
         };
         assert!(matches!(
             verify_receipt_chain(&blake, &rs),
-            Err(Error::DigestMismatch { .. })
+            Err(ModelError::SealMismatch { .. })
         ));
         assert!(matches!(
             verify_receipt_chain(&p, &[]),
-            Err(Error::EmptyCollection { .. })
+            Err(ModelError::EmptyCollection { .. })
         ));
     }
 
@@ -1415,14 +1072,14 @@ mod tests {
         let (mut m, _, rs) = chain(6);
         assert!(matches!(
             m.process_inference_batch("w", &[]),
-            Err(Error::EmptyCollection {
+            Err(Error::Model(ModelError::EmptyCollection {
                 field: "receipts",
                 ..
-            })
+            }))
         ));
         assert!(matches!(
             m.batch_builder("w").unwrap().finish(),
-            Err(Error::EmptyCollection {
+            Err(ModelError::EmptyCollection {
                 field: "receipts",
                 ..
             })
@@ -1437,37 +1094,37 @@ mod tests {
         let gap = [rs[0].clone(), rs[2].clone()];
         assert!(matches!(
             m.process_inference_batch("w", &gap),
-            Err(Error::ChainGap { .. })
+            Err(Error::Model(ModelError::ChainGap { .. }))
         ));
         let back = [rs[2].clone(), rs[1].clone()];
         assert!(matches!(
             m.process_inference_batch("w", &back),
-            Err(Error::ChainOrder { .. })
+            Err(Error::Model(ModelError::ChainOrder { .. }))
         ));
         let dup = [rs[2].clone(), rs[2].clone()];
         assert!(matches!(
             m.process_inference_batch("w", &dup),
-            Err(Error::ChainOrder { .. })
+            Err(Error::Model(ModelError::ChainOrder { .. }))
         ));
         let mut forged = rs[3].clone();
         forged.record.prev_receipt = Some(Digest::from_bytes([0; 32]));
         assert!(matches!(
             m.process_inference_batch("w", &[rs[2].clone(), forged.clone()]),
-            Err(Error::ChainLink { .. })
+            Err(Error::Model(ModelError::ChainLink { .. }))
         ));
         let mut b = m.batch_builder("w").unwrap();
         b.push_receipt(&rs[2]).unwrap();
         assert!(matches!(
             b.push_receipt(&forged),
-            Err(Error::ChainLink { .. })
+            Err(ModelError::ChainLink { .. })
         ));
         assert!(matches!(
             b.push_receipt(&rs[4]),
-            Err(Error::ChainGap { .. })
+            Err(ModelError::ChainGap { .. })
         ));
         assert!(matches!(
             b.push_receipt(&rs[2]),
-            Err(Error::ChainOrder { .. })
+            Err(ModelError::ChainOrder { .. })
         ));
         assert_eq!(b.len(), 1, "refused receipts are not added");
         b.push_receipt(&rs[3]).unwrap();

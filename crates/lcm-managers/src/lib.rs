@@ -14,22 +14,21 @@ mod roots;
 mod training;
 
 pub use crate::context::Context;
-pub use crate::dataset::{
-    DatasetFamilyManager, assign_splits, compute_contents_root, compute_datasets_root,
-    compute_records_root, compute_split_assignment_digest, record_content_digest,
-    record_leaf_digest, verify_family_password, verify_record_inclusion, verify_split_contents,
-    verify_split_records,
-};
-pub use crate::deployment::{
-    DeploymentManager, DeploymentRelease, PreDeploymentRequest, verify_status_history,
-};
+pub use crate::dataset::{DatasetFamilyManager, assign_splits, verify_family_password};
+pub use crate::deployment::{DeploymentManager, DeploymentRelease, PreDeploymentRequest};
 pub use crate::error::Error;
 pub use crate::inference::{
-    InferenceBatchBuilder, InferenceManager, InferenceRequest, ReceiptChain, ReceiptFields,
-    ReceiptLink, ReceiptOpenings, verify_commitment, verify_receipt_chain, verify_receipt_segment,
+    InferenceManager, InferenceRequest, ReceiptChain, ReceiptFields, ReceiptOpenings,
 };
 pub use crate::model::{AnchoredModel, ModelAnchorRequest, ModelManager, verify_model_password};
-pub use crate::roots::{RootManager, verify_release_root};
-pub use crate::training::{
-    TrainingManager, TrainingRun, compute_training_session_root, verify_training_run,
+pub use crate::roots::RootManager;
+pub use crate::training::{TrainingManager, TrainingRun};
+// The pure recomputations and verifiers live in `lcm_model::verify`, so that a verifier can
+// use them without this crate; they stay available under their old paths here.
+pub use lcm_model::verify::{
+    InferenceBatchBuilder, ReceiptLink, compute_contents_root, compute_datasets_root,
+    compute_records_root, compute_split_assignment_digest, compute_training_session_root,
+    record_content_digest, record_leaf_digest, verify_commitment, verify_receipt_chain,
+    verify_receipt_segment, verify_record_inclusion, verify_release_root, verify_split_contents,
+    verify_split_records, verify_status_history, verify_training_run,
 };

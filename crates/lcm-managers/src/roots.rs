@@ -31,17 +31,15 @@
 use std::collections::BTreeMap;
 
 use lcm_crypto::Digest;
-use lcm_crypto::merkle::MerkleTree;
 use lcm_model::records::deployment::{DeploymentAnchor, PreDeploymentAnchor};
 use lcm_model::records::roots::{InferenceBatchRoot, ReleaseRoot, TestEvaluationAnchor};
 use lcm_model::records::training::TrainingSnapshot;
-use lcm_model::{Finite, Policy, Sealed};
+use lcm_model::{Finite, Policy, Sealed, verify};
 
-use crate::deployment::{check_seal, non_empty};
+use crate::deployment::non_empty;
 use crate::{Context, Error};
 
 const TEST_EVALUATION: &str = "test evaluation anchor";
-const RELEASE: &str = "release root";
 const BATCH_ROOT: &str = "inference batch root";
 
 /// Creates test evaluation anchors and computes roots; keeps both (the seed's
@@ -134,16 +132,20 @@ impl RootManager {
 
     /// The root of a completed training session (the seed's
     /// `compute_training_session_root`), from its snapshot: see
-    /// [`crate::compute_training_session_root`], which this delegates to.
+    /// [`lcm_model::verify::compute_training_session_root`], which this delegates to.
     ///
     /// # Errors
     ///
-    /// As [`crate::compute_training_session_root`] (a snapshot whose seal does not verify).
+    /// [`Error::Model`] as [`lcm_model::verify::compute_training_session_root`] (a snapshot
+    /// whose seal does not verify).
     pub fn compute_training_session_root(
         &self,
         snapshot: &Sealed<TrainingSnapshot>,
     ) -> Result<Digest, Error> {
-        crate::training::compute_training_session_root(self.ctx.policy(), snapshot)
+        Ok(verify::compute_training_session_root(
+            self.ctx.policy(),
+            snapshot,
+        )?)
     }
 
     /// The root of a release (the seed's `compute_release_root`): the RFC 9162 root over the
@@ -151,13 +153,15 @@ impl RootManager {
     /// evaluation anchors, in that order.
     ///
     /// Every anchor's digest is recomputed, the test evaluation's metrics digest is
-    /// recomputed, and the deployment must carry out this pre-deployment.
+    /// recomputed, and the deployment must carry out this pre-deployment: the computation is
+    /// [`lcm_model::verify::compute_release_root`]; this seals and keeps the result.
     ///
     /// # Errors
     ///
-    /// [`Error::DigestMismatch`] for an anchor whose digest does not match its content;
-    /// [`Error::Model`] for a test evaluation whose metrics digest does not match;
-    /// [`Error::Invalid`] when the deployment references another pre-deployment.
+    /// [`Error::Model`] as [`lcm_model::verify::compute_release_root`]: `SealMismatch` for an
+    /// anchor whose digest does not match its content, `DigestMismatch` for a test evaluation
+    /// whose metrics digest does not match, `UnexpectedValue` when the deployment references
+    /// another pre-deployment.
     pub fn compute_release_root(
         &mut self,
         training_session_root: &Digest,
@@ -166,68 +170,36 @@ impl RootManager {
         test_evaluation: &Sealed<TestEvaluationAnchor>,
     ) -> Result<Sealed<ReleaseRoot>, Error> {
         let policy = self.ctx.policy();
-        let pre_id = &predeployment.record.predeployment_id;
-        let dep_id = &deployment.record.deployment_id;
-        check_seal(policy, "predeployment anchor", pre_id, predeployment)?;
-        check_seal(policy, "deployment anchor", dep_id, deployment)?;
-        check_seal(
+        let release = verify::compute_release_root(
             policy,
-            TEST_EVALUATION,
-            &test_evaluation.record.test_id,
+            training_session_root,
+            predeployment,
+            deployment,
             test_evaluation,
         )?;
-        test_evaluation.record.verify_metrics_digest(policy)?;
-        if deployment.record.predeployment != predeployment.digest {
-            return Err(Error::Invalid {
-                kind: RELEASE,
-                id: dep_id.clone(),
-                field: "predeployment",
-                expected: format!("{} (predeployment {pre_id:?})", predeployment.digest),
-                actual: deployment.record.predeployment.to_string(),
-            });
-        }
-        let mut release = ReleaseRoot {
-            training_session_root: *training_session_root,
-            predeployment: predeployment.digest,
-            deployment: deployment.digest,
-            test_evaluation: test_evaluation.digest,
-            root: Digest::from_bytes([0; 32]),
-        };
-        release.root = merkle_root(policy, &release.leaves());
         let sealed = Sealed::seal(release, policy)?;
-        self.release_roots.insert(dep_id.clone(), sealed.clone());
+        self.release_roots
+            .insert(deployment.record.deployment_id.clone(), sealed.clone());
         Ok(sealed)
     }
 
     /// The root of a window of inference receipts (the seed's
-    /// `compute_inference_batch_root`): the RFC 9162 root over the receipt digests, in order.
+    /// `compute_inference_batch_root`): the RFC 9162 root over the receipt digests, in order
+    /// (see [`lcm_model::verify::compute_inference_batch_root`]).
     ///
     /// # Errors
     ///
-    /// [`Error::Empty`] for an empty window id; [`Error::EmptyCollection`] for no digests
-    /// (an empty batch is an error, not a sentinel).
+    /// [`Error::Empty`] for an empty window id; [`Error::Model`] with
+    /// [`lcm_model::Error::EmptyCollection`] for no digests (an empty batch is an error, not a
+    /// sentinel).
     pub fn compute_inference_batch_root(
         &mut self,
         window_id: &str,
         receipt_digests: &[Digest],
     ) -> Result<Sealed<InferenceBatchRoot>, Error> {
         non_empty(BATCH_ROOT, window_id, "window_id", window_id)?;
-        if receipt_digests.is_empty() {
-            return Err(Error::EmptyCollection {
-                kind: BATCH_ROOT,
-                id: window_id.to_owned(),
-                field: "receipt_digests",
-            });
-        }
-        let tree = MerkleTree::from_leaves_with(
-            self.ctx.policy().hash_algorithm,
-            receipt_digests.iter().map(|d| d.to_bytes()),
-        );
-        let root = InferenceBatchRoot {
-            window_id: window_id.to_owned(),
-            size: tree.len(),
-            root: tree.root(),
-        };
+        let root =
+            verify::compute_inference_batch_root(self.ctx.policy(), window_id, receipt_digests)?;
         let sealed = Sealed::seal(root, self.ctx.policy())?;
         self.batch_roots
             .insert(window_id.to_owned(), sealed.clone());
@@ -245,38 +217,16 @@ impl RootManager {
     }
 }
 
-fn merkle_root(policy: &Policy, leaves: &[Digest]) -> Digest {
-    MerkleTree::from_leaves_with(policy.hash_algorithm, leaves.iter().map(|d| d.to_bytes())).root()
-}
-
-/// Recomputes a release root from its four leaves.
-///
-/// This does not panic.
-///
-/// # Errors
-///
-/// [`Error::DigestMismatch`] when the stored root is not the root of the stored leaves.
-pub fn verify_release_root(policy: &Policy, release: &ReleaseRoot) -> Result<(), Error> {
-    let recomputed = merkle_root(policy, &release.leaves());
-    if recomputed == release.root {
-        Ok(())
-    } else {
-        Err(Error::DigestMismatch {
-            kind: RELEASE,
-            id: release.deployment.short(),
-            stored: release.root,
-            recomputed,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::deployment::tests::{ctx, deployed, request};
     use lcm_crypto::HashAlgorithm;
+    use lcm_crypto::merkle::MerkleTree;
     use lcm_crypto::merkle::{leaf_hash, node_hash};
+    use lcm_model::Error as ModelError;
     use lcm_model::Record;
+    use lcm_model::verify::verify_release_root;
 
     fn metrics() -> BTreeMap<String, f64> {
         BTreeMap::from([
@@ -406,13 +356,19 @@ mod tests {
         t.test_evaluation = Digest::from_bytes([0; 32]);
         assert!(matches!(
             verify_release_root(r.policy(), &t),
-            Err(Error::DigestMismatch { .. })
+            Err(ModelError::RootMismatch {
+                root: "release root",
+                ..
+            })
         ));
         let mut t = release.record;
         t.training_session_root = Digest::from_bytes([0; 32]);
         assert!(matches!(
             verify_release_root(r.policy(), &t),
-            Err(Error::DigestMismatch { .. })
+            Err(ModelError::RootMismatch {
+                root: "release root",
+                ..
+            })
         ));
     }
 
@@ -424,19 +380,19 @@ mod tests {
         t.record.intended_region = "eu-west-1".into();
         assert!(matches!(
             r.compute_release_root(&tsr, &t, &dep, &test),
-            Err(Error::DigestMismatch {
+            Err(Error::Model(ModelError::SealMismatch {
                 kind: "predeployment anchor",
                 ..
-            })
+            }))
         ));
         let mut t = dep.clone();
         t.record.deployed_by = "mallory".into();
         assert!(matches!(
             r.compute_release_root(&tsr, &pre, &t, &test),
-            Err(Error::DigestMismatch {
+            Err(Error::Model(ModelError::SealMismatch {
                 kind: "deployment anchor",
                 ..
-            })
+            }))
         ));
         let mut t = test.clone();
         t.record
@@ -444,10 +400,10 @@ mod tests {
             .insert("accuracy".into(), Finite::new(0.99).unwrap());
         assert!(matches!(
             r.compute_release_root(&tsr, &pre, &dep, &t),
-            Err(Error::DigestMismatch {
+            Err(Error::Model(ModelError::SealMismatch {
                 kind: TEST_EVALUATION,
                 ..
-            })
+            }))
         ));
         // A supplied metrics digest is not trusted even when the anchor is re-sealed.
         let mut t = test.clone();
@@ -466,10 +422,10 @@ mod tests {
             .unwrap();
         assert!(matches!(
             r.compute_release_root(&tsr, &pre2, &dep, &test),
-            Err(Error::Invalid {
+            Err(Error::Model(ModelError::UnexpectedValue {
                 field: "predeployment",
                 ..
-            })
+            }))
         ));
     }
 
@@ -488,10 +444,10 @@ mod tests {
         assert_eq!(r.inference_batch_root("batch_001"), Some(&root));
         assert!(matches!(
             r.compute_inference_batch_root("batch_002", &[]),
-            Err(Error::EmptyCollection {
+            Err(Error::Model(ModelError::EmptyCollection {
                 field: "receipt_digests",
                 ..
-            })
+            }))
         ));
         assert!(matches!(
             r.compute_inference_batch_root("", &digests),
@@ -557,7 +513,13 @@ mod tests {
         // It commits to the final model digest (among the rest), and to the seal.
         let mut t = s;
         t.record.final_model_digest = Digest::from_bytes([0; 32]);
-        assert!(r.compute_training_session_root(&t).is_err());
+        assert!(matches!(
+            r.compute_training_session_root(&t),
+            Err(Error::Model(ModelError::SealMismatch {
+                kind: "training snapshot",
+                ..
+            }))
+        ));
         let t = Sealed::seal(t.record, r.policy()).unwrap();
         assert_ne!(r.compute_training_session_root(&t).unwrap(), root);
     }

@@ -23,12 +23,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use lcm_crypto::Digest;
-use lcm_crypto::merkle::MerkleTree;
 use lcm_model::records::{
     DatasetSplit, ModelAnchor, TrainingCheckpoint, TrainingMetrics, TrainingSession,
     TrainingSnapshot, training_config_digest,
 };
-use lcm_model::{DomainType, Finite, Policy, Sealed};
+use lcm_model::verify::{compute_training_session_root, verify_training_run};
+use lcm_model::{DomainType, Finite, Sealed};
 use serde_json::{Map, Value};
 
 use crate::{Context, DatasetFamilyManager, Error, ModelManager};
@@ -36,7 +36,6 @@ use crate::{Context, DatasetFamilyManager, Error, ModelManager};
 /// The kind names used in error messages.
 const SESSION: &str = "training session";
 const CHECKPOINT: &str = "training checkpoint";
-const SNAPSHOT: &str = "training snapshot";
 const METRICS: &str = "training metrics";
 
 /// One training session as the manager keeps it (the seed's `LCMTrainingSession`): the
@@ -519,7 +518,9 @@ impl TrainingManager {
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] for an unknown session; [`Error::NotCompleted`] before completion.
+    /// [`Error::NotFound`] for an unknown session; [`Error::NotCompleted`] before completion;
+    /// [`Error::Model`] as [`compute_training_session_root`] for a snapshot whose seal does not
+    /// verify.
     pub fn training_session_root(&self, session_id: &str) -> Result<Digest, Error> {
         let run = self
             .sessions
@@ -532,14 +533,15 @@ impl TrainingManager {
             kind: SESSION,
             id: session_id.to_owned(),
         })?;
-        compute_training_session_root(self.ctx.policy(), snapshot)
+        Ok(compute_training_session_root(self.ctx.policy(), snapshot)?)
     }
 
     /// Re-verifies everything stored for a completed session with [`verify_training_run`].
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`], [`Error::NotCompleted`], or as [`verify_training_run`].
+    /// [`Error::NotFound`], [`Error::NotCompleted`], or [`Error::Model`] as
+    /// [`verify_training_run`].
     pub fn verify_session(&self, session_id: &str) -> Result<(), Error> {
         let run = self
             .sessions
@@ -554,13 +556,13 @@ impl TrainingManager {
                 id: session_id.to_owned(),
             });
         };
-        verify_training_run(
+        Ok(verify_training_run(
             self.ctx.policy(),
             &run.session,
             &run.checkpoints,
             metrics,
             snapshot,
-        )
+        )?)
     }
 }
 
@@ -630,194 +632,10 @@ fn metrics_error(session_id: &str, e: lcm_model::Error) -> Error {
     }
 }
 
-/// The training session root of a snapshot: the RFC 9162 root, under the policy's hash
-/// algorithm, over these eight full digests in this order, each leaf being the 32 digest bytes:
-///
-/// | leaf | value |
-/// |---|---|
-/// | 0 | the model anchor digest |
-/// | 1 | the datasets root |
-/// | 2 | the session digest (session id, config, split anchors, start time) |
-/// | 3 | the training config digest |
-/// | 4 | the checkpoint chain head (the last checkpoint's digest, or the session digest) |
-/// | 5 | the metrics digest |
-/// | 6 | the final model digest |
-/// | 7 | the snapshot digest (all of the above, the checkpoint count, the user, both times) |
-///
-/// The snapshot's seal is verified first. A snapshot exists only for a completed session; for
-/// a session id use [`TrainingManager::training_session_root`], which reports an incomplete
-/// session as [`Error::NotCompleted`]. This is what [`crate::RootManager`] delegates to.
-///
-/// # Errors
-///
-/// [`Error::DigestMismatch`] when the snapshot's digest does not match its content.
-pub fn compute_training_session_root(
-    policy: &Policy,
-    snapshot: &Sealed<TrainingSnapshot>,
-) -> Result<Digest, Error> {
-    let s = &snapshot.record;
-    snapshot
-        .verify(policy)
-        .map_err(|e| digest_mismatch(SNAPSHOT, &s.session_id, e))?;
-    let leaves = [
-        s.model_anchor,
-        s.datasets_root,
-        s.session,
-        s.config_digest,
-        s.checkpoint_head,
-        s.metrics_digest,
-        s.final_model_digest,
-        snapshot.digest,
-    ];
-    Ok(
-        MerkleTree::from_leaves_with(policy.hash_algorithm, leaves.iter().map(Digest::as_bytes))
-            .root(),
-    )
-}
-
-/// Re-verifies a completed training run from its records alone: every seal; every
-/// checkpoint's session, position, link to its predecessor, step and epoch order; and every
-/// binding of the snapshot (session, model anchor, datasets root, config digest, chain head
-/// and count, metrics digest, start time).
-///
-/// This does not panic.
-///
-/// # Errors
-///
-/// [`Error::DigestMismatch`] for a record whose digest does not match its content;
-/// [`Error::ChainOrder`] for a checkpoint out of position; [`Error::ChainLink`] for a broken
-/// link; [`Error::Invalid`] naming the checkpoint or snapshot field that does not match.
-pub fn verify_training_run(
-    policy: &Policy,
-    session: &Sealed<TrainingSession>,
-    checkpoints: &[Sealed<TrainingCheckpoint>],
-    metrics: &TrainingMetrics,
-    snapshot: &Sealed<TrainingSnapshot>,
-) -> Result<(), Error> {
-    let sid = session.record.session_id.as_str();
-    session
-        .verify(policy)
-        .map_err(|e| digest_mismatch(SESSION, sid, e))?;
-    let mut head = session.digest;
-    let mut last: Option<&TrainingCheckpoint> = None;
-    for (i, cp) in checkpoints.iter().enumerate() {
-        let c = &cp.record;
-        let id = format!("{sid}/{}", c.checkpoint_id);
-        let index = u64::try_from(i).unwrap_or(u64::MAX);
-        cp.verify(policy)
-            .map_err(|e| digest_mismatch(CHECKPOINT, &id, e))?;
-        if c.index != index {
-            return Err(Error::ChainOrder {
-                kind: CHECKPOINT,
-                id,
-                index,
-                expected: index,
-                actual: c.index,
-            });
-        }
-        if c.previous != head {
-            return Err(Error::ChainLink {
-                kind: CHECKPOINT,
-                id,
-                index,
-                expected: Some(head),
-                actual: Some(c.previous),
-            });
-        }
-        if c.session != session.digest {
-            return Err(invalid(
-                CHECKPOINT,
-                id,
-                "session",
-                session.digest,
-                c.session,
-            ));
-        }
-        if let Some(prev) = last {
-            if c.step <= prev.step {
-                return Err(Error::Invalid {
-                    kind: CHECKPOINT,
-                    id,
-                    field: "step",
-                    expected: format!("a step greater than {}", prev.step),
-                    actual: c.step.to_string(),
-                });
-            }
-            if c.epoch < prev.epoch {
-                return Err(Error::Invalid {
-                    kind: CHECKPOINT,
-                    id,
-                    field: "epoch",
-                    expected: format!("an epoch of at least {}", prev.epoch),
-                    actual: c.epoch.to_string(),
-                });
-            }
-        }
-        head = cp.digest;
-        last = Some(c);
-    }
-    snapshot
-        .verify(policy)
-        .map_err(|e| digest_mismatch(SNAPSHOT, sid, e))?;
-    let s = &snapshot.record;
-    let r = &session.record;
-    let count = u64::try_from(checkpoints.len()).unwrap_or(u64::MAX);
-    let metrics_digest = metrics
-        .compute_metrics_digest(policy)
-        .map_err(|e| metrics_error(sid, e))?;
-    let config_digest = training_config_digest(policy, &r.training_config)?;
-    let checks: [(&'static str, Digest, Digest); 6] = [
-        ("session", session.digest, s.session),
-        ("model_anchor", r.model_anchor, s.model_anchor),
-        ("datasets_root", r.datasets_root, s.datasets_root),
-        ("config_digest", config_digest, s.config_digest),
-        ("checkpoint_head", head, s.checkpoint_head),
-        ("metrics_digest", metrics_digest, s.metrics_digest),
-    ];
-    for (field, expected, actual) in checks {
-        if expected != actual {
-            return Err(invalid(SNAPSHOT, sid.to_owned(), field, expected, actual));
-        }
-    }
-    if s.checkpoint_count != count {
-        return Err(Error::Invalid {
-            kind: SNAPSHOT,
-            id: sid.to_owned(),
-            field: "checkpoint_count",
-            expected: count.to_string(),
-            actual: s.checkpoint_count.to_string(),
-        });
-    }
-    if s.session_id != r.session_id || s.started_at != r.started_at {
-        return Err(Error::Invalid {
-            kind: SNAPSHOT,
-            id: sid.to_owned(),
-            field: "session_id/started_at",
-            expected: format!("{:?} started {}", r.session_id, r.started_at),
-            actual: format!("{:?} started {}", s.session_id, s.started_at),
-        });
-    }
-    Ok(())
-}
-
-fn invalid(
-    kind: &'static str,
-    id: String,
-    field: &'static str,
-    expected: Digest,
-    actual: Digest,
-) -> Error {
-    Error::Invalid {
-        kind,
-        id,
-        field,
-        expected: expected.to_string(),
-        actual: actual.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use lcm_model::Error as ModelError;
+    use lcm_model::Policy;
     use lcm_model::Timestamp;
     use lcm_model::records::{
         DatasetFamilyMetadata, DatasetSplitAnchor, ModelArchitecture, SplitInfo,
@@ -1511,7 +1329,7 @@ mod tests {
             assert!(
                 matches!(
                     compute_training_session_root(&p, &forged),
-                    Err(Error::DigestMismatch { .. })
+                    Err(ModelError::SealMismatch { .. })
                 ),
                 "edit {i}"
             );
@@ -1547,7 +1365,7 @@ mod tests {
         reordered.swap(0, 1);
         let e = verify_training_run(&p, s, &reordered, m, snap);
         assert!(
-            matches!(e, Err(Error::ChainOrder { index: 0, .. })),
+            matches!(e, Err(ModelError::ChainOrder { index: 0, .. })),
             "{e:?}"
         );
 
@@ -1560,7 +1378,7 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::DigestMismatch {
+                Err(ModelError::SealMismatch {
                     kind: "training checkpoint",
                     ..
                 })
@@ -1574,7 +1392,10 @@ mod tests {
         first.step = 11;
         resealed[0] = Sealed::seal(first, &p).unwrap();
         let e = verify_training_run(&p, s, &resealed, m, snap);
-        assert!(matches!(e, Err(Error::ChainLink { index: 1, .. })), "{e:?}");
+        assert!(
+            matches!(e, Err(ModelError::ChainLink { index: 1, .. })),
+            "{e:?}"
+        );
         let mut last = cps.to_vec();
         let mut second = last[1].record.clone();
         second.step = 21;
@@ -1583,7 +1404,7 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(ModelError::UnexpectedValue {
                     field: "checkpoint_head",
                     ..
                 })
@@ -1595,7 +1416,7 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(ModelError::UnexpectedValue {
                     field: "checkpoint_head",
                     ..
                 })
@@ -1609,7 +1430,7 @@ mod tests {
         going_back[1] = Sealed::seal(second, &p).unwrap();
         let e = verify_training_run(&p, s, &going_back, m, snap);
         assert!(
-            matches!(e, Err(Error::Invalid { field: "step", .. })),
+            matches!(e, Err(ModelError::UnexpectedValue { field: "step", .. })),
             "{e:?}"
         );
 
@@ -1619,7 +1440,7 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(ModelError::UnexpectedValue {
                     field: "metrics_digest",
                     ..
                 })
@@ -1631,12 +1452,15 @@ mod tests {
         other_session.training_config = config(6);
         let other_session = Sealed::seal(other_session, &p).unwrap();
         let e = verify_training_run(&p, &other_session, cps, m, snap);
-        assert!(matches!(e, Err(Error::ChainLink { index: 0, .. })), "{e:?}");
+        assert!(
+            matches!(e, Err(ModelError::ChainLink { index: 0, .. })),
+            "{e:?}"
+        );
         let e = verify_training_run(&p, &other_session, &[], m, snap);
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(ModelError::UnexpectedValue {
                     field: "session",
                     ..
                 })
@@ -1651,7 +1475,7 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(ModelError::UnexpectedValue {
                     field: "checkpoint_count",
                     ..
                 })
@@ -1664,7 +1488,7 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::DigestMismatch {
+                Err(ModelError::SealMismatch {
                     kind: "training snapshot",
                     ..
                 })

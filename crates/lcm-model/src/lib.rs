@@ -4,6 +4,8 @@
 //! - [`Policy`]: the cryptographic choices of a lifecycle, honoured by every digest.
 //! - [`Record`], [`Sealed`]: a record kind's digest under its domain tag.
 //! - [`Timestamp`], [`Clock`]: RFC 3339 UTC time, injectable for reproducible runs.
+//! - [`verify`]: pure recomputation of roots, chains and bindings from records and a policy,
+//!   for offline verifiers.
 //!
 //! Records are plain structs with public fields; parsing rejects unknown fields.
 
@@ -13,6 +15,7 @@ pub mod policy;
 mod record;
 pub mod records;
 mod time;
+pub mod verify;
 
 pub use crate::canonical::Finite;
 pub use crate::error::Error;
