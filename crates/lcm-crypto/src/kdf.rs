@@ -400,6 +400,22 @@ mod tests {
         }
     }
 
+    /// RFC 5869 appendix A.1 (test case 1): from its PRK, the first 32 bytes of the OKM are
+    /// `T(1) = HMAC(PRK, info || 0x01)`, which is what `expand` computes (info = prefix || label).
+    #[test]
+    fn rfc5869_expand_first_block() {
+        let prk = hex::decode("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5")
+            .unwrap();
+        let master = MasterKey {
+            prk: HmacSha256::new(&prk),
+        };
+        let info: Vec<u8> = (0xf0..=0xf9).collect();
+        assert_eq!(
+            hex::encode(&master.expand(&info, "")),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+        );
+    }
+
     #[test]
     fn labels_and_kinds_separate_sub_keys() {
         let mut okm = [0u8; 32];
