@@ -6,10 +6,10 @@
 //! Its receipts are exactly `ReceiptChain`'s (same commitment labels and nonces, same
 //! encoder): a unit test appends with both from one seed and compares every receipt.
 
-use lcm_crypto::{CommitmentScheme, Committer, Digest, Seed};
+use lcm_crypto::{CommitmentScheme, Committer, Digest, DomainHasher, Seed};
 use lcm_managers::ReceiptOpenings;
 use lcm_model::records::inference::{InferenceCommitment, InferenceReceipt, ReceiptEncoder};
-use lcm_model::{Policy, Sealed, Timestamp};
+use lcm_model::{Policy, Record, Sealed, Timestamp};
 use serde_json::{Map, Value};
 
 use crate::store::ChainHead;
@@ -45,6 +45,8 @@ pub struct ReceiptInput<'a> {
 pub struct ReceiptMaker {
     committer: Committer,
     encoder: ReceiptEncoder,
+    /// The hasher with the receipt's domain tag absorbed.
+    prefix: DomainHasher,
     model_anchor: Digest,
     deployment_anchor: Digest,
 }
@@ -60,6 +62,10 @@ impl ReceiptMaker {
         Self {
             committer: Committer::from_seed(policy.commitments, policy.hash_algorithm, seed),
             encoder: ReceiptEncoder::new(policy),
+            prefix: DomainHasher::new(
+                policy.hash_algorithm,
+                &policy.domain_tag(InferenceReceipt::KIND),
+            ),
             model_anchor,
             deployment_anchor,
         }
@@ -120,9 +126,13 @@ impl ReceiptMaker {
             prev_receipt: head.map(|h| h.digest),
             timestamp: input.timestamp,
         };
-        let json = String::from_utf8(self.encoder.encode(&record)?.to_vec())
-            .map_err(|_| crate::Error::NotUtf8)?;
-        let digest = self.encoder.digest(&record)?;
+        // One encoding, hashed and kept: the digest is the receipt's record digest (the unit
+        // test below compares it with `ReceiptChain`'s).
+        let bytes = self.encoder.encode(&record)?;
+        let mut h = self.prefix.clone();
+        h.part(bytes);
+        let digest = h.finalize();
+        let json = String::from_utf8(bytes.to_vec()).map_err(|_| crate::Error::NotUtf8)?;
         Ok((Sealed { record, digest }, json))
     }
 

@@ -45,6 +45,11 @@ pub(crate) enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Record lifecycle stages from JSON files.
+    Record {
+        #[command(subcommand)]
+        command: RecordCommand,
+    },
     /// Append chained inference receipts read as JSON Lines on standard input.
     ///
     /// Each line is a JSON object `{"request_id", "query", "output"}`, optionally with
@@ -83,6 +88,18 @@ pub(crate) enum Command {
     },
     /// Fingerprint model files and directories.
     Fingerprint(FingerprintArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RecordCommand {
+    /// Record a whole lifecycle (dataset family and splits, model, training with
+    /// checkpoints, pre-deployment, deployment, test evaluation, release root) from one
+    /// JSON file, atomically. The master passwords come from the environment variables
+    /// `LCM_DATASET_PASSWORD` and `LCM_MODEL_PASSWORD`.
+    Lifecycle {
+        /// The lifecycle file (see `examples/cli/lifecycle.json`).
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,7 +21,7 @@ use lcm_model::{Policy, Record, Timestamp, canonical};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::cli::{Algorithm, BatchCommand, Cli, Command, FingerprintArgs};
+use crate::cli::{Algorithm, BatchCommand, Cli, Command, FingerprintArgs, RecordCommand};
 
 /// Why a command failed; decides the exit code.
 #[derive(Debug)]
@@ -93,6 +93,12 @@ impl Out {
             .map_err(|e| input(format!("writing standard output: {e}")))
     }
 
+    fn raw(&mut self, bytes: &[u8]) -> Result<(), CliError> {
+        self.inner
+            .write_all(bytes)
+            .map_err(|e| input(format!("writing standard output: {e}")))
+    }
+
     fn flush(&mut self) -> Result<(), CliError> {
         self.inner
             .flush()
@@ -136,6 +142,9 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     match &cli.command {
         Command::Init { policy } => init(cli, out, policy.as_deref()),
         Command::Keygen { out: path, force } => keygen(cli, out, path, *force),
+        Command::Record {
+            command: RecordCommand::Lifecycle { file },
+        } => record_lifecycle(cli, out, file),
         Command::Infer {
             model,
             deployment,
@@ -315,6 +324,73 @@ pub(crate) fn read_verifying_key(path: &Path) -> Result<lcm_crypto::VerifyingKey
     })
 }
 
+fn password(var: &str) -> Result<String, CliError> {
+    match std::env::var(var) {
+        Ok(p) if !p.is_empty() => Ok(p),
+        _ => Err(input(format!(
+            "the environment variable {var} must hold the master password"
+        ))),
+    }
+}
+
+fn record_lifecycle(cli: &Cli, out: &mut Out, file: &Path) -> Result<(), CliError> {
+    let input: lcm_cli::lifecycle::LifecycleInput = read_json(file)?;
+    let mut dataset_password = password("LCM_DATASET_PASSWORD")?;
+    let mut model_password = password("LCM_MODEL_PASSWORD")?;
+    let mut store = open(cli)?;
+    let recorded = record_into(&mut store, input, &dataset_password, &model_password);
+    zeroize::Zeroize::zeroize(&mut dataset_password);
+    zeroize::Zeroize::zeroize(&mut model_password);
+    let stored = recorded?;
+    print_records(cli, out, &stored)
+}
+
+/// Records a lifecycle into `store`, refusing a store that already holds one.
+pub(crate) fn record_into(
+    store: &mut SqliteStore,
+    input: lcm_cli::lifecycle::LifecycleInput,
+    dataset_password: &str,
+    model_password: &str,
+) -> Result<Vec<StoredRecord>, CliError> {
+    if let Some(existing) = store
+        .records(Some(lcm_model::records::ReleaseRoot::KIND))?
+        .first()
+    {
+        return Err(input_err(format!(
+            "store {} already holds the lifecycle of deployment {}; use one store per lifecycle",
+            store.path().display(),
+            existing.id
+        )));
+    }
+    let ctx = Context::with_policy(store.policy()?)?;
+    let recorded = lcm_cli::lifecycle::record(
+        &ctx,
+        input,
+        &lcm_cli::lifecycle::Passwords {
+            dataset: dataset_password,
+            model: model_password,
+        },
+    )?;
+    let stored = recorded.to_stored()?;
+    store.put_records(&stored)?;
+    Ok(stored)
+}
+
+fn input_err(msg: String) -> CliError {
+    CliError::Input(msg)
+}
+
+fn print_records(cli: &Cli, out: &mut Out, records: &[StoredRecord]) -> Result<(), CliError> {
+    for r in records {
+        if cli.json {
+            out.line(&json!({"kind": r.kind, "id": r.id, "digest": r.digest}).to_string())?;
+        } else {
+            out.line(&format!("{}\t{}\t{}", r.kind, r.id, r.digest))?;
+        }
+    }
+    Ok(())
+}
+
 fn parse_record<T: serde::de::DeserializeOwned>(r: &StoredRecord) -> Result<T, CliError> {
     serde_json::from_str(&r.json).map_err(|e| input(format!("stored {} {}: {e}", r.kind, r.id)))
 }
@@ -431,6 +507,84 @@ fn resolve_release(
     Ok((model_rec.digest, dep_rec.digest))
 }
 
+/// A batch of receipts made by the maker thread, with the lines they were made from and the
+/// chain head they were made after.
+struct MadeBatch {
+    lines: Vec<InferLine>,
+    base: Option<store::ChainHead>,
+    receipts: Vec<StoredReceipt>,
+    /// The acknowledgment lines of `receipts`, formatted ahead (printed after the commit).
+    acks: String,
+}
+
+/// Appends the acknowledgment lines of `receipts` to `out`.
+fn format_acks(json_output: bool, receipts: &[StoredReceipt], out: &mut String) {
+    use std::fmt::Write as _;
+    for r in receipts {
+        if json_output {
+            let _ = writeln!(
+                out,
+                "{}",
+                json!({"sequence": r.sequence, "receipt_id": r.receipt_id, "digest": r.digest})
+            );
+        } else {
+            let _ = writeln!(out, "{}\t{}\t{}", r.sequence, r.receipt_id, r.digest);
+        }
+    }
+}
+
+/// Makes the receipts of `lines` after `head`; returns them and the new head.
+fn make_receipts(
+    maker: &mut ReceiptMaker,
+    mut head: Option<store::ChainHead>,
+    lines: &[InferLine],
+) -> Result<Vec<StoredReceipt>, lcm_cli::Error> {
+    let mut made = Vec::with_capacity(lines.len());
+    let mut id = String::new();
+    for line in lines {
+        let receipt_id = if let Some(r) = &line.receipt_id {
+            r.as_str()
+        } else {
+            use std::fmt::Write as _;
+            let next = head.map_or(0, |x| x.sequence.saturating_add(1));
+            id.clear();
+            let _ = write!(id, "inf_{next:06}");
+            id.as_str()
+        };
+        let (sealed, json) = maker.make(
+            head,
+            ReceiptInput {
+                receipt_id,
+                request_id: &line.request_id,
+                query: &line.query,
+                output: &line.output,
+                input_metadata: line.input_metadata.clone(),
+                output_metadata: line.output_metadata.clone(),
+                explanation_digests: line.explanation_digests.clone(),
+                timestamp: Timestamp::now(),
+            },
+        )?;
+        head = Some(store::ChainHead {
+            sequence: sealed.record.sequence,
+            digest: sealed.digest,
+        });
+        made.push(StoredReceipt {
+            sequence: sealed.record.sequence,
+            receipt_id: sealed.record.receipt_id,
+            digest: sealed.digest,
+            timestamp: sealed.record.timestamp.unix_micros(),
+            json,
+        });
+    }
+    Ok(made)
+}
+
+/// `lcm infer`: three threads in a pipeline. The reader parses lines; the maker groups them
+/// into batches and makes their receipts after the head it expects; the writer (this
+/// thread) appends each batch in one transaction. Inside the transaction the writer reads
+/// the real head: if another process appended meanwhile, it remakes the batch after the real
+/// head (still inside the transaction, so the chain stays correct) and tells the maker to
+/// continue from there. A receipt is acknowledged (printed) only after its commit.
 fn infer(
     cli: &Cli,
     out: &mut Out,
@@ -442,123 +596,138 @@ fn infer(
     let policy = store.policy()?;
     let (model_anchor, deployment_anchor) = resolve_release(&store, model, deployment)?;
     let seed = store.commitment_seed()?;
+    let mut writer_maker = ReceiptMaker::new(&policy, &seed, model_anchor, deployment_anchor);
     let mut maker = ReceiptMaker::new(&policy, &seed, model_anchor, deployment_anchor);
     drop(seed);
     let max = usize::try_from(batch_size).unwrap_or(usize::MAX);
-    let (tx, rx) = mpsc::sync_channel::<Chunk>(4);
-    let reader = std::thread::spawn(move || read_lines(std::io::stdin().lock(), &tx, max));
+    let start_head = store.head()?;
+    // Set by the writer when the maker must continue from another head.
+    type Rebase = std::sync::Mutex<Option<Option<store::ChainHead>>>;
+    let rebase: std::sync::Arc<Rebase> = std::sync::Arc::default();
+    let (line_tx, line_rx) = mpsc::sync_channel::<Chunk>(4);
+    let (batch_tx, batch_rx) = mpsc::sync_channel::<Result<MadeBatch, String>>(2);
     let mut progress = Progress::new("receipts", None, false);
     let mut appended = 0u64;
-    let mut head = None;
-    let mut failure = None;
-    let mut pending: Vec<InferLine> = Vec::new();
-    let mut ack = String::with_capacity(256);
-    'outer: loop {
-        // Wait for input, then take whatever else is ready, up to the batch size.
-        match rx.recv() {
-            Ok(Ok(chunk)) => pending.extend(chunk),
-            Ok(Err(e)) => {
-                failure = Some(e);
-                break;
-            }
-            Err(_) => break,
-        }
-        while pending.len() < max {
-            match rx.try_recv() {
+    let mut head = start_head;
+    let json_output = cli.json;
+    // The reader and the maker are detached: when the writer stops on an error, the process
+    // exits without waiting for standard input to close.
+    std::thread::spawn(move || read_lines(std::io::stdin().lock(), &line_tx, max));
+    let maker_rebase = std::sync::Arc::clone(&rebase);
+    std::thread::spawn(move || {
+        let rebase = maker_rebase;
+        let mut expected = start_head;
+        let mut pending: Vec<InferLine> = Vec::new();
+        let mut failure = None;
+        loop {
+            match line_rx.recv() {
                 Ok(Ok(chunk)) => pending.extend(chunk),
-                Ok(Err(e)) => {
-                    failure = Some(e);
-                    break;
-                }
+                Ok(Err(e)) => failure = Some(e),
                 Err(_) => break,
             }
-        }
-        if pending.is_empty() {
-            if failure.is_some() {
-                break;
+            while pending.len() < max && failure.is_none() {
+                match line_rx.try_recv() {
+                    Ok(Ok(chunk)) => pending.extend(chunk),
+                    Ok(Err(e)) => failure = Some(e),
+                    Err(_) => break,
+                }
             }
-            continue;
-        }
-        let mut made: Vec<StoredReceipt> = Vec::with_capacity(pending.len());
-        let committed = store
-            .append_receipts(&mut |h| {
-                made.clear();
-                let mut h = h;
-                for line in &pending {
-                    let id;
-                    let receipt_id = match &line.receipt_id {
-                        Some(r) => r.as_str(),
-                        None => {
-                            let next = h.map_or(0, |x: store::ChainHead| x.sequence.saturating_add(1));
-                            id = format!("inf_{next:06}");
-                            id.as_str()
-                        }
-                    };
-                    let (sealed, json) = maker.make(
-                        h,
-                        ReceiptInput {
-                            receipt_id,
-                            request_id: &line.request_id,
-                            query: &line.query,
-                            output: &line.output,
-                            input_metadata: line.input_metadata.clone(),
-                            output_metadata: line.output_metadata.clone(),
-                            explanation_digests: line.explanation_digests.clone(),
-                            timestamp: Timestamp::now(),
-                        },
-                    )?;
-                    h = Some(store::ChainHead {
-                        sequence: sealed.record.sequence,
-                        digest: sealed.digest,
-                    });
-                    made.push(StoredReceipt {
-                        sequence: sealed.record.sequence,
-                        receipt_id: sealed.record.receipt_id,
-                        digest: sealed.digest,
-                        timestamp: sealed.record.timestamp.unix_micros(),
-                        json,
+            if !pending.is_empty() {
+                let lines = std::mem::take(&mut pending);
+                if let Some(h) = rebase.lock().ok().and_then(|mut g| g.take()) {
+                    expected = h;
+                }
+                let made = match make_receipts(&mut maker, expected, &lines) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let _ = batch_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                let base = expected;
+                let mut acks = String::with_capacity(made.len().saturating_mul(96));
+                format_acks(json_output, &made, &mut acks);
+                if let Some(last) = made.last() {
+                    expected = Some(store::ChainHead {
+                        sequence: last.sequence,
+                        digest: last.digest,
                     });
                 }
-                Ok(std::mem::take(&mut made))
-            })
-            .map_err(|e| match e {
-                store::Error::Duplicate { kind, id } => input(format!(
-                    "a {kind} with id {id} is already stored; this batch of {} lines was not appended",
-                    pending.len()
-                )),
-                other => input(other),
-            })?;
-        // Committed and durable: acknowledge.
-        pending.clear();
-        appended = appended.saturating_add(u64::try_from(committed.len()).unwrap_or(u64::MAX));
-        if let Some(last) = committed.last() {
-            head = Some(store::ChainHead {
-                sequence: last.sequence,
-                digest: last.digest,
-            });
-        }
-        for r in &committed {
-            ack.clear();
-            if cli.json {
-                ack.push_str(
-                    &json!({"sequence": r.sequence, "receipt_id": r.receipt_id, "digest": r.digest})
-                        .to_string(),
-                );
-            } else {
-                use std::fmt::Write as _;
-                let _ = write!(ack, "{}\t{}\t{}", r.sequence, r.receipt_id, r.digest);
+                if batch_tx
+                    .send(Ok(MadeBatch {
+                        lines,
+                        base,
+                        receipts: made,
+                        acks,
+                    }))
+                    .is_err()
+                {
+                    return;
+                }
             }
-            out.line(&ack)?;
+            if let Some(e) = failure.take() {
+                let _ = batch_tx.send(Err(e));
+                return;
+            }
         }
-        out.flush()?;
-        progress.set(appended);
-        if failure.is_some() {
-            break 'outer;
+    });
+    let result: Result<Option<String>, CliError> = (|| {
+        // The writer.
+        while let Ok(batch) = batch_rx.recv() {
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => return Ok(Some(e)),
+            };
+            let MadeBatch {
+                lines,
+                base,
+                receipts,
+                mut acks,
+            } = batch;
+            let count = lines.len();
+            let mut receipts = Some(receipts);
+            let mut remade = false;
+            let committed = store
+                .append_receipts(&mut |h| {
+                    if h == base
+                        && let Some(r) = receipts.take()
+                    {
+                        return Ok(r);
+                    }
+                    // Another process appended since the maker's view: remake after the
+                    // real head, inside this transaction.
+                    remade = true;
+                    Ok(make_receipts(&mut writer_maker, h, &lines)?)
+                })
+                .map_err(|e| match e {
+                    store::Error::Duplicate { kind, id } => input(format!(
+                        "{kind} {id} is already stored; this batch of {count} lines was not appended"
+                    )),
+                    other => input(other),
+                })?;
+            if let Some(last) = committed.last() {
+                head = Some(store::ChainHead {
+                    sequence: last.sequence,
+                    digest: last.digest,
+                });
+            }
+            if remade && let Ok(mut g) = rebase.lock() {
+                *g = Some(head);
+            }
+            // Committed and durable: acknowledge.
+            appended = appended.saturating_add(u64::try_from(committed.len()).unwrap_or(u64::MAX));
+            if remade {
+                acks.clear();
+                format_acks(cli.json, &committed, &mut acks);
+            }
+            out.raw(acks.as_bytes())?;
+            out.flush()?;
+            progress.set(appended);
         }
-    }
+        Ok(None)
+    })();
     progress.finish();
-    let _ = reader.join();
-    if let Some(e) = failure {
+    if let Some(e) = result? {
         return Err(input(format!(
             "{e} ({appended} receipts before it were appended and acknowledged)"
         )));
@@ -592,8 +761,14 @@ fn batch_close(
         let mut links = Vec::new();
         let mut digests = Vec::new();
         let mut bad = None;
+        let mut stopped = false;
         s.scan_receipts(next, None, &mut |r| {
-            if until.is_some_and(|u| r.timestamp > u.unix_micros()) || bad.is_some() {
+            // The window ends at the first receipt made after `until`.
+            if stopped || bad.is_some() {
+                return Ok(());
+            }
+            if until.is_some_and(|u| r.timestamp > u.unix_micros()) {
+                stopped = true;
                 return Ok(());
             }
             match serde_json::from_str::<InferenceReceipt>(&r.json) {
@@ -719,14 +894,7 @@ fn list(cli: &Cli, out: &mut Out, kind: Option<&str>) -> Result<(), CliError> {
         }
         return Ok(());
     }
-    for r in store.records(kind)? {
-        if cli.json {
-            out.line(&json!({"kind": r.kind, "id": r.id, "digest": r.digest}).to_string())?;
-        } else {
-            out.line(&format!("{}\t{}\t{}", r.kind, r.id, r.digest))?;
-        }
-    }
-    Ok(())
+    print_records(cli, out, &store.records(kind)?)
 }
 
 fn show(cli: &Cli, out: &mut Out, kind: &str, id: &str) -> Result<(), CliError> {

@@ -73,9 +73,9 @@ pub enum Error {
     Model {
         /// The file.
         path: PathBuf,
-        /// The error.
+        /// The error (boxed: model errors are large).
         #[source]
-        source: lcm_model::Error,
+        source: Box<lcm_model::Error>,
     },
 }
 
@@ -359,7 +359,7 @@ pub fn safetensors_fingerprint(
     });
     ParameterFingerprint::compute(policy, tensors).map_err(|source| Error::Model {
         path: path.to_owned(),
-        source,
+        source: Box::new(source),
     })
 }
 

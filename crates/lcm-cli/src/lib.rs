@@ -14,6 +14,7 @@
 pub mod chain;
 pub mod check;
 pub mod fingerprint;
+pub mod lifecycle;
 pub mod progress;
 pub mod store;
 
@@ -27,13 +28,25 @@ pub enum Error {
     /// The canonical encoder produced bytes that are not UTF-8 (a bug).
     #[error("canonical json is not utf-8")]
     NotUtf8,
-    /// A lifecycle error from the managers.
+    /// A lifecycle error from the managers (boxed: the managers' errors are large).
     #[error(transparent)]
-    Managers(#[from] lcm_managers::Error),
+    Managers(Box<lcm_managers::Error>),
     /// A record encoding error.
     #[error(transparent)]
-    Model(#[from] lcm_model::Error),
+    Model(Box<lcm_model::Error>),
     /// A store error.
     #[error(transparent)]
     Store(#[from] store::Error),
+}
+
+impl From<lcm_managers::Error> for Error {
+    fn from(e: lcm_managers::Error) -> Self {
+        Self::Managers(Box::new(e))
+    }
+}
+
+impl From<lcm_model::Error> for Error {
+    fn from(e: lcm_model::Error) -> Self {
+        Self::Model(Box::new(e))
+    }
 }

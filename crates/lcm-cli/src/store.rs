@@ -105,7 +105,7 @@ pub enum Error {
         supported: i64,
     },
     /// A record with this kind and id exists already.
-    #[error("a {kind} with id {id} is already stored")]
+    #[error("{kind} {id} is already stored")]
     Duplicate {
         /// The record kind.
         kind: String,

@@ -1,7 +1,7 @@
 //! Integration tests that run the real `lcm` binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// A scratch directory removed at the end of the test.
 struct Scratch(PathBuf);
@@ -216,4 +216,336 @@ fn fingerprint_files_directories_and_safetensors() {
         2,
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("malformed safetensors"));
+}
+
+const LIFECYCLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../examples/cli/lifecycle.json"
+);
+
+/// A store with the example lifecycle recorded.
+fn recorded(name: &str) -> Scratch {
+    let s = Scratch::new(name);
+    run(lcm(&s.store()).arg("init"), 0);
+    run(
+        lcm(&s.store())
+            .args(["record", "lifecycle", LIFECYCLE])
+            .env("LCM_DATASET_PASSWORD", "family_password")
+            .env("LCM_MODEL_PASSWORD", "model_password"),
+        0,
+    );
+    s
+}
+
+fn infer_cmd(store: &Path) -> Command {
+    let mut c = lcm(store);
+    c.args([
+        "infer",
+        "--model",
+        "pneumonia_model@v1.0",
+        "--deployment",
+        "deploy_001",
+    ]);
+    c
+}
+
+/// Runs `lcm infer` with `input` on standard input.
+fn infer(store: &Path, input: &str, expected_code: i32) -> Output {
+    infer_with(store, &[], input, expected_code)
+}
+
+/// Runs `lcm infer` with extra arguments and `input` on standard input.
+fn infer_with(store: &Path, args: &[&str], input: &str, expected_code: i32) -> Output {
+    use std::io::Write as _;
+    let mut child = infer_cmd(store)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn lcm infer");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let text = input.to_owned();
+    let feeder = std::thread::spawn(move || {
+        // The child may stop reading early on an error.
+        let _ = stdin.write_all(text.as_bytes());
+    });
+    let out = child.wait_with_output().expect("wait");
+    feeder.join().expect("feeder");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(expected_code), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    out
+}
+
+fn lines(n: usize, tag: &str) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{{\"request_id\":\"req_{tag}_{i}\",\"receipt_id\":\"{tag}_{i}\",\"query\":\"q {i}\",\"output\":\"o {i}\"}}\n"
+            )
+        })
+        .collect()
+}
+
+/// The stored receipts as (sequence, receipt id, digest) lines.
+fn stored_receipts(store: &Path) -> Vec<String> {
+    let out = run(lcm(store).args(["list", "receipts"]), 0);
+    stdout(&out).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn record_infer_batch_and_check() {
+    let s = recorded("lifecycle");
+    // A second lifecycle in the same store is refused.
+    run(
+        lcm(&s.store())
+            .args(["record", "lifecycle", LIFECYCLE])
+            .env("LCM_DATASET_PASSWORD", "a")
+            .env("LCM_MODEL_PASSWORD", "b"),
+        2,
+    );
+    let out = infer(&s.store(), &lines(25, "a"), 0);
+    let acks: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(acks.len(), 25);
+    assert!(acks[0].starts_with("0\ta_0\t"));
+    assert_eq!(stored_receipts(&s.store()), acks);
+    let out = run(lcm(&s.store()).args(["batch", "close", "--json"]), 0);
+    let batch: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(batch["count"], 25);
+    assert_eq!(batch["window_id"], "batch_0_24");
+    // Nothing left to batch.
+    let out = run(lcm(&s.store()).args(["batch", "close", "--json"]), 0);
+    assert_eq!(stdout(&out).trim(), r#"{"batch":null}"#);
+    infer(&s.store(), &lines(5, "b"), 0);
+    run(
+        lcm(&s.store()).args(["batch", "close", "--window", "w2"]),
+        0,
+    );
+    let out = run(lcm(&s.store()).args(["check", "--json"]), 0);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["receipts"], 30);
+    assert_eq!(report["batches"], 2);
+    // 14 lifecycle records and 2 batch roots.
+    assert_eq!(report["records"], 16);
+    let out = run(
+        lcm(&s.store()).args(["show", "inference-receipt", "a_3", "--json"]),
+        0,
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["record"]["sequence"], 3);
+    assert_eq!(
+        shown["record"]["prev_receipt"],
+        acks[2].split('\t').nth(2).unwrap()
+    );
+}
+
+#[test]
+fn infer_input_errors() {
+    let s = recorded("infer-errors");
+    // A malformed line: the lines before it are appended and acknowledged, then exit 2.
+    let input = format!("{}not json\n{}", lines(3, "a"), lines(2, "z"));
+    let out = infer(&s.store(), &input, 2);
+    assert_eq!(stdout(&out).lines().count(), 3);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 4"), "{stderr}");
+    assert_eq!(stored_receipts(&s.store()).len(), 3);
+    // An unknown field, a missing field.
+    infer(
+        &s.store(),
+        "{\"request_id\":\"r\",\"query\":\"q\",\"output\":\"o\",\"x\":1}\n",
+        2,
+    );
+    infer(&s.store(), "{\"request_id\":\"r\",\"query\":\"q\"}\n", 2);
+    // A duplicate receipt id appends nothing of its batch.
+    infer(&s.store(), &lines(1, "a"), 2);
+    assert_eq!(stored_receipts(&s.store()).len(), 3);
+    // Unknown model or deployment.
+    run(
+        lcm(&s.store()).args(["infer", "--model", "nope@v1", "--deployment", "deploy_001"]),
+        2,
+    );
+    run(
+        lcm(&s.store()).args([
+            "infer",
+            "--model",
+            "pneumonia_model@v1.0",
+            "--deployment",
+            "nope",
+        ]),
+        2,
+    );
+    run(lcm(&s.store()).args(["check"]), 0);
+}
+
+#[test]
+fn record_lifecycle_input_errors() {
+    let s = Scratch::new("record-errors");
+    run(lcm(&s.store()).arg("init"), 0);
+    let with_passwords = |c: &mut Command| {
+        c.env("LCM_DATASET_PASSWORD", "a")
+            .env("LCM_MODEL_PASSWORD", "b");
+    };
+    let bad = s.path("bad.json");
+    std::fs::write(&bad, "{\"dataset\": 1").unwrap();
+    for args in [
+        vec!["record", "lifecycle", "/nonexistent.json"],
+        vec!["record", "lifecycle", bad.to_str().unwrap()],
+    ] {
+        let mut c = lcm(&s.store());
+        c.args(&args);
+        with_passwords(&mut c);
+        run(&mut c, 2);
+    }
+    // Missing password.
+    run(
+        lcm(&s.store())
+            .args(["record", "lifecycle", LIFECYCLE])
+            .env_remove("LCM_DATASET_PASSWORD")
+            .env("LCM_MODEL_PASSWORD", "b"),
+        2,
+    );
+    // A split leak (a record in two splits) is refused by the dataset manager.
+    let leaky = std::fs::read_to_string(LIFECYCLE).unwrap().replace(
+        "\"xray_0009\", \"xray_0010\"",
+        "\"xray_0009\", \"xray_0001\"",
+    );
+    let leaky_path = s.path("leaky.json");
+    std::fs::write(&leaky_path, leaky).unwrap();
+    let mut c = lcm(&s.store());
+    c.args(["record", "lifecycle", leaky_path.to_str().unwrap()]);
+    with_passwords(&mut c);
+    run(&mut c, 2);
+    // Nothing was stored by the failed attempts.
+    let out = run(lcm(&s.store()).args(["list"]), 0);
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn receipts_are_append_only_and_tampering_is_found() {
+    let s = recorded("tamper");
+    infer(&s.store(), &lines(10, "a"), 0);
+    run(lcm(&s.store()).args(["batch", "close"]), 0);
+    let conn = rusqlite::Connection::open(s.store()).unwrap();
+    for sql in [
+        "UPDATE receipts SET receipt_id = 'x' WHERE sequence = 1",
+        "DELETE FROM receipts WHERE sequence = 9",
+        "UPDATE records SET json = json WHERE kind = 'model-anchor'",
+        "DELETE FROM batches",
+    ] {
+        let err = conn.execute(sql, []).unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    // Someone with write access drops the triggers and edits a receipt: check finds it.
+    conn.execute_batch(
+        "DROP TRIGGER receipts_no_update; \
+         UPDATE receipts SET json = replace(json, 'req_a_4', 'req_a_X') WHERE sequence = 4;",
+    )
+    .unwrap();
+    drop(conn);
+    let out = run(lcm(&s.store()).arg("check"), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stage receipts"), "{stderr}");
+    assert!(
+        stderr.contains("a_4") || stderr.contains("sequence 4"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn tampered_record_is_found() {
+    let s = recorded("tamper-record");
+    let conn = rusqlite::Connection::open(s.store()).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER records_no_update; \
+         UPDATE records SET json = replace(json, 'TICKET-12345', 'TICKET-99999') \
+         WHERE kind = 'predeployment-anchor';",
+    )
+    .unwrap();
+    drop(conn);
+    let out = run(lcm(&s.store()).arg("check"), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("stage records: predeployment-anchor predeploy_001"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("field digest"), "{stderr}");
+}
+
+#[test]
+fn kill_9_during_infer_loses_no_acknowledged_receipt() {
+    use std::io::{BufRead as _, Write as _};
+    let s = recorded("kill9");
+    let mut child = infer_cmd(&s.store())
+        .args(["--batch-size", "64"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Feed lines forever (until the child dies).
+    let feeder = std::thread::spawn(move || {
+        for i in 0.. {
+            let line = format!(
+                "{{\"request_id\":\"r{i}\",\"receipt_id\":\"k_{i}\",\"query\":\"q\",\"output\":\"o\"}}\n"
+            );
+            if stdin.write_all(line.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut acked = Vec::new();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while acked.len() < 500 {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0);
+        acked.push(line.trim_end().to_owned());
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    // Acknowledgments already written before the kill count too (complete lines only).
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+    acked.extend(
+        rest.split_inclusive('\n')
+            .filter(|l| l.ends_with('\n'))
+            .map(|l| l.trim_end().to_owned()),
+    );
+    feeder.join().unwrap();
+    run(lcm(&s.store()).arg("check"), 0);
+    let stored = stored_receipts(&s.store());
+    assert!(stored.len() >= acked.len());
+    // Every acknowledged receipt is stored with the same sequence and digest.
+    assert_eq!(&stored[..acked.len()], &acked[..]);
+    // And the store still takes appends after the crash.
+    infer(&s.store(), &lines(3, "after"), 0);
+    run(lcm(&s.store()).arg("check"), 0);
+}
+
+#[test]
+fn concurrent_appenders_lose_nothing() {
+    let s = recorded("concurrent");
+    let writers: Vec<_> = ["p", "q", "r"]
+        .into_iter()
+        .map(|tag| {
+            let store = s.store();
+            std::thread::spawn(move || {
+                // Small batches, so that the three processes' transactions interleave.
+                let out = infer_with(&store, &["--batch-size", "8"], &lines(300, tag), 0);
+                stdout(&out).lines().map(str::to_owned).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut acked: Vec<String> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    run(lcm(&s.store()).arg("check"), 0);
+    let mut stored = stored_receipts(&s.store());
+    assert_eq!(stored.len(), 900);
+    acked.sort();
+    stored.sort();
+    assert_eq!(acked, stored);
 }
