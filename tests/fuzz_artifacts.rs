@@ -21,6 +21,9 @@ type Check = fn(&[u8]);
 
 /// Every fuzz target and the check it runs.
 const TARGETS: &[(&str, Check)] = &[
+    ("capsule_bundle", checks::capsule_bundle),
+    ("capsule_header", checks::capsule_header),
+    ("capsule_item", checks::capsule_item),
     ("digest_hex", checks::digest_hex),
     ("merkle_consistency", checks::merkle_consistency),
     ("merkle_inclusion", checks::merkle_inclusion),

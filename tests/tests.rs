@@ -6,3 +6,5 @@ mod fuzz_artifacts;
 mod tidy;
 // RFC 6962 / RFC 9162 proof vectors (transparency-dev/merkle).
 mod rfc6962;
+// Lifecycle bundles from the framework facade: offline verification and the tamper suite.
+mod capsule;

@@ -5,15 +5,21 @@
 //! checks. The targets in `fuzz_targets/` are one-line calls into this file, and the facade's
 //! test `tests/fuzz_artifacts.rs` includes this same file (`#[path]`) to replay every committed
 //! seed (`fuzz/corpus/<target>/`) and crash input (`fuzz/artifacts/<target>/`) on plain
-//! `cargo test`. So this file depends on `lcm_crypto` and `std` only, and has no inner
-//! attributes.
+//! `cargo test`. So this file depends on `lcm_crypto`, `lcm_capsule` and `std` only, and has
+//! no inner attributes.
 //!
 //! The seeds of the Merkle targets are transparency-dev vectors from `tests/vectors/rfc6962`
 //! (happy paths and a few tampered cases, named after their source file) written in the
 //! target's input layout, so the fuzzer starts from proofs that verify.
 
+use std::sync::OnceLock;
+
+use lcm_capsule::{
+    Bundle, Capsule, CapsuleHeader, PolicyRequirements, validate_lcm_policy, verify_bundle,
+    verify_bundle_json, verify_capsule, verify_header,
+};
 use lcm_crypto::merkle::{self, MerkleRoot, MerkleTree, verify_consistency, verify_inclusion};
-use lcm_crypto::{Digest, Error, HashAlgorithm, hex};
+use lcm_crypto::{Digest, Error, HashAlgorithm, Seed, SigningKey, VerifyingKey, hex};
 
 /// Target `digest_hex`: [`hex::decode`] and [`Digest::from_hex`] on arbitrary text.
 ///
@@ -426,4 +432,135 @@ fn flipped(digest: &Digest, flip: u8) -> Digest {
 
 fn to_usize(n: u64) -> usize {
     usize::try_from(n).expect("small trees only")
+}
+
+/// The demo bundle of `lcm::framework::simulate_ai_lifecycle(4)` (a seed of
+/// `capsule_bundle`, kept current by the facade's test `fuzz_seeds_are_current`).
+const DEMO_BUNDLE: &str = include_str!("../corpus/capsule_bundle/demo-bundle.json");
+
+/// The demo's signing key (public half): the demo signs with the seed `[0x4b; 32]`.
+fn demo_key() -> VerifyingKey {
+    SigningKey::from_seed(&Seed::from_bytes([0x4b; 32])).verifying_key()
+}
+
+/// The demo bundle's signed header.
+fn demo_header() -> &'static CapsuleHeader {
+    static HEADER: OnceLock<CapsuleHeader> = OnceLock::new();
+    HEADER.get_or_init(|| {
+        Bundle::from_json(DEMO_BUNDLE)
+            .expect("the committed demo bundle parses")
+            .header
+    })
+}
+
+/// Requirements that exercise every compliance check.
+fn requirements() -> PolicyRequirements {
+    PolicyRequirements {
+        hash_algorithm: Some(HashAlgorithm::Sha256),
+        no_plaintext_with_pii: true,
+        min_kdf_iterations: Some(100_000),
+        required_frameworks: vec!["HIPAA".to_owned()],
+        signing_key: Some(demo_key().key_id()),
+    }
+}
+
+/// A parse error of valid JSON must name a value that exists in the document.
+fn assert_located(text: &str, error: &lcm_capsule::Error) {
+    if let (lcm_capsule::Error::Parse { path, .. }, Ok(value)) =
+        (error, serde_json::from_str::<serde_json::Value>(text))
+    {
+        assert!(
+            value.pointer(path).is_some(),
+            "the parse error names {path:?}, which is not in the document"
+        );
+    }
+}
+
+/// Target `capsule_header`: [`CapsuleHeader::from_json`], [`verify_header`] and
+/// [`validate_lcm_policy`] on arbitrary text.
+///
+/// Properties: nothing panics; a parse error of valid JSON names a JSON pointer that exists in
+/// the document; a parsed header round-trips through compact and pretty JSON; the header
+/// verifies under the demo key only if its signature is the demo key's over its canonical
+/// bytes, and verifying twice gives the same report.
+pub fn capsule_header(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let header = match CapsuleHeader::from_json(&text) {
+        Ok(h) => h,
+        Err(e) => {
+            assert_located(&text, &e);
+            return;
+        }
+    };
+    for indent in [None, Some(2)] {
+        let json = header.to_json(indent).expect("a parsed header encodes");
+        assert_eq!(
+            CapsuleHeader::from_json(&json).expect("its own JSON parses"),
+            header
+        );
+    }
+    let key = demo_key();
+    let first = verify_header(&header, &key);
+    assert_eq!(
+        first,
+        verify_header(&header, &key),
+        "verification is deterministic"
+    );
+    if first.is_ok() {
+        let msg = header.signing_bytes().expect("a parsed header encodes");
+        assert!(key.verify(&msg, &header.signature.signature).is_ok());
+    }
+    let _ = validate_lcm_policy(&header, &requirements());
+}
+
+/// Target `capsule_item`: [`Capsule::from_json`] and [`verify_capsule`] against the demo
+/// header, on arbitrary text.
+///
+/// Properties: nothing panics; parse errors are located as for `capsule_header`; a parsed
+/// capsule round-trips; a capsule that verifies is bound to the demo header's digest.
+pub fn capsule_item(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let capsule = match Capsule::from_json(&text) {
+        Ok(c) => c,
+        Err(e) => {
+            assert_located(&text, &e);
+            return;
+        }
+    };
+    let json = capsule.to_json(None).expect("a parsed capsule encodes");
+    assert_eq!(
+        Capsule::from_json(&json).expect("its own JSON parses"),
+        capsule
+    );
+    let header = demo_header();
+    if verify_capsule(&capsule, header, &demo_key()).is_ok() {
+        assert_eq!(Some(capsule.header_digest), header.digest().ok());
+    }
+}
+
+/// Target `capsule_bundle`: [`verify_bundle_json`] on arbitrary text.
+///
+/// Properties: nothing panics; a document that does not parse fails with exactly one check,
+/// located as for `capsule_header`; a parsed bundle round-trips, and verifying it from the
+/// text and from the value gives the same report.
+pub fn capsule_bundle(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let key = demo_key();
+    let req = requirements();
+    let from_text = verify_bundle_json(&text, &key, &req);
+    match Bundle::from_json(&text) {
+        Err(e) => {
+            assert_located(&text, &e);
+            let failed = from_text.expect_err("an unparsable bundle fails");
+            assert_eq!(failed.report.checks.len(), 1);
+        }
+        Ok(bundle) => {
+            let json = bundle.to_json(None).expect("a parsed bundle encodes");
+            assert_eq!(
+                Bundle::from_json(&json).expect("its own JSON parses"),
+                bundle
+            );
+            assert_eq!(verify_bundle(&bundle, &key, &req), from_text);
+        }
+    }
 }

@@ -3,8 +3,11 @@
 //! only when asked.
 
 use lcm_crypto::merkle::{InclusionProof, MerkleRoot, leaf_hash};
-use lcm_crypto::{Commitment, Digest, Opening, RevealedOpening, VerifyingKey};
-use lcm_model::records::{InferenceCommitment, InferenceReceipt, TrainingCheckpoint};
+use lcm_crypto::{Digest, Opening, RevealedOpening, VerifyingKey};
+use lcm_model::records::{
+    DatasetSplitAnchor, InferenceCommitment, InferenceReceipt, TrainingCheckpoint,
+};
+use lcm_model::verify::{record_leaf_digest, verify_commitment, verify_record_inclusion};
 use lcm_model::{Policy, Record, Sealed};
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +41,21 @@ pub enum CapsuleItem {
     InferenceReceipt(Box<ReceiptItem>),
     /// A training checkpoint, proven into stage C's checkpoints root.
     TrainingCheckpoint(Box<CheckpointItem>),
+    /// A dataset record id, proven into its split's records root.
+    DatasetRecord(Box<DatasetRecordItem>),
+}
+
+/// A dataset record id with its split anchor and its inclusion proof into the split's records
+/// root (leaf: `lcm_model::verify::record_leaf_digest` of the id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetRecordItem {
+    /// The split anchor (stage A of the header names its digest).
+    pub split_anchor: Sealed<DatasetSplitAnchor>,
+    /// The record's id.
+    pub record_id: String,
+    /// Its inclusion proof.
+    pub proof: InclusionProof,
 }
 
 /// A receipt with its proof, its chain neighbours and, optionally, the opening of its
@@ -294,6 +312,30 @@ pub fn materialize_checkpoint(
     create_capsule_from_header(header, CapsuleItem::TrainingCheckpoint(Box::new(item)))
 }
 
+/// Materializes one dataset record against `header`: its inclusion proof into the split's
+/// records root. `log` holds [`record_leaf_digest`]s of the split's record ids in sorted id
+/// order (which is how the records root is built); `index` is the record's position there.
+///
+/// # Errors
+///
+/// [`Error::Materialize`] when the record is not the one registered at `index`.
+pub fn materialize_dataset_record(
+    header: &CapsuleHeader,
+    log: &MerkleLog,
+    split_anchor: &Sealed<DatasetSplitAnchor>,
+    record_id: &str,
+    index: u64,
+) -> Result<Capsule, Error> {
+    let policy = &header.policy;
+    registered(log, index, record_leaf_digest(policy, record_id))?;
+    let item = DatasetRecordItem {
+        split_anchor: split_anchor.clone(),
+        record_id: record_id.to_owned(),
+        proof: log.inclusion_proof_at(index, split_anchor.record.sample_count)?,
+    };
+    create_capsule_from_header(header, CapsuleItem::DatasetRecord(Box::new(item)))
+}
+
 /// Verifies one materialized item against a header and the header's signing key: the header
 /// (version, policy, key, signature), the capsule's binding to it, the item's digest
 /// (recomputed), its inclusion proof into the stage root the header signs, its position and
@@ -313,7 +355,7 @@ pub fn verify_capsule(
     key: &VerifyingKey,
 ) -> Result<Report, VerificationFailed> {
     let mut report = Report::default();
-    header_checks(&mut report, header, key, "", true);
+    header_checks(&mut report, header, key, "");
     report.push(
         "capsule version",
         Stage::Document,
@@ -348,6 +390,9 @@ pub fn verify_capsule(
         CapsuleItem::InferenceReceipt(item) => receipt_checks(&mut report, policy, header, item),
         CapsuleItem::TrainingCheckpoint(item) => {
             checkpoint_checks(&mut report, policy, header, item);
+        }
+        CapsuleItem::DatasetRecord(item) => {
+            dataset_record_checks(&mut report, policy, header, item);
         }
     }
     report.into_result()
@@ -587,23 +632,14 @@ fn open(
     commitment: &InferenceCommitment,
     value: &DisclosedValue,
 ) -> Result<(), CheckError> {
-    let c = Commitment {
-        scheme: commitment.scheme,
-        algorithm: policy.hash_algorithm,
-        value: commitment.value,
-    };
-    c.verify(
-        value.data.as_bytes(),
-        &Opening::from_revealed(&value.opening),
-    )
-    .map_err(CheckError::Opening)?;
-    match &commitment.plaintext {
-        Some(p) if *p != value.data => Err(CheckError::ValueMismatch {
+    let opening = Opening::from_revealed(&value.opening);
+    verify_commitment(policy, commitment, value.data.as_bytes(), &opening).map_err(|e| match e {
+        lcm_model::Error::Crypto(c) => CheckError::Opening(c),
+        other => CheckError::ValueMismatch {
             expected: "the plaintext the commitment carries".to_owned(),
-            actual: "different data".to_owned(),
-        }),
-        _ => Ok(()),
-    }
+            actual: other.to_string(),
+        },
+    })
 }
 
 fn checkpoint_checks(
@@ -666,4 +702,63 @@ fn checkpoint_checks(
         Some(c.session),
         r.session,
     );
+}
+
+fn dataset_record_checks(
+    report: &mut Report,
+    policy: &Policy,
+    header: &CapsuleHeader,
+    item: &DatasetRecordItem,
+) {
+    let Some(a) = &header.stage_a_dataset else {
+        missing(report, Stage::Dataset, "/stage_a_dataset", "stage A");
+        return;
+    };
+    let anchor = &item.split_anchor;
+    let split = anchor.record.split;
+    let record = format!("record {} of the {split} split", item.record_id);
+    let p = "/item/dataset_record";
+    let outcome = match anchor.record.digest(policy) {
+        Ok(d) => mismatch_digest(d, anchor.digest),
+        Err(e) => Err(CheckError::Record(e.to_string())),
+    };
+    report.push(
+        "record digest",
+        Stage::Dataset,
+        &record,
+        format!("{p}/split_anchor"),
+        outcome,
+    );
+    reference(
+        report,
+        Stage::Dataset,
+        &record,
+        format!("{p}/split_anchor/digest"),
+        Some(
+            a.splits
+                .get(&split)
+                .map_or(Digest::from_bytes([0; 32]), |s| s.anchor),
+        ),
+        anchor.digest,
+    );
+    report.push(
+        "inclusion in the signed root",
+        Stage::Dataset,
+        &record,
+        format!("{p}/proof"),
+        verify_record_inclusion(policy, &anchor.record, &item.record_id, &item.proof).map_err(
+            |e| match e {
+                lcm_model::Error::Crypto(c) => CheckError::Proof(c),
+                other => CheckError::Record(other.to_string()),
+            },
+        ),
+    );
+}
+
+fn mismatch_digest(expected: Digest, actual: Digest) -> Result<(), CheckError> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(CheckError::DigestMismatch { expected, actual })
+    }
 }

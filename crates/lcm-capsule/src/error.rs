@@ -48,10 +48,16 @@ pub enum Error {
         /// What came.
         actual: String,
     },
-    /// An error from the record layer (encoding, digests).
+    /// An error from the record layer (encoding, digests); boxed, as it is large.
     #[error(transparent)]
-    Model(#[from] lcm_model::Error),
+    Model(Box<lcm_model::Error>),
     /// An error from the cryptographic core.
     #[error(transparent)]
     Crypto(#[from] lcm_crypto::Error),
+}
+
+impl From<lcm_model::Error> for Error {
+    fn from(e: lcm_model::Error) -> Self {
+        Self::Model(Box::new(e))
+    }
 }

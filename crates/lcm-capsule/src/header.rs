@@ -628,15 +628,13 @@ impl CapsuleHeader {
     }
 }
 
-/// The header's own checks, with pointers under `prefix` (`""` for a header alone,
-/// `"/header"` inside a bundle). The signature check is last; see [`verify_header`].
-pub(crate) fn header_checks(
+/// The header's version and policy checks, with pointers under `prefix` (`""` for a header
+/// alone, `"/header"` inside a bundle). Returns whether the policy is usable.
+pub(crate) fn version_and_policy_checks(
     report: &mut Report,
     header: &CapsuleHeader,
-    key: &VerifyingKey,
     prefix: &str,
-    signature: bool,
-) {
+) -> bool {
     let label = "capsule header";
     report.push(
         "header version",
@@ -652,7 +650,7 @@ pub(crate) fn header_checks(
             })
         },
     );
-    let policy_ok = match header.policy.validate() {
+    match header.policy.validate() {
         Ok(()) => report.push(
             "policy usable",
             Stage::Header,
@@ -682,24 +680,32 @@ pub(crate) fn header_checks(
             format!("{prefix}/policy"),
             Err(CheckError::Record(e.to_string())),
         ),
-    };
-    if policy_ok {
-        let outcome = match header.policy.digest() {
-            Ok(d) if d == header.policy_digest => Ok(()),
-            Ok(d) => Err(CheckError::DigestMismatch {
-                expected: d,
-                actual: header.policy_digest,
-            }),
-            Err(e) => Err(CheckError::Record(e.to_string())),
-        };
-        report.push(
-            "policy digest",
-            Stage::Header,
-            label,
-            format!("{prefix}/policy_digest"),
-            outcome,
-        );
     }
+}
+
+/// The policy digest and key id checks.
+pub(crate) fn digest_and_key_checks(
+    report: &mut Report,
+    header: &CapsuleHeader,
+    key: &VerifyingKey,
+    prefix: &str,
+) {
+    let label = "capsule header";
+    let outcome = match header.policy.digest() {
+        Ok(d) if d == header.policy_digest => Ok(()),
+        Ok(d) => Err(CheckError::DigestMismatch {
+            expected: d,
+            actual: header.policy_digest,
+        }),
+        Err(e) => Err(CheckError::Record(e.to_string())),
+    };
+    report.push(
+        "policy digest",
+        Stage::Header,
+        label,
+        format!("{prefix}/policy_digest"),
+        outcome,
+    );
     let expected = key.key_id();
     report.push(
         "signing key",
@@ -715,9 +721,19 @@ pub(crate) fn header_checks(
             })
         },
     );
-    if signature {
-        signature_check(report, header, key, prefix);
-    }
+}
+
+/// Every check of a header on its own, signature last.
+pub(crate) fn header_checks(
+    report: &mut Report,
+    header: &CapsuleHeader,
+    key: &VerifyingKey,
+    prefix: &str,
+) {
+    // An unusable policy is reported; its digest and the key are still checked.
+    version_and_policy_checks(report, header, prefix);
+    digest_and_key_checks(report, header, key, prefix);
+    signature_check(report, header, key, prefix);
 }
 
 pub(crate) fn signature_check(
@@ -782,6 +798,6 @@ pub fn verify_header(
     key: &VerifyingKey,
 ) -> Result<Report, VerificationFailed> {
     let mut report = Report::default();
-    header_checks(&mut report, header, key, "", true);
+    header_checks(&mut report, header, key, "");
     report.into_result()
 }

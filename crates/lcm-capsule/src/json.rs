@@ -122,7 +122,7 @@ pub(crate) fn to_json<T: Serialize>(value: &T, indent: Option<usize>) -> Result<
         }
     }
     .map_err(lcm_model::Error::Json)?;
-    String::from_utf8(json).map_err(|_| Error::Model(lcm_model::Error::Unreachable("json")))
+    String::from_utf8(json).map_err(|_| lcm_model::Error::Unreachable("json").into())
 }
 
 #[cfg(test)]

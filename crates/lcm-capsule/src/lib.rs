@@ -14,6 +14,7 @@
 //! Architecture Invariant: this crate depends on `lcm-crypto` and `lcm-model` only, never on
 //! `lcm-managers`, so that a verifier embeds without the lifecycle logic.
 
+mod bundle;
 mod capsule;
 mod compliance;
 mod error;
@@ -21,10 +22,16 @@ mod header;
 mod json;
 mod log;
 mod report;
+mod verify;
 
+pub use crate::bundle::{
+    BUNDLE_VERSION, BatchEvidence, Bundle, DatasetEvidence, DeploymentEvidence, InferenceEvidence,
+    Lifecycle, PreDeploymentEvidence, SplitEvidence, TrainingEvidence,
+};
 pub use crate::capsule::{
-    Capsule, CapsuleItem, CheckpointItem, DisclosedValue, Disclosure, Neighbour, ReceiptItem,
-    create_capsule_from_header, materialize_checkpoint, materialize_receipt, verify_capsule,
+    Capsule, CapsuleItem, CheckpointItem, DatasetRecordItem, DisclosedValue, Disclosure, Neighbour,
+    ReceiptItem, create_capsule_from_header, materialize_checkpoint, materialize_dataset_record,
+    materialize_receipt, verify_capsule,
 };
 pub use crate::compliance::{PolicyRequirements, validate_lcm_policy};
 pub use crate::error::Error;
@@ -36,3 +43,4 @@ pub use crate::header::{
 };
 pub use crate::log::MerkleLog;
 pub use crate::report::{Check, CheckError, Report, Stage, VerificationFailed};
+pub use crate::verify::{stage_of_pointer, verify_bundle, verify_bundle_json};

@@ -1,0 +1,1353 @@
+//! [`verify_bundle`]: recomputes a whole lifecycle from its bundle.
+//!
+//! The checks run in an order that makes the first failure point at what was changed:
+//!
+//! 1. the header's version and policy (everything else is computed under the policy);
+//! 2. every sealed record's digest, recomputed. When a digest does not match, the stored
+//!    digest is compared with the other places it is referenced from (the header and the
+//!    records that link to it): if they agree with the stored digest, the record's content
+//!    was changed (the failure names the record's `/record`); if they agree with the
+//!    recomputed one, the stored digest was changed (it names `/digest`);
+//! 3. the values stored beside the records (split record ids, training metrics, SBOM);
+//! 4. the chains (checkpoints, status history, receipts) and the batches;
+//! 5. every cross-reference, from the receipts back to the dataset splits, and every root;
+//! 6. the policy against the records, the header's age, the header's stages against what
+//!    the records give (each differing field named), the policy digest, the key and the
+//!    requirements;
+//! 7. the signature, which covers every header field: when it alone fails, the header was
+//!    altered in a way nothing else shows (its time moved later, or the signature itself).
+
+use std::collections::BTreeMap;
+
+use lcm_crypto::{CommitmentScheme, Digest, VerifyingKey};
+use lcm_model::records::DatasetSplit;
+use lcm_model::verify::{
+    compute_datasets_root, compute_inference_batch, compute_training_session_root,
+    verify_receipt_segment, verify_release_root, verify_split_contents, verify_split_records,
+    verify_status_history, verify_training_run,
+};
+use lcm_model::{DomainType, Policy, Record, Sealed, Timestamp};
+use serde_json::Value;
+
+use crate::bundle::{BUNDLE_VERSION, Bundle};
+use crate::compliance::policy_checks;
+use crate::header::{Stages, digest_and_key_checks, signature_check, version_and_policy_checks};
+use crate::json::escape_token;
+use crate::report::{CheckError, Report, Stage, VerificationFailed};
+use crate::{Error, MerkleLog, PolicyRequirements};
+
+const H: &str = "/header";
+const L: &str = "/lifecycle";
+
+/// Verifies a bundle offline with the signer's public key: every record digest recomputed,
+/// every chain link and root rebuilt, every cross-reference from the receipts back to the
+/// dataset splits followed, the header compared with the records and its signature checked,
+/// and `requirements` checked. Returns the report of every check.
+///
+/// Passwords are not needed: the MAC inside a family or model anchor is bound by the
+/// anchor's digest, and checking it against a password is the managers' business.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// [`VerificationFailed`] with the report when a check fails; its first failure names the
+/// stage, the record and the JSON pointer of the field.
+///
+/// # Examples
+///
+/// See [`lcm::framework::simulate_ai_lifecycle`] in the facade crate.
+pub fn verify_bundle(
+    bundle: &Bundle,
+    key: &VerifyingKey,
+    requirements: &PolicyRequirements,
+) -> Result<Report, VerificationFailed> {
+    let mut v = Verifier {
+        report: Report::default(),
+        policy: &bundle.header.policy,
+        bundle,
+    };
+    v.run(key, requirements);
+    v.report.into_result()
+}
+
+/// Parses a bundle (strictly) and verifies it: a document that does not parse fails with one
+/// check naming the JSON pointer of the offending value.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// As [`verify_bundle`].
+pub fn verify_bundle_json(
+    input: &str,
+    key: &VerifyingKey,
+    requirements: &PolicyRequirements,
+) -> Result<Report, VerificationFailed> {
+    match Bundle::from_json(input) {
+        Ok(bundle) => verify_bundle(&bundle, key, requirements),
+        Err(e) => {
+            let (path, error) = match e {
+                Error::Parse { path, message } => (path, CheckError::Parse { message }),
+                Error::Version {
+                    path,
+                    expected,
+                    actual,
+                } => (path.to_owned(), CheckError::Version { expected, actual }),
+                other => (
+                    String::new(),
+                    CheckError::Parse {
+                        message: other.to_string(),
+                    },
+                ),
+            };
+            let mut report = Report::default();
+            report.push(
+                "document parses",
+                stage_of_pointer(&path),
+                "bundle",
+                path,
+                Err(error),
+            );
+            report.into_result()
+        }
+    }
+}
+
+/// The stage a JSON pointer of a bundle belongs to.
+pub fn stage_of_pointer(pointer: &str) -> Stage {
+    let mut parts = pointer.split('/').skip(1);
+    match (parts.next(), parts.next()) {
+        (Some("header"), Some(field)) => match field {
+            "stage_a_dataset" => Stage::Dataset,
+            "stage_b_model" => Stage::Model,
+            "stage_c_training" => Stage::Training,
+            "stage_d_predeployment" => Stage::PreDeployment,
+            "stage_e_deployment" => Stage::Deployment,
+            "stage_f_test_evaluation" => Stage::TestEvaluation,
+            "stage_g_inference" => Stage::Inference,
+            "stage_h_roots" => Stage::Roots,
+            _ => Stage::Header,
+        },
+        (Some("header"), None) => Stage::Header,
+        (Some("lifecycle"), Some(section)) => match section {
+            "dataset" => Stage::Dataset,
+            "model" => Stage::Model,
+            "training" => Stage::Training,
+            "predeployment" => Stage::PreDeployment,
+            "deployment" => Stage::Deployment,
+            "test_evaluation" => Stage::TestEvaluation,
+            "inference" => Stage::Inference,
+            "release" => Stage::Roots,
+            _ => Stage::Document,
+        },
+        _ => Stage::Document,
+    }
+}
+
+struct Verifier<'a> {
+    report: Report,
+    policy: &'a Policy,
+    bundle: &'a Bundle,
+}
+
+/// Where a receipt sits: its batch group, its place in the group, its place in the chain.
+#[derive(Clone, Copy)]
+struct ReceiptAt {
+    batch: usize,
+    index: usize,
+}
+
+impl ReceiptAt {
+    fn path(self) -> String {
+        format!(
+            "{L}/inference/batches/{}/receipts/{}",
+            self.batch, self.index
+        )
+    }
+}
+
+fn mismatch(expected: Digest, actual: Digest) -> Result<(), CheckError> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(CheckError::DigestMismatch { expected, actual })
+    }
+}
+
+impl Verifier<'_> {
+    fn run(&mut self, key: &VerifyingKey, req: &PolicyRequirements) {
+        let b = self.bundle;
+        self.report.push(
+            "bundle version",
+            Stage::Document,
+            "bundle",
+            "/bundle_version",
+            if b.bundle_version == BUNDLE_VERSION {
+                Ok(())
+            } else {
+                Err(CheckError::Version {
+                    expected: BUNDLE_VERSION,
+                    actual: b.bundle_version.chars().take(64).collect(),
+                })
+            },
+        );
+        if !version_and_policy_checks(&mut self.report, &b.header, H) {
+            // Nothing can be recomputed under an unusable policy; the signature still says
+            // whether the header is the signed one.
+            signature_check(&mut self.report, &b.header, key, H);
+            return;
+        }
+        self.seals();
+        self.evidence();
+        self.chains();
+        self.references();
+        self.roots();
+        self.policy_against_records();
+        let log = self.receipt_log();
+        self.staleness(log.as_ref());
+        if let Some(log) = &log {
+            self.header_stages(log);
+        }
+        digest_and_key_checks(&mut self.report, &b.header, key, H);
+        policy_checks(&mut self.report, &b.header, req, H);
+        self.requirements_against_records(req);
+        signature_check(&mut self.report, &b.header, key, H);
+    }
+
+    /// Recomputes one sealed record's digest; on a mismatch, decides from `refs` (the other
+    /// places its digest appears) whether the content or the stored digest was changed.
+    fn seal<T: Record>(
+        &mut self,
+        stage: Stage,
+        record: String,
+        path: &str,
+        sealed: &Sealed<T>,
+        refs: &[Option<Digest>],
+    ) -> bool {
+        let (field, outcome) = match sealed.record.digest(self.policy) {
+            Ok(r) if r == sealed.digest => (path.to_owned(), Ok(())),
+            Ok(r) => (
+                blame(path, sealed.digest, r, refs),
+                mismatch(r, sealed.digest),
+            ),
+            Err(e) => (
+                format!("{path}/record"),
+                Err(CheckError::Record(e.to_string())),
+            ),
+        };
+        self.report
+            .push("record digest", stage, record, field, outcome)
+    }
+
+    fn seals(&mut self) {
+        let b = self.bundle;
+        let h = &b.header;
+        let l = &b.lifecycle;
+        let a = h.stage_a_dataset.as_ref();
+        let first_receipt = l.inference.receipts().next().map(|r| &r.record);
+        let fam = &l.dataset.family;
+        let mut refs = vec![a.map(|a| a.family_anchor)];
+        refs.extend(
+            l.dataset
+                .splits
+                .iter()
+                .map(|s| Some(s.anchor.record.family_anchor)),
+        );
+        refs.extend(
+            l.model
+                .record
+                .description
+                .authorized_datasets
+                .values()
+                .map(|d| Some(*d)),
+        );
+        self.seal(
+            Stage::Dataset,
+            format!("dataset family {}", fam.record.family_id),
+            &format!("{L}/dataset/family"),
+            fam,
+            &refs,
+        );
+        for (i, s) in l.dataset.splits.iter().enumerate() {
+            let split = s.anchor.record.split;
+            let refs = [
+                a.and_then(|a| a.splits.get(&split)).map(|x| x.anchor),
+                l.training.session.record.data_splits.get(&split).copied(),
+                (split == DatasetSplit::Test).then_some(l.test_evaluation.record.test_dataset),
+            ];
+            self.seal(
+                Stage::Dataset,
+                format!("{split} split of {}", s.anchor.record.family_id),
+                &format!("{L}/dataset/splits/{i}/anchor"),
+                &s.anchor,
+                &refs,
+            );
+        }
+        let m = &l.model;
+        let d = &m.record.description;
+        self.seal(
+            Stage::Model,
+            format!("model {}@{}", d.model_name, d.version),
+            &format!("{L}/model"),
+            m,
+            &[
+                h.stage_b_model.as_ref().map(|b| b.anchor),
+                Some(l.training.session.record.model_anchor),
+                Some(l.training.snapshot.record.model_anchor),
+                Some(l.predeployment.anchor.record.model_anchor),
+                first_receipt.map(|r| r.model_anchor),
+            ],
+        );
+        let t = &l.training;
+        let c = h.stage_c_training.as_ref();
+        let sid = &t.session.record.session_id;
+        self.seal(
+            Stage::Training,
+            format!("training session {sid}"),
+            &format!("{L}/training/session"),
+            &t.session,
+            &[
+                c.map(|c| c.session),
+                Some(t.snapshot.record.session),
+                t.checkpoints.first().map(|c| c.record.session),
+            ],
+        );
+        let n = t.checkpoints.len();
+        for (i, cp) in t.checkpoints.iter().enumerate() {
+            let next = t.checkpoints.get(i + 1).map(|c| c.record.previous);
+            let last = i + 1 == n;
+            self.seal(
+                Stage::Training,
+                format!("checkpoint {sid}/{}", cp.record.checkpoint_id),
+                &format!("{L}/training/checkpoints/{i}"),
+                cp,
+                &[
+                    next,
+                    last.then_some(t.snapshot.record.checkpoint_head),
+                    c.filter(|_| last).map(|c| c.checkpoint_head),
+                ],
+            );
+        }
+        self.seal(
+            Stage::Training,
+            format!("training snapshot {sid}"),
+            &format!("{L}/training/snapshot"),
+            &t.snapshot,
+            &[
+                c.map(|c| c.snapshot),
+                Some(l.predeployment.anchor.record.training_snapshot),
+            ],
+        );
+        let pre = &l.predeployment.anchor;
+        self.seal(
+            Stage::PreDeployment,
+            format!("predeployment {}", pre.record.predeployment_id),
+            &format!("{L}/predeployment/anchor"),
+            pre,
+            &[
+                h.stage_d_predeployment.as_ref().map(|d| d.anchor),
+                Some(l.deployment.anchor.record.predeployment),
+                Some(l.release.record.predeployment),
+            ],
+        );
+        let dep = &l.deployment.anchor;
+        let e = h.stage_e_deployment.as_ref();
+        let dep_id = &dep.record.deployment_id;
+        self.seal(
+            Stage::Deployment,
+            format!("deployment {dep_id}"),
+            &format!("{L}/deployment/anchor"),
+            dep,
+            &[
+                e.map(|e| e.anchor),
+                l.deployment
+                    .status_history
+                    .first()
+                    .map(|s| s.record.deployment),
+                Some(l.release.record.deployment),
+                first_receipt.map(|r| r.deployment_anchor),
+            ],
+        );
+        let events = &l.deployment.status_history;
+        for (i, ev) in events.iter().enumerate() {
+            let last = i + 1 == events.len();
+            self.seal(
+                Stage::Deployment,
+                format!("status event {i} of {dep_id}"),
+                &format!("{L}/deployment/status_history/{i}"),
+                ev,
+                &[
+                    events.get(i + 1).and_then(|n| n.record.prev_event),
+                    e.filter(|_| last).and_then(|e| e.status_head),
+                ],
+            );
+        }
+        let te = &l.test_evaluation;
+        self.seal(
+            Stage::TestEvaluation,
+            format!("test evaluation {}", te.record.test_id),
+            &format!("{L}/test_evaluation"),
+            te,
+            &[
+                h.stage_f_test_evaluation.as_ref().map(|f| f.anchor),
+                Some(l.release.record.test_evaluation),
+            ],
+        );
+        let g = h.stage_g_inference.as_ref();
+        let mut sealed_index = 0usize;
+        for (i, group) in l.inference.batches.iter().enumerate() {
+            if let Some(batch) = &group.batch {
+                let summary = g.and_then(|g| g.batches.get(sealed_index));
+                sealed_index += 1;
+                self.seal(
+                    Stage::Inference,
+                    format!("batch {}", batch.record.window_id),
+                    &format!("{L}/inference/batches/{i}/batch"),
+                    batch,
+                    &[summary.map(|s| s.batch)],
+                );
+            }
+        }
+        self.seal(
+            Stage::Roots,
+            "release root".to_owned(),
+            &format!("{L}/release"),
+            &l.release,
+            &[h.stage_h_roots.as_ref().map(|r| r.release)],
+        );
+    }
+}
+
+/// Which part of a sealed record to blame for a digest mismatch.
+fn blame(path: &str, stored: Digest, recomputed: Digest, refs: &[Option<Digest>]) -> String {
+    let seen = |d: Digest| refs.iter().flatten().any(|r| *r == d);
+    if seen(stored) {
+        format!("{path}/record")
+    } else if seen(recomputed) {
+        format!("{path}/digest")
+    } else {
+        path.to_owned()
+    }
+}
+
+impl Verifier<'_> {
+    /// Values stored next to the records: the training metrics and the SBOM, recomputed
+    /// against the digests the sealed records hold, and the test metrics digest.
+    fn evidence(&mut self) {
+        let l = &self.bundle.lifecycle;
+        self.split_evidence();
+        let t = &l.training;
+        let outcome = match t.metrics.compute_metrics_digest(self.policy) {
+            Ok(d) => mismatch(t.snapshot.record.metrics_digest, d),
+            Err(e) => Err(CheckError::Record(e.to_string())),
+        };
+        self.report.push(
+            "training metrics digest",
+            Stage::Training,
+            format!("training session {}", t.session.record.session_id),
+            format!("{L}/training/metrics"),
+            outcome,
+        );
+        let pre = &l.predeployment;
+        let outcome = match pre.sbom.compute_sbom_digest(self.policy) {
+            Ok(d) => mismatch(pre.anchor.record.sbom_digest, d),
+            Err(e) => Err(CheckError::Record(e.to_string())),
+        };
+        self.report.push(
+            "sbom digest",
+            Stage::PreDeployment,
+            format!("predeployment {}", pre.anchor.record.predeployment_id),
+            format!("{L}/predeployment/sbom"),
+            outcome,
+        );
+        let te = &l.test_evaluation;
+        self.report.push(
+            "test metrics digest",
+            Stage::TestEvaluation,
+            format!("test evaluation {}", te.record.test_id),
+            format!("{L}/test_evaluation/record/metrics_digest"),
+            te.record
+                .verify_metrics_digest(self.policy)
+                .map_err(|e| CheckError::Record(e.to_string())),
+        );
+    }
+
+    /// The receipt log rebuilt from the bundle's receipts.
+    fn receipt_log(&mut self) -> Option<MerkleLog> {
+        let l = &self.bundle.lifecycle;
+        match l.receipt_log(self.policy) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                self.report.push(
+                    "receipt log",
+                    Stage::Inference,
+                    "receipts",
+                    format!("{L}/inference"),
+                    Err(CheckError::Record(e.to_string())),
+                );
+                None
+            }
+        }
+    }
+
+    /// The batches: each sealed batch must be the batch of exactly the receipts grouped
+    /// under it, and only the last group may be open.
+    fn batches(&mut self) {
+        let l = &self.bundle.lifecycle;
+        let groups = &l.inference.batches;
+        for (i, group) in groups.iter().enumerate() {
+            let path = format!("{L}/inference/batches/{i}");
+            let Some(batch) = &group.batch else {
+                let outcome = if i + 1 == groups.len() {
+                    Ok(())
+                } else {
+                    Err(CheckError::Missing {
+                        what: "a sealed batch (only the last group may be open)",
+                    })
+                };
+                self.report.push(
+                    "batch closed",
+                    Stage::Inference,
+                    format!("group {i}"),
+                    format!("{path}/batch"),
+                    outcome,
+                );
+                continue;
+            };
+            let b = &batch.record;
+            let detail = match compute_inference_batch(self.policy, &b.window_id, &group.receipts) {
+                Err(e) => Some(e.to_string()),
+                Ok(actual) if actual == *b => None,
+                Ok(actual) if actual.count != b.count => Some(format!(
+                    "sealed over {} receipts, grouped with {}",
+                    b.count, actual.count
+                )),
+                Ok(actual) if actual.root != b.root => Some(format!(
+                    "root {} of the grouped receipts, sealed {}",
+                    actual.root, b.root
+                )),
+                Ok(_) => Some("first or last receipt or window times differ".to_owned()),
+            };
+            self.report.push(
+                "batch membership",
+                Stage::Inference,
+                format!("batch {}", b.window_id),
+                format!("{path}/receipts"),
+                match detail {
+                    None => Ok(()),
+                    Some(detail) => Err(CheckError::BatchMembership {
+                        window_id: b.window_id.clone(),
+                        detail,
+                    }),
+                },
+            );
+        }
+    }
+
+    /// Every reference between records, named by the referencing field.
+    fn references(&mut self) {
+        let l = &self.bundle.lifecycle;
+        let fam = &l.dataset.family;
+        let mut splits: BTreeMap<DatasetSplit, Digest> = BTreeMap::new();
+        for (i, s) in l.dataset.splits.iter().enumerate() {
+            let a = &s.anchor.record;
+            splits.insert(a.split, s.anchor.digest);
+            self.reference(
+                Stage::Dataset,
+                format!("{} split of {}", a.split, a.family_id),
+                format!("{L}/dataset/splits/{i}/anchor/record/family_anchor"),
+                fam.digest,
+                a.family_anchor,
+            );
+        }
+        let m = &l.model;
+        let d = &m.record.description;
+        let model_label = format!("model {}@{}", d.model_name, d.version);
+        let authorized = d.authorized_datasets.values().any(|x| *x == fam.digest);
+        self.report.push(
+            "reference",
+            Stage::Model,
+            model_label,
+            format!("{L}/model/record/description/authorized_datasets"),
+            if authorized {
+                Ok(())
+            } else {
+                Err(CheckError::ValueMismatch {
+                    expected: format!("an authorization of dataset family {}", fam.digest),
+                    actual: format!("{:?}", d.authorized_datasets.keys().collect::<Vec<_>>()),
+                })
+            },
+        );
+        let t = &l.training;
+        let s = &t.session.record;
+        let session_label = format!("training session {}", s.session_id);
+        self.reference(
+            Stage::Training,
+            session_label.clone(),
+            format!("{L}/training/session/record/model_anchor"),
+            m.digest,
+            s.model_anchor,
+        );
+        for (split, digest) in &s.data_splits {
+            let outcome = match splits.get(split) {
+                Some(expected) => mismatch(*expected, *digest),
+                None => Err(CheckError::Missing {
+                    what: "the split anchor the session trained on",
+                }),
+            };
+            self.report.push(
+                "reference",
+                Stage::Training,
+                session_label.clone(),
+                format!(
+                    "{L}/training/session/record/data_splits/{}",
+                    escape_token(split.as_str())
+                ),
+                outcome,
+            );
+        }
+        let test_split = splits.get(&DatasetSplit::Test).copied();
+        let te = &l.test_evaluation;
+        self.report.push(
+            "reference",
+            Stage::TestEvaluation,
+            format!("test evaluation {}", te.record.test_id),
+            format!("{L}/test_evaluation/record/test_dataset"),
+            match test_split {
+                Some(expected) => mismatch(expected, te.record.test_dataset),
+                None => Err(CheckError::Missing {
+                    what: "the test split anchor",
+                }),
+            },
+        );
+        let pre = &l.predeployment.anchor;
+        let pre_label = format!("predeployment {}", pre.record.predeployment_id);
+        self.reference(
+            Stage::PreDeployment,
+            pre_label.clone(),
+            format!("{L}/predeployment/anchor/record/model_anchor"),
+            m.digest,
+            pre.record.model_anchor,
+        );
+        self.reference(
+            Stage::PreDeployment,
+            pre_label,
+            format!("{L}/predeployment/anchor/record/training_snapshot"),
+            t.snapshot.digest,
+            pre.record.training_snapshot,
+        );
+        let dep = &l.deployment.anchor;
+        let dep_label = format!("deployment {}", dep.record.deployment_id);
+        self.reference(
+            Stage::Deployment,
+            dep_label.clone(),
+            format!("{L}/deployment/anchor/record/predeployment"),
+            pre.digest,
+            dep.record.predeployment,
+        );
+        self.report.push(
+            "reference",
+            Stage::Deployment,
+            dep_label,
+            format!("{L}/deployment/anchor/record/predeployment_id"),
+            if dep.record.predeployment_id == pre.record.predeployment_id {
+                Ok(())
+            } else {
+                Err(CheckError::ValueMismatch {
+                    expected: pre.record.predeployment_id.clone(),
+                    actual: dep.record.predeployment_id.clone(),
+                })
+            },
+        );
+        // Every receipt was served by this deployment of this model: one check for the
+        // whole chain, naming the first receipt that is not.
+        let mut bad = None;
+        'groups: for (bi, group) in l.inference.batches.iter().enumerate() {
+            for (ri, r) in group.receipts.iter().enumerate() {
+                let at = ReceiptAt {
+                    batch: bi,
+                    index: ri,
+                };
+                if r.record.model_anchor != m.digest {
+                    bad = Some((at, r, "model_anchor", m.digest, r.record.model_anchor));
+                    break 'groups;
+                }
+                if r.record.deployment_anchor != dep.digest {
+                    let actual = r.record.deployment_anchor;
+                    bad = Some((at, r, "deployment_anchor", dep.digest, actual));
+                    break 'groups;
+                }
+            }
+        }
+        match bad {
+            None => {
+                self.report.push(
+                    "receipt references",
+                    Stage::Inference,
+                    "every receipt",
+                    format!("{L}/inference/batches"),
+                    Ok(()),
+                );
+            }
+            Some((at, r, field, expected, actual)) => {
+                self.reference(
+                    Stage::Inference,
+                    format!("receipt {}", r.record.receipt_id),
+                    format!("{}/record/{field}", at.path()),
+                    expected,
+                    actual,
+                );
+            }
+        }
+        let rel = &l.release.record;
+        for (field, expected, actual) in [
+            ("predeployment", pre.digest, rel.predeployment),
+            ("deployment", dep.digest, rel.deployment),
+            ("test_evaluation", te.digest, rel.test_evaluation),
+        ] {
+            self.reference(
+                Stage::Roots,
+                "release root".to_owned(),
+                format!("{L}/release/record/{field}"),
+                expected,
+                actual,
+            );
+        }
+    }
+
+    fn reference(
+        &mut self,
+        stage: Stage,
+        record: String,
+        field: String,
+        expected: Digest,
+        actual: Digest,
+    ) {
+        self.report.push(
+            "reference",
+            stage,
+            record,
+            field,
+            mismatch(expected, actual),
+        );
+    }
+
+    /// The policy against the records: the anchors' KDF cost, the receipts' commitment
+    /// scheme, and the record kinds the policy allows.
+    fn policy_against_records(&mut self) {
+        let l = &self.bundle.lifecycle;
+        let p = self.policy;
+        for (label, cost) in [
+            ("dataset family", l.dataset.family.record.kdf_iterations),
+            ("model", l.model.record.kdf_iterations),
+        ] {
+            self.report.push(
+                "policy kdf cost",
+                Stage::Header,
+                label,
+                format!("{H}/policy/kdf_iterations"),
+                if cost == p.kdf_iterations {
+                    Ok(())
+                } else {
+                    Err(CheckError::ValueMismatch {
+                        expected: cost.to_string(),
+                        actual: p.kdf_iterations.to_string(),
+                    })
+                },
+            );
+        }
+        let other = l.inference.receipts().find(|r| {
+            r.record.input_commitment.scheme != p.commitments
+                || r.record.output_commitment.scheme != p.commitments
+        });
+        self.report.push(
+            "policy commitment scheme",
+            Stage::Header,
+            "every receipt",
+            format!("{H}/policy/commitments"),
+            match other {
+                None => Ok(()),
+                Some(r) => Err(CheckError::ValueMismatch {
+                    expected: format!(
+                        "{} (receipt {})",
+                        r.record.input_commitment.scheme, r.record.receipt_id
+                    ),
+                    actual: p.commitments.to_string(),
+                }),
+            },
+        );
+        let has_receipts = l.inference.receipts().next().is_some();
+        let used = [
+            (DomainType::DatasetFamily, true),
+            (DomainType::DatasetSplit, !l.dataset.splits.is_empty()),
+            (DomainType::Model, true),
+            (DomainType::Training, true),
+            (DomainType::Deployment, true),
+            (DomainType::Inference, has_receipts),
+        ];
+        let refused = used
+            .iter()
+            .find(|(d, used)| *used && !allows(p, *d))
+            .map(|(d, _)| *d);
+        self.report.push(
+            "policy domains",
+            Stage::Header,
+            "policy",
+            format!("{H}/policy/domains"),
+            match refused {
+                None => Ok(()),
+                Some(d) => Err(CheckError::ValueMismatch {
+                    expected: format!("a policy that allows {d:?} records"),
+                    actual: format!("{:?}", p.domains),
+                }),
+            },
+        );
+    }
+
+    /// A header older than the records, or signed over fewer receipts than the bundle holds.
+    fn staleness(&mut self, log: Option<&MerkleLog>) {
+        let b = self.bundle;
+        let l = &b.lifecycle;
+        let mut newest: Option<Timestamp> = None;
+        let mut see = |t: Timestamp| newest = Some(newest.map_or(t, |n| n.max(t)));
+        see(l.dataset.family.record.created_at);
+        for s in &l.dataset.splits {
+            see(s.anchor.record.created_at);
+        }
+        see(l.model.record.created_at);
+        see(l.training.snapshot.record.completed_at);
+        for c in &l.training.checkpoints {
+            see(c.record.created_at);
+        }
+        see(l.predeployment.anchor.record.created_at);
+        see(l.deployment.anchor.record.deployed_at);
+        for e in &l.deployment.status_history {
+            see(e.record.at);
+        }
+        see(l.test_evaluation.record.created_at);
+        for r in l.inference.receipts() {
+            see(r.record.timestamp);
+        }
+        let generated_at = b.header.generated_at;
+        self.report.push(
+            "header is current",
+            Stage::Header,
+            "capsule header",
+            format!("{H}/generated_at"),
+            match newest {
+                Some(n) if n > generated_at => Err(CheckError::StaleHeader {
+                    generated_at,
+                    newest: n,
+                }),
+                _ => Ok(()),
+            },
+        );
+        if let (Some(log), Some(g)) = (log, &b.header.stage_g_inference) {
+            let actual = log.len();
+            let stale = g.receipt_count < actual
+                && log.root_at(g.receipt_count).ok() == Some(g.receipts_root);
+            self.report.push(
+                "header covers every receipt",
+                Stage::Inference,
+                "capsule header",
+                format!("{H}/stage_g_inference/receipt_count"),
+                if stale {
+                    Err(CheckError::StaleChain {
+                        signed: g.receipt_count,
+                        actual,
+                    })
+                } else {
+                    Ok(())
+                },
+            );
+        }
+    }
+
+    /// The header's stages against the stages the records give, field by field.
+    fn header_stages(&mut self, log: &MerkleLog) {
+        let b = self.bundle;
+        let batches = b.lifecycle.inference.sealed_batches();
+        let expected = b
+            .lifecycle
+            .with_records(log, &batches, |r| Stages::build(self.policy, r));
+        let (Ok(expected), Ok(Value::Object(actual))) = (
+            serde_json::to_value(&expected),
+            serde_json::to_value(&b.header),
+        ) else {
+            self.report.push(
+                "header stages",
+                Stage::Header,
+                "capsule header",
+                H,
+                Err(CheckError::Record(
+                    "the header cannot be encoded".to_owned(),
+                )),
+            );
+            return;
+        };
+        let Value::Object(expected) = expected else {
+            return;
+        };
+        for (stage_key, want) in &expected {
+            let got = actual.get(stage_key).unwrap_or(&Value::Null);
+            let mut diffs = Vec::new();
+            diff(want, got, &format!("{H}/{stage_key}"), &mut diffs);
+            let stage = stage_of_pointer(&format!("{H}/{stage_key}"));
+            if diffs.is_empty() {
+                self.report.push(
+                    "header stage matches the records",
+                    stage,
+                    "capsule header",
+                    format!("{H}/{stage_key}"),
+                    Ok(()),
+                );
+            }
+            for (path, want, got) in diffs {
+                self.report.push(
+                    "header stage matches the records",
+                    stage,
+                    "capsule header",
+                    path,
+                    Err(CheckError::ValueMismatch {
+                        expected: want,
+                        actual: got,
+                    }),
+                );
+            }
+        }
+    }
+
+    /// Requirements that need the records: no plaintext receipt commitment for a dataset
+    /// with personal data, and the anchors' KDF cost.
+    fn requirements_against_records(&mut self, req: &PolicyRequirements) {
+        let l = &self.bundle.lifecycle;
+        if req.no_plaintext_with_pii && l.dataset.family.record.metadata.contains_pii {
+            let mut found = None;
+            'groups: for (bi, group) in l.inference.batches.iter().enumerate() {
+                for (ri, r) in group.receipts.iter().enumerate() {
+                    for (which, c) in [
+                        ("input_commitment", &r.record.input_commitment),
+                        ("output_commitment", &r.record.output_commitment),
+                    ] {
+                        if c.scheme == CommitmentScheme::Plaintext || c.plaintext.is_some() {
+                            found = Some((
+                                ReceiptAt {
+                                    batch: bi,
+                                    index: ri,
+                                },
+                                r,
+                                which,
+                            ));
+                            break 'groups;
+                        }
+                    }
+                }
+            }
+            let (field, record, outcome) = match found {
+                None => (
+                    format!("{L}/inference/batches"),
+                    "every receipt".to_owned(),
+                    Ok(()),
+                ),
+                Some((at, r, which)) => (
+                    format!("{}/record/{which}", at.path()),
+                    format!("receipt {}", r.record.receipt_id),
+                    Err(CheckError::Policy {
+                        requirement: "no_plaintext_with_pii",
+                        expected: "no plaintext commitment for a dataset with personal data"
+                            .to_owned(),
+                        actual: "a plaintext commitment".to_owned(),
+                    }),
+                ),
+            };
+            self.report.push(
+                "no plaintext receipts with personal data",
+                Stage::Inference,
+                record,
+                field,
+                outcome,
+            );
+        }
+    }
+}
+
+/// Whether the policy allows a record kind (an empty list allows all).
+fn allows(p: &Policy, d: DomainType) -> bool {
+    p.allows(d)
+}
+
+/// Every leaf where `want` and `got` differ, as (pointer, wanted, found).
+fn diff(want: &Value, got: &Value, path: &str, out: &mut Vec<(String, String, String)>) {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => {
+            for (k, wv) in w {
+                let p = format!("{path}/{}", escape_token(k));
+                match g.get(k) {
+                    Some(gv) => diff(wv, gv, &p, out),
+                    None => out.push((p, wv.to_string(), "nothing".to_owned())),
+                }
+            }
+            for (k, gv) in g {
+                if !w.contains_key(k) {
+                    let p = format!("{path}/{}", escape_token(k));
+                    out.push((p, "nothing".to_owned(), gv.to_string()));
+                }
+            }
+        }
+        (Value::Array(w), Value::Array(g)) if w.len() == g.len() => {
+            for (i, (wv, gv)) in w.iter().zip(g).enumerate() {
+                diff(wv, gv, &format!("{path}/{i}"), out);
+            }
+        }
+        _ if want != got => out.push((path.to_owned(), want.to_string(), got.to_string())),
+        _ => {}
+    }
+}
+
+/// A record-layer verification error as a check error.
+fn check_error(e: &lcm_model::Error) -> CheckError {
+    use lcm_model::Error as M;
+    match e {
+        M::ChainOrder {
+            index,
+            expected,
+            actual,
+            ..
+        } => CheckError::ChainOrder {
+            index: *index,
+            expected: *expected,
+            actual: *actual,
+        },
+        M::ChainGap {
+            index,
+            expected,
+            actual,
+            ..
+        } => CheckError::ChainGap {
+            index: *index,
+            expected: *expected,
+            actual: *actual,
+        },
+        M::ChainLink {
+            index,
+            expected,
+            actual,
+            ..
+        } => CheckError::ChainLink {
+            index: *index,
+            expected: *expected,
+            actual: *actual,
+        },
+        M::SealMismatch {
+            stored, recomputed, ..
+        }
+        | M::RootMismatch {
+            stored, recomputed, ..
+        }
+        | M::DigestMismatch {
+            stored, recomputed, ..
+        } => CheckError::DigestMismatch {
+            expected: *recomputed,
+            actual: *stored,
+        },
+        M::UnexpectedValue {
+            expected, actual, ..
+        } => CheckError::ValueMismatch {
+            expected: expected.clone(),
+            actual: actual.clone(),
+        },
+        M::EmptyCollection { .. } => CheckError::Missing {
+            what: "records in a list that must not be empty",
+        },
+        other => CheckError::Record(other.to_string()),
+    }
+}
+
+/// The field an error of a record-layer verifier names, if any.
+fn error_field(e: &lcm_model::Error) -> Option<&'static str> {
+    use lcm_model::Error as M;
+    match e {
+        M::UnexpectedValue { field, .. } => Some(field),
+        M::RootMismatch { root, .. } => Some(root),
+        _ => None,
+    }
+}
+
+/// The position an error of a chain verifier names, if any.
+fn error_index(e: &lcm_model::Error) -> Option<usize> {
+    use lcm_model::Error as M;
+    match e {
+        M::ChainOrder { index, .. } | M::ChainGap { index, .. } | M::ChainLink { index, .. } => {
+            usize::try_from(*index).ok()
+        }
+        _ => None,
+    }
+}
+
+impl Verifier<'_> {
+    /// Each split's record ids (and content digests) against its anchor's roots.
+    fn split_evidence(&mut self) {
+        let l = &self.bundle.lifecycle;
+        for (i, s) in l.dataset.splits.iter().enumerate() {
+            let a = &s.anchor.record;
+            let label = format!("{} split of {}", a.split, a.family_id);
+            let path = format!("{L}/dataset/splits/{i}");
+            self.report.push(
+                "split records",
+                Stage::Dataset,
+                label.clone(),
+                format!("{path}/record_ids"),
+                verify_split_records(self.policy, a, &s.record_ids).map_err(|e| check_error(&e)),
+            );
+            let outcome = match a.contents_root {
+                Some(_) => verify_split_contents(self.policy, a, &s.content_digests)
+                    .map_err(|e| check_error(&e)),
+                None if s.content_digests.is_empty() => Ok(()),
+                None => Err(CheckError::ValueMismatch {
+                    expected: "no content digests (the anchor has no contents root)".to_owned(),
+                    actual: format!("{} content digests", s.content_digests.len()),
+                }),
+            };
+            self.report.push(
+                "split contents",
+                Stage::Dataset,
+                label,
+                format!("{path}/content_digests"),
+                outcome,
+            );
+        }
+    }
+
+    /// The checkpoint chain, the status history, the receipt chain and the batches.
+    fn chains(&mut self) {
+        let l = &self.bundle.lifecycle;
+        let t = &l.training;
+        let outcome = verify_training_run(
+            self.policy,
+            &t.session,
+            &t.checkpoints,
+            &t.metrics,
+            &t.snapshot,
+        );
+        let field = match &outcome {
+            Ok(()) => format!("{L}/training"),
+            Err(e) => match (error_index(e), error_field(e)) {
+                (Some(i), _) => format!("{L}/training/checkpoints/{i}"),
+                (None, Some(f)) if e.to_string().starts_with("training snapshot") => {
+                    format!("{L}/training/snapshot/record/{f}")
+                }
+                _ => format!("{L}/training/checkpoints"),
+            },
+        };
+        self.report.push(
+            "checkpoint chain",
+            Stage::Training,
+            format!("training session {}", t.session.record.session_id),
+            field,
+            outcome.map_err(|e| check_error(&e)),
+        );
+        let d = &l.deployment;
+        let outcome = verify_status_history(self.policy, &d.anchor, &d.status_history);
+        let field = match &outcome {
+            Ok(()) => format!("{L}/deployment/status_history"),
+            Err(e) => match error_index(e) {
+                Some(i) => format!("{L}/deployment/status_history/{i}"),
+                None => format!("{L}/deployment/status_history"),
+            },
+        };
+        self.report.push(
+            "status history",
+            Stage::Deployment,
+            format!("deployment {}", d.anchor.record.deployment_id),
+            field,
+            outcome.map_err(|e| check_error(&e)),
+        );
+        self.receipt_chain();
+        self.batches();
+    }
+
+    /// The receipt chain, group by group: every digest recomputed, sequences, links and
+    /// repeats.
+    fn receipt_chain(&mut self) {
+        let l = &self.bundle.lifecycle;
+        let groups = &l.inference.batches;
+        let mut after: Option<(Digest, u64)> = None;
+        for (gi, group) in groups.iter().enumerate() {
+            if group.receipts.is_empty() {
+                continue;
+            }
+            if let Err(e) = verify_receipt_segment(self.policy, after, &group.receipts) {
+                self.receipt_failure(gi, &e);
+                return;
+            }
+            after = group.receipts.last().map(|r| (r.digest, r.record.sequence));
+        }
+        self.report.push(
+            "receipt chain",
+            Stage::Inference,
+            "every receipt",
+            format!("{L}/inference/batches"),
+            Ok(()),
+        );
+    }
+
+    fn receipt_failure(&mut self, gi: usize, e: &lcm_model::Error) {
+        use lcm_model::Error as M;
+        let l = &self.bundle.lifecycle;
+        let groups = &l.inference.batches;
+        let receipts = &groups[gi].receipts;
+        let (index, error) = match e {
+            M::SealMismatch {
+                id,
+                stored,
+                recomputed,
+                ..
+            } => {
+                let j = receipts
+                    .iter()
+                    .position(|r| r.record.receipt_id == *id && r.digest == *stored)
+                    .unwrap_or(0);
+                let next = receipts
+                    .get(j + 1)
+                    .or_else(|| groups.get(gi + 1).and_then(|g| g.receipts.first()))
+                    .and_then(|r| r.record.prev_receipt);
+                let head = self
+                    .bundle
+                    .header
+                    .stage_g_inference
+                    .as_ref()
+                    .and_then(|g| g.chain_head);
+                let at = ReceiptAt {
+                    batch: gi,
+                    index: j,
+                };
+                let field = blame(&at.path(), *stored, *recomputed, &[next, head]);
+                self.report.push(
+                    "receipt digest",
+                    Stage::Inference,
+                    format!("receipt {id}"),
+                    field,
+                    Err(check_error(e)),
+                );
+                return;
+            }
+            M::DuplicateId { .. } => {
+                let mut seen = std::collections::HashSet::new();
+                let j = receipts
+                    .iter()
+                    .position(|r| !seen.insert(r.digest))
+                    .unwrap_or(0);
+                (j, CheckError::Duplicate { index: j as u64 })
+            }
+            M::ChainOrder { .. } | M::ChainGap { .. } => {
+                let j = error_index(e).unwrap_or(0);
+                (j, self.classify_order(check_error(e)))
+            }
+            _ => (error_index(e).unwrap_or(0), check_error(e)),
+        };
+        let id = receipts
+            .get(index)
+            .map_or_else(String::new, |r| r.record.receipt_id.clone());
+        let at = ReceiptAt { batch: gi, index };
+        self.report.push(
+            "receipt chain",
+            Stage::Inference,
+            format!("receipt {id}"),
+            at.path(),
+            Err(error),
+        );
+    }
+
+    /// A sequence that does not come next is a reordering when the chain's sequence numbers
+    /// are exactly 0..n in another order, and a gap otherwise.
+    fn classify_order(&self, error: CheckError) -> CheckError {
+        let mut seqs: Vec<u64> = self
+            .bundle
+            .lifecycle
+            .inference
+            .receipts()
+            .map(|r| r.record.sequence)
+            .collect();
+        let in_order = seqs.clone();
+        seqs.sort_unstable();
+        let permutation = seqs.iter().zip(0u64..).all(|(s, i)| *s == i);
+        match error {
+            CheckError::ChainGap {
+                index,
+                expected,
+                actual,
+            }
+            | CheckError::ChainOrder {
+                index,
+                expected,
+                actual,
+            } => {
+                if permutation {
+                    let first = in_order
+                        .iter()
+                        .zip(0u64..)
+                        .position(|(s, i)| *s != i)
+                        .and_then(|p| u64::try_from(p).ok())
+                        .unwrap_or(index);
+                    CheckError::ChainOrder {
+                        index: first,
+                        expected,
+                        actual,
+                    }
+                } else if actual < expected {
+                    CheckError::ChainOrder {
+                        index,
+                        expected,
+                        actual,
+                    }
+                } else {
+                    CheckError::ChainGap {
+                        index,
+                        expected,
+                        actual,
+                    }
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The datasets root, the training session root and the release root, recomputed.
+    fn roots(&mut self) {
+        let l = &self.bundle.lifecycle;
+        let splits: BTreeMap<DatasetSplit, Digest> = l
+            .dataset
+            .splits
+            .iter()
+            .map(|s| (s.anchor.record.split, s.anchor.digest))
+            .collect();
+        let s = &l.training.session.record;
+        self.report.push(
+            "datasets root",
+            Stage::Training,
+            format!("training session {}", s.session_id),
+            format!("{L}/training/session/record/datasets_root"),
+            mismatch(compute_datasets_root(self.policy, &splits), s.datasets_root),
+        );
+        let rel = &l.release.record;
+        let outcome = match compute_training_session_root(self.policy, &l.training.snapshot) {
+            Ok(r) => mismatch(r, rel.training_session_root),
+            Err(e) => Err(check_error(&e)),
+        };
+        self.report.push(
+            "training session root",
+            Stage::Roots,
+            "release root",
+            format!("{L}/release/record/training_session_root"),
+            outcome,
+        );
+        self.report.push(
+            "release root",
+            Stage::Roots,
+            "release root",
+            format!("{L}/release/record/root"),
+            verify_release_root(self.policy, rel).map_err(|e| check_error(&e)),
+        );
+    }
+}
