@@ -8,3 +8,5 @@ mod tidy;
 mod rfc6962;
 // Lifecycle bundles from the framework facade: offline verification and the tamper suite.
 mod capsule;
+// Golden vectors of a full deterministic lifecycle (`cargo xtask vectors`).
+mod lifecycle_vectors;
