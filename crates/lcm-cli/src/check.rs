@@ -42,6 +42,16 @@ pub enum Failure {
         /// What is wrong.
         what: String,
     },
+    /// Evidence that does not match the record that binds it.
+    #[error("stage evidence: {kind} {id}: {what}")]
+    Evidence {
+        /// The evidence kind.
+        kind: String,
+        /// Its id.
+        id: String,
+        /// What is wrong.
+        what: String,
+    },
     /// The receipt chain.
     #[error("stage receipts: receipt {receipt_id} (sequence {sequence}): {what}")]
     Receipt {
@@ -71,6 +81,8 @@ pub struct Report {
     pub receipts: u64,
     /// Batches checked.
     pub batches: u64,
+    /// Evidence checked.
+    pub evidence: u64,
     /// The chain head's digest, if any receipt is stored.
     pub head: Option<Digest>,
 }
@@ -175,6 +187,8 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
         }
         report.records += 1;
     }
+
+    check_evidence(store, &policy, &mut report)?;
 
     // The chain, in segments.
     let mut segment: Vec<Sealed<InferenceReceipt>> = Vec::with_capacity(SEGMENT);
@@ -281,4 +295,75 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
         report.batches += 1;
     }
     Ok(report)
+}
+
+/// Evidence must match what its record binds: split record ids (and content digests) the
+/// split anchor's roots, training metrics the snapshot's `metrics_digest`, an SBOM the
+/// pre-deployment anchor's `sbom_digest`.
+fn check_evidence(store: &dyn Store, policy: &Policy, report: &mut Report) -> Result<(), Failure> {
+    use crate::lifecycle::{SBOM, SPLIT_RECORDS, SplitRecords, TRAINING_METRICS};
+    use lcm_model::records::{Sbom, TrainingMetrics};
+
+    for e in store.evidence(None).map_err(Failure::Database)? {
+        let fail = |what: String| Failure::Evidence {
+            kind: e.kind.clone(),
+            id: e.id.clone(),
+            what,
+        };
+        let record = |kind: &str| -> Result<store::StoredRecord, Failure> {
+            store
+                .record(kind, &e.id)
+                .map_err(Failure::Database)?
+                .ok_or_else(|| fail(format!("no {kind} {} for it", e.id)))
+        };
+        match e.kind.as_str() {
+            SPLIT_RECORDS => {
+                let ev: SplitRecords =
+                    serde_json::from_str(&e.json).map_err(|x| fail(x.to_string()))?;
+                let anchor: DatasetSplitAnchor =
+                    serde_json::from_str(&record(DatasetSplitAnchor::KIND)?.json)
+                        .map_err(|x| fail(x.to_string()))?;
+                lcm_model::verify::verify_split_records(policy, &anchor, &ev.record_ids)
+                    .map_err(|x| fail(x.to_string()))?;
+                if !ev.content_digests.is_empty() || anchor.contents_root.is_some() {
+                    lcm_model::verify::verify_split_contents(policy, &anchor, &ev.content_digests)
+                        .map_err(|x| fail(x.to_string()))?;
+                }
+            }
+            TRAINING_METRICS => {
+                let m: TrainingMetrics =
+                    serde_json::from_str(&e.json).map_err(|x| fail(x.to_string()))?;
+                let snap: TrainingSnapshot =
+                    serde_json::from_str(&record(TrainingSnapshot::KIND)?.json)
+                        .map_err(|x| fail(x.to_string()))?;
+                let d = m
+                    .compute_metrics_digest(policy)
+                    .map_err(|x| fail(x.to_string()))?;
+                if d != snap.metrics_digest {
+                    return Err(fail(format!(
+                        "field metrics_digest: snapshot has {}, metrics give {d}",
+                        snap.metrics_digest
+                    )));
+                }
+            }
+            SBOM => {
+                let sbom: Sbom = serde_json::from_str(&e.json).map_err(|x| fail(x.to_string()))?;
+                let pre: PreDeploymentAnchor =
+                    serde_json::from_str(&record(PreDeploymentAnchor::KIND)?.json)
+                        .map_err(|x| fail(x.to_string()))?;
+                let d = sbom
+                    .compute_sbom_digest(policy)
+                    .map_err(|x| fail(x.to_string()))?;
+                if d != pre.sbom_digest {
+                    return Err(fail(format!(
+                        "field sbom_digest: pre-deployment anchor has {}, sbom gives {d}",
+                        pre.sbom_digest
+                    )));
+                }
+            }
+            other => return Err(fail(format!("unknown evidence kind {other}"))),
+        }
+        report.evidence += 1;
+    }
+    Ok(())
 }

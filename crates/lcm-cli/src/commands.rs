@@ -372,7 +372,7 @@ pub(crate) fn record_into(
         },
     )?;
     let stored = recorded.to_stored()?;
-    store.put_records(&stored)?;
+    store.put_records(&stored, &recorded.to_evidence()?)?;
     Ok(stored)
 }
 

@@ -25,10 +25,17 @@ use lcm_model::records::{
     TrainingMetrics, TrainingSession, TrainingSnapshot,
 };
 use lcm_model::{Record, Sealed, canonical};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::store::StoredRecord;
+use crate::store::{StoredEvidence, StoredRecord};
+
+/// The evidence kind of a split's record ids and content digests.
+pub const SPLIT_RECORDS: &str = "split-records";
+/// The evidence kind of a training run's metrics.
+pub const TRAINING_METRICS: &str = "training-metrics";
+/// The evidence kind of a pre-deployment's SBOM.
+pub const SBOM: &str = "sbom";
 
 /// Stage A: the dataset family and its splits.
 #[derive(Debug, Clone, Deserialize)]
@@ -198,6 +205,24 @@ pub struct Recorded {
     pub test_evaluation: Sealed<TestEvaluationAnchor>,
     /// The release root.
     pub release: Sealed<ReleaseRoot>,
+    /// Each split's record ids and content digests (bound by the split anchors' roots).
+    pub split_records: Vec<SplitRecords>,
+    /// The training metrics (bound by the snapshot's `metrics_digest`).
+    pub metrics: TrainingMetrics,
+    /// The SBOM (bound by the pre-deployment anchor's `sbom_digest`).
+    pub sbom: Sbom,
+}
+
+/// A split's record ids and content digests, stored as `split-records` evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitRecords {
+    /// The split.
+    pub split: DatasetSplit,
+    /// Its record ids, as anchored.
+    pub record_ids: Vec<String>,
+    /// Their content digests (empty when only ids were anchored).
+    pub content_digests: BTreeMap<String, Digest>,
 }
 
 /// The two master passwords of a lifecycle.
@@ -236,6 +261,20 @@ pub fn record(
         passwords.dataset,
     )?;
     let split_map = datasets.add_dataset_splits(&family, dataset.splits)?;
+    let split_records = split_map
+        .keys()
+        .map(|&split| SplitRecords {
+            split,
+            record_ids: datasets
+                .split_records(&dataset.family_id, split)
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
+            content_digests: datasets
+                .split_contents(&dataset.family_id, split)
+                .map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                .unwrap_or_default(),
+        })
+        .collect();
 
     let mut models = ModelManager::new(ctx.clone());
     let model_anchor = models.create_model_anchor(
@@ -279,6 +318,7 @@ pub fn record(
             c.optimizer_state_digest,
         )?);
     }
+    let metrics = training.metrics.clone();
     let snapshot = trainings.complete_training_session(
         &session,
         training.final_model_digest,
@@ -287,6 +327,7 @@ pub fn record(
     )?;
 
     let mut deployments = DeploymentManager::new(ctx.clone());
+    let sbom = predeployment.sbom.clone();
     let pre = deployments.create_predeployment_anchor(PreDeploymentRequest {
         predeployment_id: predeployment.predeployment_id,
         model_anchor: model_anchor.digest,
@@ -340,6 +381,9 @@ pub fn record(
         status_history,
         test_evaluation: test,
         release,
+        split_records,
+        metrics,
+        sbom,
     })
 }
 
@@ -356,6 +400,34 @@ impl Recorded {
     /// The id of the model anchor in the store: `NAME@VERSION`.
     pub fn model_id(&self) -> String {
         model_id(&self.model.record)
+    }
+
+    /// The evidence to keep next to the records.
+    ///
+    /// # Errors
+    ///
+    /// Encoding errors (none for values the managers accepted).
+    pub fn to_evidence(&self) -> Result<Vec<StoredEvidence>, crate::Error> {
+        let family_id = &self.family.record.family_id;
+        let mut out = Vec::with_capacity(self.split_records.len() + 2);
+        for s in &self.split_records {
+            out.push(StoredEvidence {
+                kind: SPLIT_RECORDS.to_owned(),
+                id: format!("{family_id}/{}", s.split),
+                json: canonical::to_string(s)?,
+            });
+        }
+        out.push(StoredEvidence {
+            kind: TRAINING_METRICS.to_owned(),
+            id: self.session.record.session_id.clone(),
+            json: canonical::to_string(&self.metrics)?,
+        });
+        out.push(StoredEvidence {
+            kind: SBOM.to_owned(),
+            id: self.predeployment.record.predeployment_id.clone(),
+            json: canonical::to_string(&self.sbom)?,
+        });
+        Ok(out)
     }
 
     /// Every record, as the store keeps it (see `docs/CLI.md` for the ids).
@@ -438,5 +510,7 @@ mod tests {
             assert_eq!(canon, s.json);
         }
         lcm_managers::verify_release_root(policy, &r.release.record).unwrap();
+        let evidence = r.to_evidence().unwrap();
+        assert_eq!(evidence.len(), 5);
     }
 }

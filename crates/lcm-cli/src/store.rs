@@ -34,13 +34,14 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroize;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long a writer waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The migrations, in order: migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value BLOB NOT NULL
@@ -78,7 +79,20 @@ CREATE TRIGGER batches_no_update BEFORE UPDATE ON batches
     BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
 CREATE TRIGGER batches_no_delete BEFORE DELETE ON batches
     BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
-"];
+",
+    r"
+CREATE TABLE evidence (
+    kind       TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    json       TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE TRIGGER evidence_no_update BEFORE UPDATE ON evidence
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+",
+];
 
 /// A store error.
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +156,18 @@ pub struct StoredRecord {
     /// The record's digest under the store's policy.
     pub digest: Digest,
     /// The record's canonical JSON.
+    pub json: String,
+}
+
+/// Evidence kept next to the records: inputs that records bind by digest only (a split's
+/// record ids, a training run's metrics, an SBOM), needed to verify them or to export them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvidence {
+    /// The evidence kind: `split-records`, `training-metrics` or `sbom`.
+    pub kind: String,
+    /// The id of the record it belongs to.
+    pub id: String,
+    /// Its canonical JSON.
     pub json: String,
 }
 
@@ -209,13 +235,24 @@ pub trait Store {
     /// Read failures, or a stored seed of the wrong length.
     fn commitment_seed(&self) -> Result<lcm_crypto::Seed, Error>;
 
-    /// Stores records, all or none.
+    /// Stores records and their evidence, all or none.
     ///
     /// # Errors
     ///
-    /// [`Error::Duplicate`] when a record with the same kind and id exists (nothing is
-    /// written); write failures.
-    fn put_records(&mut self, records: &[StoredRecord]) -> Result<(), Error>;
+    /// [`Error::Duplicate`] when a record or evidence with the same kind and id exists
+    /// (nothing is written); write failures.
+    fn put_records(
+        &mut self,
+        records: &[StoredRecord],
+        evidence: &[StoredEvidence],
+    ) -> Result<(), Error>;
+
+    /// Every piece of evidence, or every one of a kind, ordered by kind and id.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn evidence(&self, kind: Option<&str>) -> Result<Vec<StoredEvidence>, Error>;
 
     /// The record of `kind` with this id.
     ///
@@ -574,13 +611,51 @@ impl Store for SqliteStore {
         Ok(lcm_crypto::Seed::from_bytes(arr))
     }
 
-    fn put_records(&mut self, records: &[StoredRecord]) -> Result<(), Error> {
+    fn put_records(
+        &mut self,
+        records: &[StoredRecord],
+        evidence: &[StoredEvidence],
+    ) -> Result<(), Error> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         insert_records(&tx, records)?;
+        {
+            let mut stmt =
+                tx.prepare("INSERT INTO evidence (kind, id, json) VALUES (?1, ?2, ?3)")?;
+            for e in evidence {
+                stmt.execute(params![e.kind, e.id, e.json]).map_err(|err| {
+                    if is_unique_violation(&err) {
+                        Error::Duplicate {
+                            kind: e.kind.clone(),
+                            id: e.id.clone(),
+                        }
+                    } else {
+                        Error::Sqlite(err)
+                    }
+                })?;
+            }
+        }
         tx.commit()?;
         Ok(())
+    }
+
+    fn evidence(&self, kind: Option<&str>) -> Result<Vec<StoredEvidence>, Error> {
+        let mut stmt = self.conn.prepare(
+            "SELECT kind, id, json FROM evidence WHERE ?1 IS NULL OR kind = ?1 ORDER BY kind, id",
+        )?;
+        let rows = stmt.query_map(params![kind], |r| {
+            Ok(StoredEvidence {
+                kind: r.get(0)?,
+                id: r.get(1)?,
+                json: r.get(2)?,
+            })
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row?);
+        }
+        Ok(out)
     }
 
     fn record(&self, kind: &str, id: &str) -> Result<Option<StoredRecord>, Error> {
@@ -779,5 +854,110 @@ impl Store for SqliteStore {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("lcm-store-{name}-{}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+        }
+        p
+    }
+
+    #[test]
+    fn migrates_a_version_1_store_and_keeps_its_records() {
+        let path = temp("migrate");
+        {
+            // A store as the first release wrote it: migration 1 only.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('policy', ?1), ('commitment_seed', ?2)",
+                params![Policy::default().canonical_json().unwrap(), &[7u8; 32][..]],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO records (kind, id, digest, json) VALUES ('k', 'i', ?1, '{}')",
+                params![&[1u8; 32][..]],
+            )
+            .unwrap();
+        }
+        let mut store = SqliteStore::open(&path).unwrap();
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(store.records(Some("k")).unwrap().len(), 1);
+        store
+            .put_records(
+                &[],
+                &[StoredEvidence {
+                    kind: "sbom".into(),
+                    id: "p".into(),
+                    json: "{}".into(),
+                }],
+            )
+            .unwrap();
+        assert_eq!(store.evidence(None).unwrap().len(), 1);
+        assert_eq!(store.commitment_seed().unwrap().expose_secret(), &[7u8; 32]);
+        drop(store);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn refuses_a_newer_schema_and_an_uninitialized_file() {
+        let path = temp("newer");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+                .unwrap();
+        }
+        assert!(matches!(
+            SqliteStore::open(&path),
+            Err(Error::TooNew { found, .. }) if found == SCHEMA_VERSION + 1
+        ));
+        let _ = std::fs::remove_file(&path);
+        let empty = temp("empty");
+        drop(Connection::open(&empty).unwrap());
+        assert!(matches!(
+            SqliteStore::open(&empty),
+            Err(Error::NotInitialized { .. })
+        ));
+        let _ = std::fs::remove_file(&empty);
+        assert!(matches!(
+            SqliteStore::open(Path::new("/nonexistent/lcm.db")),
+            Err(Error::Missing { .. })
+        ));
+    }
+
+    #[test]
+    fn put_records_is_all_or_nothing() {
+        let path = temp("atomic");
+        let (mut store, fresh) = SqliteStore::init(&path, &Policy::default()).unwrap();
+        assert!(fresh);
+        let rec = |id: &str| StoredRecord {
+            kind: "k".into(),
+            id: id.into(),
+            digest: Digest::from_bytes([1; 32]),
+            json: "{}".into(),
+        };
+        store.put_records(&[rec("a")], &[]).unwrap();
+        // "b" then a duplicate "a": neither is stored.
+        assert!(matches!(
+            store.put_records(&[rec("b"), rec("a")], &[]),
+            Err(Error::Duplicate { .. })
+        ));
+        assert_eq!(store.records(None).unwrap().len(), 1);
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 }

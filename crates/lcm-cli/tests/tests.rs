@@ -549,3 +549,26 @@ fn concurrent_appenders_lose_nothing() {
     stored.sort();
     assert_eq!(acked, stored);
 }
+
+#[test]
+fn tampered_evidence_is_found() {
+    let s = recorded("tamper-evidence");
+    let out = run(lcm(&s.store()).args(["check", "--json"]), 0);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Three split record lists, the training metrics and the SBOM.
+    assert_eq!(report["evidence"], 5);
+    let conn = rusqlite::Connection::open(s.store()).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER evidence_no_update; \
+         UPDATE evidence SET json = replace(json, 'xray_0009', 'xray_0099') \
+         WHERE kind = 'split-records';",
+    )
+    .unwrap();
+    drop(conn);
+    let out = run(lcm(&s.store()).arg("check"), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("stage evidence: split-records med_v1/test"),
+        "{stderr}"
+    );
+}
