@@ -88,6 +88,70 @@ pub(crate) enum Command {
     },
     /// Fingerprint model files and directories.
     Fingerprint(FingerprintArgs),
+    /// Run the example lifecycle into the store (dataset family with three splits, model,
+    /// training with checkpoints, pre-deployment, deployment, test evaluation, receipts in
+    /// batches, all roots) and write a signed header.json and a self-contained bundle.json.
+    Demo {
+        /// How many inference receipts to append.
+        #[arg(long, default_value_t = 1000)]
+        receipts: u64,
+        /// Where to write the key, header.json and bundle.json.
+        #[arg(long, default_value = "lcm-demo")]
+        out: PathBuf,
+    },
+    /// Sign and write the capsule header of the store's lifecycle.
+    Header {
+        /// The private key (from `lcm keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write the self-contained, signed bundle of the store's lifecycle.
+    Export {
+        /// The private key (from `lcm keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write one receipt's capsule: the receipt, its inclusion proof into the header's
+    /// receipts root and its chain neighbours, optionally with the openings of its query
+    /// and output.
+    Materialize {
+        /// The receipt id.
+        receipt_id: String,
+        /// The header the capsule proves into (from `lcm header`).
+        #[arg(long)]
+        header: PathBuf,
+        /// Disclose the query: it must be the committed one.
+        #[arg(long)]
+        query: Option<String>,
+        /// Disclose the output: it must be the committed one.
+        #[arg(long)]
+        output: Option<String>,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Verify a header, capsule or bundle file (detected from its content).
+    Verify {
+        /// The file.
+        file: PathBuf,
+        /// The signer's public key file (default: the path in `LCM_PUBLIC_KEY`).
+        #[arg(long, env = "LCM_PUBLIC_KEY")]
+        key: Option<PathBuf>,
+        /// For a capsule: the header it proves into.
+        #[arg(long)]
+        header: Option<PathBuf>,
+    },
+    /// Summarize a header, capsule or bundle file.
+    Inspect {
+        /// The file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -41,12 +41,12 @@ impl fmt::Display for CliError {
     }
 }
 
-fn input(e: impl fmt::Display) -> CliError {
+pub(crate) fn input(e: impl fmt::Display) -> CliError {
     CliError::Input(one_line(&e.to_string()))
 }
 
 /// Errors print as one line.
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -75,7 +75,7 @@ impl From<lcm_managers::Error> for CliError {
 }
 
 /// Standard output, where a closed pipe ends the command quietly.
-struct Out {
+pub(crate) struct Out {
     inner: std::io::BufWriter<std::io::Stdout>,
 }
 
@@ -86,7 +86,7 @@ impl Out {
         }
     }
 
-    fn line(&mut self, s: &str) -> Result<(), CliError> {
+    pub(crate) fn line(&mut self, s: &str) -> Result<(), CliError> {
         self.inner
             .write_all(s.as_bytes())
             .and_then(|()| self.inner.write_all(b"\n"))
@@ -157,10 +157,36 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         Command::List { kind } => list(cli, out, kind.as_deref()),
         Command::Show { kind, id } => show(cli, out, kind, id),
         Command::Fingerprint(args) => fingerprint_cmd(cli, out, args),
+        Command::Demo { receipts, out: dir } => crate::capsules::demo(cli, out, *receipts, dir),
+        Command::Header { key, out: path } => {
+            crate::capsules::header(cli, out, key, path.as_deref())
+        }
+        Command::Export { key, out: path } => {
+            crate::capsules::export_bundle(cli, out, key, path.as_deref())
+        }
+        Command::Materialize {
+            receipt_id,
+            header,
+            query,
+            output,
+            out: path,
+        } => crate::capsules::materialize(
+            cli,
+            out,
+            receipt_id,
+            header,
+            query.as_deref(),
+            output.as_deref(),
+            path.as_deref(),
+        ),
+        Command::Verify { file, key, header } => {
+            crate::capsules::verify(cli, out, file, key.as_deref(), header.as_ref())
+        }
+        Command::Inspect { file } => crate::capsules::inspect(cli, out, file),
     }
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| input(format!("{}: {e}", path.display())))
 }
 
@@ -206,7 +232,12 @@ fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError>
 }
 
 /// Writes `contents` to a new file with `mode` (refusing to overwrite unless `force`).
-fn write_new(path: &Path, contents: &[u8], mode: u32, force: bool) -> Result<(), CliError> {
+pub(crate) fn write_new(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    force: bool,
+) -> Result<(), CliError> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true);
     if force {
@@ -294,7 +325,6 @@ fn keygen(cli: &Cli, out: &mut Out, path: &Path, force: bool) -> Result<(), CliE
 }
 
 /// Reads a private key file (64 hex characters and an optional newline).
-#[allow(dead_code)] // used by the capsule commands
 pub(crate) fn read_signing_key(path: &Path) -> Result<SigningKey, CliError> {
     let mut text = String::from_utf8(read_file(path)?)
         .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
@@ -312,7 +342,6 @@ pub(crate) fn read_signing_key(path: &Path) -> Result<SigningKey, CliError> {
 }
 
 /// Reads a public key file (64 hex characters and an optional newline).
-#[allow(dead_code)] // used by the capsule commands
 pub(crate) fn read_verifying_key(path: &Path) -> Result<lcm_crypto::VerifyingKey, CliError> {
     let text = String::from_utf8(read_file(path)?)
         .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
@@ -505,6 +534,52 @@ fn resolve_release(
         )));
     }
     Ok((model_rec.digest, dep_rec.digest))
+}
+
+/// Appends `n` demo receipts (ids `inf_<sequence>`) after the head, in transactions of at
+/// most 10,000.
+pub(crate) fn make_receipts_for_demo(
+    store: &mut SqliteStore,
+    start: u64,
+    n: u64,
+) -> Result<(), CliError> {
+    let policy = store.policy()?;
+    let seed = store.commitment_seed()?;
+    let model = store
+        .records(Some(ModelAnchor::KIND))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| input("no model anchor in the store"))?;
+    let deployment = store
+        .records(Some(DeploymentAnchor::KIND))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| input("no deployment anchor in the store"))?;
+    let (model_anchor, deployment_anchor) = resolve_release(store, &model.id, &deployment.id)?;
+    let mut maker = ReceiptMaker::new(&policy, &seed, model_anchor, deployment_anchor);
+    let mut i = start;
+    let end = start.saturating_add(n);
+    while i < end {
+        let chunk = (end - i).min(10_000);
+        let lines: Vec<InferLine> = (i..i + chunk)
+            .map(|k| InferLine {
+                request_id: format!("req_{k:06}"),
+                query: format!("Is there pneumonia in chest X-ray {k}?"),
+                output: if k % 3 == 0 {
+                    "Pneumonia detected (confidence: 91%)".to_owned()
+                } else {
+                    "No pneumonia detected (confidence: 95%)".to_owned()
+                },
+                receipt_id: None,
+                input_metadata: Map::new(),
+                output_metadata: Map::new(),
+                explanation_digests: Vec::new(),
+            })
+            .collect();
+        store.append_receipts(&mut |h| Ok(make_receipts(&mut maker, h, &lines)?))?;
+        i += chunk;
+    }
+    Ok(())
 }
 
 /// A batch of receipts made by the maker thread, with the lines they were made from and the
@@ -755,6 +830,18 @@ fn batch_close(
         })
         .transpose()?;
     let mut store = open(cli)?;
+    let batch = seal_next_batch(&mut store, window, until, None)?;
+    print_batch(cli, out, batch)
+}
+
+/// Seals the receipts not yet in a batch (up to the first made after `until`, and up to the
+/// sequence number `upto`) into the next batch and its root.
+pub(crate) fn seal_next_batch(
+    store: &mut SqliteStore,
+    window: Option<&str>,
+    until: Option<Timestamp>,
+    upto: Option<u64>,
+) -> Result<Option<StoredBatch>, CliError> {
     let policy = store.policy()?;
     let ctx = Context::with_policy(policy.clone())?;
     let batch = store.close_batch(&mut |s, next| {
@@ -762,7 +849,7 @@ fn batch_close(
         let mut digests = Vec::new();
         let mut bad = None;
         let mut stopped = false;
-        s.scan_receipts(next, None, &mut |r| {
+        s.scan_receipts(next, upto, &mut |r| {
             // The window ends at the first receipt made after `until`.
             if stopped || bad.is_some() {
                 return Ok(());
@@ -821,6 +908,10 @@ fn batch_close(
             }],
         )))
     })?;
+    Ok(batch)
+}
+
+fn print_batch(cli: &Cli, out: &mut Out, batch: Option<StoredBatch>) -> Result<(), CliError> {
     match batch {
         None => {
             if cli.json {

@@ -13,6 +13,7 @@
 
 pub mod chain;
 pub mod check;
+pub mod export;
 pub mod fingerprint;
 pub mod lifecycle;
 pub mod progress;

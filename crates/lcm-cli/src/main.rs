@@ -8,6 +8,7 @@
 // A command-line tool prints: that is its interface.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod capsules;
 mod cli;
 mod commands;
 

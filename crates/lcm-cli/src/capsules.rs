@@ -1,0 +1,498 @@
+//! The commands that make and check headers, capsules and bundles: `demo`, `header`,
+//! `export`, `materialize`, `verify`, `inspect`.
+
+use std::path::{Path, PathBuf};
+
+use lcm_capsule::{
+    Bundle, Capsule, CapsuleHeader, CapsuleItem, DisclosedValue, Disclosure, PolicyRequirements,
+    Report, VerificationFailed, materialize_receipt, verify_bundle, verify_bundle_json,
+    verify_capsule, verify_header,
+};
+use lcm_cli::export;
+use lcm_cli::lifecycle::{EXAMPLE, LifecycleInput};
+use lcm_cli::progress::Progress;
+use lcm_cli::store::{SqliteStore, Store};
+use lcm_managers::verify_commitment;
+use lcm_model::{Policy, Timestamp};
+use serde_json::{Value, json};
+
+use crate::cli::Cli;
+use crate::commands::{
+    CliError, Out, input, make_receipts_for_demo, one_line, read_file, read_signing_key,
+    read_verifying_key, record_into, seal_next_batch, write_new,
+};
+
+/// The demo's master passwords: demonstration only, printed in docs/CLI.md.
+const DEMO_DATASET_PASSWORD: &str = "demo-family-password";
+const DEMO_MODEL_PASSWORD: &str = "demo-model-password";
+
+fn write_output(out: &mut Out, path: Option<&Path>, text: &str) -> Result<(), CliError> {
+    match path {
+        Some(p) => std::fs::write(p, format!("{text}\n"))
+            .map_err(|e| input(format!("{}: {e}", p.display()))),
+        None => out.line(text),
+    }
+}
+
+fn capsule_err(e: impl std::fmt::Display) -> CliError {
+    input(e)
+}
+
+pub(crate) fn header(
+    cli: &Cli,
+    out: &mut Out,
+    key: &Path,
+    path: Option<&Path>,
+) -> Result<(), CliError> {
+    let key = read_signing_key(key)?;
+    let store = SqliteStore::open(&cli.store)?;
+    let (header, _) = export::header(&store, Timestamp::now(), &key).map_err(capsule_err)?;
+    write_output(out, path, &header.to_json(Some(2)).map_err(capsule_err)?)
+}
+
+pub(crate) fn export_bundle(
+    cli: &Cli,
+    out: &mut Out,
+    key: &Path,
+    path: Option<&Path>,
+) -> Result<(), CliError> {
+    let key = read_signing_key(key)?;
+    let store = SqliteStore::open(&cli.store)?;
+    let bundle = export::bundle(&store, Timestamp::now(), &key).map_err(capsule_err)?;
+    write_output(out, path, &bundle.to_json(Some(2)).map_err(capsule_err)?)
+}
+
+pub(crate) fn materialize(
+    cli: &Cli,
+    out: &mut Out,
+    receipt_id: &str,
+    header_path: &Path,
+    query: Option<&str>,
+    output: Option<&str>,
+    path: Option<&Path>,
+) -> Result<(), CliError> {
+    let header_text = String::from_utf8(read_file(header_path)?)
+        .map_err(|_| input(format!("{}: not UTF-8", header_path.display())))?;
+    let header = CapsuleHeader::from_json(&header_text)
+        .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
+    let store = SqliteStore::open(&cli.store)?;
+    let policy = store.policy()?;
+    let receipt = export::receipt(&store, receipt_id).map_err(capsule_err)?;
+    let log = export::receipt_log(&store, &policy).map_err(capsule_err)?;
+    let disclosure = if query.is_some() || output.is_some() {
+        let seed = store.commitment_seed()?;
+        let maker = lcm_cli::chain::ReceiptMaker::new(
+            &policy,
+            &seed,
+            receipt.record.model_anchor,
+            receipt.record.deployment_anchor,
+        );
+        let openings = maker.openings(receipt.record.sequence);
+        let disclose = |text: Option<&str>,
+                        commitment,
+                        opening: &lcm_crypto::Opening,
+                        what: &str|
+         -> Result<Option<DisclosedValue>, CliError> {
+            let Some(text) = text else { return Ok(None) };
+            verify_commitment(&policy, commitment, text.as_bytes(), opening).map_err(|_| {
+                input(format!(
+                    "the given {what} is not the one receipt {receipt_id} committed to"
+                ))
+            })?;
+            Ok(Some(DisclosedValue {
+                data: text.to_owned(),
+                opening: opening.reveal(),
+            }))
+        };
+        Some(Disclosure {
+            input: disclose(
+                query,
+                &receipt.record.input_commitment,
+                &openings.input,
+                "query",
+            )?,
+            output: disclose(
+                output,
+                &receipt.record.output_commitment,
+                &openings.output,
+                "output",
+            )?,
+        })
+    } else {
+        None
+    };
+    let capsule = materialize_receipt(&header, &log, &receipt, disclosure).map_err(|e| {
+        input(format!(
+            "receipt {receipt_id} against {}: {e}",
+            header_path.display()
+        ))
+    })?;
+    write_output(out, path, &capsule.to_json(Some(2)).map_err(capsule_err)?)
+}
+
+/// What a JSON document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bundle,
+    Capsule,
+    Header,
+}
+
+impl Kind {
+    const fn name(self) -> &'static str {
+        match self {
+            Self::Bundle => "bundle",
+            Self::Capsule => "capsule",
+            Self::Header => "header",
+        }
+    }
+}
+
+/// Reads a file, checks it is JSON, and tells which document it is from its top-level keys.
+fn detect(path: &Path) -> Result<(Kind, String, Value), CliError> {
+    let bytes = read_file(path)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| input(format!("{}: not UTF-8 text", path.display())))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| input(format!("{}: malformed JSON: {e}", path.display())))?;
+    let has = |k: &str| value.get(k).is_some();
+    let kind = if has("bundle_version") {
+        Kind::Bundle
+    } else if has("capsule_version") && has("item") {
+        Kind::Capsule
+    } else if has("capsule_version") && has("signature") {
+        Kind::Header
+    } else {
+        return Err(input(format!(
+            "{}: not an lcm header, capsule or bundle (expected a bundle_version, or a \
+             capsule_version with an item or a signature)",
+            path.display()
+        )));
+    };
+    Ok((kind, text, value))
+}
+
+fn failure_json(f: &VerificationFailed) -> Value {
+    Value::Array(
+        f.report
+            .failures()
+            .map(|c| {
+                json!({
+                    "stage": c.stage.to_string(),
+                    "check": c.name,
+                    "record": c.record,
+                    "field": c.field,
+                    "error": c.outcome.as_ref().err().map(ToString::to_string),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// A document that is JSON but not a valid document of its kind fails verification (stage
+/// document), like `verify_bundle_json` does for bundles.
+fn document_failure(kind: Kind, e: &lcm_capsule::Error) -> CliError {
+    CliError::Verify(one_line(&format!("[document] {} parses: {e}", kind.name())))
+}
+
+pub(crate) fn verify(
+    cli: &Cli,
+    out: &mut Out,
+    file: &Path,
+    key: Option<&Path>,
+    header_path: Option<&PathBuf>,
+) -> Result<(), CliError> {
+    let (kind, text, _) = detect(file)?;
+    let key_path = key.ok_or_else(|| {
+        input("no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY)".to_owned())
+    })?;
+    let key = read_verifying_key(key_path)?;
+    let mut progress = Progress::new(&format!("verifying {}", kind.name()), None, true);
+    progress.set(u64::try_from(text.len()).unwrap_or(u64::MAX));
+    let result: Result<Report, VerificationFailed> = match kind {
+        Kind::Bundle => verify_bundle_json(&text, &key, &PolicyRequirements::default()),
+        Kind::Header => {
+            let header = CapsuleHeader::from_json(&text).map_err(|e| document_failure(kind, &e))?;
+            verify_header(&header, &key)
+        }
+        Kind::Capsule => {
+            let header_path = header_path.ok_or_else(|| {
+                input("a capsule is verified against its header: pass --header HEADER_FILE")
+            })?;
+            let header_text = String::from_utf8(read_file(header_path)?)
+                .map_err(|_| input(format!("{}: not UTF-8 text", header_path.display())))?;
+            let header = CapsuleHeader::from_json(&header_text)
+                .map_err(|e| document_failure(Kind::Header, &e))?;
+            let capsule = Capsule::from_json(&text).map_err(|e| document_failure(kind, &e))?;
+            verify_capsule(&capsule, &header, &key)
+        }
+    };
+    progress.finish();
+    match result {
+        Ok(report) => {
+            if cli.json {
+                out.line(
+                    &json!({"valid": true, "kind": kind.name(), "checks": report.checks.len(),
+                        "key_id": key.key_id().to_hex()})
+                    .to_string(),
+                )
+            } else {
+                out.line(&format!(
+                    "valid {}: {} checks passed (key {})",
+                    kind.name(),
+                    report.checks.len(),
+                    key.key_id()
+                ))
+            }
+        }
+        Err(failed) => {
+            if cli.json {
+                out.line(
+                    &json!({"valid": false, "kind": kind.name(), "failures": failure_json(&failed)})
+                        .to_string(),
+                )?;
+            }
+            let first = failed
+                .first()
+                .map_or_else(|| "a check failed".to_owned(), ToString::to_string);
+            Err(CliError::Verify(one_line(&first)))
+        }
+    }
+}
+
+/// The scalar fields of a header stage, as `name=value` pairs.
+fn stage_summary(stage: &Value) -> String {
+    match stage {
+        Value::Object(map) => map
+            .iter()
+            .filter_map(|(k, v)| match v {
+                Value::String(s) => Some(format!("{k}={s}")),
+                Value::Number(n) => Some(format!("{k}={n}")),
+                Value::Bool(b) => Some(format!("{k}={b}")),
+                Value::Array(a) => Some(format!("{k}=[{} items]", a.len())),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Value::Null => "absent".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn header_lines(header: &CapsuleHeader, lines: &mut Vec<String>) -> Result<Value, CliError> {
+    let value = serde_json::to_value(header).map_err(|e| input(format!("header: {e}")))?;
+    lines.push(format!("generated_at: {}", header.generated_at));
+    lines.push(format!("signed by key: {}", header.signature.key_id));
+    lines.push(header.policy.format_policy_line().map_err(input)?);
+    lines.push(format!(
+        "header digest: {}",
+        header.digest().map_err(capsule_err)?
+    ));
+    if let Value::Object(map) = &value {
+        for (k, v) in map {
+            if k.starts_with("stage_") {
+                lines.push(format!("{k}: {}", stage_summary(v)));
+            }
+        }
+    }
+    Ok(value)
+}
+
+pub(crate) fn inspect(cli: &Cli, out: &mut Out, file: &Path) -> Result<(), CliError> {
+    let (kind, text, value) = detect(file)?;
+    let mut lines = vec![format!("{}: {}", file.display(), kind.name())];
+    match kind {
+        Kind::Header => {
+            let header = CapsuleHeader::from_json(&text).map_err(|e| document_failure(kind, &e))?;
+            header_lines(&header, &mut lines)?;
+        }
+        Kind::Bundle => {
+            let bundle = Bundle::from_json(&text).map_err(|e| document_failure(kind, &e))?;
+            header_lines(&bundle.header, &mut lines)?;
+            let l = &bundle.lifecycle;
+            let receipts = l.inference.receipts().count();
+            lines.push(format!(
+                "records: {} splits, {} checkpoints, {} status events, {} receipts in {} groups ({} sealed batches)",
+                l.dataset.splits.len(),
+                l.training.checkpoints.len(),
+                l.deployment.status_history.len(),
+                receipts,
+                l.inference.batches.len(),
+                l.inference.sealed_batches().len()
+            ));
+        }
+        Kind::Capsule => {
+            let capsule = Capsule::from_json(&text).map_err(|e| document_failure(kind, &e))?;
+            lines.push(format!("header digest: {}", capsule.header_digest));
+            match &capsule.item {
+                CapsuleItem::InferenceReceipt(item) => {
+                    lines.push(format!(
+                        "inference receipt {} (sequence {}) digest {}",
+                        item.receipt.record.receipt_id,
+                        item.receipt.record.sequence,
+                        item.receipt.digest
+                    ));
+                    lines.push(format!(
+                        "disclosed: query {}, output {}",
+                        item.disclosure.as_ref().is_some_and(|d| d.input.is_some()),
+                        item.disclosure.as_ref().is_some_and(|d| d.output.is_some())
+                    ));
+                }
+                CapsuleItem::TrainingCheckpoint(item) => lines.push(format!(
+                    "training checkpoint {} digest {}",
+                    item.checkpoint.record.checkpoint_id, item.checkpoint.digest
+                )),
+                CapsuleItem::DatasetRecord(item) => lines.push(format!(
+                    "dataset record {} of split {}",
+                    item.record_id, item.split_anchor.record.split
+                )),
+                _ => lines.push("an item of a kind this lcm does not know".to_owned()),
+            }
+        }
+    }
+    if cli.json {
+        out.line(&json!({"kind": kind.name(), "summary": lines, "document": value}).to_string())
+    } else {
+        for l in &lines {
+            out.line(l)?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| input(format!("{}: {e}", dir.display())))?;
+    let (mut store, _) = SqliteStore::init(&cli.store, &Policy::default())?;
+    let input_file: LifecycleInput = serde_json::from_str(EXAMPLE)
+        .map_err(|e| input(format!("the built-in example lifecycle: {e}")))?;
+    let records = record_into(
+        &mut store,
+        input_file,
+        DEMO_DATASET_PASSWORD,
+        DEMO_MODEL_PASSWORD,
+    )
+    .map_err(|e| match e {
+        CliError::Input(m) => input(format!("{m} (or remove {})", cli.store.display())),
+        other => other,
+    })?;
+
+    // Receipts, in four windows.
+    let windows = 4u64;
+    let per_window = receipts.div_ceil(windows).max(1);
+    let mut progress = Progress::new("demo receipts", Some(receipts), false);
+    let mut done = 0u64;
+    let mut batches = 0u64;
+    while done < receipts {
+        let n = per_window.min(receipts - done);
+        make_receipts_for_demo(&mut store, done, n)?;
+        done += n;
+        progress.set(done);
+        if seal_next_batch(&mut store, None, None, None)?.is_some() {
+            batches += 1;
+        }
+    }
+    progress.finish();
+
+    // The key: reused if the directory has one.
+    let key_path = dir.join("signing.key");
+    if !key_path.exists() {
+        let key = lcm_crypto::SigningKey::generate(&mut lcm_crypto::OsRandom).map_err(input)?;
+        let mut private = lcm_crypto::hex::encode(key.to_seed().expose_secret());
+        private.push('\n');
+        write_new(&key_path, private.as_bytes(), 0o600, true)?;
+        zeroize::Zeroize::zeroize(&mut private);
+        let mut pub_path = key_path.as_os_str().to_owned();
+        pub_path.push(".pub");
+        write_new(
+            Path::new(&pub_path),
+            format!("{}\n", key.verifying_key().to_hex()).as_bytes(),
+            0o644,
+            true,
+        )?;
+    }
+    let key = read_signing_key(&key_path)?;
+    let now = Timestamp::now();
+    let bundle = export::bundle(&store, now, &key).map_err(capsule_err)?;
+    // Check what we hand out, as an auditor would.
+    verify_bundle(
+        &bundle,
+        &key.verifying_key(),
+        &PolicyRequirements::default(),
+    )
+    .map_err(|f| CliError::Verify(one_line(&f.to_string())))?;
+    let header_path = dir.join("header.json");
+    let bundle_path = dir.join("bundle.json");
+    let header_json = bundle.header.to_json(Some(2)).map_err(capsule_err)?;
+    let bundle_json = bundle.to_json(Some(2)).map_err(capsule_err)?;
+    std::fs::write(&header_path, format!("{header_json}\n"))
+        .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
+    std::fs::write(&bundle_path, format!("{bundle_json}\n"))
+        .map_err(|e| input(format!("{}: {e}", bundle_path.display())))?;
+
+    let head = store.head()?;
+    let release = &bundle.lifecycle.release;
+    if cli.json {
+        return out.line(
+            &json!({
+                "store": cli.store.display().to_string(),
+                "records": records.len(),
+                "receipts": receipts,
+                "batches": batches,
+                "chain_head": head.map(|h| h.digest),
+                "release_root": release.record.root,
+                "header": header_path.display().to_string(),
+                "bundle": bundle_path.display().to_string(),
+                "public_key": format!("{}.pub", key_path.display()),
+                "key_id": key.key_id().to_hex(),
+            })
+            .to_string(),
+        );
+    }
+    let l = &bundle.lifecycle;
+    for line in [
+        format!(
+            "lcm demo: the example lifecycle is in {}",
+            cli.store.display()
+        ),
+        format!(
+            "  A dataset   {} with {} splits",
+            l.dataset.family.record.family_id,
+            l.dataset.splits.len()
+        ),
+        format!(
+            "  B model     {}@{}",
+            l.model.record.description.model_name, l.model.record.description.version
+        ),
+        format!(
+            "  C training  {} with {} checkpoints",
+            l.training.session.record.session_id,
+            l.training.checkpoints.len()
+        ),
+        format!(
+            "  D/E release {} -> {}",
+            l.predeployment.anchor.record.predeployment_id,
+            l.deployment.anchor.record.deployment_id
+        ),
+        format!("  F test      {}", l.test_evaluation.record.test_id),
+        format!(
+            "  G inference {receipts} receipts in {batches} batches, chain head {}",
+            head.map_or_else(|| "none".to_owned(), |h| h.digest.to_string())
+        ),
+        format!("  H release root {}", release.record.root),
+        format!(
+            "wrote {} and {} ({} bytes), signed by key {}",
+            header_path.display(),
+            bundle_path.display(),
+            bundle_json.len(),
+            key.key_id()
+        ),
+        format!(
+            "verify it: lcm verify {} --key {}.pub",
+            bundle_path.display(),
+            key_path.display()
+        ),
+    ] {
+        out.line(&line)?;
+    }
+    Ok(())
+}

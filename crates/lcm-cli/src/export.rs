@@ -1,0 +1,385 @@
+//! Headers, bundles and receipt capsules made from a store (`lcm header`, `lcm export`,
+//! `lcm materialize`).
+//!
+//! A store holds one lifecycle (`lcm record lifecycle` refuses a second one), so its records
+//! are found by kind; the receipt chain and the batches are the store's.
+
+use lcm_capsule::{
+    BatchEvidence, Bundle, CapsuleHeader, DatasetEvidence, DatasetRecords, DeploymentEvidence,
+    DeploymentRecords, InferenceEvidence, InferenceRecords, Lifecycle, LifecycleRecords, MerkleLog,
+    PreDeploymentEvidence, SplitEvidence, TrainingEvidence, TrainingRecords, create_capsule_header,
+};
+use lcm_crypto::SigningKey;
+use lcm_model::records::{
+    DatasetFamilyAnchor, DatasetSplitAnchor, DeploymentAnchor, DeploymentStatusEvent,
+    InferenceBatch, InferenceReceipt, ModelAnchor, PreDeploymentAnchor, ReleaseRoot, Sbom,
+    TestEvaluationAnchor, TrainingCheckpoint, TrainingMetrics, TrainingSession, TrainingSnapshot,
+};
+use lcm_model::{Policy, Record, Sealed, Timestamp};
+use serde::de::DeserializeOwned;
+
+use crate::lifecycle::{SBOM, SPLIT_RECORDS, SplitRecords, TRAINING_METRICS};
+use crate::store::{self, Store, StoredRecord};
+
+/// An export error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The store holds no complete lifecycle.
+    #[error("the store holds no lifecycle (run `lcm record lifecycle FILE` or `lcm demo`)")]
+    NoLifecycle,
+    /// A record the lifecycle needs is missing.
+    #[error("the store has no {kind} {id}")]
+    Missing {
+        /// The record kind.
+        kind: &'static str,
+        /// Its id or reference.
+        id: String,
+    },
+    /// A stored record does not parse as its kind.
+    #[error("stored {kind} {id}: {message}")]
+    Parse {
+        /// The record kind.
+        kind: String,
+        /// Its id.
+        id: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// A receipt with this id is not stored.
+    #[error("no receipt {0} in the store")]
+    NoReceipt(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// The capsule library refused.
+    #[error(transparent)]
+    Capsule(Box<lcm_capsule::Error>),
+}
+
+impl From<lcm_capsule::Error> for Error {
+    fn from(e: lcm_capsule::Error) -> Self {
+        Self::Capsule(Box::new(e))
+    }
+}
+
+fn parse<T: DeserializeOwned>(kind: &str, id: &str, json: &str) -> Result<T, Error> {
+    serde_json::from_str(json).map_err(|e| Error::Parse {
+        kind: kind.to_owned(),
+        id: id.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn sealed<T: Record + DeserializeOwned>(r: &StoredRecord) -> Result<Sealed<T>, Error> {
+    Ok(Sealed {
+        record: parse(&r.kind, &r.id, &r.json)?,
+        digest: r.digest,
+    })
+}
+
+fn all<T: Record + DeserializeOwned>(store: &dyn Store) -> Result<Vec<Sealed<T>>, Error> {
+    store.records(Some(T::KIND))?.iter().map(sealed).collect()
+}
+
+fn one<T: Record + DeserializeOwned>(store: &dyn Store, id: &str) -> Result<Sealed<T>, Error> {
+    let r = store.record(T::KIND, id)?.ok_or_else(|| Error::Missing {
+        kind: T::KIND,
+        id: id.to_owned(),
+    })?;
+    sealed(&r)
+}
+
+fn evidence<T: DeserializeOwned>(store: &dyn Store, kind: &str, id: &str) -> Result<T, Error> {
+    let e = store
+        .evidence(Some(kind))?
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or_else(|| Error::Missing {
+            kind: "evidence",
+            id: format!("{kind} {id}"),
+        })?;
+    parse(&e.kind, &e.id, &e.json)
+}
+
+/// The stored records of a lifecycle, without the receipts.
+#[derive(Debug, Clone)]
+pub struct StoredLifecycle {
+    /// The dataset family and its splits with their record ids.
+    pub dataset: DatasetEvidence,
+    /// The model anchor.
+    pub model: Sealed<ModelAnchor>,
+    /// The training session, checkpoints, metrics and snapshot.
+    pub training: TrainingEvidence,
+    /// The pre-deployment anchor and its SBOM.
+    pub predeployment: PreDeploymentEvidence,
+    /// The deployment and its status history.
+    pub deployment: DeploymentEvidence,
+    /// The test evaluation.
+    pub test_evaluation: Sealed<TestEvaluationAnchor>,
+    /// The release root.
+    pub release: Sealed<ReleaseRoot>,
+    /// The sealed batches, in chain order, with the sequence numbers they cover.
+    pub batches: Vec<(Sealed<InferenceBatch>, u64, u64)>,
+}
+
+/// Loads the store's lifecycle records (everything but the receipts).
+///
+/// # Errors
+///
+/// [`Error::NoLifecycle`] when no release root is stored; [`Error::Missing`] or
+/// [`Error::Parse`] for an incomplete or unreadable store.
+pub fn load(store: &dyn Store) -> Result<StoredLifecycle, Error> {
+    let release_rec = store
+        .records(Some(ReleaseRoot::KIND))?
+        .into_iter()
+        .next()
+        .ok_or(Error::NoLifecycle)?;
+    let release: Sealed<ReleaseRoot> = sealed(&release_rec)?;
+    let deployment: Sealed<DeploymentAnchor> = one(store, &release_rec.id)?;
+    let deployment_id = deployment.record.deployment_id.clone();
+    let mut status_history: Vec<Sealed<DeploymentStatusEvent>> = all(store)?
+        .into_iter()
+        .filter(|e: &Sealed<DeploymentStatusEvent>| e.record.deployment_id == deployment_id)
+        .collect();
+    status_history.sort_by_key(|e| e.record.sequence);
+    let pre: Sealed<PreDeploymentAnchor> = one(store, &deployment.record.predeployment_id)?;
+    let sbom: Sbom = evidence(store, SBOM, &pre.record.predeployment_id)?;
+    let model = all::<ModelAnchor>(store)?
+        .into_iter()
+        .find(|m| m.digest == pre.record.model_anchor)
+        .ok_or_else(|| Error::Missing {
+            kind: ModelAnchor::KIND,
+            id: pre.record.model_anchor.to_string(),
+        })?;
+    let snapshot = all::<TrainingSnapshot>(store)?
+        .into_iter()
+        .find(|s| s.digest == pre.record.training_snapshot)
+        .ok_or_else(|| Error::Missing {
+            kind: TrainingSnapshot::KIND,
+            id: pre.record.training_snapshot.to_string(),
+        })?;
+    let session: Sealed<TrainingSession> = one(store, &snapshot.record.session_id)?;
+    let mut checkpoints: Vec<Sealed<TrainingCheckpoint>> = all(store)?
+        .into_iter()
+        .filter(|c: &Sealed<TrainingCheckpoint>| c.record.session == session.digest)
+        .collect();
+    checkpoints.sort_by_key(|c| c.record.index);
+    let metrics: TrainingMetrics = evidence(store, TRAINING_METRICS, &session.record.session_id)?;
+    let split_digests: Vec<_> = session.record.data_splits.values().copied().collect();
+    let mut splits: Vec<Sealed<DatasetSplitAnchor>> = all::<DatasetSplitAnchor>(store)?;
+    splits.sort_by_key(|s| s.record.split);
+    let family_anchor = splits
+        .iter()
+        .find(|s| split_digests.contains(&s.digest))
+        .map(|s| s.record.family_anchor)
+        .ok_or(Error::NoLifecycle)?;
+    let family = all::<DatasetFamilyAnchor>(store)?
+        .into_iter()
+        .find(|f| f.digest == family_anchor)
+        .ok_or_else(|| Error::Missing {
+            kind: DatasetFamilyAnchor::KIND,
+            id: family_anchor.to_string(),
+        })?;
+    let mut split_evidence = Vec::new();
+    for anchor in splits
+        .into_iter()
+        .filter(|s| s.record.family_anchor == family.digest)
+    {
+        let ev: SplitRecords = evidence(
+            store,
+            SPLIT_RECORDS,
+            &format!("{}/{}", anchor.record.family_id, anchor.record.split),
+        )?;
+        split_evidence.push(SplitEvidence {
+            anchor,
+            record_ids: ev.record_ids,
+            content_digests: ev.content_digests,
+        });
+    }
+    let test_rec = store
+        .records(Some(TestEvaluationAnchor::KIND))?
+        .into_iter()
+        .find(|t| t.digest == release.record.test_evaluation)
+        .ok_or_else(|| Error::Missing {
+            kind: TestEvaluationAnchor::KIND,
+            id: release.record.test_evaluation.to_string(),
+        })?;
+    let mut batches = Vec::new();
+    for b in store.batches()? {
+        let record: InferenceBatch = parse(InferenceBatch::KIND, &b.window_id, &b.json)?;
+        batches.push((
+            Sealed {
+                record,
+                digest: b.digest,
+            },
+            b.first_sequence,
+            b.last_sequence,
+        ));
+    }
+    Ok(StoredLifecycle {
+        dataset: DatasetEvidence {
+            family,
+            splits: split_evidence,
+        },
+        model,
+        training: TrainingEvidence {
+            session,
+            checkpoints,
+            metrics,
+            snapshot,
+        },
+        predeployment: PreDeploymentEvidence { anchor: pre, sbom },
+        deployment: DeploymentEvidence {
+            anchor: deployment,
+            status_history,
+        },
+        test_evaluation: sealed(&test_rec)?,
+        release,
+        batches,
+    })
+}
+
+/// The receipt log of the store's chain: every receipt digest, in order.
+///
+/// # Errors
+///
+/// Store failures.
+pub fn receipt_log(store: &dyn Store, policy: &Policy) -> Result<MerkleLog, Error> {
+    let mut log = MerkleLog::new(policy.hash_algorithm);
+    let mut failed = None;
+    store.scan_receipts(0, None, &mut |r| {
+        if failed.is_none()
+            && let Err(e) = log.register(r.digest)
+        {
+            failed = Some(e);
+        }
+        Ok(())
+    })?;
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(log),
+    }
+}
+
+/// Builds and signs the header of the store's lifecycle over every stored receipt.
+///
+/// # Errors
+///
+/// As [`load`] and [`receipt_log`]; capsule errors.
+pub fn header(
+    store: &dyn Store,
+    generated_at: Timestamp,
+    key: &SigningKey,
+) -> Result<(CapsuleHeader, MerkleLog), Error> {
+    let policy = store.policy()?;
+    let l = load(store)?;
+    let log = receipt_log(store, &policy)?;
+    let splits: Vec<Sealed<DatasetSplitAnchor>> =
+        l.dataset.splits.iter().map(|s| s.anchor.clone()).collect();
+    let batches: Vec<Sealed<InferenceBatch>> = l.batches.iter().map(|b| b.0.clone()).collect();
+    let records = LifecycleRecords {
+        dataset: Some(DatasetRecords {
+            family: &l.dataset.family,
+            splits: &splits,
+        }),
+        model: Some(&l.model),
+        training: Some(TrainingRecords {
+            session: &l.training.session,
+            checkpoints: &l.training.checkpoints,
+            snapshot: &l.training.snapshot,
+        }),
+        predeployment: Some(&l.predeployment.anchor),
+        deployment: Some(DeploymentRecords {
+            anchor: &l.deployment.anchor,
+            status_history: &l.deployment.status_history,
+        }),
+        test_evaluation: Some(&l.test_evaluation),
+        inference: Some(InferenceRecords {
+            receipts: &log,
+            batches: &batches,
+        }),
+        release: Some(&l.release),
+    };
+    let header = create_capsule_header(&policy, &records, generated_at, key)?;
+    Ok((header, log))
+}
+
+/// Builds the self-contained bundle of the store's lifecycle, with every receipt grouped by
+/// batch (receipts after the last batch form a final group without a batch record).
+///
+/// # Errors
+///
+/// As [`load`]; capsule errors.
+pub fn bundle(
+    store: &dyn Store,
+    generated_at: Timestamp,
+    key: &SigningKey,
+) -> Result<Bundle, Error> {
+    let policy = store.policy()?;
+    let l = load(store)?;
+    let mut groups: Vec<BatchEvidence> = Vec::with_capacity(l.batches.len() + 1);
+    let mut bounds = l.batches.iter().peekable();
+    let mut current: Vec<Sealed<InferenceReceipt>> = Vec::new();
+    let mut bad = None;
+    store.scan_receipts(0, None, &mut |r| {
+        match serde_json::from_str::<InferenceReceipt>(&r.json) {
+            Ok(record) => current.push(Sealed {
+                record,
+                digest: r.digest,
+            }),
+            Err(e) => {
+                bad.get_or_insert(Error::Parse {
+                    kind: InferenceReceipt::KIND.to_owned(),
+                    id: r.receipt_id.clone(),
+                    message: e.to_string(),
+                });
+            }
+        }
+        if let Some((batch, _, last)) = bounds.peek()
+            && r.sequence == *last
+        {
+            groups.push(BatchEvidence {
+                batch: Some(batch.clone()),
+                receipts: std::mem::take(&mut current),
+            });
+            bounds.next();
+        }
+        Ok(())
+    })?;
+    if let Some(e) = bad {
+        return Err(e);
+    }
+    if !current.is_empty() {
+        groups.push(BatchEvidence {
+            batch: None,
+            receipts: current,
+        });
+    }
+    let lifecycle = Lifecycle {
+        dataset: l.dataset,
+        model: l.model,
+        training: l.training,
+        predeployment: l.predeployment,
+        deployment: l.deployment,
+        test_evaluation: l.test_evaluation,
+        inference: InferenceEvidence { batches: groups },
+        release: l.release,
+    };
+    Ok(Bundle::new(&policy, lifecycle, generated_at, key)?)
+}
+
+/// The stored receipt with this id, sealed.
+///
+/// # Errors
+///
+/// [`Error::NoReceipt`]; store and parse failures.
+pub fn receipt(store: &dyn Store, receipt_id: &str) -> Result<Sealed<InferenceReceipt>, Error> {
+    let r = store
+        .receipt(receipt_id)?
+        .ok_or_else(|| Error::NoReceipt(receipt_id.to_owned()))?;
+    Ok(Sealed {
+        record: parse(InferenceReceipt::KIND, &r.receipt_id, &r.json)?,
+        digest: r.digest,
+    })
+}
