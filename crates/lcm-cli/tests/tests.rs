@@ -572,3 +572,214 @@ fn tampered_evidence_is_found() {
         "{stderr}"
     );
 }
+
+/// Runs `lcm demo` with a few receipts into a scratch store; returns the scratch and the
+/// output directory.
+fn demo(name: &str) -> (Scratch, PathBuf) {
+    let s = Scratch::new(name);
+    let dir = s.path("out");
+    let out = run(
+        lcm(&s.store()).args(["demo", "--receipts", "20", "--out", dir.to_str().unwrap()]),
+        0,
+    );
+    let text = stdout(&out);
+    assert!(text.contains("20 receipts in 4 batches"), "{text}");
+    assert!(text.contains("lcm verify"), "{text}");
+    (s, dir)
+}
+
+fn verify(s: &Scratch, file: &Path, key: &Path, extra: &[&str], code: i32) -> Output {
+    run(
+        lcm(&s.store())
+            .args([
+                "verify",
+                file.to_str().unwrap(),
+                "--key",
+                key.to_str().unwrap(),
+            ])
+            .args(extra),
+        code,
+    )
+}
+
+#[test]
+fn demo_writes_a_bundle_and_header_that_verify() {
+    let (s, dir) = demo("demo");
+    let public = dir.join("signing.key.pub");
+    let out = verify(&s, &dir.join("bundle.json"), &public, &["--json"], 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["kind"], "bundle");
+    let out = verify(&s, &dir.join("header.json"), &public, &[], 0);
+    assert!(stdout(&out).starts_with("valid header"));
+    run(lcm(&s.store()).arg("check"), 0);
+    // A second demo into the same store is refused with a hint.
+    let out = run(
+        lcm(&s.store()).args(["demo", "--out", dir.to_str().unwrap()]),
+        2,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds"));
+    // header and export from the store verify too.
+    let key = dir.join("signing.key");
+    let header = s.path("h.json");
+    let bundle = s.path("b.json");
+    run(
+        lcm(&s.store()).args([
+            "header",
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            header.to_str().unwrap(),
+        ]),
+        0,
+    );
+    run(
+        lcm(&s.store()).args([
+            "export",
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            bundle.to_str().unwrap(),
+        ]),
+        0,
+    );
+    verify(&s, &header, &public, &[], 0);
+    verify(&s, &bundle, &public, &[], 0);
+    let out = run(
+        lcm(&s.store()).args(["inspect", bundle.to_str().unwrap()]),
+        0,
+    );
+    assert!(stdout(&out).contains("20 receipts"), "{}", stdout(&out));
+}
+
+#[test]
+fn verify_exit_codes() {
+    let (s, dir) = demo("verify-codes");
+    let public = dir.join("signing.key.pub");
+    let bundle = dir.join("bundle.json");
+    let text = std::fs::read_to_string(&bundle).unwrap();
+
+    // Another key: exit 1, the header stage named.
+    let other = s.path("other.key");
+    run(
+        lcm(&s.store()).args(["keygen", "--out", other.to_str().unwrap()]),
+        0,
+    );
+    let out = verify(&s, &bundle, &s.path("other.key.pub"), &[], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("verification failed: [header]"), "{stderr}");
+
+    // One edited value inside a receipt: exit 1, stage G and a field pointer.
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let request = v["lifecycle"]["inference"]["batches"][1]["receipts"][0]["record"]["request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tampered = s.path("tampered.json");
+    std::fs::write(
+        &tampered,
+        text.replacen(&format!("\"{request}\""), "\"req_forged\"", 1),
+    )
+    .unwrap();
+    let out = verify(&s, &tampered, &public, &["--json"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("[G inference]"), "{stderr}");
+    assert!(
+        stderr.contains("/lifecycle/inference/batches/1"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    assert!(!report["failures"].as_array().unwrap().is_empty());
+
+    // A tampered header signature.
+    let header = dir.join("header.json");
+    let htext = std::fs::read_to_string(&header).unwrap();
+    let hv: serde_json::Value = serde_json::from_str(&htext).unwrap();
+    let release = hv["stage_h_roots"]["release_root"].as_str().unwrap();
+    let forged = s.path("forged-header.json");
+    std::fs::write(&forged, htext.replace(release, &"0".repeat(64))).unwrap();
+    let out = verify(&s, &forged, &public, &[], 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("signature"));
+
+    // Input errors: exit 2.
+    verify(&s, &s.path("missing.json"), &public, &[], 2);
+    let malformed = s.path("malformed.json");
+    std::fs::write(&malformed, &text[..text.len() / 2]).unwrap();
+    verify(&s, &malformed, &public, &[], 2);
+    let unknown = s.path("unknown.json");
+    std::fs::write(&unknown, "{\"hello\": 1}").unwrap();
+    verify(&s, &unknown, &public, &[], 2);
+    let bad_key = s.path("bad.pub");
+    std::fs::write(&bad_key, "not a key\n").unwrap();
+    let out = verify(&s, &bundle, &bad_key, &[], 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("64 hex characters"));
+    std::fs::write(&bad_key, format!("{}\n", "ab".repeat(31))).unwrap();
+    verify(&s, &bundle, &bad_key, &[], 2);
+    run(
+        lcm(&s.store())
+            .args(["verify", bundle.to_str().unwrap()])
+            .env_remove("LCM_PUBLIC_KEY"),
+        2,
+    );
+    // The key from the environment.
+    run(
+        lcm(&s.store())
+            .args(["verify", bundle.to_str().unwrap()])
+            .env("LCM_PUBLIC_KEY", &public),
+        0,
+    );
+}
+
+#[test]
+fn materialize_a_receipt_capsule_with_disclosure() {
+    let (s, dir) = demo("materialize");
+    let public = dir.join("signing.key.pub");
+    let header = dir.join("header.json");
+    let capsule = s.path("capsule.json");
+    let h = header.to_str().unwrap();
+    run(
+        lcm(&s.store()).args([
+            "materialize",
+            "inf_000007",
+            "--header",
+            h,
+            "--query",
+            "Is there pneumonia in chest X-ray 7?",
+            "--output",
+            "No pneumonia detected (confidence: 95%)",
+            "--out",
+            capsule.to_str().unwrap(),
+        ]),
+        0,
+    );
+    verify(&s, &capsule, &public, &["--header", h], 0);
+    let out = run(
+        lcm(&s.store()).args(["inspect", capsule.to_str().unwrap()]),
+        0,
+    );
+    assert!(stdout(&out).contains("disclosed: query true, output true"));
+    // A capsule needs its header.
+    verify(&s, &capsule, &public, &[], 2);
+    // A disclosed query that is not the committed one is refused.
+    run(
+        lcm(&s.store()).args([
+            "materialize",
+            "inf_000007",
+            "--header",
+            h,
+            "--query",
+            "something else",
+        ]),
+        2,
+    );
+    run(
+        lcm(&s.store()).args(["materialize", "no_such_receipt", "--header", h]),
+        2,
+    );
+    // An edited disclosure fails verification.
+    let text = std::fs::read_to_string(&capsule).unwrap();
+    let edited = s.path("edited.json");
+    std::fs::write(&edited, text.replace("X-ray 7?", "X-ray 8?")).unwrap();
+    verify(&s, &edited, &public, &["--header", h], 1);
+}
