@@ -579,7 +579,13 @@ fn demo(name: &str) -> (Scratch, PathBuf) {
     let s = Scratch::new(name);
     let dir = s.path("out");
     let out = run(
-        lcm(&s.store()).args(["demo", "--receipts", "20", "--out", dir.to_str().unwrap()]),
+        lcm(&s.store()).args([
+            "demo",
+            "--receipts",
+            "20",
+            "--out",
+            dir.to_str().expect("utf-8"),
+        ]),
         0,
     );
     let text = stdout(&out);
@@ -593,9 +599,9 @@ fn verify(s: &Scratch, file: &Path, key: &Path, extra: &[&str], code: i32) -> Ou
         lcm(&s.store())
             .args([
                 "verify",
-                file.to_str().unwrap(),
+                file.to_str().expect("utf-8 path"),
                 "--key",
-                key.to_str().unwrap(),
+                key.to_str().expect("utf-8 path"),
             ])
             .args(extra),
         code,
