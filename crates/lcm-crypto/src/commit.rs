@@ -320,6 +320,14 @@ enum Prf {
 /// All three are binding as long as the hash function is collision resistant. `Hmac` and
 /// `Salted` also hide the data from anyone without `r`, even when the data is guessable.
 ///
+/// # Cost
+///
+/// Under the SHA-256 policy, `r` is one compression; an HMAC commitment of up to 36 bytes of
+/// data is then four more (two for the key schedule of `r`, one inner and one outer block),
+/// and a salted commitment of 32 bytes two more. On the project machine (one compression
+/// ~40 ns) that measured ~235 ns to commit and ~177 ns to verify for HMAC, ~172 ns and ~115 ns
+/// for salted (`cargo bench --bench primitives`, group `commitment_32B`).
+///
 /// The committer is zeroized on drop; `Debug` prints only the scheme and algorithm.
 ///
 /// # Examples
