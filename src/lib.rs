@@ -3,7 +3,11 @@
 //! # This crate
 //!
 //! The facade re-exports the member crates: [`crypto`] (`lcm-crypto`), [`model`]
-//! (`lcm-model`), [`managers`] (`lcm-managers`) and [`capsule`] (`lcm-capsule`).
+//! (`lcm-model`), [`managers`] (`lcm-managers`) and [`capsule`] (`lcm-capsule`), and has one
+//! entry point of its own, [`framework`]: a project's managers behind one value
+//! ([`framework::Project`], the seed's `CIAFFramework`), the export of a model's complete
+//! audit trail as a signed bundle, and the deterministic demo lifecycle
+//! ([`framework::simulate_ai_lifecycle`]).
 
 pub mod framework;
 

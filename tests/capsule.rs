@@ -353,9 +353,16 @@ fn fuzz_seeds() -> Vec<(&'static str, &'static str, String)> {
         .record
         .request_id = "req_x".into();
 
-    let log = bundle.lifecycle.receipt_log(policy).expect("the demo makes its seeds");
+    let log = bundle
+        .lifecycle
+        .receipt_log(policy)
+        .expect("the demo makes its seeds");
     let receipt = &bundle.lifecycle.inference.batches[0].receipts[1];
-    let openings = sim.project.inference.opening(receipt).expect("the demo makes its seeds");
+    let openings = sim
+        .project
+        .inference
+        .opening(receipt)
+        .expect("the demo makes its seeds");
     let disclosure = lcm::capsule::Disclosure {
         input: Some(lcm::capsule::DisclosedValue {
             data: "chest x-ray 1: pneumonia?".into(),
@@ -367,17 +374,20 @@ fn fuzz_seeds() -> Vec<(&'static str, &'static str, String)> {
         }),
     };
     let receipt_capsule =
-        lcm::capsule::materialize_receipt(header, &log, receipt, Some(disclosure)).expect("the demo makes its seeds");
-    lcm::capsule::verify_capsule(&receipt_capsule, header, &sim.key.verifying_key()).expect("the demo makes its seeds");
+        lcm::capsule::materialize_receipt(header, &log, receipt, Some(disclosure))
+            .expect("the demo makes its seeds");
+    lcm::capsule::verify_capsule(&receipt_capsule, header, &sim.key.verifying_key())
+        .expect("the demo makes its seeds");
     let checkpoints = &bundle.lifecycle.training.checkpoints;
     let cp_log = lcm::capsule::MerkleLog::from_digests(
         policy.hash_algorithm,
         checkpoints.iter().map(|c| c.digest),
     )
     .expect("the demo makes its seeds");
-    let cp_capsule =
-        lcm::capsule::materialize_checkpoint(header, &cp_log, &checkpoints[1]).expect("the demo makes its seeds");
-    lcm::capsule::verify_capsule(&cp_capsule, header, &sim.key.verifying_key()).expect("the demo makes its seeds");
+    let cp_capsule = lcm::capsule::materialize_checkpoint(header, &cp_log, &checkpoints[1])
+        .expect("the demo makes its seeds");
+    lcm::capsule::verify_capsule(&cp_capsule, header, &sim.key.verifying_key())
+        .expect("the demo makes its seeds");
     let split = &bundle.lifecycle.dataset.splits[0];
     let mut ids = split.record_ids.clone();
     ids.sort();
@@ -390,7 +400,8 @@ fn fuzz_seeds() -> Vec<(&'static str, &'static str, String)> {
     let ds_capsule =
         lcm::capsule::materialize_dataset_record(header, &ds_log, &split.anchor, &ids[2], 2)
             .expect("the demo makes its seeds");
-    lcm::capsule::verify_capsule(&ds_capsule, header, &sim.key.verifying_key()).expect("the demo makes its seeds");
+    lcm::capsule::verify_capsule(&ds_capsule, header, &sim.key.verifying_key())
+        .expect("the demo makes its seeds");
     let mut rebound = receipt_capsule.clone();
     rebound.header_digest = lcm::crypto::Digest::from_bytes([0; 32]);
 
@@ -431,17 +442,23 @@ fn fuzz_seeds() -> Vec<(&'static str, &'static str, String)> {
         (
             "capsule_item",
             "receipt-disclosed.json",
-            receipt_capsule.to_json(Some(2)).expect("the demo makes its seeds"),
+            receipt_capsule
+                .to_json(Some(2))
+                .expect("the demo makes its seeds"),
         ),
         (
             "capsule_item",
             "checkpoint.json",
-            cp_capsule.to_json(Some(2)).expect("the demo makes its seeds"),
+            cp_capsule
+                .to_json(Some(2))
+                .expect("the demo makes its seeds"),
         ),
         (
             "capsule_item",
             "dataset-record.json",
-            ds_capsule.to_json(Some(2)).expect("the demo makes its seeds"),
+            ds_capsule
+                .to_json(Some(2))
+                .expect("the demo makes its seeds"),
         ),
         (
             "capsule_item",
@@ -470,4 +487,79 @@ fn fuzz_seeds_are_current() {
             path.display()
         );
     }
+}
+
+#[test]
+fn checkpoint_and_dataset_record_capsules_verify_and_catch_tampering() {
+    let (bundle, key) = demo();
+    let header = &bundle.header;
+    let policy = &header.policy;
+
+    let checkpoints = &bundle.lifecycle.training.checkpoints;
+    let log = lcm::capsule::MerkleLog::from_digests(
+        policy.hash_algorithm,
+        checkpoints.iter().map(|c| c.digest),
+    )
+    .unwrap();
+    for cp in checkpoints {
+        let capsule = lcm::capsule::materialize_checkpoint(header, &log, cp).unwrap();
+        lcm::capsule::verify_capsule(&capsule, header, key).unwrap();
+    }
+    let mut capsule = lcm::capsule::materialize_checkpoint(header, &log, &checkpoints[1]).unwrap();
+    let lcm::capsule::CapsuleItem::TrainingCheckpoint(item) = &mut capsule.item else {
+        unreachable!("a checkpoint capsule")
+    };
+    item.checkpoint.record.step += 1;
+    let failed = lcm::capsule::verify_capsule(&capsule, header, key).unwrap_err();
+    let first = failed.first().unwrap();
+    assert_eq!(first.stage, Stage::Training);
+    assert_eq!(first.field, "/item/training_checkpoint/checkpoint/record");
+
+    let split = &bundle.lifecycle.dataset.splits[0];
+    let mut ids = split.record_ids.clone();
+    ids.sort();
+    let log = lcm::capsule::MerkleLog::from_digests(
+        policy.hash_algorithm,
+        ids.iter()
+            .map(|id| lcm::model::verify::record_leaf_digest(policy, id)),
+    )
+    .unwrap();
+    assert_eq!(log.root(), split.anchor.record.records_root);
+    for (i, id) in (0u64..).zip(&ids) {
+        let capsule =
+            lcm::capsule::materialize_dataset_record(header, &log, &split.anchor, id, i).unwrap();
+        lcm::capsule::verify_capsule(&capsule, header, key).unwrap();
+        // The same proof does not prove another record id.
+        let mut other = capsule.clone();
+        let lcm::capsule::CapsuleItem::DatasetRecord(item) = &mut other.item else {
+            unreachable!("a dataset record capsule")
+        };
+        item.record_id = format!("{id}x");
+        let failed = lcm::capsule::verify_capsule(&other, header, key).unwrap_err();
+        assert!(matches!(
+            failed.first().unwrap().outcome,
+            Err(CheckError::Proof(_))
+        ));
+        assert_eq!(failed.first().unwrap().field, "/item/dataset_record/proof");
+    }
+    // A record of another split is not registered at that index.
+    assert!(
+        lcm::capsule::materialize_dataset_record(header, &log, &split.anchor, "val_000", 0)
+            .is_err()
+    );
+    // A split anchor the header does not sign.
+    let mut capsule =
+        lcm::capsule::materialize_dataset_record(header, &log, &split.anchor, &ids[0], 0).unwrap();
+    let lcm::capsule::CapsuleItem::DatasetRecord(item) = &mut capsule.item else {
+        unreachable!("a dataset record capsule")
+    };
+    item.split_anchor = bundle.lifecycle.dataset.splits[1].anchor.clone();
+    let failed = lcm::capsule::verify_capsule(&capsule, header, key).unwrap_err();
+    assert!(
+        failed
+            .first()
+            .unwrap()
+            .field
+            .starts_with("/item/dataset_record/")
+    );
 }

@@ -250,6 +250,15 @@ pub fn materialize_receipt(
     receipt: &Sealed<InferenceReceipt>,
     disclosure: Option<Disclosure>,
 ) -> Result<Capsule, Error> {
+    Materializer::new(header)?.receipt(log, receipt, disclosure)
+}
+
+fn receipt_item(
+    header: &CapsuleHeader,
+    log: &MerkleLog,
+    receipt: &Sealed<InferenceReceipt>,
+    disclosure: Option<Disclosure>,
+) -> Result<CapsuleItem, Error> {
     let g = header
         .stage_g_inference
         .as_ref()
@@ -272,7 +281,7 @@ pub fn materialize_receipt(
         next: neighbour(log, index.saturating_add(1), size)?,
         disclosure,
     };
-    create_capsule_from_header(header, CapsuleItem::InferenceReceipt(Box::new(item)))
+    Ok(CapsuleItem::InferenceReceipt(Box::new(item)))
 }
 
 /// Materializes one training checkpoint against `header`: its inclusion proof into stage C's
@@ -288,6 +297,14 @@ pub fn materialize_checkpoint(
     log: &MerkleLog,
     checkpoint: &Sealed<TrainingCheckpoint>,
 ) -> Result<Capsule, Error> {
+    Materializer::new(header)?.checkpoint(log, checkpoint)
+}
+
+fn checkpoint_item(
+    header: &CapsuleHeader,
+    log: &MerkleLog,
+    checkpoint: &Sealed<TrainingCheckpoint>,
+) -> Result<CapsuleItem, Error> {
     let c = header
         .stage_c_training
         .as_ref()
@@ -309,7 +326,7 @@ pub fn materialize_checkpoint(
         },
         next: neighbour(log, index.saturating_add(1), size)?,
     };
-    create_capsule_from_header(header, CapsuleItem::TrainingCheckpoint(Box::new(item)))
+    Ok(CapsuleItem::TrainingCheckpoint(Box::new(item)))
 }
 
 /// Materializes one dataset record against `header`: its inclusion proof into the split's
@@ -326,14 +343,106 @@ pub fn materialize_dataset_record(
     record_id: &str,
     index: u64,
 ) -> Result<Capsule, Error> {
-    let policy = &header.policy;
+    Materializer::new(header)?.dataset_record(log, split_anchor, record_id, index)
+}
+
+fn dataset_record_item(
+    policy: &Policy,
+    log: &MerkleLog,
+    split_anchor: &Sealed<DatasetSplitAnchor>,
+    record_id: &str,
+    index: u64,
+) -> Result<CapsuleItem, Error> {
     registered(log, index, record_leaf_digest(policy, record_id))?;
     let item = DatasetRecordItem {
         split_anchor: split_anchor.clone(),
         record_id: record_id.to_owned(),
         proof: log.inclusion_proof_at(index, split_anchor.record.sample_count)?,
     };
-    create_capsule_from_header(header, CapsuleItem::DatasetRecord(Box::new(item)))
+    Ok(CapsuleItem::DatasetRecord(Box::new(item)))
+}
+
+/// Materializes items against one header, whose digest it computes once: the way to serve
+/// many capsules (each then costs only its proofs, `O(log n)`).
+///
+/// # Examples
+///
+/// See [`materialize_receipt`], which is `Materializer::new(header)?.receipt(..)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Materializer<'a> {
+    header: &'a CapsuleHeader,
+    header_digest: Digest,
+}
+
+impl<'a> Materializer<'a> {
+    /// A materializer for `header`.
+    ///
+    /// # Errors
+    ///
+    /// As [`CapsuleHeader::digest`].
+    pub fn new(header: &'a CapsuleHeader) -> Result<Self, Error> {
+        Ok(Self {
+            header,
+            header_digest: header.digest()?,
+        })
+    }
+
+    fn capsule(&self, item: CapsuleItem) -> Capsule {
+        Capsule {
+            capsule_version: CAPSULE_VERSION.to_owned(),
+            header_digest: self.header_digest,
+            item,
+        }
+    }
+
+    /// As [`materialize_receipt`].
+    ///
+    /// # Errors
+    ///
+    /// As [`materialize_receipt`].
+    pub fn receipt(
+        &self,
+        log: &MerkleLog,
+        receipt: &Sealed<InferenceReceipt>,
+        disclosure: Option<Disclosure>,
+    ) -> Result<Capsule, Error> {
+        Ok(self.capsule(receipt_item(self.header, log, receipt, disclosure)?))
+    }
+
+    /// As [`materialize_checkpoint`].
+    ///
+    /// # Errors
+    ///
+    /// As [`materialize_checkpoint`].
+    pub fn checkpoint(
+        &self,
+        log: &MerkleLog,
+        checkpoint: &Sealed<TrainingCheckpoint>,
+    ) -> Result<Capsule, Error> {
+        Ok(self.capsule(checkpoint_item(self.header, log, checkpoint)?))
+    }
+
+    /// As [`materialize_dataset_record`].
+    ///
+    /// # Errors
+    ///
+    /// As [`materialize_dataset_record`].
+    pub fn dataset_record(
+        &self,
+        log: &MerkleLog,
+        split_anchor: &Sealed<DatasetSplitAnchor>,
+        record_id: &str,
+        index: u64,
+    ) -> Result<Capsule, Error> {
+        let policy = &self.header.policy;
+        Ok(self.capsule(dataset_record_item(
+            policy,
+            log,
+            split_anchor,
+            record_id,
+            index,
+        )?))
+    }
 }
 
 /// Verifies one materialized item against a header and the header's signing key: the header

@@ -363,8 +363,37 @@ fn len_u64(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
 
+/// The receipt chain as stage G summarizes it: count, root and head.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReceiptsSummary {
+    pub(crate) count: u64,
+    pub(crate) root: Digest,
+    pub(crate) head: Option<Digest>,
+}
+
+impl ReceiptsSummary {
+    fn of(log: &MerkleLog) -> Self {
+        let count = log.len();
+        Self {
+            count,
+            root: log.root(),
+            head: count.checked_sub(1).and_then(|last| log.digest(last)),
+        }
+    }
+}
+
 impl Stages {
     pub(crate) fn build(policy: &Policy, r: &LifecycleRecords<'_>) -> Self {
+        Self::build_with(policy, r, None)
+    }
+
+    /// As [`Stages::build`], with the receipt chain's summary given (a verifier computes it
+    /// with the batch tree builder rather than a log).
+    pub(crate) fn build_with(
+        policy: &Policy,
+        r: &LifecycleRecords<'_>,
+        receipts: Option<ReceiptsSummary>,
+    ) -> Self {
         let stage_a_dataset = r.dataset.map(|d| {
             let f = &d.family.record;
             DatasetStage {
@@ -450,11 +479,11 @@ impl Stages {
             metrics_digest: t.record.metrics_digest,
         });
         let stage_g_inference = r.inference.map(|i| {
-            let n = i.receipts.len();
+            let summary = receipts.unwrap_or_else(|| ReceiptsSummary::of(i.receipts));
             InferenceStage {
-                receipt_count: n,
-                receipts_root: i.receipts.root(),
-                chain_head: n.checked_sub(1).and_then(|last| i.receipts.digest(last)),
+                receipt_count: summary.count,
+                receipts_root: summary.root,
+                chain_head: summary.head,
                 batches: i
                     .batches
                     .iter()

@@ -11,8 +11,64 @@
 //! - [`Report`]: every verifier lists each check it ran with the stage, the record and the
 //!   JSON pointer of the field, and never panics.
 //!
+//! - [`Bundle`] ([`verify_bundle`], [`verify_bundle_json`]): a whole lifecycle in one JSON
+//!   document, verified offline with nothing but the document and the signer's public key.
+//!
 //! Architecture Invariant: this crate depends on `lcm-crypto` and `lcm-model` only, never on
-//! `lcm-managers`, so that a verifier embeds without the lifecycle logic.
+//! `lcm-managers`, so that a verifier embeds without the lifecycle logic. The pure
+//! recomputations it relies on (receipt chains, training runs, status histories, split
+//! roots, the training session and release roots) are `lcm_model::verify`'s.
+//!
+//! # What the seed's names map to
+//!
+//! | seed (Python) | here |
+//! |---|---|
+//! | `CapsuleHeader` (digests cut to 8 hex, unsigned) | [`CapsuleHeader`]: full digests, policy digest, schema version, Ed25519 signature |
+//! | `to_json(indent)`, `to_compact_json()` | [`CapsuleHeader::to_json`], [`CapsuleHeader::to_compact_json`], strict [`CapsuleHeader::from_json`] |
+//! | `LCMCapsuleManager.create_capsule_header(...)` | [`create_capsule_header`] over [`LifecycleRecords`] |
+//! | `create_capsule_from_header` | [`create_capsule_from_header`] |
+//! | `validate_lcm_policy` | [`validate_lcm_policy`] with [`PolicyRequirements`] |
+//! | "lazy materialization" (nothing lazy in the reference) | [`MerkleLog`] + [`materialize_receipt`], [`materialize_checkpoint`], [`materialize_dataset_record`] |
+//! | no verifier | [`verify_header`], [`verify_capsule`], [`verify_bundle`] |
+//!
+//! # Reports
+//!
+//! Every verifier returns `Result<Report, VerificationFailed>`. A [`Report`] lists each
+//! [`Check`] with its [`Stage`] (A dataset to H roots, or the header), the record (for
+//! example `receipt inf_002`) and the JSON pointer of the field in the verified document; a
+//! [`VerificationFailed`] holds the whole report and displays its first failure. The checks
+//! of [`verify_bundle`] are ordered so that the first failure points at what was changed:
+//! see its module documentation for the order and for how an edited record is told apart
+//! from an edited stored digest.
+//!
+//! # Examples
+//!
+//! ```
+//! use lcm_capsule::{LifecycleRecords, MerkleLog, InferenceRecords, create_capsule_header,
+//!     verify_header, CapsuleHeader};
+//! use lcm_crypto::{Digest, Seed, SigningKey};
+//! use lcm_model::{Policy, Timestamp};
+//!
+//! // Registering an item costs one leaf hash; the header signs the root over all of them.
+//! let policy = Policy::default();
+//! let mut log = MerkleLog::new(policy.hash_algorithm);
+//! for i in 0..1000u32 {
+//!     log.register(lcm_crypto::hash(policy.hash_algorithm, &i.to_be_bytes()))?;
+//! }
+//! let key = SigningKey::from_seed(&Seed::from_bytes([7; 32]));
+//! let records = LifecycleRecords {
+//!     inference: Some(InferenceRecords { receipts: &log, batches: &[] }),
+//!     ..LifecycleRecords::default()
+//! };
+//! let header = create_capsule_header(&policy, &records, Timestamp::from_unix_micros(0), &key)?;
+//! assert_eq!(header.stage_g_inference.as_ref().map(|g| g.receipt_count), Some(1000));
+//!
+//! // An auditor parses it strictly and checks the signature.
+//! let parsed = CapsuleHeader::from_json(&header.to_json(Some(2))?)?;
+//! let report = verify_header(&parsed, &key.verifying_key())?;
+//! assert!(report.is_ok());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod bundle;
 mod capsule;
@@ -29,9 +85,9 @@ pub use crate::bundle::{
     Lifecycle, PreDeploymentEvidence, SplitEvidence, TrainingEvidence,
 };
 pub use crate::capsule::{
-    Capsule, CapsuleItem, CheckpointItem, DatasetRecordItem, DisclosedValue, Disclosure, Neighbour,
-    ReceiptItem, create_capsule_from_header, materialize_checkpoint, materialize_dataset_record,
-    materialize_receipt, verify_capsule,
+    Capsule, CapsuleItem, CheckpointItem, DatasetRecordItem, DisclosedValue, Disclosure,
+    Materializer, Neighbour, ReceiptItem, create_capsule_from_header, materialize_checkpoint,
+    materialize_dataset_record, materialize_receipt, verify_capsule,
 };
 pub use crate::compliance::{PolicyRequirements, validate_lcm_policy};
 pub use crate::error::Error;
