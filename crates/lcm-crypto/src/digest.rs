@@ -197,7 +197,7 @@ mod tests {
 
     #[test]
     fn hex_round_trip_and_errors() {
-        let d = Digest::from_bytes(std::array::from_fn(|i| i as u8));
+        let d = Digest::from_bytes(std::array::from_fn(|i| u8::try_from(i).unwrap()));
         assert_eq!(d.to_hex(), d.to_string());
         assert_eq!(Digest::from_hex(&d.to_hex()).unwrap(), d);
         assert_eq!(format!("{d:?}"), format!("Digest({d})"));

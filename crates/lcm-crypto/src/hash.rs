@@ -204,8 +204,12 @@ impl std::io::Write for Hasher {
     }
 }
 
-/// Hashes `parts` under the domain tag `domain` (see the [module docs](self) for the exact,
-/// injective encoding).
+/// Hashes `parts` under the domain tag `domain`.
+///
+/// The hash input is `u64be(len(tag)) || tag || u64be(len(part_1)) || part_1 || ...`: every field
+/// is length-prefixed, so two different `(domain, parts)` pairs never give the same input (the
+/// Python reference joins without separators, so that `["ab", "c"]` and `["a", "bc"]` collide
+/// there; they cannot here).
 ///
 /// # Examples
 ///
@@ -286,7 +290,7 @@ mod tests {
     #[test]
     fn streaming_equals_one_shot() {
         for alg in [HashAlgorithm::Sha256, HashAlgorithm::Blake3] {
-            let data: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
+            let data: Vec<u8> = (0..10_000u32).map(|i| i.to_le_bytes()[0]).collect();
             let mut h = Hasher::new(alg);
             for chunk in data.chunks(97) {
                 h.update(chunk);
