@@ -676,6 +676,17 @@ fn infer(
     drop(seed);
     let max = usize::try_from(batch_size).unwrap_or(usize::MAX);
     let start_head = store.head()?;
+    // Checkpoints run on their own thread and connection, off the writer's path.
+    store.disable_autocheckpoint()?;
+    let checkpointer = store::Checkpointer::open(&cli.store)?;
+    let (ckpt_tx, ckpt_rx) = mpsc::sync_channel::<()>(1);
+    let ckpt_thread = std::thread::spawn(move || {
+        while ckpt_rx.recv().is_ok() {
+            // A failed checkpoint loses nothing: the frames stay in the WAL for the next one.
+            let _ = checkpointer.passive();
+        }
+        let _ = checkpointer.passive();
+    });
     // Set by the writer when the maker must continue from another head.
     type Rebase = std::sync::Mutex<Option<Option<store::ChainHead>>>;
     let rebase: std::sync::Arc<Rebase> = std::sync::Arc::default();
@@ -796,12 +807,16 @@ fn infer(
                 format_acks(cli.json, &committed, &mut acks);
             }
             out.raw(acks.as_bytes())?;
+            // Wake the checkpointer (if it is busy, it will see these frames next time).
+            let _ = ckpt_tx.try_send(());
             out.flush()?;
             progress.set(appended);
         }
         Ok(None)
     })();
     progress.finish();
+    drop(ckpt_tx);
+    let _ = ckpt_thread.join();
     if let Some(e) = result? {
         return Err(input(format!(
             "{e} ({appended} receipts before it were appended and acknowledged)"

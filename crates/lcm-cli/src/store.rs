@@ -498,6 +498,18 @@ impl SqliteStore {
         }
     }
 
+    /// Stops this connection from checkpointing the WAL itself after its commits
+    /// (`PRAGMA wal_autocheckpoint=0`); a [`Checkpointer`] on another thread does it instead,
+    /// so the writer never pays for copying pages into the database file.
+    ///
+    /// # Errors
+    ///
+    /// `SQLite` failures.
+    pub fn disable_autocheckpoint(&self) -> Result<(), Error> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
     /// Sets `PRAGMA synchronous` (`FULL` by default). Only for measurements: `NORMAL` may
     /// lose the last transactions on power loss.
     ///
@@ -520,6 +532,40 @@ fn restrict_permissions(path: &Path) {
 
 #[cfg(not(unix))]
 fn restrict_permissions(_path: &Path) {}
+
+/// A second connection to a store that copies committed WAL frames into the database file
+/// (`PRAGMA wal_checkpoint(PASSIVE)`), for a writer that disabled its own checkpoints. A
+/// passive checkpoint never blocks the writer, and it moves only committed data (fsynced
+/// under `synchronous=FULL` before the WAL is reused), so durability is unchanged.
+#[derive(Debug)]
+pub struct Checkpointer {
+    conn: Connection,
+}
+
+impl Checkpointer {
+    /// Opens the second connection.
+    ///
+    /// # Errors
+    ///
+    /// `SQLite` failures.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.execute_batch("PRAGMA synchronous=FULL;")?;
+        Ok(Self { conn })
+    }
+
+    /// Runs one passive checkpoint.
+    ///
+    /// # Errors
+    ///
+    /// `SQLite` failures.
+    pub fn passive(&self) -> Result<(), Error> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
 
 fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Vec<u8>, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
