@@ -55,6 +55,7 @@ pub struct DatasetRecordItem {
     /// The record's id.
     pub record_id: String,
     /// Its inclusion proof.
+    #[serde(with = "strict_proof")]
     pub proof: InclusionProof,
 }
 
@@ -66,6 +67,7 @@ pub struct ReceiptItem {
     /// The sealed receipt.
     pub receipt: Sealed<InferenceReceipt>,
     /// Its inclusion proof (leaf = its digest) up to stage G's receipts root.
+    #[serde(with = "strict_proof")]
     pub proof: InclusionProof,
     /// The receipt before it in the chain (none for the first).
     pub previous: Option<Neighbour>,
@@ -82,6 +84,7 @@ pub struct CheckpointItem {
     /// The sealed checkpoint.
     pub checkpoint: Sealed<TrainingCheckpoint>,
     /// Its inclusion proof up to stage C's checkpoints root.
+    #[serde(with = "strict_proof")]
     pub proof: InclusionProof,
     /// The checkpoint before it (none for the first).
     pub previous: Option<Neighbour>,
@@ -96,6 +99,7 @@ pub struct Neighbour {
     /// The neighbour's digest.
     pub digest: Digest,
     /// Its inclusion proof into the same root.
+    #[serde(with = "strict_proof")]
     pub proof: InclusionProof,
 }
 
@@ -869,5 +873,30 @@ fn mismatch_digest(expected: Digest, actual: Digest) -> Result<(), CheckError> {
         Ok(())
     } else {
         Err(CheckError::DigestMismatch { expected, actual })
+    }
+}
+
+/// Inclusion proofs parsed strictly: unknown fields are refused (the proof type itself
+/// accepts them), and the path length is checked against the index and size.
+mod strict_proof {
+    use lcm_crypto::Digest;
+    use lcm_crypto::merkle::InclusionProof;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        index: u64,
+        tree_size: u64,
+        path: Vec<Digest>,
+    }
+
+    pub(super) fn serialize<S: Serializer>(p: &InclusionProof, s: S) -> Result<S::Ok, S::Error> {
+        p.serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<InclusionProof, D::Error> {
+        let raw = Raw::deserialize(d)?;
+        InclusionProof::new(raw.index, raw.tree_size, raw.path).map_err(serde::de::Error::custom)
     }
 }

@@ -158,6 +158,14 @@ fn tampering_fails_with_its_own_error() {
         Err(CheckError::KeyMismatch { .. })
     ));
 
+    // Strict parsing, inside the proofs too.
+    let text = good.to_json(None).unwrap();
+    let extra = text.replacen("\"tree_size\":", "\"extra\":0,\"tree_size\":", 1);
+    assert!(matches!(
+        Capsule::from_json(&extra),
+        Err(lcm_capsule::Error::Parse { ref path, .. }) if path == "/item/inference_receipt/proof/extra"
+    ));
+
     // Materializing a receipt that is not the registered one is refused.
     let mut wrong = c.receipts[4].clone();
     wrong.record.sequence = 5;
