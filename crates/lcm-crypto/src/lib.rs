@@ -36,14 +36,15 @@ mod kdf;
 mod mac;
 mod random;
 mod sign;
+
 pub mod hex;
 pub mod legacy;
 pub mod merkle;
 
+pub use crate::commit::{Commitment, CommitmentScheme, Committer, Opening, RevealedOpening};
 pub use crate::digest::Digest;
 pub use crate::error::Error;
 pub use crate::hash::{DomainHasher, HashAlgorithm, Hasher, hash, hash_domain};
-pub use crate::commit::{Commitment, CommitmentScheme, Committer, Opening, RevealedOpening};
 pub use crate::kdf::{MasterKey, Pbkdf2Params, Salt};
 pub use crate::mac::{MacKey, MacTag};
 pub use crate::random::{OsRandom, RandomSource, Seed, SeededRandom, fill_random};
