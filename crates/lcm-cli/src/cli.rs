@@ -170,7 +170,7 @@ pub(crate) enum RecordCommand {
 pub(crate) enum BatchCommand {
     /// Seal every receipt not yet in a batch (up to --until) into a batch and its root.
     Close {
-        /// The window id (default: batch_<first>_<last> sequence numbers).
+        /// The window id (default: `batch_FIRST_LAST`, with the sequence numbers).
         #[arg(long)]
         window: Option<String>,
         /// Only receipts made at or before this RFC 3339 UTC time.
