@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use lcm_crypto::merkle::MerkleTree;
 use lcm_crypto::{CommitmentScheme, Digest, VerifyingKey};
-use lcm_model::records::DatasetSplit;
+use lcm_model::records::{DatasetSplit, InferenceReceipt};
 use lcm_model::verify::{
     compute_datasets_root, compute_inference_batch, compute_training_session_root,
     verify_receipt_segment, verify_release_root, verify_split_contents, verify_split_records,
@@ -75,6 +75,7 @@ pub fn verify_bundle(
         report: Report::default(),
         policy: &bundle.header.policy,
         bundle,
+        receipts: ReceiptFacts::gather(bundle),
     };
     v.run(key, requirements);
     v.report.into_result()
@@ -158,6 +159,72 @@ struct Verifier<'a> {
     report: Report,
     policy: &'a Policy,
     bundle: &'a Bundle,
+    receipts: ReceiptFacts<'a>,
+}
+
+/// What the cross-reference, policy and staleness checks need of the receipts, gathered in
+/// one pass over the chain (a bundle may hold millions of receipts).
+#[derive(Default)]
+struct ReceiptFacts<'a> {
+    /// The first receipt not made by the bundle's model and deployment, with the field.
+    foreign: Option<(
+        ReceiptAt,
+        &'a Sealed<InferenceReceipt>,
+        &'static str,
+        Digest,
+        Digest,
+    )>,
+    /// The first receipt whose commitments are not under the policy's scheme.
+    other_scheme: Option<&'a Sealed<InferenceReceipt>>,
+    /// The first receipt with a plaintext commitment, with the commitment's field.
+    plaintext: Option<(ReceiptAt, &'a Sealed<InferenceReceipt>, &'static str)>,
+    /// The newest receipt time.
+    newest: Option<Timestamp>,
+    /// Whether there is any receipt.
+    any: bool,
+}
+
+impl<'a> ReceiptFacts<'a> {
+    fn gather(bundle: &'a Bundle) -> Self {
+        let l = &bundle.lifecycle;
+        let (model, deployment) = (l.model.digest, l.deployment.anchor.digest);
+        let scheme = bundle.header.policy.commitments;
+        let mut facts = Self::default();
+        for (bi, group) in l.inference.batches.iter().enumerate() {
+            for (ri, r) in group.receipts.iter().enumerate() {
+                let at = ReceiptAt {
+                    batch: bi,
+                    index: ri,
+                };
+                let rec = &r.record;
+                facts.any = true;
+                facts.newest = Some(facts.newest.map_or(rec.timestamp, |n| n.max(rec.timestamp)));
+                if facts.foreign.is_none() {
+                    if rec.model_anchor != model {
+                        facts.foreign = Some((at, r, "model_anchor", model, rec.model_anchor));
+                    } else if rec.deployment_anchor != deployment {
+                        let actual = rec.deployment_anchor;
+                        facts.foreign = Some((at, r, "deployment_anchor", deployment, actual));
+                    }
+                }
+                let (input, output) = (&rec.input_commitment, &rec.output_commitment);
+                if facts.other_scheme.is_none()
+                    && (input.scheme != scheme || output.scheme != scheme)
+                {
+                    facts.other_scheme = Some(r);
+                }
+                if facts.plaintext.is_none() {
+                    for (which, c) in [("input_commitment", input), ("output_commitment", output)] {
+                        if c.scheme == CommitmentScheme::Plaintext || c.plaintext.is_some() {
+                            facts.plaintext = Some((at, r, which));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        facts
+    }
 }
 
 /// Where a receipt sits: its batch group, its place in the group, its place in the chain.
@@ -667,24 +734,7 @@ impl Verifier<'_> {
         );
         // Every receipt was served by this deployment of this model: one check for the
         // whole chain, naming the first receipt that is not.
-        let mut bad = None;
-        'groups: for (bi, group) in l.inference.batches.iter().enumerate() {
-            for (ri, r) in group.receipts.iter().enumerate() {
-                let at = ReceiptAt {
-                    batch: bi,
-                    index: ri,
-                };
-                if r.record.model_anchor != m.digest {
-                    bad = Some((at, r, "model_anchor", m.digest, r.record.model_anchor));
-                    break 'groups;
-                }
-                if r.record.deployment_anchor != dep.digest {
-                    let actual = r.record.deployment_anchor;
-                    bad = Some((at, r, "deployment_anchor", dep.digest, actual));
-                    break 'groups;
-                }
-            }
-        }
+        let bad = self.receipts.foreign;
         match bad {
             None => {
                 self.report.push(
@@ -762,10 +812,7 @@ impl Verifier<'_> {
                 },
             );
         }
-        let other = l.inference.receipts().find(|r| {
-            r.record.input_commitment.scheme != p.commitments
-                || r.record.output_commitment.scheme != p.commitments
-        });
+        let other = self.receipts.other_scheme;
         self.report.push(
             "policy commitment scheme",
             Stage::Header,
@@ -782,7 +829,7 @@ impl Verifier<'_> {
                 }),
             },
         );
-        let has_receipts = l.inference.receipts().next().is_some();
+        let has_receipts = self.receipts.any;
         let used = [
             (DomainType::DatasetFamily, true),
             (DomainType::DatasetSplit, !l.dataset.splits.is_empty()),
@@ -831,8 +878,8 @@ impl Verifier<'_> {
             see(e.record.at);
         }
         see(l.test_evaluation.record.created_at);
-        for r in l.inference.receipts() {
-            see(r.record.timestamp);
+        if let Some(t) = self.receipts.newest {
+            see(t);
         }
         let generated_at = b.header.generated_at;
         self.report.push(
@@ -935,27 +982,7 @@ impl Verifier<'_> {
     fn requirements_against_records(&mut self, req: &PolicyRequirements) {
         let l = &self.bundle.lifecycle;
         if req.no_plaintext_with_pii && l.dataset.family.record.metadata.contains_pii {
-            let mut found = None;
-            'groups: for (bi, group) in l.inference.batches.iter().enumerate() {
-                for (ri, r) in group.receipts.iter().enumerate() {
-                    for (which, c) in [
-                        ("input_commitment", &r.record.input_commitment),
-                        ("output_commitment", &r.record.output_commitment),
-                    ] {
-                        if c.scheme == CommitmentScheme::Plaintext || c.plaintext.is_some() {
-                            found = Some((
-                                ReceiptAt {
-                                    batch: bi,
-                                    index: ri,
-                                },
-                                r,
-                                which,
-                            ));
-                            break 'groups;
-                        }
-                    }
-                }
-            }
+            let found = self.receipts.plaintext;
             let (field, record, outcome) = match found {
                 None => (
                     format!("{L}/inference/batches"),
