@@ -563,3 +563,55 @@ fn checkpoint_and_dataset_record_capsules_verify_and_catch_tampering() {
             .starts_with("/item/dataset_record/")
     );
 }
+
+#[test]
+fn an_audit_trail_of_records_the_project_does_not_have_is_refused() {
+    let Simulation { project, key, .. } = simulate_ai_lifecycle(2).unwrap();
+    assert_eq!(project.name(), "MyProject");
+    let good = lcm::framework::AuditTrailRequest {
+        model_name: "pneumonia_model",
+        version: "v1.0",
+        session_id: "train_001",
+        deployment_id: "deploy_001",
+        test_id: "test_001",
+        batch_windows: &["batch_001"],
+    };
+    let at = lcm::model::Timestamp::from_unix_micros(1_767_400_000_000_000);
+    let bundle = project.complete_audit_trail(&good, &key, at).unwrap();
+    verify_bundle(&bundle, &key.verifying_key(), &none()).unwrap();
+    for (request, what) in [
+        (
+            lcm::framework::AuditTrailRequest {
+                version: "v2.0",
+                ..good
+            },
+            "model",
+        ),
+        (
+            lcm::framework::AuditTrailRequest {
+                deployment_id: "deploy_404",
+                ..good
+            },
+            "deployment",
+        ),
+        (
+            lcm::framework::AuditTrailRequest {
+                test_id: "test_404",
+                ..good
+            },
+            "test evaluation",
+        ),
+        (
+            lcm::framework::AuditTrailRequest {
+                batch_windows: &["batch_404"],
+                ..good
+            },
+            "inference batch",
+        ),
+    ] {
+        match project.complete_audit_trail(&request, &key, at) {
+            Err(lcm::framework::Error::NotFound { what: w, .. }) => assert_eq!(w, what),
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}
