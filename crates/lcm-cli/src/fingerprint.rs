@@ -468,6 +468,32 @@ mod tests {
         check(&file("{}", &[]), Err("at least one tensor"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn safetensors_never_panics_on_arbitrary_bytes(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let _ = safetensors_fingerprint(&Policy::default(), Path::new("x"), &bytes);
+        }
+
+        #[test]
+        fn safetensors_never_panics_on_mutated_files(
+            edits in proptest::collection::vec(
+                (0usize..160, proptest::prelude::any::<u8>()), 1..6),
+            cut in 0usize..160,
+        ) {
+            let h = r#"{"b":{"dtype":"F16","shape":[2],"data_offsets":[8,12]},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+            let mut bytes = file(h, &[7; 12]);
+            for (at, value) in edits {
+                if let Some(b) = bytes.get_mut(at) {
+                    *b = value;
+                }
+            }
+            bytes.truncate(cut.max(1));
+            let _ = safetensors_fingerprint(&Policy::default(), Path::new("x"), &bytes);
+        }
+    }
+
     #[test]
     fn reader_hash_equals_one_shot_hash_at_buffer_boundaries() {
         for len in [
