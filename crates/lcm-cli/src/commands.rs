@@ -30,6 +30,9 @@ pub(crate) enum CliError {
     Verify(String),
     /// Exit 2: usage or input errors, and every other failure.
     Input(String),
+    /// Standard output was closed by its reader (`lcm list receipts | head`): stop quietly
+    /// with exit 0, as other command-line tools do. Whatever was committed stays committed.
+    BrokenPipe,
 }
 
 impl fmt::Display for CliError {
@@ -37,6 +40,7 @@ impl fmt::Display for CliError {
         match self {
             Self::Verify(m) => write!(f, "verification failed: {m}"),
             Self::Input(m) => f.write_str(m),
+            Self::BrokenPipe => f.write_str("standard output closed"),
         }
     }
 }
@@ -90,19 +94,23 @@ impl Out {
         self.inner
             .write_all(s.as_bytes())
             .and_then(|()| self.inner.write_all(b"\n"))
-            .map_err(|e| input(format!("writing standard output: {e}")))
+            .map_err(out_err)
     }
 
     fn raw(&mut self, bytes: &[u8]) -> Result<(), CliError> {
-        self.inner
-            .write_all(bytes)
-            .map_err(|e| input(format!("writing standard output: {e}")))
+        self.inner.write_all(bytes).map_err(out_err)
     }
 
     fn flush(&mut self) -> Result<(), CliError> {
-        self.inner
-            .flush()
-            .map_err(|e| input(format!("writing standard output: {e}")))
+        self.inner.flush().map_err(out_err)
+    }
+}
+
+fn out_err(e: std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CliError::BrokenPipe
+    } else {
+        input(format!("writing standard output: {e}"))
     }
 }
 
@@ -127,12 +135,13 @@ pub(crate) fn run() -> ExitCode {
     let result = dispatch(&cli, &mut out).and_then(|()| out.flush());
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = out.flush();
             eprintln!("lcm: {e}");
             ExitCode::from(match e {
                 CliError::Verify(_) => 1,
-                CliError::Input(_) => 2,
+                CliError::Input(_) | CliError::BrokenPipe => 2,
             })
         }
     }

@@ -789,3 +789,25 @@ fn materialize_a_receipt_capsule_with_disclosure() {
     std::fs::write(&edited, text.replace("X-ray 7?", "X-ray 8?")).unwrap();
     verify(&s, &edited, &public, &["--header", h], 1);
 }
+
+#[test]
+fn a_closed_standard_output_ends_quietly() {
+    use std::io::BufRead as _;
+    let s = recorded("pipe");
+    // More than a pipe buffer of output.
+    infer(&s.store(), &lines(3000, "a"), 0);
+    let mut child = lcm(&s.store())
+        .args(["list", "receipts"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert!(first.starts_with("0\ta_0\t"));
+    drop(reader);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
