@@ -495,6 +495,38 @@ mod tests {
     }
 
     #[test]
+    fn directory_digest_is_the_documented_encoding() {
+        let root = std::env::temp_dir().join(format!("lcm-dir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("sub/deeper")).unwrap();
+        std::fs::create_dir_all(root.join("empty")).unwrap();
+        std::fs::write(root.join("b.bin"), b"abc").unwrap();
+        std::fs::write(root.join("sub/deeper/x"), b"").unwrap();
+        std::fs::write(root.join("a"), b"z").unwrap();
+        for alg in [HashAlgorithm::Sha256, HashAlgorithm::Blake3] {
+            let (got, files) = hash_directory(alg, &root, &mut |_| {}).unwrap();
+            assert_eq!(files, 3);
+            // Sorted by the bytes of the relative path; the empty directory is not represented.
+            let mut expected = DomainHasher::new(alg, DIRECTORY_DOMAIN);
+            for (path, content) in [("a", &b"z"[..]), ("b.bin", b"abc"), ("sub/deeper/x", b"")] {
+                expected
+                    .part(path.as_bytes())
+                    .digest(&lcm_crypto::hash(alg, content));
+            }
+            assert_eq!(got, expected.finalize());
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(root.join("a"), root.join("link")).unwrap();
+            assert!(matches!(
+                hash_directory(HashAlgorithm::Sha256, &root, &mut |_| {}),
+                Err(Error::Symlink { .. })
+            ));
+        }
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
     fn reader_hash_equals_one_shot_hash_at_buffer_boundaries() {
         for len in [
             0,
