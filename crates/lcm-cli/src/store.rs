@@ -646,15 +646,20 @@ impl Store for SqliteStore {
     }
 
     fn commitment_seed(&self) -> Result<lcm_crypto::Seed, Error> {
-        let bytes: Vec<u8> = self.conn.query_row(
+        let mut bytes: Vec<u8> = self.conn.query_row(
             "SELECT value FROM meta WHERE key = 'commitment_seed'",
             [],
             |r| r.get(0),
         )?;
-        let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| Error::Corrupt {
-            what: format!("a commitment seed of {} bytes, expected 32", bytes.len()),
+        let arr: Result<[u8; 32], _> = bytes.as_slice().try_into();
+        let len = bytes.len();
+        bytes.zeroize();
+        let mut arr = arr.map_err(|_| Error::Corrupt {
+            what: format!("a commitment seed of {len} bytes, expected 32"),
         })?;
-        Ok(lcm_crypto::Seed::from_bytes(arr))
+        let seed = lcm_crypto::Seed::from_bytes(arr);
+        arr.zeroize();
+        Ok(seed)
     }
 
     fn put_records(
