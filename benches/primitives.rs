@@ -57,7 +57,7 @@ fn macs(c: &mut Criterion) {
     let key_bytes = [0x0bu8; 32];
     let ours = MacKey::new(HashAlgorithm::Sha256, &key_bytes).expect("a 32-byte key is valid");
     g.bench_function("HMAC-SHA256 hand-rolled (MacKey)", |b| {
-        b.iter(|| ours.mac(black_box(&msg)))
+        b.iter(|| ours.mac(black_box(&msg)));
     });
     let keyed = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key_bytes).expect("any length");
     g.bench_function("HMAC-SHA256 hmac crate (cloned keyed state)", |b| {
@@ -73,7 +73,7 @@ fn macs(c: &mut Criterion) {
     });
     let b3 = MacKey::new(HashAlgorithm::Blake3, &key_bytes).expect("a 32-byte key is valid");
     g.bench_function("keyed BLAKE3 (MacKey)", |b| {
-        b.iter(|| b3.mac(black_box(&msg)))
+        b.iter(|| b3.mac(black_box(&msg)));
     });
     g.bench_function("HMAC-SHA256 key setup (MacKey::new)", |b| {
         b.iter(|| MacKey::new(HashAlgorithm::Sha256, black_box(&key_bytes)));
@@ -133,7 +133,7 @@ fn kdf(c: &mut Criterion) {
     let mut g = c.benchmark_group("hkdf_subkey");
     let master = MasterKey::derive(b"password", &salt, params).expect("a non-empty password");
     g.bench_function("seed (HKDF-Expand 32 B)", |b| {
-        b.iter(|| master.seed(black_box("anchors")))
+        b.iter(|| master.seed(black_box("anchors")));
     });
     g.bench_function("HMAC-SHA256 MAC key (expand + key setup)", |b| {
         b.iter(|| master.mac_key(HashAlgorithm::Sha256, black_box("anchors")));
