@@ -9,6 +9,7 @@
 //! audit trail as a signed bundle, and the deterministic demo lifecycle
 //! ([`framework::simulate_ai_lifecycle`]).
 
+pub mod compat;
 pub mod framework;
 
 pub use lcm_capsule as capsule;

@@ -10,3 +10,5 @@ mod rfc6962;
 mod capsule;
 // Golden vectors of a full deterministic lifecycle (`cargo xtask vectors`).
 mod lifecycle_vectors;
+// The Python reference's digests (lcm::compat::pyciaf) against its vectors.
+mod pyciaf;

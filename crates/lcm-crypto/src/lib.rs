@@ -39,6 +39,19 @@ mod sign;
 
 pub mod hex;
 pub mod legacy;
+
+/// Low-level primitives that expose raw secret bytes.
+///
+/// <div class="warning">
+///
+/// **Hazardous material.** These exist to reproduce the Python reference's values byte for byte
+/// (the compatibility profile). They hand out raw key bytes that the rest of `lcm` never
+/// exposes; use [`MasterKey`](crate::MasterKey) for anything new.
+///
+/// </div>
+pub mod hazmat {
+    pub use crate::kdf::pbkdf2_hmac_sha256_32;
+}
 pub mod merkle;
 
 pub use crate::commit::{Commitment, CommitmentScheme, Committer, Opening, RevealedOpening};
