@@ -81,13 +81,8 @@ pub(crate) fn materialize(
     let log = export::receipt_log(&store, &policy).map_err(capsule_err)?;
     let disclosure = if query.is_some() || output.is_some() {
         let seed = store.commitment_seed()?;
-        let maker = lcm_cli::chain::ReceiptMaker::new(
-            &policy,
-            &seed,
-            receipt.record.model_anchor,
-            receipt.record.deployment_anchor,
-        );
-        let openings = maker.openings(receipt.record.sequence);
+        let openings =
+            lcm_managers::ReceiptChain::from_seed(&policy, &seed).openings(receipt.record.sequence);
         let disclose = |text: Option<&str>,
                         commitment,
                         opening: &lcm_crypto::Opening,

@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 
 use clap::Parser;
-use lcm_cli::chain::{ReceiptInput, ReceiptMaker};
 use lcm_cli::fingerprint;
 use lcm_cli::progress::Progress;
 use lcm_cli::store::{self, SqliteStore, Store, StoredBatch, StoredReceipt, StoredRecord};
 use lcm_crypto::{Digest, HashAlgorithm, Seed, SigningKey};
-use lcm_managers::{Context, InferenceBatchBuilder, ReceiptLink, RootManager};
+use lcm_managers::{
+    Context, InferenceBatchBuilder, ReceiptChain, ReceiptFields, ReceiptLink, RootManager,
+};
 use lcm_model::records::deployment::DeploymentStatus;
 use lcm_model::records::{
     DeploymentAnchor, DeploymentStatusEvent, InferenceReceipt, ModelAnchor, PreDeploymentAnchor,
@@ -564,8 +565,8 @@ pub(crate) fn make_receipts_for_demo(
         .into_iter()
         .next()
         .ok_or_else(|| input("no deployment anchor in the store"))?;
-    let (model_anchor, deployment_anchor) = resolve_release(store, &model.id, &deployment.id)?;
-    let mut maker = ReceiptMaker::new(&policy, &seed, model_anchor, deployment_anchor);
+    let anchors = resolve_release(store, &model.id, &deployment.id)?;
+    let mut chain = ReceiptChain::from_seed(&policy, &seed);
     let mut i = start;
     let end = start.saturating_add(n);
     while i < end {
@@ -585,7 +586,7 @@ pub(crate) fn make_receipts_for_demo(
                 explanation_digests: Vec::new(),
             })
             .collect();
-        store.append_receipts(&mut |h| Ok(make_receipts(&mut maker, h, &lines)?))?;
+        store.append_receipts(&mut |h| Ok(make_receipts(&mut chain, anchors, h, &lines)?))?;
         i += chunk;
     }
     Ok(())
@@ -617,12 +618,19 @@ fn format_acks(json_output: bool, receipts: &[StoredReceipt], out: &mut String) 
     }
 }
 
-/// Makes the receipts of `lines` after `head`; returns them and the new head.
+/// Makes the receipts of `lines` after `head` on `chain` (moved there first) for the release
+/// `(model anchor, deployment anchor)`; returns them with their canonical JSON.
 fn make_receipts(
-    maker: &mut ReceiptMaker,
-    mut head: Option<store::ChainHead>,
+    chain: &mut ReceiptChain,
+    (model_anchor, deployment_anchor): (Digest, Digest),
+    head: Option<store::ChainHead>,
     lines: &[InferLine],
 ) -> Result<Vec<StoredReceipt>, lcm_cli::Error> {
+    let next = match head {
+        None => 0,
+        Some(h) => h.sequence.checked_add(1).ok_or(lcm_cli::Error::ChainFull)?,
+    };
+    chain.set_head(head.map(|h| h.digest), next)?;
     let mut made = Vec::with_capacity(lines.len());
     let mut id = String::new();
     for line in lines {
@@ -630,28 +638,23 @@ fn make_receipts(
             r.as_str()
         } else {
             use std::fmt::Write as _;
-            let next = head.map_or(0, |x| x.sequence.saturating_add(1));
             id.clear();
-            let _ = write!(id, "inf_{next:06}");
+            let _ = write!(id, "inf_{:06}", chain.len());
             id.as_str()
         };
-        let (sealed, json) = maker.make(
-            head,
-            ReceiptInput {
-                receipt_id,
-                request_id: &line.request_id,
-                query: &line.query,
-                output: &line.output,
-                input_metadata: line.input_metadata.clone(),
-                output_metadata: line.output_metadata.clone(),
-                explanation_digests: line.explanation_digests.clone(),
-                timestamp: Timestamp::now(),
-            },
-        )?;
-        head = Some(store::ChainHead {
-            sequence: sealed.record.sequence,
-            digest: sealed.digest,
-        });
+        let (sealed, json) = chain.append_encoded(ReceiptFields {
+            receipt_id,
+            model_anchor,
+            deployment_anchor,
+            request_id: &line.request_id,
+            query: &line.query,
+            output: &line.output,
+            input_metadata: line.input_metadata.clone(),
+            output_metadata: line.output_metadata.clone(),
+            explanation_digests: line.explanation_digests.clone(),
+            timestamp: Timestamp::now(),
+        })?;
+        let json = String::from_utf8(json.to_vec()).map_err(|_| lcm_cli::Error::NotUtf8)?;
         made.push(StoredReceipt {
             sequence: sealed.record.sequence,
             receipt_id: sealed.record.receipt_id,
@@ -678,10 +681,10 @@ fn infer(
 ) -> Result<(), CliError> {
     let mut store = open(cli)?;
     let policy = store.policy()?;
-    let (model_anchor, deployment_anchor) = resolve_release(&store, model, deployment)?;
+    let anchors = resolve_release(&store, model, deployment)?;
     let seed = store.commitment_seed()?;
-    let mut writer_maker = ReceiptMaker::new(&policy, &seed, model_anchor, deployment_anchor);
-    let mut maker = ReceiptMaker::new(&policy, &seed, model_anchor, deployment_anchor);
+    let mut writer_chain = ReceiptChain::from_seed(&policy, &seed);
+    let mut maker_chain = ReceiptChain::from_seed(&policy, &seed);
     drop(seed);
     let max = usize::try_from(batch_size).unwrap_or(usize::MAX);
     let start_head = store.head()?;
@@ -732,7 +735,7 @@ fn infer(
                 if let Some(h) = rebase.lock().ok().and_then(|mut g| g.take()) {
                     expected = h;
                 }
-                let made = match make_receipts(&mut maker, expected, &lines) {
+                let made = match make_receipts(&mut maker_chain, anchors, expected, &lines) {
                     Ok(m) => m,
                     Err(e) => {
                         let _ = batch_tx.send(Err(e.to_string()));
@@ -792,7 +795,7 @@ fn infer(
                     // Another process appended since the maker's view: remake after the
                     // real head, inside this transaction.
                     remade = true;
-                    Ok(make_receipts(&mut writer_maker, h, &lines)?)
+                    Ok(make_receipts(&mut writer_chain, anchors, h, &lines)?)
                 })
                 .map_err(|e| match e {
                     store::Error::Duplicate { kind, id } => input(format!(

@@ -2,7 +2,6 @@
 //!
 //! - [`store`]: the [`store::Store`] trait and the embedded `SQLite` store (WAL,
 //!   `synchronous=FULL`, schema migrations, append-only receipts).
-//! - [`chain`]: the next receipt after the store's chain head.
 //! - [`check`]: the store's integrity check (every digest, link and batch recomputed).
 //! - [`fingerprint`]: streaming file, directory and safetensors fingerprints.
 //! - [`progress`]: a progress bar on standard error when it is a terminal.
@@ -11,7 +10,6 @@
 //! goes through this library, so that another store (`PostgreSQL`) can implement
 //! [`store::Store`] and reuse the rest.
 
-pub mod chain;
 pub mod check;
 pub mod export;
 pub mod fingerprint;

@@ -88,12 +88,12 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
-use lcm_crypto::{CommitmentScheme, Committer, Digest, Opening, RandomSource, Seed};
+use lcm_crypto::{CommitmentScheme, Committer, Digest, DomainHasher, Opening, RandomSource, Seed};
 use lcm_model::records::inference::{
     InferenceBatch, InferenceCommitment, InferenceReceipt, ReceiptEncoder,
 };
 use lcm_model::verify::{InferenceBatchBuilder, compute_inference_batch};
-use lcm_model::{DomainType, Policy, Sealed, Timestamp};
+use lcm_model::{DomainType, Policy, Record, Sealed, Timestamp};
 use serde_json::{Map, Value};
 
 use crate::deployment::{DeploymentManager, non_empty};
@@ -190,10 +190,16 @@ pub struct ReceiptOpenings {
 ///
 /// It checks nothing about the deployment and stores no receipt; [`InferenceManager`] does
 /// both. `append` makes exactly two commitments, one canonical encoding and one hash.
+///
+/// A chain kept elsewhere (a store appended to by many processes) is continued with
+/// [`ReceiptChain::resume`], or by moving an existing chain's head with
+/// [`ReceiptChain::set_head`]: the receipts are exactly those of one continuous chain.
 #[derive(Debug)]
 pub struct ReceiptChain {
     committer: Committer,
     encoder: ReceiptEncoder,
+    /// The hasher with the receipt's domain tag absorbed (the digest of the encoder's bytes).
+    prefix: DomainHasher,
     head: Option<Digest>,
     next_sequence: u64,
 }
@@ -254,9 +260,59 @@ impl ReceiptChain {
         Self {
             committer: Committer::from_seed(policy.commitments, policy.hash_algorithm, seed),
             encoder: ReceiptEncoder::new(policy),
+            prefix: DomainHasher::new(
+                policy.hash_algorithm,
+                &policy.domain_tag(InferenceReceipt::KIND),
+            ),
             head: None,
             next_sequence: 0,
         }
+    }
+
+    /// A chain with an explicit commitment seed that continues after `head`, the digest of
+    /// the receipt with sequence number `next_sequence - 1` (`None` and `0` for an empty
+    /// chain). Its receipts are those a chain made with [`ReceiptChain::from_seed`] would make
+    /// after the same receipts.
+    ///
+    /// # Errors
+    ///
+    /// As [`ReceiptChain::set_head`].
+    pub fn resume(
+        policy: &Policy,
+        seed: &Seed,
+        head: Option<Digest>,
+        next_sequence: u64,
+    ) -> Result<Self, Error> {
+        let mut chain = Self::from_seed(policy, seed);
+        chain.set_head(head, next_sequence)?;
+        Ok(chain)
+    }
+
+    /// Moves the chain to continue after `head`, the digest of the receipt with sequence
+    /// number `next_sequence - 1` (`None` and `0` for an empty chain), for example when
+    /// another process appended to the stored chain since this one's last receipt.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when `head` is `None` but `next_sequence` is not 0, or `head` is a
+    /// digest but `next_sequence` is 0; the chain is then left as it was.
+    pub fn set_head(&mut self, head: Option<Digest>, next_sequence: u64) -> Result<(), Error> {
+        if head.is_some() != (next_sequence > 0) {
+            return Err(Error::Invalid {
+                kind: RECEIPT,
+                id: head.map_or_else(String::new, |h| h.to_string()),
+                field: "sequence",
+                expected: if head.is_some() {
+                    "a positive next sequence number after a head".to_owned()
+                } else {
+                    "next sequence number 0 for an empty chain".to_owned()
+                },
+                actual: next_sequence.to_string(),
+            });
+        }
+        self.head = head;
+        self.next_sequence = next_sequence;
+        Ok(())
     }
 
     /// The last receipt's digest (`None` before the first receipt).
@@ -298,6 +354,20 @@ impl ReceiptChain {
     ///
     /// [`Error::Invalid`] after 2^64 receipts; [`Error::Model`] if metadata cannot be encoded.
     pub fn append(&mut self, fields: ReceiptFields<'_>) -> Result<Sealed<InferenceReceipt>, Error> {
+        self.append_encoded(fields).map(|(sealed, _)| sealed)
+    }
+
+    /// As [`ReceiptChain::append`], and also returns the receipt's canonical JSON (the bytes
+    /// its digest was computed over; valid until the next append), for a caller that stores
+    /// it.
+    ///
+    /// # Errors
+    ///
+    /// As [`ReceiptChain::append`].
+    pub fn append_encoded(
+        &mut self,
+        fields: ReceiptFields<'_>,
+    ) -> Result<(Sealed<InferenceReceipt>, &[u8]), Error> {
         let sequence = self.next_sequence;
         let next = sequence.checked_add(1).ok_or_else(|| Error::Invalid {
             kind: RECEIPT,
@@ -326,10 +396,14 @@ impl ReceiptChain {
             prev_receipt: self.head,
             timestamp: fields.timestamp,
         };
-        let digest = self.encoder.digest(&record)?;
+        // One encoding, hashed and returned (`ReceiptEncoder::digest` without re-encoding).
+        let bytes = self.encoder.encode(&record)?;
+        let mut h = self.prefix.clone();
+        h.part(bytes);
+        let digest = h.finalize();
         self.head = Some(digest);
         self.next_sequence = next;
-        Ok(Sealed { record, digest })
+        Ok((Sealed { record, digest }, bytes))
     }
 
     /// Re-derives the openings of the receipt with this sequence number.
@@ -613,6 +687,110 @@ mod tests {
         let mut m = InferenceManager::new(ctx()).unwrap();
         let receipts = (0..n).map(|i| make(&mut m, &d, i)).collect();
         (m, d, receipts)
+    }
+
+    fn fields(id: &str, i: i64) -> ReceiptFields<'_> {
+        let mut meta = Map::new();
+        meta.insert("n".into(), Value::from(i));
+        ReceiptFields {
+            receipt_id: id,
+            model_anchor: MODEL,
+            deployment_anchor: Digest::from_bytes([2; 32]),
+            request_id: "req",
+            query: "q \"quoted\"",
+            output: "o",
+            input_metadata: meta,
+            output_metadata: Map::new(),
+            explanation_digests: vec![Digest::from_bytes([3; 32])],
+            timestamp: Timestamp::from_unix_micros(1_700_000_000_000_000 + i),
+        }
+    }
+
+    #[test]
+    fn a_resumed_chain_continues_the_same_chain() {
+        for policy in [
+            Policy::default(),
+            Policy {
+                hash_algorithm: lcm_crypto::HashAlgorithm::Blake3,
+                commitments: CommitmentScheme::Hmac,
+                ..Policy::default()
+            },
+            Policy {
+                commitments: CommitmentScheme::Plaintext,
+                ..Policy::default()
+            },
+        ] {
+            let seed = Seed::from_bytes([7; 32]);
+            let ids: Vec<String> = (0..6).map(|i| format!("inf_{i}")).collect();
+            let mut whole = ReceiptChain::from_seed(&policy, &seed);
+            let mut expected = Vec::new();
+            for (i, id) in (0i64..).zip(&ids) {
+                let (sealed, json) = whole.append_encoded(fields(id, i)).unwrap();
+                assert_eq!(json, canonical::to_vec(&sealed.record).unwrap().as_slice());
+                expected.push(sealed);
+            }
+            assert_eq!(whole.append(fields("x", 9)).unwrap(), {
+                let mut again =
+                    ReceiptChain::resume(&policy, &seed, Some(expected[5].digest), 6).unwrap();
+                again.append(fields("x", 9)).unwrap()
+            });
+            verify_receipt_chain(&policy, &expected).unwrap();
+            for r in &expected {
+                assert_eq!(r.digest, r.record.digest(&policy).unwrap());
+            }
+            // Resumed at every point, by a new chain or by moving an old one's head (even
+            // backwards, as `lcm infer` does when another process appended first).
+            let mut moved = ReceiptChain::from_seed(&policy, &seed);
+            for cut in 0..expected.len() {
+                let head = cut.checked_sub(1).map(|p| expected[p].digest);
+                let next = u64::try_from(cut).unwrap();
+                let mut resumed = ReceiptChain::resume(&policy, &seed, head, next).unwrap();
+                moved.set_head(head, next).unwrap();
+                assert_eq!(resumed.head(), head.as_ref());
+                assert_eq!(resumed.len(), next);
+                for (i, id) in (0i64..).zip(&ids).skip(cut) {
+                    let want = &expected[usize::try_from(i).unwrap()];
+                    assert_eq!(&resumed.append(fields(id, i)).unwrap(), want);
+                    assert_eq!(&moved.append(fields(id, i)).unwrap(), want);
+                }
+                let (a, b) = (resumed.openings(next), whole.openings(next));
+                assert_eq!(a.input.reveal(), b.input.reveal());
+                assert_eq!(a.output.reveal(), b.output.reveal());
+            }
+        }
+    }
+
+    #[test]
+    fn an_inconsistent_head_is_refused() {
+        let policy = Policy::default();
+        let seed = Seed::from_bytes([7; 32]);
+        let head = Digest::from_bytes([5; 32]);
+        for (h, next) in [(None, 1), (None, u64::MAX), (Some(head), 0)] {
+            assert!(matches!(
+                ReceiptChain::resume(&policy, &seed, h, next),
+                Err(Error::Invalid {
+                    field: "sequence",
+                    ..
+                })
+            ));
+        }
+        let mut c = ReceiptChain::resume(&policy, &seed, Some(head), 3).unwrap();
+        assert!(c.set_head(None, 3).is_err());
+        assert_eq!((c.head(), c.len()), (Some(&head), 3), "left as it was");
+        // Sequence number 2^64 - 1 is never used: the chain would have no next sequence.
+        c.set_head(Some(head), u64::MAX).unwrap();
+        assert!(matches!(
+            c.append(fields("a", 0)),
+            Err(Error::Invalid {
+                field: "sequence",
+                ..
+            })
+        ));
+        assert_eq!(
+            c.len(),
+            u64::MAX,
+            "a refused receipt does not advance the chain"
+        );
     }
 
     #[test]
