@@ -397,3 +397,15 @@ fn receipts_chain_and_batch() {
         pyciaf::merkle_root(&[&d1, &d2]).unwrap()
     );
 }
+
+/// The profile exists as a value but no native path accepts it: the managers refuse to run
+/// under it, and it is never the default.
+#[test]
+fn the_profile_is_refused_by_the_managers() {
+    use lcm::model::Policy;
+    let compat = Policy::pyciaf_compat();
+    assert!(compat.is_pyciaf_compat());
+    assert!(lcm::managers::Context::with_policy(compat).is_err());
+    assert!(lcm::managers::Context::with_policy(Policy::default()).is_ok());
+    assert!(!lcm::model::default_policy().is_pyciaf_compat());
+}

@@ -43,6 +43,12 @@ pub enum Canonicalization {
     #[default]
     #[serde(rename = "lcm-json/1")]
     LcmJson1,
+    /// **Compatibility profile only** ([`Policy::pyciaf_compat`]): the Python reference's
+    /// `json.dumps(sort_keys=True, separators=(",", ":"))` with `ensure_ascii`, Python float
+    /// `repr` and bare `NaN` (implemented by `lcm::compat::pyciaf`). [`Policy::validate`]
+    /// refuses it, so no native record is ever hashed this way.
+    #[serde(rename = "pyciaf-json")]
+    PyciafJson,
 }
 
 impl Canonicalization {
@@ -50,6 +56,7 @@ impl Canonicalization {
     pub const fn name(self) -> &'static str {
         match self {
             Self::LcmJson1 => "lcm-json/1",
+            Self::PyciafJson => "pyciaf-json",
         }
     }
 }
@@ -63,6 +70,11 @@ pub enum MerkleConstruction {
     #[default]
     #[serde(rename = "rfc9162")]
     Rfc9162,
+    /// **Compatibility profile only** ([`Policy::pyciaf_compat`], insecure): the Python
+    /// reference's tree, raw leaves, `H(left || right)` nodes, the last node of an odd level
+    /// paired with itself (`lcm_crypto::legacy`). [`Policy::validate`] refuses it.
+    #[serde(rename = "pyciaf-duplicate-last")]
+    PyciafDuplicateLast,
 }
 
 impl MerkleConstruction {
@@ -70,6 +82,7 @@ impl MerkleConstruction {
     pub const fn name(self) -> &'static str {
         match self {
             Self::Rfc9162 => "rfc9162",
+            Self::PyciafDuplicateLast => "pyciaf-duplicate-last",
         }
     }
 }
@@ -144,13 +157,75 @@ impl Default for Policy {
 }
 
 impl Policy {
-    /// Checks that the policy can be used.
+    /// The Python reference's profile (DenzilGreenwood/pyciaf 1.7.0): its canonical JSON, its
+    /// duplicate-last Merkle tree, salted commitments and PBKDF2 at 100,000 iterations. It
+    /// names the rules under which `lcm::compat::pyciaf` recomputes the reference's digests
+    /// from the same inputs, to check old records; `docs/COMPAT.md` lists them rule by rule.
+    ///
+    /// <div class="warning">
+    ///
+    /// **Insecure, and never the default.** [`Policy::validate`] refuses this profile, so the
+    /// managers, [`set_default_policy`] and native capsule verification all refuse it: it
+    /// cannot be selected by accident, and nothing native is recorded under it.
+    ///
+    /// </div>
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lcm_model::Policy;
+    ///
+    /// let compat = Policy::pyciaf_compat();
+    /// assert!(compat.is_pyciaf_compat());
+    /// assert!(compat.validate().is_err());
+    /// assert!(!Policy::default().is_pyciaf_compat());
+    /// ```
+    pub fn pyciaf_compat() -> Self {
+        Self {
+            hash_algorithm: HashAlgorithm::Sha256,
+            canonicalization: Canonicalization::PyciafJson,
+            merkle: MerkleConstruction::PyciafDuplicateLast,
+            commitments: CommitmentScheme::Salted,
+            kdf_iterations: MIN_KDF_ITERATIONS,
+            schema_version: SCHEMA_VERSION,
+            domains: Vec::new(),
+        }
+    }
+
+    /// Whether the policy uses any rule of the Python reference's profile
+    /// ([`Policy::pyciaf_compat`]).
+    pub fn is_pyciaf_compat(&self) -> bool {
+        self.canonicalization == Canonicalization::PyciafJson
+            || self.merkle == MerkleConstruction::PyciafDuplicateLast
+    }
+
+    /// Checks that the policy can be used for native records.
     ///
     /// # Errors
     ///
-    /// [`Error::Policy`] for a KDF cost below [`MIN_KDF_ITERATIONS`] or an unknown schema
-    /// version.
+    /// [`Error::Policy`] for a KDF cost below [`MIN_KDF_ITERATIONS`], an unknown schema
+    /// version, or a rule of the compatibility profile ([`Policy::pyciaf_compat`]).
     pub fn validate(&self) -> Result<(), Error> {
+        if self.canonicalization != Canonicalization::LcmJson1 {
+            return Err(Error::Policy {
+                field: "canonicalization",
+                expected: format!(
+                    "{} (the pyciaf profile only recomputes old digests)",
+                    Canonicalization::LcmJson1.name()
+                ),
+                actual: self.canonicalization.name().to_owned(),
+            });
+        }
+        if self.merkle != MerkleConstruction::Rfc9162 {
+            return Err(Error::Policy {
+                field: "merkle",
+                expected: format!(
+                    "{} (the pyciaf profile only recomputes old digests)",
+                    MerkleConstruction::Rfc9162.name()
+                ),
+                actual: self.merkle.name().to_owned(),
+            });
+        }
         if self.kdf_iterations < MIN_KDF_ITERATIONS {
             return Err(Error::Policy {
                 field: "kdf_iterations",
@@ -328,6 +403,39 @@ mod tests {
         assert_eq!(back, Policy::default());
         let extra = json.replacen('{', "{\"rng\":1,", 1);
         assert!(serde_json::from_str::<Policy>(&extra).is_err());
+    }
+
+    #[test]
+    fn the_compat_profile_is_refused_natively() {
+        let compat = Policy::pyciaf_compat();
+        assert!(compat.is_pyciaf_compat());
+        assert!(matches!(
+            compat.validate(),
+            Err(Error::Policy {
+                field: "canonicalization",
+                ..
+            })
+        ));
+        let tree_only = Policy {
+            merkle: MerkleConstruction::PyciafDuplicateLast,
+            ..Policy::default()
+        };
+        assert!(tree_only.is_pyciaf_compat());
+        assert!(matches!(
+            tree_only.validate(),
+            Err(Error::Policy {
+                field: "merkle",
+                ..
+            })
+        ));
+        assert!(set_default_policy(compat.clone()).is_err());
+        assert!(!default_policy().is_pyciaf_compat());
+        assert_ne!(Policy::default(), compat);
+        // Its wire form names the profile, so a header claiming it is recognisable.
+        let json = serde_json::to_string(&compat).unwrap();
+        assert!(json.contains("pyciaf-json") && json.contains("pyciaf-duplicate-last"));
+        let back: Policy = serde_json::from_str(&json).unwrap();
+        assert!(back.validate().is_err());
     }
 
     #[test]
