@@ -162,6 +162,28 @@ impl Lifecycle {
         )
     }
 
+    /// Signs a header over these records ([`create_capsule_header`]), with the receipt chain
+    /// given by `log` and the sealed batches by `batches`.
+    ///
+    /// The lifecycle's own [`InferenceEvidence`] is not read, so a caller whose receipts are
+    /// kept elsewhere (a store) passes their log and batches with an empty `inference`.
+    ///
+    /// # Errors
+    ///
+    /// As [`create_capsule_header`].
+    pub fn sign_header(
+        &self,
+        policy: &Policy,
+        log: &MerkleLog,
+        batches: &[Sealed<InferenceBatch>],
+        generated_at: Timestamp,
+        key: &SigningKey,
+    ) -> Result<CapsuleHeader, Error> {
+        self.with_records(log, batches, |records| {
+            create_capsule_header(policy, records, generated_at, key)
+        })
+    }
+
     /// Calls `f` with the header inputs of these records.
     pub(crate) fn with_records<R>(
         &self,
@@ -216,9 +238,7 @@ impl Bundle {
     ) -> Result<Self, Error> {
         let log = lifecycle.receipt_log(policy)?;
         let batches = lifecycle.inference.sealed_batches();
-        let header = lifecycle.with_records(&log, &batches, |records| {
-            create_capsule_header(policy, records, generated_at, key)
-        })?;
+        let header = lifecycle.sign_header(policy, &log, &batches, generated_at, key)?;
         Ok(Self {
             bundle_version: BUNDLE_VERSION.to_owned(),
             header,

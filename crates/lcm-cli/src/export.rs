@@ -5,9 +5,8 @@
 //! are found by kind; the receipt chain and the batches are the store's.
 
 use lcm_capsule::{
-    BatchEvidence, Bundle, CapsuleHeader, DatasetEvidence, DatasetRecords, DeploymentEvidence,
-    DeploymentRecords, InferenceEvidence, InferenceRecords, Lifecycle, LifecycleRecords, MerkleLog,
-    PreDeploymentEvidence, SplitEvidence, TrainingEvidence, TrainingRecords, create_capsule_header,
+    BatchEvidence, Bundle, CapsuleHeader, DatasetEvidence, DeploymentEvidence, InferenceEvidence,
+    Lifecycle, MerkleLog, PreDeploymentEvidence, SplitEvidence, TrainingEvidence,
 };
 use lcm_crypto::SigningKey;
 use lcm_model::records::{
@@ -121,6 +120,23 @@ pub struct StoredLifecycle {
     pub release: Sealed<ReleaseRoot>,
     /// The sealed batches, in chain order, with the sequence numbers they cover.
     pub batches: Vec<(Sealed<InferenceBatch>, u64, u64)>,
+}
+
+impl StoredLifecycle {
+    /// The lifecycle of these records with `inference` as its receipt evidence (the batches
+    /// kept here are dropped: `inference` holds its own).
+    pub fn into_lifecycle(self, inference: InferenceEvidence) -> Lifecycle {
+        Lifecycle {
+            dataset: self.dataset,
+            model: self.model,
+            training: self.training,
+            predeployment: self.predeployment,
+            deployment: self.deployment,
+            test_evaluation: self.test_evaluation,
+            inference,
+            release: self.release,
+        }
+    }
 }
 
 /// Loads the store's lifecycle records (everything but the receipts).
@@ -275,33 +291,12 @@ pub fn header(
     let policy = store.policy()?;
     let l = load(store)?;
     let log = receipt_log(store, &policy)?;
-    let splits: Vec<Sealed<DatasetSplitAnchor>> =
-        l.dataset.splits.iter().map(|s| s.anchor.clone()).collect();
     let batches: Vec<Sealed<InferenceBatch>> = l.batches.iter().map(|b| b.0.clone()).collect();
-    let records = LifecycleRecords {
-        dataset: Some(DatasetRecords {
-            family: &l.dataset.family,
-            splits: &splits,
-        }),
-        model: Some(&l.model),
-        training: Some(TrainingRecords {
-            session: &l.training.session,
-            checkpoints: &l.training.checkpoints,
-            snapshot: &l.training.snapshot,
-        }),
-        predeployment: Some(&l.predeployment.anchor),
-        deployment: Some(DeploymentRecords {
-            anchor: &l.deployment.anchor,
-            status_history: &l.deployment.status_history,
-        }),
-        test_evaluation: Some(&l.test_evaluation),
-        inference: Some(InferenceRecords {
-            receipts: &log,
-            batches: &batches,
-        }),
-        release: Some(&l.release),
-    };
-    let header = create_capsule_header(&policy, &records, generated_at, key)?;
+    let header = l
+        .into_lifecycle(InferenceEvidence {
+            batches: Vec::new(),
+        })
+        .sign_header(&policy, &log, &batches, generated_at, key)?;
     Ok((header, log))
 }
 
@@ -356,16 +351,7 @@ pub fn bundle(
             receipts: current,
         });
     }
-    let lifecycle = Lifecycle {
-        dataset: l.dataset,
-        model: l.model,
-        training: l.training,
-        predeployment: l.predeployment,
-        deployment: l.deployment,
-        test_evaluation: l.test_evaluation,
-        inference: InferenceEvidence { batches: groups },
-        release: l.release,
-    };
+    let lifecycle = l.into_lifecycle(InferenceEvidence { batches: groups });
     Ok(Bundle::new(&policy, lifecycle, generated_at, key)?)
 }
 
