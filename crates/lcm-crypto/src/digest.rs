@@ -191,6 +191,50 @@ impl<'de> serde::Deserialize<'de> for Digest {
     }
 }
 
+/// Implements the text forms of a public byte-array type that has `to_hex` and `from_hex`:
+/// `Display` as lowercase hex, `Debug` as `Type(<hex>)`, `FromStr`, and with the `serde`
+/// feature `Serialize`/`Deserialize` as the hex string. ([`Digest`] writes its own forms
+/// without allocating, and as bytes for binary formats.)
+macro_rules! hex_text_forms {
+    ($ty:ident) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.to_hex())
+            }
+        }
+
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, concat!(stringify!($ty), "({})"), self.to_hex())
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = $crate::Error;
+
+            fn from_str(s: &str) -> Result<Self, $crate::Error> {
+                Self::from_hex(s)
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.to_hex())
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::from_hex(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use hex_text_forms;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,10 +4,10 @@
 //! The cost model and the sub-key derivation are documented on [`MasterKey`].
 
 use std::fmt;
-use std::str::FromStr;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::digest::hex_text_forms;
 use crate::mac::{BLOCK_LEN_U64, HmacSha256, compress_block, state_to_bytes};
 use crate::{Error, HashAlgorithm, MacKey, RandomSource, Seed, hex};
 
@@ -149,40 +149,7 @@ impl Salt {
     }
 }
 
-impl fmt::Display for Salt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
-impl fmt::Debug for Salt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Salt({})", self.to_hex())
-    }
-}
-
-impl FromStr for Salt {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        Self::from_hex(s)
-    }
-}
-
-#[cfg(feature = "serde")]
-impl serde::Serialize for Salt {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
-    }
-}
-
-#[cfg(feature = "serde")]
-impl<'de> serde::Deserialize<'de> for Salt {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Self::from_hex(&s).map_err(serde::de::Error::custom)
-    }
-}
+hex_text_forms!(Salt);
 
 /// The secret key derived from a master password; the root of labelled sub-keys.
 ///
