@@ -152,6 +152,22 @@ pub(crate) enum Command {
         /// The file.
         file: PathBuf,
     },
+    /// Records of the Python reference (pyciaf): what can and cannot be checked.
+    Compat {
+        #[command(subcommand)]
+        command: CompatCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CompatCommand {
+    /// Audit a capsule header written by the Python reference, field by field: what is
+    /// consistent, what is inconsistent, and what cannot be checked (truncated digests,
+    /// discarded salts) and why. Exit 0 when the audit ran, 2 for unreadable input.
+    Audit {
+        /// The header (`CapsuleHeader.to_json()` or `to_compact_json()`).
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,7 +22,9 @@ use lcm_model::{Policy, Record, Timestamp, canonical};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::cli::{Algorithm, BatchCommand, Cli, Command, FingerprintArgs, RecordCommand};
+use crate::cli::{
+    Algorithm, BatchCommand, Cli, Command, CompatCommand, FingerprintArgs, RecordCommand,
+};
 
 /// Why a command failed; decides the exit code.
 #[derive(Debug)]
@@ -193,6 +195,9 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             crate::capsules::verify(cli, out, file, key.as_deref(), header.as_ref())
         }
         Command::Inspect { file } => crate::capsules::inspect(cli, out, file),
+        Command::Compat {
+            command: CompatCommand::Audit { file },
+        } => crate::compat::audit_cmd(cli, out, file),
     }
 }
 

@@ -11,6 +11,7 @@
 mod capsules;
 mod cli;
 mod commands;
+mod compat;
 
 use std::process::ExitCode;
 

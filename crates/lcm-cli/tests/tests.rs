@@ -811,3 +811,6 @@ fn a_closed_standard_output_ends_quietly() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+// `lcm compat audit` on the Python reference's capsule header.
+mod compat;
