@@ -360,6 +360,19 @@ fn to_i64(v: u64) -> Result<i64, Error> {
     })
 }
 
+/// `e` as [`Error::Duplicate`] of `kind` `id` when it violates a unique key, otherwise as
+/// [`Error::Sqlite`].
+fn duplicate_or(e: rusqlite::Error, kind: &str, id: &str) -> Error {
+    if is_unique_violation(&e) {
+        Error::Duplicate {
+            kind: kind.to_owned(),
+            id: id.to_owned(),
+        }
+    } else {
+        Error::Sqlite(e)
+    }
+}
+
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(
         e,
@@ -598,21 +611,12 @@ fn make_receipt(
     })
 }
 
-fn insert_records(tx: &rusqlite::Transaction<'_>, records: &[StoredRecord]) -> Result<(), Error> {
+fn insert_records(conn: &Connection, records: &[StoredRecord]) -> Result<(), Error> {
     let mut stmt =
-        tx.prepare("INSERT INTO records (kind, id, digest, json) VALUES (?1, ?2, ?3, ?4)")?;
+        conn.prepare("INSERT INTO records (kind, id, digest, json) VALUES (?1, ?2, ?3, ?4)")?;
     for r in records {
         stmt.execute(params![r.kind, r.id, &r.digest.as_bytes()[..], r.json])
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    Error::Duplicate {
-                        kind: r.kind.clone(),
-                        id: r.id.clone(),
-                    }
-                } else {
-                    Error::Sqlite(e)
-                }
-            })?;
+            .map_err(|e| duplicate_or(e, &r.kind, &r.id))?;
     }
     Ok(())
 }
@@ -675,16 +679,8 @@ impl Store for SqliteStore {
             let mut stmt =
                 tx.prepare("INSERT INTO evidence (kind, id, json) VALUES (?1, ?2, ?3)")?;
             for e in evidence {
-                stmt.execute(params![e.kind, e.id, e.json]).map_err(|err| {
-                    if is_unique_violation(&err) {
-                        Error::Duplicate {
-                            kind: e.kind.clone(),
-                            id: e.id.clone(),
-                        }
-                    } else {
-                        Error::Sqlite(err)
-                    }
-                })?;
+                stmt.execute(params![e.kind, e.id, e.json])
+                    .map_err(|err| duplicate_or(err, &e.kind, &e.id))?;
             }
         }
         tx.commit()?;
@@ -761,16 +757,7 @@ impl Store for SqliteStore {
                     r.timestamp,
                     r.json
                 ])
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        Error::Duplicate {
-                            kind: "inference-receipt".to_owned(),
-                            id: r.receipt_id.clone(),
-                        }
-                    } else {
-                        Error::Sqlite(e)
-                    }
-                })?;
+                .map_err(|e| duplicate_or(e, "inference-receipt", &r.receipt_id))?;
             }
         }
         tx.commit()?;
@@ -839,32 +826,8 @@ impl Store for SqliteStore {
                         batch.json
                     ],
                 )
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        Error::Duplicate {
-                            kind: "inference-batch".to_owned(),
-                            id: batch.window_id.clone(),
-                        }
-                    } else {
-                        Error::Sqlite(e)
-                    }
-                })?;
-            let mut stmt = self
-                .conn
-                .prepare("INSERT INTO records (kind, id, digest, json) VALUES (?1, ?2, ?3, ?4)")?;
-            for r in &records {
-                stmt.execute(params![r.kind, r.id, &r.digest.as_bytes()[..], r.json])
-                    .map_err(|e| {
-                        if is_unique_violation(&e) {
-                            Error::Duplicate {
-                                kind: r.kind.clone(),
-                                id: r.id.clone(),
-                            }
-                        } else {
-                            Error::Sqlite(e)
-                        }
-                    })?;
-            }
+                .map_err(|e| duplicate_or(e, "inference-batch", &batch.window_id))?;
+            insert_records(&self.conn, &records)?;
             Ok(Some(batch))
         })();
         match result {
@@ -1003,9 +966,36 @@ mod tests {
         // "b" then a duplicate "a": neither is stored.
         assert!(matches!(
             store.put_records(&[rec("b"), rec("a")], &[]),
-            Err(Error::Duplicate { .. })
+            Err(Error::Duplicate { kind, id }) if kind == "k" && id == "a"
         ));
         assert_eq!(store.records(None).unwrap().len(), 1);
+        // Evidence and receipts name what was already stored too.
+        let ev = |id: &str| StoredEvidence {
+            kind: "sbom".into(),
+            id: id.into(),
+            json: "{}".into(),
+        };
+        store.put_records(&[], &[ev("x")]).unwrap();
+        assert!(matches!(
+            store.put_records(&[rec("c")], &[ev("y"), ev("x")]),
+            Err(Error::Duplicate { kind, id }) if kind == "sbom" && id == "x"
+        ));
+        assert_eq!(store.records(None).unwrap().len(), 1);
+        let receipt = |sequence: u64| StoredReceipt {
+            sequence,
+            receipt_id: "inf".into(),
+            digest: Digest::from_bytes([2; 32]),
+            timestamp: 0,
+            json: "{}".into(),
+        };
+        store
+            .append_receipts(&mut |_| Ok(vec![receipt(0)]))
+            .unwrap();
+        assert!(matches!(
+            store.append_receipts(&mut |_| Ok(vec![receipt(1)])),
+            Err(Error::Duplicate { kind, id }) if kind == "inference-receipt" && id == "inf"
+        ));
+        assert_eq!(store.head().unwrap().map(|h| h.sequence), Some(0));
         drop(store);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
