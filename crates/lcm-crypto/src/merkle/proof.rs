@@ -87,13 +87,7 @@ impl InclusionProof {
     /// [`Error::IndexOutOfRange`] if `index >= tree_size`, [`Error::ProofLength`] if `path`
     /// does not have the length that index and size require.
     pub fn new(index: u64, tree_size: u64, path: Vec<Digest>) -> Result<Self, Error> {
-        let expected = inclusion_len(index, tree_size)?;
-        if path.len() != expected {
-            return Err(Error::ProofLength {
-                expected,
-                actual: path.len(),
-            });
-        }
+        check_len(&path, inclusion_len(index, tree_size)?)?;
         Ok(Self {
             index,
             tree_size,
@@ -182,13 +176,7 @@ impl ConsistencyProof {
     /// [`Error::ConsistencySizes`] unless `0 < old_size <= new_size`, [`Error::ProofLength`]
     /// if `path` does not have the length the two sizes require.
     pub fn new(old_size: u64, new_size: u64, path: Vec<Digest>) -> Result<Self, Error> {
-        let expected = consistency_len(old_size, new_size)?;
-        if path.len() != expected {
-            return Err(Error::ProofLength {
-                expected,
-                actual: path.len(),
-            });
-        }
+        check_len(&path, consistency_len(old_size, new_size)?)?;
         Ok(Self {
             old_size,
             new_size,
@@ -252,6 +240,18 @@ impl ConsistencyProof {
             &old.digest,
             &new.digest,
         )
+    }
+}
+
+/// Checks that a proof `path` has the `expected` length (the one its tree sizes need).
+fn check_len(path: &[Digest], expected: usize) -> Result<(), Error> {
+    if path.len() == expected {
+        Ok(())
+    } else {
+        Err(Error::ProofLength {
+            expected,
+            actual: path.len(),
+        })
     }
 }
 
@@ -354,13 +354,7 @@ pub fn verify_inclusion_with(
     proof: &[Digest],
     root: &Digest,
 ) -> Result<(), Error> {
-    let expected = inclusion_len(index, tree_size)?;
-    if proof.len() != expected {
-        return Err(Error::ProofLength {
-            expected,
-            actual: proof.len(),
-        });
-    }
+    check_len(proof, inclusion_len(index, tree_size)?)?;
     let (inner, _) = decompose(index, tree_size);
     let (inner_path, border_path) = proof.split_at(inner);
     let mut acc: Node = leaf_hash.to_bytes();
@@ -445,12 +439,7 @@ pub fn verify_consistency_with(
     root2: &Digest,
 ) -> Result<(), Error> {
     let expected = consistency_len(size1, size2)?;
-    if proof.len() != expected {
-        return Err(Error::ProofLength {
-            expected,
-            actual: proof.len(),
-        });
-    }
+    check_len(proof, expected)?;
     if size1 == size2 {
         // Same tree: the proof is empty and the roots must match.
         return check_root(root2, root1.to_bytes());
