@@ -421,7 +421,7 @@ fn check_commitment(kind: &str, input: &str, secret: &[u8], expected: &Value) {
 }
 
 /// Random values (big ints, float bit patterns, NaN, control characters, lone surrogates,
-/// astral characters, nesting) through CPython 3.11.7's own `json`, `hashlib` and `hmac`.
+/// astral characters, nesting) through `CPython` 3.11.7's own `json`, `hashlib` and `hmac`.
 #[test]
 fn differential_against_cpython() {
     let v: Value =
