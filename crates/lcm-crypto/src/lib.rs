@@ -46,7 +46,7 @@ pub mod legacy;
 ///
 /// **Hazardous material.** These exist to reproduce the Python reference's values byte for byte
 /// (the compatibility profile). They hand out raw key bytes that the rest of `lcm` never
-/// exposes; use [`MasterKey`](crate::MasterKey) for anything new.
+/// exposes; use [`MasterKey`] for anything new.
 ///
 /// </div>
 pub mod hazmat {
