@@ -452,3 +452,53 @@ fn differential_against_cpython() {
         );
     }
 }
+
+/// `dataset_hash` fills the `DatasetMetadata` defaults and sorts `tags` and
+/// `compliance_frameworks` before hashing the 17 fields; `test_metrics_digest` turns int
+/// metrics into floats, as pydantic does.
+#[test]
+fn dataset_hash_and_test_metrics_follow_the_models() {
+    let given = r#"{"name": "d", "tags": ["b", "a"], "compliance_frameworks": ["z", "GDPR"], "unknown_field": 1}"#;
+    let explicit = r#"{"dataset_id": "ds", "split": "train", "name": "d", "owner": "unknown", "license": "unknown",
+        "schema_digest": "", "sampling_rules": {}, "version": "1.0.0", "content_root": "", "contains_pii": false,
+        "privacy_level": "public", "compliance_frameworks": ["GDPR", "z"], "tags": ["a", "b"], "rng_seed": null,
+        "rng_source": null, "stratify_by": null, "split_assignment_digest": null}"#;
+    let h = pyciaf::dataset_hash("ds", "train", given).unwrap();
+    assert_eq!(h, pyciaf::canonical_hash(explicit).unwrap());
+    assert_ne!(h, pyciaf::dataset_hash("ds", "val", given).unwrap());
+    assert!(matches!(
+        pyciaf::dataset_hash("ds", "train", "{}"),
+        Err(Error::Field { field: "name", .. })
+    ));
+    assert!(pyciaf::dataset_hash("ds", "train", r#"{"name": "d", "tags": [1]}"#).is_err());
+
+    let ints =
+        pyciaf::test_metrics_digest(r#"{"total_samples": 1000, "f1": 0.85}"#, "ds", "pre_deploy")
+            .unwrap();
+    let floats = r#"{"metrics": {"f1": 0.85, "total_samples": 1000.0}, "test_dataset_ref": "ds", "evaluation_type": "pre_deploy"}"#;
+    assert_eq!(ints, pyciaf::canonical_hash(floats).unwrap());
+    assert!(pyciaf::test_metrics_digest(r#"{"f1": "high"}"#, "ds", "pre_deploy").is_err());
+
+    // Sample hashes use the default separators, unlike canonical_hash.
+    let sample = r#"{"b": [1, 2], "a": "x"}"#;
+    let expected = hex::encode(
+        lcm::crypto::hash(
+            lcm::crypto::HashAlgorithm::Sha256,
+            br#"{"a": "x", "b": [1, 2]}"#,
+        )
+        .as_bytes(),
+    );
+    assert_eq!(pyciaf::sample_hash(sample).unwrap(), expected);
+    assert_ne!(
+        pyciaf::sample_hash(sample).unwrap(),
+        pyciaf::canonical_hash(sample).unwrap()
+    );
+    assert_eq!(
+        pyciaf::intent_to_actual_digest("a", "b"),
+        hex::encode(lcm::crypto::hash(lcm::crypto::HashAlgorithm::Sha256, b"a||b").as_bytes())
+    );
+    assert_eq!(
+        pyciaf::training_session_root("ab", "cd", "ef").unwrap(),
+        pyciaf::merkle_root(&["ab", "cd", "ef"]).unwrap()
+    );
+}

@@ -12,3 +12,5 @@
 //! </div>
 
 pub mod pyciaf;
+
+pub use pyciaf::Error;
