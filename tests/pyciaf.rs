@@ -502,3 +502,68 @@ fn dataset_hash_and_test_metrics_follow_the_models() {
         pyciaf::merkle_root(&["ab", "cd", "ef"]).unwrap()
     );
 }
+
+/// Nesting up to the parser's limit goes through every writer without exhausting the stack.
+#[test]
+fn deep_nesting_is_handled() {
+    let depth = 512;
+    let input = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    assert_eq!(pyciaf::canonical_json(&input).unwrap(), input);
+    let plain = pyciaf::commitment("plaintext", &input, &[]).unwrap();
+    assert_eq!(plain, input);
+    let deeper = format!("[{input}]");
+    assert!(matches!(
+        pyciaf::canonical_json(&deeper),
+        Err(Error::TooDeep { limit: 512 })
+    ));
+}
+
+mod properties {
+    use lcm::compat::pyciaf;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Any text: an error or a value, never a panic.
+        #[test]
+        fn no_panic_on_any_text(text in "\\PC{0,40}") {
+            let _ = pyciaf::canonical_json(&text);
+            let _ = pyciaf::commitment("plaintext", &text, &[]);
+        }
+
+        /// JSON-looking text built from the grammar's pieces: never a panic, and whatever is
+        /// read is written in a form that reads back to the same canonical text.
+        #[test]
+        fn canonical_output_is_a_fixed_point(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("[".to_owned()), Just("]".to_owned()), Just("{".to_owned()),
+                    Just("}".to_owned()), Just(",".to_owned()), Just(":".to_owned()),
+                    Just("\"k\"".to_owned()), Just("\"\\ud800\\u00e9\"".to_owned()),
+                    Just("NaN".to_owned()), Just("-Infinity".to_owned()), Just("null".to_owned()),
+                    any::<f64>().prop_map(|f| format!("{f:e}")),
+                    any::<i64>().prop_map(|i| i.to_string()),
+                    "[0-9.eE+-]{1,6}",
+                ],
+                0..12,
+            )
+        ) {
+            let text = parts.concat();
+            if let Ok(canon) = pyciaf::canonical_json(&text) {
+                prop_assert!(canon.is_ascii());
+                prop_assert_eq!(pyciaf::canonical_json(&canon).unwrap(), canon);
+            }
+        }
+
+        /// Merkle leaves of any text: an error or a root, never a panic.
+        #[test]
+        fn merkle_root_never_panics(leaves in proptest::collection::vec("[0-9a-fA-F \\t]{0,8}", 0..6)) {
+            let refs: Vec<&str> = leaves.iter().map(String::as_str).collect();
+            let _ = pyciaf::merkle_root(&refs);
+        }
+    }
+}
