@@ -6,10 +6,13 @@
 //! - [`Timestamp`], [`Clock`]: RFC 3339 UTC time, injectable for reproducible runs.
 //! - [`verify`]: pure recomputation of roots, chains and bindings from records and a policy,
 //!   for offline verifiers.
+//! - [`compat`]: the Python reference's encodings and digests, reproduced to recompute and audit
+//!   old records (the compatibility profile, [`Policy::pyciaf_compat`]); never used natively.
 //!
 //! Records are plain structs with public fields; parsing rejects unknown fields.
 
 pub mod canonical;
+pub mod compat;
 mod error;
 pub mod policy;
 mod record;

@@ -27,7 +27,7 @@
 //! # Examples
 //!
 //! ```
-//! use lcm::compat::pyciaf;
+//! use lcm_model::compat::pyciaf;
 //!
 //! assert_eq!(pyciaf::canonical_json(r#"{"b": 1e-5, "a": "café"}"#)?, r#"{"a":"caf\u00e9","b":1e-05}"#);
 //! // The reference's tree: three leaves and the same three with the last doubled collide.
