@@ -45,7 +45,7 @@ pub enum Canonicalization {
     LcmJson1,
     /// **Compatibility profile only** ([`Policy::pyciaf_compat`]): the Python reference's
     /// `json.dumps(sort_keys=True, separators=(",", ":"))` with `ensure_ascii`, Python float
-    /// `repr` and bare `NaN` (implemented by `lcm::compat::pyciaf`). [`Policy::validate`]
+    /// `repr` and bare `NaN` (implemented by [`crate::compat::pyciaf`]). [`Policy::validate`]
     /// refuses it, so no native record is ever hashed this way.
     #[serde(rename = "pyciaf-json")]
     PyciafJson,
@@ -159,7 +159,7 @@ impl Default for Policy {
 impl Policy {
     /// The Python reference's profile (DenzilGreenwood/pyciaf 1.7.0): its canonical JSON, its
     /// duplicate-last Merkle tree, salted commitments and PBKDF2 at 100,000 iterations. It
-    /// names the rules under which `lcm::compat::pyciaf` recomputes the reference's digests
+    /// names the rules under which [`crate::compat::pyciaf`] recomputes the reference's digests
     /// from the same inputs, to check old records; `docs/COMPAT.md` lists them rule by rule.
     ///
     /// <div class="warning">
