@@ -567,3 +567,46 @@ mod properties {
         }
     }
 }
+
+/// The reference's digests recomputed from `lcm`'s own record types: their JSON field names
+/// are the reference's, so a record serializes straight into the compat functions.
+#[test]
+fn reference_digests_from_our_records() {
+    use lcm::model::records::{DatasetFamilyMetadata, ModelArchitecture, TrainingEnvironment};
+    let v = vectors();
+    let l = &v["lifecycle"];
+
+    let fam = &l["dataset_family_anchor"];
+    let mut meta = fam["metadata"].clone();
+    // `creation_date` is not one of our fields, and not hashed by the reference either.
+    meta.as_object_mut().unwrap().remove("creation_date");
+    let ours: DatasetFamilyMetadata = serde_json::from_value(meta).unwrap();
+    let json = serde_json::to_string(&ours).unwrap();
+    assert_eq!(
+        pyciaf::family_anchor(&json, s(&fam["dataset_content_root"])).unwrap(),
+        s(&fam["family_anchor"])
+    );
+
+    let model = &l["model_anchor"];
+    let arch: ModelArchitecture = serde_json::from_value(model["architecture"].clone()).unwrap();
+    let env: TrainingEnvironment = serde_json::from_value(model["environment"].clone()).unwrap();
+    let (arch, env) = (
+        serde_json::to_string(&arch).unwrap(),
+        serde_json::to_string(&env).unwrap(),
+    );
+    let hp = serde_json::to_string(&model["hyperparameters"]).unwrap();
+    let authorized = strs(&model["authorized_datasets"]);
+    let digests = pyciaf::model_digests(&ModelInputs {
+        model_name: s(&model["model_name"]),
+        version: s(&model["version"]),
+        architecture_json: &arch,
+        hyperparameters_json: &hp,
+        environment_json: &env,
+        trainer_commit: s(&model["trainer_commit"]),
+        authorized_datasets: &authorized,
+    })
+    .unwrap();
+    assert_eq!(digests.arch_root, s(&model["arch_root"]));
+    assert_eq!(digests.env_digest, s(&model["env_digest"]));
+    assert_eq!(digests.model_hash, s(&model["model_hash"]));
+}
