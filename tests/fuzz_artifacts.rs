@@ -25,6 +25,7 @@ const TARGETS: &[(&str, Check)] = &[
     ("capsule_header", checks::capsule_header),
     ("capsule_item", checks::capsule_item),
     ("digest_hex", checks::digest_hex),
+    ("key_decoding", checks::key_decoding),
     ("merkle_consistency", checks::merkle_consistency),
     ("merkle_inclusion", checks::merkle_inclusion),
 ];

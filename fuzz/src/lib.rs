@@ -564,3 +564,55 @@ pub fn capsule_bundle(data: &[u8]) {
         }
     }
 }
+
+/// Parses `text` as `T`; when that succeeds, the value's text form parses back to the same
+/// value, and (for the strict hex forms, `exact`) is the input itself.
+fn text_round_trip<T>(text: &str, exact: bool)
+where
+    T: std::str::FromStr + std::fmt::Display + PartialEq + std::fmt::Debug,
+{
+    if let Ok(value) = text.parse::<T>() {
+        let shown = value.to_string();
+        let again = shown.parse::<T>();
+        assert!(
+            again.as_ref().is_ok_and(|v| *v == value),
+            "{} must parse back from {shown:?}",
+            std::any::type_name::<T>()
+        );
+        if exact {
+            assert_eq!(
+                shown,
+                text,
+                "{} has one text form",
+                std::any::type_name::<T>()
+            );
+        }
+    }
+}
+
+/// Target `key_decoding`: every other text and byte decoding of `lcm-crypto`'s public values
+/// (public keys, signatures, key ids, MAC tags, salts, revealed openings, commitment schemes,
+/// hash algorithm names) on arbitrary input.
+///
+/// Properties: nothing panics; whatever parses round-trips through its text form, and the hex
+/// forms accept exactly one spelling; a public key decoded from raw bytes gives those bytes
+/// back.
+pub fn key_decoding(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let text = text.as_ref();
+    text_round_trip::<VerifyingKey>(text, true);
+    text_round_trip::<lcm_crypto::Signature>(text, true);
+    text_round_trip::<lcm_crypto::KeyId>(text, true);
+    text_round_trip::<lcm_crypto::MacTag>(text, true);
+    text_round_trip::<lcm_crypto::Salt>(text, true);
+    text_round_trip::<lcm_crypto::RevealedOpening>(text, true);
+    text_round_trip::<lcm_crypto::CommitmentScheme>(text, false);
+    text_round_trip::<HashAlgorithm>(text, false);
+    if let Ok(key) = VerifyingKey::try_from_slice(data) {
+        assert_eq!(
+            key.as_bytes().as_slice(),
+            data,
+            "a decoded key keeps its bytes"
+        );
+    }
+}
