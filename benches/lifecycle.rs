@@ -29,6 +29,15 @@ use lcm::model::records::deployment::{BuildArtifact, ComplianceStatus, Sbom};
 use lcm::model::{Policy, SystemClock, Timestamp};
 use serde_json::{Map, json};
 
+#[path = "support/mod.rs"]
+mod support;
+
+use support::{compress_one_block, median_secs, pool};
+
+fn compression(c: &mut Criterion) {
+    support::compression(c, "lifecycle_compress256");
+}
+
 const MILLION: usize = 1_000_000;
 const QUERY: &str = "Is there pneumonia in this chest X-ray? Patient 4711, view PA.";
 const OUTPUT: &str = "No pneumonia detected (confidence: 95%)";
@@ -65,24 +74,6 @@ fn fields(i: u64) -> ReceiptFields<'static> {
             1_767_323_045_678_901 + i64::try_from(i).unwrap_or(0),
         ),
     }
-}
-
-fn compress_one_block(state: &mut [u32; 8], block: &[[u8; 64]; 1]) {
-    sha2::block_api::compress256(state, black_box(block));
-}
-
-fn compression(c: &mut Criterion) {
-    let mut g = c.benchmark_group("lifecycle_compress256");
-    g.throughput(Throughput::Bytes(64));
-    let block = [[0x5au8; 64]];
-    g.bench_function(BenchmarkId::from_parameter("1 block"), |b| {
-        b.iter(|| {
-            let mut state = black_box([0x6a09_e667u32; 8]);
-            compress_one_block(&mut state, &block);
-            black_box(state)
-        });
-    });
-    g.finish();
 }
 
 fn receipts(c: &mut Criterion) {
@@ -194,13 +185,6 @@ fn links(digests: &[Digest]) -> impl Iterator<Item = ReceiptLink> + '_ {
     })
 }
 
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a rayon pool")
-}
-
 fn batch_roots(c: &mut Criterion) {
     let ds = digests(MILLION);
     let bytes: Vec<[u8; 32]> = ds.iter().map(|d| d.to_bytes()).collect();
@@ -248,18 +232,6 @@ fn batch_roots(c: &mut Criterion) {
         });
     });
     g.finish();
-}
-
-fn median_secs(runs: usize, mut f: impl FnMut()) -> f64 {
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[runs / 2]
 }
 
 /// Everything of issue 3 in one process, as ratios.

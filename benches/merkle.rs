@@ -10,13 +10,22 @@
 
 use std::hint::black_box;
 use std::io::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use lcm::crypto::merkle::{CompactRange, MerkleTree, verify_inclusion};
 use lcm::crypto::{Digest, HashAlgorithm};
+
+#[path = "support/mod.rs"]
+mod support;
+
+use support::{compress_one_block, median_secs, pool};
+
+fn compression(c: &mut Criterion) {
+    support::compression(c, "merkle_compress256");
+}
 
 const MILLION: usize = 1_000_000;
 
@@ -34,32 +43,6 @@ fn leaves(n: usize) -> Vec<[u8; 32]> {
             leaf
         })
         .collect()
-}
-
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a rayon pool")
-}
-
-fn compress_one_block(state: &mut [u32; 8], block: &[[u8; 64]; 1]) {
-    sha2::block_api::compress256(state, black_box(block));
-}
-
-fn compression(c: &mut Criterion) {
-    let mut g = c.benchmark_group("merkle_compress256");
-    g.throughput(Throughput::Bytes(64));
-    let block = [[0x5au8; 64]];
-    g.bench_function(BenchmarkId::from_parameter("1 block"), |b| {
-        b.iter(|| {
-            // A fresh state per call: the isolated, independent shape of a leaf hash.
-            let mut state = black_box([0x6a09_e667u32; 8]);
-            compress_one_block(&mut state, &block);
-            black_box(state)
-        });
-    });
-    g.finish();
 }
 
 fn roots(c: &mut Criterion) {
@@ -150,19 +133,6 @@ fn accumulator(c: &mut Criterion) {
         });
     });
     g.finish();
-}
-
-/// Median seconds of `runs` calls of `f`.
-fn median_secs(runs: usize, mut f: impl FnMut()) -> f64 {
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[runs / 2]
 }
 
 /// Prints `root_time / ((3N - 2) x compression_time)` for N = 10^6 on 1 and 2 threads, both
