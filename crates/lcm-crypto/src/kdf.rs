@@ -278,9 +278,10 @@ pub(crate) fn pbkdf2_hmac_sha256(password: &[u8], salt: &[u8], iterations: u32, 
         // Block indices start at 1; an output longer than 2^32 - 1 blocks is not a concern
         // for a 32-byte key, but wrap rather than panic.
         let index = u32::try_from(i).unwrap_or(u32::MAX).wrapping_add(1);
-        let u1 = prf.mac_parts(&[salt, &index.to_be_bytes()]);
-        let mut t = iterate(prf.inner, prf.outer, u1, iterations);
+        let mut u1 = prf.mac_parts(&[salt, &index.to_be_bytes()]);
+        let mut t = iterate(&prf, &u1, iterations);
         chunk.copy_from_slice(&t[..chunk.len()]);
+        u1.zeroize();
         t.zeroize();
     }
     prf.zeroize();
@@ -293,7 +294,10 @@ pub(crate) fn pbkdf2_hmac_sha256(password: &[u8], salt: &[u8], iterations: u32, 
 /// limit of two dependent compressions per iteration (~90 ns here); the per-iteration byte
 /// conversions of a byte-oriented loop cost a few percent more. The chaining states are
 /// overwritten every iteration and zeroized once at the end.
-fn iterate(inner_pad: [u32; 8], outer_pad: [u32; 8], u1: [u8; 32], iterations: u32) -> [u8; 32] {
+///
+/// The pad states and `U_1` are borrowed, not copied, so that the caller's zeroized values are
+/// the only copies of them outside this frame's own (zeroized) working state.
+fn iterate(prf: &HmacSha256, u1: &[u8; 32], iterations: u32) -> [u8; 32] {
     // The block layout shared by the inner and outer hashes: 32 message bytes, 0x80, zeros,
     // and the bit length of 64 + 32 bytes.
     let mut block = [0u8; 64];
@@ -304,14 +308,14 @@ fn iterate(inner_pad: [u32; 8], outer_pad: [u32; 8], u1: [u8; 32], iterations: u
         *w = u32::from_be_bytes(*b);
     }
     let mut t = u;
-    let mut inner = inner_pad;
-    let mut outer = outer_pad;
+    let mut inner = prf.inner;
+    let mut outer = prf.outer;
     for _ in 1..iterations {
         put_words(&mut block, &u);
-        inner = inner_pad;
+        inner = prf.inner;
         compress_block(&mut inner, &block);
         put_words(&mut block, &inner);
-        outer = outer_pad;
+        outer = prf.outer;
         compress_block(&mut outer, &block);
         u = outer;
         for (a, b) in t.iter_mut().zip(&u) {
