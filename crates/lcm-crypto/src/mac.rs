@@ -92,8 +92,8 @@ pub(crate) fn sha256_finish(mut state: [u32; 8], prefix_len: u64, parts: &[&[u8]
 /// HMAC-SHA256 with the key's inner and outer pad states precomputed.
 ///
 /// Holds secret-derived state: owners zeroize it (it implements [`Zeroize`] for that, and is
-/// crate-private so that no caller can forget to).
-#[derive(Clone)]
+/// crate-private so that no caller can forget to). Not `Clone`: a copy would be one more
+/// secret to zeroize.
 pub(crate) struct HmacSha256 {
     /// The chaining state after the block `key ^ ipad`.
     pub(crate) inner: [u32; 8],
