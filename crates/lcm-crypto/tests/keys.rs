@@ -61,6 +61,13 @@ proptest! {
         flip(&mut other, bit);
         let other = MacKey::new(alg, &other).unwrap();
         prop_assert_eq!(other.verify(b"message", &tag), Err(Error::MacMismatch));
+        // The same key bytes under the other algorithm.
+        let other_alg = match alg {
+            HashAlgorithm::Sha256 => HashAlgorithm::Blake3,
+            _ => HashAlgorithm::Sha256,
+        };
+        let other = MacKey::new(other_alg, &key).unwrap();
+        prop_assert_eq!(other.verify(b"message", &tag), Err(Error::MacMismatch));
     }
 
     #[test]
