@@ -258,6 +258,15 @@ fn structural_tampering_fails_with_its_own_error() {
     assert!(matches!(e, CheckError::BatchMembership { .. }), "{e:?}");
     assert_eq!(field, "/lifecycle/inference/batches/0/receipts");
 
+    // A second anchor for a split the header already signs (nothing signs it).
+    let mut b = bundle.clone();
+    let splits = &mut b.lifecycle.dataset.splits;
+    let copy = splits[0].clone();
+    splits.insert(0, copy);
+    let (e, field) = structural(&b, key);
+    assert!(matches!(e, CheckError::Duplicate { index: 1 }), "{e:?}");
+    assert_eq!(field, "/lifecycle/dataset/splits/1");
+
     // A header signed by another key.
     let other = SigningKey::from_seed(&Seed::from_bytes([0x99; 32]));
     let mut b = bundle.clone();

@@ -622,9 +622,14 @@ impl Verifier<'_> {
         let l = &self.bundle.lifecycle;
         let fam = &l.dataset.family;
         let mut splits: BTreeMap<DatasetSplit, Digest> = BTreeMap::new();
+        // Each split once: the header signs one anchor per split, so a second anchor for
+        // the same split would be evidence nothing signed.
+        let mut repeated: Option<usize> = None;
         for (i, s) in l.dataset.splits.iter().enumerate() {
             let a = &s.anchor.record;
-            splits.insert(a.split, s.anchor.digest);
+            if splits.insert(a.split, s.anchor.digest).is_some() && repeated.is_none() {
+                repeated = Some(i);
+            }
             self.reference(
                 Stage::Dataset,
                 format!("{} split of {}", a.split, a.family_id),
@@ -633,6 +638,19 @@ impl Verifier<'_> {
                 a.family_anchor,
             );
         }
+        self.report.push(
+            "split listed once",
+            Stage::Dataset,
+            format!("dataset family {}", fam.record.family_id),
+            match repeated {
+                Some(i) => format!("{L}/dataset/splits/{i}"),
+                None => format!("{L}/dataset/splits"),
+            },
+            match repeated {
+                Some(i) => Err(CheckError::Duplicate { index: i as u64 }),
+                None => Ok(()),
+            },
+        );
         let m = &l.model;
         let d = &m.record.description;
         let model_label = format!("model {}@{}", d.model_name, d.version);
