@@ -455,6 +455,11 @@ impl<'a> Materializer<'a> {
 /// its neighbours, its references to the header's model and deployment (or session), and
 /// every disclosed opening.
 ///
+/// It checks the capsule against the policy the signed header carries, not against what the
+/// caller requires of that policy: an auditor with requirements (no plaintext commitments over
+/// personal data, a minimum KDF cost, a pinned key, ...) also runs [`crate::validate_lcm_policy`]
+/// on the header.
+///
 /// This does not panic.
 ///
 /// # Errors
