@@ -13,7 +13,7 @@ use lcm_cli::lifecycle::{EXAMPLE, LifecycleInput};
 use lcm_cli::progress::Progress;
 use lcm_cli::store::{SqliteStore, Store};
 use lcm_managers::verify_commitment;
-use lcm_model::{Policy, Timestamp};
+use lcm_model::{Policy, Record as _, Timestamp};
 use serde_json::{Value, json};
 
 use crate::cli::Cli;
@@ -43,10 +43,13 @@ pub(crate) fn header(
     out: &mut Out,
     key: &Path,
     path: Option<&Path>,
+    deployment: Option<&str>,
 ) -> Result<(), CliError> {
     let key = read_signing_key(key)?;
     let store = SqliteStore::open(&cli.store)?;
-    let (header, _) = export::header(&store, Timestamp::now(), &key).map_err(capsule_err)?;
+    let deployment = export::lifecycle_of(&store, deployment).map_err(capsule_err)?;
+    let (header, _) =
+        export::header(&store, &deployment, Timestamp::now(), &key).map_err(capsule_err)?;
     write_output(out, path, &header.to_json(Some(2)).map_err(capsule_err)?)
 }
 
@@ -55,32 +58,52 @@ pub(crate) fn export_bundle(
     out: &mut Out,
     key: &Path,
     path: Option<&Path>,
+    deployment: Option<&str>,
 ) -> Result<(), CliError> {
     let key = read_signing_key(key)?;
     let store = SqliteStore::open(&cli.store)?;
-    let bundle = export::bundle(&store, Timestamp::now(), &key).map_err(capsule_err)?;
+    let deployment = export::lifecycle_of(&store, deployment).map_err(capsule_err)?;
+    let bundle =
+        export::bundle(&store, &deployment, Timestamp::now(), &key).map_err(capsule_err)?;
     write_output(out, path, &bundle.to_json(Some(2)).map_err(capsule_err)?)
+}
+
+/// The arguments of `lcm materialize`.
+pub(crate) struct MaterializeArgs<'a> {
+    pub(crate) receipt_id: &'a str,
+    pub(crate) header_path: &'a Path,
+    pub(crate) query: Option<&'a str>,
+    pub(crate) output: Option<&'a str>,
+    pub(crate) path: Option<&'a Path>,
+    pub(crate) deployment: Option<&'a str>,
 }
 
 pub(crate) fn materialize(
     cli: &Cli,
     out: &mut Out,
-    receipt_id: &str,
-    header_path: &Path,
-    query: Option<&str>,
-    output: Option<&str>,
-    path: Option<&Path>,
+    args: &MaterializeArgs<'_>,
 ) -> Result<(), CliError> {
+    let &MaterializeArgs {
+        receipt_id,
+        header_path,
+        query,
+        output,
+        path,
+        deployment,
+    } = args;
     let header_text = String::from_utf8(read_file(header_path)?)
         .map_err(|_| input(format!("{}: not UTF-8", header_path.display())))?;
     let header = CapsuleHeader::from_json(&header_text)
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let store = SqliteStore::open(&cli.store)?;
     let policy = store.policy()?;
-    let receipt = export::receipt(&store, receipt_id).map_err(capsule_err)?;
-    let log = export::receipt_log(&store, &policy).map_err(capsule_err)?;
+    let deployment = export::chain_of(&store, deployment).map_err(capsule_err)?;
+    let receipt = export::receipt(&store, &deployment, receipt_id).map_err(capsule_err)?;
+    let log = export::receipt_log(&store, &deployment, &policy).map_err(capsule_err)?;
     let disclosure = if query.is_some() || output.is_some() {
-        let seed = store.commitment_seed()?;
+        let seed = store
+            .chain_seed(&deployment)?
+            .ok_or_else(|| input(format!("deployment {deployment} has no receipt chain")))?;
         let openings =
             lcm_managers::ReceiptChain::from_seed(&policy, &seed).openings(receipt.record.sequence);
         let disclose = |text: Option<&str>,
@@ -360,16 +383,29 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     let (mut store, _) = SqliteStore::init(&cli.store, &Policy::default())?;
     let input_file: LifecycleInput = serde_json::from_str(EXAMPLE)
         .map_err(|e| input(format!("the built-in example lifecycle: {e}")))?;
+    let model = format!(
+        "{}@{}",
+        input_file.model.model_name, input_file.model.version
+    );
+    let deployment = input_file.deployment.deployment_id.clone();
+    if store
+        .record(
+            lcm_model::records::DatasetFamilyAnchor::KIND,
+            &input_file.dataset.family_id,
+        )?
+        .is_some()
+    {
+        return Err(input(format!(
+            "store {} already holds the demo's lifecycle: pass another --store, or remove it",
+            cli.store.display()
+        )));
+    }
     let records = record_into(
         &mut store,
         input_file,
         DEMO_DATASET_PASSWORD,
         DEMO_MODEL_PASSWORD,
-    )
-    .map_err(|e| match e {
-        CliError::Input(m) => input(format!("{m} (or remove {})", cli.store.display())),
-        other => other,
-    })?;
+    )?;
 
     // Receipts, in four windows.
     let windows = 4u64;
@@ -379,10 +415,10 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     let mut batches = 0u64;
     while done < receipts {
         let n = per_window.min(receipts - done);
-        make_receipts_for_demo(&mut store, done, n)?;
+        make_receipts_for_demo(&mut store, &model, &deployment, done, n)?;
         done += n;
         progress.set(done);
-        if seal_next_batch(&mut store, None, None, None)?.is_some() {
+        if seal_next_batch(&mut store, &deployment, None, None, None)?.is_some() {
             batches += 1;
         }
     }
@@ -407,7 +443,7 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     }
     let key = read_signing_key(&key_path)?;
     let now = Timestamp::now();
-    let bundle = export::bundle(&store, now, &key).map_err(capsule_err)?;
+    let bundle = export::bundle(&store, &deployment, now, &key).map_err(capsule_err)?;
     // Check what we hand out, as an auditor would.
     verify_bundle(
         &bundle,
@@ -424,7 +460,7 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     std::fs::write(&bundle_path, format!("{bundle_json}\n"))
         .map_err(|e| input(format!("{}: {e}", bundle_path.display())))?;
 
-    let head = store.head()?;
+    let head = store.head(&deployment)?;
     let release = &bundle.lifecycle.release;
     if cli.json {
         return out.line(

@@ -3,11 +3,12 @@
 //! - `SQLite`'s own `PRAGMA integrity_check` (when the store is a [`SqliteStore`]);
 //! - every record: its JSON is parsed as its kind's type (unknown fields refused), is
 //!   canonical, and hashes to the stored digest;
-//! - the receipt chain, end to end: each receipt's digest is recomputed, its sequence counts
-//!   up from 0 without gaps, and it links to the digest before it
+//! - every receipt chain (one per deployment), end to end: the deployment is stored, each
+//!   receipt's digest is recomputed, names that deployment, its sequence counts up from 0
+//!   without gaps, and it links to the digest before it
 //!   (`lcm_managers::verify_receipt_segment`, in segments, so memory stays bounded);
-//! - every batch: recomputed from its receipts with `InferenceBatchBuilder`, it must equal
-//!   the stored batch, and the batches must not overlap.
+//! - every batch of every chain: recomputed from its receipts with `InferenceBatchBuilder`,
+//!   it must equal the stored batch, and the batches must not overlap.
 
 use lcm_crypto::Digest;
 use lcm_managers::{InferenceBatchBuilder, ReceiptLink, verify_receipt_segment};
@@ -52,9 +53,13 @@ pub enum Failure {
         /// What is wrong.
         what: String,
     },
-    /// The receipt chain.
-    #[error("stage receipts: receipt {receipt_id} (sequence {sequence}): {what}")]
+    /// A receipt chain.
+    #[error(
+        "stage receipts: chain of {deployment}: receipt {receipt_id} (sequence {sequence}): {what}"
+    )]
     Receipt {
+        /// The deployment whose chain it is.
+        deployment: String,
         /// The receipt id.
         receipt_id: String,
         /// Its stored sequence number.
@@ -63,8 +68,10 @@ pub enum Failure {
         what: String,
     },
     /// A batch.
-    #[error("stage batches: batch {window_id}: {what}")]
+    #[error("stage batches: chain of {deployment}: batch {window_id}: {what}")]
     Batch {
+        /// The deployment whose chain it is.
+        deployment: String,
         /// The window id.
         window_id: String,
         /// What is wrong.
@@ -77,13 +84,26 @@ pub enum Failure {
 pub struct Report {
     /// Records checked.
     pub records: u64,
-    /// Receipts checked.
+    /// Receipts checked, in all chains.
     pub receipts: u64,
-    /// Batches checked.
+    /// Batches checked, in all chains.
     pub batches: u64,
     /// Evidence checked.
     pub evidence: u64,
-    /// The chain head's digest, if any receipt is stored.
+    /// Each chain, in the order they were opened.
+    pub chains: Vec<ChainReport>,
+}
+
+/// What the check covered of one receipt chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChainReport {
+    /// The deployment whose chain it is.
+    pub deployment: String,
+    /// Its receipts.
+    pub receipts: u64,
+    /// Its batches.
+    pub batches: u64,
+    /// The head's digest, if the chain has a receipt.
     pub head: Option<Digest>,
 }
 
@@ -121,8 +141,13 @@ pub fn recompute(policy: &Policy, kind: &str, json: &str) -> Result<(Digest, Str
     }
 }
 
-fn parse_receipt(r: &StoredReceipt) -> Result<Sealed<InferenceReceipt>, Failure> {
+fn parse_receipt(
+    deployment: &str,
+    anchor: &Digest,
+    r: &StoredReceipt,
+) -> Result<Sealed<InferenceReceipt>, Failure> {
     let fail = |what: String| Failure::Receipt {
+        deployment: deployment.to_owned(),
         receipt_id: r.receipt_id.clone(),
         sequence: r.sequence,
         what,
@@ -143,6 +168,13 @@ fn parse_receipt(r: &StoredReceipt) -> Result<Sealed<InferenceReceipt>, Failure>
     }
     if record.timestamp.unix_micros() != r.timestamp {
         return Err(fail("field timestamp: column and record differ".to_owned()));
+    }
+    if record.deployment_anchor != *anchor {
+        return Err(fail(format!(
+            "field deployment_anchor: the chain is deployment {deployment}'s ({anchor}), the \
+             receipt names {}",
+            record.deployment_anchor
+        )));
     }
     Ok(Sealed {
         record,
@@ -190,6 +222,40 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
 
     check_evidence(store, &policy, &mut report)?;
 
+    let mut done = 0u64;
+    for deployment in store.chains().map_err(Failure::Database)? {
+        let chain = check_chain(store, &policy, &deployment, done, progress)?;
+        done = done.saturating_add(chain.receipts);
+        report.receipts = report.receipts.saturating_add(chain.receipts);
+        report.batches = report.batches.saturating_add(chain.batches);
+        report.chains.push(chain);
+    }
+    progress(done);
+    Ok(report)
+}
+
+/// Checks one chain and its batches; `progress` gets `before` plus the receipts checked.
+fn check_chain(
+    store: &dyn Store,
+    policy: &Policy,
+    deployment: &str,
+    before: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ChainReport, Failure> {
+    let mut report = ChainReport {
+        deployment: deployment.to_owned(),
+        ..ChainReport::default()
+    };
+    let anchor = store
+        .record(DeploymentAnchor::KIND, deployment)
+        .map_err(Failure::Database)?
+        .ok_or_else(|| Failure::Receipt {
+            deployment: deployment.to_owned(),
+            receipt_id: String::new(),
+            sequence: 0,
+            what: "the chain's deployment anchor is not stored".to_owned(),
+        })?
+        .digest;
     // The chain, in segments.
     let mut segment: Vec<Sealed<InferenceReceipt>> = Vec::with_capacity(SEGMENT);
     let mut after: Option<(Digest, u64)> = None;
@@ -197,12 +263,13 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
     let flush = |segment: &mut Vec<Sealed<InferenceReceipt>>,
                  after: &mut Option<(Digest, u64)>|
      -> Result<(), Failure> {
-        if let Err(e) = verify_receipt_segment(&policy, *after, segment) {
+        if let Err(e) = verify_receipt_segment(policy, *after, segment) {
             let (receipt_id, sequence) = segment
                 .first()
                 .map(|r| (r.record.receipt_id.clone(), r.record.sequence))
                 .unwrap_or_default();
             return Err(Failure::Receipt {
+                deployment: deployment.to_owned(),
                 receipt_id,
                 sequence,
                 what: format!("in the segment starting here: {e}"),
@@ -215,13 +282,13 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
         Ok(())
     };
     let mut inner: Option<Failure> = None;
-    let scanned = store.scan_receipts(0, None, &mut |r| {
+    let scanned = store.scan_receipts(deployment, 0, None, &mut |r| {
         let step = (|| {
-            segment.push(parse_receipt(&r)?);
+            segment.push(parse_receipt(deployment, &anchor, &r)?);
             count += 1;
             if segment.len() == SEGMENT {
                 flush(&mut segment, &mut after)?;
-                progress(count);
+                progress(before.saturating_add(count));
             }
             Ok(())
         })();
@@ -239,14 +306,14 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
     if !segment.is_empty() {
         flush(&mut segment, &mut after)?;
     }
-    progress(count);
     report.receipts = count;
     report.head = after.map(|(d, _)| d);
 
     // The batches.
     let mut next = 0u64;
-    for b in store.batches().map_err(Failure::Database)? {
+    for b in store.batches(deployment).map_err(Failure::Database)? {
         let fail = |what: String| Failure::Batch {
+            deployment: deployment.to_owned(),
             window_id: b.window_id.clone(),
             what,
         };
@@ -256,28 +323,33 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
                 b.first_sequence
             )));
         }
-        let (digest, canon) = recompute(&policy, InferenceBatch::KIND, &b.json).map_err(&fail)?;
+        let (digest, canon) = recompute(policy, InferenceBatch::KIND, &b.json).map_err(&fail)?;
         if canon != b.json || digest != b.digest {
             return Err(fail(
                 "field digest: stored batch does not recompute".to_owned(),
             ));
         }
-        let mut builder = InferenceBatchBuilder::new(&policy, &b.window_id);
+        let mut builder = InferenceBatchBuilder::new(policy, &b.window_id);
         let mut err = None;
         store
-            .scan_receipts(b.first_sequence, Some(b.last_sequence), &mut |r| {
-                if let Err(e) = builder.push(ReceiptLink {
-                    digest: r.digest,
-                    sequence: r.sequence,
-                    prev_receipt: serde_json::from_str::<InferenceReceipt>(&r.json)
-                        .ok()
-                        .and_then(|x| x.prev_receipt),
-                    timestamp: lcm_model::Timestamp::from_unix_micros(r.timestamp),
-                }) {
-                    err = Some(e.to_string());
-                }
-                Ok(())
-            })
+            .scan_receipts(
+                deployment,
+                b.first_sequence,
+                Some(b.last_sequence),
+                &mut |r| {
+                    if let Err(e) = builder.push(ReceiptLink {
+                        digest: r.digest,
+                        sequence: r.sequence,
+                        prev_receipt: serde_json::from_str::<InferenceReceipt>(&r.json)
+                            .ok()
+                            .and_then(|x| x.prev_receipt),
+                        timestamp: lcm_model::Timestamp::from_unix_micros(r.timestamp),
+                    }) {
+                        err = Some(e.to_string());
+                    }
+                    Ok(())
+                },
+            )
             .map_err(Failure::Database)?;
         if let Some(e) = err {
             return Err(fail(e));

@@ -78,6 +78,9 @@ pub(crate) enum Command {
     List {
         /// Only this record kind, for example `model-anchor`; `receipts` lists receipts.
         kind: Option<String>,
+        /// The deployment whose receipts are listed (default: the store's only chain).
+        #[arg(long)]
+        deployment: Option<String>,
     },
     /// Print one stored record's canonical JSON.
     Show {
@@ -85,6 +88,9 @@ pub(crate) enum Command {
         kind: String,
         /// The record id.
         id: String,
+        /// The deployment whose chain holds the receipt (default: the store's only chain).
+        #[arg(long)]
+        deployment: Option<String>,
     },
     /// Fingerprint model files and directories.
     Fingerprint(FingerprintArgs),
@@ -99,7 +105,7 @@ pub(crate) enum Command {
         #[arg(long, default_value = "lcm-demo")]
         out: PathBuf,
     },
-    /// Sign and write the capsule header of the store's lifecycle.
+    /// Sign and write the capsule header of a lifecycle in the store.
     Header {
         /// The private key (from `lcm keygen`).
         #[arg(long)]
@@ -107,8 +113,11 @@ pub(crate) enum Command {
         /// Where to write it (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The deployment whose lifecycle is meant (default: the store's only one).
+        #[arg(long)]
+        deployment: Option<String>,
     },
-    /// Write the self-contained, signed bundle of the store's lifecycle.
+    /// Write the self-contained, signed bundle of a lifecycle in the store.
     Export {
         /// The private key (from `lcm keygen`).
         #[arg(long)]
@@ -116,6 +125,9 @@ pub(crate) enum Command {
         /// Where to write it (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The deployment whose lifecycle is meant (default: the store's only one).
+        #[arg(long)]
+        deployment: Option<String>,
     },
     /// Write one receipt's capsule: the receipt, its inclusion proof into the header's
     /// receipts root and its chain neighbours, optionally with the openings of its query
@@ -135,6 +147,9 @@ pub(crate) enum Command {
         /// Where to write it (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The deployment whose chain holds the receipt (default: the store's only chain).
+        #[arg(long)]
+        deployment: Option<String>,
     },
     /// Verify a header, capsule or bundle file (detected from its content).
     Verify {
@@ -186,6 +201,9 @@ pub(crate) enum RecordCommand {
 pub(crate) enum BatchCommand {
     /// Seal every receipt not yet in a batch (up to --until) into a batch and its root.
     Close {
+        /// The deployment whose chain is sealed (default: the store's only chain).
+        #[arg(long)]
+        deployment: Option<String>,
         /// The window id (default: `batch_FIRST_LAST`, with the sequence numbers).
         #[arg(long)]
         window: Option<String>,

@@ -163,33 +163,58 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             batch_size,
         } => infer(cli, out, model, deployment, *batch_size),
         Command::Batch {
-            command: BatchCommand::Close { window, until },
-        } => batch_close(cli, out, window.as_deref(), until.as_deref()),
+            command:
+                BatchCommand::Close {
+                    deployment,
+                    window,
+                    until,
+                },
+        } => batch_close(
+            cli,
+            out,
+            deployment.as_deref(),
+            window.as_deref(),
+            until.as_deref(),
+        ),
         Command::Check => check(cli, out),
-        Command::List { kind } => list(cli, out, kind.as_deref()),
-        Command::Show { kind, id } => show(cli, out, kind, id),
+        Command::List { kind, deployment } => {
+            list(cli, out, kind.as_deref(), deployment.as_deref())
+        }
+        Command::Show {
+            kind,
+            id,
+            deployment,
+        } => show(cli, out, kind, id, deployment.as_deref()),
         Command::Fingerprint(args) => fingerprint_cmd(cli, out, args),
         Command::Demo { receipts, out: dir } => crate::capsules::demo(cli, out, *receipts, dir),
-        Command::Header { key, out: path } => {
-            crate::capsules::header(cli, out, key, path.as_deref())
-        }
-        Command::Export { key, out: path } => {
-            crate::capsules::export_bundle(cli, out, key, path.as_deref())
-        }
+        Command::Header {
+            key,
+            out: path,
+            deployment,
+        } => crate::capsules::header(cli, out, key, path.as_deref(), deployment.as_deref()),
+        Command::Export {
+            key,
+            out: path,
+            deployment,
+        } => crate::capsules::export_bundle(cli, out, key, path.as_deref(), deployment.as_deref()),
         Command::Materialize {
             receipt_id,
             header,
             query,
             output,
             out: path,
+            deployment,
         } => crate::capsules::materialize(
             cli,
             out,
-            receipt_id,
-            header,
-            query.as_deref(),
-            output.as_deref(),
-            path.as_deref(),
+            &crate::capsules::MaterializeArgs {
+                receipt_id,
+                header_path: header,
+                query: query.as_deref(),
+                output: output.as_deref(),
+                path: path.as_deref(),
+                deployment: deployment.as_deref(),
+            },
         ),
         Command::Verify { file, key, header } => {
             crate::capsules::verify(cli, out, file, key.as_deref(), header.as_ref())
@@ -389,23 +414,14 @@ fn record_lifecycle(cli: &Cli, out: &mut Out, file: &Path) -> Result<(), CliErro
     print_records(cli, out, &stored)
 }
 
-/// Records a lifecycle into `store`, refusing a store that already holds one.
+/// Records a whole lifecycle into `store`, next to the lifecycles it holds already (every
+/// id must be new).
 pub(crate) fn record_into(
     store: &mut SqliteStore,
     input: lcm_cli::lifecycle::LifecycleInput,
     dataset_password: &str,
     model_password: &str,
 ) -> Result<Vec<StoredRecord>, CliError> {
-    if let Some(existing) = store
-        .records(Some(lcm_model::records::ReleaseRoot::KIND))?
-        .first()
-    {
-        return Err(input_err(format!(
-            "store {} already holds the lifecycle of deployment {}; use one store per lifecycle",
-            store.path().display(),
-            existing.id
-        )));
-    }
     let ctx = Context::with_policy(store.policy()?)?;
     let recorded = lcm_cli::lifecycle::record(
         &ctx,
@@ -418,10 +434,6 @@ pub(crate) fn record_into(
     let stored = recorded.to_stored()?;
     store.put_records(&stored, &recorded.to_evidence()?)?;
     Ok(stored)
-}
-
-fn input_err(msg: String) -> CliError {
-    CliError::Input(msg)
 }
 
 fn print_records(cli: &Cli, out: &mut Out, records: &[StoredRecord]) -> Result<(), CliError> {
@@ -551,26 +563,18 @@ fn resolve_release(
     Ok((model_rec.digest, dep_rec.digest))
 }
 
-/// Appends `n` demo receipts (ids `inf_<sequence>`) after the head, in transactions of at
-/// most 10,000.
+/// Appends `n` demo receipts (ids `inf_<sequence>`) for `model` on `deployment` after the
+/// head of its chain, in transactions of at most 10,000.
 pub(crate) fn make_receipts_for_demo(
     store: &mut SqliteStore,
+    model: &str,
+    deployment: &str,
     start: u64,
     n: u64,
 ) -> Result<(), CliError> {
     let policy = store.policy()?;
-    let seed = store.commitment_seed()?;
-    let model = store
-        .records(Some(ModelAnchor::KIND))?
-        .into_iter()
-        .next()
-        .ok_or_else(|| input("no model anchor in the store"))?;
-    let deployment = store
-        .records(Some(DeploymentAnchor::KIND))?
-        .into_iter()
-        .next()
-        .ok_or_else(|| input("no deployment anchor in the store"))?;
-    let anchors = resolve_release(store, &model.id, &deployment.id)?;
+    let anchors = resolve_release(store, model, deployment)?;
+    let seed = store.open_chain(deployment)?;
     let mut chain = ReceiptChain::from_seed(&policy, &seed);
     let mut i = start;
     let end = start.saturating_add(n);
@@ -591,7 +595,9 @@ pub(crate) fn make_receipts_for_demo(
                 explanation_digests: Vec::new(),
             })
             .collect();
-        store.append_receipts(&mut |h| Ok(make_receipts(&mut chain, anchors, h, &lines)?))?;
+        store.append_receipts(deployment, &mut |h| {
+            Ok(make_receipts(&mut chain, anchors, h, &lines)?)
+        })?;
         i += chunk;
     }
     Ok(())
@@ -687,12 +693,12 @@ fn infer(
     let mut store = open(cli)?;
     let policy = store.policy()?;
     let anchors = resolve_release(&store, model, deployment)?;
-    let seed = store.commitment_seed()?;
+    let seed = store.open_chain(deployment)?;
     let mut writer_chain = ReceiptChain::from_seed(&policy, &seed);
     let mut maker_chain = ReceiptChain::from_seed(&policy, &seed);
     drop(seed);
     let max = usize::try_from(batch_size).unwrap_or(usize::MAX);
-    let start_head = store.head()?;
+    let start_head = store.head(deployment)?;
     // Checkpoints run on their own thread and connection, off the writer's path.
     store.disable_autocheckpoint()?;
     let checkpointer = store::Checkpointer::open(&cli.store)?;
@@ -791,7 +797,7 @@ fn infer(
             let mut receipts = Some(receipts);
             let mut remade = false;
             let committed = store
-                .append_receipts(&mut |h| {
+                .append_receipts(deployment, &mut |h| {
                     if h == base
                         && let Some(r) = receipts.take()
                     {
@@ -852,6 +858,7 @@ fn infer(
 fn batch_close(
     cli: &Cli,
     out: &mut Out,
+    deployment: Option<&str>,
     window: Option<&str>,
     until: Option<&str>,
 ) -> Result<(), CliError> {
@@ -862,26 +869,29 @@ fn batch_close(
         })
         .transpose()?;
     let mut store = open(cli)?;
-    let batch = seal_next_batch(&mut store, window, until, None)?;
+    let deployment = lcm_cli::export::chain_of(&store, deployment).map_err(input)?;
+    let batch = seal_next_batch(&mut store, &deployment, window, until, None)?;
     print_batch(cli, out, batch)
 }
 
-/// Seals the receipts not yet in a batch (up to the first made after `until`, and up to the
-/// sequence number `upto`) into the next batch and its root.
+/// Seals the receipts of `deployment`'s chain not yet in a batch (up to the first made after
+/// `until`, and up to the sequence number `upto`) into the next batch and its root (stored
+/// as the record `inference-batch-root` `DEPLOYMENT/WINDOW`).
 pub(crate) fn seal_next_batch(
     store: &mut SqliteStore,
+    deployment: &str,
     window: Option<&str>,
     until: Option<Timestamp>,
     upto: Option<u64>,
 ) -> Result<Option<StoredBatch>, CliError> {
     let policy = store.policy()?;
     let ctx = Context::with_policy(policy.clone())?;
-    let batch = store.close_batch(&mut |s, next| {
+    let batch = store.close_batch(deployment, &mut |s, next| {
         let mut links = Vec::new();
         let mut digests = Vec::new();
         let mut bad = None;
         let mut stopped = false;
-        s.scan_receipts(next, upto, &mut |r| {
+        s.scan_receipts(deployment, next, upto, &mut |r| {
             // The window ends at the first receipt made after `until`.
             if stopped || bad.is_some() {
                 return Ok(());
@@ -934,7 +944,7 @@ pub(crate) fn seal_next_batch(
             },
             vec![StoredRecord {
                 kind: lcm_model::records::InferenceBatchRoot::KIND.to_owned(),
-                id: root.record.window_id.clone(),
+                id: format!("{deployment}/{}", root.record.window_id),
                 digest: root.digest,
                 json: canonical::to_string(&root.record)?,
             }],
@@ -979,7 +989,11 @@ fn print_batch(cli: &Cli, out: &mut Out, batch: Option<StoredBatch>) -> Result<(
 
 fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     let store = open(cli)?;
-    let total = store.head()?.map(|h| h.sequence.saturating_add(1));
+    let mut total = 0u64;
+    for d in store.chains()? {
+        total = total.saturating_add(store.head(&d)?.map_or(0, |h| h.sequence.saturating_add(1)));
+    }
+    let total = Some(total);
     let mut progress = Progress::new("checking receipts", total, false);
     let report = lcm_cli::check::check_store(&store, &mut |n| progress.set(n))
         .map_err(|f| CliError::Verify(one_line(&f.to_string())))?;
@@ -988,22 +1002,36 @@ fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         out.line(&serde_json::to_string(&report).map_err(|e| input(format!("report json: {e}")))?)
     } else {
         out.line(&format!(
-            "store ok: {} records, {} receipts, {} batches, chain head {}",
+            "store ok: {} records, {} receipts in {} chains, {} batches",
             report.records,
             report.receipts,
+            report.chains.len(),
             report.batches,
-            report
-                .head
-                .map_or_else(|| "none".to_owned(), |d| d.to_string())
-        ))
+        ))?;
+        for c in &report.chains {
+            out.line(&format!(
+                "  chain of {}: {} receipts, {} batches, head {}",
+                c.deployment,
+                c.receipts,
+                c.batches,
+                c.head.map_or_else(|| "none".to_owned(), |d| d.to_string())
+            ))?;
+        }
+        Ok(())
     }
 }
 
-fn list(cli: &Cli, out: &mut Out, kind: Option<&str>) -> Result<(), CliError> {
+fn list(
+    cli: &Cli,
+    out: &mut Out,
+    kind: Option<&str>,
+    deployment: Option<&str>,
+) -> Result<(), CliError> {
     let store = open(cli)?;
     if matches!(kind, Some("receipts" | "inference-receipt")) {
+        let deployment = lcm_cli::export::chain_of(&store, deployment).map_err(input)?;
         let mut lines = Vec::new();
-        store.scan_receipts(0, None, &mut |r| {
+        store.scan_receipts(&deployment, 0, None, &mut |r| {
             lines.push(if cli.json {
                 json!({"sequence": r.sequence, "receipt_id": r.receipt_id, "digest": r.digest})
                     .to_string()
@@ -1020,11 +1048,18 @@ fn list(cli: &Cli, out: &mut Out, kind: Option<&str>) -> Result<(), CliError> {
     print_records(cli, out, &store.records(kind)?)
 }
 
-fn show(cli: &Cli, out: &mut Out, kind: &str, id: &str) -> Result<(), CliError> {
+fn show(
+    cli: &Cli,
+    out: &mut Out,
+    kind: &str,
+    id: &str,
+    deployment: Option<&str>,
+) -> Result<(), CliError> {
     let store = open(cli)?;
     let (digest, json) = if kind == InferenceReceipt::KIND {
+        let deployment = lcm_cli::export::chain_of(&store, deployment).map_err(input)?;
         let r = store
-            .receipt(id)?
+            .receipt(&deployment, id)?
             .ok_or_else(|| input(format!("no {kind} {id} in the store")))?;
         (r.digest, r.json)
     } else {

@@ -1,8 +1,9 @@
 //! Headers, bundles and receipt capsules made from a store (`lcm header`, `lcm export`,
 //! `lcm materialize`).
 //!
-//! A store holds one lifecycle (`lcm record lifecycle` refuses a second one), so its records
-//! are found by kind; the receipt chain and the batches are the store's.
+//! A store holds any number of lifecycles, one per deployment: a lifecycle is found from its
+//! release root (kept under the deployment's id), and its receipts are that deployment's
+//! chain. [`lifecycle_of`] and [`chain_of`] pick the one a command means.
 
 use lcm_capsule::{
     BatchEvidence, Bundle, CapsuleHeader, DatasetEvidence, DeploymentEvidence, InferenceEvidence,
@@ -45,9 +46,25 @@ pub enum Error {
         /// The parser's message.
         message: String,
     },
-    /// A receipt with this id is not stored.
-    #[error("no receipt {0} in the store")]
-    NoReceipt(String),
+    /// A receipt with this id is not in the chain.
+    #[error("no receipt {receipt_id} in the chain of deployment {deployment}")]
+    NoReceipt {
+        /// The deployment whose chain was searched.
+        deployment: String,
+        /// The receipt id.
+        receipt_id: String,
+    },
+    /// The store holds several lifecycles (or chains) and none was named.
+    #[error("the store holds {} {what} ({}): pass --deployment", .deployments.len(), .deployments.join(", "))]
+    Ambiguous {
+        /// `lifecycles` or `receipt chains`.
+        what: &'static str,
+        /// The deployments to choose from.
+        deployments: Vec<String>,
+    },
+    /// The store holds no receipt chain.
+    #[error("the store holds no receipts (run `lcm infer`)")]
+    NoChain,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] store::Error),
@@ -139,18 +156,73 @@ impl StoredLifecycle {
     }
 }
 
-/// Loads the store's lifecycle records (everything but the receipts).
+/// The deployment whose lifecycle a command means: `deployment` when given (it must have a
+/// release root), otherwise the store's only lifecycle.
 ///
 /// # Errors
 ///
-/// [`Error::NoLifecycle`] when no release root is stored; [`Error::Missing`] or
-/// [`Error::Parse`] for an incomplete or unreadable store.
-pub fn load(store: &dyn Store) -> Result<StoredLifecycle, Error> {
-    let release_rec = store
+/// [`Error::NoLifecycle`], [`Error::Missing`] for a named deployment without a release root,
+/// [`Error::Ambiguous`] when the store holds several and none is named.
+pub fn lifecycle_of(store: &dyn Store, deployment: Option<&str>) -> Result<String, Error> {
+    if let Some(d) = deployment {
+        return match store.record(ReleaseRoot::KIND, d)? {
+            Some(_) => Ok(d.to_owned()),
+            None => Err(Error::Missing {
+                kind: ReleaseRoot::KIND,
+                id: d.to_owned(),
+            }),
+        };
+    }
+    let mut ids: Vec<String> = store
         .records(Some(ReleaseRoot::KIND))?
         .into_iter()
-        .next()
-        .ok_or(Error::NoLifecycle)?;
+        .map(|r| r.id)
+        .collect();
+    match ids.len() {
+        0 => Err(Error::NoLifecycle),
+        1 => Ok(ids.remove(0)),
+        _ => Err(Error::Ambiguous {
+            what: "lifecycles",
+            deployments: ids,
+        }),
+    }
+}
+
+/// The deployment whose receipt chain a command means: `deployment` when given (its chain
+/// may be empty), otherwise the store's only chain.
+///
+/// # Errors
+///
+/// [`Error::NoChain`] when the store has none, [`Error::Ambiguous`] when it has several and
+/// none is named.
+pub fn chain_of(store: &dyn Store, deployment: Option<&str>) -> Result<String, Error> {
+    if let Some(d) = deployment {
+        return Ok(d.to_owned());
+    }
+    let mut chains = store.chains()?;
+    match chains.len() {
+        0 => Err(Error::NoChain),
+        1 => Ok(chains.remove(0)),
+        _ => Err(Error::Ambiguous {
+            what: "receipt chains",
+            deployments: chains,
+        }),
+    }
+}
+
+/// Loads the records of the lifecycle of `deployment` (everything but the receipts).
+///
+/// # Errors
+///
+/// [`Error::Missing`] when the deployment has no release root, or a record it needs is not
+/// stored; [`Error::Parse`] for an unreadable store.
+pub fn load(store: &dyn Store, deployment: &str) -> Result<StoredLifecycle, Error> {
+    let release_rec = store
+        .record(ReleaseRoot::KIND, deployment)?
+        .ok_or_else(|| Error::Missing {
+            kind: ReleaseRoot::KIND,
+            id: deployment.to_owned(),
+        })?;
     let release: Sealed<ReleaseRoot> = sealed(&release_rec)?;
     let deployment: Sealed<DeploymentAnchor> = one(store, &release_rec.id)?;
     let deployment_id = deployment.record.deployment_id.clone();
@@ -222,7 +294,7 @@ pub fn load(store: &dyn Store) -> Result<StoredLifecycle, Error> {
             id: release.record.test_evaluation.to_string(),
         })?;
     let mut batches = Vec::new();
-    for b in store.batches()? {
+    for b in store.batches(&deployment_id)? {
         let record: InferenceBatch = parse(InferenceBatch::KIND, &b.window_id, &b.json)?;
         batches.push((
             Sealed {
@@ -256,15 +328,19 @@ pub fn load(store: &dyn Store) -> Result<StoredLifecycle, Error> {
     })
 }
 
-/// The receipt log of the store's chain: every receipt digest, in order.
+/// The receipt log of `deployment`'s chain: every receipt digest, in order.
 ///
 /// # Errors
 ///
 /// Store failures.
-pub fn receipt_log(store: &dyn Store, policy: &Policy) -> Result<MerkleLog, Error> {
+pub fn receipt_log(
+    store: &dyn Store,
+    deployment: &str,
+    policy: &Policy,
+) -> Result<MerkleLog, Error> {
     let mut log = MerkleLog::new(policy.hash_algorithm);
     let mut failed = None;
-    store.scan_receipts(0, None, &mut |r| {
+    store.scan_receipts(deployment, 0, None, &mut |r| {
         if failed.is_none()
             && let Err(e) = log.register(r.digest)
         {
@@ -278,19 +354,21 @@ pub fn receipt_log(store: &dyn Store, policy: &Policy) -> Result<MerkleLog, Erro
     }
 }
 
-/// Builds and signs the header of the store's lifecycle over every stored receipt.
+/// Builds and signs the header of the lifecycle of `deployment` over every receipt of its
+/// chain.
 ///
 /// # Errors
 ///
 /// As [`load`] and [`receipt_log`]; capsule errors.
 pub fn header(
     store: &dyn Store,
+    deployment: &str,
     generated_at: Timestamp,
     key: &SigningKey,
 ) -> Result<(CapsuleHeader, MerkleLog), Error> {
     let policy = store.policy()?;
-    let l = load(store)?;
-    let log = receipt_log(store, &policy)?;
+    let l = load(store, deployment)?;
+    let log = receipt_log(store, deployment, &policy)?;
     let batches: Vec<Sealed<InferenceBatch>> = l.batches.iter().map(|b| b.0.clone()).collect();
     let header = l
         .into_lifecycle(InferenceEvidence {
@@ -300,24 +378,26 @@ pub fn header(
     Ok((header, log))
 }
 
-/// Builds the self-contained bundle of the store's lifecycle, with every receipt grouped by
-/// batch (receipts after the last batch form a final group without a batch record).
+/// Builds the self-contained bundle of the lifecycle of `deployment`, with every receipt of
+/// its chain grouped by batch (receipts after the last batch form a final group without a
+/// batch record).
 ///
 /// # Errors
 ///
 /// As [`load`]; capsule errors.
 pub fn bundle(
     store: &dyn Store,
+    deployment: &str,
     generated_at: Timestamp,
     key: &SigningKey,
 ) -> Result<Bundle, Error> {
     let policy = store.policy()?;
-    let l = load(store)?;
+    let l = load(store, deployment)?;
     let mut groups: Vec<BatchEvidence> = Vec::with_capacity(l.batches.len() + 1);
     let mut bounds = l.batches.iter().peekable();
     let mut current: Vec<Sealed<InferenceReceipt>> = Vec::new();
     let mut bad = None;
-    store.scan_receipts(0, None, &mut |r| {
+    store.scan_receipts(deployment, 0, None, &mut |r| {
         match serde_json::from_str::<InferenceReceipt>(&r.json) {
             Ok(record) => current.push(Sealed {
                 record,
@@ -355,15 +435,22 @@ pub fn bundle(
     Ok(Bundle::new(&policy, lifecycle, generated_at, key)?)
 }
 
-/// The stored receipt with this id, sealed.
+/// The receipt of `deployment`'s chain with this id, sealed.
 ///
 /// # Errors
 ///
 /// [`Error::NoReceipt`]; store and parse failures.
-pub fn receipt(store: &dyn Store, receipt_id: &str) -> Result<Sealed<InferenceReceipt>, Error> {
+pub fn receipt(
+    store: &dyn Store,
+    deployment: &str,
+    receipt_id: &str,
+) -> Result<Sealed<InferenceReceipt>, Error> {
     let r = store
-        .receipt(receipt_id)?
-        .ok_or_else(|| Error::NoReceipt(receipt_id.to_owned()))?;
+        .receipt(deployment, receipt_id)?
+        .ok_or_else(|| Error::NoReceipt {
+            deployment: deployment.to_owned(),
+            receipt_id: receipt_id.to_owned(),
+        })?;
     Ok(Sealed {
         record: parse(InferenceReceipt::KIND, &r.receipt_id, &r.json)?,
         digest: r.digest,

@@ -34,7 +34,12 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroize;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// A chain's receipts are keyed `chain_id * CHAIN_SPAN + sequence` (the table's rowid), so
+/// one chain is one contiguous rowid range: appends and scans cost what they cost with one
+/// chain, and a chain holds fewer than 2^40 receipts (a million a second for 34 years).
+pub const CHAIN_SPAN: u64 = 1 << 40;
 
 /// How long a writer waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -92,6 +97,71 @@ CREATE TRIGGER evidence_no_update BEFORE UPDATE ON evidence
 CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence
     BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
 ",
+    // Version 3: one receipt chain per deployment, each with its own commitment seed. A
+    // version 2 store held one lifecycle: its chain becomes chain 1, of the deployment its
+    // receipts name, with the store's seed (so the openings of its receipts are unchanged).
+    // If receipts exist but name no stored deployment, chain 1 is missing and the NOT NULL
+    // chain id makes the migration fail rather than lose them.
+    r"
+CREATE TABLE chains (
+    chain_id   INTEGER PRIMARY KEY CHECK (chain_id > 0),
+    deployment TEXT NOT NULL UNIQUE,
+    seed       BLOB NOT NULL CHECK (length(seed) = 32)
+);
+CREATE TRIGGER chains_no_update BEFORE UPDATE ON chains
+    BEGIN SELECT RAISE(ABORT, 'chains are append-only'); END;
+CREATE TRIGGER chains_no_delete BEFORE DELETE ON chains
+    BEGIN SELECT RAISE(ABORT, 'chains are append-only'); END;
+INSERT INTO chains (chain_id, deployment, seed)
+    SELECT 1, d.id, (SELECT value FROM meta WHERE key = 'commitment_seed')
+    FROM records d
+    WHERE d.kind = 'deployment-anchor'
+      AND lower(hex(d.digest)) =
+          (SELECT json_extract(json, '$.deployment_anchor') FROM receipts ORDER BY sequence LIMIT 1);
+ALTER TABLE receipts RENAME TO receipts_v2;
+ALTER TABLE batches RENAME TO batches_v2;
+CREATE TABLE receipts (
+    key        INTEGER PRIMARY KEY,
+    chain_id   INTEGER NOT NULL CHECK (chain_id > 0),
+    sequence   INTEGER NOT NULL CHECK (sequence >= 0 AND sequence < 1099511627776),
+    receipt_id TEXT NOT NULL,
+    digest     BLOB NOT NULL CHECK (length(digest) = 32),
+    timestamp  INTEGER NOT NULL,
+    json       TEXT NOT NULL,
+    CHECK (key = chain_id * 1099511627776 + sequence),
+    UNIQUE (chain_id, receipt_id)
+);
+CREATE TABLE batches (
+    chain_id   INTEGER NOT NULL CHECK (chain_id > 0),
+    window_id  TEXT NOT NULL,
+    first_seq  INTEGER NOT NULL,
+    last_seq   INTEGER NOT NULL CHECK (last_seq >= first_seq),
+    digest     BLOB NOT NULL CHECK (length(digest) = 32),
+    json       TEXT NOT NULL,
+    PRIMARY KEY (chain_id, window_id),
+    UNIQUE (chain_id, first_seq),
+    UNIQUE (chain_id, last_seq)
+);
+INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json)
+    SELECT (SELECT chain_id FROM chains WHERE chain_id = 1) * 1099511627776 + sequence,
+           (SELECT chain_id FROM chains WHERE chain_id = 1),
+           sequence, receipt_id, digest, timestamp, json
+    FROM receipts_v2 ORDER BY sequence;
+INSERT INTO batches (chain_id, window_id, first_seq, last_seq, digest, json)
+    SELECT (SELECT chain_id FROM chains WHERE chain_id = 1),
+           window_id, first_seq, last_seq, digest, json
+    FROM batches_v2;
+DROP TABLE receipts_v2;
+DROP TABLE batches_v2;
+CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+CREATE TRIGGER batches_no_update BEFORE UPDATE ON batches
+    BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
+CREATE TRIGGER batches_no_delete BEFORE DELETE ON batches
+    BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
+",
 ];
 
 /// A store error.
@@ -141,6 +211,18 @@ pub enum Error {
     /// `SQLite` failed.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The deployment has no receipt chain.
+    #[error("deployment {deployment} has no receipt chain (no receipt was appended for it)")]
+    NoChain {
+        /// The deployment id.
+        deployment: String,
+    },
+    /// The chain holds [`CHAIN_SPAN`] receipts.
+    #[error("the receipt chain of deployment {deployment} is full (2^40 receipts)")]
+    ChainFull {
+        /// The deployment id.
+        deployment: String,
+    },
     /// The callback of [`Store::append_receipts`] failed; nothing was appended.
     #[error("{0}")]
     Append(Box<dyn std::error::Error + Send + Sync>),
@@ -228,12 +310,28 @@ pub trait Store {
     /// Read or decoding failures.
     fn policy(&self) -> Result<Policy, Error>;
 
-    /// The secret seed of the store's receipt commitments.
+    /// The deployments that have a receipt chain, in the order their chains were opened.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn chains(&self) -> Result<Vec<String>, Error>;
+
+    /// The secret seed of the receipt commitments of `deployment`'s chain, opening the chain
+    /// (with a fresh random seed) if it has none yet. Each chain has its own seed, so no two
+    /// chains ever share an opening.
+    ///
+    /// # Errors
+    ///
+    /// Read or write failures, a stored seed of the wrong length, randomness failures.
+    fn open_chain(&mut self, deployment: &str) -> Result<lcm_crypto::Seed, Error>;
+
+    /// The seed of `deployment`'s chain, if it has one.
     ///
     /// # Errors
     ///
     /// Read failures, or a stored seed of the wrong length.
-    fn commitment_seed(&self) -> Result<lcm_crypto::Seed, Error>;
+    fn chain_seed(&self, deployment: &str) -> Result<Option<lcm_crypto::Seed>, Error>;
 
     /// Stores records and their evidence, all or none.
     ///
@@ -268,7 +366,7 @@ pub trait Store {
     /// Read failures.
     fn records(&self, kind: Option<&str>) -> Result<Vec<StoredRecord>, Error>;
 
-    /// Appends receipts after the current chain head, in one transaction.
+    /// Appends receipts after the head of `deployment`'s chain, in one transaction.
     ///
     /// `build` is called once, inside the transaction (holding the write lock), with the
     /// current head; it returns the receipts to append. They are committed together, and
@@ -276,10 +374,13 @@ pub trait Store {
     ///
     /// # Errors
     ///
-    /// [`Error::Append`] with the callback's error, [`Error::Duplicate`] for a receipt id
-    /// already stored; write failures. In every error case nothing is appended.
+    /// [`Error::NoChain`] when the chain was never opened ([`Store::open_chain`]);
+    /// [`Error::ChainFull`]; [`Error::Append`] with the callback's error,
+    /// [`Error::Duplicate`] for a receipt id already in the chain; write failures. In every
+    /// error case nothing is appended.
     fn append_receipts(
         &mut self,
+        deployment: &str,
         build: &mut dyn FnMut(
             Option<ChainHead>,
         ) -> Result<
@@ -288,51 +389,53 @@ pub trait Store {
         >,
     ) -> Result<Vec<StoredReceipt>, Error>;
 
-    /// The current chain head.
+    /// The head of `deployment`'s chain (`None` when it has no receipt).
     ///
     /// # Errors
     ///
     /// Read failures.
-    fn head(&self) -> Result<Option<ChainHead>, Error>;
+    fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error>;
 
-    /// Calls `visit` for every receipt with a sequence number in `from..=to` (all from
-    /// `from` when `to` is `None`), in chain order.
+    /// Calls `visit` for every receipt of `deployment`'s chain with a sequence number in
+    /// `from..=to` (all from `from` when `to` is `None`), in chain order.
     ///
     /// # Errors
     ///
     /// Read failures, and the first error `visit` returns.
     fn scan_receipts(
         &self,
+        deployment: &str,
         from: u64,
         to: Option<u64>,
         visit: &mut dyn FnMut(StoredReceipt) -> Result<(), Error>,
     ) -> Result<(), Error>;
 
-    /// The receipt with this id.
+    /// The receipt of `deployment`'s chain with this id.
     ///
     /// # Errors
     ///
     /// Read failures.
-    fn receipt(&self, receipt_id: &str) -> Result<Option<StoredReceipt>, Error>;
+    fn receipt(&self, deployment: &str, receipt_id: &str) -> Result<Option<StoredReceipt>, Error>;
 
-    /// Seals the next batch: calls `build` inside one write transaction with the first
-    /// sequence number not yet in a batch, and stores the batch (and the records) it returns,
-    /// if any.
+    /// Seals the next batch of `deployment`'s chain: calls `build` inside one write
+    /// transaction with the first sequence number not yet in a batch, and stores the batch
+    /// (and the records) it returns, if any.
     ///
     /// # Errors
     ///
-    /// [`Error::Append`] with the callback's error; write failures.
+    /// [`Error::NoChain`]; [`Error::Append`] with the callback's error; write failures.
     fn close_batch(
         &mut self,
+        deployment: &str,
         build: &mut dyn FnMut(&dyn Store, u64) -> BatchBuild,
     ) -> Result<Option<StoredBatch>, Error>;
 
-    /// Every batch, in chain order.
+    /// Every batch of `deployment`'s chain, in chain order.
     ///
     /// # Errors
     ///
     /// Read failures.
-    fn batches(&self) -> Result<Vec<StoredBatch>, Error>;
+    fn batches(&self, deployment: &str) -> Result<Vec<StoredBatch>, Error>;
 }
 
 /// The embedded store: one `SQLite` database file.
@@ -397,9 +500,9 @@ impl SqliteStore {
         Ok(conn)
     }
 
-    /// Creates (or opens and migrates) the store at `path` with `policy` and a fresh
-    /// commitment seed. Returns the store and whether it was newly initialized; an existing
-    /// store keeps its policy and seed.
+    /// Creates (or opens and migrates) the store at `path` with `policy`. Returns the store
+    /// and whether it was newly initialized; an existing store keeps its policy and its
+    /// chains' seeds.
     ///
     /// # Errors
     ///
@@ -424,13 +527,10 @@ impl SqliteStore {
             .optional()?;
         let fresh = has_policy.is_none();
         if fresh {
-            let mut seed = [0u8; 32];
-            lcm_crypto::fill_random(&mut seed).map_err(|e| Error::Append(Box::new(e)))?;
             tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('policy', ?1), ('commitment_seed', ?2)",
-                params![policy.canonical_json()?, &seed[..]],
+                "INSERT INTO meta (key, value) VALUES ('policy', ?1)",
+                params![policy.canonical_json()?],
             )?;
-            seed.zeroize();
         }
         tx.commit()?;
         Ok((store, fresh))
@@ -621,11 +721,43 @@ fn insert_records(conn: &Connection, records: &[StoredRecord]) -> Result<(), Err
     Ok(())
 }
 
-fn read_head(conn: &Connection) -> Result<Option<ChainHead>, Error> {
+/// The rowid of receipt `sequence` of chain `chain_id` (see [`CHAIN_SPAN`]).
+fn receipt_key(chain_id: i64, sequence: u64) -> Option<i64> {
+    if sequence >= CHAIN_SPAN {
+        return None;
+    }
+    let chain = u64::try_from(chain_id).ok()?;
+    i64::try_from(chain.checked_mul(CHAIN_SPAN)?.checked_add(sequence)?).ok()
+}
+
+fn chain_id(conn: &Connection, deployment: &str) -> Result<Option<i64>, Error> {
+    Ok(conn
+        .query_row(
+            "SELECT chain_id FROM chains WHERE deployment = ?1",
+            params![deployment],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn seed_from(mut bytes: Vec<u8>) -> Result<lcm_crypto::Seed, Error> {
+    let arr: Result<[u8; 32], _> = bytes.as_slice().try_into();
+    let len = bytes.len();
+    bytes.zeroize();
+    let mut arr = arr.map_err(|_| Error::Corrupt {
+        what: format!("a commitment seed of {len} bytes, expected 32"),
+    })?;
+    let seed = lcm_crypto::Seed::from_bytes(arr);
+    arr.zeroize();
+    Ok(seed)
+}
+
+fn read_head(conn: &Connection, chain_id: i64) -> Result<Option<ChainHead>, Error> {
     let row: Option<(i64, Vec<u8>)> = conn
         .query_row(
-            "SELECT sequence, digest FROM receipts ORDER BY sequence DESC LIMIT 1",
-            [],
+            "SELECT sequence, digest FROM receipts WHERE chain_id = ?1 \
+             ORDER BY key DESC LIMIT 1",
+            params![chain_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
@@ -649,21 +781,60 @@ impl Store for SqliteStore {
         Ok(policy)
     }
 
-    fn commitment_seed(&self) -> Result<lcm_crypto::Seed, Error> {
-        let mut bytes: Vec<u8> = self.conn.query_row(
-            "SELECT value FROM meta WHERE key = 'commitment_seed'",
-            [],
-            |r| r.get(0),
-        )?;
-        let arr: Result<[u8; 32], _> = bytes.as_slice().try_into();
-        let len = bytes.len();
-        bytes.zeroize();
-        let mut arr = arr.map_err(|_| Error::Corrupt {
-            what: format!("a commitment seed of {len} bytes, expected 32"),
-        })?;
-        let seed = lcm_crypto::Seed::from_bytes(arr);
-        arr.zeroize();
-        Ok(seed)
+    fn chains(&self) -> Result<Vec<String>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT deployment FROM chains ORDER BY chain_id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row?);
+        }
+        Ok(out)
+    }
+
+    fn open_chain(&mut self, deployment: &str) -> Result<lcm_crypto::Seed, Error> {
+        if let Some(seed) = self.chain_seed(deployment)? {
+            return Ok(seed);
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process may have opened it since the read above.
+        let existing: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT seed FROM chains WHERE deployment = ?1",
+                params![deployment],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(bytes) = existing {
+            return seed_from(bytes);
+        }
+        let mut seed = [0u8; 32];
+        lcm_crypto::fill_random(&mut seed).map_err(|e| Error::Append(Box::new(e)))?;
+        let result = tx
+            .execute(
+                "INSERT INTO chains (chain_id, deployment, seed) \
+                 VALUES ((SELECT COALESCE(MAX(chain_id), 0) + 1 FROM chains), ?1, ?2)",
+                params![deployment, &seed[..]],
+            )
+            .and_then(|_| tx.commit())
+            .map(|()| lcm_crypto::Seed::from_bytes(seed));
+        seed.zeroize();
+        Ok(result?)
+    }
+
+    fn chain_seed(&self, deployment: &str) -> Result<Option<lcm_crypto::Seed>, Error> {
+        let bytes: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT seed FROM chains WHERE deployment = ?1",
+                params![deployment],
+                |r| r.get(0),
+            )
+            .optional()?;
+        bytes.map(seed_from).transpose()
     }
 
     fn put_records(
@@ -732,6 +903,7 @@ impl Store for SqliteStore {
 
     fn append_receipts(
         &mut self,
+        deployment: &str,
         build: &mut dyn FnMut(
             Option<ChainHead>,
         ) -> Result<
@@ -742,15 +914,23 @@ impl Store for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let head = read_head(&tx)?;
+        let chain = chain_id(&tx, deployment)?.ok_or_else(|| Error::NoChain {
+            deployment: deployment.to_owned(),
+        })?;
+        let head = read_head(&tx, chain)?;
         let receipts = build(head).map_err(Error::Append)?;
         {
             let mut stmt = tx.prepare(
-                "INSERT INTO receipts (sequence, receipt_id, digest, timestamp, json) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for r in &receipts {
+                let key = receipt_key(chain, r.sequence).ok_or_else(|| Error::ChainFull {
+                    deployment: deployment.to_owned(),
+                })?;
                 stmt.execute(params![
+                    key,
+                    chain,
                     to_i64(r.sequence)?,
                     r.receipt_id,
                     &r.digest.as_bytes()[..],
@@ -764,34 +944,51 @@ impl Store for SqliteStore {
         Ok(receipts)
     }
 
-    fn head(&self) -> Result<Option<ChainHead>, Error> {
-        read_head(&self.conn)
+    fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error> {
+        match chain_id(&self.conn, deployment)? {
+            Some(chain) => read_head(&self.conn, chain),
+            None => Ok(None),
+        }
     }
 
     fn scan_receipts(
         &self,
+        deployment: &str,
         from: u64,
         to: Option<u64>,
         visit: &mut dyn FnMut(StoredReceipt) -> Result<(), Error>,
     ) -> Result<(), Error> {
+        let Some(chain) = chain_id(&self.conn, deployment)? else {
+            return Ok(());
+        };
+        if from >= CHAIN_SPAN {
+            return Ok(());
+        }
+        // Keys of one chain are one range: from its `from` to its `to` (or its end).
+        let last = to.map_or(CHAIN_SPAN - 1, |t| t.min(CHAIN_SPAN - 1));
+        let (Some(lo), Some(hi)) = (receipt_key(chain, from), receipt_key(chain, last)) else {
+            return Ok(());
+        };
         let mut stmt = self.conn.prepare(
             "SELECT sequence, receipt_id, digest, timestamp, json FROM receipts \
-             WHERE sequence >= ?1 AND (?2 IS NULL OR sequence <= ?2) ORDER BY sequence",
+             WHERE key >= ?1 AND key <= ?2 ORDER BY key",
         )?;
-        let to = to.map(to_i64).transpose()?;
-        let mut rows = stmt.query(params![to_i64(from)?, to])?;
+        let mut rows = stmt.query(params![lo, hi])?;
         while let Some(row) = rows.next()? {
             visit(make_receipt(row_receipt(row)?)?)?;
         }
         Ok(())
     }
 
-    fn receipt(&self, receipt_id: &str) -> Result<Option<StoredReceipt>, Error> {
+    fn receipt(&self, deployment: &str, receipt_id: &str) -> Result<Option<StoredReceipt>, Error> {
+        let Some(chain) = chain_id(&self.conn, deployment)? else {
+            return Ok(None);
+        };
         self.conn
             .query_row(
                 "SELECT sequence, receipt_id, digest, timestamp, json FROM receipts \
-                 WHERE receipt_id = ?1",
-                params![receipt_id],
+                 WHERE chain_id = ?1 AND receipt_id = ?2",
+                params![chain, receipt_id],
                 row_receipt,
             )
             .optional()?
@@ -801,24 +998,31 @@ impl Store for SqliteStore {
 
     fn close_batch(
         &mut self,
+        deployment: &str,
         build: &mut dyn FnMut(&dyn Store, u64) -> BatchBuild,
     ) -> Result<Option<StoredBatch>, Error> {
         // The write lock is taken first, so two `batch close` runs cannot seal the same
         // receipts twice; the callback reads through `self` inside the transaction.
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         let result = (|| {
-            let next: Option<i64> =
-                self.conn
-                    .query_row("SELECT MAX(last_seq) + 1 FROM batches", [], |r| r.get(0))?;
+            let chain = chain_id(&self.conn, deployment)?.ok_or_else(|| Error::NoChain {
+                deployment: deployment.to_owned(),
+            })?;
+            let next: Option<i64> = self.conn.query_row(
+                "SELECT MAX(last_seq) + 1 FROM batches WHERE chain_id = ?1",
+                params![chain],
+                |r| r.get(0),
+            )?;
             let next = to_u64(next.unwrap_or(0), "sequence")?;
             let Some((batch, records)) = build(self, next).map_err(Error::Append)? else {
                 return Ok(None);
             };
             self.conn
                 .execute(
-                    "INSERT INTO batches (window_id, first_seq, last_seq, digest, json) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO batches (chain_id, window_id, first_seq, last_seq, digest, json) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![
+                        chain,
                         batch.window_id,
                         to_i64(batch.first_sequence)?,
                         to_i64(batch.last_sequence)?,
@@ -843,11 +1047,15 @@ impl Store for SqliteStore {
         }
     }
 
-    fn batches(&self) -> Result<Vec<StoredBatch>, Error> {
+    fn batches(&self, deployment: &str) -> Result<Vec<StoredBatch>, Error> {
+        let Some(chain) = chain_id(&self.conn, deployment)? else {
+            return Ok(Vec::new());
+        };
         let mut stmt = self.conn.prepare(
-            "SELECT window_id, first_seq, last_seq, digest, json FROM batches ORDER BY first_seq",
+            "SELECT window_id, first_seq, last_seq, digest, json FROM batches \
+             WHERE chain_id = ?1 ORDER BY first_seq",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map(params![chain], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, i64>(1)?,
@@ -920,9 +1128,188 @@ mod tests {
             )
             .unwrap();
         assert_eq!(store.evidence(None).unwrap().len(), 1);
-        assert_eq!(store.commitment_seed().unwrap().expose_secret(), &[7u8; 32]);
+        // No receipts, so no chain: the first one opened gets a fresh seed.
+        assert!(store.chains().unwrap().is_empty());
+        let seed = store.open_chain("dep").unwrap();
+        assert_ne!(seed.expose_secret(), &[7u8; 32]);
+        assert_eq!(store.chains().unwrap(), ["dep"]);
         drop(store);
         let _ = std::fs::remove_file(&path);
+    }
+
+    /// A version 2 store (one lifecycle, one chain): its receipts and batches become chain 1
+    /// of the deployment they name, with the store's seed.
+    #[test]
+    fn migrates_a_version_2_chain_to_its_deployment() {
+        let path = temp("migrate2");
+        let dep_digest = Digest::from_bytes([9; 32]);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(MIGRATIONS[1]).unwrap();
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('policy', ?1), ('commitment_seed', ?2)",
+                params![Policy::default().canonical_json().unwrap(), &[7u8; 32][..]],
+            )
+            .unwrap();
+            for (id, digest) in [("other", [8u8; 32]), ("dep_1", [9u8; 32])] {
+                conn.execute(
+                    "INSERT INTO records (kind, id, digest, json) \
+                     VALUES ('deployment-anchor', ?1, ?2, '{}')",
+                    params![id, &digest[..]],
+                )
+                .unwrap();
+            }
+            for seq in 0..3i64 {
+                conn.execute(
+                    "INSERT INTO receipts (sequence, receipt_id, digest, timestamp, json) \
+                     VALUES (?1, ?2, ?3, 0, ?4)",
+                    params![
+                        seq,
+                        format!("inf_{seq}"),
+                        &[u8::try_from(seq).unwrap(); 32][..],
+                        format!(r#"{{"deployment_anchor":"{dep_digest}"}}"#)
+                    ],
+                )
+                .unwrap();
+            }
+            conn.execute(
+                "INSERT INTO batches (window_id, first_seq, last_seq, digest, json) \
+                 VALUES ('w', 0, 1, ?1, '{}')",
+                params![&[3u8; 32][..]],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.chains().unwrap(), ["dep_1"]);
+        assert_eq!(
+            store.chain_seed("dep_1").unwrap().unwrap().expose_secret(),
+            &[7u8; 32]
+        );
+        let head = store.head("dep_1").unwrap().unwrap();
+        assert_eq!(
+            (head.sequence, head.digest),
+            (2, Digest::from_bytes([2; 32]))
+        );
+        let mut seen = Vec::new();
+        store
+            .scan_receipts("dep_1", 1, None, &mut |r| {
+                seen.push(r.receipt_id);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, ["inf_1", "inf_2"]);
+        assert_eq!(
+            store.receipt("dep_1", "inf_0").unwrap().unwrap().sequence,
+            0
+        );
+        assert!(store.receipt("other", "inf_0").unwrap().is_none());
+        let batches = store.batches("dep_1").unwrap();
+        assert_eq!((batches.len(), batches[0].last_sequence), (1, 1));
+        assert!(store.head("other").unwrap().is_none());
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    /// Receipts that name no stored deployment stop the migration instead of being dropped.
+    #[test]
+    fn a_version_2_chain_of_no_stored_deployment_is_not_migrated() {
+        let path = temp("migrate2-orphan");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(MIGRATIONS[1]).unwrap();
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('policy', ?1), ('commitment_seed', ?2)",
+                params![Policy::default().canonical_json().unwrap(), &[7u8; 32][..]],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO receipts (sequence, receipt_id, digest, timestamp, json) \
+                 VALUES (0, 'inf_0', ?1, 0, '{}')",
+                params![&[1u8; 32][..]],
+            )
+            .unwrap();
+        }
+        assert!(matches!(SqliteStore::open(&path), Err(Error::Sqlite(_))));
+        // Nothing was changed: the store is still at version 2 with its receipt.
+        let conn = Connection::open(&path).unwrap();
+        let (version, count): (i64, i64) = (
+            conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap(),
+            conn.query_row("SELECT COUNT(*) FROM receipts", [], |r| r.get(0))
+                .unwrap(),
+        );
+        assert_eq!((version, count), (2, 1));
+        drop(conn);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    /// Two chains in one store: separate sequences, ids, heads, seeds and batches.
+    #[test]
+    fn chains_are_independent() {
+        let path = temp("chains");
+        let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+        let receipt = |sequence: u64, id: &str| StoredReceipt {
+            sequence,
+            receipt_id: id.into(),
+            digest: Digest::from_bytes([u8::try_from(sequence).unwrap(); 32]),
+            timestamp: 0,
+            json: "{}".into(),
+        };
+        assert!(matches!(
+            store.append_receipts("a", &mut |_| Ok(vec![receipt(0, "x")])),
+            Err(Error::NoChain { deployment }) if deployment == "a"
+        ));
+        let seed_a = store.open_chain("a").unwrap();
+        let seed_b = store.open_chain("b").unwrap();
+        assert_ne!(seed_a.expose_secret(), seed_b.expose_secret());
+        assert_eq!(
+            store.open_chain("a").unwrap().expose_secret(),
+            seed_a.expose_secret()
+        );
+        store
+            .append_receipts("a", &mut |h| {
+                assert!(h.is_none());
+                Ok(vec![receipt(0, "x"), receipt(1, "y")])
+            })
+            .unwrap();
+        store
+            .append_receipts("b", &mut |h| {
+                assert!(h.is_none());
+                Ok(vec![receipt(0, "x")])
+            })
+            .unwrap();
+        assert_eq!(store.head("a").unwrap().map(|h| h.sequence), Some(1));
+        assert_eq!(store.head("b").unwrap().map(|h| h.sequence), Some(0));
+        let mut b = Vec::new();
+        store
+            .scan_receipts("b", 0, None, &mut |r| {
+                b.push(r.receipt_id);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(b, ["x"]);
+        // A sequence beyond the chain's span is refused, not wrapped into the next chain.
+        assert!(matches!(
+            store.append_receipts("b", &mut |_| {
+                let mut r = receipt(0, "z");
+                r.sequence = CHAIN_SPAN;
+                Ok(vec![r])
+            }),
+            Err(Error::ChainFull { .. })
+        ));
+        assert_eq!(store.chains().unwrap(), ["a", "b"]);
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 
     #[test]
@@ -988,14 +1375,15 @@ mod tests {
             timestamp: 0,
             json: "{}".into(),
         };
+        store.open_chain("dep").unwrap();
         store
-            .append_receipts(&mut |_| Ok(vec![receipt(0)]))
+            .append_receipts("dep", &mut |_| Ok(vec![receipt(0)]))
             .unwrap();
         assert!(matches!(
-            store.append_receipts(&mut |_| Ok(vec![receipt(1)])),
+            store.append_receipts("dep", &mut |_| Ok(vec![receipt(1)])),
             Err(Error::Duplicate { kind, id }) if kind == "inference-receipt" && id == "inf"
         ));
-        assert_eq!(store.head().unwrap().map(|h| h.sequence), Some(0));
+        assert_eq!(store.head("dep").unwrap().map(|h| h.sequence), Some(0));
         drop(store);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
