@@ -12,7 +12,9 @@
 //!   JSON pointer of the field, and never panics.
 //!
 //! - [`Bundle`] ([`verify_bundle`], [`verify_bundle_json`]): a whole lifecycle in one JSON
-//!   document, verified offline with nothing but the document and the signer's public key.
+//!   document, verified offline with nothing but the document and the signer's public key;
+//!   [`verify_bundle_with_progress`] and [`verify_bundle_json_with_progress`] report
+//!   [`VerifyProgress`] (receipts checked out of the bundle's receipts) for a progress bar.
 //!
 //! Architecture Invariant: this crate depends on `lcm-crypto` and `lcm-model` only, never on
 //! `lcm-managers`, so that a verifier embeds without the lifecycle logic. The pure
@@ -99,4 +101,7 @@ pub use crate::header::{
 };
 pub use crate::log::MerkleLog;
 pub use crate::report::{Check, CheckError, Report, Stage, VerificationFailed};
-pub use crate::verify::{stage_of_pointer, verify_bundle, verify_bundle_json};
+pub use crate::verify::{
+    VerifyProgress, VerifyStage, stage_of_pointer, verify_bundle, verify_bundle_json,
+    verify_bundle_json_with_progress, verify_bundle_with_progress,
+};

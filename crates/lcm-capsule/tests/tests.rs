@@ -6,3 +6,5 @@ mod fixtures;
 mod header;
 // Materialized capsules: proofs, neighbours, disclosure, tampering.
 mod capsule;
+// Progress reports of bundle verification.
+mod progress;
