@@ -1,0 +1,658 @@
+//! The Python reference's managers (DenzilGreenwood/pyciaf 1.7.0), computing its digests for
+//! the same inputs and the same sequence of calls.
+//!
+//! <div class="warning">
+//!
+//! **Insecure, for reading and reproducing old records only.** The reference cuts digests to
+//! 64 and 32 bits, throws its salts away, builds a Merkle tree in which `[a, b, c]` and
+//! `[a, b, c, c]` collide, keys datasets and models with the same HMAC over hex text, and leaves
+//! the receipt chain out of the receipt digest. This mode reproduces all of that on purpose so
+//! that an old record can be recomputed and checked; it must never make a new one.
+//!
+//! </div>
+//!
+//! # The opt-in
+//!
+//! Every manager here takes a [`PyciafContext`], and [`PyciafContext::new`] accepts only the
+//! reference's profile, [`lcm_model::Policy::pyciaf_compat`] (its `commitments` and `domains`
+//! may be changed: they are the reference's `LCMPolicy.commitments` and `domains`). The native
+//! default policy is refused here, and the profile is refused everywhere else:
+//! [`lcm_model::Policy::validate`] and therefore [`crate::Context::new`], the native managers
+//! and native capsule verification never accept it. The records here are plain structs with the
+//! reference's field names and hex digests; none implements [`lcm_model::Record`] and none
+//! converts into a native `Sealed` value.
+//!
+//! # What the managers hold
+//!
+//! As the reference's managers do, they keep the state that links the stages: the family
+//! manager its family and split anchors (for [`DatasetFamilyManager::compute_split_map_digest`]),
+//! the dataset manager its dataset anchors per split (for
+//! [`DatasetManager::get_datasets_root_anchor`]), the model manager its anchors by
+//! `name_version`, the training manager its sessions until [`TrainingManager::complete_training`],
+//! the deployment manager its pre-deployment anchors (a deployment names one by id), the
+//! inference manager its connections chains, each holding the previous connections digest, and
+//! the root manager the roots it computed.
+//!
+//! Every digest comes from [`lcm_model::compat::pyciaf`], the pure functions that reproduce the
+//! reference's rules; this module only assembles their inputs in the reference's order and
+//! keeps the state between calls.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use lcm_crypto::SeededRandom;
+//! use lcm_crypto::Seed;
+//! use lcm_managers::compat::pyciaf::{InferenceManager, InferenceRequest, PyciafContext};
+//! use lcm_model::{FixedClock, Policy, Timestamp};
+//! use lcm_model::compat::pyciaf as rules;
+//!
+//! let mut policy = Policy::pyciaf_compat();
+//! policy.commitments = lcm_crypto::CommitmentScheme::Plaintext;
+//! let clock = Arc::new(FixedClock::new("2026-01-02T03:04:05.678901Z".parse()?, 0));
+//! let ctx = PyciafContext::new(policy, clock, SeededRandom::new(&Seed::from_bytes([7; 32])))?;
+//!
+//! let mut inference = InferenceManager::new(ctx);
+//! let request = InferenceRequest::new("conn", "r1", "m_c1e87289...", "dp_f8fa14db...", "q1", "hello", "world");
+//! let first = inference.perform_inference_with_audit(&request)?.connections_digest.clone();
+//! let second = inference
+//!     .perform_inference_with_audit(&InferenceRequest { receipt_id: "r2", ..request })?
+//!     .clone();
+//! assert_eq!(
+//!     second.connections_digest,
+//!     rules::connections_digest(Some(&first), &second.receipt_digest),
+//! );
+//! // The native managers refuse the same policy.
+//! assert!(lcm_managers::Context::with_policy(Policy::pyciaf_compat()).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod capsule;
+mod dataset;
+mod deployment;
+mod inference;
+mod model;
+mod roots;
+mod training;
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use lcm_crypto::{CommitmentScheme, HashAlgorithm, OsRandom, RandomSource};
+use lcm_model::compat::pyciaf as rules;
+use lcm_model::policy::{Canonicalization, DomainType, MerkleConstruction};
+use lcm_model::{Clock, Policy, SystemClock, Timestamp};
+
+pub use self::capsule::{CapsuleHeader, CapsuleHeaderInputs, CapsuleManager};
+pub use self::dataset::{
+    DatasetAnchor, DatasetFamilyManager, DatasetManager, DatasetSplit, FamilyAnchor, FamilySplit,
+    FamilySplitConfig, SplitAnchor,
+};
+pub use self::deployment::{
+    BuildArtifact, DeploymentAnchor, DeploymentInputs, DeploymentManager, PreDeploymentAnchor,
+    PreDeploymentInputs, Sbom,
+};
+pub use self::inference::{
+    InferenceCommitment, InferenceConnections, InferenceManager, InferenceReceipt,
+    InferenceRequest, verify_connections,
+};
+pub use self::model::{ModelAnchor, ModelManager};
+pub use self::roots::{RootManager, TestEvaluationAnchor};
+pub use self::training::{
+    TrainingCheckpoint, TrainingManager, TrainingMetrics, TrainingSession, TrainingSnapshot,
+};
+pub use lcm_model::compat::pyciaf::{ModelDigests, ModelInputs};
+
+/// The error of a reference rule ([`lcm_model::compat::pyciaf::Error`]).
+pub use lcm_model::compat::pyciaf::Error as RuleError;
+
+/// What the compatibility managers refuse.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The policy is not the reference's profile ([`Policy::pyciaf_compat`]).
+    #[error(
+        "expected the pyciaf profile's {field} {expected} (Policy::pyciaf_compat), got {actual}"
+    )]
+    NotThePyciafProfile {
+        /// The policy field that differs.
+        field: &'static str,
+        /// The profile's value.
+        expected: String,
+        /// The given value.
+        actual: String,
+    },
+    /// A reference rule refused its input.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    /// The randomness source failed.
+    #[error(transparent)]
+    Crypto(#[from] lcm_crypto::Error),
+    /// An id this manager does not hold (the reference raises `ValueError` or returns `None`).
+    #[error("expected a known {kind} id, got {id:?}")]
+    Unknown {
+        /// What was looked up.
+        kind: &'static str,
+        /// The id given.
+        id: String,
+    },
+    /// A training session asked for its snapshot or root before completion.
+    #[error("expected a completed training session, got {session_id:?} not completed yet")]
+    NotCompleted {
+        /// The session.
+        session_id: String,
+    },
+    /// A value of the wrong shape where the reference's pydantic model requires one.
+    #[error("expected {expected} for {field}, got {actual}")]
+    Field {
+        /// The field.
+        field: &'static str,
+        /// What the reference requires.
+        expected: &'static str,
+        /// What came.
+        actual: String,
+    },
+    /// A UTC offset outside a day.
+    #[error("expected a UTC offset within 24 hours, got {minutes} minutes")]
+    UtcOffset {
+        /// The offset given.
+        minutes: i32,
+    },
+}
+
+/// What every compatibility manager needs: the reference's profile, a clock and randomness.
+///
+/// The reference reads the local wall clock (`datetime.now().isoformat()`, naive, microseconds
+/// omitted when zero) and `os.urandom` for salts it then throws away. Both are injected here:
+/// with a [`lcm_model::FixedClock`] and a seeded source, every digest is reproducible. The
+/// clock gives UTC; [`PyciafContext::with_utc_offset_minutes`] shifts it to the local time the
+/// reference's host wrote.
+#[derive(Clone)]
+pub struct PyciafContext {
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+    random: Arc<Mutex<dyn RandomSource + Send>>,
+    utc_offset_minutes: i32,
+}
+
+impl PyciafContext {
+    /// A context for the reference's profile, with an explicit clock and randomness.
+    ///
+    /// Only [`Policy::pyciaf_compat`] is accepted, with any `commitments` and `domains` (the
+    /// reference's `LCMPolicy.commitments` and `domains`); every other field must be the
+    /// profile's. The native default policy is refused.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotThePyciafProfile`] naming the first field that differs.
+    pub fn new(
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+        random: impl RandomSource + Send + 'static,
+    ) -> Result<Self, Error> {
+        check_profile(&policy)?;
+        Ok(Self {
+            policy,
+            clock,
+            random: Arc::new(Mutex::new(random)),
+            utc_offset_minutes: 0,
+        })
+    }
+
+    /// A context for `policy` with the system clock (read as UTC) and OS randomness.
+    ///
+    /// # Errors
+    ///
+    /// As [`PyciafContext::new`].
+    pub fn with_policy(policy: Policy) -> Result<Self, Error> {
+        Self::new(policy, Arc::new(SystemClock), OsRandom)
+    }
+
+    /// The same context with timestamps written in local time `minutes` east of UTC, as the
+    /// reference's host wrote them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UtcOffset`] beyond ±24 hours.
+    pub fn with_utc_offset_minutes(mut self, minutes: i32) -> Result<Self, Error> {
+        if !(-1440..=1440).contains(&minutes) {
+            return Err(Error::UtcOffset { minutes });
+        }
+        self.utc_offset_minutes = minutes;
+        Ok(self)
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The reference's `commitments` value: `"salted"`, `"HMAC-SHA256"` or `"plaintext"`.
+    pub fn commitment_kind(&self) -> &'static str {
+        self.policy.commitments.name()
+    }
+
+    /// `LCMPolicy.policy_digest()` of this policy (the reference never embeds it anywhere).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Field`] for a domain the reference has no `DomainType` for.
+    pub fn policy_digest(&self) -> Result<String, Error> {
+        let domains = self
+            .policy
+            .domains
+            .iter()
+            .map(|d| domain_value(*d))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rules::policy_digest(&domains, self.commitment_kind()))
+    }
+
+    /// `datetime.now().isoformat()` from the injected clock: `YYYY-MM-DDTHH:MM:SS.ffffff`, local
+    /// and naive, with the fraction left out when it is zero, as Python writes it.
+    pub fn now_isoformat(&self) -> String {
+        let now = self.clock.now().unix_micros();
+        let shifted = now.saturating_add(i64::from(self.utc_offset_minutes) * 60_000_000);
+        python_isoformat(Timestamp::from_unix_micros(shifted))
+    }
+
+    /// `n` bytes from the injected randomness (the reference's `os.urandom(n)`).
+    fn random_bytes(&self, n: usize) -> Result<Vec<u8>, Error> {
+        let mut buf = vec![0u8; n];
+        let mut guard = match self.random.lock() {
+            Ok(g) => g,
+            // A panic elsewhere while holding the lock leaves the source usable.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        guard.fill(&mut buf)?;
+        Ok(buf)
+    }
+
+    /// The reference's `create_commitment(data, policy.commitments, anchor, rng)`: the salt is
+    /// drawn from the injected randomness (and, as in the reference, not kept), the HMAC key is
+    /// `anchor`.
+    fn commitment(&self, data_json: &str, anchor: &[u8]) -> Result<String, Error> {
+        let kind = self.commitment_kind();
+        let secret = match self.policy.commitments {
+            CommitmentScheme::Salted => self.random_bytes(16)?,
+            CommitmentScheme::Hmac => anchor.to_vec(),
+            _ => Vec::new(),
+        };
+        Ok(rules::commitment(kind, data_json, &secret)?)
+    }
+}
+
+impl fmt::Debug for PyciafContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PyciafContext")
+            .field("policy", &self.policy)
+            .field("clock", &self.clock)
+            .field("utc_offset_minutes", &self.utc_offset_minutes)
+            .finish_non_exhaustive()
+    }
+}
+
+fn check_profile(policy: &Policy) -> Result<(), Error> {
+    let profile = Policy::pyciaf_compat();
+    let differ = |field: &'static str, expected: String, actual: String| {
+        Err(Error::NotThePyciafProfile {
+            field,
+            expected,
+            actual,
+        })
+    };
+    if policy.canonicalization != Canonicalization::PyciafJson {
+        return differ(
+            "canonicalization",
+            profile.canonicalization.name().to_owned(),
+            policy.canonicalization.name().to_owned(),
+        );
+    }
+    if policy.merkle != MerkleConstruction::PyciafDuplicateLast {
+        return differ(
+            "merkle",
+            profile.merkle.name().to_owned(),
+            policy.merkle.name().to_owned(),
+        );
+    }
+    if policy.hash_algorithm != HashAlgorithm::Sha256 {
+        return differ(
+            "hash_algorithm",
+            format!("{:?}", HashAlgorithm::Sha256),
+            format!("{:?}", policy.hash_algorithm),
+        );
+    }
+    if policy.kdf_iterations != rules::PBKDF2_ITERATIONS {
+        return differ(
+            "kdf_iterations",
+            rules::PBKDF2_ITERATIONS.to_string(),
+            policy.kdf_iterations.to_string(),
+        );
+    }
+    if policy.schema_version != profile.schema_version {
+        return differ(
+            "schema_version",
+            profile.schema_version.to_string(),
+            policy.schema_version.to_string(),
+        );
+    }
+    Ok(())
+}
+
+/// The reference's `DomainType` value of a domain.
+fn domain_value(d: DomainType) -> Result<&'static str, Error> {
+    Ok(match d {
+        DomainType::Dataset => "CIAF|dataset",
+        DomainType::DatasetFamily => "CIAF|dataset|family",
+        DomainType::DatasetSplit => "CIAF|dataset|split",
+        DomainType::Model => "CIAF|model",
+        DomainType::Training => "CIAF|train",
+        DomainType::Deployment => "CIAF|deployment",
+        DomainType::Inference => "CIAF|inference",
+        other => {
+            return Err(Error::Field {
+                field: "domains",
+                expected: "a domain the reference has a DomainType for",
+                actual: format!("{other:?}"),
+            });
+        }
+    })
+}
+
+/// Python's `datetime.isoformat()` of a naive datetime holding `t`'s wall-clock fields.
+fn python_isoformat(t: Timestamp) -> String {
+    let text = t.to_string();
+    let text = text.strip_suffix('Z').unwrap_or(&text);
+    text.strip_suffix(".000000").unwrap_or(text).to_owned()
+}
+
+// ----- JSON text assembly -----
+//
+// The reference hashes Python values; the rules in `lcm_model::compat::pyciaf` take them as JSON
+// text. These helpers write that text: strings, floats (including `NaN` and `Infinity`, which
+// the rules read as Python does), and objects whose values are already JSON text.
+
+/// A JSON string literal. Only `"`, `\` and control characters need escaping for the rules'
+/// reader; every other character is read as itself.
+fn jstr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A Python `float` as JSON text the rules read back as the same float: the shortest
+/// round-trip text, always with a fraction or an exponent, and `NaN`/`Infinity` bare.
+fn jfloat(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".to_owned();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
+    }
+    let text = format!("{f:?}");
+    if text.contains(['.', 'e', 'E']) {
+        text
+    } else {
+        format!("{text}.0")
+    }
+}
+
+/// A JSON object from `(key, value JSON text)` pairs, in the given order.
+fn jobj(items: &[(&str, String)]) -> String {
+    let mut out = String::from("{");
+    for (i, (k, v)) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&jstr(k));
+        out.push(':');
+        out.push_str(v);
+    }
+    out.push('}');
+    out
+}
+
+/// A JSON list of strings.
+fn jstr_list<S: AsRef<str>>(items: &[S]) -> String {
+    let inner: Vec<String> = items.iter().map(|s| jstr(s.as_ref())).collect();
+    format!("[{}]", inner.join(","))
+}
+
+/// A JSON object of `name -> float`.
+fn jfloat_map<S: AsRef<str>>(items: &[(S, f64)]) -> String {
+    let pairs: Vec<(&str, String)> = items
+        .iter()
+        .map(|(k, v)| (k.as_ref(), jfloat(*v)))
+        .collect();
+    jobj(&pairs)
+}
+
+/// The canonical text of a caller's JSON object (the rules' reader checks it is one value).
+fn canonical_object(input_json: &str, field: &'static str) -> Result<String, Error> {
+    let canon = rules::canonical_json(input_json)?;
+    if !canon.starts_with('{') {
+        return Err(Error::Field {
+            field,
+            expected: "a JSON object",
+            actual: canon.chars().take(16).collect(),
+        });
+    }
+    Ok(canon)
+}
+
+/// The raw JSON text of a top-level member of a canonical (compact, ASCII) JSON object, or
+/// `None` when it has no such key.
+fn member<'a>(canon_object: &'a str, key: &str) -> Option<&'a str> {
+    let b = canon_object.as_bytes();
+    let wanted = jstr(key);
+    let mut depth = 0usize;
+    let mut i = 0usize;
+    let mut value_start: Option<usize> = None;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' => {
+                let start = i;
+                i += 1;
+                while let Some(&d) = b.get(i) {
+                    match d {
+                        b'\\' => i += 2,
+                        b'"' => break,
+                        _ => i += 1,
+                    }
+                }
+                // `i` is at the closing quote.
+                let is_key_position = depth == 1
+                    && matches!(
+                        start.checked_sub(1).and_then(|p| b.get(p)),
+                        Some(b'{' | b',')
+                    );
+                if is_key_position
+                    && value_start.is_none()
+                    && canon_object.get(start..=i) == Some(wanted.as_str())
+                    && b.get(i + 1) == Some(&b':')
+                {
+                    value_start = Some(i + 2);
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                if let (1, Some(s)) = (depth, value_start) {
+                    return canon_object.get(s..i);
+                }
+                depth = depth.saturating_sub(1);
+            }
+            b',' if depth == 1 => {
+                if let Some(s) = value_start {
+                    return canon_object.get(s..i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The string value of a JSON string literal in canonical text.
+fn string_value(raw: &str, field: &'static str) -> Result<String, Error> {
+    serde_json::from_str::<String>(raw).map_err(|_| Error::Field {
+        field,
+        expected: "a string",
+        actual: raw.chars().take(32).collect(),
+    })
+}
+
+/// `json.dumps(x, sort_keys=True)` with the **default** separators `", "` and `": "`, from the
+/// compact canonical text of the same value (ASCII, so the only `,` and `:` outside strings are
+/// separators).
+fn with_default_separators(canon: &str) -> String {
+    let mut out = String::with_capacity(canon.len() + canon.len() / 4);
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in canon.chars() {
+        out.push(c);
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if c == ',' || c == ':' {
+            out.push(' ');
+        }
+    }
+    out
+}
+
+/// `sha256(utf8(text))` as lowercase hex.
+fn sha256_hex(text: &str) -> String {
+    lcm_crypto::hash(HashAlgorithm::Sha256, text.as_bytes()).to_hex()
+}
+
+/// `digest[:8] + "..."`, the reference's truncated form.
+fn short(digest: &str) -> String {
+    rules::display_id("", digest)
+}
+
+#[cfg(test)]
+mod tests {
+    use lcm_crypto::{Seed, SeededRandom};
+    use lcm_model::FixedClock;
+
+    use super::*;
+
+    pub(super) fn ctx_with(commitments: CommitmentScheme) -> PyciafContext {
+        let mut policy = Policy::pyciaf_compat();
+        policy.commitments = commitments;
+        let start: Timestamp = "2026-01-02T03:04:05.678901Z".parse().unwrap();
+        PyciafContext::new(
+            policy,
+            Arc::new(FixedClock::new(start, 0)),
+            SeededRandom::new(&Seed::from_bytes([3; 32])),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn only_the_profile_opens_a_context() {
+        assert!(matches!(
+            PyciafContext::with_policy(Policy::default()),
+            Err(Error::NotThePyciafProfile {
+                field: "canonicalization",
+                ..
+            })
+        ));
+        let mut p = Policy::pyciaf_compat();
+        p.kdf_iterations = 600_000;
+        assert!(matches!(
+            PyciafContext::with_policy(p),
+            Err(Error::NotThePyciafProfile {
+                field: "kdf_iterations",
+                ..
+            })
+        ));
+        let mut p = Policy::pyciaf_compat();
+        p.merkle = MerkleConstruction::Rfc9162;
+        assert!(matches!(
+            PyciafContext::with_policy(p),
+            Err(Error::NotThePyciafProfile {
+                field: "merkle",
+                ..
+            })
+        ));
+        let mut p = Policy::pyciaf_compat();
+        p.hash_algorithm = HashAlgorithm::Blake3;
+        assert!(PyciafContext::with_policy(p).is_err());
+        assert!(PyciafContext::with_policy(Policy::pyciaf_compat()).is_ok());
+        // The other way round: the native managers refuse the profile.
+        assert!(crate::Context::with_policy(Policy::pyciaf_compat()).is_err());
+    }
+
+    #[test]
+    fn isoformat_is_pythons() {
+        let ctx = ctx_with(CommitmentScheme::Salted);
+        assert_eq!(ctx.now_isoformat(), "2026-01-02T03:04:05.678901");
+        let ctx = ctx.with_utc_offset_minutes(-90).unwrap();
+        assert_eq!(ctx.now_isoformat(), "2026-01-02T01:34:05.678901");
+        assert!(ctx.with_utc_offset_minutes(1441).is_err());
+        let whole: Timestamp = "2026-01-02T03:04:05.000000Z".parse().unwrap();
+        assert_eq!(python_isoformat(whole), "2026-01-02T03:04:05");
+    }
+
+    #[test]
+    fn policy_digest_is_the_references() {
+        // The reference's default policy digest (research note section 2.1).
+        let ctx = ctx_with(CommitmentScheme::Salted);
+        assert_eq!(
+            ctx.policy_digest().unwrap(),
+            "1ab676cec1a460b9aff461a9a64dd7c93b0c0ff482c0a391ce0eea869d7792bb"
+        );
+        assert_ne!(
+            ctx_with(CommitmentScheme::Plaintext)
+                .policy_digest()
+                .unwrap(),
+            ctx.policy_digest().unwrap()
+        );
+    }
+
+    #[test]
+    fn json_text_helpers() {
+        assert_eq!(jfloat(1.0), "1.0");
+        assert_eq!(jfloat(1e-5), "1e-5");
+        assert_eq!(rules::canonical_json(&jfloat(1e-5)).unwrap(), "1e-05");
+        assert_eq!(rules::canonical_json(&jfloat(1e16)).unwrap(), "1e+16");
+        assert_eq!(rules::canonical_json(&jfloat(f64::NAN)).unwrap(), "NaN");
+        assert_eq!(
+            rules::canonical_json(&jfloat(f64::NEG_INFINITY)).unwrap(),
+            "-Infinity"
+        );
+        assert_eq!(
+            rules::canonical_json(&jstr("a\"\\\n\u{e9}")).unwrap(),
+            r#""a\"\\\n\u00e9""#
+        );
+        let canon = r#"{"a":{"b":[1,"x,y:z"]},"b\"":"q","c":null,"d":[{"e":1}]}"#;
+        assert_eq!(member(canon, "a"), Some(r#"{"b":[1,"x,y:z"]}"#));
+        assert_eq!(member(canon, "b\""), Some(r#""q""#));
+        assert_eq!(member(canon, "b"), None);
+        assert_eq!(member(canon, "c"), Some("null"));
+        assert_eq!(member(canon, "d"), Some(r#"[{"e":1}]"#));
+        assert_eq!(member(canon, "e"), None);
+        assert_eq!(
+            with_default_separators(canon),
+            r#"{"a": {"b": [1, "x,y:z"]}, "b\"": "q", "c": null, "d": [{"e": 1}]}"#
+        );
+    }
+}
