@@ -34,10 +34,11 @@ use lcm_model::records::{
 };
 use lcm_model::verify::{
     compute_datasets_root, compute_records_root, compute_split_assignment_digest, contents_tree,
-    records_tree,
+    records_tree, verify_split_contents, verify_split_records,
 };
 use lcm_model::{DomainType, Policy, Record, Sealed};
 
+use crate::restore::{check_kdf_iterations, check_seal};
 use crate::{Context, Error};
 
 /// The kind names used in error messages.
@@ -135,6 +136,23 @@ struct SplitEntry {
     records: Vec<String>,
     /// The content digests, aligned with `records`, if supplied.
     contents: Option<Vec<Digest>>,
+}
+
+/// A split anchor read back from storage, with the record ids (and content digests) it
+/// anchors: the input of [`DatasetFamilyManager::restore_family`].
+///
+/// `record_ids` and `content_digests` are what [`DatasetFamilyManager::split_records`] and
+/// [`DatasetFamilyManager::split_contents`] return for the split when it is made:
+/// `content_digests` is empty when only the ids were anchored (the anchor has no
+/// `contents_root`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestoredSplit {
+    /// The sealed split anchor.
+    pub anchor: Sealed<DatasetSplitAnchor>,
+    /// The record ids the anchor commits to, in any order.
+    pub record_ids: Vec<String>,
+    /// Their content digests by record id (empty when the anchor binds no contents).
+    pub content_digests: BTreeMap<String, Digest>,
 }
 
 impl DatasetFamilyManager {
@@ -315,19 +333,7 @@ impl DatasetFamilyManager {
         for (split, (_, records, _)) in &prepared {
             all.insert(*split, records.as_slice());
         }
-        let lists: Vec<(DatasetSplit, &[String])> = all.into_iter().collect();
-        for (i, (first, a)) in lists.iter().enumerate() {
-            for (second, b) in lists.iter().skip(i.saturating_add(1)) {
-                if let Some(record) = first_common(a, b) {
-                    return Err(Error::OverlappingSplits {
-                        family: family_id.to_owned(),
-                        record: record.to_owned(),
-                        first: first.to_string(),
-                        second: second.to_string(),
-                    });
-                }
-            }
-        }
+        check_overlap(family_id, all)?;
 
         // Build the anchors.
         let family_digest = family_anchor.digest;
@@ -366,6 +372,176 @@ impl DatasetFamilyManager {
         })?;
         entry.splits.extend(entries);
         Ok(out)
+    }
+
+    /// Adopts a family anchor and its split anchors made earlier (for example by another
+    /// process and read back from storage), so that everything the create path offers works
+    /// on them: the lookups, [`Self::datasets_root_anchor`], [`Self::record_inclusion_proof`],
+    /// [`Self::add_dataset_splits`] for the splits not yet made, and
+    /// [`ModelManager::create_model_anchor`](crate::ModelManager::create_model_anchor) with
+    /// the family as an authorized dataset.
+    ///
+    /// Nothing given is trusted. Recomputed: the family anchor's seal under this manager's
+    /// policy, its metadata digest (from the metadata) and that its KDF cost is not below the
+    /// floor; for every split, its seal, that it names this family (id and anchor digest),
+    /// that no split is given twice, the checks of [`Self::add_dataset_splits`] on its ids
+    /// (non-empty, unique, as many as `sample_count`, one content digest per id), its
+    /// assignment digest and records root from the ids ([`verify_split_records`]) and its
+    /// contents root from the content digests ([`verify_split_contents`]), or that there are
+    /// none when the anchor has no contents root; and that no record is in two splits. The
+    /// password is neither needed nor checked (see [`Self::verify_password`]). Nothing is
+    /// stored unless everything passes. This does not panic.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DomainNotAllowed`] when the policy excludes dataset families or splits;
+    /// [`Error::Empty`] for an empty family id, metadata field or record id;
+    /// [`Error::DuplicateId`] for a family id already held or a split given twice;
+    /// [`Error::DigestMismatch`] for a seal or metadata digest that does not match its
+    /// content; [`Error::Crypto`] for a KDF cost below the floor; [`Error::Invalid`] naming
+    /// `family_id` or `family_anchor` for a split of another family, `sample_count` for ids
+    /// added or removed, or `content_digests` for digests that do not pair up with the ids or
+    /// the anchor; [`Error::EmptyCollection`] for a split without ids;
+    /// [`Error::DuplicateRecord`] for an id listed twice; [`Error::Model`] with
+    /// [`lcm_model::Error::RootMismatch`] for ids or contents that do not reproduce the
+    /// anchor's roots; [`Error::OverlappingSplits`] naming a record found in two splits.
+    pub fn restore_family(
+        &mut self,
+        family: Sealed<DatasetFamilyAnchor>,
+        splits: Vec<RestoredSplit>,
+    ) -> Result<(), Error> {
+        let policy = self.ctx.policy();
+        if !dataset_domain_allowed(policy, DomainType::DatasetFamily) {
+            return Err(Error::DomainNotAllowed {
+                domain: "dataset_family",
+            });
+        }
+        if !splits.is_empty() && !dataset_domain_allowed(policy, DomainType::DatasetSplit) {
+            return Err(Error::DomainNotAllowed {
+                domain: "dataset_split",
+            });
+        }
+        let family_id = family.record.family_id.as_str();
+        if family_id.is_empty() {
+            return Err(Error::Empty {
+                kind: FAMILY,
+                id: String::new(),
+                field: "family_id",
+            });
+        }
+        if self.families.contains_key(family_id) {
+            return Err(Error::DuplicateId {
+                kind: FAMILY,
+                id: family_id.to_owned(),
+            });
+        }
+        check_seal(&self.ctx, FAMILY, family_id, &family)?;
+        let f = &family.record;
+        f.metadata
+            .validate()
+            .map_err(|e| empty_field(FAMILY, family_id, e))?;
+        let metadata_digest = f.metadata.digest(policy)?;
+        if metadata_digest != f.metadata_digest {
+            return Err(Error::DigestMismatch {
+                kind: "dataset family metadata_digest",
+                id: family_id.to_owned(),
+                stored: f.metadata_digest,
+                recomputed: metadata_digest,
+            });
+        }
+        check_kdf_iterations(f.kdf_iterations)?;
+
+        let mut entries: BTreeMap<DatasetSplit, SplitEntry> = BTreeMap::new();
+        for restored in splits {
+            let RestoredSplit {
+                anchor,
+                record_ids,
+                content_digests,
+            } = restored;
+            let a = &anchor.record;
+            let split = a.split;
+            let split_id = format!("{family_id}/{split}");
+            check_seal(&self.ctx, SPLIT, &split_id, &anchor)?;
+            if a.family_id != family_id {
+                return Err(Error::Invalid {
+                    kind: SPLIT,
+                    id: format!("{}/{split}", a.family_id),
+                    field: "family_id",
+                    expected: format!("a split of dataset family {family_id:?}"),
+                    actual: format!("{:?}", a.family_id),
+                });
+            }
+            if a.family_anchor != family.digest {
+                return Err(Error::Invalid {
+                    kind: SPLIT,
+                    id: split_id,
+                    field: "family_anchor",
+                    expected: family.digest.to_string(),
+                    actual: a.family_anchor.to_string(),
+                });
+            }
+            if entries.contains_key(&split) {
+                return Err(Error::DuplicateId {
+                    kind: SPLIT,
+                    id: split_id,
+                });
+            }
+            let anchored_contents = a.contents_root.is_some();
+            let given_contents = !content_digests.is_empty();
+            if anchored_contents != given_contents {
+                return Err(Error::Invalid {
+                    kind: SPLIT,
+                    id: split_id,
+                    field: "content_digests",
+                    expected: if anchored_contents {
+                        "one content digest per record id (the anchor has a contents root)"
+                            .to_owned()
+                    } else {
+                        "no content digests (the anchor has no contents root)".to_owned()
+                    },
+                    actual: format!("{} content digests", content_digests.len()),
+                });
+            }
+            let mut info = SplitInfo {
+                sample_count: a.sample_count,
+                record_ids,
+                content_digests,
+                ..SplitInfo::new(Vec::new())
+            };
+            let (records, contents) = check_split(family_id, split, &split_id, &mut info)?;
+            verify_split_records(policy, a, &records)?;
+            if let Some(contents) = &contents {
+                let by_id: BTreeMap<String, Digest> = records
+                    .iter()
+                    .cloned()
+                    .zip(contents.iter().copied())
+                    .collect();
+                verify_split_contents(policy, a, &by_id)?;
+            }
+            entries.insert(
+                split,
+                SplitEntry {
+                    anchor,
+                    records,
+                    contents,
+                },
+            );
+        }
+        check_overlap(
+            family_id,
+            entries
+                .iter()
+                .map(|(s, e)| (*s, e.records.as_slice()))
+                .collect(),
+        )?;
+        self.families.insert(
+            family_id.to_owned(),
+            FamilyEntry {
+                anchor: family,
+                splits: entries,
+            },
+        );
+        Ok(())
     }
 
     /// The anchor of `family_id` (the seed's `get_dataset_family`).
@@ -655,6 +831,25 @@ fn check_split(
         });
     }
     Ok((records, Some(contents.into_values().collect())))
+}
+
+/// No record may be in two splits: the pairwise leak check of the create and restore paths,
+/// over each split's sorted, unique ids.
+fn check_overlap(family_id: &str, all: BTreeMap<DatasetSplit, &[String]>) -> Result<(), Error> {
+    let lists: Vec<(DatasetSplit, &[String])> = all.into_iter().collect();
+    for (i, (first, a)) in lists.iter().enumerate() {
+        for (second, b) in lists.iter().skip(i.saturating_add(1)) {
+            if let Some(record) = first_common(a, b) {
+                return Err(Error::OverlappingSplits {
+                    family: family_id.to_owned(),
+                    record: record.to_owned(),
+                    first: first.to_string(),
+                    second: second.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The smallest string in both sorted lists.

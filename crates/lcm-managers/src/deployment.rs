@@ -63,6 +63,7 @@ use lcm_model::verify::verify_status_history;
 use lcm_model::{DomainType, Policy, Sealed};
 use serde_json::{Map, Value};
 
+use crate::restore::check_seal;
 use crate::{Context, Error};
 
 const PREDEPLOYMENT: &str = "predeployment anchor";
@@ -317,17 +318,7 @@ impl DeploymentManager {
             field: "history",
         })?;
         let current = last.record.status;
-        let allowed = matches!(
-            (current, status),
-            (
-                DeploymentStatus::Deployed,
-                DeploymentStatus::Failed | DeploymentStatus::RolledBack
-            ) | (
-                DeploymentStatus::Failed,
-                DeploymentStatus::Deployed | DeploymentStatus::RolledBack
-            )
-        );
-        if !allowed {
+        if !transition_allowed(current, status) {
             return Err(Error::Invalid {
                 kind: STATUS_EVENT,
                 id: deployment_id.to_owned(),
@@ -355,6 +346,157 @@ impl DeploymentManager {
         let sealed = Sealed::seal(event, &policy)?;
         deployment.history.push(sealed.clone());
         Ok(sealed)
+    }
+
+    /// Adopts a pre-deployment anchor made earlier (for example by another process and read
+    /// back from storage) with its SBOM, so that [`Self::restore_deployment`] and
+    /// [`Self::create_deployment_anchor`] can name it and [`Self::predeployment`],
+    /// [`Self::sbom`] and [`Self::release`] return it.
+    ///
+    /// Nothing given is trusted. Recomputed: the seal under this manager's policy, the SBOM
+    /// digest from `sbom` (it must be the anchored `sbom_digest`), and the create path's checks
+    /// of the fields (non-empty id, ticket, environment and region; a valid build artifact and
+    /// SBOM). This does not panic.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DomainNotAllowed`] when the policy excludes deployments; [`Error::Empty`] or
+    /// [`Error::Invalid`] for a field the create path refuses; [`Error::DuplicateId`] for an id
+    /// already held; [`Error::DigestMismatch`] for a seal that does not match the record, or
+    /// an SBOM that does not match `sbom_digest`.
+    pub fn restore_predeployment(
+        &mut self,
+        anchor: Sealed<PreDeploymentAnchor>,
+        sbom: Sbom,
+    ) -> Result<(), Error> {
+        self.check_domain()?;
+        let a = &anchor.record;
+        let id = a.predeployment_id.as_str();
+        non_empty(PREDEPLOYMENT, id, "predeployment_id", id)?;
+        if self.predeployments.contains_key(id) {
+            return Err(Error::DuplicateId {
+                kind: PREDEPLOYMENT,
+                id: id.to_owned(),
+            });
+        }
+        check_seal(&self.ctx, PREDEPLOYMENT, id, &anchor)?;
+        a.build_artifact
+            .validate()
+            .map_err(|e| with_id(PREDEPLOYMENT, id, e))?;
+        sbom.validate().map_err(|e| with_id(PREDEPLOYMENT, id, e))?;
+        non_empty(
+            PREDEPLOYMENT,
+            id,
+            "approval_ticket_id",
+            &a.approval_ticket_id,
+        )?;
+        non_empty(PREDEPLOYMENT, id, "intended_env", &a.intended_env)?;
+        non_empty(PREDEPLOYMENT, id, "intended_region", &a.intended_region)?;
+        let sbom_digest = sbom.compute_sbom_digest(self.ctx.policy())?;
+        if sbom_digest != a.sbom_digest {
+            return Err(Error::DigestMismatch {
+                kind: "predeployment anchor sbom_digest",
+                id: id.to_owned(),
+                stored: a.sbom_digest,
+                recomputed: sbom_digest,
+            });
+        }
+        self.predeployments.insert(id.to_owned(), (anchor, sbom));
+        Ok(())
+    }
+
+    /// Adopts a deployment anchor made earlier with its whole status history (the first event
+    /// `deployed`, then every status change in order), so that [`Self::record_status`] (a
+    /// rollback, ...), [`Self::current_status`], [`Self::status_history`], [`Self::release`]
+    /// and [`Self::verify_status_history`] continue from it. Its pre-deployment must have been
+    /// made here or restored first ([`Self::restore_predeployment`]).
+    ///
+    /// Nothing given is trusted. Recomputed: the seal under this manager's policy; that the
+    /// named pre-deployment is held and its digest is the anchored `predeployment`; a
+    /// non-empty `deployed_by`; the history exactly as [`verify_status_history`] checks it
+    /// (every seal, every event naming this deployment, sequence numbers from 0 without gaps
+    /// or repeats, each event linked to the previous one, the first `deployed`); that every
+    /// event names this deployment's id; and that every status change is one
+    /// [`Self::record_status`] allows. This does not panic.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DomainNotAllowed`] when the policy excludes deployments; [`Error::Empty`] for
+    /// an empty id or `deployed_by`; [`Error::DuplicateId`] for an id already held;
+    /// [`Error::DigestMismatch`] for a seal that does not match the record;
+    /// [`Error::UnknownReference`] naming `predeployment_anchor_ref` for a pre-deployment not
+    /// held; [`Error::Invalid`] naming `predeployment` for a digest that is not the held
+    /// pre-deployment's, `deployment_id` for an event of another deployment id, or `status`
+    /// for a change [`Self::record_status`] refuses; [`Error::Model`] as
+    /// [`verify_status_history`] (an empty history, a gap, a reordered, repeated or foreign
+    /// event, a broken link, a first event that is not `deployed`).
+    pub fn restore_deployment(
+        &mut self,
+        anchor: Sealed<DeploymentAnchor>,
+        history: Vec<Sealed<DeploymentStatusEvent>>,
+    ) -> Result<(), Error> {
+        self.check_domain()?;
+        let a = &anchor.record;
+        let id = a.deployment_id.as_str();
+        non_empty(DEPLOYMENT, id, "deployment_id", id)?;
+        if self.deployments.contains_key(id) {
+            return Err(Error::DuplicateId {
+                kind: DEPLOYMENT,
+                id: id.to_owned(),
+            });
+        }
+        check_seal(&self.ctx, DEPLOYMENT, id, &anchor)?;
+        let (pre, _) = self
+            .predeployments
+            .get(&a.predeployment_id)
+            .ok_or_else(|| Error::UnknownReference {
+                kind: DEPLOYMENT,
+                id: id.to_owned(),
+                field: "predeployment_anchor_ref",
+                reference: a.predeployment_id.clone(),
+            })?;
+        if a.predeployment != pre.digest {
+            return Err(Error::Invalid {
+                kind: DEPLOYMENT,
+                id: id.to_owned(),
+                field: "predeployment",
+                expected: format!(
+                    "the digest of predeployment {:?}, {}",
+                    a.predeployment_id, pre.digest
+                ),
+                actual: a.predeployment.to_string(),
+            });
+        }
+        non_empty(DEPLOYMENT, id, "deployed_by", &a.deployed_by)?;
+        verify_status_history(self.ctx.policy(), &anchor, &history)?;
+        let mut previous: Option<DeploymentStatus> = None;
+        for event in &history {
+            let e = &event.record;
+            if e.deployment_id != id {
+                return Err(Error::Invalid {
+                    kind: STATUS_EVENT,
+                    id: format!("{id}/{}", e.sequence),
+                    field: "deployment_id",
+                    expected: format!("{id:?}"),
+                    actual: format!("{:?}", e.deployment_id),
+                });
+            }
+            if let Some(from) = previous
+                && !transition_allowed(from, e.status)
+            {
+                return Err(Error::Invalid {
+                    kind: STATUS_EVENT,
+                    id: format!("{id}/{}", e.sequence),
+                    field: "status",
+                    expected: format!("a change allowed from {}", from.name()),
+                    actual: e.status.name().to_owned(),
+                });
+            }
+            previous = Some(e.status);
+        }
+        self.deployments
+            .insert(id.to_owned(), Deployment { anchor, history });
+        Ok(())
     }
 
     /// The pre-deployment anchor with this id.
@@ -427,6 +569,21 @@ impl DeploymentManager {
             &d.history,
         )?)
     }
+}
+
+/// The status changes [`DeploymentManager::record_status`] allows: a deployed release may fail
+/// or be rolled back, a failed one may be redeployed or rolled back, and a rollback is final.
+fn transition_allowed(from: DeploymentStatus, to: DeploymentStatus) -> bool {
+    matches!(
+        (from, to),
+        (
+            DeploymentStatus::Deployed,
+            DeploymentStatus::Failed | DeploymentStatus::RolledBack
+        ) | (
+            DeploymentStatus::Failed,
+            DeploymentStatus::Deployed | DeploymentStatus::RolledBack
+        )
+    )
 }
 
 pub(crate) fn non_empty(

@@ -11,11 +11,14 @@ mod deployment;
 mod error;
 mod inference;
 mod model;
+mod restore;
 mod roots;
 mod training;
 
 pub use crate::context::Context;
-pub use crate::dataset::{DatasetFamilyManager, assign_splits, verify_family_password};
+pub use crate::dataset::{
+    DatasetFamilyManager, RestoredSplit, assign_splits, verify_family_password,
+};
 pub use crate::deployment::{DeploymentManager, DeploymentRelease, PreDeploymentRequest};
 pub use crate::error::Error;
 pub use crate::inference::{

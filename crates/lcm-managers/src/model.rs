@@ -22,6 +22,7 @@ use lcm_model::{DomainType, Policy, Record, Sealed};
 use serde_json::{Map, Value};
 
 use crate::dataset::empty_field;
+use crate::restore::{check_kdf_iterations, check_seal};
 use crate::{Context, DatasetFamilyManager, Error};
 
 /// The kind name used in error messages.
@@ -109,7 +110,33 @@ pub struct AnchoredModel {
 #[derive(Debug, Default)]
 pub struct ModelManager {
     ctx: Context,
-    models: BTreeMap<(String, String), AnchoredModel>,
+    models: BTreeMap<(String, String), ModelEntry>,
+}
+
+/// A model this manager holds: made here (or restored with its inputs), or restored from its
+/// anchor alone, whose architecture, hyperparameters, environment and weights are known only
+/// by their digests in the anchor.
+#[derive(Debug)]
+enum ModelEntry {
+    // Boxed, so that the map's values stay small whatever the variant.
+    Anchored(Box<AnchoredModel>),
+    Restored(Box<Sealed<ModelAnchor>>),
+}
+
+impl ModelEntry {
+    fn anchor(&self) -> &Sealed<ModelAnchor> {
+        match self {
+            Self::Anchored(m) => &m.anchor,
+            Self::Restored(a) => a,
+        }
+    }
+
+    fn inputs(&self) -> Option<&AnchoredModel> {
+        match self {
+            Self::Anchored(m) => Some(m),
+            Self::Restored(_) => None,
+        }
+    }
 }
 
 impl ModelManager {
@@ -208,29 +235,7 @@ impl ModelManager {
         }
 
         if let Some(params) = &request.parameters {
-            if params.algorithm() != policy.hash_algorithm {
-                return Err(Error::Invalid {
-                    kind: MODEL,
-                    id,
-                    field: "parameters",
-                    expected: format!("a fingerprint under {}", policy.hash_algorithm),
-                    actual: format!("a fingerprint under {}", params.algorithm()),
-                });
-            }
-            if let Some(total) = request.architecture.total_params
-                && total != params.element_count()
-            {
-                return Err(Error::Invalid {
-                    kind: MODEL,
-                    id,
-                    field: "architecture.total_params",
-                    expected: format!(
-                        "the element count of the weights, {}",
-                        params.element_count()
-                    ),
-                    actual: total.to_string(),
-                });
-            }
+            check_parameters(policy, &id, &request.architecture, params)?;
         }
 
         let description = ModelDescription {
@@ -267,15 +272,177 @@ impl ModelManager {
         let sealed = Sealed::seal(record, policy)?;
         self.models.insert(
             key,
-            AnchoredModel {
+            ModelEntry::Anchored(Box::new(AnchoredModel {
                 anchor: sealed.clone(),
                 architecture: request.architecture,
                 hyperparameters: request.hyperparameters,
                 environment: request.environment,
                 parameters: request.parameters,
-            },
+            })),
         );
         Ok(sealed)
+    }
+
+    /// Adopts a model anchor made earlier (for example by another process and read back from
+    /// storage) from the anchor record alone, so that [`Self::model_anchor`],
+    /// [`Self::find_model_anchor`], [`Self::verify_password`], [`Self::verify_parameters`]
+    /// (against the anchored fingerprint root) and
+    /// [`TrainingManager::start_training_session`](crate::TrainingManager::start_training_session)
+    /// accept it. The architecture, hyperparameters, environment and weights are not in the
+    /// anchor (only their digests are), so [`Self::model`] and [`Self::find_model`] return
+    /// `None` for it; [`Self::restore_anchored_model`] restores a model with those inputs.
+    ///
+    /// Nothing given is trusted. Recomputed: the seal under this manager's policy, the
+    /// description digest (from the description, the MAC's message), that the name, version
+    /// and trainer commit are not empty, and that the KDF cost is not below the floor. The
+    /// authorized dataset digests are checked where they are used: a training session needs
+    /// split anchors of a family whose anchor digest the model authorizes. The password is
+    /// neither needed nor checked (see [`Self::verify_password`]). This does not panic.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DomainNotAllowed`] when the policy excludes models; [`Error::Empty`] for an
+    /// empty name, version or trainer commit; [`Error::DuplicateId`] for a name and version
+    /// already held; [`Error::DigestMismatch`] for a seal or description digest that does not
+    /// match its content; [`Error::Crypto`] for a KDF cost below the floor.
+    pub fn restore_model(&mut self, anchor: Sealed<ModelAnchor>) -> Result<(), Error> {
+        let key = self.check_restored_anchor(&anchor)?;
+        self.models
+            .insert(key, ModelEntry::Restored(Box::new(anchor)));
+        Ok(())
+    }
+
+    /// Adopts a model anchor made earlier together with the inputs it was made from, as
+    /// [`Self::restore_model`] does, and recomputes that the anchor binds those inputs: the
+    /// architecture fingerprint, hyperparameter digest and environment digest from the inputs,
+    /// the parameter fingerprint root from the weights' fingerprint (and that it is absent
+    /// when no weights are given), and the create path's checks of the inputs (non-empty
+    /// fields, the fingerprint's hash algorithm, `total_params` against the weights' element
+    /// count). [`Self::model`] and [`Self::find_model`] then return it. This does not panic.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::restore_model`]; [`Error::Empty`] for an empty architecture type or
+    /// framework field; [`Error::DigestMismatch`] naming the digest that does not match its
+    /// input; [`Error::Invalid`] naming `parameters` or `architecture.total_params` as
+    /// [`Self::create_model_anchor`] does.
+    pub fn restore_anchored_model(&mut self, model: AnchoredModel) -> Result<(), Error> {
+        let key = self.check_restored_anchor(&model.anchor)?;
+        let policy = self.ctx.policy();
+        let d = &model.anchor.record.description;
+        let id = format!("{}@{}", d.model_name, d.version);
+        model
+            .architecture
+            .validate()
+            .map_err(|e| empty_field(MODEL, &id, e))?;
+        model
+            .environment
+            .validate()
+            .map_err(|e| empty_field(MODEL, &id, e))?;
+        if let Some(params) = &model.parameters {
+            check_parameters(policy, &id, &model.architecture, params)?;
+        }
+        let checks = [
+            (
+                "model architecture_fingerprint",
+                d.architecture_fingerprint,
+                model.architecture.digest(policy)?,
+            ),
+            (
+                "model hyperparameters_digest",
+                d.hyperparameters_digest,
+                hyperparameters_digest(policy, &model.hyperparameters)?,
+            ),
+            (
+                "model environment_digest",
+                d.environment_digest,
+                model.environment.digest(policy)?,
+            ),
+        ];
+        for (kind, stored, recomputed) in checks {
+            if stored != recomputed {
+                return Err(Error::DigestMismatch {
+                    kind,
+                    id,
+                    stored,
+                    recomputed,
+                });
+            }
+        }
+        let weights = model.parameters.as_ref().map(ParameterFingerprint::root);
+        match (d.parameter_fingerprint, weights) {
+            (None, None) => {}
+            (Some(stored), Some(recomputed)) if stored == recomputed => {}
+            (Some(stored), Some(recomputed)) => {
+                return Err(Error::DigestMismatch {
+                    kind: "model parameter_fingerprint",
+                    id,
+                    stored,
+                    recomputed,
+                });
+            }
+            (stored, given) => {
+                return Err(Error::Invalid {
+                    kind: MODEL,
+                    id,
+                    field: "parameters",
+                    expected: match stored {
+                        Some(root) => format!("weights with the anchored fingerprint {root}"),
+                        None => "no weights (the anchor has no parameter fingerprint)".to_owned(),
+                    },
+                    actual: match given {
+                        Some(root) => format!("weights with the fingerprint {root}"),
+                        None => "none".to_owned(),
+                    },
+                });
+            }
+        }
+        self.models
+            .insert(key, ModelEntry::Anchored(Box::new(model)));
+        Ok(())
+    }
+
+    /// The checks shared by the two restores; returns the model's key.
+    fn check_restored_anchor(
+        &self,
+        anchor: &Sealed<ModelAnchor>,
+    ) -> Result<(String, String), Error> {
+        let policy = self.ctx.policy();
+        if !policy.allows(DomainType::Model) {
+            return Err(Error::DomainNotAllowed { domain: "model" });
+        }
+        let a = &anchor.record;
+        let d = &a.description;
+        let id = format!("{}@{}", d.model_name, d.version);
+        for (field, value) in [
+            ("model_name", &d.model_name),
+            ("version", &d.version),
+            ("trainer_commit", &d.trainer_commit),
+        ] {
+            if value.is_empty() {
+                return Err(Error::Empty {
+                    kind: MODEL,
+                    id,
+                    field,
+                });
+            }
+        }
+        let key = (d.model_name.clone(), d.version.clone());
+        if self.models.contains_key(&key) {
+            return Err(Error::DuplicateId { kind: MODEL, id });
+        }
+        check_seal(&self.ctx, MODEL, &id, anchor)?;
+        let description_digest = d.digest(policy)?;
+        if description_digest != a.description_digest {
+            return Err(Error::DigestMismatch {
+                kind: "model description_digest",
+                id,
+                stored: a.description_digest,
+                recomputed: description_digest,
+            });
+        }
+        check_kdf_iterations(a.kdf_iterations)?;
+        Ok(key)
     }
 
     /// Checks `master_password` against the stored anchor of a model.
@@ -290,24 +457,29 @@ impl ModelManager {
         master_password: &str,
     ) -> Result<(), Error> {
         let model = self
-            .model(model_name, version)
+            .model_anchor(model_name, version)
             .ok_or_else(|| Error::NotFound {
                 kind: MODEL,
                 id: format!("{model_name}@{version}"),
             })?;
-        verify_model_password(self.ctx.policy(), &model.anchor.record, master_password)
+        verify_model_password(self.ctx.policy(), &model.record, master_password)
     }
 
     /// The anchored model `model_name` at `version`, with its inputs (the seed's
-    /// `get_model_anchor`).
+    /// `get_model_anchor`); `None` also for a model restored from its anchor alone
+    /// ([`Self::restore_model`]), whose inputs are not known: see [`Self::model_anchor`].
     pub fn model(&self, model_name: &str, version: &str) -> Option<&AnchoredModel> {
-        self.models
-            .get(&(model_name.to_owned(), version.to_owned()))
+        self.entry(model_name, version)?.inputs()
     }
 
-    /// The sealed anchor of `model_name` at `version`.
+    /// The sealed anchor of `model_name` at `version`, made here or restored.
     pub fn model_anchor(&self, model_name: &str, version: &str) -> Option<&Sealed<ModelAnchor>> {
-        self.model(model_name, version).map(|m| &m.anchor)
+        self.entry(model_name, version).map(ModelEntry::anchor)
+    }
+
+    fn entry(&self, model_name: &str, version: &str) -> Option<&ModelEntry> {
+        self.models
+            .get(&(model_name.to_owned(), version.to_owned()))
     }
 
     /// Checks weights against the parameter fingerprint anchored for a model, naming every
@@ -361,13 +533,13 @@ impl ModelManager {
         weights: &ParameterFingerprint,
     ) -> Result<(), Error> {
         let id = format!("{model_name}@{version}");
-        let model = self
-            .model(model_name, version)
+        let entry = self
+            .entry(model_name, version)
             .ok_or_else(|| Error::NotFound {
                 kind: MODEL,
                 id: id.clone(),
             })?;
-        let Some(anchored) = &model.parameters else {
+        let Some(root) = entry.anchor().record.description.parameter_fingerprint else {
             return Err(Error::Invalid {
                 kind: MODEL,
                 id,
@@ -376,9 +548,19 @@ impl ModelManager {
                 actual: "none".to_owned(),
             });
         };
-        if anchored.root() == weights.root() {
+        if root == weights.root() {
             return Ok(());
         }
+        // A model restored from its anchor alone has the root, not the tensors: no diff.
+        let Some(anchored) = entry.inputs().and_then(|m| m.parameters.as_ref()) else {
+            return Err(Error::Invalid {
+                kind: MODEL,
+                id,
+                field: "parameters",
+                expected: format!("weights with the fingerprint {root}"),
+                actual: format!("the fingerprint {}", weights.root()),
+            });
+        };
         let changes: Vec<String> = anchored
             .diff(weights)
             .iter()
@@ -405,15 +587,59 @@ impl ModelManager {
         })
     }
 
-    /// The anchored model whose anchor digest is `digest`.
+    /// The anchored model whose anchor digest is `digest`, with its inputs; `None` also for a
+    /// model restored from its anchor alone (see [`Self::find_model_anchor`]).
     pub fn find_model(&self, digest: &Digest) -> Option<&AnchoredModel> {
-        self.models.values().find(|m| m.anchor.digest == *digest)
+        self.find_entry(digest)?.inputs()
+    }
+
+    /// The model anchor whose digest is `digest`, made here or restored.
+    pub fn find_model_anchor(&self, digest: &Digest) -> Option<&Sealed<ModelAnchor>> {
+        self.find_entry(digest).map(ModelEntry::anchor)
+    }
+
+    fn find_entry(&self, digest: &Digest) -> Option<&ModelEntry> {
+        self.models.values().find(|m| m.anchor().digest == *digest)
     }
 
     /// The names and versions of all anchored models, in order (the seed's `list_models`).
     pub fn list_models(&self) -> impl Iterator<Item = (&str, &str)> {
         self.models.keys().map(|(n, v)| (n.as_str(), v.as_str()))
     }
+}
+
+/// The create path's checks of supplied weights: the fingerprint is under the policy's hash
+/// algorithm and has the architecture's `total_params` elements (when stated).
+fn check_parameters(
+    policy: &Policy,
+    id: &str,
+    architecture: &ModelArchitecture,
+    params: &ParameterFingerprint,
+) -> Result<(), Error> {
+    if params.algorithm() != policy.hash_algorithm {
+        return Err(Error::Invalid {
+            kind: MODEL,
+            id: id.to_owned(),
+            field: "parameters",
+            expected: format!("a fingerprint under {}", policy.hash_algorithm),
+            actual: format!("a fingerprint under {}", params.algorithm()),
+        });
+    }
+    if let Some(total) = architecture.total_params
+        && total != params.element_count()
+    {
+        return Err(Error::Invalid {
+            kind: MODEL,
+            id: id.to_owned(),
+            field: "architecture.total_params",
+            expected: format!(
+                "the element count of the weights, {}",
+                params.element_count()
+            ),
+            actual: total.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Checks `master_password` against a model anchor (for anchors read back from storage). The

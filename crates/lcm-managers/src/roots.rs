@@ -37,10 +37,12 @@ use lcm_model::records::training::TrainingSnapshot;
 use lcm_model::{Finite, Policy, Sealed, verify};
 
 use crate::deployment::non_empty;
+use crate::restore::check_seal;
 use crate::{Context, Error};
 
 const TEST_EVALUATION: &str = "test evaluation anchor";
 const BATCH_ROOT: &str = "inference batch root";
+const RELEASE: &str = "release root";
 
 /// Creates test evaluation anchors and computes roots; keeps both (the seed's
 /// `test_evaluations` and `computed_roots`).
@@ -123,6 +125,100 @@ impl RootManager {
         self.test_evaluations
             .insert(test_id.to_owned(), sealed.clone());
         Ok(sealed)
+    }
+
+    /// Adopts a test evaluation anchor made earlier (for example by another process and read
+    /// back from storage), so that [`Self::test_evaluation`] returns it.
+    ///
+    /// Nothing given is trusted. Recomputed: the seal under this manager's policy, the metrics
+    /// digest from the dataset, evaluation type and metrics, and the create path's checks
+    /// (non-empty id, evaluation type and metric names). This does not panic.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Empty`] for an empty id, evaluation type or metric name;
+    /// [`Error::DuplicateId`] for an id already held; [`Error::DigestMismatch`] for a seal or
+    /// metrics digest that does not match the record.
+    pub fn restore_test_evaluation(
+        &mut self,
+        anchor: Sealed<TestEvaluationAnchor>,
+    ) -> Result<(), Error> {
+        let a = &anchor.record;
+        let id = a.test_id.as_str();
+        non_empty(TEST_EVALUATION, id, "test_id", id)?;
+        if self.test_evaluations.contains_key(id) {
+            return Err(Error::DuplicateId {
+                kind: TEST_EVALUATION,
+                id: id.to_owned(),
+            });
+        }
+        check_seal(&self.ctx, TEST_EVALUATION, id, &anchor)?;
+        non_empty(TEST_EVALUATION, id, "evaluation_type", &a.evaluation_type)?;
+        if a.metrics.keys().any(String::is_empty) {
+            return Err(Error::Empty {
+                kind: TEST_EVALUATION,
+                id: id.to_owned(),
+                field: "metrics",
+            });
+        }
+        let recomputed = TestEvaluationAnchor::compute_metrics_digest(
+            &a.test_dataset,
+            &a.evaluation_type,
+            &a.metrics,
+            self.ctx.policy(),
+        )?;
+        if recomputed != a.metrics_digest {
+            return Err(Error::DigestMismatch {
+                kind: "test evaluation anchor metrics_digest",
+                id: id.to_owned(),
+                stored: a.metrics_digest,
+                recomputed,
+            });
+        }
+        self.test_evaluations.insert(id.to_owned(), anchor);
+        Ok(())
+    }
+
+    /// Adopts the release root of `deployment` made earlier, so that [`Self::release_root`]
+    /// returns it under the deployment's id. The release root record names its deployment by
+    /// digest only, so the deployment anchor is given too (it keys the root).
+    ///
+    /// Nothing given is trusted. Recomputed: the seals of both records under this manager's
+    /// policy, that the root's `deployment` leaf is the deployment anchor's digest, and the
+    /// root over its four leaves ([`verify::verify_release_root`]). This does not panic.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DuplicateId`] for a deployment whose release root is already held;
+    /// [`Error::DigestMismatch`] for a seal that does not match its record; [`Error::Invalid`]
+    /// naming `deployment` for a root of another deployment; [`Error::Model`] with
+    /// [`lcm_model::Error::RootMismatch`] for a root that its leaves do not reproduce.
+    pub fn restore_release_root(
+        &mut self,
+        deployment: &Sealed<DeploymentAnchor>,
+        root: Sealed<ReleaseRoot>,
+    ) -> Result<(), Error> {
+        let id = deployment.record.deployment_id.as_str();
+        if self.release_roots.contains_key(id) {
+            return Err(Error::DuplicateId {
+                kind: RELEASE,
+                id: id.to_owned(),
+            });
+        }
+        check_seal(&self.ctx, "deployment anchor", id, deployment)?;
+        check_seal(&self.ctx, RELEASE, id, &root)?;
+        if root.record.deployment != deployment.digest {
+            return Err(Error::Invalid {
+                kind: RELEASE,
+                id: id.to_owned(),
+                field: "deployment",
+                expected: deployment.digest.to_string(),
+                actual: root.record.deployment.to_string(),
+            });
+        }
+        verify::verify_release_root(self.ctx.policy(), &root.record)?;
+        self.release_roots.insert(id.to_owned(), root);
+        Ok(())
     }
 
     /// The test evaluation anchor with this id.

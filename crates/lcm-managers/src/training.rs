@@ -31,6 +31,7 @@ use lcm_model::verify::{compute_training_session_root, verify_training_run};
 use lcm_model::{DomainType, Finite, Sealed};
 use serde_json::{Map, Value};
 
+use crate::restore::check_seal;
 use crate::{Context, DatasetFamilyManager, Error, ModelManager};
 
 /// The kind names used in error messages.
@@ -243,7 +244,7 @@ impl TrainingManager {
         model_anchor
             .verify(policy)
             .map_err(|e| digest_mismatch("model anchor", &model_id, e))?;
-        if models.find_model(&model_anchor.digest).map(|m| &m.anchor) != Some(model_anchor) {
+        if models.find_model_anchor(&model_anchor.digest) != Some(model_anchor) {
             return Err(Error::UnknownReference {
                 kind: SESSION,
                 id: session_id.to_owned(),
@@ -501,6 +502,181 @@ impl TrainingManager {
         run.metrics = Some(metrics);
         run.snapshot = Some(sealed.clone());
         Ok(sealed)
+    }
+
+    /// Adopts a training session made earlier (for example by another process and read back
+    /// from storage) with its checkpoints and, when it was completed, its final metrics and
+    /// snapshot. A restored open session accepts [`Self::add_checkpoint`] and
+    /// [`Self::complete_training_session`] as if it had been started here; a restored
+    /// completed one refuses them with [`Error::AlreadyCompleted`], and
+    /// [`Self::training_session_root`] and [`Self::verify_session`] work on it.
+    ///
+    /// Nothing given is trusted. Recomputed: the session's seal under this manager's policy;
+    /// for every checkpoint, its seal, that it binds this session's digest, that its `index`
+    /// is its position (counting from 0, nothing missing or repeated), that `previous` is the
+    /// previous checkpoint's digest (the session digest for the first), a non-empty id used
+    /// once, steps strictly increasing and epochs never decreasing, and non-empty metric
+    /// names; for a completion, a non-empty user and everything [`verify_training_run`]
+    /// checks (the snapshot's seal and its bindings of the session, model anchor, datasets
+    /// root, config digest, checkpoint head and count, metrics digest and start time).
+    ///
+    /// Whether the session's model anchor and split anchors are authorized was checked when
+    /// the session was started and is bound by its seal; it is not re-checked here, because
+    /// the session record names them by digest only. This does not panic.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DomainNotAllowed`] when the policy excludes training; [`Error::Empty`] for an
+    /// empty session id, checkpoint id, metric name or user id; [`Error::DuplicateId`] for a
+    /// session id already held or a checkpoint id given twice; [`Error::DigestMismatch`] for
+    /// a session or checkpoint whose seal does not match its content; [`Error::Invalid`]
+    /// naming `session` for a checkpoint of another session, or `step`/`epoch` going
+    /// backwards; [`Error::ChainOrder`] and [`Error::ChainGap`] for a checkpoint index out of
+    /// position (reordered or repeated, or checkpoints missing); [`Error::ChainLink`] for a
+    /// broken `previous` link; [`Error::Model`] as [`verify_training_run`] for a completion
+    /// that does not match (for example a snapshot of another session).
+    pub fn restore_session(
+        &mut self,
+        session: Sealed<TrainingSession>,
+        checkpoints: Vec<Sealed<TrainingCheckpoint>>,
+        completion: Option<(TrainingMetrics, Sealed<TrainingSnapshot>)>,
+    ) -> Result<(), Error> {
+        let policy = self.ctx.policy();
+        if !policy.allows(DomainType::Training) {
+            return Err(Error::DomainNotAllowed { domain: "training" });
+        }
+        let sid = session.record.session_id.as_str();
+        if sid.is_empty() {
+            return Err(Error::Empty {
+                kind: SESSION,
+                id: String::new(),
+                field: "session_id",
+            });
+        }
+        if self.sessions.contains_key(sid) {
+            return Err(Error::DuplicateId {
+                kind: SESSION,
+                id: sid.to_owned(),
+            });
+        }
+        check_seal(&self.ctx, SESSION, sid, &session)?;
+        let mut checkpoint_ids = BTreeSet::new();
+        let mut head = session.digest;
+        let mut last: Option<&TrainingCheckpoint> = None;
+        for (index, cp) in (0u64..).zip(&checkpoints) {
+            let c = &cp.record;
+            let id = format!("{sid}/{}", c.checkpoint_id);
+            check_seal(&self.ctx, CHECKPOINT, &id, cp)?;
+            if c.session != session.digest {
+                return Err(Error::Invalid {
+                    kind: CHECKPOINT,
+                    id,
+                    field: "session",
+                    expected: format!("a checkpoint of session {sid:?}, {}", session.digest),
+                    actual: c.session.to_string(),
+                });
+            }
+            if c.index < index {
+                return Err(Error::ChainOrder {
+                    kind: CHECKPOINT,
+                    id,
+                    index,
+                    expected: index,
+                    actual: c.index,
+                });
+            }
+            if c.index > index {
+                return Err(Error::ChainGap {
+                    kind: CHECKPOINT,
+                    id,
+                    index,
+                    expected: index,
+                    actual: c.index,
+                });
+            }
+            if c.previous != head {
+                return Err(Error::ChainLink {
+                    kind: CHECKPOINT,
+                    id,
+                    index,
+                    expected: Some(head),
+                    actual: Some(c.previous),
+                });
+            }
+            if c.checkpoint_id.is_empty() {
+                return Err(Error::Empty {
+                    kind: CHECKPOINT,
+                    id,
+                    field: "checkpoint_id",
+                });
+            }
+            if !checkpoint_ids.insert(c.checkpoint_id.clone()) {
+                return Err(Error::DuplicateId {
+                    kind: CHECKPOINT,
+                    id,
+                });
+            }
+            if c.metrics.keys().any(String::is_empty) {
+                return Err(Error::Empty {
+                    kind: CHECKPOINT,
+                    id,
+                    field: "metrics",
+                });
+            }
+            if let Some(prev) = last {
+                if c.step <= prev.step {
+                    return Err(Error::Invalid {
+                        kind: CHECKPOINT,
+                        id,
+                        field: "step",
+                        expected: format!(
+                            "a step greater than {} (checkpoint {:?})",
+                            prev.step, prev.checkpoint_id
+                        ),
+                        actual: c.step.to_string(),
+                    });
+                }
+                if c.epoch < prev.epoch {
+                    return Err(Error::Invalid {
+                        kind: CHECKPOINT,
+                        id,
+                        field: "epoch",
+                        expected: format!(
+                            "an epoch of at least {} (checkpoint {:?})",
+                            prev.epoch, prev.checkpoint_id
+                        ),
+                        actual: c.epoch.to_string(),
+                    });
+                }
+            }
+            head = cp.digest;
+            last = Some(c);
+        }
+        let (metrics, snapshot) = match completion {
+            None => (None, None),
+            Some((metrics, snapshot)) => {
+                if snapshot.record.user_id.is_empty() {
+                    return Err(Error::Empty {
+                        kind: SESSION,
+                        id: sid.to_owned(),
+                        field: "user_id",
+                    });
+                }
+                verify_training_run(policy, &session, &checkpoints, &metrics, &snapshot)?;
+                (Some(metrics), Some(snapshot))
+            }
+        };
+        self.sessions.insert(
+            sid.to_owned(),
+            TrainingRun {
+                session,
+                checkpoints,
+                checkpoint_ids,
+                metrics,
+                snapshot,
+            },
+        );
+        Ok(())
     }
 
     /// The session `session_id` with its checkpoints and, once completed, its snapshot.

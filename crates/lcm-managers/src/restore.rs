@@ -1,0 +1,39 @@
+//! Shared checks of the `restore_*` methods, which let a manager adopt records made earlier
+//! (for example by another process, read back from storage).
+//!
+//! A restored record is never trusted: its seal is recomputed under the manager's policy, and
+//! every digest, root and chain link it carries is recomputed from the inputs given with it,
+//! with the same checks the create path applies. A restore either adopts everything it is given
+//! or nothing.
+
+use lcm_model::{Record, Sealed};
+
+use crate::{Context, Error};
+
+/// Recomputes a restored record's digest under the manager's policy; a mismatch is an
+/// [`Error::DigestMismatch`] naming the record by `kind` and `id`.
+pub(crate) fn check_seal<T: Record>(
+    ctx: &Context,
+    kind: &'static str,
+    id: &str,
+    sealed: &Sealed<T>,
+) -> Result<(), Error> {
+    let recomputed = sealed.record.digest(ctx.policy())?;
+    if recomputed == sealed.digest {
+        Ok(())
+    } else {
+        Err(Error::DigestMismatch {
+            kind,
+            id: id.to_owned(),
+            stored: sealed.digest,
+            recomputed,
+        })
+    }
+}
+
+/// Checks a stored KDF cost against the floor without deriving a key (a restore needs no
+/// password): an anchor below the floor could never be checked by `verify_password`.
+pub(crate) fn check_kdf_iterations(iterations: u32) -> Result<(), Error> {
+    lcm_crypto::Pbkdf2Params::new(iterations)?;
+    Ok(())
+}
