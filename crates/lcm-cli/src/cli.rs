@@ -195,6 +195,69 @@ pub(crate) enum RecordCommand {
         /// The lifecycle file (see `examples/cli/lifecycle.json`).
         file: PathBuf,
     },
+    /// Stage A: a dataset family and its splits (password: `LCM_DATASET_PASSWORD`).
+    Dataset {
+        /// The stage file (see `examples/cli/stages/dataset.json`).
+        file: PathBuf,
+    },
+    /// Stage B: a model anchor, authorized on stored dataset families (password:
+    /// `LCM_MODEL_PASSWORD`).
+    Model {
+        /// The stage file (see `examples/cli/stages/model.json`).
+        file: PathBuf,
+    },
+    /// Stage C: start a training session, add checkpoints to an open one, complete it.
+    Training {
+        /// The stage file (see `examples/cli/stages/training.json`).
+        file: PathBuf,
+    },
+    /// Stage D: a pre-deployment anchor of a completed training session's model.
+    Predeployment {
+        /// The stage file (see `examples/cli/stages/predeployment.json`).
+        file: PathBuf,
+    },
+    /// Stage E: a deployment anchor carrying out a pre-deployment.
+    Deployment {
+        /// The stage file (see `examples/cli/stages/deployment.json`).
+        file: PathBuf,
+    },
+    /// Stage F: a test evaluation of a stored split.
+    Test {
+        /// The stage file (see `examples/cli/stages/test.json`).
+        file: PathBuf,
+    },
+    /// The training session root and the release root of a deployment.
+    Release {
+        /// The deployment id.
+        #[arg(long)]
+        deployment: String,
+        /// The test evaluation it is released on.
+        #[arg(long)]
+        test: String,
+    },
+    /// A deployment status change: a rollback, a failure, or a retry after a failure.
+    Status {
+        /// The deployment id.
+        #[arg(long)]
+        deployment: String,
+        /// The new status.
+        #[arg(long, value_enum)]
+        status: Status,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// A deployment status that `lcm record status` can record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Status {
+    /// Running again after a failure.
+    Deployed,
+    /// The rollout failed.
+    Failed,
+    /// Rolled back (final).
+    Rollback,
 }
 
 #[derive(Debug, Subcommand)]

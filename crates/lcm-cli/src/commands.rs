@@ -8,6 +8,7 @@ use std::sync::mpsc;
 
 use clap::Parser;
 use lcm_cli::fingerprint;
+use lcm_cli::lifecycle::{self, Managers};
 use lcm_cli::progress::Progress;
 use lcm_cli::store::{self, SqliteStore, Store, StoredBatch, StoredReceipt, StoredRecord};
 use lcm_crypto::{Digest, HashAlgorithm, Seed, SigningKey};
@@ -23,7 +24,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::cli::{
-    Algorithm, BatchCommand, Cli, Command, CompatCommand, FingerprintArgs, RecordCommand,
+    Algorithm, BatchCommand, Cli, Command, CompatCommand, FingerprintArgs, RecordCommand, Status,
 };
 
 /// Why a command failed; decides the exit code.
@@ -157,6 +158,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         Command::Record {
             command: RecordCommand::Lifecycle { file },
         } => record_lifecycle(cli, out, file),
+        Command::Record { command } => record_stage(cli, out, command),
         Command::Infer {
             model,
             deployment,
@@ -403,7 +405,7 @@ fn password(var: &str) -> Result<String, CliError> {
 }
 
 fn record_lifecycle(cli: &Cli, out: &mut Out, file: &Path) -> Result<(), CliError> {
-    let input: lcm_cli::lifecycle::LifecycleInput = read_json(file)?;
+    let input: lifecycle::LifecycleInput = read_json(file)?;
     let mut dataset_password = password("LCM_DATASET_PASSWORD")?;
     let mut model_password = password("LCM_MODEL_PASSWORD")?;
     let mut store = open(cli)?;
@@ -418,22 +420,129 @@ fn record_lifecycle(cli: &Cli, out: &mut Out, file: &Path) -> Result<(), CliErro
 /// id must be new).
 pub(crate) fn record_into(
     store: &mut SqliteStore,
-    input: lcm_cli::lifecycle::LifecycleInput,
+    input: lifecycle::LifecycleInput,
     dataset_password: &str,
     model_password: &str,
 ) -> Result<Vec<StoredRecord>, CliError> {
     let ctx = Context::with_policy(store.policy()?)?;
-    let recorded = lcm_cli::lifecycle::record(
-        &ctx,
+    let staged = Managers::new(&ctx).lifecycle(
         input,
-        &lcm_cli::lifecycle::Passwords {
+        &lifecycle::Passwords {
             dataset: dataset_password,
             model: model_password,
         },
     )?;
-    let stored = recorded.to_stored()?;
-    store.put_records(&stored, &recorded.to_evidence()?)?;
-    Ok(stored)
+    store.put_records(&staged.records, &staged.evidence)?;
+    Ok(staged.records)
+}
+
+/// A stage's input, read before the store is opened.
+enum StageInput {
+    Dataset(lifecycle::DatasetInput, String),
+    Model(lifecycle::ModelInput, String),
+    Training(lifecycle::TrainingInput),
+    Predeployment(lifecycle::PreDeploymentInput),
+    Deployment(lifecycle::DeploymentInput),
+    Test(lifecycle::TestEvaluationInput),
+    Release {
+        deployment: String,
+        test: String,
+    },
+    Status {
+        deployment: String,
+        status: DeploymentStatus,
+        reason: String,
+    },
+}
+
+impl StageInput {
+    fn read(command: &RecordCommand) -> Result<Self, CliError> {
+        fn parse<T: serde::de::DeserializeOwned>(
+            stage: &'static str,
+            file: &Path,
+        ) -> Result<T, CliError> {
+            lifecycle::parse_stage(stage, &read_file(file)?)
+                .map_err(|e| input(format!("{}: {e}", file.display())))
+        }
+        Ok(match command {
+            RecordCommand::Lifecycle { .. } => {
+                return Err(input("a lifecycle file is not one stage"));
+            }
+            RecordCommand::Dataset { file } => {
+                Self::Dataset(parse("dataset", file)?, password("LCM_DATASET_PASSWORD")?)
+            }
+            RecordCommand::Model { file } => {
+                Self::Model(parse("model", file)?, password("LCM_MODEL_PASSWORD")?)
+            }
+            RecordCommand::Training { file } => Self::Training(parse("training", file)?),
+            RecordCommand::Predeployment { file } => {
+                Self::Predeployment(parse("predeployment", file)?)
+            }
+            RecordCommand::Deployment { file } => Self::Deployment(parse("deployment", file)?),
+            RecordCommand::Test { file } => Self::Test(parse("test evaluation", file)?),
+            RecordCommand::Release { deployment, test } => Self::Release {
+                deployment: deployment.clone(),
+                test: test.clone(),
+            },
+            RecordCommand::Status {
+                deployment,
+                status,
+                reason,
+            } => Self::Status {
+                deployment: deployment.clone(),
+                status: match status {
+                    Status::Deployed => DeploymentStatus::Deployed,
+                    Status::Failed => DeploymentStatus::Failed,
+                    Status::Rollback => DeploymentStatus::RolledBack,
+                },
+                reason: reason.clone(),
+            },
+        })
+    }
+
+    fn run(&self, m: &mut Managers) -> Result<lifecycle::Staged, lcm_cli::Error> {
+        match self {
+            Self::Dataset(i, p) => m.dataset(i.clone(), p),
+            Self::Model(i, p) => m.model(i.clone(), p),
+            Self::Training(i) => m.training(i.clone()),
+            Self::Predeployment(i) => m.predeployment(i.clone()),
+            Self::Deployment(i) => m.deployment(i.clone()),
+            Self::Test(i) => m.test_evaluation(i.clone()),
+            Self::Release { deployment, test } => m.release(deployment, test),
+            Self::Status {
+                deployment,
+                status,
+                reason,
+            } => m.status(deployment, *status, reason),
+        }
+    }
+}
+
+impl Drop for StageInput {
+    fn drop(&mut self) {
+        if let Self::Dataset(_, p) | Self::Model(_, p) = self {
+            zeroize::Zeroize::zeroize(p);
+        }
+    }
+}
+
+/// `lcm record STAGE`: rebuilds the managers from the store and records one stage, inside
+/// one write transaction.
+fn record_stage(cli: &Cli, out: &mut Out, command: &RecordCommand) -> Result<(), CliError> {
+    let stage = StageInput::read(command)?;
+    let mut store = open(cli)?;
+    let ctx = Context::with_policy(store.policy()?)?;
+    let stored = store
+        .put_records_with(&mut |s| {
+            let mut managers = Managers::restore(&ctx, s)?;
+            let staged = stage.run(&mut managers)?;
+            Ok((staged.records, staged.evidence))
+        })
+        .map_err(|e| match e {
+            store::Error::Append(inner) => input(inner),
+            other => input(other),
+        })?;
+    print_records(cli, out, &stored)
 }
 
 fn print_records(cli: &Cli, out: &mut Out, records: &[StoredRecord]) -> Result<(), CliError> {
@@ -556,7 +665,7 @@ fn resolve_release(
         && e.status != DeploymentStatus::Deployed
     {
         return Err(input(format!(
-            "deployment {deployment} is {}, not deployed",
+            "deployment {deployment} has status {}, not deployed",
             e.status.name()
         )));
     }

@@ -87,14 +87,24 @@ fn parse<T: DeserializeOwned>(kind: &str, id: &str, json: &str) -> Result<T, Err
     })
 }
 
-fn sealed<T: Record + DeserializeOwned>(r: &StoredRecord) -> Result<Sealed<T>, Error> {
+/// A stored record parsed as its type, with its stored digest (not recomputed here).
+///
+/// # Errors
+///
+/// [`Error::Parse`].
+pub fn sealed<T: Record + DeserializeOwned>(r: &StoredRecord) -> Result<Sealed<T>, Error> {
     Ok(Sealed {
         record: parse(&r.kind, &r.id, &r.json)?,
         digest: r.digest,
     })
 }
 
-fn all<T: Record + DeserializeOwned>(store: &dyn Store) -> Result<Vec<Sealed<T>>, Error> {
+/// Every stored record of `T`'s kind, parsed, with its stored digest.
+///
+/// # Errors
+///
+/// Store failures, [`Error::Parse`].
+pub fn all<T: Record + DeserializeOwned>(store: &dyn Store) -> Result<Vec<Sealed<T>>, Error> {
     store.records(Some(T::KIND))?.iter().map(sealed).collect()
 }
 
@@ -106,7 +116,12 @@ fn one<T: Record + DeserializeOwned>(store: &dyn Store, id: &str) -> Result<Seal
     sealed(&r)
 }
 
-fn evidence<T: DeserializeOwned>(store: &dyn Store, kind: &str, id: &str) -> Result<T, Error> {
+/// The evidence of `kind` kept for the record `id`, parsed.
+///
+/// # Errors
+///
+/// Store failures, [`Error::Missing`], [`Error::Parse`].
+pub fn evidence<T: DeserializeOwned>(store: &dyn Store, kind: &str, id: &str) -> Result<T, Error> {
     let e = store
         .evidence(Some(kind))?
         .into_iter()

@@ -36,6 +36,23 @@ pub enum Error {
     /// A store error.
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// A stage's input is incomplete or contradicts the store.
+    #[error("{stage}: {message}")]
+    Stage {
+        /// The stage (`training`, `predeployment`, ...).
+        stage: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// Stored records could not be read back.
+    #[error(transparent)]
+    Export(Box<export::Error>),
+}
+
+impl From<export::Error> for Error {
+    fn from(e: export::Error) -> Self {
+        Self::Export(Box::new(e))
+    }
 }
 
 impl From<lcm_managers::Error> for Error {

@@ -1,12 +1,13 @@
-//! `lcm record lifecycle FILE`: one JSON file describing a lifecycle's stages (the fields of
-//! the seed's complete example), run through the managers and stored atomically.
+//! Recording lifecycles: `lcm record lifecycle FILE` (every stage from one JSON file, stored
+//! in one transaction) and `lcm record dataset|model|training|predeployment|deployment|test|
+//! release|status` (one stage at a time, against what the store holds).
 //!
 //! The managers check each stage against the ones before it (authorized datasets, split
-//! anchors, model anchor, pre-deployment), and they hold that state in memory only, so the
-//! stages that depend on each other are recorded together: dataset family and splits, model,
-//! training session with checkpoints and completion, pre-deployment, deployment and test
-//! evaluation, then the training session root and the release root. Every sealed record is
-//! stored in one transaction: a lifecycle is stored whole or not at all.
+//! anchors, model anchor, pre-deployment, ...). For a stage recorded on its own,
+//! [`Managers::restore`] rebuilds them from the store first, recomputing every stored record
+//! (the managers' `restore_*` methods trust nothing), and the new records are stored in the
+//! same write transaction the store was read in, so two processes recording at once cannot
+//! both append, say, checkpoint 3 of one session.
 //!
 //! Inference receipts follow later, any number of times (`lcm infer`), against the stored
 //! model and deployment anchors.
@@ -16,19 +17,20 @@ use std::collections::BTreeMap;
 use lcm_crypto::Digest;
 use lcm_managers::{
     Context, DatasetFamilyManager, DeploymentManager, ModelAnchorRequest, ModelManager,
-    PreDeploymentRequest, RootManager, TrainingManager,
+    PreDeploymentRequest, RestoredSplit, RootManager, TrainingManager,
 };
 use lcm_model::records::{
     BuildArtifact, DatasetFamilyAnchor, DatasetFamilyMetadata, DatasetSplit, DatasetSplitAnchor,
-    DeploymentAnchor, DeploymentStatusEvent, ModelAnchor, ModelArchitecture, PreDeploymentAnchor,
-    ReleaseRoot, Sbom, SplitInfo, TestEvaluationAnchor, TrainingCheckpoint, TrainingEnvironment,
-    TrainingMetrics, TrainingSession, TrainingSnapshot,
+    DeploymentAnchor, DeploymentStatus, DeploymentStatusEvent, ModelAnchor, ModelArchitecture,
+    PreDeploymentAnchor, ReleaseRoot, Sbom, SplitInfo, TestEvaluationAnchor, TrainingCheckpoint,
+    TrainingEnvironment, TrainingMetrics, TrainingSession, TrainingSnapshot,
 };
 use lcm_model::{Record, Sealed, canonical};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::store::{StoredEvidence, StoredRecord};
+use crate::export;
+use crate::store::{Store, StoredEvidence, StoredRecord};
 
 /// The evidence kind of a split's record ids and content digests.
 pub const SPLIT_RECORDS: &str = "split-records";
@@ -57,6 +59,10 @@ pub struct ModelInput {
     pub model_name: String,
     /// Its version.
     pub version: String,
+    /// The dataset families the model may be trained on, by id. In a lifecycle file it may
+    /// be left out: the file's own family is meant.
+    #[serde(default)]
+    pub authorized_datasets: Vec<String>,
     /// The architecture.
     pub architecture: ModelArchitecture,
     /// Hyperparameters, free-form.
@@ -87,25 +93,40 @@ pub struct CheckpointInput {
     pub optimizer_state_digest: Digest,
 }
 
-/// Stage C: the training session, its checkpoints and its completion.
+/// Stage C: a training session, its checkpoints and its completion.
+///
+/// Recorded on its own, a file either starts a session (it names `model` and `family_id`) or
+/// continues an open one (it names neither): its checkpoints are appended, and it completes
+/// the session when it gives `final_model_digest` (with `user_id`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingInput {
     /// The session id.
     pub session_id: String,
+    /// The model anchor, `NAME@VERSION` (left out in a lifecycle file, and to continue a
+    /// session).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The dataset family whose splits the session uses (left out in a lifecycle file, and to
+    /// continue a session).
+    #[serde(default)]
+    pub family_id: Option<String>,
     /// The training configuration, free-form.
     #[serde(default)]
-    pub training_config: Map<String, Value>,
+    pub training_config: Option<Map<String, Value>>,
     /// The checkpoints, in order.
     #[serde(default)]
     pub checkpoints: Vec<CheckpointInput>,
-    /// The digest of the final weights (for example from `lcm fingerprint`).
-    pub final_model_digest: Digest,
+    /// The digest of the final weights (for example from `lcm fingerprint`); completes the
+    /// session.
+    #[serde(default)]
+    pub final_model_digest: Option<Digest>,
     /// The final metrics.
     #[serde(default)]
     pub metrics: TrainingMetrics,
     /// Who completed the session.
-    pub user_id: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
 }
 
 /// Stage D: the pre-deployment anchor.
@@ -114,6 +135,9 @@ pub struct TrainingInput {
 pub struct PreDeploymentInput {
     /// The id.
     pub predeployment_id: String,
+    /// The completed training session whose model is built (left out in a lifecycle file).
+    #[serde(default)]
+    pub session_id: Option<String>,
     /// The build artifact.
     pub build_artifact: BuildArtifact,
     /// Its SBOM.
@@ -135,6 +159,9 @@ pub struct PreDeploymentInput {
 pub struct DeploymentInput {
     /// The id.
     pub deployment_id: String,
+    /// The pre-deployment it carries out (left out in a lifecycle file).
+    #[serde(default)]
+    pub predeployment_id: Option<String>,
     /// Infrastructure, free-form.
     #[serde(default)]
     pub infrastructure: Value,
@@ -145,12 +172,15 @@ pub struct DeploymentInput {
     pub deployed_by: String,
 }
 
-/// Stage F: the test evaluation (of one of the family's splits, usually `test`).
+/// Stage F: the test evaluation (of one of a family's splits, usually `test`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestEvaluationInput {
     /// The id.
     pub test_id: String,
+    /// The family of the evaluated split (left out in a lifecycle file).
+    #[serde(default)]
+    pub family_id: Option<String>,
     /// The evaluated split.
     pub split: DatasetSplit,
     /// `pre_deploy`, `post_deploy` or `benchmark`.
@@ -159,7 +189,8 @@ pub struct TestEvaluationInput {
     pub metrics: BTreeMap<String, f64>,
 }
 
-/// A lifecycle file (see `examples/cli/lifecycle.json`).
+/// A lifecycle file (see `examples/cli/lifecycle.json`): every stage, referring to each
+/// other implicitly.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LifecycleInput {
@@ -180,37 +211,22 @@ pub struct LifecycleInput {
     pub test_evaluation: TestEvaluationInput,
 }
 
-/// Every sealed record of a recorded lifecycle.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    /// The family anchor.
-    pub family: Sealed<DatasetFamilyAnchor>,
-    /// The split anchors, in split order.
-    pub splits: Vec<Sealed<DatasetSplitAnchor>>,
-    /// The model anchor.
-    pub model: Sealed<ModelAnchor>,
-    /// The training session.
-    pub session: Sealed<TrainingSession>,
-    /// Its checkpoints.
-    pub checkpoints: Vec<Sealed<TrainingCheckpoint>>,
-    /// Its snapshot.
-    pub snapshot: Sealed<TrainingSnapshot>,
-    /// The pre-deployment anchor.
-    pub predeployment: Sealed<PreDeploymentAnchor>,
-    /// The deployment anchor.
-    pub deployment: Sealed<DeploymentAnchor>,
-    /// Its status history.
-    pub status_history: Vec<Sealed<DeploymentStatusEvent>>,
-    /// The test evaluation.
-    pub test_evaluation: Sealed<TestEvaluationAnchor>,
-    /// The release root.
-    pub release: Sealed<ReleaseRoot>,
-    /// Each split's record ids and content digests (bound by the split anchors' roots).
-    pub split_records: Vec<SplitRecords>,
-    /// The training metrics (bound by the snapshot's `metrics_digest`).
-    pub metrics: TrainingMetrics,
-    /// The SBOM (bound by the pre-deployment anchor's `sbom_digest`).
-    pub sbom: Sbom,
+/// Parses a file of one stage: an object with the fields of its section of a lifecycle file,
+/// and an optional `_comment` (ignored). Unknown fields are refused.
+///
+/// # Errors
+///
+/// [`crate::Error::Stage`] with the parser's message.
+pub fn parse_stage<T: serde::de::DeserializeOwned>(
+    stage: &'static str,
+    text: &[u8],
+) -> Result<T, crate::Error> {
+    let mut value: Value = serde_json::from_slice(text)
+        .map_err(|e| stage_error(stage, format!("malformed JSON: {e}")))?;
+    if let Value::Object(map) = &mut value {
+        map.remove("_comment");
+    }
+    serde_json::from_value(value).map_err(|e| stage_error(stage, e.to_string()))
 }
 
 /// A split's record ids and content digests, stored as `split-records` evidence.
@@ -234,238 +250,43 @@ pub struct Passwords<'a> {
     pub model: &'a str,
 }
 
-/// Runs every stage of `input` through the managers.
-///
-/// # Errors
-///
-/// The first manager error (an empty field, an unknown reference, a leak between splits, ...).
-pub fn record(
-    ctx: &Context,
-    input: LifecycleInput,
-    passwords: &Passwords<'_>,
-) -> Result<Recorded, crate::Error> {
-    let LifecycleInput {
-        comment: _,
-        dataset,
-        model,
-        training,
-        predeployment,
-        deployment,
-        test_evaluation,
-    } = input;
-
-    let mut datasets = DatasetFamilyManager::new(ctx.clone());
-    let family = datasets.create_dataset_family_anchor(
-        &dataset.family_id,
-        dataset.metadata,
-        passwords.dataset,
-    )?;
-    let split_map = datasets.add_dataset_splits(&family, dataset.splits)?;
-    let split_records = split_map
-        .keys()
-        .map(|&split| SplitRecords {
-            split,
-            record_ids: datasets
-                .split_records(&dataset.family_id, split)
-                .map(<[String]>::to_vec)
-                .unwrap_or_default(),
-            content_digests: datasets
-                .split_contents(&dataset.family_id, split)
-                .map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-                .unwrap_or_default(),
-        })
-        .collect();
-
-    let mut models = ModelManager::new(ctx.clone());
-    let model_anchor = models.create_model_anchor(
-        &datasets,
-        ModelAnchorRequest {
-            model_name: model.model_name,
-            version: model.version,
-            architecture: model.architecture,
-            hyperparameters: model.hyperparameters,
-            environment: model.environment,
-            authorized_datasets: vec![dataset.family_id.clone()],
-            trainer_commit: model.trainer_commit,
-            parameters: None,
-        },
-        passwords.model,
-    )?;
-
-    let mut trainings = TrainingManager::new(ctx.clone());
-    let data_splits = split_map
-        .iter()
-        .map(|(split, anchor)| (*split, anchor.digest))
-        .collect();
-    let session = trainings.start_training_session(
-        &datasets,
-        &models,
-        &training.session_id,
-        &model_anchor,
-        datasets.datasets_root_anchor(&dataset.family_id)?,
-        training.training_config,
-        data_splits,
-    )?;
-    let mut checkpoints = Vec::with_capacity(training.checkpoints.len());
-    for c in training.checkpoints {
-        checkpoints.push(trainings.add_checkpoint(
-            &session,
-            &c.checkpoint_id,
-            c.epoch,
-            c.step,
-            c.metrics,
-            c.model_state_digest,
-            c.optimizer_state_digest,
-        )?);
-    }
-    let metrics = training.metrics.clone();
-    let snapshot = trainings.complete_training_session(
-        &session,
-        training.final_model_digest,
-        training.metrics,
-        &training.user_id,
-    )?;
-
-    let mut deployments = DeploymentManager::new(ctx.clone());
-    let sbom = predeployment.sbom.clone();
-    let pre = deployments.create_predeployment_anchor(PreDeploymentRequest {
-        predeployment_id: predeployment.predeployment_id,
-        model_anchor: model_anchor.digest,
-        training_snapshot: snapshot.digest,
-        build_artifact: predeployment.build_artifact,
-        sbom: predeployment.sbom,
-        approval_ticket_id: predeployment.approval_ticket_id,
-        intended_env: predeployment.intended_env,
-        intended_region: predeployment.intended_region,
-        rollout_plan_digest: predeployment.rollout_plan_digest,
-    })?;
-    let dep = deployments.create_deployment_anchor(
-        &deployment.deployment_id,
-        &pre.record.predeployment_id,
-        deployment.infrastructure,
-        deployment.network_config,
-        &deployment.deployed_by,
-    )?;
-    let status_history = deployments
-        .status_history(&deployment.deployment_id)
-        .map(<[_]>::to_vec)
-        .unwrap_or_default();
-
-    let mut roots = RootManager::new(ctx.clone());
-    let test_split = split_map.get(&test_evaluation.split).ok_or_else(|| {
-        lcm_managers::Error::UnknownReference {
-            kind: "test evaluation",
-            id: test_evaluation.test_id.clone(),
-            field: "split",
-            reference: test_evaluation.split.to_string(),
-        }
-    })?;
-    let test = roots.create_test_evaluation_anchor(
-        &test_evaluation.test_id,
-        &test_split.digest,
-        &test_evaluation.evaluation_type,
-        &test_evaluation.metrics,
-    )?;
-    let session_root = roots.compute_training_session_root(&snapshot)?;
-    let release = roots.compute_release_root(&session_root, &pre, &dep, &test)?;
-
-    Ok(Recorded {
-        family,
-        splits: split_map.into_values().collect(),
-        model: model_anchor,
-        session,
-        checkpoints,
-        snapshot,
-        predeployment: pre,
-        deployment: dep,
-        status_history,
-        test_evaluation: test,
-        release,
-        split_records,
-        metrics,
-        sbom,
-    })
+/// What a stage made: the records and the evidence to store, together.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Staged {
+    /// Sealed records, as the store keeps them.
+    pub records: Vec<StoredRecord>,
+    /// Evidence that the records bind by digest.
+    pub evidence: Vec<StoredEvidence>,
 }
 
-fn stored<T: Record>(id: String, sealed: &Sealed<T>) -> Result<StoredRecord, crate::Error> {
-    Ok(StoredRecord {
-        kind: T::KIND.to_owned(),
-        id,
-        digest: sealed.digest,
-        json: canonical::to_string(&sealed.record)?,
-    })
-}
-
-impl Recorded {
-    /// The id of the model anchor in the store: `NAME@VERSION`.
-    pub fn model_id(&self) -> String {
-        model_id(&self.model.record)
+impl Staged {
+    fn record<T: Record>(&mut self, id: String, sealed: &Sealed<T>) -> Result<(), crate::Error> {
+        self.records.push(StoredRecord {
+            kind: T::KIND.to_owned(),
+            id,
+            digest: sealed.digest,
+            json: canonical::to_string(&sealed.record)?,
+        });
+        Ok(())
     }
 
-    /// The evidence to keep next to the records.
-    ///
-    /// # Errors
-    ///
-    /// Encoding errors (none for values the managers accepted).
-    pub fn to_evidence(&self) -> Result<Vec<StoredEvidence>, crate::Error> {
-        let family_id = &self.family.record.family_id;
-        let mut out = Vec::with_capacity(self.split_records.len() + 2);
-        for s in &self.split_records {
-            out.push(StoredEvidence {
-                kind: SPLIT_RECORDS.to_owned(),
-                id: format!("{family_id}/{}", s.split),
-                json: canonical::to_string(s)?,
-            });
-        }
-        out.push(StoredEvidence {
-            kind: TRAINING_METRICS.to_owned(),
-            id: self.session.record.session_id.clone(),
-            json: canonical::to_string(&self.metrics)?,
+    fn evidence<T: Serialize>(
+        &mut self,
+        kind: &str,
+        id: String,
+        value: &T,
+    ) -> Result<(), crate::Error> {
+        self.evidence.push(StoredEvidence {
+            kind: kind.to_owned(),
+            id,
+            json: canonical::to_string(value)?,
         });
-        out.push(StoredEvidence {
-            kind: SBOM.to_owned(),
-            id: self.predeployment.record.predeployment_id.clone(),
-            json: canonical::to_string(&self.sbom)?,
-        });
-        Ok(out)
+        Ok(())
     }
 
-    /// Every record, as the store keeps it (see `docs/CLI.md` for the ids).
-    ///
-    /// # Errors
-    ///
-    /// Encoding errors (none for records the managers made).
-    pub fn to_stored(&self) -> Result<Vec<StoredRecord>, crate::Error> {
-        let family_id = &self.family.record.family_id;
-        let session_id = &self.session.record.session_id;
-        let deployment_id = &self.deployment.record.deployment_id;
-        let mut out = vec![stored(family_id.clone(), &self.family)?];
-        for s in &self.splits {
-            out.push(stored(format!("{family_id}/{}", s.record.split), s)?);
-        }
-        out.push(stored(self.model_id(), &self.model)?);
-        out.push(stored(session_id.clone(), &self.session)?);
-        for c in &self.checkpoints {
-            out.push(stored(
-                format!("{session_id}/{}", c.record.checkpoint_id),
-                c,
-            )?);
-        }
-        out.push(stored(session_id.clone(), &self.snapshot)?);
-        out.push(stored(
-            self.predeployment.record.predeployment_id.clone(),
-            &self.predeployment,
-        )?);
-        out.push(stored(deployment_id.clone(), &self.deployment)?);
-        for e in &self.status_history {
-            out.push(stored(format!("{deployment_id}/{}", e.record.sequence), e)?);
-        }
-        out.push(stored(
-            self.test_evaluation.record.test_id.clone(),
-            &self.test_evaluation,
-        )?);
-        out.push(stored(deployment_id.clone(), &self.release)?);
-        Ok(out)
+    fn extend(&mut self, other: Self) {
+        self.records.extend(other.records);
+        self.evidence.extend(other.evidence);
     }
 }
 
@@ -477,6 +298,546 @@ pub fn model_id(anchor: &ModelAnchor) -> String {
     )
 }
 
+fn stage_error(stage: &'static str, message: String) -> crate::Error {
+    crate::Error::Stage { stage, message }
+}
+
+/// `Some(v)` of a field a stage file must give.
+fn required<T>(stage: &'static str, field: &str, value: Option<T>) -> Result<T, crate::Error> {
+    value.ok_or_else(|| stage_error(stage, format!("field {field} is required")))
+}
+
+/// In a lifecycle file, a reference is implied: left out, or equal to the implied one.
+fn implied(
+    stage: &'static str,
+    field: &str,
+    given: Option<&str>,
+    implied: &str,
+) -> Result<String, crate::Error> {
+    match given {
+        Some(g) if g != implied => Err(stage_error(
+            stage,
+            format!("field {field}: the lifecycle file's own is {implied}, the file says {g}"),
+        )),
+        _ => Ok(implied.to_owned()),
+    }
+}
+
+/// The managers of a store's lifecycles.
+#[derive(Debug)]
+pub struct Managers {
+    /// Dataset families and splits.
+    pub datasets: DatasetFamilyManager,
+    /// Model anchors.
+    pub models: ModelManager,
+    /// Training sessions.
+    pub trainings: TrainingManager,
+    /// Pre-deployments and deployments.
+    pub deployments: DeploymentManager,
+    /// Test evaluations and roots.
+    pub roots: RootManager,
+}
+
+impl Managers {
+    /// Empty managers under `ctx`.
+    pub fn new(ctx: &Context) -> Self {
+        Self {
+            datasets: DatasetFamilyManager::new(ctx.clone()),
+            models: ModelManager::new(ctx.clone()),
+            trainings: TrainingManager::new(ctx.clone()),
+            deployments: DeploymentManager::new(ctx.clone()),
+            roots: RootManager::new(ctx.clone()),
+        }
+    }
+
+    /// Managers holding everything `store` holds (except receipts and batches), each record
+    /// recomputed by the managers' `restore_*` methods.
+    ///
+    /// # Errors
+    ///
+    /// A stored record that does not parse or does not recompute, missing evidence, and the
+    /// managers' refusals.
+    pub fn restore(ctx: &Context, store: &dyn Store) -> Result<Self, crate::Error> {
+        let mut m = Self::new(ctx);
+        let splits: Vec<Sealed<DatasetSplitAnchor>> = export::all(store)?;
+        for family in export::all::<DatasetFamilyAnchor>(store)? {
+            let mut restored = Vec::new();
+            for anchor in splits
+                .iter()
+                .filter(|s| s.record.family_anchor == family.digest)
+            {
+                let ev: SplitRecords = export::evidence(
+                    store,
+                    SPLIT_RECORDS,
+                    &format!("{}/{}", anchor.record.family_id, anchor.record.split),
+                )?;
+                restored.push(RestoredSplit {
+                    anchor: anchor.clone(),
+                    record_ids: ev.record_ids,
+                    content_digests: ev.content_digests,
+                });
+            }
+            m.datasets.restore_family(family, restored)?;
+        }
+        for model in export::all::<ModelAnchor>(store)? {
+            m.models.restore_model(model)?;
+        }
+        let checkpoints: Vec<Sealed<TrainingCheckpoint>> = export::all(store)?;
+        for session in export::all::<TrainingSession>(store)? {
+            let id = session.record.session_id.clone();
+            let mut own: Vec<_> = checkpoints
+                .iter()
+                .filter(|c| c.record.session == session.digest)
+                .cloned()
+                .collect();
+            own.sort_by_key(|c| c.record.index);
+            let completion = match store.record(TrainingSnapshot::KIND, &id)? {
+                Some(r) => Some((
+                    export::evidence::<TrainingMetrics>(store, TRAINING_METRICS, &id)?,
+                    export::sealed(&r)?,
+                )),
+                None => None,
+            };
+            m.trainings.restore_session(session, own, completion)?;
+        }
+        for pre in export::all::<PreDeploymentAnchor>(store)? {
+            let sbom: Sbom = export::evidence(store, SBOM, &pre.record.predeployment_id)?;
+            m.deployments.restore_predeployment(pre, sbom)?;
+        }
+        let events: Vec<Sealed<DeploymentStatusEvent>> = export::all(store)?;
+        let mut deployments = BTreeMap::new();
+        for dep in export::all::<DeploymentAnchor>(store)? {
+            let mut history: Vec<_> = events
+                .iter()
+                .filter(|e| e.record.deployment_id == dep.record.deployment_id)
+                .cloned()
+                .collect();
+            history.sort_by_key(|e| e.record.sequence);
+            deployments.insert(dep.record.deployment_id.clone(), dep.clone());
+            m.deployments.restore_deployment(dep, history)?;
+        }
+        for test in export::all::<TestEvaluationAnchor>(store)? {
+            m.roots.restore_test_evaluation(test)?;
+        }
+        for r in store.records(Some(ReleaseRoot::KIND))? {
+            let dep = deployments
+                .get(&r.id)
+                .ok_or_else(|| export::Error::Missing {
+                    kind: DeploymentAnchor::KIND,
+                    id: r.id.clone(),
+                })?;
+            m.roots.restore_release_root(dep, export::sealed(&r)?)?;
+        }
+        Ok(m)
+    }
+
+    /// Stage A: a dataset family and its splits.
+    ///
+    /// # Errors
+    ///
+    /// The managers' refusals (empty fields, a duplicate family, overlapping splits, ...).
+    pub fn dataset(&mut self, input: DatasetInput, password: &str) -> Result<Staged, crate::Error> {
+        let family_id = input.family_id;
+        let family =
+            self.datasets
+                .create_dataset_family_anchor(&family_id, input.metadata, password)?;
+        let splits = self.datasets.add_dataset_splits(&family, input.splits)?;
+        let mut out = Staged::default();
+        out.record(family_id.clone(), &family)?;
+        for (split, anchor) in &splits {
+            let id = format!("{family_id}/{split}");
+            out.record(id.clone(), anchor)?;
+            let records = SplitRecords {
+                split: *split,
+                record_ids: self
+                    .datasets
+                    .split_records(&family_id, *split)
+                    .map(<[String]>::to_vec)
+                    .unwrap_or_default(),
+                content_digests: self
+                    .datasets
+                    .split_contents(&family_id, *split)
+                    .map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                    .unwrap_or_default(),
+            };
+            out.evidence(SPLIT_RECORDS, id, &records)?;
+        }
+        Ok(out)
+    }
+
+    /// Stage B: a model anchor, authorized on the families it names.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Stage`] when it names no family; the managers' refusals (an unknown
+    /// family, a duplicate name and version, ...).
+    pub fn model(&mut self, input: ModelInput, password: &str) -> Result<Staged, crate::Error> {
+        if input.authorized_datasets.is_empty() {
+            return Err(stage_error(
+                "model",
+                "field authorized_datasets is required (the dataset families it may be \
+                 trained on)"
+                    .to_owned(),
+            ));
+        }
+        let anchor = self.models.create_model_anchor(
+            &self.datasets,
+            ModelAnchorRequest {
+                model_name: input.model_name,
+                version: input.version,
+                architecture: input.architecture,
+                hyperparameters: input.hyperparameters,
+                environment: input.environment,
+                authorized_datasets: input.authorized_datasets,
+                trainer_commit: input.trainer_commit,
+                parameters: None,
+            },
+            password,
+        )?;
+        let mut out = Staged::default();
+        out.record(model_id(&anchor.record), &anchor)?;
+        Ok(out)
+    }
+
+    /// Stage C: starts a training session or continues an open one (see [`TrainingInput`]).
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Stage`] for a file that starts a session without `model` or
+    /// `family_id`, continues one with them, or completes one without `user_id`; the
+    /// managers' refusals (an unknown model or family, a completed session, ...).
+    pub fn training(&mut self, input: TrainingInput) -> Result<Staged, crate::Error> {
+        const STAGE: &str = "training";
+        let id = input.session_id;
+        let mut out = Staged::default();
+        let session = if let Some(run) = self.trainings.training_session(&id) {
+            if input.model.is_some() || input.family_id.is_some() || input.training_config.is_some()
+            {
+                return Err(stage_error(
+                    STAGE,
+                    format!(
+                        "session {id} is already started: a file that continues it gives only \
+                         session_id, checkpoints, and to complete it final_model_digest, \
+                         metrics and user_id"
+                    ),
+                ));
+            }
+            run.session().clone()
+        } else {
+            let model = required(STAGE, "model", input.model)?;
+            let family_id = required(STAGE, "family_id", input.family_id)?;
+            let (name, version) = model.rsplit_once('@').ok_or_else(|| {
+                stage_error(
+                    STAGE,
+                    format!("field model: expected NAME@VERSION, got {model}"),
+                )
+            })?;
+            let anchor = self
+                .models
+                .model_anchor(name, version)
+                .cloned()
+                .ok_or_else(|| lcm_managers::Error::UnknownReference {
+                    kind: "training session",
+                    id: id.clone(),
+                    field: "model",
+                    reference: model.clone(),
+                })?;
+            let data_splits = self
+                .datasets
+                .split_anchors(&family_id)
+                .iter()
+                .map(|(s, a)| (*s, a.digest))
+                .collect();
+            let session = self.trainings.start_training_session(
+                &self.datasets,
+                &self.models,
+                &id,
+                &anchor,
+                self.datasets.datasets_root_anchor(&family_id)?,
+                input.training_config.unwrap_or_default(),
+                data_splits,
+            )?;
+            out.record(id.clone(), &session)?;
+            session
+        };
+        for c in input.checkpoints {
+            let checkpoint = self.trainings.add_checkpoint(
+                &session,
+                &c.checkpoint_id,
+                c.epoch,
+                c.step,
+                c.metrics,
+                c.model_state_digest,
+                c.optimizer_state_digest,
+            )?;
+            out.record(format!("{id}/{}", c.checkpoint_id), &checkpoint)?;
+        }
+        if let Some(final_digest) = input.final_model_digest {
+            let user = required(STAGE, "user_id", input.user_id)?;
+            let metrics = input.metrics;
+            out.evidence(TRAINING_METRICS, id.clone(), &metrics)?;
+            let snapshot =
+                self.trainings
+                    .complete_training_session(&session, final_digest, metrics, &user)?;
+            out.record(id, &snapshot)?;
+        } else if input.user_id.is_some() {
+            return Err(stage_error(
+                STAGE,
+                "field user_id completes a session and needs final_model_digest".to_owned(),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Stage D: a pre-deployment anchor of the model of a completed training session.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Stage`] without `session_id`; an unknown or open session; the
+    /// managers' refusals.
+    pub fn predeployment(&mut self, input: PreDeploymentInput) -> Result<Staged, crate::Error> {
+        let session_id = required("predeployment", "session_id", input.session_id)?;
+        let unknown = |field: &'static str| lcm_managers::Error::UnknownReference {
+            kind: "pre-deployment",
+            id: input.predeployment_id.clone(),
+            field,
+            reference: session_id.clone(),
+        };
+        let run = self
+            .trainings
+            .training_session(&session_id)
+            .ok_or_else(|| unknown("session_id"))?;
+        let snapshot = run.snapshot().ok_or_else(|| {
+            stage_error(
+                "predeployment",
+                format!("training session {session_id} is not completed"),
+            )
+        })?;
+        let model_anchor = run.session().record.model_anchor;
+        let training_snapshot = snapshot.digest;
+        let sbom = input.sbom.clone();
+        let pre = self
+            .deployments
+            .create_predeployment_anchor(PreDeploymentRequest {
+                predeployment_id: input.predeployment_id,
+                model_anchor,
+                training_snapshot,
+                build_artifact: input.build_artifact,
+                sbom: input.sbom,
+                approval_ticket_id: input.approval_ticket_id,
+                intended_env: input.intended_env,
+                intended_region: input.intended_region,
+                rollout_plan_digest: input.rollout_plan_digest,
+            })?;
+        let id = pre.record.predeployment_id.clone();
+        let mut out = Staged::default();
+        out.record(id.clone(), &pre)?;
+        out.evidence(SBOM, id, &sbom)?;
+        Ok(out)
+    }
+
+    /// Stage E: a deployment anchor carrying out a pre-deployment, with its first status
+    /// event.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Stage`] without `predeployment_id`; the managers' refusals.
+    pub fn deployment(&mut self, input: DeploymentInput) -> Result<Staged, crate::Error> {
+        let pre = required("deployment", "predeployment_id", input.predeployment_id)?;
+        let id = input.deployment_id;
+        let dep = self.deployments.create_deployment_anchor(
+            &id,
+            &pre,
+            input.infrastructure,
+            input.network_config,
+            &input.deployed_by,
+        )?;
+        let mut out = Staged::default();
+        out.record(id.clone(), &dep)?;
+        for e in self.deployments.status_history(&id).unwrap_or_default() {
+            out.record(format!("{id}/{}", e.record.sequence), e)?;
+        }
+        Ok(out)
+    }
+
+    /// Stage F: a test evaluation of one of a family's splits.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Stage`] without `family_id`; an unknown split; the managers' refusals.
+    pub fn test_evaluation(&mut self, input: TestEvaluationInput) -> Result<Staged, crate::Error> {
+        let family_id = required("test evaluation", "family_id", input.family_id)?;
+        let split = self
+            .datasets
+            .split_anchor(&family_id, input.split)
+            .ok_or_else(|| lcm_managers::Error::UnknownReference {
+                kind: "test evaluation",
+                id: input.test_id.clone(),
+                field: "split",
+                reference: format!("{family_id}/{}", input.split),
+            })?
+            .digest;
+        let test = self.roots.create_test_evaluation_anchor(
+            &input.test_id,
+            &split,
+            &input.evaluation_type,
+            &input.metrics,
+        )?;
+        let mut out = Staged::default();
+        out.record(input.test_id, &test)?;
+        Ok(out)
+    }
+
+    /// Stage H: the training session root and the release root of a deployment, with the
+    /// test evaluation it was released on. Stored under the deployment's id.
+    ///
+    /// # Errors
+    ///
+    /// Unknown references (deployment, its pre-deployment and training session, test); the
+    /// managers' refusals (a release root computed already, ...).
+    pub fn release(&mut self, deployment_id: &str, test_id: &str) -> Result<Staged, crate::Error> {
+        let unknown =
+            |field: &'static str, reference: &str| lcm_managers::Error::UnknownReference {
+                kind: "release root",
+                id: deployment_id.to_owned(),
+                field,
+                reference: reference.to_owned(),
+            };
+        let dep = self
+            .deployments
+            .deployment(deployment_id)
+            .cloned()
+            .ok_or_else(|| unknown("deployment", deployment_id))?;
+        let pre = self
+            .deployments
+            .predeployment(&dep.record.predeployment_id)
+            .cloned()
+            .ok_or_else(|| unknown("predeployment", &dep.record.predeployment_id))?;
+        let snapshot = self
+            .trainings
+            .session_ids()
+            .filter_map(|s| self.trainings.training_session(s))
+            .find_map(|run| {
+                run.snapshot()
+                    .filter(|snap| snap.digest == pre.record.training_snapshot)
+            })
+            .cloned()
+            .ok_or_else(|| {
+                unknown(
+                    "training_snapshot",
+                    &pre.record.training_snapshot.to_string(),
+                )
+            })?;
+        let test = self
+            .roots
+            .test_evaluation(test_id)
+            .cloned()
+            .ok_or_else(|| unknown("test_evaluation", test_id))?;
+        let session_root = self.roots.compute_training_session_root(&snapshot)?;
+        let release = self
+            .roots
+            .compute_release_root(&session_root, &pre, &dep, &test)?;
+        let mut out = Staged::default();
+        out.record(deployment_id.to_owned(), &release)?;
+        Ok(out)
+    }
+
+    /// A deployment status change (a rollback, a failure, a retry), appended to the
+    /// deployment's history.
+    ///
+    /// # Errors
+    ///
+    /// The managers' refusals (an unknown deployment, a change that is not allowed).
+    pub fn status(
+        &mut self,
+        deployment_id: &str,
+        status: DeploymentStatus,
+        reason: &str,
+    ) -> Result<Staged, crate::Error> {
+        let event = self
+            .deployments
+            .record_status(deployment_id, status, reason)?;
+        let mut out = Staged::default();
+        out.record(format!("{deployment_id}/{}", event.record.sequence), &event)?;
+        Ok(out)
+    }
+
+    /// Every stage of a lifecycle file, in order, then its release root.
+    ///
+    /// # Errors
+    ///
+    /// The first stage's error; [`crate::Error::Stage`] for a reference that contradicts the
+    /// file's own stages, or a training section that does not complete its session.
+    pub fn lifecycle(
+        &mut self,
+        input: LifecycleInput,
+        passwords: &Passwords<'_>,
+    ) -> Result<Staged, crate::Error> {
+        let LifecycleInput {
+            comment: _,
+            dataset,
+            mut model,
+            mut training,
+            mut predeployment,
+            mut deployment,
+            mut test_evaluation,
+        } = input;
+        let family_id = dataset.family_id.clone();
+        if model.authorized_datasets.is_empty() {
+            model.authorized_datasets.push(family_id.clone());
+        }
+        let model_ref = format!("{}@{}", model.model_name, model.version);
+        training.model = Some(implied(
+            "training",
+            "model",
+            training.model.as_deref(),
+            &model_ref,
+        )?);
+        training.family_id = Some(implied(
+            "training",
+            "family_id",
+            training.family_id.as_deref(),
+            &family_id,
+        )?);
+        if training.final_model_digest.is_none() {
+            return Err(stage_error(
+                "training",
+                "field final_model_digest is required in a lifecycle file (the release needs \
+                 a completed session)"
+                    .to_owned(),
+            ));
+        }
+        predeployment.session_id = Some(implied(
+            "predeployment",
+            "session_id",
+            predeployment.session_id.as_deref(),
+            &training.session_id,
+        )?);
+        deployment.predeployment_id = Some(implied(
+            "deployment",
+            "predeployment_id",
+            deployment.predeployment_id.as_deref(),
+            &predeployment.predeployment_id,
+        )?);
+        test_evaluation.family_id = Some(implied(
+            "test evaluation",
+            "family_id",
+            test_evaluation.family_id.as_deref(),
+            &family_id,
+        )?);
+        let deployment_id = deployment.deployment_id.clone();
+        let test_id = test_evaluation.test_id.clone();
+        let mut out = self.dataset(dataset, passwords.dataset)?;
+        out.extend(self.model(model, passwords.model)?);
+        out.extend(self.training(training)?);
+        out.extend(self.predeployment(predeployment)?);
+        out.extend(self.deployment(deployment)?);
+        out.extend(self.test_evaluation(test_evaluation)?);
+        out.extend(self.release(&deployment_id, &test_id)?);
+        Ok(out)
+    }
+}
+
 /// The example lifecycle shipped in `examples/cli/lifecycle.json` (also `lcm demo`'s).
 pub const EXAMPLE: &str = include_str!("../../../examples/cli/lifecycle.json");
 
@@ -484,33 +845,63 @@ pub const EXAMPLE: &str = include_str!("../../../examples/cli/lifecycle.json");
 mod tests {
     use super::*;
 
-    #[test]
-    fn example_records_and_stores_every_stage() {
-        let input: LifecycleInput = serde_json::from_str(EXAMPLE).unwrap();
-        let ctx = Context::with_policy(lcm_model::Policy {
+    fn ctx() -> Context {
+        Context::with_policy(lcm_model::Policy {
             kdf_iterations: lcm_model::policy::MIN_KDF_ITERATIONS,
             ..lcm_model::Policy::default()
         })
-        .unwrap();
-        let r = record(
-            &ctx,
-            input,
-            &Passwords {
-                dataset: "d",
-                model: "m",
-            },
-        )
-        .unwrap();
-        assert_eq!(r.splits.len(), 3);
-        let stored = r.to_stored().unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn example_records_and_stores_every_stage() {
+        let input: LifecycleInput = serde_json::from_str(EXAMPLE).unwrap();
+        let ctx = ctx();
+        let staged = Managers::new(&ctx)
+            .lifecycle(
+                input,
+                &Passwords {
+                    dataset: "d",
+                    model: "m",
+                },
+            )
+            .unwrap();
+        let kinds = |k: &str| staged.records.iter().filter(|r| r.kind == k).count();
+        assert_eq!(kinds(DatasetSplitAnchor::KIND), 3);
+        assert_eq!(kinds(TrainingCheckpoint::KIND), 2);
+        assert_eq!(kinds(ReleaseRoot::KIND), 1);
         let policy = ctx.policy();
-        for s in &stored {
+        for s in &staged.records {
             let (digest, canon) = crate::check::recompute(policy, &s.kind, &s.json).unwrap();
             assert_eq!(digest, s.digest, "{} {}", s.kind, s.id);
             assert_eq!(canon, s.json);
         }
-        lcm_managers::verify_release_root(policy, &r.release.record).unwrap();
-        let evidence = r.to_evidence().unwrap();
-        assert_eq!(evidence.len(), 5);
+        let release = staged
+            .records
+            .iter()
+            .find(|r| r.kind == ReleaseRoot::KIND)
+            .unwrap();
+        let release: ReleaseRoot = serde_json::from_str(&release.json).unwrap();
+        lcm_managers::verify_release_root(policy, &release).unwrap();
+        assert_eq!(staged.evidence.len(), 5);
+    }
+
+    #[test]
+    fn a_lifecycle_file_reference_must_be_its_own() {
+        let mut input: LifecycleInput = serde_json::from_str(EXAMPLE).unwrap();
+        input.training.model = Some("other@v9".to_owned());
+        let err = Managers::new(&ctx())
+            .lifecycle(
+                input,
+                &Passwords {
+                    dataset: "d",
+                    model: "m",
+                },
+            )
+            .unwrap_err();
+        assert!(
+            matches!(&err, crate::Error::Stage { stage: "training", message } if message.contains("other@v9")),
+            "{err}"
+        );
     }
 }

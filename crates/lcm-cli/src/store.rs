@@ -292,6 +292,15 @@ pub struct StoredBatch {
     pub json: String,
 }
 
+/// The callback of [`Store::put_records_with`]: the records and evidence to store, made from
+/// the store as it is inside the write transaction.
+pub type RecordsBuild<'a> = dyn FnMut(
+        &dyn Store,
+    ) -> Result<
+        (Vec<StoredRecord>, Vec<StoredEvidence>),
+        Box<dyn std::error::Error + Send + Sync>,
+    > + 'a;
+
 /// What [`Store::close_batch`]'s callback returns: the batch to store with its records, or
 /// `None` when there is nothing to seal.
 pub type BatchBuild =
@@ -344,6 +353,20 @@ pub trait Store {
         records: &[StoredRecord],
         evidence: &[StoredEvidence],
     ) -> Result<(), Error>;
+
+    /// Stores the records and evidence that `build` makes from what the store holds, all or
+    /// none: `build` is called once inside one write transaction (holding the write lock),
+    /// so nothing another process writes can come between what it read and what it
+    /// returns. Returns the stored records.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Append`] with the callback's error; [`Error::Duplicate`]; write failures.
+    /// In every error case nothing is written.
+    fn put_records_with(
+        &mut self,
+        build: &mut RecordsBuild<'_>,
+    ) -> Result<Vec<StoredRecord>, Error>;
 
     /// Every piece of evidence, or every one of a kind, ordered by kind and id.
     ///
@@ -721,6 +744,15 @@ fn insert_records(conn: &Connection, records: &[StoredRecord]) -> Result<(), Err
     Ok(())
 }
 
+fn insert_evidence(conn: &Connection, evidence: &[StoredEvidence]) -> Result<(), Error> {
+    let mut stmt = conn.prepare("INSERT INTO evidence (kind, id, json) VALUES (?1, ?2, ?3)")?;
+    for e in evidence {
+        stmt.execute(params![e.kind, e.id, e.json])
+            .map_err(|err| duplicate_or(err, &e.kind, &e.id))?;
+    }
+    Ok(())
+}
+
 /// The rowid of receipt `sequence` of chain `chain_id` (see [`CHAIN_SPAN`]).
 fn receipt_key(chain_id: i64, sequence: u64) -> Option<i64> {
     if sequence >= CHAIN_SPAN {
@@ -846,16 +878,33 @@ impl Store for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         insert_records(&tx, records)?;
-        {
-            let mut stmt =
-                tx.prepare("INSERT INTO evidence (kind, id, json) VALUES (?1, ?2, ?3)")?;
-            for e in evidence {
-                stmt.execute(params![e.kind, e.id, e.json])
-                    .map_err(|err| duplicate_or(err, &e.kind, &e.id))?;
-            }
-        }
+        insert_evidence(&tx, evidence)?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn put_records_with(
+        &mut self,
+        build: &mut RecordsBuild<'_>,
+    ) -> Result<Vec<StoredRecord>, Error> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = (|| {
+            let (records, evidence) = build(self).map_err(Error::Append)?;
+            insert_records(&self.conn, &records)?;
+            insert_evidence(&self.conn, &evidence)?;
+            Ok(records)
+        })();
+        match result {
+            Ok(records) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(records)
+            }
+            Err(e) => {
+                // The original error matters more than a failed rollback.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 
     fn evidence(&self, kind: Option<&str>) -> Result<Vec<StoredEvidence>, Error> {
