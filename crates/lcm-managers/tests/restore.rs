@@ -1854,3 +1854,119 @@ fn restore_release_root_refuses_tampering() {
         Error::DuplicateId { .. }
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The manager's policy decides.
+
+/// A context under `policy` (clock and randomness as any stage's).
+fn ctx_under(policy: Policy) -> Context {
+    let clock = Arc::new(FixedClock::new(Timestamp::from_unix_micros(0), 1));
+    Context::new(
+        policy,
+        clock,
+        SeededRandom::new(&Seed::from_bytes([ELSEWHERE; 32])),
+    )
+    .expect("the policy is valid")
+}
+
+#[test]
+fn restores_refuse_domains_the_policy_excludes() {
+    use lcm_model::DomainType;
+    let l = lifecycle();
+    let only = |domains: Vec<DomainType>| {
+        ctx_under(Policy {
+            domains,
+            ..policy()
+        })
+    };
+
+    let mut d = DatasetFamilyManager::new(only(vec![DomainType::Model]));
+    assert_err!(
+        d.restore_family(l.family.clone(), Vec::new()),
+        Error::DomainNotAllowed {
+            domain: "dataset_family"
+        }
+    );
+    let mut d = DatasetFamilyManager::new(only(vec![DomainType::DatasetFamily]));
+    assert_err!(
+        d.restore_family(l.family.clone(), l.splits.clone()),
+        Error::DomainNotAllowed {
+            domain: "dataset_split"
+        }
+    );
+    d.restore_family(l.family.clone(), Vec::new()).unwrap();
+
+    let datasets_only = || only(vec![DomainType::Dataset]);
+    assert_err!(
+        ModelManager::new(datasets_only()).restore_model(l.model.clone()),
+        Error::DomainNotAllowed { domain: "model" }
+    );
+    assert_err!(
+        TrainingManager::new(datasets_only()).restore_session(l.session.clone(), Vec::new(), None),
+        Error::DomainNotAllowed { domain: "training" }
+    );
+    let mut d = DeploymentManager::new(datasets_only());
+    assert_err!(
+        d.restore_predeployment(l.predeployment.clone(), sbom()),
+        Error::DomainNotAllowed {
+            domain: "deployment"
+        }
+    );
+    assert_err!(
+        d.restore_deployment(l.deployment.clone(), l.history.clone()),
+        Error::DomainNotAllowed {
+            domain: "deployment"
+        }
+    );
+}
+
+#[test]
+fn restores_recompute_seals_under_the_managers_policy() {
+    let l = lifecycle();
+    // The same records under another hash algorithm do not verify.
+    let blake3 = || {
+        ctx_under(Policy {
+            hash_algorithm: lcm_crypto::HashAlgorithm::Blake3,
+            ..policy()
+        })
+    };
+    assert_err!(
+        DatasetFamilyManager::new(blake3()).restore_family(l.family.clone(), Vec::new()),
+        Error::DigestMismatch {
+            kind: "dataset family",
+            ..
+        }
+    );
+    assert_err!(
+        ModelManager::new(blake3()).restore_model(l.model.clone()),
+        Error::DigestMismatch { kind: "model", .. }
+    );
+    assert_err!(
+        TrainingManager::new(blake3()).restore_session(l.session.clone(), Vec::new(), None),
+        Error::DigestMismatch {
+            kind: "training session",
+            ..
+        }
+    );
+    assert_err!(
+        DeploymentManager::new(blake3()).restore_predeployment(l.predeployment.clone(), sbom()),
+        Error::DigestMismatch {
+            kind: "predeployment anchor",
+            ..
+        }
+    );
+    assert_err!(
+        RootManager::new(blake3()).restore_test_evaluation(l.test_evaluation.clone()),
+        Error::DigestMismatch {
+            kind: "test evaluation anchor",
+            ..
+        }
+    );
+    assert_err!(
+        RootManager::new(blake3()).restore_release_root(&l.deployment, l.release.clone()),
+        Error::DigestMismatch {
+            kind: "deployment anchor",
+            ..
+        }
+    );
+}
