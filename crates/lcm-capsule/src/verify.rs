@@ -24,8 +24,10 @@ use lcm_crypto::{CommitmentScheme, Digest, VerifyingKey};
 use lcm_model::records::{DatasetSplit, InferenceReceipt};
 use lcm_model::verify::{
     compute_datasets_root, compute_inference_batch, compute_training_session_root,
-    verify_receipt_segment, verify_release_root, verify_split_contents, verify_split_records,
-    verify_status_history, verify_training_run,
+    training_session_root_with_checked_seal, verify_receipt_segment, verify_release_root,
+    verify_split_contents, verify_split_records, verify_status_history,
+    verify_status_history_with_checked_seals, verify_training_run,
+    verify_training_run_with_checked_seals,
 };
 use lcm_model::{DomainType, Policy, Record, Sealed, Timestamp};
 use serde_json::Value;
@@ -142,6 +144,7 @@ fn verify_in_chunks(
         policy: &bundle.header.policy,
         bundle,
         receipts: ReceiptFacts::gather(bundle),
+        sealed: SealsChecked::default(),
     };
     v.run(key, requirements, &mut progress);
     progress.finish();
@@ -379,6 +382,21 @@ struct Verifier<'a> {
     policy: &'a Policy,
     bundle: &'a Bundle,
     receipts: ReceiptFacts<'a>,
+    /// Which seals [`Verifier::seals`] found matching, so that the chain and root checks
+    /// do not recompute them again.
+    sealed: SealsChecked,
+}
+
+/// The seals checked before the chains: the run and history checks recompute them only when
+/// one did not match, so that they then report what they always reported.
+#[derive(Default)]
+struct SealsChecked {
+    /// The training session's, every checkpoint's and the snapshot's.
+    training: bool,
+    /// The snapshot's.
+    snapshot: bool,
+    /// The deployment anchor's and every status event's.
+    deployment: bool,
 }
 
 /// What the cross-reference, policy and staleness checks need of the receipts, gathered in
@@ -599,7 +617,7 @@ impl Verifier<'_> {
         let t = &l.training;
         let c = h.stage_c_training.as_ref();
         let sid = &t.session.record.session_id;
-        self.seal(
+        let mut training = self.seal(
             Stage::Training,
             format!("training session {sid}"),
             &format!("{L}/training/session"),
@@ -614,7 +632,7 @@ impl Verifier<'_> {
         for (i, cp) in t.checkpoints.iter().enumerate() {
             let next = t.checkpoints.get(i + 1).map(|c| c.record.previous);
             let last = i + 1 == n;
-            self.seal(
+            training &= self.seal(
                 Stage::Training,
                 format!("checkpoint {sid}/{}", cp.record.checkpoint_id),
                 &format!("{L}/training/checkpoints/{i}"),
@@ -626,7 +644,7 @@ impl Verifier<'_> {
                 ],
             );
         }
-        self.seal(
+        let snapshot = self.seal(
             Stage::Training,
             format!("training snapshot {sid}"),
             &format!("{L}/training/snapshot"),
@@ -651,7 +669,7 @@ impl Verifier<'_> {
         let dep = &l.deployment.anchor;
         let e = h.stage_e_deployment.as_ref();
         let dep_id = &dep.record.deployment_id;
-        self.seal(
+        let mut deployment = self.seal(
             Stage::Deployment,
             format!("deployment {dep_id}"),
             &format!("{L}/deployment/anchor"),
@@ -669,7 +687,7 @@ impl Verifier<'_> {
         let events = &l.deployment.status_history;
         for (i, ev) in events.iter().enumerate() {
             let last = i + 1 == events.len();
-            self.seal(
+            deployment &= self.seal(
                 Stage::Deployment,
                 format!("status event {i} of {dep_id}"),
                 &format!("{L}/deployment/status_history/{i}"),
@@ -680,6 +698,11 @@ impl Verifier<'_> {
                 ],
             );
         }
+        self.sealed = SealsChecked {
+            training: training && snapshot,
+            snapshot,
+            deployment,
+        };
         let te = &l.test_evaluation;
         self.seal(
             Stage::TestEvaluation,
@@ -1397,7 +1420,12 @@ impl Verifier<'_> {
     fn chains(&mut self, progress: &mut Progress<'_>) {
         let l = &self.bundle.lifecycle;
         let t = &l.training;
-        let outcome = verify_training_run(
+        let run = if self.sealed.training {
+            verify_training_run_with_checked_seals
+        } else {
+            verify_training_run
+        };
+        let outcome = run(
             self.policy,
             &t.session,
             &t.checkpoints,
@@ -1422,7 +1450,12 @@ impl Verifier<'_> {
             outcome.map_err(|e| check_error(&e)),
         );
         let d = &l.deployment;
-        let outcome = verify_status_history(self.policy, &d.anchor, &d.status_history);
+        let history = if self.sealed.deployment {
+            verify_status_history_with_checked_seals
+        } else {
+            verify_status_history
+        };
+        let outcome = history(self.policy, &d.anchor, &d.status_history);
         let field = match &outcome {
             Ok(()) => format!("{L}/deployment/status_history"),
             Err(e) => match error_index(e) {
@@ -1645,7 +1678,16 @@ impl Verifier<'_> {
             mismatch(compute_datasets_root(self.policy, &splits), s.datasets_root),
         );
         let rel = &l.release.record;
-        let outcome = match compute_training_session_root(self.policy, &l.training.snapshot) {
+        let snapshot = &l.training.snapshot;
+        let root = if self.sealed.snapshot {
+            Ok(training_session_root_with_checked_seal(
+                self.policy,
+                snapshot,
+            ))
+        } else {
+            compute_training_session_root(self.policy, snapshot)
+        };
+        let outcome = match root {
             Ok(r) => mismatch(r, rel.training_session_root),
             Err(e) => Err(check_error(&e)),
         };
@@ -1872,6 +1914,106 @@ mod tests {
         assert_eq!(
             seen,
             [(VerifyStage::Parse, 0, 0), (VerifyStage::Finished, 0, 0)]
+        );
+    }
+
+    /// The outcome of the first check named `name` in the report of `bundle`.
+    fn outcome(bundle: &Bundle, key: &VerifyingKey, name: &str) -> Result<(), CheckError> {
+        let report = match run(bundle, key, usize::MAX).0 {
+            Ok(report) => report,
+            Err(failed) => failed.report,
+        };
+        report
+            .checks
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap()
+            .outcome
+            .clone()
+    }
+
+    /// The chain, history and root checks skip the seals checked before them only when
+    /// these all matched: a re-sealed record that breaks a binding still fails its check,
+    /// and an edited record still fails it with the seal mismatch it always gave.
+    #[test]
+    fn chain_checks_after_the_seals() {
+        let (bundle, key) = golden();
+        let p = bundle.header.policy.clone();
+        for name in [
+            "checkpoint chain",
+            "status history",
+            "training session root",
+        ] {
+            assert_eq!(outcome(&bundle, &key, name), Ok(()), "{name}");
+        }
+        type Reseal = fn(&mut Bundle, &Policy);
+        let cases: [(&str, &str, Reseal); 9] = [
+            ("re-sealed link", "checkpoint chain", |b, p| {
+                let cp = &mut b.lifecycle.training.checkpoints[1];
+                cp.record.previous = Digest::from_bytes([7; 32]);
+                *cp = Sealed::seal(cp.record.clone(), p).unwrap();
+            }),
+            ("re-sealed step", "checkpoint chain", |b, p| {
+                let cp = &mut b.lifecycle.training.checkpoints[1];
+                cp.record.step = 0;
+                *cp = Sealed::seal(cp.record.clone(), p).unwrap();
+            }),
+            ("re-sealed session", "checkpoint chain", |b, p| {
+                let s = &mut b.lifecycle.training.session;
+                s.record.session_id = "other".into();
+                *s = Sealed::seal(s.record.clone(), p).unwrap();
+            }),
+            ("re-sealed snapshot count", "checkpoint chain", |b, p| {
+                let s = &mut b.lifecycle.training.snapshot;
+                s.record.checkpoint_count += 1;
+                *s = Sealed::seal(s.record.clone(), p).unwrap();
+            }),
+            ("re-sealed snapshot", "training session root", |b, p| {
+                let s = &mut b.lifecycle.training.snapshot;
+                s.record.user_id = "other".into();
+                *s = Sealed::seal(s.record.clone(), p).unwrap();
+            }),
+            ("edited checkpoint", "checkpoint chain", |b, _| {
+                b.lifecycle.training.checkpoints[1].record.step += 1;
+            }),
+            ("edited snapshot", "training session root", |b, _| {
+                b.lifecycle.training.snapshot.record.user_id = "other".into();
+            }),
+            ("re-sealed event", "status history", |b, p| {
+                let e = &mut b.lifecycle.deployment.status_history[0];
+                e.record.deployment = Digest::from_bytes([7; 32]);
+                *e = Sealed::seal(e.record.clone(), p).unwrap();
+            }),
+            ("edited event", "status history", |b, _| {
+                b.lifecycle.deployment.status_history[0].record.reason = "edited".into();
+            }),
+        ];
+        let mut seen = Vec::new();
+        for (what, name, tamper) in cases {
+            let mut b = bundle.clone();
+            tamper(&mut b, &p);
+            let error = outcome(&b, &key, name).expect_err(what);
+            let kind = match error {
+                CheckError::ChainLink { index: 0 | 1, .. } => "link",
+                CheckError::ValueMismatch { .. } => "value",
+                CheckError::DigestMismatch { .. } => "digest",
+                other => panic!("{what}: {other:?}"),
+            };
+            seen.push((what, kind));
+        }
+        assert_eq!(
+            seen,
+            [
+                ("re-sealed link", "link"),
+                ("re-sealed step", "value"),
+                ("re-sealed session", "link"),
+                ("re-sealed snapshot count", "value"),
+                ("re-sealed snapshot", "digest"),
+                ("edited checkpoint", "digest"),
+                ("edited snapshot", "digest"),
+                ("re-sealed event", "value"),
+                ("edited event", "digest"),
+            ]
         );
     }
 }

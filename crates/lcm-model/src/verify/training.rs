@@ -70,6 +70,20 @@ pub fn compute_training_session_root(
     snapshot
         .verify(policy)
         .map_err(|e| name_seal_error(SNAPSHOT, &s.session_id, e))?;
+    Ok(training_session_root_with_checked_seal(policy, snapshot))
+}
+
+/// [`compute_training_session_root`] for a caller that has already recomputed the
+/// snapshot's seal and found it matching: the same root, without recomputing that digest a
+/// second time. On a snapshot whose seal was not checked, the root is over whatever digest
+/// it stores.
+///
+/// This does not panic.
+pub fn training_session_root_with_checked_seal(
+    policy: &Policy,
+    snapshot: &Sealed<TrainingSnapshot>,
+) -> Digest {
+    let s = &snapshot.record;
     let leaves = [
         s.model_anchor,
         s.datasets_root,
@@ -80,10 +94,7 @@ pub fn compute_training_session_root(
         s.final_model_digest,
         snapshot.digest,
     ];
-    Ok(
-        MerkleTree::from_leaves_with(policy.hash_algorithm, leaves.iter().map(Digest::as_bytes))
-            .root(),
-    )
+    MerkleTree::from_leaves_with(policy.hash_algorithm, leaves.iter().map(Digest::as_bytes)).root()
 }
 
 /// Re-verifies a completed training run from its records alone: every seal; every
@@ -109,18 +120,79 @@ pub fn verify_training_run(
     metrics: &TrainingMetrics,
     snapshot: &Sealed<TrainingSnapshot>,
 ) -> Result<(), Error> {
+    training_run(
+        policy,
+        session,
+        checkpoints,
+        metrics,
+        snapshot,
+        Seals::Recompute,
+    )
+}
+
+/// [`verify_training_run`] for a caller that has already recomputed the seals of the
+/// session, of every checkpoint and of the snapshot, and found them all matching (a bundle
+/// verifier that reports each seal on its own): every other check, with the same errors, and
+/// without recomputing those digests a second time.
+///
+/// Do not call it on records whose seals were not checked: an edited record with its stored
+/// digest left alone passes here.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// As [`verify_training_run`], except [`Error::SealMismatch`].
+pub fn verify_training_run_with_checked_seals(
+    policy: &Policy,
+    session: &Sealed<TrainingSession>,
+    checkpoints: &[Sealed<TrainingCheckpoint>],
+    metrics: &TrainingMetrics,
+    snapshot: &Sealed<TrainingSnapshot>,
+) -> Result<(), Error> {
+    training_run(
+        policy,
+        session,
+        checkpoints,
+        metrics,
+        snapshot,
+        Seals::Checked,
+    )
+}
+
+/// Whether a verifier recomputes the seals it meets or relies on the caller having done so.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Seals {
+    /// Recompute every seal.
+    Recompute,
+    /// The caller has recomputed them all.
+    Checked,
+}
+
+fn training_run(
+    policy: &Policy,
+    session: &Sealed<TrainingSession>,
+    checkpoints: &[Sealed<TrainingCheckpoint>],
+    metrics: &TrainingMetrics,
+    snapshot: &Sealed<TrainingSnapshot>,
+    seals: Seals,
+) -> Result<(), Error> {
     let sid = session.record.session_id.as_str();
-    session
-        .verify(policy)
-        .map_err(|e| name_seal_error(SESSION, sid, e))?;
+    if seals == Seals::Recompute {
+        session
+            .verify(policy)
+            .map_err(|e| name_seal_error(SESSION, sid, e))?;
+    }
     let mut head = session.digest;
     let mut last: Option<&TrainingCheckpoint> = None;
     for (i, cp) in checkpoints.iter().enumerate() {
         let c = &cp.record;
         let id = format!("{sid}/{}", c.checkpoint_id);
         let index = u64::try_from(i).unwrap_or(u64::MAX);
-        cp.verify(policy)
-            .map_err(|e| name_seal_error(CHECKPOINT, &id, e))?;
+        if seals == Seals::Recompute {
+            cp.verify(policy)
+                .map_err(|e| name_seal_error(CHECKPOINT, &id, e))?;
+        }
         if c.index != index {
             return Err(Error::ChainOrder {
                 kind: CHECKPOINT,
@@ -171,9 +243,11 @@ pub fn verify_training_run(
         head = cp.digest;
         last = Some(c);
     }
-    snapshot
-        .verify(policy)
-        .map_err(|e| name_seal_error(SNAPSHOT, sid, e))?;
+    if seals == Seals::Recompute {
+        snapshot
+            .verify(policy)
+            .map_err(|e| name_seal_error(SNAPSHOT, sid, e))?;
+    }
     let s = &snapshot.record;
     let r = &session.record;
     let count = u64::try_from(checkpoints.len()).unwrap_or(u64::MAX);
