@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use lcm_capsule::{
     Bundle, Capsule, CapsuleHeader, CapsuleItem, DisclosedValue, Disclosure, PolicyRequirements,
-    Report, VerificationFailed, materialize_receipt, verify_bundle, verify_bundle_json,
-    verify_capsule, verify_header,
+    Report, VerificationFailed, materialize_receipt, verify_bundle,
+    verify_bundle_json_with_progress, verify_capsule, verify_header,
 };
 use lcm_cli::export;
 use lcm_cli::lifecycle::{EXAMPLE, LifecycleInput};
@@ -225,10 +225,20 @@ pub(crate) fn verify(
         input("no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY)".to_owned())
     })?;
     let key = read_verifying_key(key_path)?;
-    let mut progress = Progress::new(&format!("verifying {}", kind.name()), None, true);
-    progress.set(u64::try_from(text.len()).unwrap_or(u64::MAX));
+    let mut progress = Progress::new(&format!("verifying {}", kind.name()), None, false);
     let result: Result<Report, VerificationFailed> = match kind {
-        Kind::Bundle => verify_bundle_json(&text, &key, &PolicyRequirements::default()),
+        // A bundle's bulk is its receipts: the bar counts them as they are checked.
+        Kind::Bundle => verify_bundle_json_with_progress(
+            &text,
+            &key,
+            &PolicyRequirements::default(),
+            &mut |p| {
+                if p.total > 0 {
+                    progress.set_total(Some(p.total));
+                    progress.set(p.done);
+                }
+            },
+        ),
         Kind::Header => {
             let header = CapsuleHeader::from_json(&text).map_err(|e| document_failure(kind, &e))?;
             verify_header(&header, &key)

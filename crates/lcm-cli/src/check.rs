@@ -3,6 +3,9 @@
 //! - `SQLite`'s own `PRAGMA integrity_check` (when the store is a [`SqliteStore`]);
 //! - every record: its JSON is parsed as its kind's type (unknown fields refused), is
 //!   canonical, and hashes to the stored digest;
+//! - the lifecycles: the managers are rebuilt from every record ([`Managers::restore`]),
+//!   which re-checks what links records to each other (splits to their family, checkpoint
+//!   chains, snapshots, pre-deployments to their session, status histories, release roots);
 //! - every receipt chain (one per deployment), end to end: the deployment is stored, each
 //!   receipt's digest is recomputed, names that deployment, its sequence counts up from 0
 //!   without gaps, and it links to the digest before it
@@ -21,6 +24,7 @@ use lcm_model::{Policy, Record, Sealed, canonical};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::lifecycle::Managers;
 use crate::store::{self, SqliteStore, Store, StoredReceipt};
 
 /// How many receipts are verified as one segment.
@@ -53,6 +57,10 @@ pub enum Failure {
         /// What is wrong.
         what: String,
     },
+    /// Records that do not fit together (a forked checkpoint chain, a status history with a
+    /// gap, a release root its leaves do not give, ...).
+    #[error("stage lifecycle: {0}")]
+    Lifecycle(String),
     /// A receipt chain.
     #[error(
         "stage receipts: chain of {deployment}: receipt {receipt_id} (sequence {sequence}): {what}"
@@ -221,6 +229,9 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
     }
 
     check_evidence(store, &policy, &mut report)?;
+    let ctx = lcm_managers::Context::with_policy(policy.clone())
+        .map_err(|e| Failure::Lifecycle(e.to_string()))?;
+    Managers::restore(&ctx, store).map_err(|e| Failure::Lifecycle(e.to_string()))?;
 
     let mut done = 0u64;
     for deployment in store.chains().map_err(Failure::Database)? {

@@ -49,6 +49,11 @@ impl Progress {
         }
     }
 
+    /// Sets the total once it is known (or when it changes).
+    pub fn set_total(&mut self, total: Option<u64>) {
+        self.total = total;
+    }
+
     /// Updates the count; redraws when enough time has passed.
     pub fn set(&mut self, done: u64) {
         if !self.enabled {

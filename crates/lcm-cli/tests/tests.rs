@@ -256,9 +256,13 @@ fn infer(store: &Path, input: &str, expected_code: i32) -> Output {
 
 /// Runs `lcm infer` with extra arguments and `input` on standard input.
 fn infer_with(store: &Path, args: &[&str], input: &str, expected_code: i32) -> Output {
+    infer_on(infer_cmd(store).args(args), input, expected_code)
+}
+
+/// Runs an `lcm infer` command with `input` on standard input.
+fn infer_on(cmd: &mut Command, input: &str, expected_code: i32) -> Output {
     use std::io::Write as _;
-    let mut child = infer_cmd(store)
-        .args(args)
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -297,13 +301,18 @@ fn stored_receipts(store: &Path) -> Vec<String> {
 #[test]
 fn record_infer_batch_and_check() {
     let s = recorded("lifecycle");
-    // A second lifecycle in the same store is refused.
-    run(
+    // The same lifecycle again is refused (its ids are taken), and nothing of it is stored.
+    let out = run(
         lcm(&s.store())
             .args(["record", "lifecycle", LIFECYCLE])
             .env("LCM_DATASET_PASSWORD", "a")
             .env("LCM_MODEL_PASSWORD", "b"),
         2,
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already stored"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let out = infer(&s.store(), &lines(25, "a"), 0);
     let acks: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
@@ -470,6 +479,44 @@ fn tampered_record_is_found() {
         "{stderr}"
     );
     assert!(stderr.contains("field digest"), "{stderr}");
+}
+
+/// Records that each hash right but no longer fit together: a checkpoint removed from the
+/// middle of the session's chain.
+#[test]
+fn a_removed_checkpoint_is_found() {
+    let s = recorded("tamper-chain");
+    run(lcm(&s.store()).arg("check"), 0);
+    let conn = rusqlite::Connection::open(s.store()).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER records_no_delete; \
+         DELETE FROM records WHERE kind = 'training-checkpoint' AND id = 'train_001/ckpt_epoch_10';",
+    )
+    .unwrap();
+    drop(conn);
+    let out = run(lcm(&s.store()).arg("check"), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stage lifecycle"), "{stderr}");
+    assert!(stderr.contains("train_001"), "{stderr}");
+    // A stage recorded on this store refuses to build on it.
+    let out = run(
+        lcm(&s.store()).args([
+            "record",
+            "status",
+            "--deployment",
+            "deploy_001",
+            "--status",
+            "failed",
+            "--reason",
+            "x",
+        ]),
+        2,
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("train_001"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -814,3 +861,390 @@ fn a_closed_standard_output_ends_quietly() {
 
 // `lcm compat audit` on the Python reference's capsule header.
 mod compat;
+
+const STAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/cli/stages/");
+
+fn stage_file(name: &str) -> String {
+    format!("{STAGES}{name}.json")
+}
+
+/// `lcm record KIND FILE` with both passwords set.
+fn record(store: &Path, kind: &str, file: &str, code: i32) -> Output {
+    run(
+        lcm(store)
+            .args(["record", kind, file])
+            .env("LCM_DATASET_PASSWORD", "family_password")
+            .env("LCM_MODEL_PASSWORD", "model_password"),
+        code,
+    )
+}
+
+/// Every stage of the example, each in its own process, then the release root.
+fn record_stages(store: &Path) {
+    for (kind, file) in [
+        ("dataset", "dataset"),
+        ("model", "model"),
+        ("training", "training"),
+        ("training", "training-complete"),
+        ("predeployment", "predeployment"),
+        ("deployment", "deployment"),
+        ("test", "test"),
+    ] {
+        record(store, kind, &stage_file(file), 0);
+    }
+    run(
+        lcm(store).args([
+            "record",
+            "release",
+            "--deployment",
+            "deploy_001",
+            "--test",
+            "test_001",
+        ]),
+        0,
+    );
+}
+
+/// The (kind, id) of every stored record.
+fn record_ids(store: &Path) -> Vec<String> {
+    let out = run(lcm(store).arg("list"), 0);
+    stdout(&out)
+        .lines()
+        .map(|l| l.split('\t').take(2).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+#[test]
+fn stages_recorded_one_by_one_make_the_lifecycle_a_file_makes() {
+    let s = Scratch::new("stages");
+    run(lcm(&s.store()).arg("init"), 0);
+    record_stages(&s.store());
+    let whole = recorded("stages-whole");
+    assert_eq!(record_ids(&s.store()), record_ids(&whole.store()));
+    run(lcm(&s.store()).arg("check"), 0);
+    infer(&s.store(), &lines(7, "a"), 0);
+    let key = s.path("k");
+    run(
+        lcm(&s.store()).args(["keygen", "--out", key.to_str().unwrap()]),
+        0,
+    );
+    let bundle = s.path("b.json");
+    run(
+        lcm(&s.store()).args([
+            "export",
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            bundle.to_str().unwrap(),
+        ]),
+        0,
+    );
+    verify(&s, &bundle, &s.path("k.pub"), &[], 0);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    assert_eq!(
+        v["lifecycle"]["training"]["checkpoints"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn stage_input_errors_store_nothing() {
+    let s = Scratch::new("stage-errors");
+    run(lcm(&s.store()).arg("init"), 0);
+    let write = |name: &str, text: &str| {
+        let p = s.path(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let stderr = |out: &Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    // Before the dataset exists, a model authorized on it is refused.
+    let out = record(&s.store(), "model", &stage_file("model"), 2);
+    assert!(stderr(&out).contains("med_v1"), "{}", stderr(&out));
+    record(&s.store(), "dataset", &stage_file("dataset"), 0);
+    // The dataset password comes from the environment only.
+    let out = run(
+        lcm(&s.store())
+            .args(["record", "dataset", &stage_file("dataset")])
+            .env_remove("LCM_DATASET_PASSWORD"),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("LCM_DATASET_PASSWORD"),
+        "{}",
+        stderr(&out)
+    );
+    // A model file without authorized datasets.
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(stage_file("model")).unwrap()).unwrap();
+    let mut bare = model.clone();
+    bare.as_object_mut().unwrap().remove("authorized_datasets");
+    let out = record(&s.store(), "model", &write("m.json", &bare.to_string()), 2);
+    assert!(
+        stderr(&out).contains("authorized_datasets"),
+        "{}",
+        stderr(&out)
+    );
+    // An unknown field is refused, not ignored.
+    let mut extra = model;
+    extra["colour"] = "blue".into();
+    let out = record(
+        &s.store(),
+        "model",
+        &write("m2.json", &extra.to_string()),
+        2,
+    );
+    assert!(stderr(&out).contains("colour"), "{}", stderr(&out));
+    // Malformed JSON.
+    record(&s.store(), "model", &write("m3.json", "{"), 2);
+    record(&s.store(), "model", &stage_file("model"), 0);
+    // A session that is started without its model.
+    let out = record(&s.store(), "training", &stage_file("training-complete"), 2);
+    assert!(
+        stderr(&out).contains("field model is required"),
+        "{}",
+        stderr(&out)
+    );
+    record(&s.store(), "training", &stage_file("training"), 0);
+    // Starting it again names a model: refused, the session exists.
+    let out = record(&s.store(), "training", &stage_file("training"), 2);
+    assert!(stderr(&out).contains("already started"), "{}", stderr(&out));
+    // A pre-deployment of an open session.
+    let out = record(&s.store(), "predeployment", &stage_file("predeployment"), 2);
+    assert!(stderr(&out).contains("not completed"), "{}", stderr(&out));
+    // A deployment of an unknown pre-deployment; a test of an unknown family.
+    record(&s.store(), "deployment", &stage_file("deployment"), 2);
+    let test = std::fs::read_to_string(stage_file("test"))
+        .unwrap()
+        .replace("med_v1", "med_v9");
+    record(&s.store(), "test", &write("t.json", &test), 2);
+    run(
+        lcm(&s.store()).args(["record", "release", "--deployment", "nope", "--test", "x"]),
+        2,
+    );
+    // Nothing of the failures was stored: the dataset (4), the model and the started session
+    // (2) only.
+    assert_eq!(record_ids(&s.store()).len(), 7);
+    record(&s.store(), "training", &stage_file("training-complete"), 0);
+    // A completed session takes no more checkpoints.
+    let out = record(&s.store(), "training", &stage_file("training-complete"), 2);
+    assert!(stderr(&out).contains("completed"), "{}", stderr(&out));
+    run(lcm(&s.store()).arg("check"), 0);
+}
+
+#[test]
+fn two_lifecycles_in_one_store() {
+    let s = recorded("two-lifecycles");
+    // A second deployment of the same trained model, released on the same test.
+    let pre = std::fs::read_to_string(stage_file("predeployment"))
+        .unwrap()
+        .replace("predeploy_001", "predeploy_002");
+    let dep = std::fs::read_to_string(stage_file("deployment"))
+        .unwrap()
+        .replace("deploy_001", "deploy_002");
+    let (pre_path, dep_path) = (s.path("p2.json"), s.path("d2.json"));
+    std::fs::write(&pre_path, pre).unwrap();
+    std::fs::write(&dep_path, dep).unwrap();
+    record(&s.store(), "predeployment", pre_path.to_str().unwrap(), 0);
+    record(&s.store(), "deployment", dep_path.to_str().unwrap(), 0);
+    run(
+        lcm(&s.store()).args([
+            "record",
+            "release",
+            "--deployment",
+            "deploy_002",
+            "--test",
+            "test_001",
+        ]),
+        0,
+    );
+    infer(&s.store(), &lines(4, "one"), 0);
+    let out = infer_on(
+        lcm(&s.store()).args([
+            "infer",
+            "--model",
+            "pneumonia_model@v1.0",
+            "--deployment",
+            "deploy_002",
+        ]),
+        &lines(6, "two"),
+        0,
+    );
+    // Each chain counts from 0.
+    assert!(stdout(&out).starts_with("0\ttwo_0\t"), "{}", stdout(&out));
+    let key = s.path("k");
+    run(
+        lcm(&s.store()).args(["keygen", "--out", key.to_str().unwrap()]),
+        0,
+    );
+    let key = key.to_str().unwrap();
+    // Which lifecycle is meant must be said.
+    let out = run(lcm(&s.store()).args(["export", "--key", key]), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--deployment"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    run(lcm(&s.store()).args(["list", "receipts"]), 2);
+    run(lcm(&s.store()).args(["batch", "close"]), 2);
+    for (deployment, receipts) in [("deploy_001", 4), ("deploy_002", 6)] {
+        run(
+            lcm(&s.store()).args(["batch", "close", "--deployment", deployment]),
+            0,
+        );
+        let out = run(
+            lcm(&s.store()).args(["list", "receipts", "--deployment", deployment]),
+            0,
+        );
+        assert_eq!(stdout(&out).lines().count(), receipts);
+        let bundle = s.path(&format!("{deployment}.json"));
+        run(
+            lcm(&s.store()).args([
+                "export",
+                "--key",
+                key,
+                "--deployment",
+                deployment,
+                "--out",
+                bundle.to_str().unwrap(),
+            ]),
+            0,
+        );
+        verify(&s, &bundle, &s.path("k.pub"), &[], 0);
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+        assert_eq!(
+            v["lifecycle"]["deployment"]["anchor"]["record"]["deployment_id"],
+            deployment
+        );
+        let count: usize = v["lifecycle"]["inference"]["batches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["receipts"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(count, receipts);
+    }
+    let out = run(lcm(&s.store()).args(["check", "--json"]), 0);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["receipts"], 10);
+    assert_eq!(report["chains"].as_array().unwrap().len(), 2);
+    assert_eq!(report["chains"][1]["deployment"], "deploy_002");
+}
+
+#[test]
+fn a_rollback_stops_inference_and_is_in_the_bundle() {
+    let s = recorded("rollback");
+    infer(&s.store(), &lines(3, "a"), 0);
+    let status = |status: &str, code: i32| {
+        run(
+            lcm(&s.store()).args([
+                "record",
+                "status",
+                "--deployment",
+                "deploy_001",
+                "--status",
+                status,
+                "--reason",
+                "latency regression",
+            ]),
+            code,
+        )
+    };
+    let out = status("rollback", 0);
+    assert!(stdout(&out).starts_with("deployment-status-event\tdeploy_001/1\t"));
+    let out = infer(&s.store(), &lines(1, "b"), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has status rollback"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Rollback is final.
+    status("deployed", 2);
+    status("nonsense", 2);
+    run(lcm(&s.store()).arg("check"), 0);
+    let key = s.path("k");
+    run(
+        lcm(&s.store()).args(["keygen", "--out", key.to_str().unwrap()]),
+        0,
+    );
+    let bundle = s.path("b.json");
+    run(
+        lcm(&s.store()).args([
+            "export",
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            bundle.to_str().unwrap(),
+        ]),
+        0,
+    );
+    verify(&s, &bundle, &s.path("k.pub"), &[], 0);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let history = v["lifecycle"]["deployment"]["status_history"]
+        .as_array()
+        .unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1]["record"]["status"], "rollback");
+}
+
+/// Processes adding checkpoints to one open session at once: each stage is read and written
+/// in one transaction, so the checkpoint chain never forks.
+#[test]
+fn concurrent_stage_writers_never_fork_a_chain() {
+    let s = Scratch::new("stage-race");
+    run(lcm(&s.store()).arg("init"), 0);
+    for (kind, file) in [
+        ("dataset", "dataset"),
+        ("model", "model"),
+        ("training", "training"),
+    ] {
+        record(&s.store(), kind, &stage_file(file), 0);
+    }
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            let file = s.path(&format!("c{i}.json"));
+            let body = serde_json::json!({
+                "session_id": "train_001",
+                "checkpoints": [{
+                    "checkpoint_id": format!("ckpt_{i}"),
+                    "epoch": 20 + i,
+                    "step": 5000 + i * 100,
+                    "model_state_digest": "7".repeat(64),
+                    "optimizer_state_digest": "8".repeat(64),
+                }],
+            });
+            std::fs::write(&file, body.to_string()).unwrap();
+            lcm(&s.store())
+                .args(["record", "training", file.to_str().unwrap()])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut stored = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        match out.status.code() {
+            Some(0) => stored += 1,
+            // A checkpoint whose step is not after the last one stored is refused.
+            Some(2) => assert!(stderr.contains("step"), "{stderr}"),
+            other => panic!("exit {other:?}: {stderr}"),
+        }
+    }
+    assert!(stored >= 1);
+    run(lcm(&s.store()).arg("check"), 0);
+    let out = run(
+        lcm(&s.store()).args(["list", "training-checkpoint", "--json"]),
+        0,
+    );
+    assert_eq!(stdout(&out).lines().count(), 1 + stored);
+    // The managers rebuilt from the store accept the chain as it is (indices 0..n, each
+    // linked to the one before): completing the session works.
+    record(&s.store(), "training", &stage_file("training-complete"), 0);
+}
