@@ -610,3 +610,793 @@ fn reference_digests_from_our_records() {
     assert_eq!(digests.env_digest, s(&model["env_digest"]));
     assert_eq!(digests.model_hash, s(&model["model_hash"]));
 }
+
+/// The manager mode (`lcm::compat::pyciaf::managers`, the code of
+/// `lcm_managers::compat::pyciaf`): the reference's sequence of calls reproduces its digests.
+mod managers {
+    use std::sync::Arc;
+
+    use lcm::compat::pyciaf::managers::{
+        BuildArtifact, CapsuleHeaderInputs, CapsuleManager, DatasetFamilyManager, DatasetManager,
+        DatasetSplit, DeploymentInputs, DeploymentManager, FamilySplit, FamilySplitConfig,
+        InferenceManager, InferenceReceipt, InferenceRequest, ModelManager, PreDeploymentInputs,
+        PyciafContext, RootManager, Sbom, TrainingManager, TrainingMetrics, verify_connections,
+    };
+    use lcm::compat::pyciaf::{self, ModelInputs};
+    use lcm::crypto::{CommitmentScheme, HashAlgorithm, Seed, SeededRandom, hex};
+    use lcm::model::{FixedClock, Policy};
+    use serde_json::{Value, json};
+
+    use super::{bytes, s, strs, vectors};
+
+    /// The vectors' frozen clock, `2026-01-02T03:04:05.678901`.
+    const FROZEN: &str = "2026-01-02T03:04:05.678901";
+
+    fn ctx(commitments: CommitmentScheme, step_micros: i64) -> PyciafContext {
+        let mut policy = Policy::pyciaf_compat();
+        policy.commitments = commitments;
+        PyciafContext::new(
+            policy,
+            Arc::new(FixedClock::new(
+                format!("{FROZEN}Z")
+                    .parse()
+                    .expect("the frozen time is RFC 3339"),
+                step_micros,
+            )),
+            SeededRandom::new(&Seed::from_bytes([9; 32])),
+        )
+        .expect("the profile opens a context")
+    }
+
+    fn sha256(text: &str) -> String {
+        hex::encode(lcm::crypto::hash(HashAlgorithm::Sha256, text.as_bytes()).as_bytes())
+    }
+
+    /// Python's `json.dumps(x, sort_keys=True)` for the ASCII values these tests build
+    /// (`serde_json`'s map is sorted; only the separators differ).
+    fn py_dumps(v: &Value, compact: bool) -> String {
+        let (item, key) = if compact { (",", ":") } else { (", ", ": ") };
+        match v {
+            Value::Object(m) => {
+                let parts: Vec<String> = m
+                    .iter()
+                    .map(|(k, v)| {
+                        format!("{}{key}{}", Value::from(k.as_str()), py_dumps(v, compact))
+                    })
+                    .collect();
+                format!("{{{}}}", parts.join(item))
+            }
+            Value::Array(a) => {
+                let parts: Vec<String> = a.iter().map(|v| py_dumps(v, compact)).collect();
+                format!("[{}]", parts.join(item))
+            }
+            other => other.to_string(),
+        }
+    }
+
+    fn model_inputs<'a>(
+        model: &'a Value,
+        jsons: &'a [String; 3],
+        authorized: &'a [&'a str],
+    ) -> ModelInputs<'a> {
+        ModelInputs {
+            model_name: s(&model["model_name"]),
+            version: s(&model["version"]),
+            architecture_json: &jsons[0],
+            hyperparameters_json: &jsons[1],
+            environment_json: &jsons[2],
+            trainer_commit: s(&model["trainer_commit"]),
+            authorized_datasets: authorized,
+        }
+    }
+
+    fn model_jsons(model: &Value) -> [String; 3] {
+        [
+            model["architecture"].to_string(),
+            model["hyperparameters"].to_string(),
+            model["environment"].to_string(),
+        ]
+    }
+
+    /// The `lifecycle`, `anchor_derivation` and `derive_anchor_from_master` sections, driven
+    /// through the managers call by call.
+    #[test]
+    fn the_managers_reproduce_the_lifecycle_section() {
+        let v = vectors();
+        let l = &v["lifecycle"];
+        let ctx = ctx(CommitmentScheme::Salted, 0);
+
+        // Dataset family: the constructor, then the simulation (same content-root rule).
+        let fam = &l["dataset_family_anchor"];
+        let mut families = DatasetFamilyManager::new(ctx.clone());
+        let anchor = families
+            .create_dataset_family_anchor(
+                "fam",
+                &fam["metadata"].to_string(),
+                s(&fam["dataset_content_root"]),
+            )
+            .unwrap();
+        assert_eq!(anchor.family_anchor, s(&fam["family_anchor"]));
+        assert_eq!(anchor.anchor_id, s(&fam["anchor_id"]));
+        assert_eq!(
+            anchor.to_dict().unwrap(),
+            pyciaf::canonical_json(&fam["to_dict"].to_string()).unwrap()
+        );
+        let simulated = families
+            .create_dataset_family(
+                "fam",
+                &fam["metadata"].to_string(),
+                &FamilySplitConfig::defaults([1, 2, 3]),
+            )
+            .unwrap();
+        assert_eq!(simulated.family_anchor, s(&fam["family_anchor"]));
+        assert_eq!(families.get_all_splits("fam").len(), 3);
+
+        // Split anchor, its samples and its assignment digest.
+        let split = &l["dataset_split_anchor"];
+        let ids = strs(&l["split_assignment_digest"]["record_ids"]);
+        assert_eq!(
+            pyciaf::split_assignment_digest(&ids, None),
+            s(&split["split_metadata"]["split_assignment_digest"])
+        );
+        let made = families
+            .create_split_anchor(
+                "fam",
+                FamilySplit::Train,
+                &split["split_metadata"].to_string(),
+                s(&split["split_content_root"]),
+            )
+            .unwrap();
+        assert_eq!(made.split_anchor, s(&split["split_anchor"]));
+        assert_eq!(made.anchor_id, s(&split["anchor_id"]));
+        for id in &ids {
+            // The simulation's sample rule, `sha256(f"{record_id}_data")`.
+            families
+                .add_sample_hash("fam", FamilySplit::Train, &sha256(&format!("{id}_data")))
+                .unwrap();
+        }
+        let train = families
+            .get_split_anchor("fam", FamilySplit::Train)
+            .unwrap();
+        assert_eq!(train.sample_hashes, strs(&split["sample_hashes"]));
+        assert_eq!(
+            train.merkle_root().unwrap().as_deref(),
+            Some(s(&split["sample_merkle_root"]))
+        );
+        // The split map digest over what the manager holds, recomputed independently.
+        let map = families.get_all_splits("fam");
+        let mut expected = serde_json::Map::new();
+        for a in map {
+            let assignment: Value =
+                serde_json::from_str::<Value>(&a.split_metadata).unwrap()["split_assignment_digest"].clone();
+            expected.insert(
+                a.split.value().to_owned(),
+                json!({"anchor": a.split_anchor, "assignment": assignment}),
+            );
+        }
+        assert_eq!(
+            families.compute_split_map_digest("fam").unwrap(),
+            sha256(&py_dumps(&Value::Object(expected), true))
+        );
+        assert_eq!(
+            families.compute_split_map_digest("nobody").unwrap(),
+            pyciaf::canonical_hash("{}").unwrap()
+        );
+
+        // Model anchor: the digests, PBKDF2 + HMAC over the hex text, the display id, to_dict.
+        let model = &l["model_anchor"];
+        let jsons = model_jsons(model);
+        let authorized = strs(&model["authorized_datasets"]);
+        let mut models = ModelManager::new(ctx.clone());
+        let m = models
+            .create_model_anchor(
+                &model_inputs(model, &jsons, &authorized),
+                Some(s(&model["master_password"])),
+                Some(&bytes(&model["salt_hex"])),
+            )
+            .unwrap();
+        for field in [
+            "params_root",
+            "arch_root",
+            "hp_digest",
+            "env_digest",
+            "model_hash",
+        ] {
+            let ours = match field {
+                "params_root" => &m.digests.params_root,
+                "arch_root" => &m.digests.arch_root,
+                "hp_digest" => &m.digests.hp_digest,
+                "env_digest" => &m.digests.env_digest,
+                _ => &m.digests.model_hash,
+            };
+            assert_eq!(ours, s(&model[field]), "{field}");
+        }
+        assert_eq!(m.expose_model_anchor_hex(), s(&model["model_anchor_hex"]));
+        assert_eq!(m.anchor_id, s(&model["anchor_id"]));
+        assert_eq!(
+            m.to_dict().unwrap(),
+            pyciaf::canonical_json(&model["to_dict"].to_string()).unwrap()
+        );
+
+        // The anchor derivations: a dataset anchor is HMAC(PBKDF2(password, salt), hex text).
+        for case in v["anchor_derivation"].as_array().unwrap() {
+            let mut datasets = DatasetManager::new(ctx.clone());
+            let d = datasets
+                .create_dataset_anchor(
+                    "ds",
+                    DatasetSplit::Train,
+                    r#"{"name": "d"}"#,
+                    s(&case["password"]),
+                    Some(&bytes(&case["salt_hex"])),
+                )
+                .unwrap();
+            let master = pyciaf::master_anchor(s(&case["password"]), &bytes(&case["salt_hex"]));
+            assert_eq!(hex::encode(&master), s(&case["master_anchor_hex"]));
+            assert_eq!(
+                d.expose_dataset_anchor_hex(),
+                hex::encode(&pyciaf::hmac_anchor(&master, &d.dataset_hash))
+            );
+            assert_eq!(
+                hex::encode(&pyciaf::hmac_anchor(&master, s(&case["dataset_hash"]))),
+                s(&case["dataset_anchor_hex"])
+            );
+            assert!(d.anchor_id.starts_with("t_"));
+        }
+        let dam = &v["derive_anchor_from_master"];
+        assert_eq!(
+            ctx.derive_anchor_from_master(s(&dam["master_password"]), s(&dam["dataset_id"])),
+            s(&dam["output_hex"])
+        );
+
+        // The release root over the section's four leaves.
+        let rr = &l["release_root"];
+        let leaves = strs(&rr["leaves"]);
+        assert_eq!(
+            pyciaf::release_root(leaves[0], leaves[1], leaves[2], leaves[3]).unwrap(),
+            s(&rr["root"])
+        );
+
+        // The capsule header: the model stage and the policy block are manager outputs; the
+        // roots stage is built from the section's roots.
+        let header = CapsuleManager::new(ctx)
+            .create_capsule_header(&CapsuleHeaderInputs {
+                model_anchor: Some(m),
+                training_session_root: Some(leaves[0]),
+                release_root: Some(s(&rr["root"])),
+                inference_batch_root: Some("bf5f1d0a"),
+                ..CapsuleHeaderInputs::default()
+            })
+            .unwrap();
+        let ours: Value = serde_json::from_str(header.to_compact_json()).unwrap();
+        let theirs: Value = serde_json::from_str(s(&l["capsule_header"]["compact_json"])).unwrap();
+        for key in [
+            "capsule_version",
+            "generated_at",
+            "policy",
+            "stage_b_model",
+            "stage_h_roots",
+        ] {
+            assert_eq!(ours[key], theirs[key], "{key}");
+        }
+        assert_eq!(ours["stage_a_dataset"], Value::Null);
+    }
+
+    /// One changed input gives a different digest from the vector's: the rules are applied,
+    /// not the file.
+    #[test]
+    fn a_changed_input_changes_the_digest() {
+        let v = vectors();
+        let l = &v["lifecycle"];
+        let ctx = ctx(CommitmentScheme::Salted, 0);
+        let fam = &l["dataset_family_anchor"];
+        let mut families = DatasetFamilyManager::new(ctx.clone());
+        for (field, value) in [
+            ("name", json!("fam2")),
+            ("contains_pii", json!(true)),
+            ("description", json!("")),
+        ] {
+            let mut meta = fam["metadata"].clone();
+            meta[field] = value;
+            let a = families
+                .create_dataset_family_anchor(
+                    "fam",
+                    &meta.to_string(),
+                    s(&fam["dataset_content_root"]),
+                )
+                .unwrap();
+            assert_ne!(a.family_anchor, s(&fam["family_anchor"]), "{field}");
+        }
+        // `tags` are not hashed by the reference: same anchor.
+        let mut meta = fam["metadata"].clone();
+        meta["tags"] = json!(["x"]);
+        let a = families
+            .create_dataset_family_anchor("fam", &meta.to_string(), s(&fam["dataset_content_root"]))
+            .unwrap();
+        assert_eq!(a.family_anchor, s(&fam["family_anchor"]));
+
+        let split = &l["dataset_split_anchor"];
+        let mut meta = split["split_metadata"].clone();
+        meta["rng_seed"] = json!(1235);
+        let a = families
+            .create_split_anchor(
+                "fam",
+                FamilySplit::Train,
+                &meta.to_string(),
+                s(&split["split_content_root"]),
+            )
+            .unwrap();
+        assert_ne!(a.split_anchor, s(&split["split_anchor"]));
+
+        let model = &l["model_anchor"];
+        let authorized = strs(&model["authorized_datasets"]);
+        let mut models = ModelManager::new(ctx);
+        let salt = bytes(&model["salt_hex"]);
+        let mut jsons = model_jsons(model);
+        jsons[1] = r#"{"lr": 0.01, "batch_size": 32}"#.to_owned();
+        let m = models
+            .create_model_anchor(
+                &model_inputs(model, &jsons, &authorized),
+                Some(s(&model["master_password"])),
+                Some(&salt),
+            )
+            .unwrap();
+        assert_ne!(m.digests.model_hash, s(&model["model_hash"]));
+        let jsons = model_jsons(model);
+        // Another password: same model hash, another anchor.
+        let m = models
+            .create_model_anchor(
+                &model_inputs(model, &jsons, &authorized),
+                Some("other"),
+                Some(&salt),
+            )
+            .unwrap();
+        assert_eq!(m.digests.model_hash, s(&model["model_hash"]));
+        assert_ne!(m.expose_model_anchor_hex(), s(&model["model_anchor_hex"]));
+        // No password: the reference's default is the model's name.
+        let by_name = models
+            .create_model_anchor(&model_inputs(model, &jsons, &authorized), None, Some(&salt))
+            .unwrap()
+            .expose_model_anchor_hex();
+        let master = pyciaf::master_anchor(s(&model["model_name"]), &salt);
+        assert_eq!(
+            by_name,
+            hex::encode(&pyciaf::hmac_anchor(&master, s(&model["model_hash"])))
+        );
+        // Without a salt one is drawn: the anchor is not the vector's.
+        let m = models
+            .create_model_anchor(
+                &model_inputs(model, &jsons, &authorized),
+                Some(s(&model["master_password"])),
+                None,
+            )
+            .unwrap();
+        assert_eq!(m.master_salt.len(), 16);
+        assert_ne!(m.expose_model_anchor_hex(), s(&model["model_anchor_hex"]));
+        assert!(!format!("{m:?}").contains(s(&model["model_anchor_hex"])));
+    }
+
+    /// Several receipts on two chains: every connections digest is `connections_digest(prev,
+    /// receipt_digest)` of the chain's previous one, every receipt digest is the canonical hash
+    /// of its eight fields, and the batch root is the tree over the receipt digests.
+    #[test]
+    fn receipt_chains_and_batch_root() {
+        let mut inference = InferenceManager::new(ctx(CommitmentScheme::Plaintext, 1));
+        let mut expected_prev: [Option<String>; 2] = [None, None];
+        let mut all = Vec::new();
+        for i in 0..6 {
+            let chain = ["conn_a", "conn_b"][i % 2];
+            let (rid, query, output) = (format!("r{i}"), format!("q{i}"), format!("answer {i}"));
+            let explanations = ["e1", "e2"];
+            let request = InferenceRequest {
+                explanation_digests: if i == 3 { &explanations } else { &[] },
+                ..InferenceRequest::new(
+                    chain,
+                    &rid,
+                    "m_c1e87289...",
+                    "dp_f8fa14db...",
+                    "req",
+                    &query,
+                    &output,
+                )
+            };
+            let r = inference
+                .perform_inference_with_audit(&request)
+                .unwrap()
+                .clone();
+            // The receipt digest, from the eight fields written out here.
+            let fields = json!({
+                "receipt_id": rid, "model_anchor_ref": "m_c1e87289...",
+                "deployment_anchor_ref": "dp_f8fa14db...", "request_id": "req",
+                "input_commitment": query, "output_commitment": output,
+                "explanation_digests": if i == 3 { json!(["e1", "e2"]) } else { json!([]) },
+                "timestamp": r.timestamp,
+            });
+            assert_eq!(r.receipt_digest, sha256(&py_dumps(&fields, true)));
+            let prev = &mut expected_prev[i % 2];
+            assert_eq!(r.prev_connections_digest, *prev);
+            let link = match prev.as_deref() {
+                Some(p) => sha256(&format!("{p}||{}", r.receipt_digest)),
+                None => sha256(&r.receipt_digest),
+            };
+            assert_eq!(r.connections_digest, link);
+            assert_eq!(
+                r.connections_digest,
+                pyciaf::connections_digest(prev.as_deref(), &r.receipt_digest)
+            );
+            *prev = Some(r.connections_digest.clone());
+            all.push(r);
+        }
+        // The clock moved one microsecond per reading: no two receipts share a timestamp.
+        assert_eq!(all[0].timestamp, FROZEN);
+        assert_eq!(all[1].timestamp, "2026-01-02T03:04:05.678902");
+
+        let a = inference.get_inference_connections("conn_a").unwrap();
+        assert_eq!(
+            a.get_final_connections_digest(),
+            expected_prev[0].as_deref().unwrap()
+        );
+        verify_connections(&a.receipts, a.get_final_connections_digest()).unwrap();
+
+        // The batch root covers receipt digests, chain by chain in the given order.
+        let order: Vec<&str> = all
+            .iter()
+            .step_by(2)
+            .chain(all.iter().skip(1).step_by(2))
+            .map(|r| r.receipt_digest.as_str())
+            .collect();
+        let root = inference
+            .create_inference_batch_root("w1", &["conn_a", "missing", "conn_b"])
+            .unwrap();
+        assert_eq!(root, pyciaf::batch_root(&order).unwrap());
+        assert_eq!(root, pyciaf::merkle_root(&order).unwrap());
+        assert_eq!(inference.get_batch_root("w1"), Some(root.as_str()));
+        assert_eq!(
+            inference
+                .create_inference_batch_root("w2", &["missing"])
+                .unwrap(),
+            "empty_batch"
+        );
+        let mut roots = RootManager::new(ctx(CommitmentScheme::Plaintext, 0));
+        assert_eq!(
+            roots.compute_inference_batch_root("w1", &order).unwrap(),
+            root
+        );
+        assert_eq!(
+            roots.computed_root("inference_batch_w1"),
+            Some(root.as_str())
+        );
+    }
+
+    type Tamper<'a> = &'a dyn Fn(&mut Vec<InferenceReceipt>);
+
+    /// The chain verifier recomputes: any changed field, link or digest is found.
+    #[test]
+    fn tampered_chains_are_refused() {
+        let mut inference = InferenceManager::new(ctx(CommitmentScheme::Salted, 1));
+        for i in 0..3 {
+            let rid = format!("r{i}");
+            inference
+                .perform_inference_with_audit(&InferenceRequest::new(
+                    "c", &rid, "m", "d", "q", "in", "out",
+                ))
+                .unwrap();
+        }
+        let c = inference.get_inference_connections("c").unwrap();
+        // Salted commitments: 16 hex + "...", a fresh salt each (the two "in"s differ).
+        let r0 = &c.receipts[0];
+        assert_eq!(r0.input_commitment.commitment_value.len(), 19);
+        assert!(r0.input_commitment.commitment_value.ends_with("..."));
+        assert_ne!(
+            r0.input_commitment.commitment_value,
+            c.receipts[1].input_commitment.commitment_value
+        );
+        let final_digest = c.get_final_connections_digest().to_owned();
+        verify_connections(&c.receipts, &final_digest).unwrap();
+        let tamper: [Tamper<'_>; 6] = [
+            &|r| r[1].request_id.push('x'),
+            &|r| r[1].timestamp.push('0'),
+            &|r| r[2].output_commitment.commitment_value.push('x'),
+            &|r| r[1].prev_connections_digest = None,
+            &|r| r[0].connections_digest = r[1].connections_digest.clone(),
+            &|r| r.swap(0, 1),
+        ];
+        for (i, t) in tamper.iter().enumerate() {
+            let mut receipts = c.receipts.clone();
+            t(&mut receipts);
+            assert!(
+                verify_connections(&receipts, &final_digest).is_err(),
+                "tamper {i}"
+            );
+        }
+        let mut shorter = c.receipts.clone();
+        shorter.pop();
+        assert!(verify_connections(&shorter, &final_digest).is_err());
+        assert!(verify_connections(&[], "genesis").is_ok());
+        assert!(verify_connections(&[], &final_digest).is_err());
+    }
+
+    /// Training, deployment, test evaluation and the roots, each digest recomputed here from
+    /// the reference's rules written out independently.
+    #[test]
+    fn the_rest_of_the_lifecycle_follows_the_rules() {
+        let v = vectors();
+        let model = &v["lifecycle"]["model_anchor"];
+        let ctx = ctx(CommitmentScheme::Plaintext, 0);
+        let mut models = ModelManager::new(ctx.clone());
+        let jsons = model_jsons(model);
+        let authorized = strs(&model["authorized_datasets"]);
+        let m = models
+            .create_model_anchor(
+                &model_inputs(model, &jsons, &authorized),
+                Some("pw"),
+                Some(&[1; 16]),
+            )
+            .unwrap();
+
+        let mut datasets = DatasetManager::new(ctx.clone());
+        for split in [DatasetSplit::Test, DatasetSplit::Train] {
+            datasets
+                .create_dataset_anchor(
+                    "ds",
+                    split,
+                    r#"{"name": "d", "split_assignment_digest": "ab"}"#,
+                    "pw",
+                    Some(&[2; 16]),
+                )
+                .unwrap();
+        }
+        datasets
+            .add_samples_to_split(
+                "ds",
+                DatasetSplit::Train,
+                &[r#"{"x": 1}"#, r#"{"x": 1}"#, r#"{"x": 2}"#],
+            )
+            .unwrap();
+        let train = datasets
+            .get_dataset_anchor("ds", DatasetSplit::Train)
+            .unwrap();
+        assert_eq!(train.sample_hashes.len(), 2, "duplicates are dropped");
+        assert_eq!(train.sample_hashes[0], sha256(r#"{"x": 1}"#));
+        let test = datasets
+            .get_dataset_anchor("ds", DatasetSplit::Test)
+            .unwrap();
+        let datasets_root = datasets.get_datasets_root_anchor("ds").unwrap();
+        // Train before test, whatever the creation order.
+        assert_eq!(
+            datasets_root,
+            pyciaf::merkle_root(&[&train.dataset_hash, &test.dataset_hash]).unwrap()
+        );
+        assert!(datasets.get_datasets_root_anchor("nope").is_err());
+        assert_eq!(
+            datasets.compute_enhanced_split_map_digest("ds").unwrap(),
+            sha256(&py_dumps(
+                &json!({
+                    "test": {"anchor": test.dataset_hash, "assignment": "ab"},
+                    "train": {"anchor": train.dataset_hash, "assignment": "ab"},
+                }),
+                true
+            ))
+        );
+
+        let mut training = TrainingManager::new(ctx.clone());
+        training
+            .create_training_session(
+                "s1",
+                m,
+                &datasets_root,
+                r#"{"lr": 0.001, "session_id": "overridden"}"#,
+                &[(FamilySplit::Train, "t_1"), (FamilySplit::Test, "x_1")],
+                None,
+            )
+            .unwrap();
+        assert!(
+            training
+                .get_training_session("s1")
+                .unwrap()
+                .get_training_session_root()
+                .is_err()
+        );
+        training
+            .set_metrics(
+                "s1",
+                TrainingMetrics {
+                    train_metrics: vec![("loss".to_owned(), vec![1.0, 0.5])],
+                    val_metrics: vec![],
+                    epochs: vec![1, 2],
+                },
+            )
+            .unwrap();
+        let metrics_digest =
+            sha256(r#"{"epochs":[1,2],"train_metrics":{"loss":[1.0,0.5]},"val_metrics":{}}"#);
+        let snapshot = training
+            .complete_training(
+                "s1",
+                &["bb".repeat(32).as_str(), &"aa".repeat(32), &"bb".repeat(32)],
+            )
+            .unwrap()
+            .clone();
+        let params = json!({
+            "lr": 0.001, "session_id": "s1", "model_anchor": m.anchor_id,
+            "datasets_root_anchor": datasets_root, "data_splits": {"train": "t_1", "test": "x_1"},
+            "checkpoints_count": 0, "metrics_digest": metrics_digest,
+            "start_time": FROZEN, "end_time": FROZEN,
+        });
+        assert_eq!(snapshot.training_parameters, py_dumps(&params, true));
+        let snapshot_root = pyciaf::merkle_root(&[&"aa".repeat(32), &"bb".repeat(32)]).unwrap();
+        assert_eq!(snapshot.merkle_root_hash, snapshot_root);
+        assert_eq!(
+            snapshot.snapshot_id,
+            sha256(&format!(
+                "1.0.0-{snapshot_root}-{FROZEN}-{}",
+                py_dumps(&params, false)
+            ))
+        );
+        let session = training.get_training_session("s1").unwrap();
+        let tsr = session.get_training_session_root().unwrap();
+        assert_eq!(
+            tsr,
+            pyciaf::merkle_root(&[&m.digests.model_hash, &datasets_root, &snapshot_root]).unwrap()
+        );
+
+        let mut deployment = DeploymentManager::new(ctx.clone());
+        let artifact = BuildArtifact {
+            artifact_type: "container".to_owned(),
+            artifact_digest: "sha256:abc".to_owned(),
+            build_timestamp: FROZEN.to_owned(),
+            builder_info: "ci".to_owned(),
+            size_bytes: 10,
+        };
+        let sbom = Sbom {
+            dependencies: vec![("numpy".to_owned(), "2.0".to_owned())],
+            security_scan_digest: "scan_1".to_owned(),
+            vulnerability_count: 0,
+            compliance_status: "passed".to_owned(),
+        };
+        let pre = deployment
+            .create_predeployment_anchor(&PreDeploymentInputs {
+                predeployment_id: "pre_1",
+                build_artifact: &artifact,
+                sbom: &sbom,
+                approval_ticket_id: "APR-1",
+                intended_env: "prod",
+                intended_region: "eu-west-1",
+                rollout_plan_digest: None,
+            })
+            .unwrap()
+            .clone();
+        let sbom_digest = sha256(&py_dumps(
+            &json!({"dependencies": {"numpy": "2.0"}, "security_scan_digest": "scan_1", "vulnerability_count": 0, "compliance_status": "passed"}),
+            true,
+        ));
+        assert_eq!(pre.sbom_digest, sbom_digest);
+        assert_eq!(
+            pre.predeployment_hash,
+            sha256(&py_dumps(
+                &json!({"predeployment_id": "pre_1", "artifact_digest": "sha256:abc", "sbom_digest": sbom_digest, "approval_ticket_id": "APR-1", "intended_env": "prod", "intended_region": "eu-west-1", "rollout_plan_digest": "default_rollout"}),
+                true
+            ))
+        );
+        let dep = deployment
+            .create_deployment_anchor("dep_1", "pre_1", &DeploymentInputs::default())
+            .unwrap()
+            .clone();
+        assert_eq!(
+            dep.deployment_hash,
+            sha256(&py_dumps(
+                &json!({"deployment_id": "dep_1", "deployment_time": FROZEN, "deployment_env": "prod", "location": "eu-west-1", "deployment_commit": "sha256:abc", "infrastructure_hash": "default_infra", "config_digest": "default_config"}),
+                true
+            ))
+        );
+        assert_eq!(
+            dep.intent_to_actual_digest,
+            sha256(&format!(
+                "{}||{}",
+                pre.predeployment_hash, dep.deployment_hash
+            ))
+        );
+        assert!(
+            deployment
+                .create_deployment_anchor("dep_2", "pre_x", &DeploymentInputs::default())
+                .is_err()
+        );
+
+        let mut roots = RootManager::new(ctx.clone());
+        let te = roots
+            .create_test_evaluation_anchor(
+                "te1",
+                "ds",
+                "pre_deploy",
+                &[("accuracy", 0.9), ("total_samples", 1000.0)],
+            )
+            .unwrap()
+            .clone();
+        assert_eq!(
+            te.test_metrics_digest,
+            pyciaf::canonical_hash(r#"{"metrics": {"accuracy": 0.9, "total_samples": 1000.0}, "test_dataset_ref": "ds", "evaluation_type": "pre_deploy"}"#).unwrap()
+        );
+        // NaN is hashed as the reference writes it.
+        let nan = roots
+            .create_test_evaluation_anchor("te2", "ds", "pre_deploy", &[("f1", f64::NAN)])
+            .unwrap();
+        assert_eq!(
+            nan.test_metrics_digest,
+            sha256(
+                r#"{"evaluation_type":"pre_deploy","metrics":{"f1":NaN},"test_dataset_ref":"ds"}"#
+            )
+        );
+        assert_eq!(roots.compute_training_session_root(session).unwrap(), tsr);
+        let release = roots.compute_release_root(&tsr, &pre, &dep, &te).unwrap();
+        assert_eq!(
+            release,
+            pyciaf::merkle_root(&[
+                &tsr,
+                &pre.predeployment_hash,
+                &dep.deployment_hash,
+                &te.test_metrics_digest
+            ])
+            .unwrap()
+        );
+        assert_eq!(
+            roots.computed_root("release_pre_1_dep_1"),
+            Some(release.as_str())
+        );
+
+        // The header's stages D, E and F follow the records, cut to 8 hex.
+        let header = CapsuleManager::new(ctx)
+            .create_capsule_header(&CapsuleHeaderInputs {
+                training_session: Some(session),
+                predeployment_anchor: Some(&pre),
+                deployment_anchor: Some(&dep),
+                test_evaluation_anchor: Some(&te),
+                ..CapsuleHeaderInputs::default()
+            })
+            .unwrap();
+        let h: Value = serde_json::from_str(header.to_compact_json()).unwrap();
+        assert_eq!(
+            h["stage_d_predeployment"]["anchor_id"],
+            json!(pre.anchor_id)
+        );
+        assert_eq!(
+            h["stage_d_predeployment"]["intent_digest"],
+            json!(format!("{}...", &pre.predeployment_hash[..8]))
+        );
+        assert_eq!(
+            h["stage_e_deployment"]["actual_digest"],
+            json!(format!("{}...", &dep.intent_to_actual_digest[..8]))
+        );
+        assert_eq!(
+            h["stage_f_test_evaluation"]["metrics"],
+            json!({"accuracy": 0.9, "total_samples": 1000.0})
+        );
+        assert_eq!(h["stage_c_training"]["final_loss"], json!(0.5));
+        assert_eq!(
+            h["stage_c_training"]["training_snapshot"],
+            json!(format!("{}...", &snapshot_root[..8]))
+        );
+        assert_eq!(h["stage_h_roots"], Value::Null);
+        assert!(
+            header
+                .to_compact_json()
+                .contains(r#""total_samples":1000.0"#)
+        );
+    }
+
+    /// The opt-in: the compatibility context takes only the profile, and every native path
+    /// still refuses the profile.
+    #[test]
+    fn the_profile_is_opt_in_and_native_paths_refuse_it() {
+        assert!(PyciafContext::with_policy(Policy::default()).is_err());
+        assert!(PyciafContext::with_policy(lcm::model::default_policy()).is_err());
+        assert!(PyciafContext::with_policy(Policy::pyciaf_compat()).is_ok());
+        assert!(Policy::pyciaf_compat().validate().is_err());
+        assert!(lcm::managers::Context::with_policy(Policy::pyciaf_compat()).is_err());
+        assert!(
+            lcm::managers::Context::new(
+                Policy::pyciaf_compat(),
+                Arc::new(lcm::model::SystemClock),
+                lcm::crypto::OsRandom
+            )
+            .is_err()
+        );
+    }
+}

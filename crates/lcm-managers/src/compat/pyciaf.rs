@@ -256,6 +256,13 @@ impl PyciafContext {
         python_isoformat(Timestamp::from_unix_micros(shifted))
     }
 
+    /// The reference's `derive_anchor_from_master(master_password, dataset_id)`:
+    /// `HMAC-SHA256(key=utf8(master_password), msg=utf8(dataset_id))` as hex, **with no key
+    /// derivation at all** (the password itself is the key).
+    pub fn derive_anchor_from_master(&self, master_password: &str, dataset_id: &str) -> String {
+        lcm_crypto::hex::encode(&rules::hmac_anchor(master_password.as_bytes(), dataset_id))
+    }
+
     /// `n` bytes from the injected randomness (the reference's `os.urandom(n)`).
     fn random_bytes(&self, n: usize) -> Result<Vec<u8>, Error> {
         let mut buf = vec![0u8; n];
