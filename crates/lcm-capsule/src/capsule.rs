@@ -455,6 +455,11 @@ impl<'a> Materializer<'a> {
 /// its neighbours, its references to the header's model and deployment (or session), and
 /// every disclosed opening.
 ///
+/// A header over the receipts alone (without stage B or E) is a valid header: a receipt's
+/// model or deployment reference then has nothing to be compared with, and the report lists
+/// it as not applicable ([`crate::Check::not_applicable`], [`Report::not_applicable`])
+/// rather than leaving it out.
+///
 /// It checks the capsule against the policy the signed header carries, not against what the
 /// caller requires of that policy: an auditor with requirements (no plaintext commitments over
 /// personal data, a minimum KDF cost, a pinned key, ...) also runs [`crate::validate_lcm_policy`]
@@ -649,19 +654,34 @@ fn reference(
     stage: Stage,
     record: &str,
     field: String,
-    expected: Option<Digest>,
+    expected: Digest,
     actual: Digest,
 ) {
-    let outcome = match expected {
-        Some(e) if e == actual => Ok(()),
-        Some(e) => Err(CheckError::DigestMismatch {
-            expected: e,
-            actual,
-        }),
-        // The header does not have the stage: nothing to compare with.
-        None => return,
-    };
-    report.push("reference", stage, record, field, outcome);
+    report.push(
+        "reference",
+        stage,
+        record,
+        field,
+        mismatch_digest(expected, actual),
+    );
+}
+
+/// A reference to what a header stage names, when the header may lack the stage: a header
+/// over the receipts alone is a valid header (the receipts root is what it signs), so the
+/// check is then reported as not applicable, with `absent` saying why, rather than left out
+/// or failed.
+fn reference_to_stage(
+    report: &mut Report,
+    record: &str,
+    field: String,
+    expected: Option<Digest>,
+    absent: &'static str,
+    actual: Digest,
+) {
+    match expected {
+        Some(e) => reference(report, Stage::Inference, record, field, e, actual),
+        None => report.push_not_applicable("reference", Stage::Inference, record, field, absent),
+    }
 }
 
 fn receipt_checks(
@@ -709,20 +729,20 @@ fn receipt_checks(
         format!("{p}/receipt/record/prev_receipt"),
         link,
     );
-    reference(
+    reference_to_stage(
         report,
-        Stage::Inference,
         &chain.record,
         format!("{p}/receipt/record/model_anchor"),
         header.stage_b_model.as_ref().map(|b| b.anchor),
+        "the header has no stage B (model) to compare the receipt's model anchor with",
         r.model_anchor,
     );
-    reference(
+    reference_to_stage(
         report,
-        Stage::Inference,
         &chain.record,
         format!("{p}/receipt/record/deployment_anchor"),
         header.stage_e_deployment.as_ref().map(|e| e.anchor),
+        "the header has no stage E (deployment) to compare the receipt's deployment anchor with",
         r.deployment_anchor,
     );
     if let Some(d) = &item.disclosure {
@@ -817,7 +837,7 @@ fn checkpoint_checks(
         Stage::Training,
         &chain.record,
         format!("{p}/checkpoint/record/session"),
-        Some(c.session),
+        c.session,
         r.session,
     );
 }
@@ -852,11 +872,9 @@ fn dataset_record_checks(
         Stage::Dataset,
         &record,
         format!("{p}/split_anchor/digest"),
-        Some(
-            a.splits
-                .get(&split)
-                .map_or(Digest::from_bytes([0; 32]), |s| s.anchor),
-        ),
+        a.splits
+            .get(&split)
+            .map_or(Digest::from_bytes([0; 32]), |s| s.anchor),
         anchor.digest,
     );
     report.push(

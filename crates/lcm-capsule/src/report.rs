@@ -229,12 +229,23 @@ pub struct Check {
     pub field: String,
     /// The outcome.
     pub outcome: Result<(), CheckError>,
+    /// Why the check did not apply, for a check that could not be made on this input (for
+    /// example a receipt's model reference against a header without stage B); its outcome is
+    /// then `Ok(())`, as nothing failed, and it is listed so that the report says what was
+    /// not checked instead of leaving it out.
+    pub not_applicable: Option<&'static str>,
 }
 
 impl Check {
-    /// Whether the check passed.
+    /// Whether the check passed (or did not apply: see [`Check::applied`]).
     pub fn passed(&self) -> bool {
         self.outcome.is_ok()
+    }
+
+    /// Whether the check was made; `false` when it did not apply
+    /// ([`Check::not_applicable`] says why).
+    pub fn applied(&self) -> bool {
+        self.not_applicable.is_none()
     }
 }
 
@@ -244,9 +255,10 @@ impl fmt::Display for Check {
         if !self.field.is_empty() {
             write!(f, " at {}", self.field)?;
         }
-        match &self.outcome {
-            Ok(()) => f.write_str(": ok"),
-            Err(e) => write!(f, ": {e}"),
+        match (&self.outcome, self.not_applicable) {
+            (Ok(()), Some(why)) => write!(f, ": not applicable: {why}"),
+            (Ok(()), None) => f.write_str(": ok"),
+            (Err(e), _) => write!(f, ": {e}"),
         }
     }
 }
@@ -272,6 +284,11 @@ impl Report {
     /// The first failed check.
     pub fn first_failure(&self) -> Option<&Check> {
         self.failures().next()
+    }
+
+    /// The checks that did not apply to this input, in order ([`Check::not_applicable`]).
+    pub fn not_applicable(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| !c.applied())
     }
 
     /// `Ok(self)` when every check passed, otherwise [`VerificationFailed`] holding it.
@@ -302,8 +319,28 @@ impl Report {
             record: record.into(),
             field: field.into(),
             outcome,
+            not_applicable: None,
         });
         ok
+    }
+
+    /// Lists a check that does not apply to this input, and why.
+    pub(crate) fn push_not_applicable(
+        &mut self,
+        name: &'static str,
+        stage: Stage,
+        record: impl Into<String>,
+        field: impl Into<String>,
+        why: &'static str,
+    ) {
+        self.checks.push(Check {
+            name,
+            stage,
+            record: record.into(),
+            field: field.into(),
+            outcome: Ok(()),
+            not_applicable: Some(why),
+        });
     }
 }
 

@@ -2,8 +2,8 @@
 //! against the signed header; every kind of tampering fails with its own error.
 
 use lcm_capsule::{
-    Capsule, CapsuleItem, CheckError, DisclosedValue, Disclosure, MerkleLog, materialize_receipt,
-    verify_capsule,
+    Capsule, CapsuleHeader, CapsuleItem, CheckError, DeploymentStage, DisclosedValue, Disclosure,
+    MerkleLog, ModelStage, materialize_receipt, verify_capsule,
 };
 use lcm_crypto::Digest;
 
@@ -170,4 +170,114 @@ fn tampering_fails_with_its_own_error() {
     let mut wrong = c.receipts[4].clone();
     wrong.record.sequence = 5;
     assert!(materialize_receipt(&c.header, &c.log, &wrong, None).is_err());
+}
+
+/// The fixture's header with stages B and E naming `model` and `deployment`, re-signed.
+fn with_model_and_deployment(c: &Chain, model: Digest, deployment: Digest) -> CapsuleHeader {
+    let mut header = c.header.clone();
+    header.stage_b_model = Some(ModelStage {
+        model_name: "m".into(),
+        version: "1".into(),
+        anchor: model,
+        description_digest: Digest::from_bytes([3; 32]),
+        architecture_fingerprint: Digest::from_bytes([3; 32]),
+        hyperparameters_digest: Digest::from_bytes([3; 32]),
+        environment_digest: Digest::from_bytes([3; 32]),
+        parameter_fingerprint: None,
+        trainer_commit: "abc".into(),
+        authorized_datasets: Default::default(),
+        kdf_iterations: c.policy.kdf_iterations,
+    });
+    header.stage_e_deployment = Some(DeploymentStage {
+        deployment_id: "d".into(),
+        anchor: deployment,
+        predeployment: Digest::from_bytes([3; 32]),
+        status: None,
+        status_count: 0,
+        status_head: None,
+    });
+    header.sign(&c.key).expect("the header signs");
+    header
+}
+
+/// A header over the receipts alone (no stage B or E) is a valid header, so a receipt's
+/// model and deployment references are listed as not applicable, saying why; with the stages,
+/// they are checked, and a receipt of another model or deployment fails.
+#[test]
+fn model_and_deployment_references_say_when_they_do_not_apply() {
+    let c = chain(3);
+    let base = "/item/inference_receipt/receipt/record";
+    let vk = c.key.verifying_key();
+    let capsule = materialize_receipt(&c.header, &c.log, &c.receipts[1], None).unwrap();
+    let report = verify_capsule(&capsule, &c.header, &vk).unwrap();
+    let skipped: Vec<(&str, &str)> = report
+        .not_applicable()
+        .map(|k| (k.field.as_str(), k.not_applicable.unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            (
+                &*format!("{base}/model_anchor"),
+                "the header has no stage B (model) to compare the receipt's model anchor with"
+            ),
+            (
+                &*format!("{base}/deployment_anchor"),
+                "the header has no stage E (deployment) to compare the receipt's deployment \
+                 anchor with"
+            ),
+        ]
+    );
+    assert!(report.not_applicable().all(|k| k.passed() && !k.applied()));
+    assert!(
+        report.to_string().contains(&format!(
+            "reference: receipt inf_001 at {base}/model_anchor: not applicable: the header has \
+             no stage B"
+        )),
+        "{report}"
+    );
+
+    // With stages B and E naming the receipts' anchors: both references are checked.
+    let (model, deployment) = (Digest::from_bytes([1; 32]), Digest::from_bytes([2; 32]));
+    let header = with_model_and_deployment(&c, model, deployment);
+    let capsule = materialize_receipt(&header, &c.log, &c.receipts[1], None).unwrap();
+    let report = verify_capsule(&capsule, &header, &vk).unwrap();
+    assert_eq!(report.not_applicable().count(), 0);
+    for field in ["model_anchor", "deployment_anchor"] {
+        let check = report
+            .checks
+            .iter()
+            .find(|k| k.field == format!("{base}/{field}"))
+            .unwrap();
+        assert!(check.passed() && check.applied(), "{check}");
+    }
+
+    // The twins: a header whose stage B or E names another anchor.
+    let other = Digest::from_bytes([9; 32]);
+    for (header, field) in [
+        (
+            with_model_and_deployment(&c, other, deployment),
+            "model_anchor",
+        ),
+        (
+            with_model_and_deployment(&c, model, other),
+            "deployment_anchor",
+        ),
+    ] {
+        let capsule = materialize_receipt(&header, &c.log, &c.receipts[1], None).unwrap();
+        let failed = verify_capsule(&capsule, &header, &vk).unwrap_err();
+        let first = failed.first().unwrap();
+        assert_eq!(first.field, format!("{base}/{field}"), "{failed}");
+        assert_eq!(
+            first.outcome,
+            Err(CheckError::DigestMismatch {
+                expected: other,
+                actual: if field == "model_anchor" {
+                    model
+                } else {
+                    deployment
+                },
+            })
+        );
+    }
 }
