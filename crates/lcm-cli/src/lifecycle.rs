@@ -298,6 +298,21 @@ pub fn model_id(anchor: &ModelAnchor) -> String {
     )
 }
 
+/// A stored record naming something the store does not hold.
+fn dangling(
+    kind: &'static str,
+    id: &str,
+    field: &'static str,
+    reference: &str,
+) -> lcm_managers::Error {
+    lcm_managers::Error::UnknownReference {
+        kind,
+        id: id.to_owned(),
+        field,
+        reference: reference.to_owned(),
+    }
+}
+
 fn stage_error(stage: &'static str, message: String) -> crate::Error {
     crate::Error::Stage { stage, message }
 }
@@ -351,12 +366,16 @@ impl Managers {
     }
 
     /// Managers holding everything `store` holds (except receipts and batches), each record
-    /// recomputed by the managers' `restore_*` methods.
+    /// recomputed by the managers' `restore_*` methods, and every reference between records
+    /// resolved (a model's authorized families, a session's model and splits, a
+    /// pre-deployment's model and training snapshot, a test's split): a record whose seal is
+    /// right but that names something the store does not hold is refused.
     ///
     /// # Errors
     ///
-    /// A stored record that does not parse or does not recompute, missing evidence, and the
-    /// managers' refusals.
+    /// A stored record that does not parse or does not recompute, missing evidence, an
+    /// unresolved reference ([`lcm_managers::Error::UnknownReference`]), and the managers'
+    /// refusals.
     pub fn restore(ctx: &Context, store: &dyn Store) -> Result<Self, crate::Error> {
         let mut m = Self::new(ctx);
         let splits: Vec<Sealed<DatasetSplitAnchor>> = export::all(store)?;
@@ -380,11 +399,35 @@ impl Managers {
             m.datasets.restore_family(family, restored)?;
         }
         for model in export::all::<ModelAnchor>(store)? {
+            for (family, digest) in &model.record.description.authorized_datasets {
+                if m.datasets.dataset_family(family).map(|f| f.digest) != Some(*digest) {
+                    return Err(dangling(
+                        "model anchor",
+                        &model_id(&model.record),
+                        "authorized_datasets",
+                        family,
+                    )
+                    .into());
+                }
+            }
             m.models.restore_model(model)?;
         }
         let checkpoints: Vec<Sealed<TrainingCheckpoint>> = export::all(store)?;
         for session in export::all::<TrainingSession>(store)? {
             let id = session.record.session_id.clone();
+            if m.models
+                .find_model_anchor(&session.record.model_anchor)
+                .is_none()
+            {
+                let d = session.record.model_anchor.to_string();
+                return Err(dangling("training session", &id, "model_anchor", &d).into());
+            }
+            for digest in session.record.data_splits.values() {
+                if m.datasets.find_split_anchor(digest).is_none() {
+                    let d = digest.to_string();
+                    return Err(dangling("training session", &id, "data_splits", &d).into());
+                }
+            }
             let mut own: Vec<_> = checkpoints
                 .iter()
                 .filter(|c| c.record.session == session.digest)
@@ -401,6 +444,29 @@ impl Managers {
             m.trainings.restore_session(session, own, completion)?;
         }
         for pre in export::all::<PreDeploymentAnchor>(store)? {
+            let r = &pre.record;
+            let snapshot_found = m.trainings.session_ids().any(|s| {
+                m.trainings
+                    .training_session(s)
+                    .and_then(|run| run.snapshot())
+                    .is_some_and(|snap| snap.digest == r.training_snapshot)
+            });
+            if !snapshot_found {
+                let d = r.training_snapshot.to_string();
+                return Err(dangling(
+                    "pre-deployment",
+                    &r.predeployment_id,
+                    "training_snapshot",
+                    &d,
+                )
+                .into());
+            }
+            if m.models.find_model_anchor(&r.model_anchor).is_none() {
+                let d = r.model_anchor.to_string();
+                return Err(
+                    dangling("pre-deployment", &r.predeployment_id, "model_anchor", &d).into(),
+                );
+            }
             let sbom: Sbom = export::evidence(store, SBOM, &pre.record.predeployment_id)?;
             m.deployments.restore_predeployment(pre, sbom)?;
         }
@@ -417,6 +483,15 @@ impl Managers {
             m.deployments.restore_deployment(dep, history)?;
         }
         for test in export::all::<TestEvaluationAnchor>(store)? {
+            if m.datasets
+                .find_split_anchor(&test.record.test_dataset)
+                .is_none()
+            {
+                let d = test.record.test_dataset.to_string();
+                return Err(
+                    dangling("test evaluation", &test.record.test_id, "test_dataset", &d).into(),
+                );
+            }
             m.roots.restore_test_evaluation(test)?;
         }
         for r in store.records(Some(ReleaseRoot::KIND))? {

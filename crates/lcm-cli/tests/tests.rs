@@ -519,6 +519,35 @@ fn a_removed_checkpoint_is_found() {
     );
 }
 
+/// A record whose seal is right but that names a record the store does not hold.
+#[test]
+fn a_dangling_reference_is_found() {
+    for (kind, id, field) in [
+        ("model-anchor", "pneumonia_model@v1.0", "model_anchor"),
+        ("dataset-split-anchor", "med_v1/test", "data_splits"),
+    ] {
+        let s = recorded(&format!("dangling-{field}"));
+        let conn = rusqlite::Connection::open(s.store()).unwrap();
+        conn.execute_batch("DROP TRIGGER records_no_delete;")
+            .unwrap();
+        conn.execute(
+            "DELETE FROM records WHERE kind = ?1 AND id = ?2",
+            rusqlite::params![kind, id],
+        )
+        .unwrap();
+        // A split's evidence goes with it, or the evidence stage would speak first.
+        conn.execute_batch("DROP TRIGGER evidence_no_delete;")
+            .unwrap();
+        conn.execute("DELETE FROM evidence WHERE id = ?1", rusqlite::params![id])
+            .unwrap();
+        drop(conn);
+        let out = run(lcm(&s.store()).arg("check"), 1);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("stage lifecycle"), "{stderr}");
+        assert!(stderr.contains(field), "{field}: {stderr}");
+    }
+}
+
 #[test]
 fn kill_9_during_infer_loses_no_acknowledged_receipt() {
     use std::io::{BufRead as _, Write as _};
