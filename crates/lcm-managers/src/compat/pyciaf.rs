@@ -912,4 +912,82 @@ mod tests {
             )
         );
     }
+
+    #[test]
+    fn the_other_receipt_path_uses_full_salted_digests() {
+        let ctx = ctx_with(CommitmentScheme::Salted);
+        let mut m = ModelManager::new(ctx.clone());
+        let model = m
+            .create_model_anchor(
+                &ModelInputs {
+                    model_name: "m",
+                    version: "v",
+                    architecture_json: r#"{"type": "t"}"#,
+                    hyperparameters_json: "{}",
+                    environment_json: r#"{"framework": "f", "framework_version": "1"}"#,
+                    trainer_commit: "unknown",
+                    authorized_datasets: &[],
+                },
+                Some("pw"),
+                Some(&[1; 16]),
+            )
+            .unwrap();
+        let mut d = DeploymentManager::new(ctx.clone());
+        let artifact = BuildArtifact {
+            artifact_type: "t".to_owned(),
+            artifact_digest: "a".to_owned(),
+            build_timestamp: "b".to_owned(),
+            builder_info: "c".to_owned(),
+            size_bytes: 0,
+        };
+        let sbom = Sbom {
+            dependencies: vec![],
+            security_scan_digest: "s".to_owned(),
+            vulnerability_count: 0,
+            compliance_status: "unknown".to_owned(),
+        };
+        d.create_predeployment_anchor(&PreDeploymentInputs {
+            predeployment_id: "p",
+            build_artifact: &artifact,
+            sbom: &sbom,
+            approval_ticket_id: "t",
+            intended_env: "e",
+            intended_region: "r",
+            rollout_plan_digest: Some("plan"),
+        })
+        .unwrap();
+        let dep = d
+            .create_deployment_anchor("dep", "p", &DeploymentInputs::default())
+            .unwrap();
+        // The context's randomness, replayed: the first 16 bytes salt the query.
+        let mut replay = SeededRandom::new(&Seed::from_bytes([3; 32]));
+        let (mut s1, mut s2) = ([0u8; 16], [0u8; 16]);
+        replay.fill(&mut s1).unwrap();
+        replay.fill(&mut s2).unwrap();
+        let mut i = InferenceManager::new(ctx);
+        let r = i
+            .create_inference_receipt("inf", model, dep, "What is AI?", "AI is.", Some("ab"))
+            .unwrap()
+            .clone();
+        let expected_in = sha256_hex(&format!("{}What is AI?", lcm_crypto::hex::encode(&s1)));
+        assert_eq!(r.input_commitment.commitment_value, expected_in);
+        let expected_out = sha256_hex(&format!("{}AI is.", lcm_crypto::hex::encode(&s2)));
+        assert_eq!(r.output_commitment.commitment_value, expected_out);
+        assert_eq!(r.model_anchor_ref, model.anchor_id);
+        assert_eq!(r.request_id, "inf");
+        assert_eq!(
+            r.connections_digest,
+            rules::connections_digest(Some("ab"), &r.receipt_digest)
+        );
+        assert!(i.get_inference_receipt("inf").is_some());
+        // It joins no chain, so no batch covers it.
+        assert_eq!(
+            i.create_inference_batch_root("w", &["inf"]).unwrap(),
+            rules::EMPTY_BATCH
+        );
+        assert!(
+            i.create_inference_receipt("x", model, dep, "q", "", None)
+                .is_err()
+        );
+    }
 }

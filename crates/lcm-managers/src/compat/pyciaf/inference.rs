@@ -4,7 +4,7 @@
 use lcm_crypto::CommitmentScheme;
 use lcm_model::compat::pyciaf::{self as rules, ReceiptFields};
 
-use super::{Error, PyciafContext, jstr};
+use super::{DeploymentAnchor, Error, ModelAnchor, PyciafContext, jstr, sha256_hex};
 
 /// The connections chain's starting sentinel (`current_connections_digest = "genesis"`).
 const GENESIS: &str = "genesis";
@@ -202,6 +202,7 @@ impl<'a> InferenceRequest<'a> {
 pub struct InferenceManager {
     ctx: PyciafContext,
     connections: Vec<InferenceConnections>,
+    receipts: Vec<InferenceReceipt>,
     batch_windows: Vec<(String, String)>,
 }
 
@@ -211,6 +212,7 @@ impl InferenceManager {
         Self {
             ctx,
             connections: Vec::new(),
+            receipts: Vec::new(),
             batch_windows: Vec::new(),
         }
     }
@@ -340,6 +342,93 @@ impl InferenceManager {
             kind: "receipt",
             id: String::new(),
         })
+    }
+
+    /// `create_inference_receipt(inference_id, model_anchor, deployment_anchor, query,
+    /// response, prev_receipt_hash=...)` with salted commitments, the reference's other receipt
+    /// path: each commitment is the **full** `sha256(utf8(salt_hex + text))`, where `salt_hex`
+    /// is 32 hex characters (`secrets.token_hex(16)`, drawn here from the context's
+    /// randomness); the references are the anchors' truncated display ids; `request_id` is the
+    /// inference id; `prev_receipt_hash` becomes `prev_connections_digest`. The receipt is
+    /// stored by id and joins no connections chain, so no batch root covers it (as in the
+    /// reference).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Field`] for an empty response (the reference would pick a canned one with
+    /// Python's per-process `hash()`, which cannot be reproduced), [`Error::Crypto`] when
+    /// randomness fails.
+    pub fn create_inference_receipt(
+        &mut self,
+        inference_id: &str,
+        model_anchor: &ModelAnchor,
+        deployment_anchor: &DeploymentAnchor,
+        query: &str,
+        response: &str,
+        prev_receipt_hash: Option<&str>,
+    ) -> Result<&InferenceReceipt, Error> {
+        if response.is_empty() {
+            return Err(Error::Field {
+                field: "response",
+                expected: "a recorded response (the reference's canned ones depend on hash())",
+                actual: "an empty string".to_owned(),
+            });
+        }
+        let commit = |text: &str| -> Result<InferenceCommitment, Error> {
+            let salt = lcm_crypto::hex::encode(&self.ctx.random_bytes(16)?);
+            Ok(InferenceCommitment {
+                commitment_type: CommitmentScheme::Salted,
+                commitment_value: sha256_hex(&format!("{salt}{text}")),
+            })
+        };
+        let input_commitment = commit(query)?;
+        let output_commitment = commit(response)?;
+        let timestamp = self.ctx.now_isoformat();
+        let receipt_digest = rules::receipt_digest(&ReceiptFields {
+            receipt_id: inference_id,
+            model_anchor_ref: &model_anchor.anchor_id,
+            deployment_anchor_ref: &deployment_anchor.anchor_id,
+            request_id: inference_id,
+            input_commitment: &input_commitment.commitment_value,
+            output_commitment: &output_commitment.commitment_value,
+            explanation_digests: &[],
+            timestamp: &timestamp,
+        });
+        let prev = prev_receipt_hash.filter(|p| !p.is_empty());
+        let receipt = InferenceReceipt {
+            receipt_id: inference_id.to_owned(),
+            model_anchor_ref: model_anchor.anchor_id.clone(),
+            deployment_anchor_ref: deployment_anchor.anchor_id.clone(),
+            request_id: inference_id.to_owned(),
+            input_commitment,
+            output_commitment,
+            explanation_digests: Vec::new(),
+            timestamp,
+            prev_connections_digest: prev.map(str::to_owned),
+            connections_digest: rules::connections_digest(prev, &receipt_digest),
+            anchor_id: rules::display_id("r_", &receipt_digest),
+            receipt_digest,
+        };
+        let at = match self
+            .receipts
+            .iter()
+            .position(|r| r.receipt_id == inference_id)
+        {
+            Some(i) => {
+                self.receipts[i] = receipt;
+                i
+            }
+            None => {
+                self.receipts.push(receipt);
+                self.receipts.len() - 1
+            }
+        };
+        Ok(&self.receipts[at])
+    }
+
+    /// A receipt made by [`InferenceManager::create_inference_receipt`], by id.
+    pub fn get_inference_receipt(&self, inference_id: &str) -> Option<&InferenceReceipt> {
+        self.receipts.iter().find(|r| r.receipt_id == inference_id)
     }
 
     /// `create_inference_batch_root(window_id, connections_ids)`: the reference's tree over the
