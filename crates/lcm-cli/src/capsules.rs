@@ -97,7 +97,20 @@ pub(crate) fn materialize(
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let store = SqliteStore::open(&cli.store)?;
     let policy = store.policy()?;
-    let deployment = export::chain_of(&store, deployment).map_err(capsule_err)?;
+    // The header names its deployment; --deployment, when given, must agree.
+    let named = header
+        .stage_e_deployment
+        .as_ref()
+        .map(|e| e.deployment_id.as_str());
+    if let (Some(given), Some(named)) = (deployment, named)
+        && given != named
+    {
+        return Err(input(format!(
+            "--deployment {given}, but {} is the header of deployment {named}",
+            header_path.display()
+        )));
+    }
+    let deployment = export::chain_of(&store, deployment.or(named)).map_err(capsule_err)?;
     let receipt = export::receipt(&store, &deployment, receipt_id).map_err(capsule_err)?;
     let log = export::receipt_log(&store, &deployment, &policy).map_err(capsule_err)?;
     let disclosure = if query.is_some() || output.is_some() {

@@ -147,7 +147,7 @@ pub(crate) enum Command {
         /// Where to write it (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// The deployment whose chain holds the receipt (default: the store's only chain).
+        /// The deployment whose chain holds the receipt (default: the header's).
         #[arg(long)]
         deployment: Option<String>,
     },

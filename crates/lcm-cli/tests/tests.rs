@@ -1156,6 +1156,48 @@ fn two_lifecycles_in_one_store() {
             .sum();
         assert_eq!(count, receipts);
     }
+    // A receipt's capsule is found in the chain of its header's deployment.
+    let header = s.path("h2.json");
+    run(
+        lcm(&s.store()).args([
+            "header",
+            "--key",
+            key,
+            "--deployment",
+            "deploy_002",
+            "--out",
+            header.to_str().unwrap(),
+        ]),
+        0,
+    );
+    let h = header.to_str().unwrap();
+    let capsule = s.path("c.json");
+    run(
+        lcm(&s.store()).args([
+            "materialize",
+            "two_3",
+            "--header",
+            h,
+            "--query",
+            "q 3",
+            "--out",
+            capsule.to_str().unwrap(),
+        ]),
+        0,
+    );
+    verify(&s, &capsule, &s.path("k.pub"), &["--header", h], 0);
+    // deploy_001's chain has no such receipt, and its name contradicts the header.
+    run(
+        lcm(&s.store()).args([
+            "materialize",
+            "two_3",
+            "--header",
+            h,
+            "--deployment",
+            "deploy_001",
+        ]),
+        2,
+    );
     let out = run(lcm(&s.store()).args(["check", "--json"]), 0);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["receipts"], 10);
