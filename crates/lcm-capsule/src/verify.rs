@@ -165,9 +165,10 @@ fn verify_in_chunks(
 /// receipt batch of that size, however the receipts are grouped), and the last call has
 /// stage [`VerifyStage::Finished`] with `done == total`, whether the bundle verified or not
 /// (a verification that stops early, for example on an unusable policy, jumps to the end).
-/// At 10^6 receipts the receipt stage is about 80 % of the time; the [`VerifyStage::Header`]
-/// stage that follows (the tree over every receipt digest, the header against the records,
-/// the signature) is most of the rest.
+/// The receipt stage is the bulk of the time: at 10^6 receipts, the chain check alone takes
+/// about 0.85 s of 1.0 s (`cargo bench --bench capsule`). The [`VerifyStage::Header`] stage
+/// that follows (the tree over every receipt digest, the header against the records, the
+/// signature) is most of the rest, with `done == total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct VerifyProgress {
