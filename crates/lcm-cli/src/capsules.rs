@@ -271,19 +271,38 @@ pub(crate) fn verify(
     progress.finish();
     match result {
         Ok(report) => {
+            // Checks that did not apply (a capsule whose header has no model stage, ...) are
+            // reported as such, never counted as passed.
+            let skipped: Vec<Value> = report
+                .not_applicable()
+                .map(|c| {
+                    json!({"stage": c.stage.to_string(), "check": c.name, "record": c.record,
+                        "why": c.not_applicable})
+                })
+                .collect();
+            let passed = report.checks.len().saturating_sub(skipped.len());
             if cli.json {
                 out.line(
-                    &json!({"valid": true, "kind": kind.name(), "checks": report.checks.len(),
-                        "key_id": key.key_id().to_hex()})
+                    &json!({"valid": true, "kind": kind.name(), "checks": passed,
+                        "not_applicable": skipped, "key_id": key.key_id().to_hex()})
                     .to_string(),
                 )
             } else {
-                out.line(&format!(
-                    "valid {}: {} checks passed (key {})",
-                    kind.name(),
-                    report.checks.len(),
-                    key.key_id()
-                ))
+                let mut line = format!("valid {}: {passed} checks passed", kind.name());
+                if !skipped.is_empty() {
+                    use std::fmt::Write as _;
+                    let _ = write!(line, ", {} not applicable", skipped.len());
+                }
+                out.line(&format!("{line} (key {})", key.key_id()))?;
+                for c in report.not_applicable() {
+                    out.line(&format!(
+                        "  not applicable: [{}] {}: {}",
+                        c.stage,
+                        c.name,
+                        c.not_applicable.unwrap_or_default()
+                    ))?;
+                }
+                Ok(())
             }
         }
         Err(failed) => {
