@@ -1142,10 +1142,30 @@ mod tests {
 
     fn temp(name: &str) -> PathBuf {
         let p = std::env::temp_dir().join(format!("lcm-store-{name}-{}.db", std::process::id()));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-        }
+        remove(&p);
         p
+    }
+
+    fn remove(path: &Path) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    /// A store as version `version` (1 or 2) wrote it, with the old store-wide seed `[7; 32]`.
+    fn old_store(path: &Path, version: usize) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        for sql in &MIGRATIONS[..version] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", i64::try_from(version).unwrap())
+            .unwrap();
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('policy', ?1), ('commitment_seed', ?2)",
+            params![Policy::default().canonical_json().unwrap(), &[7u8; 32][..]],
+        )
+        .unwrap();
+        conn
     }
 
     #[test]
@@ -1153,14 +1173,7 @@ mod tests {
         let path = temp("migrate");
         {
             // A store as the first release wrote it: migration 1 only.
-            let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(MIGRATIONS[0]).unwrap();
-            conn.pragma_update(None, "user_version", 1).unwrap();
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('policy', ?1), ('commitment_seed', ?2)",
-                params![Policy::default().canonical_json().unwrap(), &[7u8; 32][..]],
-            )
-            .unwrap();
+            let conn = old_store(&path, 1);
             conn.execute(
                 "INSERT INTO records (kind, id, digest, json) VALUES ('k', 'i', ?1, '{}')",
                 params![&[1u8; 32][..]],
@@ -1201,15 +1214,7 @@ mod tests {
         let path = temp("migrate2");
         let dep_digest = Digest::from_bytes([9; 32]);
         {
-            let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(MIGRATIONS[0]).unwrap();
-            conn.execute_batch(MIGRATIONS[1]).unwrap();
-            conn.pragma_update(None, "user_version", 2).unwrap();
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('policy', ?1), ('commitment_seed', ?2)",
-                params![Policy::default().canonical_json().unwrap(), &[7u8; 32][..]],
-            )
-            .unwrap();
+            let conn = old_store(&path, 2);
             for (id, digest) in [("other", [8u8; 32]), ("dep_1", [9u8; 32])] {
                 conn.execute(
                     "INSERT INTO records (kind, id, digest, json) \
@@ -1266,9 +1271,7 @@ mod tests {
         assert_eq!((batches.len(), batches[0].last_sequence), (1, 1));
         assert!(store.head("other").unwrap().is_none());
         drop(store);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+        remove(&path);
     }
 
     /// Receipts that name no stored deployment stop the migration instead of being dropped.
@@ -1276,15 +1279,7 @@ mod tests {
     fn a_version_2_chain_of_no_stored_deployment_is_not_migrated() {
         let path = temp("migrate2-orphan");
         {
-            let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(MIGRATIONS[0]).unwrap();
-            conn.execute_batch(MIGRATIONS[1]).unwrap();
-            conn.pragma_update(None, "user_version", 2).unwrap();
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('policy', ?1), ('commitment_seed', ?2)",
-                params![Policy::default().canonical_json().unwrap(), &[7u8; 32][..]],
-            )
-            .unwrap();
+            let conn = old_store(&path, 2);
             conn.execute(
                 "INSERT INTO receipts (sequence, receipt_id, digest, timestamp, json) \
                  VALUES (0, 'inf_0', ?1, 0, '{}')",
@@ -1303,9 +1298,7 @@ mod tests {
         );
         assert_eq!((version, count), (2, 1));
         drop(conn);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+        remove(&path);
     }
 
     /// The head and the scans of a chain are range searches of the table's b-tree, whatever
@@ -1332,9 +1325,7 @@ mod tests {
             );
         }
         drop(store);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+        remove(&path);
     }
 
     /// Two chains in one store: separate sequences, ids, heads, seeds and batches.
@@ -1393,9 +1384,7 @@ mod tests {
         ));
         assert_eq!(store.chains().unwrap(), ["a", "b"]);
         drop(store);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+        remove(&path);
     }
 
     #[test]
@@ -1471,8 +1460,6 @@ mod tests {
         ));
         assert_eq!(store.head("dep").unwrap().map(|h| h.sequence), Some(0));
         drop(store);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+        remove(&path);
     }
 }

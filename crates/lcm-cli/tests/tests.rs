@@ -891,6 +891,34 @@ fn a_closed_standard_output_ends_quietly() {
 // `lcm compat audit` on the Python reference's capsule header.
 mod compat;
 
+/// Makes the key `k` in the scratch directory (once), exports the bundle of `deployment` (or
+/// of the store's only lifecycle) signed with it, verifies it with the real binary, and
+/// returns it parsed.
+fn export_verified(s: &Scratch, deployment: Option<&str>) -> serde_json::Value {
+    let key = s.path("k");
+    if !key.exists() {
+        run(
+            lcm(&s.store()).args(["keygen", "--out", key.to_str().expect("utf-8 path")]),
+            0,
+        );
+    }
+    let bundle = s.path(&format!("bundle-{}.json", deployment.unwrap_or("only")));
+    let mut cmd = lcm(&s.store());
+    cmd.args([
+        "export",
+        "--key",
+        key.to_str().expect("utf-8 path"),
+        "--out",
+        bundle.to_str().expect("utf-8 path"),
+    ]);
+    if let Some(d) = deployment {
+        cmd.args(["--deployment", d]);
+    }
+    run(&mut cmd, 0);
+    verify(s, &bundle, &s.path("k.pub"), &[], 0);
+    serde_json::from_slice(&std::fs::read(&bundle).expect("bundle written")).expect("bundle json")
+}
+
 const STAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/cli/stages/");
 
 fn stage_file(name: &str) -> String {
@@ -952,24 +980,7 @@ fn stages_recorded_one_by_one_make_the_lifecycle_a_file_makes() {
     assert_eq!(record_ids(&s.store()), record_ids(&whole.store()));
     run(lcm(&s.store()).arg("check"), 0);
     infer(&s.store(), &lines(7, "a"), 0);
-    let key = s.path("k");
-    run(
-        lcm(&s.store()).args(["keygen", "--out", key.to_str().unwrap()]),
-        0,
-    );
-    let bundle = s.path("b.json");
-    run(
-        lcm(&s.store()).args([
-            "export",
-            "--key",
-            key.to_str().unwrap(),
-            "--out",
-            bundle.to_str().unwrap(),
-        ]),
-        0,
-    );
-    verify(&s, &bundle, &s.path("k.pub"), &[], 0);
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let v = export_verified(&s, None);
     assert_eq!(
         v["lifecycle"]["training"]["checkpoints"]
             .as_array()
@@ -1128,22 +1139,7 @@ fn two_lifecycles_in_one_store() {
             0,
         );
         assert_eq!(stdout(&out).lines().count(), receipts);
-        let bundle = s.path(&format!("{deployment}.json"));
-        run(
-            lcm(&s.store()).args([
-                "export",
-                "--key",
-                key,
-                "--deployment",
-                deployment,
-                "--out",
-                bundle.to_str().unwrap(),
-            ]),
-            0,
-        );
-        verify(&s, &bundle, &s.path("k.pub"), &[], 0);
-        let v: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+        let v = export_verified(&s, Some(deployment));
         assert_eq!(
             v["lifecycle"]["deployment"]["anchor"]["record"]["deployment_id"],
             deployment
@@ -1236,24 +1232,7 @@ fn a_rollback_stops_inference_and_is_in_the_bundle() {
     status("deployed", 2);
     status("nonsense", 2);
     run(lcm(&s.store()).arg("check"), 0);
-    let key = s.path("k");
-    run(
-        lcm(&s.store()).args(["keygen", "--out", key.to_str().unwrap()]),
-        0,
-    );
-    let bundle = s.path("b.json");
-    run(
-        lcm(&s.store()).args([
-            "export",
-            "--key",
-            key.to_str().unwrap(),
-            "--out",
-            bundle.to_str().unwrap(),
-        ]),
-        0,
-    );
-    verify(&s, &bundle, &s.path("k.pub"), &[], 0);
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let v = export_verified(&s, None);
     let history = v["lifecycle"]["deployment"]["status_history"]
         .as_array()
         .unwrap();
