@@ -618,6 +618,24 @@ impl SqliteStore {
         }
     }
 
+    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction (the write lock taken first): commits
+    /// when it returns `Ok`, rolls back when it returns an error. `f` reads and writes through
+    /// the store it is given, so everything it reads is what it writes after.
+    fn write_transaction<T>(&self, f: impl FnOnce(&Self) -> Result<T, Error>) -> Result<T, Error> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(value) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(value)
+            }
+            Err(e) => {
+                // The original error matters more than a failed rollback.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
     /// Runs `SQLite`'s own consistency check (`PRAGMA integrity_check`).
     ///
     /// # Errors
@@ -898,24 +916,12 @@ impl Store for SqliteStore {
         &mut self,
         build: &mut RecordsBuild<'_>,
     ) -> Result<Vec<StoredRecord>, Error> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let result = (|| {
-            let (records, evidence) = build(self).map_err(Error::Append)?;
-            insert_records(&self.conn, &records)?;
-            insert_evidence(&self.conn, &evidence)?;
+        self.write_transaction(|store| {
+            let (records, evidence) = build(store).map_err(Error::Append)?;
+            insert_records(&store.conn, &records)?;
+            insert_evidence(&store.conn, &evidence)?;
             Ok(records)
-        })();
-        match result {
-            Ok(records) => {
-                self.conn.execute_batch("COMMIT")?;
-                Ok(records)
-            }
-            Err(e) => {
-                // The original error matters more than a failed rollback.
-                let _ = self.conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        })
     }
 
     fn evidence(&self, kind: Option<&str>) -> Result<Vec<StoredEvidence>, Error> {
@@ -1059,22 +1065,22 @@ impl Store for SqliteStore {
         build: &mut dyn FnMut(&dyn Store, u64) -> BatchBuild,
     ) -> Result<Option<StoredBatch>, Error> {
         // The write lock is taken first, so two `batch close` runs cannot seal the same
-        // receipts twice; the callback reads through `self` inside the transaction.
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let result = (|| {
-            let chain = chain_id(&self.conn, deployment)?.ok_or_else(|| Error::NoChain {
+        // receipts twice; the callback reads through the store inside the transaction.
+        self.write_transaction(|store| {
+            let chain = chain_id(&store.conn, deployment)?.ok_or_else(|| Error::NoChain {
                 deployment: deployment.to_owned(),
             })?;
-            let next: Option<i64> = self.conn.query_row(
+            let next: Option<i64> = store.conn.query_row(
                 "SELECT MAX(last_seq) + 1 FROM batches WHERE chain_id = ?1",
                 params![chain],
                 |r| r.get(0),
             )?;
             let next = to_u64(next.unwrap_or(0), "sequence")?;
-            let Some((batch, records)) = build(self, next).map_err(Error::Append)? else {
+            let Some((batch, records)) = build(store, next).map_err(Error::Append)? else {
                 return Ok(None);
             };
-            self.conn
+            store
+                .conn
                 .execute(
                     "INSERT INTO batches (chain_id, window_id, first_seq, last_seq, digest, json) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1088,20 +1094,9 @@ impl Store for SqliteStore {
                     ],
                 )
                 .map_err(|e| duplicate_or(e, "inference-batch", &batch.window_id))?;
-            insert_records(&self.conn, &records)?;
+            insert_records(&store.conn, &records)?;
             Ok(Some(batch))
-        })();
-        match result {
-            Ok(batch) => {
-                self.conn.execute_batch("COMMIT")?;
-                Ok(batch)
-            }
-            Err(e) => {
-                // The original error matters more than a failed rollback.
-                let _ = self.conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        })
     }
 
     fn batches(&self, deployment: &str) -> Result<Vec<StoredBatch>, Error> {
