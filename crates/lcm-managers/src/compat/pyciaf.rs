@@ -561,6 +561,19 @@ mod tests {
 
     use super::*;
 
+    /// The inputs of a minimal model `m` version `v`.
+    fn small_model() -> ModelInputs<'static> {
+        ModelInputs {
+            model_name: "m",
+            version: "v",
+            architecture_json: r#"{"type": "t"}"#,
+            hyperparameters_json: "{}",
+            environment_json: r#"{"framework": "f", "framework_version": "1"}"#,
+            trainer_commit: "unknown",
+            authorized_datasets: &[],
+        }
+    }
+
     pub(super) fn ctx_with(commitments: CommitmentScheme) -> PyciafContext {
         let mut policy = Policy::pyciaf_compat();
         policy.commitments = commitments;
@@ -795,19 +808,7 @@ mod tests {
         let ctx = ctx_with(CommitmentScheme::Salted);
         let mut m = ModelManager::new(ctx.clone());
         let model = m
-            .create_model_anchor(
-                &ModelInputs {
-                    model_name: "m",
-                    version: "v",
-                    architecture_json: r#"{"type": "t"}"#,
-                    hyperparameters_json: "{}",
-                    environment_json: r#"{"framework": "f", "framework_version": "1"}"#,
-                    trainer_commit: "unknown",
-                    authorized_datasets: &[],
-                },
-                Some("pw"),
-                Some(&[1; 16]),
-            )
+            .create_model_anchor(&small_model(), Some("pw"), Some(&[1; 16]))
             .unwrap();
         let mut t = TrainingManager::new(ctx);
         assert!(
@@ -918,19 +919,7 @@ mod tests {
         let ctx = ctx_with(CommitmentScheme::Salted);
         let mut m = ModelManager::new(ctx.clone());
         let model = m
-            .create_model_anchor(
-                &ModelInputs {
-                    model_name: "m",
-                    version: "v",
-                    architecture_json: r#"{"type": "t"}"#,
-                    hyperparameters_json: "{}",
-                    environment_json: r#"{"framework": "f", "framework_version": "1"}"#,
-                    trainer_commit: "unknown",
-                    authorized_datasets: &[],
-                },
-                Some("pw"),
-                Some(&[1; 16]),
-            )
+            .create_model_anchor(&small_model(), Some("pw"), Some(&[1; 16]))
             .unwrap();
         let mut d = DeploymentManager::new(ctx.clone());
         let artifact = BuildArtifact {
