@@ -151,7 +151,7 @@ pub fn recompute(policy: &Policy, kind: &str, json: &str) -> Result<(Digest, Str
 
 fn parse_receipt(
     deployment: &str,
-    anchor: &Digest,
+    release: Release,
     r: &StoredReceipt,
 ) -> Result<Sealed<InferenceReceipt>, Failure> {
     let fail = |what: String| Failure::Receipt {
@@ -177,11 +177,18 @@ fn parse_receipt(
     if record.timestamp.unix_micros() != r.timestamp {
         return Err(fail("field timestamp: column and record differ".to_owned()));
     }
-    if record.deployment_anchor != *anchor {
+    if record.deployment_anchor != release.deployment {
         return Err(fail(format!(
-            "field deployment_anchor: the chain is deployment {deployment}'s ({anchor}), the \
-             receipt names {}",
-            record.deployment_anchor
+            "field deployment_anchor: the chain is deployment {deployment}'s ({}), the receipt \
+             names {}",
+            release.deployment, record.deployment_anchor
+        )));
+    }
+    if record.model_anchor != release.model {
+        return Err(fail(format!(
+            "field model_anchor: deployment {deployment} releases model anchor {}, the receipt \
+             names {}",
+            release.model, record.model_anchor
         )));
     }
     Ok(Sealed {
@@ -231,11 +238,12 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
     check_evidence(store, &policy, &mut report)?;
     let ctx = lcm_managers::Context::with_policy(policy.clone())
         .map_err(|e| Failure::Lifecycle(e.to_string()))?;
-    Managers::restore(&ctx, store).map_err(|e| Failure::Lifecycle(e.to_string()))?;
+    let managers = Managers::restore(&ctx, store).map_err(|e| Failure::Lifecycle(e.to_string()))?;
 
     let mut done = 0u64;
     for deployment in store.chains().map_err(Failure::Database)? {
-        let chain = check_chain(store, &policy, &deployment, done, progress)?;
+        let release = release_of(&managers, &deployment)?;
+        let chain = check_chain(store, &policy, &deployment, release, done, progress)?;
         done = done.saturating_add(chain.receipts);
         report.receipts = report.receipts.saturating_add(chain.receipts);
         report.batches = report.batches.saturating_add(chain.batches);
@@ -245,11 +253,42 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
     Ok(report)
 }
 
+/// The anchors every receipt of `deployment`'s chain must name: the deployment's, and the
+/// model its pre-deployment released.
+fn release_of(managers: &Managers, deployment: &str) -> Result<Release, Failure> {
+    let fail = |what: &str| Failure::Receipt {
+        deployment: deployment.to_owned(),
+        receipt_id: String::new(),
+        sequence: 0,
+        what: what.to_owned(),
+    };
+    let dep = managers
+        .deployments
+        .deployment(deployment)
+        .ok_or_else(|| fail("the chain's deployment anchor is not stored"))?;
+    let pre = managers
+        .deployments
+        .predeployment(&dep.record.predeployment_id)
+        .ok_or_else(|| fail("the chain's pre-deployment anchor is not stored"))?;
+    Ok(Release {
+        deployment: dep.digest,
+        model: pre.record.model_anchor,
+    })
+}
+
+/// The anchors a chain's receipts name.
+#[derive(Debug, Clone, Copy)]
+struct Release {
+    deployment: Digest,
+    model: Digest,
+}
+
 /// Checks one chain and its batches; `progress` gets `before` plus the receipts checked.
 fn check_chain(
     store: &dyn Store,
     policy: &Policy,
     deployment: &str,
+    release: Release,
     before: u64,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ChainReport, Failure> {
@@ -257,16 +296,6 @@ fn check_chain(
         deployment: deployment.to_owned(),
         ..ChainReport::default()
     };
-    let anchor = store
-        .record(DeploymentAnchor::KIND, deployment)
-        .map_err(Failure::Database)?
-        .ok_or_else(|| Failure::Receipt {
-            deployment: deployment.to_owned(),
-            receipt_id: String::new(),
-            sequence: 0,
-            what: "the chain's deployment anchor is not stored".to_owned(),
-        })?
-        .digest;
     // The chain, in segments.
     let mut segment: Vec<Sealed<InferenceReceipt>> = Vec::with_capacity(SEGMENT);
     let mut after: Option<(Digest, u64)> = None;
@@ -295,7 +324,7 @@ fn check_chain(
     let mut inner: Option<Failure> = None;
     let scanned = store.scan_receipts(deployment, 0, None, &mut |r| {
         let step = (|| {
-            segment.push(parse_receipt(deployment, &anchor, &r)?);
+            segment.push(parse_receipt(deployment, release, &r)?);
             count += 1;
             if segment.len() == SEGMENT {
                 flush(&mut segment, &mut after)?;

@@ -655,10 +655,11 @@ impl Managers {
                 self.trainings
                     .complete_training_session(&session, final_digest, metrics, &user)?;
             out.record(id, &snapshot)?;
-        } else if input.user_id.is_some() {
+        } else if input.user_id.is_some() || input.metrics != TrainingMetrics::default() {
             return Err(stage_error(
                 STAGE,
-                "field user_id completes a session and needs final_model_digest".to_owned(),
+                "fields user_id and metrics complete a session and need final_model_digest"
+                    .to_owned(),
             ));
         }
         Ok(out)

@@ -461,6 +461,36 @@ fn receipts_are_append_only_and_tampering_is_found() {
     );
 }
 
+/// A receipt moved to a chain that is not its deployment's, or naming a model its deployment
+/// does not release, is found even before its digest is recomputed.
+#[test]
+fn a_receipt_of_another_release_is_found() {
+    let s = recorded("tamper-release");
+    infer(&s.store(), &lines(3, "a"), 0);
+    let model = stdout(&run(lcm(&s.store()).args(["list", "model-anchor"]), 0))
+        .split('\t')
+        .nth(2)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let conn = rusqlite::Connection::open(s.store()).unwrap();
+    conn.execute_batch("DROP TRIGGER receipts_no_update;")
+        .unwrap();
+    conn.execute(
+        "UPDATE receipts SET json = replace(json, ?1, ?2) WHERE sequence = 1",
+        rusqlite::params![
+            format!("\"model_anchor\":\"{model}\""),
+            format!("\"model_anchor\":\"{}\"", "ab".repeat(32))
+        ],
+    )
+    .unwrap();
+    drop(conn);
+    let out = run(lcm(&s.store()).arg("check"), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stage receipts"), "{stderr}");
+    assert!(stderr.contains("field model_anchor"), "{stderr}");
+}
+
 #[test]
 fn tampered_record_is_found() {
     let s = recorded("tamper-record");
@@ -1040,6 +1070,21 @@ fn stage_input_errors_store_nothing() {
     // Malformed JSON.
     record(&s.store(), "model", &write("m3.json", "{"), 2);
     record(&s.store(), "model", &stage_file("model"), 0);
+    // Metrics without the completion they belong to.
+    let mut early: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(stage_file("training")).unwrap()).unwrap();
+    early["metrics"] = serde_json::json!({"train_metrics": {}, "val_metrics": {}, "epochs": [1]});
+    let out = record(
+        &s.store(),
+        "training",
+        &write("t0.json", &early.to_string()),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("need final_model_digest"),
+        "{}",
+        stderr(&out)
+    );
     // A session that is started without its model.
     let out = record(&s.store(), "training", &stage_file("training-complete"), 2);
     assert!(
