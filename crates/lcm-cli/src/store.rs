@@ -17,8 +17,15 @@
 //! up front, with a busy timeout, so that several processes appending at once wait for each
 //! other instead of failing. [`Store::append_receipts`] reads the chain head and appends
 //! after it inside that same transaction, so concurrent appenders serialize: each batch links
-//! to the head the previous batch committed, and no sequence number is used twice (the
-//! sequence is the table's primary key).
+//! to the head the previous batch committed, and no sequence number is used twice (a
+//! receipt's key, `chain * 2^40 + sequence`, is the table's primary key).
+//! [`Store::put_records_with`] does the same for lifecycle records: what a stage reads and
+//! what it writes are one transaction.
+//!
+//! # Chains
+//!
+//! Each deployment has its own receipt chain, with its own commitment seed
+//! ([`Store::open_chain`]), its own sequence numbers from 0, and its own batches.
 //!
 //! # Append-only receipts
 //!
