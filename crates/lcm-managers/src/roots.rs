@@ -184,14 +184,17 @@ impl RootManager {
     /// digest only, so the deployment anchor is given too (it keys the root).
     ///
     /// Nothing given is trusted. Recomputed: the seals of both records under this manager's
-    /// policy, that the root's `deployment` leaf is the deployment anchor's digest, and the
-    /// root over its four leaves ([`verify::verify_release_root`]). This does not panic.
+    /// policy, that the root's `deployment` leaf is the deployment anchor's digest and its
+    /// `predeployment` leaf the pre-deployment digest the anchor binds, and the root over its
+    /// four leaves ([`verify::verify_release_root`]). The training session root and test
+    /// evaluation leaves are not resolved here. This does not panic.
     ///
     /// # Errors
     ///
     /// [`Error::DuplicateId`] for a deployment whose release root is already held;
     /// [`Error::DigestMismatch`] for a seal that does not match its record; [`Error::Invalid`]
-    /// naming `deployment` for a root of another deployment; [`Error::Model`] with
+    /// naming `deployment` for a root of another deployment or `predeployment` for a root of
+    /// another pre-deployment than the deployment carries out; [`Error::Model`] with
     /// [`lcm_model::Error::RootMismatch`] for a root that its leaves do not reproduce.
     pub fn restore_release_root(
         &mut self,
@@ -214,6 +217,18 @@ impl RootManager {
                 field: "deployment",
                 expected: deployment.digest.to_string(),
                 actual: root.record.deployment.to_string(),
+            });
+        }
+        // The create path releases the pre-deployment the deployment carries out
+        // (`verify::compute_release_root`); the anchor binds it, so a root naming another is
+        // refused here too.
+        if root.record.predeployment != deployment.record.predeployment {
+            return Err(Error::Invalid {
+                kind: RELEASE,
+                id: id.to_owned(),
+                field: "predeployment",
+                expected: deployment.record.predeployment.to_string(),
+                actual: root.record.predeployment.to_string(),
             });
         }
         verify::verify_release_root(self.ctx.policy(), &root.record)?;

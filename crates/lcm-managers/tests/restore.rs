@@ -1826,6 +1826,23 @@ fn restore_release_root_refuses_tampering() {
         check(&l.deployment, reseal(leaf)),
         Error::Model(lcm_model::Error::RootMismatch { .. })
     );
+    // A release of another pre-deployment than the deployment carries out, with its root
+    // recomputed over the swapped leaf: the create path refuses it, so must a restore.
+    let mut swapped = l.release.record.clone();
+    swapped.predeployment = flip(swapped.predeployment);
+    swapped.root = lcm_crypto::merkle::MerkleTree::from_leaves_with(
+        policy().hash_algorithm,
+        swapped.leaves().iter().map(Digest::as_bytes),
+    )
+    .root();
+    lcm_model::verify::verify_release_root(&policy(), &swapped).unwrap();
+    assert_err!(
+        check(&l.deployment, reseal(swapped)),
+        Error::Invalid {
+            field: "predeployment",
+            ..
+        }
+    );
     // The root of another deployment.
     let mut other = l.deployment.record.clone();
     other.deployment_id = "deploy_002".into();
