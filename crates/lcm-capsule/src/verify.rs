@@ -1768,10 +1768,18 @@ mod tests {
     #[test]
     fn chunks_do_not_change_the_report() {
         let (bundle, key) = golden();
-        let tampers: [(&str, Tamper); 9] = [
+        let tampers: [(&str, Tamper); 10] = [
             ("none", |_| {}),
             ("edited receipt", |b| {
                 receipt(b, 1).record.request_id = "x".into();
+            }),
+            // Its seal matches, and its group is open (no batch): within the group, only the
+            // next receipt's link, in the next chunk, catches it.
+            ("re-sealed receipt", |b| {
+                let p = b.header.policy.clone();
+                let r = receipt(b, 2);
+                r.record.request_id = "x".into();
+                *r = Sealed::seal(r.record.clone(), &p).unwrap();
             }),
             ("edited digest", |b| {
                 receipt(b, 1).digest = Digest::from_bytes([9; 32]);
