@@ -181,13 +181,16 @@ impl RootManager {
 
     /// Adopts the release root of `deployment` made earlier, so that [`Self::release_root`]
     /// returns it under the deployment's id. The release root record names its deployment by
-    /// digest only, so the deployment anchor is given too (it keys the root).
+    /// digest only, so the deployment anchor is given too (it keys the root). Its test
+    /// evaluation must have been made here or restored first
+    /// ([`Self::restore_test_evaluation`]).
     ///
     /// Nothing given is trusted. Recomputed: the seals of both records under this manager's
     /// policy, that the root's `deployment` leaf is the deployment anchor's digest and its
-    /// `predeployment` leaf the pre-deployment digest the anchor binds, and the root over its
-    /// four leaves ([`verify::verify_release_root`]). The training session root and test
-    /// evaluation leaves are not resolved here. This does not panic.
+    /// `predeployment` leaf the pre-deployment digest the anchor binds, the root over its
+    /// four leaves ([`verify::verify_release_root`]), and that its `test_evaluation` leaf is
+    /// the digest of a test evaluation held. The training session root leaf is not resolved
+    /// here (this manager holds no training sessions). This does not panic.
     ///
     /// # Errors
     ///
@@ -195,7 +198,8 @@ impl RootManager {
     /// [`Error::DigestMismatch`] for a seal that does not match its record; [`Error::Invalid`]
     /// naming `deployment` for a root of another deployment or `predeployment` for a root of
     /// another pre-deployment than the deployment carries out; [`Error::Model`] with
-    /// [`lcm_model::Error::RootMismatch`] for a root that its leaves do not reproduce.
+    /// [`lcm_model::Error::RootMismatch`] for a root that its leaves do not reproduce;
+    /// [`Error::UnknownReference`] naming `test_evaluation` for a test evaluation not held.
     pub fn restore_release_root(
         &mut self,
         deployment: &Sealed<DeploymentAnchor>,
@@ -232,6 +236,17 @@ impl RootManager {
             });
         }
         verify::verify_release_root(self.ctx.policy(), &root.record)?;
+        // The create path releases a sealed test evaluation; a root naming none held is not
+        // one it made.
+        let test = root.record.test_evaluation;
+        if !self.test_evaluations.values().any(|t| t.digest == test) {
+            return Err(Error::UnknownReference {
+                kind: RELEASE,
+                id: id.to_owned(),
+                field: "test_evaluation",
+                reference: test.to_string(),
+            });
+        }
         self.release_roots.insert(id.to_owned(), root);
         Ok(())
     }

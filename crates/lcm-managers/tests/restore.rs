@@ -1797,8 +1797,15 @@ fn restore_test_evaluation_refuses_tampering() {
 #[test]
 fn restore_release_root_refuses_tampering() {
     let l = lifecycle();
-    let check = |deployment: &Sealed<DeploymentAnchor>, root: Sealed<ReleaseRoot>| {
+    // A manager holding the test evaluation the release names.
+    let roots = || {
         let mut r = RootManager::new(stage_ctx(ELSEWHERE));
+        r.restore_test_evaluation(l.test_evaluation.clone())
+            .unwrap();
+        r
+    };
+    let check = |deployment: &Sealed<DeploymentAnchor>, root: Sealed<ReleaseRoot>| {
+        let mut r = roots();
         let out = r.restore_release_root(deployment, root);
         if out.is_err() {
             assert!(r.release_root(DEPLOY_ID).is_none());
@@ -1843,6 +1850,34 @@ fn restore_release_root_refuses_tampering() {
             ..
         }
     );
+    // A release on another test evaluation than any held (a better one, resealed), with its
+    // root recomputed over the swapped leaf: the create path releases a sealed test
+    // evaluation, so must a restore.
+    let mut better = l.test_evaluation.record.clone();
+    better.test_id = "test_002".into();
+    let mut swapped = l.release.record.clone();
+    swapped.test_evaluation = reseal(better).digest;
+    swapped.root = lcm_crypto::merkle::MerkleTree::from_leaves_with(
+        policy().hash_algorithm,
+        swapped.leaves().iter().map(Digest::as_bytes),
+    )
+    .root();
+    assert_err!(
+        check(&l.deployment, reseal(swapped)),
+        Error::UnknownReference {
+            field: "test_evaluation",
+            ..
+        }
+    );
+    // Nor is the genuine release restored before its test evaluation.
+    assert_err!(
+        RootManager::new(stage_ctx(ELSEWHERE))
+            .restore_release_root(&l.deployment, l.release.clone()),
+        Error::UnknownReference {
+            field: "test_evaluation",
+            ..
+        }
+    );
     // The root of another deployment.
     let mut other = l.deployment.record.clone();
     other.deployment_id = "deploy_002".into();
@@ -1863,7 +1898,7 @@ fn restore_release_root_refuses_tampering() {
             ..
         }
     );
-    let mut r = RootManager::new(stage_ctx(ELSEWHERE));
+    let mut r = roots();
     r.restore_release_root(&l.deployment, l.release.clone())
         .unwrap();
     assert_err!(
