@@ -511,8 +511,8 @@ impl TrainingManager {
     /// completed one refuses them with [`Error::AlreadyCompleted`], and
     /// [`Self::training_session_root`] and [`Self::verify_session`] work on it.
     ///
-    /// Nothing given is trusted. Recomputed: the session's seal under this manager's policy;
-    /// for every checkpoint, its seal, that it binds this session's digest, that its `index`
+    /// Nothing given is trusted. Recomputed: the session's seal under this manager's policy
+    /// and that it names at least one split; for every checkpoint, its seal, that it binds this session's digest, that its `index`
     /// is its position (counting from 0, nothing missing or repeated), that `previous` is the
     /// previous checkpoint's digest (the session digest for the first), a non-empty id used
     /// once, steps strictly increasing and epochs never decreasing, and non-empty metric
@@ -527,7 +527,8 @@ impl TrainingManager {
     /// # Errors
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes training; [`Error::Empty`] for an
-    /// empty session id, checkpoint id, metric name or user id; [`Error::DuplicateId`] for a
+    /// empty session id, checkpoint id, metric name or user id; [`Error::EmptyCollection`]
+    /// naming `data_splits` for a session without splits; [`Error::DuplicateId`] for a
     /// session id already held or a checkpoint id given twice; [`Error::DigestMismatch`] for
     /// a session or checkpoint whose seal does not match its content; [`Error::Invalid`]
     /// naming `session` for a checkpoint of another session, or `step`/`epoch` going
@@ -560,6 +561,14 @@ impl TrainingManager {
             });
         }
         check_seal(&self.ctx, SESSION, sid, &session)?;
+        // The create path starts no session without splits.
+        if session.record.data_splits.is_empty() {
+            return Err(Error::EmptyCollection {
+                kind: SESSION,
+                id: sid.to_owned(),
+                field: "data_splits",
+            });
+        }
         let mut checkpoint_ids = BTreeSet::new();
         let mut head = session.digest;
         let mut last: Option<&TrainingCheckpoint> = None;

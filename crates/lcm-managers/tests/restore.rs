@@ -1416,6 +1416,22 @@ fn restore_session_refuses_broken_checkpoint_chains() {
         }
     );
 
+    // A session resealed without splits: the create path refuses to start one.
+    let mut no_splits = l.session.record.clone();
+    no_splits.data_splits.clear();
+    assert_err!(
+        TrainingManager::new(stage_ctx(ELSEWHERE)).restore_session(
+            reseal(no_splits),
+            Vec::new(),
+            None
+        ),
+        Error::EmptyCollection {
+            kind: "training session",
+            field: "data_splits",
+            ..
+        }
+    );
+
     // A session is restored once.
     let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
     t.restore_session(l.session.clone(), Vec::new(), None)
