@@ -512,11 +512,11 @@ impl TrainingManager {
     /// [`Self::training_session_root`] and [`Self::verify_session`] work on it.
     ///
     /// Nothing given is trusted. Recomputed: the session's seal under this manager's policy
-    /// and that it names at least one split; for every checkpoint, its seal, that it binds this session's digest, that its `index`
-    /// is its position (counting from 0, nothing missing or repeated), that `previous` is the
-    /// previous checkpoint's digest (the session digest for the first), a non-empty id used
-    /// once, steps strictly increasing and epochs never decreasing, and non-empty metric
-    /// names; for a completion, a non-empty user and everything [`verify_training_run`]
+    /// and that it names at least one split; for every checkpoint, its seal, that it binds
+    /// this session's digest, that its `index` is its position (counting from 0, nothing
+    /// missing or repeated), that `previous` is the previous checkpoint's digest (the session
+    /// digest for the first), a non-empty id used once, steps strictly increasing and epochs
+    /// never decreasing, and non-empty metric names; for a completion, a non-empty user and everything [`verify_training_run`]
     /// checks (the snapshot's seal and its bindings of the session, model anchor, datasets
     /// root, config digest, checkpoint head and count, metrics digest and start time).
     ///
