@@ -516,9 +516,10 @@ impl TrainingManager {
     /// this session's digest, that its `index` is its position (counting from 0, nothing
     /// missing or repeated), that `previous` is the previous checkpoint's digest (the session
     /// digest for the first), a non-empty id used once, steps strictly increasing and epochs
-    /// never decreasing, and non-empty metric names; for a completion, a non-empty user and everything [`verify_training_run`]
-    /// checks (the snapshot's seal and its bindings of the session, model anchor, datasets
-    /// root, config digest, checkpoint head and count, metrics digest and start time).
+    /// never decreasing, and non-empty metric names; for a completion, a non-empty user and
+    /// everything [`verify_training_run`] checks (the snapshot's seal and its bindings of the
+    /// session, model anchor, datasets root, config digest, checkpoint head and count,
+    /// metrics digest and start time).
     ///
     /// Whether the session's model anchor and split anchors are authorized was checked when
     /// the session was started and is bound by its seal; it is not re-checked here, because
