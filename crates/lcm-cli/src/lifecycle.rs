@@ -415,19 +415,6 @@ impl Managers {
         let checkpoints: Vec<Sealed<TrainingCheckpoint>> = export::all(store)?;
         for session in export::all::<TrainingSession>(store)? {
             let id = session.record.session_id.clone();
-            if m.models
-                .find_model_anchor(&session.record.model_anchor)
-                .is_none()
-            {
-                let d = session.record.model_anchor.to_string();
-                return Err(dangling("training session", &id, "model_anchor", &d).into());
-            }
-            for digest in session.record.data_splits.values() {
-                if m.datasets.find_split_anchor(digest).is_none() {
-                    let d = digest.to_string();
-                    return Err(dangling("training session", &id, "data_splits", &d).into());
-                }
-            }
             let mut own: Vec<_> = checkpoints
                 .iter()
                 .filter(|c| c.record.session == session.digest)
@@ -441,17 +428,14 @@ impl Managers {
                 )),
                 None => None,
             };
-            m.trainings.restore_session(session, own, completion)?;
+            m.trainings
+                .restore_session(&m.datasets, &m.models, session, own, completion)?;
         }
         for pre in export::all::<PreDeploymentAnchor>(store)? {
             let r = &pre.record;
-            let snapshot_found = m.trainings.session_ids().any(|s| {
-                m.trainings
-                    .training_session(s)
-                    .and_then(|run| run.snapshot())
-                    .is_some_and(|snap| snap.digest == r.training_snapshot)
-            });
-            if !snapshot_found {
+            // The snapshot of a stored session, and the model that session trained (the
+            // stage that makes a pre-deployment takes both from the session).
+            let Some(snapshot) = m.snapshot(&r.training_snapshot) else {
                 let d = r.training_snapshot.to_string();
                 return Err(dangling(
                     "pre-deployment",
@@ -460,8 +444,8 @@ impl Managers {
                     &d,
                 )
                 .into());
-            }
-            if m.models.find_model_anchor(&r.model_anchor).is_none() {
+            };
+            if snapshot.record.model_anchor != r.model_anchor {
                 let d = r.model_anchor.to_string();
                 return Err(
                     dangling("pre-deployment", &r.predeployment_id, "model_anchor", &d).into(),
@@ -501,9 +485,33 @@ impl Managers {
                     kind: DeploymentAnchor::KIND,
                     id: r.id.clone(),
                 })?;
-            m.roots.restore_release_root(dep, export::sealed(&r)?)?;
+            let release: Sealed<ReleaseRoot> = export::sealed(&r)?;
+            // The managers cannot resolve the training session root leaf (the root manager
+            // holds no sessions): it must be the root of the session the release's
+            // pre-deployment was built from.
+            let snapshot = m
+                .deployments
+                .predeployment(&dep.record.predeployment_id)
+                .and_then(|pre| m.snapshot(&pre.record.training_snapshot));
+            let session_root = match snapshot {
+                Some(snapshot) => Some(m.roots.compute_training_session_root(snapshot)?),
+                None => None,
+            };
+            if session_root != Some(release.record.training_session_root) {
+                let d = release.record.training_session_root.to_string();
+                return Err(dangling("release root", &r.id, "training_session_root", &d).into());
+            }
+            m.roots.restore_release_root(dep, release)?;
         }
         Ok(m)
+    }
+
+    /// The snapshot with this digest, of whichever session completed with it.
+    fn snapshot(&self, digest: &Digest) -> Option<&Sealed<TrainingSnapshot>> {
+        self.trainings
+            .session_ids()
+            .filter_map(|s| self.trainings.training_session(s))
+            .find_map(|run| run.snapshot().filter(|snap| snap.digest == *digest))
     }
 
     /// Stage A: a dataset family and its splits.
@@ -790,13 +798,7 @@ impl Managers {
             .cloned()
             .ok_or_else(|| unknown("predeployment", &dep.record.predeployment_id))?;
         let snapshot = self
-            .trainings
-            .session_ids()
-            .filter_map(|s| self.trainings.training_session(s))
-            .find_map(|run| {
-                run.snapshot()
-                    .filter(|snap| snap.digest == pre.record.training_snapshot)
-            })
+            .snapshot(&pre.record.training_snapshot)
             .cloned()
             .ok_or_else(|| {
                 unknown(

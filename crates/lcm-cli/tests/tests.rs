@@ -491,6 +491,61 @@ fn a_receipt_of_another_release_is_found() {
     assert!(stderr.contains("field model_anchor"), "{stderr}");
 }
 
+/// A release root resealed over another training session root (its own root recomputed, so
+/// the record is self-consistent) is found: the leaf must be the root of the session its
+/// pre-deployment was built from.
+#[test]
+fn a_release_of_another_session_root_is_found() {
+    use lcm_model::records::{DeploymentAnchor, PreDeploymentAnchor, TestEvaluationAnchor};
+    use lcm_model::{Record as _, Sealed};
+    let s = recorded("tamper-session-root");
+    let conn = rusqlite::Connection::open(s.store()).unwrap();
+    fn sealed<T: lcm_model::Record + serde::de::DeserializeOwned>(
+        conn: &rusqlite::Connection,
+        id: &str,
+    ) -> Sealed<T> {
+        let (json, digest): (String, Vec<u8>) = conn
+            .query_row(
+                "SELECT json, digest FROM records WHERE kind = ?1 AND id = ?2",
+                rusqlite::params![T::KIND, id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        Sealed {
+            record: serde_json::from_str(&json).unwrap(),
+            digest: lcm_crypto::Digest::try_from_slice(&digest).unwrap(),
+        }
+    }
+    let policy = lcm_model::Policy::default();
+    let pre: Sealed<PreDeploymentAnchor> = sealed(&conn, "predeploy_001");
+    let dep: Sealed<DeploymentAnchor> = sealed(&conn, "deploy_001");
+    let test: Sealed<TestEvaluationAnchor> = sealed(&conn, "test_001");
+    let forged = lcm_model::verify::compute_release_root(
+        &policy,
+        &lcm_crypto::Digest::from_bytes([0x42; 32]),
+        &pre,
+        &dep,
+        &test,
+    )
+    .unwrap();
+    let digest = forged.digest(&policy).unwrap();
+    conn.execute_batch("DROP TRIGGER records_no_update;")
+        .unwrap();
+    conn.execute(
+        "UPDATE records SET json = ?1, digest = ?2 WHERE kind = 'release-root'",
+        rusqlite::params![
+            lcm_model::canonical::to_string(&forged).unwrap(),
+            &digest.as_bytes()[..]
+        ],
+    )
+    .unwrap();
+    drop(conn);
+    let out = run(lcm(&s.store()).arg("check"), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stage lifecycle"), "{stderr}");
+    assert!(stderr.contains("training_session_root"), "{stderr}");
+}
+
 #[test]
 fn tampered_record_is_found() {
     let s = recorded("tamper-record");

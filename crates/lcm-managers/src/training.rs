@@ -27,7 +27,9 @@ use lcm_model::records::{
     DatasetSplit, ModelAnchor, TrainingCheckpoint, TrainingMetrics, TrainingSession,
     TrainingSnapshot, training_config_digest,
 };
-use lcm_model::verify::{compute_training_session_root, verify_training_run};
+use lcm_model::verify::{
+    compute_datasets_root, compute_training_session_root, verify_training_run,
+};
 use lcm_model::{DomainType, Finite, Sealed};
 use serde_json::{Map, Value};
 
@@ -239,85 +241,28 @@ impl TrainingManager {
                 id: session_id.to_owned(),
             });
         }
-        let model = &model_anchor.record.description;
-        let model_id = format!("{}@{}", model.model_name, model.version);
-        model_anchor
-            .verify(policy)
-            .map_err(|e| digest_mismatch("model anchor", &model_id, e))?;
-        if models.find_model_anchor(&model_anchor.digest) != Some(model_anchor) {
-            return Err(Error::UnknownReference {
-                kind: SESSION,
-                id: session_id.to_owned(),
-                field: "model_anchor",
-                reference: format!("{model_id} ({})", model_anchor.digest),
-            });
-        }
-        if data_splits.is_empty() {
-            return Err(Error::EmptyCollection {
-                kind: SESSION,
-                id: session_id.to_owned(),
-                field: "data_splits",
-            });
-        }
-        let mut family: Option<&str> = None;
-        for (split, digest) in &data_splits {
-            let anchor =
-                datasets
-                    .find_split_anchor(digest)
-                    .ok_or_else(|| Error::UnknownReference {
+        check_session_inputs(
+            policy,
+            datasets,
+            models,
+            session_id,
+            model_anchor,
+            &data_splits,
+            &|family| {
+                let expected = datasets.datasets_root_anchor(family)?;
+                if expected == datasets_root {
+                    Ok(())
+                } else {
+                    Err(Error::Invalid {
                         kind: SESSION,
                         id: session_id.to_owned(),
-                        field: "data_splits",
-                        reference: format!("{split}: {digest}"),
-                    })?;
-            let a = &anchor.record;
-            if a.split != *split {
-                return Err(Error::Invalid {
-                    kind: SESSION,
-                    id: session_id.to_owned(),
-                    field: "data_splits",
-                    expected: format!("a {split} split anchor under {split}"),
-                    actual: format!("the {} split anchor of {:?}", a.split, a.family_id),
-                });
-            }
-            if !model
-                .authorized_datasets
-                .values()
-                .any(|d| *d == a.family_anchor)
-            {
-                return Err(Error::Unauthorized {
-                    kind: SESSION,
-                    id: session_id.to_owned(),
-                    field: "data_splits",
-                    reference: format!("{split} split of dataset family {}", a.family_id),
-                });
-            }
-            match family {
-                None => family = Some(&a.family_id),
-                Some(f) if f == a.family_id => {}
-                Some(f) => {
-                    return Err(Error::Invalid {
-                        kind: SESSION,
-                        id: session_id.to_owned(),
-                        field: "data_splits",
-                        expected: format!("split anchors of one dataset family, {f:?}"),
-                        actual: format!("also {:?}", a.family_id),
-                    });
+                        field: "datasets_root_anchor",
+                        expected: format!("the datasets root of {family:?}, {expected}"),
+                        actual: datasets_root.to_string(),
+                    })
                 }
-            }
-        }
-        if let Some(f) = family {
-            let expected = datasets.datasets_root_anchor(f)?;
-            if expected != datasets_root {
-                return Err(Error::Invalid {
-                    kind: SESSION,
-                    id: session_id.to_owned(),
-                    field: "datasets_root_anchor",
-                    expected: format!("the datasets root of {f:?}, {expected}"),
-                    actual: datasets_root.to_string(),
-                });
-            }
-        }
+            },
+        )?;
         let record = TrainingSession {
             session_id: session_id.to_owned(),
             model_anchor: model_anchor.digest,
@@ -521,9 +466,12 @@ impl TrainingManager {
     /// session, model anchor, datasets root, config digest, checkpoint head and count,
     /// metrics digest and start time).
     ///
-    /// Whether the session's model anchor and split anchors are authorized was checked when
-    /// the session was started and is bound by its seal; it is not re-checked here, because
-    /// the session record names them by digest only. This does not panic.
+    /// What [`Self::start_training_session`] checked is checked again against `datasets` and
+    /// `models` (restore them first): the session's model anchor is one `models` holds, each
+    /// of its splits is one `datasets` holds, listed under its own kind, of one family the
+    /// model authorizes, and its datasets root is that family's root when the session
+    /// started (over the family's splits anchored by then) or its current one. A seal binds
+    /// these references, but anyone can reseal an edited record. This does not panic.
     ///
     /// # Errors
     ///
@@ -531,14 +479,18 @@ impl TrainingManager {
     /// empty session id, checkpoint id, metric name or user id; [`Error::EmptyCollection`]
     /// naming `data_splits` for a session without splits; [`Error::DuplicateId`] for a
     /// session id already held or a checkpoint id given twice; [`Error::DigestMismatch`] for
-    /// a session or checkpoint whose seal does not match its content; [`Error::Invalid`]
-    /// naming `session` for a checkpoint of another session, or `step`/`epoch` going
+    /// a session or checkpoint whose seal does not match its content; as
+    /// [`Self::start_training_session`] for the model anchor, the splits and the datasets
+    /// root ([`Error::UnknownReference`], [`Error::Unauthorized`], [`Error::Invalid`]);
+    /// [`Error::Invalid`] naming `session` for a checkpoint of another session, or `step`/`epoch` going
     /// backwards; [`Error::ChainOrder`] and [`Error::ChainGap`] for a checkpoint index out of
     /// position (reordered or repeated, or checkpoints missing); [`Error::ChainLink`] for a
     /// broken `previous` link; [`Error::Model`] as [`verify_training_run`] for a completion
     /// that does not match (for example a snapshot of another session).
     pub fn restore_session(
         &mut self,
+        datasets: &DatasetFamilyManager,
+        models: &ModelManager,
         session: Sealed<TrainingSession>,
         checkpoints: Vec<Sealed<TrainingCheckpoint>>,
         completion: Option<(TrainingMetrics, Sealed<TrainingSnapshot>)>,
@@ -562,14 +514,52 @@ impl TrainingManager {
             });
         }
         check_seal(&self.ctx, SESSION, sid, &session)?;
-        // The create path starts no session without splits.
-        if session.record.data_splits.is_empty() {
-            return Err(Error::EmptyCollection {
-                kind: SESSION,
-                id: sid.to_owned(),
-                field: "data_splits",
-            });
-        }
+        // Everything start_training_session checked, against the restored managers: the seal
+        // binds the references, but anyone can reseal a record.
+        let s = &session.record;
+        let model_anchor =
+            models
+                .find_model_anchor(&s.model_anchor)
+                .ok_or_else(|| Error::UnknownReference {
+                    kind: SESSION,
+                    id: sid.to_owned(),
+                    field: "model_anchor",
+                    reference: s.model_anchor.to_string(),
+                })?;
+        check_session_inputs(
+            policy,
+            datasets,
+            models,
+            sid,
+            model_anchor,
+            &s.data_splits,
+            &|family| {
+                // The family's root when the session started: over its splits anchored by
+                // then (splits added later change the family's current root, not this one).
+                let then: BTreeMap<DatasetSplit, Digest> = datasets
+                    .split_anchors(family)
+                    .into_iter()
+                    .filter(|(_, a)| a.record.created_at <= s.started_at)
+                    .map(|(k, a)| (k, a.digest))
+                    .collect();
+                let at_start = compute_datasets_root(policy, &then);
+                if at_start == s.datasets_root
+                    || datasets.datasets_root_anchor(family)? == s.datasets_root
+                {
+                    Ok(())
+                } else {
+                    Err(Error::Invalid {
+                        kind: SESSION,
+                        id: sid.to_owned(),
+                        field: "datasets_root_anchor",
+                        expected: format!(
+                            "the datasets root of {family:?} when the session started, {at_start}"
+                        ),
+                        actual: s.datasets_root.to_string(),
+                    })
+                }
+            },
+        )?;
         let mut checkpoint_ids = BTreeSet::new();
         let mut head = session.digest;
         let mut last: Option<&TrainingCheckpoint> = None;
@@ -816,6 +806,91 @@ fn metrics_error(session_id: &str, e: lcm_model::Error) -> Error {
         },
         other => Error::Model(other),
     }
+}
+
+/// What a training session's inputs must satisfy, on the create and the restore path: the
+/// model anchor recomputes and is one `models` holds; at least one split; each split anchor is
+/// one `datasets` holds, is listed under its own kind, and belongs to a family the model
+/// authorizes; all come from one family, whose datasets root `datasets_root_ok` checks.
+fn check_session_inputs(
+    policy: &lcm_model::Policy,
+    datasets: &DatasetFamilyManager,
+    models: &ModelManager,
+    session_id: &str,
+    model_anchor: &Sealed<ModelAnchor>,
+    data_splits: &BTreeMap<DatasetSplit, Digest>,
+    datasets_root_ok: &dyn Fn(&str) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let model = &model_anchor.record.description;
+    let model_id = format!("{}@{}", model.model_name, model.version);
+    model_anchor
+        .verify(policy)
+        .map_err(|e| digest_mismatch("model anchor", &model_id, e))?;
+    if models.find_model_anchor(&model_anchor.digest) != Some(model_anchor) {
+        return Err(Error::UnknownReference {
+            kind: SESSION,
+            id: session_id.to_owned(),
+            field: "model_anchor",
+            reference: format!("{model_id} ({})", model_anchor.digest),
+        });
+    }
+    if data_splits.is_empty() {
+        return Err(Error::EmptyCollection {
+            kind: SESSION,
+            id: session_id.to_owned(),
+            field: "data_splits",
+        });
+    }
+    let mut family: Option<&str> = None;
+    for (split, digest) in data_splits {
+        let anchor = datasets
+            .find_split_anchor(digest)
+            .ok_or_else(|| Error::UnknownReference {
+                kind: SESSION,
+                id: session_id.to_owned(),
+                field: "data_splits",
+                reference: format!("{split}: {digest}"),
+            })?;
+        let a = &anchor.record;
+        if a.split != *split {
+            return Err(Error::Invalid {
+                kind: SESSION,
+                id: session_id.to_owned(),
+                field: "data_splits",
+                expected: format!("a {split} split anchor under {split}"),
+                actual: format!("the {} split anchor of {:?}", a.split, a.family_id),
+            });
+        }
+        if !model
+            .authorized_datasets
+            .values()
+            .any(|d| *d == a.family_anchor)
+        {
+            return Err(Error::Unauthorized {
+                kind: SESSION,
+                id: session_id.to_owned(),
+                field: "data_splits",
+                reference: format!("{split} split of dataset family {}", a.family_id),
+            });
+        }
+        match family {
+            None => family = Some(&a.family_id),
+            Some(f) if f == a.family_id => {}
+            Some(f) => {
+                return Err(Error::Invalid {
+                    kind: SESSION,
+                    id: session_id.to_owned(),
+                    field: "data_splits",
+                    expected: format!("split anchors of one dataset family, {f:?}"),
+                    actual: format!("also {:?}", a.family_id),
+                });
+            }
+        }
+    }
+    if let Some(f) = family {
+        datasets_root_ok(f)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

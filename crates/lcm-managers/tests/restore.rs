@@ -574,15 +574,27 @@ fn restored_open_session_takes_further_checkpoints() {
             .iter()
             .map(stored)
             .collect();
-        t.restore_session(stored(&l.session), earlier, None)
-            .unwrap();
+        t.restore_session(
+            &restored_datasets(l),
+            &restored_models(l),
+            stored(&l.session),
+            earlier,
+            None,
+        )
+        .unwrap();
         // A checkpoint id used before the restore is still refused (on a twin, whose clock
         // may move on).
         if done > 0 {
             let mut twin = TrainingManager::new(stage_ctx(ELSEWHERE));
             let earlier = l.checkpoints[..usize::from(done)].to_vec();
-            twin.restore_session(l.session.clone(), earlier, None)
-                .unwrap();
+            twin.restore_session(
+                &restored_datasets(l),
+                &restored_models(l),
+                l.session.clone(),
+                earlier,
+                None,
+            )
+            .unwrap();
             let (_, epoch, _, metrics, model, optimizer) = checkpoint_input(3);
             assert_err!(
                 twin.add_checkpoint(
@@ -614,6 +626,8 @@ fn restored_completed_session_refuses_changes() {
     let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
     let checkpoints = l.checkpoints.iter().map(stored).collect();
     t.restore_session(
+        &restored_datasets(l),
+        &restored_models(l),
         stored(&l.session),
         checkpoints,
         Some((stored(&final_metrics()), stored(&l.snapshot))),
@@ -714,6 +728,8 @@ fn release_root_from_restored_records_is_identical() {
     // The release root recomputed from restored records alone.
     let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
     t.restore_session(
+        &restored_datasets(l),
+        &restored_models(l),
         stored(&l.session),
         l.checkpoints.clone(),
         Some((final_metrics(), stored(&l.snapshot))),
@@ -1286,7 +1302,13 @@ fn restore_session_refuses_broken_checkpoint_chains() {
     let l = lifecycle();
     let check = |session: Sealed<TrainingSession>, cps: Vec<Sealed<TrainingCheckpoint>>| {
         let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
-        let r = t.restore_session(session, cps, None);
+        let r = t.restore_session(
+            &restored_datasets(l),
+            &restored_models(l),
+            session,
+            cps,
+            None,
+        );
         if r.is_err() {
             assert!(t.training_session(SESSION_ID).is_none());
         }
@@ -1421,6 +1443,8 @@ fn restore_session_refuses_broken_checkpoint_chains() {
     no_splits.data_splits.clear();
     assert_err!(
         TrainingManager::new(stage_ctx(ELSEWHERE)).restore_session(
+            &restored_datasets(l),
+            &restored_models(l),
             reseal(no_splits),
             Vec::new(),
             None
@@ -1434,10 +1458,22 @@ fn restore_session_refuses_broken_checkpoint_chains() {
 
     // A session is restored once.
     let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
-    t.restore_session(l.session.clone(), Vec::new(), None)
-        .unwrap();
+    t.restore_session(
+        &restored_datasets(l),
+        &restored_models(l),
+        l.session.clone(),
+        Vec::new(),
+        None,
+    )
+    .unwrap();
     assert_err!(
-        t.restore_session(l.session.clone(), cps(&[0]), None),
+        t.restore_session(
+            &restored_datasets(l),
+            &restored_models(l),
+            l.session.clone(),
+            cps(&[0]),
+            None
+        ),
         Error::DuplicateId {
             kind: "training session",
             ..
@@ -1452,6 +1488,73 @@ fn restore_session_refuses_broken_checkpoint_chains() {
     );
 }
 
+/// What `start_training_session` checks is checked again on restore: a resealed session whose
+/// model, splits or datasets root were edited is refused.
+#[test]
+fn restore_session_rechecks_the_sessions_references() {
+    let l = lifecycle();
+    let restore =
+        |session: TrainingSession, datasets: &DatasetFamilyManager, models: &ModelManager| {
+            TrainingManager::new(stage_ctx(ELSEWHERE)).restore_session(
+                datasets,
+                models,
+                reseal(session),
+                Vec::new(),
+                None,
+            )
+        };
+    let (datasets, models) = (restored_datasets(l), restored_models(l));
+    // The untouched session is accepted; so the refusals below are the edits'.
+    restore(l.session.record.clone(), &datasets, &models).unwrap();
+    let mut other_model = l.session.record.clone();
+    other_model.model_anchor = flip(other_model.model_anchor);
+    assert_err!(
+        restore(other_model, &datasets, &models),
+        Error::UnknownReference {
+            field: "model_anchor",
+            ..
+        }
+    );
+    let mut swapped = l.session.record.clone();
+    let train = swapped.data_splits[&DatasetSplit::Train];
+    let test = swapped.data_splits[&DatasetSplit::Test];
+    swapped.data_splits.insert(DatasetSplit::Train, test);
+    swapped.data_splits.insert(DatasetSplit::Test, train);
+    assert_err!(
+        restore(swapped, &datasets, &models),
+        Error::Invalid {
+            field: "data_splits",
+            ..
+        }
+    );
+    let mut root = l.session.record.clone();
+    root.datasets_root = flip(root.datasets_root);
+    assert_err!(
+        restore(root, &datasets, &models),
+        Error::Invalid {
+            field: "datasets_root_anchor",
+            ..
+        }
+    );
+    // Splits of a family the managers were not given; a model they do not hold.
+    let empty = DatasetFamilyManager::new(stage_ctx(ELSEWHERE));
+    assert_err!(
+        restore(l.session.record.clone(), &empty, &models),
+        Error::UnknownReference {
+            field: "data_splits",
+            ..
+        }
+    );
+    let no_models = ModelManager::new(stage_ctx(ELSEWHERE));
+    assert_err!(
+        restore(l.session.record.clone(), &datasets, &no_models),
+        Error::UnknownReference {
+            field: "model_anchor",
+            ..
+        }
+    );
+}
+
 #[test]
 fn restore_session_refuses_a_completion_that_does_not_match() {
     let l = lifecycle();
@@ -1459,7 +1562,13 @@ fn restore_session_refuses_a_completion_that_does_not_match() {
                  metrics: TrainingMetrics,
                  snapshot: Sealed<TrainingSnapshot>| {
         let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
-        let r = t.restore_session(l.session.clone(), cps.to_vec(), Some((metrics, snapshot)));
+        let r = t.restore_session(
+            &restored_datasets(l),
+            &restored_models(l),
+            l.session.clone(),
+            cps.to_vec(),
+            Some((metrics, snapshot)),
+        );
         if r.is_err() {
             assert!(t.training_session(SESSION_ID).is_none());
         }
@@ -1970,7 +2079,13 @@ fn restores_refuse_domains_the_policy_excludes() {
         Error::DomainNotAllowed { domain: "model" }
     );
     assert_err!(
-        TrainingManager::new(datasets_only()).restore_session(l.session.clone(), Vec::new(), None),
+        TrainingManager::new(datasets_only()).restore_session(
+            &restored_datasets(l),
+            &restored_models(l),
+            l.session.clone(),
+            Vec::new(),
+            None
+        ),
         Error::DomainNotAllowed { domain: "training" }
     );
     let mut d = DeploymentManager::new(datasets_only());
@@ -2010,7 +2125,13 @@ fn restores_recompute_seals_under_the_managers_policy() {
         Error::DigestMismatch { kind: "model", .. }
     );
     assert_err!(
-        TrainingManager::new(blake3()).restore_session(l.session.clone(), Vec::new(), None),
+        TrainingManager::new(blake3()).restore_session(
+            &restored_datasets(l),
+            &restored_models(l),
+            l.session.clone(),
+            Vec::new(),
+            None
+        ),
         Error::DigestMismatch {
             kind: "training session",
             ..
