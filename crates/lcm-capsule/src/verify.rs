@@ -22,12 +22,14 @@ use std::collections::BTreeMap;
 use lcm_crypto::merkle::MerkleTree;
 use lcm_crypto::{CommitmentScheme, Digest, VerifyingKey};
 use lcm_model::records::{DatasetSplit, InferenceReceipt};
+use lcm_model::verify::hazmat::{
+    training_session_root_with_checked_seal, verify_status_history_with_checked_seals,
+    verify_training_run_with_checked_seals,
+};
 use lcm_model::verify::{
     compute_datasets_root, compute_inference_batch, compute_training_session_root,
-    training_session_root_with_checked_seal, verify_receipt_segment, verify_release_root,
-    verify_split_contents, verify_split_records, verify_status_history,
-    verify_status_history_with_checked_seals, verify_training_run,
-    verify_training_run_with_checked_seals,
+    verify_receipt_segment, verify_release_root, verify_split_contents, verify_split_records,
+    verify_status_history, verify_training_run,
 };
 use lcm_model::{DomainType, Policy, Record, Sealed, Timestamp};
 use serde_json::Value;

@@ -9,16 +9,15 @@
 //!   [`records_tree`], [`compute_records_root`], [`compute_datasets_root`],
 //!   [`record_content_digest`], [`contents_tree`], [`compute_contents_root`],
 //!   [`verify_split_records`], [`verify_split_contents`], [`verify_record_inclusion`];
-//! - training: [`compute_training_session_root`], [`verify_training_run`], and their
-//!   variants for records whose seals the caller has checked already,
-//!   [`training_session_root_with_checked_seal`], [`verify_training_run_with_checked_seals`];
-//! - deployment: [`verify_status_history`] ([`verify_status_history_with_checked_seals`]);
+//! - training: [`compute_training_session_root`], [`verify_training_run`];
+//! - deployment: [`verify_status_history`];
 //! - inference: [`verify_receipt_chain`], [`verify_receipt_segment`], [`verify_commitment`],
 //!   [`compute_inference_batch`], [`ReceiptLink`], [`InferenceBatchBuilder`];
 //! - roots: [`compute_release_root`], [`verify_release_root`], [`compute_inference_batch_root`].
 //!
 //! Every verifier recomputes what it checks, returns `Result<(), Error>` and never panics.
-//! Errors name the record kind, the record's id and the field.
+//! Errors name the record kind, the record's id and the field. Variants that skip the seal
+//! recomputation, for a caller that has checked the same seals already, are in [`hazmat`].
 
 mod dataset;
 mod deployment;
@@ -33,16 +32,34 @@ pub use self::dataset::{
     compute_split_assignment_digest, contents_tree, record_content_digest, record_leaf_digest,
     records_tree, verify_record_inclusion, verify_split_contents, verify_split_records,
 };
-pub use self::deployment::{verify_status_history, verify_status_history_with_checked_seals};
+pub use self::deployment::verify_status_history;
 pub use self::inference::{
     InferenceBatchBuilder, ReceiptLink, compute_inference_batch, verify_commitment,
     verify_receipt_chain, verify_receipt_segment,
 };
 pub use self::roots::{compute_inference_batch_root, compute_release_root, verify_release_root};
-pub use self::training::{
-    compute_training_session_root, training_session_root_with_checked_seal, verify_training_run,
-    verify_training_run_with_checked_seals,
-};
+pub use self::training::{compute_training_session_root, verify_training_run};
+
+/// Verifiers that trust the seals they are given.
+///
+/// <div class="warning">
+///
+/// These skip recomputing the seals (digests) of the records they are given and check
+/// everything else exactly as their safe counterparts do. Called on records whose seals were
+/// **not** checked, on the same records and under the same policy, they accept an edited
+/// record. Use [`verify_training_run`],
+/// [`verify_status_history`] and
+/// [`compute_training_session_root`] unless a profile
+/// shows the seals being recomputed twice, as in a bundle verifier that checked every seal
+/// in an earlier pass.
+///
+/// </div>
+pub mod hazmat {
+    pub use super::deployment::verify_status_history_with_checked_seals;
+    pub use super::training::{
+        training_session_root_with_checked_seal, verify_training_run_with_checked_seals,
+    };
+}
 
 /// Recomputes a sealed record's digest; a mismatch is an [`Error::SealMismatch`] naming the
 /// record by `kind` and `id`.
