@@ -485,10 +485,7 @@ fn a_receipt_of_another_release_is_found() {
     )
     .unwrap();
     drop(conn);
-    let out = run(lcm(&s.store()).arg("check"), 1);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("stage receipts"), "{stderr}");
-    assert!(stderr.contains("field model_anchor"), "{stderr}");
+    check_fails(&s.store(), &["stage receipts", "field model_anchor"]);
 }
 
 /// A release root resealed over another training session root (its own root recomputed, so
@@ -540,10 +537,7 @@ fn a_release_of_another_session_root_is_found() {
     )
     .unwrap();
     drop(conn);
-    let out = run(lcm(&s.store()).arg("check"), 1);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("stage lifecycle"), "{stderr}");
-    assert!(stderr.contains("training_session_root"), "{stderr}");
+    check_fails(&s.store(), &["stage lifecycle", "training_session_root"]);
 }
 
 #[test]
@@ -579,10 +573,7 @@ fn a_removed_checkpoint_is_found() {
     )
     .unwrap();
     drop(conn);
-    let out = run(lcm(&s.store()).arg("check"), 1);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("stage lifecycle"), "{stderr}");
-    assert!(stderr.contains("train_001"), "{stderr}");
+    check_fails(&s.store(), &["stage lifecycle", "train_001"]);
     // A stage recorded on this store refuses to build on it.
     let out = run(
         lcm(&s.store()).args([
@@ -1002,6 +993,16 @@ fn export_verified(s: &Scratch, deployment: Option<&str>) -> serde_json::Value {
     run(&mut cmd, 0);
     verify(s, &bundle, &s.path("k.pub"), &[], 0);
     serde_json::from_slice(&std::fs::read(&bundle).expect("bundle written")).expect("bundle json")
+}
+
+/// Runs `lcm check`, which must fail (exit 1) with every one of `expected` on standard error.
+#[track_caller]
+fn check_fails(store: &Path, expected: &[&str]) {
+    let out = run(lcm(store).arg("check"), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for e in expected {
+        assert!(stderr.contains(e), "{e}: {stderr}");
+    }
 }
 
 const STAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/cli/stages/");
