@@ -169,6 +169,24 @@ impl DatasetFamilyManager {
         &self.ctx
     }
 
+    /// A family id that is not empty and not held yet.
+    fn check_new_family_id(&self, family_id: &str) -> Result<(), Error> {
+        if family_id.is_empty() {
+            return Err(Error::Empty {
+                kind: FAMILY,
+                id: String::new(),
+                field: "family_id",
+            });
+        }
+        if self.families.contains_key(family_id) {
+            return Err(Error::DuplicateId {
+                kind: FAMILY,
+                id: family_id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
     /// Creates and stores the anchor of a dataset family (the seed's
     /// `create_dataset_family_anchor`).
     ///
@@ -195,19 +213,7 @@ impl DatasetFamilyManager {
                 domain: "dataset_family",
             });
         }
-        if family_id.is_empty() {
-            return Err(Error::Empty {
-                kind: FAMILY,
-                id: String::new(),
-                field: "family_id",
-            });
-        }
-        if self.families.contains_key(family_id) {
-            return Err(Error::DuplicateId {
-                kind: FAMILY,
-                id: family_id.to_owned(),
-            });
-        }
+        self.check_new_family_id(family_id)?;
         if master_password.is_empty() {
             return Err(Error::Empty {
                 kind: FAMILY,
@@ -422,19 +428,7 @@ impl DatasetFamilyManager {
             });
         }
         let family_id = family.record.family_id.as_str();
-        if family_id.is_empty() {
-            return Err(Error::Empty {
-                kind: FAMILY,
-                id: String::new(),
-                field: "family_id",
-            });
-        }
-        if self.families.contains_key(family_id) {
-            return Err(Error::DuplicateId {
-                kind: FAMILY,
-                id: family_id.to_owned(),
-            });
-        }
+        self.check_new_family_id(family_id)?;
         check_seal(&self.ctx, FAMILY, family_id, &family)?;
         let f = &family.record;
         f.metadata

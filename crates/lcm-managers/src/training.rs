@@ -228,19 +228,7 @@ impl TrainingManager {
         if !policy.allows(DomainType::Training) {
             return Err(Error::DomainNotAllowed { domain: "training" });
         }
-        if session_id.is_empty() {
-            return Err(Error::Empty {
-                kind: SESSION,
-                id: String::new(),
-                field: "session_id",
-            });
-        }
-        if self.sessions.contains_key(session_id) {
-            return Err(Error::DuplicateId {
-                kind: SESSION,
-                id: session_id.to_owned(),
-            });
-        }
+        self.check_new_session_id(session_id)?;
         check_session_inputs(
             policy,
             datasets,
@@ -500,19 +488,7 @@ impl TrainingManager {
             return Err(Error::DomainNotAllowed { domain: "training" });
         }
         let sid = session.record.session_id.as_str();
-        if sid.is_empty() {
-            return Err(Error::Empty {
-                kind: SESSION,
-                id: String::new(),
-                field: "session_id",
-            });
-        }
-        if self.sessions.contains_key(sid) {
-            return Err(Error::DuplicateId {
-                kind: SESSION,
-                id: sid.to_owned(),
-            });
-        }
+        self.check_new_session_id(sid)?;
         check_seal(&self.ctx, SESSION, sid, &session)?;
         // Everything start_training_session checked, against the restored managers: the seal
         // binds the references, but anyone can reseal a record.
@@ -682,6 +658,24 @@ impl TrainingManager {
     /// The session `session_id` with its checkpoints and, once completed, its snapshot.
     pub fn training_session(&self, session_id: &str) -> Option<&TrainingRun> {
         self.sessions.get(session_id)
+    }
+
+    /// A session id that is not empty and not held yet.
+    fn check_new_session_id(&self, session_id: &str) -> Result<(), Error> {
+        if session_id.is_empty() {
+            return Err(Error::Empty {
+                kind: SESSION,
+                id: String::new(),
+                field: "session_id",
+            });
+        }
+        if self.sessions.contains_key(session_id) {
+            return Err(Error::DuplicateId {
+                kind: SESSION,
+                id: session_id.to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// The ids of all sessions, in order.
