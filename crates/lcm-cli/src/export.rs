@@ -122,14 +122,10 @@ fn one<T: Record + DeserializeOwned>(store: &dyn Store, id: &str) -> Result<Seal
 ///
 /// Store failures, [`Error::Missing`], [`Error::Parse`].
 pub fn evidence<T: DeserializeOwned>(store: &dyn Store, kind: &str, id: &str) -> Result<T, Error> {
-    let e = store
-        .evidence(Some(kind))?
-        .into_iter()
-        .find(|e| e.id == id)
-        .ok_or_else(|| Error::Missing {
-            kind: "evidence",
-            id: format!("{kind} {id}"),
-        })?;
+    let e = store.evidence_of(kind, id)?.ok_or_else(|| Error::Missing {
+        kind: "evidence",
+        id: format!("{kind} {id}"),
+    })?;
     parse(&e.kind, &e.id, &e.json)
 }
 

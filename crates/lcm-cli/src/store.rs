@@ -382,6 +382,13 @@ pub trait Store {
     /// Read failures.
     fn evidence(&self, kind: Option<&str>) -> Result<Vec<StoredEvidence>, Error>;
 
+    /// The evidence of `kind` kept for the record `id`.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn evidence_of(&self, kind: &str, id: &str) -> Result<Option<StoredEvidence>, Error>;
+
     /// The record of `kind` with this id.
     ///
     /// # Errors
@@ -929,6 +936,23 @@ impl Store for SqliteStore {
             insert_evidence(&store.conn, &evidence)?;
             Ok(records)
         })
+    }
+
+    fn evidence_of(&self, kind: &str, id: &str) -> Result<Option<StoredEvidence>, Error> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT kind, id, json FROM evidence WHERE kind = ?1 AND id = ?2",
+                params![kind, id],
+                |r| {
+                    Ok(StoredEvidence {
+                        kind: r.get(0)?,
+                        id: r.get(1)?,
+                        json: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     fn evidence(&self, kind: Option<&str>) -> Result<Vec<StoredEvidence>, Error> {
