@@ -157,6 +157,7 @@ const TRUNCATED: &str = "truncated to 32 bits (8 hex characters plus \"...\"): t
     not in the header, so it cannot be recomputed, and about 2^16 tries find another value with \
     this prefix";
 
+/// How one field of a stage is audited.
 #[derive(Clone, Copy)]
 enum Rule {
     /// A digest cut to 8 hex + "..." (the detail says what digest).
