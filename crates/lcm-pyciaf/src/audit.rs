@@ -162,6 +162,9 @@ const TRUNCATED: &str = "truncated to 32 bits (8 hex characters plus \"...\"): t
 enum Rule {
     /// A digest cut to 8 hex + "..." (the detail says what digest).
     Truncated(&'static str),
+    /// As `Truncated`, but `null` when the caller gave no such digest (the reference's
+    /// `x[:8] + "..." if x else None`, for the roots of stage H).
+    TruncatedOrNull(&'static str),
     /// An anchor id `prefix + 8 hex + "..."` whose digest is also in the header as `field`.
     IdOf(&'static str, &'static str),
     /// An anchor id made from a keyed digest whose key came from a discarded salt.
@@ -238,16 +241,16 @@ fn rule(stage: HeaderStage, field: &str) -> Option<Rule> {
         (S::Roots, "evidence_id") => {
             Rule::Given("the string \"null\": no evidence or transparency-log entry")
         }
-        (S::Roots, "inference_batch_root") => Rule::Truncated(
+        (S::Roots, "inference_batch_root") => Rule::TruncatedOrNull(
             "the batch root (duplicate-last tree; a root does not fix the number of receipts)",
         ),
         (S::Roots, "release_root") => {
-            Rule::Truncated("the release root (duplicate-last tree over four digests)")
+            Rule::TruncatedOrNull("the release root (duplicate-last tree over four digests)")
         }
         (S::Roots, "timestamp_authority") => {
             Rule::Given("\"not_set\": the roots were never timestamped or published")
         }
-        (S::Roots, "training_session_root") => Rule::Truncated(
+        (S::Roots, "training_session_root") => Rule::TruncatedOrNull(
             "the training session root, which commits to none of the session's id, config, checkpoints or metrics",
         ),
         _ => return None,
@@ -337,7 +340,13 @@ fn audit_stage(stage: HeaderStage, obj: &Map<String, Value>, findings: &mut Vec<
         };
         let s = value.as_str();
         match rule {
-            Rule::Truncated(what) => match s {
+            Rule::TruncatedOrNull(what) if value.is_null() => push(
+                findings,
+                name(field),
+                Status::Absent,
+                format!("null: {what} was not given"),
+            ),
+            Rule::Truncated(what) | Rule::TruncatedOrNull(what) => match s {
                 Some(v) if truncated_hex(v).is_some() => push(
                     findings,
                     name(field),

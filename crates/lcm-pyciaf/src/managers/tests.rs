@@ -372,6 +372,50 @@ fn capsule_stage_h_and_empty_header() {
     );
 }
 
+/// The producer and the audit share one shape ([`crate::header`]): a header this crate writes
+/// audits with nothing inconsistent, its stages absent or present as written.
+#[test]
+fn headers_made_here_audit_cleanly() {
+    use crate::audit::{Status, audit_header};
+    use crate::header::HeaderStage;
+
+    let c = CapsuleManager::new(ctx_with(CommitmentScheme::Salted));
+    let empty = c
+        .create_capsule_header(&CapsuleHeaderInputs::default())
+        .unwrap();
+    let report = audit_header(empty.to_compact_json().as_bytes()).unwrap();
+    assert_eq!(
+        report.summary().count(Status::Inconsistent),
+        0,
+        "{report:#?}"
+    );
+    assert_eq!(
+        report.summary().count(Status::Absent),
+        HeaderStage::ALL.len()
+    );
+    let roots = c
+        .create_capsule_header(&CapsuleHeaderInputs {
+            release_root: Some("0123456789abcdef"),
+            ..CapsuleHeaderInputs::default()
+        })
+        .unwrap();
+    let report = audit_header(roots.to_compact_json().as_bytes()).unwrap();
+    assert_eq!(
+        report.summary().count(Status::Inconsistent),
+        0,
+        "{report:#?}"
+    );
+    // Seven stages are null, and so are the two roots that were not given.
+    assert_eq!(
+        report.summary().count(Status::Absent),
+        HeaderStage::ALL.len() - 1 + 2
+    );
+    for field in HeaderStage::Roots.fields() {
+        let name = format!("{}.{field}", HeaderStage::Roots.key());
+        assert!(report.findings.iter().any(|f| f.field == name), "{name}");
+    }
+}
+
 #[test]
 fn the_other_receipt_path_uses_full_salted_digests() {
     let ctx = ctx_with(CommitmentScheme::Salted);
