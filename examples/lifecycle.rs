@@ -17,15 +17,16 @@ use std::collections::BTreeMap;
 use std::error::Error;
 
 use lcm::crypto::{Digest, HashAlgorithm, hash};
+use lcm::get_default_policy;
 use lcm::managers::{
     Context, DatasetFamilyManager, DeploymentManager, InferenceManager, InferenceRequest,
     ModelAnchorRequest, ModelManager, PreDeploymentRequest, RootManager, TrainingManager,
 };
+use lcm::model::Timestamp;
 use lcm::model::records::{
     BuildArtifact, ComplianceStatus, DatasetFamilyMetadata, DatasetSplit, ModelArchitecture, Sbom,
     SplitInfo, TrainingEnvironment, TrainingMetrics,
 };
-use lcm::model::{Timestamp, default_policy};
 use serde_json::{Map, Value, json};
 
 fn object(value: Value) -> Map<String, Value> {
@@ -40,9 +41,10 @@ fn ids(prefix: &str, range: std::ops::Range<u32>) -> Vec<String> {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    // The process-wide default policy (seed: get_default_policy()).
-    let ctx = Context::default();
-    println!("{}", default_policy().format_policy_line()?);
+    // The process-wide default policy (seed: get_default_policy()), passed in explicitly.
+    let policy = get_default_policy();
+    println!("{}", policy.format_policy_line()?);
+    let ctx = Context::with_policy(policy)?;
 
     // 1. Dataset family with train/validation/test splits
     //    (seed: LCMDatasetFamilyManager.create_dataset_family_anchor, add_dataset_splits).

@@ -131,14 +131,16 @@ pub struct Project {
 }
 
 impl Project {
-    /// A project under the default context (process-wide default policy, system clock, OS
-    /// randomness), as `CIAFFramework("MyProject")`.
+    /// A project under the facade's process-wide default policy ([`crate::get_default_policy`],
+    /// passed in explicitly), the system clock and OS randomness, as
+    /// `CIAFFramework("MyProject")`.
     ///
     /// # Errors
     ///
-    /// [`Error::Managers`] when the randomness fails.
+    /// [`Error::Managers`] when the randomness fails (the default policy was validated when it
+    /// was set).
     pub fn new(name: &str) -> Result<Self, Error> {
-        Self::with_context(name, Context::default())
+        Self::with_context(name, Context::with_policy(crate::get_default_policy())?)
     }
 
     /// A project whose managers share `ctx`.

@@ -398,16 +398,20 @@ fn receipts_chain_and_batch() {
     );
 }
 
-/// The profile exists as a value but no native path accepts it: the managers refuse to run
-/// under it, and it is never the default.
+/// The profile exists as a value but no native path accepts it: a native policy cannot hold
+/// it (its wire form does not parse as one), so the managers cannot run under it, and it is
+/// never the default.
 #[test]
 fn the_profile_is_refused_by_the_managers() {
     use lcm::model::Policy;
-    let compat = Policy::pyciaf_compat();
-    assert!(compat.is_pyciaf_compat());
-    assert!(lcm::managers::Context::with_policy(compat).is_err());
+    let compat = pyciaf::policy();
+    let wire = serde_json::to_value(&compat).unwrap();
+    assert_eq!(wire["canonicalization"], "pyciaf-json");
+    assert_eq!(wire["merkle"], "pyciaf-duplicate-last");
+    assert!(serde_json::from_value::<Policy>(wire).is_err());
     assert!(lcm::managers::Context::with_policy(Policy::default()).is_ok());
-    assert!(!lcm::model::default_policy().is_pyciaf_compat());
+    assert!(lcm::get_default_policy().validate().is_ok());
+    assert!(lcm::default_policy().validate().is_ok());
 }
 
 #[track_caller]
@@ -633,7 +637,7 @@ mod managers {
     const FROZEN: &str = "2026-01-02T03:04:05.678901";
 
     fn ctx(commitments: CommitmentScheme, step_micros: i64) -> PyciafContext {
-        let mut policy = Policy::pyciaf_compat();
+        let mut policy = pyciaf::policy();
         policy.commitments = commitments;
         PyciafContext::new(
             policy,
@@ -1381,22 +1385,44 @@ mod managers {
         );
     }
 
+    /// The profile's policy carrying a native policy's values where the types allow it (the
+    /// native canonicalization and tree cannot even be written into it).
+    fn with_native_values(native: Policy) -> pyciaf::PyciafPolicy {
+        pyciaf::PyciafPolicy {
+            hash_algorithm: native.hash_algorithm,
+            commitments: native.commitments,
+            kdf_iterations: native.kdf_iterations,
+            schema_version: native.schema_version,
+            domains: native.domains,
+            ..pyciaf::policy()
+        }
+    }
+
     /// The opt-in: the compatibility context takes only the profile, and every native path
     /// still refuses the profile.
     #[test]
     fn the_profile_is_opt_in_and_native_paths_refuse_it() {
-        assert!(PyciafContext::with_policy(Policy::default()).is_err());
-        assert!(PyciafContext::with_policy(lcm::model::default_policy()).is_err());
-        assert!(PyciafContext::with_policy(Policy::pyciaf_compat()).is_ok());
-        assert!(Policy::pyciaf_compat().validate().is_err());
-        assert!(lcm::managers::Context::with_policy(Policy::pyciaf_compat()).is_err());
+        assert!(PyciafContext::with_policy(with_native_values(Policy::default())).is_err());
+        assert!(PyciafContext::with_policy(with_native_values(lcm::get_default_policy())).is_err());
+        assert!(PyciafContext::with_policy(pyciaf::policy()).is_ok());
+        // No native policy holds the profile: its wire form (what a header claiming it would
+        // carry) does not parse, so neither `validate`, `Context::with_policy` nor
+        // `Context::new` can be reached with it.
+        let wire = serde_json::to_value(pyciaf::policy()).unwrap();
+        assert!(serde_json::from_value::<Policy>(wire.clone()).is_err());
+        let mut renamed = wire;
+        renamed["canonicalization"] = json!("lcm-json/1");
+        assert!(
+            serde_json::from_value::<Policy>(renamed).is_err(),
+            "the tree alone is refused too"
+        );
         assert!(
             lcm::managers::Context::new(
-                Policy::pyciaf_compat(),
+                Policy::default(),
                 Arc::new(lcm::model::SystemClock),
                 lcm::crypto::OsRandom
             )
-            .is_err()
+            .is_ok()
         );
     }
 }

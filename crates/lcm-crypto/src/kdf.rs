@@ -250,22 +250,6 @@ impl fmt::Debug for MasterKey {
     }
 }
 
-/// PBKDF2-HMAC-SHA256 with a 32-byte output, returned as raw secret bytes (exported as
-/// [`crate::hazmat::pbkdf2_hmac_sha256_32`]).
-///
-/// This is the Python reference's `derive_master_anchor` (`hashlib.pbkdf2_hmac("sha256",
-/// password, salt, iterations, dklen=32)`), needed to reproduce its anchors byte for byte. Unlike
-/// [`MasterKey::derive`] it accepts an empty password and a salt of any length, as `hashlib`
-/// does; the iteration floor still holds through [`Pbkdf2Params`]. New code should use
-/// [`MasterKey`], which never exposes the raw key.
-pub fn pbkdf2_hmac_sha256_32(password: &[u8], salt: &[u8], params: Pbkdf2Params) -> Seed {
-    let mut okm = [0u8; 32];
-    pbkdf2_hmac_sha256(password, salt, params.iterations, &mut okm);
-    let seed = Seed::from_bytes(okm);
-    okm.zeroize();
-    seed
-}
-
 /// PBKDF2-HMAC-SHA256 (RFC 8018 §5.2) with any output length and no iteration floor (the
 /// public API enforces the floor; the tests need RFC vectors with one iteration).
 ///
@@ -401,17 +385,6 @@ mod tests {
             hex::encode(&master.expand(&info, "")),
             "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
         );
-    }
-
-    #[test]
-    fn raw_32_byte_output_is_pbkdf2() {
-        let params = Pbkdf2Params::new(Pbkdf2Params::MIN_ITERATIONS).unwrap();
-        let raw = pbkdf2_hmac_sha256_32(b"", b"salt", params);
-        let mut theirs = [0u8; 32];
-        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"", b"salt", 100_000, &mut theirs);
-        assert_eq!(raw.expose_secret(), &theirs);
-        let other = pbkdf2_hmac_sha256_32(b"", b"salT", params);
-        assert_ne!(raw.expose_secret(), other.expose_secret());
     }
 
     #[test]

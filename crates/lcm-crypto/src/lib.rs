@@ -17,9 +17,7 @@
 //! - [`RandomSource`] with [`OsRandom`] and the deterministic [`SeededRandom`], and the secret
 //!   [`Seed`];
 //! - [`merkle`], RFC 9162 Merkle trees, inclusion and consistency proofs and an append-only
-//!   accumulator;
-//! - [`legacy`], the Python reference's insecure duplicate-last tree, for the compatibility
-//!   profile only.
+//!   accumulator.
 //!
 //! # Features
 //!
@@ -38,20 +36,7 @@ mod random;
 mod sign;
 
 pub mod hex;
-pub mod legacy;
 
-/// Low-level primitives that expose raw secret bytes.
-///
-/// <div class="warning">
-///
-/// **Hazardous material.** These exist to reproduce the Python reference's values byte for byte
-/// (the compatibility profile). They hand out raw key bytes that the rest of `lcm` never
-/// exposes; use [`MasterKey`] for anything new.
-///
-/// </div>
-pub mod hazmat {
-    pub use crate::kdf::pbkdf2_hmac_sha256_32;
-}
 pub mod merkle;
 
 pub use crate::commit::{Commitment, CommitmentScheme, Committer, Opening, RevealedOpening};

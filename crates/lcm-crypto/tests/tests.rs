@@ -6,7 +6,7 @@ mod kat;
 mod keys;
 // Openable commitments.
 mod commit;
-// Merkle trees, proofs, the accumulator and the legacy tree.
+// Merkle trees, proofs and the accumulator.
 mod merkle;
 // Shared proptest strategies.
 mod strategies;

@@ -5,14 +5,15 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use lcm_crypto::{OsRandom, RandomSource};
-use lcm_model::{Clock, Policy, SystemClock, default_policy};
+use lcm_model::{Clock, Policy, SystemClock};
 
 use crate::Error;
 
 /// The policy, clock and randomness a manager works with.
 ///
-/// [`Context::default`] takes the process-wide default policy, the system clock and the
-/// operating system's randomness. Tests and reproducible runs inject a
+/// [`Context::default`] takes [`Policy::default`], the system clock and the operating system's
+/// randomness; the library never reads a process-wide default policy (the `lcm` facade's
+/// `get_default_policy` is one for callers who want it, passed in with [`Context::with_policy`]). Tests and reproducible runs inject a
 /// [`lcm_model::FixedClock`] and a seeded source: with fixed ones every digest is reproducible
 /// across runs and machines.
 #[derive(Clone)]
@@ -79,7 +80,7 @@ impl Context {
 impl Default for Context {
     fn default() -> Self {
         Self {
-            policy: default_policy(),
+            policy: Policy::default(),
             clock: Arc::new(SystemClock),
             random: Arc::new(Mutex::new(OsRandom)),
         }

@@ -4,7 +4,6 @@
 //! of [`lcm_model`]; the managers create them, check them against what they already hold, and
 //! compute their digests and roots.
 
-pub mod compat;
 mod context;
 mod dataset;
 mod deployment;

@@ -6,13 +6,10 @@
 //! - [`Timestamp`], [`Clock`]: RFC 3339 UTC time, injectable for reproducible runs.
 //! - [`verify`]: pure recomputation of roots, chains and bindings from records and a policy,
 //!   for offline verifiers.
-//! - [`compat`]: the Python reference's encodings and digests, reproduced to recompute and audit
-//!   old records (the compatibility profile, [`Policy::pyciaf_compat`]); never used natively.
 //!
 //! Records are plain structs with public fields; parsing rejects unknown fields.
 
 pub mod canonical;
-pub mod compat;
 mod error;
 pub mod policy;
 mod record;
@@ -22,8 +19,6 @@ pub mod verify;
 
 pub use crate::canonical::Finite;
 pub use crate::error::Error;
-pub use crate::policy::{
-    Canonicalization, DomainType, MerkleConstruction, Policy, default_policy, set_default_policy,
-};
+pub use crate::policy::{Canonicalization, DomainType, MerkleConstruction, Policy};
 pub use crate::record::{Record, Sealed, record_digest};
 pub use crate::time::{Clock, FixedClock, SystemClock, Timestamp};

@@ -14,9 +14,14 @@
 //! | `domains` | which record kinds may be created (empty = all) |
 //!
 //! A policy is embedded in every capsule header together with its [`Policy::digest`].
+//!
+//! The policy is always passed explicitly: nothing in the library crates reads a process-wide
+//! default (the specification's `get_default_policy`/`set_default_policy` are a convenience of
+//! the `lcm` facade). The enums name only what the native formats do; other systems' values of
+//! the same fields (a compatibility profile) are types of their own, outside the native crates,
+//! so no native path can run under them and their wire form does not parse as a [`Policy`].
 
 use std::fmt;
-use std::sync::RwLock;
 
 use lcm_crypto::CommitmentScheme;
 use lcm_crypto::{Digest, HashAlgorithm, hash_domain};
@@ -43,12 +48,6 @@ pub enum Canonicalization {
     #[default]
     #[serde(rename = "lcm-json/1")]
     LcmJson1,
-    /// **Compatibility profile only** ([`Policy::pyciaf_compat`]): the Python reference's
-    /// `json.dumps(sort_keys=True, separators=(",", ":"))` with `ensure_ascii`, Python float
-    /// `repr` and bare `NaN` (implemented by [`crate::compat::pyciaf`]). [`Policy::validate`]
-    /// refuses it, so no native record is ever hashed this way.
-    #[serde(rename = "pyciaf-json")]
-    PyciafJson,
 }
 
 impl Canonicalization {
@@ -56,7 +55,6 @@ impl Canonicalization {
     pub const fn name(self) -> &'static str {
         match self {
             Self::LcmJson1 => "lcm-json/1",
-            Self::PyciafJson => "pyciaf-json",
         }
     }
 }
@@ -70,11 +68,6 @@ pub enum MerkleConstruction {
     #[default]
     #[serde(rename = "rfc9162")]
     Rfc9162,
-    /// **Compatibility profile only** ([`Policy::pyciaf_compat`], insecure): the Python
-    /// reference's tree, raw leaves, `H(left || right)` nodes, the last node of an odd level
-    /// paired with itself (`lcm_crypto::legacy`). [`Policy::validate`] refuses it.
-    #[serde(rename = "pyciaf-duplicate-last")]
-    PyciafDuplicateLast,
 }
 
 impl MerkleConstruction {
@@ -82,7 +75,6 @@ impl MerkleConstruction {
     pub const fn name(self) -> &'static str {
         match self {
             Self::Rfc9162 => "rfc9162",
-            Self::PyciafDuplicateLast => "pyciaf-duplicate-last",
         }
     }
 }
@@ -157,72 +149,25 @@ impl Default for Policy {
 }
 
 impl Policy {
-    /// The Python reference's profile (DenzilGreenwood/pyciaf 1.7.0): its canonical JSON, its
-    /// duplicate-last Merkle tree, salted commitments and PBKDF2 at 100,000 iterations. It
-    /// names the rules under which [`crate::compat::pyciaf`] recomputes the reference's digests
-    /// from the same inputs, to check old records; `docs/COMPAT.md` lists them rule by rule.
-    ///
-    /// <div class="warning">
-    ///
-    /// **Insecure, and never the default.** [`Policy::validate`] refuses this profile, so the
-    /// managers, [`set_default_policy`] and native capsule verification all refuse it: it
-    /// cannot be selected by accident, and nothing native is recorded under it.
-    ///
-    /// </div>
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use lcm_model::Policy;
-    ///
-    /// let compat = Policy::pyciaf_compat();
-    /// assert!(compat.is_pyciaf_compat());
-    /// assert!(compat.validate().is_err());
-    /// assert!(!Policy::default().is_pyciaf_compat());
-    /// ```
-    pub fn pyciaf_compat() -> Self {
-        Self {
-            hash_algorithm: HashAlgorithm::Sha256,
-            canonicalization: Canonicalization::PyciafJson,
-            merkle: MerkleConstruction::PyciafDuplicateLast,
-            commitments: CommitmentScheme::Salted,
-            kdf_iterations: MIN_KDF_ITERATIONS,
-            schema_version: SCHEMA_VERSION,
-            domains: Vec::new(),
-        }
-    }
-
-    /// Whether the policy uses any rule of the Python reference's profile
-    /// ([`Policy::pyciaf_compat`]).
-    pub fn is_pyciaf_compat(&self) -> bool {
-        self.canonicalization == Canonicalization::PyciafJson
-            || self.merkle == MerkleConstruction::PyciafDuplicateLast
-    }
-
     /// Checks that the policy can be used for native records.
     ///
     /// # Errors
     ///
     /// [`Error::Policy`] for a KDF cost below [`MIN_KDF_ITERATIONS`], an unknown schema
-    /// version, or a rule of the compatibility profile ([`Policy::pyciaf_compat`]).
+    /// version, or a canonicalization or Merkle construction that is not native (kept for the
+    /// variants a future schema may add; today the enums hold only the native ones).
     pub fn validate(&self) -> Result<(), Error> {
         if self.canonicalization != Canonicalization::LcmJson1 {
             return Err(Error::Policy {
                 field: "canonicalization",
-                expected: format!(
-                    "{} (the pyciaf profile only recomputes old digests)",
-                    Canonicalization::LcmJson1.name()
-                ),
+                expected: Canonicalization::LcmJson1.name().to_owned(),
                 actual: self.canonicalization.name().to_owned(),
             });
         }
         if self.merkle != MerkleConstruction::Rfc9162 {
             return Err(Error::Policy {
                 field: "merkle",
-                expected: format!(
-                    "{} (the pyciaf profile only recomputes old digests)",
-                    MerkleConstruction::Rfc9162.name()
-                ),
+                expected: MerkleConstruction::Rfc9162.name().to_owned(),
                 actual: self.merkle.name().to_owned(),
             });
         }
@@ -306,34 +251,6 @@ impl fmt::Display for Policy {
     }
 }
 
-static DEFAULT_POLICY: RwLock<Option<Policy>> = RwLock::new(None);
-
-/// The process-wide default policy (the seed's `get_default_policy()`): [`Policy::default`]
-/// until [`set_default_policy`] replaces it.
-pub fn default_policy() -> Policy {
-    match DEFAULT_POLICY.read() {
-        Ok(guard) => guard.clone().unwrap_or_default(),
-        // A writer panicked while holding the lock; the stored value is still a whole Policy.
-        Err(poisoned) => poisoned.into_inner().clone().unwrap_or_default(),
-    }
-}
-
-/// Replaces the process-wide default policy (the seed's `set_default_policy()`). Managers
-/// created afterwards without an explicit policy use it.
-///
-/// # Errors
-///
-/// As [`Policy::validate`]: an unusable policy is refused and the default is unchanged.
-pub fn set_default_policy(policy: Policy) -> Result<(), Error> {
-    policy.validate()?;
-    let mut guard = match DEFAULT_POLICY.write() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    *guard = Some(policy);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,36 +323,18 @@ mod tests {
     }
 
     #[test]
-    fn the_compat_profile_is_refused_natively() {
-        let compat = Policy::pyciaf_compat();
-        assert!(compat.is_pyciaf_compat());
-        assert!(matches!(
-            compat.validate(),
-            Err(Error::Policy {
-                field: "canonicalization",
-                ..
-            })
-        ));
-        let tree_only = Policy {
-            merkle: MerkleConstruction::PyciafDuplicateLast,
-            ..Policy::default()
-        };
-        assert!(tree_only.is_pyciaf_compat());
-        assert!(matches!(
-            tree_only.validate(),
-            Err(Error::Policy {
-                field: "merkle",
-                ..
-            })
-        ));
-        assert!(set_default_policy(compat.clone()).is_err());
-        assert!(!default_policy().is_pyciaf_compat());
-        assert_ne!(Policy::default(), compat);
-        // Its wire form names the profile, so a header claiming it is recognisable.
-        let json = serde_json::to_string(&compat).unwrap();
-        assert!(json.contains("pyciaf-json") && json.contains("pyciaf-duplicate-last"));
-        let back: Policy = serde_json::from_str(&json).unwrap();
-        assert!(back.validate().is_err());
+    fn non_native_rules_do_not_parse() {
+        // Another system's canonicalization or tree (a compatibility profile's wire form) is
+        // not a native policy: it cannot be parsed into one, so no header claiming it verifies.
+        let json = serde_json::to_string(&Policy::default()).unwrap();
+        for (native, other) in [
+            ("\"lcm-json/1\"", "\"python-json\""),
+            ("\"rfc9162\"", "\"duplicate-last\""),
+        ] {
+            assert!(json.contains(native), "{json}");
+            let edited = json.replace(native, other);
+            assert!(serde_json::from_str::<Policy>(&edited).is_err(), "{edited}");
+        }
     }
 
     #[test]

@@ -15,8 +15,8 @@
 //! The `0x00` / `0x01` prefixes ([`LEAF_PREFIX`], [`NODE_PREFIX`]) keep leaves and interior
 //! nodes apart, so an interior node can never be passed off as a leaf, and an odd node is
 //! never paired with a copy of itself, so `[a, b, c]` and `[a, b, c, c]` have different roots.
-//! (The Python reference's tree has both flaws; it lives, for compatibility only, in
-//! [`crate::legacy`].)
+//! (The Python reference's tree has both flaws; it lives, for compatibility only, outside the
+//! native crates.)
 //!
 //! # What is here
 //!

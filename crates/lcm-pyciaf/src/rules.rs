@@ -1,50 +1,12 @@
-//! The Python reference's digests, byte for byte (DenzilGreenwood/pyciaf 1.7.0, as described in
-//! the project's `research/ciaf-reference.md`; vectors in `tests/vectors/pyciaf/`).
-//!
-//! Functions that take data take **standard JSON text** and read it as Python's `json.loads`
-//! does (plus `NaN`, `Infinity` and `-Infinity`, which `json.loads` also accepts): integers of
-//! any size stay exact, a number with a fraction or an exponent is a Python `float`, object keys
-//! keep their order for [`commitment`]'s `"plaintext"` kind. They then write it as the reference
-//! does:
-//!
-//! - [`canonical_json`]: `json.dumps(x, sort_keys=True, separators=(",", ":"))` with Python's
-//!   defaults `ensure_ascii=True` (lowercase `\uXXXX`, surrogate pairs above the BMP) and
-//!   `allow_nan=True`, keys in code-point order, floats as Python's `repr` (`1e-05`, `100.0`);
-//! - [`commitment`]: `create_commitment` (`str()` of the data, or a 64-bit tag over
-//!   `json.dumps(x, sort_keys=True)` with the *default* separators `", "` and `": "`);
-//! - [`merkle_root`]: the duplicate-last tree over raw leaves ([`lcm_crypto::legacy`]);
-//! - [`master_anchor`] and [`hmac_anchor`]: PBKDF2-HMAC-SHA256 at 100,000 iterations and
-//!   HMAC-SHA256 over the **hex text** of a digest;
-//! - the per-record rules of the reference's section 3: [`split_assignment_digest`],
-//!   [`family_anchor`], [`split_anchor`], [`dataset_hash`], [`model_digests`],
-//!   [`training_session_root`], [`test_metrics_digest`], [`release_root`],
-//!   [`receipt_digest`], [`connections_digest`], [`batch_root`], [`sample_hash`],
-//!   [`intent_to_actual_digest`] and [`policy_digest`], plus [`display_id`] for the truncated
-//!   ids the reference puts in its records.
-//!
-//! Digests come back as lowercase hex text, as the reference writes them.
-//!
-//! # Examples
-//!
-//! ```
-//! use lcm_model::compat::pyciaf;
-//!
-//! assert_eq!(pyciaf::canonical_json(r#"{"b": 1e-5, "a": "café"}"#)?, r#"{"a":"caf\u00e9","b":1e-05}"#);
-//! // The reference's tree: three leaves and the same three with the last doubled collide.
-//! let (a, b, c) = ("aa".repeat(32), "bb".repeat(32), "cc".repeat(32));
-//! assert_eq!(
-//!     pyciaf::merkle_root(&[&a, &b, &c])?,
-//!     pyciaf::merkle_root(&[&a, &b, &c, &c])?,
-//! );
-//! # Ok::<(), pyciaf::Error>(())
-//! ```
+//! The reference's rules: pure functions from the reference's inputs to its digests, re-exported
+//! at the crate root (see the [crate docs](crate)).
 
 mod json;
 mod printable;
 
-use lcm_crypto::hazmat::pbkdf2_hmac_sha256_32;
-use lcm_crypto::legacy::{DuplicateLastTree, empty_root};
-use lcm_crypto::{Digest, HashAlgorithm, MacKey, Pbkdf2Params, hash, hex};
+use lcm_crypto::{Digest, HashAlgorithm, MacKey, hash, hex};
+
+use crate::tree::{DuplicateLastTree, empty_root};
 
 use self::json::{Separators, Value};
 
@@ -185,7 +147,7 @@ fn from_hex(s: &str) -> Option<Vec<u8>> {
 /// its last node with itself. One leaf is its own root, returned **as given** (even if it is
 /// not hex, as in the reference); no leaves give `SHA-256("empty_tree")`.
 ///
-/// **Insecure** (see [`lcm_crypto::legacy`]): `[a, b, c]` and `[a, b, c, c]` have the same
+/// **Insecure** (see [`crate::tree`]): `[a, b, c]` and `[a, b, c, c]` have the same
 /// root, and so do `[a, b, c, d]` and `[H(a||b), H(c||d)]`.
 ///
 /// # Errors
@@ -233,19 +195,16 @@ pub fn merkle_root(leaves_hex: &[&str]) -> Result<String, Error> {
 }
 
 /// `derive_master_anchor(password, salt)`: PBKDF2-HMAC-SHA256 over the UTF-8 password, 100,000
-/// iterations, 32 bytes.
+/// iterations, 32 bytes (`hashlib.pbkdf2_hmac("sha256", password, salt, 100000, dklen=32)`,
+/// computed by the `RustCrypto` `pbkdf2` crate). As `hashlib` does, it accepts an empty password
+/// and a salt of any length, which the native `lcm_crypto::MasterKey` refuses.
 ///
 /// The result is secret key material, returned as plain bytes because the reference's other
 /// rules ([`hmac_anchor`]) take it as a key; zeroize it when done.
-///
-/// # Panics
-///
-/// Never: 100,000 iterations is [`Pbkdf2Params::MIN_ITERATIONS`], which
-/// [`Pbkdf2Params::new`] accepts.
 pub fn master_anchor(password: &str, salt: &[u8]) -> [u8; 32] {
-    let params = Pbkdf2Params::new(PBKDF2_ITERATIONS)
-        .expect("100,000 is Pbkdf2Params::MIN_ITERATIONS, which new() accepts");
-    *pbkdf2_hmac_sha256_32(password.as_bytes(), salt, params).expose_secret()
+    let mut out = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), salt, PBKDF2_ITERATIONS, &mut out);
+    out
 }
 
 /// The reference's anchor rule, `bytes.fromhex(HMAC-SHA256(key, utf8(digest_hex)))`: the MAC

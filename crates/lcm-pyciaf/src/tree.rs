@@ -1,8 +1,8 @@
-//! The Python reference's Merkle tree, reproduced **only** for the compatibility profile.
+//! The Python reference's Merkle tree, reproduced **only** to recompute the reference's roots.
 //!
 //! <div class="warning">
 //!
-//! **This tree is insecure. Do not use it for anything new; use [`crate::merkle`].**
+//! **This tree is insecure. Do not use it for anything new; use `lcm_crypto::merkle`.**
 //!
 //! It reproduces `MerkleTree` of the Python reference (DenzilGreenwood/pyciaf 1.7.0,
 //! `ciaf/core/merkle.py`) bit for bit, so that `lcm` can recompute and check roots that the
@@ -20,7 +20,7 @@
 //! - **The one-leaf tree's root is the leaf itself**, and the empty tree's root is
 //!   `SHA-256("empty_tree")`, a constant anyone can compute.
 //!
-//! RFC 9162 trees ([`crate::merkle::MerkleTree`]) have none of these problems; the tests show
+//! RFC 9162 trees (`lcm_crypto::merkle::MerkleTree`) have none of these problems; the tests show
 //! the collisions above happen here and not there.
 //!
 //! </div>
@@ -28,13 +28,13 @@
 //! # Examples
 //!
 //! ```
-//! use lcm_crypto::legacy::DuplicateLastTree;
+//! use lcm_pyciaf::tree::DuplicateLastTree;
 //! use lcm_crypto::{Digest, HashAlgorithm, hash};
 //!
 //! let leaves: Vec<Digest> = (0..3).map(|i| hash(HashAlgorithm::Sha256, &[i])).collect();
 //! let tree = DuplicateLastTree::from_leaves(leaves.iter().copied());
 //! let proof = tree.proof(2)?;
-//! lcm_crypto::legacy::verify_proof(&leaves[2], &proof, &tree.root())?;
+//! lcm_pyciaf::tree::verify_proof(&leaves[2], &proof, &tree.root())?;
 //!
 //! // The weakness: doubling the last leaf does not change the root.
 //! let mut doubled = leaves.clone();
@@ -43,7 +43,7 @@
 //! # Ok::<(), lcm_crypto::Error>(())
 //! ```
 
-use crate::{Digest, Error, HashAlgorithm, hash};
+use lcm_crypto::{Digest, Error, HashAlgorithm, hash};
 
 /// The root the reference gives the empty tree: `SHA-256("empty_tree")`.
 pub fn empty_root() -> Digest {
@@ -59,8 +59,7 @@ fn pair(left: &Digest, right: &Digest) -> Digest {
 }
 
 /// Which side of the running hash a proof sibling sits on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Side {
     /// The sibling is the left input: the next hash is `SHA-256(sibling || current)`.
@@ -71,8 +70,7 @@ pub enum Side {
 
 /// One step of a legacy proof: a sibling hash and its side (the reference's
 /// `(sibling_hex, "left" | "right")` tuple).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ProofStep {
     /// The sibling hash.
     pub sibling: Digest,

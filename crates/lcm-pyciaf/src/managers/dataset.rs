@@ -1,8 +1,8 @@
 //! The reference's dataset family manager (`LCMDatasetFamilyManager`) and dataset manager
 //! (`LCMDatasetManager`).
 
+use crate as rules;
 use lcm_crypto::{Seed, hex};
-use lcm_model::compat::pyciaf as rules;
 
 use super::{
     Error, PyciafContext, canonical_object, jobj, jstr, member, sha256_hex, short, string_value,

@@ -1,7 +1,7 @@
 //! The reference's model manager (`LCMModelManager`, `LCMModelAnchor`).
 
+use crate::{self as rules, ModelInputs};
 use lcm_crypto::{Seed, hex};
-use lcm_model::compat::pyciaf::{self as rules, ModelInputs};
 
 use super::{Error, PyciafContext, jobj, jstr, jstr_list, short};
 

@@ -1,6 +1,7 @@
 //! The reference's capsule header (`LCMCapsuleManager.create_capsule_header`).
 
-use lcm_model::compat::pyciaf as rules;
+use crate as rules;
+use crate::header::{CAPSULE_VERSION, HeaderStage, POLICY_BLOCK};
 
 use super::{
     DatasetAnchor, DeploymentAnchor, Error, InferenceReceipt, ModelAnchor, PreDeploymentAnchor,
@@ -59,6 +60,16 @@ pub struct CapsuleManager {
     ctx: PyciafContext,
 }
 
+/// A stage object: its `stage` letter and `description`, then `fields`.
+fn stage(stage: HeaderStage, fields: &[(&str, String)]) -> String {
+    let mut items = vec![
+        ("stage", jstr(stage.letter())),
+        ("description", jstr(stage.description())),
+    ];
+    items.extend(fields.iter().map(|(k, v)| (*k, v.clone())));
+    jobj(&items)
+}
+
 /// `x[:8] + "..."` as a JSON string.
 fn cut(d: &str) -> String {
     jstr(&short(d))
@@ -89,22 +100,6 @@ impl CapsuleManager {
         &self,
         inputs: &CapsuleHeaderInputs<'_>,
     ) -> Result<CapsuleHeader, Error> {
-        let policy = jobj(&[
-            ("hash_algorithm", jstr("SHA-256")),
-            ("canonicalization", jstr("json(sorted,utf-8)")),
-            (
-                "domain_types",
-                r#"["CIAF|dataset","CIAF|dataset|family","CIAF|dataset|split","CIAF|model","CIAF|train","CIAF|deployment","CIAF|inference"]"#.to_owned(),
-            ),
-            (
-                "commitment_types",
-                r#"["salted","HMAC-SHA256","plaintext"]"#.to_owned(),
-            ),
-            (
-                "merkle_policy",
-                r#"{"fanout":2,"padding_strategy":"duplicate_last"}"#.to_owned(),
-            ),
-        ]);
         let null = || "null".to_owned();
         let stage_a = inputs.dataset_anchor.map_or_else(null, |d| {
             // `metadata.sample_count` is `total_samples`, mirrored from `num_samples`.
@@ -112,27 +107,29 @@ impl CapsuleManager {
                 Some(v) if v != "null" => v,
                 _ => member(&d.metadata, "num_samples").unwrap_or("null"),
             };
-            jobj(&[
-                ("stage", jstr("A")),
-                ("description", jstr("Dataset Anchoring")),
-                ("split_type", jstr(d.split_type())),
-                ("dataset_digest", cut(&d.dataset_hash)),
-                ("sample_count", count.to_owned()),
-                ("anchor_id", jstr(&d.anchor_id)),
-            ])
+            stage(
+                HeaderStage::Dataset,
+                &[
+                    ("split_type", jstr(d.split_type())),
+                    ("dataset_digest", cut(&d.dataset_hash)),
+                    ("sample_count", count.to_owned()),
+                    ("anchor_id", jstr(&d.anchor_id)),
+                ],
+            )
         });
         let stage_b = inputs.model_anchor.map_or_else(null, |m| {
             let d = &m.digests;
-            jobj(&[
-                ("stage", jstr("B")),
-                ("description", jstr("Model Anchoring")),
-                ("params_root", cut(&d.params_root)),
-                ("arch_root", cut(&d.arch_root)),
-                ("hp_digest", cut(&d.hp_digest)),
-                ("env_digest", cut(&d.env_digest)),
-                ("trainer_commit", cut(&m.trainer_commit)),
-                ("anchor_id", jstr(&m.anchor_id)),
-            ])
+            stage(
+                HeaderStage::Model,
+                &[
+                    ("params_root", cut(&d.params_root)),
+                    ("arch_root", cut(&d.arch_root)),
+                    ("hp_digest", cut(&d.hp_digest)),
+                    ("env_digest", cut(&d.env_digest)),
+                    ("trainer_commit", cut(&m.trainer_commit)),
+                    ("anchor_id", jstr(&m.anchor_id)),
+                ],
+            )
         });
         let stage_c = inputs.training_session.map_or_else(null, |s| {
             let final_loss = match &s.metrics {
@@ -143,63 +140,68 @@ impl CapsuleManager {
                 .training_snapshot
                 .as_ref()
                 .map_or_else(|| jstr("not_completed"), |t| cut(&t.merkle_root_hash));
-            jobj(&[
-                ("stage", jstr("C")),
-                ("description", jstr("Training Session")),
-                ("session_id", jstr(&s.session_id)),
-                ("checkpoint_count", s.checkpoints.len().to_string()),
-                ("final_loss", final_loss),
-                ("training_snapshot", snapshot),
-            ])
+            stage(
+                HeaderStage::Training,
+                &[
+                    ("session_id", jstr(&s.session_id)),
+                    ("checkpoint_count", s.checkpoints.len().to_string()),
+                    ("final_loss", final_loss),
+                    ("training_snapshot", snapshot),
+                ],
+            )
         });
         let stage_d = inputs.predeployment_anchor.map_or_else(null, |p| {
-            jobj(&[
-                ("stage", jstr("D")),
-                ("description", jstr("Pre-deployment")),
-                ("predeployment_id", jstr(&p.predeployment_id)),
-                ("intent_digest", cut(p.intent_digest())),
-                ("sbom_digest", cut(&p.sbom_digest)),
-                ("artifacts_count", "1".to_owned()),
-                ("anchor_id", jstr(&p.anchor_id)),
-            ])
+            stage(
+                HeaderStage::PreDeployment,
+                &[
+                    ("predeployment_id", jstr(&p.predeployment_id)),
+                    ("intent_digest", cut(p.intent_digest())),
+                    ("sbom_digest", cut(&p.sbom_digest)),
+                    ("artifacts_count", "1".to_owned()),
+                    ("anchor_id", jstr(&p.anchor_id)),
+                ],
+            )
         });
         let stage_e = inputs.deployment_anchor.map_or_else(null, |d| {
-            jobj(&[
-                ("stage", jstr("E")),
-                ("description", jstr("Deployment")),
-                ("deployment_id", jstr(&d.deployment_id)),
-                ("actual_digest", cut(&d.intent_to_actual_digest)),
-                ("environment", jstr(&d.deployment_env)),
-                ("location", jstr(&d.location)),
-                ("anchor_id", jstr(&d.anchor_id)),
-            ])
+            stage(
+                HeaderStage::Deployment,
+                &[
+                    ("deployment_id", jstr(&d.deployment_id)),
+                    ("actual_digest", cut(&d.intent_to_actual_digest)),
+                    ("environment", jstr(&d.deployment_env)),
+                    ("location", jstr(&d.location)),
+                    ("anchor_id", jstr(&d.anchor_id)),
+                ],
+            )
         });
         let stage_f = inputs.test_evaluation_anchor.map_or_else(null, |t| {
-            jobj(&[
-                ("stage", jstr("F")),
-                ("description", jstr("Test Evaluation")),
-                ("test_id", jstr(&t.test_id)),
-                ("evaluation_type", jstr(&t.evaluation_type)),
-                ("test_metrics_digest", cut(&t.test_metrics_digest)),
-                ("metrics", jfloat_map(&t.metrics)),
-                ("anchor_id", jstr(&t.anchor_id)),
-            ])
+            stage(
+                HeaderStage::TestEvaluation,
+                &[
+                    ("test_id", jstr(&t.test_id)),
+                    ("evaluation_type", jstr(&t.evaluation_type)),
+                    ("test_metrics_digest", cut(&t.test_metrics_digest)),
+                    ("metrics", jfloat_map(&t.metrics)),
+                    ("anchor_id", jstr(&t.anchor_id)),
+                ],
+            )
         });
         let stage_g = inputs.inference_receipt.map_or_else(null, |r| {
-            jobj(&[
-                ("stage", jstr("G")),
-                ("description", jstr("Inference Receipt")),
-                ("inference_id", jstr(&r.receipt_id)),
-                ("inference_type", jstr(r.inference_type())),
-                ("receipt_hash", cut(&r.receipt_digest)),
-                (
-                    "prev_receipt_hash",
-                    match r.prev_connections_digest.as_deref() {
-                        Some(p) if !p.is_empty() => cut(p),
-                        _ => jstr("genesis"),
-                    },
-                ),
-            ])
+            stage(
+                HeaderStage::Inference,
+                &[
+                    ("inference_id", jstr(&r.receipt_id)),
+                    ("inference_type", jstr(r.inference_type())),
+                    ("receipt_hash", cut(&r.receipt_digest)),
+                    (
+                        "prev_receipt_hash",
+                        match r.prev_connections_digest.as_deref() {
+                            Some(p) if !p.is_empty() => cut(p),
+                            _ => jstr("genesis"),
+                        },
+                    ),
+                ],
+            )
         });
         let roots = [
             inputs.training_session_root,
@@ -207,34 +209,35 @@ impl CapsuleManager {
             inputs.inference_batch_root,
         ];
         let stage_h = if roots.iter().flatten().any(|r| !r.is_empty()) {
-            jobj(&[
-                ("stage", jstr("H")),
-                ("description", jstr("Merkle Roots & Publication")),
-                (
-                    "training_session_root",
-                    cut_opt(inputs.training_session_root),
-                ),
-                ("release_root", cut_opt(inputs.release_root)),
-                ("inference_batch_root", cut_opt(inputs.inference_batch_root)),
-                ("timestamp_authority", jstr("not_set")),
-                ("evidence_id", jstr("null")),
-            ])
+            stage(
+                HeaderStage::Roots,
+                &[
+                    (
+                        "training_session_root",
+                        cut_opt(inputs.training_session_root),
+                    ),
+                    ("release_root", cut_opt(inputs.release_root)),
+                    ("inference_batch_root", cut_opt(inputs.inference_batch_root)),
+                    ("timestamp_authority", jstr("not_set")),
+                    ("evidence_id", jstr("null")),
+                ],
+            )
         } else {
             null()
         };
         let generated_at = self.ctx.now_isoformat();
         let header = jobj(&[
-            ("capsule_version", jstr("1.0.0")),
+            ("capsule_version", jstr(CAPSULE_VERSION)),
             ("generated_at", jstr(&generated_at)),
-            ("policy", policy),
-            ("stage_a_dataset", stage_a),
-            ("stage_b_model", stage_b),
-            ("stage_c_training", stage_c),
-            ("stage_d_predeployment", stage_d),
-            ("stage_e_deployment", stage_e),
-            ("stage_f_test_evaluation", stage_f),
-            ("stage_g_inference", stage_g),
-            ("stage_h_roots", stage_h),
+            ("policy", POLICY_BLOCK.to_owned()),
+            (HeaderStage::Dataset.key(), stage_a),
+            (HeaderStage::Model.key(), stage_b),
+            (HeaderStage::Training.key(), stage_c),
+            (HeaderStage::PreDeployment.key(), stage_d),
+            (HeaderStage::Deployment.key(), stage_e),
+            (HeaderStage::TestEvaluation.key(), stage_f),
+            (HeaderStage::Inference.key(), stage_g),
+            (HeaderStage::Roots.key(), stage_h),
         ]);
         Ok(CapsuleHeader {
             generated_at,

@@ -7,7 +7,7 @@
 //! the real inputs of the anchors' constructors instead, which is what a recorded anchor can be
 //! recomputed from.
 
-use lcm_model::compat::pyciaf as rules;
+use crate as rules;
 
 use super::{Error, PyciafContext, jobj, jstr};
 

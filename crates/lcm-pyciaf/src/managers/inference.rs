@@ -1,8 +1,8 @@
 //! The reference's inference manager (`LCMInferenceManager`, `LCMInferenceConnections`,
 //! `LCMInferenceReceipt`).
 
+use crate::{self as rules, ReceiptFields};
 use lcm_crypto::CommitmentScheme;
-use lcm_model::compat::pyciaf::{self as rules, ReceiptFields};
 
 use super::{DeploymentAnchor, Error, ModelAnchor, PyciafContext, jstr, sha256_hex};
 

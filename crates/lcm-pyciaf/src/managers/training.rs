@@ -1,7 +1,7 @@
 //! The reference's training manager (`LCMTrainingManager`, `LCMTrainingSession`,
 //! `TrainingSnapshot`).
 
-use lcm_model::compat::pyciaf as rules;
+use crate as rules;
 
 use super::{
     Error, FamilySplit, ModelAnchor, PyciafContext, canonical_object, jfloat, jobj, jstr,

@@ -1,6 +1,6 @@
 //! The reference's root manager (`LCMRootManager`, `TestEvaluationAnchor`).
 
-use lcm_model::compat::pyciaf as rules;
+use crate as rules;
 
 use super::{
     DeploymentAnchor, Error, PreDeploymentAnchor, PyciafContext, TrainingSession, jfloat_map,
