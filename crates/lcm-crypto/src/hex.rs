@@ -53,10 +53,10 @@ const INVALID: u8 = 0x80;
 /// [`decode_into`] and the error path.
 static DECODE: [u8; 256] = {
     let mut table = [INVALID; 256];
-    let mut i = 0;
-    while i < 16 {
-        table[ALPHABET[i] as usize] = i as u8;
-        i += 1;
+    let mut value: u8 = 0;
+    while value < 16 {
+        table[ALPHABET[value as usize] as usize] = value;
+        value += 1;
     }
     table
 };
