@@ -3,6 +3,8 @@
 // The C2SP / sumdb note vectors: signing reproduces the notes, verification gives the listed
 // results.
 mod vectors;
+// Notes and keys: the specs' examples, unknown keys, limits, strict parsing.
+mod notes;
 // Every verifier against one-byte tampering, with the error variant it must give.
 mod tamper;
 // Witness decisions: extends, same, fork, rollback, missing and invalid proofs.
