@@ -247,3 +247,44 @@ fn keys_parse_strictly() {
         Err(FormatError::Timestamp { actual: 1 << 63 }.into())
     );
 }
+
+/// A cosignature, taken apart by hand as c2sp.org/tlog-cosignature writes it: the key id is
+/// `SHA-256(name || "\n" || 0x04 || key)[:4]`, the signature an 8-byte big-endian timestamp
+/// and an Ed25519 signature over `cosignature/v1\ntime T\n` and the body.
+#[test]
+fn cosignature_bytes_follow_the_spec() {
+    let w = witness_key(4);
+    let body = "log.example/tlog\n3\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+    let sig = w.cosign(body, 1_679_315_147).expect("a cosignature");
+    let public = *w.verifier().public_key();
+    let mut id_input = b"witness.example/w4\n\x04".to_vec();
+    id_input.extend_from_slice(public.as_bytes());
+    let digest = lcm_crypto::hash(lcm_crypto::HashAlgorithm::Sha256, &id_input);
+    let id = u32::from_be_bytes(digest.as_bytes()[..4].try_into().expect("4 bytes"));
+    assert_eq!(sig.id(), KeyId::new(id));
+    let line = sig.to_string();
+    assert!(line.starts_with("\u{2014} witness.example/w4 "));
+    let (timestamp, ed25519) = sig.bytes().split_at(8);
+    assert_eq!(timestamp, 1_679_315_147u64.to_be_bytes());
+    let message = format!("cosignature/v1\ntime 1679315147\n{body}");
+    public
+        .verify(
+            message.as_bytes(),
+            &lcm_crypto::Signature::try_from_slice(ed25519).expect("64 bytes"),
+        )
+        .expect("the signature is over the spec's message");
+    // And a note signature (type 0x01) is Ed25519 over the text alone, id with 0x01.
+    let log = log_key();
+    let sig = log.sign(body).expect("a signature");
+    let mut id_input = b"log.example/tlog\n\x01".to_vec();
+    id_input.extend_from_slice(log.verifier().public_key().as_bytes());
+    let digest = lcm_crypto::hash(lcm_crypto::HashAlgorithm::Sha256, &id_input);
+    assert_eq!(sig.id().get().to_be_bytes(), digest.as_bytes()[..4]);
+    log.verifier()
+        .public_key()
+        .verify(
+            body.as_bytes(),
+            &lcm_crypto::Signature::try_from_slice(sig.bytes()).expect("64 bytes"),
+        )
+        .expect("Ed25519 over the text");
+}
