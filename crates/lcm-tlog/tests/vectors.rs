@@ -69,3 +69,32 @@ fn verification_gives_the_listed_result() {
         }
     }
 }
+
+#[derive(Deserialize)]
+struct Sumdb {
+    vkey: String,
+    checkpoints: Vec<String>,
+}
+
+/// Real checkpoints of another log (the Go checksum database) verify with its verifier key,
+/// whose base64 contains `+`; one changed character in the size or root makes them fail.
+#[test]
+fn checkpoints_of_another_log_verify() {
+    let file: Sumdb = serde_json::from_str(include_str!("vectors/c2sp/sumdb-checkpoints.json"))
+        .expect("the vector file");
+    let key = VerifierKey::parse(&file.vkey).expect("the Go checksum database's key");
+    assert_eq!(key.to_string(), file.vkey);
+    let policy = lcm_tlog::Policy::new(key).with_origin("go.sum database tree");
+    for text in &file.checkpoints {
+        let signed = lcm_tlog::SignedCheckpoint::parse(text.as_bytes()).expect("a checkpoint");
+        assert_eq!(signed.to_text(), *text);
+        let result = policy.verify(&signed);
+        assert!(result.is_ok(), "{text}: {result:?}");
+        let tampered = text.replacen("\n", "\n1", 1);
+        let tampered = lcm_tlog::SignedCheckpoint::parse(tampered.as_bytes()).expect("parses");
+        assert!(matches!(
+            policy.verify(&tampered),
+            Err(lcm_tlog::VerifyError::BadSignature { .. })
+        ));
+    }
+}
