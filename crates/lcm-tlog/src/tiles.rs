@@ -288,6 +288,39 @@ pub fn decode_entry_bundle(bundle: &[u8]) -> Result<Vec<&[u8]>, Error> {
     Ok(entries)
 }
 
+/// The Merkle Tree Hash of a complete subtree given its hashes at one level (a power of two of
+/// them): for a full tile's 256 hashes, the hash that goes into the tile one level up. A store
+/// calls it when a tile fills, so that the level above never needs the leaves.
+///
+/// # Errors
+///
+/// `lcm_crypto::Error::Length` when the number of hashes is not a power of two.
+pub fn subtree_root(hashes: &[Digest]) -> Result<Digest, Error> {
+    if !hashes.len().is_power_of_two() {
+        return Err(lcm_crypto::Error::Length {
+            what: "a complete subtree's hashes (a power of two)",
+            expected: hashes.len().next_power_of_two(),
+            actual: hashes.len(),
+        }
+        .into());
+    }
+    let mut level = hashes.to_vec();
+    while level.len() > 1 {
+        level = level
+            .chunks_exact(2)
+            .map(|pair| node_hash(HashAlgorithm::Sha256, &pair[0], &pair[1]))
+            .collect();
+    }
+    level.pop().ok_or(
+        lcm_crypto::Error::Length {
+            what: "a complete subtree's hashes (a power of two)",
+            expected: 1,
+            actual: 0,
+        }
+        .into(),
+    )
+}
+
 /// The largest power of two strictly below `n` (`n >= 2`): RFC 6962's split point.
 fn split(n: u64) -> u64 {
     1 << (63 - (n - 1).leading_zeros())
@@ -466,14 +499,7 @@ where
     // first % 256 + count <= 256, both small.
     let offset = usize::try_from(first % width).unwrap_or(0);
     let count = usize::try_from(count).unwrap_or(1);
-    let mut level_hashes: Vec<Digest> = hashes[offset..offset + count].to_vec();
-    while level_hashes.len() > 1 {
-        level_hashes = level_hashes
-            .chunks_exact(2)
-            .map(|pair| node_hash(HashAlgorithm::Sha256, &pair[0], &pair[1]))
-            .collect();
-    }
-    level_hashes.pop().ok_or_else(out_of_range)
+    subtree_root(&hashes[offset..offset + count]).map_err(E::from)
 }
 
 #[cfg(test)]

@@ -130,6 +130,26 @@ fn edges() {
 }
 
 #[test]
+fn a_full_tile_hashes_into_the_level_above() {
+    let t = crate::support::tree(512);
+    let stored = Stored::new(&t);
+    for n in 0..2 {
+        let tile = Tile::new(0, n, 256).expect("a tile");
+        let hashes = stored.tile(tile).expect("the tile");
+        assert_eq!(
+            tiles::subtree_root(&hashes),
+            Ok(stored.levels[8][usize::try_from(n).unwrap_or(usize::MAX)])
+        );
+    }
+    let level1 = stored
+        .tile(Tile::new(1, 0, 2).expect("a tile"))
+        .expect("read");
+    assert_eq!(tiles::subtree_root(&level1), Ok(t.root()));
+    assert!(tiles::subtree_root(&level1[..0]).is_err());
+    assert!(tiles::subtree_root(&[t.root(); 3]).is_err());
+}
+
+#[test]
 fn bad_requests() {
     let t = crate::support::tree(4);
     let stored = Stored::new(&t);
