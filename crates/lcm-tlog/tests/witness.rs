@@ -187,3 +187,70 @@ fn add_checkpoint_requests() {
         assert!(AddCheckpoint::parse(bad.as_bytes()).is_err(), "{bad:?}");
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(32)
+    ))]
+
+    /// Two checkpoints of one log are consistent, and the witness cosigns the newer; two
+    /// copies of one log that diverged at leaf `fork_at` are a fork (or a rollback), and the
+    /// witness refuses, whatever proof the other copy offers.
+    #[test]
+    fn one_log_extends_and_two_diverging_copies_fork(
+        old in 1u64..200,
+        grow in 0u64..200,
+        fork_at in 0u64..400,
+    ) {
+        let new = old + grow;
+        let honest = tree(new);
+        let (log, w) = (log_key().verifier(), witness_key(3));
+        let c_old = checkpoint(&honest, old);
+        let c_new = checkpoint(&honest, new);
+        let proof = honest.consistency_proof_between(old, new).expect("sizes").into_path();
+        proptest::prop_assert!(lcm_tlog::consistency::classify(
+            c_old.checkpoint(), c_new.checkpoint(), Some(&proof)
+        ).expect("one origin").is_consistent());
+        let state = witness::cosign(None, &c_old, &log, None, &w, 1).expect("first");
+        let state = witness::cosign(Some(&state), &c_new, &log, Some(&proof), &w, 2)
+            .expect("extends");
+        proptest::prop_assert_eq!(state.checkpoint().size(), new);
+
+        // A copy that differs from leaf fork_at on, grown 5 leaves past the honest log.
+        let fork_at = fork_at % new;
+        let other = lcm_crypto::merkle::MerkleTree::from_leaves((0..new + 5).map(|i| {
+            if i < fork_at { format!("leaf {i}") } else { format!("other {i}") }
+        }));
+        for size in [fork_at + 1, new, new + 5] {
+            let forked = checkpoint(&other, size);
+            // Its own proof from the witness's size, as the other copy would send it.
+            let proof = (size > new).then(|| {
+                other.consistency_proof_between(new, size).expect("sizes").into_path()
+            });
+            let outcome = lcm_tlog::consistency::classify(
+                state.checkpoint(),
+                forked.checkpoint(),
+                proof.as_deref(),
+            )
+            .expect("one origin");
+            let expected_rollback = size < new;
+            proptest::prop_assert_eq!(
+                matches!(outcome, lcm_tlog::Consistency::Rollback { .. }),
+                expected_rollback,
+                "{}", outcome
+            );
+            proptest::prop_assert!(!outcome.is_consistent(), "{}", outcome);
+            let refusal = refused(witness::cosign(
+                Some(&state), &forked, &log, proof.as_deref(), &w, 3,
+            ));
+            let expected = match size.cmp(&new) {
+                std::cmp::Ordering::Less => matches!(refusal, Some(Refusal::Rollback { .. })),
+                std::cmp::Ordering::Equal => matches!(refusal, Some(Refusal::Fork { .. })),
+                std::cmp::Ordering::Greater => {
+                    matches!(refusal, Some(Refusal::InvalidProof { .. }))
+                }
+            };
+            proptest::prop_assert!(expected, "{:?}", refusal);
+        }
+    }
+}
