@@ -221,6 +221,8 @@ impl AddCheckpoint {
     /// Handles the request as a witness: the old size must be the size of the held
     /// checkpoint (0 with none), then as [`cosign`].
     ///
+    /// This does not panic.
+    ///
     /// # Errors
     ///
     /// [`Refusal::OldSizeMismatch`] (409, with the held size) or
