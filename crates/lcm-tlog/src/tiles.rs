@@ -502,6 +502,97 @@ where
     subtree_root(&hashes[offset..offset + count]).map_err(E::from)
 }
 
+/// A hash reader over the tiles of a tree of fixed size that reads each tile once: the
+/// `read` closure of [`root`], [`inclusion_proof`] and [`consistency_proof`] for a store that
+/// keeps tiles.
+///
+/// A proof needs about two hashes per level, which fall in about two tiles per tile level, so
+/// a proof in a tree of 10^7 leaves reads a handful of tiles however many hashes it needs.
+///
+/// # Examples
+///
+/// ```
+/// use lcm_crypto::merkle::MerkleTree;
+/// use lcm_tlog::tiles::{self, Tile, TileReader};
+/// use lcm_tlog::Error;
+///
+/// let tree = MerkleTree::from_leaves((0..300u32).map(|i| i.to_be_bytes()));
+/// let leaves: Vec<_> = tree.leaf_hashes().collect();
+/// let level1 = tiles::subtree_root(&leaves[..256])?;
+/// // A store that kept one full level-0 tile, a partial one, and a level-1 tile.
+/// let mut reader = TileReader::new(300, |tile: Tile| -> Result<_, Error> {
+///     Ok(match (tile.level(), tile.index()) {
+///         (0, 0) => leaves[..256].to_vec(),
+///         (0, 1) => leaves[256..].to_vec(),
+///         _ => vec![level1],
+///     })
+/// });
+/// assert_eq!(tiles::root(300, |l, i| reader.read_hash(l, i))?, tree.root());
+/// assert_eq!(reader.tiles_read(), 2);
+/// # Ok::<(), lcm_tlog::Error>(())
+/// ```
+pub struct TileReader<T> {
+    size: u64,
+    read_tile: T,
+    cache: Vec<(Tile, Vec<Digest>)>,
+    tiles_read: usize,
+}
+
+impl<T> fmt::Debug for TileReader<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TileReader")
+            .field("size", &self.size)
+            .field("tiles_read", &self.tiles_read)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> TileReader<T> {
+    /// A reader of the tree of `size` leaves whose tiles `read_tile` returns.
+    pub fn new(size: u64, read_tile: T) -> Self {
+        Self {
+            size,
+            read_tile,
+            cache: Vec::new(),
+            tiles_read: 0,
+        }
+    }
+
+    /// How many tiles have been read so far (each at most once).
+    pub fn tiles_read(&self) -> usize {
+        self.tiles_read
+    }
+
+    /// The hash at tree `level` and `index`, as [`read_hash_from_tiles`] computes it, reading
+    /// each tile at most once.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_hash_from_tiles`].
+    pub fn read_hash<E>(&mut self, level: u8, index: u64) -> Result<Digest, E>
+    where
+        E: From<Error>,
+        T: FnMut(Tile) -> Result<Vec<Digest>, E>,
+    {
+        let Self {
+            size,
+            read_tile,
+            cache,
+            tiles_read,
+        } = self;
+        let mut cached = |tile: Tile| -> Result<Vec<Digest>, E> {
+            if let Some((_, hashes)) = cache.iter().find(|(t, _)| *t == tile) {
+                return Ok(hashes.clone());
+            }
+            let hashes = read_tile(tile)?;
+            *tiles_read += 1;
+            cache.push((tile, hashes.clone()));
+            Ok(hashes)
+        };
+        read_hash_from_tiles(*size, level, index, &mut cached)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

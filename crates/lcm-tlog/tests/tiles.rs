@@ -7,7 +7,7 @@ use lcm_crypto::Digest;
 use lcm_crypto::HashAlgorithm;
 use lcm_crypto::merkle::{MerkleTree, node_hash};
 use lcm_tlog::Error;
-use lcm_tlog::tiles::{self, Tile};
+use lcm_tlog::tiles::{self, Tile, TileReader};
 use proptest::prelude::*;
 
 /// Every complete subtree hash of a tree: `levels[l][i]` covers leaves `[i * 2^l, (i+1) * 2^l)`.
@@ -126,6 +126,40 @@ fn edges() {
                 check_size(&big, &stored, size, index, old);
             }
         }
+    }
+}
+
+/// With a tile cache, a proof reads at most two tiles per tile level (the path's and the
+/// right edge's), plus one.
+#[test]
+fn a_tile_reader_reads_each_tile_once() {
+    let big = crate::support::tree(70_000);
+    let stored = Stored::new(&big);
+    for (index, size, old) in [
+        (0, 70_000, 1),
+        (69_999, 70_000, 65_536),
+        (12_345, 65_537, 300),
+    ] {
+        let mut reader = TileReader::new(size, |t| stored.tile(t));
+        let path = tiles::inclusion_proof::<Error, _>(index, size, |l, i| reader.read_hash(l, i))
+            .expect("a proof");
+        assert_eq!(
+            path,
+            big.inclusion_proof_at(index, size)
+                .expect("proof")
+                .into_path()
+        );
+        assert!(reader.tiles_read() <= 2 * 3 + 1, "{}", reader.tiles_read());
+        let mut reader = TileReader::new(size, |t| stored.tile(t));
+        let path = tiles::consistency_proof::<Error, _>(old, size, |l, i| reader.read_hash(l, i))
+            .expect("a proof");
+        assert_eq!(
+            path,
+            big.consistency_proof_between(old, size)
+                .expect("proof")
+                .into_path()
+        );
+        assert!(reader.tiles_read() <= 2 * 3 + 1, "{}", reader.tiles_read());
     }
 }
 
