@@ -181,14 +181,17 @@ pub fn check_extends(
 ///
 /// # Errors
 ///
-/// [`FormatError::NoteEnd`] without the final newline, [`FormatError::TooManyHashes`] above
+/// [`FormatError::MissingLine`] without the final newline, [`FormatError::TooManyHashes`] above
 /// [`MAX_CONSISTENCY_PROOF_LEN`], [`FormatError::Base64`] or [`FormatError::HashLength`].
 pub fn parse_hash_lines(text: &str) -> Result<Vec<Digest>, Error> {
     if text.is_empty() {
         return Ok(Vec::new());
     }
     if !text.ends_with('\n') {
-        return Err(FormatError::NoteEnd.into());
+        return Err(FormatError::MissingLine {
+            expected: "a newline after the last proof hash",
+        }
+        .into());
     }
     let lines: Vec<&str> = text.split_terminator('\n').collect();
     if lines.len() > MAX_CONSISTENCY_PROOF_LEN {

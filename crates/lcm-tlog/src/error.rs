@@ -121,15 +121,15 @@ pub enum FormatError {
         /// The byte.
         byte: u8,
     },
-    /// A note that does not end with a newline.
-    #[error("expected the note to end with a newline")]
-    NoteEnd,
     /// A note that is not valid UTF-8.
     #[error("expected a UTF-8 note, got invalid UTF-8 at index {index}")]
     NoteEncoding {
         /// The byte offset of the first invalid sequence.
         index: usize,
     },
+    /// A note that does not end with a newline.
+    #[error("expected the note to end with a newline")]
+    NoteEnd,
     /// A note longer than [`MAX_NOTE_LEN`](crate::note::MAX_NOTE_LEN).
     #[error("expected a note of at most {max} bytes, got {actual}")]
     NoteTooLarge {
@@ -147,14 +147,6 @@ pub enum FormatError {
         /// The text received.
         text: String,
     },
-    /// A signature line that does not read `— <name> <base64>`.
-    #[error("expected signature line {line} to read \"— <key name> <base64>\", got {text:?}")]
-    SignatureLine {
-        /// The 1-based number of the line within the signature block.
-        line: usize,
-        /// The line.
-        text: String,
-    },
     /// A signature too short for its key id and at least one byte, or of the wrong length for
     /// its type.
     #[error("expected a signature of {expected} bytes, got {actual}")]
@@ -164,17 +156,19 @@ pub enum FormatError {
         /// The length found.
         actual: usize,
     },
+    /// A signature line that does not read `— <name> <base64>`.
+    #[error("expected signature line {line} to read \"— <key name> <base64>\", got {text:?}")]
+    SignatureLine {
+        /// The 1-based number of the line within the signature block.
+        line: usize,
+        /// The line.
+        text: String,
+    },
     /// A signature type byte this crate does not implement.
     #[error("expected signature type 0x01 (Ed25519) or 0x04 (cosignature), got 0x{actual:02x}")]
     SignatureType {
         /// The type byte found.
         actual: u8,
-    },
-    /// A cosignature timestamp above `2^63 - 1`.
-    #[error("expected a cosignature timestamp of at most 2^63 - 1, got {actual}")]
-    Timestamp {
-        /// The timestamp found.
-        actual: u64,
     },
     /// A tile path that is not `tile/<L>/<N>[.p/<W>]` or `tile/entries/<N>[.p/<W>]`.
     #[error("expected a tile path tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>], got {path:?}")]
@@ -182,11 +176,11 @@ pub enum FormatError {
         /// The path received.
         path: String,
     },
-    /// More signatures than [`MAX_SIGNATURES`](crate::note::MAX_SIGNATURES).
-    #[error("expected at most {max} signatures, got more")]
-    TooManySignatures {
-        /// The limit.
-        max: usize,
+    /// A cosignature timestamp above `2^63 - 1`.
+    #[error("expected a cosignature timestamp of at most 2^63 - 1, got {actual}")]
+    Timestamp {
+        /// The timestamp found.
+        actual: u64,
     },
     /// More proof hashes than any tree of up to `2^64 - 1` leaves needs.
     #[error("expected at most {max} proof hashes, got {actual}")]
@@ -195,6 +189,12 @@ pub enum FormatError {
         max: usize,
         /// The number found.
         actual: usize,
+    },
+    /// More signatures than [`MAX_SIGNATURES`](crate::note::MAX_SIGNATURES).
+    #[error("expected at most {max} signatures, got more")]
+    TooManySignatures {
+        /// The limit.
+        max: usize,
     },
     /// A line that is not the one the format has at that place.
     #[error("expected {expected}, got {text:?}")]
@@ -241,6 +241,16 @@ pub enum VerifyError {
     /// A note with no signature from any known key.
     #[error("expected a signature from a known key, found none")]
     NoKnownSignature,
+    /// A newer checkpoint that does not extend an older one.
+    #[error("checkpoint of size {new_size} does not extend the one of size {old_size}: {outcome}")]
+    NotExtending {
+        /// The older size.
+        old_size: u64,
+        /// The newer size.
+        new_size: u64,
+        /// Why: a fork or a rollback.
+        outcome: crate::Consistency,
+    },
     /// Checkpoints of two different logs.
     #[error("origin mismatch: expected {expected:?}, got {actual:?}")]
     OriginMismatch {
@@ -256,16 +266,6 @@ pub enum VerifyError {
         required: usize,
         /// The number of distinct known witnesses whose cosignature verified.
         actual: usize,
-    },
-    /// A newer checkpoint that does not extend an older one.
-    #[error("checkpoint of size {new_size} does not extend the one of size {old_size}: {outcome}")]
-    NotExtending {
-        /// The older size.
-        old_size: u64,
-        /// The newer size.
-        new_size: u64,
-        /// Why: a fork or a rollback.
-        outcome: crate::Consistency,
     },
 }
 

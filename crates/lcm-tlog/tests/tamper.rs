@@ -310,3 +310,31 @@ fn consistency_between_checkpoints() {
         }))
     ));
 }
+
+#[test]
+fn hash_lines() {
+    use lcm_tlog::consistency::{format_hash_lines, parse_hash_lines};
+    let t = tree(9);
+    let proof = t
+        .consistency_proof_between(3, 9)
+        .expect("sizes")
+        .into_path();
+    let text = format_hash_lines(&proof);
+    assert_eq!(parse_hash_lines(&text), Ok(proof));
+    assert_eq!(parse_hash_lines(""), Ok(Vec::new()));
+    assert_eq!(
+        parse_hash_lines(text.trim_end()),
+        Err(lcm_tlog::FormatError::MissingLine {
+            expected: "a newline after the last proof hash"
+        }
+        .into())
+    );
+    assert!(matches!(
+        parse_hash_lines("AAAA\n"),
+        Err(Error::Format(lcm_tlog::FormatError::HashLength { .. }))
+    ));
+    assert!(matches!(
+        parse_hash_lines(&"\n".repeat(66)),
+        Err(Error::Format(lcm_tlog::FormatError::TooManyHashes { .. }))
+    ));
+}
