@@ -309,6 +309,43 @@ mod tests {
         );
     }
 
+    /// The decoder before the word-at-a-time one: a `match` per nibble, stopping at the first
+    /// bad character. The fast decoder must agree with it on every input.
+    fn reference(s: &str) -> Result<Vec<u8>, Error> {
+        let b = s.as_bytes();
+        if b.len() % 2 == 1 {
+            return Err(Error::HexOddLength { actual: b.len() });
+        }
+        let nibble = |index: usize| match b[index] {
+            c @ b'0'..=b'9' => Ok(c - b'0'),
+            c @ b'a'..=b'f' => Ok(c - b'a' + 10),
+            _ => Err(Error::HexCharacter {
+                index,
+                character: char_at(b, index),
+            }),
+        };
+        (0..b.len())
+            .step_by(2)
+            .map(|i| Ok((nibble(i)? << 4) | nibble(i + 1)?))
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_reference(s in "[0-9a-fA-Fg\\x00-\\x7f\u{e9}\u{2014}]{0,80}") {
+            proptest::prop_assert_eq!(decode(&s), reference(&s));
+        }
+
+        #[test]
+        fn mostly_valid_inputs(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..48), bad in 0usize..200, c in "[^0-9a-f]") {
+            let mut s = encode(&bytes);
+            if bad < s.len() && s.is_char_boundary(bad) {
+                s.replace_range(bad..=bad, &c);
+            }
+            proptest::prop_assert_eq!(decode(&s), reference(&s));
+        }
+    }
+
     #[test]
     fn encode_round_trips() {
         let all: Vec<u8> = (0..=255).collect();
