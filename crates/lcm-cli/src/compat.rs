@@ -13,7 +13,8 @@ use lcm_crypto::{HashAlgorithm, hash};
 use serde_json::{Map, Value, json};
 
 use crate::cli::Cli;
-use crate::commands::{CliError, Out, input, read_file};
+use crate::error::{CliError, input};
+use crate::io::{Out, read_file};
 
 /// What the audit could say about one field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::export;
-use crate::store::{Store, StoredEvidence, StoredRecord};
+use crate::{Store, StoredEvidence, StoredRecord};
 
 /// The evidence kind of a split's record ids and content digests.
 pub const SPLIT_RECORDS: &str = "split-records";
@@ -481,7 +481,7 @@ impl Managers {
         for r in store.records(Some(ReleaseRoot::KIND))? {
             let dep = deployments
                 .get(&r.id)
-                .ok_or_else(|| export::Error::Missing {
+                .ok_or_else(|| crate::Error::Missing {
                     kind: DeploymentAnchor::KIND,
                     id: r.id.clone(),
                 })?;
@@ -914,6 +914,108 @@ impl Managers {
         out.extend(self.release(&deployment_id, &test_id)?);
         Ok(out)
     }
+}
+
+/// Records a whole lifecycle into `store`, next to the lifecycles it holds already (every
+/// id must be new), in one transaction; returns the stored records.
+///
+/// # Errors
+///
+/// As [`Managers::lifecycle`]; [`crate::Error::Duplicate`]; write failures.
+pub fn record_into(
+    store: &mut dyn Store,
+    input: LifecycleInput,
+    passwords: &Passwords<'_>,
+) -> Result<Vec<StoredRecord>, crate::Error> {
+    let ctx = Context::with_policy(store.policy()?)?;
+    let staged = Managers::new(&ctx).lifecycle(input, passwords)?;
+    store.put_records(&staged.records, &staged.evidence)?;
+    Ok(staged.records)
+}
+
+/// One stage to record on its own (`lcm record STAGE`). The passwords it holds are zeroized
+/// when it is dropped.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Stage {
+    /// A dataset family and its splits, with the family's master password.
+    Dataset(DatasetInput, String),
+    /// A model, with its master password.
+    Model(ModelInput, String),
+    /// A training session (started, continued or completed).
+    Training(TrainingInput),
+    /// A pre-deployment.
+    Predeployment(PreDeploymentInput),
+    /// A deployment.
+    Deployment(DeploymentInput),
+    /// A test evaluation.
+    Test(TestEvaluationInput),
+    /// The release root of a deployment and a test evaluation.
+    Release {
+        /// The deployment id.
+        deployment: String,
+        /// The test evaluation id.
+        test: String,
+    },
+    /// A deployment status change.
+    Status {
+        /// The deployment id.
+        deployment: String,
+        /// The new status.
+        status: DeploymentStatus,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Stage {
+    /// Records this stage on `m`.
+    ///
+    /// # Errors
+    ///
+    /// The stage's errors (see each [`Managers`] method).
+    pub fn run(&self, m: &mut Managers) -> Result<Staged, crate::Error> {
+        match self {
+            Self::Dataset(i, p) => m.dataset(i.clone(), p),
+            Self::Model(i, p) => m.model(i.clone(), p),
+            Self::Training(i) => m.training(i.clone()),
+            Self::Predeployment(i) => m.predeployment(i.clone()),
+            Self::Deployment(i) => m.deployment(i.clone()),
+            Self::Test(i) => m.test_evaluation(i.clone()),
+            Self::Release { deployment, test } => m.release(deployment, test),
+            Self::Status {
+                deployment,
+                status,
+                reason,
+            } => m.status(deployment, *status, reason),
+        }
+    }
+}
+
+impl Drop for Stage {
+    fn drop(&mut self) {
+        if let Self::Dataset(_, p) | Self::Model(_, p) = self {
+            zeroize::Zeroize::zeroize(p);
+        }
+    }
+}
+
+/// Records one stage: rebuilds the managers from `store` ([`Managers::restore`]) and stores
+/// what the stage makes, inside one write transaction; returns the stored records.
+///
+/// # Errors
+///
+/// As [`Managers::restore`] and [`Stage::run`]; write failures. Nothing is written then.
+pub fn record_stage(
+    store: &mut dyn Store,
+    stage: &Stage,
+) -> Result<Vec<StoredRecord>, crate::Error> {
+    let ctx = Context::with_policy(store.policy()?)?;
+    store.put_records_with(&mut |s| {
+        let mut managers = Managers::restore(&ctx, s)?;
+        let staged = stage.run(&mut managers)?;
+        Ok((staged.records, staged.evidence))
+    })
 }
 
 /// The example lifecycle shipped in `examples/cli/lifecycle.json` (also `lcm demo`'s).

@@ -1,5 +1,7 @@
-//! The record store: the [`Store`] trait and its embedded `SQLite` implementation,
-//! [`SqliteStore`].
+//! The embedded `SQLite` backend of [`Store`]: [`SqliteStore`] (one database file), its
+//! schema and migrations, and the [`Checkpointer`] that the receipt pipeline runs on its own
+//! thread. Nothing outside this module names these types: [`crate::open`] and
+//! [`crate::init`] return them as `Box<dyn Store>`.
 //!
 //! # Durability
 //!
@@ -40,8 +42,14 @@ use lcm_model::Policy;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroize;
 
+use crate::Error;
+use crate::store::{
+    BatchBuild, ChainHead, Checkpoint, RecordsBuild, Store, StoredBatch, StoredEvidence,
+    StoredReceipt, StoredRecord,
+};
+
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// A chain's receipts are keyed `chain_id * CHAIN_SPAN + sequence` (the table's rowid), so
 /// one chain is one contiguous rowid range: appends and scans cost what they cost with one
@@ -169,311 +177,12 @@ CREATE TRIGGER batches_no_update BEFORE UPDATE ON batches
 CREATE TRIGGER batches_no_delete BEFORE DELETE ON batches
     BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
 ",
+    // Version 4: records are found by digest (a model anchor from a pre-deployment, a
+    // snapshot, a family from a split) without scanning their kind.
+    r"
+CREATE INDEX records_by_digest ON records (kind, digest);
+",
 ];
-
-/// A store error.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The store file does not exist (and was not to be created).
-    #[error("no store at {path} (run `lcm init` first, or pass --store)")]
-    Missing {
-        /// The path looked at.
-        path: PathBuf,
-    },
-    /// The store exists but was never initialized.
-    #[error("store {path} is not initialized (run `lcm init`)")]
-    NotInitialized {
-        /// The store's path.
-        path: PathBuf,
-    },
-    /// The store was written by a newer `lcm`.
-    #[error("store schema version {found} is newer than this lcm supports ({supported})")]
-    TooNew {
-        /// The version found.
-        found: i64,
-        /// The newest version this build knows.
-        supported: i64,
-    },
-    /// A record with this kind and id exists already.
-    #[error("{kind} {id} is already stored")]
-    Duplicate {
-        /// The record kind.
-        kind: String,
-        /// Its id.
-        id: String,
-    },
-    /// A stored value does not have the shape this build writes.
-    #[error("corrupt store: {what}")]
-    Corrupt {
-        /// What is wrong.
-        what: String,
-    },
-    /// A JSON value could not be encoded or decoded.
-    #[error("store json: {0}")]
-    Json(#[from] serde_json::Error),
-    /// A model error (policy encoding).
-    #[error(transparent)]
-    Model(#[from] lcm_model::Error),
-    /// `SQLite` failed.
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    /// The deployment has no receipt chain.
-    #[error("deployment {deployment} has no receipt chain (no receipt was appended for it)")]
-    NoChain {
-        /// The deployment id.
-        deployment: String,
-    },
-    /// The chain holds [`CHAIN_SPAN`] receipts.
-    #[error("the receipt chain of deployment {deployment} is full (2^40 receipts)")]
-    ChainFull {
-        /// The deployment id.
-        deployment: String,
-    },
-    /// The callback of [`Store::append_receipts`] failed; nothing was appended.
-    #[error("{0}")]
-    Append(Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// A stored record: its kind (the record's `KIND`), its id, its digest and its canonical JSON.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredRecord {
-    /// The record kind, for example `model-anchor`.
-    pub kind: String,
-    /// The record's id within its kind, for example `pneumonia_model@v1.0`.
-    pub id: String,
-    /// The record's digest under the store's policy.
-    pub digest: Digest,
-    /// The record's canonical JSON.
-    pub json: String,
-}
-
-/// Evidence kept next to the records: inputs that records bind by digest only (a split's
-/// record ids, a training run's metrics, an SBOM), needed to verify them or to export them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredEvidence {
-    /// The evidence kind: `split-records`, `training-metrics` or `sbom`.
-    pub kind: String,
-    /// The id of the record it belongs to.
-    pub id: String,
-    /// Its canonical JSON.
-    pub json: String,
-}
-
-/// A stored inference receipt.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredReceipt {
-    /// Its position in the chain, from 0.
-    pub sequence: u64,
-    /// The receipt id.
-    pub receipt_id: String,
-    /// The receipt's digest (the chain link).
-    pub digest: Digest,
-    /// The receipt's time, microseconds since the Unix epoch.
-    pub timestamp: i64,
-    /// The receipt's canonical JSON.
-    pub json: String,
-}
-
-/// The last receipt of the chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChainHead {
-    /// The last receipt's sequence number.
-    pub sequence: u64,
-    /// Its digest.
-    pub digest: Digest,
-}
-
-/// A sealed batch of consecutive receipts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredBatch {
-    /// The window id.
-    pub window_id: String,
-    /// The first receipt's sequence number.
-    pub first_sequence: u64,
-    /// The last receipt's sequence number.
-    pub last_sequence: u64,
-    /// The batch record's digest.
-    pub digest: Digest,
-    /// The batch record's canonical JSON.
-    pub json: String,
-}
-
-/// The callback of [`Store::put_records_with`]: the records and evidence to store, made from
-/// the store as it is inside the write transaction.
-pub type RecordsBuild<'a> = dyn FnMut(
-        &dyn Store,
-    ) -> Result<
-        (Vec<StoredRecord>, Vec<StoredEvidence>),
-        Box<dyn std::error::Error + Send + Sync>,
-    > + 'a;
-
-/// What [`Store::close_batch`]'s callback returns: the batch to store with its records, or
-/// `None` when there is nothing to seal.
-pub type BatchBuild =
-    Result<Option<(StoredBatch, Vec<StoredRecord>)>, Box<dyn std::error::Error + Send + Sync>>;
-
-/// What a store of lifecycle records must offer; [`SqliteStore`] is the embedded one, and a
-/// server-backed one (`PostgreSQL`) can implement the same trait.
-///
-/// Every method that writes is atomic: it commits everything or nothing, and returns only
-/// once what it wrote is durable.
-pub trait Store {
-    /// The policy the store's records are made under.
-    ///
-    /// # Errors
-    ///
-    /// Read or decoding failures.
-    fn policy(&self) -> Result<Policy, Error>;
-
-    /// The deployments that have a receipt chain, in the order their chains were opened.
-    ///
-    /// # Errors
-    ///
-    /// Read failures.
-    fn chains(&self) -> Result<Vec<String>, Error>;
-
-    /// The secret seed of the receipt commitments of `deployment`'s chain, opening the chain
-    /// (with a fresh random seed) if it has none yet. Each chain has its own seed, so no two
-    /// chains ever share an opening.
-    ///
-    /// # Errors
-    ///
-    /// Read or write failures, a stored seed of the wrong length, randomness failures.
-    fn open_chain(&mut self, deployment: &str) -> Result<lcm_crypto::Seed, Error>;
-
-    /// The seed of `deployment`'s chain, if it has one.
-    ///
-    /// # Errors
-    ///
-    /// Read failures, or a stored seed of the wrong length.
-    fn chain_seed(&self, deployment: &str) -> Result<Option<lcm_crypto::Seed>, Error>;
-
-    /// Stores records and their evidence, all or none.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Duplicate`] when a record or evidence with the same kind and id exists
-    /// (nothing is written); write failures.
-    fn put_records(
-        &mut self,
-        records: &[StoredRecord],
-        evidence: &[StoredEvidence],
-    ) -> Result<(), Error>;
-
-    /// Stores the records and evidence that `build` makes from what the store holds, all or
-    /// none: `build` is called once inside one write transaction (holding the write lock),
-    /// so nothing another process writes can come between what it read and what it
-    /// returns. Returns the stored records.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Append`] with the callback's error; [`Error::Duplicate`]; write failures.
-    /// In every error case nothing is written.
-    fn put_records_with(
-        &mut self,
-        build: &mut RecordsBuild<'_>,
-    ) -> Result<Vec<StoredRecord>, Error>;
-
-    /// Every piece of evidence, or every one of a kind, ordered by kind and id.
-    ///
-    /// # Errors
-    ///
-    /// Read failures.
-    fn evidence(&self, kind: Option<&str>) -> Result<Vec<StoredEvidence>, Error>;
-
-    /// The evidence of `kind` kept for the record `id`.
-    ///
-    /// # Errors
-    ///
-    /// Read failures.
-    fn evidence_of(&self, kind: &str, id: &str) -> Result<Option<StoredEvidence>, Error>;
-
-    /// The record of `kind` with this id.
-    ///
-    /// # Errors
-    ///
-    /// Read failures.
-    fn record(&self, kind: &str, id: &str) -> Result<Option<StoredRecord>, Error>;
-
-    /// Every record, or every record of one kind, ordered by kind and id.
-    ///
-    /// # Errors
-    ///
-    /// Read failures.
-    fn records(&self, kind: Option<&str>) -> Result<Vec<StoredRecord>, Error>;
-
-    /// Appends receipts after the head of `deployment`'s chain, in one transaction.
-    ///
-    /// `build` is called once, inside the transaction (holding the write lock), with the
-    /// current head; it returns the receipts to append. They are committed together, and
-    /// this returns them only once they are durable.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NoChain`] when the chain was never opened ([`Store::open_chain`]);
-    /// [`Error::ChainFull`]; [`Error::Append`] with the callback's error,
-    /// [`Error::Duplicate`] for a receipt id already in the chain; write failures. In every
-    /// error case nothing is appended.
-    fn append_receipts(
-        &mut self,
-        deployment: &str,
-        build: &mut dyn FnMut(
-            Option<ChainHead>,
-        ) -> Result<
-            Vec<StoredReceipt>,
-            Box<dyn std::error::Error + Send + Sync>,
-        >,
-    ) -> Result<Vec<StoredReceipt>, Error>;
-
-    /// The head of `deployment`'s chain (`None` when it has no receipt).
-    ///
-    /// # Errors
-    ///
-    /// Read failures.
-    fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error>;
-
-    /// Calls `visit` for every receipt of `deployment`'s chain with a sequence number in
-    /// `from..=to` (all from `from` when `to` is `None`), in chain order.
-    ///
-    /// # Errors
-    ///
-    /// Read failures, and the first error `visit` returns.
-    fn scan_receipts(
-        &self,
-        deployment: &str,
-        from: u64,
-        to: Option<u64>,
-        visit: &mut dyn FnMut(StoredReceipt) -> Result<(), Error>,
-    ) -> Result<(), Error>;
-
-    /// The receipt of `deployment`'s chain with this id.
-    ///
-    /// # Errors
-    ///
-    /// Read failures.
-    fn receipt(&self, deployment: &str, receipt_id: &str) -> Result<Option<StoredReceipt>, Error>;
-
-    /// Seals the next batch of `deployment`'s chain: calls `build` inside one write
-    /// transaction with the first sequence number not yet in a batch, and stores the batch
-    /// (and the records) it returns, if any.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NoChain`]; [`Error::Append`] with the callback's error; write failures.
-    fn close_batch(
-        &mut self,
-        deployment: &str,
-        build: &mut dyn FnMut(&dyn Store, u64) -> BatchBuild,
-    ) -> Result<Option<StoredBatch>, Error>;
-
-    /// Every batch of `deployment`'s chain, in chain order.
-    ///
-    /// # Errors
-    ///
-    /// Read failures.
-    fn batches(&self, deployment: &str) -> Result<Vec<StoredBatch>, Error>;
-}
 
 /// The embedded store: one `SQLite` database file.
 #[derive(Debug)]
@@ -544,7 +253,7 @@ impl SqliteStore {
     /// # Errors
     ///
     /// [`Error::TooNew`], `SQLite` failures, and randomness failures as
-    /// [`Error::Append`].
+    /// [`Error::Crypto`].
     pub fn init(path: &Path, policy: &Policy) -> Result<(Self, bool), Error> {
         let existed = path.exists();
         let conn = Self::open_conn(path)?;
@@ -577,10 +286,10 @@ impl SqliteStore {
     ///
     /// # Errors
     ///
-    /// [`Error::Missing`], [`Error::NotInitialized`], [`Error::TooNew`], `SQLite` failures.
+    /// [`Error::NoStore`], [`Error::NotInitialized`], [`Error::TooNew`], `SQLite` failures.
     pub fn open(path: &Path) -> Result<Self, Error> {
         if !path.exists() {
-            return Err(Error::Missing {
+            return Err(Error::NoStore {
                 path: path.to_owned(),
             });
         }
@@ -708,6 +417,12 @@ fn restrict_permissions(_path: &Path) {}
 #[derive(Debug)]
 pub struct Checkpointer {
     conn: Connection,
+}
+
+impl Checkpoint for Checkpointer {
+    fn checkpoint(&self) -> Result<(), Error> {
+        self.passive()
+    }
 }
 
 impl Checkpointer {
@@ -846,6 +561,32 @@ fn read_head(conn: &Connection, chain_id: i64) -> Result<Option<ChainHead>, Erro
 }
 
 impl Store for SqliteStore {
+    fn schema_version(&self) -> i64 {
+        SCHEMA_VERSION
+    }
+
+    fn integrity_check(&self) -> Result<(), Error> {
+        Self::integrity_check(self)
+    }
+
+    fn checkpointer(&mut self) -> Result<Option<Box<dyn Checkpoint>>, Error> {
+        self.disable_autocheckpoint()?;
+        Ok(Some(Box::new(Checkpointer::open(&self.path)?)))
+    }
+
+    fn record_by_digest(&self, kind: &str, digest: &Digest) -> Result<Option<StoredRecord>, Error> {
+        self.conn
+            .query_row(
+                "SELECT kind, id, digest, json FROM records WHERE kind = ?1 AND digest = ?2 \
+                 ORDER BY id LIMIT 1",
+                params![kind, digest.as_bytes().as_slice()],
+                row_record,
+            )
+            .optional()?
+            .map(make_record)
+            .transpose()
+    }
+
     fn policy(&self) -> Result<Policy, Error> {
         let json: String =
             self.conn
@@ -887,7 +628,7 @@ impl Store for SqliteStore {
             return seed_from(bytes);
         }
         let mut seed = [0u8; 32];
-        lcm_crypto::fill_random(&mut seed).map_err(|e| Error::Append(Box::new(e)))?;
+        lcm_crypto::fill_random(&mut seed)?;
         let result = tx
             .execute(
                 "INSERT INTO chains (chain_id, deployment, seed) \
@@ -931,7 +672,7 @@ impl Store for SqliteStore {
         build: &mut RecordsBuild<'_>,
     ) -> Result<Vec<StoredRecord>, Error> {
         self.write_transaction(|store| {
-            let (records, evidence) = build(store).map_err(Error::Append)?;
+            let (records, evidence) = build(store)?;
             insert_records(&store.conn, &records)?;
             insert_evidence(&store.conn, &evidence)?;
             Ok(records)
@@ -1001,12 +742,7 @@ impl Store for SqliteStore {
     fn append_receipts(
         &mut self,
         deployment: &str,
-        build: &mut dyn FnMut(
-            Option<ChainHead>,
-        ) -> Result<
-            Vec<StoredReceipt>,
-            Box<dyn std::error::Error + Send + Sync>,
-        >,
+        build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<StoredReceipt>, Error>,
     ) -> Result<Vec<StoredReceipt>, Error> {
         let tx = self
             .conn
@@ -1015,7 +751,7 @@ impl Store for SqliteStore {
             deployment: deployment.to_owned(),
         })?;
         let head = read_head(&tx, chain)?;
-        let receipts = build(head).map_err(Error::Append)?;
+        let receipts = build(head)?;
         {
             let mut stmt = tx.prepare(
                 "INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json) \
@@ -1107,7 +843,7 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )?;
             let next = to_u64(next.unwrap_or(0), "sequence")?;
-            let Some((batch, records)) = build(store, next).map_err(Error::Append)? else {
+            let Some((batch, records)) = build(store, next)? else {
                 return Ok(None);
             };
             store
@@ -1163,329 +899,4 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn temp(name: &str) -> PathBuf {
-        let p = std::env::temp_dir().join(format!("lcm-store-{name}-{}.db", std::process::id()));
-        remove(&p);
-        p
-    }
-
-    fn remove(path: &Path) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
-    }
-
-    /// A store as version `version` (1 or 2) wrote it, with the old store-wide seed `[7; 32]`.
-    fn old_store(path: &Path, version: usize) -> Connection {
-        let conn = Connection::open(path).unwrap();
-        for sql in &MIGRATIONS[..version] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", i64::try_from(version).unwrap())
-            .unwrap();
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('policy', ?1), ('commitment_seed', ?2)",
-            params![Policy::default().canonical_json().unwrap(), &[7u8; 32][..]],
-        )
-        .unwrap();
-        conn
-    }
-
-    #[test]
-    fn migrates_a_version_1_store_and_keeps_its_records() {
-        let path = temp("migrate");
-        {
-            // A store as the first release wrote it: migration 1 only.
-            let conn = old_store(&path, 1);
-            conn.execute(
-                "INSERT INTO records (kind, id, digest, json) VALUES ('k', 'i', ?1, '{}')",
-                params![&[1u8; 32][..]],
-            )
-            .unwrap();
-        }
-        let mut store = SqliteStore::open(&path).unwrap();
-        let version: i64 = store
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(version, SCHEMA_VERSION);
-        assert_eq!(store.records(Some("k")).unwrap().len(), 1);
-        store
-            .put_records(
-                &[],
-                &[StoredEvidence {
-                    kind: "sbom".into(),
-                    id: "p".into(),
-                    json: "{}".into(),
-                }],
-            )
-            .unwrap();
-        assert_eq!(store.evidence(None).unwrap().len(), 1);
-        // No receipts, so no chain: the first one opened gets a fresh seed.
-        assert!(store.chains().unwrap().is_empty());
-        let seed = store.open_chain("dep").unwrap();
-        assert_ne!(seed.expose_secret(), &[7u8; 32]);
-        assert_eq!(store.chains().unwrap(), ["dep"]);
-        drop(store);
-        let _ = std::fs::remove_file(&path);
-    }
-
-    /// A version 2 store (one lifecycle, one chain): its receipts and batches become chain 1
-    /// of the deployment they name, with the store's seed.
-    #[test]
-    fn migrates_a_version_2_chain_to_its_deployment() {
-        let path = temp("migrate2");
-        let dep_digest = Digest::from_bytes([9; 32]);
-        {
-            let conn = old_store(&path, 2);
-            for (id, digest) in [("other", [8u8; 32]), ("dep_1", [9u8; 32])] {
-                conn.execute(
-                    "INSERT INTO records (kind, id, digest, json) \
-                     VALUES ('deployment-anchor', ?1, ?2, '{}')",
-                    params![id, &digest[..]],
-                )
-                .unwrap();
-            }
-            for seq in 0..3i64 {
-                conn.execute(
-                    "INSERT INTO receipts (sequence, receipt_id, digest, timestamp, json) \
-                     VALUES (?1, ?2, ?3, 0, ?4)",
-                    params![
-                        seq,
-                        format!("inf_{seq}"),
-                        &[u8::try_from(seq).unwrap(); 32][..],
-                        format!(r#"{{"deployment_anchor":"{dep_digest}"}}"#)
-                    ],
-                )
-                .unwrap();
-            }
-            conn.execute(
-                "INSERT INTO batches (window_id, first_seq, last_seq, digest, json) \
-                 VALUES ('w', 0, 1, ?1, '{}')",
-                params![&[3u8; 32][..]],
-            )
-            .unwrap();
-        }
-        let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.chains().unwrap(), ["dep_1"]);
-        assert_eq!(
-            store.chain_seed("dep_1").unwrap().unwrap().expose_secret(),
-            &[7u8; 32]
-        );
-        let head = store.head("dep_1").unwrap().unwrap();
-        assert_eq!(
-            (head.sequence, head.digest),
-            (2, Digest::from_bytes([2; 32]))
-        );
-        let mut seen = Vec::new();
-        store
-            .scan_receipts("dep_1", 1, None, &mut |r| {
-                seen.push(r.receipt_id);
-                Ok(())
-            })
-            .unwrap();
-        assert_eq!(seen, ["inf_1", "inf_2"]);
-        assert_eq!(
-            store.receipt("dep_1", "inf_0").unwrap().unwrap().sequence,
-            0
-        );
-        assert!(store.receipt("other", "inf_0").unwrap().is_none());
-        let batches = store.batches("dep_1").unwrap();
-        assert_eq!((batches.len(), batches[0].last_sequence), (1, 1));
-        assert!(store.head("other").unwrap().is_none());
-        drop(store);
-        remove(&path);
-    }
-
-    /// Receipts that name no stored deployment stop the migration instead of being dropped.
-    #[test]
-    fn a_version_2_chain_of_no_stored_deployment_is_not_migrated() {
-        let path = temp("migrate2-orphan");
-        {
-            let conn = old_store(&path, 2);
-            conn.execute(
-                "INSERT INTO receipts (sequence, receipt_id, digest, timestamp, json) \
-                 VALUES (0, 'inf_0', ?1, 0, '{}')",
-                params![&[1u8; 32][..]],
-            )
-            .unwrap();
-        }
-        assert!(matches!(SqliteStore::open(&path), Err(Error::Sqlite(_))));
-        // Nothing was changed: the store is still at version 2 with its receipt.
-        let conn = Connection::open(&path).unwrap();
-        let (version, count): (i64, i64) = (
-            conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-                .unwrap(),
-            conn.query_row("SELECT COUNT(*) FROM receipts", [], |r| r.get(0))
-                .unwrap(),
-        );
-        assert_eq!((version, count), (2, 1));
-        drop(conn);
-        remove(&path);
-    }
-
-    /// The head and the scans of a chain are range searches of the table's b-tree, whatever
-    /// the chain's length: a plan that scanned or sorted the chain would make every append
-    /// cost as much as the chain is long (this happened: 4x slower at 10^6 receipts).
-    #[test]
-    fn chain_reads_are_rowid_range_searches() {
-        let path = temp("plan");
-        let (store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
-        for sql in [HEAD_SQL, SCAN_SQL] {
-            let mut stmt = store
-                .conn
-                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .unwrap();
-            let plan: Vec<String> = stmt
-                .query_map(params![0, 1], |r| r.get::<_, String>(3))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
-            assert_eq!(plan.len(), 1, "{sql}: {plan:?}");
-            assert!(
-                plan[0].starts_with("SEARCH receipts USING INTEGER PRIMARY KEY"),
-                "{sql}: {plan:?}"
-            );
-        }
-        drop(store);
-        remove(&path);
-    }
-
-    /// Two chains in one store: separate sequences, ids, heads, seeds and batches.
-    #[test]
-    fn chains_are_independent() {
-        let path = temp("chains");
-        let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
-        let receipt = |sequence: u64, id: &str| StoredReceipt {
-            sequence,
-            receipt_id: id.into(),
-            digest: Digest::from_bytes([u8::try_from(sequence).unwrap(); 32]),
-            timestamp: 0,
-            json: "{}".into(),
-        };
-        assert!(matches!(
-            store.append_receipts("a", &mut |_| Ok(vec![receipt(0, "x")])),
-            Err(Error::NoChain { deployment }) if deployment == "a"
-        ));
-        let seed_a = store.open_chain("a").unwrap();
-        let seed_b = store.open_chain("b").unwrap();
-        assert_ne!(seed_a.expose_secret(), seed_b.expose_secret());
-        assert_eq!(
-            store.open_chain("a").unwrap().expose_secret(),
-            seed_a.expose_secret()
-        );
-        store
-            .append_receipts("a", &mut |h| {
-                assert!(h.is_none());
-                Ok(vec![receipt(0, "x"), receipt(1, "y")])
-            })
-            .unwrap();
-        store
-            .append_receipts("b", &mut |h| {
-                assert!(h.is_none());
-                Ok(vec![receipt(0, "x")])
-            })
-            .unwrap();
-        assert_eq!(store.head("a").unwrap().map(|h| h.sequence), Some(1));
-        assert_eq!(store.head("b").unwrap().map(|h| h.sequence), Some(0));
-        let mut b = Vec::new();
-        store
-            .scan_receipts("b", 0, None, &mut |r| {
-                b.push(r.receipt_id);
-                Ok(())
-            })
-            .unwrap();
-        assert_eq!(b, ["x"]);
-        // A sequence beyond the chain's span is refused, not wrapped into the next chain.
-        assert!(matches!(
-            store.append_receipts("b", &mut |_| {
-                let mut r = receipt(0, "z");
-                r.sequence = CHAIN_SPAN;
-                Ok(vec![r])
-            }),
-            Err(Error::ChainFull { .. })
-        ));
-        assert_eq!(store.chains().unwrap(), ["a", "b"]);
-        drop(store);
-        remove(&path);
-    }
-
-    #[test]
-    fn refuses_a_newer_schema_and_an_uninitialized_file() {
-        let path = temp("newer");
-        {
-            let conn = Connection::open(&path).unwrap();
-            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
-                .unwrap();
-        }
-        assert!(matches!(
-            SqliteStore::open(&path),
-            Err(Error::TooNew { found, .. }) if found == SCHEMA_VERSION + 1
-        ));
-        let _ = std::fs::remove_file(&path);
-        let empty = temp("empty");
-        drop(Connection::open(&empty).unwrap());
-        assert!(matches!(
-            SqliteStore::open(&empty),
-            Err(Error::NotInitialized { .. })
-        ));
-        let _ = std::fs::remove_file(&empty);
-        assert!(matches!(
-            SqliteStore::open(Path::new("/nonexistent/lcm.db")),
-            Err(Error::Missing { .. })
-        ));
-    }
-
-    #[test]
-    fn put_records_is_all_or_nothing() {
-        let path = temp("atomic");
-        let (mut store, fresh) = SqliteStore::init(&path, &Policy::default()).unwrap();
-        assert!(fresh);
-        let rec = |id: &str| StoredRecord {
-            kind: "k".into(),
-            id: id.into(),
-            digest: Digest::from_bytes([1; 32]),
-            json: "{}".into(),
-        };
-        store.put_records(&[rec("a")], &[]).unwrap();
-        // "b" then a duplicate "a": neither is stored.
-        assert!(matches!(
-            store.put_records(&[rec("b"), rec("a")], &[]),
-            Err(Error::Duplicate { kind, id }) if kind == "k" && id == "a"
-        ));
-        assert_eq!(store.records(None).unwrap().len(), 1);
-        // Evidence and receipts name what was already stored too.
-        let ev = |id: &str| StoredEvidence {
-            kind: "sbom".into(),
-            id: id.into(),
-            json: "{}".into(),
-        };
-        store.put_records(&[], &[ev("x")]).unwrap();
-        assert!(matches!(
-            store.put_records(&[rec("c")], &[ev("y"), ev("x")]),
-            Err(Error::Duplicate { kind, id }) if kind == "sbom" && id == "x"
-        ));
-        assert_eq!(store.records(None).unwrap().len(), 1);
-        let receipt = |sequence: u64| StoredReceipt {
-            sequence,
-            receipt_id: "inf".into(),
-            digest: Digest::from_bytes([2; 32]),
-            timestamp: 0,
-            json: "{}".into(),
-        };
-        store.open_chain("dep").unwrap();
-        store
-            .append_receipts("dep", &mut |_| Ok(vec![receipt(0)]))
-            .unwrap();
-        assert!(matches!(
-            store.append_receipts("dep", &mut |_| Ok(vec![receipt(1)])),
-            Err(Error::Duplicate { kind, id }) if kind == "inference-receipt" && id == "inf"
-        ));
-        assert_eq!(store.head("dep").unwrap().map(|h| h.sequence), Some(0));
-        drop(store);
-        remove(&path);
-    }
-}
+mod tests;

@@ -19,71 +19,13 @@ use lcm_model::{Policy, Record, Sealed, Timestamp};
 use serde::de::DeserializeOwned;
 
 use crate::lifecycle::{SBOM, SPLIT_RECORDS, SplitRecords, TRAINING_METRICS};
-use crate::store::{self, Store, StoredRecord};
-
-/// An export error.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The store holds no complete lifecycle.
-    #[error("the store holds no lifecycle (run `lcm record lifecycle FILE` or `lcm demo`)")]
-    NoLifecycle,
-    /// A record the lifecycle needs is missing.
-    #[error("the store has no {kind} {id}")]
-    Missing {
-        /// The record kind.
-        kind: &'static str,
-        /// Its id or reference.
-        id: String,
-    },
-    /// A stored record does not parse as its kind.
-    #[error("stored {kind} {id}: {message}")]
-    Parse {
-        /// The record kind.
-        kind: String,
-        /// Its id.
-        id: String,
-        /// The parser's message.
-        message: String,
-    },
-    /// A receipt with this id is not in the chain.
-    #[error("no receipt {receipt_id} in the chain of deployment {deployment}")]
-    NoReceipt {
-        /// The deployment whose chain was searched.
-        deployment: String,
-        /// The receipt id.
-        receipt_id: String,
-    },
-    /// The store holds several lifecycles (or chains) and none was named.
-    #[error("the store holds {} {what} ({}): pass --deployment", .deployments.len(), .deployments.join(", "))]
-    Ambiguous {
-        /// `lifecycles` or `receipt chains`.
-        what: &'static str,
-        /// The deployments to choose from.
-        deployments: Vec<String>,
-    },
-    /// The store holds no receipt chain.
-    #[error("the store holds no receipts (run `lcm infer`)")]
-    NoChain,
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] store::Error),
-    /// The capsule library refused.
-    #[error(transparent)]
-    Capsule(Box<lcm_capsule::Error>),
-}
-
-impl From<lcm_capsule::Error> for Error {
-    fn from(e: lcm_capsule::Error) -> Self {
-        Self::Capsule(Box::new(e))
-    }
-}
+use crate::{Error, Store, StoredRecord};
 
 fn parse<T: DeserializeOwned>(kind: &str, id: &str, json: &str) -> Result<T, Error> {
-    serde_json::from_str(json).map_err(|e| Error::Parse {
+    serde_json::from_str(json).map_err(|source| Error::Parse {
         kind: kind.to_owned(),
         id: id.to_owned(),
-        message: e.to_string(),
+        source,
     })
 }
 
@@ -113,6 +55,25 @@ fn one<T: Record + DeserializeOwned>(store: &dyn Store, id: &str) -> Result<Seal
         kind: T::KIND,
         id: id.to_owned(),
     })?;
+    sealed(&r)
+}
+
+/// The stored record of `T`'s kind with this digest (found through the store's digest
+/// index, not by scanning the kind).
+///
+/// # Errors
+///
+/// Store failures, [`Error::Missing`], [`Error::Parse`].
+pub fn by_digest<T: Record + DeserializeOwned>(
+    store: &dyn Store,
+    digest: &lcm_crypto::Digest,
+) -> Result<Sealed<T>, Error> {
+    let r = store
+        .record_by_digest(T::KIND, digest)?
+        .ok_or_else(|| Error::Missing {
+            kind: T::KIND,
+            id: digest.to_string(),
+        })?;
     sealed(&r)
 }
 
@@ -204,7 +165,7 @@ pub fn lifecycle_of(store: &dyn Store, deployment: Option<&str>) -> Result<Strin
 ///
 /// # Errors
 ///
-/// [`Error::NoChain`] when the store has none, [`Error::Ambiguous`] when it has several and
+/// [`Error::NoReceipts`] when the store has none, [`Error::Ambiguous`] when it has several and
 /// none is named.
 pub fn chain_of(store: &dyn Store, deployment: Option<&str>) -> Result<String, Error> {
     if let Some(d) = deployment {
@@ -212,7 +173,7 @@ pub fn chain_of(store: &dyn Store, deployment: Option<&str>) -> Result<String, E
     }
     let mut chains = store.chains()?;
     match chains.len() {
-        0 => Err(Error::NoChain),
+        0 => Err(Error::NoReceipts),
         1 => Ok(chains.remove(0)),
         _ => Err(Error::Ambiguous {
             what: "receipt chains",
@@ -244,20 +205,8 @@ pub fn load(store: &dyn Store, deployment: &str) -> Result<StoredLifecycle, Erro
     status_history.sort_by_key(|e| e.record.sequence);
     let pre: Sealed<PreDeploymentAnchor> = one(store, &deployment.record.predeployment_id)?;
     let sbom: Sbom = evidence(store, SBOM, &pre.record.predeployment_id)?;
-    let model = all::<ModelAnchor>(store)?
-        .into_iter()
-        .find(|m| m.digest == pre.record.model_anchor)
-        .ok_or_else(|| Error::Missing {
-            kind: ModelAnchor::KIND,
-            id: pre.record.model_anchor.to_string(),
-        })?;
-    let snapshot = all::<TrainingSnapshot>(store)?
-        .into_iter()
-        .find(|s| s.digest == pre.record.training_snapshot)
-        .ok_or_else(|| Error::Missing {
-            kind: TrainingSnapshot::KIND,
-            id: pre.record.training_snapshot.to_string(),
-        })?;
+    let model: Sealed<ModelAnchor> = by_digest(store, &pre.record.model_anchor)?;
+    let snapshot: Sealed<TrainingSnapshot> = by_digest(store, &pre.record.training_snapshot)?;
     let session: Sealed<TrainingSession> = one(store, &snapshot.record.session_id)?;
     let mut checkpoints: Vec<Sealed<TrainingCheckpoint>> = all(store)?
         .into_iter()
@@ -273,13 +222,7 @@ pub fn load(store: &dyn Store, deployment: &str) -> Result<StoredLifecycle, Erro
         .find(|s| split_digests.contains(&s.digest))
         .map(|s| s.record.family_anchor)
         .ok_or(Error::NoLifecycle)?;
-    let family = all::<DatasetFamilyAnchor>(store)?
-        .into_iter()
-        .find(|f| f.digest == family_anchor)
-        .ok_or_else(|| Error::Missing {
-            kind: DatasetFamilyAnchor::KIND,
-            id: family_anchor.to_string(),
-        })?;
+    let family: Sealed<DatasetFamilyAnchor> = by_digest(store, &family_anchor)?;
     let mut split_evidence = Vec::new();
     for anchor in splits
         .into_iter()
@@ -296,14 +239,8 @@ pub fn load(store: &dyn Store, deployment: &str) -> Result<StoredLifecycle, Erro
             content_digests: ev.content_digests,
         });
     }
-    let test_rec = store
-        .records(Some(TestEvaluationAnchor::KIND))?
-        .into_iter()
-        .find(|t| t.digest == release.record.test_evaluation)
-        .ok_or_else(|| Error::Missing {
-            kind: TestEvaluationAnchor::KIND,
-            id: release.record.test_evaluation.to_string(),
-        })?;
+    let test_evaluation: Sealed<TestEvaluationAnchor> =
+        by_digest(store, &release.record.test_evaluation)?;
     let mut batches = Vec::new();
     for b in store.batches(&deployment_id)? {
         let record: InferenceBatch = parse(InferenceBatch::KIND, &b.window_id, &b.json)?;
@@ -333,7 +270,7 @@ pub fn load(store: &dyn Store, deployment: &str) -> Result<StoredLifecycle, Erro
             anchor: deployment,
             status_history,
         },
-        test_evaluation: sealed(&test_rec)?,
+        test_evaluation,
         release,
         batches,
     })
@@ -418,7 +355,7 @@ pub fn bundle(
                 bad.get_or_insert(Error::Parse {
                     kind: InferenceReceipt::KIND.to_owned(),
                     id: r.receipt_id.clone(),
-                    message: e.to_string(),
+                    source: e,
                 });
             }
         }
