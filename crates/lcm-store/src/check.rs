@@ -4,7 +4,7 @@
 //!   `SQLite`);
 //! - every record: its JSON is parsed as its kind's type (unknown fields refused), is
 //!   canonical, and hashes to the stored digest;
-//! - the lifecycles: the managers are rebuilt from every record ([`Managers::restore`]),
+//! - the lifecycles: the managers are rebuilt from every record ([`crate::lifecycle::restore`]),
 //!   which re-checks what links records to each other (splits to their family, checkpoint
 //!   chains, snapshots, pre-deployments to their session, status histories, release roots);
 //! - every receipt chain (one per deployment), end to end: the deployment is stored, each
@@ -25,8 +25,8 @@ use lcm_model::{Policy, Record, Sealed, canonical};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::lifecycle::Managers;
 use crate::{Store, StoredReceipt, StoredRecord};
+use lcm_managers::Project;
 
 /// How many receipts are verified as one segment.
 const SEGMENT: usize = 4096;
@@ -260,7 +260,8 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
     check_evidence(store, &policy, &mut report)?;
     let ctx = lcm_managers::Context::with_policy(policy.clone())
         .map_err(|e| Failure::Lifecycle(Box::new(e.into())))?;
-    let managers = Managers::restore(&ctx, store).map_err(|e| Failure::Lifecycle(Box::new(e)))?;
+    let managers =
+        crate::lifecycle::restore(&ctx, store).map_err(|e| Failure::Lifecycle(Box::new(e)))?;
 
     let mut done = 0u64;
     for deployment in store.chains().map_err(Failure::Database)? {
@@ -277,7 +278,7 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
 
 /// The anchors every receipt of `deployment`'s chain must name: the deployment's, and the
 /// model its pre-deployment released.
-fn release_of(managers: &Managers, deployment: &str) -> Result<Release, Failure> {
+fn release_of(managers: &Project, deployment: &str) -> Result<Release, Failure> {
     let fail = |what: &str| Failure::Receipt {
         deployment: deployment.to_owned(),
         receipt_id: String::new(),

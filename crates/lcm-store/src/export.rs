@@ -4,21 +4,25 @@
 //! A store holds any number of lifecycles, one per deployment: a lifecycle is found from its
 //! release root (kept under the deployment's id), and its receipts are that deployment's
 //! chain. [`lifecycle_of`] and [`chain_of`] pick the one a command means.
+//!
+//! [`assemble`] is the one bundle assembler: the facade's `complete_audit_trail` (from a
+//! project in memory) and [`bundle`]/[`header`] (from a project rebuilt from the store)
+//! both make their lifecycle with it.
 
 use lcm_capsule::{
     BatchEvidence, Bundle, CapsuleHeader, DatasetEvidence, DeploymentEvidence, InferenceEvidence,
     Lifecycle, MerkleLog, PreDeploymentEvidence, SplitEvidence, TrainingEvidence,
 };
 use lcm_crypto::SigningKey;
+use lcm_managers::{Context, Project};
 use lcm_model::records::{
-    DatasetFamilyAnchor, DatasetSplitAnchor, DeploymentAnchor, DeploymentStatusEvent,
-    InferenceBatch, InferenceReceipt, ModelAnchor, PreDeploymentAnchor, ReleaseRoot, Sbom,
-    TestEvaluationAnchor, TrainingCheckpoint, TrainingMetrics, TrainingSession, TrainingSnapshot,
+    InferenceBatch, InferenceReceipt, ModelAnchor, PreDeploymentAnchor, ReleaseRoot,
+    TestEvaluationAnchor, TrainingSnapshot,
 };
 use lcm_model::{Policy, Record, Sealed, Timestamp};
 use serde::de::DeserializeOwned;
 
-use crate::lifecycle::{SBOM, SPLIT_RECORDS, SplitRecords, TRAINING_METRICS};
+use crate::lifecycle;
 use crate::{Error, Store, StoredRecord};
 
 fn parse<T: DeserializeOwned>(kind: &str, id: &str, json: &str) -> Result<T, Error> {
@@ -48,14 +52,6 @@ pub fn sealed<T: Record + DeserializeOwned>(r: &StoredRecord) -> Result<Sealed<T
 /// Store failures, [`Error::Parse`].
 pub fn all<T: Record + DeserializeOwned>(store: &dyn Store) -> Result<Vec<Sealed<T>>, Error> {
     store.records(Some(T::KIND))?.iter().map(sealed).collect()
-}
-
-fn one<T: Record + DeserializeOwned>(store: &dyn Store, id: &str) -> Result<Sealed<T>, Error> {
-    let r = store.record(T::KIND, id)?.ok_or_else(|| Error::Missing {
-        kind: T::KIND,
-        id: id.to_owned(),
-    })?;
-    sealed(&r)
 }
 
 /// The stored record of `T`'s kind with this digest (found through the store's digest
@@ -90,42 +86,188 @@ pub fn evidence<T: DeserializeOwned>(store: &dyn Store, kind: &str, id: &str) ->
     parse(&e.kind, &e.id, &e.json)
 }
 
-/// The stored records of a lifecycle, without the receipts.
-#[derive(Debug, Clone)]
-pub struct StoredLifecycle {
-    /// The dataset family and its splits with their record ids.
-    pub dataset: DatasetEvidence,
-    /// The model anchor.
-    pub model: Sealed<ModelAnchor>,
-    /// The training session, checkpoints, metrics and snapshot.
-    pub training: TrainingEvidence,
-    /// The pre-deployment anchor and its SBOM.
-    pub predeployment: PreDeploymentEvidence,
-    /// The deployment and its status history.
-    pub deployment: DeploymentEvidence,
-    /// The test evaluation.
-    pub test_evaluation: Sealed<TestEvaluationAnchor>,
-    /// The release root.
-    pub release: Sealed<ReleaseRoot>,
-    /// The sealed batches, in chain order, with the sequence numbers they cover.
-    pub batches: Vec<(Sealed<InferenceBatch>, u64, u64)>,
+/// Which release of a project to assemble: the model by name and version, the training
+/// session that produced the deployed weights, the deployment, its test evaluation, and the
+/// inference batch windows in chain order (receipts after the last window form an open
+/// group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditTrailRequest<'a> {
+    /// The model's name.
+    pub model_name: &'a str,
+    /// The model's version.
+    pub version: &'a str,
+    /// The training session that produced the deployed weights.
+    pub session_id: &'a str,
+    /// The deployment whose receipts are exported.
+    pub deployment_id: &'a str,
+    /// The test evaluation of the release.
+    pub test_id: &'a str,
+    /// The inference batch windows, in chain order.
+    pub batch_windows: &'a [&'a str],
 }
 
-impl StoredLifecycle {
-    /// The lifecycle of these records with `inference` as its receipt evidence (the batches
-    /// kept here are dropped: `inference` holds its own).
-    pub fn into_lifecycle(self, inference: InferenceEvidence) -> Lifecycle {
-        Lifecycle {
-            dataset: self.dataset,
-            model: self.model,
-            training: self.training,
-            predeployment: self.predeployment,
-            deployment: self.deployment,
-            test_evaluation: self.test_evaluation,
-            inference,
-            release: self.release,
-        }
+/// The one bundle assembler: the [`Lifecycle`] of one release of `project`, with `inference`
+/// as its receipt evidence. It holds the dataset family and all its splits (with their
+/// record ids), the model anchor, the session with its checkpoints, metrics and snapshot,
+/// the pre-deployment with its SBOM, the deployment with its status history, the test
+/// evaluation and the release root. The facade's `complete_audit_trail` and the store's
+/// [`bundle`] and [`header`] both build their lifecycle here.
+///
+/// # Errors
+///
+/// [`Error::Missing`] naming (in words: `model`, `training session`, `deployment`, ...) the
+/// first record the project does not have.
+pub fn assemble(
+    project: &Project,
+    request: &AuditTrailRequest<'_>,
+    inference: InferenceEvidence,
+) -> Result<Lifecycle, Error> {
+    let missing = |kind: &'static str, id: &str| Error::Missing {
+        kind,
+        id: id.to_owned(),
+    };
+    let model = project
+        .models
+        .model_anchor(request.model_name, request.version)
+        .ok_or_else(|| {
+            missing(
+                "model",
+                &format!("{}@{}", request.model_name, request.version),
+            )
+        })?;
+    let run = project
+        .training
+        .training_session(request.session_id)
+        .ok_or_else(|| missing("training session", request.session_id))?;
+    let (Some(metrics), Some(snapshot)) = (run.metrics(), run.snapshot()) else {
+        return Err(missing("completed training session", request.session_id));
+    };
+    let session = run.session();
+    let first_split = session
+        .record
+        .data_splits
+        .values()
+        .next()
+        .ok_or_else(|| missing("dataset splits", request.session_id))?;
+    let datasets = &project.datasets;
+    let family_id = datasets
+        .find_split_anchor(first_split)
+        .map(|a| a.record.family_id.clone())
+        .ok_or_else(|| missing("split anchor", &first_split.to_string()))?;
+    let family = datasets
+        .dataset_family(&family_id)
+        .ok_or_else(|| missing("dataset family", &family_id))?;
+    // Every split of the family: the datasets root is over all of them, and the test
+    // evaluation references the test split.
+    let mut splits = Vec::new();
+    for (split, anchor) in datasets.split_anchors(&family_id) {
+        let record_ids = datasets
+            .split_records(&family_id, split)
+            .ok_or_else(|| missing("split records", &format!("{family_id}/{split}")))?
+            .to_vec();
+        let content_digests = datasets
+            .split_contents(&family_id, split)
+            .map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            .unwrap_or_default();
+        splits.push(SplitEvidence {
+            anchor: anchor.clone(),
+            record_ids,
+            content_digests,
+        });
     }
+    let deployments = &project.deployments;
+    let deployment = deployments
+        .deployment(request.deployment_id)
+        .ok_or_else(|| missing("deployment", request.deployment_id))?;
+    let status_history = deployments
+        .status_history(request.deployment_id)
+        .ok_or_else(|| missing("deployment history", request.deployment_id))?
+        .to_vec();
+    let pre_id = &deployment.record.predeployment_id;
+    let predeployment = deployments
+        .predeployment(pre_id)
+        .ok_or_else(|| missing("pre-deployment", pre_id))?;
+    let sbom = deployments
+        .sbom(pre_id)
+        .ok_or_else(|| missing("sbom", pre_id))?;
+    let test_evaluation = project
+        .roots
+        .test_evaluation(request.test_id)
+        .ok_or_else(|| missing("test evaluation", request.test_id))?;
+    let release = project
+        .roots
+        .release_root(request.deployment_id)
+        .ok_or_else(|| missing("release root", request.deployment_id))?;
+    Ok(Lifecycle {
+        dataset: DatasetEvidence {
+            family: family.clone(),
+            splits,
+        },
+        model: model.clone(),
+        training: TrainingEvidence {
+            session: session.clone(),
+            checkpoints: run.checkpoints().to_vec(),
+            metrics: metrics.clone(),
+            snapshot: snapshot.clone(),
+        },
+        predeployment: PreDeploymentEvidence {
+            anchor: predeployment.clone(),
+            sbom: sbom.clone(),
+        },
+        deployment: DeploymentEvidence {
+            anchor: deployment.clone(),
+            status_history,
+        },
+        test_evaluation: test_evaluation.clone(),
+        inference,
+        release: release.clone(),
+    })
+}
+
+/// The receipts `project`'s inference manager holds, grouped by the batch `windows` (in
+/// chain order; receipts after the last window form a final group without a batch record).
+///
+/// # Errors
+///
+/// [`Error::Missing`] (`inference batch`) for a window the project does not have.
+pub fn project_inference(project: &Project, windows: &[&str]) -> Result<InferenceEvidence, Error> {
+    let receipts = project.inference.receipts();
+    let mut batches = Vec::new();
+    let mut start = 0usize;
+    for window in windows {
+        let batch = project
+            .inference
+            .batch(window)
+            .ok_or_else(|| Error::Missing {
+                kind: "inference batch",
+                id: (*window).to_owned(),
+            })?;
+        let count = usize::try_from(batch.record.count).unwrap_or(usize::MAX);
+        let end = start.saturating_add(count).min(receipts.len());
+        batches.push(BatchEvidence {
+            batch: Some(batch.clone()),
+            receipts: receipts.get(start..end).unwrap_or_default().to_vec(),
+        });
+        start = end;
+    }
+    if start < receipts.len() {
+        batches.push(BatchEvidence {
+            batch: None,
+            receipts: receipts.get(start..).unwrap_or_default().to_vec(),
+        });
+    }
+    Ok(InferenceEvidence { batches })
+}
+
+/// A batch sealed in a store, with the sequence numbers it covers.
+#[derive(Debug, Clone)]
+pub struct SealedBatch {
+    /// The batch record.
+    pub batch: Sealed<InferenceBatch>,
+    /// The first receipt's sequence number.
+    pub first_sequence: u64,
+    /// The last receipt's sequence number.
+    pub last_sequence: u64,
 }
 
 /// The deployment whose lifecycle a command means: `deployment` when given (it must have a
@@ -182,13 +324,17 @@ pub fn chain_of(store: &dyn Store, deployment: Option<&str>) -> Result<String, E
     }
 }
 
-/// Loads the records of the lifecycle of `deployment` (everything but the receipts).
+/// The lifecycle of `deployment` (its release root names it) without receipts, and the
+/// batches of its chain: the project is rebuilt from the store ([`lifecycle::restore`],
+/// every record recomputed and every reference resolved), the release's records are found
+/// by digest, and [`assemble`] makes the lifecycle.
 ///
 /// # Errors
 ///
 /// [`Error::Missing`] when the deployment has no release root, or a record it needs is not
-/// stored; [`Error::Parse`] for an unreadable store.
-pub fn load(store: &dyn Store, deployment: &str) -> Result<StoredLifecycle, Error> {
+/// stored; [`Error::Parse`] for an unreadable store; the refusals of
+/// [`lifecycle::restore`].
+pub fn load(store: &dyn Store, deployment: &str) -> Result<(Lifecycle, Vec<SealedBatch>), Error> {
     let release_rec = store
         .record(ReleaseRoot::KIND, deployment)?
         .ok_or_else(|| Error::Missing {
@@ -196,84 +342,51 @@ pub fn load(store: &dyn Store, deployment: &str) -> Result<StoredLifecycle, Erro
             id: deployment.to_owned(),
         })?;
     let release: Sealed<ReleaseRoot> = sealed(&release_rec)?;
-    let deployment: Sealed<DeploymentAnchor> = one(store, &release_rec.id)?;
-    let deployment_id = deployment.record.deployment_id.clone();
-    let mut status_history: Vec<Sealed<DeploymentStatusEvent>> = all(store)?
-        .into_iter()
-        .filter(|e: &Sealed<DeploymentStatusEvent>| e.record.deployment_id == deployment_id)
-        .collect();
-    status_history.sort_by_key(|e| e.record.sequence);
-    let pre: Sealed<PreDeploymentAnchor> = one(store, &deployment.record.predeployment_id)?;
-    let sbom: Sbom = evidence(store, SBOM, &pre.record.predeployment_id)?;
+    let ctx = Context::with_policy(store.policy()?)?;
+    let project = lifecycle::restore(&ctx, store)?;
+    let pre = project
+        .deployments
+        .deployment(deployment)
+        .and_then(|d| {
+            project
+                .deployments
+                .predeployment(&d.record.predeployment_id)
+        })
+        .ok_or_else(|| Error::Missing {
+            kind: PreDeploymentAnchor::KIND,
+            id: deployment.to_owned(),
+        })?;
     let model: Sealed<ModelAnchor> = by_digest(store, &pre.record.model_anchor)?;
     let snapshot: Sealed<TrainingSnapshot> = by_digest(store, &pre.record.training_snapshot)?;
-    let session: Sealed<TrainingSession> = one(store, &snapshot.record.session_id)?;
-    let mut checkpoints: Vec<Sealed<TrainingCheckpoint>> = all(store)?
-        .into_iter()
-        .filter(|c: &Sealed<TrainingCheckpoint>| c.record.session == session.digest)
-        .collect();
-    checkpoints.sort_by_key(|c| c.record.index);
-    let metrics: TrainingMetrics = evidence(store, TRAINING_METRICS, &session.record.session_id)?;
-    let split_digests: Vec<_> = session.record.data_splits.values().copied().collect();
-    let mut splits: Vec<Sealed<DatasetSplitAnchor>> = all::<DatasetSplitAnchor>(store)?;
-    splits.sort_by_key(|s| s.record.split);
-    let family_anchor = splits
-        .iter()
-        .find(|s| split_digests.contains(&s.digest))
-        .map(|s| s.record.family_anchor)
-        .ok_or(Error::NoLifecycle)?;
-    let family: Sealed<DatasetFamilyAnchor> = by_digest(store, &family_anchor)?;
-    let mut split_evidence = Vec::new();
-    for anchor in splits
-        .into_iter()
-        .filter(|s| s.record.family_anchor == family.digest)
-    {
-        let ev: SplitRecords = evidence(
-            store,
-            SPLIT_RECORDS,
-            &format!("{}/{}", anchor.record.family_id, anchor.record.split),
-        )?;
-        split_evidence.push(SplitEvidence {
-            anchor,
-            record_ids: ev.record_ids,
-            content_digests: ev.content_digests,
-        });
-    }
-    let test_evaluation: Sealed<TestEvaluationAnchor> =
-        by_digest(store, &release.record.test_evaluation)?;
+    let test: Sealed<TestEvaluationAnchor> = by_digest(store, &release.record.test_evaluation)?;
+    let description = &model.record.description;
+    let request = AuditTrailRequest {
+        model_name: &description.model_name,
+        version: &description.version,
+        session_id: &snapshot.record.session_id,
+        deployment_id: deployment,
+        test_id: &test.record.test_id,
+        batch_windows: &[],
+    };
+    let lifecycle = assemble(
+        &project,
+        &request,
+        InferenceEvidence {
+            batches: Vec::new(),
+        },
+    )?;
     let mut batches = Vec::new();
-    for b in store.batches(&deployment_id)? {
-        let record: InferenceBatch = parse(InferenceBatch::KIND, &b.window_id, &b.json)?;
-        batches.push((
-            Sealed {
-                record,
+    for b in store.batches(deployment)? {
+        batches.push(SealedBatch {
+            batch: Sealed {
+                record: parse(InferenceBatch::KIND, &b.window_id, &b.json)?,
                 digest: b.digest,
             },
-            b.first_sequence,
-            b.last_sequence,
-        ));
+            first_sequence: b.first_sequence,
+            last_sequence: b.last_sequence,
+        });
     }
-    Ok(StoredLifecycle {
-        dataset: DatasetEvidence {
-            family,
-            splits: split_evidence,
-        },
-        model,
-        training: TrainingEvidence {
-            session,
-            checkpoints,
-            metrics,
-            snapshot,
-        },
-        predeployment: PreDeploymentEvidence { anchor: pre, sbom },
-        deployment: DeploymentEvidence {
-            anchor: deployment,
-            status_history,
-        },
-        test_evaluation,
-        release,
-        batches,
-    })
+    Ok((lifecycle, batches))
 }
 
 /// The receipt log of `deployment`'s chain: every receipt digest, in order.
@@ -315,14 +428,10 @@ pub fn header(
     key: &SigningKey,
 ) -> Result<(CapsuleHeader, MerkleLog), Error> {
     let policy = store.policy()?;
-    let l = load(store, deployment)?;
+    let (lifecycle, batches) = load(store, deployment)?;
     let log = receipt_log(store, deployment, &policy)?;
-    let batches: Vec<Sealed<InferenceBatch>> = l.batches.iter().map(|b| b.0.clone()).collect();
-    let header = l
-        .into_lifecycle(InferenceEvidence {
-            batches: Vec::new(),
-        })
-        .sign_header(&policy, &log, &batches, generated_at, key)?;
+    let batches: Vec<Sealed<InferenceBatch>> = batches.into_iter().map(|b| b.batch).collect();
+    let header = lifecycle.sign_header(&policy, &log, &batches, generated_at, key)?;
     Ok((header, log))
 }
 
@@ -340,9 +449,9 @@ pub fn bundle(
     key: &SigningKey,
 ) -> Result<Bundle, Error> {
     let policy = store.policy()?;
-    let l = load(store, deployment)?;
-    let mut groups: Vec<BatchEvidence> = Vec::with_capacity(l.batches.len() + 1);
-    let mut bounds = l.batches.iter().peekable();
+    let (mut lifecycle, batches) = load(store, deployment)?;
+    let mut groups: Vec<BatchEvidence> = Vec::with_capacity(batches.len() + 1);
+    let mut bounds = batches.iter().peekable();
     let mut current: Vec<Sealed<InferenceReceipt>> = Vec::new();
     let mut bad = None;
     store.scan_receipts(deployment, 0, None, &mut |r| {
@@ -359,11 +468,11 @@ pub fn bundle(
                 });
             }
         }
-        if let Some((batch, _, last)) = bounds.peek()
-            && r.sequence == *last
+        if let Some(b) = bounds.peek()
+            && r.sequence == b.last_sequence
         {
             groups.push(BatchEvidence {
-                batch: Some(batch.clone()),
+                batch: Some(b.batch.clone()),
                 receipts: std::mem::take(&mut current),
             });
             bounds.next();
@@ -379,7 +488,7 @@ pub fn bundle(
             receipts: current,
         });
     }
-    let lifecycle = l.into_lifecycle(InferenceEvidence { batches: groups });
+    lifecycle.inference = InferenceEvidence { batches: groups };
     Ok(Bundle::new(&policy, lifecycle, generated_at, key)?)
 }
 
