@@ -33,12 +33,11 @@
 //! assert!(created);
 //! // Record the example lifecycle (every stage, one transaction).
 //! let input = serde_json::from_str(lcm_store::lifecycle::EXAMPLE)?;
-//! let policy = Policy { kdf_iterations: 100_000, ..Policy::default() };
-//! # let _ = policy;
-//! let records = lcm_store::lifecycle::record_into(&mut *store, input, &lcm_store::lifecycle::Passwords {
+//! let passwords = lcm_store::lifecycle::Passwords {
 //!     dataset: "dataset password",
 //!     model: "model password",
-//! })?;
+//! };
+//! let records = lcm_store::lifecycle::record_into(&mut *store, input, &passwords)?;
 //! assert!(!records.is_empty());
 //! // Every stored record can be found again by its digest.
 //! let first = &records[0];
