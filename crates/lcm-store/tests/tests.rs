@@ -17,7 +17,7 @@ impl Scratch {
     fn new(name: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("lcm-store-it-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&dir).expect("scratch directory");
         Self(dir)
     }
 
