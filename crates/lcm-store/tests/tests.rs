@@ -39,23 +39,15 @@ const PASSWORDS: Passwords<'static> = Passwords {
 
 /// A store holding the example lifecycle and `receipts` demo receipts, the first half sealed.
 fn recorded(s: &Scratch, receipts: u64) -> Box<dyn Store> {
-    let (mut store, created) = lcm_store::init(&s.db(), &Policy::default()).unwrap();
+    let (mut store, created) = lcm_store::init(&s.db(), &Policy::default()).expect("init");
     assert!(created);
-    lifecycle::record_into(
-        &mut *store,
-        serde_json::from_str(EXAMPLE).unwrap(),
-        &PASSWORDS,
-    )
-    .unwrap();
-    pipeline::make_demo_receipts(
-        &mut *store,
-        "pneumonia_model@v1.0",
-        "deploy_001",
-        0,
-        receipts,
-    )
-    .unwrap();
-    pipeline::seal_next_batch(&mut *store, "deploy_001", None, None, Some(receipts / 2)).unwrap();
+    let input = serde_json::from_str(EXAMPLE).expect("the example parses");
+    lifecycle::record_into(&mut *store, input, &PASSWORDS).expect("record the example");
+    let model = "pneumonia_model@v1.0";
+    pipeline::make_demo_receipts(&mut *store, model, "deploy_001", 0, receipts)
+        .expect("demo receipts");
+    pipeline::seal_next_batch(&mut *store, "deploy_001", None, None, Some(receipts / 2))
+        .expect("seal a batch");
     store
 }
 
