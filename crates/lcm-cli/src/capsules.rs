@@ -4,11 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use lcm_capsule::{
-    Bundle, Capsule, CapsuleHeader, CapsuleItem, DisclosedValue, Disclosure, PolicyRequirements,
-    Report, VerificationFailed, materialize_receipt, verify_bundle,
-    verify_bundle_json_with_progress, verify_capsule, verify_header,
+    Bundle, Capsule, CapsuleHeader, CapsuleItem, PolicyRequirements, Report, VerificationFailed,
+    materialize_receipt, verify_bundle, verify_bundle_json_with_progress, verify_capsule,
+    verify_header,
 };
-use lcm_managers::verify_commitment;
 use lcm_model::{Policy, Record as _, Timestamp};
 use lcm_store::export;
 use lcm_store::lifecycle::{EXAMPLE, LifecycleInput, Passwords, record_into};
@@ -104,45 +103,7 @@ pub(crate) fn materialize(
     let deployment = export::chain_of(&*store, deployment.or(named))?;
     let receipt = export::receipt(&*store, &deployment, receipt_id)?;
     let log = export::receipt_log(&*store, &deployment, &policy)?;
-    let disclosure = if query.is_some() || output.is_some() {
-        let seed = store
-            .chain_seed(&deployment)?
-            .ok_or_else(|| input(format!("deployment {deployment} has no receipt chain")))?;
-        let openings =
-            lcm_managers::ReceiptChain::from_seed(&policy, &seed).openings(receipt.record.sequence);
-        let disclose = |text: Option<&str>,
-                        commitment,
-                        opening: &lcm_crypto::Opening,
-                        what: &str|
-         -> Result<Option<DisclosedValue>, CliError> {
-            let Some(text) = text else { return Ok(None) };
-            verify_commitment(&policy, commitment, text.as_bytes(), opening).map_err(|_| {
-                input(format!(
-                    "the given {what} is not the one receipt {receipt_id} committed to"
-                ))
-            })?;
-            Ok(Some(DisclosedValue {
-                data: text.to_owned(),
-                opening: opening.reveal(),
-            }))
-        };
-        Some(Disclosure {
-            input: disclose(
-                query,
-                &receipt.record.input_commitment,
-                &openings.input,
-                "query",
-            )?,
-            output: disclose(
-                output,
-                &receipt.record.output_commitment,
-                &openings.output,
-                "output",
-            )?,
-        })
-    } else {
-        None
-    };
+    let disclosure = export::disclosure(&*store, &deployment, &receipt, query, output)?;
     let capsule = materialize_receipt(&header, &log, &receipt, disclosure).map_err(|e| {
         input(format!(
             "receipt {receipt_id} against {}: {e}",

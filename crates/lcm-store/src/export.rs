@@ -13,6 +13,7 @@ use lcm_capsule::{
     BatchEvidence, Bundle, CapsuleHeader, DatasetEvidence, DeploymentEvidence, InferenceEvidence,
     Lifecycle, MerkleLog, PreDeploymentEvidence, SplitEvidence, TrainingEvidence,
 };
+use lcm_capsule::{DisclosedValue, Disclosure};
 use lcm_crypto::SigningKey;
 use lcm_managers::{Context, Project};
 use lcm_model::records::{
@@ -512,4 +513,63 @@ pub fn receipt(
         record: parse(InferenceReceipt::KIND, &r.receipt_id, &r.json)?,
         digest: r.digest,
     })
+}
+
+/// The disclosure of `query` and `output` (those given) for a receipt capsule of `receipt`
+/// in `deployment`'s chain: each opening is re-derived from the chain's seed, and each value
+/// must be the one the receipt committed to. `None` when neither is given.
+///
+/// # Errors
+///
+/// [`Error::NotCommitted`] for a value the receipt did not commit to; [`Error::NoChain`];
+/// read failures.
+pub fn disclosure(
+    store: &dyn Store,
+    deployment: &str,
+    receipt: &Sealed<InferenceReceipt>,
+    query: Option<&str>,
+    output: Option<&str>,
+) -> Result<Option<Disclosure>, Error> {
+    if query.is_none() && output.is_none() {
+        return Ok(None);
+    }
+    let policy = store.policy()?;
+    let seed = store
+        .chain_seed(deployment)?
+        .ok_or_else(|| Error::NoChain {
+            deployment: deployment.to_owned(),
+        })?;
+    let openings =
+        lcm_managers::ReceiptChain::from_seed(&policy, &seed).openings(receipt.record.sequence);
+    let disclose = |text: Option<&str>,
+                    commitment,
+                    opening: &lcm_crypto::Opening,
+                    what: &'static str|
+     -> Result<Option<DisclosedValue>, Error> {
+        let Some(text) = text else { return Ok(None) };
+        lcm_managers::verify_commitment(&policy, commitment, text.as_bytes(), opening).map_err(
+            |_| Error::NotCommitted {
+                what,
+                receipt_id: receipt.record.receipt_id.clone(),
+            },
+        )?;
+        Ok(Some(DisclosedValue {
+            data: text.to_owned(),
+            opening: opening.reveal(),
+        }))
+    };
+    Ok(Some(Disclosure {
+        input: disclose(
+            query,
+            &receipt.record.input_commitment,
+            &openings.input,
+            "query",
+        )?,
+        output: disclose(
+            output,
+            &receipt.record.output_commitment,
+            &openings.output,
+            "output",
+        )?,
+    }))
 }

@@ -280,6 +280,14 @@ pub enum Error {
         /// The deployments to choose from.
         deployments: Vec<String>,
     },
+    /// A disclosed value is not the one the receipt committed to.
+    #[error("the given {what} is not the one receipt {receipt_id} committed to")]
+    NotCommitted {
+        /// `query` or `output`.
+        what: &'static str,
+        /// The receipt id.
+        receipt_id: String,
+    },
     /// The store holds no receipt chain.
     #[error("the store holds no receipts (run `lcm infer`)")]
     NoReceipts,
