@@ -6,31 +6,30 @@
 //! | seed (Python) | here |
 //! |---|---|
 //! | `CIAFFramework("MyProject")` | [`Project::new`] / [`Project::with_context`] |
-//! | its dataset, model, training, deployment, inference and root managers | the public fields of [`Project`] |
+//! | its dataset, model, training, deployment, inference and root managers | [`Project::managers`], an [`lcm_managers::Project`] (and the fields it derefs to) |
 //! | `get_complete_audit_trail_with_lcm(model_name)` | [`Project::complete_audit_trail`], returning a signed [`Bundle`] |
 //! | `simulate_ai_lifecycle()` (testing utility) | [`simulate_ai_lifecycle`] |
+//!
+//! The bundle's lifecycle is made by [`lcm_store::export::assemble`], the same assembler
+//! `lcm export` uses on a store.
 //!
 //! A bundle is checked offline, with nothing but the document and the signer's public key,
 //! by [`lcm_capsule::verify_bundle`], which does not need this module or the managers.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use lcm_capsule::{
-    BatchEvidence, Bundle, DatasetEvidence, DeploymentEvidence, InferenceEvidence, Lifecycle,
-    PreDeploymentEvidence, SplitEvidence, TrainingEvidence,
-};
+use lcm_capsule::Bundle;
 use lcm_crypto::{Digest, Seed, SeededRandom, SigningKey};
-use lcm_managers::{
-    Context, DatasetFamilyManager, DeploymentManager, InferenceManager, InferenceRequest,
-    ModelAnchorRequest, ModelManager, PreDeploymentRequest, RootManager, TrainingManager,
-};
+use lcm_managers::{Context, InferenceRequest, ModelAnchorRequest, PreDeploymentRequest};
 use lcm_model::records::{
     BuildArtifact, ComplianceStatus, DatasetFamilyMetadata, DatasetSplit, ModelArchitecture, Sbom,
     SplitInfo, TrainingEnvironment, TrainingMetrics,
 };
 use lcm_model::{FixedClock, Policy, Timestamp};
+use lcm_store::export::{assemble, project_inference};
 use serde_json::{Map, Value, json};
 
 /// What can go wrong when a project exports an audit trail.
@@ -48,6 +47,8 @@ pub enum Error {
     Managers(Box<lcm_managers::Error>),
     /// Building or signing the bundle failed.
     Capsule(lcm_capsule::Error),
+    /// The assembler refused (boxed, as it is large).
+    Store(Box<lcm_store::Error>),
 }
 
 impl fmt::Display for Error {
@@ -56,6 +57,7 @@ impl fmt::Display for Error {
             Self::NotFound { what, id } => write!(f, "{what} {id}: not found in the project"),
             Self::Managers(e) => e.fmt(f),
             Self::Capsule(e) => e.fmt(f),
+            Self::Store(e) => e.fmt(f),
         }
     }
 }
@@ -66,6 +68,7 @@ impl std::error::Error for Error {
             Self::NotFound { .. } => None,
             Self::Managers(e) => e.source(),
             Self::Capsule(e) => e.source(),
+            Self::Store(e) => e.source(),
         }
     }
 }
@@ -73,6 +76,15 @@ impl std::error::Error for Error {
 impl From<lcm_managers::Error> for Error {
     fn from(e: lcm_managers::Error) -> Self {
         Self::Managers(Box::new(e))
+    }
+}
+
+impl From<lcm_store::Error> for Error {
+    fn from(e: lcm_store::Error) -> Self {
+        match e {
+            lcm_store::Error::Missing { kind, id } => Self::NotFound { what: kind, id },
+            other => Self::Store(Box::new(other)),
+        }
     }
 }
 
@@ -92,42 +104,33 @@ fn object(v: Value) -> Map<String, Value> {
 
 /// Which release of a model to export: the seed names only the model; a project can hold
 /// several versions, deployments and evaluations, so the release is named in full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AuditTrailRequest<'a> {
-    /// The model's name.
-    pub model_name: &'a str,
-    /// The model's version.
-    pub version: &'a str,
-    /// The training session that produced the deployed weights.
-    pub session_id: &'a str,
-    /// The deployment whose receipts are exported.
-    pub deployment_id: &'a str,
-    /// The test evaluation of the release.
-    pub test_id: &'a str,
-    /// The inference batch windows, in chain order (receipts after the last window are
-    /// exported as an open group).
-    pub batch_windows: &'a [&'a str],
-}
+pub use lcm_store::export::AuditTrailRequest;
 
-/// One project's lifecycle managers, sharing one [`Context`] (the seed's `CIAFFramework`).
+/// One project's lifecycle managers, sharing one [`Context`] (the seed's `CIAFFramework`):
+/// a named [`lcm_managers::Project`].
 ///
-/// The managers are public: record the lifecycle through them, then export it with
-/// [`Project::complete_audit_trail`].
+/// The managers are public ([`Project::managers`], and through `Deref` as
+/// `project.datasets`, `project.models`, ...): record the lifecycle through them, then
+/// export it with [`Project::complete_audit_trail`].
 #[derive(Debug)]
 pub struct Project {
     name: String,
-    /// Dataset families and splits.
-    pub datasets: DatasetFamilyManager,
-    /// Model anchors.
-    pub models: ModelManager,
-    /// Training sessions.
-    pub training: TrainingManager,
-    /// Pre-deployments and deployments.
-    pub deployments: DeploymentManager,
-    /// Inference receipts and batches.
-    pub inference: InferenceManager,
-    /// Test evaluations and roots.
-    pub roots: RootManager,
+    /// The managers: datasets, models, training, deployments, inference and roots.
+    pub managers: lcm_managers::Project,
+}
+
+impl Deref for Project {
+    type Target = lcm_managers::Project;
+
+    fn deref(&self) -> &Self::Target {
+        &self.managers
+    }
+}
+
+impl DerefMut for Project {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.managers
+    }
 }
 
 impl Project {
@@ -151,12 +154,7 @@ impl Project {
     pub fn with_context(name: &str, ctx: Context) -> Result<Self, Error> {
         Ok(Self {
             name: name.to_owned(),
-            datasets: DatasetFamilyManager::new(ctx.clone()),
-            models: ModelManager::new(ctx.clone()),
-            training: TrainingManager::new(ctx.clone()),
-            deployments: DeploymentManager::new(ctx.clone()),
-            inference: InferenceManager::new(ctx.clone())?,
-            roots: RootManager::new(ctx),
+            managers: lcm_managers::Project::new(ctx)?,
         })
     }
 
@@ -167,7 +165,7 @@ impl Project {
 
     /// The policy the project records under.
     pub fn policy(&self) -> &Policy {
-        self.roots.policy()
+        self.managers.policy()
     }
 
     /// Exports the complete audit trail of one release of a model as a bundle with a header
@@ -180,7 +178,8 @@ impl Project {
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] naming the first record the project does not have;
+    /// [`Error::NotFound`] naming the first record the project does not have (the
+    /// assembler's words: `model`, `deployment`, `test evaluation`, `inference batch`, ...);
     /// [`Error::Capsule`] when signing fails.
     pub fn complete_audit_trail(
         &self,
@@ -188,134 +187,8 @@ impl Project {
         key: &SigningKey,
         generated_at: Timestamp,
     ) -> Result<Bundle, Error> {
-        let missing = |what: &'static str, id: &str| Error::NotFound {
-            what,
-            id: id.to_owned(),
-        };
-        let model = self
-            .models
-            .model_anchor(request.model_name, request.version)
-            .ok_or_else(|| {
-                missing(
-                    "model",
-                    &format!("{}@{}", request.model_name, request.version),
-                )
-            })?;
-        let run = self
-            .training
-            .training_session(request.session_id)
-            .ok_or_else(|| missing("training session", request.session_id))?;
-        let (Some(metrics), Some(snapshot)) = (run.metrics(), run.snapshot()) else {
-            return Err(missing("completed training session", request.session_id));
-        };
-        let session = run.session();
-        let first_split = session
-            .record
-            .data_splits
-            .values()
-            .next()
-            .ok_or_else(|| missing("dataset splits", request.session_id))?;
-        let family_id = self
-            .datasets
-            .find_split_anchor(first_split)
-            .map(|a| a.record.family_id.clone())
-            .ok_or_else(|| missing("split anchor", &first_split.to_string()))?;
-        let family = self
-            .datasets
-            .dataset_family(&family_id)
-            .ok_or_else(|| missing("dataset family", &family_id))?;
-        // Every split of the family: the datasets root is over all of them, and the test
-        // evaluation references the test split.
-        let mut splits = Vec::new();
-        for (split, anchor) in self.datasets.split_anchors(&family_id) {
-            let record_ids = self
-                .datasets
-                .split_records(&family_id, split)
-                .ok_or_else(|| missing("split records", &format!("{family_id}/{split}")))?
-                .to_vec();
-            let content_digests = self
-                .datasets
-                .split_contents(&family_id, split)
-                .map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-                .unwrap_or_default();
-            splits.push(SplitEvidence {
-                anchor: anchor.clone(),
-                record_ids,
-                content_digests,
-            });
-        }
-        let deployment = self
-            .deployments
-            .deployment(request.deployment_id)
-            .ok_or_else(|| missing("deployment", request.deployment_id))?;
-        let status_history = self
-            .deployments
-            .status_history(request.deployment_id)
-            .ok_or_else(|| missing("deployment history", request.deployment_id))?
-            .to_vec();
-        let pre_id = &deployment.record.predeployment_id;
-        let predeployment = self
-            .deployments
-            .predeployment(pre_id)
-            .ok_or_else(|| missing("pre-deployment", pre_id))?;
-        let sbom = self
-            .deployments
-            .sbom(pre_id)
-            .ok_or_else(|| missing("sbom", pre_id))?;
-        let test_evaluation = self
-            .roots
-            .test_evaluation(request.test_id)
-            .ok_or_else(|| missing("test evaluation", request.test_id))?;
-        let release = self
-            .roots
-            .release_root(request.deployment_id)
-            .ok_or_else(|| missing("release root", request.deployment_id))?;
-        let receipts = self.inference.receipts();
-        let mut batches = Vec::new();
-        let mut start = 0usize;
-        for window in request.batch_windows {
-            let batch = self
-                .inference
-                .batch(window)
-                .ok_or_else(|| missing("inference batch", window))?;
-            let count = usize::try_from(batch.record.count).unwrap_or(usize::MAX);
-            let end = start.saturating_add(count).min(receipts.len());
-            batches.push(BatchEvidence {
-                batch: Some(batch.clone()),
-                receipts: receipts.get(start..end).unwrap_or_default().to_vec(),
-            });
-            start = end;
-        }
-        if start < receipts.len() {
-            batches.push(BatchEvidence {
-                batch: None,
-                receipts: receipts.get(start..).unwrap_or_default().to_vec(),
-            });
-        }
-        let lifecycle = Lifecycle {
-            dataset: DatasetEvidence {
-                family: family.clone(),
-                splits,
-            },
-            model: model.clone(),
-            training: TrainingEvidence {
-                session: session.clone(),
-                checkpoints: run.checkpoints().to_vec(),
-                metrics: metrics.clone(),
-                snapshot: snapshot.clone(),
-            },
-            predeployment: PreDeploymentEvidence {
-                anchor: predeployment.clone(),
-                sbom: sbom.clone(),
-            },
-            deployment: DeploymentEvidence {
-                anchor: deployment.clone(),
-                status_history,
-            },
-            test_evaluation: test_evaluation.clone(),
-            inference: InferenceEvidence { batches },
-            release: release.clone(),
-        };
+        let inference = project_inference(&self.managers, request.batch_windows)?;
+        let lifecycle = assemble(&self.managers, request, inference)?;
         Ok(Bundle::new(self.policy(), lifecycle, generated_at, key)?)
     }
 }
@@ -372,6 +245,7 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
         SeededRandom::new(&Seed::from_bytes([0x5e; 32])),
     )?;
     let mut p = Project::with_context("MyProject", ctx)?;
+    let m = &mut p.managers;
 
     let mut metadata =
         DatasetFamilyMetadata::new("medical_images", "v1.0", "hospital_ai_team", "custom");
@@ -379,10 +253,10 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
     metadata.privacy_level = "restricted".to_owned();
     metadata.compliance_frameworks = vec!["HIPAA".to_owned()];
     let family =
-        p.datasets
+        m.datasets
             .create_dataset_family_anchor("med_img_v1", metadata, "family password")?;
     let ids = |prefix: &str, n: u32| (0..n).map(|i| format!("{prefix}{i:03}")).collect();
-    let splits = p.datasets.add_dataset_splits(
+    let splits = m.datasets.add_dataset_splits(
         &family,
         BTreeMap::from([
             (DatasetSplit::Train, SplitInfo::new(ids("train_", 4))),
@@ -399,12 +273,12 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
                 id: s.to_string(),
             })
     };
-    let datasets_root = p.datasets.datasets_root_anchor("med_img_v1")?;
+    let datasets_root = m.datasets.datasets_root_anchor("med_img_v1")?;
 
     let mut architecture = ModelArchitecture::new("CNN");
     architecture.total_params = Some(1_000_000);
-    let model = p.models.create_model_anchor(
-        &p.datasets,
+    let model = m.models.create_model_anchor(
+        &m.datasets,
         ModelAnchorRequest {
             model_name: "pneumonia_model".to_owned(),
             version: "v1.0".to_owned(),
@@ -418,9 +292,9 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
         "model password",
     )?;
 
-    let session = p.training.start_training_session(
-        &p.datasets,
-        &p.models,
+    let session = m.training.start_training_session(
+        &m.datasets,
+        &m.models,
         "train_001",
         &model,
         datasets_root,
@@ -434,7 +308,7 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
         ]),
     )?;
     for (i, loss) in [(1u64, 0.5), (2, 0.25)] {
-        p.training.add_checkpoint(
+        m.training.add_checkpoint(
             &session,
             &format!("ckpt_{i}"),
             i,
@@ -450,14 +324,14 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
         vec![1, 2],
     )
     .map_err(lcm_managers::Error::from)?;
-    let snapshot = p.training.complete_training_session(
+    let snapshot = m.training.complete_training_session(
         &session,
         Digest::from_bytes([0xaa; 32]),
         metrics,
         "ml_engineer",
     )?;
 
-    let predeployment = p
+    let predeployment = m
         .deployments
         .create_predeployment_anchor(PreDeploymentRequest {
             predeployment_id: "predeploy_001".to_owned(),
@@ -481,14 +355,14 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
             intended_region: "eu-west-1".to_owned(),
             rollout_plan_digest: None,
         })?;
-    let deployment = p.deployments.create_deployment_anchor(
+    let deployment = m.deployments.create_deployment_anchor(
         "deploy_001",
         "predeploy_001",
         json!({"cluster": "k8s-prod"}),
         json!({"ingress": "https"}),
         "devops_alice",
     )?;
-    let test = p.roots.create_test_evaluation_anchor(
+    let test = m.roots.create_test_evaluation_anchor(
         "test_001",
         &split_digest(DatasetSplit::Test)?,
         "pre_deploy",
@@ -497,8 +371,8 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
             ("f1_score".to_owned(), 0.87),
         ]),
     )?;
-    let tsr = p.training.training_session_root("train_001")?;
-    p.roots
+    let tsr = m.training.training_session_root("train_001")?;
+    m.roots
         .compute_release_root(&tsr, &predeployment, &deployment, &test)?;
 
     let mut made = Vec::new();
@@ -512,12 +386,12 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
             .output(&output);
         r.input_metadata
             .insert("query_length".to_owned(), json!(query.len()));
-        made.push(p.inference.create_inference_receipt(&p.deployments, r)?);
+        made.push(m.inference.create_inference_receipt(&m.deployments, r)?);
     }
     let half = made.len() / 2;
     let mut windows = Vec::new();
     if half >= 1 && made.len() >= 2 {
-        p.inference
+        m.inference
             .process_inference_batch("batch_001", made.get(..half).unwrap_or_default())?;
         windows.push("batch_001");
     }

@@ -305,7 +305,7 @@ fn a_stale_header_is_reported_as_stale() {
         bundle: old,
     } = simulate_ai_lifecycle(RECEIPTS).unwrap();
     let model = old.lifecycle.model.digest;
-    let p = &mut project;
+    let p = &mut project.managers;
     for i in 0..2 {
         let id = format!("late_{i}");
         let req = lcm::managers::InferenceRequest::new(&id, &model, "deploy_001", "req_late")

@@ -4,23 +4,20 @@
 use std::path::{Path, PathBuf};
 
 use lcm_capsule::{
-    Bundle, Capsule, CapsuleHeader, CapsuleItem, DisclosedValue, Disclosure, PolicyRequirements,
-    Report, VerificationFailed, materialize_receipt, verify_bundle,
-    verify_bundle_json_with_progress, verify_capsule, verify_header,
+    Bundle, Capsule, CapsuleHeader, CapsuleItem, PolicyRequirements, Report, VerificationFailed,
+    materialize_receipt, verify_bundle, verify_bundle_json_with_progress, verify_capsule,
+    verify_header,
 };
-use lcm_cli::export;
-use lcm_cli::lifecycle::{EXAMPLE, LifecycleInput};
-use lcm_cli::progress::Progress;
-use lcm_cli::store::{SqliteStore, Store};
-use lcm_managers::verify_commitment;
 use lcm_model::{Policy, Record as _, Timestamp};
+use lcm_store::export;
+use lcm_store::lifecycle::{EXAMPLE, LifecycleInput, Passwords, record_into};
+use lcm_store::pipeline::{make_demo_receipts, seal_next_batch};
 use serde_json::{Value, json};
 
 use crate::cli::Cli;
-use crate::commands::{
-    CliError, Out, input, make_receipts_for_demo, one_line, read_file, read_signing_key,
-    read_verifying_key, record_into, seal_next_batch, write_new,
-};
+use crate::error::{CliError, input, one_line};
+use crate::io::{Out, file_err, read_file, read_signing_key, read_verifying_key, write_key_pair};
+use crate::progress::Progress;
 
 /// The demo's master passwords: demonstration only, printed in docs/CLI.md.
 const DEMO_DATASET_PASSWORD: &str = "demo-family-password";
@@ -28,14 +25,9 @@ const DEMO_MODEL_PASSWORD: &str = "demo-model-password";
 
 fn write_output(out: &mut Out, path: Option<&Path>, text: &str) -> Result<(), CliError> {
     match path {
-        Some(p) => std::fs::write(p, format!("{text}\n"))
-            .map_err(|e| input(format!("{}: {e}", p.display()))),
+        Some(p) => std::fs::write(p, format!("{text}\n")).map_err(file_err(p)),
         None => out.line(text),
     }
-}
-
-fn capsule_err(e: impl std::fmt::Display) -> CliError {
-    input(e)
 }
 
 pub(crate) fn header(
@@ -46,11 +38,10 @@ pub(crate) fn header(
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
     let key = read_signing_key(key)?;
-    let store = SqliteStore::open(&cli.store)?;
-    let deployment = export::lifecycle_of(&store, deployment).map_err(capsule_err)?;
-    let (header, _) =
-        export::header(&store, &deployment, Timestamp::now(), &key).map_err(capsule_err)?;
-    write_output(out, path, &header.to_json(Some(2)).map_err(capsule_err)?)
+    let store = lcm_store::open(&cli.store)?;
+    let deployment = export::lifecycle_of(&*store, deployment)?;
+    let (header, _) = export::header(&*store, &deployment, Timestamp::now(), &key)?;
+    write_output(out, path, &header.to_json(Some(2))?)
 }
 
 pub(crate) fn export_bundle(
@@ -61,11 +52,10 @@ pub(crate) fn export_bundle(
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
     let key = read_signing_key(key)?;
-    let store = SqliteStore::open(&cli.store)?;
-    let deployment = export::lifecycle_of(&store, deployment).map_err(capsule_err)?;
-    let bundle =
-        export::bundle(&store, &deployment, Timestamp::now(), &key).map_err(capsule_err)?;
-    write_output(out, path, &bundle.to_json(Some(2)).map_err(capsule_err)?)
+    let store = lcm_store::open(&cli.store)?;
+    let deployment = export::lifecycle_of(&*store, deployment)?;
+    let bundle = export::bundle(&*store, &deployment, Timestamp::now(), &key)?;
+    write_output(out, path, &bundle.to_json(Some(2))?)
 }
 
 /// The arguments of `lcm materialize`.
@@ -95,7 +85,7 @@ pub(crate) fn materialize(
         .map_err(|_| input(format!("{}: not UTF-8", header_path.display())))?;
     let header = CapsuleHeader::from_json(&header_text)
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
-    let store = SqliteStore::open(&cli.store)?;
+    let store = lcm_store::open(&cli.store)?;
     let policy = store.policy()?;
     // The header names its deployment; --deployment, when given, must agree.
     let named = header
@@ -110,55 +100,17 @@ pub(crate) fn materialize(
             header_path.display()
         )));
     }
-    let deployment = export::chain_of(&store, deployment.or(named)).map_err(capsule_err)?;
-    let receipt = export::receipt(&store, &deployment, receipt_id).map_err(capsule_err)?;
-    let log = export::receipt_log(&store, &deployment, &policy).map_err(capsule_err)?;
-    let disclosure = if query.is_some() || output.is_some() {
-        let seed = store
-            .chain_seed(&deployment)?
-            .ok_or_else(|| input(format!("deployment {deployment} has no receipt chain")))?;
-        let openings =
-            lcm_managers::ReceiptChain::from_seed(&policy, &seed).openings(receipt.record.sequence);
-        let disclose = |text: Option<&str>,
-                        commitment,
-                        opening: &lcm_crypto::Opening,
-                        what: &str|
-         -> Result<Option<DisclosedValue>, CliError> {
-            let Some(text) = text else { return Ok(None) };
-            verify_commitment(&policy, commitment, text.as_bytes(), opening).map_err(|_| {
-                input(format!(
-                    "the given {what} is not the one receipt {receipt_id} committed to"
-                ))
-            })?;
-            Ok(Some(DisclosedValue {
-                data: text.to_owned(),
-                opening: opening.reveal(),
-            }))
-        };
-        Some(Disclosure {
-            input: disclose(
-                query,
-                &receipt.record.input_commitment,
-                &openings.input,
-                "query",
-            )?,
-            output: disclose(
-                output,
-                &receipt.record.output_commitment,
-                &openings.output,
-                "output",
-            )?,
-        })
-    } else {
-        None
-    };
+    let deployment = export::chain_of(&*store, deployment.or(named))?;
+    let receipt = export::receipt(&*store, &deployment, receipt_id)?;
+    let log = export::receipt_log(&*store, &deployment, &policy)?;
+    let disclosure = export::disclosure(&*store, &deployment, &receipt, query, output)?;
     let capsule = materialize_receipt(&header, &log, &receipt, disclosure).map_err(|e| {
         input(format!(
             "receipt {receipt_id} against {}: {e}",
             header_path.display()
         ))
     })?;
-    write_output(out, path, &capsule.to_json(Some(2)).map_err(capsule_err)?)
+    write_output(out, path, &capsule.to_json(Some(2))?)
 }
 
 /// What a JSON document is.
@@ -343,11 +295,8 @@ fn header_lines(header: &CapsuleHeader, lines: &mut Vec<String>) -> Result<Value
     let value = serde_json::to_value(header).map_err(|e| input(format!("header: {e}")))?;
     lines.push(format!("generated_at: {}", header.generated_at));
     lines.push(format!("signed by key: {}", header.signature.key_id));
-    lines.push(header.policy.format_policy_line().map_err(input)?);
-    lines.push(format!(
-        "header digest: {}",
-        header.digest().map_err(capsule_err)?
-    ));
+    lines.push(header.policy.format_policy_line()?);
+    lines.push(format!("header digest: {}", header.digest()?));
     if let Value::Object(map) = &value {
         for (k, v) in map {
             if k.starts_with("stage_") {
@@ -421,8 +370,8 @@ pub(crate) fn inspect(cli: &Cli, out: &mut Out, file: &Path) -> Result<(), CliEr
 }
 
 pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Result<(), CliError> {
-    std::fs::create_dir_all(dir).map_err(|e| input(format!("{}: {e}", dir.display())))?;
-    let (mut store, _) = SqliteStore::init(&cli.store, &Policy::default())?;
+    std::fs::create_dir_all(dir).map_err(file_err(dir))?;
+    let (mut store, _) = lcm_store::init(&cli.store, &Policy::default())?;
     let input_file: LifecycleInput = serde_json::from_str(EXAMPLE)
         .map_err(|e| input(format!("the built-in example lifecycle: {e}")))?;
     let model = format!(
@@ -443,10 +392,12 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
         )));
     }
     let records = record_into(
-        &mut store,
+        &mut *store,
         input_file,
-        DEMO_DATASET_PASSWORD,
-        DEMO_MODEL_PASSWORD,
+        &Passwords {
+            dataset: DEMO_DATASET_PASSWORD,
+            model: DEMO_MODEL_PASSWORD,
+        },
     )?;
 
     // Receipts, in four windows.
@@ -457,10 +408,10 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     let mut batches = 0u64;
     while done < receipts {
         let n = per_window.min(receipts - done);
-        make_receipts_for_demo(&mut store, &model, &deployment, done, n)?;
+        make_demo_receipts(&mut *store, &model, &deployment, done, n)?;
         done += n;
         progress.set(done);
-        if seal_next_batch(&mut store, &deployment, None, None, None)?.is_some() {
+        if seal_next_batch(&mut *store, &deployment, None, None, None)?.is_some() {
             batches += 1;
         }
     }
@@ -469,23 +420,12 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     // The key: reused if the directory has one.
     let key_path = dir.join("signing.key");
     if !key_path.exists() {
-        let key = lcm_crypto::SigningKey::generate(&mut lcm_crypto::OsRandom).map_err(input)?;
-        let mut private = lcm_crypto::hex::encode(key.to_seed().expose_secret());
-        private.push('\n');
-        write_new(&key_path, private.as_bytes(), 0o600, true)?;
-        zeroize::Zeroize::zeroize(&mut private);
-        let mut pub_path = key_path.as_os_str().to_owned();
-        pub_path.push(".pub");
-        write_new(
-            Path::new(&pub_path),
-            format!("{}\n", key.verifying_key().to_hex()).as_bytes(),
-            0o644,
-            true,
-        )?;
+        let key = lcm_crypto::SigningKey::generate(&mut lcm_crypto::OsRandom)?;
+        write_key_pair(&key_path, &key, true)?;
     }
     let key = read_signing_key(&key_path)?;
     let now = Timestamp::now();
-    let bundle = export::bundle(&store, &deployment, now, &key).map_err(capsule_err)?;
+    let bundle = export::bundle(&*store, &deployment, now, &key)?;
     // Check what we hand out, as an auditor would.
     verify_bundle(
         &bundle,
@@ -495,12 +435,10 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     .map_err(|f| CliError::Verify(one_line(&f.to_string())))?;
     let header_path = dir.join("header.json");
     let bundle_path = dir.join("bundle.json");
-    let header_json = bundle.header.to_json(Some(2)).map_err(capsule_err)?;
-    let bundle_json = bundle.to_json(Some(2)).map_err(capsule_err)?;
-    std::fs::write(&header_path, format!("{header_json}\n"))
-        .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
-    std::fs::write(&bundle_path, format!("{bundle_json}\n"))
-        .map_err(|e| input(format!("{}: {e}", bundle_path.display())))?;
+    let header_json = bundle.header.to_json(Some(2))?;
+    let bundle_json = bundle.to_json(Some(2))?;
+    std::fs::write(&header_path, format!("{header_json}\n")).map_err(file_err(&header_path))?;
+    std::fs::write(&bundle_path, format!("{bundle_json}\n")).map_err(file_err(&bundle_path))?;
 
     let head = store.head(&deployment)?;
     let release = &bundle.lifecycle.release;

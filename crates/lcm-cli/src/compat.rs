@@ -9,7 +9,8 @@ use lcm_pyciaf::audit::{self, AuditError, Report, Status};
 use serde_json::{Value, json};
 
 use crate::cli::Cli;
-use crate::commands::{CliError, Out, input, read_file};
+use crate::error::{CliError, input};
+use crate::io::{Out, read_file};
 
 /// `lcm compat audit FILE`.
 pub(crate) fn audit_cmd(cli: &Cli, out: &mut Out, file: &Path) -> Result<(), CliError> {

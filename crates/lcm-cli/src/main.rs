@@ -12,6 +12,9 @@ mod capsules;
 mod cli;
 mod commands;
 mod compat;
+mod error;
+mod io;
+mod progress;
 
 use std::process::ExitCode;
 

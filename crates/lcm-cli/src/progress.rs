@@ -12,7 +12,7 @@ const REDRAW: Duration = Duration::from_millis(100);
 
 /// A progress bar; a no-op when standard error is not a terminal.
 #[derive(Debug)]
-pub struct Progress {
+pub(crate) struct Progress {
     label: String,
     total: Option<u64>,
     bytes: bool,
@@ -38,7 +38,7 @@ fn human(n: u64, bytes: bool) -> String {
 impl Progress {
     /// A bar labelled `label` that counts up to `total` (when known); `bytes` formats the
     /// counts as sizes.
-    pub fn new(label: &str, total: Option<u64>, bytes: bool) -> Self {
+    pub(crate) fn new(label: &str, total: Option<u64>, bytes: bool) -> Self {
         Self {
             label: label.to_owned(),
             total,
@@ -50,12 +50,12 @@ impl Progress {
     }
 
     /// Sets the total once it is known (or when it changes).
-    pub fn set_total(&mut self, total: Option<u64>) {
+    pub(crate) fn set_total(&mut self, total: Option<u64>) {
         self.total = total;
     }
 
     /// Updates the count; redraws when enough time has passed.
-    pub fn set(&mut self, done: u64) {
+    pub(crate) fn set(&mut self, done: u64) {
         if !self.enabled {
             return;
         }
@@ -100,7 +100,7 @@ impl Progress {
     }
 
     /// Clears the bar's line.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&self) {
         if self.enabled && self.last_draw.is_some() {
             let _ = std::io::stderr().write_all(b"\r\x1b[2K");
         }

@@ -10,6 +10,7 @@ mod deployment;
 mod error;
 mod inference;
 mod model;
+mod project;
 mod restore;
 mod roots;
 mod training;
@@ -24,6 +25,7 @@ pub use crate::inference::{
     InferenceManager, InferenceRequest, ReceiptChain, ReceiptFields, ReceiptOpenings,
 };
 pub use crate::model::{AnchoredModel, ModelAnchorRequest, ModelManager, verify_model_password};
+pub use crate::project::Project;
 pub use crate::roots::RootManager;
 pub use crate::training::{TrainingManager, TrainingRun};
 // The pure recomputations and verifiers live in `lcm_model::verify`, so that a verifier can

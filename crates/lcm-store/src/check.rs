@@ -1,9 +1,10 @@
 //! The store's integrity check (`lcm check`): everything stored is recomputed.
 //!
-//! - `SQLite`'s own `PRAGMA integrity_check` (when the store is a [`SqliteStore`]);
+//! - the backend's own check ([`Store::integrity_check`], `PRAGMA integrity_check` for
+//!   `SQLite`);
 //! - every record: its JSON is parsed as its kind's type (unknown fields refused), is
 //!   canonical, and hashes to the stored digest;
-//! - the lifecycles: the managers are rebuilt from every record ([`Managers::restore`]),
+//! - the lifecycles: the managers are rebuilt from every record ([`crate::lifecycle::restore`]),
 //!   which re-checks what links records to each other (splits to their family, checkpoint
 //!   chains, snapshots, pre-deployments to their session, status histories, release roots);
 //! - every receipt chain (one per deployment), end to end: the deployment is stored, each
@@ -24,8 +25,8 @@ use lcm_model::{Policy, Record, Sealed, canonical};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::lifecycle::Managers;
-use crate::store::{self, SqliteStore, Store, StoredReceipt};
+use crate::{Store, StoredReceipt, StoredRecord};
+use lcm_managers::Project;
 
 /// How many receipts are verified as one segment.
 const SEGMENT: usize = 4096;
@@ -36,7 +37,7 @@ const SEGMENT: usize = 4096;
 pub enum Failure {
     /// `SQLite`'s own check or a stored value's shape.
     #[error("stage database: {0}")]
-    Database(#[source] store::Error),
+    Database(#[source] crate::Error),
     /// A record that does not parse, is not canonical, or does not hash to its digest.
     #[error("stage records: {kind} {id}: {what}")]
     Record {
@@ -60,7 +61,7 @@ pub enum Failure {
     /// Records that do not fit together (a forked checkpoint chain, a status history with a
     /// gap, a release root its leaves do not give, ...).
     #[error("stage lifecycle: {0}")]
-    Lifecycle(String),
+    Lifecycle(#[source] Box<crate::Error>),
     /// A receipt chain.
     #[error(
         "stage receipts: chain of {deployment}: receipt {receipt_id} (sequence {sequence}): {what}"
@@ -115,13 +116,29 @@ pub struct ChainReport {
     pub head: Option<Digest>,
 }
 
+/// Why a stored record could not be recomputed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecomputeError {
+    /// The JSON does not parse as the kind's type.
+    #[error("does not parse: {0}")]
+    Parse(#[source] serde_json::Error),
+    /// The record could not be encoded or hashed (boxed, as it is large).
+    #[error(transparent)]
+    Model(Box<lcm_model::Error>),
+    /// The kind is not a record kind of this build.
+    #[error("unknown record kind {0}")]
+    UnknownKind(String),
+}
+
 fn typed<T: Record + DeserializeOwned>(
     policy: &Policy,
     json: &str,
-) -> Result<(Digest, String), String> {
-    let record: T = serde_json::from_str(json).map_err(|e| format!("does not parse: {e}"))?;
-    let canon = canonical::to_string(&record).map_err(|e| e.to_string())?;
-    let digest = record.digest(policy).map_err(|e| e.to_string())?;
+) -> Result<(Digest, String), RecomputeError> {
+    let model = |e| RecomputeError::Model(Box::new(e));
+    let record: T = serde_json::from_str(json).map_err(RecomputeError::Parse)?;
+    let canon = canonical::to_string(&record).map_err(model)?;
+    let digest = record.digest(policy).map_err(model)?;
     Ok((digest, canon))
 }
 
@@ -129,8 +146,12 @@ fn typed<T: Record + DeserializeOwned>(
 ///
 /// # Errors
 ///
-/// A message when the kind is unknown or the JSON does not parse as that kind.
-pub fn recompute(policy: &Policy, kind: &str, json: &str) -> Result<(Digest, String), String> {
+/// [`RecomputeError`] when the kind is unknown or the JSON does not parse as that kind.
+pub fn recompute(
+    policy: &Policy,
+    kind: &str,
+    json: &str,
+) -> Result<(Digest, String), RecomputeError> {
     match kind {
         DatasetFamilyAnchor::KIND => typed::<DatasetFamilyAnchor>(policy, json),
         DatasetSplitAnchor::KIND => typed::<DatasetSplitAnchor>(policy, json),
@@ -145,7 +166,7 @@ pub fn recompute(policy: &Policy, kind: &str, json: &str) -> Result<(Digest, Str
         ReleaseRoot::KIND => typed::<ReleaseRoot>(policy, json),
         InferenceBatchRoot::KIND => typed::<InferenceBatchRoot>(policy, json),
         InferenceBatch::KIND => typed::<InferenceBatch>(policy, json),
-        other => Err(format!("unknown record kind {other}")),
+        other => Err(RecomputeError::UnknownKind(other.to_owned())),
     }
 }
 
@@ -203,7 +224,7 @@ fn parse_receipt(
 /// # Errors
 ///
 /// The first [`Failure`].
-pub fn check_store(store: &SqliteStore, progress: &mut dyn FnMut(u64)) -> Result<Report, Failure> {
+pub fn check_store(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Result<Report, Failure> {
     store.integrity_check().map_err(Failure::Database)?;
     check_contents(store, progress)
 }
@@ -222,7 +243,8 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
             id: r.id.clone(),
             what,
         };
-        let (digest, canon) = recompute(&policy, &r.kind, &r.json).map_err(fail)?;
+        let (digest, canon) =
+            recompute(&policy, &r.kind, &r.json).map_err(|e| fail(e.to_string()))?;
         if canon != r.json {
             return Err(fail("json is not canonical".to_owned()));
         }
@@ -237,8 +259,9 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
 
     check_evidence(store, &policy, &mut report)?;
     let ctx = lcm_managers::Context::with_policy(policy.clone())
-        .map_err(|e| Failure::Lifecycle(e.to_string()))?;
-    let managers = Managers::restore(&ctx, store).map_err(|e| Failure::Lifecycle(e.to_string()))?;
+        .map_err(|e| Failure::Lifecycle(Box::new(e.into())))?;
+    let managers =
+        crate::lifecycle::restore(&ctx, store).map_err(|e| Failure::Lifecycle(Box::new(e)))?;
 
     let mut done = 0u64;
     for deployment in store.chains().map_err(Failure::Database)? {
@@ -255,7 +278,7 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
 
 /// The anchors every receipt of `deployment`'s chain must name: the deployment's, and the
 /// model its pre-deployment released.
-fn release_of(managers: &Managers, deployment: &str) -> Result<Release, Failure> {
+fn release_of(managers: &Project, deployment: &str) -> Result<Release, Failure> {
     let fail = |what: &str| Failure::Receipt {
         deployment: deployment.to_owned(),
         receipt_id: String::new(),
@@ -334,7 +357,7 @@ fn check_chain(
         })();
         step.map_err(|f: Failure| {
             inner = Some(f);
-            store::Error::Corrupt {
+            crate::Error::Corrupt {
                 what: "receipt check failed".to_owned(),
             }
         })
@@ -363,7 +386,8 @@ fn check_chain(
                 b.first_sequence
             )));
         }
-        let (digest, canon) = recompute(policy, InferenceBatch::KIND, &b.json).map_err(&fail)?;
+        let (digest, canon) =
+            recompute(policy, InferenceBatch::KIND, &b.json).map_err(|e| fail(e.to_string()))?;
         if canon != b.json || digest != b.digest {
             return Err(fail(
                 "field digest: stored batch does not recompute".to_owned(),
@@ -422,7 +446,7 @@ fn check_evidence(store: &dyn Store, policy: &Policy, report: &mut Report) -> Re
             id: e.id.clone(),
             what,
         };
-        let record = |kind: &str| -> Result<store::StoredRecord, Failure> {
+        let record = |kind: &str| -> Result<StoredRecord, Failure> {
             store
                 .record(kind, &e.id)
                 .map_err(Failure::Database)?

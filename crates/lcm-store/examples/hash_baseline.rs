@@ -1,7 +1,7 @@
 //! Measures `lcm fingerprint`'s streaming file hash against the raw hash of the same bytes
 //! already in memory (the hash's own throughput), for docs/PERFORMANCE.md.
 //!
-//! `cargo run --release -p lcm-cli --example hash_baseline -- FILE [sha256|blake3]`
+//! `cargo run --release -p lcm-store --example hash_baseline -- FILE [sha256|blake3]`
 //!
 //! The file should be in the page cache (run it twice, or `cat FILE > /dev/null` first).
 //! Each measurement is the best of five runs.
@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut streamed = Ok(raw);
     let stream_s = best_of_5(|| {
         streamed =
-            lcm_cli::fingerprint::hash_file(algorithm, std::path::Path::new(&path), &mut |_| {});
+            lcm_store::fingerprint::hash_file(algorithm, std::path::Path::new(&path), &mut |_| {});
     });
     let streamed = streamed?;
     if streamed != raw {

@@ -1,0 +1,169 @@
+//! Standard output ([`Out`]), and reading and writing the files the commands take: JSON
+//! inputs, key files, new files with a mode. Depends only on [`crate::error`].
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use lcm_crypto::{Seed, SigningKey, VerifyingKey};
+
+use crate::error::{CliError, input};
+
+/// Standard output, where a closed pipe ends the command quietly.
+pub(crate) struct Out {
+    inner: std::io::BufWriter<std::io::Stdout>,
+}
+
+impl Out {
+    pub(crate) fn new() -> Self {
+        Self {
+            inner: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+        }
+    }
+
+    pub(crate) fn line(&mut self, s: &str) -> Result<(), CliError> {
+        self.inner
+            .write_all(s.as_bytes())
+            .and_then(|()| self.inner.write_all(b"\n"))
+            .map_err(out_err)
+    }
+
+    pub(crate) fn raw(&mut self, bytes: &[u8]) -> Result<(), CliError> {
+        self.inner.write_all(bytes).map_err(out_err)
+    }
+
+    pub(crate) fn flush(&mut self) -> Result<(), CliError> {
+        self.inner.flush().map_err(out_err)
+    }
+}
+
+fn out_err(e: std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CliError::BrokenPipe
+    } else {
+        input(format!("writing standard output: {e}"))
+    }
+}
+
+/// `e` about the file at `path`.
+pub(crate) fn file_err(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+    move |source| CliError::File {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(file_err(path))
+}
+
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CliError> {
+    let bytes = read_file(path)?;
+    serde_json::from_slice(&bytes).map_err(|source| CliError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes `contents` to a new file with `mode` (refusing to overwrite unless `force`).
+pub(crate) fn write_new(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    force: bool,
+) -> Result<(), CliError> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    if force {
+        opts.create(true).truncate(true);
+    } else {
+        opts.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = opts.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            input(format!(
+                "{} exists; pass --force to overwrite it",
+                path.display()
+            ))
+        } else {
+            file_err(path)(e)
+        }
+    })?;
+    #[cfg(unix)]
+    {
+        // An existing file keeps its old mode under --force: set it explicitly.
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(file_err(path))?;
+    }
+    f.write_all(contents)
+        .and_then(|()| f.sync_all())
+        .map_err(file_err(path))
+}
+
+/// The public key file next to the private key file `path`: `PATH.pub`.
+pub(crate) fn pub_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".pub");
+    s.into()
+}
+
+/// Writes a key pair: the private key (mode 0600) at `path`, the public key at `PATH.pub`.
+pub(crate) fn write_key_pair(path: &Path, key: &SigningKey, force: bool) -> Result<(), CliError> {
+    let mut private = lcm_crypto::hex::encode(key.to_seed().expose_secret());
+    private.push('\n');
+    let written = write_new(path, private.as_bytes(), 0o600, force);
+    zeroize::Zeroize::zeroize(&mut private);
+    written?;
+    write_new(
+        &pub_path(path),
+        format!("{}\n", key.verifying_key().to_hex()).as_bytes(),
+        0o644,
+        force,
+    )
+}
+
+/// Reads a private key file (64 hex characters and an optional newline).
+pub(crate) fn read_signing_key(path: &Path) -> Result<SigningKey, CliError> {
+    let mut text = String::from_utf8(read_file(path)?)
+        .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
+    let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n')).map_err(|e| {
+        input(format!(
+            "{}: expected a private key of 64 hex characters: {e}",
+            path.display()
+        ))
+    });
+    zeroize::Zeroize::zeroize(&mut text);
+    let mut seed = seed?;
+    let key = SigningKey::from_seed(&Seed::from_bytes(seed));
+    zeroize::Zeroize::zeroize(&mut seed);
+    Ok(key)
+}
+
+/// Reads a public key file (64 hex characters and an optional newline).
+pub(crate) fn read_verifying_key(path: &Path) -> Result<VerifyingKey, CliError> {
+    let text = String::from_utf8(read_file(path)?)
+        .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
+    VerifyingKey::from_hex(text.trim_end_matches('\n')).map_err(|e| {
+        input(format!(
+            "{}: expected a public key of 64 hex characters: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// The master password in the environment variable `var`.
+pub(crate) fn password(var: &str) -> Result<String, CliError> {
+    match std::env::var(var) {
+        Ok(p) if !p.is_empty() => Ok(p),
+        _ => Err(input(format!(
+            "the environment variable {var} must hold the master password"
+        ))),
+    }
+}

@@ -1,0 +1,575 @@
+//! Headers, bundles and receipt capsules made from a store (`lcm header`, `lcm export`,
+//! `lcm materialize`).
+//!
+//! A store holds any number of lifecycles, one per deployment: a lifecycle is found from its
+//! release root (kept under the deployment's id), and its receipts are that deployment's
+//! chain. [`lifecycle_of`] and [`chain_of`] pick the one a command means.
+//!
+//! [`assemble`] is the one bundle assembler: the facade's `complete_audit_trail` (from a
+//! project in memory) and [`bundle`]/[`header`] (from a project rebuilt from the store)
+//! both make their lifecycle with it.
+
+use lcm_capsule::{
+    BatchEvidence, Bundle, CapsuleHeader, DatasetEvidence, DeploymentEvidence, InferenceEvidence,
+    Lifecycle, MerkleLog, PreDeploymentEvidence, SplitEvidence, TrainingEvidence,
+};
+use lcm_capsule::{DisclosedValue, Disclosure};
+use lcm_crypto::SigningKey;
+use lcm_managers::{Context, Project};
+use lcm_model::records::{
+    InferenceBatch, InferenceReceipt, ModelAnchor, PreDeploymentAnchor, ReleaseRoot,
+    TestEvaluationAnchor, TrainingSnapshot,
+};
+use lcm_model::{Policy, Record, Sealed, Timestamp};
+use serde::de::DeserializeOwned;
+
+use crate::lifecycle;
+use crate::{Error, Store, StoredRecord};
+
+fn parse<T: DeserializeOwned>(kind: &str, id: &str, json: &str) -> Result<T, Error> {
+    serde_json::from_str(json).map_err(|source| Error::Parse {
+        kind: kind.to_owned(),
+        id: id.to_owned(),
+        source,
+    })
+}
+
+/// A stored record parsed as its type, with its stored digest (not recomputed here).
+///
+/// # Errors
+///
+/// [`Error::Parse`].
+pub fn sealed<T: Record + DeserializeOwned>(r: &StoredRecord) -> Result<Sealed<T>, Error> {
+    Ok(Sealed {
+        record: parse(&r.kind, &r.id, &r.json)?,
+        digest: r.digest,
+    })
+}
+
+/// Every stored record of `T`'s kind, parsed, with its stored digest.
+///
+/// # Errors
+///
+/// Store failures, [`Error::Parse`].
+pub fn all<T: Record + DeserializeOwned>(store: &dyn Store) -> Result<Vec<Sealed<T>>, Error> {
+    store.records(Some(T::KIND))?.iter().map(sealed).collect()
+}
+
+/// The stored record of `T`'s kind with this digest (found through the store's digest
+/// index, not by scanning the kind).
+///
+/// # Errors
+///
+/// Store failures, [`Error::Missing`], [`Error::Parse`].
+pub fn by_digest<T: Record + DeserializeOwned>(
+    store: &dyn Store,
+    digest: &lcm_crypto::Digest,
+) -> Result<Sealed<T>, Error> {
+    let r = store
+        .record_by_digest(T::KIND, digest)?
+        .ok_or_else(|| Error::Missing {
+            kind: T::KIND,
+            id: digest.to_string(),
+        })?;
+    sealed(&r)
+}
+
+/// The evidence of `kind` kept for the record `id`, parsed.
+///
+/// # Errors
+///
+/// Store failures, [`Error::Missing`], [`Error::Parse`].
+pub fn evidence<T: DeserializeOwned>(store: &dyn Store, kind: &str, id: &str) -> Result<T, Error> {
+    let e = store.evidence_of(kind, id)?.ok_or_else(|| Error::Missing {
+        kind: "evidence",
+        id: format!("{kind} {id}"),
+    })?;
+    parse(&e.kind, &e.id, &e.json)
+}
+
+/// Which release of a project to assemble: the model by name and version, the training
+/// session that produced the deployed weights, the deployment, its test evaluation, and the
+/// inference batch windows in chain order (receipts after the last window form an open
+/// group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditTrailRequest<'a> {
+    /// The model's name.
+    pub model_name: &'a str,
+    /// The model's version.
+    pub version: &'a str,
+    /// The training session that produced the deployed weights.
+    pub session_id: &'a str,
+    /// The deployment whose receipts are exported.
+    pub deployment_id: &'a str,
+    /// The test evaluation of the release.
+    pub test_id: &'a str,
+    /// The inference batch windows, in chain order.
+    pub batch_windows: &'a [&'a str],
+}
+
+/// The one bundle assembler: the [`Lifecycle`] of one release of `project`, with `inference`
+/// as its receipt evidence. It holds the dataset family and all its splits (with their
+/// record ids), the model anchor, the session with its checkpoints, metrics and snapshot,
+/// the pre-deployment with its SBOM, the deployment with its status history, the test
+/// evaluation and the release root. The facade's `complete_audit_trail` and the store's
+/// [`bundle`] and [`header`] both build their lifecycle here.
+///
+/// # Errors
+///
+/// [`Error::Missing`] naming (in words: `model`, `training session`, `deployment`, ...) the
+/// first record the project does not have.
+pub fn assemble(
+    project: &Project,
+    request: &AuditTrailRequest<'_>,
+    inference: InferenceEvidence,
+) -> Result<Lifecycle, Error> {
+    let missing = |kind: &'static str, id: &str| Error::Missing {
+        kind,
+        id: id.to_owned(),
+    };
+    let model = project
+        .models
+        .model_anchor(request.model_name, request.version)
+        .ok_or_else(|| {
+            missing(
+                "model",
+                &format!("{}@{}", request.model_name, request.version),
+            )
+        })?;
+    let run = project
+        .training
+        .training_session(request.session_id)
+        .ok_or_else(|| missing("training session", request.session_id))?;
+    let (Some(metrics), Some(snapshot)) = (run.metrics(), run.snapshot()) else {
+        return Err(missing("completed training session", request.session_id));
+    };
+    let session = run.session();
+    let first_split = session
+        .record
+        .data_splits
+        .values()
+        .next()
+        .ok_or_else(|| missing("dataset splits", request.session_id))?;
+    let datasets = &project.datasets;
+    let family_id = datasets
+        .find_split_anchor(first_split)
+        .map(|a| a.record.family_id.clone())
+        .ok_or_else(|| missing("split anchor", &first_split.to_string()))?;
+    let family = datasets
+        .dataset_family(&family_id)
+        .ok_or_else(|| missing("dataset family", &family_id))?;
+    // Every split of the family: the datasets root is over all of them, and the test
+    // evaluation references the test split.
+    let mut splits = Vec::new();
+    for (split, anchor) in datasets.split_anchors(&family_id) {
+        let record_ids = datasets
+            .split_records(&family_id, split)
+            .ok_or_else(|| missing("split records", &format!("{family_id}/{split}")))?
+            .to_vec();
+        let content_digests = datasets
+            .split_contents(&family_id, split)
+            .map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            .unwrap_or_default();
+        splits.push(SplitEvidence {
+            anchor: anchor.clone(),
+            record_ids,
+            content_digests,
+        });
+    }
+    let deployments = &project.deployments;
+    let deployment = deployments
+        .deployment(request.deployment_id)
+        .ok_or_else(|| missing("deployment", request.deployment_id))?;
+    let status_history = deployments
+        .status_history(request.deployment_id)
+        .ok_or_else(|| missing("deployment history", request.deployment_id))?
+        .to_vec();
+    let pre_id = &deployment.record.predeployment_id;
+    let predeployment = deployments
+        .predeployment(pre_id)
+        .ok_or_else(|| missing("pre-deployment", pre_id))?;
+    let sbom = deployments
+        .sbom(pre_id)
+        .ok_or_else(|| missing("sbom", pre_id))?;
+    let test_evaluation = project
+        .roots
+        .test_evaluation(request.test_id)
+        .ok_or_else(|| missing("test evaluation", request.test_id))?;
+    let release = project
+        .roots
+        .release_root(request.deployment_id)
+        .ok_or_else(|| missing("release root", request.deployment_id))?;
+    Ok(Lifecycle {
+        dataset: DatasetEvidence {
+            family: family.clone(),
+            splits,
+        },
+        model: model.clone(),
+        training: TrainingEvidence {
+            session: session.clone(),
+            checkpoints: run.checkpoints().to_vec(),
+            metrics: metrics.clone(),
+            snapshot: snapshot.clone(),
+        },
+        predeployment: PreDeploymentEvidence {
+            anchor: predeployment.clone(),
+            sbom: sbom.clone(),
+        },
+        deployment: DeploymentEvidence {
+            anchor: deployment.clone(),
+            status_history,
+        },
+        test_evaluation: test_evaluation.clone(),
+        inference,
+        release: release.clone(),
+    })
+}
+
+/// The receipts `project`'s inference manager holds, grouped by the batch `windows` (in
+/// chain order; receipts after the last window form a final group without a batch record).
+///
+/// # Errors
+///
+/// [`Error::Missing`] (`inference batch`) for a window the project does not have.
+pub fn project_inference(project: &Project, windows: &[&str]) -> Result<InferenceEvidence, Error> {
+    let receipts = project.inference.receipts();
+    let mut batches = Vec::new();
+    let mut start = 0usize;
+    for window in windows {
+        let batch = project
+            .inference
+            .batch(window)
+            .ok_or_else(|| Error::Missing {
+                kind: "inference batch",
+                id: (*window).to_owned(),
+            })?;
+        let count = usize::try_from(batch.record.count).unwrap_or(usize::MAX);
+        let end = start.saturating_add(count).min(receipts.len());
+        batches.push(BatchEvidence {
+            batch: Some(batch.clone()),
+            receipts: receipts.get(start..end).unwrap_or_default().to_vec(),
+        });
+        start = end;
+    }
+    if start < receipts.len() {
+        batches.push(BatchEvidence {
+            batch: None,
+            receipts: receipts.get(start..).unwrap_or_default().to_vec(),
+        });
+    }
+    Ok(InferenceEvidence { batches })
+}
+
+/// A batch sealed in a store, with the sequence numbers it covers.
+#[derive(Debug, Clone)]
+pub struct SealedBatch {
+    /// The batch record.
+    pub batch: Sealed<InferenceBatch>,
+    /// The first receipt's sequence number.
+    pub first_sequence: u64,
+    /// The last receipt's sequence number.
+    pub last_sequence: u64,
+}
+
+/// The deployment whose lifecycle a command means: `deployment` when given (it must have a
+/// release root), otherwise the store's only lifecycle.
+///
+/// # Errors
+///
+/// [`Error::NoLifecycle`], [`Error::Missing`] for a named deployment without a release root,
+/// [`Error::Ambiguous`] when the store holds several and none is named.
+pub fn lifecycle_of(store: &dyn Store, deployment: Option<&str>) -> Result<String, Error> {
+    if let Some(d) = deployment {
+        return match store.record(ReleaseRoot::KIND, d)? {
+            Some(_) => Ok(d.to_owned()),
+            None => Err(Error::Missing {
+                kind: ReleaseRoot::KIND,
+                id: d.to_owned(),
+            }),
+        };
+    }
+    let mut ids: Vec<String> = store
+        .records(Some(ReleaseRoot::KIND))?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    match ids.len() {
+        0 => Err(Error::NoLifecycle),
+        1 => Ok(ids.remove(0)),
+        _ => Err(Error::Ambiguous {
+            what: "lifecycles",
+            deployments: ids,
+        }),
+    }
+}
+
+/// The deployment whose receipt chain a command means: `deployment` when given (its chain
+/// may be empty), otherwise the store's only chain.
+///
+/// # Errors
+///
+/// [`Error::NoReceipts`] when the store has none, [`Error::Ambiguous`] when it has several and
+/// none is named.
+pub fn chain_of(store: &dyn Store, deployment: Option<&str>) -> Result<String, Error> {
+    if let Some(d) = deployment {
+        return Ok(d.to_owned());
+    }
+    let mut chains = store.chains()?;
+    match chains.len() {
+        0 => Err(Error::NoReceipts),
+        1 => Ok(chains.remove(0)),
+        _ => Err(Error::Ambiguous {
+            what: "receipt chains",
+            deployments: chains,
+        }),
+    }
+}
+
+/// The lifecycle of `deployment` (its release root names it) without receipts, and the
+/// batches of its chain: the project is rebuilt from the store ([`lifecycle::restore`],
+/// every record recomputed and every reference resolved), the release's records are found
+/// by digest, and [`assemble`] makes the lifecycle.
+///
+/// # Errors
+///
+/// [`Error::Missing`] when the deployment has no release root, or a record it needs is not
+/// stored; [`Error::Parse`] for an unreadable store; the refusals of
+/// [`lifecycle::restore`].
+pub fn load(store: &dyn Store, deployment: &str) -> Result<(Lifecycle, Vec<SealedBatch>), Error> {
+    let release_rec = store
+        .record(ReleaseRoot::KIND, deployment)?
+        .ok_or_else(|| Error::Missing {
+            kind: ReleaseRoot::KIND,
+            id: deployment.to_owned(),
+        })?;
+    let release: Sealed<ReleaseRoot> = sealed(&release_rec)?;
+    let ctx = Context::with_policy(store.policy()?)?;
+    let project = lifecycle::restore(&ctx, store)?;
+    let pre = project
+        .deployments
+        .deployment(deployment)
+        .and_then(|d| {
+            project
+                .deployments
+                .predeployment(&d.record.predeployment_id)
+        })
+        .ok_or_else(|| Error::Missing {
+            kind: PreDeploymentAnchor::KIND,
+            id: deployment.to_owned(),
+        })?;
+    let model: Sealed<ModelAnchor> = by_digest(store, &pre.record.model_anchor)?;
+    let snapshot: Sealed<TrainingSnapshot> = by_digest(store, &pre.record.training_snapshot)?;
+    let test: Sealed<TestEvaluationAnchor> = by_digest(store, &release.record.test_evaluation)?;
+    let description = &model.record.description;
+    let request = AuditTrailRequest {
+        model_name: &description.model_name,
+        version: &description.version,
+        session_id: &snapshot.record.session_id,
+        deployment_id: deployment,
+        test_id: &test.record.test_id,
+        batch_windows: &[],
+    };
+    let lifecycle = assemble(
+        &project,
+        &request,
+        InferenceEvidence {
+            batches: Vec::new(),
+        },
+    )?;
+    let mut batches = Vec::new();
+    for b in store.batches(deployment)? {
+        batches.push(SealedBatch {
+            batch: Sealed {
+                record: parse(InferenceBatch::KIND, &b.window_id, &b.json)?,
+                digest: b.digest,
+            },
+            first_sequence: b.first_sequence,
+            last_sequence: b.last_sequence,
+        });
+    }
+    Ok((lifecycle, batches))
+}
+
+/// The receipt log of `deployment`'s chain: every receipt digest, in order.
+///
+/// # Errors
+///
+/// Store failures.
+pub fn receipt_log(
+    store: &dyn Store,
+    deployment: &str,
+    policy: &Policy,
+) -> Result<MerkleLog, Error> {
+    let mut log = MerkleLog::new(policy.hash_algorithm);
+    let mut failed = None;
+    store.scan_receipts(deployment, 0, None, &mut |r| {
+        if failed.is_none()
+            && let Err(e) = log.register(r.digest)
+        {
+            failed = Some(e);
+        }
+        Ok(())
+    })?;
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(log),
+    }
+}
+
+/// Builds and signs the header of the lifecycle of `deployment` over every receipt of its
+/// chain.
+///
+/// # Errors
+///
+/// As [`load`] and [`receipt_log`]; capsule errors.
+pub fn header(
+    store: &dyn Store,
+    deployment: &str,
+    generated_at: Timestamp,
+    key: &SigningKey,
+) -> Result<(CapsuleHeader, MerkleLog), Error> {
+    let policy = store.policy()?;
+    let (lifecycle, batches) = load(store, deployment)?;
+    let log = receipt_log(store, deployment, &policy)?;
+    let batches: Vec<Sealed<InferenceBatch>> = batches.into_iter().map(|b| b.batch).collect();
+    let header = lifecycle.sign_header(&policy, &log, &batches, generated_at, key)?;
+    Ok((header, log))
+}
+
+/// Builds the self-contained bundle of the lifecycle of `deployment`, with every receipt of
+/// its chain grouped by batch (receipts after the last batch form a final group without a
+/// batch record).
+///
+/// # Errors
+///
+/// As [`load`]; capsule errors.
+pub fn bundle(
+    store: &dyn Store,
+    deployment: &str,
+    generated_at: Timestamp,
+    key: &SigningKey,
+) -> Result<Bundle, Error> {
+    let policy = store.policy()?;
+    let (mut lifecycle, batches) = load(store, deployment)?;
+    let mut groups: Vec<BatchEvidence> = Vec::with_capacity(batches.len() + 1);
+    let mut bounds = batches.iter().peekable();
+    let mut current: Vec<Sealed<InferenceReceipt>> = Vec::new();
+    let mut bad = None;
+    store.scan_receipts(deployment, 0, None, &mut |r| {
+        match serde_json::from_str::<InferenceReceipt>(&r.json) {
+            Ok(record) => current.push(Sealed {
+                record,
+                digest: r.digest,
+            }),
+            Err(e) => {
+                bad.get_or_insert(Error::Parse {
+                    kind: InferenceReceipt::KIND.to_owned(),
+                    id: r.receipt_id.clone(),
+                    source: e,
+                });
+            }
+        }
+        if let Some(b) = bounds.peek()
+            && r.sequence == b.last_sequence
+        {
+            groups.push(BatchEvidence {
+                batch: Some(b.batch.clone()),
+                receipts: std::mem::take(&mut current),
+            });
+            bounds.next();
+        }
+        Ok(())
+    })?;
+    if let Some(e) = bad {
+        return Err(e);
+    }
+    if !current.is_empty() {
+        groups.push(BatchEvidence {
+            batch: None,
+            receipts: current,
+        });
+    }
+    lifecycle.inference = InferenceEvidence { batches: groups };
+    Ok(Bundle::new(&policy, lifecycle, generated_at, key)?)
+}
+
+/// The receipt of `deployment`'s chain with this id, sealed.
+///
+/// # Errors
+///
+/// [`Error::NoReceipt`]; store and parse failures.
+pub fn receipt(
+    store: &dyn Store,
+    deployment: &str,
+    receipt_id: &str,
+) -> Result<Sealed<InferenceReceipt>, Error> {
+    let r = store
+        .receipt(deployment, receipt_id)?
+        .ok_or_else(|| Error::NoReceipt {
+            deployment: deployment.to_owned(),
+            receipt_id: receipt_id.to_owned(),
+        })?;
+    Ok(Sealed {
+        record: parse(InferenceReceipt::KIND, &r.receipt_id, &r.json)?,
+        digest: r.digest,
+    })
+}
+
+/// The disclosure of `query` and `output` (those given) for a receipt capsule of `receipt`
+/// in `deployment`'s chain: each opening is re-derived from the chain's seed, and each value
+/// must be the one the receipt committed to. `None` when neither is given.
+///
+/// # Errors
+///
+/// [`Error::NotCommitted`] for a value the receipt did not commit to; [`Error::NoChain`];
+/// read failures.
+pub fn disclosure(
+    store: &dyn Store,
+    deployment: &str,
+    receipt: &Sealed<InferenceReceipt>,
+    query: Option<&str>,
+    output: Option<&str>,
+) -> Result<Option<Disclosure>, Error> {
+    if query.is_none() && output.is_none() {
+        return Ok(None);
+    }
+    let policy = store.policy()?;
+    let seed = store
+        .chain_seed(deployment)?
+        .ok_or_else(|| Error::NoChain {
+            deployment: deployment.to_owned(),
+        })?;
+    let openings =
+        lcm_managers::ReceiptChain::from_seed(&policy, &seed).openings(receipt.record.sequence);
+    let disclose = |text: Option<&str>,
+                    commitment,
+                    opening: &lcm_crypto::Opening,
+                    what: &'static str|
+     -> Result<Option<DisclosedValue>, Error> {
+        let Some(text) = text else { return Ok(None) };
+        lcm_managers::verify_commitment(&policy, commitment, text.as_bytes(), opening).map_err(
+            |_| Error::NotCommitted {
+                what,
+                receipt_id: receipt.record.receipt_id.clone(),
+            },
+        )?;
+        Ok(Some(DisclosedValue {
+            data: text.to_owned(),
+            opening: opening.reveal(),
+        }))
+    };
+    Ok(Some(Disclosure {
+        input: disclose(
+            query,
+            &receipt.record.input_commitment,
+            &openings.input,
+            "query",
+        )?,
+        output: disclose(
+            output,
+            &receipt.record.output_commitment,
+            &openings.output,
+            "output",
+        )?,
+    }))
+}

@@ -1,0 +1,573 @@
+//! The receipt pipeline: resolve a release, make chained receipts, append them in durable
+//! transactions, and seal them into batches.
+//!
+//! [`infer`] is `lcm infer` without the terminal: three threads in a pipeline. The reader
+//! parses request lines; the maker groups them into batches and makes their receipts after
+//! the head it expects; the writer (the calling thread) appends each batch in one
+//! transaction. Inside the transaction the writer reads the real head: if another process
+//! appended meanwhile, it remakes the batch after the real head (still inside the
+//! transaction, so the chain stays correct) and tells the maker to continue from there. A
+//! receipt is acknowledged (handed to the caller's sink) only after its commit.
+
+use std::io::{BufRead, BufReader, Read};
+use std::sync::{Arc, Mutex, mpsc};
+
+use lcm_crypto::Digest;
+use lcm_managers::{
+    Context, InferenceBatchBuilder, ReceiptChain, ReceiptFields, ReceiptLink, RootManager,
+};
+use lcm_model::records::{
+    DeploymentAnchor, DeploymentStatus, DeploymentStatusEvent, InferenceBatchRoot,
+    InferenceReceipt, ModelAnchor, PreDeploymentAnchor,
+};
+use lcm_model::{Record, Timestamp, canonical};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::export::sealed;
+use crate::{ChainHead, Error, Store, StoredBatch, StoredReceipt, StoredRecord};
+
+/// One inference request: a line of `lcm infer`'s input.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestLine {
+    /// The caller's request id.
+    pub request_id: String,
+    /// The query (committed, never stored in the clear).
+    pub query: String,
+    /// The model's output (committed, never stored in the clear).
+    pub output: String,
+    /// The receipt id (`inf_<sequence>` when absent).
+    #[serde(default)]
+    pub receipt_id: Option<String>,
+    /// Metadata about the input.
+    #[serde(default)]
+    pub input_metadata: Map<String, Value>,
+    /// Metadata about the output.
+    #[serde(default)]
+    pub output_metadata: Map<String, Value>,
+    /// Digests of explanations.
+    #[serde(default)]
+    pub explanation_digests: Vec<Digest>,
+}
+
+/// What the reader thread sends: parsed lines, or the first failure.
+type Chunk = Result<Vec<RequestLine>, Error>;
+
+fn read_lines(reader: impl Read, tx: &mpsc::SyncSender<Chunk>, max: usize) {
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut line = String::new();
+    let mut chunk = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let n = match reader.read_line(&mut line) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.send(Ok(std::mem::take(&mut chunk)));
+                let _ = tx.send(Err(Error::ReadRequests(e)));
+                return;
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        number += 1;
+        if !line.trim().is_empty() {
+            match serde_json::from_str::<RequestLine>(&line) {
+                Ok(l) => chunk.push(l),
+                Err(source) => {
+                    let _ = tx.send(Ok(std::mem::take(&mut chunk)));
+                    let _ = tx.send(Err(Error::RequestLine {
+                        line: number,
+                        source,
+                    }));
+                    return;
+                }
+            }
+        }
+        // Hand over what is parsed when no more input is buffered (so that a slow producer
+        // gets each line committed at once) or when the chunk is full.
+        if (chunk.len() >= max || (reader.buffer().is_empty() && !chunk.is_empty()))
+            && tx.send(Ok(std::mem::take(&mut chunk))).is_err()
+        {
+            return;
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = tx.send(Ok(chunk));
+    }
+}
+
+/// The anchors every receipt of a release names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Release {
+    /// The model anchor's digest.
+    pub model_anchor: Digest,
+    /// The deployment anchor's digest.
+    pub deployment_anchor: Digest,
+}
+
+/// The release of `model` (`NAME@VERSION`) on `deployment`, after checking that the
+/// deployment releases that model and is not stopped.
+///
+/// # Errors
+///
+/// [`Error::NotStored`], [`Error::NoPredeployment`], [`Error::BrokenLink`] (a verification
+/// failure), [`Error::WrongModel`], [`Error::NotDeployed`]; read and parse failures.
+pub fn resolve_release(store: &dyn Store, model: &str, deployment: &str) -> Result<Release, Error> {
+    let not_stored = |kind, id: &str| Error::NotStored {
+        kind,
+        id: id.to_owned(),
+    };
+    let model_rec = store
+        .record(ModelAnchor::KIND, model)?
+        .ok_or_else(|| not_stored("model anchor", model))?;
+    let dep_rec = store
+        .record(DeploymentAnchor::KIND, deployment)?
+        .ok_or_else(|| not_stored("deployment anchor", deployment))?;
+    let dep = sealed::<DeploymentAnchor>(&dep_rec)?.record;
+    let pre_rec = store
+        .record(PreDeploymentAnchor::KIND, &dep.predeployment_id)?
+        .ok_or_else(|| Error::NoPredeployment {
+            id: dep.predeployment_id.clone(),
+        })?;
+    if pre_rec.digest != dep.predeployment {
+        return Err(Error::BrokenLink {
+            deployment: deployment.to_owned(),
+            expected: dep.predeployment,
+            stored: pre_rec.digest,
+        });
+    }
+    let pre = sealed::<PreDeploymentAnchor>(&pre_rec)?.record;
+    if pre.model_anchor != model_rec.digest {
+        return Err(Error::WrongModel {
+            deployment: deployment.to_owned(),
+            model: model.to_owned(),
+            releases: pre.model_anchor,
+        });
+    }
+    let mut latest: Option<DeploymentStatusEvent> = None;
+    for r in &store.records(Some(DeploymentStatusEvent::KIND))? {
+        let e = sealed::<DeploymentStatusEvent>(r)?.record;
+        if e.deployment_id == deployment && latest.as_ref().is_none_or(|l| e.sequence > l.sequence)
+        {
+            latest = Some(e);
+        }
+    }
+    if let Some(e) = latest
+        && e.status != DeploymentStatus::Deployed
+    {
+        return Err(Error::NotDeployed {
+            deployment: deployment.to_owned(),
+            status: e.status.name(),
+        });
+    }
+    Ok(Release {
+        model_anchor: model_rec.digest,
+        deployment_anchor: dep_rec.digest,
+    })
+}
+
+/// Appends `n` demo receipts (ids `inf_<sequence>`) for `model` on `deployment` after the
+/// head of its chain, in transactions of at most 10,000.
+///
+/// # Errors
+///
+/// As [`resolve_release`] and [`Store::append_receipts`].
+pub fn make_demo_receipts(
+    store: &mut dyn Store,
+    model: &str,
+    deployment: &str,
+    start: u64,
+    n: u64,
+) -> Result<(), Error> {
+    let policy = store.policy()?;
+    let release = resolve_release(store, model, deployment)?;
+    let seed = store.open_chain(deployment)?;
+    let mut chain = ReceiptChain::from_seed(&policy, &seed);
+    let mut i = start;
+    let end = start.saturating_add(n);
+    while i < end {
+        let chunk = (end - i).min(10_000);
+        let lines: Vec<RequestLine> = (i..i + chunk)
+            .map(|k| RequestLine {
+                request_id: format!("req_{k:06}"),
+                query: format!("Is there pneumonia in chest X-ray {k}?"),
+                output: if k % 3 == 0 {
+                    "Pneumonia detected (confidence: 91%)".to_owned()
+                } else {
+                    "No pneumonia detected (confidence: 95%)".to_owned()
+                },
+                receipt_id: None,
+                input_metadata: Map::new(),
+                output_metadata: Map::new(),
+                explanation_digests: Vec::new(),
+            })
+            .collect();
+        store.append_receipts(deployment, &mut |h| {
+            make_receipts(&mut chain, release, h, &lines)
+        })?;
+        i += chunk;
+    }
+    Ok(())
+}
+
+/// Makes the receipts of `lines` after `head` on `chain` (moved there first) for `release`;
+/// returns them with their canonical JSON.
+///
+/// # Errors
+///
+/// [`Error::SequenceExhausted`]; the managers' refusals.
+pub fn make_receipts(
+    chain: &mut ReceiptChain,
+    release: Release,
+    head: Option<ChainHead>,
+    lines: &[RequestLine],
+) -> Result<Vec<StoredReceipt>, Error> {
+    let next = match head {
+        None => 0,
+        Some(h) => h.sequence.checked_add(1).ok_or(Error::SequenceExhausted)?,
+    };
+    chain.set_head(head.map(|h| h.digest), next)?;
+    let mut made = Vec::with_capacity(lines.len());
+    let mut id = String::new();
+    for line in lines {
+        let receipt_id = if let Some(r) = &line.receipt_id {
+            r.as_str()
+        } else {
+            use std::fmt::Write as _;
+            id.clear();
+            let _ = write!(id, "inf_{:06}", chain.len());
+            id.as_str()
+        };
+        let (sealed, json) = chain.append_encoded(ReceiptFields {
+            receipt_id,
+            model_anchor: release.model_anchor,
+            deployment_anchor: release.deployment_anchor,
+            request_id: &line.request_id,
+            query: &line.query,
+            output: &line.output,
+            input_metadata: line.input_metadata.clone(),
+            output_metadata: line.output_metadata.clone(),
+            explanation_digests: line.explanation_digests.clone(),
+            timestamp: Timestamp::now(),
+        })?;
+        let json = String::from_utf8(json.to_vec()).map_err(|_| Error::NotUtf8)?;
+        made.push(StoredReceipt {
+            sequence: sealed.record.sequence,
+            receipt_id: sealed.record.receipt_id,
+            digest: sealed.digest,
+            timestamp: sealed.record.timestamp.unix_micros(),
+            json,
+        });
+    }
+    Ok(made)
+}
+
+/// How a caller formats the acknowledgments of committed receipts: called on the maker
+/// thread, ahead of the commit, so that formatting costs the writer nothing.
+pub type FormatAcks = fn(&[StoredReceipt], &mut String);
+
+/// What [`infer`] appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InferSummary {
+    /// The receipts appended and acknowledged.
+    pub appended: u64,
+    /// The chain head after them.
+    pub head: Option<ChainHead>,
+}
+
+/// A batch of receipts made by the maker thread, with the lines they were made from and the
+/// chain head they were made after.
+struct MadeBatch {
+    lines: Vec<RequestLine>,
+    base: Option<ChainHead>,
+    receipts: Vec<StoredReceipt>,
+    /// The acknowledgments of `receipts`, formatted ahead (handed over after the commit).
+    acks: String,
+}
+
+/// Set by the writer when the maker must continue from another head.
+type Rebase = Mutex<Option<Option<ChainHead>>>;
+
+/// Appends a receipt for every request line of `input` to `deployment`'s chain, releasing
+/// `model`, in transactions of at most `batch_size` receipts (see the module docs). After
+/// each commit, `ack` gets the acknowledgments of the committed receipts (formatted by
+/// `format`) and the number appended so far; an error from `ack` stops the pipeline.
+///
+/// The reader and maker threads are detached: when the writer stops on an error, this
+/// returns without waiting for `input` to end.
+///
+/// # Errors
+///
+/// As [`resolve_release`]; [`Error::DuplicateReceipt`] for a receipt id already in the chain;
+/// [`Error::Interrupted`] when a line does not parse or the input fails (what came before it
+/// stays appended); `ack`'s errors; write failures.
+pub fn infer<E: From<Error>>(
+    store: &mut dyn Store,
+    model: &str,
+    deployment: &str,
+    batch_size: usize,
+    input: impl Read + Send + 'static,
+    format: FormatAcks,
+    ack: &mut dyn FnMut(&str, u64) -> Result<(), E>,
+) -> Result<InferSummary, E> {
+    let policy = store.policy()?;
+    let release = resolve_release(store, model, deployment)?;
+    let seed = store.open_chain(deployment)?;
+    let mut writer_chain = ReceiptChain::from_seed(&policy, &seed);
+    let mut maker_chain = ReceiptChain::from_seed(&policy, &seed);
+    drop(seed);
+    let max = batch_size;
+    let start_head = store.head(deployment)?;
+    // Checkpoints run on their own thread and connection, off the writer's path.
+    let (ckpt_tx, ckpt_rx) = mpsc::sync_channel::<()>(1);
+    let ckpt_thread = store.checkpointer()?.map(|checkpointer| {
+        std::thread::spawn(move || {
+            while ckpt_rx.recv().is_ok() {
+                // A failed checkpoint loses nothing: the frames stay for the next one.
+                let _ = checkpointer.checkpoint();
+            }
+            let _ = checkpointer.checkpoint();
+        })
+    });
+    let rebase: Arc<Rebase> = Arc::default();
+    let (line_tx, line_rx) = mpsc::sync_channel::<Chunk>(4);
+    let (batch_tx, batch_rx) = mpsc::sync_channel::<Result<MadeBatch, Error>>(2);
+    std::thread::spawn(move || read_lines(input, &line_tx, max));
+    let maker_rebase = Arc::clone(&rebase);
+    std::thread::spawn(move || {
+        make_batches(
+            &line_rx,
+            &batch_tx,
+            &maker_rebase,
+            &mut maker_chain,
+            (release, start_head),
+            (max, format),
+        );
+    });
+    let mut summary = InferSummary {
+        appended: 0,
+        head: start_head,
+    };
+    let result: Result<Option<Error>, E> = (|| {
+        // The writer.
+        while let Ok(batch) = batch_rx.recv() {
+            let MadeBatch {
+                lines,
+                base,
+                receipts,
+                mut acks,
+            } = match batch {
+                Ok(b) => b,
+                Err(e) => return Ok(Some(e)),
+            };
+            let count = lines.len();
+            let mut receipts = Some(receipts);
+            let mut remade = false;
+            let committed = store
+                .append_receipts(deployment, &mut |h| {
+                    if h == base
+                        && let Some(r) = receipts.take()
+                    {
+                        return Ok(r);
+                    }
+                    // Another process appended since the maker's view: remake after the
+                    // real head, inside this transaction.
+                    remade = true;
+                    make_receipts(&mut writer_chain, release, h, &lines)
+                })
+                .map_err(|e| match e {
+                    Error::Duplicate { kind, id } => Error::DuplicateReceipt { kind, id, count },
+                    other => other,
+                })?;
+            if let Some(last) = committed.last() {
+                summary.head = Some(ChainHead {
+                    sequence: last.sequence,
+                    digest: last.digest,
+                });
+            }
+            if remade && let Ok(mut g) = rebase.lock() {
+                *g = Some(summary.head);
+            }
+            // Committed and durable: acknowledge.
+            summary.appended = summary
+                .appended
+                .saturating_add(u64::try_from(committed.len()).unwrap_or(u64::MAX));
+            if remade {
+                acks.clear();
+                format(&committed, &mut acks);
+            }
+            // Wake the checkpointer (if it is busy, it will see these frames next time).
+            let _ = ckpt_tx.try_send(());
+            ack(&acks, summary.appended)?;
+        }
+        Ok(None)
+    })();
+    drop(ckpt_tx);
+    if let Some(t) = ckpt_thread {
+        let _ = t.join();
+    }
+    if let Some(e) = result? {
+        return Err(Error::Interrupted {
+            source: Box::new(e),
+            appended: summary.appended,
+        }
+        .into());
+    }
+    Ok(summary)
+}
+
+/// The maker thread of [`infer`]: groups parsed lines into batches of up to `max` and makes
+/// their receipts after the head it expects (or the one the writer rebased it to).
+fn make_batches(
+    line_rx: &mpsc::Receiver<Chunk>,
+    batch_tx: &mpsc::SyncSender<Result<MadeBatch, Error>>,
+    rebase: &Rebase,
+    chain: &mut ReceiptChain,
+    (release, mut expected): (Release, Option<ChainHead>),
+    (max, format): (usize, FormatAcks),
+) {
+    let mut pending: Vec<RequestLine> = Vec::new();
+    let mut failure = None;
+    loop {
+        match line_rx.recv() {
+            Ok(Ok(chunk)) => pending.extend(chunk),
+            Ok(Err(e)) => failure = Some(e),
+            Err(_) => break,
+        }
+        while pending.len() < max && failure.is_none() {
+            match line_rx.try_recv() {
+                Ok(Ok(chunk)) => pending.extend(chunk),
+                Ok(Err(e)) => failure = Some(e),
+                Err(_) => break,
+            }
+        }
+        if !pending.is_empty() {
+            let lines = std::mem::take(&mut pending);
+            if let Some(h) = rebase.lock().ok().and_then(|mut g| g.take()) {
+                expected = h;
+            }
+            let made = match make_receipts(chain, release, expected, &lines) {
+                Ok(m) => m,
+                Err(e) => {
+                    let _ = batch_tx.send(Err(e));
+                    return;
+                }
+            };
+            let base = expected;
+            let mut acks = String::with_capacity(made.len().saturating_mul(96));
+            format(&made, &mut acks);
+            if let Some(last) = made.last() {
+                expected = Some(ChainHead {
+                    sequence: last.sequence,
+                    digest: last.digest,
+                });
+            }
+            let batch = MadeBatch {
+                lines,
+                base,
+                receipts: made,
+                acks,
+            };
+            if batch_tx.send(Ok(batch)).is_err() {
+                return;
+            }
+        }
+        if let Some(e) = failure.take() {
+            let _ = batch_tx.send(Err(e));
+            return;
+        }
+    }
+}
+
+/// Seals the receipts of `deployment`'s chain not yet in a batch (up to the first made after
+/// `until`, and up to the sequence number `upto`) into the next batch and its root (stored
+/// as the record `inference-batch-root` `DEPLOYMENT/WINDOW`). `None` when there is nothing
+/// to seal.
+///
+/// # Errors
+///
+/// [`Error::NoChain`]; [`Error::Parse`] for a stored receipt that does not parse; the
+/// managers' refusals; write failures.
+pub fn seal_next_batch(
+    store: &mut dyn Store,
+    deployment: &str,
+    window: Option<&str>,
+    until: Option<Timestamp>,
+    upto: Option<u64>,
+) -> Result<Option<StoredBatch>, Error> {
+    let policy = store.policy()?;
+    let ctx = Context::with_policy(policy.clone())?;
+    store.close_batch(deployment, &mut |s, next| {
+        let mut links = Vec::new();
+        let mut digests = Vec::new();
+        let mut bad = None;
+        let mut stopped = false;
+        s.scan_receipts(deployment, next, upto, &mut |r| {
+            // The window ends at the first receipt made after `until`.
+            if stopped || bad.is_some() {
+                return Ok(());
+            }
+            if until.is_some_and(|u| r.timestamp > u.unix_micros()) {
+                stopped = true;
+                return Ok(());
+            }
+            match serde_json::from_str::<InferenceReceipt>(&r.json) {
+                Ok(rec) => {
+                    links.push(ReceiptLink {
+                        digest: r.digest,
+                        sequence: r.sequence,
+                        prev_receipt: rec.prev_receipt,
+                        timestamp: rec.timestamp,
+                    });
+                    digests.push(r.digest);
+                }
+                Err(source) => {
+                    bad = Some(Error::Parse {
+                        kind: "receipt".to_owned(),
+                        id: r.receipt_id,
+                        source,
+                    });
+                }
+            }
+            Ok(())
+        })?;
+        if let Some(b) = bad {
+            return Err(b);
+        }
+        let (Some(first), Some(last)) = (links.first(), links.last()) else {
+            return Ok(None);
+        };
+        let window_id = window.map_or_else(
+            || format!("batch_{}_{}", first.sequence, last.sequence),
+            str::to_owned,
+        );
+        let (first_sequence, last_sequence) = (first.sequence, last.sequence);
+        let mut builder = InferenceBatchBuilder::new(&policy, &window_id);
+        for l in links {
+            builder.push(l)?;
+        }
+        let batch = builder.finish()?;
+        let digest = batch.digest(&policy)?;
+        let json = canonical::to_string(&batch)?;
+        let root =
+            RootManager::new(ctx.clone()).compute_inference_batch_root(&window_id, &digests)?;
+        Ok(Some((
+            StoredBatch {
+                window_id,
+                first_sequence,
+                last_sequence,
+                digest,
+                json,
+            },
+            vec![StoredRecord {
+                kind: InferenceBatchRoot::KIND.to_owned(),
+                id: format!("{deployment}/{}", root.record.window_id),
+                digest: root.digest,
+                json: canonical::to_string(&root.record)?,
+            }],
+        )))
+    })
+}

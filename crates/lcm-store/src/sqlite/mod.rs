@@ -1,0 +1,779 @@
+//! The embedded `SQLite` backend of [`Store`]: [`SqliteStore`] (one database file), its
+//! schema and migrations, and the [`Checkpointer`] that the receipt pipeline runs on its own
+//! thread. Nothing outside this module names these types: [`crate::open`] and
+//! [`crate::init`] return them as `Box<dyn Store>`.
+//!
+//! # Durability
+//!
+//! The database runs in WAL mode with `synchronous=FULL`: a transaction is durable once its
+//! `COMMIT` returns, including against power loss (the WAL is fsynced at every commit). A
+//! write is *acknowledged* only after that `COMMIT` returns, so an acknowledged write
+//! survives `kill -9` of the writer and a crash of the machine. `synchronous=NORMAL` would
+//! only survive a process crash, not a power cut, for the last transactions before it; the
+//! cost difference is one fsync per transaction, which batching amortizes (see
+//! `docs/PERFORMANCE.md`, section CLI).
+//!
+//! # Concurrency
+//!
+//! Every write is one `BEGIN IMMEDIATE` transaction, which takes `SQLite`'s single write lock
+//! up front, with a busy timeout, so that several processes appending at once wait for each
+//! other instead of failing. [`Store::append_receipts`] reads the chain head and appends
+//! after it inside that same transaction, so concurrent appenders serialize: each batch links
+//! to the head the previous batch committed, and no sequence number is used twice (a
+//! receipt's key, `chain * 2^40 + sequence`, is the table's primary key).
+//! [`Store::put_records_with`] does the same for lifecycle records: what a stage reads and
+//! what it writes are one transaction.
+//!
+//! # Chains
+//!
+//! Each deployment has its own receipt chain, with its own commitment seed
+//! ([`Store::open_chain`]), its own sequence numbers from 0, and its own batches.
+//!
+//! # Append-only receipts
+//!
+//! Triggers refuse every `UPDATE` and `DELETE` on the receipts, batches and records tables;
+//! the store has no code path that would issue one.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lcm_crypto::Digest;
+use lcm_model::Policy;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use zeroize::Zeroize;
+
+use self::schema::MIGRATIONS;
+use crate::Error;
+use crate::store::{
+    BatchBuild, ChainHead, Checkpoint, RecordsBuild, Store, StoredBatch, StoredEvidence,
+    StoredReceipt, StoredRecord,
+};
+
+/// The schema version this build writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 4;
+
+/// A chain's receipts are keyed `chain_id * CHAIN_SPAN + sequence` (the table's rowid), so
+/// one chain is one contiguous rowid range: appends and scans cost what they cost with one
+/// chain, and a chain holds fewer than 2^40 receipts (a million a second for 34 years).
+pub const CHAIN_SPAN: u64 = 1 << 40;
+
+/// How long a writer waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The embedded store: one `SQLite` database file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn digest_from(bytes: &[u8]) -> Result<Digest, Error> {
+    Digest::try_from_slice(bytes).map_err(|_| Error::Corrupt {
+        what: format!("a digest of {} bytes, expected 32", bytes.len()),
+    })
+}
+
+fn to_u64(v: i64, what: &str) -> Result<u64, Error> {
+    u64::try_from(v).map_err(|_| Error::Corrupt {
+        what: format!("negative {what} {v}"),
+    })
+}
+
+fn to_i64(v: u64) -> Result<i64, Error> {
+    i64::try_from(v).map_err(|_| Error::Corrupt {
+        what: format!("sequence {v} beyond 2^63"),
+    })
+}
+
+/// `e` as [`Error::Duplicate`] of `kind` `id` when it violates a unique key, otherwise as
+/// [`Error::Sqlite`].
+fn duplicate_or(e: rusqlite::Error, kind: &str, id: &str) -> Error {
+    if is_unique_violation(&e) {
+        Error::Duplicate {
+            kind: kind.to_owned(),
+            id: id.to_owned(),
+        }
+    } else {
+        Error::Sqlite(e)
+    }
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+impl SqliteStore {
+    fn open_conn(path: &Path) -> Result<Connection, Error> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL: readers never block the writer; FULL: every commit is fsynced.
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Corrupt {
+                what: format!("journal mode {mode}, expected wal"),
+            });
+        }
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+        Ok(conn)
+    }
+
+    /// Creates (or opens and migrates) the store at `path` with `policy`. Returns the store
+    /// and whether it was newly initialized; an existing store keeps its policy and its
+    /// chains' seeds.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooNew`], `SQLite` failures, and randomness failures as
+    /// [`Error::Crypto`].
+    pub fn init(path: &Path, policy: &Policy) -> Result<(Self, bool), Error> {
+        let existed = path.exists();
+        let conn = Self::open_conn(path)?;
+        if !existed {
+            restrict_permissions(path);
+        }
+        let mut store = Self {
+            conn,
+            path: path.to_owned(),
+        };
+        store.migrate()?;
+        let tx = store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let has_policy: Option<i64> = tx
+            .query_row("SELECT 1 FROM meta WHERE key = 'policy'", [], |r| r.get(0))
+            .optional()?;
+        let fresh = has_policy.is_none();
+        if fresh {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('policy', ?1)",
+                params![policy.canonical_json()?],
+            )?;
+        }
+        tx.commit()?;
+        Ok((store, fresh))
+    }
+
+    /// Opens an initialized store, migrating its schema if it is older than this build's.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoStore`], [`Error::NotInitialized`], [`Error::TooNew`], `SQLite` failures.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        if !path.exists() {
+            return Err(Error::NoStore {
+                path: path.to_owned(),
+            });
+        }
+        let conn = Self::open_conn(path)?;
+        let mut store = Self {
+            conn,
+            path: path.to_owned(),
+        };
+        store.migrate()?;
+        let has_policy: Option<i64> = store
+            .conn
+            .query_row("SELECT 1 FROM meta WHERE key = 'policy'", [], |r| r.get(0))
+            .optional()?;
+        if has_policy.is_none() {
+            return Err(Error::NotInitialized {
+                path: path.to_owned(),
+            });
+        }
+        Ok(store)
+    }
+
+    /// The store's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Brings the schema to [`SCHEMA_VERSION`], one migration per transaction.
+    fn migrate(&mut self) -> Result<(), Error> {
+        loop {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if version > SCHEMA_VERSION {
+                return Err(Error::TooNew {
+                    found: version,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            let Some(sql) = usize::try_from(version)
+                .ok()
+                .and_then(|v| MIGRATIONS.get(v))
+            else {
+                return Ok(());
+            };
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version + 1)?;
+            tx.commit()?;
+        }
+    }
+
+    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction (the write lock taken first): commits
+    /// when it returns `Ok`, rolls back when it returns an error. `f` reads and writes through
+    /// the store it is given, so everything it reads is what it writes after.
+    fn write_transaction<T>(&self, f: impl FnOnce(&Self) -> Result<T, Error>) -> Result<T, Error> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(value) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(value)
+            }
+            Err(e) => {
+                // The original error matters more than a failed rollback.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `SQLite`'s own consistency check (`PRAGMA integrity_check`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`] with `SQLite`'s first complaint; `SQLite` failures.
+    pub fn integrity_check(&self) -> Result<(), Error> {
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if result == "ok" {
+            Ok(())
+        } else {
+            Err(Error::Corrupt { what: result })
+        }
+    }
+
+    /// Stops this connection from checkpointing the WAL itself after its commits
+    /// (`PRAGMA wal_autocheckpoint=0`); a [`Checkpointer`] on another thread does it instead,
+    /// so the writer never pays for copying pages into the database file.
+    ///
+    /// # Errors
+    ///
+    /// `SQLite` failures.
+    pub fn disable_autocheckpoint(&self) -> Result<(), Error> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Sets `PRAGMA synchronous` (`FULL` by default). Only for measurements: `NORMAL` may
+    /// lose the last transactions on power loss.
+    ///
+    /// # Errors
+    ///
+    /// `SQLite` failures.
+    pub fn set_synchronous(&self, level: &str) -> Result<(), Error> {
+        self.conn.pragma_update(None, "synchronous", level)?;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    // The store holds the commitment seed: owner-only. Best effort: a failure leaves the
+    // umask's mode, which the user controls.
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &Path) {}
+
+/// A second connection to a store that copies committed WAL frames into the database file
+/// (`PRAGMA wal_checkpoint(PASSIVE)`), for a writer that disabled its own checkpoints. A
+/// passive checkpoint never blocks the writer, and it moves only committed data (fsynced
+/// under `synchronous=FULL` before the WAL is reused), so durability is unchanged.
+#[derive(Debug)]
+pub struct Checkpointer {
+    conn: Connection,
+}
+
+impl Checkpoint for Checkpointer {
+    fn checkpoint(&self) -> Result<(), Error> {
+        self.passive()
+    }
+}
+
+impl Checkpointer {
+    /// Opens the second connection.
+    ///
+    /// # Errors
+    ///
+    /// `SQLite` failures.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.execute_batch("PRAGMA synchronous=FULL;")?;
+        Ok(Self { conn })
+    }
+
+    /// Runs one passive checkpoint.
+    ///
+    /// # Errors
+    ///
+    /// `SQLite` failures.
+    pub fn passive(&self) -> Result<(), Error> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Vec<u8>, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+fn make_record(
+    (kind, id, digest, json): (String, String, Vec<u8>, String),
+) -> Result<StoredRecord, Error> {
+    Ok(StoredRecord {
+        kind,
+        id,
+        digest: digest_from(&digest)?,
+        json,
+    })
+}
+
+fn row_receipt(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, Vec<u8>, i64, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn make_receipt(
+    (sequence, receipt_id, digest, timestamp, json): (i64, String, Vec<u8>, i64, String),
+) -> Result<StoredReceipt, Error> {
+    Ok(StoredReceipt {
+        sequence: to_u64(sequence, "sequence")?,
+        receipt_id,
+        digest: digest_from(&digest)?,
+        timestamp,
+        json,
+    })
+}
+
+fn insert_records(conn: &Connection, records: &[StoredRecord]) -> Result<(), Error> {
+    let mut stmt =
+        conn.prepare("INSERT INTO records (kind, id, digest, json) VALUES (?1, ?2, ?3, ?4)")?;
+    for r in records {
+        stmt.execute(params![r.kind, r.id, &r.digest.as_bytes()[..], r.json])
+            .map_err(|e| duplicate_or(e, &r.kind, &r.id))?;
+    }
+    Ok(())
+}
+
+fn insert_evidence(conn: &Connection, evidence: &[StoredEvidence]) -> Result<(), Error> {
+    let mut stmt = conn.prepare("INSERT INTO evidence (kind, id, json) VALUES (?1, ?2, ?3)")?;
+    for e in evidence {
+        stmt.execute(params![e.kind, e.id, e.json])
+            .map_err(|err| duplicate_or(err, &e.kind, &e.id))?;
+    }
+    Ok(())
+}
+
+/// The rowid of receipt `sequence` of chain `chain_id` (see [`CHAIN_SPAN`]).
+fn receipt_key(chain_id: i64, sequence: u64) -> Option<i64> {
+    if sequence >= CHAIN_SPAN {
+        return None;
+    }
+    let chain = u64::try_from(chain_id).ok()?;
+    i64::try_from(chain.checked_mul(CHAIN_SPAN)?.checked_add(sequence)?).ok()
+}
+
+fn chain_id(conn: &Connection, deployment: &str) -> Result<Option<i64>, Error> {
+    Ok(conn
+        .query_row(
+            "SELECT chain_id FROM chains WHERE deployment = ?1",
+            params![deployment],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn seed_from(mut bytes: Vec<u8>) -> Result<lcm_crypto::Seed, Error> {
+    let arr: Result<[u8; 32], _> = bytes.as_slice().try_into();
+    let len = bytes.len();
+    bytes.zeroize();
+    let mut arr = arr.map_err(|_| Error::Corrupt {
+        what: format!("a commitment seed of {len} bytes, expected 32"),
+    })?;
+    let seed = lcm_crypto::Seed::from_bytes(arr);
+    arr.zeroize();
+    Ok(seed)
+}
+
+/// The last receipt of a chain's key range.
+const HEAD_SQL: &str = "SELECT sequence, digest FROM receipts WHERE key >= ?1 AND key <= ?2 \
+                        ORDER BY key DESC LIMIT 1";
+
+/// The receipts of a chain's key range, in order.
+const SCAN_SQL: &str = "SELECT sequence, receipt_id, digest, timestamp, json FROM receipts \
+                        WHERE key >= ?1 AND key <= ?2 ORDER BY key";
+
+fn read_head(conn: &Connection, chain_id: i64) -> Result<Option<ChainHead>, Error> {
+    // The chain's key range, so that the last row is found by one descent of the table's
+    // b-tree (a `chain_id = ?` filter would scan the whole chain through an index).
+    let (Some(lo), Some(hi)) = (
+        receipt_key(chain_id, 0),
+        receipt_key(chain_id, CHAIN_SPAN - 1),
+    ) else {
+        return Ok(None);
+    };
+    let row: Option<(i64, Vec<u8>)> = conn
+        .query_row(HEAD_SQL, params![lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    row.map(|(s, d)| {
+        Ok(ChainHead {
+            sequence: to_u64(s, "sequence")?,
+            digest: digest_from(&d)?,
+        })
+    })
+    .transpose()
+}
+
+impl Store for SqliteStore {
+    fn schema_version(&self) -> i64 {
+        SCHEMA_VERSION
+    }
+
+    fn integrity_check(&self) -> Result<(), Error> {
+        Self::integrity_check(self)
+    }
+
+    fn checkpointer(&mut self) -> Result<Option<Box<dyn Checkpoint>>, Error> {
+        self.disable_autocheckpoint()?;
+        Ok(Some(Box::new(Checkpointer::open(&self.path)?)))
+    }
+
+    fn record_by_digest(&self, kind: &str, digest: &Digest) -> Result<Option<StoredRecord>, Error> {
+        self.conn
+            .query_row(
+                "SELECT kind, id, digest, json FROM records WHERE kind = ?1 AND digest = ?2 \
+                 ORDER BY id LIMIT 1",
+                params![kind, digest.as_bytes().as_slice()],
+                row_record,
+            )
+            .optional()?
+            .map(make_record)
+            .transpose()
+    }
+
+    fn policy(&self) -> Result<Policy, Error> {
+        let json: String =
+            self.conn
+                .query_row("SELECT value FROM meta WHERE key = 'policy'", [], |r| {
+                    r.get(0)
+                })?;
+        let policy: Policy = serde_json::from_str(&json)?;
+        Ok(policy)
+    }
+
+    fn chains(&self) -> Result<Vec<String>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT deployment FROM chains ORDER BY chain_id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row?);
+        }
+        Ok(out)
+    }
+
+    fn open_chain(&mut self, deployment: &str) -> Result<lcm_crypto::Seed, Error> {
+        if let Some(seed) = self.chain_seed(deployment)? {
+            return Ok(seed);
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process may have opened it since the read above.
+        let existing: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT seed FROM chains WHERE deployment = ?1",
+                params![deployment],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(bytes) = existing {
+            return seed_from(bytes);
+        }
+        let mut seed = [0u8; 32];
+        lcm_crypto::fill_random(&mut seed)?;
+        let result = tx
+            .execute(
+                "INSERT INTO chains (chain_id, deployment, seed) \
+                 VALUES ((SELECT COALESCE(MAX(chain_id), 0) + 1 FROM chains), ?1, ?2)",
+                params![deployment, &seed[..]],
+            )
+            .and_then(|_| tx.commit())
+            .map(|()| lcm_crypto::Seed::from_bytes(seed));
+        seed.zeroize();
+        Ok(result?)
+    }
+
+    fn chain_seed(&self, deployment: &str) -> Result<Option<lcm_crypto::Seed>, Error> {
+        let bytes: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT seed FROM chains WHERE deployment = ?1",
+                params![deployment],
+                |r| r.get(0),
+            )
+            .optional()?;
+        bytes.map(seed_from).transpose()
+    }
+
+    fn put_records(
+        &mut self,
+        records: &[StoredRecord],
+        evidence: &[StoredEvidence],
+    ) -> Result<(), Error> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        insert_records(&tx, records)?;
+        insert_evidence(&tx, evidence)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn put_records_with(
+        &mut self,
+        build: &mut RecordsBuild<'_>,
+    ) -> Result<Vec<StoredRecord>, Error> {
+        self.write_transaction(|store| {
+            let (records, evidence) = build(store)?;
+            insert_records(&store.conn, &records)?;
+            insert_evidence(&store.conn, &evidence)?;
+            Ok(records)
+        })
+    }
+
+    fn evidence_of(&self, kind: &str, id: &str) -> Result<Option<StoredEvidence>, Error> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT kind, id, json FROM evidence WHERE kind = ?1 AND id = ?2",
+                params![kind, id],
+                |r| {
+                    Ok(StoredEvidence {
+                        kind: r.get(0)?,
+                        id: r.get(1)?,
+                        json: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn evidence(&self, kind: Option<&str>) -> Result<Vec<StoredEvidence>, Error> {
+        let mut stmt = self.conn.prepare(
+            "SELECT kind, id, json FROM evidence WHERE ?1 IS NULL OR kind = ?1 ORDER BY kind, id",
+        )?;
+        let rows = stmt.query_map(params![kind], |r| {
+            Ok(StoredEvidence {
+                kind: r.get(0)?,
+                id: r.get(1)?,
+                json: r.get(2)?,
+            })
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row?);
+        }
+        Ok(out)
+    }
+
+    fn record(&self, kind: &str, id: &str) -> Result<Option<StoredRecord>, Error> {
+        self.conn
+            .query_row(
+                "SELECT kind, id, digest, json FROM records WHERE kind = ?1 AND id = ?2",
+                params![kind, id],
+                row_record,
+            )
+            .optional()?
+            .map(make_record)
+            .transpose()
+    }
+
+    fn records(&self, kind: Option<&str>) -> Result<Vec<StoredRecord>, Error> {
+        let mut stmt = self.conn.prepare(
+            "SELECT kind, id, digest, json FROM records WHERE ?1 IS NULL OR kind = ?1 \
+             ORDER BY kind, id",
+        )?;
+        let rows = stmt.query_map(params![kind], row_record)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(make_record(row?)?);
+        }
+        Ok(out)
+    }
+
+    fn append_receipts(
+        &mut self,
+        deployment: &str,
+        build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<StoredReceipt>, Error>,
+    ) -> Result<Vec<StoredReceipt>, Error> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let chain = chain_id(&tx, deployment)?.ok_or_else(|| Error::NoChain {
+            deployment: deployment.to_owned(),
+        })?;
+        let head = read_head(&tx, chain)?;
+        let receipts = build(head)?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for r in &receipts {
+                let key = receipt_key(chain, r.sequence).ok_or_else(|| Error::ChainFull {
+                    deployment: deployment.to_owned(),
+                })?;
+                stmt.execute(params![
+                    key,
+                    chain,
+                    to_i64(r.sequence)?,
+                    r.receipt_id,
+                    &r.digest.as_bytes()[..],
+                    r.timestamp,
+                    r.json
+                ])
+                .map_err(|e| duplicate_or(e, "inference-receipt", &r.receipt_id))?;
+            }
+        }
+        tx.commit()?;
+        Ok(receipts)
+    }
+
+    fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error> {
+        match chain_id(&self.conn, deployment)? {
+            Some(chain) => read_head(&self.conn, chain),
+            None => Ok(None),
+        }
+    }
+
+    fn scan_receipts(
+        &self,
+        deployment: &str,
+        from: u64,
+        to: Option<u64>,
+        visit: &mut dyn FnMut(StoredReceipt) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let Some(chain) = chain_id(&self.conn, deployment)? else {
+            return Ok(());
+        };
+        if from >= CHAIN_SPAN {
+            return Ok(());
+        }
+        // Keys of one chain are one range: from its `from` to its `to` (or its end).
+        let last = to.map_or(CHAIN_SPAN - 1, |t| t.min(CHAIN_SPAN - 1));
+        let (Some(lo), Some(hi)) = (receipt_key(chain, from), receipt_key(chain, last)) else {
+            return Ok(());
+        };
+        let mut stmt = self.conn.prepare(SCAN_SQL)?;
+        let mut rows = stmt.query(params![lo, hi])?;
+        while let Some(row) = rows.next()? {
+            visit(make_receipt(row_receipt(row)?)?)?;
+        }
+        Ok(())
+    }
+
+    fn receipt(&self, deployment: &str, receipt_id: &str) -> Result<Option<StoredReceipt>, Error> {
+        let Some(chain) = chain_id(&self.conn, deployment)? else {
+            return Ok(None);
+        };
+        self.conn
+            .query_row(
+                "SELECT sequence, receipt_id, digest, timestamp, json FROM receipts \
+                 WHERE chain_id = ?1 AND receipt_id = ?2",
+                params![chain, receipt_id],
+                row_receipt,
+            )
+            .optional()?
+            .map(make_receipt)
+            .transpose()
+    }
+
+    fn close_batch(
+        &mut self,
+        deployment: &str,
+        build: &mut dyn FnMut(&dyn Store, u64) -> BatchBuild,
+    ) -> Result<Option<StoredBatch>, Error> {
+        // The write lock is taken first, so two `batch close` runs cannot seal the same
+        // receipts twice; the callback reads through the store inside the transaction.
+        self.write_transaction(|store| {
+            let chain = chain_id(&store.conn, deployment)?.ok_or_else(|| Error::NoChain {
+                deployment: deployment.to_owned(),
+            })?;
+            let next: Option<i64> = store.conn.query_row(
+                "SELECT MAX(last_seq) + 1 FROM batches WHERE chain_id = ?1",
+                params![chain],
+                |r| r.get(0),
+            )?;
+            let next = to_u64(next.unwrap_or(0), "sequence")?;
+            let Some((batch, records)) = build(store, next)? else {
+                return Ok(None);
+            };
+            store
+                .conn
+                .execute(
+                    "INSERT INTO batches (chain_id, window_id, first_seq, last_seq, digest, json) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        chain,
+                        batch.window_id,
+                        to_i64(batch.first_sequence)?,
+                        to_i64(batch.last_sequence)?,
+                        &batch.digest.as_bytes()[..],
+                        batch.json
+                    ],
+                )
+                .map_err(|e| duplicate_or(e, "inference-batch", &batch.window_id))?;
+            insert_records(&store.conn, &records)?;
+            Ok(Some(batch))
+        })
+    }
+
+    fn batches(&self, deployment: &str) -> Result<Vec<StoredBatch>, Error> {
+        let Some(chain) = chain_id(&self.conn, deployment)? else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare(
+            "SELECT window_id, first_seq, last_seq, digest, json FROM batches \
+             WHERE chain_id = ?1 ORDER BY first_seq",
+        )?;
+        let rows = stmt.query_map(params![chain], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (window_id, first, last, digest, json) = row?;
+            out.push(StoredBatch {
+                window_id,
+                first_sequence: to_u64(first, "sequence")?,
+                last_sequence: to_u64(last, "sequence")?,
+                digest: digest_from(&digest)?,
+                json,
+            });
+        }
+        Ok(out)
+    }
+}
+
+mod schema;
+#[cfg(test)]
+mod tests;

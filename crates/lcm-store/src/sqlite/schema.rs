@@ -1,0 +1,127 @@
+//! The `SQLite` schema, as the migrations that build it: migration `i` takes a store from
+//! version `i` to `i + 1`, and a new store runs them all.
+
+/// The migrations, in order: migration `i` takes the schema from version `i` to `i + 1`.
+pub(super) const MIGRATIONS: &[&str] = &[
+    r"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+CREATE TABLE records (
+    kind       TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    digest     BLOB NOT NULL CHECK (length(digest) = 32),
+    json       TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE TABLE receipts (
+    sequence   INTEGER PRIMARY KEY CHECK (sequence >= 0),
+    receipt_id TEXT NOT NULL UNIQUE,
+    digest     BLOB NOT NULL CHECK (length(digest) = 32),
+    timestamp  INTEGER NOT NULL,
+    json       TEXT NOT NULL
+);
+CREATE TABLE batches (
+    window_id  TEXT PRIMARY KEY,
+    first_seq  INTEGER NOT NULL UNIQUE,
+    last_seq   INTEGER NOT NULL UNIQUE CHECK (last_seq >= first_seq),
+    digest     BLOB NOT NULL CHECK (length(digest) = 32),
+    json       TEXT NOT NULL
+);
+CREATE TRIGGER records_no_update BEFORE UPDATE ON records
+    BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
+CREATE TRIGGER records_no_delete BEFORE DELETE ON records
+    BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
+CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+CREATE TRIGGER batches_no_update BEFORE UPDATE ON batches
+    BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
+CREATE TRIGGER batches_no_delete BEFORE DELETE ON batches
+    BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
+",
+    r"
+CREATE TABLE evidence (
+    kind       TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    json       TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE TRIGGER evidence_no_update BEFORE UPDATE ON evidence
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+",
+    // Version 3: one receipt chain per deployment, each with its own commitment seed. A
+    // version 2 store held one lifecycle: its chain becomes chain 1, of the deployment its
+    // receipts name, with the store's seed (so the openings of its receipts are unchanged).
+    // If receipts exist but name no stored deployment, chain 1 is missing and the NOT NULL
+    // chain id makes the migration fail rather than lose them.
+    r"
+CREATE TABLE chains (
+    chain_id   INTEGER PRIMARY KEY CHECK (chain_id > 0),
+    deployment TEXT NOT NULL UNIQUE,
+    seed       BLOB NOT NULL CHECK (length(seed) = 32)
+);
+CREATE TRIGGER chains_no_update BEFORE UPDATE ON chains
+    BEGIN SELECT RAISE(ABORT, 'chains are append-only'); END;
+CREATE TRIGGER chains_no_delete BEFORE DELETE ON chains
+    BEGIN SELECT RAISE(ABORT, 'chains are append-only'); END;
+INSERT INTO chains (chain_id, deployment, seed)
+    SELECT 1, d.id, (SELECT value FROM meta WHERE key = 'commitment_seed')
+    FROM records d
+    WHERE d.kind = 'deployment-anchor'
+      AND lower(hex(d.digest)) =
+          (SELECT json_extract(json, '$.deployment_anchor') FROM receipts ORDER BY sequence LIMIT 1);
+ALTER TABLE receipts RENAME TO receipts_v2;
+ALTER TABLE batches RENAME TO batches_v2;
+CREATE TABLE receipts (
+    key        INTEGER PRIMARY KEY,
+    chain_id   INTEGER NOT NULL CHECK (chain_id > 0),
+    sequence   INTEGER NOT NULL CHECK (sequence >= 0 AND sequence < 1099511627776),
+    receipt_id TEXT NOT NULL,
+    digest     BLOB NOT NULL CHECK (length(digest) = 32),
+    timestamp  INTEGER NOT NULL,
+    json       TEXT NOT NULL,
+    CHECK (key = chain_id * 1099511627776 + sequence),
+    UNIQUE (chain_id, receipt_id)
+);
+CREATE TABLE batches (
+    chain_id   INTEGER NOT NULL CHECK (chain_id > 0),
+    window_id  TEXT NOT NULL,
+    first_seq  INTEGER NOT NULL,
+    last_seq   INTEGER NOT NULL CHECK (last_seq >= first_seq),
+    digest     BLOB NOT NULL CHECK (length(digest) = 32),
+    json       TEXT NOT NULL,
+    PRIMARY KEY (chain_id, window_id),
+    UNIQUE (chain_id, first_seq),
+    UNIQUE (chain_id, last_seq)
+);
+INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json)
+    SELECT (SELECT chain_id FROM chains WHERE chain_id = 1) * 1099511627776 + sequence,
+           (SELECT chain_id FROM chains WHERE chain_id = 1),
+           sequence, receipt_id, digest, timestamp, json
+    FROM receipts_v2 ORDER BY sequence;
+INSERT INTO batches (chain_id, window_id, first_seq, last_seq, digest, json)
+    SELECT (SELECT chain_id FROM chains WHERE chain_id = 1),
+           window_id, first_seq, last_seq, digest, json
+    FROM batches_v2;
+DROP TABLE receipts_v2;
+DROP TABLE batches_v2;
+CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+CREATE TRIGGER batches_no_update BEFORE UPDATE ON batches
+    BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
+CREATE TRIGGER batches_no_delete BEFORE DELETE ON batches
+    BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
+",
+    // Version 4: records are found by digest (a model anchor from a pre-deployment, a
+    // snapshot, a family from a split) without scanning their kind.
+    r"
+CREATE INDEX records_by_digest ON records (kind, digest);
+",
+];

@@ -1,0 +1,274 @@
+//! The [`Store`] trait and the rows it stores.
+
+use lcm_crypto::Digest;
+use lcm_model::Policy;
+
+use crate::Error;
+
+/// Work a backend does off the writer's path, on another thread: copying committed
+/// write-ahead-log frames into the database file, for `SQLite`.
+pub trait Checkpoint: Send {
+    /// Runs one checkpoint; a failed one loses nothing (it is retried by the next).
+    ///
+    /// # Errors
+    ///
+    /// The backend's failures.
+    fn checkpoint(&self) -> Result<(), Error>;
+}
+
+/// A stored record: its kind (the record's `KIND`), its id, its digest and its canonical JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    /// The record kind, for example `model-anchor`.
+    pub kind: String,
+    /// The record's id within its kind, for example `pneumonia_model@v1.0`.
+    pub id: String,
+    /// The record's digest under the store's policy.
+    pub digest: Digest,
+    /// The record's canonical JSON.
+    pub json: String,
+}
+
+/// Evidence kept next to the records: inputs that records bind by digest only (a split's
+/// record ids, a training run's metrics, an SBOM), needed to verify them or to export them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvidence {
+    /// The evidence kind: `split-records`, `training-metrics` or `sbom`.
+    pub kind: String,
+    /// The id of the record it belongs to.
+    pub id: String,
+    /// Its canonical JSON.
+    pub json: String,
+}
+
+/// A stored inference receipt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReceipt {
+    /// Its position in the chain, from 0.
+    pub sequence: u64,
+    /// The receipt id.
+    pub receipt_id: String,
+    /// The receipt's digest (the chain link).
+    pub digest: Digest,
+    /// The receipt's time, microseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// The receipt's canonical JSON.
+    pub json: String,
+}
+
+/// The last receipt of the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainHead {
+    /// The last receipt's sequence number.
+    pub sequence: u64,
+    /// Its digest.
+    pub digest: Digest,
+}
+
+/// A sealed batch of consecutive receipts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredBatch {
+    /// The window id.
+    pub window_id: String,
+    /// The first receipt's sequence number.
+    pub first_sequence: u64,
+    /// The last receipt's sequence number.
+    pub last_sequence: u64,
+    /// The batch record's digest.
+    pub digest: Digest,
+    /// The batch record's canonical JSON.
+    pub json: String,
+}
+
+/// The callback of [`Store::put_records_with`]: the records and evidence to store, made from
+/// the store as it is inside the write transaction.
+pub type RecordsBuild<'a> =
+    dyn FnMut(&dyn Store) -> Result<(Vec<StoredRecord>, Vec<StoredEvidence>), Error> + 'a;
+
+/// What [`Store::close_batch`]'s callback returns: the batch to store with its records, or
+/// `None` when there is nothing to seal.
+pub type BatchBuild = Result<Option<(StoredBatch, Vec<StoredRecord>)>, Error>;
+
+/// What a store of lifecycle records must offer; [`crate::sqlite`] is the embedded one, and a
+/// server-backed one (`PostgreSQL`) can implement the same trait.
+///
+/// Every method that writes is atomic: it commits everything or nothing, and returns only
+/// once what it wrote is durable. The trait is object-safe: the rest of the crate works on
+/// `&dyn Store`.
+pub trait Store: Send {
+    /// The version of the schema the store is at (the backend's own numbering).
+    fn schema_version(&self) -> i64;
+
+    /// Runs the backend's own consistency check (`PRAGMA integrity_check` for `SQLite`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`] with the backend's first complaint; read failures.
+    fn integrity_check(&self) -> Result<(), Error>;
+
+    /// A background checkpointer for a long run of appends (the receipt pipeline), if the
+    /// backend has one: the store stops checkpointing itself after each commit, and the
+    /// returned value, on its own thread, does it instead.
+    ///
+    /// # Errors
+    ///
+    /// The backend's failures.
+    fn checkpointer(&mut self) -> Result<Option<Box<dyn Checkpoint>>, Error>;
+
+    /// The record of `kind` whose digest is `digest` (the first by id if several share it).
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn record_by_digest(&self, kind: &str, digest: &Digest) -> Result<Option<StoredRecord>, Error>;
+
+    /// The policy the store's records are made under.
+    ///
+    /// # Errors
+    ///
+    /// Read or decoding failures.
+    fn policy(&self) -> Result<Policy, Error>;
+
+    /// The deployments that have a receipt chain, in the order their chains were opened.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn chains(&self) -> Result<Vec<String>, Error>;
+
+    /// The secret seed of the receipt commitments of `deployment`'s chain, opening the chain
+    /// (with a fresh random seed) if it has none yet. Each chain has its own seed, so no two
+    /// chains ever share an opening.
+    ///
+    /// # Errors
+    ///
+    /// Read or write failures, a stored seed of the wrong length, randomness failures.
+    fn open_chain(&mut self, deployment: &str) -> Result<lcm_crypto::Seed, Error>;
+
+    /// The seed of `deployment`'s chain, if it has one.
+    ///
+    /// # Errors
+    ///
+    /// Read failures, or a stored seed of the wrong length.
+    fn chain_seed(&self, deployment: &str) -> Result<Option<lcm_crypto::Seed>, Error>;
+
+    /// Stores records and their evidence, all or none.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Duplicate`] when a record or evidence with the same kind and id exists
+    /// (nothing is written); write failures.
+    fn put_records(
+        &mut self,
+        records: &[StoredRecord],
+        evidence: &[StoredEvidence],
+    ) -> Result<(), Error>;
+
+    /// Stores the records and evidence that `build` makes from what the store holds, all or
+    /// none: `build` is called once inside one write transaction (holding the write lock),
+    /// so nothing another process writes can come between what it read and what it
+    /// returns. Returns the stored records.
+    ///
+    /// # Errors
+    ///
+    /// the callback's error; [`Error::Duplicate`]; write failures.
+    /// In every error case nothing is written.
+    fn put_records_with(
+        &mut self,
+        build: &mut RecordsBuild<'_>,
+    ) -> Result<Vec<StoredRecord>, Error>;
+
+    /// Every piece of evidence, or every one of a kind, ordered by kind and id.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn evidence(&self, kind: Option<&str>) -> Result<Vec<StoredEvidence>, Error>;
+
+    /// The evidence of `kind` kept for the record `id`.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn evidence_of(&self, kind: &str, id: &str) -> Result<Option<StoredEvidence>, Error>;
+
+    /// The record of `kind` with this id.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn record(&self, kind: &str, id: &str) -> Result<Option<StoredRecord>, Error>;
+
+    /// Every record, or every record of one kind, ordered by kind and id.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn records(&self, kind: Option<&str>) -> Result<Vec<StoredRecord>, Error>;
+
+    /// Appends receipts after the head of `deployment`'s chain, in one transaction.
+    ///
+    /// `build` is called once, inside the transaction (holding the write lock), with the
+    /// current head; it returns the receipts to append. They are committed together, and
+    /// this returns them only once they are durable.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoChain`] when the chain was never opened ([`Store::open_chain`]);
+    /// [`Error::ChainFull`]; the callback's error,
+    /// [`Error::Duplicate`] for a receipt id already in the chain; write failures. In every
+    /// error case nothing is appended.
+    fn append_receipts(
+        &mut self,
+        deployment: &str,
+        build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<StoredReceipt>, Error>,
+    ) -> Result<Vec<StoredReceipt>, Error>;
+
+    /// The head of `deployment`'s chain (`None` when it has no receipt).
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error>;
+
+    /// Calls `visit` for every receipt of `deployment`'s chain with a sequence number in
+    /// `from..=to` (all from `from` when `to` is `None`), in chain order.
+    ///
+    /// # Errors
+    ///
+    /// Read failures, and the first error `visit` returns.
+    fn scan_receipts(
+        &self,
+        deployment: &str,
+        from: u64,
+        to: Option<u64>,
+        visit: &mut dyn FnMut(StoredReceipt) -> Result<(), Error>,
+    ) -> Result<(), Error>;
+
+    /// The receipt of `deployment`'s chain with this id.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn receipt(&self, deployment: &str, receipt_id: &str) -> Result<Option<StoredReceipt>, Error>;
+
+    /// Seals the next batch of `deployment`'s chain: calls `build` inside one write
+    /// transaction with the first sequence number not yet in a batch, and stores the batch
+    /// (and the records) it returns, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoChain`]; the callback's error; write failures.
+    fn close_batch(
+        &mut self,
+        deployment: &str,
+        build: &mut dyn FnMut(&dyn Store, u64) -> BatchBuild,
+    ) -> Result<Option<StoredBatch>, Error>;
+
+    /// Every batch of `deployment`'s chain, in chain order.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn batches(&self, deployment: &str) -> Result<Vec<StoredBatch>, Error>;
+}
