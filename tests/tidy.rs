@@ -9,6 +9,9 @@
 //!   panic-expecting tests (STYLE.md rules 18 and 29);
 //! - every workspace member's manifest has `publish = false` and `[lints] workspace = true`,
 //!   and takes every dependency from `[workspace.dependencies]` (rules 4 and 19);
+//! - every proptest block takes its case count from `PROPTEST_CASES` (proptest's
+//!   `Config::default()`), so that `cargo xtask proptest --cases N` reaches every property
+//!   test: no `with_cases`, no `cases` field or assignment with a number of its own;
 //! - `ARCHITECTURE.md` has a section per crate in `crates/` with an
 //!   "Architecture Invariant:" line (rule 2).
 //!
@@ -43,6 +46,14 @@ const FORBIDDEN: &[(&str, &str)] = &[
         "tests assert results, not panics",
     ),
 ];
+
+/// Ways of giving a proptest config a case count of its own, which would ignore
+/// `PROPTEST_CASES` (the constructor, and the field in a struct literal or an assignment).
+const CASES_CONSTRUCTOR: &str = concat!("with_", "cases(");
+const CASES_FIELD: &str = concat!("cas", "es:");
+const CASES_ASSIGNMENT: &str = concat!(".cas", "es =");
+/// The environment variable that sets the case count of every proptest block.
+const CASES_ENV: &str = "PROPTEST_CASES";
 
 /// The keyword of unsafe code.
 const UNSAFE: &str = concat!("un", "safe");
@@ -168,6 +179,43 @@ fn has_unsafe_code(line: &str) -> bool {
                 .iter()
                 .any(|next| rest.starts_with(next))
     })
+}
+
+/// A proptest config that sets its own case count ignores `PROPTEST_CASES`, and then
+/// `cargo xtask proptest --cases N` silently runs fewer (or more) cases there. The case count
+/// must come from `ProptestConfig::default()`, which reads the variable (256 when unset).
+///
+/// Flagged, in files that use proptest: [`CASES_CONSTRUCTOR`], the field [`CASES_FIELD`] in
+/// a struct literal (the word starting a line, or after `{` or `,`; a function parameter
+/// after a comma is flagged too, so name it otherwise), and [`CASES_ASSIGNMENT`]. A line
+/// that reads [`CASES_ENV`] itself is allowed. A `let` binding and a first parameter of
+/// that name are not fields.
+fn hard_coded_proptest_cases(path: &str, text: &str) -> Vec<String> {
+    if !text.contains("proptest") {
+        return Vec::new();
+    }
+    let mut problems = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.contains(CASES_ENV) {
+            continue;
+        }
+        let field = line.match_indices(CASES_FIELD).any(|(at, _)| {
+            let before = line[..at].trim_end();
+            let word_start = !line[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_');
+            word_start && (before.is_empty() || before.ends_with('{') || before.ends_with(','))
+        });
+        if line.contains(CASES_CONSTRUCTOR) || line.contains(CASES_ASSIGNMENT) || field {
+            problems.push(format!(
+                "{path}:{}: a proptest case count of its own ignores {CASES_ENV} \
+                 (`cargo xtask proptest --cases N`): take it from `ProptestConfig::default()`",
+                number + 1
+            ));
+        }
+    }
+    problems
 }
 
 /// `[section]` name and its `key = value` lines, comments and blank lines dropped.
@@ -372,6 +420,44 @@ fn forbidden_code_rule() {
 }
 
 #[test]
+fn proptest_cases_rule() {
+    let problem = |line: usize| {
+        format!(
+            "f:{line}: a proptest case count of its own ignores {CASES_ENV} \
+             (`cargo xtask proptest --cases N`): take it from `ProptestConfig::default()`"
+        )
+    };
+    let default = "proptest! {\n    #![proptest_config(ProptestConfig::default())]\n}";
+    check(hard_coded_proptest_cases, default, &[]);
+    let constructor =
+        format!("proptest! {{\n    #![proptest_config(Config::{CASES_CONSTRUCTOR}64))]\n}}");
+    check(hard_coded_proptest_cases, &constructor, &[&problem(2)]);
+    let field = format!(
+        "proptest! {{\n    #![proptest_config(ProptestConfig {{\n        {CASES_FIELD} 64,\n        \
+         ..ProptestConfig::default()\n    }})]\n}}"
+    );
+    check(hard_coded_proptest_cases, &field, &[&problem(3)]);
+    let inline =
+        format!("use proptest::prelude::*;\nlet c = ProptestConfig {{ {CASES_FIELD} 9, ..c }};");
+    check(hard_coded_proptest_cases, &inline, &[&problem(2)]);
+    let assignment = format!("use proptest::test_runner::Config;\nconfig{CASES_ASSIGNMENT} 64;");
+    check(hard_coded_proptest_cases, &assignment, &[&problem(2)]);
+    let from_env =
+        format!("// proptest\nlet c = Config {{ {CASES_FIELD} env_cases(\"{CASES_ENV}\"), ..c }};");
+    check(hard_coded_proptest_cases, &from_env, &[]);
+    let not_fields = format!(
+        "// proptest\nlet {CASES_FIELD} Vec<u8> = vec![];\nfn f({CASES_FIELD} u8, n{CASES_FIELD} u8) {{}}"
+    );
+    check(hard_coded_proptest_cases, &not_fields, &[]);
+    // Files that do not use proptest are not its business.
+    check(
+        hard_coded_proptest_cases,
+        &format!("Config::{CASES_CONSTRUCTOR}3)"),
+        &[],
+    );
+}
+
+#[test]
 fn manifest_rule() {
     let good = "[package]\nname = \"a\"\npublish = false\n\n[dependencies]\n\
                 x.workspace = true\ny = { workspace = true, features = [\"serde\"] }\n\n\
@@ -441,6 +527,16 @@ fn no_forbidden_code() {
         rust_sources()
             .iter()
             .flat_map(|(path, text)| forbidden_code(path, text))
+            .collect(),
+    );
+}
+
+#[test]
+fn proptest_case_counts_come_from_the_environment() {
+    assert_tidy(
+        rust_sources()
+            .iter()
+            .flat_map(|(path, text)| hard_coded_proptest_cases(path, text))
             .collect(),
     );
 }

@@ -52,11 +52,22 @@ const CARGO_FUZZ: Tool = Tool {
     version: "0.13.2",
 };
 
-const HELP: &str = "\
+/// The first lines of `cargo xtask help`.
+const HELP_HEADER: &str = "\
 cargo xtask <command> [options]: project automation for lcm (std only).
+`cargo xtask <command> --help` (or -h) prints the help of one command.
 
 Commands:
-  ci [--skip-test-command]
+";
+
+/// Every command with its help text, in the order `cargo xtask help` lists them.
+///
+/// `run` dispatches on exactly these names; the unit test `every_command_has_help` checks that
+/// `cargo xtask <command> --help` and `-h` print the entry and run nothing.
+const COMMANDS: &[(&str, &str)] = &[
+    (
+        "ci",
+        "  ci [--skip-test-command]
         Every blocking check, in order, stopping at the first failure:
           cargo fmt --all -- --check
           cargo clippy --workspace --all-targets -- -D warnings
@@ -71,32 +82,96 @@ Commands:
           fuzz smoke run: every target for 10 s   (only when cargo-fuzz is installed)
         then prints a timing summary. --skip-test-command leaves out `cargo test --workspace`,
         for callers that run it themselves (.ci/run runs it last).
-  lint  cargo fmt --check and the three clippy runs of `ci`.
-  test  cargo test --workspace (the README's test command).
-  proptest [--cases N] [FILTER]
+",
+    ),
+    (
+        "lint",
+        "  lint  cargo fmt --check and the three clippy runs of `ci`.
+",
+    ),
+    (
+        "test",
+        "  test  cargo test --workspace (the README's test command).
+",
+    ),
+    (
+        "proptest",
+        "  proptest [--cases N] [FILTER]
         cargo test --workspace --release --tests [FILTER] with PROPTEST_CASES=N
-        (default 10000). Tests without proptest are unaffected.
-  fuzz [TARGET] [--seconds N]
+        (default 10000). Every proptest block takes its case count from PROPTEST_CASES
+        (proptest's default, 256, under plain `cargo test`; the tidy test
+        `proptest_case_counts_come_from_the_environment` keeps it so). Tests without
+        proptest are unaffected.
+",
+    ),
+    (
+        "fuzz",
+        "  fuzz [TARGET] [--seconds N]
         Fuzzes TARGET (every target in fuzz/fuzz_targets when none is named) for N seconds
         each (default 10), with RUSTC_BOOTSTRAP=1 on stable. Installs cargo-fuzz if missing.
         New corpus entries go to fuzz/target/corpus/TARGET; the committed seeds in
         fuzz/corpus/TARGET are only read. Crashes land in fuzz/artifacts/TARGET: commit them,
         and `cargo test` replays them (tests/fuzz_artifacts.rs).
-  bench [NAME] [-- ARGS]
-        cargo bench --workspace, or cargo bench --bench NAME; ARGS go to criterion.
-  deny  cargo deny --workspace check bans licenses sources (installs cargo-deny if missing).
-  advisories
+",
+    ),
+    (
+        "bench",
+        "  bench [NAME] [-- ARGS]
+        cargo bench --workspace, or cargo bench --bench NAME; ARGS go to criterion
+        (`cargo xtask bench NAME -- --help` shows criterion's own options).
+",
+    ),
+    (
+        "deny",
+        "  deny  cargo deny --workspace check bans licenses sources (installs cargo-deny if missing).
+",
+    ),
+    (
+        "advisories",
+        "  advisories
         cargo deny --workspace check advisories. Needs github.com for the RustSec database:
         when it cannot be fetched this prints a warning and exits 0. Not part of `ci`.
-  vectors
+",
+    ),
+    (
+        "vectors",
+        "  vectors
         Regenerates the golden vectors: runs `cargo test --workspace vectors` with
         LCM_REGENERATE_VECTORS=1. Contract for vector tests: a test whose name contains
         `vectors` and that checks a committed file is up to date rewrites that file instead of
         failing when LCM_REGENERATE_VECTORS=1 is set. Review and commit the diff.
-  tidy  The tidy checks (tests/tidy.rs): cargo test -p lcm --test tests tidy::
+",
+    ),
+    (
+        "tidy",
+        "  tidy  The tidy checks (tests/tidy.rs): cargo test -p lcm --test tests tidy::
         Plain `cargo test` runs them too.
-  help  This text.
-";
+",
+    ),
+    (
+        "help",
+        "  help [COMMAND]
+        This text, or the help of COMMAND.
+",
+    ),
+];
+
+/// The help of `command`, if it is one.
+fn command_help(command: &str) -> Option<&'static str> {
+    COMMANDS
+        .iter()
+        .find(|(name, _)| *name == command)
+        .map(|(_, help)| *help)
+}
+
+/// `cargo xtask help`: the header and every command's help.
+fn full_help() -> String {
+    let mut text = HELP_HEADER.to_owned();
+    for (_, help) in COMMANDS {
+        text.push_str(help);
+    }
+    text
+}
 
 fn main() -> ExitCode {
     match run(Args(env::args().skip(1).collect())) {
@@ -110,9 +185,14 @@ fn main() -> ExitCode {
 
 fn run(mut args: Args) -> Result<(), String> {
     let Some(command) = args.positional() else {
-        print!("{HELP}");
+        print!("{}", full_help());
         return Ok(());
     };
+    if args.help_requested() {
+        let help = command_help(&command).ok_or_else(|| unknown_command(&command))?;
+        print!("{help}");
+        return Ok(());
+    }
     let mut runner = Runner::new();
     match command.as_str() {
         "ci" => {
@@ -181,16 +261,29 @@ fn run(mut args: Args) -> Result<(), String> {
             runner.step("tidy", runner.cargo("test -p lcm --test tests tidy::"))
         }
         "help" => {
-            print!("{HELP}");
+            match args.positional() {
+                Some(topic) => {
+                    args.finish()?;
+                    let help = command_help(&topic).ok_or_else(|| unknown_command(&topic))?;
+                    print!("{help}");
+                }
+                None => {
+                    args.finish()?;
+                    print!("{}", full_help());
+                }
+            }
             Ok(())
         }
-        other => Err(format!(
-            "unknown command {other:?}; run `cargo xtask help` for the commands"
-        )),
+        other => Err(unknown_command(other)),
     }
 }
 
-/// Every blocking check, in the order of STYLE.md rule 32 (see `HELP`).
+/// The error for a command that is not in [`COMMANDS`].
+fn unknown_command(command: &str) -> String {
+    format!("unknown command {command:?}; run `cargo xtask help` for the commands")
+}
+
+/// Every blocking check, in the order of STYLE.md rule 32 (see the `ci` entry of `COMMANDS`).
 fn ci(runner: &mut Runner, skip_test_command: bool) -> Result<(), String> {
     lint(runner)?;
     if skip_test_command {
@@ -508,6 +601,15 @@ impl Args {
             .map_err(|_| format!("expected a number after {name}, got {value:?}"))
     }
 
+    /// Whether `--help` or `-h` comes before any `--` (after it, the arguments belong to the
+    /// command that `bench` runs).
+    fn help_requested(&self) -> bool {
+        self.0
+            .iter()
+            .take_while(|a| *a != "--")
+            .any(|a| a == "--help" || a == "-h")
+    }
+
     /// Removes and returns everything after `--`.
     fn passthrough(&mut self) -> Vec<String> {
         match self.0.iter().position(|a| a == "--") {
@@ -605,6 +707,38 @@ mod tests {
             a.finish(),
             Err("unexpected arguments [\"--bogus\"]; run `cargo xtask help`".into())
         );
+    }
+
+    #[test]
+    fn every_command_has_help() {
+        let help = full_help();
+        for (name, text) in COMMANDS {
+            assert!(
+                text.trim_start().starts_with(name),
+                "the help of {name} starts with its name: {text:?}"
+            );
+            assert!(help.contains(text), "`cargo xtask help` lists {name}");
+            // The help is printed and nothing runs: a command that ran would fail or take
+            // minutes here (`ci`, `bench`), and an unknown argument would be an error.
+            for flag in ["--help", "-h"] {
+                assert_eq!(
+                    run(args(&format!("{name} {flag}"))),
+                    Ok(()),
+                    "{name} {flag}"
+                );
+                assert_eq!(
+                    run(args(&format!("{name} --cases 3 {flag} FILTER"))),
+                    Ok(()),
+                    "{name} with other arguments and {flag}"
+                );
+            }
+            assert_eq!(run(args(&format!("help {name}"))), Ok(()), "help {name}");
+        }
+        assert_eq!(run(args("bogus --help")), Err(unknown_command("bogus")));
+        assert_eq!(run(args("help bogus")), Err(unknown_command("bogus")));
+        // After `--`, `--help` belongs to criterion.
+        assert!(!args("merkle -- --help").help_requested());
+        assert!(args("merkle -h -- --quick").help_requested());
     }
 
     #[test]

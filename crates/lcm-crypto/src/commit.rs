@@ -8,9 +8,7 @@ use std::str::FromStr;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::mac::{
-    BLOCK_LEN_U64, HmacSha256, IV, compress_block, ct_eq_32, sha256_finish, state_to_bytes,
-};
+use crate::mac::{BLOCK_LEN_U64, HmacSha256, IV, compress_block, ct_eq_32, sha256_finish};
 use crate::{Digest, Error, HashAlgorithm, RandomSource, Seed, hex};
 
 /// The second half of the SHA-256 PRF key block (the first half is the seed).
@@ -222,53 +220,10 @@ fn hash_slices(algorithm: HashAlgorithm, slices: &[&[u8]]) -> Digest {
     }
 }
 
-/// `HMAC-SHA256(key = secret, HMAC_TAG || data)`.
-///
-/// When the message fits one block after the pad block (data up to 36 bytes, the usual
-/// digest-sized case) this is the four compressions of HMAC with a fresh key and nothing
-/// else: the one block buffer holds `key ^ ipad`, then `key ^ opad`, and is then entirely
-/// overwritten by the public message block, so no copy of the padded key outlives the call
-/// and no separate (volatile) zeroing is needed. The chaining states that depend on the key
-/// alone are likewise overwritten in place by the message compressions. Longer data takes the
-/// general path.
+/// `HMAC-SHA256(key = secret, HMAC_TAG || data)`, with the `hmac` crate (the keyed state
+/// zeroizes itself when it is dropped, at the end of this statement).
 fn hmac_sha256_value(secret: &[u8; 32], data: &[u8]) -> [u8; 32] {
-    const MAX_DATA: usize = 64 - 9 - HMAC_TAG.len();
-    if data.len() > MAX_DATA {
-        let mut mac = HmacSha256::new(secret);
-        let value = mac.mac_parts(&[HMAC_TAG, data]);
-        mac.zeroize();
-        return value;
-    }
-    let mut block = [0x36u8; 64];
-    for (b, k) in block.iter_mut().zip(secret) {
-        *b ^= k;
-    }
-    let mut inner = IV;
-    compress_block(&mut inner, &block);
-    for b in &mut block {
-        *b ^= 0x36 ^ 0x5c;
-    }
-    let mut outer = IV;
-    compress_block(&mut outer, &block);
-    // The inner message block: every one of the 64 bytes is rewritten.
-    let end = HMAC_TAG.len() + data.len();
-    block[..HMAC_TAG.len()].copy_from_slice(HMAC_TAG);
-    block[HMAC_TAG.len()..end].copy_from_slice(data);
-    block[end] = 0x80;
-    block[end + 1..56].fill(0);
-    // Bit length of the pad block plus the message; `end` is below 64, so this is exact.
-    let bits = (BLOCK_LEN_U64 + u64::try_from(end).unwrap_or(0)) * 8;
-    block[56..].copy_from_slice(&bits.to_be_bytes());
-    compress_block(&mut inner, &block);
-    // The outer message block: the inner digest, then padding for 64 + 32 bytes.
-    for (o, w) in block.chunks_exact_mut(4).zip(&inner) {
-        o.copy_from_slice(&w.to_be_bytes());
-    }
-    block[32] = 0x80;
-    block[33..56].fill(0);
-    block[56..].copy_from_slice(&((BLOCK_LEN_U64 + 32) * 8).to_be_bytes());
-    compress_block(&mut outer, &block);
-    state_to_bytes(&outer)
+    HmacSha256::new(secret).mac_parts(&[HMAC_TAG, data])
 }
 
 /// The keyed PRF that turns a nonce into a per-commitment secret.
@@ -324,9 +279,10 @@ enum Prf {
 ///
 /// Under the SHA-256 policy, `r` is one compression; an HMAC commitment of up to 36 bytes of
 /// data is then four more (two for the key schedule of `r`, one inner and one outer block),
-/// and a salted commitment of 32 bytes two more. On the project machine (one compression
-/// ~40 ns) that measured ~235 ns to commit and ~177 ns to verify for HMAC, ~172 ns and ~115 ns
-/// for salted (`cargo bench --bench primitives`, group `commitment_32B`).
+/// and a salted commitment of 32 bytes two more. The HMAC is the `hmac` crate's: on this
+/// primitive alone it costs ~1.4× the hand-written HMAC it replaced, and nothing measurable on
+/// `lcm infer` end to end (`cargo bench --bench primitives`, group `commitment_32B`; figures
+/// in docs/PERFORMANCE.md).
 ///
 /// The committer is zeroized on drop; `Debug` prints only the scheme and algorithm.
 ///

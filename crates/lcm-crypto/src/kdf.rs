@@ -1,14 +1,19 @@
 //! Key derivation from a master password: PBKDF2-HMAC-SHA256 ([`Pbkdf2Params`], [`Salt`])
-//! into a [`MasterKey`], then labelled sub-keys per purpose with HKDF-SHA256 expand.
+//! into a [`MasterKey`], then labelled sub-keys per purpose with HKDF-SHA256 expand (the
+//! `RustCrypto` `hkdf` crate).
 //!
-//! The cost model and the sub-key derivation are documented on [`MasterKey`].
+//! PBKDF2 is the one hand-written derivation left in `lcm-crypto`: the `pbkdf2` crate made
+//! anchor creation measurably slower (docs/PERFORMANCE.md, "Hand-written or crate"), so
+//! the loop here runs on `sha2`'s compression function and the tests check it against the
+//! crate (`pbkdf2_matches_the_pbkdf2_crate`) and the RFC 7914 vectors. The cost model and the
+//! sub-key derivation are documented on [`MasterKey`].
 
 use std::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::digest::hex_text_forms;
-use crate::mac::{BLOCK_LEN_U64, HmacSha256, compress_block, state_to_bytes};
+use crate::mac::{BLOCK_LEN_U64, IV, compress_block, sha256_finish, state_to_bytes};
 use crate::{Error, HashAlgorithm, MacKey, RandomSource, Seed, hex};
 
 /// The PBKDF2-HMAC-SHA256 cost parameter: the iteration count, validated against a floor.
@@ -154,8 +159,9 @@ hex_text_forms!(Salt);
 /// The secret key derived from a master password; the root of labelled sub-keys.
 ///
 /// Zeroized on drop; `Debug` prints `MasterKey { .. }`; no `Clone`, `Display` or
-/// `Serialize`. It holds the HMAC pad states of the HKDF pseudo-random key, so each sub-key
-/// costs two SHA-256 compressions.
+/// `Serialize`. It holds the `hkdf` crate's HKDF-SHA256 state keyed by the pseudo-random key
+/// (the HMAC pad states, which zeroize themselves on drop under the `zeroize` features
+/// `lcm-crypto` turns on), so each sub-key costs two SHA-256 compressions.
 ///
 /// # PBKDF2 is slow on purpose
 ///
@@ -166,8 +172,11 @@ hex_text_forms!(Salt);
 /// (100,000), exists only for compatibility with the Python reference, which hard-codes it.
 /// Derive the master key once per process and keep it, instead of deriving it per record.
 ///
-/// The PBKDF2 loop runs on the precomputed HMAC pad states of [`MacKey`]: each iteration
-/// is exactly two SHA-256 compressions, which is the physical floor for this function.
+/// The PBKDF2 loop runs on the password's precomputed HMAC pad states: each iteration is
+/// exactly two dependent SHA-256 compressions, 1.0–1.15× of the same compressions done by
+/// the raw compression function in a tight loop, where the `pbkdf2` crate (with the
+/// `zeroize` features `lcm-crypto` needs for its HMAC keys) took 1.3–1.8×; see
+/// docs/PERFORMANCE.md.
 ///
 /// # Sub-keys
 ///
@@ -193,7 +202,7 @@ hex_text_forms!(Salt);
 /// # Ok::<(), lcm_crypto::Error>(())
 /// ```
 pub struct MasterKey {
-    prk: HmacSha256,
+    prk: hkdf::Hkdf<sha2::Sha256>,
 }
 
 impl MasterKey {
@@ -209,9 +218,16 @@ impl MasterKey {
         }
         let mut okm = [0u8; 32];
         pbkdf2_hmac_sha256(password, salt.as_bytes(), params.iterations, &mut okm);
-        let prk = HmacSha256::new(&okm);
+        let master = Self::from_prk(&okm);
         okm.zeroize();
-        Ok(Self { prk })
+        Ok(master)
+    }
+
+    /// The master key whose HKDF pseudo-random key is `prk`.
+    fn from_prk(prk: &[u8; 32]) -> Self {
+        // Local invariant: `from_prk` rejects only keys shorter than the hash output (32 bytes).
+        let prk = hkdf::Hkdf::from_prk(prk).expect("a 32-byte PRK is long enough for SHA-256");
+        Self { prk }
     }
 
     /// A MAC key for `algorithm` and the purpose `label` (HKDF-Expand with
@@ -232,16 +248,17 @@ impl MasterKey {
 
     /// `HKDF-Expand(prk, prefix || label, 32)`: one block, `T(1) = HMAC(prk, info || 0x01)`.
     fn expand(&self, prefix: &[u8], label: &str) -> [u8; 32] {
-        self.prk.mac_parts(&[prefix, label.as_bytes(), &[1]])
+        let mut okm = [0u8; 32];
+        // Local invariant: HKDF-Expand fails only above 255 blocks of output; this is one.
+        self.prk
+            .expand_multi_info(&[prefix, label.as_bytes()], &mut okm)
+            .expect("32 bytes is one HKDF-SHA256 block");
+        okm
     }
 }
 
-impl Drop for MasterKey {
-    fn drop(&mut self) {
-        self.prk.zeroize();
-    }
-}
-
+// The `hkdf` state zeroizes itself on drop (see the struct docs and the test
+// `hmac_state_zeroizes_on_drop` in `mac.rs`).
 impl ZeroizeOnDrop for MasterKey {}
 
 impl fmt::Debug for MasterKey {
@@ -257,7 +274,7 @@ impl fmt::Debug for MasterKey {
 /// blocks: `U` is 32 bytes, so both the inner message (`ipad block || U`) and the outer one
 /// (`opad block || inner digest`) are 96 bytes, one block after the precomputed pad state.
 pub(crate) fn pbkdf2_hmac_sha256(password: &[u8], salt: &[u8], iterations: u32, out: &mut [u8]) {
-    let mut prf = HmacSha256::new(password);
+    let mut prf = PadStates::new(password);
     for (i, chunk) in out.chunks_mut(32).enumerate() {
         // Block indices start at 1; an output longer than 2^32 - 1 blocks is not a concern
         // for a 32-byte key, but wrap rather than panic.
@@ -271,17 +288,86 @@ pub(crate) fn pbkdf2_hmac_sha256(password: &[u8], salt: &[u8], iterations: u32, 
     prf.zeroize();
 }
 
+/// The password's HMAC-SHA256 pad states (RFC 2104), the PRF of the PBKDF2 loop.
+///
+/// Secret-derived: [`pbkdf2_hmac_sha256`] zeroizes it. Not `Clone`: a copy would be one more
+/// secret to zeroize.
+struct PadStates {
+    /// The chaining state after the block `key ^ ipad`.
+    inner: [u32; 8],
+    /// The chaining state after the block `key ^ opad`.
+    outer: [u32; 8],
+}
+
+impl PadStates {
+    /// The key schedule (RFC 2104): keys longer than a block are hashed first.
+    ///
+    /// One block buffer serves both pads (`key ^ ipad`, then flipped to `key ^ opad` in
+    /// place) and is zeroized once.
+    fn new(key: &[u8]) -> Self {
+        let mut block = [0x36u8; 64];
+        if key.len() > block.len() {
+            let mut hashed = sha256_finish(IV, 0, &[key]);
+            for (b, k) in block.iter_mut().zip(&hashed) {
+                *b ^= k;
+            }
+            hashed.zeroize();
+        } else {
+            for (b, k) in block.iter_mut().zip(key) {
+                *b ^= k;
+            }
+        }
+        let mut inner = IV;
+        compress_block(&mut inner, &block);
+        for b in &mut block {
+            *b ^= 0x36 ^ 0x5c;
+        }
+        let mut outer = IV;
+        compress_block(&mut outer, &block);
+        block.zeroize();
+        Self { inner, outer }
+    }
+
+    /// The MAC of the concatenation of `parts` (PBKDF2's `U_1 = HMAC(P, S || INT(i))`).
+    fn mac_parts(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut inner = sha256_finish(self.inner, BLOCK_LEN_U64, parts);
+        // The outer hash over the 32-byte inner digest: exactly one compression.
+        let mut block = [0u8; 64];
+        block[..32].copy_from_slice(&inner);
+        block[32] = 0x80;
+        block[56..].copy_from_slice(&((BLOCK_LEN_U64 + 32) * 8).to_be_bytes());
+        let mut state = self.outer;
+        compress_block(&mut state, &block);
+        inner.zeroize();
+        block.zeroize();
+        let out = state_to_bytes(&state);
+        state.zeroize();
+        out
+    }
+}
+
+impl Zeroize for PadStates {
+    fn zeroize(&mut self) {
+        self.inner.zeroize();
+        self.outer.zeroize();
+    }
+}
+
 /// `U_1 ^ U_2 ^ ... ^ U_c` from `U_1`, with `U_{j+1} = HMAC(P, U_j)` on the pad states.
 ///
 /// `U` and the running XOR stay in 32-bit words, the form the compression function produces,
 /// and are turned into message bytes only where a block needs them. The loop then runs at the
-/// limit of two dependent compressions per iteration (~90 ns here); the per-iteration byte
-/// conversions of a byte-oriented loop cost a few percent more. The chaining states are
-/// overwritten every iteration and zeroized once at the end.
+/// limit of two dependent compressions per iteration; the per-iteration byte conversions of a
+/// byte-oriented loop cost a few percent more. The chaining states are overwritten every
+/// iteration and zeroized once at the end.
 ///
 /// The pad states and `U_1` are borrowed, not copied, so that the caller's zeroized values are
 /// the only copies of them outside this frame's own (zeroized) working state.
-fn iterate(prf: &HmacSha256, u1: &[u8; 32], iterations: u32) -> [u8; 32] {
+///
+/// Never inlined: inlined into its caller together with the key schedule, the loop measured
+/// ~10 % slower in the release build (anchor creation, docs/PERFORMANCE.md).
+#[inline(never)]
+fn iterate(prf: &PadStates, u1: &[u8; 32], iterations: u32) -> [u8; 32] {
     // The block layout shared by the inner and outer hashes: 32 message bytes, 0x80, zeros,
     // and the bit length of 64 + 32 bytes.
     let mut block = [0u8; 64];
@@ -338,8 +424,9 @@ mod tests {
         );
     }
 
+    /// The differential oracle of the hand-written loop: the `pbkdf2` crate.
     #[test]
-    fn hand_rolled_pbkdf2_matches_the_pbkdf2_crate() {
+    fn pbkdf2_matches_the_pbkdf2_crate() {
         for (p, s) in [
             (&b"p"[..], &b""[..]),
             (b"password", b"salt"),
@@ -378,7 +465,7 @@ mod tests {
         let prk = hex::decode("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5")
             .unwrap();
         let master = MasterKey {
-            prk: HmacSha256::new(&prk),
+            prk: hkdf::Hkdf::from_prk(&prk).unwrap(),
         };
         let info: Vec<u8> = (0xf0..=0xf9).collect();
         assert_eq!(
@@ -391,9 +478,7 @@ mod tests {
     fn labels_and_kinds_separate_sub_keys() {
         let mut okm = [0u8; 32];
         pbkdf2_hmac_sha256(b"pw", b"salt", 1, &mut okm);
-        let master = MasterKey {
-            prk: HmacSha256::new(&okm),
-        };
+        let master = MasterKey::from_prk(&okm);
         let hk = hkdf::Hkdf::<sha2::Sha256>::from_prk(&okm).unwrap();
         let mut expected = [0u8; 32];
         hk.expand(b"lcm subkey seed:models", &mut expected).unwrap();

@@ -1,11 +1,14 @@
-//! Message authentication: [`MacKey`] (HMAC-SHA256, or keyed BLAKE3 under the BLAKE3 policy)
-//! and its public output [`MacTag`].
+//! Message authentication: [`MacKey`] (HMAC-SHA256 from the `RustCrypto` `hmac` crate, or
+//! keyed BLAKE3 under the BLAKE3 policy) and its public output [`MacTag`].
 //!
-//! Why the HMAC is hand-rolled is documented on [`MacKey`].
+//! The crate-private SHA-256 helpers here ([`sha256_finish`] on a precomputed chaining state,
+//! [`compress_block`]) serve the commitment PRF, whose first block is a secret state computed
+//! once per committer; they are not an HMAC.
 
 use std::fmt;
 use std::str::FromStr;
 
+use hmac::{KeyInit, Mac};
 use sha2::block_api::compress256;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -89,77 +92,37 @@ pub(crate) fn sha256_finish(mut state: [u32; 8], prefix_len: u64, parts: &[&[u8]
     state_to_bytes(&state)
 }
 
-/// HMAC-SHA256 with the key's inner and outer pad states precomputed.
+/// HMAC-SHA256 (RFC 2104) from the `hmac` crate, keyed once: the crate's state after the
+/// key's inner and outer pad blocks, cloned for every message.
 ///
-/// Holds secret-derived state: owners zeroize it (it implements [`Zeroize`] for that, and is
-/// crate-private so that no caller can forget to). Not `Clone`: a copy would be one more
-/// secret to zeroize.
-pub(crate) struct HmacSha256 {
-    /// The chaining state after the block `key ^ ipad`.
-    pub(crate) inner: [u32; 8],
-    /// The chaining state after the block `key ^ opad`.
-    pub(crate) outer: [u32; 8],
-}
+/// Holds secret-derived state. It is zeroized when it is dropped, and so is every clone made
+/// for a message: `lcm-crypto` turns on the `zeroize` features of `hmac` and `sha2`, under
+/// which the SHA-256 block states inside the crate's HMAC zeroize themselves on drop (the
+/// test `hmac_state_zeroizes_on_drop` checks that the features are on). Not `Clone`: a copy
+/// would be one more secret.
+pub(crate) struct HmacSha256(hmac::Hmac<sha2::Sha256>);
 
 impl HmacSha256 {
     /// The key schedule (RFC 2104): keys longer than a block are hashed first.
-    ///
-    /// One block buffer serves both pads (`key ^ ipad`, then flipped to `key ^ opad` in
-    /// place) and is zeroized once: the volatile zeroing is a visible share of a ~90 ns key
-    /// schedule, so there is exactly one copy of the padded key to clear.
     pub(crate) fn new(key: &[u8]) -> Self {
-        let mut block = [0x36u8; BLOCK];
-        if key.len() > BLOCK {
-            let mut hashed = sha256_finish(IV, 0, &[key]);
-            for (b, k) in block.iter_mut().zip(&hashed) {
-                *b ^= k;
-            }
-            hashed.zeroize();
-        } else {
-            for (b, k) in block.iter_mut().zip(key) {
-                *b ^= k;
-            }
-        }
-        let mut inner = IV;
-        compress_block(&mut inner, &block);
-        for b in &mut block {
-            *b ^= 0x36 ^ 0x5c;
-        }
-        let mut outer = IV;
-        compress_block(&mut outer, &block);
-        block.zeroize();
-        Self { inner, outer }
+        // Local invariant: HMAC takes keys of every length (RFC 2104 §2 pads the short ones and
+        // hashes the long ones), so the crate's `new_from_slice` cannot fail here.
+        Self(hmac::Hmac::new_from_slice(key).expect("HMAC accepts keys of any length"))
     }
 
     /// The MAC of the concatenation of `parts`.
     pub(crate) fn mac_parts(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let inner = sha256_finish(self.inner, BLOCK_LEN_U64, parts);
-        self.outer_block(&inner)
-    }
-
-    /// The outer hash over a 32-byte inner digest: exactly one compression.
-    pub(crate) fn outer_block(&self, inner: &[u8; 32]) -> [u8; 32] {
-        // 64 bytes of key block + 32 bytes of inner digest = 768 bits.
-        let mut block = [0u8; BLOCK];
-        block[..32].copy_from_slice(inner);
-        block[32] = 0x80;
-        block[BLOCK - 8..].copy_from_slice(&768u64.to_be_bytes());
-        let mut state = self.outer;
-        compress_block(&mut state, &block);
-        state_to_bytes(&state)
-    }
-}
-
-impl Zeroize for HmacSha256 {
-    fn zeroize(&mut self) {
-        self.inner.zeroize();
-        self.outer.zeroize();
+        let mut state = self.0.clone();
+        for part in parts {
+            state.update(part);
+        }
+        state.finalize().into_bytes().into()
     }
 }
 
 /// The key material of a [`MacKey`].
 enum KeyInner {
-    /// HMAC-SHA256 pad states.
+    /// The keyed HMAC-SHA256 state (zeroizes itself on drop).
     Sha256(HmacSha256),
     /// A 32-byte BLAKE3 key (keyed mode).
     Blake3([u8; 32]),
@@ -173,17 +136,14 @@ enum KeyInner {
 /// randomness ([`MacKey::generate`]), or derived from a password
 /// ([`MasterKey::mac_key`](crate::MasterKey::mac_key)).
 ///
-/// # Why a hand-rolled HMAC
+/// # Implementation
 ///
-/// HMAC-SHA256 of a short message costs two SHA-256 compressions once the key's inner and
-/// outer pad states are known. [`MacKey`] computes those two chaining states once, when the
-/// key is created, and then runs every MAC directly on `sha2`'s compression function with
-/// hand-written padding. On the project machine that is ~98 ns for a 32-byte message (two
-/// compressions of ~40 ns) instead of ~137 ns through the `hmac` crate's cloned keyed state
-/// (`cargo bench --bench primitives`, group `mac_32B`); the same code drives PBKDF2 (two
-/// compressions per iteration) and the commitments. The result is
-/// plain RFC 2104 HMAC-SHA256: the tests compare it with the `hmac` crate and RFC 4231 on
-/// every message length from 0 to 300 bytes and on keys longer than a block.
+/// HMAC-SHA256 is the `RustCrypto` `hmac` crate over `sha2`. The key's inner and outer pad
+/// states are computed once, when the key is created, and cloned for each message, so a MAC
+/// of a short message costs two SHA-256 compressions. An earlier hand-written HMAC on the
+/// compression function was faster on this primitive alone but not measurably on
+/// `lcm infer` end to end (docs/PERFORMANCE.md, "Hand-written or crate"), so the crate
+/// is used. The tests check RFC 4231 and every split of messages of 0 to 300 bytes.
 ///
 /// # Examples
 ///
@@ -317,7 +277,8 @@ impl MacKey {
 impl Drop for MacKey {
     fn drop(&mut self) {
         match &mut self.inner {
-            KeyInner::Sha256(h) => h.zeroize(),
+            // The crate's state zeroizes itself when it is dropped, right after this.
+            KeyInner::Sha256(_) => {}
             KeyInner::Blake3(k) => k.zeroize(),
         }
     }
@@ -433,8 +394,10 @@ mod tests {
         }
     }
 
+    /// The parts of a message are the message: every key length around the block size, every
+    /// message length up to 300 bytes, whole and split in three.
     #[test]
-    fn hand_rolled_hmac_matches_the_hmac_crate() {
+    fn hmac_parts_match_the_hmac_crate() {
         let data: Vec<u8> = (0..=255u8)
             .cycle()
             .map(|b| b.wrapping_mul(13).wrapping_add(1))
@@ -450,6 +413,13 @@ mod tests {
                     reference(key, msg),
                     "key {key_len} msg {len}"
                 );
+                let (a, rest) = msg.split_at(len / 3);
+                let (b, c) = rest.split_at(rest.len() / 2);
+                assert_eq!(
+                    h.mac_parts(&[a, b, c]),
+                    reference(key, msg),
+                    "key {key_len} msg {len} in three parts"
+                );
             }
         }
     }
@@ -463,6 +433,15 @@ mod tests {
             b[bit / 8] ^= 1 << (bit % 8);
             assert!(!ct_eq_32(&a, &b), "bit {bit}");
         }
+    }
+
+    /// The SHA-256 block state inside `hmac::Hmac<Sha256>` zeroizes itself on drop only with
+    /// the `zeroize` feature of `sha2`, which `lcm-crypto`'s manifest turns on; this fails to
+    /// compile without it.
+    #[test]
+    fn hmac_state_zeroizes_on_drop() {
+        fn zeroizes_on_drop<T: ZeroizeOnDrop>() {}
+        zeroizes_on_drop::<sha2::block_api::Sha256VarCore>();
     }
 
     #[test]

@@ -832,7 +832,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+        #![proptest_config(proptest::test_runner::Config::default())]
 
         /// The root ignores the order tensors come in, and one flipped bit anywhere is
         /// located in exactly its tensor.
