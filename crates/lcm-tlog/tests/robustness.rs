@@ -64,9 +64,7 @@ fn exercise(bytes: &[u8]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(
-        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
-    ))]
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn mutated_proofs(edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)) {

@@ -212,9 +212,7 @@ fn bad_requests() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(
-        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48)
-    ))]
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn random_sizes(size in 0u64..2_000, index in any::<u64>(), old in any::<u64>()) {

@@ -189,9 +189,7 @@ fn add_checkpoint_requests() {
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
-        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(32)
-    ))]
+    #![proptest_config(proptest::prelude::ProptestConfig::default())]
 
     /// Two checkpoints of one log are consistent, and the witness cosigns the newer; two
     /// copies of one log that diverged at leaf `fork_at` are a fork (or a rollback), and the
