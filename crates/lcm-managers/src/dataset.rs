@@ -179,10 +179,10 @@ impl DatasetFamilyManager {
             });
         }
         if self.families.contains_key(family_id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: FAMILY,
                 id: family_id.to_owned(),
-            });
+            }));
         }
         Ok(())
     }
@@ -199,7 +199,7 @@ impl DatasetFamilyManager {
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes dataset families;
     /// [`Error::Empty`] for an empty family id, password or required metadata field;
-    /// [`Error::DuplicateId`] for a family id already in use; [`Error::Crypto`] when the
+    /// [`lcm_model::Error::DuplicateId`] for a family id already in use; [`Error::Crypto`] when the
     /// random source fails.
     pub fn create_dataset_family_anchor(
         &mut self,
@@ -279,10 +279,10 @@ impl DatasetFamilyManager {
     /// # Errors
     ///
     /// [`Error::UnknownReference`] when `family_anchor` is not an anchor this manager made
-    /// (or was altered); [`Error::EmptyCollection`] for no splits or a split without records;
-    /// [`Error::Empty`] for an empty record id; [`Error::Invalid`] for a `sample_count` that
+    /// (or was altered); [`lcm_model::Error::EmptyCollection`] for no splits or a split without records;
+    /// [`Error::Empty`] for an empty record id; [`lcm_model::Error::UnexpectedValue`] for a `sample_count` that
     /// is not the number of ids; [`Error::DuplicateRecord`] for an id listed twice in a split;
-    /// [`Error::DuplicateId`] for a split the family already has;
+    /// [`lcm_model::Error::DuplicateId`] for a split the family already has;
     /// [`Error::OverlappingSplits`] naming a record found in two splits;
     /// [`Error::DomainNotAllowed`] when the policy excludes dataset splits.
     pub fn add_dataset_splits(
@@ -309,11 +309,11 @@ impl DatasetFamilyManager {
             }
         };
         if splits_info.is_empty() {
-            return Err(Error::EmptyCollection {
+            return Err(Error::Model(lcm_model::Error::EmptyCollection {
                 kind: FAMILY,
                 id: family_id.to_owned(),
                 field: "splits_info",
-            });
+            }));
         }
 
         // Check every split on its own, sorting its ids.
@@ -321,10 +321,10 @@ impl DatasetFamilyManager {
         for (split, mut info) in splits_info {
             let split_id = format!("{family_id}/{split}");
             if entry.splits.contains_key(&split) {
-                return Err(Error::DuplicateId {
+                return Err(Error::Model(lcm_model::Error::DuplicateId {
                     kind: SPLIT,
                     id: split_id,
-                });
+                }));
             }
             let (records, contents) = check_split(family_id, split, &split_id, &mut info)?;
             prepared.insert(split, (info, records, contents));
@@ -402,12 +402,12 @@ impl DatasetFamilyManager {
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes dataset families or splits;
     /// [`Error::Empty`] for an empty family id, metadata field or record id;
-    /// [`Error::DuplicateId`] for a family id already held or a split given twice;
-    /// [`Error::DigestMismatch`] for a seal or metadata digest that does not match its
-    /// content; [`Error::Crypto`] for a KDF cost below the floor; [`Error::Invalid`] naming
+    /// [`lcm_model::Error::DuplicateId`] for a family id already held or a split given twice;
+    /// [`lcm_model::Error::SealMismatch`] for a seal or metadata digest that does not match its
+    /// content; [`Error::Crypto`] for a KDF cost below the floor; [`lcm_model::Error::UnexpectedValue`] naming
     /// `family_id` or `family_anchor` for a split of another family, `sample_count` for ids
     /// added or removed, or `content_digests` for digests that do not pair up with the ids or
-    /// the anchor; [`Error::EmptyCollection`] for a split without ids;
+    /// the anchor; [`lcm_model::Error::EmptyCollection`] for a split without ids;
     /// [`Error::DuplicateRecord`] for an id listed twice; [`Error::Model`] with
     /// [`lcm_model::Error::RootMismatch`] for ids or contents that do not reproduce the
     /// anchor's roots; [`Error::OverlappingSplits`] naming a record found in two splits.
@@ -436,12 +436,12 @@ impl DatasetFamilyManager {
             .map_err(|e| empty_field(FAMILY, family_id, e))?;
         let metadata_digest = f.metadata.digest(policy)?;
         if metadata_digest != f.metadata_digest {
-            return Err(Error::DigestMismatch {
+            return Err(Error::Model(lcm_model::Error::SealMismatch {
                 kind: "dataset family metadata_digest",
                 id: family_id.to_owned(),
                 stored: f.metadata_digest,
                 recomputed: metadata_digest,
-            });
+            }));
         }
         check_kdf_iterations(f.kdf_iterations)?;
 
@@ -457,33 +457,33 @@ impl DatasetFamilyManager {
             let split_id = format!("{family_id}/{split}");
             check_seal(&self.ctx, SPLIT, &split_id, &anchor)?;
             if a.family_id != family_id {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: SPLIT,
                     id: format!("{}/{split}", a.family_id),
                     field: "family_id",
                     expected: format!("a split of dataset family {family_id:?}"),
                     actual: format!("{:?}", a.family_id),
-                });
+                }));
             }
             if a.family_anchor != family.digest {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: SPLIT,
                     id: split_id,
                     field: "family_anchor",
                     expected: family.digest.to_string(),
                     actual: a.family_anchor.to_string(),
-                });
+                }));
             }
             if entries.contains_key(&split) {
-                return Err(Error::DuplicateId {
+                return Err(Error::Model(lcm_model::Error::DuplicateId {
                     kind: SPLIT,
                     id: split_id,
-                });
+                }));
             }
             let anchored_contents = a.contents_root.is_some();
             let given_contents = !content_digests.is_empty();
             if anchored_contents != given_contents {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: SPLIT,
                     id: split_id,
                     field: "content_digests",
@@ -494,7 +494,7 @@ impl DatasetFamilyManager {
                         "no content digests (the anchor has no contents root)".to_owned()
                     },
                     actual: format!("{} content digests", content_digests.len()),
-                });
+                }));
             }
             let mut info = SplitInfo {
                 sample_count: a.sample_count,
@@ -622,16 +622,16 @@ impl DatasetFamilyManager {
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] for an unknown family; [`Error::EmptyCollection`] when it has no
+    /// [`Error::NotFound`] for an unknown family; [`lcm_model::Error::EmptyCollection`] when it has no
     /// splits yet.
     pub fn datasets_root_anchor(&self, family_id: &str) -> Result<Digest, Error> {
         let entry = self.family(family_id)?;
         if entry.splits.is_empty() {
-            return Err(Error::EmptyCollection {
+            return Err(Error::Model(lcm_model::Error::EmptyCollection {
                 kind: FAMILY,
                 id: family_id.to_owned(),
                 field: "splits",
-            });
+            }));
         }
         let digests: BTreeMap<DatasetSplit, Digest> = entry
             .splits
@@ -695,7 +695,7 @@ impl DatasetFamilyManager {
 ///
 /// # Errors
 ///
-/// [`Error::DigestMismatch`] when the metadata does not match `metadata_digest`;
+/// [`lcm_model::Error::SealMismatch`] when the metadata does not match `metadata_digest`;
 /// [`Error::WrongPassword`] when the password does not reproduce the anchor; [`Error::Empty`]
 /// for an empty password; [`Error::Crypto`] for a stored KDF cost below the floor.
 pub fn verify_family_password(
@@ -714,12 +714,12 @@ pub fn verify_family_password(
     // The MAC's message is recomputed from the metadata: a stored digest is never trusted.
     let metadata_digest = anchor.metadata.digest(policy)?;
     if metadata_digest != anchor.metadata_digest {
-        return Err(Error::DigestMismatch {
+        return Err(Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset family metadata_digest",
             id: id.to_owned(),
             stored: anchor.metadata_digest,
             recomputed: metadata_digest,
-        });
+        }));
     }
     let key = family_key(
         policy.hash_algorithm,
@@ -769,21 +769,21 @@ fn check_split(
     info: &mut SplitInfo,
 ) -> Result<CheckedSplit, Error> {
     if info.record_ids.is_empty() {
-        return Err(Error::EmptyCollection {
+        return Err(Error::Model(lcm_model::Error::EmptyCollection {
             kind: SPLIT,
             id: split_id.to_owned(),
             field: "record_ids",
-        });
+        }));
     }
     let count = u64::try_from(info.record_ids.len()).unwrap_or(u64::MAX);
     if info.sample_count != count {
-        return Err(Error::Invalid {
+        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: SPLIT,
             id: split_id.to_owned(),
             field: "sample_count",
             expected: format!("the number of record ids, {count}"),
             actual: info.sample_count.to_string(),
-        });
+        }));
     }
     if info.record_ids.iter().any(String::is_empty) {
         return Err(Error::Empty {
@@ -816,13 +816,13 @@ fn check_split(
             (_, Some(key)) => format!("a digest for {key:?}, which is not a record id"),
             (Some(id), None) => format!("no digest for {id:?}"),
         };
-        return Err(Error::Invalid {
+        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: SPLIT,
             id: split_id.to_owned(),
             field: "content_digests",
             expected: "one content digest per record id".to_owned(),
             actual: problem,
-        });
+        }));
     }
     Ok((records, Some(contents.into_values().collect())))
 }
@@ -877,8 +877,8 @@ fn first_common<'a>(a: &'a [String], b: &[String]) -> Option<&'a str> {
 ///
 /// # Errors
 ///
-/// [`Error::EmptyCollection`] for no ids; [`Error::Empty`] for an empty id;
-/// [`Error::Invalid`] for an id given twice or when no weight is positive.
+/// [`lcm_model::Error::EmptyCollection`] for no ids; [`Error::Empty`] for an empty id;
+/// [`lcm_model::Error::UnexpectedValue`] for an id given twice or when no weight is positive.
 ///
 /// # Examples
 ///
@@ -902,21 +902,21 @@ pub fn assign_splits<S: AsRef<str>>(
 ) -> Result<BTreeMap<DatasetSplit, Vec<String>>, Error> {
     let id = format!("seed {seed}");
     if record_ids.is_empty() {
-        return Err(Error::EmptyCollection {
+        return Err(Error::Model(lcm_model::Error::EmptyCollection {
             kind: ASSIGNMENT,
             id,
             field: "record_ids",
-        });
+        }));
     }
     let total: u64 = ratios.values().map(|&w| u64::from(w)).sum();
     if total == 0 {
-        return Err(Error::Invalid {
+        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: ASSIGNMENT,
             id,
             field: "ratios",
             expected: "at least one positive weight".to_owned(),
             actual: format!("{ratios:?}"),
-        });
+        }));
     }
     let seed_bytes = seed.to_be_bytes();
     let mut keyed: Vec<(Digest, &str)> = Vec::with_capacity(record_ids.len());
@@ -939,13 +939,13 @@ pub fn assign_splits<S: AsRef<str>>(
     keyed.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(b.1)));
     // Equal ids have equal keys, so after sorting by (key, id) duplicates are neighbours.
     if let Some(w) = keyed.windows(2).find(|w| w[0].1 == w[1].1) {
-        return Err(Error::Invalid {
+        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: ASSIGNMENT,
             id,
             field: "record_ids",
             expected: "unique record ids".to_owned(),
             actual: format!("{:?} twice", w[0].1),
-        });
+        }));
     }
 
     // Largest-remainder apportionment in exact integer arithmetic.
@@ -1076,13 +1076,13 @@ pub(crate) mod tests {
         t.metadata_digest = Digest::from_bytes([0; 32]);
         assert!(matches!(
             verify_family_password(&p, &t, "pw"),
-            Err(Error::DigestMismatch { .. })
+            Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
         ));
         let mut t = a.record.clone();
         t.metadata.owner = "mallory".into();
         assert!(matches!(
             verify_family_password(&p, &t, "pw"),
-            Err(Error::DigestMismatch { .. })
+            Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
         ));
         let mut t = a.record.clone();
         t.kdf_iterations = 100_001;
@@ -1138,7 +1138,10 @@ pub(crate) mod tests {
         m.create_dataset_family_anchor("f", metadata(), "pw")
             .unwrap();
         let e = m.create_dataset_family_anchor("f", metadata(), "pw");
-        assert!(matches!(e, Err(Error::DuplicateId { .. })), "{e:?}");
+        assert!(
+            matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. }))),
+            "{e:?}"
+        );
 
         let only_models = Policy {
             kdf_iterations: 100_000,
@@ -1371,11 +1374,11 @@ pub(crate) mod tests {
         // Content digests must match the ids one for one.
         let (_, e) = make(fewer);
         match e {
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "content_digests",
                 actual,
                 ..
-            }) => {
+            })) => {
                 assert_eq!(actual, "no digest for \"a000\"");
             }
             other => panic!("{other:?}"),
@@ -1384,11 +1387,11 @@ pub(crate) mod tests {
         extra.insert("zz".into(), Digest::from_bytes([0; 32]));
         let (_, e) = make(extra);
         match e {
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "content_digests",
                 actual,
                 ..
-            }) => {
+            })) => {
                 assert_eq!(actual, "a digest for \"zz\", which is not a record id");
             }
             other => panic!("{other:?}"),
@@ -1400,10 +1403,10 @@ pub(crate) mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     field: "content_digests",
                     ..
-                })
+                }))
             ),
             "{e:?}"
         );
@@ -1456,7 +1459,7 @@ pub(crate) mod tests {
         let again = BTreeMap::from([(DatasetSplit::Train, SplitInfo::new(vec!["x".into()]))]);
         assert!(matches!(
             m.add_dataset_splits(&fam, again),
-            Err(Error::DuplicateId { .. })
+            Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
         ));
         let root_before = m.datasets_root_anchor("fam").unwrap();
         let test = BTreeMap::from([(DatasetSplit::Test, SplitInfo::new(vec!["c000".into()]))]);
@@ -1476,10 +1479,10 @@ pub(crate) mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::EmptyCollection {
+                Err(Error::Model(lcm_model::Error::EmptyCollection {
                     field: "splits_info",
                     ..
-                })
+                }))
             ),
             "{e:?}"
         );
@@ -1487,10 +1490,10 @@ pub(crate) mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::EmptyCollection {
+                Err(Error::Model(lcm_model::Error::EmptyCollection {
                     field: "record_ids",
                     ..
-                })
+                }))
             ),
             "{e:?}"
         );
@@ -1502,12 +1505,12 @@ pub(crate) mod tests {
             }),
         );
         match e {
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "sample_count",
                 id,
                 actual,
                 ..
-            }) => {
+            })) => {
                 assert_eq!((id.as_str(), actual.as_str()), ("fam/train", "8000"));
             }
             other => panic!("{other:?}"),
@@ -1556,10 +1559,10 @@ pub(crate) mod tests {
         assert!(matches!(e, Err(Error::UnknownReference { .. })), "{e:?}");
         assert!(matches!(
             m.datasets_root_anchor("fam"),
-            Err(Error::EmptyCollection {
+            Err(Error::Model(lcm_model::Error::EmptyCollection {
                 field: "splits",
                 ..
-            })
+            }))
         ));
         assert!(matches!(
             m.datasets_root_anchor("x"),
@@ -1600,23 +1603,29 @@ pub(crate) mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     field: "ratios",
                     ..
-                })
+                }))
             ),
             "{e:?}"
         );
         let e = assign_splits::<String>(&[], &ratios, 1);
-        assert!(matches!(e, Err(Error::EmptyCollection { .. })), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                Err(Error::Model(lcm_model::Error::EmptyCollection { .. }))
+            ),
+            "{e:?}"
+        );
         let e = assign_splits(&["a", "b", "a"], &ratios, 1);
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     field: "record_ids",
                     ..
-                })
+                }))
             ),
             "{e:?}"
         );

@@ -159,7 +159,7 @@ impl DeploymentManager {
     ///
     /// [`Error::DomainNotAllowed`] if the policy forbids deployment records;
     /// [`Error::Empty`] for an empty id, ticket, environment, region, artifact type, builder or
-    /// dependency; [`Error::Invalid`] for a malformed artifact digest; [`Error::DuplicateId`]
+    /// dependency; [`lcm_model::Error::UnexpectedValue`] for a malformed artifact digest; [`lcm_model::Error::DuplicateId`]
     /// for an id already used.
     pub fn create_predeployment_anchor(
         &mut self,
@@ -169,10 +169,10 @@ impl DeploymentManager {
         let id = request.predeployment_id;
         non_empty(PREDEPLOYMENT, &id, "predeployment_id", &id)?;
         if self.predeployments.contains_key(&id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: PREDEPLOYMENT,
                 id,
-            });
+            }));
         }
         request
             .build_artifact
@@ -224,8 +224,8 @@ impl DeploymentManager {
     /// # Errors
     ///
     /// [`Error::DomainNotAllowed`]; [`Error::Empty`] for an empty id or deployer;
-    /// [`Error::DuplicateId`]; [`Error::UnknownReference`] for an unknown pre-deployment id;
-    /// [`Error::Invalid`] when `infrastructure` or `network_config` is not a JSON object.
+    /// [`lcm_model::Error::DuplicateId`]; [`Error::UnknownReference`] for an unknown pre-deployment id;
+    /// [`lcm_model::Error::UnexpectedValue`] when `infrastructure` or `network_config` is not a JSON object.
     pub fn create_deployment_anchor(
         &mut self,
         deployment_id: &str,
@@ -237,10 +237,10 @@ impl DeploymentManager {
         self.check_domain()?;
         non_empty(DEPLOYMENT, deployment_id, "deployment_id", deployment_id)?;
         if self.deployments.contains_key(deployment_id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: DEPLOYMENT,
                 id: deployment_id.to_owned(),
-            });
+            }));
         }
         let (pre, _) =
             self.predeployments
@@ -293,7 +293,7 @@ impl DeploymentManager {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownReference`] for an unknown deployment; [`Error::Invalid`] for a change
+    /// [`Error::UnknownReference`] for an unknown deployment; [`lcm_model::Error::UnexpectedValue`] for a change
     /// that is not allowed.
     pub fn record_status(
         &mut self,
@@ -312,28 +312,34 @@ impl DeploymentManager {
                     field: "deployment_id",
                     reference: deployment_id.to_owned(),
                 })?;
-        let last = deployment.history.last().ok_or(Error::EmptyCollection {
-            kind: DEPLOYMENT,
-            id: deployment_id.to_owned(),
-            field: "history",
-        })?;
+        let last =
+            deployment
+                .history
+                .last()
+                .ok_or(Error::Model(lcm_model::Error::EmptyCollection {
+                    kind: DEPLOYMENT,
+                    id: deployment_id.to_owned(),
+                    field: "history",
+                }))?;
         let current = last.record.status;
         if !transition_allowed(current, status) {
-            return Err(Error::Invalid {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: STATUS_EVENT,
                 id: deployment_id.to_owned(),
                 field: "status",
                 expected: format!("a change allowed from {}", current.name()),
                 actual: status.name().to_owned(),
-            });
+            }));
         }
-        let sequence = last.record.sequence.checked_add(1).ok_or(Error::Invalid {
-            kind: STATUS_EVENT,
-            id: deployment_id.to_owned(),
-            field: "sequence",
-            expected: "fewer than 2^64 status changes".to_owned(),
-            actual: "2^64".to_owned(),
-        })?;
+        let sequence = last.record.sequence.checked_add(1).ok_or(Error::Model(
+            lcm_model::Error::UnexpectedValue {
+                kind: STATUS_EVENT,
+                id: deployment_id.to_owned(),
+                field: "sequence",
+                expected: "fewer than 2^64 status changes".to_owned(),
+                actual: "2^64".to_owned(),
+            },
+        ))?;
         let event = DeploymentStatusEvent {
             deployment_id: deployment_id.to_owned(),
             deployment: deployment.anchor.digest,
@@ -361,8 +367,8 @@ impl DeploymentManager {
     /// # Errors
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes deployments; [`Error::Empty`] or
-    /// [`Error::Invalid`] for a field the create path refuses; [`Error::DuplicateId`] for an id
-    /// already held; [`Error::DigestMismatch`] for a seal that does not match the record, or
+    /// [`lcm_model::Error::UnexpectedValue`] for a field the create path refuses; [`lcm_model::Error::DuplicateId`] for an id
+    /// already held; [`lcm_model::Error::SealMismatch`] for a seal that does not match the record, or
     /// an SBOM that does not match `sbom_digest`.
     pub fn restore_predeployment(
         &mut self,
@@ -374,10 +380,10 @@ impl DeploymentManager {
         let id = a.predeployment_id.as_str();
         non_empty(PREDEPLOYMENT, id, "predeployment_id", id)?;
         if self.predeployments.contains_key(id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: PREDEPLOYMENT,
                 id: id.to_owned(),
-            });
+            }));
         }
         check_seal(&self.ctx, PREDEPLOYMENT, id, &anchor)?;
         a.build_artifact
@@ -394,12 +400,12 @@ impl DeploymentManager {
         non_empty(PREDEPLOYMENT, id, "intended_region", &a.intended_region)?;
         let sbom_digest = sbom.compute_sbom_digest(self.ctx.policy())?;
         if sbom_digest != a.sbom_digest {
-            return Err(Error::DigestMismatch {
+            return Err(Error::Model(lcm_model::Error::SealMismatch {
                 kind: "predeployment anchor sbom_digest",
                 id: id.to_owned(),
                 stored: a.sbom_digest,
                 recomputed: sbom_digest,
-            });
+            }));
         }
         self.predeployments.insert(id.to_owned(), (anchor, sbom));
         Ok(())
@@ -422,10 +428,10 @@ impl DeploymentManager {
     /// # Errors
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes deployments; [`Error::Empty`] for
-    /// an empty id or `deployed_by`; [`Error::DuplicateId`] for an id already held;
-    /// [`Error::DigestMismatch`] for a seal that does not match the record;
+    /// an empty id or `deployed_by`; [`lcm_model::Error::DuplicateId`] for an id already held;
+    /// [`lcm_model::Error::SealMismatch`] for a seal that does not match the record;
     /// [`Error::UnknownReference`] naming `predeployment_anchor_ref` for a pre-deployment not
-    /// held; [`Error::Invalid`] naming `predeployment` for a digest that is not the held
+    /// held; [`lcm_model::Error::UnexpectedValue`] naming `predeployment` for a digest that is not the held
     /// pre-deployment's, `deployment_id` for an event of another deployment id, or `status`
     /// for a change [`Self::record_status`] refuses; [`Error::Model`] as
     /// [`verify_status_history`] (an empty history, a gap, a reordered, repeated or foreign
@@ -440,10 +446,10 @@ impl DeploymentManager {
         let id = a.deployment_id.as_str();
         non_empty(DEPLOYMENT, id, "deployment_id", id)?;
         if self.deployments.contains_key(id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: DEPLOYMENT,
                 id: id.to_owned(),
-            });
+            }));
         }
         check_seal(&self.ctx, DEPLOYMENT, id, &anchor)?;
         let (pre, _) = self
@@ -456,7 +462,7 @@ impl DeploymentManager {
                 reference: a.predeployment_id.clone(),
             })?;
         if a.predeployment != pre.digest {
-            return Err(Error::Invalid {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: DEPLOYMENT,
                 id: id.to_owned(),
                 field: "predeployment",
@@ -465,7 +471,7 @@ impl DeploymentManager {
                     a.predeployment_id, pre.digest
                 ),
                 actual: a.predeployment.to_string(),
-            });
+            }));
         }
         non_empty(DEPLOYMENT, id, "deployed_by", &a.deployed_by)?;
         verify_status_history(self.ctx.policy(), &anchor, &history)?;
@@ -473,24 +479,24 @@ impl DeploymentManager {
         for event in &history {
             let e = &event.record;
             if e.deployment_id != id {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: STATUS_EVENT,
                     id: format!("{id}/{}", e.sequence),
                     field: "deployment_id",
                     expected: format!("{id:?}"),
                     actual: format!("{:?}", e.deployment_id),
-                });
+                }));
             }
             if let Some(from) = previous
                 && !transition_allowed(from, e.status)
             {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: STATUS_EVENT,
                     id: format!("{id}/{}", e.sequence),
                     field: "status",
                     expected: format!("a change allowed from {}", from.name()),
                     actual: e.status.name().to_owned(),
-                });
+                }));
             }
             previous = Some(e.status);
         }
@@ -616,13 +622,13 @@ pub(crate) fn with_id(kind: &'static str, id: &str, e: lcm_model::Error) -> Erro
             expected,
             actual,
             ..
-        } => Error::Invalid {
+        } => Error::Model(lcm_model::Error::UnexpectedValue {
             kind,
             id: id.to_owned(),
             field,
             expected: expected.to_owned(),
             actual,
-        },
+        }),
         other => Error::Model(other),
     }
 }
@@ -630,13 +636,13 @@ pub(crate) fn with_id(kind: &'static str, id: &str, e: lcm_model::Error) -> Erro
 fn object(id: &str, field: &'static str, value: Value) -> Result<Map<String, Value>, Error> {
     match value {
         Value::Object(map) => Ok(map),
-        other => Err(Error::Invalid {
+        other => Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: DEPLOYMENT,
             id: id.to_owned(),
             field,
             expected: "a JSON object".to_owned(),
             actual: json_type(&other).to_owned(),
-        }),
+        })),
     }
 }
 
@@ -770,10 +776,10 @@ pub(crate) mod tests {
         m.create_predeployment_anchor(request("pd")).unwrap();
         assert!(matches!(
             m.create_predeployment_anchor(request("pd")),
-            Err(Error::DuplicateId {
+            Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: PREDEPLOYMENT,
                 ..
-            })
+            }))
         ));
         assert!(matches!(
             m.create_predeployment_anchor(request("")),
@@ -785,11 +791,11 @@ pub(crate) mod tests {
         let mut r = request("a");
         r.build_artifact.artifact_digest = "sha256:abc".into();
         match m.create_predeployment_anchor(r) {
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 id,
                 field: "artifact_digest",
                 ..
-            }) => assert_eq!(id, "a"),
+            })) => assert_eq!(id, "a"),
             other => panic!("{other:?}"),
         }
         let mut r = request("b");
@@ -862,7 +868,7 @@ pub(crate) mod tests {
         };
         assert!(matches!(
             create(&mut m, "deploy_001", "predeploy_001", json!({}), "x"),
-            Err(Error::DuplicateId { .. })
+            Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
         ));
         match create(&mut m, "d2", "predeploy_404", json!({}), "x") {
             Err(Error::UnknownReference {
@@ -876,17 +882,17 @@ pub(crate) mod tests {
         }
         assert!(matches!(
             create(&mut m, "d2", "predeploy_001", json!([1]), "x"),
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "infrastructure",
                 ..
-            })
+            }))
         ));
         assert!(matches!(
             m.create_deployment_anchor("d2", "predeploy_001", json!({}), json!("x"), "x"),
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "network_config",
                 ..
-            })
+            }))
         ));
         assert!(matches!(
             create(&mut m, "d2", "predeploy_001", json!({}), ""),
@@ -910,17 +916,17 @@ pub(crate) mod tests {
         let mut m = deployed();
         assert!(matches!(
             m.record_status("deploy_001", DeploymentStatus::Deployed, "again"),
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "status",
                 ..
-            })
+            }))
         ));
         assert!(matches!(
             m.record_status("deploy_001", DeploymentStatus::Prepared, "back"),
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "status",
                 ..
-            })
+            }))
         ));
         m.record_status("deploy_001", DeploymentStatus::Failed, "health checks")
             .unwrap();
@@ -930,10 +936,10 @@ pub(crate) mod tests {
             .unwrap();
         assert!(matches!(
             m.record_status("deploy_001", DeploymentStatus::Deployed, "zombie"),
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "status",
                 ..
-            })
+            }))
         ));
         assert!(matches!(
             m.record_status("nope", DeploymentStatus::Failed, ""),

@@ -294,11 +294,11 @@ impl ReceiptChain {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] when `head` is `None` but `next_sequence` is not 0, or `head` is a
+    /// [`lcm_model::Error::UnexpectedValue`] when `head` is `None` but `next_sequence` is not 0, or `head` is a
     /// digest but `next_sequence` is 0; the chain is then left as it was.
     pub fn set_head(&mut self, head: Option<Digest>, next_sequence: u64) -> Result<(), Error> {
         if head.is_some() != (next_sequence > 0) {
-            return Err(Error::Invalid {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: RECEIPT,
                 id: head.map_or_else(String::new, |h| h.to_string()),
                 field: "sequence",
@@ -308,7 +308,7 @@ impl ReceiptChain {
                     "next sequence number 0 for an empty chain".to_owned()
                 },
                 actual: next_sequence.to_string(),
-            });
+            }));
         }
         self.head = head;
         self.next_sequence = next_sequence;
@@ -352,7 +352,7 @@ impl ReceiptChain {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] after 2^64 receipts; [`Error::Model`] if metadata cannot be encoded.
+    /// [`lcm_model::Error::UnexpectedValue`] after 2^64 receipts; [`Error::Model`] if metadata cannot be encoded.
     pub fn append(&mut self, fields: ReceiptFields<'_>) -> Result<Sealed<InferenceReceipt>, Error> {
         self.append_encoded(fields).map(|(sealed, _)| sealed)
     }
@@ -369,12 +369,14 @@ impl ReceiptChain {
         fields: ReceiptFields<'_>,
     ) -> Result<(Sealed<InferenceReceipt>, &[u8]), Error> {
         let sequence = self.next_sequence;
-        let next = sequence.checked_add(1).ok_or_else(|| Error::Invalid {
-            kind: RECEIPT,
-            id: fields.receipt_id.to_owned(),
-            field: "sequence",
-            expected: "fewer than 2^64 receipts in a chain".to_owned(),
-            actual: "2^64".to_owned(),
+        let next = sequence.checked_add(1).ok_or_else(|| {
+            Error::Model(lcm_model::Error::UnexpectedValue {
+                kind: RECEIPT,
+                id: fields.receipt_id.to_owned(),
+                field: "sequence",
+                expected: "fewer than 2^64 receipts in a chain".to_owned(),
+                actual: "2^64".to_owned(),
+            })
         })?;
         let input_commitment =
             self.commitment(INPUT_LABEL, sequence, fields.query, fields.input_metadata);
@@ -463,7 +465,7 @@ impl InferenceManager {
     /// # Errors
     ///
     /// [`Error::DomainNotAllowed`]; [`Error::Empty`] for an empty receipt or request id;
-    /// [`Error::DuplicateId`] for a receipt id already used; [`Error::UnknownReference`] for
+    /// [`lcm_model::Error::DuplicateId`] for a receipt id already used; [`Error::UnknownReference`] for
     /// an unknown deployment; [`Error::Unauthorized`] when the deployment does not release
     /// this model or is not currently deployed.
     pub fn create_inference_receipt(
@@ -508,10 +510,10 @@ impl InferenceManager {
         let position = self.receipts.len();
         let slot = match self.receipt_ids.entry(id.to_owned()) {
             Entry::Occupied(_) => {
-                return Err(Error::DuplicateId {
+                return Err(Error::Model(lcm_model::Error::DuplicateId {
                     kind: RECEIPT,
                     id: id.to_owned(),
-                });
+                }));
             }
             Entry::Vacant(slot) => slot,
         };
@@ -576,7 +578,7 @@ impl InferenceManager {
     ///
     /// # Errors
     ///
-    /// [`Error::Empty`] for an empty window id; [`Error::DuplicateId`] for a window already
+    /// [`Error::Empty`] for an empty window id; [`lcm_model::Error::DuplicateId`] for a window already
     /// processed; [`Error::Model`] as [`lcm_model::verify::compute_inference_batch`]
     /// (`EmptyCollection` for no receipts; `ChainOrder`, `ChainGap`, `ChainLink` for receipts
     /// that are not consecutive).
@@ -587,10 +589,10 @@ impl InferenceManager {
     ) -> Result<Sealed<InferenceBatch>, Error> {
         non_empty(BATCH, window_id, "window_id", window_id)?;
         if self.batches.contains_key(window_id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: BATCH,
                 id: window_id.to_owned(),
-            });
+            }));
         }
         let batch = compute_inference_batch(self.ctx.policy(), window_id, receipts)?;
         let sealed = Sealed::seal(batch, self.ctx.policy())?;
@@ -603,15 +605,15 @@ impl InferenceManager {
     ///
     /// # Errors
     ///
-    /// [`Error::Empty`] for an empty window id; [`Error::DuplicateId`] for a window already
+    /// [`Error::Empty`] for an empty window id; [`lcm_model::Error::DuplicateId`] for a window already
     /// processed.
     pub fn batch_builder(&self, window_id: &str) -> Result<InferenceBatchBuilder, Error> {
         non_empty(BATCH, window_id, "window_id", window_id)?;
         if self.batches.contains_key(window_id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: BATCH,
                 id: window_id.to_owned(),
-            });
+            }));
         }
         Ok(InferenceBatchBuilder::new(self.ctx.policy(), window_id))
     }
@@ -620,17 +622,17 @@ impl InferenceManager {
     ///
     /// # Errors
     ///
-    /// [`Error::Model`] as [`InferenceBatchBuilder::finish`], and [`Error::DuplicateId`] for a
+    /// [`Error::Model`] as [`InferenceBatchBuilder::finish`], and [`lcm_model::Error::DuplicateId`] for a
     /// window already processed.
     pub fn finish_batch(
         &mut self,
         builder: InferenceBatchBuilder,
     ) -> Result<Sealed<InferenceBatch>, Error> {
         if self.batches.contains_key(builder.window_id()) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: BATCH,
                 id: builder.window_id().to_owned(),
-            });
+            }));
         }
         let batch = builder.finish()?;
         let sealed = Sealed::seal(batch, self.ctx.policy())?;
@@ -768,10 +770,10 @@ mod tests {
         for (h, next) in [(None, 1), (None, u64::MAX), (Some(head), 0)] {
             assert!(matches!(
                 ReceiptChain::resume(&policy, &seed, h, next),
-                Err(Error::Invalid {
+                Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     field: "sequence",
                     ..
-                })
+                }))
             ));
         }
         let mut c = ReceiptChain::resume(&policy, &seed, Some(head), 3).unwrap();
@@ -781,10 +783,10 @@ mod tests {
         c.set_head(Some(head), u64::MAX).unwrap();
         assert!(matches!(
             c.append(fields("a", 0)),
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "sequence",
                 ..
-            })
+            }))
         ));
         assert_eq!(
             c.len(),
@@ -991,7 +993,7 @@ mod tests {
         for (req, what) in cases {
             let err = m.create_inference_receipt(&d, req).unwrap_err();
             let ok = match what {
-                "duplicate" => matches!(err, Error::DuplicateId { .. }),
+                "duplicate" => matches!(err, Error::Model(lcm_model::Error::DuplicateId { .. })),
                 "empty id" => matches!(
                     err,
                     Error::Empty {
@@ -1309,13 +1311,16 @@ mod tests {
         m.process_inference_batch("w", &rs).unwrap();
         assert!(matches!(
             m.process_inference_batch("w", &rs),
-            Err(Error::DuplicateId { .. })
+            Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
         ));
         assert!(matches!(
             m.batch_builder("w"),
-            Err(Error::DuplicateId { .. })
+            Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
         ));
-        assert!(matches!(m.finish_batch(b), Err(Error::DuplicateId { .. })));
+        assert!(matches!(
+            m.finish_batch(b),
+            Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
+        ));
     }
 
     #[test]

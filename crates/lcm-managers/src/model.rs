@@ -164,9 +164,9 @@ impl ModelManager {
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes models; [`Error::Empty`] for an
     /// empty name, version, trainer commit, password, architecture type or framework field;
-    /// [`Error::DuplicateId`] for a name and version already anchored;
+    /// [`lcm_model::Error::DuplicateId`] for a name and version already anchored;
     /// [`Error::UnknownReference`] for an authorized dataset the dataset manager does not
-    /// know; [`Error::Invalid`] for a dataset listed twice, a parameter fingerprint made
+    /// know; [`lcm_model::Error::UnexpectedValue`] for a dataset listed twice, a parameter fingerprint made
     /// under another hash algorithm, or weights whose element count is not the
     /// architecture's `total_params`.
     pub fn create_model_anchor(
@@ -195,7 +195,10 @@ impl ModelManager {
         }
         let key = (request.model_name.clone(), request.version.clone());
         if self.models.contains_key(&key) {
-            return Err(Error::DuplicateId { kind: MODEL, id });
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
+                kind: MODEL,
+                id,
+            }));
         }
         if master_password.is_empty() {
             return Err(Error::Empty {
@@ -224,13 +227,13 @@ impl ModelManager {
                     reference: ds.clone(),
                 })?;
             if authorized.insert(ds.clone(), family.digest).is_some() {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: MODEL,
                     id,
                     field: "authorized_datasets",
                     expected: "each dataset family once".to_owned(),
                     actual: format!("{ds:?} twice"),
-                });
+                }));
             }
         }
 
@@ -302,8 +305,8 @@ impl ModelManager {
     /// # Errors
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes models; [`Error::Empty`] for an
-    /// empty name, version or trainer commit; [`Error::DuplicateId`] for a name and version
-    /// already held; [`Error::DigestMismatch`] for a seal or description digest that does not
+    /// empty name, version or trainer commit; [`lcm_model::Error::DuplicateId`] for a name and version
+    /// already held; [`lcm_model::Error::SealMismatch`] for a seal or description digest that does not
     /// match its content; [`Error::Crypto`] for a KDF cost below the floor.
     pub fn restore_model(&mut self, anchor: Sealed<ModelAnchor>) -> Result<(), Error> {
         let key = self.check_restored_anchor(&anchor)?;
@@ -323,8 +326,8 @@ impl ModelManager {
     /// # Errors
     ///
     /// As [`Self::restore_model`]; [`Error::Empty`] for an empty architecture type or
-    /// framework field; [`Error::DigestMismatch`] naming the digest that does not match its
-    /// input; [`Error::Invalid`] naming `parameters` or `architecture.total_params` as
+    /// framework field; [`lcm_model::Error::SealMismatch`] naming the digest that does not match its
+    /// input; [`lcm_model::Error::UnexpectedValue`] naming `parameters` or `architecture.total_params` as
     /// [`Self::create_model_anchor`] does.
     pub fn restore_anchored_model(&mut self, model: AnchoredModel) -> Result<(), Error> {
         let key = self.check_restored_anchor(&model.anchor)?;
@@ -361,12 +364,12 @@ impl ModelManager {
         ];
         for (kind, stored, recomputed) in checks {
             if stored != recomputed {
-                return Err(Error::DigestMismatch {
+                return Err(Error::Model(lcm_model::Error::SealMismatch {
                     kind,
                     id,
                     stored,
                     recomputed,
-                });
+                }));
             }
         }
         let weights = model.parameters.as_ref().map(ParameterFingerprint::root);
@@ -374,15 +377,15 @@ impl ModelManager {
             (None, None) => {}
             (Some(stored), Some(recomputed)) if stored == recomputed => {}
             (Some(stored), Some(recomputed)) => {
-                return Err(Error::DigestMismatch {
+                return Err(Error::Model(lcm_model::Error::SealMismatch {
                     kind: "model parameter_fingerprint",
                     id,
                     stored,
                     recomputed,
-                });
+                }));
             }
             (stored, given) => {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: MODEL,
                     id,
                     field: "parameters",
@@ -394,7 +397,7 @@ impl ModelManager {
                         Some(root) => format!("weights with the fingerprint {root}"),
                         None => "none".to_owned(),
                     },
-                });
+                }));
             }
         }
         self.models
@@ -429,17 +432,20 @@ impl ModelManager {
         }
         let key = (d.model_name.clone(), d.version.clone());
         if self.models.contains_key(&key) {
-            return Err(Error::DuplicateId { kind: MODEL, id });
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
+                kind: MODEL,
+                id,
+            }));
         }
         check_seal(&self.ctx, MODEL, &id, anchor)?;
         let description_digest = d.digest(policy)?;
         if description_digest != a.description_digest {
-            return Err(Error::DigestMismatch {
+            return Err(Error::Model(lcm_model::Error::SealMismatch {
                 kind: "model description_digest",
                 id,
                 stored: a.description_digest,
                 recomputed: description_digest,
-            });
+            }));
         }
         check_kdf_iterations(a.kdf_iterations)?;
         Ok(key)
@@ -487,7 +493,7 @@ impl ModelManager {
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] for an unknown model; [`Error::Invalid`] naming `parameters` when
+    /// [`Error::NotFound`] for an unknown model; [`lcm_model::Error::UnexpectedValue`] naming `parameters` when
     /// the model was anchored without weights, or when `weights` differ (the message lists the
     /// differing tensors).
     ///
@@ -540,26 +546,26 @@ impl ModelManager {
                 id: id.clone(),
             })?;
         let Some(root) = entry.anchor().record.description.parameter_fingerprint else {
-            return Err(Error::Invalid {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: MODEL,
                 id,
                 field: "parameters",
                 expected: "a model anchored with a parameter fingerprint".to_owned(),
                 actual: "none".to_owned(),
-            });
+            }));
         };
         if root == weights.root() {
             return Ok(());
         }
         // A model restored from its anchor alone has the root, not the tensors: no diff.
         let Some(anchored) = entry.inputs().and_then(|m| m.parameters.as_ref()) else {
-            return Err(Error::Invalid {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: MODEL,
                 id,
                 field: "parameters",
                 expected: format!("weights with the fingerprint {root}"),
                 actual: format!("the fingerprint {}", weights.root()),
-            });
+            }));
         };
         let changes: Vec<String> = anchored
             .diff(weights)
@@ -571,7 +577,7 @@ impl ModelManager {
                 _ => format!("{c:?}"),
             })
             .collect();
-        Err(Error::Invalid {
+        Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: MODEL,
             id,
             field: "parameters",
@@ -584,7 +590,7 @@ impl ModelManager {
             } else {
                 changes.join(", ")
             },
-        })
+        }))
     }
 
     /// The anchored model whose anchor digest is `digest`, with its inputs; `None` also for a
@@ -617,18 +623,18 @@ fn check_parameters(
     params: &ParameterFingerprint,
 ) -> Result<(), Error> {
     if params.algorithm() != policy.hash_algorithm {
-        return Err(Error::Invalid {
+        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: MODEL,
             id: id.to_owned(),
             field: "parameters",
             expected: format!("a fingerprint under {}", policy.hash_algorithm),
             actual: format!("a fingerprint under {}", params.algorithm()),
-        });
+        }));
     }
     if let Some(total) = architecture.total_params
         && total != params.element_count()
     {
-        return Err(Error::Invalid {
+        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: MODEL,
             id: id.to_owned(),
             field: "architecture.total_params",
@@ -637,7 +643,7 @@ fn check_parameters(
                 params.element_count()
             ),
             actual: total.to_string(),
-        });
+        }));
     }
     Ok(())
 }
@@ -650,7 +656,7 @@ fn check_parameters(
 ///
 /// # Errors
 ///
-/// [`Error::DigestMismatch`] when the description does not match `description_digest`;
+/// [`lcm_model::Error::SealMismatch`] when the description does not match `description_digest`;
 /// [`Error::WrongPassword`] when the password does not reproduce the anchor; [`Error::Empty`]
 /// for an empty password; [`Error::Crypto`] for a stored KDF cost below the floor.
 pub fn verify_model_password(
@@ -672,12 +678,12 @@ pub fn verify_model_password(
     // The MAC's message is recomputed from the description: a stored digest is never trusted.
     let description_digest = anchor.description.digest(policy)?;
     if description_digest != anchor.description_digest {
-        return Err(Error::DigestMismatch {
+        return Err(Error::Model(lcm_model::Error::SealMismatch {
             kind: "model description_digest",
             id,
             stored: anchor.description_digest,
             recomputed: description_digest,
-        });
+        }));
     }
     let key = model_key(
         policy.hash_algorithm,
@@ -768,11 +774,11 @@ mod tests {
         )
         .unwrap();
         match m.verify_parameters("m", "v1", &fp) {
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "parameters",
                 actual,
                 ..
-            }) => assert_eq!(actual, "none"),
+            })) => assert_eq!(actual, "none"),
             other => panic!("{other:?}"),
         }
         assert!(matches!(
@@ -789,13 +795,13 @@ mod tests {
             .insert("ds3".into(), Digest::from_bytes([3; 32]));
         assert!(matches!(
             verify_model_password(&p, &t, "pw"),
-            Err(Error::DigestMismatch { .. })
+            Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
         ));
         let mut t = a.record.clone();
         t.description_digest = Digest::from_bytes([9; 32]);
         assert!(matches!(
             verify_model_password(&p, &t, "pw"),
-            Err(Error::DigestMismatch { .. })
+            Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
         ));
         let mut t = a.record.clone();
         t.salt = Salt::from_bytes([9; 16]);
@@ -883,11 +889,11 @@ mod tests {
         )
         .unwrap();
         match m.verify_parameters("m", "v1", &retrained) {
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "parameters",
                 actual,
                 ..
-            }) => {
+            })) => {
                 assert_eq!(actual, "changed dense.bias, added extra");
             }
             other => panic!("{other:?}"),
@@ -900,11 +906,11 @@ mod tests {
         r.architecture.total_params = Some(7);
         r.parameters = Some(fp);
         match m.create_model_anchor(&d, r, "pw") {
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "architecture.total_params",
                 actual,
                 ..
-            }) => {
+            })) => {
                 assert_eq!(actual, "7");
             }
             other => panic!("{other:?}"),
@@ -921,10 +927,10 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     field: "parameters",
                     ..
-                })
+                }))
             ),
             "{e:?}"
         );
@@ -952,10 +958,10 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     field: "authorized_datasets",
                     ..
-                })
+                }))
             ),
             "{e:?}"
         );
@@ -1004,7 +1010,10 @@ mod tests {
         );
         m.create_model_anchor(&d, request(), "pw").unwrap();
         let e = m.create_model_anchor(&d, request(), "pw");
-        assert!(matches!(e, Err(Error::DuplicateId { .. })), "{e:?}");
+        assert!(
+            matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. }))),
+            "{e:?}"
+        );
         // A dataset manager that does not know the families.
         let empty = DatasetFamilyManager::new(ctx(7));
         let mut r = request();

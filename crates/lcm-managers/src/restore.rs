@@ -11,7 +11,7 @@ use lcm_model::{Record, Sealed};
 use crate::{Context, Error};
 
 /// Recomputes a restored record's digest under the manager's policy; a mismatch is an
-/// [`Error::DigestMismatch`] naming the record by `kind` and `id`.
+/// [`lcm_model::Error::SealMismatch`] naming the record by `kind` and `id`.
 pub(crate) fn check_seal<T: Record>(
     ctx: &Context,
     kind: &'static str,
@@ -22,12 +22,12 @@ pub(crate) fn check_seal<T: Record>(
     if recomputed == sealed.digest {
         Ok(())
     } else {
-        Err(Error::DigestMismatch {
+        Err(Error::Model(lcm_model::Error::SealMismatch {
             kind,
             id: id.to_owned(),
             stored: sealed.digest,
             recomputed,
-        })
+        }))
     }
 }
 

@@ -78,7 +78,7 @@ impl RootManager {
     /// # Errors
     ///
     /// [`Error::Empty`] for an empty id, evaluation type or metric name;
-    /// [`Error::DuplicateId`]; [`Error::NonFiniteMetric`] naming the metric for a NaN or
+    /// [`lcm_model::Error::DuplicateId`]; [`lcm_model::Error::NonFiniteMetric`] naming the metric for a NaN or
     /// infinite value.
     pub fn create_test_evaluation_anchor(
         &mut self,
@@ -89,20 +89,22 @@ impl RootManager {
     ) -> Result<Sealed<TestEvaluationAnchor>, Error> {
         non_empty(TEST_EVALUATION, test_id, "test_id", test_id)?;
         if self.test_evaluations.contains_key(test_id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: TEST_EVALUATION,
                 id: test_id.to_owned(),
-            });
+            }));
         }
         non_empty(TEST_EVALUATION, test_id, "evaluation_type", evaluation_type)?;
         let mut finite = BTreeMap::new();
         for (name, &value) in metrics {
             non_empty(TEST_EVALUATION, test_id, "metrics", name)?;
-            let v = Finite::new(value).map_err(|_| Error::NonFiniteMetric {
-                kind: TEST_EVALUATION,
-                id: test_id.to_owned(),
-                metric: name.clone(),
-                value: value.to_string(),
+            let v = Finite::new(value).map_err(|_| {
+                Error::Model(lcm_model::Error::NonFiniteMetric {
+                    kind: TEST_EVALUATION,
+                    id: test_id.to_owned(),
+                    metric: name.clone(),
+                    value: value.to_string(),
+                })
             })?;
             finite.insert(name.clone(), v);
         }
@@ -137,7 +139,7 @@ impl RootManager {
     /// # Errors
     ///
     /// [`Error::Empty`] for an empty id, evaluation type or metric name;
-    /// [`Error::DuplicateId`] for an id already held; [`Error::DigestMismatch`] for a seal or
+    /// [`lcm_model::Error::DuplicateId`] for an id already held; [`lcm_model::Error::SealMismatch`] for a seal or
     /// metrics digest that does not match the record.
     pub fn restore_test_evaluation(
         &mut self,
@@ -147,10 +149,10 @@ impl RootManager {
         let id = a.test_id.as_str();
         non_empty(TEST_EVALUATION, id, "test_id", id)?;
         if self.test_evaluations.contains_key(id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: TEST_EVALUATION,
                 id: id.to_owned(),
-            });
+            }));
         }
         check_seal(&self.ctx, TEST_EVALUATION, id, &anchor)?;
         non_empty(TEST_EVALUATION, id, "evaluation_type", &a.evaluation_type)?;
@@ -168,12 +170,12 @@ impl RootManager {
             self.ctx.policy(),
         )?;
         if recomputed != a.metrics_digest {
-            return Err(Error::DigestMismatch {
+            return Err(Error::Model(lcm_model::Error::SealMismatch {
                 kind: "test evaluation anchor metrics_digest",
                 id: id.to_owned(),
                 stored: a.metrics_digest,
                 recomputed,
-            });
+            }));
         }
         self.test_evaluations.insert(id.to_owned(), anchor);
         Ok(())
@@ -194,8 +196,8 @@ impl RootManager {
     ///
     /// # Errors
     ///
-    /// [`Error::DuplicateId`] for a deployment whose release root is already held;
-    /// [`Error::DigestMismatch`] for a seal that does not match its record; [`Error::Invalid`]
+    /// [`lcm_model::Error::DuplicateId`] for a deployment whose release root is already held;
+    /// [`lcm_model::Error::SealMismatch`] for a seal that does not match its record; [`lcm_model::Error::UnexpectedValue`]
     /// naming `deployment` for a root of another deployment or `predeployment` for a root of
     /// another pre-deployment than the deployment carries out; [`Error::Model`] with
     /// [`lcm_model::Error::RootMismatch`] for a root that its leaves do not reproduce;
@@ -207,33 +209,33 @@ impl RootManager {
     ) -> Result<(), Error> {
         let id = deployment.record.deployment_id.as_str();
         if self.release_roots.contains_key(id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: RELEASE,
                 id: id.to_owned(),
-            });
+            }));
         }
         check_seal(&self.ctx, "deployment anchor", id, deployment)?;
         check_seal(&self.ctx, RELEASE, id, &root)?;
         if root.record.deployment != deployment.digest {
-            return Err(Error::Invalid {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: RELEASE,
                 id: id.to_owned(),
                 field: "deployment",
                 expected: deployment.digest.to_string(),
                 actual: root.record.deployment.to_string(),
-            });
+            }));
         }
         // The create path releases the pre-deployment the deployment carries out
         // (`verify::compute_release_root`); the anchor binds it, so a root naming another is
         // refused here too.
         if root.record.predeployment != deployment.record.predeployment {
-            return Err(Error::Invalid {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: RELEASE,
                 id: id.to_owned(),
                 field: "predeployment",
                 expected: deployment.record.predeployment.to_string(),
                 actual: root.record.predeployment.to_string(),
-            });
+            }));
         }
         verify::verify_release_root(self.ctx.policy(), &root.record)?;
         // The create path releases a sealed test evaluation; a root naming none held is not
@@ -399,13 +401,13 @@ mod tests {
             .unwrap();
         assert!(matches!(
             r.create_test_evaluation_anchor("t", &ds, "pre_deploy", &metrics()),
-            Err(Error::DuplicateId { .. })
+            Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
         ));
         for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let mut m = metrics();
             m.insert("recall".into(), bad);
             match r.create_test_evaluation_anchor("u", &ds, "pre_deploy", &m) {
-                Err(Error::NonFiniteMetric { metric, id, .. }) => {
+                Err(Error::Model(lcm_model::Error::NonFiniteMetric { metric, id, .. })) => {
                     assert_eq!((metric.as_str(), id.as_str()), ("recall", "u"));
                 }
                 other => panic!("{bad}: {other:?}"),

@@ -205,12 +205,12 @@ impl TrainingManager {
     /// # Errors
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes training; [`Error::Empty`] for an
-    /// empty session id; [`Error::DuplicateId`] for a session id in use;
-    /// [`Error::DigestMismatch`] for a model anchor whose digest does not match its content;
+    /// empty session id; [`lcm_model::Error::DuplicateId`] for a session id in use;
+    /// [`lcm_model::Error::SealMismatch`] for a model anchor whose digest does not match its content;
     /// [`Error::UnknownReference`] for a model anchor `models` did not make, or a split anchor
-    /// `datasets` does not know; [`Error::EmptyCollection`] for no splits;
+    /// `datasets` does not know; [`lcm_model::Error::EmptyCollection`] for no splits;
     /// [`Error::Unauthorized`] for a split of a family the model does not authorize;
-    /// [`Error::Invalid`] naming `data_splits` (wrong split kind, several families) or
+    /// [`lcm_model::Error::UnexpectedValue`] naming `data_splits` (wrong split kind, several families) or
     /// `datasets_root_anchor` (not the family's root).
     // The seed's five arguments plus the two managers whose records are checked.
     #[allow(clippy::too_many_arguments)]
@@ -241,13 +241,13 @@ impl TrainingManager {
                 if expected == datasets_root {
                     Ok(())
                 } else {
-                    Err(Error::Invalid {
+                    Err(Error::Model(lcm_model::Error::UnexpectedValue {
                         kind: SESSION,
                         id: session_id.to_owned(),
                         field: "datasets_root_anchor",
                         expected: format!("the datasets root of {family:?}, {expected}"),
                         actual: datasets_root.to_string(),
-                    })
+                    }))
                 }
             },
         )?;
@@ -283,9 +283,9 @@ impl TrainingManager {
     ///
     /// [`Error::UnknownReference`] for a session this manager did not start (or an altered
     /// one); [`Error::AlreadyCompleted`] after completion; [`Error::Empty`] for an empty
-    /// checkpoint id or metric name; [`Error::DuplicateId`] for a checkpoint id used before in
-    /// the session; [`Error::Invalid`] naming `step` or `epoch` when they go backwards;
-    /// [`Error::NonFiniteMetric`] naming a NaN or infinite metric.
+    /// checkpoint id or metric name; [`lcm_model::Error::DuplicateId`] for a checkpoint id used before in
+    /// the session; [`lcm_model::Error::UnexpectedValue`] naming `step` or `epoch` when they go backwards;
+    /// [`lcm_model::Error::NonFiniteMetric`] naming a NaN or infinite metric.
     // The seed's signature, argument for argument.
     #[allow(clippy::too_many_arguments)]
     pub fn add_checkpoint(
@@ -311,14 +311,14 @@ impl TrainingManager {
             });
         }
         if run.checkpoint_ids.contains(checkpoint_id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: CHECKPOINT,
                 id,
-            });
+            }));
         }
         if let Some(last) = run.checkpoints.last().map(|c| &c.record) {
             if step <= last.step {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: CHECKPOINT,
                     id,
                     field: "step",
@@ -327,10 +327,10 @@ impl TrainingManager {
                         last.step, last.checkpoint_id
                     ),
                     actual: step.to_string(),
-                });
+                }));
             }
             if epoch < last.epoch {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: CHECKPOINT,
                     id,
                     field: "epoch",
@@ -339,7 +339,7 @@ impl TrainingManager {
                         last.epoch, last.checkpoint_id
                     ),
                     actual: epoch.to_string(),
-                });
+                }));
             }
         }
         let mut finite = BTreeMap::new();
@@ -352,12 +352,12 @@ impl TrainingManager {
                 });
             }
             let Ok(v) = Finite::new(value) else {
-                return Err(Error::NonFiniteMetric {
+                return Err(Error::Model(lcm_model::Error::NonFiniteMetric {
                     kind: CHECKPOINT,
                     id,
                     metric: name,
                     value: value.to_string(),
-                });
+                }));
             };
             finite.insert(name, v);
         }
@@ -389,7 +389,7 @@ impl TrainingManager {
     ///
     /// [`Error::UnknownReference`] for a session this manager did not start;
     /// [`Error::AlreadyCompleted`] for a second completion; [`Error::Empty`] for an empty
-    /// user id; [`Error::Invalid`] or [`Error::NonFiniteMetric`] for metrics that fail
+    /// user id; [`lcm_model::Error::UnexpectedValue`] or [`lcm_model::Error::NonFiniteMetric`] for metrics that fail
     /// [`TrainingMetrics::validate`].
     pub fn complete_training_session(
         &mut self,
@@ -464,15 +464,15 @@ impl TrainingManager {
     /// # Errors
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes training; [`Error::Empty`] for an
-    /// empty session id, checkpoint id, metric name or user id; [`Error::EmptyCollection`]
-    /// naming `data_splits` for a session without splits; [`Error::DuplicateId`] for a
-    /// session id already held or a checkpoint id given twice; [`Error::DigestMismatch`] for
+    /// empty session id, checkpoint id, metric name or user id; [`lcm_model::Error::EmptyCollection`]
+    /// naming `data_splits` for a session without splits; [`lcm_model::Error::DuplicateId`] for a
+    /// session id already held or a checkpoint id given twice; [`lcm_model::Error::SealMismatch`] for
     /// a session or checkpoint whose seal does not match its content; as
     /// [`Self::start_training_session`] for the model anchor, the splits and the datasets
-    /// root ([`Error::UnknownReference`], [`Error::Unauthorized`], [`Error::Invalid`]);
-    /// [`Error::Invalid`] naming `session` for a checkpoint of another session, or `step`/`epoch` going
-    /// backwards; [`Error::ChainOrder`] and [`Error::ChainGap`] for a checkpoint index out of
-    /// position (reordered or repeated, or checkpoints missing); [`Error::ChainLink`] for a
+    /// root ([`Error::UnknownReference`], [`Error::Unauthorized`], [`lcm_model::Error::UnexpectedValue`]);
+    /// [`lcm_model::Error::UnexpectedValue`] naming `session` for a checkpoint of another session, or `step`/`epoch` going
+    /// backwards; [`lcm_model::Error::ChainOrder`] and [`lcm_model::Error::ChainGap`] for a checkpoint index out of
+    /// position (reordered or repeated, or checkpoints missing); [`lcm_model::Error::ChainLink`] for a
     /// broken `previous` link; [`Error::Model`] as [`verify_training_run`] for a completion
     /// that does not match (for example a snapshot of another session).
     pub fn restore_session(
@@ -524,7 +524,7 @@ impl TrainingManager {
                 {
                     Ok(())
                 } else {
-                    Err(Error::Invalid {
+                    Err(Error::Model(lcm_model::Error::UnexpectedValue {
                         kind: SESSION,
                         id: sid.to_owned(),
                         field: "datasets_root_anchor",
@@ -532,7 +532,7 @@ impl TrainingManager {
                             "the datasets root of {family:?} when the session started, {at_start}"
                         ),
                         actual: s.datasets_root.to_string(),
-                    })
+                    }))
                 }
             },
         )?;
@@ -544,40 +544,40 @@ impl TrainingManager {
             let id = format!("{sid}/{}", c.checkpoint_id);
             check_seal(&self.ctx, CHECKPOINT, &id, cp)?;
             if c.session != session.digest {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: CHECKPOINT,
                     id,
                     field: "session",
                     expected: format!("a checkpoint of session {sid:?}, {}", session.digest),
                     actual: c.session.to_string(),
-                });
+                }));
             }
             if c.index < index {
-                return Err(Error::ChainOrder {
+                return Err(Error::Model(lcm_model::Error::ChainOrder {
                     kind: CHECKPOINT,
                     id,
                     index,
                     expected: index,
                     actual: c.index,
-                });
+                }));
             }
             if c.index > index {
-                return Err(Error::ChainGap {
+                return Err(Error::Model(lcm_model::Error::ChainGap {
                     kind: CHECKPOINT,
                     id,
                     index,
                     expected: index,
                     actual: c.index,
-                });
+                }));
             }
             if c.previous != head {
-                return Err(Error::ChainLink {
+                return Err(Error::Model(lcm_model::Error::ChainLink {
                     kind: CHECKPOINT,
                     id,
                     index,
                     expected: Some(head),
                     actual: Some(c.previous),
-                });
+                }));
             }
             if c.checkpoint_id.is_empty() {
                 return Err(Error::Empty {
@@ -587,10 +587,10 @@ impl TrainingManager {
                 });
             }
             if !checkpoint_ids.insert(c.checkpoint_id.clone()) {
-                return Err(Error::DuplicateId {
+                return Err(Error::Model(lcm_model::Error::DuplicateId {
                     kind: CHECKPOINT,
                     id,
-                });
+                }));
             }
             if c.metrics.keys().any(String::is_empty) {
                 return Err(Error::Empty {
@@ -601,7 +601,7 @@ impl TrainingManager {
             }
             if let Some(prev) = last {
                 if c.step <= prev.step {
-                    return Err(Error::Invalid {
+                    return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                         kind: CHECKPOINT,
                         id,
                         field: "step",
@@ -610,10 +610,10 @@ impl TrainingManager {
                             prev.step, prev.checkpoint_id
                         ),
                         actual: c.step.to_string(),
-                    });
+                    }));
                 }
                 if c.epoch < prev.epoch {
-                    return Err(Error::Invalid {
+                    return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                         kind: CHECKPOINT,
                         id,
                         field: "epoch",
@@ -622,7 +622,7 @@ impl TrainingManager {
                             prev.epoch, prev.checkpoint_id
                         ),
                         actual: c.epoch.to_string(),
-                    });
+                    }));
                 }
             }
             head = cp.digest;
@@ -670,10 +670,10 @@ impl TrainingManager {
             });
         }
         if self.sessions.contains_key(session_id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: SESSION,
                 id: session_id.to_owned(),
-            });
+            }));
         }
         Ok(())
     }
@@ -768,12 +768,12 @@ fn digest_mismatch(kind: &'static str, id: &str, e: lcm_model::Error) -> Error {
     match e {
         lcm_model::Error::DigestMismatch {
             stored, recomputed, ..
-        } => Error::DigestMismatch {
+        } => Error::Model(lcm_model::Error::SealMismatch {
             kind,
             id: id.to_owned(),
             stored,
             recomputed,
-        },
+        }),
         other => Error::Model(other),
     }
 }
@@ -785,19 +785,21 @@ fn metrics_error(session_id: &str, e: lcm_model::Error) -> Error {
             expected,
             actual,
             ..
-        } => Error::Invalid {
+        } => Error::Model(lcm_model::Error::UnexpectedValue {
             kind: METRICS,
             id: session_id.to_owned(),
             field,
             expected: expected.to_owned(),
             actual,
-        },
-        lcm_model::Error::NonFiniteField { field, value, .. } => Error::NonFiniteMetric {
-            kind: METRICS,
-            id: session_id.to_owned(),
-            metric: field,
-            value,
-        },
+        }),
+        lcm_model::Error::NonFiniteField { field, value, .. } => {
+            Error::Model(lcm_model::Error::NonFiniteMetric {
+                kind: METRICS,
+                id: session_id.to_owned(),
+                metric: field,
+                value,
+            })
+        }
         other => Error::Model(other),
     }
 }
@@ -829,11 +831,11 @@ fn check_session_inputs(
         });
     }
     if data_splits.is_empty() {
-        return Err(Error::EmptyCollection {
+        return Err(Error::Model(lcm_model::Error::EmptyCollection {
             kind: SESSION,
             id: session_id.to_owned(),
             field: "data_splits",
-        });
+        }));
     }
     let mut family: Option<&str> = None;
     for (split, digest) in data_splits {
@@ -847,13 +849,13 @@ fn check_session_inputs(
             })?;
         let a = &anchor.record;
         if a.split != *split {
-            return Err(Error::Invalid {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: SESSION,
                 id: session_id.to_owned(),
                 field: "data_splits",
                 expected: format!("a {split} split anchor under {split}"),
                 actual: format!("the {} split anchor of {:?}", a.split, a.family_id),
-            });
+            }));
         }
         if !model
             .authorized_datasets
@@ -871,13 +873,13 @@ fn check_session_inputs(
             None => family = Some(&a.family_id),
             Some(f) if f == a.family_id => {}
             Some(f) => {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: SESSION,
                     id: session_id.to_owned(),
                     field: "data_splits",
                     expected: format!("split anchors of one dataset family, {f:?}"),
                     actual: format!("also {:?}", a.family_id),
-                });
+                }));
             }
         }
     }
@@ -1102,12 +1104,12 @@ mod tests {
             .training
             .add_checkpoint(&s, "c3", 1, 20, loss(0.8), d(1), d(2));
         match e {
-            Err(Error::Invalid {
+            Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "step",
                 id,
                 actual,
                 ..
-            }) => {
+            })) => {
                 assert_eq!((id.as_str(), actual.as_str()), ("t/c3", "20"));
             }
             other => panic!("{other:?}"),
@@ -1116,20 +1118,35 @@ mod tests {
             .training
             .add_checkpoint(&s, "c3", 1, 19, loss(0.8), d(1), d(2));
         assert!(
-            matches!(e, Err(Error::Invalid { field: "step", .. })),
+            matches!(
+                e,
+                Err(Error::Model(lcm_model::Error::UnexpectedValue {
+                    field: "step",
+                    ..
+                }))
+            ),
             "{e:?}"
         );
         let e = f
             .training
             .add_checkpoint(&s, "c3", 0, 30, loss(0.8), d(1), d(2));
         assert!(
-            matches!(e, Err(Error::Invalid { field: "epoch", .. })),
+            matches!(
+                e,
+                Err(Error::Model(lcm_model::Error::UnexpectedValue {
+                    field: "epoch",
+                    ..
+                }))
+            ),
             "{e:?}"
         );
         let e = f
             .training
             .add_checkpoint(&s, "c2", 2, 30, loss(0.8), d(1), d(2));
-        assert!(matches!(e, Err(Error::DuplicateId { .. })), "{e:?}");
+        assert!(
+            matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. }))),
+            "{e:?}"
+        );
         let e = f
             .training
             .add_checkpoint(&s, "", 2, 30, loss(0.8), d(1), d(2));
@@ -1147,7 +1164,9 @@ mod tests {
             let mut m = loss(0.8);
             m.insert("accuracy".into(), bad);
             match f.training.add_checkpoint(&s, "c3", 2, 30, m, d(1), d(2)) {
-                Err(Error::NonFiniteMetric { metric, .. }) => assert_eq!(metric, "accuracy"),
+                Err(Error::Model(lcm_model::Error::NonFiniteMetric { metric, .. })) => {
+                    assert_eq!(metric, "accuracy")
+                }
                 other => panic!("{other:?}"),
             }
         }
@@ -1307,10 +1326,10 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     field: "epochs",
                     ..
-                })
+                }))
             ),
             "{e:?}"
         );
@@ -1364,10 +1383,10 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::EmptyCollection {
+                Err(Error::Model(lcm_model::Error::EmptyCollection {
                     field: "data_splits",
                     ..
-                })
+                }))
             ),
             "{e:?}"
         );
@@ -1399,10 +1418,10 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     field: "data_splits",
                     ..
-                })
+                }))
             ),
             "{e:?}"
         );
@@ -1428,10 +1447,10 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     field: "datasets_root_anchor",
                     ..
-                })
+                }))
             ),
             "{e:?}"
         );
@@ -1444,10 +1463,10 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::DigestMismatch {
+                Err(Error::Model(lcm_model::Error::SealMismatch {
                     kind: "model anchor",
                     ..
-                })
+                }))
             ),
             "{e:?}"
         );
@@ -1503,10 +1522,10 @@ mod tests {
         assert!(
             matches!(
                 e,
-                Err(Error::Invalid {
+                Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     field: "data_splits",
                     ..
-                })
+                }))
             ),
             "{e:?}"
         );
@@ -1533,7 +1552,10 @@ mod tests {
             f.splits[&DatasetSplit::Train].digest
         );
         let e = go(&mut f, "t", &model, root, tv);
-        assert!(matches!(e, Err(Error::DuplicateId { .. })), "{e:?}");
+        assert!(
+            matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. }))),
+            "{e:?}"
+        );
     }
 
     /// A completed run with two checkpoints, and its policy.

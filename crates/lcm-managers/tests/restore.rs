@@ -497,7 +497,7 @@ fn restored_family_takes_further_splits_with_the_leak_check() {
     let again = BTreeMap::from([(DatasetSplit::Train, SplitInfo::new(ids("z", 1)))]);
     assert_err!(
         d.add_dataset_splits(&l.family, again),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
     let test = BTreeMap::from([(DatasetSplit::Test, SplitInfo::new(ids("c", 2)))]);
     let added = d.add_dataset_splits(&l.family, test).unwrap();
@@ -600,7 +600,7 @@ fn restored_open_session_takes_further_checkpoints() {
                 twin.add_checkpoint(
                     &l.session, "ckpt_0", epoch, 1_000, metrics, model, optimizer
                 ),
-                Error::DuplicateId { .. }
+                Error::Model(lcm_model::Error::DuplicateId { .. })
             );
         }
         let run = t.training_session(SESSION_ID).unwrap();
@@ -697,10 +697,10 @@ fn rollback_on_restored_deployment_is_identical() {
     // A rollback is final, restored or not.
     assert_err!(
         d.record_status(DEPLOY_ID, DeploymentStatus::Deployed, "again"),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "status",
             ..
-        }
+        })
     );
     // A full history restores with its final status.
     let mut e = DeploymentManager::new(stage_ctx(ELSEWHERE));
@@ -769,27 +769,27 @@ fn restore_family_refuses_tampered_family_anchors() {
     flipped.digest = flip(flipped.digest);
     assert_err!(
         check(flipped, l.splits.clone()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset family",
             ..
-        }
+        })
     );
     let mut edited = l.family.clone();
     edited.record.metadata.owner = "mallory".into();
     assert_err!(
         check(edited.clone(), Vec::new()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset family",
             ..
-        }
+        })
     );
     // Resealed, the metadata no longer matches the MAC's message.
     assert_err!(
         check(reseal(edited.record), Vec::new()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset family metadata_digest",
             ..
-        }
+        })
     );
     let mut cheap = l.family.record.clone();
     cheap.kdf_iterations = 1_000;
@@ -813,14 +813,14 @@ fn restore_family_refuses_tampered_family_anchors() {
     d.restore_family(l.family.clone(), Vec::new()).unwrap();
     assert_err!(
         d.restore_family(l.family.clone(), l.splits.clone()),
-        Error::DuplicateId {
+        Error::Model(lcm_model::Error::DuplicateId {
             kind: "dataset family",
             ..
-        }
+        })
     );
     assert_err!(
         d.create_dataset_family_anchor(FAMILY_ID, l.family.record.metadata.clone(), "pw"),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
     assert!(d.split_anchors(FAMILY_ID).is_empty());
 }
@@ -852,34 +852,34 @@ fn restore_family_refuses_tampered_splits() {
 
     assert_err!(
         with(Test, &|s| s.anchor.digest = flip(s.anchor.digest)),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset split",
             ..
-        }
+        })
     );
     assert_err!(
         with(Test, &|s| s.anchor.record.sample_count = 3),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset split",
             ..
-        }
+        })
     );
     // A record id added or removed.
     assert_err!(
         with(Validation, &|s| s.record_ids.push("b999".into())),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "sample_count",
             ..
-        }
+        })
     );
     assert_err!(
         with(Validation, &|s| {
             s.record_ids.pop();
         }),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "sample_count",
             ..
-        }
+        })
     );
     // A record id replaced: the roots do not match.
     assert_err!(
@@ -918,27 +918,27 @@ fn restore_family_refuses_tampered_splits() {
         with(Train, &|s| {
             s.content_digests.remove("a004");
         }),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "content_digests",
             ..
-        }
+        })
     );
     assert_err!(
         with(Train, &|s| {
             let d = s.content_digests.remove("a004").unwrap();
             s.content_digests.insert("a004x".into(), d);
         }),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "content_digests",
             ..
-        }
+        })
     );
     assert_err!(
         with(Train, &|s| s.content_digests.clear()),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "content_digests",
             ..
-        }
+        })
     );
     assert_err!(
         with(Test, &|s| {
@@ -948,10 +948,10 @@ fn restore_family_refuses_tampered_splits() {
                 .map(|id| (id.clone(), Digest::from_bytes([0; 32])))
                 .collect();
         }),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "content_digests",
             ..
-        }
+        })
     );
     // An anchor edited consistently (resealed) to drop a record still fails its roots.
     assert_err!(
@@ -998,10 +998,10 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
     splits.push(foreign.clone());
     assert_err!(
         restore(splits),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "family_id",
             ..
-        }
+        })
     );
     // The same split renamed into this family still names the other family's anchor.
     let mut renamed = foreign.anchor.record.clone();
@@ -1012,19 +1012,19 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
     };
     assert_err!(
         restore(vec![renamed]),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "family_anchor",
             ..
-        }
+        })
     );
     // This family's splits under the other family's anchor.
     let mut d = DatasetFamilyManager::new(stage_ctx(ELSEWHERE));
     assert_err!(
         d.restore_family(other, l.splits.clone()),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "family_id",
             ..
-        }
+        })
     );
 
     // A split listed twice.
@@ -1032,10 +1032,10 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
     twice.push(split(l, DatasetSplit::Validation));
     assert_err!(
         restore(twice),
-        Error::DuplicateId {
+        Error::Model(lcm_model::Error::DuplicateId {
             kind: "dataset split",
             ..
-        }
+        })
     );
 
     // Two genuine splits of this family, made apart, that share a record.
@@ -1090,7 +1090,10 @@ fn restore_model_refuses_tampered_anchors() {
     };
     let mut flipped = l.model.clone();
     flipped.digest = flip(flipped.digest);
-    assert_err!(check(flipped), Error::DigestMismatch { kind: "model", .. });
+    assert_err!(
+        check(flipped),
+        Error::Model(lcm_model::Error::SealMismatch { kind: "model", .. })
+    );
     // Another authorized dataset, unsealed and resealed.
     let mut widened = l.model.clone();
     widened
@@ -1100,14 +1103,14 @@ fn restore_model_refuses_tampered_anchors() {
         .insert("other".into(), Digest::from_bytes([9; 32]));
     assert_err!(
         check(widened.clone()),
-        Error::DigestMismatch { kind: "model", .. }
+        Error::Model(lcm_model::Error::SealMismatch { kind: "model", .. })
     );
     assert_err!(
         check(reseal(widened.record)),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "model description_digest",
             ..
-        }
+        })
     );
     let mut cheap = l.model.record.clone();
     cheap.kdf_iterations = 99_999;
@@ -1125,12 +1128,12 @@ fn restore_model_refuses_tampered_anchors() {
     let mut m = restored_models(l);
     assert_err!(
         m.restore_model(l.model.clone()),
-        Error::DuplicateId { kind: "model", .. }
+        Error::Model(lcm_model::Error::DuplicateId { kind: "model", .. })
     );
     // A restored model is a known model: anchoring it again is refused.
     assert_err!(
         m.create_model_anchor(&restored_datasets(l), model_request(), MODEL_PASSWORD),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
     // A model anchored without weights has no fingerprint to check.
     let weights = [0u8; 4];
@@ -1143,10 +1146,10 @@ fn restore_model_refuses_tampered_anchors() {
     let fp = ParameterFingerprint::compute(&policy(), [tensor]).unwrap();
     assert_err!(
         m.verify_parameters("pneumonia_model", "v1.0", &fp),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "parameters",
             ..
-        }
+        })
     );
 }
 
@@ -1187,10 +1190,10 @@ fn restore_anchored_model_checks_its_inputs() {
     m.verify_parameters("pneumonia_model", "v2.0", &fp).unwrap();
     assert_err!(
         m.verify_parameters("pneumonia_model", "v2.0", &other_fp),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "parameters",
             ..
-        }
+        })
     );
 
     // With the inputs, the inputs are checked against the anchor's digests.
@@ -1211,58 +1214,61 @@ fn restore_anchored_model_checks_its_inputs() {
         Err(e) => assert!(e.to_string().contains("changed w"), "{e}"),
         Ok(()) => panic!("changed weights verified"),
     }
-    assert_err!(m.restore_model(anchor), Error::DuplicateId { .. });
+    assert_err!(
+        m.restore_model(anchor),
+        Error::Model(lcm_model::Error::DuplicateId { .. })
+    );
 
     let mut a = full.clone();
     a.architecture.model_type = "RNN".into();
     assert_err!(
         check(a),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "model architecture_fingerprint",
             ..
-        }
+        })
     );
     let mut h = full.clone();
     h.hyperparameters.insert("lr".into(), json!(0.01));
     assert_err!(
         check(h),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "model hyperparameters_digest",
             ..
-        }
+        })
     );
     let mut e = full.clone();
     e.environment.framework_version = "2.14.0".into();
     assert_err!(
         check(e),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "model environment_digest",
             ..
-        }
+        })
     );
     let mut w = full.clone();
     w.parameters = Some(other_fp);
     assert_err!(
         check(w),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "model parameter_fingerprint",
             ..
-        }
+        })
     );
     let mut none = full.clone();
     none.parameters = None;
     assert_err!(
         check(none),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "parameters",
             ..
-        }
+        })
     );
     let mut bad_anchor = full;
     bad_anchor.anchor.digest = flip(bad_anchor.anchor.digest);
     assert_err!(
         check(bad_anchor),
-        Error::DigestMismatch { kind: "model", .. }
+        Error::Model(lcm_model::Error::SealMismatch { kind: "model", .. })
     );
     // Weights given for a model anchored without any.
     let no_weights = AnchoredModel {
@@ -1277,20 +1283,20 @@ fn restore_anchored_model_checks_its_inputs() {
     extra.architecture.total_params = Some(2);
     assert_err!(
         check(extra.clone()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "model architecture_fingerprint",
             ..
-        }
+        })
     );
     extra.architecture = model_request().architecture;
     extra.architecture.total_params = Some(1_000);
     extra.parameters = Some(fp);
     assert_err!(
         check(extra),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "architecture.total_params",
             ..
-        }
+        })
     );
 }
 
@@ -1323,10 +1329,10 @@ fn restore_session_refuses_broken_checkpoint_chains() {
     session.digest = flip(session.digest);
     assert_err!(
         check(session, cps(&[0, 1, 2])),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "training session",
             ..
-        }
+        })
     );
     let mut session = l.session.record.clone();
     session.session_id = String::new();
@@ -1341,33 +1347,33 @@ fn restore_session_refuses_broken_checkpoint_chains() {
     edited[1].record.step += 1;
     assert_err!(
         check(l.session.clone(), edited),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "training checkpoint",
             ..
-        }
+        })
     );
     // Missing, reordered and repeated checkpoints.
     assert_err!(
         check(l.session.clone(), cps(&[0, 2])),
-        Error::ChainGap {
+        Error::Model(lcm_model::Error::ChainGap {
             index: 1,
             expected: 1,
             actual: 2,
             ..
-        }
+        })
     );
     assert_err!(
         check(l.session.clone(), cps(&[1, 2])),
-        Error::ChainGap { index: 0, .. }
+        Error::Model(lcm_model::Error::ChainGap { index: 0, .. })
     );
     assert_err!(
         check(l.session.clone(), cps(&[0, 1, 1])),
-        Error::ChainOrder {
+        Error::Model(lcm_model::Error::ChainOrder {
             index: 2,
             expected: 2,
             actual: 1,
             ..
-        }
+        })
     );
     // An index edited and resealed: the position check catches it.
     let mut moved = l.checkpoints[1].record.clone();
@@ -1377,7 +1383,7 @@ fn restore_session_refuses_broken_checkpoint_chains() {
             l.session.clone(),
             vec![l.checkpoints[0].clone(), reseal(moved)]
         ),
-        Error::ChainOrder { index: 1, .. }
+        Error::Model(lcm_model::Error::ChainOrder { index: 1, .. })
     );
     // A broken link: the second checkpoint links to the session, not to the first.
     let mut unlinked = l.checkpoints[1].record.clone();
@@ -1387,24 +1393,24 @@ fn restore_session_refuses_broken_checkpoint_chains() {
             l.session.clone(),
             vec![l.checkpoints[0].clone(), reseal(unlinked)]
         ),
-        Error::ChainLink { index: 1, .. }
+        Error::Model(lcm_model::Error::ChainLink { index: 1, .. })
     );
     // A checkpoint of another session.
     let mut foreign = l.checkpoints[0].record.clone();
     foreign.session = l.other_session.digest;
     assert_err!(
         check(l.session.clone(), vec![reseal(foreign)]),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "session",
             ..
-        }
+        })
     );
     assert_err!(
         check(l.other_session.clone(), cps(&[0])),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "session",
             ..
-        }
+        })
     );
     // The create path's checks: a repeated id, a step going back, an empty id or metric name.
     let mut repeated = l.checkpoints[1].record.clone();
@@ -1414,10 +1420,10 @@ fn restore_session_refuses_broken_checkpoint_chains() {
             l.session.clone(),
             vec![l.checkpoints[0].clone(), reseal(repeated)]
         ),
-        Error::DuplicateId {
+        Error::Model(lcm_model::Error::DuplicateId {
             kind: "training checkpoint",
             ..
-        }
+        })
     );
     let mut back = l.checkpoints[1].record.clone();
     back.step = l.checkpoints[0].record.step;
@@ -1426,7 +1432,7 @@ fn restore_session_refuses_broken_checkpoint_chains() {
             l.session.clone(),
             vec![l.checkpoints[0].clone(), reseal(back)]
         ),
-        Error::Invalid { field: "step", .. }
+        Error::Model(lcm_model::Error::UnexpectedValue { field: "step", .. })
     );
     let mut anonymous = l.checkpoints[0].record.clone();
     anonymous.checkpoint_id = String::new();
@@ -1449,11 +1455,11 @@ fn restore_session_refuses_broken_checkpoint_chains() {
             Vec::new(),
             None
         ),
-        Error::EmptyCollection {
+        Error::Model(lcm_model::Error::EmptyCollection {
             kind: "training session",
             field: "data_splits",
             ..
-        }
+        })
     );
 
     // A session is restored once.
@@ -1474,10 +1480,10 @@ fn restore_session_refuses_broken_checkpoint_chains() {
             cps(&[0]),
             None
         ),
-        Error::DuplicateId {
+        Error::Model(lcm_model::Error::DuplicateId {
             kind: "training session",
             ..
-        }
+        })
     );
     // The session kept is the one restored first, with no checkpoints.
     assert!(
@@ -1522,19 +1528,19 @@ fn restore_session_rechecks_the_sessions_references() {
     swapped.data_splits.insert(DatasetSplit::Test, train);
     assert_err!(
         restore(swapped, &datasets, &models),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "data_splits",
             ..
-        }
+        })
     );
     let mut root = l.session.record.clone();
     root.datasets_root = flip(root.datasets_root);
     assert_err!(
         restore(root, &datasets, &models),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "datasets_root_anchor",
             ..
-        }
+        })
     );
     // Splits of a family the managers were not given; a model they do not hold.
     let empty = DatasetFamilyManager::new(stage_ctx(ELSEWHERE));
@@ -1646,37 +1652,37 @@ fn restore_predeployment_refuses_tampering() {
     changed.vulnerability_count = 1;
     assert_err!(
         check(l.predeployment.clone(), changed),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "predeployment anchor sbom_digest",
             ..
-        }
+        })
     );
     let mut added = sbom();
     added.dependencies.insert("numpy".into(), "1.26".into());
     assert_err!(
         check(l.predeployment.clone(), added),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "predeployment anchor sbom_digest",
             ..
-        }
+        })
     );
     let mut flipped = l.predeployment.clone();
     flipped.digest = flip(flipped.digest);
     assert_err!(
         check(flipped, sbom()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "predeployment anchor",
             ..
-        }
+        })
     );
     let mut region = l.predeployment.clone();
     region.record.intended_region = "eu-west-1".into();
     assert_err!(
         check(region, sbom()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "predeployment anchor",
             ..
-        }
+        })
     );
     let mut no_ticket = l.predeployment.record.clone();
     no_ticket.approval_ticket_id = String::new();
@@ -1689,18 +1695,21 @@ fn restore_predeployment_refuses_tampering() {
     );
     let mut artifact = l.predeployment.record.clone();
     artifact.build_artifact.artifact_digest = "md5:00".into();
-    assert_err!(check(reseal(artifact), sbom()), Error::Invalid { .. });
+    assert_err!(
+        check(reseal(artifact), sbom()),
+        Error::Model(lcm_model::Error::UnexpectedValue { .. })
+    );
 
     let mut d = DeploymentManager::new(stage_ctx(ELSEWHERE));
     d.restore_predeployment(l.predeployment.clone(), sbom())
         .unwrap();
     assert_err!(
         d.restore_predeployment(l.predeployment.clone(), sbom()),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
     assert_err!(
         d.create_predeployment_anchor(predeployment_request(l.model.digest, l.snapshot.digest)),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
 }
 
@@ -1745,20 +1754,20 @@ fn restore_deployment_refuses_tampering() {
         .unwrap();
     assert_err!(
         elsewhere.restore_deployment(l.deployment.clone(), events(&[0])),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "predeployment",
             ..
-        }
+        })
     );
 
     let mut flipped = l.deployment.clone();
     flipped.digest = flip(flipped.digest);
     assert_err!(
         check(flipped, events(&[0])),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "deployment anchor",
             ..
-        }
+        })
     );
     let mut by = l.deployment.record.clone();
     by.deployed_by = String::new();
@@ -1830,10 +1839,10 @@ fn restore_deployment_refuses_tampering() {
             l.deployment.clone(),
             vec![l.history[0].clone(), reseal(renamed)]
         ),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "deployment_id",
             ..
-        }
+        })
     );
     let mut twice = l.history[1].record.clone();
     twice.status = DeploymentStatus::Deployed;
@@ -1842,10 +1851,10 @@ fn restore_deployment_refuses_tampering() {
             l.deployment.clone(),
             vec![l.history[0].clone(), reseal(twice)]
         ),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "status",
             ..
-        }
+        })
     );
 
     let mut d = with_pre();
@@ -1853,7 +1862,7 @@ fn restore_deployment_refuses_tampering() {
         .unwrap();
     assert_err!(
         d.restore_deployment(l.deployment.clone(), events(&[0, 1])),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
     assert_eq!(d.status_history(DEPLOY_ID).map(<[_]>::len), Some(1));
 }
@@ -1876,10 +1885,10 @@ fn restore_test_evaluation_refuses_tampering() {
     flipped.digest = flip(flipped.digest);
     assert_err!(
         check(flipped),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "test evaluation anchor",
             ..
-        }
+        })
     );
     let mut better = l.test_evaluation.record.clone();
     better
@@ -1887,19 +1896,19 @@ fn restore_test_evaluation_refuses_tampering() {
         .insert("accuracy".into(), lcm_model::Finite::new(0.99).unwrap());
     assert_err!(
         check(reseal(better)),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "test evaluation anchor metrics_digest",
             ..
-        }
+        })
     );
     let mut other_split = l.test_evaluation.record.clone();
     other_split.test_dataset = split(l, DatasetSplit::Validation).anchor.digest;
     assert_err!(
         check(reseal(other_split)),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "test evaluation anchor metrics_digest",
             ..
-        }
+        })
     );
     let mut untyped = l.test_evaluation.record.clone();
     untyped.evaluation_type = String::new();
@@ -1915,7 +1924,7 @@ fn restore_test_evaluation_refuses_tampering() {
         .unwrap();
     assert_err!(
         r.restore_test_evaluation(l.test_evaluation.clone()),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
 }
 
@@ -1941,10 +1950,10 @@ fn restore_release_root_refuses_tampering() {
     flipped.digest = flip(flipped.digest);
     assert_err!(
         check(&l.deployment, flipped),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "release root",
             ..
-        }
+        })
     );
     let mut root = l.release.record.clone();
     root.root = flip(root.root);
@@ -1970,10 +1979,10 @@ fn restore_release_root_refuses_tampering() {
     lcm_model::verify::verify_release_root(&policy(), &swapped).unwrap();
     assert_err!(
         check(&l.deployment, reseal(swapped)),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "predeployment",
             ..
-        }
+        })
     );
     // A release on another test evaluation than any held (a better one, resealed), with its
     // root recomputed over the swapped leaf: the create path releases a sealed test
@@ -2009,26 +2018,26 @@ fn restore_release_root_refuses_tampering() {
     let other = reseal(other);
     assert_err!(
         check(&other, l.release.clone()),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "deployment",
             ..
-        }
+        })
     );
     let mut bad_deployment = l.deployment.clone();
     bad_deployment.digest = flip(bad_deployment.digest);
     assert_err!(
         check(&bad_deployment, l.release.clone()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "deployment anchor",
             ..
-        }
+        })
     );
     let mut r = roots();
     r.restore_release_root(&l.deployment, l.release.clone())
         .unwrap();
     assert_err!(
         r.restore_release_root(&l.deployment, l.release.clone()),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
 }
 
@@ -2115,14 +2124,14 @@ fn restores_recompute_seals_under_the_managers_policy() {
     };
     assert_err!(
         DatasetFamilyManager::new(blake3()).restore_family(l.family.clone(), Vec::new()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset family",
             ..
-        }
+        })
     );
     assert_err!(
         ModelManager::new(blake3()).restore_model(l.model.clone()),
-        Error::DigestMismatch { kind: "model", .. }
+        Error::Model(lcm_model::Error::SealMismatch { kind: "model", .. })
     );
     assert_err!(
         TrainingManager::new(blake3()).restore_session(
@@ -2132,30 +2141,30 @@ fn restores_recompute_seals_under_the_managers_policy() {
             Vec::new(),
             None
         ),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "training session",
             ..
-        }
+        })
     );
     assert_err!(
         DeploymentManager::new(blake3()).restore_predeployment(l.predeployment.clone(), sbom()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "predeployment anchor",
             ..
-        }
+        })
     );
     assert_err!(
         RootManager::new(blake3()).restore_test_evaluation(l.test_evaluation.clone()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "test evaluation anchor",
             ..
-        }
+        })
     );
     assert_err!(
         RootManager::new(blake3()).restore_release_root(&l.deployment, l.release.clone()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "deployment anchor",
             ..
-        }
+        })
     );
 }
