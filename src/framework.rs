@@ -30,7 +30,7 @@ use lcm_model::records::{
     BuildArtifact, ComplianceStatus, DatasetFamilyMetadata, DatasetSplit, ModelArchitecture, Sbom,
     SplitInfo, TrainingEnvironment, TrainingMetrics,
 };
-use lcm_model::{FixedClock, Policy, Timestamp};
+use lcm_model::{Claimed, FixedClock, Policy, Sealed, Timestamp};
 use serde_json::{Map, Value, json};
 
 /// What can go wrong when a project exports an audit trail.
@@ -83,6 +83,11 @@ impl From<lcm_capsule::Error> for Error {
 }
 
 /// The fields of a JSON object literal (empty for anything else).
+/// Sealed records as a bundle carries them.
+fn claims<T: Clone>(sealed: &[Sealed<T>]) -> Vec<Claimed<T>> {
+    sealed.iter().map(Sealed::to_claimed).collect()
+}
+
 fn object(v: Value) -> Map<String, Value> {
     match v {
         Value::Object(map) => map,
@@ -208,7 +213,7 @@ impl Project {
         };
         let session = run.session();
         let first_split = session
-            .record
+            .record()
             .data_splits
             .values()
             .next()
@@ -216,7 +221,7 @@ impl Project {
         let family_id = self
             .datasets
             .find_split_anchor(first_split)
-            .map(|a| a.record.family_id.clone())
+            .map(|a| a.record().family_id.clone())
             .ok_or_else(|| missing("split anchor", &first_split.to_string()))?;
         let family = self
             .datasets
@@ -237,7 +242,7 @@ impl Project {
                 .map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
                 .unwrap_or_default();
             splits.push(SplitEvidence {
-                anchor: anchor.clone(),
+                anchor: anchor.clone().into(),
                 record_ids,
                 content_digests,
             });
@@ -246,12 +251,12 @@ impl Project {
             .deployments
             .deployment(request.deployment_id)
             .ok_or_else(|| missing("deployment", request.deployment_id))?;
-        let status_history = self
-            .deployments
-            .status_history(request.deployment_id)
-            .ok_or_else(|| missing("deployment history", request.deployment_id))?
-            .to_vec();
-        let pre_id = &deployment.record.predeployment_id;
+        let status_history = claims(
+            self.deployments
+                .status_history(request.deployment_id)
+                .ok_or_else(|| missing("deployment history", request.deployment_id))?,
+        );
+        let pre_id = &deployment.record().predeployment_id;
         let predeployment = self
             .deployments
             .predeployment(pre_id)
@@ -276,43 +281,43 @@ impl Project {
                 .inference
                 .batch(window)
                 .ok_or_else(|| missing("inference batch", window))?;
-            let count = usize::try_from(batch.record.count).unwrap_or(usize::MAX);
+            let count = usize::try_from(batch.record().count).unwrap_or(usize::MAX);
             let end = start.saturating_add(count).min(receipts.len());
             batches.push(BatchEvidence {
-                batch: Some(batch.clone()),
-                receipts: receipts.get(start..end).unwrap_or_default().to_vec(),
+                batch: Some(batch.clone().into()),
+                receipts: claims(receipts.get(start..end).unwrap_or_default()),
             });
             start = end;
         }
         if start < receipts.len() {
             batches.push(BatchEvidence {
                 batch: None,
-                receipts: receipts.get(start..).unwrap_or_default().to_vec(),
+                receipts: claims(receipts.get(start..).unwrap_or_default()),
             });
         }
         let lifecycle = Lifecycle {
             dataset: DatasetEvidence {
-                family: family.clone(),
+                family: family.clone().into(),
                 splits,
             },
-            model: model.clone(),
+            model: model.clone().into(),
             training: TrainingEvidence {
-                session: session.clone(),
-                checkpoints: run.checkpoints().to_vec(),
+                session: session.clone().into(),
+                checkpoints: claims(run.checkpoints()),
                 metrics: metrics.clone(),
-                snapshot: snapshot.clone(),
+                snapshot: snapshot.clone().into(),
             },
             predeployment: PreDeploymentEvidence {
-                anchor: predeployment.clone(),
+                anchor: predeployment.clone().into(),
                 sbom: sbom.clone(),
             },
             deployment: DeploymentEvidence {
-                anchor: deployment.clone(),
+                anchor: deployment.clone().into(),
                 status_history,
             },
-            test_evaluation: test_evaluation.clone(),
+            test_evaluation: test_evaluation.clone().into(),
             inference: InferenceEvidence { batches },
-            release: release.clone(),
+            release: release.clone().into(),
         };
         Ok(Bundle::new(self.policy(), lifecycle, generated_at, key)?)
     }
@@ -391,7 +396,7 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
     let split_digest = |s: DatasetSplit| {
         splits
             .get(&s)
-            .map(|a| a.digest)
+            .map(Sealed::digest)
             .ok_or_else(|| Error::NotFound {
                 what: "split",
                 id: s.to_string(),
@@ -459,8 +464,8 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
         .deployments
         .create_predeployment_anchor(PreDeploymentRequest {
             predeployment_id: "predeploy_001".to_owned(),
-            model_anchor: model.digest,
-            training_snapshot: snapshot.digest,
+            model_anchor: model.digest(),
+            training_snapshot: snapshot.digest(),
             build_artifact: BuildArtifact {
                 artifact_type: "docker".to_owned(),
                 artifact_digest: format!("sha256:{}", "ab".repeat(32)),
@@ -505,7 +510,8 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
         let req = format!("req_{i}");
         let query = format!("chest x-ray {i}: pneumonia?");
         let output = format!("no pneumonia (confidence 0.9{i})");
-        let mut r = InferenceRequest::new(&id, &model.digest, "deploy_001", &req)
+        let model_digest = model.digest();
+        let mut r = InferenceRequest::new(&id, &model_digest, "deploy_001", &req)
             .query(&query)
             .output(&output);
         r.input_metadata

@@ -8,7 +8,7 @@ use lcm_model::records::{
     DatasetSplitAnchor, InferenceCommitment, InferenceReceipt, TrainingCheckpoint,
 };
 use lcm_model::verify::{record_leaf_digest, verify_commitment, verify_record_inclusion};
-use lcm_model::{Policy, Record, Sealed};
+use lcm_model::{Claimed, Policy, Record, Seal};
 use serde::{Deserialize, Serialize};
 
 use crate::header::header_checks;
@@ -51,7 +51,7 @@ pub enum CapsuleItem {
 #[serde(deny_unknown_fields)]
 pub struct DatasetRecordItem {
     /// The split anchor (stage A of the header names its digest).
-    pub split_anchor: Sealed<DatasetSplitAnchor>,
+    pub split_anchor: Claimed<DatasetSplitAnchor>,
     /// The record's id.
     pub record_id: String,
     /// Its inclusion proof.
@@ -65,7 +65,7 @@ pub struct DatasetRecordItem {
 #[serde(deny_unknown_fields)]
 pub struct ReceiptItem {
     /// The sealed receipt.
-    pub receipt: Sealed<InferenceReceipt>,
+    pub receipt: Claimed<InferenceReceipt>,
     /// Its inclusion proof (leaf = its digest) up to stage G's receipts root.
     #[serde(with = "strict_proof")]
     pub proof: InclusionProof,
@@ -82,7 +82,7 @@ pub struct ReceiptItem {
 #[serde(deny_unknown_fields)]
 pub struct CheckpointItem {
     /// The sealed checkpoint.
-    pub checkpoint: Sealed<TrainingCheckpoint>,
+    pub checkpoint: Claimed<TrainingCheckpoint>,
     /// Its inclusion proof up to stage C's checkpoints root.
     #[serde(with = "strict_proof")]
     pub proof: InclusionProof,
@@ -230,11 +230,11 @@ fn registered(log: &MerkleLog, index: u64, digest: Digest) -> Result<(), Error> 
 ///         model_anchor: Digest::from_bytes([1; 32]), deployment_anchor: Digest::from_bytes([2; 32]),
 ///         request_id: format!("req_{i}"),
 ///         input_commitment: commitment.clone(), output_commitment: commitment.clone(),
-///         explanation_digests: vec![], prev_receipt: receipts.last().map(|r: &Sealed<_>| r.digest),
+///         explanation_digests: vec![], prev_receipt: receipts.last().map(|r: &Sealed<_>| r.digest()),
 ///         timestamp: Timestamp::from_unix_micros(0),
 ///     };
 ///     let sealed = Sealed::seal(r, &policy)?;
-///     log.register(sealed.digest)?; // one leaf hash
+///     log.register(sealed.digest())?; // one leaf hash
 ///     receipts.push(sealed);
 /// }
 /// let key = SigningKey::from_seed(&Seed::from_bytes([7; 32]));
@@ -251,7 +251,7 @@ fn registered(log: &MerkleLog, index: u64, digest: Digest) -> Result<(), Error> 
 pub fn materialize_receipt(
     header: &CapsuleHeader,
     log: &MerkleLog,
-    receipt: &Sealed<InferenceReceipt>,
+    receipt: &impl Seal<Record = InferenceReceipt>,
     disclosure: Option<Disclosure>,
 ) -> Result<Capsule, Error> {
     Materializer::new(header)?.receipt(log, receipt, disclosure)
@@ -260,7 +260,7 @@ pub fn materialize_receipt(
 fn receipt_item(
     header: &CapsuleHeader,
     log: &MerkleLog,
-    receipt: &Sealed<InferenceReceipt>,
+    receipt: &impl Seal<Record = InferenceReceipt>,
     disclosure: Option<Disclosure>,
 ) -> Result<CapsuleItem, Error> {
     let g = header
@@ -273,10 +273,10 @@ fn receipt_item(
             actual: "none".to_owned(),
         })?;
     let size = g.receipt_count;
-    let index = receipt.record.sequence;
-    registered(log, index, receipt.digest)?;
+    let index = receipt.record().sequence;
+    registered(log, index, receipt.digest())?;
     let item = ReceiptItem {
-        receipt: receipt.clone(),
+        receipt: receipt.to_claimed(),
         proof: log.inclusion_proof_at(index, size)?,
         previous: match index.checked_sub(1) {
             Some(p) => neighbour(log, p, size)?,
@@ -299,7 +299,7 @@ fn receipt_item(
 pub fn materialize_checkpoint(
     header: &CapsuleHeader,
     log: &MerkleLog,
-    checkpoint: &Sealed<TrainingCheckpoint>,
+    checkpoint: &impl Seal<Record = TrainingCheckpoint>,
 ) -> Result<Capsule, Error> {
     Materializer::new(header)?.checkpoint(log, checkpoint)
 }
@@ -307,7 +307,7 @@ pub fn materialize_checkpoint(
 fn checkpoint_item(
     header: &CapsuleHeader,
     log: &MerkleLog,
-    checkpoint: &Sealed<TrainingCheckpoint>,
+    checkpoint: &impl Seal<Record = TrainingCheckpoint>,
 ) -> Result<CapsuleItem, Error> {
     let c = header
         .stage_c_training
@@ -319,10 +319,10 @@ fn checkpoint_item(
             actual: "none".to_owned(),
         })?;
     let size = c.checkpoint_count;
-    let index = checkpoint.record.index;
-    registered(log, index, checkpoint.digest)?;
+    let index = checkpoint.record().index;
+    registered(log, index, checkpoint.digest())?;
     let item = CheckpointItem {
-        checkpoint: checkpoint.clone(),
+        checkpoint: checkpoint.to_claimed(),
         proof: log.inclusion_proof_at(index, size)?,
         previous: match index.checked_sub(1) {
             Some(p) => neighbour(log, p, size)?,
@@ -343,7 +343,7 @@ fn checkpoint_item(
 pub fn materialize_dataset_record(
     header: &CapsuleHeader,
     log: &MerkleLog,
-    split_anchor: &Sealed<DatasetSplitAnchor>,
+    split_anchor: &impl Seal<Record = DatasetSplitAnchor>,
     record_id: &str,
     index: u64,
 ) -> Result<Capsule, Error> {
@@ -353,15 +353,15 @@ pub fn materialize_dataset_record(
 fn dataset_record_item(
     policy: &Policy,
     log: &MerkleLog,
-    split_anchor: &Sealed<DatasetSplitAnchor>,
+    split_anchor: &impl Seal<Record = DatasetSplitAnchor>,
     record_id: &str,
     index: u64,
 ) -> Result<CapsuleItem, Error> {
     registered(log, index, record_leaf_digest(policy, record_id))?;
     let item = DatasetRecordItem {
-        split_anchor: split_anchor.clone(),
+        split_anchor: split_anchor.to_claimed(),
         record_id: record_id.to_owned(),
-        proof: log.inclusion_proof_at(index, split_anchor.record.sample_count)?,
+        proof: log.inclusion_proof_at(index, split_anchor.record().sample_count)?,
     };
     Ok(CapsuleItem::DatasetRecord(Box::new(item)))
 }
@@ -407,7 +407,7 @@ impl<'a> Materializer<'a> {
     pub fn receipt(
         &self,
         log: &MerkleLog,
-        receipt: &Sealed<InferenceReceipt>,
+        receipt: &impl Seal<Record = InferenceReceipt>,
         disclosure: Option<Disclosure>,
     ) -> Result<Capsule, Error> {
         Ok(self.capsule(receipt_item(self.header, log, receipt, disclosure)?))
@@ -421,7 +421,7 @@ impl<'a> Materializer<'a> {
     pub fn checkpoint(
         &self,
         log: &MerkleLog,
-        checkpoint: &Sealed<TrainingCheckpoint>,
+        checkpoint: &impl Seal<Record = TrainingCheckpoint>,
     ) -> Result<Capsule, Error> {
         Ok(self.capsule(checkpoint_item(self.header, log, checkpoint)?))
     }
@@ -434,7 +434,7 @@ impl<'a> Materializer<'a> {
     pub fn dataset_record(
         &self,
         log: &MerkleLog,
-        split_anchor: &Sealed<DatasetSplitAnchor>,
+        split_anchor: &impl Seal<Record = DatasetSplitAnchor>,
         record_id: &str,
         index: u64,
     ) -> Result<Capsule, Error> {
@@ -705,7 +705,7 @@ fn receipt_checks(
     chain.check(
         report,
         "receipt",
-        item.receipt.digest,
+        item.receipt.digest(),
         r.digest(policy),
         r.sequence,
         &item.proof,
@@ -805,7 +805,7 @@ fn checkpoint_checks(
     chain.check(
         report,
         "checkpoint",
-        item.checkpoint.digest,
+        item.checkpoint.digest(),
         r.digest(policy),
         r.index,
         &item.proof,

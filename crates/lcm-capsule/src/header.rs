@@ -9,7 +9,7 @@ use lcm_model::records::{
     DeploymentStatusEvent, InferenceBatch, ModelAnchor, PreDeploymentAnchor, ReleaseRoot,
     TestEvaluationAnchor, TrainingCheckpoint, TrainingSession, TrainingSnapshot,
 };
-use lcm_model::{Policy, Sealed, Timestamp, canonical};
+use lcm_model::{Claimed, Policy, Timestamp, canonical};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -284,29 +284,29 @@ pub struct RootsStage {
 #[derive(Debug, Clone, Copy)]
 pub struct DatasetRecords<'a> {
     /// The family anchor.
-    pub family: &'a Sealed<DatasetFamilyAnchor>,
+    pub family: &'a Claimed<DatasetFamilyAnchor>,
     /// Its split anchors.
-    pub splits: &'a [Sealed<DatasetSplitAnchor>],
+    pub splits: &'a [Claimed<DatasetSplitAnchor>],
 }
 
 /// The training records of a lifecycle.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainingRecords<'a> {
     /// The session.
-    pub session: &'a Sealed<TrainingSession>,
+    pub session: &'a Claimed<TrainingSession>,
     /// Its checkpoints, in chain order.
-    pub checkpoints: &'a [Sealed<TrainingCheckpoint>],
+    pub checkpoints: &'a [Claimed<TrainingCheckpoint>],
     /// The snapshot of the completed session.
-    pub snapshot: &'a Sealed<TrainingSnapshot>,
+    pub snapshot: &'a Claimed<TrainingSnapshot>,
 }
 
 /// The deployment records of a lifecycle.
 #[derive(Debug, Clone, Copy)]
 pub struct DeploymentRecords<'a> {
     /// The deployment anchor.
-    pub anchor: &'a Sealed<DeploymentAnchor>,
+    pub anchor: &'a Claimed<DeploymentAnchor>,
     /// Its status history, in order.
-    pub status_history: &'a [Sealed<DeploymentStatusEvent>],
+    pub status_history: &'a [Claimed<DeploymentStatusEvent>],
 }
 
 /// The inference records of a lifecycle: the receipt log (digests only) and the batches.
@@ -315,7 +315,7 @@ pub struct InferenceRecords<'a> {
     /// Every receipt digest, in chain order.
     pub receipts: &'a MerkleLog,
     /// The sealed batches, in window order.
-    pub batches: &'a [Sealed<InferenceBatch>],
+    pub batches: &'a [Claimed<InferenceBatch>],
 }
 
 /// The sealed records a header summarizes (the arguments of the seed's
@@ -325,19 +325,19 @@ pub struct LifecycleRecords<'a> {
     /// Stage A.
     pub dataset: Option<DatasetRecords<'a>>,
     /// Stage B.
-    pub model: Option<&'a Sealed<ModelAnchor>>,
+    pub model: Option<&'a Claimed<ModelAnchor>>,
     /// Stage C.
     pub training: Option<TrainingRecords<'a>>,
     /// Stage D.
-    pub predeployment: Option<&'a Sealed<PreDeploymentAnchor>>,
+    pub predeployment: Option<&'a Claimed<PreDeploymentAnchor>>,
     /// Stage E.
     pub deployment: Option<DeploymentRecords<'a>>,
     /// Stage F.
-    pub test_evaluation: Option<&'a Sealed<TestEvaluationAnchor>>,
+    pub test_evaluation: Option<&'a Claimed<TestEvaluationAnchor>>,
     /// Stage G.
     pub inference: Option<InferenceRecords<'a>>,
     /// Stage H: the release root (its training session root is taken from it).
-    pub release: Option<&'a Sealed<ReleaseRoot>>,
+    pub release: Option<&'a Claimed<ReleaseRoot>>,
 }
 
 /// The stages of a header, built from records. Shared by [`create_capsule_header`] and the

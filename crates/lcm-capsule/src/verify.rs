@@ -21,17 +21,17 @@ use std::collections::BTreeMap;
 
 use lcm_crypto::merkle::MerkleTree;
 use lcm_crypto::{CommitmentScheme, Digest, VerifyingKey};
-use lcm_model::records::{DatasetSplit, InferenceReceipt};
-use lcm_model::verify::hazmat::{
-    training_session_root_with_checked_seal, verify_status_history_with_checked_seals,
-    verify_training_run_with_checked_seals,
+use lcm_model::records::{
+    DatasetSplit, DeploymentAnchor, DeploymentStatusEvent, InferenceReceipt, TrainingCheckpoint,
+    TrainingSession, TrainingSnapshot,
 };
 use lcm_model::verify::{
     compute_datasets_root, compute_inference_batch, compute_training_session_root,
+    model_authorizes_family, verify_claimed_status_history, verify_claimed_training_run,
     verify_receipt_segment, verify_release_root, verify_split_contents, verify_split_records,
     verify_status_history, verify_training_run,
 };
-use lcm_model::{DomainType, Policy, Record, Sealed, Timestamp};
+use lcm_model::{Claimed, DomainType, Policy, Record, Sealed, Timestamp};
 use serde_json::Value;
 
 use crate::bundle::{BUNDLE_VERSION, BatchEvidence, Bundle};
@@ -146,7 +146,7 @@ fn verify_in_chunks(
         policy: &bundle.header.policy,
         bundle,
         receipts: ReceiptFacts::gather(bundle),
-        sealed: SealsChecked::default(),
+        checked: CheckedSeals::default(),
     };
     v.run(key, requirements, &mut progress);
     progress.finish();
@@ -385,21 +385,26 @@ struct Verifier<'a> {
     policy: &'a Policy,
     bundle: &'a Bundle,
     receipts: ReceiptFacts<'a>,
-    /// Which seals [`Verifier::seals`] found matching, so that the chain and root checks
-    /// do not recompute them again.
-    sealed: SealsChecked,
+    /// The records whose seals [`Verifier::seals`] found matching, sealed, so that the chain
+    /// and root checks do not recompute them again.
+    checked: CheckedSeals,
 }
 
-/// The seals checked before the chains: the run and history checks recompute them only when
-/// one did not match, so that they then report what they always reported.
+/// The records of the chains whose seals matched in [`Verifier::seals`], checked once: the
+/// run and history checks recompute the claimed seals only when one did not match, so that
+/// they then report what they always reported.
 #[derive(Default)]
-struct SealsChecked {
-    /// The training session's, every checkpoint's and the snapshot's.
-    training: bool,
-    /// The snapshot's.
-    snapshot: bool,
-    /// The deployment anchor's and every status event's.
-    deployment: bool,
+struct CheckedSeals {
+    /// The training session.
+    session: Option<Sealed<TrainingSession>>,
+    /// Every checkpoint, when all matched.
+    checkpoints: Option<Vec<Sealed<TrainingCheckpoint>>>,
+    /// The training snapshot.
+    snapshot: Option<Sealed<TrainingSnapshot>>,
+    /// The deployment anchor.
+    deployment: Option<Sealed<DeploymentAnchor>>,
+    /// Every status event, when all matched.
+    status_history: Option<Vec<Sealed<DeploymentStatusEvent>>>,
 }
 
 /// What the cross-reference, policy and staleness checks need of the receipts, gathered in
@@ -409,15 +414,15 @@ struct ReceiptFacts<'a> {
     /// The first receipt not made by the bundle's model and deployment, with the field.
     foreign: Option<(
         ReceiptAt,
-        &'a Sealed<InferenceReceipt>,
+        &'a Claimed<InferenceReceipt>,
         &'static str,
         Digest,
         Digest,
     )>,
     /// The first receipt whose commitments are not under the policy's scheme.
-    other_scheme: Option<&'a Sealed<InferenceReceipt>>,
+    other_scheme: Option<&'a Claimed<InferenceReceipt>>,
     /// The first receipt with a plaintext commitment, with the commitment's field.
-    plaintext: Option<(ReceiptAt, &'a Sealed<InferenceReceipt>, &'static str)>,
+    plaintext: Option<(ReceiptAt, &'a Claimed<InferenceReceipt>, &'static str)>,
     /// The newest receipt time.
     newest: Option<Timestamp>,
     /// Whether there is any receipt.
@@ -533,21 +538,56 @@ impl Verifier<'_> {
         signature_check(&mut self.report, &b.header, key, H);
     }
 
-    /// Recomputes one sealed record's digest; on a mismatch, decides from `refs` (the other
+    /// Recomputes one claimed record's digest; on a mismatch, decides from `refs` (the other
     /// places its digest appears) whether the content or the stored digest was changed.
     fn seal<T: Record>(
         &mut self,
         stage: Stage,
         record: String,
         path: &str,
-        sealed: &Sealed<T>,
+        claimed: &Claimed<T>,
         refs: &[Option<Digest>],
     ) -> bool {
-        let (field, outcome) = match sealed.record.digest(self.policy) {
-            Ok(r) if r == sealed.digest => (path.to_owned(), Ok(())),
-            Ok(r) => (
-                blame(path, sealed.digest, r, refs),
-                mismatch(r, sealed.digest),
+        let outcome = claimed.verify(self.policy);
+        self.push_seal(stage, record, path, outcome, refs)
+    }
+
+    /// [`Verifier::seal`], keeping the record sealed when its seal matches.
+    fn sealed<T: Record + Clone>(
+        &mut self,
+        stage: Stage,
+        record: String,
+        path: &str,
+        claimed: &Claimed<T>,
+        refs: &[Option<Digest>],
+    ) -> Option<Sealed<T>> {
+        match claimed.check_ref(self.policy) {
+            Ok(sealed) => {
+                self.push_seal(stage, record, path, Ok(()), refs);
+                Some(sealed)
+            }
+            Err(e) => {
+                self.push_seal(stage, record, path, Err(e), refs);
+                None
+            }
+        }
+    }
+
+    fn push_seal(
+        &mut self,
+        stage: Stage,
+        record: String,
+        path: &str,
+        outcome: Result<(), lcm_model::Error>,
+        refs: &[Option<Digest>],
+    ) -> bool {
+        let (field, outcome) = match outcome {
+            Ok(()) => (path.to_owned(), Ok(())),
+            Err(lcm_model::Error::DigestMismatch {
+                stored, recomputed, ..
+            }) => (
+                blame(path, stored, recomputed, refs),
+                mismatch(recomputed, stored),
             ),
             Err(e) => (
                 format!("{path}/record"),
@@ -620,7 +660,7 @@ impl Verifier<'_> {
         let t = &l.training;
         let c = h.stage_c_training.as_ref();
         let sid = &t.session.record.session_id;
-        let mut training = self.seal(
+        self.checked.session = self.sealed(
             Stage::Training,
             format!("training session {sid}"),
             &format!("{L}/training/session"),
@@ -632,10 +672,11 @@ impl Verifier<'_> {
             ],
         );
         let n = t.checkpoints.len();
+        let mut checkpoints = Some(Vec::with_capacity(n));
         for (i, cp) in t.checkpoints.iter().enumerate() {
             let next = t.checkpoints.get(i + 1).map(|c| c.record.previous);
             let last = i + 1 == n;
-            training &= self.seal(
+            let sealed = self.sealed(
                 Stage::Training,
                 format!("checkpoint {sid}/{}", cp.record.checkpoint_id),
                 &format!("{L}/training/checkpoints/{i}"),
@@ -646,8 +687,13 @@ impl Verifier<'_> {
                     c.filter(|_| last).map(|c| c.checkpoint_head),
                 ],
             );
+            checkpoints = checkpoints.zip(sealed).map(|(mut all, one)| {
+                all.push(one);
+                all
+            });
         }
-        let snapshot = self.seal(
+        self.checked.checkpoints = checkpoints;
+        self.checked.snapshot = self.sealed(
             Stage::Training,
             format!("training snapshot {sid}"),
             &format!("{L}/training/snapshot"),
@@ -672,7 +718,7 @@ impl Verifier<'_> {
         let dep = &l.deployment.anchor;
         let e = h.stage_e_deployment.as_ref();
         let dep_id = &dep.record.deployment_id;
-        let mut deployment = self.seal(
+        self.checked.deployment = self.sealed(
             Stage::Deployment,
             format!("deployment {dep_id}"),
             &format!("{L}/deployment/anchor"),
@@ -688,9 +734,10 @@ impl Verifier<'_> {
             ],
         );
         let events = &l.deployment.status_history;
+        let mut history = Some(Vec::with_capacity(events.len()));
         for (i, ev) in events.iter().enumerate() {
             let last = i + 1 == events.len();
-            deployment &= self.seal(
+            let sealed = self.sealed(
                 Stage::Deployment,
                 format!("status event {i} of {dep_id}"),
                 &format!("{L}/deployment/status_history/{i}"),
@@ -700,12 +747,12 @@ impl Verifier<'_> {
                     e.filter(|_| last).and_then(|e| e.status_head),
                 ],
             );
+            history = history.zip(sealed).map(|(mut all, one)| {
+                all.push(one);
+                all
+            });
         }
-        self.sealed = SealsChecked {
-            training: training && snapshot,
-            snapshot,
-            deployment,
-        };
+        self.checked.status_history = history;
         let te = &l.test_evaluation;
         self.seal(
             Stage::TestEvaluation,
@@ -897,7 +944,7 @@ impl Verifier<'_> {
         let m = &l.model;
         let d = &m.record.description;
         let model_label = format!("model {}@{}", d.model_name, d.version);
-        let authorized = d.authorized_datasets.values().any(|x| *x == fam.digest);
+        let authorized = model_authorizes_family(&m.record, &fam.digest);
         self.report.push(
             "reference",
             Stage::Model,
@@ -1423,18 +1470,19 @@ impl Verifier<'_> {
     fn chains(&mut self, progress: &mut Progress<'_>) {
         let l = &self.bundle.lifecycle;
         let t = &l.training;
-        let run = if self.sealed.training {
-            verify_training_run_with_checked_seals
-        } else {
-            verify_training_run
+        let c = &self.checked;
+        let outcome = match (&c.session, &c.checkpoints, &c.snapshot) {
+            (Some(session), Some(checkpoints), Some(snapshot)) => {
+                verify_training_run(self.policy, session, checkpoints, &t.metrics, snapshot)
+            }
+            _ => verify_claimed_training_run(
+                self.policy,
+                &t.session,
+                &t.checkpoints,
+                &t.metrics,
+                &t.snapshot,
+            ),
         };
-        let outcome = run(
-            self.policy,
-            &t.session,
-            &t.checkpoints,
-            &t.metrics,
-            &t.snapshot,
-        );
         let field = match &outcome {
             Ok(()) => format!("{L}/training"),
             Err(e) => match (error_index(e), error_field(e)) {
@@ -1453,12 +1501,10 @@ impl Verifier<'_> {
             outcome.map_err(|e| check_error(&e)),
         );
         let d = &l.deployment;
-        let history = if self.sealed.deployment {
-            verify_status_history_with_checked_seals
-        } else {
-            verify_status_history
+        let outcome = match (&self.checked.deployment, &self.checked.status_history) {
+            (Some(anchor), Some(history)) => verify_status_history(self.policy, anchor, history),
+            _ => verify_claimed_status_history(self.policy, &d.anchor, &d.status_history),
         };
-        let outcome = history(self.policy, &d.anchor, &d.status_history);
         let field = match &outcome {
             Ok(()) => format!("{L}/deployment/status_history"),
             Err(e) => match error_index(e) {
@@ -1524,7 +1570,7 @@ impl Verifier<'_> {
     fn segment(
         &self,
         after: Option<(Digest, u64)>,
-        receipts: &[Sealed<InferenceReceipt>],
+        receipts: &[Claimed<InferenceReceipt>],
         progress: &mut Progress<'_>,
     ) -> Result<(), lcm_model::Error> {
         let mut link = after;
@@ -1682,13 +1728,16 @@ impl Verifier<'_> {
         );
         let rel = &l.release.record;
         let snapshot = &l.training.snapshot;
-        let root = if self.sealed.snapshot {
-            Ok(training_session_root_with_checked_seal(
-                self.policy,
-                snapshot,
-            ))
-        } else {
-            compute_training_session_root(self.policy, snapshot)
+        let root = match &self.checked.snapshot {
+            Some(snapshot) => Ok(compute_training_session_root(self.policy, snapshot)),
+            None => snapshot
+                .clone()
+                .check_named(
+                    self.policy,
+                    "training snapshot",
+                    &snapshot.record.session_id,
+                )
+                .map(|snapshot| compute_training_session_root(self.policy, &snapshot)),
         };
         let outcome = match root {
             Ok(r) => mismatch(r, rel.training_session_root),
@@ -1761,7 +1810,7 @@ mod tests {
     type Tamper = fn(&mut Bundle);
 
     /// Receipt `i` of the chain (groups of two).
-    fn receipt(b: &mut Bundle, i: usize) -> &mut Sealed<InferenceReceipt> {
+    fn receipt(b: &mut Bundle, i: usize) -> &mut Claimed<InferenceReceipt> {
         &mut b.lifecycle.inference.batches[i / 2].receipts[i % 2]
     }
 
@@ -1781,7 +1830,7 @@ mod tests {
                 let p = b.header.policy.clone();
                 let r = receipt(b, 2);
                 r.record.request_id = "x".into();
-                *r = Sealed::seal(r.record.clone(), &p).unwrap();
+                *r = Sealed::seal(r.record.clone(), &p).unwrap().into();
             }),
             ("edited digest", |b| {
                 receipt(b, 1).digest = Digest::from_bytes([9; 32]);
@@ -1962,27 +2011,27 @@ mod tests {
             ("re-sealed link", "checkpoint chain", |b, p| {
                 let cp = &mut b.lifecycle.training.checkpoints[1];
                 cp.record.previous = Digest::from_bytes([7; 32]);
-                *cp = Sealed::seal(cp.record.clone(), p).unwrap();
+                *cp = Sealed::seal(cp.record.clone(), p).unwrap().into();
             }),
             ("re-sealed step", "checkpoint chain", |b, p| {
                 let cp = &mut b.lifecycle.training.checkpoints[1];
                 cp.record.step = 0;
-                *cp = Sealed::seal(cp.record.clone(), p).unwrap();
+                *cp = Sealed::seal(cp.record.clone(), p).unwrap().into();
             }),
             ("re-sealed session", "checkpoint chain", |b, p| {
                 let s = &mut b.lifecycle.training.session;
                 s.record.session_id = "other".into();
-                *s = Sealed::seal(s.record.clone(), p).unwrap();
+                *s = Sealed::seal(s.record.clone(), p).unwrap().into();
             }),
             ("re-sealed snapshot count", "checkpoint chain", |b, p| {
                 let s = &mut b.lifecycle.training.snapshot;
                 s.record.checkpoint_count += 1;
-                *s = Sealed::seal(s.record.clone(), p).unwrap();
+                *s = Sealed::seal(s.record.clone(), p).unwrap().into();
             }),
             ("re-sealed snapshot", "training session root", |b, p| {
                 let s = &mut b.lifecycle.training.snapshot;
                 s.record.user_id = "other".into();
-                *s = Sealed::seal(s.record.clone(), p).unwrap();
+                *s = Sealed::seal(s.record.clone(), p).unwrap().into();
             }),
             ("edited checkpoint", "checkpoint chain", |b, _| {
                 b.lifecycle.training.checkpoints[1].record.step += 1;
@@ -1993,7 +2042,7 @@ mod tests {
             ("re-sealed event", "status history", |b, p| {
                 let e = &mut b.lifecycle.deployment.status_history[0];
                 e.record.deployment = Digest::from_bytes([7; 32]);
-                *e = Sealed::seal(e.record.clone(), p).unwrap();
+                *e = Sealed::seal(e.record.clone(), p).unwrap().into();
             }),
             ("edited event", "status history", |b, _| {
                 b.lifecycle.deployment.status_history[0].record.reason = "edited".into();

@@ -775,11 +775,12 @@ fn make_receipts(
             timestamp: Timestamp::now(),
         })?;
         let json = String::from_utf8(json.to_vec()).map_err(|_| lcm_cli::Error::NotUtf8)?;
+        let (record, digest) = sealed.into_parts();
         made.push(StoredReceipt {
-            sequence: sealed.record.sequence,
-            receipt_id: sealed.record.receipt_id,
-            digest: sealed.digest,
-            timestamp: sealed.record.timestamp.unix_micros(),
+            sequence: record.sequence,
+            receipt_id: record.receipt_id,
+            digest,
+            timestamp: record.timestamp.unix_micros(),
             json,
         });
     }
@@ -1053,9 +1054,9 @@ pub(crate) fn seal_next_batch(
             },
             vec![StoredRecord {
                 kind: lcm_model::records::InferenceBatchRoot::KIND.to_owned(),
-                id: format!("{deployment}/{}", root.record.window_id),
-                digest: root.digest,
-                json: canonical::to_string(&root.record)?,
+                id: format!("{deployment}/{}", root.record().window_id),
+                digest: root.digest(),
+                json: canonical::to_string(&root.record())?,
             }],
         )))
     })?;

@@ -15,7 +15,7 @@ use lcm_model::records::{
     InferenceBatch, InferenceReceipt, ModelAnchor, PreDeploymentAnchor, ReleaseRoot, Sbom,
     TestEvaluationAnchor, TrainingCheckpoint, TrainingMetrics, TrainingSession, TrainingSnapshot,
 };
-use lcm_model::{Policy, Record, Sealed, Timestamp};
+use lcm_model::{Claimed, Policy, Record, Timestamp};
 use serde::de::DeserializeOwned;
 
 use crate::lifecycle::{SBOM, SPLIT_RECORDS, SplitRecords, TRAINING_METRICS};
@@ -87,13 +87,14 @@ fn parse<T: DeserializeOwned>(kind: &str, id: &str, json: &str) -> Result<T, Err
     })
 }
 
-/// A stored record parsed as its type, with its stored digest (not recomputed here).
+/// A stored record parsed as its type, with the digest stored for it (a claim, not checked
+/// here).
 ///
 /// # Errors
 ///
 /// [`Error::Parse`].
-pub fn sealed<T: Record + DeserializeOwned>(r: &StoredRecord) -> Result<Sealed<T>, Error> {
-    Ok(Sealed {
+pub fn sealed<T: Record + DeserializeOwned>(r: &StoredRecord) -> Result<Claimed<T>, Error> {
+    Ok(Claimed {
         record: parse(&r.kind, &r.id, &r.json)?,
         digest: r.digest,
     })
@@ -104,11 +105,11 @@ pub fn sealed<T: Record + DeserializeOwned>(r: &StoredRecord) -> Result<Sealed<T
 /// # Errors
 ///
 /// Store failures, [`Error::Parse`].
-pub fn all<T: Record + DeserializeOwned>(store: &dyn Store) -> Result<Vec<Sealed<T>>, Error> {
+pub fn all<T: Record + DeserializeOwned>(store: &dyn Store) -> Result<Vec<Claimed<T>>, Error> {
     store.records(Some(T::KIND))?.iter().map(sealed).collect()
 }
 
-fn one<T: Record + DeserializeOwned>(store: &dyn Store, id: &str) -> Result<Sealed<T>, Error> {
+fn one<T: Record + DeserializeOwned>(store: &dyn Store, id: &str) -> Result<Claimed<T>, Error> {
     let r = store.record(T::KIND, id)?.ok_or_else(|| Error::Missing {
         kind: T::KIND,
         id: id.to_owned(),
@@ -135,7 +136,7 @@ pub struct StoredLifecycle {
     /// The dataset family and its splits with their record ids.
     pub dataset: DatasetEvidence,
     /// The model anchor.
-    pub model: Sealed<ModelAnchor>,
+    pub model: Claimed<ModelAnchor>,
     /// The training session, checkpoints, metrics and snapshot.
     pub training: TrainingEvidence,
     /// The pre-deployment anchor and its SBOM.
@@ -143,11 +144,11 @@ pub struct StoredLifecycle {
     /// The deployment and its status history.
     pub deployment: DeploymentEvidence,
     /// The test evaluation.
-    pub test_evaluation: Sealed<TestEvaluationAnchor>,
+    pub test_evaluation: Claimed<TestEvaluationAnchor>,
     /// The release root.
-    pub release: Sealed<ReleaseRoot>,
+    pub release: Claimed<ReleaseRoot>,
     /// The sealed batches, in chain order, with the sequence numbers they cover.
-    pub batches: Vec<(Sealed<InferenceBatch>, u64, u64)>,
+    pub batches: Vec<(Claimed<InferenceBatch>, u64, u64)>,
 }
 
 impl StoredLifecycle {
@@ -234,15 +235,15 @@ pub fn load(store: &dyn Store, deployment: &str) -> Result<StoredLifecycle, Erro
             kind: ReleaseRoot::KIND,
             id: deployment.to_owned(),
         })?;
-    let release: Sealed<ReleaseRoot> = sealed(&release_rec)?;
-    let deployment: Sealed<DeploymentAnchor> = one(store, &release_rec.id)?;
+    let release: Claimed<ReleaseRoot> = sealed(&release_rec)?;
+    let deployment: Claimed<DeploymentAnchor> = one(store, &release_rec.id)?;
     let deployment_id = deployment.record.deployment_id.clone();
-    let mut status_history: Vec<Sealed<DeploymentStatusEvent>> = all(store)?
+    let mut status_history: Vec<Claimed<DeploymentStatusEvent>> = all(store)?
         .into_iter()
-        .filter(|e: &Sealed<DeploymentStatusEvent>| e.record.deployment_id == deployment_id)
+        .filter(|e: &Claimed<DeploymentStatusEvent>| e.record.deployment_id == deployment_id)
         .collect();
     status_history.sort_by_key(|e| e.record.sequence);
-    let pre: Sealed<PreDeploymentAnchor> = one(store, &deployment.record.predeployment_id)?;
+    let pre: Claimed<PreDeploymentAnchor> = one(store, &deployment.record.predeployment_id)?;
     let sbom: Sbom = evidence(store, SBOM, &pre.record.predeployment_id)?;
     let model = all::<ModelAnchor>(store)?
         .into_iter()
@@ -258,15 +259,15 @@ pub fn load(store: &dyn Store, deployment: &str) -> Result<StoredLifecycle, Erro
             kind: TrainingSnapshot::KIND,
             id: pre.record.training_snapshot.to_string(),
         })?;
-    let session: Sealed<TrainingSession> = one(store, &snapshot.record.session_id)?;
-    let mut checkpoints: Vec<Sealed<TrainingCheckpoint>> = all(store)?
+    let session: Claimed<TrainingSession> = one(store, &snapshot.record.session_id)?;
+    let mut checkpoints: Vec<Claimed<TrainingCheckpoint>> = all(store)?
         .into_iter()
-        .filter(|c: &Sealed<TrainingCheckpoint>| c.record.session == session.digest)
+        .filter(|c: &Claimed<TrainingCheckpoint>| c.record.session == session.digest)
         .collect();
     checkpoints.sort_by_key(|c| c.record.index);
     let metrics: TrainingMetrics = evidence(store, TRAINING_METRICS, &session.record.session_id)?;
     let split_digests: Vec<_> = session.record.data_splits.values().copied().collect();
-    let mut splits: Vec<Sealed<DatasetSplitAnchor>> = all::<DatasetSplitAnchor>(store)?;
+    let mut splits: Vec<Claimed<DatasetSplitAnchor>> = all::<DatasetSplitAnchor>(store)?;
     splits.sort_by_key(|s| s.record.split);
     let family_anchor = splits
         .iter()
@@ -308,7 +309,7 @@ pub fn load(store: &dyn Store, deployment: &str) -> Result<StoredLifecycle, Erro
     for b in store.batches(&deployment_id)? {
         let record: InferenceBatch = parse(InferenceBatch::KIND, &b.window_id, &b.json)?;
         batches.push((
-            Sealed {
+            Claimed {
                 record,
                 digest: b.digest,
             },
@@ -380,7 +381,7 @@ pub fn header(
     let policy = store.policy()?;
     let l = load(store, deployment)?;
     let log = receipt_log(store, deployment, &policy)?;
-    let batches: Vec<Sealed<InferenceBatch>> = l.batches.iter().map(|b| b.0.clone()).collect();
+    let batches: Vec<Claimed<InferenceBatch>> = l.batches.iter().map(|b| b.0.clone()).collect();
     let header = l
         .into_lifecycle(InferenceEvidence {
             batches: Vec::new(),
@@ -406,11 +407,11 @@ pub fn bundle(
     let l = load(store, deployment)?;
     let mut groups: Vec<BatchEvidence> = Vec::with_capacity(l.batches.len() + 1);
     let mut bounds = l.batches.iter().peekable();
-    let mut current: Vec<Sealed<InferenceReceipt>> = Vec::new();
+    let mut current: Vec<Claimed<InferenceReceipt>> = Vec::new();
     let mut bad = None;
     store.scan_receipts(deployment, 0, None, &mut |r| {
         match serde_json::from_str::<InferenceReceipt>(&r.json) {
-            Ok(record) => current.push(Sealed {
+            Ok(record) => current.push(Claimed {
                 record,
                 digest: r.digest,
             }),
@@ -455,14 +456,14 @@ pub fn receipt(
     store: &dyn Store,
     deployment: &str,
     receipt_id: &str,
-) -> Result<Sealed<InferenceReceipt>, Error> {
+) -> Result<Claimed<InferenceReceipt>, Error> {
     let r = store
         .receipt(deployment, receipt_id)?
         .ok_or_else(|| Error::NoReceipt {
             deployment: deployment.to_owned(),
             receipt_id: receipt_id.to_owned(),
         })?;
-    Ok(Sealed {
+    Ok(Claimed {
         record: parse(InferenceReceipt::KIND, &r.receipt_id, &r.json)?,
         digest: r.digest,
     })

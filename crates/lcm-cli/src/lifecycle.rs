@@ -25,7 +25,7 @@ use lcm_model::records::{
     PreDeploymentAnchor, ReleaseRoot, Sbom, SplitInfo, TestEvaluationAnchor, TrainingCheckpoint,
     TrainingEnvironment, TrainingMetrics, TrainingSession, TrainingSnapshot,
 };
-use lcm_model::{Record, Sealed, canonical};
+use lcm_model::{Claimed, Record, Seal, Sealed, canonical};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -260,12 +260,16 @@ pub struct Staged {
 }
 
 impl Staged {
-    fn record<T: Record>(&mut self, id: String, sealed: &Sealed<T>) -> Result<(), crate::Error> {
+    fn record<T: Record>(
+        &mut self,
+        id: String,
+        sealed: &impl Seal<Record = T>,
+    ) -> Result<(), crate::Error> {
         self.records.push(StoredRecord {
             kind: T::KIND.to_owned(),
             id,
-            digest: sealed.digest,
-            json: canonical::to_string(&sealed.record)?,
+            digest: sealed.digest(),
+            json: canonical::to_string(sealed.record())?,
         });
         Ok(())
     }
@@ -378,7 +382,7 @@ impl Managers {
     /// refusals.
     pub fn restore(ctx: &Context, store: &dyn Store) -> Result<Self, crate::Error> {
         let mut m = Self::new(ctx);
-        let splits: Vec<Sealed<DatasetSplitAnchor>> = export::all(store)?;
+        let splits: Vec<Claimed<DatasetSplitAnchor>> = export::all(store)?;
         for family in export::all::<DatasetFamilyAnchor>(store)? {
             let mut restored = Vec::new();
             for anchor in splits
@@ -400,7 +404,7 @@ impl Managers {
         }
         for model in export::all::<ModelAnchor>(store)? {
             for (family, digest) in &model.record.description.authorized_datasets {
-                if m.datasets.dataset_family(family).map(|f| f.digest) != Some(*digest) {
+                if m.datasets.dataset_family(family).map(Sealed::digest) != Some(*digest) {
                     return Err(dangling(
                         "model anchor",
                         &model_id(&model.record),
@@ -412,7 +416,7 @@ impl Managers {
             }
             m.models.restore_model(model)?;
         }
-        let checkpoints: Vec<Sealed<TrainingCheckpoint>> = export::all(store)?;
+        let checkpoints: Vec<Claimed<TrainingCheckpoint>> = export::all(store)?;
         for session in export::all::<TrainingSession>(store)? {
             let id = session.record.session_id.clone();
             let mut own: Vec<_> = checkpoints
@@ -445,7 +449,7 @@ impl Managers {
                 )
                 .into());
             };
-            if snapshot.record.model_anchor != r.model_anchor {
+            if snapshot.record().model_anchor != r.model_anchor {
                 let d = r.model_anchor.to_string();
                 return Err(
                     dangling("pre-deployment", &r.predeployment_id, "model_anchor", &d).into(),
@@ -454,7 +458,7 @@ impl Managers {
             let sbom: Sbom = export::evidence(store, SBOM, &pre.record.predeployment_id)?;
             m.deployments.restore_predeployment(pre, sbom)?;
         }
-        let events: Vec<Sealed<DeploymentStatusEvent>> = export::all(store)?;
+        let events: Vec<Claimed<DeploymentStatusEvent>> = export::all(store)?;
         let mut deployments = BTreeMap::new();
         for dep in export::all::<DeploymentAnchor>(store)? {
             let mut history: Vec<_> = events
@@ -485,14 +489,14 @@ impl Managers {
                     kind: DeploymentAnchor::KIND,
                     id: r.id.clone(),
                 })?;
-            let release: Sealed<ReleaseRoot> = export::sealed(&r)?;
+            let release: Claimed<ReleaseRoot> = export::sealed(&r)?;
             // The managers cannot resolve the training session root leaf (the root manager
             // holds no sessions): it must be the root of the session the release's
             // pre-deployment was built from.
             let snapshot = m
                 .deployments
                 .predeployment(&dep.record.predeployment_id)
-                .and_then(|pre| m.snapshot(&pre.record.training_snapshot));
+                .and_then(|pre| m.snapshot(&pre.record().training_snapshot));
             let session_root = match snapshot {
                 Some(snapshot) => Some(m.roots.compute_training_session_root(snapshot)?),
                 None => None,
@@ -511,7 +515,7 @@ impl Managers {
         self.trainings
             .session_ids()
             .filter_map(|s| self.trainings.training_session(s))
-            .find_map(|run| run.snapshot().filter(|snap| snap.digest == *digest))
+            .find_map(|run| run.snapshot().filter(|snap| snap.digest() == *digest))
     }
 
     /// Stage A: a dataset family and its splits.
@@ -578,7 +582,7 @@ impl Managers {
             password,
         )?;
         let mut out = Staged::default();
-        out.record(model_id(&anchor.record), &anchor)?;
+        out.record(model_id(anchor.record()), &anchor)?;
         Ok(out)
     }
 
@@ -629,7 +633,7 @@ impl Managers {
                 .datasets
                 .split_anchors(&family_id)
                 .iter()
-                .map(|(s, a)| (*s, a.digest))
+                .map(|(s, a)| (*s, a.digest()))
                 .collect();
             let session = self.trainings.start_training_session(
                 &self.datasets,
@@ -697,8 +701,8 @@ impl Managers {
                 format!("training session {session_id} is not completed"),
             )
         })?;
-        let model_anchor = run.session().record.model_anchor;
-        let training_snapshot = snapshot.digest;
+        let model_anchor = run.session().record().model_anchor;
+        let training_snapshot = snapshot.digest();
         let sbom = input.sbom.clone();
         let pre = self
             .deployments
@@ -713,7 +717,7 @@ impl Managers {
                 intended_region: input.intended_region,
                 rollout_plan_digest: input.rollout_plan_digest,
             })?;
-        let id = pre.record.predeployment_id.clone();
+        let id = pre.record().predeployment_id.clone();
         let mut out = Staged::default();
         out.record(id.clone(), &pre)?;
         out.evidence(SBOM, id, &sbom)?;
@@ -739,7 +743,7 @@ impl Managers {
         let mut out = Staged::default();
         out.record(id.clone(), &dep)?;
         for e in self.deployments.status_history(&id).unwrap_or_default() {
-            out.record(format!("{id}/{}", e.record.sequence), e)?;
+            out.record(format!("{id}/{}", e.record().sequence), e)?;
         }
         Ok(out)
     }
@@ -760,7 +764,7 @@ impl Managers {
                 field: "split",
                 reference: format!("{family_id}/{}", input.split),
             })?
-            .digest;
+            .digest();
         let test = self.roots.create_test_evaluation_anchor(
             &input.test_id,
             &split,
@@ -794,16 +798,16 @@ impl Managers {
             .ok_or_else(|| unknown("deployment", deployment_id))?;
         let pre = self
             .deployments
-            .predeployment(&dep.record.predeployment_id)
+            .predeployment(&dep.record().predeployment_id)
             .cloned()
-            .ok_or_else(|| unknown("predeployment", &dep.record.predeployment_id))?;
+            .ok_or_else(|| unknown("predeployment", &dep.record().predeployment_id))?;
         let snapshot = self
-            .snapshot(&pre.record.training_snapshot)
+            .snapshot(&pre.record().training_snapshot)
             .cloned()
             .ok_or_else(|| {
                 unknown(
                     "training_snapshot",
-                    &pre.record.training_snapshot.to_string(),
+                    &pre.record().training_snapshot.to_string(),
                 )
             })?;
         let test = self
@@ -836,7 +840,10 @@ impl Managers {
             .deployments
             .record_status(deployment_id, status, reason)?;
         let mut out = Staged::default();
-        out.record(format!("{deployment_id}/{}", event.record.sequence), &event)?;
+        out.record(
+            format!("{deployment_id}/{}", event.record().sequence),
+            &event,
+        )?;
         Ok(out)
     }
 

@@ -36,7 +36,7 @@ use lcm_model::verify::{
     compute_datasets_root, compute_records_root, compute_split_assignment_digest, contents_tree,
     records_tree, verify_split_contents, verify_split_records,
 };
-use lcm_model::{DomainType, Policy, Record, Sealed};
+use lcm_model::{Claimed, DomainType, Policy, Record, Seal, Sealed};
 
 use crate::restore::{check_kdf_iterations, check_seal};
 use crate::{Context, Error};
@@ -99,22 +99,22 @@ fn family_key_label(family_id: &str) -> String {
 ///     .map(|(split, ids)| (split, SplitInfo { rng_seed: Some(42), ..SplitInfo::new(ids) }))
 ///     .collect();
 /// let splits = datasets.add_dataset_splits(&family, splits_info)?;
-/// assert_eq!(splits[&DatasetSplit::Train].record.sample_count, 80);
+/// assert_eq!(splits[&DatasetSplit::Train].record().sample_count, 80);
 ///
 /// // The root the training session will reference: RFC 9162 over the split anchor digests.
 /// let root = datasets.datasets_root_anchor("med_img_v1")?;
-/// let digests = splits.iter().map(|(s, a)| (*s, a.digest)).collect();
+/// let digests = splits.iter().map(|(s, a)| (*s, a.digest())).collect();
 /// assert_eq!(root, compute_datasets_root(datasets.context().policy(), &digests));
 ///
 /// // An auditor holding the records re-checks a split, one record, and the password.
 /// let policy = datasets.context().policy();
-/// let test = &splits[&DatasetSplit::Test].record;
+/// let test = &splits[&DatasetSplit::Test].record();
 /// let test_ids = datasets.split_records("med_img_v1", DatasetSplit::Test).unwrap_or_default();
 /// verify_split_records(policy, test, test_ids)?;
 /// let proof = datasets.record_inclusion_proof("med_img_v1", DatasetSplit::Test, &test_ids[0])?;
 /// verify_record_inclusion(policy, test, &test_ids[0], &proof)?;
-/// verify_family_password(policy, &family.record, "family password")?;
-/// assert!(verify_family_password(policy, &family.record, "guess").is_err());
+/// verify_family_password(policy, &family.record(), "family password")?;
+/// assert!(verify_family_password(policy, &family.record(), "guess").is_err());
 /// # Ok::<(), lcm_managers::Error>(())
 /// ```
 #[derive(Debug, Default)]
@@ -147,8 +147,8 @@ struct SplitEntry {
 /// `contents_root`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestoredSplit {
-    /// The sealed split anchor.
-    pub anchor: Sealed<DatasetSplitAnchor>,
+    /// The split anchor, with the seal it claims (checked on restore).
+    pub anchor: Claimed<DatasetSplitAnchor>,
     /// The record ids the anchor commits to, in any order.
     pub record_ids: Vec<String>,
     /// Their content digests by record id (empty when the anchor binds no contents).
@@ -267,7 +267,7 @@ impl DatasetFamilyManager {
     /// does not reproduce the anchor; [`Error::Crypto`] for a stored KDF cost below the floor.
     pub fn verify_password(&self, family_id: &str, master_password: &str) -> Result<(), Error> {
         let entry = self.family(family_id)?;
-        verify_family_password(self.ctx.policy(), &entry.anchor.record, master_password)
+        verify_family_password(self.ctx.policy(), entry.anchor.record(), master_password)
     }
 
     /// Adds splits to a family (the seed's `add_dataset_splits`) and returns their anchors.
@@ -296,7 +296,7 @@ impl DatasetFamilyManager {
                 domain: "dataset_split",
             });
         }
-        let family_id = family_anchor.record.family_id.as_str();
+        let family_id = family_anchor.record().family_id.as_str();
         let entry = match self.families.get(family_id) {
             Some(e) if e.anchor == *family_anchor => e,
             _ => {
@@ -304,7 +304,7 @@ impl DatasetFamilyManager {
                     kind: FAMILY,
                     id: family_id.to_owned(),
                     field: "family_anchor",
-                    reference: family_anchor.digest.to_hex(),
+                    reference: family_anchor.digest().to_hex(),
                 });
             }
         };
@@ -342,7 +342,7 @@ impl DatasetFamilyManager {
         check_overlap(family_id, all)?;
 
         // Build the anchors.
-        let family_digest = family_anchor.digest;
+        let family_digest = family_anchor.digest();
         let mut out = BTreeMap::new();
         let mut entries = Vec::with_capacity(prepared.len());
         for (split, (info, records, contents)) in prepared {
@@ -413,7 +413,7 @@ impl DatasetFamilyManager {
     /// anchor's roots; [`Error::OverlappingSplits`] naming a record found in two splits.
     pub fn restore_family(
         &mut self,
-        family: Sealed<DatasetFamilyAnchor>,
+        family: Claimed<DatasetFamilyAnchor>,
         splits: Vec<RestoredSplit>,
     ) -> Result<(), Error> {
         let policy = self.ctx.policy();
@@ -427,10 +427,10 @@ impl DatasetFamilyManager {
                 domain: "dataset_split",
             });
         }
-        let family_id = family.record.family_id.as_str();
+        let family_id = family.record().family_id.as_str();
         self.check_new_family_id(family_id)?;
-        check_seal(&self.ctx, FAMILY, family_id, &family)?;
-        let f = &family.record;
+        let family = check_seal(&self.ctx, FAMILY, family_id, &family)?;
+        let f = &family.record();
         f.metadata
             .validate()
             .map_err(|e| empty_field(FAMILY, family_id, e))?;
@@ -452,10 +452,10 @@ impl DatasetFamilyManager {
                 record_ids,
                 content_digests,
             } = restored;
-            let a = &anchor.record;
+            let a = &anchor.record();
             let split = a.split;
             let split_id = format!("{family_id}/{split}");
-            check_seal(&self.ctx, SPLIT, &split_id, &anchor)?;
+            let anchor = check_seal(&self.ctx, SPLIT, &split_id, &anchor)?;
             if a.family_id != family_id {
                 return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: SPLIT,
@@ -465,12 +465,12 @@ impl DatasetFamilyManager {
                     actual: format!("{:?}", a.family_id),
                 }));
             }
-            if a.family_anchor != family.digest {
+            if a.family_anchor != family.digest() {
                 return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: SPLIT,
                     id: split_id,
                     field: "family_anchor",
-                    expected: family.digest.to_string(),
+                    expected: family.digest().to_string(),
                     actual: a.family_anchor.to_string(),
                 }));
             }
@@ -605,7 +605,7 @@ impl DatasetFamilyManager {
         self.families
             .values()
             .map(|e| &e.anchor)
-            .find(|a| a.digest == *digest)
+            .find(|a| a.digest() == *digest)
     }
 
     /// The split anchor whose digest is `digest`, if this manager made it.
@@ -614,7 +614,7 @@ impl DatasetFamilyManager {
             .values()
             .flat_map(|e| e.splits.values())
             .map(|e| &e.anchor)
-            .find(|a| a.digest == *digest)
+            .find(|a| a.digest() == *digest)
     }
 
     /// The datasets root of a family (the seed's `get_datasets_root_anchor`): see
@@ -636,7 +636,7 @@ impl DatasetFamilyManager {
         let digests: BTreeMap<DatasetSplit, Digest> = entry
             .splits
             .iter()
-            .map(|(s, e)| (*s, e.anchor.digest))
+            .map(|(s, e)| (*s, e.anchor.digest()))
             .collect();
         Ok(compute_datasets_root(self.ctx.policy(), &digests))
     }
@@ -1039,8 +1039,8 @@ pub(crate) mod tests {
         let a = m
             .create_dataset_family_anchor("fam", metadata(), "pw")
             .unwrap();
-        a.verify(m.context().policy()).unwrap();
-        assert_eq!(a.record.kdf_iterations, 100_000);
+        a.to_claimed().verify(m.context().policy()).unwrap();
+        assert_eq!(a.record().kdf_iterations, 100_000);
         m.verify_password("fam", "pw").unwrap();
         assert!(matches!(
             m.verify_password("fam", "pW"),
@@ -1060,37 +1060,37 @@ pub(crate) mod tests {
 
         // Tampering with any input of the MAC makes the right password fail.
         let p = m.context().policy().clone();
-        let mut t = a.record.clone();
+        let mut t = a.record().clone();
         t.salt = Salt::from_bytes([0; 16]);
         assert!(matches!(
             verify_family_password(&p, &t, "pw"),
             Err(Error::WrongPassword { .. })
         ));
-        let mut t = a.record.clone();
+        let mut t = a.record().clone();
         t.family_id = "fam2".into();
         assert!(matches!(
             verify_family_password(&p, &t, "pw"),
             Err(Error::WrongPassword { .. })
         ));
-        let mut t = a.record.clone();
+        let mut t = a.record().clone();
         t.metadata_digest = Digest::from_bytes([0; 32]);
         assert!(matches!(
             verify_family_password(&p, &t, "pw"),
             Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
         ));
-        let mut t = a.record.clone();
+        let mut t = a.record().clone();
         t.metadata.owner = "mallory".into();
         assert!(matches!(
             verify_family_password(&p, &t, "pw"),
             Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
         ));
-        let mut t = a.record.clone();
+        let mut t = a.record().clone();
         t.kdf_iterations = 100_001;
         assert!(matches!(
             verify_family_password(&p, &t, "pw"),
             Err(Error::WrongPassword { .. })
         ));
-        let mut t = a.record;
+        let mut t = a.into_record();
         t.kdf_iterations = 1;
         assert!(matches!(
             verify_family_password(&p, &t, "pw"),
@@ -1193,9 +1193,9 @@ pub(crate) mod tests {
         let b = m
             .create_dataset_family_anchor("f2", metadata(), "pw")
             .unwrap();
-        assert_ne!(a.record.salt, b.record.salt);
-        assert_ne!(a.record.anchor, b.record.anchor);
-        assert_eq!(a.record.metadata_digest, b.record.metadata_digest);
+        assert_ne!(a.record().salt, b.record().salt);
+        assert_ne!(a.record().anchor, b.record().anchor);
+        assert_eq!(a.record().metadata_digest, b.record().metadata_digest);
     }
 
     #[test]
@@ -1208,19 +1208,19 @@ pub(crate) mod tests {
         let p = m.context().policy().clone();
         assert_eq!(splits.len(), 3);
         for (split, a) in &splits {
-            a.verify(&p).unwrap();
-            assert_eq!(a.record.split, *split);
-            assert_eq!(a.record.family_anchor, fam.digest);
+            a.to_claimed().verify(&p).unwrap();
+            assert_eq!(a.record().split, *split);
+            assert_eq!(a.record().family_anchor, fam.digest());
             assert_eq!(m.split_anchor("fam", *split), Some(a));
-            assert_eq!(m.find_split_anchor(&a.digest), Some(a));
+            assert_eq!(m.find_split_anchor(&a.digest()), Some(a));
             let records = m.split_records("fam", *split).unwrap();
-            verify_split_records(&p, &a.record, records).unwrap();
+            verify_split_records(&p, a.record(), records).unwrap();
             for r in records {
                 let proof = m.record_inclusion_proof("fam", *split, r).unwrap();
-                verify_record_inclusion(&p, &a.record, r, &proof).unwrap();
+                verify_record_inclusion(&p, a.record(), r, &proof).unwrap();
             }
         }
-        let train = &splits[&DatasetSplit::Train].record;
+        let train = splits[&DatasetSplit::Train].record();
         // Tamper twins of the record checks.
         let mut fewer = ids("a", 8);
         fewer.pop();
@@ -1256,7 +1256,7 @@ pub(crate) mod tests {
             .unwrap();
         assert!(verify_record_inclusion(&p, train, "a004", &proof).is_err());
         assert!(
-            verify_record_inclusion(&p, &splits[&DatasetSplit::Test].record, "a003", &proof)
+            verify_record_inclusion(&p, splits[&DatasetSplit::Test].record(), "a003", &proof)
                 .is_err()
         );
         assert!(matches!(
@@ -1266,7 +1266,7 @@ pub(crate) mod tests {
 
         // Root: fixed order, changes with any split.
         let root = m.datasets_root_anchor("fam").unwrap();
-        let digests: BTreeMap<_, _> = splits.iter().map(|(s, a)| (*s, a.digest)).collect();
+        let digests: BTreeMap<_, _> = splits.iter().map(|(s, a)| (*s, a.digest())).collect();
         assert_eq!(root, compute_datasets_root(&p, &digests));
         let mut swapped = digests.clone();
         let (t, v) = (
@@ -1314,12 +1314,12 @@ pub(crate) mod tests {
         };
         let (m, out) = make(contents.clone());
         let splits = out.unwrap();
-        let train = &splits[&DatasetSplit::Train].record;
+        let train = splits[&DatasetSplit::Train].record();
         assert_eq!(
             train.contents_root,
             Some(compute_contents_root(&p, &contents))
         );
-        assert_eq!(splits[&DatasetSplit::Test].record.contents_root, None);
+        assert_eq!(splits[&DatasetSplit::Test].record().contents_root, None);
         let stored = m.split_contents("fam", DatasetSplit::Train).unwrap();
         assert_eq!(stored.len(), 4);
         assert_eq!(stored["a002"], contents["a002"]);
@@ -1353,7 +1353,7 @@ pub(crate) mod tests {
             ),
             "{e:?}"
         );
-        let e = verify_split_contents(&p, &splits[&DatasetSplit::Test].record, &contents);
+        let e = verify_split_contents(&p, splits[&DatasetSplit::Test].record(), &contents);
         assert!(
             matches!(
                 e,
@@ -1367,8 +1367,8 @@ pub(crate) mod tests {
         // One changed content digest changes the split anchor.
         let (_, other) = make(changed);
         assert_ne!(
-            other.unwrap()[&DatasetSplit::Train].digest,
-            splits[&DatasetSplit::Train].digest
+            other.unwrap()[&DatasetSplit::Train].digest(),
+            splits[&DatasetSplit::Train].digest()
         );
 
         // Content digests must match the ids one for one.
@@ -1553,8 +1553,10 @@ pub(crate) mod tests {
             ),
             "{e:?}"
         );
-        let mut altered = fam.clone();
-        altered.record.metadata.owner = "mallory".into();
+        // A validly sealed family that is not the one this manager anchored.
+        let mut altered = fam.record().clone();
+        altered.metadata.owner = "mallory".into();
+        let altered = Sealed::seal(altered, m.context().policy()).unwrap();
         let e = m.add_dataset_splits(&altered, three_splits());
         assert!(matches!(e, Err(Error::UnknownReference { .. })), "{e:?}");
         assert!(matches!(

@@ -16,8 +16,8 @@
 //! # let (model_anchor, snapshot) = (Digest::from_bytes([1; 32]), Digest::from_bytes([2; 32]));
 //! let predeploy = deployments.create_predeployment_anchor(PreDeploymentRequest {
 //!     predeployment_id: "predeploy_001".into(),
-//!     model_anchor,            // model_anchor.digest, from the model manager
-//!     training_snapshot: snapshot, // snapshot.digest, from the training manager
+//!     model_anchor,            // model_anchor.digest(), from the model manager
+//!     training_snapshot: snapshot, // snapshot.digest(), from the training manager
 //!     build_artifact: BuildArtifact {
 //!         artifact_type: "docker".into(),
 //!         artifact_digest: format!("sha256:{}", "ab".repeat(32)),
@@ -43,7 +43,7 @@
 //!     json!({"load_balancer": "internal"}),
 //!     "devops_alice",
 //! )?;
-//! assert_eq!(deploy.record.predeployment, predeploy.digest);
+//! assert_eq!(deploy.record().predeployment, predeploy.digest());
 //!
 //! deployments.record_status("deploy_001", DeploymentStatus::RolledBack, "latency regression")?;
 //! assert_eq!(deployments.current_status("deploy_001"), Some(DeploymentStatus::RolledBack));
@@ -60,7 +60,7 @@ use lcm_model::records::deployment::{
     Sbom,
 };
 use lcm_model::verify::verify_status_history;
-use lcm_model::{DomainType, Policy, Sealed};
+use lcm_model::{Claimed, DomainType, Policy, Seal, Sealed};
 use serde_json::{Map, Value};
 
 use crate::restore::check_seal;
@@ -258,7 +258,7 @@ impl DeploymentManager {
         let anchor = DeploymentAnchor {
             deployment_id: deployment_id.to_owned(),
             predeployment_id: predeployment_id.to_owned(),
-            predeployment: pre.digest,
+            predeployment: pre.digest(),
             infrastructure,
             network_config,
             deployed_by: deployed_by.to_owned(),
@@ -267,11 +267,11 @@ impl DeploymentManager {
         let sealed = Sealed::seal(anchor, policy)?;
         let first = DeploymentStatusEvent {
             deployment_id: deployment_id.to_owned(),
-            deployment: sealed.digest,
+            deployment: sealed.digest(),
             sequence: 0,
             status: DeploymentStatus::Deployed,
             reason: "deployed".to_owned(),
-            at: sealed.record.deployed_at,
+            at: sealed.record().deployed_at,
             prev_event: None,
         };
         let history = vec![Sealed::seal(first, policy)?];
@@ -321,7 +321,7 @@ impl DeploymentManager {
                     id: deployment_id.to_owned(),
                     field: "history",
                 }))?;
-        let current = last.record.status;
+        let current = last.record().status;
         if !transition_allowed(current, status) {
             return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: STATUS_EVENT,
@@ -331,7 +331,7 @@ impl DeploymentManager {
                 actual: status.name().to_owned(),
             }));
         }
-        let sequence = last.record.sequence.checked_add(1).ok_or(Error::Model(
+        let sequence = last.record().sequence.checked_add(1).ok_or(Error::Model(
             lcm_model::Error::UnexpectedValue {
                 kind: STATUS_EVENT,
                 id: deployment_id.to_owned(),
@@ -342,12 +342,12 @@ impl DeploymentManager {
         ))?;
         let event = DeploymentStatusEvent {
             deployment_id: deployment_id.to_owned(),
-            deployment: deployment.anchor.digest,
+            deployment: deployment.anchor.digest(),
             sequence,
             status,
             reason: reason.to_owned(),
             at: now,
-            prev_event: Some(last.digest),
+            prev_event: Some(last.digest()),
         };
         let sealed = Sealed::seal(event, &policy)?;
         deployment.history.push(sealed.clone());
@@ -372,11 +372,11 @@ impl DeploymentManager {
     /// an SBOM that does not match `sbom_digest`.
     pub fn restore_predeployment(
         &mut self,
-        anchor: Sealed<PreDeploymentAnchor>,
+        anchor: Claimed<PreDeploymentAnchor>,
         sbom: Sbom,
     ) -> Result<(), Error> {
         self.check_domain()?;
-        let a = &anchor.record;
+        let a = &anchor.record();
         let id = a.predeployment_id.as_str();
         non_empty(PREDEPLOYMENT, id, "predeployment_id", id)?;
         if self.predeployments.contains_key(id) {
@@ -385,7 +385,7 @@ impl DeploymentManager {
                 id: id.to_owned(),
             }));
         }
-        check_seal(&self.ctx, PREDEPLOYMENT, id, &anchor)?;
+        let anchor = check_seal(&self.ctx, PREDEPLOYMENT, id, &anchor)?;
         a.build_artifact
             .validate()
             .map_err(|e| with_id(PREDEPLOYMENT, id, e))?;
@@ -438,11 +438,11 @@ impl DeploymentManager {
     /// event, a broken link, a first event that is not `deployed`).
     pub fn restore_deployment(
         &mut self,
-        anchor: Sealed<DeploymentAnchor>,
-        history: Vec<Sealed<DeploymentStatusEvent>>,
+        anchor: Claimed<DeploymentAnchor>,
+        history: Vec<Claimed<DeploymentStatusEvent>>,
     ) -> Result<(), Error> {
         self.check_domain()?;
-        let a = &anchor.record;
+        let a = &anchor.record();
         let id = a.deployment_id.as_str();
         non_empty(DEPLOYMENT, id, "deployment_id", id)?;
         if self.deployments.contains_key(id) {
@@ -451,7 +451,7 @@ impl DeploymentManager {
                 id: id.to_owned(),
             }));
         }
-        check_seal(&self.ctx, DEPLOYMENT, id, &anchor)?;
+        let anchor = check_seal(&self.ctx, DEPLOYMENT, id, &anchor)?;
         let (pre, _) = self
             .predeployments
             .get(&a.predeployment_id)
@@ -461,23 +461,28 @@ impl DeploymentManager {
                 field: "predeployment_anchor_ref",
                 reference: a.predeployment_id.clone(),
             })?;
-        if a.predeployment != pre.digest {
+        if a.predeployment != pre.digest() {
             return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: DEPLOYMENT,
                 id: id.to_owned(),
                 field: "predeployment",
                 expected: format!(
                     "the digest of predeployment {:?}, {}",
-                    a.predeployment_id, pre.digest
+                    a.predeployment_id,
+                    pre.digest()
                 ),
                 actual: a.predeployment.to_string(),
             }));
         }
         non_empty(DEPLOYMENT, id, "deployed_by", &a.deployed_by)?;
+        let history = history
+            .iter()
+            .map(|event| check_seal(&self.ctx, STATUS_EVENT, id, event))
+            .collect::<Result<Vec<_>, Error>>()?;
         verify_status_history(self.ctx.policy(), &anchor, &history)?;
         let mut previous: Option<DeploymentStatus> = None;
         for event in &history {
-            let e = &event.record;
+            let e = &event.record();
             if e.deployment_id != id {
                 return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: STATUS_EVENT,
@@ -533,23 +538,25 @@ impl DeploymentManager {
             .get(deployment_id)?
             .history
             .last()
-            .map(|e| e.record.status)
+            .map(|e| e.record().status)
     }
 
     /// What a deployment serves: its digest, its pre-deployment's digest, the model anchor and
     /// training snapshot it releases, and its current status.
     pub fn release(&self, deployment_id: &str) -> Option<DeploymentRelease> {
         let d = self.deployments.get(deployment_id)?;
-        let (pre, _) = self.predeployments.get(&d.anchor.record.predeployment_id)?;
+        let (pre, _) = self
+            .predeployments
+            .get(&d.anchor.record().predeployment_id)?;
         Some(DeploymentRelease {
-            deployment: d.anchor.digest,
-            predeployment: pre.digest,
-            model_anchor: pre.record.model_anchor,
-            training_snapshot: pre.record.training_snapshot,
+            deployment: d.anchor.digest(),
+            predeployment: pre.digest(),
+            model_anchor: pre.record().model_anchor,
+            training_snapshot: pre.record().training_snapshot,
             status: d
                 .history
                 .last()
-                .map_or(DeploymentStatus::Deployed, |e| e.record.status),
+                .map_or(DeploymentStatus::Deployed, |e| e.record().status),
         })
     }
 
@@ -668,6 +675,7 @@ pub(crate) mod tests {
     use serde_json::json;
 
     use super::*;
+    use lcm_model::verify::verify_claimed_status_history;
 
     pub(crate) fn ctx() -> Context {
         let policy = Policy {
@@ -735,7 +743,7 @@ pub(crate) mod tests {
         let base = DeploymentManager::new(ctx())
             .create_predeployment_anchor(request("pd"))
             .unwrap()
-            .digest;
+            .digest();
         let mut variants: Vec<PreDeploymentRequest> = Vec::new();
         let mut r = request("pd");
         r.model_anchor = Digest::from_bytes([9; 32]);
@@ -765,8 +773,8 @@ pub(crate) mod tests {
             let d = DeploymentManager::new(ctx())
                 .create_predeployment_anchor(v.clone())
                 .unwrap();
-            assert_ne!(d.digest, base, "{v:?}");
-            d.verify(&p).unwrap();
+            assert_ne!(d.digest(), base, "{v:?}");
+            d.to_claimed().verify(&p).unwrap();
         }
     }
 
@@ -837,10 +845,10 @@ pub(crate) mod tests {
         let m = deployed();
         let pre = m.predeployment("predeploy_001").unwrap();
         let dep = m.deployment("deploy_001").unwrap();
-        assert_eq!(dep.record.predeployment, pre.digest);
+        assert_eq!(dep.record().predeployment, pre.digest());
         let release = m.release("deploy_001").unwrap();
         assert_eq!(release.model_anchor, Digest::from_bytes([1; 32]));
-        assert_eq!(release.deployment, dep.digest);
+        assert_eq!(release.deployment, dep.digest());
         assert_eq!(release.status, DeploymentStatus::Deployed);
 
         // Another pre-deployment gives another deployment digest, all else equal.
@@ -857,7 +865,7 @@ pub(crate) mod tests {
                 "devops_alice",
             )
             .unwrap();
-        assert_ne!(d2.digest, dep.digest);
+        assert_ne!(d2.digest(), dep.digest());
     }
 
     #[test]
@@ -946,7 +954,7 @@ pub(crate) mod tests {
             Err(Error::UnknownReference { .. })
         ));
         let h = m.status_history("deploy_001").unwrap();
-        let statuses: Vec<_> = h.iter().map(|e| e.record.status).collect();
+        let statuses: Vec<_> = h.iter().map(|e| e.record().status).collect();
         assert_eq!(
             statuses,
             [
@@ -984,11 +992,14 @@ pub(crate) mod tests {
     fn history_tampering_is_detected() {
         let (p, anchor, h) = history();
         verify_status_history(&p, &anchor, &h).unwrap();
+        let anchor = anchor.to_claimed();
+        let h: Vec<Claimed<DeploymentStatusEvent>> = h.iter().map(Sealed::to_claimed).collect();
+        verify_claimed_status_history(&p, &anchor, &h).unwrap();
 
         let mut t = h.clone();
         t[2].record.reason = "edited".into();
         assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
+            verify_claimed_status_history(&p, &anchor, &t),
             Err(ModelError::SealMismatch {
                 kind: STATUS_EVENT,
                 ..
@@ -997,7 +1008,7 @@ pub(crate) mod tests {
         let mut t = h.clone();
         t.swap(1, 2);
         assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
+            verify_claimed_status_history(&p, &anchor, &t),
             Err(ModelError::ChainGap {
                 index: 1,
                 expected: 1,
@@ -1008,13 +1019,13 @@ pub(crate) mod tests {
         let mut t = h.clone();
         t.remove(1);
         assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
+            verify_claimed_status_history(&p, &anchor, &t),
             Err(ModelError::ChainGap { index: 1, .. })
         ));
         let mut t = h.clone();
         t.insert(2, h[1].clone());
         assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
+            verify_claimed_status_history(&p, &anchor, &t),
             Err(ModelError::ChainOrder {
                 index: 2,
                 expected: 2,
@@ -1025,17 +1036,17 @@ pub(crate) mod tests {
         // A re-sealed event with the right sequence but a forged link.
         let mut t = h.clone();
         t[2].record.prev_event = Some(Digest::from_bytes([0; 32]));
-        t[2] = Sealed::seal(t[2].record.clone(), &p).unwrap();
+        t[2] = Sealed::seal(t[2].record.clone(), &p).unwrap().into();
         assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
+            verify_claimed_status_history(&p, &anchor, &t),
             Err(ModelError::ChainLink { index: 2, .. })
         ));
         // An event of another deployment.
         let mut t = h.clone();
         t[3].record.deployment = Digest::from_bytes([0; 32]);
-        t[3] = Sealed::seal(t[3].record.clone(), &p).unwrap();
+        t[3] = Sealed::seal(t[3].record.clone(), &p).unwrap().into();
         assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
+            verify_claimed_status_history(&p, &anchor, &t),
             Err(ModelError::UnexpectedValue {
                 field: "deployment",
                 ..
@@ -1045,20 +1056,20 @@ pub(crate) mod tests {
         let mut t = h.clone();
         t[0].record.status = DeploymentStatus::Failed;
         assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
+            verify_claimed_status_history(&p, &anchor, &t),
             Err(ModelError::UnexpectedValue {
                 field: "status",
                 ..
             })
         ));
         assert!(matches!(
-            verify_status_history(&p, &anchor, &[]),
+            verify_claimed_status_history(&p, &anchor, &[]),
             Err(ModelError::EmptyCollection { .. })
         ));
         let mut a = anchor;
         a.record.deployed_by = "mallory".into();
         assert!(matches!(
-            verify_status_history(&p, &a, &h),
+            verify_claimed_status_history(&p, &a, &h),
             Err(ModelError::SealMismatch {
                 kind: DEPLOYMENT,
                 ..
@@ -1071,12 +1082,12 @@ pub(crate) mod tests {
         let a = deployed();
         let b = deployed();
         assert_eq!(
-            a.deployment("deploy_001").unwrap().digest,
-            b.deployment("deploy_001").unwrap().digest
+            a.deployment("deploy_001").unwrap().digest(),
+            b.deployment("deploy_001").unwrap().digest()
         );
         assert_eq!(
-            a.predeployment("predeploy_001").unwrap().digest,
-            b.predeployment("predeploy_001").unwrap().digest
+            a.predeployment("predeploy_001").unwrap().digest(),
+            b.predeployment("predeploy_001").unwrap().digest()
         );
     }
 

@@ -61,39 +61,39 @@
 //!         .query("Is there pneumonia in this chest X-ray?")
 //!         .output("No pneumonia detected (confidence: 95%)"),
 //! )?;
-//! assert_eq!(receipt.record.prev_receipt, None);
+//! assert_eq!(receipt.record().prev_receipt, None);
 //! let second = inference.create_inference_receipt(
 //!     &deployments,
 //!     InferenceRequest::new("inf_002", &model_anchor, "deploy_001", "req_12346")
 //!         .query("and this one?")
 //!         .output("pneumonia detected"),
 //! )?;
-//! assert_eq!(second.record.prev_receipt, Some(receipt.digest));
+//! assert_eq!(second.record().prev_receipt, Some(receipt.digest()));
 //! lcm_managers::verify_receipt_chain(ctx.policy(), &[receipt.clone(), second.clone()])?;
 //!
 //! // Selective disclosure of the first query only.
 //! let openings = inference.opening(&receipt)?;
 //! verify_commitment(
 //!     ctx.policy(),
-//!     &receipt.record.input_commitment,
+//!     &receipt.record().input_commitment,
 //!     b"Is there pneumonia in this chest X-ray?",
 //!     &openings.input,
 //! )?;
 //!
 //! let batch = inference.process_inference_batch("batch_2025_09_12_14", &[receipt, second])?;
-//! assert_eq!(batch.record.count, 2);
+//! assert_eq!(batch.record().count, 2);
 //! # Ok::<(), lcm_managers::Error>(())
 //! ```
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
-use lcm_crypto::{CommitmentScheme, Committer, Digest, DomainHasher, Opening, RandomSource, Seed};
+use lcm_crypto::{CommitmentScheme, Committer, Digest, Opening, RandomSource, Seed};
 use lcm_model::records::inference::{
     InferenceBatch, InferenceCommitment, InferenceReceipt, ReceiptEncoder,
 };
 use lcm_model::verify::{InferenceBatchBuilder, compute_inference_batch};
-use lcm_model::{DomainType, Policy, Record, Sealed, Timestamp};
+use lcm_model::{DomainType, Policy, Seal, Sealed, Timestamp};
 use serde_json::{Map, Value};
 
 use crate::deployment::{DeploymentManager, non_empty};
@@ -198,8 +198,6 @@ pub struct ReceiptOpenings {
 pub struct ReceiptChain {
     committer: Committer,
     encoder: ReceiptEncoder,
-    /// The hasher with the receipt's domain tag absorbed (the digest of the encoder's bytes).
-    prefix: DomainHasher,
     head: Option<Digest>,
     next_sequence: u64,
 }
@@ -260,10 +258,6 @@ impl ReceiptChain {
         Self {
             committer: Committer::from_seed(policy.commitments, policy.hash_algorithm, seed),
             encoder: ReceiptEncoder::new(policy),
-            prefix: DomainHasher::new(
-                policy.hash_algorithm,
-                &policy.domain_tag(InferenceReceipt::KIND),
-            ),
             head: None,
             next_sequence: 0,
         }
@@ -398,14 +392,11 @@ impl ReceiptChain {
             prev_receipt: self.head,
             timestamp: fields.timestamp,
         };
-        // One encoding, hashed and returned (`ReceiptEncoder::digest` without re-encoding).
-        let bytes = self.encoder.encode(&record)?;
-        let mut h = self.prefix.clone();
-        h.part(bytes);
-        let digest = h.finalize();
-        self.head = Some(digest);
+        // One encoding, hashed and returned.
+        let (sealed, bytes) = self.encoder.seal(record)?;
+        self.head = Some(sealed.digest());
         self.next_sequence = next;
-        Ok((Sealed { record, digest }, bytes))
+        Ok((sealed, bytes))
     }
 
     /// Re-derives the openings of the receipt with this sequence number.
@@ -553,17 +544,20 @@ impl InferenceManager {
     ///
     /// [`Error::UnknownReference`] when the receipt is not one of this manager's (unknown id,
     /// or a receipt whose digest differs from the one made under that id).
-    pub fn opening(&self, receipt: &Sealed<InferenceReceipt>) -> Result<ReceiptOpenings, Error> {
-        let id = &receipt.record.receipt_id;
+    pub fn opening<S: Seal<Record = InferenceReceipt>>(
+        &self,
+        receipt: &S,
+    ) -> Result<ReceiptOpenings, Error> {
+        let id = &receipt.record().receipt_id;
         match self.receipt(id) {
-            Some(own) if own.digest == receipt.digest && own.record == receipt.record => {
-                Ok(self.chain.openings(own.record.sequence))
+            Some(own) if own.digest() == receipt.digest() && own.record() == receipt.record() => {
+                Ok(self.chain.openings(own.record().sequence))
             }
             _ => Err(Error::UnknownReference {
                 kind: RECEIPT,
                 id: id.clone(),
                 field: "receipt",
-                reference: receipt.digest.to_string(),
+                reference: receipt.digest().to_string(),
             }),
         }
     }
@@ -582,10 +576,10 @@ impl InferenceManager {
     /// processed; [`Error::Model`] as [`lcm_model::verify::compute_inference_batch`]
     /// (`EmptyCollection` for no receipts; `ChainOrder`, `ChainGap`, `ChainLink` for receipts
     /// that are not consecutive).
-    pub fn process_inference_batch(
+    pub fn process_inference_batch<S: Seal<Record = InferenceReceipt>>(
         &mut self,
         window_id: &str,
-        receipts: &[Sealed<InferenceReceipt>],
+        receipts: &[S],
     ) -> Result<Sealed<InferenceBatch>, Error> {
         non_empty(BATCH, window_id, "window_id", window_id)?;
         if self.batches.contains_key(window_id) {
@@ -637,7 +631,7 @@ impl InferenceManager {
         let batch = builder.finish()?;
         let sealed = Sealed::seal(batch, self.ctx.policy())?;
         self.batches
-            .insert(sealed.record.window_id.clone(), sealed.clone());
+            .insert(sealed.record().window_id.clone(), sealed.clone());
         Ok(sealed)
     }
 
@@ -659,6 +653,12 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use lcm_model::Claimed;
+
+    /// Receipts as a document carries them, for tampering.
+    fn claimed(rs: &[Sealed<InferenceReceipt>]) -> Vec<Claimed<InferenceReceipt>> {
+        rs.iter().map(Sealed::to_claimed).collect()
+    }
     use crate::deployment::tests::{ctx, deployed};
 
     const MODEL: Digest = Digest::from_bytes([1; 32]);
@@ -728,23 +728,26 @@ mod tests {
             let mut expected = Vec::new();
             for (i, id) in (0i64..).zip(&ids) {
                 let (sealed, json) = whole.append_encoded(fields(id, i)).unwrap();
-                assert_eq!(json, canonical::to_vec(&sealed.record).unwrap().as_slice());
+                assert_eq!(
+                    json,
+                    canonical::to_vec(&sealed.record()).unwrap().as_slice()
+                );
                 expected.push(sealed);
             }
             assert_eq!(whole.append(fields("x", 9)).unwrap(), {
                 let mut again =
-                    ReceiptChain::resume(&policy, &seed, Some(expected[5].digest), 6).unwrap();
+                    ReceiptChain::resume(&policy, &seed, Some(expected[5].digest()), 6).unwrap();
                 again.append(fields("x", 9)).unwrap()
             });
             verify_receipt_chain(&policy, &expected).unwrap();
             for r in &expected {
-                assert_eq!(r.digest, r.record.digest(&policy).unwrap());
+                assert_eq!(r.digest(), r.record().digest(&policy).unwrap());
             }
             // Resumed at every point, by a new chain or by moving an old one's head (even
             // backwards, as `lcm infer` does when another process appended first).
             let mut moved = ReceiptChain::from_seed(&policy, &seed);
             for cut in 0..expected.len() {
-                let head = cut.checked_sub(1).map(|p| expected[p].digest);
+                let head = cut.checked_sub(1).map(|p| expected[p].digest());
                 let next = u64::try_from(cut).unwrap();
                 let mut resumed = ReceiptChain::resume(&policy, &seed, head, next).unwrap();
                 moved.set_head(head, next).unwrap();
@@ -798,24 +801,24 @@ mod tests {
     #[test]
     fn receipts_chain_and_never_hold_raw_data() {
         let (m, d, rs) = chain(3);
-        assert_eq!(rs[0].record.prev_receipt, None);
-        assert_eq!(rs[1].record.prev_receipt, Some(rs[0].digest));
-        assert_eq!(rs[2].record.prev_receipt, Some(rs[1].digest));
-        assert_eq!(m.chain().head(), Some(&rs[2].digest));
+        assert_eq!(rs[0].record().prev_receipt, None);
+        assert_eq!(rs[1].record().prev_receipt, Some(rs[0].digest()));
+        assert_eq!(rs[2].record().prev_receipt, Some(rs[1].digest()));
+        assert_eq!(m.chain().head(), Some(&rs[2].digest()));
         assert_eq!(m.chain().len(), 3);
         let dep = d.deployment("deploy_001").unwrap();
         for (i, r) in rs.iter().enumerate() {
-            assert_eq!(r.record.sequence, u64::try_from(i).unwrap());
-            assert_eq!(r.record.deployment_anchor, dep.digest);
-            assert_eq!(r.record.model_anchor, MODEL);
-            assert_eq!(r.digest, r.record.digest(m.policy()).unwrap());
-            let text = String::from_utf8(canonical::to_vec(&r.record).unwrap()).unwrap();
+            assert_eq!(r.record().sequence, u64::try_from(i).unwrap());
+            assert_eq!(r.record().deployment_anchor, dep.digest());
+            assert_eq!(r.record().model_anchor, MODEL);
+            assert_eq!(r.digest(), r.record().digest(m.policy()).unwrap());
+            let text = String::from_utf8(canonical::to_vec(&r.record()).unwrap()).unwrap();
             assert!(
                 !text.contains("query ") && !text.contains("output "),
                 "{text}"
             );
-            assert_eq!(r.record.input_commitment.scheme, CommitmentScheme::Salted);
-            assert!(r.record.input_commitment.plaintext.is_none());
+            assert_eq!(r.record().input_commitment.scheme, CommitmentScheme::Salted);
+            assert!(r.record().input_commitment.plaintext.is_none());
         }
         verify_receipt_chain(m.policy(), &rs).unwrap();
         assert_eq!(m.receipts(), rs.as_slice());
@@ -835,30 +838,40 @@ mod tests {
             let d = deployed();
             let mut m = InferenceManager::new(c).unwrap();
             let r = make(&mut m, &d, 0);
-            assert_eq!(r.record.input_commitment.scheme, scheme);
-            let kept = r.record.input_commitment.plaintext.as_deref();
+            assert_eq!(r.record().input_commitment.scheme, scheme);
+            let kept = r.record().input_commitment.plaintext.as_deref();
             if scheme == CommitmentScheme::Plaintext {
                 assert_eq!(kept, Some("query 0"));
             } else {
                 assert_eq!(kept, None);
             }
             let o = m.opening(&r).unwrap();
-            verify_commitment(m.policy(), &r.record.input_commitment, b"query 0", &o.input)
-                .unwrap();
             verify_commitment(
                 m.policy(),
-                &r.record.output_commitment,
+                &r.record().input_commitment,
+                b"query 0",
+                &o.input,
+            )
+            .unwrap();
+            verify_commitment(
+                m.policy(),
+                &r.record().output_commitment,
                 b"output 0",
                 &o.output,
             )
             .unwrap();
             assert!(
-                verify_commitment(m.policy(), &r.record.input_commitment, b"query 1", &o.input)
-                    .is_err()
+                verify_commitment(
+                    m.policy(),
+                    &r.record().input_commitment,
+                    b"query 1",
+                    &o.input
+                )
+                .is_err()
             );
             if scheme == CommitmentScheme::Plaintext {
                 // The value opens to the data, but the plaintext shown next to it was edited.
-                let mut edited = r.record.input_commitment.clone();
+                let mut edited = r.record().input_commitment.clone();
                 edited.plaintext = Some("query 9".into());
                 assert!(matches!(
                     verify_commitment(m.policy(), &edited, b"query 0", &o.input),
@@ -908,7 +921,7 @@ mod tests {
         let o = m.opening(&rs[1]).unwrap();
         verify_commitment(
             &policy,
-            &rs[1].record.input_commitment,
+            &rs[1].record().input_commitment,
             b"query 1",
             &o.input,
         )
@@ -916,7 +929,7 @@ mod tests {
         assert!(
             verify_commitment(
                 ctx().policy(),
-                &rs[1].record.input_commitment,
+                &rs[1].record().input_commitment,
                 b"query 1",
                 &o.input
             )
@@ -925,9 +938,9 @@ mod tests {
         let batch = m.process_inference_batch("w", &rs).unwrap();
         let expected = MerkleTree::from_leaves_with(
             lcm_crypto::HashAlgorithm::Blake3,
-            rs.iter().map(|r| r.digest.to_bytes()),
+            rs.iter().map(|r| r.digest().to_bytes()),
         );
-        assert_eq!(batch.record.root, expected.root());
+        assert_eq!(batch.record().root, expected.root());
     }
 
     #[test]
@@ -936,25 +949,31 @@ mod tests {
         let p = m.policy();
         let o0 = m.opening(&rs[0]).unwrap();
         let o1 = m.opening(&rs[1]).unwrap();
-        verify_commitment(p, &rs[0].record.input_commitment, b"query 0", &o0.input).unwrap();
-        verify_commitment(p, &rs[0].record.output_commitment, b"output 0", &o0.output).unwrap();
-        verify_commitment(p, &rs[1].record.input_commitment, b"query 1", &o1.input).unwrap();
+        verify_commitment(p, &rs[0].record().input_commitment, b"query 0", &o0.input).unwrap();
+        verify_commitment(
+            p,
+            &rs[0].record().output_commitment,
+            b"output 0",
+            &o0.output,
+        )
+        .unwrap();
+        verify_commitment(p, &rs[1].record().input_commitment, b"query 1", &o1.input).unwrap();
         // Wrong data, the other receipt's opening, the other side's opening: all refused.
         assert!(
-            verify_commitment(p, &rs[0].record.input_commitment, b"query 1", &o0.input).is_err()
+            verify_commitment(p, &rs[0].record().input_commitment, b"query 1", &o0.input).is_err()
         );
         assert!(
-            verify_commitment(p, &rs[0].record.input_commitment, b"query 0", &o1.input).is_err()
+            verify_commitment(p, &rs[0].record().input_commitment, b"query 0", &o1.input).is_err()
         );
         assert!(
-            verify_commitment(p, &rs[0].record.input_commitment, b"query 0", &o0.output).is_err()
+            verify_commitment(p, &rs[0].record().input_commitment, b"query 0", &o0.output).is_err()
         );
         // An auditor's round trip through the revealed text form.
         let text = o0.input.reveal().to_string();
         let back = Opening::from_revealed(&text.parse().unwrap());
-        verify_commitment(p, &rs[0].record.input_commitment, b"query 0", &back).unwrap();
+        verify_commitment(p, &rs[0].record().input_commitment, b"query 0", &back).unwrap();
         // A receipt this manager did not make.
-        let mut foreign = rs[0].clone();
+        let mut foreign = rs[0].to_claimed();
         foreign.record.request_id = "other".into();
         assert!(matches!(
             m.opening(&foreign),
@@ -1049,6 +1068,7 @@ mod tests {
         let (m, _, rs) = chain(5);
         let p = m.policy().clone();
         verify_receipt_chain(&p, &rs).unwrap();
+        let rs = claimed(&rs);
 
         // Any field edited.
         type Edit = fn(&mut InferenceReceipt);
@@ -1128,9 +1148,9 @@ mod tests {
             })
         ));
         // ... but the same run verifies as a segment after its predecessor.
-        verify_receipt_segment(&p, Some((rs[0].digest, 0)), &rs[1..]).unwrap();
+        verify_receipt_segment(&p, Some((rs[0].digest(), 0)), &rs[1..]).unwrap();
         assert!(matches!(
-            verify_receipt_segment(&p, Some((rs[1].digest, 0)), &rs[1..]),
+            verify_receipt_segment(&p, Some((rs[1].digest(), 0)), &rs[1..]),
             Err(ModelError::ChainLink { index: 0, .. })
         ));
         // Duplicated.
@@ -1144,7 +1164,7 @@ mod tests {
         // lower sequence number.
         let mut t = rs.clone();
         t[3].record.sequence = 1;
-        t[3].digest = t[3].record.digest(&p).unwrap();
+        t[3].digest = t[3].record().digest(&p).unwrap();
         assert!(matches!(
             verify_receipt_chain(&p, &t),
             Err(ModelError::ChainOrder {
@@ -1157,7 +1177,7 @@ mod tests {
         // Forged link with a valid digest and sequence.
         let mut t = rs.clone();
         t[4].record.prev_receipt = Some(Digest::from_bytes([0; 32]));
-        t[4].digest = t[4].record.digest(&p).unwrap();
+        t[4].digest = t[4].record().digest(&p).unwrap();
         assert!(matches!(
             verify_receipt_chain(&p, &t),
             Err(ModelError::ChainLink { index: 4, .. })
@@ -1165,7 +1185,7 @@ mod tests {
         // A first receipt that claims a predecessor.
         let mut t = rs[..1].to_vec();
         t[0].record.prev_receipt = Some(Digest::from_bytes([0; 32]));
-        t[0].digest = t[0].record.digest(&p).unwrap();
+        t[0].digest = t[0].record().digest(&p).unwrap();
         assert!(matches!(
             verify_receipt_chain(&p, &t),
             Err(ModelError::ChainLink { index: 0, .. })
@@ -1180,7 +1200,7 @@ mod tests {
             Err(ModelError::SealMismatch { .. })
         ));
         assert!(matches!(
-            verify_receipt_chain(&p, &[]),
+            verify_receipt_chain::<Claimed<InferenceReceipt>>(&p, &[]),
             Err(ModelError::EmptyCollection { .. })
         ));
     }
@@ -1191,30 +1211,30 @@ mod tests {
         for n in [1usize, 2, 3, 8, 37] {
             let window = format!("w{n}");
             let batch = m.process_inference_batch(&window, &rs[..n]).unwrap();
-            let expected = MerkleTree::from_leaves(rs[..n].iter().map(|r| r.digest.to_bytes()));
-            assert_eq!(batch.record.root, expected.root());
-            assert_eq!(batch.record.count, u64::try_from(n).unwrap());
-            assert_eq!(batch.record.first_receipt, rs[0].digest);
-            assert_eq!(batch.record.last_receipt, rs[n - 1].digest);
-            assert_eq!(batch.record.window_start, rs[0].record.timestamp);
-            assert_eq!(batch.record.window_end, rs[n - 1].record.timestamp);
+            let expected = MerkleTree::from_leaves(rs[..n].iter().map(|r| r.digest().to_bytes()));
+            assert_eq!(batch.record().root, expected.root());
+            assert_eq!(batch.record().count, u64::try_from(n).unwrap());
+            assert_eq!(batch.record().first_receipt, rs[0].digest());
+            assert_eq!(batch.record().last_receipt, rs[n - 1].digest());
+            assert_eq!(batch.record().window_start, rs[0].record().timestamp);
+            assert_eq!(batch.record().window_end, rs[n - 1].record().timestamp);
 
             let mut b = InferenceBatchBuilder::new(m.policy(), &window);
             for r in &rs[..n] {
                 b.push_receipt(r).unwrap();
             }
             assert_eq!(b.len(), u64::try_from(n).unwrap());
-            assert_eq!(b.finish().unwrap(), batch.record);
+            assert_eq!(&b.finish().unwrap(), batch.record());
         }
         // A window of the middle of the chain.
         let mid = m.process_inference_batch("mid", &rs[10..20]).unwrap();
-        assert_eq!(mid.record.first_receipt, rs[10].digest);
+        assert_eq!(mid.record().first_receipt, rs[10].digest());
         let mut b2 = m.batch_builder("mid2").unwrap();
         for r in &rs[10..20] {
             b2.push_receipt(r).unwrap();
         }
         let streamed = m.finish_batch(b2).unwrap();
-        assert_eq!(streamed.record.root, mid.record.root);
+        assert_eq!(streamed.record().root, mid.record().root);
         assert_eq!(m.batch("mid2").unwrap(), &streamed);
     }
 
@@ -1251,7 +1271,7 @@ mod tests {
     fn bad_batches_are_errors() {
         let (mut m, _, rs) = chain(6);
         assert!(matches!(
-            m.process_inference_batch("w", &[]),
+            m.process_inference_batch::<Sealed<InferenceReceipt>>("w", &[]),
             Err(Error::Model(ModelError::EmptyCollection {
                 field: "receipts",
                 ..
@@ -1286,10 +1306,10 @@ mod tests {
             m.process_inference_batch("w", &dup),
             Err(Error::Model(ModelError::ChainOrder { .. }))
         ));
-        let mut forged = rs[3].clone();
+        let mut forged = rs[3].to_claimed();
         forged.record.prev_receipt = Some(Digest::from_bytes([0; 32]));
         assert!(matches!(
-            m.process_inference_batch("w", &[rs[2].clone(), forged.clone()]),
+            m.process_inference_batch("w", &[rs[2].to_claimed(), forged.clone()]),
             Err(Error::Model(ModelError::ChainLink { .. }))
         ));
         let mut b = m.batch_builder("w").unwrap();
@@ -1342,8 +1362,8 @@ mod tests {
         let mut m = InferenceManager::new(c).unwrap();
         let other = make(&mut m, &d, 0);
         assert_ne!(
-            other.record.input_commitment.value,
-            a[0].record.input_commitment.value
+            other.record().input_commitment.value,
+            a[0].record().input_commitment.value
         );
     }
 }

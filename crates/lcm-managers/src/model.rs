@@ -18,7 +18,7 @@ use lcm_model::records::{
     ModelAnchor, ModelArchitecture, ModelDescription, ParameterFingerprint, TensorChange,
     TrainingEnvironment, hyperparameters_digest,
 };
-use lcm_model::{DomainType, Policy, Record, Sealed};
+use lcm_model::{Claimed, DomainType, Policy, Record, Seal, Sealed};
 use serde_json::{Map, Value};
 
 use crate::dataset::empty_field;
@@ -103,7 +103,7 @@ pub struct AnchoredModel {
 ///     parameters: None,
 /// };
 /// let model = models.create_model_anchor(&datasets, request, "model_password")?;
-/// assert_eq!(model.record.description.authorized_datasets["med_v1"], family.digest);
+/// assert_eq!(model.record().description.authorized_datasets["med_v1"], family.digest());
 /// models.verify_password("pneumonia_model", "v1.0", "model_password")?;
 /// # Ok::<(), lcm_managers::Error>(())
 /// ```
@@ -226,7 +226,7 @@ impl ModelManager {
                     field: "authorized_datasets",
                     reference: ds.clone(),
                 })?;
-            if authorized.insert(ds.clone(), family.digest).is_some() {
+            if authorized.insert(ds.clone(), family.digest()).is_some() {
                 return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: MODEL,
                     id,
@@ -308,8 +308,8 @@ impl ModelManager {
     /// empty name, version or trainer commit; [`lcm_model::Error::DuplicateId`] for a name and version
     /// already held; [`lcm_model::Error::SealMismatch`] for a seal or description digest that does not
     /// match its content; [`Error::Crypto`] for a KDF cost below the floor.
-    pub fn restore_model(&mut self, anchor: Sealed<ModelAnchor>) -> Result<(), Error> {
-        let key = self.check_restored_anchor(&anchor)?;
+    pub fn restore_model(&mut self, anchor: Claimed<ModelAnchor>) -> Result<(), Error> {
+        let (key, anchor) = self.check_restored_anchor(&anchor)?;
         self.models
             .insert(key, ModelEntry::Restored(Box::new(anchor)));
         Ok(())
@@ -330,9 +330,9 @@ impl ModelManager {
     /// input; [`lcm_model::Error::UnexpectedValue`] naming `parameters` or `architecture.total_params` as
     /// [`Self::create_model_anchor`] does.
     pub fn restore_anchored_model(&mut self, model: AnchoredModel) -> Result<(), Error> {
-        let key = self.check_restored_anchor(&model.anchor)?;
+        let (key, _) = self.check_restored_anchor(&model.anchor)?;
         let policy = self.ctx.policy();
-        let d = &model.anchor.record.description;
+        let d = &model.anchor.record().description;
         let id = format!("{}@{}", d.model_name, d.version);
         model
             .architecture
@@ -406,15 +406,15 @@ impl ModelManager {
     }
 
     /// The checks shared by the two restores; returns the model's key.
-    fn check_restored_anchor(
+    fn check_restored_anchor<S: Seal<Record = ModelAnchor>>(
         &self,
-        anchor: &Sealed<ModelAnchor>,
-    ) -> Result<(String, String), Error> {
+        anchor: &S,
+    ) -> Result<((String, String), Sealed<ModelAnchor>), Error> {
         let policy = self.ctx.policy();
         if !policy.allows(DomainType::Model) {
             return Err(Error::DomainNotAllowed { domain: "model" });
         }
-        let a = &anchor.record;
+        let a = &anchor.record();
         let d = &a.description;
         let id = format!("{}@{}", d.model_name, d.version);
         for (field, value) in [
@@ -437,7 +437,7 @@ impl ModelManager {
                 id,
             }));
         }
-        check_seal(&self.ctx, MODEL, &id, anchor)?;
+        let sealed = check_seal(&self.ctx, MODEL, &id, anchor)?;
         let description_digest = d.digest(policy)?;
         if description_digest != a.description_digest {
             return Err(Error::Model(lcm_model::Error::SealMismatch {
@@ -448,7 +448,7 @@ impl ModelManager {
             }));
         }
         check_kdf_iterations(a.kdf_iterations)?;
-        Ok(key)
+        Ok((key, sealed))
     }
 
     /// Checks `master_password` against the stored anchor of a model.
@@ -468,7 +468,7 @@ impl ModelManager {
                 kind: MODEL,
                 id: format!("{model_name}@{version}"),
             })?;
-        verify_model_password(self.ctx.policy(), &model.record, master_password)
+        verify_model_password(self.ctx.policy(), model.record(), master_password)
     }
 
     /// The anchored model `model_name` at `version`, with its inputs (the seed's
@@ -545,7 +545,7 @@ impl ModelManager {
                 kind: MODEL,
                 id: id.clone(),
             })?;
-        let Some(root) = entry.anchor().record.description.parameter_fingerprint else {
+        let Some(root) = entry.anchor().record().description.parameter_fingerprint else {
             return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: MODEL,
                 id,
@@ -605,7 +605,9 @@ impl ModelManager {
     }
 
     fn find_entry(&self, digest: &Digest) -> Option<&ModelEntry> {
-        self.models.values().find(|m| m.anchor().digest == *digest)
+        self.models
+            .values()
+            .find(|m| m.anchor().digest() == *digest)
     }
 
     /// The names and versions of all anchored models, in order (the seed's `list_models`).
@@ -741,16 +743,16 @@ mod tests {
         let (d, mut m) = setup();
         let a = m.create_model_anchor(&d, request(), "pw").unwrap();
         let p = m.context().policy().clone();
-        a.verify(&p).unwrap();
-        let desc = &a.record.description;
+        a.to_claimed().verify(&p).unwrap();
+        let desc = &a.record().description;
         assert_eq!(desc.authorized_datasets.len(), 2);
         assert_eq!(
             desc.authorized_datasets["ds1"],
-            d.dataset_family("ds1").unwrap().digest
+            d.dataset_family("ds1").unwrap().digest()
         );
         assert_eq!(desc.parameter_fingerprint, None);
         let stored = m.model("m", "v1").unwrap();
-        a.record
+        a.record()
             .verify_inputs(
                 &p,
                 &stored.architecture,
@@ -758,7 +760,7 @@ mod tests {
                 &stored.environment,
             )
             .unwrap();
-        assert_eq!(m.find_model(&a.digest).map(|x| &x.anchor), Some(&a));
+        assert_eq!(m.find_model(&a.digest()).map(|x| &x.anchor), Some(&a));
         assert_eq!(m.list_models().collect::<Vec<_>>(), vec![("m", "v1")]);
 
         m.verify_password("m", "v1", "pw").unwrap();
@@ -789,7 +791,7 @@ mod tests {
             m.verify_password("m", "v2", "pw"),
             Err(Error::NotFound { .. })
         ));
-        let mut t = a.record.clone();
+        let mut t = a.record().clone();
         t.description
             .authorized_datasets
             .insert("ds3".into(), Digest::from_bytes([3; 32]));
@@ -797,13 +799,13 @@ mod tests {
             verify_model_password(&p, &t, "pw"),
             Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
         ));
-        let mut t = a.record.clone();
+        let mut t = a.record().clone();
         t.description_digest = Digest::from_bytes([9; 32]);
         assert!(matches!(
             verify_model_password(&p, &t, "pw"),
             Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
         ));
-        let mut t = a.record.clone();
+        let mut t = a.record().clone();
         t.salt = Salt::from_bytes([9; 16]);
         assert!(matches!(
             verify_model_password(&p, &t, "pw"),
@@ -815,7 +817,7 @@ mod tests {
         ));
 
         // Every input changes the description digest.
-        let base = a.record.description_digest;
+        let base = a.record().description_digest;
         let mut variants: Vec<ModelAnchorRequest> = Vec::new();
         let mut r = request();
         r.version = "v2".into();
@@ -838,7 +840,7 @@ mod tests {
         for (i, r) in variants.into_iter().enumerate() {
             let mut probe = ModelManager::new(ctx(8));
             let other = probe.create_model_anchor(&d, r, "pw").unwrap();
-            assert_ne!(other.record.description_digest, base, "variant {i}");
+            assert_ne!(other.record().description_digest, base, "variant {i}");
         }
     }
 
@@ -866,7 +868,10 @@ mod tests {
         r.architecture.total_params = Some(6);
         r.parameters = Some(fp.clone());
         let a = m.create_model_anchor(&d, r, "pw").unwrap();
-        assert_eq!(a.record.description.parameter_fingerprint, Some(fp.root()));
+        assert_eq!(
+            a.record().description.parameter_fingerprint,
+            Some(fp.root())
+        );
         assert_eq!(m.model("m", "v1").unwrap().parameters.as_ref(), Some(&fp));
 
         m.verify_parameters("m", "v1", &fp).unwrap();

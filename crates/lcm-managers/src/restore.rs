@@ -6,29 +6,27 @@
 //! with the same checks the create path applies. A restore either adopts everything it is given
 //! or nothing.
 
-use lcm_model::{Record, Sealed};
+use lcm_model::{Claimed, Seal, Sealed};
 
 use crate::{Context, Error};
 
-/// Recomputes a restored record's digest under the manager's policy; a mismatch is an
-/// [`lcm_model::Error::SealMismatch`] naming the record by `kind` and `id`.
-pub(crate) fn check_seal<T: Record>(
+/// Checks a restored record's claimed seal under the manager's policy and returns it sealed;
+/// a mismatch is an [`lcm_model::Error::SealMismatch`] naming the record by `kind` and `id`.
+pub(crate) fn check_seal<S>(
     ctx: &Context,
     kind: &'static str,
     id: &str,
-    sealed: &Sealed<T>,
-) -> Result<(), Error> {
-    let recomputed = sealed.record.digest(ctx.policy())?;
-    if recomputed == sealed.digest {
-        Ok(())
-    } else {
-        Err(Error::Model(lcm_model::Error::SealMismatch {
-            kind,
-            id: id.to_owned(),
-            stored: sealed.digest,
-            recomputed,
-        }))
-    }
+    claimed: &S,
+) -> Result<Sealed<S::Record>, Error>
+where
+    S: Seal,
+    S::Record: Clone,
+{
+    let claimed = Claimed {
+        record: claimed.record().clone(),
+        digest: claimed.digest(),
+    };
+    Ok(claimed.check_named(ctx.policy(), kind, id)?)
 }
 
 /// Checks a stored KDF cost against the floor without deriving a key (a restore needs no

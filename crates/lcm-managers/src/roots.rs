@@ -20,10 +20,10 @@
 //!     "pre_deploy",
 //!     &BTreeMap::from([("accuracy".to_owned(), 0.885), ("f1_score".to_owned(), 0.885)]),
 //! )?;
-//! test.record.verify_metrics_digest(roots.policy())?;
+//! test.record().verify_metrics_digest(roots.policy())?;
 //!
 //! let batch = roots.compute_inference_batch_root("batch_001", &[Digest::from_bytes([5; 32])])?;
-//! assert_eq!(batch.record.size, 1);
+//! assert_eq!(batch.record().size, 1);
 //! assert!(roots.compute_inference_batch_root("batch_002", &[]).is_err());
 //! # Ok::<(), lcm_managers::Error>(())
 //! ```
@@ -34,7 +34,7 @@ use lcm_crypto::Digest;
 use lcm_model::records::deployment::{DeploymentAnchor, PreDeploymentAnchor};
 use lcm_model::records::roots::{InferenceBatchRoot, ReleaseRoot, TestEvaluationAnchor};
 use lcm_model::records::training::TrainingSnapshot;
-use lcm_model::{Finite, Policy, Sealed, verify};
+use lcm_model::{Claimed, Finite, Policy, Seal, Sealed, verify};
 
 use crate::deployment::non_empty;
 use crate::restore::check_seal;
@@ -143,9 +143,9 @@ impl RootManager {
     /// metrics digest that does not match the record.
     pub fn restore_test_evaluation(
         &mut self,
-        anchor: Sealed<TestEvaluationAnchor>,
+        anchor: Claimed<TestEvaluationAnchor>,
     ) -> Result<(), Error> {
-        let a = &anchor.record;
+        let a = &anchor.record();
         let id = a.test_id.as_str();
         non_empty(TEST_EVALUATION, id, "test_id", id)?;
         if self.test_evaluations.contains_key(id) {
@@ -154,7 +154,7 @@ impl RootManager {
                 id: id.to_owned(),
             }));
         }
-        check_seal(&self.ctx, TEST_EVALUATION, id, &anchor)?;
+        let anchor = check_seal(&self.ctx, TEST_EVALUATION, id, &anchor)?;
         non_empty(TEST_EVALUATION, id, "evaluation_type", &a.evaluation_type)?;
         if a.metrics.keys().any(String::is_empty) {
             return Err(Error::Empty {
@@ -204,10 +204,10 @@ impl RootManager {
     /// [`Error::UnknownReference`] naming `test_evaluation` for a test evaluation not held.
     pub fn restore_release_root(
         &mut self,
-        deployment: &Sealed<DeploymentAnchor>,
-        root: Sealed<ReleaseRoot>,
+        deployment: &Claimed<DeploymentAnchor>,
+        root: Claimed<ReleaseRoot>,
     ) -> Result<(), Error> {
-        let id = deployment.record.deployment_id.as_str();
+        let id = deployment.record().deployment_id.as_str();
         if self.release_roots.contains_key(id) {
             return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: RELEASE,
@@ -215,33 +215,33 @@ impl RootManager {
             }));
         }
         check_seal(&self.ctx, "deployment anchor", id, deployment)?;
-        check_seal(&self.ctx, RELEASE, id, &root)?;
-        if root.record.deployment != deployment.digest {
+        let root = check_seal(&self.ctx, RELEASE, id, &root)?;
+        if root.record().deployment != deployment.digest() {
             return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: RELEASE,
                 id: id.to_owned(),
                 field: "deployment",
-                expected: deployment.digest.to_string(),
-                actual: root.record.deployment.to_string(),
+                expected: deployment.digest().to_string(),
+                actual: root.record().deployment.to_string(),
             }));
         }
         // The create path releases the pre-deployment the deployment carries out
         // (`verify::compute_release_root`); the anchor binds it, so a root naming another is
         // refused here too.
-        if root.record.predeployment != deployment.record.predeployment {
+        if root.record().predeployment != deployment.record().predeployment {
             return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: RELEASE,
                 id: id.to_owned(),
                 field: "predeployment",
-                expected: deployment.record.predeployment.to_string(),
-                actual: root.record.predeployment.to_string(),
+                expected: deployment.record().predeployment.to_string(),
+                actual: root.record().predeployment.to_string(),
             }));
         }
-        verify::verify_release_root(self.ctx.policy(), &root.record)?;
+        verify::verify_release_root(self.ctx.policy(), root.record())?;
         // The create path releases a sealed test evaluation; a root naming none held is not
         // one it made.
-        let test = root.record.test_evaluation;
-        if !self.test_evaluations.values().any(|t| t.digest == test) {
+        let test = root.record().test_evaluation;
+        if !self.test_evaluations.values().any(|t| t.digest() == test) {
             return Err(Error::UnknownReference {
                 kind: RELEASE,
                 id: id.to_owned(),
@@ -273,15 +273,15 @@ impl RootManager {
         Ok(verify::compute_training_session_root(
             self.ctx.policy(),
             snapshot,
-        )?)
+        ))
     }
 
     /// The root of a release (the seed's `compute_release_root`): the RFC 9162 root over the
     /// training session root and the full digests of the pre-deployment, deployment and test
     /// evaluation anchors, in that order.
     ///
-    /// Every anchor's digest is recomputed, the test evaluation's metrics digest is
-    /// recomputed, and the deployment must carry out this pre-deployment: the computation is
+    /// Every anchor's digest is recomputed (they may be sealed or claimed), the test
+    /// evaluation's metrics digest is recomputed, and the deployment must carry out this pre-deployment: the computation is
     /// [`lcm_model::verify::compute_release_root`]; this seals and keeps the result.
     ///
     /// # Errors
@@ -290,13 +290,18 @@ impl RootManager {
     /// anchor whose digest does not match its content, `DigestMismatch` for a test evaluation
     /// whose metrics digest does not match, `UnexpectedValue` when the deployment references
     /// another pre-deployment.
-    pub fn compute_release_root(
+    pub fn compute_release_root<P, D, T>(
         &mut self,
         training_session_root: &Digest,
-        predeployment: &Sealed<PreDeploymentAnchor>,
-        deployment: &Sealed<DeploymentAnchor>,
-        test_evaluation: &Sealed<TestEvaluationAnchor>,
-    ) -> Result<Sealed<ReleaseRoot>, Error> {
+        predeployment: &P,
+        deployment: &D,
+        test_evaluation: &T,
+    ) -> Result<Sealed<ReleaseRoot>, Error>
+    where
+        P: Seal<Record = PreDeploymentAnchor>,
+        D: Seal<Record = DeploymentAnchor>,
+        T: Seal<Record = TestEvaluationAnchor>,
+    {
         let policy = self.ctx.policy();
         let release = verify::compute_release_root(
             policy,
@@ -307,7 +312,7 @@ impl RootManager {
         )?;
         let sealed = Sealed::seal(release, policy)?;
         self.release_roots
-            .insert(deployment.record.deployment_id.clone(), sealed.clone());
+            .insert(deployment.record().deployment_id.clone(), sealed.clone());
         Ok(sealed)
     }
 
@@ -372,13 +377,13 @@ mod tests {
         let a = r
             .create_test_evaluation_anchor("test_001", &ds, "pre_deploy", &metrics())
             .unwrap();
-        a.record.verify_metrics_digest(r.policy()).unwrap();
+        a.record().verify_metrics_digest(r.policy()).unwrap();
         assert_eq!(
-            a.record.metrics_digest,
+            a.record().metrics_digest,
             TestEvaluationAnchor::compute_metrics_digest(
                 &ds,
                 "pre_deploy",
-                &a.record.metrics,
+                &a.record().metrics,
                 r.policy()
             )
             .unwrap()
@@ -390,7 +395,7 @@ mod tests {
         let b = r
             .create_test_evaluation_anchor("test_002", &ds, "pre_deploy", &other)
             .unwrap();
-        assert_ne!(a.record.metrics_digest, b.record.metrics_digest);
+        assert_ne!(a.record().metrics_digest, b.record().metrics_digest);
     }
 
     #[test]
@@ -469,18 +474,18 @@ mod tests {
         let leaf = |d: &Digest| leaf_hash(alg, d.as_bytes());
         let expected = node_hash(
             alg,
-            &node_hash(alg, &leaf(&tsr), &leaf(&pre.digest)),
-            &node_hash(alg, &leaf(&dep.digest), &leaf(&test.digest)),
+            &node_hash(alg, &leaf(&tsr), &leaf(&pre.digest())),
+            &node_hash(alg, &leaf(&dep.digest()), &leaf(&test.digest())),
         );
-        assert_eq!(release.record.root, expected);
+        assert_eq!(release.record().root, expected);
         assert_eq!(
-            release.record.leaves(),
-            [tsr, pre.digest, dep.digest, test.digest]
+            release.record().leaves(),
+            [tsr, pre.digest(), dep.digest(), test.digest()]
         );
-        verify_release_root(r.policy(), &release.record).unwrap();
+        verify_release_root(r.policy(), release.record()).unwrap();
         assert_eq!(r.release_root("deploy_001"), Some(&release));
 
-        let mut t = release.record.clone();
+        let mut t = release.record().clone();
         t.test_evaluation = Digest::from_bytes([0; 32]);
         assert!(matches!(
             verify_release_root(r.policy(), &t),
@@ -489,7 +494,7 @@ mod tests {
                 ..
             })
         ));
-        let mut t = release.record;
+        let mut t = release.record().clone();
         t.training_session_root = Digest::from_bytes([0; 32]);
         assert!(matches!(
             verify_release_root(r.policy(), &t),
@@ -504,7 +509,7 @@ mod tests {
     fn release_root_checks_its_inputs() {
         let (mut r, pre, dep, test) = release_inputs();
         let tsr = Digest::from_bytes([6; 32]);
-        let mut t = pre.clone();
+        let mut t = pre.to_claimed();
         t.record.intended_region = "eu-west-1".into();
         assert!(matches!(
             r.compute_release_root(&tsr, &t, &dep, &test),
@@ -513,7 +518,7 @@ mod tests {
                 ..
             }))
         ));
-        let mut t = dep.clone();
+        let mut t = dep.to_claimed();
         t.record.deployed_by = "mallory".into();
         assert!(matches!(
             r.compute_release_root(&tsr, &pre, &t, &test),
@@ -522,7 +527,7 @@ mod tests {
                 ..
             }))
         ));
-        let mut t = test.clone();
+        let mut t = test.to_claimed();
         t.record
             .metrics
             .insert("accuracy".into(), Finite::new(0.99).unwrap());
@@ -534,11 +539,10 @@ mod tests {
             }))
         ));
         // A supplied metrics digest is not trusted even when the anchor is re-sealed.
-        let mut t = test.clone();
-        t.record
-            .metrics
+        let mut t = test.record().clone();
+        t.metrics
             .insert("accuracy".into(), Finite::new(0.99).unwrap());
-        let t = Sealed::seal(t.record, r.policy()).unwrap();
+        let t = Sealed::seal(t, r.policy()).unwrap();
         assert!(matches!(
             r.compute_release_root(&tsr, &pre, &dep, &t),
             Err(Error::Model(lcm_model::Error::DigestMismatch { .. }))
@@ -564,9 +568,9 @@ mod tests {
         let root = r
             .compute_inference_batch_root("batch_001", &digests)
             .unwrap();
-        assert_eq!(root.record.size, 5);
+        assert_eq!(root.record().size, 5);
         assert_eq!(
-            root.record.root,
+            root.record().root,
             MerkleTree::from_leaves(digests.iter().map(|d| d.to_bytes())).root()
         );
         assert_eq!(r.inference_batch_root("batch_001"), Some(&root));
@@ -590,9 +594,9 @@ mod tests {
         assert_ne!(
             r.compute_inference_batch_root("b", &swapped)
                 .unwrap()
-                .record
+                .record()
                 .root,
-            root.record.root
+            root.record().root
         );
         let blake = Policy {
             hash_algorithm: HashAlgorithm::Blake3,
@@ -603,11 +607,11 @@ mod tests {
         assert_ne!(
             rb.compute_inference_batch_root("batch_001", &digests)
                 .unwrap()
-                .record
+                .record()
                 .root,
-            root.record.root
+            root.record().root
         );
-        assert_eq!(root.digest, root.record.digest(r.policy()).unwrap());
+        assert_eq!(root.digest(), root.record().digest(r.policy()).unwrap());
     }
 
     fn snapshot(policy: &Policy) -> Sealed<TrainingSnapshot> {
@@ -634,19 +638,18 @@ mod tests {
         let r = RootManager::new(ctx());
         let s = snapshot(r.policy());
         let root = r.compute_training_session_root(&s).unwrap();
-        assert_eq!(
-            root,
-            crate::compute_training_session_root(r.policy(), &s).unwrap()
-        );
-        // It commits to the final model digest (among the rest), and to the seal.
-        let mut t = s;
+        assert_eq!(root, crate::compute_training_session_root(r.policy(), &s));
+        // It commits to the final model digest (among the rest), and to the seal: an edited
+        // snapshot does not check, so it cannot be rooted.
+        let mut t = s.to_claimed();
         t.record.final_model_digest = Digest::from_bytes([0; 32]);
         assert!(matches!(
-            r.compute_training_session_root(&t),
-            Err(Error::Model(ModelError::SealMismatch {
+            t.clone()
+                .check_named(r.policy(), "training snapshot", "train_001"),
+            Err(ModelError::SealMismatch {
                 kind: "training snapshot",
                 ..
-            }))
+            })
         ));
         let t = Sealed::seal(t.record, r.policy()).unwrap();
         assert_ne!(r.compute_training_session_root(&t).unwrap(), root);

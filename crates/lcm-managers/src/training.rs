@@ -28,9 +28,10 @@ use lcm_model::records::{
     TrainingSnapshot, training_config_digest,
 };
 use lcm_model::verify::{
-    compute_datasets_root, compute_training_session_root, verify_training_run,
+    check_checkpoint_order, compute_datasets_root, compute_training_session_root,
+    model_authorizes_family, verify_training_run,
 };
-use lcm_model::{DomainType, Finite, Sealed};
+use lcm_model::{Claimed, DomainType, Finite, Seal, Sealed};
 use serde_json::{Map, Value};
 
 use crate::restore::check_seal;
@@ -40,6 +41,7 @@ use crate::{Context, DatasetFamilyManager, Error, ModelManager};
 const SESSION: &str = "training session";
 const CHECKPOINT: &str = "training checkpoint";
 const METRICS: &str = "training metrics";
+const SNAPSHOT: &str = "training snapshot";
 
 /// One training session as the manager keeps it (the seed's `LCMTrainingSession`): the
 /// sealed start record, the checkpoint chain and, once completed, the metrics and snapshot.
@@ -68,7 +70,7 @@ impl TrainingRun {
     pub fn checkpoint_head(&self) -> Digest {
         self.checkpoints
             .last()
-            .map_or(self.session.digest, |c| c.digest)
+            .map_or(self.session.digest(), Sealed::digest)
     }
 
     /// The final metrics, once completed.
@@ -141,7 +143,7 @@ impl TrainingRun {
 ///     &model,
 ///     datasets.datasets_root_anchor("med_v1")?,
 ///     serde_json::json!({"epochs": 50}).as_object().cloned().unwrap_or_default(),
-///     BTreeMap::from([(DatasetSplit::Train, splits[&DatasetSplit::Train].digest)]),
+///     BTreeMap::from([(DatasetSplit::Train, splits[&DatasetSplit::Train].digest())]),
 /// )?;
 /// training.add_checkpoint(
 ///     &session,
@@ -158,10 +160,10 @@ impl TrainingRun {
 ///     TrainingMetrics::default(),
 ///     "user_alice",
 /// )?;
-/// assert_eq!(snapshot.record.checkpoint_count, 1);
+/// assert_eq!(snapshot.record().checkpoint_count, 1);
 /// let root = training.training_session_root("train_001")?;
 /// let policy = training.context().policy();
-/// assert_eq!(root, compute_training_session_root(policy, &snapshot)?);
+/// assert_eq!(root, compute_training_session_root(policy, &snapshot));
 /// training.verify_session("train_001")?;
 ///
 /// // Completion happens once.
@@ -230,7 +232,6 @@ impl TrainingManager {
         }
         self.check_new_session_id(session_id)?;
         check_session_inputs(
-            policy,
             datasets,
             models,
             session_id,
@@ -253,7 +254,7 @@ impl TrainingManager {
         )?;
         let record = TrainingSession {
             session_id: session_id.to_owned(),
-            model_anchor: model_anchor.digest,
+            model_anchor: model_anchor.digest(),
             datasets_root,
             training_config,
             data_splits,
@@ -301,7 +302,7 @@ impl TrainingManager {
         let now = self.ctx.now();
         let policy = self.ctx.policy();
         let run = running(&mut self.sessions, session, CHECKPOINT, checkpoint_id)?;
-        let session_id = run.session.record.session_id.as_str();
+        let session_id = run.session.record().session_id.as_str();
         let id = format!("{session_id}/{checkpoint_id}");
         if checkpoint_id.is_empty() {
             return Err(Error::Empty {
@@ -316,31 +317,8 @@ impl TrainingManager {
                 id,
             }));
         }
-        if let Some(last) = run.checkpoints.last().map(|c| &c.record) {
-            if step <= last.step {
-                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                    kind: CHECKPOINT,
-                    id,
-                    field: "step",
-                    expected: format!(
-                        "a step greater than {} (checkpoint {:?})",
-                        last.step, last.checkpoint_id
-                    ),
-                    actual: step.to_string(),
-                }));
-            }
-            if epoch < last.epoch {
-                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                    kind: CHECKPOINT,
-                    id,
-                    field: "epoch",
-                    expected: format!(
-                        "an epoch of at least {} (checkpoint {:?})",
-                        last.epoch, last.checkpoint_id
-                    ),
-                    actual: epoch.to_string(),
-                }));
-            }
+        if let Some(last) = run.checkpoints.last() {
+            check_checkpoint_order(&id, last.record(), step, epoch)?;
         }
         let mut finite = BTreeMap::new();
         for (name, value) in metrics {
@@ -362,7 +340,7 @@ impl TrainingManager {
             finite.insert(name, v);
         }
         let record = TrainingCheckpoint {
-            session: run.session.digest,
+            session: run.session.digest(),
             checkpoint_id: checkpoint_id.to_owned(),
             index: u64::try_from(run.checkpoints.len()).unwrap_or(u64::MAX),
             epoch,
@@ -404,9 +382,9 @@ impl TrainingManager {
             &mut self.sessions,
             session,
             SESSION,
-            &session.record.session_id,
+            &session.record().session_id,
         )?;
-        let s = &run.session.record;
+        let s = &run.session.record();
         if user_id.is_empty() {
             return Err(Error::Empty {
                 kind: SESSION,
@@ -419,7 +397,7 @@ impl TrainingManager {
             .map_err(|e| metrics_error(&s.session_id, e))?;
         let record = TrainingSnapshot {
             session_id: s.session_id.clone(),
-            session: run.session.digest,
+            session: run.session.digest(),
             model_anchor: s.model_anchor,
             datasets_root: s.datasets_root,
             config_digest: training_config_digest(policy, &s.training_config)?,
@@ -479,20 +457,20 @@ impl TrainingManager {
         &mut self,
         datasets: &DatasetFamilyManager,
         models: &ModelManager,
-        session: Sealed<TrainingSession>,
-        checkpoints: Vec<Sealed<TrainingCheckpoint>>,
-        completion: Option<(TrainingMetrics, Sealed<TrainingSnapshot>)>,
+        session: Claimed<TrainingSession>,
+        checkpoints: Vec<Claimed<TrainingCheckpoint>>,
+        completion: Option<(TrainingMetrics, Claimed<TrainingSnapshot>)>,
     ) -> Result<(), Error> {
         let policy = self.ctx.policy();
         if !policy.allows(DomainType::Training) {
             return Err(Error::DomainNotAllowed { domain: "training" });
         }
-        let sid = session.record.session_id.as_str();
+        let sid = session.record().session_id.as_str();
         self.check_new_session_id(sid)?;
-        check_seal(&self.ctx, SESSION, sid, &session)?;
+        let session = check_seal(&self.ctx, SESSION, sid, &session)?;
         // Everything start_training_session checked, against the restored managers: the seal
         // binds the references, but anyone can reseal a record.
-        let s = &session.record;
+        let s = &session.record();
         let model_anchor =
             models
                 .find_model_anchor(&s.model_anchor)
@@ -503,7 +481,6 @@ impl TrainingManager {
                     reference: s.model_anchor.to_string(),
                 })?;
         check_session_inputs(
-            policy,
             datasets,
             models,
             sid,
@@ -515,8 +492,8 @@ impl TrainingManager {
                 let then: BTreeMap<DatasetSplit, Digest> = datasets
                     .split_anchors(family)
                     .into_iter()
-                    .filter(|(_, a)| a.record.created_at <= s.started_at)
-                    .map(|(k, a)| (k, a.digest))
+                    .filter(|(_, a)| a.record().created_at <= s.started_at)
+                    .map(|(k, a)| (k, a.digest()))
                     .collect();
                 let at_start = compute_datasets_root(policy, &then);
                 if at_start == s.datasets_root
@@ -537,18 +514,19 @@ impl TrainingManager {
             },
         )?;
         let mut checkpoint_ids = BTreeSet::new();
-        let mut head = session.digest;
+        let mut head = session.digest();
         let mut last: Option<&TrainingCheckpoint> = None;
+        let mut sealed = Vec::with_capacity(checkpoints.len());
         for (index, cp) in (0u64..).zip(&checkpoints) {
             let c = &cp.record;
             let id = format!("{sid}/{}", c.checkpoint_id);
-            check_seal(&self.ctx, CHECKPOINT, &id, cp)?;
-            if c.session != session.digest {
+            sealed.push(check_seal(&self.ctx, CHECKPOINT, &id, cp)?);
+            if c.session != session.digest() {
                 return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: CHECKPOINT,
                     id,
                     field: "session",
-                    expected: format!("a checkpoint of session {sid:?}, {}", session.digest),
+                    expected: format!("a checkpoint of session {sid:?}, {}", session.digest()),
                     actual: c.session.to_string(),
                 }));
             }
@@ -600,45 +578,23 @@ impl TrainingManager {
                 });
             }
             if let Some(prev) = last {
-                if c.step <= prev.step {
-                    return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                        kind: CHECKPOINT,
-                        id,
-                        field: "step",
-                        expected: format!(
-                            "a step greater than {} (checkpoint {:?})",
-                            prev.step, prev.checkpoint_id
-                        ),
-                        actual: c.step.to_string(),
-                    }));
-                }
-                if c.epoch < prev.epoch {
-                    return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                        kind: CHECKPOINT,
-                        id,
-                        field: "epoch",
-                        expected: format!(
-                            "an epoch of at least {} (checkpoint {:?})",
-                            prev.epoch, prev.checkpoint_id
-                        ),
-                        actual: c.epoch.to_string(),
-                    }));
-                }
+                check_checkpoint_order(&id, prev, c.step, c.epoch)?;
             }
-            head = cp.digest;
+            head = cp.digest();
             last = Some(c);
         }
         let (metrics, snapshot) = match completion {
             None => (None, None),
             Some((metrics, snapshot)) => {
-                if snapshot.record.user_id.is_empty() {
+                if snapshot.record().user_id.is_empty() {
                     return Err(Error::Empty {
                         kind: SESSION,
                         id: sid.to_owned(),
                         field: "user_id",
                     });
                 }
-                verify_training_run(policy, &session, &checkpoints, &metrics, &snapshot)?;
+                let snapshot = check_seal(&self.ctx, SNAPSHOT, sid, &snapshot)?;
+                verify_training_run(policy, &session, &sealed, &metrics, &snapshot)?;
                 (Some(metrics), Some(snapshot))
             }
         };
@@ -646,7 +602,7 @@ impl TrainingManager {
             sid.to_owned(),
             TrainingRun {
                 session,
-                checkpoints,
+                checkpoints: sealed,
                 checkpoint_ids,
                 metrics,
                 snapshot,
@@ -703,7 +659,7 @@ impl TrainingManager {
             kind: SESSION,
             id: session_id.to_owned(),
         })?;
-        Ok(compute_training_session_root(self.ctx.policy(), snapshot)?)
+        Ok(compute_training_session_root(self.ctx.policy(), snapshot))
     }
 
     /// Re-verifies everything stored for a completed session with [`verify_training_run`].
@@ -744,7 +700,7 @@ fn running<'a>(
     kind: &'static str,
     id: &str,
 ) -> Result<&'a mut TrainingRun, Error> {
-    let session_id = &session.record.session_id;
+    let session_id = &session.record().session_id;
     match sessions.get_mut(session_id) {
         Some(run) if run.session == *session => {
             if run.snapshot.is_some() {
@@ -759,22 +715,8 @@ fn running<'a>(
             kind,
             id: id.to_owned(),
             field: "training_session",
-            reference: format!("{session_id} ({})", session.digest),
+            reference: format!("{session_id} ({})", session.digest()),
         }),
-    }
-}
-
-fn digest_mismatch(kind: &'static str, id: &str, e: lcm_model::Error) -> Error {
-    match e {
-        lcm_model::Error::DigestMismatch {
-            stored, recomputed, ..
-        } => Error::Model(lcm_model::Error::SealMismatch {
-            kind,
-            id: id.to_owned(),
-            stored,
-            recomputed,
-        }),
-        other => Error::Model(other),
     }
 }
 
@@ -805,11 +747,10 @@ fn metrics_error(session_id: &str, e: lcm_model::Error) -> Error {
 }
 
 /// What a training session's inputs must satisfy, on the create and the restore path: the
-/// model anchor recomputes and is one `models` holds; at least one split; each split anchor is
+/// model anchor is one `models` holds; at least one split; each split anchor is
 /// one `datasets` holds, is listed under its own kind, and belongs to a family the model
 /// authorizes; all come from one family, whose datasets root `datasets_root_ok` checks.
 fn check_session_inputs(
-    policy: &lcm_model::Policy,
     datasets: &DatasetFamilyManager,
     models: &ModelManager,
     session_id: &str,
@@ -817,17 +758,14 @@ fn check_session_inputs(
     data_splits: &BTreeMap<DatasetSplit, Digest>,
     datasets_root_ok: &dyn Fn(&str) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let model = &model_anchor.record.description;
+    let model = &model_anchor.record().description;
     let model_id = format!("{}@{}", model.model_name, model.version);
-    model_anchor
-        .verify(policy)
-        .map_err(|e| digest_mismatch("model anchor", &model_id, e))?;
-    if models.find_model_anchor(&model_anchor.digest) != Some(model_anchor) {
+    if models.find_model_anchor(&model_anchor.digest()) != Some(model_anchor) {
         return Err(Error::UnknownReference {
             kind: SESSION,
             id: session_id.to_owned(),
             field: "model_anchor",
-            reference: format!("{model_id} ({})", model_anchor.digest),
+            reference: format!("{model_id} ({})", model_anchor.digest()),
         });
     }
     if data_splits.is_empty() {
@@ -847,7 +785,7 @@ fn check_session_inputs(
                 field: "data_splits",
                 reference: format!("{split}: {digest}"),
             })?;
-        let a = &anchor.record;
+        let a = &anchor.record();
         if a.split != *split {
             return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: SESSION,
@@ -857,11 +795,7 @@ fn check_session_inputs(
                 actual: format!("the {} split anchor of {:?}", a.split, a.family_id),
             }));
         }
-        if !model
-            .authorized_datasets
-            .values()
-            .any(|d| *d == a.family_anchor)
-        {
+        if !model_authorizes_family(model_anchor.record(), &a.family_anchor) {
             return Err(Error::Unauthorized {
                 kind: SESSION,
                 id: session_id.to_owned(),
@@ -898,6 +832,7 @@ mod tests {
         DatasetFamilyMetadata, DatasetSplitAnchor, ModelArchitecture, SplitInfo,
         TrainingEnvironment,
     };
+    use lcm_model::verify::verify_claimed_training_run;
 
     use super::*;
     use crate::dataset::tests::{ctx, ctx_with};
@@ -990,7 +925,7 @@ mod tests {
     fn train_val(f: &Fixture) -> BTreeMap<DatasetSplit, Digest> {
         [DatasetSplit::Train, DatasetSplit::Validation]
             .into_iter()
-            .map(|s| (s, f.splits[&s].digest))
+            .map(|s| (s, f.splits[&s].digest()))
             .collect()
     }
 
@@ -1040,14 +975,14 @@ mod tests {
             .unwrap();
         f.training.verify_session("train_001").unwrap();
         let root = f.training.training_session_root("train_001").unwrap();
-        let mut out: Vec<Digest> = f.splits.values().map(|a| a.digest).collect();
+        let mut out: Vec<Digest> = f.splits.values().map(Sealed::digest).collect();
         out.extend([
-            f.model.digest,
+            f.model.digest(),
             f.root,
-            s.digest,
-            c1.digest,
-            c2.digest,
-            snap.digest,
+            s.digest(),
+            c1.digest(),
+            c2.digest(),
+            snap.digest(),
             root,
         ]);
         out
@@ -1089,15 +1024,15 @@ mod tests {
             .training
             .add_checkpoint(&s, "c1", 1, 10, loss(1.0), d(1), d(2))
             .unwrap();
-        assert_eq!((c1.record.previous, c1.record.index), (s.digest, 0));
+        assert_eq!((c1.record().previous, c1.record().index), (s.digest(), 0));
         let c2 = f
             .training
             .add_checkpoint(&s, "c2", 1, 20, loss(0.9), d(1), d(2))
             .unwrap();
-        assert_eq!((c2.record.previous, c2.record.index), (c1.digest, 1));
+        assert_eq!((c2.record().previous, c2.record().index), (c1.digest(), 1));
         assert_eq!(
             f.training.training_session("t").unwrap().checkpoint_head(),
-            c2.digest
+            c2.digest()
         );
 
         let e = f
@@ -1165,7 +1100,7 @@ mod tests {
             m.insert("accuracy".into(), bad);
             match f.training.add_checkpoint(&s, "c3", 2, 30, m, d(1), d(2)) {
                 Err(Error::Model(lcm_model::Error::NonFiniteMetric { metric, .. })) => {
-                    assert_eq!(metric, "accuracy")
+                    assert_eq!(metric, "accuracy");
                 }
                 other => panic!("{other:?}"),
             }
@@ -1203,8 +1138,9 @@ mod tests {
         );
 
         // A session this manager did not start, or an altered one.
-        let mut altered = s.clone();
-        altered.record.training_config = config(6);
+        let mut altered = s.record().clone();
+        altered.training_config = config(6);
+        let altered = Sealed::seal(altered, f.training.context().policy()).unwrap();
         let e = f
             .training
             .add_checkpoint(&altered, "c3", 2, 30, loss(0.8), d(1), d(2));
@@ -1339,10 +1275,10 @@ mod tests {
             .training
             .complete_training_session(&s, d(9), metrics(), "alice")
             .unwrap();
-        let r = &snap.record;
+        let r = &snap.record();
         assert_eq!(
             (r.checkpoint_count, r.checkpoint_head, r.session),
-            (0, s.digest, s.digest)
+            (0, s.digest(), s.digest())
         );
         assert_eq!(
             r.config_digest,
@@ -1355,7 +1291,7 @@ mod tests {
         let root = f.training.training_session_root("t").unwrap();
         assert_eq!(
             root,
-            compute_training_session_root(f.training.context().policy(), &snap).unwrap()
+            compute_training_session_root(f.training.context().policy(), &snap)
         );
     }
 
@@ -1377,7 +1313,7 @@ mod tests {
         let model = f.model.clone();
         let root = f.root;
         let tv = train_val(&f);
-        let other = |f: &Fixture, s| f.datasets.split_anchor("other", s).unwrap().digest;
+        let other = |f: &Fixture, s| f.datasets.split_anchor("other", s).unwrap().digest();
 
         let e = go(&mut f, "t", &model, root, BTreeMap::new());
         assert!(
@@ -1407,7 +1343,7 @@ mod tests {
             ),
             "{e:?}"
         );
-        let test = f.splits[&DatasetSplit::Test].digest;
+        let test = f.splits[&DatasetSplit::Test].digest();
         let e = go(
             &mut f,
             "t",
@@ -1454,19 +1390,20 @@ mod tests {
             ),
             "{e:?}"
         );
-        let mut tampered = model.clone();
+        let mut tampered = model.to_claimed();
         tampered.record.description.authorized_datasets.insert(
             "other".into(),
-            f.datasets.dataset_family("other").unwrap().digest,
+            f.datasets.dataset_family("other").unwrap().digest(),
         );
-        let e = go(&mut f, "t", &tampered, root, tv.clone());
+        // An edited anchor reaches the manager only as a claim, which does not check.
+        let e = tampered.clone().check_named(&p, "model anchor", "m@1");
         assert!(
             matches!(
                 e,
-                Err(Error::Model(lcm_model::Error::SealMismatch {
+                Err(lcm_model::Error::SealMismatch {
                     kind: "model anchor",
                     ..
-                }))
+                })
             ),
             "{e:?}"
         );
@@ -1546,10 +1483,10 @@ mod tests {
         );
 
         let s = go(&mut f, "t", &model, root, tv.clone()).unwrap();
-        assert_eq!(s.record.model_anchor, model.digest);
+        assert_eq!(s.record().model_anchor, model.digest());
         assert_eq!(
-            s.record.data_splits[&DatasetSplit::Train],
-            f.splits[&DatasetSplit::Train].digest
+            s.record().data_splits[&DatasetSplit::Train],
+            f.splits[&DatasetSplit::Train].digest()
         );
         let e = go(&mut f, "t", &model, root, tv);
         assert!(
@@ -1579,7 +1516,7 @@ mod tests {
     fn every_snapshot_field_changes_the_root() {
         let (p, run) = completed();
         let snap = run.snapshot().unwrap().clone();
-        let root = compute_training_session_root(&p, &snap).unwrap();
+        let root = compute_training_session_root(&p, &snap);
         let edits: Vec<fn(&mut TrainingSnapshot)> = vec![
             |s| s.session_id.push('x'),
             |s| s.session = Digest::from_bytes([0xa0; 32]),
@@ -1596,22 +1533,22 @@ mod tests {
         ];
         let mut seen = vec![root];
         for (i, edit) in edits.iter().enumerate() {
-            let mut record = snap.record.clone();
+            let mut record = snap.record().clone();
             edit(&mut record);
             // Unsealed tampering is caught by the seal check.
-            let forged = Sealed {
+            let forged = Claimed {
                 record: record.clone(),
-                digest: snap.digest,
+                digest: snap.digest(),
             };
             assert!(
                 matches!(
-                    compute_training_session_root(&p, &forged),
+                    forged.check_named(&p, "training snapshot", "t"),
                     Err(ModelError::SealMismatch { .. })
                 ),
                 "edit {i}"
             );
             let resealed = Sealed::seal(record, &p).unwrap();
-            let r = compute_training_session_root(&p, &resealed).unwrap();
+            let r = compute_training_session_root(&p, &resealed);
             assert!(!seen.contains(&r), "edit {i} left the root unchanged");
             seen.push(r);
         }
@@ -1620,11 +1557,8 @@ mod tests {
             hash_algorithm: lcm_crypto::HashAlgorithm::Blake3,
             ..p
         };
-        let resealed = Sealed::seal(snap.record, &blake).unwrap();
-        assert_ne!(
-            compute_training_session_root(&blake, &resealed).unwrap(),
-            root
-        );
+        let resealed = Sealed::seal(snap.record().clone(), &blake).unwrap();
+        assert_ne!(compute_training_session_root(&blake, &resealed), root);
     }
 
     #[test]
@@ -1637,10 +1571,17 @@ mod tests {
             run.snapshot().unwrap(),
         );
         verify_training_run(&p, s, cps, m, snap).unwrap();
+        // Tampering reaches a verifier only as a claim, whose seals it recomputes.
+        let (s, cps, snap) = (
+            &s.to_claimed(),
+            &cps.iter().map(Sealed::to_claimed).collect::<Vec<_>>()[..],
+            &snap.to_claimed(),
+        );
+        verify_claimed_training_run(&p, s, cps, m, snap).unwrap();
 
         let mut reordered = cps.to_vec();
         reordered.swap(0, 1);
-        let e = verify_training_run(&p, s, &reordered, m, snap);
+        let e = verify_claimed_training_run(&p, s, &reordered, m, snap);
         assert!(
             matches!(e, Err(ModelError::ChainOrder { index: 0, .. })),
             "{e:?}"
@@ -1651,7 +1592,7 @@ mod tests {
             .record
             .metrics
             .insert("loss".into(), Finite::new(0.1).unwrap());
-        let e = verify_training_run(&p, s, &edited, m, snap);
+        let e = verify_claimed_training_run(&p, s, &edited, m, snap);
         assert!(
             matches!(
                 e,
@@ -1665,19 +1606,19 @@ mod tests {
 
         // Re-sealing an edited checkpoint breaks the next link or the snapshot head.
         let mut resealed = cps.to_vec();
-        let mut first = resealed[0].record.clone();
+        let mut first = resealed[0].record().clone();
         first.step = 11;
-        resealed[0] = Sealed::seal(first, &p).unwrap();
-        let e = verify_training_run(&p, s, &resealed, m, snap);
+        resealed[0] = Sealed::seal(first, &p).unwrap().into();
+        let e = verify_claimed_training_run(&p, s, &resealed, m, snap);
         assert!(
             matches!(e, Err(ModelError::ChainLink { index: 1, .. })),
             "{e:?}"
         );
         let mut last = cps.to_vec();
-        let mut second = last[1].record.clone();
+        let mut second = last[1].record().clone();
         second.step = 21;
-        last[1] = Sealed::seal(second, &p).unwrap();
-        let e = verify_training_run(&p, s, &last, m, snap);
+        last[1] = Sealed::seal(second, &p).unwrap().into();
+        let e = verify_claimed_training_run(&p, s, &last, m, snap);
         assert!(
             matches!(
                 e,
@@ -1689,7 +1630,7 @@ mod tests {
             "{e:?}"
         );
 
-        let e = verify_training_run(&p, s, &cps[..1], m, snap);
+        let e = verify_claimed_training_run(&p, s, &cps[..1], m, snap);
         assert!(
             matches!(
                 e,
@@ -1702,10 +1643,10 @@ mod tests {
         );
 
         let mut going_back = cps.to_vec();
-        let mut second = going_back[1].record.clone();
+        let mut second = going_back[1].record().clone();
         second.step = 5;
-        going_back[1] = Sealed::seal(second, &p).unwrap();
-        let e = verify_training_run(&p, s, &going_back, m, snap);
+        going_back[1] = Sealed::seal(second, &p).unwrap().into();
+        let e = verify_claimed_training_run(&p, s, &going_back, m, snap);
         assert!(
             matches!(e, Err(ModelError::UnexpectedValue { field: "step", .. })),
             "{e:?}"
@@ -1713,7 +1654,7 @@ mod tests {
 
         let mut other_metrics = m.clone();
         other_metrics.epochs = vec![1, 11];
-        let e = verify_training_run(&p, s, cps, &other_metrics, snap);
+        let e = verify_claimed_training_run(&p, s, cps, &other_metrics, snap);
         assert!(
             matches!(
                 e,
@@ -1725,15 +1666,15 @@ mod tests {
             "{e:?}"
         );
 
-        let mut other_session = s.record.clone();
+        let mut other_session = s.record().clone();
         other_session.training_config = config(6);
-        let other_session = Sealed::seal(other_session, &p).unwrap();
-        let e = verify_training_run(&p, &other_session, cps, m, snap);
+        let other_session = Sealed::seal(other_session, &p).unwrap().into();
+        let e = verify_claimed_training_run(&p, &other_session, cps, m, snap);
         assert!(
             matches!(e, Err(ModelError::ChainLink { index: 0, .. })),
             "{e:?}"
         );
-        let e = verify_training_run(&p, &other_session, &[], m, snap);
+        let e = verify_claimed_training_run(&p, &other_session, &[], m, snap);
         assert!(
             matches!(
                 e,
@@ -1745,10 +1686,10 @@ mod tests {
             "{e:?}"
         );
 
-        let mut count = snap.record.clone();
+        let mut count = snap.record().clone();
         count.checkpoint_count = 3;
-        let count = Sealed::seal(count, &p).unwrap();
-        let e = verify_training_run(&p, s, cps, m, &count);
+        let count = Sealed::seal(count, &p).unwrap().into();
+        let e = verify_claimed_training_run(&p, s, cps, m, &count);
         assert!(
             matches!(
                 e,
@@ -1761,7 +1702,7 @@ mod tests {
         );
         let mut forged = snap.clone();
         forged.record.user_id = "mallory".into();
-        let e = verify_training_run(&p, s, cps, m, &forged);
+        let e = verify_claimed_training_run(&p, s, cps, m, &forged);
         assert!(
             matches!(
                 e,

@@ -19,7 +19,7 @@ use lcm_model::records::{
     TestEvaluationAnchor, TrainingCheckpoint, TrainingEnvironment, TrainingMetrics,
     TrainingSession, TrainingSnapshot,
 };
-use lcm_model::{FixedClock, Policy, Record, Sealed, Timestamp};
+use lcm_model::{Claimed, FixedClock, Policy, Record, Sealed, Timestamp};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -81,14 +81,27 @@ fn stage_ctx_after(stage: u8, ticks: usize) -> Context {
 }
 
 /// The record as storage gives it back: through its JSON form.
-fn stored<T: Serialize + DeserializeOwned>(value: &T) -> T {
+fn stored<T: Serialize, U: DeserializeOwned>(value: &T) -> U {
     serde_json::from_str(&serde_json::to_string(value).expect("the fixture is valid"))
         .expect("the fixture is valid")
 }
 
-/// `record` sealed again after an edit (a consistent seal over tampered content).
-fn reseal<T: Record>(record: T) -> Sealed<T> {
-    Sealed::seal(record, &policy()).expect("the fixture is valid")
+/// `record` sealed again after an edit (a consistent seal over tampered content), as a
+/// document would claim it.
+fn reseal<T: Record>(record: T) -> Claimed<T> {
+    Sealed::seal(record, &policy())
+        .expect("the fixture is valid")
+        .into()
+}
+
+/// A record of the lifecycle checked again, for the create paths that take sealed records.
+fn sealed<T: Record + Clone>(claimed: &Claimed<T>) -> Sealed<T> {
+    claimed.check_ref(&policy()).expect("the fixture is valid")
+}
+
+/// What a manager holds, as storage gives it back (to compare with the lifecycle's records).
+fn claimed<T: Clone>(sealed: Option<&Sealed<T>>) -> Option<Claimed<T>> {
+    sealed.map(Sealed::to_claimed)
 }
 
 /// `d` with its first byte changed.
@@ -231,28 +244,29 @@ fn deploy(d: &mut DeploymentManager) -> Result<Sealed<DeploymentAnchor>, Error> 
 
 const ROLLBACK_REASON: &str = "latency regression";
 
-/// Every record of one uninterrupted lifecycle, and what its managers answered.
+/// Every record of one uninterrupted lifecycle, as storage gives it back, and what its
+/// managers answered.
 struct Lifecycle {
-    family: Sealed<DatasetFamilyAnchor>,
+    family: Claimed<DatasetFamilyAnchor>,
     /// As the CLI stores them: each split's anchor, ids and content digests.
     splits: Vec<RestoredSplit>,
     datasets_root: Digest,
     /// The inclusion proof of each split's first record.
     proofs: BTreeMap<DatasetSplit, InclusionProof>,
-    model: Sealed<ModelAnchor>,
-    session: Sealed<TrainingSession>,
-    checkpoints: Vec<Sealed<TrainingCheckpoint>>,
-    snapshot: Sealed<TrainingSnapshot>,
+    model: Claimed<ModelAnchor>,
+    session: Claimed<TrainingSession>,
+    checkpoints: Vec<Claimed<TrainingCheckpoint>>,
+    snapshot: Claimed<TrainingSnapshot>,
     session_root: Digest,
     /// A second session of the same model, completed without checkpoints.
-    other_session: Sealed<TrainingSession>,
-    other_snapshot: Sealed<TrainingSnapshot>,
-    predeployment: Sealed<PreDeploymentAnchor>,
-    deployment: Sealed<DeploymentAnchor>,
+    other_session: Claimed<TrainingSession>,
+    other_snapshot: Claimed<TrainingSnapshot>,
+    predeployment: Claimed<PreDeploymentAnchor>,
+    deployment: Claimed<DeploymentAnchor>,
     /// Deployed, failed, deployed again, rolled back.
-    history: Vec<Sealed<DeploymentStatusEvent>>,
-    test_evaluation: Sealed<TestEvaluationAnchor>,
-    release: Sealed<ReleaseRoot>,
+    history: Vec<Claimed<DeploymentStatusEvent>>,
+    test_evaluation: Claimed<TestEvaluationAnchor>,
+    release: Claimed<ReleaseRoot>,
 }
 
 /// The uninterrupted lifecycle, made once (it derives two keys).
@@ -274,7 +288,7 @@ fn make_lifecycle() -> Lifecycle {
     let splits = split_map
         .iter()
         .map(|(&split, anchor)| RestoredSplit {
-            anchor: anchor.clone(),
+            anchor: anchor.to_claimed(),
             record_ids: datasets
                 .split_records(FAMILY_ID, split)
                 .map(<[String]>::to_vec)
@@ -308,7 +322,7 @@ fn make_lifecycle() -> Lifecycle {
 
     let mut training = TrainingManager::new(stage_ctx(TRAINING));
     let data_splits: BTreeMap<DatasetSplit, Digest> =
-        split_map.iter().map(|(s, a)| (*s, a.digest)).collect();
+        split_map.iter().map(|(s, a)| (*s, a.digest())).collect();
     let session = training
         .start_training_session(
             &datasets,
@@ -320,7 +334,7 @@ fn make_lifecycle() -> Lifecycle {
             data_splits.clone(),
         )
         .expect("the fixture is valid");
-    let checkpoints = (0..3)
+    let checkpoints: Vec<_> = (0..3)
         .map(|i| add_checkpoint(&mut training, &session, i).expect("the fixture is valid"))
         .collect();
     let snapshot = complete(&mut training, &session).expect("the fixture is valid");
@@ -342,7 +356,7 @@ fn make_lifecycle() -> Lifecycle {
 
     let mut deployments = DeploymentManager::new(stage_ctx(DEPLOYMENTS));
     let predeployment = deployments
-        .create_predeployment_anchor(predeployment_request(model.digest, snapshot.digest))
+        .create_predeployment_anchor(predeployment_request(model.digest(), snapshot.digest()))
         .expect("the fixture is valid");
     let deployment = deploy(&mut deployments).expect("the fixture is valid");
     deployments
@@ -363,7 +377,7 @@ fn make_lifecycle() -> Lifecycle {
     let test_evaluation = roots
         .create_test_evaluation_anchor(
             "test_001",
-            &split_map[&DatasetSplit::Test].digest,
+            &split_map[&DatasetSplit::Test].digest(),
             "pre_deploy",
             &BTreeMap::from([("accuracy".to_owned(), 0.885)]),
         )
@@ -373,22 +387,22 @@ fn make_lifecycle() -> Lifecycle {
         .expect("the fixture is valid");
 
     Lifecycle {
-        family,
+        family: family.into(),
         splits,
         datasets_root,
         proofs,
-        model,
-        session,
-        checkpoints,
-        snapshot,
+        model: model.into(),
+        session: session.into(),
+        checkpoints: checkpoints.into_iter().map(Claimed::from).collect(),
+        snapshot: snapshot.into(),
         session_root,
-        other_session,
-        other_snapshot,
-        predeployment,
-        deployment,
-        history,
-        test_evaluation,
-        release,
+        other_session: other_session.into(),
+        other_snapshot: other_snapshot.into(),
+        predeployment: predeployment.into(),
+        deployment: deployment.into(),
+        history: history.into_iter().map(Claimed::from).collect(),
+        test_evaluation: test_evaluation.into(),
+        release: release.into(),
     }
 }
 
@@ -435,15 +449,24 @@ fn split(l: &Lifecycle, split: DatasetSplit) -> RestoredSplit {
 fn restored_datasets_answer_like_the_originals() {
     let l = lifecycle();
     let d = restored_datasets(l);
-    assert_eq!(d.dataset_family(FAMILY_ID), Some(&l.family));
+    assert_eq!(claimed(d.dataset_family(FAMILY_ID)), Some(l.family.clone()));
     assert_eq!(d.family_ids().collect::<Vec<_>>(), vec![FAMILY_ID]);
-    assert_eq!(d.find_family_anchor(&l.family.digest), Some(&l.family));
+    assert_eq!(
+        claimed(d.find_family_anchor(&l.family.digest)),
+        Some(l.family.clone())
+    );
     assert_eq!(d.datasets_root_anchor(FAMILY_ID).unwrap(), l.datasets_root);
     assert_eq!(d.split_anchors(FAMILY_ID).len(), 3);
     for s in &l.splits {
         let which = s.anchor.record.split;
-        assert_eq!(d.split_anchor(FAMILY_ID, which), Some(&s.anchor));
-        assert_eq!(d.find_split_anchor(&s.anchor.digest), Some(&s.anchor));
+        assert_eq!(
+            claimed(d.split_anchor(FAMILY_ID, which)),
+            Some(s.anchor.clone())
+        );
+        assert_eq!(
+            claimed(d.find_split_anchor(&s.anchor.digest)),
+            Some(s.anchor.clone())
+        );
         assert_eq!(
             d.split_records(FAMILY_ID, which),
             Some(s.record_ids.as_slice())
@@ -479,7 +502,7 @@ fn restored_family_takes_further_splits_with_the_leak_check() {
         DatasetSplit::Test,
         SplitInfo::new(vec!["a003".into(), "c000".into()]),
     )]);
-    match d.add_dataset_splits(&l.family, leaking) {
+    match d.add_dataset_splits(&sealed(&l.family), leaking) {
         Err(Error::OverlappingSplits {
             record,
             first,
@@ -496,14 +519,14 @@ fn restored_family_takes_further_splits_with_the_leak_check() {
     // A split the family already has is refused, a new clean one is added.
     let again = BTreeMap::from([(DatasetSplit::Train, SplitInfo::new(ids("z", 1)))]);
     assert_err!(
-        d.add_dataset_splits(&l.family, again),
+        d.add_dataset_splits(&sealed(&l.family), again),
         Error::Model(lcm_model::Error::DuplicateId { .. })
     );
     let test = BTreeMap::from([(DatasetSplit::Test, SplitInfo::new(ids("c", 2)))]);
-    let added = d.add_dataset_splits(&l.family, test).unwrap();
+    let added = d.add_dataset_splits(&sealed(&l.family), test).unwrap();
     let original = split(l, DatasetSplit::Test).anchor;
     assert_eq!(
-        added[&DatasetSplit::Test].record.records_root,
+        added[&DatasetSplit::Test].record().records_root,
         original.record.records_root
     );
 }
@@ -524,9 +547,15 @@ fn training_after_restored_datasets_and_model_is_identical() {
     let l = lifecycle();
     let datasets = restored_datasets(l);
     let models = restored_models(l);
-    let model = stored(&l.model);
-    assert_eq!(models.model_anchor("pneumonia_model", "v1.0"), Some(&model));
-    assert_eq!(models.find_model_anchor(&model.digest), Some(&model));
+    let model: Claimed<ModelAnchor> = stored(&l.model);
+    assert_eq!(
+        claimed(models.model_anchor("pneumonia_model", "v1.0")),
+        Some(model.clone())
+    );
+    assert_eq!(
+        claimed(models.find_model_anchor(&model.digest)),
+        Some(model.clone())
+    );
     // The inputs are not in the anchor.
     assert!(models.model("pneumonia_model", "v1.0").is_none());
     assert!(models.find_model(&model.digest).is_none());
@@ -546,7 +575,7 @@ fn training_after_restored_datasets_and_model_is_identical() {
             &datasets,
             &models,
             SESSION_ID,
-            &model,
+            &sealed(&model),
             datasets.datasets_root_anchor(FAMILY_ID).unwrap(),
             training_config(),
             data_splits,
@@ -598,7 +627,13 @@ fn restored_open_session_takes_further_checkpoints() {
             let (_, epoch, _, metrics, model, optimizer) = checkpoint_input(3);
             assert_err!(
                 twin.add_checkpoint(
-                    &l.session, "ckpt_0", epoch, 1_000, metrics, model, optimizer
+                    &sealed(&l.session),
+                    "ckpt_0",
+                    epoch,
+                    1_000,
+                    metrics,
+                    model,
+                    optimizer
                 ),
                 Error::Model(lcm_model::Error::DuplicateId { .. })
             );
@@ -611,10 +646,10 @@ fn restored_open_session_takes_further_checkpoints() {
             Error::NotCompleted { .. }
         );
         for i in done..3 {
-            let cp = add_checkpoint(&mut t, &l.session, i).unwrap();
+            let cp = add_checkpoint(&mut t, &sealed(&l.session), i).unwrap();
             assert_eq!(cp, l.checkpoints[usize::from(i)], "after {done}");
         }
-        assert_eq!(complete(&mut t, &l.session).unwrap(), l.snapshot);
+        assert_eq!(complete(&mut t, &sealed(&l.session)).unwrap(), l.snapshot);
         assert_eq!(t.training_session_root(SESSION_ID).unwrap(), l.session_root);
         t.verify_session(SESSION_ID).unwrap();
     }
@@ -635,16 +670,19 @@ fn restored_completed_session_refuses_changes() {
     .unwrap();
     let run = t.training_session(SESSION_ID).unwrap();
     assert!(run.is_completed());
-    assert_eq!(run.snapshot(), Some(&l.snapshot));
+    assert_eq!(claimed(run.snapshot()), Some(l.snapshot.clone()));
     assert_eq!(run.metrics(), Some(&final_metrics()));
     assert_eq!(run.checkpoint_head(), l.checkpoints[2].digest);
     assert_eq!(t.training_session_root(SESSION_ID).unwrap(), l.session_root);
     t.verify_session(SESSION_ID).unwrap();
     assert_err!(
-        add_checkpoint(&mut t, &l.session, 3),
+        add_checkpoint(&mut t, &sealed(&l.session), 3),
         Error::AlreadyCompleted { .. }
     );
-    assert_err!(complete(&mut t, &l.session), Error::AlreadyCompleted { .. });
+    assert_err!(
+        complete(&mut t, &sealed(&l.session)),
+        Error::AlreadyCompleted { .. }
+    );
 }
 
 #[test]
@@ -653,10 +691,13 @@ fn deployment_after_restored_predeployment_is_identical() {
     let mut d = DeploymentManager::new(stage_ctx_after(DEPLOYMENTS, 1));
     d.restore_predeployment(stored(&l.predeployment), stored(&sbom()))
         .unwrap();
-    assert_eq!(d.predeployment(PRE_ID), Some(&l.predeployment));
+    assert_eq!(
+        claimed(d.predeployment(PRE_ID)),
+        Some(l.predeployment.clone())
+    );
     assert_eq!(d.sbom(PRE_ID), Some(&sbom()));
     assert_eq!(deploy(&mut d).unwrap(), l.deployment);
-    assert_eq!(d.status_history(DEPLOY_ID), Some(&l.history[..1]));
+    assert_eq!(d.status_history(DEPLOY_ID).unwrap(), &l.history[..1]);
 }
 
 #[test]
@@ -669,7 +710,7 @@ fn rollback_on_restored_deployment_is_identical() {
     let earlier = l.history[..3].iter().map(stored).collect();
     d.restore_deployment(stored(&l.deployment), earlier)
         .unwrap();
-    assert_eq!(d.deployment(DEPLOY_ID), Some(&l.deployment));
+    assert_eq!(claimed(d.deployment(DEPLOY_ID)), Some(l.deployment.clone()));
     assert_eq!(
         d.current_status(DEPLOY_ID),
         Some(DeploymentStatus::Deployed)
@@ -678,7 +719,7 @@ fn rollback_on_restored_deployment_is_identical() {
         .record_status(DEPLOY_ID, DeploymentStatus::RolledBack, ROLLBACK_REASON)
         .unwrap();
     assert_eq!(rollback, l.history[3]);
-    assert_eq!(d.status_history(DEPLOY_ID), Some(l.history.as_slice()));
+    assert_eq!(d.status_history(DEPLOY_ID).unwrap(), l.history.as_slice());
     assert_eq!(
         d.current_status(DEPLOY_ID),
         Some(DeploymentStatus::RolledBack)
@@ -720,10 +761,13 @@ fn release_root_from_restored_records_is_identical() {
     let mut r = RootManager::new(stage_ctx(ELSEWHERE));
     r.restore_test_evaluation(stored(&l.test_evaluation))
         .unwrap();
-    assert_eq!(r.test_evaluation("test_001"), Some(&l.test_evaluation));
+    assert_eq!(
+        claimed(r.test_evaluation("test_001")),
+        Some(l.test_evaluation.clone())
+    );
     r.restore_release_root(&l.deployment, stored(&l.release))
         .unwrap();
-    assert_eq!(r.release_root(DEPLOY_ID), Some(&l.release));
+    assert_eq!(claimed(r.release_root(DEPLOY_ID)), Some(l.release.clone()));
 
     // The release root recomputed from restored records alone.
     let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
@@ -740,8 +784,8 @@ fn release_root_from_restored_records_is_identical() {
     let release = fresh
         .compute_release_root(
             &session_root,
-            &stored(&l.predeployment),
-            &stored(&l.deployment),
+            &stored::<_, Claimed<PreDeploymentAnchor>>(&l.predeployment),
+            &stored::<_, Claimed<DeploymentAnchor>>(&l.deployment),
             r.test_evaluation("test_001").unwrap(),
         )
         .unwrap();
@@ -754,7 +798,7 @@ fn release_root_from_restored_records_is_identical() {
 #[test]
 fn restore_family_refuses_tampered_family_anchors() {
     let l = lifecycle();
-    let check = |family: Sealed<DatasetFamilyAnchor>, splits: Vec<RestoredSplit>| {
+    let check = |family: Claimed<DatasetFamilyAnchor>, splits: Vec<RestoredSplit>| {
         let mut d = DatasetFamilyManager::new(stage_ctx(ELSEWHERE));
         let r = d.restore_family(family, splits);
         // Nothing is kept from a refused restore.
@@ -980,12 +1024,12 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
     maker.restore_family(other.clone(), Vec::new()).unwrap();
     let foreign = maker
         .add_dataset_splits(
-            &other,
+            &sealed(&other),
             BTreeMap::from([(DatasetSplit::Test, SplitInfo::new(ids("x", 2)))]),
         )
         .unwrap();
     let foreign = RestoredSplit {
-        anchor: foreign[&DatasetSplit::Test].clone(),
+        anchor: foreign[&DatasetSplit::Test].clone().into(),
         record_ids: ids("x", 2),
         content_digests: BTreeMap::new(),
     };
@@ -1044,12 +1088,12 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
         m.restore_family(l.family.clone(), Vec::new()).unwrap();
         let made = m
             .add_dataset_splits(
-                &l.family,
+                &sealed(&l.family),
                 BTreeMap::from([(which, SplitInfo::new(ids.clone()))]),
             )
             .unwrap();
         RestoredSplit {
-            anchor: made[&which].clone(),
+            anchor: made[&which].clone().into(),
             record_ids: ids,
             content_digests: BTreeMap::new(),
         }
@@ -1080,7 +1124,7 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
 #[test]
 fn restore_model_refuses_tampered_anchors() {
     let l = lifecycle();
-    let check = |anchor: Sealed<ModelAnchor>| {
+    let check = |anchor: Claimed<ModelAnchor>| {
         let mut m = ModelManager::new(stage_ctx(ELSEWHERE));
         let r = m.restore_model(anchor);
         if r.is_err() {
@@ -1207,7 +1251,7 @@ fn restore_anchored_model_checks_its_inputs() {
         Some(&anchor)
     );
     assert_eq!(
-        m.find_model(&anchor.digest).map(|x| &x.anchor),
+        m.find_model(&anchor.digest()).map(|x| &x.anchor),
         Some(&anchor)
     );
     match m.verify_parameters("pneumonia_model", "v2.0", &other_fp) {
@@ -1215,7 +1259,7 @@ fn restore_anchored_model_checks_its_inputs() {
         Ok(()) => panic!("changed weights verified"),
     }
     assert_err!(
-        m.restore_model(anchor),
+        m.restore_model(anchor.into()),
         Error::Model(lcm_model::Error::DuplicateId { .. })
     );
 
@@ -1264,15 +1308,20 @@ fn restore_anchored_model_checks_its_inputs() {
             ..
         })
     );
+    // An anchor sealed under another policy does not recompute under the manager's.
     let mut bad_anchor = full;
-    bad_anchor.anchor.digest = flip(bad_anchor.anchor.digest);
+    let blake = Policy {
+        hash_algorithm: lcm_crypto::HashAlgorithm::Blake3,
+        ..policy()
+    };
+    bad_anchor.anchor = Sealed::seal(bad_anchor.anchor.into_record(), &blake).unwrap();
     assert_err!(
         check(bad_anchor),
         Error::Model(lcm_model::Error::SealMismatch { kind: "model", .. })
     );
     // Weights given for a model anchored without any.
     let no_weights = AnchoredModel {
-        anchor: l.model.clone(),
+        anchor: sealed(&l.model),
         architecture: model_request().architecture,
         hyperparameters: model_request().hyperparameters,
         environment: model_request().environment,
@@ -1306,7 +1355,7 @@ fn restore_anchored_model_checks_its_inputs() {
 #[test]
 fn restore_session_refuses_broken_checkpoint_chains() {
     let l = lifecycle();
-    let check = |session: Sealed<TrainingSession>, cps: Vec<Sealed<TrainingCheckpoint>>| {
+    let check = |session: Claimed<TrainingSession>, cps: Vec<Claimed<TrainingCheckpoint>>| {
         let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
         let r = t.restore_session(
             &restored_datasets(l),
@@ -1320,7 +1369,7 @@ fn restore_session_refuses_broken_checkpoint_chains() {
         }
         r
     };
-    let cps = |order: &[usize]| -> Vec<Sealed<TrainingCheckpoint>> {
+    let cps = |order: &[usize]| -> Vec<Claimed<TrainingCheckpoint>> {
         order.iter().map(|&i| l.checkpoints[i].clone()).collect()
     };
     check(l.session.clone(), cps(&[0, 1, 2])).unwrap();
@@ -1564,9 +1613,9 @@ fn restore_session_rechecks_the_sessions_references() {
 #[test]
 fn restore_session_refuses_a_completion_that_does_not_match() {
     let l = lifecycle();
-    let check = |cps: &[Sealed<TrainingCheckpoint>],
+    let check = |cps: &[Claimed<TrainingCheckpoint>],
                  metrics: TrainingMetrics,
-                 snapshot: Sealed<TrainingSnapshot>| {
+                 snapshot: Claimed<TrainingSnapshot>| {
         let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
         let r = t.restore_session(
             &restored_datasets(l),
@@ -1639,7 +1688,7 @@ fn restore_session_refuses_a_completion_that_does_not_match() {
 #[test]
 fn restore_predeployment_refuses_tampering() {
     let l = lifecycle();
-    let check = |anchor: Sealed<PreDeploymentAnchor>, sbom: Sbom| {
+    let check = |anchor: Claimed<PreDeploymentAnchor>, sbom: Sbom| {
         let mut d = DeploymentManager::new(stage_ctx(ELSEWHERE));
         let r = d.restore_predeployment(anchor, sbom);
         if r.is_err() {
@@ -1722,7 +1771,8 @@ fn restore_deployment_refuses_tampering() {
             .unwrap();
         d
     };
-    let check = |anchor: Sealed<DeploymentAnchor>, history: Vec<Sealed<DeploymentStatusEvent>>| {
+    let check = |anchor: Claimed<DeploymentAnchor>,
+                 history: Vec<Claimed<DeploymentStatusEvent>>| {
         let mut d = with_pre();
         let r = d.restore_deployment(anchor, history);
         if r.is_err() {
@@ -1731,7 +1781,7 @@ fn restore_deployment_refuses_tampering() {
         }
         r
     };
-    let events = |order: &[usize]| -> Vec<Sealed<DeploymentStatusEvent>> {
+    let events = |order: &[usize]| -> Vec<Claimed<DeploymentStatusEvent>> {
         order.iter().map(|&i| l.history[i].clone()).collect()
     };
     check(l.deployment.clone(), events(&[0])).unwrap();
@@ -1873,7 +1923,7 @@ fn restore_deployment_refuses_tampering() {
 #[test]
 fn restore_test_evaluation_refuses_tampering() {
     let l = lifecycle();
-    let check = |anchor: Sealed<TestEvaluationAnchor>| {
+    let check = |anchor: Claimed<TestEvaluationAnchor>| {
         let mut r = RootManager::new(stage_ctx(ELSEWHERE));
         let out = r.restore_test_evaluation(anchor);
         if out.is_err() {
@@ -1938,7 +1988,7 @@ fn restore_release_root_refuses_tampering() {
             .unwrap();
         r
     };
-    let check = |deployment: &Sealed<DeploymentAnchor>, root: Sealed<ReleaseRoot>| {
+    let check = |deployment: &Claimed<DeploymentAnchor>, root: Claimed<ReleaseRoot>| {
         let mut r = roots();
         let out = r.restore_release_root(deployment, root);
         if out.is_err() {

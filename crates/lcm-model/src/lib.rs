@@ -2,7 +2,8 @@
 //!
 //! - [`canonical`]: the canonical JSON every digest is taken over.
 //! - [`Policy`]: the cryptographic choices of a lifecycle, honoured by every digest.
-//! - [`Record`], [`Sealed`]: a record kind's digest under its domain tag.
+//! - [`Record`], [`Sealed`], [`Claimed`]: a record kind's digest under its domain tag; a record
+//!   checked against its digest, and one whose digest a document only claims.
 //! - [`Timestamp`], [`Clock`]: RFC 3339 UTC time, injectable for reproducible runs.
 //! - [`verify`]: pure recomputation of roots, chains and bindings from records and a policy,
 //!   for offline verifiers.
@@ -25,5 +26,5 @@ pub use crate::error::Error;
 pub use crate::policy::{
     Canonicalization, DomainType, MerkleConstruction, Policy, default_policy, set_default_policy,
 };
-pub use crate::record::{Record, Sealed, record_digest};
+pub use crate::record::{Claimed, Record, Seal, Sealed, record_digest};
 pub use crate::time::{Clock, FixedClock, SystemClock, Timestamp};

@@ -302,7 +302,7 @@ impl Record for DatasetSplitAnchor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Policy, Sealed};
+    use crate::{Claimed, Policy, Sealed};
 
     #[test]
     fn split_names_round_trip() {
@@ -413,10 +413,10 @@ mod tests {
         };
         let sealed = Sealed::seal(a, &p).unwrap();
         let json = serde_json::to_string(&sealed).unwrap();
-        let back: Sealed<DatasetSplitAnchor> = serde_json::from_str(&json).unwrap();
-        back.verify(&p).unwrap();
+        let back: Claimed<DatasetSplitAnchor> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.check(&p).unwrap(), sealed);
         let tampered = json.replace("\"val\"", "\"test\"");
-        let t: Sealed<DatasetSplitAnchor> = serde_json::from_str(&tampered).unwrap();
-        assert!(matches!(t.verify(&p), Err(Error::DigestMismatch { .. })));
+        let t: Claimed<DatasetSplitAnchor> = serde_json::from_str(&tampered).unwrap();
+        assert!(matches!(t.check(&p), Err(Error::DigestMismatch { .. })));
     }
 }

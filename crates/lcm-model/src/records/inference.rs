@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::canonical::{write_str, write_value};
-use crate::{Error, Policy, Record, Timestamp};
+use crate::{Error, Policy, Record, Sealed, Timestamp};
 
 /// A commitment to a query or an output: the seed's `LCMInferenceCommitment`.
 ///
@@ -183,6 +183,24 @@ impl ReceiptEncoder {
         let mut h = self.prefix.clone();
         h.part(&self.buf);
         Ok(h.finalize())
+    }
+
+    /// The receipt sealed, with the canonical JSON its digest was computed over (in the
+    /// encoder's buffer): one encoding, hashed and returned, for a caller that stores it.
+    ///
+    /// # Errors
+    ///
+    /// As [`ReceiptEncoder::encode`].
+    pub fn seal(
+        &mut self,
+        receipt: InferenceReceipt,
+    ) -> Result<(Sealed<InferenceReceipt>, &[u8]), Error> {
+        self.buf.clear();
+        write_receipt(&mut self.buf, &receipt)?;
+        let mut h = self.prefix.clone();
+        h.part(&self.buf);
+        let sealed = Sealed::from_computed(receipt, h.finalize());
+        Ok((sealed, &self.buf))
     }
 }
 

@@ -407,11 +407,11 @@ mod tests {
         };
         let sealed = crate::Sealed::seal(snapshot, &p).unwrap();
         let json = serde_json::to_string(&sealed).unwrap();
-        let back: crate::Sealed<TrainingSnapshot> = serde_json::from_str(&json).unwrap();
-        back.verify(&p).unwrap();
+        let back: crate::Claimed<TrainingSnapshot> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.check(&p).unwrap(), sealed);
         let tampered = json.replace("\"alice\"", "\"mallory\"");
-        let t2: crate::Sealed<TrainingSnapshot> = serde_json::from_str(&tampered).unwrap();
-        assert!(matches!(t2.verify(&p), Err(Error::DigestMismatch { .. })));
+        let t2: crate::Claimed<TrainingSnapshot> = serde_json::from_str(&tampered).unwrap();
+        assert!(matches!(t2.check(&p), Err(Error::DigestMismatch { .. })));
         assert!(
             serde_json::from_str::<TrainingSnapshot>(&json.replace("\"user_id\"", "\"user\""))
                 .is_err()
