@@ -63,7 +63,7 @@ use lcm_model::verify::verify_status_history;
 use lcm_model::{Claimed, DomainType, Policy, Seal, Sealed};
 use serde_json::{Map, Value};
 
-use crate::restore::check_seal;
+use crate::restore::{adopt, check_seal};
 use crate::{Context, Error};
 
 const PREDEPLOYMENT: &str = "predeployment anchor";
@@ -378,14 +378,15 @@ impl DeploymentManager {
         self.check_domain()?;
         let a = &anchor.record();
         let id = a.predeployment_id.as_str();
-        non_empty(PREDEPLOYMENT, id, "predeployment_id", id)?;
-        if self.predeployments.contains_key(id) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: PREDEPLOYMENT,
-                id: id.to_owned(),
-            }));
-        }
-        let anchor = check_seal(&self.ctx, PREDEPLOYMENT, id, &anchor)?;
+        let taken = self.predeployments.contains_key(id);
+        let anchor = adopt(
+            &self.ctx,
+            PREDEPLOYMENT,
+            "predeployment_id",
+            id,
+            taken,
+            &anchor,
+        )?;
         a.build_artifact
             .validate()
             .map_err(|e| with_id(PREDEPLOYMENT, id, e))?;
@@ -444,14 +445,8 @@ impl DeploymentManager {
         self.check_domain()?;
         let a = &anchor.record();
         let id = a.deployment_id.as_str();
-        non_empty(DEPLOYMENT, id, "deployment_id", id)?;
-        if self.deployments.contains_key(id) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: DEPLOYMENT,
-                id: id.to_owned(),
-            }));
-        }
-        let anchor = check_seal(&self.ctx, DEPLOYMENT, id, &anchor)?;
+        let taken = self.deployments.contains_key(id);
+        let anchor = adopt(&self.ctx, DEPLOYMENT, "deployment_id", id, taken, &anchor)?;
         let (pre, _) = self
             .predeployments
             .get(&a.predeployment_id)

@@ -5,6 +5,20 @@
 //! compute their digests and roots.
 
 pub mod compat;
+
+/// Asserts that `$value` matches `$pattern`, printing the value when it does not.
+#[cfg(test)]
+macro_rules! assert_matches {
+    ($value:expr, $pattern:pat $(,)?) => {{
+        let value = &$value;
+        assert!(
+            matches!(value, $pattern),
+            "expected {}, got {value:?}",
+            stringify!($pattern)
+        );
+    }};
+}
+
 mod context;
 mod dataset;
 mod deployment;

@@ -6,7 +6,9 @@
 //! with the same checks the create path applies. A restore either adopts everything it is given
 //! or nothing.
 
-use lcm_model::{Claimed, Seal, Sealed};
+use lcm_model::{Claimed, Record, Seal, Sealed};
+
+use crate::deployment::non_empty;
 
 use crate::{Context, Error};
 
@@ -27,6 +29,30 @@ where
         digest: claimed.digest(),
     };
     Ok(claimed.check_named(ctx.policy(), kind, id)?)
+}
+
+/// The start of every `restore_*` of a record kept by id: the id (its `id_field`) is not
+/// empty and not `taken` already, and the claimed seal checks under the manager's policy.
+///
+/// # Errors
+///
+/// [`Error::Empty`], [`lcm_model::Error::DuplicateId`], or as [`check_seal`].
+pub(crate) fn adopt<T: Record + Clone>(
+    ctx: &Context,
+    kind: &'static str,
+    id_field: &'static str,
+    id: &str,
+    taken: bool,
+    claimed: &Claimed<T>,
+) -> Result<Sealed<T>, Error> {
+    non_empty(kind, id, id_field, id)?;
+    if taken {
+        return Err(Error::Model(lcm_model::Error::DuplicateId {
+            kind,
+            id: id.to_owned(),
+        }));
+    }
+    check_seal(ctx, kind, id, claimed)
 }
 
 /// Checks a stored KDF cost against the floor without deriving a key (a restore needs no

@@ -37,7 +37,7 @@ use lcm_model::records::training::TrainingSnapshot;
 use lcm_model::{Claimed, Finite, Policy, Seal, Sealed, verify};
 
 use crate::deployment::non_empty;
-use crate::restore::check_seal;
+use crate::restore::{adopt, check_seal};
 use crate::{Context, Error};
 
 const TEST_EVALUATION: &str = "test evaluation anchor";
@@ -147,14 +147,8 @@ impl RootManager {
     ) -> Result<(), Error> {
         let a = &anchor.record();
         let id = a.test_id.as_str();
-        non_empty(TEST_EVALUATION, id, "test_id", id)?;
-        if self.test_evaluations.contains_key(id) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: TEST_EVALUATION,
-                id: id.to_owned(),
-            }));
-        }
-        let anchor = check_seal(&self.ctx, TEST_EVALUATION, id, &anchor)?;
+        let taken = self.test_evaluations.contains_key(id);
+        let anchor = adopt(&self.ctx, TEST_EVALUATION, "test_id", id, taken, &anchor)?;
         non_empty(TEST_EVALUATION, id, "evaluation_type", &a.evaluation_type)?;
         if a.metrics.keys().any(String::is_empty) {
             return Err(Error::Empty {

@@ -639,22 +639,24 @@ impl TrainingManager {
         self.sessions.keys().map(String::as_str)
     }
 
+    /// The session `session_id`, or [`Error::NotFound`].
+    fn held(&self, session_id: &str) -> Result<&TrainingRun, Error> {
+        self.sessions
+            .get(session_id)
+            .ok_or_else(|| Error::NotFound {
+                kind: SESSION,
+                id: session_id.to_owned(),
+            })
+    }
+
     /// The training session root of a completed session (the seed's
     /// `get_training_session_root`); see [`compute_training_session_root`].
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] for an unknown session; [`Error::NotCompleted`] before completion;
-    /// [`Error::Model`] as [`compute_training_session_root`] for a snapshot whose seal does not
-    /// verify.
+    /// [`Error::NotFound`] for an unknown session; [`Error::NotCompleted`] before completion.
     pub fn training_session_root(&self, session_id: &str) -> Result<Digest, Error> {
-        let run = self
-            .sessions
-            .get(session_id)
-            .ok_or_else(|| Error::NotFound {
-                kind: SESSION,
-                id: session_id.to_owned(),
-            })?;
+        let run = self.held(session_id)?;
         let snapshot = run.snapshot.as_ref().ok_or_else(|| Error::NotCompleted {
             kind: SESSION,
             id: session_id.to_owned(),
@@ -669,13 +671,7 @@ impl TrainingManager {
     /// [`Error::NotFound`], [`Error::NotCompleted`], or [`Error::Model`] as
     /// [`verify_training_run`].
     pub fn verify_session(&self, session_id: &str) -> Result<(), Error> {
-        let run = self
-            .sessions
-            .get(session_id)
-            .ok_or_else(|| Error::NotFound {
-                kind: SESSION,
-                id: session_id.to_owned(),
-            })?;
+        let run = self.held(session_id)?;
         let (Some(metrics), Some(snapshot)) = (&run.metrics, &run.snapshot) else {
             return Err(Error::NotCompleted {
                 kind: SESSION,

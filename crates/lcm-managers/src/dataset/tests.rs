@@ -60,86 +60,74 @@ fn family_anchor_and_password() {
     a.to_claimed().verify(m.context().policy()).unwrap();
     assert_eq!(a.record().kdf_iterations, 100_000);
     m.verify_password("fam", "pw").unwrap();
-    assert!(matches!(
+    assert_matches!(
         m.verify_password("fam", "pW"),
         Err(Error::WrongPassword { .. })
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         m.verify_password("fam", ""),
         Err(Error::Empty {
             field: "master_password",
             ..
         })
-    ));
-    assert!(matches!(
-        m.verify_password("nope", "pw"),
-        Err(Error::NotFound { .. })
-    ));
+    );
+    assert_matches!(m.verify_password("nope", "pw"), Err(Error::NotFound { .. }));
 
     // Tampering with any input of the MAC makes the right password fail.
     let p = m.context().policy().clone();
     let mut t = a.record().clone();
     t.salt = Salt::from_bytes([0; 16]);
-    assert!(matches!(
+    assert_matches!(
         verify_family_password(&p, &t, "pw"),
         Err(Error::WrongPassword { .. })
-    ));
+    );
     let mut t = a.record().clone();
     t.family_id = "fam2".into();
-    assert!(matches!(
+    assert_matches!(
         verify_family_password(&p, &t, "pw"),
         Err(Error::WrongPassword { .. })
-    ));
+    );
     let mut t = a.record().clone();
     t.metadata_digest = Digest::from_bytes([0; 32]);
-    assert!(matches!(
+    assert_matches!(
         verify_family_password(&p, &t, "pw"),
         Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
-    ));
+    );
     let mut t = a.record().clone();
     t.metadata.owner = "mallory".into();
-    assert!(matches!(
+    assert_matches!(
         verify_family_password(&p, &t, "pw"),
         Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
-    ));
+    );
     let mut t = a.record().clone();
     t.kdf_iterations = 100_001;
-    assert!(matches!(
+    assert_matches!(
         verify_family_password(&p, &t, "pw"),
         Err(Error::WrongPassword { .. })
-    ));
+    );
     let mut t = a.into_record();
     t.kdf_iterations = 1;
-    assert!(matches!(
-        verify_family_password(&p, &t, "pw"),
-        Err(Error::Crypto(_))
-    ));
+    assert_matches!(verify_family_password(&p, &t, "pw"), Err(Error::Crypto(_)));
 }
 
 #[test]
 fn family_anchor_rejects_bad_input() {
     let mut m = DatasetFamilyManager::new(ctx(1));
     let e = m.create_dataset_family_anchor("", metadata(), "pw");
-    assert!(
-        matches!(
-            e,
-            Err(Error::Empty {
-                field: "family_id",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Empty {
+            field: "family_id",
+            ..
+        })
     );
     let e = m.create_dataset_family_anchor("f", metadata(), "");
-    assert!(
-        matches!(
-            e,
-            Err(Error::Empty {
-                field: "master_password",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Empty {
+            field: "master_password",
+            ..
+        })
     );
     let bad = DatasetFamilyMetadata {
         license: String::new(),
@@ -156,10 +144,7 @@ fn family_anchor_rejects_bad_input() {
     m.create_dataset_family_anchor("f", metadata(), "pw")
         .unwrap();
     let e = m.create_dataset_family_anchor("f", metadata(), "pw");
-    assert!(
-        matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. }))),
-        "{e:?}"
-    );
+    assert_matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. })));
 
     let only_models = Policy {
         kdf_iterations: 100_000,
@@ -168,7 +153,7 @@ fn family_anchor_rejects_bad_input() {
     };
     let mut m = DatasetFamilyManager::new(Context::with_policy(only_models).unwrap());
     let e = m.create_dataset_family_anchor("f", metadata(), "pw");
-    assert!(matches!(e, Err(Error::DomainNotAllowed { .. })), "{e:?}");
+    assert_matches!(e, Err(Error::DomainNotAllowed { .. }));
     // The seed's example policy lists the general dataset domain: families and splits pass.
     let seed_policy = Policy {
         kdf_iterations: 100_000,
@@ -191,14 +176,11 @@ fn family_anchor_rejects_bad_input() {
         .create_dataset_family_anchor("f", metadata(), "pw")
         .unwrap();
     let e = m.add_dataset_splits(&fam, three_splits());
-    assert!(
-        matches!(
-            e,
-            Err(Error::DomainNotAllowed {
-                domain: "dataset_split"
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::DomainNotAllowed {
+            domain: "dataset_split"
+        })
     );
 }
 
@@ -242,33 +224,33 @@ fn splits_are_anchored_and_verifiable() {
     // Tamper twins of the record checks.
     let mut fewer = ids("a", 8);
     fewer.pop();
-    assert!(matches!(
+    assert_matches!(
         verify_split_records(&p, train, &fewer),
         Err(ModelError::UnexpectedValue {
             field: "sample_count",
             ..
         })
-    ));
+    );
     let mut other = ids("a", 8);
     other[3] = "zzz".into();
-    assert!(matches!(
+    assert_matches!(
         verify_split_records(&p, train, &other),
         Err(ModelError::RootMismatch {
             root: "split assignment_digest",
             ..
         })
-    ));
+    );
     let mut forged = train.clone();
     let mut sorted_other = other.clone();
     sorted_other.sort();
     forged.assignment_digest = compute_split_assignment_digest(&p, &sorted_other);
-    assert!(matches!(
+    assert_matches!(
         verify_split_records(&p, &forged, &other),
         Err(ModelError::RootMismatch {
             root: "split records_root",
             ..
         })
-    ));
+    );
     let proof = m
         .record_inclusion_proof("fam", DatasetSplit::Train, "a003")
         .unwrap();
@@ -276,10 +258,10 @@ fn splits_are_anchored_and_verifiable() {
     assert!(
         verify_record_inclusion(&p, splits[&DatasetSplit::Test].record(), "a003", &proof).is_err()
     );
-    assert!(matches!(
+    assert_matches!(
         m.record_inclusion_proof("fam", DatasetSplit::Train, "b000"),
         Err(Error::NotFound { .. })
-    ));
+    );
 
     // Root: fixed order, changes with any split.
     let root = m.datasets_root_anchor("fam").unwrap();
@@ -347,39 +329,30 @@ fn content_digests_are_bound() {
     let mut changed = contents.clone();
     changed.insert("a002".into(), record_content_digest(&p, b"other pixels"));
     let e = verify_split_contents(&p, train, &changed);
-    assert!(
-        matches!(
-            e,
-            Err(ModelError::RootMismatch {
-                root: "split contents_root",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(ModelError::RootMismatch {
+            root: "split contents_root",
+            ..
+        })
     );
     let mut fewer = contents.clone();
     fewer.remove("a000");
     let e = verify_split_contents(&p, train, &fewer);
-    assert!(
-        matches!(
-            e,
-            Err(ModelError::RootMismatch {
-                root: "split assignment_digest",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(ModelError::RootMismatch {
+            root: "split assignment_digest",
+            ..
+        })
     );
     let e = verify_split_contents(&p, splits[&DatasetSplit::Test].record(), &contents);
-    assert!(
-        matches!(
-            e,
-            Err(ModelError::UnexpectedValue {
-                field: "contents_root",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(ModelError::UnexpectedValue {
+            field: "contents_root",
+            ..
+        })
     );
     // One changed content digest changes the split anchor.
     let (_, other) = make(changed);
@@ -417,15 +390,12 @@ fn content_digests_are_bound() {
     let d = renamed.remove("a001").unwrap();
     renamed.insert("a0010".into(), d);
     let (_, e) = make(renamed);
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                field: "content_digests",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::UnexpectedValue {
+            field: "content_digests",
+            ..
+        }))
     );
 }
 
@@ -474,10 +444,10 @@ fn overlapping_splits_name_the_record() {
         other => panic!("{other:?}"),
     }
     let again = BTreeMap::from([(DatasetSplit::Train, SplitInfo::new(vec!["x".into()]))]);
-    assert!(matches!(
+    assert_matches!(
         m.add_dataset_splits(&fam, again),
         Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
-    ));
+    );
     let root_before = m.datasets_root_anchor("fam").unwrap();
     let test = BTreeMap::from([(DatasetSplit::Test, SplitInfo::new(vec!["c000".into()]))]);
     m.add_dataset_splits(&fam, test).unwrap();
@@ -493,26 +463,20 @@ fn split_input_errors() {
     let one = |info: SplitInfo| BTreeMap::from([(DatasetSplit::Train, info)]);
 
     let e = m.add_dataset_splits(&fam, BTreeMap::new());
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::EmptyCollection {
-                field: "splits_info",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::EmptyCollection {
+            field: "splits_info",
+            ..
+        }))
     );
     let e = m.add_dataset_splits(&fam, one(SplitInfo::new(vec![])));
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::EmptyCollection {
-                field: "record_ids",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::EmptyCollection {
+            field: "record_ids",
+            ..
+        }))
     );
     let e = m.add_dataset_splits(
         &fam,
@@ -533,15 +497,12 @@ fn split_input_errors() {
         other => panic!("{other:?}"),
     }
     let e = m.add_dataset_splits(&fam, one(SplitInfo::new(vec!["x".into(), String::new()])));
-    assert!(
-        matches!(
-            e,
-            Err(Error::Empty {
-                field: "record_ids",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Empty {
+            field: "record_ids",
+            ..
+        })
     );
     let e = m.add_dataset_splits(
         &fam,
@@ -560,33 +521,27 @@ fn split_input_errors() {
         .create_dataset_family_anchor("fam", metadata(), "pw")
         .unwrap();
     let e = m.add_dataset_splits(&foreign, three_splits());
-    assert!(
-        matches!(
-            e,
-            Err(Error::UnknownReference {
-                field: "family_anchor",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::UnknownReference {
+            field: "family_anchor",
+            ..
+        })
     );
     // A validly sealed family that is not the one this manager anchored.
     let mut altered = fam.record().clone();
     altered.metadata.owner = "mallory".into();
     let altered = Sealed::seal(altered, m.context().policy()).unwrap();
     let e = m.add_dataset_splits(&altered, three_splits());
-    assert!(matches!(e, Err(Error::UnknownReference { .. })), "{e:?}");
-    assert!(matches!(
+    assert_matches!(e, Err(Error::UnknownReference { .. }));
+    assert_matches!(
         m.datasets_root_anchor("fam"),
         Err(Error::Model(lcm_model::Error::EmptyCollection {
             field: "splits",
             ..
         }))
-    ));
-    assert!(matches!(
-        m.datasets_root_anchor("x"),
-        Err(Error::NotFound { .. })
-    ));
+    );
+    assert_matches!(m.datasets_root_anchor("x"), Err(Error::NotFound { .. }));
 }
 
 #[test]
@@ -619,37 +574,28 @@ fn assign_splits_is_reproducible_and_exact() {
     assert_eq!(pinned, PINNED_TEST_IDS);
 
     let e = assign_splits(&all, &BTreeMap::from([(DatasetSplit::Train, 0)]), 1);
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                field: "ratios",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::UnexpectedValue {
+            field: "ratios",
+            ..
+        }))
     );
     let e = assign_splits::<String>(&[], &ratios, 1);
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::EmptyCollection { .. }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::EmptyCollection { .. }))
     );
     let e = assign_splits(&["a", "b", "a"], &ratios, 1);
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                field: "record_ids",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::UnexpectedValue {
+            field: "record_ids",
+            ..
+        }))
     );
     let e = assign_splits(&["a", ""], &ratios, 1);
-    assert!(matches!(e, Err(Error::Empty { .. })), "{e:?}");
+    assert_matches!(e, Err(Error::Empty { .. }));
     let zero_test = BTreeMap::from([(DatasetSplit::Train, 1), (DatasetSplit::Test, 0)]);
     let z = assign_splits(&["a", "b"], &zero_test, 1).unwrap();
     assert_eq!(

@@ -116,20 +116,20 @@ fn predeployment_binds_every_input() {
 fn predeployment_rejects_bad_input() {
     let mut m = DeploymentManager::new(ctx());
     m.create_predeployment_anchor(request("pd")).unwrap();
-    assert!(matches!(
+    assert_matches!(
         m.create_predeployment_anchor(request("pd")),
         Err(Error::Model(lcm_model::Error::DuplicateId {
             kind: PREDEPLOYMENT,
             ..
         }))
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         m.create_predeployment_anchor(request("")),
         Err(Error::Empty {
             field: "predeployment_id",
             ..
         })
-    ));
+    );
     let mut r = request("a");
     r.build_artifact.artifact_digest = "sha256:abc".into();
     match m.create_predeployment_anchor(r) {
@@ -142,13 +142,13 @@ fn predeployment_rejects_bad_input() {
     }
     let mut r = request("b");
     r.build_artifact.builder_info.clear();
-    assert!(matches!(
+    assert_matches!(
         m.create_predeployment_anchor(r),
         Err(Error::Empty {
             field: "builder_info",
             ..
         })
-    ));
+    );
     for field in ["approval_ticket_id", "intended_env", "intended_region"] {
         let mut r = request("c");
         match field {
@@ -163,13 +163,13 @@ fn predeployment_rejects_bad_input() {
     }
     let mut r = request("d");
     r.sbom.dependencies.insert(String::new(), "1".into());
-    assert!(matches!(
+    assert_matches!(
         m.create_predeployment_anchor(r),
         Err(Error::Empty {
             field: "dependencies",
             ..
         })
-    ));
+    );
     // Nothing failed half-way into the store.
     assert!(m.predeployment("a").is_none() && m.predeployment("c").is_none());
 }
@@ -208,10 +208,10 @@ fn deployment_rejects_bad_input() {
     let create = |m: &mut DeploymentManager, id: &str, pre: &str, infra: Value, by: &str| {
         m.create_deployment_anchor(id, pre, infra, json!({}), by)
     };
-    assert!(matches!(
+    assert_matches!(
         create(&mut m, "deploy_001", "predeploy_001", json!({}), "x"),
         Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
-    ));
+    );
     match create(&mut m, "d2", "predeploy_404", json!({}), "x") {
         Err(Error::UnknownReference {
             reference,
@@ -222,71 +222,71 @@ fn deployment_rejects_bad_input() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(
+    assert_matches!(
         create(&mut m, "d2", "predeploy_001", json!([1]), "x"),
         Err(Error::Model(lcm_model::Error::UnexpectedValue {
             field: "infrastructure",
             ..
         }))
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         m.create_deployment_anchor("d2", "predeploy_001", json!({}), json!("x"), "x"),
         Err(Error::Model(lcm_model::Error::UnexpectedValue {
             field: "network_config",
             ..
         }))
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         create(&mut m, "d2", "predeploy_001", json!({}), ""),
         Err(Error::Empty {
             field: "deployed_by",
             ..
         })
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         create(&mut m, "", "predeploy_001", json!({}), "x"),
         Err(Error::Empty {
             field: "deployment_id",
             ..
         })
-    ));
+    );
     assert!(m.deployment("d2").is_none());
 }
 
 #[test]
 fn status_changes_are_appended_and_checked() {
     let mut m = deployed();
-    assert!(matches!(
+    assert_matches!(
         m.record_status("deploy_001", DeploymentStatus::Deployed, "again"),
         Err(Error::Model(lcm_model::Error::UnexpectedValue {
             field: "status",
             ..
         }))
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         m.record_status("deploy_001", DeploymentStatus::Prepared, "back"),
         Err(Error::Model(lcm_model::Error::UnexpectedValue {
             field: "status",
             ..
         }))
-    ));
+    );
     m.record_status("deploy_001", DeploymentStatus::Failed, "health checks")
         .unwrap();
     m.record_status("deploy_001", DeploymentStatus::Deployed, "retry")
         .unwrap();
     m.record_status("deploy_001", DeploymentStatus::RolledBack, "latency")
         .unwrap();
-    assert!(matches!(
+    assert_matches!(
         m.record_status("deploy_001", DeploymentStatus::Deployed, "zombie"),
         Err(Error::Model(lcm_model::Error::UnexpectedValue {
             field: "status",
             ..
         }))
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         m.record_status("nope", DeploymentStatus::Failed, ""),
         Err(Error::UnknownReference { .. })
-    ));
+    );
     let h = m.status_history("deploy_001").unwrap();
     let statuses: Vec<_> = h.iter().map(|e| e.record().status).collect();
     assert_eq!(
@@ -332,16 +332,16 @@ fn history_tampering_is_detected() {
 
     let mut t = h.clone();
     t[2].record.reason = "edited".into();
-    assert!(matches!(
+    assert_matches!(
         verify_claimed_status_history(&p, &anchor, &t),
         Err(ModelError::SealMismatch {
             kind: STATUS_EVENT,
             ..
         })
-    ));
+    );
     let mut t = h.clone();
     t.swap(1, 2);
-    assert!(matches!(
+    assert_matches!(
         verify_claimed_status_history(&p, &anchor, &t),
         Err(ModelError::ChainGap {
             index: 1,
@@ -349,16 +349,16 @@ fn history_tampering_is_detected() {
             actual: 2,
             ..
         })
-    ));
+    );
     let mut t = h.clone();
     t.remove(1);
-    assert!(matches!(
+    assert_matches!(
         verify_claimed_status_history(&p, &anchor, &t),
         Err(ModelError::ChainGap { index: 1, .. })
-    ));
+    );
     let mut t = h.clone();
     t.insert(2, h[1].clone());
-    assert!(matches!(
+    assert_matches!(
         verify_claimed_status_history(&p, &anchor, &t),
         Err(ModelError::ChainOrder {
             index: 2,
@@ -366,49 +366,49 @@ fn history_tampering_is_detected() {
             actual: 1,
             ..
         })
-    ));
+    );
     // A re-sealed event with the right sequence but a forged link.
     let mut t = h.clone();
     t[2].record.prev_event = Some(Digest::from_bytes([0; 32]));
     t[2] = Sealed::seal(t[2].record.clone(), &p).unwrap().into();
-    assert!(matches!(
+    assert_matches!(
         verify_claimed_status_history(&p, &anchor, &t),
         Err(ModelError::ChainLink { index: 2, .. })
-    ));
+    );
     // An event of another deployment.
     let mut t = h.clone();
     t[3].record.deployment = Digest::from_bytes([0; 32]);
     t[3] = Sealed::seal(t[3].record.clone(), &p).unwrap().into();
-    assert!(matches!(
+    assert_matches!(
         verify_claimed_status_history(&p, &anchor, &t),
         Err(ModelError::UnexpectedValue {
             field: "deployment",
             ..
         })
-    ));
+    );
     // A history whose first event is not Deployed.
     let mut t = h.clone();
     t[0].record.status = DeploymentStatus::Failed;
-    assert!(matches!(
+    assert_matches!(
         verify_claimed_status_history(&p, &anchor, &t),
         Err(ModelError::UnexpectedValue {
             field: "status",
             ..
         })
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         verify_claimed_status_history(&p, &anchor, &[]),
         Err(ModelError::EmptyCollection { .. })
-    ));
+    );
     let mut a = anchor;
     a.record.deployed_by = "mallory".into();
-    assert!(matches!(
+    assert_matches!(
         verify_claimed_status_history(&p, &a, &h),
         Err(ModelError::SealMismatch {
             kind: DEPLOYMENT,
             ..
         })
-    ));
+    );
 }
 
 #[test]
@@ -433,10 +433,10 @@ fn domain_restriction_is_honoured() {
         ..Policy::default()
     };
     let mut m = DeploymentManager::new(Context::with_policy(policy).unwrap());
-    assert!(matches!(
+    assert_matches!(
         m.create_predeployment_anchor(request("x")),
         Err(Error::DomainNotAllowed {
             domain: "deployment"
         })
-    ));
+    );
 }

@@ -128,26 +128,26 @@ fn an_inconsistent_head_is_refused() {
     let seed = Seed::from_bytes([7; 32]);
     let head = Digest::from_bytes([5; 32]);
     for (h, next) in [(None, 1), (None, u64::MAX), (Some(head), 0)] {
-        assert!(matches!(
+        assert_matches!(
             ReceiptChain::resume(&policy, &seed, h, next),
             Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 field: "sequence",
                 ..
             }))
-        ));
+        );
     }
     let mut c = ReceiptChain::resume(&policy, &seed, Some(head), 3).unwrap();
     assert!(c.set_head(None, 3).is_err());
     assert_eq!((c.head(), c.len()), (Some(&head), 3), "left as it was");
     // Sequence number 2^64 - 1 is never used: the chain would have no next sequence.
     c.set_head(Some(head), u64::MAX).unwrap();
-    assert!(matches!(
+    assert_matches!(
         c.append(fields("a", 0)),
         Err(Error::Model(lcm_model::Error::UnexpectedValue {
             field: "sequence",
             ..
         }))
-    ));
+    );
     assert_eq!(
         c.len(),
         u64::MAX,
@@ -230,13 +230,13 @@ fn plaintext_scheme_keeps_the_data_and_hmac_does_not() {
             // The value opens to the data, but the plaintext shown next to it was edited.
             let mut edited = r.record().input_commitment.clone();
             edited.plaintext = Some("query 9".into());
-            assert!(matches!(
+            assert_matches!(
                 verify_commitment(m.policy(), &edited, b"query 0", &o.input),
                 Err(ModelError::UnexpectedValue {
                     field: "plaintext",
                     ..
                 })
-            ));
+            );
         }
     }
 }
@@ -250,12 +250,12 @@ fn domain_restriction_is_honoured() {
     };
     let d = deployed();
     let mut m = InferenceManager::new(Context::with_policy(policy).unwrap()).unwrap();
-    assert!(matches!(
+    assert_matches!(
         m.create_inference_receipt(&d, InferenceRequest::new("x", &MODEL, "deploy_001", "r")),
         Err(Error::DomainNotAllowed {
             domain: "inference"
         })
-    ));
+    );
 }
 
 #[test]
@@ -271,10 +271,10 @@ fn blake3_policy_governs_commitments_digests_and_roots() {
     let mut m = InferenceManager::new(c).unwrap();
     let rs: Vec<_> = (0..3).map(|i| make(&mut m, &d, i)).collect();
     verify_receipt_chain(&policy, &rs).unwrap();
-    assert!(matches!(
+    assert_matches!(
         verify_receipt_chain(ctx().policy(), &rs),
         Err(ModelError::SealMismatch { .. })
-    ));
+    );
     let o = m.opening(&rs[1]).unwrap();
     verify_commitment(
         &policy,
@@ -328,10 +328,7 @@ fn openings_disclose_one_receipt_only() {
     // A receipt this manager did not make.
     let mut foreign = rs[0].to_claimed();
     foreign.record.request_id = "other".into();
-    assert!(matches!(
-        m.opening(&foreign),
-        Err(Error::UnknownReference { .. })
-    ));
+    assert_matches!(m.opening(&foreign), Err(Error::UnknownReference { .. }));
 }
 
 #[test]
@@ -452,14 +449,14 @@ fn chain_tampering_is_detected() {
     // Stored digest edited.
     let mut t = rs.clone();
     t[3].digest = Digest::from_bytes([0; 32]);
-    assert!(matches!(
+    assert_matches!(
         verify_receipt_chain(&p, &t),
         Err(ModelError::SealMismatch { .. })
-    ));
+    );
     // Reordered.
     let mut t = rs.clone();
     t.swap(1, 3);
-    assert!(matches!(
+    assert_matches!(
         verify_receipt_chain(&p, &t),
         Err(ModelError::ChainGap {
             index: 1,
@@ -467,10 +464,10 @@ fn chain_tampering_is_detected() {
             actual: 3,
             ..
         })
-    ));
+    );
     let mut t = rs.clone();
     t.swap(2, 1);
-    assert!(matches!(
+    assert_matches!(
         verify_receipt_chain(&p, &t),
         Err(ModelError::ChainGap {
             index: 1,
@@ -478,11 +475,11 @@ fn chain_tampering_is_detected() {
             actual: 2,
             ..
         })
-    ));
+    );
     // Dropped in the middle, at the front.
     let mut t = rs.clone();
     t.remove(2);
-    assert!(matches!(
+    assert_matches!(
         verify_receipt_chain(&p, &t),
         Err(ModelError::ChainGap {
             index: 2,
@@ -490,8 +487,8 @@ fn chain_tampering_is_detected() {
             actual: 3,
             ..
         })
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         verify_receipt_chain(&p, &rs[1..]),
         Err(ModelError::ChainGap {
             index: 0,
@@ -499,26 +496,26 @@ fn chain_tampering_is_detected() {
             actual: 1,
             ..
         })
-    ));
+    );
     // ... but the same run verifies as a segment after its predecessor.
     verify_receipt_segment(&p, Some((rs[0].digest(), 0)), &rs[1..]).unwrap();
-    assert!(matches!(
+    assert_matches!(
         verify_receipt_segment(&p, Some((rs[1].digest(), 0)), &rs[1..]),
         Err(ModelError::ChainLink { index: 0, .. })
-    ));
+    );
     // Duplicated.
     let mut t = rs.clone();
     t.insert(3, rs[2].clone());
-    assert!(matches!(
+    assert_matches!(
         verify_receipt_chain(&p, &t),
         Err(ModelError::DuplicateId { .. })
-    ));
+    );
     // Going back without repeating a digest: a receipt of another chain re-sealed with a
     // lower sequence number.
     let mut t = rs.clone();
     t[3].record.sequence = 1;
     t[3].digest = t[3].record().digest(&p).unwrap();
-    assert!(matches!(
+    assert_matches!(
         verify_receipt_chain(&p, &t),
         Err(ModelError::ChainOrder {
             index: 3,
@@ -526,36 +523,36 @@ fn chain_tampering_is_detected() {
             actual: 1,
             ..
         })
-    ));
+    );
     // Forged link with a valid digest and sequence.
     let mut t = rs.clone();
     t[4].record.prev_receipt = Some(Digest::from_bytes([0; 32]));
     t[4].digest = t[4].record().digest(&p).unwrap();
-    assert!(matches!(
+    assert_matches!(
         verify_receipt_chain(&p, &t),
         Err(ModelError::ChainLink { index: 4, .. })
-    ));
+    );
     // A first receipt that claims a predecessor.
     let mut t = rs[..1].to_vec();
     t[0].record.prev_receipt = Some(Digest::from_bytes([0; 32]));
     t[0].digest = t[0].record().digest(&p).unwrap();
-    assert!(matches!(
+    assert_matches!(
         verify_receipt_chain(&p, &t),
         Err(ModelError::ChainLink { index: 0, .. })
-    ));
+    );
     // Wrong policy.
     let blake = Policy {
         hash_algorithm: lcm_crypto::HashAlgorithm::Blake3,
         ..p.clone()
     };
-    assert!(matches!(
+    assert_matches!(
         verify_receipt_chain(&blake, &rs),
         Err(ModelError::SealMismatch { .. })
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         verify_receipt_chain::<Claimed<InferenceReceipt>>(&p, &[]),
         Err(ModelError::EmptyCollection { .. })
-    ));
+    );
 }
 
 #[test]
@@ -623,77 +620,68 @@ fn streaming_state_stays_logarithmic() {
 #[test]
 fn bad_batches_are_errors() {
     let (mut m, _, rs) = chain(6);
-    assert!(matches!(
+    assert_matches!(
         m.process_inference_batch::<Sealed<InferenceReceipt>>("w", &[]),
         Err(Error::Model(ModelError::EmptyCollection {
             field: "receipts",
             ..
         }))
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         m.batch_builder("w").unwrap().finish(),
         Err(ModelError::EmptyCollection {
             field: "receipts",
             ..
         })
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         m.process_inference_batch("", &rs),
         Err(Error::Empty {
             field: "window_id",
             ..
         })
-    ));
+    );
     let gap = [rs[0].clone(), rs[2].clone()];
-    assert!(matches!(
+    assert_matches!(
         m.process_inference_batch("w", &gap),
         Err(Error::Model(ModelError::ChainGap { .. }))
-    ));
+    );
     let back = [rs[2].clone(), rs[1].clone()];
-    assert!(matches!(
+    assert_matches!(
         m.process_inference_batch("w", &back),
         Err(Error::Model(ModelError::ChainOrder { .. }))
-    ));
+    );
     let dup = [rs[2].clone(), rs[2].clone()];
-    assert!(matches!(
+    assert_matches!(
         m.process_inference_batch("w", &dup),
         Err(Error::Model(ModelError::ChainOrder { .. }))
-    ));
+    );
     let mut forged = rs[3].to_claimed();
     forged.record.prev_receipt = Some(Digest::from_bytes([0; 32]));
-    assert!(matches!(
+    assert_matches!(
         m.process_inference_batch("w", &[rs[2].to_claimed(), forged.clone()]),
         Err(Error::Model(ModelError::ChainLink { .. }))
-    ));
+    );
     let mut b = m.batch_builder("w").unwrap();
     b.push_receipt(&rs[2]).unwrap();
-    assert!(matches!(
-        b.push_receipt(&forged),
-        Err(ModelError::ChainLink { .. })
-    ));
-    assert!(matches!(
-        b.push_receipt(&rs[4]),
-        Err(ModelError::ChainGap { .. })
-    ));
-    assert!(matches!(
-        b.push_receipt(&rs[2]),
-        Err(ModelError::ChainOrder { .. })
-    ));
+    assert_matches!(b.push_receipt(&forged), Err(ModelError::ChainLink { .. }));
+    assert_matches!(b.push_receipt(&rs[4]), Err(ModelError::ChainGap { .. }));
+    assert_matches!(b.push_receipt(&rs[2]), Err(ModelError::ChainOrder { .. }));
     assert_eq!(b.len(), 1, "refused receipts are not added");
     b.push_receipt(&rs[3]).unwrap();
     m.process_inference_batch("w", &rs).unwrap();
-    assert!(matches!(
+    assert_matches!(
         m.process_inference_batch("w", &rs),
         Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         m.batch_builder("w"),
         Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         m.finish_batch(b),
         Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
-    ));
+    );
 }
 
 #[test]

@@ -74,38 +74,35 @@ fn anchor_binds_inputs_and_datasets() {
         })) => assert_eq!(actual, "none"),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(
+    assert_matches!(
         m.verify_password("m", "v1", "px"),
         Err(Error::WrongPassword { .. })
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         m.verify_password("m", "v2", "pw"),
         Err(Error::NotFound { .. })
-    ));
+    );
     let mut t = a.record().clone();
     t.description
         .authorized_datasets
         .insert("ds3".into(), Digest::from_bytes([3; 32]));
-    assert!(matches!(
+    assert_matches!(
         verify_model_password(&p, &t, "pw"),
         Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
-    ));
+    );
     let mut t = a.record().clone();
     t.description_digest = Digest::from_bytes([9; 32]);
-    assert!(matches!(
+    assert_matches!(
         verify_model_password(&p, &t, "pw"),
         Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
-    ));
+    );
     let mut t = a.record().clone();
     t.salt = Salt::from_bytes([9; 16]);
-    assert!(matches!(
+    assert_matches!(
         verify_model_password(&p, &t, "pw"),
         Err(Error::WrongPassword { .. })
-    ));
-    assert!(matches!(
-        verify_model_password(&p, &t, ""),
-        Err(Error::Empty { .. })
-    ));
+    );
+    assert_matches!(verify_model_password(&p, &t, ""), Err(Error::Empty { .. }));
 
     // Every input changes the description digest.
     let base = a.record().description_digest;
@@ -195,7 +192,7 @@ fn weights_fingerprint_is_bound_and_checked() {
         other => panic!("{other:?}"),
     }
     let e = m.verify_parameters("m", "v9", &fp);
-    assert!(matches!(e, Err(Error::NotFound { .. })), "{e:?}");
+    assert_matches!(e, Err(Error::NotFound { .. }));
 
     let mut r = request();
     r.version = "v2".into();
@@ -220,15 +217,12 @@ fn weights_fingerprint_is_bound_and_checked() {
     r.version = "v3".into();
     r.parameters = Some(fp3);
     let e = m.create_model_anchor(&d, r, "pw");
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                field: "parameters",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::UnexpectedValue {
+            field: "parameters",
+            ..
+        }))
     );
 }
 
@@ -251,15 +245,12 @@ fn bad_requests_are_named() {
     let mut r = request();
     r.authorized_datasets.push("ds1".into());
     let e = m.create_model_anchor(&d, r, "pw");
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                field: "authorized_datasets",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::UnexpectedValue {
+            field: "authorized_datasets",
+            ..
+        }))
     );
     for field in ["model_name", "version", "trainer_commit"] {
         let mut r = request();
@@ -274,46 +265,34 @@ fn bad_requests_are_named() {
         }
     }
     let e = m.create_model_anchor(&d, request(), "");
-    assert!(
-        matches!(
-            e,
-            Err(Error::Empty {
-                field: "master_password",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Empty {
+            field: "master_password",
+            ..
+        })
     );
     let mut r = request();
     r.architecture.model_type.clear();
     let e = m.create_model_anchor(&d, r, "pw");
-    assert!(
-        matches!(e, Err(Error::Empty { field: "type", .. })),
-        "{e:?}"
-    );
+    assert_matches!(e, Err(Error::Empty { field: "type", .. }));
     let mut r = request();
     r.environment.framework_version.clear();
     let e = m.create_model_anchor(&d, r, "pw");
-    assert!(
-        matches!(
-            e,
-            Err(Error::Empty {
-                field: "framework_version",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Empty {
+            field: "framework_version",
+            ..
+        })
     );
     m.create_model_anchor(&d, request(), "pw").unwrap();
     let e = m.create_model_anchor(&d, request(), "pw");
-    assert!(
-        matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. }))),
-        "{e:?}"
-    );
+    assert_matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. })));
     // A dataset manager that does not know the families.
     let empty = DatasetFamilyManager::new(ctx(7));
     let mut r = request();
     r.version = "v9".into();
     let e = m.create_model_anchor(&empty, r, "pw");
-    assert!(matches!(e, Err(Error::UnknownReference { .. })), "{e:?}");
+    assert_matches!(e, Err(Error::UnknownReference { .. }));
 }

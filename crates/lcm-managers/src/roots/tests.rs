@@ -52,10 +52,10 @@ fn test_evaluation_rejects_bad_input() {
     let ds = Digest::from_bytes([4; 32]);
     r.create_test_evaluation_anchor("t", &ds, "pre_deploy", &metrics())
         .unwrap();
-    assert!(matches!(
+    assert_matches!(
         r.create_test_evaluation_anchor("t", &ds, "pre_deploy", &metrics()),
         Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
-    ));
+    );
     for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
         let mut m = metrics();
         m.insert("recall".into(), bad);
@@ -68,27 +68,27 @@ fn test_evaluation_rejects_bad_input() {
     }
     let mut m = metrics();
     m.insert(String::new(), 1.0);
-    assert!(matches!(
+    assert_matches!(
         r.create_test_evaluation_anchor("u", &ds, "pre_deploy", &m),
         Err(Error::Empty {
             field: "metrics",
             ..
         })
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         r.create_test_evaluation_anchor("u", &ds, "", &metrics()),
         Err(Error::Empty {
             field: "evaluation_type",
             ..
         })
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         r.create_test_evaluation_anchor("", &ds, "x", &metrics()),
         Err(Error::Empty {
             field: "test_id",
             ..
         })
-    ));
+    );
     assert!(r.test_evaluation("u").is_none());
 }
 
@@ -130,22 +130,22 @@ fn release_root_is_the_rfc9162_root_of_four_digests() {
 
     let mut t = release.record().clone();
     t.test_evaluation = Digest::from_bytes([0; 32]);
-    assert!(matches!(
+    assert_matches!(
         verify_release_root(r.policy(), &t),
         Err(ModelError::RootMismatch {
             root: "release root",
             ..
         })
-    ));
+    );
     let mut t = release.record().clone();
     t.training_session_root = Digest::from_bytes([0; 32]);
-    assert!(matches!(
+    assert_matches!(
         verify_release_root(r.policy(), &t),
         Err(ModelError::RootMismatch {
             root: "release root",
             ..
         })
-    ));
+    );
 }
 
 #[test]
@@ -154,54 +154,54 @@ fn release_root_checks_its_inputs() {
     let tsr = Digest::from_bytes([6; 32]);
     let mut t = pre.to_claimed();
     t.record.intended_region = "eu-west-1".into();
-    assert!(matches!(
+    assert_matches!(
         r.compute_release_root(&tsr, &t, &dep, &test),
         Err(Error::Model(ModelError::SealMismatch {
             kind: "predeployment anchor",
             ..
         }))
-    ));
+    );
     let mut t = dep.to_claimed();
     t.record.deployed_by = "mallory".into();
-    assert!(matches!(
+    assert_matches!(
         r.compute_release_root(&tsr, &pre, &t, &test),
         Err(Error::Model(ModelError::SealMismatch {
             kind: "deployment anchor",
             ..
         }))
-    ));
+    );
     let mut t = test.to_claimed();
     t.record
         .metrics
         .insert("accuracy".into(), Finite::new(0.99).unwrap());
-    assert!(matches!(
+    assert_matches!(
         r.compute_release_root(&tsr, &pre, &dep, &t),
         Err(Error::Model(ModelError::SealMismatch {
             kind: TEST_EVALUATION,
             ..
         }))
-    ));
+    );
     // A supplied metrics digest is not trusted even when the anchor is re-sealed.
     let mut t = test.record().clone();
     t.metrics
         .insert("accuracy".into(), Finite::new(0.99).unwrap());
     let t = Sealed::seal(t, r.policy()).unwrap();
-    assert!(matches!(
+    assert_matches!(
         r.compute_release_root(&tsr, &pre, &dep, &t),
         Err(Error::Model(lcm_model::Error::DigestMismatch { .. }))
-    ));
+    );
     // A deployment of another pre-deployment.
     let mut other = crate::DeploymentManager::new(ctx());
     let pre2 = other
         .create_predeployment_anchor(request("predeploy_002"))
         .unwrap();
-    assert!(matches!(
+    assert_matches!(
         r.compute_release_root(&tsr, &pre2, &dep, &test),
         Err(Error::Model(ModelError::UnexpectedValue {
             field: "predeployment",
             ..
         }))
-    ));
+    );
 }
 
 #[test]
@@ -217,20 +217,20 @@ fn inference_batch_root() {
         MerkleTree::from_leaves(digests.iter().map(|d| d.to_bytes())).root()
     );
     assert_eq!(r.inference_batch_root("batch_001"), Some(&root));
-    assert!(matches!(
+    assert_matches!(
         r.compute_inference_batch_root("batch_002", &[]),
         Err(Error::Model(ModelError::EmptyCollection {
             field: "receipt_digests",
             ..
         }))
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         r.compute_inference_batch_root("", &digests),
         Err(Error::Empty {
             field: "window_id",
             ..
         })
-    ));
+    );
     // Order and every digest matter.
     let mut swapped = digests.clone();
     swapped.swap(0, 1);
@@ -286,14 +286,14 @@ fn training_session_root_delegates_and_checks_the_seal() {
     // snapshot does not check, so it cannot be rooted.
     let mut t = s.to_claimed();
     t.record.final_model_digest = Digest::from_bytes([0; 32]);
-    assert!(matches!(
+    assert_matches!(
         t.clone()
             .check_named(r.policy(), "training snapshot", "train_001"),
         Err(ModelError::SealMismatch {
             kind: "training snapshot",
             ..
         })
-    ));
+    );
     let t = Sealed::seal(t.record, r.policy()).unwrap();
     assert_ne!(r.compute_training_session_root(&t).unwrap(), root);
 }

@@ -226,48 +226,36 @@ fn checkpoints_form_a_chain() {
     let e = f
         .training
         .add_checkpoint(&s, "c3", 1, 19, loss(0.8), d(1), d(2));
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                field: "step",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::UnexpectedValue {
+            field: "step",
+            ..
+        }))
     );
     let e = f
         .training
         .add_checkpoint(&s, "c3", 0, 30, loss(0.8), d(1), d(2));
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                field: "epoch",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::UnexpectedValue {
+            field: "epoch",
+            ..
+        }))
     );
     let e = f
         .training
         .add_checkpoint(&s, "c2", 2, 30, loss(0.8), d(1), d(2));
-    assert!(
-        matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. }))),
-        "{e:?}"
-    );
+    assert_matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. })));
     let e = f
         .training
         .add_checkpoint(&s, "", 2, 30, loss(0.8), d(1), d(2));
-    assert!(
-        matches!(
-            e,
-            Err(Error::Empty {
-                field: "checkpoint_id",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Empty {
+            field: "checkpoint_id",
+            ..
+        })
     );
     for bad in [f64::NAN, f64::INFINITY] {
         let mut m = loss(0.8);
@@ -291,15 +279,12 @@ fn checkpoints_form_a_chain() {
         d(1),
         d(2),
     );
-    assert!(
-        matches!(
-            e,
-            Err(Error::Empty {
-                field: "metrics",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Empty {
+            field: "metrics",
+            ..
+        })
     );
     // Nothing failed was stored.
     assert_eq!(
@@ -318,22 +303,19 @@ fn checkpoints_form_a_chain() {
     let e = f
         .training
         .add_checkpoint(&altered, "c3", 2, 30, loss(0.8), d(1), d(2));
-    assert!(
-        matches!(
-            e,
-            Err(Error::UnknownReference {
-                field: "training_session",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::UnknownReference {
+            field: "training_session",
+            ..
+        })
     );
     let mut g = fixture(14);
     let foreign = start(&mut g, "t", config(5));
     let e = f
         .training
         .add_checkpoint(&foreign, "c3", 2, 30, loss(0.8), d(1), d(2));
-    assert!(matches!(e, Err(Error::UnknownReference { .. })), "{e:?}");
+    assert_matches!(e, Err(Error::UnknownReference { .. }));
 
     f.training
         .complete_training_session(&s, d(9), metrics(), "alice")
@@ -341,7 +323,7 @@ fn checkpoints_form_a_chain() {
     let e = f
         .training
         .add_checkpoint(&s, "c3", 2, 30, loss(0.8), d(1), d(2));
-    assert!(matches!(e, Err(Error::AlreadyCompleted { .. })), "{e:?}");
+    assert_matches!(e, Err(Error::AlreadyCompleted { .. }));
 }
 
 #[test]
@@ -403,45 +385,39 @@ fn messages_name_the_record_and_the_field() {
 fn completion_happens_once() {
     let mut f = fixture(15);
     let s = start(&mut f, "t", config(5));
-    assert!(matches!(
+    assert_matches!(
         f.training.training_session_root("t"),
         Err(Error::NotCompleted { .. })
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         f.training.verify_session("t"),
         Err(Error::NotCompleted { .. })
-    ));
-    assert!(matches!(
+    );
+    assert_matches!(
         f.training.training_session_root("x"),
         Err(Error::NotFound { .. })
-    ));
+    );
     let e = f
         .training
         .complete_training_session(&s, d(9), metrics(), "");
-    assert!(
-        matches!(
-            e,
-            Err(Error::Empty {
-                field: "user_id",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Empty {
+            field: "user_id",
+            ..
+        })
     );
     let bad = TrainingMetrics {
         epochs: vec![2, 1],
         ..TrainingMetrics::default()
     };
     let e = f.training.complete_training_session(&s, d(9), bad, "alice");
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                field: "epochs",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::UnexpectedValue {
+            field: "epochs",
+            ..
+        }))
     );
     assert!(!f.training.training_session("t").unwrap().is_completed());
 
@@ -461,7 +437,7 @@ fn completion_happens_once() {
     let e = f
         .training
         .complete_training_session(&s, d(9), metrics(), "alice");
-    assert!(matches!(e, Err(Error::AlreadyCompleted { .. })), "{e:?}");
+    assert_matches!(e, Err(Error::AlreadyCompleted { .. }));
     let root = f.training.training_session_root("t").unwrap();
     assert_eq!(
         root,
@@ -490,15 +466,12 @@ fn session_start_checks_references() {
     let other = |f: &Fixture, s| f.datasets.split_anchor("other", s).unwrap().digest();
 
     let e = go(&mut f, "t", &model, root, BTreeMap::new());
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::EmptyCollection {
-                field: "data_splits",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::EmptyCollection {
+            field: "data_splits",
+            ..
+        }))
     );
     let e = go(
         &mut f,
@@ -507,15 +480,12 @@ fn session_start_checks_references() {
         root,
         BTreeMap::from([(DatasetSplit::Train, d(7))]),
     );
-    assert!(
-        matches!(
-            e,
-            Err(Error::UnknownReference {
-                field: "data_splits",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::UnknownReference {
+            field: "data_splits",
+            ..
+        })
     );
     let test = f.splits[&DatasetSplit::Test].digest();
     let e = go(
@@ -525,15 +495,12 @@ fn session_start_checks_references() {
         root,
         BTreeMap::from([(DatasetSplit::Train, test)]),
     );
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                field: "data_splits",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::UnexpectedValue {
+            field: "data_splits",
+            ..
+        }))
     );
     let foreign = other(&f, DatasetSplit::Train);
     let e = go(
@@ -554,15 +521,12 @@ fn session_start_checks_references() {
         other => panic!("{other:?}"),
     }
     let e = go(&mut f, "t", &model, d(1), tv.clone());
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                field: "datasets_root_anchor",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::UnexpectedValue {
+            field: "datasets_root_anchor",
+            ..
+        }))
     );
     let mut tampered = model.to_claimed();
     tampered.record.description.authorized_datasets.insert(
@@ -571,15 +535,12 @@ fn session_start_checks_references() {
     );
     // An edited anchor reaches the manager only as a claim, which does not check.
     let e = tampered.clone().check_named(&p, "model anchor", "m@1");
-    assert!(
-        matches!(
-            e,
-            Err(lcm_model::Error::SealMismatch {
-                kind: "model anchor",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(lcm_model::Error::SealMismatch {
+            kind: "model anchor",
+            ..
+        })
     );
     // A correctly re-sealed edit is still not a model the model manager made.
     let resealed = Sealed::seal(tampered.record, &p).unwrap();
@@ -612,15 +573,12 @@ fn session_start_checks_references() {
         )
         .unwrap();
     let e = go(&mut f, "t", &unknown, root, tv.clone());
-    assert!(
-        matches!(
-            e,
-            Err(Error::UnknownReference {
-                field: "model_anchor",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::UnknownReference {
+            field: "model_anchor",
+            ..
+        })
     );
     // A model that authorizes both families still cannot mix them in one session.
     let both = f.both.clone();
@@ -630,30 +588,24 @@ fn session_start_checks_references() {
         other(&f, DatasetSplit::Validation),
     );
     let e = go(&mut f, "t", &both, root, mixed);
-    assert!(
-        matches!(
-            e,
-            Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                field: "data_splits",
-                ..
-            }))
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Model(lcm_model::Error::UnexpectedValue {
+            field: "data_splits",
+            ..
+        }))
     );
     // ... but may train on the other family alone.
     let other_root = f.datasets.datasets_root_anchor("other").unwrap();
     let only_other = BTreeMap::from([(DatasetSplit::Train, other(&f, DatasetSplit::Train))]);
     go(&mut f, "t_other", &both, other_root, only_other).unwrap();
     let e = go(&mut f, "", &model, root, tv.clone());
-    assert!(
-        matches!(
-            e,
-            Err(Error::Empty {
-                field: "session_id",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::Empty {
+            field: "session_id",
+            ..
+        })
     );
 
     let s = go(&mut f, "t", &model, root, tv.clone()).unwrap();
@@ -663,10 +615,7 @@ fn session_start_checks_references() {
         f.splits[&DatasetSplit::Train].digest()
     );
     let e = go(&mut f, "t", &model, root, tv);
-    assert!(
-        matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. }))),
-        "{e:?}"
-    );
+    assert_matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. })));
 }
 
 /// A completed run with two checkpoints, and its policy.
@@ -756,10 +705,7 @@ fn verify_training_run_catches_tampering() {
     let mut reordered = cps.to_vec();
     reordered.swap(0, 1);
     let e = verify_claimed_training_run(&p, s, &reordered, m, snap);
-    assert!(
-        matches!(e, Err(ModelError::ChainOrder { index: 0, .. })),
-        "{e:?}"
-    );
+    assert_matches!(e, Err(ModelError::ChainOrder { index: 0, .. }));
 
     let mut edited = cps.to_vec();
     edited[1]
@@ -767,15 +713,12 @@ fn verify_training_run_catches_tampering() {
         .metrics
         .insert("loss".into(), Finite::new(0.1).unwrap());
     let e = verify_claimed_training_run(&p, s, &edited, m, snap);
-    assert!(
-        matches!(
-            e,
-            Err(ModelError::SealMismatch {
-                kind: "training checkpoint",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(ModelError::SealMismatch {
+            kind: "training checkpoint",
+            ..
+        })
     );
 
     // Re-sealing an edited checkpoint breaks the next link or the snapshot head.
@@ -784,36 +727,27 @@ fn verify_training_run_catches_tampering() {
     first.step = 11;
     resealed[0] = Sealed::seal(first, &p).unwrap().into();
     let e = verify_claimed_training_run(&p, s, &resealed, m, snap);
-    assert!(
-        matches!(e, Err(ModelError::ChainLink { index: 1, .. })),
-        "{e:?}"
-    );
+    assert_matches!(e, Err(ModelError::ChainLink { index: 1, .. }));
     let mut last = cps.to_vec();
     let mut second = last[1].record().clone();
     second.step = 21;
     last[1] = Sealed::seal(second, &p).unwrap().into();
     let e = verify_claimed_training_run(&p, s, &last, m, snap);
-    assert!(
-        matches!(
-            e,
-            Err(ModelError::UnexpectedValue {
-                field: "checkpoint_head",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(ModelError::UnexpectedValue {
+            field: "checkpoint_head",
+            ..
+        })
     );
 
     let e = verify_claimed_training_run(&p, s, &cps[..1], m, snap);
-    assert!(
-        matches!(
-            e,
-            Err(ModelError::UnexpectedValue {
-                field: "checkpoint_head",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(ModelError::UnexpectedValue {
+            field: "checkpoint_head",
+            ..
+        })
     );
 
     let mut going_back = cps.to_vec();
@@ -821,70 +755,52 @@ fn verify_training_run_catches_tampering() {
     second.step = 5;
     going_back[1] = Sealed::seal(second, &p).unwrap().into();
     let e = verify_claimed_training_run(&p, s, &going_back, m, snap);
-    assert!(
-        matches!(e, Err(ModelError::UnexpectedValue { field: "step", .. })),
-        "{e:?}"
-    );
+    assert_matches!(e, Err(ModelError::UnexpectedValue { field: "step", .. }));
 
     let mut other_metrics = m.clone();
     other_metrics.epochs = vec![1, 11];
     let e = verify_claimed_training_run(&p, s, cps, &other_metrics, snap);
-    assert!(
-        matches!(
-            e,
-            Err(ModelError::UnexpectedValue {
-                field: "metrics_digest",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(ModelError::UnexpectedValue {
+            field: "metrics_digest",
+            ..
+        })
     );
 
     let mut other_session = s.record().clone();
     other_session.training_config = config(6);
     let other_session = Sealed::seal(other_session, &p).unwrap().into();
     let e = verify_claimed_training_run(&p, &other_session, cps, m, snap);
-    assert!(
-        matches!(e, Err(ModelError::ChainLink { index: 0, .. })),
-        "{e:?}"
-    );
+    assert_matches!(e, Err(ModelError::ChainLink { index: 0, .. }));
     let e = verify_claimed_training_run(&p, &other_session, &[], m, snap);
-    assert!(
-        matches!(
-            e,
-            Err(ModelError::UnexpectedValue {
-                field: "session",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(ModelError::UnexpectedValue {
+            field: "session",
+            ..
+        })
     );
 
     let mut count = snap.record().clone();
     count.checkpoint_count = 3;
     let count = Sealed::seal(count, &p).unwrap().into();
     let e = verify_claimed_training_run(&p, s, cps, m, &count);
-    assert!(
-        matches!(
-            e,
-            Err(ModelError::UnexpectedValue {
-                field: "checkpoint_count",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(ModelError::UnexpectedValue {
+            field: "checkpoint_count",
+            ..
+        })
     );
     let mut forged = snap.clone();
     forged.record.user_id = "mallory".into();
     let e = verify_claimed_training_run(&p, s, cps, m, &forged);
-    assert!(
-        matches!(
-            e,
-            Err(ModelError::SealMismatch {
-                kind: "training snapshot",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(ModelError::SealMismatch {
+            kind: "training snapshot",
+            ..
+        })
     );
 }
