@@ -12,6 +12,19 @@
 //!
 //! Records are plain structs with public fields; parsing rejects unknown fields.
 
+/// Asserts that `$value` matches `$pattern`, printing the value when it does not.
+#[cfg(test)]
+macro_rules! assert_matches {
+    ($value:expr, $pattern:pat $(,)?) => {{
+        let value = &$value;
+        assert!(
+            matches!(value, $pattern),
+            "expected {}, got {value:?}",
+            stringify!($pattern)
+        );
+    }};
+}
+
 pub mod canonical;
 pub mod compat;
 mod error;

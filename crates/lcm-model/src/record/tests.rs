@@ -2,7 +2,7 @@
 
 use super::*;
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct Example {
     name: String,
 }
@@ -39,11 +39,11 @@ fn sealed_verify_detects_tamper() {
     let mut s = Claimed::from(Sealed::seal(Example { name: "x".into() }, &p).unwrap());
     assert!(s.verify(&p).is_ok());
     s.record.name = "y".into();
-    assert!(matches!(
+    assert_matches!(
         s.check(&p),
         Err(Error::DigestMismatch {
             record: "example",
             ..
         })
-    ));
+    );
 }

@@ -114,5 +114,5 @@ fn sealed_split_anchor_round_trips() {
     assert_eq!(back.check(&p).unwrap(), sealed);
     let tampered = json.replace("\"val\"", "\"test\"");
     let t: Claimed<DatasetSplitAnchor> = serde_json::from_str(&tampered).unwrap();
-    assert!(matches!(t.check(&p), Err(Error::DigestMismatch { .. })));
+    assert_matches!(t.check(&p), Err(Error::DigestMismatch { .. }));
 }

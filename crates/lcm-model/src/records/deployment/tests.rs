@@ -54,24 +54,24 @@ fn artifact_required_fields() {
         artifact_type: String::new(),
         ..artifact()
     };
-    assert!(matches!(
+    assert_matches!(
         a.validate(),
         Err(Error::EmptyField {
             field: "artifact_type",
             ..
         })
-    ));
+    );
     let a = BuildArtifact {
         builder_info: String::new(),
         ..artifact()
     };
-    assert!(matches!(
+    assert_matches!(
         a.validate(),
         Err(Error::EmptyField {
             field: "builder_info",
             ..
         })
-    ));
+    );
 }
 
 #[test]
@@ -107,13 +107,13 @@ fn sbom_digest_binds_every_field() {
     }
     let mut empty = base;
     empty.dependencies.insert("flask".into(), String::new());
-    assert!(matches!(
+    assert_matches!(
         empty.validate(),
         Err(Error::EmptyField {
             field: "dependencies",
             ..
         })
-    ));
+    );
 }
 
 #[test]

@@ -92,56 +92,50 @@ fn tensor_encoding_is_injective() {
 #[test]
 fn fingerprint_rejects_bad_tensors() {
     let dup = ParameterFingerprint::compute(&p(), [t("a", &[1, 2]), t("a", &[1, 2])]);
-    assert!(
-        matches!(dup, Err(Error::InvalidField { field: "name", .. })),
-        "{dup:?}"
-    );
+    assert_matches!(dup, Err(Error::InvalidField { field: "name", .. }));
     let none = ParameterFingerprint::compute(&p(), []);
-    assert!(matches!(
+    assert_matches!(
         none,
         Err(Error::InvalidField {
             field: "tensors",
             ..
         })
-    ));
+    );
     let short = ParameterFingerprint::compute(&p(), [t("a", &[1])]);
-    assert!(matches!(
-        short,
-        Err(Error::InvalidField { field: "bytes", .. })
-    ));
+    assert_matches!(short, Err(Error::InvalidField { field: "bytes", .. }));
     let f32s = Tensor {
         name: "w",
         dtype: "f32",
         shape: &[2],
         bytes: &[0; 7],
     };
-    assert!(matches!(
+    assert_matches!(
         f32s.digest(&p()),
         Err(Error::InvalidField { field: "bytes", .. })
-    ));
+    );
     let huge = Tensor {
         name: "w",
         dtype: "custom",
         shape: &[u64::MAX, 2],
         bytes: &[],
     };
-    assert!(matches!(
+    assert_matches!(
         huge.digest(&p()),
         Err(Error::InvalidField { field: "shape", .. })
-    ));
+    );
     let unnamed = t("", &[1, 2]);
-    assert!(matches!(
+    assert_matches!(
         unnamed.digest(&p()),
         Err(Error::EmptyField { field: "name", .. })
-    ));
+    );
     let untyped = Tensor {
         dtype: "",
         ..t("a", &[1, 2])
     };
-    assert!(matches!(
+    assert_matches!(
         untyped.digest(&p()),
         Err(Error::EmptyField { field: "dtype", .. })
-    ));
+    );
     // An unknown dtype is hashed without a length check.
     let custom = Tensor {
         name: "q",
@@ -156,10 +150,10 @@ fn fingerprint_rejects_bad_tensors() {
 fn architecture_and_environment() {
     let arch = ModelArchitecture::new("CNN");
     assert!(arch.validate().is_ok());
-    assert!(matches!(
+    assert_matches!(
         ModelArchitecture::new("").validate(),
         Err(Error::EmptyField { field: "type", .. })
-    ));
+    );
     let json = serde_json::to_string(&arch).unwrap();
     assert!(json.contains("\"type\":\"CNN\""), "{json}");
     assert_eq!(
@@ -176,24 +170,24 @@ fn architecture_and_environment() {
         framework: String::new(),
         ..env.clone()
     };
-    assert!(matches!(
+    assert_matches!(
         e1.validate(),
         Err(Error::EmptyField {
             field: "framework",
             ..
         })
-    ));
+    );
     let e2 = TrainingEnvironment {
         framework_version: String::new(),
         ..env.clone()
     };
-    assert!(matches!(
+    assert_matches!(
         e2.validate(),
         Err(Error::EmptyField {
             field: "framework_version",
             ..
         })
-    ));
+    );
 
     let d = env.digest(&p()).unwrap();
     for v in [
@@ -256,42 +250,42 @@ fn verify_inputs_detects_each_substitution() {
         ..arch.clone()
     };
     let e = anchor.verify_inputs(&pol, &other_arch, &hp, &env);
-    assert!(matches!(
+    assert_matches!(
         e,
         Err(Error::DigestMismatch {
             record: "model-architecture",
             ..
         })
-    ));
+    );
     let mut other_hp = hp.clone();
     other_hp.insert("lr".into(), Value::from(0.01));
     let e = anchor.verify_inputs(&pol, &arch, &other_hp, &env);
-    assert!(matches!(
+    assert_matches!(
         e,
         Err(Error::DigestMismatch {
             record: "hyperparameters",
             ..
         })
-    ));
+    );
     let other_env = TrainingEnvironment::new("tensorflow", "2.14.0");
     let e = anchor.verify_inputs(&pol, &arch, &hp, &other_env);
-    assert!(matches!(
+    assert_matches!(
         e,
         Err(Error::DigestMismatch {
             record: "training-environment",
             ..
         })
-    ));
+    );
     let mut tampered = anchor;
     tampered.description.trainer_commit = "abd".into();
     let e = tampered.verify_inputs(&pol, &arch, &hp, &env);
-    assert!(matches!(
+    assert_matches!(
         e,
         Err(Error::DigestMismatch {
             record: "model-description",
             ..
         })
-    ));
+    );
 }
 
 proptest::proptest! {

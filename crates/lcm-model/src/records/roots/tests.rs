@@ -30,36 +30,36 @@ fn metrics_digest_is_recomputed() {
     let mut t = a.clone();
     t.metrics
         .insert("accuracy".into(), Finite::new(0.99).unwrap());
-    assert!(matches!(
+    assert_matches!(
         t.verify_metrics_digest(&p),
         Err(Error::DigestMismatch { .. })
-    ));
+    );
     let mut t = a.clone();
     t.test_dataset = Digest::from_bytes([6; 32]);
-    assert!(matches!(
+    assert_matches!(
         t.verify_metrics_digest(&p),
         Err(Error::DigestMismatch { .. })
-    ));
+    );
     let mut t = a.clone();
     t.evaluation_type = "benchmark".into();
-    assert!(matches!(
+    assert_matches!(
         t.verify_metrics_digest(&p),
         Err(Error::DigestMismatch { .. })
-    ));
+    );
     let mut t = a.clone();
     t.metrics_digest = Digest::from_bytes([0; 32]);
-    assert!(matches!(
+    assert_matches!(
         t.verify_metrics_digest(&p),
         Err(Error::DigestMismatch { .. })
-    ));
+    );
     let blake = Policy {
         hash_algorithm: lcm_crypto::HashAlgorithm::Blake3,
         ..p
     };
-    assert!(matches!(
+    assert_matches!(
         a.verify_metrics_digest(&blake),
         Err(Error::DigestMismatch { .. })
-    ));
+    );
 }
 
 #[test]

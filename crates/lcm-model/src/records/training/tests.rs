@@ -35,37 +35,28 @@ fn metrics_shape_checked() {
     assert_eq!(ok.final_loss(), Some(0.5));
     assert_eq!(ok.final_accuracy(), None);
     let e = TrainingMetrics::new(series(&[1.0, 0.5]), BTreeMap::new(), vec![2, 2]);
-    assert!(
-        matches!(
-            e,
-            Err(Error::InvalidField {
-                field: "epochs",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::InvalidField {
+            field: "epochs",
+            ..
+        })
     );
     let e = TrainingMetrics::new(series(&[1.0]), BTreeMap::new(), vec![1, 2]);
-    assert!(
-        matches!(
-            e,
-            Err(Error::InvalidField {
-                field: "train_metrics",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::InvalidField {
+            field: "train_metrics",
+            ..
+        })
     );
     let e = TrainingMetrics::new(BTreeMap::new(), series(&[1.0]), vec![]);
-    assert!(
-        matches!(
-            e,
-            Err(Error::InvalidField {
-                field: "val_metrics",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::InvalidField {
+            field: "val_metrics",
+            ..
+        })
     );
     // A struct built by hand is checked when its digest is taken.
     let bad = TrainingMetrics {
@@ -137,7 +128,7 @@ fn snapshot_and_checkpoint_json_is_strict() {
     assert_eq!(back.check(&p).unwrap(), sealed);
     let tampered = json.replace("\"alice\"", "\"mallory\"");
     let t2: crate::Claimed<TrainingSnapshot> = serde_json::from_str(&tampered).unwrap();
-    assert!(matches!(t2.check(&p), Err(Error::DigestMismatch { .. })));
+    assert_matches!(t2.check(&p), Err(Error::DigestMismatch { .. }));
     assert!(
         serde_json::from_str::<TrainingSnapshot>(&json.replace("\"user_id\"", "\"user\"")).is_err()
     );

@@ -44,62 +44,50 @@ fn split_records_and_inclusion_tamper_twins() {
     for (i, id) in ids.iter().enumerate() {
         let proof = tree.inclusion_proof(u64::try_from(i).unwrap()).unwrap();
         verify_record_inclusion(&p, &a, id, &proof).unwrap();
-        assert!(matches!(
+        assert_matches!(
             verify_record_inclusion(&p, &a, "other", &proof),
             Err(Error::Crypto(_))
-        ));
+        );
     }
     let e = verify_split_records(&p, &a, &ids[1..]);
-    assert!(
-        matches!(
-            e,
-            Err(Error::UnexpectedValue {
-                field: "sample_count",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::UnexpectedValue {
+            field: "sample_count",
+            ..
+        })
     );
     let mut dup = ids.clone();
     dup[1] = dup[0].clone();
     let e = verify_split_records(&p, &a, &dup);
-    assert!(
-        matches!(
-            e,
-            Err(Error::UnexpectedValue {
-                field: "sample_count",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::UnexpectedValue {
+            field: "sample_count",
+            ..
+        })
     );
     let mut other = ids;
     other[3] = "zz".into();
     let e = verify_split_records(&p, &a, &other);
-    assert!(
-        matches!(
-            e,
-            Err(Error::RootMismatch {
-                root: "split assignment_digest",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::RootMismatch {
+            root: "split assignment_digest",
+            ..
+        })
     );
     let mut forged = a.clone();
     let mut sorted = other.clone();
     sorted.sort();
     forged.assignment_digest = compute_split_assignment_digest(&p, &sorted);
     let e = verify_split_records(&p, &forged, &other);
-    assert!(
-        matches!(
-            e,
-            Err(Error::RootMismatch {
-                root: "split records_root",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::RootMismatch {
+            root: "split records_root",
+            ..
+        })
     );
     assert_eq!(
         e.unwrap_err().to_string(),
@@ -124,39 +112,30 @@ fn split_contents_tamper_twins() {
     let mut changed = contents.clone();
     changed.insert("r02".into(), record_content_digest(&p, b"other"));
     let e = verify_split_contents(&p, &a, &changed);
-    assert!(
-        matches!(
-            e,
-            Err(Error::RootMismatch {
-                root: "split contents_root",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::RootMismatch {
+            root: "split contents_root",
+            ..
+        })
     );
     let mut fewer = contents.clone();
     fewer.remove("r00");
     let e = verify_split_contents(&p, &a, &fewer);
-    assert!(
-        matches!(
-            e,
-            Err(Error::RootMismatch {
-                root: "split assignment_digest",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::RootMismatch {
+            root: "split assignment_digest",
+            ..
+        })
     );
     let e = verify_split_contents(&p, &anchor(&p, &ids, None), &contents);
-    assert!(
-        matches!(
-            e,
-            Err(Error::UnexpectedValue {
-                field: "contents_root",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::UnexpectedValue {
+            field: "contents_root",
+            ..
+        })
     );
 }
 

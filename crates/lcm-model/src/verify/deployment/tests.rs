@@ -54,100 +54,79 @@ fn history_tamper_twins() {
     let mut t = h.clone();
     t[2].record.reason = "edited".into();
     let e = verify_claimed_status_history(&p, &a, &t);
-    assert!(
-        matches!(
-            e,
-            Err(Error::SealMismatch {
-                kind: STATUS_EVENT,
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::SealMismatch {
+            kind: STATUS_EVENT,
+            ..
+        })
     );
     let mut t = h.clone();
     t.swap(1, 2);
     let e = verify_claimed_status_history(&p, &a, &t);
-    assert!(
-        matches!(
-            e,
-            Err(Error::ChainGap {
-                index: 1,
-                expected: 1,
-                actual: 2,
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::ChainGap {
+            index: 1,
+            expected: 1,
+            actual: 2,
+            ..
+        })
     );
     let mut t = h.clone();
     t.insert(2, h[1].clone());
     let e = verify_claimed_status_history(&p, &a, &t);
-    assert!(
-        matches!(
-            e,
-            Err(Error::ChainOrder {
-                index: 2,
-                expected: 2,
-                actual: 1,
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::ChainOrder {
+            index: 2,
+            expected: 2,
+            actual: 1,
+            ..
+        })
     );
     let mut t = h.clone();
     t[2].record.prev_event = Some(Digest::from_bytes([0; 32]));
     reseal(&p, &mut t[2]);
     let e = verify_claimed_status_history(&p, &a, &t);
-    assert!(matches!(e, Err(Error::ChainLink { index: 2, .. })), "{e:?}");
+    assert_matches!(e, Err(Error::ChainLink { index: 2, .. }));
     let mut t = h.clone();
     t[3].record.deployment = Digest::from_bytes([0; 32]);
     reseal(&p, &mut t[3]);
     let e = verify_claimed_status_history(&p, &a, &t);
-    assert!(
-        matches!(
-            e,
-            Err(Error::UnexpectedValue {
-                field: "deployment",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::UnexpectedValue {
+            field: "deployment",
+            ..
+        })
     );
     let t = claimed(&history(&p, &sealed_anchor, &[Failed, Deployed]));
     let e = verify_claimed_status_history(&p, &a, &t);
-    assert!(
-        matches!(
-            e,
-            Err(Error::UnexpectedValue {
-                field: "status",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::UnexpectedValue {
+            field: "status",
+            ..
+        })
     );
     let e = verify_claimed_status_history(&p, &a, &[]);
-    assert!(
-        matches!(
-            e,
-            Err(Error::EmptyCollection {
-                field: "history",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::EmptyCollection {
+            field: "history",
+            ..
+        })
     );
     let mut edited = a;
     edited.record.deployed_by = "mallory".into();
     let e = verify_claimed_status_history(&p, &edited, &h);
-    assert!(
-        matches!(
-            e,
-            Err(Error::SealMismatch {
-                kind: DEPLOYMENT,
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::SealMismatch {
+            kind: DEPLOYMENT,
+            ..
+        })
     );
 }
 

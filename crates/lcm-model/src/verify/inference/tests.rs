@@ -53,60 +53,51 @@ fn receipt_chain_tamper_twins() {
     let mut t = rs.clone();
     t.insert(3, rs[2].clone());
     let e = verify_receipt_chain(&p, &t);
-    assert!(matches!(e, Err(Error::DuplicateId { .. })), "{e:?}");
+    assert_matches!(e, Err(Error::DuplicateId { .. }));
     let mut t = rs.clone();
     t.remove(2);
     let e = verify_receipt_chain(&p, &t);
-    assert!(
-        matches!(
-            e,
-            Err(Error::ChainGap {
-                index: 2,
-                expected: 2,
-                actual: 3,
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::ChainGap {
+            index: 2,
+            expected: 2,
+            actual: 3,
+            ..
+        })
     );
     let mut t = rs.clone();
     t[3].record.sequence = 1;
     t[3].digest = t[3].record.digest(&p).unwrap();
     let e = verify_receipt_chain(&p, &t);
-    assert!(
-        matches!(
-            e,
-            Err(Error::ChainOrder {
-                index: 3,
-                expected: 3,
-                actual: 1,
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::ChainOrder {
+            index: 3,
+            expected: 3,
+            actual: 1,
+            ..
+        })
     );
     let mut t = rs.clone();
     t[4].record.prev_receipt = Some(Digest::from_bytes([0; 32]));
     t[4].digest = t[4].record.digest(&p).unwrap();
     let e = verify_receipt_chain(&p, &t);
-    assert!(matches!(e, Err(Error::ChainLink { index: 4, .. })), "{e:?}");
+    assert_matches!(e, Err(Error::ChainLink { index: 4, .. }));
     let e = verify_receipt_chain(&p, &rs[1..]);
-    assert!(
-        matches!(
-            e,
-            Err(Error::ChainGap {
-                index: 0,
-                expected: 0,
-                actual: 1,
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::ChainGap {
+            index: 0,
+            expected: 0,
+            actual: 1,
+            ..
+        })
     );
     let e = verify_receipt_segment(&p, Some((rs[0].digest, 1)), &rs[2..]);
-    assert!(matches!(e, Err(Error::ChainLink { index: 0, .. })), "{e:?}");
+    assert_matches!(e, Err(Error::ChainLink { index: 0, .. }));
     let e = verify_receipt_chain::<Claimed<InferenceReceipt>>(&p, &[]);
-    assert!(matches!(e, Err(Error::EmptyCollection { .. })), "{e:?}");
+    assert_matches!(e, Err(Error::EmptyCollection { .. }));
 }
 
 #[test]
@@ -130,47 +121,38 @@ fn batch_at_once_and_streamed_agree_and_refuse_the_same_receipts() {
 
     let gap = [rs[0].clone(), rs[2].clone()];
     let e = compute_inference_batch(&p, "w", &gap);
-    assert!(matches!(e, Err(Error::ChainGap { index: 1, .. })), "{e:?}");
+    assert_matches!(e, Err(Error::ChainGap { index: 1, .. }));
     let back = [rs[2].clone(), rs[1].clone()];
     let e = compute_inference_batch(&p, "w", &back);
-    assert!(
-        matches!(e, Err(Error::ChainOrder { index: 1, .. })),
-        "{e:?}"
-    );
+    assert_matches!(e, Err(Error::ChainOrder { index: 1, .. }));
     let mut forged = rs[3].clone();
     forged.record.prev_receipt = Some(Digest::from_bytes([0; 32]));
     let e = compute_inference_batch(&p, "w", &[rs[2].clone(), forged.clone()]);
-    assert!(matches!(e, Err(Error::ChainLink { index: 1, .. })), "{e:?}");
+    assert_matches!(e, Err(Error::ChainLink { index: 1, .. }));
     let e = compute_inference_batch::<Claimed<InferenceReceipt>>(&p, "w", &[]);
-    assert!(
-        matches!(
-            e,
-            Err(Error::EmptyCollection {
-                field: "receipts",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::EmptyCollection {
+            field: "receipts",
+            ..
+        })
     );
 
     let mut b = InferenceBatchBuilder::new(&p, "w");
     b.push_receipt(&rs[2]).unwrap();
     let e = b.push_receipt(&forged);
-    assert!(matches!(e, Err(Error::ChainLink { .. })), "{e:?}");
+    assert_matches!(e, Err(Error::ChainLink { .. }));
     let e = b.push_receipt(&rs[4]);
-    assert!(matches!(e, Err(Error::ChainGap { .. })), "{e:?}");
+    assert_matches!(e, Err(Error::ChainGap { .. }));
     let e = b.push_receipt(&rs[2]);
-    assert!(matches!(e, Err(Error::ChainOrder { .. })), "{e:?}");
+    assert_matches!(e, Err(Error::ChainOrder { .. }));
     assert_eq!(b.len(), 1, "refused receipts are not added");
     let e = InferenceBatchBuilder::new(&p, "w").finish();
-    assert!(
-        matches!(
-            e,
-            Err(Error::EmptyCollection {
-                field: "receipts",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::EmptyCollection {
+            field: "receipts",
+            ..
+        })
     );
 }

@@ -57,14 +57,11 @@ fn inference_batch_root_is_the_root_over_the_digests() {
         root.root
     );
     let e = compute_inference_batch_root(&p, "w", &[]);
-    assert!(
-        matches!(
-            e,
-            Err(Error::EmptyCollection {
-                field: "receipt_digests",
-                ..
-            })
-        ),
-        "{e:?}"
+    assert_matches!(
+        e,
+        Err(Error::EmptyCollection {
+            field: "receipt_digests",
+            ..
+        })
     );
 }
