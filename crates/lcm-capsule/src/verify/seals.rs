@@ -153,10 +153,7 @@ impl Verifier<'_> {
                     c.filter(|_| last).map(|c| c.checkpoint_head),
                 ],
             );
-            checkpoints = checkpoints.zip(sealed).map(|(mut all, one)| {
-                all.push(one);
-                all
-            });
+            keep_all(&mut checkpoints, sealed);
         }
         self.checked.checkpoints = checkpoints;
         self.checked.snapshot = self.sealed(
@@ -213,10 +210,7 @@ impl Verifier<'_> {
                     e.filter(|_| last).and_then(|e| e.status_head),
                 ],
             );
-            history = history.zip(sealed).map(|(mut all, one)| {
-                all.push(one);
-                all
-            });
+            keep_all(&mut history, sealed);
         }
         self.checked.status_history = history;
         let te = &l.test_evaluation;
@@ -252,5 +246,13 @@ impl Verifier<'_> {
             &l.release,
             &[h.stage_h_roots.as_ref().map(|r| r.release)],
         );
+    }
+}
+
+/// Adds `one` to `all` while every record so far was kept; one that was not drops them all.
+fn keep_all<T>(all: &mut Option<Vec<T>>, one: Option<T>) {
+    match (all.as_mut(), one) {
+        (Some(kept), Some(one)) => kept.push(one),
+        _ => *all = None,
     }
 }

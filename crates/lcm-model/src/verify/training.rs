@@ -101,14 +101,8 @@ pub fn verify_training_run(
     metrics: &TrainingMetrics,
     snapshot: &Sealed<TrainingSnapshot>,
 ) -> Result<(), Error> {
-    training_run(
-        policy,
-        session,
-        checkpoints,
-        metrics,
-        snapshot,
-        Seals::Checked,
-    )
+    let seals = Seals::Checked;
+    training_run(policy, session, checkpoints, metrics, snapshot, seals)
 }
 
 /// [`verify_training_run`] on records whose seals a document only claims: the session's,
@@ -128,14 +122,8 @@ pub fn verify_claimed_training_run(
     metrics: &TrainingMetrics,
     snapshot: &Claimed<TrainingSnapshot>,
 ) -> Result<(), Error> {
-    training_run(
-        policy,
-        session,
-        checkpoints,
-        metrics,
-        snapshot,
-        Seals::Recompute,
-    )
+    let seals = Seals::Recompute;
+    training_run(policy, session, checkpoints, metrics, snapshot, seals)
 }
 
 /// The order of a session's checkpoints: a checkpoint's step is greater than the previous
