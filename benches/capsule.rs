@@ -76,12 +76,12 @@ fn fixture(n: u64) -> Fixture {
                 })
                 .expect("receipts append");
             builder.push_receipt(&sealed).expect("receipts chain");
-            receipts.push(sealed);
+            receipts.push(sealed.into());
             receipt += 1;
         }
         let batch = Sealed::seal(builder.finish().expect("non-empty"), &policy).expect("seal");
         batches.push(BatchEvidence {
-            batch: Some(batch),
+            batch: Some(batch.into()),
             receipts,
         });
     }

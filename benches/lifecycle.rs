@@ -204,7 +204,7 @@ fn batch_roots(c: &mut Criterion) {
                     roots
                         .compute_inference_batch_root("w", black_box(&ds))
                         .expect("root")
-                        .digest
+                        .digest()
                 })
             });
         });

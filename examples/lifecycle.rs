@@ -22,11 +22,11 @@ use lcm::managers::{
     Context, DatasetFamilyManager, DeploymentManager, InferenceManager, InferenceRequest,
     ModelAnchorRequest, ModelManager, PreDeploymentRequest, RootManager, TrainingManager,
 };
-use lcm::model::Timestamp;
 use lcm::model::records::{
     BuildArtifact, ComplianceStatus, DatasetFamilyMetadata, DatasetSplit, ModelArchitecture, Sbom,
     SplitInfo, TrainingEnvironment, TrainingMetrics,
 };
+use lcm::model::{Sealed, Timestamp};
 use serde_json::{Map, Value, json};
 
 fn object(value: Value) -> Map<String, Value> {
@@ -59,7 +59,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             (DatasetSplit::Test, SplitInfo::new(ids("r", 900..1000))),
         ]),
     )?;
-    let split = |s: DatasetSplit| splits.get(&s).map(|a| a.digest).ok_or("missing split");
+    let split = |s: DatasetSplit| splits.get(&s).map(Sealed::digest).ok_or("missing split");
     let datasets_root = datasets.datasets_root_anchor("med_v1")?;
 
     // 2. Model anchor (seed: LCMModelManager.create_model_anchor).
@@ -119,8 +119,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut deployments = DeploymentManager::new(ctx.clone());
     let predeploy = deployments.create_predeployment_anchor(PreDeploymentRequest {
         predeployment_id: "predeploy_001".to_owned(),
-        model_anchor: model.digest,
-        training_snapshot: snapshot.digest,
+        model_anchor: model.digest(),
+        training_snapshot: snapshot.digest(),
         build_artifact: BuildArtifact {
             artifact_type: "docker".to_owned(),
             artifact_digest: format!("sha256:{}", hash(HashAlgorithm::Sha256, b"image")),
@@ -151,9 +151,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     //    (seed: LCMInferenceManager.create_inference_receipt, process_inference_batch).
     let mut inference = InferenceManager::new(ctx.clone())?;
     let mut receipts = Vec::new();
+    let model_digest = model.digest();
     for i in 0..3 {
         let (receipt_id, request_id) = (format!("inf_{i:03}"), format!("req_{i:03}"));
-        let request = InferenceRequest::new(&receipt_id, &model.digest, "deploy_001", &request_id)
+        let request = InferenceRequest::new(&receipt_id, &model_digest, "deploy_001", &request_id)
             .query("input")
             .output("output");
         receipts.push(inference.create_inference_receipt(&deployments, request)?);
@@ -170,12 +171,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     )?;
     let training_root = roots.compute_training_session_root(&snapshot)?;
     let release_root = roots.compute_release_root(&training_root, &predeploy, &deploy, &test)?;
-    let receipt_digests: Vec<Digest> = receipts.iter().map(|r| r.digest).collect();
+    let receipt_digests: Vec<Digest> = receipts.iter().map(Sealed::digest).collect();
     let inference_root = roots.compute_inference_batch_root("batch_001", &receipt_digests)?;
 
     println!("Complete AI lifecycle recorded:");
     let stages: [(&str, Digest); 14] = [
-        ("A dataset family anchor", family.digest),
+        ("A dataset family anchor", family.digest()),
         ("A train split anchor", split(DatasetSplit::Train)?),
         (
             "A validation split anchor",
@@ -183,25 +184,26 @@ fn main() -> Result<(), Box<dyn Error>> {
         ),
         ("A test split anchor", split(DatasetSplit::Test)?),
         ("A datasets root", datasets_root),
-        ("B model anchor", model.digest),
-        ("C training snapshot", snapshot.digest),
-        ("D pre-deployment anchor", predeploy.digest),
-        ("E deployment anchor", deploy.digest),
-        ("F test evaluation anchor", test.digest),
+        ("B model anchor", model.digest()),
+        ("C training snapshot", snapshot.digest()),
+        ("D pre-deployment anchor", predeploy.digest()),
+        ("E deployment anchor", deploy.digest()),
+        ("F test evaluation anchor", test.digest()),
         (
             "G last inference receipt",
             receipt_digests.last().copied().ok_or("no receipt")?,
         ),
         ("H training session root", training_root),
-        ("H release root", release_root.record.root),
-        ("H inference batch root", inference_root.record.root),
+        ("H release root", release_root.record().root),
+        ("H inference batch root", inference_root.record().root),
     ];
     for (name, digest) in stages {
         println!("  {name:<28} {digest}");
     }
     println!(
         "  inference batch {} holds {} receipts",
-        batch.record.window_id, batch.record.count
+        batch.record().window_id,
+        batch.record().count
     );
     Ok(())
 }

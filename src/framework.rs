@@ -28,7 +28,7 @@ use lcm_model::records::{
     BuildArtifact, ComplianceStatus, DatasetFamilyMetadata, DatasetSplit, ModelArchitecture, Sbom,
     SplitInfo, TrainingEnvironment, TrainingMetrics,
 };
-use lcm_model::{FixedClock, Policy, Timestamp};
+use lcm_model::{FixedClock, Policy, Sealed, Timestamp};
 use lcm_store::export::{assemble, project_inference};
 use serde_json::{Map, Value, json};
 
@@ -267,7 +267,7 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
     let split_digest = |s: DatasetSplit| {
         splits
             .get(&s)
-            .map(|a| a.digest)
+            .map(Sealed::digest)
             .ok_or_else(|| Error::NotFound {
                 what: "split",
                 id: s.to_string(),
@@ -335,8 +335,8 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
         .deployments
         .create_predeployment_anchor(PreDeploymentRequest {
             predeployment_id: "predeploy_001".to_owned(),
-            model_anchor: model.digest,
-            training_snapshot: snapshot.digest,
+            model_anchor: model.digest(),
+            training_snapshot: snapshot.digest(),
             build_artifact: BuildArtifact {
                 artifact_type: "docker".to_owned(),
                 artifact_digest: format!("sha256:{}", "ab".repeat(32)),
@@ -381,7 +381,8 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
         let req = format!("req_{i}");
         let query = format!("chest x-ray {i}: pneumonia?");
         let output = format!("no pneumonia (confidence 0.9{i})");
-        let mut r = InferenceRequest::new(&id, &model.digest, "deploy_001", &req)
+        let model_digest = model.digest();
+        let mut r = InferenceRequest::new(&id, &model_digest, "deploy_001", &req)
             .query(&query)
             .output(&output);
         r.input_metadata

@@ -201,7 +201,7 @@ fn every_scalar_of_the_bundle_is_covered() {
 
 fn receipts_mut(
     b: &mut Bundle,
-) -> &mut Vec<lcm::model::Sealed<lcm::model::records::InferenceReceipt>> {
+) -> &mut Vec<lcm::model::Claimed<lcm::model::records::InferenceReceipt>> {
     &mut b
         .lifecycle
         .inference

@@ -9,7 +9,7 @@ use lcm_model::records::{
     InferenceBatch, InferenceReceipt, ModelAnchor, PreDeploymentAnchor, ReleaseRoot, Sbom,
     TestEvaluationAnchor, TrainingCheckpoint, TrainingMetrics, TrainingSession, TrainingSnapshot,
 };
-use lcm_model::{Policy, Sealed, Timestamp};
+use lcm_model::{Claimed, Policy, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -44,7 +44,7 @@ pub struct Lifecycle {
     /// A: the dataset family, its splits and their record ids.
     pub dataset: DatasetEvidence,
     /// B: the model anchor.
-    pub model: Sealed<ModelAnchor>,
+    pub model: Claimed<ModelAnchor>,
     /// C: the training session, checkpoints, metrics and snapshot.
     pub training: TrainingEvidence,
     /// D: the pre-deployment anchor and its SBOM.
@@ -52,11 +52,11 @@ pub struct Lifecycle {
     /// E: the deployment and its status history.
     pub deployment: DeploymentEvidence,
     /// F: the test evaluation.
-    pub test_evaluation: Sealed<TestEvaluationAnchor>,
+    pub test_evaluation: Claimed<TestEvaluationAnchor>,
     /// G: the receipts, grouped by batch.
     pub inference: InferenceEvidence,
     /// H: the release root.
-    pub release: Sealed<ReleaseRoot>,
+    pub release: Claimed<ReleaseRoot>,
 }
 
 /// Stage A records.
@@ -64,7 +64,7 @@ pub struct Lifecycle {
 #[serde(deny_unknown_fields)]
 pub struct DatasetEvidence {
     /// The family anchor.
-    pub family: Sealed<DatasetFamilyAnchor>,
+    pub family: Claimed<DatasetFamilyAnchor>,
     /// The splits the training session used, in split order.
     pub splits: Vec<SplitEvidence>,
 }
@@ -74,7 +74,7 @@ pub struct DatasetEvidence {
 #[serde(deny_unknown_fields)]
 pub struct SplitEvidence {
     /// The split anchor.
-    pub anchor: Sealed<DatasetSplitAnchor>,
+    pub anchor: Claimed<DatasetSplitAnchor>,
     /// The split's record ids.
     pub record_ids: Vec<String>,
     /// The records' content digests by id (empty when the anchor has no contents root).
@@ -86,13 +86,13 @@ pub struct SplitEvidence {
 #[serde(deny_unknown_fields)]
 pub struct TrainingEvidence {
     /// The session.
-    pub session: Sealed<TrainingSession>,
+    pub session: Claimed<TrainingSession>,
     /// Its checkpoints, in chain order.
-    pub checkpoints: Vec<Sealed<TrainingCheckpoint>>,
+    pub checkpoints: Vec<Claimed<TrainingCheckpoint>>,
     /// The final metrics.
     pub metrics: TrainingMetrics,
     /// The snapshot.
-    pub snapshot: Sealed<TrainingSnapshot>,
+    pub snapshot: Claimed<TrainingSnapshot>,
 }
 
 /// Stage D records.
@@ -100,7 +100,7 @@ pub struct TrainingEvidence {
 #[serde(deny_unknown_fields)]
 pub struct PreDeploymentEvidence {
     /// The pre-deployment anchor.
-    pub anchor: Sealed<PreDeploymentAnchor>,
+    pub anchor: Claimed<PreDeploymentAnchor>,
     /// Its SBOM.
     pub sbom: Sbom,
 }
@@ -110,9 +110,9 @@ pub struct PreDeploymentEvidence {
 #[serde(deny_unknown_fields)]
 pub struct DeploymentEvidence {
     /// The deployment anchor.
-    pub anchor: Sealed<DeploymentAnchor>,
+    pub anchor: Claimed<DeploymentAnchor>,
     /// Its status history, in order.
-    pub status_history: Vec<Sealed<DeploymentStatusEvent>>,
+    pub status_history: Vec<Claimed<DeploymentStatusEvent>>,
 }
 
 /// Stage G records: the whole receipt chain, cut into batches in order.
@@ -129,19 +129,19 @@ pub struct InferenceEvidence {
 #[serde(deny_unknown_fields)]
 pub struct BatchEvidence {
     /// The sealed batch, if the window was closed.
-    pub batch: Option<Sealed<InferenceBatch>>,
+    pub batch: Option<Claimed<InferenceBatch>>,
     /// Its receipts, in chain order.
-    pub receipts: Vec<Sealed<InferenceReceipt>>,
+    pub receipts: Vec<Claimed<InferenceReceipt>>,
 }
 
 impl InferenceEvidence {
     /// Every receipt, in chain order.
-    pub fn receipts(&self) -> impl Iterator<Item = &Sealed<InferenceReceipt>> {
+    pub fn receipts(&self) -> impl Iterator<Item = &Claimed<InferenceReceipt>> {
         self.batches.iter().flat_map(|b| b.receipts.iter())
     }
 
     /// The sealed batches, in order.
-    pub fn sealed_batches(&self) -> Vec<Sealed<InferenceBatch>> {
+    pub fn sealed_batches(&self) -> Vec<Claimed<InferenceBatch>> {
         self.batches
             .iter()
             .filter_map(|b| b.batch.clone())
@@ -175,7 +175,7 @@ impl Lifecycle {
         &self,
         policy: &Policy,
         log: &MerkleLog,
-        batches: &[Sealed<InferenceBatch>],
+        batches: &[Claimed<InferenceBatch>],
         generated_at: Timestamp,
         key: &SigningKey,
     ) -> Result<CapsuleHeader, Error> {
@@ -188,10 +188,10 @@ impl Lifecycle {
     pub(crate) fn with_records<R>(
         &self,
         log: &MerkleLog,
-        batches: &[Sealed<InferenceBatch>],
+        batches: &[Claimed<InferenceBatch>],
         f: impl FnOnce(&LifecycleRecords<'_>) -> R,
     ) -> R {
-        let splits: Vec<Sealed<DatasetSplitAnchor>> = self
+        let splits: Vec<Claimed<DatasetSplitAnchor>> = self
             .dataset
             .splits
             .iter()

@@ -9,7 +9,7 @@ use lcm_model::records::{
     DeploymentStatusEvent, InferenceBatch, ModelAnchor, PreDeploymentAnchor, ReleaseRoot,
     TestEvaluationAnchor, TrainingCheckpoint, TrainingSession, TrainingSnapshot,
 };
-use lcm_model::{Policy, Sealed, Timestamp, canonical};
+use lcm_model::{Claimed, Policy, Timestamp, canonical};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -284,29 +284,29 @@ pub struct RootsStage {
 #[derive(Debug, Clone, Copy)]
 pub struct DatasetRecords<'a> {
     /// The family anchor.
-    pub family: &'a Sealed<DatasetFamilyAnchor>,
+    pub family: &'a Claimed<DatasetFamilyAnchor>,
     /// Its split anchors.
-    pub splits: &'a [Sealed<DatasetSplitAnchor>],
+    pub splits: &'a [Claimed<DatasetSplitAnchor>],
 }
 
 /// The training records of a lifecycle.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainingRecords<'a> {
     /// The session.
-    pub session: &'a Sealed<TrainingSession>,
+    pub session: &'a Claimed<TrainingSession>,
     /// Its checkpoints, in chain order.
-    pub checkpoints: &'a [Sealed<TrainingCheckpoint>],
+    pub checkpoints: &'a [Claimed<TrainingCheckpoint>],
     /// The snapshot of the completed session.
-    pub snapshot: &'a Sealed<TrainingSnapshot>,
+    pub snapshot: &'a Claimed<TrainingSnapshot>,
 }
 
 /// The deployment records of a lifecycle.
 #[derive(Debug, Clone, Copy)]
 pub struct DeploymentRecords<'a> {
     /// The deployment anchor.
-    pub anchor: &'a Sealed<DeploymentAnchor>,
+    pub anchor: &'a Claimed<DeploymentAnchor>,
     /// Its status history, in order.
-    pub status_history: &'a [Sealed<DeploymentStatusEvent>],
+    pub status_history: &'a [Claimed<DeploymentStatusEvent>],
 }
 
 /// The inference records of a lifecycle: the receipt log (digests only) and the batches.
@@ -315,7 +315,7 @@ pub struct InferenceRecords<'a> {
     /// Every receipt digest, in chain order.
     pub receipts: &'a MerkleLog,
     /// The sealed batches, in window order.
-    pub batches: &'a [Sealed<InferenceBatch>],
+    pub batches: &'a [Claimed<InferenceBatch>],
 }
 
 /// The sealed records a header summarizes (the arguments of the seed's
@@ -325,19 +325,19 @@ pub struct LifecycleRecords<'a> {
     /// Stage A.
     pub dataset: Option<DatasetRecords<'a>>,
     /// Stage B.
-    pub model: Option<&'a Sealed<ModelAnchor>>,
+    pub model: Option<&'a Claimed<ModelAnchor>>,
     /// Stage C.
     pub training: Option<TrainingRecords<'a>>,
     /// Stage D.
-    pub predeployment: Option<&'a Sealed<PreDeploymentAnchor>>,
+    pub predeployment: Option<&'a Claimed<PreDeploymentAnchor>>,
     /// Stage E.
     pub deployment: Option<DeploymentRecords<'a>>,
     /// Stage F.
-    pub test_evaluation: Option<&'a Sealed<TestEvaluationAnchor>>,
+    pub test_evaluation: Option<&'a Claimed<TestEvaluationAnchor>>,
     /// Stage G.
     pub inference: Option<InferenceRecords<'a>>,
     /// Stage H: the release root (its training session root is taken from it).
-    pub release: Option<&'a Sealed<ReleaseRoot>>,
+    pub release: Option<&'a Claimed<ReleaseRoot>>,
 }
 
 /// The stages of a header, built from records. Shared by [`create_capsule_header`] and the
@@ -657,176 +657,9 @@ impl CapsuleHeader {
     }
 }
 
-/// The header's version and policy checks, with pointers under `prefix` (`""` for a header
-/// alone, `"/header"` inside a bundle). Returns whether the policy is usable.
-pub(crate) fn version_and_policy_checks(
-    report: &mut Report,
-    header: &CapsuleHeader,
-    prefix: &str,
-) -> bool {
-    let label = "capsule header";
-    report.push(
-        "header version",
-        Stage::Header,
-        label,
-        format!("{prefix}/capsule_version"),
-        if header.capsule_version == CAPSULE_VERSION {
-            Ok(())
-        } else {
-            Err(CheckError::Version {
-                expected: CAPSULE_VERSION,
-                actual: header.capsule_version.chars().take(64).collect(),
-            })
-        },
-    );
-    match header.policy.validate() {
-        Ok(()) => report.push(
-            "policy usable",
-            Stage::Header,
-            label,
-            format!("{prefix}/policy"),
-            Ok(()),
-        ),
-        Err(lcm_model::Error::Policy {
-            field,
-            expected,
-            actual,
-        }) => report.push(
-            "policy usable",
-            Stage::Header,
-            label,
-            format!("{prefix}/policy/{field}"),
-            Err(CheckError::Policy {
-                requirement: field,
-                expected,
-                actual,
-            }),
-        ),
-        Err(e) => report.push(
-            "policy usable",
-            Stage::Header,
-            label,
-            format!("{prefix}/policy"),
-            Err(CheckError::Record(e.to_string())),
-        ),
-    }
-}
+mod checks;
 
-/// The policy digest and key id checks.
-pub(crate) fn digest_and_key_checks(
-    report: &mut Report,
-    header: &CapsuleHeader,
-    key: &VerifyingKey,
-    prefix: &str,
-) {
-    let label = "capsule header";
-    let outcome = match header.policy.digest() {
-        Ok(d) if d == header.policy_digest => Ok(()),
-        Ok(d) => Err(CheckError::DigestMismatch {
-            expected: d,
-            actual: header.policy_digest,
-        }),
-        Err(e) => Err(CheckError::Record(e.to_string())),
-    };
-    report.push(
-        "policy digest",
-        Stage::Header,
-        label,
-        format!("{prefix}/policy_digest"),
-        outcome,
-    );
-    let expected = key.key_id();
-    report.push(
-        "signing key",
-        Stage::Header,
-        label,
-        format!("{prefix}/signature/key_id"),
-        if header.signature.key_id == expected {
-            Ok(())
-        } else {
-            Err(CheckError::KeyMismatch {
-                expected,
-                actual: header.signature.key_id,
-            })
-        },
-    );
-}
-
-/// Every check of a header on its own, signature last.
-pub(crate) fn header_checks(
-    report: &mut Report,
-    header: &CapsuleHeader,
-    key: &VerifyingKey,
-    prefix: &str,
-) {
-    // An unusable policy is reported; its digest and the key are still checked.
-    version_and_policy_checks(report, header, prefix);
-    digest_and_key_checks(report, header, key, prefix);
-    signature_check(report, header, key, prefix);
-}
-
-pub(crate) fn signature_check(
-    report: &mut Report,
-    header: &CapsuleHeader,
-    key: &VerifyingKey,
-    prefix: &str,
-) {
-    let outcome = match header.signing_bytes() {
-        Ok(msg) => {
-            key.verify(&msg, &header.signature.signature)
-                .map_err(|_| CheckError::Signature {
-                    key_id: key.key_id(),
-                })
-        }
-        Err(e) => Err(CheckError::Record(e.to_string())),
-    };
-    // The signature covers every header field: a failure here (with every other check
-    // passing) means some header field or the signature itself was altered.
-    let field = if prefix.is_empty() {
-        String::new()
-    } else {
-        prefix.to_owned()
-    };
-    report.push(
-        "header signature",
-        Stage::Header,
-        "capsule header",
-        field,
-        outcome,
-    );
-}
-
-/// Verifies a header on its own: its version, that its policy is usable and matches the
-/// policy digest, that it names `key`, and its Ed25519 signature under `key`.
-///
-/// This does not panic.
-///
-/// # Errors
-///
-/// [`VerificationFailed`] with the report when a check fails.
-///
-/// # Examples
-///
-/// ```
-/// use lcm_capsule::{LifecycleRecords, create_capsule_header, verify_header};
-/// use lcm_crypto::{Seed, SigningKey};
-/// use lcm_model::{Policy, Timestamp};
-///
-/// let key = SigningKey::from_seed(&Seed::from_bytes([7; 32]));
-/// let other = SigningKey::from_seed(&Seed::from_bytes([8; 32]));
-/// let mut header = create_capsule_header(
-///     &Policy::default(), &LifecycleRecords::default(), Timestamp::from_unix_micros(0), &key)?;
-/// assert!(verify_header(&header, &key.verifying_key())?.is_ok());
-/// assert!(verify_header(&header, &other.verifying_key()).is_err());
-/// header.generated_at = Timestamp::from_unix_micros(1);
-/// assert!(verify_header(&header, &key.verifying_key()).is_err());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn verify_header(
-    header: &CapsuleHeader,
-    key: &VerifyingKey,
-) -> Result<Report, VerificationFailed> {
-    let mut report = Report::default();
-    header_checks(&mut report, header, key, "");
-    report.into_result()
-}
+pub use self::checks::verify_header;
+pub(crate) use self::checks::{
+    digest_and_key_checks, header_checks, signature_check, version_and_policy_checks,
+};

@@ -42,7 +42,7 @@ fn fails(c: &Chain, capsule: &Capsule, field: &str) -> CheckError {
 fn every_receipt_materializes_and_verifies() {
     let c = chain(9);
     for r in &c.receipts {
-        let i = r.record.sequence;
+        let i = r.record().sequence;
         let capsule = materialize_receipt(&c.header, &c.log, r, Some(disclosure(&c, i))).unwrap();
         let report = verify_capsule(&capsule, &c.header, &c.key.verifying_key()).unwrap();
         assert!(report.checks.len() >= 10);
@@ -74,11 +74,11 @@ fn openings_of_other_receipts_are_never_revealed() {
     // The disclosed opening opens receipt 2's commitment and no other.
     let mut other = capsule;
     let item = receipt_item(&mut other);
-    item.receipt = c.receipts[3].clone();
+    item.receipt = c.receipts[3].clone().into();
     let opened = lcm_crypto::Commitment {
-        scheme: c.receipts[3].record.input_commitment.scheme,
+        scheme: c.receipts[3].record().input_commitment.scheme,
         algorithm: c.policy.hash_algorithm,
-        value: c.receipts[3].record.input_commitment.value,
+        value: c.receipts[3].record().input_commitment.value,
     }
     .verify(
         query(2).as_bytes(),
@@ -115,9 +115,11 @@ fn tampering_fails_with_its_own_error() {
     fails(&c, &t, &format!("{base}/receipt/digest"));
 
     // A proof from another tree (the same receipt in a longer log).
-    let mut longer =
-        MerkleLog::from_digests(c.policy.hash_algorithm, c.receipts.iter().map(|r| r.digest))
-            .unwrap();
+    let mut longer = MerkleLog::from_digests(
+        c.policy.hash_algorithm,
+        c.receipts.iter().map(lcm_model::Sealed::digest),
+    )
+    .unwrap();
     longer.register(Digest::from_bytes([8; 32])).unwrap();
     let mut t = good.clone();
     receipt_item(&mut t).proof = longer.inclusion_proof_at(4, 10).unwrap();
@@ -167,7 +169,7 @@ fn tampering_fails_with_its_own_error() {
     ));
 
     // Materializing a receipt that is not the registered one is refused.
-    let mut wrong = c.receipts[4].clone();
+    let mut wrong = c.receipts[4].to_claimed();
     wrong.record.sequence = 5;
     assert!(materialize_receipt(&c.header, &c.log, &wrong, None).is_err());
 }

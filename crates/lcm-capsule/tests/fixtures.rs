@@ -59,11 +59,11 @@ pub(crate) fn chain(n: u64) -> Chain {
             input_commitment: commitment(&committer, b"input", i, &query(i)),
             output_commitment: commitment(&committer, b"output", i, &output(i)),
             explanation_digests: Vec::new(),
-            prev_receipt: receipts.last().map(|r| r.digest),
+            prev_receipt: receipts.last().map(Sealed::digest),
             timestamp: Timestamp::from_unix_micros(i64::try_from(i).expect("the fixture is valid")),
         };
         let sealed = Sealed::seal(r, &policy).expect("the fixture is valid");
-        log.register(sealed.digest).expect("the fixture is valid");
+        log.register(sealed.digest()).expect("the fixture is valid");
         receipts.push(sealed);
     }
     let key = key(7);

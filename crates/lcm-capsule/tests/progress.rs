@@ -66,13 +66,15 @@ fn bundle_with(groups: &[usize]) -> Bundle {
             };
             let sealed = Sealed::seal(record, &policy).expect("the fixture is valid");
             builder.push_receipt(&sealed).expect("the fixture is valid");
-            prev = Some(sealed.digest);
+            prev = Some(sealed.digest());
             sequence += 1;
-            receipts.push(sealed);
+            receipts.push(sealed.into());
         }
         let batch = (gi + 1 < groups.len()).then(|| {
             let batch = builder.finish().expect("the fixture is valid");
-            Sealed::seal(batch, &policy).expect("the fixture is valid")
+            Sealed::seal(batch, &policy)
+                .expect("the fixture is valid")
+                .into()
         });
         batches.push(BatchEvidence { batch, receipts });
     }

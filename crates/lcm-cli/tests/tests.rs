@@ -494,13 +494,13 @@ fn a_receipt_of_another_release_is_found() {
 #[test]
 fn a_release_of_another_session_root_is_found() {
     use lcm_model::records::{DeploymentAnchor, PreDeploymentAnchor, TestEvaluationAnchor};
-    use lcm_model::{Record as _, Sealed};
+    use lcm_model::{Claimed, Record as _};
     let s = recorded("tamper-session-root");
     let conn = rusqlite::Connection::open(s.store()).unwrap();
     fn sealed<T: lcm_model::Record + serde::de::DeserializeOwned>(
         conn: &rusqlite::Connection,
         id: &str,
-    ) -> Sealed<T> {
+    ) -> Claimed<T> {
         let (json, digest): (String, Vec<u8>) = conn
             .query_row(
                 "SELECT json, digest FROM records WHERE kind = ?1 AND id = ?2",
@@ -508,15 +508,15 @@ fn a_release_of_another_session_root_is_found() {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
-        Sealed {
+        Claimed {
             record: serde_json::from_str(&json).unwrap(),
             digest: lcm_crypto::Digest::try_from_slice(&digest).unwrap(),
         }
     }
     let policy = lcm_model::Policy::default();
-    let pre: Sealed<PreDeploymentAnchor> = sealed(&conn, "predeploy_001");
-    let dep: Sealed<DeploymentAnchor> = sealed(&conn, "deploy_001");
-    let test: Sealed<TestEvaluationAnchor> = sealed(&conn, "test_001");
+    let pre: Claimed<PreDeploymentAnchor> = sealed(&conn, "predeploy_001");
+    let dep: Claimed<DeploymentAnchor> = sealed(&conn, "deploy_001");
+    let test: Claimed<TestEvaluationAnchor> = sealed(&conn, "test_001");
     let forged = lcm_model::verify::compute_release_root(
         &policy,
         &lcm_crypto::Digest::from_bytes([0x42; 32]),

@@ -36,7 +36,7 @@ use lcm_model::verify::{
     compute_datasets_root, compute_records_root, compute_split_assignment_digest, contents_tree,
     records_tree, verify_split_contents, verify_split_records,
 };
-use lcm_model::{DomainType, Policy, Record, Sealed};
+use lcm_model::{Claimed, DomainType, Policy, Record, Seal, Sealed};
 
 use crate::restore::{check_kdf_iterations, check_seal};
 use crate::{Context, Error};
@@ -44,11 +44,6 @@ use crate::{Context, Error};
 /// The kind names used in error messages.
 const FAMILY: &str = "dataset family";
 const SPLIT: &str = "dataset split";
-const ASSIGNMENT: &str = "split assignment";
-
-/// The domain tag of the sort keys of [`assign_splits`] (fixed, independent of any policy, so
-/// that an assignment can be reproduced from the seed alone).
-const ASSIGN_TAG: &str = "lcm/assign-splits/1";
 
 /// Whether the policy allows dataset records of the `specific` kind: the general
 /// [`DomainType::Dataset`] (the seed's `DomainType.DATASET`, as in its example policy
@@ -99,22 +94,22 @@ fn family_key_label(family_id: &str) -> String {
 ///     .map(|(split, ids)| (split, SplitInfo { rng_seed: Some(42), ..SplitInfo::new(ids) }))
 ///     .collect();
 /// let splits = datasets.add_dataset_splits(&family, splits_info)?;
-/// assert_eq!(splits[&DatasetSplit::Train].record.sample_count, 80);
+/// assert_eq!(splits[&DatasetSplit::Train].record().sample_count, 80);
 ///
 /// // The root the training session will reference: RFC 9162 over the split anchor digests.
 /// let root = datasets.datasets_root_anchor("med_img_v1")?;
-/// let digests = splits.iter().map(|(s, a)| (*s, a.digest)).collect();
+/// let digests = splits.iter().map(|(s, a)| (*s, a.digest())).collect();
 /// assert_eq!(root, compute_datasets_root(datasets.context().policy(), &digests));
 ///
 /// // An auditor holding the records re-checks a split, one record, and the password.
 /// let policy = datasets.context().policy();
-/// let test = &splits[&DatasetSplit::Test].record;
+/// let test = &splits[&DatasetSplit::Test].record();
 /// let test_ids = datasets.split_records("med_img_v1", DatasetSplit::Test).unwrap_or_default();
 /// verify_split_records(policy, test, test_ids)?;
 /// let proof = datasets.record_inclusion_proof("med_img_v1", DatasetSplit::Test, &test_ids[0])?;
 /// verify_record_inclusion(policy, test, &test_ids[0], &proof)?;
-/// verify_family_password(policy, &family.record, "family password")?;
-/// assert!(verify_family_password(policy, &family.record, "guess").is_err());
+/// verify_family_password(policy, &family.record(), "family password")?;
+/// assert!(verify_family_password(policy, &family.record(), "guess").is_err());
 /// # Ok::<(), lcm_managers::Error>(())
 /// ```
 #[derive(Debug, Default)]
@@ -147,8 +142,8 @@ struct SplitEntry {
 /// `contents_root`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestoredSplit {
-    /// The sealed split anchor.
-    pub anchor: Sealed<DatasetSplitAnchor>,
+    /// The split anchor, with the seal it claims (checked on restore).
+    pub anchor: Claimed<DatasetSplitAnchor>,
     /// The record ids the anchor commits to, in any order.
     pub record_ids: Vec<String>,
     /// Their content digests by record id (empty when the anchor binds no contents).
@@ -179,10 +174,10 @@ impl DatasetFamilyManager {
             });
         }
         if self.families.contains_key(family_id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: FAMILY,
                 id: family_id.to_owned(),
-            });
+            }));
         }
         Ok(())
     }
@@ -199,7 +194,7 @@ impl DatasetFamilyManager {
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes dataset families;
     /// [`Error::Empty`] for an empty family id, password or required metadata field;
-    /// [`Error::DuplicateId`] for a family id already in use; [`Error::Crypto`] when the
+    /// [`lcm_model::Error::DuplicateId`] for a family id already in use; [`Error::Crypto`] when the
     /// random source fails.
     pub fn create_dataset_family_anchor(
         &mut self,
@@ -267,7 +262,7 @@ impl DatasetFamilyManager {
     /// does not reproduce the anchor; [`Error::Crypto`] for a stored KDF cost below the floor.
     pub fn verify_password(&self, family_id: &str, master_password: &str) -> Result<(), Error> {
         let entry = self.family(family_id)?;
-        verify_family_password(self.ctx.policy(), &entry.anchor.record, master_password)
+        verify_family_password(self.ctx.policy(), entry.anchor.record(), master_password)
     }
 
     /// Adds splits to a family (the seed's `add_dataset_splits`) and returns their anchors.
@@ -279,10 +274,10 @@ impl DatasetFamilyManager {
     /// # Errors
     ///
     /// [`Error::UnknownReference`] when `family_anchor` is not an anchor this manager made
-    /// (or was altered); [`Error::EmptyCollection`] for no splits or a split without records;
-    /// [`Error::Empty`] for an empty record id; [`Error::Invalid`] for a `sample_count` that
+    /// (or was altered); [`lcm_model::Error::EmptyCollection`] for no splits or a split without records;
+    /// [`Error::Empty`] for an empty record id; [`lcm_model::Error::UnexpectedValue`] for a `sample_count` that
     /// is not the number of ids; [`Error::DuplicateRecord`] for an id listed twice in a split;
-    /// [`Error::DuplicateId`] for a split the family already has;
+    /// [`lcm_model::Error::DuplicateId`] for a split the family already has;
     /// [`Error::OverlappingSplits`] naming a record found in two splits;
     /// [`Error::DomainNotAllowed`] when the policy excludes dataset splits.
     pub fn add_dataset_splits(
@@ -296,7 +291,7 @@ impl DatasetFamilyManager {
                 domain: "dataset_split",
             });
         }
-        let family_id = family_anchor.record.family_id.as_str();
+        let family_id = family_anchor.record().family_id.as_str();
         let entry = match self.families.get(family_id) {
             Some(e) if e.anchor == *family_anchor => e,
             _ => {
@@ -304,16 +299,16 @@ impl DatasetFamilyManager {
                     kind: FAMILY,
                     id: family_id.to_owned(),
                     field: "family_anchor",
-                    reference: family_anchor.digest.to_hex(),
+                    reference: family_anchor.digest().to_hex(),
                 });
             }
         };
         if splits_info.is_empty() {
-            return Err(Error::EmptyCollection {
+            return Err(Error::Model(lcm_model::Error::EmptyCollection {
                 kind: FAMILY,
                 id: family_id.to_owned(),
                 field: "splits_info",
-            });
+            }));
         }
 
         // Check every split on its own, sorting its ids.
@@ -321,10 +316,10 @@ impl DatasetFamilyManager {
         for (split, mut info) in splits_info {
             let split_id = format!("{family_id}/{split}");
             if entry.splits.contains_key(&split) {
-                return Err(Error::DuplicateId {
+                return Err(Error::Model(lcm_model::Error::DuplicateId {
                     kind: SPLIT,
                     id: split_id,
-                });
+                }));
             }
             let (records, contents) = check_split(family_id, split, &split_id, &mut info)?;
             prepared.insert(split, (info, records, contents));
@@ -342,7 +337,7 @@ impl DatasetFamilyManager {
         check_overlap(family_id, all)?;
 
         // Build the anchors.
-        let family_digest = family_anchor.digest;
+        let family_digest = family_anchor.digest();
         let mut out = BTreeMap::new();
         let mut entries = Vec::with_capacity(prepared.len());
         for (split, (info, records, contents)) in prepared {
@@ -379,165 +374,6 @@ impl DatasetFamilyManager {
         entry.splits.extend(entries);
         Ok(out)
     }
-
-    /// Adopts a family anchor and its split anchors made earlier (for example by another
-    /// process and read back from storage), so that everything the create path offers works
-    /// on them: the lookups, [`Self::datasets_root_anchor`], [`Self::record_inclusion_proof`],
-    /// [`Self::add_dataset_splits`] for the splits not yet made, and
-    /// [`ModelManager::create_model_anchor`](crate::ModelManager::create_model_anchor) with
-    /// the family as an authorized dataset.
-    ///
-    /// Nothing given is trusted. Recomputed: the family anchor's seal under this manager's
-    /// policy, its metadata digest (from the metadata) and that its KDF cost is not below the
-    /// floor; for every split, its seal, that it names this family (id and anchor digest),
-    /// that no split is given twice, the checks of [`Self::add_dataset_splits`] on its ids
-    /// (non-empty, unique, as many as `sample_count`, one content digest per id), its
-    /// assignment digest and records root from the ids ([`verify_split_records`]) and its
-    /// contents root from the content digests ([`verify_split_contents`]), or that there are
-    /// none when the anchor has no contents root; and that no record is in two splits. The
-    /// password is neither needed nor checked (see [`Self::verify_password`]). Nothing is
-    /// stored unless everything passes. This does not panic.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::DomainNotAllowed`] when the policy excludes dataset families or splits;
-    /// [`Error::Empty`] for an empty family id, metadata field or record id;
-    /// [`Error::DuplicateId`] for a family id already held or a split given twice;
-    /// [`Error::DigestMismatch`] for a seal or metadata digest that does not match its
-    /// content; [`Error::Crypto`] for a KDF cost below the floor; [`Error::Invalid`] naming
-    /// `family_id` or `family_anchor` for a split of another family, `sample_count` for ids
-    /// added or removed, or `content_digests` for digests that do not pair up with the ids or
-    /// the anchor; [`Error::EmptyCollection`] for a split without ids;
-    /// [`Error::DuplicateRecord`] for an id listed twice; [`Error::Model`] with
-    /// [`lcm_model::Error::RootMismatch`] for ids or contents that do not reproduce the
-    /// anchor's roots; [`Error::OverlappingSplits`] naming a record found in two splits.
-    pub fn restore_family(
-        &mut self,
-        family: Sealed<DatasetFamilyAnchor>,
-        splits: Vec<RestoredSplit>,
-    ) -> Result<(), Error> {
-        let policy = self.ctx.policy();
-        if !dataset_domain_allowed(policy, DomainType::DatasetFamily) {
-            return Err(Error::DomainNotAllowed {
-                domain: "dataset_family",
-            });
-        }
-        if !splits.is_empty() && !dataset_domain_allowed(policy, DomainType::DatasetSplit) {
-            return Err(Error::DomainNotAllowed {
-                domain: "dataset_split",
-            });
-        }
-        let family_id = family.record.family_id.as_str();
-        self.check_new_family_id(family_id)?;
-        check_seal(&self.ctx, FAMILY, family_id, &family)?;
-        let f = &family.record;
-        f.metadata
-            .validate()
-            .map_err(|e| empty_field(FAMILY, family_id, e))?;
-        let metadata_digest = f.metadata.digest(policy)?;
-        if metadata_digest != f.metadata_digest {
-            return Err(Error::DigestMismatch {
-                kind: "dataset family metadata_digest",
-                id: family_id.to_owned(),
-                stored: f.metadata_digest,
-                recomputed: metadata_digest,
-            });
-        }
-        check_kdf_iterations(f.kdf_iterations)?;
-
-        let mut entries: BTreeMap<DatasetSplit, SplitEntry> = BTreeMap::new();
-        for restored in splits {
-            let RestoredSplit {
-                anchor,
-                record_ids,
-                content_digests,
-            } = restored;
-            let a = &anchor.record;
-            let split = a.split;
-            let split_id = format!("{family_id}/{split}");
-            check_seal(&self.ctx, SPLIT, &split_id, &anchor)?;
-            if a.family_id != family_id {
-                return Err(Error::Invalid {
-                    kind: SPLIT,
-                    id: format!("{}/{split}", a.family_id),
-                    field: "family_id",
-                    expected: format!("a split of dataset family {family_id:?}"),
-                    actual: format!("{:?}", a.family_id),
-                });
-            }
-            if a.family_anchor != family.digest {
-                return Err(Error::Invalid {
-                    kind: SPLIT,
-                    id: split_id,
-                    field: "family_anchor",
-                    expected: family.digest.to_string(),
-                    actual: a.family_anchor.to_string(),
-                });
-            }
-            if entries.contains_key(&split) {
-                return Err(Error::DuplicateId {
-                    kind: SPLIT,
-                    id: split_id,
-                });
-            }
-            let anchored_contents = a.contents_root.is_some();
-            let given_contents = !content_digests.is_empty();
-            if anchored_contents != given_contents {
-                return Err(Error::Invalid {
-                    kind: SPLIT,
-                    id: split_id,
-                    field: "content_digests",
-                    expected: if anchored_contents {
-                        "one content digest per record id (the anchor has a contents root)"
-                            .to_owned()
-                    } else {
-                        "no content digests (the anchor has no contents root)".to_owned()
-                    },
-                    actual: format!("{} content digests", content_digests.len()),
-                });
-            }
-            let mut info = SplitInfo {
-                sample_count: a.sample_count,
-                record_ids,
-                content_digests,
-                ..SplitInfo::new(Vec::new())
-            };
-            let (records, contents) = check_split(family_id, split, &split_id, &mut info)?;
-            verify_split_records(policy, a, &records)?;
-            if let Some(contents) = &contents {
-                let by_id: BTreeMap<String, Digest> = records
-                    .iter()
-                    .cloned()
-                    .zip(contents.iter().copied())
-                    .collect();
-                verify_split_contents(policy, a, &by_id)?;
-            }
-            entries.insert(
-                split,
-                SplitEntry {
-                    anchor,
-                    records,
-                    contents,
-                },
-            );
-        }
-        check_overlap(
-            family_id,
-            entries
-                .iter()
-                .map(|(s, e)| (*s, e.records.as_slice()))
-                .collect(),
-        )?;
-        self.families.insert(
-            family_id.to_owned(),
-            FamilyEntry {
-                anchor: family,
-                splits: entries,
-            },
-        );
-        Ok(())
-    }
-
     /// The anchor of `family_id` (the seed's `get_dataset_family`).
     pub fn dataset_family(&self, family_id: &str) -> Option<&Sealed<DatasetFamilyAnchor>> {
         self.families.get(family_id).map(|e| &e.anchor)
@@ -605,7 +441,7 @@ impl DatasetFamilyManager {
         self.families
             .values()
             .map(|e| &e.anchor)
-            .find(|a| a.digest == *digest)
+            .find(|a| a.digest() == *digest)
     }
 
     /// The split anchor whose digest is `digest`, if this manager made it.
@@ -614,7 +450,7 @@ impl DatasetFamilyManager {
             .values()
             .flat_map(|e| e.splits.values())
             .map(|e| &e.anchor)
-            .find(|a| a.digest == *digest)
+            .find(|a| a.digest() == *digest)
     }
 
     /// The datasets root of a family (the seed's `get_datasets_root_anchor`): see
@@ -622,21 +458,21 @@ impl DatasetFamilyManager {
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] for an unknown family; [`Error::EmptyCollection`] when it has no
+    /// [`Error::NotFound`] for an unknown family; [`lcm_model::Error::EmptyCollection`] when it has no
     /// splits yet.
     pub fn datasets_root_anchor(&self, family_id: &str) -> Result<Digest, Error> {
         let entry = self.family(family_id)?;
         if entry.splits.is_empty() {
-            return Err(Error::EmptyCollection {
+            return Err(Error::Model(lcm_model::Error::EmptyCollection {
                 kind: FAMILY,
                 id: family_id.to_owned(),
                 field: "splits",
-            });
+            }));
         }
         let digests: BTreeMap<DatasetSplit, Digest> = entry
             .splits
             .iter()
-            .map(|(s, e)| (*s, e.anchor.digest))
+            .map(|(s, e)| (*s, e.anchor.digest()))
             .collect();
         Ok(compute_datasets_root(self.ctx.policy(), &digests))
     }
@@ -695,7 +531,7 @@ impl DatasetFamilyManager {
 ///
 /// # Errors
 ///
-/// [`Error::DigestMismatch`] when the metadata does not match `metadata_digest`;
+/// [`lcm_model::Error::SealMismatch`] when the metadata does not match `metadata_digest`;
 /// [`Error::WrongPassword`] when the password does not reproduce the anchor; [`Error::Empty`]
 /// for an empty password; [`Error::Crypto`] for a stored KDF cost below the floor.
 pub fn verify_family_password(
@@ -714,12 +550,12 @@ pub fn verify_family_password(
     // The MAC's message is recomputed from the metadata: a stored digest is never trusted.
     let metadata_digest = anchor.metadata.digest(policy)?;
     if metadata_digest != anchor.metadata_digest {
-        return Err(Error::DigestMismatch {
+        return Err(Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset family metadata_digest",
             id: id.to_owned(),
             stored: anchor.metadata_digest,
             recomputed: metadata_digest,
-        });
+        }));
     }
     let key = family_key(
         policy.hash_algorithm,
@@ -769,21 +605,21 @@ fn check_split(
     info: &mut SplitInfo,
 ) -> Result<CheckedSplit, Error> {
     if info.record_ids.is_empty() {
-        return Err(Error::EmptyCollection {
+        return Err(Error::Model(lcm_model::Error::EmptyCollection {
             kind: SPLIT,
             id: split_id.to_owned(),
             field: "record_ids",
-        });
+        }));
     }
     let count = u64::try_from(info.record_ids.len()).unwrap_or(u64::MAX);
     if info.sample_count != count {
-        return Err(Error::Invalid {
+        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: SPLIT,
             id: split_id.to_owned(),
             field: "sample_count",
             expected: format!("the number of record ids, {count}"),
             actual: info.sample_count.to_string(),
-        });
+        }));
     }
     if info.record_ids.iter().any(String::is_empty) {
         return Err(Error::Empty {
@@ -816,13 +652,13 @@ fn check_split(
             (_, Some(key)) => format!("a digest for {key:?}, which is not a record id"),
             (Some(id), None) => format!("no digest for {id:?}"),
         };
-        return Err(Error::Invalid {
+        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: SPLIT,
             id: split_id.to_owned(),
             field: "content_digests",
             expected: "one content digest per record id".to_owned(),
             actual: problem,
-        });
+        }));
     }
     Ok((records, Some(contents.into_values().collect())))
 }
@@ -859,903 +695,9 @@ fn first_common<'a>(a: &'a [String], b: &[String]) -> Option<&'a str> {
     None
 }
 
-/// Assigns record ids to splits, reproducibly from `seed` (the seed's "RNG seed tracking for
-/// deterministic splits").
-///
-/// `ratios` are integer weights per split, for example `{train: 8, val: 1, test: 1}` or
-/// `70/15/15`. The procedure, which depends on nothing but its inputs (not the policy, the
-/// platform or the process):
-///
-/// 1. every id gets the sort key `SHA-256` of `hash_domain("lcm/assign-splits/1", [seed as
-///    8 big-endian bytes, id])`, and the ids are ordered by key (then by id);
-/// 2. split `i` gets `floor(n * w_i / W)` ids, and the remaining ids (fewer than the number of
-///    splits) go one each to the splits with the largest remainders `n * w_i mod W`, ties to
-///    the earlier split;
-/// 3. the ordered ids are cut into consecutive runs in split order (train, val, test).
-///
-/// Each returned list is sorted by id. A split with weight 0 gets no ids but is still a key.
-///
-/// # Errors
-///
-/// [`Error::EmptyCollection`] for no ids; [`Error::Empty`] for an empty id;
-/// [`Error::Invalid`] for an id given twice or when no weight is positive.
-///
-/// # Examples
-///
-/// ```
-/// use std::collections::BTreeMap;
-/// use lcm_managers::assign_splits;
-/// use lcm_model::records::DatasetSplit;
-///
-/// let ids: Vec<String> = (0..10).map(|i| format!("r{i}")).collect();
-/// let ratios = BTreeMap::from([(DatasetSplit::Train, 70), (DatasetSplit::Test, 30)]);
-/// let a = assign_splits(&ids, &ratios, 7)?;
-/// assert_eq!(a[&DatasetSplit::Train].len(), 7);
-/// assert_eq!(a[&DatasetSplit::Test].len(), 3);
-/// assert_eq!(a, assign_splits(&ids, &ratios, 7)?);
-/// # Ok::<(), lcm_managers::Error>(())
-/// ```
-pub fn assign_splits<S: AsRef<str>>(
-    record_ids: &[S],
-    ratios: &BTreeMap<DatasetSplit, u32>,
-    seed: u64,
-) -> Result<BTreeMap<DatasetSplit, Vec<String>>, Error> {
-    let id = format!("seed {seed}");
-    if record_ids.is_empty() {
-        return Err(Error::EmptyCollection {
-            kind: ASSIGNMENT,
-            id,
-            field: "record_ids",
-        });
-    }
-    let total: u64 = ratios.values().map(|&w| u64::from(w)).sum();
-    if total == 0 {
-        return Err(Error::Invalid {
-            kind: ASSIGNMENT,
-            id,
-            field: "ratios",
-            expected: "at least one positive weight".to_owned(),
-            actual: format!("{ratios:?}"),
-        });
-    }
-    let seed_bytes = seed.to_be_bytes();
-    let mut keyed: Vec<(Digest, &str)> = Vec::with_capacity(record_ids.len());
-    for rid in record_ids {
-        let rid = rid.as_ref();
-        if rid.is_empty() {
-            return Err(Error::Empty {
-                kind: ASSIGNMENT,
-                id,
-                field: "record_ids",
-            });
-        }
-        let key = hash_domain(
-            HashAlgorithm::Sha256,
-            ASSIGN_TAG,
-            &[&seed_bytes, rid.as_bytes()],
-        );
-        keyed.push((key, rid));
-    }
-    keyed.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(b.1)));
-    // Equal ids have equal keys, so after sorting by (key, id) duplicates are neighbours.
-    if let Some(w) = keyed.windows(2).find(|w| w[0].1 == w[1].1) {
-        return Err(Error::Invalid {
-            kind: ASSIGNMENT,
-            id,
-            field: "record_ids",
-            expected: "unique record ids".to_owned(),
-            actual: format!("{:?} twice", w[0].1),
-        });
-    }
-
-    // Largest-remainder apportionment in exact integer arithmetic.
-    let n = u128::try_from(keyed.len()).unwrap_or(u128::MAX);
-    let total = u128::from(total);
-    let mut counts: Vec<(DatasetSplit, u128, u128)> = ratios
-        .iter()
-        .map(|(s, &w)| {
-            let share = n.saturating_mul(u128::from(w));
-            (*s, share / total, share % total)
-        })
-        .collect();
-    let assigned: u128 = counts.iter().map(|c| c.1).sum();
-    let mut order: Vec<usize> = (0..counts.len()).collect();
-    // Stable sort: equal remainders keep split order.
-    order.sort_by(|&a, &b| counts[b].2.cmp(&counts[a].2));
-    let leftover = usize::try_from(n.saturating_sub(assigned)).unwrap_or(usize::MAX);
-    for &i in order.iter().take(leftover) {
-        counts[i].1 = counts[i].1.saturating_add(1);
-    }
-
-    let mut out = BTreeMap::new();
-    let mut rest = keyed.as_slice();
-    for (split, count, _) in counts {
-        let take = usize::try_from(count).unwrap_or(usize::MAX).min(rest.len());
-        let (now, later) = rest.split_at(take);
-        rest = later;
-        let mut ids: Vec<String> = now.iter().map(|k| k.1.to_owned()).collect();
-        ids.sort_unstable();
-        out.insert(split, ids);
-    }
-    Ok(out)
-}
-
+mod assign;
+mod restore;
 #[cfg(test)]
-pub(crate) mod tests {
-    use lcm_model::Error as ModelError;
-    use lcm_model::verify::{
-        compute_contents_root, record_content_digest, verify_record_inclusion,
-        verify_split_contents, verify_split_records,
-    };
-    use std::sync::Arc;
+pub(crate) mod tests;
 
-    use lcm_crypto::{Seed, SeededRandom};
-    use lcm_model::{FixedClock, Timestamp};
-
-    use super::*;
-
-    /// A reproducible context: SHA-256, the KDF floor, a fixed clock and a seeded stream.
-    pub(crate) fn ctx(seed: u8) -> Context {
-        let policy = Policy {
-            kdf_iterations: 100_000,
-            ..Policy::default()
-        };
-        ctx_with(policy, seed)
-    }
-
-    /// As [`ctx`] with another policy.
-    pub(crate) fn ctx_with(policy: Policy, seed: u8) -> Context {
-        let clock = Arc::new(FixedClock::new(
-            Timestamp::from_unix_micros(1_700_000_000_000_000),
-            1_000,
-        ));
-        Context::new(
-            policy,
-            clock,
-            SeededRandom::new(&Seed::from_bytes([seed; 32])),
-        )
-        .unwrap()
-    }
-
-    fn ids(prefix: &str, n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("{prefix}{i:03}")).collect()
-    }
-
-    fn metadata() -> DatasetFamilyMetadata {
-        DatasetFamilyMetadata::new("medical_images", "v1.0", "hospital", "custom")
-    }
-
-    fn three_splits() -> BTreeMap<DatasetSplit, SplitInfo> {
-        BTreeMap::from([
-            (DatasetSplit::Train, SplitInfo::new(ids("a", 8))),
-            (DatasetSplit::Validation, SplitInfo::new(ids("b", 1))),
-            (DatasetSplit::Test, SplitInfo::new(ids("c", 1))),
-        ])
-    }
-
-    #[test]
-    fn family_anchor_and_password() {
-        let mut m = DatasetFamilyManager::new(ctx(1));
-        let a = m
-            .create_dataset_family_anchor("fam", metadata(), "pw")
-            .unwrap();
-        a.verify(m.context().policy()).unwrap();
-        assert_eq!(a.record.kdf_iterations, 100_000);
-        m.verify_password("fam", "pw").unwrap();
-        assert!(matches!(
-            m.verify_password("fam", "pW"),
-            Err(Error::WrongPassword { .. })
-        ));
-        assert!(matches!(
-            m.verify_password("fam", ""),
-            Err(Error::Empty {
-                field: "master_password",
-                ..
-            })
-        ));
-        assert!(matches!(
-            m.verify_password("nope", "pw"),
-            Err(Error::NotFound { .. })
-        ));
-
-        // Tampering with any input of the MAC makes the right password fail.
-        let p = m.context().policy().clone();
-        let mut t = a.record.clone();
-        t.salt = Salt::from_bytes([0; 16]);
-        assert!(matches!(
-            verify_family_password(&p, &t, "pw"),
-            Err(Error::WrongPassword { .. })
-        ));
-        let mut t = a.record.clone();
-        t.family_id = "fam2".into();
-        assert!(matches!(
-            verify_family_password(&p, &t, "pw"),
-            Err(Error::WrongPassword { .. })
-        ));
-        let mut t = a.record.clone();
-        t.metadata_digest = Digest::from_bytes([0; 32]);
-        assert!(matches!(
-            verify_family_password(&p, &t, "pw"),
-            Err(Error::DigestMismatch { .. })
-        ));
-        let mut t = a.record.clone();
-        t.metadata.owner = "mallory".into();
-        assert!(matches!(
-            verify_family_password(&p, &t, "pw"),
-            Err(Error::DigestMismatch { .. })
-        ));
-        let mut t = a.record.clone();
-        t.kdf_iterations = 100_001;
-        assert!(matches!(
-            verify_family_password(&p, &t, "pw"),
-            Err(Error::WrongPassword { .. })
-        ));
-        let mut t = a.record;
-        t.kdf_iterations = 1;
-        assert!(matches!(
-            verify_family_password(&p, &t, "pw"),
-            Err(Error::Crypto(_))
-        ));
-    }
-
-    #[test]
-    fn family_anchor_rejects_bad_input() {
-        let mut m = DatasetFamilyManager::new(ctx(1));
-        let e = m.create_dataset_family_anchor("", metadata(), "pw");
-        assert!(
-            matches!(
-                e,
-                Err(Error::Empty {
-                    field: "family_id",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let e = m.create_dataset_family_anchor("f", metadata(), "");
-        assert!(
-            matches!(
-                e,
-                Err(Error::Empty {
-                    field: "master_password",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let bad = DatasetFamilyMetadata {
-            license: String::new(),
-            ..metadata()
-        };
-        match m.create_dataset_family_anchor("f", bad, "pw") {
-            Err(Error::Empty {
-                kind: "dataset family",
-                id,
-                field: "license",
-            }) => assert_eq!(id, "f"),
-            other => panic!("{other:?}"),
-        }
-        m.create_dataset_family_anchor("f", metadata(), "pw")
-            .unwrap();
-        let e = m.create_dataset_family_anchor("f", metadata(), "pw");
-        assert!(matches!(e, Err(Error::DuplicateId { .. })), "{e:?}");
-
-        let only_models = Policy {
-            kdf_iterations: 100_000,
-            domains: vec![DomainType::Model],
-            ..Policy::default()
-        };
-        let mut m = DatasetFamilyManager::new(Context::with_policy(only_models).unwrap());
-        let e = m.create_dataset_family_anchor("f", metadata(), "pw");
-        assert!(matches!(e, Err(Error::DomainNotAllowed { .. })), "{e:?}");
-        // The seed's example policy lists the general dataset domain: families and splits pass.
-        let seed_policy = Policy {
-            kdf_iterations: 100_000,
-            domains: vec![DomainType::Dataset, DomainType::Model, DomainType::Training],
-            ..Policy::default()
-        };
-        let mut m = DatasetFamilyManager::new(ctx_with(seed_policy, 1));
-        let fam = m
-            .create_dataset_family_anchor("f", metadata(), "pw")
-            .unwrap();
-        m.add_dataset_splits(&fam, three_splits()).unwrap();
-        // Families only: splits are refused.
-        let families_only = Policy {
-            kdf_iterations: 100_000,
-            domains: vec![DomainType::DatasetFamily],
-            ..Policy::default()
-        };
-        let mut m = DatasetFamilyManager::new(ctx_with(families_only, 1));
-        let fam = m
-            .create_dataset_family_anchor("f", metadata(), "pw")
-            .unwrap();
-        let e = m.add_dataset_splits(&fam, three_splits());
-        assert!(
-            matches!(
-                e,
-                Err(Error::DomainNotAllowed {
-                    domain: "dataset_split"
-                })
-            ),
-            "{e:?}"
-        );
-    }
-
-    #[test]
-    fn salts_differ_and_are_stored() {
-        let mut m = DatasetFamilyManager::new(ctx(1));
-        let a = m
-            .create_dataset_family_anchor("f1", metadata(), "pw")
-            .unwrap();
-        let b = m
-            .create_dataset_family_anchor("f2", metadata(), "pw")
-            .unwrap();
-        assert_ne!(a.record.salt, b.record.salt);
-        assert_ne!(a.record.anchor, b.record.anchor);
-        assert_eq!(a.record.metadata_digest, b.record.metadata_digest);
-    }
-
-    #[test]
-    fn splits_are_anchored_and_verifiable() {
-        let mut m = DatasetFamilyManager::new(ctx(2));
-        let fam = m
-            .create_dataset_family_anchor("fam", metadata(), "pw")
-            .unwrap();
-        let splits = m.add_dataset_splits(&fam, three_splits()).unwrap();
-        let p = m.context().policy().clone();
-        assert_eq!(splits.len(), 3);
-        for (split, a) in &splits {
-            a.verify(&p).unwrap();
-            assert_eq!(a.record.split, *split);
-            assert_eq!(a.record.family_anchor, fam.digest);
-            assert_eq!(m.split_anchor("fam", *split), Some(a));
-            assert_eq!(m.find_split_anchor(&a.digest), Some(a));
-            let records = m.split_records("fam", *split).unwrap();
-            verify_split_records(&p, &a.record, records).unwrap();
-            for r in records {
-                let proof = m.record_inclusion_proof("fam", *split, r).unwrap();
-                verify_record_inclusion(&p, &a.record, r, &proof).unwrap();
-            }
-        }
-        let train = &splits[&DatasetSplit::Train].record;
-        // Tamper twins of the record checks.
-        let mut fewer = ids("a", 8);
-        fewer.pop();
-        assert!(matches!(
-            verify_split_records(&p, train, &fewer),
-            Err(ModelError::UnexpectedValue {
-                field: "sample_count",
-                ..
-            })
-        ));
-        let mut other = ids("a", 8);
-        other[3] = "zzz".into();
-        assert!(matches!(
-            verify_split_records(&p, train, &other),
-            Err(ModelError::RootMismatch {
-                root: "split assignment_digest",
-                ..
-            })
-        ));
-        let mut forged = train.clone();
-        let mut sorted_other = other.clone();
-        sorted_other.sort();
-        forged.assignment_digest = compute_split_assignment_digest(&p, &sorted_other);
-        assert!(matches!(
-            verify_split_records(&p, &forged, &other),
-            Err(ModelError::RootMismatch {
-                root: "split records_root",
-                ..
-            })
-        ));
-        let proof = m
-            .record_inclusion_proof("fam", DatasetSplit::Train, "a003")
-            .unwrap();
-        assert!(verify_record_inclusion(&p, train, "a004", &proof).is_err());
-        assert!(
-            verify_record_inclusion(&p, &splits[&DatasetSplit::Test].record, "a003", &proof)
-                .is_err()
-        );
-        assert!(matches!(
-            m.record_inclusion_proof("fam", DatasetSplit::Train, "b000"),
-            Err(Error::NotFound { .. })
-        ));
-
-        // Root: fixed order, changes with any split.
-        let root = m.datasets_root_anchor("fam").unwrap();
-        let digests: BTreeMap<_, _> = splits.iter().map(|(s, a)| (*s, a.digest)).collect();
-        assert_eq!(root, compute_datasets_root(&p, &digests));
-        let mut swapped = digests.clone();
-        let (t, v) = (
-            swapped[&DatasetSplit::Train],
-            swapped[&DatasetSplit::Validation],
-        );
-        swapped.insert(DatasetSplit::Train, v);
-        swapped.insert(DatasetSplit::Validation, t);
-        assert_ne!(root, compute_datasets_root(&p, &swapped));
-        let mut fewer = digests;
-        fewer.remove(&DatasetSplit::Test);
-        assert_ne!(root, compute_datasets_root(&p, &fewer));
-    }
-
-    #[test]
-    fn content_digests_are_bound() {
-        let p = ctx(9).policy().clone();
-        let train_ids = ids("a", 4);
-        let contents: BTreeMap<String, Digest> = train_ids
-            .iter()
-            .map(|id| {
-                (
-                    id.clone(),
-                    record_content_digest(&p, format!("pixels of {id}").as_bytes()),
-                )
-            })
-            .collect();
-        let make = |contents: BTreeMap<String, Digest>| {
-            let mut m = DatasetFamilyManager::new(ctx(9));
-            let fam = m
-                .create_dataset_family_anchor("fam", metadata(), "pw")
-                .unwrap();
-            let info = BTreeMap::from([
-                (
-                    DatasetSplit::Train,
-                    SplitInfo {
-                        content_digests: contents,
-                        ..SplitInfo::new(ids("a", 4))
-                    },
-                ),
-                (DatasetSplit::Test, SplitInfo::new(ids("c", 2))),
-            ]);
-            let out = m.add_dataset_splits(&fam, info);
-            (m, out)
-        };
-        let (m, out) = make(contents.clone());
-        let splits = out.unwrap();
-        let train = &splits[&DatasetSplit::Train].record;
-        assert_eq!(
-            train.contents_root,
-            Some(compute_contents_root(&p, &contents))
-        );
-        assert_eq!(splits[&DatasetSplit::Test].record.contents_root, None);
-        let stored = m.split_contents("fam", DatasetSplit::Train).unwrap();
-        assert_eq!(stored.len(), 4);
-        assert_eq!(stored["a002"], contents["a002"]);
-        assert!(m.split_contents("fam", DatasetSplit::Test).is_none());
-        verify_split_contents(&p, train, &contents).unwrap();
-
-        // Tamper twins.
-        let mut changed = contents.clone();
-        changed.insert("a002".into(), record_content_digest(&p, b"other pixels"));
-        let e = verify_split_contents(&p, train, &changed);
-        assert!(
-            matches!(
-                e,
-                Err(ModelError::RootMismatch {
-                    root: "split contents_root",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let mut fewer = contents.clone();
-        fewer.remove("a000");
-        let e = verify_split_contents(&p, train, &fewer);
-        assert!(
-            matches!(
-                e,
-                Err(ModelError::RootMismatch {
-                    root: "split assignment_digest",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let e = verify_split_contents(&p, &splits[&DatasetSplit::Test].record, &contents);
-        assert!(
-            matches!(
-                e,
-                Err(ModelError::UnexpectedValue {
-                    field: "contents_root",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        // One changed content digest changes the split anchor.
-        let (_, other) = make(changed);
-        assert_ne!(
-            other.unwrap()[&DatasetSplit::Train].digest,
-            splits[&DatasetSplit::Train].digest
-        );
-
-        // Content digests must match the ids one for one.
-        let (_, e) = make(fewer);
-        match e {
-            Err(Error::Invalid {
-                field: "content_digests",
-                actual,
-                ..
-            }) => {
-                assert_eq!(actual, "no digest for \"a000\"");
-            }
-            other => panic!("{other:?}"),
-        }
-        let mut extra = contents.clone();
-        extra.insert("zz".into(), Digest::from_bytes([0; 32]));
-        let (_, e) = make(extra);
-        match e {
-            Err(Error::Invalid {
-                field: "content_digests",
-                actual,
-                ..
-            }) => {
-                assert_eq!(actual, "a digest for \"zz\", which is not a record id");
-            }
-            other => panic!("{other:?}"),
-        }
-        let mut renamed = contents;
-        let d = renamed.remove("a001").unwrap();
-        renamed.insert("a0010".into(), d);
-        let (_, e) = make(renamed);
-        assert!(
-            matches!(
-                e,
-                Err(Error::Invalid {
-                    field: "content_digests",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-    }
-
-    #[test]
-    fn overlapping_splits_name_the_record() {
-        let mut m = DatasetFamilyManager::new(ctx(3));
-        let fam = m
-            .create_dataset_family_anchor("fam", metadata(), "pw")
-            .unwrap();
-        let mut info = three_splits();
-        info.insert(
-            DatasetSplit::Test,
-            SplitInfo::new(vec!["c000".into(), "a005".into()]),
-        );
-        match m.add_dataset_splits(&fam, info) {
-            Err(Error::OverlappingSplits {
-                family,
-                record,
-                first,
-                second,
-            }) => {
-                assert_eq!((family.as_str(), record.as_str()), ("fam", "a005"));
-                assert_eq!((first.as_str(), second.as_str()), ("train", "test"));
-            }
-            other => panic!("{other:?}"),
-        }
-        // Nothing was stored; a clean batch then works.
-        assert!(m.split_anchors("fam").is_empty());
-        let mut two = three_splits();
-        two.remove(&DatasetSplit::Test);
-        m.add_dataset_splits(&fam, two).unwrap();
-        // A later split overlapping an earlier one is caught too.
-        let later = BTreeMap::from([(DatasetSplit::Test, SplitInfo::new(vec!["b000".into()]))]);
-        match m.add_dataset_splits(&fam, later) {
-            Err(Error::OverlappingSplits {
-                record,
-                first,
-                second,
-                ..
-            }) => {
-                assert_eq!(
-                    (record.as_str(), first.as_str(), second.as_str()),
-                    ("b000", "val", "test")
-                );
-            }
-            other => panic!("{other:?}"),
-        }
-        let again = BTreeMap::from([(DatasetSplit::Train, SplitInfo::new(vec!["x".into()]))]);
-        assert!(matches!(
-            m.add_dataset_splits(&fam, again),
-            Err(Error::DuplicateId { .. })
-        ));
-        let root_before = m.datasets_root_anchor("fam").unwrap();
-        let test = BTreeMap::from([(DatasetSplit::Test, SplitInfo::new(vec!["c000".into()]))]);
-        m.add_dataset_splits(&fam, test).unwrap();
-        assert_ne!(root_before, m.datasets_root_anchor("fam").unwrap());
-    }
-
-    #[test]
-    fn split_input_errors() {
-        let mut m = DatasetFamilyManager::new(ctx(4));
-        let fam = m
-            .create_dataset_family_anchor("fam", metadata(), "pw")
-            .unwrap();
-        let one = |info: SplitInfo| BTreeMap::from([(DatasetSplit::Train, info)]);
-
-        let e = m.add_dataset_splits(&fam, BTreeMap::new());
-        assert!(
-            matches!(
-                e,
-                Err(Error::EmptyCollection {
-                    field: "splits_info",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let e = m.add_dataset_splits(&fam, one(SplitInfo::new(vec![])));
-        assert!(
-            matches!(
-                e,
-                Err(Error::EmptyCollection {
-                    field: "record_ids",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let e = m.add_dataset_splits(
-            &fam,
-            one(SplitInfo {
-                sample_count: 8000,
-                ..SplitInfo::new(ids("a", 3))
-            }),
-        );
-        match e {
-            Err(Error::Invalid {
-                field: "sample_count",
-                id,
-                actual,
-                ..
-            }) => {
-                assert_eq!((id.as_str(), actual.as_str()), ("fam/train", "8000"));
-            }
-            other => panic!("{other:?}"),
-        }
-        let e = m.add_dataset_splits(&fam, one(SplitInfo::new(vec!["x".into(), String::new()])));
-        assert!(
-            matches!(
-                e,
-                Err(Error::Empty {
-                    field: "record_ids",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let e = m.add_dataset_splits(
-            &fam,
-            one(SplitInfo::new(vec!["x".into(), "y".into(), "x".into()])),
-        );
-        match e {
-            Err(Error::DuplicateRecord { record, split, .. }) => {
-                assert_eq!((record.as_str(), split.as_str()), ("x", "train"));
-            }
-            other => panic!("{other:?}"),
-        }
-
-        // An anchor this manager did not make, or an altered one, is refused.
-        let mut other = DatasetFamilyManager::new(ctx(5));
-        let foreign = other
-            .create_dataset_family_anchor("fam", metadata(), "pw")
-            .unwrap();
-        let e = m.add_dataset_splits(&foreign, three_splits());
-        assert!(
-            matches!(
-                e,
-                Err(Error::UnknownReference {
-                    field: "family_anchor",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let mut altered = fam.clone();
-        altered.record.metadata.owner = "mallory".into();
-        let e = m.add_dataset_splits(&altered, three_splits());
-        assert!(matches!(e, Err(Error::UnknownReference { .. })), "{e:?}");
-        assert!(matches!(
-            m.datasets_root_anchor("fam"),
-            Err(Error::EmptyCollection {
-                field: "splits",
-                ..
-            })
-        ));
-        assert!(matches!(
-            m.datasets_root_anchor("x"),
-            Err(Error::NotFound { .. })
-        ));
-    }
-
-    #[test]
-    fn assign_splits_is_reproducible_and_exact() {
-        let all = ids("r", 101);
-        let ratios = BTreeMap::from([
-            (DatasetSplit::Train, 70),
-            (DatasetSplit::Validation, 15),
-            (DatasetSplit::Test, 15),
-        ]);
-        let a = assign_splits(&all, &ratios, 42).unwrap();
-        // 70.7, 15.15, 15.15 -> 70 + 15 + 15 = 100, the leftover goes to train (0.7 largest).
-        let sizes: Vec<usize> = a.values().map(Vec::len).collect();
-        assert_eq!(sizes, vec![71, 15, 15]);
-        let mut union: Vec<String> = a.values().flatten().cloned().collect();
-        union.sort();
-        assert_eq!(union, all);
-        // Same seed, any input order: same assignment.
-        let mut reversed = all.clone();
-        reversed.reverse();
-        assert_eq!(assign_splits(&reversed, &ratios, 42).unwrap(), a);
-        // Another seed: another assignment.
-        assert_ne!(assign_splits(&all, &ratios, 43).unwrap(), a);
-        // Pinned: the first test ids for seed 42 never change across runs or machines.
-        let pinned: Vec<&str> = a[&DatasetSplit::Test]
-            .iter()
-            .take(3)
-            .map(String::as_str)
-            .collect();
-        assert_eq!(pinned, PINNED_TEST_IDS);
-
-        let e = assign_splits(&all, &BTreeMap::from([(DatasetSplit::Train, 0)]), 1);
-        assert!(
-            matches!(
-                e,
-                Err(Error::Invalid {
-                    field: "ratios",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let e = assign_splits::<String>(&[], &ratios, 1);
-        assert!(matches!(e, Err(Error::EmptyCollection { .. })), "{e:?}");
-        let e = assign_splits(&["a", "b", "a"], &ratios, 1);
-        assert!(
-            matches!(
-                e,
-                Err(Error::Invalid {
-                    field: "record_ids",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let e = assign_splits(&["a", ""], &ratios, 1);
-        assert!(matches!(e, Err(Error::Empty { .. })), "{e:?}");
-        let zero_test = BTreeMap::from([(DatasetSplit::Train, 1), (DatasetSplit::Test, 0)]);
-        let z = assign_splits(&["a", "b"], &zero_test, 1).unwrap();
-        assert_eq!(
-            (z[&DatasetSplit::Train].len(), z[&DatasetSplit::Test].len()),
-            (2, 0)
-        );
-    }
-
-    const PINNED_TEST_IDS: [&str; 3] = ["r004", "r025", "r031"];
-
-    /// A small deterministic generator for the randomized tests below.
-    struct Gen(SeededRandom);
-
-    impl Gen {
-        fn new(seed: u8) -> Self {
-            Self(SeededRandom::new(&Seed::from_bytes([seed; 32])))
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            let mut b = [0u8; 8];
-            lcm_crypto::RandomSource::fill(&mut self.0, &mut b).unwrap();
-            u64::from_le_bytes(b) % n.max(1)
-        }
-    }
-
-    #[test]
-    fn assign_splits_partitions_exactly_for_random_inputs() {
-        let mut g = Gen::new(40);
-        for case in 0..200 {
-            let n = usize::try_from(g.below(60)).unwrap() + 1;
-            let all: Vec<String> = (0..n)
-                .map(|i| format!("id{}", g.below(1000) * 100 + i as u64))
-                .collect();
-            let weights: Vec<u32> = (0..3).map(|_| u32::try_from(g.below(5)).unwrap()).collect();
-            if weights.iter().all(|&w| w == 0) {
-                continue;
-            }
-            let ratios: BTreeMap<DatasetSplit, u32> = DatasetSplit::ALL
-                .into_iter()
-                .zip(weights.iter().copied())
-                .collect();
-            let seed = g.below(u64::MAX);
-            let a = assign_splits(&all, &ratios, seed).unwrap();
-            // A partition of the input.
-            let mut union: Vec<&String> = a.values().flatten().collect();
-            union.sort();
-            let mut expected: Vec<&String> = all.iter().collect();
-            expected.sort();
-            assert_eq!(union, expected, "case {case}");
-            // Sizes: floor(n w / W) or one more, the extras going to the largest remainders.
-            let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();
-            let n64 = n as u64;
-            let mut extras = Vec::new();
-            for (split, &w) in DatasetSplit::ALL.iter().zip(&weights) {
-                let floor = n64 * u64::from(w) / total;
-                let got = a[split].len() as u64;
-                assert!(
-                    got == floor || got == floor + 1,
-                    "case {case}: {split} got {got}, floor {floor}"
-                );
-                extras.push((n64 * u64::from(w) % total, got - floor));
-            }
-            for x in &extras {
-                for y in &extras {
-                    assert!(
-                        !(x.0 > y.0 && x.1 < y.1),
-                        "case {case}: extras out of remainder order {extras:?}"
-                    );
-                }
-            }
-            // Reproducible, and independent of the input order.
-            let mut shuffled = all.clone();
-            shuffled.rotate_left(usize::try_from(g.below(n as u64)).unwrap());
-            assert_eq!(
-                assign_splits(&shuffled, &ratios, seed).unwrap(),
-                a,
-                "case {case}"
-            );
-        }
-    }
-
-    #[test]
-    fn overlap_detection_matches_a_brute_force_oracle() {
-        let mut g = Gen::new(41);
-        let (mut clean, mut overlapping) = (0, 0);
-        for case in 0..25 {
-            // Ids drawn from a small pool, so that some cases overlap and some do not.
-            let mut info = BTreeMap::new();
-            let mut lists = BTreeMap::new();
-            for split in DatasetSplit::ALL {
-                let mut ids: Vec<String> = (0..4).map(|_| format!("r{}", g.below(40))).collect();
-                ids.sort();
-                ids.dedup();
-                lists.insert(split, ids.clone());
-                info.insert(split, SplitInfo::new(ids));
-            }
-            let mut shared = Vec::new();
-            for (i, a) in DatasetSplit::ALL.iter().enumerate() {
-                for b in DatasetSplit::ALL.iter().skip(i + 1) {
-                    for r in &lists[a] {
-                        if lists[b].contains(r) {
-                            shared.push((r.clone(), a.to_string(), b.to_string()));
-                        }
-                    }
-                }
-            }
-            let mut m = DatasetFamilyManager::new(ctx(42));
-            let fam = m
-                .create_dataset_family_anchor("fam", metadata(), "pw")
-                .unwrap();
-            match m.add_dataset_splits(&fam, info) {
-                Ok(_) => {
-                    assert!(shared.is_empty(), "case {case}: missed {shared:?}");
-                    clean += 1;
-                }
-                Err(Error::OverlappingSplits {
-                    record,
-                    first,
-                    second,
-                    ..
-                }) => {
-                    assert!(
-                        shared.contains(&(record, first, second)),
-                        "case {case}: {shared:?}"
-                    );
-                    overlapping += 1;
-                }
-                Err(e) => panic!("case {case}: {e:?}"),
-            }
-        }
-        // Both outcomes occurred, so neither branch is vacuous.
-        assert!(
-            clean > 0 && overlapping > 0,
-            "{clean} clean, {overlapping} overlapping"
-        );
-    }
-}
+pub use self::assign::assign_splits;

@@ -16,8 +16,8 @@
 //! # let (model_anchor, snapshot) = (Digest::from_bytes([1; 32]), Digest::from_bytes([2; 32]));
 //! let predeploy = deployments.create_predeployment_anchor(PreDeploymentRequest {
 //!     predeployment_id: "predeploy_001".into(),
-//!     model_anchor,            // model_anchor.digest, from the model manager
-//!     training_snapshot: snapshot, // snapshot.digest, from the training manager
+//!     model_anchor,            // model_anchor.digest(), from the model manager
+//!     training_snapshot: snapshot, // snapshot.digest(), from the training manager
 //!     build_artifact: BuildArtifact {
 //!         artifact_type: "docker".into(),
 //!         artifact_digest: format!("sha256:{}", "ab".repeat(32)),
@@ -43,7 +43,7 @@
 //!     json!({"load_balancer": "internal"}),
 //!     "devops_alice",
 //! )?;
-//! assert_eq!(deploy.record.predeployment, predeploy.digest);
+//! assert_eq!(deploy.record().predeployment, predeploy.digest());
 //!
 //! deployments.record_status("deploy_001", DeploymentStatus::RolledBack, "latency regression")?;
 //! assert_eq!(deployments.current_status("deploy_001"), Some(DeploymentStatus::RolledBack));
@@ -60,10 +60,10 @@ use lcm_model::records::deployment::{
     Sbom,
 };
 use lcm_model::verify::verify_status_history;
-use lcm_model::{DomainType, Policy, Sealed};
+use lcm_model::{Claimed, DomainType, Policy, Seal, Sealed};
 use serde_json::{Map, Value};
 
-use crate::restore::check_seal;
+use crate::restore::{adopt, check_seal};
 use crate::{Context, Error};
 
 const PREDEPLOYMENT: &str = "predeployment anchor";
@@ -159,7 +159,7 @@ impl DeploymentManager {
     ///
     /// [`Error::DomainNotAllowed`] if the policy forbids deployment records;
     /// [`Error::Empty`] for an empty id, ticket, environment, region, artifact type, builder or
-    /// dependency; [`Error::Invalid`] for a malformed artifact digest; [`Error::DuplicateId`]
+    /// dependency; [`lcm_model::Error::UnexpectedValue`] for a malformed artifact digest; [`lcm_model::Error::DuplicateId`]
     /// for an id already used.
     pub fn create_predeployment_anchor(
         &mut self,
@@ -169,10 +169,10 @@ impl DeploymentManager {
         let id = request.predeployment_id;
         non_empty(PREDEPLOYMENT, &id, "predeployment_id", &id)?;
         if self.predeployments.contains_key(&id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: PREDEPLOYMENT,
                 id,
-            });
+            }));
         }
         request
             .build_artifact
@@ -224,8 +224,8 @@ impl DeploymentManager {
     /// # Errors
     ///
     /// [`Error::DomainNotAllowed`]; [`Error::Empty`] for an empty id or deployer;
-    /// [`Error::DuplicateId`]; [`Error::UnknownReference`] for an unknown pre-deployment id;
-    /// [`Error::Invalid`] when `infrastructure` or `network_config` is not a JSON object.
+    /// [`lcm_model::Error::DuplicateId`]; [`Error::UnknownReference`] for an unknown pre-deployment id;
+    /// [`lcm_model::Error::UnexpectedValue`] when `infrastructure` or `network_config` is not a JSON object.
     pub fn create_deployment_anchor(
         &mut self,
         deployment_id: &str,
@@ -237,10 +237,10 @@ impl DeploymentManager {
         self.check_domain()?;
         non_empty(DEPLOYMENT, deployment_id, "deployment_id", deployment_id)?;
         if self.deployments.contains_key(deployment_id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: DEPLOYMENT,
                 id: deployment_id.to_owned(),
-            });
+            }));
         }
         let (pre, _) =
             self.predeployments
@@ -258,7 +258,7 @@ impl DeploymentManager {
         let anchor = DeploymentAnchor {
             deployment_id: deployment_id.to_owned(),
             predeployment_id: predeployment_id.to_owned(),
-            predeployment: pre.digest,
+            predeployment: pre.digest(),
             infrastructure,
             network_config,
             deployed_by: deployed_by.to_owned(),
@@ -267,11 +267,11 @@ impl DeploymentManager {
         let sealed = Sealed::seal(anchor, policy)?;
         let first = DeploymentStatusEvent {
             deployment_id: deployment_id.to_owned(),
-            deployment: sealed.digest,
+            deployment: sealed.digest(),
             sequence: 0,
             status: DeploymentStatus::Deployed,
             reason: "deployed".to_owned(),
-            at: sealed.record.deployed_at,
+            at: sealed.record().deployed_at,
             prev_event: None,
         };
         let history = vec![Sealed::seal(first, policy)?];
@@ -293,7 +293,7 @@ impl DeploymentManager {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownReference`] for an unknown deployment; [`Error::Invalid`] for a change
+    /// [`Error::UnknownReference`] for an unknown deployment; [`lcm_model::Error::UnexpectedValue`] for a change
     /// that is not allowed.
     pub fn record_status(
         &mut self,
@@ -312,36 +312,42 @@ impl DeploymentManager {
                     field: "deployment_id",
                     reference: deployment_id.to_owned(),
                 })?;
-        let last = deployment.history.last().ok_or(Error::EmptyCollection {
-            kind: DEPLOYMENT,
-            id: deployment_id.to_owned(),
-            field: "history",
-        })?;
-        let current = last.record.status;
+        let last =
+            deployment
+                .history
+                .last()
+                .ok_or(Error::Model(lcm_model::Error::EmptyCollection {
+                    kind: DEPLOYMENT,
+                    id: deployment_id.to_owned(),
+                    field: "history",
+                }))?;
+        let current = last.record().status;
         if !transition_allowed(current, status) {
-            return Err(Error::Invalid {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: STATUS_EVENT,
                 id: deployment_id.to_owned(),
                 field: "status",
                 expected: format!("a change allowed from {}", current.name()),
                 actual: status.name().to_owned(),
-            });
+            }));
         }
-        let sequence = last.record.sequence.checked_add(1).ok_or(Error::Invalid {
-            kind: STATUS_EVENT,
-            id: deployment_id.to_owned(),
-            field: "sequence",
-            expected: "fewer than 2^64 status changes".to_owned(),
-            actual: "2^64".to_owned(),
-        })?;
+        let sequence = last.record().sequence.checked_add(1).ok_or(Error::Model(
+            lcm_model::Error::UnexpectedValue {
+                kind: STATUS_EVENT,
+                id: deployment_id.to_owned(),
+                field: "sequence",
+                expected: "fewer than 2^64 status changes".to_owned(),
+                actual: "2^64".to_owned(),
+            },
+        ))?;
         let event = DeploymentStatusEvent {
             deployment_id: deployment_id.to_owned(),
-            deployment: deployment.anchor.digest,
+            deployment: deployment.anchor.digest(),
             sequence,
             status,
             reason: reason.to_owned(),
             at: now,
-            prev_event: Some(last.digest),
+            prev_event: Some(last.digest()),
         };
         let sealed = Sealed::seal(event, &policy)?;
         deployment.history.push(sealed.clone());
@@ -361,25 +367,26 @@ impl DeploymentManager {
     /// # Errors
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes deployments; [`Error::Empty`] or
-    /// [`Error::Invalid`] for a field the create path refuses; [`Error::DuplicateId`] for an id
-    /// already held; [`Error::DigestMismatch`] for a seal that does not match the record, or
+    /// [`lcm_model::Error::UnexpectedValue`] for a field the create path refuses; [`lcm_model::Error::DuplicateId`] for an id
+    /// already held; [`lcm_model::Error::SealMismatch`] for a seal that does not match the record, or
     /// an SBOM that does not match `sbom_digest`.
     pub fn restore_predeployment(
         &mut self,
-        anchor: Sealed<PreDeploymentAnchor>,
+        anchor: Claimed<PreDeploymentAnchor>,
         sbom: Sbom,
     ) -> Result<(), Error> {
         self.check_domain()?;
-        let a = &anchor.record;
+        let a = &anchor.record();
         let id = a.predeployment_id.as_str();
-        non_empty(PREDEPLOYMENT, id, "predeployment_id", id)?;
-        if self.predeployments.contains_key(id) {
-            return Err(Error::DuplicateId {
-                kind: PREDEPLOYMENT,
-                id: id.to_owned(),
-            });
-        }
-        check_seal(&self.ctx, PREDEPLOYMENT, id, &anchor)?;
+        let taken = self.predeployments.contains_key(id);
+        let anchor = adopt(
+            &self.ctx,
+            PREDEPLOYMENT,
+            "predeployment_id",
+            id,
+            taken,
+            &anchor,
+        )?;
         a.build_artifact
             .validate()
             .map_err(|e| with_id(PREDEPLOYMENT, id, e))?;
@@ -394,12 +401,12 @@ impl DeploymentManager {
         non_empty(PREDEPLOYMENT, id, "intended_region", &a.intended_region)?;
         let sbom_digest = sbom.compute_sbom_digest(self.ctx.policy())?;
         if sbom_digest != a.sbom_digest {
-            return Err(Error::DigestMismatch {
+            return Err(Error::Model(lcm_model::Error::SealMismatch {
                 kind: "predeployment anchor sbom_digest",
                 id: id.to_owned(),
                 stored: a.sbom_digest,
                 recomputed: sbom_digest,
-            });
+            }));
         }
         self.predeployments.insert(id.to_owned(), (anchor, sbom));
         Ok(())
@@ -422,30 +429,24 @@ impl DeploymentManager {
     /// # Errors
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes deployments; [`Error::Empty`] for
-    /// an empty id or `deployed_by`; [`Error::DuplicateId`] for an id already held;
-    /// [`Error::DigestMismatch`] for a seal that does not match the record;
+    /// an empty id or `deployed_by`; [`lcm_model::Error::DuplicateId`] for an id already held;
+    /// [`lcm_model::Error::SealMismatch`] for a seal that does not match the record;
     /// [`Error::UnknownReference`] naming `predeployment_anchor_ref` for a pre-deployment not
-    /// held; [`Error::Invalid`] naming `predeployment` for a digest that is not the held
+    /// held; [`lcm_model::Error::UnexpectedValue`] naming `predeployment` for a digest that is not the held
     /// pre-deployment's, `deployment_id` for an event of another deployment id, or `status`
     /// for a change [`Self::record_status`] refuses; [`Error::Model`] as
     /// [`verify_status_history`] (an empty history, a gap, a reordered, repeated or foreign
     /// event, a broken link, a first event that is not `deployed`).
     pub fn restore_deployment(
         &mut self,
-        anchor: Sealed<DeploymentAnchor>,
-        history: Vec<Sealed<DeploymentStatusEvent>>,
+        anchor: Claimed<DeploymentAnchor>,
+        history: Vec<Claimed<DeploymentStatusEvent>>,
     ) -> Result<(), Error> {
         self.check_domain()?;
-        let a = &anchor.record;
+        let a = &anchor.record();
         let id = a.deployment_id.as_str();
-        non_empty(DEPLOYMENT, id, "deployment_id", id)?;
-        if self.deployments.contains_key(id) {
-            return Err(Error::DuplicateId {
-                kind: DEPLOYMENT,
-                id: id.to_owned(),
-            });
-        }
-        check_seal(&self.ctx, DEPLOYMENT, id, &anchor)?;
+        let taken = self.deployments.contains_key(id);
+        let anchor = adopt(&self.ctx, DEPLOYMENT, "deployment_id", id, taken, &anchor)?;
         let (pre, _) = self
             .predeployments
             .get(&a.predeployment_id)
@@ -455,42 +456,47 @@ impl DeploymentManager {
                 field: "predeployment_anchor_ref",
                 reference: a.predeployment_id.clone(),
             })?;
-        if a.predeployment != pre.digest {
-            return Err(Error::Invalid {
+        if a.predeployment != pre.digest() {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: DEPLOYMENT,
                 id: id.to_owned(),
                 field: "predeployment",
                 expected: format!(
                     "the digest of predeployment {:?}, {}",
-                    a.predeployment_id, pre.digest
+                    a.predeployment_id,
+                    pre.digest()
                 ),
                 actual: a.predeployment.to_string(),
-            });
+            }));
         }
         non_empty(DEPLOYMENT, id, "deployed_by", &a.deployed_by)?;
+        let history = history
+            .iter()
+            .map(|event| check_seal(&self.ctx, STATUS_EVENT, id, event))
+            .collect::<Result<Vec<_>, Error>>()?;
         verify_status_history(self.ctx.policy(), &anchor, &history)?;
         let mut previous: Option<DeploymentStatus> = None;
         for event in &history {
-            let e = &event.record;
+            let e = &event.record();
             if e.deployment_id != id {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: STATUS_EVENT,
                     id: format!("{id}/{}", e.sequence),
                     field: "deployment_id",
                     expected: format!("{id:?}"),
                     actual: format!("{:?}", e.deployment_id),
-                });
+                }));
             }
             if let Some(from) = previous
                 && !transition_allowed(from, e.status)
             {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: STATUS_EVENT,
                     id: format!("{id}/{}", e.sequence),
                     field: "status",
                     expected: format!("a change allowed from {}", from.name()),
                     actual: e.status.name().to_owned(),
-                });
+                }));
             }
             previous = Some(e.status);
         }
@@ -527,23 +533,25 @@ impl DeploymentManager {
             .get(deployment_id)?
             .history
             .last()
-            .map(|e| e.record.status)
+            .map(|e| e.record().status)
     }
 
     /// What a deployment serves: its digest, its pre-deployment's digest, the model anchor and
     /// training snapshot it releases, and its current status.
     pub fn release(&self, deployment_id: &str) -> Option<DeploymentRelease> {
         let d = self.deployments.get(deployment_id)?;
-        let (pre, _) = self.predeployments.get(&d.anchor.record.predeployment_id)?;
+        let (pre, _) = self
+            .predeployments
+            .get(&d.anchor.record().predeployment_id)?;
         Some(DeploymentRelease {
-            deployment: d.anchor.digest,
-            predeployment: pre.digest,
-            model_anchor: pre.record.model_anchor,
-            training_snapshot: pre.record.training_snapshot,
+            deployment: d.anchor.digest(),
+            predeployment: pre.digest(),
+            model_anchor: pre.record().model_anchor,
+            training_snapshot: pre.record().training_snapshot,
             status: d
                 .history
                 .last()
-                .map_or(DeploymentStatus::Deployed, |e| e.record.status),
+                .map_or(DeploymentStatus::Deployed, |e| e.record().status),
         })
     }
 
@@ -616,13 +624,13 @@ pub(crate) fn with_id(kind: &'static str, id: &str, e: lcm_model::Error) -> Erro
             expected,
             actual,
             ..
-        } => Error::Invalid {
+        } => Error::Model(lcm_model::Error::UnexpectedValue {
             kind,
             id: id.to_owned(),
             field,
             expected: expected.to_owned(),
             actual,
-        },
+        }),
         other => Error::Model(other),
     }
 }
@@ -630,13 +638,13 @@ pub(crate) fn with_id(kind: &'static str, id: &str, e: lcm_model::Error) -> Erro
 fn object(id: &str, field: &'static str, value: Value) -> Result<Map<String, Value>, Error> {
     match value {
         Value::Object(map) => Ok(map),
-        other => Err(Error::Invalid {
+        other => Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: DEPLOYMENT,
             id: id.to_owned(),
             field,
             expected: "a JSON object".to_owned(),
             actual: json_type(&other).to_owned(),
-        }),
+        })),
     }
 }
 
@@ -652,441 +660,4 @@ fn json_type(v: &Value) -> &'static str {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use lcm_model::Error as ModelError;
-    use std::sync::Arc;
-
-    use lcm_crypto::{Seed, SeededRandom};
-    use lcm_model::records::deployment::ComplianceStatus;
-    use lcm_model::{FixedClock, Timestamp};
-    use serde_json::json;
-
-    use super::*;
-
-    pub(crate) fn ctx() -> Context {
-        let policy = Policy {
-            kdf_iterations: 100_000,
-            ..Policy::default()
-        };
-        Context::new(
-            policy,
-            Arc::new(FixedClock::new(
-                Timestamp::from_unix_micros(1_767_323_045_678_901),
-                1_000,
-            )),
-            SeededRandom::new(&Seed::from_bytes([7; 32])),
-        )
-        .unwrap()
-    }
-
-    pub(crate) fn request(id: &str) -> PreDeploymentRequest {
-        PreDeploymentRequest {
-            predeployment_id: id.into(),
-            model_anchor: Digest::from_bytes([1; 32]),
-            training_snapshot: Digest::from_bytes([2; 32]),
-            build_artifact: BuildArtifact {
-                artifact_type: "docker".into(),
-                artifact_digest: format!("sha256:{}", "ab".repeat(32)),
-                build_timestamp: Timestamp::from_unix_micros(1_767_300_000_000_000),
-                builder_info: "jenkins-v2.401".into(),
-                size_bytes: 500 << 20,
-            },
-            sbom: Sbom {
-                dependencies: BTreeMap::from([
-                    ("tensorflow".into(), "2.13.0".into()),
-                    ("numpy".into(), "1.24.0".into()),
-                ]),
-                security_scan_digest: Digest::from_bytes([3; 32]),
-                vulnerability_count: 0,
-                compliance_status: ComplianceStatus::Passed,
-            },
-            approval_ticket_id: "TICKET-12345".into(),
-            intended_env: "production".into(),
-            intended_region: "us-east-1".into(),
-            rollout_plan_digest: None,
-        }
-    }
-
-    /// A manager with `predeploy_001` and `deploy_001`.
-    pub(crate) fn deployed() -> DeploymentManager {
-        let mut m = DeploymentManager::new(ctx());
-        m.create_predeployment_anchor(request("predeploy_001"))
-            .unwrap();
-        m.create_deployment_anchor(
-            "deploy_001",
-            "predeploy_001",
-            json!({"cluster": "prod-k8s", "namespace": "ai-models", "replicas": 3}),
-            json!({"load_balancer": "internal", "security_groups": ["sg-123", "sg-456"]}),
-            "devops_alice",
-        )
-        .unwrap();
-        m
-    }
-
-    #[test]
-    fn predeployment_binds_every_input() {
-        let p = ctx().policy().clone();
-        let base = DeploymentManager::new(ctx())
-            .create_predeployment_anchor(request("pd"))
-            .unwrap()
-            .digest;
-        let mut variants: Vec<PreDeploymentRequest> = Vec::new();
-        let mut r = request("pd");
-        r.model_anchor = Digest::from_bytes([9; 32]);
-        variants.push(r);
-        let mut r = request("pd");
-        r.training_snapshot = Digest::from_bytes([9; 32]);
-        variants.push(r);
-        let mut r = request("pd");
-        r.build_artifact.size_bytes += 1;
-        variants.push(r);
-        let mut r = request("pd");
-        r.sbom.vulnerability_count = 1;
-        variants.push(r);
-        let mut r = request("pd");
-        r.approval_ticket_id = "TICKET-12346".into();
-        variants.push(r);
-        let mut r = request("pd");
-        r.intended_env = "staging".into();
-        variants.push(r);
-        let mut r = request("pd");
-        r.intended_region = "eu-west-1".into();
-        variants.push(r);
-        let mut r = request("pd");
-        r.rollout_plan_digest = Some(Digest::from_bytes([4; 32]));
-        variants.push(r);
-        for v in variants {
-            let d = DeploymentManager::new(ctx())
-                .create_predeployment_anchor(v.clone())
-                .unwrap();
-            assert_ne!(d.digest, base, "{v:?}");
-            d.verify(&p).unwrap();
-        }
-    }
-
-    #[test]
-    fn predeployment_rejects_bad_input() {
-        let mut m = DeploymentManager::new(ctx());
-        m.create_predeployment_anchor(request("pd")).unwrap();
-        assert!(matches!(
-            m.create_predeployment_anchor(request("pd")),
-            Err(Error::DuplicateId {
-                kind: PREDEPLOYMENT,
-                ..
-            })
-        ));
-        assert!(matches!(
-            m.create_predeployment_anchor(request("")),
-            Err(Error::Empty {
-                field: "predeployment_id",
-                ..
-            })
-        ));
-        let mut r = request("a");
-        r.build_artifact.artifact_digest = "sha256:abc".into();
-        match m.create_predeployment_anchor(r) {
-            Err(Error::Invalid {
-                id,
-                field: "artifact_digest",
-                ..
-            }) => assert_eq!(id, "a"),
-            other => panic!("{other:?}"),
-        }
-        let mut r = request("b");
-        r.build_artifact.builder_info.clear();
-        assert!(matches!(
-            m.create_predeployment_anchor(r),
-            Err(Error::Empty {
-                field: "builder_info",
-                ..
-            })
-        ));
-        for field in ["approval_ticket_id", "intended_env", "intended_region"] {
-            let mut r = request("c");
-            match field {
-                "approval_ticket_id" => r.approval_ticket_id.clear(),
-                "intended_env" => r.intended_env.clear(),
-                _ => r.intended_region.clear(),
-            }
-            match m.create_predeployment_anchor(r) {
-                Err(Error::Empty { field: f, .. }) => assert_eq!(f, field),
-                other => panic!("{field}: {other:?}"),
-            }
-        }
-        let mut r = request("d");
-        r.sbom.dependencies.insert(String::new(), "1".into());
-        assert!(matches!(
-            m.create_predeployment_anchor(r),
-            Err(Error::Empty {
-                field: "dependencies",
-                ..
-            })
-        ));
-        // Nothing failed half-way into the store.
-        assert!(m.predeployment("a").is_none() && m.predeployment("c").is_none());
-    }
-
-    #[test]
-    fn deployment_binds_the_predeployment_digest() {
-        let m = deployed();
-        let pre = m.predeployment("predeploy_001").unwrap();
-        let dep = m.deployment("deploy_001").unwrap();
-        assert_eq!(dep.record.predeployment, pre.digest);
-        let release = m.release("deploy_001").unwrap();
-        assert_eq!(release.model_anchor, Digest::from_bytes([1; 32]));
-        assert_eq!(release.deployment, dep.digest);
-        assert_eq!(release.status, DeploymentStatus::Deployed);
-
-        // Another pre-deployment gives another deployment digest, all else equal.
-        let mut other = DeploymentManager::new(ctx());
-        let mut r = request("predeploy_001");
-        r.approval_ticket_id = "TICKET-99999".into();
-        other.create_predeployment_anchor(r).unwrap();
-        let d2 = other
-            .create_deployment_anchor(
-                "deploy_001",
-                "predeploy_001",
-                json!({"cluster": "prod-k8s", "namespace": "ai-models", "replicas": 3}),
-                json!({"load_balancer": "internal", "security_groups": ["sg-123", "sg-456"]}),
-                "devops_alice",
-            )
-            .unwrap();
-        assert_ne!(d2.digest, dep.digest);
-    }
-
-    #[test]
-    fn deployment_rejects_bad_input() {
-        let mut m = deployed();
-        let create = |m: &mut DeploymentManager, id: &str, pre: &str, infra: Value, by: &str| {
-            m.create_deployment_anchor(id, pre, infra, json!({}), by)
-        };
-        assert!(matches!(
-            create(&mut m, "deploy_001", "predeploy_001", json!({}), "x"),
-            Err(Error::DuplicateId { .. })
-        ));
-        match create(&mut m, "d2", "predeploy_404", json!({}), "x") {
-            Err(Error::UnknownReference {
-                reference,
-                field: "predeployment_anchor_ref",
-                ..
-            }) => {
-                assert_eq!(reference, "predeploy_404");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            create(&mut m, "d2", "predeploy_001", json!([1]), "x"),
-            Err(Error::Invalid {
-                field: "infrastructure",
-                ..
-            })
-        ));
-        assert!(matches!(
-            m.create_deployment_anchor("d2", "predeploy_001", json!({}), json!("x"), "x"),
-            Err(Error::Invalid {
-                field: "network_config",
-                ..
-            })
-        ));
-        assert!(matches!(
-            create(&mut m, "d2", "predeploy_001", json!({}), ""),
-            Err(Error::Empty {
-                field: "deployed_by",
-                ..
-            })
-        ));
-        assert!(matches!(
-            create(&mut m, "", "predeploy_001", json!({}), "x"),
-            Err(Error::Empty {
-                field: "deployment_id",
-                ..
-            })
-        ));
-        assert!(m.deployment("d2").is_none());
-    }
-
-    #[test]
-    fn status_changes_are_appended_and_checked() {
-        let mut m = deployed();
-        assert!(matches!(
-            m.record_status("deploy_001", DeploymentStatus::Deployed, "again"),
-            Err(Error::Invalid {
-                field: "status",
-                ..
-            })
-        ));
-        assert!(matches!(
-            m.record_status("deploy_001", DeploymentStatus::Prepared, "back"),
-            Err(Error::Invalid {
-                field: "status",
-                ..
-            })
-        ));
-        m.record_status("deploy_001", DeploymentStatus::Failed, "health checks")
-            .unwrap();
-        m.record_status("deploy_001", DeploymentStatus::Deployed, "retry")
-            .unwrap();
-        m.record_status("deploy_001", DeploymentStatus::RolledBack, "latency")
-            .unwrap();
-        assert!(matches!(
-            m.record_status("deploy_001", DeploymentStatus::Deployed, "zombie"),
-            Err(Error::Invalid {
-                field: "status",
-                ..
-            })
-        ));
-        assert!(matches!(
-            m.record_status("nope", DeploymentStatus::Failed, ""),
-            Err(Error::UnknownReference { .. })
-        ));
-        let h = m.status_history("deploy_001").unwrap();
-        let statuses: Vec<_> = h.iter().map(|e| e.record.status).collect();
-        assert_eq!(
-            statuses,
-            [
-                DeploymentStatus::Deployed,
-                DeploymentStatus::Failed,
-                DeploymentStatus::Deployed,
-                DeploymentStatus::RolledBack
-            ]
-        );
-        assert_eq!(
-            m.current_status("deploy_001"),
-            Some(DeploymentStatus::RolledBack)
-        );
-        m.verify_status_history("deploy_001").unwrap();
-    }
-
-    fn history() -> (
-        Policy,
-        Sealed<DeploymentAnchor>,
-        Vec<Sealed<DeploymentStatusEvent>>,
-    ) {
-        let mut m = deployed();
-        m.record_status("deploy_001", DeploymentStatus::Failed, "a")
-            .unwrap();
-        m.record_status("deploy_001", DeploymentStatus::Deployed, "b")
-            .unwrap();
-        m.record_status("deploy_001", DeploymentStatus::Failed, "c")
-            .unwrap();
-        let anchor = m.deployment("deploy_001").unwrap().clone();
-        let h = m.status_history("deploy_001").unwrap().to_vec();
-        (m.policy().clone(), anchor, h)
-    }
-
-    #[test]
-    fn history_tampering_is_detected() {
-        let (p, anchor, h) = history();
-        verify_status_history(&p, &anchor, &h).unwrap();
-
-        let mut t = h.clone();
-        t[2].record.reason = "edited".into();
-        assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
-            Err(ModelError::SealMismatch {
-                kind: STATUS_EVENT,
-                ..
-            })
-        ));
-        let mut t = h.clone();
-        t.swap(1, 2);
-        assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
-            Err(ModelError::ChainGap {
-                index: 1,
-                expected: 1,
-                actual: 2,
-                ..
-            })
-        ));
-        let mut t = h.clone();
-        t.remove(1);
-        assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
-            Err(ModelError::ChainGap { index: 1, .. })
-        ));
-        let mut t = h.clone();
-        t.insert(2, h[1].clone());
-        assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
-            Err(ModelError::ChainOrder {
-                index: 2,
-                expected: 2,
-                actual: 1,
-                ..
-            })
-        ));
-        // A re-sealed event with the right sequence but a forged link.
-        let mut t = h.clone();
-        t[2].record.prev_event = Some(Digest::from_bytes([0; 32]));
-        t[2] = Sealed::seal(t[2].record.clone(), &p).unwrap();
-        assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
-            Err(ModelError::ChainLink { index: 2, .. })
-        ));
-        // An event of another deployment.
-        let mut t = h.clone();
-        t[3].record.deployment = Digest::from_bytes([0; 32]);
-        t[3] = Sealed::seal(t[3].record.clone(), &p).unwrap();
-        assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
-            Err(ModelError::UnexpectedValue {
-                field: "deployment",
-                ..
-            })
-        ));
-        // A history whose first event is not Deployed.
-        let mut t = h.clone();
-        t[0].record.status = DeploymentStatus::Failed;
-        assert!(matches!(
-            verify_status_history(&p, &anchor, &t),
-            Err(ModelError::UnexpectedValue {
-                field: "status",
-                ..
-            })
-        ));
-        assert!(matches!(
-            verify_status_history(&p, &anchor, &[]),
-            Err(ModelError::EmptyCollection { .. })
-        ));
-        let mut a = anchor;
-        a.record.deployed_by = "mallory".into();
-        assert!(matches!(
-            verify_status_history(&p, &a, &h),
-            Err(ModelError::SealMismatch {
-                kind: DEPLOYMENT,
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn deterministic_with_fixed_clock_and_seed() {
-        let a = deployed();
-        let b = deployed();
-        assert_eq!(
-            a.deployment("deploy_001").unwrap().digest,
-            b.deployment("deploy_001").unwrap().digest
-        );
-        assert_eq!(
-            a.predeployment("predeploy_001").unwrap().digest,
-            b.predeployment("predeploy_001").unwrap().digest
-        );
-    }
-
-    #[test]
-    fn domain_restriction_is_honoured() {
-        let policy = Policy {
-            kdf_iterations: 100_000,
-            domains: vec![DomainType::Model],
-            ..Policy::default()
-        };
-        let mut m = DeploymentManager::new(Context::with_policy(policy).unwrap());
-        assert!(matches!(
-            m.create_predeployment_anchor(request("x")),
-            Err(Error::DomainNotAllowed {
-                domain: "deployment"
-            })
-        ));
-    }
-}
+pub(crate) mod tests;

@@ -2,18 +2,14 @@
 
 /// Everything a lifecycle manager can refuse.
 ///
+/// A broken link between records (a seal, a chain, a duplicate id, a value the records around it
+/// rule out) is an [`Error::Model`], the same error the verifiers of [`lcm_model::verify`]
+/// report for it, whichever path found it.
+///
 /// Every message names the record (by its id) and the field involved.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A record id that is already taken.
-    #[error("{kind} {id:?} already exists")]
-    DuplicateId {
-        /// The record kind.
-        kind: &'static str,
-        /// The id.
-        id: String,
-    },
     /// A reference to a record this manager does not know.
     #[error("{kind} {id:?}: unknown {field} reference {reference:?}")]
     UnknownReference {
@@ -48,21 +44,6 @@ pub enum Error {
         /// The field.
         field: &'static str,
     },
-    /// A value outside what the lifecycle allows (a non-increasing checkpoint step, a NaN
-    /// metric, a second completion, ...).
-    #[error("{kind} {id:?}: {field}: expected {expected}, got {actual}")]
-    Invalid {
-        /// The record kind.
-        kind: &'static str,
-        /// Its id.
-        id: String,
-        /// The field.
-        field: &'static str,
-        /// What is allowed.
-        expected: String,
-        /// What was found.
-        actual: String,
-    },
     /// The same record appears in two dataset splits (train/test leakage).
     #[error(
         "dataset family {family:?}: record {record:?} is in both the {first} and {second} splits"
@@ -76,16 +57,6 @@ pub enum Error {
         first: String,
         /// The other split.
         second: String,
-    },
-    /// An operation on an empty collection that needs at least one element.
-    #[error("{kind} {id:?}: {field} is empty")]
-    EmptyCollection {
-        /// The record kind.
-        kind: &'static str,
-        /// Its id.
-        id: String,
-        /// The empty collection.
-        field: &'static str,
     },
     /// A master password that does not reproduce the stored anchor.
     #[error("{kind} {id:?}: wrong master password")]
@@ -101,69 +72,6 @@ pub enum Error {
         /// The record domain.
         domain: &'static str,
     },
-    /// A stored digest that does not match the digest recomputed from the record.
-    #[error("{kind} {id:?}: digest mismatch: stored {stored}, recomputed {recomputed}")]
-    DigestMismatch {
-        /// The record kind.
-        kind: &'static str,
-        /// Its id.
-        id: String,
-        /// The digest the record carried.
-        stored: lcm_crypto::Digest,
-        /// The digest recomputed from its content.
-        recomputed: lcm_crypto::Digest,
-    },
-    /// A chained record whose link to the previous record is not that record's digest.
-    #[error(
-        "{kind} {id:?} at position {index}: expected previous digest {}, got {}",
-        show_link(.expected),
-        show_link(.actual)
-    )]
-    ChainLink {
-        /// The record kind.
-        kind: &'static str,
-        /// Its id.
-        id: String,
-        /// Its position in the list checked.
-        index: u64,
-        /// The previous record's digest (`None`: the start of a chain).
-        expected: Option<lcm_crypto::Digest>,
-        /// The link the record carries.
-        actual: Option<lcm_crypto::Digest>,
-    },
-    /// A chained record whose sequence number is not greater than its predecessor's (reordered
-    /// or repeated records).
-    #[error(
-        "{kind} {id:?} at position {index}: out of order: expected sequence {expected}, got {actual}"
-    )]
-    ChainOrder {
-        /// The record kind.
-        kind: &'static str,
-        /// Its id.
-        id: String,
-        /// Its position in the list checked.
-        index: u64,
-        /// The sequence number that should come here.
-        expected: u64,
-        /// The sequence number found.
-        actual: u64,
-    },
-    /// A chained record whose sequence number skips ahead (records missing before it).
-    #[error(
-        "{kind} {id:?} at position {index}: records missing: expected sequence {expected}, got {actual}"
-    )]
-    ChainGap {
-        /// The record kind.
-        kind: &'static str,
-        /// Its id.
-        id: String,
-        /// Its position in the list checked.
-        index: u64,
-        /// The sequence number that should come here.
-        expected: u64,
-        /// The sequence number found.
-        actual: u64,
-    },
     /// A record id listed twice within one dataset split.
     #[error("dataset family {family:?}: record {record:?} appears twice in the {split} split")]
     DuplicateRecord {
@@ -173,18 +81,6 @@ pub enum Error {
         split: String,
         /// The repeated record id.
         record: String,
-    },
-    /// A NaN or infinite metric value.
-    #[error("{kind} {id:?}: metric {metric:?}: expected a finite number, got {value}")]
-    NonFiniteMetric {
-        /// The record kind.
-        kind: &'static str,
-        /// Its id.
-        id: String,
-        /// The metric's name.
-        metric: String,
-        /// The offending value as text.
-        value: String,
     },
     /// A record that may be completed only once was completed again, or changed after it.
     #[error("{kind} {id:?} is already completed")]
@@ -216,12 +112,4 @@ pub enum Error {
     /// An error from the cryptographic core.
     #[error(transparent)]
     Crypto(#[from] lcm_crypto::Error),
-}
-
-/// A chain link for messages: the digest, or `none (start of chain)`.
-fn show_link(link: &Option<lcm_crypto::Digest>) -> String {
-    match link {
-        Some(d) => d.to_string(),
-        None => "none (start of chain)".to_owned(),
-    }
 }

@@ -18,7 +18,7 @@ use lcm_model::records::{
     ModelAnchor, ModelArchitecture, ModelDescription, ParameterFingerprint, TensorChange,
     TrainingEnvironment, hyperparameters_digest,
 };
-use lcm_model::{DomainType, Policy, Record, Sealed};
+use lcm_model::{Claimed, DomainType, Policy, Record, Seal, Sealed};
 use serde_json::{Map, Value};
 
 use crate::dataset::empty_field;
@@ -103,7 +103,7 @@ pub struct AnchoredModel {
 ///     parameters: None,
 /// };
 /// let model = models.create_model_anchor(&datasets, request, "model_password")?;
-/// assert_eq!(model.record.description.authorized_datasets["med_v1"], family.digest);
+/// assert_eq!(model.record().description.authorized_datasets["med_v1"], family.digest());
 /// models.verify_password("pneumonia_model", "v1.0", "model_password")?;
 /// # Ok::<(), lcm_managers::Error>(())
 /// ```
@@ -164,9 +164,9 @@ impl ModelManager {
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes models; [`Error::Empty`] for an
     /// empty name, version, trainer commit, password, architecture type or framework field;
-    /// [`Error::DuplicateId`] for a name and version already anchored;
+    /// [`lcm_model::Error::DuplicateId`] for a name and version already anchored;
     /// [`Error::UnknownReference`] for an authorized dataset the dataset manager does not
-    /// know; [`Error::Invalid`] for a dataset listed twice, a parameter fingerprint made
+    /// know; [`lcm_model::Error::UnexpectedValue`] for a dataset listed twice, a parameter fingerprint made
     /// under another hash algorithm, or weights whose element count is not the
     /// architecture's `total_params`.
     pub fn create_model_anchor(
@@ -195,7 +195,10 @@ impl ModelManager {
         }
         let key = (request.model_name.clone(), request.version.clone());
         if self.models.contains_key(&key) {
-            return Err(Error::DuplicateId { kind: MODEL, id });
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
+                kind: MODEL,
+                id,
+            }));
         }
         if master_password.is_empty() {
             return Err(Error::Empty {
@@ -223,14 +226,14 @@ impl ModelManager {
                     field: "authorized_datasets",
                     reference: ds.clone(),
                 })?;
-            if authorized.insert(ds.clone(), family.digest).is_some() {
-                return Err(Error::Invalid {
+            if authorized.insert(ds.clone(), family.digest()).is_some() {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: MODEL,
                     id,
                     field: "authorized_datasets",
                     expected: "each dataset family once".to_owned(),
                     actual: format!("{ds:?} twice"),
-                });
+                }));
             }
         }
 
@@ -302,11 +305,11 @@ impl ModelManager {
     /// # Errors
     ///
     /// [`Error::DomainNotAllowed`] when the policy excludes models; [`Error::Empty`] for an
-    /// empty name, version or trainer commit; [`Error::DuplicateId`] for a name and version
-    /// already held; [`Error::DigestMismatch`] for a seal or description digest that does not
+    /// empty name, version or trainer commit; [`lcm_model::Error::DuplicateId`] for a name and version
+    /// already held; [`lcm_model::Error::SealMismatch`] for a seal or description digest that does not
     /// match its content; [`Error::Crypto`] for a KDF cost below the floor.
-    pub fn restore_model(&mut self, anchor: Sealed<ModelAnchor>) -> Result<(), Error> {
-        let key = self.check_restored_anchor(&anchor)?;
+    pub fn restore_model(&mut self, anchor: Claimed<ModelAnchor>) -> Result<(), Error> {
+        let (key, anchor) = self.check_restored_anchor(&anchor)?;
         self.models
             .insert(key, ModelEntry::Restored(Box::new(anchor)));
         Ok(())
@@ -323,13 +326,13 @@ impl ModelManager {
     /// # Errors
     ///
     /// As [`Self::restore_model`]; [`Error::Empty`] for an empty architecture type or
-    /// framework field; [`Error::DigestMismatch`] naming the digest that does not match its
-    /// input; [`Error::Invalid`] naming `parameters` or `architecture.total_params` as
+    /// framework field; [`lcm_model::Error::SealMismatch`] naming the digest that does not match its
+    /// input; [`lcm_model::Error::UnexpectedValue`] naming `parameters` or `architecture.total_params` as
     /// [`Self::create_model_anchor`] does.
     pub fn restore_anchored_model(&mut self, model: AnchoredModel) -> Result<(), Error> {
-        let key = self.check_restored_anchor(&model.anchor)?;
+        let (key, _) = self.check_restored_anchor(&model.anchor)?;
         let policy = self.ctx.policy();
-        let d = &model.anchor.record.description;
+        let d = &model.anchor.record().description;
         let id = format!("{}@{}", d.model_name, d.version);
         model
             .architecture
@@ -361,12 +364,12 @@ impl ModelManager {
         ];
         for (kind, stored, recomputed) in checks {
             if stored != recomputed {
-                return Err(Error::DigestMismatch {
+                return Err(Error::Model(lcm_model::Error::SealMismatch {
                     kind,
                     id,
                     stored,
                     recomputed,
-                });
+                }));
             }
         }
         let weights = model.parameters.as_ref().map(ParameterFingerprint::root);
@@ -374,15 +377,15 @@ impl ModelManager {
             (None, None) => {}
             (Some(stored), Some(recomputed)) if stored == recomputed => {}
             (Some(stored), Some(recomputed)) => {
-                return Err(Error::DigestMismatch {
+                return Err(Error::Model(lcm_model::Error::SealMismatch {
                     kind: "model parameter_fingerprint",
                     id,
                     stored,
                     recomputed,
-                });
+                }));
             }
             (stored, given) => {
-                return Err(Error::Invalid {
+                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: MODEL,
                     id,
                     field: "parameters",
@@ -394,7 +397,7 @@ impl ModelManager {
                         Some(root) => format!("weights with the fingerprint {root}"),
                         None => "none".to_owned(),
                     },
-                });
+                }));
             }
         }
         self.models
@@ -403,15 +406,15 @@ impl ModelManager {
     }
 
     /// The checks shared by the two restores; returns the model's key.
-    fn check_restored_anchor(
+    fn check_restored_anchor<S: Seal<Record = ModelAnchor>>(
         &self,
-        anchor: &Sealed<ModelAnchor>,
-    ) -> Result<(String, String), Error> {
+        anchor: &S,
+    ) -> Result<((String, String), Sealed<ModelAnchor>), Error> {
         let policy = self.ctx.policy();
         if !policy.allows(DomainType::Model) {
             return Err(Error::DomainNotAllowed { domain: "model" });
         }
-        let a = &anchor.record;
+        let a = &anchor.record();
         let d = &a.description;
         let id = format!("{}@{}", d.model_name, d.version);
         for (field, value) in [
@@ -429,20 +432,23 @@ impl ModelManager {
         }
         let key = (d.model_name.clone(), d.version.clone());
         if self.models.contains_key(&key) {
-            return Err(Error::DuplicateId { kind: MODEL, id });
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
+                kind: MODEL,
+                id,
+            }));
         }
-        check_seal(&self.ctx, MODEL, &id, anchor)?;
+        let sealed = check_seal(&self.ctx, MODEL, &id, anchor)?;
         let description_digest = d.digest(policy)?;
         if description_digest != a.description_digest {
-            return Err(Error::DigestMismatch {
+            return Err(Error::Model(lcm_model::Error::SealMismatch {
                 kind: "model description_digest",
                 id,
                 stored: a.description_digest,
                 recomputed: description_digest,
-            });
+            }));
         }
         check_kdf_iterations(a.kdf_iterations)?;
-        Ok(key)
+        Ok((key, sealed))
     }
 
     /// Checks `master_password` against the stored anchor of a model.
@@ -462,7 +468,7 @@ impl ModelManager {
                 kind: MODEL,
                 id: format!("{model_name}@{version}"),
             })?;
-        verify_model_password(self.ctx.policy(), &model.record, master_password)
+        verify_model_password(self.ctx.policy(), model.record(), master_password)
     }
 
     /// The anchored model `model_name` at `version`, with its inputs (the seed's
@@ -487,7 +493,7 @@ impl ModelManager {
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] for an unknown model; [`Error::Invalid`] naming `parameters` when
+    /// [`Error::NotFound`] for an unknown model; [`lcm_model::Error::UnexpectedValue`] naming `parameters` when
     /// the model was anchored without weights, or when `weights` differ (the message lists the
     /// differing tensors).
     ///
@@ -539,27 +545,27 @@ impl ModelManager {
                 kind: MODEL,
                 id: id.clone(),
             })?;
-        let Some(root) = entry.anchor().record.description.parameter_fingerprint else {
-            return Err(Error::Invalid {
+        let Some(root) = entry.anchor().record().description.parameter_fingerprint else {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: MODEL,
                 id,
                 field: "parameters",
                 expected: "a model anchored with a parameter fingerprint".to_owned(),
                 actual: "none".to_owned(),
-            });
+            }));
         };
         if root == weights.root() {
             return Ok(());
         }
         // A model restored from its anchor alone has the root, not the tensors: no diff.
         let Some(anchored) = entry.inputs().and_then(|m| m.parameters.as_ref()) else {
-            return Err(Error::Invalid {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: MODEL,
                 id,
                 field: "parameters",
                 expected: format!("weights with the fingerprint {root}"),
                 actual: format!("the fingerprint {}", weights.root()),
-            });
+            }));
         };
         let changes: Vec<String> = anchored
             .diff(weights)
@@ -571,7 +577,7 @@ impl ModelManager {
                 _ => format!("{c:?}"),
             })
             .collect();
-        Err(Error::Invalid {
+        Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: MODEL,
             id,
             field: "parameters",
@@ -584,7 +590,7 @@ impl ModelManager {
             } else {
                 changes.join(", ")
             },
-        })
+        }))
     }
 
     /// The anchored model whose anchor digest is `digest`, with its inputs; `None` also for a
@@ -599,7 +605,9 @@ impl ModelManager {
     }
 
     fn find_entry(&self, digest: &Digest) -> Option<&ModelEntry> {
-        self.models.values().find(|m| m.anchor().digest == *digest)
+        self.models
+            .values()
+            .find(|m| m.anchor().digest() == *digest)
     }
 
     /// The names and versions of all anchored models, in order (the seed's `list_models`).
@@ -617,18 +625,18 @@ fn check_parameters(
     params: &ParameterFingerprint,
 ) -> Result<(), Error> {
     if params.algorithm() != policy.hash_algorithm {
-        return Err(Error::Invalid {
+        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: MODEL,
             id: id.to_owned(),
             field: "parameters",
             expected: format!("a fingerprint under {}", policy.hash_algorithm),
             actual: format!("a fingerprint under {}", params.algorithm()),
-        });
+        }));
     }
     if let Some(total) = architecture.total_params
         && total != params.element_count()
     {
-        return Err(Error::Invalid {
+        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
             kind: MODEL,
             id: id.to_owned(),
             field: "architecture.total_params",
@@ -637,7 +645,7 @@ fn check_parameters(
                 params.element_count()
             ),
             actual: total.to_string(),
-        });
+        }));
     }
     Ok(())
 }
@@ -650,7 +658,7 @@ fn check_parameters(
 ///
 /// # Errors
 ///
-/// [`Error::DigestMismatch`] when the description does not match `description_digest`;
+/// [`lcm_model::Error::SealMismatch`] when the description does not match `description_digest`;
 /// [`Error::WrongPassword`] when the password does not reproduce the anchor; [`Error::Empty`]
 /// for an empty password; [`Error::Crypto`] for a stored KDF cost below the floor.
 pub fn verify_model_password(
@@ -672,12 +680,12 @@ pub fn verify_model_password(
     // The MAC's message is recomputed from the description: a stored digest is never trusted.
     let description_digest = anchor.description.digest(policy)?;
     if description_digest != anchor.description_digest {
-        return Err(Error::DigestMismatch {
+        return Err(Error::Model(lcm_model::Error::SealMismatch {
             kind: "model description_digest",
             id,
             stored: anchor.description_digest,
             recomputed: description_digest,
-        });
+        }));
     }
     let key = model_key(
         policy.hash_algorithm,
@@ -700,316 +708,4 @@ fn model_key(
 }
 
 #[cfg(test)]
-mod tests {
-    use lcm_model::records::{DatasetFamilyMetadata, Tensor};
-
-    use super::*;
-    use crate::dataset::tests::ctx;
-
-    fn setup() -> (DatasetFamilyManager, ModelManager) {
-        let mut d = DatasetFamilyManager::new(ctx(7));
-        let m = DatasetFamilyMetadata::new("n", "v", "o", "l");
-        d.create_dataset_family_anchor("ds1", m.clone(), "pw")
-            .unwrap();
-        d.create_dataset_family_anchor("ds2", m, "pw").unwrap();
-        (d, ModelManager::new(ctx(8)))
-    }
-
-    fn request() -> ModelAnchorRequest {
-        let mut hp = Map::new();
-        hp.insert("lr".into(), Value::from(0.001));
-        ModelAnchorRequest {
-            model_name: "m".into(),
-            version: "v1".into(),
-            architecture: ModelArchitecture::new("CNN"),
-            hyperparameters: hp,
-            environment: TrainingEnvironment::new("tensorflow", "2.13.0"),
-            authorized_datasets: vec!["ds2".into(), "ds1".into()],
-            trainer_commit: "abc123".into(),
-            parameters: None,
-        }
-    }
-
-    #[test]
-    fn anchor_binds_inputs_and_datasets() {
-        let (d, mut m) = setup();
-        let a = m.create_model_anchor(&d, request(), "pw").unwrap();
-        let p = m.context().policy().clone();
-        a.verify(&p).unwrap();
-        let desc = &a.record.description;
-        assert_eq!(desc.authorized_datasets.len(), 2);
-        assert_eq!(
-            desc.authorized_datasets["ds1"],
-            d.dataset_family("ds1").unwrap().digest
-        );
-        assert_eq!(desc.parameter_fingerprint, None);
-        let stored = m.model("m", "v1").unwrap();
-        a.record
-            .verify_inputs(
-                &p,
-                &stored.architecture,
-                &stored.hyperparameters,
-                &stored.environment,
-            )
-            .unwrap();
-        assert_eq!(m.find_model(&a.digest).map(|x| &x.anchor), Some(&a));
-        assert_eq!(m.list_models().collect::<Vec<_>>(), vec![("m", "v1")]);
-
-        m.verify_password("m", "v1", "pw").unwrap();
-        let w = [1u8];
-        let fp = ParameterFingerprint::compute(
-            &p,
-            [Tensor {
-                name: "w",
-                dtype: "u8",
-                shape: &[1],
-                bytes: &w,
-            }],
-        )
-        .unwrap();
-        match m.verify_parameters("m", "v1", &fp) {
-            Err(Error::Invalid {
-                field: "parameters",
-                actual,
-                ..
-            }) => assert_eq!(actual, "none"),
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            m.verify_password("m", "v1", "px"),
-            Err(Error::WrongPassword { .. })
-        ));
-        assert!(matches!(
-            m.verify_password("m", "v2", "pw"),
-            Err(Error::NotFound { .. })
-        ));
-        let mut t = a.record.clone();
-        t.description
-            .authorized_datasets
-            .insert("ds3".into(), Digest::from_bytes([3; 32]));
-        assert!(matches!(
-            verify_model_password(&p, &t, "pw"),
-            Err(Error::DigestMismatch { .. })
-        ));
-        let mut t = a.record.clone();
-        t.description_digest = Digest::from_bytes([9; 32]);
-        assert!(matches!(
-            verify_model_password(&p, &t, "pw"),
-            Err(Error::DigestMismatch { .. })
-        ));
-        let mut t = a.record.clone();
-        t.salt = Salt::from_bytes([9; 16]);
-        assert!(matches!(
-            verify_model_password(&p, &t, "pw"),
-            Err(Error::WrongPassword { .. })
-        ));
-        assert!(matches!(
-            verify_model_password(&p, &t, ""),
-            Err(Error::Empty { .. })
-        ));
-
-        // Every input changes the description digest.
-        let base = a.record.description_digest;
-        let mut variants: Vec<ModelAnchorRequest> = Vec::new();
-        let mut r = request();
-        r.version = "v2".into();
-        variants.push(r);
-        let mut r = request();
-        r.architecture.input_dim = Some(3);
-        variants.push(r);
-        let mut r = request();
-        r.hyperparameters.insert("lr".into(), Value::from(0.002));
-        variants.push(r);
-        let mut r = request();
-        r.environment.hardware = Some("A100".into());
-        variants.push(r);
-        let mut r = request();
-        r.authorized_datasets.pop();
-        variants.push(r);
-        let mut r = request();
-        r.trainer_commit = "abc124".into();
-        variants.push(r);
-        for (i, r) in variants.into_iter().enumerate() {
-            let mut probe = ModelManager::new(ctx(8));
-            let other = probe.create_model_anchor(&d, r, "pw").unwrap();
-            assert_ne!(other.record.description_digest, base, "variant {i}");
-        }
-    }
-
-    #[test]
-    fn weights_fingerprint_is_bound_and_checked() {
-        let (d, mut m) = setup();
-        let p = m.context().policy().clone();
-        let w = [0u8; 24];
-        let tensors = [
-            Tensor {
-                name: "dense.weight",
-                dtype: "f32",
-                shape: &[2, 2],
-                bytes: &w[..16],
-            },
-            Tensor {
-                name: "dense.bias",
-                dtype: "f32",
-                shape: &[2],
-                bytes: &w[16..],
-            },
-        ];
-        let fp = ParameterFingerprint::compute(&p, tensors).unwrap();
-        let mut r = request();
-        r.architecture.total_params = Some(6);
-        r.parameters = Some(fp.clone());
-        let a = m.create_model_anchor(&d, r, "pw").unwrap();
-        assert_eq!(a.record.description.parameter_fingerprint, Some(fp.root()));
-        assert_eq!(m.model("m", "v1").unwrap().parameters.as_ref(), Some(&fp));
-
-        m.verify_parameters("m", "v1", &fp).unwrap();
-        let bias = [0u8, 0, 128, 63, 0, 0, 0, 0];
-        let retrained = ParameterFingerprint::compute(
-            &p,
-            [
-                tensors[0],
-                Tensor {
-                    bytes: &bias,
-                    ..tensors[1]
-                },
-                Tensor {
-                    name: "extra",
-                    dtype: "u8",
-                    shape: &[1],
-                    bytes: &[1],
-                },
-            ],
-        )
-        .unwrap();
-        match m.verify_parameters("m", "v1", &retrained) {
-            Err(Error::Invalid {
-                field: "parameters",
-                actual,
-                ..
-            }) => {
-                assert_eq!(actual, "changed dense.bias, added extra");
-            }
-            other => panic!("{other:?}"),
-        }
-        let e = m.verify_parameters("m", "v9", &fp);
-        assert!(matches!(e, Err(Error::NotFound { .. })), "{e:?}");
-
-        let mut r = request();
-        r.version = "v2".into();
-        r.architecture.total_params = Some(7);
-        r.parameters = Some(fp);
-        match m.create_model_anchor(&d, r, "pw") {
-            Err(Error::Invalid {
-                field: "architecture.total_params",
-                actual,
-                ..
-            }) => {
-                assert_eq!(actual, "7");
-            }
-            other => panic!("{other:?}"),
-        }
-        let blake = Policy {
-            hash_algorithm: HashAlgorithm::Blake3,
-            ..p
-        };
-        let fp3 = ParameterFingerprint::compute(&blake, tensors).unwrap();
-        let mut r = request();
-        r.version = "v3".into();
-        r.parameters = Some(fp3);
-        let e = m.create_model_anchor(&d, r, "pw");
-        assert!(
-            matches!(
-                e,
-                Err(Error::Invalid {
-                    field: "parameters",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-    }
-
-    #[test]
-    fn bad_requests_are_named() {
-        let (d, mut m) = setup();
-        let mut r = request();
-        r.authorized_datasets.push("nope".into());
-        match m.create_model_anchor(&d, r, "pw") {
-            Err(Error::UnknownReference {
-                field: "authorized_datasets",
-                reference,
-                id,
-                ..
-            }) => {
-                assert_eq!((reference.as_str(), id.as_str()), ("nope", "m@v1"));
-            }
-            other => panic!("{other:?}"),
-        }
-        let mut r = request();
-        r.authorized_datasets.push("ds1".into());
-        let e = m.create_model_anchor(&d, r, "pw");
-        assert!(
-            matches!(
-                e,
-                Err(Error::Invalid {
-                    field: "authorized_datasets",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        for field in ["model_name", "version", "trainer_commit"] {
-            let mut r = request();
-            match field {
-                "model_name" => r.model_name.clear(),
-                "version" => r.version.clear(),
-                _ => r.trainer_commit.clear(),
-            }
-            match m.create_model_anchor(&d, r, "pw") {
-                Err(Error::Empty { field: f, .. }) => assert_eq!(f, field),
-                other => panic!("{field}: {other:?}"),
-            }
-        }
-        let e = m.create_model_anchor(&d, request(), "");
-        assert!(
-            matches!(
-                e,
-                Err(Error::Empty {
-                    field: "master_password",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let mut r = request();
-        r.architecture.model_type.clear();
-        let e = m.create_model_anchor(&d, r, "pw");
-        assert!(
-            matches!(e, Err(Error::Empty { field: "type", .. })),
-            "{e:?}"
-        );
-        let mut r = request();
-        r.environment.framework_version.clear();
-        let e = m.create_model_anchor(&d, r, "pw");
-        assert!(
-            matches!(
-                e,
-                Err(Error::Empty {
-                    field: "framework_version",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        m.create_model_anchor(&d, request(), "pw").unwrap();
-        let e = m.create_model_anchor(&d, request(), "pw");
-        assert!(matches!(e, Err(Error::DuplicateId { .. })), "{e:?}");
-        // A dataset manager that does not know the families.
-        let empty = DatasetFamilyManager::new(ctx(7));
-        let mut r = request();
-        r.version = "v9".into();
-        let e = m.create_model_anchor(&empty, r, "pw");
-        assert!(matches!(e, Err(Error::UnknownReference { .. })), "{e:?}");
-    }
-}
+mod tests;

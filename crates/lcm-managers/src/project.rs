@@ -59,6 +59,6 @@ impl Project {
         self.training
             .session_ids()
             .filter_map(|s| self.training.training_session(s))
-            .find_map(|run| run.snapshot().filter(|snap| snap.digest == *digest))
+            .find_map(|run| run.snapshot().filter(|snap| snap.digest() == *digest))
     }
 }

@@ -6,29 +6,53 @@
 //! with the same checks the create path applies. A restore either adopts everything it is given
 //! or nothing.
 
-use lcm_model::{Record, Sealed};
+use lcm_model::{Claimed, Record, Seal, Sealed};
+
+use crate::deployment::non_empty;
 
 use crate::{Context, Error};
 
-/// Recomputes a restored record's digest under the manager's policy; a mismatch is an
-/// [`Error::DigestMismatch`] naming the record by `kind` and `id`.
-pub(crate) fn check_seal<T: Record>(
+/// Checks a restored record's claimed seal under the manager's policy and returns it sealed;
+/// a mismatch is an [`lcm_model::Error::SealMismatch`] naming the record by `kind` and `id`.
+pub(crate) fn check_seal<S>(
     ctx: &Context,
     kind: &'static str,
     id: &str,
-    sealed: &Sealed<T>,
-) -> Result<(), Error> {
-    let recomputed = sealed.record.digest(ctx.policy())?;
-    if recomputed == sealed.digest {
-        Ok(())
-    } else {
-        Err(Error::DigestMismatch {
+    claimed: &S,
+) -> Result<Sealed<S::Record>, Error>
+where
+    S: Seal,
+    S::Record: Clone,
+{
+    let claimed = Claimed {
+        record: claimed.record().clone(),
+        digest: claimed.digest(),
+    };
+    Ok(claimed.check_named(ctx.policy(), kind, id)?)
+}
+
+/// The start of every `restore_*` of a record kept by id: the id (its `id_field`) is not
+/// empty and not `taken` already, and the claimed seal checks under the manager's policy.
+///
+/// # Errors
+///
+/// [`Error::Empty`], [`lcm_model::Error::DuplicateId`], or as [`check_seal`].
+pub(crate) fn adopt<T: Record + Clone>(
+    ctx: &Context,
+    kind: &'static str,
+    id_field: &'static str,
+    id: &str,
+    taken: bool,
+    claimed: &Claimed<T>,
+) -> Result<Sealed<T>, Error> {
+    non_empty(kind, id, id_field, id)?;
+    if taken {
+        return Err(Error::Model(lcm_model::Error::DuplicateId {
             kind,
             id: id.to_owned(),
-            stored: sealed.digest,
-            recomputed,
-        })
+        }));
     }
+    check_seal(ctx, kind, id, claimed)
 }
 
 /// Checks a stored KDF cost against the floor without deriving a key (a restore needs no

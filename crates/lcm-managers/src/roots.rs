@@ -20,10 +20,10 @@
 //!     "pre_deploy",
 //!     &BTreeMap::from([("accuracy".to_owned(), 0.885), ("f1_score".to_owned(), 0.885)]),
 //! )?;
-//! test.record.verify_metrics_digest(roots.policy())?;
+//! test.record().verify_metrics_digest(roots.policy())?;
 //!
 //! let batch = roots.compute_inference_batch_root("batch_001", &[Digest::from_bytes([5; 32])])?;
-//! assert_eq!(batch.record.size, 1);
+//! assert_eq!(batch.record().size, 1);
 //! assert!(roots.compute_inference_batch_root("batch_002", &[]).is_err());
 //! # Ok::<(), lcm_managers::Error>(())
 //! ```
@@ -34,10 +34,10 @@ use lcm_crypto::Digest;
 use lcm_model::records::deployment::{DeploymentAnchor, PreDeploymentAnchor};
 use lcm_model::records::roots::{InferenceBatchRoot, ReleaseRoot, TestEvaluationAnchor};
 use lcm_model::records::training::TrainingSnapshot;
-use lcm_model::{Finite, Policy, Sealed, verify};
+use lcm_model::{Claimed, Finite, Policy, Seal, Sealed, verify};
 
 use crate::deployment::non_empty;
-use crate::restore::check_seal;
+use crate::restore::{adopt, check_seal};
 use crate::{Context, Error};
 
 const TEST_EVALUATION: &str = "test evaluation anchor";
@@ -78,7 +78,7 @@ impl RootManager {
     /// # Errors
     ///
     /// [`Error::Empty`] for an empty id, evaluation type or metric name;
-    /// [`Error::DuplicateId`]; [`Error::NonFiniteMetric`] naming the metric for a NaN or
+    /// [`lcm_model::Error::DuplicateId`]; [`lcm_model::Error::NonFiniteMetric`] naming the metric for a NaN or
     /// infinite value.
     pub fn create_test_evaluation_anchor(
         &mut self,
@@ -89,20 +89,22 @@ impl RootManager {
     ) -> Result<Sealed<TestEvaluationAnchor>, Error> {
         non_empty(TEST_EVALUATION, test_id, "test_id", test_id)?;
         if self.test_evaluations.contains_key(test_id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: TEST_EVALUATION,
                 id: test_id.to_owned(),
-            });
+            }));
         }
         non_empty(TEST_EVALUATION, test_id, "evaluation_type", evaluation_type)?;
         let mut finite = BTreeMap::new();
         for (name, &value) in metrics {
             non_empty(TEST_EVALUATION, test_id, "metrics", name)?;
-            let v = Finite::new(value).map_err(|_| Error::NonFiniteMetric {
-                kind: TEST_EVALUATION,
-                id: test_id.to_owned(),
-                metric: name.clone(),
-                value: value.to_string(),
+            let v = Finite::new(value).map_err(|_| {
+                Error::Model(lcm_model::Error::NonFiniteMetric {
+                    kind: TEST_EVALUATION,
+                    id: test_id.to_owned(),
+                    metric: name.clone(),
+                    value: value.to_string(),
+                })
             })?;
             finite.insert(name.clone(), v);
         }
@@ -137,22 +139,16 @@ impl RootManager {
     /// # Errors
     ///
     /// [`Error::Empty`] for an empty id, evaluation type or metric name;
-    /// [`Error::DuplicateId`] for an id already held; [`Error::DigestMismatch`] for a seal or
+    /// [`lcm_model::Error::DuplicateId`] for an id already held; [`lcm_model::Error::SealMismatch`] for a seal or
     /// metrics digest that does not match the record.
     pub fn restore_test_evaluation(
         &mut self,
-        anchor: Sealed<TestEvaluationAnchor>,
+        anchor: Claimed<TestEvaluationAnchor>,
     ) -> Result<(), Error> {
-        let a = &anchor.record;
+        let a = &anchor.record();
         let id = a.test_id.as_str();
-        non_empty(TEST_EVALUATION, id, "test_id", id)?;
-        if self.test_evaluations.contains_key(id) {
-            return Err(Error::DuplicateId {
-                kind: TEST_EVALUATION,
-                id: id.to_owned(),
-            });
-        }
-        check_seal(&self.ctx, TEST_EVALUATION, id, &anchor)?;
+        let taken = self.test_evaluations.contains_key(id);
+        let anchor = adopt(&self.ctx, TEST_EVALUATION, "test_id", id, taken, &anchor)?;
         non_empty(TEST_EVALUATION, id, "evaluation_type", &a.evaluation_type)?;
         if a.metrics.keys().any(String::is_empty) {
             return Err(Error::Empty {
@@ -168,12 +164,12 @@ impl RootManager {
             self.ctx.policy(),
         )?;
         if recomputed != a.metrics_digest {
-            return Err(Error::DigestMismatch {
+            return Err(Error::Model(lcm_model::Error::SealMismatch {
                 kind: "test evaluation anchor metrics_digest",
                 id: id.to_owned(),
                 stored: a.metrics_digest,
                 recomputed,
-            });
+            }));
         }
         self.test_evaluations.insert(id.to_owned(), anchor);
         Ok(())
@@ -194,52 +190,52 @@ impl RootManager {
     ///
     /// # Errors
     ///
-    /// [`Error::DuplicateId`] for a deployment whose release root is already held;
-    /// [`Error::DigestMismatch`] for a seal that does not match its record; [`Error::Invalid`]
+    /// [`lcm_model::Error::DuplicateId`] for a deployment whose release root is already held;
+    /// [`lcm_model::Error::SealMismatch`] for a seal that does not match its record; [`lcm_model::Error::UnexpectedValue`]
     /// naming `deployment` for a root of another deployment or `predeployment` for a root of
     /// another pre-deployment than the deployment carries out; [`Error::Model`] with
     /// [`lcm_model::Error::RootMismatch`] for a root that its leaves do not reproduce;
     /// [`Error::UnknownReference`] naming `test_evaluation` for a test evaluation not held.
     pub fn restore_release_root(
         &mut self,
-        deployment: &Sealed<DeploymentAnchor>,
-        root: Sealed<ReleaseRoot>,
+        deployment: &Claimed<DeploymentAnchor>,
+        root: Claimed<ReleaseRoot>,
     ) -> Result<(), Error> {
-        let id = deployment.record.deployment_id.as_str();
+        let id = deployment.record().deployment_id.as_str();
         if self.release_roots.contains_key(id) {
-            return Err(Error::DuplicateId {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
                 kind: RELEASE,
                 id: id.to_owned(),
-            });
+            }));
         }
         check_seal(&self.ctx, "deployment anchor", id, deployment)?;
-        check_seal(&self.ctx, RELEASE, id, &root)?;
-        if root.record.deployment != deployment.digest {
-            return Err(Error::Invalid {
+        let root = check_seal(&self.ctx, RELEASE, id, &root)?;
+        if root.record().deployment != deployment.digest() {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: RELEASE,
                 id: id.to_owned(),
                 field: "deployment",
-                expected: deployment.digest.to_string(),
-                actual: root.record.deployment.to_string(),
-            });
+                expected: deployment.digest().to_string(),
+                actual: root.record().deployment.to_string(),
+            }));
         }
         // The create path releases the pre-deployment the deployment carries out
         // (`verify::compute_release_root`); the anchor binds it, so a root naming another is
         // refused here too.
-        if root.record.predeployment != deployment.record.predeployment {
-            return Err(Error::Invalid {
+        if root.record().predeployment != deployment.record().predeployment {
+            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                 kind: RELEASE,
                 id: id.to_owned(),
                 field: "predeployment",
-                expected: deployment.record.predeployment.to_string(),
-                actual: root.record.predeployment.to_string(),
-            });
+                expected: deployment.record().predeployment.to_string(),
+                actual: root.record().predeployment.to_string(),
+            }));
         }
-        verify::verify_release_root(self.ctx.policy(), &root.record)?;
+        verify::verify_release_root(self.ctx.policy(), root.record())?;
         // The create path releases a sealed test evaluation; a root naming none held is not
         // one it made.
-        let test = root.record.test_evaluation;
-        if !self.test_evaluations.values().any(|t| t.digest == test) {
+        let test = root.record().test_evaluation;
+        if !self.test_evaluations.values().any(|t| t.digest() == test) {
             return Err(Error::UnknownReference {
                 kind: RELEASE,
                 id: id.to_owned(),
@@ -271,15 +267,15 @@ impl RootManager {
         Ok(verify::compute_training_session_root(
             self.ctx.policy(),
             snapshot,
-        )?)
+        ))
     }
 
     /// The root of a release (the seed's `compute_release_root`): the RFC 9162 root over the
     /// training session root and the full digests of the pre-deployment, deployment and test
     /// evaluation anchors, in that order.
     ///
-    /// Every anchor's digest is recomputed, the test evaluation's metrics digest is
-    /// recomputed, and the deployment must carry out this pre-deployment: the computation is
+    /// Every anchor's digest is recomputed (they may be sealed or claimed), the test
+    /// evaluation's metrics digest is recomputed, and the deployment must carry out this pre-deployment: the computation is
     /// [`lcm_model::verify::compute_release_root`]; this seals and keeps the result.
     ///
     /// # Errors
@@ -288,13 +284,18 @@ impl RootManager {
     /// anchor whose digest does not match its content, `DigestMismatch` for a test evaluation
     /// whose metrics digest does not match, `UnexpectedValue` when the deployment references
     /// another pre-deployment.
-    pub fn compute_release_root(
+    pub fn compute_release_root<P, D, T>(
         &mut self,
         training_session_root: &Digest,
-        predeployment: &Sealed<PreDeploymentAnchor>,
-        deployment: &Sealed<DeploymentAnchor>,
-        test_evaluation: &Sealed<TestEvaluationAnchor>,
-    ) -> Result<Sealed<ReleaseRoot>, Error> {
+        predeployment: &P,
+        deployment: &D,
+        test_evaluation: &T,
+    ) -> Result<Sealed<ReleaseRoot>, Error>
+    where
+        P: Seal<Record = PreDeploymentAnchor>,
+        D: Seal<Record = DeploymentAnchor>,
+        T: Seal<Record = TestEvaluationAnchor>,
+    {
         let policy = self.ctx.policy();
         let release = verify::compute_release_root(
             policy,
@@ -305,7 +306,7 @@ impl RootManager {
         )?;
         let sealed = Sealed::seal(release, policy)?;
         self.release_roots
-            .insert(deployment.record.deployment_id.clone(), sealed.clone());
+            .insert(deployment.record().deployment_id.clone(), sealed.clone());
         Ok(sealed)
     }
 
@@ -344,319 +345,4 @@ impl RootManager {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::deployment::tests::{ctx, deployed, request};
-    use lcm_crypto::HashAlgorithm;
-    use lcm_crypto::merkle::MerkleTree;
-    use lcm_crypto::merkle::{leaf_hash, node_hash};
-    use lcm_model::Error as ModelError;
-    use lcm_model::Record;
-    use lcm_model::verify::verify_release_root;
-
-    fn metrics() -> BTreeMap<String, f64> {
-        BTreeMap::from([
-            ("accuracy".to_owned(), 0.885),
-            ("precision".to_owned(), 0.892),
-            ("recall".to_owned(), 0.878),
-            ("f1_score".to_owned(), 0.885),
-        ])
-    }
-
-    #[test]
-    fn test_evaluation_recomputes_metrics_digest() {
-        let mut r = RootManager::new(ctx());
-        let ds = Digest::from_bytes([4; 32]);
-        let a = r
-            .create_test_evaluation_anchor("test_001", &ds, "pre_deploy", &metrics())
-            .unwrap();
-        a.record.verify_metrics_digest(r.policy()).unwrap();
-        assert_eq!(
-            a.record.metrics_digest,
-            TestEvaluationAnchor::compute_metrics_digest(
-                &ds,
-                "pre_deploy",
-                &a.record.metrics,
-                r.policy()
-            )
-            .unwrap()
-        );
-        assert_eq!(r.test_evaluation("test_001"), Some(&a));
-
-        let mut other = metrics();
-        other.insert("accuracy".into(), 0.886);
-        let b = r
-            .create_test_evaluation_anchor("test_002", &ds, "pre_deploy", &other)
-            .unwrap();
-        assert_ne!(a.record.metrics_digest, b.record.metrics_digest);
-    }
-
-    #[test]
-    fn test_evaluation_rejects_bad_input() {
-        let mut r = RootManager::new(ctx());
-        let ds = Digest::from_bytes([4; 32]);
-        r.create_test_evaluation_anchor("t", &ds, "pre_deploy", &metrics())
-            .unwrap();
-        assert!(matches!(
-            r.create_test_evaluation_anchor("t", &ds, "pre_deploy", &metrics()),
-            Err(Error::DuplicateId { .. })
-        ));
-        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            let mut m = metrics();
-            m.insert("recall".into(), bad);
-            match r.create_test_evaluation_anchor("u", &ds, "pre_deploy", &m) {
-                Err(Error::NonFiniteMetric { metric, id, .. }) => {
-                    assert_eq!((metric.as_str(), id.as_str()), ("recall", "u"));
-                }
-                other => panic!("{bad}: {other:?}"),
-            }
-        }
-        let mut m = metrics();
-        m.insert(String::new(), 1.0);
-        assert!(matches!(
-            r.create_test_evaluation_anchor("u", &ds, "pre_deploy", &m),
-            Err(Error::Empty {
-                field: "metrics",
-                ..
-            })
-        ));
-        assert!(matches!(
-            r.create_test_evaluation_anchor("u", &ds, "", &metrics()),
-            Err(Error::Empty {
-                field: "evaluation_type",
-                ..
-            })
-        ));
-        assert!(matches!(
-            r.create_test_evaluation_anchor("", &ds, "x", &metrics()),
-            Err(Error::Empty {
-                field: "test_id",
-                ..
-            })
-        ));
-        assert!(r.test_evaluation("u").is_none());
-    }
-
-    fn release_inputs() -> (
-        RootManager,
-        Sealed<PreDeploymentAnchor>,
-        Sealed<DeploymentAnchor>,
-        Sealed<TestEvaluationAnchor>,
-    ) {
-        let d = deployed();
-        let pre = d.predeployment("predeploy_001").unwrap().clone();
-        let dep = d.deployment("deploy_001").unwrap().clone();
-        let mut r = RootManager::new(ctx());
-        let test = r
-            .create_test_evaluation_anchor(
-                "t",
-                &Digest::from_bytes([4; 32]),
-                "pre_deploy",
-                &metrics(),
-            )
-            .unwrap();
-        (r, pre, dep, test)
-    }
-
-    #[test]
-    fn release_root_is_the_rfc9162_root_of_four_digests() {
-        let (mut r, pre, dep, test) = release_inputs();
-        let tsr = Digest::from_bytes([6; 32]);
-        let release = r.compute_release_root(&tsr, &pre, &dep, &test).unwrap();
-        let alg = HashAlgorithm::Sha256;
-        let leaf = |d: &Digest| leaf_hash(alg, d.as_bytes());
-        let expected = node_hash(
-            alg,
-            &node_hash(alg, &leaf(&tsr), &leaf(&pre.digest)),
-            &node_hash(alg, &leaf(&dep.digest), &leaf(&test.digest)),
-        );
-        assert_eq!(release.record.root, expected);
-        assert_eq!(
-            release.record.leaves(),
-            [tsr, pre.digest, dep.digest, test.digest]
-        );
-        verify_release_root(r.policy(), &release.record).unwrap();
-        assert_eq!(r.release_root("deploy_001"), Some(&release));
-
-        let mut t = release.record.clone();
-        t.test_evaluation = Digest::from_bytes([0; 32]);
-        assert!(matches!(
-            verify_release_root(r.policy(), &t),
-            Err(ModelError::RootMismatch {
-                root: "release root",
-                ..
-            })
-        ));
-        let mut t = release.record;
-        t.training_session_root = Digest::from_bytes([0; 32]);
-        assert!(matches!(
-            verify_release_root(r.policy(), &t),
-            Err(ModelError::RootMismatch {
-                root: "release root",
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn release_root_checks_its_inputs() {
-        let (mut r, pre, dep, test) = release_inputs();
-        let tsr = Digest::from_bytes([6; 32]);
-        let mut t = pre.clone();
-        t.record.intended_region = "eu-west-1".into();
-        assert!(matches!(
-            r.compute_release_root(&tsr, &t, &dep, &test),
-            Err(Error::Model(ModelError::SealMismatch {
-                kind: "predeployment anchor",
-                ..
-            }))
-        ));
-        let mut t = dep.clone();
-        t.record.deployed_by = "mallory".into();
-        assert!(matches!(
-            r.compute_release_root(&tsr, &pre, &t, &test),
-            Err(Error::Model(ModelError::SealMismatch {
-                kind: "deployment anchor",
-                ..
-            }))
-        ));
-        let mut t = test.clone();
-        t.record
-            .metrics
-            .insert("accuracy".into(), Finite::new(0.99).unwrap());
-        assert!(matches!(
-            r.compute_release_root(&tsr, &pre, &dep, &t),
-            Err(Error::Model(ModelError::SealMismatch {
-                kind: TEST_EVALUATION,
-                ..
-            }))
-        ));
-        // A supplied metrics digest is not trusted even when the anchor is re-sealed.
-        let mut t = test.clone();
-        t.record
-            .metrics
-            .insert("accuracy".into(), Finite::new(0.99).unwrap());
-        let t = Sealed::seal(t.record, r.policy()).unwrap();
-        assert!(matches!(
-            r.compute_release_root(&tsr, &pre, &dep, &t),
-            Err(Error::Model(lcm_model::Error::DigestMismatch { .. }))
-        ));
-        // A deployment of another pre-deployment.
-        let mut other = crate::DeploymentManager::new(ctx());
-        let pre2 = other
-            .create_predeployment_anchor(request("predeploy_002"))
-            .unwrap();
-        assert!(matches!(
-            r.compute_release_root(&tsr, &pre2, &dep, &test),
-            Err(Error::Model(ModelError::UnexpectedValue {
-                field: "predeployment",
-                ..
-            }))
-        ));
-    }
-
-    #[test]
-    fn inference_batch_root() {
-        let mut r = RootManager::new(ctx());
-        let digests: Vec<Digest> = (0..5u8).map(|i| Digest::from_bytes([i; 32])).collect();
-        let root = r
-            .compute_inference_batch_root("batch_001", &digests)
-            .unwrap();
-        assert_eq!(root.record.size, 5);
-        assert_eq!(
-            root.record.root,
-            MerkleTree::from_leaves(digests.iter().map(|d| d.to_bytes())).root()
-        );
-        assert_eq!(r.inference_batch_root("batch_001"), Some(&root));
-        assert!(matches!(
-            r.compute_inference_batch_root("batch_002", &[]),
-            Err(Error::Model(ModelError::EmptyCollection {
-                field: "receipt_digests",
-                ..
-            }))
-        ));
-        assert!(matches!(
-            r.compute_inference_batch_root("", &digests),
-            Err(Error::Empty {
-                field: "window_id",
-                ..
-            })
-        ));
-        // Order and every digest matter.
-        let mut swapped = digests.clone();
-        swapped.swap(0, 1);
-        assert_ne!(
-            r.compute_inference_batch_root("b", &swapped)
-                .unwrap()
-                .record
-                .root,
-            root.record.root
-        );
-        let blake = Policy {
-            hash_algorithm: HashAlgorithm::Blake3,
-            kdf_iterations: 100_000,
-            ..Policy::default()
-        };
-        let mut rb = RootManager::new(Context::with_policy(blake).unwrap());
-        assert_ne!(
-            rb.compute_inference_batch_root("batch_001", &digests)
-                .unwrap()
-                .record
-                .root,
-            root.record.root
-        );
-        assert_eq!(root.digest, root.record.digest(r.policy()).unwrap());
-    }
-
-    fn snapshot(policy: &Policy) -> Sealed<TrainingSnapshot> {
-        let d = |b| Digest::from_bytes([b; 32]);
-        let record = TrainingSnapshot {
-            session_id: "train_001".into(),
-            session: d(11),
-            model_anchor: d(12),
-            datasets_root: d(13),
-            config_digest: d(14),
-            checkpoint_head: d(15),
-            checkpoint_count: 2,
-            metrics_digest: d(16),
-            final_model_digest: d(17),
-            user_id: "data_scientist_alice".into(),
-            started_at: lcm_model::Timestamp::from_unix_micros(0),
-            completed_at: lcm_model::Timestamp::from_unix_micros(1),
-        };
-        Sealed::seal(record, policy).unwrap()
-    }
-
-    #[test]
-    fn training_session_root_delegates_and_checks_the_seal() {
-        let r = RootManager::new(ctx());
-        let s = snapshot(r.policy());
-        let root = r.compute_training_session_root(&s).unwrap();
-        assert_eq!(
-            root,
-            crate::compute_training_session_root(r.policy(), &s).unwrap()
-        );
-        // It commits to the final model digest (among the rest), and to the seal.
-        let mut t = s;
-        t.record.final_model_digest = Digest::from_bytes([0; 32]);
-        assert!(matches!(
-            r.compute_training_session_root(&t),
-            Err(Error::Model(ModelError::SealMismatch {
-                kind: "training snapshot",
-                ..
-            }))
-        ));
-        let t = Sealed::seal(t.record, r.policy()).unwrap();
-        assert_ne!(r.compute_training_session_root(&t).unwrap(), root);
-    }
-
-    #[test]
-    fn deterministic_with_fixed_clock_and_seed() {
-        let run = || {
-            let (mut r, pre, dep, test) = release_inputs();
-            r.compute_release_root(&Digest::from_bytes([6; 32]), &pre, &dep, &test)
-                .unwrap()
-        };
-        assert_eq!(run(), run());
-    }
-}
+mod tests;

@@ -19,7 +19,7 @@ use lcm_model::records::{
     TestEvaluationAnchor, TrainingCheckpoint, TrainingEnvironment, TrainingMetrics,
     TrainingSession, TrainingSnapshot,
 };
-use lcm_model::{FixedClock, Policy, Record, Sealed, Timestamp};
+use lcm_model::{Claimed, FixedClock, Policy, Record, Sealed, Timestamp};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -81,14 +81,27 @@ fn stage_ctx_after(stage: u8, ticks: usize) -> Context {
 }
 
 /// The record as storage gives it back: through its JSON form.
-fn stored<T: Serialize + DeserializeOwned>(value: &T) -> T {
+fn stored<T: Serialize, U: DeserializeOwned>(value: &T) -> U {
     serde_json::from_str(&serde_json::to_string(value).expect("the fixture is valid"))
         .expect("the fixture is valid")
 }
 
-/// `record` sealed again after an edit (a consistent seal over tampered content).
-fn reseal<T: Record>(record: T) -> Sealed<T> {
-    Sealed::seal(record, &policy()).expect("the fixture is valid")
+/// `record` sealed again after an edit (a consistent seal over tampered content), as a
+/// document would claim it.
+fn reseal<T: Record>(record: T) -> Claimed<T> {
+    Sealed::seal(record, &policy())
+        .expect("the fixture is valid")
+        .into()
+}
+
+/// A record of the lifecycle checked again, for the create paths that take sealed records.
+fn sealed<T: Record + Clone>(claimed: &Claimed<T>) -> Sealed<T> {
+    claimed.check_ref(&policy()).expect("the fixture is valid")
+}
+
+/// What a manager holds, as storage gives it back (to compare with the lifecycle's records).
+fn claimed<T: Clone>(sealed: Option<&Sealed<T>>) -> Option<Claimed<T>> {
+    sealed.map(Sealed::to_claimed)
 }
 
 /// `d` with its first byte changed.
@@ -231,28 +244,29 @@ fn deploy(d: &mut DeploymentManager) -> Result<Sealed<DeploymentAnchor>, Error> 
 
 const ROLLBACK_REASON: &str = "latency regression";
 
-/// Every record of one uninterrupted lifecycle, and what its managers answered.
+/// Every record of one uninterrupted lifecycle, as storage gives it back, and what its
+/// managers answered.
 struct Lifecycle {
-    family: Sealed<DatasetFamilyAnchor>,
+    family: Claimed<DatasetFamilyAnchor>,
     /// As the CLI stores them: each split's anchor, ids and content digests.
     splits: Vec<RestoredSplit>,
     datasets_root: Digest,
     /// The inclusion proof of each split's first record.
     proofs: BTreeMap<DatasetSplit, InclusionProof>,
-    model: Sealed<ModelAnchor>,
-    session: Sealed<TrainingSession>,
-    checkpoints: Vec<Sealed<TrainingCheckpoint>>,
-    snapshot: Sealed<TrainingSnapshot>,
+    model: Claimed<ModelAnchor>,
+    session: Claimed<TrainingSession>,
+    checkpoints: Vec<Claimed<TrainingCheckpoint>>,
+    snapshot: Claimed<TrainingSnapshot>,
     session_root: Digest,
     /// A second session of the same model, completed without checkpoints.
-    other_session: Sealed<TrainingSession>,
-    other_snapshot: Sealed<TrainingSnapshot>,
-    predeployment: Sealed<PreDeploymentAnchor>,
-    deployment: Sealed<DeploymentAnchor>,
+    other_session: Claimed<TrainingSession>,
+    other_snapshot: Claimed<TrainingSnapshot>,
+    predeployment: Claimed<PreDeploymentAnchor>,
+    deployment: Claimed<DeploymentAnchor>,
     /// Deployed, failed, deployed again, rolled back.
-    history: Vec<Sealed<DeploymentStatusEvent>>,
-    test_evaluation: Sealed<TestEvaluationAnchor>,
-    release: Sealed<ReleaseRoot>,
+    history: Vec<Claimed<DeploymentStatusEvent>>,
+    test_evaluation: Claimed<TestEvaluationAnchor>,
+    release: Claimed<ReleaseRoot>,
 }
 
 /// The uninterrupted lifecycle, made once (it derives two keys).
@@ -274,7 +288,7 @@ fn make_lifecycle() -> Lifecycle {
     let splits = split_map
         .iter()
         .map(|(&split, anchor)| RestoredSplit {
-            anchor: anchor.clone(),
+            anchor: anchor.to_claimed(),
             record_ids: datasets
                 .split_records(FAMILY_ID, split)
                 .map(<[String]>::to_vec)
@@ -308,7 +322,7 @@ fn make_lifecycle() -> Lifecycle {
 
     let mut training = TrainingManager::new(stage_ctx(TRAINING));
     let data_splits: BTreeMap<DatasetSplit, Digest> =
-        split_map.iter().map(|(s, a)| (*s, a.digest)).collect();
+        split_map.iter().map(|(s, a)| (*s, a.digest())).collect();
     let session = training
         .start_training_session(
             &datasets,
@@ -320,7 +334,7 @@ fn make_lifecycle() -> Lifecycle {
             data_splits.clone(),
         )
         .expect("the fixture is valid");
-    let checkpoints = (0..3)
+    let checkpoints: Vec<_> = (0..3)
         .map(|i| add_checkpoint(&mut training, &session, i).expect("the fixture is valid"))
         .collect();
     let snapshot = complete(&mut training, &session).expect("the fixture is valid");
@@ -342,7 +356,7 @@ fn make_lifecycle() -> Lifecycle {
 
     let mut deployments = DeploymentManager::new(stage_ctx(DEPLOYMENTS));
     let predeployment = deployments
-        .create_predeployment_anchor(predeployment_request(model.digest, snapshot.digest))
+        .create_predeployment_anchor(predeployment_request(model.digest(), snapshot.digest()))
         .expect("the fixture is valid");
     let deployment = deploy(&mut deployments).expect("the fixture is valid");
     deployments
@@ -363,7 +377,7 @@ fn make_lifecycle() -> Lifecycle {
     let test_evaluation = roots
         .create_test_evaluation_anchor(
             "test_001",
-            &split_map[&DatasetSplit::Test].digest,
+            &split_map[&DatasetSplit::Test].digest(),
             "pre_deploy",
             &BTreeMap::from([("accuracy".to_owned(), 0.885)]),
         )
@@ -373,22 +387,22 @@ fn make_lifecycle() -> Lifecycle {
         .expect("the fixture is valid");
 
     Lifecycle {
-        family,
+        family: family.into(),
         splits,
         datasets_root,
         proofs,
-        model,
-        session,
-        checkpoints,
-        snapshot,
+        model: model.into(),
+        session: session.into(),
+        checkpoints: checkpoints.into_iter().map(Claimed::from).collect(),
+        snapshot: snapshot.into(),
         session_root,
-        other_session,
-        other_snapshot,
-        predeployment,
-        deployment,
-        history,
-        test_evaluation,
-        release,
+        other_session: other_session.into(),
+        other_snapshot: other_snapshot.into(),
+        predeployment: predeployment.into(),
+        deployment: deployment.into(),
+        history: history.into_iter().map(Claimed::from).collect(),
+        test_evaluation: test_evaluation.into(),
+        release: release.into(),
     }
 }
 
@@ -435,15 +449,24 @@ fn split(l: &Lifecycle, split: DatasetSplit) -> RestoredSplit {
 fn restored_datasets_answer_like_the_originals() {
     let l = lifecycle();
     let d = restored_datasets(l);
-    assert_eq!(d.dataset_family(FAMILY_ID), Some(&l.family));
+    assert_eq!(claimed(d.dataset_family(FAMILY_ID)), Some(l.family.clone()));
     assert_eq!(d.family_ids().collect::<Vec<_>>(), vec![FAMILY_ID]);
-    assert_eq!(d.find_family_anchor(&l.family.digest), Some(&l.family));
+    assert_eq!(
+        claimed(d.find_family_anchor(&l.family.digest)),
+        Some(l.family.clone())
+    );
     assert_eq!(d.datasets_root_anchor(FAMILY_ID).unwrap(), l.datasets_root);
     assert_eq!(d.split_anchors(FAMILY_ID).len(), 3);
     for s in &l.splits {
         let which = s.anchor.record.split;
-        assert_eq!(d.split_anchor(FAMILY_ID, which), Some(&s.anchor));
-        assert_eq!(d.find_split_anchor(&s.anchor.digest), Some(&s.anchor));
+        assert_eq!(
+            claimed(d.split_anchor(FAMILY_ID, which)),
+            Some(s.anchor.clone())
+        );
+        assert_eq!(
+            claimed(d.find_split_anchor(&s.anchor.digest)),
+            Some(s.anchor.clone())
+        );
         assert_eq!(
             d.split_records(FAMILY_ID, which),
             Some(s.record_ids.as_slice())
@@ -479,7 +502,7 @@ fn restored_family_takes_further_splits_with_the_leak_check() {
         DatasetSplit::Test,
         SplitInfo::new(vec!["a003".into(), "c000".into()]),
     )]);
-    match d.add_dataset_splits(&l.family, leaking) {
+    match d.add_dataset_splits(&sealed(&l.family), leaking) {
         Err(Error::OverlappingSplits {
             record,
             first,
@@ -496,14 +519,14 @@ fn restored_family_takes_further_splits_with_the_leak_check() {
     // A split the family already has is refused, a new clean one is added.
     let again = BTreeMap::from([(DatasetSplit::Train, SplitInfo::new(ids("z", 1)))]);
     assert_err!(
-        d.add_dataset_splits(&l.family, again),
-        Error::DuplicateId { .. }
+        d.add_dataset_splits(&sealed(&l.family), again),
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
     let test = BTreeMap::from([(DatasetSplit::Test, SplitInfo::new(ids("c", 2)))]);
-    let added = d.add_dataset_splits(&l.family, test).unwrap();
+    let added = d.add_dataset_splits(&sealed(&l.family), test).unwrap();
     let original = split(l, DatasetSplit::Test).anchor;
     assert_eq!(
-        added[&DatasetSplit::Test].record.records_root,
+        added[&DatasetSplit::Test].record().records_root,
         original.record.records_root
     );
 }
@@ -524,9 +547,15 @@ fn training_after_restored_datasets_and_model_is_identical() {
     let l = lifecycle();
     let datasets = restored_datasets(l);
     let models = restored_models(l);
-    let model = stored(&l.model);
-    assert_eq!(models.model_anchor("pneumonia_model", "v1.0"), Some(&model));
-    assert_eq!(models.find_model_anchor(&model.digest), Some(&model));
+    let model: Claimed<ModelAnchor> = stored(&l.model);
+    assert_eq!(
+        claimed(models.model_anchor("pneumonia_model", "v1.0")),
+        Some(model.clone())
+    );
+    assert_eq!(
+        claimed(models.find_model_anchor(&model.digest)),
+        Some(model.clone())
+    );
     // The inputs are not in the anchor.
     assert!(models.model("pneumonia_model", "v1.0").is_none());
     assert!(models.find_model(&model.digest).is_none());
@@ -546,7 +575,7 @@ fn training_after_restored_datasets_and_model_is_identical() {
             &datasets,
             &models,
             SESSION_ID,
-            &model,
+            &sealed(&model),
             datasets.datasets_root_anchor(FAMILY_ID).unwrap(),
             training_config(),
             data_splits,
@@ -598,9 +627,15 @@ fn restored_open_session_takes_further_checkpoints() {
             let (_, epoch, _, metrics, model, optimizer) = checkpoint_input(3);
             assert_err!(
                 twin.add_checkpoint(
-                    &l.session, "ckpt_0", epoch, 1_000, metrics, model, optimizer
+                    &sealed(&l.session),
+                    "ckpt_0",
+                    epoch,
+                    1_000,
+                    metrics,
+                    model,
+                    optimizer
                 ),
-                Error::DuplicateId { .. }
+                Error::Model(lcm_model::Error::DuplicateId { .. })
             );
         }
         let run = t.training_session(SESSION_ID).unwrap();
@@ -611,10 +646,10 @@ fn restored_open_session_takes_further_checkpoints() {
             Error::NotCompleted { .. }
         );
         for i in done..3 {
-            let cp = add_checkpoint(&mut t, &l.session, i).unwrap();
+            let cp = add_checkpoint(&mut t, &sealed(&l.session), i).unwrap();
             assert_eq!(cp, l.checkpoints[usize::from(i)], "after {done}");
         }
-        assert_eq!(complete(&mut t, &l.session).unwrap(), l.snapshot);
+        assert_eq!(complete(&mut t, &sealed(&l.session)).unwrap(), l.snapshot);
         assert_eq!(t.training_session_root(SESSION_ID).unwrap(), l.session_root);
         t.verify_session(SESSION_ID).unwrap();
     }
@@ -635,16 +670,19 @@ fn restored_completed_session_refuses_changes() {
     .unwrap();
     let run = t.training_session(SESSION_ID).unwrap();
     assert!(run.is_completed());
-    assert_eq!(run.snapshot(), Some(&l.snapshot));
+    assert_eq!(claimed(run.snapshot()), Some(l.snapshot.clone()));
     assert_eq!(run.metrics(), Some(&final_metrics()));
     assert_eq!(run.checkpoint_head(), l.checkpoints[2].digest);
     assert_eq!(t.training_session_root(SESSION_ID).unwrap(), l.session_root);
     t.verify_session(SESSION_ID).unwrap();
     assert_err!(
-        add_checkpoint(&mut t, &l.session, 3),
+        add_checkpoint(&mut t, &sealed(&l.session), 3),
         Error::AlreadyCompleted { .. }
     );
-    assert_err!(complete(&mut t, &l.session), Error::AlreadyCompleted { .. });
+    assert_err!(
+        complete(&mut t, &sealed(&l.session)),
+        Error::AlreadyCompleted { .. }
+    );
 }
 
 #[test]
@@ -653,10 +691,13 @@ fn deployment_after_restored_predeployment_is_identical() {
     let mut d = DeploymentManager::new(stage_ctx_after(DEPLOYMENTS, 1));
     d.restore_predeployment(stored(&l.predeployment), stored(&sbom()))
         .unwrap();
-    assert_eq!(d.predeployment(PRE_ID), Some(&l.predeployment));
+    assert_eq!(
+        claimed(d.predeployment(PRE_ID)),
+        Some(l.predeployment.clone())
+    );
     assert_eq!(d.sbom(PRE_ID), Some(&sbom()));
     assert_eq!(deploy(&mut d).unwrap(), l.deployment);
-    assert_eq!(d.status_history(DEPLOY_ID), Some(&l.history[..1]));
+    assert_eq!(d.status_history(DEPLOY_ID).unwrap(), &l.history[..1]);
 }
 
 #[test]
@@ -669,7 +710,7 @@ fn rollback_on_restored_deployment_is_identical() {
     let earlier = l.history[..3].iter().map(stored).collect();
     d.restore_deployment(stored(&l.deployment), earlier)
         .unwrap();
-    assert_eq!(d.deployment(DEPLOY_ID), Some(&l.deployment));
+    assert_eq!(claimed(d.deployment(DEPLOY_ID)), Some(l.deployment.clone()));
     assert_eq!(
         d.current_status(DEPLOY_ID),
         Some(DeploymentStatus::Deployed)
@@ -678,7 +719,7 @@ fn rollback_on_restored_deployment_is_identical() {
         .record_status(DEPLOY_ID, DeploymentStatus::RolledBack, ROLLBACK_REASON)
         .unwrap();
     assert_eq!(rollback, l.history[3]);
-    assert_eq!(d.status_history(DEPLOY_ID), Some(l.history.as_slice()));
+    assert_eq!(d.status_history(DEPLOY_ID).unwrap(), l.history.as_slice());
     assert_eq!(
         d.current_status(DEPLOY_ID),
         Some(DeploymentStatus::RolledBack)
@@ -697,10 +738,10 @@ fn rollback_on_restored_deployment_is_identical() {
     // A rollback is final, restored or not.
     assert_err!(
         d.record_status(DEPLOY_ID, DeploymentStatus::Deployed, "again"),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "status",
             ..
-        }
+        })
     );
     // A full history restores with its final status.
     let mut e = DeploymentManager::new(stage_ctx(ELSEWHERE));
@@ -720,10 +761,13 @@ fn release_root_from_restored_records_is_identical() {
     let mut r = RootManager::new(stage_ctx(ELSEWHERE));
     r.restore_test_evaluation(stored(&l.test_evaluation))
         .unwrap();
-    assert_eq!(r.test_evaluation("test_001"), Some(&l.test_evaluation));
+    assert_eq!(
+        claimed(r.test_evaluation("test_001")),
+        Some(l.test_evaluation.clone())
+    );
     r.restore_release_root(&l.deployment, stored(&l.release))
         .unwrap();
-    assert_eq!(r.release_root(DEPLOY_ID), Some(&l.release));
+    assert_eq!(claimed(r.release_root(DEPLOY_ID)), Some(l.release.clone()));
 
     // The release root recomputed from restored records alone.
     let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
@@ -740,8 +784,8 @@ fn release_root_from_restored_records_is_identical() {
     let release = fresh
         .compute_release_root(
             &session_root,
-            &stored(&l.predeployment),
-            &stored(&l.deployment),
+            &stored::<_, Claimed<PreDeploymentAnchor>>(&l.predeployment),
+            &stored::<_, Claimed<DeploymentAnchor>>(&l.deployment),
             r.test_evaluation("test_001").unwrap(),
         )
         .unwrap();
@@ -754,7 +798,7 @@ fn release_root_from_restored_records_is_identical() {
 #[test]
 fn restore_family_refuses_tampered_family_anchors() {
     let l = lifecycle();
-    let check = |family: Sealed<DatasetFamilyAnchor>, splits: Vec<RestoredSplit>| {
+    let check = |family: Claimed<DatasetFamilyAnchor>, splits: Vec<RestoredSplit>| {
         let mut d = DatasetFamilyManager::new(stage_ctx(ELSEWHERE));
         let r = d.restore_family(family, splits);
         // Nothing is kept from a refused restore.
@@ -769,27 +813,27 @@ fn restore_family_refuses_tampered_family_anchors() {
     flipped.digest = flip(flipped.digest);
     assert_err!(
         check(flipped, l.splits.clone()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset family",
             ..
-        }
+        })
     );
     let mut edited = l.family.clone();
     edited.record.metadata.owner = "mallory".into();
     assert_err!(
         check(edited.clone(), Vec::new()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset family",
             ..
-        }
+        })
     );
     // Resealed, the metadata no longer matches the MAC's message.
     assert_err!(
         check(reseal(edited.record), Vec::new()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset family metadata_digest",
             ..
-        }
+        })
     );
     let mut cheap = l.family.record.clone();
     cheap.kdf_iterations = 1_000;
@@ -813,14 +857,14 @@ fn restore_family_refuses_tampered_family_anchors() {
     d.restore_family(l.family.clone(), Vec::new()).unwrap();
     assert_err!(
         d.restore_family(l.family.clone(), l.splits.clone()),
-        Error::DuplicateId {
+        Error::Model(lcm_model::Error::DuplicateId {
             kind: "dataset family",
             ..
-        }
+        })
     );
     assert_err!(
         d.create_dataset_family_anchor(FAMILY_ID, l.family.record.metadata.clone(), "pw"),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
     assert!(d.split_anchors(FAMILY_ID).is_empty());
 }
@@ -852,34 +896,34 @@ fn restore_family_refuses_tampered_splits() {
 
     assert_err!(
         with(Test, &|s| s.anchor.digest = flip(s.anchor.digest)),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset split",
             ..
-        }
+        })
     );
     assert_err!(
         with(Test, &|s| s.anchor.record.sample_count = 3),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset split",
             ..
-        }
+        })
     );
     // A record id added or removed.
     assert_err!(
         with(Validation, &|s| s.record_ids.push("b999".into())),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "sample_count",
             ..
-        }
+        })
     );
     assert_err!(
         with(Validation, &|s| {
             s.record_ids.pop();
         }),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "sample_count",
             ..
-        }
+        })
     );
     // A record id replaced: the roots do not match.
     assert_err!(
@@ -918,27 +962,27 @@ fn restore_family_refuses_tampered_splits() {
         with(Train, &|s| {
             s.content_digests.remove("a004");
         }),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "content_digests",
             ..
-        }
+        })
     );
     assert_err!(
         with(Train, &|s| {
             let d = s.content_digests.remove("a004").unwrap();
             s.content_digests.insert("a004x".into(), d);
         }),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "content_digests",
             ..
-        }
+        })
     );
     assert_err!(
         with(Train, &|s| s.content_digests.clear()),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "content_digests",
             ..
-        }
+        })
     );
     assert_err!(
         with(Test, &|s| {
@@ -948,10 +992,10 @@ fn restore_family_refuses_tampered_splits() {
                 .map(|id| (id.clone(), Digest::from_bytes([0; 32])))
                 .collect();
         }),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "content_digests",
             ..
-        }
+        })
     );
     // An anchor edited consistently (resealed) to drop a record still fails its roots.
     assert_err!(
@@ -980,12 +1024,12 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
     maker.restore_family(other.clone(), Vec::new()).unwrap();
     let foreign = maker
         .add_dataset_splits(
-            &other,
+            &sealed(&other),
             BTreeMap::from([(DatasetSplit::Test, SplitInfo::new(ids("x", 2)))]),
         )
         .unwrap();
     let foreign = RestoredSplit {
-        anchor: foreign[&DatasetSplit::Test].clone(),
+        anchor: foreign[&DatasetSplit::Test].clone().into(),
         record_ids: ids("x", 2),
         content_digests: BTreeMap::new(),
     };
@@ -998,10 +1042,10 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
     splits.push(foreign.clone());
     assert_err!(
         restore(splits),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "family_id",
             ..
-        }
+        })
     );
     // The same split renamed into this family still names the other family's anchor.
     let mut renamed = foreign.anchor.record.clone();
@@ -1012,19 +1056,19 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
     };
     assert_err!(
         restore(vec![renamed]),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "family_anchor",
             ..
-        }
+        })
     );
     // This family's splits under the other family's anchor.
     let mut d = DatasetFamilyManager::new(stage_ctx(ELSEWHERE));
     assert_err!(
         d.restore_family(other, l.splits.clone()),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "family_id",
             ..
-        }
+        })
     );
 
     // A split listed twice.
@@ -1032,10 +1076,10 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
     twice.push(split(l, DatasetSplit::Validation));
     assert_err!(
         restore(twice),
-        Error::DuplicateId {
+        Error::Model(lcm_model::Error::DuplicateId {
             kind: "dataset split",
             ..
-        }
+        })
     );
 
     // Two genuine splits of this family, made apart, that share a record.
@@ -1044,12 +1088,12 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
         m.restore_family(l.family.clone(), Vec::new()).unwrap();
         let made = m
             .add_dataset_splits(
-                &l.family,
+                &sealed(&l.family),
                 BTreeMap::from([(which, SplitInfo::new(ids.clone()))]),
             )
             .unwrap();
         RestoredSplit {
-            anchor: made[&which].clone(),
+            anchor: made[&which].clone().into(),
             record_ids: ids,
             content_digests: BTreeMap::new(),
         }
@@ -1080,7 +1124,7 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
 #[test]
 fn restore_model_refuses_tampered_anchors() {
     let l = lifecycle();
-    let check = |anchor: Sealed<ModelAnchor>| {
+    let check = |anchor: Claimed<ModelAnchor>| {
         let mut m = ModelManager::new(stage_ctx(ELSEWHERE));
         let r = m.restore_model(anchor);
         if r.is_err() {
@@ -1090,7 +1134,10 @@ fn restore_model_refuses_tampered_anchors() {
     };
     let mut flipped = l.model.clone();
     flipped.digest = flip(flipped.digest);
-    assert_err!(check(flipped), Error::DigestMismatch { kind: "model", .. });
+    assert_err!(
+        check(flipped),
+        Error::Model(lcm_model::Error::SealMismatch { kind: "model", .. })
+    );
     // Another authorized dataset, unsealed and resealed.
     let mut widened = l.model.clone();
     widened
@@ -1100,14 +1147,14 @@ fn restore_model_refuses_tampered_anchors() {
         .insert("other".into(), Digest::from_bytes([9; 32]));
     assert_err!(
         check(widened.clone()),
-        Error::DigestMismatch { kind: "model", .. }
+        Error::Model(lcm_model::Error::SealMismatch { kind: "model", .. })
     );
     assert_err!(
         check(reseal(widened.record)),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "model description_digest",
             ..
-        }
+        })
     );
     let mut cheap = l.model.record.clone();
     cheap.kdf_iterations = 99_999;
@@ -1125,12 +1172,12 @@ fn restore_model_refuses_tampered_anchors() {
     let mut m = restored_models(l);
     assert_err!(
         m.restore_model(l.model.clone()),
-        Error::DuplicateId { kind: "model", .. }
+        Error::Model(lcm_model::Error::DuplicateId { kind: "model", .. })
     );
     // A restored model is a known model: anchoring it again is refused.
     assert_err!(
         m.create_model_anchor(&restored_datasets(l), model_request(), MODEL_PASSWORD),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
     // A model anchored without weights has no fingerprint to check.
     let weights = [0u8; 4];
@@ -1143,10 +1190,10 @@ fn restore_model_refuses_tampered_anchors() {
     let fp = ParameterFingerprint::compute(&policy(), [tensor]).unwrap();
     assert_err!(
         m.verify_parameters("pneumonia_model", "v1.0", &fp),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "parameters",
             ..
-        }
+        })
     );
 }
 
@@ -1187,10 +1234,10 @@ fn restore_anchored_model_checks_its_inputs() {
     m.verify_parameters("pneumonia_model", "v2.0", &fp).unwrap();
     assert_err!(
         m.verify_parameters("pneumonia_model", "v2.0", &other_fp),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "parameters",
             ..
-        }
+        })
     );
 
     // With the inputs, the inputs are checked against the anchor's digests.
@@ -1204,69 +1251,77 @@ fn restore_anchored_model_checks_its_inputs() {
         Some(&anchor)
     );
     assert_eq!(
-        m.find_model(&anchor.digest).map(|x| &x.anchor),
+        m.find_model(&anchor.digest()).map(|x| &x.anchor),
         Some(&anchor)
     );
     match m.verify_parameters("pneumonia_model", "v2.0", &other_fp) {
         Err(e) => assert!(e.to_string().contains("changed w"), "{e}"),
         Ok(()) => panic!("changed weights verified"),
     }
-    assert_err!(m.restore_model(anchor), Error::DuplicateId { .. });
+    assert_err!(
+        m.restore_model(anchor.into()),
+        Error::Model(lcm_model::Error::DuplicateId { .. })
+    );
 
     let mut a = full.clone();
     a.architecture.model_type = "RNN".into();
     assert_err!(
         check(a),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "model architecture_fingerprint",
             ..
-        }
+        })
     );
     let mut h = full.clone();
     h.hyperparameters.insert("lr".into(), json!(0.01));
     assert_err!(
         check(h),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "model hyperparameters_digest",
             ..
-        }
+        })
     );
     let mut e = full.clone();
     e.environment.framework_version = "2.14.0".into();
     assert_err!(
         check(e),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "model environment_digest",
             ..
-        }
+        })
     );
     let mut w = full.clone();
     w.parameters = Some(other_fp);
     assert_err!(
         check(w),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "model parameter_fingerprint",
             ..
-        }
+        })
     );
     let mut none = full.clone();
     none.parameters = None;
     assert_err!(
         check(none),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "parameters",
             ..
-        }
+        })
     );
+    // An anchor sealed under another policy does not recompute under the manager's.
     let mut bad_anchor = full;
-    bad_anchor.anchor.digest = flip(bad_anchor.anchor.digest);
+    let blake = Policy {
+        hash_algorithm: lcm_crypto::HashAlgorithm::Blake3,
+        ..policy()
+    };
+    bad_anchor.anchor = Sealed::seal(bad_anchor.anchor.into_record(), &blake).unwrap();
     assert_err!(
         check(bad_anchor),
-        Error::DigestMismatch { kind: "model", .. }
+        Error::Model(lcm_model::Error::SealMismatch { kind: "model", .. })
     );
     // Weights given for a model anchored without any.
     let no_weights = AnchoredModel {
-        anchor: l.model.clone(),
+        anchor: sealed(&l.model),
         architecture: model_request().architecture,
         hyperparameters: model_request().hyperparameters,
         environment: model_request().environment,
@@ -1277,20 +1332,20 @@ fn restore_anchored_model_checks_its_inputs() {
     extra.architecture.total_params = Some(2);
     assert_err!(
         check(extra.clone()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "model architecture_fingerprint",
             ..
-        }
+        })
     );
     extra.architecture = model_request().architecture;
     extra.architecture.total_params = Some(1_000);
     extra.parameters = Some(fp);
     assert_err!(
         check(extra),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "architecture.total_params",
             ..
-        }
+        })
     );
 }
 
@@ -1300,7 +1355,7 @@ fn restore_anchored_model_checks_its_inputs() {
 #[test]
 fn restore_session_refuses_broken_checkpoint_chains() {
     let l = lifecycle();
-    let check = |session: Sealed<TrainingSession>, cps: Vec<Sealed<TrainingCheckpoint>>| {
+    let check = |session: Claimed<TrainingSession>, cps: Vec<Claimed<TrainingCheckpoint>>| {
         let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
         let r = t.restore_session(
             &restored_datasets(l),
@@ -1314,7 +1369,7 @@ fn restore_session_refuses_broken_checkpoint_chains() {
         }
         r
     };
-    let cps = |order: &[usize]| -> Vec<Sealed<TrainingCheckpoint>> {
+    let cps = |order: &[usize]| -> Vec<Claimed<TrainingCheckpoint>> {
         order.iter().map(|&i| l.checkpoints[i].clone()).collect()
     };
     check(l.session.clone(), cps(&[0, 1, 2])).unwrap();
@@ -1323,10 +1378,10 @@ fn restore_session_refuses_broken_checkpoint_chains() {
     session.digest = flip(session.digest);
     assert_err!(
         check(session, cps(&[0, 1, 2])),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "training session",
             ..
-        }
+        })
     );
     let mut session = l.session.record.clone();
     session.session_id = String::new();
@@ -1341,33 +1396,33 @@ fn restore_session_refuses_broken_checkpoint_chains() {
     edited[1].record.step += 1;
     assert_err!(
         check(l.session.clone(), edited),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "training checkpoint",
             ..
-        }
+        })
     );
     // Missing, reordered and repeated checkpoints.
     assert_err!(
         check(l.session.clone(), cps(&[0, 2])),
-        Error::ChainGap {
+        Error::Model(lcm_model::Error::ChainGap {
             index: 1,
             expected: 1,
             actual: 2,
             ..
-        }
+        })
     );
     assert_err!(
         check(l.session.clone(), cps(&[1, 2])),
-        Error::ChainGap { index: 0, .. }
+        Error::Model(lcm_model::Error::ChainGap { index: 0, .. })
     );
     assert_err!(
         check(l.session.clone(), cps(&[0, 1, 1])),
-        Error::ChainOrder {
+        Error::Model(lcm_model::Error::ChainOrder {
             index: 2,
             expected: 2,
             actual: 1,
             ..
-        }
+        })
     );
     // An index edited and resealed: the position check catches it.
     let mut moved = l.checkpoints[1].record.clone();
@@ -1377,7 +1432,7 @@ fn restore_session_refuses_broken_checkpoint_chains() {
             l.session.clone(),
             vec![l.checkpoints[0].clone(), reseal(moved)]
         ),
-        Error::ChainOrder { index: 1, .. }
+        Error::Model(lcm_model::Error::ChainOrder { index: 1, .. })
     );
     // A broken link: the second checkpoint links to the session, not to the first.
     let mut unlinked = l.checkpoints[1].record.clone();
@@ -1387,24 +1442,24 @@ fn restore_session_refuses_broken_checkpoint_chains() {
             l.session.clone(),
             vec![l.checkpoints[0].clone(), reseal(unlinked)]
         ),
-        Error::ChainLink { index: 1, .. }
+        Error::Model(lcm_model::Error::ChainLink { index: 1, .. })
     );
     // A checkpoint of another session.
     let mut foreign = l.checkpoints[0].record.clone();
     foreign.session = l.other_session.digest;
     assert_err!(
         check(l.session.clone(), vec![reseal(foreign)]),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "session",
             ..
-        }
+        })
     );
     assert_err!(
         check(l.other_session.clone(), cps(&[0])),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "session",
             ..
-        }
+        })
     );
     // The create path's checks: a repeated id, a step going back, an empty id or metric name.
     let mut repeated = l.checkpoints[1].record.clone();
@@ -1414,10 +1469,10 @@ fn restore_session_refuses_broken_checkpoint_chains() {
             l.session.clone(),
             vec![l.checkpoints[0].clone(), reseal(repeated)]
         ),
-        Error::DuplicateId {
+        Error::Model(lcm_model::Error::DuplicateId {
             kind: "training checkpoint",
             ..
-        }
+        })
     );
     let mut back = l.checkpoints[1].record.clone();
     back.step = l.checkpoints[0].record.step;
@@ -1426,7 +1481,7 @@ fn restore_session_refuses_broken_checkpoint_chains() {
             l.session.clone(),
             vec![l.checkpoints[0].clone(), reseal(back)]
         ),
-        Error::Invalid { field: "step", .. }
+        Error::Model(lcm_model::Error::UnexpectedValue { field: "step", .. })
     );
     let mut anonymous = l.checkpoints[0].record.clone();
     anonymous.checkpoint_id = String::new();
@@ -1449,11 +1504,11 @@ fn restore_session_refuses_broken_checkpoint_chains() {
             Vec::new(),
             None
         ),
-        Error::EmptyCollection {
+        Error::Model(lcm_model::Error::EmptyCollection {
             kind: "training session",
             field: "data_splits",
             ..
-        }
+        })
     );
 
     // A session is restored once.
@@ -1474,10 +1529,10 @@ fn restore_session_refuses_broken_checkpoint_chains() {
             cps(&[0]),
             None
         ),
-        Error::DuplicateId {
+        Error::Model(lcm_model::Error::DuplicateId {
             kind: "training session",
             ..
-        }
+        })
     );
     // The session kept is the one restored first, with no checkpoints.
     assert!(
@@ -1522,19 +1577,19 @@ fn restore_session_rechecks_the_sessions_references() {
     swapped.data_splits.insert(DatasetSplit::Test, train);
     assert_err!(
         restore(swapped, &datasets, &models),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "data_splits",
             ..
-        }
+        })
     );
     let mut root = l.session.record.clone();
     root.datasets_root = flip(root.datasets_root);
     assert_err!(
         restore(root, &datasets, &models),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "datasets_root_anchor",
             ..
-        }
+        })
     );
     // Splits of a family the managers were not given; a model they do not hold.
     let empty = DatasetFamilyManager::new(stage_ctx(ELSEWHERE));
@@ -1558,9 +1613,9 @@ fn restore_session_rechecks_the_sessions_references() {
 #[test]
 fn restore_session_refuses_a_completion_that_does_not_match() {
     let l = lifecycle();
-    let check = |cps: &[Sealed<TrainingCheckpoint>],
+    let check = |cps: &[Claimed<TrainingCheckpoint>],
                  metrics: TrainingMetrics,
-                 snapshot: Sealed<TrainingSnapshot>| {
+                 snapshot: Claimed<TrainingSnapshot>| {
         let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
         let r = t.restore_session(
             &restored_datasets(l),
@@ -1633,7 +1688,7 @@ fn restore_session_refuses_a_completion_that_does_not_match() {
 #[test]
 fn restore_predeployment_refuses_tampering() {
     let l = lifecycle();
-    let check = |anchor: Sealed<PreDeploymentAnchor>, sbom: Sbom| {
+    let check = |anchor: Claimed<PreDeploymentAnchor>, sbom: Sbom| {
         let mut d = DeploymentManager::new(stage_ctx(ELSEWHERE));
         let r = d.restore_predeployment(anchor, sbom);
         if r.is_err() {
@@ -1646,37 +1701,37 @@ fn restore_predeployment_refuses_tampering() {
     changed.vulnerability_count = 1;
     assert_err!(
         check(l.predeployment.clone(), changed),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "predeployment anchor sbom_digest",
             ..
-        }
+        })
     );
     let mut added = sbom();
     added.dependencies.insert("numpy".into(), "1.26".into());
     assert_err!(
         check(l.predeployment.clone(), added),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "predeployment anchor sbom_digest",
             ..
-        }
+        })
     );
     let mut flipped = l.predeployment.clone();
     flipped.digest = flip(flipped.digest);
     assert_err!(
         check(flipped, sbom()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "predeployment anchor",
             ..
-        }
+        })
     );
     let mut region = l.predeployment.clone();
     region.record.intended_region = "eu-west-1".into();
     assert_err!(
         check(region, sbom()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "predeployment anchor",
             ..
-        }
+        })
     );
     let mut no_ticket = l.predeployment.record.clone();
     no_ticket.approval_ticket_id = String::new();
@@ -1689,18 +1744,21 @@ fn restore_predeployment_refuses_tampering() {
     );
     let mut artifact = l.predeployment.record.clone();
     artifact.build_artifact.artifact_digest = "md5:00".into();
-    assert_err!(check(reseal(artifact), sbom()), Error::Invalid { .. });
+    assert_err!(
+        check(reseal(artifact), sbom()),
+        Error::Model(lcm_model::Error::UnexpectedValue { .. })
+    );
 
     let mut d = DeploymentManager::new(stage_ctx(ELSEWHERE));
     d.restore_predeployment(l.predeployment.clone(), sbom())
         .unwrap();
     assert_err!(
         d.restore_predeployment(l.predeployment.clone(), sbom()),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
     assert_err!(
         d.create_predeployment_anchor(predeployment_request(l.model.digest, l.snapshot.digest)),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
 }
 
@@ -1713,7 +1771,8 @@ fn restore_deployment_refuses_tampering() {
             .unwrap();
         d
     };
-    let check = |anchor: Sealed<DeploymentAnchor>, history: Vec<Sealed<DeploymentStatusEvent>>| {
+    let check = |anchor: Claimed<DeploymentAnchor>,
+                 history: Vec<Claimed<DeploymentStatusEvent>>| {
         let mut d = with_pre();
         let r = d.restore_deployment(anchor, history);
         if r.is_err() {
@@ -1722,7 +1781,7 @@ fn restore_deployment_refuses_tampering() {
         }
         r
     };
-    let events = |order: &[usize]| -> Vec<Sealed<DeploymentStatusEvent>> {
+    let events = |order: &[usize]| -> Vec<Claimed<DeploymentStatusEvent>> {
         order.iter().map(|&i| l.history[i].clone()).collect()
     };
     check(l.deployment.clone(), events(&[0])).unwrap();
@@ -1745,20 +1804,20 @@ fn restore_deployment_refuses_tampering() {
         .unwrap();
     assert_err!(
         elsewhere.restore_deployment(l.deployment.clone(), events(&[0])),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "predeployment",
             ..
-        }
+        })
     );
 
     let mut flipped = l.deployment.clone();
     flipped.digest = flip(flipped.digest);
     assert_err!(
         check(flipped, events(&[0])),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "deployment anchor",
             ..
-        }
+        })
     );
     let mut by = l.deployment.record.clone();
     by.deployed_by = String::new();
@@ -1830,10 +1889,10 @@ fn restore_deployment_refuses_tampering() {
             l.deployment.clone(),
             vec![l.history[0].clone(), reseal(renamed)]
         ),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "deployment_id",
             ..
-        }
+        })
     );
     let mut twice = l.history[1].record.clone();
     twice.status = DeploymentStatus::Deployed;
@@ -1842,10 +1901,10 @@ fn restore_deployment_refuses_tampering() {
             l.deployment.clone(),
             vec![l.history[0].clone(), reseal(twice)]
         ),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "status",
             ..
-        }
+        })
     );
 
     let mut d = with_pre();
@@ -1853,7 +1912,7 @@ fn restore_deployment_refuses_tampering() {
         .unwrap();
     assert_err!(
         d.restore_deployment(l.deployment.clone(), events(&[0, 1])),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
     assert_eq!(d.status_history(DEPLOY_ID).map(<[_]>::len), Some(1));
 }
@@ -1864,7 +1923,7 @@ fn restore_deployment_refuses_tampering() {
 #[test]
 fn restore_test_evaluation_refuses_tampering() {
     let l = lifecycle();
-    let check = |anchor: Sealed<TestEvaluationAnchor>| {
+    let check = |anchor: Claimed<TestEvaluationAnchor>| {
         let mut r = RootManager::new(stage_ctx(ELSEWHERE));
         let out = r.restore_test_evaluation(anchor);
         if out.is_err() {
@@ -1876,10 +1935,10 @@ fn restore_test_evaluation_refuses_tampering() {
     flipped.digest = flip(flipped.digest);
     assert_err!(
         check(flipped),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "test evaluation anchor",
             ..
-        }
+        })
     );
     let mut better = l.test_evaluation.record.clone();
     better
@@ -1887,19 +1946,19 @@ fn restore_test_evaluation_refuses_tampering() {
         .insert("accuracy".into(), lcm_model::Finite::new(0.99).unwrap());
     assert_err!(
         check(reseal(better)),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "test evaluation anchor metrics_digest",
             ..
-        }
+        })
     );
     let mut other_split = l.test_evaluation.record.clone();
     other_split.test_dataset = split(l, DatasetSplit::Validation).anchor.digest;
     assert_err!(
         check(reseal(other_split)),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "test evaluation anchor metrics_digest",
             ..
-        }
+        })
     );
     let mut untyped = l.test_evaluation.record.clone();
     untyped.evaluation_type = String::new();
@@ -1915,7 +1974,7 @@ fn restore_test_evaluation_refuses_tampering() {
         .unwrap();
     assert_err!(
         r.restore_test_evaluation(l.test_evaluation.clone()),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
 }
 
@@ -1929,7 +1988,7 @@ fn restore_release_root_refuses_tampering() {
             .unwrap();
         r
     };
-    let check = |deployment: &Sealed<DeploymentAnchor>, root: Sealed<ReleaseRoot>| {
+    let check = |deployment: &Claimed<DeploymentAnchor>, root: Claimed<ReleaseRoot>| {
         let mut r = roots();
         let out = r.restore_release_root(deployment, root);
         if out.is_err() {
@@ -1941,10 +2000,10 @@ fn restore_release_root_refuses_tampering() {
     flipped.digest = flip(flipped.digest);
     assert_err!(
         check(&l.deployment, flipped),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "release root",
             ..
-        }
+        })
     );
     let mut root = l.release.record.clone();
     root.root = flip(root.root);
@@ -1970,10 +2029,10 @@ fn restore_release_root_refuses_tampering() {
     lcm_model::verify::verify_release_root(&policy(), &swapped).unwrap();
     assert_err!(
         check(&l.deployment, reseal(swapped)),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "predeployment",
             ..
-        }
+        })
     );
     // A release on another test evaluation than any held (a better one, resealed), with its
     // root recomputed over the swapped leaf: the create path releases a sealed test
@@ -2009,26 +2068,26 @@ fn restore_release_root_refuses_tampering() {
     let other = reseal(other);
     assert_err!(
         check(&other, l.release.clone()),
-        Error::Invalid {
+        Error::Model(lcm_model::Error::UnexpectedValue {
             field: "deployment",
             ..
-        }
+        })
     );
     let mut bad_deployment = l.deployment.clone();
     bad_deployment.digest = flip(bad_deployment.digest);
     assert_err!(
         check(&bad_deployment, l.release.clone()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "deployment anchor",
             ..
-        }
+        })
     );
     let mut r = roots();
     r.restore_release_root(&l.deployment, l.release.clone())
         .unwrap();
     assert_err!(
         r.restore_release_root(&l.deployment, l.release.clone()),
-        Error::DuplicateId { .. }
+        Error::Model(lcm_model::Error::DuplicateId { .. })
     );
 }
 
@@ -2115,14 +2174,14 @@ fn restores_recompute_seals_under_the_managers_policy() {
     };
     assert_err!(
         DatasetFamilyManager::new(blake3()).restore_family(l.family.clone(), Vec::new()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "dataset family",
             ..
-        }
+        })
     );
     assert_err!(
         ModelManager::new(blake3()).restore_model(l.model.clone()),
-        Error::DigestMismatch { kind: "model", .. }
+        Error::Model(lcm_model::Error::SealMismatch { kind: "model", .. })
     );
     assert_err!(
         TrainingManager::new(blake3()).restore_session(
@@ -2132,30 +2191,30 @@ fn restores_recompute_seals_under_the_managers_policy() {
             Vec::new(),
             None
         ),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "training session",
             ..
-        }
+        })
     );
     assert_err!(
         DeploymentManager::new(blake3()).restore_predeployment(l.predeployment.clone(), sbom()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "predeployment anchor",
             ..
-        }
+        })
     );
     assert_err!(
         RootManager::new(blake3()).restore_test_evaluation(l.test_evaluation.clone()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "test evaluation anchor",
             ..
-        }
+        })
     );
     assert_err!(
         RootManager::new(blake3()).restore_release_root(&l.deployment, l.release.clone()),
-        Error::DigestMismatch {
+        Error::Model(lcm_model::Error::SealMismatch {
             kind: "deployment anchor",
             ..
-        }
+        })
     );
 }

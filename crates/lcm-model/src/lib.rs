@@ -2,12 +2,26 @@
 //!
 //! - [`canonical`]: the canonical JSON every digest is taken over.
 //! - [`Policy`]: the cryptographic choices of a lifecycle, honoured by every digest.
-//! - [`Record`], [`Sealed`]: a record kind's digest under its domain tag.
+//! - [`Record`], [`Sealed`], [`Claimed`]: a record kind's digest under its domain tag; a record
+//!   checked against its digest, and one whose digest a document only claims.
 //! - [`Timestamp`], [`Clock`]: RFC 3339 UTC time, injectable for reproducible runs.
 //! - [`verify`]: pure recomputation of roots, chains and bindings from records and a policy,
 //!   for offline verifiers.
 //!
 //! Records are plain structs with public fields; parsing rejects unknown fields.
+
+/// Asserts that `$value` matches `$pattern`, printing the value when it does not.
+#[cfg(test)]
+macro_rules! assert_matches {
+    ($value:expr, $pattern:pat $(,)?) => {{
+        let value = &$value;
+        assert!(
+            matches!(value, $pattern),
+            "expected {}, got {value:?}",
+            stringify!($pattern)
+        );
+    }};
+}
 
 pub mod canonical;
 mod error;
@@ -20,5 +34,5 @@ pub mod verify;
 pub use crate::canonical::Finite;
 pub use crate::error::Error;
 pub use crate::policy::{Canonicalization, DomainType, MerkleConstruction, Policy};
-pub use crate::record::{Record, Sealed, record_digest};
+pub use crate::record::{Claimed, Record, Seal, Sealed, record_digest};
 pub use crate::time::{Clock, FixedClock, SystemClock, Timestamp};

@@ -21,7 +21,7 @@ use lcm_model::records::{
     InferenceBatch, InferenceBatchRoot, InferenceReceipt, ModelAnchor, PreDeploymentAnchor,
     ReleaseRoot, TestEvaluationAnchor, TrainingCheckpoint, TrainingSession, TrainingSnapshot,
 };
-use lcm_model::{Policy, Record, Sealed, canonical};
+use lcm_model::{Claimed, Policy, Record, canonical};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -174,7 +174,7 @@ fn parse_receipt(
     deployment: &str,
     release: Release,
     r: &StoredReceipt,
-) -> Result<Sealed<InferenceReceipt>, Failure> {
+) -> Result<Claimed<InferenceReceipt>, Failure> {
     let fail = |what: String| Failure::Receipt {
         deployment: deployment.to_owned(),
         receipt_id: r.receipt_id.clone(),
@@ -212,7 +212,7 @@ fn parse_receipt(
             release.model, record.model_anchor
         )));
     }
-    Ok(Sealed {
+    Ok(Claimed {
         record,
         digest: r.digest,
     })
@@ -291,11 +291,11 @@ fn release_of(managers: &Project, deployment: &str) -> Result<Release, Failure> 
         .ok_or_else(|| fail("the chain's deployment anchor is not stored"))?;
     let pre = managers
         .deployments
-        .predeployment(&dep.record.predeployment_id)
+        .predeployment(&dep.record().predeployment_id)
         .ok_or_else(|| fail("the chain's pre-deployment anchor is not stored"))?;
     Ok(Release {
-        deployment: dep.digest,
-        model: pre.record.model_anchor,
+        deployment: dep.digest(),
+        model: pre.record().model_anchor,
     })
 }
 
@@ -320,10 +320,10 @@ fn check_chain(
         ..ChainReport::default()
     };
     // The chain, in segments.
-    let mut segment: Vec<Sealed<InferenceReceipt>> = Vec::with_capacity(SEGMENT);
+    let mut segment: Vec<Claimed<InferenceReceipt>> = Vec::with_capacity(SEGMENT);
     let mut after: Option<(Digest, u64)> = None;
     let mut count = 0u64;
-    let flush = |segment: &mut Vec<Sealed<InferenceReceipt>>,
+    let flush = |segment: &mut Vec<Claimed<InferenceReceipt>>,
                  after: &mut Option<(Digest, u64)>|
      -> Result<(), Failure> {
         if let Err(e) = verify_receipt_segment(policy, *after, segment) {

@@ -20,7 +20,12 @@ use lcm_model::records::{
     InferenceBatch, InferenceReceipt, ModelAnchor, PreDeploymentAnchor, ReleaseRoot,
     TestEvaluationAnchor, TrainingSnapshot,
 };
-use lcm_model::{Policy, Record, Sealed, Timestamp};
+use lcm_model::{Claimed, Policy, Record, Sealed, Timestamp};
+
+/// The claimed form of sealed records, as a document carries them.
+fn claims<T: Clone>(sealed: &[Sealed<T>]) -> Vec<Claimed<T>> {
+    sealed.iter().cloned().map(Into::into).collect()
+}
 use serde::de::DeserializeOwned;
 
 use crate::lifecycle;
@@ -39,8 +44,8 @@ fn parse<T: DeserializeOwned>(kind: &str, id: &str, json: &str) -> Result<T, Err
 /// # Errors
 ///
 /// [`Error::Parse`].
-pub fn sealed<T: Record + DeserializeOwned>(r: &StoredRecord) -> Result<Sealed<T>, Error> {
-    Ok(Sealed {
+pub fn sealed<T: Record + DeserializeOwned>(r: &StoredRecord) -> Result<Claimed<T>, Error> {
+    Ok(Claimed {
         record: parse(&r.kind, &r.id, &r.json)?,
         digest: r.digest,
     })
@@ -51,7 +56,7 @@ pub fn sealed<T: Record + DeserializeOwned>(r: &StoredRecord) -> Result<Sealed<T
 /// # Errors
 ///
 /// Store failures, [`Error::Parse`].
-pub fn all<T: Record + DeserializeOwned>(store: &dyn Store) -> Result<Vec<Sealed<T>>, Error> {
+pub fn all<T: Record + DeserializeOwned>(store: &dyn Store) -> Result<Vec<Claimed<T>>, Error> {
     store.records(Some(T::KIND))?.iter().map(sealed).collect()
 }
 
@@ -64,7 +69,7 @@ pub fn all<T: Record + DeserializeOwned>(store: &dyn Store) -> Result<Vec<Sealed
 pub fn by_digest<T: Record + DeserializeOwned>(
     store: &dyn Store,
     digest: &lcm_crypto::Digest,
-) -> Result<Sealed<T>, Error> {
+) -> Result<Claimed<T>, Error> {
     let r = store
         .record_by_digest(T::KIND, digest)?
         .ok_or_else(|| Error::Missing {
@@ -145,7 +150,7 @@ pub fn assemble(
     };
     let session = run.session();
     let first_split = session
-        .record
+        .record()
         .data_splits
         .values()
         .next()
@@ -153,7 +158,7 @@ pub fn assemble(
     let datasets = &project.datasets;
     let family_id = datasets
         .find_split_anchor(first_split)
-        .map(|a| a.record.family_id.clone())
+        .map(|a| a.record().family_id.clone())
         .ok_or_else(|| missing("split anchor", &first_split.to_string()))?;
     let family = datasets
         .dataset_family(&family_id)
@@ -171,7 +176,7 @@ pub fn assemble(
             .map(|m| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
             .unwrap_or_default();
         splits.push(SplitEvidence {
-            anchor: anchor.clone(),
+            anchor: anchor.clone().into(),
             record_ids,
             content_digests,
         });
@@ -180,11 +185,12 @@ pub fn assemble(
     let deployment = deployments
         .deployment(request.deployment_id)
         .ok_or_else(|| missing("deployment", request.deployment_id))?;
-    let status_history = deployments
-        .status_history(request.deployment_id)
-        .ok_or_else(|| missing("deployment history", request.deployment_id))?
-        .to_vec();
-    let pre_id = &deployment.record.predeployment_id;
+    let status_history = claims(
+        deployments
+            .status_history(request.deployment_id)
+            .ok_or_else(|| missing("deployment history", request.deployment_id))?,
+    );
+    let pre_id = &deployment.record().predeployment_id;
     let predeployment = deployments
         .predeployment(pre_id)
         .ok_or_else(|| missing("pre-deployment", pre_id))?;
@@ -201,27 +207,27 @@ pub fn assemble(
         .ok_or_else(|| missing("release root", request.deployment_id))?;
     Ok(Lifecycle {
         dataset: DatasetEvidence {
-            family: family.clone(),
+            family: family.clone().into(),
             splits,
         },
-        model: model.clone(),
+        model: model.clone().into(),
         training: TrainingEvidence {
-            session: session.clone(),
-            checkpoints: run.checkpoints().to_vec(),
+            session: session.clone().into(),
+            checkpoints: claims(run.checkpoints()),
             metrics: metrics.clone(),
-            snapshot: snapshot.clone(),
+            snapshot: snapshot.clone().into(),
         },
         predeployment: PreDeploymentEvidence {
-            anchor: predeployment.clone(),
+            anchor: predeployment.clone().into(),
             sbom: sbom.clone(),
         },
         deployment: DeploymentEvidence {
-            anchor: deployment.clone(),
+            anchor: deployment.clone().into(),
             status_history,
         },
-        test_evaluation: test_evaluation.clone(),
+        test_evaluation: test_evaluation.clone().into(),
         inference,
-        release: release.clone(),
+        release: release.clone().into(),
     })
 }
 
@@ -243,18 +249,18 @@ pub fn project_inference(project: &Project, windows: &[&str]) -> Result<Inferenc
                 kind: "inference batch",
                 id: (*window).to_owned(),
             })?;
-        let count = usize::try_from(batch.record.count).unwrap_or(usize::MAX);
+        let count = usize::try_from(batch.record().count).unwrap_or(usize::MAX);
         let end = start.saturating_add(count).min(receipts.len());
         batches.push(BatchEvidence {
-            batch: Some(batch.clone()),
-            receipts: receipts.get(start..end).unwrap_or_default().to_vec(),
+            batch: Some(batch.clone().into()),
+            receipts: claims(receipts.get(start..end).unwrap_or_default()),
         });
         start = end;
     }
     if start < receipts.len() {
         batches.push(BatchEvidence {
             batch: None,
-            receipts: receipts.get(start..).unwrap_or_default().to_vec(),
+            receipts: claims(receipts.get(start..).unwrap_or_default()),
         });
     }
     Ok(InferenceEvidence { batches })
@@ -264,7 +270,7 @@ pub fn project_inference(project: &Project, windows: &[&str]) -> Result<Inferenc
 #[derive(Debug, Clone)]
 pub struct SealedBatch {
     /// The batch record.
-    pub batch: Sealed<InferenceBatch>,
+    pub batch: Claimed<InferenceBatch>,
     /// The first receipt's sequence number.
     pub first_sequence: u64,
     /// The last receipt's sequence number.
@@ -342,7 +348,7 @@ pub fn load(store: &dyn Store, deployment: &str) -> Result<(Lifecycle, Vec<Seale
             kind: ReleaseRoot::KIND,
             id: deployment.to_owned(),
         })?;
-    let release: Sealed<ReleaseRoot> = sealed(&release_rec)?;
+    let release: Claimed<ReleaseRoot> = sealed(&release_rec)?;
     let ctx = Context::with_policy(store.policy()?)?;
     let project = lifecycle::restore(&ctx, store)?;
     let pre = project
@@ -351,15 +357,15 @@ pub fn load(store: &dyn Store, deployment: &str) -> Result<(Lifecycle, Vec<Seale
         .and_then(|d| {
             project
                 .deployments
-                .predeployment(&d.record.predeployment_id)
+                .predeployment(&d.record().predeployment_id)
         })
         .ok_or_else(|| Error::Missing {
             kind: PreDeploymentAnchor::KIND,
             id: deployment.to_owned(),
         })?;
-    let model: Sealed<ModelAnchor> = by_digest(store, &pre.record.model_anchor)?;
-    let snapshot: Sealed<TrainingSnapshot> = by_digest(store, &pre.record.training_snapshot)?;
-    let test: Sealed<TestEvaluationAnchor> = by_digest(store, &release.record.test_evaluation)?;
+    let model: Claimed<ModelAnchor> = by_digest(store, &pre.record().model_anchor)?;
+    let snapshot: Claimed<TrainingSnapshot> = by_digest(store, &pre.record().training_snapshot)?;
+    let test: Claimed<TestEvaluationAnchor> = by_digest(store, &release.record.test_evaluation)?;
     let description = &model.record.description;
     let request = AuditTrailRequest {
         model_name: &description.model_name,
@@ -379,7 +385,7 @@ pub fn load(store: &dyn Store, deployment: &str) -> Result<(Lifecycle, Vec<Seale
     let mut batches = Vec::new();
     for b in store.batches(deployment)? {
         batches.push(SealedBatch {
-            batch: Sealed {
+            batch: Claimed {
                 record: parse(InferenceBatch::KIND, &b.window_id, &b.json)?,
                 digest: b.digest,
             },
@@ -431,7 +437,7 @@ pub fn header(
     let policy = store.policy()?;
     let (lifecycle, batches) = load(store, deployment)?;
     let log = receipt_log(store, deployment, &policy)?;
-    let batches: Vec<Sealed<InferenceBatch>> = batches.into_iter().map(|b| b.batch).collect();
+    let batches: Vec<Claimed<InferenceBatch>> = batches.into_iter().map(|b| b.batch).collect();
     let header = lifecycle.sign_header(&policy, &log, &batches, generated_at, key)?;
     Ok((header, log))
 }
@@ -453,11 +459,11 @@ pub fn bundle(
     let (mut lifecycle, batches) = load(store, deployment)?;
     let mut groups: Vec<BatchEvidence> = Vec::with_capacity(batches.len() + 1);
     let mut bounds = batches.iter().peekable();
-    let mut current: Vec<Sealed<InferenceReceipt>> = Vec::new();
+    let mut current: Vec<Claimed<InferenceReceipt>> = Vec::new();
     let mut bad = None;
     store.scan_receipts(deployment, 0, None, &mut |r| {
         match serde_json::from_str::<InferenceReceipt>(&r.json) {
-            Ok(record) => current.push(Sealed {
+            Ok(record) => current.push(Claimed {
                 record,
                 digest: r.digest,
             }),
@@ -502,14 +508,14 @@ pub fn receipt(
     store: &dyn Store,
     deployment: &str,
     receipt_id: &str,
-) -> Result<Sealed<InferenceReceipt>, Error> {
+) -> Result<Claimed<InferenceReceipt>, Error> {
     let r = store
         .receipt(deployment, receipt_id)?
         .ok_or_else(|| Error::NoReceipt {
             deployment: deployment.to_owned(),
             receipt_id: receipt_id.to_owned(),
         })?;
-    Ok(Sealed {
+    Ok(Claimed {
         record: parse(InferenceReceipt::KIND, &r.receipt_id, &r.json)?,
         digest: r.digest,
     })
@@ -526,7 +532,7 @@ pub fn receipt(
 pub fn disclosure(
     store: &dyn Store,
     deployment: &str,
-    receipt: &Sealed<InferenceReceipt>,
+    receipt: &Claimed<InferenceReceipt>,
     query: Option<&str>,
     output: Option<&str>,
 ) -> Result<Option<Disclosure>, Error> {

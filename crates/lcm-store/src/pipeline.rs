@@ -152,7 +152,7 @@ pub fn resolve_release(store: &dyn Store, model: &str, deployment: &str) -> Resu
         let e = sealed::<DeploymentStatusEvent>(r)?.record;
         if e.deployment_id == deployment && latest.as_ref().is_none_or(|l| e.sequence > l.sequence)
         {
-            latest = Some(e);
+            latest = Some(e.clone());
         }
     }
     if let Some(e) = latest
@@ -255,10 +255,10 @@ pub fn make_receipts(
         })?;
         let json = String::from_utf8(json.to_vec()).map_err(|_| Error::NotUtf8)?;
         made.push(StoredReceipt {
-            sequence: sealed.record.sequence,
-            receipt_id: sealed.record.receipt_id,
-            digest: sealed.digest,
-            timestamp: sealed.record.timestamp.unix_micros(),
+            sequence: sealed.record().sequence,
+            receipt_id: sealed.record().receipt_id.clone(),
+            digest: sealed.digest(),
+            timestamp: sealed.record().timestamp.unix_micros(),
             json,
         });
     }
@@ -564,9 +564,9 @@ pub fn seal_next_batch(
             },
             vec![StoredRecord {
                 kind: InferenceBatchRoot::KIND.to_owned(),
-                id: format!("{deployment}/{}", root.record.window_id),
-                digest: root.digest,
-                json: canonical::to_string(&root.record)?,
+                id: format!("{deployment}/{}", root.record().window_id),
+                digest: root.digest(),
+                json: canonical::to_string(&root.record())?,
             }],
         )))
     })

@@ -5,48 +5,27 @@ use lcm_crypto::Digest;
 use super::training::Seals;
 use super::{check_seal, check_sequence};
 use crate::records::{DeploymentAnchor, DeploymentStatus, DeploymentStatusEvent};
-use crate::{Error, Policy, Sealed};
+use crate::{Claimed, Error, Policy, Seal, Sealed};
 
 /// The kind names used in error messages.
 const DEPLOYMENT: &str = "deployment anchor";
 const STATUS_EVENT: &str = "deployment status event";
 
-/// Checks a deployment's rollout history against its anchor: every event's digest is
-/// recomputed, every event names the anchor's digest, sequence numbers count from 0 without
-/// gaps or repeats, each event links to the previous event's digest (the first to none), and
-/// the first event is [`DeploymentStatus::Deployed`].
+/// Checks a deployment's rollout history against its anchor: every event names the anchor's
+/// digest, sequence numbers count from 0 without gaps or repeats, each event links to the
+/// previous event's digest (the first to none), and the first event is
+/// [`DeploymentStatus::Deployed`]. The seals are checked already ([`Sealed`]); for records
+/// parsed from a document, [`verify_claimed_status_history`] recomputes them as it goes.
 ///
 /// This does not panic.
 ///
 /// # Errors
 ///
-/// [`Error::EmptyCollection`] for an empty history; [`Error::SealMismatch`] for an edited
-/// event or anchor; [`Error::UnexpectedValue`] naming `deployment` for an event of another
-/// deployment, or `status` for a first event that is not `Deployed`; [`Error::ChainOrder`],
-/// [`Error::ChainGap`] and [`Error::ChainLink`] for reordered, repeated, dropped or foreign
-/// events.
+/// [`Error::EmptyCollection`] for an empty history; [`Error::UnexpectedValue`] naming
+/// `deployment` for an event of another deployment, or `status` for a first event that is
+/// not `Deployed`; [`Error::ChainOrder`], [`Error::ChainGap`] and [`Error::ChainLink`] for
+/// reordered, repeated, dropped or foreign events.
 pub fn verify_status_history(
-    policy: &Policy,
-    anchor: &Sealed<DeploymentAnchor>,
-    history: &[Sealed<DeploymentStatusEvent>],
-) -> Result<(), Error> {
-    status_history(policy, anchor, history, Seals::Recompute)
-}
-
-/// [`verify_status_history`] for a caller that has already recomputed the seals of the
-/// anchor and of every event, and found them all matching (a bundle verifier that reports
-/// each seal on its own): every other check, with the same errors, and without recomputing
-/// those digests a second time.
-///
-/// Do not call it on records whose seals were not checked: an edited record with its stored
-/// digest left alone passes here.
-///
-/// This does not panic.
-///
-/// # Errors
-///
-/// As [`verify_status_history`], except [`Error::SealMismatch`].
-pub fn verify_status_history_with_checked_seals(
     policy: &Policy,
     anchor: &Sealed<DeploymentAnchor>,
     history: &[Sealed<DeploymentStatusEvent>],
@@ -54,13 +33,33 @@ pub fn verify_status_history_with_checked_seals(
     status_history(policy, anchor, history, Seals::Checked)
 }
 
-fn status_history(
+/// [`verify_status_history`] on records whose seals a document only claims: every event's
+/// and the anchor's digest is recomputed, in chain order, before the checks that rely on it.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// As [`verify_status_history`], and [`Error::SealMismatch`] for an edited event or anchor.
+pub fn verify_claimed_status_history(
     policy: &Policy,
-    anchor: &Sealed<DeploymentAnchor>,
-    history: &[Sealed<DeploymentStatusEvent>],
-    seals: Seals,
+    anchor: &Claimed<DeploymentAnchor>,
+    history: &[Claimed<DeploymentStatusEvent>],
 ) -> Result<(), Error> {
-    let id = &anchor.record.deployment_id;
+    status_history(policy, anchor, history, Seals::Recompute)
+}
+
+fn status_history<A, E>(
+    policy: &Policy,
+    anchor: &A,
+    history: &[E],
+    seals: Seals,
+) -> Result<(), Error>
+where
+    A: Seal<Record = DeploymentAnchor>,
+    E: Seal<Record = DeploymentStatusEvent>,
+{
+    let id = &anchor.record().deployment_id;
     if seals == Seals::Recompute {
         check_seal(policy, DEPLOYMENT, id, anchor)?;
     }
@@ -69,13 +68,13 @@ fn status_history(
         id: id.clone(),
         field: "history",
     })?;
-    if first.record.status != DeploymentStatus::Deployed {
+    if first.record().status != DeploymentStatus::Deployed {
         return Err(Error::UnexpectedValue {
             kind: STATUS_EVENT,
             id: id.clone(),
             field: "status",
             expected: "deployed as the first event".to_owned(),
-            actual: first.record.status.name().to_owned(),
+            actual: first.record().status.name().to_owned(),
         });
     }
     let mut prev: Option<Digest> = None;
@@ -83,216 +82,29 @@ fn status_history(
         if seals == Seals::Recompute {
             check_seal(policy, STATUS_EVENT, id, event)?;
         }
-        if event.record.deployment != anchor.digest {
+        if event.record().deployment != anchor.digest() {
             return Err(Error::UnexpectedValue {
                 kind: STATUS_EVENT,
                 id: id.clone(),
                 field: "deployment",
-                expected: anchor.digest.to_string(),
-                actual: event.record.deployment.to_string(),
+                expected: anchor.digest().to_string(),
+                actual: event.record().deployment.to_string(),
             });
         }
-        check_sequence(STATUS_EVENT, id, index, index, event.record.sequence)?;
-        if event.record.prev_event != prev {
+        check_sequence(STATUS_EVENT, id, index, index, event.record().sequence)?;
+        if event.record().prev_event != prev {
             return Err(Error::ChainLink {
                 kind: STATUS_EVENT,
                 id: id.clone(),
                 index,
                 expected: prev,
-                actual: event.record.prev_event,
+                actual: event.record().prev_event,
             });
         }
-        prev = Some(event.digest);
+        prev = Some(event.digest());
     }
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::Map;
-
-    use super::*;
-    use crate::Timestamp;
-
-    fn anchor(p: &Policy) -> Sealed<DeploymentAnchor> {
-        let record = DeploymentAnchor {
-            deployment_id: "deploy_001".into(),
-            predeployment_id: "predeploy_001".into(),
-            predeployment: Digest::from_bytes([1; 32]),
-            infrastructure: Map::new(),
-            network_config: Map::new(),
-            deployed_by: "alice".into(),
-            deployed_at: Timestamp::from_unix_micros(0),
-        };
-        Sealed::seal(record, p).unwrap()
-    }
-
-    /// A history of `statuses`, correctly chained to `anchor`.
-    fn history(
-        p: &Policy,
-        anchor: &Sealed<DeploymentAnchor>,
-        statuses: &[DeploymentStatus],
-    ) -> Vec<Sealed<DeploymentStatusEvent>> {
-        let mut out: Vec<Sealed<DeploymentStatusEvent>> = Vec::new();
-        for (sequence, status) in (0u64..).zip(statuses) {
-            let record = DeploymentStatusEvent {
-                deployment_id: anchor.record.deployment_id.clone(),
-                deployment: anchor.digest,
-                sequence,
-                status: *status,
-                reason: format!("step {sequence}"),
-                at: Timestamp::from_unix_micros(i64::try_from(sequence).unwrap()),
-                prev_event: out.last().map(|e| e.digest),
-            };
-            out.push(Sealed::seal(record, p).unwrap());
-        }
-        out
-    }
-
-    #[test]
-    fn history_tamper_twins() {
-        use DeploymentStatus::{Deployed, Failed, RolledBack};
-        let p = Policy::default();
-        let a = anchor(&p);
-        let h = history(&p, &a, &[Deployed, Failed, Deployed, RolledBack]);
-        verify_status_history(&p, &a, &h).unwrap();
-
-        let mut t = h.clone();
-        t[2].record.reason = "edited".into();
-        let e = verify_status_history(&p, &a, &t);
-        assert!(
-            matches!(
-                e,
-                Err(Error::SealMismatch {
-                    kind: STATUS_EVENT,
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let mut t = h.clone();
-        t.swap(1, 2);
-        let e = verify_status_history(&p, &a, &t);
-        assert!(
-            matches!(
-                e,
-                Err(Error::ChainGap {
-                    index: 1,
-                    expected: 1,
-                    actual: 2,
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let mut t = h.clone();
-        t.insert(2, h[1].clone());
-        let e = verify_status_history(&p, &a, &t);
-        assert!(
-            matches!(
-                e,
-                Err(Error::ChainOrder {
-                    index: 2,
-                    expected: 2,
-                    actual: 1,
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let mut t = h.clone();
-        t[2].record.prev_event = Some(Digest::from_bytes([0; 32]));
-        t[2] = Sealed::seal(t[2].record.clone(), &p).unwrap();
-        let e = verify_status_history(&p, &a, &t);
-        assert!(matches!(e, Err(Error::ChainLink { index: 2, .. })), "{e:?}");
-        let mut t = h.clone();
-        t[3].record.deployment = Digest::from_bytes([0; 32]);
-        t[3] = Sealed::seal(t[3].record.clone(), &p).unwrap();
-        let e = verify_status_history(&p, &a, &t);
-        assert!(
-            matches!(
-                e,
-                Err(Error::UnexpectedValue {
-                    field: "deployment",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let t = history(&p, &a, &[Failed, Deployed]);
-        let e = verify_status_history(&p, &a, &t);
-        assert!(
-            matches!(
-                e,
-                Err(Error::UnexpectedValue {
-                    field: "status",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let e = verify_status_history(&p, &a, &[]);
-        assert!(
-            matches!(
-                e,
-                Err(Error::EmptyCollection {
-                    field: "history",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let mut edited = a;
-        edited.record.deployed_by = "mallory".into();
-        let e = verify_status_history(&p, &edited, &h);
-        assert!(
-            matches!(
-                e,
-                Err(Error::SealMismatch {
-                    kind: DEPLOYMENT,
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-    }
-
-    /// With the seals checked by the caller, every other tampering fails as it does when
-    /// they are recomputed.
-    #[test]
-    fn checked_seals_twin() {
-        use DeploymentStatus::{Deployed, Failed, RolledBack};
-        let p = Policy::default();
-        let a = anchor(&p);
-        let h = history(&p, &a, &[Deployed, Failed, Deployed, RolledBack]);
-        verify_status_history_with_checked_seals(&p, &a, &h).unwrap();
-        let reseal = |t: &mut Vec<Sealed<DeploymentStatusEvent>>, i: usize| {
-            t[i] = Sealed::seal(t[i].record.clone(), &p).unwrap();
-        };
-        let mut cases = Vec::new();
-        let mut t = h.clone();
-        t.swap(1, 2);
-        cases.push(t);
-        let mut t = h.clone();
-        t.insert(2, h[1].clone());
-        cases.push(t);
-        let mut t = h.clone();
-        t[2].record.prev_event = Some(Digest::from_bytes([0; 32]));
-        reseal(&mut t, 2);
-        cases.push(t);
-        let mut t = h;
-        t[3].record.deployment = Digest::from_bytes([0; 32]);
-        reseal(&mut t, 3);
-        cases.push(t);
-        cases.push(history(&p, &a, &[Failed, Deployed]));
-        cases.push(Vec::new());
-        for t in &cases {
-            let full = verify_status_history(&p, &a, t);
-            assert!(full.is_err());
-            assert_eq!(
-                format!("{:?}", verify_status_history_with_checked_seals(&p, &a, t)),
-                format!("{full:?}")
-            );
-        }
-    }
-}
+mod tests;

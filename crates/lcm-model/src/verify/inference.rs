@@ -8,7 +8,7 @@ use lcm_crypto::{Commitment, Digest, Opening};
 
 use super::check_sequence;
 use crate::records::{InferenceBatch, InferenceCommitment, InferenceReceipt, ReceiptEncoder};
-use crate::{Error, Policy, Sealed, Timestamp};
+use crate::{Error, Policy, Seal, Timestamp};
 
 /// The kind names used in error messages.
 const RECEIPT: &str = "inference receipt";
@@ -76,10 +76,10 @@ fn check_link_parts(
 ///
 /// [`Error::EmptyCollection`] for no receipts; [`Error::ChainOrder`], [`Error::ChainGap`],
 /// [`Error::ChainLink`] for receipts that are not consecutive.
-pub fn compute_inference_batch(
+pub fn compute_inference_batch<S: Seal<Record = InferenceReceipt>>(
     policy: &Policy,
     window_id: &str,
-    receipts: &[Sealed<InferenceReceipt>],
+    receipts: &[S],
 ) -> Result<InferenceBatch, Error> {
     let (Some(first), Some(last)) = (receipts.first(), receipts.last()) else {
         return Err(Error::EmptyCollection {
@@ -90,20 +90,20 @@ pub fn compute_inference_batch(
     };
     for (index, pair) in (1u64..).zip(receipts.windows(2)) {
         let [prev, cur] = pair else { continue };
-        check_link(index, &prev.record, &prev.digest, &cur.record)?;
+        check_link(index, prev.record(), &prev.digest(), cur.record())?;
     }
     let tree = MerkleTree::from_leaves_with(
         policy.hash_algorithm,
-        receipts.iter().map(|r| r.digest.to_bytes()),
+        receipts.iter().map(|r| r.digest().to_bytes()),
     );
     Ok(InferenceBatch {
         window_id: window_id.to_owned(),
         count: tree.len(),
         root: tree.root(),
-        first_receipt: first.digest,
-        last_receipt: last.digest,
-        window_start: first.record.timestamp,
-        window_end: last.record.timestamp,
+        first_receipt: first.digest(),
+        last_receipt: last.digest(),
+        window_start: first.record().timestamp,
+        window_end: last.record().timestamp,
     })
 }
 
@@ -121,13 +121,13 @@ pub struct ReceiptLink {
 }
 
 impl ReceiptLink {
-    /// The link of a sealed receipt.
-    pub fn of(receipt: &Sealed<InferenceReceipt>) -> Self {
+    /// The link of a receipt, sealed or claimed.
+    pub fn of<S: Seal<Record = InferenceReceipt>>(receipt: &S) -> Self {
         Self {
-            digest: receipt.digest,
-            sequence: receipt.record.sequence,
-            prev_receipt: receipt.record.prev_receipt,
-            timestamp: receipt.record.timestamp,
+            digest: receipt.digest(),
+            sequence: receipt.record().sequence,
+            prev_receipt: receipt.record().prev_receipt,
+            timestamp: receipt.record().timestamp,
         }
     }
 }
@@ -224,12 +224,16 @@ impl InferenceBatchBuilder {
         Ok(())
     }
 
-    /// Adds a sealed receipt ([`InferenceBatchBuilder::push`] of its [`ReceiptLink`]).
+    /// Adds a receipt, sealed or claimed ([`InferenceBatchBuilder::push`] of its
+    /// [`ReceiptLink`]).
     ///
     /// # Errors
     ///
     /// As [`InferenceBatchBuilder::push`].
-    pub fn push_receipt(&mut self, receipt: &Sealed<InferenceReceipt>) -> Result<(), Error> {
+    pub fn push_receipt<S: Seal<Record = InferenceReceipt>>(
+        &mut self,
+        receipt: &S,
+    ) -> Result<(), Error> {
         self.push(ReceiptLink::of(receipt))
     }
 
@@ -267,9 +271,9 @@ impl InferenceBatchBuilder {
 ///
 /// As [`verify_receipt_segment`], and [`Error::ChainGap`] / [`Error::ChainLink`] when the
 /// first receipt is not the start of a chain (receipts dropped at the front).
-pub fn verify_receipt_chain(
+pub fn verify_receipt_chain<S: Seal<Record = InferenceReceipt>>(
     policy: &Policy,
-    receipts: &[Sealed<InferenceReceipt>],
+    receipts: &[S],
 ) -> Result<(), Error> {
     verify_receipt_segment(policy, None, receipts)
 }
@@ -290,10 +294,10 @@ pub fn verify_receipt_chain(
 /// receipt; [`Error::DuplicateId`] for a receipt that appears twice; [`Error::ChainOrder`]
 /// for a sequence number that goes back; [`Error::ChainGap`] for one that skips ahead;
 /// [`Error::ChainLink`] for a wrong previous digest.
-pub fn verify_receipt_segment(
+pub fn verify_receipt_segment<S: Seal<Record = InferenceReceipt>>(
     policy: &Policy,
     after: Option<(Digest, u64)>,
-    receipts: &[Sealed<InferenceReceipt>],
+    receipts: &[S],
 ) -> Result<(), Error> {
     if receipts.is_empty() {
         return Err(Error::EmptyCollection {
@@ -306,17 +310,17 @@ pub fn verify_receipt_segment(
     let mut seen: HashSet<Digest> = HashSet::with_capacity(receipts.len());
     let mut prev = after;
     for (index, r) in (0u64..).zip(receipts) {
-        let id = &r.record.receipt_id;
-        let recomputed = encoder.digest(&r.record)?;
-        if recomputed != r.digest {
+        let id = &r.record().receipt_id;
+        let recomputed = encoder.digest(r.record())?;
+        if recomputed != r.digest() {
             return Err(Error::SealMismatch {
                 kind: RECEIPT,
                 id: id.clone(),
-                stored: r.digest,
+                stored: r.digest(),
                 recomputed,
             });
         }
-        if !seen.insert(r.digest) {
+        if !seen.insert(r.digest()) {
             return Err(Error::DuplicateId {
                 kind: RECEIPT,
                 id: id.clone(),
@@ -329,13 +333,13 @@ pub fn verify_receipt_segment(
                     sequence,
                     &digest,
                     id,
-                    r.record.sequence,
-                    r.record.prev_receipt,
+                    r.record().sequence,
+                    r.record().prev_receipt,
                 )?;
             }
             None => {
-                check_sequence(RECEIPT, id, index, 0, r.record.sequence)?;
-                if let Some(link) = r.record.prev_receipt {
+                check_sequence(RECEIPT, id, index, 0, r.record().sequence)?;
+                if let Some(link) = r.record().prev_receipt {
                     return Err(Error::ChainLink {
                         kind: RECEIPT,
                         id: id.clone(),
@@ -346,7 +350,7 @@ pub fn verify_receipt_segment(
                 }
             }
         }
-        prev = Some((r.digest, r.record.sequence));
+        prev = Some((r.digest(), r.record().sequence));
     }
     Ok(())
 }
@@ -391,179 +395,4 @@ pub fn verify_commitment(
 }
 
 #[cfg(test)]
-mod tests {
-    use lcm_crypto::CommitmentScheme;
-    use serde_json::Map;
-
-    use super::*;
-    use crate::Record;
-
-    fn commitment(b: u8) -> InferenceCommitment {
-        InferenceCommitment {
-            scheme: CommitmentScheme::Hmac,
-            value: Digest::from_bytes([b; 32]),
-            metadata: Map::new(),
-            plaintext: None,
-        }
-    }
-
-    /// `n` receipts correctly chained from the start.
-    fn chain(p: &Policy, n: u8) -> Vec<Sealed<InferenceReceipt>> {
-        let mut out: Vec<Sealed<InferenceReceipt>> = Vec::new();
-        for i in 0..n {
-            let record = InferenceReceipt {
-                receipt_id: format!("inf_{i:03}"),
-                sequence: u64::from(i),
-                model_anchor: Digest::from_bytes([1; 32]),
-                deployment_anchor: Digest::from_bytes([2; 32]),
-                request_id: format!("req_{i}"),
-                input_commitment: commitment(i),
-                output_commitment: commitment(i.wrapping_add(100)),
-                explanation_digests: Vec::new(),
-                prev_receipt: out.last().map(|r| r.digest),
-                timestamp: Timestamp::from_unix_micros(i64::from(i)),
-            };
-            out.push(Sealed::seal(record, p).unwrap());
-        }
-        out
-    }
-
-    #[test]
-    fn receipt_chain_tamper_twins() {
-        let p = Policy::default();
-        let rs = chain(&p, 6);
-        verify_receipt_chain(&p, &rs).unwrap();
-        verify_receipt_segment(&p, Some((rs[1].digest, 1)), &rs[2..]).unwrap();
-
-        let mut t = rs.clone();
-        t[2].record.request_id = "edited".into();
-        let e = verify_receipt_chain(&p, &t);
-        assert!(
-            matches!(&e, Err(Error::SealMismatch { id, .. }) if id == "inf_002"),
-            "{e:?}"
-        );
-        let mut t = rs.clone();
-        t.insert(3, rs[2].clone());
-        let e = verify_receipt_chain(&p, &t);
-        assert!(matches!(e, Err(Error::DuplicateId { .. })), "{e:?}");
-        let mut t = rs.clone();
-        t.remove(2);
-        let e = verify_receipt_chain(&p, &t);
-        assert!(
-            matches!(
-                e,
-                Err(Error::ChainGap {
-                    index: 2,
-                    expected: 2,
-                    actual: 3,
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let mut t = rs.clone();
-        t[3].record.sequence = 1;
-        t[3].digest = t[3].record.digest(&p).unwrap();
-        let e = verify_receipt_chain(&p, &t);
-        assert!(
-            matches!(
-                e,
-                Err(Error::ChainOrder {
-                    index: 3,
-                    expected: 3,
-                    actual: 1,
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let mut t = rs.clone();
-        t[4].record.prev_receipt = Some(Digest::from_bytes([0; 32]));
-        t[4].digest = t[4].record.digest(&p).unwrap();
-        let e = verify_receipt_chain(&p, &t);
-        assert!(matches!(e, Err(Error::ChainLink { index: 4, .. })), "{e:?}");
-        let e = verify_receipt_chain(&p, &rs[1..]);
-        assert!(
-            matches!(
-                e,
-                Err(Error::ChainGap {
-                    index: 0,
-                    expected: 0,
-                    actual: 1,
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let e = verify_receipt_segment(&p, Some((rs[0].digest, 1)), &rs[2..]);
-        assert!(matches!(e, Err(Error::ChainLink { index: 0, .. })), "{e:?}");
-        let e = verify_receipt_chain(&p, &[]);
-        assert!(matches!(e, Err(Error::EmptyCollection { .. })), "{e:?}");
-    }
-
-    #[test]
-    fn batch_at_once_and_streamed_agree_and_refuse_the_same_receipts() {
-        let p = Policy::default();
-        let rs = chain(&p, 7);
-        let batch = compute_inference_batch(&p, "w", &rs).unwrap();
-        let mut b = InferenceBatchBuilder::new(&p, "w");
-        for r in &rs {
-            b.push_receipt(r).unwrap();
-        }
-        assert_eq!(b.window_id(), "w");
-        assert_eq!(b.finish().unwrap(), batch);
-        assert_eq!(batch.count, 7);
-        assert_eq!(
-            batch.root,
-            MerkleTree::from_leaves(rs.iter().map(|r| r.digest.to_bytes())).root()
-        );
-        assert_eq!(batch.first_receipt, rs[0].digest);
-        assert_eq!(batch.last_receipt, rs[6].digest);
-
-        let gap = [rs[0].clone(), rs[2].clone()];
-        let e = compute_inference_batch(&p, "w", &gap);
-        assert!(matches!(e, Err(Error::ChainGap { index: 1, .. })), "{e:?}");
-        let back = [rs[2].clone(), rs[1].clone()];
-        let e = compute_inference_batch(&p, "w", &back);
-        assert!(
-            matches!(e, Err(Error::ChainOrder { index: 1, .. })),
-            "{e:?}"
-        );
-        let mut forged = rs[3].clone();
-        forged.record.prev_receipt = Some(Digest::from_bytes([0; 32]));
-        let e = compute_inference_batch(&p, "w", &[rs[2].clone(), forged.clone()]);
-        assert!(matches!(e, Err(Error::ChainLink { index: 1, .. })), "{e:?}");
-        let e = compute_inference_batch(&p, "w", &[]);
-        assert!(
-            matches!(
-                e,
-                Err(Error::EmptyCollection {
-                    field: "receipts",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-
-        let mut b = InferenceBatchBuilder::new(&p, "w");
-        b.push_receipt(&rs[2]).unwrap();
-        let e = b.push_receipt(&forged);
-        assert!(matches!(e, Err(Error::ChainLink { .. })), "{e:?}");
-        let e = b.push_receipt(&rs[4]);
-        assert!(matches!(e, Err(Error::ChainGap { .. })), "{e:?}");
-        let e = b.push_receipt(&rs[2]);
-        assert!(matches!(e, Err(Error::ChainOrder { .. })), "{e:?}");
-        assert_eq!(b.len(), 1, "refused receipts are not added");
-        let e = InferenceBatchBuilder::new(&p, "w").finish();
-        assert!(
-            matches!(
-                e,
-                Err(Error::EmptyCollection {
-                    field: "receipts",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-    }
-}
+mod tests;

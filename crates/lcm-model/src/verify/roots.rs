@@ -8,7 +8,7 @@ use super::check_seal;
 use crate::records::{
     DeploymentAnchor, InferenceBatchRoot, PreDeploymentAnchor, ReleaseRoot, TestEvaluationAnchor,
 };
-use crate::{Error, Policy, Sealed};
+use crate::{Error, Policy, Seal};
 
 /// The kind names used in error messages.
 const TEST_EVALUATION: &str = "test evaluation anchor";
@@ -24,7 +24,7 @@ fn merkle_root(policy: &Policy, leaves: &[Digest]) -> Digest {
 /// session root and the full digests of the pre-deployment, deployment and test evaluation
 /// anchors, in that order ([`ReleaseRoot::leaves`]).
 ///
-/// Every anchor's digest is recomputed, the test evaluation's metrics digest is recomputed,
+/// Every anchor's digest is recomputed (they may be sealed or claimed), the test evaluation's metrics digest is recomputed,
 /// and the deployment must carry out this pre-deployment.
 ///
 /// This does not panic.
@@ -35,38 +35,43 @@ fn merkle_root(policy: &Policy, leaves: &[Digest]) -> Digest {
 /// [`Error::DigestMismatch`] for a test evaluation whose metrics digest does not match;
 /// [`Error::UnexpectedValue`] naming `predeployment` when the deployment references another
 /// pre-deployment.
-pub fn compute_release_root(
+pub fn compute_release_root<P, D, T>(
     policy: &Policy,
     training_session_root: &Digest,
-    predeployment: &Sealed<PreDeploymentAnchor>,
-    deployment: &Sealed<DeploymentAnchor>,
-    test_evaluation: &Sealed<TestEvaluationAnchor>,
-) -> Result<ReleaseRoot, Error> {
-    let pre_id = &predeployment.record.predeployment_id;
-    let dep_id = &deployment.record.deployment_id;
+    predeployment: &P,
+    deployment: &D,
+    test_evaluation: &T,
+) -> Result<ReleaseRoot, Error>
+where
+    P: Seal<Record = PreDeploymentAnchor>,
+    D: Seal<Record = DeploymentAnchor>,
+    T: Seal<Record = TestEvaluationAnchor>,
+{
+    let pre_id = &predeployment.record().predeployment_id;
+    let dep_id = &deployment.record().deployment_id;
     check_seal(policy, "predeployment anchor", pre_id, predeployment)?;
     check_seal(policy, "deployment anchor", dep_id, deployment)?;
     check_seal(
         policy,
         TEST_EVALUATION,
-        &test_evaluation.record.test_id,
+        &test_evaluation.record().test_id,
         test_evaluation,
     )?;
-    test_evaluation.record.verify_metrics_digest(policy)?;
-    if deployment.record.predeployment != predeployment.digest {
+    test_evaluation.record().verify_metrics_digest(policy)?;
+    if deployment.record().predeployment != predeployment.digest() {
         return Err(Error::UnexpectedValue {
             kind: RELEASE,
             id: dep_id.clone(),
             field: "predeployment",
-            expected: format!("{} (predeployment {pre_id:?})", predeployment.digest),
-            actual: deployment.record.predeployment.to_string(),
+            expected: format!("{} (predeployment {pre_id:?})", predeployment.digest()),
+            actual: deployment.record().predeployment.to_string(),
         });
     }
     let mut release = ReleaseRoot {
         training_session_root: *training_session_root,
-        predeployment: predeployment.digest,
-        deployment: deployment.digest,
-        test_evaluation: test_evaluation.digest,
+        predeployment: predeployment.digest(),
+        deployment: deployment.digest(),
+        test_evaluation: test_evaluation.digest(),
         root: Digest::from_bytes([0; 32]),
     };
     release.root = merkle_root(policy, &release.leaves());
@@ -128,73 +133,4 @@ pub fn compute_inference_batch_root(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn release_root_tamper_twins() {
-        let p = Policy::default();
-        let mut release = ReleaseRoot {
-            training_session_root: Digest::from_bytes([1; 32]),
-            predeployment: Digest::from_bytes([2; 32]),
-            deployment: Digest::from_bytes([3; 32]),
-            test_evaluation: Digest::from_bytes([4; 32]),
-            root: Digest::from_bytes([0; 32]),
-        };
-        release.root = MerkleTree::from_leaves([[1u8; 32], [2; 32], [3; 32], [4; 32]]).root();
-        verify_release_root(&p, &release).unwrap();
-        let edits: [fn(&mut ReleaseRoot); 5] = [
-            |r| r.training_session_root = Digest::from_bytes([9; 32]),
-            |r| r.predeployment = Digest::from_bytes([9; 32]),
-            |r| r.deployment = Digest::from_bytes([9; 32]),
-            |r| r.test_evaluation = Digest::from_bytes([9; 32]),
-            |r| r.root = Digest::from_bytes([9; 32]),
-        ];
-        for (i, edit) in edits.iter().enumerate() {
-            let mut t = release.clone();
-            edit(&mut t);
-            let e = verify_release_root(&p, &t);
-            assert!(
-                matches!(
-                    e,
-                    Err(Error::RootMismatch {
-                        root: "release root",
-                        ..
-                    })
-                ),
-                "edit {i}: {e:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn inference_batch_root_is_the_root_over_the_digests() {
-        let p = Policy::default();
-        let digests: Vec<Digest> = (0..5u8).map(|i| Digest::from_bytes([i; 32])).collect();
-        let root = compute_inference_batch_root(&p, "w", &digests).unwrap();
-        assert_eq!(root.size, 5);
-        assert_eq!(
-            root.root,
-            MerkleTree::from_leaves(digests.iter().map(Digest::as_bytes)).root()
-        );
-        let mut swapped = digests;
-        swapped.swap(0, 1);
-        assert_ne!(
-            compute_inference_batch_root(&p, "w", &swapped)
-                .unwrap()
-                .root,
-            root.root
-        );
-        let e = compute_inference_batch_root(&p, "w", &[]);
-        assert!(
-            matches!(
-                e,
-                Err(Error::EmptyCollection {
-                    field: "receipt_digests",
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-    }
-}
+mod tests;

@@ -4,11 +4,11 @@
 use lcm_crypto::Digest;
 use lcm_crypto::merkle::MerkleTree;
 
-use super::name_seal_error;
+use super::check_seal;
 use crate::records::{
     TrainingCheckpoint, TrainingMetrics, TrainingSession, TrainingSnapshot, training_config_digest,
 };
-use crate::{Error, Policy, Sealed};
+use crate::{Claimed, Error, Policy, Seal, Sealed};
 
 /// The kind names used in error messages.
 const SESSION: &str = "training session";
@@ -55,35 +55,16 @@ fn metrics_error(session_id: &str, e: Error) -> Error {
 /// | 6 | the final model digest |
 /// | 7 | the snapshot digest (all of the above, the checkpoint count, the user, both times) |
 ///
-/// The snapshot's seal is verified first. A snapshot exists only for a completed session.
+/// The snapshot is sealed, so its digest is its content's; for a snapshot parsed from a
+/// document, check it first ([`Claimed::check`]). A snapshot exists only for a completed
+/// session.
 ///
 /// This does not panic.
-///
-/// # Errors
-///
-/// [`Error::SealMismatch`] when the snapshot's digest does not match its content.
 pub fn compute_training_session_root(
     policy: &Policy,
     snapshot: &Sealed<TrainingSnapshot>,
-) -> Result<Digest, Error> {
-    let s = &snapshot.record;
-    snapshot
-        .verify(policy)
-        .map_err(|e| name_seal_error(SNAPSHOT, &s.session_id, e))?;
-    Ok(training_session_root_with_checked_seal(policy, snapshot))
-}
-
-/// [`compute_training_session_root`] for a caller that has already recomputed the
-/// snapshot's seal and found it matching: the same root, without recomputing that digest a
-/// second time. On a snapshot whose seal was not checked, the root is over whatever digest
-/// it stores.
-///
-/// This does not panic.
-pub fn training_session_root_with_checked_seal(
-    policy: &Policy,
-    snapshot: &Sealed<TrainingSnapshot>,
 ) -> Digest {
-    let s = &snapshot.record;
+    let s = snapshot.record();
     let leaves = [
         s.model_anchor,
         s.datasets_root,
@@ -92,21 +73,21 @@ pub fn training_session_root_with_checked_seal(
         s.checkpoint_head,
         s.metrics_digest,
         s.final_model_digest,
-        snapshot.digest,
+        snapshot.digest(),
     ];
     MerkleTree::from_leaves_with(policy.hash_algorithm, leaves.iter().map(Digest::as_bytes)).root()
 }
 
-/// Re-verifies a completed training run from its records alone: every seal; every
-/// checkpoint's session, position, link to its predecessor, step and epoch order; and every
-/// binding of the snapshot (session, model anchor, datasets root, config digest, chain head
-/// and count, metrics digest, start time).
+/// Re-verifies a completed training run from its sealed records: every checkpoint's session,
+/// position, link to its predecessor, step and epoch order ([`check_checkpoint_order`]); and
+/// every binding of the snapshot (session, model anchor, datasets root, config digest, chain
+/// head and count, metrics digest, start time). For records parsed from a document,
+/// [`verify_claimed_training_run`] recomputes their seals as it goes.
 ///
 /// This does not panic.
 ///
 /// # Errors
 ///
-/// [`Error::SealMismatch`] for a record whose digest does not match its content;
 /// [`Error::ChainOrder`] for a checkpoint out of position; [`Error::ChainLink`] for a broken
 /// link; [`Error::UnexpectedValue`] naming the checkpoint or snapshot field that binds the
 /// wrong digest (`session`, `model_anchor`, `datasets_root`, `config_digest`,
@@ -120,78 +101,107 @@ pub fn verify_training_run(
     metrics: &TrainingMetrics,
     snapshot: &Sealed<TrainingSnapshot>,
 ) -> Result<(), Error> {
-    training_run(
-        policy,
-        session,
-        checkpoints,
-        metrics,
-        snapshot,
-        Seals::Recompute,
-    )
+    let seals = Seals::Checked;
+    training_run(policy, session, checkpoints, metrics, snapshot, seals)
 }
 
-/// [`verify_training_run`] for a caller that has already recomputed the seals of the
-/// session, of every checkpoint and of the snapshot, and found them all matching (a bundle
-/// verifier that reports each seal on its own): every other check, with the same errors, and
-/// without recomputing those digests a second time.
-///
-/// Do not call it on records whose seals were not checked: an edited record with its stored
-/// digest left alone passes here.
+/// [`verify_training_run`] on records whose seals a document only claims: the session's,
+/// each checkpoint's and the snapshot's digest is recomputed, in chain order, before the
+/// checks that rely on it.
 ///
 /// This does not panic.
 ///
 /// # Errors
 ///
-/// As [`verify_training_run`], except [`Error::SealMismatch`].
-pub fn verify_training_run_with_checked_seals(
+/// As [`verify_training_run`], and [`Error::SealMismatch`] for a record whose digest does not
+/// match its content.
+pub fn verify_claimed_training_run(
     policy: &Policy,
-    session: &Sealed<TrainingSession>,
-    checkpoints: &[Sealed<TrainingCheckpoint>],
+    session: &Claimed<TrainingSession>,
+    checkpoints: &[Claimed<TrainingCheckpoint>],
     metrics: &TrainingMetrics,
-    snapshot: &Sealed<TrainingSnapshot>,
+    snapshot: &Claimed<TrainingSnapshot>,
 ) -> Result<(), Error> {
-    training_run(
-        policy,
-        session,
-        checkpoints,
-        metrics,
-        snapshot,
-        Seals::Checked,
-    )
+    let seals = Seals::Recompute;
+    training_run(policy, session, checkpoints, metrics, snapshot, seals)
 }
 
-/// Whether a verifier recomputes the seals it meets or relies on the caller having done so.
+/// The order of a session's checkpoints: a checkpoint's step is greater than the previous
+/// checkpoint's, and its epoch is not smaller. The one rule the training manager applies when
+/// it adds a checkpoint, when it restores a session and when a run is verified.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// [`Error::UnexpectedValue`] naming `step` or `epoch` of the training checkpoint `id`.
+pub fn check_checkpoint_order(
+    id: &str,
+    previous: &TrainingCheckpoint,
+    step: u64,
+    epoch: u64,
+) -> Result<(), Error> {
+    if step <= previous.step {
+        return Err(Error::UnexpectedValue {
+            kind: CHECKPOINT,
+            id: id.to_owned(),
+            field: "step",
+            expected: format!(
+                "a step greater than {} (checkpoint {:?})",
+                previous.step, previous.checkpoint_id
+            ),
+            actual: step.to_string(),
+        });
+    }
+    if epoch < previous.epoch {
+        return Err(Error::UnexpectedValue {
+            kind: CHECKPOINT,
+            id: id.to_owned(),
+            field: "epoch",
+            expected: format!(
+                "an epoch of at least {} (checkpoint {:?})",
+                previous.epoch, previous.checkpoint_id
+            ),
+            actual: epoch.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether a verifier recomputes the seals it meets or relies on their being sealed.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Seals {
-    /// Recompute every seal.
+    /// Recompute every seal (claimed records).
     Recompute,
-    /// The caller has recomputed them all.
+    /// The records are sealed.
     Checked,
 }
 
-fn training_run(
+fn training_run<S, C, N>(
     policy: &Policy,
-    session: &Sealed<TrainingSession>,
-    checkpoints: &[Sealed<TrainingCheckpoint>],
+    session: &S,
+    checkpoints: &[C],
     metrics: &TrainingMetrics,
-    snapshot: &Sealed<TrainingSnapshot>,
+    snapshot: &N,
     seals: Seals,
-) -> Result<(), Error> {
-    let sid = session.record.session_id.as_str();
+) -> Result<(), Error>
+where
+    S: Seal<Record = TrainingSession>,
+    C: Seal<Record = TrainingCheckpoint>,
+    N: Seal<Record = TrainingSnapshot>,
+{
+    let sid = session.record().session_id.as_str();
     if seals == Seals::Recompute {
-        session
-            .verify(policy)
-            .map_err(|e| name_seal_error(SESSION, sid, e))?;
+        check_seal(policy, SESSION, sid, session)?;
     }
-    let mut head = session.digest;
+    let mut head = session.digest();
     let mut last: Option<&TrainingCheckpoint> = None;
     for (i, cp) in checkpoints.iter().enumerate() {
-        let c = &cp.record;
+        let c = &cp.record();
         let id = format!("{sid}/{}", c.checkpoint_id);
         let index = u64::try_from(i).unwrap_or(u64::MAX);
         if seals == Seals::Recompute {
-            cp.verify(policy)
-                .map_err(|e| name_seal_error(CHECKPOINT, &id, e))?;
+            check_seal(policy, CHECKPOINT, &id, cp)?;
         }
         if c.index != index {
             return Err(Error::ChainOrder {
@@ -211,52 +221,33 @@ fn training_run(
                 actual: Some(c.previous),
             });
         }
-        if c.session != session.digest {
+        if c.session != session.digest() {
             return Err(Error::UnexpectedValue {
                 kind: CHECKPOINT,
                 id,
                 field: "session",
-                expected: session.digest.to_string(),
+                expected: session.digest().to_string(),
                 actual: c.session.to_string(),
             });
         }
         if let Some(prev) = last {
-            if c.step <= prev.step {
-                return Err(Error::UnexpectedValue {
-                    kind: CHECKPOINT,
-                    id,
-                    field: "step",
-                    expected: format!("a step greater than {}", prev.step),
-                    actual: c.step.to_string(),
-                });
-            }
-            if c.epoch < prev.epoch {
-                return Err(Error::UnexpectedValue {
-                    kind: CHECKPOINT,
-                    id,
-                    field: "epoch",
-                    expected: format!("an epoch of at least {}", prev.epoch),
-                    actual: c.epoch.to_string(),
-                });
-            }
+            check_checkpoint_order(&id, prev, c.step, c.epoch)?;
         }
-        head = cp.digest;
+        head = cp.digest();
         last = Some(c);
     }
     if seals == Seals::Recompute {
-        snapshot
-            .verify(policy)
-            .map_err(|e| name_seal_error(SNAPSHOT, sid, e))?;
+        check_seal(policy, SNAPSHOT, sid, snapshot)?;
     }
-    let s = &snapshot.record;
-    let r = &session.record;
+    let s = &snapshot.record();
+    let r = &session.record();
     let count = u64::try_from(checkpoints.len()).unwrap_or(u64::MAX);
     let metrics_digest = metrics
         .compute_metrics_digest(policy)
         .map_err(|e| metrics_error(sid, e))?;
     let config_digest = training_config_digest(policy, &r.training_config)?;
     let checks: [(&'static str, Digest, Digest); 6] = [
-        ("session", session.digest, s.session),
+        ("session", session.digest(), s.session),
         ("model_anchor", r.model_anchor, s.model_anchor),
         ("datasets_root", r.datasets_root, s.datasets_root),
         ("config_digest", config_digest, s.config_digest),

@@ -73,8 +73,8 @@ impl Staged {
         self.records.push(StoredRecord {
             kind: T::KIND.to_owned(),
             id,
-            digest: sealed.digest,
-            json: canonical::to_string(&sealed.record)?,
+            digest: sealed.digest(),
+            json: canonical::to_string(&sealed.record())?,
         });
         Ok(())
     }
@@ -219,7 +219,7 @@ pub fn model_stage(
         password,
     )?;
     let mut out = Staged::default();
-    out.record(model_id(&anchor.record), &anchor)?;
+    out.record(model_id(anchor.record()), &anchor)?;
     Ok(out)
 }
 
@@ -269,7 +269,7 @@ pub fn training_stage(p: &mut Project, input: TrainingInput) -> Result<Staged, c
             .datasets
             .split_anchors(&family_id)
             .iter()
-            .map(|(s, a)| (*s, a.digest))
+            .map(|(s, a)| (*s, a.digest()))
             .collect();
         let session = p.training.start_training_session(
             &p.datasets,
@@ -339,8 +339,8 @@ pub fn predeployment_stage(
             format!("training session {session_id} is not completed"),
         )
     })?;
-    let model_anchor = run.session().record.model_anchor;
-    let training_snapshot = snapshot.digest;
+    let model_anchor = run.session().record().model_anchor;
+    let training_snapshot = snapshot.digest();
     let sbom = input.sbom.clone();
     let pre = p
         .deployments
@@ -355,7 +355,7 @@ pub fn predeployment_stage(
             intended_region: input.intended_region,
             rollout_plan_digest: input.rollout_plan_digest,
         })?;
-    let id = pre.record.predeployment_id.clone();
+    let id = pre.record().predeployment_id.clone();
     let mut out = Staged::default();
     out.record(id.clone(), &pre)?;
     out.evidence(SBOM, id, &sbom)?;
@@ -381,7 +381,7 @@ pub fn deployment_stage(p: &mut Project, input: DeploymentInput) -> Result<Stage
     let mut out = Staged::default();
     out.record(id.clone(), &dep)?;
     for e in p.deployments.status_history(&id).unwrap_or_default() {
-        out.record(format!("{id}/{}", e.record.sequence), e)?;
+        out.record(format!("{id}/{}", e.record().sequence), e)?;
     }
     Ok(out)
 }
@@ -405,7 +405,7 @@ pub fn test_evaluation_stage(
             field: "split",
             reference: format!("{family_id}/{}", input.split),
         })?
-        .digest;
+        .digest();
     let test = p.roots.create_test_evaluation_anchor(
         &input.test_id,
         &split,
@@ -442,16 +442,16 @@ pub fn release_stage(
         .ok_or_else(|| unknown("deployment", deployment_id))?;
     let pre = p
         .deployments
-        .predeployment(&dep.record.predeployment_id)
+        .predeployment(&dep.record().predeployment_id)
         .cloned()
-        .ok_or_else(|| unknown("predeployment", &dep.record.predeployment_id))?;
+        .ok_or_else(|| unknown("predeployment", &dep.record().predeployment_id))?;
     let snapshot = p
-        .snapshot(&pre.record.training_snapshot)
+        .snapshot(&pre.record().training_snapshot)
         .cloned()
         .ok_or_else(|| {
             unknown(
                 "training_snapshot",
-                &pre.record.training_snapshot.to_string(),
+                &pre.record().training_snapshot.to_string(),
             )
         })?;
     let test = p
@@ -482,7 +482,10 @@ pub fn status_stage(
 ) -> Result<Staged, crate::Error> {
     let event = p.deployments.record_status(deployment_id, status, reason)?;
     let mut out = Staged::default();
-    out.record(format!("{deployment_id}/{}", event.record.sequence), &event)?;
+    out.record(
+        format!("{deployment_id}/{}", event.record().sequence),
+        &event,
+    )?;
     Ok(out)
 }
 

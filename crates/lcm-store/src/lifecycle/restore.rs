@@ -8,7 +8,7 @@ use lcm_model::records::{
     PreDeploymentAnchor, ReleaseRoot, Sbom, TestEvaluationAnchor, TrainingCheckpoint,
     TrainingMetrics, TrainingSession, TrainingSnapshot,
 };
-use lcm_model::{Record, Sealed};
+use lcm_model::{Claimed, Record};
 
 use super::{SBOM, SPLIT_RECORDS, SplitRecords, TRAINING_METRICS, dangling, model_id};
 use crate::{Store, export};
@@ -26,7 +26,7 @@ use crate::{Store, export};
 /// refusals.
 pub fn restore(ctx: &Context, store: &dyn Store) -> Result<Project, crate::Error> {
     let mut m = Project::new(ctx.clone())?;
-    let splits: Vec<Sealed<DatasetSplitAnchor>> = export::all(store)?;
+    let splits: Vec<Claimed<DatasetSplitAnchor>> = export::all(store)?;
     for family in export::all::<DatasetFamilyAnchor>(store)? {
         let mut restored = Vec::new();
         for anchor in splits
@@ -48,7 +48,11 @@ pub fn restore(ctx: &Context, store: &dyn Store) -> Result<Project, crate::Error
     }
     for model in export::all::<ModelAnchor>(store)? {
         for (family, digest) in &model.record.description.authorized_datasets {
-            if m.datasets.dataset_family(family).map(|f| f.digest) != Some(*digest) {
+            if m.datasets
+                .dataset_family(family)
+                .map(lcm_model::Sealed::digest)
+                != Some(*digest)
+            {
                 return Err(dangling(
                     "model anchor",
                     &model_id(&model.record),
@@ -60,7 +64,7 @@ pub fn restore(ctx: &Context, store: &dyn Store) -> Result<Project, crate::Error
         }
         m.models.restore_model(model)?;
     }
-    let checkpoints: Vec<Sealed<TrainingCheckpoint>> = export::all(store)?;
+    let checkpoints: Vec<Claimed<TrainingCheckpoint>> = export::all(store)?;
     for session in export::all::<TrainingSession>(store)? {
         let id = session.record.session_id.clone();
         let mut own: Vec<_> = checkpoints
@@ -93,14 +97,14 @@ pub fn restore(ctx: &Context, store: &dyn Store) -> Result<Project, crate::Error
             )
             .into());
         };
-        if snapshot.record.model_anchor != r.model_anchor {
+        if snapshot.record().model_anchor != r.model_anchor {
             let d = r.model_anchor.to_string();
             return Err(dangling("pre-deployment", &r.predeployment_id, "model_anchor", &d).into());
         }
         let sbom: Sbom = export::evidence(store, SBOM, &pre.record.predeployment_id)?;
         m.deployments.restore_predeployment(pre, sbom)?;
     }
-    let events: Vec<Sealed<DeploymentStatusEvent>> = export::all(store)?;
+    let events: Vec<Claimed<DeploymentStatusEvent>> = export::all(store)?;
     let mut deployments = BTreeMap::new();
     for dep in export::all::<DeploymentAnchor>(store)? {
         let mut history: Vec<_> = events
@@ -131,14 +135,14 @@ pub fn restore(ctx: &Context, store: &dyn Store) -> Result<Project, crate::Error
                 kind: DeploymentAnchor::KIND,
                 id: r.id.clone(),
             })?;
-        let release: Sealed<ReleaseRoot> = export::sealed(&r)?;
+        let release: Claimed<ReleaseRoot> = export::sealed(&r)?;
         // The managers cannot resolve the training session root leaf (the root manager
         // holds no sessions): it must be the root of the session the release's
         // pre-deployment was built from.
         let snapshot = m
             .deployments
             .predeployment(&dep.record.predeployment_id)
-            .and_then(|pre| m.snapshot(&pre.record.training_snapshot));
+            .and_then(|pre| m.snapshot(&pre.record().training_snapshot));
         let session_root = match snapshot {
             Some(snapshot) => Some(m.roots.compute_training_session_root(snapshot)?),
             None => None,
