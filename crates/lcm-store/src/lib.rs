@@ -312,6 +312,31 @@ pub enum Error {
         /// The lines of the refused batch.
         count: usize,
     },
+    /// A chain's commitment seed does not give the check value recorded when it was made:
+    /// the seed (or its check value) was edited, and openings under it would be lost.
+    #[error(
+        "stage store: chain of {deployment}: field seed: the commitment seed does not match the \
+         check value recorded when it was made ({what})"
+    )]
+    SeedCheck {
+        /// The deployment whose chain it is.
+        deployment: String,
+        /// What does not match (`edited` or `no check value`).
+        what: &'static str,
+    },
+    /// The store's policy is not the sealed policy recorded when the store was made.
+    #[error("stage store: field policy: {what}")]
+    PolicyChanged {
+        /// What differs.
+        what: String,
+    },
+    /// The store's schema (tables, indexes, append-only triggers) is not what the migrations
+    /// create.
+    #[error("stage store: schema: {what}")]
+    Schema {
+        /// The first difference, naming the table, index or trigger.
+        what: String,
+    },
     /// The receipt pipeline stopped; what it appended before stays appended.
     #[error("{source} ({appended} receipts before it were appended and acknowledged)")]
     Interrupted {
@@ -326,7 +351,13 @@ impl Error {
     /// Whether this is a failed verification of stored records (rather than an input, usage
     /// or backend error).
     pub fn is_verification_failure(&self) -> bool {
-        matches!(self, Self::BrokenLink { .. })
+        matches!(
+            self,
+            Self::BrokenLink { .. }
+                | Self::SeedCheck { .. }
+                | Self::PolicyChanged { .. }
+                | Self::Schema { .. }
+        )
     }
 }
 

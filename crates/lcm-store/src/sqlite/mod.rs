@@ -42,7 +42,8 @@ use lcm_model::Policy;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroize;
 
-use self::schema::MIGRATIONS;
+use self::schema::{MIGRATIONS, SEALS_VERSION};
+use self::seals::{backfill_v5, compare_schema, seal_policy};
 use crate::Error;
 use crate::store::{
     BatchBuild, ChainHead, Checkpoint, RecordsBuild, Store, StoredBatch, StoredEvidence,
@@ -50,12 +51,25 @@ use crate::store::{
 };
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// A chain's receipts are keyed `chain_id * CHAIN_SPAN + sequence` (the table's rowid), so
 /// one chain is one contiguous rowid range: appends and scans cost what they cost with one
 /// chain, and a chain holds fewer than 2^40 receipts (a million a second for 34 years).
 pub const CHAIN_SPAN: u64 = 1 << 40;
+
+/// The label a chain seed's check value is a MAC of (with the chain's deployment id).
+const SEED_CHECK_LABEL: &[u8] = b"lcm 2026-12 chain seed check value";
+
+/// The check value of `deployment`'s chain seed: HMAC-SHA-256 under the seed of a fixed label
+/// and the deployment id. It reveals nothing about the seed, and a seed with one bit changed
+/// (or another chain's seed) gives another value.
+fn seed_check_value(deployment: &str, seed: &[u8; 32]) -> Result<[u8; 32], Error> {
+    let key = lcm_crypto::MacKey::new(lcm_crypto::HashAlgorithm::Sha256, seed)?;
+    Ok(*key
+        .mac_parts(&[SEED_CHECK_LABEL, deployment.as_bytes()])
+        .as_bytes())
+}
 
 /// How long a writer waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -153,6 +167,7 @@ impl SqliteStore {
                 "INSERT INTO meta (key, value) VALUES ('policy', ?1)",
                 params![policy.canonical_json()?],
             )?;
+            seal_policy(&tx, policy)?;
         }
         tx.commit()?;
         Ok((store, fresh))
@@ -212,6 +227,9 @@ impl SqliteStore {
                 return Ok(());
             };
             tx.execute_batch(sql)?;
+            if version + 1 == SEALS_VERSION {
+                backfill_v5(&tx)?;
+            }
             tx.pragma_update(None, "user_version", version + 1)?;
             tx.commit()?;
         }
@@ -244,11 +262,10 @@ impl SqliteStore {
         let result: String = self
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        if result == "ok" {
-            Ok(())
-        } else {
-            Err(Error::Corrupt { what: result })
+        if result != "ok" {
+            return Err(Error::Corrupt { what: result });
         }
+        compare_schema(&self.conn)
     }
 
     /// Stops this connection from checkpointing the WAL itself after its commits
@@ -395,6 +412,22 @@ fn chain_id(conn: &Connection, deployment: &str) -> Result<Option<i64>, Error> {
         .optional()?)
 }
 
+/// The seed of `deployment`'s chain from its stored bytes, after checking it against its
+/// check value.
+fn checked_seed(
+    conn: &Connection,
+    deployment: &str,
+    mut bytes: Vec<u8>,
+) -> Result<lcm_crypto::Seed, Error> {
+    if let Ok(arr) = <&[u8; 32]>::try_from(bytes.as_slice())
+        && let Err(e) = seals::verify_seed(conn, deployment, arr)
+    {
+        bytes.zeroize();
+        return Err(e);
+    }
+    seed_from(bytes)
+}
+
 fn seed_from(mut bytes: Vec<u8>) -> Result<lcm_crypto::Seed, Error> {
     let arr: Result<[u8; 32], _> = bytes.as_slice().try_into();
     let len = bytes.len();
@@ -470,6 +503,7 @@ impl Store for SqliteStore {
                     r.get(0)
                 })?;
         let policy: Policy = serde_json::from_str(&json)?;
+        seals::verify_policy(&self.conn, &json, &policy)?;
         Ok(policy)
     }
 
@@ -501,7 +535,7 @@ impl Store for SqliteStore {
             )
             .optional()?;
         if let Some(bytes) = existing {
-            return seed_from(bytes);
+            return checked_seed(&tx, deployment, bytes);
         }
         let mut seed = [0u8; 32];
         lcm_crypto::fill_random(&mut seed)?;
@@ -511,10 +545,17 @@ impl Store for SqliteStore {
                  VALUES ((SELECT COALESCE(MAX(chain_id), 0) + 1 FROM chains), ?1, ?2)",
                 params![deployment, &seed[..]],
             )
-            .and_then(|_| tx.commit())
+            .map_err(Error::from)
+            .and_then(|_| {
+                let id = chain_id(&tx, deployment)?.ok_or_else(|| Error::NoChain {
+                    deployment: deployment.to_owned(),
+                })?;
+                seals::record_seed_check(&tx, id, deployment, &seed)
+            })
+            .and_then(|()| Ok(tx.commit()?))
             .map(|()| lcm_crypto::Seed::from_bytes(seed));
         seed.zeroize();
-        Ok(result?)
+        result
     }
 
     fn chain_seed(&self, deployment: &str) -> Result<Option<lcm_crypto::Seed>, Error> {
@@ -526,7 +567,9 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )
             .optional()?;
-        bytes.map(seed_from).transpose()
+        bytes
+            .map(|b| checked_seed(&self.conn, deployment, b))
+            .transpose()
     }
 
     fn put_records(
@@ -775,5 +818,6 @@ impl Store for SqliteStore {
 }
 
 mod schema;
+mod seals;
 #[cfg(test)]
 mod tests;

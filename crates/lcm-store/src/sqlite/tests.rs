@@ -323,3 +323,63 @@ fn put_records_is_all_or_nothing() {
     drop(store);
     remove(&path);
 }
+
+/// A version 4 store gets its seals from what it holds at migration: the seed check value of
+/// each chain and the sealed policy; afterwards the schema is the one a new store has.
+#[test]
+fn migration_5_seals_what_the_store_holds() {
+    let path = temp("migrate-5");
+    {
+        let conn = old_store(&path, 4);
+        conn.execute(
+            "INSERT INTO chains (chain_id, deployment, seed) VALUES (1, 'd', ?1)",
+            params![&[9u8; 32][..]],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.policy().unwrap(), Policy::default());
+    let seed = store.chain_seed("d").unwrap().unwrap();
+    assert_eq!(seed.expose_secret(), &[9u8; 32]);
+    store.integrity_check().unwrap();
+    let n: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM chain_checks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+    // The tamper twin: the seed changed after migration is refused.
+    store
+        .conn
+        .execute_batch(
+            "DROP TRIGGER chains_no_update; UPDATE chains SET seed = zeroblob(32);",
+        )
+        .unwrap();
+    assert!(matches!(
+        store.chain_seed("d"),
+        Err(Error::SeedCheck { .. })
+    ));
+    assert!(matches!(
+        store.integrity_check(),
+        Err(Error::Schema { .. })
+    ));
+    drop(store);
+    remove(&path);
+}
+
+/// A new chain's seed check value is recorded with it; the sealed policy with the policy.
+#[test]
+fn new_chains_and_policies_are_sealed() {
+    let path = temp("seals-new");
+    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    let seed = store.open_chain("d").unwrap();
+    let again = store.chain_seed("d").unwrap().unwrap();
+    assert_eq!(seed.expose_secret(), again.expose_secret());
+    store.integrity_check().unwrap();
+    store
+        .conn
+        .execute_batch("UPDATE meta SET value = replace(value, 'salted', 'plaintext')")
+        .unwrap();
+    assert!(matches!(store.policy(), Err(Error::PolicyChanged { .. })));
+    drop(store);
+    remove(&path);
+}
