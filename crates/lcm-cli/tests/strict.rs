@@ -40,7 +40,9 @@ fn a_single_bit_of_the_seed_is_found() {
     infer(&s.store(), &lines(2, "a"), 0);
     let conn = rusqlite::Connection::open(s.store()).expect("open");
     let mut seed: Vec<u8> = conn
-        .query_row("SELECT seed FROM chains WHERE chain_id = 1", [], |r| r.get(0))
+        .query_row("SELECT seed FROM chains WHERE chain_id = 1", [], |r| {
+            r.get(0)
+        })
         .expect("seed");
     seed[0] ^= 1;
     conn.execute_batch("DROP TRIGGER chains_no_update")
@@ -69,7 +71,9 @@ fn a_policy_downgrade_is_found_and_infer_refuses() {
     );
     let conn = rusqlite::Connection::open(s.store()).expect("open");
     let policy: String = conn
-        .query_row("SELECT value FROM meta WHERE key = 'policy'", [], |r| r.get(0))
+        .query_row("SELECT value FROM meta WHERE key = 'policy'", [], |r| {
+            r.get(0)
+        })
         .expect("policy");
     assert!(policy.contains("plaintext"), "{policy}");
     drop(conn);
@@ -121,7 +125,10 @@ fn dropped_triggers_are_reported() {
          DELETE FROM batches WHERE first_seq = 6; \
          DELETE FROM records WHERE kind = 'inference-batch-root' AND id LIKE '%6%';",
     );
-    check_fails(&s.store(), &["stage store", "schema", "trigger", "_no_delete", "missing"]);
+    check_fails(
+        &s.store(),
+        &["stage store", "schema", "trigger", "_no_delete", "missing"],
+    );
     // One trigger is enough.
     let t = recorded("strict-one-trigger");
     edit(&t, "DROP TRIGGER evidence_no_update");

@@ -251,7 +251,11 @@ fn parse_receipt(
 /// The first [`Failure`].
 pub fn check_store(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Result<Report, Failure> {
     store.integrity_check().map_err(database)?;
-    check_contents(store, progress)
+    let report = check_contents(store, progress)?;
+    // Last, so that an edit of the contents is named as such even when the editor also
+    // dropped the triggers that would have refused it.
+    store.schema_check().map_err(database)?;
+    Ok(report)
 }
 
 /// Checks the records, receipts and batches of any [`Store`] (without `SQLite`'s own check).

@@ -106,6 +106,14 @@ pub trait Store: Send {
     /// [`Error::Corrupt`] with the backend's first complaint; read failures.
     fn integrity_check(&self) -> Result<(), Error>;
 
+    /// Compares the store's schema — its tables, indexes and the append-only triggers — with
+    /// what the backend's migrations create.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Schema`] naming the first object missing, changed or added; read failures.
+    fn schema_check(&self) -> Result<(), Error>;
+
     /// A background checkpointer for a long run of appends (the receipt pipeline), if the
     /// backend has one: the store stops checkpointing itself after each commit, and the
     /// returned value, on its own thread, does it instead.

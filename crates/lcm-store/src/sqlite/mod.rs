@@ -262,10 +262,11 @@ impl SqliteStore {
         let result: String = self
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        if result != "ok" {
-            return Err(Error::Corrupt { what: result });
+        if result == "ok" {
+            Ok(())
+        } else {
+            Err(Error::Corrupt { what: result })
         }
-        compare_schema(&self.conn)
     }
 
     /// Stops this connection from checkpointing the WAL itself after its commits
@@ -476,6 +477,10 @@ impl Store for SqliteStore {
 
     fn integrity_check(&self) -> Result<(), Error> {
         Self::integrity_check(self)
+    }
+
+    fn schema_check(&self) -> Result<(), Error> {
+        compare_schema(&self.conn)
     }
 
     fn checkpointer(&mut self) -> Result<Option<Box<dyn Checkpoint>>, Error> {

@@ -22,10 +22,7 @@ use crate::Error;
 pub(super) fn seal_policy(conn: &Connection, policy: &Policy) -> Result<(), Error> {
     conn.execute(
         "INSERT INTO sealed_policy (singleton, json, digest) VALUES (1, ?1, ?2)",
-        params![
-            policy.canonical_json()?,
-            &policy.digest()?.as_bytes()[..]
-        ],
+        params![policy.canonical_json()?, &policy.digest()?.as_bytes()[..]],
     )?;
     Ok(())
 }
@@ -98,7 +95,8 @@ pub(super) fn verify_seed(
         what,
     };
     let stored = stored.ok_or_else(|| fail("no check value is recorded for it"))?;
-    let stored = Digest::try_from_slice(&stored).map_err(|_| fail("its check value is not 32 bytes"))?;
+    let stored =
+        Digest::try_from_slice(&stored).map_err(|_| fail("its check value is not 32 bytes"))?;
     // `Digest` compares in constant time.
     if Digest::from_bytes(seed_check_value(deployment, seed)?) == stored {
         Ok(())

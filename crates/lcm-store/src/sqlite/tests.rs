@@ -342,6 +342,7 @@ fn migration_5_seals_what_the_store_holds() {
     let seed = store.chain_seed("d").unwrap().unwrap();
     assert_eq!(seed.expose_secret(), &[9u8; 32]);
     store.integrity_check().unwrap();
+    store.schema_check().unwrap();
     let n: i64 = store
         .conn
         .query_row("SELECT count(*) FROM chain_checks", [], |r| r.get(0))
@@ -350,18 +351,13 @@ fn migration_5_seals_what_the_store_holds() {
     // The tamper twin: the seed changed after migration is refused.
     store
         .conn
-        .execute_batch(
-            "DROP TRIGGER chains_no_update; UPDATE chains SET seed = zeroblob(32);",
-        )
+        .execute_batch("DROP TRIGGER chains_no_update; UPDATE chains SET seed = zeroblob(32);")
         .unwrap();
     assert!(matches!(
         store.chain_seed("d"),
         Err(Error::SeedCheck { .. })
     ));
-    assert!(matches!(
-        store.integrity_check(),
-        Err(Error::Schema { .. })
-    ));
+    assert!(matches!(store.schema_check(), Err(Error::Schema { .. })));
     drop(store);
     remove(&path);
 }
