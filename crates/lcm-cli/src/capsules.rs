@@ -83,6 +83,8 @@ pub(crate) fn materialize(
     } = args;
     let header_text = String::from_utf8(read_file(header_path)?)
         .map_err(|_| input(format!("{}: not UTF-8", header_path.display())))?;
+    lcm_model::strict::check_json(&header_text)
+        .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let header = CapsuleHeader::from_json(&header_text)
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let store = lcm_store::open(&cli.store)?;
@@ -138,6 +140,7 @@ fn detect(path: &Path) -> Result<(Kind, String, Value), CliError> {
         .map_err(|_| input(format!("{}: not UTF-8 text", path.display())))?;
     let value: Value = serde_json::from_str(&text)
         .map_err(|e| input(format!("{}: malformed JSON: {e}", path.display())))?;
+    lcm_model::strict::check_json(&text).map_err(|e| input(format!("{}: {e}", path.display())))?;
     let has = |k: &str| value.get(k).is_some();
     let kind = if has("bundle_version") {
         Kind::Bundle

@@ -66,6 +66,10 @@ pub(crate) enum Command {
         /// The most receipts committed in one transaction.
         #[arg(long, default_value_t = 16384, value_parser = clap::value_parser!(u32).range(1..))]
         batch_size: u32,
+        /// Accept a request id that the deployment's chain already holds (or that the input
+        /// repeats); by default it is refused.
+        #[arg(long)]
+        allow_repeated_request_id: bool,
     },
     /// Inference batches.
     Batch {

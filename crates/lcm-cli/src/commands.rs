@@ -64,7 +64,21 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             model,
             deployment,
             batch_size,
-        } => infer(cli, out, model, deployment, *batch_size),
+            allow_repeated_request_id,
+        } => infer(
+            cli,
+            out,
+            model,
+            deployment,
+            pipeline::InferOptions {
+                batch_size: usize::try_from(*batch_size).unwrap_or(usize::MAX),
+                request_ids: if *allow_repeated_request_id {
+                    pipeline::RequestIds::AllowRepeats
+                } else {
+                    pipeline::RequestIds::Unique
+                },
+            },
+        ),
         Command::Batch {
             command:
                 BatchCommand::Close {
@@ -309,7 +323,7 @@ fn infer(
     out: &mut Out,
     model: &str,
     deployment: &str,
-    batch_size: u32,
+    options: pipeline::InferOptions,
 ) -> Result<(), CliError> {
     let mut store = open(cli)?;
     let mut progress = Progress::new("receipts", None, false);
@@ -317,7 +331,7 @@ fn infer(
         &mut *store,
         model,
         deployment,
-        usize::try_from(batch_size).unwrap_or(usize::MAX),
+        options,
         std::io::stdin(),
         if cli.json { json_acks } else { text_acks },
         &mut |acks: &str, appended| -> Result<(), CliError> {

@@ -56,12 +56,17 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(file_err(path))
 }
 
+/// Reads a JSON file as `T`, under strict input (no key twice, exact numbers, printable ids).
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CliError> {
     let bytes = read_file(path)?;
-    serde_json::from_slice(&bytes).map_err(|source| CliError::Json {
+    let json = |source| CliError::Json {
         path: path.to_path_buf(),
         source,
-    })
+    };
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(json)?;
+    lcm_store::lifecycle::strict_value(&bytes, &value)
+        .map_err(|e| input(format!("{}: {e}", path.display())))?;
+    serde_json::from_value(value).map_err(json)
 }
 
 /// Writes `contents` to a new file with `mode` (refusing to overwrite unless `force`).

@@ -1,7 +1,11 @@
 //! Issue 11, "store integrity and strict input": each case as the attacker tried it, run
 //! against the real binary.
 
-use super::{Scratch, check_fails, infer, lcm, lines, recorded, run, stdout};
+use std::path::Path;
+
+use super::{
+    Scratch, check_fails, demo, infer, infer_with, lcm, lines, recorded, run, stdout, verify,
+};
 
 /// Runs `sql` on the store's file directly, as someone with write access would.
 fn edit(s: &Scratch, sql: &str) {
@@ -154,4 +158,219 @@ fn an_unedited_store_passes() {
     infer(&s.store(), &lines(3, "a"), 0);
     let out = run(lcm(&s.store()).arg("check"), 0);
     assert!(stdout(&out).starts_with("store ok"), "{}", stdout(&out));
+}
+
+/// Standard error of `out`, as text.
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The number of receipts in the store's file.
+fn receipt_count(store: &Path) -> i64 {
+    rusqlite::Connection::open(store)
+        .expect("open")
+        .query_row("SELECT count(*) FROM receipts", [], |r| r.get(0))
+        .expect("count")
+}
+
+/// Case 5: a key given twice inside a map-typed object of a signed document (a header's
+/// `authorized_datasets`, a bundle's metrics) is refused with exit 2 naming the field, as it
+/// is in `infer` input and in a safetensors header.
+#[test]
+fn duplicate_map_keys_are_refused_everywhere() {
+    let (s, dir) = demo("strict-dup");
+    let public = dir.join("signing.key.pub");
+    let header = std::fs::read_to_string(dir.join("header.json")).expect("header");
+    let at = header
+        .find("\"authorized_datasets\": {")
+        .expect("authorized_datasets");
+    let open = at + header[at..].find('{').expect("brace") + 1;
+    let entry_end = open + 1 + header[open + 1..].find('\n').expect("line");
+    let entry = header[open..entry_end].trim().trim_end_matches(',');
+    let key = entry.split(':').next().expect("key");
+    let forged = format!("{key}: \"{}\"", "0".repeat(64));
+    let mut twice = header.clone();
+    twice.insert_str(open, &format!("\n{forged},"));
+    let file = s.path("dup-header.json");
+    std::fs::write(&file, &twice).expect("write");
+    let out = verify(&s, &file, &public, &[], 2);
+    assert!(
+        stderr(&out).contains("authorized_datasets"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("duplicate key"), "{}", stderr(&out));
+    let out = run(
+        lcm(&s.store()).args(["inspect", file.to_str().expect("utf-8")]),
+        2,
+    );
+    assert!(stderr(&out).contains("duplicate key"), "{}", stderr(&out));
+
+    // A bundle's metrics.
+    let bundle = std::fs::read_to_string(dir.join("bundle.json")).expect("bundle");
+    let twice = bundle.replacen(
+        "\"accuracy\": 0.82,",
+        "\"accuracy\": 0.99, \"accuracy\": 0.82,",
+        1,
+    );
+    assert_ne!(twice, bundle);
+    let file = s.path("dup-bundle.json");
+    std::fs::write(&file, &twice).expect("write");
+    let out = verify(&s, &file, &public, &[], 2);
+    assert!(stderr(&out).contains("metrics"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("\"accuracy\""), "{}", stderr(&out));
+
+    // infer input.
+    let r = recorded("strict-dup-infer");
+    let out = infer(
+        &r.store(),
+        "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\",\"input_metadata\":{\"x\":1,\"x\":2}}\n",
+        2,
+    );
+    assert!(stderr(&out).contains("input_metadata"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("duplicate key \"x\""),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(receipt_count(&r.store()), 0);
+
+    // A safetensors header naming one tensor twice.
+    let header = r#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#;
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(&[0, 0, 128, 63, 0, 0, 0, 64]);
+    let st = s.path("m.safetensors");
+    std::fs::write(&st, &bytes).expect("write");
+    let out = run(
+        lcm(&s.store()).args(["fingerprint", st.to_str().expect("utf-8")]),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("duplicate key \"w\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Case 6: ids that are empty or hold control characters are refused before anything is
+/// appended, so no forged acknowledgment line can be printed.
+#[test]
+fn ids_with_control_characters_or_empty_are_refused() {
+    let s = recorded("strict-ids");
+    for (line, field) in [
+        (
+            r#"{"request_id":"evil\n999\tinf_000003\t000","query":"q","output":"o"}"#,
+            "request_id",
+        ),
+        (
+            r#"{"request_id":"","query":"q","output":"o"}"#,
+            "request_id",
+        ),
+        (
+            r#"{"request_id":"r","receipt_id":"evil\n999","query":"q","output":"o"}"#,
+            "receipt_id",
+        ),
+        (
+            r#"{"request_id":"r","receipt_id":"","query":"q","output":"o"}"#,
+            "receipt_id",
+        ),
+        (
+            r#"{"request_id":"r","receipt_id":"a\u001b[2Jb","query":"q","output":"o"}"#,
+            "receipt_id",
+        ),
+    ] {
+        let out = infer(&s.store(), &format!("{line}\n"), 2);
+        assert!(
+            stderr(&out).contains(&format!("field {field}")),
+            "{line}: {}",
+            stderr(&out)
+        );
+        assert_eq!(stdout(&out), "", "{line}");
+    }
+    assert_eq!(receipt_count(&s.store()), 0);
+    let out = run(lcm(&s.store()).args(["list", "receipts"]), 0);
+    assert_eq!(stdout(&out), "");
+    // An id in a stage file too.
+    let file = s.path("status.json");
+    let stage = std::fs::read_to_string(super::stage_file("deployment")).expect("stage");
+    std::fs::write(&file, stage.replace("deploy_001", "deploy\\u0000x")).expect("write");
+    let out = run(
+        lcm(&s.store()).args(["record", "deployment", file.to_str().expect("utf-8")]),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("field $.deployment_id"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("control character"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Case 7: a number that does not survive a round trip, a key given twice, and a request id
+/// fed three times are refused (exit 2, naming the field); the flag allows repeats.
+#[test]
+fn inference_metadata_is_not_altered_silently() {
+    let s = recorded("strict-numbers");
+    let out = infer(
+        &s.store(),
+        "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\",\"input_metadata\":{\"n\":123456789012345678901234567890}}\n",
+        2,
+    );
+    assert!(
+        stderr(&out).contains("input_metadata.n"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("123456789012345678901234567890"),
+        "{}",
+        stderr(&out)
+    );
+    let out = infer(
+        &s.store(),
+        "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\",\"output_metadata\":{\"x\":1,\"x\":2}}\n",
+        2,
+    );
+    assert!(stderr(&out).contains("output_metadata"), "{}", stderr(&out));
+    assert_eq!(receipt_count(&s.store()), 0);
+    // Exact numbers pass.
+    infer(
+        &s.store(),
+        "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\",\"input_metadata\":{\"n\":12345678901234567890,\"f\":0.95}}\n",
+        0,
+    );
+    // The same request id again: in the same input, and in a later run.
+    let again = "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\"}\n";
+    let out = infer(&s.store(), again, 2);
+    assert!(
+        stderr(&out).contains("field request_id"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("--allow-repeated-request-id"),
+        "{}",
+        stderr(&out)
+    );
+    let out = infer(
+        &s.store(),
+        "{\"request_id\":\"r2\",\"query\":\"q\",\"output\":\"o\"}\n{\"request_id\":\"r2\",\"query\":\"q\",\"output\":\"o\"}\n",
+        2,
+    );
+    assert!(stderr(&out).contains("\"r2\""), "{}", stderr(&out));
+    assert_eq!(receipt_count(&s.store()), 1);
+    // Allowed on request: the retry is recorded as a receipt of its own.
+    infer_with(
+        &s.store(),
+        &["--allow-repeated-request-id"],
+        &again.repeat(2),
+        0,
+    );
+    assert_eq!(receipt_count(&s.store()), 3);
+    run(lcm(&s.store()).arg("check"), 0);
 }

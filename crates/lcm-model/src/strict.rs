@@ -20,7 +20,9 @@ use std::fmt::Write as _;
 #[non_exhaustive]
 pub enum StrictError {
     /// An object holds a key twice.
-    #[error("field {path}: duplicate key {key:?} (a reader keeping the first value would see another document)")]
+    #[error(
+        "field {path}: duplicate key {key:?} (a reader keeping the first value would see another document)"
+    )]
     DuplicateKey {
         /// The object's path (`$` for the document, `$.metrics`, `$.items[2]`).
         path: String,
@@ -28,7 +30,9 @@ pub enum StrictError {
         key: String,
     },
     /// A number whose value an `f64` does not hold exactly.
-    #[error("field {path}: the number {text} does not survive a round trip exactly (it would be read as {read})")]
+    #[error(
+        "field {path}: the number {text} does not survive a round trip exactly (it would be read as {read})"
+    )]
     InexactNumber {
         /// The number's path.
         path: String,
@@ -382,8 +386,19 @@ mod tests {
     #[test]
     fn numbers_must_round_trip() {
         for ok in [
-            "0", "-0", "1", "-1", "0.95", "1.50", "1e3", "1E-7", "18446744073709551615",
-            "-9223372036854775808", "0.1", "1e23", "2.5e-300",
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "0.95",
+            "1.50",
+            "1e3",
+            "1E-7",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "0.1",
+            "1e23",
+            "2.5e-300",
         ] {
             assert!(check_json(ok).is_ok(), "{ok}");
         }
@@ -417,6 +432,11 @@ mod tests {
         let e = check_id("receipt_id", "evil\n999\tinf_000003").unwrap_err();
         assert!(e.to_string().contains("field receipt_id"), "{e}");
         let v = serde_json::json!({"a": [{"deployment_id": "x\u{1b}"}]});
-        assert!(check_ids(&v).unwrap_err().to_string().contains("$.a[0].deployment_id"));
+        assert!(
+            check_ids(&v)
+                .unwrap_err()
+                .to_string()
+                .contains("$.a[0].deployment_id")
+        );
     }
 }

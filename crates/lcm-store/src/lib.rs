@@ -299,6 +299,26 @@ pub enum Error {
         /// The parser's error.
         source: serde_json::Error,
     },
+    /// A line of inference requests parses but strict input refuses it (a key given twice,
+    /// an inexact number, an empty id or one with control characters).
+    #[error("standard input line {line}: {source}")]
+    StrictLine {
+        /// The line number, from 1.
+        line: u64,
+        /// What strict input refused, naming the field.
+        source: lcm_model::strict::StrictError,
+    },
+    /// A request id that the deployment's chain holds already (or that the input repeats).
+    #[error(
+        "field request_id: {request_id:?} is already used in the chain of deployment \
+         {deployment} (pass --allow-repeated-request-id to record it again)"
+    )]
+    RepeatedRequest {
+        /// The deployment.
+        deployment: String,
+        /// The repeated request id.
+        request_id: String,
+    },
     /// The inference requests could not be read.
     #[error("reading standard input: {0}")]
     ReadRequests(std::io::Error),

@@ -239,6 +239,17 @@ pub trait Store: Send {
     /// Read failures.
     fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error>;
 
+    /// The first of `request_ids` that a receipt of `deployment`'s chain holds already.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn known_request(
+        &self,
+        deployment: &str,
+        request_ids: &[&str],
+    ) -> Result<Option<String>, Error>;
+
     /// Calls `visit` for every receipt of `deployment`'s chain with a sequence number in
     /// `from..=to` (all from `from` when `to` is `None`), in chain order.
     ///

@@ -27,7 +27,7 @@ mod restore;
 
 pub use self::input::{
     CheckpointInput, DatasetInput, DeploymentInput, LifecycleInput, ModelInput, PreDeploymentInput,
-    TestEvaluationInput, TrainingInput, parse_stage,
+    TestEvaluationInput, TrainingInput, parse_stage, strict_value,
 };
 pub use self::restore::restore;
 

@@ -708,6 +708,29 @@ impl Store for SqliteStore {
         }
     }
 
+    fn known_request(
+        &self,
+        deployment: &str,
+        request_ids: &[&str],
+    ) -> Result<Option<String>, Error> {
+        let Some(chain) = chain_id(&self.conn, deployment)? else {
+            return Ok(None);
+        };
+        // One statement for the whole batch: the ids as a JSON array, each looked up through
+        // the index on the same expression (`receipts_by_request`).
+        let ids = serde_json::to_string(request_ids)?;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT j.value FROM json_each(?2) AS j CROSS JOIN receipts AS r \
+                 WHERE r.chain_id = ?1 AND json_extract(r.json, '$.request_id') = j.value \
+                 LIMIT 1",
+                params![chain, ids],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     fn scan_receipts(
         &self,
         deployment: &str,

@@ -128,7 +128,8 @@ CREATE INDEX records_by_digest ON records (kind, digest);
     // seed gets a check value (a MAC under the seed, see `seed_check_value`), and the policy a
     // sealed copy (its canonical JSON and digest), both append-only. A store migrated from
     // version 4 gets them computed from the values it holds at migration time
-    // (`backfill_v5`), so it is only as trustworthy as it was then.
+    // (`backfill_v5`), so it is only as trustworthy as it was then. Receipts are also found
+    // by request id, so `lcm infer` can refuse a repeated one.
     r"
 CREATE TABLE chain_checks (
     chain_id    INTEGER PRIMARY KEY CHECK (chain_id > 0),
@@ -147,6 +148,7 @@ CREATE TRIGGER sealed_policy_no_update BEFORE UPDATE ON sealed_policy
     BEGIN SELECT RAISE(ABORT, 'the sealed policy is append-only'); END;
 CREATE TRIGGER sealed_policy_no_delete BEFORE DELETE ON sealed_policy
     BEGIN SELECT RAISE(ABORT, 'the sealed policy is append-only'); END;
+CREATE INDEX receipts_by_request ON receipts (chain_id, json_extract(json, '$.request_id'));
 ",
 ];
 
