@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 
 use crate::cli::Cli;
 use crate::error::{CliError, input, one_line};
-use crate::io::{Out, file_err, read_file, read_signing_key, read_verifying_key, write_key_pair};
+use crate::io::{
+    Out, file_err, read_file, read_signing_key, read_verifying_key, write_key_pair, write_replacing,
+};
 use crate::progress::Progress;
 
 /// The demo's master passwords: demonstration only, printed in docs/CLI.md.
@@ -25,7 +27,7 @@ const DEMO_MODEL_PASSWORD: &str = "demo-model-password";
 
 fn write_output(out: &mut Out, path: Option<&Path>, text: &str) -> Result<(), CliError> {
     match path {
-        Some(p) => std::fs::write(p, format!("{text}\n")).map_err(file_err(p)),
+        Some(p) => write_replacing(p, format!("{text}\n").as_bytes()),
         None => out.line(text),
     }
 }
@@ -38,7 +40,7 @@ pub(crate) fn header(
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
     let key = read_signing_key(key)?;
-    let store = lcm_store::open(&cli.store)?;
+    let store = lcm_store::open_read_only(&cli.store)?;
     let deployment = export::lifecycle_of(&*store, deployment)?;
     let (header, _) = export::header(&*store, &deployment, Timestamp::now(), &key)?;
     write_output(out, path, &header.to_json(Some(2))?)
@@ -52,7 +54,7 @@ pub(crate) fn export_bundle(
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
     let key = read_signing_key(key)?;
-    let store = lcm_store::open(&cli.store)?;
+    let store = lcm_store::open_read_only(&cli.store)?;
     let deployment = export::lifecycle_of(&*store, deployment)?;
     let bundle = export::bundle(&*store, &deployment, Timestamp::now(), &key)?;
     write_output(out, path, &bundle.to_json(Some(2))?)
@@ -87,7 +89,7 @@ pub(crate) fn materialize(
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let header = CapsuleHeader::from_json(&header_text)
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
-    let store = lcm_store::open(&cli.store)?;
+    let store = lcm_store::open_read_only(&cli.store)?;
     let policy = store.policy()?;
     // The header names its deployment; --deployment, when given, must agree.
     let named = header
@@ -440,8 +442,8 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     let bundle_path = dir.join("bundle.json");
     let header_json = bundle.header.to_json(Some(2))?;
     let bundle_json = bundle.to_json(Some(2))?;
-    std::fs::write(&header_path, format!("{header_json}\n")).map_err(file_err(&header_path))?;
-    std::fs::write(&bundle_path, format!("{bundle_json}\n")).map_err(file_err(&bundle_path))?;
+    write_replacing(&header_path, format!("{header_json}\n").as_bytes())?;
+    write_replacing(&bundle_path, format!("{bundle_json}\n").as_bytes())?;
 
     let head = store.head(&deployment)?;
     let release = &bundle.lifecycle.release;

@@ -147,6 +147,12 @@ pub(crate) fn open(cli: &Cli) -> Result<Box<dyn Store>, CliError> {
     Ok(lcm_store::open(&cli.store)?)
 }
 
+/// The store, for a command that only reads it: opened read-only, so an archived store
+/// (a read-only mount, a 0444 file) can be checked, listed and exported.
+pub(crate) fn open_read_only(cli: &Cli) -> Result<Box<dyn Store>, CliError> {
+    Ok(lcm_store::open_read_only(&cli.store)?)
+}
+
 fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError> {
     let policy: Policy = match policy {
         Some(p) => read_json(p)?,
@@ -408,7 +414,7 @@ fn print_batch(cli: &Cli, out: &mut Out, batch: Option<StoredBatch>) -> Result<(
 }
 
 fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
-    let store = open(cli)?;
+    let store = open_read_only(cli)?;
     let mut total = 0u64;
     for d in store.chains()? {
         total = total.saturating_add(store.head(&d)?.map_or(0, |h| h.sequence.saturating_add(1)));
@@ -446,7 +452,7 @@ fn list(
     kind: Option<&str>,
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
-    let store = open(cli)?;
+    let store = open_read_only(cli)?;
     if matches!(kind, Some("receipts" | "inference-receipt")) {
         let deployment = export::chain_of(&*store, deployment)?;
         let mut lines = Vec::new();
@@ -474,7 +480,7 @@ fn show(
     id: &str,
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
-    let store = open(cli)?;
+    let store = open_read_only(cli)?;
     let (digest, json) = if kind == InferenceReceipt::KIND {
         let deployment = export::chain_of(&*store, deployment)?;
         let r = store

@@ -374,3 +374,183 @@ fn inference_metadata_is_not_altered_silently() {
     assert_eq!(receipt_count(&s.store()), 3);
     run(lcm(&s.store()).arg("check"), 0);
 }
+
+/// Runs `lcm ARGS` with the file-size limit at `blocks` 512-byte blocks and SIGXFSZ ignored,
+/// so that a write past the limit fails as a full disk would (`EFBIG`).
+#[cfg(unix)]
+fn with_size_limit(store: &Path, blocks: u32, args: &[&str]) -> std::process::Output {
+    let mut script = format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\"");
+    for i in 1..=args.len() {
+        script.push_str(&format!(" \"${{{i}}}\""));
+    }
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_lcm"))
+        .args(args)
+        .env("LCM_STORE", store)
+        .output()
+        .expect("run sh")
+}
+
+/// Case 8: a write that fails half way leaves the previous file as it was (export, header),
+/// and a failed keygen leaves no key file at all.
+#[cfg(unix)]
+#[test]
+fn a_failed_write_keeps_the_previous_file() {
+    let (s, dir) = demo("strict-atomic");
+    let key = dir.join("signing.key");
+    let bundle = s.path("bundle.json");
+    let header = s.path("header.json");
+    for (file, command) in [(&bundle, "export"), (&header, "header")] {
+        run(
+            lcm(&s.store()).args([
+                command,
+                "--key",
+                key.to_str().expect("utf-8"),
+                "--out",
+                file.to_str().expect("utf-8"),
+            ]),
+            0,
+        );
+        let before = std::fs::read(file).expect("written");
+        let out = with_size_limit(
+            &s.store(),
+            1,
+            &[
+                command,
+                "--key",
+                key.to_str().expect("utf-8"),
+                "--out",
+                file.to_str().expect("utf-8"),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("File too large") || stderr(&out).contains("too large"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(
+            std::fs::read(file).expect("still there"),
+            before,
+            "{command}"
+        );
+    }
+    // No temporary file is left behind.
+    let names: Vec<String> = std::fs::read_dir(&s.0)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains(".tmp-")), "{names:?}");
+    // keygen on a full disk: neither key file exists afterwards.
+    let new_key = s.path("new.key");
+    let out = with_size_limit(
+        &s.store(),
+        0,
+        &["keygen", "--out", new_key.to_str().expect("utf-8")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!new_key.exists());
+    assert!(!s.path("new.key.pub").exists());
+    // With room, it works, and the private key is 0600.
+    run(
+        lcm(&s.store()).args(["keygen", "--out", new_key.to_str().expect("utf-8")]),
+        0,
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&new_key)
+        .expect("key")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+/// Makes `paths` unwritable: mode 0444 for files, 0555 for folders, and (when the test runs
+/// as root, who ignores modes) the immutable attribute where `chattr` can set it.
+#[cfg(unix)]
+struct ReadOnly(Vec<std::path::PathBuf>, bool);
+
+#[cfg(unix)]
+impl ReadOnly {
+    fn new(paths: &[std::path::PathBuf]) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        for p in paths {
+            let mode = if p.is_dir() { 0o555 } else { 0o444 };
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        }
+        let immutable = std::process::Command::new("chattr")
+            .arg("+i")
+            .args(paths)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        Self(paths.to_vec(), immutable)
+    }
+}
+
+#[cfg(unix)]
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        if self.1 {
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .args(&self.0)
+                .output();
+        }
+        for p in &self.0 {
+            let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755));
+        }
+    }
+}
+
+/// Case 9: an archived store (a 0444 file in a 0555 folder) is checked, listed, shown and
+/// exported without writing.
+#[cfg(unix)]
+#[test]
+fn an_archived_store_is_audited_read_only() {
+    let s = recorded("strict-ro");
+    infer(&s.store(), &lines(5, "a"), 0);
+    run(lcm(&s.store()).args(["batch", "close"]), 0);
+    let archive = s.path("archive");
+    std::fs::create_dir_all(&archive).expect("mkdir");
+    let store = archive.join("lcm.db");
+    // A copy as an archive holds it: one closed database file.
+    let conn = rusqlite::Connection::open(s.store()).expect("open");
+    conn.execute("VACUUM INTO ?1", [store.to_str().expect("utf-8")])
+        .expect("vacuum into");
+    drop(conn);
+    let key = s.path("k");
+    run(
+        lcm(&s.store()).args(["keygen", "--out", key.to_str().expect("utf-8")]),
+        0,
+    );
+    let before = std::fs::read(&store).expect("read");
+    let _guard = ReadOnly::new(&[store.clone(), archive]);
+    let out = run(lcm(&store).arg("check"), 0);
+    assert!(stdout(&out).starts_with("store ok"), "{}", stdout(&out));
+    let out = run(lcm(&store).args(["list", "receipts"]), 0);
+    assert_eq!(stdout(&out).lines().count(), 5);
+    run(lcm(&store).args(["list"]), 0);
+    run(lcm(&store).args(["show", "inference-receipt", "a_0"]), 0);
+    run(
+        lcm(&store).args(["header", "--key", key.to_str().expect("utf-8")]),
+        0,
+    );
+    let bundle = s.path("bundle.json");
+    run(
+        lcm(&store).args([
+            "export",
+            "--key",
+            key.to_str().expect("utf-8"),
+            "--out",
+            bundle.to_str().expect("utf-8"),
+        ]),
+        0,
+    );
+    verify(&s, &bundle, &s.path("k.pub"), &[], 0);
+    assert_eq!(std::fs::read(&store).expect("read"), before);
+    // A command that writes says why it cannot.
+    let out = infer(&store, &lines(1, "b"), 2);
+    assert!(!stderr(&out).is_empty());
+}

@@ -79,6 +79,18 @@ pub fn open(location: &Path) -> Result<Box<dyn Store>, Error> {
     Ok(Box::new(sqlite::SqliteStore::open(&path)?))
 }
 
+/// Opens the existing store at `location` for reading only (see
+/// [`sqlite::SqliteStore::open_read_only`]): the commands that only read use it, so an
+/// archived store on a read-only mount can be audited. Its writing methods fail.
+///
+/// # Errors
+///
+/// As [`open`].
+pub fn open_read_only(location: &Path) -> Result<Box<dyn Store>, Error> {
+    let path = backend_path(location)?;
+    Ok(Box::new(sqlite::SqliteStore::open_read_only(&path)?))
+}
+
 /// Creates (or opens, when it exists already) the store at `location` with `policy`;
 /// returns it and whether it was created.
 ///

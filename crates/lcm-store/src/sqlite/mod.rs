@@ -202,6 +202,83 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Opens an initialized store for reading only: nothing is written, not even the
+    /// journal mode, so an archived store on a read-only mount (or a 0444 file in a 0555
+    /// folder) can be checked, listed and exported. A store of an older schema is migrated
+    /// first by [`SqliteStore::open`] (which needs write access once).
+    ///
+    /// When the folder does not let `SQLite` create its shared-memory file, the store is read
+    /// as immutable, which is exact only if no write-ahead log is pending; a pending one
+    /// (a non-empty `-wal` file) is refused rather than ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoStore`], [`Error::NotInitialized`], [`Error::TooNew`], [`Error::Corrupt`]
+    /// for a pending log that cannot be read, `SQLite` failures.
+    pub fn open_read_only(path: &Path) -> Result<Self, Error> {
+        use rusqlite::OpenFlags;
+        if !path.exists() {
+            return Err(Error::NoStore {
+                path: path.to_owned(),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let probe = |conn: Connection| -> Result<(Connection, i64), Error> {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((conn, version))
+        };
+        let (conn, version) = match Connection::open_with_flags(path, flags)
+            .map_err(Error::from)
+            .and_then(probe)
+        {
+            Ok(v) => v,
+            Err(first) => {
+                let mut wal = path.as_os_str().to_owned();
+                wal.push("-wal");
+                if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+                    return Err(Error::Corrupt {
+                        what: format!(
+                            "cannot read {} without writing (its write-ahead log is pending: \
+                             {first})",
+                            path.display()
+                        ),
+                    });
+                }
+                let uri = immutable_uri(path);
+                Connection::open_with_flags(&uri, flags)
+                    .map_err(Error::from)
+                    .and_then(probe)?
+            }
+        };
+        if version > SCHEMA_VERSION {
+            return Err(Error::TooNew {
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version < SCHEMA_VERSION {
+            drop(conn);
+            return Self::open(path);
+        }
+        let store = Self {
+            conn,
+            path: path.to_owned(),
+        };
+        let has_policy: Option<i64> = store
+            .conn
+            .query_row("SELECT 1 FROM meta WHERE key = 'policy'", [], |r| r.get(0))
+            .optional()?;
+        if has_policy.is_none() {
+            return Err(Error::NotInitialized {
+                path: path.to_owned(),
+            });
+        }
+        Ok(store)
+    }
+
     /// The store's path.
     pub fn path(&self) -> &Path {
         &self.path
@@ -291,6 +368,20 @@ impl SqliteStore {
         self.conn.pragma_update(None, "synchronous", level)?;
         Ok(())
     }
+}
+
+/// A `file:` URI opening `path` as immutable (no locks, no shared memory, no log).
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for b in path.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'-' | b'_' | b'~') {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?mode=ro&immutable=1");
+    uri
 }
 
 #[cfg(unix)]
