@@ -194,8 +194,34 @@ pub(crate) fn write_key_pair(path: &Path, key: &SigningKey, force: bool) -> Resu
     public
 }
 
-/// Reads a private key file (64 hex characters and an optional newline).
+/// Refuses a private key file that group or others may read, as ssh does.
+#[cfg(unix)]
+fn check_private_mode(path: &Path) -> Result<(), CliError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(file_err(path))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(input(format!(
+            "{p}: permissions {:04o} are too open: a private key must not be accessible by \
+             group or others; it is refused (run `chmod 600 {p}`)",
+            mode & 0o7777,
+            p = path.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private_mode(_path: &Path) -> Result<(), CliError> {
+    Ok(())
+}
+
+/// Reads a private key file (64 hex characters and an optional newline), refusing one that
+/// group or others may read.
 pub(crate) fn read_signing_key(path: &Path) -> Result<SigningKey, CliError> {
+    check_private_mode(path)?;
     let mut text = String::from_utf8(read_file(path)?)
         .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
     let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n')).map_err(|e| {
@@ -211,16 +237,42 @@ pub(crate) fn read_signing_key(path: &Path) -> Result<SigningKey, CliError> {
     Ok(key)
 }
 
-/// Reads a public key file (64 hex characters and an optional newline).
+/// Reads a public key file (64 hex characters and an optional newline). A private key
+/// (the same format) is named as such: the file whose `PATH.pub` holds its public key, or
+/// a file only its owner may read.
 pub(crate) fn read_verifying_key(path: &Path) -> Result<VerifyingKey, CliError> {
-    let text = String::from_utf8(read_file(path)?)
+    let mut text = String::from_utf8(read_file(path)?)
         .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
-    VerifyingKey::from_hex(text.trim_end_matches('\n')).map_err(|e| {
+    let private = is_private_key(path, text.trim_end_matches('\n'));
+    let key = VerifyingKey::from_hex(text.trim_end_matches('\n'));
+    zeroize::Zeroize::zeroize(&mut text);
+    if private {
+        return Err(input(format!(
+            "{p} is a private key, not a public key: pass its public key {p}.pub (never hand \
+             the private key to a verifier)",
+            p = path.display()
+        )));
+    }
+    key.map_err(|e| {
         input(format!(
             "{}: expected a public key of 64 hex characters: {e}",
             path.display()
         ))
     })
+}
+
+/// Whether `hex`, read from `path`, is a private key: `PATH.pub` holds the public key it
+/// derives.
+fn is_private_key(path: &Path, hex: &str) -> bool {
+    let Ok(mut seed) = lcm_crypto::hex::decode_array::<32>(hex) else {
+        return false;
+    };
+    let derived = SigningKey::from_seed(&Seed::from_bytes(seed)).verifying_key();
+    zeroize::Zeroize::zeroize(&mut seed);
+    std::fs::read_to_string(pub_path(path))
+        .ok()
+        .and_then(|t| VerifyingKey::from_hex(t.trim_end_matches('\n')).ok())
+        .is_some_and(|public| public == derived)
 }
 
 /// The master password in the environment variable `var`.

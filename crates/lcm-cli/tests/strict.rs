@@ -554,3 +554,43 @@ fn an_archived_store_is_audited_read_only() {
     let out = infer(&store, &lines(1, "b"), 2);
     assert!(!stderr(&out).is_empty());
 }
+
+/// Case 10: a private key readable by group or others is refused with how to fix it, and a
+/// private key given where the public key belongs is named as such.
+#[cfg(unix)]
+#[test]
+fn key_files_are_used_as_what_they_are() {
+    use std::os::unix::fs::PermissionsExt;
+    let (s, dir) = demo("strict-keys");
+    let key = dir.join("signing.key");
+    let header = s.path("h.json");
+    let header_args = [
+        "header",
+        "--key",
+        key.to_str().expect("utf-8"),
+        "--out",
+        header.to_str().expect("utf-8"),
+    ];
+    for mode in [0o644, 0o640, 0o604] {
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        let out = run(lcm(&s.store()).args(header_args), 2);
+        let e = stderr(&out);
+        assert!(e.contains("too open"), "{e}");
+        assert!(e.contains(&format!("chmod 600 {}", key.display())), "{e}");
+        assert!(!header.exists());
+    }
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    run(lcm(&s.store()).args(header_args), 0);
+    // The private key passed to verify.
+    let out = verify(&s, &dir.join("bundle.json"), &key, &[], 2);
+    let e = stderr(&out);
+    assert!(e.contains("is a private key"), "{e}");
+    assert!(e.contains("signing.key.pub"), "{e}");
+    verify(
+        &s,
+        &dir.join("bundle.json"),
+        &dir.join("signing.key.pub"),
+        &[],
+        0,
+    );
+}
