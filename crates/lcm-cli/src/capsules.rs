@@ -5,16 +5,17 @@ use std::path::{Path, PathBuf};
 
 use lcm_capsule::{
     Bundle, Capsule, CapsuleHeader, CapsuleItem, PolicyRequirements, Report, VerificationFailed,
-    materialize_receipt, verify_bundle, verify_bundle_json_with_progress, verify_capsule,
-    verify_header,
+    materialize_receipt, validate_lcm_policy, verify_bundle, verify_bundle_json_with_progress,
+    verify_capsule, verify_header,
 };
+use lcm_crypto::{CommitmentScheme, HashAlgorithm};
 use lcm_model::{Policy, Record as _, Timestamp};
 use lcm_store::export;
 use lcm_store::lifecycle::{EXAMPLE, LifecycleInput, Passwords, record_into};
 use lcm_store::pipeline::{make_demo_receipts, seal_next_batch};
 use serde_json::{Value, json};
 
-use crate::cli::Cli;
+use crate::cli::{Algorithm, Cli, RequirementArgs};
 use crate::error::{CliError, input, one_line};
 use crate::io::{
     Out, file_err, read_file, read_signing_key, read_verifying_key, write_key_pair, write_replacing,
@@ -183,14 +184,82 @@ fn document_failure(kind: Kind, e: &lcm_capsule::Error) -> CliError {
     CliError::Verify(one_line(&format!("[document] {} parses: {e}", kind.name())))
 }
 
+/// The requirements `lcm verify` applies: the flags, with no plaintext commitments on a
+/// dataset with personal data unless allowed; and the required commitment scheme, which
+/// `PolicyRequirements` does not express, on its own.
+fn requirements(
+    args: &RequirementArgs,
+) -> Result<(PolicyRequirements, Option<CommitmentScheme>), CliError> {
+    let scheme = args
+        .require_commitments
+        .as_deref()
+        .map(|s| {
+            s.parse::<CommitmentScheme>().map_err(|e| {
+                input(format!(
+                    "--require-commitments {s}: expected salted, hmac or plaintext: {e}"
+                ))
+            })
+        })
+        .transpose()?;
+    let req = PolicyRequirements {
+        hash_algorithm: args.require_hash.map(|a| match a {
+            Algorithm::Sha256 => HashAlgorithm::Sha256,
+            Algorithm::Blake3 => HashAlgorithm::Blake3,
+        }),
+        no_plaintext_with_pii: !args.allow_plaintext_pii,
+        min_kdf_iterations: args.min_kdf_iterations,
+        required_frameworks: args.require_framework.clone(),
+        ..PolicyRequirements::default()
+    };
+    Ok((req, scheme))
+}
+
+/// What an auditor should know about a valid document: plaintext commitments, personal
+/// data in the clear, synthetic demo data.
+fn warnings(header: &CapsuleHeader) -> Vec<String> {
+    let mut out = Vec::new();
+    if header.policy.commitments == CommitmentScheme::Plaintext {
+        out.push(
+            "commitments are plaintext: every query and output is in the clear wherever \
+             receipts go"
+                .to_owned(),
+        );
+        if header
+            .stage_a_dataset
+            .as_ref()
+            .is_some_and(|a| a.contains_pii)
+        {
+            out.push(
+                "the dataset contains personal data and its receipts are committed in \
+                 plaintext (accepted by --allow-plaintext-pii)"
+                    .to_owned(),
+            );
+        }
+    }
+    out
+}
+
+/// The header a document is checked against.
+fn header_of(kind: Kind, text: &str, header_path: Option<&PathBuf>) -> Option<CapsuleHeader> {
+    match kind {
+        Kind::Header => CapsuleHeader::from_json(text).ok(),
+        Kind::Bundle => Bundle::from_json(text).ok().map(|b| b.header),
+        Kind::Capsule => header_path
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|t| CapsuleHeader::from_json(&t).ok()),
+    }
+}
+
 pub(crate) fn verify(
     cli: &Cli,
     out: &mut Out,
     file: &Path,
     key: Option<&Path>,
     header_path: Option<&PathBuf>,
+    args: &RequirementArgs,
 ) -> Result<(), CliError> {
     let (kind, text, _) = detect(file)?;
+    let (req, scheme) = requirements(args)?;
     let key_path = key.ok_or_else(|| {
         input("no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY)".to_owned())
     })?;
@@ -198,20 +267,15 @@ pub(crate) fn verify(
     let mut progress = Progress::new(&format!("verifying {}", kind.name()), None, false);
     let result: Result<Report, VerificationFailed> = match kind {
         // A bundle's bulk is its receipts: the bar counts them as they are checked.
-        Kind::Bundle => verify_bundle_json_with_progress(
-            &text,
-            &key,
-            &PolicyRequirements::default(),
-            &mut |p| {
-                if p.total > 0 {
-                    progress.set_total(Some(p.total));
-                    progress.set(p.done);
-                }
-            },
-        ),
+        Kind::Bundle => verify_bundle_json_with_progress(&text, &key, &req, &mut |p| {
+            if p.total > 0 {
+                progress.set_total(Some(p.total));
+                progress.set(p.done);
+            }
+        }),
         Kind::Header => {
             let header = CapsuleHeader::from_json(&text).map_err(|e| document_failure(kind, &e))?;
-            verify_header(&header, &key)
+            verify_header(&header, &key).and_then(|r| with_policy(r, &header, &req))
         }
         Kind::Capsule => {
             let header_path = header_path.ok_or_else(|| {
@@ -222,10 +286,21 @@ pub(crate) fn verify(
             let header = CapsuleHeader::from_json(&header_text)
                 .map_err(|e| document_failure(Kind::Header, &e))?;
             let capsule = Capsule::from_json(&text).map_err(|e| document_failure(kind, &e))?;
-            verify_capsule(&capsule, &header, &key)
+            verify_capsule(&capsule, &header, &key).and_then(|r| with_policy(r, &header, &req))
         }
     };
     progress.finish();
+    let header = header_of(kind, &text, header_path);
+    if let (Ok(_), Some(required), Some(h)) = (&result, scheme, &header)
+        && h.policy.commitments != required
+    {
+        return Err(CliError::Verify(format!(
+            "[header] policy requirements: required commitment scheme: /policy/commitments: \
+             required {required}, the document commits with {}",
+            h.policy.commitments
+        )));
+    }
+    let warnings = header.as_ref().map(warnings).unwrap_or_default();
     match result {
         Ok(report) => {
             // Checks that did not apply (a capsule whose header has no model stage, ...) are
@@ -241,7 +316,8 @@ pub(crate) fn verify(
             if cli.json {
                 out.line(
                     &json!({"valid": true, "kind": kind.name(), "checks": passed,
-                        "not_applicable": skipped, "key_id": key.key_id().to_hex()})
+                        "not_applicable": skipped, "key_id": key.key_id().to_hex(),
+                        "warnings": warnings})
                     .to_string(),
                 )
             } else {
@@ -251,6 +327,9 @@ pub(crate) fn verify(
                     let _ = write!(line, ", {} not applicable", skipped.len());
                 }
                 out.line(&format!("{line} (key {})", key.key_id()))?;
+                for w in &warnings {
+                    out.line(&format!("  warning: {w}"))?;
+                }
                 for c in report.not_applicable() {
                     out.line(&format!(
                         "  not applicable: [{}] {}: {}",
@@ -275,6 +354,18 @@ pub(crate) fn verify(
             Err(CliError::Verify(one_line(&first)))
         }
     }
+}
+
+/// `report` with the policy requirements checked on `header` too (a header or capsule
+/// verifier checks signatures and proofs, not requirements).
+fn with_policy(
+    mut report: Report,
+    header: &CapsuleHeader,
+    req: &PolicyRequirements,
+) -> Result<Report, VerificationFailed> {
+    let policy = validate_lcm_policy(header, req)?;
+    report.checks.extend(policy.checks);
+    Ok(report)
 }
 
 /// The scalar fields of a header stage, as `name=value` pairs.

@@ -57,8 +57,16 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         Command::Init { policy } => init(cli, out, policy.as_deref()),
         Command::Keygen { out: path, force } => keygen(cli, out, path, *force),
         Command::Record {
-            command: RecordCommand::Lifecycle { file },
-        } => record_lifecycle(cli, out, file),
+            command: RecordCommand::Lifecycle { file, overrides },
+        } => record_lifecycle(
+            cli,
+            out,
+            file,
+            &lifecycle::Overrides {
+                plaintext_pii: overrides.allow_plaintext_pii.clone(),
+                failed_security_scan: overrides.allow_failed_security_scan.clone(),
+            },
+        ),
         Command::Record { command } => record_stage(cli, out, command),
         Command::Infer {
             model,
@@ -133,9 +141,19 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
                 deployment: deployment.as_deref(),
             },
         ),
-        Command::Verify { file, key, header } => {
-            crate::capsules::verify(cli, out, file, key.as_deref(), header.as_ref())
-        }
+        Command::Verify {
+            file,
+            key,
+            header,
+            requirements,
+        } => crate::capsules::verify(
+            cli,
+            out,
+            file,
+            key.as_deref(),
+            header.as_ref(),
+            requirements,
+        ),
         Command::Inspect { file } => crate::capsules::inspect(cli, out, file),
         Command::Compat {
             command: CompatCommand::Audit { file },
@@ -219,18 +237,24 @@ fn keygen(cli: &Cli, out: &mut Out, path: &Path, force: bool) -> Result<(), CliE
     }
 }
 
-fn record_lifecycle(cli: &Cli, out: &mut Out, file: &Path) -> Result<(), CliError> {
+fn record_lifecycle(
+    cli: &Cli,
+    out: &mut Out,
+    file: &Path,
+    overrides: &lifecycle::Overrides,
+) -> Result<(), CliError> {
     let input: lifecycle::LifecycleInput = read_json(file)?;
     let mut dataset_password = password("LCM_DATASET_PASSWORD")?;
     let mut model_password = password("LCM_MODEL_PASSWORD")?;
     let mut store = open(cli)?;
-    let recorded = lifecycle::record_into(
+    let recorded = lifecycle::record_into_with(
         &mut *store,
         input,
         &lifecycle::Passwords {
             dataset: &dataset_password,
             model: &model_password,
         },
+        overrides,
     );
     zeroize::Zeroize::zeroize(&mut dataset_password);
     zeroize::Zeroize::zeroize(&mut model_password);
@@ -250,7 +274,7 @@ fn read_stage(command: &RecordCommand) -> Result<Stage, CliError> {
         RecordCommand::Lifecycle { .. } => {
             return Err(input("a lifecycle file is not one stage"));
         }
-        RecordCommand::Dataset { file } => {
+        RecordCommand::Dataset { file, .. } => {
             Stage::Dataset(parse("dataset", file)?, password("LCM_DATASET_PASSWORD")?)
         }
         RecordCommand::Model { file } => {
@@ -260,7 +284,7 @@ fn read_stage(command: &RecordCommand) -> Result<Stage, CliError> {
         RecordCommand::Predeployment { file } => {
             Stage::Predeployment(parse("predeployment", file)?)
         }
-        RecordCommand::Deployment { file } => Stage::Deployment(parse("deployment", file)?),
+        RecordCommand::Deployment { file, .. } => Stage::Deployment(parse("deployment", file)?),
         RecordCommand::Test { file } => Stage::Test(parse("test evaluation", file)?),
         RecordCommand::Release { deployment, test } => Stage::Release {
             deployment: deployment.clone(),
@@ -286,8 +310,24 @@ fn read_stage(command: &RecordCommand) -> Result<Stage, CliError> {
 /// one write transaction.
 fn record_stage(cli: &Cli, out: &mut Out, command: &RecordCommand) -> Result<(), CliError> {
     let stage = read_stage(command)?;
+    let overrides = lifecycle::Overrides {
+        plaintext_pii: match command {
+            RecordCommand::Dataset {
+                allow_plaintext_pii,
+                ..
+            } => allow_plaintext_pii.clone(),
+            _ => None,
+        },
+        failed_security_scan: match command {
+            RecordCommand::Deployment {
+                allow_failed_security_scan,
+                ..
+            } => allow_failed_security_scan.clone(),
+            _ => None,
+        },
+    };
     let mut store = open(cli)?;
-    let stored = lifecycle::record_stage(&mut *store, &stage)?;
+    let stored = lifecycle::record_stage_with(&mut *store, &stage, &overrides)?;
     print_records(cli, out, &stored)
 }
 

@@ -594,3 +594,258 @@ fn key_files_are_used_as_what_they_are() {
         0,
     );
 }
+
+/// A store whose policy commits in plaintext, and the policy file that made it.
+fn plaintext_store(name: &str) -> Scratch {
+    let s = Scratch::new(name);
+    let probe = s.path("probe.db");
+    run(lcm(&probe).arg("init"), 0);
+    let policy: String = rusqlite::Connection::open(&probe)
+        .expect("open")
+        .query_row("SELECT value FROM meta WHERE key = 'policy'", [], |r| {
+            r.get(0)
+        })
+        .expect("policy");
+    let plaintext = policy.replace("\"salted\"", "\"plaintext\"");
+    assert_ne!(plaintext, policy);
+    let file = s.path("policy.json");
+    std::fs::write(&file, plaintext).expect("write");
+    run(
+        lcm(&s.store()).args(["init", "--policy", file.to_str().expect("utf-8")]),
+        0,
+    );
+    s
+}
+
+fn record_lifecycle(s: &Scratch, extra: &[&str], code: i32) -> std::process::Output {
+    run(
+        lcm(&s.store())
+            .args(["record", "lifecycle", super::LIFECYCLE])
+            .args(extra)
+            .env("LCM_DATASET_PASSWORD", "family_password")
+            .env("LCM_MODEL_PASSWORD", "model_password"),
+        code,
+    )
+}
+
+/// Case 4: a dataset with personal data under plaintext commitments is refused unless an
+/// override records why; the override is a sealed record; `lcm verify` refuses such a bundle
+/// by default and, when told to accept it, says so in a warning. Requirement flags apply.
+#[test]
+fn plaintext_commitments_on_pii_are_gated() {
+    let s = plaintext_store("strict-pii");
+    let out = record_lifecycle(&s, &[], 2);
+    let e = stderr(&out);
+    assert!(e.contains("contains_pii"), "{e}");
+    assert!(e.contains("--allow-plaintext-pii"), "{e}");
+    let list = run(lcm(&s.store()).arg("list"), 0);
+    assert_eq!(stdout(&list), "", "nothing was recorded");
+    // The stage on its own too.
+    let out = run(
+        lcm(&s.store())
+            .args(["record", "dataset", &super::stage_file("dataset")])
+            .env("LCM_DATASET_PASSWORD", "family_password"),
+        2,
+    );
+    assert!(stderr(&out).contains("contains_pii"), "{}", stderr(&out));
+    // With a reason, it is recorded, and so is the reason.
+    record_lifecycle(
+        &s,
+        &["--allow-plaintext-pii", "IRB study 42: synthetic ids only"],
+        0,
+    );
+    let out = run(lcm(&s.store()).args(["list", "policy-override"]), 0);
+    assert!(stdout(&out).contains("plaintext-pii/"), "{}", stdout(&out));
+    let id = stdout(&out).split('\t').nth(1).expect("id").to_owned();
+    let out = run(lcm(&s.store()).args(["show", "policy-override", &id]), 0);
+    assert!(stdout(&out).contains("IRB study 42"), "{}", stdout(&out));
+    infer(
+        &s.store(),
+        "{\"request_id\":\"r1\",\"query\":\"patient John Doe SSN 123-45-6789\",\"output\":\"o\"}\n",
+        0,
+    );
+    run(lcm(&s.store()).arg("check"), 0);
+    // The tamper twin: the override's reason edited behind the triggers' back.
+    let key = s.path("k");
+    run(
+        lcm(&s.store()).args(["keygen", "--out", key.to_str().expect("utf-8")]),
+        0,
+    );
+    let bundle = s.path("bundle.json");
+    run(
+        lcm(&s.store()).args([
+            "export",
+            "--key",
+            key.to_str().expect("utf-8"),
+            "--out",
+            bundle.to_str().expect("utf-8"),
+        ]),
+        0,
+    );
+    let public = s.path("k.pub");
+    let out = verify(&s, &bundle, &public, &[], 1);
+    assert!(
+        stderr(&out).contains("no_plaintext_with_pii") || stderr(&out).contains("personal data"),
+        "{}",
+        stderr(&out)
+    );
+    let out = verify(&s, &bundle, &public, &["--allow-plaintext-pii"], 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("warning: commitments are plaintext"),
+        "{text}"
+    );
+    assert!(text.contains("personal data"), "{text}");
+    let out = verify(
+        &s,
+        &bundle,
+        &public,
+        &["--allow-plaintext-pii", "--json"],
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["warnings"].as_array().map(Vec::len), Some(2));
+    // Requirement flags.
+    verify(
+        &s,
+        &bundle,
+        &public,
+        &["--allow-plaintext-pii", "--require-commitments", "salted"],
+        1,
+    );
+    verify(
+        &s,
+        &bundle,
+        &public,
+        &["--allow-plaintext-pii", "--require-framework", "GDPR"],
+        1,
+    );
+    verify(
+        &s,
+        &bundle,
+        &public,
+        &["--allow-plaintext-pii", "--require-framework", "HIPAA"],
+        0,
+    );
+    verify(
+        &s,
+        &bundle,
+        &public,
+        &["--allow-plaintext-pii", "--min-kdf-iterations", "100000000"],
+        1,
+    );
+    verify(
+        &s,
+        &bundle,
+        &public,
+        &["--allow-plaintext-pii", "--require-hash", "blake3"],
+        1,
+    );
+    verify(
+        &s,
+        &bundle,
+        &public,
+        &["--allow-plaintext-pii", "--require-hash", "sha256"],
+        0,
+    );
+    verify(&s, &bundle, &public, &["--require-commitments", "bogus"], 2);
+    edit(
+        &s,
+        "DROP TRIGGER records_no_update; \
+         UPDATE records SET json = replace(json, 'IRB study 42', 'IRB study 43') \
+         WHERE kind = 'policy-override'; \
+         CREATE TRIGGER records_no_update BEFORE UPDATE ON records \
+             BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;",
+    );
+    check_fails(&s.store(), &["stage records", "policy-override"]);
+}
+
+/// Case 13: a failed security scan at pre-deployment blocks the deployment unless an
+/// override records why.
+#[test]
+fn a_failed_security_scan_blocks_deployment() {
+    let s = Scratch::new("strict-scan");
+    run(lcm(&s.store()).arg("init"), 0);
+    let lifecycle = std::fs::read_to_string(super::LIFECYCLE).expect("lifecycle");
+    let failed = lifecycle.replace(
+        "\"compliance_status\": \"passed\"",
+        "\"compliance_status\": \"failed\"",
+    );
+    assert_ne!(failed, lifecycle);
+    let file = s.path("lifecycle.json");
+    std::fs::write(&file, failed).expect("write");
+    let record = |extra: &[&str], code| {
+        run(
+            lcm(&s.store())
+                .args(["record", "lifecycle", file.to_str().expect("utf-8")])
+                .args(extra)
+                .env("LCM_DATASET_PASSWORD", "family_password")
+                .env("LCM_MODEL_PASSWORD", "model_password"),
+            code,
+        )
+    };
+    let out = record(&[], 2);
+    let e = stderr(&out);
+    assert!(e.contains("compliance_status"), "{e}");
+    assert!(e.contains("--allow-failed-security-scan"), "{e}");
+    assert_eq!(stdout(&run(lcm(&s.store()).arg("list"), 0)), "");
+    record(
+        &[
+            "--allow-failed-security-scan",
+            "CVE-2026-1 accepted by CISO",
+        ],
+        0,
+    );
+    let out = run(lcm(&s.store()).args(["list", "policy-override"]), 0);
+    assert!(
+        stdout(&out).contains("failed-security-scan/deploy_001"),
+        "{}",
+        stdout(&out)
+    );
+    run(lcm(&s.store()).arg("check"), 0);
+
+    // Stage by stage: the deployment stage is the one refused.
+    let t = Scratch::new("strict-scan-stages");
+    run(lcm(&t.store()).arg("init"), 0);
+    for (kind, file) in [
+        ("dataset", "dataset"),
+        ("model", "model"),
+        ("training", "training"),
+        ("training", "training-complete"),
+    ] {
+        super::record(&t.store(), kind, &super::stage_file(file), 0);
+    }
+    let pre = std::fs::read_to_string(super::stage_file("predeployment")).expect("stage");
+    let pre_file = t.path("pre.json");
+    std::fs::write(
+        &pre_file,
+        pre.replace(
+            "\"compliance_status\": \"passed\"",
+            "\"compliance_status\": \"failed\"",
+        ),
+    )
+    .expect("write");
+    super::record(
+        &t.store(),
+        "predeployment",
+        pre_file.to_str().expect("utf-8"),
+        0,
+    );
+    let dep = super::stage_file("deployment");
+    let out = super::record(&t.store(), "deployment", &dep, 2);
+    assert!(
+        stderr(&out).contains("compliance_status"),
+        "{}",
+        stderr(&out)
+    );
+    run(
+        lcm(&t.store()).args([
+            "record",
+            "deployment",
+            &dep,
+            "--allow-failed-security-scan",
+            "hotfix approved",
+        ]),
+        0,
+    );
+}
