@@ -106,6 +106,8 @@ pub(crate) fn materialize(
         )));
     }
     let deployment = export::chain_of(&*store, deployment.or(named))?;
+    export::check_header_of(&*store, &deployment, &header)
+        .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let receipt = export::receipt(&*store, &deployment, receipt_id)?;
     let log = export::receipt_log(&*store, &deployment, &policy)?;
     let disclosure = export::disclosure(&*store, &deployment, &receipt, query, output)?;

@@ -849,3 +849,61 @@ fn a_failed_security_scan_blocks_deployment() {
         0,
     );
 }
+
+/// Case 12: `materialize` refuses a header of another store (the same example lifecycle,
+/// other salts and seeds) and accepts its own, also after its chain grew.
+#[test]
+fn materialize_refuses_a_header_of_another_store() {
+    let (a, dir_a) = demo("strict-foreign-a");
+    let (b, dir_b) = demo("strict-foreign-b");
+    let capsule = a.path("capsule.json");
+    let materialize = |s: &Scratch, header: &Path, code| {
+        run(
+            lcm(&s.store()).args([
+                "materialize",
+                "inf_000003",
+                "--header",
+                header.to_str().expect("utf-8"),
+                "--out",
+                capsule.to_str().expect("utf-8"),
+            ]),
+            code,
+        )
+    };
+    let out = materialize(&a, &dir_b.join("header.json"), 2);
+    let e = stderr(&out);
+    assert!(e.contains("not a header of deployment"), "{e}");
+    assert!(e.contains("field"), "{e}");
+    assert!(!capsule.exists());
+    materialize(&b, &dir_a.join("header.json"), 2);
+    // Its own header, also once more receipts were appended after it.
+    materialize(&a, &dir_a.join("header.json"), 0);
+    infer(
+        &a.store(),
+        "{\"request_id\":\"later\",\"query\":\"q\",\"output\":\"o\"}\n",
+        0,
+    );
+    materialize(&a, &dir_a.join("header.json"), 0);
+    verify(
+        &a,
+        &capsule,
+        &dir_a.join("signing.key.pub"),
+        &[
+            "--header",
+            dir_a.join("header.json").to_str().expect("utf-8"),
+        ],
+        0,
+    );
+    // A header whose chain head is not this chain's at its count.
+    let header = std::fs::read_to_string(dir_a.join("header.json")).expect("header");
+    let v: serde_json::Value = serde_json::from_str(&header).expect("json");
+    let head = v["stage_g_inference"]["chain_head"]
+        .as_str()
+        .expect("head")
+        .to_owned();
+    let forged = header.replace(&head, &"ab".repeat(32));
+    let file = a.path("forged.json");
+    std::fs::write(&file, forged).expect("write");
+    let out = materialize(&a, &file, 2);
+    assert!(stderr(&out).contains("chain_head"), "{}", stderr(&out));
+}

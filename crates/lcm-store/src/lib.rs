@@ -369,6 +369,17 @@ pub enum Error {
         /// The first difference, naming the table, index or trigger.
         what: String,
     },
+    /// A header given for this store's lifecycle is not one of its headers.
+    #[error(
+        "the header is not a header of deployment {deployment}'s lifecycle in this store \
+         (field {field} differs)"
+    )]
+    ForeignHeader {
+        /// The deployment whose lifecycle was meant.
+        deployment: String,
+        /// The first header field that differs.
+        field: &'static str,
+    },
     /// The receipt pipeline stopped; what it appended before stays appended.
     #[error("{source} ({appended} receipts before it were appended and acknowledged)")]
     Interrupted {
