@@ -4,14 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use lcm_capsule::{
-    Bundle, Capsule, CapsuleHeader, CapsuleItem, PolicyRequirements, Report, VerificationFailed,
-    materialize_receipt, validate_lcm_policy, verify_bundle, verify_bundle_json_with_progress,
-    verify_capsule, verify_header,
+    Bundle, Capsule, CapsuleHeader, CapsuleItem, PolicyRequirements, Report, SYNTHETIC_DEMO,
+    VerificationFailed, materialize_receipt, validate_lcm_policy, verify_bundle,
+    verify_bundle_json_with_progress, verify_capsule, verify_header,
 };
 use lcm_crypto::{CommitmentScheme, HashAlgorithm};
 use lcm_model::{Policy, Record as _, Timestamp};
 use lcm_store::export;
-use lcm_store::lifecycle::{EXAMPLE, LifecycleInput, Passwords, record_into};
+use lcm_store::lifecycle::{EXAMPLE, LifecycleInput, Passwords, record_synthetic_into};
 use lcm_store::pipeline::{make_demo_receipts, seal_next_batch};
 use serde_json::{Value, json};
 
@@ -220,6 +220,9 @@ fn requirements(
 /// data in the clear, synthetic demo data.
 fn warnings(header: &CapsuleHeader) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(note) = &header.synthetic {
+        out.push(format!("this is {note} (signed marker `synthetic`)"));
+    }
     if header.policy.commitments == CommitmentScheme::Plaintext {
         out.push(
             "commitments are plaintext: every query and output is in the clear wherever \
@@ -319,7 +322,8 @@ pub(crate) fn verify(
                 out.line(
                     &json!({"valid": true, "kind": kind.name(), "checks": passed,
                         "not_applicable": skipped, "key_id": key.key_id().to_hex(),
-                        "warnings": warnings})
+                        "warnings": warnings,
+                        "synthetic": header.as_ref().and_then(|h| h.synthetic.clone())})
                     .to_string(),
                 )
             } else {
@@ -394,6 +398,9 @@ fn header_lines(header: &CapsuleHeader, lines: &mut Vec<String>) -> Result<Value
     lines.push(format!("generated_at: {}", header.generated_at));
     lines.push(format!("signed by key: {}", header.signature.key_id));
     lines.push(header.policy.format_policy_line()?);
+    if let Some(note) = &header.synthetic {
+        lines.push(format!("SYNTHETIC: {note}"));
+    }
     lines.push(format!("header digest: {}", header.digest()?));
     if let Value::Object(map) = &value {
         for (k, v) in map {
@@ -489,13 +496,14 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
             cli.store.display()
         )));
     }
-    let records = record_into(
+    let records = record_synthetic_into(
         &mut *store,
         input_file,
         &Passwords {
             dataset: DEMO_DATASET_PASSWORD,
             model: DEMO_MODEL_PASSWORD,
         },
+        SYNTHETIC_DEMO,
     )?;
 
     // Receipts, in four windows.

@@ -907,3 +907,79 @@ fn materialize_refuses_a_header_of_another_store() {
     let out = materialize(&a, &file, 2);
     assert!(stderr(&out).contains("chain_head"), "{}", stderr(&out));
 }
+
+/// Case 11: the demo's header and bundle carry a signed marker; `verify` and `inspect` say the
+/// document is synthetic demo data, and the README's demo -> verify flow still exits 0.
+/// Removing the marker breaks the signature; a real lifecycle has none.
+#[test]
+fn demo_output_says_it_is_synthetic() {
+    let (s, dir) = demo("strict-synthetic");
+    let public = dir.join("signing.key.pub");
+    for name in ["bundle.json", "header.json"] {
+        let file = dir.join(name);
+        let text = std::fs::read_to_string(&file).expect("written");
+        assert!(
+            text.contains("\"synthetic\": \"synthetic demo data"),
+            "{name}"
+        );
+        let out = verify(&s, &file, &public, &[], 0);
+        assert!(
+            stdout(&out).contains("warning: this is synthetic demo data"),
+            "{}",
+            stdout(&out)
+        );
+        let out = verify(&s, &file, &public, &["--json"], 0);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert!(
+            v["synthetic"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("synthetic demo data"))
+        );
+        let out = run(
+            lcm(&s.store()).args(["inspect", file.to_str().expect("utf-8")]),
+            0,
+        );
+        assert!(
+            stdout(&out).contains("SYNTHETIC: synthetic demo data"),
+            "{}",
+            stdout(&out)
+        );
+        // The marker is signed: taking it out fails verification.
+        let stripped: String = text
+            .lines()
+            .filter(|l| !l.contains("\"synthetic\":"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let bare = s.path(&format!("bare-{name}"));
+        std::fs::write(&bare, stripped).expect("write");
+        verify(&s, &bare, &public, &[], 1);
+    }
+    // Headers and bundles exported later from the demo's store are marked too.
+    let header = s.path("h.json");
+    run(
+        lcm(&s.store()).args([
+            "header",
+            "--key",
+            dir.join("signing.key").to_str().expect("utf-8"),
+            "--out",
+            header.to_str().expect("utf-8"),
+        ]),
+        0,
+    );
+    assert!(
+        std::fs::read_to_string(&header)
+            .expect("h")
+            .contains("\"synthetic\"")
+    );
+    // A recorded lifecycle is not synthetic.
+    let r = recorded("strict-not-synthetic");
+    run(
+        lcm(&r.store()).args(["keygen", "--out", r.path("k").to_str().expect("utf-8")]),
+        0,
+    );
+    let out = run(
+        lcm(&r.store()).args(["header", "--key", r.path("k").to_str().expect("utf-8")]),
+        0,
+    );
+    assert!(!stdout(&out).contains("synthetic"));
+}

@@ -179,6 +179,9 @@ pub fn recompute(
         ReleaseRoot::KIND => typed::<ReleaseRoot>(policy, json),
         InferenceBatchRoot::KIND => typed::<InferenceBatchRoot>(policy, json),
         InferenceBatch::KIND => typed::<InferenceBatch>(policy, json),
+        crate::lifecycle::gates::SyntheticMarker::KIND => {
+            typed::<crate::lifecycle::gates::SyntheticMarker>(policy, json)
+        }
         crate::lifecycle::gates::PolicyOverride::KIND => {
             typed::<crate::lifecycle::gates::PolicyOverride>(policy, json)
         }

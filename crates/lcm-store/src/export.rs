@@ -432,7 +432,11 @@ pub fn header(
     let (lifecycle, batches) = load(store, deployment)?;
     let log = receipt_log(store, deployment, &policy)?;
     let batches: Vec<Sealed<InferenceBatch>> = batches.into_iter().map(|b| b.batch).collect();
-    let header = lifecycle.sign_header(&policy, &log, &batches, generated_at, key)?;
+    let mut header = lifecycle.sign_header(&policy, &log, &batches, generated_at, key)?;
+    if let Some(note) = lifecycle::gates::synthetic_note(store, deployment)? {
+        header.synthetic = Some(note);
+        header.sign(key)?;
+    }
     Ok((header, log))
 }
 
@@ -474,6 +478,9 @@ pub fn check_header_of(
     }
     if given.stage_f_test_evaluation != own.stage_f_test_evaluation {
         return Err(differs("stage_f_test_evaluation"));
+    }
+    if given.synthetic != own.synthetic {
+        return Err(differs("synthetic"));
     }
     match (&given.stage_e_deployment, &own.stage_e_deployment) {
         (Some(g), Some(o))
@@ -552,7 +559,12 @@ pub fn bundle(
         });
     }
     lifecycle.inference = InferenceEvidence { batches: groups };
-    Ok(Bundle::new(&policy, lifecycle, generated_at, key)?)
+    let mut bundle = Bundle::new(&policy, lifecycle, generated_at, key)?;
+    if let Some(note) = lifecycle::gates::synthetic_note(store, deployment)? {
+        bundle.header.synthetic = Some(note);
+        bundle.header.sign(key)?;
+    }
+    Ok(bundle)
 }
 
 /// The receipt of `deployment`'s chain with this id, sealed.

@@ -56,6 +56,56 @@ impl Record for PolicyOverride {
     const KIND: &'static str = "policy-override";
 }
 
+/// A lifecycle recorded as synthetic demonstration data (`lcm demo`): every header and
+/// bundle exported of it carries [`SyntheticMarker::note`] in its signed
+/// `synthetic` field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticMarker {
+    /// The deployment whose lifecycle it is.
+    pub deployment_id: String,
+    /// What the headers say.
+    pub note: String,
+}
+
+impl Record for SyntheticMarker {
+    const KIND: &'static str = "synthetic-lifecycle";
+}
+
+/// The marker of `deployment`'s lifecycle, as a record to store.
+///
+/// # Errors
+///
+/// Encoding failures.
+pub fn synthetic_marker(
+    policy: &Policy,
+    deployment: &str,
+    note: &str,
+) -> Result<StoredRecord, crate::Error> {
+    let record = SyntheticMarker {
+        deployment_id: deployment.to_owned(),
+        note: note.to_owned(),
+    };
+    Ok(StoredRecord {
+        kind: SyntheticMarker::KIND.to_owned(),
+        id: deployment.to_owned(),
+        digest: record.digest(policy)?,
+        json: canonical::to_string(&record)?,
+    })
+}
+
+/// The note of `deployment`'s lifecycle if it is synthetic.
+///
+/// # Errors
+///
+/// Read and parse failures.
+pub fn synthetic_note(store: &dyn Store, deployment: &str) -> Result<Option<String>, crate::Error> {
+    store
+        .record(SyntheticMarker::KIND, deployment)?
+        .map(|r| Ok(serde_json::from_str::<SyntheticMarker>(&r.json)?.note))
+        .transpose()
+}
+
 /// The reasons given for lifting gates (none by default: every gate holds).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {

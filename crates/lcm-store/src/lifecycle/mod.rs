@@ -577,6 +577,30 @@ pub fn record_into(
     record_into_with(store, input, passwords, &Overrides::default())
 }
 
+/// [`record_into`] for a synthetic lifecycle (`lcm demo`): a [`gates::SyntheticMarker`] with
+/// `note` is recorded with it, so every header and bundle exported of it says so, signed.
+///
+/// # Errors
+///
+/// As [`record_into`].
+pub fn record_synthetic_into(
+    store: &mut dyn Store,
+    input: LifecycleInput,
+    passwords: &Passwords<'_>,
+    note: &str,
+) -> Result<Vec<StoredRecord>, crate::Error> {
+    let policy = store.policy()?;
+    let ctx = Context::with_policy(policy.clone())?;
+    let deployment = input.deployment.deployment_id.clone();
+    let mut staged = lifecycle_stage(&mut Project::new(ctx)?, input, passwords)?;
+    gates::apply(&*store, &policy, &Overrides::default(), &mut staged)?;
+    staged
+        .records
+        .push(gates::synthetic_marker(&policy, &deployment, note)?);
+    store.put_records(&staged.records, &staged.evidence)?;
+    Ok(staged.records)
+}
+
 /// [`record_into`], with reasons for passing policy gates ([`gates`]): each gate passed is
 /// recorded as a sealed [`gates::PolicyOverride`] with the lifecycle.
 ///
