@@ -288,6 +288,8 @@ pub(crate) fn verify(
             })?;
             let header_text = String::from_utf8(read_file(header_path)?)
                 .map_err(|_| input(format!("{}: not UTF-8 text", header_path.display())))?;
+            lcm_model::strict::check_json(&header_text)
+                .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
             let header = CapsuleHeader::from_json(&header_text)
                 .map_err(|e| document_failure(Kind::Header, &e))?;
             let capsule = Capsule::from_json(&text).map_err(|e| document_failure(kind, &e))?;

@@ -413,6 +413,9 @@ fn batch_close(
                 .map_err(|e| input(format!("--until {u}: expected an RFC 3339 UTC time: {e}")))
         })
         .transpose()?;
+    if let Some(w) = window {
+        lcm_model::strict::check_id("--window", w).map_err(|e| input(e.to_string()))?;
+    }
     let mut store = open(cli)?;
     let deployment = export::chain_of(&*store, deployment)?;
     let batch = pipeline::seal_next_batch(&mut *store, &deployment, window, until, None)?;

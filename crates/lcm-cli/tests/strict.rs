@@ -983,3 +983,49 @@ fn demo_output_says_it_is_synthetic() {
     );
     assert!(!stdout(&out).contains("synthetic"));
 }
+
+/// Case 5 and 6 at the edges: the header a capsule is verified against is read strictly, and
+/// a batch window id is an id.
+#[test]
+fn capsule_headers_and_window_ids_are_strict() {
+    let (s, dir) = demo("strict-edges");
+    let header = dir.join("header.json");
+    let capsule = s.path("capsule.json");
+    run(
+        lcm(&s.store()).args([
+            "materialize",
+            "inf_000001",
+            "--header",
+            header.to_str().expect("utf-8"),
+            "--out",
+            capsule.to_str().expect("utf-8"),
+        ]),
+        0,
+    );
+    let text = std::fs::read_to_string(&header).expect("header");
+    let twice = text.replacen("{", "{\"capsule_version\": \"lcm-capsule/1\",", 1);
+    let file = s.path("twice.json");
+    std::fs::write(&file, twice).expect("write");
+    let out = verify(
+        &s,
+        &capsule,
+        &dir.join("signing.key.pub"),
+        &["--header", file.to_str().expect("utf-8")],
+        2,
+    );
+    assert!(
+        stderr(&out).contains("duplicate key \"capsule_version\""),
+        "{}",
+        stderr(&out)
+    );
+    infer(&s.store(), &lines(2, "w"), 0);
+    let out = run(
+        lcm(&s.store()).args(["batch", "close", "--window", "w\n1"]),
+        2,
+    );
+    assert!(stderr(&out).contains("field --window"), "{}", stderr(&out));
+    run(
+        lcm(&s.store()).args(["batch", "close", "--window", "w1"]),
+        0,
+    );
+}
