@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 use crate::cli::{Algorithm, Cli, RequirementArgs};
 use crate::error::{CliError, input, one_line};
 use crate::io::{
-    Out, file_err, read_file, read_signing_key, read_verifying_key, write_key_pair, write_replacing,
+    Out, file_err, key_id_as_private, read_file, read_signing_key, read_verifying_key,
+    write_key_pair, write_replacing,
 };
 use crate::progress::Progress;
 
@@ -269,6 +270,16 @@ pub(crate) fn verify(
         input("no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY)".to_owned())
     })?;
     let key = read_verifying_key(key_path)?;
+    if let Some(h) = header_of(kind, &text, header_path)
+        && key_id_as_private(key_path).is_some_and(|id| id == h.signature.key_id)
+    {
+        return Err(input(format!(
+            "{} is the private key that signed {}, not a public key: pass its public key \
+             (never hand the private key to a verifier)",
+            key_path.display(),
+            file.display()
+        )));
+    }
     let mut progress = Progress::new(&format!("verifying {}", kind.name()), None, false);
     let result: Result<Report, VerificationFailed> = match kind {
         // A bundle's bulk is its receipts: the bar counts them as they are checked.

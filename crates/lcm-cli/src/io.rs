@@ -261,6 +261,21 @@ pub(crate) fn read_verifying_key(path: &Path) -> Result<VerifyingKey, CliError> 
     })
 }
 
+/// The key id of the public key that the file at `path` derives when read as a private key
+/// (`None` when it is not 64 hex characters): a public key given as such derives a key no one
+/// signs with, so a match with a document's signer names the file a private key.
+pub(crate) fn key_id_as_private(path: &Path) -> Option<lcm_crypto::KeyId> {
+    let mut text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
+    let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n'));
+    zeroize::Zeroize::zeroize(&mut text);
+    let mut seed = seed.ok()?;
+    let id = SigningKey::from_seed(&Seed::from_bytes(seed))
+        .verifying_key()
+        .key_id();
+    zeroize::Zeroize::zeroize(&mut seed);
+    Some(id)
+}
+
 /// Whether `hex`, read from `path`, is a private key: `PATH.pub` holds the public key it
 /// derives.
 fn is_private_key(path: &Path, hex: &str) -> bool {

@@ -593,6 +593,24 @@ fn key_files_are_used_as_what_they_are() {
         &[],
         0,
     );
+    // The private key on its own, without its .pub beside it: it derives the signer's key.
+    let alone = s.path("alone.key");
+    std::fs::copy(&key, &alone).expect("copy");
+    for doc in ["bundle.json", "header.json"] {
+        let out = verify(&s, &dir.join(doc), &alone, &[], 2);
+        assert!(
+            stderr(&out).contains("is the private key that signed"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // Another key's public key is still a plain mismatch (exit 1).
+    let other = s.path("other");
+    run(
+        lcm(&s.store()).args(["keygen", "--out", other.to_str().expect("utf-8")]),
+        0,
+    );
+    verify(&s, &dir.join("bundle.json"), &s.path("other.pub"), &[], 1);
 }
 
 /// A store whose policy commits in plaintext, and the policy file that made it.
