@@ -92,7 +92,6 @@ pub(crate) fn materialize(
     let header = CapsuleHeader::from_json(&header_text)
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let store = lcm_store::open_read_only(&cli.store)?;
-    let policy = store.policy()?;
     // The header names its deployment; --deployment, when given, must agree.
     let named = header
         .stage_e_deployment
@@ -107,10 +106,9 @@ pub(crate) fn materialize(
         )));
     }
     let deployment = export::chain_of(&*store, deployment.or(named))?;
-    export::check_header_of(&*store, &deployment, &header)
+    let log = export::check_header_of(&*store, &deployment, &header)
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let receipt = export::receipt(&*store, &deployment, receipt_id)?;
-    let log = export::receipt_log(&*store, &deployment, &policy)?;
     let disclosure = export::disclosure(&*store, &deployment, &receipt, query, output)?;
     let capsule = materialize_receipt(&header, &log, &receipt, disclosure).map_err(|e| {
         input(format!(

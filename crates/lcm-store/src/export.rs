@@ -444,7 +444,8 @@ pub fn header(
 /// policy, the same records in stages A to F (a deployment's status may have moved on), and
 /// a receipt log that is a prefix of the chain (the header's receipt count and head are the
 /// chain's at that count). A header of another store, or of another lifecycle, is refused
-/// before anything is proved into it.
+/// before anything is proved into it. Returns the chain's receipt log ([`receipt_log`]),
+/// which the check builds anyway: memory grows as 32 bytes a receipt, as for [`header`].
 ///
 /// # Errors
 ///
@@ -453,10 +454,10 @@ pub fn check_header_of(
     store: &dyn Store,
     deployment: &str,
     given: &CapsuleHeader,
-) -> Result<(), Error> {
+) -> Result<MerkleLog, Error> {
     // The store's own header, signed with a throwaway key: only its contents are compared.
     let throwaway = SigningKey::from_seed(&lcm_crypto::Seed::from_bytes([0; 32]));
-    let (own, _) = header(store, deployment, given.generated_at, &throwaway)?;
+    let (own, log) = header(store, deployment, given.generated_at, &throwaway)?;
     let differs = |field: &'static str| Error::ForeignHeader {
         deployment: deployment.to_owned(),
         field,
@@ -502,7 +503,7 @@ pub fn check_header_of(
     if at_count != g.chain_head {
         return Err(differs("stage_g_inference.chain_head"));
     }
-    Ok(())
+    Ok(log)
 }
 
 /// Builds the self-contained bundle of the lifecycle of `deployment`, with every receipt of
