@@ -267,17 +267,18 @@ pub(crate) fn verify(
     let key_path = key.ok_or_else(|| {
         input("no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY)".to_owned())
     })?;
-    let key = read_verifying_key(key_path)?;
+    // Before the key is read as a public key (a private key's bytes are often not a point).
     if let Some(h) = header_of(kind, &text, header_path)
         && key_id_as_private(key_path).is_some_and(|id| id == h.signature.key_id)
     {
         return Err(input(format!(
-            "{} is the private key that signed {}, not a public key: pass its public key \
-             (never hand the private key to a verifier)",
-            key_path.display(),
-            file.display()
+            "{p} is a private key, not a public key (it is the key that signed {f}): pass its \
+             public key, for example {p}.pub (never hand the private key to a verifier)",
+            p = key_path.display(),
+            f = file.display()
         )));
     }
+    let key = read_verifying_key(key_path)?;
     let mut progress = Progress::new(&format!("verifying {}", kind.name()), None, false);
     let result: Result<Report, VerificationFailed> = match kind {
         // A bundle's bulk is its receipts: the bar counts them as they are checked.

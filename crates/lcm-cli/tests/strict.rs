@@ -599,7 +599,8 @@ fn key_files_are_used_as_what_they_are() {
     for doc in ["bundle.json", "header.json"] {
         let out = verify(&s, &dir.join(doc), &alone, &[], 2);
         assert!(
-            stderr(&out).contains("is the private key that signed"),
+            stderr(&out).contains("alone.key is a private key")
+                && stderr(&out).contains("the key that signed"),
             "{}",
             stderr(&out)
         );
