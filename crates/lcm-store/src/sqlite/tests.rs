@@ -379,3 +379,58 @@ fn new_chains_and_policies_are_sealed() {
     drop(store);
     remove(&path);
 }
+
+/// A store migrated from any older version has exactly the schema a new store has, so
+/// `lcm check` does not report a migrated store as edited.
+#[test]
+fn migrated_stores_have_the_schema_of_a_new_one() {
+    for version in 1..=4 {
+        let path = temp(&format!("schema-from-{version}"));
+        drop(old_store(&path, version));
+        let store = SqliteStore::open(&path).unwrap();
+        store.schema_check().unwrap();
+        store.policy().unwrap();
+        drop(store);
+        remove(&path);
+    }
+    let path = temp("schema-new");
+    let (store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    store.schema_check().unwrap();
+    drop(store);
+    remove(&path);
+}
+
+/// Tamper twins of the seals themselves: a check value removed, a sealed policy rewritten
+/// (with the meta policy to match), a sealed digest changed.
+#[test]
+fn edited_seals_are_refused() {
+    let path = temp("seals-edited");
+    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    drop(store.open_chain("d").unwrap());
+    store
+        .conn
+        .execute_batch("DROP TRIGGER chain_checks_no_delete; DELETE FROM chain_checks;")
+        .unwrap();
+    assert!(matches!(
+        store.chain_seed("d"),
+        Err(Error::SeedCheck { what, .. }) if what.contains("no check value")
+    ));
+    store
+        .conn
+        .execute_batch(
+            "DROP TRIGGER sealed_policy_no_update; \
+             UPDATE sealed_policy SET json = replace(json, 'salted', 'plaintext'); \
+             UPDATE meta SET value = replace(value, 'salted', 'plaintext');",
+        )
+        .unwrap();
+    assert!(
+        matches!(store.policy(), Err(Error::PolicyChanged { what }) if what.contains("digest"))
+    );
+    store
+        .conn
+        .execute_batch("UPDATE sealed_policy SET digest = zeroblob(32)")
+        .unwrap();
+    assert!(matches!(store.policy(), Err(Error::PolicyChanged { .. })));
+    drop(store);
+    remove(&path);
+}
