@@ -214,7 +214,8 @@ pub struct Simulation {
 /// Every input is fixed: a [`FixedClock`] from 2026-01-02T03:04:05Z stepping one second, a
 /// [`SeededRandom`], a signing key from a fixed seed, and the lowest accepted PBKDF2 cost
 /// (100 000, paid twice: the family and the model anchor). Two runs give byte-identical
-/// bundles.
+/// bundles. The header carries the signed marker [`lcm_capsule::SYNTHETIC_DEMO`] in its
+/// `synthetic` field: this is demonstration data, not an attestation.
 ///
 /// # Errors
 ///
@@ -398,7 +399,7 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
     }
     let key = SigningKey::from_seed(&Seed::from_bytes([0x4b; 32]));
     let generated_at = Timestamp::from_unix_micros(start.unix_micros() + 3_600_000_000);
-    let bundle = p.complete_audit_trail(
+    let mut bundle = p.complete_audit_trail(
         &AuditTrailRequest {
             model_name: "pneumonia_model",
             version: "v1.0",
@@ -410,6 +411,9 @@ pub fn simulate_ai_lifecycle(receipts: u64) -> Result<Simulation, Error> {
         &key,
         generated_at,
     )?;
+    // Placeholder digests, a fixed clock and a fixed key: the signed header says so.
+    bundle.header.synthetic = Some(lcm_capsule::SYNTHETIC_DEMO.to_owned());
+    bundle.header.sign(&key)?;
     Ok(Simulation {
         project: p,
         key,

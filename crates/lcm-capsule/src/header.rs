@@ -22,6 +22,11 @@ pub const CAPSULE_VERSION: &str = "lcm-capsule/1";
 /// The domain tag of the header digest and of the signed message.
 pub const HEADER_DOMAIN: &str = "lcm/capsule/1/header";
 
+/// The [`CapsuleHeader::synthetic`] marker of the demonstration lifecycles (`lcm demo`,
+/// `simulate_ai_lifecycle`).
+pub const SYNTHETIC_DEMO: &str = "synthetic demo data: placeholder digests and example \
+                                  records, not an attestation of a real AI system";
+
 /// The signed, compact summary of one lifecycle (the seed's `CapsuleHeader`): one section per
 /// stage, A to H, with full digests and references, the policy and its digest, the schema
 /// version, an RFC 3339 UTC `generated_at`, and an Ed25519 signature.
@@ -78,6 +83,11 @@ pub struct CapsuleHeader {
     pub stage_g_inference: Option<InferenceStage>,
     /// H: the roots.
     pub stage_h_roots: Option<RootsStage>,
+    /// Present, and signed, when the lifecycle is synthetic demonstration data (`lcm demo`,
+    /// `simulate_ai_lifecycle`): placeholder digests and a fixed clock, no real system. Says
+    /// what it is; absent from every other header (and then not part of its signed bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synthetic: Option<String>,
     /// Who signed, and the signature.
     pub signature: HeaderSignature,
 }
@@ -544,6 +554,7 @@ pub fn create_capsule_header(
         stage_f_test_evaluation: s.stage_f_test_evaluation,
         stage_g_inference: s.stage_g_inference,
         stage_h_roots: s.stage_h_roots,
+        synthetic: None,
         signature: HeaderSignature {
             key_id: key.key_id(),
             signature: Signature::from_bytes([0; 64]),

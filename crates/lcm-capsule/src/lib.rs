@@ -96,7 +96,7 @@ pub use crate::error::Error;
 pub use crate::header::{
     BatchSummary, CAPSULE_VERSION, CapsuleHeader, DatasetRecords, DatasetStage, DeploymentRecords,
     DeploymentStage, HEADER_DOMAIN, HeaderSignature, InferenceRecords, InferenceStage,
-    LifecycleRecords, ModelStage, PreDeploymentStage, RootsStage, SplitSummary,
+    LifecycleRecords, ModelStage, PreDeploymentStage, RootsStage, SYNTHETIC_DEMO, SplitSummary,
     TestEvaluationStage, TrainingRecords, TrainingStage, create_capsule_header, verify_header,
 };
 pub use crate::log::MerkleLog;

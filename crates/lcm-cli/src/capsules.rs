@@ -4,19 +4,23 @@
 use std::path::{Path, PathBuf};
 
 use lcm_capsule::{
-    Bundle, Capsule, CapsuleHeader, CapsuleItem, PolicyRequirements, Report, VerificationFailed,
-    materialize_receipt, verify_bundle, verify_bundle_json_with_progress, verify_capsule,
-    verify_header,
+    Bundle, Capsule, CapsuleHeader, CapsuleItem, PolicyRequirements, Report, SYNTHETIC_DEMO,
+    VerificationFailed, materialize_receipt, validate_lcm_policy, verify_bundle,
+    verify_bundle_json_with_progress, verify_capsule, verify_header,
 };
+use lcm_crypto::{CommitmentScheme, HashAlgorithm};
 use lcm_model::{Policy, Record as _, Timestamp};
 use lcm_store::export;
-use lcm_store::lifecycle::{EXAMPLE, LifecycleInput, Passwords, record_into};
+use lcm_store::lifecycle::{EXAMPLE, LifecycleInput, Passwords, record_synthetic_into};
 use lcm_store::pipeline::{make_demo_receipts, seal_next_batch};
 use serde_json::{Value, json};
 
-use crate::cli::Cli;
+use crate::cli::{Algorithm, Cli, RequirementArgs};
 use crate::error::{CliError, input, one_line};
-use crate::io::{Out, file_err, read_file, read_signing_key, read_verifying_key, write_key_pair};
+use crate::io::{
+    Out, file_err, key_id_as_private, read_file, read_signing_key, read_verifying_key,
+    write_key_pair, write_replacing,
+};
 use crate::progress::Progress;
 
 /// The demo's master passwords: demonstration only, printed in docs/CLI.md.
@@ -25,7 +29,7 @@ const DEMO_MODEL_PASSWORD: &str = "demo-model-password";
 
 fn write_output(out: &mut Out, path: Option<&Path>, text: &str) -> Result<(), CliError> {
     match path {
-        Some(p) => std::fs::write(p, format!("{text}\n")).map_err(file_err(p)),
+        Some(p) => write_replacing(p, format!("{text}\n").as_bytes()),
         None => out.line(text),
     }
 }
@@ -38,7 +42,7 @@ pub(crate) fn header(
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
     let key = read_signing_key(key)?;
-    let store = lcm_store::open(&cli.store)?;
+    let store = lcm_store::open_read_only(&cli.store)?;
     let deployment = export::lifecycle_of(&*store, deployment)?;
     let (header, _) = export::header(&*store, &deployment, Timestamp::now(), &key)?;
     write_output(out, path, &header.to_json(Some(2))?)
@@ -52,7 +56,7 @@ pub(crate) fn export_bundle(
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
     let key = read_signing_key(key)?;
-    let store = lcm_store::open(&cli.store)?;
+    let store = lcm_store::open_read_only(&cli.store)?;
     let deployment = export::lifecycle_of(&*store, deployment)?;
     let bundle = export::bundle(&*store, &deployment, Timestamp::now(), &key)?;
     write_output(out, path, &bundle.to_json(Some(2))?)
@@ -83,10 +87,11 @@ pub(crate) fn materialize(
     } = args;
     let header_text = String::from_utf8(read_file(header_path)?)
         .map_err(|_| input(format!("{}: not UTF-8", header_path.display())))?;
+    lcm_model::strict::check_json(&header_text)
+        .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let header = CapsuleHeader::from_json(&header_text)
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
-    let store = lcm_store::open(&cli.store)?;
-    let policy = store.policy()?;
+    let store = lcm_store::open_read_only(&cli.store)?;
     // The header names its deployment; --deployment, when given, must agree.
     let named = header
         .stage_e_deployment
@@ -101,8 +106,9 @@ pub(crate) fn materialize(
         )));
     }
     let deployment = export::chain_of(&*store, deployment.or(named))?;
+    let log = export::check_header_of(&*store, &deployment, &header)
+        .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let receipt = export::receipt(&*store, &deployment, receipt_id)?;
-    let log = export::receipt_log(&*store, &deployment, &policy)?;
     let disclosure = export::disclosure(&*store, &deployment, &receipt, query, output)?;
     let capsule = materialize_receipt(&header, &log, &receipt, disclosure).map_err(|e| {
         input(format!(
@@ -138,6 +144,7 @@ fn detect(path: &Path) -> Result<(Kind, String, Value), CliError> {
         .map_err(|_| input(format!("{}: not UTF-8 text", path.display())))?;
     let value: Value = serde_json::from_str(&text)
         .map_err(|e| input(format!("{}: malformed JSON: {e}", path.display())))?;
+    lcm_model::strict::check_json(&text).map_err(|e| input(format!("{}: {e}", path.display())))?;
     let has = |k: &str| value.get(k).is_some();
     let kind = if has("bundle_version") {
         Kind::Bundle
@@ -178,35 +185,112 @@ fn document_failure(kind: Kind, e: &lcm_capsule::Error) -> CliError {
     CliError::Verify(one_line(&format!("[document] {} parses: {e}", kind.name())))
 }
 
+/// The requirements `lcm verify` applies: the flags, with no plaintext commitments on a
+/// dataset with personal data unless allowed; and the required commitment scheme, which
+/// `PolicyRequirements` does not express, on its own.
+fn requirements(
+    args: &RequirementArgs,
+) -> Result<(PolicyRequirements, Option<CommitmentScheme>), CliError> {
+    let scheme = args
+        .require_commitments
+        .as_deref()
+        .map(|s| {
+            s.parse::<CommitmentScheme>().map_err(|e| {
+                input(format!(
+                    "--require-commitments {s}: expected salted, hmac or plaintext: {e}"
+                ))
+            })
+        })
+        .transpose()?;
+    let req = PolicyRequirements {
+        hash_algorithm: args.require_hash.map(|a| match a {
+            Algorithm::Sha256 => HashAlgorithm::Sha256,
+            Algorithm::Blake3 => HashAlgorithm::Blake3,
+        }),
+        no_plaintext_with_pii: !args.allow_plaintext_pii,
+        min_kdf_iterations: args.min_kdf_iterations,
+        required_frameworks: args.require_framework.clone(),
+        ..PolicyRequirements::default()
+    };
+    Ok((req, scheme))
+}
+
+/// What an auditor should know about a valid document: plaintext commitments, personal
+/// data in the clear, synthetic demo data.
+fn warnings(header: &CapsuleHeader) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(note) = &header.synthetic {
+        out.push(format!("this is {note} (signed marker `synthetic`)"));
+    }
+    if header.policy.commitments == CommitmentScheme::Plaintext {
+        out.push(
+            "commitments are plaintext: every query and output is in the clear wherever \
+             receipts go"
+                .to_owned(),
+        );
+        if header
+            .stage_a_dataset
+            .as_ref()
+            .is_some_and(|a| a.contains_pii)
+        {
+            out.push(
+                "the dataset contains personal data and its receipts are committed in \
+                 plaintext (accepted by --allow-plaintext-pii)"
+                    .to_owned(),
+            );
+        }
+    }
+    out
+}
+
+/// The header a document is checked against.
+fn header_of(kind: Kind, text: &str, header_path: Option<&PathBuf>) -> Option<CapsuleHeader> {
+    match kind {
+        Kind::Header => CapsuleHeader::from_json(text).ok(),
+        Kind::Bundle => Bundle::from_json(text).ok().map(|b| b.header),
+        Kind::Capsule => header_path
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|t| CapsuleHeader::from_json(&t).ok()),
+    }
+}
+
 pub(crate) fn verify(
     cli: &Cli,
     out: &mut Out,
     file: &Path,
     key: Option<&Path>,
     header_path: Option<&PathBuf>,
+    args: &RequirementArgs,
 ) -> Result<(), CliError> {
     let (kind, text, _) = detect(file)?;
+    let (req, scheme) = requirements(args)?;
     let key_path = key.ok_or_else(|| {
         input("no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY)".to_owned())
     })?;
+    // Before the key is read as a public key (a private key's bytes are often not a point).
+    if let Some(h) = header_of(kind, &text, header_path)
+        && key_id_as_private(key_path).is_some_and(|id| id == h.signature.key_id)
+    {
+        return Err(input(format!(
+            "{p} is a private key, not a public key (it is the key that signed {f}): pass its \
+             public key, for example {p}.pub (never hand the private key to a verifier)",
+            p = key_path.display(),
+            f = file.display()
+        )));
+    }
     let key = read_verifying_key(key_path)?;
     let mut progress = Progress::new(&format!("verifying {}", kind.name()), None, false);
     let result: Result<Report, VerificationFailed> = match kind {
         // A bundle's bulk is its receipts: the bar counts them as they are checked.
-        Kind::Bundle => verify_bundle_json_with_progress(
-            &text,
-            &key,
-            &PolicyRequirements::default(),
-            &mut |p| {
-                if p.total > 0 {
-                    progress.set_total(Some(p.total));
-                    progress.set(p.done);
-                }
-            },
-        ),
+        Kind::Bundle => verify_bundle_json_with_progress(&text, &key, &req, &mut |p| {
+            if p.total > 0 {
+                progress.set_total(Some(p.total));
+                progress.set(p.done);
+            }
+        }),
         Kind::Header => {
             let header = CapsuleHeader::from_json(&text).map_err(|e| document_failure(kind, &e))?;
-            verify_header(&header, &key)
+            verify_header(&header, &key).and_then(|r| with_policy(r, &header, &req))
         }
         Kind::Capsule => {
             let header_path = header_path.ok_or_else(|| {
@@ -214,13 +298,26 @@ pub(crate) fn verify(
             })?;
             let header_text = String::from_utf8(read_file(header_path)?)
                 .map_err(|_| input(format!("{}: not UTF-8 text", header_path.display())))?;
+            lcm_model::strict::check_json(&header_text)
+                .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
             let header = CapsuleHeader::from_json(&header_text)
                 .map_err(|e| document_failure(Kind::Header, &e))?;
             let capsule = Capsule::from_json(&text).map_err(|e| document_failure(kind, &e))?;
-            verify_capsule(&capsule, &header, &key)
+            verify_capsule(&capsule, &header, &key).and_then(|r| with_policy(r, &header, &req))
         }
     };
     progress.finish();
+    let header = header_of(kind, &text, header_path);
+    if let (Ok(_), Some(required), Some(h)) = (&result, scheme, &header)
+        && h.policy.commitments != required
+    {
+        return Err(CliError::Verify(format!(
+            "[header] policy requirements: required commitment scheme: /policy/commitments: \
+             required {required}, the document commits with {}",
+            h.policy.commitments
+        )));
+    }
+    let warnings = header.as_ref().map(warnings).unwrap_or_default();
     match result {
         Ok(report) => {
             // Checks that did not apply (a capsule whose header has no model stage, ...) are
@@ -236,7 +333,9 @@ pub(crate) fn verify(
             if cli.json {
                 out.line(
                     &json!({"valid": true, "kind": kind.name(), "checks": passed,
-                        "not_applicable": skipped, "key_id": key.key_id().to_hex()})
+                        "not_applicable": skipped, "key_id": key.key_id().to_hex(),
+                        "warnings": warnings,
+                        "synthetic": header.as_ref().and_then(|h| h.synthetic.clone())})
                     .to_string(),
                 )
             } else {
@@ -246,6 +345,9 @@ pub(crate) fn verify(
                     let _ = write!(line, ", {} not applicable", skipped.len());
                 }
                 out.line(&format!("{line} (key {})", key.key_id()))?;
+                for w in &warnings {
+                    out.line(&format!("  warning: {w}"))?;
+                }
                 for c in report.not_applicable() {
                     out.line(&format!(
                         "  not applicable: [{}] {}: {}",
@@ -272,6 +374,18 @@ pub(crate) fn verify(
     }
 }
 
+/// `report` with the policy requirements checked on `header` too (a header or capsule
+/// verifier checks signatures and proofs, not requirements).
+fn with_policy(
+    mut report: Report,
+    header: &CapsuleHeader,
+    req: &PolicyRequirements,
+) -> Result<Report, VerificationFailed> {
+    let policy = validate_lcm_policy(header, req)?;
+    report.checks.extend(policy.checks);
+    Ok(report)
+}
+
 /// The scalar fields of a header stage, as `name=value` pairs.
 fn stage_summary(stage: &Value) -> String {
     match stage {
@@ -296,6 +410,9 @@ fn header_lines(header: &CapsuleHeader, lines: &mut Vec<String>) -> Result<Value
     lines.push(format!("generated_at: {}", header.generated_at));
     lines.push(format!("signed by key: {}", header.signature.key_id));
     lines.push(header.policy.format_policy_line()?);
+    if let Some(note) = &header.synthetic {
+        lines.push(format!("SYNTHETIC: {note}"));
+    }
     lines.push(format!("header digest: {}", header.digest()?));
     if let Value::Object(map) = &value {
         for (k, v) in map {
@@ -391,13 +508,14 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
             cli.store.display()
         )));
     }
-    let records = record_into(
+    let records = record_synthetic_into(
         &mut *store,
         input_file,
         &Passwords {
             dataset: DEMO_DATASET_PASSWORD,
             model: DEMO_MODEL_PASSWORD,
         },
+        SYNTHETIC_DEMO,
     )?;
 
     // Receipts, in four windows.
@@ -437,8 +555,8 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     let bundle_path = dir.join("bundle.json");
     let header_json = bundle.header.to_json(Some(2))?;
     let bundle_json = bundle.to_json(Some(2))?;
-    std::fs::write(&header_path, format!("{header_json}\n")).map_err(file_err(&header_path))?;
-    std::fs::write(&bundle_path, format!("{bundle_json}\n")).map_err(file_err(&bundle_path))?;
+    write_replacing(&header_path, format!("{header_json}\n").as_bytes())?;
+    write_replacing(&bundle_path, format!("{bundle_json}\n").as_bytes())?;
 
     let head = store.head(&deployment)?;
     let release = &bundle.lifecycle.release;

@@ -66,6 +66,10 @@ pub(crate) enum Command {
         /// The most receipts committed in one transaction.
         #[arg(long, default_value_t = 16384, value_parser = clap::value_parser!(u32).range(1..))]
         batch_size: u32,
+        /// Accept a request id that the deployment's chain already holds (or that the input
+        /// repeats); by default it is refused.
+        #[arg(long)]
+        allow_repeated_request_id: bool,
     },
     /// Inference batches.
     Batch {
@@ -161,6 +165,8 @@ pub(crate) enum Command {
         /// For a capsule: the header it proves into.
         #[arg(long)]
         header: Option<PathBuf>,
+        #[command(flatten)]
+        requirements: RequirementArgs,
     },
     /// Summarize a header, capsule or bundle file.
     Inspect {
@@ -194,11 +200,17 @@ pub(crate) enum RecordCommand {
     Lifecycle {
         /// The lifecycle file (see `examples/cli/lifecycle.json`).
         file: PathBuf,
+        #[command(flatten)]
+        overrides: OverrideArgs,
     },
     /// Stage A: a dataset family and its splits (password: `LCM_DATASET_PASSWORD`).
     Dataset {
         /// The stage file (see `examples/cli/stages/dataset.json`).
         file: PathBuf,
+        /// Record a dataset with personal data (`contains_pii`) although the policy commits
+        /// in plaintext; REASON is kept in a sealed `policy-override` record.
+        #[arg(long, value_name = "REASON")]
+        allow_plaintext_pii: Option<String>,
     },
     /// Stage B: a model anchor, authorized on stored dataset families (password:
     /// `LCM_MODEL_PASSWORD`).
@@ -220,6 +232,10 @@ pub(crate) enum RecordCommand {
     Deployment {
         /// The stage file (see `examples/cli/stages/deployment.json`).
         file: PathBuf,
+        /// Deploy although the pre-deployment's SBOM records a failed security and
+        /// compliance check; REASON is kept in a sealed `policy-override` record.
+        #[arg(long, value_name = "REASON")]
+        allow_failed_security_scan: Option<String>,
     },
     /// Stage F: a test evaluation of a stored split.
     Test {
@@ -247,6 +263,41 @@ pub(crate) enum RecordCommand {
         #[arg(long)]
         reason: String,
     },
+}
+
+/// What `lcm verify` requires of the document's policy, beyond a valid signature and
+/// consistent records (`lcm_capsule::PolicyRequirements`).
+#[derive(Debug, Args)]
+pub(crate) struct RequirementArgs {
+    /// Require this commitment scheme (`salted`, `hmac` or `plaintext`).
+    #[arg(long, value_name = "SCHEME")]
+    pub(crate) require_commitments: Option<String>,
+    /// Require at least this PBKDF2 cost, in the policy and every anchor.
+    #[arg(long, value_name = "N")]
+    pub(crate) min_kdf_iterations: Option<u32>,
+    /// Require this hash algorithm.
+    #[arg(long, value_enum, value_name = "ALGORITHM")]
+    pub(crate) require_hash: Option<Algorithm>,
+    /// Require the dataset to declare this compliance framework (repeatable, e.g. HIPAA).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) require_framework: Vec<String>,
+    /// Accept plaintext commitments on a dataset with personal data (refused by default);
+    /// a warning is printed instead.
+    #[arg(long)]
+    pub(crate) allow_plaintext_pii: bool,
+}
+
+/// Reasons for passing the policy gates of `lcm record lifecycle`.
+#[derive(Debug, Args)]
+pub(crate) struct OverrideArgs {
+    /// Record a dataset with personal data (`contains_pii`) although the policy commits in
+    /// plaintext; REASON is kept in a sealed `policy-override` record.
+    #[arg(long, value_name = "REASON")]
+    pub(crate) allow_plaintext_pii: Option<String>,
+    /// Deploy although the pre-deployment's SBOM records a failed security and compliance
+    /// check; REASON is kept in a sealed `policy-override` record.
+    #[arg(long, value_name = "REASON")]
+    pub(crate) allow_failed_security_scan: Option<String>,
 }
 
 /// A deployment status that `lcm record status` can record.

@@ -57,14 +57,36 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         Command::Init { policy } => init(cli, out, policy.as_deref()),
         Command::Keygen { out: path, force } => keygen(cli, out, path, *force),
         Command::Record {
-            command: RecordCommand::Lifecycle { file },
-        } => record_lifecycle(cli, out, file),
+            command: RecordCommand::Lifecycle { file, overrides },
+        } => record_lifecycle(
+            cli,
+            out,
+            file,
+            &lifecycle::Overrides {
+                plaintext_pii: overrides.allow_plaintext_pii.clone(),
+                failed_security_scan: overrides.allow_failed_security_scan.clone(),
+            },
+        ),
         Command::Record { command } => record_stage(cli, out, command),
         Command::Infer {
             model,
             deployment,
             batch_size,
-        } => infer(cli, out, model, deployment, *batch_size),
+            allow_repeated_request_id,
+        } => infer(
+            cli,
+            out,
+            model,
+            deployment,
+            pipeline::InferOptions {
+                batch_size: usize::try_from(*batch_size).unwrap_or(usize::MAX),
+                request_ids: if *allow_repeated_request_id {
+                    pipeline::RequestIds::AllowRepeats
+                } else {
+                    pipeline::RequestIds::Unique
+                },
+            },
+        ),
         Command::Batch {
             command:
                 BatchCommand::Close {
@@ -119,9 +141,19 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
                 deployment: deployment.as_deref(),
             },
         ),
-        Command::Verify { file, key, header } => {
-            crate::capsules::verify(cli, out, file, key.as_deref(), header.as_ref())
-        }
+        Command::Verify {
+            file,
+            key,
+            header,
+            requirements,
+        } => crate::capsules::verify(
+            cli,
+            out,
+            file,
+            key.as_deref(),
+            header.as_ref(),
+            requirements,
+        ),
         Command::Inspect { file } => crate::capsules::inspect(cli, out, file),
         Command::Compat {
             command: CompatCommand::Audit { file },
@@ -131,6 +163,12 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
 
 pub(crate) fn open(cli: &Cli) -> Result<Box<dyn Store>, CliError> {
     Ok(lcm_store::open(&cli.store)?)
+}
+
+/// The store, for a command that only reads it: opened read-only, so an archived store
+/// (a read-only mount, a 0444 file) can be checked, listed and exported.
+pub(crate) fn open_read_only(cli: &Cli) -> Result<Box<dyn Store>, CliError> {
+    Ok(lcm_store::open_read_only(&cli.store)?)
 }
 
 fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError> {
@@ -199,18 +237,24 @@ fn keygen(cli: &Cli, out: &mut Out, path: &Path, force: bool) -> Result<(), CliE
     }
 }
 
-fn record_lifecycle(cli: &Cli, out: &mut Out, file: &Path) -> Result<(), CliError> {
+fn record_lifecycle(
+    cli: &Cli,
+    out: &mut Out,
+    file: &Path,
+    overrides: &lifecycle::Overrides,
+) -> Result<(), CliError> {
     let input: lifecycle::LifecycleInput = read_json(file)?;
     let mut dataset_password = password("LCM_DATASET_PASSWORD")?;
     let mut model_password = password("LCM_MODEL_PASSWORD")?;
     let mut store = open(cli)?;
-    let recorded = lifecycle::record_into(
+    let recorded = lifecycle::record_into_with(
         &mut *store,
         input,
         &lifecycle::Passwords {
             dataset: &dataset_password,
             model: &model_password,
         },
+        overrides,
     );
     zeroize::Zeroize::zeroize(&mut dataset_password);
     zeroize::Zeroize::zeroize(&mut model_password);
@@ -230,7 +274,7 @@ fn read_stage(command: &RecordCommand) -> Result<Stage, CliError> {
         RecordCommand::Lifecycle { .. } => {
             return Err(input("a lifecycle file is not one stage"));
         }
-        RecordCommand::Dataset { file } => {
+        RecordCommand::Dataset { file, .. } => {
             Stage::Dataset(parse("dataset", file)?, password("LCM_DATASET_PASSWORD")?)
         }
         RecordCommand::Model { file } => {
@@ -240,7 +284,7 @@ fn read_stage(command: &RecordCommand) -> Result<Stage, CliError> {
         RecordCommand::Predeployment { file } => {
             Stage::Predeployment(parse("predeployment", file)?)
         }
-        RecordCommand::Deployment { file } => Stage::Deployment(parse("deployment", file)?),
+        RecordCommand::Deployment { file, .. } => Stage::Deployment(parse("deployment", file)?),
         RecordCommand::Test { file } => Stage::Test(parse("test evaluation", file)?),
         RecordCommand::Release { deployment, test } => Stage::Release {
             deployment: deployment.clone(),
@@ -266,8 +310,24 @@ fn read_stage(command: &RecordCommand) -> Result<Stage, CliError> {
 /// one write transaction.
 fn record_stage(cli: &Cli, out: &mut Out, command: &RecordCommand) -> Result<(), CliError> {
     let stage = read_stage(command)?;
+    let overrides = lifecycle::Overrides {
+        plaintext_pii: match command {
+            RecordCommand::Dataset {
+                allow_plaintext_pii,
+                ..
+            } => allow_plaintext_pii.clone(),
+            _ => None,
+        },
+        failed_security_scan: match command {
+            RecordCommand::Deployment {
+                allow_failed_security_scan,
+                ..
+            } => allow_failed_security_scan.clone(),
+            _ => None,
+        },
+    };
     let mut store = open(cli)?;
-    let stored = lifecycle::record_stage(&mut *store, &stage)?;
+    let stored = lifecycle::record_stage_with(&mut *store, &stage, &overrides)?;
     print_records(cli, out, &stored)
 }
 
@@ -309,7 +369,7 @@ fn infer(
     out: &mut Out,
     model: &str,
     deployment: &str,
-    batch_size: u32,
+    options: pipeline::InferOptions,
 ) -> Result<(), CliError> {
     let mut store = open(cli)?;
     let mut progress = Progress::new("receipts", None, false);
@@ -317,7 +377,7 @@ fn infer(
         &mut *store,
         model,
         deployment,
-        usize::try_from(batch_size).unwrap_or(usize::MAX),
+        options,
         std::io::stdin(),
         if cli.json { json_acks } else { text_acks },
         &mut |acks: &str, appended| -> Result<(), CliError> {
@@ -353,6 +413,9 @@ fn batch_close(
                 .map_err(|e| input(format!("--until {u}: expected an RFC 3339 UTC time: {e}")))
         })
         .transpose()?;
+    if let Some(w) = window {
+        lcm_model::strict::check_id("--window", w).map_err(|e| input(e.to_string()))?;
+    }
     let mut store = open(cli)?;
     let deployment = export::chain_of(&*store, deployment)?;
     let batch = pipeline::seal_next_batch(&mut *store, &deployment, window, until, None)?;
@@ -394,7 +457,7 @@ fn print_batch(cli: &Cli, out: &mut Out, batch: Option<StoredBatch>) -> Result<(
 }
 
 fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
-    let store = open(cli)?;
+    let store = open_read_only(cli)?;
     let mut total = 0u64;
     for d in store.chains()? {
         total = total.saturating_add(store.head(&d)?.map_or(0, |h| h.sequence.saturating_add(1)));
@@ -432,7 +495,7 @@ fn list(
     kind: Option<&str>,
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
-    let store = open(cli)?;
+    let store = open_read_only(cli)?;
     if matches!(kind, Some("receipts" | "inference-receipt")) {
         let deployment = export::chain_of(&*store, deployment)?;
         let mut lines = Vec::new();
@@ -460,7 +523,7 @@ fn show(
     id: &str,
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
-    let store = open(cli)?;
+    let store = open_read_only(cli)?;
     let (digest, json) = if kind == InferenceReceipt::KIND {
         let deployment = export::chain_of(&*store, deployment)?;
         let r = store

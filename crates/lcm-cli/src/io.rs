@@ -56,28 +56,87 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(file_err(path))
 }
 
+/// Reads a JSON file as `T`, under strict input (no key twice, exact numbers, printable ids).
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CliError> {
     let bytes = read_file(path)?;
-    serde_json::from_slice(&bytes).map_err(|source| CliError::Json {
+    let json = |source| CliError::Json {
         path: path.to_path_buf(),
         source,
-    })
+    };
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(json)?;
+    lcm_store::lifecycle::strict_value(&bytes, &value)
+        .map_err(|e| input(format!("{}: {e}", path.display())))?;
+    serde_json::from_value(value).map_err(json)
 }
 
-/// Writes `contents` to a new file with `mode` (refusing to overwrite unless `force`).
+/// Writes `contents` to `path` atomically, with `mode` (refusing to overwrite unless
+/// `force`): the bytes go to a temporary file in the same folder, which is fsynced and then
+/// renamed over `path` (or, without `force`, linked to it, which fails if `path` exists), and
+/// the folder is fsynced. A failure at any point leaves `path` as it was — a previous file
+/// intact, no new file empty or half written.
 pub(crate) fn write_new(
     path: &Path,
     contents: &[u8],
     mode: u32,
     force: bool,
 ) -> Result<(), CliError> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if force {
-        opts.create(true).truncate(true);
-    } else {
-        opts.create_new(true);
+    let exists = |p: &Path| {
+        input(format!(
+            "{} exists; pass --force to overwrite it",
+            p.display()
+        ))
+    };
+    if !force && path.exists() {
+        return Err(exists(path));
     }
+    let tmp = temp_path(path);
+    let written = write_temp(&tmp, contents, mode).and_then(|()| {
+        if force {
+            std::fs::rename(&tmp, path)
+        } else {
+            std::fs::hard_link(&tmp, path).and_then(|()| std::fs::remove_file(&tmp))
+        }
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(if e.kind() == std::io::ErrorKind::AlreadyExists {
+            exists(path)
+        } else {
+            file_err(path)(e)
+        });
+    }
+    sync_parent(path);
+    Ok(())
+}
+
+/// Replaces `path` atomically with `contents` (as [`write_new`] with `force`), keeping the
+/// mode of the file it replaces (0644 for a new one).
+pub(crate) fn write_replacing(path: &Path, contents: &[u8]) -> Result<(), CliError> {
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777)
+    };
+    #[cfg(not(unix))]
+    let mode = 0o644;
+    write_new(path, contents, mode, true)
+}
+
+/// `.NAME.tmp-PID` in `path`'s folder: the same file system, so the rename is atomic.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = format!(".{name}.tmp-{}", std::process::id());
+    match path.parent() {
+        Some(dir) => dir.join(tmp),
+        None => PathBuf::from(tmp),
+    }
+}
+
+fn write_temp(tmp: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -85,26 +144,27 @@ pub(crate) fn write_new(
     }
     #[cfg(not(unix))]
     let _ = mode;
-    let mut f = opts.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            input(format!(
-                "{} exists; pass --force to overwrite it",
-                path.display()
-            ))
-        } else {
-            file_err(path)(e)
-        }
-    })?;
+    let mut f = opts.open(tmp)?;
     #[cfg(unix)]
     {
-        // An existing file keeps its old mode under --force: set it explicitly.
+        // A stale temporary file keeps its old mode: set it explicitly.
         use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(file_err(path))?;
+        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
-    f.write_all(contents)
-        .and_then(|()| f.sync_all())
-        .map_err(file_err(path))
+    f.write_all(contents)?;
+    f.sync_all()
+}
+
+/// Makes a rename in `path`'s folder durable (best effort: not every platform can open a
+/// folder).
+fn sync_parent(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
 }
 
 /// The public key file next to the private key file `path`: `PATH.pub`.
@@ -121,16 +181,47 @@ pub(crate) fn write_key_pair(path: &Path, key: &SigningKey, force: bool) -> Resu
     let written = write_new(path, private.as_bytes(), 0o600, force);
     zeroize::Zeroize::zeroize(&mut private);
     written?;
-    write_new(
+    let public = write_new(
         &pub_path(path),
         format!("{}\n", key.verifying_key().to_hex()).as_bytes(),
         0o644,
         force,
-    )
+    );
+    if public.is_err() && !force {
+        // Without its public key the new private key is of no use: no half pair is left.
+        let _ = std::fs::remove_file(path);
+    }
+    public
 }
 
-/// Reads a private key file (64 hex characters and an optional newline).
+/// Refuses a private key file that group or others may read, as ssh does.
+#[cfg(unix)]
+fn check_private_mode(path: &Path) -> Result<(), CliError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(file_err(path))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(input(format!(
+            "{p}: permissions {:04o} are too open: a private key must not be accessible by \
+             group or others; it is refused (run `chmod 600 {p}`)",
+            mode & 0o7777,
+            p = path.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private_mode(_path: &Path) -> Result<(), CliError> {
+    Ok(())
+}
+
+/// Reads a private key file (64 hex characters and an optional newline), refusing one that
+/// group or others may read.
 pub(crate) fn read_signing_key(path: &Path) -> Result<SigningKey, CliError> {
+    check_private_mode(path)?;
     let mut text = String::from_utf8(read_file(path)?)
         .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
     let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n')).map_err(|e| {
@@ -146,16 +237,57 @@ pub(crate) fn read_signing_key(path: &Path) -> Result<SigningKey, CliError> {
     Ok(key)
 }
 
-/// Reads a public key file (64 hex characters and an optional newline).
+/// Reads a public key file (64 hex characters and an optional newline). A private key
+/// (the same format) is named as such: the file whose `PATH.pub` holds its public key, or
+/// a file only its owner may read.
 pub(crate) fn read_verifying_key(path: &Path) -> Result<VerifyingKey, CliError> {
-    let text = String::from_utf8(read_file(path)?)
+    let mut text = String::from_utf8(read_file(path)?)
         .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
-    VerifyingKey::from_hex(text.trim_end_matches('\n')).map_err(|e| {
+    let private = is_private_key(path, text.trim_end_matches('\n'));
+    let key = VerifyingKey::from_hex(text.trim_end_matches('\n'));
+    zeroize::Zeroize::zeroize(&mut text);
+    if private {
+        return Err(input(format!(
+            "{p} is a private key, not a public key: pass its public key {p}.pub (never hand \
+             the private key to a verifier)",
+            p = path.display()
+        )));
+    }
+    key.map_err(|e| {
         input(format!(
             "{}: expected a public key of 64 hex characters: {e}",
             path.display()
         ))
     })
+}
+
+/// The key id of the public key that the file at `path` derives when read as a private key
+/// (`None` when it is not 64 hex characters): a public key given as such derives a key no one
+/// signs with, so a match with a document's signer names the file a private key.
+pub(crate) fn key_id_as_private(path: &Path) -> Option<lcm_crypto::KeyId> {
+    let mut text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
+    let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n'));
+    zeroize::Zeroize::zeroize(&mut text);
+    let mut seed = seed.ok()?;
+    let id = SigningKey::from_seed(&Seed::from_bytes(seed))
+        .verifying_key()
+        .key_id();
+    zeroize::Zeroize::zeroize(&mut seed);
+    Some(id)
+}
+
+/// Whether `hex`, read from `path`, is a private key: `PATH.pub` holds the public key it
+/// derives.
+fn is_private_key(path: &Path, hex: &str) -> bool {
+    let Ok(mut seed) = lcm_crypto::hex::decode_array::<32>(hex) else {
+        return false;
+    };
+    let derived = SigningKey::from_seed(&Seed::from_bytes(seed)).verifying_key();
+    zeroize::Zeroize::zeroize(&mut seed);
+    std::fs::read_to_string(pub_path(path))
+        .ok()
+        .and_then(|t| VerifyingKey::from_hex(t.trim_end_matches('\n')).ok())
+        .is_some_and(|public| public == derived)
 }
 
 /// The master password in the environment variable `var`.

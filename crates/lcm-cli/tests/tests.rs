@@ -1399,3 +1399,6 @@ fn concurrent_stage_writers_never_fork_a_chain() {
     // linked to the one before): completing the session works.
     record(&s.store(), "training", &stage_file("training-complete"), 0);
 }
+
+// Issue 11: store integrity and strict input, one test per case.
+mod strict;

@@ -28,6 +28,7 @@ mod error;
 pub mod policy;
 mod record;
 pub mod records;
+pub mod strict;
 mod time;
 pub mod verify;
 

@@ -1,7 +1,10 @@
 //! The store's integrity check (`lcm check`): everything stored is recomputed.
 //!
 //! - the backend's own check ([`Store::integrity_check`], `PRAGMA integrity_check` for
-//!   `SQLite`);
+//!   `SQLite`), and the schema against the one the migrations create: every table, index and
+//!   append-only trigger, so a dropped trigger is reported;
+//! - the policy against the policy sealed when the store was made, and each chain's
+//!   commitment seed against the check value recorded when the seed was made;
 //! - every record: its JSON is parsed as its kind's type (unknown fields refused), is
 //!   canonical, and hashes to the stored digest;
 //! - the lifecycles: the managers are rebuilt from every record ([`crate::lifecycle::restore`]),
@@ -12,7 +15,13 @@
 //!   without gaps, and it links to the digest before it
 //!   (`lcm_managers::verify_receipt_segment`, in segments, so memory stays bounded);
 //! - every batch of every chain: recomputed from its receipts with `InferenceBatchBuilder`,
-//!   it must equal the stored batch, and the batches must not overlap.
+//!   it must equal the stored batch, and the batches must not overlap;
+//! - every receipt commits under the policy's commitment scheme (the rule the bundle
+//!   verifier applies).
+//!
+//! What it cannot see: a store whose newest receipts (with their batches) were deleted by
+//! someone who then restored the triggers is a consistent, shorter store. Only a header or
+//! checkpoint signed before the deletion reveals it.
 
 use lcm_crypto::Digest;
 use lcm_managers::{InferenceBatchBuilder, ReceiptLink, verify_receipt_segment};
@@ -38,6 +47,10 @@ pub enum Failure {
     /// `SQLite`'s own check or a stored value's shape.
     #[error("stage database: {0}")]
     Database(#[source] crate::Error),
+    /// The store's own settings: its schema and triggers, its sealed policy, a chain seed's
+    /// check value (the error names the stage and field).
+    #[error("{0}")]
+    Store(#[source] crate::Error),
     /// A record that does not parse, is not canonical, or does not hash to its digest.
     #[error("stage records: {kind} {id}: {what}")]
     Record {
@@ -166,11 +179,18 @@ pub fn recompute(
         ReleaseRoot::KIND => typed::<ReleaseRoot>(policy, json),
         InferenceBatchRoot::KIND => typed::<InferenceBatchRoot>(policy, json),
         InferenceBatch::KIND => typed::<InferenceBatch>(policy, json),
+        crate::lifecycle::gates::SyntheticMarker::KIND => {
+            typed::<crate::lifecycle::gates::SyntheticMarker>(policy, json)
+        }
+        crate::lifecycle::gates::PolicyOverride::KIND => {
+            typed::<crate::lifecycle::gates::PolicyOverride>(policy, json)
+        }
         other => Err(RecomputeError::UnknownKind(other.to_owned())),
     }
 }
 
 fn parse_receipt(
+    policy: &Policy,
     deployment: &str,
     release: Release,
     r: &StoredReceipt,
@@ -212,6 +232,17 @@ fn parse_receipt(
             release.model, record.model_anchor
         )));
     }
+    for (field, c) in [
+        ("input_commitment", &record.input_commitment),
+        ("output_commitment", &record.output_commitment),
+    ] {
+        if c.scheme != policy.commitments {
+            return Err(fail(format!(
+                "field {field}: committed under {:?}, the store's policy says {:?}",
+                c.scheme, policy.commitments
+            )));
+        }
+    }
     Ok(Claimed {
         record,
         digest: r.digest,
@@ -225,8 +256,12 @@ fn parse_receipt(
 ///
 /// The first [`Failure`].
 pub fn check_store(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Result<Report, Failure> {
-    store.integrity_check().map_err(Failure::Database)?;
-    check_contents(store, progress)
+    store.integrity_check().map_err(database)?;
+    let report = check_contents(store, progress)?;
+    // Last, so that an edit of the contents is named as such even when the editor also
+    // dropped the triggers that would have refused it.
+    store.schema_check().map_err(database)?;
+    Ok(report)
 }
 
 /// Checks the records, receipts and batches of any [`Store`] (without `SQLite`'s own check).
@@ -235,7 +270,11 @@ pub fn check_store(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Result<R
 ///
 /// The first [`Failure`].
 pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Result<Report, Failure> {
-    let policy = store.policy().map_err(Failure::Database)?;
+    let policy = store.policy().map_err(database)?;
+    for deployment in store.chains().map_err(database)? {
+        // The backend checks the seed against its check value as it reads it.
+        store.chain_seed(&deployment).map_err(database)?;
+    }
     let mut report = Report::default();
     for r in store.records(None).map_err(Failure::Database)? {
         let fail = |what: String| Failure::Record {
@@ -274,6 +313,16 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
     }
     progress(done);
     Ok(report)
+}
+
+/// `e` as [`Failure::Store`] when it is a failed check of the store's own settings,
+/// otherwise as [`Failure::Database`].
+fn database(e: crate::Error) -> Failure {
+    if e.is_verification_failure() {
+        Failure::Store(e)
+    } else {
+        Failure::Database(e)
+    }
 }
 
 /// The anchors every receipt of `deployment`'s chain must name: the deployment's, and the
@@ -347,7 +396,7 @@ fn check_chain(
     let mut inner: Option<Failure> = None;
     let scanned = store.scan_receipts(deployment, 0, None, &mut |r| {
         let step = (|| {
-            segment.push(parse_receipt(deployment, release, &r)?);
+            segment.push(parse_receipt(policy, deployment, release, &r)?);
             count += 1;
             if segment.len() == SEGMENT {
                 flush(&mut segment, &mut after)?;

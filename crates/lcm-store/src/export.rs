@@ -438,8 +438,78 @@ pub fn header(
     let (lifecycle, batches) = load(store, deployment)?;
     let log = receipt_log(store, deployment, &policy)?;
     let batches: Vec<Claimed<InferenceBatch>> = batches.into_iter().map(|b| b.batch).collect();
-    let header = lifecycle.sign_header(&policy, &log, &batches, generated_at, key)?;
+    let mut header = lifecycle.sign_header(&policy, &log, &batches, generated_at, key)?;
+    if let Some(note) = lifecycle::gates::synthetic_note(store, deployment)? {
+        header.synthetic = Some(note);
+        header.sign(key)?;
+    }
     Ok((header, log))
+}
+
+/// Checks that `given` is a header of the lifecycle of `deployment` in this store: the same
+/// policy, the same records in stages A to F (a deployment's status may have moved on), and
+/// a receipt log that is a prefix of the chain (the header's receipt count and head are the
+/// chain's at that count). A header of another store, or of another lifecycle, is refused
+/// before anything is proved into it. Returns the chain's receipt log ([`receipt_log`]),
+/// which the check builds anyway: memory grows as 32 bytes a receipt, as for [`header`].
+///
+/// # Errors
+///
+/// [`Error::ForeignHeader`] naming the first field that differs; as [`header`].
+pub fn check_header_of(
+    store: &dyn Store,
+    deployment: &str,
+    given: &CapsuleHeader,
+) -> Result<MerkleLog, Error> {
+    // The store's own header, signed with a throwaway key: only its contents are compared.
+    let throwaway = SigningKey::from_seed(&lcm_crypto::Seed::from_bytes([0; 32]));
+    let (own, log) = header(store, deployment, given.generated_at, &throwaway)?;
+    let differs = |field: &'static str| Error::ForeignHeader {
+        deployment: deployment.to_owned(),
+        field,
+    };
+    if given.policy_digest != own.policy_digest || given.policy != own.policy {
+        return Err(differs("policy"));
+    }
+    if given.stage_a_dataset != own.stage_a_dataset {
+        return Err(differs("stage_a_dataset"));
+    }
+    if given.stage_b_model != own.stage_b_model {
+        return Err(differs("stage_b_model"));
+    }
+    if given.stage_c_training != own.stage_c_training {
+        return Err(differs("stage_c_training"));
+    }
+    if given.stage_d_predeployment != own.stage_d_predeployment {
+        return Err(differs("stage_d_predeployment"));
+    }
+    if given.stage_f_test_evaluation != own.stage_f_test_evaluation {
+        return Err(differs("stage_f_test_evaluation"));
+    }
+    if given.synthetic != own.synthetic {
+        return Err(differs("synthetic"));
+    }
+    match (&given.stage_e_deployment, &own.stage_e_deployment) {
+        (Some(g), Some(o))
+            if g.deployment_id == o.deployment_id
+                && g.anchor == o.anchor
+                && g.predeployment == o.predeployment => {}
+        _ => return Err(differs("stage_e_deployment")),
+    }
+    let Some(g) = &given.stage_g_inference else {
+        return Err(differs("stage_g_inference"));
+    };
+    let mut at_count: Option<lcm_crypto::Digest> = None;
+    if let Some(last) = g.receipt_count.checked_sub(1) {
+        store.scan_receipts(deployment, last, Some(last), &mut |r| {
+            at_count = Some(r.digest);
+            Ok(())
+        })?;
+    }
+    if at_count != g.chain_head {
+        return Err(differs("stage_g_inference.chain_head"));
+    }
+    Ok(log)
 }
 
 /// Builds the self-contained bundle of the lifecycle of `deployment`, with every receipt of
@@ -496,7 +566,12 @@ pub fn bundle(
         });
     }
     lifecycle.inference = InferenceEvidence { batches: groups };
-    Ok(Bundle::new(&policy, lifecycle, generated_at, key)?)
+    let mut bundle = Bundle::new(&policy, lifecycle, generated_at, key)?;
+    if let Some(note) = lifecycle::gates::synthetic_note(store, deployment)? {
+        bundle.header.synthetic = Some(note);
+        bundle.header.sign(key)?;
+    }
+    Ok(bundle)
 }
 
 /// The receipt of `deployment`'s chain with this id, sealed.

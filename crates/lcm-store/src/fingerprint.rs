@@ -279,8 +279,14 @@ pub fn safetensors_fingerprint(
             rest.len()
         ))
     })?;
-    let header: BTreeMap<String, serde_json::Value> = serde_json::from_slice(header)
+    let header_map: BTreeMap<String, serde_json::Value> = serde_json::from_slice(header)
         .map_err(|e| bad(format!("header is not a JSON object: {e}")))?;
+    // A tensor name given twice would be read as the last entry by one reader and the first
+    // by another: refused, as is any inexact number.
+    if let Ok(text) = std::str::from_utf8(header) {
+        lcm_model::strict::check_json(text).map_err(|e| bad(format!("header: {e}")))?;
+    }
+    let header = header_map;
     let mut entries = Vec::with_capacity(header.len());
     for (name, value) in header {
         if name == "__metadata__" {

@@ -79,6 +79,18 @@ pub fn open(location: &Path) -> Result<Box<dyn Store>, Error> {
     Ok(Box::new(sqlite::SqliteStore::open(&path)?))
 }
 
+/// Opens the existing store at `location` for reading only (see
+/// [`sqlite::SqliteStore::open_read_only`]): the commands that only read use it, so an
+/// archived store on a read-only mount can be audited. Its writing methods fail.
+///
+/// # Errors
+///
+/// As [`open`].
+pub fn open_read_only(location: &Path) -> Result<Box<dyn Store>, Error> {
+    let path = backend_path(location)?;
+    Ok(Box::new(sqlite::SqliteStore::open_read_only(&path)?))
+}
+
 /// Creates (or opens, when it exists already) the store at `location` with `policy`;
 /// returns it and whether it was created.
 ///
@@ -299,6 +311,26 @@ pub enum Error {
         /// The parser's error.
         source: serde_json::Error,
     },
+    /// A line of inference requests parses but strict input refuses it (a key given twice,
+    /// an inexact number, an empty id or one with control characters).
+    #[error("standard input line {line}: {source}")]
+    StrictLine {
+        /// The line number, from 1.
+        line: u64,
+        /// What strict input refused, naming the field.
+        source: lcm_model::strict::StrictError,
+    },
+    /// A request id that the deployment's chain holds already (or that the input repeats).
+    #[error(
+        "field request_id: {request_id:?} is already used in the chain of deployment \
+         {deployment} (pass --allow-repeated-request-id to record it again)"
+    )]
+    RepeatedRequest {
+        /// The deployment.
+        deployment: String,
+        /// The repeated request id.
+        request_id: String,
+    },
     /// The inference requests could not be read.
     #[error("reading standard input: {0}")]
     ReadRequests(std::io::Error),
@@ -311,6 +343,42 @@ pub enum Error {
         id: String,
         /// The lines of the refused batch.
         count: usize,
+    },
+    /// A chain's commitment seed does not give the check value recorded when it was made:
+    /// the seed (or its check value) was edited, and openings under it would be lost.
+    #[error(
+        "stage store: chain of {deployment}: field seed: the commitment seed does not match the \
+         check value recorded when it was made ({what})"
+    )]
+    SeedCheck {
+        /// The deployment whose chain it is.
+        deployment: String,
+        /// What does not match (`edited` or `no check value`).
+        what: &'static str,
+    },
+    /// The store's policy is not the sealed policy recorded when the store was made.
+    #[error("stage store: field policy: {what}")]
+    PolicyChanged {
+        /// What differs.
+        what: String,
+    },
+    /// The store's schema (tables, indexes, append-only triggers) is not what the migrations
+    /// create.
+    #[error("stage store: schema: {what}")]
+    Schema {
+        /// The first difference, naming the table, index or trigger.
+        what: String,
+    },
+    /// A header given for this store's lifecycle is not one of its headers.
+    #[error(
+        "the header is not a header of deployment {deployment}'s lifecycle in this store \
+         (field {field} differs)"
+    )]
+    ForeignHeader {
+        /// The deployment whose lifecycle was meant.
+        deployment: String,
+        /// The first header field that differs.
+        field: &'static str,
     },
     /// The receipt pipeline stopped; what it appended before stays appended.
     #[error("{source} ({appended} receipts before it were appended and acknowledged)")]
@@ -326,7 +394,13 @@ impl Error {
     /// Whether this is a failed verification of stored records (rather than an input, usage
     /// or backend error).
     pub fn is_verification_failure(&self) -> bool {
-        matches!(self, Self::BrokenLink { .. })
+        matches!(
+            self,
+            Self::BrokenLink { .. }
+                | Self::SeedCheck { .. }
+                | Self::PolicyChanged { .. }
+                | Self::Schema { .. }
+        )
     }
 }
 

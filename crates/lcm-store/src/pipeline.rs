@@ -20,6 +20,7 @@ use lcm_model::records::{
     DeploymentAnchor, DeploymentStatus, DeploymentStatusEvent, InferenceBatchRoot,
     InferenceReceipt, ModelAnchor, PreDeploymentAnchor,
 };
+use lcm_model::strict::{self, StrictError};
 use lcm_model::{Record, Timestamp, canonical};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -75,7 +76,17 @@ fn read_lines(reader: impl Read, tx: &mpsc::SyncSender<Chunk>, max: usize) {
         number += 1;
         if !line.trim().is_empty() {
             match serde_json::from_str::<RequestLine>(&line) {
-                Ok(l) => chunk.push(l),
+                Ok(l) => {
+                    if let Err(source) = strict_line(&line, &l) {
+                        let _ = tx.send(Ok(std::mem::take(&mut chunk)));
+                        let _ = tx.send(Err(Error::StrictLine {
+                            line: number,
+                            source,
+                        }));
+                        return;
+                    }
+                    chunk.push(l);
+                }
                 Err(source) => {
                     let _ = tx.send(Ok(std::mem::take(&mut chunk)));
                     let _ = tx.send(Err(Error::RequestLine {
@@ -96,6 +107,67 @@ fn read_lines(reader: impl Read, tx: &mpsc::SyncSender<Chunk>, max: usize) {
     }
     if !chunk.is_empty() {
         let _ = tx.send(Ok(chunk));
+    }
+}
+
+/// Strict input for one request line that parsed: no key twice (in the metadata maps
+/// too), every number exact, printable ids.
+fn strict_line(text: &str, line: &RequestLine) -> Result<(), StrictError> {
+    strict::check_json(text)?;
+    strict::check_id("request_id", &line.request_id)?;
+    if let Some(r) = &line.receipt_id {
+        strict::check_id("receipt_id", r)?;
+    }
+    Ok(())
+}
+
+/// Whether a deployment's chain may hold two receipts of one `request_id`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestIds {
+    /// A request id already in the chain (or twice in the input) is refused.
+    #[default]
+    Unique,
+    /// Repeated request ids are accepted (retries recorded as separate receipts).
+    AllowRepeats,
+}
+
+/// How [`infer`] appends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InferOptions {
+    /// The most receipts committed in one transaction.
+    pub batch_size: usize,
+    /// Whether request ids may repeat.
+    pub request_ids: RequestIds,
+}
+
+impl InferOptions {
+    /// Transactions of at most `batch_size` receipts, request ids unique.
+    pub const fn batch(batch_size: usize) -> Self {
+        Self {
+            batch_size,
+            request_ids: RequestIds::Unique,
+        }
+    }
+}
+
+/// Refuses a request id of `lines` that is in `deployment`'s chain already or repeats within
+/// `lines`. Memory: the ids of one batch.
+fn refuse_repeats(store: &dyn Store, deployment: &str, lines: &[RequestLine]) -> Result<(), Error> {
+    let repeated = |request_id: &str| Error::RepeatedRequest {
+        deployment: deployment.to_owned(),
+        request_id: request_id.to_owned(),
+    };
+    let mut seen = std::collections::HashSet::with_capacity(lines.len());
+    for l in lines {
+        if !seen.insert(l.request_id.as_str()) {
+            return Err(repeated(&l.request_id));
+        }
+    }
+    let ids: Vec<&str> = lines.iter().map(|l| l.request_id.as_str()).collect();
+    match store.known_request(deployment, &ids)? {
+        Some(id) => Err(repeated(&id)),
+        None => Ok(()),
     }
 }
 
@@ -292,7 +364,7 @@ struct MadeBatch {
 type Rebase = Mutex<Option<Option<ChainHead>>>;
 
 /// Appends a receipt for every request line of `input` to `deployment`'s chain, releasing
-/// `model`, in transactions of at most `batch_size` receipts (see the module docs). After
+/// `model`, in transactions of at most `options.batch_size` receipts (see the module docs). After
 /// each commit, `ack` gets the acknowledgments of the committed receipts (formatted by
 /// `format`) and the number appended so far; an error from `ack` stops the pipeline.
 ///
@@ -302,13 +374,15 @@ type Rebase = Mutex<Option<Option<ChainHead>>>;
 /// # Errors
 ///
 /// As [`resolve_release`]; [`Error::DuplicateReceipt`] for a receipt id already in the chain;
-/// [`Error::Interrupted`] when a line does not parse or the input fails (what came before it
+/// [`Error::Interrupted`] when a line does not parse, is refused by strict input
+/// ([`Error::StrictLine`]) or repeats a request id ([`Error::RepeatedRequest`], unless
+/// `options` allows it), or the input fails (what came before it
 /// stays appended); `ack`'s errors; write failures.
 pub fn infer<E: From<Error>>(
     store: &mut dyn Store,
     model: &str,
     deployment: &str,
-    batch_size: usize,
+    options: InferOptions,
     input: impl Read + Send + 'static,
     format: FormatAcks,
     ack: &mut dyn FnMut(&str, u64) -> Result<(), E>,
@@ -319,7 +393,7 @@ pub fn infer<E: From<Error>>(
     let mut writer_chain = ReceiptChain::from_seed(&policy, &seed);
     let mut maker_chain = ReceiptChain::from_seed(&policy, &seed);
     drop(seed);
-    let max = batch_size;
+    let max = options.batch_size;
     let start_head = store.head(deployment)?;
     // Checkpoints run on their own thread and connection, off the writer's path.
     let (ckpt_tx, ckpt_rx) = mpsc::sync_channel::<()>(1);
@@ -364,6 +438,11 @@ pub fn infer<E: From<Error>>(
                 Err(e) => return Ok(Some(e)),
             };
             let count = lines.len();
+            if options.request_ids == RequestIds::Unique
+                && let Err(e) = refuse_repeats(&*store, deployment, &lines)
+            {
+                return Ok(Some(e));
+            }
             let mut receipts = Some(receipts);
             let mut remade = false;
             let committed = store

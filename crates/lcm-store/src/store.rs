@@ -106,6 +106,14 @@ pub trait Store: Send {
     /// [`Error::Corrupt`] with the backend's first complaint; read failures.
     fn integrity_check(&self) -> Result<(), Error>;
 
+    /// Compares the store's schema — its tables, indexes and the append-only triggers — with
+    /// what the backend's migrations create.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Schema`] naming the first object missing, changed or added; read failures.
+    fn schema_check(&self) -> Result<(), Error>;
+
     /// A background checkpointer for a long run of appends (the receipt pipeline), if the
     /// backend has one: the store stops checkpointing itself after each commit, and the
     /// returned value, on its own thread, does it instead.
@@ -230,6 +238,17 @@ pub trait Store: Send {
     ///
     /// Read failures.
     fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error>;
+
+    /// The first of `request_ids` that a receipt of `deployment`'s chain holds already.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn known_request(
+        &self,
+        deployment: &str,
+        request_ids: &[&str],
+    ) -> Result<Option<String>, Error>;
 
     /// Calls `visit` for every receipt of `deployment`'s chain with a sequence number in
     /// `from..=to` (all from `from` when `to` is `None`), in chain order.

@@ -108,7 +108,7 @@ fn infer_appends_acknowledges_and_reports_the_bad_line() {
         &mut *store,
         "pneumonia_model@v1.0",
         "deploy_001",
-        16,
+        pipeline::InferOptions::batch(16),
         std::io::Cursor::new(input.as_bytes().to_vec()),
         |receipts, out| {
             for r in receipts {

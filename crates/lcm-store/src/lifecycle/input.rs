@@ -196,8 +196,22 @@ pub fn parse_stage<T: serde::de::DeserializeOwned>(
 ) -> Result<T, crate::Error> {
     let mut value: Value = serde_json::from_slice(text)
         .map_err(|e| stage_error(stage, format!("malformed JSON: {e}")))?;
+    strict_value(text, &value).map_err(|e| stage_error(stage, e.to_string()))?;
     if let Value::Object(map) = &mut value {
         map.remove("_comment");
     }
     serde_json::from_value(value).map_err(|e| stage_error(stage, e.to_string()))
+}
+
+/// Strict input for a stage or lifecycle file that parsed as `value`: no key twice, exact
+/// numbers, and every id (a field `id` or `..._id`) printable and non-empty.
+///
+/// # Errors
+///
+/// What [`lcm_model::strict`] refuses, naming the field.
+pub fn strict_value(text: &[u8], value: &Value) -> Result<(), lcm_model::strict::StrictError> {
+    if let Ok(text) = std::str::from_utf8(text) {
+        lcm_model::strict::check_json(text)?;
+    }
+    lcm_model::strict::check_ids(value)
 }

@@ -22,12 +22,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Store, StoredEvidence, StoredRecord};
 
+pub mod gates;
 mod input;
 mod restore;
 
+pub use self::gates::Overrides;
 pub use self::input::{
     CheckpointInput, DatasetInput, DeploymentInput, LifecycleInput, ModelInput, PreDeploymentInput,
-    TestEvaluationInput, TrainingInput, parse_stage,
+    TestEvaluationInput, TrainingInput, parse_stage, strict_value,
 };
 pub use self::restore::restore;
 
@@ -575,8 +577,49 @@ pub fn record_into(
     input: LifecycleInput,
     passwords: &Passwords<'_>,
 ) -> Result<Vec<StoredRecord>, crate::Error> {
-    let ctx = Context::with_policy(store.policy()?)?;
-    let staged = lifecycle_stage(&mut Project::new(ctx)?, input, passwords)?;
+    record_into_with(store, input, passwords, &Overrides::default())
+}
+
+/// [`record_into`] for a synthetic lifecycle (`lcm demo`): a [`gates::SyntheticMarker`] with
+/// `note` is recorded with it, so every header and bundle exported of it says so, signed.
+///
+/// # Errors
+///
+/// As [`record_into`].
+pub fn record_synthetic_into(
+    store: &mut dyn Store,
+    input: LifecycleInput,
+    passwords: &Passwords<'_>,
+    note: &str,
+) -> Result<Vec<StoredRecord>, crate::Error> {
+    let policy = store.policy()?;
+    let ctx = Context::with_policy(policy.clone())?;
+    let deployment = input.deployment.deployment_id.clone();
+    let mut staged = lifecycle_stage(&mut Project::new(ctx)?, input, passwords)?;
+    gates::apply(&*store, &policy, &Overrides::default(), &mut staged)?;
+    staged
+        .records
+        .push(gates::synthetic_marker(&policy, &deployment, note)?);
+    store.put_records(&staged.records, &staged.evidence)?;
+    Ok(staged.records)
+}
+
+/// [`record_into`], with reasons for passing policy gates ([`gates`]): each gate passed is
+/// recorded as a sealed [`gates::PolicyOverride`] with the lifecycle.
+///
+/// # Errors
+///
+/// As [`record_into`]; a gate that holds, as [`crate::Error::Stage`].
+pub fn record_into_with(
+    store: &mut dyn Store,
+    input: LifecycleInput,
+    passwords: &Passwords<'_>,
+    overrides: &Overrides,
+) -> Result<Vec<StoredRecord>, crate::Error> {
+    let policy = store.policy()?;
+    let ctx = Context::with_policy(policy.clone())?;
+    let mut staged = lifecycle_stage(&mut Project::new(ctx)?, input, passwords)?;
+    gates::apply(&*store, &policy, overrides, &mut staged)?;
     store.put_records(&staged.records, &staged.evidence)?;
     Ok(staged.records)
 }
@@ -658,10 +701,25 @@ pub fn record_stage(
     store: &mut dyn Store,
     stage: &Stage,
 ) -> Result<Vec<StoredRecord>, crate::Error> {
-    let ctx = Context::with_policy(store.policy()?)?;
+    record_stage_with(store, stage, &Overrides::default())
+}
+
+/// [`record_stage`], with reasons for passing policy gates ([`gates`]).
+///
+/// # Errors
+///
+/// As [`record_stage`]; a gate that holds, as [`crate::Error::Stage`].
+pub fn record_stage_with(
+    store: &mut dyn Store,
+    stage: &Stage,
+    overrides: &Overrides,
+) -> Result<Vec<StoredRecord>, crate::Error> {
+    let policy = store.policy()?;
+    let ctx = Context::with_policy(policy.clone())?;
     store.put_records_with(&mut |s| {
         let mut managers = restore(&ctx, s)?;
-        let staged = stage.run(&mut managers)?;
+        let mut staged = stage.run(&mut managers)?;
+        gates::apply(s, &policy, overrides, &mut staged)?;
         Ok((staged.records, staged.evidence))
     })
 }

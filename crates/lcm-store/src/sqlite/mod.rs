@@ -42,7 +42,8 @@ use lcm_model::Policy;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroize;
 
-use self::schema::MIGRATIONS;
+use self::schema::{MIGRATIONS, SEALS_VERSION};
+use self::seals::{backfill_v5, compare_schema, seal_policy};
 use crate::Error;
 use crate::store::{
     BatchBuild, ChainHead, Checkpoint, RecordsBuild, Store, StoredBatch, StoredEvidence,
@@ -50,12 +51,25 @@ use crate::store::{
 };
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// A chain's receipts are keyed `chain_id * CHAIN_SPAN + sequence` (the table's rowid), so
 /// one chain is one contiguous rowid range: appends and scans cost what they cost with one
 /// chain, and a chain holds fewer than 2^40 receipts (a million a second for 34 years).
 pub const CHAIN_SPAN: u64 = 1 << 40;
+
+/// The label a chain seed's check value is a MAC of (with the chain's deployment id).
+const SEED_CHECK_LABEL: &[u8] = b"lcm 2026-12 chain seed check value";
+
+/// The check value of `deployment`'s chain seed: HMAC-SHA-256 under the seed of a fixed label
+/// and the deployment id. It reveals nothing about the seed, and a seed with one bit changed
+/// (or another chain's seed) gives another value.
+fn seed_check_value(deployment: &str, seed: &[u8; 32]) -> Result<[u8; 32], Error> {
+    let key = lcm_crypto::MacKey::new(lcm_crypto::HashAlgorithm::Sha256, seed)?;
+    Ok(*key
+        .mac_parts(&[SEED_CHECK_LABEL, deployment.as_bytes()])
+        .as_bytes())
+}
 
 /// How long a writer waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -153,6 +167,7 @@ impl SqliteStore {
                 "INSERT INTO meta (key, value) VALUES ('policy', ?1)",
                 params![policy.canonical_json()?],
             )?;
+            seal_policy(&tx, policy)?;
         }
         tx.commit()?;
         Ok((store, fresh))
@@ -175,6 +190,83 @@ impl SqliteStore {
             path: path.to_owned(),
         };
         store.migrate()?;
+        let has_policy: Option<i64> = store
+            .conn
+            .query_row("SELECT 1 FROM meta WHERE key = 'policy'", [], |r| r.get(0))
+            .optional()?;
+        if has_policy.is_none() {
+            return Err(Error::NotInitialized {
+                path: path.to_owned(),
+            });
+        }
+        Ok(store)
+    }
+
+    /// Opens an initialized store for reading only: nothing is written, not even the
+    /// journal mode, so an archived store on a read-only mount (or a 0444 file in a 0555
+    /// folder) can be checked, listed and exported. A store of an older schema is migrated
+    /// first by [`SqliteStore::open`] (which needs write access once).
+    ///
+    /// When the folder does not let `SQLite` create its shared-memory file, the store is read
+    /// as immutable, which is exact only if no write-ahead log is pending; a pending one
+    /// (a non-empty `-wal` file) is refused rather than ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoStore`], [`Error::NotInitialized`], [`Error::TooNew`], [`Error::Corrupt`]
+    /// for a pending log that cannot be read, `SQLite` failures.
+    pub fn open_read_only(path: &Path) -> Result<Self, Error> {
+        use rusqlite::OpenFlags;
+        if !path.exists() {
+            return Err(Error::NoStore {
+                path: path.to_owned(),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let probe = |conn: Connection| -> Result<(Connection, i64), Error> {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((conn, version))
+        };
+        let (conn, version) = match Connection::open_with_flags(path, flags)
+            .map_err(Error::from)
+            .and_then(probe)
+        {
+            Ok(v) => v,
+            Err(first) => {
+                let mut wal = path.as_os_str().to_owned();
+                wal.push("-wal");
+                if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+                    return Err(Error::Corrupt {
+                        what: format!(
+                            "cannot read {} without writing (its write-ahead log is pending: \
+                             {first})",
+                            path.display()
+                        ),
+                    });
+                }
+                let uri = immutable_uri(path);
+                Connection::open_with_flags(&uri, flags)
+                    .map_err(Error::from)
+                    .and_then(probe)?
+            }
+        };
+        if version > SCHEMA_VERSION {
+            return Err(Error::TooNew {
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version < SCHEMA_VERSION {
+            drop(conn);
+            return Self::open(path);
+        }
+        let store = Self {
+            conn,
+            path: path.to_owned(),
+        };
         let has_policy: Option<i64> = store
             .conn
             .query_row("SELECT 1 FROM meta WHERE key = 'policy'", [], |r| r.get(0))
@@ -212,6 +304,9 @@ impl SqliteStore {
                 return Ok(());
             };
             tx.execute_batch(sql)?;
+            if version + 1 == SEALS_VERSION {
+                backfill_v5(&tx)?;
+            }
             tx.pragma_update(None, "user_version", version + 1)?;
             tx.commit()?;
         }
@@ -273,6 +368,20 @@ impl SqliteStore {
         self.conn.pragma_update(None, "synchronous", level)?;
         Ok(())
     }
+}
+
+/// A `file:` URI opening `path` as immutable (no locks, no shared memory, no log).
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for b in path.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'-' | b'_' | b'~') {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?mode=ro&immutable=1");
+    uri
 }
 
 #[cfg(unix)]
@@ -395,6 +504,22 @@ fn chain_id(conn: &Connection, deployment: &str) -> Result<Option<i64>, Error> {
         .optional()?)
 }
 
+/// The seed of `deployment`'s chain from its stored bytes, after checking it against its
+/// check value.
+fn checked_seed(
+    conn: &Connection,
+    deployment: &str,
+    mut bytes: Vec<u8>,
+) -> Result<lcm_crypto::Seed, Error> {
+    if let Ok(arr) = <&[u8; 32]>::try_from(bytes.as_slice())
+        && let Err(e) = seals::verify_seed(conn, deployment, arr)
+    {
+        bytes.zeroize();
+        return Err(e);
+    }
+    seed_from(bytes)
+}
+
 fn seed_from(mut bytes: Vec<u8>) -> Result<lcm_crypto::Seed, Error> {
     let arr: Result<[u8; 32], _> = bytes.as_slice().try_into();
     let len = bytes.len();
@@ -445,6 +570,10 @@ impl Store for SqliteStore {
         Self::integrity_check(self)
     }
 
+    fn schema_check(&self) -> Result<(), Error> {
+        compare_schema(&self.conn)
+    }
+
     fn checkpointer(&mut self) -> Result<Option<Box<dyn Checkpoint>>, Error> {
         self.disable_autocheckpoint()?;
         Ok(Some(Box::new(Checkpointer::open(&self.path)?)))
@@ -470,6 +599,7 @@ impl Store for SqliteStore {
                     r.get(0)
                 })?;
         let policy: Policy = serde_json::from_str(&json)?;
+        seals::verify_policy(&self.conn, &json, &policy)?;
         Ok(policy)
     }
 
@@ -501,7 +631,7 @@ impl Store for SqliteStore {
             )
             .optional()?;
         if let Some(bytes) = existing {
-            return seed_from(bytes);
+            return checked_seed(&tx, deployment, bytes);
         }
         let mut seed = [0u8; 32];
         lcm_crypto::fill_random(&mut seed)?;
@@ -511,10 +641,17 @@ impl Store for SqliteStore {
                  VALUES ((SELECT COALESCE(MAX(chain_id), 0) + 1 FROM chains), ?1, ?2)",
                 params![deployment, &seed[..]],
             )
-            .and_then(|_| tx.commit())
+            .map_err(Error::from)
+            .and_then(|_| {
+                let id = chain_id(&tx, deployment)?.ok_or_else(|| Error::NoChain {
+                    deployment: deployment.to_owned(),
+                })?;
+                seals::record_seed_check(&tx, id, deployment, &seed)
+            })
+            .and_then(|()| Ok(tx.commit()?))
             .map(|()| lcm_crypto::Seed::from_bytes(seed));
         seed.zeroize();
-        Ok(result?)
+        result
     }
 
     fn chain_seed(&self, deployment: &str) -> Result<Option<lcm_crypto::Seed>, Error> {
@@ -526,7 +663,9 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )
             .optional()?;
-        bytes.map(seed_from).transpose()
+        bytes
+            .map(|b| checked_seed(&self.conn, deployment, b))
+            .transpose()
     }
 
     fn put_records(
@@ -660,6 +799,29 @@ impl Store for SqliteStore {
         }
     }
 
+    fn known_request(
+        &self,
+        deployment: &str,
+        request_ids: &[&str],
+    ) -> Result<Option<String>, Error> {
+        let Some(chain) = chain_id(&self.conn, deployment)? else {
+            return Ok(None);
+        };
+        // One statement for the whole batch: the ids as a JSON array, each looked up through
+        // the index on the same expression (`receipts_by_request`).
+        let ids = serde_json::to_string(request_ids)?;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT j.value FROM json_each(?2) AS j CROSS JOIN receipts AS r \
+                 WHERE r.chain_id = ?1 AND json_extract(r.json, '$.request_id') = j.value \
+                 LIMIT 1",
+                params![chain, ids],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     fn scan_receipts(
         &self,
         deployment: &str,
@@ -775,5 +937,6 @@ impl Store for SqliteStore {
 }
 
 mod schema;
+mod seals;
 #[cfg(test)]
 mod tests;

@@ -124,4 +124,34 @@ CREATE TRIGGER batches_no_delete BEFORE DELETE ON batches
     r"
 CREATE INDEX records_by_digest ON records (kind, digest);
 ",
+    // Version 5: what `lcm check` compares the store's secrets and settings with. Each chain's
+    // seed gets a check value (a MAC under the seed, see `seed_check_value`), and the policy a
+    // sealed copy (its canonical JSON and digest), both append-only. A store migrated from
+    // version 4 gets them computed from the values it holds at migration time
+    // (`backfill_v5`), so it is only as trustworthy as it was then. Receipts are also found
+    // by request id, so `lcm infer` can refuse a repeated one.
+    r"
+CREATE TABLE chain_checks (
+    chain_id    INTEGER PRIMARY KEY CHECK (chain_id > 0),
+    check_value BLOB NOT NULL CHECK (length(check_value) = 32)
+);
+CREATE TRIGGER chain_checks_no_update BEFORE UPDATE ON chain_checks
+    BEGIN SELECT RAISE(ABORT, 'chain check values are append-only'); END;
+CREATE TRIGGER chain_checks_no_delete BEFORE DELETE ON chain_checks
+    BEGIN SELECT RAISE(ABORT, 'chain check values are append-only'); END;
+CREATE TABLE sealed_policy (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    json      TEXT NOT NULL,
+    digest    BLOB NOT NULL CHECK (length(digest) = 32)
+);
+CREATE TRIGGER sealed_policy_no_update BEFORE UPDATE ON sealed_policy
+    BEGIN SELECT RAISE(ABORT, 'the sealed policy is append-only'); END;
+CREATE TRIGGER sealed_policy_no_delete BEFORE DELETE ON sealed_policy
+    BEGIN SELECT RAISE(ABORT, 'the sealed policy is append-only'); END;
+CREATE INDEX receipts_by_request ON receipts (chain_id, json_extract(json, '$.request_id'));
+",
 ];
+
+/// The version whose migration adds the seed check values and the sealed policy: a store
+/// migrated to it gets them computed from what it holds (`SqliteStore::backfill_v5`).
+pub(super) const SEALS_VERSION: i64 = 5;

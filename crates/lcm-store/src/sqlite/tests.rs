@@ -323,3 +323,114 @@ fn put_records_is_all_or_nothing() {
     drop(store);
     remove(&path);
 }
+
+/// A version 4 store gets its seals from what it holds at migration: the seed check value of
+/// each chain and the sealed policy; afterwards the schema is the one a new store has.
+#[test]
+fn migration_5_seals_what_the_store_holds() {
+    let path = temp("migrate-5");
+    {
+        let conn = old_store(&path, 4);
+        conn.execute(
+            "INSERT INTO chains (chain_id, deployment, seed) VALUES (1, 'd', ?1)",
+            params![&[9u8; 32][..]],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.policy().unwrap(), Policy::default());
+    let seed = store.chain_seed("d").unwrap().unwrap();
+    assert_eq!(seed.expose_secret(), &[9u8; 32]);
+    store.integrity_check().unwrap();
+    store.schema_check().unwrap();
+    let n: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM chain_checks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+    // The tamper twin: the seed changed after migration is refused.
+    store
+        .conn
+        .execute_batch("DROP TRIGGER chains_no_update; UPDATE chains SET seed = zeroblob(32);")
+        .unwrap();
+    assert!(matches!(
+        store.chain_seed("d"),
+        Err(Error::SeedCheck { .. })
+    ));
+    assert!(matches!(store.schema_check(), Err(Error::Schema { .. })));
+    drop(store);
+    remove(&path);
+}
+
+/// A new chain's seed check value is recorded with it; the sealed policy with the policy.
+#[test]
+fn new_chains_and_policies_are_sealed() {
+    let path = temp("seals-new");
+    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    let seed = store.open_chain("d").unwrap();
+    let again = store.chain_seed("d").unwrap().unwrap();
+    assert_eq!(seed.expose_secret(), again.expose_secret());
+    store.integrity_check().unwrap();
+    store
+        .conn
+        .execute_batch("UPDATE meta SET value = replace(value, 'salted', 'plaintext')")
+        .unwrap();
+    assert!(matches!(store.policy(), Err(Error::PolicyChanged { .. })));
+    drop(store);
+    remove(&path);
+}
+
+/// A store migrated from any older version has exactly the schema a new store has, so
+/// `lcm check` does not report a migrated store as edited.
+#[test]
+fn migrated_stores_have_the_schema_of_a_new_one() {
+    for version in 1..=4 {
+        let path = temp(&format!("schema-from-{version}"));
+        drop(old_store(&path, version));
+        let store = SqliteStore::open(&path).unwrap();
+        store.schema_check().unwrap();
+        store.policy().unwrap();
+        drop(store);
+        remove(&path);
+    }
+    let path = temp("schema-new");
+    let (store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    store.schema_check().unwrap();
+    drop(store);
+    remove(&path);
+}
+
+/// Tamper twins of the seals themselves: a check value removed, a sealed policy rewritten
+/// (with the meta policy to match), a sealed digest changed.
+#[test]
+fn edited_seals_are_refused() {
+    let path = temp("seals-edited");
+    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    drop(store.open_chain("d").unwrap());
+    store
+        .conn
+        .execute_batch("DROP TRIGGER chain_checks_no_delete; DELETE FROM chain_checks;")
+        .unwrap();
+    assert!(matches!(
+        store.chain_seed("d"),
+        Err(Error::SeedCheck { what, .. }) if what.contains("no check value")
+    ));
+    store
+        .conn
+        .execute_batch(
+            "DROP TRIGGER sealed_policy_no_update; \
+             UPDATE sealed_policy SET json = replace(json, 'salted', 'plaintext'); \
+             UPDATE meta SET value = replace(value, 'salted', 'plaintext');",
+        )
+        .unwrap();
+    assert!(
+        matches!(store.policy(), Err(Error::PolicyChanged { what }) if what.contains("digest"))
+    );
+    store
+        .conn
+        .execute_batch("UPDATE sealed_policy SET digest = zeroblob(32)")
+        .unwrap();
+    assert!(matches!(store.policy(), Err(Error::PolicyChanged { .. })));
+    drop(store);
+    remove(&path);
+}

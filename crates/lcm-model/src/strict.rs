@@ -1,0 +1,442 @@
+//! Strict input: what every document read from outside must also satisfy once it parses.
+//!
+//! serde refuses a struct field given twice, but a map-typed object (`authorized_datasets`,
+//! metrics, inference metadata, a safetensors header) keeps the last of two equal keys, and
+//! a reader that keeps the first sees another document. A number that no `f64` holds
+//! exactly (`123456789012345678901234567890`) is silently rounded. [`check_json`] refuses
+//! both, in every object and array of a document, naming the field by its path.
+//! [`check_id`] refuses an id that is empty or holds a control character (an id
+//! `"evil\n999\t..."` would print a forged-looking line wherever ids are listed).
+//!
+//! [`check_json`] runs on text that already parsed (it reports no syntax error of its own:
+//! text that is not JSON passes it, and the parser names the problem). Its memory is the
+//! nesting depth times the keys of one object, never the whole document.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+/// Why strict input refused a document or an id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StrictError {
+    /// An object holds a key twice.
+    #[error(
+        "field {path}: duplicate key {key:?} (a reader keeping the first value would see another document)"
+    )]
+    DuplicateKey {
+        /// The object's path (`$` for the document, `$.metrics`, `$.items[2]`).
+        path: String,
+        /// The repeated key.
+        key: String,
+    },
+    /// A number whose value an `f64` does not hold exactly.
+    #[error(
+        "field {path}: the number {text} does not survive a round trip exactly (it would be read as {read})"
+    )]
+    InexactNumber {
+        /// The number's path.
+        path: String,
+        /// The number as written.
+        text: String,
+        /// The value it would be read as.
+        read: String,
+    },
+    /// An id that is empty or not printable text.
+    #[error("field {field}: {what}")]
+    Id {
+        /// The field.
+        field: String,
+        /// What is wrong (`is empty`, `holds the control character U+000A`).
+        what: String,
+    },
+}
+
+/// Checks an id: non-empty, and no control character (no newline, tab, escape, ...).
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// [`StrictError::Id`] naming `field`.
+pub fn check_id(field: &str, value: &str) -> Result<(), StrictError> {
+    let fail = |what: String| StrictError::Id {
+        field: field.to_owned(),
+        what,
+    };
+    if value.is_empty() {
+        return Err(fail("is empty".to_owned()));
+    }
+    if value.trim().is_empty() {
+        return Err(fail("is only white space".to_owned()));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(fail(format!(
+            "holds the control character U+{:04X}; ids are printable text",
+            u32::from(c)
+        )));
+    }
+    Ok(())
+}
+
+/// Checks every id of a JSON value: each string under a key `id` or ending in `_id`
+/// (`request_id`, `deployment_id`, ...), at any depth, with [`check_id`].
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// The first [`StrictError::Id`], naming the field by its path.
+pub fn check_ids(value: &serde_json::Value) -> Result<(), StrictError> {
+    fn walk(v: &serde_json::Value, path: &mut String) -> Result<(), StrictError> {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let len = path.len();
+                    push_key(path, k);
+                    if let serde_json::Value::String(s) = v
+                        && (k == "id" || k.ends_with("_id"))
+                    {
+                        check_id(path, s)?;
+                    }
+                    walk(v, path)?;
+                    path.truncate(len);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    let len = path.len();
+                    let _ = write!(path, "[{i}]");
+                    walk(v, path)?;
+                    path.truncate(len);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    walk(value, &mut "$".to_owned())
+}
+
+/// Checks a JSON document: no object holds a key twice, and every number survives a round
+/// trip exactly (an integer fits 64 bits, or the `f64` it is read as has the same decimal
+/// value).
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// The first [`StrictError`], naming the field by its path.
+pub fn check_json(text: &str) -> Result<(), StrictError> {
+    let mut scan = Scan {
+        b: text.as_bytes(),
+        i: 0,
+        path: "$".to_owned(),
+    };
+    match scan.value(0) {
+        Ok(()) | Err(Stop::Syntax) => Ok(()),
+        Err(Stop::Strict(e)) => Err(e),
+    }
+}
+
+/// Nesting deeper than this is left to the parser (which refuses it).
+const MAX_DEPTH: usize = 256;
+
+enum Stop {
+    Strict(StrictError),
+    /// Not JSON: left to the parser.
+    Syntax,
+}
+
+struct Scan<'a> {
+    b: &'a [u8],
+    i: usize,
+    path: String,
+}
+
+fn push_key(path: &mut String, key: &str) {
+    if !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        path.push('.');
+        path.push_str(key);
+    } else {
+        let _ = write!(path, "[{key:?}]");
+    }
+}
+
+impl Scan<'_> {
+    fn ws(&mut self) {
+        while self
+            .b
+            .get(self.i)
+            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn value(&mut self, depth: usize) -> Result<(), Stop> {
+        if depth > MAX_DEPTH {
+            return Err(Stop::Syntax);
+        }
+        self.ws();
+        match self.peek().ok_or(Stop::Syntax)? {
+            b'{' => self.object(depth),
+            b'[' => self.array(depth),
+            b'"' => self.string().map(|_| ()),
+            b't' | b'f' | b'n' => {
+                while self.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+                    self.i += 1;
+                }
+                Ok(())
+            }
+            _ => self.number(),
+        }
+    }
+
+    /// The raw string token, quotes included.
+    fn string(&mut self) -> Result<&str, Stop> {
+        let start = self.i;
+        self.i += 1;
+        loop {
+            match self.peek().ok_or(Stop::Syntax)? {
+                b'\\' => self.i += 2,
+                b'"' => {
+                    self.i += 1;
+                    break;
+                }
+                _ => self.i += 1,
+            }
+        }
+        let raw = self.b.get(start..self.i).ok_or(Stop::Syntax)?;
+        std::str::from_utf8(raw).map_err(|_| Stop::Syntax)
+    }
+
+    fn object(&mut self, depth: usize) -> Result<(), Stop> {
+        self.i += 1;
+        let mut keys: HashSet<String> = HashSet::new();
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            if self.peek() != Some(b'"') {
+                return Err(Stop::Syntax);
+            }
+            let raw = self.string()?;
+            let key: String = serde_json::from_str(raw).map_err(|_| Stop::Syntax)?;
+            self.ws();
+            if self.peek() != Some(b':') {
+                return Err(Stop::Syntax);
+            }
+            self.i += 1;
+            let len = self.path.len();
+            push_key(&mut self.path, &key);
+            self.value(depth + 1)?;
+            self.path.truncate(len);
+            if !keys.insert(key.clone()) {
+                return Err(Stop::Strict(StrictError::DuplicateKey {
+                    path: self.path.clone(),
+                    key,
+                }));
+            }
+            self.ws();
+            match self.peek().ok_or(Stop::Syntax)? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(Stop::Syntax),
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<(), Stop> {
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(());
+        }
+        let mut index = 0usize;
+        loop {
+            let len = self.path.len();
+            let _ = write!(self.path, "[{index}]");
+            self.value(depth + 1)?;
+            self.path.truncate(len);
+            index += 1;
+            self.ws();
+            match self.peek().ok_or(Stop::Syntax)? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(Stop::Syntax),
+            }
+        }
+    }
+
+    fn number(&mut self) -> Result<(), Stop> {
+        let start = self.i;
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E'))
+        {
+            self.i += 1;
+        }
+        let text = self
+            .b
+            .get(start..self.i)
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .filter(|t| !t.is_empty())
+            .ok_or(Stop::Syntax)?;
+        match exact(text) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(read)) => Err(Stop::Strict(StrictError::InexactNumber {
+                path: self.path.clone(),
+                text: text.to_owned(),
+                read,
+            })),
+            None => Err(Stop::Syntax),
+        }
+    }
+}
+
+/// Whether the number `text` is read exactly: `Some(Ok)` when it is, `Some(Err(read))` with
+/// the value it would be read as when it is not, `None` when it is not a number.
+fn exact(text: &str) -> Option<Result<(), String>> {
+    let integer = !text.contains(['.', 'e', 'E']);
+    if integer && (text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok()) {
+        return Some(Ok(()));
+    }
+    let value: f64 = text.parse().ok()?;
+    if !value.is_finite() {
+        return Some(Err(value.to_string()));
+    }
+    let read = format!("{value:e}");
+    if decimal(text)? == decimal(&read)? {
+        Some(Ok(()))
+    } else {
+        Some(Err(read))
+    }
+}
+
+/// A decimal number as (negative, significant digits without leading or trailing zeros,
+/// exponent of the last digit); zero is `(false, "", 0)`.
+fn decimal(text: &str) -> Option<(bool, String, i64)> {
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(at) => (&rest[..at], rest[at + 1..].parse::<i64>().ok()?),
+        None => (rest, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if !int.bytes().chain(frac.bytes()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let all: String = int.chars().chain(frac.chars()).collect();
+    let frac_len = i64::try_from(frac.len()).ok()?;
+    let mut exp = exponent.checked_sub(frac_len)?;
+    let trimmed = all.trim_start_matches('0');
+    let digits = trimmed.trim_end_matches('0');
+    if digits.is_empty() {
+        return Some((false, String::new(), 0));
+    }
+    exp = exp.checked_add(i64::try_from(trimmed.len() - digits.len()).ok()?)?;
+    Some((negative, digits.to_owned(), exp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_keys_are_refused_at_any_depth() {
+        assert!(check_json(r#"{"a":1,"b":{"x":1,"y":2}}"#).is_ok());
+        let e = check_json(r#"{"a":1,"b":{"x":1,"x":2}}"#).unwrap_err();
+        assert_eq!(
+            e,
+            StrictError::DuplicateKey {
+                path: "$.b".into(),
+                key: "x".into()
+            }
+        );
+        // The same key written with an escape is the same key.
+        assert!(check_json(r#"{"x":1,"\u0078":2}"#).is_err());
+        assert!(matches!(
+            check_json(r#"[{"ok":1},{"k":1,"k":1}]"#),
+            Err(StrictError::DuplicateKey { path, .. }) if path == "$[1]"
+        ));
+        // Equal keys in two objects are fine.
+        assert!(check_json(r#"[{"k":1},{"k":1}]"#).is_ok());
+    }
+
+    #[test]
+    fn numbers_must_round_trip() {
+        for ok in [
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "0.95",
+            "1.50",
+            "1e3",
+            "1E-7",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "0.1",
+            "1e23",
+            "2.5e-300",
+        ] {
+            assert!(check_json(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "123456789012345678901234567890",
+            "0.1000000000000000000000001",
+            "18446744073709551616",
+            "1e400",
+        ] {
+            assert!(
+                matches!(check_json(bad), Err(StrictError::InexactNumber { .. })),
+                "{bad}"
+            );
+        }
+        let e = check_json(r#"{"m":{"n":123456789012345678901234567890}}"#).unwrap_err();
+        assert!(e.to_string().contains("field $.m.n"), "{e}");
+    }
+
+    #[test]
+    fn malformed_text_is_left_to_the_parser() {
+        for t in ["", "{", "[1,", "{\"a\"", "\"\\", "{\"a\":1,}", "nul", "-"] {
+            assert!(check_json(t).is_ok(), "{t}");
+        }
+    }
+
+    #[test]
+    fn ids_are_printable() {
+        assert!(check_id("request_id", "req_1").is_ok());
+        assert!(check_id("request_id", "").is_err());
+        assert!(check_id("request_id", "  ").is_err());
+        let e = check_id("receipt_id", "evil\n999\tinf_000003").unwrap_err();
+        assert!(e.to_string().contains("field receipt_id"), "{e}");
+        let v = serde_json::json!({"a": [{"deployment_id": "x\u{1b}"}]});
+        assert!(
+            check_ids(&v)
+                .unwrap_err()
+                .to_string()
+                .contains("$.a[0].deployment_id")
+        );
+    }
+}
