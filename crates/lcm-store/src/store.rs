@@ -271,4 +271,22 @@ pub trait Store: Send {
     ///
     /// Read failures.
     fn batches(&self, deployment: &str) -> Result<Vec<StoredBatch>, Error>;
+
+    /// The number of leaves in the transparency log of `deployment`'s chain: its receipt
+    /// count, as every append writes the log in the same transaction ([`crate::log`]); 0 for
+    /// a deployment without a chain.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn log_size(&self, deployment: &str) -> Result<u64, Error>;
+
+    /// The hashes of `tile` of `deployment`'s log: exactly `tile.width()` hashes (the first of
+    /// a stored tile that has grown since).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`] when the store has no such tile or a shorter one; read failures.
+    fn log_tile(&self, deployment: &str, tile: lcm_tlog::tiles::Tile)
+    -> Result<Vec<Digest>, Error>;
 }
