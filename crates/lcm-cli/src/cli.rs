@@ -166,9 +166,14 @@ pub(crate) enum Command {
         /// The signer's public key file (default: the path in `LCM_PUBLIC_KEY`).
         #[arg(long, env = "LCM_PUBLIC_KEY")]
         key: Option<PathBuf>,
-        /// For a capsule: the header it proves into.
+        /// For a capsule: the header it proves into. For a header: an older header of the
+        /// same receipt chain that it must extend (exit 1 for a fork or a rollback).
         #[arg(long)]
         header: Option<PathBuf>,
+        /// For a header with --header: the consistency proof from the older header's receipt
+        /// count (`lcm log prove`; default: computed from the store's log).
+        #[arg(long, requires = "header")]
+        proof: Option<PathBuf>,
     },
     /// Summarize a header, capsule or bundle file.
     Inspect {

@@ -124,9 +124,19 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
                 deployment: deployment.as_deref(),
             },
         ),
-        Command::Verify { file, key, header } => {
-            crate::capsules::verify(cli, out, file, key.as_deref(), header.as_ref())
-        }
+        Command::Verify {
+            file,
+            key,
+            header,
+            proof,
+        } => crate::capsules::verify(
+            cli,
+            out,
+            file,
+            key.as_deref(),
+            header.as_ref(),
+            proof.as_deref(),
+        ),
         Command::Inspect { file } => crate::capsules::inspect(cli, out, file),
         Command::Log { command } => crate::tlog::log(cli, out, command),
         Command::Witness { command } => crate::tlog::witness(cli, out, command),

@@ -909,3 +909,129 @@ fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     }
     Ok(())
 }
+
+/// `lcm verify NEW --header OLD` for two headers: both verified with `key`, then NEW's receipt
+/// log must extend OLD's (same deployment, a consistency proof from OLD's receipt count to
+/// NEW's, read from `proof` or computed from the store's log). Returns the line to print.
+///
+/// A fork (same count, different roots, or no valid proof) or a rollback (fewer receipts)
+/// prints both headers' receipt states as evidence and fails with exit 1.
+pub(crate) fn compare_headers(
+    cli: &Cli,
+    out: &mut Out,
+    new: &lcm_capsule::CapsuleHeader,
+    old_path: &Path,
+    proof: Option<&Path>,
+    key: &lcm_crypto::VerifyingKey,
+) -> Result<String, CliError> {
+    let old_text = read_text(old_path)?;
+    let old = lcm_capsule::CapsuleHeader::from_json(&old_text)
+        .map_err(|e| input(format!("{}: not a capsule header: {e}", old_path.display())))?;
+    if let Err(failed) = lcm_capsule::verify_header(&old, key) {
+        let first = failed
+            .first()
+            .map_or_else(|| "a check failed".to_owned(), ToString::to_string);
+        return Err(CliError::Verify(one_line(&format!(
+            "{}: {first}",
+            old_path.display()
+        ))));
+    }
+    let chain = |h: &lcm_capsule::CapsuleHeader, what: &str| match (
+        &h.stage_e_deployment,
+        &h.stage_g_inference,
+    ) {
+        (Some(d), Some(g)) => Ok((
+            d.deployment_id.clone(),
+            d.anchor,
+            g.receipt_count,
+            g.receipts_root,
+        )),
+        _ => Err(input(format!(
+            "{what} has no deployment and receipts to compare"
+        ))),
+    };
+    let (deployment, anchor, new_size, new_root) = chain(new, "the header")?;
+    let (old_deployment, old_anchor, old_size, old_root) =
+        chain(&old, &old_path.display().to_string())?;
+    if anchor != old_anchor {
+        return Err(CliError::Verify(one_line(&format!(
+            "origin: the headers are of two receipt chains (deployment {deployment}, anchor {anchor}; deployment {old_deployment}, anchor {old_anchor})"
+        ))));
+    }
+    if new.policy.hash_algorithm != lcm_store::log::LOG_ALGORITHM && new_size != old_size {
+        return Err(input(
+            "headers under a non-SHA-256 policy: their receipt logs are not C2SP logs, so no consistency proof applies",
+        ));
+    }
+    let origin = format!("{DEFAULT_ORIGIN_PREFIX}{deployment}");
+    let as_checkpoint = |size, root| {
+        Checkpoint::new(&origin, size, root).map_err(|e| input(format!("checkpoint: {e}")))
+    };
+    let (old_cp, new_cp) = (
+        as_checkpoint(old_size, old_root)?,
+        as_checkpoint(new_size, new_root)?,
+    );
+    let path = match proof {
+        Some(p) => Some(
+            parse_hash_lines(&read_text(p)?)
+                .map_err(|e| input(format!("{}: not a consistency proof: {e}", p.display())))?,
+        ),
+        None if old_size > 0 && old_size < new_size => {
+            // From the store, when it holds this chain's log that far.
+            match lcm_store::open(&cli.store) {
+                Ok(store) => {
+                    let log = Log::open(&*store, &deployment)?;
+                    if log.size() >= new_size {
+                        Some(log.consistency_proof(old_size, new_size)?)
+                    } else {
+                        None
+                    }
+                }
+                Err(_) => None,
+            }
+        }
+        None => None,
+    };
+    let result = classify(&old_cp, &new_cp, path.as_deref())
+        .map_err(|e| CliError::Verify(one_line(&format!("origin: {e}"))))?;
+    if result.is_consistent() {
+        return Ok(format!(
+            "receipt log {result} the header {} ({old_size} receipts -> {new_size})",
+            old_path.display()
+        ));
+    }
+    let word = if matches!(result, Consistency::Rollback { .. }) {
+        "rollback"
+    } else {
+        "fork"
+    };
+    let state = |size: u64, root: &Digest, head: Option<Digest>, at: &lcm_model::Timestamp| {
+        json!({"deployment": deployment, "receipt_count": size, "receipts_root": root.to_string(),
+            "chain_head": head.map(|h| h.to_string()), "generated_at": at.to_string()})
+    };
+    let old_head = old.stage_g_inference.as_ref().and_then(|g| g.chain_head);
+    let new_head = new.stage_g_inference.as_ref().and_then(|g| g.chain_head);
+    let evidence = json!({
+        "valid": false,
+        "reason": word,
+        "older": state(old_size, &old_root, old_head, &old.generated_at),
+        "newer": state(new_size, &new_root, new_head, &new.generated_at),
+    });
+    if cli.json {
+        out.line(&evidence.to_string())?;
+    } else {
+        out.line(&format!(
+            "{word} evidence, older signed header {}: {}",
+            old_path.display(),
+            evidence["older"]
+        ))?;
+        out.line(&format!(
+            "{word} evidence, newer signed header: {}",
+            evidence["newer"]
+        ))?;
+    }
+    Err(CliError::Verify(one_line(&format!(
+        "{word}: the header's receipt log ({new_size} receipts) does not extend {} ({old_size} receipts): {result}",
+        old_path.display()
+    ))))
+}

@@ -630,3 +630,79 @@ fn the_log_survives_kill_9() {
             .starts_with(&format!("example.com/lcm\n{}\n", stored + 3))
     );
 }
+
+/// `lcm verify h2.json --header h1.json` looks at h1: h2 must extend it (a proof from the
+/// store or a file), and two copies of one store diverging are a fork, exit 1.
+#[test]
+fn verify_header_against_an_older_header() {
+    let s = recorded("log-headers");
+    infer(&s.store(), &lines(300, "a"), 0);
+    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let public = PathBuf::from(format!("{}.pub", key.display()));
+    let header = |store: &Path, out: &Path| {
+        run(
+            lcm(store).args(["header", "--key", p(&key), "--out", p(out)]),
+            0,
+        );
+    };
+    let verify = |store: &Path, new: &Path, old: &Path, extra: &[&str], code| {
+        run(
+            lcm(store)
+                .args(["verify", p(new), "--key", p(&public), "--header", p(old)])
+                .args(extra),
+            code,
+        )
+    };
+    let h1 = s.path("h1.json");
+    header(&s.store(), &h1);
+    let c1 = s.path("c1");
+    checkpoint(&s.store(), &key, &c1);
+    let copy = s.path("copy.db");
+    copy_store(&s.store(), &copy);
+    infer(&s.store(), &lines(301, "b"), 0);
+    infer(&copy, &lines(301, "c"), 0);
+    let (h2, h2x) = (s.path("h2.json"), s.path("h2x.json"));
+    header(&s.store(), &h2);
+    header(&copy, &h2x);
+    // Each copy's newer header extends h1, with the proof from its own store.
+    let out = verify(&s.store(), &h2, &h1, &[], 0);
+    assert!(
+        stdout(&out).contains("receipt log extends the header"),
+        "{}",
+        stdout(&out)
+    );
+    verify(&copy, &h2x, &h1, &[], 0);
+    // Against each other: same count, different roots — a fork, both states printed.
+    let out = verify(&s.store(), &h2x, &h2, &[], 1);
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("fork evidence, older"),
+        "{}",
+        stdout(&out)
+    );
+    // The other copy's store cannot prove h2x extends h1 from its own log... but h2's store
+    // proves h2 does; and a proof file from `lcm log prove` works without a store.
+    let proof = s.path("p");
+    prove(&s.store(), &c1, &proof, 0);
+    let elsewhere = s.path("no-store.db");
+    verify(&elsewhere, &h2, &h1, &["--proof", p(&proof)], 0);
+    // Without a store or a proof, a larger header is not shown to extend: a fork.
+    verify(&elsewhere, &h2, &h1, &[], 1);
+    // The other copy's proof does not verify for this copy's header: a fork.
+    let proof_x = s.path("px");
+    prove(&copy, &c1, &proof_x, 0);
+    let out = verify(&elsewhere, &h2, &h1, &["--proof", p(&proof_x)], 1);
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    // A rollback: the older header given as the newer.
+    let out = verify(&s.store(), &h1, &h2, &[], 1);
+    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    // A tampered older header fails its own verification.
+    let text = std::fs::read_to_string(&h1).unwrap();
+    let bad = s.path("bad.json");
+    std::fs::write(
+        &bad,
+        text.replacen("\"receipt_count\": 300", "\"receipt_count\": 299", 1),
+    )
+    .unwrap();
+    verify(&s.store(), &h2, &bad, &[], 1);
+}
