@@ -261,12 +261,20 @@ pub(crate) enum LogCommand {
         /// The receipt id.
         #[arg(long)]
         receipt: String,
-        /// The log's private key (as for `lcm log checkpoint`).
-        #[arg(long)]
-        key: PathBuf,
+        /// The log's private key (as for `lcm log checkpoint`); or --checkpoint.
+        #[arg(
+            long,
+            required_unless_present = "checkpoint",
+            conflicts_with = "checkpoint"
+        )]
+        key: Option<PathBuf>,
         /// The origin (as for `lcm log checkpoint`).
-        #[arg(long)]
+        #[arg(long, requires = "key")]
         name: Option<String>,
+        /// Prove into this signed checkpoint of the log (for example one witnesses cosigned)
+        /// instead of signing the current one; its root must be the log's at its size.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
         /// The deployment whose chain holds the receipt (default: the store's only chain).
         #[arg(long)]
         deployment: Option<String>,

@@ -223,12 +223,12 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
             receipt,
             key,
             name,
+            checkpoint,
             deployment,
             out: path,
         } => {
             let store = open(cli)?;
             let deployment = export::chain_of(&*store, deployment.as_deref())?;
-            let signer = log_signer(key, name.as_deref(), &deployment)?;
             let stored = store.receipt(&deployment, receipt)?.ok_or_else(|| {
                 lcm_store::Error::NoReceipt {
                     deployment: deployment.clone(),
@@ -236,10 +236,33 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
                 }
             })?;
             let log = Log::open(&*store, &deployment)?;
-            let signed = sign_checkpoint(&log, &signer)?;
-            let path_hashes = log
-                .inclusion_proof(stored.sequence, log.size())?
-                .into_path();
+            let signed = match (checkpoint, key) {
+                (Some(file), _) => {
+                    let signed = read_checkpoint(file)?;
+                    let c = signed.checkpoint();
+                    if c.size() > log.size() || log.root_at(c.size())?.digest() != c.root() {
+                        return Err(CliError::Verify(format!(
+                            "fork: {} (size {}) is not a state of the log of deployment {deployment} (size {})",
+                            file.display(),
+                            c.size(),
+                            log.size()
+                        )));
+                    }
+                    signed
+                }
+                (None, Some(key)) => {
+                    sign_checkpoint(&log, &log_signer(key, name.as_deref(), &deployment)?)?
+                }
+                (None, None) => return Err(input("pass --key or --checkpoint")),
+            };
+            let size = signed.checkpoint().size();
+            if stored.sequence >= size {
+                return Err(input(format!(
+                    "receipt {receipt} (sequence {}) is not in the checkpoint of size {size}",
+                    stored.sequence
+                )));
+            }
+            let path_hashes = log.inclusion_proof(stored.sequence, size)?.into_path();
             let proof = TlogProof {
                 extra: Some(stored.digest.as_bytes().to_vec()),
                 index: stored.sequence,

@@ -478,6 +478,57 @@ fn an_offline_receipt_proof_verifies_with_keys_alone() {
     // A quorum of a witness that did not cosign fails; after cosigning it verifies.
     let out = verify(&proof, &["--witness", p(&vkey(&w)), "--quorum", "1"], 1);
     assert!(stderr(&out).contains("quorum"), "{}", stderr(&out));
+    let cp = s.path("cp");
+    checkpoint(&s.store(), &key, &cp);
+    let cosigned = stdout(&run(
+        lcm(&s.store()).args([
+            "witness",
+            "cosign",
+            p(&cp),
+            "--key",
+            p(&w),
+            "--name",
+            "w.example",
+            "--state",
+            p(&s.path("wstate")),
+            "--log-key",
+            p(&vk),
+        ]),
+        0,
+    ));
+    std::fs::write(&cp, cosigned).unwrap();
+    let witnessed = s.path("witnessed.tlog-proof");
+    run(
+        lcm(&s.store()).args([
+            "log",
+            "proof",
+            "--receipt",
+            "a_517",
+            "--checkpoint",
+            p(&cp),
+            "--out",
+            p(&witnessed),
+        ]),
+        0,
+    );
+    verify(&witnessed, &["--witness", p(&vkey(&w)), "--quorum", "1"], 0);
+    // A checkpoint of another store is not a state of this log.
+    let f = recorded("log-proof-fork");
+    infer(&f.store(), &lines(700, "z"), 0);
+    let other_cp = s.path("other_cp");
+    checkpoint(&f.store(), &key, &other_cp);
+    let out = run(
+        lcm(&s.store()).args([
+            "log",
+            "proof",
+            "--receipt",
+            "a_517",
+            "--checkpoint",
+            p(&other_cp),
+        ]),
+        1,
+    );
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
     // Truncated or garbage: exit 2.
     std::fs::write(&t, &text[..40]).unwrap();
     verify(&t, &[], 2);
