@@ -100,6 +100,13 @@ impl TileWriter {
         self.size
     }
 
+    /// The number of hashes held: at most 255 per tile level, so at most 255 times
+    /// `ceil(log256(size + 1))` — about 2,000 hashes (64 KiB) for any log of up to 2^64
+    /// leaves, however many leaves are pushed.
+    pub fn held(&self) -> usize {
+        self.edges.iter().map(Vec::len).sum()
+    }
+
     /// Appends one leaf hash; every tile it fills goes to `write` (level 0 first, then the
     /// levels above that the filled tile completes).
     ///
@@ -324,6 +331,28 @@ mod tests {
             size = end;
         }
         (stored, leaves)
+    }
+
+    /// Memory does not grow with the leaves pushed: only the right edge is held.
+    #[test]
+    fn a_writer_holds_at_most_255_hashes_per_level() {
+        let mut writer = TileWriter::resume(0, &mut |_| Ok(None)).unwrap();
+        let mut written = 0u64;
+        let mut most = 0;
+        for i in 0..(1u64 << 17) + 77 {
+            let leaf = Digest::from_bytes([u8::try_from(i % 256).unwrap(); 32]);
+            writer
+                .push(leaf, &mut |_, _| {
+                    written += 1;
+                    Ok(())
+                })
+                .unwrap();
+            most = most.max(writer.held());
+        }
+        // 2^17 + 77 leaves: 512 full level-0 tiles, 2 full level-1 tiles, edges of 77, 0, 2.
+        assert_eq!(written, 512 + 2);
+        assert_eq!(writer.held(), 77 + 2);
+        assert!(most <= 255 * 3, "{most}");
     }
 
     #[test]
