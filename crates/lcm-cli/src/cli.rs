@@ -218,6 +218,13 @@ pub(crate) enum LogCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Recompute a chain's log from its receipts and compare every stored tile and its size
+    /// (O(n) time, O(log n) memory). Exit 1 naming the first tile that differs.
+    Check {
+        /// The deployment whose chain's log is meant (default: the store's only chain).
+        #[arg(long)]
+        deployment: Option<String>,
+    },
     /// Write a consistency proof from an older checkpoint's size to the current log: one
     /// base64 hash a line (the proof lines of c2sp.org/tlog-witness). Exit 1 when the older
     /// checkpoint is not a state of this log (fork or rollback).

@@ -197,6 +197,29 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
             let signed = sign_checkpoint(&log, &signer)?;
             write_text(out, path.as_deref(), &signed.to_text())
         }
+        LogCommand::Check { deployment } => {
+            let store = open(cli)?;
+            let deployment = export::chain_of(&*store, deployment.as_deref())?;
+            let size = match lcm_store::log::audit(&*store, &deployment) {
+                Ok(size) => size,
+                Err(lcm_store::Error::Corrupt { what }) => {
+                    return Err(CliError::Verify(one_line(&format!("log: {what}"))));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let root = Log::open(&*store, &deployment)?.root_at(size)?;
+            if cli.json {
+                return out.line(
+                    &json!({"valid": true, "deployment": deployment, "size": size,
+                        "root": root.digest().to_string()})
+                    .to_string(),
+                );
+            }
+            out.line(&format!(
+                "log of deployment {deployment}: {size} leaves, every tile recomputed from the receipts, root {}",
+                root.digest()
+            ))
+        }
         LogCommand::Prove {
             from,
             deployment,

@@ -672,6 +672,12 @@ fn the_log_survives_kill_9() {
     let h: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&header).unwrap()).unwrap();
     assert_eq!(v["root"], h["stage_g_inference"]["receipts_root"]);
+    let out = run(lcm(&s.store()).args(["log", "check"]), 0);
+    assert!(
+        stdout(&out).contains(&format!("{stored} leaves")),
+        "{}",
+        stdout(&out)
+    );
     // Appends continue the log after the crash.
     infer(&s.store(), &lines(3, "after"), 0);
     checkpoint(&s.store(), &key, &cp);
@@ -680,6 +686,27 @@ fn the_log_survives_kill_9() {
             .unwrap()
             .starts_with(&format!("example.com/lcm\n{}\n", stored + 3))
     );
+    // Tamper twin: one hash of a stored tile is found by `lcm log check`.
+    {
+        let conn = rusqlite::Connection::open(s.store()).unwrap();
+        conn.execute_batch("DROP TRIGGER log_tiles_only_grow;")
+            .unwrap();
+        let mut hashes: Vec<u8> = conn
+            .query_row(
+                "SELECT hashes FROM log_tiles WHERE level = 0 AND idx = 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        hashes[40] ^= 1;
+        conn.execute(
+            "UPDATE log_tiles SET hashes = ?1 WHERE level = 0 AND idx = 1",
+            [hashes],
+        )
+        .unwrap();
+    }
+    let out = run(lcm(&s.store()).args(["log", "check"]), 1);
+    assert!(stderr(&out).contains("tile/0/001"), "{}", stderr(&out));
 }
 
 /// `lcm verify h2.json --header h1.json` looks at h1: h2 must extend it (a proof from the

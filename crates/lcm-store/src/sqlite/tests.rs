@@ -495,3 +495,64 @@ fn an_append_refuses_a_log_out_of_step_with_its_chain() {
     drop(store);
     remove(&path);
 }
+
+/// The log's audit recomputes every tile from the receipts: it passes on a sound log and
+/// names the tile that one changed byte, a dropped partial tile or a wrong size breaks.
+#[test]
+fn the_log_audit_finds_a_changed_tile_byte_and_a_wrong_size() {
+    let path = temp("log-audit");
+    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    store.open_chain("a").unwrap();
+    append_n(&mut store, "a", 70_000);
+    assert_eq!(crate::log::audit(&store, "a").unwrap(), 70_000);
+    store
+        .conn
+        .execute_batch("DROP TRIGGER log_tiles_only_grow; DROP TRIGGER log_tiles_no_delete; DROP TRIGGER logs_only_grow;")
+        .unwrap();
+    // One byte of each kind of tile: a full level-0, the partial level-0, a level-1 tile.
+    for (level, idx, byte) in [(0, 7, 33), (0, 273, 0), (1, 0, 4000), (2, 0, 31)] {
+        let original: Vec<u8> = store
+            .conn
+            .query_row(
+                "SELECT hashes FROM log_tiles WHERE level = ?1 AND idx = ?2",
+                params![level, idx],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let mut changed = original.clone();
+        changed[byte] ^= 1;
+        let set = |bytes: &[u8]| {
+            store
+                .conn
+                .execute(
+                    "UPDATE log_tiles SET hashes = ?1 WHERE level = ?2 AND idx = ?3",
+                    params![bytes, level, idx],
+                )
+                .unwrap();
+        };
+        set(&changed);
+        let found = crate::log::audit(&store, "a");
+        assert!(
+            matches!(&found, Err(Error::Corrupt { what }) if what.contains(&format!("tile/{level}/"))),
+            "{found:?}"
+        );
+        set(&original);
+        crate::log::audit(&store, "a").unwrap();
+    }
+    store
+        .conn
+        .execute("DELETE FROM log_tiles WHERE level = 0 AND idx = 273", [])
+        .unwrap();
+    assert!(crate::log::audit(&store, "a").is_err());
+    store
+        .conn
+        .execute("UPDATE logs SET size = 69999", [])
+        .unwrap();
+    let found = crate::log::audit(&store, "a");
+    assert!(
+        matches!(&found, Err(Error::Corrupt { what }) if what.contains("69999")),
+        "{found:?}"
+    );
+    drop(store);
+    remove(&path);
+}
