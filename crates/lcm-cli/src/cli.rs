@@ -229,7 +229,7 @@ pub(crate) enum LogCommand {
     /// base64 hash a line (the proof lines of c2sp.org/tlog-witness). Exit 1 when the older
     /// checkpoint is not a state of this log (fork or rollback).
     Prove {
-        /// The older checkpoint.
+        /// The older checkpoint, or a capsule header (its receipt count and receipts root).
         #[arg(long)]
         from: PathBuf,
         /// The deployment whose chain's log is meant (default: the store's only chain).
@@ -307,6 +307,36 @@ pub(crate) enum LogCommand {
         /// proof's `extra` line).
         #[arg(long)]
         digest: Option<String>,
+    },
+    /// Verify a receipt capsule made against an older header against a newer signed
+    /// checkpoint of the log: the capsule against its header (as `lcm verify`), the
+    /// checkpoint (signature, witness quorum), and a consistency proof from the header's
+    /// receipt count to the checkpoint. Exit 1 naming the failure, 2 for malformed input.
+    VerifyCapsule {
+        /// The capsule (from `lcm materialize`).
+        capsule: PathBuf,
+        /// The header it was made against.
+        #[arg(long)]
+        header: PathBuf,
+        /// The header signer's public key file (from `lcm keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The newer signed checkpoint.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The log's verifier key: the key text or a file holding it.
+        #[arg(long)]
+        log_key: String,
+        /// The consistency proof from the header's receipt count (`lcm log prove --from
+        /// HEADER`).
+        #[arg(long)]
+        proof: Option<PathBuf>,
+        /// A witness's verifier key (text or file); repeatable.
+        #[arg(long)]
+        witness: Vec<String>,
+        /// How many of the witnesses must have cosigned.
+        #[arg(long, default_value_t = 0)]
+        quorum: usize,
     },
     /// Write the log as static files in the c2sp.org/tlog-tiles layout: `checkpoint`,
     /// `tile/L/N[.p/W]` and `tile/entries/N[.p/W]` (each entry a receipt's 32-byte digest).

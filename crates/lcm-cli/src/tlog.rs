@@ -61,6 +61,47 @@ fn parse_vkey(arg: &str) -> Result<VerifierKey, CliError> {
     })
 }
 
+/// The (unsigned) checkpoint of a signed checkpoint file, or of a capsule header's receipts
+/// (origin `lcm.local/DEPLOYMENT`, its receipt count and receipts root).
+fn read_checkpoint_or_header(path: &Path) -> Result<Checkpoint, CliError> {
+    let bytes = read_file(path)?;
+    if let Ok(signed) = SignedCheckpoint::parse(&bytes) {
+        return Ok(signed.checkpoint().clone());
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| input(format!("{}: not UTF-8 text", path.display())))?;
+    let header = lcm_capsule::CapsuleHeader::from_json(&text).map_err(|e| {
+        input(format!(
+            "{}: neither a signed checkpoint nor a capsule header: {e}",
+            path.display()
+        ))
+    })?;
+    header_checkpoint(&header, None, &path.display().to_string())
+}
+
+/// A header's receipts as a checkpoint of its chain's log: `origin` (default
+/// `lcm.local/DEPLOYMENT`), its receipt count and receipts root.
+fn header_checkpoint(
+    header: &lcm_capsule::CapsuleHeader,
+    origin: Option<&str>,
+    what: &str,
+) -> Result<Checkpoint, CliError> {
+    let (Some(d), Some(g)) = (&header.stage_e_deployment, &header.stage_g_inference) else {
+        return Err(input(format!("{what} has no deployment and receipts")));
+    };
+    if header.policy.hash_algorithm != lcm_store::log::LOG_ALGORITHM {
+        return Err(input(format!(
+            "{what} is under a non-SHA-256 policy: its receipts root is not a C2SP log root"
+        )));
+    }
+    let origin = origin.map_or_else(
+        || format!("{DEFAULT_ORIGIN_PREFIX}{}", d.deployment_id),
+        str::to_owned,
+    );
+    Checkpoint::new(&origin, g.receipt_count, g.receipts_root)
+        .map_err(|e| input(format!("checkpoint: {e}")))
+}
+
 fn read_checkpoint(path: &Path) -> Result<SignedCheckpoint, CliError> {
     SignedCheckpoint::parse(&read_file(path)?)
         .map_err(|e| input(format!("{}: not a signed checkpoint: {e}", path.display())))
@@ -301,6 +342,29 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
             quorum,
             digest,
         } => verify_proof(cli, out, file, key, witness, *quorum, digest.as_deref()),
+        LogCommand::VerifyCapsule {
+            capsule,
+            header,
+            key,
+            checkpoint,
+            log_key,
+            proof,
+            witness,
+            quorum,
+        } => verify_capsule_into(
+            cli,
+            out,
+            &CapsuleArgs {
+                capsule,
+                header,
+                key,
+                checkpoint,
+                log_key,
+                proof: proof.as_deref(),
+                witness,
+                quorum: *quorum,
+            },
+        ),
         LogCommand::ExportTiles {
             dir,
             deployment,
@@ -331,8 +395,8 @@ fn prove(
     deployment: Option<&str>,
     path: Option<&Path>,
 ) -> Result<(), CliError> {
-    let old = read_checkpoint(from)?;
-    let old = old.checkpoint();
+    let old = read_checkpoint_or_header(from)?;
+    let old = &old;
     let store = open(cli)?;
     let deployment = export::chain_of(&*store, deployment)?;
     let log = Log::open(&*store, &deployment)?;
@@ -1080,4 +1144,87 @@ pub(crate) fn compare_headers(
         "{word}: the header's receipt log ({new_size} receipts) does not extend {} ({old_size} receipts): {result}",
         old_path.display()
     ))))
+}
+
+/// The arguments of `lcm log verify-capsule`.
+struct CapsuleArgs<'a> {
+    capsule: &'a Path,
+    header: &'a Path,
+    key: &'a Path,
+    checkpoint: &'a Path,
+    log_key: &'a str,
+    proof: Option<&'a Path>,
+    witness: &'a [String],
+    quorum: usize,
+}
+
+/// A capsule made against an older header, verified against a newer checkpoint: the capsule
+/// into its header, the header's receipts into the checkpoint by a consistency proof.
+fn verify_capsule_into(cli: &Cli, out: &mut Out, args: &CapsuleArgs<'_>) -> Result<(), CliError> {
+    let header_text = read_text(args.header)?;
+    let header = lcm_capsule::CapsuleHeader::from_json(&header_text).map_err(|e| {
+        input(format!(
+            "{}: not a capsule header: {e}",
+            args.header.display()
+        ))
+    })?;
+    let capsule = lcm_capsule::Capsule::from_json(&read_text(args.capsule)?)
+        .map_err(|e| input(format!("{}: not a capsule: {e}", args.capsule.display())))?;
+    let key = crate::io::read_verifying_key(args.key)?;
+    let signed = read_checkpoint(args.checkpoint)?;
+    let log_key = parse_vkey(args.log_key)?;
+    let witness_keys = witnesses(args.witness)?;
+    let proof = args
+        .proof
+        .map(|p| {
+            parse_hash_lines(&read_text(p)?)
+                .map_err(|e| input(format!("{}: not a consistency proof: {e}", p.display())))
+        })
+        .transpose()?;
+    if let Err(failed) = lcm_capsule::verify_capsule(&capsule, &header, &key) {
+        let first = failed
+            .first()
+            .map_or_else(|| "a check failed".to_owned(), ToString::to_string);
+        return Err(CliError::Verify(one_line(&first)));
+    }
+    let verified = Policy::new(log_key)
+        .with_witnesses(witness_keys, args.quorum)
+        .verify(&signed)
+        .map_err(|e| failed(&e))?;
+    let c = verified.checkpoint();
+    let old = header_checkpoint(
+        &header,
+        Some(c.origin()),
+        &args.header.display().to_string(),
+    )?;
+    let result = classify(&old, c, proof.as_deref())
+        .map_err(|e| CliError::Verify(one_line(&format!("origin: {e}"))))?;
+    if !result.is_consistent() {
+        let word = if matches!(result, Consistency::Rollback { .. }) {
+            "rollback"
+        } else {
+            "fork"
+        };
+        return Err(CliError::Verify(one_line(&format!(
+            "{word}: the checkpoint {} (size {}) does not extend the header {} ({} receipts): {result}",
+            args.checkpoint.display(),
+            c.size(),
+            args.header.display(),
+            old.size()
+        ))));
+    }
+    if cli.json {
+        return out.line(
+            &json!({"valid": true, "origin": c.origin(), "size": c.size(),
+                "header_receipts": old.size(), "witnesses": verified.witnesses().len()})
+            .to_string(),
+        );
+    }
+    out.line(&format!(
+        "valid capsule: its header's {} receipts are a state of {} (size {}, {} witnesses): {result}",
+        old.size(),
+        c.origin(),
+        c.size(),
+        verified.witnesses().len()
+    ))
 }

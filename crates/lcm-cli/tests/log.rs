@@ -784,3 +784,90 @@ fn verify_header_against_an_older_header() {
     .unwrap();
     verify(&s.store(), &h2, &bad, &[], 1);
 }
+
+/// A capsule made against an older header verifies against a newer checkpoint through a
+/// consistency proof from the header's receipt count; with tamper twins.
+#[test]
+fn a_capsule_of_an_older_header_verifies_against_a_newer_checkpoint() {
+    let s = recorded("log-capsule");
+    infer(&s.store(), &lines(200, "a"), 0);
+    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let (public, vk) = (PathBuf::from(format!("{}.pub", key.display())), vkey(&key));
+    let c0 = s.path("c0");
+    checkpoint(&s.store(), &key, &c0);
+    infer(&s.store(), &lines(100, "b"), 0);
+    let h1 = s.path("h1.json");
+    run(
+        lcm(&s.store()).args(["header", "--key", p(&key), "--out", p(&h1)]),
+        0,
+    );
+    let capsule = s.path("capsule.json");
+    run(
+        lcm(&s.store()).args([
+            "materialize",
+            "a_17",
+            "--header",
+            p(&h1),
+            "--out",
+            p(&capsule),
+        ]),
+        0,
+    );
+    let copy = s.path("copy.db");
+    copy_store(&s.store(), &copy);
+    infer(&s.store(), &lines(400, "c"), 0);
+    let c2 = s.path("c2");
+    checkpoint(&s.store(), &key, &c2);
+    let proof = s.path("p");
+    prove(&s.store(), &h1, &proof, 0);
+    let verify = |cp: &Path, proof: Option<&Path>, capsule: &Path, code| {
+        let mut cmd = lcm(&s.store());
+        cmd.args([
+            "log",
+            "verify-capsule",
+            p(capsule),
+            "--header",
+            p(&h1),
+            "--key",
+            p(&public),
+            "--checkpoint",
+            p(cp),
+            "--log-key",
+            p(&vk),
+        ]);
+        if let Some(proof) = proof {
+            cmd.args(["--proof", p(proof)]);
+        }
+        run(&mut cmd, code)
+    };
+    let out = verify(&c2, Some(&proof), &capsule, 0);
+    assert!(
+        stdout(&out).contains("header's 300 receipts are a state of example.com/lcm (size 700")
+    );
+    // Without a proof, or with another copy's proof: a fork.
+    let out = verify(&c2, None, &capsule, 1);
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    infer(&copy, &lines(400, "x"), 0);
+    let proof_x = s.path("px");
+    prove(&copy, &h1, &proof_x, 0);
+    verify(&c2, Some(&proof_x), &capsule, 1);
+    // A checkpoint older than the header: a rollback.
+    let out = verify(&c0, None, &capsule, 1);
+    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    // A checkpoint signed by another key.
+    let other = keygen(&s, "other.key", "example.com/lcm", false);
+    let c2o = s.path("c2o");
+    checkpoint(&s.store(), &other, &c2o);
+    let out = verify(&c2o, Some(&proof), &capsule, 1);
+    assert!(stderr(&out).contains("signature"), "{}", stderr(&out));
+    // A capsule whose receipt was edited fails against its header.
+    let text = std::fs::read_to_string(&capsule).unwrap();
+    assert!(text.contains("req_a_17"), "{text}");
+    let edited = text.replace("req_a_17", "req_a_18");
+    let bad = s.path("bad.json");
+    std::fs::write(&bad, edited).unwrap();
+    verify(&c2, Some(&proof), &bad, 1);
+    // Malformed: exit 2.
+    std::fs::write(&bad, "{").unwrap();
+    verify(&c2, Some(&proof), &bad, 2);
+}
