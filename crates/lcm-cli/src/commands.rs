@@ -139,7 +139,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         ),
         Command::Inspect { file } => crate::capsules::inspect(cli, out, file),
         Command::Log { command } => crate::tlog::log(cli, out, command),
-        Command::Witness { command } => crate::tlog::witness(cli, out, command),
+        Command::Witness { command } => crate::witness::cosign(cli, out, command),
         Command::Compat {
             command: CompatCommand::Audit { file },
         } => crate::compat::audit_cmd(cli, out, file),

@@ -16,6 +16,7 @@ mod error;
 mod io;
 mod progress;
 mod tlog;
+mod witness;
 
 use std::process::ExitCode;
 

@@ -1,5 +1,5 @@
-//! The transparency-log commands: `lcm log checkpoint|prove|verify|proof|verify-proof|
-//! export-tiles|verify-tiles` and `lcm witness cosign`. The formats and checks are
+//! The transparency-log commands: `lcm log checkpoint|check|prove|verify|proof|verify-proof|
+//! verify-capsule|export-tiles|verify-tiles` (`lcm witness cosign` is [`crate::witness`]). The formats and checks are
 //! `lcm_tlog`'s, the log itself `lcm_store::log`'s: these functions read arguments, files and
 //! keys, and print.
 //!
@@ -7,7 +7,6 @@
 //! fails (the reason first: `signature`, `quorum`, `fork`, `rollback`, `origin`,
 //! `inclusion`), 2 for malformed input.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use lcm_crypto::Digest;
@@ -18,10 +17,10 @@ use lcm_tlog::consistency::{Consistency, classify, format_hash_lines, parse_hash
 use lcm_tlog::note::{KeyName, SignatureType, SignerKey, VerifierKey};
 use lcm_tlog::proof::TlogProof;
 use lcm_tlog::tiles::{self, Tile, TileReader};
-use lcm_tlog::{Checkpoint, Policy, Refusal, SignedCheckpoint, VerifyError};
+use lcm_tlog::{Checkpoint, Policy, SignedCheckpoint, VerifyError};
 use serde_json::json;
 
-use crate::cli::{Cli, LogCommand, WitnessCommand};
+use crate::cli::{Cli, LogCommand};
 use crate::commands::open;
 use crate::error::{CliError, input, one_line};
 use crate::io::{Out, file_err, read_file, read_signing_key};
@@ -36,13 +35,13 @@ pub(crate) fn vkey_path(path: &Path) -> PathBuf {
     s.into()
 }
 
-fn read_text(path: &Path) -> Result<String, CliError> {
+pub(crate) fn read_text(path: &Path) -> Result<String, CliError> {
     String::from_utf8(read_file(path)?)
         .map_err(|_| input(format!("{}: not UTF-8 text", path.display())))
 }
 
 /// A verifier key given as its text or as a file holding it (one line).
-fn parse_vkey(arg: &str) -> Result<VerifierKey, CliError> {
+pub(crate) fn parse_vkey(arg: &str) -> Result<VerifierKey, CliError> {
     if let Ok(key) = VerifierKey::parse(arg) {
         return Ok(key);
     }
@@ -102,7 +101,7 @@ fn header_checkpoint(
         .map_err(|e| input(format!("checkpoint: {e}")))
 }
 
-fn read_checkpoint(path: &Path) -> Result<SignedCheckpoint, CliError> {
+pub(crate) fn read_checkpoint(path: &Path) -> Result<SignedCheckpoint, CliError> {
     SignedCheckpoint::parse(&read_file(path)?)
         .map_err(|e| input(format!("{}: not a signed checkpoint: {e}", path.display())))
 }
@@ -110,7 +109,7 @@ fn read_checkpoint(path: &Path) -> Result<SignedCheckpoint, CliError> {
 /// The signer of `kind` in the key file `path`: a C2SP signer key (`PRIVATE+KEY+...`, whose
 /// name `name` must match when given), or an `lcm keygen` key file named `name`, else the
 /// name of its `PATH.vkey` (which must hold the same public key), else `default_name`.
-fn read_signer(
+pub(crate) fn read_signer(
     path: &Path,
     kind: SignatureType,
     name: Option<&str>,
@@ -887,137 +886,6 @@ impl From<CliError> for TileError {
     fn from(e: CliError) -> Self {
         Self(e)
     }
-}
-
-pub(crate) fn witness(cli: &Cli, out: &mut Out, command: &WitnessCommand) -> Result<(), CliError> {
-    let WitnessCommand::Cosign {
-        checkpoint,
-        key,
-        name,
-        state,
-        log_key,
-        proof,
-    } = command;
-    let submitted = read_checkpoint(checkpoint)?;
-    let log_key = parse_vkey(log_key)?;
-    let witness_key = read_signer(key, SignatureType::Cosignature, Some(name), &|| {
-        name.clone()
-    })?;
-    let proof = proof
-        .as_deref()
-        .map(|p| {
-            parse_hash_lines(&read_text(p)?)
-                .map_err(|e| input(format!("{}: not a consistency proof: {e}", p.display())))
-        })
-        .transpose()?;
-    std::fs::create_dir_all(state).map_err(file_err(state))?;
-    let origin = submitted.checkpoint().origin().to_owned();
-    let state_file = state.join(format!("{}.checkpoint", escape(&origin)));
-    let held = if state_file.exists() {
-        Some(
-            SignedCheckpoint::parse(&read_file(&state_file)?).map_err(|e| {
-                input(format!(
-                    "{}: the witness state is not a signed checkpoint: {e}",
-                    state_file.display()
-                ))
-            })?,
-        )
-    } else {
-        None
-    };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|e| input(format!("clock: {e}")))?
-        .as_secs();
-    match lcm_tlog::witness::cosign(
-        held.as_ref(),
-        &submitted,
-        &log_key,
-        proof.as_deref(),
-        &witness_key,
-        now,
-    ) {
-        Ok(cosigned) => {
-            atomic_write(&state_file, cosigned.to_text().as_bytes())?;
-            if cli.json {
-                return out.line(
-                    &json!({"cosigned": true, "origin": origin, "size": cosigned.checkpoint().size(),
-                        "checkpoint": cosigned.to_text()})
-                    .to_string(),
-                );
-            }
-            out.raw(cosigned.to_text().as_bytes())
-        }
-        Err(lcm_tlog::Error::Refused(refusal)) => {
-            // A fork (or a proof that fails between two checkpoints the log signed) is
-            // evidence: both signed checkpoints are kept.
-            if let (Some(held), Refusal::Fork { .. } | Refusal::InvalidProof { .. }) =
-                (&held, &refusal)
-            {
-                let forks = state.join("forks");
-                std::fs::create_dir_all(&forks).map_err(file_err(&forks))?;
-                let stem = format!(
-                    "{}-{}-{}-{now}",
-                    escape(&origin),
-                    held.checkpoint().size(),
-                    submitted.checkpoint().size()
-                );
-                atomic_write(
-                    &forks.join(format!("{stem}.held")),
-                    held.to_text().as_bytes(),
-                )?;
-                atomic_write(
-                    &forks.join(format!("{stem}.submitted")),
-                    submitted.to_text().as_bytes(),
-                )?;
-            }
-            let word = match refusal {
-                Refusal::BadSignature(_) => "signature",
-                Refusal::Rollback { .. } => "rollback",
-                Refusal::Fork { .. } | Refusal::InvalidProof { .. } => "fork",
-                Refusal::MissingProof { .. } => "missing proof",
-                _ => "inconsistent",
-            };
-            Err(CliError::Verify(one_line(&format!("{word}: {refusal}"))))
-        }
-        Err(e) => Err(input(format!("cosigning: {e}"))),
-    }
-}
-
-/// An origin as a file name: ASCII letters, digits, `.`, `-` and `_` kept, every other byte
-/// as `%XX`.
-fn escape(origin: &str) -> String {
-    origin
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// Writes `bytes` at `path` atomically: a temporary file in the same directory, fsynced,
-/// renamed over `path`, then the directory fsynced.
-fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let mut f = std::fs::File::create(&tmp).map_err(file_err(&tmp))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(file_err(&tmp))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(file_err(path))?;
-    if let Some(parent) = path.parent() {
-        // Durability of the rename; a directory that cannot be opened is not an error.
-        if let Ok(d) = std::fs::File::open(parent) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
 }
 
 /// `lcm verify NEW --header OLD` for two headers: both verified with `key`, then NEW's receipt
