@@ -973,8 +973,13 @@ pub(crate) fn compare_headers(
     let result = classify(&old_cp, &new_cp, path.as_deref())
         .map_err(|e| CliError::Verify(one_line(&format!("origin: {e}"))))?;
     if result.is_consistent() {
+        let verb = if matches!(result, Consistency::Same) {
+            "is the same as"
+        } else {
+            "extends"
+        };
         return Ok(format!(
-            "receipt log {result} the header {} ({old_size} receipts -> {new_size})",
+            "receipt log {verb} the header {} ({old_size} receipts -> {new_size})",
             old_path.display()
         ));
     }

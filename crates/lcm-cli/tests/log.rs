@@ -750,6 +750,12 @@ fn verify_header_against_an_older_header() {
         stdout(&out)
     );
     verify(&copy, &h2x, &h1, &[], 0);
+    let out = verify(&s.store(), &h2, &h2, &[], 0);
+    assert!(
+        stdout(&out).contains("receipt log is the same as the header"),
+        "{}",
+        stdout(&out)
+    );
     // Against each other: same count, different roots — a fork, both states printed.
     let out = verify(&s.store(), &h2x, &h2, &[], 1);
     assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
