@@ -204,6 +204,15 @@ fn witnesses(keys: &[String]) -> Result<Vec<VerifierKey>, CliError> {
     keys.iter().map(|k| parse_vkey(k)).collect()
 }
 
+/// How a consistent newer checkpoint relates to an older one, in words.
+fn relation(outcome: &Consistency) -> &'static str {
+    if matches!(outcome, Consistency::Same) {
+        "is the same as"
+    } else {
+        "extends"
+    }
+}
+
 /// The reason word of a failed checkpoint verification.
 fn reason(e: &VerifyError) -> &'static str {
     match e {
@@ -510,7 +519,8 @@ fn verify(
     ))?;
     if let (Some(outcome), Some(old)) = (outcome, &old) {
         out.line(&format!(
-            "{outcome} the checkpoint of size {}",
+            "{} the checkpoint of size {}",
+            relation(&outcome),
             old.checkpoint().size()
         ))?;
     }
@@ -848,7 +858,7 @@ fn verify_tiles(
             evidence(cli, out, word, (since, &old), (&checkpoint_path, &signed))?;
             return Err(CliError::Verify(one_line(&format!("{word}: {result}"))));
         }
-        lines.push(format!("{result} the checkpoint of size {m}"));
+        lines.push(format!("{} the checkpoint of size {m}", relation(&result)));
     }
     if let Some((digest, index)) = entry {
         let digest = parse_digest(digest, "--digest")?;
