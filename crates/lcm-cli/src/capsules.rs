@@ -261,9 +261,11 @@ pub(crate) fn verify(
     key: Option<&Path>,
     header_path: Option<&PathBuf>,
     args: &RequirementArgs,
+    proof: Option<&Path>,
 ) -> Result<(), CliError> {
     let (kind, text, _) = detect(file)?;
     let (req, scheme) = requirements(args)?;
+    let mut newer_header = None;
     let key_path = key.ok_or_else(|| {
         input("no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY)".to_owned())
     })?;
@@ -290,7 +292,9 @@ pub(crate) fn verify(
         }),
         Kind::Header => {
             let header = CapsuleHeader::from_json(&text).map_err(|e| document_failure(kind, &e))?;
-            verify_header(&header, &key).and_then(|r| with_policy(r, &header, &req))
+            let report = verify_header(&header, &key).and_then(|r| with_policy(r, &header, &req));
+            newer_header = Some(header);
+            report
         }
         Kind::Capsule => {
             let header_path = header_path.ok_or_else(|| {
@@ -318,6 +322,13 @@ pub(crate) fn verify(
         )));
     }
     let warnings = header.as_ref().map(warnings).unwrap_or_default();
+    // A header given --header must extend the older one (its receipt log, item by item).
+    let extends = match (&result, &newer_header, header_path) {
+        (Ok(_), Some(header), Some(old)) => Some(crate::tlog::compare_headers(
+            cli, out, header, old, proof, &key,
+        )?),
+        _ => None,
+    };
     match result {
         Ok(report) => {
             // Checks that did not apply (a capsule whose header has no model stage, ...) are
@@ -331,13 +342,14 @@ pub(crate) fn verify(
                 .collect();
             let passed = report.checks.len().saturating_sub(skipped.len());
             if cli.json {
-                out.line(
-                    &json!({"valid": true, "kind": kind.name(), "checks": passed,
+                let mut value = json!({"valid": true, "kind": kind.name(), "checks": passed,
                         "not_applicable": skipped, "key_id": key.key_id().to_hex(),
                         "warnings": warnings,
-                        "synthetic": header.as_ref().and_then(|h| h.synthetic.clone())})
-                    .to_string(),
-                )
+                        "synthetic": header.as_ref().and_then(|h| h.synthetic.clone())});
+                if let Some(extends) = &extends {
+                    value["extends"] = json!(extends);
+                }
+                out.line(&value.to_string())
             } else {
                 let mut line = format!("valid {}: {passed} checks passed", kind.name());
                 if !skipped.is_empty() {
@@ -355,6 +367,9 @@ pub(crate) fn verify(
                         c.name,
                         c.not_applicable.unwrap_or_default()
                     ))?;
+                }
+                if let Some(extends) = &extends {
+                    out.line(extends)?;
                 }
                 Ok(())
             }

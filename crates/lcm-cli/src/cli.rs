@@ -36,7 +36,8 @@ pub(crate) enum Command {
         policy: Option<PathBuf>,
     },
     /// Generate an Ed25519 signing key: the private key at PATH (mode 0600), the public key
-    /// at PATH.pub, each as 64 lowercase hex characters and a newline.
+    /// at PATH.pub, each as 64 lowercase hex characters and a newline; with --name, also the
+    /// C2SP verifier key `NAME+hex(id)+base64(type||key)` at PATH.vkey.
     Keygen {
         /// Where to write the private key.
         #[arg(long)]
@@ -44,6 +45,13 @@ pub(crate) enum Command {
         /// Overwrite existing key files.
         #[arg(long)]
         force: bool,
+        /// The key's C2SP name (a log's origin, or a witness's name): writes PATH.vkey.
+        #[arg(long)]
+        name: Option<String>,
+        /// With --name: the verifier key is a witness's cosignature key (type 0x04) rather
+        /// than a log's note signature key (type 0x01).
+        #[arg(long, requires = "name")]
+        witness: bool,
     },
     /// Record lifecycle stages from JSON files.
     Record {
@@ -162,21 +170,241 @@ pub(crate) enum Command {
         /// The signer's public key file (default: the path in `LCM_PUBLIC_KEY`).
         #[arg(long, env = "LCM_PUBLIC_KEY")]
         key: Option<PathBuf>,
-        /// For a capsule: the header it proves into.
+        /// For a capsule: the header it proves into. For a header: an older header of the
+        /// same receipt chain that it must extend (exit 1 for a fork or a rollback).
         #[arg(long)]
         header: Option<PathBuf>,
         #[command(flatten)]
         requirements: RequirementArgs,
+        /// For a header with --header: the consistency proof from the older header's receipt
+        /// count (`lcm log prove`; default: computed from the store's log).
+        #[arg(long, requires = "header")]
+        proof: Option<PathBuf>,
     },
     /// Summarize a header, capsule or bundle file.
     Inspect {
         /// The file.
         file: PathBuf,
     },
+    /// The transparency log of a receipt chain: signed checkpoints (c2sp.org/tlog-checkpoint),
+    /// consistency and inclusion proofs, and a static tile export (c2sp.org/tlog-tiles).
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+    /// The witness role of c2sp.org/tlog-witness: cosign only checkpoints consistent with
+    /// what the witness saw before.
+    Witness {
+        #[command(subcommand)]
+        command: WitnessCommand,
+    },
     /// Records of the Python reference (pyciaf): what can and cannot be checked.
     Compat {
         #[command(subcommand)]
         command: CompatCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum LogCommand {
+    /// Write the current signed checkpoint of a chain's log (C2SP format).
+    Checkpoint {
+        /// The deployment whose chain's log is meant (default: the store's only chain).
+        #[arg(long)]
+        deployment: Option<String>,
+        /// The log's private key: an `lcm keygen` key file, or a C2SP signer key
+        /// (`PRIVATE+KEY+...`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The origin (and key name); default: the name of KEYFILE.vkey, else the signer
+        /// key's name, else `lcm.local/DEPLOYMENT`.
+        #[arg(long)]
+        name: Option<String>,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Recompute a chain's log from its receipts and compare every stored tile and its size
+    /// (O(n) time, O(log n) memory). Exit 1 naming the first tile that differs.
+    Check {
+        /// The deployment whose chain's log is meant (default: the store's only chain).
+        #[arg(long)]
+        deployment: Option<String>,
+    },
+    /// Write a consistency proof from an older checkpoint's size to the current log: one
+    /// base64 hash a line (the proof lines of c2sp.org/tlog-witness). Exit 1 when the older
+    /// checkpoint is not a state of this log (fork or rollback).
+    Prove {
+        /// The older checkpoint, or a capsule header (its receipt count and receipts root).
+        #[arg(long)]
+        from: PathBuf,
+        /// The deployment whose chain's log is meant (default: the store's only chain).
+        #[arg(long)]
+        deployment: Option<String>,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Verify a signed checkpoint (of lcm or any C2SP log): the log's signature, a quorum of
+    /// witness cosignatures and, with --since, that it extends an older checkpoint. Exit 1
+    /// naming the reason (signature, quorum, fork, rollback, origin), 2 for malformed input.
+    Verify {
+        /// The checkpoint.
+        checkpoint: PathBuf,
+        /// The log's verifier key: the key text or a file holding it.
+        #[arg(long)]
+        key: String,
+        /// An older checkpoint of the same log that this one must extend.
+        #[arg(long)]
+        since: Option<PathBuf>,
+        /// The consistency proof from --since's size (from `lcm log prove`).
+        #[arg(long, requires = "since")]
+        proof: Option<PathBuf>,
+        /// A witness's verifier key (text or file); repeatable.
+        #[arg(long)]
+        witness: Vec<String>,
+        /// How many of the witnesses must have cosigned.
+        #[arg(long, default_value_t = 0)]
+        quorum: usize,
+    },
+    /// Write one receipt's offline proof (c2sp.org/tlog-proof): a signed checkpoint of the
+    /// current log and the receipt's inclusion proof into it; the `extra` line holds the
+    /// receipt's digest.
+    Proof {
+        /// The receipt id.
+        #[arg(long)]
+        receipt: String,
+        /// The log's private key (as for `lcm log checkpoint`); or --checkpoint.
+        #[arg(
+            long,
+            required_unless_present = "checkpoint",
+            conflicts_with = "checkpoint"
+        )]
+        key: Option<PathBuf>,
+        /// The origin (as for `lcm log checkpoint`).
+        #[arg(long, requires = "key")]
+        name: Option<String>,
+        /// Prove into this signed checkpoint of the log (for example one witnesses cosigned)
+        /// instead of signing the current one; its root must be the log's at its size.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// The deployment whose chain holds the receipt (default: the store's only chain).
+        #[arg(long)]
+        deployment: Option<String>,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Verify an offline receipt proof (c2sp.org/tlog-proof) with the log's and witnesses'
+    /// verifier keys alone. Exit 1 when it does not verify, 2 for malformed input.
+    VerifyProof {
+        /// The proof file.
+        file: PathBuf,
+        /// The log's verifier key: the key text or a file holding it.
+        #[arg(long)]
+        key: String,
+        /// A witness's verifier key (text or file); repeatable.
+        #[arg(long)]
+        witness: Vec<String>,
+        /// How many of the witnesses must have cosigned.
+        #[arg(long, default_value_t = 0)]
+        quorum: usize,
+        /// The receipt's digest (64 hex characters) the proof must be about (default: the
+        /// proof's `extra` line).
+        #[arg(long)]
+        digest: Option<String>,
+    },
+    /// Verify a receipt capsule made against an older header against a newer signed
+    /// checkpoint of the log: the capsule against its header (as `lcm verify`), the
+    /// checkpoint (signature, witness quorum), and a consistency proof from the header's
+    /// receipt count to the checkpoint. Exit 1 naming the failure, 2 for malformed input.
+    VerifyCapsule {
+        /// The capsule (from `lcm materialize`).
+        capsule: PathBuf,
+        /// The header it was made against.
+        #[arg(long)]
+        header: PathBuf,
+        /// The header signer's public key file (from `lcm keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The newer signed checkpoint.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The log's verifier key: the key text or a file holding it.
+        #[arg(long)]
+        log_key: String,
+        /// The consistency proof from the header's receipt count (`lcm log prove --from
+        /// HEADER`).
+        #[arg(long)]
+        proof: Option<PathBuf>,
+        /// A witness's verifier key (text or file); repeatable.
+        #[arg(long)]
+        witness: Vec<String>,
+        /// How many of the witnesses must have cosigned.
+        #[arg(long, default_value_t = 0)]
+        quorum: usize,
+    },
+    /// Write the log as static files in the c2sp.org/tlog-tiles layout: `checkpoint`,
+    /// `tile/L/N[.p/W]` and `tile/entries/N[.p/W]` (each entry a receipt's 32-byte digest).
+    ExportTiles {
+        /// The directory (created if missing).
+        dir: PathBuf,
+        /// The deployment whose chain's log is meant (default: the store's only chain).
+        #[arg(long)]
+        deployment: Option<String>,
+        /// The log's private key (as for `lcm log checkpoint`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The origin (as for `lcm log checkpoint`).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Check a log exported by `export-tiles` (or any tlog-tiles directory whose entries are
+    /// 32-byte digests): its checkpoint's signature, that its tiles and entries hash to the
+    /// checkpoint's root, and optionally a receipt's inclusion and consistency with an older
+    /// checkpoint (monitoring). Exit 1 when a check fails.
+    VerifyTiles {
+        /// The directory.
+        dir: PathBuf,
+        /// The log's verifier key: the key text or a file holding it.
+        #[arg(long)]
+        key: String,
+        /// An older checkpoint that the directory's must extend (proof computed from the
+        /// tiles).
+        #[arg(long)]
+        since: Option<PathBuf>,
+        /// A receipt digest (64 hex characters) that must be the entry at --index.
+        #[arg(long, requires = "index")]
+        digest: Option<String>,
+        /// The entry index of --digest.
+        #[arg(long, requires = "digest")]
+        index: Option<u64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WitnessCommand {
+    /// Cosign a checkpoint if it is consistent with the witness's state (DIR), print it with
+    /// the cosignature added and keep it as the origin's latest. Exit 1 without signing for
+    /// a bad log signature, a rollback, a fork or a missing or invalid proof.
+    Cosign {
+        /// The checkpoint.
+        checkpoint: PathBuf,
+        /// The witness's private key (an `lcm keygen` key file or a C2SP signer key).
+        #[arg(long)]
+        key: PathBuf,
+        /// The witness's name.
+        #[arg(long)]
+        name: String,
+        /// The witness's state directory (created if missing).
+        #[arg(long)]
+        state: PathBuf,
+        /// The log's verifier key: the key text or a file holding it.
+        #[arg(long)]
+        log_key: String,
+        /// The consistency proof from the size the witness holds (from `lcm log prove`).
+        #[arg(long)]
+        proof: Option<PathBuf>,
     },
 }
 

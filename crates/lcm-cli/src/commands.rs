@@ -55,7 +55,12 @@ pub(crate) fn run() -> ExitCode {
 fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     match &cli.command {
         Command::Init { policy } => init(cli, out, policy.as_deref()),
-        Command::Keygen { out: path, force } => keygen(cli, out, path, *force),
+        Command::Keygen {
+            out: path,
+            force,
+            name,
+            witness,
+        } => keygen(cli, out, path, *force, name.as_deref(), *witness),
         Command::Record {
             command: RecordCommand::Lifecycle { file, overrides },
         } => record_lifecycle(
@@ -146,6 +151,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             key,
             header,
             requirements,
+            proof,
         } => crate::capsules::verify(
             cli,
             out,
@@ -153,8 +159,11 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             key.as_deref(),
             header.as_ref(),
             requirements,
+            proof.as_deref(),
         ),
         Command::Inspect { file } => crate::capsules::inspect(cli, out, file),
+        Command::Log { command } => crate::tlog::log(cli, out, command),
+        Command::Witness { command } => crate::witness::cosign(cli, out, command),
         Command::Compat {
             command: CompatCommand::Audit { file },
         } => crate::compat::audit_cmd(cli, out, file),
@@ -203,10 +212,26 @@ fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError>
     }
 }
 
-fn keygen(cli: &Cli, out: &mut Out, path: &Path, force: bool) -> Result<(), CliError> {
+fn keygen(
+    cli: &Cli,
+    out: &mut Out,
+    path: &Path,
+    force: bool,
+    name: Option<&str>,
+    witness: bool,
+) -> Result<(), CliError> {
     let public_path = pub_path(path);
+    let vkey_path = crate::tlog::vkey_path(path);
+    // The name is checked before anything is written.
+    let name = name
+        .map(|n| lcm_tlog::note::KeyName::new(n).map_err(|e| input(format!("--name: {e}"))))
+        .transpose()?;
     if !force {
-        for p in [path, public_path.as_path()] {
+        let vkey = name.as_ref().map(|_| vkey_path.as_path());
+        for p in [Some(path), Some(public_path.as_path()), vkey]
+            .into_iter()
+            .flatten()
+        {
             if p.exists() {
                 return Err(input(format!(
                     "{} exists; pass --force to overwrite it",
@@ -218,22 +243,44 @@ fn keygen(cli: &Cli, out: &mut Out, path: &Path, force: bool) -> Result<(), CliE
     let key = SigningKey::generate(&mut lcm_crypto::OsRandom)?;
     write_key_pair(path, &key, force)?;
     let public = key.verifying_key();
+    let vkey = match name {
+        Some(name) => {
+            let kind = if witness {
+                lcm_tlog::note::SignatureType::Cosignature
+            } else {
+                lcm_tlog::note::SignatureType::Ed25519
+            };
+            let vkey = lcm_tlog::note::SignerKey::new(name, kind, key).verifier();
+            crate::io::write_new(&vkey_path, format!("{vkey}\n").as_bytes(), 0o644, force)?;
+            Some(vkey.to_string())
+        }
+        None => None,
+    };
     if cli.json {
-        out.line(
-            &json!({
-                "private_key": path.display().to_string(),
-                "public_key": public_path.display().to_string(),
-                "key_id": public.key_id().to_hex(),
-            })
-            .to_string(),
-        )
+        let mut value = json!({
+            "private_key": path.display().to_string(),
+            "public_key": public_path.display().to_string(),
+            "key_id": public.key_id().to_hex(),
+        });
+        if let Some(vkey) = &vkey {
+            value["verifier_key"] = json!(vkey_path.display().to_string());
+            value["vkey"] = json!(vkey);
+        }
+        out.line(&value.to_string())
     } else {
         out.line(&format!(
             "private key {} (mode 0600)\npublic key  {}\nkey id      {}",
             path.display(),
             public_path.display(),
             public.key_id()
-        ))
+        ))?;
+        if let Some(vkey) = &vkey {
+            out.line(&format!(
+                "verifier key {}\n             {vkey}",
+                vkey_path.display()
+            ))?;
+        }
+        Ok(())
     }
 }
 

@@ -15,6 +15,8 @@ mod compat;
 mod error;
 mod io;
 mod progress;
+mod tlog;
+mod witness;
 
 use std::process::ExitCode;
 

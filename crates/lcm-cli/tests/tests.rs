@@ -967,6 +967,9 @@ fn a_closed_standard_output_ends_quietly() {
 // `lcm compat audit` on the Python reference's capsule header.
 mod compat;
 
+// The transparency log: checkpoints, consistency, forks, witnesses, proofs, tiles.
+mod log;
+
 /// Makes the key `k` in the scratch directory (once), exports the bundle of `deployment` (or
 /// of the store's only lifecycle) signed with it, verifies it with the real binary, and
 /// returns it parsed.

@@ -13,6 +13,8 @@
 //! - [`pipeline`]: the receipt pipeline (resolve a release, make receipts, append them in
 //!   transactions, seal batches), with `lcm infer`'s three threads.
 //! - [`export`]: headers, bundles and receipt capsules made from a store.
+//! - [`log`]: the transparency log of each receipt chain, kept as C2SP tiles and written
+//!   with the receipts; roots and proofs at any size from `O(log n)` stored hashes.
 //! - [`check`]: the store's integrity check (every digest, link and batch recomputed).
 //! - [`fingerprint`]: streaming file, directory and safetensors fingerprints of model files.
 //!
@@ -57,6 +59,7 @@ pub mod check;
 pub mod export;
 pub mod fingerprint;
 pub mod lifecycle;
+pub mod log;
 pub mod pipeline;
 pub mod sqlite;
 mod store;
@@ -380,6 +383,19 @@ pub enum Error {
         /// The first header field that differs.
         field: &'static str,
     },
+    /// A log was asked for a size or leaf it does not have yet.
+    #[error("the log of deployment {deployment} has {size} leaves, asked for {asked}")]
+    LogTooSmall {
+        /// The deployment whose chain's log was read.
+        deployment: String,
+        /// Its size.
+        size: u64,
+        /// The size asked for.
+        asked: u64,
+    },
+    /// A transparency-log format or computation failed.
+    #[error(transparent)]
+    Tlog(#[from] lcm_tlog::Error),
     /// The receipt pipeline stopped; what it appended before stays appended.
     #[error("{source} ({appended} receipts before it were appended and acknowledged)")]
     Interrupted {

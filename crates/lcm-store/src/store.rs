@@ -220,12 +220,19 @@ pub trait Store: Send {
     /// current head; it returns the receipts to append. They are committed together, and
     /// this returns them only once they are durable.
     ///
+    /// In the same transaction the backend appends their leaves to the chain's transparency
+    /// log ([`crate::log`]): a [`crate::log::TileWriter`] resumed from the stored edge tiles,
+    /// whose tiles it stores and whose size becomes [`Store::log_size`]. So every
+    /// acknowledged receipt is in the log, and a backend that refuses the log's writes
+    /// appends nothing.
+    ///
     /// # Errors
     ///
     /// [`Error::NoChain`] when the chain was never opened ([`Store::open_chain`]);
     /// [`Error::ChainFull`]; the callback's error,
-    /// [`Error::Duplicate`] for a receipt id already in the chain; write failures. In every
-    /// error case nothing is appended.
+    /// [`Error::Duplicate`] for a receipt id already in the chain; [`Error::Corrupt`] when the
+    /// chain's log does not have the chain's length; write failures. In every error case
+    /// nothing is appended.
     fn append_receipts(
         &mut self,
         deployment: &str,
@@ -290,4 +297,22 @@ pub trait Store: Send {
     ///
     /// Read failures.
     fn batches(&self, deployment: &str) -> Result<Vec<StoredBatch>, Error>;
+
+    /// The number of leaves in the transparency log of `deployment`'s chain: its receipt
+    /// count, as every append writes the log in the same transaction ([`crate::log`]); 0 for
+    /// a deployment without a chain.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn log_size(&self, deployment: &str) -> Result<u64, Error>;
+
+    /// The hashes of `tile` of `deployment`'s log: exactly `tile.width()` hashes (the first of
+    /// a stored tile that has grown since).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`] when the store has no such tile or a shorter one; read failures.
+    fn log_tile(&self, deployment: &str, tile: lcm_tlog::tiles::Tile)
+    -> Result<Vec<Digest>, Error>;
 }

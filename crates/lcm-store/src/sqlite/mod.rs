@@ -51,7 +51,11 @@ use crate::store::{
 };
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
+
+/// The schema version that added the transparency log; migrating to it builds the tiles of
+/// the receipts already stored.
+const LOG_VERSION: i64 = 6;
 
 /// A chain's receipts are keyed `chain_id * CHAIN_SPAN + sequence` (the table's rowid), so
 /// one chain is one contiguous rowid range: appends and scans cost what they cost with one
@@ -306,6 +310,9 @@ impl SqliteStore {
             tx.execute_batch(sql)?;
             if version + 1 == SEALS_VERSION {
                 backfill_v5(&tx)?;
+            }
+            if version + 1 == LOG_VERSION {
+                log::backfill(&tx)?;
             }
             tx.pragma_update(None, "user_version", version + 1)?;
             tx.commit()?;
@@ -788,6 +795,17 @@ impl Store for SqliteStore {
                 .map_err(|e| duplicate_or(e, "inference-receipt", &r.receipt_id))?;
             }
         }
+        // The log grows in the same transaction: an acknowledged receipt is in the log.
+        let expected = head.map_or(0, |h| h.sequence.saturating_add(1));
+        let size = log::size(&tx, chain)?;
+        if size != expected {
+            return Err(Error::Corrupt {
+                what: format!(
+                    "the log of deployment {deployment} has {size} leaves, its chain {expected} receipts"
+                ),
+            });
+        }
+        log::append(&tx, chain, receipts.iter().map(|r| r.digest))?;
         tx.commit()?;
         Ok(receipts)
     }
@@ -904,6 +922,24 @@ impl Store for SqliteStore {
         })
     }
 
+    fn log_size(&self, deployment: &str) -> Result<u64, Error> {
+        match chain_id(&self.conn, deployment)? {
+            Some(chain) => log::size(&self.conn, chain),
+            None => Ok(0),
+        }
+    }
+
+    fn log_tile(
+        &self,
+        deployment: &str,
+        tile: lcm_tlog::tiles::Tile,
+    ) -> Result<Vec<Digest>, Error> {
+        let chain = chain_id(&self.conn, deployment)?.ok_or_else(|| Error::NoChain {
+            deployment: deployment.to_owned(),
+        })?;
+        log::tile(&self.conn, chain, tile)
+    }
+
     fn batches(&self, deployment: &str) -> Result<Vec<StoredBatch>, Error> {
         let Some(chain) = chain_id(&self.conn, deployment)? else {
             return Ok(Vec::new());
@@ -936,6 +972,7 @@ impl Store for SqliteStore {
     }
 }
 
+mod log;
 mod schema;
 mod seals;
 #[cfg(test)]

@@ -150,6 +150,36 @@ CREATE TRIGGER sealed_policy_no_delete BEFORE DELETE ON sealed_policy
     BEGIN SELECT RAISE(ABORT, 'the sealed policy is append-only'); END;
 CREATE INDEX receipts_by_request ON receipts (chain_id, json_extract(json, '$.request_id'));
 ",
+    // Version 6: each chain's transparency log (crate::log), its tree hashes as C2SP tiles
+    // (`hashes`: the tile's hashes concatenated, 32 bytes each; a partial tile is replaced by
+    // a longer one as the log grows, never changed or shortened) and its size. The tiles of
+    // the receipts already stored are built by `super::log::backfill` in the same
+    // transaction.
+    r"
+CREATE TABLE log_tiles (
+    chain_id   INTEGER NOT NULL CHECK (chain_id > 0),
+    level      INTEGER NOT NULL CHECK (level >= 0 AND level <= 63),
+    idx        INTEGER NOT NULL CHECK (idx >= 0),
+    hashes     BLOB NOT NULL CHECK (length(hashes) % 32 = 0 AND length(hashes) BETWEEN 32 AND 8192),
+    PRIMARY KEY (chain_id, level, idx)
+) WITHOUT ROWID;
+CREATE TABLE logs (
+    chain_id   INTEGER PRIMARY KEY CHECK (chain_id > 0),
+    size       INTEGER NOT NULL CHECK (size >= 0)
+);
+CREATE TRIGGER log_tiles_only_grow BEFORE UPDATE ON log_tiles
+    WHEN NEW.chain_id != OLD.chain_id OR NEW.level != OLD.level OR NEW.idx != OLD.idx
+      OR length(NEW.hashes) < length(OLD.hashes)
+      OR substr(NEW.hashes, 1, length(OLD.hashes)) != OLD.hashes
+    BEGIN SELECT RAISE(ABORT, 'log tiles only grow'); END;
+CREATE TRIGGER log_tiles_no_delete BEFORE DELETE ON log_tiles
+    BEGIN SELECT RAISE(ABORT, 'log tiles are append-only'); END;
+CREATE TRIGGER logs_only_grow BEFORE UPDATE ON logs
+    WHEN NEW.chain_id != OLD.chain_id OR NEW.size < OLD.size
+    BEGIN SELECT RAISE(ABORT, 'logs only grow'); END;
+CREATE TRIGGER logs_no_delete BEFORE DELETE ON logs
+    BEGIN SELECT RAISE(ABORT, 'logs are append-only'); END;
+",
 ];
 
 /// The version whose migration adds the seed check values and the sealed policy: a store

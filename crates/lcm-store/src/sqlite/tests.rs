@@ -434,3 +434,236 @@ fn edited_seals_are_refused() {
     drop(store);
     remove(&path);
 }
+
+/// A receipt whose digest is a function of its sequence number.
+fn log_receipt(sequence: u64) -> StoredReceipt {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&sequence.to_be_bytes());
+    bytes[31] = 0xa5;
+    StoredReceipt {
+        sequence,
+        receipt_id: format!("r{sequence}"),
+        digest: Digest::from_bytes(bytes),
+        timestamp: 0,
+        json: "{}".into(),
+    }
+}
+
+fn append_n(store: &mut SqliteStore, deployment: &str, n: u64) {
+    store
+        .append_receipts(deployment, &mut |head| {
+            let next = head.map_or(0, |h| h.sequence + 1);
+            Ok((next..next + n).map(log_receipt).collect())
+        })
+        .unwrap();
+}
+
+/// The tree the log must be: RFC 9162 over the receipts' digests, SHA-256.
+fn expected_tree(n: u64) -> lcm_crypto::merkle::MerkleTree {
+    lcm_crypto::merkle::MerkleTree::from_leaves_with(
+        crate::log::LOG_ALGORITHM,
+        (0..n).map(|i| *log_receipt(i).digest.as_bytes()),
+    )
+}
+
+/// Compares the stored log's roots and proofs at several sizes with `lcm_crypto::merkle`'s
+/// over the same leaves.
+fn check_log(store: &SqliteStore, deployment: &str, n: u64, rng: &mut u64) {
+    let log = crate::log::Log::open(store, deployment).unwrap();
+    assert_eq!(log.size(), n);
+    let tree = expected_tree(n);
+    assert_eq!(log.root().unwrap().digest(), &tree.root(), "root at {n}");
+    let mut next = || {
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        *rng
+    };
+    for _ in 0..8 {
+        let size = 1 + next() % n;
+        let old = 1 + next() % size;
+        let index = next() % size;
+        assert_eq!(
+            log.root_at(size).unwrap().digest(),
+            &tree.root_at(size).unwrap()
+        );
+        assert_eq!(
+            log.inclusion_proof(index, size).unwrap(),
+            tree.inclusion_proof_at(index, size).unwrap(),
+            "inclusion of {index} at {size}"
+        );
+        assert_eq!(log.leaf(index).unwrap(), tree.leaf_hash(index).unwrap());
+        let proof = log.consistency_proof(old, size).unwrap();
+        if old < size {
+            assert_eq!(
+                proof,
+                tree.consistency_proof_between(old, size)
+                    .unwrap()
+                    .into_path(),
+                "consistency {old} -> {size}"
+            );
+        } else {
+            assert!(proof.is_empty());
+        }
+    }
+    assert!(log.root_at(n + 1).is_err());
+}
+
+#[test]
+fn the_log_is_the_tree_of_the_receipts_at_every_size_and_across_reopens() {
+    let path = temp("log");
+    let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    store.open_chain("a").unwrap();
+    store.open_chain("b").unwrap();
+    let mut n = 0;
+    for round in 0..24u64 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        // Appends of 1 to ~3000 receipts, crossing tile boundaries at both levels.
+        let k = 1 + rng % if round % 3 == 0 { 3000 } else { 300 };
+        append_n(&mut store, "a", k);
+        n += k;
+        if round % 5 == 4 {
+            // A restart: the next append resumes from the stored tiles.
+            drop(store);
+            store = SqliteStore::open(&path).unwrap();
+        }
+        check_log(&store, "a", n, &mut rng);
+    }
+    // Another chain has its own log.
+    append_n(&mut store, "b", 3);
+    check_log(&store, "b", 3, &mut rng);
+    assert_eq!(store.log_size("a").unwrap(), n);
+    assert_eq!(store.log_size("none").unwrap(), 0);
+    // The stored tiles only grow: changing a hash is refused.
+    let changed = store.conn.execute(
+        "UPDATE log_tiles SET hashes = zeroblob(length(hashes)) WHERE level = 0 AND idx = 0",
+        [],
+    );
+    assert!(changed.is_err());
+    assert!(store.conn.execute("DELETE FROM log_tiles", []).is_err());
+    drop(store);
+    remove(&path);
+}
+
+#[test]
+fn migration_6_builds_the_log_of_the_receipts_already_stored() {
+    let path = temp("log-migrate");
+    let n = 70_000u64;
+    {
+        let conn = old_store(&path, 4);
+        conn.execute(
+            "INSERT INTO chains (chain_id, deployment, seed) VALUES (1, 'dep', ?1)",
+            params![&[7u8; 32][..]],
+        )
+        .unwrap();
+        let mut stmt = conn
+            .prepare(
+                "INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json) \
+                 VALUES (?1, 1, ?2, ?3, ?4, 0, '{}')",
+            )
+            .unwrap();
+        conn.execute_batch("BEGIN").unwrap();
+        for i in 0..n {
+            let r = log_receipt(i);
+            let seq = i64::try_from(i).unwrap();
+            stmt.execute(params![
+                i64::try_from(CHAIN_SPAN).unwrap() + seq,
+                seq,
+                r.receipt_id,
+                &r.digest.as_bytes()[..]
+            ])
+            .unwrap();
+        }
+        conn.execute_batch("COMMIT").unwrap();
+    }
+    let mut store = SqliteStore::open(&path).unwrap();
+    let mut rng = 7u64;
+    check_log(&store, "dep", n, &mut rng);
+    // Appends continue the migrated log.
+    append_n(&mut store, "dep", 300);
+    check_log(&store, "dep", n + 300, &mut rng);
+    drop(store);
+    remove(&path);
+}
+
+/// A log whose size disagrees with its chain (a store edited by hand) refuses appends.
+#[test]
+fn an_append_refuses_a_log_out_of_step_with_its_chain() {
+    let path = temp("log-step");
+    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    store.open_chain("a").unwrap();
+    append_n(&mut store, "a", 3);
+    store
+        .conn
+        .execute_batch("DROP TRIGGER logs_only_grow; UPDATE logs SET size = 2;")
+        .unwrap();
+    let refused = store.append_receipts("a", &mut |_| Ok(vec![log_receipt(3)]));
+    assert!(matches!(refused, Err(Error::Corrupt { .. })), "{refused:?}");
+    assert_eq!(store.head("a").unwrap().map(|h| h.sequence), Some(2));
+    drop(store);
+    remove(&path);
+}
+
+/// The log's audit recomputes every tile from the receipts: it passes on a sound log and
+/// names the tile that one changed byte, a dropped partial tile or a wrong size breaks.
+#[test]
+fn the_log_audit_finds_a_changed_tile_byte_and_a_wrong_size() {
+    let path = temp("log-audit");
+    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    store.open_chain("a").unwrap();
+    append_n(&mut store, "a", 70_000);
+    assert_eq!(crate::log::audit(&store, "a").unwrap(), 70_000);
+    store
+        .conn
+        .execute_batch("DROP TRIGGER log_tiles_only_grow; DROP TRIGGER log_tiles_no_delete; DROP TRIGGER logs_only_grow;")
+        .unwrap();
+    // One byte of each kind of tile: a full level-0, the partial level-0, a level-1 tile.
+    for (level, idx, byte) in [(0, 7, 33), (0, 273, 0), (1, 0, 4000), (2, 0, 31)] {
+        let original: Vec<u8> = store
+            .conn
+            .query_row(
+                "SELECT hashes FROM log_tiles WHERE level = ?1 AND idx = ?2",
+                params![level, idx],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let mut changed = original.clone();
+        changed[byte] ^= 1;
+        let set = |bytes: &[u8]| {
+            store
+                .conn
+                .execute(
+                    "UPDATE log_tiles SET hashes = ?1 WHERE level = ?2 AND idx = ?3",
+                    params![bytes, level, idx],
+                )
+                .unwrap();
+        };
+        set(&changed);
+        let found = crate::log::audit(&store, "a");
+        assert!(
+            matches!(&found, Err(Error::Corrupt { what }) if what.contains(&format!("tile/{level}/"))),
+            "{found:?}"
+        );
+        set(&original);
+        crate::log::audit(&store, "a").unwrap();
+    }
+    store
+        .conn
+        .execute("DELETE FROM log_tiles WHERE level = 0 AND idx = 273", [])
+        .unwrap();
+    assert!(crate::log::audit(&store, "a").is_err());
+    store
+        .conn
+        .execute("UPDATE logs SET size = 69999", [])
+        .unwrap();
+    let found = crate::log::audit(&store, "a");
+    assert!(
+        matches!(&found, Err(Error::Corrupt { what }) if what.contains("69999")),
+        "{found:?}"
+    );
+    drop(store);
+    remove(&path);
+}

@@ -1,0 +1,879 @@
+//! `lcm log` and `lcm witness` with the real binary: checkpoints whose root is the header's,
+//! consistency proofs, forks of two copies of one store, rollbacks, witness quorums, offline
+//! receipt proofs and static tiles, each with tamper twins.
+
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use super::{Scratch, infer, infer_cmd, lcm, lines, recorded, run, stdout};
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// `lcm keygen --out NAME --name ORIGIN [--witness]` in the scratch directory.
+fn keygen(s: &Scratch, file: &str, name: &str, witness: bool) -> PathBuf {
+    let key = s.path(file);
+    let mut cmd = lcm(&s.store());
+    cmd.args(["keygen", "--out", p(&key), "--name", name]);
+    if witness {
+        cmd.arg("--witness");
+    }
+    run(&mut cmd, 0);
+    key
+}
+
+fn vkey(key: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.vkey", key.display()))
+}
+
+/// `lcm log checkpoint --key KEY --out FILE` on `store`.
+fn checkpoint(store: &Path, key: &Path, out: &Path) {
+    run(
+        lcm(store).args(["log", "checkpoint", "--key", p(key), "--out", p(out)]),
+        0,
+    );
+}
+
+/// `lcm log prove --from OLD --out FILE` on `store`.
+fn prove(store: &Path, old: &Path, out: &Path, code: i32) -> Output {
+    run(
+        lcm(store).args(["log", "prove", "--from", p(old), "--out", p(out)]),
+        code,
+    )
+}
+
+/// `lcm log verify CHECKPOINT --key VKEY ARGS...`.
+fn log_verify(s: &Scratch, cp: &Path, key: &str, args: &[&str], code: i32) -> Output {
+    run(
+        lcm(&s.store())
+            .args(["log", "verify", p(cp), "--key", key])
+            .args(args),
+        code,
+    )
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Copies a store file (with its WAL, if any) to `to`.
+fn copy_store(from: &Path, to: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let src = PathBuf::from(format!("{}{suffix}", from.display()));
+        if src.exists() {
+            std::fs::copy(&src, format!("{}{suffix}", to.display())).expect("copy the store");
+        }
+    }
+}
+
+#[test]
+fn keygen_name_writes_the_verifier_key() {
+    let s = Scratch::new("log-keygen");
+    let key = keygen(&s, "log.key", "example.com/log", false);
+    let text = std::fs::read_to_string(vkey(&key)).unwrap();
+    let line = text.strip_suffix('\n').unwrap();
+    let fields: Vec<&str> = line.splitn(3, '+').collect();
+    assert_eq!(fields[0], "example.com/log");
+    assert_eq!(fields[1].len(), 8);
+    // base64(0x01 || 32-byte key) starts with "A" (0x01 = 000000 01....).
+    assert!(fields[2].starts_with('A'), "{line}");
+    let w = keygen(&s, "w.key", "witness.example", true);
+    let wtext = std::fs::read_to_string(vkey(&w)).unwrap();
+    // Type 0x04: base64 starts with "B".
+    assert!(wtext.split('+').nth(2).unwrap().starts_with('B'), "{wtext}");
+    // A name with a '+' or a space is refused before anything is written.
+    let bad = s.path("bad.key");
+    run(
+        lcm(&s.store()).args(["keygen", "--out", p(&bad), "--name", "a+b"]),
+        2,
+    );
+    assert!(!bad.exists());
+    run(
+        lcm(&s.store()).args(["keygen", "--out", p(&bad), "--witness"]),
+        2,
+    );
+    // An existing vkey is not overwritten without --force.
+    run(
+        lcm(&s.store()).args(["keygen", "--out", p(&key), "--name", "x"]),
+        2,
+    );
+}
+
+#[test]
+fn a_checkpoint_is_the_headers_receipts_root_and_verifies() {
+    let s = recorded("log-checkpoint");
+    infer(&s.store(), &lines(300, "a"), 0);
+    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let cp = s.path("c1");
+    checkpoint(&s.store(), &key, &cp);
+    let text = std::fs::read_to_string(&cp).unwrap();
+    assert!(text.starts_with("example.com/lcm\n300\n"), "{text}");
+    assert!(text.contains("\n\n— example.com/lcm "), "{text}");
+    // Without --out: standard output, the same note format.
+    let printed = stdout(&run(
+        lcm(&s.store()).args(["log", "checkpoint", "--key", p(&key)]),
+        0,
+    ));
+    assert!(printed.starts_with("example.com/lcm\n300\n"));
+    // The root is the header's receipts root.
+    let header = s.path("h.json");
+    run(
+        lcm(&s.store()).args(["header", "--key", p(&key), "--out", p(&header)]),
+        0,
+    );
+    let h: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&header).unwrap()).unwrap();
+    let out = log_verify(&s, &cp, p(&vkey(&key)), &["--json"], 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["size"], 300);
+    assert_eq!(v["root"], h["stage_g_inference"]["receipts_root"], "{h}");
+    // The key as text works as well as the file.
+    let key_text = std::fs::read_to_string(vkey(&key)).unwrap();
+    log_verify(&s, &cp, key_text.trim_end(), &[], 0);
+    // Tamper twins: one digit of the size, one character of the root, the signature.
+    let tampered = s.path("t");
+    std::fs::write(&tampered, text.replacen("\n300\n", "\n301\n", 1)).unwrap();
+    let out = log_verify(&s, &tampered, p(&vkey(&key)), &[], 1);
+    assert!(stderr(&out).contains("signature"), "{}", stderr(&out));
+    // A signature line with one byte changed.
+    let sig_line = text.lines().last().unwrap();
+    let mut sig: Vec<char> = sig_line.chars().collect();
+    let i = sig.len() - 10;
+    sig[i] = if sig[i] == 'A' { 'B' } else { 'A' };
+    let sig: String = sig.into_iter().collect();
+    std::fs::write(&tampered, text.replacen(sig_line, &sig, 1)).unwrap();
+    log_verify(&s, &tampered, p(&vkey(&key)), &[], 1);
+    let root_line = text.lines().nth(2).unwrap();
+    let mut changed: Vec<char> = root_line.chars().collect();
+    changed[0] = if changed[0] == 'A' { 'B' } else { 'A' };
+    let changed: String = changed.into_iter().collect();
+    std::fs::write(&tampered, text.replacen(root_line, &changed, 1)).unwrap();
+    log_verify(&s, &tampered, p(&vkey(&key)), &[], 1);
+    // Another log's key: its signature is unknown, so no known key signed.
+    let other = keygen(&s, "other.key", "example.com/lcm", false);
+    let out = log_verify(&s, &cp, p(&vkey(&other)), &[], 1);
+    assert!(stderr(&out).contains("signature"), "{}", stderr(&out));
+    // Malformed input: exit 2.
+    std::fs::write(&tampered, "not a checkpoint").unwrap();
+    log_verify(&s, &tampered, p(&vkey(&key)), &[], 2);
+    log_verify(&s, &cp, "not-a-key", &[], 2);
+    // A keyfile whose .vkey is another key's is refused.
+    std::fs::copy(vkey(&other), vkey(&key)).unwrap();
+    run(
+        lcm(&s.store()).args(["log", "checkpoint", "--key", p(&key)]),
+        2,
+    );
+    // A key file that is not a key.
+    run(
+        lcm(&s.store()).args(["log", "checkpoint", "--key", p(&cp)]),
+        2,
+    );
+}
+
+#[test]
+fn two_copies_of_one_store_diverging_are_a_fork() {
+    let s = recorded("log-fork");
+    infer(&s.store(), &lines(300, "a"), 0);
+    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let vk = vkey(&key);
+    let c1 = s.path("c1");
+    checkpoint(&s.store(), &key, &c1);
+    // A copy of the store, then different receipts appended to each.
+    let copy = s.path("copy.db");
+    copy_store(&s.store(), &copy);
+    infer(&s.store(), &lines(100, "b"), 0);
+    infer(&copy, &lines(100, "c"), 0);
+    let (c2, c2x) = (s.path("c2"), s.path("c2x"));
+    checkpoint(&s.store(), &key, &c2);
+    checkpoint(&copy, &key, &c2x);
+    // Each extends c1 with a proof from its own store.
+    let (p2, p2x) = (s.path("p2"), s.path("p2x"));
+    prove(&s.store(), &c1, &p2, 0);
+    prove(&copy, &c1, &p2x, 0);
+    let proof_text = std::fs::read_to_string(&p2).unwrap();
+    assert!(proof_text.lines().all(|l| l.len() == 44), "{proof_text}");
+    let out = log_verify(&s, &c2, p(&vk), &["--since", p(&c1), "--proof", p(&p2)], 0);
+    assert!(stdout(&out).contains("extends the checkpoint of size 300"));
+    log_verify(
+        &s,
+        &c2x,
+        p(&vk),
+        &["--since", p(&c1), "--proof", p(&p2x)],
+        0,
+    );
+    // The two copies: same size, different roots — a fork, with both signed states.
+    let out = log_verify(&s, &c2x, p(&vk), &["--since", p(&c2)], 1);
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    let evidence = stdout(&out);
+    assert!(evidence.contains(&std::fs::read_to_string(&c2).unwrap()));
+    assert!(evidence.contains(&std::fs::read_to_string(&c2x).unwrap()));
+    // The copy grows on: its proof from c2 cannot be made (the prover sees the fork), and
+    // the other copy's proof does not verify.
+    infer(&copy, &lines(50, "d"), 0);
+    let c3x = s.path("c3x");
+    checkpoint(&copy, &key, &c3x);
+    let p3 = s.path("p3");
+    let out = prove(&copy, &c2, &p3, 1);
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    prove(&copy, &c2x, &p3, 0);
+    let out = log_verify(&s, &c3x, p(&vk), &["--since", p(&c2), "--proof", p(&p3)], 1);
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    // Without a proof, a larger checkpoint is not shown to extend: a fork (no proof).
+    log_verify(&s, &c3x, p(&vk), &["--since", p(&c2x)], 1);
+    log_verify(
+        &s,
+        &c3x,
+        p(&vk),
+        &["--since", p(&c2x), "--proof", p(&p3)],
+        0,
+    );
+    // A rollback: the older checkpoint given as the newer.
+    let out = log_verify(&s, &c1, p(&vk), &["--since", p(&c2)], 1);
+    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("rollback evidence"));
+    let out = prove(&s.store(), &c3x, &p3, 1);
+    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    // Malformed proof: exit 2.
+    std::fs::write(&p3, "not base64\n").unwrap();
+    log_verify(
+        &s,
+        &c3x,
+        p(&vk),
+        &["--since", p(&c2x), "--proof", p(&p3)],
+        2,
+    );
+}
+
+#[test]
+fn witnesses_cosign_consistent_checkpoints_and_a_quorum_is_required() {
+    let s = recorded("log-witness");
+    infer(&s.store(), &lines(10, "a"), 0);
+    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let vk = vkey(&key);
+    let (w1, w2) = (
+        keygen(&s, "w1.key", "w1.example", true),
+        keygen(&s, "w2.key", "w2.example", true),
+    );
+    let (state1, state2) = (s.path("state1"), s.path("state2"));
+    let cosign = |w: &Path, name: &str, state: &Path, cp: &Path, proof: Option<&Path>, code| {
+        let mut cmd = lcm(&s.store());
+        cmd.args([
+            "witness",
+            "cosign",
+            p(cp),
+            "--key",
+            p(w),
+            "--name",
+            name,
+            "--state",
+            p(state),
+            "--log-key",
+            p(&vk),
+        ]);
+        if let Some(proof) = proof {
+            cmd.args(["--proof", p(proof)]);
+        }
+        run(&mut cmd, code)
+    };
+    let c1 = s.path("c1");
+    checkpoint(&s.store(), &key, &c1);
+    // w1 cosigns; then w2 cosigns w1's output: two cosignatures.
+    let once = s.path("c1.w1");
+    std::fs::write(
+        &once,
+        stdout(&cosign(&w1, "w1.example", &state1, &c1, None, 0)),
+    )
+    .unwrap();
+    let twice = s.path("c1.w12");
+    std::fs::write(
+        &twice,
+        stdout(&cosign(&w2, "w2.example", &state2, &once, None, 0)),
+    )
+    .unwrap();
+    let (v1, v2) = (vkey(&w1), vkey(&w2));
+    let both = ["--witness", p(&v1), "--witness", p(&v2)];
+    log_verify(
+        &s,
+        &once,
+        p(&vk),
+        &[&both[..], &["--quorum", "1"]].concat(),
+        0,
+    );
+    let out = log_verify(
+        &s,
+        &once,
+        p(&vk),
+        &[&both[..], &["--quorum", "2"]].concat(),
+        1,
+    );
+    assert!(stderr(&out).contains("quorum"), "{}", stderr(&out));
+    log_verify(
+        &s,
+        &twice,
+        p(&vk),
+        &[&both[..], &["--quorum", "2"]].concat(),
+        0,
+    );
+    // Witnesses not named are ignored: quorum 1 of w2 alone on w1's cosignature fails.
+    log_verify(
+        &s,
+        &once,
+        p(&vk),
+        &["--witness", p(&vkey(&w2)), "--quorum", "1"],
+        1,
+    );
+    // The state keeps the latest cosigned checkpoint per origin.
+    let held = state1.join("example.com%2Flcm.checkpoint");
+    assert_eq!(
+        std::fs::read_to_string(&held).unwrap(),
+        std::fs::read_to_string(&once).unwrap()
+    );
+
+    // The log grows: w1 needs a proof from what it holds.
+    infer(&s.store(), &lines(5, "b"), 0);
+    let c2 = s.path("c2");
+    checkpoint(&s.store(), &key, &c2);
+    let out = cosign(&w1, "w1.example", &state1, &c2, None, 1);
+    assert!(stderr(&out).contains("proof"), "{}", stderr(&out));
+    let proof = s.path("p12");
+    prove(&s.store(), &c1, &proof, 0);
+    cosign(&w1, "w1.example", &state1, &c2, Some(&proof), 0);
+    let latest = std::fs::read_to_string(&held).unwrap();
+    assert!(latest.starts_with("example.com/lcm\n15\n"));
+    // A rollback is refused and the state is unchanged.
+    let out = cosign(&w1, "w1.example", &state1, &c1, None, 1);
+    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&held).unwrap(), latest);
+    // A fork (a copy of the store at 10, grown differently to 15) is refused, and both
+    // signed checkpoints are kept.
+    let copy = s.path("copy.db");
+    let forked = s.path("forked");
+    {
+        // Another store of the same lifecycle whose chain diverges from the first receipt.
+        let f = recorded("log-witness-fork");
+        infer(&f.store(), &lines(10, "a"), 0);
+        infer(&f.store(), &lines(5, "x"), 0);
+        copy_store(&f.store(), &copy);
+    }
+    checkpoint(&copy, &key, &forked);
+    let out = cosign(&w1, "w1.example", &state1, &forked, None, 1);
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    let kept: Vec<String> = std::fs::read_dir(state1.join("forks"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(kept.len(), 2);
+    assert!(kept.contains(&latest));
+    assert!(kept.contains(&std::fs::read_to_string(&forked).unwrap()));
+    assert_eq!(std::fs::read_to_string(&held).unwrap(), latest);
+    // A checkpoint signed by another key is refused.
+    let other = keygen(&s, "other.key", "example.com/lcm", false);
+    let bad = s.path("bad");
+    checkpoint(&s.store(), &other, &bad);
+    let out = cosign(&w1, "w1.example", &state1, &bad, None, 1);
+    assert!(stderr(&out).contains("signature"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&held).unwrap(), latest);
+}
+
+/// Real checkpoints of the Go checksum database verify; a changed character fails; two of
+/// them without a proof are not shown consistent.
+#[test]
+fn checkpoints_of_another_log_verify() {
+    let s = Scratch::new("log-sumdb");
+    let v: serde_json::Value = serde_json::from_str(include_str!(
+        "../../lcm-tlog/tests/vectors/c2sp/sumdb-checkpoints.json"
+    ))
+    .unwrap();
+    let vk = v["vkey"].as_str().unwrap();
+    let cps: Vec<&str> = v["checkpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let (small, large) = (s.path("small"), s.path("large"));
+    // 3,784,599 and 63,512,409 leaves.
+    std::fs::write(&small, cps[0]).unwrap();
+    std::fs::write(&large, cps[1]).unwrap();
+    let out = log_verify(&s, &small, vk, &[], 0);
+    assert!(stdout(&out).contains("origin go.sum database tree, size 3784599"));
+    log_verify(&s, &large, vk, &[], 0);
+    let tampered = s.path("t");
+    std::fs::write(&tampered, cps[0].replacen("3784599", "3784598", 1)).unwrap();
+    log_verify(&s, &tampered, vk, &[], 1);
+    let out = log_verify(&s, &small, vk, &["--since", p(&large)], 1);
+    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    let out = log_verify(&s, &large, vk, &["--since", p(&small)], 1);
+    assert!(
+        stderr(&out).contains("no consistency proof"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_offline_receipt_proof_verifies_with_keys_alone() {
+    let s = recorded("log-proof");
+    infer(&s.store(), &lines(700, "a"), 0);
+    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let vk = vkey(&key);
+    let w = keygen(&s, "w.key", "w.example", true);
+    let proof = s.path("a_517.tlog-proof");
+    run(
+        lcm(&s.store()).args([
+            "log",
+            "proof",
+            "--receipt",
+            "a_517",
+            "--key",
+            p(&key),
+            "--out",
+            p(&proof),
+        ]),
+        0,
+    );
+    let text = std::fs::read_to_string(&proof).unwrap();
+    assert!(text.starts_with("c2sp.org/tlog-proof@v1\nextra "), "{text}");
+    assert!(text.contains("\nindex 517\n"), "{text}");
+    let verify = |file: &Path, args: &[&str], code| {
+        run(
+            lcm(&s.store())
+                .args(["log", "verify-proof", p(file), "--key", p(&vk)])
+                .args(args),
+            code,
+        )
+    };
+    let out = verify(&proof, &[], 0);
+    assert!(stdout(&out).contains("is entry 517 of example.com/lcm (size 700"));
+    // The receipt's digest, as the store lists it.
+    let listed = stdout(&run(lcm(&s.store()).args(["list", "receipts"]), 0));
+    let line = listed.lines().find(|l| l.starts_with("517\t")).unwrap();
+    let digest = line.split('\t').nth(2).unwrap();
+    verify(&proof, &["--digest", digest], 0);
+    // Tamper twins: another receipt's digest, another index, one proof hash, the size.
+    let other = listed.lines().find(|l| l.starts_with("516\t")).unwrap();
+    let out = verify(&proof, &["--digest", other.split('\t').nth(2).unwrap()], 1);
+    assert!(stderr(&out).contains("inclusion"), "{}", stderr(&out));
+    let t = s.path("t");
+    std::fs::write(&t, text.replacen("\nindex 517\n", "\nindex 516\n", 1)).unwrap();
+    verify(&t, &[], 1);
+    let hash_line = text.lines().nth(3).unwrap();
+    let swapped: String = hash_line
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 5 {
+                if c == 'A' { 'B' } else { 'A' }
+            } else {
+                c
+            }
+        })
+        .collect();
+    std::fs::write(&t, text.replacen(hash_line, &swapped, 1)).unwrap();
+    verify(&t, &[], 1);
+    std::fs::write(&t, text.replacen("\n700\n", "\n701\n", 1)).unwrap();
+    let out = verify(&t, &[], 1);
+    assert!(stderr(&out).contains("signature"), "{}", stderr(&out));
+    // A quorum of a witness that did not cosign fails; after cosigning it verifies.
+    let out = verify(&proof, &["--witness", p(&vkey(&w)), "--quorum", "1"], 1);
+    assert!(stderr(&out).contains("quorum"), "{}", stderr(&out));
+    let cp = s.path("cp");
+    checkpoint(&s.store(), &key, &cp);
+    let cosigned = stdout(&run(
+        lcm(&s.store()).args([
+            "witness",
+            "cosign",
+            p(&cp),
+            "--key",
+            p(&w),
+            "--name",
+            "w.example",
+            "--state",
+            p(&s.path("wstate")),
+            "--log-key",
+            p(&vk),
+        ]),
+        0,
+    ));
+    std::fs::write(&cp, cosigned).unwrap();
+    let witnessed = s.path("witnessed.tlog-proof");
+    run(
+        lcm(&s.store()).args([
+            "log",
+            "proof",
+            "--receipt",
+            "a_517",
+            "--checkpoint",
+            p(&cp),
+            "--out",
+            p(&witnessed),
+        ]),
+        0,
+    );
+    verify(&witnessed, &["--witness", p(&vkey(&w)), "--quorum", "1"], 0);
+    // A checkpoint of another store is not a state of this log.
+    let f = recorded("log-proof-fork");
+    infer(&f.store(), &lines(700, "z"), 0);
+    let other_cp = s.path("other_cp");
+    checkpoint(&f.store(), &key, &other_cp);
+    let out = run(
+        lcm(&s.store()).args([
+            "log",
+            "proof",
+            "--receipt",
+            "a_517",
+            "--checkpoint",
+            p(&other_cp),
+        ]),
+        1,
+    );
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    // Truncated or garbage: exit 2.
+    std::fs::write(&t, &text[..40]).unwrap();
+    verify(&t, &[], 2);
+    let unknown = run(
+        lcm(&s.store()).args(["log", "proof", "--receipt", "nope", "--key", p(&key)]),
+        2,
+    );
+    assert!(stderr(&unknown).contains("nope"));
+}
+
+#[test]
+fn exported_tiles_verify_and_monitor_consistency() {
+    let s = recorded("log-tiles");
+    infer(&s.store(), &lines(600, "a"), 0);
+    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let vk = vkey(&key);
+    let c1 = s.path("c1");
+    checkpoint(&s.store(), &key, &c1);
+    infer(&s.store(), &lines(100, "b"), 0);
+    let dir = s.path("tiles");
+    run(
+        lcm(&s.store()).args(["log", "export-tiles", p(&dir), "--key", p(&key)]),
+        0,
+    );
+    // 700 leaves: level-0 tiles 0, 1 and 2.p/188, level 1 tile 0.p/2, and entry bundles.
+    for f in [
+        "checkpoint",
+        "tile/0/000",
+        "tile/0/001",
+        "tile/0/002.p/188",
+        "tile/1/000.p/2",
+        "tile/entries/000",
+        "tile/entries/002.p/188",
+    ] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    assert_eq!(
+        std::fs::metadata(dir.join("tile/0/000")).unwrap().len(),
+        256 * 32
+    );
+    let verify = |args: &[&str], code| {
+        run(
+            lcm(&s.store())
+                .args(["log", "verify-tiles", p(&dir), "--key", p(&vk)])
+                .args(args),
+            code,
+        )
+    };
+    let out = verify(&[], 0);
+    assert!(stdout(&out).contains("size 700"), "{}", stdout(&out));
+    let out = verify(&["--since", p(&c1)], 0);
+    assert!(stdout(&out).contains("extends the checkpoint of size 600"));
+    let listed = stdout(&run(lcm(&s.store()).args(["list", "receipts"]), 0));
+    let digest = |seq: &str| -> String {
+        let line = listed
+            .lines()
+            .find(|l| l.starts_with(&format!("{seq}\t")))
+            .unwrap();
+        line.split('\t').nth(2).unwrap().to_owned()
+    };
+    verify(&["--digest", &digest("650"), "--index", "650"], 0);
+    verify(&["--digest", &digest("651"), "--index", "650"], 1);
+    // A checkpoint of a diverging copy is a fork of the exported log.
+    let f = recorded("log-tiles-fork");
+    infer(&f.store(), &lines(600, "z"), 0);
+    let cf = s.path("cf");
+    checkpoint(&f.store(), &key, &cf);
+    let out = verify(&["--since", p(&cf)], 1);
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    // Tamper twins: one byte of a tile, one byte of an entry bundle.
+    let tile = dir.join("tile/0/001");
+    let original = std::fs::read(&tile).unwrap();
+    let mut bytes = original.clone();
+    bytes[100] ^= 1;
+    std::fs::write(&tile, &bytes).unwrap();
+    verify(&[], 1);
+    std::fs::write(&tile, &original).unwrap();
+    let entries = dir.join("tile/entries/002.p/188");
+    let original = std::fs::read(&entries).unwrap();
+    let mut bytes = original.clone();
+    bytes[40] ^= 1;
+    std::fs::write(&entries, &bytes).unwrap();
+    verify(&[], 1);
+    std::fs::write(&entries, &original).unwrap();
+    verify(&[], 0);
+}
+
+/// Receipts acknowledged before a `kill -9` are in the log: its size is the chain's, and its
+/// root the header's receipts root.
+#[test]
+fn the_log_survives_kill_9() {
+    use std::io::{BufRead as _, Write as _};
+    let s = recorded("log-kill9");
+    let mut child = infer_cmd(&s.store())
+        .args(["--batch-size", "50"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        for i in 0.. {
+            let line = format!(
+                "{{\"request_id\":\"r{i}\",\"receipt_id\":\"k_{i}\",\"query\":\"q\",\"output\":\"o\"}}\n"
+            );
+            if stdin.write_all(line.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let mut acked = 0u64;
+    while acked < 700 {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0);
+        acked += 1;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    feeder.join().unwrap();
+    let stored = u64::try_from(
+        stdout(&run(lcm(&s.store()).args(["list", "receipts"]), 0))
+            .lines()
+            .count(),
+    )
+    .unwrap();
+    assert!(stored >= acked);
+    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let cp = s.path("cp");
+    checkpoint(&s.store(), &key, &cp);
+    let out = log_verify(&s, &cp, p(&vkey(&key)), &["--json"], 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["size"], stored);
+    let header = s.path("h.json");
+    run(
+        lcm(&s.store()).args(["header", "--key", p(&key), "--out", p(&header)]),
+        0,
+    );
+    let h: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&header).unwrap()).unwrap();
+    assert_eq!(v["root"], h["stage_g_inference"]["receipts_root"]);
+    let out = run(lcm(&s.store()).args(["log", "check"]), 0);
+    assert!(
+        stdout(&out).contains(&format!("{stored} leaves")),
+        "{}",
+        stdout(&out)
+    );
+    // Appends continue the log after the crash.
+    infer(&s.store(), &lines(3, "after"), 0);
+    checkpoint(&s.store(), &key, &cp);
+    assert!(
+        std::fs::read_to_string(&cp)
+            .unwrap()
+            .starts_with(&format!("example.com/lcm\n{}\n", stored + 3))
+    );
+    // Tamper twin: one hash of a stored tile is found by `lcm log check`.
+    {
+        let conn = rusqlite::Connection::open(s.store()).unwrap();
+        conn.execute_batch("DROP TRIGGER log_tiles_only_grow;")
+            .unwrap();
+        let mut hashes: Vec<u8> = conn
+            .query_row(
+                "SELECT hashes FROM log_tiles WHERE level = 0 AND idx = 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        hashes[40] ^= 1;
+        conn.execute(
+            "UPDATE log_tiles SET hashes = ?1 WHERE level = 0 AND idx = 1",
+            [hashes],
+        )
+        .unwrap();
+    }
+    let out = run(lcm(&s.store()).args(["log", "check"]), 1);
+    assert!(stderr(&out).contains("tile/0/001"), "{}", stderr(&out));
+}
+
+/// `lcm verify h2.json --header h1.json` looks at h1: h2 must extend it (a proof from the
+/// store or a file), and two copies of one store diverging are a fork, exit 1.
+#[test]
+fn verify_header_against_an_older_header() {
+    let s = recorded("log-headers");
+    infer(&s.store(), &lines(300, "a"), 0);
+    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let public = PathBuf::from(format!("{}.pub", key.display()));
+    let header = |store: &Path, out: &Path| {
+        run(
+            lcm(store).args(["header", "--key", p(&key), "--out", p(out)]),
+            0,
+        );
+    };
+    let verify = |store: &Path, new: &Path, old: &Path, extra: &[&str], code| {
+        run(
+            lcm(store)
+                .args(["verify", p(new), "--key", p(&public), "--header", p(old)])
+                .args(extra),
+            code,
+        )
+    };
+    let h1 = s.path("h1.json");
+    header(&s.store(), &h1);
+    let c1 = s.path("c1");
+    checkpoint(&s.store(), &key, &c1);
+    let copy = s.path("copy.db");
+    copy_store(&s.store(), &copy);
+    infer(&s.store(), &lines(301, "b"), 0);
+    infer(&copy, &lines(301, "c"), 0);
+    let (h2, h2x) = (s.path("h2.json"), s.path("h2x.json"));
+    header(&s.store(), &h2);
+    header(&copy, &h2x);
+    // Each copy's newer header extends h1, with the proof from its own store.
+    let out = verify(&s.store(), &h2, &h1, &[], 0);
+    assert!(
+        stdout(&out).contains("receipt log extends the header"),
+        "{}",
+        stdout(&out)
+    );
+    verify(&copy, &h2x, &h1, &[], 0);
+    let out = verify(&s.store(), &h2, &h2, &[], 0);
+    assert!(
+        stdout(&out).contains("receipt log is the same as the header"),
+        "{}",
+        stdout(&out)
+    );
+    // Against each other: same count, different roots — a fork, both states printed.
+    let out = verify(&s.store(), &h2x, &h2, &[], 1);
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("fork evidence, older"),
+        "{}",
+        stdout(&out)
+    );
+    // The other copy's store cannot prove h2x extends h1 from its own log... but h2's store
+    // proves h2 does; and a proof file from `lcm log prove` works without a store.
+    let proof = s.path("p");
+    prove(&s.store(), &c1, &proof, 0);
+    let elsewhere = s.path("no-store.db");
+    verify(&elsewhere, &h2, &h1, &["--proof", p(&proof)], 0);
+    // Without a store or a proof, a larger header is not shown to extend: a fork.
+    verify(&elsewhere, &h2, &h1, &[], 1);
+    // The other copy's proof does not verify for this copy's header: a fork.
+    let proof_x = s.path("px");
+    prove(&copy, &c1, &proof_x, 0);
+    let out = verify(&elsewhere, &h2, &h1, &["--proof", p(&proof_x)], 1);
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    // A rollback: the older header given as the newer.
+    let out = verify(&s.store(), &h1, &h2, &[], 1);
+    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    // A tampered older header fails its own verification.
+    let text = std::fs::read_to_string(&h1).unwrap();
+    let bad = s.path("bad.json");
+    std::fs::write(
+        &bad,
+        text.replacen("\"receipt_count\": 300", "\"receipt_count\": 299", 1),
+    )
+    .unwrap();
+    verify(&s.store(), &h2, &bad, &[], 1);
+}
+
+/// A capsule made against an older header verifies against a newer checkpoint through a
+/// consistency proof from the header's receipt count; with tamper twins.
+#[test]
+fn a_capsule_of_an_older_header_verifies_against_a_newer_checkpoint() {
+    let s = recorded("log-capsule");
+    infer(&s.store(), &lines(200, "a"), 0);
+    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let (public, vk) = (PathBuf::from(format!("{}.pub", key.display())), vkey(&key));
+    let c0 = s.path("c0");
+    checkpoint(&s.store(), &key, &c0);
+    infer(&s.store(), &lines(100, "b"), 0);
+    let h1 = s.path("h1.json");
+    run(
+        lcm(&s.store()).args(["header", "--key", p(&key), "--out", p(&h1)]),
+        0,
+    );
+    let capsule = s.path("capsule.json");
+    run(
+        lcm(&s.store()).args([
+            "materialize",
+            "a_17",
+            "--header",
+            p(&h1),
+            "--out",
+            p(&capsule),
+        ]),
+        0,
+    );
+    let copy = s.path("copy.db");
+    copy_store(&s.store(), &copy);
+    infer(&s.store(), &lines(400, "c"), 0);
+    let c2 = s.path("c2");
+    checkpoint(&s.store(), &key, &c2);
+    let proof = s.path("p");
+    prove(&s.store(), &h1, &proof, 0);
+    let verify = |cp: &Path, proof: Option<&Path>, capsule: &Path, code| {
+        let mut cmd = lcm(&s.store());
+        cmd.args([
+            "log",
+            "verify-capsule",
+            p(capsule),
+            "--header",
+            p(&h1),
+            "--key",
+            p(&public),
+            "--checkpoint",
+            p(cp),
+            "--log-key",
+            p(&vk),
+        ]);
+        if let Some(proof) = proof {
+            cmd.args(["--proof", p(proof)]);
+        }
+        run(&mut cmd, code)
+    };
+    let out = verify(&c2, Some(&proof), &capsule, 0);
+    assert!(
+        stdout(&out).contains("header's 300 receipts are a state of example.com/lcm (size 700")
+    );
+    // Without a proof, or with another copy's proof: a fork.
+    let out = verify(&c2, None, &capsule, 1);
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    infer(&copy, &lines(400, "x"), 0);
+    let proof_x = s.path("px");
+    prove(&copy, &h1, &proof_x, 0);
+    verify(&c2, Some(&proof_x), &capsule, 1);
+    // A checkpoint older than the header: a rollback.
+    let out = verify(&c0, None, &capsule, 1);
+    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    // A checkpoint signed by another key.
+    let other = keygen(&s, "other.key", "example.com/lcm", false);
+    let c2o = s.path("c2o");
+    checkpoint(&s.store(), &other, &c2o);
+    let out = verify(&c2o, Some(&proof), &capsule, 1);
+    assert!(stderr(&out).contains("signature"), "{}", stderr(&out));
+    // A capsule whose receipt was edited fails against its header.
+    let text = std::fs::read_to_string(&capsule).unwrap();
+    assert!(text.contains("req_a_17"), "{text}");
+    let edited = text.replace("req_a_17", "req_a_18");
+    let bad = s.path("bad.json");
+    std::fs::write(&bad, edited).unwrap();
+    verify(&c2, Some(&proof), &bad, 1);
+    // Malformed: exit 2.
+    std::fs::write(&bad, "{").unwrap();
+    verify(&c2, Some(&proof), &bad, 2);
+}
