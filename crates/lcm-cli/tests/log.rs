@@ -707,6 +707,13 @@ fn the_log_survives_kill_9() {
     }
     let out = run(lcm(&s.store()).args(["log", "check"]), 1);
     assert!(stderr(&out).contains("tile/0/001"), "{}", stderr(&out));
+    // The store's own check audits the log too.
+    let out = run(lcm(&s.store()).arg("check"), 1);
+    assert!(
+        stderr(&out).contains("log of deployment") && stderr(&out).contains("tile/0/001"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// `lcm verify h2.json --header h1.json` looks at h1: h2 must extend it (a proof from the

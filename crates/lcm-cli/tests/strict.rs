@@ -129,8 +129,21 @@ fn dropped_triggers_are_reported() {
          DELETE FROM batches WHERE first_seq = 6; \
          DELETE FROM records WHERE kind = 'inference-batch-root' AND id LIKE '%6%';",
     );
+    // The deleted tail is found first, by the chain's transparency log, which still holds
+    // the ten receipts (its own tables kept their triggers).
     check_fails(
         &s.store(),
+        &["log of deployment", "has 10 leaves", "6 receipts"],
+    );
+    // Dropped triggers alone, with no content edit, are reported by name.
+    let u = recorded("strict-triggers-only");
+    edit(
+        &u,
+        "DROP TRIGGER receipts_no_delete; DROP TRIGGER batches_no_delete; \
+         DROP TRIGGER records_no_delete;",
+    );
+    check_fails(
+        &u.store(),
         &["stage store", "schema", "trigger", "_no_delete", "missing"],
     );
     // One trigger is enough.

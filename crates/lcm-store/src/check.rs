@@ -75,6 +75,16 @@ pub enum Failure {
     /// gap, a release root its leaves do not give, ...).
     #[error("stage lifecycle: {0}")]
     Lifecycle(#[source] Box<crate::Error>),
+    /// A chain's transparency log: a tile that is not the tree of the chain's receipts, or a
+    /// size that is not the chain's length.
+    #[error("log of deployment {deployment}: {source}")]
+    Log {
+        /// The deployment whose chain's log it is.
+        deployment: String,
+        /// What the log's audit found.
+        #[source]
+        source: Box<crate::Error>,
+    },
     /// A receipt chain.
     #[error(
         "stage receipts: chain of {deployment}: receipt {receipt_id} (sequence {sequence}): {what}"
@@ -306,6 +316,12 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
     for deployment in store.chains().map_err(Failure::Database)? {
         let release = release_of(&managers, &deployment)?;
         let chain = check_chain(store, &policy, &deployment, release, done, progress)?;
+        // The chain's transparency log: every stored tile recomputed from the receipts just
+        // checked, and its size against the chain's length.
+        crate::log::audit(store, &deployment).map_err(|source| Failure::Log {
+            deployment: deployment.clone(),
+            source: Box::new(source),
+        })?;
         done = done.saturating_add(chain.receipts);
         report.receipts = report.receipts.saturating_add(chain.receipts);
         report.batches = report.batches.saturating_add(chain.batches);
