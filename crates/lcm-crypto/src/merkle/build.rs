@@ -278,24 +278,4 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn level_lengths() {
-        assert!(level_lens(0).is_empty());
-        assert_eq!(level_lens(1), [1]);
-        assert_eq!(level_lens(5), [5, 3, 2, 1]);
-        assert_eq!(level_lens(8), [8, 4, 2, 1]);
-    }
-
-    #[cfg(feature = "parallel")]
-    #[test]
-    fn powers_of_two_below() {
-        assert_eq!(largest_power_of_two_below(2), 1);
-        assert_eq!(largest_power_of_two_below(3), 2);
-        assert_eq!(largest_power_of_two_below(4), 2);
-        assert_eq!(largest_power_of_two_below(5), 4);
-        assert_eq!(largest_power_of_two_below(1025), 1024);
-    }
-}
+mod tests;
