@@ -166,6 +166,25 @@ fn non_empty(what: &'static str, line: &str) -> Result<(), Error> {
     }
 }
 
+/// Splits a request or proof file into its lines before the first empty line and the signed
+/// checkpoint after it.
+///
+/// # Errors
+///
+/// [`FormatError::NoteEncoding`] for invalid UTF-8 and [`FormatError::MissingLine`] without
+/// the empty line.
+pub(crate) fn split_checkpoint(bytes: &[u8]) -> Result<(&str, &str), Error> {
+    let text = std::str::from_utf8(bytes).map_err(|e| FormatError::NoteEncoding {
+        index: e.valid_up_to(),
+    })?;
+    text.split_once("\n\n").ok_or_else(|| {
+        FormatError::MissingLine {
+            expected: "an empty line before the checkpoint",
+        }
+        .into()
+    })
+}
+
 /// Parses ASCII decimal without leading zeros (except `0` itself) into a `u64`.
 pub(crate) fn parse_decimal(what: &'static str, text: &str) -> Result<u64, Error> {
     let canonical = !text.is_empty()

@@ -131,6 +131,21 @@ fn edges() {
 
 /// With a tile cache, a proof reads at most two tiles per tile level (the path's and the
 /// right edge's), plus one.
+/// Computes a proof in a tree of `size` through a [`TileReader`] over `stored`, and checks
+/// that it read at most one tile per level plus one (three levels of tiles cover 70,000
+/// leaves).
+#[track_caller]
+fn read_proof(
+    stored: &Stored,
+    size: u64,
+    proof: impl FnOnce(&mut dyn FnMut(u8, u64) -> Result<Digest, Error>) -> Result<Vec<Digest>, Error>,
+) -> Vec<Digest> {
+    let mut reader = TileReader::new(size, |t| stored.tile(t));
+    let path = proof(&mut |l, i| reader.read_hash(l, i)).expect("a proof");
+    assert!(reader.tiles_read() <= 2 * 3 + 1, "{}", reader.tiles_read());
+    path
+}
+
 #[test]
 fn a_tile_reader_reads_each_tile_once() {
     let big = crate::support::tree(70_000);
@@ -140,26 +155,16 @@ fn a_tile_reader_reads_each_tile_once() {
         (69_999, 70_000, 65_536),
         (12_345, 65_537, 300),
     ] {
-        let mut reader = TileReader::new(size, |t| stored.tile(t));
-        let path = tiles::inclusion_proof::<Error, _>(index, size, |l, i| reader.read_hash(l, i))
-            .expect("a proof");
-        assert_eq!(
-            path,
-            big.inclusion_proof_at(index, size)
-                .expect("proof")
-                .into_path()
-        );
-        assert!(reader.tiles_read() <= 2 * 3 + 1, "{}", reader.tiles_read());
-        let mut reader = TileReader::new(size, |t| stored.tile(t));
-        let path = tiles::consistency_proof::<Error, _>(old, size, |l, i| reader.read_hash(l, i))
-            .expect("a proof");
-        assert_eq!(
-            path,
-            big.consistency_proof_between(old, size)
-                .expect("proof")
-                .into_path()
-        );
-        assert!(reader.tiles_read() <= 2 * 3 + 1, "{}", reader.tiles_read());
+        let inclusion = big.inclusion_proof_at(index, size).expect("proof");
+        let path = read_proof(&stored, size, |read| {
+            tiles::inclusion_proof(index, size, read)
+        });
+        assert_eq!(path, inclusion.into_path());
+        let consistency = big.consistency_proof_between(old, size).expect("proof");
+        let path = read_proof(&stored, size, |read| {
+            tiles::consistency_proof(old, size, read)
+        });
+        assert_eq!(path, consistency.into_path());
     }
 }
 
