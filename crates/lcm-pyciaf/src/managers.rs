@@ -161,6 +161,36 @@ pub enum Error {
     },
 }
 
+/// Stores `item` in place of the first stored item that `same` picks, or appends it, and
+/// returns it: the reference's `dict[key] = value`, which keeps a replaced key at its first
+/// insertion position.
+pub(crate) fn upsert<T>(items: &mut Vec<T>, same: impl FnMut(&T) -> bool, item: T) -> &T {
+    let at = match items.iter().position(same) {
+        Some(i) => {
+            items[i] = item;
+            i
+        }
+        None => {
+            items.push(item);
+            items.len() - 1
+        }
+    };
+    &items[at]
+}
+
+/// The list stored under `id`, an empty one appended first when there is none: the
+/// reference's `dict.setdefault(id, [])`.
+pub(crate) fn entry<'a, T>(lists: &'a mut Vec<(String, Vec<T>)>, id: &str) -> &'a mut Vec<T> {
+    let at = match lists.iter().position(|(k, _)| k == id) {
+        Some(i) => i,
+        None => {
+            lists.push((id.to_owned(), Vec::new()));
+            lists.len() - 1
+        }
+    };
+    &mut lists[at].1
+}
+
 /// What every compatibility manager needs: the reference's profile, a clock and randomness.
 ///
 /// The reference reads the local wall clock (`datetime.now().isoformat()`, naive, microseconds

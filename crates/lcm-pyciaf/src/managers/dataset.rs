@@ -5,7 +5,8 @@ use crate as rules;
 use lcm_crypto::{Seed, hex};
 
 use super::{
-    Error, PyciafContext, canonical_object, jobj, jstr, member, sha256_hex, short, string_value,
+    Error, PyciafContext, canonical_object, entry, jobj, jstr, member, sha256_hex, short,
+    string_value, upsert,
 };
 
 /// The splits of a dataset family (`ciaf.lcm.DatasetSplit`, the family module's enum).
@@ -258,21 +259,11 @@ impl DatasetFamilyManager {
             anchor_id: rules::display_id("d_f_", &family_anchor),
             family_anchor,
         };
-        let at = match self
-            .families
-            .iter()
-            .position(|f| f.dataset_id == dataset_id)
-        {
-            Some(i) => {
-                self.families[i] = anchor;
-                i
-            }
-            None => {
-                self.families.push(anchor);
-                self.families.len() - 1
-            }
-        };
-        Ok(&self.families[at])
+        Ok(upsert(
+            &mut self.families,
+            |f| f.dataset_id == dataset_id,
+            anchor,
+        ))
     }
 
     /// `LCMDatasetSplitAnchor(split_metadata, split_content_root)`, stored as `split` of
@@ -291,28 +282,11 @@ impl DatasetFamilyManager {
     ) -> Result<&SplitAnchor, Error> {
         let anchor = SplitAnchor::new(split, split_metadata_json, split_content_root)?;
         let splits = self.splits_entry(dataset_id);
-        let at = match splits.iter().position(|s| s.split == split) {
-            Some(i) => {
-                splits[i] = anchor;
-                i
-            }
-            None => {
-                splits.push(anchor);
-                splits.len() - 1
-            }
-        };
-        Ok(&splits[at])
+        Ok(upsert(splits, |s| s.split == split, anchor))
     }
 
     fn splits_entry(&mut self, dataset_id: &str) -> &mut Vec<SplitAnchor> {
-        let i = match self.splits.iter().position(|(id, _)| id == dataset_id) {
-            Some(i) => i,
-            None => {
-                self.splits.push((dataset_id.to_owned(), Vec::new()));
-                self.splits.len() - 1
-            }
-        };
-        &mut self.splits[i].1
+        entry(&mut self.splits, dataset_id)
     }
 
     /// `split_anchor.add_sample_hash(h)`: appends (no deduplication, as in the reference).
@@ -561,25 +535,8 @@ impl DatasetManager {
             sample_hashes: Vec::new(),
             anchor,
         };
-        let i = match self.anchors.iter().position(|(id, _)| id == dataset_id) {
-            Some(i) => i,
-            None => {
-                self.anchors.push((dataset_id.to_owned(), Vec::new()));
-                self.anchors.len() - 1
-            }
-        };
-        let splits = &mut self.anchors[i].1;
-        let at = match splits.iter().position(|a| a.split == split) {
-            Some(j) => {
-                splits[j] = record;
-                j
-            }
-            None => {
-                splits.push(record);
-                splits.len() - 1
-            }
-        };
-        Ok(&splits[at])
+        let splits = entry(&mut self.anchors, dataset_id);
+        Ok(upsert(splits, |a| a.split == split, record))
     }
 
     fn anchor_mut(
