@@ -191,6 +191,14 @@ pub(crate) fn entry<'a, T>(lists: &'a mut Vec<(String, Vec<T>)>, id: &str) -> &'
     &mut lists[at].1
 }
 
+/// The list stored under `id`, empty when there is none.
+pub(crate) fn listed<'a, T>(lists: &'a [(String, Vec<T>)], id: &str) -> &'a [T] {
+    lists
+        .iter()
+        .find(|(k, _)| k == id)
+        .map_or(&[], |(_, items)| items.as_slice())
+}
+
 /// What every compatibility manager needs: the reference's profile, a clock and randomness.
 ///
 /// The reference reads the local wall clock (`datetime.now().isoformat()`, naive, microseconds

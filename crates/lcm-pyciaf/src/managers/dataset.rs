@@ -5,7 +5,7 @@ use crate as rules;
 use lcm_crypto::{Seed, hex};
 
 use super::{
-    Error, PyciafContext, canonical_object, entry, jobj, jstr, member, sha256_hex, short,
+    Error, PyciafContext, canonical_object, entry, jobj, jstr, listed, member, sha256_hex, short,
     string_value, upsert,
 };
 
@@ -399,10 +399,7 @@ impl DatasetFamilyManager {
 
     /// `get_all_splits(dataset_id)`, in creation order (empty when unknown).
     pub fn get_all_splits(&self, dataset_id: &str) -> &[SplitAnchor] {
-        self.splits
-            .iter()
-            .find(|(id, _)| id == dataset_id)
-            .map_or(&[], |(_, s)| s.as_slice())
+        listed(&self.splits, dataset_id)
     }
 
     /// `compute_split_map_digest(dataset_id)`: `canonical_hash({split: {"anchor": split_anchor,
@@ -413,20 +410,11 @@ impl DatasetFamilyManager {
     ///
     /// A rule's error, which stored anchors never cause.
     pub fn compute_split_map_digest(&self, dataset_id: &str) -> Result<String, Error> {
-        let entries: Vec<(&str, String)> = self
-            .get_all_splits(dataset_id)
-            .iter()
-            .map(|a| {
-                (
-                    a.split.value(),
-                    jobj(&[
-                        ("anchor", jstr(&a.split_anchor)),
-                        ("assignment", a.assignment_json().to_owned()),
-                    ]),
-                )
-            })
-            .collect();
-        Ok(rules::canonical_hash(&jobj(&entries))?)
+        split_map_digest(
+            self.get_all_splits(dataset_id)
+                .iter()
+                .map(|a| (a.split.value(), &*a.split_anchor, a.assignment_json())),
+        )
     }
 }
 
@@ -631,10 +619,7 @@ impl DatasetManager {
 
     /// `get_all_splits(dataset_id)`, in creation order.
     pub fn get_all_splits(&self, dataset_id: &str) -> &[DatasetAnchor] {
-        self.anchors
-            .iter()
-            .find(|(id, _)| id == dataset_id)
-            .map_or(&[], |(_, s)| s.as_slice())
+        listed(&self.anchors, dataset_id)
     }
 
     /// `get_datasets_root_anchor(dataset_id)`: the reference's tree over the `dataset_hash` of
@@ -677,18 +662,29 @@ impl DatasetManager {
                 id: dataset_id.to_owned(),
             });
         }
-        let entries: Vec<(&str, String)> = splits
-            .iter()
-            .map(|a| {
-                (
-                    a.split.value(),
-                    jobj(&[
-                        ("anchor", jstr(&a.dataset_hash)),
-                        ("assignment", a.assignment_json().to_owned()),
-                    ]),
-                )
-            })
-            .collect();
-        Ok(rules::canonical_hash(&jobj(&entries))?)
+        split_map_digest(
+            splits
+                .iter()
+                .map(|a| (a.split.value(), &*a.dataset_hash, a.assignment_json())),
+        )
     }
+}
+
+/// `canonical_hash({split: {"anchor": anchor, "assignment": assignment}})` over `(split,
+/// anchor, assignment JSON)` in the given order: the reference's split map digests.
+fn split_map_digest<'a>(
+    splits: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
+) -> Result<String, Error> {
+    let entries: Vec<(&str, String)> = splits
+        .map(|(split, anchor, assignment)| {
+            (
+                split,
+                jobj(&[
+                    ("anchor", jstr(anchor)),
+                    ("assignment", assignment.to_owned()),
+                ]),
+            )
+        })
+        .collect();
+    Ok(rules::canonical_hash(&jobj(&entries))?)
 }
