@@ -30,6 +30,17 @@ pub(super) fn ctx_with(commitments: CommitmentScheme) -> PyciafContext {
     .unwrap()
 }
 
+/// Checks that a context refuses `policy`, naming `field` as the first that differs from the
+/// profile.
+#[track_caller]
+fn assert_refused(policy: Policy, field: &str) {
+    let refused = PyciafContext::with_policy(policy);
+    assert!(
+        matches!(&refused, Err(Error::NotThePyciafProfile { field: f, .. }) if *f == field),
+        "{refused:?}"
+    );
+}
+
 #[test]
 fn only_the_profile_opens_a_context() {
     // The native default's values where the types allow them: refused.
@@ -42,33 +53,15 @@ fn only_the_profile_opens_a_context() {
         domains: native.domains,
         ..crate::policy()
     };
-    assert!(matches!(
-        PyciafContext::with_policy(p),
-        Err(Error::NotThePyciafProfile {
-            field: "kdf_iterations",
-            ..
-        })
-    ));
+    assert_refused(p, "kdf_iterations");
     let mut p = crate::policy();
     p.kdf_iterations = 600_000;
-    assert!(matches!(
-        PyciafContext::with_policy(p),
-        Err(Error::NotThePyciafProfile {
-            field: "kdf_iterations",
-            ..
-        })
-    ));
+    assert_refused(p, "kdf_iterations");
     // The canonicalization and the tree have only the reference's value (a native one does not
     // compile: see the `compile_fail` example of `PyciafContext::new`).
     let mut p = crate::policy();
     p.schema_version = 2;
-    assert!(matches!(
-        PyciafContext::with_policy(p),
-        Err(Error::NotThePyciafProfile {
-            field: "schema_version",
-            ..
-        })
-    ));
+    assert_refused(p, "schema_version");
     let mut p = crate::policy();
     p.hash_algorithm = HashAlgorithm::Blake3;
     assert!(PyciafContext::with_policy(p).is_err());
