@@ -373,31 +373,26 @@ fn headers_made_here_audit_cleanly() {
     use crate::header::HeaderStage;
 
     let c = CapsuleManager::new(ctx_with(CommitmentScheme::Salted));
-    let empty = c
-        .create_capsule_header(&CapsuleHeaderInputs::default())
-        .unwrap();
-    let report = audit_header(empty.to_compact_json().as_bytes()).unwrap();
-    assert_eq!(
-        report.summary().count(Status::Inconsistent),
-        0,
-        "{report:#?}"
-    );
+    // The header `c` makes of `inputs`, audited: nothing may be inconsistent.
+    let audited = |inputs: &CapsuleHeaderInputs<'_>| {
+        let header = c.create_capsule_header(inputs).unwrap();
+        let report = audit_header(header.to_compact_json().as_bytes()).unwrap();
+        assert_eq!(
+            report.summary().count(Status::Inconsistent),
+            0,
+            "{report:#?}"
+        );
+        report
+    };
+    let report = audited(&CapsuleHeaderInputs::default());
     assert_eq!(
         report.summary().count(Status::Absent),
         HeaderStage::ALL.len()
     );
-    let roots = c
-        .create_capsule_header(&CapsuleHeaderInputs {
-            release_root: Some("0123456789abcdef"),
-            ..CapsuleHeaderInputs::default()
-        })
-        .unwrap();
-    let report = audit_header(roots.to_compact_json().as_bytes()).unwrap();
-    assert_eq!(
-        report.summary().count(Status::Inconsistent),
-        0,
-        "{report:#?}"
-    );
+    let report = audited(&CapsuleHeaderInputs {
+        release_root: Some("0123456789abcdef"),
+        ..CapsuleHeaderInputs::default()
+    });
     // Seven stages are null, and so are the two roots that were not given.
     assert_eq!(
         report.summary().count(Status::Absent),
