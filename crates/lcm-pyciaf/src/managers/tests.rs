@@ -18,6 +18,16 @@ fn small_model() -> ModelInputs<'static> {
     }
 }
 
+/// A salted context, and a model manager of it holding [`small_model`] anchored with the
+/// password `pw` and the salt `[1; 16]`.
+fn salted_small_model() -> (PyciafContext, ModelManager) {
+    let ctx = ctx_with(CommitmentScheme::Salted);
+    let mut m = ModelManager::new(ctx.clone());
+    m.create_model_anchor(&small_model(), Some("pw"), Some(&[1; 16]))
+        .unwrap();
+    (ctx, m)
+}
+
 pub(super) fn ctx_with(commitments: CommitmentScheme) -> PyciafContext {
     let mut policy = crate::policy();
     policy.commitments = commitments;
@@ -256,11 +266,8 @@ fn dataset_and_model_commitments_use_their_anchors() {
 
 #[test]
 fn training_states_and_config_merge() {
-    let ctx = ctx_with(CommitmentScheme::Salted);
-    let mut m = ModelManager::new(ctx.clone());
-    let model = m
-        .create_model_anchor(&small_model(), Some("pw"), Some(&[1; 16]))
-        .unwrap();
+    let (ctx, m) = salted_small_model();
+    let model = m.get_model_anchor("m", Some("v")).unwrap();
     let mut t = TrainingManager::new(ctx);
     assert!(
         t.create_training_session("s", model, "ab", "[]", &[], None)
@@ -406,11 +413,8 @@ fn headers_made_here_audit_cleanly() {
 
 #[test]
 fn the_other_receipt_path_uses_full_salted_digests() {
-    let ctx = ctx_with(CommitmentScheme::Salted);
-    let mut m = ModelManager::new(ctx.clone());
-    let model = m
-        .create_model_anchor(&small_model(), Some("pw"), Some(&[1; 16]))
-        .unwrap();
+    let (ctx, m) = salted_small_model();
+    let model = m.get_model_anchor("m", Some("v")).unwrap();
     let mut d = DeploymentManager::new(ctx.clone());
     let artifact = BuildArtifact {
         artifact_type: "t".to_owned(),
