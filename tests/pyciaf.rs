@@ -1,7 +1,7 @@
 //! The compatibility profile against every vector of the Python reference
 //! (`tests/vectors/pyciaf/reference-vectors.json`, DenzilGreenwood/pyciaf 1.7.0).
 
-use lcm::compat::pyciaf::{self, Error, ModelInputs, ReceiptFields};
+use lcm::compat::pyciaf::{self, Error, ModelDigests, ModelInputs, ReceiptFields};
 use lcm::crypto::hex;
 use lcm::crypto::merkle::MerkleTree;
 use serde_json::Value;
@@ -35,6 +35,23 @@ fn raw_input(name: &str) -> String {
 
 fn bytes(v: &Value) -> Vec<u8> {
     hex::decode(s(v)).expect("hex")
+}
+
+/// The reference's model digests of the vectors' `model` section, with the architecture and
+/// environment given as JSON text.
+fn model_digests(model: &Value, architecture_json: &str, environment_json: &str) -> ModelDigests {
+    let hp = serde_json::to_string(&model["hyperparameters"]).unwrap();
+    let authorized = strs(&model["authorized_datasets"]);
+    pyciaf::model_digests(&ModelInputs {
+        model_name: s(&model["model_name"]),
+        version: s(&model["version"]),
+        architecture_json,
+        hyperparameters_json: &hp,
+        environment_json,
+        trainer_commit: s(&model["trainer_commit"]),
+        authorized_datasets: &authorized,
+    })
+    .unwrap()
 }
 
 #[test]
@@ -313,18 +330,7 @@ fn lifecycle_section() {
 
     let model = &l["model_anchor"];
     let j = |k: &str| serde_json::to_string(&model[k]).unwrap();
-    let (arch, hp, env) = (j("architecture"), j("hyperparameters"), j("environment"));
-    let authorized = strs(&model["authorized_datasets"]);
-    let digests = pyciaf::model_digests(&ModelInputs {
-        model_name: s(&model["model_name"]),
-        version: s(&model["version"]),
-        architecture_json: &arch,
-        hyperparameters_json: &hp,
-        environment_json: &env,
-        trainer_commit: s(&model["trainer_commit"]),
-        authorized_datasets: &authorized,
-    })
-    .unwrap();
+    let digests = model_digests(model, &j("architecture"), &j("environment"));
     assert_eq!(digests.params_root, s(&model["params_root"]));
     assert_eq!(digests.arch_root, s(&model["arch_root"]));
     assert_eq!(digests.hp_digest, s(&model["hp_digest"]));
@@ -598,18 +604,7 @@ fn reference_digests_from_our_records() {
         serde_json::to_string(&arch).unwrap(),
         serde_json::to_string(&env).unwrap(),
     );
-    let hp = serde_json::to_string(&model["hyperparameters"]).unwrap();
-    let authorized = strs(&model["authorized_datasets"]);
-    let digests = pyciaf::model_digests(&ModelInputs {
-        model_name: s(&model["model_name"]),
-        version: s(&model["version"]),
-        architecture_json: &arch,
-        hyperparameters_json: &hp,
-        environment_json: &env,
-        trainer_commit: s(&model["trainer_commit"]),
-        authorized_datasets: &authorized,
-    })
-    .unwrap();
+    let digests = model_digests(model, &arch, &env);
     assert_eq!(digests.arch_root, s(&model["arch_root"]));
     assert_eq!(digests.env_digest, s(&model["env_digest"]));
     assert_eq!(digests.model_hash, s(&model["model_hash"]));
