@@ -602,9 +602,10 @@ mod managers {
 
     use lcm::compat::pyciaf::managers::{
         BuildArtifact, CapsuleHeaderInputs, CapsuleManager, DatasetFamilyManager, DatasetManager,
-        DatasetSplit, DeploymentInputs, DeploymentManager, FamilySplit, FamilySplitConfig,
-        InferenceManager, InferenceReceipt, InferenceRequest, ModelManager, PreDeploymentInputs,
-        PyciafContext, RootManager, Sbom, TrainingManager, TrainingMetrics, verify_connections,
+        DatasetSplit, DeploymentInputs, DeploymentManager, FamilyAnchor, FamilySplit,
+        FamilySplitConfig, InferenceManager, InferenceReceipt, InferenceRequest, ModelManager,
+        PreDeploymentInputs, PyciafContext, RootManager, Sbom, TrainingManager, TrainingMetrics,
+        verify_connections,
     };
     use lcm::compat::pyciaf::{self, ModelInputs};
     use lcm::crypto::{CommitmentScheme, HashAlgorithm, Seed, SeededRandom, hex};
@@ -630,6 +631,22 @@ mod managers {
             SeededRandom::new(&Seed::from_bytes([9; 32])),
         )
         .expect("the profile opens a context")
+    }
+
+    /// The anchor of family `fam` that `families` makes for `metadata` and the content root of
+    /// the vectors' family section `section`.
+    fn family_anchor<'a>(
+        families: &'a mut DatasetFamilyManager,
+        metadata: &Value,
+        section: &Value,
+    ) -> &'a FamilyAnchor {
+        families
+            .create_dataset_family_anchor(
+                "fam",
+                &metadata.to_string(),
+                s(&section["dataset_content_root"]),
+            )
+            .unwrap()
     }
 
     fn sha256(text: &str) -> String {
@@ -693,13 +710,7 @@ mod managers {
         // Dataset family: the constructor, then the simulation (same content-root rule).
         let fam = &l["dataset_family_anchor"];
         let mut families = DatasetFamilyManager::new(ctx.clone());
-        let anchor = families
-            .create_dataset_family_anchor(
-                "fam",
-                &fam["metadata"].to_string(),
-                s(&fam["dataset_content_root"]),
-            )
-            .unwrap();
+        let anchor = family_anchor(&mut families, &fam["metadata"], fam);
         assert_eq!(anchor.family_anchor, s(&fam["family_anchor"]));
         assert_eq!(anchor.anchor_id, s(&fam["anchor_id"]));
         assert_eq!(
@@ -881,21 +892,13 @@ mod managers {
         ] {
             let mut meta = fam["metadata"].clone();
             meta[field] = value;
-            let a = families
-                .create_dataset_family_anchor(
-                    "fam",
-                    &meta.to_string(),
-                    s(&fam["dataset_content_root"]),
-                )
-                .unwrap();
+            let a = family_anchor(&mut families, &meta, fam);
             assert_ne!(a.family_anchor, s(&fam["family_anchor"]), "{field}");
         }
         // `tags` are not hashed by the reference: same anchor.
         let mut meta = fam["metadata"].clone();
         meta["tags"] = json!(["x"]);
-        let a = families
-            .create_dataset_family_anchor("fam", &meta.to_string(), s(&fam["dataset_content_root"]))
-            .unwrap();
+        let a = family_anchor(&mut families, &meta, fam);
         assert_eq!(a.family_anchor, s(&fam["family_anchor"]));
 
         let split = &l["dataset_split_anchor"];
