@@ -52,13 +52,7 @@ impl Digest {
     ///
     /// [`Error::Length`] for any other length.
     pub fn try_from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        <[u8; 32]>::try_from(bytes)
-            .map(Self)
-            .map_err(|_| Error::Length {
-                what: "a digest",
-                expected: Self::LEN,
-                actual: bytes.len(),
-            })
+        crate::error::fixed("a digest", bytes).map(Self)
     }
 
     /// Parses exactly 64 lowercase hex characters.

@@ -181,12 +181,7 @@ impl MacKey {
         let inner = match algorithm {
             HashAlgorithm::Sha256 => KeyInner::Sha256(HmacSha256::new(key)),
             HashAlgorithm::Blake3 => {
-                let bytes = <[u8; 32]>::try_from(key).map_err(|_| Error::Length {
-                    what: "a BLAKE3 MAC key",
-                    expected: Self::KEY_LEN,
-                    actual: key.len(),
-                })?;
-                KeyInner::Blake3(bytes)
+                KeyInner::Blake3(crate::error::fixed("a BLAKE3 MAC key", key)?)
             }
         };
         Ok(Self { inner })

@@ -121,12 +121,7 @@ impl VerifyingKey {
     ///
     /// [`Error::Length`] for another length, otherwise as [`VerifyingKey::from_bytes`].
     pub fn try_from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        let array = <[u8; 32]>::try_from(bytes).map_err(|_| Error::Length {
-            what: "an Ed25519 public key",
-            expected: Self::LEN,
-            actual: bytes.len(),
-        })?;
-        Self::from_bytes(&array)
+        Self::from_bytes(&crate::error::fixed("an Ed25519 public key", bytes)?)
     }
 
     /// The 32 bytes.
@@ -276,13 +271,7 @@ impl Signature {
     ///
     /// [`Error::Length`] for another length.
     pub fn try_from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        <[u8; 64]>::try_from(bytes)
-            .map(Self)
-            .map_err(|_| Error::Length {
-                what: "an Ed25519 signature",
-                expected: Self::LEN,
-                actual: bytes.len(),
-            })
+        crate::error::fixed("an Ed25519 signature", bytes).map(Self)
     }
 
     /// Parses exactly 128 lowercase hex characters.

@@ -21,6 +21,7 @@ use sha2::Digest as _;
 use sha2::block_api::compress256;
 
 use crate::HashAlgorithm;
+use crate::mac::IV;
 
 /// RFC 9162 / RFC 6962 domain-separation byte in front of every leaf.
 pub const LEAF_PREFIX: u8 = 0x00;
@@ -30,18 +31,6 @@ pub const NODE_PREFIX: u8 = 0x01;
 /// A digest as raw bytes: the internal storage type of the tree levels (it keeps zeroed
 /// allocation cheap; [`crate::Digest`] is used at the API boundary).
 pub(crate) type Node = [u8; 32];
-
-/// SHA-256 initial hash value (FIPS 180-4 §5.3.3).
-const IV: [u32; 8] = [
-    0x6a09_e667,
-    0xbb67_ae85,
-    0x3c6e_f372,
-    0xa54f_f53a,
-    0x510e_527f,
-    0x9b05_688c,
-    0x1f83_d9ab,
-    0x5be0_cd19,
-];
 
 /// The largest leaf that fits one padded block together with the prefix byte:
 /// `1 + len + 1 (0x80) + 8 (bit length) <= 64`.
