@@ -335,8 +335,9 @@ impl MerkleTree {
     }
 }
 
-/// The largest power of two strictly smaller than `n` (`n >= 2`): RFC 9162's split point.
-fn split(n: usize) -> usize {
+/// The largest power of two strictly smaller than `n` (`n >= 2`): RFC 9162's split point,
+/// where the parallel build also divides its jobs.
+pub(super) fn split(n: usize) -> usize {
     let below = n.saturating_sub(1).max(1);
     1 << (usize::BITS - 1 - below.leading_zeros())
 }

@@ -9,13 +9,3 @@ fn level_lengths() {
     assert_eq!(level_lens(5), [5, 3, 2, 1]);
     assert_eq!(level_lens(8), [8, 4, 2, 1]);
 }
-
-#[cfg(feature = "parallel")]
-#[test]
-fn powers_of_two_below() {
-    assert_eq!(largest_power_of_two_below(2), 1);
-    assert_eq!(largest_power_of_two_below(3), 2);
-    assert_eq!(largest_power_of_two_below(4), 2);
-    assert_eq!(largest_power_of_two_below(5), 4);
-    assert_eq!(largest_power_of_two_below(1025), 1024);
-}

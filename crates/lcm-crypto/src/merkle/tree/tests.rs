@@ -10,6 +10,7 @@ fn split_points() {
     assert_eq!(split(5), 4);
     assert_eq!(split(8), 4);
     assert_eq!(split(9), 8);
+    assert_eq!(split(1025), 1024);
 }
 
 #[test]
