@@ -5,6 +5,15 @@ use sha2::Digest as _;
 
 use super::*;
 
+/// 300 bytes `b * mul + add` for `b` cycling through `0..=255`.
+fn pattern(mul: u8, add: u8) -> Vec<u8> {
+    (0..=255u8)
+        .cycle()
+        .map(|b| b.wrapping_mul(mul).wrapping_add(add))
+        .take(300)
+        .collect()
+}
+
 fn reference(key: &[u8], msg: &[u8]) -> [u8; 32] {
     let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
     m.update(msg);
@@ -13,11 +22,7 @@ fn reference(key: &[u8], msg: &[u8]) -> [u8; 32] {
 
 #[test]
 fn sha256_finish_matches_sha2_on_all_lengths() {
-    let data: Vec<u8> = (0..=255u8)
-        .cycle()
-        .map(|b| b.wrapping_mul(7).wrapping_add(3))
-        .take(300)
-        .collect();
+    let data = pattern(7, 3);
     for len in 0..data.len() {
         let expected: [u8; 32] = sha2::Sha256::digest(&data[..len]).into();
         assert_eq!(sha256_finish(IV, 0, &[&data[..len]]), expected, "len {len}");
@@ -36,11 +41,7 @@ fn sha256_finish_matches_sha2_on_all_lengths() {
 /// message length up to 300 bytes, whole and split in three.
 #[test]
 fn hmac_parts_match_the_hmac_crate() {
-    let data: Vec<u8> = (0..=255u8)
-        .cycle()
-        .map(|b| b.wrapping_mul(13).wrapping_add(1))
-        .take(300)
-        .collect();
+    let data = pattern(13, 1);
     for key_len in [1usize, 16, 32, 63, 64, 65, 100, 131, 200] {
         let key = &data[..key_len];
         let h = HmacSha256::new(key);
