@@ -430,12 +430,11 @@ impl InferenceManager {
             .collect();
         let root = rules::batch_root(&digests)?;
         if !digests.is_empty() {
-            match self.batch_windows.iter_mut().find(|(w, _)| w == window_id) {
-                Some(entry) => entry.1.clone_from(&root),
-                None => self
-                    .batch_windows
-                    .push((window_id.to_owned(), root.clone())),
-            }
+            upsert(
+                &mut self.batch_windows,
+                |(w, _)| w == window_id,
+                (window_id.to_owned(), root.clone()),
+            );
         }
         Ok(root)
     }

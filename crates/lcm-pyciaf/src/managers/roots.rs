@@ -48,10 +48,11 @@ impl RootManager {
     }
 
     fn remember(&mut self, key: String, root: &str) {
-        match self.computed_roots.iter_mut().find(|(k, _)| *k == key) {
-            Some(entry) => root.clone_into(&mut entry.1),
-            None => self.computed_roots.push((key, root.to_owned())),
-        }
+        upsert(
+            &mut self.computed_roots,
+            |(k, _)| *k == key,
+            (key.clone(), root.to_owned()),
+        );
     }
 
     /// `create_test_evaluation_anchor(test_id, test_dataset_ref, evaluation_type, metrics)`,
