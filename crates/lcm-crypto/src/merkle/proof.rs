@@ -63,21 +63,11 @@ pub struct InclusionProof {
     path: Vec<Digest>,
 }
 
-#[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct RawInclusionProof {
+deserialize_checked!(InclusionProof via RawInclusionProof {
     index: u64,
     tree_size: u64,
     path: Vec<Digest>,
-}
-
-#[cfg(feature = "serde")]
-impl TryFrom<RawInclusionProof> for InclusionProof {
-    type Error = Error;
-    fn try_from(raw: RawInclusionProof) -> Result<Self, Error> {
-        Self::new(raw.index, raw.tree_size, raw.path)
-    }
-}
+} => new);
 
 impl InclusionProof {
     /// A proof for leaf `index` of a tree of `tree_size` leaves.
@@ -152,21 +142,11 @@ pub struct ConsistencyProof {
     path: Vec<Digest>,
 }
 
-#[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct RawConsistencyProof {
+deserialize_checked!(ConsistencyProof via RawConsistencyProof {
     old_size: u64,
     new_size: u64,
     path: Vec<Digest>,
-}
-
-#[cfg(feature = "serde")]
-impl TryFrom<RawConsistencyProof> for ConsistencyProof {
-    type Error = Error;
-    fn try_from(raw: RawConsistencyProof) -> Result<Self, Error> {
-        Self::new(raw.old_size, raw.new_size, raw.path)
-    }
-}
+} => new);
 
 impl ConsistencyProof {
     /// A proof between the trees of `old_size` and `new_size` leaves.
