@@ -40,7 +40,7 @@ fn bytes(v: &Value) -> Vec<u8> {
 /// The reference's model digests of the vectors' `model` section, with the architecture and
 /// environment given as JSON text.
 fn model_digests(model: &Value, architecture_json: &str, environment_json: &str) -> ModelDigests {
-    let hp = serde_json::to_string(&model["hyperparameters"]).unwrap();
+    let hp = serde_json::to_string(&model["hyperparameters"]).expect("JSON");
     let authorized = strs(&model["authorized_datasets"]);
     pyciaf::model_digests(&ModelInputs {
         model_name: s(&model["model_name"]),
@@ -51,13 +51,13 @@ fn model_digests(model: &Value, architecture_json: &str, environment_json: &str)
         trainer_commit: s(&model["trainer_commit"]),
         authorized_datasets: &authorized,
     })
-    .unwrap()
+    .expect("the vectors' model is valid")
 }
 
 /// Checks that the reference's tree over `leaves` has the vectors' `expected` root.
 #[track_caller]
 fn check_root(leaves: &[&str], expected: &Value) {
-    assert_eq!(pyciaf::merkle_root(leaves).unwrap(), s(expected));
+    assert_eq!(pyciaf::merkle_root(leaves).expect("a root"), s(expected));
 }
 
 #[test]
@@ -646,7 +646,7 @@ mod managers {
                 &metadata.to_string(),
                 s(&section["dataset_content_root"]),
             )
-            .unwrap()
+            .expect("a family anchor")
     }
 
     fn sha256(text: &str) -> String {

@@ -19,7 +19,10 @@ fn check_text_form<T>(value: &T, name: &str, bad: &str, hex_len: usize)
 where
     T: std::str::FromStr<Err = Error> + std::fmt::Display + std::fmt::Debug + PartialEq,
 {
-    assert_eq!(value.to_string().parse::<T>().unwrap(), *value);
+    assert_eq!(
+        value.to_string().parse::<T>().expect("its own text"),
+        *value
+    );
     assert_eq!(format!("{value:?}"), format!("{name}({value})"));
     assert_eq!(
         bad.parse::<T>(),

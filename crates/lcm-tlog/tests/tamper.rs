@@ -19,9 +19,21 @@ fn flip(bytes: &[u8], at: usize) -> Vec<u8> {
     out
 }
 
+/// A tamper case of an inclusion proof: what changes, how, the leaf it is checked against,
+/// and whether the inclusion error is the expected one.
+type InclusionCase<'a> = (
+    &'a str,
+    fn(&mut TlogProof),
+    &'a Digest,
+    &'a dyn Fn(&lcm_crypto::Error) -> bool,
+);
+
 /// The signature line with byte `at` of its signature bytes flipped.
 fn flip_signature(at: usize) -> impl Fn(&NoteSignature) -> NoteSignature {
-    move |s| NoteSignature::new(s.name().clone(), s.id(), flip(s.bytes(), at)).unwrap()
+    move |s| {
+        NoteSignature::new(s.name().clone(), s.id(), flip(s.bytes(), at))
+            .expect("a valid test fixture")
+    }
 }
 
 /// The signature line with another key id: it no longer names its key.
@@ -31,7 +43,7 @@ fn other_key_id(s: &NoteSignature) -> NoteSignature {
         KeyId::new(s.id().get() ^ 1),
         s.bytes().to_vec(),
     )
-    .unwrap()
+    .expect("a valid test fixture")
 }
 
 /// The note with its signature number `which` replaced by `f(signature)`.
@@ -195,12 +207,7 @@ fn tlog_proofs() {
     let out_of_range =
         |e: &lcm_crypto::Error| matches!(e, lcm_crypto::Error::IndexOutOfRange { .. });
     let other_leaf = leaf_hash(lcm_crypto::HashAlgorithm::Sha256, b"other");
-    let cases: [(
-        &str,
-        fn(&mut TlogProof),
-        &Digest,
-        &dyn Fn(&lcm_crypto::Error) -> bool,
-    ); 4] = [
+    let cases: [InclusionCase<'_>; 4] = [
         (
             "a proof hash",
             |p| p.path[1] = Digest::from_bytes(flip(p.path[1].as_bytes(), 3).try_into().unwrap()),

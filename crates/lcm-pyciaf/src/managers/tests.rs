@@ -24,7 +24,7 @@ fn salted_small_model() -> (PyciafContext, ModelManager) {
     let ctx = ctx_with(CommitmentScheme::Salted);
     let mut m = ModelManager::new(ctx.clone());
     m.create_model_anchor(&small_model(), Some("pw"), Some(&[1; 16]))
-        .unwrap();
+        .expect("a valid test fixture");
     (ctx, m)
 }
 
