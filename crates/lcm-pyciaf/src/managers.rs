@@ -199,6 +199,27 @@ pub(crate) fn listed<'a, T>(lists: &'a [(String, Vec<T>)], id: &str) -> &'a [T] 
         .map_or(&[], |(_, items)| items.as_slice())
 }
 
+/// The first item that `same` picks in the list stored under `id`.
+pub(crate) fn find_in<'a, T>(
+    lists: &'a [(String, Vec<T>)],
+    id: &str,
+    same: impl FnMut(&&'a T) -> bool,
+) -> Option<&'a T> {
+    listed(lists, id).iter().find(same)
+}
+
+/// The first item that `same` picks in the list stored under `id`, to change it.
+pub(crate) fn find_in_mut<'a, T>(
+    lists: &'a mut [(String, Vec<T>)],
+    id: &str,
+    mut same: impl FnMut(&T) -> bool,
+) -> Option<&'a mut T> {
+    lists
+        .iter_mut()
+        .find(|(k, _)| k == id)
+        .and_then(|(_, items)| items.iter_mut().find(|item| same(item)))
+}
+
 /// What every compatibility manager needs: the reference's profile, a clock and randomness.
 ///
 /// The reference reads the local wall clock (`datetime.now().isoformat()`, naive, microseconds

@@ -5,8 +5,8 @@ use crate as rules;
 use lcm_crypto::{Seed, hex};
 
 use super::{
-    Error, PyciafContext, canonical_object, entry, jobj, jstr, listed, member, sha256_hex, short,
-    string_value, upsert,
+    Error, PyciafContext, canonical_object, entry, find_in, find_in_mut, jobj, jstr, listed,
+    member, sha256_hex, short, string_value, upsert,
 };
 
 /// The splits of a dataset family (`ciaf.lcm.DatasetSplit`, the family module's enum).
@@ -300,15 +300,8 @@ impl DatasetFamilyManager {
         split: FamilySplit,
         sample_hash: &str,
     ) -> Result<(), Error> {
-        let anchor = self
-            .splits
-            .iter_mut()
-            .find(|(id, _)| id == dataset_id)
-            .and_then(|(_, s)| s.iter_mut().find(|a| a.split == split))
-            .ok_or_else(|| Error::Unknown {
-                kind: "dataset split",
-                id: format!("{dataset_id}/{}", split.value()),
-            })?;
+        let anchor = find_in_mut(&mut self.splits, dataset_id, |a| a.split == split)
+            .ok_or_else(|| unknown_split(dataset_id, split.value()))?;
         anchor.sample_hashes.push(sample_hash.to_owned());
         Ok(())
     }
@@ -392,9 +385,7 @@ impl DatasetFamilyManager {
 
     /// `get_split_anchor(dataset_id, split)`.
     pub fn get_split_anchor(&self, dataset_id: &str, split: FamilySplit) -> Option<&SplitAnchor> {
-        self.get_all_splits(dataset_id)
-            .iter()
-            .find(|a| a.split == split)
+        find_in(&self.splits, dataset_id, |a| a.split == split)
     }
 
     /// `get_all_splits(dataset_id)`, in creation order (empty when unknown).
@@ -532,14 +523,8 @@ impl DatasetManager {
         dataset_id: &str,
         split: DatasetSplit,
     ) -> Result<&mut DatasetAnchor, Error> {
-        self.anchors
-            .iter_mut()
-            .find(|(id, _)| id == dataset_id)
-            .and_then(|(_, s)| s.iter_mut().find(|a| a.split == split))
-            .ok_or_else(|| Error::Unknown {
-                kind: "dataset split",
-                id: format!("{dataset_id}/{}", split.value()),
-            })
+        find_in_mut(&mut self.anchors, dataset_id, |a| a.split == split)
+            .ok_or_else(|| unknown_split(dataset_id, split.value()))
     }
 
     /// `anchor.add_sample_hash(h)`: appends unless already present.
@@ -598,10 +583,7 @@ impl DatasetManager {
     ) -> Result<String, Error> {
         let anchor = self
             .get_dataset_anchor(dataset_id, split)
-            .ok_or_else(|| Error::Unknown {
-                kind: "dataset split",
-                id: format!("{dataset_id}/{}", split.value()),
-            })?;
+            .ok_or_else(|| unknown_split(dataset_id, split.value()))?;
         self.ctx
             .commitment(data_json, anchor.anchor.expose_secret())
     }
@@ -612,9 +594,7 @@ impl DatasetManager {
         dataset_id: &str,
         split: DatasetSplit,
     ) -> Option<&DatasetAnchor> {
-        self.get_all_splits(dataset_id)
-            .iter()
-            .find(|a| a.split == split)
+        find_in(&self.anchors, dataset_id, |a| a.split == split)
     }
 
     /// `get_all_splits(dataset_id)`, in creation order.
@@ -687,4 +667,12 @@ fn split_map_digest<'a>(
         })
         .collect();
     Ok(rules::canonical_hash(&jobj(&entries))?)
+}
+
+/// The error for a split `split` of `dataset_id` that was not created.
+fn unknown_split(dataset_id: &str, split: &str) -> Error {
+    Error::Unknown {
+        kind: "dataset split",
+        id: format!("{dataset_id}/{split}"),
+    }
 }
