@@ -203,19 +203,18 @@ fn family_simulation_follows_the_reference() {
     ));
 }
 
+/// The anchor that `d` makes for `split` of dataset `ds` (metadata `{"name": "d"}`, password
+/// `pw`) with `salt`.
+fn ds_anchor<'a>(d: &'a mut DatasetManager, split: DatasetSplit, salt: &[u8]) -> &'a DatasetAnchor {
+    d.create_dataset_anchor("ds", split, r#"{"name": "d"}"#, "pw", Some(salt))
+        .expect("a valid test fixture")
+}
+
 #[test]
 fn dataset_and_model_commitments_use_their_anchors() {
     let ctx = ctx_with(CommitmentScheme::Hmac);
     let mut d = DatasetManager::new(ctx.clone());
-    let a = d
-        .create_dataset_anchor(
-            "ds",
-            DatasetSplit::Validation,
-            r#"{"name": "d"}"#,
-            "pw",
-            Some(&[5; 16]),
-        )
-        .unwrap();
+    let a = ds_anchor(&mut d, DatasetSplit::Validation, &[5; 16]);
     assert!(a.anchor_id.starts_with("v_"));
     assert!(!format!("{a:?}").contains(&a.expose_dataset_anchor_hex()));
     let key = lcm_crypto::hex::decode(&a.expose_dataset_anchor_hex()).unwrap();
@@ -226,15 +225,7 @@ fn dataset_and_model_commitments_use_their_anchors() {
     );
     assert!(d.create_commitment("ds", DatasetSplit::Test, "1").is_err());
     // An empty salt is Python-falsy: a salt is drawn instead.
-    let drawn = d
-        .create_dataset_anchor(
-            "ds",
-            DatasetSplit::Full,
-            r#"{"name": "d"}"#,
-            "pw",
-            Some(&[]),
-        )
-        .unwrap();
+    let drawn = ds_anchor(&mut d, DatasetSplit::Full, &[]);
     assert_eq!(drawn.master_salt.len(), 16);
     assert!(drawn.anchor_id.starts_with("f_"));
 
