@@ -205,8 +205,11 @@ impl<'de> serde::Deserialize<'de> for Digest {
 /// `Display` as lowercase hex, `Debug` as `Type(<hex>)`, `FromStr`, and with the `serde`
 /// feature `Serialize`/`Deserialize` as the hex string. ([`Digest`] writes its own forms
 /// without allocating, and as bytes for binary formats.)
+///
+/// `hex_text_forms!(@text T)` gives the text forms alone, for a type whose `serde` form is its
+/// own (a `serde(transparent)` digest keeps the digest's binary form).
 macro_rules! hex_text_forms {
-    ($ty:ident) => {
+    (@text $ty:ident) => {
         impl std::fmt::Display for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.to_hex())
@@ -226,6 +229,9 @@ macro_rules! hex_text_forms {
                 Self::from_hex(s)
             }
         }
+    };
+    ($ty:ident) => {
+        $crate::digest::hex_text_forms!(@text $ty);
 
         #[cfg(feature = "serde")]
         impl serde::Serialize for $ty {

@@ -6,7 +6,6 @@
 //! once per committer; they are not an HMAC.
 
 use std::fmt;
-use std::str::FromStr;
 
 use hmac::{KeyInit, Mac};
 use sha2::block_api::compress256;
@@ -335,25 +334,7 @@ impl MacTag {
     }
 }
 
-impl fmt::Display for MacTag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Debug for MacTag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "MacTag({})", self.0)
-    }
-}
-
-impl FromStr for MacTag {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        Self::from_hex(s)
-    }
-}
+crate::digest::hex_text_forms!(@text MacTag);
 
 #[cfg(test)]
 mod tests;

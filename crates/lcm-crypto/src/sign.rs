@@ -6,7 +6,6 @@
 //! such a key never enters a record.
 
 use std::fmt;
-use std::str::FromStr;
 
 use ed25519_dalek::Signer as _;
 use zeroize::ZeroizeOnDrop;
@@ -227,25 +226,7 @@ impl KeyId {
     }
 }
 
-impl fmt::Display for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Debug for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyId({})", self.0)
-    }
-}
-
-impl FromStr for KeyId {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        Self::from_hex(s)
-    }
-}
+hex_text_forms!(@text KeyId);
 
 /// A 64-byte Ed25519 signature. The text form is 128 lowercase hex characters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
