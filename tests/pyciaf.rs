@@ -603,9 +603,9 @@ mod managers {
     use lcm::compat::pyciaf::managers::{
         BuildArtifact, CapsuleHeaderInputs, CapsuleManager, DatasetFamilyManager, DatasetManager,
         DatasetSplit, DeploymentInputs, DeploymentManager, FamilyAnchor, FamilySplit,
-        FamilySplitConfig, InferenceManager, InferenceReceipt, InferenceRequest, ModelManager,
-        PreDeploymentInputs, PyciafContext, RootManager, Sbom, TrainingManager, TrainingMetrics,
-        verify_connections,
+        FamilySplitConfig, InferenceManager, InferenceReceipt, InferenceRequest, ModelAnchor,
+        ModelManager, PreDeploymentInputs, PyciafContext, RootManager, Sbom, TrainingManager,
+        TrainingMetrics, verify_connections,
     };
     use lcm::compat::pyciaf::{self, ModelInputs};
     use lcm::crypto::{CommitmentScheme, HashAlgorithm, Seed, SeededRandom, hex};
@@ -689,6 +689,21 @@ mod managers {
             trainer_commit: s(&model["trainer_commit"]),
             authorized_datasets: authorized,
         }
+    }
+
+    /// The anchor that `models` makes for the vectors' `model` section with `jsons`
+    /// (architecture, hyperparameters, environment), `password` and `salt`.
+    fn anchor_model<'a>(
+        models: &'a mut ModelManager,
+        model: &Value,
+        jsons: &[String; 3],
+        password: Option<&str>,
+        salt: Option<&[u8]>,
+    ) -> &'a ModelAnchor {
+        let authorized = strs(&model["authorized_datasets"]);
+        models
+            .create_model_anchor(&model_inputs(model, jsons, &authorized), password, salt)
+            .expect("a model anchor")
     }
 
     fn model_jsons(model: &Value) -> [String; 3] {
@@ -781,15 +796,14 @@ mod managers {
         // Model anchor: the digests, PBKDF2 + HMAC over the hex text, the display id, to_dict.
         let model = &l["model_anchor"];
         let jsons = model_jsons(model);
-        let authorized = strs(&model["authorized_datasets"]);
         let mut models = ModelManager::new(ctx.clone());
-        let m = models
-            .create_model_anchor(
-                &model_inputs(model, &jsons, &authorized),
-                Some(s(&model["master_password"])),
-                Some(&bytes(&model["salt_hex"])),
-            )
-            .unwrap();
+        let m = anchor_model(
+            &mut models,
+            model,
+            &jsons,
+            Some(s(&model["master_password"])),
+            Some(&bytes(&model["salt_hex"])),
+        );
         for field in [
             "params_root",
             "arch_root",
@@ -915,48 +929,39 @@ mod managers {
         assert_ne!(a.split_anchor, s(&split["split_anchor"]));
 
         let model = &l["model_anchor"];
-        let authorized = strs(&model["authorized_datasets"]);
         let mut models = ModelManager::new(ctx);
         let salt = bytes(&model["salt_hex"]);
         let mut jsons = model_jsons(model);
         jsons[1] = r#"{"lr": 0.01, "batch_size": 32}"#.to_owned();
-        let m = models
-            .create_model_anchor(
-                &model_inputs(model, &jsons, &authorized),
-                Some(s(&model["master_password"])),
-                Some(&salt),
-            )
-            .unwrap();
+        let m = anchor_model(
+            &mut models,
+            model,
+            &jsons,
+            Some(s(&model["master_password"])),
+            Some(&salt),
+        );
         assert_ne!(m.digests.model_hash, s(&model["model_hash"]));
         let jsons = model_jsons(model);
         // Another password: same model hash, another anchor.
-        let m = models
-            .create_model_anchor(
-                &model_inputs(model, &jsons, &authorized),
-                Some("other"),
-                Some(&salt),
-            )
-            .unwrap();
+        let m = anchor_model(&mut models, model, &jsons, Some("other"), Some(&salt));
         assert_eq!(m.digests.model_hash, s(&model["model_hash"]));
         assert_ne!(m.expose_model_anchor_hex(), s(&model["model_anchor_hex"]));
         // No password: the reference's default is the model's name.
-        let by_name = models
-            .create_model_anchor(&model_inputs(model, &jsons, &authorized), None, Some(&salt))
-            .unwrap()
-            .expose_model_anchor_hex();
+        let by_name =
+            anchor_model(&mut models, model, &jsons, None, Some(&salt)).expose_model_anchor_hex();
         let master = pyciaf::master_anchor(s(&model["model_name"]), &salt);
         assert_eq!(
             by_name,
             hex::encode(&pyciaf::hmac_anchor(&master, s(&model["model_hash"])))
         );
         // Without a salt one is drawn: the anchor is not the vector's.
-        let m = models
-            .create_model_anchor(
-                &model_inputs(model, &jsons, &authorized),
-                Some(s(&model["master_password"])),
-                None,
-            )
-            .unwrap();
+        let m = anchor_model(
+            &mut models,
+            model,
+            &jsons,
+            Some(s(&model["master_password"])),
+            None,
+        );
         assert_eq!(m.master_salt.len(), 16);
         assert_ne!(m.expose_model_anchor_hex(), s(&model["model_anchor_hex"]));
         assert!(!format!("{m:?}").contains(s(&model["model_anchor_hex"])));
@@ -1111,14 +1116,7 @@ mod managers {
         let ctx = ctx(CommitmentScheme::Plaintext, 0);
         let mut models = ModelManager::new(ctx.clone());
         let jsons = model_jsons(model);
-        let authorized = strs(&model["authorized_datasets"]);
-        let m = models
-            .create_model_anchor(
-                &model_inputs(model, &jsons, &authorized),
-                Some("pw"),
-                Some(&[1; 16]),
-            )
-            .unwrap();
+        let m = anchor_model(&mut models, model, &jsons, Some("pw"), Some(&[1; 16]));
 
         let mut datasets = DatasetManager::new(ctx.clone());
         for split in [DatasetSplit::Test, DatasetSplit::Train] {
