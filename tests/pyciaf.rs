@@ -11,6 +11,12 @@ fn vectors() -> Value {
         .expect("the vector file is JSON")
 }
 
+/// The cases of the vectors' section `name`, an array.
+fn cases(name: &str) -> Vec<Value> {
+    let mut v = vectors();
+    serde_json::from_value(v[name].take()).expect("an array of cases")
+}
+
 fn s(v: &Value) -> &str {
     v.as_str().expect("a string")
 }
@@ -62,8 +68,7 @@ fn check_root(leaves: &[&str], expected: &Value) {
 
 #[test]
 fn canonical_json_section() {
-    let v = vectors();
-    let cases = v["canonical_json"].as_array().unwrap();
+    let cases = cases("canonical_json");
     assert!(cases.len() >= 14);
     for case in cases {
         // `nan` cannot travel in the vector file's JSON (it holds null); Python's json.loads
@@ -108,8 +113,7 @@ fn canonical_json_rules_beyond_the_file() {
 /// function refuses their text as well, saying where.
 #[test]
 fn canonical_json_errors_section() {
-    let v = vectors();
-    let cases = v["canonical_json_errors"].as_array().unwrap();
+    let cases = cases("canonical_json_errors");
     assert_eq!(cases.len(), 2);
     for case in cases {
         let err = pyciaf::canonical_json(s(&case["python_input"])).unwrap_err();
@@ -122,8 +126,7 @@ fn canonical_json_errors_section() {
 
 #[test]
 fn create_commitment_section() {
-    let v = vectors();
-    let cases = v["create_commitment"].as_array().unwrap();
+    let cases = cases("create_commitment");
     assert_eq!(cases.len(), 8);
     for case in cases {
         let f = s(&case["fn"]);
@@ -168,8 +171,7 @@ fn create_commitment_section() {
 
 #[test]
 fn merkle_roots_section() {
-    let v = vectors();
-    let cases = v["merkle_roots"].as_array().unwrap();
+    let cases = cases("merkle_roots");
     assert!(cases.len() >= 8);
     for case in cases {
         let leaves = strs(&case["leaves"]);
@@ -248,8 +250,7 @@ fn anchor_derivation_section() {
 
 #[test]
 fn policy_section() {
-    let v = vectors();
-    let cases = v["policy"].as_array().unwrap();
+    let cases = cases("policy");
     assert_eq!(cases.len(), 2);
     for case in cases {
         let d = &case["to_dict"];
