@@ -60,6 +60,18 @@ fn model_digests(model: &Value, architecture_json: &str, environment_json: &str)
     .expect("the vectors' model is valid")
 }
 
+/// Checks the reference's release root over the four leaves of the vectors' `release_root`
+/// section `section`, and returns the leaves.
+#[track_caller]
+fn check_release_root(section: &Value) -> Vec<&str> {
+    let leaves = strs(&section["leaves"]);
+    assert_eq!(
+        pyciaf::release_root(leaves[0], leaves[1], leaves[2], leaves[3]).expect("a root"),
+        s(&section["root"])
+    );
+    leaves
+}
+
 /// Checks that the reference's tree over `leaves` has the vectors' `expected` root.
 #[track_caller]
 fn check_root(leaves: &[&str], expected: &Value) {
@@ -331,12 +343,7 @@ fn lifecycle_section() {
         s(&model["anchor_id"])
     );
 
-    let rr = &l["release_root"];
-    let leaves = strs(&rr["leaves"]);
-    assert_eq!(
-        pyciaf::release_root(leaves[0], leaves[1], leaves[2], leaves[3]).unwrap(),
-        s(&rr["root"])
-    );
+    check_release_root(&l["release_root"]);
 }
 
 #[test]
@@ -613,7 +620,7 @@ mod managers {
     use lcm::model::{FixedClock, Policy};
     use serde_json::{Value, json};
 
-    use super::{bytes, s, strs, vectors};
+    use super::{bytes, check_release_root, s, strs, vectors};
 
     /// The vectors' frozen clock, `2026-01-02T03:04:05.678901`.
     const FROZEN: &str = "2026-01-02T03:04:05.678901";
@@ -860,11 +867,7 @@ mod managers {
 
         // The release root over the section's four leaves.
         let rr = &l["release_root"];
-        let leaves = strs(&rr["leaves"]);
-        assert_eq!(
-            pyciaf::release_root(leaves[0], leaves[1], leaves[2], leaves[3]).unwrap(),
-            s(&rr["root"])
-        );
+        let leaves = check_release_root(rr);
 
         // The capsule header: the model stage and the policy block are manager outputs; the
         // roots stage is built from the section's roots.
