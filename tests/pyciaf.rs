@@ -1,7 +1,7 @@
 //! The compatibility profile against every vector of the Python reference
 //! (`tests/vectors/pyciaf/reference-vectors.json`, DenzilGreenwood/pyciaf 1.7.0).
 
-use lcm::compat::pyciaf::{self, Error, ModelInputs, ReceiptFields};
+use lcm::compat::pyciaf::{self, Error, ModelDigests, ModelInputs, ReceiptFields};
 use lcm::crypto::hex;
 use lcm::crypto::merkle::MerkleTree;
 use serde_json::Value;
@@ -9,6 +9,12 @@ use serde_json::Value;
 fn vectors() -> Value {
     serde_json::from_str(include_str!("vectors/pyciaf/reference-vectors.json"))
         .expect("the vector file is JSON")
+}
+
+/// The cases of the vectors' section `name`, an array.
+fn cases(name: &str) -> Vec<Value> {
+    let mut v = vectors();
+    serde_json::from_value(v[name].take()).expect("an array of cases")
 }
 
 fn s(v: &Value) -> &str {
@@ -37,10 +43,44 @@ fn bytes(v: &Value) -> Vec<u8> {
     hex::decode(s(v)).expect("hex")
 }
 
+/// The reference's model digests of the vectors' `model` section, with the architecture and
+/// environment given as JSON text.
+fn model_digests(model: &Value, architecture_json: &str, environment_json: &str) -> ModelDigests {
+    let hp = serde_json::to_string(&model["hyperparameters"]).expect("JSON");
+    let authorized = strs(&model["authorized_datasets"]);
+    pyciaf::model_digests(&ModelInputs {
+        model_name: s(&model["model_name"]),
+        version: s(&model["version"]),
+        architecture_json,
+        hyperparameters_json: &hp,
+        environment_json,
+        trainer_commit: s(&model["trainer_commit"]),
+        authorized_datasets: &authorized,
+    })
+    .expect("the vectors' model is valid")
+}
+
+/// Checks the reference's release root over the four leaves of the vectors' `release_root`
+/// section `section`, and returns the leaves.
+#[track_caller]
+fn check_release_root(section: &Value) -> Vec<&str> {
+    let leaves = strs(&section["leaves"]);
+    assert_eq!(
+        pyciaf::release_root(leaves[0], leaves[1], leaves[2], leaves[3]).expect("a root"),
+        s(&section["root"])
+    );
+    leaves
+}
+
+/// Checks that the reference's tree over `leaves` has the vectors' `expected` root.
+#[track_caller]
+fn check_root(leaves: &[&str], expected: &Value) {
+    assert_eq!(pyciaf::merkle_root(leaves).expect("a root"), s(expected));
+}
+
 #[test]
 fn canonical_json_section() {
-    let v = vectors();
-    let cases = v["canonical_json"].as_array().unwrap();
+    let cases = cases("canonical_json");
     assert!(cases.len() >= 14);
     for case in cases {
         // `nan` cannot travel in the vector file's JSON (it holds null); Python's json.loads
@@ -51,18 +91,12 @@ fn canonical_json_section() {
             serde_json::to_string(&case["input"]).unwrap()
         };
         let out = &case["output"];
-        assert_eq!(
-            pyciaf::canonical_json(&input).unwrap(),
-            s(&out["canonical_json"]),
-            "{}",
-            case["name"]
-        );
-        assert_eq!(
-            pyciaf::canonical_hash(&input).unwrap(),
-            s(&out["canonical_hash"]),
-            "{}",
-            case["name"]
-        );
+        for (key, got) in [
+            ("canonical_json", pyciaf::canonical_json(&input)),
+            ("canonical_hash", pyciaf::canonical_hash(&input)),
+        ] {
+            assert_eq!(got.unwrap(), s(&out[key]), "{} {key}", case["name"]);
+        }
     }
 }
 
@@ -91,8 +125,7 @@ fn canonical_json_rules_beyond_the_file() {
 /// function refuses their text as well, saying where.
 #[test]
 fn canonical_json_errors_section() {
-    let v = vectors();
-    let cases = v["canonical_json_errors"].as_array().unwrap();
+    let cases = cases("canonical_json_errors");
     assert_eq!(cases.len(), 2);
     for case in cases {
         let err = pyciaf::canonical_json(s(&case["python_input"])).unwrap_err();
@@ -105,8 +138,7 @@ fn canonical_json_errors_section() {
 
 #[test]
 fn create_commitment_section() {
-    let v = vectors();
-    let cases = v["create_commitment"].as_array().unwrap();
+    let cases = cases("create_commitment");
     assert_eq!(cases.len(), 8);
     for case in cases {
         let f = s(&case["fn"]);
@@ -151,8 +183,7 @@ fn create_commitment_section() {
 
 #[test]
 fn merkle_roots_section() {
-    let v = vectors();
-    let cases = v["merkle_roots"].as_array().unwrap();
+    let cases = cases("merkle_roots");
     assert!(cases.len() >= 8);
     for case in cases {
         let leaves = strs(&case["leaves"]);
@@ -173,8 +204,8 @@ fn merkle_weaknesses_section() {
     let w = &v["merkle_weaknesses"];
     let dup = &w["duplicate_last_collision"];
     let (l3, l4) = (strs(&dup["leaves_3"]), strs(&dup["leaves_4"]));
-    assert_eq!(pyciaf::merkle_root(&l3).unwrap(), s(&dup["root_3"]));
-    assert_eq!(pyciaf::merkle_root(&l4).unwrap(), s(&dup["root_4"]));
+    check_root(&l3, &dup["root_3"]);
+    check_root(&l4, &dup["root_4"]);
     let native = |leaves: &[&str]| {
         MerkleTree::from_leaves(leaves.iter().map(|l| hex::decode(l).unwrap())).root()
     };
@@ -182,28 +213,16 @@ fn merkle_weaknesses_section() {
 
     let inner = &w["interior_node_as_leaf"];
     let (l4, l2) = (strs(&inner["leaves_4"]), strs(&inner["leaves_2"]));
-    assert_eq!(pyciaf::merkle_root(&l4).unwrap(), s(&inner["root_4"]));
-    assert_eq!(pyciaf::merkle_root(&l2).unwrap(), s(&inner["root_2"]));
+    check_root(&l4, &inner["root_4"]);
+    check_root(&l2, &inner["root_2"]);
     assert_ne!(native(&l4), native(&l2));
 
-    assert_eq!(
-        pyciaf::merkle_root(&[]).unwrap(),
-        s(&w["empty_tree"]["MerkleTree([]).get_root()"])
-    );
-    assert_eq!(
-        pyciaf::merkle_root(&["not-hex"]).unwrap(),
-        s(&w["single_non_hex_leaf_accepted_as_root"])
-    );
+    check_root(&[], &w["empty_tree"]["MerkleTree([]).get_root()"]);
+    check_root(&["not-hex"], &w["single_non_hex_leaf_accepted_as_root"]);
     let short = &w["short_hex_leaves_accepted"];
-    assert_eq!(
-        pyciaf::merkle_root(&strs(&short["leaves"])).unwrap(),
-        s(&short["root"])
-    );
+    check_root(&strs(&short["leaves"]), &short["root"]);
     // Python's bytes.fromhex: either case, whitespace between pairs; non-hex fails.
-    assert_eq!(
-        pyciaf::merkle_root(&["AB", " cd\t"]).unwrap(),
-        s(&short["root"])
-    );
+    check_root(&["AB", " cd\t"], &short["root"]);
     assert!(matches!(
         pyciaf::merkle_root(&["ab", "not-hex"]),
         Err(Error::LeafHex { index: 1, .. })
@@ -243,8 +262,7 @@ fn anchor_derivation_section() {
 
 #[test]
 fn policy_section() {
-    let v = vectors();
-    let cases = v["policy"].as_array().unwrap();
+    let cases = cases("policy");
     assert_eq!(cases.len(), 2);
     for case in cases {
         let d = &case["to_dict"];
@@ -306,25 +324,11 @@ fn lifecycle_section() {
         pyciaf::display_id("d_s_train_", &anchor),
         s(&split["anchor_id"])
     );
-    assert_eq!(
-        pyciaf::merkle_root(&strs(&split["sample_hashes"])).unwrap(),
-        s(&split["sample_merkle_root"])
-    );
+    check_root(&strs(&split["sample_hashes"]), &split["sample_merkle_root"]);
 
     let model = &l["model_anchor"];
     let j = |k: &str| serde_json::to_string(&model[k]).unwrap();
-    let (arch, hp, env) = (j("architecture"), j("hyperparameters"), j("environment"));
-    let authorized = strs(&model["authorized_datasets"]);
-    let digests = pyciaf::model_digests(&ModelInputs {
-        model_name: s(&model["model_name"]),
-        version: s(&model["version"]),
-        architecture_json: &arch,
-        hyperparameters_json: &hp,
-        environment_json: &env,
-        trainer_commit: s(&model["trainer_commit"]),
-        authorized_datasets: &authorized,
-    })
-    .unwrap();
+    let digests = model_digests(model, &j("architecture"), &j("environment"));
     assert_eq!(digests.params_root, s(&model["params_root"]));
     assert_eq!(digests.arch_root, s(&model["arch_root"]));
     assert_eq!(digests.hp_digest, s(&model["hp_digest"]));
@@ -339,12 +343,7 @@ fn lifecycle_section() {
         s(&model["anchor_id"])
     );
 
-    let rr = &l["release_root"];
-    let leaves = strs(&rr["leaves"]);
-    assert_eq!(
-        pyciaf::release_root(leaves[0], leaves[1], leaves[2], leaves[3]).unwrap(),
-        s(&rr["root"])
-    );
+    check_release_root(&l["release_root"]);
 }
 
 #[test]
@@ -598,18 +597,7 @@ fn reference_digests_from_our_records() {
         serde_json::to_string(&arch).unwrap(),
         serde_json::to_string(&env).unwrap(),
     );
-    let hp = serde_json::to_string(&model["hyperparameters"]).unwrap();
-    let authorized = strs(&model["authorized_datasets"]);
-    let digests = pyciaf::model_digests(&ModelInputs {
-        model_name: s(&model["model_name"]),
-        version: s(&model["version"]),
-        architecture_json: &arch,
-        hyperparameters_json: &hp,
-        environment_json: &env,
-        trainer_commit: s(&model["trainer_commit"]),
-        authorized_datasets: &authorized,
-    })
-    .unwrap();
+    let digests = model_digests(model, &arch, &env);
     assert_eq!(digests.arch_root, s(&model["arch_root"]));
     assert_eq!(digests.env_digest, s(&model["env_digest"]));
     assert_eq!(digests.model_hash, s(&model["model_hash"]));
@@ -622,16 +610,17 @@ mod managers {
 
     use lcm::compat::pyciaf::managers::{
         BuildArtifact, CapsuleHeaderInputs, CapsuleManager, DatasetFamilyManager, DatasetManager,
-        DatasetSplit, DeploymentInputs, DeploymentManager, FamilySplit, FamilySplitConfig,
-        InferenceManager, InferenceReceipt, InferenceRequest, ModelManager, PreDeploymentInputs,
-        PyciafContext, RootManager, Sbom, TrainingManager, TrainingMetrics, verify_connections,
+        DatasetSplit, DeploymentInputs, DeploymentManager, FamilyAnchor, FamilySplit,
+        FamilySplitConfig, InferenceManager, InferenceReceipt, InferenceRequest, ModelAnchor,
+        ModelManager, PreDeploymentInputs, PyciafContext, RootManager, Sbom, TrainingManager,
+        TrainingMetrics, verify_connections,
     };
     use lcm::compat::pyciaf::{self, ModelInputs};
     use lcm::crypto::{CommitmentScheme, HashAlgorithm, Seed, SeededRandom, hex};
     use lcm::model::{FixedClock, Policy};
     use serde_json::{Value, json};
 
-    use super::{bytes, s, strs, vectors};
+    use super::{bytes, check_release_root, s, strs, vectors};
 
     /// The vectors' frozen clock, `2026-01-02T03:04:05.678901`.
     const FROZEN: &str = "2026-01-02T03:04:05.678901";
@@ -650,6 +639,22 @@ mod managers {
             SeededRandom::new(&Seed::from_bytes([9; 32])),
         )
         .expect("the profile opens a context")
+    }
+
+    /// The anchor of family `fam` that `families` makes for `metadata` and the content root of
+    /// the vectors' family section `section`.
+    fn family_anchor<'a>(
+        families: &'a mut DatasetFamilyManager,
+        metadata: &Value,
+        section: &Value,
+    ) -> &'a FamilyAnchor {
+        families
+            .create_dataset_family_anchor(
+                "fam",
+                &metadata.to_string(),
+                s(&section["dataset_content_root"]),
+            )
+            .expect("a family anchor")
     }
 
     fn sha256(text: &str) -> String {
@@ -694,6 +699,21 @@ mod managers {
         }
     }
 
+    /// The anchor that `models` makes for the vectors' `model` section with `jsons`
+    /// (architecture, hyperparameters, environment), `password` and `salt`.
+    fn anchor_model<'a>(
+        models: &'a mut ModelManager,
+        model: &Value,
+        jsons: &[String; 3],
+        password: Option<&str>,
+        salt: Option<&[u8]>,
+    ) -> &'a ModelAnchor {
+        let authorized = strs(&model["authorized_datasets"]);
+        models
+            .create_model_anchor(&model_inputs(model, jsons, &authorized), password, salt)
+            .expect("a model anchor")
+    }
+
     fn model_jsons(model: &Value) -> [String; 3] {
         [
             model["architecture"].to_string(),
@@ -713,13 +733,7 @@ mod managers {
         // Dataset family: the constructor, then the simulation (same content-root rule).
         let fam = &l["dataset_family_anchor"];
         let mut families = DatasetFamilyManager::new(ctx.clone());
-        let anchor = families
-            .create_dataset_family_anchor(
-                "fam",
-                &fam["metadata"].to_string(),
-                s(&fam["dataset_content_root"]),
-            )
-            .unwrap();
+        let anchor = family_anchor(&mut families, &fam["metadata"], fam);
         assert_eq!(anchor.family_anchor, s(&fam["family_anchor"]));
         assert_eq!(anchor.anchor_id, s(&fam["anchor_id"]));
         assert_eq!(
@@ -790,15 +804,14 @@ mod managers {
         // Model anchor: the digests, PBKDF2 + HMAC over the hex text, the display id, to_dict.
         let model = &l["model_anchor"];
         let jsons = model_jsons(model);
-        let authorized = strs(&model["authorized_datasets"]);
         let mut models = ModelManager::new(ctx.clone());
-        let m = models
-            .create_model_anchor(
-                &model_inputs(model, &jsons, &authorized),
-                Some(s(&model["master_password"])),
-                Some(&bytes(&model["salt_hex"])),
-            )
-            .unwrap();
+        let m = anchor_model(
+            &mut models,
+            model,
+            &jsons,
+            Some(s(&model["master_password"])),
+            Some(&bytes(&model["salt_hex"])),
+        );
         for field in [
             "params_root",
             "arch_root",
@@ -854,11 +867,7 @@ mod managers {
 
         // The release root over the section's four leaves.
         let rr = &l["release_root"];
-        let leaves = strs(&rr["leaves"]);
-        assert_eq!(
-            pyciaf::release_root(leaves[0], leaves[1], leaves[2], leaves[3]).unwrap(),
-            s(&rr["root"])
-        );
+        let leaves = check_release_root(rr);
 
         // The capsule header: the model stage and the policy block are manager outputs; the
         // roots stage is built from the section's roots.
@@ -901,21 +910,13 @@ mod managers {
         ] {
             let mut meta = fam["metadata"].clone();
             meta[field] = value;
-            let a = families
-                .create_dataset_family_anchor(
-                    "fam",
-                    &meta.to_string(),
-                    s(&fam["dataset_content_root"]),
-                )
-                .unwrap();
+            let a = family_anchor(&mut families, &meta, fam);
             assert_ne!(a.family_anchor, s(&fam["family_anchor"]), "{field}");
         }
         // `tags` are not hashed by the reference: same anchor.
         let mut meta = fam["metadata"].clone();
         meta["tags"] = json!(["x"]);
-        let a = families
-            .create_dataset_family_anchor("fam", &meta.to_string(), s(&fam["dataset_content_root"]))
-            .unwrap();
+        let a = family_anchor(&mut families, &meta, fam);
         assert_eq!(a.family_anchor, s(&fam["family_anchor"]));
 
         let split = &l["dataset_split_anchor"];
@@ -932,48 +933,39 @@ mod managers {
         assert_ne!(a.split_anchor, s(&split["split_anchor"]));
 
         let model = &l["model_anchor"];
-        let authorized = strs(&model["authorized_datasets"]);
         let mut models = ModelManager::new(ctx);
         let salt = bytes(&model["salt_hex"]);
         let mut jsons = model_jsons(model);
         jsons[1] = r#"{"lr": 0.01, "batch_size": 32}"#.to_owned();
-        let m = models
-            .create_model_anchor(
-                &model_inputs(model, &jsons, &authorized),
-                Some(s(&model["master_password"])),
-                Some(&salt),
-            )
-            .unwrap();
+        let m = anchor_model(
+            &mut models,
+            model,
+            &jsons,
+            Some(s(&model["master_password"])),
+            Some(&salt),
+        );
         assert_ne!(m.digests.model_hash, s(&model["model_hash"]));
         let jsons = model_jsons(model);
         // Another password: same model hash, another anchor.
-        let m = models
-            .create_model_anchor(
-                &model_inputs(model, &jsons, &authorized),
-                Some("other"),
-                Some(&salt),
-            )
-            .unwrap();
+        let m = anchor_model(&mut models, model, &jsons, Some("other"), Some(&salt));
         assert_eq!(m.digests.model_hash, s(&model["model_hash"]));
         assert_ne!(m.expose_model_anchor_hex(), s(&model["model_anchor_hex"]));
         // No password: the reference's default is the model's name.
-        let by_name = models
-            .create_model_anchor(&model_inputs(model, &jsons, &authorized), None, Some(&salt))
-            .unwrap()
-            .expose_model_anchor_hex();
+        let by_name =
+            anchor_model(&mut models, model, &jsons, None, Some(&salt)).expose_model_anchor_hex();
         let master = pyciaf::master_anchor(s(&model["model_name"]), &salt);
         assert_eq!(
             by_name,
             hex::encode(&pyciaf::hmac_anchor(&master, s(&model["model_hash"])))
         );
         // Without a salt one is drawn: the anchor is not the vector's.
-        let m = models
-            .create_model_anchor(
-                &model_inputs(model, &jsons, &authorized),
-                Some(s(&model["master_password"])),
-                None,
-            )
-            .unwrap();
+        let m = anchor_model(
+            &mut models,
+            model,
+            &jsons,
+            Some(s(&model["master_password"])),
+            None,
+        );
         assert_eq!(m.master_salt.len(), 16);
         assert_ne!(m.expose_model_anchor_hex(), s(&model["model_anchor_hex"]));
         assert!(!format!("{m:?}").contains(s(&model["model_anchor_hex"])));
@@ -1128,14 +1120,7 @@ mod managers {
         let ctx = ctx(CommitmentScheme::Plaintext, 0);
         let mut models = ModelManager::new(ctx.clone());
         let jsons = model_jsons(model);
-        let authorized = strs(&model["authorized_datasets"]);
-        let m = models
-            .create_model_anchor(
-                &model_inputs(model, &jsons, &authorized),
-                Some("pw"),
-                Some(&[1; 16]),
-            )
-            .unwrap();
+        let m = anchor_model(&mut models, model, &jsons, Some("pw"), Some(&[1; 16]));
 
         let mut datasets = DatasetManager::new(ctx.clone());
         for split in [DatasetSplit::Test, DatasetSplit::Train] {

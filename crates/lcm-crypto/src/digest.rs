@@ -52,13 +52,7 @@ impl Digest {
     ///
     /// [`Error::Length`] for any other length.
     pub fn try_from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        <[u8; 32]>::try_from(bytes)
-            .map(Self)
-            .map_err(|_| Error::Length {
-                what: "a digest",
-                expected: Self::LEN,
-                actual: bytes.len(),
-            })
+        crate::error::fixed("a digest", bytes).map(Self)
     }
 
     /// Parses exactly 64 lowercase hex characters.
@@ -211,8 +205,11 @@ impl<'de> serde::Deserialize<'de> for Digest {
 /// `Display` as lowercase hex, `Debug` as `Type(<hex>)`, `FromStr`, and with the `serde`
 /// feature `Serialize`/`Deserialize` as the hex string. ([`Digest`] writes its own forms
 /// without allocating, and as bytes for binary formats.)
+///
+/// `hex_text_forms!(@text T)` gives the text forms alone, for a type whose `serde` form is its
+/// own (a `serde(transparent)` digest keeps the digest's binary form).
 macro_rules! hex_text_forms {
-    ($ty:ident) => {
+    (@text $ty:ident) => {
         impl std::fmt::Display for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.to_hex())
@@ -232,6 +229,9 @@ macro_rules! hex_text_forms {
                 Self::from_hex(s)
             }
         }
+    };
+    ($ty:ident) => {
+        $crate::digest::hex_text_forms!(@text $ty);
 
         #[cfg(feature = "serde")]
         impl serde::Serialize for $ty {
@@ -252,61 +252,4 @@ macro_rules! hex_text_forms {
 pub(crate) use hex_text_forms;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hex_round_trip_and_errors() {
-        let d = Digest::from_bytes(std::array::from_fn(|i| u8::try_from(i).unwrap()));
-        assert_eq!(d.to_hex(), d.to_string());
-        assert_eq!(Digest::from_hex(&d.to_hex()).unwrap(), d);
-        assert_eq!(format!("{d:?}"), format!("Digest({d})"));
-        assert_eq!(
-            Digest::from_hex("ab"),
-            Err(Error::HexLength {
-                expected: 64,
-                actual: 2
-            })
-        );
-        let upper = d.to_hex().to_uppercase();
-        assert!(matches!(
-            Digest::from_hex(&upper),
-            Err(Error::HexCharacter { .. })
-        ));
-        assert_eq!(d.short(), "000102030405");
-    }
-
-    #[test]
-    fn equality_and_order() {
-        let a = Digest::from_bytes([1; 32]);
-        let mut b_bytes = [1; 32];
-        b_bytes[31] = 2;
-        let b = Digest::from_bytes(b_bytes);
-        assert_eq!(a, a);
-        assert_ne!(a, b);
-        assert!(a < b);
-    }
-
-    #[test]
-    fn equality_sees_every_bit() {
-        let a = Digest::from_bytes(std::array::from_fn(|i| u8::try_from(i * 7).unwrap()));
-        for bit in 0..256 {
-            let mut bytes = a.to_bytes();
-            bytes[bit / 8] ^= 1 << (bit % 8);
-            assert_ne!(a, Digest::from_bytes(bytes), "bit {bit}");
-        }
-    }
-
-    #[test]
-    fn slice_length_checked() {
-        assert_eq!(
-            Digest::try_from_slice(&[0; 31]),
-            Err(Error::Length {
-                what: "a digest",
-                expected: 32,
-                actual: 31
-            })
-        );
-        assert!(Digest::try_from_slice(&[0; 32]).is_ok());
-    }
-}
+mod tests;

@@ -163,3 +163,16 @@ pub enum Error {
         actual: crate::KeyId,
     },
 }
+
+/// `bytes` as an array of exactly `N` bytes.
+///
+/// # Errors
+///
+/// [`Error::Length`] naming `what` for any other length.
+pub(crate) fn fixed<const N: usize>(what: &'static str, bytes: &[u8]) -> Result<[u8; N], Error> {
+    <[u8; N]>::try_from(bytes).map_err(|_| Error::Length {
+        what,
+        expected: N,
+        actual: bytes.len(),
+    })
+}

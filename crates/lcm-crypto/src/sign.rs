@@ -6,7 +6,6 @@
 //! such a key never enters a record.
 
 use std::fmt;
-use std::str::FromStr;
 
 use ed25519_dalek::Signer as _;
 use zeroize::ZeroizeOnDrop;
@@ -121,12 +120,7 @@ impl VerifyingKey {
     ///
     /// [`Error::Length`] for another length, otherwise as [`VerifyingKey::from_bytes`].
     pub fn try_from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        let array = <[u8; 32]>::try_from(bytes).map_err(|_| Error::Length {
-            what: "an Ed25519 public key",
-            expected: Self::LEN,
-            actual: bytes.len(),
-        })?;
-        Self::from_bytes(&array)
+        Self::from_bytes(&crate::error::fixed("an Ed25519 public key", bytes)?)
     }
 
     /// The 32 bytes.
@@ -232,25 +226,7 @@ impl KeyId {
     }
 }
 
-impl fmt::Display for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Debug for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyId({})", self.0)
-    }
-}
-
-impl FromStr for KeyId {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        Self::from_hex(s)
-    }
-}
+hex_text_forms!(@text KeyId);
 
 /// A 64-byte Ed25519 signature. The text form is 128 lowercase hex characters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -276,13 +252,7 @@ impl Signature {
     ///
     /// [`Error::Length`] for another length.
     pub fn try_from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        <[u8; 64]>::try_from(bytes)
-            .map(Self)
-            .map_err(|_| Error::Length {
-                what: "an Ed25519 signature",
-                expected: Self::LEN,
-                actual: bytes.len(),
-            })
+        crate::error::fixed("an Ed25519 signature", bytes).map(Self)
     }
 
     /// Parses exactly 128 lowercase hex characters.

@@ -12,6 +12,27 @@ fn algorithm() -> impl Strategy<Value = HashAlgorithm> {
     prop_oneof![Just(HashAlgorithm::Sha256), Just(HashAlgorithm::Blake3)]
 }
 
+/// Checks the hex text form of `value`: it parses back from its `Display` form, its `Debug`
+/// form is `name(<hex>)`, and the text `bad` is refused for not being `hex_len` characters.
+#[track_caller]
+fn check_text_form<T>(value: &T, name: &str, bad: &str, hex_len: usize)
+where
+    T: std::str::FromStr<Err = Error> + std::fmt::Display + std::fmt::Debug + PartialEq,
+{
+    assert_eq!(
+        value.to_string().parse::<T>().expect("its own text"),
+        *value
+    );
+    assert_eq!(format!("{value:?}"), format!("{name}({value})"));
+    assert_eq!(
+        bad.parse::<T>(),
+        Err(Error::HexLength {
+            expected: hex_len,
+            actual: bad.len()
+        })
+    );
+}
+
 fn flip(bytes: &mut [u8], bit: usize) {
     let bit = bit % (bytes.len() * 8);
     bytes[bit / 8] ^= 1 << (bit % 8);
@@ -118,15 +139,7 @@ fn mac_key_errors() {
 fn mac_tag_text_form() {
     let key = MacKey::new(HashAlgorithm::Sha256, b"k").unwrap();
     let tag = key.mac(b"m");
-    assert_eq!(tag.to_string().parse::<MacTag>().unwrap(), tag);
-    assert_eq!(format!("{tag:?}"), format!("MacTag({tag})"));
-    assert_eq!(
-        "00".parse::<MacTag>(),
-        Err(Error::HexLength {
-            expected: 64,
-            actual: 2
-        })
-    );
+    check_text_form(&tag, "MacTag", "00", 64);
 }
 
 #[test]
@@ -185,15 +198,7 @@ fn salt_text_form() {
     let salt = Salt::generate(&mut OsRandom).unwrap();
     assert_ne!(salt, Salt::generate(&mut OsRandom).unwrap());
     assert_eq!(salt.to_string().len(), 32);
-    assert_eq!(salt.to_string().parse::<Salt>().unwrap(), salt);
-    assert_eq!(format!("{salt:?}"), format!("Salt({salt})"));
-    assert_eq!(
-        "abc".parse::<Salt>(),
-        Err(Error::HexLength {
-            expected: 32,
-            actual: 3
-        })
-    );
+    check_text_form(&salt, "Salt", "abc", 32);
     let mut rng = SeededRandom::new(&Seed::from_bytes([3; 32]));
     let mut again = SeededRandom::new(&Seed::from_bytes([3; 32]));
     assert_eq!(

@@ -161,6 +161,65 @@ pub enum Error {
     },
 }
 
+/// Stores `item` in place of the first stored item that `same` picks, or appends it, and
+/// returns it: the reference's `dict[key] = value`, which keeps a replaced key at its first
+/// insertion position.
+pub(crate) fn upsert<T>(items: &mut Vec<T>, same: impl FnMut(&T) -> bool, item: T) -> &T {
+    let at = match items.iter().position(same) {
+        Some(i) => {
+            items[i] = item;
+            i
+        }
+        None => {
+            items.push(item);
+            items.len() - 1
+        }
+    };
+    &items[at]
+}
+
+/// The list stored under `id`, an empty one appended first when there is none: the
+/// reference's `dict.setdefault(id, [])`.
+pub(crate) fn entry<'a, T>(lists: &'a mut Vec<(String, Vec<T>)>, id: &str) -> &'a mut Vec<T> {
+    let at = match lists.iter().position(|(k, _)| k == id) {
+        Some(i) => i,
+        None => {
+            lists.push((id.to_owned(), Vec::new()));
+            lists.len() - 1
+        }
+    };
+    &mut lists[at].1
+}
+
+/// The list stored under `id`, empty when there is none.
+pub(crate) fn listed<'a, T>(lists: &'a [(String, Vec<T>)], id: &str) -> &'a [T] {
+    lists
+        .iter()
+        .find(|(k, _)| k == id)
+        .map_or(&[], |(_, items)| items.as_slice())
+}
+
+/// The first item that `same` picks in the list stored under `id`.
+pub(crate) fn find_in<'a, T>(
+    lists: &'a [(String, Vec<T>)],
+    id: &str,
+    same: impl FnMut(&&'a T) -> bool,
+) -> Option<&'a T> {
+    listed(lists, id).iter().find(same)
+}
+
+/// The first item that `same` picks in the list stored under `id`, to change it.
+pub(crate) fn find_in_mut<'a, T>(
+    lists: &'a mut [(String, Vec<T>)],
+    id: &str,
+    mut same: impl FnMut(&T) -> bool,
+) -> Option<&'a mut T> {
+    lists
+        .iter_mut()
+        .find(|(k, _)| k == id)
+        .and_then(|(_, items)| items.iter_mut().find(|item| same(item)))
+}
+
 /// What every compatibility manager needs: the reference's profile, a clock and randomness.
 ///
 /// The reference reads the local wall clock (`datetime.now().isoformat()`, naive, microseconds

@@ -166,6 +166,25 @@ fn non_empty(what: &'static str, line: &str) -> Result<(), Error> {
     }
 }
 
+/// Splits a request or proof file into its lines before the first empty line and the signed
+/// checkpoint after it.
+///
+/// # Errors
+///
+/// [`FormatError::NoteEncoding`] for invalid UTF-8 and [`FormatError::MissingLine`] without
+/// the empty line.
+pub(crate) fn split_checkpoint(bytes: &[u8]) -> Result<(&str, &str), Error> {
+    let text = std::str::from_utf8(bytes).map_err(|e| FormatError::NoteEncoding {
+        index: e.valid_up_to(),
+    })?;
+    text.split_once("\n\n").ok_or_else(|| {
+        FormatError::MissingLine {
+            expected: "an empty line before the checkpoint",
+        }
+        .into()
+    })
+}
+
 /// Parses ASCII decimal without leading zeros (except `0` itself) into a `u64`.
 pub(crate) fn parse_decimal(what: &'static str, text: &str) -> Result<u64, Error> {
     let canonical = !text.is_empty()
@@ -346,42 +365,4 @@ impl VerifiedCheckpoint {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimals_are_canonical() {
-        assert_eq!(parse_decimal("n", "0"), Ok(0));
-        assert_eq!(parse_decimal("n", "18446744073709551615"), Ok(u64::MAX));
-        for bad in [
-            "",
-            "00",
-            "01",
-            "+1",
-            "-1",
-            " 1",
-            "1 ",
-            "18446744073709551616",
-            "１",
-        ] {
-            assert!(parse_decimal("n", bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn checkpoint_lines() {
-        let root = "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=";
-        let good = format!("o\n5\n{root}\next one\n");
-        assert_eq!(Checkpoint::parse(&good).unwrap().to_text(), good);
-        for bad in [
-            format!("o\n5\n{root}"),
-            format!("\n5\n{root}\n"),
-            format!("o\n05\n{root}\n"),
-            format!("o\n5\n{root}\n\n"),
-            "o\n5\nAAAA\n".to_owned(),
-            "o\n5\n".to_owned(),
-        ] {
-            assert!(Checkpoint::parse(&bad).is_err(), "{bad:?}");
-        }
-    }
-}
+mod tests;

@@ -16,7 +16,9 @@ use lcm_crypto::Digest;
 use lcm_crypto::merkle::{MAX_PROOF_LEN, verify_inclusion};
 
 use crate::b64;
-use crate::checkpoint::{Policy, SignedCheckpoint, VerifiedCheckpoint, parse_decimal};
+use crate::checkpoint::{
+    Policy, SignedCheckpoint, VerifiedCheckpoint, parse_decimal, split_checkpoint,
+};
 use crate::error::{Error, FormatError, VerifyError};
 
 /// The first line of every proof.
@@ -46,12 +48,7 @@ impl TlogProof {
     /// [`FormatError::MissingLine`] without the empty line, and the errors of
     /// [`SignedCheckpoint::parse`].
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
-        let text = std::str::from_utf8(bytes).map_err(|e| FormatError::NoteEncoding {
-            index: e.valid_up_to(),
-        })?;
-        let (head, checkpoint) = text.split_once("\n\n").ok_or(FormatError::MissingLine {
-            expected: "an empty line before the checkpoint",
-        })?;
+        let (head, checkpoint) = split_checkpoint(bytes)?;
         let mut lines = head.split('\n');
         let unexpected = |expected, line: &str| -> Error {
             FormatError::UnexpectedLine {

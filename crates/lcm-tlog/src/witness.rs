@@ -32,7 +32,7 @@
 use lcm_crypto::merkle::{empty_root, verify_consistency};
 use lcm_crypto::{Digest, HashAlgorithm};
 
-use crate::checkpoint::{Policy, SignedCheckpoint, parse_decimal};
+use crate::checkpoint::{Policy, SignedCheckpoint, parse_decimal, split_checkpoint};
 use crate::consistency::{format_hash_lines, parse_hash_lines};
 use crate::error::{Error, FormatError, Refusal};
 use crate::note::{SignerKey, VerifierKey};
@@ -173,12 +173,7 @@ impl AddCheckpoint {
     /// above 63 proof lines, the errors of base64 hashes, and those of
     /// [`SignedCheckpoint::parse`].
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
-        let text = std::str::from_utf8(bytes).map_err(|e| FormatError::NoteEncoding {
-            index: e.valid_up_to(),
-        })?;
-        let (head, checkpoint) = text.split_once("\n\n").ok_or(FormatError::MissingLine {
-            expected: "an empty line before the checkpoint",
-        })?;
+        let (head, checkpoint) = split_checkpoint(bytes)?;
         let (old, proof) = head.split_once('\n').unwrap_or((head, ""));
         let size = old
             .strip_prefix("old ")

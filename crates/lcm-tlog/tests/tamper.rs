@@ -19,6 +19,33 @@ fn flip(bytes: &[u8], at: usize) -> Vec<u8> {
     out
 }
 
+/// A tamper case of an inclusion proof: what changes, how, the leaf it is checked against,
+/// and whether the inclusion error is the expected one.
+type InclusionCase<'a> = (
+    &'a str,
+    fn(&mut TlogProof),
+    &'a Digest,
+    &'a dyn Fn(&lcm_crypto::Error) -> bool,
+);
+
+/// The signature line with byte `at` of its signature bytes flipped.
+fn flip_signature(at: usize) -> impl Fn(&NoteSignature) -> NoteSignature {
+    move |s| {
+        NoteSignature::new(s.name().clone(), s.id(), flip(s.bytes(), at))
+            .expect("a valid test fixture")
+    }
+}
+
+/// The signature line with another key id: it no longer names its key.
+fn other_key_id(s: &NoteSignature) -> NoteSignature {
+    NoteSignature::new(
+        s.name().clone(),
+        KeyId::new(s.id().get() ^ 1),
+        s.bytes().to_vec(),
+    )
+    .expect("a valid test fixture")
+}
+
 /// The note with its signature number `which` replaced by `f(signature)`.
 fn with_signature(
     note: &Note,
@@ -73,20 +100,11 @@ fn checkpoint_signatures() {
     let note = good.note();
 
     // One byte of the log's signature.
-    let t = with_signature(note, 0, |s| {
-        NoteSignature::new(s.name().clone(), s.id(), flip(s.bytes(), 10)).unwrap()
-    });
+    let t = with_signature(note, 0, flip_signature(10));
     assert_eq!(policy.verify(&t), Err(bad_signature(ORIGIN, log.id())));
     // The log signature's key id: the line no longer names the log key, so it is ignored,
     // and the witness alone does not make a log signature.
-    let t = with_signature(note, 0, |s| {
-        NoteSignature::new(
-            s.name().clone(),
-            KeyId::new(s.id().get() ^ 1),
-            s.bytes().to_vec(),
-        )
-        .unwrap()
-    });
+    let t = with_signature(note, 0, other_key_id);
     assert_eq!(
         policy.verify(&t),
         Err(VerifyError::LogSignatureMissing {
@@ -95,30 +113,19 @@ fn checkpoint_signatures() {
         })
     );
     // The witness's timestamp (the first 8 signature bytes).
-    let t = with_signature(note, 1, |s| {
-        NoteSignature::new(s.name().clone(), s.id(), flip(s.bytes(), 7)).unwrap()
-    });
+    let t = with_signature(note, 1, flip_signature(7));
     assert_eq!(
         policy.verify(&t),
         Err(bad_signature(w1.name().as_str(), w1.id()))
     );
     // One byte of the witness's Ed25519 signature.
-    let t = with_signature(note, 1, |s| {
-        NoteSignature::new(s.name().clone(), s.id(), flip(s.bytes(), 40)).unwrap()
-    });
+    let t = with_signature(note, 1, flip_signature(40));
     assert_eq!(
         policy.verify(&t),
         Err(bad_signature(w1.name().as_str(), w1.id()))
     );
     // The witness's key id: ignored, so the quorum is not met.
-    let t = with_signature(note, 1, |s| {
-        NoteSignature::new(
-            s.name().clone(),
-            KeyId::new(s.id().get() ^ 1),
-            s.bytes().to_vec(),
-        )
-        .unwrap()
-    });
+    let t = with_signature(note, 1, other_key_id);
     assert_eq!(
         policy.verify(&t),
         Err(VerifyError::Quorum {
@@ -195,43 +202,36 @@ fn tlog_proofs() {
     assert_eq!(parsed, proof);
     parsed.verify(&leaf, &policy).unwrap();
 
-    // A proof hash.
-    let mut t1 = proof.clone();
-    t1.path[1] = Digest::from_bytes(flip(t1.path[1].as_bytes(), 3).try_into().unwrap());
-    assert!(matches!(
-        t1.verify(&leaf, &policy),
-        Err(VerifyError::Inclusion(
-            lcm_crypto::Error::RootMismatch { .. }
-        ))
-    ));
-    // The index (same path length, different position).
-    let mut t2 = proof.clone();
-    t2.index = 7;
-    assert!(matches!(
-        t2.verify(&leaf, &policy),
-        Err(VerifyError::Inclusion(
-            lcm_crypto::Error::RootMismatch { .. }
-        ))
-    ));
-    // An index past the tree.
-    let mut t3 = proof.clone();
-    t3.index = 13;
-    assert!(matches!(
-        t3.verify(&leaf, &policy),
-        Err(VerifyError::Inclusion(
-            lcm_crypto::Error::IndexOutOfRange { .. }
-        ))
-    ));
-    // The leaf.
-    assert!(matches!(
-        proof.verify(
-            &leaf_hash(lcm_crypto::HashAlgorithm::Sha256, b"other"),
-            &policy
+    // One changed field each, with the inclusion error it must give.
+    let root_mismatch = |e: &lcm_crypto::Error| matches!(e, lcm_crypto::Error::RootMismatch { .. });
+    let out_of_range =
+        |e: &lcm_crypto::Error| matches!(e, lcm_crypto::Error::IndexOutOfRange { .. });
+    let other_leaf = leaf_hash(lcm_crypto::HashAlgorithm::Sha256, b"other");
+    let cases: [InclusionCase<'_>; 4] = [
+        (
+            "a proof hash",
+            |p| p.path[1] = Digest::from_bytes(flip(p.path[1].as_bytes(), 3).try_into().unwrap()),
+            &leaf,
+            &root_mismatch,
         ),
-        Err(VerifyError::Inclusion(
-            lcm_crypto::Error::RootMismatch { .. }
-        ))
-    ));
+        // Same path length, different position.
+        ("the index", |p| p.index = 7, &leaf, &root_mismatch),
+        (
+            "an index past the tree",
+            |p| p.index = 13,
+            &leaf,
+            &out_of_range,
+        ),
+        ("the leaf", |_| {}, &other_leaf, &root_mismatch),
+    ];
+    for (what, tamper, leaf, expected) in cases {
+        let mut tampered = proof.clone();
+        tamper(&mut tampered);
+        match tampered.verify(leaf, &policy) {
+            Err(VerifyError::Inclusion(e)) => assert!(expected(&e), "{what}: {e:?}"),
+            other => panic!("{what}: {other:?}"),
+        }
+    }
     // A witness quorum the proof does not meet.
     let strict = Policy::new(log_key().verifier()).with_witnesses(
         vec![witness_key(1).verifier(), witness_key(2).verifier()],

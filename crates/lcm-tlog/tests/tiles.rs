@@ -58,22 +58,38 @@ fn bound(size: u64) -> usize {
     2 * (64 - size.leading_zeros() as usize) + 1
 }
 
+/// A hash reader, for the computations of [`both_ways`].
+type Read<'a> = &'a mut dyn FnMut(u8, u64) -> Result<Digest, Error>;
+
+/// Computes `what` from the stored hashes, checks it equals `expected` within `bound(size)`
+/// reads (`context` names the case), computes it again through the tiles (one tile read per
+/// hash) and checks it equals `expected`; returns the tile reads of the second way.
+#[track_caller]
+fn both_ways<T: PartialEq + std::fmt::Debug>(
+    stored: &Stored,
+    size: u64,
+    expected: &T,
+    context: &str,
+    what: impl Fn(Read<'_>) -> Result<T, Error>,
+) -> usize {
+    let direct = what(&mut |l, i| stored.read(l, i)).expect("a valid test fixture");
+    assert_eq!(direct, *expected, "{context}");
+    assert!(stored.take_reads() <= bound(size), "{context}");
+    let mut read_tile = |t| stored.tile(t);
+    let via_tiles = what(&mut |l, i| tiles::read_hash_from_tiles(size, l, i, &mut read_tile))
+        .expect("a valid test fixture");
+    assert_eq!(via_tiles, *expected, "{context}");
+    stored.take_reads()
+}
+
 #[track_caller]
 fn check_size(tree: &MerkleTree, stored: &Stored, size: u64, index: u64, old: u64) {
-    let read = |l, i| stored.read(l, i);
-    assert_eq!(
-        tiles::root::<Error, _>(size, read).expect("a valid test fixture"),
-        tree.root_at(size).expect("a valid test fixture")
-    );
-    assert!(stored.take_reads() <= bound(size));
-    // Through tiles: one tile read per hash.
-    let mut read_tile = |t| stored.tile(t);
-    let via_tiles = tiles::root::<Error, _>(size, |l, i| {
-        tiles::read_hash_from_tiles(size, l, i, &mut read_tile)
-    })
-    .expect("a valid test fixture");
-    assert_eq!(via_tiles, tree.root_at(size).expect("a valid test fixture"));
-    assert!(stored.take_reads() <= bound(size));
+    let root = tree.root_at(size).expect("a valid test fixture");
+    let context = format!("size {size}");
+    let tile_reads = both_ways(stored, size, &root, &context, |read| {
+        tiles::root(size, read)
+    });
+    assert!(tile_reads <= bound(size));
     if size == 0 {
         return;
     }
@@ -82,38 +98,19 @@ fn check_size(tree: &MerkleTree, stored: &Stored, size: u64, index: u64, old: u6
         .inclusion_proof_at(index, size)
         .expect("a valid test fixture")
         .into_path();
-    assert_eq!(
-        tiles::inclusion_proof(index, size, read).expect("a valid test fixture"),
-        expected
-    );
-    assert!(
-        stored.take_reads() <= bound(size),
-        "size {size} index {index}"
-    );
-    let mut read_tile = |t| stored.tile(t);
-    let via_tiles = tiles::inclusion_proof::<Error, _>(index, size, |l, i| {
-        tiles::read_hash_from_tiles(size, l, i, &mut read_tile)
-    })
-    .expect("a valid test fixture");
-    assert_eq!(via_tiles, expected);
-    stored.take_reads();
+    let context = format!("size {size} index {index}");
+    both_ways(stored, size, &expected, &context, |read| {
+        tiles::inclusion_proof(index, size, read)
+    });
     let old = old % size + 1;
     let expected = tree
         .consistency_proof_between(old, size)
         .expect("a valid test fixture")
         .into_path();
-    assert_eq!(
-        tiles::consistency_proof(old, size, read).expect("a valid test fixture"),
-        expected
-    );
-    assert!(stored.take_reads() <= bound(size), "{old} -> {size}");
-    let mut read_tile = |t| stored.tile(t);
-    let via_tiles = tiles::consistency_proof::<Error, _>(old, size, |l, i| {
-        tiles::read_hash_from_tiles(size, l, i, &mut read_tile)
-    })
-    .expect("a valid test fixture");
-    assert_eq!(via_tiles, expected);
-    stored.take_reads();
+    let context = format!("{old} -> {size}");
+    both_ways(stored, size, &expected, &context, |read| {
+        tiles::consistency_proof(old, size, read)
+    });
 }
 
 #[test]
@@ -131,6 +128,21 @@ fn edges() {
 
 /// With a tile cache, a proof reads at most two tiles per tile level (the path's and the
 /// right edge's), plus one.
+/// Computes a proof in a tree of `size` through a [`TileReader`] over `stored`, and checks
+/// that it read at most one tile per level plus one (three levels of tiles cover 70,000
+/// leaves).
+#[track_caller]
+fn read_proof(
+    stored: &Stored,
+    size: u64,
+    proof: impl FnOnce(&mut dyn FnMut(u8, u64) -> Result<Digest, Error>) -> Result<Vec<Digest>, Error>,
+) -> Vec<Digest> {
+    let mut reader = TileReader::new(size, |t| stored.tile(t));
+    let path = proof(&mut |l, i| reader.read_hash(l, i)).expect("a proof");
+    assert!(reader.tiles_read() <= 2 * 3 + 1, "{}", reader.tiles_read());
+    path
+}
+
 #[test]
 fn a_tile_reader_reads_each_tile_once() {
     let big = crate::support::tree(70_000);
@@ -140,26 +152,16 @@ fn a_tile_reader_reads_each_tile_once() {
         (69_999, 70_000, 65_536),
         (12_345, 65_537, 300),
     ] {
-        let mut reader = TileReader::new(size, |t| stored.tile(t));
-        let path = tiles::inclusion_proof::<Error, _>(index, size, |l, i| reader.read_hash(l, i))
-            .expect("a proof");
-        assert_eq!(
-            path,
-            big.inclusion_proof_at(index, size)
-                .expect("proof")
-                .into_path()
-        );
-        assert!(reader.tiles_read() <= 2 * 3 + 1, "{}", reader.tiles_read());
-        let mut reader = TileReader::new(size, |t| stored.tile(t));
-        let path = tiles::consistency_proof::<Error, _>(old, size, |l, i| reader.read_hash(l, i))
-            .expect("a proof");
-        assert_eq!(
-            path,
-            big.consistency_proof_between(old, size)
-                .expect("proof")
-                .into_path()
-        );
-        assert!(reader.tiles_read() <= 2 * 3 + 1, "{}", reader.tiles_read());
+        let inclusion = big.inclusion_proof_at(index, size).expect("proof");
+        let path = read_proof(&stored, size, |read| {
+            tiles::inclusion_proof(index, size, read)
+        });
+        assert_eq!(path, inclusion.into_path());
+        let consistency = big.consistency_proof_between(old, size).expect("proof");
+        let path = read_proof(&stored, size, |read| {
+            tiles::consistency_proof(old, size, read)
+        });
+        assert_eq!(path, consistency.into_path());
     }
 }
 

@@ -144,19 +144,12 @@ fn join_jobs(algorithm: HashAlgorithm, jobs: &mut [Job<'_>]) {
         jobs.iter_mut().for_each(|job| job.build(algorithm));
         return;
     }
-    let k = largest_power_of_two_below(jobs.len());
+    let k = super::tree::split(jobs.len());
     let (left, right) = jobs.split_at_mut(k);
     rayon::join(
         || join_jobs(algorithm, left),
         || join_jobs(algorithm, right),
     );
-}
-
-/// The largest power of two strictly below `n` (`n >= 2`).
-#[cfg(feature = "parallel")]
-fn largest_power_of_two_below(n: usize) -> usize {
-    let below = n.saturating_sub(1).max(1);
-    1 << (usize::BITS - 1 - below.leading_zeros())
 }
 
 /// The outcome of building from an iterator that promised `n` items.
@@ -278,24 +271,4 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn level_lengths() {
-        assert!(level_lens(0).is_empty());
-        assert_eq!(level_lens(1), [1]);
-        assert_eq!(level_lens(5), [5, 3, 2, 1]);
-        assert_eq!(level_lens(8), [8, 4, 2, 1]);
-    }
-
-    #[cfg(feature = "parallel")]
-    #[test]
-    fn powers_of_two_below() {
-        assert_eq!(largest_power_of_two_below(2), 1);
-        assert_eq!(largest_power_of_two_below(3), 2);
-        assert_eq!(largest_power_of_two_below(4), 2);
-        assert_eq!(largest_power_of_two_below(5), 4);
-        assert_eq!(largest_power_of_two_below(1025), 1024);
-    }
-}
+mod tests;

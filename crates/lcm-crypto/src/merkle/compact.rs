@@ -35,21 +35,11 @@ pub struct CompactRange {
     peaks: Vec<Digest>,
 }
 
-#[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct RawCompactRange {
+deserialize_checked!(CompactRange via RawCompactRange {
     algorithm: HashAlgorithm,
     size: u64,
     peaks: Vec<Digest>,
-}
-
-#[cfg(feature = "serde")]
-impl TryFrom<RawCompactRange> for CompactRange {
-    type Error = Error;
-    fn try_from(raw: RawCompactRange) -> Result<Self, Error> {
-        Self::from_parts(raw.algorithm, raw.size, raw.peaks)
-    }
-}
+} => from_parts);
 
 impl Default for CompactRange {
     fn default() -> Self {

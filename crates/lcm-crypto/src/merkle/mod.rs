@@ -57,6 +57,27 @@
 //! # Ok::<(), lcm_crypto::Error>(())
 //! ```
 
+/// Deserializes `$ty` through `$raw`, a plain struct of the same fields, and the checking
+/// constructor `$ty::$check`: a value that breaks the type's invariants does not deserialize.
+/// (A function cannot declare the raw struct that serde needs, hence the macro.)
+macro_rules! deserialize_checked {
+    ($ty:ident via $raw:ident { $($field:ident: $fty:ty),+ $(,)? } => $check:ident) => {
+        #[cfg(feature = "serde")]
+        #[derive(serde::Deserialize)]
+        struct $raw {
+            $($field: $fty),+
+        }
+
+        #[cfg(feature = "serde")]
+        impl TryFrom<$raw> for $ty {
+            type Error = Error;
+            fn try_from(raw: $raw) -> Result<Self, Error> {
+                Self::$check($(raw.$field),+)
+            }
+        }
+    };
+}
+
 mod build;
 mod compact;
 mod hashing;

@@ -63,21 +63,11 @@ pub struct InclusionProof {
     path: Vec<Digest>,
 }
 
-#[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct RawInclusionProof {
+deserialize_checked!(InclusionProof via RawInclusionProof {
     index: u64,
     tree_size: u64,
     path: Vec<Digest>,
-}
-
-#[cfg(feature = "serde")]
-impl TryFrom<RawInclusionProof> for InclusionProof {
-    type Error = Error;
-    fn try_from(raw: RawInclusionProof) -> Result<Self, Error> {
-        Self::new(raw.index, raw.tree_size, raw.path)
-    }
-}
+} => new);
 
 impl InclusionProof {
     /// A proof for leaf `index` of a tree of `tree_size` leaves.
@@ -152,21 +142,11 @@ pub struct ConsistencyProof {
     path: Vec<Digest>,
 }
 
-#[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct RawConsistencyProof {
+deserialize_checked!(ConsistencyProof via RawConsistencyProof {
     old_size: u64,
     new_size: u64,
     path: Vec<Digest>,
-}
-
-#[cfg(feature = "serde")]
-impl TryFrom<RawConsistencyProof> for ConsistencyProof {
-    type Error = Error;
-    fn try_from(raw: RawConsistencyProof) -> Result<Self, Error> {
-        Self::new(raw.old_size, raw.new_size, raw.path)
-    }
-}
+} => new);
 
 impl ConsistencyProof {
     /// A proof between the trees of `old_size` and `new_size` leaves.
@@ -506,34 +486,4 @@ pub fn verify_consistency_with(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lengths_at_the_edges_of_u64() {
-        assert_eq!(inclusion_len(0, 1), Ok(0));
-        assert_eq!(inclusion_len(u64::MAX - 1, u64::MAX), Ok(63));
-        assert_eq!(inclusion_len(0, u64::MAX), Ok(64));
-        assert_eq!(inclusion_len(0, 0), Err(Error::EmptyTree));
-        assert_eq!(
-            inclusion_len(u64::MAX, u64::MAX),
-            Err(Error::IndexOutOfRange {
-                index: u64::MAX,
-                size: u64::MAX
-            })
-        );
-        assert_eq!(consistency_len(3, u64::MAX), Ok(MAX_CONSISTENCY_PROOF_LEN));
-        for size1 in [1, 2, 3, 5, 1 << 32, (1 << 63) + 1, u64::MAX - 1] {
-            for size2 in [size1 + 1, u64::MAX - 1, u64::MAX] {
-                if size1 < size2 {
-                    assert!(consistency_len(size1, size2).unwrap() <= MAX_CONSISTENCY_PROOF_LEN);
-                }
-            }
-        }
-        assert_eq!(consistency_len(u64::MAX, u64::MAX), Ok(0));
-        assert_eq!(
-            consistency_len(0, 5),
-            Err(Error::ConsistencySizes { size1: 0, size2: 5 })
-        );
-    }
-}
+mod tests;

@@ -32,25 +32,17 @@ fn the_reference_header_audits_cleanly() {
         findings.iter().all(|f| f.status != Status::Inconsistent),
         "{findings:#?}"
     );
-    assert_eq!(
-        status(&findings, "stage_d_predeployment.anchor_id"),
-        Status::Consistent
-    );
-    assert_eq!(
-        status(&findings, "stage_f_test_evaluation.anchor_id"),
-        Status::Consistent
-    );
-    assert_eq!(
-        status(&findings, "stage_b_model.arch_root"),
-        Status::Unverifiable
-    );
-    assert_eq!(
-        status(&findings, "stage_a_dataset.anchor_id"),
-        Status::Unverifiable
-    );
-    assert_eq!(status(&findings, "stage_c_training"), Status::Absent);
-    assert_eq!(status(&findings, "policy"), Status::Consistent);
-    assert_eq!(status(&findings, "signature"), Status::Unverifiable);
+    for (path, expected) in [
+        ("stage_d_predeployment.anchor_id", Status::Consistent),
+        ("stage_f_test_evaluation.anchor_id", Status::Consistent),
+        ("stage_b_model.arch_root", Status::Unverifiable),
+        ("stage_a_dataset.anchor_id", Status::Unverifiable),
+        ("stage_c_training", Status::Absent),
+        ("policy", Status::Consistent),
+        ("signature", Status::Unverifiable),
+    ] {
+        assert_eq!(status(&findings, path), expected, "{path}");
+    }
 }
 
 #[test]

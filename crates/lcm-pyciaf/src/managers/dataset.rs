@@ -5,7 +5,8 @@ use crate as rules;
 use lcm_crypto::{Seed, hex};
 
 use super::{
-    Error, PyciafContext, canonical_object, jobj, jstr, member, sha256_hex, short, string_value,
+    Error, PyciafContext, canonical_object, entry, find_in, find_in_mut, jobj, jstr, listed,
+    member, sha256_hex, short, string_value, upsert,
 };
 
 /// The splits of a dataset family (`ciaf.lcm.DatasetSplit`, the family module's enum).
@@ -258,21 +259,11 @@ impl DatasetFamilyManager {
             anchor_id: rules::display_id("d_f_", &family_anchor),
             family_anchor,
         };
-        let at = match self
-            .families
-            .iter()
-            .position(|f| f.dataset_id == dataset_id)
-        {
-            Some(i) => {
-                self.families[i] = anchor;
-                i
-            }
-            None => {
-                self.families.push(anchor);
-                self.families.len() - 1
-            }
-        };
-        Ok(&self.families[at])
+        Ok(upsert(
+            &mut self.families,
+            |f| f.dataset_id == dataset_id,
+            anchor,
+        ))
     }
 
     /// `LCMDatasetSplitAnchor(split_metadata, split_content_root)`, stored as `split` of
@@ -291,28 +282,11 @@ impl DatasetFamilyManager {
     ) -> Result<&SplitAnchor, Error> {
         let anchor = SplitAnchor::new(split, split_metadata_json, split_content_root)?;
         let splits = self.splits_entry(dataset_id);
-        let at = match splits.iter().position(|s| s.split == split) {
-            Some(i) => {
-                splits[i] = anchor;
-                i
-            }
-            None => {
-                splits.push(anchor);
-                splits.len() - 1
-            }
-        };
-        Ok(&splits[at])
+        Ok(upsert(splits, |s| s.split == split, anchor))
     }
 
     fn splits_entry(&mut self, dataset_id: &str) -> &mut Vec<SplitAnchor> {
-        let i = match self.splits.iter().position(|(id, _)| id == dataset_id) {
-            Some(i) => i,
-            None => {
-                self.splits.push((dataset_id.to_owned(), Vec::new()));
-                self.splits.len() - 1
-            }
-        };
-        &mut self.splits[i].1
+        entry(&mut self.splits, dataset_id)
     }
 
     /// `split_anchor.add_sample_hash(h)`: appends (no deduplication, as in the reference).
@@ -326,15 +300,8 @@ impl DatasetFamilyManager {
         split: FamilySplit,
         sample_hash: &str,
     ) -> Result<(), Error> {
-        let anchor = self
-            .splits
-            .iter_mut()
-            .find(|(id, _)| id == dataset_id)
-            .and_then(|(_, s)| s.iter_mut().find(|a| a.split == split))
-            .ok_or_else(|| Error::Unknown {
-                kind: "dataset split",
-                id: format!("{dataset_id}/{}", split.value()),
-            })?;
+        let anchor = find_in_mut(&mut self.splits, dataset_id, |a| a.split == split)
+            .ok_or_else(|| unknown_split(dataset_id, split.value()))?;
         anchor.sample_hashes.push(sample_hash.to_owned());
         Ok(())
     }
@@ -418,17 +385,12 @@ impl DatasetFamilyManager {
 
     /// `get_split_anchor(dataset_id, split)`.
     pub fn get_split_anchor(&self, dataset_id: &str, split: FamilySplit) -> Option<&SplitAnchor> {
-        self.get_all_splits(dataset_id)
-            .iter()
-            .find(|a| a.split == split)
+        find_in(&self.splits, dataset_id, |a| a.split == split)
     }
 
     /// `get_all_splits(dataset_id)`, in creation order (empty when unknown).
     pub fn get_all_splits(&self, dataset_id: &str) -> &[SplitAnchor] {
-        self.splits
-            .iter()
-            .find(|(id, _)| id == dataset_id)
-            .map_or(&[], |(_, s)| s.as_slice())
+        listed(&self.splits, dataset_id)
     }
 
     /// `compute_split_map_digest(dataset_id)`: `canonical_hash({split: {"anchor": split_anchor,
@@ -439,20 +401,11 @@ impl DatasetFamilyManager {
     ///
     /// A rule's error, which stored anchors never cause.
     pub fn compute_split_map_digest(&self, dataset_id: &str) -> Result<String, Error> {
-        let entries: Vec<(&str, String)> = self
-            .get_all_splits(dataset_id)
-            .iter()
-            .map(|a| {
-                (
-                    a.split.value(),
-                    jobj(&[
-                        ("anchor", jstr(&a.split_anchor)),
-                        ("assignment", a.assignment_json().to_owned()),
-                    ]),
-                )
-            })
-            .collect();
-        Ok(rules::canonical_hash(&jobj(&entries))?)
+        split_map_digest(
+            self.get_all_splits(dataset_id)
+                .iter()
+                .map(|a| (a.split.value(), &*a.split_anchor, a.assignment_json())),
+        )
     }
 }
 
@@ -561,25 +514,8 @@ impl DatasetManager {
             sample_hashes: Vec::new(),
             anchor,
         };
-        let i = match self.anchors.iter().position(|(id, _)| id == dataset_id) {
-            Some(i) => i,
-            None => {
-                self.anchors.push((dataset_id.to_owned(), Vec::new()));
-                self.anchors.len() - 1
-            }
-        };
-        let splits = &mut self.anchors[i].1;
-        let at = match splits.iter().position(|a| a.split == split) {
-            Some(j) => {
-                splits[j] = record;
-                j
-            }
-            None => {
-                splits.push(record);
-                splits.len() - 1
-            }
-        };
-        Ok(&splits[at])
+        let splits = entry(&mut self.anchors, dataset_id);
+        Ok(upsert(splits, |a| a.split == split, record))
     }
 
     fn anchor_mut(
@@ -587,14 +523,8 @@ impl DatasetManager {
         dataset_id: &str,
         split: DatasetSplit,
     ) -> Result<&mut DatasetAnchor, Error> {
-        self.anchors
-            .iter_mut()
-            .find(|(id, _)| id == dataset_id)
-            .and_then(|(_, s)| s.iter_mut().find(|a| a.split == split))
-            .ok_or_else(|| Error::Unknown {
-                kind: "dataset split",
-                id: format!("{dataset_id}/{}", split.value()),
-            })
+        find_in_mut(&mut self.anchors, dataset_id, |a| a.split == split)
+            .ok_or_else(|| unknown_split(dataset_id, split.value()))
     }
 
     /// `anchor.add_sample_hash(h)`: appends unless already present.
@@ -653,10 +583,7 @@ impl DatasetManager {
     ) -> Result<String, Error> {
         let anchor = self
             .get_dataset_anchor(dataset_id, split)
-            .ok_or_else(|| Error::Unknown {
-                kind: "dataset split",
-                id: format!("{dataset_id}/{}", split.value()),
-            })?;
+            .ok_or_else(|| unknown_split(dataset_id, split.value()))?;
         self.ctx
             .commitment(data_json, anchor.anchor.expose_secret())
     }
@@ -667,17 +594,12 @@ impl DatasetManager {
         dataset_id: &str,
         split: DatasetSplit,
     ) -> Option<&DatasetAnchor> {
-        self.get_all_splits(dataset_id)
-            .iter()
-            .find(|a| a.split == split)
+        find_in(&self.anchors, dataset_id, |a| a.split == split)
     }
 
     /// `get_all_splits(dataset_id)`, in creation order.
     pub fn get_all_splits(&self, dataset_id: &str) -> &[DatasetAnchor] {
-        self.anchors
-            .iter()
-            .find(|(id, _)| id == dataset_id)
-            .map_or(&[], |(_, s)| s.as_slice())
+        listed(&self.anchors, dataset_id)
     }
 
     /// `get_datasets_root_anchor(dataset_id)`: the reference's tree over the `dataset_hash` of
@@ -720,18 +642,37 @@ impl DatasetManager {
                 id: dataset_id.to_owned(),
             });
         }
-        let entries: Vec<(&str, String)> = splits
-            .iter()
-            .map(|a| {
-                (
-                    a.split.value(),
-                    jobj(&[
-                        ("anchor", jstr(&a.dataset_hash)),
-                        ("assignment", a.assignment_json().to_owned()),
-                    ]),
-                )
-            })
-            .collect();
-        Ok(rules::canonical_hash(&jobj(&entries))?)
+        split_map_digest(
+            splits
+                .iter()
+                .map(|a| (a.split.value(), &*a.dataset_hash, a.assignment_json())),
+        )
+    }
+}
+
+/// `canonical_hash({split: {"anchor": anchor, "assignment": assignment}})` over `(split,
+/// anchor, assignment JSON)` in the given order: the reference's split map digests.
+fn split_map_digest<'a>(
+    splits: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
+) -> Result<String, Error> {
+    let entries: Vec<(&str, String)> = splits
+        .map(|(split, anchor, assignment)| {
+            (
+                split,
+                jobj(&[
+                    ("anchor", jstr(anchor)),
+                    ("assignment", assignment.to_owned()),
+                ]),
+            )
+        })
+        .collect();
+    Ok(rules::canonical_hash(&jobj(&entries))?)
+}
+
+/// The error for a split `split` of `dataset_id` that was not created.
+fn unknown_split(dataset_id: &str, split: &str) -> Error {
+    Error::Unknown {
+        kind: "dataset split",
+        id: format!("{dataset_id}/{split}"),
     }
 }

@@ -9,7 +9,7 @@
 
 use crate as rules;
 
-use super::{Error, PyciafContext, jobj, jstr};
+use super::{Error, PyciafContext, jobj, jstr, upsert};
 
 /// A `BuildArtifact` (not hashed except `artifact_digest`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,21 +233,11 @@ impl DeploymentManager {
             anchor_id: rules::display_id("pd_", &predeployment_hash),
             predeployment_hash,
         };
-        let at = match self
-            .predeployments
-            .iter()
-            .position(|p| p.predeployment_id == inputs.predeployment_id)
-        {
-            Some(i) => {
-                self.predeployments[i] = anchor;
-                i
-            }
-            None => {
-                self.predeployments.push(anchor);
-                self.predeployments.len() - 1
-            }
-        };
-        Ok(&self.predeployments[at])
+        Ok(upsert(
+            &mut self.predeployments,
+            |p| p.predeployment_id == inputs.predeployment_id,
+            anchor,
+        ))
     }
 
     /// `LCMDeploymentAnchor(deployment_id, predeployment_anchor, ...)` for the stored
@@ -310,21 +300,11 @@ impl DeploymentManager {
             anchor_id: rules::display_id("dp_", &deployment_hash),
             deployment_hash,
         };
-        let at = match self
-            .deployments
-            .iter()
-            .position(|d| d.deployment_id == deployment_id)
-        {
-            Some(i) => {
-                self.deployments[i] = anchor;
-                i
-            }
-            None => {
-                self.deployments.push(anchor);
-                self.deployments.len() - 1
-            }
-        };
-        Ok(&self.deployments[at])
+        Ok(upsert(
+            &mut self.deployments,
+            |d| d.deployment_id == deployment_id,
+            anchor,
+        ))
     }
 
     /// `get_predeployment_anchor(id)`.

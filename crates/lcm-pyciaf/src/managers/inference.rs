@@ -4,7 +4,7 @@
 use crate::{self as rules, ReceiptFields};
 use lcm_crypto::CommitmentScheme;
 
-use super::{DeploymentAnchor, Error, ModelAnchor, PyciafContext, jstr, sha256_hex};
+use super::{DeploymentAnchor, Error, ModelAnchor, PyciafContext, jstr, sha256_hex, upsert};
 
 /// The connections chain's starting sentinel (`current_connections_digest = "genesis"`).
 const GENESIS: &str = "genesis";
@@ -225,21 +225,11 @@ impl InferenceManager {
             receipts: Vec::new(),
             current_connections_digest: GENESIS.to_owned(),
         };
-        let at = match self
-            .connections
-            .iter()
-            .position(|c| c.connections_id == connections_id)
-        {
-            Some(i) => {
-                self.connections[i] = chain;
-                i
-            }
-            None => {
-                self.connections.push(chain);
-                self.connections.len() - 1
-            }
-        };
-        &self.connections[at]
+        upsert(
+            &mut self.connections,
+            |c| c.connections_id == connections_id,
+            chain,
+        )
     }
 
     /// `get_inference_connections(connections_id)`.
@@ -409,21 +399,11 @@ impl InferenceManager {
             anchor_id: rules::display_id("r_", &receipt_digest),
             receipt_digest,
         };
-        let at = match self
-            .receipts
-            .iter()
-            .position(|r| r.receipt_id == inference_id)
-        {
-            Some(i) => {
-                self.receipts[i] = receipt;
-                i
-            }
-            None => {
-                self.receipts.push(receipt);
-                self.receipts.len() - 1
-            }
-        };
-        Ok(&self.receipts[at])
+        Ok(upsert(
+            &mut self.receipts,
+            |r| r.receipt_id == inference_id,
+            receipt,
+        ))
     }
 
     /// A receipt made by [`InferenceManager::create_inference_receipt`], by id.
@@ -450,12 +430,11 @@ impl InferenceManager {
             .collect();
         let root = rules::batch_root(&digests)?;
         if !digests.is_empty() {
-            match self.batch_windows.iter_mut().find(|(w, _)| w == window_id) {
-                Some(entry) => entry.1.clone_from(&root),
-                None => self
-                    .batch_windows
-                    .push((window_id.to_owned(), root.clone())),
-            }
+            upsert(
+                &mut self.batch_windows,
+                |(w, _)| w == window_id,
+                (window_id.to_owned(), root.clone()),
+            );
         }
         Ok(root)
     }

@@ -3,7 +3,7 @@
 use crate::{self as rules, ModelInputs};
 use lcm_crypto::{Seed, hex};
 
-use super::{Error, PyciafContext, jobj, jstr, jstr_list, short};
+use super::{Error, PyciafContext, jobj, jstr, jstr_list, short, upsert};
 
 /// An `LCMModelAnchor`.
 ///
@@ -144,17 +144,8 @@ impl ModelManager {
             commitment_kind: self.ctx.commitment_kind(),
             anchor,
         };
-        let at = match self.anchors.iter().position(|(k, _)| *k == key) {
-            Some(i) => {
-                self.anchors[i].1 = record;
-                i
-            }
-            None => {
-                self.anchors.push((key, record));
-                self.anchors.len() - 1
-            }
-        };
-        Ok(&self.anchors[at].1)
+        let stored = upsert(&mut self.anchors, |(k, _)| *k == key, (key.clone(), record));
+        Ok(&stored.1)
     }
 
     /// `get_model_anchor(name, version)`: with a version, that anchor; without, the one whose

@@ -4,6 +4,7 @@ use crate as rules;
 
 use super::{
     DeploymentAnchor, Error, PreDeploymentAnchor, PyciafContext, TrainingSession, jfloat_map,
+    upsert,
 };
 
 /// A `TestEvaluationAnchor` made by `create_test_evaluation_anchor` (its digest computed, never
@@ -47,10 +48,11 @@ impl RootManager {
     }
 
     fn remember(&mut self, key: String, root: &str) {
-        match self.computed_roots.iter_mut().find(|(k, _)| *k == key) {
-            Some(entry) => root.clone_into(&mut entry.1),
-            None => self.computed_roots.push((key, root.to_owned())),
-        }
+        upsert(
+            &mut self.computed_roots,
+            |(k, _)| *k == key,
+            (key.clone(), root.to_owned()),
+        );
     }
 
     /// `create_test_evaluation_anchor(test_id, test_dataset_ref, evaluation_type, metrics)`,
@@ -78,21 +80,11 @@ impl RootManager {
             test_metrics_digest: digest,
             timestamp: self.ctx.now_isoformat(),
         };
-        let at = match self
-            .test_evaluations
-            .iter()
-            .position(|t| t.test_id == test_id)
-        {
-            Some(i) => {
-                self.test_evaluations[i] = anchor;
-                i
-            }
-            None => {
-                self.test_evaluations.push(anchor);
-                self.test_evaluations.len() - 1
-            }
-        };
-        Ok(&self.test_evaluations[at])
+        Ok(upsert(
+            &mut self.test_evaluations,
+            |t| t.test_id == test_id,
+            anchor,
+        ))
     }
 
     /// `get_test_evaluation_anchor(test_id)`.

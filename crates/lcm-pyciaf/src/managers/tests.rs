@@ -18,6 +18,16 @@ fn small_model() -> ModelInputs<'static> {
     }
 }
 
+/// A salted context, and a model manager of it holding [`small_model`] anchored with the
+/// password `pw` and the salt `[1; 16]`.
+fn salted_small_model() -> (PyciafContext, ModelManager) {
+    let ctx = ctx_with(CommitmentScheme::Salted);
+    let mut m = ModelManager::new(ctx.clone());
+    m.create_model_anchor(&small_model(), Some("pw"), Some(&[1; 16]))
+        .expect("a valid test fixture");
+    (ctx, m)
+}
+
 pub(super) fn ctx_with(commitments: CommitmentScheme) -> PyciafContext {
     let mut policy = crate::policy();
     policy.commitments = commitments;
@@ -28,6 +38,17 @@ pub(super) fn ctx_with(commitments: CommitmentScheme) -> PyciafContext {
         SeededRandom::new(&Seed::from_bytes([3; 32])),
     )
     .unwrap()
+}
+
+/// Checks that a context refuses `policy`, naming `field` as the first that differs from the
+/// profile.
+#[track_caller]
+fn assert_refused(policy: Policy, field: &str) {
+    let refused = PyciafContext::with_policy(policy);
+    assert!(
+        matches!(&refused, Err(Error::NotThePyciafProfile { field: f, .. }) if *f == field),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -42,33 +63,15 @@ fn only_the_profile_opens_a_context() {
         domains: native.domains,
         ..crate::policy()
     };
-    assert!(matches!(
-        PyciafContext::with_policy(p),
-        Err(Error::NotThePyciafProfile {
-            field: "kdf_iterations",
-            ..
-        })
-    ));
+    assert_refused(p, "kdf_iterations");
     let mut p = crate::policy();
     p.kdf_iterations = 600_000;
-    assert!(matches!(
-        PyciafContext::with_policy(p),
-        Err(Error::NotThePyciafProfile {
-            field: "kdf_iterations",
-            ..
-        })
-    ));
+    assert_refused(p, "kdf_iterations");
     // The canonicalization and the tree have only the reference's value (a native one does not
     // compile: see the `compile_fail` example of `PyciafContext::new`).
     let mut p = crate::policy();
     p.schema_version = 2;
-    assert!(matches!(
-        PyciafContext::with_policy(p),
-        Err(Error::NotThePyciafProfile {
-            field: "schema_version",
-            ..
-        })
-    ));
+    assert_refused(p, "schema_version");
     let mut p = crate::policy();
     p.hash_algorithm = HashAlgorithm::Blake3;
     assert!(PyciafContext::with_policy(p).is_err());
@@ -200,19 +203,18 @@ fn family_simulation_follows_the_reference() {
     ));
 }
 
+/// The anchor that `d` makes for `split` of dataset `ds` (metadata `{"name": "d"}`, password
+/// `pw`) with `salt`.
+fn ds_anchor<'a>(d: &'a mut DatasetManager, split: DatasetSplit, salt: &[u8]) -> &'a DatasetAnchor {
+    d.create_dataset_anchor("ds", split, r#"{"name": "d"}"#, "pw", Some(salt))
+        .expect("a valid test fixture")
+}
+
 #[test]
 fn dataset_and_model_commitments_use_their_anchors() {
     let ctx = ctx_with(CommitmentScheme::Hmac);
     let mut d = DatasetManager::new(ctx.clone());
-    let a = d
-        .create_dataset_anchor(
-            "ds",
-            DatasetSplit::Validation,
-            r#"{"name": "d"}"#,
-            "pw",
-            Some(&[5; 16]),
-        )
-        .unwrap();
+    let a = ds_anchor(&mut d, DatasetSplit::Validation, &[5; 16]);
     assert!(a.anchor_id.starts_with("v_"));
     assert!(!format!("{a:?}").contains(&a.expose_dataset_anchor_hex()));
     let key = lcm_crypto::hex::decode(&a.expose_dataset_anchor_hex()).unwrap();
@@ -223,15 +225,7 @@ fn dataset_and_model_commitments_use_their_anchors() {
     );
     assert!(d.create_commitment("ds", DatasetSplit::Test, "1").is_err());
     // An empty salt is Python-falsy: a salt is drawn instead.
-    let drawn = d
-        .create_dataset_anchor(
-            "ds",
-            DatasetSplit::Full,
-            r#"{"name": "d"}"#,
-            "pw",
-            Some(&[]),
-        )
-        .unwrap();
+    let drawn = ds_anchor(&mut d, DatasetSplit::Full, &[]);
     assert_eq!(drawn.master_salt.len(), 16);
     assert!(drawn.anchor_id.starts_with("f_"));
 
@@ -263,11 +257,8 @@ fn dataset_and_model_commitments_use_their_anchors() {
 
 #[test]
 fn training_states_and_config_merge() {
-    let ctx = ctx_with(CommitmentScheme::Salted);
-    let mut m = ModelManager::new(ctx.clone());
-    let model = m
-        .create_model_anchor(&small_model(), Some("pw"), Some(&[1; 16]))
-        .unwrap();
+    let (ctx, m) = salted_small_model();
+    let model = m.get_model_anchor("m", Some("v")).unwrap();
     let mut t = TrainingManager::new(ctx);
     assert!(
         t.create_training_session("s", model, "ab", "[]", &[], None)
@@ -380,31 +371,26 @@ fn headers_made_here_audit_cleanly() {
     use crate::header::HeaderStage;
 
     let c = CapsuleManager::new(ctx_with(CommitmentScheme::Salted));
-    let empty = c
-        .create_capsule_header(&CapsuleHeaderInputs::default())
-        .unwrap();
-    let report = audit_header(empty.to_compact_json().as_bytes()).unwrap();
-    assert_eq!(
-        report.summary().count(Status::Inconsistent),
-        0,
-        "{report:#?}"
-    );
+    // The header `c` makes of `inputs`, audited: nothing may be inconsistent.
+    let audited = |inputs: &CapsuleHeaderInputs<'_>| {
+        let header = c.create_capsule_header(inputs).unwrap();
+        let report = audit_header(header.to_compact_json().as_bytes()).unwrap();
+        assert_eq!(
+            report.summary().count(Status::Inconsistent),
+            0,
+            "{report:#?}"
+        );
+        report
+    };
+    let report = audited(&CapsuleHeaderInputs::default());
     assert_eq!(
         report.summary().count(Status::Absent),
         HeaderStage::ALL.len()
     );
-    let roots = c
-        .create_capsule_header(&CapsuleHeaderInputs {
-            release_root: Some("0123456789abcdef"),
-            ..CapsuleHeaderInputs::default()
-        })
-        .unwrap();
-    let report = audit_header(roots.to_compact_json().as_bytes()).unwrap();
-    assert_eq!(
-        report.summary().count(Status::Inconsistent),
-        0,
-        "{report:#?}"
-    );
+    let report = audited(&CapsuleHeaderInputs {
+        release_root: Some("0123456789abcdef"),
+        ..CapsuleHeaderInputs::default()
+    });
     // Seven stages are null, and so are the two roots that were not given.
     assert_eq!(
         report.summary().count(Status::Absent),
@@ -418,11 +404,8 @@ fn headers_made_here_audit_cleanly() {
 
 #[test]
 fn the_other_receipt_path_uses_full_salted_digests() {
-    let ctx = ctx_with(CommitmentScheme::Salted);
-    let mut m = ModelManager::new(ctx.clone());
-    let model = m
-        .create_model_anchor(&small_model(), Some("pw"), Some(&[1; 16]))
-        .unwrap();
+    let (ctx, m) = salted_small_model();
+    let model = m.get_model_anchor("m", Some("v")).unwrap();
     let mut d = DeploymentManager::new(ctx.clone());
     let artifact = BuildArtifact {
         artifact_type: "t".to_owned(),

@@ -5,7 +5,7 @@ use crate as rules;
 
 use super::{
     Error, FamilySplit, ModelAnchor, PyciafContext, canonical_object, jfloat, jobj, jstr,
-    sha256_hex, with_default_separators,
+    sha256_hex, upsert, with_default_separators,
 };
 
 /// A `TrainingCheckpoint`. The reference hashes none of it; only the number of checkpoints
@@ -219,21 +219,11 @@ impl TrainingManager {
             end_time: None,
             training_snapshot: None,
         };
-        let at = match self
-            .sessions
-            .iter()
-            .position(|s| s.session_id == session_id)
-        {
-            Some(i) => {
-                self.sessions[i] = session;
-                i
-            }
-            None => {
-                self.sessions.push(session);
-                self.sessions.len() - 1
-            }
-        };
-        Ok(&self.sessions[at])
+        Ok(upsert(
+            &mut self.sessions,
+            |s| s.session_id == session_id,
+            session,
+        ))
     }
 
     fn session_mut(&mut self, session_id: &str) -> Result<&mut TrainingSession, Error> {

@@ -163,14 +163,9 @@ impl Parser<'_> {
         loop {
             self.ws();
             items.push(self.value(depth)?);
-            self.ws();
-            if self.eat(b",") {
-                continue;
-            }
-            if self.eat(b"]") {
+            if self.closed_after_item(b"]", "',' or ']'")? {
                 return Ok(Value::List(items));
             }
-            return Err(self.err("',' or ']'"));
         }
     }
 
@@ -206,14 +201,22 @@ impl Parser<'_> {
                     items.push((key, value));
                 }
             }
-            self.ws();
-            if self.eat(b",") {
-                continue;
-            }
-            if self.eat(b"}") {
+            if self.closed_after_item(b"}", "',' or '}'")? {
                 return Ok(Value::Dict(items));
             }
-            return Err(self.err("',' or '}'"));
+        }
+    }
+
+    /// After an item of an array or object: `,` (another item follows: `false`) or the
+    /// `close` bracket (`true`), after optional whitespace.
+    fn closed_after_item(&mut self, close: &[u8], expected: &'static str) -> Result<bool, Error> {
+        self.ws();
+        if self.eat(b",") {
+            Ok(false)
+        } else if self.eat(close) {
+            Ok(true)
+        } else {
+            Err(self.err(expected))
         }
     }
 

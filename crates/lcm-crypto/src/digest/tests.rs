@@ -1,0 +1,58 @@
+//! Unit tests of `lcm_crypto::digest`.
+
+use super::*;
+
+#[test]
+fn hex_round_trip_and_errors() {
+    let d = Digest::from_bytes(std::array::from_fn(|i| u8::try_from(i).unwrap()));
+    assert_eq!(d.to_hex(), d.to_string());
+    assert_eq!(Digest::from_hex(&d.to_hex()).unwrap(), d);
+    assert_eq!(format!("{d:?}"), format!("Digest({d})"));
+    assert_eq!(
+        Digest::from_hex("ab"),
+        Err(Error::HexLength {
+            expected: 64,
+            actual: 2
+        })
+    );
+    let upper = d.to_hex().to_uppercase();
+    assert!(matches!(
+        Digest::from_hex(&upper),
+        Err(Error::HexCharacter { .. })
+    ));
+    assert_eq!(d.short(), "000102030405");
+}
+
+#[test]
+fn equality_and_order() {
+    let a = Digest::from_bytes([1; 32]);
+    let mut b_bytes = [1; 32];
+    b_bytes[31] = 2;
+    let b = Digest::from_bytes(b_bytes);
+    assert_eq!(a, a);
+    assert_ne!(a, b);
+    assert!(a < b);
+}
+
+#[test]
+fn equality_sees_every_bit() {
+    let a = Digest::from_bytes(std::array::from_fn(|i| u8::try_from(i * 7).unwrap()));
+    for bit in 0..256 {
+        let mut bytes = a.to_bytes();
+        bytes[bit / 8] ^= 1 << (bit % 8);
+        assert_ne!(a, Digest::from_bytes(bytes), "bit {bit}");
+    }
+}
+
+#[test]
+fn slice_length_checked() {
+    assert_eq!(
+        Digest::try_from_slice(&[0; 31]),
+        Err(Error::Length {
+            what: "a digest",
+            expected: 32,
+            actual: 31
+        })
+    );
+    assert!(Digest::try_from_slice(&[0; 32]).is_ok());
+}
