@@ -116,6 +116,25 @@ pub(crate) fn document<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&bytes).map_err(|e| input(format!("{}: {e}", path.display())))
 }
 
+/// A stage document (`lcm record STAGE`'s file format: the fields of its section of a
+/// lifecycle file and an optional `_comment`), given as a dict or as a path.
+pub(crate) fn stage_document<T: serde::de::DeserializeOwned>(
+    doc: &Bound<'_, PyAny>,
+    stage: &'static str,
+) -> PyResult<T> {
+    let (bytes, name) = if doc.cast::<PyDict>().is_ok() {
+        let value = to_json(doc, stage)?;
+        let bytes = serde_json::to_vec(&value).map_err(|e| input(format!("{stage}: {e}")))?;
+        (bytes, stage.to_owned())
+    } else {
+        let path: PathBuf = doc
+            .extract()
+            .map_err(|_| input(format!("{stage}: expected a dict or a path")))?;
+        (read_file(&path)?, path.display().to_string())
+    };
+    lcm_store::lifecycle::parse_stage(stage, &bytes).map_err(|e| input(format!("{name}: {e}")))
+}
+
 /// The bytes of a document given as `bytes` or `str`.
 pub(crate) fn text_of(data: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     if let Ok(s) = data.cast::<PyString>() {

@@ -14,7 +14,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use serde_json::{Map, Value};
 
-use crate::convert::{committed_text, document, from_json_text, read_file, to_json};
+use crate::convert::{
+    committed_text, document, from_json_text, read_file, stage_document, to_json,
+};
 use crate::errors::{StoreError, check_err, input, store_err};
 use crate::files::read_signing_key;
 
@@ -273,17 +275,21 @@ impl PyStore {
         Ok(guard)
     }
 
-    /// Runs `f` on the store with the GIL released.
+    /// Runs `f` on the store with the GIL released. The store's lock is taken after the GIL
+    /// is released: a thread waiting for the store never holds the GIL that the thread using
+    /// the store needs back.
     fn with<T: Send>(
         &self,
         py: Python<'_>,
         f: impl FnOnce(&mut dyn Store) -> PyResult<T> + Send,
     ) -> PyResult<T> {
-        let mut guard = self.lock()?;
-        let store: &mut dyn Store = guard
-            .as_deref_mut()
-            .ok_or_else(|| input("the store is closed"))?;
-        py.detach(|| f(store))
+        py.detach(|| {
+            let mut guard = self.lock()?;
+            let store: &mut dyn Store = guard
+                .as_deref_mut()
+                .ok_or_else(|| input("the store is closed"))?;
+            f(store)
+        })
     }
 
     fn stage(&self, py: Python<'_>, stage: &Stage) -> PyResult<Vec<StoredRecord>> {
@@ -319,9 +325,8 @@ impl PyStore {
 
     /// The store's schema version.
     #[getter]
-    fn schema_version(&self) -> PyResult<i64> {
-        let guard = self.lock()?;
-        Ok(guard.as_deref().map_or(0, Store::schema_version))
+    fn schema_version(&self, py: Python<'_>) -> PyResult<i64> {
+        self.with(py, |s| Ok(s.schema_version()))
     }
 
     /// The store's policy, as a dict.
@@ -334,13 +339,15 @@ impl PyStore {
     }
 
     /// Closes the store; later calls raise `InputError`.
-    fn close(&self) -> PyResult<()> {
-        let mut guard = self
-            .inner
-            .lock()
-            .map_err(|_| StoreError::new_err("the store's lock is poisoned"))?;
-        *guard = None;
-        Ok(())
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| {
+            let mut guard = self
+                .inner
+                .lock()
+                .map_err(|_| StoreError::new_err("the store's lock is poisoned"))?;
+            *guard = None;
+            Ok(())
+        })
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -348,8 +355,8 @@ impl PyStore {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
-        self.close()?;
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
         Ok(false)
     }
 
@@ -397,7 +404,7 @@ impl PyStore {
         doc: &Bound<'_, PyAny>,
         password: Option<String>,
     ) -> PyResult<Vec<StoredRecord>> {
-        let input_doc = document(doc, "dataset")?;
+        let input_doc = stage_document(doc, "dataset")?;
         let p = self::password(password, "LCM_DATASET_PASSWORD", "password")?;
         self.stage(py, &Stage::Dataset(input_doc, p))
     }
@@ -410,7 +417,7 @@ impl PyStore {
         doc: &Bound<'_, PyAny>,
         password: Option<String>,
     ) -> PyResult<Vec<StoredRecord>> {
-        let input_doc = document(doc, "model")?;
+        let input_doc = stage_document(doc, "model")?;
         let p = self::password(password, "LCM_MODEL_PASSWORD", "password")?;
         self.stage(py, &Stage::Model(input_doc, p))
     }
@@ -421,7 +428,7 @@ impl PyStore {
         py: Python<'_>,
         doc: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<StoredRecord>> {
-        self.stage(py, &Stage::Training(document(doc, "training")?))
+        self.stage(py, &Stage::Training(stage_document(doc, "training")?))
     }
 
     /// Stage D: a pre-deployment anchor (`lcm record predeployment`).
@@ -430,7 +437,10 @@ impl PyStore {
         py: Python<'_>,
         doc: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<StoredRecord>> {
-        self.stage(py, &Stage::Predeployment(document(doc, "predeployment")?))
+        self.stage(
+            py,
+            &Stage::Predeployment(stage_document(doc, "predeployment")?),
+        )
     }
 
     /// Stage E: a deployment anchor (`lcm record deployment`).
@@ -439,12 +449,12 @@ impl PyStore {
         py: Python<'_>,
         doc: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<StoredRecord>> {
-        self.stage(py, &Stage::Deployment(document(doc, "deployment")?))
+        self.stage(py, &Stage::Deployment(stage_document(doc, "deployment")?))
     }
 
     /// Stage F: a test evaluation of a stored split (`lcm record test`).
     fn record_test(&self, py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Vec<StoredRecord>> {
-        self.stage(py, &Stage::Test(document(doc, "test evaluation")?))
+        self.stage(py, &Stage::Test(stage_document(doc, "test evaluation")?))
     }
 
     /// The training session root and the release root of `deployment` on `test`
@@ -536,9 +546,9 @@ impl PyStore {
                 &deployment,
                 &lines,
                 batch_size,
-                &mut |committed: &[StoredReceipt]| -> Result<(), Fail> {
+                &mut |committed: Vec<StoredReceipt>| -> Result<(), Fail> {
                     let start = out.len();
-                    out.extend(committed.iter().cloned().map(Receipt::from));
+                    out.extend(committed.into_iter().map(Receipt::from));
                     if let Some(callback) = &on_receipt {
                         Python::attach(|py| -> PyResult<()> {
                             for r in &out[start..] {

@@ -205,7 +205,8 @@ pub fn model_of(store: &dyn Store, deployment: &str) -> Result<String, Error> {
 /// JSON Lines. Two threads: a maker makes the next transaction's receipts while the calling
 /// thread commits the current one; if another writer appended meanwhile, the batch is remade
 /// after the real head inside the transaction, as in [`infer`]. After each commit, `ack` gets
-/// the committed receipts; an error from it stops the appends (what was committed stays).
+/// the committed receipts (handed over); an error from it stops the appends (what was committed
+/// stays).
 ///
 /// Memory: the requests are borrowed; at most three transactions' receipts (made, being
 /// committed, acknowledged) are held at once, so the memory this uses beyond `requests` grows
@@ -221,7 +222,7 @@ pub fn append_requests<E: From<Error>>(
     deployment: &str,
     requests: &[RequestLine],
     batch_size: usize,
-    ack: &mut dyn FnMut(&[StoredReceipt]) -> Result<(), E>,
+    ack: &mut dyn FnMut(Vec<StoredReceipt>) -> Result<(), E>,
 ) -> Result<InferSummary, E> {
     let policy = store.policy()?;
     let release = resolve_release(store, model, deployment)?;
@@ -310,7 +311,7 @@ pub fn append_requests<E: From<Error>>(
                 .appended
                 .saturating_add(u64::try_from(committed.len()).unwrap_or(u64::MAX));
             let _ = ckpt_tx.try_send(());
-            ack(&committed)?;
+            ack(committed)?;
         }
         Ok(())
     })?;
