@@ -14,8 +14,12 @@ store and a fresh pyciaf chain; the requests are built once, before either is ti
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import os
 import pathlib
+import resource
 import statistics
 import sys
 import tempfile
@@ -40,37 +44,48 @@ def requests(n: int) -> list[dict[str, str]]:
     ]
 
 
-def run_lcm(reqs: list[dict[str, str]]) -> float:
+def cpu() -> float:
+    """This process's CPU time (user + system, all threads), in seconds."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def run_lcm(reqs: list[dict[str, str]]) -> tuple[float, float]:
     doc = json.loads(LIFECYCLE.read_text())
     with tempfile.TemporaryDirectory() as tmp:
         with lcm.Store(pathlib.Path(tmp) / "lcm.db") as store:
             store.record_lifecycle(doc, dataset_password="bench-d", model_password="bench-m")
             deployment = doc["deployment"]["deployment_id"]
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), cpu()
             receipts = store.infer(deployment, reqs)
-            elapsed = time.perf_counter() - start
+            elapsed, used = time.perf_counter() - start, cpu() - start_cpu
             assert len(receipts) == len(reqs)
             assert receipts[-1].sequence == len(reqs) - 1
-    return elapsed
+    return elapsed, used
 
 
-def run_pyciaf(reqs: list[dict[str, str]]) -> float:
-    from ciaf.lcm.inference_manager import LCMInferenceConnections
+def run_pyciaf(reqs: list[dict[str, str]]) -> tuple[float, float]:
+    with contextlib.redirect_stdout(io.StringIO()):
+        from ciaf.lcm.inference_manager import LCMInferenceConnections
 
     chain = LCMInferenceConnections("bench")
-    start = time.perf_counter()
-    for r in reqs:
-        chain.add_receipt(
-            receipt_id=r["request_id"],
-            model_anchor_ref="m_pneumonia_model@v1.0",
-            deployment_anchor_ref="d_deploy_001",
-            request_id=r["request_id"],
-            query=r["query"],
-            ai_output=r["output"],
-        )
-    elapsed = time.perf_counter() - start
+    # pyciaf prints a line per receipt: sent to a null sink, so the terminal is not timed.
+    sink = open(os.devnull, "w")
+    start, start_cpu = time.perf_counter(), cpu()
+    with contextlib.redirect_stdout(sink):
+        for r in reqs:
+            chain.add_receipt(
+                receipt_id=r["request_id"],
+                model_anchor_ref="m_pneumonia_model@v1.0",
+                deployment_anchor_ref="d_deploy_001",
+                request_id=r["request_id"],
+                query=r["query"],
+                ai_output=r["output"],
+            )
+    elapsed, used = time.perf_counter() - start, cpu() - start_cpu
+    sink.close()
     assert len(chain.receipts) == len(reqs)
-    return elapsed
+    return elapsed, used
 
 
 def main() -> int:
@@ -80,20 +95,29 @@ def main() -> int:
     parser.add_argument("--no-pyciaf", action="store_true", help="time lcm only")
     args = parser.parse_args()
     reqs = requests(args.requests)
-    lcm_times, py_times = [], []
+    n = args.requests
+    lcm_runs, py_runs = [], []
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
     for run in range(args.runs):
-        lcm_times.append(run_lcm(reqs))
-        line = f"run {run + 1}: lcm {args.requests / lcm_times[-1]:,.0f} receipts/s (durable)"
+        lcm_runs.append(run_lcm(reqs))
+        wall, used = lcm_runs[-1]
+        line = f"run {run + 1}: lcm {n / wall:,.0f} receipts/s durable ({used:.2f} s CPU)"
         if not args.no_pyciaf:
-            py_times.append(run_pyciaf(reqs))
-            line += f", pyciaf {args.requests / py_times[-1]:,.0f} receipts/s (in memory)"
+            py_runs.append(run_pyciaf(reqs))
+            wall, used = py_runs[-1]
+            line += f"; pyciaf {n / wall:,.0f} receipts/s in memory ({used:.2f} s CPU)"
         print(line, flush=True)
-    lcm_rate = args.requests / statistics.median(lcm_times)
-    print(f"lcm.Store.infer, {args.requests:,} requests in one list: median {lcm_rate:,.0f} receipts/s")
-    if py_times:
-        py_rate = args.requests / statistics.median(py_times)
+    lcm_rate = n / statistics.median(w for w, _ in lcm_runs)
+    lcm_best = n / min(w for w, _ in lcm_runs)
+    print(f"lcm.Store.infer, {n:,} requests in one list: median {lcm_rate:,.0f}, best {lcm_best:,.0f} receipts/s")
+    if py_runs:
+        py_rate = n / statistics.median(w for w, _ in py_runs)
         print(f"pyciaf 1.7.0 add_receipt: median {py_rate:,.0f} receipts/s")
-        print(f"ratio (lcm / pyciaf): {lcm_rate / py_rate:.1f}x")
+        print(f"ratio of medians (lcm / pyciaf): {lcm_rate / py_rate:.1f}x")
+        lcm_cpu = statistics.median(c for _, c in lcm_runs)
+        py_cpu = statistics.median(c for _, c in py_runs)
+        print(f"CPU time per receipt: lcm {lcm_cpu / n * 1e6:.2f} us, pyciaf {py_cpu / n * 1e6:.2f} us ({py_cpu / lcm_cpu:.1f}x)")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
 
