@@ -203,3 +203,9 @@ def test_export_then_verify(store: lcm.Store, deployment: str, key: pathlib.Path
     # verify_bytes on the same document, as bytes and as str.
     assert lcm.verify_bytes(out.read_bytes(), key=f"{key}.pub").valid
     assert lcm.verify_bytes(text, key=f"{key}.pub").valid
+
+
+def test_a_store_verification_error_has_no_report(store: lcm.Store) -> None:
+    e = lcm.VerificationError("x")
+    assert e.report is None
+    assert isinstance(store.path, pathlib.Path)

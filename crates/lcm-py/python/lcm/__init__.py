@@ -43,6 +43,10 @@ from lcm._lcm import (
     verify_bytes,
 )
 
+# A VerificationError raised by a verifier carries its report; one raised by a store (a
+# broken link found while resolving a release, a failed `Store.check`) has none.
+VerificationError.report = None
+
 __all__ = [
     "Batch",
     "Check",

@@ -1,6 +1,7 @@
 """Type stubs of the extension module lcm._lcm (re-exported by lcm)."""
 
 import os
+import pathlib
 from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 _Path = Union[str, os.PathLike[str]]
@@ -76,7 +77,7 @@ class Store:
 
     def __init__(self, path: _Path, *, policy: _Doc | None = None) -> None: ...
     @property
-    def path(self) -> str: ...
+    def path(self) -> pathlib.Path: ...
     @property
     def schema_version(self) -> int: ...
     @property
@@ -208,7 +209,7 @@ class Fingerprint:
     """A file's or directory's fingerprint."""
 
     @property
-    def path(self) -> str: ...
+    def path(self) -> pathlib.Path: ...
     @property
     def kind(self) -> str: ...
     @property
