@@ -2,7 +2,7 @@
 //! package `lcm` (`crates/lcm-py/python/lcm`).
 //!
 //! It binds `lcm-store` and the library crates, never the command-line tool: a
-//! [`store::PyStore`] is a `Box<dyn lcm_store::Store>` behind a mutex, and every method calls the
+//! `lcm.Store` is a `Box<dyn lcm_store::Store>` behind a mutex, and every method calls the
 //! same `lcm_store` functions that the `lcm` commands call, so the files it writes are the ones
 //! `lcm` writes. Long work (PBKDF2, receipts, export, verification, fingerprints) runs with the
 //! GIL released (`Python::detach`).
