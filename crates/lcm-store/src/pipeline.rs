@@ -241,6 +241,155 @@ pub fn resolve_release(store: &dyn Store, model: &str, deployment: &str) -> Resu
     })
 }
 
+/// The model anchor id (`NAME@VERSION`) that `deployment` releases: the model anchor its
+/// pre-deployment names, found by digest. [`resolve_release`] then checks the whole release.
+///
+/// # Errors
+///
+/// [`Error::NotStored`] for an unknown deployment, [`Error::NoPredeployment`],
+/// [`Error::Missing`] when the model anchor is not stored; read and parse failures.
+pub fn model_of(store: &dyn Store, deployment: &str) -> Result<String, Error> {
+    let dep_rec = store
+        .record(DeploymentAnchor::KIND, deployment)?
+        .ok_or_else(|| Error::NotStored {
+            kind: "deployment anchor",
+            id: deployment.to_owned(),
+        })?;
+    let dep = sealed::<DeploymentAnchor>(&dep_rec)?.record;
+    let pre_rec = store
+        .record(PreDeploymentAnchor::KIND, &dep.predeployment_id)?
+        .ok_or_else(|| Error::NoPredeployment {
+            id: dep.predeployment_id.clone(),
+        })?;
+    let pre = sealed::<PreDeploymentAnchor>(&pre_rec)?.record;
+    let model = store
+        .record_by_digest(ModelAnchor::KIND, &pre.model_anchor)?
+        .ok_or_else(|| Error::Missing {
+            kind: ModelAnchor::KIND,
+            id: pre.model_anchor.to_string(),
+        })?;
+    Ok(model.id)
+}
+
+/// Appends a receipt for each of `requests` (already parsed, in order) to `deployment`'s
+/// chain, releasing `model`, in transactions of at most `batch_size` receipts: [`infer`]
+/// for a caller that holds its requests in memory (the Python binding) instead of reading
+/// JSON Lines. Two threads: a maker makes the next transaction's receipts while the calling
+/// thread commits the current one; if another writer appended meanwhile, the batch is remade
+/// after the real head inside the transaction, as in [`infer`]. After each commit, `ack` gets
+/// the committed receipts (handed over); an error from it stops the appends (what was committed
+/// stays).
+///
+/// Memory: the requests are borrowed; at most three transactions' receipts (made, being
+/// committed, acknowledged) are held at once, so the memory this uses beyond `requests` grows
+/// with `batch_size`, not with the number of requests.
+///
+/// # Errors
+///
+/// As [`resolve_release`]; [`Error::DuplicateReceipt`] for a receipt id already in the chain
+/// (its transaction is not appended); `ack`'s errors; write failures.
+pub fn append_requests<E: From<Error>>(
+    store: &mut dyn Store,
+    model: &str,
+    deployment: &str,
+    requests: &[RequestLine],
+    batch_size: usize,
+    ack: &mut dyn FnMut(Vec<StoredReceipt>) -> Result<(), E>,
+) -> Result<InferSummary, E> {
+    let policy = store.policy()?;
+    let release = resolve_release(store, model, deployment)?;
+    let seed = store.open_chain(deployment)?;
+    let mut writer_chain = ReceiptChain::from_seed(&policy, &seed);
+    let mut maker_chain = ReceiptChain::from_seed(&policy, &seed);
+    drop(seed);
+    let start_head = store.head(deployment)?;
+    let mut summary = InferSummary {
+        appended: 0,
+        head: start_head,
+    };
+    let checkpointer = store.checkpointer()?;
+    let batch_size = batch_size.max(1);
+    std::thread::scope(|scope| -> Result<(), E> {
+        let (ckpt_tx, ckpt_rx) = mpsc::sync_channel::<()>(1);
+        if let Some(checkpointer) = checkpointer {
+            scope.spawn(move || {
+                while ckpt_rx.recv().is_ok() {
+                    // A failed checkpoint loses nothing: the frames stay for the next one.
+                    let _ = checkpointer.checkpoint();
+                }
+                let _ = checkpointer.checkpoint();
+            });
+        }
+        let rebase: Arc<Rebase> = Arc::default();
+        let maker_rebase = Arc::clone(&rebase);
+        type Made<'r> = (&'r [RequestLine], Option<ChainHead>, Vec<StoredReceipt>);
+        let (batch_tx, batch_rx) = mpsc::sync_channel::<Result<Made<'_>, Error>>(1);
+        scope.spawn(move || {
+            let mut expected = start_head;
+            for lines in requests.chunks(batch_size) {
+                if let Some(h) = maker_rebase.lock().ok().and_then(|mut g| g.take()) {
+                    expected = h;
+                }
+                let made = make_receipts(&mut maker_chain, release, expected, lines);
+                let made = match made {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let _ = batch_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let base = expected;
+                if let Some(last) = made.last() {
+                    expected = Some(ChainHead {
+                        sequence: last.sequence,
+                        digest: last.digest,
+                    });
+                }
+                if batch_tx.send(Ok((lines, base, made))).is_err() {
+                    return;
+                }
+            }
+        });
+        // The writer; dropping `batch_rx` on an early return stops the maker.
+        while let Ok(batch) = batch_rx.recv() {
+            let (lines, base, receipts) = batch?;
+            let count = lines.len();
+            let mut receipts = Some(receipts);
+            let mut remade = false;
+            let committed = store
+                .append_receipts(deployment, &mut |h| {
+                    if h == base
+                        && let Some(r) = receipts.take()
+                    {
+                        return Ok(r);
+                    }
+                    remade = true;
+                    make_receipts(&mut writer_chain, release, h, lines)
+                })
+                .map_err(|e| match e {
+                    Error::Duplicate { kind, id } => Error::DuplicateReceipt { kind, id, count },
+                    other => other,
+                })?;
+            if let Some(last) = committed.last() {
+                summary.head = Some(ChainHead {
+                    sequence: last.sequence,
+                    digest: last.digest,
+                });
+            }
+            if remade && let Ok(mut g) = rebase.lock() {
+                *g = Some(summary.head);
+            }
+            summary.appended = summary
+                .appended
+                .saturating_add(u64::try_from(committed.len()).unwrap_or(u64::MAX));
+            let _ = ckpt_tx.try_send(());
+            ack(committed)?;
+        }
+        Ok(())
+    })?;
+    Ok(summary)
+}
+
 /// Appends `n` demo receipts (ids `inf_<sequence>`) for `model` on `deployment` after the
 /// head of its chain, in transactions of at most 10,000.
 ///

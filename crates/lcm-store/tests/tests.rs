@@ -170,3 +170,101 @@ fn locations_pick_a_backend() {
     drop(store);
     lcm_store::open(&s.db()).unwrap();
 }
+
+fn request(id: &str, receipt_id: Option<&str>) -> pipeline::RequestLine {
+    pipeline::RequestLine {
+        request_id: id.to_owned(),
+        query: format!("query {id}"),
+        output: format!("output {id}"),
+        receipt_id: receipt_id.map(str::to_owned),
+        input_metadata: serde_json::Map::new(),
+        output_metadata: serde_json::Map::new(),
+        explanation_digests: Vec::new(),
+    }
+}
+
+#[test]
+fn append_requests_continues_the_chain_in_transactions_and_acknowledges_in_order() {
+    let s = Scratch::new("append-requests");
+    let mut store = recorded(&s, 3);
+    let model = pipeline::model_of(&*store, "deploy_001").expect("the deployment's model");
+    assert_eq!(model, "pneumonia_model@v1.0");
+    let requests: Vec<_> = (0..10).map(|i| request(&format!("r{i}"), None)).collect();
+    let mut acked: Vec<Vec<u64>> = Vec::new();
+    let summary = pipeline::append_requests::<Error>(
+        &mut *store,
+        &model,
+        "deploy_001",
+        &requests,
+        4,
+        &mut |committed| {
+            acked.push(committed.iter().map(|r| r.sequence).collect());
+            Ok(())
+        },
+    )
+    .expect("append");
+    // Three transactions of at most 4, after the 3 receipts already in the chain.
+    assert_eq!(
+        acked,
+        vec![vec![3, 4, 5, 6], vec![7, 8, 9, 10], vec![11, 12]]
+    );
+    assert_eq!(summary.appended, 10);
+    let head = store.head("deploy_001").unwrap().unwrap();
+    assert_eq!(summary.head, Some(head));
+    assert_eq!(head.sequence, 12);
+    // The chain is whole: the store's check recomputes every link.
+    let report = lcm_store::check::check_store(&*store, &mut |_| {}).expect("check");
+    assert_eq!(report.receipts, 13);
+
+    // A receipt id already in the chain refuses its transaction; earlier ones stay.
+    let again = [
+        request("x", Some("fresh")),
+        request("y", Some("inf_000004")),
+    ];
+    let err = pipeline::append_requests::<Error>(
+        &mut *store,
+        &model,
+        "deploy_001",
+        &again,
+        1,
+        &mut |_| Ok(()),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::DuplicateReceipt { count: 1, .. }),
+        "{err}"
+    );
+    assert_eq!(store.head("deploy_001").unwrap().unwrap().sequence, 13);
+
+    // An error from the acknowledgment stops the appends after the committed transaction.
+    let more: Vec<_> = (0..6).map(|i| request(&format!("m{i}"), None)).collect();
+    let err = pipeline::append_requests::<Error>(
+        &mut *store,
+        &model,
+        "deploy_001",
+        &more,
+        2,
+        &mut |_| Err(Error::NoReceipts),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::NoReceipts), "{err}");
+    assert_eq!(store.head("deploy_001").unwrap().unwrap().sequence, 15);
+
+    // Another model, or an unknown deployment, is refused before anything is appended.
+    assert!(matches!(
+        pipeline::append_requests::<Error>(
+            &mut *store,
+            "other@v1",
+            "deploy_001",
+            &more,
+            2,
+            &mut |_| Ok(())
+        ),
+        Err(Error::NotStored { .. })
+    ));
+    assert!(matches!(
+        pipeline::model_of(&*store, "no_such_deployment"),
+        Err(Error::NotStored { .. })
+    ));
+    assert_eq!(store.head("deploy_001").unwrap().unwrap().sequence, 15);
+}

@@ -1,0 +1,54 @@
+//! The Python binding of `lcm`: the extension module `lcm._lcm`, re-exported by the pure-Python
+//! package `lcm` (`crates/lcm-py/python/lcm`).
+//!
+//! It binds `lcm-store` and the library crates, never the command-line tool: a
+//! `lcm.Store` is a `Box<dyn lcm_store::Store>` behind a mutex, and every method calls the
+//! same `lcm_store` functions that the `lcm` commands call, so the files it writes are the ones
+//! `lcm` writes. Long work (PBKDF2, receipts, export, verification, fingerprints) runs with the
+//! GIL released (`Python::detach`).
+//!
+//! Errors become Python exceptions under `lcm.Error`: `lcm.VerificationError` when a check
+//! failed (it carries the report), `lcm.InputError` for malformed input, arguments or files, and
+//! `lcm.StoreError` when the store's backend fails or holds something this build cannot read.
+//!
+//! Unsafe code: the workspace's `forbid(unsafe_code)` holds here too. `PyO3`'s macros expand
+//! to code that is checked where it is defined (in `pyo3`), so this crate needs no exception.
+
+mod convert;
+mod errors;
+mod files;
+mod store;
+mod verify;
+
+use pyo3::prelude::*;
+
+/// The extension module `lcm._lcm`.
+#[pymodule]
+fn _lcm(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("Error", py.get_type::<errors::Error>())?;
+    m.add(
+        "VerificationError",
+        py.get_type::<errors::VerificationError>(),
+    )?;
+    m.add("InputError", py.get_type::<errors::InputError>())?;
+    m.add("StoreError", py.get_type::<errors::StoreError>())?;
+    m.add_class::<store::PyStore>()?;
+    m.add_class::<store::StoredRecord>()?;
+    m.add_class::<store::Receipt>()?;
+    m.add_class::<store::Batch>()?;
+    m.add_class::<verify::Requirements>()?;
+    m.add_class::<verify::Report>()?;
+    m.add_class::<verify::Check>()?;
+    m.add_class::<files::Fingerprint>()?;
+    m.add_class::<files::ParameterFingerprint>()?;
+    m.add_class::<files::PyciafAudit>()?;
+    m.add_class::<files::Finding>()?;
+    m.add_function(wrap_pyfunction!(files::keygen, m)?)?;
+    m.add_function(wrap_pyfunction!(files::fingerprint, m)?)?;
+    m.add_function(wrap_pyfunction!(files::audit_pyciaf_header, m)?)?;
+    m.add_function(wrap_pyfunction!(verify::verify, m)?)?;
+    m.add_function(wrap_pyfunction!(verify::verify_bytes, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
