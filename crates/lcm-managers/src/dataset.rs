@@ -295,12 +295,12 @@ impl DatasetFamilyManager {
         let entry = match self.families.get(family_id) {
             Some(e) if e.anchor == *family_anchor => e,
             _ => {
-                return Err(Error::UnknownReference {
-                    kind: FAMILY,
-                    id: family_id.to_owned(),
-                    field: "family_anchor",
-                    reference: family_anchor.digest().to_hex(),
-                });
+                return Err(Error::unknown_reference(
+                    FAMILY,
+                    family_id,
+                    "family_anchor",
+                    family_anchor.digest().to_hex(),
+                ));
             }
         };
         if splits_info.is_empty() {

@@ -218,14 +218,9 @@ impl ModelManager {
 
         let mut authorized = BTreeMap::new();
         for ds in &request.authorized_datasets {
-            let family = datasets
-                .dataset_family(ds)
-                .ok_or_else(|| Error::UnknownReference {
-                    kind: MODEL,
-                    id: id.clone(),
-                    field: "authorized_datasets",
-                    reference: ds.clone(),
-                })?;
+            let family = datasets.dataset_family(ds).ok_or_else(|| {
+                Error::unknown_reference(MODEL, id.clone(), "authorized_datasets", ds.clone())
+            })?;
             if authorized.insert(ds.clone(), family.digest()).is_some() {
                 return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: MODEL,

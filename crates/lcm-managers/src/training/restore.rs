@@ -60,15 +60,9 @@ impl TrainingManager {
         // Everything start_training_session checked, against the restored managers: the seal
         // binds the references, but anyone can reseal a record.
         let s = &session.record();
-        let model_anchor =
-            models
-                .find_model_anchor(&s.model_anchor)
-                .ok_or_else(|| Error::UnknownReference {
-                    kind: SESSION,
-                    id: sid.to_owned(),
-                    field: "model_anchor",
-                    reference: s.model_anchor.to_string(),
-                })?;
+        let model_anchor = models.find_model_anchor(&s.model_anchor).ok_or_else(|| {
+            Error::unknown_reference(SESSION, sid, "model_anchor", s.model_anchor.to_string())
+        })?;
         check_session_inputs(
             datasets,
             models,
