@@ -11,6 +11,7 @@ use lcm_crypto::{Seed, SeededRandom};
 use lcm_model::{FixedClock, Timestamp};
 
 use super::*;
+use crate::test_support::unexpected_value;
 
 /// A reproducible context: SHA-256, the KDF floor, a fixed clock and a seeded stream.
 pub(crate) fn ctx(seed: u8) -> Context {
@@ -363,29 +364,13 @@ fn content_digests_are_bound() {
 
     // Content digests must match the ids one for one.
     let (_, e) = make(fewer);
-    match e {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "content_digests",
-            actual,
-            ..
-        })) => {
-            assert_eq!(actual, "no digest for \"a000\"");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (_, actual) = unexpected_value(e, "content_digests");
+    assert_eq!(actual, "no digest for \"a000\"");
     let mut extra = contents.clone();
     extra.insert("zz".into(), Digest::from_bytes([0; 32]));
     let (_, e) = make(extra);
-    match e {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "content_digests",
-            actual,
-            ..
-        })) => {
-            assert_eq!(actual, "a digest for \"zz\", which is not a record id");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (_, actual) = unexpected_value(e, "content_digests");
+    assert_eq!(actual, "a digest for \"zz\", which is not a record id");
     let mut renamed = contents;
     let d = renamed.remove("a001").unwrap();
     renamed.insert("a0010".into(), d);
@@ -485,17 +470,8 @@ fn split_input_errors() {
             ..SplitInfo::new(ids("a", 3))
         }),
     );
-    match e {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "sample_count",
-            id,
-            actual,
-            ..
-        })) => {
-            assert_eq!((id.as_str(), actual.as_str()), ("fam/train", "8000"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let (id, actual) = unexpected_value(e, "sample_count");
+    assert_eq!((id.as_str(), actual.as_str()), ("fam/train", "8000"));
     let e = m.add_dataset_splits(&fam, one(SplitInfo::new(vec!["x".into(), String::new()])));
     assert_matches!(
         e,

@@ -9,6 +9,7 @@ use lcm_model::{FixedClock, Timestamp};
 use serde_json::json;
 
 use super::*;
+use crate::test_support::unexpected_value;
 use lcm_model::verify::verify_claimed_status_history;
 
 pub(crate) fn ctx() -> Context {
@@ -132,14 +133,8 @@ fn predeployment_rejects_bad_input() {
     );
     let mut r = request("a");
     r.build_artifact.artifact_digest = "sha256:abc".into();
-    match m.create_predeployment_anchor(r) {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            id,
-            field: "artifact_digest",
-            ..
-        })) => assert_eq!(id, "a"),
-        other => panic!("{other:?}"),
-    }
+    let (id, _) = unexpected_value(m.create_predeployment_anchor(r), "artifact_digest");
+    assert_eq!(id, "a");
     let mut r = request("b");
     r.build_artifact.builder_info.clear();
     assert_matches!(

@@ -4,6 +4,7 @@ use lcm_model::records::{DatasetFamilyMetadata, Tensor};
 
 use super::*;
 use crate::dataset::tests::ctx;
+use crate::test_support::unexpected_value;
 
 fn setup() -> (DatasetFamilyManager, ModelManager) {
     let mut d = DatasetFamilyManager::new(ctx(7));
@@ -66,14 +67,8 @@ fn anchor_binds_inputs_and_datasets() {
         }],
     )
     .unwrap();
-    match m.verify_parameters("m", "v1", &fp) {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "parameters",
-            actual,
-            ..
-        })) => assert_eq!(actual, "none"),
-        other => panic!("{other:?}"),
-    }
+    let (_, actual) = unexpected_value(m.verify_parameters("m", "v1", &fp), "parameters");
+    assert_eq!(actual, "none");
     assert_matches!(
         m.verify_password("m", "v1", "px"),
         Err(Error::WrongPassword { .. })
@@ -181,16 +176,8 @@ fn weights_fingerprint_is_bound_and_checked() {
         ],
     )
     .unwrap();
-    match m.verify_parameters("m", "v1", &retrained) {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "parameters",
-            actual,
-            ..
-        })) => {
-            assert_eq!(actual, "changed dense.bias, added extra");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (_, actual) = unexpected_value(m.verify_parameters("m", "v1", &retrained), "parameters");
+    assert_eq!(actual, "changed dense.bias, added extra");
     let e = m.verify_parameters("m", "v9", &fp);
     assert_matches!(e, Err(Error::NotFound { .. }));
 
@@ -198,16 +185,11 @@ fn weights_fingerprint_is_bound_and_checked() {
     r.version = "v2".into();
     r.architecture.total_params = Some(7);
     r.parameters = Some(fp);
-    match m.create_model_anchor(&d, r, "pw") {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "architecture.total_params",
-            actual,
-            ..
-        })) => {
-            assert_eq!(actual, "7");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (_, actual) = unexpected_value(
+        m.create_model_anchor(&d, r, "pw"),
+        "architecture.total_params",
+    );
+    assert_eq!(actual, "7");
     let blake = Policy {
         hash_algorithm: HashAlgorithm::Blake3,
         ..p

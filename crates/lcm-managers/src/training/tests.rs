@@ -10,6 +10,7 @@ use lcm_model::verify::verify_claimed_training_run;
 
 use super::*;
 use crate::dataset::tests::{ctx, ctx_with};
+use crate::test_support::unexpected_value;
 use crate::{ModelAnchorRequest, ModelManager};
 
 struct Fixture {
@@ -212,17 +213,8 @@ fn checkpoints_form_a_chain() {
     let e = f
         .training
         .add_checkpoint(&s, "c3", 1, 20, loss(0.8), d(1), d(2));
-    match e {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "step",
-            id,
-            actual,
-            ..
-        })) => {
-            assert_eq!((id.as_str(), actual.as_str()), ("t/c3", "20"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let (id, actual) = unexpected_value(e, "step");
+    assert_eq!((id.as_str(), actual.as_str()), ("t/c3", "20"));
     let e = f
         .training
         .add_checkpoint(&s, "c3", 1, 19, loss(0.8), d(1), d(2));
