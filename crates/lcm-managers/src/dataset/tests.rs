@@ -225,13 +225,7 @@ fn splits_are_anchored_and_verifiable() {
     // Tamper twins of the record checks.
     let mut fewer = ids("a", 8);
     fewer.pop();
-    assert_matches!(
-        verify_split_records(&p, train, &fewer),
-        Err(ModelError::UnexpectedValue {
-            field: "sample_count",
-            ..
-        })
-    );
+    unexpected_value(verify_split_records(&p, train, &fewer), "sample_count");
     let mut other = ids("a", 8);
     other[3] = "zzz".into();
     assert_matches!(
@@ -348,13 +342,7 @@ fn content_digests_are_bound() {
         })
     );
     let e = verify_split_contents(&p, splits[&DatasetSplit::Test].record(), &contents);
-    assert_matches!(
-        e,
-        Err(ModelError::UnexpectedValue {
-            field: "contents_root",
-            ..
-        })
-    );
+    unexpected_value(e, "contents_root");
     // One changed content digest changes the split anchor.
     let (_, other) = make(changed);
     assert_ne!(
@@ -375,13 +363,7 @@ fn content_digests_are_bound() {
     let d = renamed.remove("a001").unwrap();
     renamed.insert("a0010".into(), d);
     let (_, e) = make(renamed);
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "content_digests",
-            ..
-        }))
-    );
+    unexpected_value(e, "content_digests");
 }
 
 #[test]
@@ -550,26 +532,14 @@ fn assign_splits_is_reproducible_and_exact() {
     assert_eq!(pinned, PINNED_TEST_IDS);
 
     let e = assign_splits(&all, &BTreeMap::from([(DatasetSplit::Train, 0)]), 1);
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "ratios",
-            ..
-        }))
-    );
+    unexpected_value(e, "ratios");
     let e = assign_splits::<String>(&[], &ratios, 1);
     assert_matches!(
         e,
         Err(Error::Model(lcm_model::Error::EmptyCollection { .. }))
     );
     let e = assign_splits(&["a", "b", "a"], &ratios, 1);
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "record_ids",
-            ..
-        }))
-    );
+    unexpected_value(e, "record_ids");
     let e = assign_splits(&["a", ""], &ratios, 1);
     assert_matches!(e, Err(Error::Empty { .. }));
     let zero_test = BTreeMap::from([(DatasetSplit::Train, 1), (DatasetSplit::Test, 0)]);

@@ -199,13 +199,7 @@ fn weights_fingerprint_is_bound_and_checked() {
     r.version = "v3".into();
     r.parameters = Some(fp3);
     let e = m.create_model_anchor(&d, r, "pw");
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "parameters",
-            ..
-        }))
-    );
+    unexpected_value(e, "parameters");
 }
 
 #[test]
@@ -227,13 +221,7 @@ fn bad_requests_are_named() {
     let mut r = request();
     r.authorized_datasets.push("ds1".into());
     let e = m.create_model_anchor(&d, r, "pw");
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "authorized_datasets",
-            ..
-        }))
-    );
+    unexpected_value(e, "authorized_datasets");
     for field in ["model_name", "version", "trainer_commit"] {
         let mut r = request();
         match field {

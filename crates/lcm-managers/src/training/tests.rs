@@ -218,23 +218,11 @@ fn checkpoints_form_a_chain() {
     let e = f
         .training
         .add_checkpoint(&s, "c3", 1, 19, loss(0.8), d(1), d(2));
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "step",
-            ..
-        }))
-    );
+    unexpected_value(e, "step");
     let e = f
         .training
         .add_checkpoint(&s, "c3", 0, 30, loss(0.8), d(1), d(2));
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "epoch",
-            ..
-        }))
-    );
+    unexpected_value(e, "epoch");
     let e = f
         .training
         .add_checkpoint(&s, "c2", 2, 30, loss(0.8), d(1), d(2));
@@ -404,13 +392,7 @@ fn completion_happens_once() {
         ..TrainingMetrics::default()
     };
     let e = f.training.complete_training_session(&s, d(9), bad, "alice");
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "epochs",
-            ..
-        }))
-    );
+    unexpected_value(e, "epochs");
     assert!(!f.training.training_session("t").unwrap().is_completed());
 
     let snap = f
@@ -487,13 +469,7 @@ fn session_start_checks_references() {
         root,
         BTreeMap::from([(DatasetSplit::Train, test)]),
     );
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "data_splits",
-            ..
-        }))
-    );
+    unexpected_value(e, "data_splits");
     let foreign = other(&f, DatasetSplit::Train);
     let e = go(
         &mut f,
@@ -513,13 +489,7 @@ fn session_start_checks_references() {
         other => panic!("{other:?}"),
     }
     let e = go(&mut f, "t", &model, d(1), tv.clone());
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "datasets_root_anchor",
-            ..
-        }))
-    );
+    unexpected_value(e, "datasets_root_anchor");
     let mut tampered = model.to_claimed();
     tampered.record.description.authorized_datasets.insert(
         "other".into(),
@@ -580,13 +550,7 @@ fn session_start_checks_references() {
         other(&f, DatasetSplit::Validation),
     );
     let e = go(&mut f, "t", &both, root, mixed);
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "data_splits",
-            ..
-        }))
-    );
+    unexpected_value(e, "data_splits");
     // ... but may train on the other family alone.
     let other_root = f.datasets.datasets_root_anchor("other").unwrap();
     let only_other = BTreeMap::from([(DatasetSplit::Train, other(&f, DatasetSplit::Train))]);
@@ -725,22 +689,10 @@ fn verify_training_run_catches_tampering() {
     second.step = 21;
     last[1] = Sealed::seal(second, &p).unwrap().into();
     let e = verify_claimed_training_run(&p, s, &last, m, snap);
-    assert_matches!(
-        e,
-        Err(ModelError::UnexpectedValue {
-            field: "checkpoint_head",
-            ..
-        })
-    );
+    unexpected_value(e, "checkpoint_head");
 
     let e = verify_claimed_training_run(&p, s, &cps[..1], m, snap);
-    assert_matches!(
-        e,
-        Err(ModelError::UnexpectedValue {
-            field: "checkpoint_head",
-            ..
-        })
-    );
+    unexpected_value(e, "checkpoint_head");
 
     let mut going_back = cps.to_vec();
     let mut second = going_back[1].record().clone();
@@ -752,13 +704,7 @@ fn verify_training_run_catches_tampering() {
     let mut other_metrics = m.clone();
     other_metrics.epochs = vec![1, 11];
     let e = verify_claimed_training_run(&p, s, cps, &other_metrics, snap);
-    assert_matches!(
-        e,
-        Err(ModelError::UnexpectedValue {
-            field: "metrics_digest",
-            ..
-        })
-    );
+    unexpected_value(e, "metrics_digest");
 
     let mut other_session = s.record().clone();
     other_session.training_config = config(6);
@@ -766,25 +712,13 @@ fn verify_training_run_catches_tampering() {
     let e = verify_claimed_training_run(&p, &other_session, cps, m, snap);
     assert_matches!(e, Err(ModelError::ChainLink { index: 0, .. }));
     let e = verify_claimed_training_run(&p, &other_session, &[], m, snap);
-    assert_matches!(
-        e,
-        Err(ModelError::UnexpectedValue {
-            field: "session",
-            ..
-        })
-    );
+    unexpected_value(e, "session");
 
     let mut count = snap.record().clone();
     count.checkpoint_count = 3;
     let count = Sealed::seal(count, &p).unwrap().into();
     let e = verify_claimed_training_run(&p, s, cps, m, &count);
-    assert_matches!(
-        e,
-        Err(ModelError::UnexpectedValue {
-            field: "checkpoint_count",
-            ..
-        })
-    );
+    unexpected_value(e, "checkpoint_count");
     let mut forged = snap.clone();
     forged.record.user_id = "mallory".into();
     let e = verify_claimed_training_run(&p, s, cps, m, &forged);
