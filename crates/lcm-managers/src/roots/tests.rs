@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::deployment::tests::{ctx, deployed, request};
+use crate::test_support::seal_mismatch;
 use lcm_crypto::HashAlgorithm;
 use lcm_crypto::merkle::MerkleTree;
 use lcm_crypto::merkle::{leaf_hash, node_hash};
@@ -154,21 +155,15 @@ fn release_root_checks_its_inputs() {
     let tsr = Digest::from_bytes([6; 32]);
     let mut t = pre.to_claimed();
     t.record.intended_region = "eu-west-1".into();
-    assert_matches!(
+    seal_mismatch(
         r.compute_release_root(&tsr, &t, &dep, &test),
-        Err(Error::Model(ModelError::SealMismatch {
-            kind: "predeployment anchor",
-            ..
-        }))
+        "predeployment anchor",
     );
     let mut t = dep.to_claimed();
     t.record.deployed_by = "mallory".into();
-    assert_matches!(
+    seal_mismatch(
         r.compute_release_root(&tsr, &pre, &t, &test),
-        Err(Error::Model(ModelError::SealMismatch {
-            kind: "deployment anchor",
-            ..
-        }))
+        "deployment anchor",
     );
     let mut t = test.to_claimed();
     t.record

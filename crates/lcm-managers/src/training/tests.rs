@@ -10,7 +10,7 @@ use lcm_model::verify::verify_claimed_training_run;
 
 use super::*;
 use crate::dataset::tests::{ctx, ctx_with};
-use crate::test_support::unexpected_value;
+use crate::test_support::{seal_mismatch, unexpected_value};
 use crate::{ModelAnchorRequest, ModelManager};
 
 struct Fixture {
@@ -497,13 +497,7 @@ fn session_start_checks_references() {
     );
     // An edited anchor reaches the manager only as a claim, which does not check.
     let e = tampered.clone().check_named(&p, "model anchor", "m@1");
-    assert_matches!(
-        e,
-        Err(lcm_model::Error::SealMismatch {
-            kind: "model anchor",
-            ..
-        })
-    );
+    seal_mismatch(e, "model anchor");
     // A correctly re-sealed edit is still not a model the model manager made.
     let resealed = Sealed::seal(tampered.record, &p).unwrap();
     let e = go(&mut f, "t", &resealed, root, tv.clone());
@@ -669,13 +663,7 @@ fn verify_training_run_catches_tampering() {
         .metrics
         .insert("loss".into(), Finite::new(0.1).unwrap());
     let e = verify_claimed_training_run(&p, s, &edited, m, snap);
-    assert_matches!(
-        e,
-        Err(ModelError::SealMismatch {
-            kind: "training checkpoint",
-            ..
-        })
-    );
+    seal_mismatch(e, "training checkpoint");
 
     // Re-sealing an edited checkpoint breaks the next link or the snapshot head.
     let mut resealed = cps.to_vec();
@@ -722,11 +710,5 @@ fn verify_training_run_catches_tampering() {
     let mut forged = snap.clone();
     forged.record.user_id = "mallory".into();
     let e = verify_claimed_training_run(&p, s, cps, m, &forged);
-    assert_matches!(
-        e,
-        Err(ModelError::SealMismatch {
-            kind: "training snapshot",
-            ..
-        })
-    );
+    seal_mismatch(e, "training snapshot");
 }
