@@ -12,7 +12,9 @@ use lcm_model::{Claimed, Policy, Record, Seal};
 use serde::{Deserialize, Serialize};
 
 use crate::header::header_checks;
-use crate::report::{CheckError, Report, Stage, VerificationFailed};
+use crate::report::{
+    CheckError, Report, Stage, VerificationFailed, mismatch, recomputed, version_check,
+};
 use crate::{CAPSULE_VERSION, CapsuleHeader, Error, MerkleLog, json};
 
 /// One materialized item, bound to the header it was made against by the header's digest
@@ -142,13 +144,11 @@ impl Capsule {
     /// [`Error::Parse`] naming the JSON pointer of the offending value; [`Error::Version`].
     pub fn from_json(input: &str) -> Result<Self, Error> {
         let capsule: Self = json::parse_strict(input)?;
-        if capsule.capsule_version != CAPSULE_VERSION {
-            return Err(Error::Version {
-                path: "/capsule_version",
-                expected: CAPSULE_VERSION,
-                actual: capsule.capsule_version.chars().take(64).collect(),
-            });
-        }
+        crate::error::version(
+            "/capsule_version",
+            CAPSULE_VERSION,
+            &capsule.capsule_version,
+        )?;
         Ok(capsule)
     }
 }

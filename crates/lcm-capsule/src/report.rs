@@ -344,6 +344,41 @@ impl Report {
     }
 }
 
+/// The first 64 characters of a version string found in a document, as errors quote it.
+pub(crate) fn quoted_version(actual: &str) -> String {
+    actual.chars().take(64).collect()
+}
+
+/// `Ok` when a document's `actual` version is the `expected` one, else [`CheckError::Version`].
+pub(crate) fn version_check(expected: &'static str, actual: &str) -> Result<(), CheckError> {
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(CheckError::Version {
+            expected,
+            actual: quoted_version(actual),
+        })
+    }
+}
+
+/// `Ok` when `actual` is `expected`, else the [`CheckError::DigestMismatch`] naming both.
+pub(crate) fn mismatch(expected: Digest, actual: Digest) -> Result<(), CheckError> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(CheckError::DigestMismatch { expected, actual })
+    }
+}
+
+/// The outcome of checking a recomputed digest: `compare`'s verdict on the value, or the
+/// recomputation's own failure as a [`CheckError::Record`].
+pub(crate) fn recomputed<E: fmt::Display>(
+    computed: Result<Digest, E>,
+    compare: impl FnOnce(Digest) -> Result<(), CheckError>,
+) -> Result<(), CheckError> {
+    computed.map_or_else(|e| Err(CheckError::Record(e.to_string())), compare)
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in &self.checks {

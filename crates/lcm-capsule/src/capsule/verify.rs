@@ -37,23 +37,9 @@ pub fn verify_capsule(
         Stage::Document,
         "capsule",
         "/capsule_version",
-        if capsule.capsule_version == CAPSULE_VERSION {
-            Ok(())
-        } else {
-            Err(CheckError::Version {
-                expected: CAPSULE_VERSION,
-                actual: capsule.capsule_version.chars().take(64).collect(),
-            })
-        },
+        version_check(CAPSULE_VERSION, &capsule.capsule_version),
     );
-    let bound = match header.digest() {
-        Ok(d) if d == capsule.header_digest => Ok(()),
-        Ok(d) => Err(CheckError::DigestMismatch {
-            expected: d,
-            actual: capsule.header_digest,
-        }),
-        Err(e) => Err(CheckError::Record(e.to_string())),
-    };
+    let bound = recomputed(header.digest(), |d| mismatch(d, capsule.header_digest));
     report.push(
         "bound to the header",
         Stage::Header,
@@ -215,7 +201,7 @@ fn reference(
         stage,
         record,
         field,
-        mismatch_digest(expected, actual),
+        mismatch(expected, actual),
     );
 }
 
@@ -409,10 +395,7 @@ fn dataset_record_checks(
     let split = anchor.record.split;
     let record = format!("record {} of the {split} split", item.record_id);
     let p = "/item/dataset_record";
-    let outcome = match anchor.record.digest(policy) {
-        Ok(d) => mismatch_digest(d, anchor.digest),
-        Err(e) => Err(CheckError::Record(e.to_string())),
-    };
+    let outcome = recomputed(anchor.record.digest(policy), |d| mismatch(d, anchor.digest));
     report.push(
         "record digest",
         Stage::Dataset,
@@ -442,12 +425,4 @@ fn dataset_record_checks(
             },
         ),
     );
-}
-
-fn mismatch_digest(expected: Digest, actual: Digest) -> Result<(), CheckError> {
-    if expected == actual {
-        Ok(())
-    } else {
-        Err(CheckError::DigestMismatch { expected, actual })
-    }
 }

@@ -10,10 +10,9 @@ impl Verifier<'_> {
         let l = &self.bundle.lifecycle;
         self.split_evidence();
         let t = &l.training;
-        let outcome = match t.metrics.compute_metrics_digest(self.policy) {
-            Ok(d) => mismatch(t.snapshot.record.metrics_digest, d),
-            Err(e) => Err(CheckError::Record(e.to_string())),
-        };
+        let outcome = recomputed(t.metrics.compute_metrics_digest(self.policy), |d| {
+            mismatch(t.snapshot.record.metrics_digest, d)
+        });
         self.report.push(
             "training metrics digest",
             Stage::Training,
@@ -22,10 +21,9 @@ impl Verifier<'_> {
             outcome,
         );
         let pre = &l.predeployment;
-        let outcome = match pre.sbom.compute_sbom_digest(self.policy) {
-            Ok(d) => mismatch(pre.anchor.record.sbom_digest, d),
-            Err(e) => Err(CheckError::Record(e.to_string())),
-        };
+        let outcome = recomputed(pre.sbom.compute_sbom_digest(self.policy), |d| {
+            mismatch(pre.anchor.record.sbom_digest, d)
+        });
         self.report.push(
             "sbom digest",
             Stage::PreDeployment,
