@@ -70,6 +70,33 @@ struct Chain<'a> {
 }
 
 impl Chain<'_> {
+    /// The chain link at `field` (below the item's path) of the item at `index`: the digest it
+    /// stores against the one its previous neighbour (or the chain's start) gives.
+    fn link(
+        &self,
+        report: &mut Report,
+        field: &str,
+        index: u64,
+        expected: Option<Digest>,
+        actual: Option<Digest>,
+    ) {
+        report.push(
+            "chain link",
+            self.stage,
+            &self.record,
+            format!("{}/{field}", self.path),
+            if expected == actual {
+                Ok(())
+            } else {
+                Err(CheckError::ChainLink {
+                    index,
+                    expected,
+                    actual,
+                })
+            },
+        );
+    }
+
     fn proves(&self, digest: &Digest, proof: &InclusionProof) -> Result<(), CheckError> {
         let leaf = leaf_hash(self.policy.hash_algorithm, digest.as_bytes());
         proof.verify(&leaf, &self.root).map_err(CheckError::Proof)
@@ -252,21 +279,12 @@ fn receipt_checks(
         item.next.as_ref(),
     );
     let p = chain.path;
-    let link = match (&item.previous, r.prev_receipt) {
-        (None, None) => Ok(()),
-        (Some(n), Some(d)) if n.digest == d => Ok(()),
-        (n, d) => Err(CheckError::ChainLink {
-            index: r.sequence,
-            expected: n.as_ref().map(|n| n.digest),
-            actual: d,
-        }),
-    };
-    report.push(
-        "chain link",
-        Stage::Inference,
-        &chain.record,
-        format!("{p}/receipt/record/prev_receipt"),
-        link,
+    chain.link(
+        report,
+        "receipt/record/prev_receipt",
+        r.sequence,
+        item.previous.as_ref().map(|n| n.digest),
+        r.prev_receipt,
     );
     reference_to_stage(
         report,
@@ -356,20 +374,12 @@ fn checkpoint_checks(
         Some(n) => n.digest,
         None => c.session,
     };
-    report.push(
-        "chain link",
-        Stage::Training,
-        &chain.record,
-        format!("{p}/checkpoint/record/previous"),
-        if r.previous == expected_previous {
-            Ok(())
-        } else {
-            Err(CheckError::ChainLink {
-                index: r.index,
-                expected: Some(expected_previous),
-                actual: Some(r.previous),
-            })
-        },
+    chain.link(
+        report,
+        "checkpoint/record/previous",
+        r.index,
+        Some(expected_previous),
+        Some(r.previous),
     );
     reference(
         report,
