@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::header::header_checks;
 use crate::report::{
-    CheckError, Report, Stage, VerificationFailed, mismatch, recomputed, version_check,
+    CheckError, Report, Stage, VerificationFailed, agree, mismatch, recomputed, version_check,
 };
 use crate::{CAPSULE_VERSION, CapsuleHeader, Error, MerkleLog, json};
 

@@ -63,15 +63,11 @@ pub(crate) fn version(
     expected: &'static str,
     actual: &str,
 ) -> Result<(), Error> {
-    if actual == expected {
-        Ok(())
-    } else {
-        Err(Error::Version {
-            path,
-            expected,
-            actual: crate::report::quoted_version(actual),
-        })
-    }
+    crate::report::agree(expected, actual, |_, actual| Error::Version {
+        path,
+        expected,
+        actual: crate::report::quoted_version(actual),
+    })
 }
 
 impl From<lcm_model::Error> for Error {

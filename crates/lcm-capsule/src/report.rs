@@ -351,22 +351,29 @@ pub(crate) fn quoted_version(actual: &str) -> String {
 
 /// `Ok` when a document's `actual` version is the `expected` one, else [`CheckError::Version`].
 pub(crate) fn version_check(expected: &'static str, actual: &str) -> Result<(), CheckError> {
-    if actual == expected {
-        Ok(())
-    } else {
-        Err(CheckError::Version {
-            expected,
-            actual: quoted_version(actual),
-        })
-    }
+    agree(expected, actual, |_, actual| CheckError::Version {
+        expected,
+        actual: quoted_version(actual),
+    })
 }
 
 /// `Ok` when `actual` is `expected`, else the [`CheckError::DigestMismatch`] naming both.
 pub(crate) fn mismatch(expected: Digest, actual: Digest) -> Result<(), CheckError> {
+    agree(expected, actual, |expected, actual| {
+        CheckError::DigestMismatch { expected, actual }
+    })
+}
+
+/// `Ok` when `actual` is `expected`, else the error `differ` makes of the two.
+pub(crate) fn agree<T: PartialEq, E>(
+    expected: T,
+    actual: T,
+    differ: impl FnOnce(T, T) -> E,
+) -> Result<(), E> {
     if expected == actual {
         Ok(())
     } else {
-        Err(CheckError::DigestMismatch { expected, actual })
+        Err(differ(expected, actual))
     }
 }
 

@@ -85,15 +85,11 @@ impl Chain<'_> {
             self.stage,
             &self.record,
             format!("{}/{field}", self.path),
-            if expected == actual {
-                Ok(())
-            } else {
-                Err(CheckError::ChainLink {
-                    index,
-                    expected,
-                    actual,
-                })
-            },
+            agree(expected, actual, |expected, actual| CheckError::ChainLink {
+                index,
+                expected,
+                actual,
+            }),
         );
     }
 
