@@ -351,6 +351,22 @@ fn a_stale_header_is_reported_as_stale() {
 }
 
 /// The fuzz seeds of the capsule targets, made from the demo lifecycle.
+/// A split's record ids in sorted order and the log of their leaf digests.
+fn split_log(
+    policy: &lcm::model::Policy,
+    split: &lcm::capsule::SplitEvidence,
+) -> (Vec<String>, lcm::capsule::MerkleLog) {
+    let mut ids = split.record_ids.clone();
+    ids.sort();
+    let log = lcm::capsule::MerkleLog::from_digests(
+        policy.hash_algorithm,
+        ids.iter()
+            .map(|id| lcm::model::verify::record_leaf_digest(policy, id)),
+    )
+    .expect("the demo's split ids make a log");
+    (ids, log)
+}
+
 fn fuzz_seeds() -> Vec<(&'static str, &'static str, String)> {
     let sim = simulate_ai_lifecycle(RECEIPTS).expect("the demo makes its seeds");
     let bundle = &sim.bundle;
@@ -398,14 +414,7 @@ fn fuzz_seeds() -> Vec<(&'static str, &'static str, String)> {
     lcm::capsule::verify_capsule(&cp_capsule, header, &sim.key.verifying_key())
         .expect("the demo makes its seeds");
     let split = &bundle.lifecycle.dataset.splits[0];
-    let mut ids = split.record_ids.clone();
-    ids.sort();
-    let ds_log = lcm::capsule::MerkleLog::from_digests(
-        policy.hash_algorithm,
-        ids.iter()
-            .map(|id| lcm::model::verify::record_leaf_digest(policy, id)),
-    )
-    .expect("the demo makes its seeds");
+    let (ids, ds_log) = split_log(policy, split);
     let ds_capsule =
         lcm::capsule::materialize_dataset_record(header, &ds_log, &split.anchor, &ids[2], 2)
             .expect("the demo makes its seeds");
@@ -525,14 +534,7 @@ fn checkpoint_and_dataset_record_capsules_verify_and_catch_tampering() {
     assert_eq!(first.field, "/item/training_checkpoint/checkpoint/record");
 
     let split = &bundle.lifecycle.dataset.splits[0];
-    let mut ids = split.record_ids.clone();
-    ids.sort();
-    let log = lcm::capsule::MerkleLog::from_digests(
-        policy.hash_algorithm,
-        ids.iter()
-            .map(|id| lcm::model::verify::record_leaf_digest(policy, id)),
-    )
-    .unwrap();
+    let (ids, log) = split_log(policy, split);
     assert_eq!(log.root(), split.anchor.record.records_root);
     for (i, id) in (0u64..).zip(&ids) {
         let capsule =
