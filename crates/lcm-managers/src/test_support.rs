@@ -35,10 +35,11 @@ where
     }
 }
 
-/// The `(index, expected, actual)` sequence numbers of the [`lcm_model::Error::ChainOrder`]
-/// that `result` must be.
+/// The fault of a chain refused for its sequence numbers, `"order"` for an
+/// [`lcm_model::Error::ChainOrder`] or `"gap"` for an [`lcm_model::Error::ChainGap`], with its
+/// `index`, `expected` and `actual` numbers; panics on any other result.
 #[track_caller]
-pub(crate) fn chain_order<T: Debug, E>(result: Result<T, E>) -> (u64, u64, u64)
+pub(crate) fn chain_fault<T: Debug, E>(result: Result<T, E>) -> (&'static str, u64, u64, u64)
 where
     Error: From<E>,
 {
@@ -48,25 +49,13 @@ where
             expected,
             actual,
             ..
-        })) => (index, expected, actual),
-        other => panic!("expected a chain out of order, got {other:?}"),
-    }
-}
-
-/// The `(index, expected, actual)` sequence numbers of the [`lcm_model::Error::ChainGap`] that
-/// `result` must be.
-#[track_caller]
-pub(crate) fn chain_gap<T: Debug, E>(result: Result<T, E>) -> (u64, u64, u64)
-where
-    Error: From<E>,
-{
-    match result.map_err(Error::from) {
+        })) => ("order", index, expected, actual),
         Err(Error::Model(lcm_model::Error::ChainGap {
             index,
             expected,
             actual,
             ..
-        })) => (index, expected, actual),
-        other => panic!("expected a gap in the chain, got {other:?}"),
+        })) => ("gap", index, expected, actual),
+        other => panic!("expected a chain out of order or with a gap, got {other:?}"),
     }
 }

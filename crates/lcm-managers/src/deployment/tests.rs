@@ -9,7 +9,7 @@ use lcm_model::{FixedClock, Timestamp};
 use serde_json::json;
 
 use super::*;
-use crate::test_support::{chain_gap, chain_order, unexpected_value};
+use crate::test_support::{chain_fault, unexpected_value};
 use lcm_model::verify::verify_claimed_status_history;
 
 pub(crate) fn ctx() -> Context {
@@ -322,8 +322,8 @@ fn history_tampering_is_detected() {
     let mut t = h.clone();
     t.swap(1, 2);
     assert_eq!(
-        chain_gap(verify_claimed_status_history(&p, &anchor, &t)),
-        (1, 1, 2)
+        chain_fault(verify_claimed_status_history(&p, &anchor, &t)),
+        ("gap", 1, 1, 2)
     );
     let mut t = h.clone();
     t.remove(1);
@@ -334,8 +334,8 @@ fn history_tampering_is_detected() {
     let mut t = h.clone();
     t.insert(2, h[1].clone());
     assert_eq!(
-        chain_order(verify_claimed_status_history(&p, &anchor, &t)),
-        (2, 2, 1)
+        chain_fault(verify_claimed_status_history(&p, &anchor, &t)),
+        ("order", 2, 2, 1)
     );
     // A re-sealed event with the right sequence but a forged link.
     let mut t = h.clone();

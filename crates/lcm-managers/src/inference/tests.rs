@@ -10,7 +10,7 @@ use lcm_model::{Record, canonical};
 use serde_json::json;
 
 use super::*;
-use crate::test_support::{chain_gap, chain_order, unexpected_value};
+use crate::test_support::{chain_fault, unexpected_value};
 use lcm_model::Claimed;
 
 /// Receipts as a document carries them, for tampering.
@@ -442,15 +442,18 @@ fn chain_tampering_is_detected() {
     // Reordered.
     let mut t = rs.clone();
     t.swap(1, 3);
-    assert_eq!(chain_gap(verify_receipt_chain(&p, &t)), (1, 1, 3));
+    assert_eq!(chain_fault(verify_receipt_chain(&p, &t)), ("gap", 1, 1, 3));
     let mut t = rs.clone();
     t.swap(2, 1);
-    assert_eq!(chain_gap(verify_receipt_chain(&p, &t)), (1, 1, 2));
+    assert_eq!(chain_fault(verify_receipt_chain(&p, &t)), ("gap", 1, 1, 2));
     // Dropped in the middle, at the front.
     let mut t = rs.clone();
     t.remove(2);
-    assert_eq!(chain_gap(verify_receipt_chain(&p, &t)), (2, 2, 3));
-    assert_eq!(chain_gap(verify_receipt_chain(&p, &rs[1..])), (0, 0, 1));
+    assert_eq!(chain_fault(verify_receipt_chain(&p, &t)), ("gap", 2, 2, 3));
+    assert_eq!(
+        chain_fault(verify_receipt_chain(&p, &rs[1..])),
+        ("gap", 0, 0, 1)
+    );
     // ... but the same run verifies as a segment after its predecessor.
     verify_receipt_segment(&p, Some((rs[0].digest(), 0)), &rs[1..]).unwrap();
     assert_matches!(
@@ -469,7 +472,10 @@ fn chain_tampering_is_detected() {
     let mut t = rs.clone();
     t[3].record.sequence = 1;
     t[3].digest = t[3].record().digest(&p).unwrap();
-    assert_eq!(chain_order(verify_receipt_chain(&p, &t)), (3, 3, 1));
+    assert_eq!(
+        chain_fault(verify_receipt_chain(&p, &t)),
+        ("order", 3, 3, 1)
+    );
     // Forged link with a valid digest and sequence.
     let mut t = rs.clone();
     t[4].record.prev_receipt = Some(Digest::from_bytes([0; 32]));
