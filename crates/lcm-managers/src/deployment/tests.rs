@@ -61,6 +61,12 @@ pub(crate) fn deployed() -> DeploymentManager {
     let mut m = DeploymentManager::new(ctx());
     m.create_predeployment_anchor(request("predeploy_001"))
         .unwrap();
+    deploy(&mut m).unwrap();
+    m
+}
+
+/// Deploys `predeploy_001` as `deploy_001` on the production cluster.
+fn deploy(m: &mut DeploymentManager) -> Result<Sealed<DeploymentAnchor>, Error> {
     m.create_deployment_anchor(
         "deploy_001",
         "predeploy_001",
@@ -68,8 +74,6 @@ pub(crate) fn deployed() -> DeploymentManager {
         json!({"load_balancer": "internal", "security_groups": ["sg-123", "sg-456"]}),
         "devops_alice",
     )
-    .unwrap();
-    m
 }
 
 #[test]
@@ -185,15 +189,7 @@ fn deployment_binds_the_predeployment_digest() {
     let mut r = request("predeploy_001");
     r.approval_ticket_id = "TICKET-99999".into();
     other.create_predeployment_anchor(r).unwrap();
-    let d2 = other
-        .create_deployment_anchor(
-            "deploy_001",
-            "predeploy_001",
-            json!({"cluster": "prod-k8s", "namespace": "ai-models", "replicas": 3}),
-            json!({"load_balancer": "internal", "security_groups": ["sg-123", "sg-456"]}),
-            "devops_alice",
-        )
-        .unwrap();
+    let d2 = deploy(&mut other).unwrap();
     assert_ne!(d2.digest(), dep.digest());
 }
 

@@ -129,24 +129,21 @@ fn release_root_is_the_rfc9162_root_of_four_digests() {
     verify_release_root(r.policy(), release.record()).unwrap();
     assert_eq!(r.release_root("deploy_001"), Some(&release));
 
-    let mut t = release.record().clone();
-    t.test_evaluation = Digest::from_bytes([0; 32]);
-    assert_matches!(
-        verify_release_root(r.policy(), &t),
-        Err(ModelError::RootMismatch {
-            root: "release root",
-            ..
-        })
-    );
-    let mut t = release.record().clone();
-    t.training_session_root = Digest::from_bytes([0; 32]);
-    assert_matches!(
-        verify_release_root(r.policy(), &t),
-        Err(ModelError::RootMismatch {
-            root: "release root",
-            ..
-        })
-    );
+    let tampers: [fn(&mut ReleaseRoot); 2] = [
+        |t| t.test_evaluation = Digest::from_bytes([0; 32]),
+        |t| t.training_session_root = Digest::from_bytes([0; 32]),
+    ];
+    for tamper in tampers {
+        let mut t = release.record().clone();
+        tamper(&mut t);
+        assert_matches!(
+            verify_release_root(r.policy(), &t),
+            Err(ModelError::RootMismatch {
+                root: "release root",
+                ..
+            })
+        );
+    }
 }
 
 #[test]
