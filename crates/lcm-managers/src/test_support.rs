@@ -59,3 +59,21 @@ where
         other => panic!("expected a chain out of order or with a gap, got {other:?}"),
     }
 }
+
+/// The `(id, reference)` of the [`Error::UnknownReference`] in `field` that `result` must be;
+/// panics with whatever came instead.
+#[track_caller]
+pub(crate) fn unknown_reference<T: Debug>(
+    result: Result<T, Error>,
+    field: &str,
+) -> (String, String) {
+    match result {
+        Err(Error::UnknownReference {
+            field: f,
+            id,
+            reference,
+            ..
+        }) if f == field => (id, reference),
+        other => panic!("expected an unknown {field} reference, got {other:?}"),
+    }
+}

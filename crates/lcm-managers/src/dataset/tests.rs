@@ -11,7 +11,7 @@ use lcm_crypto::{Seed, SeededRandom};
 use lcm_model::{FixedClock, Timestamp};
 
 use super::*;
-use crate::test_support::unexpected_value;
+use crate::test_support::{unexpected_value, unknown_reference};
 
 /// A reproducible context: SHA-256, the KDF floor, a fixed clock and a seeded stream.
 pub(crate) fn ctx(seed: u8) -> Context {
@@ -479,13 +479,7 @@ fn split_input_errors() {
         .create_dataset_family_anchor("fam", metadata(), "pw")
         .unwrap();
     let e = m.add_dataset_splits(&foreign, three_splits());
-    assert_matches!(
-        e,
-        Err(Error::UnknownReference {
-            field: "family_anchor",
-            ..
-        })
-    );
+    unknown_reference(e, "family_anchor");
     // A validly sealed family that is not the one this manager anchored.
     let mut altered = fam.record().clone();
     altered.metadata.owner = "mallory".into();

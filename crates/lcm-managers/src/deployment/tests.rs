@@ -9,7 +9,7 @@ use lcm_model::{FixedClock, Timestamp};
 use serde_json::json;
 
 use super::*;
-use crate::test_support::{chain_fault, unexpected_value};
+use crate::test_support::{chain_fault, unexpected_value, unknown_reference};
 use lcm_model::verify::verify_claimed_status_history;
 
 pub(crate) fn ctx() -> Context {
@@ -203,16 +203,11 @@ fn deployment_rejects_bad_input() {
         create(&mut m, "deploy_001", "predeploy_001", json!({}), "x"),
         Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
     );
-    match create(&mut m, "d2", "predeploy_404", json!({}), "x") {
-        Err(Error::UnknownReference {
-            reference,
-            field: "predeployment_anchor_ref",
-            ..
-        }) => {
-            assert_eq!(reference, "predeploy_404");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (_, reference) = unknown_reference(
+        create(&mut m, "d2", "predeploy_404", json!({}), "x"),
+        "predeployment_anchor_ref",
+    );
+    assert_eq!(reference, "predeploy_404");
     unexpected_value(
         create(&mut m, "d2", "predeploy_001", json!([1]), "x"),
         "infrastructure",

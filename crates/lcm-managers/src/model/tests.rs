@@ -4,7 +4,7 @@ use lcm_model::records::{DatasetFamilyMetadata, Tensor};
 
 use super::*;
 use crate::dataset::tests::ctx;
-use crate::test_support::unexpected_value;
+use crate::test_support::{unexpected_value, unknown_reference};
 
 fn setup() -> (DatasetFamilyManager, ModelManager) {
     let mut d = DatasetFamilyManager::new(ctx(7));
@@ -207,17 +207,9 @@ fn bad_requests_are_named() {
     let (d, mut m) = setup();
     let mut r = request();
     r.authorized_datasets.push("nope".into());
-    match m.create_model_anchor(&d, r, "pw") {
-        Err(Error::UnknownReference {
-            field: "authorized_datasets",
-            reference,
-            id,
-            ..
-        }) => {
-            assert_eq!((reference.as_str(), id.as_str()), ("nope", "m@v1"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let (id, reference) =
+        unknown_reference(m.create_model_anchor(&d, r, "pw"), "authorized_datasets");
+    assert_eq!((reference.as_str(), id.as_str()), ("nope", "m@v1"));
     let mut r = request();
     r.authorized_datasets.push("ds1".into());
     let e = m.create_model_anchor(&d, r, "pw");

@@ -10,7 +10,7 @@ use lcm_model::verify::verify_claimed_training_run;
 
 use super::*;
 use crate::dataset::tests::{ctx, ctx_with};
-use crate::test_support::{seal_mismatch, unexpected_value};
+use crate::test_support::{seal_mismatch, unexpected_value, unknown_reference};
 use crate::{ModelAnchorRequest, ModelManager};
 
 struct Fixture {
@@ -283,13 +283,7 @@ fn checkpoints_form_a_chain() {
     let e = f
         .training
         .add_checkpoint(&altered, "c3", 2, 30, loss(0.8), d(1), d(2));
-    assert_matches!(
-        e,
-        Err(Error::UnknownReference {
-            field: "training_session",
-            ..
-        })
-    );
+    unknown_reference(e, "training_session");
     let mut g = fixture(14);
     let foreign = start(&mut g, "t", config(5));
     let e = f
@@ -454,13 +448,7 @@ fn session_start_checks_references() {
         root,
         BTreeMap::from([(DatasetSplit::Train, d(7))]),
     );
-    assert_matches!(
-        e,
-        Err(Error::UnknownReference {
-            field: "data_splits",
-            ..
-        })
-    );
+    unknown_reference(e, "data_splits");
     let test = f.splits[&DatasetSplit::Test].digest();
     let e = go(
         &mut f,
@@ -501,16 +489,8 @@ fn session_start_checks_references() {
     // A correctly re-sealed edit is still not a model the model manager made.
     let resealed = Sealed::seal(tampered.record, &p).unwrap();
     let e = go(&mut f, "t", &resealed, root, tv.clone());
-    match e {
-        Err(Error::UnknownReference {
-            field: "model_anchor",
-            reference,
-            ..
-        }) => {
-            assert!(reference.starts_with("pneumonia@v1 ("), "{reference}");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (_, reference) = unknown_reference(e, "model_anchor");
+    assert!(reference.starts_with("pneumonia@v1 ("), "{reference}");
     let mut stranger = ModelManager::new(ctx(16));
     let unknown = stranger
         .create_model_anchor(
@@ -529,13 +509,7 @@ fn session_start_checks_references() {
         )
         .unwrap();
     let e = go(&mut f, "t", &unknown, root, tv.clone());
-    assert_matches!(
-        e,
-        Err(Error::UnknownReference {
-            field: "model_anchor",
-            ..
-        })
-    );
+    unknown_reference(e, "model_anchor");
     // A model that authorizes both families still cannot mix them in one session.
     let both = f.both.clone();
     let mut mixed = tv.clone();
