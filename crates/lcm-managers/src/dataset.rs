@@ -220,9 +220,7 @@ impl DatasetFamilyManager {
             .validate()
             .map_err(|e| empty_field(FAMILY, family_id, e))?;
         let metadata_digest = metadata.digest(policy)?;
-        let mut salt = [0u8; Salt::LEN];
-        self.ctx.fill_random(&mut salt)?;
-        let salt = Salt::from_bytes(salt);
+        let salt = self.ctx.random_salt()?;
         let kdf_iterations = policy.kdf_iterations;
         let key = family_key(
             policy.hash_algorithm,

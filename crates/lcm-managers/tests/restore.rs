@@ -31,10 +31,8 @@ fn assert_refused<T: std::fmt::Debug>(
     what: std::fmt::Arguments<'_>,
     is: impl Fn(&Error) -> bool,
 ) {
-    match result {
-        Err(e) => assert!(is(&e), "expected {what}, got {e:?}"),
-        Ok(_) => panic!("expected {what}, got Ok"),
-    }
+    let refused = result.as_ref().err().is_some_and(is);
+    assert!(refused, "expected {what}, got {result:?}");
 }
 
 /// Asserts that `result` is an [`lcm_model::Error::UnexpectedValue`] in `field`.
