@@ -52,12 +52,18 @@ fn three_splits() -> BTreeMap<DatasetSplit, SplitInfo> {
     ])
 }
 
-#[test]
-fn family_anchor_and_password() {
-    let mut m = DatasetFamilyManager::new(ctx(1));
-    let a = m
+/// A manager under `ctx(seed)` holding the family `fam` (password `pw`), and its anchor.
+fn family(seed: u8) -> (DatasetFamilyManager, Sealed<DatasetFamilyAnchor>) {
+    let mut m = DatasetFamilyManager::new(ctx(seed));
+    let fam = m
         .create_dataset_family_anchor("fam", metadata(), "pw")
         .unwrap();
+    (m, fam)
+}
+
+#[test]
+fn family_anchor_and_password() {
+    let (m, a) = family(1);
     a.to_claimed().verify(m.context().policy()).unwrap();
     assert_eq!(a.record().kdf_iterations, 100_000);
     m.verify_password("fam", "pw").unwrap();
@@ -201,10 +207,7 @@ fn salts_differ_and_are_stored() {
 
 #[test]
 fn splits_are_anchored_and_verifiable() {
-    let mut m = DatasetFamilyManager::new(ctx(2));
-    let fam = m
-        .create_dataset_family_anchor("fam", metadata(), "pw")
-        .unwrap();
+    let (mut m, fam) = family(2);
     let splits = m.add_dataset_splits(&fam, three_splits()).unwrap();
     let p = m.context().policy().clone();
     assert_eq!(splits.len(), 3);
@@ -289,10 +292,7 @@ fn content_digests_are_bound() {
         })
         .collect();
     let make = |contents: BTreeMap<String, Digest>| {
-        let mut m = DatasetFamilyManager::new(ctx(9));
-        let fam = m
-            .create_dataset_family_anchor("fam", metadata(), "pw")
-            .unwrap();
+        let (mut m, fam) = family(9);
         let info = BTreeMap::from([
             (
                 DatasetSplit::Train,
@@ -368,10 +368,7 @@ fn content_digests_are_bound() {
 
 #[test]
 fn overlapping_splits_name_the_record() {
-    let mut m = DatasetFamilyManager::new(ctx(3));
-    let fam = m
-        .create_dataset_family_anchor("fam", metadata(), "pw")
-        .unwrap();
+    let (mut m, fam) = family(3);
     let mut info = three_splits();
     info.insert(
         DatasetSplit::Test,
@@ -423,10 +420,7 @@ fn overlapping_splits_name_the_record() {
 
 #[test]
 fn split_input_errors() {
-    let mut m = DatasetFamilyManager::new(ctx(4));
-    let fam = m
-        .create_dataset_family_anchor("fam", metadata(), "pw")
-        .unwrap();
+    let (mut m, fam) = family(4);
     let one = |info: SplitInfo| BTreeMap::from([(DatasetSplit::Train, info)]);
 
     let e = m.add_dataset_splits(&fam, BTreeMap::new());
@@ -474,10 +468,7 @@ fn split_input_errors() {
     }
 
     // An anchor this manager did not make, or an altered one, is refused.
-    let mut other = DatasetFamilyManager::new(ctx(5));
-    let foreign = other
-        .create_dataset_family_anchor("fam", metadata(), "pw")
-        .unwrap();
+    let (_, foreign) = family(5);
     let e = m.add_dataset_splits(&foreign, three_splits());
     unknown_reference(e, "family_anchor");
     // A validly sealed family that is not the one this manager anchored.
@@ -642,10 +633,7 @@ fn overlap_detection_matches_a_brute_force_oracle() {
                 }
             }
         }
-        let mut m = DatasetFamilyManager::new(ctx(42));
-        let fam = m
-            .create_dataset_family_anchor("fam", metadata(), "pw")
-            .unwrap();
+        let (mut m, fam) = family(42);
         match m.add_dataset_splits(&fam, info) {
             Ok(_) => {
                 assert!(shared.is_empty(), "case {case}: missed {shared:?}");
