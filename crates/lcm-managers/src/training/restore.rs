@@ -2,6 +2,7 @@
 //! made earlier, adopted after every check the create path applies.
 
 use super::*;
+use lcm_model::verify::{check_chain_link, check_sequence};
 
 impl TrainingManager {
     /// Adopts a training session made earlier (for example by another process and read back
@@ -113,33 +114,8 @@ impl TrainingManager {
                     actual: c.session.to_string(),
                 }));
             }
-            if c.index < index {
-                return Err(Error::Model(lcm_model::Error::ChainOrder {
-                    kind: CHECKPOINT,
-                    id,
-                    index,
-                    expected: index,
-                    actual: c.index,
-                }));
-            }
-            if c.index > index {
-                return Err(Error::Model(lcm_model::Error::ChainGap {
-                    kind: CHECKPOINT,
-                    id,
-                    index,
-                    expected: index,
-                    actual: c.index,
-                }));
-            }
-            if c.previous != head {
-                return Err(Error::Model(lcm_model::Error::ChainLink {
-                    kind: CHECKPOINT,
-                    id,
-                    index,
-                    expected: Some(head),
-                    actual: Some(c.previous),
-                }));
-            }
+            check_sequence(CHECKPOINT, &id, index, index, c.index)?;
+            check_chain_link(CHECKPOINT, &id, index, Some(head), Some(c.previous))?;
             if c.checkpoint_id.is_empty() {
                 return Err(Error::Empty {
                     kind: CHECKPOINT,
