@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use lcm_crypto::merkle::{InclusionProof, MerkleRoot, MerkleTree, leaf_hash};
 use lcm_crypto::{Digest, DomainHasher, hash_domain};
 
+use super::agree;
 use crate::records::{DatasetSplit, DatasetSplitAnchor};
 use crate::{Error, Policy};
 
@@ -165,16 +166,14 @@ fn same_root(
     stored: Digest,
     recomputed: Digest,
 ) -> Result<(), Error> {
-    if stored == recomputed {
-        Ok(())
-    } else {
-        Err(Error::RootMismatch {
+    agree(stored, recomputed, |stored, recomputed| {
+        Error::RootMismatch {
             root,
             id,
             stored,
             recomputed,
-        })
-    }
+        }
+    })
 }
 
 /// Checks a split anchor against a list of record ids: the count, the assignment digest and

@@ -66,16 +66,14 @@ fn check_seal<S: Seal>(
 ) -> Result<(), Error> {
     let recomputed = sealed.record().digest(policy)?;
     let stored = sealed.digest();
-    if recomputed == stored {
-        Ok(())
-    } else {
-        Err(Error::SealMismatch {
+    agree(stored, recomputed, |stored, recomputed| {
+        Error::SealMismatch {
             kind,
             id: id.to_owned(),
             stored,
             recomputed,
-        })
-    }
+        }
+    })
 }
 
 /// The chain rule on sequence numbers: the `index`th record (`kind` `id`) of a chain must carry
@@ -126,15 +124,24 @@ pub fn check_chain_link(
     expected: Option<Digest>,
     actual: Option<Digest>,
 ) -> Result<(), Error> {
+    agree(expected, actual, |expected, actual| Error::ChainLink {
+        kind,
+        id: id.to_owned(),
+        index,
+        expected,
+        actual,
+    })
+}
+
+/// `Ok` when `actual` is `expected`, else the error `differ` makes of the two.
+fn agree<T: PartialEq>(
+    expected: T,
+    actual: T,
+    differ: impl FnOnce(T, T) -> Error,
+) -> Result<(), Error> {
     if expected == actual {
         Ok(())
     } else {
-        Err(Error::ChainLink {
-            kind,
-            id: id.to_owned(),
-            index,
-            expected,
-            actual,
-        })
+        Err(differ(expected, actual))
     }
 }
