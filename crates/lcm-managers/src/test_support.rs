@@ -77,3 +77,18 @@ pub(crate) fn unknown_reference<T: Debug>(
         other => panic!("expected an unknown {field} reference, got {other:?}"),
     }
 }
+
+/// The `[family, record, first split, second split]` of the [`Error::OverlappingSplits`] that
+/// `result` must be; panics with whatever came instead.
+#[track_caller]
+pub(crate) fn overlap<T: Debug>(result: Result<T, Error>) -> [String; 4] {
+    match result {
+        Err(Error::OverlappingSplits {
+            family,
+            record,
+            first,
+            second,
+        }) => [family, record, first, second],
+        other => panic!("expected overlapping splits, got {other:?}"),
+    }
+}

@@ -75,6 +75,25 @@ fn assert_empty<T: std::fmt::Debug>(result: Result<T, Error>, field: &str) {
     );
 }
 
+/// Asserts that `result` is an [`Error::OverlappingSplits`]: `record` in both the `first` and
+/// the `second` split.
+#[track_caller]
+fn assert_overlap<T: std::fmt::Debug>(
+    result: Result<T, Error>,
+    record: &str,
+    first: &str,
+    second: &str,
+) {
+    assert_refused(
+        result,
+        format_args!("{record} in both the {first} and {second} splits"),
+        |e| {
+            matches!(e, Error::OverlappingSplits { record: r, first: f, second: s, .. }
+                if (r.as_str(), f.as_str(), s.as_str()) == (record, first, second))
+        },
+    );
+}
+
 /// Asserts that `$result` is an error matching `$pattern`.
 macro_rules! assert_err {
     ($result:expr, $pattern:pat) => {
@@ -553,20 +572,12 @@ fn restored_family_takes_further_splits_with_the_leak_check() {
         DatasetSplit::Test,
         SplitInfo::new(vec!["a003".into(), "c000".into()]),
     )]);
-    match d.add_dataset_splits(&sealed(&l.family), leaking) {
-        Err(Error::OverlappingSplits {
-            record,
-            first,
-            second,
-            ..
-        }) => {
-            assert_eq!(
-                (record.as_str(), first.as_str(), second.as_str()),
-                ("a003", "train", "test")
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_overlap(
+        d.add_dataset_splits(&sealed(&l.family), leaking),
+        "a003",
+        "train",
+        "test",
+    );
     // A split the family already has is refused, a new clean one is added.
     let again = BTreeMap::from([(DatasetSplit::Train, SplitInfo::new(ids("z", 1)))]);
     assert_err!(
@@ -1073,20 +1084,7 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
     };
     let train = split_of(DatasetSplit::Train, vec!["p".into(), "q".into()]);
     let test = split_of(DatasetSplit::Test, vec!["q".into(), "r".into()]);
-    match restore(vec![train.clone(), test]) {
-        Err(Error::OverlappingSplits {
-            record,
-            first,
-            second,
-            ..
-        }) => {
-            assert_eq!(
-                (record.as_str(), first.as_str(), second.as_str()),
-                ("q", "train", "test")
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_overlap(restore(vec![train.clone(), test]), "q", "train", "test");
     let clean = split_of(DatasetSplit::Test, vec!["r".into()]);
     restore(vec![train, clean]).unwrap();
 }
