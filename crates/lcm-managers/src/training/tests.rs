@@ -640,26 +640,25 @@ fn verify_training_run_catches_tampering() {
     seal_mismatch(e, "training checkpoint");
 
     // Re-sealing an edited checkpoint breaks the next link or the snapshot head.
-    let mut resealed = cps.to_vec();
-    let mut first = resealed[0].record().clone();
-    first.step = 11;
-    resealed[0] = Sealed::seal(first, &p).unwrap().into();
+    // The checkpoints with the `i`th edited and correctly re-sealed.
+    let resealed_at = |i: usize, edit: fn(&mut TrainingCheckpoint)| {
+        let mut t = cps.to_vec();
+        let mut record = t[i].record().clone();
+        edit(&mut record);
+        t[i] = Sealed::seal(record, &p).unwrap().into();
+        t
+    };
+    let resealed = resealed_at(0, |c| c.step = 11);
     let e = verify_claimed_training_run(&p, s, &resealed, m, snap);
     assert_matches!(e, Err(ModelError::ChainLink { index: 1, .. }));
-    let mut last = cps.to_vec();
-    let mut second = last[1].record().clone();
-    second.step = 21;
-    last[1] = Sealed::seal(second, &p).unwrap().into();
+    let last = resealed_at(1, |c| c.step = 21);
     let e = verify_claimed_training_run(&p, s, &last, m, snap);
     unexpected_value(e, "checkpoint_head");
 
     let e = verify_claimed_training_run(&p, s, &cps[..1], m, snap);
     unexpected_value(e, "checkpoint_head");
 
-    let mut going_back = cps.to_vec();
-    let mut second = going_back[1].record().clone();
-    second.step = 5;
-    going_back[1] = Sealed::seal(second, &p).unwrap().into();
+    let going_back = resealed_at(1, |c| c.step = 5);
     let e = verify_claimed_training_run(&p, s, &going_back, m, snap);
     assert_matches!(e, Err(ModelError::UnexpectedValue { field: "step", .. }));
 
