@@ -92,3 +92,12 @@ pub(crate) fn overlap<T: Debug>(result: Result<T, Error>) -> [String; 4] {
         other => panic!("expected overlapping splits, got {other:?}"),
     }
 }
+
+/// A policy at the KDF floor that allows only the record `domains`.
+pub(crate) fn only(domains: &[lcm_model::DomainType]) -> lcm_model::Policy {
+    lcm_model::Policy {
+        kdf_iterations: 100_000,
+        domains: domains.to_vec(),
+        ..lcm_model::Policy::default()
+    }
+}

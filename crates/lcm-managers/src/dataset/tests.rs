@@ -11,7 +11,7 @@ use lcm_crypto::{Seed, SeededRandom};
 use lcm_model::{FixedClock, Timestamp};
 
 use super::*;
-use crate::test_support::{overlap, unexpected_value, unknown_reference};
+use crate::test_support::{only, overlap, unexpected_value, unknown_reference};
 
 /// A reproducible context: SHA-256, the KDF floor, a fixed clock and a seeded stream.
 pub(crate) fn ctx(seed: u8) -> Context {
@@ -153,31 +153,19 @@ fn family_anchor_rejects_bad_input() {
     let e = m.create_dataset_family_anchor("f", metadata(), "pw");
     assert_matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. })));
 
-    let only_models = Policy {
-        kdf_iterations: 100_000,
-        domains: vec![DomainType::Model],
-        ..Policy::default()
-    };
+    let only_models = only(&[DomainType::Model]);
     let mut m = DatasetFamilyManager::new(Context::with_policy(only_models).unwrap());
     let e = m.create_dataset_family_anchor("f", metadata(), "pw");
     assert_matches!(e, Err(Error::DomainNotAllowed { .. }));
     // The seed's example policy lists the general dataset domain: families and splits pass.
-    let seed_policy = Policy {
-        kdf_iterations: 100_000,
-        domains: vec![DomainType::Dataset, DomainType::Model, DomainType::Training],
-        ..Policy::default()
-    };
+    let seed_policy = only(&[DomainType::Dataset, DomainType::Model, DomainType::Training]);
     let mut m = DatasetFamilyManager::new(ctx_with(seed_policy, 1));
     let fam = m
         .create_dataset_family_anchor("f", metadata(), "pw")
         .unwrap();
     m.add_dataset_splits(&fam, three_splits()).unwrap();
     // Families only: splits are refused.
-    let families_only = Policy {
-        kdf_iterations: 100_000,
-        domains: vec![DomainType::DatasetFamily],
-        ..Policy::default()
-    };
+    let families_only = only(&[DomainType::DatasetFamily]);
     let mut m = DatasetFamilyManager::new(ctx_with(families_only, 1));
     let fam = m
         .create_dataset_family_anchor("f", metadata(), "pw")

@@ -9,7 +9,7 @@ use lcm_model::{FixedClock, Timestamp};
 use serde_json::json;
 
 use super::*;
-use crate::test_support::{chain_fault, unexpected_value, unknown_reference};
+use crate::test_support::{chain_fault, only, unexpected_value, unknown_reference};
 use lcm_model::verify::verify_claimed_status_history;
 
 pub(crate) fn ctx() -> Context {
@@ -376,11 +376,7 @@ fn deterministic_with_fixed_clock_and_seed() {
 
 #[test]
 fn domain_restriction_is_honoured() {
-    let policy = Policy {
-        kdf_iterations: 100_000,
-        domains: vec![DomainType::Model],
-        ..Policy::default()
-    };
+    let policy = only(&[DomainType::Model]);
     let mut m = DeploymentManager::new(Context::with_policy(policy).unwrap());
     assert_matches!(
         m.create_predeployment_anchor(request("x")),

@@ -10,7 +10,7 @@ use lcm_model::{Record, canonical};
 use serde_json::json;
 
 use super::*;
-use crate::test_support::{chain_fault, unexpected_value};
+use crate::test_support::{chain_fault, only, unexpected_value};
 use lcm_model::Claimed;
 
 /// Receipts as a document carries them, for tampering.
@@ -229,11 +229,7 @@ fn plaintext_scheme_keeps_the_data_and_hmac_does_not() {
 
 #[test]
 fn domain_restriction_is_honoured() {
-    let policy = Policy {
-        kdf_iterations: 100_000,
-        domains: vec![DomainType::Deployment],
-        ..Policy::default()
-    };
+    let policy = only(&[DomainType::Deployment]);
     let d = deployed();
     let mut m = InferenceManager::new(Context::with_policy(policy).unwrap()).unwrap();
     assert_matches!(
