@@ -101,3 +101,17 @@ pub(crate) fn only(domains: &[lcm_model::DomainType]) -> lcm_model::Policy {
         ..lcm_model::Policy::default()
     }
 }
+
+/// How a password check refused an anchor: `"wrong password"` ([`Error::WrongPassword`]) or
+/// `"seal mismatch"` (an [`lcm_model::Error::SealMismatch`]); panics on any other result.
+#[track_caller]
+pub(crate) fn password_refusal<T: Debug>(result: Result<T, Error>) -> &'static str {
+    match result {
+        Err(Error::WrongPassword { .. }) => "wrong password",
+        Err(Error::Model(lcm_model::Error::SealMismatch { .. })) => "seal mismatch",
+        other => panic!("expected a refused password, got {other:?}"),
+    }
+}
+
+/// An edit of a record, for tables of tamper cases.
+pub(crate) type Tamper<T> = fn(&mut T);
