@@ -115,3 +115,18 @@ pub(crate) fn password_refusal<T: Debug>(result: Result<T, Error>) -> &'static s
 
 /// An edit of a record, for tables of tamper cases.
 pub(crate) type Tamper<T> = fn(&mut T);
+
+/// Applies each case's tamper to a fresh copy of `record` and asserts that `check` of the
+/// copy is the case's expected outcome.
+#[track_caller]
+pub(crate) fn check_tampers<R: Clone, O: PartialEq + Debug>(
+    record: &R,
+    cases: &[(Tamper<R>, O)],
+    check: impl Fn(&R) -> O,
+) {
+    for (i, (tamper, expected)) in cases.iter().enumerate() {
+        let mut t = record.clone();
+        tamper(&mut t);
+        assert_eq!(check(&t), *expected, "tamper case {i}");
+    }
+}

@@ -4,7 +4,9 @@ use lcm_model::records::{DatasetFamilyMetadata, Tensor};
 
 use super::*;
 use crate::dataset::tests::ctx;
-use crate::test_support::{Tamper, password_refusal, unexpected_value, unknown_reference};
+use crate::test_support::{
+    Tamper, check_tampers, password_refusal, unexpected_value, unknown_reference,
+};
 
 fn setup() -> (DatasetFamilyManager, ModelManager) {
     let mut d = DatasetFamilyManager::new(ctx(7));
@@ -92,14 +94,9 @@ fn anchor_binds_inputs_and_datasets() {
         ),
         (|t| t.salt = Salt::from_bytes([9; 16]), "wrong password"),
     ];
-    for (tamper, refusal) in tampers {
-        let mut t = a.record().clone();
-        tamper(&mut t);
-        assert_eq!(
-            password_refusal(verify_model_password(&p, &t, "pw")),
-            refusal
-        );
-    }
+    check_tampers(a.record(), &tampers, |t| {
+        password_refusal(verify_model_password(&p, t, "pw"))
+    });
     let mut t = a.record().clone();
     t.salt = Salt::from_bytes([9; 16]);
     assert_matches!(verify_model_password(&p, &t, ""), Err(Error::Empty { .. }));
