@@ -315,14 +315,7 @@ fn a_stale_header_is_reported_as_stale() {
             .create_inference_receipt(&p.deployments, req)
             .unwrap();
     }
-    let request = lcm::framework::AuditTrailRequest {
-        model_name: "pneumonia_model",
-        version: "v1.0",
-        session_id: "train_001",
-        deployment_id: "deploy_001",
-        test_id: "test_001",
-        batch_windows: &["batch_001"],
-    };
+    let request = demo_request();
     let mut newer = project
         .complete_audit_trail(&request, &key, old.header.generated_at)
         .unwrap();
@@ -365,6 +358,18 @@ fn split_log(
     )
     .expect("the demo's split ids make a log");
     (ids, log)
+}
+
+/// The audit trail of the demo lifecycle's model, session, deployment, test and first batch.
+fn demo_request() -> lcm::framework::AuditTrailRequest<'static> {
+    lcm::framework::AuditTrailRequest {
+        model_name: "pneumonia_model",
+        version: "v1.0",
+        session_id: "train_001",
+        deployment_id: "deploy_001",
+        test_id: "test_001",
+        batch_windows: &["batch_001"],
+    }
 }
 
 fn fuzz_seeds() -> Vec<(&'static str, &'static str, String)> {
@@ -579,14 +584,7 @@ fn checkpoint_and_dataset_record_capsules_verify_and_catch_tampering() {
 fn an_audit_trail_of_records_the_project_does_not_have_is_refused() {
     let Simulation { project, key, .. } = simulate_ai_lifecycle(2).unwrap();
     assert_eq!(project.name(), "MyProject");
-    let good = lcm::framework::AuditTrailRequest {
-        model_name: "pneumonia_model",
-        version: "v1.0",
-        session_id: "train_001",
-        deployment_id: "deploy_001",
-        test_id: "test_001",
-        batch_windows: &["batch_001"],
-    };
+    let good = demo_request();
     let at = lcm::model::Timestamp::from_unix_micros(1_767_400_000_000_000);
     let bundle = project.complete_audit_trail(&good, &key, at).unwrap();
     verify_bundle(&bundle, &key.verifying_key(), &none()).unwrap();
