@@ -223,14 +223,7 @@ impl ModelManager {
                 field: "master_password",
             });
         }
-        request
-            .architecture
-            .validate()
-            .map_err(|e| empty_field(MODEL, &id, e))?;
-        request
-            .environment
-            .validate()
-            .map_err(|e| empty_field(MODEL, &id, e))?;
+        check_description_inputs(&id, &request.architecture, &request.environment)?;
 
         let mut authorized = BTreeMap::new();
         for ds in &request.authorized_datasets {
@@ -343,14 +336,7 @@ impl ModelManager {
         let policy = self.ctx.policy();
         let d = &model.anchor.record().description;
         let id = format!("{}@{}", d.model_name, d.version);
-        model
-            .architecture
-            .validate()
-            .map_err(|e| empty_field(MODEL, &id, e))?;
-        model
-            .environment
-            .validate()
-            .map_err(|e| empty_field(MODEL, &id, e))?;
+        check_description_inputs(&id, &model.architecture, &model.environment)?;
         if let Some(params) = &model.parameters {
             check_parameters(policy, &id, &model.architecture, params)?;
         }
@@ -603,6 +589,22 @@ impl ModelManager {
     pub fn list_models(&self) -> impl Iterator<Item = (&str, &str)> {
         self.models.keys().map(|(n, v)| (n.as_str(), v.as_str()))
     }
+}
+
+/// The create path's checks of the architecture and environment of the model `id`: no
+/// required field empty.
+fn check_description_inputs(
+    id: &str,
+    architecture: &ModelArchitecture,
+    environment: &TrainingEnvironment,
+) -> Result<(), Error> {
+    architecture
+        .validate()
+        .map_err(|e| empty_field(MODEL, id, e))?;
+    environment
+        .validate()
+        .map_err(|e| empty_field(MODEL, id, e))?;
+    Ok(())
 }
 
 /// The create path's checks of supplied weights: the fingerprint is under the policy's hash
