@@ -31,6 +31,9 @@ pub mod records;
 mod time;
 pub mod verify;
 
+#[cfg(test)]
+mod test_support;
+
 pub use crate::canonical::Finite;
 pub use crate::error::Error;
 pub use crate::policy::{Canonicalization, DomainType, MerkleConstruction, Policy};
