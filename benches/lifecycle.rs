@@ -106,15 +106,8 @@ fn receipts(c: &mut Criterion) {
                         InferenceManager::new(context(CommitmentScheme::Hmac)).expect("manager");
                     let n = (iters - done).min(100_000);
                     let start = Instant::now();
-                    for id in ids.iter().take(usize::try_from(n).unwrap_or(0)) {
-                        let req = InferenceRequest::new(id, &model, "deploy_001", "req")
-                            .query(QUERY)
-                            .output(OUTPUT);
-                        black_box(
-                            m.create_inference_receipt(&deployments, req)
-                                .expect("receipt"),
-                        );
-                    }
+                    let batch = ids.iter().take(usize::try_from(n).unwrap_or(0));
+                    make_receipts(&mut m, &deployments, &model, batch);
                     total += start.elapsed();
                     done += n;
                 }
@@ -126,6 +119,24 @@ fn receipts(c: &mut Criterion) {
 }
 
 /// A deployment manager with `deploy_001` releasing the returned model anchor digest.
+/// Receipts for `ids` in turn, each answered by `model` through the demo deployment.
+fn make_receipts<'a>(
+    m: &mut InferenceManager,
+    deployments: &DeploymentManager,
+    model: &Digest,
+    ids: impl IntoIterator<Item = &'a String>,
+) {
+    for id in ids {
+        let req = InferenceRequest::new(id, model, "deploy_001", "req")
+            .query(QUERY)
+            .output(OUTPUT);
+        black_box(
+            m.create_inference_receipt(deployments, req)
+                .expect("receipt"),
+        );
+    }
+}
+
 fn deployment(scheme: CommitmentScheme) -> (DeploymentManager, Digest) {
     let model = Digest::from_bytes([1; 32]);
     let mut d = DeploymentManager::new(context(scheme));
@@ -277,15 +288,7 @@ fn summary(_: &mut Criterion) {
         .map(|_| {
             let mut m = InferenceManager::new(context(CommitmentScheme::Hmac)).expect("manager");
             let start = Instant::now();
-            for id in &ids {
-                let req = InferenceRequest::new(id, &model, "deploy_001", "req")
-                    .query(QUERY)
-                    .output(OUTPUT);
-                black_box(
-                    m.create_inference_receipt(&deployments, req)
-                        .expect("receipt"),
-                );
-            }
+            make_receipts(&mut m, &deployments, &model, &ids);
             let elapsed = start.elapsed().as_secs_f64();
             drop(m);
             elapsed

@@ -315,14 +315,7 @@ fn a_stale_header_is_reported_as_stale() {
             .create_inference_receipt(&p.deployments, req)
             .unwrap();
     }
-    let request = lcm::framework::AuditTrailRequest {
-        model_name: "pneumonia_model",
-        version: "v1.0",
-        session_id: "train_001",
-        deployment_id: "deploy_001",
-        test_id: "test_001",
-        batch_windows: &["batch_001"],
-    };
+    let request = demo_request();
     let mut newer = project
         .complete_audit_trail(&request, &key, old.header.generated_at)
         .unwrap();
@@ -351,6 +344,34 @@ fn a_stale_header_is_reported_as_stale() {
 }
 
 /// The fuzz seeds of the capsule targets, made from the demo lifecycle.
+/// A split's record ids in sorted order and the log of their leaf digests.
+fn split_log(
+    policy: &lcm::model::Policy,
+    split: &lcm::capsule::SplitEvidence,
+) -> (Vec<String>, lcm::capsule::MerkleLog) {
+    let mut ids = split.record_ids.clone();
+    ids.sort();
+    let log = lcm::capsule::MerkleLog::from_digests(
+        policy.hash_algorithm,
+        ids.iter()
+            .map(|id| lcm::model::verify::record_leaf_digest(policy, id)),
+    )
+    .expect("the demo's split ids make a log");
+    (ids, log)
+}
+
+/// The audit trail of the demo lifecycle's model, session, deployment, test and first batch.
+fn demo_request() -> lcm::framework::AuditTrailRequest<'static> {
+    lcm::framework::AuditTrailRequest {
+        model_name: "pneumonia_model",
+        version: "v1.0",
+        session_id: "train_001",
+        deployment_id: "deploy_001",
+        test_id: "test_001",
+        batch_windows: &["batch_001"],
+    }
+}
+
 fn fuzz_seeds() -> Vec<(&'static str, &'static str, String)> {
     let sim = simulate_ai_lifecycle(RECEIPTS).expect("the demo makes its seeds");
     let bundle = &sim.bundle;
@@ -398,14 +419,7 @@ fn fuzz_seeds() -> Vec<(&'static str, &'static str, String)> {
     lcm::capsule::verify_capsule(&cp_capsule, header, &sim.key.verifying_key())
         .expect("the demo makes its seeds");
     let split = &bundle.lifecycle.dataset.splits[0];
-    let mut ids = split.record_ids.clone();
-    ids.sort();
-    let ds_log = lcm::capsule::MerkleLog::from_digests(
-        policy.hash_algorithm,
-        ids.iter()
-            .map(|id| lcm::model::verify::record_leaf_digest(policy, id)),
-    )
-    .expect("the demo makes its seeds");
+    let (ids, ds_log) = split_log(policy, split);
     let ds_capsule =
         lcm::capsule::materialize_dataset_record(header, &ds_log, &split.anchor, &ids[2], 2)
             .expect("the demo makes its seeds");
@@ -525,14 +539,7 @@ fn checkpoint_and_dataset_record_capsules_verify_and_catch_tampering() {
     assert_eq!(first.field, "/item/training_checkpoint/checkpoint/record");
 
     let split = &bundle.lifecycle.dataset.splits[0];
-    let mut ids = split.record_ids.clone();
-    ids.sort();
-    let log = lcm::capsule::MerkleLog::from_digests(
-        policy.hash_algorithm,
-        ids.iter()
-            .map(|id| lcm::model::verify::record_leaf_digest(policy, id)),
-    )
-    .unwrap();
+    let (ids, log) = split_log(policy, split);
     assert_eq!(log.root(), split.anchor.record.records_root);
     for (i, id) in (0u64..).zip(&ids) {
         let capsule =
@@ -577,14 +584,7 @@ fn checkpoint_and_dataset_record_capsules_verify_and_catch_tampering() {
 fn an_audit_trail_of_records_the_project_does_not_have_is_refused() {
     let Simulation { project, key, .. } = simulate_ai_lifecycle(2).unwrap();
     assert_eq!(project.name(), "MyProject");
-    let good = lcm::framework::AuditTrailRequest {
-        model_name: "pneumonia_model",
-        version: "v1.0",
-        session_id: "train_001",
-        deployment_id: "deploy_001",
-        test_id: "test_001",
-        batch_windows: &["batch_001"],
-    };
+    let good = demo_request();
     let at = lcm::model::Timestamp::from_unix_micros(1_767_400_000_000_000);
     let bundle = project.complete_audit_trail(&good, &key, at).unwrap();
     verify_bundle(&bundle, &key.verifying_key(), &none()).unwrap();

@@ -263,13 +263,7 @@ impl Bundle {
     /// [`Error::Parse`]; [`Error::Version`].
     pub fn from_json(input: &str) -> Result<Self, Error> {
         let bundle: Self = json::parse_strict(input)?;
-        if bundle.bundle_version != BUNDLE_VERSION {
-            return Err(Error::Version {
-                path: "/bundle_version",
-                expected: BUNDLE_VERSION,
-                actual: bundle.bundle_version.chars().take(64).collect(),
-            });
-        }
+        crate::error::version("/bundle_version", BUNDLE_VERSION, &bundle.bundle_version)?;
         bundle.header.check_version("/header/capsule_version")?;
         Ok(bundle)
     }

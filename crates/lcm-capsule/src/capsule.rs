@@ -12,7 +12,9 @@ use lcm_model::{Claimed, Policy, Record, Seal};
 use serde::{Deserialize, Serialize};
 
 use crate::header::header_checks;
-use crate::report::{CheckError, Report, Stage, VerificationFailed};
+use crate::report::{
+    CheckError, Report, Stage, VerificationFailed, agree, mismatch, recomputed, version_check,
+};
 use crate::{CAPSULE_VERSION, CapsuleHeader, Error, MerkleLog, json};
 
 /// One materialized item, bound to the header it was made against by the header's digest
@@ -142,13 +144,11 @@ impl Capsule {
     /// [`Error::Parse`] naming the JSON pointer of the offending value; [`Error::Version`].
     pub fn from_json(input: &str) -> Result<Self, Error> {
         let capsule: Self = json::parse_strict(input)?;
-        if capsule.capsule_version != CAPSULE_VERSION {
-            return Err(Error::Version {
-                path: "/capsule_version",
-                expected: CAPSULE_VERSION,
-                actual: capsule.capsule_version.chars().take(64).collect(),
-            });
-        }
+        crate::error::version(
+            "/capsule_version",
+            CAPSULE_VERSION,
+            &capsule.capsule_version,
+        )?;
         Ok(capsule)
     }
 }
@@ -183,6 +183,31 @@ fn neighbour(log: &MerkleLog, index: u64, size: u64) -> Result<Option<Neighbour>
         digest,
         proof: log.inclusion_proof_at(index, size)?,
     }))
+}
+
+/// An item at `index` of a log of `size`: its inclusion proof and its previous and next
+/// neighbours.
+fn placed(
+    log: &MerkleLog,
+    index: u64,
+    size: u64,
+) -> Result<(InclusionProof, Option<Neighbour>, Option<Neighbour>), Error> {
+    let previous = match index.checked_sub(1) {
+        Some(p) => neighbour(log, p, size)?,
+        None => None,
+    };
+    let next = neighbour(log, index.saturating_add(1), size)?;
+    Ok((log.inclusion_proof_at(index, size)?, previous, next))
+}
+
+/// The [`Error::Inconsistent`] of a header without the `stage` (header `field`) an item needs.
+fn no_stage(stage: &'static str, field: &'static str, kind: &str) -> Error {
+    Error::Inconsistent {
+        stage,
+        field,
+        expected: format!("a header with {kind} stage"),
+        actual: "none".to_owned(),
+    }
 }
 
 fn registered(log: &MerkleLog, index: u64, digest: Digest) -> Result<(), Error> {
@@ -266,23 +291,15 @@ fn receipt_item(
     let g = header
         .stage_g_inference
         .as_ref()
-        .ok_or(Error::Inconsistent {
-            stage: "G inference",
-            field: "stage_g_inference",
-            expected: "a header with an inference stage".to_owned(),
-            actual: "none".to_owned(),
-        })?;
-    let size = g.receipt_count;
+        .ok_or_else(|| no_stage("G inference", "stage_g_inference", "an inference"))?;
     let index = receipt.record().sequence;
     registered(log, index, receipt.digest())?;
+    let (proof, previous, next) = placed(log, index, g.receipt_count)?;
     let item = ReceiptItem {
         receipt: receipt.to_claimed(),
-        proof: log.inclusion_proof_at(index, size)?,
-        previous: match index.checked_sub(1) {
-            Some(p) => neighbour(log, p, size)?,
-            None => None,
-        },
-        next: neighbour(log, index.saturating_add(1), size)?,
+        proof,
+        previous,
+        next,
         disclosure,
     };
     Ok(CapsuleItem::InferenceReceipt(Box::new(item)))
@@ -312,23 +329,15 @@ fn checkpoint_item(
     let c = header
         .stage_c_training
         .as_ref()
-        .ok_or(Error::Inconsistent {
-            stage: "C training",
-            field: "stage_c_training",
-            expected: "a header with a training stage".to_owned(),
-            actual: "none".to_owned(),
-        })?;
-    let size = c.checkpoint_count;
+        .ok_or_else(|| no_stage("C training", "stage_c_training", "a training"))?;
     let index = checkpoint.record().index;
     registered(log, index, checkpoint.digest())?;
+    let (proof, previous, next) = placed(log, index, c.checkpoint_count)?;
     let item = CheckpointItem {
         checkpoint: checkpoint.to_claimed(),
-        proof: log.inclusion_proof_at(index, size)?,
-        previous: match index.checked_sub(1) {
-            Some(p) => neighbour(log, p, size)?,
-            None => None,
-        },
-        next: neighbour(log, index.saturating_add(1), size)?,
+        proof,
+        previous,
+        next,
     };
     Ok(CapsuleItem::TrainingCheckpoint(Box::new(item)))
 }

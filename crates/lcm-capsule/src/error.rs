@@ -56,6 +56,20 @@ pub enum Error {
     Crypto(#[from] lcm_crypto::Error),
 }
 
+/// `Ok` when the document's version field at `path` holds the `expected` version, else
+/// [`Error::Version`].
+pub(crate) fn version(
+    path: &'static str,
+    expected: &'static str,
+    actual: &str,
+) -> Result<(), Error> {
+    crate::report::agree(expected, actual, |_, actual| Error::Version {
+        path,
+        expected,
+        actual: crate::report::quoted_version(actual),
+    })
+}
+
 impl From<lcm_model::Error> for Error {
     fn from(e: lcm_model::Error) -> Self {
         Self::Model(Box::new(e))

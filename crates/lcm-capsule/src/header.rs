@@ -13,7 +13,9 @@ use lcm_model::{Claimed, Policy, Timestamp, canonical};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::report::{CheckError, Report, Stage, VerificationFailed};
+use crate::report::{
+    CheckError, Report, Stage, VerificationFailed, mismatch, recomputed, version_check,
+};
 use crate::{Error, MerkleLog, json};
 
 /// The header schema version this library writes and reads.
@@ -656,15 +658,7 @@ impl CapsuleHeader {
     }
 
     pub(crate) fn check_version(&self, path: &'static str) -> Result<(), Error> {
-        if self.capsule_version == CAPSULE_VERSION {
-            Ok(())
-        } else {
-            Err(Error::Version {
-                path,
-                expected: CAPSULE_VERSION,
-                actual: self.capsule_version.chars().take(64).collect(),
-            })
-        }
+        crate::error::version(path, CAPSULE_VERSION, &self.capsule_version)
     }
 }
 

@@ -344,6 +344,48 @@ impl Report {
     }
 }
 
+/// The first 64 characters of a version string found in a document, as errors quote it.
+pub(crate) fn quoted_version(actual: &str) -> String {
+    actual.chars().take(64).collect()
+}
+
+/// `Ok` when a document's `actual` version is the `expected` one, else [`CheckError::Version`].
+pub(crate) fn version_check(expected: &'static str, actual: &str) -> Result<(), CheckError> {
+    agree(expected, actual, |_, actual| CheckError::Version {
+        expected,
+        actual: quoted_version(actual),
+    })
+}
+
+/// `Ok` when `actual` is `expected`, else the [`CheckError::DigestMismatch`] naming both.
+pub(crate) fn mismatch(expected: Digest, actual: Digest) -> Result<(), CheckError> {
+    agree(expected, actual, |expected, actual| {
+        CheckError::DigestMismatch { expected, actual }
+    })
+}
+
+/// `Ok` when `actual` is `expected`, else the error `differ` makes of the two.
+pub(crate) fn agree<T: PartialEq, E>(
+    expected: T,
+    actual: T,
+    differ: impl FnOnce(T, T) -> E,
+) -> Result<(), E> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(differ(expected, actual))
+    }
+}
+
+/// The outcome of checking a recomputed digest: `compare`'s verdict on the value, or the
+/// recomputation's own failure as a [`CheckError::Record`].
+pub(crate) fn recomputed<E: fmt::Display>(
+    computed: Result<Digest, E>,
+    compare: impl FnOnce(Digest) -> Result<(), CheckError>,
+) -> Result<(), CheckError> {
+    computed.map_or_else(|e| Err(CheckError::Record(e.to_string())), compare)
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in &self.checks {

@@ -54,7 +54,9 @@ use crate::header::{
     ReceiptsSummary, Stages, digest_and_key_checks, signature_check, version_and_policy_checks,
 };
 use crate::json::escape_token;
-use crate::report::{CheckError, Report, Stage, VerificationFailed};
+use crate::report::{
+    CheckError, Report, Stage, VerificationFailed, mismatch, recomputed, version_check,
+};
 use crate::{Error, MerkleLog, PolicyRequirements};
 
 use self::blame::{blame, check_error, error_field, error_index};
@@ -420,14 +422,6 @@ impl ReceiptAt {
     }
 }
 
-fn mismatch(expected: Digest, actual: Digest) -> Result<(), CheckError> {
-    if expected == actual {
-        Ok(())
-    } else {
-        Err(CheckError::DigestMismatch { expected, actual })
-    }
-}
-
 impl Verifier<'_> {
     fn run(&mut self, key: &VerifyingKey, req: &PolicyRequirements, progress: &mut Progress<'_>) {
         let b = self.bundle;
@@ -436,14 +430,7 @@ impl Verifier<'_> {
             Stage::Document,
             "bundle",
             "/bundle_version",
-            if b.bundle_version == BUNDLE_VERSION {
-                Ok(())
-            } else {
-                Err(CheckError::Version {
-                    expected: BUNDLE_VERSION,
-                    actual: b.bundle_version.chars().take(64).collect(),
-                })
-            },
+            version_check(BUNDLE_VERSION, &b.bundle_version),
         );
         if !version_and_policy_checks(&mut self.report, &b.header, H) {
             // Nothing can be recomputed under an unusable policy; the signature still says

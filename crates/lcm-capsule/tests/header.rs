@@ -43,35 +43,39 @@ fn parse_error(text: &str, path: &str) {
 #[test]
 fn parsing_is_strict_and_names_the_value() {
     let text = chain(2).header.to_compact_json().unwrap();
-    parse_error(&text.replacen("{", "{\"extra\":1,", 1), "/extra");
-    parse_error(
-        &text.replace("lcm-capsule/1", "lcm-capsule/2"),
-        "/capsule_version",
+    let sha256 = format!(
+        "\"hash_algorithm\":{}",
+        serde_json::to_string(&HashAlgorithm::Sha256).unwrap()
     );
-    parse_error(
-        &text.replace("\"receipt_count\":2", "\"receipt_count\":-2"),
-        "/stage_g_inference/receipt_count",
-    );
-    parse_error(
-        &text.replace(
-            &format!(
-                "\"hash_algorithm\":{}",
-                serde_json::to_string(&HashAlgorithm::Sha256).unwrap()
-            ),
-            "\"hash_algorithm\":\"md5\"",
+    // (edited header, pointer the error must name)
+    let cases = [
+        (text.replacen("{", "{\"extra\":1,", 1), "/extra"),
+        (
+            text.replace("lcm-capsule/1", "lcm-capsule/2"),
+            "/capsule_version",
         ),
-        "/policy/hash_algorithm",
-    );
-    parse_error(
-        &text.replace("T03:04:05.678901Z", "T03:04:05Z"),
-        "/generated_at",
-    );
-    parse_error(
-        &text.replace(",\"policy_digest\":", ",\"policy_digestx\":"),
-        "/policy_digestx",
-    );
-    parse_error("{", "");
-    parse_error(&format!("{text} {{}}"), "");
+        (
+            text.replace("\"receipt_count\":2", "\"receipt_count\":-2"),
+            "/stage_g_inference/receipt_count",
+        ),
+        (
+            text.replace(&sha256, "\"hash_algorithm\":\"md5\""),
+            "/policy/hash_algorithm",
+        ),
+        (
+            text.replace("T03:04:05.678901Z", "T03:04:05Z"),
+            "/generated_at",
+        ),
+        (
+            text.replace(",\"policy_digest\":", ",\"policy_digestx\":"),
+            "/policy_digestx",
+        ),
+        ("{".to_owned(), ""),
+        (format!("{text} {{}}"), ""),
+    ];
+    for (edited, path) in cases {
+        parse_error(&edited, path);
+    }
 }
 
 #[test]

@@ -75,6 +75,13 @@ impl Context {
         guard.fill(buf)?;
         Ok(())
     }
+
+    /// A fresh salt from the context's randomness.
+    pub(crate) fn random_salt(&self) -> Result<lcm_crypto::Salt, Error> {
+        let mut salt = [0u8; lcm_crypto::Salt::LEN];
+        self.fill_random(&mut salt)?;
+        Ok(lcm_crypto::Salt::from_bytes(salt))
+    }
 }
 
 impl Default for Context {

@@ -220,9 +220,7 @@ impl DatasetFamilyManager {
             .validate()
             .map_err(|e| empty_field(FAMILY, family_id, e))?;
         let metadata_digest = metadata.digest(policy)?;
-        let mut salt = [0u8; Salt::LEN];
-        self.ctx.fill_random(&mut salt)?;
-        let salt = Salt::from_bytes(salt);
+        let salt = self.ctx.random_salt()?;
         let kdf_iterations = policy.kdf_iterations;
         let key = family_key(
             policy.hash_algorithm,
@@ -295,12 +293,12 @@ impl DatasetFamilyManager {
         let entry = match self.families.get(family_id) {
             Some(e) if e.anchor == *family_anchor => e,
             _ => {
-                return Err(Error::UnknownReference {
-                    kind: FAMILY,
-                    id: family_id.to_owned(),
-                    field: "family_anchor",
-                    reference: family_anchor.digest().to_hex(),
-                });
+                return Err(Error::unknown_reference(
+                    FAMILY,
+                    family_id,
+                    "family_anchor",
+                    family_anchor.digest().to_hex(),
+                ));
             }
         };
         if splits_info.is_empty() {

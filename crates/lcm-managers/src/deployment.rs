@@ -242,15 +242,14 @@ impl DeploymentManager {
                 id: deployment_id.to_owned(),
             }));
         }
-        let (pre, _) =
-            self.predeployments
-                .get(predeployment_id)
-                .ok_or_else(|| Error::UnknownReference {
-                    kind: DEPLOYMENT,
-                    id: deployment_id.to_owned(),
-                    field: "predeployment_anchor_ref",
-                    reference: predeployment_id.to_owned(),
-                })?;
+        let (pre, _) = self.predeployments.get(predeployment_id).ok_or_else(|| {
+            Error::unknown_reference(
+                DEPLOYMENT,
+                deployment_id,
+                "predeployment_anchor_ref",
+                predeployment_id,
+            )
+        })?;
         let infrastructure = object(deployment_id, "infrastructure", infrastructure)?;
         let network_config = object(deployment_id, "network_config", network_config)?;
         non_empty(DEPLOYMENT, deployment_id, "deployed_by", deployed_by)?;
@@ -303,15 +302,9 @@ impl DeploymentManager {
     ) -> Result<Sealed<DeploymentStatusEvent>, Error> {
         let now = self.ctx.now();
         let policy = self.ctx.policy().clone();
-        let deployment =
-            self.deployments
-                .get_mut(deployment_id)
-                .ok_or_else(|| Error::UnknownReference {
-                    kind: STATUS_EVENT,
-                    id: deployment_id.to_owned(),
-                    field: "deployment_id",
-                    reference: deployment_id.to_owned(),
-                })?;
+        let deployment = self.deployments.get_mut(deployment_id).ok_or_else(|| {
+            Error::unknown_reference(STATUS_EVENT, deployment_id, "deployment_id", deployment_id)
+        })?;
         let last =
             deployment
                 .history
@@ -450,11 +443,13 @@ impl DeploymentManager {
         let (pre, _) = self
             .predeployments
             .get(&a.predeployment_id)
-            .ok_or_else(|| Error::UnknownReference {
-                kind: DEPLOYMENT,
-                id: id.to_owned(),
-                field: "predeployment_anchor_ref",
-                reference: a.predeployment_id.clone(),
+            .ok_or_else(|| {
+                Error::unknown_reference(
+                    DEPLOYMENT,
+                    id,
+                    "predeployment_anchor_ref",
+                    a.predeployment_id.clone(),
+                )
             })?;
         if a.predeployment != pre.digest() {
             return Err(Error::Model(lcm_model::Error::UnexpectedValue {
@@ -562,15 +557,9 @@ impl DeploymentManager {
     /// [`Error::UnknownReference`] for an unknown deployment; otherwise [`Error::Model`] as
     /// [`lcm_model::verify::verify_status_history`].
     pub fn verify_status_history(&self, deployment_id: &str) -> Result<(), Error> {
-        let d = self
-            .deployments
-            .get(deployment_id)
-            .ok_or_else(|| Error::UnknownReference {
-                kind: STATUS_EVENT,
-                id: deployment_id.to_owned(),
-                field: "deployment_id",
-                reference: deployment_id.to_owned(),
-            })?;
+        let d = self.deployments.get(deployment_id).ok_or_else(|| {
+            Error::unknown_reference(STATUS_EVENT, deployment_id, "deployment_id", deployment_id)
+        })?;
         Ok(verify_status_history(
             self.ctx.policy(),
             &d.anchor,

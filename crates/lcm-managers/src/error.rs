@@ -113,3 +113,21 @@ pub enum Error {
     #[error(transparent)]
     Crypto(#[from] lcm_crypto::Error),
 }
+
+impl Error {
+    /// An [`Error::UnknownReference`]: the `field` of the `kind` record `id` names `reference`,
+    /// which this manager does not hold.
+    pub(crate) fn unknown_reference(
+        kind: &'static str,
+        id: impl Into<String>,
+        field: &'static str,
+        reference: impl Into<String>,
+    ) -> Self {
+        Self::UnknownReference {
+            kind,
+            id: id.into(),
+            field,
+            reference: reference.into(),
+        }
+    }
+}

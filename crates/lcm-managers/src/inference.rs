@@ -472,15 +472,9 @@ impl InferenceManager {
         let id = request.receipt_id;
         non_empty(RECEIPT, id, "receipt_id", id)?;
         non_empty(RECEIPT, id, "request_id", request.request_id)?;
-        let release =
-            deployments
-                .release(request.deployment_id)
-                .ok_or_else(|| Error::UnknownReference {
-                    kind: RECEIPT,
-                    id: id.to_owned(),
-                    field: "deployment_anchor_ref",
-                    reference: request.deployment_id.to_owned(),
-                })?;
+        let release = deployments.release(request.deployment_id).ok_or_else(|| {
+            Error::unknown_reference(RECEIPT, id, "deployment_anchor_ref", request.deployment_id)
+        })?;
         if release.model_anchor != *request.model_anchor {
             return Err(Error::Unauthorized {
                 kind: RECEIPT,
@@ -553,12 +547,12 @@ impl InferenceManager {
             Some(own) if own.digest() == receipt.digest() && own.record() == receipt.record() => {
                 Ok(self.chain.openings(own.record().sequence))
             }
-            _ => Err(Error::UnknownReference {
-                kind: RECEIPT,
-                id: id.clone(),
-                field: "receipt",
-                reference: receipt.digest().to_string(),
-            }),
+            _ => Err(Error::unknown_reference(
+                RECEIPT,
+                id.clone(),
+                "receipt",
+                receipt.digest().to_string(),
+            )),
         }
     }
 

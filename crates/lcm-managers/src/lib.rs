@@ -28,6 +28,9 @@ mod restore;
 mod roots;
 mod training;
 
+#[cfg(test)]
+mod test_support;
+
 pub use crate::context::Context;
 pub use crate::dataset::{
     DatasetFamilyManager, RestoredSplit, assign_splits, verify_family_password,

@@ -153,6 +153,38 @@ impl ModelManager {
         &self.ctx
     }
 
+    /// The id (`name@version`) and key of a model not held yet, after the create path's checks
+    /// of its identifying fields: none empty, the name and version not taken.
+    fn new_model_key(
+        &self,
+        model_name: &str,
+        version: &str,
+        trainer_commit: &str,
+    ) -> Result<(String, (String, String)), Error> {
+        let id = format!("{model_name}@{version}");
+        for (field, value) in [
+            ("model_name", model_name),
+            ("version", version),
+            ("trainer_commit", trainer_commit),
+        ] {
+            if value.is_empty() {
+                return Err(Error::Empty {
+                    kind: MODEL,
+                    id,
+                    field,
+                });
+            }
+        }
+        let key = (model_name.to_owned(), version.to_owned());
+        if self.models.contains_key(&key) {
+            return Err(Error::Model(lcm_model::Error::DuplicateId {
+                kind: MODEL,
+                id,
+            }));
+        }
+        Ok((id, key))
+    }
+
     /// Creates and stores a model anchor (the seed's `create_model_anchor`).
     ///
     /// Computes the architecture fingerprint, the hyperparameter and environment digests,
@@ -179,27 +211,11 @@ impl ModelManager {
         if !policy.allows(DomainType::Model) {
             return Err(Error::DomainNotAllowed { domain: "model" });
         }
-        let id = format!("{}@{}", request.model_name, request.version);
-        for (field, value) in [
-            ("model_name", &request.model_name),
-            ("version", &request.version),
-            ("trainer_commit", &request.trainer_commit),
-        ] {
-            if value.is_empty() {
-                return Err(Error::Empty {
-                    kind: MODEL,
-                    id,
-                    field,
-                });
-            }
-        }
-        let key = (request.model_name.clone(), request.version.clone());
-        if self.models.contains_key(&key) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: MODEL,
-                id,
-            }));
-        }
+        let (id, key) = self.new_model_key(
+            &request.model_name,
+            &request.version,
+            &request.trainer_commit,
+        )?;
         if master_password.is_empty() {
             return Err(Error::Empty {
                 kind: MODEL,
@@ -207,25 +223,13 @@ impl ModelManager {
                 field: "master_password",
             });
         }
-        request
-            .architecture
-            .validate()
-            .map_err(|e| empty_field(MODEL, &id, e))?;
-        request
-            .environment
-            .validate()
-            .map_err(|e| empty_field(MODEL, &id, e))?;
+        check_description_inputs(&id, &request.architecture, &request.environment)?;
 
         let mut authorized = BTreeMap::new();
         for ds in &request.authorized_datasets {
-            let family = datasets
-                .dataset_family(ds)
-                .ok_or_else(|| Error::UnknownReference {
-                    kind: MODEL,
-                    id: id.clone(),
-                    field: "authorized_datasets",
-                    reference: ds.clone(),
-                })?;
+            let family = datasets.dataset_family(ds).ok_or_else(|| {
+                Error::unknown_reference(MODEL, id.clone(), "authorized_datasets", ds.clone())
+            })?;
             if authorized.insert(ds.clone(), family.digest()).is_some() {
                 return Err(Error::Model(lcm_model::Error::UnexpectedValue {
                     kind: MODEL,
@@ -252,9 +256,7 @@ impl ModelManager {
             authorized_datasets: authorized,
         };
         let description_digest = description.digest(policy)?;
-        let mut salt = [0u8; Salt::LEN];
-        self.ctx.fill_random(&mut salt)?;
-        let salt = Salt::from_bytes(salt);
+        let salt = self.ctx.random_salt()?;
         let kdf_iterations = policy.kdf_iterations;
         let mac_key = model_key(
             policy.hash_algorithm,
@@ -334,14 +336,7 @@ impl ModelManager {
         let policy = self.ctx.policy();
         let d = &model.anchor.record().description;
         let id = format!("{}@{}", d.model_name, d.version);
-        model
-            .architecture
-            .validate()
-            .map_err(|e| empty_field(MODEL, &id, e))?;
-        model
-            .environment
-            .validate()
-            .map_err(|e| empty_field(MODEL, &id, e))?;
+        check_description_inputs(&id, &model.architecture, &model.environment)?;
         if let Some(params) = &model.parameters {
             check_parameters(policy, &id, &model.architecture, params)?;
         }
@@ -416,27 +411,7 @@ impl ModelManager {
         }
         let a = &anchor.record();
         let d = &a.description;
-        let id = format!("{}@{}", d.model_name, d.version);
-        for (field, value) in [
-            ("model_name", &d.model_name),
-            ("version", &d.version),
-            ("trainer_commit", &d.trainer_commit),
-        ] {
-            if value.is_empty() {
-                return Err(Error::Empty {
-                    kind: MODEL,
-                    id,
-                    field,
-                });
-            }
-        }
-        let key = (d.model_name.clone(), d.version.clone());
-        if self.models.contains_key(&key) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: MODEL,
-                id,
-            }));
-        }
+        let (id, key) = self.new_model_key(&d.model_name, &d.version, &d.trainer_commit)?;
         let sealed = check_seal(&self.ctx, MODEL, &id, anchor)?;
         let description_digest = d.digest(policy)?;
         if description_digest != a.description_digest {
@@ -614,6 +589,22 @@ impl ModelManager {
     pub fn list_models(&self) -> impl Iterator<Item = (&str, &str)> {
         self.models.keys().map(|(n, v)| (n.as_str(), v.as_str()))
     }
+}
+
+/// The create path's checks of the architecture and environment of the model `id`: no
+/// required field empty.
+fn check_description_inputs(
+    id: &str,
+    architecture: &ModelArchitecture,
+    environment: &TrainingEnvironment,
+) -> Result<(), Error> {
+    architecture
+        .validate()
+        .map_err(|e| empty_field(MODEL, id, e))?;
+    environment
+        .validate()
+        .map_err(|e| empty_field(MODEL, id, e))?;
+    Ok(())
 }
 
 /// The create path's checks of supplied weights: the fingerprint is under the policy's hash

@@ -236,12 +236,12 @@ impl RootManager {
         // one it made.
         let test = root.record().test_evaluation;
         if !self.test_evaluations.values().any(|t| t.digest() == test) {
-            return Err(Error::UnknownReference {
-                kind: RELEASE,
-                id: id.to_owned(),
-                field: "test_evaluation",
-                reference: test.to_string(),
-            });
+            return Err(Error::unknown_reference(
+                RELEASE,
+                id,
+                "test_evaluation",
+                test.to_string(),
+            ));
         }
         self.release_roots.insert(id.to_owned(), root);
         Ok(())

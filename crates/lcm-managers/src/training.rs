@@ -510,12 +510,12 @@ fn running<'a>(
             }
             Ok(run)
         }
-        _ => Err(Error::UnknownReference {
+        _ => Err(Error::unknown_reference(
             kind,
-            id: id.to_owned(),
-            field: "training_session",
-            reference: format!("{session_id} ({})", session.digest()),
-        }),
+            id.to_owned(),
+            "training_session",
+            format!("{session_id} ({})", session.digest()),
+        )),
     }
 }
 
@@ -560,12 +560,12 @@ fn check_session_inputs(
     let model = &model_anchor.record().description;
     let model_id = format!("{}@{}", model.model_name, model.version);
     if models.find_model_anchor(&model_anchor.digest()) != Some(model_anchor) {
-        return Err(Error::UnknownReference {
-            kind: SESSION,
-            id: session_id.to_owned(),
-            field: "model_anchor",
-            reference: format!("{model_id} ({})", model_anchor.digest()),
-        });
+        return Err(Error::unknown_reference(
+            SESSION,
+            session_id.to_owned(),
+            "model_anchor",
+            format!("{model_id} ({})", model_anchor.digest()),
+        ));
     }
     if data_splits.is_empty() {
         return Err(Error::Model(lcm_model::Error::EmptyCollection {
@@ -576,14 +576,14 @@ fn check_session_inputs(
     }
     let mut family: Option<&str> = None;
     for (split, digest) in data_splits {
-        let anchor = datasets
-            .find_split_anchor(digest)
-            .ok_or_else(|| Error::UnknownReference {
-                kind: SESSION,
-                id: session_id.to_owned(),
-                field: "data_splits",
-                reference: format!("{split}: {digest}"),
-            })?;
+        let anchor = datasets.find_split_anchor(digest).ok_or_else(|| {
+            Error::unknown_reference(
+                SESSION,
+                session_id,
+                "data_splits",
+                format!("{split}: {digest}"),
+            )
+        })?;
         let a = &anchor.record();
         if a.split != *split {
             return Err(Error::Model(lcm_model::Error::UnexpectedValue {

@@ -24,6 +24,76 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+/// Asserts that `result` is the error `is` accepts (described as `what`).
+#[track_caller]
+fn assert_refused<T: std::fmt::Debug>(
+    result: Result<T, Error>,
+    what: std::fmt::Arguments<'_>,
+    is: impl Fn(&Error) -> bool,
+) {
+    let refused = result.as_ref().err().is_some_and(is);
+    assert!(refused, "expected {what}, got {result:?}");
+}
+
+/// Asserts that `result` is an [`lcm_model::Error::UnexpectedValue`] in `field`.
+#[track_caller]
+fn assert_unexpected<T: std::fmt::Debug>(result: Result<T, Error>, field: &str) {
+    assert_refused(
+        result,
+        format_args!("an unexpected {field}"),
+        |e| matches!(e, Error::Model(lcm_model::Error::UnexpectedValue { field: f, .. }) if *f == field),
+    );
+}
+
+/// Asserts that `result` is an [`lcm_model::Error::SealMismatch`] of a `kind` record.
+#[track_caller]
+fn assert_seal_mismatch<T: std::fmt::Debug>(result: Result<T, Error>, kind: &str) {
+    assert_refused(
+        result,
+        format_args!("a {kind} seal mismatch"),
+        |e| matches!(e, Error::Model(lcm_model::Error::SealMismatch { kind: k, .. }) if *k == kind),
+    );
+}
+
+/// Asserts that `result` is an [`lcm_model::Error::DuplicateId`] of a `kind` record.
+#[track_caller]
+fn assert_duplicate<T: std::fmt::Debug>(result: Result<T, Error>, kind: &str) {
+    assert_refused(
+        result,
+        format_args!("a duplicate {kind} id"),
+        |e| matches!(e, Error::Model(lcm_model::Error::DuplicateId { kind: k, .. }) if *k == kind),
+    );
+}
+
+/// Asserts that `result` is an [`Error::Empty`] `field`.
+#[track_caller]
+fn assert_empty<T: std::fmt::Debug>(result: Result<T, Error>, field: &str) {
+    assert_refused(
+        result,
+        format_args!("an empty {field}"),
+        |e| matches!(e, Error::Empty { field: f, .. } if *f == field),
+    );
+}
+
+/// Asserts that `result` is an [`Error::OverlappingSplits`]: `record` in both the `first` and
+/// the `second` split.
+#[track_caller]
+fn assert_overlap<T: std::fmt::Debug>(
+    result: Result<T, Error>,
+    record: &str,
+    first: &str,
+    second: &str,
+) {
+    assert_refused(
+        result,
+        format_args!("{record} in both the {first} and {second} splits"),
+        |e| {
+            matches!(e, Error::OverlappingSplits { record: r, first: f, second: s, .. }
+                if (r.as_str(), f.as_str(), s.as_str()) == (record, first, second))
+        },
+    );
+}
+
 /// Asserts that `$result` is an error matching `$pattern`.
 macro_rules! assert_err {
     ($result:expr, $pattern:pat) => {
@@ -502,20 +572,12 @@ fn restored_family_takes_further_splits_with_the_leak_check() {
         DatasetSplit::Test,
         SplitInfo::new(vec!["a003".into(), "c000".into()]),
     )]);
-    match d.add_dataset_splits(&sealed(&l.family), leaking) {
-        Err(Error::OverlappingSplits {
-            record,
-            first,
-            second,
-            ..
-        }) => {
-            assert_eq!(
-                (record.as_str(), first.as_str(), second.as_str()),
-                ("a003", "train", "test")
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_overlap(
+        d.add_dataset_splits(&sealed(&l.family), leaking),
+        "a003",
+        "train",
+        "test",
+    );
     // A split the family already has is refused, a new clean one is added.
     let again = BTreeMap::from([(DatasetSplit::Train, SplitInfo::new(ids("z", 1)))]);
     assert_err!(
@@ -736,12 +798,9 @@ fn rollback_on_restored_deployment_is_identical() {
     );
     d.verify_status_history(DEPLOY_ID).unwrap();
     // A rollback is final, restored or not.
-    assert_err!(
+    assert_unexpected(
         d.record_status(DEPLOY_ID, DeploymentStatus::Deployed, "again"),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "status",
-            ..
-        })
+        "status",
     );
     // A full history restores with its final status.
     let mut e = DeploymentManager::new(stage_ctx(ELSEWHERE));
@@ -811,42 +870,21 @@ fn restore_family_refuses_tampered_family_anchors() {
 
     let mut flipped = l.family.clone();
     flipped.digest = flip(flipped.digest);
-    assert_err!(
-        check(flipped, l.splits.clone()),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "dataset family",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(flipped, l.splits.clone()), "dataset family");
     let mut edited = l.family.clone();
     edited.record.metadata.owner = "mallory".into();
-    assert_err!(
-        check(edited.clone(), Vec::new()),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "dataset family",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(edited.clone(), Vec::new()), "dataset family");
     // Resealed, the metadata no longer matches the MAC's message.
-    assert_err!(
+    assert_seal_mismatch(
         check(reseal(edited.record), Vec::new()),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "dataset family metadata_digest",
-            ..
-        })
+        "dataset family metadata_digest",
     );
     let mut cheap = l.family.record.clone();
     cheap.kdf_iterations = 1_000;
     assert_err!(check(reseal(cheap), Vec::new()), Error::Crypto(_));
     let mut unnamed = l.family.record.clone();
     unnamed.family_id = String::new();
-    assert_err!(
-        check(reseal(unnamed), Vec::new()),
-        Error::Empty {
-            field: "family_id",
-            ..
-        }
-    );
+    assert_empty(check(reseal(unnamed), Vec::new()), "family_id");
     let mut no_owner = l.family.record.clone();
     no_owner.metadata.owner = String::new();
     no_owner.metadata_digest = no_owner.metadata.digest(&policy()).unwrap();
@@ -855,12 +893,9 @@ fn restore_family_refuses_tampered_family_anchors() {
     // A family is restored once, and not over one made here.
     let mut d = DatasetFamilyManager::new(stage_ctx(ELSEWHERE));
     d.restore_family(l.family.clone(), Vec::new()).unwrap();
-    assert_err!(
+    assert_duplicate(
         d.restore_family(l.family.clone(), l.splits.clone()),
-        Error::Model(lcm_model::Error::DuplicateId {
-            kind: "dataset family",
-            ..
-        })
+        "dataset family",
     );
     assert_err!(
         d.create_dataset_family_anchor(FAMILY_ID, l.family.record.metadata.clone(), "pw"),
@@ -894,36 +929,24 @@ fn restore_family_refuses_tampered_splits() {
     };
     use DatasetSplit::{Test, Train, Validation};
 
-    assert_err!(
+    assert_seal_mismatch(
         with(Test, &|s| s.anchor.digest = flip(s.anchor.digest)),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "dataset split",
-            ..
-        })
+        "dataset split",
     );
-    assert_err!(
+    assert_seal_mismatch(
         with(Test, &|s| s.anchor.record.sample_count = 3),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "dataset split",
-            ..
-        })
+        "dataset split",
     );
     // A record id added or removed.
-    assert_err!(
+    assert_unexpected(
         with(Validation, &|s| s.record_ids.push("b999".into())),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "sample_count",
-            ..
-        })
+        "sample_count",
     );
-    assert_err!(
+    assert_unexpected(
         with(Validation, &|s| {
             s.record_ids.pop();
         }),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "sample_count",
-            ..
-        })
+        "sample_count",
     );
     // A record id replaced: the roots do not match.
     assert_err!(
@@ -937,12 +960,9 @@ fn restore_family_refuses_tampered_splits() {
         with(Test, &|s| s.record_ids[1] = s.record_ids[0].clone()),
         Error::DuplicateRecord { .. }
     );
-    assert_err!(
+    assert_empty(
         with(Test, &|s| s.record_ids[1] = String::new()),
-        Error::Empty {
-            field: "record_ids",
-            ..
-        }
+        "record_ids",
     );
     // The ids may come in any order.
     with(Train, &|s| s.record_ids.reverse()).unwrap();
@@ -958,33 +978,24 @@ fn restore_family_refuses_tampered_splits() {
             ..
         })
     );
-    assert_err!(
+    assert_unexpected(
         with(Train, &|s| {
             s.content_digests.remove("a004");
         }),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "content_digests",
-            ..
-        })
+        "content_digests",
     );
-    assert_err!(
+    assert_unexpected(
         with(Train, &|s| {
             let d = s.content_digests.remove("a004").unwrap();
             s.content_digests.insert("a004x".into(), d);
         }),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "content_digests",
-            ..
-        })
+        "content_digests",
     );
-    assert_err!(
+    assert_unexpected(
         with(Train, &|s| s.content_digests.clear()),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "content_digests",
-            ..
-        })
+        "content_digests",
     );
-    assert_err!(
+    assert_unexpected(
         with(Test, &|s| {
             s.content_digests = s
                 .record_ids
@@ -992,10 +1003,7 @@ fn restore_family_refuses_tampered_splits() {
                 .map(|id| (id.clone(), Digest::from_bytes([0; 32])))
                 .collect();
         }),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "content_digests",
-            ..
-        })
+        "content_digests",
     );
     // An anchor edited consistently (resealed) to drop a record still fails its roots.
     assert_err!(
@@ -1040,13 +1048,7 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
         .cloned()
         .collect();
     splits.push(foreign.clone());
-    assert_err!(
-        restore(splits),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "family_id",
-            ..
-        })
-    );
+    assert_unexpected(restore(splits), "family_id");
     // The same split renamed into this family still names the other family's anchor.
     let mut renamed = foreign.anchor.record.clone();
     renamed.family_id = FAMILY_ID.into();
@@ -1054,33 +1056,15 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
         anchor: reseal(renamed),
         ..foreign
     };
-    assert_err!(
-        restore(vec![renamed]),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "family_anchor",
-            ..
-        })
-    );
+    assert_unexpected(restore(vec![renamed]), "family_anchor");
     // This family's splits under the other family's anchor.
     let mut d = DatasetFamilyManager::new(stage_ctx(ELSEWHERE));
-    assert_err!(
-        d.restore_family(other, l.splits.clone()),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "family_id",
-            ..
-        })
-    );
+    assert_unexpected(d.restore_family(other, l.splits.clone()), "family_id");
 
     // A split listed twice.
     let mut twice = l.splits.clone();
     twice.push(split(l, DatasetSplit::Validation));
-    assert_err!(
-        restore(twice),
-        Error::Model(lcm_model::Error::DuplicateId {
-            kind: "dataset split",
-            ..
-        })
-    );
+    assert_duplicate(restore(twice), "dataset split");
 
     // Two genuine splits of this family, made apart, that share a record.
     let split_of = |which: DatasetSplit, ids: Vec<String>| {
@@ -1100,20 +1084,7 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
     };
     let train = split_of(DatasetSplit::Train, vec!["p".into(), "q".into()]);
     let test = split_of(DatasetSplit::Test, vec!["q".into(), "r".into()]);
-    match restore(vec![train.clone(), test]) {
-        Err(Error::OverlappingSplits {
-            record,
-            first,
-            second,
-            ..
-        }) => {
-            assert_eq!(
-                (record.as_str(), first.as_str(), second.as_str()),
-                ("q", "train", "test")
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_overlap(restore(vec![train.clone(), test]), "q", "train", "test");
     let clean = split_of(DatasetSplit::Test, vec!["r".into()]);
     restore(vec![train, clean]).unwrap();
 }
@@ -1134,10 +1105,7 @@ fn restore_model_refuses_tampered_anchors() {
     };
     let mut flipped = l.model.clone();
     flipped.digest = flip(flipped.digest);
-    assert_err!(
-        check(flipped),
-        Error::Model(lcm_model::Error::SealMismatch { kind: "model", .. })
-    );
+    assert_seal_mismatch(check(flipped), "model");
     // Another authorized dataset, unsealed and resealed.
     let mut widened = l.model.clone();
     widened
@@ -1145,35 +1113,17 @@ fn restore_model_refuses_tampered_anchors() {
         .description
         .authorized_datasets
         .insert("other".into(), Digest::from_bytes([9; 32]));
-    assert_err!(
-        check(widened.clone()),
-        Error::Model(lcm_model::Error::SealMismatch { kind: "model", .. })
-    );
-    assert_err!(
-        check(reseal(widened.record)),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "model description_digest",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(widened.clone()), "model");
+    assert_seal_mismatch(check(reseal(widened.record)), "model description_digest");
     let mut cheap = l.model.record.clone();
     cheap.kdf_iterations = 99_999;
     assert_err!(check(reseal(cheap)), Error::Crypto(_));
     let mut no_commit = l.model.record.clone();
     no_commit.description.trainer_commit = String::new();
-    assert_err!(
-        check(reseal(no_commit)),
-        Error::Empty {
-            field: "trainer_commit",
-            ..
-        }
-    );
+    assert_empty(check(reseal(no_commit)), "trainer_commit");
 
     let mut m = restored_models(l);
-    assert_err!(
-        m.restore_model(l.model.clone()),
-        Error::Model(lcm_model::Error::DuplicateId { kind: "model", .. })
-    );
+    assert_duplicate(m.restore_model(l.model.clone()), "model");
     // A restored model is a known model: anchoring it again is refused.
     assert_err!(
         m.create_model_anchor(&restored_datasets(l), model_request(), MODEL_PASSWORD),
@@ -1188,12 +1138,9 @@ fn restore_model_refuses_tampered_anchors() {
         bytes: &weights,
     };
     let fp = ParameterFingerprint::compute(&policy(), [tensor]).unwrap();
-    assert_err!(
+    assert_unexpected(
         m.verify_parameters("pneumonia_model", "v1.0", &fp),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "parameters",
-            ..
-        })
+        "parameters",
     );
 }
 
@@ -1232,12 +1179,9 @@ fn restore_anchored_model_checks_its_inputs() {
     let mut m = ModelManager::new(stage_ctx(ELSEWHERE));
     m.restore_model(stored(&anchor)).unwrap();
     m.verify_parameters("pneumonia_model", "v2.0", &fp).unwrap();
-    assert_err!(
+    assert_unexpected(
         m.verify_parameters("pneumonia_model", "v2.0", &other_fp),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "parameters",
-            ..
-        })
+        "parameters",
     );
 
     // With the inputs, the inputs are checked against the anchor's digests.
@@ -1265,49 +1209,19 @@ fn restore_anchored_model_checks_its_inputs() {
 
     let mut a = full.clone();
     a.architecture.model_type = "RNN".into();
-    assert_err!(
-        check(a),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "model architecture_fingerprint",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(a), "model architecture_fingerprint");
     let mut h = full.clone();
     h.hyperparameters.insert("lr".into(), json!(0.01));
-    assert_err!(
-        check(h),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "model hyperparameters_digest",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(h), "model hyperparameters_digest");
     let mut e = full.clone();
     e.environment.framework_version = "2.14.0".into();
-    assert_err!(
-        check(e),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "model environment_digest",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(e), "model environment_digest");
     let mut w = full.clone();
     w.parameters = Some(other_fp);
-    assert_err!(
-        check(w),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "model parameter_fingerprint",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(w), "model parameter_fingerprint");
     let mut none = full.clone();
     none.parameters = None;
-    assert_err!(
-        check(none),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "parameters",
-            ..
-        })
-    );
+    assert_unexpected(check(none), "parameters");
     // An anchor sealed under another policy does not recompute under the manager's.
     let mut bad_anchor = full;
     let blake = Policy {
@@ -1315,10 +1229,7 @@ fn restore_anchored_model_checks_its_inputs() {
         ..policy()
     };
     bad_anchor.anchor = Sealed::seal(bad_anchor.anchor.into_record(), &blake).unwrap();
-    assert_err!(
-        check(bad_anchor),
-        Error::Model(lcm_model::Error::SealMismatch { kind: "model", .. })
-    );
+    assert_seal_mismatch(check(bad_anchor), "model");
     // Weights given for a model anchored without any.
     let no_weights = AnchoredModel {
         anchor: sealed(&l.model),
@@ -1330,23 +1241,11 @@ fn restore_anchored_model_checks_its_inputs() {
     check(no_weights.clone()).unwrap();
     let mut extra = no_weights;
     extra.architecture.total_params = Some(2);
-    assert_err!(
-        check(extra.clone()),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "model architecture_fingerprint",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(extra.clone()), "model architecture_fingerprint");
     extra.architecture = model_request().architecture;
     extra.architecture.total_params = Some(1_000);
     extra.parameters = Some(fp);
-    assert_err!(
-        check(extra),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "architecture.total_params",
-            ..
-        })
-    );
+    assert_unexpected(check(extra), "architecture.total_params");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1376,31 +1275,13 @@ fn restore_session_refuses_broken_checkpoint_chains() {
 
     let mut session = l.session.clone();
     session.digest = flip(session.digest);
-    assert_err!(
-        check(session, cps(&[0, 1, 2])),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "training session",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(session, cps(&[0, 1, 2])), "training session");
     let mut session = l.session.record.clone();
     session.session_id = String::new();
-    assert_err!(
-        check(reseal(session), Vec::new()),
-        Error::Empty {
-            field: "session_id",
-            ..
-        }
-    );
+    assert_empty(check(reseal(session), Vec::new()), "session_id");
     let mut edited = cps(&[0, 1, 2]);
     edited[1].record.step += 1;
-    assert_err!(
-        check(l.session.clone(), edited),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "training checkpoint",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(l.session.clone(), edited), "training checkpoint");
     // Missing, reordered and repeated checkpoints.
     assert_err!(
         check(l.session.clone(), cps(&[0, 2])),
@@ -1447,50 +1328,32 @@ fn restore_session_refuses_broken_checkpoint_chains() {
     // A checkpoint of another session.
     let mut foreign = l.checkpoints[0].record.clone();
     foreign.session = l.other_session.digest;
-    assert_err!(
-        check(l.session.clone(), vec![reseal(foreign)]),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "session",
-            ..
-        })
-    );
-    assert_err!(
-        check(l.other_session.clone(), cps(&[0])),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "session",
-            ..
-        })
-    );
+    assert_unexpected(check(l.session.clone(), vec![reseal(foreign)]), "session");
+    assert_unexpected(check(l.other_session.clone(), cps(&[0])), "session");
     // The create path's checks: a repeated id, a step going back, an empty id or metric name.
     let mut repeated = l.checkpoints[1].record.clone();
     repeated.checkpoint_id = "ckpt_0".into();
-    assert_err!(
+    assert_duplicate(
         check(
             l.session.clone(),
-            vec![l.checkpoints[0].clone(), reseal(repeated)]
+            vec![l.checkpoints[0].clone(), reseal(repeated)],
         ),
-        Error::Model(lcm_model::Error::DuplicateId {
-            kind: "training checkpoint",
-            ..
-        })
+        "training checkpoint",
     );
     let mut back = l.checkpoints[1].record.clone();
     back.step = l.checkpoints[0].record.step;
-    assert_err!(
+    assert_unexpected(
         check(
             l.session.clone(),
-            vec![l.checkpoints[0].clone(), reseal(back)]
+            vec![l.checkpoints[0].clone(), reseal(back)],
         ),
-        Error::Model(lcm_model::Error::UnexpectedValue { field: "step", .. })
+        "step",
     );
     let mut anonymous = l.checkpoints[0].record.clone();
     anonymous.checkpoint_id = String::new();
-    assert_err!(
+    assert_empty(
         check(l.session.clone(), vec![reseal(anonymous)]),
-        Error::Empty {
-            field: "checkpoint_id",
-            ..
-        }
+        "checkpoint_id",
     );
 
     // A session resealed without splits: the create path refuses to start one.
@@ -1521,18 +1384,15 @@ fn restore_session_refuses_broken_checkpoint_chains() {
         None,
     )
     .unwrap();
-    assert_err!(
+    assert_duplicate(
         t.restore_session(
             &restored_datasets(l),
             &restored_models(l),
             l.session.clone(),
             cps(&[0]),
-            None
+            None,
         ),
-        Error::Model(lcm_model::Error::DuplicateId {
-            kind: "training session",
-            ..
-        })
+        "training session",
     );
     // The session kept is the one restored first, with no checkpoints.
     assert!(
@@ -1575,22 +1435,10 @@ fn restore_session_rechecks_the_sessions_references() {
     let test = swapped.data_splits[&DatasetSplit::Test];
     swapped.data_splits.insert(DatasetSplit::Train, test);
     swapped.data_splits.insert(DatasetSplit::Test, train);
-    assert_err!(
-        restore(swapped, &datasets, &models),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "data_splits",
-            ..
-        })
-    );
+    assert_unexpected(restore(swapped, &datasets, &models), "data_splits");
     let mut root = l.session.record.clone();
     root.datasets_root = flip(root.datasets_root);
-    assert_err!(
-        restore(root, &datasets, &models),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "datasets_root_anchor",
-            ..
-        })
-    );
+    assert_unexpected(restore(root, &datasets, &models), "datasets_root_anchor");
     // Splits of a family the managers were not given; a model they do not hold.
     let empty = DatasetFamilyManager::new(stage_ctx(ELSEWHERE));
     assert_err!(
@@ -1631,30 +1479,21 @@ fn restore_session_refuses_a_completion_that_does_not_match() {
     };
     check(&l.checkpoints, final_metrics(), l.snapshot.clone()).unwrap();
     // The snapshot of another session.
-    assert_err!(
+    assert_unexpected(
         check(&l.checkpoints, final_metrics(), l.other_snapshot.clone()),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "session",
-            ..
-        })
+        "session",
     );
     // Other metrics than the snapshot binds.
     let mut metrics = final_metrics();
     metrics.epochs = vec![0, 1, 3];
-    assert_err!(
+    assert_unexpected(
         check(&l.checkpoints, metrics, l.snapshot.clone()),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "metrics_digest",
-            ..
-        })
+        "metrics_digest",
     );
     // The last checkpoint left out: the snapshot's head is not the chain's.
-    assert_err!(
+    assert_unexpected(
         check(&l.checkpoints[..2], final_metrics(), l.snapshot.clone()),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "checkpoint_head",
-            ..
-        })
+        "checkpoint_head",
     );
     let mut snapshot = l.snapshot.clone();
     snapshot.digest = flip(snapshot.digest);
@@ -1664,21 +1503,15 @@ fn restore_session_refuses_a_completion_that_does_not_match() {
     );
     let mut count = l.snapshot.record.clone();
     count.checkpoint_count = 2;
-    assert_err!(
+    assert_unexpected(
         check(&l.checkpoints, final_metrics(), reseal(count)),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "checkpoint_count",
-            ..
-        })
+        "checkpoint_count",
     );
     let mut nobody = l.snapshot.record.clone();
     nobody.user_id = String::new();
-    assert_err!(
+    assert_empty(
         check(&l.checkpoints, final_metrics(), reseal(nobody)),
-        Error::Empty {
-            field: "user_id",
-            ..
-        }
+        "user_id",
     );
 }
 
@@ -1699,49 +1532,25 @@ fn restore_predeployment_refuses_tampering() {
     check(l.predeployment.clone(), sbom()).unwrap();
     let mut changed = sbom();
     changed.vulnerability_count = 1;
-    assert_err!(
+    assert_seal_mismatch(
         check(l.predeployment.clone(), changed),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "predeployment anchor sbom_digest",
-            ..
-        })
+        "predeployment anchor sbom_digest",
     );
     let mut added = sbom();
     added.dependencies.insert("numpy".into(), "1.26".into());
-    assert_err!(
+    assert_seal_mismatch(
         check(l.predeployment.clone(), added),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "predeployment anchor sbom_digest",
-            ..
-        })
+        "predeployment anchor sbom_digest",
     );
     let mut flipped = l.predeployment.clone();
     flipped.digest = flip(flipped.digest);
-    assert_err!(
-        check(flipped, sbom()),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "predeployment anchor",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(flipped, sbom()), "predeployment anchor");
     let mut region = l.predeployment.clone();
     region.record.intended_region = "eu-west-1".into();
-    assert_err!(
-        check(region, sbom()),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "predeployment anchor",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(region, sbom()), "predeployment anchor");
     let mut no_ticket = l.predeployment.record.clone();
     no_ticket.approval_ticket_id = String::new();
-    assert_err!(
-        check(reseal(no_ticket), sbom()),
-        Error::Empty {
-            field: "approval_ticket_id",
-            ..
-        }
-    );
+    assert_empty(check(reseal(no_ticket), sbom()), "approval_ticket_id");
     let mut artifact = l.predeployment.record.clone();
     artifact.build_artifact.artifact_digest = "md5:00".into();
     assert_err!(
@@ -1802,32 +1611,17 @@ fn restore_deployment_refuses_tampering() {
     elsewhere
         .restore_predeployment(reseal(other_pre), sbom())
         .unwrap();
-    assert_err!(
+    assert_unexpected(
         elsewhere.restore_deployment(l.deployment.clone(), events(&[0])),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "predeployment",
-            ..
-        })
+        "predeployment",
     );
 
     let mut flipped = l.deployment.clone();
     flipped.digest = flip(flipped.digest);
-    assert_err!(
-        check(flipped, events(&[0])),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "deployment anchor",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(flipped, events(&[0])), "deployment anchor");
     let mut by = l.deployment.record.clone();
     by.deployed_by = String::new();
-    assert_err!(
-        check(reseal(by), Vec::new()),
-        Error::Empty {
-            field: "deployed_by",
-            ..
-        }
-    );
+    assert_empty(check(reseal(by), Vec::new()), "deployed_by");
     // The history exactly as verify_status_history checks it.
     use lcm_model::Error as M;
     assert_err!(
@@ -1847,13 +1641,7 @@ fn restore_deployment_refuses_tampering() {
         check(l.deployment.clone(), events(&[0, 1, 1])),
         Error::Model(M::ChainOrder { index: 2, .. })
     );
-    assert_err!(
-        check(l.deployment.clone(), events(&[1, 2])),
-        Error::Model(M::UnexpectedValue {
-            field: "status",
-            ..
-        })
-    );
+    assert_unexpected(check(l.deployment.clone(), events(&[1, 2])), "status");
     let mut edited = events(&[0, 1]);
     edited[1].record.reason = "all good".into();
     assert_err!(
@@ -1871,40 +1659,31 @@ fn restore_deployment_refuses_tampering() {
     );
     let mut foreign = l.history[1].record.clone();
     foreign.deployment = l.predeployment.digest;
-    assert_err!(
+    assert_unexpected(
         check(
             l.deployment.clone(),
-            vec![l.history[0].clone(), reseal(foreign)]
+            vec![l.history[0].clone(), reseal(foreign)],
         ),
-        Error::Model(M::UnexpectedValue {
-            field: "deployment",
-            ..
-        })
+        "deployment",
     );
     // What verify_status_history leaves to the manager: the id and the allowed changes.
     let mut renamed = l.history[1].record.clone();
     renamed.deployment_id = "deploy_002".into();
-    assert_err!(
+    assert_unexpected(
         check(
             l.deployment.clone(),
-            vec![l.history[0].clone(), reseal(renamed)]
+            vec![l.history[0].clone(), reseal(renamed)],
         ),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "deployment_id",
-            ..
-        })
+        "deployment_id",
     );
     let mut twice = l.history[1].record.clone();
     twice.status = DeploymentStatus::Deployed;
-    assert_err!(
+    assert_unexpected(
         check(
             l.deployment.clone(),
-            vec![l.history[0].clone(), reseal(twice)]
+            vec![l.history[0].clone(), reseal(twice)],
         ),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "status",
-            ..
-        })
+        "status",
     );
 
     let mut d = with_pre();
@@ -1933,42 +1712,24 @@ fn restore_test_evaluation_refuses_tampering() {
     };
     let mut flipped = l.test_evaluation.clone();
     flipped.digest = flip(flipped.digest);
-    assert_err!(
-        check(flipped),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "test evaluation anchor",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(flipped), "test evaluation anchor");
     let mut better = l.test_evaluation.record.clone();
     better
         .metrics
         .insert("accuracy".into(), lcm_model::Finite::new(0.99).unwrap());
-    assert_err!(
+    assert_seal_mismatch(
         check(reseal(better)),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "test evaluation anchor metrics_digest",
-            ..
-        })
+        "test evaluation anchor metrics_digest",
     );
     let mut other_split = l.test_evaluation.record.clone();
     other_split.test_dataset = split(l, DatasetSplit::Validation).anchor.digest;
-    assert_err!(
+    assert_seal_mismatch(
         check(reseal(other_split)),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "test evaluation anchor metrics_digest",
-            ..
-        })
+        "test evaluation anchor metrics_digest",
     );
     let mut untyped = l.test_evaluation.record.clone();
     untyped.evaluation_type = String::new();
-    assert_err!(
-        check(reseal(untyped)),
-        Error::Empty {
-            field: "evaluation_type",
-            ..
-        }
-    );
+    assert_empty(check(reseal(untyped)), "evaluation_type");
     let mut r = RootManager::new(stage_ctx(ELSEWHERE));
     r.restore_test_evaluation(l.test_evaluation.clone())
         .unwrap();
@@ -1998,13 +1759,7 @@ fn restore_release_root_refuses_tampering() {
     };
     let mut flipped = l.release.clone();
     flipped.digest = flip(flipped.digest);
-    assert_err!(
-        check(&l.deployment, flipped),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "release root",
-            ..
-        })
-    );
+    assert_seal_mismatch(check(&l.deployment, flipped), "release root");
     let mut root = l.release.record.clone();
     root.root = flip(root.root);
     assert_err!(
@@ -2027,13 +1782,7 @@ fn restore_release_root_refuses_tampering() {
     )
     .root();
     lcm_model::verify::verify_release_root(&policy(), &swapped).unwrap();
-    assert_err!(
-        check(&l.deployment, reseal(swapped)),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "predeployment",
-            ..
-        })
-    );
+    assert_unexpected(check(&l.deployment, reseal(swapped)), "predeployment");
     // A release on another test evaluation than any held (a better one, resealed), with its
     // root recomputed over the swapped leaf: the create path releases a sealed test
     // evaluation, so must a restore.
@@ -2066,21 +1815,12 @@ fn restore_release_root_refuses_tampering() {
     let mut other = l.deployment.record.clone();
     other.deployment_id = "deploy_002".into();
     let other = reseal(other);
-    assert_err!(
-        check(&other, l.release.clone()),
-        Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "deployment",
-            ..
-        })
-    );
+    assert_unexpected(check(&other, l.release.clone()), "deployment");
     let mut bad_deployment = l.deployment.clone();
     bad_deployment.digest = flip(bad_deployment.digest);
-    assert_err!(
+    assert_seal_mismatch(
         check(&bad_deployment, l.release.clone()),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "deployment anchor",
-            ..
-        })
+        "deployment anchor",
     );
     let mut r = roots();
     r.restore_release_root(&l.deployment, l.release.clone())
@@ -2172,49 +1912,34 @@ fn restores_recompute_seals_under_the_managers_policy() {
             ..policy()
         })
     };
-    assert_err!(
+    assert_seal_mismatch(
         DatasetFamilyManager::new(blake3()).restore_family(l.family.clone(), Vec::new()),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "dataset family",
-            ..
-        })
+        "dataset family",
     );
-    assert_err!(
+    assert_seal_mismatch(
         ModelManager::new(blake3()).restore_model(l.model.clone()),
-        Error::Model(lcm_model::Error::SealMismatch { kind: "model", .. })
+        "model",
     );
-    assert_err!(
+    assert_seal_mismatch(
         TrainingManager::new(blake3()).restore_session(
             &restored_datasets(l),
             &restored_models(l),
             l.session.clone(),
             Vec::new(),
-            None
+            None,
         ),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "training session",
-            ..
-        })
+        "training session",
     );
-    assert_err!(
+    assert_seal_mismatch(
         DeploymentManager::new(blake3()).restore_predeployment(l.predeployment.clone(), sbom()),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "predeployment anchor",
-            ..
-        })
+        "predeployment anchor",
     );
-    assert_err!(
+    assert_seal_mismatch(
         RootManager::new(blake3()).restore_test_evaluation(l.test_evaluation.clone()),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "test evaluation anchor",
-            ..
-        })
+        "test evaluation anchor",
     );
-    assert_err!(
+    assert_seal_mismatch(
         RootManager::new(blake3()).restore_release_root(&l.deployment, l.release.clone()),
-        Error::Model(lcm_model::Error::SealMismatch {
-            kind: "deployment anchor",
-            ..
-        })
+        "deployment anchor",
     );
 }

@@ -32,6 +32,9 @@ pub mod strict;
 mod time;
 pub mod verify;
 
+#[cfg(test)]
+mod test_support;
+
 pub use crate::canonical::Finite;
 pub use crate::error::Error;
 pub use crate::policy::{Canonicalization, DomainType, MerkleConstruction, Policy};

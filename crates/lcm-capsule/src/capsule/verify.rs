@@ -37,23 +37,9 @@ pub fn verify_capsule(
         Stage::Document,
         "capsule",
         "/capsule_version",
-        if capsule.capsule_version == CAPSULE_VERSION {
-            Ok(())
-        } else {
-            Err(CheckError::Version {
-                expected: CAPSULE_VERSION,
-                actual: capsule.capsule_version.chars().take(64).collect(),
-            })
-        },
+        version_check(CAPSULE_VERSION, &capsule.capsule_version),
     );
-    let bound = match header.digest() {
-        Ok(d) if d == capsule.header_digest => Ok(()),
-        Ok(d) => Err(CheckError::DigestMismatch {
-            expected: d,
-            actual: capsule.header_digest,
-        }),
-        Err(e) => Err(CheckError::Record(e.to_string())),
-    };
+    let bound = recomputed(header.digest(), |d| mismatch(d, capsule.header_digest));
     report.push(
         "bound to the header",
         Stage::Header,
@@ -84,6 +70,29 @@ struct Chain<'a> {
 }
 
 impl Chain<'_> {
+    /// The chain link at `field` (below the item's path) of the item at `index`: the digest it
+    /// stores against the one its previous neighbour (or the chain's start) gives.
+    fn link(
+        &self,
+        report: &mut Report,
+        field: &str,
+        index: u64,
+        expected: Option<Digest>,
+        actual: Option<Digest>,
+    ) {
+        report.push(
+            "chain link",
+            self.stage,
+            &self.record,
+            format!("{}/{field}", self.path),
+            agree(expected, actual, |expected, actual| CheckError::ChainLink {
+                index,
+                expected,
+                actual,
+            }),
+        );
+    }
+
     fn proves(&self, digest: &Digest, proof: &InclusionProof) -> Result<(), CheckError> {
         let leaf = leaf_hash(self.policy.hash_algorithm, digest.as_bytes());
         proof.verify(&leaf, &self.root).map_err(CheckError::Proof)
@@ -215,7 +224,7 @@ fn reference(
         stage,
         record,
         field,
-        mismatch_digest(expected, actual),
+        mismatch(expected, actual),
     );
 }
 
@@ -266,21 +275,12 @@ fn receipt_checks(
         item.next.as_ref(),
     );
     let p = chain.path;
-    let link = match (&item.previous, r.prev_receipt) {
-        (None, None) => Ok(()),
-        (Some(n), Some(d)) if n.digest == d => Ok(()),
-        (n, d) => Err(CheckError::ChainLink {
-            index: r.sequence,
-            expected: n.as_ref().map(|n| n.digest),
-            actual: d,
-        }),
-    };
-    report.push(
-        "chain link",
-        Stage::Inference,
-        &chain.record,
-        format!("{p}/receipt/record/prev_receipt"),
-        link,
+    chain.link(
+        report,
+        "receipt/record/prev_receipt",
+        r.sequence,
+        item.previous.as_ref().map(|n| n.digest),
+        r.prev_receipt,
     );
     reference_to_stage(
         report,
@@ -370,20 +370,12 @@ fn checkpoint_checks(
         Some(n) => n.digest,
         None => c.session,
     };
-    report.push(
-        "chain link",
-        Stage::Training,
-        &chain.record,
-        format!("{p}/checkpoint/record/previous"),
-        if r.previous == expected_previous {
-            Ok(())
-        } else {
-            Err(CheckError::ChainLink {
-                index: r.index,
-                expected: Some(expected_previous),
-                actual: Some(r.previous),
-            })
-        },
+    chain.link(
+        report,
+        "checkpoint/record/previous",
+        r.index,
+        Some(expected_previous),
+        Some(r.previous),
     );
     reference(
         report,
@@ -409,10 +401,7 @@ fn dataset_record_checks(
     let split = anchor.record.split;
     let record = format!("record {} of the {split} split", item.record_id);
     let p = "/item/dataset_record";
-    let outcome = match anchor.record.digest(policy) {
-        Ok(d) => mismatch_digest(d, anchor.digest),
-        Err(e) => Err(CheckError::Record(e.to_string())),
-    };
+    let outcome = recomputed(anchor.record.digest(policy), |d| mismatch(d, anchor.digest));
     report.push(
         "record digest",
         Stage::Dataset,
@@ -442,12 +431,4 @@ fn dataset_record_checks(
             },
         ),
     );
-}
-
-fn mismatch_digest(expected: Digest, actual: Digest) -> Result<(), CheckError> {
-    if expected == actual {
-        Ok(())
-    } else {
-        Err(CheckError::DigestMismatch { expected, actual })
-    }
 }

@@ -16,14 +16,7 @@ pub(crate) fn version_and_policy_checks(
         Stage::Header,
         label,
         format!("{prefix}/capsule_version"),
-        if header.capsule_version == CAPSULE_VERSION {
-            Ok(())
-        } else {
-            Err(CheckError::Version {
-                expected: CAPSULE_VERSION,
-                actual: header.capsule_version.chars().take(64).collect(),
-            })
-        },
+        version_check(CAPSULE_VERSION, &header.capsule_version),
     );
     match header.policy.validate() {
         Ok(()) => report.push(
@@ -66,14 +59,9 @@ pub(crate) fn digest_and_key_checks(
     prefix: &str,
 ) {
     let label = "capsule header";
-    let outcome = match header.policy.digest() {
-        Ok(d) if d == header.policy_digest => Ok(()),
-        Ok(d) => Err(CheckError::DigestMismatch {
-            expected: d,
-            actual: header.policy_digest,
-        }),
-        Err(e) => Err(CheckError::Record(e.to_string())),
-    };
+    let outcome = recomputed(header.policy.digest(), |d| {
+        mismatch(d, header.policy_digest)
+    });
     report.push(
         "policy digest",
         Stage::Header,

@@ -9,40 +9,40 @@ impl Verifier<'_> {
     pub(super) fn evidence(&mut self) {
         let l = &self.bundle.lifecycle;
         self.split_evidence();
-        let t = &l.training;
-        let outcome = match t.metrics.compute_metrics_digest(self.policy) {
-            Ok(d) => mismatch(t.snapshot.record.metrics_digest, d),
-            Err(e) => Err(CheckError::Record(e.to_string())),
-        };
-        self.report.push(
-            "training metrics digest",
-            Stage::Training,
-            format!("training session {}", t.session.record.session_id),
-            format!("{L}/training/metrics"),
-            outcome,
-        );
-        let pre = &l.predeployment;
-        let outcome = match pre.sbom.compute_sbom_digest(self.policy) {
-            Ok(d) => mismatch(pre.anchor.record.sbom_digest, d),
-            Err(e) => Err(CheckError::Record(e.to_string())),
-        };
-        self.report.push(
-            "sbom digest",
-            Stage::PreDeployment,
-            format!("predeployment {}", pre.anchor.record.predeployment_id),
-            format!("{L}/predeployment/sbom"),
-            outcome,
-        );
-        let te = &l.test_evaluation;
-        self.report.push(
-            "test metrics digest",
-            Stage::TestEvaluation,
-            format!("test evaluation {}", te.record.test_id),
-            format!("{L}/test_evaluation/record/metrics_digest"),
-            te.record
-                .verify_metrics_digest(self.policy)
-                .map_err(|e| CheckError::Record(e.to_string())),
-        );
+        let (t, pre, te) = (&l.training, &l.predeployment, &l.test_evaluation);
+        // (check, stage, subject, path, outcome), in report order.
+        let checks = [
+            (
+                "training metrics digest",
+                Stage::Training,
+                format!("training session {}", t.session.record.session_id),
+                format!("{L}/training/metrics"),
+                recomputed(t.metrics.compute_metrics_digest(self.policy), |d| {
+                    mismatch(t.snapshot.record.metrics_digest, d)
+                }),
+            ),
+            (
+                "sbom digest",
+                Stage::PreDeployment,
+                format!("predeployment {}", pre.anchor.record.predeployment_id),
+                format!("{L}/predeployment/sbom"),
+                recomputed(pre.sbom.compute_sbom_digest(self.policy), |d| {
+                    mismatch(pre.anchor.record.sbom_digest, d)
+                }),
+            ),
+            (
+                "test metrics digest",
+                Stage::TestEvaluation,
+                format!("test evaluation {}", te.record.test_id),
+                format!("{L}/test_evaluation/record/metrics_digest"),
+                te.record
+                    .verify_metrics_digest(self.policy)
+                    .map_err(|e| CheckError::Record(e.to_string())),
+            ),
+        ];
+        for (check, stage, subject, path, outcome) in checks {
+            self.report.push(check, stage, subject, path, outcome);
+        }
     }
 
     /// Each split's record ids (and content digests) against its anchor's roots.

@@ -11,6 +11,9 @@ use lcm_crypto::{Seed, SeededRandom};
 use lcm_model::{FixedClock, Timestamp};
 
 use super::*;
+use crate::test_support::{
+    Tamper, check_tampers, only, overlap, password_refusal, unexpected_value, unknown_reference,
+};
 
 /// A reproducible context: SHA-256, the KDF floor, a fixed clock and a seeded stream.
 pub(crate) fn ctx(seed: u8) -> Context {
@@ -51,12 +54,18 @@ fn three_splits() -> BTreeMap<DatasetSplit, SplitInfo> {
     ])
 }
 
-#[test]
-fn family_anchor_and_password() {
-    let mut m = DatasetFamilyManager::new(ctx(1));
-    let a = m
+/// A manager under `ctx(seed)` holding the family `fam` (password `pw`), and its anchor.
+fn family(seed: u8) -> (DatasetFamilyManager, Sealed<DatasetFamilyAnchor>) {
+    let mut m = DatasetFamilyManager::new(ctx(seed));
+    let fam = m
         .create_dataset_family_anchor("fam", metadata(), "pw")
         .unwrap();
+    (m, fam)
+}
+
+#[test]
+fn family_anchor_and_password() {
+    let (m, a) = family(1);
     a.to_claimed().verify(m.context().policy()).unwrap();
     assert_eq!(a.record().kdf_iterations, 100_000);
     m.verify_password("fam", "pw").unwrap();
@@ -75,36 +84,19 @@ fn family_anchor_and_password() {
 
     // Tampering with any input of the MAC makes the right password fail.
     let p = m.context().policy().clone();
-    let mut t = a.record().clone();
-    t.salt = Salt::from_bytes([0; 16]);
-    assert_matches!(
-        verify_family_password(&p, &t, "pw"),
-        Err(Error::WrongPassword { .. })
-    );
-    let mut t = a.record().clone();
-    t.family_id = "fam2".into();
-    assert_matches!(
-        verify_family_password(&p, &t, "pw"),
-        Err(Error::WrongPassword { .. })
-    );
-    let mut t = a.record().clone();
-    t.metadata_digest = Digest::from_bytes([0; 32]);
-    assert_matches!(
-        verify_family_password(&p, &t, "pw"),
-        Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
-    );
-    let mut t = a.record().clone();
-    t.metadata.owner = "mallory".into();
-    assert_matches!(
-        verify_family_password(&p, &t, "pw"),
-        Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
-    );
-    let mut t = a.record().clone();
-    t.kdf_iterations = 100_001;
-    assert_matches!(
-        verify_family_password(&p, &t, "pw"),
-        Err(Error::WrongPassword { .. })
-    );
+    let tampers: [(Tamper<DatasetFamilyAnchor>, &str); 5] = [
+        (|t| t.salt = Salt::from_bytes([0; 16]), "wrong password"),
+        (|t| t.family_id = "fam2".into(), "wrong password"),
+        (
+            |t| t.metadata_digest = Digest::from_bytes([0; 32]),
+            "seal mismatch",
+        ),
+        (|t| t.metadata.owner = "mallory".into(), "seal mismatch"),
+        (|t| t.kdf_iterations = 100_001, "wrong password"),
+    ];
+    check_tampers(a.record(), &tampers, |t| {
+        password_refusal(verify_family_password(&p, t, "pw"))
+    });
     let mut t = a.into_record();
     t.kdf_iterations = 1;
     assert_matches!(verify_family_password(&p, &t, "pw"), Err(Error::Crypto(_)));
@@ -146,31 +138,19 @@ fn family_anchor_rejects_bad_input() {
     let e = m.create_dataset_family_anchor("f", metadata(), "pw");
     assert_matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. })));
 
-    let only_models = Policy {
-        kdf_iterations: 100_000,
-        domains: vec![DomainType::Model],
-        ..Policy::default()
-    };
+    let only_models = only(&[DomainType::Model]);
     let mut m = DatasetFamilyManager::new(Context::with_policy(only_models).unwrap());
     let e = m.create_dataset_family_anchor("f", metadata(), "pw");
     assert_matches!(e, Err(Error::DomainNotAllowed { .. }));
     // The seed's example policy lists the general dataset domain: families and splits pass.
-    let seed_policy = Policy {
-        kdf_iterations: 100_000,
-        domains: vec![DomainType::Dataset, DomainType::Model, DomainType::Training],
-        ..Policy::default()
-    };
+    let seed_policy = only(&[DomainType::Dataset, DomainType::Model, DomainType::Training]);
     let mut m = DatasetFamilyManager::new(ctx_with(seed_policy, 1));
     let fam = m
         .create_dataset_family_anchor("f", metadata(), "pw")
         .unwrap();
     m.add_dataset_splits(&fam, three_splits()).unwrap();
     // Families only: splits are refused.
-    let families_only = Policy {
-        kdf_iterations: 100_000,
-        domains: vec![DomainType::DatasetFamily],
-        ..Policy::default()
-    };
+    let families_only = only(&[DomainType::DatasetFamily]);
     let mut m = DatasetFamilyManager::new(ctx_with(families_only, 1));
     let fam = m
         .create_dataset_family_anchor("f", metadata(), "pw")
@@ -200,10 +180,7 @@ fn salts_differ_and_are_stored() {
 
 #[test]
 fn splits_are_anchored_and_verifiable() {
-    let mut m = DatasetFamilyManager::new(ctx(2));
-    let fam = m
-        .create_dataset_family_anchor("fam", metadata(), "pw")
-        .unwrap();
+    let (mut m, fam) = family(2);
     let splits = m.add_dataset_splits(&fam, three_splits()).unwrap();
     let p = m.context().policy().clone();
     assert_eq!(splits.len(), 3);
@@ -224,13 +201,7 @@ fn splits_are_anchored_and_verifiable() {
     // Tamper twins of the record checks.
     let mut fewer = ids("a", 8);
     fewer.pop();
-    assert_matches!(
-        verify_split_records(&p, train, &fewer),
-        Err(ModelError::UnexpectedValue {
-            field: "sample_count",
-            ..
-        })
-    );
+    unexpected_value(verify_split_records(&p, train, &fewer), "sample_count");
     let mut other = ids("a", 8);
     other[3] = "zzz".into();
     assert_matches!(
@@ -294,10 +265,7 @@ fn content_digests_are_bound() {
         })
         .collect();
     let make = |contents: BTreeMap<String, Digest>| {
-        let mut m = DatasetFamilyManager::new(ctx(9));
-        let fam = m
-            .create_dataset_family_anchor("fam", metadata(), "pw")
-            .unwrap();
+        let (mut m, fam) = family(9);
         let info = BTreeMap::from([
             (
                 DatasetSplit::Train,
@@ -347,13 +315,7 @@ fn content_digests_are_bound() {
         })
     );
     let e = verify_split_contents(&p, splits[&DatasetSplit::Test].record(), &contents);
-    assert_matches!(
-        e,
-        Err(ModelError::UnexpectedValue {
-            field: "contents_root",
-            ..
-        })
-    );
+    unexpected_value(e, "contents_root");
     // One changed content digest changes the split anchor.
     let (_, other) = make(changed);
     assert_ne!(
@@ -363,65 +325,32 @@ fn content_digests_are_bound() {
 
     // Content digests must match the ids one for one.
     let (_, e) = make(fewer);
-    match e {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "content_digests",
-            actual,
-            ..
-        })) => {
-            assert_eq!(actual, "no digest for \"a000\"");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (_, actual) = unexpected_value(e, "content_digests");
+    assert_eq!(actual, "no digest for \"a000\"");
     let mut extra = contents.clone();
     extra.insert("zz".into(), Digest::from_bytes([0; 32]));
     let (_, e) = make(extra);
-    match e {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "content_digests",
-            actual,
-            ..
-        })) => {
-            assert_eq!(actual, "a digest for \"zz\", which is not a record id");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (_, actual) = unexpected_value(e, "content_digests");
+    assert_eq!(actual, "a digest for \"zz\", which is not a record id");
     let mut renamed = contents;
     let d = renamed.remove("a001").unwrap();
     renamed.insert("a0010".into(), d);
     let (_, e) = make(renamed);
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "content_digests",
-            ..
-        }))
-    );
+    unexpected_value(e, "content_digests");
 }
 
 #[test]
 fn overlapping_splits_name_the_record() {
-    let mut m = DatasetFamilyManager::new(ctx(3));
-    let fam = m
-        .create_dataset_family_anchor("fam", metadata(), "pw")
-        .unwrap();
+    let (mut m, fam) = family(3);
     let mut info = three_splits();
     info.insert(
         DatasetSplit::Test,
         SplitInfo::new(vec!["c000".into(), "a005".into()]),
     );
-    match m.add_dataset_splits(&fam, info) {
-        Err(Error::OverlappingSplits {
-            family,
-            record,
-            first,
-            second,
-        }) => {
-            assert_eq!((family.as_str(), record.as_str()), ("fam", "a005"));
-            assert_eq!((first.as_str(), second.as_str()), ("train", "test"));
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(
+        overlap(m.add_dataset_splits(&fam, info)),
+        ["fam", "a005", "train", "test"]
+    );
     // Nothing was stored; a clean batch then works.
     assert!(m.split_anchors("fam").is_empty());
     let mut two = three_splits();
@@ -429,20 +358,10 @@ fn overlapping_splits_name_the_record() {
     m.add_dataset_splits(&fam, two).unwrap();
     // A later split overlapping an earlier one is caught too.
     let later = BTreeMap::from([(DatasetSplit::Test, SplitInfo::new(vec!["b000".into()]))]);
-    match m.add_dataset_splits(&fam, later) {
-        Err(Error::OverlappingSplits {
-            record,
-            first,
-            second,
-            ..
-        }) => {
-            assert_eq!(
-                (record.as_str(), first.as_str(), second.as_str()),
-                ("b000", "val", "test")
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(
+        overlap(m.add_dataset_splits(&fam, later)),
+        ["fam", "b000", "val", "test"]
+    );
     let again = BTreeMap::from([(DatasetSplit::Train, SplitInfo::new(vec!["x".into()]))]);
     assert_matches!(
         m.add_dataset_splits(&fam, again),
@@ -456,10 +375,7 @@ fn overlapping_splits_name_the_record() {
 
 #[test]
 fn split_input_errors() {
-    let mut m = DatasetFamilyManager::new(ctx(4));
-    let fam = m
-        .create_dataset_family_anchor("fam", metadata(), "pw")
-        .unwrap();
+    let (mut m, fam) = family(4);
     let one = |info: SplitInfo| BTreeMap::from([(DatasetSplit::Train, info)]);
 
     let e = m.add_dataset_splits(&fam, BTreeMap::new());
@@ -485,17 +401,8 @@ fn split_input_errors() {
             ..SplitInfo::new(ids("a", 3))
         }),
     );
-    match e {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "sample_count",
-            id,
-            actual,
-            ..
-        })) => {
-            assert_eq!((id.as_str(), actual.as_str()), ("fam/train", "8000"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let (id, actual) = unexpected_value(e, "sample_count");
+    assert_eq!((id.as_str(), actual.as_str()), ("fam/train", "8000"));
     let e = m.add_dataset_splits(&fam, one(SplitInfo::new(vec!["x".into(), String::new()])));
     assert_matches!(
         e,
@@ -516,18 +423,9 @@ fn split_input_errors() {
     }
 
     // An anchor this manager did not make, or an altered one, is refused.
-    let mut other = DatasetFamilyManager::new(ctx(5));
-    let foreign = other
-        .create_dataset_family_anchor("fam", metadata(), "pw")
-        .unwrap();
+    let (_, foreign) = family(5);
     let e = m.add_dataset_splits(&foreign, three_splits());
-    assert_matches!(
-        e,
-        Err(Error::UnknownReference {
-            field: "family_anchor",
-            ..
-        })
-    );
+    unknown_reference(e, "family_anchor");
     // A validly sealed family that is not the one this manager anchored.
     let mut altered = fam.record().clone();
     altered.metadata.owner = "mallory".into();
@@ -574,26 +472,14 @@ fn assign_splits_is_reproducible_and_exact() {
     assert_eq!(pinned, PINNED_TEST_IDS);
 
     let e = assign_splits(&all, &BTreeMap::from([(DatasetSplit::Train, 0)]), 1);
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "ratios",
-            ..
-        }))
-    );
+    unexpected_value(e, "ratios");
     let e = assign_splits::<String>(&[], &ratios, 1);
     assert_matches!(
         e,
         Err(Error::Model(lcm_model::Error::EmptyCollection { .. }))
     );
     let e = assign_splits(&["a", "b", "a"], &ratios, 1);
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "record_ids",
-            ..
-        }))
-    );
+    unexpected_value(e, "record_ids");
     let e = assign_splits(&["a", ""], &ratios, 1);
     assert_matches!(e, Err(Error::Empty { .. }));
     let zero_test = BTreeMap::from([(DatasetSplit::Train, 1), (DatasetSplit::Test, 0)]);
@@ -702,10 +588,7 @@ fn overlap_detection_matches_a_brute_force_oracle() {
                 }
             }
         }
-        let mut m = DatasetFamilyManager::new(ctx(42));
-        let fam = m
-            .create_dataset_family_anchor("fam", metadata(), "pw")
-            .unwrap();
+        let (mut m, fam) = family(42);
         match m.add_dataset_splits(&fam, info) {
             Ok(_) => {
                 assert!(shared.is_empty(), "case {case}: missed {shared:?}");

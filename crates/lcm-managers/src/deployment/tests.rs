@@ -9,6 +9,7 @@ use lcm_model::{FixedClock, Timestamp};
 use serde_json::json;
 
 use super::*;
+use crate::test_support::{chain_fault, only, unexpected_value, unknown_reference};
 use lcm_model::verify::verify_claimed_status_history;
 
 pub(crate) fn ctx() -> Context {
@@ -60,6 +61,12 @@ pub(crate) fn deployed() -> DeploymentManager {
     let mut m = DeploymentManager::new(ctx());
     m.create_predeployment_anchor(request("predeploy_001"))
         .unwrap();
+    deploy(&mut m).unwrap();
+    m
+}
+
+/// Deploys `predeploy_001` as `deploy_001` on the production cluster.
+fn deploy(m: &mut DeploymentManager) -> Result<Sealed<DeploymentAnchor>, Error> {
     m.create_deployment_anchor(
         "deploy_001",
         "predeploy_001",
@@ -67,8 +74,6 @@ pub(crate) fn deployed() -> DeploymentManager {
         json!({"load_balancer": "internal", "security_groups": ["sg-123", "sg-456"]}),
         "devops_alice",
     )
-    .unwrap();
-    m
 }
 
 #[test]
@@ -132,14 +137,8 @@ fn predeployment_rejects_bad_input() {
     );
     let mut r = request("a");
     r.build_artifact.artifact_digest = "sha256:abc".into();
-    match m.create_predeployment_anchor(r) {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            id,
-            field: "artifact_digest",
-            ..
-        })) => assert_eq!(id, "a"),
-        other => panic!("{other:?}"),
-    }
+    let (id, _) = unexpected_value(m.create_predeployment_anchor(r), "artifact_digest");
+    assert_eq!(id, "a");
     let mut r = request("b");
     r.build_artifact.builder_info.clear();
     assert_matches!(
@@ -190,15 +189,7 @@ fn deployment_binds_the_predeployment_digest() {
     let mut r = request("predeploy_001");
     r.approval_ticket_id = "TICKET-99999".into();
     other.create_predeployment_anchor(r).unwrap();
-    let d2 = other
-        .create_deployment_anchor(
-            "deploy_001",
-            "predeploy_001",
-            json!({"cluster": "prod-k8s", "namespace": "ai-models", "replicas": 3}),
-            json!({"load_balancer": "internal", "security_groups": ["sg-123", "sg-456"]}),
-            "devops_alice",
-        )
-        .unwrap();
+    let d2 = deploy(&mut other).unwrap();
     assert_ne!(d2.digest(), dep.digest());
 }
 
@@ -212,29 +203,18 @@ fn deployment_rejects_bad_input() {
         create(&mut m, "deploy_001", "predeploy_001", json!({}), "x"),
         Err(Error::Model(lcm_model::Error::DuplicateId { .. }))
     );
-    match create(&mut m, "d2", "predeploy_404", json!({}), "x") {
-        Err(Error::UnknownReference {
-            reference,
-            field: "predeployment_anchor_ref",
-            ..
-        }) => {
-            assert_eq!(reference, "predeploy_404");
-        }
-        other => panic!("{other:?}"),
-    }
-    assert_matches!(
-        create(&mut m, "d2", "predeploy_001", json!([1]), "x"),
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "infrastructure",
-            ..
-        }))
+    let (_, reference) = unknown_reference(
+        create(&mut m, "d2", "predeploy_404", json!({}), "x"),
+        "predeployment_anchor_ref",
     );
-    assert_matches!(
+    assert_eq!(reference, "predeploy_404");
+    unexpected_value(
+        create(&mut m, "d2", "predeploy_001", json!([1]), "x"),
+        "infrastructure",
+    );
+    unexpected_value(
         m.create_deployment_anchor("d2", "predeploy_001", json!({}), json!("x"), "x"),
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "network_config",
-            ..
-        }))
+        "network_config",
     );
     assert_matches!(
         create(&mut m, "d2", "predeploy_001", json!({}), ""),
@@ -256,19 +236,13 @@ fn deployment_rejects_bad_input() {
 #[test]
 fn status_changes_are_appended_and_checked() {
     let mut m = deployed();
-    assert_matches!(
+    unexpected_value(
         m.record_status("deploy_001", DeploymentStatus::Deployed, "again"),
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "status",
-            ..
-        }))
+        "status",
     );
-    assert_matches!(
+    unexpected_value(
         m.record_status("deploy_001", DeploymentStatus::Prepared, "back"),
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "status",
-            ..
-        }))
+        "status",
     );
     m.record_status("deploy_001", DeploymentStatus::Failed, "health checks")
         .unwrap();
@@ -276,12 +250,9 @@ fn status_changes_are_appended_and_checked() {
         .unwrap();
     m.record_status("deploy_001", DeploymentStatus::RolledBack, "latency")
         .unwrap();
-    assert_matches!(
+    unexpected_value(
         m.record_status("deploy_001", DeploymentStatus::Deployed, "zombie"),
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "status",
-            ..
-        }))
+        "status",
     );
     assert_matches!(
         m.record_status("nope", DeploymentStatus::Failed, ""),
@@ -341,14 +312,9 @@ fn history_tampering_is_detected() {
     );
     let mut t = h.clone();
     t.swap(1, 2);
-    assert_matches!(
-        verify_claimed_status_history(&p, &anchor, &t),
-        Err(ModelError::ChainGap {
-            index: 1,
-            expected: 1,
-            actual: 2,
-            ..
-        })
+    assert_eq!(
+        chain_fault(verify_claimed_status_history(&p, &anchor, &t)),
+        ("gap", 1, 1, 2)
     );
     let mut t = h.clone();
     t.remove(1);
@@ -358,14 +324,9 @@ fn history_tampering_is_detected() {
     );
     let mut t = h.clone();
     t.insert(2, h[1].clone());
-    assert_matches!(
-        verify_claimed_status_history(&p, &anchor, &t),
-        Err(ModelError::ChainOrder {
-            index: 2,
-            expected: 2,
-            actual: 1,
-            ..
-        })
+    assert_eq!(
+        chain_fault(verify_claimed_status_history(&p, &anchor, &t)),
+        ("order", 2, 2, 1)
     );
     // A re-sealed event with the right sequence but a forged link.
     let mut t = h.clone();
@@ -379,23 +340,11 @@ fn history_tampering_is_detected() {
     let mut t = h.clone();
     t[3].record.deployment = Digest::from_bytes([0; 32]);
     t[3] = Sealed::seal(t[3].record.clone(), &p).unwrap().into();
-    assert_matches!(
-        verify_claimed_status_history(&p, &anchor, &t),
-        Err(ModelError::UnexpectedValue {
-            field: "deployment",
-            ..
-        })
-    );
+    unexpected_value(verify_claimed_status_history(&p, &anchor, &t), "deployment");
     // A history whose first event is not Deployed.
     let mut t = h.clone();
     t[0].record.status = DeploymentStatus::Failed;
-    assert_matches!(
-        verify_claimed_status_history(&p, &anchor, &t),
-        Err(ModelError::UnexpectedValue {
-            field: "status",
-            ..
-        })
-    );
+    unexpected_value(verify_claimed_status_history(&p, &anchor, &t), "status");
     assert_matches!(
         verify_claimed_status_history(&p, &anchor, &[]),
         Err(ModelError::EmptyCollection { .. })
@@ -427,11 +376,7 @@ fn deterministic_with_fixed_clock_and_seed() {
 
 #[test]
 fn domain_restriction_is_honoured() {
-    let policy = Policy {
-        kdf_iterations: 100_000,
-        domains: vec![DomainType::Model],
-        ..Policy::default()
-    };
+    let policy = only(&[DomainType::Model]);
     let mut m = DeploymentManager::new(Context::with_policy(policy).unwrap());
     assert_matches!(
         m.create_predeployment_anchor(request("x")),

@@ -10,6 +10,7 @@ use lcm_model::{Record, canonical};
 use serde_json::json;
 
 use super::*;
+use crate::test_support::{chain_fault, only, unexpected_value};
 use lcm_model::Claimed;
 
 /// Receipts as a document carries them, for tampering.
@@ -128,26 +129,14 @@ fn an_inconsistent_head_is_refused() {
     let seed = Seed::from_bytes([7; 32]);
     let head = Digest::from_bytes([5; 32]);
     for (h, next) in [(None, 1), (None, u64::MAX), (Some(head), 0)] {
-        assert_matches!(
-            ReceiptChain::resume(&policy, &seed, h, next),
-            Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                field: "sequence",
-                ..
-            }))
-        );
+        unexpected_value(ReceiptChain::resume(&policy, &seed, h, next), "sequence");
     }
     let mut c = ReceiptChain::resume(&policy, &seed, Some(head), 3).unwrap();
     assert!(c.set_head(None, 3).is_err());
     assert_eq!((c.head(), c.len()), (Some(&head), 3), "left as it was");
     // Sequence number 2^64 - 1 is never used: the chain would have no next sequence.
     c.set_head(Some(head), u64::MAX).unwrap();
-    assert_matches!(
-        c.append(fields("a", 0)),
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "sequence",
-            ..
-        }))
-    );
+    unexpected_value(c.append(fields("a", 0)), "sequence");
     assert_eq!(
         c.len(),
         u64::MAX,
@@ -230,12 +219,9 @@ fn plaintext_scheme_keeps_the_data_and_hmac_does_not() {
             // The value opens to the data, but the plaintext shown next to it was edited.
             let mut edited = r.record().input_commitment.clone();
             edited.plaintext = Some("query 9".into());
-            assert_matches!(
+            unexpected_value(
                 verify_commitment(m.policy(), &edited, b"query 0", &o.input),
-                Err(ModelError::UnexpectedValue {
-                    field: "plaintext",
-                    ..
-                })
+                "plaintext",
             );
         }
     }
@@ -243,11 +229,7 @@ fn plaintext_scheme_keeps_the_data_and_hmac_does_not() {
 
 #[test]
 fn domain_restriction_is_honoured() {
-    let policy = Policy {
-        kdf_iterations: 100_000,
-        domains: vec![DomainType::Deployment],
-        ..Policy::default()
-    };
+    let policy = only(&[DomainType::Deployment]);
     let d = deployed();
     let mut m = InferenceManager::new(Context::with_policy(policy).unwrap()).unwrap();
     assert_matches!(
@@ -456,46 +438,17 @@ fn chain_tampering_is_detected() {
     // Reordered.
     let mut t = rs.clone();
     t.swap(1, 3);
-    assert_matches!(
-        verify_receipt_chain(&p, &t),
-        Err(ModelError::ChainGap {
-            index: 1,
-            expected: 1,
-            actual: 3,
-            ..
-        })
-    );
+    assert_eq!(chain_fault(verify_receipt_chain(&p, &t)), ("gap", 1, 1, 3));
     let mut t = rs.clone();
     t.swap(2, 1);
-    assert_matches!(
-        verify_receipt_chain(&p, &t),
-        Err(ModelError::ChainGap {
-            index: 1,
-            expected: 1,
-            actual: 2,
-            ..
-        })
-    );
+    assert_eq!(chain_fault(verify_receipt_chain(&p, &t)), ("gap", 1, 1, 2));
     // Dropped in the middle, at the front.
     let mut t = rs.clone();
     t.remove(2);
-    assert_matches!(
-        verify_receipt_chain(&p, &t),
-        Err(ModelError::ChainGap {
-            index: 2,
-            expected: 2,
-            actual: 3,
-            ..
-        })
-    );
-    assert_matches!(
-        verify_receipt_chain(&p, &rs[1..]),
-        Err(ModelError::ChainGap {
-            index: 0,
-            expected: 0,
-            actual: 1,
-            ..
-        })
+    assert_eq!(chain_fault(verify_receipt_chain(&p, &t)), ("gap", 2, 2, 3));
+    assert_eq!(
+        chain_fault(verify_receipt_chain(&p, &rs[1..])),
+        ("gap", 0, 0, 1)
     );
     // ... but the same run verifies as a segment after its predecessor.
     verify_receipt_segment(&p, Some((rs[0].digest(), 0)), &rs[1..]).unwrap();
@@ -515,14 +468,9 @@ fn chain_tampering_is_detected() {
     let mut t = rs.clone();
     t[3].record.sequence = 1;
     t[3].digest = t[3].record().digest(&p).unwrap();
-    assert_matches!(
-        verify_receipt_chain(&p, &t),
-        Err(ModelError::ChainOrder {
-            index: 3,
-            expected: 3,
-            actual: 1,
-            ..
-        })
+    assert_eq!(
+        chain_fault(verify_receipt_chain(&p, &t)),
+        ("order", 3, 3, 1)
     );
     // Forged link with a valid digest and sequence.
     let mut t = rs.clone();

@@ -4,6 +4,9 @@ use lcm_model::records::{DatasetFamilyMetadata, Tensor};
 
 use super::*;
 use crate::dataset::tests::ctx;
+use crate::test_support::{
+    Tamper, check_tampers, password_refusal, unexpected_value, unknown_reference,
+};
 
 fn setup() -> (DatasetFamilyManager, ModelManager) {
     let mut d = DatasetFamilyManager::new(ctx(7));
@@ -66,14 +69,8 @@ fn anchor_binds_inputs_and_datasets() {
         }],
     )
     .unwrap();
-    match m.verify_parameters("m", "v1", &fp) {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "parameters",
-            actual,
-            ..
-        })) => assert_eq!(actual, "none"),
-        other => panic!("{other:?}"),
-    }
+    let (_, actual) = unexpected_value(m.verify_parameters("m", "v1", &fp), "parameters");
+    assert_eq!(actual, "none");
     assert_matches!(
         m.verify_password("m", "v1", "px"),
         Err(Error::WrongPassword { .. })
@@ -82,26 +79,26 @@ fn anchor_binds_inputs_and_datasets() {
         m.verify_password("m", "v2", "pw"),
         Err(Error::NotFound { .. })
     );
-    let mut t = a.record().clone();
-    t.description
-        .authorized_datasets
-        .insert("ds3".into(), Digest::from_bytes([3; 32]));
-    assert_matches!(
-        verify_model_password(&p, &t, "pw"),
-        Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
-    );
-    let mut t = a.record().clone();
-    t.description_digest = Digest::from_bytes([9; 32]);
-    assert_matches!(
-        verify_model_password(&p, &t, "pw"),
-        Err(Error::Model(lcm_model::Error::SealMismatch { .. }))
-    );
+    let tampers: [(Tamper<ModelAnchor>, &str); 3] = [
+        (
+            |t| {
+                t.description
+                    .authorized_datasets
+                    .insert("ds3".into(), Digest::from_bytes([3; 32]));
+            },
+            "seal mismatch",
+        ),
+        (
+            |t| t.description_digest = Digest::from_bytes([9; 32]),
+            "seal mismatch",
+        ),
+        (|t| t.salt = Salt::from_bytes([9; 16]), "wrong password"),
+    ];
+    check_tampers(a.record(), &tampers, |t| {
+        password_refusal(verify_model_password(&p, t, "pw"))
+    });
     let mut t = a.record().clone();
     t.salt = Salt::from_bytes([9; 16]);
-    assert_matches!(
-        verify_model_password(&p, &t, "pw"),
-        Err(Error::WrongPassword { .. })
-    );
     assert_matches!(verify_model_password(&p, &t, ""), Err(Error::Empty { .. }));
 
     // Every input changes the description digest.
@@ -181,16 +178,8 @@ fn weights_fingerprint_is_bound_and_checked() {
         ],
     )
     .unwrap();
-    match m.verify_parameters("m", "v1", &retrained) {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "parameters",
-            actual,
-            ..
-        })) => {
-            assert_eq!(actual, "changed dense.bias, added extra");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (_, actual) = unexpected_value(m.verify_parameters("m", "v1", &retrained), "parameters");
+    assert_eq!(actual, "changed dense.bias, added extra");
     let e = m.verify_parameters("m", "v9", &fp);
     assert_matches!(e, Err(Error::NotFound { .. }));
 
@@ -198,16 +187,11 @@ fn weights_fingerprint_is_bound_and_checked() {
     r.version = "v2".into();
     r.architecture.total_params = Some(7);
     r.parameters = Some(fp);
-    match m.create_model_anchor(&d, r, "pw") {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "architecture.total_params",
-            actual,
-            ..
-        })) => {
-            assert_eq!(actual, "7");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (_, actual) = unexpected_value(
+        m.create_model_anchor(&d, r, "pw"),
+        "architecture.total_params",
+    );
+    assert_eq!(actual, "7");
     let blake = Policy {
         hash_algorithm: HashAlgorithm::Blake3,
         ..p
@@ -217,13 +201,7 @@ fn weights_fingerprint_is_bound_and_checked() {
     r.version = "v3".into();
     r.parameters = Some(fp3);
     let e = m.create_model_anchor(&d, r, "pw");
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "parameters",
-            ..
-        }))
-    );
+    unexpected_value(e, "parameters");
 }
 
 #[test]
@@ -231,27 +209,13 @@ fn bad_requests_are_named() {
     let (d, mut m) = setup();
     let mut r = request();
     r.authorized_datasets.push("nope".into());
-    match m.create_model_anchor(&d, r, "pw") {
-        Err(Error::UnknownReference {
-            field: "authorized_datasets",
-            reference,
-            id,
-            ..
-        }) => {
-            assert_eq!((reference.as_str(), id.as_str()), ("nope", "m@v1"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let (id, reference) =
+        unknown_reference(m.create_model_anchor(&d, r, "pw"), "authorized_datasets");
+    assert_eq!((reference.as_str(), id.as_str()), ("nope", "m@v1"));
     let mut r = request();
     r.authorized_datasets.push("ds1".into());
     let e = m.create_model_anchor(&d, r, "pw");
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "authorized_datasets",
-            ..
-        }))
-    );
+    unexpected_value(e, "authorized_datasets");
     for field in ["model_name", "version", "trainer_commit"] {
         let mut r = request();
         match field {

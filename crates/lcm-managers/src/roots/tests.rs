@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::deployment::tests::{ctx, deployed, request};
+use crate::test_support::seal_mismatch;
 use lcm_crypto::HashAlgorithm;
 use lcm_crypto::merkle::MerkleTree;
 use lcm_crypto::merkle::{leaf_hash, node_hash};
@@ -128,24 +129,21 @@ fn release_root_is_the_rfc9162_root_of_four_digests() {
     verify_release_root(r.policy(), release.record()).unwrap();
     assert_eq!(r.release_root("deploy_001"), Some(&release));
 
-    let mut t = release.record().clone();
-    t.test_evaluation = Digest::from_bytes([0; 32]);
-    assert_matches!(
-        verify_release_root(r.policy(), &t),
-        Err(ModelError::RootMismatch {
-            root: "release root",
-            ..
-        })
-    );
-    let mut t = release.record().clone();
-    t.training_session_root = Digest::from_bytes([0; 32]);
-    assert_matches!(
-        verify_release_root(r.policy(), &t),
-        Err(ModelError::RootMismatch {
-            root: "release root",
-            ..
-        })
-    );
+    let tampers: [fn(&mut ReleaseRoot); 2] = [
+        |t| t.test_evaluation = Digest::from_bytes([0; 32]),
+        |t| t.training_session_root = Digest::from_bytes([0; 32]),
+    ];
+    for tamper in tampers {
+        let mut t = release.record().clone();
+        tamper(&mut t);
+        assert_matches!(
+            verify_release_root(r.policy(), &t),
+            Err(ModelError::RootMismatch {
+                root: "release root",
+                ..
+            })
+        );
+    }
 }
 
 #[test]
@@ -154,21 +152,15 @@ fn release_root_checks_its_inputs() {
     let tsr = Digest::from_bytes([6; 32]);
     let mut t = pre.to_claimed();
     t.record.intended_region = "eu-west-1".into();
-    assert_matches!(
+    seal_mismatch(
         r.compute_release_root(&tsr, &t, &dep, &test),
-        Err(Error::Model(ModelError::SealMismatch {
-            kind: "predeployment anchor",
-            ..
-        }))
+        "predeployment anchor",
     );
     let mut t = dep.to_claimed();
     t.record.deployed_by = "mallory".into();
-    assert_matches!(
+    seal_mismatch(
         r.compute_release_root(&tsr, &pre, &t, &test),
-        Err(Error::Model(ModelError::SealMismatch {
-            kind: "deployment anchor",
-            ..
-        }))
+        "deployment anchor",
     );
     let mut t = test.to_claimed();
     t.record

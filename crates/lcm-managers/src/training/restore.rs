@@ -2,6 +2,7 @@
 //! made earlier, adopted after every check the create path applies.
 
 use super::*;
+use lcm_model::verify::{check_chain_link, check_sequence};
 
 impl TrainingManager {
     /// Adopts a training session made earlier (for example by another process and read back
@@ -60,15 +61,9 @@ impl TrainingManager {
         // Everything start_training_session checked, against the restored managers: the seal
         // binds the references, but anyone can reseal a record.
         let s = &session.record();
-        let model_anchor =
-            models
-                .find_model_anchor(&s.model_anchor)
-                .ok_or_else(|| Error::UnknownReference {
-                    kind: SESSION,
-                    id: sid.to_owned(),
-                    field: "model_anchor",
-                    reference: s.model_anchor.to_string(),
-                })?;
+        let model_anchor = models.find_model_anchor(&s.model_anchor).ok_or_else(|| {
+            Error::unknown_reference(SESSION, sid, "model_anchor", s.model_anchor.to_string())
+        })?;
         check_session_inputs(
             datasets,
             models,
@@ -119,33 +114,8 @@ impl TrainingManager {
                     actual: c.session.to_string(),
                 }));
             }
-            if c.index < index {
-                return Err(Error::Model(lcm_model::Error::ChainOrder {
-                    kind: CHECKPOINT,
-                    id,
-                    index,
-                    expected: index,
-                    actual: c.index,
-                }));
-            }
-            if c.index > index {
-                return Err(Error::Model(lcm_model::Error::ChainGap {
-                    kind: CHECKPOINT,
-                    id,
-                    index,
-                    expected: index,
-                    actual: c.index,
-                }));
-            }
-            if c.previous != head {
-                return Err(Error::Model(lcm_model::Error::ChainLink {
-                    kind: CHECKPOINT,
-                    id,
-                    index,
-                    expected: Some(head),
-                    actual: Some(c.previous),
-                }));
-            }
+            check_sequence(CHECKPOINT, &id, index, index, c.index)?;
+            check_chain_link(CHECKPOINT, &id, index, Some(head), Some(c.previous))?;
             if c.checkpoint_id.is_empty() {
                 return Err(Error::Empty {
                     kind: CHECKPOINT,

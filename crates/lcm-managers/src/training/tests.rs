@@ -10,6 +10,7 @@ use lcm_model::verify::verify_claimed_training_run;
 
 use super::*;
 use crate::dataset::tests::{ctx, ctx_with};
+use crate::test_support::{seal_mismatch, unexpected_value, unknown_reference};
 use crate::{ModelAnchorRequest, ModelManager};
 
 struct Fixture {
@@ -212,37 +213,16 @@ fn checkpoints_form_a_chain() {
     let e = f
         .training
         .add_checkpoint(&s, "c3", 1, 20, loss(0.8), d(1), d(2));
-    match e {
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "step",
-            id,
-            actual,
-            ..
-        })) => {
-            assert_eq!((id.as_str(), actual.as_str()), ("t/c3", "20"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let (id, actual) = unexpected_value(e, "step");
+    assert_eq!((id.as_str(), actual.as_str()), ("t/c3", "20"));
     let e = f
         .training
         .add_checkpoint(&s, "c3", 1, 19, loss(0.8), d(1), d(2));
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "step",
-            ..
-        }))
-    );
+    unexpected_value(e, "step");
     let e = f
         .training
         .add_checkpoint(&s, "c3", 0, 30, loss(0.8), d(1), d(2));
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "epoch",
-            ..
-        }))
-    );
+    unexpected_value(e, "epoch");
     let e = f
         .training
         .add_checkpoint(&s, "c2", 2, 30, loss(0.8), d(1), d(2));
@@ -303,13 +283,7 @@ fn checkpoints_form_a_chain() {
     let e = f
         .training
         .add_checkpoint(&altered, "c3", 2, 30, loss(0.8), d(1), d(2));
-    assert_matches!(
-        e,
-        Err(Error::UnknownReference {
-            field: "training_session",
-            ..
-        })
-    );
+    unknown_reference(e, "training_session");
     let mut g = fixture(14);
     let foreign = start(&mut g, "t", config(5));
     let e = f
@@ -412,13 +386,7 @@ fn completion_happens_once() {
         ..TrainingMetrics::default()
     };
     let e = f.training.complete_training_session(&s, d(9), bad, "alice");
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "epochs",
-            ..
-        }))
-    );
+    unexpected_value(e, "epochs");
     assert!(!f.training.training_session("t").unwrap().is_completed());
 
     let snap = f
@@ -480,13 +448,7 @@ fn session_start_checks_references() {
         root,
         BTreeMap::from([(DatasetSplit::Train, d(7))]),
     );
-    assert_matches!(
-        e,
-        Err(Error::UnknownReference {
-            field: "data_splits",
-            ..
-        })
-    );
+    unknown_reference(e, "data_splits");
     let test = f.splits[&DatasetSplit::Test].digest();
     let e = go(
         &mut f,
@@ -495,13 +457,7 @@ fn session_start_checks_references() {
         root,
         BTreeMap::from([(DatasetSplit::Train, test)]),
     );
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "data_splits",
-            ..
-        }))
-    );
+    unexpected_value(e, "data_splits");
     let foreign = other(&f, DatasetSplit::Train);
     let e = go(
         &mut f,
@@ -521,13 +477,7 @@ fn session_start_checks_references() {
         other => panic!("{other:?}"),
     }
     let e = go(&mut f, "t", &model, d(1), tv.clone());
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "datasets_root_anchor",
-            ..
-        }))
-    );
+    unexpected_value(e, "datasets_root_anchor");
     let mut tampered = model.to_claimed();
     tampered.record.description.authorized_datasets.insert(
         "other".into(),
@@ -535,26 +485,12 @@ fn session_start_checks_references() {
     );
     // An edited anchor reaches the manager only as a claim, which does not check.
     let e = tampered.clone().check_named(&p, "model anchor", "m@1");
-    assert_matches!(
-        e,
-        Err(lcm_model::Error::SealMismatch {
-            kind: "model anchor",
-            ..
-        })
-    );
+    seal_mismatch(e, "model anchor");
     // A correctly re-sealed edit is still not a model the model manager made.
     let resealed = Sealed::seal(tampered.record, &p).unwrap();
     let e = go(&mut f, "t", &resealed, root, tv.clone());
-    match e {
-        Err(Error::UnknownReference {
-            field: "model_anchor",
-            reference,
-            ..
-        }) => {
-            assert!(reference.starts_with("pneumonia@v1 ("), "{reference}");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (_, reference) = unknown_reference(e, "model_anchor");
+    assert!(reference.starts_with("pneumonia@v1 ("), "{reference}");
     let mut stranger = ModelManager::new(ctx(16));
     let unknown = stranger
         .create_model_anchor(
@@ -573,13 +509,7 @@ fn session_start_checks_references() {
         )
         .unwrap();
     let e = go(&mut f, "t", &unknown, root, tv.clone());
-    assert_matches!(
-        e,
-        Err(Error::UnknownReference {
-            field: "model_anchor",
-            ..
-        })
-    );
+    unknown_reference(e, "model_anchor");
     // A model that authorizes both families still cannot mix them in one session.
     let both = f.both.clone();
     let mut mixed = tv.clone();
@@ -588,13 +518,7 @@ fn session_start_checks_references() {
         other(&f, DatasetSplit::Validation),
     );
     let e = go(&mut f, "t", &both, root, mixed);
-    assert_matches!(
-        e,
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            field: "data_splits",
-            ..
-        }))
-    );
+    unexpected_value(e, "data_splits");
     // ... but may train on the other family alone.
     let other_root = f.datasets.datasets_root_anchor("other").unwrap();
     let only_other = BTreeMap::from([(DatasetSplit::Train, other(&f, DatasetSplit::Train))]);
@@ -713,60 +637,35 @@ fn verify_training_run_catches_tampering() {
         .metrics
         .insert("loss".into(), Finite::new(0.1).unwrap());
     let e = verify_claimed_training_run(&p, s, &edited, m, snap);
-    assert_matches!(
-        e,
-        Err(ModelError::SealMismatch {
-            kind: "training checkpoint",
-            ..
-        })
-    );
+    seal_mismatch(e, "training checkpoint");
 
     // Re-sealing an edited checkpoint breaks the next link or the snapshot head.
-    let mut resealed = cps.to_vec();
-    let mut first = resealed[0].record().clone();
-    first.step = 11;
-    resealed[0] = Sealed::seal(first, &p).unwrap().into();
+    // The checkpoints with the `i`th edited and correctly re-sealed.
+    let resealed_at = |i: usize, edit: fn(&mut TrainingCheckpoint)| {
+        let mut t = cps.to_vec();
+        let mut record = t[i].record().clone();
+        edit(&mut record);
+        t[i] = Sealed::seal(record, &p).unwrap().into();
+        t
+    };
+    let resealed = resealed_at(0, |c| c.step = 11);
     let e = verify_claimed_training_run(&p, s, &resealed, m, snap);
     assert_matches!(e, Err(ModelError::ChainLink { index: 1, .. }));
-    let mut last = cps.to_vec();
-    let mut second = last[1].record().clone();
-    second.step = 21;
-    last[1] = Sealed::seal(second, &p).unwrap().into();
+    let last = resealed_at(1, |c| c.step = 21);
     let e = verify_claimed_training_run(&p, s, &last, m, snap);
-    assert_matches!(
-        e,
-        Err(ModelError::UnexpectedValue {
-            field: "checkpoint_head",
-            ..
-        })
-    );
+    unexpected_value(e, "checkpoint_head");
 
     let e = verify_claimed_training_run(&p, s, &cps[..1], m, snap);
-    assert_matches!(
-        e,
-        Err(ModelError::UnexpectedValue {
-            field: "checkpoint_head",
-            ..
-        })
-    );
+    unexpected_value(e, "checkpoint_head");
 
-    let mut going_back = cps.to_vec();
-    let mut second = going_back[1].record().clone();
-    second.step = 5;
-    going_back[1] = Sealed::seal(second, &p).unwrap().into();
+    let going_back = resealed_at(1, |c| c.step = 5);
     let e = verify_claimed_training_run(&p, s, &going_back, m, snap);
     assert_matches!(e, Err(ModelError::UnexpectedValue { field: "step", .. }));
 
     let mut other_metrics = m.clone();
     other_metrics.epochs = vec![1, 11];
     let e = verify_claimed_training_run(&p, s, cps, &other_metrics, snap);
-    assert_matches!(
-        e,
-        Err(ModelError::UnexpectedValue {
-            field: "metrics_digest",
-            ..
-        })
-    );
+    unexpected_value(e, "metrics_digest");
 
     let mut other_session = s.record().clone();
     other_session.training_config = config(6);
@@ -774,33 +673,15 @@ fn verify_training_run_catches_tampering() {
     let e = verify_claimed_training_run(&p, &other_session, cps, m, snap);
     assert_matches!(e, Err(ModelError::ChainLink { index: 0, .. }));
     let e = verify_claimed_training_run(&p, &other_session, &[], m, snap);
-    assert_matches!(
-        e,
-        Err(ModelError::UnexpectedValue {
-            field: "session",
-            ..
-        })
-    );
+    unexpected_value(e, "session");
 
     let mut count = snap.record().clone();
     count.checkpoint_count = 3;
     let count = Sealed::seal(count, &p).unwrap().into();
     let e = verify_claimed_training_run(&p, s, cps, m, &count);
-    assert_matches!(
-        e,
-        Err(ModelError::UnexpectedValue {
-            field: "checkpoint_count",
-            ..
-        })
-    );
+    unexpected_value(e, "checkpoint_count");
     let mut forged = snap.clone();
     forged.record.user_id = "mallory".into();
     let e = verify_claimed_training_run(&p, s, cps, m, &forged);
-    assert_matches!(
-        e,
-        Err(ModelError::SealMismatch {
-            kind: "training snapshot",
-            ..
-        })
-    );
+    seal_mismatch(e, "training snapshot");
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use lcm_crypto::merkle::{InclusionProof, MerkleRoot, MerkleTree, leaf_hash};
 use lcm_crypto::{Digest, DomainHasher, hash_domain};
 
+use super::agree;
 use crate::records::{DatasetSplit, DatasetSplitAnchor};
 use crate::{Error, Policy};
 
@@ -134,26 +135,45 @@ pub fn verify_split_contents(
         });
     };
     let ids: Vec<String> = contents.keys().cloned().collect();
-    let assignment = compute_split_assignment_digest(policy, &ids);
-    if assignment != anchor.assignment_digest {
-        return Err(Error::RootMismatch {
-            root: "split assignment_digest",
-            id,
-            stored: anchor.assignment_digest,
-            recomputed: assignment,
-        });
-    }
+    same_assignment(policy, anchor, &id, &ids)?;
     let digests: Vec<Digest> = contents.values().copied().collect();
     let root = contents_tree(policy, &ids, &digests).root();
-    if root != stored {
-        return Err(Error::RootMismatch {
-            root: "split contents_root",
+    same_root("split contents_root", id, stored, root)
+}
+
+/// `Ok` when the split's assignment digest is the one recomputed from its (sorted) record
+/// ids, else [`Error::RootMismatch`].
+fn same_assignment(
+    policy: &Policy,
+    anchor: &DatasetSplitAnchor,
+    id: &str,
+    sorted_ids: &[String],
+) -> Result<(), Error> {
+    let assignment = compute_split_assignment_digest(policy, sorted_ids);
+    same_root(
+        "split assignment_digest",
+        id.to_owned(),
+        anchor.assignment_digest,
+        assignment,
+    )
+}
+
+/// `Ok` when the `root` the split `id` stores is the one recomputed, else
+/// [`Error::RootMismatch`].
+fn same_root(
+    root: &'static str,
+    id: String,
+    stored: Digest,
+    recomputed: Digest,
+) -> Result<(), Error> {
+    agree(stored, recomputed, |stored, recomputed| {
+        Error::RootMismatch {
+            root,
             id,
             stored,
-            recomputed: root,
-        });
-    }
-    Ok(())
+            recomputed,
+        }
+    })
 }
 
 /// Checks a split anchor against a list of record ids: the count, the assignment digest and
@@ -185,25 +205,9 @@ pub fn verify_split_records(
             actual: format!("{count} ids, {} unique", unique.len()),
         });
     }
-    let assignment = compute_split_assignment_digest(policy, &sorted);
-    if assignment != anchor.assignment_digest {
-        return Err(Error::RootMismatch {
-            root: "split assignment_digest",
-            id,
-            stored: anchor.assignment_digest,
-            recomputed: assignment,
-        });
-    }
+    same_assignment(policy, anchor, &id, &sorted)?;
     let root = compute_records_root(policy, &sorted);
-    if root != anchor.records_root {
-        return Err(Error::RootMismatch {
-            root: "split records_root",
-            id,
-            stored: anchor.records_root,
-            recomputed: root,
-        });
-    }
-    Ok(())
+    same_root("split records_root", id, anchor.records_root, root)
 }
 
 /// Checks an inclusion proof of `record_id` in the split of `anchor`.

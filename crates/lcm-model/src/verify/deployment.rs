@@ -3,7 +3,7 @@
 use lcm_crypto::Digest;
 
 use super::training::Seals;
-use super::{check_seal, check_sequence};
+use super::{check_chain_link, check_seal, check_sequence};
 use crate::records::{DeploymentAnchor, DeploymentStatus, DeploymentStatusEvent};
 use crate::{Claimed, Error, Policy, Seal, Sealed};
 
@@ -92,15 +92,7 @@ where
             });
         }
         check_sequence(STATUS_EVENT, id, index, index, event.record().sequence)?;
-        if event.record().prev_event != prev {
-            return Err(Error::ChainLink {
-                kind: STATUS_EVENT,
-                id: id.clone(),
-                index,
-                expected: prev,
-                actual: event.record().prev_event,
-            });
-        }
+        check_chain_link(STATUS_EVENT, id, index, prev, event.record().prev_event)?;
         prev = Some(event.digest());
     }
     Ok(())

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use lcm_crypto::merkle::{CompactRange, MerkleTree};
 use lcm_crypto::{Commitment, Digest, Opening};
 
-use super::check_sequence;
+use super::{check_chain_link, check_sequence};
 use crate::records::{InferenceBatch, InferenceCommitment, InferenceReceipt, ReceiptEncoder};
 use crate::{Error, Policy, Seal, Timestamp};
 
@@ -49,15 +49,7 @@ fn check_link_parts(
             actual: sequence,
         })?;
     check_sequence(RECEIPT, id, index, expected, sequence)?;
-    if prev_receipt != Some(*prev_digest) {
-        return Err(Error::ChainLink {
-            kind: RECEIPT,
-            id: id.to_owned(),
-            index,
-            expected: Some(*prev_digest),
-            actual: prev_receipt,
-        });
-    }
+    check_chain_link(RECEIPT, id, index, Some(*prev_digest), prev_receipt)?;
     Ok(())
 }
 
@@ -339,15 +331,7 @@ pub fn verify_receipt_segment<S: Seal<Record = InferenceReceipt>>(
             }
             None => {
                 check_sequence(RECEIPT, id, index, 0, r.record().sequence)?;
-                if let Some(link) = r.record().prev_receipt {
-                    return Err(Error::ChainLink {
-                        kind: RECEIPT,
-                        id: id.clone(),
-                        index,
-                        expected: None,
-                        actual: Some(link),
-                    });
-                }
+                check_chain_link(RECEIPT, id, index, None, r.record().prev_receipt)?;
             }
         }
         prev = Some((r.digest(), r.record().sequence));

@@ -15,7 +15,9 @@
 //! - deployment: [`verify_status_history`], [`verify_claimed_status_history`];
 //! - inference: [`verify_receipt_chain`], [`verify_receipt_segment`], [`verify_commitment`],
 //!   [`compute_inference_batch`], [`ReceiptLink`], [`InferenceBatchBuilder`];
-//! - roots: [`compute_release_root`], [`verify_release_root`], [`compute_inference_batch_root`].
+//! - roots: [`compute_release_root`], [`verify_release_root`], [`compute_inference_batch_root`];
+//! - the two rules of every chain (checkpoints, status events, receipts), which the managers
+//!   apply when they restore one: [`check_sequence`], [`check_chain_link`].
 //!
 //! Every verifier recomputes what it checks, returns `Result<(), Error>` and never panics.
 //! Errors name the record kind, the record's id and the field. A verifier given [`Sealed`]
@@ -32,6 +34,8 @@ mod inference;
 mod model;
 mod roots;
 mod training;
+
+use lcm_crypto::Digest;
 
 use crate::{Error, Policy, Record, Seal};
 
@@ -62,21 +66,24 @@ fn check_seal<S: Seal>(
 ) -> Result<(), Error> {
     let recomputed = sealed.record().digest(policy)?;
     let stored = sealed.digest();
-    if recomputed == stored {
-        Ok(())
-    } else {
-        Err(Error::SealMismatch {
+    agree(stored, recomputed, |stored, recomputed| {
+        Error::SealMismatch {
             kind,
             id: id.to_owned(),
             stored,
             recomputed,
-        })
-    }
+        }
+    })
 }
 
-/// `actual` must be `expected`: smaller is a reorder or repeat ([`Error::ChainOrder`]), larger
-/// a gap ([`Error::ChainGap`]).
-fn check_sequence(
+/// The chain rule on sequence numbers: the `index`th record (`kind` `id`) of a chain must carry
+/// `expected` as its number (`actual`); smaller is a reorder or repeat
+/// ([`Error::ChainOrder`]), larger a gap ([`Error::ChainGap`]).
+///
+/// # Errors
+///
+/// [`Error::ChainOrder`] or [`Error::ChainGap`] as above.
+pub fn check_sequence(
     kind: &'static str,
     id: &str,
     index: u64,
@@ -101,5 +108,40 @@ fn check_sequence(
         })
     } else {
         Ok(())
+    }
+}
+
+/// The chain rule on links: the `index`th record (`kind` `id`) of a chain must link (`actual`)
+/// to the digest of the record before it (`expected`; `None` for nothing before it).
+///
+/// # Errors
+///
+/// [`Error::ChainLink`] when it links elsewhere.
+pub fn check_chain_link(
+    kind: &'static str,
+    id: &str,
+    index: u64,
+    expected: Option<Digest>,
+    actual: Option<Digest>,
+) -> Result<(), Error> {
+    agree(expected, actual, |expected, actual| Error::ChainLink {
+        kind,
+        id: id.to_owned(),
+        index,
+        expected,
+        actual,
+    })
+}
+
+/// `Ok` when `actual` is `expected`, else the error `differ` makes of the two.
+fn agree<T: PartialEq>(
+    expected: T,
+    actual: T,
+    differ: impl FnOnce(T, T) -> Error,
+) -> Result<(), Error> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(differ(expected, actual))
     }
 }

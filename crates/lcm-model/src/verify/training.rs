@@ -4,7 +4,7 @@
 use lcm_crypto::Digest;
 use lcm_crypto::merkle::MerkleTree;
 
-use super::check_seal;
+use super::{check_chain_link, check_seal};
 use crate::records::{
     TrainingCheckpoint, TrainingMetrics, TrainingSession, TrainingSnapshot, training_config_digest,
 };
@@ -212,15 +212,7 @@ where
                 actual: c.index,
             });
         }
-        if c.previous != head {
-            return Err(Error::ChainLink {
-                kind: CHECKPOINT,
-                id,
-                index,
-                expected: Some(head),
-                actual: Some(c.previous),
-            });
-        }
+        check_chain_link(CHECKPOINT, &id, index, Some(head), Some(c.previous))?;
         if c.session != session.digest() {
             return Err(Error::UnexpectedValue {
                 kind: CHECKPOINT,

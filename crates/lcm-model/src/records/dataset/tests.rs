@@ -51,26 +51,17 @@ fn every_metadata_field_changes_the_digest() {
     let p = Policy::default();
     let base = DatasetFamilyMetadata::new("n", "v", "o", "l");
     let d0 = base.digest(&p).unwrap();
-    let mut variants = Vec::new();
-    let mut m = base.clone();
-    m.description = "d".into();
-    variants.push(m);
-    let mut m = base.clone();
-    m.tags.push("t".into());
-    variants.push(m);
-    let mut m = base.clone();
-    m.contains_pii = true;
-    variants.push(m);
-    let mut m = base.clone();
-    m.privacy_level = "restricted".into();
-    variants.push(m);
-    let mut m = base.clone();
-    m.compliance_frameworks.push("HIPAA".into());
-    variants.push(m);
-    let mut m = base;
-    m.owner = "p".into();
-    variants.push(m);
-    for v in variants {
+    let edits: [fn(&mut DatasetFamilyMetadata); 6] = [
+        |m| m.description = "d".into(),
+        |m| m.tags.push("t".into()),
+        |m| m.contains_pii = true,
+        |m| m.privacy_level = "restricted".into(),
+        |m| m.compliance_frameworks.push("HIPAA".into()),
+        |m| m.owner = "p".into(),
+    ];
+    for edit in edits {
+        let mut v = base.clone();
+        edit(&mut v);
         assert_ne!(v.digest(&p).unwrap(), d0, "{v:?}");
     }
 }

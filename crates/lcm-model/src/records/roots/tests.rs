@@ -27,31 +27,23 @@ fn metrics_digest_is_recomputed() {
     let a = anchor(&p);
     a.verify_metrics_digest(&p).unwrap();
 
-    let mut t = a.clone();
-    t.metrics
-        .insert("accuracy".into(), Finite::new(0.99).unwrap());
-    assert_matches!(
-        t.verify_metrics_digest(&p),
-        Err(Error::DigestMismatch { .. })
-    );
-    let mut t = a.clone();
-    t.test_dataset = Digest::from_bytes([6; 32]);
-    assert_matches!(
-        t.verify_metrics_digest(&p),
-        Err(Error::DigestMismatch { .. })
-    );
-    let mut t = a.clone();
-    t.evaluation_type = "benchmark".into();
-    assert_matches!(
-        t.verify_metrics_digest(&p),
-        Err(Error::DigestMismatch { .. })
-    );
-    let mut t = a.clone();
-    t.metrics_digest = Digest::from_bytes([0; 32]);
-    assert_matches!(
-        t.verify_metrics_digest(&p),
-        Err(Error::DigestMismatch { .. })
-    );
+    let tampers: [fn(&mut TestEvaluationAnchor); 4] = [
+        |t| {
+            t.metrics
+                .insert("accuracy".into(), Finite::new(0.99).unwrap());
+        },
+        |t| t.test_dataset = Digest::from_bytes([6; 32]),
+        |t| t.evaluation_type = "benchmark".into(),
+        |t| t.metrics_digest = Digest::from_bytes([0; 32]),
+    ];
+    for tamper in tampers {
+        let mut t = a.clone();
+        tamper(&mut t);
+        assert_matches!(
+            t.verify_metrics_digest(&p),
+            Err(Error::DigestMismatch { .. })
+        );
+    }
     let blake = Policy {
         hash_algorithm: lcm_crypto::HashAlgorithm::Blake3,
         ..p

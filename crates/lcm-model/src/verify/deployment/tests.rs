@@ -4,6 +4,7 @@ use serde_json::Map;
 
 use super::*;
 use crate::Timestamp;
+use crate::test_support::chain_fault;
 
 fn anchor(p: &Policy) -> Sealed<DeploymentAnchor> {
     let record = DeploymentAnchor {
@@ -64,27 +65,11 @@ fn history_tamper_twins() {
     let mut t = h.clone();
     t.swap(1, 2);
     let e = verify_claimed_status_history(&p, &a, &t);
-    assert_matches!(
-        e,
-        Err(Error::ChainGap {
-            index: 1,
-            expected: 1,
-            actual: 2,
-            ..
-        })
-    );
+    assert_eq!(chain_fault(e), ("gap", 1, 1, 2));
     let mut t = h.clone();
     t.insert(2, h[1].clone());
     let e = verify_claimed_status_history(&p, &a, &t);
-    assert_matches!(
-        e,
-        Err(Error::ChainOrder {
-            index: 2,
-            expected: 2,
-            actual: 1,
-            ..
-        })
-    );
+    assert_eq!(chain_fault(e), ("order", 2, 2, 1));
     let mut t = h.clone();
     t[2].record.prev_event = Some(Digest::from_bytes([0; 32]));
     reseal(&p, &mut t[2]);

@@ -4,6 +4,7 @@ use lcm_crypto::CommitmentScheme;
 use serde_json::Map;
 
 use super::*;
+use crate::test_support::chain_fault;
 use crate::{Claimed, Record, Sealed};
 
 fn commitment(b: u8) -> InferenceCommitment {
@@ -57,43 +58,19 @@ fn receipt_chain_tamper_twins() {
     let mut t = rs.clone();
     t.remove(2);
     let e = verify_receipt_chain(&p, &t);
-    assert_matches!(
-        e,
-        Err(Error::ChainGap {
-            index: 2,
-            expected: 2,
-            actual: 3,
-            ..
-        })
-    );
+    assert_eq!(chain_fault(e), ("gap", 2, 2, 3));
     let mut t = rs.clone();
     t[3].record.sequence = 1;
     t[3].digest = t[3].record.digest(&p).unwrap();
     let e = verify_receipt_chain(&p, &t);
-    assert_matches!(
-        e,
-        Err(Error::ChainOrder {
-            index: 3,
-            expected: 3,
-            actual: 1,
-            ..
-        })
-    );
+    assert_eq!(chain_fault(e), ("order", 3, 3, 1));
     let mut t = rs.clone();
     t[4].record.prev_receipt = Some(Digest::from_bytes([0; 32]));
     t[4].digest = t[4].record.digest(&p).unwrap();
     let e = verify_receipt_chain(&p, &t);
     assert_matches!(e, Err(Error::ChainLink { index: 4, .. }));
     let e = verify_receipt_chain(&p, &rs[1..]);
-    assert_matches!(
-        e,
-        Err(Error::ChainGap {
-            index: 0,
-            expected: 0,
-            actual: 1,
-            ..
-        })
-    );
+    assert_eq!(chain_fault(e), ("gap", 0, 0, 1));
     let e = verify_receipt_segment(&p, Some((rs[0].digest, 1)), &rs[2..]);
     assert_matches!(e, Err(Error::ChainLink { index: 0, .. }));
     let e = verify_receipt_chain::<Claimed<InferenceReceipt>>(&p, &[]);
