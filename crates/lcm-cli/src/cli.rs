@@ -181,10 +181,14 @@ pub(crate) enum Command {
         #[arg(long, requires = "header")]
         proof: Option<PathBuf>,
     },
-    /// Summarize a header, capsule or bundle file.
+    /// Summarize a header, capsule or bundle file (with --json: the summary lines and the
+    /// digests, key id and counts a script needs).
     Inspect {
         /// The file.
         file: PathBuf,
+        /// With --json: also the whole document, under `document`.
+        #[arg(long)]
+        document: bool,
     },
     /// The transparency log of a receipt chain: signed checkpoints (c2sp.org/tlog-checkpoint),
     /// consistency and inclusion proofs, and a static tile export (c2sp.org/tlog-tiles).

@@ -161,7 +161,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             requirements,
             proof.as_deref(),
         ),
-        Command::Inspect { file } => crate::capsules::inspect(cli, out, file),
+        Command::Inspect { file, document } => crate::capsules::inspect(cli, out, file, *document),
         Command::Log { command } => crate::tlog::log(cli, out, command),
         Command::Witness { command } => crate::witness::cosign(cli, out, command),
         Command::Compat {
@@ -437,8 +437,8 @@ fn infer(
     progress.finish();
     let summary = summary?;
     eprintln!(
-        "lcm: appended {} receipts; chain head {}",
-        summary.appended,
+        "lcm: appended {}; chain head {}",
+        plural(summary.appended, "receipt", "receipts"),
         summary.head.map_or_else(
             || "none".to_owned(),
             |h| format!("{} at {}", h.digest, h.sequence)
@@ -517,18 +517,18 @@ fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         out.line(&serde_json::to_string(&report).map_err(|e| input(format!("report json: {e}")))?)
     } else {
         out.line(&format!(
-            "store ok: {} records, {} receipts in {} chains, {} batches",
-            report.records,
-            report.receipts,
-            report.chains.len(),
-            report.batches,
+            "store ok: {}, {} in {}, {}",
+            plural(report.records, "record", "records"),
+            plural(report.receipts, "receipt", "receipts"),
+            plural(report.chains.len(), "chain", "chains"),
+            plural(report.batches, "batch", "batches"),
         ))?;
         for c in &report.chains {
             out.line(&format!(
-                "  chain of {}: {} receipts, {} batches, head {}",
+                "  chain of {}: {}, {}, head {}",
                 c.deployment,
-                c.receipts,
-                c.batches,
+                plural(c.receipts, "receipt", "receipts"),
+                plural(c.batches, "batch", "batches"),
                 c.head.map_or_else(|| "none".to_owned(), |d| d.to_string())
             ))?;
         }
@@ -655,7 +655,7 @@ fn list_lifecycles(cli: &Cli, out: &mut Out, store: &dyn Store) -> Result<(), Cl
                 r.id,
                 r.digest,
                 plural(receipts, "receipt", "receipts"),
-                plural(batches as u64, "batch", "batches")
+                plural(batches, "batch", "batches")
             ))?;
         }
     }
@@ -723,7 +723,10 @@ fn list_batches(
     };
     for chain in chains {
         for b in store.batches(&chain)? {
-            let count = b.last_sequence.saturating_sub(b.first_sequence).saturating_add(1);
+            let count = b
+                .last_sequence
+                .saturating_sub(b.first_sequence)
+                .saturating_add(1);
             if cli.json {
                 out.line(
                     &json!({"deployment": chain, "window_id": b.window_id,
@@ -747,8 +750,13 @@ fn list_batches(
 }
 
 /// `n` and the noun in the right number: "1 batch", "2 batches".
-pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+pub(crate) fn plural<N: TryInto<u64> + std::fmt::Display + Copy>(
+    n: N,
+    one: &str,
+    many: &str,
+) -> String {
+    let singular = n.try_into().ok() == Some(1);
+    format!("{n} {}", if singular { one } else { many })
 }
 
 fn show(

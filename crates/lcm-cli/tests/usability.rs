@@ -8,7 +8,13 @@ fn list_refuses_an_unknown_kind_and_lists_lifecycles_deployments_batches() {
     // An unknown kind is a usage error naming what is accepted.
     let out = run(lcm(&s.store()).args(["list", "bogus"]), 2);
     let err = String::from_utf8_lossy(&out.stderr);
-    for accepted in ["lifecycles", "deployments", "batches", "receipts", "model-anchor"] {
+    for accepted in [
+        "lifecycles",
+        "deployments",
+        "batches",
+        "receipts",
+        "model-anchor",
+    ] {
         assert!(err.contains(accepted), "{err}");
     }
     assert!(out.stdout.is_empty());
@@ -18,12 +24,18 @@ fn list_refuses_an_unknown_kind_and_lists_lifecycles_deployments_batches() {
         models,
         stdout(&run(lcm(&s.store()).args(["list", "model-anchor"]), 0))
     );
-    assert!(models.starts_with("model-anchor\tpneumonia_model@v1.0\t"), "{models}");
+    assert!(
+        models.starts_with("model-anchor\tpneumonia_model@v1.0\t"),
+        "{models}"
+    );
 
     let lifecycles = stdout(&run(lcm(&s.store()).args(["list", "lifecycles"]), 0));
     assert_eq!(lifecycles.lines().count(), 1, "{lifecycles}");
     assert!(lifecycles.starts_with("deploy_001\t"), "{lifecycles}");
-    assert!(lifecycles.contains("\t20 receipts\t4 batches"), "{lifecycles}");
+    assert!(
+        lifecycles.contains("\t20 receipts\t4 batches"),
+        "{lifecycles}"
+    );
     let v: serde_json::Value = serde_json::from_slice(
         &run(lcm(&s.store()).args(["--json", "list", "lifecycles"]), 0).stdout,
     )
@@ -78,4 +90,151 @@ fn list_refuses_an_unknown_kind_and_lists_lifecycles_deployments_batches() {
         )),
         ""
     );
+}
+
+#[test]
+fn header_export_verify_and_inspect_print_what_a_script_needs() {
+    let (s, dir) = demo("json-out");
+    let key = dir.join("signing.key");
+    let public = dir.join("signing.key.pub");
+    let p = |p: &Path| p.to_str().expect("utf-8 path").to_owned();
+    let header = s.path("h.json");
+    let bundle = s.path("b.json");
+    // Text: one line saying what was written.
+    let line = stdout(&run(
+        lcm(&s.store()).args(["header", "--key", &p(&key), "--out", &p(&header)]),
+        0,
+    ));
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(
+        line.starts_with(&format!("wrote header {}: header ", p(&header))),
+        "{line}"
+    );
+    assert!(
+        line.contains("of deploy_001, 20 receipts, 4 batches, signed by key "),
+        "{line}"
+    );
+    // JSON: the path, the header digest, the key id, the receipts.
+    let h: serde_json::Value = serde_json::from_slice(
+        &run(
+            lcm(&s.store()).args(["--json", "header", "--key", &p(&key), "--out", &p(&header)]),
+            0,
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(h["kind"], "header");
+    assert_eq!(h["path"], p(&header));
+    assert_eq!(h["deployment"], "deploy_001");
+    assert_eq!(h["receipts"], 20);
+    assert_eq!(h["batches"], 4);
+    assert_eq!(h["bytes"], std::fs::metadata(&header).unwrap().len());
+    let b: serde_json::Value = serde_json::from_slice(
+        &run(
+            lcm(&s.store()).args(["--json", "export", "--key", &p(&key), "--out", &p(&bundle)]),
+            0,
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(b["kind"], "bundle");
+    assert_eq!(b["path"], p(&bundle));
+    assert_eq!(b["key_id"], h["key_id"]);
+    assert_eq!(b["receipts"], 20);
+    assert_eq!(b["release_root"], h["release_root"]);
+    assert!(line.contains(h["key_id"].as_str().unwrap()), "{line} {h}");
+    // The digests are those inspect and verify see.
+    let i: serde_json::Value = serde_json::from_slice(
+        &run(lcm(&s.store()).args(["--json", "inspect", &p(&header)]), 0).stdout,
+    )
+    .unwrap();
+    assert_eq!(i["header_digest"], h["header_digest"]);
+    assert_eq!(i["key_id"], h["key_id"]);
+    assert_eq!(i["receipts_root"], h["receipts_root"]);
+    let i: serde_json::Value = serde_json::from_slice(
+        &run(lcm(&s.store()).args(["--json", "inspect", &p(&bundle)]), 0).stdout,
+    )
+    .unwrap();
+    assert_eq!(i["header_digest"], b["header_digest"]);
+    assert_eq!(i["records"]["receipts"], 20);
+    assert_eq!(i["records"]["splits"], 3);
+    assert!(i["summary"].as_array().unwrap().len() > 3);
+    // A summary, not the document; --document adds it.
+    assert!(i.get("document").is_none());
+    let full: serde_json::Value = serde_json::from_slice(
+        &run(
+            lcm(&s.store()).args(["--json", "inspect", "--document", &p(&bundle)]),
+            0,
+        )
+        .stdout,
+    )
+    .unwrap();
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    assert_eq!(full["document"], written);
+    // Without --out the document is the output, with or without --json.
+    let doc = run(
+        lcm(&s.store()).args(["--json", "header", "--key", &p(&key)]),
+        0,
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&doc.stdout).unwrap();
+    assert!(doc.get("capsule_version").is_some(), "{doc}");
+
+    // verify --json: every check with its stage and result, next to the count.
+    let v: serde_json::Value =
+        serde_json::from_slice(&verify(&s, &bundle, &public, &["--json"], 0).stdout).unwrap();
+    assert_eq!(v["valid"], true);
+    let results = v["results"].as_array().unwrap();
+    let passed = results.iter().filter(|r| r["result"] == "passed").count();
+    assert_eq!(v["checks"], passed);
+    assert_eq!(
+        results.len(),
+        passed + v["not_applicable"].as_array().unwrap().len()
+    );
+    for r in results {
+        assert!(r["stage"].is_string() && r["check"].is_string(), "{r}");
+    }
+    let stages: std::collections::BTreeSet<&str> =
+        results.iter().filter_map(|r| r["stage"].as_str()).collect();
+    assert!(stages.len() > 3, "{stages:?}");
+    // A tampered bundle: the failed check is in the list, with its error.
+    let mut tampered = written.clone();
+    tampered["lifecycle"]["dataset"]["family"]["record"]["family_id"] = "other".into();
+    let bad = s.path("bad.json");
+    std::fs::write(&bad, serde_json::to_vec(&tampered).unwrap()).unwrap();
+    let out = verify(&s, &bad, &public, &["--json"], 1);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    let failed: Vec<&serde_json::Value> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["result"] == "failed")
+        .collect();
+    assert!(!failed.is_empty(), "{v}");
+    assert_eq!(failed.len(), v["failures"].as_array().unwrap().len());
+    assert!(failed.iter().all(|r| r["error"].is_string()));
+}
+
+#[test]
+fn counts_are_in_the_right_number() {
+    let s = Scratch::new("plural");
+    let dir = s.path("out");
+    let text = stdout(&run(
+        lcm(&s.store()).args(["demo", "--receipts", "1", "--out", dir.to_str().unwrap()]),
+        0,
+    ));
+    assert!(text.contains("1 receipt in 1 batch,"), "{text}");
+    let check = stdout(&run(lcm(&s.store()).arg("check"), 0));
+    assert!(check.contains("1 receipt in 1 chain, 1 batch"), "{check}");
+    assert!(check.contains(": 1 receipt, 1 batch, head"), "{check}");
+    let inspect = stdout(&run(
+        lcm(&s.store()).args(["inspect", dir.join("bundle.json").to_str().unwrap()]),
+        0,
+    ));
+    assert!(
+        inspect.contains("1 status event, 1 receipt in 1 group (1 sealed batch)"),
+        "{inspect}"
+    );
+    assert!(!text.contains("1 batches") && !check.contains("1 batches"));
 }
