@@ -23,7 +23,7 @@ use crate::io::{Out, file_err, password, pub_path, read_file, read_json, write_k
 use crate::progress::Progress;
 
 pub(crate) fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             // Help and version print to stdout and succeed; usage errors are one line on
@@ -39,6 +39,10 @@ pub(crate) fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // `--store` after the command wins over the top-level one (and `LCM_STORE`).
+    if let Some(store) = cli.command.store() {
+        cli.store = store.to_path_buf();
+    }
     let mut out = Out::new();
     let result = dispatch(&cli, &mut out).and_then(|()| out.flush());
     match result {
@@ -54,7 +58,7 @@ pub(crate) fn run() -> ExitCode {
 
 fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     match &cli.command {
-        Command::Init { policy } => init(cli, out, policy.as_deref()),
+        Command::Init { policy, .. } => init(cli, out, policy.as_deref()),
         Command::Keygen {
             out: path,
             force,
@@ -63,6 +67,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         } => keygen(cli, out, path, *force, name.as_deref(), *witness),
         Command::Record {
             command: RecordCommand::Lifecycle { file, overrides },
+            ..
         } => record_lifecycle(
             cli,
             out,
@@ -72,12 +77,13 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
                 failed_security_scan: overrides.allow_failed_security_scan.clone(),
             },
         ),
-        Command::Record { command } => record_stage(cli, out, command),
+        Command::Record { command, .. } => record_stage(cli, out, command),
         Command::Infer {
             model,
             deployment,
             batch_size,
             allow_repeated_request_id,
+            ..
         } => infer(
             cli,
             out,
@@ -99,6 +105,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
                     window,
                     until,
                 },
+            ..
         } => batch_close(
             cli,
             out,
@@ -106,26 +113,31 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             window.as_deref(),
             until.as_deref(),
         ),
-        Command::Check => check(cli, out),
-        Command::List { kind, deployment } => {
-            list(cli, out, kind.as_deref(), deployment.as_deref())
-        }
+        Command::Check { .. } => check(cli, out),
+        Command::List {
+            kind, deployment, ..
+        } => list(cli, out, kind.as_deref(), deployment.as_deref()),
         Command::Show {
             kind,
             id,
             deployment,
+            ..
         } => show(cli, out, kind, id, deployment.as_deref()),
         Command::Fingerprint(args) => fingerprint_cmd(cli, out, args),
-        Command::Demo { receipts, out: dir } => crate::capsules::demo(cli, out, *receipts, dir),
+        Command::Demo {
+            receipts, out: dir, ..
+        } => crate::capsules::demo(cli, out, *receipts, dir),
         Command::Header {
             key,
             out: path,
             deployment,
+            ..
         } => crate::capsules::header(cli, out, key, path.as_deref(), deployment.as_deref()),
         Command::Export {
             key,
             out: path,
             deployment,
+            ..
         } => crate::capsules::export_bundle(cli, out, key, path.as_deref(), deployment.as_deref()),
         Command::Materialize {
             receipt_id,
@@ -134,6 +146,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             output,
             out: path,
             deployment,
+            ..
         } => crate::capsules::materialize(
             cli,
             out,
@@ -152,6 +165,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             header,
             requirements,
             proof,
+            ..
         } => crate::capsules::verify(
             cli,
             out,
@@ -162,8 +176,9 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             proof.as_deref(),
         ),
         Command::Inspect { file, document } => crate::capsules::inspect(cli, out, file, *document),
-        Command::Log { command } => crate::tlog::log(cli, out, command),
+        Command::Log { command, .. } => crate::tlog::log(cli, out, command),
         Command::Witness { command } => crate::witness::cosign(cli, out, command),
+        Command::Example { name } => out.raw(name.text().as_bytes()),
         Command::Compat {
             command: CompatCommand::Audit { file },
         } => crate::compat::audit_cmd(cli, out, file),
@@ -239,6 +254,17 @@ fn keygen(
                 )));
             }
         }
+    }
+    // A missing folder is named, not created: where private keys live is the user's choice.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(input(format!(
+            "--out {}: the folder {} does not exist (create it first, for example mkdir -p {})",
+            path.display(),
+            dir.display(),
+            dir.display()
+        )));
     }
     let key = SigningKey::generate(&mut lcm_crypto::OsRandom)?;
     write_key_pair(path, &key, force)?;

@@ -238,3 +238,156 @@ fn counts_are_in_the_right_number() {
     );
     assert!(!text.contains("1 batches") && !check.contains("1 batches"));
 }
+
+#[test]
+fn store_is_offered_only_by_commands_that_use_one() {
+    let s = Scratch::new("store-flag");
+    let store = s.store();
+    let key = s.path("k");
+    let p = |p: &Path| p.to_str().expect("utf-8 path").to_owned();
+    // Commands that use no store refuse --store after them (a usage error, exit 2), and
+    // their help does not offer it.
+    run(
+        lcm(&store).args(["keygen", "--out", &p(&key), "--store", &p(&store)]),
+        2,
+    );
+    assert!(!key.exists());
+    let file = s.path("f.bin");
+    std::fs::write(&file, b"x").unwrap();
+    run(
+        lcm(&store).args(["fingerprint", &p(&file), "--store", &p(&store)]),
+        2,
+    );
+    run(
+        lcm(&store).args(["inspect", &p(&file), "--store", &p(&store)]),
+        2,
+    );
+    for command in ["keygen", "fingerprint", "inspect"] {
+        let help = stdout(&run(lcm(&store).args([command, "--help"]), 0));
+        assert!(!help.contains("--store"), "{command}: {help}");
+    }
+    // verify keeps it: with --header OLD and no --proof it reads the store's log.
+    let help = stdout(&run(lcm(&store).args(["verify", "--help"]), 0));
+    assert!(help.contains("--store"), "{help}");
+    // Commands that use a store take it after the command (over LCM_STORE), before it, or
+    // from LCM_STORE.
+    let other = s.path("other.db");
+    run(
+        Command::new(env!("CARGO_BIN_EXE_lcm"))
+            .env_remove("LCM_STORE")
+            .args(["init", "--store", &p(&other)]),
+        0,
+    );
+    assert!(other.exists());
+    assert!(!store.exists());
+    run(lcm(&store).args(["check", "--store", &p(&other)]), 0);
+    run(lcm(&store).args(["--store", &p(&other), "check"]), 0);
+    run(
+        lcm(&store).args(["record", "--store", &p(&other), "release", "--help"]),
+        0,
+    );
+    run(lcm(&other).arg("check"), 0);
+    run(lcm(&store).arg("check"), 2);
+    // --store after the command wins over the top-level one.
+    run(
+        lcm(&store).args(["--store", &p(&store), "check", "--store", &p(&other)]),
+        0,
+    );
+}
+
+#[test]
+fn keygen_names_a_missing_folder() {
+    let s = Scratch::new("keygen-folder");
+    let key = s.path("keys/x");
+    let out = run(
+        lcm(&s.store()).args(["keygen", "--out", key.to_str().unwrap()]),
+        2,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "the folder {} does not exist",
+            s.path("keys").display()
+        )),
+        "{err}"
+    );
+    assert!(!s.path("keys").exists());
+    // A bare file name is in the current folder.
+    run(
+        lcm(&s.store())
+            .current_dir(&s.0)
+            .args(["keygen", "--out", "here.key"]),
+        0,
+    );
+    assert!(s.path("here.key").exists() && s.path("here.key.pub").exists());
+}
+
+#[test]
+fn the_policy_line_says_what_domains_mean() {
+    let s = Scratch::new("domains");
+    let out = stdout(&run(lcm(&s.store()).arg("init"), 0));
+    assert!(
+        out.contains(" domains=[] (no restriction: every record kind) "),
+        "{out}"
+    );
+    assert!(!out.contains("domains=all"), "{out}");
+    let policy = s.path("policy.json");
+    let mut value = serde_json::to_value(lcm_model::Policy::default()).unwrap();
+    value["domains"] = serde_json::json!(["model", "dataset_family"]);
+    std::fs::write(&policy, value.to_string()).unwrap();
+    let other = s.path("other.db");
+    let out = stdout(&run(
+        lcm(&other).args(["init", "--policy", policy.to_str().unwrap()]),
+        0,
+    ));
+    assert!(
+        out.contains(" domains=[model,dataset_family] (only these record kinds) "),
+        "{out}"
+    );
+}
+
+#[test]
+fn examples_are_built_in() {
+    let s = Scratch::new("examples");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/cli");
+    for (name, file) in [
+        ("lifecycle", "lifecycle.json"),
+        ("dataset", "stages/dataset.json"),
+        ("model", "stages/model.json"),
+        ("training", "stages/training.json"),
+        ("training-complete", "stages/training-complete.json"),
+        ("predeployment", "stages/predeployment.json"),
+        ("deployment", "stages/deployment.json"),
+        ("test", "stages/test.json"),
+        ("inferences", "inferences.jsonl"),
+    ] {
+        let out = run(lcm(&s.store()).args(["example", name]), 0);
+        assert_eq!(
+            out.stdout,
+            std::fs::read(root.join(file)).unwrap(),
+            "{name}"
+        );
+    }
+    run(lcm(&s.store()).args(["example", "nothing"]), 2);
+    // The printed lifecycle records as is, and help points to the command, not to a folder
+    // an installed binary does not have.
+    let file = s.path("lifecycle.json");
+    std::fs::write(
+        &file,
+        run(lcm(&s.store()).args(["example", "lifecycle"]), 0).stdout,
+    )
+    .unwrap();
+    run(lcm(&s.store()).arg("init"), 0);
+    run(
+        lcm(&s.store())
+            .args(["record", "lifecycle", file.to_str().unwrap()])
+            .env("LCM_DATASET_PASSWORD", "family_password")
+            .env("LCM_MODEL_PASSWORD", "model_password"),
+        0,
+    );
+    for stage in ["lifecycle", "dataset", "model", "training", "test"] {
+        let help = stdout(&run(lcm(&s.store()).args(["record", stage, "--help"]), 0));
+        assert!(!help.contains("examples/cli"), "{help}");
+        assert!(help.contains("lcm example "), "{help}");
+    }
+}
