@@ -667,7 +667,8 @@ pub(crate) enum BatchCommand {
         /// The window id (default: `batch_FIRST_LAST`, with the sequence numbers).
         #[arg(long)]
         window: Option<String>,
-        /// Only receipts made at or before this RFC 3339 UTC time.
+        /// Only receipts made at or before this RFC 3339 time (any fraction, `Z` or an
+        /// offset).
         #[arg(long)]
         until: Option<String>,
     },

@@ -316,7 +316,8 @@ fn record_lifecycle(
     file: &Path,
     overrides: &lifecycle::Overrides,
 ) -> Result<(), CliError> {
-    let input: lifecycle::LifecycleInput = read_json(file)?;
+    // Any RFC 3339 timestamp in the file; the records keep the canonical form.
+    let input: lifecycle::LifecycleInput = Timestamp::accepting_rfc3339(|| read_json(file))?;
     let mut dataset_password = password("LCM_DATASET_PASSWORD")?;
     let mut model_password = password("LCM_MODEL_PASSWORD")?;
     let mut store = open(cli)?;
@@ -481,10 +482,7 @@ fn batch_close(
     until: Option<&str>,
 ) -> Result<(), CliError> {
     let until: Option<Timestamp> = until
-        .map(|u| {
-            u.parse()
-                .map_err(|e| input(format!("--until {u}: expected an RFC 3339 UTC time: {e}")))
-        })
+        .map(|u| Timestamp::parse_rfc3339(u).map_err(|e| input(format!("--until: {e}"))))
         .transpose()?;
     if let Some(w) = window {
         lcm_model::strict::check_id("--window", w).map_err(|e| input(e.to_string()))?;

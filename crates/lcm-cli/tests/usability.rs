@@ -391,3 +391,83 @@ fn examples_are_built_in() {
         assert!(help.contains("lcm example "), "{help}");
     }
 }
+
+/// The bundle of the store's only lifecycle, exported with a fresh key, as JSON.
+fn exported(s: &Scratch) -> serde_json::Value {
+    let key = s.path("export.key");
+    if !key.exists() {
+        run(
+            lcm(&s.store()).args(["keygen", "--out", key.to_str().unwrap()]),
+            0,
+        );
+    }
+    let out = run(
+        lcm(&s.store()).args(["export", "--key", key.to_str().unwrap()]),
+        0,
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn input_files_take_rfc3339_timestamps_of_any_precision() {
+    let canonical = "2025-09-12T14:00:00.000000Z";
+    let text = std::fs::read_to_string(LIFECYCLE).unwrap();
+    assert!(text.contains(canonical));
+    for spelling in [
+        "2025-09-12T14:00:00Z",
+        "2025-09-12T14:00:00.0Z",
+        "2025-09-12T16:00:00.000000000+02:00",
+    ] {
+        let s = Scratch::new("rfc3339");
+        let file = s.path("lifecycle.json");
+        std::fs::write(&file, text.replace(canonical, spelling)).unwrap();
+        run(lcm(&s.store()).arg("init"), 0);
+        run(
+            lcm(&s.store())
+                .args(["record", "lifecycle", file.to_str().unwrap()])
+                .env("LCM_DATASET_PASSWORD", "family_password")
+                .env("LCM_MODEL_PASSWORD", "model_password"),
+            0,
+        );
+        // Kept in the canonical form.
+        let bundle = exported(&s).to_string();
+        assert!(
+            bundle.contains(&format!("\"build_timestamp\":\"{canonical}\"")),
+            "{spelling}"
+        );
+        assert!(!bundle.contains(spelling), "{spelling}");
+    }
+    // Stage files too: the short form parses (the store then lacks the training run).
+    let s = Scratch::new("rfc3339-stage");
+    run(lcm(&s.store()).arg("init"), 0);
+    let stage = std::fs::read_to_string(stage_file("predeployment")).unwrap();
+    assert!(stage.contains(canonical));
+    let file = s.path("predeployment.json");
+    std::fs::write(&file, stage.replace(canonical, "2025-09-12T14:00:00Z")).unwrap();
+    let out = record(&s.store(), "predeployment", file.to_str().unwrap(), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("timestamp"), "{err}");
+    // What is not RFC 3339 is refused, saying what is accepted.
+    std::fs::write(&file, stage.replace(canonical, "2025-09-12 14:00")).unwrap();
+    let out = record(&s.store(), "predeployment", file.to_str().unwrap(), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("expected an RFC 3339 timestamp"), "{err}");
+    assert!(err.contains("\"2025-09-12 14:00\""), "{err}");
+    assert_eq!(record_ids(&s.store()), Vec::<String>::new());
+    // batch close --until too.
+    let s = recorded("rfc3339-until");
+    infer(&s.store(), &lines(3, "u"), 0);
+    let out = run(
+        lcm(&s.store()).args(["batch", "close", "--until", "2000-01-01T00:00:00+01:00"]),
+        0,
+    );
+    assert_eq!(stdout(&out).trim(), "no receipts to batch");
+    run(
+        lcm(&s.store()).args(["batch", "close", "--until", "9999-01-01T00:00:00Z"]),
+        0,
+    );
+    run(
+        lcm(&s.store()).args(["batch", "close", "--until", "yesterday"]),
+        2,
+    );
+}
