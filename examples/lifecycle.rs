@@ -281,7 +281,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         report.checks.len() + policy_report.checks.len()
     );
     // A header changed after signing does not verify.
-    let mut tampered = header.clone();
+    let mut tampered = header;
     if let Some(g) = tampered.stage_g_inference.as_mut() {
         g.receipt_count += 1;
     }

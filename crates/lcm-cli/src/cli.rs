@@ -118,7 +118,8 @@ pub(crate) enum Command {
     /// Append chained inference receipts read as JSON Lines on standard input.
     ///
     /// Each line is a JSON object `{"request_id", "query", "output"}`, optionally with
-    /// `"receipt_id"`, `"input_metadata"`, `"output_metadata"`, `"explanation_digests"`. A receipt is
+    /// `"receipt_id"`, `"input_metadata"`, `"output_metadata"`, `"explanation_digests"` (print an
+    /// example: `lcm example inferences`). A receipt is
     /// acknowledged when its line is printed on standard output: it is then committed and
     /// durable.
     Infer {

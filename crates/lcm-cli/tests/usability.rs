@@ -198,7 +198,7 @@ fn header_export_verify_and_inspect_print_what_a_script_needs() {
         results.iter().filter_map(|r| r["stage"].as_str()).collect();
     assert!(stages.len() > 3, "{stages:?}");
     // A tampered bundle: the failed check is in the list, with its error.
-    let mut tampered = written.clone();
+    let mut tampered = written;
     tampered["lifecycle"]["dataset"]["family"]["record"]["family_id"] = "other".into();
     let bad = s.path("bad.json");
     std::fs::write(&bad, serde_json::to_vec(&tampered).unwrap()).unwrap();
@@ -397,15 +397,15 @@ fn exported(s: &Scratch) -> serde_json::Value {
     let key = s.path("export.key");
     if !key.exists() {
         run(
-            lcm(&s.store()).args(["keygen", "--out", key.to_str().unwrap()]),
+            lcm(&s.store()).args(["keygen", "--out", key.to_str().expect("utf-8 path")]),
             0,
         );
     }
     let out = run(
-        lcm(&s.store()).args(["export", "--key", key.to_str().unwrap()]),
+        lcm(&s.store()).args(["export", "--key", key.to_str().expect("utf-8 path")]),
         0,
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&out.stdout).expect("the bundle is JSON")
 }
 
 #[test]
