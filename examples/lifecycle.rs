@@ -3,7 +3,8 @@
 //! Run it with `cargo run --example lifecycle`. It records a dataset family with three
 //! splits, a model, a training run with checkpoints, a pre-deployment and a deployment, a
 //! test evaluation, production inferences and their batch, then computes the training session,
-//! release and inference batch roots, and prints every stage's full digest.
+//! release and inference batch roots, prints every stage's full digest, and (step 7) builds,
+//! signs, prints and verifies the capsule header.
 //!
 //! Each step mirrors a step of the seed (its Python names are in the comments). Unlike the
 //! seed, every reference below is a full 32-byte digest, the master passwords go through
@@ -16,17 +17,22 @@
 use std::collections::BTreeMap;
 use std::error::Error;
 
-use lcm::crypto::{Digest, HashAlgorithm, hash};
+use lcm::capsule::{
+    DatasetRecords, DeploymentRecords, InferenceRecords, LifecycleRecords, MerkleLog,
+    PolicyRequirements, TrainingRecords, create_capsule_header, validate_lcm_policy, verify_header,
+};
+use lcm::crypto::{Digest, HashAlgorithm, OsRandom, SigningKey, hash};
 use lcm::get_default_policy;
 use lcm::managers::{
     Context, DatasetFamilyManager, DeploymentManager, InferenceManager, InferenceRequest,
     ModelAnchorRequest, ModelManager, PreDeploymentRequest, RootManager, TrainingManager,
 };
 use lcm::model::records::{
-    BuildArtifact, ComplianceStatus, DatasetFamilyMetadata, DatasetSplit, ModelArchitecture, Sbom,
-    SplitInfo, TrainingEnvironment, TrainingMetrics,
+    BuildArtifact, ComplianceStatus, DatasetFamilyMetadata, DatasetSplit, DatasetSplitAnchor,
+    DeploymentStatusEvent, ModelArchitecture, Sbom, SplitInfo, TrainingEnvironment,
+    TrainingMetrics,
 };
-use lcm::model::{Sealed, Timestamp};
+use lcm::model::{Claimed, Sealed, Timestamp};
 use serde_json::{Map, Value, json};
 
 fn object(value: Value) -> Map<String, Value> {
@@ -34,6 +40,11 @@ fn object(value: Value) -> Map<String, Value> {
         Value::Object(map) => map,
         _ => Map::new(),
     }
+}
+
+/// A sealed record as the header builder takes it (what a verifier would read back).
+fn claimed<T: Clone>(sealed: &Sealed<T>) -> Claimed<T> {
+    Claimed::from(sealed.clone())
 }
 
 fn ids(prefix: &str, range: std::ops::Range<u32>) -> Vec<String> {
@@ -44,7 +55,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // The process-wide default policy (seed: get_default_policy()), passed in explicitly.
     let policy = get_default_policy();
     println!("{}", policy.format_policy_line()?);
-    let ctx = Context::with_policy(policy)?;
+    let ctx = Context::with_policy(policy.clone())?;
 
     // 1. Dataset family with train/validation/test splits
     //    (seed: LCMDatasetFamilyManager.create_dataset_family_anchor, add_dataset_splits).
@@ -95,7 +106,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             (DatasetSplit::Validation, split(DatasetSplit::Validation)?),
         ]),
     )?;
-    training.add_checkpoint(
+    let checkpoint = training.add_checkpoint(
         &session,
         "ckpt_epoch_10",
         10,
@@ -205,5 +216,92 @@ fn main() -> Result<(), Box<dyn Error>> {
         batch.record().window_id,
         batch.record().count
     );
+
+    // 7. The capsule header (seed: LCMCapsuleManager.create_capsule_header): every stage's
+    //    summary, signed with an Ed25519 key, printed, and verified as an auditor would
+    //    with the public key alone.
+    let family_c = claimed(&family);
+    let splits_c: Vec<Claimed<DatasetSplitAnchor>> = splits.values().map(claimed).collect();
+    let model_c = claimed(&model);
+    let session_c = claimed(&session);
+    let checkpoints_c = [Claimed::from(checkpoint)];
+    let snapshot_c = claimed(&snapshot);
+    let predeploy_c = claimed(&predeploy);
+    let deploy_c = claimed(&deploy);
+    let status_c: Vec<Claimed<DeploymentStatusEvent>> = deployments
+        .status_history("deploy_001")
+        .unwrap_or_default()
+        .iter()
+        .map(claimed)
+        .collect();
+    let test_c = claimed(&test);
+    let receipt_log = MerkleLog::from_digests(policy.hash_algorithm, receipt_digests)?;
+    let batches_c = [claimed(&batch)];
+    let release_c = claimed(&release_root);
+    let key = SigningKey::generate(&mut OsRandom)?;
+    let header = create_capsule_header(
+        &policy,
+        &LifecycleRecords {
+            dataset: Some(DatasetRecords {
+                family: &family_c,
+                splits: &splits_c,
+            }),
+            model: Some(&model_c),
+            training: Some(TrainingRecords {
+                session: &session_c,
+                checkpoints: &checkpoints_c,
+                snapshot: &snapshot_c,
+            }),
+            predeployment: Some(&predeploy_c),
+            deployment: Some(DeploymentRecords {
+                anchor: &deploy_c,
+                status_history: &status_c,
+            }),
+            test_evaluation: Some(&test_c),
+            inference: Some(InferenceRecords {
+                receipts: &receipt_log,
+                batches: &batches_c,
+            }),
+            release: Some(&release_c),
+        },
+        Timestamp::now(),
+        &key,
+    )?;
+    println!("Complete AI lifecycle captured in capsule header:");
+    println!("{}", header.to_json(Some(2))?);
+
+    // The signature and the policy, checked with the public key only.
+    let public = key.verifying_key();
+    let report = verify_header(&header, &public)?;
+    let policy_report = validate_lcm_policy(&header, &PolicyRequirements::default())?;
+    println!(
+        "header {} verified with key {}: {} checks passed",
+        header.digest()?,
+        public.key_id(),
+        report.checks.len() + policy_report.checks.len()
+    );
+    // A header changed after signing does not verify.
+    let mut tampered = header;
+    if let Some(g) = tampered.stage_g_inference.as_mut() {
+        g.receipt_count += 1;
+    }
+    match verify_header(&tampered, &public) {
+        Err(failed) => println!(
+            "a header with one more receipt claimed is refused: {}",
+            failed
+                .first()
+                .map_or_else(|| failed.to_string(), ToString::to_string)
+        ),
+        Ok(_) => return Err("a tampered header verified".into()),
+    }
     Ok(())
+}
+
+/// The example runs to its end: every stage recorded, the header built, signed and verified,
+/// and a tampered header refused.
+#[test]
+fn runs_to_the_end() {
+    if let Err(e) = main() {
+        panic!("the example stopped: {e}");
+    }
 }

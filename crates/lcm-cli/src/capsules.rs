@@ -16,6 +16,7 @@ use lcm_store::pipeline::{make_demo_receipts, seal_next_batch};
 use serde_json::{Value, json};
 
 use crate::cli::{Algorithm, Cli, RequirementArgs};
+use crate::commands::plural;
 use crate::error::{CliError, input, one_line};
 use crate::io::{
     Out, file_err, key_id_as_private, read_file, read_signing_key, read_verifying_key,
@@ -45,7 +46,57 @@ pub(crate) fn header(
     let store = lcm_store::open_read_only(&cli.store)?;
     let deployment = export::lifecycle_of(&*store, deployment)?;
     let (header, _) = export::header(&*store, &deployment, Timestamp::now(), &key)?;
-    write_output(out, path, &header.to_json(Some(2))?)
+    let text = header.to_json(Some(2))?;
+    write_output(out, path, &text)?;
+    match path {
+        Some(p) => written(cli, out, Kind::Header, p, &deployment, &header, text.len()),
+        None => Ok(()),
+    }
+}
+
+/// What `header` and `export` print once they wrote the document to a file: a line, or with
+/// `--json` an object with what a script needs (the path, the header digest and key id, the
+/// receipts). With no `--out`, the document itself is the output and nothing else is printed.
+fn written(
+    cli: &Cli,
+    out: &mut Out,
+    kind: Kind,
+    path: &Path,
+    deployment: &str,
+    header: &CapsuleHeader,
+    bytes: usize,
+) -> Result<(), CliError> {
+    let digest = header.digest()?;
+    let inference = header.stage_g_inference.as_ref();
+    let receipts = inference.map_or(0, |g| g.receipt_count);
+    let batches = inference.map_or(0, |g| g.batches.len());
+    if cli.json {
+        let value = json!({
+            "kind": kind.name(),
+            "path": path.display().to_string(),
+            "bytes": bytes.saturating_add(1),
+            "deployment": deployment,
+            "header_digest": digest,
+            "key_id": header.signature.key_id.to_hex(),
+            "generated_at": header.generated_at,
+            "receipts": receipts,
+            "batches": batches,
+            "receipts_root": inference.map(|g| g.receipts_root),
+            "chain_head": inference.and_then(|g| g.chain_head),
+            "release_root": header.stage_h_roots.as_ref().map(|h| h.release_root),
+            "synthetic": header.synthetic,
+        });
+        out.line(&value.to_string())
+    } else {
+        out.line(&format!(
+            "wrote {} {}: header {digest} of {deployment}, {}, {}, signed by key {}",
+            kind.name(),
+            path.display(),
+            plural(receipts, "receipt", "receipts"),
+            plural(batches, "batch", "batches"),
+            header.signature.key_id
+        ))
+    }
 }
 
 pub(crate) fn export_bundle(
@@ -59,7 +110,20 @@ pub(crate) fn export_bundle(
     let store = lcm_store::open_read_only(&cli.store)?;
     let deployment = export::lifecycle_of(&*store, deployment)?;
     let bundle = export::bundle(&*store, &deployment, Timestamp::now(), &key)?;
-    write_output(out, path, &bundle.to_json(Some(2))?)
+    let text = bundle.to_json(Some(2))?;
+    write_output(out, path, &text)?;
+    match path {
+        Some(p) => written(
+            cli,
+            out,
+            Kind::Bundle,
+            p,
+            &deployment,
+            &bundle.header,
+            text.len(),
+        ),
+        None => Ok(()),
+    }
 }
 
 /// The arguments of `lcm materialize`.
@@ -174,6 +238,39 @@ fn failure_json(f: &VerificationFailed) -> Value {
                     "field": c.field,
                     "error": c.outcome.as_ref().err().map(ToString::to_string),
                 })
+            })
+            .collect(),
+    )
+}
+
+/// Every check of `report`, in the order made, with its stage and result (`passed`,
+/// `failed` with the error, or `not applicable` with why): a verification's `--json`
+/// `results`. One entry per check, so it grows linearly with the document's records and
+/// receipts.
+fn results_json(report: &Report) -> Value {
+    Value::Array(
+        report
+            .checks
+            .iter()
+            .map(|c| {
+                let mut v = json!({
+                    "stage": c.stage.to_string(),
+                    "check": c.name,
+                    "record": c.record,
+                    "field": c.field,
+                    "result": match (&c.outcome, c.not_applicable) {
+                        (Err(_), _) => "failed",
+                        (Ok(()), Some(_)) => "not applicable",
+                        (Ok(()), None) => "passed",
+                    },
+                });
+                if let Err(e) = &c.outcome {
+                    v["error"] = json!(e.to_string());
+                }
+                if let Some(why) = c.not_applicable {
+                    v["why"] = json!(why);
+                }
+                v
             })
             .collect(),
     )
@@ -345,7 +442,8 @@ pub(crate) fn verify(
                 let mut value = json!({"valid": true, "kind": kind.name(), "checks": passed,
                         "not_applicable": skipped, "key_id": key.key_id().to_hex(),
                         "warnings": warnings,
-                        "synthetic": header.as_ref().and_then(|h| h.synthetic.clone())});
+                        "synthetic": header.as_ref().and_then(|h| h.synthetic.clone()),
+                        "results": results_json(&report)});
                 if let Some(extends) = &extends {
                     value["extends"] = json!(extends);
                 }
@@ -377,8 +475,9 @@ pub(crate) fn verify(
         Err(failed) => {
             if cli.json {
                 out.line(
-                    &json!({"valid": false, "kind": kind.name(), "failures": failure_json(&failed)})
-                        .to_string(),
+                    &json!({"valid": false, "kind": kind.name(), "failures": failure_json(&failed),
+                        "results": results_json(&failed.report)})
+                    .to_string(),
                 )?;
             }
             let first = failed
@@ -439,60 +538,131 @@ fn header_lines(header: &CapsuleHeader, lines: &mut Vec<String>) -> Result<Value
     Ok(value)
 }
 
-pub(crate) fn inspect(cli: &Cli, out: &mut Out, file: &Path) -> Result<(), CliError> {
+/// The facts of a header a script needs, for `inspect --json`.
+fn header_facts(header: &CapsuleHeader) -> Result<serde_json::Map<String, Value>, CliError> {
+    let inference = header.stage_g_inference.as_ref();
+    let value = json!({
+        "header_digest": header.digest()?,
+        "key_id": header.signature.key_id.to_hex(),
+        "generated_at": header.generated_at,
+        "policy_digest": header.policy_digest,
+        "synthetic": header.synthetic,
+        "deployment": header.stage_e_deployment.as_ref().map(|e| e.deployment_id.clone()),
+        "receipts": inference.map(|g| g.receipt_count),
+        "batches": inference.map(|g| g.batches.len()),
+        "receipts_root": inference.map(|g| g.receipts_root),
+        "chain_head": inference.and_then(|g| g.chain_head),
+        "release_root": header.stage_h_roots.as_ref().map(|h| h.release_root),
+    });
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Ok(serde_json::Map::new()),
+    }
+}
+
+pub(crate) fn inspect(
+    cli: &Cli,
+    out: &mut Out,
+    file: &Path,
+    document: bool,
+) -> Result<(), CliError> {
     let (kind, text, value) = detect(file)?;
     let mut lines = vec![format!("{}: {}", file.display(), kind.name())];
+    let mut facts = serde_json::Map::new();
     match kind {
         Kind::Header => {
             let header = CapsuleHeader::from_json(&text).map_err(|e| document_failure(kind, &e))?;
             header_lines(&header, &mut lines)?;
+            facts = header_facts(&header)?;
         }
         Kind::Bundle => {
             let bundle = Bundle::from_json(&text).map_err(|e| document_failure(kind, &e))?;
             header_lines(&bundle.header, &mut lines)?;
+            facts = header_facts(&bundle.header)?;
             let l = &bundle.lifecycle;
             let receipts = l.inference.receipts().count();
             lines.push(format!(
-                "records: {} splits, {} checkpoints, {} status events, {} receipts in {} groups ({} sealed batches)",
-                l.dataset.splits.len(),
-                l.training.checkpoints.len(),
-                l.deployment.status_history.len(),
-                receipts,
-                l.inference.batches.len(),
-                l.inference.sealed_batches().len()
+                "records: {}, {}, {}, {} in {} ({})",
+                plural(l.dataset.splits.len(), "split", "splits"),
+                plural(l.training.checkpoints.len(), "checkpoint", "checkpoints"),
+                plural(
+                    l.deployment.status_history.len(),
+                    "status event",
+                    "status events"
+                ),
+                plural(receipts, "receipt", "receipts"),
+                plural(l.inference.batches.len(), "group", "groups"),
+                plural(
+                    l.inference.sealed_batches().len(),
+                    "sealed batch",
+                    "sealed batches"
+                ),
             ));
+            facts.insert(
+                "records".to_owned(),
+                json!({
+                    "splits": l.dataset.splits.len(),
+                    "checkpoints": l.training.checkpoints.len(),
+                    "status_events": l.deployment.status_history.len(),
+                    "receipts": receipts,
+                    "receipt_groups": l.inference.batches.len(),
+                    "sealed_batches": l.inference.sealed_batches().len(),
+                }),
+            );
         }
         Kind::Capsule => {
             let capsule = Capsule::from_json(&text).map_err(|e| document_failure(kind, &e))?;
             lines.push(format!("header digest: {}", capsule.header_digest));
-            match &capsule.item {
+            facts.insert("header_digest".to_owned(), json!(capsule.header_digest));
+            let item = match &capsule.item {
                 CapsuleItem::InferenceReceipt(item) => {
+                    let query = item.disclosure.as_ref().is_some_and(|d| d.input.is_some());
+                    let output = item.disclosure.as_ref().is_some_and(|d| d.output.is_some());
                     lines.push(format!(
                         "inference receipt {} (sequence {}) digest {}",
                         item.receipt.record.receipt_id,
                         item.receipt.record.sequence,
                         item.receipt.digest
                     ));
-                    lines.push(format!(
-                        "disclosed: query {}, output {}",
-                        item.disclosure.as_ref().is_some_and(|d| d.input.is_some()),
-                        item.disclosure.as_ref().is_some_and(|d| d.output.is_some())
-                    ));
+                    lines.push(format!("disclosed: query {query}, output {output}"));
+                    json!({"kind": "inference-receipt", "id": item.receipt.record.receipt_id,
+                        "sequence": item.receipt.record.sequence, "digest": item.receipt.digest,
+                        "disclosed": {"query": query, "output": output}})
                 }
-                CapsuleItem::TrainingCheckpoint(item) => lines.push(format!(
-                    "training checkpoint {} digest {}",
-                    item.checkpoint.record.checkpoint_id, item.checkpoint.digest
-                )),
-                CapsuleItem::DatasetRecord(item) => lines.push(format!(
-                    "dataset record {} of split {}",
-                    item.record_id, item.split_anchor.record.split
-                )),
-                _ => lines.push("an item of a kind this lcm does not know".to_owned()),
-            }
+                CapsuleItem::TrainingCheckpoint(item) => {
+                    lines.push(format!(
+                        "training checkpoint {} digest {}",
+                        item.checkpoint.record.checkpoint_id, item.checkpoint.digest
+                    ));
+                    json!({"kind": "training-checkpoint", "id": item.checkpoint.record.checkpoint_id,
+                        "digest": item.checkpoint.digest})
+                }
+                CapsuleItem::DatasetRecord(item) => {
+                    lines.push(format!(
+                        "dataset record {} of split {}",
+                        item.record_id, item.split_anchor.record.split
+                    ));
+                    json!({"kind": "dataset-record", "id": item.record_id,
+                        "split": item.split_anchor.record.split})
+                }
+                _ => {
+                    lines.push("an item of a kind this lcm does not know".to_owned());
+                    Value::Null
+                }
+            };
+            facts.insert("item".to_owned(), item);
         }
     }
     if cli.json {
-        out.line(&json!({"kind": kind.name(), "summary": lines, "document": value}).to_string())
+        let mut v = json!({"kind": kind.name(), "file": file.display().to_string(),
+            "summary": lines});
+        if let Value::Object(map) = &mut v {
+            map.extend(facts);
+            if document {
+                map.insert("document".to_owned(), value);
+            }
+        }
+        out.line(&v.to_string())
     } else {
         for l in &lines {
             out.line(l)?;
@@ -619,7 +789,9 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
         ),
         format!("  F test      {}", l.test_evaluation.record.test_id),
         format!(
-            "  G inference {receipts} receipts in {batches} batches, chain head {}",
+            "  G inference {} in {}, chain head {}",
+            plural(receipts, "receipt", "receipts"),
+            plural(batches, "batch", "batches"),
             head.map_or_else(|| "none".to_owned(), |h| h.digest.to_string())
         ),
         format!("  H release root {}", release.record.root),

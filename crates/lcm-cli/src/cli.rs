@@ -8,14 +8,67 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "lcm", version, about, long_about = None)]
 pub(crate) struct Cli {
-    /// The store file.
-    #[arg(long, global = true, env = "LCM_STORE", default_value = "lcm.db")]
+    /// The store file (also accepted after the commands that use a store).
+    #[arg(long, env = "LCM_STORE", default_value = "lcm.db")]
     pub(crate) store: PathBuf,
     /// Print machine-readable JSON on standard output.
     #[arg(long, global = true)]
     pub(crate) json: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// `--store` after a command that uses a store (the commands that use none, `keygen`,
+/// `fingerprint`, `inspect`, `witness`, `compat`, do not offer it there).
+#[derive(Debug, Args)]
+pub(crate) struct StoreArg {
+    /// The store file (default: the top-level --store, `LCM_STORE`, else `lcm.db`).
+    #[arg(long = "store", global = true, value_name = "PATH")]
+    pub(crate) store: Option<PathBuf>,
+}
+
+/// The example files of `lcm example`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExampleName {
+    /// A whole lifecycle, for `lcm record lifecycle`.
+    Lifecycle,
+    /// Stage A, for `lcm record dataset`.
+    Dataset,
+    /// Stage B, for `lcm record model`.
+    Model,
+    /// Stage C (start, first checkpoint), for `lcm record training`.
+    Training,
+    /// Stage C (next checkpoint, complete), for `lcm record training`.
+    TrainingComplete,
+    /// Stage D, for `lcm record predeployment`.
+    Predeployment,
+    /// Stage E, for `lcm record deployment`.
+    Deployment,
+    /// Stage F, for `lcm record test`.
+    Test,
+    /// Inference lines (JSON Lines), for `lcm infer`.
+    Inferences,
+}
+
+impl ExampleName {
+    /// The file's text, as shipped in `examples/cli/`.
+    pub(crate) const fn text(self) -> &'static str {
+        match self {
+            Self::Lifecycle => include_str!("../../../examples/cli/lifecycle.json"),
+            Self::Dataset => include_str!("../../../examples/cli/stages/dataset.json"),
+            Self::Model => include_str!("../../../examples/cli/stages/model.json"),
+            Self::Training => include_str!("../../../examples/cli/stages/training.json"),
+            Self::TrainingComplete => {
+                include_str!("../../../examples/cli/stages/training-complete.json")
+            }
+            Self::Predeployment => {
+                include_str!("../../../examples/cli/stages/predeployment.json")
+            }
+            Self::Deployment => include_str!("../../../examples/cli/stages/deployment.json"),
+            Self::Test => include_str!("../../../examples/cli/stages/test.json"),
+            Self::Inferences => include_str!("../../../examples/cli/inferences.jsonl"),
+        }
+    }
 }
 
 /// The hash of `lcm fingerprint`.
@@ -31,6 +84,8 @@ pub(crate) enum Algorithm {
 pub(crate) enum Command {
     /// Create the store (idempotent: an existing store keeps its policy and secrets).
     Init {
+        #[command(flatten)]
+        store: StoreArg,
         /// A policy JSON file (default: the default policy).
         #[arg(long)]
         policy: Option<PathBuf>,
@@ -55,16 +110,21 @@ pub(crate) enum Command {
     },
     /// Record lifecycle stages from JSON files.
     Record {
+        #[command(flatten)]
+        store: StoreArg,
         #[command(subcommand)]
         command: RecordCommand,
     },
     /// Append chained inference receipts read as JSON Lines on standard input.
     ///
     /// Each line is a JSON object `{"request_id", "query", "output"}`, optionally with
-    /// `"receipt_id"`, `"input_metadata"`, `"output_metadata"`, `"explanation_digests"`. A receipt is
+    /// `"receipt_id"`, `"input_metadata"`, `"output_metadata"`, `"explanation_digests"` (print an
+    /// example: `lcm example inferences`). A receipt is
     /// acknowledged when its line is printed on standard output: it is then committed and
     /// durable.
     Infer {
+        #[command(flatten)]
+        store: StoreArg,
         /// The model anchor: NAME@VERSION as recorded.
         #[arg(long)]
         model: String,
@@ -81,13 +141,20 @@ pub(crate) enum Command {
     },
     /// Inference batches.
     Batch {
+        #[command(flatten)]
+        store: StoreArg,
         #[command(subcommand)]
         command: BatchCommand,
     },
     /// Recompute every record digest, the whole receipt chain and every batch.
-    Check,
+    Check {
+        #[command(flatten)]
+        store: StoreArg,
+    },
     /// List stored records (or receipts, with the kind `receipts`).
     List {
+        #[command(flatten)]
+        store: StoreArg,
         /// Only this record kind, for example `model-anchor`; `receipts` lists receipts.
         kind: Option<String>,
         /// The deployment whose receipts are listed (default: the store's only chain).
@@ -96,6 +163,8 @@ pub(crate) enum Command {
     },
     /// Print one stored record's canonical JSON.
     Show {
+        #[command(flatten)]
+        store: StoreArg,
         /// The record kind (`inference-receipt` for receipts).
         kind: String,
         /// The record id.
@@ -110,6 +179,8 @@ pub(crate) enum Command {
     /// training with checkpoints, pre-deployment, deployment, test evaluation, receipts in
     /// batches, all roots) and write a signed header.json and a self-contained bundle.json.
     Demo {
+        #[command(flatten)]
+        store: StoreArg,
         /// How many inference receipts to append.
         #[arg(long, default_value_t = 1000)]
         receipts: u64,
@@ -119,6 +190,8 @@ pub(crate) enum Command {
     },
     /// Sign and write the capsule header of a lifecycle in the store.
     Header {
+        #[command(flatten)]
+        store: StoreArg,
         /// The private key (from `lcm keygen`).
         #[arg(long)]
         key: PathBuf,
@@ -131,6 +204,8 @@ pub(crate) enum Command {
     },
     /// Write the self-contained, signed bundle of a lifecycle in the store.
     Export {
+        #[command(flatten)]
+        store: StoreArg,
         /// The private key (from `lcm keygen`).
         #[arg(long)]
         key: PathBuf,
@@ -145,6 +220,8 @@ pub(crate) enum Command {
     /// receipts root and its chain neighbours, optionally with the openings of its query
     /// and output.
     Materialize {
+        #[command(flatten)]
+        store: StoreArg,
         /// The receipt id.
         receipt_id: String,
         /// The header the capsule proves into (from `lcm header`).
@@ -165,6 +242,8 @@ pub(crate) enum Command {
     },
     /// Verify a header, capsule or bundle file (detected from its content).
     Verify {
+        #[command(flatten)]
+        store: StoreArg,
         /// The file.
         file: PathBuf,
         /// The signer's public key file (default: the path in `LCM_PUBLIC_KEY`).
@@ -181,14 +260,20 @@ pub(crate) enum Command {
         #[arg(long, requires = "header")]
         proof: Option<PathBuf>,
     },
-    /// Summarize a header, capsule or bundle file.
+    /// Summarize a header, capsule or bundle file (with --json: the summary lines and the
+    /// digests, key id and counts a script needs).
     Inspect {
         /// The file.
         file: PathBuf,
+        /// With --json: also the whole document, under `document`.
+        #[arg(long)]
+        document: bool,
     },
     /// The transparency log of a receipt chain: signed checkpoints (c2sp.org/tlog-checkpoint),
     /// consistency and inclusion proofs, and a static tile export (c2sp.org/tlog-tiles).
     Log {
+        #[command(flatten)]
+        store: StoreArg,
         #[command(subcommand)]
         command: LogCommand,
     },
@@ -198,11 +283,45 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: WitnessCommand,
     },
+    /// Print an example input file (built in, so an installed binary has them too): a
+    /// lifecycle file, a stage file, or inference lines for `lcm infer`.
+    Example {
+        /// Which file.
+        #[arg(value_enum)]
+        name: ExampleName,
+    },
     /// Records of the Python reference (pyciaf): what can and cannot be checked.
     Compat {
         #[command(subcommand)]
         command: CompatCommand,
     },
+}
+
+impl Command {
+    /// The `--store` given after the command, for a command that uses a store.
+    pub(crate) fn store(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Init { store, .. }
+            | Self::Record { store, .. }
+            | Self::Infer { store, .. }
+            | Self::Batch { store, .. }
+            | Self::Check { store }
+            | Self::List { store, .. }
+            | Self::Show { store, .. }
+            | Self::Demo { store, .. }
+            | Self::Header { store, .. }
+            | Self::Export { store, .. }
+            | Self::Materialize { store, .. }
+            | Self::Verify { store, .. }
+            | Self::Log { store, .. } => store.store.as_deref(),
+            Self::Keygen { .. }
+            | Self::Fingerprint(_)
+            | Self::Inspect { .. }
+            | Self::Witness { .. }
+            | Self::Example { .. }
+            | Self::Compat { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -426,14 +545,14 @@ pub(crate) enum RecordCommand {
     /// JSON file, atomically. The master passwords come from the environment variables
     /// `LCM_DATASET_PASSWORD` and `LCM_MODEL_PASSWORD`.
     Lifecycle {
-        /// The lifecycle file (see `examples/cli/lifecycle.json`).
+        /// The lifecycle file (print an example: `lcm example lifecycle`).
         file: PathBuf,
         #[command(flatten)]
         overrides: OverrideArgs,
     },
     /// Stage A: a dataset family and its splits (password: `LCM_DATASET_PASSWORD`).
     Dataset {
-        /// The stage file (see `examples/cli/stages/dataset.json`).
+        /// The stage file (print an example: `lcm example dataset`).
         file: PathBuf,
         /// Record a dataset with personal data (`contains_pii`) although the policy commits
         /// in plaintext; REASON is kept in a sealed `policy-override` record.
@@ -443,22 +562,22 @@ pub(crate) enum RecordCommand {
     /// Stage B: a model anchor, authorized on stored dataset families (password:
     /// `LCM_MODEL_PASSWORD`).
     Model {
-        /// The stage file (see `examples/cli/stages/model.json`).
+        /// The stage file (print an example: `lcm example model`).
         file: PathBuf,
     },
     /// Stage C: start a training session, add checkpoints to an open one, complete it.
     Training {
-        /// The stage file (see `examples/cli/stages/training.json`).
+        /// The stage file (print an example: `lcm example training`).
         file: PathBuf,
     },
     /// Stage D: a pre-deployment anchor of a completed training session's model.
     Predeployment {
-        /// The stage file (see `examples/cli/stages/predeployment.json`).
+        /// The stage file (print an example: `lcm example predeployment`).
         file: PathBuf,
     },
     /// Stage E: a deployment anchor carrying out a pre-deployment.
     Deployment {
-        /// The stage file (see `examples/cli/stages/deployment.json`).
+        /// The stage file (print an example: `lcm example deployment`).
         file: PathBuf,
         /// Deploy although the pre-deployment's SBOM records a failed security and
         /// compliance check; REASON is kept in a sealed `policy-override` record.
@@ -467,7 +586,7 @@ pub(crate) enum RecordCommand {
     },
     /// Stage F: a test evaluation of a stored split.
     Test {
-        /// The stage file (see `examples/cli/stages/test.json`).
+        /// The stage file (print an example: `lcm example test`).
         file: PathBuf,
     },
     /// The training session root and the release root of a deployment.
@@ -549,7 +668,8 @@ pub(crate) enum BatchCommand {
         /// The window id (default: `batch_FIRST_LAST`, with the sequence numbers).
         #[arg(long)]
         window: Option<String>,
-        /// Only receipts made at or before this RFC 3339 UTC time.
+        /// Only receipts made at or before this RFC 3339 time (any fraction, `Z` or an
+        /// offset).
         #[arg(long)]
         until: Option<String>,
     },

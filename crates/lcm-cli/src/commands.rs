@@ -23,7 +23,7 @@ use crate::io::{Out, file_err, password, pub_path, read_file, read_json, write_k
 use crate::progress::Progress;
 
 pub(crate) fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             // Help and version print to stdout and succeed; usage errors are one line on
@@ -39,6 +39,10 @@ pub(crate) fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // `--store` after the command wins over the top-level one (and `LCM_STORE`).
+    if let Some(store) = cli.command.store() {
+        cli.store = store.to_path_buf();
+    }
     let mut out = Out::new();
     let result = dispatch(&cli, &mut out).and_then(|()| out.flush());
     match result {
@@ -54,7 +58,7 @@ pub(crate) fn run() -> ExitCode {
 
 fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     match &cli.command {
-        Command::Init { policy } => init(cli, out, policy.as_deref()),
+        Command::Init { policy, .. } => init(cli, out, policy.as_deref()),
         Command::Keygen {
             out: path,
             force,
@@ -63,6 +67,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         } => keygen(cli, out, path, *force, name.as_deref(), *witness),
         Command::Record {
             command: RecordCommand::Lifecycle { file, overrides },
+            ..
         } => record_lifecycle(
             cli,
             out,
@@ -72,12 +77,13 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
                 failed_security_scan: overrides.allow_failed_security_scan.clone(),
             },
         ),
-        Command::Record { command } => record_stage(cli, out, command),
+        Command::Record { command, .. } => record_stage(cli, out, command),
         Command::Infer {
             model,
             deployment,
             batch_size,
             allow_repeated_request_id,
+            ..
         } => infer(
             cli,
             out,
@@ -99,6 +105,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
                     window,
                     until,
                 },
+            ..
         } => batch_close(
             cli,
             out,
@@ -106,26 +113,31 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             window.as_deref(),
             until.as_deref(),
         ),
-        Command::Check => check(cli, out),
-        Command::List { kind, deployment } => {
-            list(cli, out, kind.as_deref(), deployment.as_deref())
-        }
+        Command::Check { .. } => check(cli, out),
+        Command::List {
+            kind, deployment, ..
+        } => list(cli, out, kind.as_deref(), deployment.as_deref()),
         Command::Show {
             kind,
             id,
             deployment,
+            ..
         } => show(cli, out, kind, id, deployment.as_deref()),
         Command::Fingerprint(args) => fingerprint_cmd(cli, out, args),
-        Command::Demo { receipts, out: dir } => crate::capsules::demo(cli, out, *receipts, dir),
+        Command::Demo {
+            receipts, out: dir, ..
+        } => crate::capsules::demo(cli, out, *receipts, dir),
         Command::Header {
             key,
             out: path,
             deployment,
+            ..
         } => crate::capsules::header(cli, out, key, path.as_deref(), deployment.as_deref()),
         Command::Export {
             key,
             out: path,
             deployment,
+            ..
         } => crate::capsules::export_bundle(cli, out, key, path.as_deref(), deployment.as_deref()),
         Command::Materialize {
             receipt_id,
@@ -134,6 +146,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             output,
             out: path,
             deployment,
+            ..
         } => crate::capsules::materialize(
             cli,
             out,
@@ -152,6 +165,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             header,
             requirements,
             proof,
+            ..
         } => crate::capsules::verify(
             cli,
             out,
@@ -161,9 +175,10 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             requirements,
             proof.as_deref(),
         ),
-        Command::Inspect { file } => crate::capsules::inspect(cli, out, file),
-        Command::Log { command } => crate::tlog::log(cli, out, command),
+        Command::Inspect { file, document } => crate::capsules::inspect(cli, out, file, *document),
+        Command::Log { command, .. } => crate::tlog::log(cli, out, command),
         Command::Witness { command } => crate::witness::cosign(cli, out, command),
+        Command::Example { name } => out.raw(name.text().as_bytes()),
         Command::Compat {
             command: CompatCommand::Audit { file },
         } => crate::compat::audit_cmd(cli, out, file),
@@ -240,6 +255,17 @@ fn keygen(
             }
         }
     }
+    // A missing folder is named, not created: where private keys live is the user's choice.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(input(format!(
+            "--out {}: the folder {} does not exist (create it first, for example mkdir -p {})",
+            path.display(),
+            dir.display(),
+            dir.display()
+        )));
+    }
     let key = SigningKey::generate(&mut lcm_crypto::OsRandom)?;
     write_key_pair(path, &key, force)?;
     let public = key.verifying_key();
@@ -290,7 +316,8 @@ fn record_lifecycle(
     file: &Path,
     overrides: &lifecycle::Overrides,
 ) -> Result<(), CliError> {
-    let input: lifecycle::LifecycleInput = read_json(file)?;
+    // Any RFC 3339 timestamp in the file; the records keep the canonical form.
+    let input: lifecycle::LifecycleInput = Timestamp::accepting_rfc3339(|| read_json(file))?;
     let mut dataset_password = password("LCM_DATASET_PASSWORD")?;
     let mut model_password = password("LCM_MODEL_PASSWORD")?;
     let mut store = open(cli)?;
@@ -437,8 +464,8 @@ fn infer(
     progress.finish();
     let summary = summary?;
     eprintln!(
-        "lcm: appended {} receipts; chain head {}",
-        summary.appended,
+        "lcm: appended {}; chain head {}",
+        plural(summary.appended, "receipt", "receipts"),
         summary.head.map_or_else(
             || "none".to_owned(),
             |h| format!("{} at {}", h.digest, h.sequence)
@@ -455,10 +482,7 @@ fn batch_close(
     until: Option<&str>,
 ) -> Result<(), CliError> {
     let until: Option<Timestamp> = until
-        .map(|u| {
-            u.parse()
-                .map_err(|e| input(format!("--until {u}: expected an RFC 3339 UTC time: {e}")))
-        })
+        .map(|u| Timestamp::parse_rfc3339(u).map_err(|e| input(format!("--until: {e}"))))
         .transpose()?;
     if let Some(w) = window {
         lcm_model::strict::check_id("--window", w).map_err(|e| input(e.to_string()))?;
@@ -517,23 +541,74 @@ fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         out.line(&serde_json::to_string(&report).map_err(|e| input(format!("report json: {e}")))?)
     } else {
         out.line(&format!(
-            "store ok: {} records, {} receipts in {} chains, {} batches",
-            report.records,
-            report.receipts,
-            report.chains.len(),
-            report.batches,
+            "store ok: {}, {} in {}, {}",
+            plural(report.records, "record", "records"),
+            plural(report.receipts, "receipt", "receipts"),
+            plural(report.chains.len(), "chain", "chains"),
+            plural(report.batches, "batch", "batches"),
         ))?;
         for c in &report.chains {
             out.line(&format!(
-                "  chain of {}: {} receipts, {} batches, head {}",
+                "  chain of {}: {}, {}, head {}",
                 c.deployment,
-                c.receipts,
-                c.batches,
+                plural(c.receipts, "receipt", "receipts"),
+                plural(c.batches, "batch", "batches"),
                 c.head.map_or_else(|| "none".to_owned(), |d| d.to_string())
             ))?;
         }
         Ok(())
     }
+}
+
+/// The kinds `lcm list` accepts besides the record kinds ([`lcm_store::RECORD_KINDS`], each
+/// also in the plural).
+const LIST_VIEWS: &[&str] = &["receipts", "lifecycles", "deployments", "batches"];
+
+/// What `lcm list KIND` lists.
+enum ListKind<'a> {
+    /// Every record.
+    All,
+    /// The records of one kind.
+    Records(&'a str),
+    /// The receipts of a chain.
+    Receipts,
+    /// The lifecycles (deployments with a release root).
+    Lifecycles,
+    /// The deployments, with their status.
+    Deployments,
+    /// The inference batches of every chain (or of --deployment's).
+    Batches,
+}
+
+/// `kind` as a [`ListKind`]: a record kind or its plural, or a view; anything else is an
+/// input error naming the accepted kinds.
+fn list_kind(kind: Option<&str>) -> Result<ListKind<'_>, CliError> {
+    let Some(kind) = kind else {
+        return Ok(ListKind::All);
+    };
+    match kind {
+        "receipts" | "receipt" | "inference-receipt" | "inference-receipts" => {
+            return Ok(ListKind::Receipts);
+        }
+        "lifecycles" | "lifecycle" => return Ok(ListKind::Lifecycles),
+        "deployments" | "deployment" => return Ok(ListKind::Deployments),
+        "batches" | "batch" | "inference-batch" | "inference-batches" => {
+            return Ok(ListKind::Batches);
+        }
+        _ => {}
+    }
+    let singular = kind.strip_suffix('s').unwrap_or(kind);
+    if let Some(k) = lcm_store::RECORD_KINDS
+        .iter()
+        .find(|k| **k == kind || **k == singular)
+    {
+        return Ok(ListKind::Records(k));
+    }
+    Err(input(format!(
+        "unknown kind {kind:?}; accepted: {}, or a record kind: {}",
+        LIST_VIEWS.join(", "),
+        lcm_store::RECORD_KINDS.join(", ")
+    )))
 }
 
 fn list(
@@ -542,25 +617,170 @@ fn list(
     kind: Option<&str>,
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
+    let kind = list_kind(kind)?;
     let store = open_read_only(cli)?;
-    if matches!(kind, Some("receipts" | "inference-receipt")) {
-        let deployment = export::chain_of(&*store, deployment)?;
-        let mut lines = Vec::new();
-        store.scan_receipts(&deployment, 0, None, &mut |r| {
-            lines.push(if cli.json {
-                json!({"sequence": r.sequence, "receipt_id": r.receipt_id, "digest": r.digest})
-                    .to_string()
-            } else {
-                format!("{}\t{}\t{}", r.sequence, r.receipt_id, r.digest)
-            });
-            Ok(())
-        })?;
-        for l in lines {
-            out.line(&l)?;
-        }
-        return Ok(());
+    match kind {
+        ListKind::All => print_records(cli, out, &store.records(None)?),
+        ListKind::Records(k) => print_records(cli, out, &store.records(Some(k))?),
+        ListKind::Receipts => list_receipts(cli, out, &*store, deployment),
+        ListKind::Lifecycles => list_lifecycles(cli, out, &*store),
+        ListKind::Deployments => list_deployments(cli, out, &*store),
+        ListKind::Batches => list_batches(cli, out, &*store, deployment),
     }
-    print_records(cli, out, &store.records(kind)?)
+}
+
+/// The receipts of a chain, one line each (the whole list is held before printing: memory
+/// grows with the chain's length).
+fn list_receipts(
+    cli: &Cli,
+    out: &mut Out,
+    store: &dyn Store,
+    deployment: Option<&str>,
+) -> Result<(), CliError> {
+    let deployment = export::chain_of(store, deployment)?;
+    let mut lines = Vec::new();
+    store.scan_receipts(&deployment, 0, None, &mut |r| {
+        lines.push(if cli.json {
+            json!({"sequence": r.sequence, "receipt_id": r.receipt_id, "digest": r.digest})
+                .to_string()
+        } else {
+            format!("{}\t{}\t{}", r.sequence, r.receipt_id, r.digest)
+        });
+        Ok(())
+    })?;
+    for l in lines {
+        out.line(&l)?;
+    }
+    Ok(())
+}
+
+/// How many receipts the chain of `deployment` holds.
+fn receipt_count(store: &dyn Store, deployment: &str) -> Result<u64, CliError> {
+    Ok(store
+        .head(deployment)?
+        .map_or(0, |h| h.sequence.saturating_add(1)))
+}
+
+/// One line per lifecycle (a deployment with a release root): the deployment, the release
+/// root's digest, its receipts and batches.
+fn list_lifecycles(cli: &Cli, out: &mut Out, store: &dyn Store) -> Result<(), CliError> {
+    for r in store.records(Some(lcm_model::records::ReleaseRoot::KIND))? {
+        let receipts = receipt_count(store, &r.id)?;
+        let batches = store.batches(&r.id)?.len();
+        if cli.json {
+            out.line(
+                &json!({"deployment": r.id, "release_root": r.digest, "receipts": receipts,
+                    "batches": batches})
+                .to_string(),
+            )?;
+        } else {
+            out.line(&format!(
+                "{}\t{}\t{}\t{}",
+                r.id,
+                r.digest,
+                plural(receipts, "receipt", "receipts"),
+                plural(batches, "batch", "batches")
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// One line per deployment anchor: the deployment, the anchor's digest, its latest status,
+/// whether its lifecycle is released, its receipts.
+fn list_deployments(cli: &Cli, out: &mut Out, store: &dyn Store) -> Result<(), CliError> {
+    use lcm_model::records::{DeploymentAnchor, DeploymentStatusEvent, ReleaseRoot};
+    // The latest status of each deployment: the event with the highest sequence.
+    let mut latest: std::collections::BTreeMap<String, (u64, String)> =
+        std::collections::BTreeMap::new();
+    for e in store.records(Some(DeploymentStatusEvent::KIND))? {
+        let v: Value =
+            serde_json::from_str(&e.json).map_err(|err| input(format!("stored json: {err}")))?;
+        let (Some(d), Some(seq), Some(status)) = (
+            v["deployment_id"].as_str(),
+            v["sequence"].as_u64(),
+            v["status"].as_str(),
+        ) else {
+            continue;
+        };
+        let entry = latest
+            .entry(d.to_owned())
+            .or_insert_with(|| (seq, status.to_owned()));
+        if seq >= entry.0 {
+            *entry = (seq, status.to_owned());
+        }
+    }
+    for r in store.records(Some(DeploymentAnchor::KIND))? {
+        let status = latest.get(&r.id).map_or("", |(_, s)| s.as_str());
+        let released = store.record(ReleaseRoot::KIND, &r.id)?.is_some();
+        let receipts = receipt_count(store, &r.id)?;
+        if cli.json {
+            out.line(
+                &json!({"deployment": r.id, "digest": r.digest, "status": status,
+                    "released": released, "receipts": receipts})
+                .to_string(),
+            )?;
+        } else {
+            out.line(&format!(
+                "{}\t{}\t{}\t{}\t{}",
+                r.id,
+                r.digest,
+                if status.is_empty() { "-" } else { status },
+                if released { "released" } else { "not released" },
+                plural(receipts, "receipt", "receipts")
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// One line per inference batch of --deployment's chain, or of every chain.
+fn list_batches(
+    cli: &Cli,
+    out: &mut Out,
+    store: &dyn Store,
+    deployment: Option<&str>,
+) -> Result<(), CliError> {
+    let chains = match deployment {
+        Some(d) => vec![d.to_owned()],
+        None => store.chains()?,
+    };
+    for chain in chains {
+        for b in store.batches(&chain)? {
+            let count = b
+                .last_sequence
+                .saturating_sub(b.first_sequence)
+                .saturating_add(1);
+            if cli.json {
+                out.line(
+                    &json!({"deployment": chain, "window_id": b.window_id,
+                        "first_sequence": b.first_sequence, "last_sequence": b.last_sequence,
+                        "count": count, "digest": b.digest})
+                    .to_string(),
+                )?;
+            } else {
+                out.line(&format!(
+                    "{chain}\t{}\t{}..={}\t{}\t{}",
+                    b.window_id,
+                    b.first_sequence,
+                    b.last_sequence,
+                    plural(count, "receipt", "receipts"),
+                    b.digest
+                ))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `n` and the noun in the right number: "1 batch", "2 batches".
+pub(crate) fn plural<N: TryInto<u64> + std::fmt::Display + Copy>(
+    n: N,
+    one: &str,
+    many: &str,
+) -> String {
+    let singular = n.try_into().ok() == Some(1);
+    format!("{n} {}", if singular { one } else { many })
 }
 
 fn show(

@@ -1405,3 +1405,6 @@ fn concurrent_stage_writers_never_fork_a_chain() {
 
 // Issue 11: store integrity and strict input, one test per case.
 mod strict;
+
+// Issue 15: listing, machine-readable output and the small frictions of real use.
+mod usability;

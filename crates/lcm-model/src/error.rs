@@ -35,6 +35,16 @@ pub enum Error {
         /// The text received (at most 64 characters of it).
         input: String,
     },
+    /// A timestamp in an input file that is not RFC 3339 (`Timestamp::parse_rfc3339`).
+    #[error(
+        "expected an RFC 3339 timestamp: YYYY-MM-DDTHH:MM:SS, optionally a fraction of 1 to 9 \
+         digits, then Z or an offset +HH:MM or -HH:MM (for example 2026-12-06T18:30:00Z), got \
+         {input:?}"
+    )]
+    Rfc3339 {
+        /// The text received (at most 64 characters of it).
+        input: String,
+    },
     /// A required string field is empty.
     #[error("{record}.{field}: expected a non-empty string")]
     EmptyField {

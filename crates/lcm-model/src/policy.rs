@@ -232,13 +232,29 @@ impl Policy {
             self.commitments,
             self.kdf_iterations,
             self.schema_version,
-            if self.domains.is_empty() {
-                "all".to_owned()
-            } else {
-                format!("{:?}", self.domains)
-            },
+            self.format_domains(),
             self.digest()?.short(),
         ))
+    }
+}
+
+impl Policy {
+    /// `domains` as the policy line shows it: the list as written in the policy file, and
+    /// what an empty one means (`[] (no restriction: every record kind)`).
+    fn format_domains(&self) -> String {
+        let names: Vec<String> = self
+            .domains
+            .iter()
+            .map(|d| match serde_json::to_value(d) {
+                Ok(serde_json::Value::String(name)) => name,
+                _ => format!("{d:?}"),
+            })
+            .collect();
+        if names.is_empty() {
+            "[] (no restriction: every record kind)".to_owned()
+        } else {
+            format!("[{}] (only these record kinds)", names.join(","))
+        }
     }
 }
 

@@ -3,8 +3,11 @@
 //!
 //! Records carry time as text of one fixed shape, `YYYY-MM-DDTHH:MM:SS.ffffffZ`, so that a
 //! record's canonical encoding (and therefore its digest) does not depend on the platform's
-//! clock formatting. Parsing is strict: only that shape, only `Z`.
+//! clock formatting. Parsing is strict: only that shape, only `Z` — except for input files
+//! read inside [`Timestamp::accepting_rfc3339`], where any RFC 3339 timestamp is accepted
+//! ([`Timestamp::parse_rfc3339`]) and then kept in the canonical shape.
 
+use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -61,6 +64,130 @@ impl Timestamp {
             Err(e) => i64::try_from(e.duration().as_micros()).map_or(i64::MIN, |m| -m),
         };
         Self::from_unix_micros(micros)
+    }
+}
+
+thread_local! {
+    /// Whether [`Timestamp`]'s `Deserialize` accepts any RFC 3339 timestamp on this thread
+    /// (inside [`Timestamp::accepting_rfc3339`]).
+    static RFC3339_INPUT: Cell<bool> = const { Cell::new(false) };
+}
+
+impl Timestamp {
+    /// Parses any RFC 3339 timestamp (section 5.6): `YYYY-MM-DDTHH:MM:SS` (`T` or `t`), an
+    /// optional fraction of 1 to 9 digits, and `Z`, `z` or an offset `+HH:MM` / `-HH:MM`,
+    /// which is applied to give the UTC instant. Digits beyond the sixth (below a
+    /// microsecond) are dropped, toward the past. A leap second (`:60`) is refused, as the
+    /// canonical form cannot hold it. [`Display`](fmt::Display) always writes the canonical
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Rfc3339`] for anything else, or an instant outside years 0000..=9999.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lcm_model::Timestamp;
+    ///
+    /// let t = Timestamp::parse_rfc3339("2026-12-06T20:30:00.5+02:00")?;
+    /// assert_eq!(t.to_string(), "2026-12-06T18:30:00.500000Z");
+    /// # Ok::<(), lcm_model::Error>(())
+    /// ```
+    pub fn parse_rfc3339(s: &str) -> Result<Self, Error> {
+        let bad = || Error::Rfc3339 {
+            input: s.chars().take(64).collect(),
+        };
+        let b = s.as_bytes();
+        let digits = |r: std::ops::Range<usize>| -> Result<i64, Error> {
+            let part = b.get(r).ok_or_else(bad)?;
+            if !part.iter().all(u8::is_ascii_digit) {
+                return Err(bad());
+            }
+            Ok(part
+                .iter()
+                .fold(0i64, |acc, &c| acc * 10 + i64::from(c - b'0')))
+        };
+        let at = |i: usize| b.get(i).copied();
+        if at(4) != Some(b'-')
+            || at(7) != Some(b'-')
+            || !matches!(at(10), Some(b'T' | b't'))
+            || at(13) != Some(b':')
+            || at(16) != Some(b':')
+        {
+            return Err(bad());
+        }
+        let (y, mo, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+        let (h, mi, sec) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+        let mut i = 19;
+        let mut micros = 0i64;
+        if at(i) == Some(b'.') {
+            let start = i + 1;
+            let mut end = start;
+            while at(end).is_some_and(|c| c.is_ascii_digit()) {
+                end += 1;
+            }
+            let n = end - start;
+            if n == 0 || n > 9 {
+                return Err(bad());
+            }
+            // The first six digits, padded: microseconds; the rest are dropped.
+            for k in 0..6 {
+                let digit = if k < n {
+                    digits(start + k..start + k + 1)?
+                } else {
+                    0
+                };
+                micros = micros * 10 + digit;
+            }
+            i = end;
+        }
+        let offset_secs = match at(i) {
+            Some(b'Z' | b'z') if b.len() == i + 1 => 0,
+            Some(sign @ (b'+' | b'-')) if b.len() == i + 6 && at(i + 3) == Some(b':') => {
+                let (oh, om) = (digits(i + 1..i + 3)?, digits(i + 4..i + 6)?);
+                if oh > 23 || om > 59 {
+                    return Err(bad());
+                }
+                let secs = oh * 3600 + om * 60;
+                if sign == b'-' { -secs } else { secs }
+            }
+            _ => return Err(bad()),
+        };
+        let mo = u32::try_from(mo).map_err(|_| bad())?;
+        let d = u32::try_from(d).map_err(|_| bad())?;
+        if !(1..=12).contains(&mo)
+            || d == 0
+            || d > days_in_month(y, mo)
+            || h > 23
+            || mi > 59
+            || sec > 59
+        {
+            return Err(bad());
+        }
+        let days = days_from_civil(y, mo, d);
+        let local = (days * SECS_PER_DAY + h * 3600 + mi * 60 + sec) * MICROS_PER_SEC + micros;
+        let utc = local - offset_secs * MICROS_PER_SEC;
+        if !(Self::MIN_MICROS..=Self::MAX_MICROS).contains(&utc) {
+            return Err(bad());
+        }
+        Ok(Self(utc))
+    }
+
+    /// Runs `f` with [`Timestamp`]'s `Deserialize` accepting any RFC 3339 timestamp
+    /// ([`Timestamp::parse_rfc3339`]) on this thread, for reading input files (lifecycle and
+    /// stage files). Everywhere else — records, headers, capsules, bundles — only the
+    /// canonical shape is accepted, so a document has one spelling of each instant.
+    pub fn accepting_rfc3339<R>(f: impl FnOnce() -> R) -> R {
+        /// Restores the previous mode, also when `f` unwinds.
+        struct Restore(bool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                RFC3339_INPUT.with(|c| c.set(self.0));
+            }
+        }
+        let _restore = Restore(RFC3339_INPUT.with(|c| c.replace(true)));
+        f()
     }
 }
 
@@ -185,7 +312,11 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        if RFC3339_INPUT.with(Cell::get) {
+            Self::parse_rfc3339(&s).map_err(serde::de::Error::custom)
+        } else {
+            s.parse().map_err(serde::de::Error::custom)
+        }
     }
 }
 

@@ -69,6 +69,34 @@ pub use crate::store::{
     StoredReceipt, StoredRecord,
 };
 
+/// Every kind of record a store keeps in its records table (what `Store::records` and
+/// `Store::record` take), in lifecycle order. Receipts (`inference-receipt`) and batches
+/// (`inference-batch`) are kept per chain instead.
+pub const RECORD_KINDS: &[&str] = {
+    use lcm_model::Record as _;
+    use lcm_model::records::{
+        DatasetFamilyAnchor, DatasetSplitAnchor, DeploymentAnchor, DeploymentStatusEvent,
+        InferenceBatchRoot, ModelAnchor, PreDeploymentAnchor, ReleaseRoot, TestEvaluationAnchor,
+        TrainingCheckpoint, TrainingSession, TrainingSnapshot,
+    };
+    &[
+        DatasetFamilyAnchor::KIND,
+        DatasetSplitAnchor::KIND,
+        ModelAnchor::KIND,
+        TrainingSession::KIND,
+        TrainingCheckpoint::KIND,
+        TrainingSnapshot::KIND,
+        PreDeploymentAnchor::KIND,
+        DeploymentAnchor::KIND,
+        DeploymentStatusEvent::KIND,
+        TestEvaluationAnchor::KIND,
+        ReleaseRoot::KIND,
+        InferenceBatchRoot::KIND,
+        lifecycle::gates::PolicyOverride::KIND,
+        lifecycle::gates::SyntheticMarker::KIND,
+    ]
+};
+
 /// Opens the existing store at `location`: a path (or `sqlite:PATH`) is an embedded
 /// `SQLite` store.
 ///

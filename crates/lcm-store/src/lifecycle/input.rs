@@ -200,7 +200,10 @@ pub fn parse_stage<T: serde::de::DeserializeOwned>(
     if let Value::Object(map) = &mut value {
         map.remove("_comment");
     }
-    serde_json::from_value(value).map_err(|e| stage_error(stage, e.to_string()))
+    // Timestamps in input files may be any RFC 3339 timestamp; the records keep the
+    // canonical form.
+    lcm_model::Timestamp::accepting_rfc3339(|| serde_json::from_value(value))
+        .map_err(|e| stage_error(stage, e.to_string()))
 }
 
 /// Strict input for a stage or lifecycle file that parsed as `value`: no key twice, exact
