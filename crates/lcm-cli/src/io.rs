@@ -4,9 +4,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use lcm_crypto::{Seed, SigningKey, VerifyingKey};
+use lcm_crypto::SigningKey;
 
 use crate::error::{CliError, input};
+
+pub(crate) use lcm_store::files::{
+    key_id_as_private, pub_path, read_signing_key, read_verifying_key,
+};
 
 /// Standard output, where a closed pipe ends the command quietly.
 pub(crate) struct Out {
@@ -167,13 +171,6 @@ fn sync_parent(path: &Path) {
     }
 }
 
-/// The public key file next to the private key file `path`: `PATH.pub`.
-pub(crate) fn pub_path(path: &Path) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(".pub");
-    s.into()
-}
-
 /// Writes a key pair: the private key (mode 0600) at `path`, the public key at `PATH.pub`.
 pub(crate) fn write_key_pair(path: &Path, key: &SigningKey, force: bool) -> Result<(), CliError> {
     let mut private = lcm_crypto::hex::encode(key.to_seed().expose_secret());
@@ -192,102 +189,6 @@ pub(crate) fn write_key_pair(path: &Path, key: &SigningKey, force: bool) -> Resu
         let _ = std::fs::remove_file(path);
     }
     public
-}
-
-/// Refuses a private key file that group or others may read, as ssh does.
-#[cfg(unix)]
-fn check_private_mode(path: &Path) -> Result<(), CliError> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path)
-        .map_err(file_err(path))?
-        .permissions()
-        .mode();
-    if mode & 0o077 != 0 {
-        return Err(input(format!(
-            "{p}: permissions {:04o} are too open: a private key must not be accessible by \
-             group or others; it is refused (run `chmod 600 {p}`)",
-            mode & 0o7777,
-            p = path.display()
-        )));
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_private_mode(_path: &Path) -> Result<(), CliError> {
-    Ok(())
-}
-
-/// Reads a private key file (64 hex characters and an optional newline), refusing one that
-/// group or others may read.
-pub(crate) fn read_signing_key(path: &Path) -> Result<SigningKey, CliError> {
-    check_private_mode(path)?;
-    let mut text = String::from_utf8(read_file(path)?)
-        .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
-    let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n')).map_err(|e| {
-        input(format!(
-            "{}: expected a private key of 64 hex characters: {e}",
-            path.display()
-        ))
-    });
-    zeroize::Zeroize::zeroize(&mut text);
-    let mut seed = seed?;
-    let key = SigningKey::from_seed(&Seed::from_bytes(seed));
-    zeroize::Zeroize::zeroize(&mut seed);
-    Ok(key)
-}
-
-/// Reads a public key file (64 hex characters and an optional newline). A private key
-/// (the same format) is named as such: the file whose `PATH.pub` holds its public key, or
-/// a file only its owner may read.
-pub(crate) fn read_verifying_key(path: &Path) -> Result<VerifyingKey, CliError> {
-    let mut text = String::from_utf8(read_file(path)?)
-        .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
-    let private = is_private_key(path, text.trim_end_matches('\n'));
-    let key = VerifyingKey::from_hex(text.trim_end_matches('\n'));
-    zeroize::Zeroize::zeroize(&mut text);
-    if private {
-        return Err(input(format!(
-            "{p} is a private key, not a public key: pass its public key {p}.pub (never hand \
-             the private key to a verifier)",
-            p = path.display()
-        )));
-    }
-    key.map_err(|e| {
-        input(format!(
-            "{}: expected a public key of 64 hex characters: {e}",
-            path.display()
-        ))
-    })
-}
-
-/// The key id of the public key that the file at `path` derives when read as a private key
-/// (`None` when it is not 64 hex characters): a public key given as such derives a key no one
-/// signs with, so a match with a document's signer names the file a private key.
-pub(crate) fn key_id_as_private(path: &Path) -> Option<lcm_crypto::KeyId> {
-    let mut text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
-    let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n'));
-    zeroize::Zeroize::zeroize(&mut text);
-    let mut seed = seed.ok()?;
-    let id = SigningKey::from_seed(&Seed::from_bytes(seed))
-        .verifying_key()
-        .key_id();
-    zeroize::Zeroize::zeroize(&mut seed);
-    Some(id)
-}
-
-/// Whether `hex`, read from `path`, is a private key: `PATH.pub` holds the public key it
-/// derives.
-fn is_private_key(path: &Path, hex: &str) -> bool {
-    let Ok(mut seed) = lcm_crypto::hex::decode_array::<32>(hex) else {
-        return false;
-    };
-    let derived = SigningKey::from_seed(&Seed::from_bytes(seed)).verifying_key();
-    zeroize::Zeroize::zeroize(&mut seed);
-    std::fs::read_to_string(pub_path(path))
-        .ok()
-        .and_then(|t| VerifyingKey::from_hex(t.trim_end_matches('\n')).ok())
-        .is_some_and(|public| public == derived)
 }
 
 /// The master password in the environment variable `var`.
