@@ -114,6 +114,7 @@ impl From<lcm_store::files::FileError> for CliError {
         match e {
             lcm_store::files::FileError::Io { path, source } => Self::File { path, source },
             lcm_store::files::FileError::Invalid { what } => Self::Input(what),
+            lcm_store::files::FileError::Json { path, source } => Self::Json { path, source },
             other => Self::Input(other.to_string()),
         }
     }
