@@ -128,9 +128,10 @@ impl From<lcm_store::tlog_ops::OpsError> for CliError {
         match e {
             OpsError::File(f) => f.into(),
             OpsError::Invalid { what } => Self::Input(what),
-            OpsError::Failed { message }
-            | OpsError::Diverged { message, .. }
-            | OpsError::HeadersDiverged { message, .. } => Self::Verify(message),
+            OpsError::Failed { message } | OpsError::Diverged { message, .. } => {
+                Self::Verify(message)
+            }
+            OpsError::HeadersDiverged(evidence) => Self::Verify(evidence.message),
             OpsError::Store(e) => Self::Store(e),
             other => Self::Input(other.to_string()),
         }

@@ -7,8 +7,7 @@ use std::path::Path;
 use crate::error::{CliError, input};
 
 pub(crate) use lcm_store::files::{
-    key_id_as_private, pub_path, read_json, read_signing_key, read_verifying_key, write_key_pair,
-    write_new,
+    key_id_as_private, read_json, read_signing_key, read_verifying_key, write_key_pair,
 };
 
 /// [`lcm_store::files::write_replacing`], as the CLI's error.

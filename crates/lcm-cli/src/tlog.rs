@@ -21,8 +21,6 @@ use crate::commands::open;
 use crate::error::{CliError, one_line};
 use crate::io::{Out, file_err};
 
-pub(crate) use lcm_store::tlog_ops::vkey_path;
-
 /// Writes `text` (which ends with its own newline) to `path` or standard output.
 fn write_text(out: &mut Out, path: Option<&Path>, text: &str) -> Result<(), CliError> {
     match path {
@@ -369,13 +367,8 @@ pub(crate) fn compare_headers(
             done.old_size,
             done.new_size
         )),
-        Err(OpsError::HeadersDiverged {
-            word,
-            older_file,
-            older,
-            newer,
-            message,
-        }) => {
+        Err(OpsError::HeadersDiverged(e)) => {
+            let (word, older, newer) = (e.word, &e.older, &e.newer);
             if cli.json {
                 out.line(
                     &json!({"valid": false, "reason": word, "older": older, "newer": newer})
@@ -384,11 +377,11 @@ pub(crate) fn compare_headers(
             } else {
                 out.line(&format!(
                     "{word} evidence, older signed header {}: {older}",
-                    older_file.display()
+                    e.older_file.display()
                 ))?;
                 out.line(&format!("{word} evidence, newer signed header: {newer}"))?;
             }
-            Err(CliError::Verify(message))
+            Err(CliError::Verify(e.message))
         }
         Err(e) => Err(e.into()),
     }

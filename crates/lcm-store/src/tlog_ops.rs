@@ -61,22 +61,27 @@ pub enum OpsError {
     },
     /// A newer signed header's receipt log does not extend an older header's: both receipt
     /// states are the evidence.
-    #[error("{message}")]
-    HeadersDiverged {
-        /// `fork` or `rollback`.
-        word: &'static str,
-        /// The older header's file.
-        older_file: PathBuf,
-        /// The older header's receipt state (deployment, count, root, head, time).
-        older: serde_json::Value,
-        /// The newer header's receipt state.
-        newer: serde_json::Value,
-        /// The reason and what failed, on one line.
-        message: String,
-    },
+    #[error("{}", .0.message)]
+    HeadersDiverged(Box<HeaderEvidence>),
     /// The store failed.
     #[error(transparent)]
     Store(Box<crate::Error>),
+}
+
+/// The evidence of two signed headers whose receipt logs diverge.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct HeaderEvidence {
+    /// `fork` or `rollback`.
+    pub word: &'static str,
+    /// The older header's file.
+    pub older_file: PathBuf,
+    /// The older header's receipt state (deployment, count, root, head, time).
+    pub older: serde_json::Value,
+    /// The newer header's receipt state.
+    pub newer: serde_json::Value,
+    /// The reason and what failed, on one line.
+    pub message: String,
 }
 
 impl From<crate::Error> for OpsError {
@@ -106,6 +111,79 @@ pub fn vkey_path(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(".vkey");
     s.into()
+}
+
+/// The files [`write_key_files`] wrote and the keys in them.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct KeyFiles {
+    /// The public key.
+    pub public: lcm_crypto::VerifyingKey,
+    /// `PATH.pub`.
+    pub public_path: PathBuf,
+    /// The C2SP verifier key, when a name was given.
+    pub vkey: Option<VerifierKey>,
+    /// `PATH.vkey`.
+    pub vkey_path: PathBuf,
+}
+
+/// Generates a key and writes it: the private key (mode 0600) at `path`, the public key at
+/// `PATH.pub`, and, with a `name`, the C2SP verifier key (a log key, or a witness's cosignature
+/// key with `witness`) at `PATH.vkey`. Without `force`, nothing is written when any of those
+/// files exists; the name is checked before anything is written.
+///
+/// # Errors
+///
+/// [`OpsError::Invalid`] for a bad name; [`OpsError::File`] for a file that exists (without
+/// `force`) or cannot be written; [`OpsError::Store`] when randomness fails.
+pub fn write_key_files(
+    path: &Path,
+    force: bool,
+    name: Option<&str>,
+    witness: bool,
+) -> Result<KeyFiles, OpsError> {
+    let public_path = crate::files::pub_path(path);
+    let vkey_path = vkey_path(path);
+    let name = name
+        .map(|n| KeyName::new(n).map_err(|e| invalid(format!("--name: {e}"))))
+        .transpose()?;
+    if !force {
+        let vkey = name.as_ref().map(|_| vkey_path.as_path());
+        for p in [Some(path), Some(public_path.as_path()), vkey]
+            .into_iter()
+            .flatten()
+        {
+            if p.exists() {
+                return Err(invalid(format!(
+                    "{} exists; pass --force to overwrite it",
+                    p.display()
+                )));
+            }
+        }
+    }
+    let key =
+        lcm_crypto::SigningKey::generate(&mut lcm_crypto::OsRandom).map_err(crate::Error::from)?;
+    crate::files::write_key_pair(path, &key, force)?;
+    let public = key.verifying_key();
+    let vkey = match name {
+        Some(name) => {
+            let kind = if witness {
+                SignatureType::Cosignature
+            } else {
+                SignatureType::Ed25519
+            };
+            let vkey = SignerKey::new(name, kind, key).verifier();
+            crate::files::write_new(&vkey_path, format!("{vkey}\n").as_bytes(), 0o644, force)?;
+            Some(vkey)
+        }
+        None => None,
+    };
+    Ok(KeyFiles {
+        public,
+        public_path,
+        vkey,
+        vkey_path,
+    })
 }
 
 /// A verifier key given as its text or as a file holding it (one line).

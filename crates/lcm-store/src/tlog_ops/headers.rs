@@ -9,9 +9,9 @@ use lcm_tlog::consistency::Consistency;
 use lcm_tlog::{Checkpoint, Policy, VerifiedCheckpoint};
 
 use super::{
-    DEFAULT_ORIGIN_PREFIX, OpsError, classify_or_fail, divergence, fail, header_checkpoint,
-    invalid, one_line, parse_vkey, parse_vkeys, read_checkpoint, read_consistency_proof,
-    read_header, verify_failed,
+    DEFAULT_ORIGIN_PREFIX, HeaderEvidence, OpsError, classify_or_fail, divergence, fail,
+    header_checkpoint, invalid, one_line, parse_vkey, parse_vkeys, read_checkpoint,
+    read_consistency_proof, read_header, verify_failed,
 };
 use crate::log::{LOG_ALGORITHM, Log};
 
@@ -129,7 +129,7 @@ pub fn compare_headers(
     };
     let old_head = old.stage_g_inference.as_ref().and_then(|g| g.chain_head);
     let new_head = new.stage_g_inference.as_ref().and_then(|g| g.chain_head);
-    Err(OpsError::HeadersDiverged {
+    Err(OpsError::HeadersDiverged(Box::new(HeaderEvidence {
         word,
         older_file: old_path.to_path_buf(),
         older: state(old_size, &old_root, old_head, &old.generated_at),
@@ -138,7 +138,7 @@ pub fn compare_headers(
             "{word}: the header's receipt log ({new_size} receipts) does not extend {} ({old_size} receipts): {result}",
             old_path.display()
         )),
-    })
+    })))
 }
 
 /// The files and keys of [`verify_capsule_into`].
