@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use lcm_crypto::{HashAlgorithm, SigningKey};
+use lcm_crypto::HashAlgorithm;
 use lcm_model::records::InferenceReceipt;
 use lcm_model::records::deployment::DeploymentStatus;
 use lcm_model::{Policy, Record, Timestamp};
@@ -19,7 +19,7 @@ use crate::cli::{
     Algorithm, BatchCommand, Cli, Command, CompatCommand, FingerprintArgs, RecordCommand, Status,
 };
 use crate::error::{CliError, input, one_line};
-use crate::io::{Out, file_err, password, pub_path, read_file, read_json, write_key_pair};
+use crate::io::{Out, file_err, password, read_file, read_json};
 use crate::progress::Progress;
 
 pub(crate) fn run() -> ExitCode {
@@ -235,53 +235,9 @@ fn keygen(
     name: Option<&str>,
     witness: bool,
 ) -> Result<(), CliError> {
-    let public_path = pub_path(path);
-    let vkey_path = crate::tlog::vkey_path(path);
-    // The name is checked before anything is written.
-    let name = name
-        .map(|n| lcm_tlog::note::KeyName::new(n).map_err(|e| input(format!("--name: {e}"))))
-        .transpose()?;
-    if !force {
-        let vkey = name.as_ref().map(|_| vkey_path.as_path());
-        for p in [Some(path), Some(public_path.as_path()), vkey]
-            .into_iter()
-            .flatten()
-        {
-            if p.exists() {
-                return Err(input(format!(
-                    "{} exists; pass --force to overwrite it",
-                    p.display()
-                )));
-            }
-        }
-    }
-    // A missing folder is named, not created: where private keys live is the user's choice.
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        && !dir.is_dir()
-    {
-        return Err(input(format!(
-            "--out {}: the folder {} does not exist (create it first, for example mkdir -p {})",
-            path.display(),
-            dir.display(),
-            dir.display()
-        )));
-    }
-    let key = SigningKey::generate(&mut lcm_crypto::OsRandom)?;
-    write_key_pair(path, &key, force)?;
-    let public = key.verifying_key();
-    let vkey = match name {
-        Some(name) => {
-            let kind = if witness {
-                lcm_tlog::note::SignatureType::Cosignature
-            } else {
-                lcm_tlog::note::SignatureType::Ed25519
-            };
-            let vkey = lcm_tlog::note::SignerKey::new(name, kind, key).verifier();
-            crate::io::write_new(&vkey_path, format!("{vkey}\n").as_bytes(), 0o644, force)?;
-            Some(vkey.to_string())
-        }
-        None => None,
-    };
+    let files = lcm_store::tlog_ops::write_key_files(path, force, name, witness)?;
+    let (public, public_path, vkey_path) = (files.public, files.public_path, files.vkey_path);
+    let vkey = files.vkey.map(|v| v.to_string());
     if cli.json {
         let mut value = json!({
             "private_key": path.display().to_string(),

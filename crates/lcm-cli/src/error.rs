@@ -108,3 +108,32 @@ pub(crate) fn input(message: impl Into<String>) -> CliError {
 pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+impl From<lcm_store::files::FileError> for CliError {
+    fn from(e: lcm_store::files::FileError) -> Self {
+        match e {
+            lcm_store::files::FileError::Io { path, source } => Self::File { path, source },
+            lcm_store::files::FileError::Invalid { what } => Self::Input(what),
+            lcm_store::files::FileError::Json { path, source } => Self::Json { path, source },
+            other => Self::Input(other.to_string()),
+        }
+    }
+}
+
+impl From<lcm_store::tlog_ops::OpsError> for CliError {
+    /// A failed check (exit 1) or malformed input (exit 2); the evidence a divergence carries
+    /// is printed by the command before it returns.
+    fn from(e: lcm_store::tlog_ops::OpsError) -> Self {
+        use lcm_store::tlog_ops::OpsError;
+        match e {
+            OpsError::File(f) => f.into(),
+            OpsError::Invalid { what } => Self::Input(what),
+            OpsError::Failed { message } | OpsError::Diverged { message, .. } => {
+                Self::Verify(message)
+            }
+            OpsError::HeadersDiverged(evidence) => Self::Verify(evidence.message),
+            OpsError::Store(e) => Self::Store(e),
+            other => Self::Input(other.to_string()),
+        }
+    }
+}

@@ -57,12 +57,14 @@ use lcm_model::Policy;
 
 pub mod check;
 pub mod export;
+pub mod files;
 pub mod fingerprint;
 pub mod lifecycle;
 pub mod log;
 pub mod pipeline;
 pub mod sqlite;
 mod store;
+pub mod tlog_ops;
 
 pub use crate::store::{
     BatchBuild, ChainHead, Checkpoint, RecordsBuild, Store, StoredBatch, StoredEvidence,

@@ -268,3 +268,71 @@ fn append_requests_continues_the_chain_in_transactions_and_acknowledges_in_order
     ));
     assert_eq!(store.head("deploy_001").unwrap().unwrap().sequence, 15);
 }
+
+/// A log exported as tiles verifies; one byte, size, key or index changed fails with the
+/// right reason (tamper twins of `tlog_ops::tiles::verify_tiles` and the proof files).
+#[test]
+fn exported_tiles_and_proof_files_verify_and_their_tampered_twins_fail() {
+    use lcm_store::log::Log;
+    use lcm_store::tlog_ops::{self, OpsError, tiles};
+    let s = Scratch::new("tiles");
+    let store = recorded(&s, 260);
+    let key = s.0.join("log.key");
+    let files = tlog_ops::write_key_files(&key, false, Some("lcm.local/deploy_001"), false)
+        .expect("key files");
+    let vkey = files
+        .vkey
+        .expect("a named key has a verifier key")
+        .to_string();
+    let signer = tlog_ops::log_signer(&key, None, "deploy_001").expect("signer");
+    let dir = s.0.join("tiles");
+    let done = tiles::export_tiles(&*store, "deploy_001", &signer, &dir).expect("export");
+    assert_eq!((done.size, done.bundles), (260, 2));
+    let ok = tiles::verify_tiles(&dir, &vkey, None, None).expect("the tiles verify");
+    assert_eq!(ok.checkpoint.checkpoint().size(), 260);
+    let failed = |r: Result<tiles::TilesVerified, OpsError>| match r {
+        Err(OpsError::Failed { message }) => message,
+        other => panic!("expected a failed check, got {other:?}"),
+    };
+    // Another log key: the checkpoint's signature.
+    let other = s.0.join("other.key");
+    let other_vkey = tlog_ops::write_key_files(&other, false, Some("lcm.local/deploy_001"), false)
+        .expect("other key")
+        .vkey
+        .expect("vkey")
+        .to_string();
+    assert!(failed(tiles::verify_tiles(&dir, &other_vkey, None, None)).starts_with("signature:"));
+    // A receipt digest at another index: inclusion.
+    let log = Log::open(&*store, "deploy_001").expect("log");
+    let mut first = Vec::new();
+    store
+        .scan_receipts("deploy_001", 0, Some(3), &mut |r| {
+            first.push(r);
+            Ok(())
+        })
+        .expect("scan");
+    let leaf0 = first[0].digest.to_string();
+    let wrong = failed(tiles::verify_tiles(&dir, &vkey, None, Some((&leaf0, 1))));
+    assert!(wrong.starts_with("inclusion:"), "{wrong}");
+    tiles::verify_tiles(&dir, &vkey, None, Some((&leaf0, 0))).expect("entry 0 is included");
+    // One byte of the first tile changed: its entries no longer hash to it.
+    let tile = dir.join("tile/0/000");
+    let mut bytes = std::fs::read(&tile).expect("tile");
+    bytes[5] ^= 1;
+    std::fs::write(&tile, &bytes).expect("write");
+    assert!(failed(tiles::verify_tiles(&dir, &vkey, None, None)).starts_with("tiles: entry 0"));
+    // The tile one hash short: its size.
+    std::fs::write(&tile, &bytes[..bytes.len() - 32]).expect("write");
+    assert!(failed(tiles::verify_tiles(&dir, &vkey, None, None)).contains("expected 256 hashes"));
+
+    // A proof file of receipt 3 verifies; the same proof with another digest does not.
+    let proof =
+        tlog_ops::receipt_proof(&*store, &log, &first[3].receipt_id, None, Some(&key), None);
+    let proof = proof.expect("proof");
+    let path = s.0.join("proof");
+    std::fs::write(&path, proof.to_text()).expect("write proof");
+    let (_, p, _) = tlog_ops::verify_proof_file(&path, &vkey, &[], 0, None).expect("verifies");
+    assert_eq!(p.index, 3);
+    let r = tlog_ops::verify_proof_file(&path, &vkey, &[], 0, Some(&leaf0));
+    assert!(matches!(r, Err(OpsError::Failed { message }) if message.starts_with("inclusion:")));
+}

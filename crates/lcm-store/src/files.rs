@@ -1,0 +1,367 @@
+//! Reading and writing the files the tools take: whole files, UTF-8 text, private key files
+//! (refused when group or others may read them), and atomic replacement of a file.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use lcm_crypto::{Seed, SigningKey, VerifyingKey};
+
+/// A file that could not be read or written, or does not hold what it should.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileError {
+    /// The file could not be read or written.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not the JSON it should be.
+    #[error("{}: {source}", .path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
+    /// The file's contents are not what was expected (the message names the file).
+    #[error("{what}")]
+    Invalid {
+        /// What is wrong, naming the file.
+        what: String,
+    },
+}
+
+/// An [`FileError::Io`] about `path`.
+pub fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> FileError + '_ {
+    move |source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The bytes of the file at `path`.
+///
+/// # Errors
+///
+/// [`FileError::Io`].
+pub fn read_file(path: &Path) -> Result<Vec<u8>, FileError> {
+    std::fs::read(path).map_err(io_err(path))
+}
+
+/// The file at `path` as UTF-8 text.
+///
+/// # Errors
+///
+/// [`FileError::Io`]; [`FileError::Invalid`] for bytes that are not UTF-8.
+pub fn read_text(path: &Path) -> Result<String, FileError> {
+    String::from_utf8(read_file(path)?).map_err(|_| FileError::Invalid {
+        what: format!("{}: not UTF-8 text", path.display()),
+    })
+}
+
+/// Refuses a private key file that group or others may read, as ssh does.
+#[cfg(unix)]
+fn check_private_mode(path: &Path) -> Result<(), FileError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(io_err(path))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(FileError::Invalid {
+            what: format!(
+                "{p}: permissions {:04o} are too open: a private key must not be accessible by \
+                 group or others; it is refused (run `chmod 600 {p}`)",
+                mode & 0o7777,
+                p = path.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private_mode(_path: &Path) -> Result<(), FileError> {
+    Ok(())
+}
+
+/// Reads a private key file (64 hex characters and an optional newline), refusing one that
+/// group or others may read. The text and seed are zeroized.
+///
+/// # Errors
+///
+/// [`FileError::Io`]; [`FileError::Invalid`] for a file open to others or not a key.
+pub fn read_signing_key(path: &Path) -> Result<SigningKey, FileError> {
+    check_private_mode(path)?;
+    let mut text = String::from_utf8(read_file(path)?).map_err(|_| FileError::Invalid {
+        what: format!("{}: key file is not text", path.display()),
+    })?;
+    let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n')).map_err(|e| {
+        FileError::Invalid {
+            what: format!(
+                "{}: expected a private key of 64 hex characters: {e}",
+                path.display()
+            ),
+        }
+    });
+    zeroize::Zeroize::zeroize(&mut text);
+    let mut seed = seed?;
+    let key = SigningKey::from_seed(&Seed::from_bytes(seed));
+    zeroize::Zeroize::zeroize(&mut seed);
+    Ok(key)
+}
+
+/// The public key file next to the private key file `path`: `PATH.pub`.
+pub fn pub_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".pub");
+    s.into()
+}
+
+/// Reads a public key file (64 hex characters and an optional newline). A private key
+/// (the same format) is named as such: the file whose `PATH.pub` holds its public key.
+///
+/// # Errors
+///
+/// [`FileError::Io`]; [`FileError::Invalid`] for a private key or a file that is not a key.
+pub fn read_verifying_key(path: &Path) -> Result<VerifyingKey, FileError> {
+    let mut text = String::from_utf8(read_file(path)?).map_err(|_| FileError::Invalid {
+        what: format!("{}: key file is not text", path.display()),
+    })?;
+    let private = is_private_key(path, text.trim_end_matches('\n'));
+    let key = VerifyingKey::from_hex(text.trim_end_matches('\n'));
+    zeroize::Zeroize::zeroize(&mut text);
+    if private {
+        return Err(FileError::Invalid {
+            what: format!(
+                "{p} is a private key, not a public key: pass its public key {p}.pub (never hand \
+                 the private key to a verifier)",
+                p = path.display()
+            ),
+        });
+    }
+    key.map_err(|e| FileError::Invalid {
+        what: format!(
+            "{}: expected a public key of 64 hex characters: {e}",
+            path.display()
+        ),
+    })
+}
+
+/// The key id of the public key that the file at `path` derives when read as a private key
+/// (`None` when it is not 64 hex characters): a public key given as such derives a key no one
+/// signs with, so a match with a document's signer names the file a private key.
+pub fn key_id_as_private(path: &Path) -> Option<lcm_crypto::KeyId> {
+    let mut text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
+    let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n'));
+    zeroize::Zeroize::zeroize(&mut text);
+    let mut seed = seed.ok()?;
+    let id = SigningKey::from_seed(&Seed::from_bytes(seed))
+        .verifying_key()
+        .key_id();
+    zeroize::Zeroize::zeroize(&mut seed);
+    Some(id)
+}
+
+/// Whether `hex`, read from `path`, is a private key: `PATH.pub` holds the public key it
+/// derives.
+fn is_private_key(path: &Path, hex: &str) -> bool {
+    let Ok(mut seed) = lcm_crypto::hex::decode_array::<32>(hex) else {
+        return false;
+    };
+    let derived = SigningKey::from_seed(&Seed::from_bytes(seed)).verifying_key();
+    zeroize::Zeroize::zeroize(&mut seed);
+    std::fs::read_to_string(pub_path(path))
+        .ok()
+        .and_then(|t| VerifyingKey::from_hex(t.trim_end_matches('\n')).ok())
+        .is_some_and(|public| public == derived)
+}
+
+/// Writes `bytes` at `path` atomically: a temporary file in the same directory, fsynced,
+/// renamed over `path`, then the directory fsynced (best effort).
+///
+/// # Errors
+///
+/// [`FileError::Io`].
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(io_err(&tmp))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    if let Some(parent) = path.parent() {
+        // Durability of the rename; a directory that cannot be opened is not an error.
+        if let Ok(d) = std::fs::File::open(parent) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// Reads a JSON file as `T`, under strict input (no key twice, exact numbers, printable ids).
+///
+/// # Errors
+///
+/// [`FileError::Io`]; [`FileError::Json`] for bytes that are not JSON or not a `T`;
+/// [`FileError::Invalid`] for what strict input refuses.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, FileError> {
+    let bytes = read_file(path)?;
+    let json = |source| FileError::Json {
+        path: path.to_path_buf(),
+        source,
+    };
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(json)?;
+    crate::lifecycle::strict_value(&bytes, &value).map_err(|e| FileError::Invalid {
+        what: format!("{}: {e}", path.display()),
+    })?;
+    serde_json::from_value(value).map_err(json)
+}
+
+/// Writes `contents` to `path` atomically, with `mode` (refusing to overwrite unless
+/// `force`): the bytes go to a temporary file in the same folder, which is fsynced and then
+/// renamed over `path` (or, without `force`, linked to it, which fails if `path` exists), and
+/// the folder is fsynced. A failure at any point leaves `path` as it was — a previous file
+/// intact, no new file empty or half written.
+///
+/// # Errors
+///
+/// [`FileError::Invalid`] when `path` exists and not `force`; [`FileError::Io`].
+pub fn write_new(path: &Path, contents: &[u8], mode: u32, force: bool) -> Result<(), FileError> {
+    let exists = |p: &Path| FileError::Invalid {
+        what: format!("{} exists; pass --force to overwrite it", p.display()),
+    };
+    if !force && path.exists() {
+        return Err(exists(path));
+    }
+    let tmp = temp_path(path);
+    let written = write_temp(&tmp, contents, mode).and_then(|()| {
+        if force {
+            std::fs::rename(&tmp, path)
+        } else {
+            std::fs::hard_link(&tmp, path).and_then(|()| std::fs::remove_file(&tmp))
+        }
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(if e.kind() == std::io::ErrorKind::AlreadyExists {
+            exists(path)
+        } else {
+            io_err(path)(e)
+        });
+    }
+    sync_parent(path);
+    Ok(())
+}
+
+/// Replaces `path` atomically with `contents` (as [`write_new`] with `force`), keeping the
+/// mode of the file it replaces (0644 for a new one).
+///
+/// # Errors
+///
+/// [`FileError::Io`].
+pub fn write_replacing(path: &Path, contents: &[u8]) -> Result<(), FileError> {
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777)
+    };
+    #[cfg(not(unix))]
+    let mode = 0o644;
+    write_new(path, contents, mode, true)
+}
+
+/// `.NAME.tmp-PID` in `path`'s folder: the same file system, so the rename is atomic.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = format!(".{name}.tmp-{}", std::process::id());
+    match path.parent() {
+        Some(dir) => dir.join(tmp),
+        None => PathBuf::from(tmp),
+    }
+}
+
+fn write_temp(tmp: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = opts.open(tmp)?;
+    #[cfg(unix)]
+    {
+        // A stale temporary file keeps its old mode: set it explicitly.
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    f.write_all(contents)?;
+    f.sync_all()
+}
+
+/// Makes a rename in `path`'s folder durable (best effort: not every platform can open a
+/// folder).
+fn sync_parent(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Writes a key pair: the private key (mode 0600) at `path`, the public key at `PATH.pub`.
+/// The private key's text is zeroized; without `force`, a failure to write the public key
+/// removes the new private key (no half pair is left).
+///
+/// # Errors
+///
+/// As [`write_new`].
+pub fn write_key_pair(path: &Path, key: &SigningKey, force: bool) -> Result<(), FileError> {
+    let mut private = lcm_crypto::hex::encode(key.to_seed().expose_secret());
+    private.push('\n');
+    let written = write_new(path, private.as_bytes(), 0o600, force);
+    zeroize::Zeroize::zeroize(&mut private);
+    written?;
+    let public = write_new(
+        &pub_path(path),
+        format!("{}\n", key.verifying_key().to_hex()).as_bytes(),
+        0o644,
+        force,
+    );
+    if public.is_err() && !force {
+        // Without its public key the new private key is of no use: no half pair is left.
+        let _ = std::fs::remove_file(path);
+    }
+    public
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_reads_back() {
+        let dir = std::env::temp_dir().join(format!("lcm-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("f");
+        atomic_write(&p, b"one").unwrap();
+        atomic_write(&p, b"two").unwrap();
+        assert_eq!(read_text(&p).unwrap(), "two");
+        std::fs::write(&p, [0xff]).unwrap();
+        assert!(matches!(read_text(&p), Err(FileError::Invalid { .. })));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,116 @@
+//! The witness role of c2sp.org/tlog-witness over a state directory. The decision is
+//! `lcm_tlog::witness`'s; this keeps the state: the latest cosigned checkpoint per origin
+//! (`ORIGIN.checkpoint`, the origin escaped, written atomically) and both checkpoints of any
+//! fork it sees (`forks/ORIGIN-OLD-NEW-TIME.held` and `.submitted`).
+
+use std::path::Path;
+
+use lcm_crypto::Digest;
+use lcm_tlog::note::{SignerKey, VerifierKey};
+use lcm_tlog::{Refusal, SignedCheckpoint};
+
+use super::{OpsError, fail, invalid};
+use crate::files::{atomic_write, io_err, read_file};
+
+/// An origin as a file name: ASCII letters, digits, `.`, `-` and `_` kept, every other byte
+/// as `%XX`.
+pub fn escape_origin(origin: &str) -> String {
+    origin
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Cosigns `submitted` (signed by `log_key`, consistent with the checkpoint held for its
+/// origin in `state` by `proof`) with `witness_key`, and records it as the held checkpoint.
+/// Returns the cosigned checkpoint.
+///
+/// # Errors
+///
+/// [`OpsError::Failed`] when the witness refuses (`signature`, `rollback`, `fork`, `missing
+/// proof`, `inconsistent`); a fork (or a proof that fails between two checkpoints the log
+/// signed) leaves both checkpoints in `state/forks` first. [`OpsError::Invalid`] for a held
+/// state that does not parse or a failure to cosign; [`OpsError::File`].
+pub fn cosign(
+    state: &Path,
+    submitted: &SignedCheckpoint,
+    log_key: &VerifierKey,
+    proof: Option<&[Digest]>,
+    witness_key: &SignerKey,
+) -> Result<SignedCheckpoint, OpsError> {
+    std::fs::create_dir_all(state).map_err(io_err(state))?;
+    let origin = submitted.checkpoint().origin().to_owned();
+    let state_file = state.join(format!("{}.checkpoint", escape_origin(&origin)));
+    let held = if state_file.exists() {
+        Some(
+            SignedCheckpoint::parse(&read_file(&state_file)?).map_err(|e| {
+                invalid(format!(
+                    "{}: the witness state is not a signed checkpoint: {e}",
+                    state_file.display()
+                ))
+            })?,
+        )
+    } else {
+        None
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| invalid(format!("clock: {e}")))?
+        .as_secs();
+    match lcm_tlog::witness::cosign(held.as_ref(), submitted, log_key, proof, witness_key, now) {
+        Ok(cosigned) => {
+            atomic_write(&state_file, cosigned.to_text().as_bytes())?;
+            Ok(cosigned)
+        }
+        Err(lcm_tlog::Error::Refused(refusal)) => {
+            // A fork (or a proof that fails between two checkpoints the log signed) is
+            // evidence: both signed checkpoints are kept.
+            if let (Some(held), Refusal::Fork { .. } | Refusal::InvalidProof { .. }) =
+                (&held, &refusal)
+            {
+                let forks = state.join("forks");
+                std::fs::create_dir_all(&forks).map_err(io_err(&forks))?;
+                let stem = format!(
+                    "{}-{}-{}-{now}",
+                    escape_origin(&origin),
+                    held.checkpoint().size(),
+                    submitted.checkpoint().size()
+                );
+                atomic_write(
+                    &forks.join(format!("{stem}.held")),
+                    held.to_text().as_bytes(),
+                )?;
+                atomic_write(
+                    &forks.join(format!("{stem}.submitted")),
+                    submitted.to_text().as_bytes(),
+                )?;
+            }
+            let word = match refusal {
+                Refusal::BadSignature(_) => "signature",
+                Refusal::Rollback { .. } => "rollback",
+                Refusal::Fork { .. } | Refusal::InvalidProof { .. } => "fork",
+                Refusal::MissingProof { .. } => "missing proof",
+                _ => "inconsistent",
+            };
+            Err(fail(&format!("{word}: {refusal}")))
+        }
+        Err(e) => Err(invalid(format!("cosigning: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_origin;
+
+    #[test]
+    fn origins_escape_to_file_names() {
+        assert_eq!(escape_origin("lcm.local/dep-1_a"), "lcm.local%2Fdep-1_a");
+        assert_eq!(escape_origin("a b"), "a%20b");
+    }
+}
