@@ -564,3 +564,81 @@ fn architecture_names_every_crate_with_its_invariant() {
     let crates: Vec<String> = crate_dirs().iter().map(|dir| file_name(dir)).collect();
     assert_tidy(architecture_problems(&text, &crates));
 }
+
+/// The cycles among the modules of one crate: `files` maps a module's name to its source, an
+/// edge is a `crate::<module>` path in that source. Returns one line per module that can reach
+/// itself.
+fn module_cycles(files: &[(String, String)]) -> Vec<String> {
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let edges = |text: &str| -> Vec<usize> {
+        names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                text.contains(&format!("crate::{n}::"))
+                    || text.contains(&format!("crate::{n}}}"))
+                    || text.contains(&format!("crate::{n};"))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let graph: Vec<Vec<usize>> = files.iter().map(|(_, t)| edges(t)).collect();
+    let mut problems = Vec::new();
+    for start in 0..files.len() {
+        let mut seen = vec![false; files.len()];
+        let mut stack: Vec<usize> = graph[start].clone();
+        while let Some(m) = stack.pop() {
+            if m == start {
+                problems.push(format!(
+                    "module {} imports itself through a cycle",
+                    names[start]
+                ));
+                break;
+            }
+            if !seen[m] {
+                seen[m] = true;
+                stack.extend(&graph[m]);
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn module_cycle_rule() {
+    let acyclic = [
+        ("a".to_owned(), "use crate::b::x;".to_owned()),
+        ("b".to_owned(), String::new()),
+    ];
+    assert!(module_cycles(&acyclic).is_empty());
+    let cyclic = [
+        ("a".to_owned(), "use crate::b::x;".to_owned()),
+        ("b".to_owned(), "use crate::c::{y};".to_owned()),
+        ("c".to_owned(), "fn f() { crate::a::g() }".to_owned()),
+    ];
+    assert_eq!(module_cycles(&cyclic).len(), 3);
+}
+
+/// Issue 10: the modules of the `lcm` binary import each other without cycles (shared things
+/// live in leaf modules: `cli`, `error`, `io`).
+#[test]
+fn cli_modules_have_no_cycles() {
+    let dir = root().join("crates/lcm-cli/src");
+    let files: Vec<(String, String)> = entries(&dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| {
+            let name = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, fs::read_to_string(&p).unwrap_or_default())
+        })
+        .collect();
+    assert!(
+        files.len() >= 5,
+        "expected the CLI's modules in {}",
+        dir.display()
+    );
+    assert_tidy(module_cycles(&files));
+}

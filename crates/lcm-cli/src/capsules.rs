@@ -16,8 +16,8 @@ use lcm_store::pipeline::{make_demo_receipts, seal_next_batch};
 use serde_json::{Value, json};
 
 use crate::cli::{Algorithm, Cli, RequirementArgs};
-use crate::commands::plural;
 use crate::error::{CliError, input, one_line};
+use crate::io::plural;
 use crate::io::{
     Out, file_err, key_id_as_private, read_file, read_signing_key, read_verifying_key,
     write_key_pair, write_replacing,

@@ -19,7 +19,7 @@ use crate::cli::{
     Algorithm, BatchCommand, Cli, Command, CompatCommand, FingerprintArgs, RecordCommand, Status,
 };
 use crate::error::{CliError, input, one_line};
-use crate::io::{Out, file_err, password, read_file, read_json};
+use crate::io::{Out, file_err, open, open_read_only, password, plural, read_file, read_json};
 use crate::progress::Progress;
 
 pub(crate) fn run() -> ExitCode {
@@ -183,16 +183,6 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             command: CompatCommand::Audit { file },
         } => crate::compat::audit_cmd(cli, out, file),
     }
-}
-
-pub(crate) fn open(cli: &Cli) -> Result<Box<dyn Store>, CliError> {
-    Ok(lcm_store::open(&cli.store)?)
-}
-
-/// The store, for a command that only reads it: opened read-only, so an archived store
-/// (a read-only mount, a 0444 file) can be checked, listed and exported.
-pub(crate) fn open_read_only(cli: &Cli) -> Result<Box<dyn Store>, CliError> {
-    Ok(lcm_store::open_read_only(&cli.store)?)
 }
 
 fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError> {
@@ -727,16 +717,6 @@ fn list_batches(
         }
     }
     Ok(())
-}
-
-/// `n` and the noun in the right number: "1 batch", "2 batches".
-pub(crate) fn plural<N: TryInto<u64> + std::fmt::Display + Copy>(
-    n: N,
-    one: &str,
-    many: &str,
-) -> String {
-    let singular = n.try_into().ok() == Some(1);
-    format!("{n} {}", if singular { one } else { many })
 }
 
 fn show(

@@ -4,6 +4,9 @@
 use std::io::Write;
 use std::path::Path;
 
+use lcm_store::Store;
+
+use crate::cli::Cli;
 use crate::error::{CliError, input};
 
 pub(crate) use lcm_store::files::{
@@ -71,4 +74,25 @@ pub(crate) fn password(var: &str) -> Result<String, CliError> {
             "the environment variable {var} must hold the master password"
         ))),
     }
+}
+
+/// The store named by `--store` (or `LCM_STORE`).
+pub(crate) fn open(cli: &Cli) -> Result<Box<dyn Store>, CliError> {
+    Ok(lcm_store::open(&cli.store)?)
+}
+
+/// The store, for a command that only reads it: opened read-only, so an archived store
+/// (a read-only mount, a 0444 file) can be checked, listed and exported.
+pub(crate) fn open_read_only(cli: &Cli) -> Result<Box<dyn Store>, CliError> {
+    Ok(lcm_store::open_read_only(&cli.store)?)
+}
+
+/// `n` and the noun in the right number: "1 batch", "2 batches".
+pub(crate) fn plural<N: TryInto<u64> + std::fmt::Display + Copy>(
+    n: N,
+    one: &str,
+    many: &str,
+) -> String {
+    let singular = n.try_into().ok() == Some(1);
+    format!("{n} {}", if singular { one } else { many })
 }

@@ -17,8 +17,8 @@ use lcm_tlog::consistency::{Consistency, format_hash_lines};
 use serde_json::json;
 
 use crate::cli::{Cli, LogCommand};
-use crate::commands::open;
 use crate::error::{CliError, one_line};
+use crate::io::open;
 use crate::io::{Out, file_err};
 
 /// Writes `text` (which ends with its own newline) to `path` or standard output.
