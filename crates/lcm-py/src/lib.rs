@@ -18,6 +18,7 @@ mod convert;
 mod errors;
 mod files;
 mod store;
+mod tlog;
 mod verify;
 
 use pyo3::prelude::*;
@@ -44,7 +45,9 @@ fn _lcm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<files::ParameterFingerprint>()?;
     m.add_class::<files::PyciafAudit>()?;
     m.add_class::<files::Finding>()?;
+    m.add_class::<tlog::CheckpointReport>()?;
     m.add_function(wrap_pyfunction!(files::keygen, m)?)?;
+    m.add_function(wrap_pyfunction!(tlog::verify_checkpoint, m)?)?;
     m.add_function(wrap_pyfunction!(files::fingerprint, m)?)?;
     m.add_function(wrap_pyfunction!(files::audit_pyciaf_header, m)?)?;
     m.add_function(wrap_pyfunction!(verify::verify, m)?)?;

@@ -22,6 +22,7 @@ Contracts::
 from lcm._lcm import (
     Batch,
     Check,
+    CheckpointReport,
     Error,
     Finding,
     Fingerprint,
@@ -41,6 +42,7 @@ from lcm._lcm import (
     keygen,
     verify,
     verify_bytes,
+    verify_checkpoint,
 )
 
 # A VerificationError raised by a verifier carries its report; one raised by a store (a
@@ -50,6 +52,7 @@ VerificationError.report = None
 __all__ = [
     "Batch",
     "Check",
+    "CheckpointReport",
     "Error",
     "Finding",
     "Fingerprint",
@@ -69,4 +72,5 @@ __all__ = [
     "keygen",
     "verify",
     "verify_bytes",
+    "verify_checkpoint",
 ]
