@@ -4,8 +4,8 @@
 //! It binds `lcm-store` and the library crates, never the command-line tool: a
 //! `lcm.Store` is a `Box<dyn lcm_store::Store>` behind a mutex, and every method calls the
 //! same `lcm_store` functions that the `lcm` commands call, so the files it writes are the ones
-//! `lcm` writes. Long work (PBKDF2, receipts, export, verification, fingerprints) runs with the
-//! GIL released (`Python::detach`).
+//! `lcm` writes. Long work (PBKDF2, receipts, export, checkpoints and consistency proofs,
+//! verification, fingerprints) runs with the GIL released (`Python::detach`).
 //!
 //! Errors become Python exceptions under `lcm.Error`: `lcm.VerificationError` when a check
 //! failed (it carries the report), `lcm.InputError` for malformed input, arguments or files, and

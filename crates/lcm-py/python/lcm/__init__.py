@@ -17,6 +17,10 @@ Contracts::
     store.export(deployment, key=path, out=path)
     report = lcm.verify(path, key=public_key_path)  # .checks; raises VerificationError,
                                                     # InputError (both lcm.Error)
+    lcm.keygen(log_key, name=origin)     # also PATH.vkey, the log's C2SP verifier key
+    text = store.checkpoint(deployment, key=log_key)   # a signed C2SP checkpoint
+    proof = store.prove(deployment, old_text)          # consistency proof from an older one
+    lcm.verify_checkpoint(text, vkey, since=old_text, proof=proof)  # .size, .root, .since
 """
 
 from lcm._lcm import (
