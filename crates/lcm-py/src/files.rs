@@ -63,10 +63,28 @@ fn write_new(path: &Path, contents: &[u8], mode: u32, force: bool) -> PyResult<(
 /// (mode 0600) and the public key at `path + ".pub"`, each 64 lowercase hex characters and a
 /// newline. Returns the key id (64 hex). Refuses to overwrite either file unless `force`.
 ///
-/// Raises `InputError` when a file exists (without `force`) or cannot be written.
+/// With a `name`, also writes the C2SP verifier key `PATH.vkey` (`lcm keygen --name`): a
+/// transparency log's key (its name the log's origin), or with `witness=True` a witness's
+/// cosignature key; the name is checked before anything is written.
+///
+/// Raises `InputError` when a file exists (without `force`) or cannot be written, or for a
+/// bad name.
 #[pyfunction]
-#[pyo3(signature = (path, *, force = false))]
-pub(crate) fn keygen(path: PathBuf, force: bool) -> PyResult<String> {
+#[pyo3(signature = (path, name = None, witness = false, *, force = false))]
+pub(crate) fn keygen(
+    path: PathBuf,
+    name: Option<String>,
+    witness: bool,
+    force: bool,
+) -> PyResult<String> {
+    if let Some(name) = name {
+        let files = lcm_store::tlog_ops::write_key_files(&path, force, Some(&name), witness)
+            .map_err(crate::tlog::ops_err)?;
+        return Ok(files.public.key_id().to_hex());
+    }
+    if witness {
+        return Err(input("witness=True needs a name"));
+    }
     let public_path = pub_path(&path);
     if !force {
         for p in [path.as_path(), public_path.as_path()] {

@@ -4,8 +4,8 @@
 //! It binds `lcm-store` and the library crates, never the command-line tool: a
 //! `lcm.Store` is a `Box<dyn lcm_store::Store>` behind a mutex, and every method calls the
 //! same `lcm_store` functions that the `lcm` commands call, so the files it writes are the ones
-//! `lcm` writes. Long work (PBKDF2, receipts, export, verification, fingerprints) runs with the
-//! GIL released (`Python::detach`).
+//! `lcm` writes. Long work (PBKDF2, receipts, export, checkpoints and consistency proofs,
+//! verification, fingerprints) runs with the GIL released (`Python::detach`).
 //!
 //! Errors become Python exceptions under `lcm.Error`: `lcm.VerificationError` when a check
 //! failed (it carries the report), `lcm.InputError` for malformed input, arguments or files, and
@@ -18,6 +18,7 @@ mod convert;
 mod errors;
 mod files;
 mod store;
+mod tlog;
 mod verify;
 
 use pyo3::prelude::*;
@@ -44,7 +45,9 @@ fn _lcm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<files::ParameterFingerprint>()?;
     m.add_class::<files::PyciafAudit>()?;
     m.add_class::<files::Finding>()?;
+    m.add_class::<tlog::CheckpointReport>()?;
     m.add_function(wrap_pyfunction!(files::keygen, m)?)?;
+    m.add_function(wrap_pyfunction!(tlog::verify_checkpoint, m)?)?;
     m.add_function(wrap_pyfunction!(files::fingerprint, m)?)?;
     m.add_function(wrap_pyfunction!(files::audit_pyciaf_header, m)?)?;
     m.add_function(wrap_pyfunction!(verify::verify, m)?)?;

@@ -8,7 +8,9 @@ use lcm_capsule::{CapsuleHeader, materialize_receipt};
 use lcm_model::records::deployment::DeploymentStatus;
 use lcm_model::{Policy, Timestamp};
 use lcm_store::lifecycle::{self, LifecycleInput, Passwords, Stage};
+use lcm_store::log::Log;
 use lcm_store::pipeline::{self, RequestLine};
+use lcm_store::tlog_ops;
 use lcm_store::{Store, StoredReceipt, export};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
@@ -19,6 +21,7 @@ use crate::convert::{
 };
 use crate::errors::{StoreError, check_err, input, store_err};
 use crate::files::read_signing_key;
+use crate::tlog;
 
 /// A stored record: its `kind` (for example `"model-anchor"`), `id`, `digest` (64 hex) and
 /// canonical `json`.
@@ -651,6 +654,52 @@ impl PyStore {
         })?;
         write_out(out.as_deref(), &text)?;
         Ok(text)
+    }
+
+    /// Signs and returns the C2SP checkpoint (its text, ending with a newline) of
+    /// `deployment`'s receipt log at its current size with the key file `key` (`lcm log
+    /// checkpoint`): a C2SP signer key, or an `lcm.keygen` key file. The origin is `origin`
+    /// when given, else the name in `KEY.vkey` (from `lcm.keygen(key, name=...)`), else
+    /// `lcm.local/DEPLOYMENT`.
+    ///
+    /// Raises `InputError` for an unreadable key, a key of another name or type, or a bad
+    /// origin.
+    #[pyo3(signature = (deployment, *, key, origin = None))]
+    fn checkpoint(
+        &self,
+        py: Python<'_>,
+        deployment: String,
+        key: PathBuf,
+        origin: Option<String>,
+    ) -> PyResult<String> {
+        self.with(py, |s| {
+            let signer = tlog_ops::log_signer(&key, origin.as_deref(), &deployment)
+                .map_err(tlog::ops_err)?;
+            let log = Log::open(&*s, &deployment).map_err(store_err)?;
+            let signed = tlog_ops::sign_checkpoint(&log, &signer).map_err(tlog::ops_err)?;
+            Ok(signed.to_text())
+        })
+    }
+
+    /// Returns the consistency proof (one base64 hash a line, as `lcm log prove` writes it;
+    /// empty from size 0) from `old_checkpoint` to `deployment`'s receipt log at its current
+    /// size. `old_checkpoint` is a signed checkpoint or a capsule header, given as its text
+    /// (bytes, or a str holding a newline) or as a path to a file holding it.
+    ///
+    /// Raises `VerificationError` (`rollback`, `fork`) when `old_checkpoint` is not a state of
+    /// the log, `InputError` when it does not parse.
+    fn prove(
+        &self,
+        py: Python<'_>,
+        deployment: String,
+        old_checkpoint: &Bound<'_, PyAny>,
+    ) -> PyResult<String> {
+        let (old, from) = tlog::checkpoint_or_header(old_checkpoint)?;
+        self.with(py, |s| {
+            let log = Log::open(&*s, &deployment).map_err(store_err)?;
+            let proved = tlog_ops::prove(&log, &old, &from).map_err(tlog::ops_err)?;
+            Ok(tlog::proof_text(&proved))
+        })
     }
 
     /// Returns one receipt's capsule (the receipt, its inclusion proof into the `header`'s

@@ -17,11 +17,16 @@ Contracts::
     store.export(deployment, key=path, out=path)
     report = lcm.verify(path, key=public_key_path)  # .checks; raises VerificationError,
                                                     # InputError (both lcm.Error)
+    lcm.keygen(log_key, name=origin)     # also PATH.vkey, the log's C2SP verifier key
+    text = store.checkpoint(deployment, key=log_key)   # a signed C2SP checkpoint
+    proof = store.prove(deployment, old_text)          # consistency proof from an older one
+    lcm.verify_checkpoint(text, vkey, since=old_text, proof=proof)  # .size, .root, .since
 """
 
 from lcm._lcm import (
     Batch,
     Check,
+    CheckpointReport,
     Error,
     Finding,
     Fingerprint,
@@ -41,6 +46,7 @@ from lcm._lcm import (
     keygen,
     verify,
     verify_bytes,
+    verify_checkpoint,
 )
 
 # A VerificationError raised by a verifier carries its report; one raised by a store (a
@@ -50,6 +56,7 @@ VerificationError.report = None
 __all__ = [
     "Batch",
     "Check",
+    "CheckpointReport",
     "Error",
     "Finding",
     "Fingerprint",
@@ -69,4 +76,5 @@ __all__ = [
     "keygen",
     "verify",
     "verify_bytes",
+    "verify_checkpoint",
 ]

@@ -7,6 +7,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 _Path = Union[str, os.PathLike[str]]
 _Doc = Union[Mapping[str, Any], _Path]
 _Json = Any
+# A text given as itself (bytes, or a str holding a newline) or as a path to a file holding it.
+_Text = Union[bytes, str, os.PathLike[str]]
 
 __version__: str
 
@@ -122,6 +124,8 @@ class Store:
     def export(
         self, deployment: str | None = None, *, key: _Path, out: _Path | None = None
     ) -> str: ...
+    def checkpoint(self, deployment: str, *, key: _Path, origin: str | None = None) -> str: ...
+    def prove(self, deployment: str, old_checkpoint: _Text) -> str: ...
     def materialize(
         self,
         receipt_id: str,
@@ -233,6 +237,24 @@ class Finding:
     @property
     def detail(self) -> str: ...
 
+class CheckpointReport:
+    """A verified signed checkpoint of a transparency log (`verify_checkpoint`)."""
+
+    @property
+    def origin(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def root(self) -> str: ...
+    @property
+    def log_key(self) -> str: ...
+    @property
+    def witnesses(self) -> list[str]: ...
+    @property
+    def since(self) -> str | None: ...
+    @property
+    def since_size(self) -> int | None: ...
+
 class PyciafAudit:
     """The audit of a pyciaf capsule header."""
 
@@ -243,7 +265,17 @@ class PyciafAudit:
     @property
     def summary(self) -> dict[str, int]: ...
 
-def keygen(path: _Path, *, force: bool = False) -> str: ...
+def keygen(
+    path: _Path, name: str | None = None, witness: bool = False, *, force: bool = False
+) -> str: ...
+def verify_checkpoint(
+    checkpoint: _Text,
+    key: str,
+    since: _Text | None = None,
+    proof: _Text | None = None,
+    witnesses: Sequence[str] = (),
+    quorum: int = 0,
+) -> CheckpointReport: ...
 def fingerprint(path: _Path, algorithm: str = "sha256") -> Fingerprint: ...
 def audit_pyciaf_header(header: Union[bytes, str, os.PathLike[str]]) -> PyciafAudit: ...
 def verify(
