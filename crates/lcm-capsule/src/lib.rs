@@ -78,6 +78,7 @@ mod compliance;
 mod error;
 mod header;
 mod json;
+mod kind;
 mod log;
 mod report;
 mod verify;
@@ -99,6 +100,7 @@ pub use crate::header::{
     LifecycleRecords, ModelStage, PreDeploymentStage, RootsStage, SYNTHETIC_DEMO, SplitSummary,
     TestEvaluationStage, TrainingRecords, TrainingStage, create_capsule_header, verify_header,
 };
+pub use crate::kind::{DocumentKind, NOT_A_DOCUMENT};
 pub use crate::log::MerkleLog;
 pub use crate::report::{Check, CheckError, Report, Stage, VerificationFailed};
 pub use crate::verify::{

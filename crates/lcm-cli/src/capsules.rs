@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use lcm_capsule::{
-    Bundle, Capsule, CapsuleHeader, CapsuleItem, PolicyRequirements, Report, SYNTHETIC_DEMO,
-    VerificationFailed, materialize_receipt, validate_lcm_policy, verify_bundle,
-    verify_bundle_json_with_progress, verify_capsule, verify_header,
+    Bundle, Capsule, CapsuleHeader, CapsuleItem, DocumentKind, NOT_A_DOCUMENT, PolicyRequirements,
+    Report, SYNTHETIC_DEMO, VerificationFailed, materialize_receipt, validate_lcm_policy,
+    verify_bundle, verify_bundle_json_with_progress, verify_capsule, verify_header,
 };
 use lcm_crypto::{CommitmentScheme, HashAlgorithm};
 use lcm_model::{Policy, Record as _, Timestamp};
@@ -192,11 +192,22 @@ enum Kind {
 }
 
 impl Kind {
+    /// The document kind of `value` (`lcm_capsule::DocumentKind`), among those this tool
+    /// knows.
+    fn of(value: &Value) -> Option<Self> {
+        match DocumentKind::of(value)? {
+            DocumentKind::Bundle => Some(Self::Bundle),
+            DocumentKind::Capsule => Some(Self::Capsule),
+            DocumentKind::Header => Some(Self::Header),
+            _ => None,
+        }
+    }
+
     const fn name(self) -> &'static str {
         match self {
-            Self::Bundle => "bundle",
-            Self::Capsule => "capsule",
-            Self::Header => "header",
+            Self::Bundle => DocumentKind::Bundle.name(),
+            Self::Capsule => DocumentKind::Capsule.name(),
+            Self::Header => DocumentKind::Header.name(),
         }
     }
 }
@@ -209,20 +220,8 @@ fn detect(path: &Path) -> Result<(Kind, String, Value), CliError> {
     let value: Value = serde_json::from_str(&text)
         .map_err(|e| input(format!("{}: malformed JSON: {e}", path.display())))?;
     lcm_model::strict::check_json(&text).map_err(|e| input(format!("{}: {e}", path.display())))?;
-    let has = |k: &str| value.get(k).is_some();
-    let kind = if has("bundle_version") {
-        Kind::Bundle
-    } else if has("capsule_version") && has("item") {
-        Kind::Capsule
-    } else if has("capsule_version") && has("signature") {
-        Kind::Header
-    } else {
-        return Err(input(format!(
-            "{}: not an lcm header, capsule or bundle (expected a bundle_version, or a \
-             capsule_version with an item or a signature)",
-            path.display()
-        )));
-    };
+    let kind =
+        Kind::of(&value).ok_or_else(|| input(format!("{}: {NOT_A_DOCUMENT}", path.display())))?;
     Ok((kind, text, value))
 }
 

@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use lcm_capsule::{
-    Capsule, CapsuleHeader, PolicyRequirements, Report as CapsuleReport, VerificationFailed,
-    validate_lcm_policy, verify_bundle_json, verify_capsule, verify_header,
+    Capsule, CapsuleHeader, DocumentKind, NOT_A_DOCUMENT, PolicyRequirements,
+    Report as CapsuleReport, VerificationFailed, validate_lcm_policy, verify_bundle_json,
+    verify_capsule, verify_header,
 };
 use lcm_crypto::KeyId;
 use pyo3::prelude::*;
@@ -201,28 +202,22 @@ enum Kind {
 impl Kind {
     const fn name(self) -> &'static str {
         match self {
-            Self::Bundle => "bundle",
-            Self::Capsule => "capsule",
-            Self::Header => "header",
+            Self::Bundle => DocumentKind::Bundle.name(),
+            Self::Capsule => DocumentKind::Capsule.name(),
+            Self::Header => DocumentKind::Header.name(),
         }
     }
 
-    /// Tells which document `text` is from its top-level keys, as `lcm verify` does.
+    /// Tells which document `text` is from its top-level keys (`lcm_capsule::DocumentKind`,
+    /// as `lcm verify` does).
     fn detect(text: &str, what: &str) -> PyResult<Self> {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| input(format!("{what}: malformed JSON: {e}")))?;
-        let has = |k: &str| value.get(k).is_some();
-        if has("bundle_version") {
-            Ok(Self::Bundle)
-        } else if has("capsule_version") && has("item") {
-            Ok(Self::Capsule)
-        } else if has("capsule_version") && has("signature") {
-            Ok(Self::Header)
-        } else {
-            Err(input(format!(
-                "{what}: not an lcm header, capsule or bundle (expected a bundle_version, or a \
-                 capsule_version with an item or a signature)"
-            )))
+        match DocumentKind::of(&value) {
+            Some(DocumentKind::Bundle) => Ok(Self::Bundle),
+            Some(DocumentKind::Capsule) => Ok(Self::Capsule),
+            Some(DocumentKind::Header) => Ok(Self::Header),
+            _ => Err(input(format!("{what}: {NOT_A_DOCUMENT}"))),
         }
     }
 }
