@@ -152,3 +152,18 @@ def test_policy_and_backend_errors(tmp_path: pathlib.Path) -> None:
     (tmp_path / "junk.db").write_bytes(b"this is not a database" * 100)
     with pytest.raises(lcm.Error):
         lcm.Store(tmp_path / "junk.db")
+
+
+def test_infer_holds_the_strict_input_of_lcm_infer(store: lcm.Store, deployment: str) -> None:
+    """Issue 11's rules reach Python too: a request id the chain already holds, one the list
+    repeats, or an id with a control character is refused, and nothing of that batch is
+    appended."""
+    store.infer(deployment, requests(3))
+    for bad, match in [
+        (requests(1, start=2), "req_2"),
+        ([{"request_id": "twice", "query": "q", "output": "o"}] * 2, "twice"),
+        ([{"request_id": "evil\n999", "query": "q", "output": "o"}], "request_id"),
+    ]:
+        with pytest.raises(lcm.InputError, match=match):
+            store.infer(deployment, bad)
+    assert [r.sequence for r in store.infer(deployment, requests(1, start=3))] == [3]

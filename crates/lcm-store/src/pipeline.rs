@@ -286,8 +286,11 @@ pub fn model_of(store: &dyn Store, deployment: &str) -> Result<String, Error> {
 ///
 /// # Errors
 ///
-/// As [`resolve_release`]; [`Error::DuplicateReceipt`] for a receipt id already in the chain
-/// (its transaction is not appended); `ack`'s errors; write failures.
+/// [`Error::StrictLine`] for an empty or unprintable id (nothing is appended);
+/// [`Error::RepeatedRequest`] for a request id the chain or the requests already hold (the
+/// transactions before it stay appended); as [`resolve_release`]; [`Error::DuplicateReceipt`]
+/// for a receipt id already in the chain (its transaction is not appended); `ack`'s errors;
+/// write failures.
 pub fn append_requests<E: From<Error>>(
     store: &mut dyn Store,
     model: &str,
@@ -296,6 +299,22 @@ pub fn append_requests<E: From<Error>>(
     batch_size: usize,
     ack: &mut dyn FnMut(Vec<StoredReceipt>) -> Result<(), E>,
 ) -> Result<InferSummary, E> {
+    // The same strict input as `infer`'s lines: printable ids (request n is "line" n + 1),
+    // and, per transaction below, no request id the chain or the input already holds.
+    for (number, l) in (1u64..).zip(requests) {
+        let checked = strict::check_id("request_id", &l.request_id).and_then(|()| {
+            l.receipt_id
+                .as_deref()
+                .map_or(Ok(()), |r| strict::check_id("receipt_id", r))
+        });
+        if let Err(source) = checked {
+            return Err(Error::StrictLine {
+                line: number,
+                source,
+            }
+            .into());
+        }
+    }
     let policy = store.policy()?;
     let release = resolve_release(store, model, deployment)?;
     let seed = store.open_chain(deployment)?;
@@ -354,6 +373,7 @@ pub fn append_requests<E: From<Error>>(
         while let Ok(batch) = batch_rx.recv() {
             let (lines, base, receipts) = batch?;
             let count = lines.len();
+            refuse_repeats(&*store, deployment, lines)?;
             let mut receipts = Some(receipts);
             let mut remade = false;
             let committed = store

@@ -236,6 +236,34 @@ fn append_requests_continues_the_chain_in_transactions_and_acknowledges_in_order
     );
     assert_eq!(store.head("deploy_001").unwrap().unwrap().sequence, 13);
 
+    // Issue 11's strict input holds here too: a request id the chain already holds, or one
+    // the requests repeat, is refused before its transaction; an id with a control character
+    // is refused before anything is appended.
+    for (ids, line) in [
+        (["r3", "z"], None),
+        (["z1", "z1"], None),
+        (["ok", "bad\nid"], Some(2)),
+    ] {
+        let batch: Vec<_> = ids.iter().map(|id| request(id, None)).collect();
+        let err = pipeline::append_requests::<Error>(
+            &mut *store,
+            &model,
+            "deploy_001",
+            &batch,
+            4,
+            &mut |_| Ok(()),
+        )
+        .unwrap_err();
+        match line {
+            None => assert!(matches!(err, Error::RepeatedRequest { .. }), "{err}"),
+            Some(n) => assert!(
+                matches!(err, Error::StrictLine { line, .. } if line == n),
+                "{err}"
+            ),
+        }
+        assert_eq!(store.head("deploy_001").unwrap().unwrap().sequence, 13);
+    }
+
     // An error from the acknowledgment stops the appends after the committed transaction.
     let more: Vec<_> = (0..6).map(|i| request(&format!("m{i}"), None)).collect();
     let err = pipeline::append_requests::<Error>(
