@@ -676,11 +676,36 @@ pub(crate) enum BatchCommand {
 }
 
 #[derive(Debug, Args)]
+#[command(subcommand_negates_reqs = true)]
 pub(crate) struct FingerprintArgs {
     /// The hash.
-    #[arg(long, value_enum, default_value = "sha256")]
+    #[arg(long, value_enum, default_value = "sha256", global = true)]
     pub(crate) algorithm: Algorithm,
-    /// Files or directories.
+    /// Also print each file's digest and each safetensors tensor's digest (with --json: the
+    /// whole manifest, which `lcm fingerprint diff` reads back).
+    #[arg(long)]
+    pub(crate) manifest: bool,
+    /// Write the JSON manifest of the one PATH to this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Files or directories (a file named `diff`: `./diff`). Symbolic links are followed
+    /// inside a directory, or inside the repository of a Hugging Face cache snapshot; a bad
+    /// path is reported and the others are still fingerprinted (exit 2 at the end).
     #[arg(required = true)]
     pub(crate) paths: Vec<PathBuf>,
+    #[command(subcommand)]
+    pub(crate) command: Option<FingerprintCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FingerprintCommand {
+    /// Name the files and tensors added, removed and changed from A to B (each a file, a
+    /// directory or a saved `--manifest --json` file). Exit 0 when equal, 1 when they differ,
+    /// 2 on bad input.
+    Diff {
+        /// The first: a path or a saved manifest.
+        a: PathBuf,
+        /// The second: a path or a saved manifest.
+        b: PathBuf,
+    },
 }

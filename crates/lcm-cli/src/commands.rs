@@ -1,5 +1,5 @@
 //! The commands that work on a store (`init`, `keygen`, `record`, `infer`, `batch`, `check`,
-//! `list`, `show`, `fingerprint`) and the dispatcher; each returns `Ok(())` or a
+//! `list`, `show`) and the dispatcher; each returns `Ok(())` or a
 //! [`CliError`] that decides the exit code. The store logic is `lcm_store`'s: these
 //! functions read arguments and print.
 
@@ -7,19 +7,16 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use lcm_crypto::HashAlgorithm;
 use lcm_model::records::InferenceReceipt;
 use lcm_model::records::deployment::DeploymentStatus;
 use lcm_model::{Policy, Record, Timestamp};
 use lcm_store::lifecycle::{self, Stage};
-use lcm_store::{Store, StoredBatch, StoredReceipt, StoredRecord, export, fingerprint, pipeline};
+use lcm_store::{Store, StoredBatch, StoredReceipt, StoredRecord, export, pipeline};
 use serde_json::{Value, json};
 
-use crate::cli::{
-    Algorithm, BatchCommand, Cli, Command, CompatCommand, FingerprintArgs, RecordCommand, Status,
-};
+use crate::cli::{BatchCommand, Cli, Command, CompatCommand, RecordCommand, Status};
 use crate::error::{CliError, input, one_line};
-use crate::io::{Out, file_err, open, open_read_only, password, plural, read_file, read_json};
+use crate::io::{Out, open, open_read_only, password, plural, read_file, read_json};
 use crate::progress::Progress;
 
 pub(crate) fn run() -> ExitCode {
@@ -123,7 +120,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             deployment,
             ..
         } => show(cli, out, kind, id, deployment.as_deref()),
-        Command::Fingerprint(args) => fingerprint_cmd(cli, out, args),
+        Command::Fingerprint(args) => crate::fingerprint::fingerprint(cli, out, args),
         Command::Demo {
             receipts, out: dir, ..
         } => crate::capsules::demo(cli, out, *receipts, dir),
@@ -746,74 +743,4 @@ fn show(
     } else {
         out.line(&json)
     }
-}
-
-fn fingerprint_cmd(cli: &Cli, out: &mut Out, args: &FingerprintArgs) -> Result<(), CliError> {
-    let algorithm = match args.algorithm {
-        Algorithm::Sha256 => HashAlgorithm::Sha256,
-        Algorithm::Blake3 => HashAlgorithm::Blake3,
-    };
-    let policy = Policy {
-        hash_algorithm: algorithm,
-        ..Policy::default()
-    };
-    for path in &args.paths {
-        let meta = std::fs::metadata(path).map_err(file_err(path))?;
-        let shown = path.display().to_string();
-        if meta.is_dir() {
-            let total = fingerprint::walk(path)?
-                .iter()
-                .map(|(_, p)| std::fs::metadata(p).map_or(0, |m| m.len()))
-                .sum();
-            let mut progress = Progress::new(&shown, Some(total), true);
-            let (digest, files) = fingerprint::hash_directory(algorithm, path, &mut |n| {
-                progress.set(n);
-            })?;
-            progress.finish();
-            if cli.json {
-                out.line(
-                    &json!({"path": shown, "type": "directory", "algorithm": algorithm,
-                        "digest": digest, "files": files})
-                    .to_string(),
-                )?;
-            } else {
-                out.line(&format!(
-                    "{digest}  {shown}/  ({files} files, {algorithm} tree)"
-                ))?;
-            }
-            continue;
-        }
-        let mut progress = Progress::new(&shown, Some(meta.len()), true);
-        let digest = fingerprint::hash_file(algorithm, path, &mut |n| progress.set(n))?;
-        progress.finish();
-        let params = if path.extension().is_some_and(|e| e == "safetensors") {
-            let bytes = read_file(path)?;
-            Some(fingerprint::safetensors_fingerprint(&policy, path, &bytes)?)
-        } else {
-            None
-        };
-        if cli.json {
-            let mut v = json!({"path": shown, "type": "file", "algorithm": algorithm,
-                "digest": digest, "bytes": meta.len()});
-            if let (Some(fp), Some(obj)) = (&params, v.as_object_mut()) {
-                obj.insert(
-                    "parameters".into(),
-                    json!({"root": fp.root(), "tensors": fp.tensor_digests().len(),
-                        "elements": fp.element_count()}),
-                );
-            }
-            out.line(&v.to_string())?;
-        } else {
-            out.line(&format!("{digest}  {shown}"))?;
-            if let Some(fp) = params {
-                out.line(&format!(
-                    "{}  {shown} (parameter fingerprint: {} tensors, {} elements)",
-                    fp.root(),
-                    fp.tensor_digests().len(),
-                    fp.element_count()
-                ))?;
-            }
-        }
-    }
-    Ok(())
 }

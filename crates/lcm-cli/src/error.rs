@@ -28,6 +28,9 @@ pub(crate) enum CliError {
     /// A fingerprint failed (exit 2).
     #[error(transparent)]
     Fingerprint(#[from] lcm_store::fingerprint::Error),
+    /// Two fingerprints differ (exit 1, `lcm fingerprint diff`).
+    #[error("{0}")]
+    Differ(String),
     /// A file could not be read or written (exit 2).
     #[error("{}: {source}", .path.display())]
     File {
@@ -58,7 +61,7 @@ impl CliError {
     /// 2 for everything else.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            Self::Verify(_) | Self::Check(_) => 1,
+            Self::Verify(_) | Self::Check(_) | Self::Differ(_) => 1,
             Self::Store(e) if e.is_verification_failure() => 1,
             Self::BrokenPipe => 0,
             _ => 2,

@@ -1408,3 +1408,6 @@ mod strict;
 
 // Issue 15: listing, machine-readable output and the small frictions of real use.
 mod usability;
+
+// Issue 15: fingerprints of real model layouts (links, shards, manifests, diff).
+mod fingerprints;
