@@ -259,8 +259,10 @@ fn record_lifecycle(
     file: &Path,
     overrides: &lifecycle::Overrides,
 ) -> Result<(), CliError> {
-    // Any RFC 3339 timestamp in the file; the records keep the canonical form.
-    let input: lifecycle::LifecycleInput = Timestamp::accepting_rfc3339(|| read_json(file))?;
+    // The input notations (any RFC 3339 timestamp, digests with or without `sha256:`); the
+    // records keep the canonical form.
+    let input = lifecycle::parse_lifecycle(&read_file(file)?)
+        .map_err(|e| input(format!("{}: {e}", file.display())))?;
     let mut dataset_password = password("LCM_DATASET_PASSWORD")?;
     let mut model_password = password("LCM_MODEL_PASSWORD")?;
     let mut store = open(cli)?;

@@ -1411,3 +1411,6 @@ mod usability;
 
 // Issue 15: fingerprints of real model layouts (links, shards, manifests, diff).
 mod fingerprints;
+
+// Issue 15: the input files' notations and errors.
+mod inputs;

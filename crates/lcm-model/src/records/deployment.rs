@@ -30,7 +30,9 @@ pub struct BuildArtifact {
     pub artifact_type: String,
     /// The artifact's content digest as its build system reports it: `"<algorithm>:<hex>"`,
     /// for example an OCI image digest `"sha256:<64 hex>"`. See
-    /// [`BuildArtifact::validate`] for the accepted algorithms.
+    /// [`BuildArtifact::validate`] for the accepted algorithms. In an input file (inside
+    /// [`crate::reading_input`]) 64 hex characters alone read as `"sha256:<hex>"`.
+    #[serde(deserialize_with = "artifact_digest_notation")]
     pub artifact_digest: String,
     /// When the artifact was built.
     pub build_timestamp: Timestamp,
@@ -81,6 +83,17 @@ impl BuildArtifact {
         non_empty(Self::KIND, "artifact_type", &self.artifact_type)?;
         non_empty(Self::KIND, "builder_info", &self.builder_info)?;
         validate_artifact_digest(&self.artifact_digest)
+    }
+}
+
+/// An artifact digest as written: in an input file, 64 characters without a prefix are a
+/// SHA-256 digest and get its prefix (checked later by [`BuildArtifact::validate`]).
+fn artifact_digest_notation<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let value = String::deserialize(d)?;
+    if Digest::is_accepting_input() && value.len() == 64 && !value.contains(':') {
+        Ok(format!("sha256:{value}"))
+    } else {
+        Ok(value)
     }
 }
 

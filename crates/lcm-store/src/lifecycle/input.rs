@@ -200,10 +200,36 @@ pub fn parse_stage<T: serde::de::DeserializeOwned>(
     if let Value::Object(map) = &mut value {
         map.remove("_comment");
     }
-    // Timestamps in input files may be any RFC 3339 timestamp; the records keep the
-    // canonical form.
-    lcm_model::Timestamp::accepting_rfc3339(|| serde_json::from_value(value))
-        .map_err(|e| stage_error(stage, e.to_string()))
+    from_input_value(value).map_err(|e| stage_error(stage, e))
+}
+
+/// Parses a lifecycle file (see `examples/cli/lifecycle.json`) strictly, as [`parse_stage`]
+/// parses a stage file.
+///
+/// # Errors
+///
+/// [`crate::Error::Stage`] (stage `lifecycle`) naming the JSON path of what is wrong.
+pub fn parse_lifecycle(text: &[u8]) -> Result<LifecycleInput, crate::Error> {
+    let value: Value = serde_json::from_slice(text)
+        .map_err(|e| stage_error("lifecycle", format!("malformed JSON: {e}")))?;
+    strict_value(text, &value).map_err(|e| stage_error("lifecycle", e.to_string()))?;
+    from_input_value(value).map_err(|e| stage_error("lifecycle", e))
+}
+
+/// Deserializes an input file's value with the input notations ([`lcm_model::reading_input`]:
+/// timestamps of any RFC 3339 precision, digests with or without `sha256:`), the error
+/// naming the JSON path of the bad value (`checkpoints[0].model_state_digest: ...`).
+pub(crate) fn from_input_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
+    lcm_model::reading_input(|| serde_path_to_error::deserialize(value)).map_err(
+        |e: serde_path_to_error::Error<serde_json::Error>| {
+            let path = e.path().to_string();
+            if path == "." {
+                e.into_inner().to_string()
+            } else {
+                format!("{path}: {}", e.into_inner())
+            }
+        },
+    )
 }
 
 /// Strict input for a stage or lifecycle file that parsed as `value`: no key twice, exact

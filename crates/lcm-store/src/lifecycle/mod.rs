@@ -29,7 +29,7 @@ mod restore;
 pub use self::gates::Overrides;
 pub use self::input::{
     CheckpointInput, DatasetInput, DeploymentInput, LifecycleInput, ModelInput, PreDeploymentInput,
-    TestEvaluationInput, TrainingInput, parse_stage, strict_value,
+    TestEvaluationInput, TrainingInput, parse_lifecycle, parse_stage, strict_value,
 };
 pub use self::restore::restore;
 

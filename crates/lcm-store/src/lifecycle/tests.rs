@@ -63,3 +63,112 @@ fn a_lifecycle_file_reference_must_be_its_own() {
         "{err}"
     );
 }
+
+/// Every digest field of the input files, as a JSON pointer into a lifecycle file whose
+/// test split has content digests and whose pre-deployment has a rollout plan digest.
+const DIGEST_FIELDS: &[(&str, &str)] = &[
+    (
+        "/dataset/splits/test/content_digests/xray_0009",
+        "dataset.splits.test.content_digests.xray_0009",
+    ),
+    (
+        "/training/checkpoints/0/model_state_digest",
+        "training.checkpoints[0].model_state_digest",
+    ),
+    (
+        "/training/checkpoints/1/optimizer_state_digest",
+        "training.checkpoints[1].optimizer_state_digest",
+    ),
+    (
+        "/training/final_model_digest",
+        "training.final_model_digest",
+    ),
+    (
+        "/predeployment/rollout_plan_digest",
+        "predeployment.rollout_plan_digest",
+    ),
+    (
+        "/predeployment/sbom/security_scan_digest",
+        "predeployment.sbom.security_scan_digest",
+    ),
+];
+
+fn example_with_every_digest() -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
+    v["dataset"]["splits"]["test"]["content_digests"] =
+        serde_json::json!({"xray_0009": "77".repeat(32), "xray_0010": "88".repeat(32)});
+    v["predeployment"]["rollout_plan_digest"] = "99".repeat(32).into();
+    v
+}
+
+fn parse(v: &serde_json::Value) -> Result<LifecycleInput, crate::Error> {
+    parse_lifecycle(v.to_string().as_bytes())
+}
+
+#[test]
+fn every_input_digest_reads_with_or_without_an_algorithm_prefix() {
+    let base = example_with_every_digest();
+    let expected = format!("{:?}", parse(&base).unwrap());
+    for (pointer, path) in DIGEST_FIELDS {
+        let hex = base.pointer(pointer).unwrap().as_str().unwrap().to_owned();
+        for prefix in ["sha256:", "blake3:"] {
+            let mut v = base.clone();
+            *v.pointer_mut(pointer).unwrap() = format!("{prefix}{hex}").into();
+            // The same input, and so the same records, as the bare form.
+            assert_eq!(format!("{:?}", parse(&v).unwrap()), expected, "{path}");
+        }
+        for (bad, why) in [
+            (format!("md5:{hex}"), "got the prefix \"md5\""),
+            (format!("SHA256:{hex}"), "got the prefix \"SHA256\""),
+            (format!("sha256:{hex}0"), "got 65 characters"),
+            (format!("sha256:sha256:{hex}"), "got 71 characters"),
+            (format!("A{}", &hex[1..]), "lowercase hex character"),
+        ] {
+            let mut v = base.clone();
+            *v.pointer_mut(pointer).unwrap() = bad.into();
+            let e = parse(&v).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("lifecycle: {path}: expected a digest: 64 lowercase hex characters, alone or after \"sha256:\" or \"blake3:\"")), "{e}");
+            assert!(e.contains(why), "{e} (expected {why})");
+        }
+    }
+    // The artifact digest keeps its `<algorithm>:<hex>` form in the record; 64 hex characters
+    // alone are a SHA-256 digest.
+    let prefixed = base["predeployment"]["build_artifact"]["artifact_digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut v = base;
+    v["predeployment"]["build_artifact"]["artifact_digest"] =
+        prefixed.trim_start_matches("sha256:").into();
+    let bare = parse(&v).unwrap();
+    assert_eq!(bare.predeployment.build_artifact.artifact_digest, prefixed);
+    assert_eq!(format!("{bare:?}"), expected);
+    v["predeployment"]["build_artifact"]["artifact_digest"] =
+        format!("md5:{}", "ab".repeat(16)).into();
+    let mut project = Project::new(ctx()).unwrap();
+    let e = lifecycle_stage(
+        &mut project,
+        parse(&v).unwrap(),
+        &Passwords {
+            dataset: "d",
+            model: "m",
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("artifact_digest"), "{e}");
+    // Outside input files (records, documents) only the bare hex is read.
+    let prefixed = format!("\"sha256:{}\"", "ab".repeat(32));
+    assert!(serde_json::from_str::<Digest>(&prefixed).is_err());
+}
+
+#[test]
+fn input_errors_name_the_json_path() {
+    let mut v = example_with_every_digest();
+    v["training"]["checkpoints"][1]["epoch"] = "two".into();
+    let e = parse(&v).unwrap_err().to_string();
+    assert!(
+        e.starts_with("lifecycle: training.checkpoints[1].epoch: invalid type"),
+        "{e}"
+    );
+}
