@@ -290,6 +290,13 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         name: ExampleName,
     },
+    /// Print the JSON Schema of an input file (generated from the types `lcm record` parses
+    /// into); without KIND, list the kinds.
+    Schema {
+        /// The input file kind: lifecycle, dataset, model, training, predeployment,
+        /// deployment or test.
+        kind: Option<String>,
+    },
     /// Records of the Python reference (pyciaf): what can and cannot be checked.
     Compat {
         #[command(subcommand)]
@@ -319,6 +326,7 @@ impl Command {
             | Self::Inspect { .. }
             | Self::Witness { .. }
             | Self::Example { .. }
+            | Self::Schema { .. }
             | Self::Compat { .. } => None,
         }
     }

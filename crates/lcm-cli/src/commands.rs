@@ -176,6 +176,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         Command::Log { command, .. } => crate::tlog::log(cli, out, command),
         Command::Witness { command } => crate::witness::cosign(cli, out, command),
         Command::Example { name } => out.raw(name.text().as_bytes()),
+        Command::Schema { kind } => crate::fingerprint::schema(cli, out, kind.as_deref()),
         Command::Compat {
             command: CompatCommand::Audit { file },
         } => crate::compat::audit_cmd(cli, out, file),

@@ -1,6 +1,7 @@
-//! `lcm fingerprint` and `lcm fingerprint diff`: arguments in, the library's manifests
-//! (`lcm_store::fingerprint`) out. Every path is tried; the failures are reported as they
-//! happen and decide the exit code at the end.
+//! `lcm fingerprint` and `lcm fingerprint diff` (arguments in, the library's manifests,
+//! `lcm_store::fingerprint`, out; every path is tried, the failures are reported as they
+//! happen and decide the exit code at the end), and `lcm schema`, which prints the library's
+//! input-file schemas (`lcm_store::lifecycle::schema`).
 
 use lcm_crypto::HashAlgorithm;
 use lcm_store::fingerprint::Manifest;
@@ -133,4 +134,28 @@ fn diff(
             plural(d.tensors.len(), "tensor", "tensors")
         )))
     }
+}
+
+pub(crate) fn schema(cli: &Cli, out: &mut Out, kind: Option<&str>) -> Result<(), CliError> {
+    use lcm_store::lifecycle::{SCHEMA_KINDS, schema};
+    let Some(kind) = kind else {
+        for (kind, command) in SCHEMA_KINDS {
+            if cli.json {
+                out.line(&serde_json::json!({"kind": kind, "command": command}).to_string())?;
+            } else {
+                out.line(&format!("{kind}\t{command} FILE"))?;
+            }
+        }
+        return Ok(());
+    };
+    let schema = schema(kind).ok_or_else(|| {
+        let kinds: Vec<&str> = SCHEMA_KINDS.iter().map(|(k, _)| *k).collect();
+        input(format!(
+            "unknown input file kind {kind:?}; expected one of {}",
+            kinds.join(", ")
+        ))
+    })?;
+    let text = serde_json::to_string_pretty(&schema)
+        .map_err(|e| input(format!("encoding the schema: {e}")))?;
+    out.line(&text)
 }

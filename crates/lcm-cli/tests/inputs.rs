@@ -129,3 +129,89 @@ fn a_wrong_digest_names_the_field_and_the_expected_form() {
         assert!(err.contains(why), "{err}");
     }
 }
+
+#[test]
+fn schema_lists_kinds_and_prints_each_schema() {
+    let s = Scratch::new("schema");
+    let kinds = stdout(&run(lcm(&s.store()).arg("schema"), 0));
+    assert_eq!(kinds.lines().count(), 7, "{kinds}");
+    assert!(
+        kinds.starts_with("lifecycle\tlcm record lifecycle FILE\n"),
+        "{kinds}"
+    );
+    for line in kinds.lines() {
+        let kind = line.split('\t').next().unwrap();
+        let out = run(lcm(&s.store()).args(["schema", kind]), 0);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["$schema"], "https://json-schema.org/draft/2020-12/schema");
+        assert_eq!(v["additionalProperties"], false, "{kind}");
+    }
+    let out = run(lcm(&s.store()).args(["schema", "training"]), 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["properties"]["final_model_digest"]["anyOf"][0]["$ref"],
+        "#/$defs/Digest"
+    );
+    let out = run(lcm(&s.store()).args(["schema", "bogus"]), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("expected one of lifecycle, dataset, model, training"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn input_errors_name_the_path_the_form_and_the_accepted_values() {
+    let s = Scratch::new("input-errors");
+    run(lcm(&s.store()).arg("init"), 0);
+    let file = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(stage_file(name)).unwrap()).unwrap();
+        edit(&mut v);
+        let path = s.path(&format!("{name}.json"));
+        std::fs::write(&path, v.to_string()).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let err = |out: Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    // content_digests given as a list: the path, and that a map is expected.
+    let list = file("dataset", &|v| {
+        v["splits"]["train"]["content_digests"] = serde_json::json!(["a", "b"]);
+    });
+    let e = err(record(&s.store(), "dataset", &list, 2));
+    assert!(
+        e.contains("dataset: splits.train.content_digests: invalid type: sequence, expected a map"),
+        "{e}"
+    );
+    // A wrong split name lists the accepted ones.
+    let split = file("dataset", &|v| {
+        let train = v["splits"]["train"].take();
+        v["splits"].as_object_mut().unwrap().remove("train");
+        v["splits"]["training"] = train;
+    });
+    let e = err(record(&s.store(), "dataset", &split, 2));
+    assert!(
+        e.contains(r#"unknown split "training", expected one of "train", "val", "test""#),
+        "{e}"
+    );
+    record(&s.store(), "dataset", &stage_file("dataset"), 0);
+    record(&s.store(), "model", &stage_file("model"), 0);
+    record(&s.store(), "training", &stage_file("training"), 0);
+    record(&s.store(), "training", &stage_file("training-complete"), 0);
+    // A compliance status lists the accepted values, at its path.
+    let status = file("predeployment", &|v| {
+        v["sbom"]["compliance_status"] = "ok".into();
+    });
+    let e = err(record(&s.store(), "predeployment", &status, 2));
+    assert!(
+        e.contains("sbom.compliance_status: unknown variant `ok`"),
+        "{e}"
+    );
+    assert!(e.contains("`failed`") && e.contains("`passed`"), "{e}");
+    // A deployment of an unknown pre-deployment names the input field, not an internal one.
+    let deployment = file("deployment", &|v| {
+        v["predeployment_id"] = "predeploy_404".into();
+    });
+    let e = err(record(&s.store(), "deployment", &deployment, 2));
+    assert!(e.contains("predeployment_id"), "{e}");
+    assert!(!e.contains("anchor_ref"), "{e}");
+}

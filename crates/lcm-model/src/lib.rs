@@ -28,6 +28,8 @@ mod error;
 pub mod policy;
 mod record;
 pub mod records;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod strict;
 mod time;
 pub mod verify;

@@ -123,6 +123,7 @@ impl FromStr for DatasetSplit {
 /// # Ok::<(), lcm_model::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DatasetFamilyMetadata {
     /// The dataset's name.
@@ -237,6 +238,7 @@ impl Record for DatasetFamilyAnchor {
 /// assert_eq!(info.sample_count, 2);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SplitInfo {
     /// The number of records; must equal `record_ids.len()` (the seed states both, so a
@@ -257,6 +259,10 @@ pub struct SplitInfo {
     /// when only the ids are anchored; otherwise exactly one per record id, and the split
     /// anchor's `contents_root` binds them, so a record changed under the same id is detected.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "BTreeMap<String, crate::schema::InputDigest>")
+    )]
     pub content_digests: BTreeMap<String, Digest>,
 }
 

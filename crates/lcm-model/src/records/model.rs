@@ -37,6 +37,7 @@ use crate::{Error, Policy, Record, Timestamp, record_digest};
 /// # Ok::<(), lcm_model::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ModelArchitecture {
     /// The model family, for example `"CNN"` (required).
@@ -102,6 +103,7 @@ impl Record for ModelArchitecture {
 /// # Ok::<(), lcm_model::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrainingEnvironment {
     /// The ML framework, for example `"tensorflow"` (required).

@@ -25,6 +25,7 @@ use crate::{Store, StoredEvidence, StoredRecord};
 pub mod gates;
 mod input;
 mod restore;
+mod schema;
 
 pub use self::gates::Overrides;
 pub use self::input::{
@@ -32,6 +33,7 @@ pub use self::input::{
     TestEvaluationInput, TrainingInput, parse_lifecycle, parse_stage, strict_value,
 };
 pub use self::restore::restore;
+pub use self::schema::{SCHEMA_KINDS, schema};
 
 /// The evidence kind of a split's record ids and content digests.
 pub const SPLIT_RECORDS: &str = "split-records";

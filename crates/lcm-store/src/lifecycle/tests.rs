@@ -172,3 +172,86 @@ fn input_errors_name_the_json_path() {
         "{e}"
     );
 }
+
+/// The `properties` of the object schema `schema`, following a `$ref` into `root`'s `$defs`.
+fn properties<'a>(
+    root: &'a serde_json::Value,
+    schema: &'a serde_json::Value,
+) -> &'a serde_json::Map<String, serde_json::Value> {
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => &root["$defs"][r.trim_start_matches("#/$defs/")],
+        None => schema,
+    };
+    schema["properties"].as_object().unwrap()
+}
+
+#[test]
+fn every_input_file_kind_has_a_schema_matching_its_example() {
+    let stages = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/cli/stages/");
+    for (kind, file) in [
+        ("lifecycle", None),
+        ("dataset", Some("dataset")),
+        ("model", Some("model")),
+        ("training", Some("training")),
+        ("training", Some("training-complete")),
+        ("predeployment", Some("predeployment")),
+        ("deployment", Some("deployment")),
+        ("test", Some("test")),
+    ] {
+        let schema = schema(kind).unwrap();
+        assert!(SCHEMA_KINDS.iter().any(|(k, _)| *k == kind));
+        let text = match file {
+            Some(f) => std::fs::read_to_string(format!("{stages}{f}.json")).unwrap(),
+            None => EXAMPLE.to_owned(),
+        };
+        let example: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let props = properties(&schema, &schema);
+        // Every key of the example is a property; every required property is given; unknown
+        // keys are refused, as the parser refuses them.
+        for key in example.as_object().unwrap().keys() {
+            assert!(props.contains_key(key), "{kind}: {key}");
+        }
+        for required in schema["required"].as_array().unwrap() {
+            assert!(
+                example.get(required.as_str().unwrap()).is_some(),
+                "{kind}: {required}"
+            );
+        }
+        assert_eq!(schema["additionalProperties"], false, "{kind}");
+        assert_eq!(schema["title"], format!("lcm record {kind} FILE"));
+        assert_eq!(
+            props.contains_key("_comment"),
+            kind != "lifecycle" || file.is_none()
+        );
+    }
+    // The notations and accepted values are in the schema.
+    let training = schema("training").unwrap();
+    assert_eq!(
+        training["$defs"]["Digest"]["pattern"],
+        "^((sha256|blake3):)?[0-9a-f]{64}$"
+    );
+    let pre = schema("predeployment").unwrap();
+    let status: Vec<&str> = pre["$defs"]["ComplianceStatus"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["const"].as_str())
+        .collect();
+    assert_eq!(
+        status,
+        ["failed", "passed", "passed_with_warnings", "unknown"]
+    );
+    let dataset = schema("dataset").unwrap();
+    let splits: Vec<&String> = dataset["properties"]["splits"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(splits, ["test", "train", "val"]);
+    assert_eq!(
+        dataset["properties"]["splits"]["additionalProperties"],
+        false
+    );
+    assert!(!training.to_string().contains("# Examples"));
+    assert!(schema("inferences").is_none());
+}
