@@ -577,6 +577,11 @@ pub(crate) enum RecordCommand {
     Training {
         /// The stage file (print an example: `lcm example training`).
         file: PathBuf,
+        /// The final weights (a file or a model directory): their SHA-256 digest, as the first
+        /// line of `lcm fingerprint WEIGHTS`, is the session's `final_model_digest` (the file
+        /// may leave it out; if it gives one, it must be that digest).
+        #[arg(long, value_name = "PATH")]
+        weights: Option<PathBuf>,
     },
     /// Stage D: a pre-deployment anchor of a completed training session's model.
     Predeployment {

@@ -300,7 +300,19 @@ fn read_stage(command: &RecordCommand) -> Result<Stage, CliError> {
         RecordCommand::Model { file } => {
             Stage::Model(parse("model", file)?, password("LCM_MODEL_PASSWORD")?)
         }
-        RecordCommand::Training { file } => Stage::Training(parse("training", file)?),
+        RecordCommand::Training { file, weights } => {
+            let mut training = parse("training", file)?;
+            if let Some(weights) = weights {
+                let manifest = lcm_store::fingerprint::Manifest::build(
+                    lcm_crypto::HashAlgorithm::Sha256,
+                    weights,
+                    &mut |_, _| {},
+                )?;
+                lifecycle::final_weights(&mut training, &manifest)
+                    .map_err(|e| input(format!("{}: {e}", file.display())))?;
+            }
+            Stage::Training(training)
+        }
         RecordCommand::Predeployment { file } => {
             Stage::Predeployment(parse("predeployment", file)?)
         }

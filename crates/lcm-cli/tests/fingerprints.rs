@@ -239,3 +239,63 @@ fn diff_names_changes_with_exit_0_1_2() {
         2,
     );
 }
+
+#[test]
+fn record_training_takes_the_weights_and_computes_final_model_digest() {
+    let s = Scratch::new("fp-weights");
+    run(lcm(&s.store()).arg("init"), 0);
+    for (kind, file) in [
+        ("dataset", "dataset"),
+        ("model", "model"),
+        ("training", "training"),
+    ] {
+        record(&s.store(), kind, &stage_file(file), 0);
+    }
+    let weights = s.path("weights.safetensors");
+    std::fs::write(&weights, safetensors(&[("w", &[1, 2, 3])])).unwrap();
+    let expected = json(&run(
+        lcm(&s.store()).args(["--json", "fingerprint", p(&weights)]),
+        0,
+    ))["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let complete: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(stage_file("training-complete")).unwrap())
+            .unwrap();
+    // A file that gives another final_model_digest than the weights' is refused.
+    let given = s.path("given.json");
+    std::fs::write(&given, complete.to_string()).unwrap();
+    let with_weights = |file: &Path, code: i32| {
+        run(
+            lcm(&s.store())
+                .args(["record", "training", p(file), "--weights", p(&weights)])
+                .env("LCM_DATASET_PASSWORD", "family_password")
+                .env("LCM_MODEL_PASSWORD", "model_password"),
+            code,
+        )
+    };
+    let out = with_weights(&given, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not the digest of the weights"),
+        "{out:?}"
+    );
+    // Left out, it is computed from the weights.
+    let mut without = complete;
+    without
+        .as_object_mut()
+        .unwrap()
+        .remove("final_model_digest");
+    let left_out = s.path("left-out.json");
+    std::fs::write(&left_out, without.to_string()).unwrap();
+    with_weights(&left_out, 0);
+    let snapshot: serde_json::Value = serde_json::from_slice(
+        &run(
+            lcm(&s.store()).args(["show", "training-snapshot", "train_001"]),
+            0,
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(snapshot["final_model_digest"], expected.as_str());
+}

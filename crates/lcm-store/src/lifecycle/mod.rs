@@ -227,6 +227,43 @@ pub fn model_stage(
     Ok(out)
 }
 
+/// Sets a training file's `final_model_digest` to the digest of the final weights (the
+/// manifest's `digest`: the file digest of a weights file, or the directory digest of a model
+/// directory, as `lcm fingerprint` prints first). A file that already gives one must give that
+/// digest. (The parameter fingerprint's root is not what this field holds.)
+///
+/// # Errors
+///
+/// [`crate::Error::Stage`] when the file's `final_model_digest` is another digest, or the
+/// manifest is not SHA-256.
+pub fn final_weights(
+    input: &mut TrainingInput,
+    weights: &crate::fingerprint::Manifest,
+) -> Result<(), crate::Error> {
+    if weights.algorithm != lcm_crypto::HashAlgorithm::Sha256 {
+        return Err(stage_error(
+            "training",
+            format!(
+                "the weights were fingerprinted with {}, expected SHA-256",
+                weights.algorithm
+            ),
+        ));
+    }
+    match input.final_model_digest {
+        Some(given) if !bool::from(given.ct_eq(&weights.digest)) => Err(stage_error(
+            "training",
+            format!(
+                "final_model_digest {given} is not the digest of the weights {} ({})",
+                weights.path, weights.digest
+            ),
+        )),
+        _ => {
+            input.final_model_digest = Some(weights.digest);
+            Ok(())
+        }
+    }
+}
+
 /// Stage C: starts a training session or continues an open one (see [`TrainingInput`]).
 ///
 /// # Errors

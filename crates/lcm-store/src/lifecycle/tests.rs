@@ -255,3 +255,33 @@ fn every_input_file_kind_has_a_schema_matching_its_example() {
     assert!(!training.to_string().contains("# Examples"));
     assert!(schema("inferences").is_none());
 }
+
+#[test]
+fn final_weights_sets_or_checks_final_model_digest() {
+    let dir = std::env::temp_dir().join(format!("lcm-final-weights-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let weights = dir.join("w.bin");
+    std::fs::write(&weights, b"weights").unwrap();
+    let build = |alg| crate::fingerprint::Manifest::build(alg, &weights, &mut |_, _| {}).unwrap();
+    let sha = build(lcm_crypto::HashAlgorithm::Sha256);
+    assert_eq!(
+        sha.digest,
+        lcm_crypto::hash(lcm_crypto::HashAlgorithm::Sha256, b"weights")
+    );
+    let mut input = parse_lifecycle(EXAMPLE.as_bytes()).unwrap().training;
+    // Another digest in the file: refused, naming both.
+    let e = final_weights(&mut input, &sha).unwrap_err().to_string();
+    assert!(e.contains("is not the digest of the weights"), "{e}");
+    assert!(e.contains(&sha.digest.to_hex()), "{e}");
+    // Left out: set; the same digest given: kept.
+    input.final_model_digest = None;
+    final_weights(&mut input, &sha).unwrap();
+    assert_eq!(input.final_model_digest, Some(sha.digest));
+    final_weights(&mut input, &sha).unwrap();
+    // Another hash than SHA-256: refused.
+    input.final_model_digest = None;
+    let blake = build(lcm_crypto::HashAlgorithm::Blake3);
+    assert!(final_weights(&mut input, &blake).is_err());
+    assert_eq!(input.final_model_digest, None);
+    let _ = std::fs::remove_dir_all(&dir);
+}
