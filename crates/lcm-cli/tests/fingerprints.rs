@@ -58,6 +58,15 @@ fn hugging_face_snapshot_with_links_is_fingerprinted() {
     assert!(text.contains("\t2\tconfig.json\n"), "{text}");
     assert!(text.contains("\tmodel.safetensors\tw\n"), "{text}");
     assert!(!text.contains("blobs"), "{text}");
+    // A link given on the command line is followed: the digest of its target's bytes.
+    let out = run(
+        lcm(&s.store()).args(["--json", "fingerprint", p(&snap.join("config.json"))]),
+        0,
+    );
+    assert_eq!(
+        json(&out)["digest"],
+        "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+    );
     // A link cycle is reported, not followed forever.
     symlink("..", snap.join("loop")).unwrap();
     let out = run(lcm(&s.store()).args(["fingerprint", p(&snap)]), 2);

@@ -227,6 +227,13 @@ fn hugging_face_snapshot_links_are_followed_and_named_by_the_link() {
     );
     let m = Manifest::build(HashAlgorithm::Sha256, &snap, &mut |_, _| {}).unwrap();
     assert_eq!(m.model.as_deref(), Some("sub/model.safetensors"));
+    // A directory inside the snapshot (a component of a pipeline) has the same boundary.
+    let names: Vec<String> = walk(&snap.join("sub"))
+        .unwrap()
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
+    assert_eq!(names, ["model.safetensors"]);
     // Where the snapshot's repository has no blobs directory, the boundary is the snapshot
     // itself: a link into a sibling directory leaves it and is refused.
     let other = repo.parent().unwrap().join("other");

@@ -6,8 +6,9 @@
 //!
 //! - The *boundary* is `ROOT` itself, resolved (`fs::canonicalize`); except when `ROOT`
 //!   resolves to a Hugging Face cache snapshot, `REPO/snapshots/REVISION` where `REPO` also
-//!   holds a `blobs` directory: then the boundary is `REPO`, because every file of a snapshot
-//!   is a link into `REPO/blobs` (`../../blobs/HASH`).
+//!   holds a `blobs` directory, or to a directory inside one (`REVISION/text_encoder`): then
+//!   the boundary is `REPO`, because every file of a snapshot is a link into `REPO/blobs`
+//!   (`../../blobs/HASH`).
 //! - A symbolic link is followed when its target, fully resolved, lies inside the boundary;
 //!   a link that leaves it is refused ([`Error::LinkOutside`]), as is a dangling link
 //!   ([`Error::Io`] naming the link).
@@ -22,20 +23,20 @@ use std::path::{Path, PathBuf};
 
 use super::{Error, io_err};
 
-/// The resolved directory inside which links may point, for the resolved root `root`.
+/// The resolved directory inside which links may point, for the resolved root `root`: the
+/// repository of the Hugging Face cache snapshot `root` is (or is inside), else `root`.
 fn boundary(root: &Path) -> PathBuf {
-    let snapshots = root.parent();
-    let repo = snapshots.and_then(Path::parent);
-    match (snapshots, repo) {
-        (Some(s), Some(r)) if s.file_name().is_some_and(|n| n == "snapshots") => {
-            if r.join("blobs").is_dir() {
-                r.to_owned()
-            } else {
-                root.to_owned()
-            }
+    for revision in root.ancestors() {
+        let snapshots = revision.parent();
+        let repo = snapshots.and_then(Path::parent);
+        if let (Some(s), Some(r)) = (snapshots, repo)
+            && s.file_name().is_some_and(|n| n == "snapshots")
+            && r.join("blobs").is_dir()
+        {
+            return r.to_owned();
         }
-        _ => root.to_owned(),
     }
+    root.to_owned()
 }
 
 /// One directory still to read: its relative name, its path as reached, and the resolved
