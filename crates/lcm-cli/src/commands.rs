@@ -8,9 +8,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use lcm_crypto::HashAlgorithm;
-use lcm_model::records::InferenceReceipt;
 use lcm_model::records::deployment::DeploymentStatus;
-use lcm_model::{Policy, Record, Timestamp};
+use lcm_model::{Policy, Timestamp};
+use lcm_store::lifecycle::views::{self, ListKind};
 use lcm_store::lifecycle::{self, Stage};
 use lcm_store::{Store, StoredBatch, StoredReceipt, StoredRecord, export, fingerprint, pipeline};
 use serde_json::{Value, json};
@@ -475,12 +475,8 @@ fn print_batch(cli: &Cli, out: &mut Out, batch: Option<StoredBatch>) -> Result<(
 
 fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     let store = open_read_only(cli)?;
-    let mut total = 0u64;
-    for d in store.chains()? {
-        total = total.saturating_add(store.head(&d)?.map_or(0, |h| h.sequence.saturating_add(1)));
-    }
-    let total = Some(total);
-    let mut progress = Progress::new("checking receipts", total, false);
+    let total = views::receipts_total(&*store)?;
+    let mut progress = Progress::new("checking receipts", Some(total), false);
     let report = lcm_store::check::check_store(&*store, &mut |n| progress.set(n))?;
     progress.finish();
     if cli.json {
@@ -506,73 +502,73 @@ fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     }
 }
 
-/// The kinds `lcm list` accepts besides the record kinds ([`lcm_store::RECORD_KINDS`], each
-/// also in the plural).
-const LIST_VIEWS: &[&str] = &["receipts", "lifecycles", "deployments", "batches"];
-
-/// What `lcm list KIND` lists.
-enum ListKind<'a> {
-    /// Every record.
-    All,
-    /// The records of one kind.
-    Records(&'a str),
-    /// The receipts of a chain.
-    Receipts,
-    /// The lifecycles (deployments with a release root).
-    Lifecycles,
-    /// The deployments, with their status.
-    Deployments,
-    /// The inference batches of every chain (or of --deployment's).
-    Batches,
-}
-
-/// `kind` as a [`ListKind`]: a record kind or its plural, or a view; anything else is an
-/// input error naming the accepted kinds.
-fn list_kind(kind: Option<&str>) -> Result<ListKind<'_>, CliError> {
-    let Some(kind) = kind else {
-        return Ok(ListKind::All);
-    };
-    match kind {
-        "receipts" | "receipt" | "inference-receipt" | "inference-receipts" => {
-            return Ok(ListKind::Receipts);
-        }
-        "lifecycles" | "lifecycle" => return Ok(ListKind::Lifecycles),
-        "deployments" | "deployment" => return Ok(ListKind::Deployments),
-        "batches" | "batch" | "inference-batch" | "inference-batches" => {
-            return Ok(ListKind::Batches);
-        }
-        _ => {}
-    }
-    let singular = kind.strip_suffix('s').unwrap_or(kind);
-    if let Some(k) = lcm_store::RECORD_KINDS
-        .iter()
-        .find(|k| **k == kind || **k == singular)
-    {
-        return Ok(ListKind::Records(k));
-    }
-    Err(input(format!(
-        "unknown kind {kind:?}; accepted: {}, or a record kind: {}",
-        LIST_VIEWS.join(", "),
-        lcm_store::RECORD_KINDS.join(", ")
-    )))
-}
-
 fn list(
     cli: &Cli,
     out: &mut Out,
     kind: Option<&str>,
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
-    let kind = list_kind(kind)?;
+    let kind = kind
+        .map_or(Ok(ListKind::All), str::parse)
+        .map_err(|e: views::UnknownKind| input(e.to_string()))?;
     let store = open_read_only(cli)?;
     match kind {
         ListKind::All => print_records(cli, out, &store.records(None)?),
         ListKind::Records(k) => print_records(cli, out, &store.records(Some(k))?),
         ListKind::Receipts => list_receipts(cli, out, &*store, deployment),
-        ListKind::Lifecycles => list_lifecycles(cli, out, &*store),
-        ListKind::Deployments => list_deployments(cli, out, &*store),
-        ListKind::Batches => list_batches(cli, out, &*store, deployment),
+        ListKind::Lifecycles => print_rows(cli, out, &views::lifecycles(&*store)?, |r| {
+            format!(
+                "{}\t{}\t{}\t{}",
+                r.deployment,
+                r.release_root,
+                plural(r.receipts, "receipt", "receipts"),
+                plural(r.batches, "batch", "batches")
+            )
+        }),
+        ListKind::Deployments => print_rows(cli, out, &views::deployments(&*store)?, |r| {
+            format!(
+                "{}\t{}\t{}\t{}\t{}",
+                r.deployment,
+                r.digest,
+                if r.status.is_empty() { "-" } else { &r.status },
+                if r.released {
+                    "released"
+                } else {
+                    "not released"
+                },
+                plural(r.receipts, "receipt", "receipts")
+            )
+        }),
+        ListKind::Batches => print_rows(cli, out, &views::batches(&*store, deployment)?, |b| {
+            format!(
+                "{}\t{}\t{}..={}\t{}\t{}",
+                b.deployment,
+                b.window_id,
+                b.first_sequence,
+                b.last_sequence,
+                plural(b.count, "receipt", "receipts"),
+                b.digest
+            )
+        }),
     }
+}
+
+/// One line per row: its JSON object with `--json`, else `text` of it.
+fn print_rows<T: serde::Serialize>(
+    cli: &Cli,
+    out: &mut Out,
+    rows: &[T],
+    text: impl Fn(&T) -> String,
+) -> Result<(), CliError> {
+    for row in rows {
+        if cli.json {
+            let value = serde_json::to_value(row).map_err(|e| input(format!("row json: {e}")))?;
+            out.line(&value.to_string())?;
+        } else {
+            out.line(&text(row))?;
+        }
+    }
+    Ok(())
 }
 
 /// The receipts of a chain, one line each (the whole list is held before printing: memory
@@ -600,125 +596,6 @@ fn list_receipts(
     Ok(())
 }
 
-/// How many receipts the chain of `deployment` holds.
-fn receipt_count(store: &dyn Store, deployment: &str) -> Result<u64, CliError> {
-    Ok(store
-        .head(deployment)?
-        .map_or(0, |h| h.sequence.saturating_add(1)))
-}
-
-/// One line per lifecycle (a deployment with a release root): the deployment, the release
-/// root's digest, its receipts and batches.
-fn list_lifecycles(cli: &Cli, out: &mut Out, store: &dyn Store) -> Result<(), CliError> {
-    for r in store.records(Some(lcm_model::records::ReleaseRoot::KIND))? {
-        let receipts = receipt_count(store, &r.id)?;
-        let batches = store.batches(&r.id)?.len();
-        if cli.json {
-            out.line(
-                &json!({"deployment": r.id, "release_root": r.digest, "receipts": receipts,
-                    "batches": batches})
-                .to_string(),
-            )?;
-        } else {
-            out.line(&format!(
-                "{}\t{}\t{}\t{}",
-                r.id,
-                r.digest,
-                plural(receipts, "receipt", "receipts"),
-                plural(batches, "batch", "batches")
-            ))?;
-        }
-    }
-    Ok(())
-}
-
-/// One line per deployment anchor: the deployment, the anchor's digest, its latest status,
-/// whether its lifecycle is released, its receipts.
-fn list_deployments(cli: &Cli, out: &mut Out, store: &dyn Store) -> Result<(), CliError> {
-    use lcm_model::records::{DeploymentAnchor, DeploymentStatusEvent, ReleaseRoot};
-    // The latest status of each deployment: the event with the highest sequence.
-    let mut latest: std::collections::BTreeMap<String, (u64, String)> =
-        std::collections::BTreeMap::new();
-    for e in store.records(Some(DeploymentStatusEvent::KIND))? {
-        let v: Value =
-            serde_json::from_str(&e.json).map_err(|err| input(format!("stored json: {err}")))?;
-        let (Some(d), Some(seq), Some(status)) = (
-            v["deployment_id"].as_str(),
-            v["sequence"].as_u64(),
-            v["status"].as_str(),
-        ) else {
-            continue;
-        };
-        let entry = latest
-            .entry(d.to_owned())
-            .or_insert_with(|| (seq, status.to_owned()));
-        if seq >= entry.0 {
-            *entry = (seq, status.to_owned());
-        }
-    }
-    for r in store.records(Some(DeploymentAnchor::KIND))? {
-        let status = latest.get(&r.id).map_or("", |(_, s)| s.as_str());
-        let released = store.record(ReleaseRoot::KIND, &r.id)?.is_some();
-        let receipts = receipt_count(store, &r.id)?;
-        if cli.json {
-            out.line(
-                &json!({"deployment": r.id, "digest": r.digest, "status": status,
-                    "released": released, "receipts": receipts})
-                .to_string(),
-            )?;
-        } else {
-            out.line(&format!(
-                "{}\t{}\t{}\t{}\t{}",
-                r.id,
-                r.digest,
-                if status.is_empty() { "-" } else { status },
-                if released { "released" } else { "not released" },
-                plural(receipts, "receipt", "receipts")
-            ))?;
-        }
-    }
-    Ok(())
-}
-
-/// One line per inference batch of --deployment's chain, or of every chain.
-fn list_batches(
-    cli: &Cli,
-    out: &mut Out,
-    store: &dyn Store,
-    deployment: Option<&str>,
-) -> Result<(), CliError> {
-    let chains = match deployment {
-        Some(d) => vec![d.to_owned()],
-        None => store.chains()?,
-    };
-    for chain in chains {
-        for b in store.batches(&chain)? {
-            let count = b
-                .last_sequence
-                .saturating_sub(b.first_sequence)
-                .saturating_add(1);
-            if cli.json {
-                out.line(
-                    &json!({"deployment": chain, "window_id": b.window_id,
-                        "first_sequence": b.first_sequence, "last_sequence": b.last_sequence,
-                        "count": count, "digest": b.digest})
-                    .to_string(),
-                )?;
-            } else {
-                out.line(&format!(
-                    "{chain}\t{}\t{}..={}\t{}\t{}",
-                    b.window_id,
-                    b.first_sequence,
-                    b.last_sequence,
-                    plural(count, "receipt", "receipts"),
-                    b.digest
-                ))?;
-            }
-        }
-    }
-    Ok(())
-}
-
 fn show(
     cli: &Cli,
     out: &mut Out,
@@ -727,18 +604,8 @@ fn show(
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
     let store = open_read_only(cli)?;
-    let (digest, json) = if kind == InferenceReceipt::KIND {
-        let deployment = export::chain_of(&*store, deployment)?;
-        let r = store
-            .receipt(&deployment, id)?
-            .ok_or_else(|| input(format!("no {kind} {id} in the store")))?;
-        (r.digest, r.json)
-    } else {
-        let r = store
-            .record(kind, id)?
-            .ok_or_else(|| input(format!("no {kind} {id} in the store")))?;
-        (r.digest, r.json)
-    };
+    let (digest, json) = views::record(&*store, kind, id, deployment)?
+        .ok_or_else(|| input(format!("no {kind} {id} in the store")))?;
     if cli.json {
         let record: Value =
             serde_json::from_str(&json).map_err(|e| input(format!("stored json: {e}")))?;

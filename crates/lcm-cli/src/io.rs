@@ -10,7 +10,7 @@ use crate::cli::Cli;
 use crate::error::{CliError, input};
 
 pub(crate) use lcm_store::files::{
-    key_id_as_private, read_json, read_signing_key, read_verifying_key, write_key_pair,
+    key_id_as_private, read_json, read_signing_key, read_verifying_key,
 };
 
 /// [`lcm_store::files::write_replacing`], as the CLI's error.

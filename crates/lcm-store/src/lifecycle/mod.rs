@@ -22,9 +22,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Store, StoredEvidence, StoredRecord};
 
+pub mod demo;
 pub mod gates;
 mod input;
 mod restore;
+pub mod views;
 
 pub use self::gates::Overrides;
 pub use self::input::{
