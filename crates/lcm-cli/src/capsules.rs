@@ -14,7 +14,7 @@ use lcm_store::export;
 use lcm_store::lifecycle::demo;
 use serde_json::{Value, json};
 
-use crate::cli::{Algorithm, Cli, RequirementArgs};
+use crate::cli::{Algorithm, Cli, DocumentArgs, MaterializeArgs, RequirementArgs, VerifyArgs};
 use crate::error::{CliError, input, one_line};
 use crate::io::{
     Out, file_err, key_id_as_private, plural, read_file, read_signing_key, read_verifying_key,
@@ -29,29 +29,30 @@ fn write_output(out: &mut Out, path: Option<&Path>, text: &str) -> Result<(), Cl
     }
 }
 
-pub(crate) fn header(
+/// `lcm header` and `lcm export`: signs the header of a lifecycle in the store, or its
+/// whole bundle (`kind`), and writes it.
+pub(crate) fn document(
     cli: &Cli,
     out: &mut Out,
-    key: &Path,
-    path: Option<&Path>,
-    deployment: Option<&str>,
+    args: &DocumentArgs,
+    kind: DocumentKind,
 ) -> Result<(), CliError> {
-    let key = read_signing_key(key)?;
+    let key = read_signing_key(&args.key)?;
     let store = lcm_store::open_read_only(&cli.store)?;
-    let deployment = export::lifecycle_of(&*store, deployment)?;
-    let (header, _) = export::header(&*store, &deployment, Timestamp::now(), &key)?;
-    let text = header.to_json(Some(2))?;
-    write_output(out, path, &text)?;
-    match path {
-        Some(p) => written(
-            cli,
-            out,
-            DocumentKind::Header,
-            p,
-            &deployment,
-            &header,
-            text.len(),
-        ),
+    let deployment = export::lifecycle_of(&*store, args.deployment.as_deref())?;
+    let now = Timestamp::now();
+    let (header, text) = if kind == DocumentKind::Bundle {
+        let bundle = export::bundle(&*store, &deployment, now, &key)?;
+        let text = bundle.to_json(Some(2))?;
+        (bundle.header, text)
+    } else {
+        let (header, _) = export::header(&*store, &deployment, now, &key)?;
+        let text = header.to_json(Some(2))?;
+        (header, text)
+    };
+    write_output(out, args.out.as_deref(), &text)?;
+    match &args.out {
+        Some(p) => written(cli, out, kind, p, &deployment, &header, text.len()),
         None => Ok(()),
     }
 }
@@ -101,56 +102,14 @@ fn written(
     }
 }
 
-pub(crate) fn export_bundle(
-    cli: &Cli,
-    out: &mut Out,
-    key: &Path,
-    path: Option<&Path>,
-    deployment: Option<&str>,
-) -> Result<(), CliError> {
-    let key = read_signing_key(key)?;
-    let store = lcm_store::open_read_only(&cli.store)?;
-    let deployment = export::lifecycle_of(&*store, deployment)?;
-    let bundle = export::bundle(&*store, &deployment, Timestamp::now(), &key)?;
-    let text = bundle.to_json(Some(2))?;
-    write_output(out, path, &text)?;
-    match path {
-        Some(p) => written(
-            cli,
-            out,
-            DocumentKind::Bundle,
-            p,
-            &deployment,
-            &bundle.header,
-            text.len(),
-        ),
-        None => Ok(()),
-    }
-}
-
-/// The arguments of `lcm materialize`.
-pub(crate) struct MaterializeArgs<'a> {
-    pub(crate) receipt_id: &'a str,
-    pub(crate) header_path: &'a Path,
-    pub(crate) query: Option<&'a str>,
-    pub(crate) output: Option<&'a str>,
-    pub(crate) path: Option<&'a Path>,
-    pub(crate) deployment: Option<&'a str>,
-}
-
 pub(crate) fn materialize(
     cli: &Cli,
     out: &mut Out,
-    args: &MaterializeArgs<'_>,
+    args: &MaterializeArgs,
 ) -> Result<(), CliError> {
-    let &MaterializeArgs {
-        receipt_id,
-        header_path,
-        query,
-        output,
-        path,
-        deployment,
-    } = args;
+    let (receipt_id, header_path, path) = (&args.receipt_id, &args.header, args.out.as_deref());
+    let (query, output) = (args.query.as_deref(), args.output.as_deref());
+    let deployment = args.deployment.as_deref();
     let header_text = String::from_utf8(read_file(header_path)?)
         .map_err(|_| input(format!("{}: not UTF-8", header_path.display())))?;
     lcm_model::strict::check_json(&header_text)
@@ -249,19 +208,12 @@ fn header_of(
     }
 }
 
-pub(crate) fn verify(
-    cli: &Cli,
-    out: &mut Out,
-    file: &Path,
-    key: Option<&Path>,
-    header_path: Option<&PathBuf>,
-    args: &RequirementArgs,
-    proof: Option<&Path>,
-) -> Result<(), CliError> {
+pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
+    let (file, header_path, proof) = (&args.file, args.header.as_ref(), args.proof.as_deref());
     let (kind, text, _) = detect(file)?;
-    let (req, scheme) = requirements(args)?;
+    let (req, scheme) = requirements(&args.requirements)?;
     let mut newer_header = None;
-    let key_path = key.ok_or_else(|| {
+    let key_path = args.key.as_deref().ok_or_else(|| {
         input("no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY)".to_owned())
     })?;
     // Before the key is read as a public key (a private key's bytes are often not a point).

@@ -7,19 +7,22 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
+use lcm_capsule::DocumentKind;
 use lcm_crypto::HashAlgorithm;
 use lcm_model::records::deployment::DeploymentStatus;
 use lcm_model::{Policy, Timestamp};
+use lcm_store::fingerprint::{self, Fingerprinted};
 use lcm_store::lifecycle::views::{self, ListKind};
 use lcm_store::lifecycle::{self, Stage};
-use lcm_store::{Store, StoredBatch, StoredReceipt, StoredRecord, export, fingerprint, pipeline};
+use lcm_store::{Store, StoredBatch, StoredReceipt, StoredRecord, export, pipeline};
 use serde_json::{Value, json};
 
 use crate::cli::{
-    Algorithm, BatchCommand, Cli, Command, CompatCommand, FingerprintArgs, RecordCommand, Status,
+    Algorithm, BatchCloseArgs, BatchCommand, Cli, Command, CompatCommand, FingerprintArgs,
+    InferArgs, KeygenArgs, ListArgs, RecordCommand, ShowArgs, Status,
 };
 use crate::error::{CliError, input, one_line};
-use crate::io::{Out, file_err, open, open_read_only, password, plural, read_file, read_json};
+use crate::io::{Out, open, open_read_only, password, plural, read_file, read_json};
 use crate::progress::Progress;
 
 pub(crate) fn run() -> ExitCode {
@@ -59,122 +62,27 @@ pub(crate) fn run() -> ExitCode {
 fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     match &cli.command {
         Command::Init { policy, .. } => init(cli, out, policy.as_deref()),
-        Command::Keygen {
-            out: path,
-            force,
-            name,
-            witness,
-        } => keygen(cli, out, path, *force, name.as_deref(), *witness),
-        Command::Record {
-            command: RecordCommand::Lifecycle { file, overrides },
-            ..
-        } => record_lifecycle(
-            cli,
-            out,
-            file,
-            &lifecycle::Overrides {
-                plaintext_pii: overrides.allow_plaintext_pii.clone(),
-                failed_security_scan: overrides.allow_failed_security_scan.clone(),
-            },
-        ),
-        Command::Record { command, .. } => record_stage(cli, out, command),
-        Command::Infer {
-            model,
-            deployment,
-            batch_size,
-            allow_repeated_request_id,
-            ..
-        } => infer(
-            cli,
-            out,
-            model,
-            deployment,
-            pipeline::InferOptions {
-                batch_size: usize::try_from(*batch_size).unwrap_or(usize::MAX),
-                request_ids: if *allow_repeated_request_id {
-                    pipeline::RequestIds::AllowRepeats
-                } else {
-                    pipeline::RequestIds::Unique
-                },
-            },
-        ),
+        Command::Keygen(args) => keygen(cli, out, args),
+        Command::Record { command, .. } => match command {
+            RecordCommand::Lifecycle { file, .. } => {
+                record_lifecycle(cli, out, file, &overrides(command))
+            }
+            _ => record_stage(cli, out, command),
+        },
+        Command::Infer(args) => infer(cli, out, args),
         Command::Batch {
-            command:
-                BatchCommand::Close {
-                    deployment,
-                    window,
-                    until,
-                },
+            command: BatchCommand::Close(args),
             ..
-        } => batch_close(
-            cli,
-            out,
-            deployment.as_deref(),
-            window.as_deref(),
-            until.as_deref(),
-        ),
+        } => batch_close(cli, out, args),
         Command::Check { .. } => check(cli, out),
-        Command::List {
-            kind, deployment, ..
-        } => list(cli, out, kind.as_deref(), deployment.as_deref()),
-        Command::Show {
-            kind,
-            id,
-            deployment,
-            ..
-        } => show(cli, out, kind, id, deployment.as_deref()),
+        Command::List(args) => list(cli, out, args),
+        Command::Show(args) => show(cli, out, args),
         Command::Fingerprint(args) => fingerprint_cmd(cli, out, args),
-        Command::Demo {
-            receipts, out: dir, ..
-        } => crate::capsules::demo(cli, out, *receipts, dir),
-        Command::Header {
-            key,
-            out: path,
-            deployment,
-            ..
-        } => crate::capsules::header(cli, out, key, path.as_deref(), deployment.as_deref()),
-        Command::Export {
-            key,
-            out: path,
-            deployment,
-            ..
-        } => crate::capsules::export_bundle(cli, out, key, path.as_deref(), deployment.as_deref()),
-        Command::Materialize {
-            receipt_id,
-            header,
-            query,
-            output,
-            out: path,
-            deployment,
-            ..
-        } => crate::capsules::materialize(
-            cli,
-            out,
-            &crate::capsules::MaterializeArgs {
-                receipt_id,
-                header_path: header,
-                query: query.as_deref(),
-                output: output.as_deref(),
-                path: path.as_deref(),
-                deployment: deployment.as_deref(),
-            },
-        ),
-        Command::Verify {
-            file,
-            key,
-            header,
-            requirements,
-            proof,
-            ..
-        } => crate::capsules::verify(
-            cli,
-            out,
-            file,
-            key.as_deref(),
-            header.as_ref(),
-            requirements,
-            proof.as_deref(),
-        ),
+        Command::Demo(args) => crate::capsules::demo(cli, out, args.receipts, &args.out),
+        Command::Header(args) => crate::capsules::document(cli, out, args, DocumentKind::Header),
+        Command::Export(args) => crate::capsules::document(cli, out, args, DocumentKind::Bundle),
+        Command::Materialize(args) => crate::capsules::materialize(cli, out, args),
+        Command::Verify(args) => crate::capsules::verify(cli, out, args),
         Command::Inspect { file, document } => crate::capsules::inspect(cli, out, file, *document),
         Command::Log { command, .. } => crate::tlog::log(cli, out, command),
         Command::Witness { command } => crate::witness::cosign(cli, out, command),
@@ -217,15 +125,10 @@ fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError>
     }
 }
 
-fn keygen(
-    cli: &Cli,
-    out: &mut Out,
-    path: &Path,
-    force: bool,
-    name: Option<&str>,
-    witness: bool,
-) -> Result<(), CliError> {
-    let files = lcm_store::tlog_ops::write_key_files(path, force, name, witness)?;
+fn keygen(cli: &Cli, out: &mut Out, args: &KeygenArgs) -> Result<(), CliError> {
+    let path = &args.out;
+    let files =
+        lcm_store::tlog_ops::write_key_files(path, args.force, args.name.as_deref(), args.witness)?;
     let (public, public_path, vkey_path) = (files.public, files.public_path, files.vkey_path);
     let vkey = files.vkey.map(|v| v.to_string());
     if cli.json {
@@ -330,25 +233,33 @@ fn read_stage(command: &RecordCommand) -> Result<Stage, CliError> {
 /// one write transaction.
 fn record_stage(cli: &Cli, out: &mut Out, command: &RecordCommand) -> Result<(), CliError> {
     let stage = read_stage(command)?;
-    let overrides = lifecycle::Overrides {
-        plaintext_pii: match command {
-            RecordCommand::Dataset {
-                allow_plaintext_pii,
-                ..
-            } => allow_plaintext_pii.clone(),
-            _ => None,
-        },
-        failed_security_scan: match command {
-            RecordCommand::Deployment {
-                allow_failed_security_scan,
-                ..
-            } => allow_failed_security_scan.clone(),
-            _ => None,
-        },
-    };
     let mut store = open(cli)?;
-    let stored = lifecycle::record_stage_with(&mut *store, &stage, &overrides)?;
+    let stored = lifecycle::record_stage_with(&mut *store, &stage, &overrides(command))?;
     print_records(cli, out, &stored)
+}
+
+/// The policy overrides a record command was given (`--allow-plaintext-pii`,
+/// `--allow-failed-security-scan`).
+fn overrides(command: &RecordCommand) -> lifecycle::Overrides {
+    let (plaintext_pii, failed_security_scan) = match command {
+        RecordCommand::Lifecycle { overrides: o, .. } => (
+            o.allow_plaintext_pii.clone(),
+            o.allow_failed_security_scan.clone(),
+        ),
+        RecordCommand::Dataset {
+            allow_plaintext_pii,
+            ..
+        } => (allow_plaintext_pii.clone(), None),
+        RecordCommand::Deployment {
+            allow_failed_security_scan,
+            ..
+        } => (None, allow_failed_security_scan.clone()),
+        _ => (None, None),
+    };
+    lifecycle::Overrides {
+        plaintext_pii,
+        failed_security_scan,
+    }
 }
 
 fn print_records(cli: &Cli, out: &mut Out, records: &[StoredRecord]) -> Result<(), CliError> {
@@ -384,19 +295,21 @@ fn json_acks(receipts: &[StoredReceipt], out: &mut String) {
 
 /// `lcm infer`: [`pipeline::infer`] on standard input, printing each receipt once it is
 /// committed.
-fn infer(
-    cli: &Cli,
-    out: &mut Out,
-    model: &str,
-    deployment: &str,
-    options: pipeline::InferOptions,
-) -> Result<(), CliError> {
+fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
+    let options = pipeline::InferOptions {
+        batch_size: usize::try_from(args.batch_size).unwrap_or(usize::MAX),
+        request_ids: if args.allow_repeated_request_id {
+            pipeline::RequestIds::AllowRepeats
+        } else {
+            pipeline::RequestIds::Unique
+        },
+    };
     let mut store = open(cli)?;
     let mut progress = Progress::new("receipts", None, false);
     let summary = pipeline::infer(
         &mut *store,
-        model,
-        deployment,
+        &args.model,
+        &args.deployment,
         options,
         std::io::stdin(),
         if cli.json { json_acks } else { text_acks },
@@ -420,14 +333,11 @@ fn infer(
     Ok(())
 }
 
-fn batch_close(
-    cli: &Cli,
-    out: &mut Out,
-    deployment: Option<&str>,
-    window: Option<&str>,
-    until: Option<&str>,
-) -> Result<(), CliError> {
-    let until: Option<Timestamp> = until
+fn batch_close(cli: &Cli, out: &mut Out, args: &BatchCloseArgs) -> Result<(), CliError> {
+    let (deployment, window) = (args.deployment.as_deref(), args.window.as_deref());
+    let until: Option<Timestamp> = args
+        .until
+        .as_deref()
         .map(|u| Timestamp::parse_rfc3339(u).map_err(|e| input(format!("--until: {e}"))))
         .transpose()?;
     if let Some(w) = window {
@@ -502,13 +412,11 @@ fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     }
 }
 
-fn list(
-    cli: &Cli,
-    out: &mut Out,
-    kind: Option<&str>,
-    deployment: Option<&str>,
-) -> Result<(), CliError> {
-    let kind = kind
+fn list(cli: &Cli, out: &mut Out, args: &ListArgs) -> Result<(), CliError> {
+    let deployment = args.deployment.as_deref();
+    let kind = args
+        .kind
+        .as_deref()
         .map_or(Ok(ListKind::All), str::parse)
         .map_err(|e: views::UnknownKind| input(e.to_string()))?;
     let store = open_read_only(cli)?;
@@ -596,15 +504,10 @@ fn list_receipts(
     Ok(())
 }
 
-fn show(
-    cli: &Cli,
-    out: &mut Out,
-    kind: &str,
-    id: &str,
-    deployment: Option<&str>,
-) -> Result<(), CliError> {
+fn show(cli: &Cli, out: &mut Out, args: &ShowArgs) -> Result<(), CliError> {
+    let (kind, id) = (&args.kind, &args.id);
     let store = open_read_only(cli)?;
-    let (digest, json) = views::record(&*store, kind, id, deployment)?
+    let (digest, json) = views::record(&*store, kind, id, args.deployment.as_deref())?
         .ok_or_else(|| input(format!("no {kind} {id} in the store")))?;
     if cli.json {
         let record: Value =
@@ -620,65 +523,45 @@ fn fingerprint_cmd(cli: &Cli, out: &mut Out, args: &FingerprintArgs) -> Result<(
         Algorithm::Sha256 => HashAlgorithm::Sha256,
         Algorithm::Blake3 => HashAlgorithm::Blake3,
     };
-    let policy = Policy {
-        hash_algorithm: algorithm,
-        ..Policy::default()
-    };
     for path in &args.paths {
-        let meta = std::fs::metadata(path).map_err(file_err(path))?;
         let shown = path.display().to_string();
-        if meta.is_dir() {
-            let total = fingerprint::walk(path)?
-                .iter()
-                .map(|(_, p)| std::fs::metadata(p).map_or(0, |m| m.len()))
-                .sum();
-            let mut progress = Progress::new(&shown, Some(total), true);
-            let (digest, files) = fingerprint::hash_directory(algorithm, path, &mut |n| {
-                progress.set(n);
-            })?;
-            progress.finish();
-            if cli.json {
-                out.line(
-                    &json!({"path": shown, "type": "directory", "algorithm": algorithm,
-                        "digest": digest, "files": files})
-                    .to_string(),
-                )?;
-            } else {
-                out.line(&format!(
-                    "{digest}  {shown}/  ({files} files, {algorithm} tree)"
-                ))?;
-            }
-            continue;
-        }
-        let mut progress = Progress::new(&shown, Some(meta.len()), true);
-        let digest = fingerprint::hash_file(algorithm, path, &mut |n| progress.set(n))?;
+        let mut progress = Progress::new(&shown, Some(fingerprint::size(path)?), true);
+        let found = fingerprint::fingerprint(algorithm, path, &mut |n| progress.set(n))?;
         progress.finish();
-        let params = if path.extension().is_some_and(|e| e == "safetensors") {
-            let bytes = read_file(path)?;
-            Some(fingerprint::safetensors_fingerprint(&policy, path, &bytes)?)
-        } else {
-            None
-        };
-        if cli.json {
-            let mut v = json!({"path": shown, "type": "file", "algorithm": algorithm,
-                "digest": digest, "bytes": meta.len()});
-            if let (Some(fp), Some(obj)) = (&params, v.as_object_mut()) {
-                obj.insert(
-                    "parameters".into(),
-                    json!({"root": fp.root(), "tensors": fp.tensor_digests().len(),
-                        "elements": fp.element_count()}),
-                );
+        match found {
+            Fingerprinted::Directory { digest, files } if cli.json => out.line(
+                &json!({"path": shown, "type": "directory", "algorithm": algorithm,
+                    "digest": digest, "files": files})
+                .to_string(),
+            )?,
+            Fingerprinted::Directory { digest, files } => out.line(&format!(
+                "{digest}  {shown}/  ({files} files, {algorithm} tree)"
+            ))?,
+            Fingerprinted::File {
+                digest,
+                bytes,
+                parameters,
+            } if cli.json => {
+                let mut v = json!({"path": shown, "type": "file", "algorithm": algorithm,
+                    "digest": digest, "bytes": bytes});
+                if let Some(fp) = &parameters {
+                    v["parameters"] = json!({"root": fp.root(),
+                        "tensors": fp.tensor_digests().len(), "elements": fp.element_count()});
+                }
+                out.line(&v.to_string())?;
             }
-            out.line(&v.to_string())?;
-        } else {
-            out.line(&format!("{digest}  {shown}"))?;
-            if let Some(fp) = params {
-                out.line(&format!(
-                    "{}  {shown} (parameter fingerprint: {} tensors, {} elements)",
-                    fp.root(),
-                    fp.tensor_digests().len(),
-                    fp.element_count()
-                ))?;
+            Fingerprinted::File {
+                digest, parameters, ..
+            } => {
+                out.line(&format!("{digest}  {shown}"))?;
+                if let Some(fp) = parameters {
+                    out.line(&format!(
+                        "{}  {shown} (parameter fingerprint: {} tensors, {} elements)",
+                        fp.root(),
+                        fp.tensor_digests().len(),
+                        fp.element_count()
+                    ))?;
+                }
             }
         }
     }
