@@ -1,6 +1,7 @@
 //! The commands that make and check headers, capsules and bundles: `demo`, `header`,
 //! `export`, `materialize`, `verify`, `inspect`.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use lcm_capsule::{
@@ -11,14 +12,14 @@ use lcm_capsule::{
 use lcm_crypto::{CommitmentScheme, HashAlgorithm};
 use lcm_model::{Policy, Timestamp};
 use lcm_store::export;
+use lcm_store::files::refuse_signer_private_key;
 use lcm_store::lifecycle::demo;
 use serde_json::{Value, json};
 
-use crate::cli::{Algorithm, Cli, DocumentArgs, MaterializeArgs, RequirementArgs, VerifyArgs};
+use crate::cli::{Cli, DocumentArgs, MaterializeArgs, RequirementArgs, VerifyArgs};
 use crate::error::{CliError, input, one_line};
 use crate::io::{
-    Out, file_err, key_id_as_private, plural, read_file, read_signing_key, read_verifying_key,
-    write_replacing,
+    Out, file_err, plural, read_file, read_signing_key, read_verifying_key, write_replacing,
 };
 use crate::progress::Progress;
 
@@ -73,8 +74,7 @@ fn written(
     let inference = header.stage_g_inference.as_ref();
     let receipts = inference.map_or(0, |g| g.receipt_count);
     let batches = inference.map_or(0, |g| g.batches.len());
-    if cli.json {
-        let value = json!({
+    let value = json!({
             "kind": kind.name(),
             "path": path.display().to_string(),
             "bytes": bytes.saturating_add(1),
@@ -88,18 +88,24 @@ fn written(
             "chain_head": inference.and_then(|g| g.chain_head),
             "release_root": header.stage_h_roots.as_ref().map(|h| h.release_root),
             "synthetic": header.synthetic,
-        });
-        out.line(&value.to_string())
-    } else {
-        out.line(&format!(
-            "wrote {} {}: header {digest} of {deployment}, {}, {}, signed by key {}",
-            kind.name(),
-            path.display(),
-            plural(receipts, "receipt", "receipts"),
-            plural(batches, "batch", "batches"),
-            header.signature.key_id
-        ))
-    }
+    });
+    let text = format!(
+        "wrote {} {}: header {digest} of {deployment}, {}, {}, signed by key {}",
+        kind.name(),
+        path.display(),
+        plural(receipts, "receipt", "receipts"),
+        plural(batches, "batch", "batches"),
+        header.signature.key_id
+    );
+    out.either(cli.json, &value, &text)
+}
+
+/// The file at `path` as text, checked strictly (`lcm_model::strict`).
+fn read_strict_text(path: &Path) -> Result<String, CliError> {
+    let text = String::from_utf8(read_file(path)?)
+        .map_err(|_| input(format!("{}: not UTF-8 text", path.display())))?;
+    lcm_model::strict::check_json(&text).map_err(|e| input(format!("{}: {e}", path.display())))?;
+    Ok(text)
 }
 
 pub(crate) fn materialize(
@@ -110,11 +116,7 @@ pub(crate) fn materialize(
     let (receipt_id, header_path, path) = (&args.receipt_id, &args.header, args.out.as_deref());
     let (query, output) = (args.query.as_deref(), args.output.as_deref());
     let deployment = args.deployment.as_deref();
-    let header_text = String::from_utf8(read_file(header_path)?)
-        .map_err(|_| input(format!("{}: not UTF-8", header_path.display())))?;
-    lcm_model::strict::check_json(&header_text)
-        .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
-    let header = CapsuleHeader::from_json(&header_text)
+    let header = CapsuleHeader::from_json(&read_strict_text(header_path)?)
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let store = lcm_store::open_read_only(&cli.store)?;
     // The header names its deployment; --deployment, when given, must agree.
@@ -181,10 +183,7 @@ fn requirements(
         })
         .transpose()?;
     let req = PolicyRequirements {
-        hash_algorithm: args.require_hash.map(|a| match a {
-            Algorithm::Sha256 => HashAlgorithm::Sha256,
-            Algorithm::Blake3 => HashAlgorithm::Blake3,
-        }),
+        hash_algorithm: args.require_hash.map(HashAlgorithm::from),
         no_plaintext_with_pii: !args.allow_plaintext_pii,
         min_kdf_iterations: args.min_kdf_iterations,
         required_frameworks: args.require_framework.clone(),
@@ -217,15 +216,8 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
         input("no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY)".to_owned())
     })?;
     // Before the key is read as a public key (a private key's bytes are often not a point).
-    if let Some(h) = header_of(kind, &text, header_path)
-        && key_id_as_private(key_path).is_some_and(|id| id == h.signature.key_id)
-    {
-        return Err(input(format!(
-            "{p} is a private key, not a public key (it is the key that signed {f}): pass its \
-             public key, for example {p}.pub (never hand the private key to a verifier)",
-            p = key_path.display(),
-            f = file.display()
-        )));
+    if let Some(h) = header_of(kind, &text, header_path) {
+        refuse_signer_private_key(key_path, &h.signature.key_id, file)?;
     }
     let key = read_verifying_key(key_path)?;
     let mut progress = Progress::new(&format!("verifying {}", kind.name()), None, false);
@@ -247,11 +239,7 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
             let header_path = header_path.ok_or_else(|| {
                 input("a capsule is verified against its header: pass --header HEADER_FILE")
             })?;
-            let header_text = String::from_utf8(read_file(header_path)?)
-                .map_err(|_| input(format!("{}: not UTF-8 text", header_path.display())))?;
-            lcm_model::strict::check_json(&header_text)
-                .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
-            let header = CapsuleHeader::from_json(&header_text)
+            let header = CapsuleHeader::from_json(&read_strict_text(header_path)?)
                 .map_err(|e| document_failure(DocumentKind::Header, &e))?;
             let capsule = Capsule::from_json(&text).map_err(|e| document_failure(kind, &e))?;
             with_requirements(verify_capsule(&capsule, &header, &key), &header, &req)
@@ -282,39 +270,27 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
             // reported as such, never counted as passed.
             let skipped = report.not_applicable_json();
             let passed = report.checks.len().saturating_sub(skipped.len());
-            if cli.json {
-                let mut value = json!({"valid": true, "kind": kind.name(), "checks": passed,
-                        "not_applicable": skipped, "key_id": key.key_id().to_hex(),
-                        "warnings": warnings,
-                        "synthetic": header.as_ref().and_then(|h| h.synthetic.clone()),
-                        "results": report.results_json()});
-                if let Some(extends) = &extends {
-                    value["extends"] = json!(extends);
-                }
-                out.line(&value.to_string())
-            } else {
-                let mut line = format!("valid {}: {passed} checks passed", kind.name());
-                if !skipped.is_empty() {
-                    use std::fmt::Write as _;
-                    let _ = write!(line, ", {} not applicable", skipped.len());
-                }
-                out.line(&format!("{line} (key {})", key.key_id()))?;
-                for w in &warnings {
-                    out.line(&format!("  warning: {w}"))?;
-                }
-                for c in report.not_applicable() {
-                    out.line(&format!(
-                        "  not applicable: [{}] {}: {}",
-                        c.stage,
-                        c.name,
-                        c.not_applicable.unwrap_or_default()
-                    ))?;
-                }
-                if let Some(extends) = &extends {
-                    out.line(extends)?;
-                }
-                Ok(())
+            let mut value = json!({"valid": true, "kind": kind.name(), "checks": passed,
+                "not_applicable": skipped, "key_id": key.key_id().to_hex(), "warnings": warnings,
+                "synthetic": header.as_ref().and_then(|h| h.synthetic.clone()),
+                "results": report.results_json()});
+            let mut text = format!("valid {}: {passed} checks passed", kind.name());
+            if !skipped.is_empty() {
+                let _ = write!(text, ", {} not applicable", skipped.len());
             }
+            let _ = write!(text, " (key {})", key.key_id());
+            for w in &warnings {
+                let _ = write!(text, "\n  warning: {w}");
+            }
+            for c in report.not_applicable() {
+                let why = c.not_applicable.unwrap_or_default();
+                let _ = write!(text, "\n  not applicable: [{}] {}: {why}", c.stage, c.name);
+            }
+            if let Some(extends) = &extends {
+                value["extends"] = json!(extends);
+                let _ = write!(text, "\n{extends}");
+            }
+            out.either(cli.json, &value, &text)
         }
         Err(failed) => {
             if cli.json {
@@ -395,25 +371,20 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     write_replacing(&bundle_path, format!("{bundle_json}\n").as_bytes())?;
 
     let release = &bundle.lifecycle.release;
-    if cli.json {
-        return out.line(
-            &json!({
-                "store": cli.store.display().to_string(),
-                "records": records,
-                "receipts": receipts,
-                "batches": batches,
-                "chain_head": head.map(|h| h.digest),
-                "release_root": release.record.root,
-                "header": header_path.display().to_string(),
-                "bundle": bundle_path.display().to_string(),
-                "public_key": format!("{}.pub", key_path.display()),
-                "key_id": key.key_id().to_hex(),
-            })
-            .to_string(),
-        );
-    }
+    let value = json!({
+        "store": cli.store.display().to_string(),
+        "records": records,
+        "receipts": receipts,
+        "batches": batches,
+        "chain_head": head.map(|h| h.digest),
+        "release_root": release.record.root,
+        "header": header_path.display().to_string(),
+        "bundle": bundle_path.display().to_string(),
+        "public_key": format!("{}.pub", key_path.display()),
+        "key_id": key.key_id().to_hex(),
+    });
     let l = &bundle.lifecycle;
-    for line in [
+    let lines = [
         format!(
             "lcm demo: the example lifecycle is in {}",
             cli.store.display()
@@ -457,8 +428,6 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
             bundle_path.display(),
             key_path.display()
         ),
-    ] {
-        out.line(&line)?;
-    }
-    Ok(())
+    ];
+    out.either(cli.json, &value, &lines.join("\n"))
 }

@@ -71,13 +71,22 @@ impl ExampleName {
     }
 }
 
-/// The hash of `lcm fingerprint`.
+/// The hash of `lcm fingerprint` and `lcm verify --require-hash`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Algorithm {
     /// SHA-256.
     Sha256,
     /// BLAKE3.
     Blake3,
+}
+
+impl From<Algorithm> for lcm_crypto::HashAlgorithm {
+    fn from(a: Algorithm) -> Self {
+        match a {
+            Algorithm::Sha256 => Self::Sha256,
+            Algorithm::Blake3 => Self::Blake3,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 //! [`CliError`] that decides the exit code. The store logic is `lcm_store`'s: these
 //! functions read arguments and print.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -18,8 +19,8 @@ use lcm_store::{Store, StoredBatch, StoredReceipt, StoredRecord, export, pipelin
 use serde_json::{Value, json};
 
 use crate::cli::{
-    Algorithm, BatchCloseArgs, BatchCommand, Cli, Command, CompatCommand, FingerprintArgs,
-    InferArgs, KeygenArgs, ListArgs, RecordCommand, ShowArgs, Status,
+    BatchCloseArgs, BatchCommand, Cli, Command, CompatCommand, FingerprintArgs, InferArgs,
+    KeygenArgs, ListArgs, RecordCommand, ShowArgs, Status,
 };
 use crate::error::{CliError, input, one_line};
 use crate::io::{Out, open, open_read_only, password, plural, read_file, read_json};
@@ -101,28 +102,23 @@ fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError>
     policy.validate()?;
     let (store, fresh) = lcm_store::init(&cli.store, &policy)?;
     let policy = store.policy()?;
-    if cli.json {
-        out.line(
-            &json!({
-                "store": cli.store.display().to_string(),
-                "created": fresh,
-                "policy_digest": policy.digest()?,
-                "schema_version": store.schema_version(),
-            })
-            .to_string(),
-        )
+    let value = json!({
+        "store": cli.store.display().to_string(),
+        "created": fresh,
+        "policy_digest": policy.digest()?,
+        "schema_version": store.schema_version(),
+    });
+    let done = if fresh {
+        "initialized"
     } else {
-        out.line(&format!(
-            "{} store {}\n{}",
-            if fresh {
-                "initialized"
-            } else {
-                "already initialized:"
-            },
-            cli.store.display(),
-            policy.format_policy_line()?
-        ))
-    }
+        "already initialized:"
+    };
+    let text = format!("{done} store {}", cli.store.display());
+    out.either(
+        cli.json,
+        &value,
+        &format!("{text}\n{}", policy.format_policy_line()?),
+    )
 }
 
 fn keygen(cli: &Cli, out: &mut Out, args: &KeygenArgs) -> Result<(), CliError> {
@@ -131,32 +127,27 @@ fn keygen(cli: &Cli, out: &mut Out, args: &KeygenArgs) -> Result<(), CliError> {
         lcm_store::tlog_ops::write_key_files(path, args.force, args.name.as_deref(), args.witness)?;
     let (public, public_path, vkey_path) = (files.public, files.public_path, files.vkey_path);
     let vkey = files.vkey.map(|v| v.to_string());
-    if cli.json {
-        let mut value = json!({
-            "private_key": path.display().to_string(),
-            "public_key": public_path.display().to_string(),
-            "key_id": public.key_id().to_hex(),
-        });
-        if let Some(vkey) = &vkey {
-            value["verifier_key"] = json!(vkey_path.display().to_string());
-            value["vkey"] = json!(vkey);
-        }
-        out.line(&value.to_string())
-    } else {
-        out.line(&format!(
-            "private key {} (mode 0600)\npublic key  {}\nkey id      {}",
-            path.display(),
-            public_path.display(),
-            public.key_id()
-        ))?;
-        if let Some(vkey) = &vkey {
-            out.line(&format!(
-                "verifier key {}\n             {vkey}",
-                vkey_path.display()
-            ))?;
-        }
-        Ok(())
+    let mut value = json!({
+        "private_key": path.display().to_string(),
+        "public_key": public_path.display().to_string(),
+        "key_id": public.key_id().to_hex(),
+    });
+    let mut text = format!(
+        "private key {} (mode 0600)\npublic key  {}\nkey id      {}",
+        path.display(),
+        public_path.display(),
+        public.key_id()
+    );
+    if let Some(vkey) = &vkey {
+        value["verifier_key"] = json!(vkey_path.display().to_string());
+        value["vkey"] = json!(vkey);
+        let _ = write!(
+            text,
+            "\nverifier key {}\n             {vkey}",
+            vkey_path.display()
+        );
     }
+    out.either(cli.json, &value, &text)
 }
 
 fn record_lifecycle(
@@ -264,18 +255,18 @@ fn overrides(command: &RecordCommand) -> lifecycle::Overrides {
 
 fn print_records(cli: &Cli, out: &mut Out, records: &[StoredRecord]) -> Result<(), CliError> {
     for r in records {
-        if cli.json {
-            out.line(&json!({"kind": r.kind, "id": r.id, "digest": r.digest}).to_string())?;
-        } else {
-            out.line(&format!("{}\t{}\t{}", r.kind, r.id, r.digest))?;
-        }
+        let value = json!({"kind": r.kind, "id": r.id, "digest": r.digest});
+        out.either(
+            cli.json,
+            &value,
+            &format!("{}\t{}\t{}", r.kind, r.id, r.digest),
+        )?;
     }
     Ok(())
 }
 
 /// Appends the acknowledgment lines of `receipts` to `out`, as text.
 fn text_acks(receipts: &[StoredReceipt], out: &mut String) {
-    use std::fmt::Write as _;
     for r in receipts {
         let _ = writeln!(out, "{}\t{}\t{}", r.sequence, r.receipt_id, r.digest);
     }
@@ -283,7 +274,6 @@ fn text_acks(receipts: &[StoredReceipt], out: &mut String) {
 
 /// Appends the acknowledgment lines of `receipts` to `out`, as JSON lines.
 fn json_acks(receipts: &[StoredReceipt], out: &mut String) {
-    use std::fmt::Write as _;
     for r in receipts {
         let _ = writeln!(
             out,
@@ -351,34 +341,18 @@ fn batch_close(cli: &Cli, out: &mut Out, args: &BatchCloseArgs) -> Result<(), Cl
 
 fn print_batch(cli: &Cli, out: &mut Out, batch: Option<StoredBatch>) -> Result<(), CliError> {
     match batch {
-        None => {
-            if cli.json {
-                out.line(&json!({"batch": null}).to_string())
-            } else {
-                out.line("no receipts to batch")
-            }
-        }
+        None => out.either(cli.json, &json!({"batch": null}), "no receipts to batch"),
         Some(b) => {
             let record: lcm_model::records::InferenceBatch =
                 serde_json::from_str(&b.json).map_err(|e| input(format!("batch json: {e}")))?;
-            if cli.json {
-                out.line(
-                    &json!({
-                        "window_id": b.window_id,
-                        "first_sequence": b.first_sequence,
-                        "last_sequence": b.last_sequence,
-                        "count": record.count,
-                        "root": record.root,
-                        "digest": b.digest,
-                    })
-                    .to_string(),
-                )
-            } else {
-                out.line(&format!(
-                    "sealed batch {} receipts {}..={} ({}) root {}",
-                    b.window_id, b.first_sequence, b.last_sequence, record.count, record.root
-                ))
-            }
+            let value = json!({"window_id": b.window_id, "first_sequence": b.first_sequence,
+                "last_sequence": b.last_sequence, "count": record.count, "root": record.root,
+                "digest": b.digest});
+            let text = format!(
+                "sealed batch {} receipts {}..={} ({}) root {}",
+                b.window_id, b.first_sequence, b.last_sequence, record.count, record.root
+            );
+            out.either(cli.json, &value, &text)
         }
     }
 }
@@ -390,26 +364,28 @@ fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     let report = lcm_store::check::check_store(&*store, &mut |n| progress.set(n))?;
     progress.finish();
     if cli.json {
-        out.line(&serde_json::to_string(&report).map_err(|e| input(format!("report json: {e}")))?)
-    } else {
-        out.line(&format!(
-            "store ok: {}, {} in {}, {}",
-            plural(report.records, "record", "records"),
-            plural(report.receipts, "receipt", "receipts"),
-            plural(report.chains.len(), "chain", "chains"),
-            plural(report.batches, "batch", "batches"),
-        ))?;
-        for c in &report.chains {
-            out.line(&format!(
-                "  chain of {}: {}, {}, head {}",
-                c.deployment,
-                plural(c.receipts, "receipt", "receipts"),
-                plural(c.batches, "batch", "batches"),
-                c.head.map_or_else(|| "none".to_owned(), |d| d.to_string())
-            ))?;
-        }
-        Ok(())
+        return out.line(
+            &serde_json::to_string(&report).map_err(|e| input(format!("report json: {e}")))?,
+        );
     }
+    let mut text = format!(
+        "store ok: {}, {} in {}, {}",
+        plural(report.records, "record", "records"),
+        plural(report.receipts, "receipt", "receipts"),
+        plural(report.chains.len(), "chain", "chains"),
+        plural(report.batches, "batch", "batches"),
+    );
+    for c in &report.chains {
+        let _ = write!(
+            text,
+            "\n  chain of {}: {}, {}, head {}",
+            c.deployment,
+            plural(c.receipts, "receipt", "receipts"),
+            plural(c.batches, "batch", "batches"),
+            c.head.map_or_else(|| "none".to_owned(), |d| d.to_string())
+        );
+    }
+    out.line(&text)
 }
 
 fn list(cli: &Cli, out: &mut Out, args: &ListArgs) -> Result<(), CliError> {
@@ -519,24 +495,19 @@ fn show(cli: &Cli, out: &mut Out, args: &ShowArgs) -> Result<(), CliError> {
 }
 
 fn fingerprint_cmd(cli: &Cli, out: &mut Out, args: &FingerprintArgs) -> Result<(), CliError> {
-    let algorithm = match args.algorithm {
-        Algorithm::Sha256 => HashAlgorithm::Sha256,
-        Algorithm::Blake3 => HashAlgorithm::Blake3,
-    };
+    let algorithm = HashAlgorithm::from(args.algorithm);
     for path in &args.paths {
         let shown = path.display().to_string();
         let mut progress = Progress::new(&shown, Some(fingerprint::size(path)?), true);
         let found = fingerprint::fingerprint(algorithm, path, &mut |n| progress.set(n))?;
         progress.finish();
         match found {
-            Fingerprinted::Directory { digest, files } if cli.json => out.line(
+            Fingerprinted::Directory { digest, files } => out.either(
+                cli.json,
                 &json!({"path": shown, "type": "directory", "algorithm": algorithm,
-                    "digest": digest, "files": files})
-                .to_string(),
+                    "digest": digest, "files": files}),
+                &format!("{digest}  {shown}/  ({files} files, {algorithm} tree)"),
             )?,
-            Fingerprinted::Directory { digest, files } => out.line(&format!(
-                "{digest}  {shown}/  ({files} files, {algorithm} tree)"
-            ))?,
             Fingerprinted::File {
                 digest,
                 bytes,

@@ -9,9 +9,7 @@ use lcm_store::Store;
 use crate::cli::Cli;
 use crate::error::{CliError, input};
 
-pub(crate) use lcm_store::files::{
-    key_id_as_private, read_json, read_signing_key, read_verifying_key,
-};
+pub(crate) use lcm_store::files::{read_json, read_signing_key, read_verifying_key};
 
 /// [`lcm_store::files::write_replacing`], as the CLI's error.
 pub(crate) fn write_replacing(path: &Path, contents: &[u8]) -> Result<(), CliError> {
@@ -35,6 +33,20 @@ impl Out {
             .write_all(s.as_bytes())
             .and_then(|()| self.inner.write_all(b"\n"))
             .map_err(out_err)
+    }
+
+    /// One line: `value` with `--json` (`json`), else `text`.
+    pub(crate) fn either(
+        &mut self,
+        json: bool,
+        value: &serde_json::Value,
+        text: &str,
+    ) -> Result<(), CliError> {
+        if json {
+            self.line(&value.to_string())
+        } else {
+            self.line(text)
+        }
     }
 
     pub(crate) fn raw(&mut self, bytes: &[u8]) -> Result<(), CliError> {

@@ -7,6 +7,7 @@
 //! fails (the reason first: `signature`, `quorum`, `fork`, `rollback`, `origin`,
 //! `inclusion`), 2 for malformed input.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use lcm_store::export;
@@ -50,14 +51,9 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
                 Err(e) => return Err(e.into()),
             };
             let root = Log::open(&*store, &deployment)?.root_at(size)?;
-            if cli.json {
-                return out.line(
-                    &json!({"valid": true, "deployment": deployment, "size": size,
-                        "root": root.digest().to_string()})
-                    .to_string(),
-                );
-            }
-            out.line(&format!(
+            let value = json!({"valid": true, "deployment": deployment, "size": size,
+                "root": root.digest().to_string()});
+            out.either(cli.json, &value, &format!(
                 "log of deployment {deployment}: {size} leaves, every tile recomputed from the receipts, root {}",
                 root.digest()
             ))
@@ -105,15 +101,10 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
                 a.digest.as_deref(),
             )?;
             let c = verified.checkpoint();
-            if cli.json {
-                return out.line(
-                    &json!({"valid": true, "digest": digest.to_string(), "index": proof.index,
-                        "origin": c.origin(), "size": c.size(), "root": c.root().to_string(),
-                        "witnesses": verified.witnesses().len()})
-                    .to_string(),
-                );
-            }
-            out.line(&format!(
+            let value = json!({"valid": true, "digest": digest.to_string(), "index": proof.index,
+                "origin": c.origin(), "size": c.size(), "root": c.root().to_string(),
+                "witnesses": verified.witnesses().len()});
+            out.either(cli.json, &value, &format!(
                 "valid proof: receipt {digest} is entry {} of {} (size {}, root {}); {} witnesses cosigned",
                 proof.index,
                 c.origin(),
@@ -134,15 +125,10 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
             .with_proof(a.proof.as_deref());
             let into = headers::verify_capsule_into(&files)?;
             let c = into.verified.checkpoint();
-            if cli.json {
-                return out.line(
-                    &json!({"valid": true, "origin": c.origin(), "size": c.size(),
-                        "header_receipts": into.header_receipts,
-                        "witnesses": into.verified.witnesses().len()})
-                    .to_string(),
-                );
-            }
-            out.line(&format!(
+            let value = json!({"valid": true, "origin": c.origin(), "size": c.size(),
+                "header_receipts": into.header_receipts,
+                "witnesses": into.verified.witnesses().len()});
+            out.either(cli.json, &value, &format!(
                 "valid capsule: its header's {} receipts are a state of {} (size {}, {} witnesses): {}",
                 into.header_receipts,
                 c.origin(),
@@ -157,14 +143,10 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
             let deployment = export::chain_of(&*store, a.deployment.as_deref())?;
             let signer = tlog_ops::log_signer(&a.key, a.name.as_deref(), &deployment)?;
             let done = tiles::export_tiles(&*store, &deployment, &signer, dir)?;
-            if cli.json {
-                return out.line(
-                    &json!({"dir": dir.display().to_string(), "origin": signer.name().to_string(),
-                        "size": done.size, "tiles": done.tiles, "entry_bundles": done.bundles})
-                    .to_string(),
-                );
-            }
-            out.line(&format!(
+            let value = json!({"dir": dir.display().to_string(),
+                "origin": signer.name().to_string(), "size": done.size, "tiles": done.tiles,
+                "entry_bundles": done.bundles});
+            out.either(cli.json, &value, &format!(
                 "exported the log of {} (size {}): {} tiles, {} entry bundles and the checkpoint in {}",
                 signer.name(),
                 done.size,
@@ -183,40 +165,33 @@ fn verify(cli: &Cli, out: &mut Out, a: &LogVerifyArgs) -> Result<(), CliError> {
         .or_else(|e| evidence(cli, out, e))?;
     let c = done.verified.checkpoint();
     let verified = &done.verified;
-    if cli.json {
-        return out.line(
-            &json!({
-                "valid": true,
-                "origin": c.origin(),
-                "size": c.size(),
-                "root": c.root().to_string(),
-                "log_key": done.log_key.to_string(),
-                "witnesses": verified.witnesses().iter().map(|w| w.key.name().to_string()).collect::<Vec<_>>(),
-                "since": done.since.as_ref().map(|(_, outcome)| outcome.to_string()),
-            })
-            .to_string(),
-        );
-    }
-    out.line(&format!(
-        "valid checkpoint: origin {}, size {}, root {}",
+    let witnesses: Vec<String> = verified
+        .witnesses()
+        .iter()
+        .map(|w| w.key.name().to_string())
+        .collect();
+    let value = json!({"valid": true, "origin": c.origin(), "size": c.size(),
+        "root": c.root().to_string(), "log_key": done.log_key.to_string(), "witnesses": witnesses,
+        "since": done.since.as_ref().map(|(_, outcome)| outcome.to_string())});
+    let mut text = format!(
+        "valid checkpoint: origin {}, size {}, root {}\nsigned by {}; {} of {} witnesses \
+         cosigned (quorum {quorum})",
         c.origin(),
         c.size(),
-        c.root()
-    ))?;
-    out.line(&format!(
-        "signed by {}; {} of {} witnesses cosigned (quorum {quorum})",
+        c.root(),
         done.log_key.name(),
-        verified.witnesses().len(),
+        witnesses.len(),
         done.witnesses
-    ))?;
+    );
     if let Some((old, outcome)) = &done.since {
-        out.line(&format!(
-            "{} the checkpoint of size {}",
-            relation(outcome),
-            old.checkpoint().size()
-        ))?;
+        let size = old.checkpoint().size();
+        let _ = write!(
+            text,
+            "\n{} the checkpoint of size {size}",
+            relation(outcome)
+        );
     }
-    Ok(())
+    out.either(cli.json, &value, &text)
 }
 
 /// Prints both signed checkpoints of a fork or rollback (an [`OpsError::Diverged`]) on
@@ -257,25 +232,20 @@ fn verify_tiles(cli: &Cli, out: &mut Out, a: &VerifyTilesArgs) -> Result<(), Cli
         .or_else(|e| evidence(cli, out, e))?;
     let c = done.checkpoint.checkpoint();
     let (size, root) = (c.size(), done.root);
-    if cli.json {
-        return out.line(
-            &json!({"valid": true, "origin": c.origin(), "size": size,
-            "root": root.to_string(), "tiles": done.tiles})
-            .to_string(),
-        );
-    }
-    out.line(&format!(
+    let value = json!({"valid": true, "origin": c.origin(), "size": size,
+        "root": root.to_string(), "tiles": done.tiles});
+    let mut text = format!(
         "valid tiles: {} size {size}, root {root}, {} tiles and their entries checked",
         c.origin(),
         done.tiles
-    ))?;
+    );
     if let Some((m, result)) = &done.since {
-        out.line(&format!("{} the checkpoint of size {m}", relation(result)))?;
+        let _ = write!(text, "\n{} the checkpoint of size {m}", relation(result));
     }
     if let Some((digest, index)) = done.entry {
-        out.line(&format!("receipt {digest} is entry {index}"))?;
+        let _ = write!(text, "\nreceipt {digest} is entry {index}");
     }
-    Ok(())
+    out.either(cli.json, &value, &text)
 }
 
 /// `lcm verify NEW --header OLD` for two headers (see
