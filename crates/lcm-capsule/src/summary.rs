@@ -190,11 +190,19 @@ impl Summary {
 ///
 /// # Examples
 ///
-/// ```no_run
-/// # fn header() -> lcm_capsule::CapsuleHeader { unimplemented!() }
-/// for warning in lcm_capsule::warnings(&header()) {
-///     println!("warning: {warning}");
-/// }
+/// ```
+/// use lcm_capsule::{LifecycleRecords, create_capsule_header, warnings};
+/// use lcm_crypto::{CommitmentScheme, Seed, SigningKey};
+/// use lcm_model::{Policy, Timestamp};
+///
+/// let key = SigningKey::from_seed(&Seed::from_bytes([7; 32]));
+/// let at = Timestamp::from_unix_micros(0);
+/// let header = create_capsule_header(&Policy::default(), &LifecycleRecords::default(), at, &key)?;
+/// assert!(warnings(&header).is_empty());
+/// let plaintext = Policy { commitments: CommitmentScheme::Plaintext, ..Policy::default() };
+/// let header = create_capsule_header(&plaintext, &LifecycleRecords::default(), at, &key)?;
+/// assert!(warnings(&header)[0].starts_with("commitments are plaintext"));
+/// # Ok::<(), lcm_capsule::Error>(())
 /// ```
 #[must_use]
 pub fn warnings(header: &CapsuleHeader) -> Vec<String> {
