@@ -5,6 +5,7 @@ use serde_json::Value;
 /// The kind of an lcm document: what `lcm verify` and the Python binding's `lcm.verify`
 /// dispatch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DocumentKind {
     /// A lifecycle bundle (it has a `bundle_version`).
     Bundle,

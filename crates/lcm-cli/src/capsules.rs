@@ -204,6 +204,7 @@ fn header_of(
         DocumentKind::Capsule => header_path
             .and_then(|p| std::fs::read_to_string(p).ok())
             .and_then(|t| CapsuleHeader::from_json(&t).ok()),
+        _ => None,
     }
 }
 
@@ -244,6 +245,7 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
             let capsule = Capsule::from_json(&text).map_err(|e| document_failure(kind, &e))?;
             with_requirements(verify_capsule(&capsule, &header, &key), &header, &req)
         }
+        _ => return Err(input(format!("{}: {NOT_A_DOCUMENT}", file.display()))),
     };
     progress.finish();
     let header = header_of(kind, &text, header_path);

@@ -434,6 +434,7 @@ fn list(cli: &Cli, out: &mut Out, args: &ListArgs) -> Result<(), CliError> {
                 b.digest
             )
         }),
+        _ => Err(input(format!("lcm list cannot list {kind:?}"))),
     }
 }
 
@@ -534,6 +535,7 @@ fn fingerprint_cmd(cli: &Cli, out: &mut Out, args: &FingerprintArgs) -> Result<(
                     ))?;
                 }
             }
+            _ => return Err(input(format!("{shown}: not a file or directory"))),
         }
     }
     Ok(())

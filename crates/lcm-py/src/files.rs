@@ -6,7 +6,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use lcm_crypto::{HashAlgorithm, Seed, SigningKey, VerifyingKey};
-use lcm_model::Policy;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
@@ -228,32 +227,33 @@ pub(crate) fn fingerprint(py: Python<'_>, path: PathBuf, algorithm: &str) -> PyR
         _ => "blake3",
     };
     py.detach(|| {
-        let meta =
-            std::fs::metadata(&path).map_err(|e| input(format!("{}: {e}", path.display())))?;
-        if meta.is_dir() {
-            let (digest, files) = lcm_store::fingerprint::hash_directory(alg, &path, &mut |_| {})
-                .map_err(fingerprint_err)?;
-            return Ok(Fingerprint {
-                path,
-                kind: "directory",
-                algorithm: alg_name,
-                digest: digest.to_hex(),
-                size: None,
-                files: Some(files),
-                parameters: None,
-            });
-        }
-        let digest =
-            lcm_store::fingerprint::hash_file(alg, &path, &mut |_| {}).map_err(fingerprint_err)?;
-        let parameters = if path.extension().is_some_and(|e| e == "safetensors") {
-            let policy = Policy {
-                hash_algorithm: alg,
-                ..Policy::default()
-            };
-            let bytes = read_file(&path)?;
-            let fp = lcm_store::fingerprint::safetensors_fingerprint(&policy, &path, &bytes)
-                .map_err(fingerprint_err)?;
-            Some(ParameterFingerprint {
+        use lcm_store::fingerprint::Fingerprinted;
+        let found = lcm_store::fingerprint::fingerprint(alg, &path, &mut |_| {})
+            .map_err(fingerprint_err)?;
+        let (kind, digest, size, files, parameters) = match found {
+            Fingerprinted::Directory { digest, files } => {
+                ("directory", digest, None, Some(files), None)
+            }
+            Fingerprinted::File {
+                digest,
+                bytes,
+                parameters,
+            } => ("file", digest, Some(bytes), None, parameters),
+            _ => {
+                return Err(input(format!(
+                    "{}: not a file or directory",
+                    path.display()
+                )));
+            }
+        };
+        Ok(Fingerprint {
+            path,
+            kind,
+            algorithm: alg_name,
+            digest: digest.to_hex(),
+            size,
+            files,
+            parameters: parameters.map(|fp| ParameterFingerprint {
                 root: fp.root().to_hex(),
                 tensors: fp
                     .tensor_digests()
@@ -261,18 +261,7 @@ pub(crate) fn fingerprint(py: Python<'_>, path: PathBuf, algorithm: &str) -> PyR
                     .map(|(k, v)| (k.clone(), v.to_hex()))
                     .collect(),
                 elements: fp.element_count(),
-            })
-        } else {
-            None
-        };
-        Ok(Fingerprint {
-            path,
-            kind: "file",
-            algorithm: alg_name,
-            digest: digest.to_hex(),
-            size: Some(meta.len()),
-            files: None,
-            parameters,
+            }),
         })
     })
 }

@@ -222,6 +222,7 @@ pub fn hash_directory(
 
 /// What [`fingerprint`] found at a path.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Fingerprinted {
     /// A regular file.
     File {

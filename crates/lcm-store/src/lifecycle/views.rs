@@ -17,6 +17,7 @@ pub const LIST_VIEWS: &[&str] = &["receipts", "lifecycles", "deployments", "batc
 
 /// What `lcm list KIND` lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ListKind {
     /// Every record.
     All,
