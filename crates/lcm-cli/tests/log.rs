@@ -75,12 +75,12 @@ fn stderr(out: &Output) -> String {
 
 /// Runs `check` with byte `at` of `file` flipped, then puts the file back as it was.
 fn with_flipped_byte<T>(file: &Path, at: usize, check: impl FnOnce() -> T) -> T {
-    let original = std::fs::read(file).unwrap();
+    let original = std::fs::read(file).expect("read the file");
     let mut bytes = original.clone();
     bytes[at] ^= 1;
-    std::fs::write(file, &bytes).unwrap();
+    std::fs::write(file, &bytes).expect("write the flipped byte");
     let result = check();
-    std::fs::write(file, &original).unwrap();
+    std::fs::write(file, &original).expect("put the file back");
     result
 }
 

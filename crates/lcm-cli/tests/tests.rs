@@ -623,8 +623,8 @@ fn kill_infer_after(store: &Path, batch: &str, n: usize) -> Vec<String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+        .expect("spawn lcm infer");
+    let mut stdin = child.stdin.take().expect("piped stdin");
     // Feed lines forever (until the child dies).
     let feeder = std::thread::spawn(move || {
         for i in 0.. {
@@ -637,15 +637,15 @@ fn kill_infer_after(store: &Path, batch: &str, n: usize) -> Vec<String> {
         }
     });
     let mut acked = Vec::new();
-    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut reader = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
     let mut line = String::new();
     while acked.len() < n {
         line.clear();
-        assert!(reader.read_line(&mut line).unwrap() > 0);
+        assert!(reader.read_line(&mut line).expect("read an acknowledgment") > 0);
         acked.push(line.trim_end().to_owned());
     }
-    child.kill().unwrap(); // SIGKILL on Unix
-    child.wait().unwrap();
+    child.kill().expect("kill lcm infer"); // SIGKILL on Unix
+    child.wait().expect("wait for lcm infer");
     // Acknowledgments already written before the kill count too (complete lines only).
     let mut rest = String::new();
     let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
@@ -654,7 +654,7 @@ fn kill_infer_after(store: &Path, batch: &str, n: usize) -> Vec<String> {
             .filter(|l| l.ends_with('\n'))
             .map(|l| l.trim_end().to_owned()),
     );
-    feeder.join().unwrap();
+    feeder.join().expect("the feeder thread");
     acked
 }
 
@@ -1006,10 +1006,10 @@ fn check_fails(store: &Path, expected: &[&str]) {
 /// Edits the store's SQLite file as someone with write access to it would: drops the
 /// append-only `trigger`, then runs `sql` with `params`.
 fn tamper(store: &Path, trigger: &str, sql: &str, params: impl rusqlite::Params) {
-    let conn = rusqlite::Connection::open(store).unwrap();
+    let conn = rusqlite::Connection::open(store).expect("open the store's file");
     conn.execute_batch(&format!("DROP TRIGGER {trigger};"))
-        .unwrap();
-    conn.execute(sql, params).unwrap();
+        .expect("drop the trigger");
+    conn.execute(sql, params).expect("the tampering statement");
 }
 
 const STAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/cli/stages/");
