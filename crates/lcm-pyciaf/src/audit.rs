@@ -129,8 +129,12 @@ impl Report {
     /// let report = lcm_pyciaf::audit::audit_header(br#"{"capsule_version": "1.0"}"#)?;
     /// let json = report.to_json();
     /// assert_eq!(json["file_sha256"], report.file_sha256.to_hex());
-    /// assert!(json["summary"]["absent"].as_u64() > Some(0));
-    /// # Ok::<(), lcm_pyciaf::audit::AuditError>(())
+    /// let counted: u64 = ["consistent", "inconsistent", "unverifiable", "absent"]
+    ///     .iter()
+    ///     .filter_map(|s| json["summary"][s].as_u64())
+    ///     .sum();
+    /// assert_eq!(counted, u64::try_from(report.findings.len())?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
     pub fn to_json(&self) -> Value {
