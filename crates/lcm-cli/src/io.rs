@@ -68,10 +68,7 @@ fn out_err(e: std::io::Error) -> CliError {
 
 /// `e` about the file at `path`.
 pub(crate) fn file_err(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
-    move |source| CliError::File {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| CliError::File(lcm_store::files::io_err(path)(source))
 }
 
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {

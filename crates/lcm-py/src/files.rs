@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use lcm_crypto::{HashAlgorithm, Seed, SigningKey, VerifyingKey};
+use lcm_crypto::{HashAlgorithm, SigningKey, VerifyingKey};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
@@ -113,19 +113,7 @@ pub(crate) fn keygen(
 
 /// Reads a private key file (64 hex characters and an optional newline).
 pub(crate) fn read_signing_key(path: &Path) -> PyResult<SigningKey> {
-    let mut text = String::from_utf8(read_file(path)?)
-        .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
-    let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n')).map_err(|e| {
-        input(format!(
-            "{}: expected a private key of 64 hex characters: {e}",
-            path.display()
-        ))
-    });
-    zeroize::Zeroize::zeroize(&mut text);
-    let mut seed = seed?;
-    let key = SigningKey::from_seed(&Seed::from_bytes(seed));
-    zeroize::Zeroize::zeroize(&mut seed);
-    Ok(key)
+    lcm_store::files::read_signing_key_any_mode(path).map_err(|e| input(e.to_string()))
 }
 
 /// Reads a public key file (64 hex characters and an optional newline).

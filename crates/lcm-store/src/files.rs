@@ -96,6 +96,16 @@ fn check_private_mode(_path: &Path) -> Result<(), FileError> {
 /// [`FileError::Io`]; [`FileError::Invalid`] for a file open to others or not a key.
 pub fn read_signing_key(path: &Path) -> Result<SigningKey, FileError> {
     check_private_mode(path)?;
+    read_signing_key_any_mode(path)
+}
+
+/// Reads a private key file as [`read_signing_key`] does, whatever the file's mode (the
+/// Python binding's `key=` files, whose mode the caller answers for).
+///
+/// # Errors
+///
+/// [`FileError::Io`]; [`FileError::Invalid`] for a file that is not a key.
+pub fn read_signing_key_any_mode(path: &Path) -> Result<SigningKey, FileError> {
     let mut text = String::from_utf8(read_file(path)?).map_err(|_| FileError::Invalid {
         what: format!("{}: key file is not text", path.display()),
     })?;
