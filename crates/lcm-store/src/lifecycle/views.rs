@@ -1,6 +1,7 @@
 //! What a store holds, as data: the kinds `lcm list` takes, and its views of lifecycles,
 //! deployments and batches, one row per item. The caller prints them (a row serializes to
-//! the JSON object `lcm list --json` prints).
+//! the JSON object `lcm list --json` prints). Each view returns all its rows at once: memory
+//! grows linearly with the rows (deployments, lifecycles or batches, never receipts).
 
 use std::collections::BTreeMap;
 
