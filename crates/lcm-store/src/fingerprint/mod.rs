@@ -37,6 +37,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use lcm_crypto::{Digest, DomainHasher, HashAlgorithm, Hasher};
+use lcm_model::Policy;
+use lcm_model::records::ParameterFingerprint;
 
 pub use manifest::{Change, FileEntry, Kind, MANIFEST_FORMAT, Manifest, ManifestDiff, Parameters};
 pub use safetensors::{INDEX_SUFFIX, ShardIndex, safetensors_fingerprint, sharded_fingerprint};
@@ -227,4 +229,94 @@ pub fn hash_directory(
         tree.part(rel.as_bytes()).digest(&d);
     }
     Ok((tree.finalize(), files.len()))
+}
+
+/// What [`fingerprint`] found at a path.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Fingerprinted {
+    /// A regular file.
+    File {
+        /// The digest of its bytes.
+        digest: Digest,
+        /// Its size.
+        bytes: u64,
+        /// For a `.safetensors` file, its parameter fingerprint.
+        parameters: Option<ParameterFingerprint>,
+    },
+    /// A directory tree.
+    Directory {
+        /// The digest of the tree (see the module docs).
+        digest: Digest,
+        /// The number of files in it.
+        files: usize,
+    },
+}
+
+/// How many bytes [`fingerprint`] reads at `path` (the total its progress counts to): a
+/// file's size, or the sum of the sizes of a directory's files.
+///
+/// # Errors
+///
+/// [`Error::Io`], and as [`walk`] for a directory.
+pub fn size(path: &Path) -> Result<u64, Error> {
+    let meta = std::fs::metadata(path).map_err(io_err(path))?;
+    if !meta.is_dir() {
+        return Ok(meta.len());
+    }
+    Ok(walk(path)?
+        .iter()
+        .map(|(_, p)| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .sum())
+}
+
+/// Fingerprints the file or directory at `path` (`lcm fingerprint`): a directory's tree
+/// digest ([`hash_directory`]), or a file's digest ([`hash_file`]) with, for a file named
+/// `*.safetensors`, its parameter fingerprint under the default policy with `algorithm`
+/// ([`safetensors_fingerprint`]). `progress` hears the bytes read so far.
+///
+/// # Errors
+///
+/// As [`hash_directory`], [`hash_file`] and [`safetensors_fingerprint`].
+///
+/// # Examples
+///
+/// ```
+/// use lcm_crypto::HashAlgorithm;
+/// use lcm_store::fingerprint::{Fingerprinted, fingerprint, size};
+///
+/// let path = std::env::temp_dir().join(format!("lcm-fp-doc-{}.bin", std::process::id()));
+/// std::fs::write(&path, b"weights")?;
+/// assert_eq!(size(&path)?, 7);
+/// let found = fingerprint(HashAlgorithm::Sha256, &path, &mut |_| {})?;
+/// assert!(matches!(found, Fingerprinted::File { bytes: 7, parameters: None, .. }));
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn fingerprint(
+    algorithm: HashAlgorithm,
+    path: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Fingerprinted, Error> {
+    let meta = std::fs::metadata(path).map_err(io_err(path))?;
+    if meta.is_dir() {
+        let (digest, files) = hash_directory(algorithm, path, progress)?;
+        return Ok(Fingerprinted::Directory { digest, files });
+    }
+    let digest = hash_file(algorithm, path, progress)?;
+    let parameters = if path.extension().is_some_and(|e| e == "safetensors") {
+        let bytes = std::fs::read(path).map_err(io_err(path))?;
+        let policy = Policy {
+            hash_algorithm: algorithm,
+            ..Policy::default()
+        };
+        Some(safetensors_fingerprint(&policy, path, &bytes)?)
+    } else {
+        None
+    };
+    Ok(Fingerprinted::File {
+        digest,
+        bytes: meta.len(),
+        parameters,
+    })
 }

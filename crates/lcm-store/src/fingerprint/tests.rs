@@ -60,48 +60,35 @@ fn safetensors_malformed() {
     check(&file("[1]", &[]), Err("not a JSON object"));
     check(&file(ok, &[0; 7]), Err("outside the 7-byte data section"));
     check(&file(ok, &[0; 9]), Err("cover 8 bytes of a 9-byte"));
-    check(
-        &file(
+    // Headers that are JSON but not a valid safetensors header of 8 data bytes.
+    for (header, error) in [
+        (
             r#"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#,
-            &[0; 8],
+            "expected 12",
         ),
-        Err("expected 12"),
-    );
-    check(
-        &file(
+        (
             r#"{"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}}"#,
-            &[0; 8],
+            "unknown dtype",
         ),
-        Err("unknown dtype"),
-    );
-    check(
-        &file(
+        (
             r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#,
-            &[0; 8],
+            "starts at 8",
         ),
-        Err("starts at 8"),
-    );
-    check(
-        &file(
+        (
             r#"{"w":{"dtype":"F32","shape":[4294967296,4294967296,2],"data_offsets":[0,8]}}"#,
-            &[0; 8],
+            "overflows",
         ),
-        Err("overflows"),
-    );
-    check(
-        &file(
+        (
             r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
-            &[0; 8],
+            "gap or overlap",
         ),
-        Err("gap or overlap"),
-    );
-    check(
-        &file(
+        (
             r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}}"#,
-            &[0; 8],
+            "unknown field",
         ),
-        Err("unknown field"),
-    );
+    ] {
+        check(&file(header, &[0; 8]), Err(error));
+    }
     check(&file("{}", &[]), Err("at least one tensor"));
 }
 

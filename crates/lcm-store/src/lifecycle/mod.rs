@@ -22,10 +22,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Store, StoredEvidence, StoredRecord};
 
+pub mod demo;
 pub mod gates;
 mod input;
 mod restore;
 mod schema;
+pub mod views;
 
 pub use self::gates::Overrides;
 pub use self::input::{
