@@ -109,15 +109,7 @@ fn diff(
     let mb = build(algorithm, b, Manifest::load_or_build)?;
     let d = ma.diff(&mb)?;
     if cli.json {
-        let v = serde_json::json!({
-            "equal": d.equal,
-            "algorithm": ma.algorithm,
-            "a": {"path": ma.path, "type": ma.kind, "digest": ma.digest},
-            "b": {"path": mb.path, "type": mb.kind, "digest": mb.digest},
-            "files": d.files,
-            "tensors": d.tensors,
-        });
-        out.line(&v.to_string())?;
+        out.line(&d.to_json(&ma, &mb).to_string())?;
     } else {
         for line in d.text_lines() {
             out.line(&line)?;

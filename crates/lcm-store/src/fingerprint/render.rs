@@ -73,6 +73,19 @@ impl Manifest {
 }
 
 impl ManifestDiff {
+    /// The object `lcm --json fingerprint diff A B` prints: `equal`, `algorithm`, `a` and `b`
+    /// (`path`, `type`, `digest`), and `files` and `tensors` as `{"change", "name"}` lists.
+    pub fn to_json(&self, a: &Manifest, b: &Manifest) -> Value {
+        json!({
+            "equal": self.equal,
+            "algorithm": a.algorithm,
+            "a": {"path": a.path, "type": a.kind, "digest": a.digest},
+            "b": {"path": b.path, "type": b.kind, "digest": b.digest},
+            "files": self.files,
+            "tensors": self.tensors,
+        })
+    }
+
     /// One line per change, `VERB<TAB>file|tensor<TAB>NAME` (files first), or `identical` when
     /// there is none and the fingerprints are equal; `differ` ends the list otherwise.
     pub fn text_lines(&self) -> Vec<String> {
