@@ -101,7 +101,7 @@ pub use crate::header::{
     TestEvaluationStage, TrainingRecords, TrainingStage, create_capsule_header, verify_header,
 };
 pub use crate::kind::{DocumentKind, NOT_A_DOCUMENT};
-pub use crate::log::MerkleLog;
+pub use crate::log::{ItemLog, MerkleLog};
 pub use crate::report::{Check, CheckError, Report, Stage, VerificationFailed};
 pub use crate::verify::{
     VerifyProgress, VerifyStage, stage_of_pointer, verify_bundle, verify_bundle_json,

@@ -174,7 +174,7 @@ pub(crate) fn materialize(
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let receipt = export::receipt(&*store, &deployment, receipt_id)?;
     let disclosure = export::disclosure(&*store, &deployment, &receipt, query, output)?;
-    let capsule = materialize_receipt(&header, &log, &receipt, disclosure).map_err(|e| {
+    let capsule = materialize_receipt(&header, &*log, &receipt, disclosure).map_err(|e| {
         input(format!(
             "receipt {receipt_id} against {}: {e}",
             header_path.display()

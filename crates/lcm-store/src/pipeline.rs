@@ -13,20 +13,21 @@ use std::io::{BufRead, BufReader, Read};
 use std::sync::{Arc, Mutex, mpsc};
 
 use lcm_crypto::Digest;
-use lcm_managers::{
-    Context, InferenceBatchBuilder, ReceiptChain, ReceiptFields, ReceiptLink, RootManager,
-};
+use lcm_managers::{ReceiptChain, ReceiptFields};
 use lcm_model::records::{
-    DeploymentAnchor, DeploymentStatus, DeploymentStatusEvent, InferenceBatchRoot,
-    InferenceReceipt, ModelAnchor, PreDeploymentAnchor,
+    DeploymentAnchor, DeploymentStatus, DeploymentStatusEvent, ModelAnchor, PreDeploymentAnchor,
 };
 use lcm_model::strict::{self, StrictError};
-use lcm_model::{Record, Timestamp, canonical};
+use lcm_model::{Record, Timestamp};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+mod close;
+
+pub use close::{BatchStream, seal_next_batch};
+
 use crate::export::sealed;
-use crate::{ChainHead, Error, Store, StoredBatch, StoredReceipt, StoredRecord};
+use crate::{ChainHead, Error, Store, StoredReceipt};
 
 /// One inference request: a line of `lcm infer`'s input.
 #[derive(Debug, Clone, Deserialize)]
@@ -728,94 +729,4 @@ fn make_batches(
             return;
         }
     }
-}
-
-/// Seals the receipts of `deployment`'s chain not yet in a batch (up to the first made after
-/// `until`, and up to the sequence number `upto`) into the next batch and its root (stored
-/// as the record `inference-batch-root` `DEPLOYMENT/WINDOW`). `None` when there is nothing
-/// to seal.
-///
-/// # Errors
-///
-/// [`Error::NoChain`]; [`Error::Parse`] for a stored receipt that does not parse; the
-/// managers' refusals; write failures.
-pub fn seal_next_batch(
-    store: &mut dyn Store,
-    deployment: &str,
-    window: Option<&str>,
-    until: Option<Timestamp>,
-    upto: Option<u64>,
-) -> Result<Option<StoredBatch>, Error> {
-    let policy = store.policy()?;
-    let ctx = Context::with_policy(policy.clone())?;
-    store.close_batch(deployment, &mut |s, next| {
-        let mut links = Vec::new();
-        let mut digests = Vec::new();
-        let mut bad = None;
-        let mut stopped = false;
-        s.scan_receipts(deployment, next, upto, &mut |r| {
-            // The window ends at the first receipt made after `until`.
-            if stopped || bad.is_some() {
-                return Ok(());
-            }
-            if until.is_some_and(|u| r.timestamp > u.unix_micros()) {
-                stopped = true;
-                return Ok(());
-            }
-            match serde_json::from_str::<InferenceReceipt>(&r.json) {
-                Ok(rec) => {
-                    links.push(ReceiptLink {
-                        digest: r.digest,
-                        sequence: r.sequence,
-                        prev_receipt: rec.prev_receipt,
-                        timestamp: rec.timestamp,
-                    });
-                    digests.push(r.digest);
-                }
-                Err(source) => {
-                    bad = Some(Error::Parse {
-                        kind: "receipt".to_owned(),
-                        id: r.receipt_id,
-                        source,
-                    });
-                }
-            }
-            Ok(())
-        })?;
-        if let Some(b) = bad {
-            return Err(b);
-        }
-        let (Some(first), Some(last)) = (links.first(), links.last()) else {
-            return Ok(None);
-        };
-        let window_id = window.map_or_else(
-            || format!("batch_{}_{}", first.sequence, last.sequence),
-            str::to_owned,
-        );
-        let (first_sequence, last_sequence) = (first.sequence, last.sequence);
-        let mut builder = InferenceBatchBuilder::new(&policy, &window_id);
-        for l in links {
-            builder.push(l)?;
-        }
-        let batch = builder.finish()?;
-        let digest = batch.digest(&policy)?;
-        let json = canonical::to_string(&batch)?;
-        let root =
-            RootManager::new(ctx.clone()).compute_inference_batch_root(&window_id, &digests)?;
-        Ok(Some((
-            StoredBatch {
-                window_id,
-                first_sequence,
-                last_sequence,
-                digest,
-                json,
-            },
-            vec![StoredRecord {
-                kind: InferenceBatchRoot::KIND.to_owned(),
-                id: format!("{deployment}/{}", root.record().window_id),
-                digest: root.digest(),
-                json: canonical::to_string(&root.record())?,
-            }],
-        )))
-    })
 }

@@ -364,3 +364,100 @@ fn exported_tiles_and_proof_files_verify_and_their_tampered_twins_fail() {
     let r = tlog_ops::verify_proof_file(&path, &vkey, &[], 0, Some(&leaf0));
     assert!(matches!(r, Err(OpsError::Failed { message }) if message.starts_with("inclusion:")));
 }
+
+/// `export::header` and the capsules of `lcm materialize` read the chain's log tiles
+/// (`O(log n)`); they must be byte for byte those made from the tree rebuilt over every
+/// receipt, for the current header and an older one, and a tampered tile must not go unseen.
+#[test]
+fn headers_and_capsules_from_the_log_tiles_equal_those_of_the_rebuilt_tree() {
+    use lcm_capsule::{MerkleLog, materialize_receipt, verify_capsule};
+    let s = Scratch::new("chainlog");
+    let store = recorded(&s, 300);
+    let key = SigningKey::from_seed(&Seed::from_bytes([5; 32]));
+    let at = Timestamp::from_unix_micros(1_700_000_000_000_000);
+    let policy = store.policy().unwrap();
+    let (header, log) = export::header(&*store, "deploy_001", at, &key).unwrap();
+    let tree = export::receipt_log(&*store, "deploy_001", &policy).unwrap();
+    let (lifecycle, batches) = export::load(&*store, "deploy_001").unwrap();
+    let batches: Vec<_> = batches.into_iter().map(|b| b.batch).collect();
+    let rebuilt = lifecycle
+        .sign_header(&policy, &tree, &batches, at, &key)
+        .unwrap();
+    assert_eq!(
+        header.to_json(None).unwrap(),
+        rebuilt.to_json(None).unwrap()
+    );
+    assert_eq!(log.size(), 300);
+
+    // An older header, over the first 100 receipts.
+    let mut ids = Vec::new();
+    store
+        .scan_receipts("deploy_001", 0, None, &mut |r| {
+            ids.push(r.receipt_id);
+            Ok(())
+        })
+        .unwrap();
+    let first = MerkleLog::from_digests(
+        policy.hash_algorithm,
+        (0..100).map(|i| tree.digest(i).unwrap()),
+    )
+    .unwrap();
+    let old = lifecycle
+        .sign_header(&policy, &first, &[], at, &key)
+        .unwrap();
+    for (h, index) in [
+        (&header, 0usize),
+        (&header, 1),
+        (&header, 150),
+        (&header, 299),
+        (&old, 0),
+        (&old, 57),
+        (&old, 99),
+    ] {
+        let receipt = export::receipt(&*store, "deploy_001", &ids[index]).unwrap();
+        let from_tiles = materialize_receipt(h, &*log, &receipt, None).unwrap();
+        let from_tree = materialize_receipt(h, &tree, &receipt, None).unwrap();
+        assert_eq!(
+            from_tiles.to_json(None).unwrap(),
+            from_tree.to_json(None).unwrap(),
+            "receipt {index}"
+        );
+        verify_capsule(&from_tiles, h, &key.verifying_key()).unwrap();
+    }
+    // A receipt past the older header is refused by both.
+    let late = export::receipt(&*store, "deploy_001", &ids[100]).unwrap();
+    assert!(materialize_receipt(&old, &*log, &late, None).is_err());
+    assert!(materialize_receipt(&old, &tree, &late, None).is_err());
+    drop(log);
+
+    // One byte of leaf 7 in the first tile changed: that receipt's capsule is refused (its
+    // leaf is not its receipt's hash), and the log's audit (`lcm check`) names the tile.
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    let mut hashes: Vec<u8> = conn
+        .query_row(
+            "SELECT hashes FROM log_tiles WHERE level = 0 AND idx = 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    hashes[7 * 32 + 3] ^= 1;
+    conn.execute_batch("DROP TRIGGER log_tiles_only_grow")
+        .unwrap();
+    conn.execute(
+        "UPDATE log_tiles SET hashes = ?1 WHERE level = 0 AND idx = 0",
+        [&hashes],
+    )
+    .unwrap();
+    drop(conn);
+    let log = export::chain_log(&*store, "deploy_001", &policy).unwrap();
+    let seventh = export::receipt(&*store, "deploy_001", &ids[7]).unwrap();
+    let refused = materialize_receipt(&header, &*log, &seventh, None).unwrap_err();
+    assert!(refused.to_string().contains("log leaf 7"), "{refused}");
+    let audit = lcm_store::log::audit(&*store, "deploy_001").unwrap_err();
+    assert!(audit.to_string().contains("log tile"), "{audit}");
+    // The root is read from the level-1 tile above (the full tile's subtree root), so the
+    // header is still the receipts' one; only the leaf's own capsule could be misled, and
+    // it is refused above.
+    let (again, _) = export::header(&*store, "deploy_001", at, &key).unwrap();
+    assert_eq!(again.to_json(None).unwrap(), header.to_json(None).unwrap());
+}
