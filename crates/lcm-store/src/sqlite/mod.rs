@@ -42,7 +42,7 @@ use lcm_model::Policy;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroize;
 
-use self::schema::{MIGRATIONS, SEALS_VERSION};
+use self::schema::{LEAN_VERSION, MIGRATIONS, SEALS_VERSION};
 use self::seals::{backfill_v5, compare_schema, seal_policy};
 use crate::Error;
 use crate::store::{
@@ -51,7 +51,7 @@ use crate::store::{
 };
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// The schema version that added the transparency log; migrating to it builds the tiles of
 /// the receipts already stored.
@@ -314,6 +314,9 @@ impl SqliteStore {
             if version + 1 == LOG_VERSION {
                 log::backfill(&tx)?;
             }
+            if version + 1 == LEAN_VERSION {
+                receipts::migrate_v7(&tx)?;
+            }
             tx.pragma_update(None, "user_version", version + 1)?;
             tx.commit()?;
         }
@@ -457,22 +460,6 @@ fn make_record(
     })
 }
 
-fn row_receipt(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, Vec<u8>, i64, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-}
-
-fn make_receipt(
-    (sequence, receipt_id, digest, timestamp, json): (i64, String, Vec<u8>, i64, String),
-) -> Result<StoredReceipt, Error> {
-    Ok(StoredReceipt {
-        sequence: to_u64(sequence, "sequence")?,
-        receipt_id,
-        digest: digest_from(&digest)?,
-        timestamp,
-        json,
-    })
-}
-
 fn insert_records(conn: &Connection, records: &[StoredRecord]) -> Result<(), Error> {
     let mut stmt =
         conn.prepare("INSERT INTO records (kind, id, digest, json) VALUES (?1, ?2, ?3, ?4)")?;
@@ -537,35 +524,6 @@ fn seed_from(mut bytes: Vec<u8>) -> Result<lcm_crypto::Seed, Error> {
     let seed = lcm_crypto::Seed::from_bytes(arr);
     arr.zeroize();
     Ok(seed)
-}
-
-/// The last receipt of a chain's key range.
-const HEAD_SQL: &str = "SELECT sequence, digest FROM receipts WHERE key >= ?1 AND key <= ?2 \
-                        ORDER BY key DESC LIMIT 1";
-
-/// The receipts of a chain's key range, in order.
-const SCAN_SQL: &str = "SELECT sequence, receipt_id, digest, timestamp, json FROM receipts \
-                        WHERE key >= ?1 AND key <= ?2 ORDER BY key";
-
-fn read_head(conn: &Connection, chain_id: i64) -> Result<Option<ChainHead>, Error> {
-    // The chain's key range, so that the last row is found by one descent of the table's
-    // b-tree (a `chain_id = ?` filter would scan the whole chain through an index).
-    let (Some(lo), Some(hi)) = (
-        receipt_key(chain_id, 0),
-        receipt_key(chain_id, CHAIN_SPAN - 1),
-    ) else {
-        return Ok(None);
-    };
-    let row: Option<(i64, Vec<u8>)> = conn
-        .query_row(HEAD_SQL, params![lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    row.map(|(s, d)| {
-        Ok(ChainHead {
-            sequence: to_u64(s, "sequence")?,
-            digest: digest_from(&d)?,
-        })
-    })
-    .transpose()
 }
 
 impl Store for SqliteStore {
@@ -772,27 +730,12 @@ impl Store for SqliteStore {
         let chain = chain_id(&tx, deployment)?.ok_or_else(|| Error::NoChain {
             deployment: deployment.to_owned(),
         })?;
-        let head = read_head(&tx, chain)?;
+        let head = receipts::head(&tx, chain)?;
         let receipts = build(head)?;
         {
-            let mut stmt = tx.prepare(
-                "INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
+            let mut stmt = tx.prepare(receipts::INSERT_SQL)?;
             for r in &receipts {
-                let key = receipt_key(chain, r.sequence).ok_or_else(|| Error::ChainFull {
-                    deployment: deployment.to_owned(),
-                })?;
-                stmt.execute(params![
-                    key,
-                    chain,
-                    to_i64(r.sequence)?,
-                    r.receipt_id,
-                    &r.digest.as_bytes()[..],
-                    r.timestamp,
-                    r.json
-                ])
-                .map_err(|e| duplicate_or(e, "inference-receipt", &r.receipt_id))?;
+                receipts::insert(&mut stmt, chain, deployment, r)?;
             }
         }
         // The log grows in the same transaction: an acknowledged receipt is in the log.
@@ -812,7 +755,7 @@ impl Store for SqliteStore {
 
     fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error> {
         match chain_id(&self.conn, deployment)? {
-            Some(chain) => read_head(&self.conn, chain),
+            Some(chain) => receipts::head(&self.conn, chain),
             None => Ok(None),
         }
     }
@@ -825,19 +768,7 @@ impl Store for SqliteStore {
         let Some(chain) = chain_id(&self.conn, deployment)? else {
             return Ok(None);
         };
-        // One statement for the whole batch: the ids as a JSON array, each looked up through
-        // the index on the same expression (`receipts_by_request`).
-        let ids = serde_json::to_string(request_ids)?;
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT j.value FROM json_each(?2) AS j CROSS JOIN receipts AS r \
-                 WHERE r.chain_id = ?1 AND json_extract(r.json, '$.request_id') = j.value \
-                 LIMIT 1",
-                params![chain, ids],
-                |r| r.get(0),
-            )
-            .optional()?)
+        receipts::known_request(&self.conn, chain, request_ids)
     }
 
     fn scan_receipts(
@@ -850,36 +781,14 @@ impl Store for SqliteStore {
         let Some(chain) = chain_id(&self.conn, deployment)? else {
             return Ok(());
         };
-        if from >= CHAIN_SPAN {
-            return Ok(());
-        }
-        // Keys of one chain are one range: from its `from` to its `to` (or its end).
-        let last = to.map_or(CHAIN_SPAN - 1, |t| t.min(CHAIN_SPAN - 1));
-        let (Some(lo), Some(hi)) = (receipt_key(chain, from), receipt_key(chain, last)) else {
-            return Ok(());
-        };
-        let mut stmt = self.conn.prepare(SCAN_SQL)?;
-        let mut rows = stmt.query(params![lo, hi])?;
-        while let Some(row) = rows.next()? {
-            visit(make_receipt(row_receipt(row)?)?)?;
-        }
-        Ok(())
+        receipts::scan(&self.conn, chain, from, to, visit)
     }
 
     fn receipt(&self, deployment: &str, receipt_id: &str) -> Result<Option<StoredReceipt>, Error> {
         let Some(chain) = chain_id(&self.conn, deployment)? else {
             return Ok(None);
         };
-        self.conn
-            .query_row(
-                "SELECT sequence, receipt_id, digest, timestamp, json FROM receipts \
-                 WHERE chain_id = ?1 AND receipt_id = ?2",
-                params![chain, receipt_id],
-                row_receipt,
-            )
-            .optional()?
-            .map(make_receipt)
-            .transpose()
+        receipts::by_id(&self.conn, chain, receipt_id)
     }
 
     fn close_batch(
@@ -973,6 +882,7 @@ impl Store for SqliteStore {
 }
 
 mod log;
+mod receipts;
 mod schema;
 mod seals;
 #[cfg(test)]
