@@ -27,7 +27,7 @@ mod close;
 pub use close::{BatchStream, seal_next_batch};
 
 use crate::export::sealed;
-use crate::{ChainHead, Error, Store, StoredReceipt};
+use crate::{ChainHead, Error, NewReceipt, Store, StoredReceipt};
 
 /// One inference request: a line of `lcm infer`'s input.
 #[derive(Debug, Clone, Deserialize)]
@@ -319,14 +319,19 @@ pub fn append_requests<E: From<Error>>(
     let policy = store.policy()?;
     let release = resolve_release(store, model, deployment)?;
     let seed = store.open_chain(deployment)?;
-    let mut writer_chain = ReceiptChain::from_seed(&policy, &seed);
     let mut maker_chain = ReceiptChain::from_seed(&policy, &seed);
-    drop(seed);
     let start_head = store.head(deployment)?;
-    let mut summary = InferSummary {
-        appended: 0,
-        head: start_head,
+    let mut writer = WriterStage {
+        deployment,
+        release,
+        chain: ReceiptChain::from_seed(&policy, &seed),
+        unique_ids: true,
+        summary: InferSummary {
+            appended: 0,
+            head: start_head,
+        },
     };
+    drop(seed);
     let checkpointer = store.checkpointer()?;
     let batch_size = batch_size.max(1);
     std::thread::scope(|scope| -> Result<(), E> {
@@ -342,7 +347,7 @@ pub fn append_requests<E: From<Error>>(
         }
         let rebase: Arc<Rebase> = Arc::default();
         let maker_rebase = Arc::clone(&rebase);
-        type Made<'r> = (&'r [RequestLine], Option<ChainHead>, Vec<StoredReceipt>);
+        type Made<'r> = (&'r [RequestLine], Option<ChainHead>, Vec<NewReceipt>);
         let (batch_tx, batch_rx) = mpsc::sync_channel::<Result<Made<'_>, Error>>(1);
         scope.spawn(move || {
             let mut expected = start_head;
@@ -361,8 +366,8 @@ pub fn append_requests<E: From<Error>>(
                 let base = expected;
                 if let Some(last) = made.last() {
                     expected = Some(ChainHead {
-                        sequence: last.sequence,
-                        digest: last.digest,
+                        sequence: last.stored.sequence,
+                        digest: last.stored.digest,
                     });
                 }
                 if batch_tx.send(Ok((lines, base, made))).is_err() {
@@ -373,42 +378,75 @@ pub fn append_requests<E: From<Error>>(
         // The writer; dropping `batch_rx` on an early return stops the maker.
         while let Ok(batch) = batch_rx.recv() {
             let (lines, base, receipts) = batch?;
-            let count = lines.len();
-            refuse_repeats(&*store, deployment, lines)?;
-            let mut receipts = Some(receipts);
-            let mut remade = false;
-            let committed = store
-                .append_receipts(deployment, &mut |h| {
-                    if h == base
-                        && let Some(r) = receipts.take()
-                    {
-                        return Ok(r);
-                    }
-                    remade = true;
-                    make_receipts(&mut writer_chain, release, h, lines)
-                })
-                .map_err(|e| match e {
-                    Error::Duplicate { kind, id } => Error::DuplicateReceipt { kind, id, count },
-                    other => other,
-                })?;
-            if let Some(last) = committed.last() {
-                summary.head = Some(ChainHead {
-                    sequence: last.sequence,
-                    digest: last.digest,
-                });
-            }
+            let (committed, remade) = writer.commit(&mut *store, lines, base, receipts)?;
             if remade && let Ok(mut g) = rebase.lock() {
-                *g = Some(summary.head);
+                *g = Some(writer.summary.head);
             }
-            summary.appended = summary
-                .appended
-                .saturating_add(u64::try_from(committed.len()).unwrap_or(u64::MAX));
             let _ = ckpt_tx.try_send(());
             ack(committed)?;
         }
         Ok(())
     })?;
-    Ok(summary)
+    Ok(writer.summary)
+}
+
+/// The writer stage that [`append_requests`] and [`infer`] share: commits one batch of
+/// receipts made after `base` in one transaction (refusing request ids the chain or the batch
+/// already holds when asked to), remaking them inside the transaction when another process
+/// appended meanwhile, and keeps the count and head of what it committed.
+struct WriterStage<'a> {
+    deployment: &'a str,
+    release: Release,
+    chain: ReceiptChain,
+    unique_ids: bool,
+    summary: InferSummary,
+}
+
+impl WriterStage<'_> {
+    /// Commits `receipts` (made from `lines` after `base`); returns the committed receipts
+    /// and whether they were remade after another head (the maker must then follow it).
+    fn commit(
+        &mut self,
+        store: &mut dyn Store,
+        lines: &[RequestLine],
+        base: Option<ChainHead>,
+        receipts: Vec<NewReceipt>,
+    ) -> Result<(Vec<StoredReceipt>, bool), Error> {
+        let count = lines.len();
+        if self.unique_ids {
+            refuse_repeats(&*store, self.deployment, lines)?;
+        }
+        let mut receipts = Some(receipts);
+        let mut remade = false;
+        let (chain, release) = (&mut self.chain, self.release);
+        let committed = store
+            .append_new_receipts(self.deployment, &mut |h| {
+                if h == base
+                    && let Some(r) = receipts.take()
+                {
+                    return Ok(r);
+                }
+                // Another process appended since the maker's view: remake after the real
+                // head, inside this transaction.
+                remade = true;
+                make_receipts(chain, release, h, lines)
+            })
+            .map_err(|e| match e {
+                Error::Duplicate { kind, id } => Error::DuplicateReceipt { kind, id, count },
+                other => other,
+            })?;
+        if let Some(last) = committed.last() {
+            self.summary.head = Some(ChainHead {
+                sequence: last.sequence,
+                digest: last.digest,
+            });
+        }
+        self.summary.appended = self
+            .summary
+            .appended
+            .saturating_add(u64::try_from(committed.len()).unwrap_or(u64::MAX));
+        Ok((committed, remade))
+    }
 }
 
 /// Appends `n` demo receipts (ids `inf_<sequence>`) for `model` on `deployment` after the
@@ -447,7 +485,7 @@ pub fn make_demo_receipts(
                 explanation_digests: Vec::new(),
             })
             .collect();
-        store.append_receipts(deployment, &mut |h| {
+        store.append_new_receipts(deployment, &mut |h| {
             make_receipts(&mut chain, release, h, &lines)
         })?;
         i += chunk;
@@ -456,7 +494,7 @@ pub fn make_demo_receipts(
 }
 
 /// Makes the receipts of `lines` after `head` on `chain` (moved there first) for `release`;
-/// returns them with their canonical JSON.
+/// returns them with their canonical JSON and records.
 ///
 /// # Errors
 ///
@@ -466,7 +504,7 @@ pub fn make_receipts(
     release: Release,
     head: Option<ChainHead>,
     lines: &[RequestLine],
-) -> Result<Vec<StoredReceipt>, Error> {
+) -> Result<Vec<NewReceipt>, Error> {
     let next = match head {
         None => 0,
         Some(h) => h.sequence.checked_add(1).ok_or(Error::SequenceExhausted)?,
@@ -496,12 +534,16 @@ pub fn make_receipts(
             timestamp: Timestamp::now(),
         })?;
         let json = String::from_utf8(json.to_vec()).map_err(|_| Error::NotUtf8)?;
-        made.push(StoredReceipt {
-            sequence: sealed.record().sequence,
-            receipt_id: sealed.record().receipt_id.clone(),
-            digest: sealed.digest(),
-            timestamp: sealed.record().timestamp.unix_micros(),
-            json,
+        let (record, digest) = sealed.into_parts();
+        made.push(NewReceipt {
+            stored: StoredReceipt {
+                sequence: record.sequence,
+                receipt_id: record.receipt_id.clone(),
+                digest,
+                timestamp: record.timestamp.unix_micros(),
+                json,
+            },
+            record,
         });
     }
     Ok(made)
@@ -525,7 +567,7 @@ pub struct InferSummary {
 struct MadeBatch {
     lines: Vec<RequestLine>,
     base: Option<ChainHead>,
-    receipts: Vec<StoredReceipt>,
+    receipts: Vec<NewReceipt>,
     /// The acknowledgments of `receipts`, formatted ahead (handed over after the commit).
     acks: String,
 }
@@ -560,7 +602,7 @@ pub fn infer<E: From<Error>>(
     let policy = store.policy()?;
     let release = resolve_release(store, model, deployment)?;
     let seed = store.open_chain(deployment)?;
-    let mut writer_chain = ReceiptChain::from_seed(&policy, &seed);
+    let writer_chain = ReceiptChain::from_seed(&policy, &seed);
     let mut maker_chain = ReceiptChain::from_seed(&policy, &seed);
     drop(seed);
     let max = options.batch_size;
@@ -591,9 +633,15 @@ pub fn infer<E: From<Error>>(
             (max, format),
         );
     });
-    let mut summary = InferSummary {
-        appended: 0,
-        head: start_head,
+    let mut writer = WriterStage {
+        deployment,
+        release,
+        chain: writer_chain,
+        unique_ids: options.request_ids == RequestIds::Unique,
+        summary: InferSummary {
+            appended: 0,
+            head: start_head,
+        },
     };
     let result: Result<Option<Error>, E> = (|| {
         // The writer.
@@ -607,50 +655,21 @@ pub fn infer<E: From<Error>>(
                 Ok(b) => b,
                 Err(e) => return Ok(Some(e)),
             };
-            let count = lines.len();
-            if options.request_ids == RequestIds::Unique
-                && let Err(e) = refuse_repeats(&*store, deployment, &lines)
-            {
-                return Ok(Some(e));
-            }
-            let mut receipts = Some(receipts);
-            let mut remade = false;
-            let committed = store
-                .append_receipts(deployment, &mut |h| {
-                    if h == base
-                        && let Some(r) = receipts.take()
-                    {
-                        return Ok(r);
-                    }
-                    // Another process appended since the maker's view: remake after the
-                    // real head, inside this transaction.
-                    remade = true;
-                    make_receipts(&mut writer_chain, release, h, &lines)
-                })
-                .map_err(|e| match e {
-                    Error::Duplicate { kind, id } => Error::DuplicateReceipt { kind, id, count },
-                    other => other,
-                })?;
-            if let Some(last) = committed.last() {
-                summary.head = Some(ChainHead {
-                    sequence: last.sequence,
-                    digest: last.digest,
-                });
-            }
+            let (committed, remade) = match writer.commit(&mut *store, &lines, base, receipts) {
+                Err(e @ Error::RepeatedRequest { .. }) => return Ok(Some(e)),
+                other => other?,
+            };
             if remade && let Ok(mut g) = rebase.lock() {
-                *g = Some(summary.head);
+                *g = Some(writer.summary.head);
             }
             // Committed and durable: acknowledge.
-            summary.appended = summary
-                .appended
-                .saturating_add(u64::try_from(committed.len()).unwrap_or(u64::MAX));
             if remade {
                 acks.clear();
                 format(&committed, &mut acks);
             }
             // Wake the checkpointer (if it is busy, it will see these frames next time).
             let _ = ckpt_tx.try_send(());
-            ack(&acks, summary.appended)?;
+            ack(&acks, writer.summary.appended)?;
         }
         Ok(None)
     })();
@@ -661,11 +680,11 @@ pub fn infer<E: From<Error>>(
     if let Some(e) = result? {
         return Err(Error::Interrupted {
             source: Box::new(e),
-            appended: summary.appended,
+            appended: writer.summary.appended,
         }
         .into());
     }
-    Ok(summary)
+    Ok(writer.summary)
 }
 
 /// The maker thread of [`infer`]: groups parsed lines into batches of up to `max` and makes
@@ -707,11 +726,13 @@ fn make_batches(
             };
             let base = expected;
             let mut acks = String::with_capacity(made.len().saturating_mul(96));
-            format(&made, &mut acks);
+            for r in &made {
+                format(std::slice::from_ref(&r.stored), &mut acks);
+            }
             if let Some(last) = made.last() {
                 expected = Some(ChainHead {
-                    sequence: last.sequence,
-                    digest: last.digest,
+                    sequence: last.stored.sequence,
+                    digest: last.stored.digest,
                 });
             }
             let batch = MadeBatch {

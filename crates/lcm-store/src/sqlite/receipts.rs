@@ -12,10 +12,11 @@
 use lcm_crypto::CommitmentScheme;
 use lcm_model::records::{InferenceCommitment, InferenceReceipt};
 use lcm_model::{Timestamp, canonical};
-use rusqlite::{Connection, OptionalExtension, Row, Statement, params};
+use rusqlite::{Connection, OptionalExtension, Row, Statement, TransactionBehavior, params};
 use serde_json::{Map, Value};
 
-use super::{CHAIN_SPAN, digest_from, duplicate_or, receipt_key, to_u64};
+use super::{CHAIN_SPAN, chain_id, digest_from, duplicate_or, log, receipt_key, to_u64};
+use crate::store::NewReceipt;
 use crate::{ChainHead, Error, StoredReceipt};
 
 /// The columns a [`StoredReceipt`] is rebuilt from, in [`columns`]' order.
@@ -84,19 +85,53 @@ fn metadata_of(text: Option<String>) -> Result<Map<String, Value>, Error> {
     }
 }
 
-/// Appends `r` (a receipt of chain `chain`) through the prepared [`INSERT_SQL`]. The
-/// receipt's JSON is parsed to fill the columns; its sequence, id and time must be the
-/// receipt's own (they are rebuilt from the row).
+/// Appends the receipts `build` makes after the chain's head, and their log leaves, in one
+/// `BEGIN IMMEDIATE` transaction ([`crate::Store::append_new_receipts`]).
+pub(super) fn append(
+    conn: &mut Connection,
+    deployment: &str,
+    build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<NewReceipt>, Error>,
+) -> Result<Vec<StoredReceipt>, Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let chain = chain_id(&tx, deployment)?.ok_or_else(|| Error::NoChain {
+        deployment: deployment.to_owned(),
+    })?;
+    let head = head(&tx, chain)?;
+    let receipts = build(head)?;
+    {
+        let mut stmt = tx.prepare(INSERT_SQL)?;
+        for r in &receipts {
+            insert(&mut stmt, chain, deployment, r)?;
+        }
+    }
+    // The log grows in the same transaction: an acknowledged receipt is in the log.
+    let expected = head.map_or(0, |h| h.sequence.saturating_add(1));
+    let size = log::size(&tx, chain)?;
+    if size != expected {
+        return Err(Error::Corrupt {
+            what: format!(
+                "the log of deployment {deployment} has {size} leaves, its chain {expected} receipts"
+            ),
+        });
+    }
+    log::append(&tx, chain, receipts.iter().map(|r| r.stored.digest))?;
+    tx.commit()?;
+    Ok(receipts.into_iter().map(|r| r.stored).collect())
+}
+
+/// Appends `new` (a receipt of chain `chain`) through the prepared [`INSERT_SQL`]: its
+/// record fills the columns; the stored form's sequence, id and time must be the record's
+/// (they are rebuilt from the row).
 pub(super) fn insert(
     stmt: &mut Statement<'_>,
     chain: i64,
     deployment: &str,
-    r: &StoredReceipt,
+    new: &NewReceipt,
 ) -> Result<(), Error> {
+    let (r, rec) = (&new.stored, &new.record);
     let key = receipt_key(chain, r.sequence).ok_or_else(|| Error::ChainFull {
         deployment: deployment.to_owned(),
     })?;
-    let rec: InferenceReceipt = serde_json::from_str(&r.json)?;
     if rec.sequence != r.sequence
         || rec.receipt_id != r.receipt_id
         || rec.timestamp.unix_micros() != r.timestamp
@@ -348,7 +383,12 @@ pub(super) fn migrate_v7(conn: &Connection) -> Result<(), Error> {
                     what: format!("receipt {} under key {key}", receipt.receipt_id),
                 });
             }
-            insert(&mut insert_stmt, chain, &format!("chain {chain}"), &receipt)?;
+            let new = NewReceipt {
+                record: serde_json::from_str(&receipt.json)?,
+                stored: receipt,
+            };
+            insert(&mut insert_stmt, chain, &format!("chain {chain}"), &new)?;
+            let receipt = new.stored;
             let back = from_columns(check.query_row(params![key], columns)?)?;
             if back != receipt {
                 return Err(Error::Corrupt {
