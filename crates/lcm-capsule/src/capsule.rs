@@ -226,9 +226,10 @@ fn registered(log: &dyn ItemLog, index: u64, digest: Digest) -> Result<(), Error
 /// this receipt's openings may be passed; nothing of any other receipt is read besides the
 /// two neighbour digests.
 ///
-/// `log` holds every receipt digest in chain order ([`MerkleLog::register`]); the header may
-/// cover fewer receipts than the log (an older header), and the proofs are made for the
-/// header's size. Cost: `O(log n)` hashes.
+/// `log` holds every receipt digest in chain order (a [`crate::MerkleLog`], or any
+/// [`ItemLog`], such as a store's log tiles); the header may cover fewer receipts than the
+/// log (an older header), and the proofs are made for the header's size. Cost: `O(log n)`
+/// hashes (and reads, for a stored log).
 ///
 /// # Errors
 ///
