@@ -378,6 +378,7 @@ pub fn append_requests<E: From<Error>>(
         // The writer; dropping `batch_rx` on an early return stops the maker.
         while let Ok(batch) = batch_rx.recv() {
             let (lines, base, receipts) = batch?;
+            writer.refuse_repeats(&*store, lines)?;
             let (committed, remade) = writer.commit(&mut *store, lines, base, receipts)?;
             if remade && let Ok(mut g) = rebase.lock() {
                 *g = Some(writer.summary.head);
@@ -403,6 +404,15 @@ struct WriterStage<'a> {
 }
 
 impl WriterStage<'_> {
+    /// Refuses `lines` when one repeats a request id the chain or the batch already holds
+    /// (unless repeats are allowed).
+    fn refuse_repeats(&self, store: &dyn Store, lines: &[RequestLine]) -> Result<(), Error> {
+        if self.unique_ids {
+            refuse_repeats(store, self.deployment, lines)?;
+        }
+        Ok(())
+    }
+
     /// Commits `receipts` (made from `lines` after `base`); returns the committed receipts
     /// and whether they were remade after another head (the maker must then follow it).
     fn commit(
@@ -413,9 +423,6 @@ impl WriterStage<'_> {
         receipts: Vec<NewReceipt>,
     ) -> Result<(Vec<StoredReceipt>, bool), Error> {
         let count = lines.len();
-        if self.unique_ids {
-            refuse_repeats(&*store, self.deployment, lines)?;
-        }
         let mut receipts = Some(receipts);
         let mut remade = false;
         let (chain, release) = (&mut self.chain, self.release);
@@ -655,10 +662,10 @@ pub fn infer<E: From<Error>>(
                 Ok(b) => b,
                 Err(e) => return Ok(Some(e)),
             };
-            let (committed, remade) = match writer.commit(&mut *store, &lines, base, receipts) {
-                Err(e @ Error::RepeatedRequest { .. }) => return Ok(Some(e)),
-                other => other?,
-            };
+            if let Err(e) = writer.refuse_repeats(&*store, &lines) {
+                return Ok(Some(e));
+            }
+            let (committed, remade) = writer.commit(&mut *store, &lines, base, receipts)?;
             if remade && let Ok(mut g) = rebase.lock() {
                 *g = Some(writer.summary.head);
             }
