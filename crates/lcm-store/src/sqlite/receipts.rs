@@ -10,8 +10,8 @@
 //! JSON it stored.
 
 use lcm_crypto::CommitmentScheme;
-use lcm_model::records::{InferenceCommitment, InferenceReceipt};
-use lcm_model::{Timestamp, canonical};
+use lcm_model::records::{InferenceCommitment, InferenceReceipt, ReceiptEncoder};
+use lcm_model::{Policy, Timestamp, canonical};
 use rusqlite::{Connection, OptionalExtension, Row, Statement, TransactionBehavior, params};
 use serde_json::{Map, Value};
 
@@ -220,8 +220,15 @@ fn commitment(
     })
 }
 
+/// The canonical JSON writer of receipts (the one `lcm infer` seals with: no
+/// `serde_json::Value` on the way). Its output does not depend on the policy, which only
+/// sets the digest's domain tag.
+fn encoder() -> ReceiptEncoder {
+    ReceiptEncoder::new(&Policy::default())
+}
+
 /// The stored receipt a row gives, its canonical JSON rebuilt.
-fn from_columns(c: Columns) -> Result<StoredReceipt, Error> {
+fn from_columns(encoder: &mut ReceiptEncoder, c: Columns) -> Result<StoredReceipt, Error> {
     let (sequence, receipt_id, request_id, digest, prev, timestamp, model, deployment, i, o, ex) =
         c;
     let explanation_digests = match ex {
@@ -248,7 +255,7 @@ fn from_columns(c: Columns) -> Result<StoredReceipt, Error> {
         prev_receipt: prev.as_deref().map(digest_from).transpose()?,
         timestamp: Timestamp::from_unix_micros(timestamp),
     };
-    let json = canonical::to_string(&record)?;
+    let json = String::from_utf8(encoder.encode(&record)?.to_vec()).map_err(|_| Error::NotUtf8)?;
     Ok(StoredReceipt {
         sequence: record.sequence,
         receipt_id: record.receipt_id,
@@ -297,8 +304,9 @@ pub(super) fn scan(
     };
     let mut stmt = conn.prepare(SCAN_SQL)?;
     let mut rows = stmt.query(params![lo, hi])?;
+    let mut encoder = encoder();
     while let Some(row) = rows.next()? {
-        visit(from_columns(columns(row)?)?)?;
+        visit(from_columns(&mut encoder, columns(row)?)?)?;
     }
     Ok(())
 }
@@ -319,7 +327,7 @@ pub(super) fn by_id(
         columns,
     )
     .optional()?
-    .map(from_columns)
+    .map(|c| from_columns(&mut encoder(), c))
     .transpose()
 }
 
@@ -368,6 +376,7 @@ pub(super) fn migrate_v7(conn: &Connection) -> Result<(), Error> {
             " FROM receipts WHERE key = ?1"
         ))?;
         let mut rows = read.query([])?;
+        let mut encoder = encoder();
         while let Some(row) = rows.next()? {
             let key: i64 = row.get(0)?;
             let chain: i64 = row.get(1)?;
@@ -389,7 +398,7 @@ pub(super) fn migrate_v7(conn: &Connection) -> Result<(), Error> {
             };
             insert(&mut insert_stmt, chain, &format!("chain {chain}"), &new)?;
             let receipt = new.stored;
-            let back = from_columns(check.query_row(params![key], columns)?)?;
+            let back = from_columns(&mut encoder, check.query_row(params![key], columns)?)?;
             if back != receipt {
                 return Err(Error::Corrupt {
                     what: format!(
