@@ -192,10 +192,9 @@ enum Kind {
 }
 
 impl Kind {
-    /// The document kind of `value` (`lcm_capsule::DocumentKind`), among those this tool
-    /// knows.
-    fn of(value: &Value) -> Option<Self> {
-        match DocumentKind::of(value)? {
+    /// The tool's kind of a `lcm_capsule::DocumentKind`, among those this tool knows.
+    fn of_kind(kind: DocumentKind) -> Option<Self> {
+        match kind {
             DocumentKind::Bundle => Some(Self::Bundle),
             DocumentKind::Capsule => Some(Self::Capsule),
             DocumentKind::Header => Some(Self::Header),
@@ -212,17 +211,19 @@ impl Kind {
     }
 }
 
-/// Reads a file, checks it is JSON, and tells which document it is from its top-level keys.
-fn detect(path: &Path) -> Result<(Kind, String, Value), CliError> {
+/// Reads a file, checks it is JSON, and tells which document it is from its top-level keys
+/// (one pass that skips every value: no `serde_json::Value` of the whole document).
+fn detect(path: &Path) -> Result<(Kind, String), CliError> {
     let bytes = read_file(path)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| input(format!("{}: not UTF-8 text", path.display())))?;
-    let value: Value = serde_json::from_str(&text)
+    let kind = DocumentKind::of_json(&text)
         .map_err(|e| input(format!("{}: malformed JSON: {e}", path.display())))?;
     lcm_model::strict::check_json(&text).map_err(|e| input(format!("{}: {e}", path.display())))?;
-    let kind =
-        Kind::of(&value).ok_or_else(|| input(format!("{}: {NOT_A_DOCUMENT}", path.display())))?;
-    Ok((kind, text, value))
+    let kind = kind
+        .and_then(Kind::of_kind)
+        .ok_or_else(|| input(format!("{}: {NOT_A_DOCUMENT}", path.display())))?;
+    Ok((kind, text))
 }
 
 fn failure_json(f: &VerificationFailed) -> Value {
@@ -359,7 +360,7 @@ pub(crate) fn verify(
     args: &RequirementArgs,
     proof: Option<&Path>,
 ) -> Result<(), CliError> {
-    let (kind, text, _) = detect(file)?;
+    let (kind, text) = detect(file)?;
     let (req, scheme) = requirements(args)?;
     let mut newer_header = None;
     let key_path = key.ok_or_else(|| {
@@ -565,7 +566,7 @@ pub(crate) fn inspect(
     file: &Path,
     document: bool,
 ) -> Result<(), CliError> {
-    let (kind, text, value) = detect(file)?;
+    let (kind, text) = detect(file)?;
     let mut lines = vec![format!("{}: {}", file.display(), kind.name())];
     let mut facts = serde_json::Map::new();
     match kind {
@@ -658,6 +659,8 @@ pub(crate) fn inspect(
         if let Value::Object(map) = &mut v {
             map.extend(facts);
             if document {
+                let value: Value = serde_json::from_str(&text)
+                    .map_err(|e| input(format!("{}: malformed JSON: {e}", file.display())))?;
                 map.insert("document".to_owned(), value);
             }
         }
