@@ -102,7 +102,7 @@ pub use crate::header::{
     TestEvaluationStage, TrainingRecords, TrainingStage, create_capsule_header, verify_header,
 };
 pub use crate::kind::{DocumentKind, NOT_A_DOCUMENT};
-pub use crate::log::MerkleLog;
+pub use crate::log::{ItemLog, MerkleLog};
 pub use crate::report::{Check, CheckError, Report, Stage, VerificationFailed};
 pub use crate::summary::{Summary, summarize, warnings, with_requirements};
 pub use crate::verify::{

@@ -137,7 +137,7 @@ pub(crate) fn materialize(
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let receipt = export::receipt(&*store, &deployment, receipt_id)?;
     let disclosure = export::disclosure(&*store, &deployment, &receipt, query, output)?;
-    let capsule = materialize_receipt(&header, &log, &receipt, disclosure).map_err(|e| {
+    let capsule = materialize_receipt(&header, &*log, &receipt, disclosure).map_err(|e| {
         input(format!(
             "receipt {receipt_id} against {}: {e}",
             header_path.display()
@@ -146,17 +146,17 @@ pub(crate) fn materialize(
     write_output(out, path, &capsule.to_json(Some(2))?)
 }
 
-/// Reads a file, checks it is JSON, and tells which document it is from its top-level keys.
-fn detect(path: &Path) -> Result<(DocumentKind, String, Value), CliError> {
+/// Reads a file, checks it is JSON, and tells which document it is from its top-level keys
+/// (one pass that skips every value: no `serde_json::Value` of the whole document).
+fn detect(path: &Path) -> Result<(DocumentKind, String), CliError> {
     let bytes = read_file(path)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| input(format!("{}: not UTF-8 text", path.display())))?;
-    let value: Value = serde_json::from_str(&text)
+    let kind = DocumentKind::of_json(&text)
         .map_err(|e| input(format!("{}: malformed JSON: {e}", path.display())))?;
     lcm_model::strict::check_json(&text).map_err(|e| input(format!("{}: {e}", path.display())))?;
-    let kind = DocumentKind::of(&value)
-        .ok_or_else(|| input(format!("{}: {NOT_A_DOCUMENT}", path.display())))?;
-    Ok((kind, text, value))
+    let kind = kind.ok_or_else(|| input(format!("{}: {NOT_A_DOCUMENT}", path.display())))?;
+    Ok((kind, text))
 }
 
 /// A document that is JSON but not a valid document of its kind fails verification (stage
@@ -210,7 +210,7 @@ fn header_of(
 
 pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
     let (file, header_path, proof) = (&args.file, args.header.as_ref(), args.proof.as_deref());
-    let (kind, text, _) = detect(file)?;
+    let (kind, text) = detect(file)?;
     let (req, scheme) = requirements(&args.requirements)?;
     let mut newer_header = None;
     let key_path = args.key.as_deref().ok_or_else(|| {
@@ -316,7 +316,7 @@ pub(crate) fn inspect(
     file: &Path,
     document: bool,
 ) -> Result<(), CliError> {
-    let (kind, text, value) = detect(file)?;
+    let (kind, text) = detect(file)?;
     let summary = summarize(kind, &text).map_err(|e| document_failure(kind, &e))?;
     let mut lines = vec![format!("{}: {}", file.display(), kind.name())];
     lines.extend(summary.lines);
@@ -327,6 +327,8 @@ pub(crate) fn inspect(
         if let Value::Object(map) = &mut v {
             map.extend(facts);
             if document {
+                let value: Value = serde_json::from_str(&text)
+                    .map_err(|e| input(format!("{}: malformed JSON: {e}", file.display())))?;
                 map.insert("document".to_owned(), value);
             }
         }

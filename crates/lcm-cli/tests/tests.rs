@@ -437,8 +437,8 @@ fn receipts_are_append_only_and_tampering_is_found() {
     run(lcm(&s.store()).args(["batch", "close"]), 0);
     let conn = rusqlite::Connection::open(s.store()).unwrap();
     for sql in [
-        "UPDATE receipts SET receipt_id = 'x' WHERE sequence = 1",
-        "DELETE FROM receipts WHERE sequence = 9",
+        "UPDATE receipts SET receipt_id = 'x' WHERE key % 1099511627776 = 1",
+        "DELETE FROM receipts WHERE key % 1099511627776 = 9",
         "UPDATE records SET json = json WHERE kind = 'model-anchor'",
         "DELETE FROM batches",
     ] {
@@ -448,7 +448,7 @@ fn receipts_are_append_only_and_tampering_is_found() {
     // Someone with write access drops the triggers and edits a receipt: check finds it.
     conn.execute_batch(
         "DROP TRIGGER receipts_no_update; \
-         UPDATE receipts SET json = replace(json, 'req_a_4', 'req_a_X') WHERE sequence = 4;",
+         UPDATE receipts SET request_id = 'req_a_X' WHERE key % 1099511627776 = 4;",
     )
     .unwrap();
     drop(conn);
@@ -473,14 +473,24 @@ fn a_receipt_of_another_release_is_found() {
         .unwrap()
         .trim()
         .to_owned();
+    let conn = rusqlite::Connection::open(s.store()).unwrap();
+    let stored: Vec<u8> = conn
+        .query_row(
+            "SELECT model_anchor FROM receipts WHERE key % 1099511627776 = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        lcm_crypto::Digest::from_hex(&model).unwrap().as_bytes(),
+        &stored[..]
+    );
+    drop(conn);
     tamper(
         &s.store(),
         "receipts_no_update",
-        "UPDATE receipts SET json = replace(json, ?1, ?2) WHERE sequence = 1",
-        rusqlite::params![
-            format!("\"model_anchor\":\"{model}\""),
-            format!("\"model_anchor\":\"{}\"", "ab".repeat(32))
-        ],
+        "UPDATE receipts SET model_anchor = ?1 WHERE key % 1099511627776 = 1",
+        rusqlite::params![&[0xabu8; 32][..]],
     );
     check_fails(&s.store(), &["stage receipts", "field model_anchor"]);
 }

@@ -623,7 +623,7 @@ impl PyStore {
             let deployment = export::chain_of(s, deployment.as_deref().or(named.as_deref()))
                 .map_err(store_err)?;
             let receipt = export::receipt(s, &deployment, &receipt_id).map_err(store_err)?;
-            let log = export::receipt_log(s, &deployment, &policy).map_err(store_err)?;
+            let log = export::chain_log(s, &deployment, &policy).map_err(store_err)?;
             let disclosure = export::disclosure(
                 s,
                 &deployment,
@@ -633,7 +633,7 @@ impl PyStore {
             )
             .map_err(store_err)?;
             let capsule =
-                materialize_receipt(&parsed, &log, &receipt, disclosure).map_err(|e| {
+                materialize_receipt(&parsed, &*log, &receipt, disclosure).map_err(|e| {
                     input(format!(
                         "receipt {receipt_id} against {}: {e}",
                         header.display()
