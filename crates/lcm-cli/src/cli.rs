@@ -125,9 +125,15 @@ pub(crate) enum Command {
     Infer {
         #[command(flatten)]
         store: StoreArg,
-        /// The model anchor: NAME@VERSION as recorded.
-        #[arg(long)]
-        model: String,
+        /// The model anchor: NAME@VERSION as recorded (not with --server: the server knows
+        /// what the deployment releases).
+        #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+        model: Option<String>,
+        /// Send the lines to `lcm serve` at this URL (`http://HOST:PORT`) instead of a
+        /// store; the token is read from `LCM_TOKEN`. Each batch is acknowledged only after
+        /// the server acknowledged it (durable), and retried with the same batch key.
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
         /// The deployment id as recorded.
         #[arg(long)]
         deployment: String,
@@ -277,6 +283,16 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: LogCommand,
     },
+    /// Serve the store over HTTP (`lcm serve`, see docs/SERVER.md) until SIGTERM or SIGINT,
+    /// then drain: stop accepting, finish the appends in flight, exit 0.
+    Serve(crate::service::ServeArgs),
+    /// API tokens of `lcm serve`: each scoped to one deployment, stored hashed.
+    Token {
+        #[command(flatten)]
+        store: StoreArg,
+        #[command(subcommand)]
+        command: crate::service::TokenCommand,
+    },
     /// The witness role of c2sp.org/tlog-witness: cosign only checkpoints consistent with
     /// what the witness saw before.
     Witness {
@@ -313,7 +329,9 @@ impl Command {
             | Self::Export { store, .. }
             | Self::Materialize { store, .. }
             | Self::Verify { store, .. }
-            | Self::Log { store, .. } => store.store.as_deref(),
+            | Self::Log { store, .. }
+            | Self::Token { store, .. } => store.store.as_deref(),
+            Self::Serve(args) => args.store.store.as_deref(),
             Self::Keygen { .. }
             | Self::Fingerprint(_)
             | Self::Inspect { .. }

@@ -79,6 +79,20 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         ),
         Command::Record { command, .. } => record_stage(cli, out, command),
         Command::Infer {
+            server: Some(server),
+            deployment,
+            batch_size,
+            ..
+        } => crate::service::infer_remote(
+            cli,
+            out,
+            server,
+            deployment,
+            *batch_size,
+            text_acks,
+            json_acks,
+        ),
+        Command::Infer {
             model,
             deployment,
             batch_size,
@@ -87,7 +101,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         } => infer(
             cli,
             out,
-            model,
+            model.as_deref().unwrap_or_default(),
             deployment,
             pipeline::InferOptions {
                 batch_size: usize::try_from(*batch_size).unwrap_or(usize::MAX),
@@ -177,6 +191,8 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         ),
         Command::Inspect { file, document } => crate::capsules::inspect(cli, out, file, *document),
         Command::Log { command, .. } => crate::tlog::log(cli, out, command),
+        Command::Serve(args) => crate::service::serve(cli, args),
+        Command::Token { command, .. } => crate::service::token(cli, out, command),
         Command::Witness { command } => crate::witness::cosign(cli, out, command),
         Command::Example { name } => out.raw(name.text().as_bytes()),
         Command::Compat {
@@ -363,7 +379,7 @@ fn print_records(cli: &Cli, out: &mut Out, records: &[StoredRecord]) -> Result<(
 }
 
 /// Appends the acknowledgment lines of `receipts` to `out`, as text.
-fn text_acks(receipts: &[StoredReceipt], out: &mut String) {
+pub(crate) fn text_acks(receipts: &[StoredReceipt], out: &mut String) {
     use std::fmt::Write as _;
     for r in receipts {
         let _ = writeln!(out, "{}\t{}\t{}", r.sequence, r.receipt_id, r.digest);
@@ -371,7 +387,7 @@ fn text_acks(receipts: &[StoredReceipt], out: &mut String) {
 }
 
 /// Appends the acknowledgment lines of `receipts` to `out`, as JSON lines.
-fn json_acks(receipts: &[StoredReceipt], out: &mut String) {
+pub(crate) fn json_acks(receipts: &[StoredReceipt], out: &mut String) {
     use std::fmt::Write as _;
     for r in receipts {
         let _ = writeln!(

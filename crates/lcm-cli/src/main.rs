@@ -15,6 +15,7 @@ mod compat;
 mod error;
 mod io;
 mod progress;
+mod service;
 mod tlog;
 mod witness;
 

@@ -46,12 +46,12 @@ use self::schema::{MIGRATIONS, SEALS_VERSION};
 use self::seals::{backfill_v5, compare_schema, seal_policy};
 use crate::Error;
 use crate::store::{
-    BatchBuild, ChainHead, Checkpoint, RecordsBuild, Store, StoredBatch, StoredEvidence,
-    StoredReceipt, StoredRecord,
+    BatchBuild, BatchKeyRow, ChainHead, Checkpoint, KeyedBuild, RecordsBuild, Store, StoredBatch,
+    StoredEvidence, StoredReceipt, StoredRecord, StoredToken,
 };
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// The schema version that added the transparency log; migrating to it builds the tiles of
 /// the receipts already stored.
@@ -547,6 +547,50 @@ const HEAD_SQL: &str = "SELECT sequence, digest FROM receipts WHERE key >= ?1 AN
 const SCAN_SQL: &str = "SELECT sequence, receipt_id, digest, timestamp, json FROM receipts \
                         WHERE key >= ?1 AND key <= ?2 ORDER BY key";
 
+/// Inserts `receipts` after `head` into chain `chain` and appends their leaves to its log,
+/// inside the caller's write transaction.
+fn insert_receipts(
+    conn: &Connection,
+    chain: i64,
+    deployment: &str,
+    head: Option<ChainHead>,
+    receipts: &[StoredReceipt],
+) -> Result<(), Error> {
+    {
+        let mut stmt = conn.prepare(
+            "INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for r in receipts {
+            let key = receipt_key(chain, r.sequence).ok_or_else(|| Error::ChainFull {
+                deployment: deployment.to_owned(),
+            })?;
+            stmt.execute(params![
+                key,
+                chain,
+                to_i64(r.sequence)?,
+                r.receipt_id,
+                &r.digest.as_bytes()[..],
+                r.timestamp,
+                r.json
+            ])
+            .map_err(|e| duplicate_or(e, "inference-receipt", &r.receipt_id))?;
+        }
+    }
+    // The log grows in the same transaction: an acknowledged receipt is in the log.
+    let expected = head.map_or(0, |h| h.sequence.saturating_add(1));
+    let size = log::size(conn, chain)?;
+    if size != expected {
+        return Err(Error::Corrupt {
+            what: format!(
+                "the log of deployment {deployment} has {size} leaves, its chain {expected} receipts"
+            ),
+        });
+    }
+    log::append(conn, chain, receipts.iter().map(|r| r.digest))?;
+    Ok(())
+}
+
 fn read_head(conn: &Connection, chain_id: i64) -> Result<Option<ChainHead>, Error> {
     // The chain's key range, so that the last row is found by one descent of the table's
     // b-tree (a `chain_id = ?` filter would scan the whole chain through an index).
@@ -774,38 +818,7 @@ impl Store for SqliteStore {
         })?;
         let head = read_head(&tx, chain)?;
         let receipts = build(head)?;
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for r in &receipts {
-                let key = receipt_key(chain, r.sequence).ok_or_else(|| Error::ChainFull {
-                    deployment: deployment.to_owned(),
-                })?;
-                stmt.execute(params![
-                    key,
-                    chain,
-                    to_i64(r.sequence)?,
-                    r.receipt_id,
-                    &r.digest.as_bytes()[..],
-                    r.timestamp,
-                    r.json
-                ])
-                .map_err(|e| duplicate_or(e, "inference-receipt", &r.receipt_id))?;
-            }
-        }
-        // The log grows in the same transaction: an acknowledged receipt is in the log.
-        let expected = head.map_or(0, |h| h.sequence.saturating_add(1));
-        let size = log::size(&tx, chain)?;
-        if size != expected {
-            return Err(Error::Corrupt {
-                what: format!(
-                    "the log of deployment {deployment} has {size} leaves, its chain {expected} receipts"
-                ),
-            });
-        }
-        log::append(&tx, chain, receipts.iter().map(|r| r.digest))?;
+        insert_receipts(&tx, chain, deployment, head, &receipts)?;
         tx.commit()?;
         Ok(receipts)
     }
@@ -929,6 +942,46 @@ impl Store for SqliteStore {
         }
     }
 
+    fn put_token(&mut self, token: &StoredToken) -> Result<(), Error> {
+        service::put_token(&self.conn, token)
+    }
+
+    fn token(&self, id: &str) -> Result<Option<StoredToken>, Error> {
+        service::token(&self.conn, id)
+    }
+
+    fn tokens(&self) -> Result<Vec<StoredToken>, Error> {
+        service::tokens(&self.conn)
+    }
+
+    fn revoke_token(&mut self, id: &str, at: i64) -> Result<bool, Error> {
+        self.write_transaction(|store| service::revoke_token(&store.conn, id, at))
+    }
+
+    fn batch_key(&self, deployment: &str, key: &str) -> Result<Option<BatchKeyRow>, Error> {
+        match chain_id(&self.conn, deployment)? {
+            Some(chain) => service::batch_key(&self.conn, chain, key),
+            None => Ok(None),
+        }
+    }
+
+    fn append_keyed(
+        &mut self,
+        deployment: &str,
+        build: &mut KeyedBuild<'_>,
+    ) -> Result<Vec<StoredReceipt>, Error> {
+        self.write_transaction(|store| {
+            let chain = chain_id(&store.conn, deployment)?.ok_or_else(|| Error::NoChain {
+                deployment: deployment.to_owned(),
+            })?;
+            let head = read_head(&store.conn, chain)?;
+            let (receipts, keys) = build(store, head)?;
+            insert_receipts(&store.conn, chain, deployment, head, &receipts)?;
+            service::put_batch_keys(&store.conn, chain, &keys)?;
+            Ok(receipts)
+        })
+    }
+
     fn log_tile(
         &self,
         deployment: &str,
@@ -975,5 +1028,6 @@ impl Store for SqliteStore {
 mod log;
 mod schema;
 mod seals;
+mod service;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,184 @@
+//! `lcm serve`, `lcm token` and `lcm infer --server`: arguments and output over
+//! `lcm_server` and `lcm_client`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use lcm_store::StoredReceipt;
+use serde_json::json;
+
+use crate::cli::{Cli, StoreArg};
+use crate::error::{CliError, input};
+use crate::io::{Out, open, open_read_only, plural};
+
+/// `lcm serve`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArg,
+    /// The address to listen on, HOST:PORT (port 0: any free port, printed on stderr).
+    #[arg(long, value_name = "HOST:PORT")]
+    listen: String,
+    /// The log key file (from `lcm keygen --name`) that signs the checkpoints served.
+    #[arg(long, value_name = "KEYFILE")]
+    log_key: Option<PathBuf>,
+    /// The log's origin in its checkpoints (default: the key's name).
+    #[arg(long, requires = "log_key")]
+    origin: Option<String>,
+    /// Serve the log's public data (checkpoint, proofs, tiles, receipts) without a token.
+    #[arg(long)]
+    public_reads: bool,
+    /// The most batches waiting for the writer; past it, 429 with Retry-After.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    queue_depth: u32,
+    /// The largest request body, in bytes.
+    #[arg(long, default_value_t = 8 << 20, value_parser = clap::value_parser!(u32).range(1..))]
+    max_body: u32,
+    /// The longest a request may take, in seconds; past it, 503 with Retry-After.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    request_timeout: u32,
+    /// The most connections held open at once.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+}
+
+/// `lcm token`'s subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Create a token for one deployment; prints the token (shown once) on stdout.
+    Create {
+        /// The deployment whose chain the token may append to.
+        #[arg(long)]
+        deployment: String,
+        /// A name for the client the token is given to.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Revoke a token by its id (the 16 hex digits after `lcm_`, as `lcm token list` shows).
+    Revoke {
+        /// The token's id.
+        id: String,
+    },
+    /// List the tokens (id, deployment, name, created, revoked), never their secrets.
+    List,
+}
+
+fn usize_of(v: u32) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
+}
+
+/// `lcm serve`.
+pub(crate) fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
+    let mut config = lcm_server::Config::new(cli.store.clone(), args.listen.clone());
+    config.log_key.clone_from(&args.log_key);
+    config.origin.clone_from(&args.origin);
+    config.public_reads = args.public_reads;
+    config.queue_depth = usize_of(args.queue_depth);
+    config.max_body = usize_of(args.max_body);
+    config.request_timeout = Duration::from_secs(u64::from(args.request_timeout));
+    config.max_connections = usize_of(args.max_connections);
+    lcm_server::serve(&config, |addr| eprintln!("lcm: listening on {addr}"))
+        .map_err(|e| input(e.to_string()))?;
+    eprintln!("lcm: stopped (drained)");
+    Ok(())
+}
+
+/// `lcm token`.
+pub(crate) fn token(cli: &Cli, out: &mut Out, command: &TokenCommand) -> Result<(), CliError> {
+    match command {
+        TokenCommand::Create { deployment, name } => {
+            let mut store = open(cli)?;
+            let new = lcm_server::tokens::create(&mut *store, deployment, name)
+                .map_err(|e| input(e.to_string()))?;
+            out.line(&new.token)?;
+            eprintln!(
+                "lcm: token {} for deployment {deployment} (shown once; the store keeps its SHA-256)",
+                new.stored.id
+            );
+            Ok(())
+        }
+        TokenCommand::Revoke { id } => {
+            let mut store = open(cli)?;
+            lcm_server::tokens::revoke(&mut *store, id).map_err(|e| input(format!("{id}: {e}")))?;
+            eprintln!("lcm: token {id} revoked");
+            Ok(())
+        }
+        TokenCommand::List => {
+            let store = open_read_only(cli)?;
+            for t in store.tokens()? {
+                if cli.json {
+                    out.line(
+                        &json!({"id": t.id, "deployment": t.deployment, "name": t.name,
+                                "created": t.created, "revoked": t.revoked})
+                        .to_string(),
+                    )?;
+                } else {
+                    let revoked = t.revoked.map_or_else(|| "-".to_owned(), |r| r.to_string());
+                    out.line(&format!(
+                        "{}\t{}\t{}\t{}\t{revoked}",
+                        t.id, t.deployment, t.name, t.created
+                    ))?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `lcm infer --server`: standard input to the server in batches, each acknowledgement
+/// printed as `lcm infer` prints it once the server acknowledged its batch.
+pub(crate) fn infer_remote(
+    cli: &Cli,
+    out: &mut Out,
+    server: &str,
+    deployment: &str,
+    batch_size: u32,
+    text: fn(&[StoredReceipt], &mut String),
+    json_format: fn(&[StoredReceipt], &mut String),
+) -> Result<(), CliError> {
+    let token = std::env::var("LCM_TOKEN")
+        .map_err(|_| input("LCM_TOKEN: the server's token is required with --server"))?;
+    let client = lcm_client::Client::new(server)
+        .map_err(|e| input(e.to_string()))?
+        .with_token(token.trim());
+    let format = if cli.json { json_format } else { text };
+    let mut failure: Option<CliError> = None;
+    let mut lines = String::new();
+    let appended = lcm_client::send_lines(
+        &client,
+        deployment,
+        std::io::stdin(),
+        usize_of(batch_size),
+        &mut |a| {
+            let receipts: Vec<StoredReceipt> = a
+                .receipts
+                .iter()
+                .map(|r| StoredReceipt {
+                    sequence: r.sequence,
+                    receipt_id: r.receipt_id.clone(),
+                    digest: r.digest,
+                    timestamp: 0,
+                    json: String::new(),
+                })
+                .collect();
+            lines.clear();
+            format(&receipts, &mut lines);
+            let written = out.raw(lines.as_bytes()).and_then(|()| out.flush());
+            written.map_err(|e| {
+                let message = e.to_string();
+                failure = Some(e);
+                lcm_client::Error::Input(message)
+            })
+        },
+    );
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let appended = appended.map_err(|e| input(e.to_string()))?;
+    eprintln!(
+        "lcm: appended {} through {server}",
+        plural(appended, "receipt", "receipts")
+    );
+    Ok(())
+}

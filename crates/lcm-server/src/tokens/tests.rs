@@ -1,0 +1,2 @@
+//! Tests of tokens.
+use super::*;
