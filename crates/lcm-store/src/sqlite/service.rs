@@ -143,3 +143,6 @@ pub(super) fn put_batch_keys(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
