@@ -1,68 +1,14 @@
 //! `lcm serve`, `lcm token` and `lcm infer --server`: arguments and output over
 //! `lcm_server` and `lcm_client`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Subcommand};
 use lcm_store::StoredReceipt;
 use serde_json::json;
 
-use crate::cli::{Cli, StoreArg};
+use crate::cli::{Cli, ServeArgs, TokenCommand};
 use crate::error::{CliError, input};
 use crate::io::{Out, open, open_read_only, plural};
-
-/// `lcm serve`'s arguments.
-#[derive(Debug, Args)]
-pub(crate) struct ServeArgs {
-    #[command(flatten)]
-    pub(crate) store: StoreArg,
-    /// The address to listen on, HOST:PORT (port 0: any free port, printed on stderr).
-    #[arg(long, value_name = "HOST:PORT")]
-    listen: String,
-    /// The log key file (from `lcm keygen --name`) that signs the checkpoints served.
-    #[arg(long, value_name = "KEYFILE")]
-    log_key: Option<PathBuf>,
-    /// The log's origin in its checkpoints (default: the key's name).
-    #[arg(long, requires = "log_key")]
-    origin: Option<String>,
-    /// Serve the log's public data (checkpoint, proofs, tiles, receipts) without a token.
-    #[arg(long)]
-    public_reads: bool,
-    /// The most batches waiting for the writer; past it, 429 with Retry-After.
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
-    queue_depth: u32,
-    /// The largest request body, in bytes.
-    #[arg(long, default_value_t = 8 << 20, value_parser = clap::value_parser!(u32).range(1..))]
-    max_body: u32,
-    /// The longest a request may take, in seconds; past it, 503 with Retry-After.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
-    request_timeout: u32,
-    /// The most connections held open at once.
-    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
-    max_connections: u32,
-}
-
-/// `lcm token`'s subcommands.
-#[derive(Debug, Subcommand)]
-pub(crate) enum TokenCommand {
-    /// Create a token for one deployment; prints the token (shown once) on stdout.
-    Create {
-        /// The deployment whose chain the token may append to.
-        #[arg(long)]
-        deployment: String,
-        /// A name for the client the token is given to.
-        #[arg(long, default_value = "")]
-        name: String,
-    },
-    /// Revoke a token by its id (the 16 hex digits after `lcm_`, as `lcm token list` shows).
-    Revoke {
-        /// The token's id.
-        id: String,
-    },
-    /// List the tokens (id, deployment, name, created, revoked), never their secrets.
-    List,
-}
 
 fn usize_of(v: u32) -> usize {
     usize::try_from(v).unwrap_or(usize::MAX)
