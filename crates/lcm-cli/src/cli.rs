@@ -134,6 +134,9 @@ pub(crate) enum Command {
         /// the server acknowledged it (durable), and retried with the same batch key.
         #[arg(long, value_name = "URL")]
         server: Option<String>,
+        /// With an https:// --server: trust only the CA certificates in this PEM file.
+        #[arg(long, value_name = "PEM", requires = "server")]
+        ca_file: Option<PathBuf>,
         /// The deployment id as recorded.
         #[arg(long)]
         deployment: String,
@@ -732,6 +735,12 @@ pub(crate) struct ServeArgs {
     /// The most connections held open at once.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) max_connections: u32,
+    /// Serve HTTPS with this certificate chain (PEM; rustls).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
 }
 
 /// `lcm token`'s subcommands.

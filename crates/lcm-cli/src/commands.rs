@@ -80,17 +80,17 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         Command::Record { command, .. } => record_stage(cli, out, command),
         Command::Infer {
             server: Some(server),
+            ca_file,
             deployment,
             batch_size,
             ..
         } => crate::service::infer_remote(
-            cli,
             out,
             server,
+            ca_file.as_deref(),
             deployment,
             *batch_size,
-            text_acks,
-            json_acks,
+            if cli.json { json_acks } else { text_acks },
         ),
         Command::Infer {
             model,

@@ -1,6 +1,7 @@
 //! `lcm serve`, `lcm token` and `lcm infer --server`: arguments and output over
 //! `lcm_server` and `lcm_client`.
 
+use std::path::Path;
 use std::time::Duration;
 
 use lcm_store::StoredReceipt;
@@ -8,7 +9,7 @@ use serde_json::json;
 
 use crate::cli::{Cli, ServeArgs, TokenCommand};
 use crate::error::{CliError, input};
-use crate::io::{Out, open, open_read_only, plural};
+use crate::io::{Out, open, open_read_only, plural, read_file};
 
 fn usize_of(v: u32) -> usize {
     usize::try_from(v).unwrap_or(usize::MAX)
@@ -24,6 +25,7 @@ pub(crate) fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
     config.max_body = usize_of(args.max_body);
     config.request_timeout = Duration::from_secs(u64::from(args.request_timeout));
     config.max_connections = usize_of(args.max_connections);
+    config.tls = args.tls_cert.clone().zip(args.tls_key.clone());
     lcm_server::serve(&config, |addr| eprintln!("lcm: listening on {addr}"))
         .map_err(|e| input(e.to_string()))?;
     eprintln!("lcm: stopped (drained)");
@@ -75,20 +77,24 @@ pub(crate) fn token(cli: &Cli, out: &mut Out, command: &TokenCommand) -> Result<
 /// `lcm infer --server`: standard input to the server in batches, each acknowledgement
 /// printed as `lcm infer` prints it once the server acknowledged its batch.
 pub(crate) fn infer_remote(
-    cli: &Cli,
     out: &mut Out,
     server: &str,
+    ca_file: Option<&Path>,
     deployment: &str,
     batch_size: u32,
-    text: fn(&[StoredReceipt], &mut String),
-    json_format: fn(&[StoredReceipt], &mut String),
+    format: fn(&[StoredReceipt], &mut String),
 ) -> Result<(), CliError> {
     let token = std::env::var("LCM_TOKEN")
         .map_err(|_| input("LCM_TOKEN: the server's token is required with --server"))?;
-    let client = lcm_client::Client::new(server)
+    let mut client = lcm_client::Client::new(server)
         .map_err(|e| input(e.to_string()))?
         .with_token(token.trim());
-    let format = if cli.json { json_format } else { text };
+    if let Some(ca) = ca_file {
+        let pem = read_file(ca)?;
+        client = client
+            .with_ca_pem(&pem)
+            .map_err(|e| input(format!("--ca-file {}: {e}", ca.display())))?;
+    }
     let mut failure: Option<CliError> = None;
     let mut lines = String::new();
     let appended = lcm_client::send_lines(

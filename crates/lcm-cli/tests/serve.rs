@@ -337,3 +337,44 @@ fn two_servers_on_one_store_keep_one_chain() {
         }
     }
 }
+
+/// `lcm serve --tls-cert --tls-key` and `lcm infer --server https://… --ca-file`.
+#[test]
+fn serve_over_https_with_a_ca_file() {
+    let s = recorded("serve-tls");
+    let store = s.store();
+    let tok = token(&store, "deploy_001");
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("cert");
+    let (cert, key) = (s.path("cert.pem"), s.path("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).expect("cert");
+    std::fs::write(&key, made.signing_key.serialize_pem()).expect("key");
+    let served = Served::start(
+        &store,
+        "127.0.0.1:0",
+        &[
+            "--tls-cert",
+            &cert.to_string_lossy(),
+            "--tls-key",
+            &key.to_string_lossy(),
+        ],
+    );
+    let https = served.url.replacen("http://", "https://", 1);
+    let ca = cert.to_string_lossy().into_owned();
+    let out = infer_on(
+        remote(&store, &https, &tok).args(["--ca-file", &ca]),
+        &lines(2, "t"),
+        0,
+    );
+    assert_eq!(stdout(&out).lines().count(), 2);
+    // Without the CA file the certificate is not trusted (after the client's retries).
+    let out = infer_on(&mut remote(&store, &https, &tok), &lines(1, "u"), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"));
+    // --tls-cert needs --tls-key.
+    run(
+        lcm(&store).args(["serve", "--listen", "127.0.0.1:0", "--tls-cert", &ca]),
+        2,
+    );
+    let (status, _) = served.term();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(stored_receipts(&store).len(), 2);
+}

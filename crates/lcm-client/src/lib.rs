@@ -128,31 +128,52 @@ enum Attempt {
 }
 
 impl Client {
-    /// A client of the server at `base` (`http://HOST:PORT`), with a 60 s limit per request.
+    /// A client of the server at `base` (`http://HOST:PORT` or `https://HOST:PORT`, whose
+    /// certificate is checked against the public web roots unless [`Client::with_ca_pem`]
+    /// names the CA), with a 60 s limit per request.
     ///
     /// # Errors
     ///
-    /// [`Error::Input`] for a URL that is not `http://HOST[:PORT]`.
+    /// [`Error::Input`] for a URL that is not `http(s)://HOST[:PORT]`.
     pub fn new(base: &str) -> Result<Self, Error> {
-        let rest = base.strip_prefix("http://").ok_or_else(|| {
-            Error::Input(format!("--server {base}: only http:// URLs are supported"))
-        })?;
+        let rest = base
+            .strip_prefix("http://")
+            .or_else(|| base.strip_prefix("https://"))
+            .ok_or_else(|| {
+                Error::Input(format!("--server {base}: expected http:// or https://"))
+            })?;
         if rest.is_empty() || rest.trim_end_matches('/').contains('/') {
             return Err(Error::Input(format!(
-                "--server {base}: expected http://HOST:PORT"
+                "--server {base}: expected http(s)://HOST:PORT"
             )));
         }
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
+        let agent = agent(ureq::tls::RootCerts::WebPki);
         Ok(Self {
             agent,
             base: base.trim_end_matches('/').to_owned(),
             token: None,
             retry: Retry::default(),
         })
+    }
+
+    /// The same client trusting only the CA certificates in `pem` for `https://`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Input`] when `pem` holds no certificate or a malformed one.
+    pub fn with_ca_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            let item = item.map_err(|e| Error::Input(format!("CA file: {e}")))?;
+            if let ureq::tls::PemItem::Certificate(c) = item {
+                certs.push(c);
+            }
+        }
+        if certs.is_empty() {
+            return Err(Error::Input("CA file: no certificate".to_owned()));
+        }
+        self.agent = agent(ureq::tls::RootCerts::new_with_certs(&certs));
+        Ok(self)
     }
 
     /// The same client sending `token` (`Authorization: Bearer`).
@@ -308,6 +329,16 @@ impl Client {
         );
         self.send("GET", &url, None, None)
     }
+}
+
+/// An agent that answers every status (the client decides what to retry), trusting `roots`.
+fn agent(roots: ureq::tls::RootCerts) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
+        .build()
+        .into()
 }
 
 /// Percent-encodes a query value.

@@ -17,6 +17,7 @@
 //! - Reads: the signed checkpoint (with [`Config::log_key`]), inclusion proofs (as
 //!   tlog-proof files) and consistency proofs, the C2SP tiles at their tlog-tiles paths,
 //!   a stored receipt, `/healthz` and `/readyz`.
+//! - HTTPS with rustls (ring provider) when given a certificate and key ([`Config::tls`]).
 //! - Limits: request body size, a per-request time limit, a connection limit; on
 //!   SIGTERM/SIGINT the server stops accepting, finishes what is in flight and returns.
 //!
@@ -39,6 +40,7 @@ use std::time::Duration;
 mod error;
 mod limits;
 mod routes;
+mod tls;
 pub mod tokens;
 mod writer;
 
@@ -72,6 +74,9 @@ pub struct Config {
     pub max_connections: usize,
     /// The number of read connections to the store.
     pub readers: usize,
+    /// HTTPS: the certificate chain and the private key, PEM files (`--tls-cert`,
+    /// `--tls-key`); plain HTTP without.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Config {
@@ -90,6 +95,7 @@ impl Config {
             request_timeout: Duration::from_secs(30),
             max_connections: 512,
             readers: 2,
+            tls: None,
         }
     }
 }
@@ -148,6 +154,10 @@ pub async fn run(
         lcm_store::tlog_ops::log_signer(key, config.origin.as_deref(), "check")
             .map_err(|e| start("--log-key", &e))?;
     }
+    let acceptor = match &config.tls {
+        Some((cert, key)) => Some(tls::acceptor(cert, key)?),
+        None => None,
+    };
     let (queue, rx) = tokio::sync::mpsc::channel(config.queue_depth.max(1));
     let group = config.group_receipts.max(1);
     let writer = std::thread::Builder::new()
@@ -171,9 +181,20 @@ pub async fn run(
         slots: Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1))),
     };
     listening(addr);
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = match acceptor {
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        Some(acceptor) => {
+            let listener =
+                tls::TlsListener::new(listener, acceptor).map_err(|e| start("--listen", &e))?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    };
     // Every request has been answered and the router (with the queue's sender) dropped: the
     // writer finishes what is queued and stops.
     let joined = tokio::task::spawn_blocking(move || writer.join()).await;

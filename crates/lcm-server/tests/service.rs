@@ -578,3 +578,78 @@ fn concurrent_clients_keep_one_chain() {
     lcm_store::check::check_store(&*store, &mut |_| {}).expect("test step");
     server.stop().expect("test step");
 }
+
+#[test]
+fn https_with_rustls_and_a_ca_file() {
+    let f = Fixture::new("tls");
+    let token = f.token(DEPLOYMENT);
+    let made =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .expect("certificate");
+    let cert = f.dir.join("cert.pem");
+    let key = f.dir.join("key.pem");
+    std::fs::write(&cert, made.cert.pem()).expect("write cert");
+    std::fs::write(&key, made.signing_key.serialize_pem()).expect("write key");
+    let mut cfg = config(&f);
+    cfg.tls = Some((cert, key));
+    let server = Running::start(cfg);
+    let https = server.url.replacen("http://", "https://", 1);
+    let client = Client::new(&https)
+        .expect("client")
+        .with_token(&token)
+        .with_retry(no_retry())
+        .with_ca_pem(made.cert.pem().as_bytes())
+        .expect("CA");
+    let a = client
+        .append(DEPLOYMENT, "k", &lines("t", 3))
+        .expect("append over TLS");
+    assert_eq!(a.receipts.len(), 3);
+    // Twins: the public roots do not know this CA; another CA is refused; plain HTTP to the
+    // TLS port gets no answer.
+    let public = Client::new(&https)
+        .expect("client")
+        .with_token(&token)
+        .with_retry(no_retry());
+    assert!(matches!(
+        public.append(DEPLOYMENT, "k2", &lines("u", 1)),
+        Err(ClientError::Transport(_))
+    ));
+    let other = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("other");
+    let wrong = Client::new(&https)
+        .expect("client")
+        .with_token(&token)
+        .with_retry(no_retry())
+        .with_ca_pem(other.cert.pem().as_bytes())
+        .expect("CA");
+    assert!(matches!(
+        wrong.append(DEPLOYMENT, "k3", &lines("v", 1)),
+        Err(ClientError::Transport(_))
+    ));
+    let plain = Client::new(&server.url)
+        .expect("client")
+        .with_token(&token)
+        .with_retry(no_retry());
+    assert!(plain.append(DEPLOYMENT, "k4", &lines("w", 1)).is_err());
+    assert!(
+        Client::new(&https)
+            .expect("client")
+            .with_ca_pem(b"not pem")
+            .is_err()
+    );
+    assert_eq!(f.open().log_size(DEPLOYMENT).expect("size"), 3);
+    server.stop().expect("stop");
+}
+
+#[test]
+fn bad_tls_files_are_refused_at_start() {
+    let f = Fixture::new("tls-bad");
+    let missing = f.dir.join("missing.pem");
+    let mut cfg = config(&f);
+    cfg.tls = Some((missing.clone(), missing));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let r = rt.block_on(lcm_server::run(&cfg, |_| {}, async {}));
+    assert!(matches!(r, Err(lcm_server::Error::Start(m)) if m.contains("missing.pem")));
+}
