@@ -45,6 +45,7 @@ pub mod tokens;
 mod writer;
 
 pub use crate::error::Error;
+pub use crate::routes::{OPENAPI, ROUTES};
 
 /// How `lcm serve` runs.
 #[derive(Debug, Clone)]

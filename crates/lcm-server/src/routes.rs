@@ -21,6 +21,23 @@ use serde_json::json;
 use crate::writer::{Appended, Job, Queue};
 use crate::{Error, tokens};
 
+/// The OpenAPI 3 document of the service, committed as `crates/lcm-server/openapi.json` and
+/// served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Every route, as the OpenAPI document names it (method, path).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/openapi.json"),
+    ("post", "/v1/deployments/{deployment}/receipts"),
+    ("get", "/v1/deployments/{deployment}/receipts/{receipt_id}"),
+    ("get", "/v1/deployments/{deployment}/checkpoint"),
+    ("get", "/v1/deployments/{deployment}/proof/inclusion"),
+    ("get", "/v1/deployments/{deployment}/proof/consistency"),
+    ("get", "/v1/deployments/{deployment}/tile/{tile_path}"),
+];
+
 /// The longest `Idempotency-Key` accepted.
 const MAX_KEY: usize = 200;
 
@@ -87,6 +104,18 @@ pub(crate) fn router(state: Arc<State>, max_body: usize, timeout: Duration) -> R
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route(
+            "/openapi.json",
+            get(|| async {
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    )],
+                    OPENAPI,
+                )
+            }),
+        )
         .route("/v1/deployments/{deployment}/receipts", post(append))
         .route(
             "/v1/deployments/{deployment}/receipts/{receipt_id}",
@@ -104,6 +133,7 @@ pub(crate) fn router(state: Arc<State>, max_body: usize, timeout: Duration) -> R
         .route("/v1/deployments/{deployment}/tile/{*path}", get(tile))
         .fallback(|| async { Error::NotFound("no such route".to_owned()) })
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(
             move |req: Request, next: Next| async move {
                 match tokio::time::timeout(timeout, next.run(req)).await {
@@ -117,6 +147,42 @@ pub(crate) fn router(state: Arc<State>, max_body: usize, timeout: Duration) -> R
             },
         ))
         .with_state(state)
+}
+
+/// Every error answer as the documented JSON `{"error": ...}`: the extractors' own refusals
+/// (a malformed path or query, a body over the limit, a wrong method) come as text.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status().as_u16() < 400 || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let text = if text.is_empty() {
+        parts
+            .status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_owned()
+    } else {
+        text
+    };
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(
+        parts,
+        axum::body::Body::from(json!({ "error": text }).to_string()),
+    )
 }
 
 async fn healthz() -> &'static str {
@@ -344,9 +410,9 @@ async fn consistency(
     authorize_read(&state, &headers, &deployment).await?;
     let hashes = Readers::with(&state, move |s| {
         let log = Log::open(s, &deployment)?;
-        if q.old > q.new || q.new > log.size() {
+        if q.old == 0 || q.old > q.new || q.new > log.size() {
             return Err(Error::Input(format!(
-                "need old <= new <= {} (the log's size)",
+                "need 0 < old <= new <= {} (the log's size)",
                 log.size()
             )));
         }

@@ -487,6 +487,17 @@ fn the_log_is_served_checkpoint_proofs_and_tiles() {
         &log.consistency_proof(10, 300).expect("test step"),
     );
     assert_eq!(text, expected);
+    // Sizes out of range (found by schemathesis: old = new = 0 was a 500).
+    for (old, new) in [(0, 0), (0, 5), (11, 10)] {
+        assert_eq!(
+            status(
+                client
+                    .consistency_proof(DEPLOYMENT, old, new)
+                    .expect_err("refused")
+            ),
+            400
+        );
+    }
     assert_eq!(
         status(
             client
@@ -652,4 +663,66 @@ fn bad_tls_files_are_refused_at_start() {
         .expect("runtime");
     let r = rt.block_on(lcm_server::run(&cfg, |_| {}, async {}));
     assert!(matches!(r, Err(lcm_server::Error::Start(m)) if m.contains("missing.pem")));
+}
+
+/// The served document is the committed one; every route is in it and every path in it is
+/// routed (a request to each answers something other than the router's own 404).
+#[test]
+fn the_openapi_document_is_served_and_names_every_route() {
+    let f = Fixture::new("openapi");
+    let server = Running::start(config(&f));
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json"))
+        .expect("read");
+    let (code, text) = raw(&server.url, "GET", "/openapi.json", &[], b"");
+    assert_eq!(code, 200);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).expect("body");
+    assert_eq!(body, committed);
+    let doc: serde_json::Value = serde_json::from_str(&committed).expect("json");
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().expect("paths");
+    let documented: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(p, ops)| {
+            ops.as_object()
+                .expect("operations")
+                .keys()
+                .map(move |m| (m.clone(), p.clone()))
+        })
+        .collect();
+    let routed: Vec<(String, String)> = lcm_server::ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(documented.len(), routed.len());
+    for r in &routed {
+        assert!(documented.contains(r), "{r:?} is not in openapi.json");
+    }
+    for (method, path) in &routed {
+        let concrete = path
+            .replace("{deployment}", DEPLOYMENT)
+            .replace("{receipt_id}", "r")
+            .replace("{tile_path}", "0/000");
+        let (code, text) = raw(&server.url, &method.to_uppercase(), &concrete, &[], b"");
+        assert!(
+            !text.contains("no such route"),
+            "{method} {path}: {code} {text}"
+        );
+    }
+    // Errors are JSON everywhere, the extractors' refusals included.
+    let (code, text) = raw(
+        &server.url,
+        "GET",
+        &format!("/v1/deployments/{DEPLOYMENT}/proof/consistency?old=x"),
+        &[],
+        b"",
+    );
+    assert_eq!(code, 400);
+    assert!(
+        text.contains("application/json") && text.contains("{\"error\":"),
+        "{text}"
+    );
+    let (code, text) = raw(&server.url, "DELETE", "/healthz", &[], b"");
+    assert_eq!(code, 405);
+    assert!(text.contains("{\"error\":"), "{text}");
+    server.stop().expect("stop");
 }
