@@ -5,7 +5,15 @@
 //! backend. Not a test: run it with
 //! `cargo run --release -p lcm-server --example loadgen -- [SECONDS] [BATCH]`.
 
-#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+// A measuring tool: it prints, stops on any failure, and turns counts into rates and ranks.
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss
+)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -5,7 +5,10 @@ use axum::response::{IntoResponse, Response};
 use lcm_store::Error as StoreError;
 
 /// An error of the service, of a request or of a token operation. Cloneable, so that one
-/// failed transaction can answer every request in it.
+/// failed transaction can answer every request in it: that is why a store error is kept as
+/// its message ([`Error::from_store`] sorts it into the HTTP class it belongs to) instead of
+/// as a source, which `lcm_store::Error` (holding I/O and `SQLite` errors) cannot be cloned
+/// into.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -259,8 +259,12 @@ async fn append(
         }
     };
     let dep = deployment.clone();
-    let (lines, digest) = Readers::with(&state, move |s| {
-        tokens::authorize(s, &token, &dep)?;
+    Readers::with(&state, move |s| {
+        tokens::authorize(s, &token, &dep).map(drop)
+    })
+    .await?;
+    // Parsing is CPU work: off the async threads, without holding a read connection.
+    let (lines, digest) = tokio::task::spawn_blocking(move || {
         let text = std::str::from_utf8(&body)
             .map_err(|_| Error::Input("the body is not UTF-8".to_owned()))?;
         let lines = lcm_store::pipeline::parse_requests(text)?;
@@ -272,7 +276,8 @@ async fn append(
             lcm_crypto::hash(lcm_crypto::HashAlgorithm::Sha256, &body),
         ))
     })
-    .await?;
+    .await
+    .map_err(|e| Error::Internal(format!("a parse task failed: {e}")))??;
     let (reply, answer) = tokio::sync::oneshot::channel();
     let job = Job {
         deployment,
