@@ -726,3 +726,45 @@ fn the_openapi_document_is_served_and_names_every_route() {
     assert!(text.contains("{\"error\":"), "{text}");
     server.stop().expect("stop");
 }
+
+/// The client retries a 429 (with the same key) until the server has room: three clients
+/// against a queue of one, the writer blocked, all acknowledged once it is free.
+#[test]
+fn the_client_retries_a_full_queue_with_the_same_key() {
+    let f = Fixture::new("retry429");
+    let token = f.token(DEPLOYMENT);
+    let mut cfg = config(&f);
+    cfg.queue_depth = 1;
+    let server = Running::start(cfg);
+    let lock = rusqlite::Connection::open(&f.store).expect("open");
+    lock.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    let client = Client::new(&server.url)
+        .expect("client")
+        .with_token(&token)
+        .with_retry(Retry {
+            attempts: 20,
+            initial: Duration::from_millis(20),
+            max: Duration::from_millis(200),
+        });
+    let threads: Vec<_> = ["a", "b", "c"]
+        .into_iter()
+        .map(|tag| {
+            let c = client.clone();
+            std::thread::spawn(move || c.append(DEPLOYMENT, tag, &lines(tag, 5)))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(800));
+    lock.execute_batch("ROLLBACK").expect("unlock");
+    let mut total = 0;
+    for t in threads {
+        total += t
+            .join()
+            .expect("thread")
+            .expect("acknowledged")
+            .receipts
+            .len();
+    }
+    assert_eq!(total, 15);
+    assert_eq!(f.open().log_size(DEPLOYMENT).expect("size"), 15);
+    server.stop().expect("stop");
+}
