@@ -63,10 +63,18 @@ impl Error {
     pub fn from_store(e: StoreError) -> Self {
         let text = e.to_string();
         match e {
+            // The store's message names `lcm infer`'s flag, which a service cannot take.
+            StoreError::RepeatedRequest {
+                deployment,
+                request_id,
+            } => Self::Conflict(format!(
+                "request_id {request_id:?} is already used in the chain of deployment {deployment} \
+                 (or twice in this batch)"
+            )),
             StoreError::RequestLine { .. } | StoreError::StrictLine { .. } => Self::Input(text),
-            StoreError::RepeatedRequest { .. }
-            | StoreError::Duplicate { .. }
-            | StoreError::DuplicateReceipt { .. } => Self::Conflict(text),
+            StoreError::Duplicate { .. } | StoreError::DuplicateReceipt { .. } => {
+                Self::Conflict(text)
+            }
             StoreError::NotStored { .. }
             | StoreError::NotDeployed { .. }
             | StoreError::WrongModel { .. }
