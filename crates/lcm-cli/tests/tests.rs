@@ -975,6 +975,9 @@ mod compat;
 // The transparency log: checkpoints, consistency, forks, witnesses, proofs, tiles.
 mod log;
 
+// `lcm serve`, `lcm token`, `lcm infer --server`, and the service's fault tests.
+mod serve;
+
 /// Makes the key `k` in the scratch directory (once), exports the bundle of `deployment` (or
 /// of the store's only lifecycle) signed with it, verifies it with the real binary, and
 /// returns it parsed.
