@@ -38,8 +38,7 @@ use lcm_model::verify::{
 };
 use lcm_model::{Claimed, DomainType, Policy, Record, Seal, Sealed};
 
-use crate::deployment::non_empty;
-use crate::restore::{check_kdf_iterations, check_seal, fresh_id, same_digest};
+use crate::restore::{check_kdf_iterations, check_seal, fresh_id, new_id, same_digest};
 use crate::{Context, Error};
 
 /// The kind names used in error messages.
@@ -167,8 +166,12 @@ impl DatasetFamilyManager {
 
     /// A family id that is not empty and not held yet.
     fn check_new_family_id(&self, family_id: &str) -> Result<(), Error> {
-        non_empty(FAMILY, family_id, "family_id", family_id)?;
-        fresh_id(FAMILY, family_id, self.families.contains_key(family_id))
+        new_id(
+            FAMILY,
+            "family_id",
+            family_id,
+            self.families.contains_key(family_id),
+        )
     }
 
     /// Creates and stores the anchor of a dataset family (the seed's

@@ -63,7 +63,7 @@ use lcm_model::verify::verify_status_history;
 use lcm_model::{Claimed, DomainType, Policy, Seal, Sealed};
 use serde_json::{Map, Value};
 
-use crate::restore::{adopt, check_seal, fresh_id, same_digest};
+use crate::restore::{adopt, check_seal, new_id, same_digest};
 use crate::{Context, Error};
 
 const PREDEPLOYMENT: &str = "predeployment anchor";
@@ -167,8 +167,12 @@ impl DeploymentManager {
     ) -> Result<Sealed<PreDeploymentAnchor>, Error> {
         self.check_domain()?;
         let id = request.predeployment_id;
-        non_empty(PREDEPLOYMENT, &id, "predeployment_id", &id)?;
-        fresh_id(PREDEPLOYMENT, &id, self.predeployments.contains_key(&id))?;
+        new_id(
+            PREDEPLOYMENT,
+            "predeployment_id",
+            &id,
+            self.predeployments.contains_key(&id),
+        )?;
         request
             .build_artifact
             .validate()
@@ -230,9 +234,9 @@ impl DeploymentManager {
         deployed_by: &str,
     ) -> Result<Sealed<DeploymentAnchor>, Error> {
         self.check_domain()?;
-        non_empty(DEPLOYMENT, deployment_id, "deployment_id", deployment_id)?;
-        fresh_id(
+        new_id(
             DEPLOYMENT,
+            "deployment_id",
             deployment_id,
             self.deployments.contains_key(deployment_id),
         )?;

@@ -97,7 +97,7 @@ use lcm_model::{DomainType, Policy, Seal, Sealed, Timestamp};
 use serde_json::{Map, Value};
 
 use crate::deployment::{DeploymentManager, non_empty};
-use crate::restore::fresh_id;
+use crate::restore::{fresh_id, new_id};
 use crate::{Context, Error};
 
 const RECEIPT: &str = "inference receipt";
@@ -576,8 +576,12 @@ impl InferenceManager {
         window_id: &str,
         receipts: &[S],
     ) -> Result<Sealed<InferenceBatch>, Error> {
-        non_empty(BATCH, window_id, "window_id", window_id)?;
-        fresh_id(BATCH, window_id, self.batches.contains_key(window_id))?;
+        new_id(
+            BATCH,
+            "window_id",
+            window_id,
+            self.batches.contains_key(window_id),
+        )?;
         let batch = compute_inference_batch(self.ctx.policy(), window_id, receipts)?;
         let sealed = Sealed::seal(batch, self.ctx.policy())?;
         self.batches.insert(window_id.to_owned(), sealed.clone());
@@ -592,8 +596,12 @@ impl InferenceManager {
     /// [`Error::Empty`] for an empty window id; [`lcm_model::Error::DuplicateId`] for a window already
     /// processed.
     pub fn batch_builder(&self, window_id: &str) -> Result<InferenceBatchBuilder, Error> {
-        non_empty(BATCH, window_id, "window_id", window_id)?;
-        fresh_id(BATCH, window_id, self.batches.contains_key(window_id))?;
+        new_id(
+            BATCH,
+            "window_id",
+            window_id,
+            self.batches.contains_key(window_id),
+        )?;
         Ok(InferenceBatchBuilder::new(self.ctx.policy(), window_id))
     }
 

@@ -44,6 +44,18 @@ pub(crate) fn fresh_id(kind: &'static str, id: &str, taken: bool) -> Result<(), 
     Ok(())
 }
 
+/// A new record's id (its `id_field`): not empty ([`Error::Empty`]) and not `taken` yet
+/// ([`fresh_id`]).
+pub(crate) fn new_id(
+    kind: &'static str,
+    id_field: &'static str,
+    id: &str,
+    taken: bool,
+) -> Result<(), Error> {
+    non_empty(kind, id, id_field, id)?;
+    fresh_id(kind, id, taken)
+}
+
 /// A digest a record stores equals the one recomputed from its inputs: otherwise an
 /// [`lcm_model::Error::SealMismatch`] naming the field by `kind` and the record by `id`.
 pub(crate) fn same_digest(
@@ -77,8 +89,7 @@ pub(crate) fn adopt<T: Record + Clone>(
     taken: bool,
     claimed: &Claimed<T>,
 ) -> Result<Sealed<T>, Error> {
-    non_empty(kind, id, id_field, id)?;
-    fresh_id(kind, id, taken)?;
+    new_id(kind, id_field, id, taken)?;
     check_seal(ctx, kind, id, claimed)
 }
 

@@ -37,7 +37,7 @@ use lcm_model::records::training::TrainingSnapshot;
 use lcm_model::{Claimed, Finite, Policy, Seal, Sealed, verify};
 
 use crate::deployment::non_empty;
-use crate::restore::{adopt, check_seal, fresh_id, same_digest};
+use crate::restore::{adopt, check_seal, fresh_id, new_id, same_digest};
 use crate::{Context, Error};
 
 const TEST_EVALUATION: &str = "test evaluation anchor";
@@ -87,9 +87,9 @@ impl RootManager {
         evaluation_type: &str,
         metrics: &BTreeMap<String, f64>,
     ) -> Result<Sealed<TestEvaluationAnchor>, Error> {
-        non_empty(TEST_EVALUATION, test_id, "test_id", test_id)?;
-        fresh_id(
+        new_id(
             TEST_EVALUATION,
+            "test_id",
             test_id,
             self.test_evaluations.contains_key(test_id),
         )?;

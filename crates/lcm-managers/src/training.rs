@@ -34,8 +34,7 @@ use lcm_model::verify::{
 use lcm_model::{Claimed, DomainType, Finite, Seal, Sealed};
 use serde_json::{Map, Value};
 
-use crate::deployment::non_empty;
-use crate::restore::{check_seal, fresh_id};
+use crate::restore::{check_seal, fresh_id, new_id};
 use crate::{Context, DatasetFamilyManager, Error, ModelManager};
 
 /// The kind names used in error messages.
@@ -417,8 +416,12 @@ impl TrainingManager {
 
     /// A session id that is not empty and not held yet.
     fn check_new_session_id(&self, session_id: &str) -> Result<(), Error> {
-        non_empty(SESSION, session_id, "session_id", session_id)?;
-        fresh_id(SESSION, session_id, self.sessions.contains_key(session_id))
+        new_id(
+            SESSION,
+            "session_id",
+            session_id,
+            self.sessions.contains_key(session_id),
+        )
     }
 
     /// The ids of all sessions, in order.
