@@ -227,13 +227,7 @@ const LIFECYCLE: &str = concat!(
 fn recorded(name: &str) -> Scratch {
     let s = Scratch::new(name);
     run(lcm(&s.store()).arg("init"), 0);
-    run(
-        lcm(&s.store())
-            .args(["record", "lifecycle", LIFECYCLE])
-            .env("LCM_DATASET_PASSWORD", "family_password")
-            .env("LCM_MODEL_PASSWORD", "model_password"),
-        0,
-    );
+    record(&s.store(), "lifecycle", LIFECYCLE, 0);
     s
 }
 

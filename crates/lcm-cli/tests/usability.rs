@@ -357,13 +357,7 @@ fn examples_are_built_in() {
     )
     .unwrap();
     run(lcm(&s.store()).arg("init"), 0);
-    run(
-        lcm(&s.store())
-            .args(["record", "lifecycle", file.to_str().unwrap()])
-            .env("LCM_DATASET_PASSWORD", "family_password")
-            .env("LCM_MODEL_PASSWORD", "model_password"),
-        0,
-    );
+    record(&s.store(), "lifecycle", file.to_str().unwrap(), 0);
     for stage in ["lifecycle", "dataset", "model", "training", "test"] {
         let help = stdout(&run(lcm(&s.store()).args(["record", stage, "--help"]), 0));
         assert!(!help.contains("examples/cli"), "{help}");
@@ -401,13 +395,7 @@ fn input_files_take_rfc3339_timestamps_of_any_precision() {
         let file = s.path("lifecycle.json");
         std::fs::write(&file, text.replace(canonical, spelling)).unwrap();
         run(lcm(&s.store()).arg("init"), 0);
-        run(
-            lcm(&s.store())
-                .args(["record", "lifecycle", file.to_str().unwrap()])
-                .env("LCM_DATASET_PASSWORD", "family_password")
-                .env("LCM_MODEL_PASSWORD", "model_password"),
-            0,
-        );
+        record(&s.store(), "lifecycle", file.to_str().unwrap(), 0);
         // Kept in the canonical form.
         let bundle = exported(&s).to_string();
         assert!(
