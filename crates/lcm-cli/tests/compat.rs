@@ -21,7 +21,7 @@ fn json_audit(dir: &Scratch, file: &std::path::Path) -> serde_json::Value {
             .arg(file),
         0,
     );
-    serde_json::from_str(&stdout(&out)).unwrap()
+    serde_json::from_str(&stdout(&out)).expect("the audit is JSON")
 }
 
 #[test]

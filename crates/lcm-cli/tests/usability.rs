@@ -4,7 +4,7 @@ use super::*;
 
 /// `lcm list KIND` of the demo store: one line, for `deploy_001`, holding `holds`; returns
 /// that line of `lcm --json list KIND`, parsed.
-fn list_one(store: &std::path::Path, kind: &str, holds: &str) -> serde_json::Value {
+fn list_one(store: &Path, kind: &str, holds: &str) -> serde_json::Value {
     let text = stdout(&run(lcm(store).args(["list", kind]), 0));
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(text.starts_with("deploy_001\t"), "{text}");
@@ -13,9 +13,9 @@ fn list_one(store: &std::path::Path, kind: &str, holds: &str) -> serde_json::Val
 }
 
 /// `lcm --json ARGS`, which must exit 0, its output parsed.
-fn json_out(store: &std::path::Path, args: &[&str]) -> serde_json::Value {
+fn json_out(store: &Path, args: &[&str]) -> serde_json::Value {
     let out = run(lcm(store).arg("--json").args(args), 0);
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&out.stdout).expect("the output is JSON")
 }
 
 #[test]
