@@ -83,20 +83,7 @@ impl FromStr for CommitmentScheme {
     }
 }
 
-#[cfg(feature = "serde")]
-impl serde::Serialize for CommitmentScheme {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
-#[cfg(feature = "serde")]
-impl<'de> serde::Deserialize<'de> for CommitmentScheme {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+crate::hash::serde_by_name!(CommitmentScheme);
 
 /// A public commitment: the scheme, the hash algorithm and the full 32-byte value.
 ///
@@ -553,11 +540,7 @@ impl fmt::Display for RevealedOpening {
     }
 }
 
-impl fmt::Debug for RevealedOpening {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RevealedOpening({self})")
-    }
-}
+crate::digest::debug_as_display!(RevealedOpening);
 
 impl FromStr for RevealedOpening {
     type Err = Error;

@@ -76,12 +76,33 @@ impl FromStr for HashAlgorithm {
     }
 }
 
-#[cfg(feature = "serde")]
-impl serde::Serialize for HashAlgorithm {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
+/// With the `serde` feature, `Serialize` as the type's `name()` and, unless `@serialize` is
+/// given (for a type whose wire form is stricter than its `FromStr`), `Deserialize` by
+/// `FromStr`.
+macro_rules! serde_by_name {
+    (@serialize $ty:ident) => {
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+    };
+    ($ty:ident) => {
+        $crate::hash::serde_by_name!(@serialize $ty);
+
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
 }
+pub(crate) use serde_by_name;
+
+serde_by_name!(@serialize HashAlgorithm);
 
 #[cfg(feature = "serde")]
 impl<'de> serde::Deserialize<'de> for HashAlgorithm {
