@@ -59,12 +59,6 @@ impl CommitmentScheme {
     }
 }
 
-impl fmt::Display for CommitmentScheme {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 impl FromStr for CommitmentScheme {
     type Err = Error;
 
@@ -83,7 +77,7 @@ impl FromStr for CommitmentScheme {
     }
 }
 
-crate::hash::serde_by_name!(CommitmentScheme);
+crate::hash::name_forms!(CommitmentScheme);
 
 /// A public commitment: the scheme, the hash algorithm and the full 32-byte value.
 ///

@@ -53,12 +53,6 @@ impl HashAlgorithm {
     }
 }
 
-impl fmt::Display for HashAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 impl FromStr for HashAlgorithm {
     type Err = Error;
 
@@ -76,11 +70,17 @@ impl FromStr for HashAlgorithm {
     }
 }
 
-/// With the `serde` feature, `Serialize` as the type's `name()` and, unless `@serialize` is
-/// given (for a type whose wire form is stricter than its `FromStr`), `Deserialize` by
-/// `FromStr`.
-macro_rules! serde_by_name {
-    (@serialize $ty:ident) => {
+/// The forms of a type named on the wire: `Display` as its `name()`, with the `serde` feature
+/// `Serialize` as its `name()` and, unless `@no_deserialize` is given (for a type whose wire form
+/// is stricter than its `FromStr`), `Deserialize` by `FromStr`.
+macro_rules! name_forms {
+    (@no_deserialize $ty:ident) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
         #[cfg(feature = "serde")]
         impl serde::Serialize for $ty {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -89,7 +89,7 @@ macro_rules! serde_by_name {
         }
     };
     ($ty:ident) => {
-        $crate::hash::serde_by_name!(@serialize $ty);
+        $crate::hash::name_forms!(@no_deserialize $ty);
 
         #[cfg(feature = "serde")]
         impl<'de> serde::Deserialize<'de> for $ty {
@@ -100,9 +100,9 @@ macro_rules! serde_by_name {
         }
     };
 }
-pub(crate) use serde_by_name;
+pub(crate) use name_forms;
 
-serde_by_name!(@serialize HashAlgorithm);
+name_forms!(@no_deserialize HashAlgorithm);
 
 #[cfg(feature = "serde")]
 impl<'de> serde::Deserialize<'de> for HashAlgorithm {
