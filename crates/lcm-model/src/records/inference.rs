@@ -27,7 +27,7 @@ use lcm_crypto::{CommitmentScheme, Digest, DomainHasher};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::canonical::{write_str, write_value};
+use crate::canonical::{write_object, write_str};
 use crate::{Error, Policy, Record, Sealed, Timestamp};
 
 /// A commitment to a query or an output: the seed's `LCMInferenceCommitment`.
@@ -242,16 +242,9 @@ fn write_u64(out: &mut Vec<u8>, mut v: u64) {
 }
 
 fn write_commitment(out: &mut Vec<u8>, c: &InferenceCommitment) -> Result<(), Error> {
-    out.extend_from_slice(b"{\"metadata\":{");
-    for (i, (k, v)) in c.metadata.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_str(out, k);
-        out.push(b':');
-        write_value(out, v)?;
-    }
-    out.extend_from_slice(b"},\"plaintext\":");
+    out.extend_from_slice(b"{\"metadata\":");
+    write_object(out, &c.metadata)?;
+    out.extend_from_slice(b",\"plaintext\":");
     match &c.plaintext {
         Some(p) => write_str(out, p),
         None => out.extend_from_slice(b"null"),
