@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use lcm_capsule::{
     Bundle, Capsule, CapsuleHeader, DocumentKind, NOT_A_DOCUMENT, PolicyRequirements, Report,
-    VerificationFailed, materialize_receipt, summarize, verify_bundle,
-    verify_bundle_json_with_progress, verify_capsule, verify_header, warnings, with_requirements,
+    VerificationFailed, materialize_receipt, summarize, verify_bundle_json_with_progress,
+    verify_capsule, verify_header, warnings, with_requirements,
 };
 use lcm_crypto::{CommitmentScheme, HashAlgorithm};
 use lcm_model::{Policy, Timestamp};
@@ -353,85 +353,12 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     let mut progress = Progress::new("demo receipts", Some(receipts), false);
     let run = demo::record_demo(&mut *store, receipts, &mut |n| progress.set(n))?;
     progress.finish();
-    let (deployment, records, batches, head) =
-        (&run.deployment, run.records.len(), run.batches, run.head);
-    // The key: reused if the directory has one.
-    let key_path = dir.join("signing.key");
-    let key = demo::signing_key(&key_path)?;
-    let now = Timestamp::now();
-    let bundle = export::bundle(&*store, deployment, now, &key)?;
-    // Check what we hand out, as an auditor would.
-    verify_bundle(
-        &bundle,
-        &key.verifying_key(),
-        &PolicyRequirements::default(),
+    // Checked as an auditor would before it is handed out.
+    let files = demo::write_artefacts(&*store, &run, dir, Timestamp::now())?;
+    let lines = files.summary_lines(&cli.store, &run);
+    out.either(
+        cli.json,
+        &files.summary_json(&cli.store, &run),
+        &lines.join("\n"),
     )
-    .map_err(|f| CliError::Verify(one_line(&f.to_string())))?;
-    let header_path = dir.join("header.json");
-    let bundle_path = dir.join("bundle.json");
-    let header_json = bundle.header.to_json(Some(2))?;
-    let bundle_json = bundle.to_json(Some(2))?;
-    write_replacing(&header_path, format!("{header_json}\n").as_bytes())?;
-    write_replacing(&bundle_path, format!("{bundle_json}\n").as_bytes())?;
-
-    let release = &bundle.lifecycle.release;
-    let value = json!({
-        "store": cli.store.display().to_string(),
-        "records": records,
-        "receipts": receipts,
-        "batches": batches,
-        "chain_head": head.map(|h| h.digest),
-        "release_root": release.record.root,
-        "header": header_path.display().to_string(),
-        "bundle": bundle_path.display().to_string(),
-        "public_key": format!("{}.pub", key_path.display()),
-        "key_id": key.key_id().to_hex(),
-    });
-    let l = &bundle.lifecycle;
-    let lines = [
-        format!(
-            "lcm demo: the example lifecycle is in {}",
-            cli.store.display()
-        ),
-        format!(
-            "  A dataset   {} with {} splits",
-            l.dataset.family.record.family_id,
-            l.dataset.splits.len()
-        ),
-        format!(
-            "  B model     {}@{}",
-            l.model.record.description.model_name, l.model.record.description.version
-        ),
-        format!(
-            "  C training  {} with {} checkpoints",
-            l.training.session.record.session_id,
-            l.training.checkpoints.len()
-        ),
-        format!(
-            "  D/E release {} -> {}",
-            l.predeployment.anchor.record.predeployment_id,
-            l.deployment.anchor.record.deployment_id
-        ),
-        format!("  F test      {}", l.test_evaluation.record.test_id),
-        format!(
-            "  G inference {} in {}, chain head {}",
-            plural(receipts, "receipt", "receipts"),
-            plural(batches, "batch", "batches"),
-            head.map_or_else(|| "none".to_owned(), |h| h.digest.to_string())
-        ),
-        format!("  H release root {}", release.record.root),
-        format!(
-            "wrote {} and {} ({} bytes), signed by key {}",
-            header_path.display(),
-            bundle_path.display(),
-            bundle_json.len(),
-            key.key_id()
-        ),
-        format!(
-            "verify it: lcm verify {} --key {}.pub",
-            bundle_path.display(),
-            key_path.display()
-        ),
-    ];
-    out.either(cli.json, &value, &lines.join("\n"))
 }

@@ -395,24 +395,7 @@ fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             &serde_json::to_string(&report).map_err(|e| input(format!("report json: {e}")))?,
         );
     }
-    let mut text = format!(
-        "store ok: {}, {} in {}, {}",
-        plural(report.records, "record", "records"),
-        plural(report.receipts, "receipt", "receipts"),
-        plural(report.chains.len(), "chain", "chains"),
-        plural(report.batches, "batch", "batches"),
-    );
-    for c in &report.chains {
-        let _ = write!(
-            text,
-            "\n  chain of {}: {}, {}, head {}",
-            c.deployment,
-            plural(c.receipts, "receipt", "receipts"),
-            plural(c.batches, "batch", "batches"),
-            c.head.map_or_else(|| "none".to_owned(), |d| d.to_string())
-        );
-    }
-    out.line(&text)
+    out.line(&report.to_string())
 }
 
 fn list(cli: &Cli, out: &mut Out, args: &ListArgs) -> Result<(), CliError> {
@@ -427,57 +410,25 @@ fn list(cli: &Cli, out: &mut Out, args: &ListArgs) -> Result<(), CliError> {
         ListKind::All => print_records(cli, out, &store.records(None)?),
         ListKind::Records(k) => print_records(cli, out, &store.records(Some(k))?),
         ListKind::Receipts => list_receipts(cli, out, &*store, deployment),
-        ListKind::Lifecycles => print_rows(cli, out, &views::lifecycles(&*store)?, |r| {
-            format!(
-                "{}\t{}\t{}\t{}",
-                r.deployment,
-                r.release_root,
-                plural(r.receipts, "receipt", "receipts"),
-                plural(r.batches, "batch", "batches")
-            )
-        }),
-        ListKind::Deployments => print_rows(cli, out, &views::deployments(&*store)?, |r| {
-            format!(
-                "{}\t{}\t{}\t{}\t{}",
-                r.deployment,
-                r.digest,
-                if r.status.is_empty() { "-" } else { &r.status },
-                if r.released {
-                    "released"
-                } else {
-                    "not released"
-                },
-                plural(r.receipts, "receipt", "receipts")
-            )
-        }),
-        ListKind::Batches => print_rows(cli, out, &views::batches(&*store, deployment)?, |b| {
-            format!(
-                "{}\t{}\t{}..={}\t{}\t{}",
-                b.deployment,
-                b.window_id,
-                b.first_sequence,
-                b.last_sequence,
-                plural(b.count, "receipt", "receipts"),
-                b.digest
-            )
-        }),
+        ListKind::Lifecycles => print_rows(cli, out, &views::lifecycles(&*store)?),
+        ListKind::Deployments => print_rows(cli, out, &views::deployments(&*store)?),
+        ListKind::Batches => print_rows(cli, out, &views::batches(&*store, deployment)?),
         _ => Err(input(format!("lcm list cannot list {kind:?}"))),
     }
 }
 
-/// One line per row: its JSON object with `--json`, else `text` of it.
-fn print_rows<T: serde::Serialize>(
+/// One line per row: its JSON object with `--json`, else its text line.
+fn print_rows<T: serde::Serialize + std::fmt::Display>(
     cli: &Cli,
     out: &mut Out,
     rows: &[T],
-    text: impl Fn(&T) -> String,
 ) -> Result<(), CliError> {
     for row in rows {
         if cli.json {
             let value = serde_json::to_value(row).map_err(|e| input(format!("row json: {e}")))?;
             out.line(&value.to_string())?;
         } else {
-            out.line(&text(row))?;
+            out.line(&row.to_string())?;
         }
     }
     Ok(())

@@ -254,5 +254,76 @@ pub fn record(
     })
 }
 
+/// `n` and the noun in the right number, as the views' text lines word counts: "1 batch",
+/// "2 batches".
+///
+/// # Examples
+///
+/// ```
+/// use lcm_store::lifecycle::views::plural;
+///
+/// assert_eq!(plural(1u64, "batch", "batches"), "1 batch");
+/// assert_eq!(plural(0usize, "receipt", "receipts"), "0 receipts");
+/// ```
+pub fn plural<N: TryInto<u64> + std::fmt::Display + Copy>(n: N, one: &str, many: &str) -> String {
+    let singular = n.try_into().ok() == Some(1);
+    format!("{n} {}", if singular { one } else { many })
+}
+
+impl std::fmt::Display for LifecycleRow {
+    /// The row's `lcm list lifecycles` line: deployment, release root, receipts, batches.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}\t{}\t{}\t{}",
+            self.deployment,
+            self.release_root,
+            plural(self.receipts, "receipt", "receipts"),
+            plural(self.batches, "batch", "batches")
+        )
+    }
+}
+
+impl std::fmt::Display for DeploymentRow {
+    /// The row's `lcm list deployments` line: deployment, digest, status (`-` for none),
+    /// whether released, receipts.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}\t{}\t{}\t{}\t{}",
+            self.deployment,
+            self.digest,
+            if self.status.is_empty() {
+                "-"
+            } else {
+                &self.status
+            },
+            if self.released {
+                "released"
+            } else {
+                "not released"
+            },
+            plural(self.receipts, "receipt", "receipts")
+        )
+    }
+}
+
+impl std::fmt::Display for BatchRow {
+    /// The row's `lcm list batches` line: deployment, window, sequence range, receipts,
+    /// digest.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}\t{}\t{}..={}\t{}\t{}",
+            self.deployment,
+            self.window_id,
+            self.first_sequence,
+            self.last_sequence,
+            plural(self.count, "receipt", "receipts"),
+            self.digest
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -89,3 +89,49 @@ fn the_views_of_the_demo_store_agree_with_its_chain() {
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn rows_print_as_the_lines_of_lcm_list() {
+    let digest = Digest::from_bytes([7; 32]);
+    let lifecycle = LifecycleRow {
+        deployment: "dep".to_owned(),
+        release_root: digest,
+        receipts: 1,
+        batches: 2,
+    };
+    assert_eq!(
+        lifecycle.to_string(),
+        format!("dep\t{digest}\t1 receipt\t2 batches")
+    );
+    let mut deployment = DeploymentRow {
+        deployment: "dep".to_owned(),
+        digest,
+        status: String::new(),
+        released: false,
+        receipts: 0,
+    };
+    assert_eq!(
+        deployment.to_string(),
+        format!("dep\t{digest}\t-\tnot released\t0 receipts")
+    );
+    deployment.status = "deployed".to_owned();
+    deployment.released = true;
+    assert_eq!(
+        deployment.to_string(),
+        format!("dep\t{digest}\tdeployed\treleased\t0 receipts")
+    );
+    let batch = BatchRow {
+        deployment: "dep".to_owned(),
+        window_id: "w".to_owned(),
+        first_sequence: 3,
+        last_sequence: 3,
+        count: 1,
+        digest,
+    };
+    assert_eq!(
+        batch.to_string(),
+        format!("dep\tw\t3..=3\t1 receipt\t{digest}")
+    );
+    assert_eq!(plural(2u32, "batch", "batches"), "2 batches");
+    assert_eq!(plural(-1i64, "batch", "batches"), "-1 batches");
+}
