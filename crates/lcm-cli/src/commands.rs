@@ -126,28 +126,7 @@ fn keygen(cli: &Cli, out: &mut Out, args: &KeygenArgs) -> Result<(), CliError> {
     let path = &args.out;
     let files =
         lcm_store::tlog_ops::write_key_files(path, args.force, args.name.as_deref(), args.witness)?;
-    let (public, public_path, vkey_path) = (files.public, files.public_path, files.vkey_path);
-    let vkey = files.vkey.map(|v| v.to_string());
-    let mut value = json!({
-        "private_key": path.display().to_string(),
-        "public_key": public_path.display().to_string(),
-        "key_id": public.key_id().to_hex(),
-    });
-    let mut text = format!(
-        "private key {} (mode 0600)\npublic key  {}\nkey id      {}",
-        path.display(),
-        public_path.display(),
-        public.key_id()
-    );
-    if let Some(vkey) = &vkey {
-        value["verifier_key"] = json!(vkey_path.display().to_string());
-        value["vkey"] = json!(vkey);
-        let _ = write!(
-            text,
-            "\nverifier key {}\n             {vkey}",
-            vkey_path.display()
-        );
-    }
+    let (value, text) = files.summary(path);
     out.either(cli.json, &value, &text)
 }
 
