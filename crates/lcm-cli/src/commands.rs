@@ -3,7 +3,6 @@
 //! [`CliError`] that decides the exit code. The store logic is `lcm_store`'s: these
 //! functions read arguments and print.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -13,7 +12,7 @@ use lcm_model::records::deployment::DeploymentStatus;
 use lcm_model::{Policy, Timestamp};
 use lcm_store::lifecycle::views::{self, ListKind};
 use lcm_store::lifecycle::{self, Stage};
-use lcm_store::{Store, StoredBatch, StoredReceipt, StoredRecord, export, pipeline};
+use lcm_store::{Store, StoredBatch, StoredRecord, export, pipeline};
 use serde_json::{Value, json};
 
 use crate::cli::{
@@ -102,24 +101,8 @@ fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError>
     };
     policy.validate()?;
     let (store, fresh) = lcm_store::init(&cli.store, &policy)?;
-    let policy = store.policy()?;
-    let value = json!({
-        "store": cli.store.display().to_string(),
-        "created": fresh,
-        "policy_digest": policy.digest()?,
-        "schema_version": store.schema_version(),
-    });
-    let done = if fresh {
-        "initialized"
-    } else {
-        "already initialized:"
-    };
-    let text = format!("{done} store {}", cli.store.display());
-    out.either(
-        cli.json,
-        &value,
-        &format!("{text}\n{}", policy.format_policy_line()?),
-    )
+    let (value, text) = views::init_summary(&*store, &cli.store, fresh)?;
+    out.either(cli.json, &value, &text)
 }
 
 fn keygen(cli: &Cli, out: &mut Out, args: &KeygenArgs) -> Result<(), CliError> {
@@ -259,28 +242,14 @@ fn print_records(cli: &Cli, out: &mut Out, records: &[StoredRecord]) -> Result<(
     Ok(())
 }
 
-/// Appends the acknowledgment lines of `receipts` to `out`, as text.
-pub(crate) fn text_acks(receipts: &[StoredReceipt], out: &mut String) {
-    for r in receipts {
-        let _ = writeln!(out, "{}\t{}\t{}", r.sequence, r.receipt_id, r.digest);
-    }
-}
-
-/// Appends the acknowledgment lines of `receipts` to `out`, as JSON lines.
-pub(crate) fn json_acks(receipts: &[StoredReceipt], out: &mut String) {
-    for r in receipts {
-        let _ = writeln!(
-            out,
-            "{}",
-            json!({"sequence": r.sequence, "receipt_id": r.receipt_id, "digest": r.digest})
-        );
-    }
-}
-
 /// `lcm infer`: [`pipeline::infer`] on standard input, printing each receipt once it is
 /// committed.
 fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
-    let acks = if cli.json { json_acks } else { text_acks };
+    let acks = if cli.json {
+        pipeline::json_acks
+    } else {
+        pipeline::text_acks
+    };
     if let Some(server) = &args.server {
         let ca_file = args.ca_file.as_deref();
         return crate::service::infer_remote(
@@ -346,21 +315,8 @@ fn batch_close(cli: &Cli, out: &mut Out, args: &BatchCloseArgs) -> Result<(), Cl
 }
 
 fn print_batch(cli: &Cli, out: &mut Out, batch: Option<StoredBatch>) -> Result<(), CliError> {
-    match batch {
-        None => out.either(cli.json, &json!({"batch": null}), "no receipts to batch"),
-        Some(b) => {
-            let record: lcm_model::records::InferenceBatch =
-                serde_json::from_str(&b.json).map_err(|e| input(format!("batch json: {e}")))?;
-            let value = json!({"window_id": b.window_id, "first_sequence": b.first_sequence,
-                "last_sequence": b.last_sequence, "count": record.count, "root": record.root,
-                "digest": b.digest});
-            let text = format!(
-                "sealed batch {} receipts {}..={} ({}) root {}",
-                b.window_id, b.first_sequence, b.last_sequence, record.count, record.root
-            );
-            out.either(cli.json, &value, &text)
-        }
-    }
+    let (value, text) = views::sealed_batch(batch.as_ref())?;
+    out.either(cli.json, &value, &text)
 }
 
 fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
@@ -422,20 +378,17 @@ fn list_receipts(
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
     let deployment = export::chain_of(store, deployment)?;
-    let mut lines = Vec::new();
+    let format = if cli.json {
+        pipeline::json_acks
+    } else {
+        pipeline::text_acks
+    };
+    let mut lines = String::new();
     store.scan_receipts(&deployment, 0, None, &mut |r| {
-        lines.push(if cli.json {
-            json!({"sequence": r.sequence, "receipt_id": r.receipt_id, "digest": r.digest})
-                .to_string()
-        } else {
-            format!("{}\t{}\t{}", r.sequence, r.receipt_id, r.digest)
-        });
+        format(std::slice::from_ref(&r), &mut lines);
         Ok(())
     })?;
-    for l in lines {
-        out.line(&l)?;
-    }
-    Ok(())
+    out.raw(lines.as_bytes())
 }
 
 fn show(cli: &Cli, out: &mut Out, args: &ShowArgs) -> Result<(), CliError> {

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use lcm_store::StoredReceipt;
-use serde_json::json;
 
 use crate::cli::{Cli, ServeArgs, TokenCommand};
 use crate::error::{CliError, input};
@@ -55,19 +54,7 @@ pub(crate) fn token(cli: &Cli, out: &mut Out, command: &TokenCommand) -> Result<
         TokenCommand::List => {
             let store = open_read_only(cli)?;
             for t in store.tokens()? {
-                if cli.json {
-                    out.line(
-                        &json!({"id": t.id, "deployment": t.deployment, "name": t.name,
-                                "created": t.created, "revoked": t.revoked})
-                        .to_string(),
-                    )?;
-                } else {
-                    let revoked = t.revoked.map_or_else(|| "-".to_owned(), |r| r.to_string());
-                    out.line(&format!(
-                        "{}\t{}\t{}\t{}\t{revoked}",
-                        t.id, t.deployment, t.name, t.created
-                    ))?;
-                }
+                out.line(&lcm_server::tokens::list_line(&t, cli.json))?;
             }
             Ok(())
         }
