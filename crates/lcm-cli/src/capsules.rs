@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use lcm_capsule::{
     Capsule, CapsuleHeader, DocumentKind, NOT_A_DOCUMENT, PolicyRequirements, Report,
     VerificationFailed, materialize_receipt, summarize, verify_bundle_json_with_progress,
-    verify_capsule, verify_header, warnings, with_requirements,
+    verify_capsule, verify_header, with_requirements,
 };
 use lcm_crypto::{CommitmentScheme, HashAlgorithm};
 use lcm_model::{Policy, Timestamp};
@@ -173,7 +173,6 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
             h.policy.commitments
         )));
     }
-    let warnings = header.as_ref().map(warnings).unwrap_or_default();
     // A header given --header must extend the older one (its receipt log, item by item).
     let extends = match (&result, &newer_header, header_path) {
         (Ok(_), Some(header), Some(old)) => Some(crate::tlog::compare_headers(
@@ -183,26 +182,7 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
     };
     match result {
         Ok(report) => {
-            // Checks that did not apply (a capsule whose header has no model stage, ...) are
-            // reported as such, never counted as passed.
-            let skipped = report.not_applicable_json();
-            let passed = report.checks.len().saturating_sub(skipped.len());
-            let mut value = json!({"valid": true, "kind": kind.name(), "checks": passed,
-                "not_applicable": skipped, "key_id": key.key_id().to_hex(), "warnings": warnings,
-                "synthetic": header.as_ref().and_then(|h| h.synthetic.clone()),
-                "results": report.results_json()});
-            let mut text = format!("valid {}: {passed} checks passed", kind.name());
-            if !skipped.is_empty() {
-                let _ = write!(text, ", {} not applicable", skipped.len());
-            }
-            let _ = write!(text, " (key {})", key.key_id());
-            for w in &warnings {
-                let _ = write!(text, "\n  warning: {w}");
-            }
-            for c in report.not_applicable() {
-                let why = c.not_applicable.unwrap_or_default();
-                let _ = write!(text, "\n  not applicable: [{}] {}: {why}", c.stage, c.name);
-            }
+            let (mut value, mut text) = report.valid_summary(kind, &key.key_id(), header.as_ref());
             if let Some(extends) = &extends {
                 value["extends"] = json!(extends);
                 let _ = write!(text, "\n{extends}");

@@ -20,7 +20,7 @@ use crate::cli::{
     RecordCommand, ShowArgs, Status,
 };
 use crate::error::{CliError, input, one_line};
-use crate::io::{Out, open, open_read_only, password, plural, read_file, read_json};
+use crate::io::{Out, open, open_read_only, password, read_file, read_json};
 use crate::progress::Progress;
 
 pub(crate) fn run() -> ExitCode {
@@ -286,15 +286,7 @@ fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
         },
     );
     progress.finish();
-    let summary = summary?;
-    eprintln!(
-        "lcm: appended {}; chain head {}",
-        plural(summary.appended, "receipt", "receipts"),
-        summary.head.map_or_else(
-            || "none".to_owned(),
-            |h| format!("{} at {}", h.digest, h.sequence)
-        )
-    );
+    eprintln!("lcm: {}", summary?);
     Ok(())
 }
 

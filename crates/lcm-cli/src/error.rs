@@ -92,6 +92,13 @@ impl From<lcm_store::lifecycle::demo::ArtefactError> for CliError {
     }
 }
 
+impl From<lcm_client::Error> for CliError {
+    /// The server refused, could not be reached, or the input could not be read (exit 2).
+    fn from(e: lcm_client::Error) -> Self {
+        Self::Input(e.to_string())
+    }
+}
+
 /// `verification failed: ` before a store error that is a failed verification.
 fn verification_prefix(e: &lcm_store::Error) -> &'static str {
     if e.is_verification_failure() {

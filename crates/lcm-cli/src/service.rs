@@ -82,39 +82,26 @@ pub(crate) fn infer_remote(
             .with_ca_pem(&pem)
             .map_err(|e| input(format!("--ca-file {}: {e}", ca.display())))?;
     }
-    let mut failure: Option<CliError> = None;
     let mut lines = String::new();
-    let appended = lcm_client::send_lines(
-        &client,
-        deployment,
-        std::io::stdin(),
-        usize_of(batch_size),
-        &mut |a| {
-            let receipts: Vec<StoredReceipt> = a
-                .receipts
-                .iter()
-                .map(|r| StoredReceipt {
-                    sequence: r.sequence,
-                    receipt_id: r.receipt_id.clone(),
-                    digest: r.digest,
-                    timestamp: 0,
-                    json: String::new(),
-                })
-                .collect();
-            lines.clear();
-            format(&receipts, &mut lines);
-            let written = out.raw(lines.as_bytes()).and_then(|()| out.flush());
-            written.map_err(|e| {
-                let message = e.to_string();
-                failure = Some(e);
-                lcm_client::Error::Input(message)
+    let stdin = std::io::stdin();
+    let batch_size = usize_of(batch_size);
+    let appended = lcm_client::send_lines(&client, deployment, stdin, batch_size, &mut |a| {
+        let receipts: Vec<StoredReceipt> = a
+            .receipts
+            .iter()
+            .map(|r| StoredReceipt {
+                sequence: r.sequence,
+                receipt_id: r.receipt_id.clone(),
+                digest: r.digest,
+                timestamp: 0,
+                json: String::new(),
             })
-        },
-    );
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    let appended = appended.map_err(|e| input(e.to_string()))?;
+            .collect();
+        lines.clear();
+        format(&receipts, &mut lines);
+        out.raw(lines.as_bytes())?;
+        out.flush()
+    })?;
     eprintln!(
         "lcm: appended {} through {server}",
         plural(appended, "receipt", "receipts")

@@ -1,12 +1,14 @@
 //! The acknowledgement lines of committed receipts, as `lcm infer` and `lcm list receipts`
 //! print them: one line per receipt, tab-separated text or a JSON object. Either is a
-//! [`super::FormatAcks`].
+//! [`super::FormatAcks`]. And the line `lcm infer` ends with ([`InferSummary`]).
 
 use std::fmt::Write as _;
 
 use serde_json::json;
 
+use super::InferSummary;
 use crate::StoredReceipt;
+use crate::lifecycle::views::plural;
 
 /// Appends a text line per receipt to `out`: sequence, receipt id, digest, tab-separated.
 ///
@@ -56,5 +58,28 @@ pub fn json_acks(receipts: &[StoredReceipt], out: &mut String) {
             "{}",
             json!({"sequence": r.sequence, "receipt_id": r.receipt_id, "digest": r.digest})
         );
+    }
+}
+
+impl std::fmt::Display for InferSummary {
+    /// `appended N receipts; chain head DIGEST at SEQUENCE` (`none` for an empty chain).
+    ///
+    /// ```
+    /// let summary = lcm_store::pipeline::InferSummary {
+    ///     appended: 1,
+    ///     head: None,
+    /// };
+    /// assert_eq!(summary.to_string(), "appended 1 receipt; chain head none");
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "appended {}; chain head ",
+            plural(self.appended, "receipt", "receipts")
+        )?;
+        match self.head {
+            Some(h) => write!(f, "{} at {}", h.digest, h.sequence),
+            None => f.write_str("none"),
+        }
     }
 }
