@@ -12,7 +12,6 @@ use std::path::Path;
 use lcm_store::export;
 use lcm_store::log::Log;
 use lcm_store::tlog_ops::{self, OpsError, headers, tiles};
-use lcm_tlog::SignedCheckpoint;
 use lcm_tlog::consistency::format_hash_lines;
 use serde_json::json;
 
@@ -136,34 +135,11 @@ fn verify(cli: &Cli, out: &mut Out, a: &LogVerifyArgs) -> Result<(), CliError> {
     out.either(cli.json, &value, &text)
 }
 
-/// Prints both signed checkpoints of a fork or rollback (an [`OpsError::Diverged`]) on
-/// standard output; returns the error as the CLI's.
+/// Prints the evidence of a fork or rollback ([`OpsError::evidence`]) on standard output;
+/// returns the error as the CLI's.
 fn evidence<T>(cli: &Cli, out: &mut Out, e: OpsError) -> Result<T, CliError> {
-    let OpsError::Diverged {
-        word, older, newer, ..
-    } = &e
-    else {
-        return Err(e.into());
-    };
-    let (old, new): (&(std::path::PathBuf, SignedCheckpoint), _) = (older, newer);
-    if cli.json {
-        out.line(
-            &json!({
-                "valid": false,
-                "reason": word,
-                "older": {"file": old.0.display().to_string(), "checkpoint": old.1.to_text()},
-                "newer": {"file": new.0.display().to_string(), "checkpoint": new.1.to_text()},
-            })
-            .to_string(),
-        )?;
-    } else {
-        for (label, (path, signed)) in [("older", old), ("newer", &**new)] {
-            out.line(&format!(
-                "{word} evidence, {label} signed checkpoint ({}):",
-                path.display()
-            ))?;
-            out.raw(signed.to_text().as_bytes())?;
-        }
+    if let Some(text) = e.evidence(cli.json) {
+        out.raw(text.as_bytes())?;
     }
     Err(e.into())
 }
@@ -189,22 +165,6 @@ pub(crate) fn compare_headers(
 ) -> Result<String, CliError> {
     match headers::compare_headers(new, old_path, proof, key, &cli.store) {
         Ok(done) => Ok(done.summary(old_path)),
-        Err(OpsError::HeadersDiverged(e)) => {
-            let (word, older, newer) = (e.word, &e.older, &e.newer);
-            if cli.json {
-                out.line(
-                    &json!({"valid": false, "reason": word, "older": older, "newer": newer})
-                        .to_string(),
-                )?;
-            } else {
-                out.line(&format!(
-                    "{word} evidence, older signed header {}: {older}",
-                    e.older_file.display()
-                ))?;
-                out.line(&format!("{word} evidence, newer signed header: {newer}"))?;
-            }
-            Err(CliError::Verify(e.message))
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => evidence(cli, out, e),
     }
 }

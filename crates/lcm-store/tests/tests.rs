@@ -354,6 +354,25 @@ fn exported_tiles_and_proof_files_verify_and_their_tampered_twins_fail() {
         text.ends_with("; 0 of 0 witnesses cosigned (quorum 0)"),
         "{text}"
     );
+    // A divergence prints both signed checkpoints as its evidence.
+    let signed = ok.checkpoint.clone();
+    let diverged = OpsError::Diverged {
+        word: "rollback",
+        older: Box::new((s.0.join("older"), signed.clone())),
+        newer: Box::new((checkpoint.clone(), signed.clone())),
+        message: "rollback: ...".to_owned(),
+    };
+    let text = diverged.evidence(false).expect("evidence");
+    let older = format!(
+        "rollback evidence, older signed checkpoint ({}):\n",
+        s.0.join("older").display()
+    );
+    assert!(text.starts_with(&older), "{text}");
+    assert_eq!(text.matches(&signed.to_text()).count(), 2);
+    let json: serde_json::Value =
+        serde_json::from_str(&diverged.evidence(true).expect("evidence")).expect("json");
+    assert_eq!(json["reason"], "rollback");
+    assert_eq!(json["newer"]["checkpoint"], signed.to_text());
     let failed = |r: Result<tiles::TilesVerified, OpsError>| match r {
         Err(OpsError::Failed { message }) => message,
         other => panic!("expected a failed check, got {other:?}"),

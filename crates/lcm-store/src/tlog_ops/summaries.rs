@@ -1,5 +1,6 @@
 //! What the `lcm log` and `lcm keygen` commands print about an operation's result, as data:
-//! each `summary` is the JSON object `--json` prints and the text a person reads.
+//! each `summary` is the JSON object `--json` prints and the text a person reads; and the
+//! evidence a fork or rollback prints ([`OpsError::evidence`]).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -12,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::headers::{CapsuleInto, HeadersCompared};
 use super::tiles::{TilesExported, TilesVerified};
-use super::{CheckpointVerified, KeyFiles, relation};
+use super::{CheckpointVerified, KeyFiles, OpsError, relation};
 
 impl KeyFiles {
     /// What `lcm keygen --out PATH` prints about the files written (`path` the private
@@ -178,5 +179,81 @@ impl HeadersCompared {
             self.old_size,
             self.new_size
         )
+    }
+}
+
+impl OpsError {
+    /// The evidence a divergence carries, as printed on standard output before the command
+    /// fails: for [`OpsError::Diverged`] both signed checkpoints, for
+    /// [`OpsError::HeadersDiverged`] both headers' receipt states; one JSON object with
+    /// `json`, else labelled text. Ends with a newline. `None` for every other error.
+    #[must_use]
+    pub fn evidence(&self, json: bool) -> Option<String> {
+        match self {
+            Self::Diverged {
+                word, older, newer, ..
+            } => Some(if json {
+                let side = |(file, signed): &(std::path::PathBuf, lcm_tlog::SignedCheckpoint)| json!({"file": file.display().to_string(), "checkpoint": signed.to_text()});
+                let v = json!({"valid": false, "reason": word, "older": side(older),
+                    "newer": side(newer)});
+                format!("{v}\n")
+            } else {
+                let mut text = String::new();
+                for (label, (path, signed)) in [("older", &**older), ("newer", &**newer)] {
+                    let _ = writeln!(
+                        text,
+                        "{word} evidence, {label} signed checkpoint ({}):",
+                        path.display()
+                    );
+                    text.push_str(&signed.to_text());
+                }
+                text
+            }),
+            Self::HeadersDiverged(e) => {
+                let (word, older, newer) = (e.word, &e.older, &e.newer);
+                Some(if json {
+                    let v = json!({"valid": false, "reason": word, "older": older, "newer": newer});
+                    format!("{v}\n")
+                } else {
+                    format!(
+                        "{word} evidence, older signed header {}: {older}\n{word} evidence, newer signed header: {newer}\n",
+                        e.older_file.display()
+                    )
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::HeaderEvidence;
+    use super::*;
+
+    #[test]
+    fn header_evidence_names_both_states_and_other_errors_have_none() {
+        let e = OpsError::HeadersDiverged(Box::new(HeaderEvidence {
+            word: "fork",
+            older_file: "old.json".into(),
+            older: json!({"receipts": 3}),
+            newer: json!({"receipts": 4}),
+            message: "fork: ...".to_owned(),
+        }));
+        assert_eq!(
+            e.evidence(false).unwrap(),
+            "fork evidence, older signed header old.json: {\"receipts\":3}\n\
+             fork evidence, newer signed header: {\"receipts\":4}\n"
+        );
+        let v: Value = serde_json::from_str(&e.evidence(true).unwrap()).unwrap();
+        assert_eq!(
+            v,
+            json!({"valid": false, "reason": "fork", "older": {"receipts": 3},
+            "newer": {"receipts": 4}})
+        );
+        let failed = OpsError::Failed {
+            message: "signature: bad".to_owned(),
+        };
+        assert!(failed.evidence(true).is_none() && failed.evidence(false).is_none());
     }
 }
