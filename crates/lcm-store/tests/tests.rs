@@ -355,11 +355,11 @@ fn exported_tiles_and_proof_files_verify_and_their_tampered_twins_fail() {
         "{text}"
     );
     // A divergence prints both signed checkpoints as its evidence.
-    let signed = ok.checkpoint.clone();
+    let signed = ok.checkpoint;
     let diverged = OpsError::Diverged {
         word: "rollback",
         older: Box::new((s.0.join("older"), signed.clone())),
-        newer: Box::new((checkpoint.clone(), signed.clone())),
+        newer: Box::new((checkpoint, signed.clone())),
         message: "rollback: ...".to_owned(),
     };
     let text = diverged.evidence(false).expect("evidence");
