@@ -305,6 +305,41 @@ impl Report {
             })
             .collect()
     }
+
+    /// What `lcm verify` prints about a valid document of `kind` verified with the key
+    /// `key_id`, whose header is `header`: the JSON object (`valid`, the checks passed and
+    /// those not applicable, the key, the [`warnings`], the synthetic marker, every result)
+    /// and the text (the count of checks passed, the warnings and the checks that did not
+    /// apply, one line each). Checks that did not apply are never counted as passed.
+    #[must_use]
+    pub fn valid_summary(
+        &self,
+        kind: DocumentKind,
+        key_id: &lcm_crypto::KeyId,
+        header: Option<&CapsuleHeader>,
+    ) -> (Value, String) {
+        use std::fmt::Write as _;
+        let warnings = header.map(warnings).unwrap_or_default();
+        let skipped = self.not_applicable_json();
+        let passed = self.checks.len().saturating_sub(skipped.len());
+        let mut text = format!("valid {}: {passed} checks passed", kind.name());
+        if !skipped.is_empty() {
+            let _ = write!(text, ", {} not applicable", skipped.len());
+        }
+        let _ = write!(text, " (key {key_id})");
+        for w in &warnings {
+            let _ = write!(text, "\n  warning: {w}");
+        }
+        for c in self.not_applicable() {
+            let why = c.not_applicable.unwrap_or_default();
+            let _ = write!(text, "\n  not applicable: [{}] {}: {why}", c.stage, c.name);
+        }
+        let value = json!({"valid": true, "kind": kind.name(), "checks": passed,
+            "not_applicable": skipped, "key_id": key_id.to_hex(), "warnings": warnings,
+            "synthetic": header.and_then(|h| h.synthetic.clone()),
+            "results": self.results_json()});
+        (value, text)
+    }
 }
 
 #[cfg(test)]

@@ -5,22 +5,22 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use lcm_capsule::{
-    Bundle, Capsule, CapsuleHeader, DocumentKind, NOT_A_DOCUMENT, PolicyRequirements, Report,
-    VerificationFailed, materialize_receipt, summarize, verify_bundle,
-    verify_bundle_json_with_progress, verify_capsule, verify_header, warnings, with_requirements,
+    Capsule, CapsuleHeader, DocumentKind, NOT_A_DOCUMENT, PolicyRequirements, Report,
+    VerificationFailed, materialize_receipt, summarize, verify_bundle_json_with_progress,
+    verify_capsule, verify_header, with_requirements,
 };
 use lcm_crypto::{CommitmentScheme, HashAlgorithm};
 use lcm_model::{Policy, Timestamp};
 use lcm_store::export;
-use lcm_store::files::refuse_signer_private_key;
+use lcm_store::files::{
+    header_of, read_document as detect, read_strict_text, refuse_signer_private_key,
+};
 use lcm_store::lifecycle::demo;
 use serde_json::{Value, json};
 
 use crate::cli::{Cli, DocumentArgs, MaterializeArgs, RequirementArgs, VerifyArgs};
 use crate::error::{CliError, input, one_line};
-use crate::io::{
-    Out, file_err, plural, read_file, read_signing_key, read_verifying_key, write_replacing,
-};
+use crate::io::{Out, file_err, read_signing_key, read_verifying_key, write_replacing};
 use crate::progress::Progress;
 
 fn write_output(out: &mut Out, path: Option<&Path>, text: &str) -> Result<(), CliError> {
@@ -41,71 +41,15 @@ pub(crate) fn document(
     let key = read_signing_key(&args.key)?;
     let store = lcm_store::open_read_only(&cli.store)?;
     let deployment = export::lifecycle_of(&*store, args.deployment.as_deref())?;
-    let now = Timestamp::now();
-    let (header, text) = if kind == DocumentKind::Bundle {
-        let bundle = export::bundle(&*store, &deployment, now, &key)?;
-        let text = bundle.to_json(Some(2))?;
-        (bundle.header, text)
-    } else {
-        let (header, _) = export::header(&*store, &deployment, now, &key)?;
-        let text = header.to_json(Some(2))?;
-        (header, text)
-    };
+    let (header, text) = export::document(&*store, &deployment, kind, Timestamp::now(), &key)?;
     write_output(out, args.out.as_deref(), &text)?;
     match &args.out {
-        Some(p) => written(cli, out, kind, p, &deployment, &header, text.len()),
+        Some(p) => {
+            let (value, line) = export::written(kind, p, &deployment, &header, text.len())?;
+            out.either(cli.json, &value, &line)
+        }
         None => Ok(()),
     }
-}
-
-/// What `header` and `export` print once they wrote the document to a file: a line, or with
-/// `--json` an object with what a script needs (the path, the header digest and key id, the
-/// receipts). With no `--out`, the document itself is the output and nothing else is printed.
-fn written(
-    cli: &Cli,
-    out: &mut Out,
-    kind: DocumentKind,
-    path: &Path,
-    deployment: &str,
-    header: &CapsuleHeader,
-    bytes: usize,
-) -> Result<(), CliError> {
-    let digest = header.digest()?;
-    let inference = header.stage_g_inference.as_ref();
-    let receipts = inference.map_or(0, |g| g.receipt_count);
-    let batches = inference.map_or(0, |g| g.batches.len());
-    let value = json!({
-            "kind": kind.name(),
-            "path": path.display().to_string(),
-            "bytes": bytes.saturating_add(1),
-            "deployment": deployment,
-            "header_digest": digest,
-            "key_id": header.signature.key_id.to_hex(),
-            "generated_at": header.generated_at,
-            "receipts": receipts,
-            "batches": batches,
-            "receipts_root": inference.map(|g| g.receipts_root),
-            "chain_head": inference.and_then(|g| g.chain_head),
-            "release_root": header.stage_h_roots.as_ref().map(|h| h.release_root),
-            "synthetic": header.synthetic,
-    });
-    let text = format!(
-        "wrote {} {}: header {digest} of {deployment}, {}, {}, signed by key {}",
-        kind.name(),
-        path.display(),
-        plural(receipts, "receipt", "receipts"),
-        plural(batches, "batch", "batches"),
-        header.signature.key_id
-    );
-    out.either(cli.json, &value, &text)
-}
-
-/// The file at `path` as text, checked strictly (`lcm_model::strict`).
-fn read_strict_text(path: &Path) -> Result<String, CliError> {
-    let text = String::from_utf8(read_file(path)?)
-        .map_err(|_| input(format!("{}: not UTF-8 text", path.display())))?;
-    lcm_model::strict::check_json(&text).map_err(|e| input(format!("{}: {e}", path.display())))?;
-    Ok(text)
 }
 
 pub(crate) fn materialize(
@@ -146,19 +90,6 @@ pub(crate) fn materialize(
     write_output(out, path, &capsule.to_json(Some(2))?)
 }
 
-/// Reads a file, checks it is JSON, and tells which document it is from its top-level keys
-/// (one pass that skips every value: no `serde_json::Value` of the whole document).
-fn detect(path: &Path) -> Result<(DocumentKind, String), CliError> {
-    let bytes = read_file(path)?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| input(format!("{}: not UTF-8 text", path.display())))?;
-    let kind = DocumentKind::of_json(&text)
-        .map_err(|e| input(format!("{}: malformed JSON: {e}", path.display())))?;
-    lcm_model::strict::check_json(&text).map_err(|e| input(format!("{}: {e}", path.display())))?;
-    let kind = kind.ok_or_else(|| input(format!("{}: {NOT_A_DOCUMENT}", path.display())))?;
-    Ok((kind, text))
-}
-
 /// A document that is JSON but not a valid document of its kind fails verification (stage
 /// document), like `verify_bundle_json` does for bundles.
 fn document_failure(kind: DocumentKind, e: &lcm_capsule::Error) -> CliError {
@@ -192,22 +123,6 @@ fn requirements(
     Ok((req, scheme))
 }
 
-/// The header a document is checked against.
-fn header_of(
-    kind: DocumentKind,
-    text: &str,
-    header_path: Option<&PathBuf>,
-) -> Option<CapsuleHeader> {
-    match kind {
-        DocumentKind::Header => CapsuleHeader::from_json(text).ok(),
-        DocumentKind::Bundle => Bundle::from_json(text).ok().map(|b| b.header),
-        DocumentKind::Capsule => header_path
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .and_then(|t| CapsuleHeader::from_json(&t).ok()),
-        _ => None,
-    }
-}
-
 pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
     let (file, header_path, proof) = (&args.file, args.header.as_ref(), args.proof.as_deref());
     let (kind, text) = detect(file)?;
@@ -217,7 +132,7 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
         input("no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY)".to_owned())
     })?;
     // Before the key is read as a public key (a private key's bytes are often not a point).
-    if let Some(h) = header_of(kind, &text, header_path) {
+    if let Some(h) = header_of(kind, &text, header_path.map(PathBuf::as_path)) {
         refuse_signer_private_key(key_path, &h.signature.key_id, file)?;
     }
     let key = read_verifying_key(key_path)?;
@@ -248,7 +163,7 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
         _ => return Err(input(format!("{}: {NOT_A_DOCUMENT}", file.display()))),
     };
     progress.finish();
-    let header = header_of(kind, &text, header_path);
+    let header = header_of(kind, &text, header_path.map(PathBuf::as_path));
     if let (Ok(_), Some(required), Some(h)) = (&result, scheme, &header)
         && h.policy.commitments != required
     {
@@ -258,7 +173,6 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
             h.policy.commitments
         )));
     }
-    let warnings = header.as_ref().map(warnings).unwrap_or_default();
     // A header given --header must extend the older one (its receipt log, item by item).
     let extends = match (&result, &newer_header, header_path) {
         (Ok(_), Some(header), Some(old)) => Some(crate::tlog::compare_headers(
@@ -268,26 +182,7 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
     };
     match result {
         Ok(report) => {
-            // Checks that did not apply (a capsule whose header has no model stage, ...) are
-            // reported as such, never counted as passed.
-            let skipped = report.not_applicable_json();
-            let passed = report.checks.len().saturating_sub(skipped.len());
-            let mut value = json!({"valid": true, "kind": kind.name(), "checks": passed,
-                "not_applicable": skipped, "key_id": key.key_id().to_hex(), "warnings": warnings,
-                "synthetic": header.as_ref().and_then(|h| h.synthetic.clone()),
-                "results": report.results_json()});
-            let mut text = format!("valid {}: {passed} checks passed", kind.name());
-            if !skipped.is_empty() {
-                let _ = write!(text, ", {} not applicable", skipped.len());
-            }
-            let _ = write!(text, " (key {})", key.key_id());
-            for w in &warnings {
-                let _ = write!(text, "\n  warning: {w}");
-            }
-            for c in report.not_applicable() {
-                let why = c.not_applicable.unwrap_or_default();
-                let _ = write!(text, "\n  not applicable: [{}] {}: {why}", c.stage, c.name);
-            }
+            let (mut value, mut text) = report.valid_summary(kind, &key.key_id(), header.as_ref());
             if let Some(extends) = &extends {
                 value["extends"] = json!(extends);
                 let _ = write!(text, "\n{extends}");
@@ -353,85 +248,12 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     let mut progress = Progress::new("demo receipts", Some(receipts), false);
     let run = demo::record_demo(&mut *store, receipts, &mut |n| progress.set(n))?;
     progress.finish();
-    let (deployment, records, batches, head) =
-        (&run.deployment, run.records.len(), run.batches, run.head);
-    // The key: reused if the directory has one.
-    let key_path = dir.join("signing.key");
-    let key = demo::signing_key(&key_path)?;
-    let now = Timestamp::now();
-    let bundle = export::bundle(&*store, deployment, now, &key)?;
-    // Check what we hand out, as an auditor would.
-    verify_bundle(
-        &bundle,
-        &key.verifying_key(),
-        &PolicyRequirements::default(),
+    // Checked as an auditor would before it is handed out.
+    let files = demo::write_artefacts(&*store, &run, dir, Timestamp::now())?;
+    let lines = files.summary_lines(&cli.store, &run);
+    out.either(
+        cli.json,
+        &files.summary_json(&cli.store, &run),
+        &lines.join("\n"),
     )
-    .map_err(|f| CliError::Verify(one_line(&f.to_string())))?;
-    let header_path = dir.join("header.json");
-    let bundle_path = dir.join("bundle.json");
-    let header_json = bundle.header.to_json(Some(2))?;
-    let bundle_json = bundle.to_json(Some(2))?;
-    write_replacing(&header_path, format!("{header_json}\n").as_bytes())?;
-    write_replacing(&bundle_path, format!("{bundle_json}\n").as_bytes())?;
-
-    let release = &bundle.lifecycle.release;
-    let value = json!({
-        "store": cli.store.display().to_string(),
-        "records": records,
-        "receipts": receipts,
-        "batches": batches,
-        "chain_head": head.map(|h| h.digest),
-        "release_root": release.record.root,
-        "header": header_path.display().to_string(),
-        "bundle": bundle_path.display().to_string(),
-        "public_key": format!("{}.pub", key_path.display()),
-        "key_id": key.key_id().to_hex(),
-    });
-    let l = &bundle.lifecycle;
-    let lines = [
-        format!(
-            "lcm demo: the example lifecycle is in {}",
-            cli.store.display()
-        ),
-        format!(
-            "  A dataset   {} with {} splits",
-            l.dataset.family.record.family_id,
-            l.dataset.splits.len()
-        ),
-        format!(
-            "  B model     {}@{}",
-            l.model.record.description.model_name, l.model.record.description.version
-        ),
-        format!(
-            "  C training  {} with {} checkpoints",
-            l.training.session.record.session_id,
-            l.training.checkpoints.len()
-        ),
-        format!(
-            "  D/E release {} -> {}",
-            l.predeployment.anchor.record.predeployment_id,
-            l.deployment.anchor.record.deployment_id
-        ),
-        format!("  F test      {}", l.test_evaluation.record.test_id),
-        format!(
-            "  G inference {} in {}, chain head {}",
-            plural(receipts, "receipt", "receipts"),
-            plural(batches, "batch", "batches"),
-            head.map_or_else(|| "none".to_owned(), |h| h.digest.to_string())
-        ),
-        format!("  H release root {}", release.record.root),
-        format!(
-            "wrote {} and {} ({} bytes), signed by key {}",
-            header_path.display(),
-            bundle_path.display(),
-            bundle_json.len(),
-            key.key_id()
-        ),
-        format!(
-            "verify it: lcm verify {} --key {}.pub",
-            bundle_path.display(),
-            key_path.display()
-        ),
-    ];
-    out.either(cli.json, &value, &lines.join("\n"))
 }

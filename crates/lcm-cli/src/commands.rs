@@ -3,7 +3,6 @@
 //! [`CliError`] that decides the exit code. The store logic is `lcm_store`'s: these
 //! functions read arguments and print.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -13,7 +12,7 @@ use lcm_model::records::deployment::DeploymentStatus;
 use lcm_model::{Policy, Timestamp};
 use lcm_store::lifecycle::views::{self, ListKind};
 use lcm_store::lifecycle::{self, Stage};
-use lcm_store::{Store, StoredBatch, StoredReceipt, StoredRecord, export, pipeline};
+use lcm_store::{Store, StoredBatch, StoredRecord, export, pipeline};
 use serde_json::{Value, json};
 
 use crate::cli::{
@@ -21,7 +20,7 @@ use crate::cli::{
     RecordCommand, ShowArgs, Status,
 };
 use crate::error::{CliError, input, one_line};
-use crate::io::{Out, open, open_read_only, password, plural, read_file, read_json};
+use crate::io::{Out, open, open_read_only, password, read_file, read_json};
 use crate::progress::Progress;
 
 pub(crate) fn run() -> ExitCode {
@@ -102,52 +101,15 @@ fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError>
     };
     policy.validate()?;
     let (store, fresh) = lcm_store::init(&cli.store, &policy)?;
-    let policy = store.policy()?;
-    let value = json!({
-        "store": cli.store.display().to_string(),
-        "created": fresh,
-        "policy_digest": policy.digest()?,
-        "schema_version": store.schema_version(),
-    });
-    let done = if fresh {
-        "initialized"
-    } else {
-        "already initialized:"
-    };
-    let text = format!("{done} store {}", cli.store.display());
-    out.either(
-        cli.json,
-        &value,
-        &format!("{text}\n{}", policy.format_policy_line()?),
-    )
+    let (value, text) = views::init_summary(&*store, &cli.store, fresh)?;
+    out.either(cli.json, &value, &text)
 }
 
 fn keygen(cli: &Cli, out: &mut Out, args: &KeygenArgs) -> Result<(), CliError> {
     let path = &args.out;
     let files =
         lcm_store::tlog_ops::write_key_files(path, args.force, args.name.as_deref(), args.witness)?;
-    let (public, public_path, vkey_path) = (files.public, files.public_path, files.vkey_path);
-    let vkey = files.vkey.map(|v| v.to_string());
-    let mut value = json!({
-        "private_key": path.display().to_string(),
-        "public_key": public_path.display().to_string(),
-        "key_id": public.key_id().to_hex(),
-    });
-    let mut text = format!(
-        "private key {} (mode 0600)\npublic key  {}\nkey id      {}",
-        path.display(),
-        public_path.display(),
-        public.key_id()
-    );
-    if let Some(vkey) = &vkey {
-        value["verifier_key"] = json!(vkey_path.display().to_string());
-        value["vkey"] = json!(vkey);
-        let _ = write!(
-            text,
-            "\nverifier key {}\n             {vkey}",
-            vkey_path.display()
-        );
-    }
+    let (value, text) = files.summary(path);
     out.either(cli.json, &value, &text)
 }
 
@@ -280,28 +242,14 @@ fn print_records(cli: &Cli, out: &mut Out, records: &[StoredRecord]) -> Result<(
     Ok(())
 }
 
-/// Appends the acknowledgment lines of `receipts` to `out`, as text.
-pub(crate) fn text_acks(receipts: &[StoredReceipt], out: &mut String) {
-    for r in receipts {
-        let _ = writeln!(out, "{}\t{}\t{}", r.sequence, r.receipt_id, r.digest);
-    }
-}
-
-/// Appends the acknowledgment lines of `receipts` to `out`, as JSON lines.
-pub(crate) fn json_acks(receipts: &[StoredReceipt], out: &mut String) {
-    for r in receipts {
-        let _ = writeln!(
-            out,
-            "{}",
-            json!({"sequence": r.sequence, "receipt_id": r.receipt_id, "digest": r.digest})
-        );
-    }
-}
-
 /// `lcm infer`: [`pipeline::infer`] on standard input, printing each receipt once it is
 /// committed.
 fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
-    let acks = if cli.json { json_acks } else { text_acks };
+    let acks = if cli.json {
+        pipeline::json_acks
+    } else {
+        pipeline::text_acks
+    };
     if let Some(server) = &args.server {
         let ca_file = args.ca_file.as_deref();
         return crate::service::infer_remote(
@@ -338,15 +286,7 @@ fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
         },
     );
     progress.finish();
-    let summary = summary?;
-    eprintln!(
-        "lcm: appended {}; chain head {}",
-        plural(summary.appended, "receipt", "receipts"),
-        summary.head.map_or_else(
-            || "none".to_owned(),
-            |h| format!("{} at {}", h.digest, h.sequence)
-        )
-    );
+    eprintln!("lcm: {}", summary?);
     Ok(())
 }
 
@@ -367,21 +307,8 @@ fn batch_close(cli: &Cli, out: &mut Out, args: &BatchCloseArgs) -> Result<(), Cl
 }
 
 fn print_batch(cli: &Cli, out: &mut Out, batch: Option<StoredBatch>) -> Result<(), CliError> {
-    match batch {
-        None => out.either(cli.json, &json!({"batch": null}), "no receipts to batch"),
-        Some(b) => {
-            let record: lcm_model::records::InferenceBatch =
-                serde_json::from_str(&b.json).map_err(|e| input(format!("batch json: {e}")))?;
-            let value = json!({"window_id": b.window_id, "first_sequence": b.first_sequence,
-                "last_sequence": b.last_sequence, "count": record.count, "root": record.root,
-                "digest": b.digest});
-            let text = format!(
-                "sealed batch {} receipts {}..={} ({}) root {}",
-                b.window_id, b.first_sequence, b.last_sequence, record.count, record.root
-            );
-            out.either(cli.json, &value, &text)
-        }
-    }
+    let (value, text) = views::sealed_batch(batch.as_ref())?;
+    out.either(cli.json, &value, &text)
 }
 
 fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
@@ -395,24 +322,7 @@ fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
             &serde_json::to_string(&report).map_err(|e| input(format!("report json: {e}")))?,
         );
     }
-    let mut text = format!(
-        "store ok: {}, {} in {}, {}",
-        plural(report.records, "record", "records"),
-        plural(report.receipts, "receipt", "receipts"),
-        plural(report.chains.len(), "chain", "chains"),
-        plural(report.batches, "batch", "batches"),
-    );
-    for c in &report.chains {
-        let _ = write!(
-            text,
-            "\n  chain of {}: {}, {}, head {}",
-            c.deployment,
-            plural(c.receipts, "receipt", "receipts"),
-            plural(c.batches, "batch", "batches"),
-            c.head.map_or_else(|| "none".to_owned(), |d| d.to_string())
-        );
-    }
-    out.line(&text)
+    out.line(&report.to_string())
 }
 
 fn list(cli: &Cli, out: &mut Out, args: &ListArgs) -> Result<(), CliError> {
@@ -427,57 +337,25 @@ fn list(cli: &Cli, out: &mut Out, args: &ListArgs) -> Result<(), CliError> {
         ListKind::All => print_records(cli, out, &store.records(None)?),
         ListKind::Records(k) => print_records(cli, out, &store.records(Some(k))?),
         ListKind::Receipts => list_receipts(cli, out, &*store, deployment),
-        ListKind::Lifecycles => print_rows(cli, out, &views::lifecycles(&*store)?, |r| {
-            format!(
-                "{}\t{}\t{}\t{}",
-                r.deployment,
-                r.release_root,
-                plural(r.receipts, "receipt", "receipts"),
-                plural(r.batches, "batch", "batches")
-            )
-        }),
-        ListKind::Deployments => print_rows(cli, out, &views::deployments(&*store)?, |r| {
-            format!(
-                "{}\t{}\t{}\t{}\t{}",
-                r.deployment,
-                r.digest,
-                if r.status.is_empty() { "-" } else { &r.status },
-                if r.released {
-                    "released"
-                } else {
-                    "not released"
-                },
-                plural(r.receipts, "receipt", "receipts")
-            )
-        }),
-        ListKind::Batches => print_rows(cli, out, &views::batches(&*store, deployment)?, |b| {
-            format!(
-                "{}\t{}\t{}..={}\t{}\t{}",
-                b.deployment,
-                b.window_id,
-                b.first_sequence,
-                b.last_sequence,
-                plural(b.count, "receipt", "receipts"),
-                b.digest
-            )
-        }),
+        ListKind::Lifecycles => print_rows(cli, out, &views::lifecycles(&*store)?),
+        ListKind::Deployments => print_rows(cli, out, &views::deployments(&*store)?),
+        ListKind::Batches => print_rows(cli, out, &views::batches(&*store, deployment)?),
         _ => Err(input(format!("lcm list cannot list {kind:?}"))),
     }
 }
 
-/// One line per row: its JSON object with `--json`, else `text` of it.
-fn print_rows<T: serde::Serialize>(
+/// One line per row: its JSON object with `--json`, else its text line.
+fn print_rows<T: serde::Serialize + std::fmt::Display>(
     cli: &Cli,
     out: &mut Out,
     rows: &[T],
-    text: impl Fn(&T) -> String,
 ) -> Result<(), CliError> {
     for row in rows {
         if cli.json {
             let value = serde_json::to_value(row).map_err(|e| input(format!("row json: {e}")))?;
             out.line(&value.to_string())?;
         } else {
-            out.line(&text(row))?;
+            out.line(&row.to_string())?;
         }
     }
     Ok(())
@@ -492,20 +370,17 @@ fn list_receipts(
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
     let deployment = export::chain_of(store, deployment)?;
-    let mut lines = Vec::new();
+    let format = if cli.json {
+        pipeline::json_acks
+    } else {
+        pipeline::text_acks
+    };
+    let mut lines = String::new();
     store.scan_receipts(&deployment, 0, None, &mut |r| {
-        lines.push(if cli.json {
-            json!({"sequence": r.sequence, "receipt_id": r.receipt_id, "digest": r.digest})
-                .to_string()
-        } else {
-            format!("{}\t{}\t{}", r.sequence, r.receipt_id, r.digest)
-        });
+        format(std::slice::from_ref(&r), &mut lines);
         Ok(())
     })?;
-    for l in lines {
-        out.line(&l)?;
-    }
-    Ok(())
+    out.raw(lines.as_bytes())
 }
 
 fn show(cli: &Cli, out: &mut Out, args: &ShowArgs) -> Result<(), CliError> {

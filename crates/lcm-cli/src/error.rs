@@ -79,6 +79,26 @@ impl From<lcm_managers::Error> for CliError {
     }
 }
 
+impl From<lcm_store::lifecycle::demo::ArtefactError> for CliError {
+    /// A bundle that does not verify fails as a verification (exit 1).
+    fn from(e: lcm_store::lifecycle::demo::ArtefactError) -> Self {
+        use lcm_store::lifecycle::demo::ArtefactError;
+        match e {
+            ArtefactError::Verify(message) => Self::Verify(one_line(&message)),
+            ArtefactError::Store(e) => e.into(),
+            ArtefactError::File(e) => e.into(),
+            other => Self::Input(other.to_string()),
+        }
+    }
+}
+
+impl From<lcm_client::Error> for CliError {
+    /// The server refused, could not be reached, or the input could not be read (exit 2).
+    fn from(e: lcm_client::Error) -> Self {
+        Self::Input(e.to_string())
+    }
+}
+
 /// `verification failed: ` before a store error that is a failed verification.
 fn verification_prefix(e: &lcm_store::Error) -> &'static str {
     if e.is_verification_failure() {

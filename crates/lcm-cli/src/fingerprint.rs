@@ -129,24 +129,14 @@ fn diff(
 }
 
 pub(crate) fn schema(cli: &Cli, out: &mut Out, kind: Option<&str>) -> Result<(), CliError> {
-    use lcm_store::lifecycle::{SCHEMA_KINDS, schema};
+    use lcm_store::lifecycle::{schema_listing, schema_of};
     let Some(kind) = kind else {
-        for (kind, command) in SCHEMA_KINDS {
-            if cli.json {
-                out.line(&serde_json::json!({"kind": kind, "command": command}).to_string())?;
-            } else {
-                out.line(&format!("{kind}\t{command} FILE"))?;
-            }
+        for line in schema_listing(cli.json) {
+            out.line(&line)?;
         }
         return Ok(());
     };
-    let schema = schema(kind).ok_or_else(|| {
-        let kinds: Vec<&str> = SCHEMA_KINDS.iter().map(|(k, _)| *k).collect();
-        input(format!(
-            "unknown input file kind {kind:?}; expected one of {}",
-            kinds.join(", ")
-        ))
-    })?;
+    let schema = schema_of(kind).map_err(|e| input(e.to_string()))?;
     let text = serde_json::to_string_pretty(&schema)
         .map_err(|e| input(format!("encoding the schema: {e}")))?;
     out.line(&text)

@@ -10,6 +10,7 @@ use crate::cli::Cli;
 use crate::error::{CliError, input};
 
 pub(crate) use lcm_store::files::{read_json, read_signing_key, read_verifying_key};
+pub(crate) use lcm_store::lifecycle::views::plural;
 
 /// [`lcm_store::files::write_replacing`], as the CLI's error.
 pub(crate) fn write_replacing(path: &Path, contents: &[u8]) -> Result<(), CliError> {
@@ -94,14 +95,4 @@ pub(crate) fn open(cli: &Cli) -> Result<Box<dyn Store>, CliError> {
 /// (a read-only mount, a 0444 file) can be checked, listed and exported.
 pub(crate) fn open_read_only(cli: &Cli) -> Result<Box<dyn Store>, CliError> {
     Ok(lcm_store::open_read_only(&cli.store)?)
-}
-
-/// `n` and the noun in the right number: "1 batch", "2 batches".
-pub(crate) fn plural<N: TryInto<u64> + std::fmt::Display + Copy>(
-    n: N,
-    one: &str,
-    many: &str,
-) -> String {
-    let singular = n.try_into().ok() == Some(1);
-    format!("{n} {}", if singular { one } else { many })
 }

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use lcm_store::StoredReceipt;
-use serde_json::json;
 
 use crate::cli::{Cli, ServeArgs, TokenCommand};
 use crate::error::{CliError, input};
@@ -55,19 +54,7 @@ pub(crate) fn token(cli: &Cli, out: &mut Out, command: &TokenCommand) -> Result<
         TokenCommand::List => {
             let store = open_read_only(cli)?;
             for t in store.tokens()? {
-                if cli.json {
-                    out.line(
-                        &json!({"id": t.id, "deployment": t.deployment, "name": t.name,
-                                "created": t.created, "revoked": t.revoked})
-                        .to_string(),
-                    )?;
-                } else {
-                    let revoked = t.revoked.map_or_else(|| "-".to_owned(), |r| r.to_string());
-                    out.line(&format!(
-                        "{}\t{}\t{}\t{}\t{revoked}",
-                        t.id, t.deployment, t.name, t.created
-                    ))?;
-                }
+                out.line(&lcm_server::tokens::list_line(&t, cli.json))?;
             }
             Ok(())
         }
@@ -95,39 +82,26 @@ pub(crate) fn infer_remote(
             .with_ca_pem(&pem)
             .map_err(|e| input(format!("--ca-file {}: {e}", ca.display())))?;
     }
-    let mut failure: Option<CliError> = None;
     let mut lines = String::new();
-    let appended = lcm_client::send_lines(
-        &client,
-        deployment,
-        std::io::stdin(),
-        usize_of(batch_size),
-        &mut |a| {
-            let receipts: Vec<StoredReceipt> = a
-                .receipts
-                .iter()
-                .map(|r| StoredReceipt {
-                    sequence: r.sequence,
-                    receipt_id: r.receipt_id.clone(),
-                    digest: r.digest,
-                    timestamp: 0,
-                    json: String::new(),
-                })
-                .collect();
-            lines.clear();
-            format(&receipts, &mut lines);
-            let written = out.raw(lines.as_bytes()).and_then(|()| out.flush());
-            written.map_err(|e| {
-                let message = e.to_string();
-                failure = Some(e);
-                lcm_client::Error::Input(message)
+    let stdin = std::io::stdin();
+    let batch_size = usize_of(batch_size);
+    let appended = lcm_client::send_lines(&client, deployment, stdin, batch_size, &mut |a| {
+        let receipts: Vec<StoredReceipt> = a
+            .receipts
+            .iter()
+            .map(|r| StoredReceipt {
+                sequence: r.sequence,
+                receipt_id: r.receipt_id.clone(),
+                digest: r.digest,
+                timestamp: 0,
+                json: String::new(),
             })
-        },
-    );
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    let appended = appended.map_err(|e| input(e.to_string()))?;
+            .collect();
+        lines.clear();
+        format(&receipts, &mut lines);
+        out.raw(lines.as_bytes())?;
+        out.flush()
+    })?;
     eprintln!(
         "lcm: appended {} through {server}",
         plural(appended, "receipt", "receipts")

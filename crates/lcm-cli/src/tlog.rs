@@ -7,14 +7,12 @@
 //! fails (the reason first: `signature`, `quorum`, `fork`, `rollback`, `origin`,
 //! `inclusion`), 2 for malformed input.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use lcm_store::export;
 use lcm_store::log::Log;
-use lcm_store::tlog_ops::{self, OpsError, headers, relation, tiles};
-use lcm_tlog::SignedCheckpoint;
-use lcm_tlog::consistency::{Consistency, format_hash_lines};
+use lcm_store::tlog_ops::{self, OpsError, headers, tiles};
+use lcm_tlog::consistency::format_hash_lines;
 use serde_json::json;
 
 use crate::cli::{Cli, LogCommand, LogVerifyArgs, VerifyTilesArgs};
@@ -100,18 +98,8 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
                 a.quorum,
                 a.digest.as_deref(),
             )?;
-            let c = verified.checkpoint();
-            let value = json!({"valid": true, "digest": digest.to_string(), "index": proof.index,
-                "origin": c.origin(), "size": c.size(), "root": c.root().to_string(),
-                "witnesses": verified.witnesses().len()});
-            out.either(cli.json, &value, &format!(
-                "valid proof: receipt {digest} is entry {} of {} (size {}, root {}); {} witnesses cosigned",
-                proof.index,
-                c.origin(),
-                c.size(),
-                c.root(),
-                verified.witnesses().len()
-            ))
+            let (value, text) = tlog_ops::proof_summary(&digest, &proof, &verified);
+            out.either(cli.json, &value, &text)
         }
         LogCommand::VerifyCapsule(a) => {
             let files = headers::CapsuleFiles::new(
@@ -123,19 +111,8 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
             )
             .with_witnesses(&a.witness, a.quorum)
             .with_proof(a.proof.as_deref());
-            let into = headers::verify_capsule_into(&files)?;
-            let c = into.verified.checkpoint();
-            let value = json!({"valid": true, "origin": c.origin(), "size": c.size(),
-                "header_receipts": into.header_receipts,
-                "witnesses": into.verified.witnesses().len()});
-            out.either(cli.json, &value, &format!(
-                "valid capsule: its header's {} receipts are a state of {} (size {}, {} witnesses): {}",
-                into.header_receipts,
-                c.origin(),
-                c.size(),
-                into.verified.witnesses().len(),
-                into.outcome
-            ))
+            let (value, text) = headers::verify_capsule_into(&files)?.summary();
+            out.either(cli.json, &value, &text)
         }
         LogCommand::ExportTiles(a) => {
             let dir = &a.dir;
@@ -143,17 +120,8 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
             let deployment = export::chain_of(&*store, a.deployment.as_deref())?;
             let signer = tlog_ops::log_signer(&a.key, a.name.as_deref(), &deployment)?;
             let done = tiles::export_tiles(&*store, &deployment, &signer, dir)?;
-            let value = json!({"dir": dir.display().to_string(),
-                "origin": signer.name().to_string(), "size": done.size, "tiles": done.tiles,
-                "entry_bundles": done.bundles});
-            out.either(cli.json, &value, &format!(
-                "exported the log of {} (size {}): {} tiles, {} entry bundles and the checkpoint in {}",
-                signer.name(),
-                done.size,
-                done.tiles,
-                done.bundles,
-                dir.display()
-            ))
+            let (value, text) = done.summary(dir, &signer.name().to_string());
+            out.either(cli.json, &value, &text)
         }
         LogCommand::VerifyTiles(a) => verify_tiles(cli, out, a),
     }
@@ -163,65 +131,15 @@ fn verify(cli: &Cli, out: &mut Out, a: &LogVerifyArgs) -> Result<(), CliError> {
     let (since, proof, quorum) = (a.since.as_deref(), a.proof.as_deref(), a.quorum);
     let done = tlog_ops::verify_checkpoint(&a.checkpoint, &a.key, &a.witness, quorum, since, proof)
         .or_else(|e| evidence(cli, out, e))?;
-    let c = done.verified.checkpoint();
-    let verified = &done.verified;
-    let witnesses: Vec<String> = verified
-        .witnesses()
-        .iter()
-        .map(|w| w.key.name().to_string())
-        .collect();
-    let value = json!({"valid": true, "origin": c.origin(), "size": c.size(),
-        "root": c.root().to_string(), "log_key": done.log_key.to_string(), "witnesses": witnesses,
-        "since": done.since.as_ref().map(|(_, outcome)| outcome.to_string())});
-    let mut text = format!(
-        "valid checkpoint: origin {}, size {}, root {}\nsigned by {}; {} of {} witnesses \
-         cosigned (quorum {quorum})",
-        c.origin(),
-        c.size(),
-        c.root(),
-        done.log_key.name(),
-        witnesses.len(),
-        done.witnesses
-    );
-    if let Some((old, outcome)) = &done.since {
-        let size = old.checkpoint().size();
-        let _ = write!(
-            text,
-            "\n{} the checkpoint of size {size}",
-            relation(outcome)
-        );
-    }
+    let (value, text) = done.summary(quorum);
     out.either(cli.json, &value, &text)
 }
 
-/// Prints both signed checkpoints of a fork or rollback (an [`OpsError::Diverged`]) on
-/// standard output; returns the error as the CLI's.
+/// Prints the evidence of a fork or rollback ([`OpsError::evidence`]) on standard output;
+/// returns the error as the CLI's.
 fn evidence<T>(cli: &Cli, out: &mut Out, e: OpsError) -> Result<T, CliError> {
-    let OpsError::Diverged {
-        word, older, newer, ..
-    } = &e
-    else {
-        return Err(e.into());
-    };
-    let (old, new): (&(std::path::PathBuf, SignedCheckpoint), _) = (older, newer);
-    if cli.json {
-        out.line(
-            &json!({
-                "valid": false,
-                "reason": word,
-                "older": {"file": old.0.display().to_string(), "checkpoint": old.1.to_text()},
-                "newer": {"file": new.0.display().to_string(), "checkpoint": new.1.to_text()},
-            })
-            .to_string(),
-        )?;
-    } else {
-        for (label, (path, signed)) in [("older", old), ("newer", &**new)] {
-            out.line(&format!(
-                "{word} evidence, {label} signed checkpoint ({}):",
-                path.display()
-            ))?;
-            out.raw(signed.to_text().as_bytes())?;
-        }
+    if let Some(text) = e.evidence(cli.json) {
+        out.raw(text.as_bytes())?;
     }
     Err(e.into())
 }
@@ -230,21 +148,7 @@ fn verify_tiles(cli: &Cli, out: &mut Out, a: &VerifyTilesArgs) -> Result<(), Cli
     let entry = a.digest.as_deref().zip(a.index);
     let done = tiles::verify_tiles(&a.dir, &a.key, a.since.as_deref(), entry)
         .or_else(|e| evidence(cli, out, e))?;
-    let c = done.checkpoint.checkpoint();
-    let (size, root) = (c.size(), done.root);
-    let value = json!({"valid": true, "origin": c.origin(), "size": size,
-        "root": root.to_string(), "tiles": done.tiles});
-    let mut text = format!(
-        "valid tiles: {} size {size}, root {root}, {} tiles and their entries checked",
-        c.origin(),
-        done.tiles
-    );
-    if let Some((m, result)) = &done.since {
-        let _ = write!(text, "\n{} the checkpoint of size {m}", relation(result));
-    }
-    if let Some((digest, index)) = done.entry {
-        let _ = write!(text, "\nreceipt {digest} is entry {index}");
-    }
+    let (value, text) = done.summary();
     out.either(cli.json, &value, &text)
 }
 
@@ -260,33 +164,7 @@ pub(crate) fn compare_headers(
     key: &lcm_crypto::VerifyingKey,
 ) -> Result<String, CliError> {
     match headers::compare_headers(new, old_path, proof, key, &cli.store) {
-        Ok(done) => Ok(format!(
-            "receipt log {} the header {} ({} receipts -> {})",
-            if matches!(done.outcome, Consistency::Same) {
-                "is the same as"
-            } else {
-                "extends"
-            },
-            old_path.display(),
-            done.old_size,
-            done.new_size
-        )),
-        Err(OpsError::HeadersDiverged(e)) => {
-            let (word, older, newer) = (e.word, &e.older, &e.newer);
-            if cli.json {
-                out.line(
-                    &json!({"valid": false, "reason": word, "older": older, "newer": newer})
-                        .to_string(),
-                )?;
-            } else {
-                out.line(&format!(
-                    "{word} evidence, older signed header {}: {older}",
-                    e.older_file.display()
-                ))?;
-                out.line(&format!("{word} evidence, newer signed header: {newer}"))?;
-            }
-            Err(CliError::Verify(e.message))
-        }
-        Err(e) => Err(e.into()),
+        Ok(done) => Ok(done.summary(old_path)),
+        Err(e) => evidence(cli, out, e),
     }
 }

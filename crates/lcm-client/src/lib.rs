@@ -372,19 +372,20 @@ fn message(text: &str) -> String {
 ///
 /// # Errors
 ///
-/// As [`Client::append`]; read failures; `ack`'s errors (as [`Error::Input`]).
-pub fn send_lines(
+/// As [`Client::append`] and read failures, as `E`; `ack`'s errors as they are (the caller's
+/// own, for example a closed standard output), after which nothing more is sent.
+pub fn send_lines<E: From<Error>>(
     client: &Client,
     deployment: &str,
     input: impl Read,
     batch_size: usize,
-    ack: &mut dyn FnMut(&Appended) -> Result<(), Error>,
-) -> Result<u64, Error> {
+    ack: &mut dyn FnMut(&Appended) -> Result<(), E>,
+) -> Result<u64, E> {
     let mut reader = BufReader::with_capacity(1 << 20, input);
     let mut batch: Vec<u8> = Vec::new();
     let mut lines = 0usize;
     let mut appended = 0u64;
-    let mut flush = |batch: &mut Vec<u8>, lines: &mut usize| -> Result<(), Error> {
+    let mut flush = |batch: &mut Vec<u8>, lines: &mut usize| -> Result<(), E> {
         if *lines == 0 {
             batch.clear();
             return Ok(());
@@ -399,7 +400,7 @@ pub fn send_lines(
     };
     loop {
         let start = batch.len();
-        let n = reader.read_until(b'\n', &mut batch)?;
+        let n = reader.read_until(b'\n', &mut batch).map_err(Error::from)?;
         if n == 0 {
             break;
         }

@@ -121,5 +121,35 @@ pub fn authorize(store: &dyn Store, token: &str, deployment: &str) -> Result<Sto
     Ok(stored)
 }
 
+/// The line `lcm token list` prints for a stored token: its id, deployment, name, creation
+/// and revocation times (`-` when not revoked), tab-separated, or with `json` the same as a
+/// JSON object. Never its hash.
+///
+/// ```
+/// let t = lcm_store::StoredToken {
+///     id: "0123456789abcdef".to_owned(),
+///     name: "client".to_owned(),
+///     deployment: "dep".to_owned(),
+///     hash: lcm_server::tokens::token_hash("lcm_0123456789abcdef_secret"),
+///     created: 5,
+///     revoked: None,
+/// };
+/// assert_eq!(lcm_server::tokens::list_line(&t, false), "0123456789abcdef\tdep\tclient\t5\t-");
+/// ```
+#[must_use]
+pub fn list_line(t: &StoredToken, json: bool) -> String {
+    if json {
+        serde_json::json!({"id": t.id, "deployment": t.deployment, "name": t.name,
+            "created": t.created, "revoked": t.revoked})
+        .to_string()
+    } else {
+        let revoked = t.revoked.map_or_else(|| "-".to_owned(), |r| r.to_string());
+        format!(
+            "{}\t{}\t{}\t{}\t{revoked}",
+            t.id, t.deployment, t.name, t.created
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests;

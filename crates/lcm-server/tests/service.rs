@@ -768,3 +768,54 @@ fn the_client_retries_a_full_queue_with_the_same_key() {
     assert_eq!(f.open().log_size(DEPLOYMENT).expect("size"), 15);
     server.stop().expect("stop");
 }
+
+/// `lcm infer --server`'s loop: every line acknowledged batch by batch; the caller's own
+/// error (a closed standard output) stops it after the batch it was raised for.
+#[test]
+fn send_lines_acknowledges_each_batch_and_stops_at_the_callers_error() {
+    #[derive(Debug)]
+    enum Caller {
+        Client(ClientError),
+        Stop,
+    }
+    impl From<ClientError> for Caller {
+        fn from(e: ClientError) -> Self {
+            Self::Client(e)
+        }
+    }
+    let f = Fixture::new("send-lines");
+    let token = f.token(DEPLOYMENT);
+    let server = Running::start(config(&f));
+    let client = Client::new(&server.url)
+        .expect("test step")
+        .with_token(&token);
+    let mut seen = Vec::new();
+    let sent = lcm_client::send_lines(&client, DEPLOYMENT, &lines("s", 5)[..], 2, &mut |a| {
+        seen.push(a.receipts.len());
+        Ok::<(), ClientError>(())
+    })
+    .expect("test step");
+    assert_eq!((sent, seen), (5, vec![2, 2, 1]));
+    let stopped = lcm_client::send_lines(&client, DEPLOYMENT, &lines("t", 6)[..], 2, &mut |_| {
+        Err(Caller::Stop)
+    });
+    assert!(matches!(stopped, Err(Caller::Stop)), "{stopped:?}");
+    // The batch the error was raised for is durable; nothing after it was sent.
+    assert_eq!(f.open().log_size(DEPLOYMENT).expect("test step"), 7);
+    // The server's refusal comes back as the caller's error type.
+    let refused = Client::new(&server.url)
+        .expect("test step")
+        .with_token("lcm_0000000000000000_00")
+        .with_retry(no_retry());
+    let r = lcm_client::send_lines(&refused, DEPLOYMENT, &lines("u", 1)[..], 2, &mut |_| {
+        Ok::<(), Caller>(())
+    });
+    assert!(
+        matches!(
+            r,
+            Err(Caller::Client(ClientError::Refused { status: 401, .. }))
+        ),
+        "{r:?}"
+    );
+    server.stop().expect("test step");
+}

@@ -34,6 +34,7 @@ use lcm_model::{Claimed, Policy, Record, canonical};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::lifecycle::views::plural;
 use crate::{Store, StoredReceipt, StoredRecord};
 use lcm_managers::Project;
 
@@ -124,6 +125,52 @@ pub struct Report {
     pub evidence: u64,
     /// Each chain, in the order they were opened.
     pub chains: Vec<ChainReport>,
+}
+
+impl std::fmt::Display for Report {
+    /// The report as `lcm check` prints it: a summary line, then a line per chain.
+    ///
+    /// ```
+    /// use lcm_store::check::{ChainReport, Report};
+    ///
+    /// let mut report = Report {
+    ///     records: 2,
+    ///     receipts: 1,
+    ///     ..Default::default()
+    /// };
+    /// assert_eq!(report.to_string(), "store ok: 2 records, 1 receipt in 0 chains, 0 batches");
+    /// report.chains.push(ChainReport {
+    ///     deployment: "dep".to_owned(),
+    ///     receipts: 1,
+    ///     batches: 0,
+    ///     head: None,
+    /// });
+    /// assert_eq!(
+    ///     report.to_string(),
+    ///     "store ok: 2 records, 1 receipt in 1 chain, 0 batches\n  chain of dep: 1 receipt, 0 batches, head none"
+    /// );
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "store ok: {}, {} in {}, {}",
+            plural(self.records, "record", "records"),
+            plural(self.receipts, "receipt", "receipts"),
+            plural(self.chains.len(), "chain", "chains"),
+            plural(self.batches, "batch", "batches"),
+        )?;
+        for c in &self.chains {
+            write!(
+                f,
+                "\n  chain of {}: {}, {}, head {}",
+                c.deployment,
+                plural(c.receipts, "receipt", "receipts"),
+                plural(c.batches, "batch", "batches"),
+                c.head.map_or_else(|| "none".to_owned(), |d| d.to_string())
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// What the check covered of one receipt chain.

@@ -30,7 +30,11 @@ use serde::de::DeserializeOwned;
 
 use crate::lifecycle;
 use crate::log::ChainLog;
+
+mod document;
+
 use crate::{Error, Store, StoredRecord};
+pub use document::{document, written};
 
 fn parse<T: DeserializeOwned>(kind: &str, id: &str, json: &str) -> Result<T, Error> {
     serde_json::from_str(json).map_err(|source| Error::Parse {

@@ -383,9 +383,91 @@ pub fn write_key_pair(path: &Path, key: &SigningKey, force: bool) -> Result<(), 
     public
 }
 
+/// The file at `path` as UTF-8 text that is JSON in the strict profile
+/// (`lcm_model::strict`: no duplicate keys, no lone surrogates, ...).
+///
+/// # Errors
+///
+/// The failures of [`read_text`]; [`FileError::Invalid`] naming the file for text the
+/// strict check refuses.
+pub fn read_strict_text(path: &Path) -> Result<String, FileError> {
+    let text = read_text(path)?;
+    lcm_model::strict::check_json(&text).map_err(|e| invalid(path, e))?;
+    Ok(text)
+}
+
+/// Reads a header, capsule or bundle file: checks it is strict JSON and tells which
+/// document it is from its top-level keys (one pass that skips every value: no
+/// `serde_json::Value` of the whole document).
+///
+/// # Errors
+///
+/// The failures of [`read_text`]; [`FileError::Invalid`] naming the file for malformed or
+/// non-strict JSON, or JSON that is none of the documents.
+pub fn read_document(path: &Path) -> Result<(lcm_capsule::DocumentKind, String), FileError> {
+    let text = read_text(path)?;
+    let kind = lcm_capsule::DocumentKind::of_json(&text)
+        .map_err(|e| invalid(path, format!("malformed JSON: {e}")))?;
+    lcm_model::strict::check_json(&text).map_err(|e| invalid(path, e))?;
+    let kind = kind.ok_or_else(|| invalid(path, lcm_capsule::NOT_A_DOCUMENT))?;
+    Ok((kind, text))
+}
+
+/// The header the document `text` of `kind` is checked against: its own, or for a capsule
+/// the one in the file `header_path`; `None` when there is none to be had.
+#[must_use]
+pub fn header_of(
+    kind: lcm_capsule::DocumentKind,
+    text: &str,
+    header_path: Option<&Path>,
+) -> Option<lcm_capsule::CapsuleHeader> {
+    use lcm_capsule::{Bundle, CapsuleHeader, DocumentKind};
+    match kind {
+        DocumentKind::Header => CapsuleHeader::from_json(text).ok(),
+        DocumentKind::Bundle => Bundle::from_json(text).ok().map(|b| b.header),
+        DocumentKind::Capsule => header_path
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|t| CapsuleHeader::from_json(&t).ok()),
+        _ => None,
+    }
+}
+
+/// A [`FileError::Invalid`]: `path: what`.
+fn invalid(path: &Path, what: impl std::fmt::Display) -> FileError {
+    FileError::Invalid {
+        what: format!("{}: {what}", path.display()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_are_read_strictly_and_told_apart() {
+        use lcm_capsule::DocumentKind;
+        let dir = std::env::temp_dir().join(format!("lcm-files-doc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("doc.json");
+        let message = |e: FileError| e.to_string();
+        std::fs::write(&p, [0xff]).unwrap();
+        assert!(message(read_document(&p).unwrap_err()).ends_with("not UTF-8 text"));
+        std::fs::write(&p, "{\"a\": ").unwrap();
+        assert!(message(read_document(&p).unwrap_err()).contains(": malformed JSON: "));
+        std::fs::write(&p, r#"{"a": 1, "a": 2}"#).unwrap();
+        assert!(read_document(&p).is_err());
+        assert!(read_strict_text(&p).is_err());
+        std::fs::write(&p, r#"{"a": 1}"#).unwrap();
+        assert_eq!(read_strict_text(&p).unwrap(), r#"{"a": 1}"#);
+        let e = message(read_document(&p).unwrap_err());
+        assert_eq!(
+            e,
+            format!("{}: {}", p.display(), lcm_capsule::NOT_A_DOCUMENT)
+        );
+        assert!(header_of(DocumentKind::Header, "{}", None).is_none());
+        assert!(header_of(DocumentKind::Capsule, "{}", Some(&dir.join("none"))).is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn atomic_write_replaces_and_reads_back() {

@@ -22,8 +22,10 @@ use lcm_model::{Record, Timestamp};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+mod acks;
 mod close;
 
+pub use acks::{json_acks, text_acks};
 pub use close::{BatchStream, seal_next_batch};
 
 use crate::export::sealed;

@@ -688,5 +688,8 @@ pub fn verify_proof_file(
 }
 
 pub mod headers;
+mod summaries;
 pub mod tiles;
 pub mod witness;
+
+pub use summaries::proof_summary;

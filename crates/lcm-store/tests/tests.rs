@@ -310,6 +310,7 @@ fn exported_tiles_and_proof_files_verify_and_their_tampered_twins_fail() {
         .expect("key files");
     let vkey = files
         .vkey
+        .as_ref()
         .expect("a named key has a verifier key")
         .to_string();
     let signer = tlog_ops::log_signer(&key, None, "deploy_001").expect("signer");
@@ -318,6 +319,60 @@ fn exported_tiles_and_proof_files_verify_and_their_tampered_twins_fail() {
     assert_eq!((done.size, done.bundles), (260, 2));
     let ok = tiles::verify_tiles(&dir, &vkey, None, None).expect("the tiles verify");
     assert_eq!(ok.checkpoint.checkpoint().size(), 260);
+    // What the commands print about them.
+    let (value, text) = files.summary(&key);
+    assert_eq!(value["vkey"], vkey.as_str());
+    assert!(text.starts_with(&format!(
+        "private key {} (mode 0600)\npublic key  ",
+        key.display()
+    )));
+    assert!(text.ends_with(&format!("\n             {vkey}")), "{text}");
+    let (value, text) = done.summary(&dir, "lcm.local/deploy_001");
+    assert_eq!(
+        (value["size"].as_u64(), value["entry_bundles"].as_u64()),
+        (Some(260), Some(2))
+    );
+    assert!(
+        text.starts_with("exported the log of lcm.local/deploy_001 (size 260): "),
+        "{text}"
+    );
+    let (value, text) = ok.summary();
+    assert_eq!(value["root"], ok.root.to_string());
+    assert!(
+        text.starts_with("valid tiles: lcm.local/deploy_001 size 260, root "),
+        "{text}"
+    );
+    assert!(!text.contains('\n'), "no --since, no entry: one line");
+    let checkpoint = s.0.join("checkpoint");
+    std::fs::write(&checkpoint, ok.checkpoint.to_text()).expect("write checkpoint");
+    let verified = tlog_ops::verify_checkpoint(&checkpoint, &vkey, &[], 0, None, None)
+        .expect("the checkpoint verifies");
+    let (value, text) = verified.summary(0);
+    assert_eq!(value["since"], serde_json::Value::Null);
+    assert!(text.starts_with("valid checkpoint: origin lcm.local/deploy_001, size 260, root "));
+    assert!(
+        text.ends_with("; 0 of 0 witnesses cosigned (quorum 0)"),
+        "{text}"
+    );
+    // A divergence prints both signed checkpoints as its evidence.
+    let signed = ok.checkpoint;
+    let diverged = OpsError::Diverged {
+        word: "rollback",
+        older: Box::new((s.0.join("older"), signed.clone())),
+        newer: Box::new((checkpoint, signed.clone())),
+        message: "rollback: ...".to_owned(),
+    };
+    let text = diverged.evidence(false).expect("evidence");
+    let older = format!(
+        "rollback evidence, older signed checkpoint ({}):\n",
+        s.0.join("older").display()
+    );
+    assert!(text.starts_with(&older), "{text}");
+    assert_eq!(text.matches(&signed.to_text()).count(), 2);
+    let json: serde_json::Value =
+        serde_json::from_str(&diverged.evidence(true).expect("evidence")).expect("json");
+    assert_eq!(json["reason"], "rollback");
+    assert_eq!(json["newer"]["checkpoint"], signed.to_text());
     let failed = |r: Result<tiles::TilesVerified, OpsError>| match r {
         Err(OpsError::Failed { message }) => message,
         other => panic!("expected a failed check, got {other:?}"),
@@ -359,8 +414,20 @@ fn exported_tiles_and_proof_files_verify_and_their_tampered_twins_fail() {
     let proof = proof.expect("proof");
     let path = s.0.join("proof");
     std::fs::write(&path, proof.to_text()).expect("write proof");
-    let (_, p, _) = tlog_ops::verify_proof_file(&path, &vkey, &[], 0, None).expect("verifies");
+    let (d, p, v) = tlog_ops::verify_proof_file(&path, &vkey, &[], 0, None).expect("verifies");
     assert_eq!(p.index, 3);
+    let (value, text) = tlog_ops::proof_summary(&d, &p, &v);
+    assert_eq!(
+        (value["index"].as_u64(), value["size"].as_u64()),
+        (Some(3), Some(260))
+    );
+    assert!(
+        text.starts_with(&format!(
+            "valid proof: receipt {d} is entry 3 of lcm.local/deploy_001 (size 260"
+        )),
+        "{text}"
+    );
+    assert!(text.ends_with("); 0 witnesses cosigned"), "{text}");
     let r = tlog_ops::verify_proof_file(&path, &vkey, &[], 0, Some(&leaf0));
     assert!(matches!(r, Err(OpsError::Failed { message }) if message.starts_with("inclusion:")));
 }

@@ -123,3 +123,38 @@ fn report_json_lists_every_check_and_each_failure() {
             .any(|r| r["result"] == "failed" && r["error"].is_string())
     );
 }
+
+#[test]
+fn a_valid_summary_counts_passed_checks_and_names_warnings() {
+    let (bundle, key, _) = golden();
+    let report = verify_bundle(&bundle, &key, &PolicyRequirements::default()).unwrap();
+    let skipped = report.not_applicable().count();
+    let passed = report.checks.len() - skipped;
+    let id = key.key_id();
+    let (value, text) = report.valid_summary(DocumentKind::Bundle, &id, Some(&bundle.header));
+    assert_eq!(value["checks"], passed);
+    assert_eq!(value["key_id"], id.to_hex());
+    assert_eq!(value["synthetic"], json!(bundle.header.synthetic));
+    assert_eq!(value["warnings"], json!(warnings(&bundle.header)));
+    assert_eq!(value["results"], report.results_json());
+    let first = text.lines().next().unwrap();
+    let expected = if skipped == 0 {
+        format!("valid bundle: {passed} checks passed (key {id})")
+    } else {
+        format!("valid bundle: {passed} checks passed, {skipped} not applicable (key {id})")
+    };
+    assert_eq!(first, expected);
+    // The golden bundle is synthetic: its warning is printed.
+    assert!(text.contains("\n  warning: this is "), "{text}");
+    assert_eq!(
+        text.lines().count(),
+        1 + warnings(&bundle.header).len() + skipped
+    );
+    // No header: no warnings, no synthetic marker.
+    let (value, _) = report.valid_summary(DocumentKind::Capsule, &id, None);
+    assert_eq!(
+        (value["warnings"].clone(), value["synthetic"].clone()),
+        (json!([]), Value::Null)
+    );
+    assert_eq!(value["kind"], "capsule");
+}

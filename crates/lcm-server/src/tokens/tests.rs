@@ -86,3 +86,29 @@ fn malformed_tokens_have_no_id() {
     }
     assert!(create(&mut *store().0, "bad id\n", "").is_err());
 }
+
+#[test]
+fn list_lines_name_the_token_never_its_hash() {
+    let (mut s, dir) = store();
+    let a = create(&mut *s, "dep", "client a").unwrap();
+    revoke(&mut *s, &a.stored.id).unwrap();
+    let stored = s.token(&a.stored.id).unwrap().unwrap();
+    let revoked = stored.revoked.unwrap();
+    let text = list_line(&stored, false);
+    assert_eq!(
+        text,
+        format!(
+            "{}\tdep\tclient a\t{}\t{revoked}",
+            a.stored.id, stored.created
+        )
+    );
+    let json: serde_json::Value = serde_json::from_str(&list_line(&stored, true)).unwrap();
+    assert_eq!(json["revoked"], revoked);
+    assert_eq!(json["name"], "client a");
+    let hash = stored.hash.to_string();
+    for line in [text, json.to_string()] {
+        assert!(!line.contains(&hash) && !line.contains(&a.token[PREFIX.len() + 17..]));
+    }
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,6 +1,6 @@
 //! The demo lifecycle (`lcm demo`): the built-in example lifecycle, marked synthetic,
 //! recorded into a store with a number of demo receipts sealed in batches. The caller
-//! exports, verifies and prints it.
+//! prints it; [`write_artefacts`] signs, verifies and writes its header and bundle.
 
 use std::path::Path;
 
@@ -8,6 +8,10 @@ use lcm_capsule::SYNTHETIC_DEMO;
 use lcm_crypto::SigningKey;
 use lcm_model::Record as _;
 use lcm_model::records::DatasetFamilyAnchor;
+
+mod artefacts;
+
+pub use artefacts::{ArtefactError, Artefacts, write_artefacts};
 
 use super::{EXAMPLE, LifecycleInput, Passwords, record_synthetic_into};
 use crate::files::{FileError, read_signing_key, write_key_pair};

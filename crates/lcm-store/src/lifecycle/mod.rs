@@ -35,7 +35,7 @@ pub use self::input::{
     TestEvaluationInput, TrainingInput, parse_lifecycle, parse_stage, strict_value,
 };
 pub use self::restore::restore;
-pub use self::schema::{SCHEMA_KINDS, schema};
+pub use self::schema::{SCHEMA_KINDS, UnknownSchemaKind, schema, schema_listing, schema_of};
 
 /// The evidence kind of a split's record ids and content digests.
 pub const SPLIT_RECORDS: &str = "split-records";

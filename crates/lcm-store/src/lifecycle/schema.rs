@@ -20,6 +20,60 @@ pub const SCHEMA_KINDS: &[(&str, &str)] = &[
     ("test", "lcm record test"),
 ];
 
+/// A kind [`schema_of`] has no schema for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown input file kind {kind:?}; expected one of {}",
+    SCHEMA_KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+)]
+pub struct UnknownSchemaKind {
+    /// The kind given.
+    pub kind: String,
+}
+
+/// [`schema`], or the error naming the kinds there are.
+///
+/// ```
+/// use lcm_store::lifecycle::schema_of;
+///
+/// assert!(schema_of("model").is_ok());
+/// let e = schema_of("modle").unwrap_err();
+/// assert!(e.to_string().starts_with(r#"unknown input file kind "modle"; expected one of lifecycle, dataset"#));
+/// ```
+///
+/// # Errors
+///
+/// [`UnknownSchemaKind`] for a kind that is not one of [`SCHEMA_KINDS`].
+pub fn schema_of(kind: &str) -> Result<Value, UnknownSchemaKind> {
+    schema(kind).ok_or_else(|| UnknownSchemaKind {
+        kind: kind.to_owned(),
+    })
+}
+
+/// The lines `lcm schema` prints without a kind: each kind and the command that reads it,
+/// tab-separated, or with `json` as JSON objects.
+///
+/// ```
+/// let lines = lcm_store::lifecycle::schema_listing(false);
+/// assert_eq!(lines[0], "lifecycle\tlcm record lifecycle FILE");
+/// let json = lcm_store::lifecycle::schema_listing(true);
+/// assert_eq!(json[1], r#"{"command":"lcm record dataset","kind":"dataset"}"#);
+/// assert_eq!(lines.len(), lcm_store::lifecycle::SCHEMA_KINDS.len());
+/// ```
+#[must_use]
+pub fn schema_listing(json: bool) -> Vec<String> {
+    SCHEMA_KINDS
+        .iter()
+        .map(|(kind, command)| {
+            if json {
+                json!({"kind": kind, "command": command}).to_string()
+            } else {
+                format!("{kind}\t{command} FILE")
+            }
+        })
+        .collect()
+}
+
 /// The JSON Schema (draft 2020-12) of the input file `kind` (one of [`SCHEMA_KINDS`]), or
 /// `None` for another kind. A stage file's schema allows a `_comment`, as the parser does.
 ///

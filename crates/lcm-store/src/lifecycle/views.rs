@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 
 use lcm_crypto::Digest;
 use lcm_model::Record as _;
-use lcm_model::records::{DeploymentAnchor, DeploymentStatusEvent, InferenceReceipt, ReleaseRoot};
+use lcm_model::records::{
+    DeploymentAnchor, DeploymentStatusEvent, InferenceBatch, InferenceReceipt, ReleaseRoot,
+};
 use serde::Serialize;
 
-use crate::{Error, RECORD_KINDS, Store};
+use crate::{Error, RECORD_KINDS, Store, StoredBatch};
 
 /// The kinds `lcm list` accepts besides the record kinds ([`RECORD_KINDS`], each also in the
 /// plural).
@@ -234,6 +236,66 @@ pub fn batches(store: &dyn Store, deployment: Option<&str>) -> Result<Vec<BatchR
     Ok(rows)
 }
 
+/// What `lcm init` prints about the store `store` at `path` (`created` when this run made
+/// it): the JSON object `--json` prints (path, whether created, policy digest, schema
+/// version) and the text a person reads (the same, and the policy's line).
+///
+/// # Errors
+///
+/// The store's failures; the policy's digest cannot be computed.
+pub fn init_summary(
+    store: &dyn Store,
+    path: &std::path::Path,
+    created: bool,
+) -> Result<(serde_json::Value, String), Error> {
+    let policy = store.policy()?;
+    let value = serde_json::json!({
+        "store": path.display().to_string(),
+        "created": created,
+        "policy_digest": policy.digest()?,
+        "schema_version": store.schema_version(),
+    });
+    let done = if created {
+        "initialized"
+    } else {
+        "already initialized:"
+    };
+    let text = format!(
+        "{done} store {}\n{}",
+        path.display(),
+        policy.format_policy_line()?
+    );
+    Ok((value, text))
+}
+
+/// What `lcm batch close` prints about the batch it sealed, or that there was none to seal:
+/// the JSON object `--json` prints and the line a person reads.
+///
+/// ```
+/// let (value, line) = lcm_store::lifecycle::views::sealed_batch(None)?;
+/// assert_eq!((value["batch"].is_null(), line.as_str()), (true, "no receipts to batch"));
+/// # Ok::<(), lcm_store::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Json`] for a batch whose JSON is not a batch record.
+pub fn sealed_batch(batch: Option<&StoredBatch>) -> Result<(serde_json::Value, String), Error> {
+    let Some(b) = batch else {
+        let none = serde_json::json!({"batch": null});
+        return Ok((none, "no receipts to batch".to_owned()));
+    };
+    let record: InferenceBatch = serde_json::from_str(&b.json)?;
+    let value = serde_json::json!({"window_id": b.window_id,
+        "first_sequence": b.first_sequence, "last_sequence": b.last_sequence,
+        "count": record.count, "root": record.root, "digest": b.digest});
+    let text = format!(
+        "sealed batch {} receipts {}..={} ({}) root {}",
+        b.window_id, b.first_sequence, b.last_sequence, record.count, record.root
+    );
+    Ok((value, text))
+}
+
 /// The stored digest and JSON of the record `kind` `id` (a receipt is looked up in the
 /// chain of `deployment`, or the store's only chain); `None` when the store has none.
 ///
@@ -252,6 +314,77 @@ pub fn record(
     } else {
         store.record(kind, id)?.map(|r| (r.digest, r.json))
     })
+}
+
+/// `n` and the noun in the right number, as the views' text lines word counts: "1 batch",
+/// "2 batches".
+///
+/// # Examples
+///
+/// ```
+/// use lcm_store::lifecycle::views::plural;
+///
+/// assert_eq!(plural(1u64, "batch", "batches"), "1 batch");
+/// assert_eq!(plural(0usize, "receipt", "receipts"), "0 receipts");
+/// ```
+pub fn plural<N: TryInto<u64> + std::fmt::Display + Copy>(n: N, one: &str, many: &str) -> String {
+    let singular = n.try_into().ok() == Some(1);
+    format!("{n} {}", if singular { one } else { many })
+}
+
+impl std::fmt::Display for LifecycleRow {
+    /// The row's `lcm list lifecycles` line: deployment, release root, receipts, batches.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}\t{}\t{}\t{}",
+            self.deployment,
+            self.release_root,
+            plural(self.receipts, "receipt", "receipts"),
+            plural(self.batches, "batch", "batches")
+        )
+    }
+}
+
+impl std::fmt::Display for DeploymentRow {
+    /// The row's `lcm list deployments` line: deployment, digest, status (`-` for none),
+    /// whether released, receipts.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}\t{}\t{}\t{}\t{}",
+            self.deployment,
+            self.digest,
+            if self.status.is_empty() {
+                "-"
+            } else {
+                &self.status
+            },
+            if self.released {
+                "released"
+            } else {
+                "not released"
+            },
+            plural(self.receipts, "receipt", "receipts")
+        )
+    }
+}
+
+impl std::fmt::Display for BatchRow {
+    /// The row's `lcm list batches` line: deployment, window, sequence range, receipts,
+    /// digest.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}\t{}\t{}..={}\t{}\t{}",
+            self.deployment,
+            self.window_id,
+            self.first_sequence,
+            self.last_sequence,
+            plural(self.count, "receipt", "receipts"),
+            self.digest
+        )
+    }
 }
 
 #[cfg(test)]

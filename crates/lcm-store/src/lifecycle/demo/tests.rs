@@ -64,3 +64,49 @@ fn the_signing_key_is_made_once_then_reused() {
     assert!(signing_key(&path).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_artefacts_verify_reuse_the_key_and_name_every_stage() {
+    let (mut store, dir) = fresh_store("demo-artefacts");
+    let run = record_demo(&mut *store, 3, &mut |_| {}).unwrap();
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let now = lcm_model::Timestamp::now();
+    let files = write_artefacts(&*store, &run, &out, now).unwrap();
+    let bundle_text = std::fs::read_to_string(&files.bundle_path).unwrap();
+    assert_eq!(bundle_text.len(), files.bundle_bytes + 1);
+    let header_text = std::fs::read_to_string(&files.header_path).unwrap();
+    let header = lcm_capsule::CapsuleHeader::from_json(&header_text).unwrap();
+    assert_eq!(
+        header.digest().unwrap(),
+        files.bundle.header.digest().unwrap()
+    );
+    // The bundle on disk verifies with the public key written beside the private one.
+    let public =
+        crate::files::read_verifying_key(&crate::files::pub_path(&files.key_path)).unwrap();
+    let requirements = lcm_capsule::PolicyRequirements::default();
+    assert!(lcm_capsule::verify_bundle_json(&bundle_text, &public, &requirements).is_ok());
+    // One byte of a digest changed: it no longer verifies.
+    let root = files.bundle.lifecycle.release.record.root.to_string();
+    let flipped = root.replacen(&root[..1], if &root[..1] == "0" { "1" } else { "0" }, 1);
+    let tampered = bundle_text.replacen(&root, &flipped, 1);
+    assert_ne!(tampered, bundle_text);
+    assert!(lcm_capsule::verify_bundle_json(&tampered, &public, &requirements).is_err());
+
+    let lines = files.summary_lines(&dir.join("lcm.db"), &run);
+    assert_eq!(lines.len(), 10);
+    assert!(
+        lines[6].starts_with("  G inference 3 receipts in 3 batches"),
+        "{}",
+        lines[6]
+    );
+    assert!(lines[7].ends_with(&root));
+    let json = files.summary_json(&dir.join("lcm.db"), &run);
+    assert_eq!(json["receipts"], 3);
+    assert_eq!(json["key_id"], files.key.key_id().to_hex());
+    // A second run reuses the key.
+    let again = write_artefacts(&*store, &run, &out, now).unwrap();
+    assert_eq!(again.key.key_id(), files.key.key_id());
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,131 @@
+//! `lcm header` and `lcm export` as data: the signed document of a lifecycle as text, and
+//! what is said about it once it is written to a file.
+
+use std::path::Path;
+
+use lcm_capsule::{CapsuleHeader, DocumentKind};
+use lcm_crypto::SigningKey;
+use lcm_model::Timestamp;
+use serde_json::{Value, json};
+
+use crate::lifecycle::views::plural;
+use crate::{Error, Store};
+
+/// The signed header of the lifecycle of `deployment` ([`super::header`]), or with `kind`
+/// [`DocumentKind::Bundle`] its whole bundle ([`super::bundle`]), made at `now`: the header
+/// and the document as indented JSON (no final newline).
+///
+/// # Errors
+///
+/// As [`super::header`] and [`super::bundle`].
+pub fn document(
+    store: &dyn Store,
+    deployment: &str,
+    kind: DocumentKind,
+    now: Timestamp,
+    key: &SigningKey,
+) -> Result<(CapsuleHeader, String), Error> {
+    if kind == DocumentKind::Bundle {
+        let bundle = super::bundle(store, deployment, now, key)?;
+        let text = bundle.to_json(Some(2))?;
+        Ok((bundle.header, text))
+    } else {
+        let (header, _) = super::header(store, deployment, now, key)?;
+        let text = header.to_json(Some(2))?;
+        Ok((header, text))
+    }
+}
+
+/// What `header` and `export` say once they wrote the document of `kind` (`bytes` long,
+/// without its final newline) of `deployment` to `path`: the JSON object a script needs (the
+/// path, the header digest and key id, the receipts) and the line a person reads.
+///
+/// # Errors
+///
+/// The header's digest cannot be computed (capsule errors).
+pub fn written(
+    kind: DocumentKind,
+    path: &Path,
+    deployment: &str,
+    header: &CapsuleHeader,
+    bytes: usize,
+) -> Result<(Value, String), Error> {
+    let digest = header.digest()?;
+    let inference = header.stage_g_inference.as_ref();
+    let receipts = inference.map_or(0, |g| g.receipt_count);
+    let batches = inference.map_or(0, |g| g.batches.len());
+    let value = json!({
+            "kind": kind.name(),
+            "path": path.display().to_string(),
+            "bytes": bytes.saturating_add(1),
+            "deployment": deployment,
+            "header_digest": digest,
+            "key_id": header.signature.key_id.to_hex(),
+            "generated_at": header.generated_at,
+            "receipts": receipts,
+            "batches": batches,
+            "receipts_root": inference.map(|g| g.receipts_root),
+            "chain_head": inference.and_then(|g| g.chain_head),
+            "release_root": header.stage_h_roots.as_ref().map(|h| h.release_root),
+            "synthetic": header.synthetic,
+    });
+    let text = format!(
+        "wrote {} {}: header {digest} of {deployment}, {}, {}, signed by key {}",
+        kind.name(),
+        path.display(),
+        plural(receipts, "receipt", "receipts"),
+        plural(batches, "batch", "batches"),
+        header.signature.key_id
+    );
+    Ok((value, text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lifecycle::demo;
+
+    #[test]
+    fn documents_of_the_demo_are_signed_and_described() {
+        let (mut store, dir) = demo::tests::fresh_store("export-document");
+        let run = demo::record_demo(&mut *store, 4, &mut |_| {}).unwrap();
+        let key = SigningKey::from_seed(&lcm_crypto::Seed::from_bytes([3; 32]));
+        let now = Timestamp::now();
+        let (header, text) =
+            document(&*store, &run.deployment, DocumentKind::Header, now, &key).unwrap();
+        assert_eq!(CapsuleHeader::from_json(&text).unwrap(), header);
+        let (bundled, bundle) =
+            document(&*store, &run.deployment, DocumentKind::Bundle, now, &key).unwrap();
+        assert_eq!(
+            lcm_capsule::Bundle::from_json(&bundle).unwrap().header,
+            bundled
+        );
+        assert_eq!(
+            DocumentKind::of_json(&bundle).unwrap(),
+            Some(DocumentKind::Bundle)
+        );
+
+        let path = dir.join("header.json");
+        let (value, line) = written(
+            DocumentKind::Header,
+            &path,
+            &run.deployment,
+            &header,
+            text.len(),
+        )
+        .unwrap();
+        assert_eq!(value["bytes"], text.len() + 1);
+        assert_eq!(value["receipts"], 4);
+        assert_eq!(value["header_digest"], json!(header.digest().unwrap()));
+        assert!(
+            line.contains(", 4 receipts, 4 batches, signed by key "),
+            "{line}"
+        );
+        assert!(
+            line.starts_with(&format!("wrote header {}", path.display())),
+            "{line}"
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,259 @@
+//! What the `lcm log` and `lcm keygen` commands print about an operation's result, as data:
+//! each `summary` is the JSON object `--json` prints and the text a person reads; and the
+//! evidence a fork or rollback prints ([`OpsError::evidence`]).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use lcm_crypto::Digest;
+use lcm_tlog::VerifiedCheckpoint;
+use lcm_tlog::consistency::Consistency;
+use lcm_tlog::proof::TlogProof;
+use serde_json::{Value, json};
+
+use super::headers::{CapsuleInto, HeadersCompared};
+use super::tiles::{TilesExported, TilesVerified};
+use super::{CheckpointVerified, KeyFiles, OpsError, relation};
+
+impl KeyFiles {
+    /// What `lcm keygen --out PATH` prints about the files written (`path` the private
+    /// key's).
+    #[must_use]
+    pub fn summary(&self, path: &Path) -> (Value, String) {
+        let mut value = json!({
+            "private_key": path.display().to_string(),
+            "public_key": self.public_path.display().to_string(),
+            "key_id": self.public.key_id().to_hex(),
+        });
+        let mut text = format!(
+            "private key {} (mode 0600)\npublic key  {}\nkey id      {}",
+            path.display(),
+            self.public_path.display(),
+            self.public.key_id()
+        );
+        if let Some(vkey) = &self.vkey {
+            let vkey = vkey.to_string();
+            value["verifier_key"] = json!(self.vkey_path.display().to_string());
+            value["vkey"] = json!(vkey);
+            let _ = write!(
+                text,
+                "\nverifier key {}\n             {vkey}",
+                self.vkey_path.display()
+            );
+        }
+        (value, text)
+    }
+}
+
+impl CheckpointVerified {
+    /// What `lcm log verify` prints (`quorum` as asked).
+    #[must_use]
+    pub fn summary(&self, quorum: usize) -> (Value, String) {
+        let c = self.verified.checkpoint();
+        let witnesses: Vec<String> = self
+            .verified
+            .witnesses()
+            .iter()
+            .map(|w| w.key.name().to_string())
+            .collect();
+        let value = json!({"valid": true, "origin": c.origin(), "size": c.size(),
+            "root": c.root().to_string(), "log_key": self.log_key.to_string(),
+            "witnesses": witnesses,
+            "since": self.since.as_ref().map(|(_, outcome)| outcome.to_string())});
+        let mut text = format!(
+            "valid checkpoint: origin {}, size {}, root {}\nsigned by {}; {} of {} witnesses \
+             cosigned (quorum {quorum})",
+            c.origin(),
+            c.size(),
+            c.root(),
+            self.log_key.name(),
+            witnesses.len(),
+            self.witnesses
+        );
+        if let Some((old, outcome)) = &self.since {
+            let size = old.checkpoint().size();
+            let _ = write!(
+                text,
+                "\n{} the checkpoint of size {size}",
+                relation(outcome)
+            );
+        }
+        (value, text)
+    }
+}
+
+/// What `lcm log verify-proof` prints about a verified proof ([`super::verify_proof_file`]'s
+/// result).
+#[must_use]
+pub fn proof_summary(
+    digest: &Digest,
+    proof: &TlogProof,
+    verified: &VerifiedCheckpoint,
+) -> (Value, String) {
+    let c = verified.checkpoint();
+    let witnesses = verified.witnesses().len();
+    let value = json!({"valid": true, "digest": digest.to_string(), "index": proof.index,
+        "origin": c.origin(), "size": c.size(), "root": c.root().to_string(),
+        "witnesses": witnesses});
+    let text = format!(
+        "valid proof: receipt {digest} is entry {} of {} (size {}, root {}); {witnesses} witnesses cosigned",
+        proof.index,
+        c.origin(),
+        c.size(),
+        c.root(),
+    );
+    (value, text)
+}
+
+impl CapsuleInto {
+    /// What `lcm log verify-capsule` prints.
+    #[must_use]
+    pub fn summary(&self) -> (Value, String) {
+        let c = self.verified.checkpoint();
+        let witnesses = self.verified.witnesses().len();
+        let value = json!({"valid": true, "origin": c.origin(), "size": c.size(),
+            "header_receipts": self.header_receipts, "witnesses": witnesses});
+        let text = format!(
+            "valid capsule: its header's {} receipts are a state of {} (size {}, {witnesses} witnesses): {}",
+            self.header_receipts,
+            c.origin(),
+            c.size(),
+            self.outcome
+        );
+        (value, text)
+    }
+}
+
+impl TilesExported {
+    /// What `lcm log export-tiles` prints about the log of `origin` exported into `dir`.
+    #[must_use]
+    pub fn summary(&self, dir: &Path, origin: &str) -> (Value, String) {
+        let value = json!({"dir": dir.display().to_string(), "origin": origin,
+            "size": self.size, "tiles": self.tiles, "entry_bundles": self.bundles});
+        let text = format!(
+            "exported the log of {origin} (size {}): {} tiles, {} entry bundles and the checkpoint in {}",
+            self.size,
+            self.tiles,
+            self.bundles,
+            dir.display()
+        );
+        (value, text)
+    }
+}
+
+impl TilesVerified {
+    /// What `lcm log verify-tiles` prints.
+    #[must_use]
+    pub fn summary(&self) -> (Value, String) {
+        let c = self.checkpoint.checkpoint();
+        let (size, root) = (c.size(), self.root);
+        let value = json!({"valid": true, "origin": c.origin(), "size": size,
+            "root": root.to_string(), "tiles": self.tiles});
+        let mut text = format!(
+            "valid tiles: {} size {size}, root {root}, {} tiles and their entries checked",
+            c.origin(),
+            self.tiles
+        );
+        if let Some((m, result)) = &self.since {
+            let _ = write!(text, "\n{} the checkpoint of size {m}", relation(result));
+        }
+        if let Some((digest, index)) = self.entry {
+            let _ = write!(text, "\nreceipt {digest} is entry {index}");
+        }
+        (value, text)
+    }
+}
+
+impl HeadersCompared {
+    /// The line `lcm verify NEW --header OLD` adds about the older header in `old_path`.
+    #[must_use]
+    pub fn summary(&self, old_path: &Path) -> String {
+        format!(
+            "receipt log {} the header {} ({} receipts -> {})",
+            if matches!(self.outcome, Consistency::Same) {
+                "is the same as"
+            } else {
+                "extends"
+            },
+            old_path.display(),
+            self.old_size,
+            self.new_size
+        )
+    }
+}
+
+impl OpsError {
+    /// The evidence a divergence carries, as printed on standard output before the command
+    /// fails: for [`OpsError::Diverged`] both signed checkpoints, for
+    /// [`OpsError::HeadersDiverged`] both headers' receipt states; one JSON object with
+    /// `json`, else labelled text. Ends with a newline. `None` for every other error.
+    #[must_use]
+    pub fn evidence(&self, json: bool) -> Option<String> {
+        match self {
+            Self::Diverged {
+                word, older, newer, ..
+            } => Some(if json {
+                let side = |(file, signed): &(std::path::PathBuf, lcm_tlog::SignedCheckpoint)| json!({"file": file.display().to_string(), "checkpoint": signed.to_text()});
+                let v = json!({"valid": false, "reason": word, "older": side(older),
+                    "newer": side(newer)});
+                format!("{v}\n")
+            } else {
+                let mut text = String::new();
+                for (label, (path, signed)) in [("older", &**older), ("newer", &**newer)] {
+                    let _ = writeln!(
+                        text,
+                        "{word} evidence, {label} signed checkpoint ({}):",
+                        path.display()
+                    );
+                    text.push_str(&signed.to_text());
+                }
+                text
+            }),
+            Self::HeadersDiverged(e) => {
+                let (word, older, newer) = (e.word, &e.older, &e.newer);
+                Some(if json {
+                    let v = json!({"valid": false, "reason": word, "older": older, "newer": newer});
+                    format!("{v}\n")
+                } else {
+                    format!(
+                        "{word} evidence, older signed header {}: {older}\n{word} evidence, newer signed header: {newer}\n",
+                        e.older_file.display()
+                    )
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::HeaderEvidence;
+    use super::*;
+
+    #[test]
+    fn header_evidence_names_both_states_and_other_errors_have_none() {
+        let e = OpsError::HeadersDiverged(Box::new(HeaderEvidence {
+            word: "fork",
+            older_file: "old.json".into(),
+            older: json!({"receipts": 3}),
+            newer: json!({"receipts": 4}),
+            message: "fork: ...".to_owned(),
+        }));
+        assert_eq!(
+            e.evidence(false).unwrap(),
+            "fork evidence, older signed header old.json: {\"receipts\":3}\n\
+             fork evidence, newer signed header: {\"receipts\":4}\n"
+        );
+        let v: Value = serde_json::from_str(&e.evidence(true).unwrap()).unwrap();
+        assert_eq!(
+            v,
+            json!({"valid": false, "reason": "fork", "older": {"receipts": 3},
+            "newer": {"receipts": 4}})
+        );
+        let failed = OpsError::Failed {
+            message: "signature: bad".to_owned(),
+        };
+        assert!(failed.evidence(true).is_none() && failed.evidence(false).is_none());
+    }
+}
