@@ -90,7 +90,7 @@ pub type RecordsBuild<'a> =
 pub type BatchBuild = Result<Option<(StoredBatch, Vec<StoredRecord>)>, Error>;
 
 /// What a store of lifecycle records must offer; [`crate::sqlite`] is the embedded one, and a
-/// server-backed one (`PostgreSQL`) can implement the same trait.
+/// server-backed one, `crate::postgres` (feature `postgres`), implements the same trait.
 ///
 /// Every method that writes is atomic: it commits everything or nothing, and returns only
 /// once what it wrote is durable. The trait is object-safe: the rest of the crate works on

@@ -10,6 +10,8 @@ use lcm_model::{Policy, Record as _, Timestamp};
 use lcm_store::lifecycle::{self, EXAMPLE, Passwords};
 use lcm_store::{Error, Store, export, pipeline};
 
+mod conformance;
+
 /// A scratch directory removed on drop.
 struct Scratch(PathBuf);
 
@@ -156,9 +158,24 @@ fn a_release_of_another_model_is_refused() {
 fn locations_pick_a_backend() {
     let s = Scratch::new("location");
     assert!(matches!(
-        lcm_store::open(&PathBuf::from("postgres://db.example/lcm")),
-        Err(Error::UnsupportedBackend { scheme }) if scheme == "postgres"
+        lcm_store::open(&PathBuf::from("mysql://db.example/lcm")),
+        Err(Error::UnsupportedBackend { scheme }) if scheme == "mysql"
     ));
+    // A PostgreSQL URL that does not parse, and a server that does not answer: clear
+    // errors that never print the password.
+    for url in [
+        "postgres://lcm:s3cret@127.0.0.1:notaport/lcm",
+        "postgresql://lcm:s3cret@127.0.0.1:1/lcm?connect_timeout=5",
+    ] {
+        let Err(err) = lcm_store::open(&PathBuf::from(url)) else {
+            panic!("{url} opened");
+        };
+        assert!(
+            matches!(err, Error::Url { .. } | Error::Postgres(_)),
+            "{url}: {err}"
+        );
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
     assert!(matches!(
         lcm_store::open(&s.db()),
         Err(Error::NoStore { .. })

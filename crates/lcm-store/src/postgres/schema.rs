@@ -1,0 +1,158 @@
+//! The `PostgreSQL` schema, as the migrations that build it: migration `i` takes a store from
+//! version `i` to `i + 1`, and a new store runs them all. Every object is created unqualified,
+//! so it lands in the connection's current schema (the first of its `search_path`).
+//!
+//! The append-only guarantees are those of the `SQLite` backend, enforced by `PL/pgSQL`
+//! triggers: `UPDATE` and `DELETE` of records, evidence, receipts, batches, chains, seed check
+//! values, the sealed policy and the migration history are refused, as is `TRUNCATE` (which
+//! skips row triggers, so it gets a statement trigger of its own); a log tile may only be
+//! replaced by a longer tile that starts with it, and a log's size may only grow.
+
+/// The table that records which migrations ran (one row per version); created before the
+/// first migration, so that the version can be read and locked.
+pub(super) const HISTORY: &str = "
+CREATE TABLE IF NOT EXISTS lcm_migrations (
+    version    integer PRIMARY KEY CHECK (version > 0)
+)";
+
+/// The migrations, in order: migration `i` takes the schema from version `i` to `i + 1`.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // Version 1: the schema of a `SQLite` store at its version 6, in PostgreSQL types. A
+    // receipt is keyed by (chain, sequence); `sequence < 2^40` keeps the limit of the `SQLite`
+    // backend's keys (`CHAIN_SPAN`), so both backends hold the same chains.
+    r"
+CREATE FUNCTION lcm_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
+END
+$$;
+CREATE FUNCTION lcm_tile_only_grows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.chain_id <> OLD.chain_id OR NEW.level <> OLD.level OR NEW.idx <> OLD.idx
+       OR length(NEW.hashes) < length(OLD.hashes)
+       OR substring(NEW.hashes FROM 1 FOR length(OLD.hashes)) <> OLD.hashes THEN
+        RAISE EXCEPTION 'log tiles only grow' USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE FUNCTION lcm_log_only_grows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.chain_id <> OLD.chain_id OR NEW.size < OLD.size THEN
+        RAISE EXCEPTION 'logs only grow' USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER lcm_migrations_append_only BEFORE UPDATE OR DELETE ON lcm_migrations
+    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('the migration history is append-only');
+CREATE TRIGGER lcm_migrations_no_truncate BEFORE TRUNCATE ON lcm_migrations
+    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('the migration history is append-only');
+CREATE TABLE meta (
+    key   text PRIMARY KEY,
+    value text NOT NULL
+);
+CREATE TABLE records (
+    kind   text NOT NULL,
+    id     text NOT NULL,
+    digest bytea NOT NULL CHECK (length(digest) = 32),
+    json   text NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX records_by_digest ON records (kind, digest);
+CREATE TABLE evidence (
+    kind text NOT NULL,
+    id   text NOT NULL,
+    json text NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE TABLE chains (
+    chain_id   bigint PRIMARY KEY CHECK (chain_id > 0),
+    deployment text NOT NULL UNIQUE,
+    seed       bytea NOT NULL CHECK (length(seed) = 32)
+);
+CREATE TABLE chain_checks (
+    chain_id    bigint PRIMARY KEY CHECK (chain_id > 0),
+    check_value bytea NOT NULL CHECK (length(check_value) = 32)
+);
+CREATE TABLE sealed_policy (
+    singleton integer PRIMARY KEY CHECK (singleton = 1),
+    json      text NOT NULL,
+    digest    bytea NOT NULL CHECK (length(digest) = 32)
+);
+CREATE TABLE receipts (
+    chain_id   bigint NOT NULL CHECK (chain_id > 0),
+    sequence   bigint NOT NULL CHECK (sequence >= 0 AND sequence < 1099511627776),
+    receipt_id text NOT NULL,
+    digest     bytea NOT NULL CHECK (length(digest) = 32),
+    timestamp  bigint NOT NULL,
+    json       text NOT NULL,
+    PRIMARY KEY (chain_id, sequence),
+    UNIQUE (chain_id, receipt_id)
+);
+CREATE INDEX receipts_by_request ON receipts (chain_id, ((json::json ->> 'request_id')));
+CREATE TABLE batches (
+    chain_id  bigint NOT NULL CHECK (chain_id > 0),
+    window_id text NOT NULL,
+    first_seq bigint NOT NULL,
+    last_seq  bigint NOT NULL CHECK (last_seq >= first_seq),
+    digest    bytea NOT NULL CHECK (length(digest) = 32),
+    json      text NOT NULL,
+    PRIMARY KEY (chain_id, window_id),
+    UNIQUE (chain_id, first_seq),
+    UNIQUE (chain_id, last_seq)
+);
+CREATE TABLE log_tiles (
+    chain_id bigint NOT NULL CHECK (chain_id > 0),
+    level    integer NOT NULL CHECK (level >= 0 AND level <= 63),
+    idx      bigint NOT NULL CHECK (idx >= 0),
+    hashes   bytea NOT NULL
+        CHECK (length(hashes) % 32 = 0 AND length(hashes) BETWEEN 32 AND 8192),
+    PRIMARY KEY (chain_id, level, idx)
+);
+CREATE TABLE logs (
+    chain_id bigint PRIMARY KEY CHECK (chain_id > 0),
+    size     bigint NOT NULL CHECK (size >= 0)
+);
+CREATE TRIGGER records_append_only BEFORE UPDATE OR DELETE ON records
+    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('records are append-only');
+CREATE TRIGGER records_no_truncate BEFORE TRUNCATE ON records
+    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('records are append-only');
+CREATE TRIGGER evidence_append_only BEFORE UPDATE OR DELETE ON evidence
+    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('evidence is append-only');
+CREATE TRIGGER evidence_no_truncate BEFORE TRUNCATE ON evidence
+    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('evidence is append-only');
+CREATE TRIGGER chains_append_only BEFORE UPDATE OR DELETE ON chains
+    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('chains are append-only');
+CREATE TRIGGER chains_no_truncate BEFORE TRUNCATE ON chains
+    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('chains are append-only');
+CREATE TRIGGER chain_checks_append_only BEFORE UPDATE OR DELETE ON chain_checks
+    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('chain check values are append-only');
+CREATE TRIGGER chain_checks_no_truncate BEFORE TRUNCATE ON chain_checks
+    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('chain check values are append-only');
+CREATE TRIGGER sealed_policy_append_only BEFORE UPDATE OR DELETE ON sealed_policy
+    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('the sealed policy is append-only');
+CREATE TRIGGER sealed_policy_no_truncate BEFORE TRUNCATE ON sealed_policy
+    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('the sealed policy is append-only');
+CREATE TRIGGER receipts_append_only BEFORE UPDATE OR DELETE ON receipts
+    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('receipts are append-only');
+CREATE TRIGGER receipts_no_truncate BEFORE TRUNCATE ON receipts
+    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('receipts are append-only');
+CREATE TRIGGER batches_append_only BEFORE UPDATE OR DELETE ON batches
+    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('batches are append-only');
+CREATE TRIGGER batches_no_truncate BEFORE TRUNCATE ON batches
+    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('batches are append-only');
+CREATE TRIGGER log_tiles_only_grow BEFORE UPDATE ON log_tiles
+    FOR EACH ROW EXECUTE FUNCTION lcm_tile_only_grows();
+CREATE TRIGGER log_tiles_no_delete BEFORE DELETE ON log_tiles
+    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('log tiles are append-only');
+CREATE TRIGGER log_tiles_no_truncate BEFORE TRUNCATE ON log_tiles
+    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('log tiles are append-only');
+CREATE TRIGGER logs_only_grow BEFORE UPDATE ON logs
+    FOR EACH ROW EXECUTE FUNCTION lcm_log_only_grows();
+CREATE TRIGGER logs_no_delete BEFORE DELETE ON logs
+    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('logs are append-only');
+CREATE TRIGGER logs_no_truncate BEFORE TRUNCATE ON logs
+    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('logs are append-only');
+",
+];
