@@ -161,13 +161,29 @@ pub(super) fn compare_schema(s: &PostgresStore) -> Result<(), Error> {
 /// every table of the store is read whole, detoasted and rendered as text — so every heap
 /// page is read (its header checked, and its checksum when the cluster has data checksums)
 /// and every compressed or out-of-line value decompressed — and the database's count of
-/// checksum failures (`pg_stat_database`) must be zero. Indexes are not verified.
+/// checksum failures (`pg_stat_database`) must be zero; each receipt's `request_id` column
+/// must be its JSON's. Indexes are not verified.
 pub(super) fn integrity_check(s: &PostgresStore) -> Result<(), Error> {
     for table in TABLES {
         s.client()?.query_one(
             &format!("SELECT COALESCE(sum(octet_length(t::text)), 0)::bigint FROM {table} t"),
             &[],
         )?;
+    }
+    // The request-id column is a copy of each receipt's JSON field (for `known_request`).
+    if let Some(row) = s.query_opt(
+        "SELECT c.deployment, r.receipt_id FROM receipts r JOIN chains c USING (chain_id) \
+         WHERE r.request_id IS DISTINCT FROM (r.json::json ->> 'request_id') \
+         ORDER BY r.chain_id, r.sequence LIMIT 1",
+        &[],
+    )? {
+        let (deployment, receipt): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        return Err(Error::Corrupt {
+            what: format!(
+                "receipt {receipt} of deployment {deployment}: its request_id column is not \
+                 its JSON's request_id"
+            ),
+        });
     }
     let failures: i64 = s
         .query_one(

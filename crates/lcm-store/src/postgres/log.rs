@@ -1,6 +1,6 @@
 //! The `PostgreSQL` side of [`crate::log`]: the `log_tiles` and `logs` tables, written in the
-//! receipts' transaction under the chain's lock. An append reads the partial tile of each
-//! tile level (one query each) and writes every changed tile with one statement.
+//! receipts' transaction under the chain's lock. An append reads the partial tiles of every
+//! tile level with one query and writes every changed tile with one statement.
 
 use lcm_crypto::Digest;
 use lcm_tlog::tiles::Tile;
@@ -55,10 +55,37 @@ pub(super) fn tile(s: &PostgresStore, chain: i64, tile: Tile) -> Result<Vec<Dige
 pub(super) fn append(
     s: &PostgresStore,
     chain: i64,
+    old: u64,
     digests: impl IntoIterator<Item = Digest>,
 ) -> Result<u64, Error> {
-    let old = size(s, chain)?;
-    let mut writer = TileWriter::resume(old, &mut |t| stored_tile(s, chain, t))?;
+    // The partial tile of every level, read with one query.
+    let edge: Vec<Tile> = Tile::levels(old)
+        .filter_map(|level| Tile::partial(level, old))
+        .collect();
+    let mut stored = std::collections::BTreeMap::new();
+    if !edge.is_empty() {
+        let levels: Vec<i32> = edge.iter().map(|t| i32::from(t.level())).collect();
+        let indexes = edge
+            .iter()
+            .map(|t| to_i64(t.index()))
+            .collect::<Result<Vec<_>, _>>()?;
+        for row in s.query(
+            "SELECT t.level, t.idx, t.hashes FROM log_tiles t \
+             JOIN unnest($2::integer[], $3::bigint[]) AS e (level, idx) \
+             ON t.level = e.level AND t.idx = e.idx WHERE t.chain_id = $1",
+            &[&chain, &levels, &indexes],
+        )? {
+            let key: (i32, i64) = (row.try_get(0)?, row.try_get(1)?);
+            let hashes: Vec<u8> = row.try_get(2)?;
+            stored.insert(key, hashes);
+        }
+    }
+    let mut writer = TileWriter::resume(old, &mut |t| {
+        stored
+            .remove(&(i32::from(t.level()), to_i64(t.index())?))
+            .map(|b| b.chunks(32).map(digest_from).collect())
+            .transpose()
+    })?;
     // (level, index) -> hashes: a tile written twice keeps its last (longest) hashes.
     let mut tiles: std::collections::BTreeMap<(i32, i64), Vec<u8>> =
         std::collections::BTreeMap::new();

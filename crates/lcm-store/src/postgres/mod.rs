@@ -40,8 +40,8 @@
 //!
 //! # What it relies on
 //!
-//! Core `PostgreSQL` 11 or later, no extension: `bytea`, `bigint`, `text`, the `json` type
-//! (an expression index on `json ->> 'request_id'`), `unnest` of array parameters, `INSERT …
+//! Core `PostgreSQL` 12 or later, no extension: `bytea`, `bigint`, `text`, `unnest` of array
+//! parameters (`WITH ORDINALITY`), `INSERT …
 //! ON CONFLICT`, `SELECT … FOR UPDATE`, `pg_advisory_xact_lock` (migrations only), `PL/pgSQL`
 //! row and statement (`TRUNCATE`) triggers, transactional DDL, and the catalogs `pg_class`,
 //! `pg_attribute`, `pg_constraint`, `pg_index`, `pg_trigger`, `pg_proc` and
@@ -415,11 +415,18 @@ impl PostgresStore {
             .collect();
         let times: Vec<i64> = receipts.iter().map(|r| r.timestamp).collect();
         let jsons: Vec<&str> = receipts.iter().map(|r| r.json.as_str()).collect();
+        let requests = receipts
+            .iter()
+            .map(|r| request_id(&r.json))
+            .collect::<Result<Vec<_>, _>>()?;
         self.execute(
-            "INSERT INTO receipts (chain_id, sequence, receipt_id, digest, timestamp, json) \
+            "INSERT INTO receipts \
+             (chain_id, sequence, receipt_id, digest, timestamp, json, request_id) \
              SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bytea[], $5::bigint[], \
-             $6::text[])",
-            &[&chain, &sequences, &ids, &digests, &times, &jsons],
+             $6::text[], $7::text[])",
+            &[
+                &chain, &sequences, &ids, &digests, &times, &jsons, &requests,
+            ],
         )?;
         Ok(())
     }
@@ -448,6 +455,16 @@ impl PostgresStore {
                 .unwrap_or_default()),
         }
     }
+}
+
+/// The `request_id` of a receipt's JSON (`None` when it has none), for the column that
+/// [`Store::known_request`] searches.
+fn request_id(json: &str) -> Result<Option<String>, Error> {
+    #[derive(serde::Deserialize)]
+    struct RequestOnly {
+        request_id: Option<String>,
+    }
+    Ok(serde_json::from_str::<RequestOnly>(json)?.request_id)
 }
 
 /// One migration step inside the caller's transaction: the version it brought the schema to,
@@ -701,7 +718,25 @@ impl Store for PostgresStore {
         let mut failed_chain = None;
         let result = self.transaction(|s| {
             let chain = s.lock_chain(deployment)?;
-            let head = s.read_head(chain)?;
+            // The head and the log's size in one statement, after the lock (so at READ
+            // COMMITTED it sees the previous holder's commit).
+            let row = s.query_one(
+                "SELECT (SELECT size FROM logs WHERE chain_id = $1), r.sequence, r.digest \
+                 FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT sequence, digest FROM receipts \
+                 WHERE chain_id = $1 ORDER BY sequence DESC LIMIT 1) AS r ON true",
+                &[&chain],
+            )?;
+            let size = to_u64(row.try_get::<_, Option<i64>>(0)?.unwrap_or(0), "log size")?;
+            let head = match (
+                row.try_get::<_, Option<i64>>(1)?,
+                row.try_get::<_, Option<Vec<u8>>>(2)?,
+            ) {
+                (Some(sequence), Some(digest)) => Some(ChainHead {
+                    sequence: to_u64(sequence, "sequence")?,
+                    digest: digest_from(&digest)?,
+                }),
+                _ => None,
+            };
             let receipts = build(head)?;
             if receipts.is_empty() {
                 return Ok(receipts);
@@ -714,7 +749,6 @@ impl Store for PostgresStore {
             }
             // The log grows in the same transaction: an acknowledged receipt is in the log.
             let expected = head.map_or(0, |h| h.sequence.saturating_add(1));
-            let size = log::size(s, chain)?;
             if size != expected {
                 return Err(Error::Corrupt {
                     what: format!(
@@ -723,7 +757,7 @@ impl Store for PostgresStore {
                     ),
                 });
             }
-            log::append(s, chain, receipts.iter().map(|r| r.digest))?;
+            log::append(s, chain, size, receipts.iter().map(|r| r.digest))?;
             Ok(receipts)
         });
         match (result, failed_chain) {
@@ -750,12 +784,12 @@ impl Store for PostgresStore {
         let Some(chain) = self.chain_id(deployment)? else {
             return Ok(None);
         };
-        // One statement for the whole batch, each id looked up through the index on the
-        // same expression (`receipts_by_request`).
+        // One statement for the whole batch, each id looked up through
+        // `receipts_by_request`.
         self.query_opt(
             "SELECT i.id FROM unnest($2::text[]) WITH ORDINALITY AS i (id, n) \
              WHERE EXISTS (SELECT 1 FROM receipts r WHERE r.chain_id = $1 \
-                           AND (r.json::json ->> 'request_id') = i.id) \
+                           AND r.request_id = i.id) \
              ORDER BY i.n LIMIT 1",
             &[&chain, &request_ids],
         )?

@@ -19,7 +19,10 @@ CREATE TABLE IF NOT EXISTS lcm_migrations (
 pub(super) const MIGRATIONS: &[&str] = &[
     // Version 1: the schema of a `SQLite` store at its version 6, in PostgreSQL types. A
     // receipt is keyed by (chain, sequence); `sequence < 2^40` keeps the limit of the `SQLite`
-    // backend's keys (`CHAIN_SPAN`), so both backends hold the same chains.
+    // backend's keys (`CHAIN_SPAN`), so both backends hold the same chains. A receipt's
+    // `request_id` is copied from its JSON into a column of its own when it is appended (an
+    // index on the expression `json::json ->> 'request_id'` made every insert parse the
+    // JSON again in the server, about half the cost of an append).
     r"
 CREATE FUNCTION lcm_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -87,10 +90,11 @@ CREATE TABLE receipts (
     digest     bytea NOT NULL CHECK (length(digest) = 32),
     timestamp  bigint NOT NULL,
     json       text NOT NULL,
+    request_id text,
     PRIMARY KEY (chain_id, sequence),
     UNIQUE (chain_id, receipt_id)
 );
-CREATE INDEX receipts_by_request ON receipts (chain_id, ((json::json ->> 'request_id')));
+CREATE INDEX receipts_by_request ON receipts (chain_id, request_id);
 CREATE TABLE batches (
     chain_id  bigint NOT NULL CHECK (chain_id > 0),
     window_id text NOT NULL,
