@@ -689,7 +689,7 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     {
         return Err(input(format!(
             "store {} already holds the demo's lifecycle: pass another --store, or remove it",
-            cli.store.display()
+            crate::io::store_name(cli)
         )));
     }
     let records = record_synthetic_into(
@@ -747,7 +747,7 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     if cli.json {
         return out.line(
             &json!({
-                "store": cli.store.display().to_string(),
+                "store": crate::io::store_name(cli),
                 "records": records.len(),
                 "receipts": receipts,
                 "batches": batches,
@@ -765,7 +765,7 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     for line in [
         format!(
             "lcm demo: the example lifecycle is in {}",
-            cli.store.display()
+            crate::io::store_name(cli)
         ),
         format!(
             "  A dataset   {} with {} splits",

@@ -196,7 +196,7 @@ fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError>
     if cli.json {
         out.line(
             &json!({
-                "store": cli.store.display().to_string(),
+                "store": crate::io::store_name(cli),
                 "created": fresh,
                 "policy_digest": policy.digest()?,
                 "schema_version": store.schema_version(),
@@ -211,7 +211,7 @@ fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError>
             } else {
                 "already initialized:"
             },
-            cli.store.display(),
+            crate::io::store_name(cli),
             policy.format_policy_line()?
         ))
     }

@@ -970,6 +970,9 @@ mod compat;
 // The transparency log: checkpoints, consistency, forks, witnesses, proofs, tiles.
 mod log;
 
+// The store commands on a PostgreSQL store.
+mod postgres;
+
 /// Makes the key `k` in the scratch directory (once), exports the bundle of `deployment` (or
 /// of the store's only lifecycle) signed with it, verifies it with the real binary, and
 /// returns it parsed.
