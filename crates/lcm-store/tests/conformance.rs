@@ -554,4 +554,34 @@ fn postgres_schema_check_names_a_disabled_trigger_and_a_replaced_function() {
         .schema_check()
         .unwrap_err();
     assert!(err.to_string().contains("rule no_insert"), "{err}");
+    // A store migrated by a newer lcm is refused, read-only too; an empty schema holds no
+    // store.
+    fresh
+        .sql("INSERT INTO lcm_migrations (version) VALUES (2)")
+        .unwrap();
+    for opened in [
+        lcm_store::open(fresh.location()),
+        lcm_store::open_read_only(fresh.location()),
+    ] {
+        assert!(
+            matches!(
+                opened,
+                Err(Error::TooNew {
+                    found: 2,
+                    supported: 1
+                })
+            ),
+            "{:?}",
+            opened.err()
+        );
+    }
+    let empty = Fixture::postgres("pg-empty").unwrap();
+    assert!(matches!(
+        lcm_store::open(empty.location()),
+        Err(Error::NoStore { .. })
+    ));
+    assert!(matches!(
+        lcm_store::open_read_only(empty.location()),
+        Err(Error::NoStore { .. })
+    ));
 }
