@@ -103,7 +103,7 @@ pub const RECORD_KINDS: &[&str] = {
 };
 
 /// Opens the existing store at `location`: a path (or `sqlite:PATH`) is an embedded
-/// `SQLite` store, a `postgres://` or `postgresql://` URL a [`postgres`] store (with the
+/// `SQLite` store, a `postgres://` or `postgresql://` URL a `PostgreSQL` store (with the
 /// `postgres` feature).
 ///
 /// # Errors
