@@ -200,7 +200,11 @@ fn a_bad_or_unreachable_postgres_url_is_an_input_error_without_its_password() {
             let out = run(lcm(Path::new(url)).args(args), 2);
             let err = stderr(&out);
             assert!(!err.contains("s3cret"), "{err}");
-            assert!(err.contains("postgres") || err.contains("URL"), "{err}");
+            assert!(
+                err.contains("error connecting to server: Connection refused")
+                    || err.contains("invalid connection string: invalid value for option `port`"),
+                "{err}"
+            );
         }
     }
     // A password in LCM_STORE is not shown by --help either.

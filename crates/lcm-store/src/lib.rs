@@ -280,7 +280,7 @@ pub enum Error {
     /// The `PostgreSQL` backend failed (an unreachable server, a refused login, a statement
     /// the database refused). The message names no password.
     #[cfg(feature = "postgres")]
-    #[error("postgres: {0}")]
+    #[error("postgres: {}", postgres::describe(.0))]
     Postgres(#[from] ::postgres::Error),
     /// A store URL does not parse.
     #[error("store URL {location}: {reason}")]

@@ -100,6 +100,33 @@ pub(crate) fn is_url(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
 }
 
+/// A `postgres` error in full: the server's own message (with its detail and hint) for a
+/// statement it refused, else the client's error and its causes (`error connecting to
+/// server: Connection refused`). None of them holds the URL's password.
+pub(crate) fn describe(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut text = format!("{}: {}", db.severity(), db.message());
+        if let Some(detail) = db.detail() {
+            text.push_str(&format!(" ({detail})"));
+        }
+        if let Some(hint) = db.hint() {
+            text.push_str(&format!(" (hint: {hint})"));
+        }
+        return text;
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 pub(super) fn digest_from(bytes: &[u8]) -> Result<Digest, Error> {
     Digest::try_from_slice(bytes).map_err(|_| Error::Corrupt {
         what: format!("a digest of {} bytes, expected 32", bytes.len()),
@@ -129,7 +156,7 @@ impl PostgresStore {
         let location = crate::redact_location(url);
         let config: postgres::Config = url.parse().map_err(|e: postgres::Error| Error::Url {
             location: location.clone(),
-            reason: e.to_string(),
+            reason: describe(&e),
         })?;
         let mut client = config.connect(NoTls)?;
         client.batch_execute("SET synchronous_commit = on")?;
