@@ -47,16 +47,20 @@
 //! `pg_attribute`, `pg_constraint`, `pg_index`, `pg_trigger`, `pg_proc` and
 //! `pg_stat_database` for the checks.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 
 use lcm_crypto::Digest;
 use lcm_model::Policy;
-use postgres::types::ToSql;
-use postgres::{Client, NoTls, Row, Statement};
+use postgres::{Client, NoTls, Statement};
 use zeroize::Zeroize;
 
+pub(crate) use self::conn::describe;
+use self::conn::{
+    digest_from, duplicate_or, is_unique_violation, make_evidence, make_receipt, make_record,
+    to_i64, to_u64,
+};
 use crate::Error;
 use crate::sqlite::CHAIN_SPAN;
 use crate::store::{
@@ -65,6 +69,7 @@ use crate::store::{
 };
 
 mod catalog;
+mod conn;
 mod log;
 mod schema;
 mod seals;
@@ -75,8 +80,6 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// How many receipts [`Store::scan_receipts`] reads per query: the memory a scan holds,
 /// whatever the chain's length.
 const SCAN_PAGE: i64 = 4096;
-
-type Param<'a> = &'a (dyn ToSql + Sync);
 
 /// A store in a `PostgreSQL` database.
 pub struct PostgresStore {
@@ -98,56 +101,6 @@ impl fmt::Debug for PostgresStore {
 /// Whether `location` is a URL this backend takes.
 pub(crate) fn is_url(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
-}
-
-/// A `postgres` error in full: the server's own message (with its detail and hint) for a
-/// statement it refused, else the client's error and its causes (`error connecting to
-/// server: Connection refused`). None of them holds the URL's password.
-pub(crate) fn describe(e: &postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        let mut text = format!("{}: {}", db.severity(), db.message());
-        if let Some(detail) = db.detail() {
-            text.push_str(&format!(" ({detail})"));
-        }
-        if let Some(hint) = db.hint() {
-            text.push_str(&format!(" (hint: {hint})"));
-        }
-        return text;
-    }
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
-pub(super) fn digest_from(bytes: &[u8]) -> Result<Digest, Error> {
-    Digest::try_from_slice(bytes).map_err(|_| Error::Corrupt {
-        what: format!("a digest of {} bytes, expected 32", bytes.len()),
-    })
-}
-
-pub(super) fn to_u64(v: i64, what: &str) -> Result<u64, Error> {
-    u64::try_from(v).map_err(|_| Error::Corrupt {
-        what: format!("negative {what} {v}"),
-    })
-}
-
-pub(super) fn to_i64(v: u64) -> Result<i64, Error> {
-    i64::try_from(v).map_err(|_| Error::Corrupt {
-        what: format!("sequence {v} beyond 2^63"),
-    })
-}
-
-/// The SQLSTATE of a unique or primary-key violation.
-fn is_unique_violation(e: &postgres::Error) -> bool {
-    e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
 }
 
 impl PostgresStore {
@@ -274,80 +227,11 @@ impl PostgresStore {
         loop {
             let done = self.transaction(|s| {
                 s.batch("SELECT pg_advisory_xact_lock(7526315460723154477)")?;
-                let version = migrate_step(s)?;
+                let version = schema::migrate_step(s)?;
                 Ok(version.is_none())
             })?;
             if done {
                 return Ok(());
-            }
-        }
-    }
-
-    fn client(&self) -> Result<RefMut<'_, Client>, Error> {
-        self.client.try_borrow_mut().map_err(|_| Error::Corrupt {
-            what: "the PostgreSQL connection was used from inside one of its own callbacks"
-                .to_owned(),
-        })
-    }
-
-    fn statement(&self, client: &mut Client, sql: &'static str) -> Result<Statement, Error> {
-        let mut cache = self
-            .statements
-            .try_borrow_mut()
-            .map_err(|_| Error::Corrupt {
-                what: "the statement cache was used re-entrantly".to_owned(),
-            })?;
-        if let Some(stmt) = cache.get(sql) {
-            return Ok(stmt.clone());
-        }
-        let stmt = client.prepare(sql)?;
-        cache.insert(sql, stmt.clone());
-        Ok(stmt)
-    }
-
-    fn query(&self, sql: &'static str, params: &[Param<'_>]) -> Result<Vec<Row>, Error> {
-        let mut client = self.client()?;
-        let stmt = self.statement(&mut client, sql)?;
-        Ok(client.query(&stmt, params)?)
-    }
-
-    fn query_opt(&self, sql: &'static str, params: &[Param<'_>]) -> Result<Option<Row>, Error> {
-        let mut client = self.client()?;
-        let stmt = self.statement(&mut client, sql)?;
-        Ok(client.query_opt(&stmt, params)?)
-    }
-
-    fn query_one(&self, sql: &'static str, params: &[Param<'_>]) -> Result<Row, Error> {
-        let mut client = self.client()?;
-        let stmt = self.statement(&mut client, sql)?;
-        Ok(client.query_one(&stmt, params)?)
-    }
-
-    fn execute(&self, sql: &'static str, params: &[Param<'_>]) -> Result<u64, Error> {
-        let mut client = self.client()?;
-        let stmt = self.statement(&mut client, sql)?;
-        Ok(client.execute(&stmt, params)?)
-    }
-
-    /// Runs SQL text without parameters (several statements allowed).
-    fn batch(&self, sql: &str) -> Result<(), Error> {
-        Ok(self.client()?.batch_execute(sql)?)
-    }
-
-    /// Runs `f` inside one transaction: commits when it returns `Ok`, rolls back when it
-    /// returns an error. The connection is not borrowed while `f` runs, so `f` reads and
-    /// writes through the store it is given.
-    fn transaction<T>(&self, f: impl FnOnce(&Self) -> Result<T, Error>) -> Result<T, Error> {
-        self.batch("BEGIN")?;
-        match f(self) {
-            Ok(value) => {
-                self.batch("COMMIT")?;
-                Ok(value)
-            }
-            Err(e) => {
-                // The original error matters more than a failed rollback.
-                let _ = self.batch("ROLLBACK");
-                Err(e)
             }
         }
     }
@@ -492,72 +376,6 @@ fn request_id(json: &str) -> Result<Option<String>, Error> {
         request_id: Option<String>,
     }
     Ok(serde_json::from_str::<RequestOnly>(json)?.request_id)
-}
-
-/// One migration step inside the caller's transaction: the version it brought the schema to,
-/// or `None` when the schema was current already.
-fn migrate_step(s: &PostgresStore) -> Result<Option<i64>, Error> {
-    s.batch(schema::HISTORY)?;
-    let version: i32 = s
-        .query_one("SELECT COALESCE(MAX(version), 0) FROM lcm_migrations", &[])?
-        .try_get(0)?;
-    let version = i64::from(version);
-    if version > SCHEMA_VERSION {
-        return Err(Error::TooNew {
-            found: version,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    let Some(sql) = usize::try_from(version)
-        .ok()
-        .and_then(|v| schema::MIGRATIONS.get(v))
-    else {
-        return Ok(None);
-    };
-    s.batch(sql)?;
-    let next = i32::try_from(version + 1).map_err(|_| Error::Corrupt {
-        what: format!("schema version {version}"),
-    })?;
-    s.execute("INSERT INTO lcm_migrations (version) VALUES ($1)", &[&next])?;
-    Ok(Some(version + 1))
-}
-
-/// `e` as [`Error::Duplicate`] of `kind` `id` when it is a unique-key violation.
-fn duplicate_or(e: Error, kind: &str, id: &str) -> Error {
-    match e {
-        Error::Postgres(p) if is_unique_violation(&p) => Error::Duplicate {
-            kind: kind.to_owned(),
-            id: id.to_owned(),
-        },
-        other => other,
-    }
-}
-
-fn make_record(r: &Row) -> Result<StoredRecord, Error> {
-    Ok(StoredRecord {
-        kind: r.try_get(0)?,
-        id: r.try_get(1)?,
-        digest: digest_from(r.try_get(2)?)?,
-        json: r.try_get(3)?,
-    })
-}
-
-fn make_evidence(r: &Row) -> Result<StoredEvidence, Error> {
-    Ok(StoredEvidence {
-        kind: r.try_get(0)?,
-        id: r.try_get(1)?,
-        json: r.try_get(2)?,
-    })
-}
-
-fn make_receipt(r: &Row) -> Result<StoredReceipt, Error> {
-    Ok(StoredReceipt {
-        sequence: to_u64(r.try_get(0)?, "sequence")?,
-        receipt_id: r.try_get(1)?,
-        digest: digest_from(r.try_get(2)?)?,
-        timestamp: r.try_get(3)?,
-        json: r.try_get(4)?,
-    })
 }
 
 /// The seed of `deployment`'s chain from its stored bytes, after checking it against its

@@ -8,6 +8,9 @@
 //! skips row triggers, so it gets a statement trigger of its own); a log tile may only be
 //! replaced by a longer tile that starts with it, and a log's size may only grow.
 
+use super::{PostgresStore, SCHEMA_VERSION};
+use crate::Error;
+
 /// The table that records which migrations ran (one row per version); created before the
 /// first migration, so that the version can be read and locked.
 pub(super) const HISTORY: &str = "
@@ -160,3 +163,31 @@ CREATE TRIGGER logs_no_truncate BEFORE TRUNCATE ON logs
     FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('logs are append-only');
 ",
 ];
+
+/// One migration step inside the caller's transaction: the version it brought the schema to,
+/// or `None` when the schema was current already.
+pub(super) fn migrate_step(s: &PostgresStore) -> Result<Option<i64>, Error> {
+    s.batch(HISTORY)?;
+    let version: i32 = s
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM lcm_migrations", &[])?
+        .try_get(0)?;
+    let version = i64::from(version);
+    if version > SCHEMA_VERSION {
+        return Err(Error::TooNew {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let Some(sql) = usize::try_from(version)
+        .ok()
+        .and_then(|v| MIGRATIONS.get(v))
+    else {
+        return Ok(None);
+    };
+    s.batch(sql)?;
+    let next = i32::try_from(version + 1).map_err(|_| Error::Corrupt {
+        what: format!("schema version {version}"),
+    })?;
+    s.execute("INSERT INTO lcm_migrations (version) VALUES ($1)", &[&next])?;
+    Ok(Some(version + 1))
+}
