@@ -170,19 +170,19 @@ pub fn redact_location(location: &str) -> String {
     let Some((scheme, rest)) = location.split_once("://") else {
         return location.to_owned();
     };
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{user}:***@{host}"),
-            None => authority.to_owned(),
+    // The user information ends at the last `@`, so that a password holding `/`, `?`, `:` or
+    // `@` unencoded is still hidden whole (an `@` later in the URL hides more than needed,
+    // never less).
+    let (userinfo, tail) = match rest.rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _)) => (format!("{user}:***@"), &rest[at + 1..]),
+            None => (String::new(), rest),
         },
-        None => authority.to_owned(),
+        None => (String::new(), rest),
     };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
+    let joined = format!("{scheme}://{userinfo}{tail}");
+    match joined.split_once('?') {
+        Some((before, query)) => {
             let params: Vec<String> = query
                 .split('&')
                 .map(|p| match p.split_once('=') {
@@ -190,11 +190,10 @@ pub fn redact_location(location: &str) -> String {
                     _ => p.to_owned(),
                 })
                 .collect();
-            format!("{path}?{}", params.join("&"))
+            format!("{before}?{}", params.join("&"))
         }
-        None => tail.to_owned(),
-    };
-    format!("{scheme}://{authority}{tail}")
+        None => joined,
+    }
 }
 
 /// The backend a location names.

@@ -188,6 +188,33 @@ fn locations_pick_a_backend() {
     lcm_store::open(&s.db()).unwrap();
 }
 
+#[test]
+fn store_locations_print_without_their_password() {
+    for (location, printed) in [
+        ("lcm.db", "lcm.db"),
+        ("sqlite:/x/lcm.db", "sqlite:/x/lcm.db"),
+        ("postgres://lcm@db/lcm", "postgres://lcm@db/lcm"),
+        (
+            "postgres://lcm:pw@db:5432/lcm",
+            "postgres://lcm:***@db:5432/lcm",
+        ),
+        ("postgresql://lcm:p:w@db", "postgresql://lcm:***@db"),
+        ("postgres://lcm:p@w@db/x", "postgres://lcm:***@db/x"),
+        ("postgres://lcm:a/b@db/x", "postgres://lcm:***@db/x"),
+        ("postgres://lcm:a?b@db/x", "postgres://lcm:***@db/x"),
+        (
+            "postgres://lcm@db/x?password=a@b",
+            "postgres://lcm@db/x?password=***",
+        ),
+        (
+            "postgres://lcm@db/x?sslmode=disable&password=pw&application_name=a",
+            "postgres://lcm@db/x?sslmode=disable&password=***&application_name=a",
+        ),
+    ] {
+        assert_eq!(lcm_store::redact_location(location), printed, "{location}");
+    }
+}
+
 fn request(id: &str, receipt_id: Option<&str>) -> pipeline::RequestLine {
     pipeline::RequestLine {
         request_id: id.to_owned(),
