@@ -13,8 +13,8 @@ use lcm_model::{Claimed, Policy, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    CapsuleHeader, DatasetRecords, DeploymentRecords, Error, InferenceRecords, LifecycleRecords,
-    MerkleLog, TrainingRecords, create_capsule_header, json,
+    CapsuleHeader, DatasetRecords, DeploymentRecords, Error, InferenceRecords, ItemLog,
+    LifecycleRecords, MerkleLog, TrainingRecords, create_capsule_header, json,
 };
 
 /// The bundle schema version this library writes and reads.
@@ -174,7 +174,7 @@ impl Lifecycle {
     pub fn sign_header(
         &self,
         policy: &Policy,
-        log: &MerkleLog,
+        log: &dyn ItemLog,
         batches: &[Claimed<InferenceBatch>],
         generated_at: Timestamp,
         key: &SigningKey,
@@ -187,7 +187,7 @@ impl Lifecycle {
     /// Calls `f` with the header inputs of these records.
     pub(crate) fn with_records<R>(
         &self,
-        log: &MerkleLog,
+        log: &dyn ItemLog,
         batches: &[Claimed<InferenceBatch>],
         f: impl FnOnce(&LifecycleRecords<'_>) -> R,
     ) -> R {

@@ -15,7 +15,7 @@ use crate::header::header_checks;
 use crate::report::{
     CheckError, Report, Stage, VerificationFailed, agree, mismatch, recomputed, version_check,
 };
-use crate::{CAPSULE_VERSION, CapsuleHeader, Error, MerkleLog, json};
+use crate::{CAPSULE_VERSION, CapsuleHeader, Error, ItemLog, json};
 
 /// One materialized item, bound to the header it was made against by the header's digest
 /// (the seed's proof capsule, made real).
@@ -170,25 +170,25 @@ pub fn create_capsule_from_header(
     })
 }
 
-fn neighbour(log: &MerkleLog, index: u64, size: u64) -> Result<Option<Neighbour>, Error> {
+fn neighbour(log: &dyn ItemLog, index: u64, size: u64) -> Result<Option<Neighbour>, Error> {
     if index >= size {
         return Ok(None);
     }
-    let digest = log.digest(index).ok_or(Error::Materialize {
+    let digest = log.item_digest(index)?.ok_or(Error::Materialize {
         what: "neighbour",
         expected: format!("an item at {index}"),
         actual: "none".to_owned(),
     })?;
     Ok(Some(Neighbour {
         digest,
-        proof: log.inclusion_proof_at(index, size)?,
+        proof: log.inclusion_proof(index, size)?,
     }))
 }
 
 /// An item at `index` of a log of `size`: its inclusion proof and its previous and next
 /// neighbours.
 fn placed(
-    log: &MerkleLog,
+    log: &dyn ItemLog,
     index: u64,
     size: u64,
 ) -> Result<(InclusionProof, Option<Neighbour>, Option<Neighbour>), Error> {
@@ -197,7 +197,7 @@ fn placed(
         None => None,
     };
     let next = neighbour(log, index.saturating_add(1), size)?;
-    Ok((log.inclusion_proof_at(index, size)?, previous, next))
+    Ok((log.inclusion_proof(index, size)?, previous, next))
 }
 
 /// The [`Error::Inconsistent`] of a header without the `stage` (header `field`) an item needs.
@@ -210,8 +210,8 @@ fn no_stage(stage: &'static str, field: &'static str, kind: &str) -> Error {
     }
 }
 
-fn registered(log: &MerkleLog, index: u64, digest: Digest) -> Result<(), Error> {
-    match log.digest(index) {
+fn registered(log: &dyn ItemLog, index: u64, digest: Digest) -> Result<(), Error> {
+    match log.item_digest(index)? {
         Some(d) if d == digest => Ok(()),
         other => Err(Error::Materialize {
             what: "registered digest",
@@ -226,9 +226,10 @@ fn registered(log: &MerkleLog, index: u64, digest: Digest) -> Result<(), Error> 
 /// this receipt's openings may be passed; nothing of any other receipt is read besides the
 /// two neighbour digests.
 ///
-/// `log` holds every receipt digest in chain order ([`MerkleLog::register`]); the header may
-/// cover fewer receipts than the log (an older header), and the proofs are made for the
-/// header's size. Cost: `O(log n)` hashes.
+/// `log` holds every receipt digest in chain order (a [`crate::MerkleLog`], or any
+/// [`ItemLog`], such as a store's log tiles); the header may cover fewer receipts than the
+/// log (an older header), and the proofs are made for the header's size. Cost: `O(log n)`
+/// hashes (and reads, for a stored log).
 ///
 /// # Errors
 ///
@@ -275,7 +276,7 @@ fn registered(log: &MerkleLog, index: u64, digest: Digest) -> Result<(), Error> 
 /// ```
 pub fn materialize_receipt(
     header: &CapsuleHeader,
-    log: &MerkleLog,
+    log: &dyn ItemLog,
     receipt: &impl Seal<Record = InferenceReceipt>,
     disclosure: Option<Disclosure>,
 ) -> Result<Capsule, Error> {
@@ -284,7 +285,7 @@ pub fn materialize_receipt(
 
 fn receipt_item(
     header: &CapsuleHeader,
-    log: &MerkleLog,
+    log: &dyn ItemLog,
     receipt: &impl Seal<Record = InferenceReceipt>,
     disclosure: Option<Disclosure>,
 ) -> Result<CapsuleItem, Error> {
@@ -315,7 +316,7 @@ fn receipt_item(
 /// checkpoint is not the one registered at its index.
 pub fn materialize_checkpoint(
     header: &CapsuleHeader,
-    log: &MerkleLog,
+    log: &dyn ItemLog,
     checkpoint: &impl Seal<Record = TrainingCheckpoint>,
 ) -> Result<Capsule, Error> {
     Materializer::new(header)?.checkpoint(log, checkpoint)
@@ -323,7 +324,7 @@ pub fn materialize_checkpoint(
 
 fn checkpoint_item(
     header: &CapsuleHeader,
-    log: &MerkleLog,
+    log: &dyn ItemLog,
     checkpoint: &impl Seal<Record = TrainingCheckpoint>,
 ) -> Result<CapsuleItem, Error> {
     let c = header
@@ -351,7 +352,7 @@ fn checkpoint_item(
 /// [`Error::Materialize`] when the record is not the one registered at `index`.
 pub fn materialize_dataset_record(
     header: &CapsuleHeader,
-    log: &MerkleLog,
+    log: &dyn ItemLog,
     split_anchor: &impl Seal<Record = DatasetSplitAnchor>,
     record_id: &str,
     index: u64,
@@ -361,7 +362,7 @@ pub fn materialize_dataset_record(
 
 fn dataset_record_item(
     policy: &Policy,
-    log: &MerkleLog,
+    log: &dyn ItemLog,
     split_anchor: &impl Seal<Record = DatasetSplitAnchor>,
     record_id: &str,
     index: u64,
@@ -370,7 +371,7 @@ fn dataset_record_item(
     let item = DatasetRecordItem {
         split_anchor: split_anchor.to_claimed(),
         record_id: record_id.to_owned(),
-        proof: log.inclusion_proof_at(index, split_anchor.record().sample_count)?,
+        proof: log.inclusion_proof(index, split_anchor.record().sample_count)?,
     };
     Ok(CapsuleItem::DatasetRecord(Box::new(item)))
 }
@@ -415,7 +416,7 @@ impl<'a> Materializer<'a> {
     /// As [`materialize_receipt`].
     pub fn receipt(
         &self,
-        log: &MerkleLog,
+        log: &dyn ItemLog,
         receipt: &impl Seal<Record = InferenceReceipt>,
         disclosure: Option<Disclosure>,
     ) -> Result<Capsule, Error> {
@@ -429,7 +430,7 @@ impl<'a> Materializer<'a> {
     /// As [`materialize_checkpoint`].
     pub fn checkpoint(
         &self,
-        log: &MerkleLog,
+        log: &dyn ItemLog,
         checkpoint: &impl Seal<Record = TrainingCheckpoint>,
     ) -> Result<Capsule, Error> {
         Ok(self.capsule(checkpoint_item(self.header, log, checkpoint)?))
@@ -442,7 +443,7 @@ impl<'a> Materializer<'a> {
     /// As [`materialize_dataset_record`].
     pub fn dataset_record(
         &self,
-        log: &MerkleLog,
+        log: &dyn ItemLog,
         split_anchor: &impl Seal<Record = DatasetSplitAnchor>,
         record_id: &str,
         index: u64,

@@ -48,6 +48,14 @@ pub enum Error {
         /// What came.
         actual: String,
     },
+    /// The storage behind an [`ItemLog`](crate::ItemLog) failed to give what was asked.
+    #[error("reading {what}: {message}")]
+    Read {
+        /// What was read.
+        what: &'static str,
+        /// What the storage reported.
+        message: String,
+    },
     /// An error from the record layer (encoding, digests); boxed, as it is large.
     #[error(transparent)]
     Model(Box<lcm_model::Error>),

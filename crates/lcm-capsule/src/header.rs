@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::report::{
     CheckError, Report, Stage, VerificationFailed, mismatch, recomputed, version_check,
 };
-use crate::{Error, MerkleLog, json};
+use crate::{Error, ItemLog, json};
 
 /// The header schema version this library writes and reads.
 pub const CAPSULE_VERSION: &str = "lcm-capsule/1";
@@ -325,7 +325,7 @@ pub struct DeploymentRecords<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct InferenceRecords<'a> {
     /// Every receipt digest, in chain order.
-    pub receipts: &'a MerkleLog,
+    pub receipts: &'a dyn ItemLog,
     /// The sealed batches, in window order.
     pub batches: &'a [Claimed<InferenceBatch>],
 }
@@ -384,12 +384,11 @@ pub(crate) struct ReceiptsSummary {
 }
 
 impl ReceiptsSummary {
-    fn of(log: &MerkleLog) -> Self {
-        let count = log.len();
+    fn of(log: &dyn ItemLog) -> Self {
         Self {
-            count,
-            root: log.root(),
-            head: count.checked_sub(1).and_then(|last| log.digest(last)),
+            count: log.size(),
+            root: log.tree_root(),
+            head: log.last_digest(),
         }
     }
 }

@@ -35,6 +35,31 @@ impl DocumentKind {
         }
     }
 
+    /// The kind of the JSON document `text`, from its top-level keys, as [`DocumentKind::of`]
+    /// gives it for the parsed document, without building a [`Value`]: one pass over the text
+    /// that keeps the top-level key names only (every value is skipped), so a large bundle is
+    /// not held twice just to learn its kind.
+    ///
+    /// # Errors
+    ///
+    /// The JSON syntax error, as `serde_json` reports it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lcm_capsule::DocumentKind;
+    ///
+    /// let kind = DocumentKind::of_json(r#"{"capsule_version":"1","item":{"x":[1,2]}}"#)?;
+    /// assert_eq!(kind, Some(DocumentKind::Capsule));
+    /// assert_eq!(DocumentKind::of_json("[1, 2]")?, None);
+    /// assert!(DocumentKind::of_json("{").is_err());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn of_json(text: &str) -> Result<Option<Self>, serde_json::Error> {
+        let keys: TopKeys = serde_json::from_str(text)?;
+        Ok(keys.kind())
+    }
+
     /// The kind's name as the tools print it: `bundle`, `capsule` or `header`.
     #[must_use]
     pub const fn name(self) -> &'static str {
@@ -43,6 +68,92 @@ impl DocumentKind {
             Self::Capsule => "capsule",
             Self::Header => "header",
         }
+    }
+}
+
+/// The top-level keys [`DocumentKind::of`] looks at, read from JSON text with every value
+/// skipped.
+#[derive(Debug, Default)]
+struct TopKeys {
+    bundle_version: bool,
+    capsule_version: bool,
+    item: bool,
+    signature: bool,
+}
+
+impl TopKeys {
+    fn kind(&self) -> Option<DocumentKind> {
+        if self.bundle_version {
+            Some(DocumentKind::Bundle)
+        } else if self.capsule_version && self.item {
+            Some(DocumentKind::Capsule)
+        } else if self.capsule_version && self.signature {
+            Some(DocumentKind::Header)
+        } else {
+            None
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TopKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+        struct Keys;
+
+        impl<'de> Visitor<'de> for Keys {
+            type Value = TopKeys;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON document")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopKeys, A::Error> {
+                let mut keys = TopKeys::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "bundle_version" => keys.bundle_version = true,
+                        "capsule_version" => keys.capsule_version = true,
+                        "item" => keys.item = true,
+                        "signature" => keys.signature = true,
+                        _ => {}
+                    }
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Ok(keys)
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TopKeys, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(TopKeys::default())
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<TopKeys, E> {
+                Ok(TopKeys::default())
+            }
+
+            fn visit_i64<E>(self, _: i64) -> Result<TopKeys, E> {
+                Ok(TopKeys::default())
+            }
+
+            fn visit_u64<E>(self, _: u64) -> Result<TopKeys, E> {
+                Ok(TopKeys::default())
+            }
+
+            fn visit_f64<E>(self, _: f64) -> Result<TopKeys, E> {
+                Ok(TopKeys::default())
+            }
+
+            fn visit_str<E>(self, _: &str) -> Result<TopKeys, E> {
+                Ok(TopKeys::default())
+            }
+
+            fn visit_unit<E>(self) -> Result<TopKeys, E> {
+                Ok(TopKeys::default())
+            }
+        }
+
+        d.deserialize_any(Keys)
     }
 }
 

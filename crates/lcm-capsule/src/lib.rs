@@ -81,6 +81,7 @@ mod json;
 mod kind;
 mod log;
 mod report;
+mod summary;
 mod verify;
 
 pub use crate::bundle::{
@@ -101,8 +102,9 @@ pub use crate::header::{
     TestEvaluationStage, TrainingRecords, TrainingStage, create_capsule_header, verify_header,
 };
 pub use crate::kind::{DocumentKind, NOT_A_DOCUMENT};
-pub use crate::log::MerkleLog;
+pub use crate::log::{ItemLog, MerkleLog};
 pub use crate::report::{Check, CheckError, Report, Stage, VerificationFailed};
+pub use crate::summary::{Summary, summarize, warnings, with_requirements};
 pub use crate::verify::{
     VerifyProgress, VerifyStage, stage_of_pointer, verify_bundle, verify_bundle_json,
     verify_bundle_json_with_progress, verify_bundle_with_progress,

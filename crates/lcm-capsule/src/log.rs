@@ -7,6 +7,77 @@ use lcm_crypto::{Digest, HashAlgorithm};
 
 use crate::Error;
 
+/// What headers and capsules read of a log of items (receipts, checkpoints, dataset record
+/// leaves): its size, root and last item, one item's digest, and inclusion proofs.
+///
+/// [`MerkleLog`] is the in-memory implementation; a store implements it over a log it keeps
+/// on disk (`lcm-store` reads its C2SP tiles), so that a header or a capsule of one item
+/// costs `O(log n)` reads instead of a rebuild of the tree.
+///
+/// # Examples
+///
+/// ```
+/// use lcm_capsule::{ItemLog, MerkleLog};
+/// use lcm_crypto::{Digest, HashAlgorithm};
+///
+/// let mut log = MerkleLog::new(HashAlgorithm::Sha256);
+/// log.register(Digest::from_bytes([1; 32]))?;
+/// log.register(Digest::from_bytes([2; 32]))?;
+/// let items: &dyn ItemLog = &log;
+/// assert_eq!(items.size(), 2);
+/// assert_eq!(items.last_digest(), Some(Digest::from_bytes([2; 32])));
+/// assert_eq!(items.item_digest(0)?, Some(Digest::from_bytes([1; 32])));
+/// # Ok::<(), lcm_capsule::Error>(())
+/// ```
+pub trait ItemLog: std::fmt::Debug {
+    /// The hash algorithm of the tree.
+    fn algorithm(&self) -> HashAlgorithm;
+    /// The number of items.
+    fn size(&self) -> u64;
+    /// The root over every item (`H("")` for the empty log).
+    fn tree_root(&self) -> Digest;
+    /// The digest of the last item, if any.
+    fn last_digest(&self) -> Option<Digest>;
+    /// The digest of the item at `index` (`None` past the end).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Read`] when the log's storage fails.
+    fn item_digest(&self, index: u64) -> Result<Option<Digest>, Error>;
+    /// The inclusion proof of item `index` in the tree of the first `size` items.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Materialize`] when `size` exceeds the log or `index >= size`; [`Error::Read`].
+    fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof, Error>;
+}
+
+impl ItemLog for MerkleLog {
+    fn algorithm(&self) -> HashAlgorithm {
+        self.algorithm
+    }
+
+    fn size(&self) -> u64 {
+        self.len()
+    }
+
+    fn tree_root(&self) -> Digest {
+        self.root()
+    }
+
+    fn last_digest(&self) -> Option<Digest> {
+        self.len().checked_sub(1).and_then(|last| self.digest(last))
+    }
+
+    fn item_digest(&self, index: u64) -> Result<Option<Digest>, Error> {
+        Ok(self.digest(index))
+    }
+
+    fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof, Error> {
+        self.inclusion_proof_at(index, size)
+    }
+}
+
 /// An append-only log of record digests (receipts, checkpoints, dataset record leaves) with
 /// the RFC 9162 tree over them, built as items arrive.
 ///

@@ -79,13 +79,22 @@ impl ExampleName {
     }
 }
 
-/// The hash of `lcm fingerprint`.
+/// The hash of `lcm fingerprint` and `lcm verify --require-hash`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Algorithm {
     /// SHA-256.
     Sha256,
     /// BLAKE3.
     Blake3,
+}
+
+impl From<Algorithm> for lcm_crypto::HashAlgorithm {
+    fn from(a: Algorithm) -> Self {
+        match a {
+            Algorithm::Sha256 => Self::Sha256,
+            Algorithm::Blake3 => Self::Blake3,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,21 +110,7 @@ pub(crate) enum Command {
     /// Generate an Ed25519 signing key: the private key at PATH (mode 0600), the public key
     /// at PATH.pub, each as 64 lowercase hex characters and a newline; with --name, also the
     /// C2SP verifier key `NAME+hex(id)+base64(type||key)` at PATH.vkey.
-    Keygen {
-        /// Where to write the private key.
-        #[arg(long)]
-        out: PathBuf,
-        /// Overwrite existing key files.
-        #[arg(long)]
-        force: bool,
-        /// The key's C2SP name (a log's origin, or a witness's name): writes PATH.vkey.
-        #[arg(long)]
-        name: Option<String>,
-        /// With --name: the verifier key is a witness's cosignature key (type 0x04) rather
-        /// than a log's note signature key (type 0x01).
-        #[arg(long, requires = "name")]
-        witness: bool,
-    },
+    Keygen(KeygenArgs),
     /// Record lifecycle stages from JSON files.
     Record {
         #[command(flatten)]
@@ -130,23 +125,7 @@ pub(crate) enum Command {
     /// example: `lcm example inferences`). A receipt is
     /// acknowledged when its line is printed on standard output: it is then committed and
     /// durable.
-    Infer {
-        #[command(flatten)]
-        store: StoreArg,
-        /// The model anchor: NAME@VERSION as recorded.
-        #[arg(long)]
-        model: String,
-        /// The deployment id as recorded.
-        #[arg(long)]
-        deployment: String,
-        /// The most receipts committed in one transaction.
-        #[arg(long, default_value_t = 16384, value_parser = clap::value_parser!(u32).range(1..))]
-        batch_size: u32,
-        /// Accept a request id that the deployment's chain already holds (or that the input
-        /// repeats); by default it is refused.
-        #[arg(long)]
-        allow_repeated_request_id: bool,
-    },
+    Infer(InferArgs),
     /// Inference batches.
     Batch {
         #[command(flatten)]
@@ -160,114 +139,25 @@ pub(crate) enum Command {
         store: StoreArg,
     },
     /// List stored records (or receipts, with the kind `receipts`).
-    List {
-        #[command(flatten)]
-        store: StoreArg,
-        /// Only this record kind, for example `model-anchor`; `receipts` lists receipts.
-        kind: Option<String>,
-        /// The deployment whose receipts are listed (default: the store's only chain).
-        #[arg(long)]
-        deployment: Option<String>,
-    },
+    List(ListArgs),
     /// Print one stored record's canonical JSON.
-    Show {
-        #[command(flatten)]
-        store: StoreArg,
-        /// The record kind (`inference-receipt` for receipts).
-        kind: String,
-        /// The record id.
-        id: String,
-        /// The deployment whose chain holds the receipt (default: the store's only chain).
-        #[arg(long)]
-        deployment: Option<String>,
-    },
+    Show(ShowArgs),
     /// Fingerprint model files and directories.
     Fingerprint(FingerprintArgs),
     /// Run the example lifecycle into the store (dataset family with three splits, model,
     /// training with checkpoints, pre-deployment, deployment, test evaluation, receipts in
     /// batches, all roots) and write a signed header.json and a self-contained bundle.json.
-    Demo {
-        #[command(flatten)]
-        store: StoreArg,
-        /// How many inference receipts to append.
-        #[arg(long, default_value_t = 1000)]
-        receipts: u64,
-        /// Where to write the key, header.json and bundle.json.
-        #[arg(long, default_value = "lcm-demo")]
-        out: PathBuf,
-    },
+    Demo(DemoArgs),
     /// Sign and write the capsule header of a lifecycle in the store.
-    Header {
-        #[command(flatten)]
-        store: StoreArg,
-        /// The private key (from `lcm keygen`).
-        #[arg(long)]
-        key: PathBuf,
-        /// Where to write it (default: standard output).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// The deployment whose lifecycle is meant (default: the store's only one).
-        #[arg(long)]
-        deployment: Option<String>,
-    },
+    Header(DocumentArgs),
     /// Write the self-contained, signed bundle of a lifecycle in the store.
-    Export {
-        #[command(flatten)]
-        store: StoreArg,
-        /// The private key (from `lcm keygen`).
-        #[arg(long)]
-        key: PathBuf,
-        /// Where to write it (default: standard output).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// The deployment whose lifecycle is meant (default: the store's only one).
-        #[arg(long)]
-        deployment: Option<String>,
-    },
+    Export(DocumentArgs),
     /// Write one receipt's capsule: the receipt, its inclusion proof into the header's
     /// receipts root and its chain neighbours, optionally with the openings of its query
     /// and output.
-    Materialize {
-        #[command(flatten)]
-        store: StoreArg,
-        /// The receipt id.
-        receipt_id: String,
-        /// The header the capsule proves into (from `lcm header`).
-        #[arg(long)]
-        header: PathBuf,
-        /// Disclose the query: it must be the committed one.
-        #[arg(long)]
-        query: Option<String>,
-        /// Disclose the output: it must be the committed one.
-        #[arg(long)]
-        output: Option<String>,
-        /// Where to write it (default: standard output).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// The deployment whose chain holds the receipt (default: the header's).
-        #[arg(long)]
-        deployment: Option<String>,
-    },
+    Materialize(MaterializeArgs),
     /// Verify a header, capsule or bundle file (detected from its content).
-    Verify {
-        #[command(flatten)]
-        store: StoreArg,
-        /// The file.
-        file: PathBuf,
-        /// The signer's public key file (default: the path in `LCM_PUBLIC_KEY`).
-        #[arg(long, env = "LCM_PUBLIC_KEY")]
-        key: Option<PathBuf>,
-        /// For a capsule: the header it proves into. For a header: an older header of the
-        /// same receipt chain that it must extend (exit 1 for a fork or a rollback).
-        #[arg(long)]
-        header: Option<PathBuf>,
-        #[command(flatten)]
-        requirements: RequirementArgs,
-        /// For a header with --header: the consistency proof from the older header's receipt
-        /// count (`lcm log prove`; default: computed from the store's log).
-        #[arg(long, requires = "header")]
-        proof: Option<PathBuf>,
-    },
+    Verify(VerifyArgs),
     /// Summarize a header, capsule or bundle file (with --json: the summary lines and the
     /// digests, key id and counts a script needs).
     Inspect {
@@ -298,6 +188,13 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         name: ExampleName,
     },
+    /// Print the JSON Schema of an input file (generated from the types `lcm record` parses
+    /// into); without KIND, list the kinds.
+    Schema {
+        /// The input file kind: lifecycle, dataset, model, training, predeployment,
+        /// deployment or test.
+        kind: Option<String>,
+    },
     /// Records of the Python reference (pyciaf): what can and cannot be checked.
     Compat {
         #[command(subcommand)]
@@ -308,49 +205,36 @@ pub(crate) enum Command {
 impl Command {
     /// The `--store` given after the command, for a command that uses a store.
     pub(crate) fn store(&self) -> Option<&std::path::Path> {
-        match self {
+        let arg = match self {
             Self::Init { store, .. }
             | Self::Record { store, .. }
-            | Self::Infer { store, .. }
             | Self::Batch { store, .. }
             | Self::Check { store }
-            | Self::List { store, .. }
-            | Self::Show { store, .. }
-            | Self::Demo { store, .. }
-            | Self::Header { store, .. }
-            | Self::Export { store, .. }
-            | Self::Materialize { store, .. }
-            | Self::Verify { store, .. }
-            | Self::Log { store, .. } => store.store.as_deref(),
-            Self::Keygen { .. }
+            | Self::Log { store, .. } => store,
+            Self::Infer(InferArgs { store, .. })
+            | Self::List(ListArgs { store, .. })
+            | Self::Show(ShowArgs { store, .. })
+            | Self::Demo(DemoArgs { store, .. })
+            | Self::Header(DocumentArgs { store, .. })
+            | Self::Export(DocumentArgs { store, .. })
+            | Self::Materialize(MaterializeArgs { store, .. })
+            | Self::Verify(VerifyArgs { store, .. }) => store,
+            Self::Keygen(_)
             | Self::Fingerprint(_)
             | Self::Inspect { .. }
             | Self::Witness { .. }
             | Self::Example { .. }
-            | Self::Compat { .. } => None,
-        }
+            | Self::Schema { .. }
+            | Self::Compat { .. } => return None,
+        };
+        arg.store.as_deref()
     }
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum LogCommand {
     /// Write the current signed checkpoint of a chain's log (C2SP format).
-    Checkpoint {
-        /// The deployment whose chain's log is meant (default: the store's only chain).
-        #[arg(long)]
-        deployment: Option<String>,
-        /// The log's private key: an `lcm keygen` key file, or a C2SP signer key
-        /// (`PRIVATE+KEY+...`).
-        #[arg(long)]
-        key: PathBuf,
-        /// The origin (and key name); default: the name of KEYFILE.vkey, else the signer
-        /// key's name, else `lcm.local/DEPLOYMENT`.
-        #[arg(long)]
-        name: Option<String>,
-        /// Where to write it (default: standard output).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Checkpoint(CheckpointArgs),
     /// Recompute a chain's log from its receipts and compare every stored tile and its size
     /// (O(n) time, O(log n) memory). Exit 1 naming the first tile that differs.
     Check {
@@ -361,152 +245,31 @@ pub(crate) enum LogCommand {
     /// Write a consistency proof from an older checkpoint's size to the current log: one
     /// base64 hash a line (the proof lines of c2sp.org/tlog-witness). Exit 1 when the older
     /// checkpoint is not a state of this log (fork or rollback).
-    Prove {
-        /// The older checkpoint, or a capsule header (its receipt count and receipts root).
-        #[arg(long)]
-        from: PathBuf,
-        /// The deployment whose chain's log is meant (default: the store's only chain).
-        #[arg(long)]
-        deployment: Option<String>,
-        /// Where to write it (default: standard output).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Prove(ProveArgs),
     /// Verify a signed checkpoint (of lcm or any C2SP log): the log's signature, a quorum of
     /// witness cosignatures and, with --since, that it extends an older checkpoint. Exit 1
     /// naming the reason (signature, quorum, fork, rollback, origin), 2 for malformed input.
-    Verify {
-        /// The checkpoint.
-        checkpoint: PathBuf,
-        /// The log's verifier key: the key text or a file holding it.
-        #[arg(long)]
-        key: String,
-        /// An older checkpoint of the same log that this one must extend.
-        #[arg(long)]
-        since: Option<PathBuf>,
-        /// The consistency proof from --since's size (from `lcm log prove`).
-        #[arg(long, requires = "since")]
-        proof: Option<PathBuf>,
-        /// A witness's verifier key (text or file); repeatable.
-        #[arg(long)]
-        witness: Vec<String>,
-        /// How many of the witnesses must have cosigned.
-        #[arg(long, default_value_t = 0)]
-        quorum: usize,
-    },
+    Verify(LogVerifyArgs),
     /// Write one receipt's offline proof (c2sp.org/tlog-proof): a signed checkpoint of the
     /// current log and the receipt's inclusion proof into it; the `extra` line holds the
     /// receipt's digest.
-    Proof {
-        /// The receipt id.
-        #[arg(long)]
-        receipt: String,
-        /// The log's private key (as for `lcm log checkpoint`); or --checkpoint.
-        #[arg(
-            long,
-            required_unless_present = "checkpoint",
-            conflicts_with = "checkpoint"
-        )]
-        key: Option<PathBuf>,
-        /// The origin (as for `lcm log checkpoint`).
-        #[arg(long, requires = "key")]
-        name: Option<String>,
-        /// Prove into this signed checkpoint of the log (for example one witnesses cosigned)
-        /// instead of signing the current one; its root must be the log's at its size.
-        #[arg(long)]
-        checkpoint: Option<PathBuf>,
-        /// The deployment whose chain holds the receipt (default: the store's only chain).
-        #[arg(long)]
-        deployment: Option<String>,
-        /// Where to write it (default: standard output).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Proof(ProofArgs),
     /// Verify an offline receipt proof (c2sp.org/tlog-proof) with the log's and witnesses'
     /// verifier keys alone. Exit 1 when it does not verify, 2 for malformed input.
-    VerifyProof {
-        /// The proof file.
-        file: PathBuf,
-        /// The log's verifier key: the key text or a file holding it.
-        #[arg(long)]
-        key: String,
-        /// A witness's verifier key (text or file); repeatable.
-        #[arg(long)]
-        witness: Vec<String>,
-        /// How many of the witnesses must have cosigned.
-        #[arg(long, default_value_t = 0)]
-        quorum: usize,
-        /// The receipt's digest (64 hex characters) the proof must be about (default: the
-        /// proof's `extra` line).
-        #[arg(long)]
-        digest: Option<String>,
-    },
+    VerifyProof(VerifyProofArgs),
     /// Verify a receipt capsule made against an older header against a newer signed
     /// checkpoint of the log: the capsule against its header (as `lcm verify`), the
     /// checkpoint (signature, witness quorum), and a consistency proof from the header's
     /// receipt count to the checkpoint. Exit 1 naming the failure, 2 for malformed input.
-    VerifyCapsule {
-        /// The capsule (from `lcm materialize`).
-        capsule: PathBuf,
-        /// The header it was made against.
-        #[arg(long)]
-        header: PathBuf,
-        /// The header signer's public key file (from `lcm keygen`).
-        #[arg(long)]
-        key: PathBuf,
-        /// The newer signed checkpoint.
-        #[arg(long)]
-        checkpoint: PathBuf,
-        /// The log's verifier key: the key text or a file holding it.
-        #[arg(long)]
-        log_key: String,
-        /// The consistency proof from the header's receipt count (`lcm log prove --from
-        /// HEADER`).
-        #[arg(long)]
-        proof: Option<PathBuf>,
-        /// A witness's verifier key (text or file); repeatable.
-        #[arg(long)]
-        witness: Vec<String>,
-        /// How many of the witnesses must have cosigned.
-        #[arg(long, default_value_t = 0)]
-        quorum: usize,
-    },
+    VerifyCapsule(VerifyCapsuleArgs),
     /// Write the log as static files in the c2sp.org/tlog-tiles layout: `checkpoint`,
     /// `tile/L/N[.p/W]` and `tile/entries/N[.p/W]` (each entry a receipt's 32-byte digest).
-    ExportTiles {
-        /// The directory (created if missing).
-        dir: PathBuf,
-        /// The deployment whose chain's log is meant (default: the store's only chain).
-        #[arg(long)]
-        deployment: Option<String>,
-        /// The log's private key (as for `lcm log checkpoint`).
-        #[arg(long)]
-        key: PathBuf,
-        /// The origin (as for `lcm log checkpoint`).
-        #[arg(long)]
-        name: Option<String>,
-    },
+    ExportTiles(ExportTilesArgs),
     /// Check a log exported by `export-tiles` (or any tlog-tiles directory whose entries are
     /// 32-byte digests): its checkpoint's signature, that its tiles and entries hash to the
     /// checkpoint's root, and optionally a receipt's inclusion and consistency with an older
     /// checkpoint (monitoring). Exit 1 when a check fails.
-    VerifyTiles {
-        /// The directory.
-        dir: PathBuf,
-        /// The log's verifier key: the key text or a file holding it.
-        #[arg(long)]
-        key: String,
-        /// An older checkpoint that the directory's must extend (proof computed from the
-        /// tiles).
-        #[arg(long)]
-        since: Option<PathBuf>,
-        /// A receipt digest (64 hex characters) that must be the entry at --index.
-        #[arg(long, requires = "index")]
-        digest: Option<String>,
-        /// The entry index of --digest.
-        #[arg(long, requires = "digest")]
-        index: Option<u64>,
-    },
+    VerifyTiles(VerifyTilesArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -577,6 +340,11 @@ pub(crate) enum RecordCommand {
     Training {
         /// The stage file (print an example: `lcm example training`).
         file: PathBuf,
+        /// The final weights (a file or a model directory): their SHA-256 digest, as the first
+        /// line of `lcm fingerprint WEIGHTS`, is the session's `final_model_digest` (the file
+        /// may leave it out; if it gives one, it must be that digest).
+        #[arg(long, value_name = "PATH")]
+        weights: Option<PathBuf>,
     },
     /// Stage D: a pre-deployment anchor of a completed training session's model.
     Predeployment {
@@ -669,26 +437,345 @@ pub(crate) enum Status {
 #[derive(Debug, Subcommand)]
 pub(crate) enum BatchCommand {
     /// Seal every receipt not yet in a batch (up to --until) into a batch and its root.
-    Close {
-        /// The deployment whose chain is sealed (default: the store's only chain).
-        #[arg(long)]
-        deployment: Option<String>,
-        /// The window id (default: `batch_FIRST_LAST`, with the sequence numbers).
-        #[arg(long)]
-        window: Option<String>,
-        /// Only receipts made at or before this RFC 3339 time (any fraction, `Z` or an
-        /// offset).
-        #[arg(long)]
-        until: Option<String>,
+    Close(BatchCloseArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(subcommand_negates_reqs = true)]
+pub(crate) struct FingerprintArgs {
+    /// The hash.
+    #[arg(long, value_enum, default_value = "sha256", global = true)]
+    pub(crate) algorithm: Algorithm,
+    /// Also print each file's digest and each safetensors tensor's digest (with --json: the
+    /// whole manifest, which `lcm fingerprint diff` reads back).
+    #[arg(long)]
+    pub(crate) manifest: bool,
+    /// Write the JSON manifest of the one PATH to this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Files or directories (a file named `diff`: `./diff`). Symbolic links are followed
+    /// inside a directory, or inside the repository of a Hugging Face cache snapshot; a bad
+    /// path is reported and the others are still fingerprinted (exit 2 at the end).
+    #[arg(required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+    #[command(subcommand)]
+    pub(crate) command: Option<FingerprintCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FingerprintCommand {
+    /// Name the files and tensors added, removed and changed from A to B (each a file, a
+    /// directory or a saved `--manifest --json` file). Exit 0 when equal, 1 when they differ,
+    /// 2 on bad input.
+    Diff {
+        /// The first: a path or a saved manifest.
+        a: PathBuf,
+        /// The second: a path or a saved manifest.
+        b: PathBuf,
     },
 }
 
 #[derive(Debug, Args)]
-pub(crate) struct FingerprintArgs {
-    /// The hash.
-    #[arg(long, value_enum, default_value = "sha256")]
-    pub(crate) algorithm: Algorithm,
-    /// Files or directories.
-    #[arg(required = true)]
-    pub(crate) paths: Vec<PathBuf>,
+pub(crate) struct KeygenArgs {
+    /// Where to write the private key.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Overwrite existing key files.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// The key's C2SP name (a log's origin, or a witness's name): writes PATH.vkey.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// With --name: the verifier key is a witness's cosignature key (type 0x04) rather
+    /// than a log's note signature key (type 0x01).
+    #[arg(long, requires = "name")]
+    pub(crate) witness: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InferArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArg,
+    /// The model anchor: NAME@VERSION as recorded.
+    #[arg(long)]
+    pub(crate) model: String,
+    /// The deployment id as recorded.
+    #[arg(long)]
+    pub(crate) deployment: String,
+    /// The most receipts committed in one transaction.
+    #[arg(long, default_value_t = 16384, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) batch_size: u32,
+    /// Accept a request id that the deployment's chain already holds (or that the input
+    /// repeats); by default it is refused.
+    #[arg(long)]
+    pub(crate) allow_repeated_request_id: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArg,
+    /// Only this record kind, for example `model-anchor`; `receipts` lists receipts.
+    pub(crate) kind: Option<String>,
+    /// The deployment whose receipts are listed (default: the store's only chain).
+    #[arg(long)]
+    pub(crate) deployment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArg,
+    /// The record kind (`inference-receipt` for receipts).
+    pub(crate) kind: String,
+    /// The record id.
+    pub(crate) id: String,
+    /// The deployment whose chain holds the receipt (default: the store's only chain).
+    #[arg(long)]
+    pub(crate) deployment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArg,
+    /// How many inference receipts to append.
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) receipts: u64,
+    /// Where to write the key, header.json and bundle.json.
+    #[arg(long, default_value = "lcm-demo")]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DocumentArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArg,
+    /// The private key (from `lcm keygen`).
+    #[arg(long)]
+    pub(crate) key: PathBuf,
+    /// Where to write it (default: standard output).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// The deployment whose lifecycle is meant (default: the store's only one).
+    #[arg(long)]
+    pub(crate) deployment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MaterializeArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArg,
+    /// The receipt id.
+    pub(crate) receipt_id: String,
+    /// The header the capsule proves into (from `lcm header`).
+    #[arg(long)]
+    pub(crate) header: PathBuf,
+    /// Disclose the query: it must be the committed one.
+    #[arg(long)]
+    pub(crate) query: Option<String>,
+    /// Disclose the output: it must be the committed one.
+    #[arg(long)]
+    pub(crate) output: Option<String>,
+    /// Where to write it (default: standard output).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// The deployment whose chain holds the receipt (default: the header's).
+    #[arg(long)]
+    pub(crate) deployment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArg,
+    /// The file.
+    pub(crate) file: PathBuf,
+    /// The signer's public key file (default: the path in `LCM_PUBLIC_KEY`).
+    #[arg(long, env = "LCM_PUBLIC_KEY")]
+    pub(crate) key: Option<PathBuf>,
+    /// For a capsule: the header it proves into. For a header: an older header of the
+    /// same receipt chain that it must extend (exit 1 for a fork or a rollback).
+    #[arg(long)]
+    pub(crate) header: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) requirements: RequirementArgs,
+    /// For a header with --header: the consistency proof from the older header's receipt
+    /// count (`lcm log prove`; default: computed from the store's log).
+    #[arg(long, requires = "header")]
+    pub(crate) proof: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BatchCloseArgs {
+    /// The deployment whose chain is sealed (default: the store's only chain).
+    #[arg(long)]
+    pub(crate) deployment: Option<String>,
+    /// The window id (default: `batch_FIRST_LAST`, with the sequence numbers).
+    #[arg(long)]
+    pub(crate) window: Option<String>,
+    /// Only receipts made at or before this RFC 3339 time (any fraction, `Z` or an
+    /// offset).
+    #[arg(long)]
+    pub(crate) until: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckpointArgs {
+    /// The deployment whose chain's log is meant (default: the store's only chain).
+    #[arg(long)]
+    pub(crate) deployment: Option<String>,
+    /// The log's private key: an `lcm keygen` key file, or a C2SP signer key
+    /// (`PRIVATE+KEY+...`).
+    #[arg(long)]
+    pub(crate) key: PathBuf,
+    /// The origin (and key name); default: the name of KEYFILE.vkey, else the signer
+    /// key's name, else `lcm.local/DEPLOYMENT`.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// Where to write it (default: standard output).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProveArgs {
+    /// The older checkpoint, or a capsule header (its receipt count and receipts root).
+    #[arg(long)]
+    pub(crate) from: PathBuf,
+    /// The deployment whose chain's log is meant (default: the store's only chain).
+    #[arg(long)]
+    pub(crate) deployment: Option<String>,
+    /// Where to write it (default: standard output).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogVerifyArgs {
+    /// The checkpoint.
+    pub(crate) checkpoint: PathBuf,
+    /// The log's verifier key: the key text or a file holding it.
+    #[arg(long)]
+    pub(crate) key: String,
+    /// An older checkpoint of the same log that this one must extend.
+    #[arg(long)]
+    pub(crate) since: Option<PathBuf>,
+    /// The consistency proof from --since's size (from `lcm log prove`).
+    #[arg(long, requires = "since")]
+    pub(crate) proof: Option<PathBuf>,
+    /// A witness's verifier key (text or file); repeatable.
+    #[arg(long)]
+    pub(crate) witness: Vec<String>,
+    /// How many of the witnesses must have cosigned.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) quorum: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProofArgs {
+    /// The receipt id.
+    #[arg(long)]
+    pub(crate) receipt: String,
+    /// The log's private key (as for `lcm log checkpoint`); or --checkpoint.
+    #[arg(
+        long,
+        required_unless_present = "checkpoint",
+        conflicts_with = "checkpoint"
+    )]
+    pub(crate) key: Option<PathBuf>,
+    /// The origin (as for `lcm log checkpoint`).
+    #[arg(long, requires = "key")]
+    pub(crate) name: Option<String>,
+    /// Prove into this signed checkpoint of the log (for example one witnesses cosigned)
+    /// instead of signing the current one; its root must be the log's at its size.
+    #[arg(long)]
+    pub(crate) checkpoint: Option<PathBuf>,
+    /// The deployment whose chain holds the receipt (default: the store's only chain).
+    #[arg(long)]
+    pub(crate) deployment: Option<String>,
+    /// Where to write it (default: standard output).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyProofArgs {
+    /// The proof file.
+    pub(crate) file: PathBuf,
+    /// The log's verifier key: the key text or a file holding it.
+    #[arg(long)]
+    pub(crate) key: String,
+    /// A witness's verifier key (text or file); repeatable.
+    #[arg(long)]
+    pub(crate) witness: Vec<String>,
+    /// How many of the witnesses must have cosigned.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) quorum: usize,
+    /// The receipt's digest (64 hex characters) the proof must be about (default: the
+    /// proof's `extra` line).
+    #[arg(long)]
+    pub(crate) digest: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyCapsuleArgs {
+    /// The capsule (from `lcm materialize`).
+    pub(crate) capsule: PathBuf,
+    /// The header it was made against.
+    #[arg(long)]
+    pub(crate) header: PathBuf,
+    /// The header signer's public key file (from `lcm keygen`).
+    #[arg(long)]
+    pub(crate) key: PathBuf,
+    /// The newer signed checkpoint.
+    #[arg(long)]
+    pub(crate) checkpoint: PathBuf,
+    /// The log's verifier key: the key text or a file holding it.
+    #[arg(long)]
+    pub(crate) log_key: String,
+    /// The consistency proof from the header's receipt count (`lcm log prove --from
+    /// HEADER`).
+    #[arg(long)]
+    pub(crate) proof: Option<PathBuf>,
+    /// A witness's verifier key (text or file); repeatable.
+    #[arg(long)]
+    pub(crate) witness: Vec<String>,
+    /// How many of the witnesses must have cosigned.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) quorum: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportTilesArgs {
+    /// The directory (created if missing).
+    pub(crate) dir: PathBuf,
+    /// The deployment whose chain's log is meant (default: the store's only chain).
+    #[arg(long)]
+    pub(crate) deployment: Option<String>,
+    /// The log's private key (as for `lcm log checkpoint`).
+    #[arg(long)]
+    pub(crate) key: PathBuf,
+    /// The origin (as for `lcm log checkpoint`).
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyTilesArgs {
+    /// The directory.
+    pub(crate) dir: PathBuf,
+    /// The log's verifier key: the key text or a file holding it.
+    #[arg(long)]
+    pub(crate) key: String,
+    /// An older checkpoint that the directory's must extend (proof computed from the
+    /// tiles).
+    #[arg(long)]
+    pub(crate) since: Option<PathBuf>,
+    /// A receipt digest (64 hex characters) that must be the entry at --index.
+    #[arg(long, requires = "index")]
+    pub(crate) digest: Option<String>,
+    /// The entry index of --digest.
+    #[arg(long, requires = "digest")]
+    pub(crate) index: Option<u64>,
 }

@@ -1,25 +1,27 @@
 //! The commands that work on a store (`init`, `keygen`, `record`, `infer`, `batch`, `check`,
-//! `list`, `show`, `fingerprint`) and the dispatcher; each returns `Ok(())` or a
+//! `list`, `show`) and the dispatcher; each returns `Ok(())` or a
 //! [`CliError`] that decides the exit code. The store logic is `lcm_store`'s: these
 //! functions read arguments and print.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use lcm_crypto::HashAlgorithm;
-use lcm_model::records::InferenceReceipt;
+use lcm_capsule::DocumentKind;
 use lcm_model::records::deployment::DeploymentStatus;
-use lcm_model::{Policy, Record, Timestamp};
+use lcm_model::{Policy, Timestamp};
+use lcm_store::lifecycle::views::{self, ListKind};
 use lcm_store::lifecycle::{self, Stage};
-use lcm_store::{Store, StoredBatch, StoredReceipt, StoredRecord, export, fingerprint, pipeline};
+use lcm_store::{Store, StoredBatch, StoredReceipt, StoredRecord, export, pipeline};
 use serde_json::{Value, json};
 
 use crate::cli::{
-    Algorithm, BatchCommand, Cli, Command, CompatCommand, FingerprintArgs, RecordCommand, Status,
+    BatchCloseArgs, BatchCommand, Cli, Command, CompatCommand, InferArgs, KeygenArgs, ListArgs,
+    RecordCommand, ShowArgs, Status,
 };
 use crate::error::{CliError, input, one_line};
-use crate::io::{Out, file_err, open, open_read_only, password, plural, read_file, read_json};
+use crate::io::{Out, open, open_read_only, password, plural, read_file, read_json};
 use crate::progress::Progress;
 
 pub(crate) fn run() -> ExitCode {
@@ -59,126 +61,32 @@ pub(crate) fn run() -> ExitCode {
 fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     match &cli.command {
         Command::Init { policy, .. } => init(cli, out, policy.as_deref()),
-        Command::Keygen {
-            out: path,
-            force,
-            name,
-            witness,
-        } => keygen(cli, out, path, *force, name.as_deref(), *witness),
-        Command::Record {
-            command: RecordCommand::Lifecycle { file, overrides },
-            ..
-        } => record_lifecycle(
-            cli,
-            out,
-            file,
-            &lifecycle::Overrides {
-                plaintext_pii: overrides.allow_plaintext_pii.clone(),
-                failed_security_scan: overrides.allow_failed_security_scan.clone(),
-            },
-        ),
-        Command::Record { command, .. } => record_stage(cli, out, command),
-        Command::Infer {
-            model,
-            deployment,
-            batch_size,
-            allow_repeated_request_id,
-            ..
-        } => infer(
-            cli,
-            out,
-            model,
-            deployment,
-            pipeline::InferOptions {
-                batch_size: usize::try_from(*batch_size).unwrap_or(usize::MAX),
-                request_ids: if *allow_repeated_request_id {
-                    pipeline::RequestIds::AllowRepeats
-                } else {
-                    pipeline::RequestIds::Unique
-                },
-            },
-        ),
+        Command::Keygen(args) => keygen(cli, out, args),
+        Command::Record { command, .. } => match command {
+            RecordCommand::Lifecycle { file, .. } => {
+                record_lifecycle(cli, out, file, &overrides(command))
+            }
+            _ => record_stage(cli, out, command),
+        },
+        Command::Infer(args) => infer(cli, out, args),
         Command::Batch {
-            command:
-                BatchCommand::Close {
-                    deployment,
-                    window,
-                    until,
-                },
+            command: BatchCommand::Close(args),
             ..
-        } => batch_close(
-            cli,
-            out,
-            deployment.as_deref(),
-            window.as_deref(),
-            until.as_deref(),
-        ),
+        } => batch_close(cli, out, args),
         Command::Check { .. } => check(cli, out),
-        Command::List {
-            kind, deployment, ..
-        } => list(cli, out, kind.as_deref(), deployment.as_deref()),
-        Command::Show {
-            kind,
-            id,
-            deployment,
-            ..
-        } => show(cli, out, kind, id, deployment.as_deref()),
-        Command::Fingerprint(args) => fingerprint_cmd(cli, out, args),
-        Command::Demo {
-            receipts, out: dir, ..
-        } => crate::capsules::demo(cli, out, *receipts, dir),
-        Command::Header {
-            key,
-            out: path,
-            deployment,
-            ..
-        } => crate::capsules::header(cli, out, key, path.as_deref(), deployment.as_deref()),
-        Command::Export {
-            key,
-            out: path,
-            deployment,
-            ..
-        } => crate::capsules::export_bundle(cli, out, key, path.as_deref(), deployment.as_deref()),
-        Command::Materialize {
-            receipt_id,
-            header,
-            query,
-            output,
-            out: path,
-            deployment,
-            ..
-        } => crate::capsules::materialize(
-            cli,
-            out,
-            &crate::capsules::MaterializeArgs {
-                receipt_id,
-                header_path: header,
-                query: query.as_deref(),
-                output: output.as_deref(),
-                path: path.as_deref(),
-                deployment: deployment.as_deref(),
-            },
-        ),
-        Command::Verify {
-            file,
-            key,
-            header,
-            requirements,
-            proof,
-            ..
-        } => crate::capsules::verify(
-            cli,
-            out,
-            file,
-            key.as_deref(),
-            header.as_ref(),
-            requirements,
-            proof.as_deref(),
-        ),
+        Command::List(args) => list(cli, out, args),
+        Command::Show(args) => show(cli, out, args),
+        Command::Fingerprint(args) => crate::fingerprint::fingerprint(cli, out, args),
+        Command::Demo(args) => crate::capsules::demo(cli, out, args.receipts, &args.out),
+        Command::Header(args) => crate::capsules::document(cli, out, args, DocumentKind::Header),
+        Command::Export(args) => crate::capsules::document(cli, out, args, DocumentKind::Bundle),
+        Command::Materialize(args) => crate::capsules::materialize(cli, out, args),
+        Command::Verify(args) => crate::capsules::verify(cli, out, args),
         Command::Inspect { file, document } => crate::capsules::inspect(cli, out, file, *document),
         Command::Log { command, .. } => crate::tlog::log(cli, out, command),
         Command::Witness { command } => crate::witness::cosign(cli, out, command),
         Command::Example { name } => out.raw(name.text().as_bytes()),
+        Command::Schema { kind } => crate::fingerprint::schema(cli, out, kind.as_deref()),
         Command::Compat {
             command: CompatCommand::Audit { file },
         } => crate::compat::audit_cmd(cli, out, file),
@@ -193,67 +101,52 @@ fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError>
     policy.validate()?;
     let (store, fresh) = lcm_store::init(&cli.store, &policy)?;
     let policy = store.policy()?;
-    if cli.json {
-        out.line(
-            &json!({
-                "store": crate::io::store_name(cli),
-                "created": fresh,
-                "policy_digest": policy.digest()?,
-                "schema_version": store.schema_version(),
-            })
-            .to_string(),
-        )
+    let value = json!({
+        "store": crate::io::store_name(cli),
+        "created": fresh,
+        "policy_digest": policy.digest()?,
+        "schema_version": store.schema_version(),
+    });
+    let done = if fresh {
+        "initialized"
     } else {
-        out.line(&format!(
-            "{} store {}\n{}",
-            if fresh {
-                "initialized"
-            } else {
-                "already initialized:"
-            },
-            crate::io::store_name(cli),
-            policy.format_policy_line()?
-        ))
-    }
+        "already initialized:"
+    };
+    let text = format!("{done} store {}", crate::io::store_name(cli));
+    out.either(
+        cli.json,
+        &value,
+        &format!("{text}\n{}", policy.format_policy_line()?),
+    )
 }
 
-fn keygen(
-    cli: &Cli,
-    out: &mut Out,
-    path: &Path,
-    force: bool,
-    name: Option<&str>,
-    witness: bool,
-) -> Result<(), CliError> {
-    let files = lcm_store::tlog_ops::write_key_files(path, force, name, witness)?;
+fn keygen(cli: &Cli, out: &mut Out, args: &KeygenArgs) -> Result<(), CliError> {
+    let path = &args.out;
+    let files =
+        lcm_store::tlog_ops::write_key_files(path, args.force, args.name.as_deref(), args.witness)?;
     let (public, public_path, vkey_path) = (files.public, files.public_path, files.vkey_path);
     let vkey = files.vkey.map(|v| v.to_string());
-    if cli.json {
-        let mut value = json!({
-            "private_key": path.display().to_string(),
-            "public_key": public_path.display().to_string(),
-            "key_id": public.key_id().to_hex(),
-        });
-        if let Some(vkey) = &vkey {
-            value["verifier_key"] = json!(vkey_path.display().to_string());
-            value["vkey"] = json!(vkey);
-        }
-        out.line(&value.to_string())
-    } else {
-        out.line(&format!(
-            "private key {} (mode 0600)\npublic key  {}\nkey id      {}",
-            path.display(),
-            public_path.display(),
-            public.key_id()
-        ))?;
-        if let Some(vkey) = &vkey {
-            out.line(&format!(
-                "verifier key {}\n             {vkey}",
-                vkey_path.display()
-            ))?;
-        }
-        Ok(())
+    let mut value = json!({
+        "private_key": path.display().to_string(),
+        "public_key": public_path.display().to_string(),
+        "key_id": public.key_id().to_hex(),
+    });
+    let mut text = format!(
+        "private key {} (mode 0600)\npublic key  {}\nkey id      {}",
+        path.display(),
+        public_path.display(),
+        public.key_id()
+    );
+    if let Some(vkey) = &vkey {
+        value["verifier_key"] = json!(vkey_path.display().to_string());
+        value["vkey"] = json!(vkey);
+        let _ = write!(
+            text,
+            "\nverifier key {}\n             {vkey}",
+            vkey_path.display()
+        );
     }
+    out.either(cli.json, &value, &text)
 }
 
 fn record_lifecycle(
@@ -262,8 +155,10 @@ fn record_lifecycle(
     file: &Path,
     overrides: &lifecycle::Overrides,
 ) -> Result<(), CliError> {
-    // Any RFC 3339 timestamp in the file; the records keep the canonical form.
-    let input: lifecycle::LifecycleInput = Timestamp::accepting_rfc3339(|| read_json(file))?;
+    // The input notations (any RFC 3339 timestamp, digests with or without `sha256:`); the
+    // records keep the canonical form.
+    let input = lifecycle::parse_lifecycle(&read_file(file)?)
+        .map_err(|e| input(format!("{}: {e}", file.display())))?;
     let mut dataset_password = password("LCM_DATASET_PASSWORD")?;
     let mut model_password = password("LCM_MODEL_PASSWORD")?;
     let mut store = open(cli)?;
@@ -300,7 +195,19 @@ fn read_stage(command: &RecordCommand) -> Result<Stage, CliError> {
         RecordCommand::Model { file } => {
             Stage::Model(parse("model", file)?, password("LCM_MODEL_PASSWORD")?)
         }
-        RecordCommand::Training { file } => Stage::Training(parse("training", file)?),
+        RecordCommand::Training { file, weights } => {
+            let mut training = parse("training", file)?;
+            if let Some(weights) = weights {
+                let manifest = lcm_store::fingerprint::Manifest::build(
+                    lcm_crypto::HashAlgorithm::Sha256,
+                    weights,
+                    &mut |_, _| {},
+                )?;
+                lifecycle::final_weights(&mut training, &manifest)
+                    .map_err(|e| input(format!("{}: {e}", file.display())))?;
+            }
+            Stage::Training(training)
+        }
         RecordCommand::Predeployment { file } => {
             Stage::Predeployment(parse("predeployment", file)?)
         }
@@ -330,41 +237,49 @@ fn read_stage(command: &RecordCommand) -> Result<Stage, CliError> {
 /// one write transaction.
 fn record_stage(cli: &Cli, out: &mut Out, command: &RecordCommand) -> Result<(), CliError> {
     let stage = read_stage(command)?;
-    let overrides = lifecycle::Overrides {
-        plaintext_pii: match command {
-            RecordCommand::Dataset {
-                allow_plaintext_pii,
-                ..
-            } => allow_plaintext_pii.clone(),
-            _ => None,
-        },
-        failed_security_scan: match command {
-            RecordCommand::Deployment {
-                allow_failed_security_scan,
-                ..
-            } => allow_failed_security_scan.clone(),
-            _ => None,
-        },
-    };
     let mut store = open(cli)?;
-    let stored = lifecycle::record_stage_with(&mut *store, &stage, &overrides)?;
+    let stored = lifecycle::record_stage_with(&mut *store, &stage, &overrides(command))?;
     print_records(cli, out, &stored)
+}
+
+/// The policy overrides a record command was given (`--allow-plaintext-pii`,
+/// `--allow-failed-security-scan`).
+fn overrides(command: &RecordCommand) -> lifecycle::Overrides {
+    let (plaintext_pii, failed_security_scan) = match command {
+        RecordCommand::Lifecycle { overrides: o, .. } => (
+            o.allow_plaintext_pii.clone(),
+            o.allow_failed_security_scan.clone(),
+        ),
+        RecordCommand::Dataset {
+            allow_plaintext_pii,
+            ..
+        } => (allow_plaintext_pii.clone(), None),
+        RecordCommand::Deployment {
+            allow_failed_security_scan,
+            ..
+        } => (None, allow_failed_security_scan.clone()),
+        _ => (None, None),
+    };
+    lifecycle::Overrides {
+        plaintext_pii,
+        failed_security_scan,
+    }
 }
 
 fn print_records(cli: &Cli, out: &mut Out, records: &[StoredRecord]) -> Result<(), CliError> {
     for r in records {
-        if cli.json {
-            out.line(&json!({"kind": r.kind, "id": r.id, "digest": r.digest}).to_string())?;
-        } else {
-            out.line(&format!("{}\t{}\t{}", r.kind, r.id, r.digest))?;
-        }
+        let value = json!({"kind": r.kind, "id": r.id, "digest": r.digest});
+        out.either(
+            cli.json,
+            &value,
+            &format!("{}\t{}\t{}", r.kind, r.id, r.digest),
+        )?;
     }
     Ok(())
 }
 
 /// Appends the acknowledgment lines of `receipts` to `out`, as text.
 fn text_acks(receipts: &[StoredReceipt], out: &mut String) {
-    use std::fmt::Write as _;
     for r in receipts {
         let _ = writeln!(out, "{}\t{}\t{}", r.sequence, r.receipt_id, r.digest);
     }
@@ -372,7 +287,6 @@ fn text_acks(receipts: &[StoredReceipt], out: &mut String) {
 
 /// Appends the acknowledgment lines of `receipts` to `out`, as JSON lines.
 fn json_acks(receipts: &[StoredReceipt], out: &mut String) {
-    use std::fmt::Write as _;
     for r in receipts {
         let _ = writeln!(
             out,
@@ -384,19 +298,21 @@ fn json_acks(receipts: &[StoredReceipt], out: &mut String) {
 
 /// `lcm infer`: [`pipeline::infer`] on standard input, printing each receipt once it is
 /// committed.
-fn infer(
-    cli: &Cli,
-    out: &mut Out,
-    model: &str,
-    deployment: &str,
-    options: pipeline::InferOptions,
-) -> Result<(), CliError> {
+fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
+    let options = pipeline::InferOptions {
+        batch_size: usize::try_from(args.batch_size).unwrap_or(usize::MAX),
+        request_ids: if args.allow_repeated_request_id {
+            pipeline::RequestIds::AllowRepeats
+        } else {
+            pipeline::RequestIds::Unique
+        },
+    };
     let mut store = open(cli)?;
     let mut progress = Progress::new("receipts", None, false);
     let summary = pipeline::infer(
         &mut *store,
-        model,
-        deployment,
+        &args.model,
+        &args.deployment,
         options,
         std::io::stdin(),
         if cli.json { json_acks } else { text_acks },
@@ -420,14 +336,11 @@ fn infer(
     Ok(())
 }
 
-fn batch_close(
-    cli: &Cli,
-    out: &mut Out,
-    deployment: Option<&str>,
-    window: Option<&str>,
-    until: Option<&str>,
-) -> Result<(), CliError> {
-    let until: Option<Timestamp> = until
+fn batch_close(cli: &Cli, out: &mut Out, args: &BatchCloseArgs) -> Result<(), CliError> {
+    let (deployment, window) = (args.deployment.as_deref(), args.window.as_deref());
+    let until: Option<Timestamp> = args
+        .until
+        .as_deref()
         .map(|u| Timestamp::parse_rfc3339(u).map_err(|e| input(format!("--until: {e}"))))
         .transpose()?;
     if let Some(w) = window {
@@ -441,138 +354,119 @@ fn batch_close(
 
 fn print_batch(cli: &Cli, out: &mut Out, batch: Option<StoredBatch>) -> Result<(), CliError> {
     match batch {
-        None => {
-            if cli.json {
-                out.line(&json!({"batch": null}).to_string())
-            } else {
-                out.line("no receipts to batch")
-            }
-        }
+        None => out.either(cli.json, &json!({"batch": null}), "no receipts to batch"),
         Some(b) => {
             let record: lcm_model::records::InferenceBatch =
                 serde_json::from_str(&b.json).map_err(|e| input(format!("batch json: {e}")))?;
-            if cli.json {
-                out.line(
-                    &json!({
-                        "window_id": b.window_id,
-                        "first_sequence": b.first_sequence,
-                        "last_sequence": b.last_sequence,
-                        "count": record.count,
-                        "root": record.root,
-                        "digest": b.digest,
-                    })
-                    .to_string(),
-                )
-            } else {
-                out.line(&format!(
-                    "sealed batch {} receipts {}..={} ({}) root {}",
-                    b.window_id, b.first_sequence, b.last_sequence, record.count, record.root
-                ))
-            }
+            let value = json!({"window_id": b.window_id, "first_sequence": b.first_sequence,
+                "last_sequence": b.last_sequence, "count": record.count, "root": record.root,
+                "digest": b.digest});
+            let text = format!(
+                "sealed batch {} receipts {}..={} ({}) root {}",
+                b.window_id, b.first_sequence, b.last_sequence, record.count, record.root
+            );
+            out.either(cli.json, &value, &text)
         }
     }
 }
 
 fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     let store = open_read_only(cli)?;
-    let mut total = 0u64;
-    for d in store.chains()? {
-        total = total.saturating_add(store.head(&d)?.map_or(0, |h| h.sequence.saturating_add(1)));
-    }
-    let total = Some(total);
-    let mut progress = Progress::new("checking receipts", total, false);
+    let total = views::receipts_total(&*store)?;
+    let mut progress = Progress::new("checking receipts", Some(total), false);
     let report = lcm_store::check::check_store(&*store, &mut |n| progress.set(n))?;
     progress.finish();
     if cli.json {
-        out.line(&serde_json::to_string(&report).map_err(|e| input(format!("report json: {e}")))?)
-    } else {
-        out.line(&format!(
-            "store ok: {}, {} in {}, {}",
-            plural(report.records, "record", "records"),
-            plural(report.receipts, "receipt", "receipts"),
-            plural(report.chains.len(), "chain", "chains"),
-            plural(report.batches, "batch", "batches"),
-        ))?;
-        for c in &report.chains {
-            out.line(&format!(
-                "  chain of {}: {}, {}, head {}",
-                c.deployment,
-                plural(c.receipts, "receipt", "receipts"),
-                plural(c.batches, "batch", "batches"),
-                c.head.map_or_else(|| "none".to_owned(), |d| d.to_string())
-            ))?;
-        }
-        Ok(())
+        return out.line(
+            &serde_json::to_string(&report).map_err(|e| input(format!("report json: {e}")))?,
+        );
     }
+    let mut text = format!(
+        "store ok: {}, {} in {}, {}",
+        plural(report.records, "record", "records"),
+        plural(report.receipts, "receipt", "receipts"),
+        plural(report.chains.len(), "chain", "chains"),
+        plural(report.batches, "batch", "batches"),
+    );
+    for c in &report.chains {
+        let _ = write!(
+            text,
+            "\n  chain of {}: {}, {}, head {}",
+            c.deployment,
+            plural(c.receipts, "receipt", "receipts"),
+            plural(c.batches, "batch", "batches"),
+            c.head.map_or_else(|| "none".to_owned(), |d| d.to_string())
+        );
+    }
+    out.line(&text)
 }
 
-/// The kinds `lcm list` accepts besides the record kinds ([`lcm_store::RECORD_KINDS`], each
-/// also in the plural).
-const LIST_VIEWS: &[&str] = &["receipts", "lifecycles", "deployments", "batches"];
-
-/// What `lcm list KIND` lists.
-enum ListKind<'a> {
-    /// Every record.
-    All,
-    /// The records of one kind.
-    Records(&'a str),
-    /// The receipts of a chain.
-    Receipts,
-    /// The lifecycles (deployments with a release root).
-    Lifecycles,
-    /// The deployments, with their status.
-    Deployments,
-    /// The inference batches of every chain (or of --deployment's).
-    Batches,
-}
-
-/// `kind` as a [`ListKind`]: a record kind or its plural, or a view; anything else is an
-/// input error naming the accepted kinds.
-fn list_kind(kind: Option<&str>) -> Result<ListKind<'_>, CliError> {
-    let Some(kind) = kind else {
-        return Ok(ListKind::All);
-    };
-    match kind {
-        "receipts" | "receipt" | "inference-receipt" | "inference-receipts" => {
-            return Ok(ListKind::Receipts);
-        }
-        "lifecycles" | "lifecycle" => return Ok(ListKind::Lifecycles),
-        "deployments" | "deployment" => return Ok(ListKind::Deployments),
-        "batches" | "batch" | "inference-batch" | "inference-batches" => {
-            return Ok(ListKind::Batches);
-        }
-        _ => {}
-    }
-    let singular = kind.strip_suffix('s').unwrap_or(kind);
-    if let Some(k) = lcm_store::RECORD_KINDS
-        .iter()
-        .find(|k| **k == kind || **k == singular)
-    {
-        return Ok(ListKind::Records(k));
-    }
-    Err(input(format!(
-        "unknown kind {kind:?}; accepted: {}, or a record kind: {}",
-        LIST_VIEWS.join(", "),
-        lcm_store::RECORD_KINDS.join(", ")
-    )))
-}
-
-fn list(
-    cli: &Cli,
-    out: &mut Out,
-    kind: Option<&str>,
-    deployment: Option<&str>,
-) -> Result<(), CliError> {
-    let kind = list_kind(kind)?;
+fn list(cli: &Cli, out: &mut Out, args: &ListArgs) -> Result<(), CliError> {
+    let deployment = args.deployment.as_deref();
+    let kind = args
+        .kind
+        .as_deref()
+        .map_or(Ok(ListKind::All), str::parse)
+        .map_err(|e: views::UnknownKind| input(e.to_string()))?;
     let store = open_read_only(cli)?;
     match kind {
         ListKind::All => print_records(cli, out, &store.records(None)?),
         ListKind::Records(k) => print_records(cli, out, &store.records(Some(k))?),
         ListKind::Receipts => list_receipts(cli, out, &*store, deployment),
-        ListKind::Lifecycles => list_lifecycles(cli, out, &*store),
-        ListKind::Deployments => list_deployments(cli, out, &*store),
-        ListKind::Batches => list_batches(cli, out, &*store, deployment),
+        ListKind::Lifecycles => print_rows(cli, out, &views::lifecycles(&*store)?, |r| {
+            format!(
+                "{}\t{}\t{}\t{}",
+                r.deployment,
+                r.release_root,
+                plural(r.receipts, "receipt", "receipts"),
+                plural(r.batches, "batch", "batches")
+            )
+        }),
+        ListKind::Deployments => print_rows(cli, out, &views::deployments(&*store)?, |r| {
+            format!(
+                "{}\t{}\t{}\t{}\t{}",
+                r.deployment,
+                r.digest,
+                if r.status.is_empty() { "-" } else { &r.status },
+                if r.released {
+                    "released"
+                } else {
+                    "not released"
+                },
+                plural(r.receipts, "receipt", "receipts")
+            )
+        }),
+        ListKind::Batches => print_rows(cli, out, &views::batches(&*store, deployment)?, |b| {
+            format!(
+                "{}\t{}\t{}..={}\t{}\t{}",
+                b.deployment,
+                b.window_id,
+                b.first_sequence,
+                b.last_sequence,
+                plural(b.count, "receipt", "receipts"),
+                b.digest
+            )
+        }),
+        _ => Err(input(format!("lcm list cannot list {kind:?}"))),
     }
+}
+
+/// One line per row: its JSON object with `--json`, else `text` of it.
+fn print_rows<T: serde::Serialize>(
+    cli: &Cli,
+    out: &mut Out,
+    rows: &[T],
+    text: impl Fn(&T) -> String,
+) -> Result<(), CliError> {
+    for row in rows {
+        if cli.json {
+            let value = serde_json::to_value(row).map_err(|e| input(format!("row json: {e}")))?;
+            out.line(&value.to_string())?;
+        } else {
+            out.line(&text(row))?;
+        }
+    }
+    Ok(())
 }
 
 /// The receipts of a chain, one line each (the whole list is held before printing: memory
@@ -600,145 +494,11 @@ fn list_receipts(
     Ok(())
 }
 
-/// How many receipts the chain of `deployment` holds.
-fn receipt_count(store: &dyn Store, deployment: &str) -> Result<u64, CliError> {
-    Ok(store
-        .head(deployment)?
-        .map_or(0, |h| h.sequence.saturating_add(1)))
-}
-
-/// One line per lifecycle (a deployment with a release root): the deployment, the release
-/// root's digest, its receipts and batches.
-fn list_lifecycles(cli: &Cli, out: &mut Out, store: &dyn Store) -> Result<(), CliError> {
-    for r in store.records(Some(lcm_model::records::ReleaseRoot::KIND))? {
-        let receipts = receipt_count(store, &r.id)?;
-        let batches = store.batches(&r.id)?.len();
-        if cli.json {
-            out.line(
-                &json!({"deployment": r.id, "release_root": r.digest, "receipts": receipts,
-                    "batches": batches})
-                .to_string(),
-            )?;
-        } else {
-            out.line(&format!(
-                "{}\t{}\t{}\t{}",
-                r.id,
-                r.digest,
-                plural(receipts, "receipt", "receipts"),
-                plural(batches, "batch", "batches")
-            ))?;
-        }
-    }
-    Ok(())
-}
-
-/// One line per deployment anchor: the deployment, the anchor's digest, its latest status,
-/// whether its lifecycle is released, its receipts.
-fn list_deployments(cli: &Cli, out: &mut Out, store: &dyn Store) -> Result<(), CliError> {
-    use lcm_model::records::{DeploymentAnchor, DeploymentStatusEvent, ReleaseRoot};
-    // The latest status of each deployment: the event with the highest sequence.
-    let mut latest: std::collections::BTreeMap<String, (u64, String)> =
-        std::collections::BTreeMap::new();
-    for e in store.records(Some(DeploymentStatusEvent::KIND))? {
-        let v: Value =
-            serde_json::from_str(&e.json).map_err(|err| input(format!("stored json: {err}")))?;
-        let (Some(d), Some(seq), Some(status)) = (
-            v["deployment_id"].as_str(),
-            v["sequence"].as_u64(),
-            v["status"].as_str(),
-        ) else {
-            continue;
-        };
-        let entry = latest
-            .entry(d.to_owned())
-            .or_insert_with(|| (seq, status.to_owned()));
-        if seq >= entry.0 {
-            *entry = (seq, status.to_owned());
-        }
-    }
-    for r in store.records(Some(DeploymentAnchor::KIND))? {
-        let status = latest.get(&r.id).map_or("", |(_, s)| s.as_str());
-        let released = store.record(ReleaseRoot::KIND, &r.id)?.is_some();
-        let receipts = receipt_count(store, &r.id)?;
-        if cli.json {
-            out.line(
-                &json!({"deployment": r.id, "digest": r.digest, "status": status,
-                    "released": released, "receipts": receipts})
-                .to_string(),
-            )?;
-        } else {
-            out.line(&format!(
-                "{}\t{}\t{}\t{}\t{}",
-                r.id,
-                r.digest,
-                if status.is_empty() { "-" } else { status },
-                if released { "released" } else { "not released" },
-                plural(receipts, "receipt", "receipts")
-            ))?;
-        }
-    }
-    Ok(())
-}
-
-/// One line per inference batch of --deployment's chain, or of every chain.
-fn list_batches(
-    cli: &Cli,
-    out: &mut Out,
-    store: &dyn Store,
-    deployment: Option<&str>,
-) -> Result<(), CliError> {
-    let chains = match deployment {
-        Some(d) => vec![d.to_owned()],
-        None => store.chains()?,
-    };
-    for chain in chains {
-        for b in store.batches(&chain)? {
-            let count = b
-                .last_sequence
-                .saturating_sub(b.first_sequence)
-                .saturating_add(1);
-            if cli.json {
-                out.line(
-                    &json!({"deployment": chain, "window_id": b.window_id,
-                        "first_sequence": b.first_sequence, "last_sequence": b.last_sequence,
-                        "count": count, "digest": b.digest})
-                    .to_string(),
-                )?;
-            } else {
-                out.line(&format!(
-                    "{chain}\t{}\t{}..={}\t{}\t{}",
-                    b.window_id,
-                    b.first_sequence,
-                    b.last_sequence,
-                    plural(count, "receipt", "receipts"),
-                    b.digest
-                ))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn show(
-    cli: &Cli,
-    out: &mut Out,
-    kind: &str,
-    id: &str,
-    deployment: Option<&str>,
-) -> Result<(), CliError> {
+fn show(cli: &Cli, out: &mut Out, args: &ShowArgs) -> Result<(), CliError> {
+    let (kind, id) = (&args.kind, &args.id);
     let store = open_read_only(cli)?;
-    let (digest, json) = if kind == InferenceReceipt::KIND {
-        let deployment = export::chain_of(&*store, deployment)?;
-        let r = store
-            .receipt(&deployment, id)?
-            .ok_or_else(|| input(format!("no {kind} {id} in the store")))?;
-        (r.digest, r.json)
-    } else {
-        let r = store
-            .record(kind, id)?
-            .ok_or_else(|| input(format!("no {kind} {id} in the store")))?;
-        (r.digest, r.json)
-    };
+    let (digest, json) = views::record(&*store, kind, id, args.deployment.as_deref())?
+        .ok_or_else(|| input(format!("no {kind} {id} in the store")))?;
     if cli.json {
         let record: Value =
             serde_json::from_str(&json).map_err(|e| input(format!("stored json: {e}")))?;
@@ -746,74 +506,4 @@ fn show(
     } else {
         out.line(&json)
     }
-}
-
-fn fingerprint_cmd(cli: &Cli, out: &mut Out, args: &FingerprintArgs) -> Result<(), CliError> {
-    let algorithm = match args.algorithm {
-        Algorithm::Sha256 => HashAlgorithm::Sha256,
-        Algorithm::Blake3 => HashAlgorithm::Blake3,
-    };
-    let policy = Policy {
-        hash_algorithm: algorithm,
-        ..Policy::default()
-    };
-    for path in &args.paths {
-        let meta = std::fs::metadata(path).map_err(file_err(path))?;
-        let shown = path.display().to_string();
-        if meta.is_dir() {
-            let total = fingerprint::walk(path)?
-                .iter()
-                .map(|(_, p)| std::fs::metadata(p).map_or(0, |m| m.len()))
-                .sum();
-            let mut progress = Progress::new(&shown, Some(total), true);
-            let (digest, files) = fingerprint::hash_directory(algorithm, path, &mut |n| {
-                progress.set(n);
-            })?;
-            progress.finish();
-            if cli.json {
-                out.line(
-                    &json!({"path": shown, "type": "directory", "algorithm": algorithm,
-                        "digest": digest, "files": files})
-                    .to_string(),
-                )?;
-            } else {
-                out.line(&format!(
-                    "{digest}  {shown}/  ({files} files, {algorithm} tree)"
-                ))?;
-            }
-            continue;
-        }
-        let mut progress = Progress::new(&shown, Some(meta.len()), true);
-        let digest = fingerprint::hash_file(algorithm, path, &mut |n| progress.set(n))?;
-        progress.finish();
-        let params = if path.extension().is_some_and(|e| e == "safetensors") {
-            let bytes = read_file(path)?;
-            Some(fingerprint::safetensors_fingerprint(&policy, path, &bytes)?)
-        } else {
-            None
-        };
-        if cli.json {
-            let mut v = json!({"path": shown, "type": "file", "algorithm": algorithm,
-                "digest": digest, "bytes": meta.len()});
-            if let (Some(fp), Some(obj)) = (&params, v.as_object_mut()) {
-                obj.insert(
-                    "parameters".into(),
-                    json!({"root": fp.root(), "tensors": fp.tensor_digests().len(),
-                        "elements": fp.element_count()}),
-                );
-            }
-            out.line(&v.to_string())?;
-        } else {
-            out.line(&format!("{digest}  {shown}"))?;
-            if let Some(fp) = params {
-                out.line(&format!(
-                    "{}  {shown} (parameter fingerprint: {} tensors, {} elements)",
-                    fp.root(),
-                    fp.tensor_digests().len(),
-                    fp.element_count()
-                ))?;
-            }
-        }
-    }
-    Ok(())
 }

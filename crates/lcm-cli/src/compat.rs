@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use lcm_pyciaf::audit::{self, AuditError, Report, Status};
-use serde_json::{Value, json};
+use lcm_pyciaf::audit::{self, AuditError, Status};
+use serde_json::json;
 
 use crate::cli::Cli;
 use crate::error::{CliError, input};
@@ -17,7 +17,9 @@ pub(crate) fn audit_cmd(cli: &Cli, out: &mut Out, file: &Path) -> Result<(), Cli
     let bytes = read_file(file)?;
     let report = audit::audit_header(&bytes).map_err(|e| unreadable(file, &e))?;
     if cli.json {
-        return out.line(&json_report(file, &report).to_string());
+        let mut value = report.to_json();
+        value["file"] = json!(file.display().to_string());
+        return out.line(&value.to_string());
     }
     out.line(&format!(
         "{}: pyciaf capsule header (sha256 of the file {})",
@@ -45,24 +47,4 @@ pub(crate) fn audit_cmd(cli: &Cli, out: &mut Out, file: &Path) -> Result<(), Cli
 /// A file that is not a header of the reference: an input error (exit 2), naming the file.
 fn unreadable(file: &Path, e: &AuditError) -> CliError {
     input(format!("{}: {e}", file.display()))
-}
-
-/// The `--json` form: the file, its SHA-256, every finding and the summary.
-fn json_report(file: &Path, report: &Report) -> Value {
-    let findings: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|f| json!({"field": f.field, "status": f.status.name(), "detail": f.detail}))
-        .collect();
-    let summary = report.summary();
-    let counts: serde_json::Map<String, Value> = Status::ALL
-        .iter()
-        .map(|&s| (s.name().to_owned(), json!(summary.count(s))))
-        .collect();
-    json!({
-        "file": file.display().to_string(),
-        "file_sha256": report.file_sha256.to_hex(),
-        "findings": findings,
-        "summary": counts,
-    })
 }

@@ -1,8 +1,6 @@
 //! The CLI's one error type, [`CliError`]: it wraps the libraries' errors as typed sources
 //! and decides the exit code. A leaf module: it imports nothing from the rest of the binary.
 
-use std::path::PathBuf;
-
 /// Why a command failed; decides the exit code ([`CliError::exit_code`]).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CliError {
@@ -28,22 +26,13 @@ pub(crate) enum CliError {
     /// A fingerprint failed (exit 2).
     #[error(transparent)]
     Fingerprint(#[from] lcm_store::fingerprint::Error),
-    /// A file could not be read or written (exit 2).
-    #[error("{}: {source}", .path.display())]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A file is not the JSON it should be (exit 2).
-    #[error("{}: {source}", .path.display())]
-    Json {
-        /// The file.
-        path: PathBuf,
-        /// The parser's error.
-        source: serde_json::Error,
-    },
+    /// Two fingerprints differ (exit 1, `lcm fingerprint diff`).
+    #[error("{0}")]
+    Differ(String),
+    /// A file could not be read or written, or is not the JSON or key it should be
+    /// (exit 2).
+    #[error(transparent)]
+    File(#[from] lcm_store::files::FileError),
     /// A usage or input error the CLI words itself (exit 2).
     #[error("{0}")]
     Input(String),
@@ -58,7 +47,7 @@ impl CliError {
     /// 2 for everything else.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            Self::Verify(_) | Self::Check(_) => 1,
+            Self::Verify(_) | Self::Check(_) | Self::Differ(_) => 1,
             Self::Store(e) if e.is_verification_failure() => 1,
             Self::BrokenPipe => 0,
             _ => 2,
@@ -107,17 +96,6 @@ pub(crate) fn input(message: impl Into<String>) -> CliError {
 /// Errors print as one line.
 pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-impl From<lcm_store::files::FileError> for CliError {
-    fn from(e: lcm_store::files::FileError) -> Self {
-        match e {
-            lcm_store::files::FileError::Io { path, source } => Self::File { path, source },
-            lcm_store::files::FileError::Invalid { what } => Self::Input(what),
-            lcm_store::files::FileError::Json { path, source } => Self::Json { path, source },
-            other => Self::Input(other.to_string()),
-        }
-    }
 }
 
 impl From<lcm_store::tlog_ops::OpsError> for CliError {

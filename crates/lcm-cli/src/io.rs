@@ -9,9 +9,7 @@ use lcm_store::Store;
 use crate::cli::Cli;
 use crate::error::{CliError, input};
 
-pub(crate) use lcm_store::files::{
-    key_id_as_private, read_json, read_signing_key, read_verifying_key, write_key_pair,
-};
+pub(crate) use lcm_store::files::{read_json, read_signing_key, read_verifying_key};
 
 /// [`lcm_store::files::write_replacing`], as the CLI's error.
 pub(crate) fn write_replacing(path: &Path, contents: &[u8]) -> Result<(), CliError> {
@@ -37,6 +35,20 @@ impl Out {
             .map_err(out_err)
     }
 
+    /// One line: `value` with `--json` (`json`), else `text`.
+    pub(crate) fn either(
+        &mut self,
+        json: bool,
+        value: &serde_json::Value,
+        text: &str,
+    ) -> Result<(), CliError> {
+        if json {
+            self.line(&value.to_string())
+        } else {
+            self.line(text)
+        }
+    }
+
     pub(crate) fn raw(&mut self, bytes: &[u8]) -> Result<(), CliError> {
         self.inner.write_all(bytes).map_err(out_err)
     }
@@ -56,10 +68,7 @@ fn out_err(e: std::io::Error) -> CliError {
 
 /// `e` about the file at `path`.
 pub(crate) fn file_err(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
-    move |source| CliError::File {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| CliError::File(lcm_store::files::io_err(path)(source))
 }
 
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {

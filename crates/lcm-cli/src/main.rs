@@ -13,6 +13,7 @@ mod cli;
 mod commands;
 mod compat;
 mod error;
+mod fingerprint;
 mod io;
 mod progress;
 mod tlog;

@@ -7,6 +7,7 @@
 //! fails (the reason first: `signature`, `quorum`, `fork`, `rollback`, `origin`,
 //! `inclusion`), 2 for malformed input.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use lcm_store::export;
@@ -16,7 +17,7 @@ use lcm_tlog::SignedCheckpoint;
 use lcm_tlog::consistency::{Consistency, format_hash_lines};
 use serde_json::json;
 
-use crate::cli::{Cli, LogCommand};
+use crate::cli::{Cli, LogCommand, LogVerifyArgs, VerifyTilesArgs};
 use crate::error::{CliError, one_line};
 use crate::io::open;
 use crate::io::{Out, file_err};
@@ -31,18 +32,13 @@ fn write_text(out: &mut Out, path: Option<&Path>, text: &str) -> Result<(), CliE
 
 pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), CliError> {
     match command {
-        LogCommand::Checkpoint {
-            deployment,
-            key,
-            name,
-            out: path,
-        } => {
+        LogCommand::Checkpoint(a) => {
             let store = open(cli)?;
-            let deployment = export::chain_of(&*store, deployment.as_deref())?;
-            let signer = tlog_ops::log_signer(key, name.as_deref(), &deployment)?;
+            let deployment = export::chain_of(&*store, a.deployment.as_deref())?;
+            let signer = tlog_ops::log_signer(&a.key, a.name.as_deref(), &deployment)?;
             let log = Log::open(&*store, &deployment)?;
             let signed = tlog_ops::sign_checkpoint(&log, &signer)?;
-            write_text(out, path.as_deref(), &signed.to_text())
+            write_text(out, a.out.as_deref(), &signed.to_text())
         }
         LogCommand::Check { deployment } => {
             let store = open(cli)?;
@@ -55,29 +51,20 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
                 Err(e) => return Err(e.into()),
             };
             let root = Log::open(&*store, &deployment)?.root_at(size)?;
-            if cli.json {
-                return out.line(
-                    &json!({"valid": true, "deployment": deployment, "size": size,
-                        "root": root.digest().to_string()})
-                    .to_string(),
-                );
-            }
-            out.line(&format!(
+            let value = json!({"valid": true, "deployment": deployment, "size": size,
+                "root": root.digest().to_string()});
+            out.either(cli.json, &value, &format!(
                 "log of deployment {deployment}: {size} leaves, every tile recomputed from the receipts, root {}",
                 root.digest()
             ))
         }
-        LogCommand::Prove {
-            from,
-            deployment,
-            out: path,
-        } => {
-            let old = tlog_ops::read_checkpoint_or_header(from)?;
+        LogCommand::Prove(a) => {
+            let old = tlog_ops::read_checkpoint_or_header(&a.from)?;
             let store = open(cli)?;
-            let deployment = export::chain_of(&*store, deployment.as_deref())?;
+            let deployment = export::chain_of(&*store, a.deployment.as_deref())?;
             let log = Log::open(&*store, &deployment)?;
-            let proved = tlog_ops::prove(&log, &old, from)?;
-            if cli.json && path.is_none() {
+            let proved = tlog_ops::prove(&log, &old, &a.from)?;
+            if cli.json && a.out.is_none() {
                 let lines: Vec<String> = format_hash_lines(&proved.proof)
                     .lines()
                     .map(str::to_owned)
@@ -87,65 +74,37 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
                         .to_string(),
                 );
             }
-            write_text(out, path.as_deref(), &format_hash_lines(&proved.proof))
+            write_text(out, a.out.as_deref(), &format_hash_lines(&proved.proof))
         }
-        LogCommand::Verify {
-            checkpoint,
-            key,
-            since,
-            proof,
-            witness,
-            quorum,
-        } => verify(
-            cli,
-            out,
-            checkpoint,
-            key,
-            since.as_deref(),
-            proof.as_deref(),
-            witness,
-            *quorum,
-        ),
-        LogCommand::Proof {
-            receipt,
-            key,
-            name,
-            checkpoint,
-            deployment,
-            out: path,
-        } => {
+        LogCommand::Verify(a) => verify(cli, out, a),
+        LogCommand::Proof(a) => {
             let store = open(cli)?;
-            let deployment = export::chain_of(&*store, deployment.as_deref())?;
+            let deployment = export::chain_of(&*store, a.deployment.as_deref())?;
             let log = Log::open(&*store, &deployment)?;
+            let (checkpoint, key) = (a.checkpoint.as_deref(), a.key.as_deref());
             let proof = tlog_ops::receipt_proof(
                 &*store,
                 &log,
-                receipt,
-                checkpoint.as_deref(),
-                key.as_deref(),
-                name.as_deref(),
+                &a.receipt,
+                checkpoint,
+                key,
+                a.name.as_deref(),
             )?;
-            write_text(out, path.as_deref(), &proof.to_text())
+            write_text(out, a.out.as_deref(), &proof.to_text())
         }
-        LogCommand::VerifyProof {
-            file,
-            key,
-            witness,
-            quorum,
-            digest,
-        } => {
-            let (digest, proof, verified) =
-                tlog_ops::verify_proof_file(file, key, witness, *quorum, digest.as_deref())?;
+        LogCommand::VerifyProof(a) => {
+            let (digest, proof, verified) = tlog_ops::verify_proof_file(
+                &a.file,
+                &a.key,
+                &a.witness,
+                a.quorum,
+                a.digest.as_deref(),
+            )?;
             let c = verified.checkpoint();
-            if cli.json {
-                return out.line(
-                    &json!({"valid": true, "digest": digest.to_string(), "index": proof.index,
-                        "origin": c.origin(), "size": c.size(), "root": c.root().to_string(),
-                        "witnesses": verified.witnesses().len()})
-                    .to_string(),
-                );
-            }
-            out.line(&format!(
+            let value = json!({"valid": true, "digest": digest.to_string(), "index": proof.index,
+                "origin": c.origin(), "size": c.size(), "root": c.root().to_string(),
+                "witnesses": verified.witnesses().len()});
+            out.either(cli.json, &value, &format!(
                 "valid proof: receipt {digest} is entry {} of {} (size {}, root {}); {} witnesses cosigned",
                 proof.index,
                 c.origin(),
@@ -154,30 +113,22 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
                 verified.witnesses().len()
             ))
         }
-        LogCommand::VerifyCapsule {
-            capsule,
-            header,
-            key,
-            checkpoint,
-            log_key,
-            proof,
-            witness,
-            quorum,
-        } => {
-            let files = headers::CapsuleFiles::new(capsule, header, key, checkpoint, log_key)
-                .with_witnesses(witness, *quorum)
-                .with_proof(proof.as_deref());
+        LogCommand::VerifyCapsule(a) => {
+            let files = headers::CapsuleFiles::new(
+                &a.capsule,
+                &a.header,
+                &a.key,
+                &a.checkpoint,
+                &a.log_key,
+            )
+            .with_witnesses(&a.witness, a.quorum)
+            .with_proof(a.proof.as_deref());
             let into = headers::verify_capsule_into(&files)?;
             let c = into.verified.checkpoint();
-            if cli.json {
-                return out.line(
-                    &json!({"valid": true, "origin": c.origin(), "size": c.size(),
-                        "header_receipts": into.header_receipts,
-                        "witnesses": into.verified.witnesses().len()})
-                    .to_string(),
-                );
-            }
-            out.line(&format!(
+            let value = json!({"valid": true, "origin": c.origin(), "size": c.size(),
+                "header_receipts": into.header_receipts,
+                "witnesses": into.verified.witnesses().len()});
+            out.either(cli.json, &value, &format!(
                 "valid capsule: its header's {} receipts are a state of {} (size {}, {} witnesses): {}",
                 into.header_receipts,
                 c.origin(),
@@ -186,24 +137,16 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
                 into.outcome
             ))
         }
-        LogCommand::ExportTiles {
-            dir,
-            deployment,
-            key,
-            name,
-        } => {
+        LogCommand::ExportTiles(a) => {
+            let dir = &a.dir;
             let store = open(cli)?;
-            let deployment = export::chain_of(&*store, deployment.as_deref())?;
-            let signer = tlog_ops::log_signer(key, name.as_deref(), &deployment)?;
+            let deployment = export::chain_of(&*store, a.deployment.as_deref())?;
+            let signer = tlog_ops::log_signer(&a.key, a.name.as_deref(), &deployment)?;
             let done = tiles::export_tiles(&*store, &deployment, &signer, dir)?;
-            if cli.json {
-                return out.line(
-                    &json!({"dir": dir.display().to_string(), "origin": signer.name().to_string(),
-                        "size": done.size, "tiles": done.tiles, "entry_bundles": done.bundles})
-                    .to_string(),
-                );
-            }
-            out.line(&format!(
+            let value = json!({"dir": dir.display().to_string(),
+                "origin": signer.name().to_string(), "size": done.size, "tiles": done.tiles,
+                "entry_bundles": done.bundles});
+            out.either(cli.json, &value, &format!(
                 "exported the log of {} (size {}): {} tiles, {} entry bundles and the checkpoint in {}",
                 signer.name(),
                 done.size,
@@ -212,72 +155,43 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
                 dir.display()
             ))
         }
-        LogCommand::VerifyTiles {
-            dir,
-            key,
-            since,
-            digest,
-            index,
-        } => verify_tiles(
-            cli,
-            out,
-            dir,
-            key,
-            since.as_deref(),
-            digest.as_deref().zip(*index),
-        ),
+        LogCommand::VerifyTiles(a) => verify_tiles(cli, out, a),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn verify(
-    cli: &Cli,
-    out: &mut Out,
-    checkpoint: &Path,
-    key: &str,
-    since: Option<&Path>,
-    proof: Option<&Path>,
-    witness_keys: &[String],
-    quorum: usize,
-) -> Result<(), CliError> {
-    let done = tlog_ops::verify_checkpoint(checkpoint, key, witness_keys, quorum, since, proof)
+fn verify(cli: &Cli, out: &mut Out, a: &LogVerifyArgs) -> Result<(), CliError> {
+    let (since, proof, quorum) = (a.since.as_deref(), a.proof.as_deref(), a.quorum);
+    let done = tlog_ops::verify_checkpoint(&a.checkpoint, &a.key, &a.witness, quorum, since, proof)
         .or_else(|e| evidence(cli, out, e))?;
     let c = done.verified.checkpoint();
     let verified = &done.verified;
-    if cli.json {
-        return out.line(
-            &json!({
-                "valid": true,
-                "origin": c.origin(),
-                "size": c.size(),
-                "root": c.root().to_string(),
-                "log_key": done.log_key.to_string(),
-                "witnesses": verified.witnesses().iter().map(|w| w.key.name().to_string()).collect::<Vec<_>>(),
-                "since": done.since.as_ref().map(|(_, outcome)| outcome.to_string()),
-            })
-            .to_string(),
-        );
-    }
-    out.line(&format!(
-        "valid checkpoint: origin {}, size {}, root {}",
+    let witnesses: Vec<String> = verified
+        .witnesses()
+        .iter()
+        .map(|w| w.key.name().to_string())
+        .collect();
+    let value = json!({"valid": true, "origin": c.origin(), "size": c.size(),
+        "root": c.root().to_string(), "log_key": done.log_key.to_string(), "witnesses": witnesses,
+        "since": done.since.as_ref().map(|(_, outcome)| outcome.to_string())});
+    let mut text = format!(
+        "valid checkpoint: origin {}, size {}, root {}\nsigned by {}; {} of {} witnesses \
+         cosigned (quorum {quorum})",
         c.origin(),
         c.size(),
-        c.root()
-    ))?;
-    out.line(&format!(
-        "signed by {}; {} of {} witnesses cosigned (quorum {quorum})",
+        c.root(),
         done.log_key.name(),
-        verified.witnesses().len(),
+        witnesses.len(),
         done.witnesses
-    ))?;
+    );
     if let Some((old, outcome)) = &done.since {
-        out.line(&format!(
-            "{} the checkpoint of size {}",
-            relation(outcome),
-            old.checkpoint().size()
-        ))?;
+        let size = old.checkpoint().size();
+        let _ = write!(
+            text,
+            "\n{} the checkpoint of size {size}",
+            relation(outcome)
+        );
     }
-    Ok(())
+    out.either(cli.json, &value, &text)
 }
 
 /// Prints both signed checkpoints of a fork or rollback (an [`OpsError::Diverged`]) on
@@ -312,36 +226,26 @@ fn evidence<T>(cli: &Cli, out: &mut Out, e: OpsError) -> Result<T, CliError> {
     Err(e.into())
 }
 
-fn verify_tiles(
-    cli: &Cli,
-    out: &mut Out,
-    dir: &Path,
-    key: &str,
-    since: Option<&Path>,
-    entry: Option<(&str, u64)>,
-) -> Result<(), CliError> {
-    let done = tiles::verify_tiles(dir, key, since, entry).or_else(|e| evidence(cli, out, e))?;
+fn verify_tiles(cli: &Cli, out: &mut Out, a: &VerifyTilesArgs) -> Result<(), CliError> {
+    let entry = a.digest.as_deref().zip(a.index);
+    let done = tiles::verify_tiles(&a.dir, &a.key, a.since.as_deref(), entry)
+        .or_else(|e| evidence(cli, out, e))?;
     let c = done.checkpoint.checkpoint();
     let (size, root) = (c.size(), done.root);
-    if cli.json {
-        return out.line(
-            &json!({"valid": true, "origin": c.origin(), "size": size,
-            "root": root.to_string(), "tiles": done.tiles})
-            .to_string(),
-        );
-    }
-    out.line(&format!(
+    let value = json!({"valid": true, "origin": c.origin(), "size": size,
+        "root": root.to_string(), "tiles": done.tiles});
+    let mut text = format!(
         "valid tiles: {} size {size}, root {root}, {} tiles and their entries checked",
         c.origin(),
         done.tiles
-    ))?;
+    );
     if let Some((m, result)) = &done.since {
-        out.line(&format!("{} the checkpoint of size {m}", relation(result)))?;
+        let _ = write!(text, "\n{} the checkpoint of size {m}", relation(result));
     }
     if let Some((digest, index)) = done.entry {
-        out.line(&format!("receipt {digest} is entry {index}"))?;
+        let _ = write!(text, "\nreceipt {digest} is entry {index}");
     }
-    Ok(())
+    out.either(cli.json, &value, &text)
 }
 
 /// `lcm verify NEW --header OLD` for two headers (see

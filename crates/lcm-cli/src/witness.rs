@@ -30,12 +30,11 @@ pub(crate) fn cosign(cli: &Cli, out: &mut Out, command: &WitnessCommand) -> Resu
         .transpose()?;
     let cosigned =
         tlog_ops::witness::cosign(state, &submitted, &log_key, proof.as_deref(), &witness_key)?;
+    let text = cosigned.to_text();
     if cli.json {
-        return out.line(
-            &json!({"cosigned": true, "origin": submitted.checkpoint().origin(),
-                "size": cosigned.checkpoint().size(), "checkpoint": cosigned.to_text()})
-            .to_string(),
-        );
+        let value = json!({"cosigned": true, "origin": submitted.checkpoint().origin(),
+            "size": cosigned.checkpoint().size(), "checkpoint": text});
+        return out.line(&value.to_string());
     }
-    out.raw(cosigned.to_text().as_bytes())
+    out.raw(text.as_bytes())
 }

@@ -3,9 +3,9 @@
 //! receipt proofs and static tiles, each with tamper twins.
 
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 
-use super::{Scratch, infer, infer_cmd, lcm, lines, recorded, run, stdout};
+use super::{Scratch, infer, kill_infer_after, lcm, lines, recorded, run, stdout};
 
 fn p(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
@@ -53,8 +53,35 @@ fn log_verify(s: &Scratch, cp: &Path, key: &str, args: &[&str], code: i32) -> Ou
     )
 }
 
+/// `lcm log verify NEW --key VKEY --since OLD [--proof PROOF]`.
+fn verify_since(
+    s: &Scratch,
+    new: &Path,
+    vk: &Path,
+    old: &Path,
+    proof: Option<&Path>,
+    code: i32,
+) -> Output {
+    let mut args = vec!["--since", p(old)];
+    if let Some(proof) = proof {
+        args.extend(["--proof", p(proof)]);
+    }
+    log_verify(s, new, p(vk), &args, code)
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs `check` with byte `at` of `file` flipped, then puts the file back as it was.
+fn with_flipped_byte<T>(file: &Path, at: usize, check: impl FnOnce() -> T) -> T {
+    let original = std::fs::read(file).expect("read the file");
+    let mut bytes = original.clone();
+    bytes[at] ^= 1;
+    std::fs::write(file, &bytes).expect("write the flipped byte");
+    let result = check();
+    std::fs::write(file, &original).expect("put the file back");
+    result
 }
 
 /// Copies a store file (with its WAL, if any) to `to`.
@@ -193,17 +220,11 @@ fn two_copies_of_one_store_diverging_are_a_fork() {
     prove(&copy, &c1, &p2x, 0);
     let proof_text = std::fs::read_to_string(&p2).unwrap();
     assert!(proof_text.lines().all(|l| l.len() == 44), "{proof_text}");
-    let out = log_verify(&s, &c2, p(&vk), &["--since", p(&c1), "--proof", p(&p2)], 0);
+    let out = verify_since(&s, &c2, &vk, &c1, Some(&p2), 0);
     assert!(stdout(&out).contains("extends the checkpoint of size 300"));
-    log_verify(
-        &s,
-        &c2x,
-        p(&vk),
-        &["--since", p(&c1), "--proof", p(&p2x)],
-        0,
-    );
+    verify_since(&s, &c2x, &vk, &c1, Some(&p2x), 0);
     // The two copies: same size, different roots — a fork, with both signed states.
-    let out = log_verify(&s, &c2x, p(&vk), &["--since", p(&c2)], 1);
+    let out = verify_since(&s, &c2x, &vk, &c2, None, 1);
     assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
     let evidence = stdout(&out);
     assert!(evidence.contains(&std::fs::read_to_string(&c2).unwrap()));
@@ -217,32 +238,20 @@ fn two_copies_of_one_store_diverging_are_a_fork() {
     let out = prove(&copy, &c2, &p3, 1);
     assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
     prove(&copy, &c2x, &p3, 0);
-    let out = log_verify(&s, &c3x, p(&vk), &["--since", p(&c2), "--proof", p(&p3)], 1);
+    let out = verify_since(&s, &c3x, &vk, &c2, Some(&p3), 1);
     assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
     // Without a proof, a larger checkpoint is not shown to extend: a fork (no proof).
-    log_verify(&s, &c3x, p(&vk), &["--since", p(&c2x)], 1);
-    log_verify(
-        &s,
-        &c3x,
-        p(&vk),
-        &["--since", p(&c2x), "--proof", p(&p3)],
-        0,
-    );
+    verify_since(&s, &c3x, &vk, &c2x, None, 1);
+    verify_since(&s, &c3x, &vk, &c2x, Some(&p3), 0);
     // A rollback: the older checkpoint given as the newer.
-    let out = log_verify(&s, &c1, p(&vk), &["--since", p(&c2)], 1);
+    let out = verify_since(&s, &c1, &vk, &c2, None, 1);
     assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
     assert!(stdout(&out).contains("rollback evidence"));
     let out = prove(&s.store(), &c3x, &p3, 1);
     assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
     // Malformed proof: exit 2.
     std::fs::write(&p3, "not base64\n").unwrap();
-    log_verify(
-        &s,
-        &c3x,
-        p(&vk),
-        &["--since", p(&c2x), "--proof", p(&p3)],
-        2,
-    );
+    verify_since(&s, &c3x, &vk, &c2x, Some(&p3), 2);
 }
 
 #[test]
@@ -292,29 +301,11 @@ fn witnesses_cosign_consistent_checkpoints_and_a_quorum_is_required() {
     )
     .unwrap();
     let (v1, v2) = (vkey(&w1), vkey(&w2));
-    let both = ["--witness", p(&v1), "--witness", p(&v2)];
-    log_verify(
-        &s,
-        &once,
-        p(&vk),
-        &[&both[..], &["--quorum", "1"]].concat(),
-        0,
-    );
-    let out = log_verify(
-        &s,
-        &once,
-        p(&vk),
-        &[&both[..], &["--quorum", "2"]].concat(),
-        1,
-    );
+    let both = |quorum| ["--witness", p(&v1), "--witness", p(&v2), "--quorum", quorum];
+    log_verify(&s, &once, p(&vk), &both("1"), 0);
+    let out = log_verify(&s, &once, p(&vk), &both("2"), 1);
     assert!(stderr(&out).contains("quorum"), "{}", stderr(&out));
-    log_verify(
-        &s,
-        &twice,
-        p(&vk),
-        &[&both[..], &["--quorum", "2"]].concat(),
-        0,
-    );
+    log_verify(&s, &twice, p(&vk), &both("2"), 0);
     // Witnesses not named are ignored: quorum 1 of w2 alone on w1's cosignature fails.
     log_verify(
         &s,
@@ -599,20 +590,8 @@ fn exported_tiles_verify_and_monitor_consistency() {
     let out = verify(&["--since", p(&cf)], 1);
     assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
     // Tamper twins: one byte of a tile, one byte of an entry bundle.
-    let tile = dir.join("tile/0/001");
-    let original = std::fs::read(&tile).unwrap();
-    let mut bytes = original.clone();
-    bytes[100] ^= 1;
-    std::fs::write(&tile, &bytes).unwrap();
-    verify(&[], 1);
-    std::fs::write(&tile, &original).unwrap();
-    let entries = dir.join("tile/entries/002.p/188");
-    let original = std::fs::read(&entries).unwrap();
-    let mut bytes = original.clone();
-    bytes[40] ^= 1;
-    std::fs::write(&entries, &bytes).unwrap();
-    verify(&[], 1);
-    std::fs::write(&entries, &original).unwrap();
+    with_flipped_byte(&dir.join("tile/0/001"), 100, || verify(&[], 1));
+    with_flipped_byte(&dir.join("tile/entries/002.p/188"), 40, || verify(&[], 1));
     verify(&[], 0);
 }
 
@@ -620,37 +599,8 @@ fn exported_tiles_verify_and_monitor_consistency() {
 /// root the header's receipts root.
 #[test]
 fn the_log_survives_kill_9() {
-    use std::io::{BufRead as _, Write as _};
     let s = recorded("log-kill9");
-    let mut child = infer_cmd(&s.store())
-        .args(["--batch-size", "50"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let feeder = std::thread::spawn(move || {
-        for i in 0.. {
-            let line = format!(
-                "{{\"request_id\":\"r{i}\",\"receipt_id\":\"k_{i}\",\"query\":\"q\",\"output\":\"o\"}}\n"
-            );
-            if stdin.write_all(line.as_bytes()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    let mut acked = 0u64;
-    while acked < 700 {
-        line.clear();
-        assert!(reader.read_line(&mut line).unwrap() > 0);
-        acked += 1;
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    feeder.join().unwrap();
+    let acked = u64::try_from(kill_infer_after(&s.store(), "50", 700).len()).unwrap();
     let stored = u64::try_from(
         stdout(&run(lcm(&s.store()).args(["list", "receipts"]), 0))
             .lines()

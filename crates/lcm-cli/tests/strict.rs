@@ -104,8 +104,7 @@ fn a_receipt_under_another_scheme_is_found() {
     edit(
         &s,
         "DROP TRIGGER receipts_no_update; \
-         UPDATE receipts SET json = replace(json, '\"scheme\":\"salted\"', '\"scheme\":\"plaintext\"') \
-         WHERE sequence = 1; \
+         UPDATE receipts SET input_scheme = 2 WHERE key % 1099511627776 = 1; \
          CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts \
              BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;",
     );
@@ -125,7 +124,7 @@ fn dropped_triggers_are_reported() {
         &s,
         "DROP TRIGGER receipts_no_delete; DROP TRIGGER batches_no_delete; \
          DROP TRIGGER records_no_delete; \
-         DELETE FROM receipts WHERE sequence >= 6; \
+         DELETE FROM receipts WHERE key % 1099511627776 >= 6; \
          DELETE FROM batches WHERE first_seq = 6; \
          DELETE FROM records WHERE kind = 'inference-batch-root' AND id LIKE '%6%';",
     );

@@ -437,8 +437,8 @@ fn receipts_are_append_only_and_tampering_is_found() {
     run(lcm(&s.store()).args(["batch", "close"]), 0);
     let conn = rusqlite::Connection::open(s.store()).unwrap();
     for sql in [
-        "UPDATE receipts SET receipt_id = 'x' WHERE sequence = 1",
-        "DELETE FROM receipts WHERE sequence = 9",
+        "UPDATE receipts SET receipt_id = 'x' WHERE key % 1099511627776 = 1",
+        "DELETE FROM receipts WHERE key % 1099511627776 = 9",
         "UPDATE records SET json = json WHERE kind = 'model-anchor'",
         "DELETE FROM batches",
     ] {
@@ -448,7 +448,7 @@ fn receipts_are_append_only_and_tampering_is_found() {
     // Someone with write access drops the triggers and edits a receipt: check finds it.
     conn.execute_batch(
         "DROP TRIGGER receipts_no_update; \
-         UPDATE receipts SET json = replace(json, 'req_a_4', 'req_a_X') WHERE sequence = 4;",
+         UPDATE receipts SET request_id = 'req_a_X' WHERE key % 1099511627776 = 4;",
     )
     .unwrap();
     drop(conn);
@@ -474,17 +474,24 @@ fn a_receipt_of_another_release_is_found() {
         .trim()
         .to_owned();
     let conn = rusqlite::Connection::open(s.store()).unwrap();
-    conn.execute_batch("DROP TRIGGER receipts_no_update;")
+    let stored: Vec<u8> = conn
+        .query_row(
+            "SELECT model_anchor FROM receipts WHERE key % 1099511627776 = 1",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
-    conn.execute(
-        "UPDATE receipts SET json = replace(json, ?1, ?2) WHERE sequence = 1",
-        rusqlite::params![
-            format!("\"model_anchor\":\"{model}\""),
-            format!("\"model_anchor\":\"{}\"", "ab".repeat(32))
-        ],
-    )
-    .unwrap();
+    assert_eq!(
+        lcm_crypto::Digest::from_hex(&model).unwrap().as_bytes(),
+        &stored[..]
+    );
     drop(conn);
+    tamper(
+        &s.store(),
+        "receipts_no_update",
+        "UPDATE receipts SET model_anchor = ?1 WHERE key % 1099511627776 = 1",
+        rusqlite::params![&[0xabu8; 32][..]],
+    );
     check_fails(&s.store(), &["stage receipts", "field model_anchor"]);
 }
 
@@ -526,31 +533,29 @@ fn a_release_of_another_session_root_is_found() {
     )
     .unwrap();
     let digest = forged.digest(&policy).unwrap();
-    conn.execute_batch("DROP TRIGGER records_no_update;")
-        .unwrap();
-    conn.execute(
+    drop(conn);
+    tamper(
+        &s.store(),
+        "records_no_update",
         "UPDATE records SET json = ?1, digest = ?2 WHERE kind = 'release-root'",
         rusqlite::params![
             lcm_model::canonical::to_string(&forged).unwrap(),
             &digest.as_bytes()[..]
         ],
-    )
-    .unwrap();
-    drop(conn);
+    );
     check_fails(&s.store(), &["stage lifecycle", "training_session_root"]);
 }
 
 #[test]
 fn tampered_record_is_found() {
     let s = recorded("tamper-record");
-    let conn = rusqlite::Connection::open(s.store()).unwrap();
-    conn.execute_batch(
-        "DROP TRIGGER records_no_update; \
-         UPDATE records SET json = replace(json, 'TICKET-12345', 'TICKET-99999') \
-         WHERE kind = 'predeployment-anchor';",
-    )
-    .unwrap();
-    drop(conn);
+    tamper(
+        &s.store(),
+        "records_no_update",
+        "UPDATE records SET json = replace(json, 'TICKET-12345', 'TICKET-99999') \
+         WHERE kind = 'predeployment-anchor'",
+        [],
+    );
     let out = run(lcm(&s.store()).arg("check"), 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -566,13 +571,12 @@ fn tampered_record_is_found() {
 fn a_removed_checkpoint_is_found() {
     let s = recorded("tamper-chain");
     run(lcm(&s.store()).arg("check"), 0);
-    let conn = rusqlite::Connection::open(s.store()).unwrap();
-    conn.execute_batch(
-        "DROP TRIGGER records_no_delete; \
-         DELETE FROM records WHERE kind = 'training-checkpoint' AND id = 'train_001/ckpt_epoch_10';",
-    )
-    .unwrap();
-    drop(conn);
+    tamper(
+        &s.store(),
+        "records_no_delete",
+        "DELETE FROM records WHERE kind = 'training-checkpoint' AND id = 'train_001/ckpt_epoch_10'",
+        [],
+    );
     check_fails(&s.store(), &["stage lifecycle", "train_001"]);
     // A stage recorded on this store refuses to build on it.
     let out = run(
@@ -603,39 +607,34 @@ fn a_dangling_reference_is_found() {
         ("dataset-split-anchor", "med_v1/test", "data_splits"),
     ] {
         let s = recorded(&format!("dangling-{field}"));
-        let conn = rusqlite::Connection::open(s.store()).unwrap();
-        conn.execute_batch("DROP TRIGGER records_no_delete;")
-            .unwrap();
-        conn.execute(
-            "DELETE FROM records WHERE kind = ?1 AND id = ?2",
+        let store = s.store();
+        let delete = "DELETE FROM records WHERE kind = ?1 AND id = ?2";
+        tamper(
+            &store,
+            "records_no_delete",
+            delete,
             rusqlite::params![kind, id],
-        )
-        .unwrap();
+        );
         // A split's evidence goes with it, or the evidence stage would speak first.
-        conn.execute_batch("DROP TRIGGER evidence_no_delete;")
-            .unwrap();
-        conn.execute("DELETE FROM evidence WHERE id = ?1", rusqlite::params![id])
-            .unwrap();
-        drop(conn);
-        let out = run(lcm(&s.store()).arg("check"), 1);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("stage lifecycle"), "{stderr}");
-        assert!(stderr.contains(field), "{field}: {stderr}");
+        let delete = "DELETE FROM evidence WHERE id = ?1";
+        tamper(&store, "evidence_no_delete", delete, rusqlite::params![id]);
+        check_fails(&store, &["stage lifecycle", field]);
     }
 }
 
-#[test]
-fn kill_9_during_infer_loses_no_acknowledged_receipt() {
+/// Runs `lcm infer --batch-size BATCH` on `store` with lines fed until it dies, kills it
+/// (SIGKILL on Unix) once it acknowledged `n` receipts, and returns every acknowledgment
+/// line it wrote (complete lines only, those written before the kill included).
+fn kill_infer_after(store: &Path, batch: &str, n: usize) -> Vec<String> {
     use std::io::{BufRead as _, Write as _};
-    let s = recorded("kill9");
-    let mut child = infer_cmd(&s.store())
-        .args(["--batch-size", "64"])
+    let mut child = infer_cmd(store)
+        .args(["--batch-size", batch])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+        .expect("spawn lcm infer");
+    let mut stdin = child.stdin.take().expect("piped stdin");
     // Feed lines forever (until the child dies).
     let feeder = std::thread::spawn(move || {
         for i in 0.. {
@@ -648,15 +647,15 @@ fn kill_9_during_infer_loses_no_acknowledged_receipt() {
         }
     });
     let mut acked = Vec::new();
-    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut reader = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
     let mut line = String::new();
-    while acked.len() < 500 {
+    while acked.len() < n {
         line.clear();
-        assert!(reader.read_line(&mut line).unwrap() > 0);
+        assert!(reader.read_line(&mut line).expect("read an acknowledgment") > 0);
         acked.push(line.trim_end().to_owned());
     }
-    child.kill().unwrap(); // SIGKILL on Unix
-    child.wait().unwrap();
+    child.kill().expect("kill lcm infer"); // SIGKILL on Unix
+    child.wait().expect("wait for lcm infer");
     // Acknowledgments already written before the kill count too (complete lines only).
     let mut rest = String::new();
     let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
@@ -665,7 +664,14 @@ fn kill_9_during_infer_loses_no_acknowledged_receipt() {
             .filter(|l| l.ends_with('\n'))
             .map(|l| l.trim_end().to_owned()),
     );
-    feeder.join().unwrap();
+    feeder.join().expect("the feeder thread");
+    acked
+}
+
+#[test]
+fn kill_9_during_infer_loses_no_acknowledged_receipt() {
+    let s = recorded("kill9");
+    let acked = kill_infer_after(&s.store(), "64", 500);
     run(lcm(&s.store()).arg("check"), 0);
     let stored = stored_receipts(&s.store());
     assert!(stored.len() >= acked.len());
@@ -709,14 +715,13 @@ fn tampered_evidence_is_found() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // Three split record lists, the training metrics and the SBOM.
     assert_eq!(report["evidence"], 5);
-    let conn = rusqlite::Connection::open(s.store()).unwrap();
-    conn.execute_batch(
-        "DROP TRIGGER evidence_no_update; \
-         UPDATE evidence SET json = replace(json, 'xray_0009', 'xray_0099') \
-         WHERE kind = 'split-records';",
-    )
-    .unwrap();
-    drop(conn);
+    tamper(
+        &s.store(),
+        "evidence_no_update",
+        "UPDATE evidence SET json = replace(json, 'xray_0009', 'xray_0099') \
+         WHERE kind = 'split-records'",
+        [],
+    );
     let out = run(lcm(&s.store()).arg("check"), 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -1009,6 +1014,15 @@ fn check_fails(store: &Path, expected: &[&str]) {
     for e in expected {
         assert!(stderr.contains(e), "{e}: {stderr}");
     }
+}
+
+/// Edits the store's SQLite file as someone with write access to it would: drops the
+/// append-only `trigger`, then runs `sql` with `params`.
+fn tamper(store: &Path, trigger: &str, sql: &str, params: impl rusqlite::Params) {
+    let conn = rusqlite::Connection::open(store).expect("open the store's file");
+    conn.execute_batch(&format!("DROP TRIGGER {trigger};"))
+        .expect("drop the trigger");
+    conn.execute(sql, params).expect("the tampering statement");
 }
 
 const STAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/cli/stages/");
@@ -1411,3 +1425,9 @@ mod strict;
 
 // Issue 15: listing, machine-readable output and the small frictions of real use.
 mod usability;
+
+// Issue 15: fingerprints of real model layouts (links, shards, manifests, diff).
+mod fingerprints;
+
+// Issue 15: the input files' notations and errors.
+mod inputs;

@@ -1,5 +1,6 @@
 //! [`Digest`]: a full 32-byte hash value, compared in constant time.
 
+use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
 
@@ -86,6 +87,82 @@ impl Digest {
     /// Constant-time comparison, as a [`subtle::Choice`].
     pub fn ct_eq(&self, other: &Self) -> subtle::Choice {
         ct_eq_32(&self.0, &other.0)
+    }
+}
+
+thread_local! {
+    /// Whether [`Digest`]'s `Deserialize` accepts the input notation on this thread (inside
+    /// [`Digest::accepting_input`]).
+    static INPUT_NOTATION: Cell<bool> = const { Cell::new(false) };
+}
+
+impl Digest {
+    /// The algorithm prefixes an input file's digest may carry (`sha256:<64 hex>`): the two
+    /// hashes of `lcm`, whose digests are both 32 bytes.
+    pub const INPUT_PREFIXES: &'static [&'static str] = &["sha256", "blake3"];
+
+    /// Parses a digest as input files may write it: 64 lowercase hex characters, alone or
+    /// after `sha256:` or `blake3:`. Any other prefix, length or character is refused, saying
+    /// what was expected. (The prefix names the hash that made the digest; the digest's
+    /// meaning is fixed by the field it fills.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lcm_crypto::Digest;
+    ///
+    /// let hex = "ab".repeat(32);
+    /// let bare = Digest::parse_input(&hex)?;
+    /// assert_eq!(Digest::parse_input(&format!("sha256:{hex}"))?, bare);
+    /// assert_eq!(Digest::parse_input(&format!("blake3:{hex}"))?, bare);
+    /// assert!(Digest::parse_input(&format!("md5:{hex}")).is_err());
+    /// assert!(Digest::parse_input(&format!("SHA256:{hex}")).is_err());
+    /// # Ok::<(), lcm_crypto::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InputDigest`] naming what is wrong.
+    pub fn parse_input(s: &str) -> Result<Self, Error> {
+        let bad = |reason: String| Error::InputDigest { reason };
+        let hex = match s.split_once(':') {
+            Some((prefix, hex)) if Self::INPUT_PREFIXES.contains(&prefix) => hex,
+            Some((prefix, _)) => {
+                let shown: String = prefix.chars().take(16).collect();
+                return Err(bad(format!("got the prefix {shown:?}")));
+            }
+            None => s,
+        };
+        Self::from_hex(hex).map_err(|e| {
+            bad(match e {
+                Error::HexLength { actual, .. } => {
+                    format!("got {actual} characters after any prefix")
+                }
+                other => format!("got {other}"),
+            })
+        })
+    }
+
+    /// Runs `f` with [`Digest`]'s `Deserialize` accepting the input notation
+    /// ([`Digest::parse_input`]) on this thread, for reading input files. Everywhere else —
+    /// records, headers, capsules, bundles — only the 64 lowercase hex characters are
+    /// accepted, so a document has one spelling of each digest.
+    pub fn accepting_input<R>(f: impl FnOnce() -> R) -> R {
+        /// Restores the previous mode, also when `f` unwinds.
+        struct Restore(bool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                INPUT_NOTATION.with(|c| c.set(self.0));
+            }
+        }
+        let _restore = Restore(INPUT_NOTATION.with(|c| c.replace(true)));
+        f()
+    }
+
+    /// Whether this thread is inside [`Digest::accepting_input`] (for other types of an
+    /// input file that hold a digest in another form).
+    pub fn is_accepting_input() -> bool {
+        INPUT_NOTATION.with(Cell::get)
     }
 }
 
@@ -187,7 +264,11 @@ impl<'de> serde::Deserialize<'de> for Digest {
                 f.write_str("64 lowercase hex characters or 32 bytes")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Digest, E> {
-                Digest::from_hex(v).map_err(E::custom)
+                if Digest::is_accepting_input() {
+                    Digest::parse_input(v).map_err(E::custom)
+                } else {
+                    Digest::from_hex(v).map_err(E::custom)
+                }
             }
             fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Digest, E> {
                 Digest::try_from_slice(v).map_err(E::custom)

@@ -12,6 +12,15 @@ use crate::Digest;
 #[non_exhaustive]
 pub enum Error {
     // ----- encoding -----
+    /// A digest in an input file that is not 64 lowercase hex characters, alone or after an
+    /// algorithm prefix of [`crate::Digest::INPUT_PREFIXES`].
+    #[error(
+        "expected a digest: 64 lowercase hex characters, alone or after \"sha256:\" or \"blake3:\"; {reason}"
+    )]
+    InputDigest {
+        /// What is wrong with the value given.
+        reason: String,
+    },
     /// A hex string had the wrong number of characters.
     #[error("expected {expected} hex characters, got {actual}")]
     HexLength {

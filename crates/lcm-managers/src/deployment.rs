@@ -215,7 +215,7 @@ impl DeploymentManager {
     }
 
     /// Records an actual deployment of a known pre-deployment anchor (the seed's
-    /// `create_deployment_anchor`; `predeployment_id` is its `predeployment_anchor_ref`).
+    /// `create_deployment_anchor`; `predeployment_id` is the pre-deployment it carries out).
     ///
     /// The anchor binds the pre-deployment anchor's full digest, the infrastructure and
     /// network configuration, the deployer and the time. The deployment's rollout history
@@ -246,7 +246,7 @@ impl DeploymentManager {
             Error::unknown_reference(
                 DEPLOYMENT,
                 deployment_id,
-                "predeployment_anchor_ref",
+                "predeployment_id",
                 predeployment_id,
             )
         })?;
@@ -424,7 +424,7 @@ impl DeploymentManager {
     /// [`Error::DomainNotAllowed`] when the policy excludes deployments; [`Error::Empty`] for
     /// an empty id or `deployed_by`; [`lcm_model::Error::DuplicateId`] for an id already held;
     /// [`lcm_model::Error::SealMismatch`] for a seal that does not match the record;
-    /// [`Error::UnknownReference`] naming `predeployment_anchor_ref` for a pre-deployment not
+    /// [`Error::UnknownReference`] naming `predeployment_id` for a pre-deployment not
     /// held; [`lcm_model::Error::UnexpectedValue`] naming `predeployment` for a digest that is not the held
     /// pre-deployment's, `deployment_id` for an event of another deployment id, or `status`
     /// for a change [`Self::record_status`] refuses; [`Error::Model`] as
@@ -447,7 +447,7 @@ impl DeploymentManager {
                 Error::unknown_reference(
                     DEPLOYMENT,
                     id,
-                    "predeployment_anchor_ref",
+                    "predeployment_id",
                     a.predeployment_id.clone(),
                 )
             })?;

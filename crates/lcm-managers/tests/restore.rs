@@ -1601,7 +1601,7 @@ fn restore_deployment_refuses_tampering() {
     assert_err!(
         bare.restore_deployment(l.deployment.clone(), events(&[0])),
         Error::UnknownReference {
-            field: "predeployment_anchor_ref",
+            field: "predeployment_id",
             ..
         }
     );

@@ -28,6 +28,8 @@ mod error;
 pub mod policy;
 mod record;
 pub mod records;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod strict;
 mod time;
 pub mod verify;
@@ -40,3 +42,25 @@ pub use crate::error::Error;
 pub use crate::policy::{Canonicalization, DomainType, MerkleConstruction, Policy};
 pub use crate::record::{Claimed, Record, Seal, Sealed, record_digest};
 pub use crate::time::{Clock, FixedClock, SystemClock, Timestamp};
+
+/// Runs `f` (a parse of an input file: a lifecycle or stage file) with the input notations
+/// accepted on this thread: any RFC 3339 timestamp ([`Timestamp::accepting_rfc3339`]), and a
+/// digest as 64 lowercase hex characters alone or after `sha256:` or `blake3:`
+/// ([`lcm_crypto::Digest::accepting_input`]; a bare `artifact_digest` reads as `sha256:`).
+/// Records keep their one canonical spelling, and everywhere else only it is read.
+///
+/// # Examples
+///
+/// ```
+/// use lcm_crypto::Digest;
+///
+/// let hex = "ab".repeat(32);
+/// let prefixed = format!("\"sha256:{hex}\"");
+/// assert!(serde_json::from_str::<Digest>(&prefixed).is_err());
+/// let d: Digest = lcm_model::reading_input(|| serde_json::from_str(&prefixed))?;
+/// assert_eq!(d.to_hex(), hex);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn reading_input<R>(f: impl FnOnce() -> R) -> R {
+    Timestamp::accepting_rfc3339(|| lcm_crypto::Digest::accepting_input(f))
+}

@@ -154,18 +154,7 @@ impl Timestamp {
             }
             _ => return Err(bad()),
         };
-        let mo = u32::try_from(mo).map_err(|_| bad())?;
-        let d = u32::try_from(d).map_err(|_| bad())?;
-        if !(1..=12).contains(&mo)
-            || d == 0
-            || d > days_in_month(y, mo)
-            || h > 23
-            || mi > 59
-            || sec > 59
-        {
-            return Err(bad());
-        }
-        let days = days_from_civil(y, mo, d);
+        let days = checked_days(y, mo, d, h, mi, sec).ok_or_else(bad)?;
         let local = (days * SECS_PER_DAY + h * 3600 + mi * 60 + sec) * MICROS_PER_SEC + micros;
         let utc = local - offset_secs * MICROS_PER_SEC;
         if !(Self::MIN_MICROS..=Self::MAX_MICROS).contains(&utc) {
@@ -220,6 +209,15 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// The days since 1970-01-01 of the date `y-mo-d`, when it is a real date and `h:mi:sec` a
+/// time of day (no leap second); `None` otherwise.
+fn checked_days(y: i64, mo: i64, d: i64, h: i64, mi: i64, sec: i64) -> Option<i64> {
+    let mo = u32::try_from(mo).ok()?;
+    let d = u32::try_from(d).ok()?;
+    let date = (1..=12).contains(&mo) && d != 0 && d <= days_in_month(y, mo);
+    (date && h <= 23 && mi <= 59 && sec <= 59).then(|| days_from_civil(y, mo, d))
 }
 
 fn days_in_month(y: i64, m: u32) -> u32 {
@@ -285,18 +283,7 @@ impl FromStr for Timestamp {
         };
         let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
         let (h, mi, sec, us) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..26)?);
-        let mo = u32::try_from(mo).map_err(|_| bad())?;
-        let d = u32::try_from(d).map_err(|_| bad())?;
-        if !(1..=12).contains(&mo)
-            || d == 0
-            || d > days_in_month(y, mo)
-            || h > 23
-            || mi > 59
-            || sec > 59
-        {
-            return Err(bad());
-        }
-        let days = days_from_civil(y, mo, d);
+        let days = checked_days(y, mo, d, h, mi, sec).ok_or_else(bad)?;
         Ok(Self(
             ((days * SECS_PER_DAY + h * 3600 + mi * 60 + sec) * MICROS_PER_SEC) + us,
         ))

@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use lcm_crypto::{HashAlgorithm, Seed, SigningKey, VerifyingKey};
-use lcm_model::Policy;
+use lcm_crypto::{HashAlgorithm, SigningKey, VerifyingKey};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
@@ -114,19 +113,7 @@ pub(crate) fn keygen(
 
 /// Reads a private key file (64 hex characters and an optional newline).
 pub(crate) fn read_signing_key(path: &Path) -> PyResult<SigningKey> {
-    let mut text = String::from_utf8(read_file(path)?)
-        .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
-    let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n')).map_err(|e| {
-        input(format!(
-            "{}: expected a private key of 64 hex characters: {e}",
-            path.display()
-        ))
-    });
-    zeroize::Zeroize::zeroize(&mut text);
-    let mut seed = seed?;
-    let key = SigningKey::from_seed(&Seed::from_bytes(seed));
-    zeroize::Zeroize::zeroize(&mut seed);
-    Ok(key)
+    lcm_store::files::read_signing_key_any_mode(path).map_err(|e| input(e.to_string()))
 }
 
 /// Reads a public key file (64 hex characters and an optional newline).
@@ -228,32 +215,33 @@ pub(crate) fn fingerprint(py: Python<'_>, path: PathBuf, algorithm: &str) -> PyR
         _ => "blake3",
     };
     py.detach(|| {
-        let meta =
-            std::fs::metadata(&path).map_err(|e| input(format!("{}: {e}", path.display())))?;
-        if meta.is_dir() {
-            let (digest, files) = lcm_store::fingerprint::hash_directory(alg, &path, &mut |_| {})
-                .map_err(fingerprint_err)?;
-            return Ok(Fingerprint {
-                path,
-                kind: "directory",
-                algorithm: alg_name,
-                digest: digest.to_hex(),
-                size: None,
-                files: Some(files),
-                parameters: None,
-            });
-        }
-        let digest =
-            lcm_store::fingerprint::hash_file(alg, &path, &mut |_| {}).map_err(fingerprint_err)?;
-        let parameters = if path.extension().is_some_and(|e| e == "safetensors") {
-            let policy = Policy {
-                hash_algorithm: alg,
-                ..Policy::default()
-            };
-            let bytes = read_file(&path)?;
-            let fp = lcm_store::fingerprint::safetensors_fingerprint(&policy, &path, &bytes)
-                .map_err(fingerprint_err)?;
-            Some(ParameterFingerprint {
+        use lcm_store::fingerprint::Fingerprinted;
+        let found = lcm_store::fingerprint::fingerprint(alg, &path, &mut |_| {})
+            .map_err(fingerprint_err)?;
+        let (kind, digest, size, files, parameters) = match found {
+            Fingerprinted::Directory { digest, files } => {
+                ("directory", digest, None, Some(files), None)
+            }
+            Fingerprinted::File {
+                digest,
+                bytes,
+                parameters,
+            } => ("file", digest, Some(bytes), None, parameters),
+            _ => {
+                return Err(input(format!(
+                    "{}: not a file or directory",
+                    path.display()
+                )));
+            }
+        };
+        Ok(Fingerprint {
+            path,
+            kind,
+            algorithm: alg_name,
+            digest: digest.to_hex(),
+            size,
+            files,
+            parameters: parameters.map(|fp| ParameterFingerprint {
                 root: fp.root().to_hex(),
                 tensors: fp
                     .tensor_digests()
@@ -261,18 +249,7 @@ pub(crate) fn fingerprint(py: Python<'_>, path: PathBuf, algorithm: &str) -> PyR
                     .map(|(k, v)| (k.clone(), v.to_hex()))
                     .collect(),
                 elements: fp.element_count(),
-            })
-        } else {
-            None
-        };
-        Ok(Fingerprint {
-            path,
-            kind: "file",
-            algorithm: alg_name,
-            digest: digest.to_hex(),
-            size: Some(meta.len()),
-            files: None,
-            parameters,
+            }),
         })
     })
 }

@@ -17,6 +17,7 @@
 mod convert;
 mod errors;
 mod files;
+mod records;
 mod store;
 mod tlog;
 mod verify;
@@ -35,9 +36,9 @@ fn _lcm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InputError", py.get_type::<errors::InputError>())?;
     m.add("StoreError", py.get_type::<errors::StoreError>())?;
     m.add_class::<store::PyStore>()?;
-    m.add_class::<store::StoredRecord>()?;
-    m.add_class::<store::Receipt>()?;
-    m.add_class::<store::Batch>()?;
+    m.add_class::<records::StoredRecord>()?;
+    m.add_class::<records::Receipt>()?;
+    m.add_class::<records::Batch>()?;
     m.add_class::<verify::Requirements>()?;
     m.add_class::<verify::Report>()?;
     m.add_class::<verify::Check>()?;

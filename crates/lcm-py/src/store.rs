@@ -21,126 +21,8 @@ use crate::convert::{
 };
 use crate::errors::{StoreError, check_err, input, store_err};
 use crate::files::read_signing_key;
+use crate::records::{Batch, Receipt, StoredRecord, records};
 use crate::tlog;
-
-/// A stored record: its `kind` (for example `"model-anchor"`), `id`, `digest` (64 hex) and
-/// canonical `json`.
-#[pyclass(frozen, module = "lcm", get_all)]
-#[derive(Debug, Clone)]
-pub(crate) struct StoredRecord {
-    /// The record kind.
-    kind: String,
-    /// Its id within its kind.
-    id: String,
-    /// Its digest (64 hex).
-    digest: String,
-    /// Its canonical JSON.
-    json: String,
-}
-
-#[pymethods]
-impl StoredRecord {
-    /// The record as a dict (parsed from its canonical JSON).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        from_json_text(py, &self.json)
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "StoredRecord(kind={:?}, id={:?}, digest={:?})",
-            self.kind, self.id, self.digest
-        )
-    }
-}
-
-impl From<lcm_store::StoredRecord> for StoredRecord {
-    fn from(r: lcm_store::StoredRecord) -> Self {
-        Self {
-            kind: r.kind,
-            id: r.id,
-            digest: r.digest.to_hex(),
-            json: r.json,
-        }
-    }
-}
-
-fn records(stored: Vec<lcm_store::StoredRecord>) -> Vec<StoredRecord> {
-    stored.into_iter().map(StoredRecord::from).collect()
-}
-
-/// A durable inference receipt: its `receipt_id`, its `sequence` in the deployment's chain,
-/// its `digest` (64 hex, the chain link), its `timestamp` (microseconds since the Unix epoch)
-/// and its canonical `json`.
-#[pyclass(frozen, module = "lcm", get_all)]
-#[derive(Debug, Clone)]
-pub(crate) struct Receipt {
-    /// The receipt id.
-    receipt_id: String,
-    /// Its position in the chain, from 0.
-    sequence: u64,
-    /// Its digest (64 hex).
-    digest: String,
-    /// Its time, microseconds since the Unix epoch.
-    timestamp: i64,
-    /// Its canonical JSON.
-    json: String,
-}
-
-#[pymethods]
-impl Receipt {
-    /// The receipt as a dict (parsed from its canonical JSON).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        from_json_text(py, &self.json)
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "Receipt(receipt_id={:?}, sequence={}, digest={:?})",
-            self.receipt_id, self.sequence, self.digest
-        )
-    }
-}
-
-impl From<StoredReceipt> for Receipt {
-    fn from(r: StoredReceipt) -> Self {
-        Self {
-            receipt_id: r.receipt_id,
-            sequence: r.sequence,
-            digest: r.digest.to_hex(),
-            timestamp: r.timestamp,
-            json: r.json,
-        }
-    }
-}
-
-/// A sealed batch of consecutive receipts: its `window_id`, the `first_sequence` and
-/// `last_sequence` it covers, its `count`, Merkle `root` and record `digest` (64 hex).
-#[pyclass(frozen, module = "lcm", get_all)]
-#[derive(Debug, Clone)]
-pub(crate) struct Batch {
-    /// The window id.
-    window_id: String,
-    /// The first receipt's sequence number.
-    first_sequence: u64,
-    /// The last receipt's sequence number.
-    last_sequence: u64,
-    /// The number of receipts.
-    count: u64,
-    /// The Merkle root over the receipts' digests (64 hex).
-    root: String,
-    /// The batch record's digest (64 hex).
-    digest: String,
-}
-
-#[pymethods]
-impl Batch {
-    fn __repr__(&self) -> String {
-        format!(
-            "Batch(window_id={:?}, first_sequence={}, last_sequence={}, root={:?})",
-            self.window_id, self.first_sequence, self.last_sequence, self.root
-        )
-    }
-}
 
 /// A master password: the argument, else the environment variable `var`.
 fn password(given: Option<String>, var: &str, arg: &str) -> PyResult<String> {
@@ -741,7 +623,7 @@ impl PyStore {
             let deployment = export::chain_of(s, deployment.as_deref().or(named.as_deref()))
                 .map_err(store_err)?;
             let receipt = export::receipt(s, &deployment, &receipt_id).map_err(store_err)?;
-            let log = export::receipt_log(s, &deployment, &policy).map_err(store_err)?;
+            let log = export::chain_log(s, &deployment, &policy).map_err(store_err)?;
             let disclosure = export::disclosure(
                 s,
                 &deployment,
@@ -751,7 +633,7 @@ impl PyStore {
             )
             .map_err(store_err)?;
             let capsule =
-                materialize_receipt(&parsed, &log, &receipt, disclosure).map_err(|e| {
+                materialize_receipt(&parsed, &*log, &receipt, disclosure).map_err(|e| {
                     input(format!(
                         "receipt {receipt_id} against {}: {e}",
                         header.display()

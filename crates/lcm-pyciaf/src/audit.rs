@@ -24,7 +24,7 @@
 //! ```
 
 use lcm_crypto::{Digest, HashAlgorithm, hash};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::header::{HeaderStage, POLICY_BLOCK, TOP_LEVEL};
 
@@ -120,6 +120,39 @@ impl Report {
             }
         }
         s
+    }
+
+    /// The report as one JSON object (`lcm compat audit --json` adds the file's name): the
+    /// file's SHA-256, every finding (field, status, detail) and the count of each status.
+    ///
+    /// ```
+    /// let report = lcm_pyciaf::audit::audit_header(br#"{"capsule_version": "1.0"}"#)?;
+    /// let json = report.to_json();
+    /// assert_eq!(json["file_sha256"], report.file_sha256.to_hex());
+    /// let counted: u64 = ["consistent", "inconsistent", "unverifiable", "absent"]
+    ///     .iter()
+    ///     .filter_map(|s| json["summary"][s].as_u64())
+    ///     .sum();
+    /// assert_eq!(counted, u64::try_from(report.findings.len())?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        let findings: Vec<Value> = self
+            .findings
+            .iter()
+            .map(|f| json!({"field": f.field, "status": f.status.name(), "detail": f.detail}))
+            .collect();
+        let summary = self.summary();
+        let counts: Map<String, Value> = Status::ALL
+            .iter()
+            .map(|&s| (s.name().to_owned(), json!(summary.count(s))))
+            .collect();
+        json!({
+            "file_sha256": self.file_sha256.to_hex(),
+            "findings": findings,
+            "summary": counts,
+        })
     }
 }
 

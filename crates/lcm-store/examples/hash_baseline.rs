@@ -1,5 +1,6 @@
 //! Measures `lcm fingerprint`'s streaming file hash against the raw hash of the same bytes
-//! already in memory (the hash's own throughput), for docs/PERFORMANCE.md.
+//! already in memory (the hash's own throughput), and the whole `Manifest::build` the command
+//! runs for a file, for docs/PERFORMANCE.md.
 //!
 //! `cargo run --release -p lcm-store --example hash_baseline -- FILE [sha256|blake3]`
 //!
@@ -43,12 +44,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if streamed != raw {
         return Err("the streamed digest differs from the one-shot digest".into());
     }
+    // The whole of what `lcm fingerprint FILE` computes since manifests (issue 15).
+    let mut manifest = None;
+    let manifest_s = best_of_5(|| {
+        manifest = Some(lcm_store::fingerprint::Manifest::build(
+            algorithm,
+            std::path::Path::new(&path),
+            &mut |_, _| {},
+        ));
+    });
+    if manifest.ok_or("no run")??.digest != raw {
+        return Err("the manifest's digest differs from the one-shot digest".into());
+    }
     println!(
-        "{algorithm}: {} bytes; raw hash in memory {:.3} GB/s; lcm fingerprint (file, streamed) {:.3} GB/s; ratio {:.1} %",
+        "{algorithm}: {} bytes; raw hash in memory {:.3} GB/s; lcm fingerprint (file, streamed) {:.3} GB/s; ratio {:.1} %; Manifest::build {:.3} GB/s; ratio {:.1} %",
         bytes.len(),
         gb / raw_s,
         gb / stream_s,
-        100.0 * raw_s / stream_s
+        100.0 * raw_s / stream_s,
+        gb / manifest_s,
+        100.0 * raw_s / manifest_s
     );
     Ok(())
 }

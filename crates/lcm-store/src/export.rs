@@ -11,7 +11,7 @@
 
 use lcm_capsule::{
     BatchEvidence, Bundle, CapsuleHeader, DatasetEvidence, DeploymentEvidence, InferenceEvidence,
-    Lifecycle, MerkleLog, PreDeploymentEvidence, SplitEvidence, TrainingEvidence,
+    ItemLog, Lifecycle, MerkleLog, PreDeploymentEvidence, SplitEvidence, TrainingEvidence,
 };
 use lcm_capsule::{DisclosedValue, Disclosure};
 use lcm_crypto::SigningKey;
@@ -29,6 +29,7 @@ fn claims<T: Clone>(sealed: &[Sealed<T>]) -> Vec<Claimed<T>> {
 use serde::de::DeserializeOwned;
 
 use crate::lifecycle;
+use crate::log::ChainLog;
 use crate::{Error, Store, StoredRecord};
 
 fn parse<T: DeserializeOwned>(kind: &str, id: &str, json: &str) -> Result<T, Error> {
@@ -422,23 +423,44 @@ pub fn receipt_log(
     }
 }
 
-/// Builds and signs the header of the lifecycle of `deployment` over every receipt of its
-/// chain.
+/// The receipt log headers and capsules read for `deployment`'s chain: under a SHA-256
+/// policy the log's stored tiles ([`ChainLog`]: `O(log n)` reads, nothing held per receipt);
+/// under any other policy (whose receipts root is not the C2SP log's) the tree rebuilt in
+/// memory by [`receipt_log`] (`O(n)` time and memory).
 ///
 /// # Errors
 ///
-/// As [`load`] and [`receipt_log`]; capsule errors.
-pub fn header(
-    store: &dyn Store,
+/// As [`ChainLog::open`] and [`receipt_log`].
+pub fn chain_log<'a>(
+    store: &'a dyn Store,
+    deployment: &str,
+    policy: &Policy,
+) -> Result<Box<dyn ItemLog + 'a>, Error> {
+    if policy.hash_algorithm == crate::log::LOG_ALGORITHM {
+        Ok(Box::new(ChainLog::open(store, deployment)?))
+    } else {
+        Ok(Box::new(receipt_log(store, deployment, policy)?))
+    }
+}
+
+/// Builds and signs the header of the lifecycle of `deployment` over every receipt of its
+/// chain. The receipts' count, root and head come from [`chain_log`]: `O(log n)` reads of the
+/// log's tiles under a SHA-256 policy.
+///
+/// # Errors
+///
+/// As [`load`] and [`chain_log`]; capsule errors.
+pub fn header<'a>(
+    store: &'a dyn Store,
     deployment: &str,
     generated_at: Timestamp,
     key: &SigningKey,
-) -> Result<(CapsuleHeader, MerkleLog), Error> {
+) -> Result<(CapsuleHeader, Box<dyn ItemLog + 'a>), Error> {
     let policy = store.policy()?;
     let (lifecycle, batches) = load(store, deployment)?;
-    let log = receipt_log(store, deployment, &policy)?;
+    let log = chain_log(store, deployment, &policy)?;
     let batches: Vec<Claimed<InferenceBatch>> = batches.into_iter().map(|b| b.batch).collect();
-    let mut header = lifecycle.sign_header(&policy, &log, &batches, generated_at, key)?;
+    let mut header = lifecycle.sign_header(&policy, &*log, &batches, generated_at, key)?;
     if let Some(note) = lifecycle::gates::synthetic_note(store, deployment)? {
         header.synthetic = Some(note);
         header.sign(key)?;
@@ -450,17 +472,17 @@ pub fn header(
 /// policy, the same records in stages A to F (a deployment's status may have moved on), and
 /// a receipt log that is a prefix of the chain (the header's receipt count and head are the
 /// chain's at that count). A header of another store, or of another lifecycle, is refused
-/// before anything is proved into it. Returns the chain's receipt log ([`receipt_log`]),
-/// which the check builds anyway: memory grows as 32 bytes a receipt, as for [`header`].
+/// before anything is proved into it. Returns the chain's receipt log ([`chain_log`]), which
+/// the check reads anyway: `O(log n)` under a SHA-256 policy.
 ///
 /// # Errors
 ///
 /// [`Error::ForeignHeader`] naming the first field that differs; as [`header`].
-pub fn check_header_of(
-    store: &dyn Store,
+pub fn check_header_of<'a>(
+    store: &'a dyn Store,
     deployment: &str,
     given: &CapsuleHeader,
-) -> Result<MerkleLog, Error> {
+) -> Result<Box<dyn ItemLog + 'a>, Error> {
     // The store's own header, signed with a throwaway key: only its contents are compared.
     let throwaway = SigningKey::from_seed(&lcm_crypto::Seed::from_bytes([0; 32]));
     let (own, log) = header(store, deployment, given.generated_at, &throwaway)?;
@@ -499,13 +521,10 @@ pub fn check_header_of(
     let Some(g) = &given.stage_g_inference else {
         return Err(differs("stage_g_inference"));
     };
-    let mut at_count: Option<lcm_crypto::Digest> = None;
-    if let Some(last) = g.receipt_count.checked_sub(1) {
-        store.scan_receipts(deployment, last, Some(last), &mut |r| {
-            at_count = Some(r.digest);
-            Ok(())
-        })?;
-    }
+    let at_count = match g.receipt_count.checked_sub(1) {
+        Some(last) => log.item_digest(last)?,
+        None => None,
+    };
     if at_count != g.chain_head {
         return Err(differs("stage_g_inference.chain_head"));
     }

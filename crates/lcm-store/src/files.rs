@@ -96,6 +96,16 @@ fn check_private_mode(_path: &Path) -> Result<(), FileError> {
 /// [`FileError::Io`]; [`FileError::Invalid`] for a file open to others or not a key.
 pub fn read_signing_key(path: &Path) -> Result<SigningKey, FileError> {
     check_private_mode(path)?;
+    read_signing_key_any_mode(path)
+}
+
+/// Reads a private key file as [`read_signing_key`] does, whatever the file's mode (the
+/// Python binding's `key=` files, whose mode the caller answers for).
+///
+/// # Errors
+///
+/// [`FileError::Io`]; [`FileError::Invalid`] for a file that is not a key.
+pub fn read_signing_key_any_mode(path: &Path) -> Result<SigningKey, FileError> {
     let mut text = String::from_utf8(read_file(path)?).map_err(|_| FileError::Invalid {
         what: format!("{}: key file is not text", path.display()),
     })?;
@@ -164,6 +174,31 @@ pub fn key_id_as_private(path: &Path) -> Option<lcm_crypto::KeyId> {
         .key_id();
     zeroize::Zeroize::zeroize(&mut seed);
     Some(id)
+}
+
+/// Refuses the key file `path` given to verify `document` when it is the private key that
+/// signed it (read as a private key, it derives `signer`). A verifier calls this before it
+/// reads the file as a public key, since a private key's bytes are often not a point.
+///
+/// # Errors
+///
+/// [`FileError::Invalid`] naming both files, when `path` is the signer's private key.
+pub fn refuse_signer_private_key(
+    path: &Path,
+    signer: &lcm_crypto::KeyId,
+    document: &Path,
+) -> Result<(), FileError> {
+    if key_id_as_private(path).is_some_and(|id| id == *signer) {
+        return Err(FileError::Invalid {
+            what: format!(
+                "{p} is a private key, not a public key (it is the key that signed {f}): pass \
+                 its public key, for example {p}.pub (never hand the private key to a verifier)",
+                p = path.display(),
+                f = document.display()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Whether `hex`, read from `path`, is a private key: `PATH.pub` holds the public key it
@@ -362,6 +397,31 @@ mod tests {
         assert_eq!(read_text(&p).unwrap(), "two");
         std::fs::write(&p, [0xff]).unwrap();
         assert!(matches!(read_text(&p), Err(FileError::Invalid { .. })));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_signers_private_key_is_refused_as_its_public_key() {
+        let dir = std::env::temp_dir().join(format!("lcm-files-signer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (path, doc) = (dir.join("signing.key"), dir.join("header.json"));
+        let key = SigningKey::from_seed(&Seed::from_bytes([9; 32]));
+        write_key_pair(&path, &key, true).unwrap();
+        let signer = key.verifying_key().key_id();
+        let e = refuse_signer_private_key(&path, &signer, &doc).unwrap_err();
+        assert!(
+            e.to_string().contains("is a private key, not a public key"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("header.json"), "{e}");
+        // Its public key, another signer, or no file at all: not refused here.
+        let public = pub_path(&path);
+        refuse_signer_private_key(&public, &signer, &doc).unwrap();
+        let other = SigningKey::from_seed(&Seed::from_bytes([8; 32]))
+            .verifying_key()
+            .key_id();
+        refuse_signer_private_key(&path, &other, &doc).unwrap();
+        refuse_signer_private_key(&dir.join("none"), &signer, &doc).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

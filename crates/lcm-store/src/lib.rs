@@ -70,8 +70,8 @@ mod store;
 pub mod tlog_ops;
 
 pub use crate::store::{
-    BatchBuild, ChainHead, Checkpoint, RecordsBuild, Store, StoredBatch, StoredEvidence,
-    StoredReceipt, StoredRecord,
+    BatchBuild, ChainHead, Checkpoint, NewReceipt, RecordsBuild, Store, StoredBatch,
+    StoredEvidence, StoredReceipt, StoredRecord,
 };
 
 /// Every kind of record a store keeps in its records table (what `Store::records` and

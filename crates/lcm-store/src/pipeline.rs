@@ -13,20 +13,21 @@ use std::io::{BufRead, BufReader, Read};
 use std::sync::{Arc, Mutex, mpsc};
 
 use lcm_crypto::Digest;
-use lcm_managers::{
-    Context, InferenceBatchBuilder, ReceiptChain, ReceiptFields, ReceiptLink, RootManager,
-};
+use lcm_managers::{ReceiptChain, ReceiptFields};
 use lcm_model::records::{
-    DeploymentAnchor, DeploymentStatus, DeploymentStatusEvent, InferenceBatchRoot,
-    InferenceReceipt, ModelAnchor, PreDeploymentAnchor,
+    DeploymentAnchor, DeploymentStatus, DeploymentStatusEvent, ModelAnchor, PreDeploymentAnchor,
 };
 use lcm_model::strict::{self, StrictError};
-use lcm_model::{Record, Timestamp, canonical};
+use lcm_model::{Record, Timestamp};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+mod close;
+
+pub use close::{BatchStream, seal_next_batch};
+
 use crate::export::sealed;
-use crate::{ChainHead, Error, Store, StoredBatch, StoredReceipt, StoredRecord};
+use crate::{ChainHead, Error, NewReceipt, Store, StoredReceipt};
 
 /// One inference request: a line of `lcm infer`'s input.
 #[derive(Debug, Clone, Deserialize)]
@@ -318,14 +319,19 @@ pub fn append_requests<E: From<Error>>(
     let policy = store.policy()?;
     let release = resolve_release(store, model, deployment)?;
     let seed = store.open_chain(deployment)?;
-    let mut writer_chain = ReceiptChain::from_seed(&policy, &seed);
     let mut maker_chain = ReceiptChain::from_seed(&policy, &seed);
-    drop(seed);
     let start_head = store.head(deployment)?;
-    let mut summary = InferSummary {
-        appended: 0,
-        head: start_head,
+    let mut writer = WriterStage {
+        deployment,
+        release,
+        chain: ReceiptChain::from_seed(&policy, &seed),
+        unique_ids: true,
+        summary: InferSummary {
+            appended: 0,
+            head: start_head,
+        },
     };
+    drop(seed);
     let checkpointer = store.checkpointer()?;
     let batch_size = batch_size.max(1);
     std::thread::scope(|scope| -> Result<(), E> {
@@ -341,7 +347,7 @@ pub fn append_requests<E: From<Error>>(
         }
         let rebase: Arc<Rebase> = Arc::default();
         let maker_rebase = Arc::clone(&rebase);
-        type Made<'r> = (&'r [RequestLine], Option<ChainHead>, Vec<StoredReceipt>);
+        type Made<'r> = (&'r [RequestLine], Option<ChainHead>, Vec<NewReceipt>);
         let (batch_tx, batch_rx) = mpsc::sync_channel::<Result<Made<'_>, Error>>(1);
         scope.spawn(move || {
             let mut expected = start_head;
@@ -360,8 +366,8 @@ pub fn append_requests<E: From<Error>>(
                 let base = expected;
                 if let Some(last) = made.last() {
                     expected = Some(ChainHead {
-                        sequence: last.sequence,
-                        digest: last.digest,
+                        sequence: last.stored.sequence,
+                        digest: last.stored.digest,
                     });
                 }
                 if batch_tx.send(Ok((lines, base, made))).is_err() {
@@ -372,42 +378,82 @@ pub fn append_requests<E: From<Error>>(
         // The writer; dropping `batch_rx` on an early return stops the maker.
         while let Ok(batch) = batch_rx.recv() {
             let (lines, base, receipts) = batch?;
-            let count = lines.len();
-            refuse_repeats(&*store, deployment, lines)?;
-            let mut receipts = Some(receipts);
-            let mut remade = false;
-            let committed = store
-                .append_receipts(deployment, &mut |h| {
-                    if h == base
-                        && let Some(r) = receipts.take()
-                    {
-                        return Ok(r);
-                    }
-                    remade = true;
-                    make_receipts(&mut writer_chain, release, h, lines)
-                })
-                .map_err(|e| match e {
-                    Error::Duplicate { kind, id } => Error::DuplicateReceipt { kind, id, count },
-                    other => other,
-                })?;
-            if let Some(last) = committed.last() {
-                summary.head = Some(ChainHead {
-                    sequence: last.sequence,
-                    digest: last.digest,
-                });
-            }
+            writer.refuse_repeats(&*store, lines)?;
+            let (committed, remade) = writer.commit(&mut *store, lines, base, receipts)?;
             if remade && let Ok(mut g) = rebase.lock() {
-                *g = Some(summary.head);
+                *g = Some(writer.summary.head);
             }
-            summary.appended = summary
-                .appended
-                .saturating_add(u64::try_from(committed.len()).unwrap_or(u64::MAX));
             let _ = ckpt_tx.try_send(());
             ack(committed)?;
         }
         Ok(())
     })?;
-    Ok(summary)
+    Ok(writer.summary)
+}
+
+/// The writer stage that [`append_requests`] and [`infer`] share: commits one batch of
+/// receipts made after `base` in one transaction (refusing request ids the chain or the batch
+/// already holds when asked to), remaking them inside the transaction when another process
+/// appended meanwhile, and keeps the count and head of what it committed.
+struct WriterStage<'a> {
+    deployment: &'a str,
+    release: Release,
+    chain: ReceiptChain,
+    unique_ids: bool,
+    summary: InferSummary,
+}
+
+impl WriterStage<'_> {
+    /// Refuses `lines` when one repeats a request id the chain or the batch already holds
+    /// (unless repeats are allowed).
+    fn refuse_repeats(&self, store: &dyn Store, lines: &[RequestLine]) -> Result<(), Error> {
+        if self.unique_ids {
+            refuse_repeats(store, self.deployment, lines)?;
+        }
+        Ok(())
+    }
+
+    /// Commits `receipts` (made from `lines` after `base`); returns the committed receipts
+    /// and whether they were remade after another head (the maker must then follow it).
+    fn commit(
+        &mut self,
+        store: &mut dyn Store,
+        lines: &[RequestLine],
+        base: Option<ChainHead>,
+        receipts: Vec<NewReceipt>,
+    ) -> Result<(Vec<StoredReceipt>, bool), Error> {
+        let count = lines.len();
+        let mut receipts = Some(receipts);
+        let mut remade = false;
+        let (chain, release) = (&mut self.chain, self.release);
+        let committed = store
+            .append_new_receipts(self.deployment, &mut |h| {
+                if h == base
+                    && let Some(r) = receipts.take()
+                {
+                    return Ok(r);
+                }
+                // Another process appended since the maker's view: remake after the real
+                // head, inside this transaction.
+                remade = true;
+                make_receipts(chain, release, h, lines)
+            })
+            .map_err(|e| match e {
+                Error::Duplicate { kind, id } => Error::DuplicateReceipt { kind, id, count },
+                other => other,
+            })?;
+        if let Some(last) = committed.last() {
+            self.summary.head = Some(ChainHead {
+                sequence: last.sequence,
+                digest: last.digest,
+            });
+        }
+        self.summary.appended = self
+            .summary
+            .appended
+            .saturating_add(u64::try_from(committed.len()).unwrap_or(u64::MAX));
+        Ok((committed, remade))
+    }
 }
 
 /// Appends `n` demo receipts (ids `inf_<sequence>`) for `model` on `deployment` after the
@@ -446,7 +492,7 @@ pub fn make_demo_receipts(
                 explanation_digests: Vec::new(),
             })
             .collect();
-        store.append_receipts(deployment, &mut |h| {
+        store.append_new_receipts(deployment, &mut |h| {
             make_receipts(&mut chain, release, h, &lines)
         })?;
         i += chunk;
@@ -455,7 +501,7 @@ pub fn make_demo_receipts(
 }
 
 /// Makes the receipts of `lines` after `head` on `chain` (moved there first) for `release`;
-/// returns them with their canonical JSON.
+/// returns them with their canonical JSON and records.
 ///
 /// # Errors
 ///
@@ -465,7 +511,7 @@ pub fn make_receipts(
     release: Release,
     head: Option<ChainHead>,
     lines: &[RequestLine],
-) -> Result<Vec<StoredReceipt>, Error> {
+) -> Result<Vec<NewReceipt>, Error> {
     let next = match head {
         None => 0,
         Some(h) => h.sequence.checked_add(1).ok_or(Error::SequenceExhausted)?,
@@ -495,12 +541,16 @@ pub fn make_receipts(
             timestamp: Timestamp::now(),
         })?;
         let json = String::from_utf8(json.to_vec()).map_err(|_| Error::NotUtf8)?;
-        made.push(StoredReceipt {
-            sequence: sealed.record().sequence,
-            receipt_id: sealed.record().receipt_id.clone(),
-            digest: sealed.digest(),
-            timestamp: sealed.record().timestamp.unix_micros(),
-            json,
+        let (record, digest) = sealed.into_parts();
+        made.push(NewReceipt {
+            stored: StoredReceipt {
+                sequence: record.sequence,
+                receipt_id: record.receipt_id.clone(),
+                digest,
+                timestamp: record.timestamp.unix_micros(),
+                json,
+            },
+            record,
         });
     }
     Ok(made)
@@ -524,7 +574,7 @@ pub struct InferSummary {
 struct MadeBatch {
     lines: Vec<RequestLine>,
     base: Option<ChainHead>,
-    receipts: Vec<StoredReceipt>,
+    receipts: Vec<NewReceipt>,
     /// The acknowledgments of `receipts`, formatted ahead (handed over after the commit).
     acks: String,
 }
@@ -559,7 +609,7 @@ pub fn infer<E: From<Error>>(
     let policy = store.policy()?;
     let release = resolve_release(store, model, deployment)?;
     let seed = store.open_chain(deployment)?;
-    let mut writer_chain = ReceiptChain::from_seed(&policy, &seed);
+    let writer_chain = ReceiptChain::from_seed(&policy, &seed);
     let mut maker_chain = ReceiptChain::from_seed(&policy, &seed);
     drop(seed);
     let max = options.batch_size;
@@ -590,9 +640,15 @@ pub fn infer<E: From<Error>>(
             (max, format),
         );
     });
-    let mut summary = InferSummary {
-        appended: 0,
-        head: start_head,
+    let mut writer = WriterStage {
+        deployment,
+        release,
+        chain: writer_chain,
+        unique_ids: options.request_ids == RequestIds::Unique,
+        summary: InferSummary {
+            appended: 0,
+            head: start_head,
+        },
     };
     let result: Result<Option<Error>, E> = (|| {
         // The writer.
@@ -606,50 +662,21 @@ pub fn infer<E: From<Error>>(
                 Ok(b) => b,
                 Err(e) => return Ok(Some(e)),
             };
-            let count = lines.len();
-            if options.request_ids == RequestIds::Unique
-                && let Err(e) = refuse_repeats(&*store, deployment, &lines)
-            {
+            if let Err(e) = writer.refuse_repeats(&*store, &lines) {
                 return Ok(Some(e));
             }
-            let mut receipts = Some(receipts);
-            let mut remade = false;
-            let committed = store
-                .append_receipts(deployment, &mut |h| {
-                    if h == base
-                        && let Some(r) = receipts.take()
-                    {
-                        return Ok(r);
-                    }
-                    // Another process appended since the maker's view: remake after the
-                    // real head, inside this transaction.
-                    remade = true;
-                    make_receipts(&mut writer_chain, release, h, &lines)
-                })
-                .map_err(|e| match e {
-                    Error::Duplicate { kind, id } => Error::DuplicateReceipt { kind, id, count },
-                    other => other,
-                })?;
-            if let Some(last) = committed.last() {
-                summary.head = Some(ChainHead {
-                    sequence: last.sequence,
-                    digest: last.digest,
-                });
-            }
+            let (committed, remade) = writer.commit(&mut *store, &lines, base, receipts)?;
             if remade && let Ok(mut g) = rebase.lock() {
-                *g = Some(summary.head);
+                *g = Some(writer.summary.head);
             }
             // Committed and durable: acknowledge.
-            summary.appended = summary
-                .appended
-                .saturating_add(u64::try_from(committed.len()).unwrap_or(u64::MAX));
             if remade {
                 acks.clear();
                 format(&committed, &mut acks);
             }
             // Wake the checkpointer (if it is busy, it will see these frames next time).
             let _ = ckpt_tx.try_send(());
-            ack(&acks, summary.appended)?;
+            ack(&acks, writer.summary.appended)?;
         }
         Ok(None)
     })();
@@ -660,11 +687,11 @@ pub fn infer<E: From<Error>>(
     if let Some(e) = result? {
         return Err(Error::Interrupted {
             source: Box::new(e),
-            appended: summary.appended,
+            appended: writer.summary.appended,
         }
         .into());
     }
-    Ok(summary)
+    Ok(writer.summary)
 }
 
 /// The maker thread of [`infer`]: groups parsed lines into batches of up to `max` and makes
@@ -706,11 +733,13 @@ fn make_batches(
             };
             let base = expected;
             let mut acks = String::with_capacity(made.len().saturating_mul(96));
-            format(&made, &mut acks);
+            for r in &made {
+                format(std::slice::from_ref(&r.stored), &mut acks);
+            }
             if let Some(last) = made.last() {
                 expected = Some(ChainHead {
-                    sequence: last.sequence,
-                    digest: last.digest,
+                    sequence: last.stored.sequence,
+                    digest: last.stored.digest,
                 });
             }
             let batch = MadeBatch {
@@ -728,94 +757,4 @@ fn make_batches(
             return;
         }
     }
-}
-
-/// Seals the receipts of `deployment`'s chain not yet in a batch (up to the first made after
-/// `until`, and up to the sequence number `upto`) into the next batch and its root (stored
-/// as the record `inference-batch-root` `DEPLOYMENT/WINDOW`). `None` when there is nothing
-/// to seal.
-///
-/// # Errors
-///
-/// [`Error::NoChain`]; [`Error::Parse`] for a stored receipt that does not parse; the
-/// managers' refusals; write failures.
-pub fn seal_next_batch(
-    store: &mut dyn Store,
-    deployment: &str,
-    window: Option<&str>,
-    until: Option<Timestamp>,
-    upto: Option<u64>,
-) -> Result<Option<StoredBatch>, Error> {
-    let policy = store.policy()?;
-    let ctx = Context::with_policy(policy.clone())?;
-    store.close_batch(deployment, &mut |s, next| {
-        let mut links = Vec::new();
-        let mut digests = Vec::new();
-        let mut bad = None;
-        let mut stopped = false;
-        s.scan_receipts(deployment, next, upto, &mut |r| {
-            // The window ends at the first receipt made after `until`.
-            if stopped || bad.is_some() {
-                return Ok(());
-            }
-            if until.is_some_and(|u| r.timestamp > u.unix_micros()) {
-                stopped = true;
-                return Ok(());
-            }
-            match serde_json::from_str::<InferenceReceipt>(&r.json) {
-                Ok(rec) => {
-                    links.push(ReceiptLink {
-                        digest: r.digest,
-                        sequence: r.sequence,
-                        prev_receipt: rec.prev_receipt,
-                        timestamp: rec.timestamp,
-                    });
-                    digests.push(r.digest);
-                }
-                Err(source) => {
-                    bad = Some(Error::Parse {
-                        kind: "receipt".to_owned(),
-                        id: r.receipt_id,
-                        source,
-                    });
-                }
-            }
-            Ok(())
-        })?;
-        if let Some(b) = bad {
-            return Err(b);
-        }
-        let (Some(first), Some(last)) = (links.first(), links.last()) else {
-            return Ok(None);
-        };
-        let window_id = window.map_or_else(
-            || format!("batch_{}_{}", first.sequence, last.sequence),
-            str::to_owned,
-        );
-        let (first_sequence, last_sequence) = (first.sequence, last.sequence);
-        let mut builder = InferenceBatchBuilder::new(&policy, &window_id);
-        for l in links {
-            builder.push(l)?;
-        }
-        let batch = builder.finish()?;
-        let digest = batch.digest(&policy)?;
-        let json = canonical::to_string(&batch)?;
-        let root =
-            RootManager::new(ctx.clone()).compute_inference_batch_root(&window_id, &digests)?;
-        Ok(Some((
-            StoredBatch {
-                window_id,
-                first_sequence,
-                last_sequence,
-                digest,
-                json,
-            },
-            vec![StoredRecord {
-                kind: InferenceBatchRoot::KIND.to_owned(),
-                id: format!("{deployment}/{}", root.record().window_id),
-                digest: root.digest(),
-                json: canonical::to_string(&root.record())?,
-            }],
-        )))
-    })
 }

@@ -56,6 +56,16 @@ pub struct StoredReceipt {
     pub json: String,
 }
 
+/// A receipt to append: its stored form and the record it was made from (whose canonical
+/// JSON is `stored.json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReceipt {
+    /// What the store keeps and gives back.
+    pub stored: StoredReceipt,
+    /// The receipt's record.
+    pub record: lcm_model::records::InferenceReceipt,
+}
+
 /// The last receipt of the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainHead {
@@ -238,6 +248,23 @@ pub trait Store: Send {
         deployment: &str,
         build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<StoredReceipt>, Error>,
     ) -> Result<Vec<StoredReceipt>, Error>;
+
+    /// As [`Store::append_receipts`], with each receipt's record beside its stored form
+    /// ([`NewReceipt`]), so that a backend which keeps the record's fields need not parse the
+    /// JSON back (the `SQLite` backend's lean row). The default appends the stored forms.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::append_receipts`].
+    fn append_new_receipts(
+        &mut self,
+        deployment: &str,
+        build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<NewReceipt>, Error>,
+    ) -> Result<Vec<StoredReceipt>, Error> {
+        self.append_receipts(deployment, &mut |head| {
+            Ok(build(head)?.into_iter().map(|n| n.stored).collect())
+        })
+    }
 
     /// The head of `deployment`'s chain (`None` when it has no receipt).
     ///

@@ -362,20 +362,29 @@ fn appends_need_an_open_chain_and_refuse_a_repeated_receipt_id_whole() {
                 .unwrap();
             r.unwrap()
         };
-        // Two new receipts, the second reusing an id: neither is appended, nor logged.
-        let err = store
-            .append_receipts(DEPLOYMENT, &mut |h| {
-                let next = h.map_or(0, |h| h.sequence + 1);
-                let mut a = existing.clone();
-                a.sequence = next;
-                a.receipt_id = "brand_new".to_owned();
-                let mut b = existing.clone();
-                b.sequence = next + 1;
-                Ok(vec![a, b])
-            })
-            .unwrap_err();
+        // Two new receipts in one transaction, the second reusing an id: neither is
+        // appended, nor logged.
+        let line = |request: &str, receipt: &str| pipeline::RequestLine {
+            request_id: request.to_owned(),
+            query: "q".to_owned(),
+            output: "o".to_owned(),
+            receipt_id: Some(receipt.to_owned()),
+            input_metadata: serde_json::Map::new(),
+            output_metadata: serde_json::Map::new(),
+            explanation_digests: Vec::new(),
+        };
+        let again = [line("x", "brand_new"), line("y", &existing.receipt_id)];
+        let err = pipeline::append_requests::<Error>(
+            &mut *store,
+            MODEL,
+            DEPLOYMENT,
+            &again,
+            2,
+            &mut |_| Ok(()),
+        )
+        .unwrap_err();
         assert!(
-            matches!(&err, Error::Duplicate { kind, id } if kind == "inference-receipt" && id == &existing.receipt_id),
+            matches!(&err, Error::DuplicateReceipt { kind, id, count: 2 } if kind == "inference-receipt" && id == &existing.receipt_id),
             "{:?}: {err}",
             f.backend()
         );
@@ -400,8 +409,9 @@ fn the_database_refuses_to_change_or_delete_what_was_appended() {
     for f in Fixture::all("append-only") {
         drop(recorded(&f, 300));
         for sql in [
-            "UPDATE receipts SET json = json || ' '",
-            "DELETE FROM receipts WHERE sequence = 299",
+            "UPDATE receipts SET timestamp = timestamp + 1",
+            "UPDATE receipts SET request_id = 'x' WHERE receipt_id = 'inf_000007'",
+            "DELETE FROM receipts WHERE receipt_id = 'inf_000299'",
             "UPDATE records SET json = json || ' '",
             "DELETE FROM records",
             "UPDATE batches SET last_seq = last_seq + 1",
@@ -435,7 +445,7 @@ fn an_edit_made_after_dropping_a_trigger_is_found_by_the_check() {
         assert!(err.to_string().contains("receipts_"), "{err}");
         assert!(err.to_string().contains("missing"), "{err}");
         // One byte of one receipt's JSON changed: the receipt is named.
-        f.sql("UPDATE receipts SET json = replace(json, 'req_000003', 'req_00000X') WHERE sequence = 3")
+        f.sql("UPDATE receipts SET request_id = 'req_00000X' WHERE receipt_id = 'inf_000003'")
             .unwrap();
         let err = lcm_store::check::check_store(&*store, &mut |_| {}).unwrap_err();
         assert!(

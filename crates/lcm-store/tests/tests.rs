@@ -408,3 +408,241 @@ fn exported_tiles_and_proof_files_verify_and_their_tampered_twins_fail() {
     let r = tlog_ops::verify_proof_file(&path, &vkey, &[], 0, Some(&leaf0));
     assert!(matches!(r, Err(OpsError::Failed { message }) if message.starts_with("inclusion:")));
 }
+
+/// `export::header` and the capsules of `lcm materialize` read the chain's log tiles
+/// (`O(log n)`); they must be byte for byte those made from the tree rebuilt over every
+/// receipt, for the current header and an older one, and a tampered tile must not go unseen.
+#[test]
+fn headers_and_capsules_from_the_log_tiles_equal_those_of_the_rebuilt_tree() {
+    use lcm_capsule::{MerkleLog, materialize_receipt, verify_capsule};
+    let s = Scratch::new("chainlog");
+    let store = recorded(&s, 300);
+    let key = SigningKey::from_seed(&Seed::from_bytes([5; 32]));
+    let at = Timestamp::from_unix_micros(1_700_000_000_000_000);
+    let policy = store.policy().unwrap();
+    let (header, log) = export::header(&*store, "deploy_001", at, &key).unwrap();
+    let tree = export::receipt_log(&*store, "deploy_001", &policy).unwrap();
+    let (lifecycle, batches) = export::load(&*store, "deploy_001").unwrap();
+    let batches: Vec<_> = batches.into_iter().map(|b| b.batch).collect();
+    let rebuilt = lifecycle
+        .sign_header(&policy, &tree, &batches, at, &key)
+        .unwrap();
+    assert_eq!(
+        header.to_json(None).unwrap(),
+        rebuilt.to_json(None).unwrap()
+    );
+    assert_eq!(log.size(), 300);
+
+    // An older header, over the first 100 receipts.
+    let mut ids = Vec::new();
+    store
+        .scan_receipts("deploy_001", 0, None, &mut |r| {
+            ids.push(r.receipt_id);
+            Ok(())
+        })
+        .unwrap();
+    let first = MerkleLog::from_digests(
+        policy.hash_algorithm,
+        (0..100).map(|i| tree.digest(i).unwrap()),
+    )
+    .unwrap();
+    let old = lifecycle
+        .sign_header(&policy, &first, &[], at, &key)
+        .unwrap();
+    for (h, index) in [
+        (&header, 0usize),
+        (&header, 1),
+        (&header, 150),
+        (&header, 299),
+        (&old, 0),
+        (&old, 57),
+        (&old, 99),
+    ] {
+        let receipt = export::receipt(&*store, "deploy_001", &ids[index]).unwrap();
+        let from_tiles = materialize_receipt(h, &*log, &receipt, None).unwrap();
+        let from_tree = materialize_receipt(h, &tree, &receipt, None).unwrap();
+        assert_eq!(
+            from_tiles.to_json(None).unwrap(),
+            from_tree.to_json(None).unwrap(),
+            "receipt {index}"
+        );
+        verify_capsule(&from_tiles, h, &key.verifying_key()).unwrap();
+    }
+    // A receipt past the older header is refused by both.
+    let late = export::receipt(&*store, "deploy_001", &ids[100]).unwrap();
+    assert!(materialize_receipt(&old, &*log, &late, None).is_err());
+    assert!(materialize_receipt(&old, &tree, &late, None).is_err());
+    drop(log);
+
+    // One byte of leaf 7 in the first tile changed: that receipt's capsule is refused (its
+    // leaf is not its receipt's hash), and the log's audit (`lcm check`) names the tile.
+    let conn = rusqlite::Connection::open(s.db()).unwrap();
+    let mut hashes: Vec<u8> = conn
+        .query_row(
+            "SELECT hashes FROM log_tiles WHERE level = 0 AND idx = 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    hashes[7 * 32 + 3] ^= 1;
+    conn.execute_batch("DROP TRIGGER log_tiles_only_grow")
+        .unwrap();
+    conn.execute(
+        "UPDATE log_tiles SET hashes = ?1 WHERE level = 0 AND idx = 0",
+        [&hashes],
+    )
+    .unwrap();
+    drop(conn);
+    let log = export::chain_log(&*store, "deploy_001", &policy).unwrap();
+    let seventh = export::receipt(&*store, "deploy_001", &ids[7]).unwrap();
+    let refused = materialize_receipt(&header, &*log, &seventh, None).unwrap_err();
+    assert!(refused.to_string().contains("log leaf 7"), "{refused}");
+    let audit = lcm_store::log::audit(&*store, "deploy_001").unwrap_err();
+    assert!(audit.to_string().contains("log tile"), "{audit}");
+    // The root is read from the level-1 tile above (the full tile's subtree root), so the
+    // header is still the receipts' one; only the leaf's own capsule could be misled, and
+    // it is refused above.
+    let (again, _) = export::header(&*store, "deploy_001", at, &key).unwrap();
+    assert_eq!(again.to_json(None).unwrap(), header.to_json(None).unwrap());
+}
+
+/// The lean receipt row (schema 7) stores no JSON: `lcm check` recomputes each receipt's
+/// digest from the JSON rebuilt from its columns, so an edit of any column of one receipt
+/// is found (tamper twins, one per column; the append-only trigger dropped for the edit).
+#[test]
+fn check_finds_an_edit_of_every_receipt_column() {
+    let s = Scratch::new("columns");
+    let store = recorded(&s, 4);
+    let report = lcm_store::check::check_store(&*store, &mut |_| {}).expect("clean store");
+    assert_eq!(report.receipts, 4);
+    // Closing the last connection checkpoints the WAL into the file copied below.
+    drop(store);
+    let edits = [
+        "receipt_id = 'inf_x'",
+        "request_id = 'other'",
+        "digest = zeroblob(32)",
+        "prev = zeroblob(32)",
+        "timestamp = timestamp + 1",
+        "model_anchor = zeroblob(32)",
+        "deployment_anchor = zeroblob(32)",
+        "input_scheme = (input_scheme + 1) % 3",
+        "input_value = zeroblob(32)",
+        "input_metadata = '{\"a\":1}'",
+        "input_plaintext = 'x'",
+        "output_scheme = (output_scheme + 1) % 3",
+        "output_value = zeroblob(32)",
+        "output_metadata = '{\"b\":2}'",
+        "output_plaintext = 'x'",
+        "explanations = zeroblob(32)",
+    ];
+    for (i, edit) in edits.iter().enumerate() {
+        let copy = s.0.join(format!("copy{i}.db"));
+        std::fs::copy(s.db(), &copy).expect("copy");
+        let conn = rusqlite::Connection::open(&copy).expect("open copy");
+        conn.execute_batch(&format!(
+            "DROP TRIGGER receipts_no_update; \
+             UPDATE receipts SET {edit} WHERE key = (SELECT min(key) + 1 FROM receipts);"
+        ))
+        .expect(edit);
+        drop(conn);
+        let store = lcm_store::open(&copy).expect("open");
+        let failure = lcm_store::check::check_store(&*store, &mut |_| {})
+            .expect_err(edit)
+            .to_string();
+        assert!(!failure.contains("trigger"), "{edit}: {failure}");
+    }
+}
+
+/// Every receipt shape (metadata, plaintext and HMAC commitments, explanation digests, a
+/// first receipt without a previous one) comes back from the lean row as the same
+/// `StoredReceipt`, byte-identical JSON included, through a scan and a lookup by id.
+#[test]
+fn lean_rows_give_back_every_receipt_shape_byte_for_byte() {
+    use lcm_crypto::{CommitmentScheme, Digest};
+    use lcm_model::canonical;
+    use lcm_model::records::{InferenceCommitment, InferenceReceipt};
+    let s = Scratch::new("shapes");
+    let (mut store, _) = lcm_store::init(&s.db(), &Policy::default()).expect("init");
+    store.open_chain("dep").expect("chain");
+    let meta: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+        r#"{"confidence":0.95,"labels":["a","b"],"n":{"deep":[1,2.5,null,true]},"t":"é\u0001"}"#,
+    )
+    .expect("metadata");
+    let commitment =
+        |scheme, metadata: &serde_json::Map<_, _>, plaintext: Option<&str>| InferenceCommitment {
+            scheme,
+            value: Digest::from_bytes([7; 32]),
+            metadata: metadata.clone(),
+            plaintext: plaintext.map(str::to_owned),
+        };
+    let empty = serde_json::Map::new();
+    let shapes = [
+        (
+            commitment(CommitmentScheme::Salted, &empty, None),
+            commitment(CommitmentScheme::Salted, &meta, None),
+            vec![],
+        ),
+        (
+            commitment(CommitmentScheme::Plaintext, &meta, Some("the query")),
+            commitment(CommitmentScheme::Hmac, &empty, None),
+            vec![Digest::from_bytes([4; 32])],
+        ),
+        (
+            commitment(CommitmentScheme::Hmac, &meta, None),
+            commitment(CommitmentScheme::Plaintext, &empty, Some("")),
+            vec![Digest::from_bytes([5; 32]), Digest::from_bytes([6; 32])],
+        ),
+    ];
+    let mut made = Vec::new();
+    let mut prev = None;
+    for (i, (input, output, explanations)) in shapes.into_iter().enumerate() {
+        let sequence = u64::try_from(i).unwrap();
+        let record = InferenceReceipt {
+            receipt_id: format!("inf_{i}"),
+            sequence,
+            model_anchor: Digest::from_bytes([1; 32]),
+            deployment_anchor: Digest::from_bytes([2; 32]),
+            request_id: format!("req \"{i}\""),
+            input_commitment: input,
+            output_commitment: output,
+            explanation_digests: explanations,
+            prev_receipt: prev,
+            timestamp: Timestamp::from_unix_micros(
+                1_700_000_000_123_456 + i64::try_from(i).unwrap(),
+            ),
+        };
+        let digest = Digest::from_bytes([u8::try_from(10 + i).unwrap(); 32]);
+        prev = Some(digest);
+        made.push(lcm_store::StoredReceipt {
+            sequence,
+            receipt_id: record.receipt_id.clone(),
+            digest,
+            timestamp: record.timestamp.unix_micros(),
+            json: canonical::to_string(&record).expect("json"),
+        });
+    }
+    store
+        .append_receipts("dep", &mut |_| Ok(made.clone()))
+        .expect("append");
+    let mut scanned = Vec::new();
+    store
+        .scan_receipts("dep", 0, None, &mut |r| {
+            scanned.push(r);
+            Ok(())
+        })
+        .expect("scan");
+    assert_eq!(scanned, made);
+    for r in &made {
+        assert_eq!(
+            store.receipt("dep", &r.receipt_id).expect("read").as_ref(),
+            Some(r)
+        );
+    }
+    assert_eq!(
+        store
+            .known_request("dep", &["nope", "req \"1\""])
+            .expect("known"),
+        Some("req \"1\"".to_owned())
+    );
+    assert_eq!(store.known_request("dep", &["nope"]).expect("known"), None);
+}

@@ -205,7 +205,7 @@ fn deployment_rejects_bad_input() {
     );
     let (_, reference) = unknown_reference(
         create(&mut m, "d2", "predeploy_404", json!({}), "x"),
-        "predeployment_anchor_ref",
+        "predeployment_id",
     );
     assert_eq!(reference, "predeploy_404");
     unexpected_value(

@@ -34,7 +34,7 @@ use crate::{Error, Record, Timestamp};
 /// assert_eq!(serde_json::to_string(&DatasetSplit::Train).unwrap(), "\"train\"");
 /// # Ok::<(), lcm_model::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[non_exhaustive]
 pub enum DatasetSplit {
     /// The training split (`"train"`).
@@ -59,6 +59,22 @@ impl DatasetSplit {
             Self::Validation => "val",
             Self::Test => "test",
         }
+    }
+}
+
+/// Read from its wire name as a string (not as an enum), so that an error inside a map keyed
+/// by split can name the split (`splits.test.record_ids`).
+impl<'de> Deserialize<'de> for DatasetSplit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format_args!(
+                    "unknown split {name:?}, expected one of \"train\", \"val\", \"test\""
+                ))
+            })
     }
 }
 
@@ -107,6 +123,7 @@ impl FromStr for DatasetSplit {
 /// # Ok::<(), lcm_model::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DatasetFamilyMetadata {
     /// The dataset's name.
@@ -221,6 +238,7 @@ impl Record for DatasetFamilyAnchor {
 /// assert_eq!(info.sample_count, 2);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SplitInfo {
     /// The number of records; must equal `record_ids.len()` (the seed states both, so a
@@ -241,6 +259,10 @@ pub struct SplitInfo {
     /// when only the ids are anchored; otherwise exactly one per record id, and the split
     /// anchor's `contents_root` binds them, so a record changed under the same id is detected.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "BTreeMap<String, crate::schema::InputDigest>")
+    )]
     pub content_digests: BTreeMap<String, Digest>,
 }
 

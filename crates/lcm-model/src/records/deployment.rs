@@ -24,13 +24,20 @@ use crate::{Error, Policy, Record, Timestamp};
 /// A built, deployable artifact (a container image, a model archive, ...): the seed's
 /// `BuildArtifact`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BuildArtifact {
     /// The kind of artifact, for example `"docker"`.
     pub artifact_type: String,
     /// The artifact's content digest as its build system reports it: `"<algorithm>:<hex>"`,
     /// for example an OCI image digest `"sha256:<64 hex>"`. See
-    /// [`BuildArtifact::validate`] for the accepted algorithms.
+    /// [`BuildArtifact::validate`] for the accepted algorithms. In an input file (inside
+    /// [`crate::reading_input`]) 64 hex characters alone read as `"sha256:<hex>"`.
+    #[serde(deserialize_with = "artifact_digest_notation")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(pattern(r"^((sha256|blake3):[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128}|[0-9a-f]{64})$"))
+    )]
     pub artifact_digest: String,
     /// When the artifact was built.
     pub build_timestamp: Timestamp,
@@ -84,6 +91,17 @@ impl BuildArtifact {
     }
 }
 
+/// An artifact digest as written: in an input file, 64 characters without a prefix are a
+/// SHA-256 digest and get its prefix (checked later by [`BuildArtifact::validate`]).
+fn artifact_digest_notation<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let value = String::deserialize(d)?;
+    if Digest::is_accepting_input() && value.len() == 64 && !value.contains(':') {
+        Ok(format!("sha256:{value}"))
+    } else {
+        Ok(value)
+    }
+}
+
 fn validate_artifact_digest(value: &str) -> Result<(), Error> {
     let invalid = |expected: &'static str| Error::InvalidField {
         record: BuildArtifact::KIND,
@@ -121,6 +139,7 @@ impl Record for BuildArtifact {
 
 /// The outcome of an SBOM's compliance check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ComplianceStatus {
@@ -137,11 +156,13 @@ pub enum ComplianceStatus {
 
 /// A software bill of materials: the seed's `SBOM`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Sbom {
     /// Package name to version.
     pub dependencies: BTreeMap<String, String>,
     /// The full digest of the security scan report.
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::InputDigest"))]
     pub security_scan_digest: Digest,
     /// Known vulnerabilities found by the scan.
     pub vulnerability_count: u64,

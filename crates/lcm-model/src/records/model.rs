@@ -37,6 +37,7 @@ use crate::{Error, Policy, Record, Timestamp, record_digest};
 /// # Ok::<(), lcm_model::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ModelArchitecture {
     /// The model family, for example `"CNN"` (required).
@@ -102,6 +103,7 @@ impl Record for ModelArchitecture {
 /// # Ok::<(), lcm_model::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrainingEnvironment {
     /// The ML framework, for example `"tensorflow"` (required).
@@ -373,6 +375,62 @@ impl ParameterFingerprint {
             tensors: digests,
             element_count,
             root: tree.root(),
+        })
+    }
+
+    /// Rebuilds a fingerprint from per-tensor digests computed earlier (the tensors of several
+    /// safetensors shards, or a saved manifest), recomputing the root over them in name order.
+    ///
+    /// Nothing given is trusted but the digests themselves: the root is always recomputed, so
+    /// a caller holding a claimed root compares it with [`ParameterFingerprint::root`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lcm_model::Policy;
+    /// use lcm_model::records::{ParameterFingerprint, Tensor};
+    ///
+    /// let p = Policy::default();
+    /// let w = Tensor { name: "w", dtype: "u8", shape: &[2], bytes: &[1, 2] };
+    /// let direct = ParameterFingerprint::compute(&p, [w])?;
+    /// let rebuilt = ParameterFingerprint::from_tensor_digests(
+    ///     p.hash_algorithm,
+    ///     direct.tensor_digests().clone(),
+    ///     direct.element_count(),
+    /// )?;
+    /// assert_eq!(rebuilt, direct);
+    /// # Ok::<(), lcm_model::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidField`] for no tensors; [`Error::EmptyField`] for an empty tensor name.
+    pub fn from_tensor_digests(
+        algorithm: HashAlgorithm,
+        tensors: BTreeMap<String, Digest>,
+        element_count: u64,
+    ) -> Result<Self, Error> {
+        if tensors.is_empty() {
+            return Err(Error::InvalidField {
+                record: "parameter-fingerprint",
+                field: "tensors",
+                expected: "at least one tensor",
+                actual: "none".to_owned(),
+            });
+        }
+        if tensors.contains_key("") {
+            return Err(Error::EmptyField {
+                record: TENSOR_KIND,
+                field: "name",
+            });
+        }
+        let root =
+            MerkleTree::from_leaves_with(algorithm, tensors.values().map(Digest::as_bytes)).root();
+        Ok(Self {
+            algorithm,
+            tensors,
+            element_count,
+            root,
         })
     }
 

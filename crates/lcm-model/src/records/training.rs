@@ -112,6 +112,7 @@ impl Record for TrainingCheckpoint {
 /// # Ok::<(), lcm_model::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrainingMetrics {
     /// Training-set metric series, by name.

@@ -164,3 +164,26 @@ fn the_file_is_named_by_its_digest_and_errors_are_typed() {
         Err(AuditError::NotAHeader)
     ));
 }
+
+#[test]
+fn the_json_report_has_every_finding_and_each_count() {
+    let bytes = vector_header().to_string();
+    let report = audit_header(bytes.as_bytes()).unwrap();
+    let json = report.to_json();
+    assert_eq!(json["file_sha256"], json!(report.file_sha256.to_hex()));
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), report.findings.len());
+    assert_eq!(findings[0]["field"], json!(report.findings[0].field));
+    let summary = report.summary();
+    for s in Status::ALL {
+        assert_eq!(
+            json["summary"][s.name()],
+            json!(summary.count(s)),
+            "{}",
+            s.name()
+        );
+    }
+    // One byte of the file changed: another digest, and the report says so.
+    let other = audit_header(bytes.replacen("1", "2", 1).as_bytes()).unwrap();
+    assert_ne!(other.to_json()["file_sha256"], json["file_sha256"]);
+}

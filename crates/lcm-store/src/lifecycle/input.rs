@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::stage_error;
 
 /// Stage A: the dataset family and its splits.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetInput {
     /// The family id, for example `med_v1`.
@@ -25,7 +25,7 @@ pub struct DatasetInput {
 }
 
 /// Stage B: the model.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelInput {
     /// The model's name.
@@ -48,7 +48,7 @@ pub struct ModelInput {
 }
 
 /// One training checkpoint.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckpointInput {
     /// The checkpoint id.
@@ -61,8 +61,10 @@ pub struct CheckpointInput {
     #[serde(default)]
     pub metrics: BTreeMap<String, f64>,
     /// The digest of the model state.
+    #[schemars(with = "lcm_model::schema::InputDigest")]
     pub model_state_digest: Digest,
     /// The digest of the optimizer state.
+    #[schemars(with = "lcm_model::schema::InputDigest")]
     pub optimizer_state_digest: Digest,
 }
 
@@ -71,7 +73,7 @@ pub struct CheckpointInput {
 /// Recorded on its own, a file either starts a session (it names `model` and `family_id`) or
 /// continues an open one (it names neither): its checkpoints are appended, and it completes
 /// the session when it gives `final_model_digest` (with `user_id`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingInput {
     /// The session id.
@@ -90,9 +92,12 @@ pub struct TrainingInput {
     /// The checkpoints, in order.
     #[serde(default)]
     pub checkpoints: Vec<CheckpointInput>,
-    /// The digest of the final weights (for example from `lcm fingerprint`); completes the
-    /// session.
+    /// The digest of the final weights, as the first line of `lcm fingerprint WEIGHTS`
+    /// prints it: the file digest (the same value as `sha256sum`) of a weights file, or the
+    /// directory digest of a model directory — not the parameter fingerprint's root, which
+    /// no stage file records. Completes the session.
     #[serde(default)]
+    #[schemars(with = "Option<lcm_model::schema::InputDigest>")]
     pub final_model_digest: Option<Digest>,
     /// The final metrics.
     #[serde(default)]
@@ -103,7 +108,7 @@ pub struct TrainingInput {
 }
 
 /// Stage D: the pre-deployment anchor.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreDeploymentInput {
     /// The id.
@@ -123,11 +128,12 @@ pub struct PreDeploymentInput {
     pub intended_region: String,
     /// The rollout plan's digest.
     #[serde(default)]
+    #[schemars(with = "Option<lcm_model::schema::InputDigest>")]
     pub rollout_plan_digest: Option<Digest>,
 }
 
 /// Stage E: the deployment anchor.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentInput {
     /// The id.
@@ -146,7 +152,7 @@ pub struct DeploymentInput {
 }
 
 /// Stage F: the test evaluation (of one of a family's splits, usually `test`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestEvaluationInput {
     /// The id.
@@ -164,7 +170,7 @@ pub struct TestEvaluationInput {
 
 /// A lifecycle file (see `examples/cli/lifecycle.json`): every stage, referring to each
 /// other implicitly.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LifecycleInput {
     /// A free comment, ignored.
@@ -200,10 +206,36 @@ pub fn parse_stage<T: serde::de::DeserializeOwned>(
     if let Value::Object(map) = &mut value {
         map.remove("_comment");
     }
-    // Timestamps in input files may be any RFC 3339 timestamp; the records keep the
-    // canonical form.
-    lcm_model::Timestamp::accepting_rfc3339(|| serde_json::from_value(value))
-        .map_err(|e| stage_error(stage, e.to_string()))
+    from_input_value(value).map_err(|e| stage_error(stage, e))
+}
+
+/// Parses a lifecycle file (see `examples/cli/lifecycle.json`) strictly, as [`parse_stage`]
+/// parses a stage file.
+///
+/// # Errors
+///
+/// [`crate::Error::Stage`] (stage `lifecycle`) naming the JSON path of what is wrong.
+pub fn parse_lifecycle(text: &[u8]) -> Result<LifecycleInput, crate::Error> {
+    let value: Value = serde_json::from_slice(text)
+        .map_err(|e| stage_error("lifecycle", format!("malformed JSON: {e}")))?;
+    strict_value(text, &value).map_err(|e| stage_error("lifecycle", e.to_string()))?;
+    from_input_value(value).map_err(|e| stage_error("lifecycle", e))
+}
+
+/// Deserializes an input file's value with the input notations ([`lcm_model::reading_input`]:
+/// timestamps of any RFC 3339 precision, digests with or without `sha256:`), the error
+/// naming the JSON path of the bad value (`checkpoints[0].model_state_digest: ...`).
+pub(crate) fn from_input_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
+    lcm_model::reading_input(|| serde_path_to_error::deserialize(value)).map_err(
+        |e: serde_path_to_error::Error<serde_json::Error>| {
+            let path = e.path().to_string();
+            if path == "." {
+                e.into_inner().to_string()
+            } else {
+                format!("{path}: {}", e.into_inner())
+            }
+        },
+    )
 }
 
 /// Strict input for a stage or lifecycle file that parsed as `value`: no key twice, exact

@@ -22,16 +22,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Store, StoredEvidence, StoredRecord};
 
+pub mod demo;
 pub mod gates;
 mod input;
 mod restore;
+mod schema;
+pub mod views;
 
 pub use self::gates::Overrides;
 pub use self::input::{
     CheckpointInput, DatasetInput, DeploymentInput, LifecycleInput, ModelInput, PreDeploymentInput,
-    TestEvaluationInput, TrainingInput, parse_stage, strict_value,
+    TestEvaluationInput, TrainingInput, parse_lifecycle, parse_stage, strict_value,
 };
 pub use self::restore::restore;
+pub use self::schema::{SCHEMA_KINDS, schema};
 
 /// The evidence kind of a split's record ids and content digests.
 pub const SPLIT_RECORDS: &str = "split-records";
@@ -223,6 +227,43 @@ pub fn model_stage(
     let mut out = Staged::default();
     out.record(model_id(anchor.record()), &anchor)?;
     Ok(out)
+}
+
+/// Sets a training file's `final_model_digest` to the digest of the final weights (the
+/// manifest's `digest`: the file digest of a weights file, or the directory digest of a model
+/// directory, as `lcm fingerprint` prints first). A file that already gives one must give that
+/// digest. (The parameter fingerprint's root is not what this field holds.)
+///
+/// # Errors
+///
+/// [`crate::Error::Stage`] when the file's `final_model_digest` is another digest, or the
+/// manifest is not SHA-256.
+pub fn final_weights(
+    input: &mut TrainingInput,
+    weights: &crate::fingerprint::Manifest,
+) -> Result<(), crate::Error> {
+    if weights.algorithm != lcm_crypto::HashAlgorithm::Sha256 {
+        return Err(stage_error(
+            "training",
+            format!(
+                "the weights were fingerprinted with {}, expected SHA-256",
+                weights.algorithm
+            ),
+        ));
+    }
+    match input.final_model_digest {
+        Some(given) if !bool::from(given.ct_eq(&weights.digest)) => Err(stage_error(
+            "training",
+            format!(
+                "final_model_digest {given} is not the digest of the weights {} ({})",
+                weights.path, weights.digest
+            ),
+        )),
+        _ => {
+            input.final_model_digest = Some(weights.digest);
+            Ok(())
+        }
+    }
 }
 
 /// Stage C: starts a training session or continues an open one (see [`TrainingInput`]).

@@ -63,3 +63,225 @@ fn a_lifecycle_file_reference_must_be_its_own() {
         "{err}"
     );
 }
+
+/// Every digest field of the input files, as a JSON pointer into a lifecycle file whose
+/// test split has content digests and whose pre-deployment has a rollout plan digest.
+const DIGEST_FIELDS: &[(&str, &str)] = &[
+    (
+        "/dataset/splits/test/content_digests/xray_0009",
+        "dataset.splits.test.content_digests.xray_0009",
+    ),
+    (
+        "/training/checkpoints/0/model_state_digest",
+        "training.checkpoints[0].model_state_digest",
+    ),
+    (
+        "/training/checkpoints/1/optimizer_state_digest",
+        "training.checkpoints[1].optimizer_state_digest",
+    ),
+    (
+        "/training/final_model_digest",
+        "training.final_model_digest",
+    ),
+    (
+        "/predeployment/rollout_plan_digest",
+        "predeployment.rollout_plan_digest",
+    ),
+    (
+        "/predeployment/sbom/security_scan_digest",
+        "predeployment.sbom.security_scan_digest",
+    ),
+];
+
+fn example_with_every_digest() -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
+    v["dataset"]["splits"]["test"]["content_digests"] =
+        serde_json::json!({"xray_0009": "77".repeat(32), "xray_0010": "88".repeat(32)});
+    v["predeployment"]["rollout_plan_digest"] = "99".repeat(32).into();
+    v
+}
+
+fn parse(v: &serde_json::Value) -> Result<LifecycleInput, crate::Error> {
+    parse_lifecycle(v.to_string().as_bytes())
+}
+
+#[test]
+fn every_input_digest_reads_with_or_without_an_algorithm_prefix() {
+    let base = example_with_every_digest();
+    let expected = format!("{:?}", parse(&base).unwrap());
+    for (pointer, path) in DIGEST_FIELDS {
+        let hex = base.pointer(pointer).unwrap().as_str().unwrap().to_owned();
+        for prefix in ["sha256:", "blake3:"] {
+            let mut v = base.clone();
+            *v.pointer_mut(pointer).unwrap() = format!("{prefix}{hex}").into();
+            // The same input, and so the same records, as the bare form.
+            assert_eq!(format!("{:?}", parse(&v).unwrap()), expected, "{path}");
+        }
+        for (bad, why) in [
+            (format!("md5:{hex}"), "got the prefix \"md5\""),
+            (format!("SHA256:{hex}"), "got the prefix \"SHA256\""),
+            (format!("sha256:{hex}0"), "got 65 characters"),
+            (format!("sha256:sha256:{hex}"), "got 71 characters"),
+            (format!("A{}", &hex[1..]), "lowercase hex character"),
+        ] {
+            let mut v = base.clone();
+            *v.pointer_mut(pointer).unwrap() = bad.into();
+            let e = parse(&v).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("lifecycle: {path}: expected a digest: 64 lowercase hex characters, alone or after \"sha256:\" or \"blake3:\"")), "{e}");
+            assert!(e.contains(why), "{e} (expected {why})");
+        }
+    }
+    // The artifact digest keeps its `<algorithm>:<hex>` form in the record; 64 hex characters
+    // alone are a SHA-256 digest.
+    let prefixed = base["predeployment"]["build_artifact"]["artifact_digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut v = base;
+    v["predeployment"]["build_artifact"]["artifact_digest"] =
+        prefixed.trim_start_matches("sha256:").into();
+    let bare = parse(&v).unwrap();
+    assert_eq!(bare.predeployment.build_artifact.artifact_digest, prefixed);
+    assert_eq!(format!("{bare:?}"), expected);
+    v["predeployment"]["build_artifact"]["artifact_digest"] =
+        format!("md5:{}", "ab".repeat(16)).into();
+    let mut project = Project::new(ctx()).unwrap();
+    let e = lifecycle_stage(
+        &mut project,
+        parse(&v).unwrap(),
+        &Passwords {
+            dataset: "d",
+            model: "m",
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("artifact_digest"), "{e}");
+    // Outside input files (records, documents) only the bare hex is read.
+    let prefixed = format!("\"sha256:{}\"", "ab".repeat(32));
+    assert!(serde_json::from_str::<Digest>(&prefixed).is_err());
+}
+
+#[test]
+fn input_errors_name_the_json_path() {
+    let mut v = example_with_every_digest();
+    v["training"]["checkpoints"][1]["epoch"] = "two".into();
+    let e = parse(&v).unwrap_err().to_string();
+    assert!(
+        e.starts_with("lifecycle: training.checkpoints[1].epoch: invalid type"),
+        "{e}"
+    );
+}
+
+/// The `properties` of the object schema `schema`, following a `$ref` into `root`'s `$defs`.
+fn properties<'a>(
+    root: &'a serde_json::Value,
+    schema: &'a serde_json::Value,
+) -> &'a serde_json::Map<String, serde_json::Value> {
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => &root["$defs"][r.trim_start_matches("#/$defs/")],
+        None => schema,
+    };
+    schema["properties"].as_object().unwrap()
+}
+
+#[test]
+fn every_input_file_kind_has_a_schema_matching_its_example() {
+    let stages = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/cli/stages/");
+    for (kind, file) in [
+        ("lifecycle", None),
+        ("dataset", Some("dataset")),
+        ("model", Some("model")),
+        ("training", Some("training")),
+        ("training", Some("training-complete")),
+        ("predeployment", Some("predeployment")),
+        ("deployment", Some("deployment")),
+        ("test", Some("test")),
+    ] {
+        let schema = schema(kind).unwrap();
+        assert!(SCHEMA_KINDS.iter().any(|(k, _)| *k == kind));
+        let text = match file {
+            Some(f) => std::fs::read_to_string(format!("{stages}{f}.json")).unwrap(),
+            None => EXAMPLE.to_owned(),
+        };
+        let example: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let props = properties(&schema, &schema);
+        // Every key of the example is a property; every required property is given; unknown
+        // keys are refused, as the parser refuses them.
+        for key in example.as_object().unwrap().keys() {
+            assert!(props.contains_key(key), "{kind}: {key}");
+        }
+        for required in schema["required"].as_array().unwrap() {
+            assert!(
+                example.get(required.as_str().unwrap()).is_some(),
+                "{kind}: {required}"
+            );
+        }
+        assert_eq!(schema["additionalProperties"], false, "{kind}");
+        assert_eq!(schema["title"], format!("lcm record {kind} FILE"));
+        assert_eq!(
+            props.contains_key("_comment"),
+            kind != "lifecycle" || file.is_none()
+        );
+    }
+    // The notations and accepted values are in the schema.
+    let training = schema("training").unwrap();
+    assert_eq!(
+        training["$defs"]["Digest"]["pattern"],
+        "^((sha256|blake3):)?[0-9a-f]{64}$"
+    );
+    let pre = schema("predeployment").unwrap();
+    let status: Vec<&str> = pre["$defs"]["ComplianceStatus"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["const"].as_str())
+        .collect();
+    assert_eq!(
+        status,
+        ["failed", "passed", "passed_with_warnings", "unknown"]
+    );
+    let dataset = schema("dataset").unwrap();
+    let splits: Vec<&String> = dataset["properties"]["splits"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(splits, ["test", "train", "val"]);
+    assert_eq!(
+        dataset["properties"]["splits"]["additionalProperties"],
+        false
+    );
+    assert!(!training.to_string().contains("# Examples"));
+    assert!(schema("inferences").is_none());
+}
+
+#[test]
+fn final_weights_sets_or_checks_final_model_digest() {
+    let dir = std::env::temp_dir().join(format!("lcm-final-weights-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let weights = dir.join("w.bin");
+    std::fs::write(&weights, b"weights").unwrap();
+    let build = |alg| crate::fingerprint::Manifest::build(alg, &weights, &mut |_, _| {}).unwrap();
+    let sha = build(lcm_crypto::HashAlgorithm::Sha256);
+    assert_eq!(
+        sha.digest,
+        lcm_crypto::hash(lcm_crypto::HashAlgorithm::Sha256, b"weights")
+    );
+    let mut input = parse_lifecycle(EXAMPLE.as_bytes()).unwrap().training;
+    // Another digest in the file: refused, naming both.
+    let e = final_weights(&mut input, &sha).unwrap_err().to_string();
+    assert!(e.contains("is not the digest of the weights"), "{e}");
+    assert!(e.contains(&sha.digest.to_hex()), "{e}");
+    // Left out: set; the same digest given: kept.
+    input.final_model_digest = None;
+    final_weights(&mut input, &sha).unwrap();
+    assert_eq!(input.final_model_digest, Some(sha.digest));
+    final_weights(&mut input, &sha).unwrap();
+    // Another hash than SHA-256: refused.
+    input.final_model_digest = None;
+    let blake = build(lcm_crypto::HashAlgorithm::Blake3);
+    assert!(final_weights(&mut input, &blake).is_err());
+    assert_eq!(input.final_model_digest, None);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -42,16 +42,18 @@ use lcm_model::Policy;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroize;
 
-use self::schema::{MIGRATIONS, SEALS_VERSION};
-use self::seals::{backfill_v5, compare_schema, seal_policy};
+pub use self::connection::Checkpointer;
+use self::connection::{immutable_uri, restrict_permissions};
+use self::schema::{LEAN_VERSION, MIGRATIONS, SEALS_VERSION};
+use self::seals::{backfill_v5, checked_seed, compare_schema, seal_policy};
 use crate::Error;
 use crate::store::{
-    BatchBuild, ChainHead, Checkpoint, RecordsBuild, Store, StoredBatch, StoredEvidence,
-    StoredReceipt, StoredRecord,
+    BatchBuild, ChainHead, Checkpoint, NewReceipt, RecordsBuild, Store, StoredBatch,
+    StoredEvidence, StoredReceipt, StoredRecord,
 };
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// The schema version that added the transparency log; migrating to it builds the tiles of
 /// the receipts already stored.
@@ -61,19 +63,6 @@ const LOG_VERSION: i64 = 6;
 /// one chain is one contiguous rowid range: appends and scans cost what they cost with one
 /// chain, and a chain holds fewer than 2^40 receipts (a million a second for 34 years).
 pub const CHAIN_SPAN: u64 = 1 << 40;
-
-/// The label a chain seed's check value is a MAC of (with the chain's deployment id).
-const SEED_CHECK_LABEL: &[u8] = b"lcm 2026-12 chain seed check value";
-
-/// The check value of `deployment`'s chain seed: HMAC-SHA-256 under the seed of a fixed label
-/// and the deployment id. It reveals nothing about the seed, and a seed with one bit changed
-/// (or another chain's seed) gives another value.
-pub(crate) fn seed_check_value(deployment: &str, seed: &[u8; 32]) -> Result<[u8; 32], Error> {
-    let key = lcm_crypto::MacKey::new(lcm_crypto::HashAlgorithm::Sha256, seed)?;
-    Ok(*key
-        .mac_parts(&[SEED_CHECK_LABEL, deployment.as_bytes()])
-        .as_bytes())
-}
 
 /// How long a writer waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -314,6 +303,9 @@ impl SqliteStore {
             if version + 1 == LOG_VERSION {
                 log::backfill(&tx)?;
             }
+            if version + 1 == LEAN_VERSION {
+                receipts::migrate_v7(&tx)?;
+            }
             tx.pragma_update(None, "user_version", version + 1)?;
             tx.commit()?;
         }
@@ -377,71 +369,6 @@ impl SqliteStore {
     }
 }
 
-/// A `file:` URI opening `path` as immutable (no locks, no shared memory, no log).
-fn immutable_uri(path: &Path) -> String {
-    let mut uri = String::from("file:");
-    for b in path.to_string_lossy().bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'-' | b'_' | b'~') {
-            uri.push(char::from(b));
-        } else {
-            uri.push_str(&format!("%{b:02X}"));
-        }
-    }
-    uri.push_str("?mode=ro&immutable=1");
-    uri
-}
-
-#[cfg(unix)]
-fn restrict_permissions(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    // The store holds the commitment seed: owner-only. Best effort: a failure leaves the
-    // umask's mode, which the user controls.
-    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-}
-
-#[cfg(not(unix))]
-fn restrict_permissions(_path: &Path) {}
-
-/// A second connection to a store that copies committed WAL frames into the database file
-/// (`PRAGMA wal_checkpoint(PASSIVE)`), for a writer that disabled its own checkpoints. A
-/// passive checkpoint never blocks the writer, and it moves only committed data (fsynced
-/// under `synchronous=FULL` before the WAL is reused), so durability is unchanged.
-#[derive(Debug)]
-pub struct Checkpointer {
-    conn: Connection,
-}
-
-impl Checkpoint for Checkpointer {
-    fn checkpoint(&self) -> Result<(), Error> {
-        self.passive()
-    }
-}
-
-impl Checkpointer {
-    /// Opens the second connection.
-    ///
-    /// # Errors
-    ///
-    /// `SQLite` failures.
-    pub fn open(path: &Path) -> Result<Self, Error> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.execute_batch("PRAGMA synchronous=FULL;")?;
-        Ok(Self { conn })
-    }
-
-    /// Runs one passive checkpoint.
-    ///
-    /// # Errors
-    ///
-    /// `SQLite` failures.
-    pub fn passive(&self) -> Result<(), Error> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-        Ok(())
-    }
-}
-
 fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Vec<u8>, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
 }
@@ -453,22 +380,6 @@ fn make_record(
         kind,
         id,
         digest: digest_from(&digest)?,
-        json,
-    })
-}
-
-fn row_receipt(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, Vec<u8>, i64, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-}
-
-fn make_receipt(
-    (sequence, receipt_id, digest, timestamp, json): (i64, String, Vec<u8>, i64, String),
-) -> Result<StoredReceipt, Error> {
-    Ok(StoredReceipt {
-        sequence: to_u64(sequence, "sequence")?,
-        receipt_id,
-        digest: digest_from(&digest)?,
-        timestamp,
         json,
     })
 }
@@ -509,63 +420,6 @@ fn chain_id(conn: &Connection, deployment: &str) -> Result<Option<i64>, Error> {
             |r| r.get(0),
         )
         .optional()?)
-}
-
-/// The seed of `deployment`'s chain from its stored bytes, after checking it against its
-/// check value.
-fn checked_seed(
-    conn: &Connection,
-    deployment: &str,
-    mut bytes: Vec<u8>,
-) -> Result<lcm_crypto::Seed, Error> {
-    if let Ok(arr) = <&[u8; 32]>::try_from(bytes.as_slice())
-        && let Err(e) = seals::verify_seed(conn, deployment, arr)
-    {
-        bytes.zeroize();
-        return Err(e);
-    }
-    seed_from(bytes)
-}
-
-fn seed_from(mut bytes: Vec<u8>) -> Result<lcm_crypto::Seed, Error> {
-    let arr: Result<[u8; 32], _> = bytes.as_slice().try_into();
-    let len = bytes.len();
-    bytes.zeroize();
-    let mut arr = arr.map_err(|_| Error::Corrupt {
-        what: format!("a commitment seed of {len} bytes, expected 32"),
-    })?;
-    let seed = lcm_crypto::Seed::from_bytes(arr);
-    arr.zeroize();
-    Ok(seed)
-}
-
-/// The last receipt of a chain's key range.
-const HEAD_SQL: &str = "SELECT sequence, digest FROM receipts WHERE key >= ?1 AND key <= ?2 \
-                        ORDER BY key DESC LIMIT 1";
-
-/// The receipts of a chain's key range, in order.
-const SCAN_SQL: &str = "SELECT sequence, receipt_id, digest, timestamp, json FROM receipts \
-                        WHERE key >= ?1 AND key <= ?2 ORDER BY key";
-
-fn read_head(conn: &Connection, chain_id: i64) -> Result<Option<ChainHead>, Error> {
-    // The chain's key range, so that the last row is found by one descent of the table's
-    // b-tree (a `chain_id = ?` filter would scan the whole chain through an index).
-    let (Some(lo), Some(hi)) = (
-        receipt_key(chain_id, 0),
-        receipt_key(chain_id, CHAIN_SPAN - 1),
-    ) else {
-        return Ok(None);
-    };
-    let row: Option<(i64, Vec<u8>)> = conn
-        .query_row(HEAD_SQL, params![lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    row.map(|(s, d)| {
-        Ok(ChainHead {
-            sequence: to_u64(s, "sequence")?,
-            digest: digest_from(&d)?,
-        })
-    })
-    .transpose()
 }
 
 impl Store for SqliteStore {
@@ -766,53 +620,28 @@ impl Store for SqliteStore {
         deployment: &str,
         build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<StoredReceipt>, Error>,
     ) -> Result<Vec<StoredReceipt>, Error> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let chain = chain_id(&tx, deployment)?.ok_or_else(|| Error::NoChain {
-            deployment: deployment.to_owned(),
-        })?;
-        let head = read_head(&tx, chain)?;
-        let receipts = build(head)?;
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for r in &receipts {
-                let key = receipt_key(chain, r.sequence).ok_or_else(|| Error::ChainFull {
-                    deployment: deployment.to_owned(),
-                })?;
-                stmt.execute(params![
-                    key,
-                    chain,
-                    to_i64(r.sequence)?,
-                    r.receipt_id,
-                    &r.digest.as_bytes()[..],
-                    r.timestamp,
-                    r.json
-                ])
-                .map_err(|e| duplicate_or(e, "inference-receipt", &r.receipt_id))?;
-            }
-        }
-        // The log grows in the same transaction: an acknowledged receipt is in the log.
-        let expected = head.map_or(0, |h| h.sequence.saturating_add(1));
-        let size = log::size(&tx, chain)?;
-        if size != expected {
-            return Err(Error::Corrupt {
-                what: format!(
-                    "the log of deployment {deployment} has {size} leaves, its chain {expected} receipts"
-                ),
-            });
-        }
-        log::append(&tx, chain, receipts.iter().map(|r| r.digest))?;
-        tx.commit()?;
-        Ok(receipts)
+        receipts::append(&mut self.conn, deployment, &mut |head| {
+            build(head)?
+                .into_iter()
+                .map(|stored| {
+                    let record = serde_json::from_str(&stored.json)?;
+                    Ok(NewReceipt { stored, record })
+                })
+                .collect()
+        })
+    }
+
+    fn append_new_receipts(
+        &mut self,
+        deployment: &str,
+        build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<NewReceipt>, Error>,
+    ) -> Result<Vec<StoredReceipt>, Error> {
+        receipts::append(&mut self.conn, deployment, build)
     }
 
     fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error> {
         match chain_id(&self.conn, deployment)? {
-            Some(chain) => read_head(&self.conn, chain),
+            Some(chain) => receipts::head(&self.conn, chain),
             None => Ok(None),
         }
     }
@@ -825,19 +654,7 @@ impl Store for SqliteStore {
         let Some(chain) = chain_id(&self.conn, deployment)? else {
             return Ok(None);
         };
-        // One statement for the whole batch: the ids as a JSON array, each looked up through
-        // the index on the same expression (`receipts_by_request`).
-        let ids = serde_json::to_string(request_ids)?;
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT j.value FROM json_each(?2) AS j CROSS JOIN receipts AS r \
-                 WHERE r.chain_id = ?1 AND json_extract(r.json, '$.request_id') = j.value \
-                 LIMIT 1",
-                params![chain, ids],
-                |r| r.get(0),
-            )
-            .optional()?)
+        receipts::known_request(&self.conn, chain, request_ids)
     }
 
     fn scan_receipts(
@@ -850,36 +667,14 @@ impl Store for SqliteStore {
         let Some(chain) = chain_id(&self.conn, deployment)? else {
             return Ok(());
         };
-        if from >= CHAIN_SPAN {
-            return Ok(());
-        }
-        // Keys of one chain are one range: from its `from` to its `to` (or its end).
-        let last = to.map_or(CHAIN_SPAN - 1, |t| t.min(CHAIN_SPAN - 1));
-        let (Some(lo), Some(hi)) = (receipt_key(chain, from), receipt_key(chain, last)) else {
-            return Ok(());
-        };
-        let mut stmt = self.conn.prepare(SCAN_SQL)?;
-        let mut rows = stmt.query(params![lo, hi])?;
-        while let Some(row) = rows.next()? {
-            visit(make_receipt(row_receipt(row)?)?)?;
-        }
-        Ok(())
+        receipts::scan(&self.conn, chain, from, to, visit)
     }
 
     fn receipt(&self, deployment: &str, receipt_id: &str) -> Result<Option<StoredReceipt>, Error> {
         let Some(chain) = chain_id(&self.conn, deployment)? else {
             return Ok(None);
         };
-        self.conn
-            .query_row(
-                "SELECT sequence, receipt_id, digest, timestamp, json FROM receipts \
-                 WHERE chain_id = ?1 AND receipt_id = ?2",
-                params![chain, receipt_id],
-                row_receipt,
-            )
-            .optional()?
-            .map(make_receipt)
-            .transpose()
+        receipts::by_id(&self.conn, chain, receipt_id)
     }
 
     fn close_batch(
@@ -972,8 +767,12 @@ impl Store for SqliteStore {
     }
 }
 
+mod connection;
 mod log;
+mod receipts;
 mod schema;
 mod seals;
+/// The chain seed check value, which the `PostgreSQL` backend records and checks too.
+pub(crate) use self::seals::seed_check_value;
 #[cfg(test)]
 mod tests;

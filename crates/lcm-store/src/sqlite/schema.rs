@@ -180,7 +180,49 @@ CREATE TRIGGER logs_only_grow BEFORE UPDATE ON logs
 CREATE TRIGGER logs_no_delete BEFORE DELETE ON logs
     BEGIN SELECT RAISE(ABORT, 'logs are append-only'); END;
 ",
+    // Version 7: the lean receipt row (`super::receipts`): every field of the receipt in its
+    // own column, digests as 32-byte blobs, the request id a plain indexed column (instead of
+    // an index on an expression over the JSON), and no stored JSON: the canonical JSON is
+    // rebuilt from the row. `super::receipts::migrate_v7` moves the rows of `receipts_v6`,
+    // checking that each rebuilds to the JSON it stored, and drops it.
+    r"
+DROP INDEX receipts_by_request;
+DROP TRIGGER receipts_no_update;
+DROP TRIGGER receipts_no_delete;
+ALTER TABLE receipts RENAME TO receipts_v6;
+CREATE TABLE receipts (
+    key               INTEGER PRIMARY KEY,
+    chain_id          INTEGER NOT NULL CHECK (chain_id > 0),
+    receipt_id        TEXT NOT NULL,
+    request_id        TEXT NOT NULL,
+    digest            BLOB NOT NULL CHECK (length(digest) = 32),
+    prev              BLOB CHECK (prev IS NULL OR length(prev) = 32),
+    timestamp         INTEGER NOT NULL,
+    model_anchor      BLOB NOT NULL CHECK (length(model_anchor) = 32),
+    deployment_anchor BLOB NOT NULL CHECK (length(deployment_anchor) = 32),
+    input_scheme      INTEGER NOT NULL CHECK (input_scheme BETWEEN 0 AND 2),
+    input_value       BLOB NOT NULL CHECK (length(input_value) = 32),
+    input_metadata    TEXT,
+    input_plaintext   TEXT,
+    output_scheme     INTEGER NOT NULL CHECK (output_scheme BETWEEN 0 AND 2),
+    output_value      BLOB NOT NULL CHECK (length(output_value) = 32),
+    output_metadata   TEXT,
+    output_plaintext  TEXT,
+    explanations      BLOB CHECK (explanations IS NULL OR length(explanations) % 32 = 0),
+    CHECK (key >= chain_id * 1099511627776 AND key < (chain_id + 1) * 1099511627776),
+    UNIQUE (chain_id, receipt_id)
+);
+CREATE INDEX receipts_by_request ON receipts (chain_id, request_id);
+CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+",
 ];
+
+/// The version whose migration introduces the lean receipt row: migrating to it moves the
+/// stored receipts (`super::receipts::migrate_v7`).
+pub(super) const LEAN_VERSION: i64 = 7;
 
 /// The version whose migration adds the seed check values and the sealed policy: a store
 /// migrated to it gets them computed from what it holds (`SqliteStore::backfill_v5`).

@@ -15,7 +15,7 @@ use lcm_model::Policy;
 use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroize;
 
-use super::{MIGRATIONS, digest_from, seed_check_value};
+use super::{MIGRATIONS, digest_from};
 use crate::Error;
 
 /// Records `policy` as the store's sealed policy: its canonical JSON and its digest.
@@ -159,6 +159,8 @@ fn expected_schema() -> Result<Vec<SchemaRow>, Error> {
     for sql in MIGRATIONS {
         conn.execute_batch(sql)?;
     }
+    // The lean row's migration ends in Rust (moving the rows, then dropping the old table).
+    super::receipts::migrate_v7(&conn)?;
     schema_rows(&conn)
 }
 
@@ -195,4 +197,45 @@ pub(super) fn compare_schema(conn: &Connection) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The label a chain seed's check value is a MAC of (with the chain's deployment id).
+const SEED_CHECK_LABEL: &[u8] = b"lcm 2026-12 chain seed check value";
+
+/// The check value of `deployment`'s chain seed: HMAC-SHA-256 under the seed of a fixed label
+/// and the deployment id. It reveals nothing about the seed, and a seed with one bit changed
+/// (or another chain's seed) gives another value.
+pub(crate) fn seed_check_value(deployment: &str, seed: &[u8; 32]) -> Result<[u8; 32], Error> {
+    let key = lcm_crypto::MacKey::new(lcm_crypto::HashAlgorithm::Sha256, seed)?;
+    Ok(*key
+        .mac_parts(&[SEED_CHECK_LABEL, deployment.as_bytes()])
+        .as_bytes())
+}
+
+/// The seed of `deployment`'s chain from its stored bytes, after checking it against its
+/// check value.
+pub(super) fn checked_seed(
+    conn: &Connection,
+    deployment: &str,
+    mut bytes: Vec<u8>,
+) -> Result<lcm_crypto::Seed, Error> {
+    if let Ok(arr) = <&[u8; 32]>::try_from(bytes.as_slice())
+        && let Err(e) = verify_seed(conn, deployment, arr)
+    {
+        bytes.zeroize();
+        return Err(e);
+    }
+    seed_from(bytes)
+}
+
+fn seed_from(mut bytes: Vec<u8>) -> Result<lcm_crypto::Seed, Error> {
+    let arr: Result<[u8; 32], _> = bytes.as_slice().try_into();
+    let len = bytes.len();
+    bytes.zeroize();
+    let mut arr = arr.map_err(|_| Error::Corrupt {
+        what: format!("a commitment seed of {len} bytes, expected 32"),
+    })?;
+    let seed = lcm_crypto::Seed::from_bytes(arr);
+    arr.zeroize();
+    Ok(seed)
 }

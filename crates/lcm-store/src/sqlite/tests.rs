@@ -13,6 +13,35 @@ fn remove(path: &Path) {
     }
 }
 
+/// The canonical JSON of a receipt at `sequence` with this id, time 0 and deployment anchor
+/// `deployment` (the backend stores receipts by their fields, so fixtures are real receipts;
+/// their digests need not match).
+fn receipt_json_of(sequence: u64, receipt_id: &str, deployment: Digest) -> String {
+    let commitment = lcm_model::records::InferenceCommitment {
+        scheme: lcm_crypto::CommitmentScheme::Salted,
+        value: Digest::from_bytes([3; 32]),
+        metadata: serde_json::Map::new(),
+        plaintext: None,
+    };
+    lcm_model::canonical::to_string(&lcm_model::records::InferenceReceipt {
+        receipt_id: receipt_id.to_owned(),
+        sequence,
+        model_anchor: Digest::from_bytes([1; 32]),
+        deployment_anchor: deployment,
+        request_id: format!("req_{receipt_id}_{sequence}"),
+        input_commitment: commitment.clone(),
+        output_commitment: commitment,
+        explanation_digests: vec![],
+        prev_receipt: None,
+        timestamp: lcm_model::Timestamp::from_unix_micros(0),
+    })
+    .unwrap()
+}
+
+fn receipt_json(sequence: u64, receipt_id: &str) -> String {
+    receipt_json_of(sequence, receipt_id, Digest::from_bytes([2; 32]))
+}
+
 /// A store as version `version` (1 or 2) wrote it, with the old store-wide seed `[7; 32]`.
 fn old_store(path: &Path, version: usize) -> Connection {
     let conn = Connection::open(path).unwrap();
@@ -92,7 +121,11 @@ fn migrates_a_version_2_chain_to_its_deployment() {
                     seq,
                     format!("inf_{seq}"),
                     &[u8::try_from(seq).unwrap(); 32][..],
-                    format!(r#"{{"deployment_anchor":"{dep_digest}"}}"#)
+                    receipt_json_of(
+                        u64::try_from(seq).unwrap(),
+                        &format!("inf_{seq}"),
+                        dep_digest
+                    )
                 ],
             )
             .unwrap();
@@ -169,7 +202,7 @@ fn a_version_2_chain_of_no_stored_deployment_is_not_migrated() {
 fn chain_reads_are_rowid_range_searches() {
     let path = temp("plan");
     let (store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
-    for sql in [HEAD_SQL, SCAN_SQL] {
+    for sql in [receipts::HEAD_SQL, receipts::SCAN_SQL] {
         let mut stmt = store
             .conn
             .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
@@ -199,7 +232,7 @@ fn chains_are_independent() {
         receipt_id: id.into(),
         digest: Digest::from_bytes([u8::try_from(sequence).unwrap(); 32]),
         timestamp: 0,
-        json: "{}".into(),
+        json: receipt_json(sequence, id),
     };
     assert!(matches!(
         store.append_receipts("a", &mut |_| Ok(vec![receipt(0, "x")])),
@@ -309,7 +342,7 @@ fn put_records_is_all_or_nothing() {
         receipt_id: "inf".into(),
         digest: Digest::from_bytes([2; 32]),
         timestamp: 0,
-        json: "{}".into(),
+        json: receipt_json(sequence, "inf"),
     };
     store.open_chain("dep").unwrap();
     store
@@ -445,7 +478,7 @@ fn log_receipt(sequence: u64) -> StoredReceipt {
         receipt_id: format!("r{sequence}"),
         digest: Digest::from_bytes(bytes),
         timestamp: 0,
-        json: "{}".into(),
+        json: receipt_json(sequence, &format!("r{sequence}")),
     }
 }
 
@@ -562,7 +595,7 @@ fn migration_6_builds_the_log_of_the_receipts_already_stored() {
         let mut stmt = conn
             .prepare(
                 "INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json) \
-                 VALUES (?1, 1, ?2, ?3, ?4, 0, '{}')",
+                 VALUES (?1, 1, ?2, ?3, ?4, 0, ?5)",
             )
             .unwrap();
         conn.execute_batch("BEGIN").unwrap();
@@ -573,7 +606,8 @@ fn migration_6_builds_the_log_of_the_receipts_already_stored() {
                 i64::try_from(CHAIN_SPAN).unwrap() + seq,
                 seq,
                 r.receipt_id,
-                &r.digest.as_bytes()[..]
+                &r.digest.as_bytes()[..],
+                r.json
             ])
             .unwrap();
         }
@@ -666,4 +700,68 @@ fn the_log_audit_finds_a_changed_tile_byte_and_a_wrong_size() {
     );
     drop(store);
     remove(&path);
+}
+
+/// Migration 7 moves schema 6's receipts into the lean row and gives back the same
+/// receipts; a stored JSON that would not come back byte for byte (here: not canonical)
+/// fails the migration, and the store stays at version 6 with its rows.
+#[test]
+fn migration_7_keeps_receipts_byte_for_byte_or_refuses() {
+    for canonical_json in [true, false] {
+        let path = temp(&format!("lean{canonical_json}"));
+        let made: Vec<StoredReceipt> = (0..3).map(log_receipt).collect();
+        {
+            let conn = old_store(&path, 6);
+            conn.execute(
+                "INSERT INTO chains (chain_id, deployment, seed) VALUES (1, 'dep', ?1)",
+                params![&[7u8; 32][..]],
+            )
+            .unwrap();
+            for r in &made {
+                let json = if canonical_json || r.sequence < 2 {
+                    r.json.clone()
+                } else {
+                    r.json.replacen(':', ": ", 1)
+                };
+                conn.execute(
+                    "INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json) \
+                     VALUES (?1, 1, ?2, ?3, ?4, 0, ?5)",
+                    params![
+                        i64::try_from(CHAIN_SPAN + r.sequence).unwrap(),
+                        i64::try_from(r.sequence).unwrap(),
+                        r.receipt_id,
+                        &r.digest.as_bytes()[..],
+                        json
+                    ],
+                )
+                .unwrap();
+            }
+        }
+        match SqliteStore::open(&path) {
+            Ok(store) => {
+                assert!(canonical_json);
+                let mut back = Vec::new();
+                store
+                    .scan_receipts("dep", 0, None, &mut |r| {
+                        back.push(r);
+                        Ok(())
+                    })
+                    .unwrap();
+                assert_eq!(back, made);
+            }
+            Err(e) => {
+                assert!(!canonical_json, "{e}");
+                assert!(e.to_string().contains("r2"), "{e}");
+                let conn = Connection::open(&path).unwrap();
+                let version: i64 = conn
+                    .query_row("PRAGMA user_version", [], |r| r.get(0))
+                    .unwrap();
+                let rows: i64 = conn
+                    .query_row("SELECT COUNT(*) FROM receipts", [], |r| r.get(0))
+                    .unwrap();
+                assert_eq!((version, rows), (6, 3));
+            }
+        }
+        remove(&path);
+    }
 }

@@ -1,7 +1,9 @@
 //! The witness role of c2sp.org/tlog-witness over a state directory. The decision is
 //! `lcm_tlog::witness`'s; this keeps the state: the latest cosigned checkpoint per origin
 //! (`ORIGIN.checkpoint`, the origin escaped, written atomically) and both checkpoints of any
-//! fork it sees (`forks/ORIGIN-OLD-NEW-TIME.held` and `.submitted`).
+//! fork it sees (`forks/ORIGIN-OLD-NEW-TIME.held` and `.submitted`). A cosigner holds an
+//! exclusive lock on `lock` in the directory from reading the held checkpoint to replacing it,
+//! so two concurrent cosigners cannot both advance the same state.
 
 use std::path::Path;
 
@@ -27,6 +29,25 @@ pub fn escape_origin(origin: &str) -> String {
         .collect()
 }
 
+/// Takes the exclusive lock of the witness state `state` (the file `state/lock`, created if
+/// missing), waiting while another cosigner holds it; it is released when the returned file
+/// is dropped (or the process ends).
+///
+/// # Errors
+///
+/// [`OpsError::File`] when the lock file cannot be opened or locked.
+pub fn lock_state(state: &Path) -> Result<std::fs::File, OpsError> {
+    let path = state.join("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err(&path))?;
+    file.lock().map_err(io_err(&path))?;
+    Ok(file)
+}
+
 /// Cosigns `submitted` (signed by `log_key`, consistent with the checkpoint held for its
 /// origin in `state` by `proof`) with `witness_key`, and records it as the held checkpoint.
 /// Returns the cosigned checkpoint.
@@ -45,6 +66,8 @@ pub fn cosign(
     witness_key: &SignerKey,
 ) -> Result<SignedCheckpoint, OpsError> {
     std::fs::create_dir_all(state).map_err(io_err(state))?;
+    // Held until the state is replaced (or the refusal recorded): one cosigner at a time.
+    let _lock = lock_state(state)?;
     let origin = submitted.checkpoint().origin().to_owned();
     let state_file = state.join(format!("{}.checkpoint", escape_origin(&origin)));
     let held = if state_file.exists() {
@@ -106,7 +129,35 @@ pub fn cosign(
 
 #[cfg(test)]
 mod tests {
-    use super::escape_origin;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::{escape_origin, lock_state};
+
+    /// A second cosigner waits for the first to release the state directory's lock: it
+    /// cannot read the held checkpoint while the first is deciding and replacing it.
+    #[test]
+    fn a_second_cosigner_waits_for_the_state_lock() {
+        let dir = std::env::temp_dir().join(format!("lcm-witness-lock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let first = lock_state(&dir).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let second_dir = dir.clone();
+        let second = std::thread::spawn(move || {
+            let lock = lock_state(&second_dir).unwrap();
+            tx.send(()).unwrap();
+            drop(lock);
+        });
+        assert!(
+            rx.recv_timeout(Duration::from_millis(300)).is_err(),
+            "the second cosigner got the lock while the first held it"
+        );
+        drop(first);
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("the second cosigner gets the lock once the first releases it");
+        second.join().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn origins_escape_to_file_names() {

@@ -1,0 +1,310 @@
+//! Issue 15: `lcm fingerprint` on real model layouts — Hugging Face cache snapshots (links),
+//! sharded safetensors, manifests, every bad path reported, and `lcm fingerprint diff`.
+
+use super::*;
+
+/// A safetensors file of u8 tensors, each `(name, bytes)`.
+fn safetensors(tensors: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut header = serde_json::Map::new();
+    let mut data = Vec::new();
+    for (name, bytes) in tensors {
+        let start = data.len();
+        data.extend_from_slice(bytes);
+        header.insert(
+            (*name).to_owned(),
+            serde_json::json!({"dtype": "U8", "shape": [bytes.len()], "data_offsets": [start, data.len()]}),
+        );
+    }
+    let header = serde_json::Value::Object(header).to_string();
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(&data);
+    out
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).expect("JSON on standard output")
+}
+
+#[cfg(unix)]
+#[test]
+fn hugging_face_snapshot_with_links_is_fingerprinted() {
+    use std::os::unix::fs::symlink;
+    let s = Scratch::new("fp-hf");
+    let repo = s.path("hub/models--org--tiny");
+    let snap = repo.join("snapshots/0123abcd");
+    std::fs::create_dir_all(repo.join("blobs")).unwrap();
+    std::fs::create_dir_all(&snap).unwrap();
+    std::fs::write(repo.join("blobs/1111"), b"{}").unwrap();
+    std::fs::write(repo.join("blobs/2222"), safetensors(&[("w", &[1, 2, 3])])).unwrap();
+    symlink("../../blobs/1111", snap.join("config.json")).unwrap();
+    symlink("../../blobs/2222", snap.join("model.safetensors")).unwrap();
+    let out = run(lcm(&s.store()).args(["--json", "fingerprint", p(&snap)]), 0);
+    let v = json(&out);
+    assert_eq!(v["type"], "directory");
+    assert_eq!(v["files"], 2);
+    assert_eq!(v["parameters"]["tensors"], 1);
+    assert_eq!(v["parameters"]["file"], "model.safetensors");
+    // The manifest names the files by their names in the snapshot, not the blobs.
+    let out = run(
+        lcm(&s.store()).args(["fingerprint", "--manifest", p(&snap)]),
+        0,
+    );
+    let text = stdout(&out);
+    assert!(text.contains("\t2\tconfig.json\n"), "{text}");
+    assert!(text.contains("\tmodel.safetensors\tw\n"), "{text}");
+    assert!(!text.contains("blobs"), "{text}");
+    // A link given on the command line is followed: the digest of its target's bytes.
+    let out = run(
+        lcm(&s.store()).args(["--json", "fingerprint", p(&snap.join("config.json"))]),
+        0,
+    );
+    assert_eq!(
+        json(&out)["digest"],
+        "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+    );
+    // A link cycle is reported, not followed forever.
+    symlink("..", snap.join("loop")).unwrap();
+    let out = run(lcm(&s.store()).args(["fingerprint", p(&snap)]), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("symbolic link cycle"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn every_bad_path_is_reported_and_the_rest_are_hashed() {
+    let s = Scratch::new("fp-keep-going");
+    let a = s.path("a.bin");
+    let c = s.path("c.bin");
+    let bad = s.path("bad.safetensors");
+    std::fs::write(&a, b"abc").unwrap();
+    std::fs::write(&c, b"abc").unwrap();
+    std::fs::write(&bad, b"not safetensors").unwrap();
+    let missing = s.path("missing");
+    let out = lcm(&s.store())
+        .args(["fingerprint", p(&a), p(&bad), p(&missing), p(&c)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    assert_eq!(
+        text,
+        format!("{abc}  {}\n{abc}  {}\n", p(&a), p(&c)),
+        "{text}"
+    );
+    // One line per bad path, the last with the count.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].contains("bad.safetensors: malformed safetensors"),
+        "{err}"
+    );
+    assert!(lines[1].contains("missing"), "{err}");
+    assert!(
+        lines[1].ends_with("(2 of 4 paths could not be fingerprinted)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sharded_safetensors_get_one_fingerprint_and_a_bad_index_is_refused() {
+    let s = Scratch::new("fp-sharded");
+    let one = s.path("one.safetensors");
+    std::fs::write(&one, safetensors(&[("a", &[1]), ("b", &[2, 3])])).unwrap();
+    let dir = s.path("sharded");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("m-1.safetensors"), safetensors(&[("a", &[1])])).unwrap();
+    std::fs::write(dir.join("m-2.safetensors"), safetensors(&[("b", &[2, 3])])).unwrap();
+    let index = dir.join("model.safetensors.index.json");
+    std::fs::write(
+        &index,
+        r#"{"metadata":{"total_size":3},"weight_map":{"a":"m-1.safetensors","b":"m-2.safetensors"}}"#,
+    )
+    .unwrap();
+    let root = |path: &Path| {
+        json(&run(
+            lcm(&s.store()).args(["--json", "fingerprint", p(path)]),
+            0,
+        ))["parameters"]["root"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let whole = root(&one);
+    // The directory, and the index file alone, give the fingerprint of the same tensors in
+    // one file.
+    assert_eq!(root(&dir), whole);
+    assert_eq!(root(&index), whole);
+    std::fs::write(
+        &index,
+        r#"{"weight_map":{"a":"m-2.safetensors","b":"m-1.safetensors"}}"#,
+    )
+    .unwrap();
+    let out = run(lcm(&s.store()).args(["fingerprint", p(&dir)]), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the index places it in"),
+        "{out:?}"
+    );
+    std::fs::write(
+        &index,
+        r#"{"weight_map":{"a":"m-1.safetensors","b":"m-3.safetensors"}}"#,
+    )
+    .unwrap();
+    let out = run(lcm(&s.store()).args(["fingerprint", p(&index)]), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("\"m-3.safetensors\" is missing"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn diff_names_changes_with_exit_0_1_2() {
+    let s = Scratch::new("fp-diff");
+    let a = s.path("a");
+    let b = s.path("b");
+    for (dir, w) in [(&a, [1u8, 2]), (&b, [1, 9])] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("config.json"), b"{}").unwrap();
+        std::fs::write(
+            dir.join("model.safetensors"),
+            safetensors(&[("w", &w), ("bias", &[0])]),
+        )
+        .unwrap();
+    }
+    std::fs::write(b.join("tokenizer.json"), b"[]").unwrap();
+    // Saved manifest of A, compared with the directory B.
+    let saved = s.path("a.manifest.json");
+    run(
+        lcm(&s.store()).args(["fingerprint", "--manifest", "--out", p(&saved), p(&a)]),
+        0,
+    );
+    let out = run(
+        lcm(&s.store()).args(["fingerprint", "diff", p(&saved), p(&b)]),
+        1,
+    );
+    assert_eq!(
+        stdout(&out),
+        "changed\tfile\tmodel.safetensors\nadded\tfile\ttokenizer.json\nchanged\ttensor\tw\ndiffer\n"
+    );
+    let out = run(
+        lcm(&s.store()).args(["--json", "fingerprint", "diff", p(&a), p(&b)]),
+        1,
+    );
+    let v = json(&out);
+    assert_eq!(v["equal"], false);
+    assert_eq!(
+        v["tensors"],
+        serde_json::json!([{"change": "changed", "name": "w"}])
+    );
+    // Equal: exit 0.
+    let out = run(
+        lcm(&s.store()).args(["fingerprint", "diff", p(&a), p(&saved)]),
+        0,
+    );
+    assert_eq!(stdout(&out), "identical\n");
+    // Bad input: a missing path, a tampered manifest, different algorithms: exit 2.
+    run(
+        lcm(&s.store()).args(["fingerprint", "diff", p(&a), p(&s.path("nope"))]),
+        2,
+    );
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let digest = v["files"][0]["digest"].as_str().unwrap();
+    let tampered = s.path("tampered.json");
+    std::fs::write(&tampered, text.replacen(digest, &"0".repeat(64), 1)).unwrap();
+    let out = run(
+        lcm(&s.store()).args(["fingerprint", "diff", p(&tampered), p(&a)]),
+        2,
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not the digest of its files"),
+        "{out:?}"
+    );
+    let out = run(
+        lcm(&s.store()).args([
+            "fingerprint",
+            "--algorithm",
+            "blake3",
+            "diff",
+            p(&saved),
+            p(&a),
+        ]),
+        2,
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("same --algorithm"),
+        "{out:?}"
+    );
+    // --out takes one path.
+    run(
+        lcm(&s.store()).args(["fingerprint", "--out", p(&saved), p(&a), p(&b)]),
+        2,
+    );
+}
+
+#[test]
+fn record_training_takes_the_weights_and_computes_final_model_digest() {
+    let s = Scratch::new("fp-weights");
+    run(lcm(&s.store()).arg("init"), 0);
+    for (kind, file) in [
+        ("dataset", "dataset"),
+        ("model", "model"),
+        ("training", "training"),
+    ] {
+        record(&s.store(), kind, &stage_file(file), 0);
+    }
+    let weights = s.path("weights.safetensors");
+    std::fs::write(&weights, safetensors(&[("w", &[1, 2, 3])])).unwrap();
+    let expected = json(&run(
+        lcm(&s.store()).args(["--json", "fingerprint", p(&weights)]),
+        0,
+    ))["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let complete: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(stage_file("training-complete")).unwrap())
+            .unwrap();
+    // A file that gives another final_model_digest than the weights' is refused.
+    let given = s.path("given.json");
+    std::fs::write(&given, complete.to_string()).unwrap();
+    let with_weights = |file: &Path, code: i32| {
+        run(
+            lcm(&s.store())
+                .args(["record", "training", p(file), "--weights", p(&weights)])
+                .env("LCM_DATASET_PASSWORD", "family_password")
+                .env("LCM_MODEL_PASSWORD", "model_password"),
+            code,
+        )
+    };
+    let out = with_weights(&given, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not the digest of the weights"),
+        "{out:?}"
+    );
+    // Left out, it is computed from the weights.
+    let mut without = complete;
+    without
+        .as_object_mut()
+        .unwrap()
+        .remove("final_model_digest");
+    let left_out = s.path("left-out.json");
+    std::fs::write(&left_out, without.to_string()).unwrap();
+    with_weights(&left_out, 0);
+    let snapshot: serde_json::Value = serde_json::from_slice(
+        &run(
+            lcm(&s.store()).args(["show", "training-snapshot", "train_001"]),
+            0,
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(snapshot["final_model_digest"], expected.as_str());
+}

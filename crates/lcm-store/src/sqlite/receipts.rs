@@ -1,0 +1,415 @@
+//! The receipts table in its lean row (schema 7): each field of the receipt in its own
+//! column, digests as 32-byte blobs, the request id as a plain indexed column, and no stored
+//! JSON. The canonical JSON a [`StoredReceipt`] carries is rebuilt from the row
+//! ([`canonical::to_string`] of the [`InferenceReceipt`] the columns give), so a reader sees
+//! exactly what was appended, and every column is covered by the receipt's digest: an edited
+//! column gives another JSON, whose digest `lcm check` recomputes and refuses.
+//!
+//! Rows of schema 6 (the canonical JSON beside the digest) are moved into the lean table by
+//! [`migrate_v7`], which refuses to drop a row whose rebuilt JSON is not, byte for byte, the
+//! JSON it stored.
+
+use lcm_crypto::CommitmentScheme;
+use lcm_model::records::{InferenceCommitment, InferenceReceipt, ReceiptEncoder};
+use lcm_model::{Policy, Timestamp, canonical};
+use rusqlite::{Connection, OptionalExtension, Row, Statement, TransactionBehavior, params};
+use serde_json::{Map, Value};
+
+use super::{CHAIN_SPAN, chain_id, digest_from, duplicate_or, log, receipt_key, to_u64};
+use crate::store::NewReceipt;
+use crate::{ChainHead, Error, StoredReceipt};
+
+/// The columns a [`StoredReceipt`] is rebuilt from, in [`columns`]' order.
+macro_rules! columns {
+    () => {
+        "key - chain_id * 1099511627776, receipt_id, request_id, digest, prev, timestamp, \
+         model_anchor, deployment_anchor, input_scheme, input_value, input_metadata, \
+         input_plaintext, output_scheme, output_value, output_metadata, output_plaintext, \
+         explanations"
+    };
+}
+
+/// The receipts of a chain's key range, in order.
+pub(super) const SCAN_SQL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM receipts WHERE key >= ?1 AND key <= ?2 ORDER BY key"
+);
+
+/// The last receipt of a chain's key range.
+pub(super) const HEAD_SQL: &str = "SELECT key - chain_id * 1099511627776, digest FROM receipts \
+     WHERE key >= ?1 AND key <= ?2 ORDER BY key DESC LIMIT 1";
+
+/// The statement that appends one receipt row.
+pub(super) const INSERT_SQL: &str = "INSERT INTO receipts (key, chain_id, receipt_id, request_id, \
+     digest, prev, timestamp, model_anchor, deployment_anchor, input_scheme, input_value, \
+     input_metadata, input_plaintext, output_scheme, output_value, output_metadata, \
+     output_plaintext, explanations) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+
+fn scheme_code(scheme: CommitmentScheme) -> Result<i64, Error> {
+    match scheme {
+        CommitmentScheme::Salted => Ok(0),
+        CommitmentScheme::Hmac => Ok(1),
+        CommitmentScheme::Plaintext => Ok(2),
+        other => Err(Error::Corrupt {
+            what: format!("a commitment scheme ({other}) the receipts table has no code for"),
+        }),
+    }
+}
+
+fn scheme_of(code: i64) -> Result<CommitmentScheme, Error> {
+    match code {
+        0 => Ok(CommitmentScheme::Salted),
+        1 => Ok(CommitmentScheme::Hmac),
+        2 => Ok(CommitmentScheme::Plaintext),
+        _ => Err(Error::Corrupt {
+            what: format!("commitment scheme code {code}"),
+        }),
+    }
+}
+
+/// Metadata as stored: its canonical JSON, `NULL` when empty (most receipts).
+fn metadata_text(m: &Map<String, Value>) -> Result<Option<String>, Error> {
+    if m.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(canonical::to_string(m)?))
+    }
+}
+
+fn metadata_of(text: Option<String>) -> Result<Map<String, Value>, Error> {
+    match text {
+        None => Ok(Map::new()),
+        Some(t) => Ok(serde_json::from_str(&t)?),
+    }
+}
+
+/// Appends the receipts `build` makes after the chain's head, and their log leaves, in one
+/// `BEGIN IMMEDIATE` transaction ([`crate::Store::append_new_receipts`]).
+pub(super) fn append(
+    conn: &mut Connection,
+    deployment: &str,
+    build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<NewReceipt>, Error>,
+) -> Result<Vec<StoredReceipt>, Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let chain = chain_id(&tx, deployment)?.ok_or_else(|| Error::NoChain {
+        deployment: deployment.to_owned(),
+    })?;
+    let head = head(&tx, chain)?;
+    let receipts = build(head)?;
+    {
+        let mut stmt = tx.prepare(INSERT_SQL)?;
+        for r in &receipts {
+            insert(&mut stmt, chain, deployment, r)?;
+        }
+    }
+    // The log grows in the same transaction: an acknowledged receipt is in the log.
+    let expected = head.map_or(0, |h| h.sequence.saturating_add(1));
+    let size = log::size(&tx, chain)?;
+    if size != expected {
+        return Err(Error::Corrupt {
+            what: format!(
+                "the log of deployment {deployment} has {size} leaves, its chain {expected} receipts"
+            ),
+        });
+    }
+    log::append(&tx, chain, receipts.iter().map(|r| r.stored.digest))?;
+    tx.commit()?;
+    Ok(receipts.into_iter().map(|r| r.stored).collect())
+}
+
+/// Appends `new` (a receipt of chain `chain`) through the prepared [`INSERT_SQL`]: its
+/// record fills the columns; the stored form's sequence, id and time must be the record's
+/// (they are rebuilt from the row).
+pub(super) fn insert(
+    stmt: &mut Statement<'_>,
+    chain: i64,
+    deployment: &str,
+    new: &NewReceipt,
+) -> Result<(), Error> {
+    let (r, rec) = (&new.stored, &new.record);
+    let key = receipt_key(chain, r.sequence).ok_or_else(|| Error::ChainFull {
+        deployment: deployment.to_owned(),
+    })?;
+    if rec.sequence != r.sequence
+        || rec.receipt_id != r.receipt_id
+        || rec.timestamp.unix_micros() != r.timestamp
+    {
+        return Err(Error::Corrupt {
+            what: format!(
+                "receipt {} to append: its sequence, id or time is not its JSON's",
+                r.receipt_id
+            ),
+        });
+    }
+    let explanations: Option<Vec<u8>> = if rec.explanation_digests.is_empty() {
+        None
+    } else {
+        Some(
+            rec.explanation_digests
+                .iter()
+                .flat_map(|d| d.as_bytes().iter().copied())
+                .collect(),
+        )
+    };
+    let (i, o) = (&rec.input_commitment, &rec.output_commitment);
+    stmt.execute(params![
+        key,
+        chain,
+        rec.receipt_id,
+        rec.request_id,
+        &r.digest.as_bytes()[..],
+        rec.prev_receipt.as_ref().map(|d| &d.as_bytes()[..]),
+        r.timestamp,
+        &rec.model_anchor.as_bytes()[..],
+        &rec.deployment_anchor.as_bytes()[..],
+        scheme_code(i.scheme)?,
+        &i.value.as_bytes()[..],
+        metadata_text(&i.metadata)?,
+        i.plaintext,
+        scheme_code(o.scheme)?,
+        &o.value.as_bytes()[..],
+        metadata_text(&o.metadata)?,
+        o.plaintext,
+        explanations,
+    ])
+    .map_err(|e| duplicate_or(e, "inference-receipt", &r.receipt_id))?;
+    Ok(())
+}
+
+/// The row's columns, as read.
+type Columns = (
+    i64,
+    String,
+    String,
+    Vec<u8>,
+    Option<Vec<u8>>,
+    i64,
+    Vec<u8>,
+    Vec<u8>,
+    (i64, Vec<u8>, Option<String>, Option<String>),
+    (i64, Vec<u8>, Option<String>, Option<String>),
+    Option<Vec<u8>>,
+);
+
+fn columns(r: &Row<'_>) -> rusqlite::Result<Columns> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        (r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?),
+        (r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?),
+        r.get(16)?,
+    ))
+}
+
+fn commitment(
+    (scheme, value, metadata, plaintext): (i64, Vec<u8>, Option<String>, Option<String>),
+) -> Result<InferenceCommitment, Error> {
+    Ok(InferenceCommitment {
+        scheme: scheme_of(scheme)?,
+        value: digest_from(&value)?,
+        metadata: metadata_of(metadata)?,
+        plaintext,
+    })
+}
+
+/// The canonical JSON writer of receipts (the one `lcm infer` seals with: no
+/// `serde_json::Value` on the way). Its output does not depend on the policy, which only
+/// sets the digest's domain tag.
+fn encoder() -> ReceiptEncoder {
+    ReceiptEncoder::new(&Policy::default())
+}
+
+/// The stored receipt a row gives, its canonical JSON rebuilt.
+fn from_columns(encoder: &mut ReceiptEncoder, c: Columns) -> Result<StoredReceipt, Error> {
+    let (sequence, receipt_id, request_id, digest, prev, timestamp, model, deployment, i, o, ex) =
+        c;
+    let explanation_digests = match ex {
+        None => Vec::new(),
+        Some(bytes) if bytes.len() % 32 == 0 => bytes
+            .chunks(32)
+            .map(digest_from)
+            .collect::<Result<_, _>>()?,
+        Some(bytes) => {
+            return Err(Error::Corrupt {
+                what: format!("explanation digests of {} bytes", bytes.len()),
+            });
+        }
+    };
+    let record = InferenceReceipt {
+        receipt_id,
+        sequence: to_u64(sequence, "sequence")?,
+        model_anchor: digest_from(&model)?,
+        deployment_anchor: digest_from(&deployment)?,
+        request_id,
+        input_commitment: commitment(i)?,
+        output_commitment: commitment(o)?,
+        explanation_digests,
+        prev_receipt: prev.as_deref().map(digest_from).transpose()?,
+        timestamp: Timestamp::from_unix_micros(timestamp),
+    };
+    let json = String::from_utf8(encoder.encode(&record)?.to_vec()).map_err(|_| Error::NotUtf8)?;
+    Ok(StoredReceipt {
+        sequence: record.sequence,
+        receipt_id: record.receipt_id,
+        digest: digest_from(&digest)?,
+        timestamp,
+        json,
+    })
+}
+
+/// The last receipt of a chain: one descent of the table's b-tree over the chain's key range.
+pub(super) fn head(conn: &Connection, chain_id: i64) -> Result<Option<ChainHead>, Error> {
+    let (Some(lo), Some(hi)) = (
+        receipt_key(chain_id, 0),
+        receipt_key(chain_id, CHAIN_SPAN - 1),
+    ) else {
+        return Ok(None);
+    };
+    let row: Option<(i64, Vec<u8>)> = conn
+        .prepare(HEAD_SQL)?
+        .query_row(params![lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    row.map(|(s, d)| {
+        Ok(ChainHead {
+            sequence: to_u64(s, "sequence")?,
+            digest: digest_from(&d)?,
+        })
+    })
+    .transpose()
+}
+
+/// Visits the receipts of chain `chain` from `from` to `to` (or its end), in order.
+pub(super) fn scan(
+    conn: &Connection,
+    chain: i64,
+    from: u64,
+    to: Option<u64>,
+    visit: &mut dyn FnMut(StoredReceipt) -> Result<(), Error>,
+) -> Result<(), Error> {
+    if from >= CHAIN_SPAN {
+        return Ok(());
+    }
+    // Keys of one chain are one range: from its `from` to its `to` (or its end).
+    let last = to.map_or(CHAIN_SPAN - 1, |t| t.min(CHAIN_SPAN - 1));
+    let (Some(lo), Some(hi)) = (receipt_key(chain, from), receipt_key(chain, last)) else {
+        return Ok(());
+    };
+    let mut stmt = conn.prepare(SCAN_SQL)?;
+    let mut rows = stmt.query(params![lo, hi])?;
+    let mut encoder = encoder();
+    while let Some(row) = rows.next()? {
+        visit(from_columns(&mut encoder, columns(row)?)?)?;
+    }
+    Ok(())
+}
+
+/// The receipt of chain `chain` with this id.
+pub(super) fn by_id(
+    conn: &Connection,
+    chain: i64,
+    receipt_id: &str,
+) -> Result<Option<StoredReceipt>, Error> {
+    conn.query_row(
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM receipts WHERE chain_id = ?1 AND receipt_id = ?2"
+        ),
+        params![chain, receipt_id],
+        columns,
+    )
+    .optional()?
+    .map(|c| from_columns(&mut encoder(), c))
+    .transpose()
+}
+
+/// The first of `request_ids` that chain `chain` already holds: one indexed lookup each on
+/// the `request_id` column.
+pub(super) fn known_request(
+    conn: &Connection,
+    chain: i64,
+    request_ids: &[&str],
+) -> Result<Option<String>, Error> {
+    let mut stmt =
+        conn.prepare("SELECT 1 FROM receipts WHERE chain_id = ?1 AND request_id = ?2 LIMIT 1")?;
+    for id in request_ids {
+        if stmt.exists(params![chain, id])? {
+            return Ok(Some((*id).to_owned()));
+        }
+    }
+    Ok(None)
+}
+
+/// Moves schema 6's receipts (`receipts_v6`, their canonical JSON stored) into the lean
+/// table, in key order, and drops the old table. Each row is rebuilt and compared with the
+/// JSON it stored; a row that does not round-trip fails the migration (nothing is lost: the
+/// transaction rolls back). Memory: one row at a time.
+///
+/// # Errors
+///
+/// [`Error::Corrupt`] naming the first receipt that does not round-trip; read and write
+/// failures.
+pub(super) fn migrate_v7(conn: &Connection) -> Result<(), Error> {
+    let exists: bool = conn
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipts_v6'")?
+        .exists([])?;
+    if !exists {
+        return Ok(());
+    }
+    {
+        let mut read = conn.prepare(
+            "SELECT key, chain_id, sequence, receipt_id, digest, timestamp, json \
+             FROM receipts_v6 ORDER BY key",
+        )?;
+        let mut insert_stmt = conn.prepare(INSERT_SQL)?;
+        let mut check = conn.prepare(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM receipts WHERE key = ?1"
+        ))?;
+        let mut rows = read.query([])?;
+        let mut encoder = encoder();
+        while let Some(row) = rows.next()? {
+            let key: i64 = row.get(0)?;
+            let chain: i64 = row.get(1)?;
+            let receipt = StoredReceipt {
+                sequence: to_u64(row.get(2)?, "sequence")?,
+                receipt_id: row.get(3)?,
+                digest: digest_from(&row.get::<_, Vec<u8>>(4)?)?,
+                timestamp: row.get(5)?,
+                json: row.get(6)?,
+            };
+            if receipt_key(chain, receipt.sequence) != Some(key) {
+                return Err(Error::Corrupt {
+                    what: format!("receipt {} under key {key}", receipt.receipt_id),
+                });
+            }
+            let new = NewReceipt {
+                record: serde_json::from_str(&receipt.json)?,
+                stored: receipt,
+            };
+            insert(&mut insert_stmt, chain, &format!("chain {chain}"), &new)?;
+            let receipt = new.stored;
+            let back = from_columns(&mut encoder, check.query_row(params![key], columns)?)?;
+            if back != receipt {
+                return Err(Error::Corrupt {
+                    what: format!(
+                        "receipt {} of chain {chain} does not round-trip through the lean row \
+                         (its stored JSON is not the canonical JSON of its fields)",
+                        receipt.receipt_id
+                    ),
+                });
+            }
+        }
+    }
+    conn.execute_batch("DROP TABLE receipts_v6;")?;
+    Ok(())
+}
