@@ -86,6 +86,12 @@ pub fn digest_hex(data: &[u8]) {
     }
 }
 
+/// The [`Error::ProofLength`] a proof of `actual` hashes must fail with where `expected`
+/// are needed; `None` when the length is right.
+fn wrong_length(expected: usize, actual: usize) -> Option<Error> {
+    (actual != expected).then_some(Error::ProofLength { expected, actual })
+}
+
 /// Target `merkle_inclusion`: [`verify_inclusion`] on arbitrary values, then
 /// `verify(prove(x))` on a small tree.
 ///
@@ -115,11 +121,7 @@ pub fn merkle_inclusion(data: &[u8]) {
     } else if index >= size {
         Some(Error::IndexOutOfRange { index, size })
     } else {
-        let expected = inclusion_len(index, size);
-        (proof.len() != expected).then_some(Error::ProofLength {
-            expected,
-            actual: proof.len(),
-        })
+        wrong_length(inclusion_len(index, size), proof.len())
     };
     if let Some(error) = expected_error {
         assert_eq!(
@@ -244,11 +246,7 @@ pub fn merkle_consistency(data: &[u8]) {
     let expected_error = if size1 == 0 || size1 > size2 {
         Some(Error::ConsistencySizes { size1, size2 })
     } else {
-        let expected = consistency_len(size1, size2);
-        (proof.len() != expected).then_some(Error::ProofLength {
-            expected,
-            actual: proof.len(),
-        })
+        wrong_length(consistency_len(size1, size2), proof.len())
     };
     if let Some(error) = expected_error {
         assert_eq!(result, Err(error), "verify_consistency({size1}, {size2})");

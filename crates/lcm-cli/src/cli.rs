@@ -175,6 +175,16 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: LogCommand,
     },
+    /// Serve the store over HTTP (`lcm serve`, see docs/SERVER.md) until SIGTERM or SIGINT,
+    /// then drain: stop accepting, finish the appends in flight, exit 0.
+    Serve(ServeArgs),
+    /// API tokens of `lcm serve`: each scoped to one deployment, stored hashed.
+    Token {
+        #[command(flatten)]
+        store: StoreArg,
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// The witness role of c2sp.org/tlog-witness: cosign only checkpoints consistent with
     /// what the witness saw before.
     Witness {
@@ -210,7 +220,9 @@ impl Command {
             | Self::Record { store, .. }
             | Self::Batch { store, .. }
             | Self::Check { store }
-            | Self::Log { store, .. } => store,
+            | Self::Log { store, .. }
+            | Self::Token { store, .. } => store,
+            Self::Serve(args) => &args.store,
             Self::Infer(InferArgs { store, .. })
             | Self::List(ListArgs { store, .. })
             | Self::Show(ShowArgs { store, .. })
@@ -496,9 +508,18 @@ pub(crate) struct KeygenArgs {
 pub(crate) struct InferArgs {
     #[command(flatten)]
     pub(crate) store: StoreArg,
-    /// The model anchor: NAME@VERSION as recorded.
-    #[arg(long)]
-    pub(crate) model: String,
+    /// The model anchor: NAME@VERSION as recorded (not with --server: the server knows
+    /// what the deployment releases).
+    #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+    pub(crate) model: Option<String>,
+    /// Send the lines to `lcm serve` at this URL (`http://HOST:PORT`) instead of a store;
+    /// the token is read from `LCM_TOKEN`. Each batch is acknowledged only after the server
+    /// acknowledged it (durable), and retried with the same batch key.
+    #[arg(long, value_name = "URL")]
+    pub(crate) server: Option<String>,
+    /// With an https:// --server: trust only the CA certificates in this PEM file.
+    #[arg(long, value_name = "PEM", requires = "server")]
+    pub(crate) ca_file: Option<PathBuf>,
     /// The deployment id as recorded.
     #[arg(long)]
     pub(crate) deployment: String,
@@ -778,4 +799,62 @@ pub(crate) struct VerifyTilesArgs {
     /// The entry index of --digest.
     #[arg(long, requires = "digest")]
     pub(crate) index: Option<u64>,
+}
+
+/// `lcm serve`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArg,
+    /// The address to listen on, HOST:PORT (port 0: any free port, printed on stderr).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) listen: String,
+    /// The log key file (from `lcm keygen --name`) that signs the checkpoints served.
+    #[arg(long, value_name = "KEYFILE")]
+    pub(crate) log_key: Option<PathBuf>,
+    /// The log's origin in its checkpoints (default: the key's name).
+    #[arg(long, requires = "log_key")]
+    pub(crate) origin: Option<String>,
+    /// Serve the log's public data (checkpoint, proofs, tiles, receipts) without a token.
+    #[arg(long)]
+    pub(crate) public_reads: bool,
+    /// The most batches waiting for the writer; past it, 429 with Retry-After.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) queue_depth: u32,
+    /// The largest request body, in bytes.
+    #[arg(long, default_value_t = 8 << 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_body: u32,
+    /// The longest a request may take, in seconds; past it, 503 with Retry-After.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) request_timeout: u32,
+    /// The most connections held open at once.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_connections: u32,
+    /// Serve HTTPS with this certificate chain (PEM; rustls).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+}
+
+/// `lcm token`'s subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Create a token for one deployment; prints the token (shown once) on stdout.
+    Create {
+        /// The deployment whose chain the token may append to.
+        #[arg(long)]
+        deployment: String,
+        /// A name for the client the token is given to.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Revoke a token by its id (the 16 hex digits after `lcm_`, as `lcm token list` shows).
+    Revoke {
+        /// The token's id.
+        id: String,
+    },
+    /// List the tokens (id, deployment, name, created, revoked), never their secrets.
+    List,
 }

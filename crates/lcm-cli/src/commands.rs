@@ -84,6 +84,8 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         Command::Verify(args) => crate::capsules::verify(cli, out, args),
         Command::Inspect { file, document } => crate::capsules::inspect(cli, out, file, *document),
         Command::Log { command, .. } => crate::tlog::log(cli, out, command),
+        Command::Serve(args) => crate::service::serve(cli, args),
+        Command::Token { command, .. } => crate::service::token(cli, out, command),
         Command::Witness { command } => crate::witness::cosign(cli, out, command),
         Command::Example { name } => out.raw(name.text().as_bytes()),
         Command::Schema { kind } => crate::fingerprint::schema(cli, out, kind.as_deref()),
@@ -279,14 +281,14 @@ fn print_records(cli: &Cli, out: &mut Out, records: &[StoredRecord]) -> Result<(
 }
 
 /// Appends the acknowledgment lines of `receipts` to `out`, as text.
-fn text_acks(receipts: &[StoredReceipt], out: &mut String) {
+pub(crate) fn text_acks(receipts: &[StoredReceipt], out: &mut String) {
     for r in receipts {
         let _ = writeln!(out, "{}\t{}\t{}", r.sequence, r.receipt_id, r.digest);
     }
 }
 
 /// Appends the acknowledgment lines of `receipts` to `out`, as JSON lines.
-fn json_acks(receipts: &[StoredReceipt], out: &mut String) {
+pub(crate) fn json_acks(receipts: &[StoredReceipt], out: &mut String) {
     for r in receipts {
         let _ = writeln!(
             out,
@@ -299,6 +301,18 @@ fn json_acks(receipts: &[StoredReceipt], out: &mut String) {
 /// `lcm infer`: [`pipeline::infer`] on standard input, printing each receipt once it is
 /// committed.
 fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
+    let acks = if cli.json { json_acks } else { text_acks };
+    if let Some(server) = &args.server {
+        let ca_file = args.ca_file.as_deref();
+        return crate::service::infer_remote(
+            out,
+            server,
+            ca_file,
+            &args.deployment,
+            args.batch_size,
+            acks,
+        );
+    }
     let options = pipeline::InferOptions {
         batch_size: usize::try_from(args.batch_size).unwrap_or(usize::MAX),
         request_ids: if args.allow_repeated_request_id {
@@ -311,11 +325,11 @@ fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
     let mut progress = Progress::new("receipts", None, false);
     let summary = pipeline::infer(
         &mut *store,
-        &args.model,
+        args.model.as_deref().unwrap_or_default(),
         &args.deployment,
         options,
         std::io::stdin(),
-        if cli.json { json_acks } else { text_acks },
+        acks,
         &mut |acks: &str, appended| -> Result<(), CliError> {
             out.raw(acks.as_bytes())?;
             out.flush()?;

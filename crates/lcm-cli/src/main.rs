@@ -16,6 +16,7 @@ mod error;
 mod fingerprint;
 mod io;
 mod progress;
+mod service;
 mod tlog;
 mod witness;
 

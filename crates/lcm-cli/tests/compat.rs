@@ -13,6 +13,17 @@ fn reference_header() -> String {
         .to_owned()
 }
 
+/// `lcm --json compat audit FILE`, which exits 0 whatever it finds, parsed.
+fn json_audit(dir: &Scratch, file: &std::path::Path) -> serde_json::Value {
+    let out = run(
+        lcm(&dir.store())
+            .args(["--json", "compat", "audit"])
+            .arg(file),
+        0,
+    );
+    serde_json::from_str(&stdout(&out)).expect("the audit is JSON")
+}
+
 #[test]
 fn audit_reports_field_by_field() {
     let dir = Scratch::new("compat-audit");
@@ -29,13 +40,7 @@ fn audit_reports_field_by_field() {
     // The store is not touched.
     assert!(!dir.store().exists());
 
-    let out = run(
-        lcm(&dir.store())
-            .args(["--json", "compat", "audit"])
-            .arg(&file),
-        0,
-    );
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let report = json_audit(&dir, &file);
     assert_eq!(report["summary"]["inconsistent"], 0);
     assert_eq!(
         report["file_sha256"],
@@ -60,13 +65,7 @@ fn audit_reports_field_by_field() {
     // One tampered id is reported, and the audit still exits 0: it ran.
     let tampered = reference_header().replace("pd_332602fe...", "pd_332602ff...");
     std::fs::write(&file, tampered).unwrap();
-    let out = run(
-        lcm(&dir.store())
-            .args(["--json", "compat", "audit"])
-            .arg(&file),
-        0,
-    );
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let report = json_audit(&dir, &file);
     assert_eq!(report["summary"]["inconsistent"], 1);
 }
 

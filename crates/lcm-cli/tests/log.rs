@@ -5,7 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use super::{Scratch, infer, kill_infer_after, lcm, lines, recorded, run, stdout};
+use super::{
+    Scratch, assert_stderr_has, assert_stdout_has, infer, kill_infer_after, lcm, lines, recorded,
+    run, stderr, stdout,
+};
 
 fn p(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
@@ -67,10 +70,6 @@ fn verify_since(
         args.extend(["--proof", p(proof)]);
     }
     log_verify(s, new, p(vk), &args, code)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Runs `check` with byte `at` of `file` flipped, then puts the file back as it was.
@@ -162,7 +161,7 @@ fn a_checkpoint_is_the_headers_receipts_root_and_verifies() {
     let tampered = s.path("t");
     std::fs::write(&tampered, text.replacen("\n300\n", "\n301\n", 1)).unwrap();
     let out = log_verify(&s, &tampered, p(&vkey(&key)), &[], 1);
-    assert!(stderr(&out).contains("signature"), "{}", stderr(&out));
+    assert_stderr_has(&out, "signature");
     // A signature line with one byte changed.
     let sig_line = text.lines().last().unwrap();
     let mut sig: Vec<char> = sig_line.chars().collect();
@@ -180,7 +179,7 @@ fn a_checkpoint_is_the_headers_receipts_root_and_verifies() {
     // Another log's key: its signature is unknown, so no known key signed.
     let other = keygen(&s, "other.key", "example.com/lcm", false);
     let out = log_verify(&s, &cp, p(&vkey(&other)), &[], 1);
-    assert!(stderr(&out).contains("signature"), "{}", stderr(&out));
+    assert_stderr_has(&out, "signature");
     // Malformed input: exit 2.
     std::fs::write(&tampered, "not a checkpoint").unwrap();
     log_verify(&s, &tampered, p(&vkey(&key)), &[], 2);
@@ -225,7 +224,7 @@ fn two_copies_of_one_store_diverging_are_a_fork() {
     verify_since(&s, &c2x, &vk, &c1, Some(&p2x), 0);
     // The two copies: same size, different roots — a fork, with both signed states.
     let out = verify_since(&s, &c2x, &vk, &c2, None, 1);
-    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    assert_stderr_has(&out, "fork");
     let evidence = stdout(&out);
     assert!(evidence.contains(&std::fs::read_to_string(&c2).unwrap()));
     assert!(evidence.contains(&std::fs::read_to_string(&c2x).unwrap()));
@@ -236,19 +235,19 @@ fn two_copies_of_one_store_diverging_are_a_fork() {
     checkpoint(&copy, &key, &c3x);
     let p3 = s.path("p3");
     let out = prove(&copy, &c2, &p3, 1);
-    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    assert_stderr_has(&out, "fork");
     prove(&copy, &c2x, &p3, 0);
     let out = verify_since(&s, &c3x, &vk, &c2, Some(&p3), 1);
-    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    assert_stderr_has(&out, "fork");
     // Without a proof, a larger checkpoint is not shown to extend: a fork (no proof).
     verify_since(&s, &c3x, &vk, &c2x, None, 1);
     verify_since(&s, &c3x, &vk, &c2x, Some(&p3), 0);
     // A rollback: the older checkpoint given as the newer.
     let out = verify_since(&s, &c1, &vk, &c2, None, 1);
-    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    assert_stderr_has(&out, "rollback");
     assert!(stdout(&out).contains("rollback evidence"));
     let out = prove(&s.store(), &c3x, &p3, 1);
-    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    assert_stderr_has(&out, "rollback");
     // Malformed proof: exit 2.
     std::fs::write(&p3, "not base64\n").unwrap();
     verify_since(&s, &c3x, &vk, &c2x, Some(&p3), 2);
@@ -304,7 +303,7 @@ fn witnesses_cosign_consistent_checkpoints_and_a_quorum_is_required() {
     let both = |quorum| ["--witness", p(&v1), "--witness", p(&v2), "--quorum", quorum];
     log_verify(&s, &once, p(&vk), &both("1"), 0);
     let out = log_verify(&s, &once, p(&vk), &both("2"), 1);
-    assert!(stderr(&out).contains("quorum"), "{}", stderr(&out));
+    assert_stderr_has(&out, "quorum");
     log_verify(&s, &twice, p(&vk), &both("2"), 0);
     // Witnesses not named are ignored: quorum 1 of w2 alone on w1's cosignature fails.
     log_verify(
@@ -326,7 +325,7 @@ fn witnesses_cosign_consistent_checkpoints_and_a_quorum_is_required() {
     let c2 = s.path("c2");
     checkpoint(&s.store(), &key, &c2);
     let out = cosign(&w1, "w1.example", &state1, &c2, None, 1);
-    assert!(stderr(&out).contains("proof"), "{}", stderr(&out));
+    assert_stderr_has(&out, "proof");
     let proof = s.path("p12");
     prove(&s.store(), &c1, &proof, 0);
     cosign(&w1, "w1.example", &state1, &c2, Some(&proof), 0);
@@ -334,7 +333,7 @@ fn witnesses_cosign_consistent_checkpoints_and_a_quorum_is_required() {
     assert!(latest.starts_with("example.com/lcm\n15\n"));
     // A rollback is refused and the state is unchanged.
     let out = cosign(&w1, "w1.example", &state1, &c1, None, 1);
-    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    assert_stderr_has(&out, "rollback");
     assert_eq!(std::fs::read_to_string(&held).unwrap(), latest);
     // A fork (a copy of the store at 10, grown differently to 15) is refused, and both
     // signed checkpoints are kept.
@@ -349,7 +348,7 @@ fn witnesses_cosign_consistent_checkpoints_and_a_quorum_is_required() {
     }
     checkpoint(&copy, &key, &forked);
     let out = cosign(&w1, "w1.example", &state1, &forked, None, 1);
-    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    assert_stderr_has(&out, "fork");
     let kept: Vec<String> = std::fs::read_dir(state1.join("forks"))
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
@@ -363,7 +362,7 @@ fn witnesses_cosign_consistent_checkpoints_and_a_quorum_is_required() {
     let bad = s.path("bad");
     checkpoint(&s.store(), &other, &bad);
     let out = cosign(&w1, "w1.example", &state1, &bad, None, 1);
-    assert!(stderr(&out).contains("signature"), "{}", stderr(&out));
+    assert_stderr_has(&out, "signature");
     assert_eq!(std::fs::read_to_string(&held).unwrap(), latest);
 }
 
@@ -394,13 +393,9 @@ fn checkpoints_of_another_log_verify() {
     std::fs::write(&tampered, cps[0].replacen("3784599", "3784598", 1)).unwrap();
     log_verify(&s, &tampered, vk, &[], 1);
     let out = log_verify(&s, &small, vk, &["--since", p(&large)], 1);
-    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    assert_stderr_has(&out, "rollback");
     let out = log_verify(&s, &large, vk, &["--since", p(&small)], 1);
-    assert!(
-        stderr(&out).contains("no consistency proof"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "no consistency proof");
 }
 
 #[test]
@@ -445,7 +440,7 @@ fn an_offline_receipt_proof_verifies_with_keys_alone() {
     // Tamper twins: another receipt's digest, another index, one proof hash, the size.
     let other = listed.lines().find(|l| l.starts_with("516\t")).unwrap();
     let out = verify(&proof, &["--digest", other.split('\t').nth(2).unwrap()], 1);
-    assert!(stderr(&out).contains("inclusion"), "{}", stderr(&out));
+    assert_stderr_has(&out, "inclusion");
     let t = s.path("t");
     std::fs::write(&t, text.replacen("\nindex 517\n", "\nindex 516\n", 1)).unwrap();
     verify(&t, &[], 1);
@@ -465,10 +460,10 @@ fn an_offline_receipt_proof_verifies_with_keys_alone() {
     verify(&t, &[], 1);
     std::fs::write(&t, text.replacen("\n700\n", "\n701\n", 1)).unwrap();
     let out = verify(&t, &[], 1);
-    assert!(stderr(&out).contains("signature"), "{}", stderr(&out));
+    assert_stderr_has(&out, "signature");
     // A quorum of a witness that did not cosign fails; after cosigning it verifies.
     let out = verify(&proof, &["--witness", p(&vkey(&w)), "--quorum", "1"], 1);
-    assert!(stderr(&out).contains("quorum"), "{}", stderr(&out));
+    assert_stderr_has(&out, "quorum");
     let cp = s.path("cp");
     checkpoint(&s.store(), &key, &cp);
     let cosigned = stdout(&run(
@@ -519,7 +514,7 @@ fn an_offline_receipt_proof_verifies_with_keys_alone() {
         ]),
         1,
     );
-    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    assert_stderr_has(&out, "fork");
     // Truncated or garbage: exit 2.
     std::fs::write(&t, &text[..40]).unwrap();
     verify(&t, &[], 2);
@@ -569,7 +564,7 @@ fn exported_tiles_verify_and_monitor_consistency() {
         )
     };
     let out = verify(&[], 0);
-    assert!(stdout(&out).contains("size 700"), "{}", stdout(&out));
+    assert_stdout_has(&out, "size 700");
     let out = verify(&["--since", p(&c1)], 0);
     assert!(stdout(&out).contains("extends the checkpoint of size 600"));
     let listed = stdout(&run(lcm(&s.store()).args(["list", "receipts"]), 0));
@@ -588,7 +583,7 @@ fn exported_tiles_verify_and_monitor_consistency() {
     let cf = s.path("cf");
     checkpoint(&f.store(), &key, &cf);
     let out = verify(&["--since", p(&cf)], 1);
-    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    assert_stderr_has(&out, "fork");
     // Tamper twins: one byte of a tile, one byte of an entry bundle.
     with_flipped_byte(&dir.join("tile/0/001"), 100, || verify(&[], 1));
     with_flipped_byte(&dir.join("tile/entries/002.p/188"), 40, || verify(&[], 1));
@@ -623,11 +618,7 @@ fn the_log_survives_kill_9() {
         serde_json::from_str(&std::fs::read_to_string(&header).unwrap()).unwrap();
     assert_eq!(v["root"], h["stage_g_inference"]["receipts_root"]);
     let out = run(lcm(&s.store()).args(["log", "check"]), 0);
-    assert!(
-        stdout(&out).contains(&format!("{stored} leaves")),
-        "{}",
-        stdout(&out)
-    );
+    assert_stdout_has(&out, &format!("{stored} leaves"));
     // Appends continue the log after the crash.
     infer(&s.store(), &lines(3, "after"), 0);
     checkpoint(&s.store(), &key, &cp);
@@ -656,14 +647,11 @@ fn the_log_survives_kill_9() {
         .unwrap();
     }
     let out = run(lcm(&s.store()).args(["log", "check"]), 1);
-    assert!(stderr(&out).contains("tile/0/001"), "{}", stderr(&out));
+    assert_stderr_has(&out, "tile/0/001");
     // The store's own check audits the log too.
     let out = run(lcm(&s.store()).arg("check"), 1);
-    assert!(
-        stderr(&out).contains("log of deployment") && stderr(&out).contains("tile/0/001"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "log of deployment");
+    assert_stderr_has(&out, "tile/0/001");
 }
 
 /// `lcm verify h2.json --header h1.json` looks at h1: h2 must extend it (a proof from the
@@ -701,26 +689,14 @@ fn verify_header_against_an_older_header() {
     header(&copy, &h2x);
     // Each copy's newer header extends h1, with the proof from its own store.
     let out = verify(&s.store(), &h2, &h1, &[], 0);
-    assert!(
-        stdout(&out).contains("receipt log extends the header"),
-        "{}",
-        stdout(&out)
-    );
+    assert_stdout_has(&out, "receipt log extends the header");
     verify(&copy, &h2x, &h1, &[], 0);
     let out = verify(&s.store(), &h2, &h2, &[], 0);
-    assert!(
-        stdout(&out).contains("receipt log is the same as the header"),
-        "{}",
-        stdout(&out)
-    );
+    assert_stdout_has(&out, "receipt log is the same as the header");
     // Against each other: same count, different roots — a fork, both states printed.
     let out = verify(&s.store(), &h2x, &h2, &[], 1);
-    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("fork evidence, older"),
-        "{}",
-        stdout(&out)
-    );
+    assert_stderr_has(&out, "fork");
+    assert_stdout_has(&out, "fork evidence, older");
     // The other copy's store cannot prove h2x extends h1 from its own log... but h2's store
     // proves h2 does; and a proof file from `lcm log prove` works without a store.
     let proof = s.path("p");
@@ -733,10 +709,10 @@ fn verify_header_against_an_older_header() {
     let proof_x = s.path("px");
     prove(&copy, &c1, &proof_x, 0);
     let out = verify(&elsewhere, &h2, &h1, &["--proof", p(&proof_x)], 1);
-    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    assert_stderr_has(&out, "fork");
     // A rollback: the older header given as the newer.
     let out = verify(&s.store(), &h1, &h2, &[], 1);
-    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    assert_stderr_has(&out, "rollback");
     // A tampered older header fails its own verification.
     let text = std::fs::read_to_string(&h1).unwrap();
     let bad = s.path("bad.json");
@@ -809,20 +785,20 @@ fn a_capsule_of_an_older_header_verifies_against_a_newer_checkpoint() {
     );
     // Without a proof, or with another copy's proof: a fork.
     let out = verify(&c2, None, &capsule, 1);
-    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+    assert_stderr_has(&out, "fork");
     infer(&copy, &lines(400, "x"), 0);
     let proof_x = s.path("px");
     prove(&copy, &h1, &proof_x, 0);
     verify(&c2, Some(&proof_x), &capsule, 1);
     // A checkpoint older than the header: a rollback.
     let out = verify(&c0, None, &capsule, 1);
-    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    assert_stderr_has(&out, "rollback");
     // A checkpoint signed by another key.
     let other = keygen(&s, "other.key", "example.com/lcm", false);
     let c2o = s.path("c2o");
     checkpoint(&s.store(), &other, &c2o);
     let out = verify(&c2o, Some(&proof), &capsule, 1);
-    assert!(stderr(&out).contains("signature"), "{}", stderr(&out));
+    assert_stderr_has(&out, "signature");
     // A capsule whose receipt was edited fails against its header.
     let text = std::fs::read_to_string(&capsule).unwrap();
     assert!(text.contains("req_a_17"), "{text}");

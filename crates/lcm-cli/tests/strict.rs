@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use super::{
-    Scratch, check_fails, demo, infer, infer_with, lcm, lines, recorded, run, stdout, verify,
+    Scratch, assert_stderr_has, assert_stdout_has, check_fails, demo, infer, infer_with, lcm,
+    lines, recorded, run, stderr, stdout, verify,
 };
 
 /// Runs `sql` on the store's file directly, as someone with write access would.
@@ -30,11 +31,7 @@ fn a_flipped_seed_bit_is_found() {
     check_fails(&s.store(), &["stage store", "deploy_001", "field seed"]);
     // No receipt is committed under the wrong seed.
     let out = infer(&s.store(), &lines(1, "b"), 1);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("field seed"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_stderr_has(&out, "field seed");
 }
 
 /// Case 1, one bit exactly: the first byte of the seed xor 1.
@@ -172,11 +169,6 @@ fn an_unedited_store_passes() {
     assert!(stdout(&out).starts_with("store ok"), "{}", stdout(&out));
 }
 
-/// Standard error of `out`, as text.
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// The number of receipts in the store's file.
 fn receipt_count(store: &Path) -> i64 {
     rusqlite::Connection::open(store)
@@ -206,17 +198,13 @@ fn duplicate_map_keys_are_refused_everywhere() {
     let file = s.path("dup-header.json");
     std::fs::write(&file, &twice).expect("write");
     let out = verify(&s, &file, &public, &[], 2);
-    assert!(
-        stderr(&out).contains("authorized_datasets"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(stderr(&out).contains("duplicate key"), "{}", stderr(&out));
+    assert_stderr_has(&out, "authorized_datasets");
+    assert_stderr_has(&out, "duplicate key");
     let out = run(
         lcm(&s.store()).args(["inspect", file.to_str().expect("utf-8")]),
         2,
     );
-    assert!(stderr(&out).contains("duplicate key"), "{}", stderr(&out));
+    assert_stderr_has(&out, "duplicate key");
 
     // A bundle's metrics.
     let bundle = std::fs::read_to_string(dir.join("bundle.json")).expect("bundle");
@@ -229,8 +217,8 @@ fn duplicate_map_keys_are_refused_everywhere() {
     let file = s.path("dup-bundle.json");
     std::fs::write(&file, &twice).expect("write");
     let out = verify(&s, &file, &public, &[], 2);
-    assert!(stderr(&out).contains("metrics"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("\"accuracy\""), "{}", stderr(&out));
+    assert_stderr_has(&out, "metrics");
+    assert_stderr_has(&out, "\"accuracy\"");
 
     // infer input.
     let r = recorded("strict-dup-infer");
@@ -239,12 +227,8 @@ fn duplicate_map_keys_are_refused_everywhere() {
         "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\",\"input_metadata\":{\"x\":1,\"x\":2}}\n",
         2,
     );
-    assert!(stderr(&out).contains("input_metadata"), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("duplicate key \"x\""),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "input_metadata");
+    assert_stderr_has(&out, "duplicate key \"x\"");
     assert_eq!(receipt_count(&r.store()), 0);
 
     // A safetensors header naming one tensor twice.
@@ -258,11 +242,7 @@ fn duplicate_map_keys_are_refused_everywhere() {
         lcm(&s.store()).args(["fingerprint", st.to_str().expect("utf-8")]),
         2,
     );
-    assert!(
-        stderr(&out).contains("duplicate key \"w\""),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "duplicate key \"w\"");
 }
 
 /// Case 6: ids that are empty or hold control characters are refused before anything is
@@ -311,16 +291,8 @@ fn ids_with_control_characters_or_empty_are_refused() {
         lcm(&s.store()).args(["record", "deployment", file.to_str().expect("utf-8")]),
         2,
     );
-    assert!(
-        stderr(&out).contains("field $.deployment_id"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains("control character"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "field $.deployment_id");
+    assert_stderr_has(&out, "control character");
 }
 
 /// Case 7: a number that does not survive a round trip, a key given twice, and a request id
@@ -333,22 +305,14 @@ fn inference_metadata_is_not_altered_silently() {
         "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\",\"input_metadata\":{\"n\":123456789012345678901234567890}}\n",
         2,
     );
-    assert!(
-        stderr(&out).contains("input_metadata.n"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains("123456789012345678901234567890"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "input_metadata.n");
+    assert_stderr_has(&out, "123456789012345678901234567890");
     let out = infer(
         &s.store(),
         "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\",\"output_metadata\":{\"x\":1,\"x\":2}}\n",
         2,
     );
-    assert!(stderr(&out).contains("output_metadata"), "{}", stderr(&out));
+    assert_stderr_has(&out, "output_metadata");
     assert_eq!(receipt_count(&s.store()), 0);
     // Exact numbers pass.
     infer(
@@ -359,22 +323,14 @@ fn inference_metadata_is_not_altered_silently() {
     // The same request id again: in the same input, and in a later run.
     let again = "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\"}\n";
     let out = infer(&s.store(), again, 2);
-    assert!(
-        stderr(&out).contains("field request_id"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains("--allow-repeated-request-id"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "field request_id");
+    assert_stderr_has(&out, "--allow-repeated-request-id");
     let out = infer(
         &s.store(),
         "{\"request_id\":\"r2\",\"query\":\"q\",\"output\":\"o\"}\n{\"request_id\":\"r2\",\"query\":\"q\",\"output\":\"o\"}\n",
         2,
     );
-    assert!(stderr(&out).contains("\"r2\""), "{}", stderr(&out));
+    assert_stderr_has(&out, "\"r2\"");
     assert_eq!(receipt_count(&s.store()), 1);
     // Allowed on request: the retry is recorded as a receipt of its own.
     infer_with(
@@ -678,7 +634,7 @@ fn plaintext_commitments_on_pii_are_gated() {
             .env("LCM_DATASET_PASSWORD", "family_password"),
         2,
     );
-    assert!(stderr(&out).contains("contains_pii"), "{}", stderr(&out));
+    assert_stderr_has(&out, "contains_pii");
     // With a reason, it is recorded, and so is the reason.
     record_lifecycle(
         &s,
@@ -686,10 +642,10 @@ fn plaintext_commitments_on_pii_are_gated() {
         0,
     );
     let out = run(lcm(&s.store()).args(["list", "policy-override"]), 0);
-    assert!(stdout(&out).contains("plaintext-pii/"), "{}", stdout(&out));
+    assert_stdout_has(&out, "plaintext-pii/");
     let id = stdout(&out).split('\t').nth(1).expect("id").to_owned();
     let out = run(lcm(&s.store()).args(["show", "policy-override", &id]), 0);
-    assert!(stdout(&out).contains("IRB study 42"), "{}", stdout(&out));
+    assert_stdout_has(&out, "IRB study 42");
     infer(
         &s.store(),
         "{\"request_id\":\"r1\",\"query\":\"patient John Doe SSN 123-45-6789\",\"output\":\"o\"}\n",
@@ -828,11 +784,7 @@ fn a_failed_security_scan_blocks_deployment() {
         0,
     );
     let out = run(lcm(&s.store()).args(["list", "policy-override"]), 0);
-    assert!(
-        stdout(&out).contains("failed-security-scan/deploy_001"),
-        "{}",
-        stdout(&out)
-    );
+    assert_stdout_has(&out, "failed-security-scan/deploy_001");
     run(lcm(&s.store()).arg("check"), 0);
 
     // Stage by stage: the deployment stage is the one refused.
@@ -864,11 +816,7 @@ fn a_failed_security_scan_blocks_deployment() {
     );
     let dep = super::stage_file("deployment");
     let out = super::record(&t.store(), "deployment", &dep, 2);
-    assert!(
-        stderr(&out).contains("compliance_status"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "compliance_status");
     run(
         lcm(&t.store()).args([
             "record",
@@ -936,7 +884,7 @@ fn materialize_refuses_a_header_of_another_store() {
     let file = a.path("forged.json");
     std::fs::write(&file, forged).expect("write");
     let out = materialize(&a, &file, 2);
-    assert!(stderr(&out).contains("chain_head"), "{}", stderr(&out));
+    assert_stderr_has(&out, "chain_head");
 }
 
 /// Case 11: the demo's header and bundle carry a signed marker; `verify` and `inspect` say the
@@ -954,11 +902,7 @@ fn demo_output_says_it_is_synthetic() {
             "{name}"
         );
         let out = verify(&s, &file, &public, &[], 0);
-        assert!(
-            stdout(&out).contains("warning: this is synthetic demo data"),
-            "{}",
-            stdout(&out)
-        );
+        assert_stdout_has(&out, "warning: this is synthetic demo data");
         let out = verify(&s, &file, &public, &["--json"], 0);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
         assert!(
@@ -970,11 +914,7 @@ fn demo_output_says_it_is_synthetic() {
             lcm(&s.store()).args(["inspect", file.to_str().expect("utf-8")]),
             0,
         );
-        assert!(
-            stdout(&out).contains("SYNTHETIC: synthetic demo data"),
-            "{}",
-            stdout(&out)
-        );
+        assert_stdout_has(&out, "SYNTHETIC: synthetic demo data");
         // The marker is signed: taking it out fails verification.
         let stripped: String = text
             .lines()
@@ -1044,17 +984,13 @@ fn capsule_headers_and_window_ids_are_strict() {
         &["--header", file.to_str().expect("utf-8")],
         2,
     );
-    assert!(
-        stderr(&out).contains("duplicate key \"capsule_version\""),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "duplicate key \"capsule_version\"");
     infer(&s.store(), &lines(2, "w"), 0);
     let out = run(
         lcm(&s.store()).args(["batch", "close", "--window", "w\n1"]),
         2,
     );
-    assert!(stderr(&out).contains("field --window"), "{}", stderr(&out));
+    assert_stderr_has(&out, "field --window");
     run(
         lcm(&s.store()).args(["batch", "close", "--window", "w1"]),
         0,

@@ -58,6 +58,25 @@ fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).expect("utf-8 stdout")
 }
 
+/// Standard error of `out`, as text.
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts that `out`'s standard output holds `needle`, and shows all of it when not.
+#[track_caller]
+fn assert_stdout_has(out: &Output, needle: &str) {
+    let text = stdout(out);
+    assert!(text.contains(needle), "{needle:?} not in: {text}");
+}
+
+/// Asserts that `out`'s standard error holds `needle`, and shows all of it when not.
+#[track_caller]
+fn assert_stderr_has(out: &Output, needle: &str) {
+    let text = stderr(out);
+    assert!(text.contains(needle), "{needle:?} not in: {text}");
+}
+
 #[test]
 fn init_is_idempotent_and_open_needs_init() {
     let s = Scratch::new("init");
@@ -227,13 +246,7 @@ const LIFECYCLE: &str = concat!(
 fn recorded(name: &str) -> Scratch {
     let s = Scratch::new(name);
     run(lcm(&s.store()).arg("init"), 0);
-    run(
-        lcm(&s.store())
-            .args(["record", "lifecycle", LIFECYCLE])
-            .env("LCM_DATASET_PASSWORD", "family_password")
-            .env("LCM_MODEL_PASSWORD", "model_password"),
-        0,
-    );
+    record(&s.store(), "lifecycle", LIFECYCLE, 0);
     s
 }
 
@@ -309,11 +322,7 @@ fn record_infer_batch_and_check() {
             .env("LCM_MODEL_PASSWORD", "b"),
         2,
     );
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("already stored"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_stderr_has(&out, "already stored");
     let out = infer(&s.store(), &lines(25, "a"), 0);
     let acks: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
     assert_eq!(acks.len(), 25);
@@ -592,11 +601,7 @@ fn a_removed_checkpoint_is_found() {
         ]),
         2,
     );
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("train_001"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_stderr_has(&out, "train_001");
 }
 
 /// A record whose seal is right but that names a record the store does not hold.
@@ -812,7 +817,7 @@ fn demo_writes_a_bundle_and_header_that_verify() {
         lcm(&s.store()).args(["inspect", bundle.to_str().unwrap()]),
         0,
     );
-    assert!(stdout(&out).contains("20 receipts"), "{}", stdout(&out));
+    assert_stdout_has(&out, "20 receipts");
 }
 
 #[test]
@@ -977,6 +982,8 @@ mod log;
 
 // The store commands on a PostgreSQL store.
 mod postgres;
+// `lcm serve`, `lcm token`, `lcm infer --server`, and the service's fault tests.
+mod serve;
 
 /// Makes the key `k` in the scratch directory (once), exports the bundle of `deployment` (or
 /// of the store's only lifecycle) signed with it, verifies it with the real binary, and
@@ -1105,10 +1112,9 @@ fn stage_input_errors_store_nothing() {
         std::fs::write(&p, text).unwrap();
         p.to_str().unwrap().to_owned()
     };
-    let stderr = |out: &Output| String::from_utf8_lossy(&out.stderr).into_owned();
     // Before the dataset exists, a model authorized on it is refused.
     let out = record(&s.store(), "model", &stage_file("model"), 2);
-    assert!(stderr(&out).contains("med_v1"), "{}", stderr(&out));
+    assert_stderr_has(&out, "med_v1");
     record(&s.store(), "dataset", &stage_file("dataset"), 0);
     // The dataset password comes from the environment only.
     let out = run(
@@ -1117,22 +1123,14 @@ fn stage_input_errors_store_nothing() {
             .env_remove("LCM_DATASET_PASSWORD"),
         2,
     );
-    assert!(
-        stderr(&out).contains("LCM_DATASET_PASSWORD"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "LCM_DATASET_PASSWORD");
     // A model file without authorized datasets.
     let model: serde_json::Value =
         serde_json::from_slice(&std::fs::read(stage_file("model")).unwrap()).unwrap();
     let mut bare = model.clone();
     bare.as_object_mut().unwrap().remove("authorized_datasets");
     let out = record(&s.store(), "model", &write("m.json", &bare.to_string()), 2);
-    assert!(
-        stderr(&out).contains("authorized_datasets"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "authorized_datasets");
     // An unknown field is refused, not ignored.
     let mut extra = model;
     extra["colour"] = "blue".into();
@@ -1142,7 +1140,7 @@ fn stage_input_errors_store_nothing() {
         &write("m2.json", &extra.to_string()),
         2,
     );
-    assert!(stderr(&out).contains("colour"), "{}", stderr(&out));
+    assert_stderr_has(&out, "colour");
     // Malformed JSON.
     record(&s.store(), "model", &write("m3.json", "{"), 2);
     record(&s.store(), "model", &stage_file("model"), 0);
@@ -1156,25 +1154,17 @@ fn stage_input_errors_store_nothing() {
         &write("t0.json", &early.to_string()),
         2,
     );
-    assert!(
-        stderr(&out).contains("need final_model_digest"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "need final_model_digest");
     // A session that is started without its model.
     let out = record(&s.store(), "training", &stage_file("training-complete"), 2);
-    assert!(
-        stderr(&out).contains("field model is required"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "field model is required");
     record(&s.store(), "training", &stage_file("training"), 0);
     // Starting it again names a model: refused, the session exists.
     let out = record(&s.store(), "training", &stage_file("training"), 2);
-    assert!(stderr(&out).contains("already started"), "{}", stderr(&out));
+    assert_stderr_has(&out, "already started");
     // A pre-deployment of an open session.
     let out = record(&s.store(), "predeployment", &stage_file("predeployment"), 2);
-    assert!(stderr(&out).contains("not completed"), "{}", stderr(&out));
+    assert_stderr_has(&out, "not completed");
     // A deployment of an unknown pre-deployment; a test of an unknown family.
     record(&s.store(), "deployment", &stage_file("deployment"), 2);
     let test = std::fs::read_to_string(stage_file("test"))
@@ -1191,7 +1181,7 @@ fn stage_input_errors_store_nothing() {
     record(&s.store(), "training", &stage_file("training-complete"), 0);
     // A completed session takes no more checkpoints.
     let out = record(&s.store(), "training", &stage_file("training-complete"), 2);
-    assert!(stderr(&out).contains("completed"), "{}", stderr(&out));
+    assert_stderr_has(&out, "completed");
     run(lcm(&s.store()).arg("check"), 0);
 }
 
@@ -1243,11 +1233,7 @@ fn two_lifecycles_in_one_store() {
     let key = key.to_str().unwrap();
     // Which lifecycle is meant must be said.
     let out = run(lcm(&s.store()).args(["export", "--key", key]), 2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--deployment"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_stderr_has(&out, "--deployment");
     run(lcm(&s.store()).args(["list", "receipts"]), 2);
     run(lcm(&s.store()).args(["batch", "close"]), 2);
     for (deployment, receipts) in [("deploy_001", 4), ("deploy_002", 6)] {
@@ -1344,11 +1330,7 @@ fn a_rollback_stops_inference_and_is_in_the_bundle() {
     let out = status("rollback", 0);
     assert!(stdout(&out).starts_with("deployment-status-event\tdeploy_001/1\t"));
     let out = infer(&s.store(), &lines(1, "b"), 2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("has status rollback"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_stderr_has(&out, "has status rollback");
     // Rollback is final.
     status("deployed", 2);
     status("nonsense", 2);

@@ -2,6 +2,22 @@
 
 use super::*;
 
+/// `lcm list KIND` of the demo store: one line, for `deploy_001`, holding `holds`; returns
+/// that line of `lcm --json list KIND`, parsed.
+fn list_one(store: &Path, kind: &str, holds: &str) -> serde_json::Value {
+    let text = stdout(&run(lcm(store).args(["list", kind]), 0));
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.starts_with("deploy_001\t"), "{text}");
+    assert!(text.contains(holds), "{text}");
+    json_out(store, &["list", kind])
+}
+
+/// `lcm --json ARGS`, which must exit 0, its output parsed.
+fn json_out(store: &Path, args: &[&str]) -> serde_json::Value {
+    let out = run(lcm(store).arg("--json").args(args), 0);
+    serde_json::from_slice(&out.stdout).expect("the output is JSON")
+}
+
 #[test]
 fn list_refuses_an_unknown_kind_and_lists_lifecycles_deployments_batches() {
     let (s, _dir) = demo("list-kinds");
@@ -29,17 +45,7 @@ fn list_refuses_an_unknown_kind_and_lists_lifecycles_deployments_batches() {
         "{models}"
     );
 
-    let lifecycles = stdout(&run(lcm(&s.store()).args(["list", "lifecycles"]), 0));
-    assert_eq!(lifecycles.lines().count(), 1, "{lifecycles}");
-    assert!(lifecycles.starts_with("deploy_001\t"), "{lifecycles}");
-    assert!(
-        lifecycles.contains("\t20 receipts\t4 batches"),
-        "{lifecycles}"
-    );
-    let v: serde_json::Value = serde_json::from_slice(
-        &run(lcm(&s.store()).args(["--json", "list", "lifecycles"]), 0).stdout,
-    )
-    .unwrap();
+    let v = list_one(&s.store(), "lifecycles", "\t20 receipts\t4 batches");
     assert_eq!(v["deployment"], "deploy_001");
     assert_eq!(v["receipts"], 20);
     assert_eq!(v["batches"], 4);
@@ -49,17 +55,11 @@ fn list_refuses_an_unknown_kind_and_lists_lifecycles_deployments_batches() {
         "{release}"
     );
 
-    let deployments = stdout(&run(lcm(&s.store()).args(["list", "deployments"]), 0));
-    assert_eq!(deployments.lines().count(), 1, "{deployments}");
-    assert!(deployments.starts_with("deploy_001\t"), "{deployments}");
-    assert!(
-        deployments.contains("\tdeployed\treleased\t20 receipts"),
-        "{deployments}"
+    let v = list_one(
+        &s.store(),
+        "deployments",
+        "\tdeployed\treleased\t20 receipts",
     );
-    let v: serde_json::Value = serde_json::from_slice(
-        &run(lcm(&s.store()).args(["--json", "list", "deployments"]), 0).stdout,
-    )
-    .unwrap();
     assert_eq!(v["status"], "deployed");
     assert_eq!(v["released"], true);
 
@@ -115,28 +115,20 @@ fn header_export_verify_and_inspect_print_what_a_script_needs() {
         "{line}"
     );
     // JSON: the path, the header digest, the key id, the receipts.
-    let h: serde_json::Value = serde_json::from_slice(
-        &run(
-            lcm(&s.store()).args(["--json", "header", "--key", &p(&key), "--out", &p(&header)]),
-            0,
-        )
-        .stdout,
-    )
-    .unwrap();
+    let h = json_out(
+        &s.store(),
+        &["header", "--key", &p(&key), "--out", &p(&header)],
+    );
     assert_eq!(h["kind"], "header");
     assert_eq!(h["path"], p(&header));
     assert_eq!(h["deployment"], "deploy_001");
     assert_eq!(h["receipts"], 20);
     assert_eq!(h["batches"], 4);
     assert_eq!(h["bytes"], std::fs::metadata(&header).unwrap().len());
-    let b: serde_json::Value = serde_json::from_slice(
-        &run(
-            lcm(&s.store()).args(["--json", "export", "--key", &p(&key), "--out", &p(&bundle)]),
-            0,
-        )
-        .stdout,
-    )
-    .unwrap();
+    let b = json_out(
+        &s.store(),
+        &["export", "--key", &p(&key), "--out", &p(&bundle)],
+    );
     assert_eq!(b["kind"], "bundle");
     assert_eq!(b["path"], p(&bundle));
     assert_eq!(b["key_id"], h["key_id"]);
@@ -144,31 +136,18 @@ fn header_export_verify_and_inspect_print_what_a_script_needs() {
     assert_eq!(b["release_root"], h["release_root"]);
     assert!(line.contains(h["key_id"].as_str().unwrap()), "{line} {h}");
     // The digests are those inspect and verify see.
-    let i: serde_json::Value = serde_json::from_slice(
-        &run(lcm(&s.store()).args(["--json", "inspect", &p(&header)]), 0).stdout,
-    )
-    .unwrap();
+    let i = json_out(&s.store(), &["inspect", &p(&header)]);
     assert_eq!(i["header_digest"], h["header_digest"]);
     assert_eq!(i["key_id"], h["key_id"]);
     assert_eq!(i["receipts_root"], h["receipts_root"]);
-    let i: serde_json::Value = serde_json::from_slice(
-        &run(lcm(&s.store()).args(["--json", "inspect", &p(&bundle)]), 0).stdout,
-    )
-    .unwrap();
+    let i = json_out(&s.store(), &["inspect", &p(&bundle)]);
     assert_eq!(i["header_digest"], b["header_digest"]);
     assert_eq!(i["records"]["receipts"], 20);
     assert_eq!(i["records"]["splits"], 3);
     assert!(i["summary"].as_array().unwrap().len() > 3);
     // A summary, not the document; --document adds it.
     assert!(i.get("document").is_none());
-    let full: serde_json::Value = serde_json::from_slice(
-        &run(
-            lcm(&s.store()).args(["--json", "inspect", "--document", &p(&bundle)]),
-            0,
-        )
-        .stdout,
-    )
-    .unwrap();
+    let full = json_out(&s.store(), &["inspect", "--document", &p(&bundle)]);
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
     assert_eq!(full["document"], written);
@@ -378,13 +357,7 @@ fn examples_are_built_in() {
     )
     .unwrap();
     run(lcm(&s.store()).arg("init"), 0);
-    run(
-        lcm(&s.store())
-            .args(["record", "lifecycle", file.to_str().unwrap()])
-            .env("LCM_DATASET_PASSWORD", "family_password")
-            .env("LCM_MODEL_PASSWORD", "model_password"),
-        0,
-    );
+    record(&s.store(), "lifecycle", file.to_str().unwrap(), 0);
     for stage in ["lifecycle", "dataset", "model", "training", "test"] {
         let help = stdout(&run(lcm(&s.store()).args(["record", stage, "--help"]), 0));
         assert!(!help.contains("examples/cli"), "{help}");
@@ -422,13 +395,7 @@ fn input_files_take_rfc3339_timestamps_of_any_precision() {
         let file = s.path("lifecycle.json");
         std::fs::write(&file, text.replace(canonical, spelling)).unwrap();
         run(lcm(&s.store()).arg("init"), 0);
-        run(
-            lcm(&s.store())
-                .args(["record", "lifecycle", file.to_str().unwrap()])
-                .env("LCM_DATASET_PASSWORD", "family_password")
-                .env("LCM_MODEL_PASSWORD", "model_password"),
-            0,
-        );
+        record(&s.store(), "lifecycle", file.to_str().unwrap(), 0);
         // Kept in the canonical form.
         let bundle = exported(&s).to_string();
         assert!(

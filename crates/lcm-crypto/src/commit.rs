@@ -59,12 +59,6 @@ impl CommitmentScheme {
     }
 }
 
-impl fmt::Display for CommitmentScheme {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 impl FromStr for CommitmentScheme {
     type Err = Error;
 
@@ -83,20 +77,7 @@ impl FromStr for CommitmentScheme {
     }
 }
 
-#[cfg(feature = "serde")]
-impl serde::Serialize for CommitmentScheme {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
-#[cfg(feature = "serde")]
-impl<'de> serde::Deserialize<'de> for CommitmentScheme {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+crate::hash::name_forms!(CommitmentScheme);
 
 /// A public commitment: the scheme, the hash algorithm and the full 32-byte value.
 ///
@@ -553,11 +534,7 @@ impl fmt::Display for RevealedOpening {
     }
 }
 
-impl fmt::Debug for RevealedOpening {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RevealedOpening({self})")
-    }
-}
+crate::digest::debug_as_display!(RevealedOpening);
 
 impl FromStr for RevealedOpening {
     type Err = Error;

@@ -221,11 +221,7 @@ impl fmt::Display for Digest {
     }
 }
 
-impl fmt::Debug for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Digest({self})")
-    }
-}
+debug_as_display!(Digest);
 
 impl FromStr for Digest {
     type Err = Error;
@@ -331,6 +327,18 @@ macro_rules! hex_text_forms {
     };
 }
 pub(crate) use hex_text_forms;
+
+/// `Debug` as `Type(<Display>)`, for a type whose text form is safe to show.
+macro_rules! debug_as_display {
+    ($ty:ident) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, concat!(stringify!($ty), "({})"), self)
+            }
+        }
+    };
+}
+pub(crate) use debug_as_display;
 
 #[cfg(test)]
 mod tests;

@@ -53,12 +53,6 @@ impl HashAlgorithm {
     }
 }
 
-impl fmt::Display for HashAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 impl FromStr for HashAlgorithm {
     type Err = Error;
 
@@ -76,12 +70,39 @@ impl FromStr for HashAlgorithm {
     }
 }
 
-#[cfg(feature = "serde")]
-impl serde::Serialize for HashAlgorithm {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
+/// The forms of a type named on the wire: `Display` as its `name()`, with the `serde` feature
+/// `Serialize` as its `name()` and, unless `@no_deserialize` is given (for a type whose wire form
+/// is stricter than its `FromStr`), `Deserialize` by `FromStr`.
+macro_rules! name_forms {
+    (@no_deserialize $ty:ident) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+    };
+    ($ty:ident) => {
+        $crate::hash::name_forms!(@no_deserialize $ty);
+
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
 }
+pub(crate) use name_forms;
+
+name_forms!(@no_deserialize HashAlgorithm);
 
 #[cfg(feature = "serde")]
 impl<'de> serde::Deserialize<'de> for HashAlgorithm {

@@ -38,7 +38,7 @@ use lcm_model::verify::{
 };
 use lcm_model::{Claimed, DomainType, Policy, Record, Seal, Sealed};
 
-use crate::restore::{check_kdf_iterations, check_seal};
+use crate::restore::{check_kdf_iterations, check_seal, fresh_id, new_id, same_digest};
 use crate::{Context, Error};
 
 /// The kind names used in error messages.
@@ -166,20 +166,12 @@ impl DatasetFamilyManager {
 
     /// A family id that is not empty and not held yet.
     fn check_new_family_id(&self, family_id: &str) -> Result<(), Error> {
-        if family_id.is_empty() {
-            return Err(Error::Empty {
-                kind: FAMILY,
-                id: String::new(),
-                field: "family_id",
-            });
-        }
-        if self.families.contains_key(family_id) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: FAMILY,
-                id: family_id.to_owned(),
-            }));
-        }
-        Ok(())
+        new_id(
+            FAMILY,
+            "family_id",
+            family_id,
+            self.families.contains_key(family_id),
+        )
     }
 
     /// Creates and stores the anchor of a dataset family (the seed's
@@ -313,12 +305,7 @@ impl DatasetFamilyManager {
         let mut prepared = BTreeMap::new();
         for (split, mut info) in splits_info {
             let split_id = format!("{family_id}/{split}");
-            if entry.splits.contains_key(&split) {
-                return Err(Error::Model(lcm_model::Error::DuplicateId {
-                    kind: SPLIT,
-                    id: split_id,
-                }));
-            }
+            fresh_id(SPLIT, &split_id, entry.splits.contains_key(&split))?;
             let (records, contents) = check_split(family_id, split, &split_id, &mut info)?;
             prepared.insert(split, (info, records, contents));
         }
@@ -547,14 +534,12 @@ pub fn verify_family_password(
     }
     // The MAC's message is recomputed from the metadata: a stored digest is never trusted.
     let metadata_digest = anchor.metadata.digest(policy)?;
-    if metadata_digest != anchor.metadata_digest {
-        return Err(Error::Model(lcm_model::Error::SealMismatch {
-            kind: "dataset family metadata_digest",
-            id: id.to_owned(),
-            stored: anchor.metadata_digest,
-            recomputed: metadata_digest,
-        }));
-    }
+    same_digest(
+        "dataset family metadata_digest",
+        id,
+        anchor.metadata_digest,
+        metadata_digest,
+    )?;
     let key = family_key(
         policy.hash_algorithm,
         master_password,
@@ -611,13 +596,13 @@ fn check_split(
     }
     let count = u64::try_from(info.record_ids.len()).unwrap_or(u64::MAX);
     if info.sample_count != count {
-        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            kind: SPLIT,
-            id: split_id.to_owned(),
-            field: "sample_count",
-            expected: format!("the number of record ids, {count}"),
-            actual: info.sample_count.to_string(),
-        }));
+        return Err(Error::unexpected(
+            SPLIT,
+            split_id.to_owned(),
+            "sample_count",
+            format!("the number of record ids, {count}"),
+            info.sample_count.to_string(),
+        ));
     }
     if info.record_ids.iter().any(String::is_empty) {
         return Err(Error::Empty {
@@ -650,13 +635,13 @@ fn check_split(
             (_, Some(key)) => format!("a digest for {key:?}, which is not a record id"),
             (Some(id), None) => format!("no digest for {id:?}"),
         };
-        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            kind: SPLIT,
-            id: split_id.to_owned(),
-            field: "content_digests",
-            expected: "one content digest per record id".to_owned(),
-            actual: problem,
-        }));
+        return Err(Error::unexpected(
+            SPLIT,
+            split_id.to_owned(),
+            "content_digests",
+            "one content digest per record id".to_owned(),
+            problem,
+        ));
     }
     Ok((records, Some(contents.into_values().collect())))
 }

@@ -63,7 +63,7 @@ use lcm_model::verify::verify_status_history;
 use lcm_model::{Claimed, DomainType, Policy, Seal, Sealed};
 use serde_json::{Map, Value};
 
-use crate::restore::{adopt, check_seal};
+use crate::restore::{adopt, check_seal, new_id, same_digest};
 use crate::{Context, Error};
 
 const PREDEPLOYMENT: &str = "predeployment anchor";
@@ -167,13 +167,12 @@ impl DeploymentManager {
     ) -> Result<Sealed<PreDeploymentAnchor>, Error> {
         self.check_domain()?;
         let id = request.predeployment_id;
-        non_empty(PREDEPLOYMENT, &id, "predeployment_id", &id)?;
-        if self.predeployments.contains_key(&id) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: PREDEPLOYMENT,
-                id,
-            }));
-        }
+        new_id(
+            PREDEPLOYMENT,
+            "predeployment_id",
+            &id,
+            self.predeployments.contains_key(&id),
+        )?;
         request
             .build_artifact
             .validate()
@@ -235,13 +234,12 @@ impl DeploymentManager {
         deployed_by: &str,
     ) -> Result<Sealed<DeploymentAnchor>, Error> {
         self.check_domain()?;
-        non_empty(DEPLOYMENT, deployment_id, "deployment_id", deployment_id)?;
-        if self.deployments.contains_key(deployment_id) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: DEPLOYMENT,
-                id: deployment_id.to_owned(),
-            }));
-        }
+        new_id(
+            DEPLOYMENT,
+            "deployment_id",
+            deployment_id,
+            self.deployments.contains_key(deployment_id),
+        )?;
         let (pre, _) = self.predeployments.get(predeployment_id).ok_or_else(|| {
             Error::unknown_reference(
                 DEPLOYMENT,
@@ -316,13 +314,13 @@ impl DeploymentManager {
                 }))?;
         let current = last.record().status;
         if !transition_allowed(current, status) {
-            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                kind: STATUS_EVENT,
-                id: deployment_id.to_owned(),
-                field: "status",
-                expected: format!("a change allowed from {}", current.name()),
-                actual: status.name().to_owned(),
-            }));
+            return Err(Error::unexpected(
+                STATUS_EVENT,
+                deployment_id.to_owned(),
+                "status",
+                format!("a change allowed from {}", current.name()),
+                status.name().to_owned(),
+            ));
         }
         let sequence = last.record().sequence.checked_add(1).ok_or(Error::Model(
             lcm_model::Error::UnexpectedValue {
@@ -393,14 +391,12 @@ impl DeploymentManager {
         non_empty(PREDEPLOYMENT, id, "intended_env", &a.intended_env)?;
         non_empty(PREDEPLOYMENT, id, "intended_region", &a.intended_region)?;
         let sbom_digest = sbom.compute_sbom_digest(self.ctx.policy())?;
-        if sbom_digest != a.sbom_digest {
-            return Err(Error::Model(lcm_model::Error::SealMismatch {
-                kind: "predeployment anchor sbom_digest",
-                id: id.to_owned(),
-                stored: a.sbom_digest,
-                recomputed: sbom_digest,
-            }));
-        }
+        same_digest(
+            "predeployment anchor sbom_digest",
+            id,
+            a.sbom_digest,
+            sbom_digest,
+        )?;
         self.predeployments.insert(id.to_owned(), (anchor, sbom));
         Ok(())
     }
@@ -452,17 +448,17 @@ impl DeploymentManager {
                 )
             })?;
         if a.predeployment != pre.digest() {
-            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                kind: DEPLOYMENT,
-                id: id.to_owned(),
-                field: "predeployment",
-                expected: format!(
+            return Err(Error::unexpected(
+                DEPLOYMENT,
+                id.to_owned(),
+                "predeployment",
+                format!(
                     "the digest of predeployment {:?}, {}",
                     a.predeployment_id,
                     pre.digest()
                 ),
-                actual: a.predeployment.to_string(),
-            }));
+                a.predeployment.to_string(),
+            ));
         }
         non_empty(DEPLOYMENT, id, "deployed_by", &a.deployed_by)?;
         let history = history
@@ -474,24 +470,24 @@ impl DeploymentManager {
         for event in &history {
             let e = &event.record();
             if e.deployment_id != id {
-                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                    kind: STATUS_EVENT,
-                    id: format!("{id}/{}", e.sequence),
-                    field: "deployment_id",
-                    expected: format!("{id:?}"),
-                    actual: format!("{:?}", e.deployment_id),
-                }));
+                return Err(Error::unexpected(
+                    STATUS_EVENT,
+                    format!("{id}/{}", e.sequence),
+                    "deployment_id",
+                    format!("{id:?}"),
+                    format!("{:?}", e.deployment_id),
+                ));
             }
             if let Some(from) = previous
                 && !transition_allowed(from, e.status)
             {
-                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                    kind: STATUS_EVENT,
-                    id: format!("{id}/{}", e.sequence),
-                    field: "status",
-                    expected: format!("a change allowed from {}", from.name()),
-                    actual: e.status.name().to_owned(),
-                }));
+                return Err(Error::unexpected(
+                    STATUS_EVENT,
+                    format!("{id}/{}", e.sequence),
+                    "status",
+                    format!("a change allowed from {}", from.name()),
+                    e.status.name().to_owned(),
+                ));
             }
             previous = Some(e.status);
         }
@@ -613,13 +609,7 @@ pub(crate) fn with_id(kind: &'static str, id: &str, e: lcm_model::Error) -> Erro
             expected,
             actual,
             ..
-        } => Error::Model(lcm_model::Error::UnexpectedValue {
-            kind,
-            id: id.to_owned(),
-            field,
-            expected: expected.to_owned(),
-            actual,
-        }),
+        } => Error::unexpected(kind, id.to_owned(), field, expected.to_owned(), actual),
         other => Error::Model(other),
     }
 }
@@ -627,13 +617,13 @@ pub(crate) fn with_id(kind: &'static str, id: &str, e: lcm_model::Error) -> Erro
 fn object(id: &str, field: &'static str, value: Value) -> Result<Map<String, Value>, Error> {
     match value {
         Value::Object(map) => Ok(map),
-        other => Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            kind: DEPLOYMENT,
-            id: id.to_owned(),
+        other => Err(Error::unexpected(
+            DEPLOYMENT,
+            id.to_owned(),
             field,
-            expected: "a JSON object".to_owned(),
-            actual: json_type(&other).to_owned(),
-        })),
+            "a JSON object".to_owned(),
+            json_type(&other).to_owned(),
+        )),
     }
 }
 

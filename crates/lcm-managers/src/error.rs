@@ -130,4 +130,22 @@ impl Error {
             reference: reference.into(),
         }
     }
+
+    /// An [`lcm_model::Error::UnexpectedValue`]: the `field` of the `kind` record `id` holds
+    /// `actual` where `expected` was required.
+    pub(crate) fn unexpected(
+        kind: &'static str,
+        id: impl Into<String>,
+        field: &'static str,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Self {
+        Self::Model(lcm_model::Error::UnexpectedValue {
+            kind,
+            id: id.into(),
+            field,
+            expected: expected.into(),
+            actual: actual.into(),
+        })
+    }
 }

@@ -97,6 +97,7 @@ use lcm_model::{DomainType, Policy, Seal, Sealed, Timestamp};
 use serde_json::{Map, Value};
 
 use crate::deployment::{DeploymentManager, non_empty};
+use crate::restore::{fresh_id, new_id};
 use crate::{Context, Error};
 
 const RECEIPT: &str = "inference receipt";
@@ -292,17 +293,17 @@ impl ReceiptChain {
     /// digest but `next_sequence` is 0; the chain is then left as it was.
     pub fn set_head(&mut self, head: Option<Digest>, next_sequence: u64) -> Result<(), Error> {
         if head.is_some() != (next_sequence > 0) {
-            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                kind: RECEIPT,
-                id: head.map_or_else(String::new, |h| h.to_string()),
-                field: "sequence",
-                expected: if head.is_some() {
+            return Err(Error::unexpected(
+                RECEIPT,
+                head.map_or_else(String::new, |h| h.to_string()),
+                "sequence",
+                if head.is_some() {
                     "a positive next sequence number after a head".to_owned()
                 } else {
                     "next sequence number 0 for an empty chain".to_owned()
                 },
-                actual: next_sequence.to_string(),
-            }));
+                next_sequence.to_string(),
+            ));
         }
         self.head = head;
         self.next_sequence = next_sequence;
@@ -364,13 +365,13 @@ impl ReceiptChain {
     ) -> Result<(Sealed<InferenceReceipt>, &[u8]), Error> {
         let sequence = self.next_sequence;
         let next = sequence.checked_add(1).ok_or_else(|| {
-            Error::Model(lcm_model::Error::UnexpectedValue {
-                kind: RECEIPT,
-                id: fields.receipt_id.to_owned(),
-                field: "sequence",
-                expected: "fewer than 2^64 receipts in a chain".to_owned(),
-                actual: "2^64".to_owned(),
-            })
+            Error::unexpected(
+                RECEIPT,
+                fields.receipt_id.to_owned(),
+                "sequence",
+                "fewer than 2^64 receipts in a chain".to_owned(),
+                "2^64".to_owned(),
+            )
         })?;
         let input_commitment =
             self.commitment(INPUT_LABEL, sequence, fields.query, fields.input_metadata);
@@ -575,13 +576,12 @@ impl InferenceManager {
         window_id: &str,
         receipts: &[S],
     ) -> Result<Sealed<InferenceBatch>, Error> {
-        non_empty(BATCH, window_id, "window_id", window_id)?;
-        if self.batches.contains_key(window_id) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: BATCH,
-                id: window_id.to_owned(),
-            }));
-        }
+        new_id(
+            BATCH,
+            "window_id",
+            window_id,
+            self.batches.contains_key(window_id),
+        )?;
         let batch = compute_inference_batch(self.ctx.policy(), window_id, receipts)?;
         let sealed = Sealed::seal(batch, self.ctx.policy())?;
         self.batches.insert(window_id.to_owned(), sealed.clone());
@@ -596,13 +596,12 @@ impl InferenceManager {
     /// [`Error::Empty`] for an empty window id; [`lcm_model::Error::DuplicateId`] for a window already
     /// processed.
     pub fn batch_builder(&self, window_id: &str) -> Result<InferenceBatchBuilder, Error> {
-        non_empty(BATCH, window_id, "window_id", window_id)?;
-        if self.batches.contains_key(window_id) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: BATCH,
-                id: window_id.to_owned(),
-            }));
-        }
+        new_id(
+            BATCH,
+            "window_id",
+            window_id,
+            self.batches.contains_key(window_id),
+        )?;
         Ok(InferenceBatchBuilder::new(self.ctx.policy(), window_id))
     }
 
@@ -616,12 +615,11 @@ impl InferenceManager {
         &mut self,
         builder: InferenceBatchBuilder,
     ) -> Result<Sealed<InferenceBatch>, Error> {
-        if self.batches.contains_key(builder.window_id()) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: BATCH,
-                id: builder.window_id().to_owned(),
-            }));
-        }
+        fresh_id(
+            BATCH,
+            builder.window_id(),
+            self.batches.contains_key(builder.window_id()),
+        )?;
         let batch = builder.finish()?;
         let sealed = Sealed::seal(batch, self.ctx.policy())?;
         self.batches

@@ -22,7 +22,7 @@ use lcm_model::{Claimed, DomainType, Policy, Record, Seal, Sealed};
 use serde_json::{Map, Value};
 
 use crate::dataset::empty_field;
-use crate::restore::{check_kdf_iterations, check_seal};
+use crate::restore::{check_kdf_iterations, check_seal, fresh_id, same_digest};
 use crate::{Context, DatasetFamilyManager, Error};
 
 /// The kind name used in error messages.
@@ -176,12 +176,7 @@ impl ModelManager {
             }
         }
         let key = (model_name.to_owned(), version.to_owned());
-        if self.models.contains_key(&key) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: MODEL,
-                id,
-            }));
-        }
+        fresh_id(MODEL, &id, self.models.contains_key(&key))?;
         Ok((id, key))
     }
 
@@ -231,13 +226,13 @@ impl ModelManager {
                 Error::unknown_reference(MODEL, id.clone(), "authorized_datasets", ds.clone())
             })?;
             if authorized.insert(ds.clone(), family.digest()).is_some() {
-                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                    kind: MODEL,
+                return Err(Error::unexpected(
+                    MODEL,
                     id,
-                    field: "authorized_datasets",
-                    expected: "each dataset family once".to_owned(),
-                    actual: format!("{ds:?} twice"),
-                }));
+                    "authorized_datasets",
+                    "each dataset family once".to_owned(),
+                    format!("{ds:?} twice"),
+                ));
             }
         }
 
@@ -358,14 +353,7 @@ impl ModelManager {
             ),
         ];
         for (kind, stored, recomputed) in checks {
-            if stored != recomputed {
-                return Err(Error::Model(lcm_model::Error::SealMismatch {
-                    kind,
-                    id,
-                    stored,
-                    recomputed,
-                }));
-            }
+            same_digest(kind, &id, stored, recomputed)?;
         }
         let weights = model.parameters.as_ref().map(ParameterFingerprint::root);
         match (d.parameter_fingerprint, weights) {
@@ -380,19 +368,19 @@ impl ModelManager {
                 }));
             }
             (stored, given) => {
-                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                    kind: MODEL,
+                return Err(Error::unexpected(
+                    MODEL,
                     id,
-                    field: "parameters",
-                    expected: match stored {
+                    "parameters",
+                    match stored {
                         Some(root) => format!("weights with the anchored fingerprint {root}"),
                         None => "no weights (the anchor has no parameter fingerprint)".to_owned(),
                     },
-                    actual: match given {
+                    match given {
                         Some(root) => format!("weights with the fingerprint {root}"),
                         None => "none".to_owned(),
                     },
-                }));
+                ));
             }
         }
         self.models
@@ -414,14 +402,12 @@ impl ModelManager {
         let (id, key) = self.new_model_key(&d.model_name, &d.version, &d.trainer_commit)?;
         let sealed = check_seal(&self.ctx, MODEL, &id, anchor)?;
         let description_digest = d.digest(policy)?;
-        if description_digest != a.description_digest {
-            return Err(Error::Model(lcm_model::Error::SealMismatch {
-                kind: "model description_digest",
-                id,
-                stored: a.description_digest,
-                recomputed: description_digest,
-            }));
-        }
+        same_digest(
+            "model description_digest",
+            &id,
+            a.description_digest,
+            description_digest,
+        )?;
         check_kdf_iterations(a.kdf_iterations)?;
         Ok((key, sealed))
     }
@@ -521,26 +507,26 @@ impl ModelManager {
                 id: id.clone(),
             })?;
         let Some(root) = entry.anchor().record().description.parameter_fingerprint else {
-            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                kind: MODEL,
+            return Err(Error::unexpected(
+                MODEL,
                 id,
-                field: "parameters",
-                expected: "a model anchored with a parameter fingerprint".to_owned(),
-                actual: "none".to_owned(),
-            }));
+                "parameters",
+                "a model anchored with a parameter fingerprint".to_owned(),
+                "none".to_owned(),
+            ));
         };
         if root == weights.root() {
             return Ok(());
         }
         // A model restored from its anchor alone has the root, not the tensors: no diff.
         let Some(anchored) = entry.inputs().and_then(|m| m.parameters.as_ref()) else {
-            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                kind: MODEL,
+            return Err(Error::unexpected(
+                MODEL,
                 id,
-                field: "parameters",
-                expected: format!("weights with the fingerprint {root}"),
-                actual: format!("the fingerprint {}", weights.root()),
-            }));
+                "parameters",
+                format!("weights with the fingerprint {root}"),
+                format!("the fingerprint {}", weights.root()),
+            ));
         };
         let changes: Vec<String> = anchored
             .diff(weights)
@@ -552,12 +538,12 @@ impl ModelManager {
                 _ => format!("{c:?}"),
             })
             .collect();
-        Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            kind: MODEL,
+        Err(Error::unexpected(
+            MODEL,
             id,
-            field: "parameters",
-            expected: format!("weights with the fingerprint {}", anchored.root()),
-            actual: if changes.is_empty() {
+            "parameters",
+            format!("weights with the fingerprint {}", anchored.root()),
+            if changes.is_empty() {
                 format!(
                     "the fingerprint {} (another hash algorithm)",
                     weights.root()
@@ -565,7 +551,7 @@ impl ModelManager {
             } else {
                 changes.join(", ")
             },
-        }))
+        ))
     }
 
     /// The anchored model whose anchor digest is `digest`, with its inputs; `None` also for a
@@ -616,27 +602,27 @@ fn check_parameters(
     params: &ParameterFingerprint,
 ) -> Result<(), Error> {
     if params.algorithm() != policy.hash_algorithm {
-        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            kind: MODEL,
-            id: id.to_owned(),
-            field: "parameters",
-            expected: format!("a fingerprint under {}", policy.hash_algorithm),
-            actual: format!("a fingerprint under {}", params.algorithm()),
-        }));
+        return Err(Error::unexpected(
+            MODEL,
+            id.to_owned(),
+            "parameters",
+            format!("a fingerprint under {}", policy.hash_algorithm),
+            format!("a fingerprint under {}", params.algorithm()),
+        ));
     }
     if let Some(total) = architecture.total_params
         && total != params.element_count()
     {
-        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            kind: MODEL,
-            id: id.to_owned(),
-            field: "architecture.total_params",
-            expected: format!(
+        return Err(Error::unexpected(
+            MODEL,
+            id.to_owned(),
+            "architecture.total_params",
+            format!(
                 "the element count of the weights, {}",
                 params.element_count()
             ),
-            actual: total.to_string(),
-        }));
+            total.to_string(),
+        ));
     }
     Ok(())
 }
@@ -670,14 +656,12 @@ pub fn verify_model_password(
     }
     // The MAC's message is recomputed from the description: a stored digest is never trusted.
     let description_digest = anchor.description.digest(policy)?;
-    if description_digest != anchor.description_digest {
-        return Err(Error::Model(lcm_model::Error::SealMismatch {
-            kind: "model description_digest",
-            id,
-            stored: anchor.description_digest,
-            recomputed: description_digest,
-        }));
-    }
+    same_digest(
+        "model description_digest",
+        &id,
+        anchor.description_digest,
+        description_digest,
+    )?;
     let key = model_key(
         policy.hash_algorithm,
         master_password,

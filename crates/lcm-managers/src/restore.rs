@@ -6,6 +6,7 @@
 //! with the same checks the create path applies. A restore either adopts everything it is given
 //! or nothing.
 
+use lcm_crypto::Digest;
 use lcm_model::{Claimed, Record, Seal, Sealed};
 
 use crate::deployment::non_empty;
@@ -31,6 +32,49 @@ where
     Ok(claimed.check_named(ctx.policy(), kind, id)?)
 }
 
+/// An id that is not held yet: [`lcm_model::Error::DuplicateId`] naming `kind` and `id` when
+/// it is `taken`. The one duplicate check of every create and restore path.
+pub(crate) fn fresh_id(kind: &'static str, id: &str, taken: bool) -> Result<(), Error> {
+    if taken {
+        return Err(Error::Model(lcm_model::Error::DuplicateId {
+            kind,
+            id: id.to_owned(),
+        }));
+    }
+    Ok(())
+}
+
+/// A new record's id (its `id_field`): not empty ([`Error::Empty`]) and not `taken` yet
+/// ([`fresh_id`]).
+pub(crate) fn new_id(
+    kind: &'static str,
+    id_field: &'static str,
+    id: &str,
+    taken: bool,
+) -> Result<(), Error> {
+    non_empty(kind, id, id_field, id)?;
+    fresh_id(kind, id, taken)
+}
+
+/// A digest a record stores equals the one recomputed from its inputs: otherwise an
+/// [`lcm_model::Error::SealMismatch`] naming the field by `kind` and the record by `id`.
+pub(crate) fn same_digest(
+    kind: &'static str,
+    id: &str,
+    stored: Digest,
+    recomputed: Digest,
+) -> Result<(), Error> {
+    if stored != recomputed {
+        return Err(Error::Model(lcm_model::Error::SealMismatch {
+            kind,
+            id: id.to_owned(),
+            stored,
+            recomputed,
+        }));
+    }
+    Ok(())
+}
+
 /// The start of every `restore_*` of a record kept by id: the id (its `id_field`) is not
 /// empty and not `taken` already, and the claimed seal checks under the manager's policy.
 ///
@@ -45,13 +89,7 @@ pub(crate) fn adopt<T: Record + Clone>(
     taken: bool,
     claimed: &Claimed<T>,
 ) -> Result<Sealed<T>, Error> {
-    non_empty(kind, id, id_field, id)?;
-    if taken {
-        return Err(Error::Model(lcm_model::Error::DuplicateId {
-            kind,
-            id: id.to_owned(),
-        }));
-    }
+    new_id(kind, id_field, id, taken)?;
     check_seal(ctx, kind, id, claimed)
 }
 

@@ -37,7 +37,7 @@ use lcm_model::records::training::TrainingSnapshot;
 use lcm_model::{Claimed, Finite, Policy, Seal, Sealed, verify};
 
 use crate::deployment::non_empty;
-use crate::restore::{adopt, check_seal};
+use crate::restore::{adopt, check_seal, fresh_id, new_id, same_digest};
 use crate::{Context, Error};
 
 const TEST_EVALUATION: &str = "test evaluation anchor";
@@ -87,13 +87,12 @@ impl RootManager {
         evaluation_type: &str,
         metrics: &BTreeMap<String, f64>,
     ) -> Result<Sealed<TestEvaluationAnchor>, Error> {
-        non_empty(TEST_EVALUATION, test_id, "test_id", test_id)?;
-        if self.test_evaluations.contains_key(test_id) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: TEST_EVALUATION,
-                id: test_id.to_owned(),
-            }));
-        }
+        new_id(
+            TEST_EVALUATION,
+            "test_id",
+            test_id,
+            self.test_evaluations.contains_key(test_id),
+        )?;
         non_empty(TEST_EVALUATION, test_id, "evaluation_type", evaluation_type)?;
         let mut finite = BTreeMap::new();
         for (name, &value) in metrics {
@@ -163,14 +162,12 @@ impl RootManager {
             &a.metrics,
             self.ctx.policy(),
         )?;
-        if recomputed != a.metrics_digest {
-            return Err(Error::Model(lcm_model::Error::SealMismatch {
-                kind: "test evaluation anchor metrics_digest",
-                id: id.to_owned(),
-                stored: a.metrics_digest,
-                recomputed,
-            }));
-        }
+        same_digest(
+            "test evaluation anchor metrics_digest",
+            id,
+            a.metrics_digest,
+            recomputed,
+        )?;
         self.test_evaluations.insert(id.to_owned(), anchor);
         Ok(())
     }
@@ -202,34 +199,29 @@ impl RootManager {
         root: Claimed<ReleaseRoot>,
     ) -> Result<(), Error> {
         let id = deployment.record().deployment_id.as_str();
-        if self.release_roots.contains_key(id) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: RELEASE,
-                id: id.to_owned(),
-            }));
-        }
+        fresh_id(RELEASE, id, self.release_roots.contains_key(id))?;
         check_seal(&self.ctx, "deployment anchor", id, deployment)?;
         let root = check_seal(&self.ctx, RELEASE, id, &root)?;
         if root.record().deployment != deployment.digest() {
-            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                kind: RELEASE,
-                id: id.to_owned(),
-                field: "deployment",
-                expected: deployment.digest().to_string(),
-                actual: root.record().deployment.to_string(),
-            }));
+            return Err(Error::unexpected(
+                RELEASE,
+                id.to_owned(),
+                "deployment",
+                deployment.digest().to_string(),
+                root.record().deployment.to_string(),
+            ));
         }
         // The create path releases the pre-deployment the deployment carries out
         // (`verify::compute_release_root`); the anchor binds it, so a root naming another is
         // refused here too.
         if root.record().predeployment != deployment.record().predeployment {
-            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                kind: RELEASE,
-                id: id.to_owned(),
-                field: "predeployment",
-                expected: deployment.record().predeployment.to_string(),
-                actual: root.record().predeployment.to_string(),
-            }));
+            return Err(Error::unexpected(
+                RELEASE,
+                id.to_owned(),
+                "predeployment",
+                deployment.record().predeployment.to_string(),
+                root.record().predeployment.to_string(),
+            ));
         }
         verify::verify_release_root(self.ctx.policy(), root.record())?;
         // The create path releases a sealed test evaluation; a root naming none held is not

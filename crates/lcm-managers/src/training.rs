@@ -34,7 +34,7 @@ use lcm_model::verify::{
 use lcm_model::{Claimed, DomainType, Finite, Seal, Sealed};
 use serde_json::{Map, Value};
 
-use crate::restore::check_seal;
+use crate::restore::{check_seal, fresh_id, new_id};
 use crate::{Context, DatasetFamilyManager, Error, ModelManager};
 
 /// The kind names used in error messages.
@@ -242,13 +242,13 @@ impl TrainingManager {
                 if expected == datasets_root {
                     Ok(())
                 } else {
-                    Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                        kind: SESSION,
-                        id: session_id.to_owned(),
-                        field: "datasets_root_anchor",
-                        expected: format!("the datasets root of {family:?}, {expected}"),
-                        actual: datasets_root.to_string(),
-                    }))
+                    Err(Error::unexpected(
+                        SESSION,
+                        session_id.to_owned(),
+                        "datasets_root_anchor",
+                        format!("the datasets root of {family:?}, {expected}"),
+                        datasets_root.to_string(),
+                    ))
                 }
             },
         )?;
@@ -311,12 +311,7 @@ impl TrainingManager {
                 field: "checkpoint_id",
             });
         }
-        if run.checkpoint_ids.contains(checkpoint_id) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: CHECKPOINT,
-                id,
-            }));
-        }
+        fresh_id(CHECKPOINT, &id, run.checkpoint_ids.contains(checkpoint_id))?;
         if let Some(last) = run.checkpoints.last() {
             check_checkpoint_order(&id, last.record(), step, epoch)?;
         }
@@ -421,20 +416,12 @@ impl TrainingManager {
 
     /// A session id that is not empty and not held yet.
     fn check_new_session_id(&self, session_id: &str) -> Result<(), Error> {
-        if session_id.is_empty() {
-            return Err(Error::Empty {
-                kind: SESSION,
-                id: String::new(),
-                field: "session_id",
-            });
-        }
-        if self.sessions.contains_key(session_id) {
-            return Err(Error::Model(lcm_model::Error::DuplicateId {
-                kind: SESSION,
-                id: session_id.to_owned(),
-            }));
-        }
-        Ok(())
+        new_id(
+            SESSION,
+            "session_id",
+            session_id,
+            self.sessions.contains_key(session_id),
+        )
     }
 
     /// The ids of all sessions, in order.
@@ -526,13 +513,13 @@ fn metrics_error(session_id: &str, e: lcm_model::Error) -> Error {
             expected,
             actual,
             ..
-        } => Error::Model(lcm_model::Error::UnexpectedValue {
-            kind: METRICS,
-            id: session_id.to_owned(),
+        } => Error::unexpected(
+            METRICS,
+            session_id.to_owned(),
             field,
-            expected: expected.to_owned(),
+            expected.to_owned(),
             actual,
-        }),
+        ),
         lcm_model::Error::NonFiniteField { field, value, .. } => {
             Error::Model(lcm_model::Error::NonFiniteMetric {
                 kind: METRICS,
@@ -586,13 +573,13 @@ fn check_session_inputs(
         })?;
         let a = &anchor.record();
         if a.split != *split {
-            return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                kind: SESSION,
-                id: session_id.to_owned(),
-                field: "data_splits",
-                expected: format!("a {split} split anchor under {split}"),
-                actual: format!("the {} split anchor of {:?}", a.split, a.family_id),
-            }));
+            return Err(Error::unexpected(
+                SESSION,
+                session_id.to_owned(),
+                "data_splits",
+                format!("a {split} split anchor under {split}"),
+                format!("the {} split anchor of {:?}", a.split, a.family_id),
+            ));
         }
         if !model_authorizes_family(model_anchor.record(), &a.family_anchor) {
             return Err(Error::Unauthorized {
@@ -606,13 +593,13 @@ fn check_session_inputs(
             None => family = Some(&a.family_id),
             Some(f) if f == a.family_id => {}
             Some(f) => {
-                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                    kind: SESSION,
-                    id: session_id.to_owned(),
-                    field: "data_splits",
-                    expected: format!("split anchors of one dataset family, {f:?}"),
-                    actual: format!("also {:?}", a.family_id),
-                }));
+                return Err(Error::unexpected(
+                    SESSION,
+                    session_id.to_owned(),
+                    "data_splits",
+                    format!("split anchors of one dataset family, {f:?}"),
+                    format!("also {:?}", a.family_id),
+                ));
             }
         }
     }

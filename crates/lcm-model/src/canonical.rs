@@ -88,19 +88,31 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) -> Result<(), Error> {
             }
             out.push(b']');
         }
-        Value::Object(map) => {
-            out.push(b'{');
-            for (i, (k, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(out, k);
-                out.push(b':');
-                write_value(out, item)?;
-            }
-            out.push(b'}');
-        }
+        Value::Object(map) => write_object(out, map)?,
     }
+    Ok(())
+}
+
+/// Appends the canonical JSON of an object: its members in key order, as [`write_value`]
+/// writes an object value.
+///
+/// # Errors
+///
+/// As [`write_value`].
+pub(crate) fn write_object(
+    out: &mut Vec<u8>,
+    map: &serde_json::Map<String, Value>,
+) -> Result<(), Error> {
+    out.push(b'{');
+    for (i, (k, item)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, k);
+        out.push(b':');
+        write_value(out, item)?;
+    }
+    out.push(b'}');
     Ok(())
 }
 

@@ -312,16 +312,22 @@ impl<'a> Scan<'a> {
                     key: key.into_owned(),
                 }));
             }
-            self.ws();
-            match self.peek().ok_or(Stop::Syntax)? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                _ => return Err(Stop::Syntax),
+            if self.closes(b'}')? {
+                return Ok(());
             }
         }
+    }
+
+    /// After a member or element: `true` past the `close` that ends the container, `false`
+    /// past the `,` before the next one.
+    fn closes(&mut self, close: u8) -> Result<bool, Stop> {
+        self.ws();
+        let b = self.peek().ok_or(Stop::Syntax)?;
+        if b != b',' && b != close {
+            return Err(Stop::Syntax);
+        }
+        self.i += 1;
+        Ok(b == close)
     }
 
     fn array(&mut self, depth: usize) -> Result<(), Stop> {
@@ -337,14 +343,8 @@ impl<'a> Scan<'a> {
             self.value(depth + 1)?;
             self.path.pop();
             index += 1;
-            self.ws();
-            match self.peek().ok_or(Stop::Syntax)? {
-                b',' => self.i += 1,
-                b']' => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                _ => return Err(Stop::Syntax),
+            if self.closes(b']')? {
+                return Ok(());
             }
         }
     }

@@ -18,6 +18,19 @@ pub(crate) fn to_json(obj: &Bound<'_, PyAny>, at: &str) -> PyResult<Value> {
     to_json_at(obj, at, 0)
 }
 
+/// A list's or a tuple's items as a JSON array, each named `at[i]` in errors.
+fn array_at<'py>(
+    items: impl Iterator<Item = Bound<'py, PyAny>>,
+    at: &str,
+    depth: usize,
+) -> PyResult<Value> {
+    items
+        .enumerate()
+        .map(|(i, v)| to_json_at(&v, &format!("{at}[{i}]"), depth + 1))
+        .collect::<PyResult<Vec<_>>>()
+        .map(Value::Array)
+}
+
 fn to_json_at(obj: &Bound<'_, PyAny>, at: &str, depth: usize) -> PyResult<Value> {
     if depth > MAX_DEPTH {
         return Err(input(format!("{at}: nested more than {MAX_DEPTH} levels")));
@@ -59,20 +72,10 @@ fn to_json_at(obj: &Bound<'_, PyAny>, at: &str, depth: usize) -> PyResult<Value>
         return Ok(Value::Object(map));
     }
     if let Ok(l) = obj.cast::<PyList>() {
-        return l
-            .iter()
-            .enumerate()
-            .map(|(i, v)| to_json_at(&v, &format!("{at}[{i}]"), depth + 1))
-            .collect::<PyResult<Vec<_>>>()
-            .map(Value::Array);
+        return array_at(l.iter(), at, depth);
     }
     if let Ok(t) = obj.cast::<PyTuple>() {
-        return t
-            .iter()
-            .enumerate()
-            .map(|(i, v)| to_json_at(&v, &format!("{at}[{i}]"), depth + 1))
-            .collect::<PyResult<Vec<_>>>()
-            .map(Value::Array);
+        return array_at(t.iter(), at, depth);
     }
     Err(input(format!(
         "{at}: a {} is not a JSON value",

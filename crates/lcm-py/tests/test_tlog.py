@@ -23,6 +23,12 @@ def vkey(path: pathlib.Path) -> str:
     return pathlib.Path(f"{path}.vkey").read_text().strip()
 
 
+def signed(store: lcm.Store, deployment: str, log_key: pathlib.Path, receipts: int) -> str:
+    """Infers `receipts` requests, then returns the log's checkpoint signed with `log_key`."""
+    store.infer(deployment, requests(receipts))
+    return store.checkpoint(deployment, key=log_key)
+
+
 def test_keygen_with_a_name_writes_the_verifier_key(tmp_path: pathlib.Path) -> None:
     plain = tmp_path / "plain.key"
     lcm.keygen(plain)
@@ -49,8 +55,7 @@ def test_keygen_with_a_name_writes_the_verifier_key(tmp_path: pathlib.Path) -> N
 def test_a_checkpoint_verifies(
     store: lcm.Store, deployment: str, log_key: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:
-    store.infer(deployment, requests(3))
-    text = store.checkpoint(deployment, key=log_key)
+    text = signed(store, deployment, log_key, 3)
     assert text.startswith(ORIGIN + "\n3\n")
     report = lcm.verify_checkpoint(text, vkey(log_key))
     assert (report.origin, report.size, report.since, report.since_size) == (ORIGIN, 3, None, None)
@@ -75,8 +80,7 @@ def test_a_checkpoint_verifies(
 def test_a_newer_checkpoint_extends_the_older_by_the_proof(
     store: lcm.Store, deployment: str, log_key: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:
-    store.infer(deployment, requests(3))
-    old = store.checkpoint(deployment, key=log_key)
+    old = signed(store, deployment, log_key, 3)
     store.infer(deployment, requests(5, start=3))
     new = store.checkpoint(deployment, key=log_key)
     proof = store.prove(deployment, old)
@@ -109,8 +113,7 @@ def test_a_newer_checkpoint_extends_the_older_by_the_proof(
 def test_swapped_order_is_a_rollback(
     store: lcm.Store, deployment: str, log_key: pathlib.Path
 ) -> None:
-    store.infer(deployment, requests(2))
-    old = store.checkpoint(deployment, key=log_key)
+    old = signed(store, deployment, log_key, 2)
     store.infer(deployment, requests(2, start=2))
     new = store.checkpoint(deployment, key=log_key)
     with pytest.raises(lcm.VerificationError, match="^rollback"):
@@ -138,8 +141,7 @@ def test_prove_refuses_a_checkpoint_that_is_not_a_state_of_the_log(
 def test_a_tampered_checkpoint_fails(
     store: lcm.Store, deployment: str, log_key: pathlib.Path
 ) -> None:
-    store.infer(deployment, requests(3))
-    text = store.checkpoint(deployment, key=log_key)
+    text = signed(store, deployment, log_key, 3)
     origin, size, root, rest = text.split("\n", 3)
     # One byte of the size, of the root, of the origin: the signature no longer holds.
     for tampered in (
@@ -164,8 +166,7 @@ def test_a_tampered_checkpoint_fails(
 def test_a_wrong_key_fails(
     store: lcm.Store, deployment: str, log_key: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:
-    store.infer(deployment, requests(2))
-    text = store.checkpoint(deployment, key=log_key)
+    text = signed(store, deployment, log_key, 2)
     other = tmp_path / "other.key"
     lcm.keygen(other, name=ORIGIN)
     with pytest.raises(lcm.VerificationError, match="^signature"):
@@ -180,8 +181,7 @@ def test_a_wrong_key_fails(
 def test_witness_quorum(
     store: lcm.Store, deployment: str, log_key: pathlib.Path, tmp_path: pathlib.Path
 ) -> None:
-    store.infer(deployment, requests(2))
-    text = store.checkpoint(deployment, key=log_key)
+    text = signed(store, deployment, log_key, 2)
     witness = tmp_path / "w.key"
     lcm.keygen(witness, name="witness.example", witness=True)
     assert lcm.verify_checkpoint(text, vkey(log_key), witnesses=[vkey(witness)]).size == 2

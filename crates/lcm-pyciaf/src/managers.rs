@@ -161,6 +161,44 @@ pub enum Error {
     },
 }
 
+/// A record the reference keeps in a dict under its own id.
+pub(crate) trait Keyed {
+    /// The id it is kept under.
+    fn key(&self) -> &str;
+}
+
+/// Implements [`Keyed`] for record types by the field holding their id.
+macro_rules! keyed_by {
+    ($($ty:ty => $field:ident),+ $(,)?) => {
+        $(impl Keyed for $ty {
+            fn key(&self) -> &str {
+                &self.$field
+            }
+        })+
+    };
+}
+
+keyed_by! {
+    FamilyAnchor => dataset_id,
+    PreDeploymentAnchor => predeployment_id,
+    DeploymentAnchor => deployment_id,
+    TrainingSession => session_id,
+    TestEvaluationAnchor => test_id,
+    InferenceConnections => connections_id,
+    InferenceReceipt => receipt_id,
+}
+
+/// [`upsert`] under the item's own id.
+pub(crate) fn upsert_keyed<T: Keyed>(items: &mut Vec<T>, item: T) -> &T {
+    let key = item.key().to_owned();
+    upsert(items, |x| x.key() == key, item)
+}
+
+/// The stored item kept under `key`.
+pub(crate) fn find_keyed<'a, T: Keyed>(items: &'a [T], key: &str) -> Option<&'a T> {
+    items.iter().find(|x| x.key() == key)
+}
+
 /// Stores `item` in place of the first stored item that `same` picks, or appends it, and
 /// returns it: the reference's `dict[key] = value`, which keeps a replaced key at its first
 /// insertion position.

@@ -70,8 +70,8 @@ mod store;
 pub mod tlog_ops;
 
 pub use crate::store::{
-    BatchBuild, ChainHead, Checkpoint, NewReceipt, RecordsBuild, Store, StoredBatch,
-    StoredEvidence, StoredReceipt, StoredRecord,
+    BatchBuild, BatchKeyRow, ChainHead, Checkpoint, KeyedAppend, KeyedBuild, NewReceipt,
+    RecordsBuild, Store, StoredBatch, StoredEvidence, StoredReceipt, StoredRecord, StoredToken,
 };
 
 /// Every kind of record a store keeps in its records table (what `Store::records` and

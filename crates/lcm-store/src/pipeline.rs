@@ -152,9 +152,56 @@ impl InferOptions {
     }
 }
 
+/// Parses a batch of request lines held in memory (a request body of `lcm serve`) with
+/// `lcm infer`'s strict input: each non-blank line one [`RequestLine`], no key twice, exact
+/// numbers, printable ids.
+///
+/// # Errors
+///
+/// [`Error::RequestLine`] for a line that does not parse, [`Error::StrictLine`] for one that
+/// strict input refuses (each with its line number, from 1).
+///
+/// # Example
+///
+/// ```
+/// let lines = lcm_store::pipeline::parse_requests(
+///     "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\"}\n\n",
+/// )?;
+/// assert_eq!(lines.len(), 1);
+/// assert!(lcm_store::pipeline::parse_requests("{\"request_id\":\"r1\"}").is_err());
+/// # Ok::<(), lcm_store::Error>(())
+/// ```
+pub fn parse_requests(text: &str) -> Result<Vec<RequestLine>, Error> {
+    let mut out = Vec::new();
+    for (number, line) in (1u64..).zip(text.lines()) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed =
+            serde_json::from_str::<RequestLine>(line).map_err(|source| Error::RequestLine {
+                line: number,
+                source,
+            })?;
+        strict_line(line, &parsed).map_err(|source| Error::StrictLine {
+            line: number,
+            source,
+        })?;
+        out.push(parsed);
+    }
+    Ok(out)
+}
+
 /// Refuses a request id of `lines` that is in `deployment`'s chain already or repeats within
 /// `lines`. Memory: the ids of one batch.
-fn refuse_repeats(store: &dyn Store, deployment: &str, lines: &[RequestLine]) -> Result<(), Error> {
+///
+/// # Errors
+///
+/// [`Error::RepeatedRequest`] naming the first such id; read failures.
+pub fn refuse_repeats(
+    store: &dyn Store,
+    deployment: &str,
+    lines: &[RequestLine],
+) -> Result<(), Error> {
     let repeated = |request_id: &str| Error::RepeatedRequest {
         deployment: deployment.to_owned(),
         request_id: request_id.to_owned(),

@@ -66,6 +66,19 @@ pub struct NewReceipt {
     pub record: lcm_model::records::InferenceReceipt,
 }
 
+impl NewReceipt {
+    /// A stored receipt with its record parsed from its JSON (for the callers that have only
+    /// the stored form).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Json`] when the JSON is not a receipt.
+    pub fn parse(stored: StoredReceipt) -> Result<Self, Error> {
+        let record = serde_json::from_str(&stored.json)?;
+        Ok(Self { stored, record })
+    }
+}
+
 /// The last receipt of the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainHead {
@@ -98,6 +111,47 @@ pub type RecordsBuild<'a> =
 /// What [`Store::close_batch`]'s callback returns: the batch to store with its records, or
 /// `None` when there is nothing to seal.
 pub type BatchBuild = Result<Option<(StoredBatch, Vec<StoredRecord>)>, Error>;
+
+/// An API token of `lcm serve` as a store keeps it: never the token itself, only its
+/// SHA-256, found by the token's id part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    /// The token's public id part (what `lcm token list` and `lcm token revoke` name).
+    pub id: String,
+    /// A name for people (the client it was given to); may be empty.
+    pub name: String,
+    /// The deployment whose chain the token may append to.
+    pub deployment: String,
+    /// SHA-256 of the whole token text.
+    pub hash: Digest,
+    /// When it was created, microseconds since the Unix epoch.
+    pub created: i64,
+    /// When it was revoked, if it was.
+    pub revoked: Option<i64>,
+}
+
+/// A client's batch key (`Idempotency-Key`) as recorded in the transaction of the receipts
+/// its batch appended: a retry with the same key finds them instead of appending again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchKeyRow {
+    /// The client's key.
+    pub key: String,
+    /// The digest of the batch's body.
+    pub body: Digest,
+    /// The sequence number of the batch's first receipt.
+    pub first_sequence: u64,
+    /// How many receipts the batch appended.
+    pub count: u64,
+}
+
+/// What [`Store::append_keyed`]'s callback returns: the receipts to append after the head
+/// and the batch keys to record with them.
+pub type KeyedAppend = (Vec<NewReceipt>, Vec<BatchKeyRow>);
+
+/// The callback of [`Store::append_keyed`]: the store as it is inside the write transaction
+/// and the chain head, in; the receipts and batch keys to commit together, out.
+pub type KeyedBuild<'a> =
+    dyn FnMut(&dyn Store, Option<ChainHead>) -> Result<KeyedAppend, Error> + 'a;
 
 /// What a store of lifecycle records must offer; [`crate::sqlite`] is the embedded one, and a
 /// server-backed one, `crate::postgres` (feature `postgres`), implements the same trait.
@@ -342,4 +396,61 @@ pub trait Store: Send {
     /// [`Error::Corrupt`] when the store has no such tile or a shorter one; read failures.
     fn log_tile(&self, deployment: &str, tile: lcm_tlog::tiles::Tile)
     -> Result<Vec<Digest>, Error>;
+
+    // ---------------------------------------------------------------------------------------
+    // The service's section (`lcm serve`, crate `lcm-server`): API tokens and idempotent
+    // batches. A backend implements these with its own tables; nothing else in this crate
+    // calls them.
+    // ---------------------------------------------------------------------------------------
+
+    /// Stores a new API token (its hash, never the token).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Duplicate`] (kind `token`) when the id exists; write failures.
+    fn put_token(&mut self, token: &StoredToken) -> Result<(), Error>;
+
+    /// The token with this id part, revoked or not.
+    ///
+    /// # Errors
+    ///
+    /// Read failures; [`Error::Corrupt`] for a stored hash of the wrong length.
+    fn token(&self, id: &str) -> Result<Option<StoredToken>, Error>;
+
+    /// Every token, ordered by creation time then id.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::token`].
+    fn tokens(&self) -> Result<Vec<StoredToken>, Error>;
+
+    /// Revokes the token `id` at time `at` (microseconds since the Unix epoch); a token
+    /// revoked already keeps its first revocation time. Returns whether the token exists.
+    ///
+    /// # Errors
+    ///
+    /// Write failures.
+    fn revoke_token(&mut self, id: &str, at: i64) -> Result<bool, Error>;
+
+    /// The batch key `key` recorded on `deployment`'s chain, if any.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn batch_key(&self, deployment: &str, key: &str) -> Result<Option<BatchKeyRow>, Error>;
+
+    /// [`Store::append_receipts`] for a service's group commit: `build` gets the store as it
+    /// is inside the write transaction (to look up batch keys and request ids another
+    /// process may have written) and the head, and returns the receipts to append and the
+    /// batch keys to record; both are committed together, with the log, or neither is.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::append_receipts`]; [`Error::Duplicate`] (kind `batch key`) for a key the
+    /// chain holds already. In every error case nothing is written.
+    fn append_keyed(
+        &mut self,
+        deployment: &str,
+        build: &mut KeyedBuild<'_>,
+    ) -> Result<Vec<StoredReceipt>, Error>;
 }

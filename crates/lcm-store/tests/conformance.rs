@@ -567,7 +567,7 @@ fn postgres_schema_check_names_a_disabled_trigger_and_a_replaced_function() {
     // A store migrated by a newer lcm is refused, read-only too; an empty schema holds no
     // store.
     fresh
-        .sql("INSERT INTO lcm_migrations (version) VALUES (2)")
+        .sql("INSERT INTO lcm_migrations (version) VALUES (3)")
         .unwrap();
     for opened in [
         lcm_store::open(fresh.location()),
@@ -577,8 +577,8 @@ fn postgres_schema_check_names_a_disabled_trigger_and_a_replaced_function() {
             matches!(
                 opened,
                 Err(Error::TooNew {
-                    found: 2,
-                    supported: 1
+                    found: 3,
+                    supported: 2
                 })
             ),
             "{:?}",

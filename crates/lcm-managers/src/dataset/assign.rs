@@ -60,13 +60,13 @@ pub fn assign_splits<S: AsRef<str>>(
     }
     let total: u64 = ratios.values().map(|&w| u64::from(w)).sum();
     if total == 0 {
-        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            kind: ASSIGNMENT,
+        return Err(Error::unexpected(
+            ASSIGNMENT,
             id,
-            field: "ratios",
-            expected: "at least one positive weight".to_owned(),
-            actual: format!("{ratios:?}"),
-        }));
+            "ratios",
+            "at least one positive weight".to_owned(),
+            format!("{ratios:?}"),
+        ));
     }
     let seed_bytes = seed.to_be_bytes();
     let mut keyed: Vec<(Digest, &str)> = Vec::with_capacity(record_ids.len());
@@ -89,13 +89,13 @@ pub fn assign_splits<S: AsRef<str>>(
     keyed.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(b.1)));
     // Equal ids have equal keys, so after sorting by (key, id) duplicates are neighbours.
     if let Some(w) = keyed.windows(2).find(|w| w[0].1 == w[1].1) {
-        return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-            kind: ASSIGNMENT,
+        return Err(Error::unexpected(
+            ASSIGNMENT,
             id,
-            field: "record_ids",
-            expected: "unique record ids".to_owned(),
-            actual: format!("{:?} twice", w[0].1),
-        }));
+            "record_ids",
+            "unique record ids".to_owned(),
+            format!("{:?} twice", w[0].1),
+        ));
     }
 
     // Largest-remainder apportionment in exact integer arithmetic.

@@ -59,14 +59,12 @@ impl DatasetFamilyManager {
             .validate()
             .map_err(|e| empty_field(FAMILY, family_id, e))?;
         let metadata_digest = f.metadata.digest(policy)?;
-        if metadata_digest != f.metadata_digest {
-            return Err(Error::Model(lcm_model::Error::SealMismatch {
-                kind: "dataset family metadata_digest",
-                id: family_id.to_owned(),
-                stored: f.metadata_digest,
-                recomputed: metadata_digest,
-            }));
-        }
+        same_digest(
+            "dataset family metadata_digest",
+            family_id,
+            f.metadata_digest,
+            metadata_digest,
+        )?;
         check_kdf_iterations(f.kdf_iterations)?;
 
         let mut entries: BTreeMap<DatasetSplit, SplitEntry> = BTreeMap::new();
@@ -81,44 +79,39 @@ impl DatasetFamilyManager {
             let split_id = format!("{family_id}/{split}");
             let anchor = check_seal(&self.ctx, SPLIT, &split_id, &anchor)?;
             if a.family_id != family_id {
-                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                    kind: SPLIT,
-                    id: format!("{}/{split}", a.family_id),
-                    field: "family_id",
-                    expected: format!("a split of dataset family {family_id:?}"),
-                    actual: format!("{:?}", a.family_id),
-                }));
+                return Err(Error::unexpected(
+                    SPLIT,
+                    format!("{}/{split}", a.family_id),
+                    "family_id",
+                    format!("a split of dataset family {family_id:?}"),
+                    format!("{:?}", a.family_id),
+                ));
             }
             if a.family_anchor != family.digest() {
-                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                    kind: SPLIT,
-                    id: split_id,
-                    field: "family_anchor",
-                    expected: family.digest().to_string(),
-                    actual: a.family_anchor.to_string(),
-                }));
+                return Err(Error::unexpected(
+                    SPLIT,
+                    split_id,
+                    "family_anchor",
+                    family.digest().to_string(),
+                    a.family_anchor.to_string(),
+                ));
             }
-            if entries.contains_key(&split) {
-                return Err(Error::Model(lcm_model::Error::DuplicateId {
-                    kind: SPLIT,
-                    id: split_id,
-                }));
-            }
+            fresh_id(SPLIT, &split_id, entries.contains_key(&split))?;
             let anchored_contents = a.contents_root.is_some();
             let given_contents = !content_digests.is_empty();
             if anchored_contents != given_contents {
-                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                    kind: SPLIT,
-                    id: split_id,
-                    field: "content_digests",
-                    expected: if anchored_contents {
+                return Err(Error::unexpected(
+                    SPLIT,
+                    split_id,
+                    "content_digests",
+                    if anchored_contents {
                         "one content digest per record id (the anchor has a contents root)"
                             .to_owned()
                     } else {
                         "no content digests (the anchor has no contents root)".to_owned()
                     },
-                    actual: format!("{} content digests", content_digests.len()),
-                }));
+                    format!("{} content digests", content_digests.len()),
+                ));
             }
             let mut info = SplitInfo {
                 sample_count: a.sample_count,

@@ -244,12 +244,14 @@ fn status_changes_are_appended_and_checked() {
         m.record_status("deploy_001", DeploymentStatus::Prepared, "back"),
         "status",
     );
-    m.record_status("deploy_001", DeploymentStatus::Failed, "health checks")
-        .unwrap();
-    m.record_status("deploy_001", DeploymentStatus::Deployed, "retry")
-        .unwrap();
-    m.record_status("deploy_001", DeploymentStatus::RolledBack, "latency")
-        .unwrap();
+    record_statuses(
+        &mut m,
+        &[
+            (DeploymentStatus::Failed, "health checks"),
+            (DeploymentStatus::Deployed, "retry"),
+            (DeploymentStatus::RolledBack, "latency"),
+        ],
+    );
     unexpected_value(
         m.record_status("deploy_001", DeploymentStatus::Deployed, "zombie"),
         "status",
@@ -276,18 +278,28 @@ fn status_changes_are_appended_and_checked() {
     m.verify_status_history("deploy_001").unwrap();
 }
 
+/// Records each `(status, reason)` of `deploy_001` in turn; each must be accepted.
+fn record_statuses(m: &mut DeploymentManager, events: &[(DeploymentStatus, &str)]) {
+    for &(status, reason) in events {
+        m.record_status("deploy_001", status, reason)
+            .expect("an allowed transition");
+    }
+}
+
 fn history() -> (
     Policy,
     Sealed<DeploymentAnchor>,
     Vec<Sealed<DeploymentStatusEvent>>,
 ) {
     let mut m = deployed();
-    m.record_status("deploy_001", DeploymentStatus::Failed, "a")
-        .unwrap();
-    m.record_status("deploy_001", DeploymentStatus::Deployed, "b")
-        .unwrap();
-    m.record_status("deploy_001", DeploymentStatus::Failed, "c")
-        .unwrap();
+    record_statuses(
+        &mut m,
+        &[
+            (DeploymentStatus::Failed, "a"),
+            (DeploymentStatus::Deployed, "b"),
+            (DeploymentStatus::Failed, "c"),
+        ],
+    );
     let anchor = m.deployment("deploy_001").unwrap().clone();
     let h = m.status_history("deploy_001").unwrap().to_vec();
     (m.policy().clone(), anchor, h)

@@ -85,15 +85,15 @@ impl TrainingManager {
                 {
                     Ok(())
                 } else {
-                    Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                        kind: SESSION,
-                        id: sid.to_owned(),
-                        field: "datasets_root_anchor",
-                        expected: format!(
+                    Err(Error::unexpected(
+                        SESSION,
+                        sid.to_owned(),
+                        "datasets_root_anchor",
+                        format!(
                             "the datasets root of {family:?} when the session started, {at_start}"
                         ),
-                        actual: s.datasets_root.to_string(),
-                    }))
+                        s.datasets_root.to_string(),
+                    ))
                 }
             },
         )?;
@@ -106,13 +106,13 @@ impl TrainingManager {
             let id = format!("{sid}/{}", c.checkpoint_id);
             sealed.push(check_seal(&self.ctx, CHECKPOINT, &id, cp)?);
             if c.session != session.digest() {
-                return Err(Error::Model(lcm_model::Error::UnexpectedValue {
-                    kind: CHECKPOINT,
+                return Err(Error::unexpected(
+                    CHECKPOINT,
                     id,
-                    field: "session",
-                    expected: format!("a checkpoint of session {sid:?}, {}", session.digest()),
-                    actual: c.session.to_string(),
-                }));
+                    "session",
+                    format!("a checkpoint of session {sid:?}, {}", session.digest()),
+                    c.session.to_string(),
+                ));
             }
             check_sequence(CHECKPOINT, &id, index, index, c.index)?;
             check_chain_link(CHECKPOINT, &id, index, Some(head), Some(c.previous))?;
@@ -123,12 +123,11 @@ impl TrainingManager {
                     field: "checkpoint_id",
                 });
             }
-            if !checkpoint_ids.insert(c.checkpoint_id.clone()) {
-                return Err(Error::Model(lcm_model::Error::DuplicateId {
-                    kind: CHECKPOINT,
-                    id,
-                }));
-            }
+            fresh_id(
+                CHECKPOINT,
+                &id,
+                !checkpoint_ids.insert(c.checkpoint_id.clone()),
+            )?;
             if c.metrics.keys().any(String::is_empty) {
                 return Err(Error::Empty {
                     kind: CHECKPOINT,

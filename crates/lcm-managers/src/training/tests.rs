@@ -432,6 +432,16 @@ fn session_start_checks_references() {
     let root = f.root;
     let tv = train_val(&f);
     let other = |f: &Fixture, s| f.datasets.split_anchor("other", s).unwrap().digest();
+    // A session trained on one split anchor, as the checks below vary it.
+    let train_on = |f: &mut Fixture, split: Digest| {
+        go(
+            f,
+            "t",
+            &model,
+            root,
+            BTreeMap::from([(DatasetSplit::Train, split)]),
+        )
+    };
 
     let e = go(&mut f, "t", &model, root, BTreeMap::new());
     assert_matches!(
@@ -441,31 +451,13 @@ fn session_start_checks_references() {
             ..
         }))
     );
-    let e = go(
-        &mut f,
-        "t",
-        &model,
-        root,
-        BTreeMap::from([(DatasetSplit::Train, d(7))]),
-    );
+    let e = train_on(&mut f, d(7));
     unknown_reference(e, "data_splits");
     let test = f.splits[&DatasetSplit::Test].digest();
-    let e = go(
-        &mut f,
-        "t",
-        &model,
-        root,
-        BTreeMap::from([(DatasetSplit::Train, test)]),
-    );
+    let e = train_on(&mut f, test);
     unexpected_value(e, "data_splits");
     let foreign = other(&f, DatasetSplit::Train);
-    let e = go(
-        &mut f,
-        "t",
-        &model,
-        root,
-        BTreeMap::from([(DatasetSplit::Train, foreign)]),
-    );
+    let e = train_on(&mut f, foreign);
     match e {
         Err(Error::Unauthorized {
             field: "data_splits",

@@ -16,6 +16,7 @@ use lcm_crypto::{Digest, MacTag, Salt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::non_empty;
 use crate::{Error, Record, Timestamp};
 
 /// One of the three splits of a dataset family (the seed's `DatasetSplit`).
@@ -181,12 +182,7 @@ impl DatasetFamilyMetadata {
             ("owner", &self.owner),
             ("license", &self.license),
         ] {
-            if value.is_empty() {
-                return Err(Error::EmptyField {
-                    record: Self::KIND,
-                    field,
-                });
-            }
+            non_empty(Self::KIND, field, value)?;
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ use lcm_crypto::Digest;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::non_empty;
 use crate::{Error, Policy, Record, Timestamp};
 
 /// A built, deployable artifact (a container image, a model archive, ...): the seed's
@@ -315,14 +316,6 @@ pub struct DeploymentStatusEvent {
 
 impl Record for DeploymentStatusEvent {
     const KIND: &'static str = "deployment-status-event";
-}
-
-fn non_empty(record: &'static str, field: &'static str, value: &str) -> Result<(), Error> {
-    if value.is_empty() {
-        Err(Error::EmptyField { record, field })
-    } else {
-        Ok(())
-    }
 }
 
 /// At most 80 characters of `s`, for error messages.

@@ -27,7 +27,7 @@ use lcm_crypto::{CommitmentScheme, Digest, DomainHasher};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::canonical::{write_str, write_value};
+use crate::canonical::{write_object, write_str};
 use crate::{Error, Policy, Record, Sealed, Timestamp};
 
 /// A commitment to a query or an output: the seed's `LCMInferenceCommitment`.
@@ -241,21 +241,23 @@ fn write_u64(out: &mut Vec<u8>, mut v: u64) {
     out.extend_from_slice(&digits[i..]);
 }
 
-fn write_commitment(out: &mut Vec<u8>, c: &InferenceCommitment) -> Result<(), Error> {
-    out.extend_from_slice(b"{\"metadata\":{");
-    for (i, (k, v)) in c.metadata.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_str(out, k);
-        out.push(b':');
-        write_value(out, v)?;
-    }
-    out.extend_from_slice(b"},\"plaintext\":");
-    match &c.plaintext {
-        Some(p) => write_str(out, p),
+/// Appends `null` for `None`, and what `write` appends for a value.
+fn write_or_null<T: ?Sized>(
+    out: &mut Vec<u8>,
+    value: Option<&T>,
+    write: impl FnOnce(&mut Vec<u8>, &T),
+) {
+    match value {
+        Some(v) => write(out, v),
         None => out.extend_from_slice(b"null"),
     }
+}
+
+fn write_commitment(out: &mut Vec<u8>, c: &InferenceCommitment) -> Result<(), Error> {
+    out.extend_from_slice(b"{\"metadata\":");
+    write_object(out, &c.metadata)?;
+    out.extend_from_slice(b",\"plaintext\":");
+    write_or_null(out, c.plaintext.as_deref(), write_str);
     out.extend_from_slice(b",\"scheme\":");
     write_str(out, c.scheme.name());
     out.extend_from_slice(b",\"value\":");
@@ -282,10 +284,7 @@ fn write_receipt(out: &mut Vec<u8>, r: &InferenceReceipt) -> Result<(), Error> {
     out.extend_from_slice(b",\"output_commitment\":");
     write_commitment(out, &r.output_commitment)?;
     out.extend_from_slice(b",\"prev_receipt\":");
-    match &r.prev_receipt {
-        Some(d) => write_hex(out, d),
-        None => out.extend_from_slice(b"null"),
-    }
+    write_or_null(out, r.prev_receipt.as_ref(), write_hex);
     out.extend_from_slice(b",\"receipt_id\":");
     write_str(out, &r.receipt_id);
     out.extend_from_slice(b",\"request_id\":");

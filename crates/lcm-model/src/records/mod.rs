@@ -23,3 +23,16 @@ pub use self::roots::{InferenceBatchRoot, ReleaseRoot, TestEvaluationAnchor};
 pub use self::training::{
     TrainingCheckpoint, TrainingMetrics, TrainingSession, TrainingSnapshot, training_config_digest,
 };
+
+/// [`Error::EmptyField`] naming `field` of the `record` kind when `value` is empty.
+pub(crate) fn non_empty(
+    record: &'static str,
+    field: &'static str,
+    value: &str,
+) -> Result<(), crate::Error> {
+    if value.is_empty() {
+        Err(crate::Error::EmptyField { record, field })
+    } else {
+        Ok(())
+    }
+}

@@ -16,6 +16,7 @@ use lcm_crypto::{Digest, DomainHasher, HashAlgorithm, MacTag, Salt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::non_empty;
 use crate::{Error, Policy, Record, Timestamp, record_digest};
 
 /// The architecture of a model (the seed's `ModelArchitecture`); its digest is the
@@ -72,12 +73,7 @@ impl ModelArchitecture {
     ///
     /// [`Error::EmptyField`] when `model_type` is empty.
     pub fn validate(&self) -> Result<(), Error> {
-        if self.model_type.is_empty() {
-            return Err(Error::EmptyField {
-                record: Self::KIND,
-                field: "type",
-            });
-        }
+        non_empty(Self::KIND, "type", &self.model_type)?;
         Ok(())
     }
 }
@@ -142,18 +138,8 @@ impl TrainingEnvironment {
     ///
     /// [`Error::EmptyField`] when `framework` or `framework_version` is empty.
     pub fn validate(&self) -> Result<(), Error> {
-        if self.framework.is_empty() {
-            return Err(Error::EmptyField {
-                record: Self::KIND,
-                field: "framework",
-            });
-        }
-        if self.framework_version.is_empty() {
-            return Err(Error::EmptyField {
-                record: Self::KIND,
-                field: "framework_version",
-            });
-        }
+        non_empty(Self::KIND, "framework", &self.framework)?;
+        non_empty(Self::KIND, "framework_version", &self.framework_version)?;
         Ok(())
     }
 }
@@ -237,18 +223,8 @@ impl Tensor<'_> {
     /// [`Error::EmptyField`] for an empty name or dtype; [`Error::InvalidField`] when the
     /// byte length does not match the shape of a known dtype.
     pub fn digest(&self, policy: &Policy) -> Result<Digest, Error> {
-        if self.name.is_empty() {
-            return Err(Error::EmptyField {
-                record: TENSOR_KIND,
-                field: "name",
-            });
-        }
-        if self.dtype.is_empty() {
-            return Err(Error::EmptyField {
-                record: TENSOR_KIND,
-                field: "dtype",
-            });
-        }
+        non_empty(TENSOR_KIND, "name", self.name)?;
+        non_empty(TENSOR_KIND, "dtype", self.dtype)?;
         let count = self.element_count()?;
         if let Some(size) = Self::element_size(self.dtype) {
             let expected = count.checked_mul(size);

@@ -8,6 +8,7 @@ use super::{
     Error, PyciafContext, canonical_object, entry, find_in, find_in_mut, jobj, jstr, listed,
     member, sha256_hex, short, string_value, upsert,
 };
+use super::{find_keyed, upsert_keyed};
 
 /// The splits of a dataset family (`ciaf.lcm.DatasetSplit`, the family module's enum).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -259,11 +260,7 @@ impl DatasetFamilyManager {
             anchor_id: rules::display_id("d_f_", &family_anchor),
             family_anchor,
         };
-        Ok(upsert(
-            &mut self.families,
-            |f| f.dataset_id == dataset_id,
-            anchor,
-        ))
+        Ok(upsert_keyed(&mut self.families, anchor))
     }
 
     /// `LCMDatasetSplitAnchor(split_metadata, split_content_root)`, stored as `split` of
@@ -380,7 +377,7 @@ impl DatasetFamilyManager {
 
     /// `get_dataset_family(dataset_id)`.
     pub fn get_dataset_family(&self, dataset_id: &str) -> Option<&FamilyAnchor> {
-        self.families.iter().find(|f| f.dataset_id == dataset_id)
+        find_keyed(&self.families, dataset_id)
     }
 
     /// `get_split_anchor(dataset_id, split)`.

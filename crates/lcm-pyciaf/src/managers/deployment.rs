@@ -9,7 +9,8 @@
 
 use crate as rules;
 
-use super::{Error, PyciafContext, jobj, jstr, upsert};
+use super::upsert_keyed;
+use super::{Error, PyciafContext, jobj, jstr};
 
 /// A `BuildArtifact` (not hashed except `artifact_digest`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,11 +234,7 @@ impl DeploymentManager {
             anchor_id: rules::display_id("pd_", &predeployment_hash),
             predeployment_hash,
         };
-        Ok(upsert(
-            &mut self.predeployments,
-            |p| p.predeployment_id == inputs.predeployment_id,
-            anchor,
-        ))
+        Ok(upsert_keyed(&mut self.predeployments, anchor))
     }
 
     /// `LCMDeploymentAnchor(deployment_id, predeployment_anchor, ...)` for the stored
@@ -300,11 +297,7 @@ impl DeploymentManager {
             anchor_id: rules::display_id("dp_", &deployment_hash),
             deployment_hash,
         };
-        Ok(upsert(
-            &mut self.deployments,
-            |d| d.deployment_id == deployment_id,
-            anchor,
-        ))
+        Ok(upsert_keyed(&mut self.deployments, anchor))
     }
 
     /// `get_predeployment_anchor(id)`.

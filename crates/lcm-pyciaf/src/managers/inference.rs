@@ -5,6 +5,7 @@ use crate::{self as rules, ReceiptFields};
 use lcm_crypto::CommitmentScheme;
 
 use super::{DeploymentAnchor, Error, ModelAnchor, PyciafContext, jstr, sha256_hex, upsert};
+use super::{find_keyed, upsert_keyed};
 
 /// The connections chain's starting sentinel (`current_connections_digest = "genesis"`).
 const GENESIS: &str = "genesis";
@@ -225,11 +226,7 @@ impl InferenceManager {
             receipts: Vec::new(),
             current_connections_digest: GENESIS.to_owned(),
         };
-        upsert(
-            &mut self.connections,
-            |c| c.connections_id == connections_id,
-            chain,
-        )
+        upsert_keyed(&mut self.connections, chain)
     }
 
     /// `get_inference_connections(connections_id)`.
@@ -399,16 +396,12 @@ impl InferenceManager {
             anchor_id: rules::display_id("r_", &receipt_digest),
             receipt_digest,
         };
-        Ok(upsert(
-            &mut self.receipts,
-            |r| r.receipt_id == inference_id,
-            receipt,
-        ))
+        Ok(upsert_keyed(&mut self.receipts, receipt))
     }
 
     /// A receipt made by [`InferenceManager::create_inference_receipt`], by id.
     pub fn get_inference_receipt(&self, inference_id: &str) -> Option<&InferenceReceipt> {
-        self.receipts.iter().find(|r| r.receipt_id == inference_id)
+        find_keyed(&self.receipts, inference_id)
     }
 
     /// `create_inference_batch_root(window_id, connections_ids)`: the reference's tree over the

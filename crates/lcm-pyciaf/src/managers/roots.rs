@@ -6,6 +6,7 @@ use super::{
     DeploymentAnchor, Error, PreDeploymentAnchor, PyciafContext, TrainingSession, jfloat_map,
     upsert,
 };
+use super::{find_keyed, upsert_keyed};
 
 /// A `TestEvaluationAnchor` made by `create_test_evaluation_anchor` (its digest computed, never
 /// supplied).
@@ -80,16 +81,12 @@ impl RootManager {
             test_metrics_digest: digest,
             timestamp: self.ctx.now_isoformat(),
         };
-        Ok(upsert(
-            &mut self.test_evaluations,
-            |t| t.test_id == test_id,
-            anchor,
-        ))
+        Ok(upsert_keyed(&mut self.test_evaluations, anchor))
     }
 
     /// `get_test_evaluation_anchor(test_id)`.
     pub fn get_test_evaluation_anchor(&self, test_id: &str) -> Option<&TestEvaluationAnchor> {
-        self.test_evaluations.iter().find(|t| t.test_id == test_id)
+        find_keyed(&self.test_evaluations, test_id)
     }
 
     /// `compute_training_session_root(session)`, remembered as

@@ -5,8 +5,9 @@ use crate as rules;
 
 use super::{
     Error, FamilySplit, ModelAnchor, PyciafContext, canonical_object, jfloat, jobj, jstr,
-    sha256_hex, upsert, with_default_separators,
+    sha256_hex, with_default_separators,
 };
+use super::{find_keyed, upsert_keyed};
 
 /// A `TrainingCheckpoint`. The reference hashes none of it; only the number of checkpoints
 /// enters the snapshot's parameters.
@@ -219,11 +220,7 @@ impl TrainingManager {
             end_time: None,
             training_snapshot: None,
         };
-        Ok(upsert(
-            &mut self.sessions,
-            |s| s.session_id == session_id,
-            session,
-        ))
+        Ok(upsert_keyed(&mut self.sessions, session))
     }
 
     fn session_mut(&mut self, session_id: &str) -> Result<&mut TrainingSession, Error> {
@@ -342,6 +339,6 @@ impl TrainingManager {
 
     /// `get_training_session(session_id)`.
     pub fn get_training_session(&self, session_id: &str) -> Option<&TrainingSession> {
-        self.sessions.iter().find(|s| s.session_id == session_id)
+        find_keyed(&self.sessions, session_id)
     }
 }

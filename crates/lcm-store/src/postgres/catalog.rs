@@ -67,6 +67,8 @@ const TABLES: &[&str] = &[
     "batches",
     "log_tiles",
     "logs",
+    "tokens",
+    "batch_keys",
 ];
 
 /// One schema object: kind, name, table and definition (whitespace normalized).

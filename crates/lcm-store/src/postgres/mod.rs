@@ -64,8 +64,8 @@ use self::conn::{
 use crate::Error;
 use crate::sqlite::CHAIN_SPAN;
 use crate::store::{
-    BatchBuild, ChainHead, Checkpoint, RecordsBuild, Store, StoredBatch, StoredEvidence,
-    StoredReceipt, StoredRecord,
+    BatchBuild, BatchKeyRow, ChainHead, Checkpoint, KeyedBuild, RecordsBuild, Store, StoredBatch,
+    StoredEvidence, StoredReceipt, StoredRecord, StoredToken,
 };
 
 mod catalog;
@@ -73,9 +73,10 @@ mod conn;
 mod log;
 mod schema;
 mod seals;
+mod service;
 
 /// The schema version this build writes (the highest version in `lcm_migrations`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How many receipts [`Store::scan_receipts`] reads per query: the memory a scan holds,
 /// whatever the chain's length.
@@ -342,6 +343,73 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// Appends under the chain's row lock: reads the head and the log's size, calls `build`
+    /// with the store inside the transaction and the head, and inserts the receipts it
+    /// returns, the log's new leaves and the batch keys in that one transaction.
+    fn append_locked(
+        &self,
+        deployment: &str,
+        build: &mut dyn FnMut(
+            &Self,
+            Option<ChainHead>,
+        ) -> Result<(Vec<StoredReceipt>, Vec<BatchKeyRow>), Error>,
+    ) -> Result<Vec<StoredReceipt>, Error> {
+        let mut failed_chain = None;
+        let result = self.transaction(|s| {
+            let chain = s.lock_chain(deployment)?;
+            // The head and the log's size in one statement, after the lock (so at READ
+            // COMMITTED it sees the previous holder's commit).
+            let row = s.query_one(
+                "SELECT (SELECT size FROM logs WHERE chain_id = $1), r.sequence, r.digest \
+                 FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT sequence, digest FROM receipts \
+                 WHERE chain_id = $1 ORDER BY sequence DESC LIMIT 1) AS r ON true",
+                &[&chain],
+            )?;
+            let size = to_u64(row.try_get::<_, Option<i64>>(0)?.unwrap_or(0), "log size")?;
+            let head = match (
+                row.try_get::<_, Option<i64>>(1)?,
+                row.try_get::<_, Option<Vec<u8>>>(2)?,
+            ) {
+                (Some(sequence), Some(digest)) => Some(ChainHead {
+                    sequence: to_u64(sequence, "sequence")?,
+                    digest: digest_from(&digest)?,
+                }),
+                _ => None,
+            };
+            let (receipts, keys) = build(s, head)?;
+            if receipts.is_empty() {
+                s.insert_batch_keys(chain, &keys)?;
+                return Ok(receipts);
+            }
+            if let Err(e) = s.insert_receipts(deployment, chain, &receipts) {
+                if matches!(&e, Error::Postgres(p) if is_unique_violation(p)) {
+                    failed_chain = Some((chain, receipts));
+                }
+                return Err(e);
+            }
+            // The log grows in the same transaction: an acknowledged receipt is in the log.
+            let expected = head.map_or(0, |h| h.sequence.saturating_add(1));
+            if size != expected {
+                return Err(Error::Corrupt {
+                    what: format!(
+                        "the log of deployment {deployment} has {size} leaves, its chain \
+                         {expected} receipts"
+                    ),
+                });
+            }
+            log::append(s, chain, size, receipts.iter().map(|r| r.digest))?;
+            s.insert_batch_keys(chain, &keys)?;
+            Ok(receipts)
+        });
+        match (result, failed_chain) {
+            (Err(_), Some((chain, receipts))) => Err(Error::Duplicate {
+                kind: "inference-receipt".to_owned(),
+                id: self.duplicate_receipt(chain, &receipts)?,
+            }),
+            (result, _) => result,
+        }
+    }
+
     /// The receipt id that made an append violate a unique key: one the chain holds, or one
     /// the batch repeats (read after the failed transaction was rolled back).
     fn duplicate_receipt(&self, chain: i64, receipts: &[StoredReceipt]) -> Result<String, Error> {
@@ -560,58 +628,7 @@ impl Store for PostgresStore {
         deployment: &str,
         build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<StoredReceipt>, Error>,
     ) -> Result<Vec<StoredReceipt>, Error> {
-        let mut failed_chain = None;
-        let result = self.transaction(|s| {
-            let chain = s.lock_chain(deployment)?;
-            // The head and the log's size in one statement, after the lock (so at READ
-            // COMMITTED it sees the previous holder's commit).
-            let row = s.query_one(
-                "SELECT (SELECT size FROM logs WHERE chain_id = $1), r.sequence, r.digest \
-                 FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT sequence, digest FROM receipts \
-                 WHERE chain_id = $1 ORDER BY sequence DESC LIMIT 1) AS r ON true",
-                &[&chain],
-            )?;
-            let size = to_u64(row.try_get::<_, Option<i64>>(0)?.unwrap_or(0), "log size")?;
-            let head = match (
-                row.try_get::<_, Option<i64>>(1)?,
-                row.try_get::<_, Option<Vec<u8>>>(2)?,
-            ) {
-                (Some(sequence), Some(digest)) => Some(ChainHead {
-                    sequence: to_u64(sequence, "sequence")?,
-                    digest: digest_from(&digest)?,
-                }),
-                _ => None,
-            };
-            let receipts = build(head)?;
-            if receipts.is_empty() {
-                return Ok(receipts);
-            }
-            if let Err(e) = s.insert_receipts(deployment, chain, &receipts) {
-                if matches!(&e, Error::Postgres(p) if is_unique_violation(p)) {
-                    failed_chain = Some((chain, receipts));
-                }
-                return Err(e);
-            }
-            // The log grows in the same transaction: an acknowledged receipt is in the log.
-            let expected = head.map_or(0, |h| h.sequence.saturating_add(1));
-            if size != expected {
-                return Err(Error::Corrupt {
-                    what: format!(
-                        "the log of deployment {deployment} has {size} leaves, its chain \
-                         {expected} receipts"
-                    ),
-                });
-            }
-            log::append(s, chain, size, receipts.iter().map(|r| r.digest))?;
-            Ok(receipts)
-        });
-        match (result, failed_chain) {
-            (Err(_), Some((chain, receipts))) => Err(Error::Duplicate {
-                kind: "inference-receipt".to_owned(),
-                id: self.duplicate_receipt(chain, &receipts)?,
-            }),
-            (result, _) => result,
-        }
+        self.append_locked(deployment, &mut |_, head| Ok((build(head)?, Vec::new())))
     }
 
     fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error> {
@@ -758,6 +775,40 @@ impl Store for PostgresStore {
             Some(chain) => log::size(self, chain),
             None => Ok(0),
         }
+    }
+
+    fn put_token(&mut self, token: &StoredToken) -> Result<(), Error> {
+        self.insert_token(token)
+    }
+
+    fn token(&self, id: &str) -> Result<Option<StoredToken>, Error> {
+        self.read_token(id)
+    }
+
+    fn tokens(&self) -> Result<Vec<StoredToken>, Error> {
+        self.read_tokens()
+    }
+
+    fn revoke_token(&mut self, id: &str, at: i64) -> Result<bool, Error> {
+        self.transaction(|s| s.revoke(id, at))
+    }
+
+    fn batch_key(&self, deployment: &str, key: &str) -> Result<Option<BatchKeyRow>, Error> {
+        match self.chain_id(deployment)? {
+            Some(chain) => self.read_batch_key(chain, key),
+            None => Ok(None),
+        }
+    }
+
+    fn append_keyed(
+        &mut self,
+        deployment: &str,
+        build: &mut KeyedBuild<'_>,
+    ) -> Result<Vec<StoredReceipt>, Error> {
+        self.append_locked(deployment, &mut |s, head| {
+            let (new, keys) = build(s, head)?;
+            Ok((new.into_iter().map(|r| r.stored).collect(), keys))
+        })
     }
 
     fn log_tile(

@@ -162,6 +162,48 @@ CREATE TRIGGER logs_no_delete BEFORE DELETE ON logs
 CREATE TRIGGER logs_no_truncate BEFORE TRUNCATE ON logs
     FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('logs are append-only');
 ",
+    // Version 2: the service's tables (`lcm serve`), as the `SQLite` backend's version 8. API
+    // tokens, kept as the SHA-256 of the token and never deleted: the only change allowed is
+    // setting `revoked` once. Batch keys (a client's `Idempotency-Key`), each written in the
+    // transaction of the receipts its batch appended, append-only.
+    r"
+CREATE FUNCTION lcm_token_only_revoked() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.id <> OLD.id OR NEW.name <> OLD.name OR NEW.deployment <> OLD.deployment
+       OR NEW.hash <> OLD.hash OR NEW.created <> OLD.created
+       OR OLD.revoked IS NOT NULL OR NEW.revoked IS NULL THEN
+        RAISE EXCEPTION 'a token can only be revoked, once' USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TABLE tokens (
+    id         text PRIMARY KEY,
+    name       text NOT NULL,
+    deployment text NOT NULL,
+    hash       bytea NOT NULL CHECK (length(hash) = 32),
+    created    bigint NOT NULL,
+    revoked    bigint
+);
+CREATE TRIGGER tokens_only_revoke BEFORE UPDATE ON tokens
+    FOR EACH ROW EXECUTE FUNCTION lcm_token_only_revoked();
+CREATE TRIGGER tokens_no_delete BEFORE DELETE ON tokens
+    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('tokens are kept (revoke them)');
+CREATE TRIGGER tokens_no_truncate BEFORE TRUNCATE ON tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('tokens are kept (revoke them)');
+CREATE TABLE batch_keys (
+    chain_id   bigint NOT NULL CHECK (chain_id > 0),
+    key        text NOT NULL,
+    body       bytea NOT NULL CHECK (length(body) = 32),
+    first_seq  bigint NOT NULL CHECK (first_seq >= 0),
+    count      bigint NOT NULL CHECK (count > 0),
+    PRIMARY KEY (chain_id, key)
+);
+CREATE TRIGGER batch_keys_append_only BEFORE UPDATE OR DELETE ON batch_keys
+    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('batch keys are append-only');
+CREATE TRIGGER batch_keys_no_truncate BEFORE TRUNCATE ON batch_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('batch keys are append-only');
+",
 ];
 
 /// One migration step inside the caller's transaction: the version it brought the schema to,

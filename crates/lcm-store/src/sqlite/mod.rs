@@ -48,12 +48,12 @@ use self::schema::{LEAN_VERSION, MIGRATIONS, SEALS_VERSION};
 use self::seals::{backfill_v5, checked_seed, compare_schema, seal_policy};
 use crate::Error;
 use crate::store::{
-    BatchBuild, ChainHead, Checkpoint, NewReceipt, RecordsBuild, Store, StoredBatch,
-    StoredEvidence, StoredReceipt, StoredRecord,
+    BatchBuild, BatchKeyRow, ChainHead, Checkpoint, KeyedBuild, NewReceipt, RecordsBuild, Store,
+    StoredBatch, StoredEvidence, StoredReceipt, StoredRecord, StoredToken,
 };
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// The schema version that added the transparency log; migrating to it builds the tiles of
 /// the receipts already stored.
@@ -621,13 +621,7 @@ impl Store for SqliteStore {
         build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<StoredReceipt>, Error>,
     ) -> Result<Vec<StoredReceipt>, Error> {
         receipts::append(&mut self.conn, deployment, &mut |head| {
-            build(head)?
-                .into_iter()
-                .map(|stored| {
-                    let record = serde_json::from_str(&stored.json)?;
-                    Ok(NewReceipt { stored, record })
-                })
-                .collect()
+            build(head)?.into_iter().map(NewReceipt::parse).collect()
         })
     }
 
@@ -724,6 +718,46 @@ impl Store for SqliteStore {
         }
     }
 
+    fn put_token(&mut self, token: &StoredToken) -> Result<(), Error> {
+        service::put_token(&self.conn, token)
+    }
+
+    fn token(&self, id: &str) -> Result<Option<StoredToken>, Error> {
+        service::token(&self.conn, id)
+    }
+
+    fn tokens(&self) -> Result<Vec<StoredToken>, Error> {
+        service::tokens(&self.conn)
+    }
+
+    fn revoke_token(&mut self, id: &str, at: i64) -> Result<bool, Error> {
+        self.write_transaction(|store| service::revoke_token(&store.conn, id, at))
+    }
+
+    fn batch_key(&self, deployment: &str, key: &str) -> Result<Option<BatchKeyRow>, Error> {
+        match chain_id(&self.conn, deployment)? {
+            Some(chain) => service::batch_key(&self.conn, chain, key),
+            None => Ok(None),
+        }
+    }
+
+    fn append_keyed(
+        &mut self,
+        deployment: &str,
+        build: &mut KeyedBuild<'_>,
+    ) -> Result<Vec<StoredReceipt>, Error> {
+        self.write_transaction(|store| {
+            let chain = chain_id(&store.conn, deployment)?.ok_or_else(|| Error::NoChain {
+                deployment: deployment.to_owned(),
+            })?;
+            let head = receipts::head(&store.conn, chain)?;
+            let (new, keys) = build(store, head)?;
+            receipts::insert_all(&store.conn, chain, deployment, head, &new)?;
+            service::put_batch_keys(&store.conn, chain, &keys)?;
+            Ok(new.into_iter().map(|r| r.stored).collect())
+        })
+    }
+
     fn log_tile(
         &self,
         deployment: &str,
@@ -774,5 +808,6 @@ mod schema;
 mod seals;
 /// The chain seed check value, which the `PostgreSQL` backend records and checks too.
 pub(crate) use self::seals::seed_check_value;
+mod service;
 #[cfg(test)]
 mod tests;

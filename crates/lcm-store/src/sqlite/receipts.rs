@@ -98,15 +98,28 @@ pub(super) fn append(
     })?;
     let head = head(&tx, chain)?;
     let receipts = build(head)?;
+    insert_all(&tx, chain, deployment, head, &receipts)?;
+    tx.commit()?;
+    Ok(receipts.into_iter().map(|r| r.stored).collect())
+}
+
+/// Inserts `receipts` after `head` into chain `chain` and appends their leaves to its log,
+/// inside the caller's write transaction: an acknowledged receipt is in the log.
+pub(super) fn insert_all(
+    conn: &Connection,
+    chain: i64,
+    deployment: &str,
+    head: Option<ChainHead>,
+    receipts: &[NewReceipt],
+) -> Result<(), Error> {
     {
-        let mut stmt = tx.prepare(INSERT_SQL)?;
-        for r in &receipts {
+        let mut stmt = conn.prepare(INSERT_SQL)?;
+        for r in receipts {
             insert(&mut stmt, chain, deployment, r)?;
         }
     }
-    // The log grows in the same transaction: an acknowledged receipt is in the log.
     let expected = head.map_or(0, |h| h.sequence.saturating_add(1));
-    let size = log::size(&tx, chain)?;
+    let size = log::size(conn, chain)?;
     if size != expected {
         return Err(Error::Corrupt {
             what: format!(
@@ -114,9 +127,8 @@ pub(super) fn append(
             ),
         });
     }
-    log::append(&tx, chain, receipts.iter().map(|r| r.stored.digest))?;
-    tx.commit()?;
-    Ok(receipts.into_iter().map(|r| r.stored).collect())
+    log::append(conn, chain, receipts.iter().map(|r| r.stored.digest))?;
+    Ok(())
 }
 
 /// Appends `new` (a receipt of chain `chain`) through the prepared [`INSERT_SQL`]: its

@@ -218,6 +218,39 @@ CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
 CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
     BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
 ",
+    // Version 8: the service's tables (`lcm serve`). API tokens, kept as the SHA-256 of the
+    // token and never deleted: the only change allowed is setting `revoked` once. Batch keys
+    // (a client's `Idempotency-Key`), each written in the transaction of the receipts its
+    // batch appended, append-only.
+    r"
+CREATE TABLE tokens (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    deployment TEXT NOT NULL,
+    hash       BLOB NOT NULL CHECK (length(hash) = 32),
+    created    INTEGER NOT NULL,
+    revoked    INTEGER
+);
+CREATE TRIGGER tokens_only_revoke BEFORE UPDATE ON tokens
+    WHEN NEW.id != OLD.id OR NEW.name != OLD.name OR NEW.deployment != OLD.deployment
+      OR NEW.hash != OLD.hash OR NEW.created != OLD.created
+      OR OLD.revoked IS NOT NULL OR NEW.revoked IS NULL
+    BEGIN SELECT RAISE(ABORT, 'a token can only be revoked, once'); END;
+CREATE TRIGGER tokens_no_delete BEFORE DELETE ON tokens
+    BEGIN SELECT RAISE(ABORT, 'tokens are kept (revoke them)'); END;
+CREATE TABLE batch_keys (
+    chain_id   INTEGER NOT NULL CHECK (chain_id > 0),
+    key        TEXT NOT NULL,
+    body       BLOB NOT NULL CHECK (length(body) = 32),
+    first_seq  INTEGER NOT NULL CHECK (first_seq >= 0),
+    count      INTEGER NOT NULL CHECK (count > 0),
+    PRIMARY KEY (chain_id, key)
+) WITHOUT ROWID;
+CREATE TRIGGER batch_keys_no_update BEFORE UPDATE ON batch_keys
+    BEGIN SELECT RAISE(ABORT, 'batch keys are append-only'); END;
+CREATE TRIGGER batch_keys_no_delete BEFORE DELETE ON batch_keys
+    BEGIN SELECT RAISE(ABORT, 'batch keys are append-only'); END;
+",
 ];
 
 /// The version whose migration introduces the lean receipt row: migrating to it moves the

@@ -38,7 +38,7 @@ fn receipt_json_of(sequence: u64, receipt_id: &str, deployment: Digest) -> Strin
     .unwrap()
 }
 
-fn receipt_json(sequence: u64, receipt_id: &str) -> String {
+pub(super) fn receipt_json(sequence: u64, receipt_id: &str) -> String {
     receipt_json_of(sequence, receipt_id, Digest::from_bytes([2; 32]))
 }
 

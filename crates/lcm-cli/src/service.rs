@@ -1,0 +1,136 @@
+//! `lcm serve`, `lcm token` and `lcm infer --server`: arguments and output over
+//! `lcm_server` and `lcm_client`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use lcm_store::StoredReceipt;
+use serde_json::json;
+
+use crate::cli::{Cli, ServeArgs, TokenCommand};
+use crate::error::{CliError, input};
+use crate::io::{Out, open, open_read_only, plural, read_file};
+
+fn usize_of(v: u32) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
+}
+
+/// `lcm serve`.
+pub(crate) fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
+    let mut config = lcm_server::Config::new(cli.store.clone(), args.listen.clone());
+    config.log_key.clone_from(&args.log_key);
+    config.origin.clone_from(&args.origin);
+    config.public_reads = args.public_reads;
+    config.queue_depth = usize_of(args.queue_depth);
+    config.max_body = usize_of(args.max_body);
+    config.request_timeout = Duration::from_secs(u64::from(args.request_timeout));
+    config.max_connections = usize_of(args.max_connections);
+    config.tls = args.tls_cert.clone().zip(args.tls_key.clone());
+    lcm_server::serve(&config, |addr| eprintln!("lcm: listening on {addr}"))
+        .map_err(|e| input(e.to_string()))?;
+    eprintln!("lcm: stopped (drained)");
+    Ok(())
+}
+
+/// `lcm token`.
+pub(crate) fn token(cli: &Cli, out: &mut Out, command: &TokenCommand) -> Result<(), CliError> {
+    match command {
+        TokenCommand::Create { deployment, name } => {
+            let mut store = open(cli)?;
+            let new = lcm_server::tokens::create(&mut *store, deployment, name)
+                .map_err(|e| input(e.to_string()))?;
+            out.line(&new.token)?;
+            eprintln!(
+                "lcm: token {} for deployment {deployment} (shown once; the store keeps its SHA-256)",
+                new.stored.id
+            );
+            Ok(())
+        }
+        TokenCommand::Revoke { id } => {
+            let mut store = open(cli)?;
+            lcm_server::tokens::revoke(&mut *store, id).map_err(|e| input(format!("{id}: {e}")))?;
+            eprintln!("lcm: token {id} revoked");
+            Ok(())
+        }
+        TokenCommand::List => {
+            let store = open_read_only(cli)?;
+            for t in store.tokens()? {
+                if cli.json {
+                    out.line(
+                        &json!({"id": t.id, "deployment": t.deployment, "name": t.name,
+                                "created": t.created, "revoked": t.revoked})
+                        .to_string(),
+                    )?;
+                } else {
+                    let revoked = t.revoked.map_or_else(|| "-".to_owned(), |r| r.to_string());
+                    out.line(&format!(
+                        "{}\t{}\t{}\t{}\t{revoked}",
+                        t.id, t.deployment, t.name, t.created
+                    ))?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `lcm infer --server`: standard input to the server in batches, each acknowledgement
+/// printed as `lcm infer` prints it once the server acknowledged its batch.
+pub(crate) fn infer_remote(
+    out: &mut Out,
+    server: &str,
+    ca_file: Option<&Path>,
+    deployment: &str,
+    batch_size: u32,
+    format: fn(&[StoredReceipt], &mut String),
+) -> Result<(), CliError> {
+    let token = std::env::var("LCM_TOKEN")
+        .map_err(|_| input("LCM_TOKEN: the server's token is required with --server"))?;
+    let mut client = lcm_client::Client::new(server)
+        .map_err(|e| input(e.to_string()))?
+        .with_token(token.trim());
+    if let Some(ca) = ca_file {
+        let pem = read_file(ca)?;
+        client = client
+            .with_ca_pem(&pem)
+            .map_err(|e| input(format!("--ca-file {}: {e}", ca.display())))?;
+    }
+    let mut failure: Option<CliError> = None;
+    let mut lines = String::new();
+    let appended = lcm_client::send_lines(
+        &client,
+        deployment,
+        std::io::stdin(),
+        usize_of(batch_size),
+        &mut |a| {
+            let receipts: Vec<StoredReceipt> = a
+                .receipts
+                .iter()
+                .map(|r| StoredReceipt {
+                    sequence: r.sequence,
+                    receipt_id: r.receipt_id.clone(),
+                    digest: r.digest,
+                    timestamp: 0,
+                    json: String::new(),
+                })
+                .collect();
+            lines.clear();
+            format(&receipts, &mut lines);
+            let written = out.raw(lines.as_bytes()).and_then(|()| out.flush());
+            written.map_err(|e| {
+                let message = e.to_string();
+                failure = Some(e);
+                lcm_client::Error::Input(message)
+            })
+        },
+    );
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let appended = appended.map_err(|e| input(e.to_string()))?;
+    eprintln!(
+        "lcm: appended {} through {server}",
+        plural(appended, "receipt", "receipts")
+    );
+    Ok(())
+}
