@@ -85,7 +85,10 @@ impl Fixture {
             .batch_execute(&format!("CREATE SCHEMA {schema}"))
             .expect("a fresh schema");
         let sep = if url.contains('?') { '&' } else { '?' };
-        let location = PathBuf::from(format!("{url}{sep}options=-csearch_path%3D{schema}"));
+        // The application name lets a test find (and terminate) the store's connections.
+        let location = PathBuf::from(format!(
+            "{url}{sep}options=-csearch_path%3D{schema}&application_name={schema}"
+        ));
         Some(Self {
             backend: Backend::Postgres,
             location,
@@ -127,6 +130,11 @@ impl Fixture {
                 conn.execute_batch(sql).map_err(|e| e.to_string())
             }
         }
+    }
+
+    /// The schema of a `PostgreSQL` fixture (also its connections' application name).
+    pub(crate) fn pg_schema(&self) -> Option<&str> {
+        self.pg.as_ref().map(|(_, schema)| schema.as_str())
     }
 
     /// The SQL that removes the triggers refusing `UPDATE` of receipts.
@@ -594,4 +602,90 @@ fn postgres_schema_check_names_a_disabled_trigger_and_a_replaced_function() {
         lcm_store::open_read_only(empty.location()),
         Err(Error::NoStore { .. })
     ));
+}
+
+/// `PostgreSQL` only: a store whose connection the server dropped (here terminated with
+/// `pg_terminate_backend`, as a server restart does) connects again at its next call, loses
+/// nothing it committed, and commits nothing half of a transaction the break interrupted.
+#[test]
+fn postgres_store_reconnects_after_its_connection_is_terminated() {
+    let Some(f) = Fixture::postgres("pg-reconnect") else {
+        return;
+    };
+    let mut store = recorded(&f, 10);
+    let schema = f.pg_schema().unwrap().to_owned();
+    let terminate = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{schema}'"
+    );
+    let line = |i: u64| pipeline::RequestLine {
+        request_id: format!("after_{i}"),
+        query: "q".to_owned(),
+        output: "o".to_owned(),
+        receipt_id: None,
+        input_metadata: serde_json::Map::new(),
+        output_metadata: serde_json::Map::new(),
+        explanation_digests: Vec::new(),
+    };
+    for round in 0..3u64 {
+        f.sql(&terminate).unwrap();
+        // The first call may still meet the broken connection (an error, never a panic);
+        // the next one runs on a new connection.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let appended = pipeline::append_requests::<Error>(
+                &mut *store,
+                MODEL,
+                DEPLOYMENT,
+                &[line(round)],
+                1,
+                &mut |_| Ok(()),
+            );
+            match appended {
+                Ok(summary) => {
+                    assert_eq!(summary.appended, 1);
+                    break;
+                }
+                Err(e) => {
+                    assert!(attempts < 2, "round {round}: still failing: {e}");
+                    assert!(matches!(e, Error::Postgres(_)), "{e}");
+                }
+            }
+        }
+    }
+    // A transaction cut by the break commits nothing: the callback terminates the
+    // connection, the insert after it fails, and the next call finds the chain as it was.
+    let head = store.head(DEPLOYMENT).unwrap();
+    let refused = store.append_receipts(DEPLOYMENT, &mut |_| {
+        f.sql(&terminate).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        Ok(vec![StoredReceipt {
+            sequence: 13,
+            receipt_id: "cut".to_owned(),
+            digest: Digest::from_bytes([9; 32]),
+            timestamp: 0,
+            json: "{}".to_owned(),
+        }])
+    });
+    assert!(matches!(refused, Err(Error::Postgres(_))), "{refused:?}");
+    assert_eq!(store.head(DEPLOYMENT).unwrap(), head);
+    assert_eq!(store.receipt(DEPLOYMENT, "cut").unwrap(), None);
+    // Read-only stores reconnect read-only.
+    let reader = lcm_store::open_read_only(f.location()).unwrap();
+    f.sql(&terminate).unwrap();
+    let _ = reader.head(DEPLOYMENT);
+    assert_eq!(reader.head(DEPLOYMENT).unwrap(), head);
+    let report = lcm_store::check::check_store(&*reader, &mut |_| {}).unwrap();
+    assert_eq!(report.receipts, 13);
+    drop(reader);
+    // ... and a read-only session stays read-only after it reconnected.
+    let mut reader = lcm_store::open_read_only(f.location()).unwrap();
+    f.sql(&terminate).unwrap();
+    let _ = reader.head(DEPLOYMENT);
+    assert_eq!(reader.head(DEPLOYMENT).unwrap(), head);
+    let refused = reader.open_chain("deploy_new");
+    assert!(
+        format!("{:?}", refused.err()).contains("read-only"),
+        "a reconnected read-only store wrote"
+    );
 }

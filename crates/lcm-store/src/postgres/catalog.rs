@@ -95,6 +95,9 @@ fn expected_schema(s: &PostgresStore) -> Result<Vec<SchemaRow>, Error> {
     lcm_crypto::fill_random(&mut suffix)?;
     let name: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
     s.batch("BEGIN READ WRITE")?;
+    // A connection that breaks in here is not replaced before the rollback: the migrations
+    // must never run outside the scratch schema's transaction.
+    s.in_transaction.set(true);
     let result = (|| {
         s.batch(&format!(
             "CREATE SCHEMA lcm_expected_{name}; SET LOCAL search_path TO lcm_expected_{name}"
@@ -106,6 +109,7 @@ fn expected_schema(s: &PostgresStore) -> Result<Vec<SchemaRow>, Error> {
         schema_rows(s)
     })();
     let rolled_back = s.batch("ROLLBACK");
+    s.in_transaction.set(false);
     let rows = result?;
     rolled_back?;
     Ok(rows)

@@ -66,11 +66,25 @@ pub(super) fn is_unique_violation(e: &postgres::Error) -> bool {
 }
 
 impl PostgresStore {
+    /// The connection; one that broke (the server restarted, the network dropped it) is
+    /// replaced by a new one first, unless a transaction is open on it.
     pub(super) fn client(&self) -> Result<RefMut<'_, Client>, Error> {
-        self.client.try_borrow_mut().map_err(|_| Error::Corrupt {
+        let mut client = self.client.try_borrow_mut().map_err(|_| Error::Corrupt {
             what: "the PostgreSQL connection was used from inside one of its own callbacks"
                 .to_owned(),
-        })
+        })?;
+        if (client.is_closed() || self.broken.get()) && !self.in_transaction.get() {
+            *client = super::session(&self.config, self.read_only.get())?;
+            self.broken.set(false);
+            // The prepared statements belonged to the old connection.
+            self.statements
+                .try_borrow_mut()
+                .map_err(|_| Error::Corrupt {
+                    what: "the statement cache was used re-entrantly".to_owned(),
+                })?
+                .clear();
+        }
+        Ok(client)
     }
 
     pub(super) fn statement(
@@ -87,7 +101,7 @@ impl PostgresStore {
         if let Some(stmt) = cache.get(sql) {
             return Ok(stmt.clone());
         }
-        let stmt = client.prepare(sql)?;
+        let stmt = client.prepare(sql).map_err(|e| self.failed(e))?;
         cache.insert(sql, stmt.clone());
         Ok(stmt)
     }
@@ -95,7 +109,7 @@ impl PostgresStore {
     pub(super) fn query(&self, sql: &'static str, params: &[Param<'_>]) -> Result<Vec<Row>, Error> {
         let mut client = self.client()?;
         let stmt = self.statement(&mut client, sql)?;
-        Ok(client.query(&stmt, params)?)
+        client.query(&stmt, params).map_err(|e| self.failed(e))
     }
 
     pub(super) fn query_opt(
@@ -105,24 +119,45 @@ impl PostgresStore {
     ) -> Result<Option<Row>, Error> {
         let mut client = self.client()?;
         let stmt = self.statement(&mut client, sql)?;
-        Ok(client.query_opt(&stmt, params)?)
+        client.query_opt(&stmt, params).map_err(|e| self.failed(e))
     }
 
     pub(super) fn query_one(&self, sql: &'static str, params: &[Param<'_>]) -> Result<Row, Error> {
         let mut client = self.client()?;
         let stmt = self.statement(&mut client, sql)?;
-        Ok(client.query_one(&stmt, params)?)
+        client.query_one(&stmt, params).map_err(|e| self.failed(e))
     }
 
     pub(super) fn execute(&self, sql: &'static str, params: &[Param<'_>]) -> Result<u64, Error> {
         let mut client = self.client()?;
         let stmt = self.statement(&mut client, sql)?;
-        Ok(client.execute(&stmt, params)?)
+        client.execute(&stmt, params).map_err(|e| self.failed(e))
+    }
+
+    /// `e` as the store's error; a failure of the connection itself (the client's I/O, or
+    /// the server ending the session: SQLSTATE classes 08 and 57) marks the connection
+    /// broken, so that the next call outside a transaction makes a new one.
+    fn failed(&self, e: postgres::Error) -> Error {
+        let session_ended = e.is_closed()
+            || match e.code() {
+                Some(code) => {
+                    let code = code.code();
+                    code.starts_with("08") || code.starts_with("57")
+                }
+                None => std::error::Error::source(&e)
+                    .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some()),
+            };
+        if session_ended {
+            self.broken.set(true);
+        }
+        Error::Postgres(e)
     }
 
     /// Runs SQL text without parameters (several statements allowed).
     pub(super) fn batch(&self, sql: &str) -> Result<(), Error> {
-        Ok(self.client()?.batch_execute(sql)?)
+        self.client()?
+            .batch_execute(sql)
+            .map_err(|e| self.failed(e))
     }
 
     /// Runs `f` inside one transaction: commits when it returns `Ok`, rolls back when it
@@ -133,17 +168,17 @@ impl PostgresStore {
         f: impl FnOnce(&Self) -> Result<T, Error>,
     ) -> Result<T, Error> {
         self.batch("BEGIN")?;
-        match f(self) {
-            Ok(value) => {
-                self.batch("COMMIT")?;
-                Ok(value)
-            }
+        self.in_transaction.set(true);
+        let result = match f(self) {
+            Ok(value) => self.batch("COMMIT").map(|()| value),
             Err(e) => {
                 // The original error matters more than a failed rollback.
                 let _ = self.batch("ROLLBACK");
                 Err(e)
             }
-        }
+        };
+        self.in_transaction.set(false);
+        result
     }
 }
 

@@ -47,7 +47,7 @@
 //! `pg_attribute`, `pg_constraint`, `pg_index`, `pg_trigger`, `pg_proc` and
 //! `pg_stat_database` for the checks.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -85,6 +85,15 @@ const SCAN_PAGE: i64 = 4096;
 /// A store in a `PostgreSQL` database.
 pub struct PostgresStore {
     client: RefCell<Client>,
+    /// What the connection was made from, to make it again after it broke.
+    config: postgres::Config,
+    /// Whether the session's transactions are read-only ([`PostgresStore::open_read_only`]).
+    read_only: Cell<bool>,
+    /// Whether a transaction is open: a connection that broke inside one is not replaced
+    /// until it ends (its statements fail, and so does the transaction).
+    in_transaction: Cell<bool>,
+    /// Whether a statement failed because the session ended (see `conn.rs`).
+    broken: Cell<bool>,
     /// Prepared statements by their text: each is parsed by the server once per connection.
     statements: RefCell<HashMap<&'static str, Statement>>,
     /// The URL with its password removed, for messages.
@@ -97,6 +106,17 @@ impl fmt::Debug for PostgresStore {
             .field("location", &self.location)
             .finish_non_exhaustive()
     }
+}
+
+/// A new connection with the session settings of a store: durable commits, and read-only
+/// transactions for a read-only store.
+fn session(config: &postgres::Config, read_only: bool) -> Result<Client, Error> {
+    let mut client = config.connect(NoTls)?;
+    client.batch_execute("SET synchronous_commit = on")?;
+    if read_only {
+        client.batch_execute("SET default_transaction_read_only = on")?;
+    }
+    Ok(client)
 }
 
 /// Whether `location` is a URL this backend takes.
@@ -112,10 +132,13 @@ impl PostgresStore {
             location: location.clone(),
             reason: describe(&e),
         })?;
-        let mut client = config.connect(NoTls)?;
-        client.batch_execute("SET synchronous_commit = on")?;
+        let client = session(&config, false)?;
         Ok(Self {
             client: RefCell::new(client),
+            config,
+            read_only: Cell::new(false),
+            in_transaction: Cell::new(false),
+            broken: Cell::new(false),
             statements: RefCell::new(HashMap::new()),
             location,
         })
@@ -187,6 +210,7 @@ impl PostgresStore {
             Some(_) => {}
         }
         store.batch("SET default_transaction_read_only = on")?;
+        store.read_only.set(true);
         store.require_policy()?;
         Ok(store)
     }
