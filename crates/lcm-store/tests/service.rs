@@ -42,7 +42,7 @@ fn receipt(sequence: u64) -> NewReceipt {
         prev_receipt: None,
         timestamp: lcm_model::Timestamp::from_unix_micros(0),
     })
-    .unwrap();
+    .expect("a receipt's canonical JSON");
     NewReceipt::parse(StoredReceipt {
         sequence,
         receipt_id,
@@ -50,7 +50,7 @@ fn receipt(sequence: u64) -> NewReceipt {
         timestamp: 0,
         json,
     })
-    .unwrap()
+    .expect("the receipt parses")
 }
 
 fn key(key: &str, first_sequence: u64, count: u64) -> BatchKeyRow {

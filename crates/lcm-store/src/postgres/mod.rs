@@ -82,6 +82,14 @@ pub const SCHEMA_VERSION: i64 = 2;
 /// whatever the chain's length.
 const SCAN_PAGE: i64 = 4096;
 
+/// The callback of `PostgresStore::append_locked`: the store inside the transaction and the
+/// head, in; the receipts and batch keys to commit, out.
+type LockedBuild<'a> = dyn FnMut(
+        &PostgresStore,
+        Option<ChainHead>,
+    ) -> Result<(Vec<StoredReceipt>, Vec<BatchKeyRow>), Error>
+    + 'a;
+
 /// A store in a `PostgreSQL` database.
 pub struct PostgresStore {
     client: RefCell<Client>,
@@ -373,10 +381,7 @@ impl PostgresStore {
     fn append_locked(
         &self,
         deployment: &str,
-        build: &mut dyn FnMut(
-            &Self,
-            Option<ChainHead>,
-        ) -> Result<(Vec<StoredReceipt>, Vec<BatchKeyRow>), Error>,
+        build: &mut LockedBuild<'_>,
     ) -> Result<Vec<StoredReceipt>, Error> {
         let mut failed_chain = None;
         let result = self.transaction(|s| {
