@@ -242,7 +242,7 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     if demo::holds_demo(&*store)? {
         return Err(input(format!(
             "store {} already holds the demo's lifecycle: pass another --store, or remove it",
-            cli.store.display()
+            crate::io::store_name(cli)
         )));
     }
     let mut progress = Progress::new("demo receipts", Some(receipts), false);

@@ -4,12 +4,19 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Verifiable AI lifecycle records (CIAF LCM) in an embedded `SQLite` store.
+/// Verifiable AI lifecycle records (CIAF LCM) in an embedded `SQLite` store or a `PostgreSQL`
+/// database.
 #[derive(Debug, Parser)]
 #[command(name = "lcm", version, about, long_about = None)]
 pub(crate) struct Cli {
-    /// The store file (also accepted after the commands that use a store).
-    #[arg(long, env = "LCM_STORE", default_value = "lcm.db")]
+    /// The store: an `SQLite` file, or a `postgres://` URL (also accepted after the commands
+    /// that use a store).
+    #[arg(
+        long,
+        env = "LCM_STORE",
+        hide_env_values = true,
+        default_value = "lcm.db"
+    )]
     pub(crate) store: PathBuf,
     /// Print machine-readable JSON on standard output.
     #[arg(long, global = true)]
@@ -22,7 +29,8 @@ pub(crate) struct Cli {
 /// `fingerprint`, `inspect`, `witness`, `compat`, do not offer it there).
 #[derive(Debug, Args)]
 pub(crate) struct StoreArg {
-    /// The store file (default: the top-level --store, `LCM_STORE`, else `lcm.db`).
+    /// The store: an `SQLite` file or a `postgres://` URL (default: the top-level --store,
+    /// `LCM_STORE`, else `lcm.db`).
     #[arg(long = "store", global = true, value_name = "PATH")]
     pub(crate) store: Option<PathBuf>,
 }

@@ -91,6 +91,11 @@ pub(crate) fn open(cli: &Cli) -> Result<Box<dyn Store>, CliError> {
     Ok(lcm_store::open(&cli.store)?)
 }
 
+/// The store's location as it may be printed: a URL's password replaced by `***`.
+pub(crate) fn store_name(cli: &Cli) -> String {
+    lcm_store::redact_location(&cli.store.to_string_lossy())
+}
+
 /// The store, for a command that only reads it: opened read-only, so an archived store
 /// (a read-only mount, a 0444 file) can be checked, listed and exported.
 pub(crate) fn open_read_only(cli: &Cli) -> Result<Box<dyn Store>, CliError> {

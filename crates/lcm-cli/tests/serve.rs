@@ -3,8 +3,10 @@
 //! servers on one store).
 //!
 //! The fault tests take a store location: they run on `SQLite` always, and on PostgreSQL
-//! when `LCM_TEST_POSTGRES_URL` is set and this build has that backend (each test then
-//! creates its own database with `psql`); otherwise they say that leg is skipped.
+//! when `LCM_TEST_POSTGRES_URL` is set (each test then creates its own database, dropped
+//! afterwards); otherwise they say that leg is skipped. The PostgreSQL restart under load
+//! restarts the server that every user of the machine shares, so it runs only when
+//! `LCM_TEST_PG_RESTART=1` is set too (`.ci/run` sets it).
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
@@ -166,34 +168,52 @@ fn serve_token_and_infer_server_contracts() {
 }
 
 /// The store locations a fault test runs on: a `SQLite` file in `s`, and a fresh
-/// PostgreSQL database when `LCM_TEST_POSTGRES_URL` is set and the build has the backend.
+/// PostgreSQL database when `LCM_TEST_POSTGRES_URL` is set (dropped with the value).
+struct Stores {
+    locations: Vec<String>,
+    /// The server's URL and the database made for the test.
+    database: Option<(String, String)>,
+}
+
+impl Drop for Stores {
+    fn drop(&mut self) {
+        if let Some((url, db)) = &self.database
+            && let Ok(mut client) = postgres::Client::connect(url, postgres::NoTls)
+        {
+            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+        }
+    }
+}
+
 #[allow(clippy::print_stderr)] // A skipped leg says so, as the PostgreSQL tests do.
-fn stores(s: &Scratch, name: &str) -> Vec<String> {
-    let mut out = vec![s.store().to_string_lossy().into_owned()];
-    let Ok(url) = std::env::var("LCM_TEST_POSTGRES_URL") else {
+fn stores(s: &Scratch, name: &str) -> Stores {
+    let mut out = Stores {
+        locations: vec![s.store().to_string_lossy().into_owned()],
+        database: None,
+    };
+    let Some(url) = std::env::var("LCM_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
         eprintln!("{name}: PostgreSQL leg skipped (LCM_TEST_POSTGRES_URL is not set)");
         return out;
     };
-    let probe = lcm(Path::new(&url)).arg("check").output().expect("run lcm");
-    if String::from_utf8_lossy(&probe.stderr).contains("no store backend") {
-        eprintln!("{name}: PostgreSQL leg skipped (this build has no postgres:// backend)");
-        return out;
-    }
     let db = format!("lcm_{name}_{}", std::process::id());
-    let created = Command::new("psql")
-        .args([
-            url.as_str(),
-            "-qc",
-            &format!("DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}"),
-        ])
-        .output();
-    match created {
-        Ok(o) if o.status.success() => {
-            let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-            out.push(format!("{base}/{db}"));
-        }
-        _ => eprintln!("{name}: PostgreSQL leg skipped (psql could not create {db})"),
-    }
+    let mut client =
+        postgres::Client::connect(&url, postgres::NoTls).expect("the PostgreSQL test server");
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .expect("drop an old test database");
+    client
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create the test database");
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url.as_str(), String::new()),
+    };
+    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+    out.locations.push(format!("{base}/{db}{query}"));
+    out.database = Some((url.clone(), db));
     out
 }
 
@@ -273,7 +293,8 @@ fn acknowledged(clients: Vec<std::thread::JoinHandle<Output>>) -> Vec<String> {
 #[test]
 fn kill_9_of_serve_under_load_loses_no_acknowledged_receipt() {
     let s = Scratch::new("serve-kill9");
-    for location in stores(&s, "kill9") {
+    let stores = stores(&s, "kill9");
+    for location in &stores.locations {
         let store = Path::new(&location);
         record_at(store);
         let tok = token(store, "deploy_001");
@@ -299,11 +320,66 @@ fn kill_9_of_serve_under_load_loses_no_acknowledged_receipt() {
     }
 }
 
+/// A PostgreSQL restart (`pg_ctlcluster … restart`, which ends every session) while three
+/// clients append through `lcm serve`: the server survives (its connections are made again
+/// at the next batch), the clients retry each failed batch with its key, and afterwards every
+/// line is acknowledged once, every acknowledged receipt is stored exactly once, and the
+/// check passes. Runs only with `LCM_TEST_PG_RESTART=1` and `LCM_TEST_POSTGRES_URL`.
+#[test]
+#[allow(clippy::print_stderr)] // The skip says so.
+fn postgres_restart_under_load_is_survived() {
+    if std::env::var("LCM_TEST_PG_RESTART").as_deref() != Ok("1") {
+        eprintln!("pg-restart: skipped (set LCM_TEST_PG_RESTART=1 and LCM_TEST_POSTGRES_URL)");
+        return;
+    }
+    let s = Scratch::new("serve-pg-restart");
+    let stores = stores(&s, "pgrestart");
+    let Some(location) = stores.locations.get(1) else {
+        eprintln!("pg-restart: skipped (LCM_TEST_POSTGRES_URL is not set)");
+        return;
+    };
+    let store = Path::new(location);
+    record_at(store);
+    let tok = token(store, "deploy_001");
+    let served = Served::start(store, "127.0.0.1:0", &[]);
+    let clients: Vec<_> = ["u", "v", "w"]
+        .into_iter()
+        .map(|tag| slow_client(store, &served.url, &tok, tag, 8000))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let restarted = Command::new("sh")
+        .args([
+            "-c",
+            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | sort -V | tail -n 1) main restart",
+        ])
+        .output()
+        .expect("run pg_ctlcluster");
+    assert!(
+        restarted.status.success(),
+        "pg_ctlcluster restart: {}",
+        String::from_utf8_lossy(&restarted.stderr)
+    );
+    // The restart fell under load: the clients were still sending when it was over.
+    assert!(
+        clients.iter().any(|c| !c.is_finished()),
+        "the clients finished before the restart"
+    );
+    let acked = acknowledged(clients);
+    assert_eq!(acked.len(), 24_000);
+    let mut stored = stored_receipts(store);
+    stored.sort();
+    assert_eq!(acked, stored);
+    run(lcm(store).arg("check"), 0);
+    let (status, text) = served.term();
+    assert_eq!(status.code(), Some(0), "{text}");
+}
+
 /// Two `lcm serve` processes on one store, two clients on each: one contiguous chain.
 #[test]
 fn two_servers_on_one_store_keep_one_chain() {
     let s = Scratch::new("serve-two");
-    for location in stores(&s, "two") {
+    let stores = stores(&s, "two");
+    for location in &stores.locations {
         let store = Path::new(&location);
         record_at(store);
         let tok = token(store, "deploy_001");

@@ -980,6 +980,8 @@ mod compat;
 // The transparency log: checkpoints, consistency, forks, witnesses, proofs, tiles.
 mod log;
 
+// The store commands on a PostgreSQL store.
+mod postgres;
 // `lcm serve`, `lcm token`, `lcm infer --server`, and the service's fault tests.
 mod serve;
 

@@ -3,7 +3,9 @@
 //! then the same at half the measured rate for the p99 latency of an append request, and the
 //! limit: the same receipts appended by `lcm infer`'s pipeline directly into the same
 //! backend. Not a test: run it with
-//! `cargo run --release -p lcm-server --example loadgen -- [SECONDS] [BATCH]`.
+//! `cargo run --release -p lcm-server --example loadgen -- [SECONDS] [BATCH] [POSTGRES_URL]`;
+//! with a `postgres://` URL, both stores (the served one and the limit's) are fresh schemas
+//! on that server instead of `SQLite` files, dropped at the end.
 
 // A measuring tool: it prints, stops on any failure, and turns counts into rates and ranks.
 #![allow(
@@ -22,11 +24,32 @@ use std::time::{Duration, Instant};
 const DEPLOYMENT: &str = "deploy_001";
 const CLIENTS: usize = 4;
 
-fn fresh_store(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
-    let path = dir.join(name);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+/// A fresh store location: a file in `dir`, or a new schema on the `PostgreSQL` server `pg`.
+fn location(dir: &std::path::Path, name: &str, pg: Option<&str>) -> std::path::PathBuf {
+    let Some(url) = pg else {
+        let path = dir.join(format!("{name}.db"));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        return path;
+    };
+    let schema = schema_name(name);
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    std::path::PathBuf::from(format!("{url}{sep}options=-csearch_path%3D{schema}"))
+}
+
+fn schema_name(name: &str) -> String {
+    format!("lcm_loadgen_{}_{name}", std::process::id())
+}
+
+fn fresh_store(dir: &std::path::Path, name: &str, pg: Option<&str>) -> std::path::PathBuf {
+    let path = location(dir, name, pg);
     let (mut s, _) = lcm_store::init(&path, &lcm_model::Policy::default()).unwrap();
     let input = serde_json::from_str(lcm_store::lifecycle::EXAMPLE).unwrap();
     let passwords = lcm_store::lifecycle::Passwords {
@@ -156,8 +179,8 @@ fn paced(url: &str, token: &str, seconds: f64, batch: u64, rate: f64, tag: &str)
 }
 
 /// The limit: the same receipts appended by `lcm infer`'s pipeline into a fresh store.
-fn direct(dir: &std::path::Path, n: u64, batch: u64) -> f64 {
-    let path = fresh_store(dir, "direct.db");
+fn direct(dir: &std::path::Path, n: u64, batch: u64, pg: Option<&str>) -> f64 {
+    let path = fresh_store(dir, "direct", pg);
     let mut store = lcm_store::open(&path).unwrap();
     let model = lcm_store::pipeline::model_of(&*store, DEPLOYMENT).unwrap();
     let text: String = (0..n).map(|i| line("d", i)).collect();
@@ -180,9 +203,11 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let seconds: f64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10.0);
     let batch: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let pg = args.get(3).map(String::as_str);
+    let backend = if pg.is_some() { "PostgreSQL" } else { "SQLite" };
     let dir = std::env::temp_dir().join(format!("lcm-loadgen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let store = fresh_store(&dir, "served.db");
+    let store = fresh_store(&dir, "served", pg);
     let token = {
         let mut s = lcm_store::open(&store).unwrap();
         lcm_server::tokens::create(&mut *s, DEPLOYMENT, "loadgen")
@@ -195,7 +220,7 @@ fn main() {
     saturate(&server.url, &token, 1.0, batch, "w");
     let (n, rate) = saturate(&server.url, &token, seconds, batch, "s");
     println!(
-        "service: {n} receipts acknowledged in {seconds} s by {CLIENTS} clients, batches of {batch}: {rate:.0} receipts/s"
+        "service ({backend}): {n} receipts acknowledged in {seconds} s by {CLIENTS} clients, batches of {batch}: {rate:.0} receipts/s"
     );
     let lat = paced(&server.url, &token, seconds, batch, rate / 2.0, "p");
     let pct = |p: f64| {
@@ -213,10 +238,18 @@ fn main() {
     );
     let _ = server.stop.send(());
     server.thread.join().unwrap();
-    let limit = direct(&dir, n, 16384);
+    let limit = direct(&dir, n, 16384, pg);
     println!(
-        "limit: lcm infer's pipeline, the same {n} receipts into a fresh SQLite store (transactions of up to 16384): {limit:.0} receipts/s"
+        "limit: lcm infer's pipeline, the same {n} receipts into a fresh {backend} store (transactions of up to 16384): {limit:.0} receipts/s"
     );
     println!("ratio service/limit: {:.2}", rate / limit);
     let _ = std::fs::remove_dir_all(&dir);
+    if let Some(url) = pg {
+        let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+        for name in ["served", "direct"] {
+            client
+                .batch_execute(&format!("DROP SCHEMA {} CASCADE", schema_name(name)))
+                .unwrap();
+        }
+    }
 }

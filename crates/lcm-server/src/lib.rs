@@ -143,13 +143,6 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let start = |what: &str, e: &dyn std::fmt::Display| Error::Start(format!("{what}: {e}"));
-    let writer_store = lcm_store::open(&config.store).map_err(|e| start("store", &e))?;
-    let mut readers = Vec::new();
-    for _ in 0..config.readers.max(1) {
-        readers.push(std::sync::Mutex::new(
-            lcm_store::open(&config.store).map_err(|e| start("store", &e))?,
-        ));
-    }
     if let Some(key) = &config.log_key {
         // Fail at start, not at the first checkpoint request.
         lcm_store::tlog_ops::log_signer(key, config.origin.as_deref(), "check")
@@ -159,47 +152,70 @@ pub async fn run(
         Some((cert, key)) => Some(tls::acceptor(cert, key)?),
         None => None,
     };
+    // Opened off the async threads: a PostgreSQL store's client runs a runtime of its own,
+    // which may not be started from inside this one.
+    let store_location = config.store.clone();
+    let reader_count = config.readers.max(1);
+    let (writer_store, readers) = tokio::task::spawn_blocking(move || {
+        let writer_store = lcm_store::open(&store_location).map_err(|e| start("store", &e))?;
+        let mut readers = Vec::new();
+        for _ in 0..reader_count {
+            readers.push(std::sync::Mutex::new(
+                lcm_store::open(&store_location).map_err(|e| start("store", &e))?,
+            ));
+        }
+        Ok::<_, Error>((writer_store, readers))
+    })
+    .await
+    .map_err(|e| start("store", &e))??;
     let (queue, rx) = tokio::sync::mpsc::channel(config.queue_depth.max(1));
     let group = config.group_receipts.max(1);
     let writer = std::thread::Builder::new()
         .name("lcm-writer".to_owned())
         .spawn(move || writer::run(writer_store, rx, group))
         .map_err(|e| start("writer thread", &e))?;
+    let readers = Arc::new(routes::Readers::new(readers));
     let state = Arc::new(routes::State {
         queue,
-        readers: routes::Readers::new(readers),
+        readers: Arc::clone(&readers),
         log_key: config.log_key.clone(),
         origin: config.origin.clone(),
         public_reads: config.public_reads,
     });
     let app = routes::router(state, config.max_body, config.request_timeout);
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
-        .map_err(|e| start(&format!("--listen {}", config.listen), &e))?;
-    let addr = listener.local_addr().map_err(|e| start("--listen", &e))?;
-    let listener = limits::Limited {
-        inner: listener,
-        slots: Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1))),
-    };
-    listening(addr);
-    let served = match acceptor {
-        None => {
-            axum::serve(listener, app)
+    let served = async {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .map_err(|e| start(&format!("--listen {}", config.listen), &e))?;
+        let addr = listener.local_addr().map_err(|e| start("--listen", &e))?;
+        let listener = limits::Limited {
+            inner: listener,
+            slots: Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1))),
+        };
+        listening(addr);
+        match acceptor {
+            None => axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown)
                 .await
+                .map_err(|e| Error::Internal(format!("server: {e}"))),
+            Some(acceptor) => {
+                let listener =
+                    tls::TlsListener::new(listener, acceptor).map_err(|e| start("--listen", &e))?;
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                    .map_err(|e| Error::Internal(format!("server: {e}")))
+            }
         }
-        Some(acceptor) => {
-            let listener =
-                tls::TlsListener::new(listener, acceptor).map_err(|e| start("--listen", &e))?;
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-        }
-    };
+    }
+    .await;
     // Every request has been answered and the router (with the queue's sender) dropped: the
-    // writer finishes what is queued and stops.
+    // writer finishes what is queued and stops. The read connections are closed on a
+    // blocking thread, as they were opened: closing a PostgreSQL client blocks on its own
+    // runtime.
+    let _ = tokio::task::spawn_blocking(move || drop(readers)).await;
     let joined = tokio::task::spawn_blocking(move || writer.join()).await;
-    served.map_err(|e| Error::Internal(format!("server: {e}")))?;
+    served?;
     match joined {
         Ok(Ok(())) => Ok(()),
         _ => Err(Error::Internal("the writer thread failed".to_owned())),

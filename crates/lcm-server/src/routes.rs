@@ -91,7 +91,8 @@ impl Readers {
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) queue: Queue,
-    pub(crate) readers: Readers,
+    /// Shared with [`crate::run`], which drops the read connections off the async threads.
+    pub(crate) readers: Arc<Readers>,
     pub(crate) log_key: Option<PathBuf>,
     pub(crate) origin: Option<String>,
     pub(crate) public_reads: bool,

@@ -7,8 +7,9 @@
 //!   `&mut dyn Store`.
 //! - [`sqlite`]: the first backend, one embedded `SQLite` file (schema, migrations, the WAL
 //!   checkpointer). [`open`] and [`init`] pick the backend from a location and return a
-//!   `Box<dyn Store>`, so no caller names the backend's type; a server backend
-//!   (`PostgreSQL`) plugs in as another module and another URL scheme there.
+//!   `Box<dyn Store>`, so no caller names the backend's type.
+//! - `postgres` (feature `postgres`): the server backend, one schema of a `PostgreSQL`
+//!   database shared by writers on many hosts, selected by a `postgres://` URL.
 //! - [`lifecycle`]: recording a lifecycle, whole or one stage at a time.
 //! - [`pipeline`]: the receipt pipeline (resolve a release, make receipts, append them in
 //!   transactions, seal batches), with `lcm infer`'s three threads.
@@ -62,6 +63,8 @@ pub mod fingerprint;
 pub mod lifecycle;
 pub mod log;
 pub mod pipeline;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sqlite;
 mod store;
 pub mod tlog_ops;
@@ -100,7 +103,8 @@ pub const RECORD_KINDS: &[&str] = {
 };
 
 /// Opens the existing store at `location`: a path (or `sqlite:PATH`) is an embedded
-/// `SQLite` store.
+/// `SQLite` store, a `postgres://` or `postgresql://` URL a `PostgreSQL` store (with the
+/// `postgres` feature).
 ///
 /// # Errors
 ///
@@ -108,8 +112,11 @@ pub const RECORD_KINDS: &[&str] = {
 /// [`Error::NoStore`], [`Error::NotInitialized`], [`Error::TooNew`] and the backend's
 /// failures.
 pub fn open(location: &Path) -> Result<Box<dyn Store>, Error> {
-    let path = backend_path(location)?;
-    Ok(Box::new(sqlite::SqliteStore::open(&path)?))
+    match backend(location)? {
+        Backend::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(&path)?)),
+        #[cfg(feature = "postgres")]
+        Backend::Postgres(url) => Ok(Box::new(postgres::PostgresStore::open(&url)?)),
+    }
 }
 
 /// Opens the existing store at `location` for reading only (see
@@ -120,8 +127,11 @@ pub fn open(location: &Path) -> Result<Box<dyn Store>, Error> {
 ///
 /// As [`open`].
 pub fn open_read_only(location: &Path) -> Result<Box<dyn Store>, Error> {
-    let path = backend_path(location)?;
-    Ok(Box::new(sqlite::SqliteStore::open_read_only(&path)?))
+    match backend(location)? {
+        Backend::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open_read_only(&path)?)),
+        #[cfg(feature = "postgres")]
+        Backend::Postgres(url) => Ok(Box::new(postgres::PostgresStore::open_read_only(&url)?)),
+    }
 }
 
 /// Creates (or opens, when it exists already) the store at `location` with `policy`;
@@ -131,16 +141,77 @@ pub fn open_read_only(location: &Path) -> Result<Box<dyn Store>, Error> {
 ///
 /// As [`open`]; the backend's failures.
 pub fn init(location: &Path, policy: &Policy) -> Result<(Box<dyn Store>, bool), Error> {
-    let path = backend_path(location)?;
-    let (store, fresh) = sqlite::SqliteStore::init(&path, policy)?;
-    Ok((Box::new(store), fresh))
+    match backend(location)? {
+        Backend::Sqlite(path) => {
+            let (store, fresh) = sqlite::SqliteStore::init(&path, policy)?;
+            Ok((Box::new(store), fresh))
+        }
+        #[cfg(feature = "postgres")]
+        Backend::Postgres(url) => {
+            let (store, fresh) = postgres::PostgresStore::init(&url, policy)?;
+            Ok((Box::new(store), fresh))
+        }
+    }
 }
 
-/// The `SQLite` path a location names, or the refusal of a backend this build lacks.
-fn backend_path(location: &Path) -> Result<PathBuf, Error> {
+/// `location` as it may be printed: a URL's password (`scheme://user:PASSWORD@host`, or a
+/// `password=` parameter) is replaced by `***`; anything else is returned as it is.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(
+///     lcm_store::redact_location("postgres://lcm:s3cret@db:5432/lcm"),
+///     "postgres://lcm:***@db:5432/lcm"
+/// );
+/// assert_eq!(lcm_store::redact_location("lcm.db"), "lcm.db");
+/// ```
+pub fn redact_location(location: &str) -> String {
+    let Some((scheme, rest)) = location.split_once("://") else {
+        return location.to_owned();
+    };
+    // The user information ends at the last `@`, so that a password holding `/`, `?`, `:` or
+    // `@` unencoded is still hidden whole (an `@` later in the URL hides more than needed,
+    // never less).
+    let (userinfo, tail) = match rest.rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _)) => (format!("{user}:***@"), &rest[at + 1..]),
+            None => (String::new(), rest),
+        },
+        None => (String::new(), rest),
+    };
+    let joined = format!("{scheme}://{userinfo}{tail}");
+    match joined.split_once('?') {
+        Some((before, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => p.to_owned(),
+                })
+                .collect();
+            format!("{before}?{}", params.join("&"))
+        }
+        None => joined,
+    }
+}
+
+/// The backend a location names.
+enum Backend {
+    Sqlite(PathBuf),
+    #[cfg(feature = "postgres")]
+    Postgres(String),
+}
+
+/// The backend a location names, or the refusal of a backend this build lacks.
+fn backend(location: &Path) -> Result<Backend, Error> {
     let text = location.to_string_lossy();
     if let Some(path) = text.strip_prefix("sqlite:") {
-        return Ok(PathBuf::from(path));
+        return Ok(Backend::Sqlite(PathBuf::from(path)));
+    }
+    #[cfg(feature = "postgres")]
+    if postgres::is_url(&text) {
+        return Ok(Backend::Postgres(text.into_owned()));
     }
     if let Some((scheme, _)) = text.split_once("://")
         && !scheme.is_empty()
@@ -152,7 +223,7 @@ fn backend_path(location: &Path) -> Result<PathBuf, Error> {
             scheme: scheme.to_owned(),
         });
     }
-    Ok(location.to_path_buf())
+    Ok(Backend::Sqlite(location.to_path_buf()))
 }
 
 /// An error of a store, or of the work done on one.
@@ -205,6 +276,19 @@ pub enum Error {
     /// The backend failed.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The `PostgreSQL` backend failed (an unreachable server, a refused login, a statement
+    /// the database refused). The message names no password.
+    #[cfg(feature = "postgres")]
+    #[error("postgres: {}", postgres::describe(.0))]
+    Postgres(#[from] ::postgres::Error),
+    /// A store URL does not parse.
+    #[error("store URL {location}: {reason}")]
+    Url {
+        /// The URL, its password removed.
+        location: String,
+        /// Why it does not parse.
+        reason: String,
+    },
     /// The deployment has no receipt chain.
     #[error("deployment {deployment} has no receipt chain (no receipt was appended for it)")]
     NoChain {

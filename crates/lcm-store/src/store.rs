@@ -154,7 +154,7 @@ pub type KeyedBuild<'a> =
     dyn FnMut(&dyn Store, Option<ChainHead>) -> Result<KeyedAppend, Error> + 'a;
 
 /// What a store of lifecycle records must offer; [`crate::sqlite`] is the embedded one, and a
-/// server-backed one (`PostgreSQL`) can implement the same trait.
+/// server-backed one, `crate::postgres` (feature `postgres`), implements the same trait.
 ///
 /// Every method that writes is atomic: it commits everything or nothing, and returns only
 /// once what it wrote is durable. The trait is object-safe: the rest of the crate works on

@@ -10,6 +10,9 @@ use lcm_model::{Policy, Record as _, Timestamp};
 use lcm_store::lifecycle::{self, EXAMPLE, Passwords};
 use lcm_store::{Error, Store, export, pipeline};
 
+mod conformance;
+mod service;
+
 /// A scratch directory removed on drop.
 struct Scratch(PathBuf);
 
@@ -156,9 +159,24 @@ fn a_release_of_another_model_is_refused() {
 fn locations_pick_a_backend() {
     let s = Scratch::new("location");
     assert!(matches!(
-        lcm_store::open(&PathBuf::from("postgres://db.example/lcm")),
-        Err(Error::UnsupportedBackend { scheme }) if scheme == "postgres"
+        lcm_store::open(&PathBuf::from("mysql://db.example/lcm")),
+        Err(Error::UnsupportedBackend { scheme }) if scheme == "mysql"
     ));
+    // A PostgreSQL URL that does not parse, and a server that does not answer: clear
+    // errors that never print the password.
+    for url in [
+        "postgres://lcm:s3cret@127.0.0.1:notaport/lcm",
+        "postgresql://lcm:s3cret@127.0.0.1:1/lcm?connect_timeout=5",
+    ] {
+        let Err(err) = lcm_store::open(&PathBuf::from(url)) else {
+            panic!("{url} opened");
+        };
+        assert!(
+            matches!(err, Error::Url { .. } | Error::Postgres(_)),
+            "{url}: {err}"
+        );
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
     assert!(matches!(
         lcm_store::open(&s.db()),
         Err(Error::NoStore { .. })
@@ -169,6 +187,33 @@ fn locations_pick_a_backend() {
     assert_eq!(store.schema_version(), lcm_store::sqlite::SCHEMA_VERSION);
     drop(store);
     lcm_store::open(&s.db()).unwrap();
+}
+
+#[test]
+fn store_locations_print_without_their_password() {
+    for (location, printed) in [
+        ("lcm.db", "lcm.db"),
+        ("sqlite:/x/lcm.db", "sqlite:/x/lcm.db"),
+        ("postgres://lcm@db/lcm", "postgres://lcm@db/lcm"),
+        (
+            "postgres://lcm:pw@db:5432/lcm",
+            "postgres://lcm:***@db:5432/lcm",
+        ),
+        ("postgresql://lcm:p:w@db", "postgresql://lcm:***@db"),
+        ("postgres://lcm:p@w@db/x", "postgres://lcm:***@db/x"),
+        ("postgres://lcm:a/b@db/x", "postgres://lcm:***@db/x"),
+        ("postgres://lcm:a?b@db/x", "postgres://lcm:***@db/x"),
+        (
+            "postgres://lcm@db/x?password=a@b",
+            "postgres://lcm@db/x?password=***",
+        ),
+        (
+            "postgres://lcm@db/x?sslmode=disable&password=pw&application_name=a",
+            "postgres://lcm@db/x?sslmode=disable&password=***&application_name=a",
+        ),
+    ] {
+        assert_eq!(lcm_store::redact_location(location), printed, "{location}");
+    }
 }
 
 fn request(id: &str, receipt_id: Option<&str>) -> pipeline::RequestLine {

@@ -249,8 +249,10 @@ pub fn init_summary(
     created: bool,
 ) -> Result<(serde_json::Value, String), Error> {
     let policy = store.policy()?;
+    // A server URL's password is never printed.
+    let name = crate::redact_location(&path.to_string_lossy());
     let value = serde_json::json!({
-        "store": path.display().to_string(),
+        "store": name,
         "created": created,
         "policy_digest": policy.digest()?,
         "schema_version": store.schema_version(),
@@ -260,11 +262,7 @@ pub fn init_summary(
     } else {
         "already initialized:"
     };
-    let text = format!(
-        "{done} store {}\n{}",
-        path.display(),
-        policy.format_policy_line()?
-    );
+    let text = format!("{done} store {name}\n{}", policy.format_policy_line()?);
     Ok((value, text))
 }
 

@@ -205,7 +205,7 @@ const SEED_CHECK_LABEL: &[u8] = b"lcm 2026-12 chain seed check value";
 /// The check value of `deployment`'s chain seed: HMAC-SHA-256 under the seed of a fixed label
 /// and the deployment id. It reveals nothing about the seed, and a seed with one bit changed
 /// (or another chain's seed) gives another value.
-fn seed_check_value(deployment: &str, seed: &[u8; 32]) -> Result<[u8; 32], Error> {
+pub(crate) fn seed_check_value(deployment: &str, seed: &[u8; 32]) -> Result<[u8; 32], Error> {
     let key = lcm_crypto::MacKey::new(lcm_crypto::HashAlgorithm::Sha256, seed)?;
     Ok(*key
         .mac_parts(&[SEED_CHECK_LABEL, deployment.as_bytes()])

@@ -143,6 +143,3 @@ pub(super) fn put_batch_keys(
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests;

@@ -90,7 +90,7 @@ impl Artefacts {
     #[must_use]
     pub fn summary_json(&self, store: &Path, run: &Demo) -> Value {
         json!({
-            "store": store.display().to_string(),
+            "store": crate::redact_location(&store.to_string_lossy()),
             "records": run.records.len(),
             "receipts": run.receipts,
             "batches": run.batches,
@@ -110,7 +110,10 @@ impl Artefacts {
         let l = &self.bundle.lifecycle;
         let (receipts, batches, head) = (run.receipts, run.batches, run.head);
         vec![
-            format!("lcm demo: the example lifecycle is in {}", store.display()),
+            format!(
+                "lcm demo: the example lifecycle is in {}",
+                crate::redact_location(&store.to_string_lossy())
+            ),
             format!(
                 "  A dataset   {} with {} splits",
                 l.dataset.family.record.family_id,

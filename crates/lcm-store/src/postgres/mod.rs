@@ -1,0 +1,853 @@
+//! The `PostgreSQL` backend of [`Store`]: [`PostgresStore`], one store in one schema of one
+//! database, shared by any number of writers on any number of hosts. [`crate::open`] and
+//! [`crate::init`] return it as `Box<dyn Store>` for a `postgres://` or `postgresql://` URL
+//! (the URL syntax of libpq, as parsed by the `postgres` crate); nothing outside this module
+//! names it.
+//!
+//! The store lives in the connection's current schema (the first of its `search_path`,
+//! `public` by default); `?options=-csearch_path%3DNAME` in the URL puts it in schema `NAME`,
+//! which must exist. Give a store its own schema or database: [`Store::schema_check`] reports
+//! any other table, index, trigger or function in that schema as added.
+//!
+//! # Durability
+//!
+//! Every write is one transaction, and the session runs with `synchronous_commit = on`
+//! whatever the server's default: a write is acknowledged only once its `COMMIT` returned,
+//! i.e. once the server flushed its write-ahead log.
+//!
+//! # Concurrency
+//!
+//! Writers on many connections append to one chain without a fork: [`Store::append_receipts`]
+//! and [`Store::close_batch`] lock the chain's row (`SELECT … FOR UPDATE`) before they read the
+//! head, so appenders to one chain take turns, each after the previous one's commit, at `READ
+//! COMMITTED` (every statement after the lock sees what the previous holder committed). The
+//! chain's log is written under the same lock. Writers of records ([`Store::put_records`],
+//! [`Store::put_records_with`], [`Store::close_batch`]) and [`Store::open_chain`] lock the
+//! store's policy row, so what a stage reads and what it writes are one unit, as with the
+//! `SQLite` backend's write lock. Migrations take a transaction-scoped advisory lock, so that
+//! two processes opening a new store at once migrate it once.
+//!
+//! # Append-only
+//!
+//! `PL/pgSQL` triggers refuse `UPDATE`, `DELETE` and `TRUNCATE` on every table but `meta`
+//! and the log's (whose tiles and sizes may only grow), as the `SQLite` backend's triggers do
+//! (see `schema.rs`); [`Store::schema_check`] compares the live catalog (tables and columns,
+//! constraints, indexes, triggers and whether they are enabled, functions and their source)
+//! with what the migrations create, so `lcm check` names a dropped, disabled or replaced
+//! trigger. A session with `session_replication_role = replica` skips triggers without
+//! changing the catalog: only the digests that `lcm check` recomputes, and signed headers and
+//! checkpoints, reveal what it wrote.
+//!
+//! # What it relies on
+//!
+//! Core `PostgreSQL` 12 or later, no extension: `bytea`, `bigint`, `text`, `unnest` of array
+//! parameters (`WITH ORDINALITY`), `INSERT …
+//! ON CONFLICT`, `SELECT … FOR UPDATE`, `pg_advisory_xact_lock` (migrations only), `PL/pgSQL`
+//! row and statement (`TRUNCATE`) triggers, transactional DDL, and the catalogs `pg_class`,
+//! `pg_attribute`, `pg_constraint`, `pg_index`, `pg_trigger`, `pg_proc` and
+//! `pg_stat_database` for the checks.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::fmt;
+
+use lcm_crypto::Digest;
+use lcm_model::Policy;
+use postgres::{Client, NoTls, Statement};
+use zeroize::Zeroize;
+
+pub(crate) use self::conn::describe;
+use self::conn::{
+    digest_from, duplicate_or, is_unique_violation, make_evidence, make_receipt, make_record,
+    to_i64, to_u64,
+};
+use crate::Error;
+use crate::sqlite::CHAIN_SPAN;
+use crate::store::{
+    BatchBuild, BatchKeyRow, ChainHead, Checkpoint, KeyedBuild, RecordsBuild, Store, StoredBatch,
+    StoredEvidence, StoredReceipt, StoredRecord, StoredToken,
+};
+
+mod catalog;
+mod conn;
+mod log;
+mod schema;
+mod seals;
+mod service;
+
+/// The schema version this build writes (the highest version in `lcm_migrations`).
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// How many receipts [`Store::scan_receipts`] reads per query: the memory a scan holds,
+/// whatever the chain's length.
+const SCAN_PAGE: i64 = 4096;
+
+/// The callback of `PostgresStore::append_locked`: the store inside the transaction and the
+/// head, in; the receipts and batch keys to commit, out.
+type LockedBuild<'a> = dyn FnMut(
+        &PostgresStore,
+        Option<ChainHead>,
+    ) -> Result<(Vec<StoredReceipt>, Vec<BatchKeyRow>), Error>
+    + 'a;
+
+/// A store in a `PostgreSQL` database.
+pub struct PostgresStore {
+    client: RefCell<Client>,
+    /// What the connection was made from, to make it again after it broke.
+    config: postgres::Config,
+    /// Whether the session's transactions are read-only ([`PostgresStore::open_read_only`]).
+    read_only: Cell<bool>,
+    /// Whether a transaction is open: a connection that broke inside one is not replaced
+    /// until it ends (its statements fail, and so does the transaction).
+    in_transaction: Cell<bool>,
+    /// Whether a statement failed because the session ended (see `conn.rs`).
+    broken: Cell<bool>,
+    /// Prepared statements by their text: each is parsed by the server once per connection.
+    statements: RefCell<HashMap<&'static str, Statement>>,
+    /// The URL with its password removed, for messages.
+    location: String,
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new connection with the session settings of a store: durable commits, and read-only
+/// transactions for a read-only store.
+fn session(config: &postgres::Config, read_only: bool) -> Result<Client, Error> {
+    let mut client = config.connect(NoTls)?;
+    client.batch_execute("SET synchronous_commit = on")?;
+    if read_only {
+        client.batch_execute("SET default_transaction_read_only = on")?;
+    }
+    Ok(client)
+}
+
+/// Whether `location` is a URL this backend takes.
+pub(crate) fn is_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (a `postgres://` or `postgresql://` URL).
+    fn connect(url: &str) -> Result<Self, Error> {
+        let location = crate::redact_location(url);
+        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| Error::Url {
+            location: location.clone(),
+            reason: describe(&e),
+        })?;
+        let client = session(&config, false)?;
+        Ok(Self {
+            client: RefCell::new(client),
+            config,
+            read_only: Cell::new(false),
+            in_transaction: Cell::new(false),
+            broken: Cell::new(false),
+            statements: RefCell::new(HashMap::new()),
+            location,
+        })
+    }
+
+    /// Creates (or opens and migrates) the store at `url` with `policy`. Returns the store
+    /// and whether it was newly initialized; an existing store keeps its policy and seeds.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Url`], [`Error::TooNew`], [`Error::Postgres`] (an unreachable server, a
+    /// refused login, a schema that does not exist).
+    pub fn init(url: &str, policy: &Policy) -> Result<(Self, bool), Error> {
+        let store = Self::connect(url)?;
+        store.migrate()?;
+        let fresh = store.transaction(|s| {
+            let inserted = s.execute(
+                "INSERT INTO meta (key, value) VALUES ('policy', $1) ON CONFLICT DO NOTHING",
+                &[&policy.canonical_json()?],
+            )?;
+            if inserted == 1 {
+                seals::seal_policy(s, policy)?;
+            }
+            Ok(inserted == 1)
+        })?;
+        Ok((store, fresh))
+    }
+
+    /// Opens the store at `url`, migrating its schema if it is older than this build's.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoStore`] when the schema holds no store, [`Error::NotInitialized`],
+    /// [`Error::TooNew`], [`Error::Url`], [`Error::Postgres`].
+    pub fn open(url: &str) -> Result<Self, Error> {
+        let store = Self::connect(url)?;
+        if store.version()?.is_none() {
+            return Err(Error::NoStore {
+                path: store.location.into(),
+            });
+        }
+        store.migrate()?;
+        store.require_policy()?;
+        Ok(store)
+    }
+
+    /// Opens the store at `url` for reading only: the session's transactions are read-only
+    /// (`default_transaction_read_only`), so its writing methods fail. A store of an older
+    /// schema is migrated first, as by [`PostgresStore::open`].
+    ///
+    /// # Errors
+    ///
+    /// As [`PostgresStore::open`].
+    pub fn open_read_only(url: &str) -> Result<Self, Error> {
+        let store = Self::connect(url)?;
+        match store.version()? {
+            None => {
+                return Err(Error::NoStore {
+                    path: store.location.into(),
+                });
+            }
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(Error::TooNew {
+                    found: v,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Some(v) if v < SCHEMA_VERSION => store.migrate()?,
+            Some(_) => {}
+        }
+        store.batch("SET default_transaction_read_only = on")?;
+        store.read_only.set(true);
+        store.require_policy()?;
+        Ok(store)
+    }
+
+    /// The store's URL without its password.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    fn require_policy(&self) -> Result<(), Error> {
+        if self
+            .query_opt("SELECT 1 FROM meta WHERE key = 'policy'", &[])?
+            .is_none()
+        {
+            return Err(Error::NotInitialized {
+                path: self.location.clone().into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The version of the schema, or `None` when the schema holds no store.
+    fn version(&self) -> Result<Option<i64>, Error> {
+        let exists = self
+            .query_one("SELECT to_regclass('lcm_migrations') IS NOT NULL", &[])?
+            .try_get::<_, bool>(0)?;
+        if !exists {
+            return Ok(None);
+        }
+        let v: i32 = self
+            .query_one("SELECT COALESCE(MAX(version), 0) FROM lcm_migrations", &[])?
+            .try_get(0)?;
+        Ok(Some(i64::from(v)))
+    }
+
+    /// Brings the schema to [`SCHEMA_VERSION`], one migration per transaction, under an
+    /// advisory lock so that concurrent openers migrate once.
+    fn migrate(&self) -> Result<(), Error> {
+        loop {
+            let done = self.transaction(|s| {
+                s.batch("SELECT pg_advisory_xact_lock(7526315460723154477)")?;
+                let version = schema::migrate_step(s)?;
+                Ok(version.is_none())
+            })?;
+            if done {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Takes the store-wide lock of record writers (the policy row), until the transaction
+    /// ends.
+    fn lock_records(&self) -> Result<(), Error> {
+        self.query("SELECT 1 FROM meta WHERE key = 'policy' FOR UPDATE", &[])?;
+        Ok(())
+    }
+
+    fn chain_id(&self, deployment: &str) -> Result<Option<i64>, Error> {
+        self.query_opt(
+            "SELECT chain_id FROM chains WHERE deployment = $1",
+            &[&deployment],
+        )?
+        .map(|r| Ok::<_, Error>(r.try_get(0)?))
+        .transpose()
+    }
+
+    /// The chain's id, its row locked until the transaction ends: appenders to one chain
+    /// take turns here.
+    fn lock_chain(&self, deployment: &str) -> Result<i64, Error> {
+        self.query_opt(
+            "SELECT chain_id FROM chains WHERE deployment = $1 FOR UPDATE",
+            &[&deployment],
+        )?
+        .map(|r| Ok::<_, Error>(r.try_get(0)?))
+        .transpose()?
+        .ok_or_else(|| Error::NoChain {
+            deployment: deployment.to_owned(),
+        })
+    }
+
+    fn read_head(&self, chain: i64) -> Result<Option<ChainHead>, Error> {
+        self.query_opt(
+            "SELECT sequence, digest FROM receipts WHERE chain_id = $1 \
+             ORDER BY sequence DESC LIMIT 1",
+            &[&chain],
+        )?
+        .map(|r| {
+            Ok(ChainHead {
+                sequence: to_u64(r.try_get(0)?, "sequence")?,
+                digest: digest_from(r.try_get(1)?)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn insert_records(&self, records: &[StoredRecord]) -> Result<(), Error> {
+        for r in records {
+            self.execute(
+                "INSERT INTO records (kind, id, digest, json) VALUES ($1, $2, $3, $4)",
+                &[&r.kind, &r.id, &r.digest.as_bytes().as_slice(), &r.json],
+            )
+            .map_err(|e| duplicate_or(e, &r.kind, &r.id))?;
+        }
+        Ok(())
+    }
+
+    fn insert_evidence(&self, evidence: &[StoredEvidence]) -> Result<(), Error> {
+        for e in evidence {
+            self.execute(
+                "INSERT INTO evidence (kind, id, json) VALUES ($1, $2, $3)",
+                &[&e.kind, &e.id, &e.json],
+            )
+            .map_err(|err| duplicate_or(err, &e.kind, &e.id))?;
+        }
+        Ok(())
+    }
+
+    /// Inserts receipts with one statement (their columns as arrays, `unnest`ed).
+    fn insert_receipts(
+        &self,
+        deployment: &str,
+        chain: i64,
+        receipts: &[StoredReceipt],
+    ) -> Result<(), Error> {
+        let mut sequences = Vec::with_capacity(receipts.len());
+        for r in receipts {
+            if r.sequence >= CHAIN_SPAN {
+                return Err(Error::ChainFull {
+                    deployment: deployment.to_owned(),
+                });
+            }
+            sequences.push(to_i64(r.sequence)?);
+        }
+        let ids: Vec<&str> = receipts.iter().map(|r| r.receipt_id.as_str()).collect();
+        let digests: Vec<&[u8]> = receipts
+            .iter()
+            .map(|r| r.digest.as_bytes().as_slice())
+            .collect();
+        let times: Vec<i64> = receipts.iter().map(|r| r.timestamp).collect();
+        let jsons: Vec<&str> = receipts.iter().map(|r| r.json.as_str()).collect();
+        let requests = receipts
+            .iter()
+            .map(|r| request_id(&r.json))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.execute(
+            "INSERT INTO receipts \
+             (chain_id, sequence, receipt_id, digest, timestamp, json, request_id) \
+             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bytea[], $5::bigint[], \
+             $6::text[], $7::text[])",
+            &[
+                &chain, &sequences, &ids, &digests, &times, &jsons, &requests,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Appends under the chain's row lock: reads the head and the log's size, calls `build`
+    /// with the store inside the transaction and the head, and inserts the receipts it
+    /// returns, the log's new leaves and the batch keys in that one transaction.
+    fn append_locked(
+        &self,
+        deployment: &str,
+        build: &mut LockedBuild<'_>,
+    ) -> Result<Vec<StoredReceipt>, Error> {
+        let mut failed_chain = None;
+        let result = self.transaction(|s| {
+            let chain = s.lock_chain(deployment)?;
+            // The head and the log's size in one statement, after the lock (so at READ
+            // COMMITTED it sees the previous holder's commit).
+            let row = s.query_one(
+                "SELECT (SELECT size FROM logs WHERE chain_id = $1), r.sequence, r.digest \
+                 FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT sequence, digest FROM receipts \
+                 WHERE chain_id = $1 ORDER BY sequence DESC LIMIT 1) AS r ON true",
+                &[&chain],
+            )?;
+            let size = to_u64(row.try_get::<_, Option<i64>>(0)?.unwrap_or(0), "log size")?;
+            let head = match (
+                row.try_get::<_, Option<i64>>(1)?,
+                row.try_get::<_, Option<Vec<u8>>>(2)?,
+            ) {
+                (Some(sequence), Some(digest)) => Some(ChainHead {
+                    sequence: to_u64(sequence, "sequence")?,
+                    digest: digest_from(&digest)?,
+                }),
+                _ => None,
+            };
+            let (receipts, keys) = build(s, head)?;
+            if receipts.is_empty() {
+                s.insert_batch_keys(chain, &keys)?;
+                return Ok(receipts);
+            }
+            if let Err(e) = s.insert_receipts(deployment, chain, &receipts) {
+                if matches!(&e, Error::Postgres(p) if is_unique_violation(p)) {
+                    failed_chain = Some((chain, receipts));
+                }
+                return Err(e);
+            }
+            // The log grows in the same transaction: an acknowledged receipt is in the log.
+            let expected = head.map_or(0, |h| h.sequence.saturating_add(1));
+            if size != expected {
+                return Err(Error::Corrupt {
+                    what: format!(
+                        "the log of deployment {deployment} has {size} leaves, its chain \
+                         {expected} receipts"
+                    ),
+                });
+            }
+            log::append(s, chain, size, receipts.iter().map(|r| r.digest))?;
+            s.insert_batch_keys(chain, &keys)?;
+            Ok(receipts)
+        });
+        match (result, failed_chain) {
+            (Err(_), Some((chain, receipts))) => Err(Error::Duplicate {
+                kind: "inference-receipt".to_owned(),
+                id: self.duplicate_receipt(chain, &receipts)?,
+            }),
+            (result, _) => result,
+        }
+    }
+
+    /// The receipt id that made an append violate a unique key: one the chain holds, or one
+    /// the batch repeats (read after the failed transaction was rolled back).
+    fn duplicate_receipt(&self, chain: i64, receipts: &[StoredReceipt]) -> Result<String, Error> {
+        let mut seen = std::collections::HashSet::new();
+        for r in receipts {
+            if !seen.insert(r.receipt_id.as_str()) {
+                return Ok(r.receipt_id.clone());
+            }
+        }
+        let ids: Vec<&str> = receipts.iter().map(|r| r.receipt_id.as_str()).collect();
+        let found = self.query_opt(
+            "SELECT i.id FROM unnest($2::text[]) WITH ORDINALITY AS i (id, n) \
+             WHERE EXISTS (SELECT 1 FROM receipts r WHERE r.chain_id = $1 AND r.receipt_id = i.id) \
+             ORDER BY i.n LIMIT 1",
+            &[&chain, &ids],
+        )?;
+        match found {
+            Some(row) => Ok(row.try_get(0)?),
+            None => Ok(receipts
+                .first()
+                .map(|r| r.receipt_id.clone())
+                .unwrap_or_default()),
+        }
+    }
+}
+
+/// The `request_id` of a receipt's JSON (`None` when it has none), for the column that
+/// [`Store::known_request`] searches.
+fn request_id(json: &str) -> Result<Option<String>, Error> {
+    #[derive(serde::Deserialize)]
+    struct RequestOnly {
+        request_id: Option<String>,
+    }
+    Ok(serde_json::from_str::<RequestOnly>(json)?.request_id)
+}
+
+/// The seed of `deployment`'s chain from its stored bytes, after checking it against its
+/// check value.
+fn checked_seed(
+    s: &PostgresStore,
+    deployment: &str,
+    mut bytes: Vec<u8>,
+) -> Result<lcm_crypto::Seed, Error> {
+    let arr: Result<[u8; 32], _> = bytes.as_slice().try_into();
+    let len = bytes.len();
+    bytes.zeroize();
+    let mut arr = arr.map_err(|_| Error::Corrupt {
+        what: format!("a commitment seed of {len} bytes, expected 32"),
+    })?;
+    let verified = seals::verify_seed(s, deployment, &arr);
+    let seed = lcm_crypto::Seed::from_bytes(arr);
+    arr.zeroize();
+    verified?;
+    Ok(seed)
+}
+
+impl Store for PostgresStore {
+    fn schema_version(&self) -> i64 {
+        SCHEMA_VERSION
+    }
+
+    fn integrity_check(&self) -> Result<(), Error> {
+        catalog::integrity_check(self)
+    }
+
+    fn schema_check(&self) -> Result<(), Error> {
+        catalog::compare_schema(self)
+    }
+
+    fn checkpointer(&mut self) -> Result<Option<Box<dyn Checkpoint>>, Error> {
+        // The server checkpoints on its own.
+        Ok(None)
+    }
+
+    fn record_by_digest(&self, kind: &str, digest: &Digest) -> Result<Option<StoredRecord>, Error> {
+        self.query_opt(
+            "SELECT kind, id, digest, json FROM records WHERE kind = $1 AND digest = $2 \
+             ORDER BY id LIMIT 1",
+            &[&kind, &digest.as_bytes().as_slice()],
+        )?
+        .as_ref()
+        .map(make_record)
+        .transpose()
+    }
+
+    fn policy(&self) -> Result<Policy, Error> {
+        let json: String = self
+            .query_opt("SELECT value FROM meta WHERE key = 'policy'", &[])?
+            .ok_or_else(|| Error::NotInitialized {
+                path: self.location.clone().into(),
+            })?
+            .try_get(0)?;
+        let policy: Policy = serde_json::from_str(&json)?;
+        seals::verify_policy(self, &json, &policy)?;
+        Ok(policy)
+    }
+
+    fn chains(&self) -> Result<Vec<String>, Error> {
+        self.query("SELECT deployment FROM chains ORDER BY chain_id", &[])?
+            .iter()
+            .map(|r| Ok::<_, Error>(r.try_get(0)?))
+            .collect()
+    }
+
+    fn open_chain(&mut self, deployment: &str) -> Result<lcm_crypto::Seed, Error> {
+        if let Some(seed) = self.chain_seed(deployment)? {
+            return Ok(seed);
+        }
+        self.transaction(|s| {
+            // Chain ids are taken in turn; another writer may have opened it since the read
+            // above.
+            s.lock_records()?;
+            if let Some(row) = s.query_opt(
+                "SELECT seed FROM chains WHERE deployment = $1",
+                &[&deployment],
+            )? {
+                return checked_seed(s, deployment, row.try_get(0)?);
+            }
+            let mut seed = [0u8; 32];
+            lcm_crypto::fill_random(&mut seed)?;
+            let result = s
+                .query_one(
+                    "INSERT INTO chains (chain_id, deployment, seed) \
+                     VALUES ((SELECT COALESCE(MAX(chain_id), 0) + 1 FROM chains), $1, $2) \
+                     RETURNING chain_id",
+                    &[&deployment, &seed.as_slice()],
+                )
+                .and_then(|row| Ok(row.try_get::<_, i64>(0)?))
+                .and_then(|id| seals::record_seed_check(s, id, deployment, &seed))
+                .map(|()| lcm_crypto::Seed::from_bytes(seed));
+            seed.zeroize();
+            result
+        })
+    }
+
+    fn chain_seed(&self, deployment: &str) -> Result<Option<lcm_crypto::Seed>, Error> {
+        let bytes: Option<Vec<u8>> = self
+            .query_opt(
+                "SELECT seed FROM chains WHERE deployment = $1",
+                &[&deployment],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        bytes.map(|b| checked_seed(self, deployment, b)).transpose()
+    }
+
+    fn put_records(
+        &mut self,
+        records: &[StoredRecord],
+        evidence: &[StoredEvidence],
+    ) -> Result<(), Error> {
+        self.transaction(|s| {
+            s.lock_records()?;
+            s.insert_records(records)?;
+            s.insert_evidence(evidence)
+        })
+    }
+
+    fn put_records_with(
+        &mut self,
+        build: &mut RecordsBuild<'_>,
+    ) -> Result<Vec<StoredRecord>, Error> {
+        self.transaction(|s| {
+            s.lock_records()?;
+            let (records, evidence) = build(s)?;
+            s.insert_records(&records)?;
+            s.insert_evidence(&evidence)?;
+            Ok(records)
+        })
+    }
+
+    fn evidence(&self, kind: Option<&str>) -> Result<Vec<StoredEvidence>, Error> {
+        self.query(
+            "SELECT kind, id, json FROM evidence WHERE $1::text IS NULL OR kind = $1 \
+             ORDER BY kind, id",
+            &[&kind],
+        )?
+        .iter()
+        .map(make_evidence)
+        .collect()
+    }
+
+    fn evidence_of(&self, kind: &str, id: &str) -> Result<Option<StoredEvidence>, Error> {
+        self.query_opt(
+            "SELECT kind, id, json FROM evidence WHERE kind = $1 AND id = $2",
+            &[&kind, &id],
+        )?
+        .as_ref()
+        .map(make_evidence)
+        .transpose()
+    }
+
+    fn record(&self, kind: &str, id: &str) -> Result<Option<StoredRecord>, Error> {
+        self.query_opt(
+            "SELECT kind, id, digest, json FROM records WHERE kind = $1 AND id = $2",
+            &[&kind, &id],
+        )?
+        .as_ref()
+        .map(make_record)
+        .transpose()
+    }
+
+    fn records(&self, kind: Option<&str>) -> Result<Vec<StoredRecord>, Error> {
+        self.query(
+            "SELECT kind, id, digest, json FROM records WHERE $1::text IS NULL OR kind = $1 \
+             ORDER BY kind, id",
+            &[&kind],
+        )?
+        .iter()
+        .map(make_record)
+        .collect()
+    }
+
+    fn append_receipts(
+        &mut self,
+        deployment: &str,
+        build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<StoredReceipt>, Error>,
+    ) -> Result<Vec<StoredReceipt>, Error> {
+        self.append_locked(deployment, &mut |_, head| Ok((build(head)?, Vec::new())))
+    }
+
+    fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error> {
+        match self.chain_id(deployment)? {
+            Some(chain) => self.read_head(chain),
+            None => Ok(None),
+        }
+    }
+
+    fn known_request(
+        &self,
+        deployment: &str,
+        request_ids: &[&str],
+    ) -> Result<Option<String>, Error> {
+        let Some(chain) = self.chain_id(deployment)? else {
+            return Ok(None);
+        };
+        // One statement for the whole batch, each id looked up through
+        // `receipts_by_request`.
+        self.query_opt(
+            "SELECT i.id FROM unnest($2::text[]) WITH ORDINALITY AS i (id, n) \
+             WHERE EXISTS (SELECT 1 FROM receipts r WHERE r.chain_id = $1 \
+                           AND r.request_id = i.id) \
+             ORDER BY i.n LIMIT 1",
+            &[&chain, &request_ids],
+        )?
+        .map(|r| Ok::<_, Error>(r.try_get(0)?))
+        .transpose()
+    }
+
+    fn scan_receipts(
+        &self,
+        deployment: &str,
+        from: u64,
+        to: Option<u64>,
+        visit: &mut dyn FnMut(StoredReceipt) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let Some(chain) = self.chain_id(deployment)? else {
+            return Ok(());
+        };
+        if from >= CHAIN_SPAN {
+            return Ok(());
+        }
+        let last = to_i64(to.map_or(CHAIN_SPAN - 1, |t| t.min(CHAIN_SPAN - 1)))?;
+        let mut next = to_i64(from)?;
+        // In pages of `SCAN_PAGE`: the memory held is one page, and `visit` runs with the
+        // connection free (it may read the store).
+        while next <= last {
+            let rows = self.query(
+                "SELECT sequence, receipt_id, digest, timestamp, json FROM receipts \
+                 WHERE chain_id = $1 AND sequence >= $2 AND sequence <= $3 \
+                 ORDER BY sequence LIMIT $4",
+                &[&chain, &next, &last, &SCAN_PAGE],
+            )?;
+            let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) == SCAN_PAGE;
+            for row in &rows {
+                let receipt = make_receipt(row)?;
+                next = to_i64(receipt.sequence)? + 1;
+                visit(receipt)?;
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn receipt(&self, deployment: &str, receipt_id: &str) -> Result<Option<StoredReceipt>, Error> {
+        let Some(chain) = self.chain_id(deployment)? else {
+            return Ok(None);
+        };
+        self.query_opt(
+            "SELECT sequence, receipt_id, digest, timestamp, json FROM receipts \
+             WHERE chain_id = $1 AND receipt_id = $2",
+            &[&chain, &receipt_id],
+        )?
+        .as_ref()
+        .map(make_receipt)
+        .transpose()
+    }
+
+    fn close_batch(
+        &mut self,
+        deployment: &str,
+        build: &mut dyn FnMut(&dyn Store, u64) -> BatchBuild,
+    ) -> Result<Option<StoredBatch>, Error> {
+        // The chain's lock is taken first, so two `batch close` runs cannot seal the same
+        // receipts twice; the callback reads through the store inside the transaction.
+        self.transaction(|s| {
+            let chain = s.lock_chain(deployment)?;
+            s.lock_records()?;
+            let next: Option<i64> = s
+                .query_one(
+                    "SELECT MAX(last_seq) + 1 FROM batches WHERE chain_id = $1",
+                    &[&chain],
+                )?
+                .try_get(0)?;
+            let next = to_u64(next.unwrap_or(0), "sequence")?;
+            let Some((batch, records)) = build(s, next)? else {
+                return Ok(None);
+            };
+            s.execute(
+                "INSERT INTO batches (chain_id, window_id, first_seq, last_seq, digest, json) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &chain,
+                    &batch.window_id,
+                    &to_i64(batch.first_sequence)?,
+                    &to_i64(batch.last_sequence)?,
+                    &batch.digest.as_bytes().as_slice(),
+                    &batch.json,
+                ],
+            )
+            .map_err(|e| duplicate_or(e, "inference-batch", &batch.window_id))?;
+            s.insert_records(&records)?;
+            Ok(Some(batch))
+        })
+    }
+
+    fn batches(&self, deployment: &str) -> Result<Vec<StoredBatch>, Error> {
+        let Some(chain) = self.chain_id(deployment)? else {
+            return Ok(Vec::new());
+        };
+        self.query(
+            "SELECT window_id, first_seq, last_seq, digest, json FROM batches \
+             WHERE chain_id = $1 ORDER BY first_seq",
+            &[&chain],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(StoredBatch {
+                window_id: r.try_get(0)?,
+                first_sequence: to_u64(r.try_get(1)?, "sequence")?,
+                last_sequence: to_u64(r.try_get(2)?, "sequence")?,
+                digest: digest_from(r.try_get(3)?)?,
+                json: r.try_get(4)?,
+            })
+        })
+        .collect()
+    }
+
+    fn log_size(&self, deployment: &str) -> Result<u64, Error> {
+        match self.chain_id(deployment)? {
+            Some(chain) => log::size(self, chain),
+            None => Ok(0),
+        }
+    }
+
+    fn put_token(&mut self, token: &StoredToken) -> Result<(), Error> {
+        self.insert_token(token)
+    }
+
+    fn token(&self, id: &str) -> Result<Option<StoredToken>, Error> {
+        self.read_token(id)
+    }
+
+    fn tokens(&self) -> Result<Vec<StoredToken>, Error> {
+        self.read_tokens()
+    }
+
+    fn revoke_token(&mut self, id: &str, at: i64) -> Result<bool, Error> {
+        self.transaction(|s| s.revoke(id, at))
+    }
+
+    fn batch_key(&self, deployment: &str, key: &str) -> Result<Option<BatchKeyRow>, Error> {
+        match self.chain_id(deployment)? {
+            Some(chain) => self.read_batch_key(chain, key),
+            None => Ok(None),
+        }
+    }
+
+    fn append_keyed(
+        &mut self,
+        deployment: &str,
+        build: &mut KeyedBuild<'_>,
+    ) -> Result<Vec<StoredReceipt>, Error> {
+        self.append_locked(deployment, &mut |s, head| {
+            let (new, keys) = build(s, head)?;
+            Ok((new.into_iter().map(|r| r.stored).collect(), keys))
+        })
+    }
+
+    fn log_tile(
+        &self,
+        deployment: &str,
+        tile: lcm_tlog::tiles::Tile,
+    ) -> Result<Vec<Digest>, Error> {
+        let chain = self.chain_id(deployment)?.ok_or_else(|| Error::NoChain {
+            deployment: deployment.to_owned(),
+        })?;
+        log::tile(self, chain, tile)
+    }
+}
