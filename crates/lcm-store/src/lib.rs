@@ -65,6 +65,7 @@ pub mod log;
 pub mod pipeline;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+mod seals;
 pub mod sqlite;
 mod store;
 pub mod tlog_ops;

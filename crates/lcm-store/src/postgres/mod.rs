@@ -480,19 +480,9 @@ fn request_id(json: &str) -> Result<Option<String>, Error> {
 fn checked_seed(
     s: &PostgresStore,
     deployment: &str,
-    mut bytes: Vec<u8>,
+    bytes: Vec<u8>,
 ) -> Result<lcm_crypto::Seed, Error> {
-    let arr: Result<[u8; 32], _> = bytes.as_slice().try_into();
-    let len = bytes.len();
-    bytes.zeroize();
-    let mut arr = arr.map_err(|_| Error::Corrupt {
-        what: format!("a commitment seed of {len} bytes, expected 32"),
-    })?;
-    let verified = seals::verify_seed(s, deployment, &arr);
-    let seed = lcm_crypto::Seed::from_bytes(arr);
-    arr.zeroize();
-    verified?;
-    Ok(seed)
+    crate::seals::checked_seed(bytes, |seed| seals::verify_seed(s, deployment, seed))
 }
 
 impl Store for PostgresStore {

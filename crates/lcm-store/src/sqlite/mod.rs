@@ -806,8 +806,6 @@ mod log;
 mod receipts;
 mod schema;
 mod seals;
-/// The chain seed check value, which the `PostgreSQL` backend records and checks too.
-pub(crate) use self::seals::seed_check_value;
 mod service;
 #[cfg(test)]
 mod tests;

@@ -10,13 +10,13 @@
 //! restored the triggers is still consistent; only a header or checkpoint signed earlier
 //! reveals it (docs/CLI.md says so).
 
-use lcm_crypto::Digest;
 use lcm_model::Policy;
 use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroize;
 
-use super::{MIGRATIONS, digest_from};
+use super::MIGRATIONS;
 use crate::Error;
+use crate::seals::seed_check_value;
 
 /// Records `policy` as the store's sealed policy: its canonical JSON and its digest.
 pub(super) fn seal_policy(conn: &Connection, policy: &Policy) -> Result<(), Error> {
@@ -90,19 +90,7 @@ pub(super) fn verify_seed(
             |r| r.get(0),
         )
         .optional()?;
-    let fail = |what| Error::SeedCheck {
-        deployment: deployment.to_owned(),
-        what,
-    };
-    let stored = stored.ok_or_else(|| fail("no check value is recorded for it"))?;
-    let stored =
-        Digest::try_from_slice(&stored).map_err(|_| fail("its check value is not 32 bytes"))?;
-    // `Digest` compares in constant time.
-    if Digest::from_bytes(seed_check_value(deployment, seed)?) == stored {
-        Ok(())
-    } else {
-        Err(fail("the seed or its check value was edited"))
-    }
+    crate::seals::check_seed(deployment, seed, stored.as_deref())
 }
 
 /// Checks the policy in `meta` (canonical JSON `json`) against the sealed policy.
@@ -114,24 +102,7 @@ pub(super) fn verify_policy(conn: &Connection, json: &str, policy: &Policy) -> R
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let changed = |what: String| Error::PolicyChanged { what };
-    let (sealed_json, sealed_digest) =
-        sealed.ok_or_else(|| changed("the store has no sealed policy".to_owned()))?;
-    let sealed_digest = digest_from(&sealed_digest)?;
-    let sealed_policy: Policy = serde_json::from_str(&sealed_json)
-        .map_err(|e| changed(format!("the sealed policy does not parse: {e}")))?;
-    if sealed_policy.digest()? != sealed_digest {
-        return Err(changed(
-            "the sealed policy does not hash to its recorded digest".to_owned(),
-        ));
-    }
-    if json != sealed_json || policy.digest()? != sealed_digest {
-        return Err(changed(format!(
-            "the store's policy {json} is not the policy sealed when the store was made \
-             {sealed_json}"
-        )));
-    }
-    Ok(())
+    crate::seals::check_policy(json, policy, sealed)
 }
 
 /// One schema object: type, name, table and SQL text (`NULL` for automatic indexes).
@@ -199,43 +170,12 @@ pub(super) fn compare_schema(conn: &Connection) -> Result<(), Error> {
     Ok(())
 }
 
-/// The label a chain seed's check value is a MAC of (with the chain's deployment id).
-const SEED_CHECK_LABEL: &[u8] = b"lcm 2026-12 chain seed check value";
-
-/// The check value of `deployment`'s chain seed: HMAC-SHA-256 under the seed of a fixed label
-/// and the deployment id. It reveals nothing about the seed, and a seed with one bit changed
-/// (or another chain's seed) gives another value.
-pub(crate) fn seed_check_value(deployment: &str, seed: &[u8; 32]) -> Result<[u8; 32], Error> {
-    let key = lcm_crypto::MacKey::new(lcm_crypto::HashAlgorithm::Sha256, seed)?;
-    Ok(*key
-        .mac_parts(&[SEED_CHECK_LABEL, deployment.as_bytes()])
-        .as_bytes())
-}
-
 /// The seed of `deployment`'s chain from its stored bytes, after checking it against its
 /// check value.
 pub(super) fn checked_seed(
     conn: &Connection,
     deployment: &str,
-    mut bytes: Vec<u8>,
+    bytes: Vec<u8>,
 ) -> Result<lcm_crypto::Seed, Error> {
-    if let Ok(arr) = <&[u8; 32]>::try_from(bytes.as_slice())
-        && let Err(e) = verify_seed(conn, deployment, arr)
-    {
-        bytes.zeroize();
-        return Err(e);
-    }
-    seed_from(bytes)
-}
-
-fn seed_from(mut bytes: Vec<u8>) -> Result<lcm_crypto::Seed, Error> {
-    let arr: Result<[u8; 32], _> = bytes.as_slice().try_into();
-    let len = bytes.len();
-    bytes.zeroize();
-    let mut arr = arr.map_err(|_| Error::Corrupt {
-        what: format!("a commitment seed of {len} bytes, expected 32"),
-    })?;
-    let seed = lcm_crypto::Seed::from_bytes(arr);
-    arr.zeroize();
-    Ok(seed)
+    crate::seals::checked_seed(bytes, |seed| verify_seed(conn, deployment, seed))
 }
