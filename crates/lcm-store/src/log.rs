@@ -39,6 +39,48 @@ pub fn leaf_hash(receipt_digest: &Digest) -> Digest {
     merkle::leaf_hash(LOG_ALGORITHM, receipt_digest.as_bytes())
 }
 
+/// The hashes of a stored tile's bytes (32 each; a partial tile may have grown past the
+/// width asked for), as every backend keeps them.
+///
+/// # Errors
+///
+/// [`Error::Corrupt`] when the length is not a multiple of 32.
+pub(crate) fn tile_hashes(bytes: &[u8]) -> Result<Vec<Digest>, Error> {
+    bytes
+        .chunks(32)
+        .map(|b| {
+            Digest::try_from_slice(b).map_err(|_| Error::Corrupt {
+                what: format!("a log tile of {} bytes, not whole hashes", bytes.len()),
+            })
+        })
+        .collect()
+}
+
+/// Exactly `tile.width()` of the `stored` hashes of `tile` of chain `chain` (`None`: no such
+/// tile): what [`Store::log_tile`] answers, whatever the backend.
+///
+/// # Errors
+///
+/// [`Error::Corrupt`] when the store holds fewer hashes than the tile's width.
+pub(crate) fn tile_of_width(
+    stored: Option<Vec<Digest>>,
+    chain: i64,
+    tile: Tile,
+) -> Result<Vec<Digest>, Error> {
+    let mut hashes = stored.unwrap_or_default();
+    let width = usize::from(tile.width());
+    if hashes.len() < width {
+        return Err(Error::Corrupt {
+            what: format!(
+                "log tile {tile} of chain {chain} holds {} hashes, expected at least {width}",
+                hashes.len()
+            ),
+        });
+    }
+    hashes.truncate(width);
+    Ok(hashes)
+}
+
 /// Where a [`TileWriter`] hands the tiles to store: a tile and its hashes.
 pub type WriteTile<'a> = dyn FnMut(Tile, &[Digest]) -> Result<(), Error> + 'a;
 
@@ -466,6 +508,35 @@ mod tests {
     use lcm_crypto::merkle::MerkleTree;
 
     use super::*;
+
+    #[test]
+    fn stored_tiles_decode_whole_hashes_and_answer_exactly_their_width() {
+        let hashes: Vec<Digest> = (0..4u8).map(|i| Digest::from_bytes([i; 32])).collect();
+        let bytes: Vec<u8> = hashes.iter().flat_map(|h| *h.as_bytes()).collect();
+        assert_eq!(tile_hashes(&bytes).unwrap(), hashes);
+        // A byte short or long: not whole hashes.
+        for len in [bytes.len() - 1, bytes.len() + 1] {
+            let mut b = bytes.clone();
+            b.resize(len, 0);
+            assert!(matches!(tile_hashes(&b), Err(Error::Corrupt { .. })));
+        }
+        // A tile that grew past the width asked for gives the first `width` hashes.
+        let tile = Tile::new(0, 0, 3).unwrap();
+        assert_eq!(
+            tile_of_width(Some(hashes.clone()), 1, tile).unwrap(),
+            hashes[..3]
+        );
+        // Fewer hashes than the width, or no tile: refused.
+        let wide = Tile::new(0, 0, 5).unwrap();
+        assert!(matches!(
+            tile_of_width(Some(hashes), 1, wide),
+            Err(Error::Corrupt { .. })
+        ));
+        assert!(matches!(
+            tile_of_width(None, 1, tile),
+            Err(Error::Corrupt { .. })
+        ));
+    }
 
     /// Builds the tiles of `n` leaves in appends of `step`, as a backend would.
     type Tiles = BTreeMap<(u8, u64), Vec<Digest>>;

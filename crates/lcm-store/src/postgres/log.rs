@@ -27,25 +27,12 @@ fn stored_tile(s: &PostgresStore, chain: i64, tile: Tile) -> Result<Option<Vec<D
         )?
         .map(|r| r.try_get(0))
         .transpose()?;
-    bytes
-        .map(|b| b.chunks(32).map(digest_from).collect())
-        .transpose()
+    bytes.as_deref().map(crate::log::tile_hashes).transpose()
 }
 
 /// Exactly `tile.width()` hashes of a stored tile.
 pub(super) fn tile(s: &PostgresStore, chain: i64, tile: Tile) -> Result<Vec<Digest>, Error> {
-    let mut hashes = stored_tile(s, chain, tile)?.unwrap_or_default();
-    let width = usize::from(tile.width());
-    if hashes.len() < width {
-        return Err(Error::Corrupt {
-            what: format!(
-                "log tile {tile} of chain {chain} holds {} hashes, expected at least {width}",
-                hashes.len()
-            ),
-        });
-    }
-    hashes.truncate(width);
-    Ok(hashes)
+    crate::log::tile_of_width(stored_tile(s, chain, tile)?, chain, tile)
 }
 
 /// Appends receipt digests to a chain's log: reads its edge, writes the filled and the new

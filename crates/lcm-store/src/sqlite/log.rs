@@ -34,25 +34,12 @@ pub(super) fn stored_tile(
             r.get(0)
         })
         .optional()?;
-    bytes
-        .map(|b| b.chunks(32).map(digest_from).collect())
-        .transpose()
+    bytes.as_deref().map(crate::log::tile_hashes).transpose()
 }
 
 /// Exactly `tile.width()` hashes of a stored tile.
 pub(super) fn tile(conn: &Connection, chain: i64, tile: Tile) -> Result<Vec<Digest>, Error> {
-    let mut hashes = stored_tile(conn, chain, tile)?.unwrap_or_default();
-    let width = usize::from(tile.width());
-    if hashes.len() < width {
-        return Err(Error::Corrupt {
-            what: format!(
-                "log tile {tile} of chain {chain} holds {} hashes, expected at least {width}",
-                hashes.len()
-            ),
-        });
-    }
-    hashes.truncate(width);
-    Ok(hashes)
+    crate::log::tile_of_width(stored_tile(conn, chain, tile)?, chain, tile)
 }
 
 /// Stores a tile, replacing the shorter partial tile at its place (the `log_tiles_only_grow`
