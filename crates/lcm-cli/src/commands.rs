@@ -361,25 +361,41 @@ fn print_rows<T: serde::Serialize + std::fmt::Display>(
     Ok(())
 }
 
-/// The receipts of a chain, one line each (the whole list is held before printing: memory
-/// grows with the chain's length).
+/// The receipts of a chain, one line each, written as the scan goes in pieces of about
+/// 64 KiB: memory stays constant whatever the chain's length.
 fn list_receipts(
     cli: &Cli,
     out: &mut Out,
     store: &dyn Store,
     deployment: Option<&str>,
 ) -> Result<(), CliError> {
+    const PIECE: usize = 1 << 16;
     let deployment = export::chain_of(store, deployment)?;
     let format = if cli.json {
         pipeline::json_acks
     } else {
         pipeline::text_acks
     };
-    let mut lines = String::new();
-    store.scan_receipts(&deployment, 0, None, &mut |r| {
+    let mut lines = String::with_capacity(PIECE + 512);
+    // A failed write stops the scan; the store error that stops it is never shown.
+    let mut failed = None;
+    let scanned = store.scan_receipts(&deployment, 0, None, &mut |r| {
         format(std::slice::from_ref(&r), &mut lines);
+        if lines.len() >= PIECE {
+            if let Err(e) = out.raw(lines.as_bytes()) {
+                failed = Some(e);
+                return Err(lcm_store::Error::Corrupt {
+                    what: "standard output failed".to_owned(),
+                });
+            }
+            lines.clear();
+        }
         Ok(())
-    })?;
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    scanned?;
     out.raw(lines.as_bytes())
 }
 

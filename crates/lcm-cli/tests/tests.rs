@@ -1413,3 +1413,23 @@ mod fingerprints;
 
 // Issue 15: the input files' notations and errors.
 mod inputs;
+
+/// `lcm list receipts` writes as it scans, in pieces: a chain whose listing is several pieces
+/// long comes out whole and in order, the same lines `lcm infer` acknowledged.
+#[test]
+fn list_receipts_streams_every_receipt_in_order() {
+    let s = recorded("list-stream");
+    let acked = stdout(&infer(&s.store(), &lines(2_000, "ls"), 0));
+    assert!(acked.len() > 2 * (1 << 16), "{} bytes", acked.len());
+    let listed = stdout(&run(lcm(&s.store()).args(["list", "receipts"]), 0));
+    assert_eq!(listed, acked);
+    let json = stdout(&run(
+        lcm(&s.store()).args(["--json", "list", "receipts"]),
+        0,
+    ));
+    assert_eq!(json.lines().count(), 2_000);
+    for (i, line) in json.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["sequence"], u64::try_from(i).unwrap(), "{line}");
+    }
+}
