@@ -64,8 +64,8 @@ use self::conn::{
 use crate::Error;
 use crate::sqlite::CHAIN_SPAN;
 use crate::store::{
-    BatchBuild, BatchKeyRow, ChainHead, Checkpoint, KeyedBuild, RecordsBuild, Store, StoredBatch,
-    StoredEvidence, StoredReceipt, StoredRecord, StoredToken,
+    BatchBuild, BatchKeyRow, ChainHead, Checkpoint, KeyedBuild, NewReceipt, RecordsBuild, Store,
+    StoredBatch, StoredEvidence, StoredReceipt, StoredRecord, StoredToken,
 };
 
 mod catalog;
@@ -84,11 +84,19 @@ const SCAN_PAGE: i64 = 4096;
 
 /// The callback of `PostgresStore::append_locked`: the store inside the transaction and the
 /// head, in; the receipts and batch keys to commit, out.
-type LockedBuild<'a> = dyn FnMut(
-        &PostgresStore,
-        Option<ChainHead>,
-    ) -> Result<(Vec<StoredReceipt>, Vec<BatchKeyRow>), Error>
+type LockedBuild<'a> = dyn FnMut(&PostgresStore, Option<ChainHead>) -> Result<(Vec<Row>, Vec<BatchKeyRow>), Error>
     + 'a;
+
+/// A receipt to insert and its request id (for the indexed column): taken from the record
+/// when the caller has it, parsed from the JSON only when it does not.
+type Row = (StoredReceipt, Option<String>);
+
+/// The rows of receipts the caller made (records in hand: nothing is parsed).
+fn rows_of_new(new: Vec<NewReceipt>) -> Vec<Row> {
+    new.into_iter()
+        .map(|n| (n.stored, Some(n.record.request_id)))
+        .collect()
+}
 
 /// A store in a `PostgreSQL` database.
 pub struct PostgresStore {
@@ -337,14 +345,9 @@ impl PostgresStore {
     }
 
     /// Inserts receipts with one statement (their columns as arrays, `unnest`ed).
-    fn insert_receipts(
-        &self,
-        deployment: &str,
-        chain: i64,
-        receipts: &[StoredReceipt],
-    ) -> Result<(), Error> {
-        let mut sequences = Vec::with_capacity(receipts.len());
-        for r in receipts {
+    fn insert_receipts(&self, deployment: &str, chain: i64, rows: &[Row]) -> Result<(), Error> {
+        let mut sequences = Vec::with_capacity(rows.len());
+        for (r, _) in rows {
             if r.sequence >= CHAIN_SPAN {
                 return Err(Error::ChainFull {
                     deployment: deployment.to_owned(),
@@ -352,17 +355,14 @@ impl PostgresStore {
             }
             sequences.push(to_i64(r.sequence)?);
         }
-        let ids: Vec<&str> = receipts.iter().map(|r| r.receipt_id.as_str()).collect();
-        let digests: Vec<&[u8]> = receipts
+        let ids: Vec<&str> = rows.iter().map(|(r, _)| r.receipt_id.as_str()).collect();
+        let digests: Vec<&[u8]> = rows
             .iter()
-            .map(|r| r.digest.as_bytes().as_slice())
+            .map(|(r, _)| r.digest.as_bytes().as_slice())
             .collect();
-        let times: Vec<i64> = receipts.iter().map(|r| r.timestamp).collect();
-        let jsons: Vec<&str> = receipts.iter().map(|r| r.json.as_str()).collect();
-        let requests = receipts
-            .iter()
-            .map(|r| request_id(&r.json))
-            .collect::<Result<Vec<_>, _>>()?;
+        let times: Vec<i64> = rows.iter().map(|(r, _)| r.timestamp).collect();
+        let jsons: Vec<&str> = rows.iter().map(|(r, _)| r.json.as_str()).collect();
+        let requests: Vec<Option<&str>> = rows.iter().map(|(_, q)| q.as_deref()).collect();
         self.execute(
             "INSERT INTO receipts \
              (chain_id, sequence, receipt_id, digest, timestamp, json, request_id) \
@@ -405,12 +405,14 @@ impl PostgresStore {
                 }),
                 _ => None,
             };
-            let (receipts, keys) = build(s, head)?;
-            if receipts.is_empty() {
+            let (rows, keys) = build(s, head)?;
+            if rows.is_empty() {
                 s.insert_batch_keys(chain, &keys)?;
-                return Ok(receipts);
+                return Ok(Vec::new());
             }
-            if let Err(e) = s.insert_receipts(deployment, chain, &receipts) {
+            let inserted = s.insert_receipts(deployment, chain, &rows);
+            let receipts: Vec<StoredReceipt> = rows.into_iter().map(|(r, _)| r).collect();
+            if let Err(e) = inserted {
                 if matches!(&e, Error::Postgres(p) if is_unique_violation(p)) {
                     failed_chain = Some((chain, receipts));
                 }
@@ -647,7 +649,26 @@ impl Store for PostgresStore {
         deployment: &str,
         build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<StoredReceipt>, Error>,
     ) -> Result<Vec<StoredReceipt>, Error> {
-        self.append_locked(deployment, &mut |_, head| Ok((build(head)?, Vec::new())))
+        self.append_locked(deployment, &mut |_, head| {
+            let rows = build(head)?
+                .into_iter()
+                .map(|r| {
+                    let request = request_id(&r.json)?;
+                    Ok((r, request))
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            Ok((rows, Vec::new()))
+        })
+    }
+
+    fn append_new_receipts(
+        &mut self,
+        deployment: &str,
+        build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<NewReceipt>, Error>,
+    ) -> Result<Vec<StoredReceipt>, Error> {
+        self.append_locked(deployment, &mut |_, head| {
+            Ok((rows_of_new(build(head)?), Vec::new()))
+        })
     }
 
     fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error> {
@@ -826,7 +847,7 @@ impl Store for PostgresStore {
     ) -> Result<Vec<StoredReceipt>, Error> {
         self.append_locked(deployment, &mut |s, head| {
             let (new, keys) = build(s, head)?;
-            Ok((new.into_iter().map(|r| r.stored).collect(), keys))
+            Ok((rows_of_new(new), keys))
         })
     }
 
