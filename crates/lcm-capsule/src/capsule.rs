@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::header::header_checks;
 use crate::report::{
-    CheckError, Report, Stage, VerificationFailed, agree, mismatch, recomputed, version_check,
+    CheckError, Report, Stage, VerificationFailed, agree, mismatch, recomputed, same_value,
+    version_check,
 };
 use crate::{CAPSULE_VERSION, CapsuleHeader, Error, ItemLog, json};
 

@@ -4,6 +4,7 @@
 use lcm_crypto::{CommitmentScheme, HashAlgorithm, KeyId};
 
 use crate::CapsuleHeader;
+use crate::header::key_id_check;
 use crate::report::{CheckError, Report, Stage, VerificationFailed};
 
 /// What a deployer requires of a lifecycle (the seed's `validate_lcm_policy` requirements).
@@ -55,9 +56,7 @@ pub fn validate_lcm_policy(
     header: &CapsuleHeader,
     requirements: &PolicyRequirements,
 ) -> Result<Report, VerificationFailed> {
-    let mut report = Report::default();
-    policy_checks(&mut report, header, requirements, "");
-    report.into_result()
+    Report::collect(|report| policy_checks(report, header, requirements, ""))
 }
 
 pub(crate) fn policy_checks(
@@ -168,19 +167,6 @@ pub(crate) fn policy_checks(
         );
     }
     if let Some(pinned) = req.signing_key {
-        report.push(
-            "pinned signing key",
-            Stage::Header,
-            label,
-            format!("{prefix}/signature/key_id"),
-            if header.signature.key_id == pinned {
-                Ok(())
-            } else {
-                Err(CheckError::KeyMismatch {
-                    expected: pinned,
-                    actual: header.signature.key_id,
-                })
-            },
-        );
+        key_id_check(report, "pinned signing key", label, header, pinned, prefix);
     }
 }

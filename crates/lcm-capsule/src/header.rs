@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::report::{
-    CheckError, Report, Stage, VerificationFailed, mismatch, recomputed, version_check,
+    CheckError, Report, Stage, VerificationFailed, agree, mismatch, recomputed, version_check,
 };
 use crate::{Error, ItemLog, json};
 
@@ -665,5 +665,5 @@ mod checks;
 
 pub use self::checks::verify_header;
 pub(crate) use self::checks::{
-    digest_and_key_checks, header_checks, signature_check, version_and_policy_checks,
+    digest_and_key_checks, header_checks, key_id_check, signature_check, version_and_policy_checks,
 };

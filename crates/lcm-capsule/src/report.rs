@@ -291,6 +291,14 @@ impl Report {
         self.checks.iter().filter(|c| !c.applied())
     }
 
+    /// The report of the checks `checks` pushes onto an empty one, as [`Report::into_result`]
+    /// gives it.
+    pub(crate) fn collect(checks: impl FnOnce(&mut Self)) -> Result<Self, VerificationFailed> {
+        let mut report = Self::default();
+        checks(&mut report);
+        report.into_result()
+    }
+
     /// `Ok(self)` when every check passed, otherwise [`VerificationFailed`] holding it.
     ///
     /// # Errors
@@ -364,17 +372,19 @@ pub(crate) fn mismatch(expected: Digest, actual: Digest) -> Result<(), CheckErro
     })
 }
 
-/// `Ok` when `actual` is `expected`, else the error `differ` makes of the two.
-pub(crate) fn agree<T: PartialEq, E>(
+pub(crate) use lcm_model::verify::agree;
+
+/// `Ok` when `actual` is `expected`, else the [`CheckError::ValueMismatch`] naming both.
+pub(crate) fn same_value<T: PartialEq + fmt::Display>(
     expected: T,
     actual: T,
-    differ: impl FnOnce(T, T) -> E,
-) -> Result<(), E> {
-    if expected == actual {
-        Ok(())
-    } else {
-        Err(differ(expected, actual))
-    }
+) -> Result<(), CheckError> {
+    agree(expected, actual, |expected, actual| {
+        CheckError::ValueMismatch {
+            expected: expected.to_string(),
+            actual: actual.to_string(),
+        }
+    })
 }
 
 /// The outcome of checking a recomputed digest: `compare`'s verdict on the value, or the

@@ -55,7 +55,7 @@ use crate::header::{
 };
 use crate::json::escape_token;
 use crate::report::{
-    CheckError, Report, Stage, VerificationFailed, mismatch, recomputed, version_check,
+    CheckError, Report, Stage, VerificationFailed, mismatch, recomputed, same_value, version_check,
 };
 use crate::{Error, MerkleLog, PolicyRequirements};
 

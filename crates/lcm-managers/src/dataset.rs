@@ -28,7 +28,7 @@
 use std::collections::BTreeMap;
 
 use lcm_crypto::merkle::InclusionProof;
-use lcm_crypto::{Digest, HashAlgorithm, MacKey, MasterKey, Pbkdf2Params, Salt, hash_domain};
+use lcm_crypto::{Digest, HashAlgorithm, hash_domain};
 use lcm_model::records::{
     DatasetFamilyAnchor, DatasetFamilyMetadata, DatasetSplit, DatasetSplitAnchor, SplitInfo,
 };
@@ -38,6 +38,7 @@ use lcm_model::verify::{
 };
 use lcm_model::{Claimed, DomainType, Policy, Record, Seal, Sealed};
 
+use crate::password::PasswordAnchor;
 use crate::restore::{check_kdf_iterations, check_seal, fresh_id, new_id, same_digest};
 use crate::{Context, Error};
 
@@ -212,17 +213,16 @@ impl DatasetFamilyManager {
             .validate()
             .map_err(|e| empty_field(FAMILY, family_id, e))?;
         let metadata_digest = metadata.digest(policy)?;
-        let salt = self.ctx.random_salt()?;
-        let kdf_iterations = policy.kdf_iterations;
-        let key = family_key(
-            policy.hash_algorithm,
-            master_password,
-            &salt,
+        let PasswordAnchor {
+            salt,
             kdf_iterations,
-            family_id,
+            anchor,
+        } = PasswordAnchor::new(
+            &self.ctx,
+            master_password,
+            &family_key_label(family_id),
+            &metadata_digest,
         )?;
-        let anchor = key.mac(metadata_digest.as_bytes());
-        drop(key);
         let record = DatasetFamilyAnchor {
             family_id: family_id.to_owned(),
             metadata,
@@ -540,29 +540,18 @@ pub fn verify_family_password(
         anchor.metadata_digest,
         metadata_digest,
     )?;
-    let key = family_key(
+    PasswordAnchor {
+        salt: anchor.salt,
+        kdf_iterations: anchor.kdf_iterations,
+        anchor: anchor.anchor,
+    }
+    .check(
         policy.hash_algorithm,
         master_password,
-        &anchor.salt,
-        anchor.kdf_iterations,
-        id,
-    )?;
-    key.verify(metadata_digest.as_bytes(), &anchor.anchor)
-        .map_err(|_| Error::WrongPassword {
-            kind: FAMILY,
-            id: id.to_owned(),
-        })
-}
-
-fn family_key(
-    algorithm: HashAlgorithm,
-    password: &str,
-    salt: &Salt,
-    iterations: u32,
-    family_id: &str,
-) -> Result<MacKey, Error> {
-    let master = MasterKey::derive(password.as_bytes(), salt, Pbkdf2Params::new(iterations)?)?;
-    Ok(master.mac_key(algorithm, &family_key_label(family_id)))
+        &family_key_label(id),
+        &metadata_digest,
+        (FAMILY, id),
+    )
 }
 
 /// Maps a metadata validation error to the manager's [`Error::Empty`] naming the record id.

@@ -23,6 +23,7 @@ mod deployment;
 mod error;
 mod inference;
 mod model;
+mod password;
 mod project;
 mod restore;
 mod roots;

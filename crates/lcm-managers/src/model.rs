@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use lcm_crypto::{Digest, HashAlgorithm, MacKey, MasterKey, Pbkdf2Params, Salt};
+use lcm_crypto::Digest;
 use lcm_model::records::{
     ModelAnchor, ModelArchitecture, ModelDescription, ParameterFingerprint, TensorChange,
     TrainingEnvironment, hyperparameters_digest,
@@ -22,6 +22,7 @@ use lcm_model::{Claimed, DomainType, Policy, Record, Seal, Sealed};
 use serde_json::{Map, Value};
 
 use crate::dataset::empty_field;
+use crate::password::PasswordAnchor;
 use crate::restore::{check_kdf_iterations, check_seal, fresh_id, same_digest};
 use crate::{Context, DatasetFamilyManager, Error};
 
@@ -251,16 +252,16 @@ impl ModelManager {
             authorized_datasets: authorized,
         };
         let description_digest = description.digest(policy)?;
-        let salt = self.ctx.random_salt()?;
-        let kdf_iterations = policy.kdf_iterations;
-        let mac_key = model_key(
-            policy.hash_algorithm,
-            master_password,
-            &salt,
+        let PasswordAnchor {
+            salt,
             kdf_iterations,
+            anchor,
+        } = PasswordAnchor::new(
+            &self.ctx,
+            master_password,
+            MODEL_KEY_LABEL,
+            &description_digest,
         )?;
-        let anchor = mac_key.mac(description_digest.as_bytes());
-        drop(mac_key);
         let record = ModelAnchor {
             description,
             description_digest,
@@ -662,24 +663,18 @@ pub fn verify_model_password(
         anchor.description_digest,
         description_digest,
     )?;
-    let key = model_key(
+    PasswordAnchor {
+        salt: anchor.salt,
+        kdf_iterations: anchor.kdf_iterations,
+        anchor: anchor.anchor,
+    }
+    .check(
         policy.hash_algorithm,
         master_password,
-        &anchor.salt,
-        anchor.kdf_iterations,
-    )?;
-    key.verify(description_digest.as_bytes(), &anchor.anchor)
-        .map_err(|_| Error::WrongPassword { kind: MODEL, id })
-}
-
-fn model_key(
-    algorithm: HashAlgorithm,
-    password: &str,
-    salt: &Salt,
-    iterations: u32,
-) -> Result<MacKey, Error> {
-    let master = MasterKey::derive(password.as_bytes(), salt, Pbkdf2Params::new(iterations)?)?;
-    Ok(master.mac_key(algorithm, MODEL_KEY_LABEL))
+        MODEL_KEY_LABEL,
+        &description_digest,
+        (MODEL, &id),
+    )
 }
 
 #[cfg(test)]

@@ -134,17 +134,24 @@ impl<T> Sealed<T> {
     }
 }
 
-impl<T: Record> Seal for Sealed<T> {
-    type Record = T;
+/// Implements [`Seal`] for a holder of a `record` and its `digest` (sealed or claimed alike).
+macro_rules! impl_seal {
+    ($holder:ident) => {
+        impl<T: Record> Seal for $holder<T> {
+            type Record = T;
 
-    fn record(&self) -> &T {
-        &self.record
-    }
+            fn record(&self) -> &T {
+                &self.record
+            }
 
-    fn digest(&self) -> Digest {
-        self.digest
-    }
+            fn digest(&self) -> Digest {
+                self.digest
+            }
+        }
+    };
 }
+
+impl_seal!(Sealed);
 
 impl<T: PartialEq> PartialEq<Claimed<T>> for Sealed<T> {
     /// Whether the claim is this record with this digest.
@@ -258,17 +265,7 @@ impl<T: Record> Claimed<T> {
     }
 }
 
-impl<T: Record> Seal for Claimed<T> {
-    type Record = T;
-
-    fn record(&self) -> &T {
-        &self.record
-    }
-
-    fn digest(&self) -> Digest {
-        self.digest
-    }
-}
+impl_seal!(Claimed);
 
 #[cfg(test)]
 mod tests;

@@ -15,57 +15,41 @@ use crate::{Finite, Timestamp};
 #[derive(Debug)]
 pub struct InputDigest;
 
-impl JsonSchema for InputDigest {
-    fn schema_name() -> Cow<'static, str> {
-        "Digest".into()
-    }
+/// Implements [`JsonSchema`] for `$ty` as the fixed schema `$schema`, named `$name`: these
+/// types have no structure for `schemars` to derive, only a notation.
+macro_rules! fixed_schema {
+    ($ty:ty, $name:literal, $schema:tt) => {
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                $name.into()
+            }
 
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "pattern": "^((sha256|blake3):)?[0-9a-f]{64}$",
-            "description": "A digest: 64 lowercase hex characters, alone or after \"sha256:\" or \"blake3:\"."
-        })
-    }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!($schema)
+            }
+        }
+    };
 }
 
-impl JsonSchema for Timestamp {
-    fn schema_name() -> Cow<'static, str> {
-        "Timestamp".into()
-    }
+fixed_schema!(InputDigest, "Digest", {
+    "type": "string",
+    "pattern": "^((sha256|blake3):)?[0-9a-f]{64}$",
+    "description": "A digest: 64 lowercase hex characters, alone or after \"sha256:\" or \"blake3:\"."
+});
 
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "format": "date-time",
-            "description": "An RFC 3339 timestamp: any fraction of 0 to 9 digits, \"Z\" or an offset (kept to the microsecond, in UTC)."
-        })
-    }
-}
+fixed_schema!(Timestamp, "Timestamp", {
+    "type": "string",
+    "format": "date-time",
+    "description": "An RFC 3339 timestamp: any fraction of 0 to 9 digits, \"Z\" or an offset (kept to the microsecond, in UTC)."
+});
 
-impl JsonSchema for DatasetSplit {
-    fn schema_name() -> Cow<'static, str> {
-        "DatasetSplit".into()
-    }
+fixed_schema!(DatasetSplit, "DatasetSplit", {
+    "type": "string",
+    "enum": ["train", "val", "test"],
+    "description": "A dataset split."
+});
 
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "enum": ["train", "val", "test"],
-            "description": "A dataset split."
-        })
-    }
-}
-
-impl JsonSchema for Finite {
-    fn schema_name() -> Cow<'static, str> {
-        "Finite".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "number",
-            "description": "A finite number, exactly representable as a 64-bit float."
-        })
-    }
-}
+fixed_schema!(Finite, "Finite", {
+    "type": "number",
+    "description": "A finite number, exactly representable as a 64-bit float."
+});

@@ -152,17 +152,14 @@ pub(crate) struct ParameterFingerprint {
     elements: u64,
 }
 
-#[pymethods]
-impl ParameterFingerprint {
-    fn __repr__(&self) -> String {
-        format!(
-            "ParameterFingerprint(root={:?}, tensors={}, elements={})",
-            self.root,
-            self.tensors.len(),
-            self.elements
-        )
-    }
-}
+py_repr!(
+    ParameterFingerprint,
+    r,
+    "ParameterFingerprint(root={:?}, tensors={}, elements={})",
+    r.root,
+    r.tensors.len(),
+    r.elements
+);
 
 /// The fingerprint of a file or directory: `kind` is `"file"` or `"directory"`; `digest`
 /// is the file's hash or the directory's tree hash; `files` counts a directory's files;
@@ -186,18 +183,15 @@ pub(crate) struct Fingerprint {
     parameters: Option<ParameterFingerprint>,
 }
 
-#[pymethods]
-impl Fingerprint {
-    fn __repr__(&self) -> String {
-        format!(
-            "Fingerprint(path={:?}, kind={:?}, algorithm={:?}, digest={:?})",
-            self.path.display().to_string(),
-            self.kind,
-            self.algorithm,
-            self.digest
-        )
-    }
-}
+py_repr!(
+    Fingerprint,
+    r,
+    "Fingerprint(path={:?}, kind={:?}, algorithm={:?}, digest={:?})",
+    r.path.display().to_string(),
+    r.kind,
+    r.algorithm,
+    r.digest
+);
 
 /// Fingerprints a file or a directory as `lcm fingerprint` does: a file's streaming hash, a
 /// directory's tree hash over its files' relative paths and hashes, and for a
@@ -267,15 +261,14 @@ pub(crate) struct Finding {
     detail: String,
 }
 
-#[pymethods]
-impl Finding {
-    fn __repr__(&self) -> String {
-        format!(
-            "Finding(field={:?}, status={:?}, detail={:?})",
-            self.field, self.status, self.detail
-        )
-    }
-}
+py_repr!(
+    Finding,
+    r,
+    "Finding(field={:?}, status={:?}, detail={:?})",
+    r.field,
+    r.status,
+    r.detail
+);
 
 /// The audit of a capsule header written by the Python reference (pyciaf 1.7.0), as
 /// `lcm compat audit` prints it: what is consistent, inconsistent, and what cannot be checked.
@@ -290,16 +283,13 @@ pub(crate) struct PyciafAudit {
     summary: BTreeMap<String, usize>,
 }
 
-#[pymethods]
-impl PyciafAudit {
-    fn __repr__(&self) -> String {
-        format!(
-            "PyciafAudit(findings={}, summary={:?})",
-            self.findings.len(),
-            self.summary
-        )
-    }
-}
+py_repr!(
+    PyciafAudit,
+    r,
+    "PyciafAudit(findings={}, summary={:?})",
+    r.findings.len(),
+    r.summary
+);
 
 /// Audits a pyciaf capsule header (`CapsuleHeader.to_json()`), given as `bytes`, a `str` of
 /// JSON, or a path (`pathlib.Path`). The audit never trusts the header: it recomputes what it

@@ -14,6 +14,20 @@
 //! Unsafe code: the workspace's `forbid(unsafe_code)` holds here too. `PyO3`'s macros expand
 //! to code that is checked where it is defined (in `pyo3`), so this crate needs no exception.
 
+/// The Python `__repr__` of the pyclass `$ty` (which has no other method): `$fmt` over the
+/// `$arg`s, which name the instance `$this`.
+macro_rules! py_repr {
+    ($ty:ident, $this:ident, $fmt:literal, $($arg:expr),+ $(,)?) => {
+        #[pyo3::pymethods]
+        impl $ty {
+            fn __repr__(&self) -> String {
+                let $this = self;
+                format!($fmt, $($arg),+)
+            }
+        }
+    };
+}
+
 mod convert;
 mod errors;
 mod files;

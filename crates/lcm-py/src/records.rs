@@ -116,12 +116,12 @@ pub(crate) struct Batch {
     pub(crate) digest: String,
 }
 
-#[pymethods]
-impl Batch {
-    fn __repr__(&self) -> String {
-        format!(
-            "Batch(window_id={:?}, first_sequence={}, last_sequence={}, root={:?})",
-            self.window_id, self.first_sequence, self.last_sequence, self.root
-        )
-    }
-}
+py_repr!(
+    Batch,
+    r,
+    "Batch(window_id={:?}, first_sequence={}, last_sequence={}, root={:?})",
+    r.window_id,
+    r.first_sequence,
+    r.last_sequence,
+    r.root
+);

@@ -99,15 +99,15 @@ pub(crate) struct CheckpointReport {
     since_size: Option<u64>,
 }
 
-#[pymethods]
-impl CheckpointReport {
-    fn __repr__(&self) -> String {
-        format!(
-            "CheckpointReport(origin={:?}, size={}, root={:?}, since={:?})",
-            self.origin, self.size, self.root, self.since
-        )
-    }
-}
+py_repr!(
+    CheckpointReport,
+    r,
+    "CheckpointReport(origin={:?}, size={}, root={:?}, since={:?})",
+    r.origin,
+    r.size,
+    r.root,
+    r.since
+);
 
 /// Verifies a signed C2SP checkpoint under the log key `key` and `quorum` of the `witnesses`
 /// (`lcm log verify`), and, with `since` (an older signed checkpoint of the same log), that it

@@ -111,15 +111,15 @@ pub(crate) struct Check {
     not_applicable: Option<String>,
 }
 
-#[pymethods]
-impl Check {
-    fn __repr__(&self) -> String {
-        format!(
-            "Check(stage={:?}, name={:?}, record={:?}, passed={})",
-            self.stage, self.name, self.record, self.passed
-        )
-    }
-}
+py_repr!(
+    Check,
+    r,
+    "Check(stage={:?}, name={:?}, record={:?}, passed={})",
+    r.stage,
+    r.name,
+    r.record,
+    r.passed
+);
 
 /// What a verification checked: the document's `kind` (`"bundle"`, `"capsule"` or
 /// `"header"`), `valid`, the signer's `key_id`, and every check in order (`checks`).

@@ -160,14 +160,7 @@ impl Chain<'_> {
             stage,
             record,
             format!("{p}/proof/index"),
-            if proof.index() == index {
-                Ok(())
-            } else {
-                Err(CheckError::ValueMismatch {
-                    expected: index.to_string(),
-                    actual: proof.index().to_string(),
-                })
-            },
+            same_value(index, proof.index()),
         );
         report.push(
             "inclusion in the signed root",

@@ -69,20 +69,27 @@ pub(crate) fn digest_and_key_checks(
         format!("{prefix}/policy_digest"),
         outcome,
     );
-    let expected = key.key_id();
+    key_id_check(report, "signing key", label, header, key.key_id(), prefix);
+}
+
+/// The check `name` that the header's signature names the key `expected` (the verifier's key,
+/// or one a deployer pinned).
+pub(crate) fn key_id_check(
+    report: &mut Report,
+    name: &'static str,
+    label: &str,
+    header: &CapsuleHeader,
+    expected: KeyId,
+    prefix: &str,
+) {
     report.push(
-        "signing key",
+        name,
         Stage::Header,
         label,
         format!("{prefix}/signature/key_id"),
-        if header.signature.key_id == expected {
-            Ok(())
-        } else {
-            Err(CheckError::KeyMismatch {
-                expected,
-                actual: header.signature.key_id,
-            })
-        },
+        agree(expected, header.signature.key_id, |expected, actual| {
+            CheckError::KeyMismatch { expected, actual }
+        }),
     );
 }
 
@@ -160,7 +167,5 @@ pub fn verify_header(
     header: &CapsuleHeader,
     key: &VerifyingKey,
 ) -> Result<Report, VerificationFailed> {
-    let mut report = Report::default();
-    header_checks(&mut report, header, key, "");
-    report.into_result()
+    Report::collect(|report| header_checks(report, header, key, ""))
 }

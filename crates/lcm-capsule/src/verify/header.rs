@@ -18,14 +18,7 @@ impl Verifier<'_> {
                 Stage::Header,
                 label,
                 format!("{H}/policy/kdf_iterations"),
-                if cost == p.kdf_iterations {
-                    Ok(())
-                } else {
-                    Err(CheckError::ValueMismatch {
-                        expected: cost.to_string(),
-                        actual: p.kdf_iterations.to_string(),
-                    })
-                },
+                same_value(cost, p.kdf_iterations),
             );
         }
         let other = self.receipts.other_scheme;

@@ -202,14 +202,7 @@ impl Verifier<'_> {
             Stage::Deployment,
             dep_label,
             format!("{L}/deployment/anchor/record/predeployment_id"),
-            if dep.record.predeployment_id == pre.record.predeployment_id {
-                Ok(())
-            } else {
-                Err(CheckError::ValueMismatch {
-                    expected: pre.record.predeployment_id.clone(),
-                    actual: dep.record.predeployment_id.clone(),
-                })
-            },
+            same_value(&pre.record.predeployment_id, &dep.record.predeployment_id),
         );
         // Every receipt was served by this deployment of this model: one check for the
         // whole chain, naming the first receipt that is not.

@@ -11,6 +11,21 @@ pub const MAX_PROOF_LEN: usize = 64;
 /// more than [`MAX_PROOF_LEN`] (for example `3 -> u64::MAX` needs 65 hashes).
 pub const MAX_CONSISTENCY_PROOF_LEN: usize = 65;
 
+/// The `path` and `into_path` accessors of a proof, whose hashes `$doc` describes.
+macro_rules! path_accessors {
+    ($doc:literal) => {
+        #[doc = $doc]
+        pub fn path(&self) -> &[Digest] {
+            &self.path
+        }
+
+        /// Consumes the proof, returning the path.
+        pub fn into_path(self) -> Vec<Digest> {
+            self.path
+        }
+    };
+}
+
 /// A Merkle root together with the size of its tree and its hash algorithm.
 ///
 /// A root alone does not say how many leaves it covers; every proof check needs both, so they
@@ -95,15 +110,7 @@ impl InclusionProof {
         self.tree_size
     }
 
-    /// The sibling hashes, from the leaf up.
-    pub fn path(&self) -> &[Digest] {
-        &self.path
-    }
-
-    /// Consumes the proof, returning the path.
-    pub fn into_path(self) -> Vec<Digest> {
-        self.path
-    }
+    path_accessors!("The sibling hashes, from the leaf up.");
 
     /// Checks that `leaf_hash` is the leaf at [`index`](Self::index) of the tree with `root`.
     ///
@@ -114,12 +121,7 @@ impl InclusionProof {
     /// [`Error::TreeSizeMismatch`] if the root is for another size, otherwise as
     /// [`verify_inclusion_with`].
     pub fn verify(&self, leaf_hash: &Digest, root: &MerkleRoot) -> Result<(), Error> {
-        if root.size != self.tree_size {
-            return Err(Error::TreeSizeMismatch {
-                expected: root.size,
-                actual: self.tree_size,
-            });
-        }
+        same_size(root, self.tree_size)?;
         verify_inclusion_with(
             root.algorithm,
             leaf_hash,
@@ -174,15 +176,7 @@ impl ConsistencyProof {
         self.new_size
     }
 
-    /// The proof hashes.
-    pub fn path(&self) -> &[Digest] {
-        &self.path
-    }
-
-    /// Consumes the proof, returning the path.
-    pub fn into_path(self) -> Vec<Digest> {
-        self.path
-    }
+    path_accessors!("The proof hashes.");
 
     /// Checks that the tree with root `old` is a prefix of the tree with root `new`.
     ///
@@ -200,18 +194,8 @@ impl ConsistencyProof {
                 actual: new.algorithm,
             });
         }
-        if old.size != self.old_size {
-            return Err(Error::TreeSizeMismatch {
-                expected: old.size,
-                actual: self.old_size,
-            });
-        }
-        if new.size != self.new_size {
-            return Err(Error::TreeSizeMismatch {
-                expected: new.size,
-                actual: self.new_size,
-            });
-        }
+        same_size(old, self.old_size)?;
+        same_size(new, self.new_size)?;
         verify_consistency_with(
             old.algorithm,
             self.old_size,
@@ -220,6 +204,18 @@ impl ConsistencyProof {
             &old.digest,
             &new.digest,
         )
+    }
+}
+
+/// Checks that `root` is of a tree of the proof's `size` leaves.
+fn same_size(root: &MerkleRoot, size: u64) -> Result<(), Error> {
+    if root.size == size {
+        Ok(())
+    } else {
+        Err(Error::TreeSizeMismatch {
+            expected: root.size,
+            actual: size,
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use lcm_model::verify::{
 };
 use std::sync::Arc;
 
-use lcm_crypto::{Seed, SeededRandom};
+use lcm_crypto::{Salt, Seed, SeededRandom};
 use lcm_model::{FixedClock, Timestamp};
 
 use super::*;

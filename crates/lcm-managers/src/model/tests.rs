@@ -1,5 +1,6 @@
 //! Unit tests of `lcm_managers::model`.
 
+use lcm_crypto::{HashAlgorithm, Salt};
 use lcm_model::records::{DatasetFamilyMetadata, Tensor};
 
 use super::*;

@@ -335,12 +335,7 @@ impl ParameterFingerprint {
             }
         }
         if digests.is_empty() {
-            return Err(Error::InvalidField {
-                record: "parameter-fingerprint",
-                field: "tensors",
-                expected: "at least one tensor",
-                actual: "none".to_owned(),
-            });
+            return Err(no_tensors());
         }
         let tree = MerkleTree::from_leaves_with(
             policy.hash_algorithm,
@@ -387,12 +382,7 @@ impl ParameterFingerprint {
         element_count: u64,
     ) -> Result<Self, Error> {
         if tensors.is_empty() {
-            return Err(Error::InvalidField {
-                record: "parameter-fingerprint",
-                field: "tensors",
-                expected: "at least one tensor",
-                actual: "none".to_owned(),
-            });
+            return Err(no_tensors());
         }
         if tensors.contains_key("") {
             return Err(Error::EmptyField {
@@ -564,6 +554,16 @@ fn check(record: &'static str, stored: Digest, recomputed: Digest) -> Result<(),
             stored,
             recomputed,
         })
+    }
+}
+
+/// The error of a parameter fingerprint over no tensors, whichever way it is built.
+fn no_tensors() -> Error {
+    Error::InvalidField {
+        record: "parameter-fingerprint",
+        field: "tensors",
+        expected: "at least one tensor",
+        actual: "none".to_owned(),
     }
 }
 

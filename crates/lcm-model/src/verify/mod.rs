@@ -133,12 +133,19 @@ pub fn check_chain_link(
     })
 }
 
-/// `Ok` when `actual` is `expected`, else the error `differ` makes of the two.
-fn agree<T: PartialEq>(
+/// `Ok` when `actual` is `expected`, else the error `differ` makes of the two: the one
+/// comparison of every verifier (this crate's and `lcm-capsule`'s), whatever its error type.
+///
+/// This does not panic (unless `differ` does).
+///
+/// # Errors
+///
+/// `differ(expected, actual)` when the two differ.
+pub fn agree<T: PartialEq, E>(
     expected: T,
     actual: T,
-    differ: impl FnOnce(T, T) -> Error,
-) -> Result<(), Error> {
+    differ: impl FnOnce(T, T) -> E,
+) -> Result<(), E> {
     if expected == actual {
         Ok(())
     } else {
