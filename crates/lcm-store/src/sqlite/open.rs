@@ -237,8 +237,9 @@ impl SqliteStore {
     }
 
     /// Stops this connection from checkpointing the WAL itself after its commits
-    /// (`PRAGMA wal_autocheckpoint=0`); a [`Checkpointer`] on another thread does it instead,
-    /// so the writer never pays for copying pages into the database file.
+    /// (`PRAGMA wal_autocheckpoint=0`); a [`Checkpointer`](super::Checkpointer) on another
+    /// thread does it instead, so the writer never pays for copying pages into the database
+    /// file.
     ///
     /// # Errors
     ///
