@@ -94,8 +94,8 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
             let (digest, proof, verified) = tlog_ops::verify_proof_file(
                 &a.file,
                 &a.key,
-                &a.witness,
-                a.quorum,
+                &a.witnesses.witness,
+                a.witnesses.quorum,
                 a.digest.as_deref(),
             )?;
             let (value, text) = tlog_ops::proof_summary(&digest, &proof, &verified);
@@ -109,7 +109,7 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
                 &a.checkpoint,
                 &a.log_key,
             )
-            .with_witnesses(&a.witness, a.quorum)
+            .with_witnesses(&a.witnesses.witness, a.witnesses.quorum)
             .with_proof(a.proof.as_deref());
             let (value, text) = headers::verify_capsule_into(&files)?.summary();
             out.either(cli.json, &value, &text)
@@ -128,8 +128,9 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
 }
 
 fn verify(cli: &Cli, out: &mut Out, a: &LogVerifyArgs) -> Result<(), CliError> {
-    let (since, proof, quorum) = (a.since.as_deref(), a.proof.as_deref(), a.quorum);
-    let done = tlog_ops::verify_checkpoint(&a.checkpoint, &a.key, &a.witness, quorum, since, proof)
+    let (since, proof, quorum) = (a.since.as_deref(), a.proof.as_deref(), a.witnesses.quorum);
+    let witnesses = &a.witnesses.witness;
+    let done = tlog_ops::verify_checkpoint(&a.checkpoint, &a.key, witnesses, quorum, since, proof)
         .or_else(|e| evidence(cli, out, e))?;
     let (value, text) = done.summary(quorum);
     out.either(cli.json, &value, &text)

@@ -253,13 +253,7 @@ fn diff_names_changes_with_exit_0_1_2() {
 fn record_training_takes_the_weights_and_computes_final_model_digest() {
     let s = Scratch::new("fp-weights");
     run(lcm(&s.store()).arg("init"), 0);
-    for (kind, file) in [
-        ("dataset", "dataset"),
-        ("model", "model"),
-        ("training", "training"),
-    ] {
-        record(&s.store(), kind, &stage_file(file), 0);
-    }
+    record_first_stages(&s.store(), 3);
     let weights = s.path("weights.safetensors");
     std::fs::write(&weights, safetensors(&[("w", &[1, 2, 3])])).unwrap();
     let expected = json(&run(

@@ -39,13 +39,7 @@ fn prefixed_and_bare_digests_record_the_same_lifecycle() {
     for s in [&bare, &prefixed] {
         run(lcm(&s.store()).arg("init"), 0);
     }
-    for (kind, file) in [
-        ("dataset", "dataset"),
-        ("model", "model"),
-        ("training", "training"),
-        ("training", "training-complete"),
-        ("predeployment", "predeployment"),
-    ] {
+    for &(kind, file) in &STAGE_FILES[..5] {
         record(&bare.store(), kind, &stage_file(file), 0);
         // Every digest field in the other notation: prefixed where the example is bare, bare
         // where it is prefixed (the artifact digest).

@@ -3,7 +3,7 @@
 //! receipt proofs and static tiles, each with tamper twins.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use super::{
     Scratch, assert_stderr_has, assert_stdout_has, infer, kill_infer_after, lcm, lines, recorded,
@@ -83,6 +83,33 @@ fn with_flipped_byte<T>(file: &Path, at: usize, check: impl FnOnce() -> T) -> T 
     result
 }
 
+/// A recorded store with `receipts` receipts (`a_0`, ...) and the log key `log.key` of
+/// `example.com/lcm`.
+fn logged(name: &str, receipts: usize) -> (Scratch, PathBuf) {
+    let s = recorded(name);
+    infer(&s.store(), &lines(receipts, "a"), 0);
+    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    (s, key)
+}
+
+/// A copy of the store `copy.db`, then `receipts` different receipts appended to each
+/// (`b_*` to the store, `c_*` to the copy): two logs that fork.
+fn diverged_copy(s: &Scratch, receipts: usize) -> PathBuf {
+    let copy = s.path("copy.db");
+    copy_store(&s.store(), &copy);
+    infer(&s.store(), &lines(receipts, "b"), 0);
+    infer(&copy, &lines(receipts, "c"), 0);
+    copy
+}
+
+/// Runs `cmd` with `--proof PROOF` when there is one.
+fn run_with_proof(cmd: &mut Command, proof: Option<&Path>, code: i32) -> Output {
+    if let Some(proof) = proof {
+        cmd.args(["--proof", p(proof)]);
+    }
+    run(cmd, code)
+}
+
 /// Copies a store file (with its WAL, if any) to `to`.
 fn copy_store(from: &Path, to: &Path) {
     for suffix in ["", "-wal", "-shm"] {
@@ -128,9 +155,7 @@ fn keygen_name_writes_the_verifier_key() {
 
 #[test]
 fn a_checkpoint_is_the_headers_receipts_root_and_verifies() {
-    let s = recorded("log-checkpoint");
-    infer(&s.store(), &lines(300, "a"), 0);
-    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let (s, key) = logged("log-checkpoint", 300);
     let cp = s.path("c1");
     checkpoint(&s.store(), &key, &cp);
     let text = std::fs::read_to_string(&cp).unwrap();
@@ -199,17 +224,11 @@ fn a_checkpoint_is_the_headers_receipts_root_and_verifies() {
 
 #[test]
 fn two_copies_of_one_store_diverging_are_a_fork() {
-    let s = recorded("log-fork");
-    infer(&s.store(), &lines(300, "a"), 0);
-    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let (s, key) = logged("log-fork", 300);
     let vk = vkey(&key);
     let c1 = s.path("c1");
     checkpoint(&s.store(), &key, &c1);
-    // A copy of the store, then different receipts appended to each.
-    let copy = s.path("copy.db");
-    copy_store(&s.store(), &copy);
-    infer(&s.store(), &lines(100, "b"), 0);
-    infer(&copy, &lines(100, "c"), 0);
+    let copy = diverged_copy(&s, 100);
     let (c2, c2x) = (s.path("c2"), s.path("c2x"));
     checkpoint(&s.store(), &key, &c2);
     checkpoint(&copy, &key, &c2x);
@@ -255,9 +274,7 @@ fn two_copies_of_one_store_diverging_are_a_fork() {
 
 #[test]
 fn witnesses_cosign_consistent_checkpoints_and_a_quorum_is_required() {
-    let s = recorded("log-witness");
-    infer(&s.store(), &lines(10, "a"), 0);
-    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let (s, key) = logged("log-witness", 10);
     let vk = vkey(&key);
     let (w1, w2) = (
         keygen(&s, "w1.key", "w1.example", true),
@@ -265,24 +282,23 @@ fn witnesses_cosign_consistent_checkpoints_and_a_quorum_is_required() {
     );
     let (state1, state2) = (s.path("state1"), s.path("state2"));
     let cosign = |w: &Path, name: &str, state: &Path, cp: &Path, proof: Option<&Path>, code| {
-        let mut cmd = lcm(&s.store());
-        cmd.args([
-            "witness",
-            "cosign",
-            p(cp),
-            "--key",
-            p(w),
-            "--name",
-            name,
-            "--state",
-            p(state),
-            "--log-key",
-            p(&vk),
-        ]);
-        if let Some(proof) = proof {
-            cmd.args(["--proof", p(proof)]);
-        }
-        run(&mut cmd, code)
+        run_with_proof(
+            lcm(&s.store()).args([
+                "witness",
+                "cosign",
+                p(cp),
+                "--key",
+                p(w),
+                "--name",
+                name,
+                "--state",
+                p(state),
+                "--log-key",
+                p(&vk),
+            ]),
+            proof,
+            code,
+        )
     };
     let c1 = s.path("c1");
     checkpoint(&s.store(), &key, &c1);
@@ -400,9 +416,7 @@ fn checkpoints_of_another_log_verify() {
 
 #[test]
 fn an_offline_receipt_proof_verifies_with_keys_alone() {
-    let s = recorded("log-proof");
-    infer(&s.store(), &lines(700, "a"), 0);
-    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let (s, key) = logged("log-proof", 700);
     let vk = vkey(&key);
     let w = keygen(&s, "w.key", "w.example", true);
     let proof = s.path("a_517.tlog-proof");
@@ -527,9 +541,7 @@ fn an_offline_receipt_proof_verifies_with_keys_alone() {
 
 #[test]
 fn exported_tiles_verify_and_monitor_consistency() {
-    let s = recorded("log-tiles");
-    infer(&s.store(), &lines(600, "a"), 0);
-    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let (s, key) = logged("log-tiles", 600);
     let vk = vkey(&key);
     let c1 = s.path("c1");
     checkpoint(&s.store(), &key, &c1);
@@ -658,9 +670,7 @@ fn the_log_survives_kill_9() {
 /// store or a file), and two copies of one store diverging are a fork, exit 1.
 #[test]
 fn verify_header_against_an_older_header() {
-    let s = recorded("log-headers");
-    infer(&s.store(), &lines(300, "a"), 0);
-    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let (s, key) = logged("log-headers", 300);
     let public = PathBuf::from(format!("{}.pub", key.display()));
     let header = |store: &Path, out: &Path| {
         run(
@@ -680,10 +690,7 @@ fn verify_header_against_an_older_header() {
     header(&s.store(), &h1);
     let c1 = s.path("c1");
     checkpoint(&s.store(), &key, &c1);
-    let copy = s.path("copy.db");
-    copy_store(&s.store(), &copy);
-    infer(&s.store(), &lines(301, "b"), 0);
-    infer(&copy, &lines(301, "c"), 0);
+    let copy = diverged_copy(&s, 301);
     let (h2, h2x) = (s.path("h2.json"), s.path("h2x.json"));
     header(&s.store(), &h2);
     header(&copy, &h2x);
@@ -728,9 +735,7 @@ fn verify_header_against_an_older_header() {
 /// consistency proof from the header's receipt count; with tamper twins.
 #[test]
 fn a_capsule_of_an_older_header_verifies_against_a_newer_checkpoint() {
-    let s = recorded("log-capsule");
-    infer(&s.store(), &lines(200, "a"), 0);
-    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let (s, key) = logged("log-capsule", 200);
     let (public, vk) = (PathBuf::from(format!("{}.pub", key.display())), vkey(&key));
     let c0 = s.path("c0");
     checkpoint(&s.store(), &key, &c0);
@@ -760,24 +765,23 @@ fn a_capsule_of_an_older_header_verifies_against_a_newer_checkpoint() {
     let proof = s.path("p");
     prove(&s.store(), &h1, &proof, 0);
     let verify = |cp: &Path, proof: Option<&Path>, capsule: &Path, code| {
-        let mut cmd = lcm(&s.store());
-        cmd.args([
-            "log",
-            "verify-capsule",
-            p(capsule),
-            "--header",
-            p(&h1),
-            "--key",
-            p(&public),
-            "--checkpoint",
-            p(cp),
-            "--log-key",
-            p(&vk),
-        ]);
-        if let Some(proof) = proof {
-            cmd.args(["--proof", p(proof)]);
-        }
-        run(&mut cmd, code)
+        run_with_proof(
+            lcm(&s.store()).args([
+                "log",
+                "verify-capsule",
+                p(capsule),
+                "--header",
+                p(&h1),
+                "--key",
+                p(&public),
+                "--checkpoint",
+                p(cp),
+                "--log-key",
+                p(&vk),
+            ]),
+            proof,
+            code,
+        )
     };
     let out = verify(&c2, Some(&proof), &capsule, 0);
     assert!(

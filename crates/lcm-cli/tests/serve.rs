@@ -285,6 +285,37 @@ fn acknowledged(clients: Vec<std::thread::JoinHandle<Output>>) -> Vec<String> {
     acked
 }
 
+/// Runs `test` on each store of [`stores`] (`SQLite`, and `PostgreSQL` when the test URL is
+/// set), each with the example recorded, given the store and a token for `deploy_001`.
+fn on_each_recorded_store(scratch: &str, name: &str, mut test: impl FnMut(&Path, &str)) {
+    let s = Scratch::new(scratch);
+    let stores = stores(&s, name);
+    for location in &stores.locations {
+        let store = Path::new(&location);
+        record_at(store);
+        let tok = token(store, "deploy_001");
+        test(store, &tok);
+    }
+}
+
+/// After the clients exited 0: `lines` lines acknowledged, the acknowledged receipts exactly
+/// the stored ones (each stored once), the check passes, and `served` drains to exit 0.
+fn each_acknowledged_receipt_stored_once(
+    store: &Path,
+    clients: Vec<std::thread::JoinHandle<Output>>,
+    lines: usize,
+    served: Served,
+) {
+    let acked = acknowledged(clients);
+    assert_eq!(acked.len(), lines);
+    let mut stored = stored_receipts(store);
+    stored.sort();
+    assert_eq!(acked, stored);
+    run(lcm(store).arg("check"), 0);
+    let (status, text) = served.term();
+    assert_eq!(status.code(), Some(0), "{text}");
+}
+
 /// `kill -9` of `lcm serve` while three clients append: the server is restarted on the same
 /// port, the clients retry each unanswered batch with its key, and afterwards every
 /// acknowledged receipt is in the store exactly once, every line of every client is
@@ -292,32 +323,20 @@ fn acknowledged(clients: Vec<std::thread::JoinHandle<Output>>) -> Vec<String> {
 /// appended again: it would be refused as a repeated request id), and the check passes.
 #[test]
 fn kill_9_of_serve_under_load_loses_no_acknowledged_receipt() {
-    let s = Scratch::new("serve-kill9");
-    let stores = stores(&s, "kill9");
-    for location in &stores.locations {
-        let store = Path::new(&location);
-        record_at(store);
-        let tok = token(store, "deploy_001");
+    on_each_recorded_store("serve-kill9", "kill9", |store, tok| {
         let listen = format!("127.0.0.1:{}", free_port());
         let served = Served::start(store, &listen, &[]);
         let url = served.url.clone();
         let clients: Vec<_> = ["x", "y", "z"]
             .into_iter()
-            .map(|tag| slow_client(store, &url, &tok, tag, 1500))
+            .map(|tag| slow_client(store, &url, tok, tag, 1500))
             .collect();
         std::thread::sleep(Duration::from_millis(400));
         served.kill9();
         std::thread::sleep(Duration::from_millis(200));
         let served = Served::start(store, &listen, &[]);
-        let acked = acknowledged(clients);
-        assert_eq!(acked.len(), 4500);
-        let mut stored = stored_receipts(store);
-        stored.sort();
-        assert_eq!(acked, stored);
-        run(lcm(store).arg("check"), 0);
-        let (status, text) = served.term();
-        assert_eq!(status.code(), Some(0), "{text}");
-    }
+        each_acknowledged_receipt_stored_once(store, clients, 4500, served);
+    });
 }
 
 /// A PostgreSQL restart (`pg_ctlcluster … restart`, which ends every session) while three
@@ -364,30 +383,18 @@ fn postgres_restart_under_load_is_survived() {
         clients.iter().any(|c| !c.is_finished()),
         "the clients finished before the restart"
     );
-    let acked = acknowledged(clients);
-    assert_eq!(acked.len(), 24_000);
-    let mut stored = stored_receipts(store);
-    stored.sort();
-    assert_eq!(acked, stored);
-    run(lcm(store).arg("check"), 0);
-    let (status, text) = served.term();
-    assert_eq!(status.code(), Some(0), "{text}");
+    each_acknowledged_receipt_stored_once(store, clients, 24_000, served);
 }
 
 /// Two `lcm serve` processes on one store, two clients on each: one contiguous chain.
 #[test]
 fn two_servers_on_one_store_keep_one_chain() {
-    let s = Scratch::new("serve-two");
-    let stores = stores(&s, "two");
-    for location in &stores.locations {
-        let store = Path::new(&location);
-        record_at(store);
-        let tok = token(store, "deploy_001");
+    on_each_recorded_store("serve-two", "two", |store, tok| {
         let a = Served::start(store, "127.0.0.1:0", &[]);
         let b = Served::start(store, "127.0.0.1:0", &[]);
         let clients: Vec<_> = [("p", &a.url), ("q", &a.url), ("r", &b.url), ("s", &b.url)]
             .into_iter()
-            .map(|(tag, url)| slow_client(store, url, &tok, tag, 600))
+            .map(|(tag, url)| slow_client(store, url, tok, tag, 600))
             .collect();
         let acked = acknowledged(clients);
         assert_eq!(acked.len(), 2400);
@@ -411,7 +418,7 @@ fn two_servers_on_one_store_keep_one_chain() {
             let (status, text) = served.term();
             assert_eq!(status.code(), Some(0), "{text}");
         }
-    }
+    });
 }
 
 /// `lcm serve --tls-cert --tls-key` and `lcm infer --server https://… --ca-file`.

@@ -790,14 +790,7 @@ fn a_failed_security_scan_blocks_deployment() {
     // Stage by stage: the deployment stage is the one refused.
     let t = Scratch::new("strict-scan-stages");
     run(lcm(&t.store()).arg("init"), 0);
-    for (kind, file) in [
-        ("dataset", "dataset"),
-        ("model", "model"),
-        ("training", "training"),
-        ("training", "training-complete"),
-    ] {
-        super::record(&t.store(), kind, &super::stage_file(file), 0);
-    }
+    super::record_first_stages(&t.store(), 4);
     let pre = std::fs::read_to_string(super::stage_file("predeployment")).expect("stage");
     let pre_file = t.path("pre.json");
     std::fs::write(

@@ -565,13 +565,13 @@ fn tampered_record_is_found() {
          WHERE kind = 'predeployment-anchor'",
         [],
     );
-    let out = run(lcm(&s.store()).arg("check"), 1);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("stage records: predeployment-anchor predeploy_001"),
-        "{stderr}"
+    check_fails(
+        &s.store(),
+        &[
+            "stage records: predeployment-anchor predeploy_001",
+            "field digest",
+        ],
     );
-    assert!(stderr.contains("field digest"), "{stderr}");
 }
 
 /// Records that each hash right but no longer fit together: a checkpoint removed from the
@@ -727,12 +727,7 @@ fn tampered_evidence_is_found() {
          WHERE kind = 'split-records'",
         [],
     );
-    let out = run(lcm(&s.store()).arg("check"), 1);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("stage evidence: split-records med_v1/test"),
-        "{stderr}"
-    );
+    check_fails(&s.store(), &["stage evidence: split-records med_v1/test"]);
 }
 
 /// Runs `lcm demo` with a few receipts into a scratch store; returns the scratch and the
@@ -1049,19 +1044,27 @@ fn record(store: &Path, kind: &str, file: &str, code: i32) -> Output {
     )
 }
 
-/// Every stage of the example, each in its own process, then the release root.
-fn record_stages(store: &Path) {
-    for (kind, file) in [
-        ("dataset", "dataset"),
-        ("model", "model"),
-        ("training", "training"),
-        ("training", "training-complete"),
-        ("predeployment", "predeployment"),
-        ("deployment", "deployment"),
-        ("test", "test"),
-    ] {
+/// The example's stage files in recording order: the `lcm record` kind and the file's name.
+const STAGE_FILES: [(&str, &str); 7] = [
+    ("dataset", "dataset"),
+    ("model", "model"),
+    ("training", "training"),
+    ("training", "training-complete"),
+    ("predeployment", "predeployment"),
+    ("deployment", "deployment"),
+    ("test", "test"),
+];
+
+/// The example's first `n` stages (of [`STAGE_FILES`]), each in its own process.
+fn record_first_stages(store: &Path, n: usize) {
+    for &(kind, file) in &STAGE_FILES[..n] {
         record(store, kind, &stage_file(file), 0);
     }
+}
+
+/// Every stage of the example, each in its own process, then the release root.
+fn record_stages(store: &Path) {
+    record_first_stages(store, STAGE_FILES.len());
     run(
         lcm(store).args([
             "record",
@@ -1349,13 +1352,7 @@ fn a_rollback_stops_inference_and_is_in_the_bundle() {
 fn concurrent_stage_writers_never_fork_a_chain() {
     let s = Scratch::new("stage-race");
     run(lcm(&s.store()).arg("init"), 0);
-    for (kind, file) in [
-        ("dataset", "dataset"),
-        ("model", "model"),
-        ("training", "training"),
-    ] {
-        record(&s.store(), kind, &stage_file(file), 0);
-    }
+    record_first_stages(&s.store(), 3);
     let children: Vec<_> = (0..4)
         .map(|i| {
             let file = s.path(&format!("c{i}.json"));

@@ -146,6 +146,41 @@ fn status(e: ClientError) -> u16 {
     }
 }
 
+/// The status of the refusal `r` must be.
+fn refusal<T: std::fmt::Debug>(r: Result<T, ClientError>) -> u16 {
+    status(r.expect_err("a refusal"))
+}
+
+/// A client of `server` with `token` that does not retry (so that a refusal shows).
+fn client_of(server: &Running, token: &str) -> Client {
+    Client::new(&server.url)
+        .expect("test step")
+        .with_token(token)
+        .with_retry(no_retry())
+}
+
+/// A fresh store with the example recorded, a token of [`DEPLOYMENT`], and a server on it.
+fn serving(name: &str) -> (Fixture, String, Running) {
+    let f = Fixture::new(name);
+    let token = f.token(DEPLOYMENT);
+    let server = Running::start(config(&f));
+    (f, token, server)
+}
+
+/// A server with a queue of one batch whose writer is blocked: the store's write lock is
+/// held by the connection returned (until it ends its transaction); with a token.
+fn blocked_queue_of_one(name: &str) -> (Fixture, String, Running, rusqlite::Connection) {
+    let f = Fixture::new(name);
+    let token = f.token(DEPLOYMENT);
+    let mut cfg = config(&f);
+    cfg.queue_depth = 1;
+    let server = Running::start(cfg);
+    // Hold the store's write lock: the writer blocks on its first transaction.
+    let lock = rusqlite::Connection::open(&f.store).expect("open");
+    lock.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    (f, token, server, lock)
+}
+
 /// Raw HTTP: status and headers of one request (for what the client hides).
 fn raw(
     url: &str,
@@ -180,9 +215,7 @@ fn raw(
 
 #[test]
 fn appends_are_acknowledged_durable_and_checked() {
-    let f = Fixture::new("append");
-    let token = f.token(DEPLOYMENT);
-    let server = Running::start(config(&f));
+    let (f, token, server) = serving("append");
     let client = Client::new(&server.url)
         .expect("test step")
         .with_token(&token);
@@ -219,29 +252,16 @@ fn writes_need_a_valid_token_of_the_deployment() {
     let anonymous = Client::new(&server.url)
         .expect("test step")
         .with_retry(no_retry());
-    assert_eq!(
-        status(
-            anonymous
-                .append(DEPLOYMENT, "k", &body)
-                .expect_err("a refusal")
-        ),
-        401
-    );
+    assert_eq!(refusal(anonymous.append(DEPLOYMENT, "k", &body)), 401);
     // One character of the secret changed: refused.
     let mut tampered = token.clone().into_bytes();
     let last = tampered.last_mut().expect("test step");
     *last = if *last == b'0' { b'1' } else { b'0' };
     let tampered = String::from_utf8(tampered).expect("test step");
     let c = anonymous.clone().with_token(&tampered);
-    assert_eq!(
-        status(c.append(DEPLOYMENT, "k", &body).expect_err("a refusal")),
-        401
-    );
+    assert_eq!(refusal(c.append(DEPLOYMENT, "k", &body)), 401);
     let c = anonymous.clone().with_token(&other);
-    assert_eq!(
-        status(c.append(DEPLOYMENT, "k", &body).expect_err("a refusal")),
-        403
-    );
+    assert_eq!(refusal(c.append(DEPLOYMENT, "k", &body)), 403);
     let good = anonymous.with_token(&token);
     good.append(DEPLOYMENT, "k", &body).expect("test step");
     // Revoked: refused from the next request on.
@@ -250,13 +270,7 @@ fn writes_need_a_valid_token_of_the_deployment() {
         .expect("test step")
         .to_owned();
     lcm_server::tokens::revoke(&mut *s, &id).expect("test step");
-    assert_eq!(
-        status(
-            good.append(DEPLOYMENT, "k2", &lines("u", 1))
-                .expect_err("a refusal")
-        ),
-        401
-    );
+    assert_eq!(refusal(good.append(DEPLOYMENT, "k2", &lines("u", 1))), 401);
     // Nothing refused was appended.
     assert_eq!(f.open().log_size(DEPLOYMENT).expect("test step"), 1);
     server.stop().expect("test step");
@@ -264,13 +278,8 @@ fn writes_need_a_valid_token_of_the_deployment() {
 
 #[test]
 fn a_retry_with_the_same_key_appends_nothing_twice() {
-    let f = Fixture::new("idempotent");
-    let token = f.token(DEPLOYMENT);
-    let server = Running::start(config(&f));
-    let client = Client::new(&server.url)
-        .expect("test step")
-        .with_token(&token)
-        .with_retry(no_retry());
+    let (f, token, server) = serving("idempotent");
+    let client = client_of(&server, &token);
     let body = lines("i", 4);
     let first = client
         .append(DEPLOYMENT, "batch-1", &body)
@@ -283,14 +292,7 @@ fn a_retry_with_the_same_key_appends_nothing_twice() {
     assert_eq!(f.open().log_size(DEPLOYMENT).expect("test step"), 4);
     // The same key with another body: refused, nothing appended.
     let other = lines("j", 4);
-    assert_eq!(
-        status(
-            client
-                .append(DEPLOYMENT, "batch-1", &other)
-                .expect_err("a refusal")
-        ),
-        422
-    );
+    assert_eq!(refusal(client.append(DEPLOYMENT, "batch-1", &other)), 422);
     // One byte of the body changed (an output "o0" -> "p0") is another body.
     let mut changed = body;
     let at = changed
@@ -298,49 +300,26 @@ fn a_retry_with_the_same_key_appends_nothing_twice() {
         .position(|w| w == b"\"o0\"")
         .expect("test step");
     changed[at + 1] = b'p';
-    assert_eq!(
-        status(
-            client
-                .append(DEPLOYMENT, "batch-1", &changed)
-                .expect_err("a refusal")
-        ),
-        422
-    );
+    assert_eq!(refusal(client.append(DEPLOYMENT, "batch-1", &changed)), 422);
     assert_eq!(f.open().log_size(DEPLOYMENT).expect("test step"), 4);
     server.stop().expect("test step");
 }
 
 #[test]
 fn strict_input_and_repeated_request_ids_are_refused() {
-    let f = Fixture::new("strict");
-    let token = f.token(DEPLOYMENT);
-    let server = Running::start(config(&f));
-    let client = Client::new(&server.url)
-        .expect("test step")
-        .with_token(&token)
-        .with_retry(no_retry());
+    let (f, token, server) = serving("strict");
+    let client = client_of(&server, &token);
     client
         .append(DEPLOYMENT, "k1", &lines("r", 2))
         .expect("test step");
     // A request id the chain holds: 409.
     assert_eq!(
-        status(
-            client
-                .append(DEPLOYMENT, "k2", &lines("r", 1))
-                .expect_err("a refusal")
-        ),
+        refusal(client.append(DEPLOYMENT, "k2", &lines("r", 1))),
         409
     );
     // Twice in one batch: 409.
     let twice = [lines("d", 1), lines("d", 1)].concat();
-    assert_eq!(
-        status(
-            client
-                .append(DEPLOYMENT, "k3", &twice)
-                .expect_err("a refusal")
-        ),
-        409
-    );
+    assert_eq!(refusal(client.append(DEPLOYMENT, "k3", &twice)), 409);
     // Unknown field, duplicate key, not JSON, empty: 400.
     for bad in [
         &b"{\"request_id\":\"x\",\"query\":\"q\",\"output\":\"o\",\"extra\":1}\n"[..],
@@ -348,39 +327,20 @@ fn strict_input_and_repeated_request_ids_are_refused() {
         b"not json\n",
         b"\n\n",
     ] {
-        assert_eq!(
-            status(client.append(DEPLOYMENT, "k4", bad).expect_err("a refusal")),
-            400
-        );
+        assert_eq!(refusal(client.append(DEPLOYMENT, "k4", bad)), 400);
     }
     // An unknown deployment: 422 (its token exists, its deployment does not).
     let stranger = f.token("nowhere");
     let c = client.with_token(&stranger);
-    assert_eq!(
-        status(
-            c.append("nowhere", "k5", &lines("n", 1))
-                .expect_err("a refusal")
-        ),
-        422
-    );
+    assert_eq!(refusal(c.append("nowhere", "k5", &lines("n", 1))), 422);
     assert_eq!(f.open().log_size(DEPLOYMENT).expect("test step"), 2);
     server.stop().expect("test step");
 }
 
 #[test]
 fn a_full_queue_answers_429_and_shutdown_drains_what_is_in_flight() {
-    let f = Fixture::new("queue");
-    let token = f.token(DEPLOYMENT);
-    let mut cfg = config(&f);
-    cfg.queue_depth = 1;
-    let server = Running::start(cfg);
-    // Hold the store's write lock: the writer blocks on its first transaction.
-    let lock = rusqlite::Connection::open(&f.store).expect("test step");
-    lock.execute_batch("BEGIN IMMEDIATE").expect("test step");
-    let client = Client::new(&server.url)
-        .expect("test step")
-        .with_token(&token)
-        .with_retry(no_retry());
+    let (f, token, server, lock) = blocked_queue_of_one("queue");
+    let client = client_of(&server, &token);
     let spawn = |key: &'static str, prefix: &'static str| {
         let c = client.clone();
         std::thread::spawn(move || c.append(DEPLOYMENT, key, &lines(prefix, 2)))
@@ -426,16 +386,9 @@ fn bodies_over_the_limit_are_refused() {
     let mut cfg = config(&f);
     cfg.max_body = 1000;
     let server = Running::start(cfg);
-    let client = Client::new(&server.url)
-        .expect("test step")
-        .with_token(&token)
-        .with_retry(no_retry());
+    let client = client_of(&server, &token);
     assert_eq!(
-        status(
-            client
-                .append(DEPLOYMENT, "big", &lines("b", 50))
-                .expect_err("a refusal")
-        ),
+        refusal(client.append(DEPLOYMENT, "big", &lines("b", 50))),
         413
     );
     client
@@ -453,10 +406,7 @@ fn the_log_is_served_checkpoint_proofs_and_tiles() {
     cfg.log_key = Some(key.clone());
     cfg.origin = Some("lcm.test/reads".to_owned());
     let server = Running::start(cfg);
-    let client = Client::new(&server.url)
-        .expect("test step")
-        .with_token(&token)
-        .with_retry(no_retry());
+    let client = client_of(&server, &token);
     let acks = client
         .append(DEPLOYMENT, "k", &lines("l", 300))
         .expect("test step");
@@ -498,14 +448,7 @@ fn the_log_is_served_checkpoint_proofs_and_tiles() {
             400
         );
     }
-    assert_eq!(
-        status(
-            client
-                .consistency_proof(DEPLOYMENT, 10, 301)
-                .expect_err("a refusal")
-        ),
-        400
-    );
+    assert_eq!(refusal(client.consistency_proof(DEPLOYMENT, 10, 301)), 400);
     // Tiles: the full level-0 tile, the partial one, none beyond the log.
     let auth = format!("Bearer {token}");
     let h = [("authorization", auth.as_str())];
@@ -526,10 +469,7 @@ fn the_log_is_served_checkpoint_proofs_and_tiles() {
     let anonymous = Client::new(&server.url)
         .expect("test step")
         .with_retry(no_retry());
-    assert_eq!(
-        status(anonymous.checkpoint(DEPLOYMENT).expect_err("a refusal")),
-        401
-    );
+    assert_eq!(refusal(anonymous.checkpoint(DEPLOYMENT)), 401);
     assert_eq!(raw(&server.url, "GET", "/healthz", &[], b"").0, 200);
     assert_eq!(raw(&server.url, "GET", "/readyz", &[], b"").0, 200);
     assert_eq!(raw(&server.url, "GET", "/nothing", &[], b"").0, 404);
@@ -544,11 +484,7 @@ fn the_log_is_served_checkpoint_proofs_and_tiles() {
     assert!(anonymous.checkpoint(DEPLOYMENT).is_ok());
     // Writes still need one.
     assert_eq!(
-        status(
-            anonymous
-                .append(DEPLOYMENT, "x", &lines("x", 1))
-                .expect_err("a refusal")
-        ),
+        refusal(anonymous.append(DEPLOYMENT, "x", &lines("x", 1))),
         401
     );
     server.stop().expect("test step");
@@ -556,9 +492,7 @@ fn the_log_is_served_checkpoint_proofs_and_tiles() {
 
 #[test]
 fn concurrent_clients_keep_one_chain() {
-    let f = Fixture::new("concurrent");
-    let token = f.token(DEPLOYMENT);
-    let server = Running::start(config(&f));
+    let (f, token, server) = serving("concurrent");
     let client = Client::new(&server.url)
         .expect("test step")
         .with_token(&token);
@@ -731,13 +665,7 @@ fn the_openapi_document_is_served_and_names_every_route() {
 /// against a queue of one, the writer blocked, all acknowledged once it is free.
 #[test]
 fn the_client_retries_a_full_queue_with_the_same_key() {
-    let f = Fixture::new("retry429");
-    let token = f.token(DEPLOYMENT);
-    let mut cfg = config(&f);
-    cfg.queue_depth = 1;
-    let server = Running::start(cfg);
-    let lock = rusqlite::Connection::open(&f.store).expect("open");
-    lock.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    let (f, token, server, lock) = blocked_queue_of_one("retry429");
     let client = Client::new(&server.url)
         .expect("client")
         .with_token(&token)
@@ -783,9 +711,7 @@ fn send_lines_acknowledges_each_batch_and_stops_at_the_callers_error() {
             Self::Client(e)
         }
     }
-    let f = Fixture::new("send-lines");
-    let token = f.token(DEPLOYMENT);
-    let server = Running::start(config(&f));
+    let (f, token, server) = serving("send-lines");
     let client = Client::new(&server.url)
         .expect("test step")
         .with_token(&token);

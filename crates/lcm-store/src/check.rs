@@ -222,28 +222,33 @@ pub fn recompute(
     kind: &str,
     json: &str,
 ) -> Result<(Digest, String), RecomputeError> {
-    match kind {
-        DatasetFamilyAnchor::KIND => typed::<DatasetFamilyAnchor>(policy, json),
-        DatasetSplitAnchor::KIND => typed::<DatasetSplitAnchor>(policy, json),
-        ModelAnchor::KIND => typed::<ModelAnchor>(policy, json),
-        TrainingSession::KIND => typed::<TrainingSession>(policy, json),
-        TrainingCheckpoint::KIND => typed::<TrainingCheckpoint>(policy, json),
-        TrainingSnapshot::KIND => typed::<TrainingSnapshot>(policy, json),
-        PreDeploymentAnchor::KIND => typed::<PreDeploymentAnchor>(policy, json),
-        DeploymentAnchor::KIND => typed::<DeploymentAnchor>(policy, json),
-        DeploymentStatusEvent::KIND => typed::<DeploymentStatusEvent>(policy, json),
-        TestEvaluationAnchor::KIND => typed::<TestEvaluationAnchor>(policy, json),
-        ReleaseRoot::KIND => typed::<ReleaseRoot>(policy, json),
-        InferenceBatchRoot::KIND => typed::<InferenceBatchRoot>(policy, json),
-        InferenceBatch::KIND => typed::<InferenceBatch>(policy, json),
-        crate::lifecycle::gates::SyntheticMarker::KIND => {
-            typed::<crate::lifecycle::gates::SyntheticMarker>(policy, json)
-        }
-        crate::lifecycle::gates::PolicyOverride::KIND => {
-            typed::<crate::lifecycle::gates::PolicyOverride>(policy, json)
-        }
-        other => Err(RecomputeError::UnknownKind(other.to_owned())),
+    use crate::lifecycle::gates::{PolicyOverride, SyntheticMarker};
+    // One arm a record type: its `KIND` is recomputed as that type.
+    macro_rules! by_kind {
+        ($($t:ident),+ $(,)?) => {
+            match kind {
+                $($t::KIND => typed::<$t>(policy, json),)+
+                other => Err(RecomputeError::UnknownKind(other.to_owned())),
+            }
+        };
     }
+    by_kind!(
+        DatasetFamilyAnchor,
+        DatasetSplitAnchor,
+        ModelAnchor,
+        TrainingSession,
+        TrainingCheckpoint,
+        TrainingSnapshot,
+        PreDeploymentAnchor,
+        DeploymentAnchor,
+        DeploymentStatusEvent,
+        TestEvaluationAnchor,
+        ReleaseRoot,
+        InferenceBatchRoot,
+        InferenceBatch,
+        SyntheticMarker,
+        PolicyOverride,
+    )
 }
 
 fn parse_receipt(
@@ -545,6 +550,28 @@ fn check_chain(
     Ok(report)
 }
 
+/// `json` parsed as a `T`, or the failure `fail` makes of why not.
+fn parse<T: DeserializeOwned>(json: &str, fail: &impl Fn(String) -> Failure) -> Result<T, Failure> {
+    serde_json::from_str(json).map_err(|x| fail(x.to_string()))
+}
+
+/// The digest evidence gives (`computed`) must be the one its record binds (`bound`);
+/// `(field, holder, gives)` name them in the failure.
+fn same_digest<E: std::fmt::Display>(
+    computed: Result<Digest, E>,
+    bound: Digest,
+    (field, holder, gives): (&str, &str, &str),
+    fail: &impl Fn(String) -> Failure,
+) -> Result<(), Failure> {
+    let d = computed.map_err(|x| fail(x.to_string()))?;
+    if d != bound {
+        return Err(fail(format!(
+            "field {field}: {holder} has {bound}, {gives} {d}"
+        )));
+    }
+    Ok(())
+}
+
 /// Evidence must match what its record binds: split record ids (and content digests) the
 /// split anchor's roots, training metrics the snapshot's `metrics_digest`, an SBOM the
 /// pre-deployment anchor's `sbom_digest`.
@@ -566,11 +593,9 @@ fn check_evidence(store: &dyn Store, policy: &Policy, report: &mut Report) -> Re
         };
         match e.kind.as_str() {
             SPLIT_RECORDS => {
-                let ev: SplitRecords =
-                    serde_json::from_str(&e.json).map_err(|x| fail(x.to_string()))?;
+                let ev: SplitRecords = parse(&e.json, &fail)?;
                 let anchor: DatasetSplitAnchor =
-                    serde_json::from_str(&record(DatasetSplitAnchor::KIND)?.json)
-                        .map_err(|x| fail(x.to_string()))?;
+                    parse(&record(DatasetSplitAnchor::KIND)?.json, &fail)?;
                 lcm_model::verify::verify_split_records(policy, &anchor, &ev.record_ids)
                     .map_err(|x| fail(x.to_string()))?;
                 if !ev.content_digests.is_empty() || anchor.contents_root.is_some() {
@@ -579,35 +604,27 @@ fn check_evidence(store: &dyn Store, policy: &Policy, report: &mut Report) -> Re
                 }
             }
             TRAINING_METRICS => {
-                let m: TrainingMetrics =
-                    serde_json::from_str(&e.json).map_err(|x| fail(x.to_string()))?;
-                let snap: TrainingSnapshot =
-                    serde_json::from_str(&record(TrainingSnapshot::KIND)?.json)
-                        .map_err(|x| fail(x.to_string()))?;
-                let d = m
-                    .compute_metrics_digest(policy)
-                    .map_err(|x| fail(x.to_string()))?;
-                if d != snap.metrics_digest {
-                    return Err(fail(format!(
-                        "field metrics_digest: snapshot has {}, metrics give {d}",
-                        snap.metrics_digest
-                    )));
-                }
+                let m: TrainingMetrics = parse(&e.json, &fail)?;
+                let snap: TrainingSnapshot = parse(&record(TrainingSnapshot::KIND)?.json, &fail)?;
+                let field = ("metrics_digest", "snapshot", "metrics give");
+                same_digest(
+                    m.compute_metrics_digest(policy),
+                    snap.metrics_digest,
+                    field,
+                    &fail,
+                )?;
             }
             SBOM => {
-                let sbom: Sbom = serde_json::from_str(&e.json).map_err(|x| fail(x.to_string()))?;
+                let sbom: Sbom = parse(&e.json, &fail)?;
                 let pre: PreDeploymentAnchor =
-                    serde_json::from_str(&record(PreDeploymentAnchor::KIND)?.json)
-                        .map_err(|x| fail(x.to_string()))?;
-                let d = sbom
-                    .compute_sbom_digest(policy)
-                    .map_err(|x| fail(x.to_string()))?;
-                if d != pre.sbom_digest {
-                    return Err(fail(format!(
-                        "field sbom_digest: pre-deployment anchor has {}, sbom gives {d}",
-                        pre.sbom_digest
-                    )));
-                }
+                    parse(&record(PreDeploymentAnchor::KIND)?.json, &fail)?;
+                let field = ("sbom_digest", "pre-deployment anchor", "sbom gives");
+                same_digest(
+                    sbom.compute_sbom_digest(policy),
+                    pre.sbom_digest,
+                    field,
+                    &fail,
+                )?;
             }
             other => return Err(fail(format!("unknown evidence kind {other}"))),
         }

@@ -65,6 +65,7 @@ pub mod log;
 pub mod pipeline;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+mod schema;
 mod seals;
 pub mod sqlite;
 mod store;

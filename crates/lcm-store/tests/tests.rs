@@ -228,6 +228,24 @@ fn request(id: &str, receipt_id: Option<&str>) -> pipeline::RequestLine {
     }
 }
 
+/// `requests` appended to `deploy_001`'s chain releasing `model`, in transactions of
+/// `batch_size`, the acknowledgements ignored.
+fn append_all(
+    store: &mut dyn Store,
+    model: &str,
+    requests: &[pipeline::RequestLine],
+    batch_size: usize,
+) -> Result<pipeline::InferSummary, Error> {
+    pipeline::append_requests::<Error>(
+        store,
+        model,
+        "deploy_001",
+        requests,
+        batch_size,
+        &mut |_| Ok(()),
+    )
+}
+
 #[test]
 fn append_requests_continues_the_chain_in_transactions_and_acknowledges_in_order() {
     let s = Scratch::new("append-requests");
@@ -266,15 +284,7 @@ fn append_requests_continues_the_chain_in_transactions_and_acknowledges_in_order
         request("x", Some("fresh")),
         request("y", Some("inf_000004")),
     ];
-    let err = pipeline::append_requests::<Error>(
-        &mut *store,
-        &model,
-        "deploy_001",
-        &again,
-        1,
-        &mut |_| Ok(()),
-    )
-    .unwrap_err();
+    let err = append_all(&mut *store, &model, &again, 1).unwrap_err();
     assert!(
         matches!(err, Error::DuplicateReceipt { count: 1, .. }),
         "{err}"
@@ -290,15 +300,7 @@ fn append_requests_continues_the_chain_in_transactions_and_acknowledges_in_order
         (["ok", "bad\nid"], Some(2)),
     ] {
         let batch: Vec<_> = ids.iter().map(|id| request(id, None)).collect();
-        let err = pipeline::append_requests::<Error>(
-            &mut *store,
-            &model,
-            "deploy_001",
-            &batch,
-            4,
-            &mut |_| Ok(()),
-        )
-        .unwrap_err();
+        let err = append_all(&mut *store, &model, &batch, 4).unwrap_err();
         match line {
             None => assert!(matches!(err, Error::RepeatedRequest { .. }), "{err}"),
             Some(n) => assert!(
@@ -325,14 +327,7 @@ fn append_requests_continues_the_chain_in_transactions_and_acknowledges_in_order
 
     // Another model, or an unknown deployment, is refused before anything is appended.
     assert!(matches!(
-        pipeline::append_requests::<Error>(
-            &mut *store,
-            "other@v1",
-            "deploy_001",
-            &more,
-            2,
-            &mut |_| Ok(())
-        ),
+        append_all(&mut *store, "other@v1", &more, 2),
         Err(Error::NotStored { .. })
     ));
     assert!(matches!(

@@ -72,7 +72,7 @@ const TABLES: &[&str] = &[
 ];
 
 /// One schema object: kind, name, table and definition (whitespace normalized).
-type SchemaRow = (String, String, String, String);
+type SchemaRow = crate::schema::Object<String>;
 
 fn schema_rows(s: &PostgresStore) -> Result<Vec<SchemaRow>, Error> {
     s.query(CATALOG_SQL, &[])?
@@ -121,46 +121,15 @@ fn expected_schema(s: &PostgresStore) -> Result<Vec<SchemaRow>, Error> {
 pub(super) fn compare_schema(s: &PostgresStore) -> Result<(), Error> {
     let expected = expected_schema(s)?;
     let actual = schema_rows(s)?;
-    let schema = |what: String| Err(Error::Schema { what });
-    for (kind, name, table, def) in &expected {
-        match actual.iter().find(|a| &a.0 == kind && &a.1 == name) {
-            None => {
-                let hint = if kind == "trigger" {
-                    " (an append-only trigger was dropped: rows may have been changed or \
-                     deleted)"
-                } else {
-                    ""
-                };
-                return schema(format!("{kind} {name} on {table} is missing{hint}"));
-            }
-            Some(a) if &a.2 != table || &a.3 != def => {
-                let hint = if kind == "trigger" && !a.3.ends_with("[enabled O]") {
-                    " (it is disabled: rows may have been changed or deleted)"
-                } else if kind == "function" {
-                    " (an append-only trigger's function was replaced)"
-                } else {
-                    ""
-                };
-                return schema(format!(
-                    "{kind} {name} is not the one the migrations create{hint}"
-                ));
-            }
-            Some(_) => {}
+    crate::schema::compare(&expected, &actual, |(kind, _, _, def)| {
+        if kind == "trigger" && !def.ends_with("[enabled O]") {
+            " (it is disabled: rows may have been changed or deleted)"
+        } else if kind == "function" {
+            " (an append-only trigger's function was replaced)"
+        } else {
+            ""
         }
-    }
-    for (kind, name, table, _) in &actual {
-        if !expected.iter().any(|e| &e.0 == kind && &e.1 == name) {
-            let on = if table.is_empty() {
-                String::new()
-            } else {
-                format!(" on {table}")
-            };
-            return schema(format!(
-                "{kind} {name}{on} was added (the migrations create no such {kind})"
-            ));
-        }
-    }
-    Ok(())
+    })
 }
 
 /// What core `PostgreSQL` can check without an extension (`amcheck` is one): every row of

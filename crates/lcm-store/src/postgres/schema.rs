@@ -214,16 +214,7 @@ pub(super) fn migrate_step(s: &PostgresStore) -> Result<Option<i64>, Error> {
         .query_one("SELECT COALESCE(MAX(version), 0) FROM lcm_migrations", &[])?
         .try_get(0)?;
     let version = i64::from(version);
-    if version > SCHEMA_VERSION {
-        return Err(Error::TooNew {
-            found: version,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    let Some(sql) = usize::try_from(version)
-        .ok()
-        .and_then(|v| MIGRATIONS.get(v))
-    else {
+    let Some(sql) = crate::schema::next_migration(version, SCHEMA_VERSION, MIGRATIONS)? else {
         return Ok(None);
     };
     s.batch(sql)?;

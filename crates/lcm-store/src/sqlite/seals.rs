@@ -14,7 +14,7 @@ use lcm_model::Policy;
 use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroize;
 
-use super::MIGRATIONS;
+use super::schema::MIGRATIONS;
 use crate::Error;
 use crate::seals::seed_check_value;
 
@@ -106,7 +106,7 @@ pub(super) fn verify_policy(conn: &Connection, json: &str, policy: &Policy) -> R
 }
 
 /// One schema object: type, name, table and SQL text (`NULL` for automatic indexes).
-type SchemaRow = (String, String, String, Option<String>);
+type SchemaRow = crate::schema::Object<Option<String>>;
 
 fn schema_rows(conn: &Connection) -> Result<Vec<SchemaRow>, Error> {
     let mut stmt = conn.prepare(
@@ -138,36 +138,7 @@ fn expected_schema() -> Result<Vec<SchemaRow>, Error> {
 /// Compares the store's schema with the one the migrations create: a table, index or
 /// trigger that is missing, added or changed is named.
 pub(super) fn compare_schema(conn: &Connection) -> Result<(), Error> {
-    let expected = expected_schema()?;
-    let actual = schema_rows(conn)?;
-    let schema = |what: String| Err(Error::Schema { what });
-    for (kind, name, table, sql) in &expected {
-        match actual.iter().find(|a| &a.0 == kind && &a.1 == name) {
-            None => {
-                let hint = if kind == "trigger" {
-                    " (an append-only trigger was dropped: rows may have been changed or \
-                     deleted)"
-                } else {
-                    ""
-                };
-                return schema(format!("{kind} {name} on {table} is missing{hint}"));
-            }
-            Some(a) if &a.2 != table || &a.3 != sql => {
-                return schema(format!(
-                    "{kind} {name} is not the one the migrations create"
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    for (kind, name, table, _) in &actual {
-        if !expected.iter().any(|e| &e.0 == kind && &e.1 == name) {
-            return schema(format!(
-                "{kind} {name} on {table} was added (the migrations create no such {kind})"
-            ));
-        }
-    }
-    Ok(())
+    crate::schema::compare(&expected_schema()?, &schema_rows(conn)?, |_| "")
 }
 
 /// The seed of `deployment`'s chain from its stored bytes, after checking it against its

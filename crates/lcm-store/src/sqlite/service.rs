@@ -10,14 +10,7 @@ use crate::store::{BatchKeyRow, StoredToken};
 type TokenRow = (String, String, String, Vec<u8>, i64, Option<i64>);
 
 fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-    ))
+    TokenRow::try_from(r)
 }
 
 fn make_token(

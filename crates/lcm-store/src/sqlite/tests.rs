@@ -1,4 +1,7 @@
 //! Unit tests of the SQLite backend: migrations, durability, chains and batches.
+use std::path::Path;
+
+use super::schema::MIGRATIONS;
 use super::*;
 
 fn temp(name: &str) -> PathBuf {
