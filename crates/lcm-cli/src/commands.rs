@@ -107,8 +107,13 @@ fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError>
 
 fn keygen(cli: &Cli, out: &mut Out, args: &KeygenArgs) -> Result<(), CliError> {
     let path = &args.out;
-    let files =
-        lcm_store::tlog_ops::write_key_files(path, args.force, args.name.as_deref(), args.witness)?;
+    let format = if args.pem {
+        lcm_store::files::KeyFormat::Pem
+    } else {
+        lcm_store::files::KeyFormat::Hex
+    };
+    let (name, witness) = (args.name.as_deref(), args.witness);
+    let files = lcm_store::tlog_ops::write_key_files_as(path, args.force, name, witness, format)?;
     let (value, text) = files.summary(path);
     out.either(cli.json, &value, &text)
 }
