@@ -145,7 +145,7 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
     let trusted = lcm_store::files::trusted_keys(&args.key, &args.trusted_keys)?;
     let key = lcm_store::files::select_trusted_key(&trusted, signer.as_ref())
         .map_err(|e| CliError::Verify(one_line(&e)))?;
-    let mut progress = Progress::new(&format!("verifying {}", kind.name()), None, false);
+    let progress = Progress::new(&format!("verifying {}", kind.name()), None, false);
     let result: Result<Report, VerificationFailed> = match kind {
         // A bundle's bulk is its receipts: the bar counts them as they are checked.
         DocumentKind::Bundle => verify_bundle_json_with_progress(&text, &key, &req, &mut |p| {
@@ -254,7 +254,7 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
             crate::io::store_name(cli)
         )));
     }
-    let mut progress = Progress::new("demo receipts", Some(receipts), false);
+    let progress = Progress::new("demo receipts", Some(receipts), false);
     let run = demo::record_demo(&mut *store, receipts, &mut |n| progress.set(n))?;
     progress.finish();
     // Checked as an auditor would before it is handed out.

@@ -275,7 +275,7 @@ fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
         },
     };
     let mut store = open(cli)?;
-    let mut progress = Progress::new("receipts", None, false);
+    let progress = Progress::new("receipts", None, false);
     let summary = pipeline::infer(
         &mut *store,
         args.model.as_deref().unwrap_or_default(),
@@ -319,7 +319,7 @@ fn print_batch(cli: &Cli, out: &mut Out, batch: Option<StoredBatch>) -> Result<(
 fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     let store = open_read_only(cli)?;
     let total = views::receipts_total(&*store)?;
-    let mut progress = Progress::new("checking receipts", Some(total), false);
+    let progress = Progress::new("checking receipts", Some(total), false);
     let report = lcm_store::check::check_store(&*store, &mut |n| progress.set(n))?;
     progress.finish();
     if cli.json {
