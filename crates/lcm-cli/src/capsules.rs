@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{Cli, DocumentArgs, MaterializeArgs, RequirementArgs, VerifyArgs};
 use crate::error::{CliError, input, one_line};
-use crate::io::{Out, file_err, read_signing_key, read_verifying_key, write_replacing};
+use crate::io::{Out, file_err, read_signing_key, write_replacing};
 use crate::progress::Progress;
 
 fn write_output(out: &mut Out, path: Option<&Path>, text: &str) -> Result<(), CliError> {
@@ -128,15 +128,24 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
     let (kind, text) = detect(file)?;
     let (req, scheme) = requirements(&args.requirements)?;
     let mut newer_header = None;
-    let key_path = args.key.as_deref().ok_or_else(|| {
-        input("no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY)".to_owned())
-    })?;
-    // Before the key is read as a public key (a private key's bytes are often not a point).
-    if let Some(h) = header_of(kind, &text, header_path.map(PathBuf::as_path)) {
-        refuse_signer_private_key(key_path, &h.signature.key_id, file)?;
+    if args.key.is_empty() && args.trusted_keys.is_empty() {
+        return Err(input(
+            "no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY) or --trusted-keys FILE",
+        ));
     }
-    let key = read_verifying_key(key_path)?;
-    let mut progress = Progress::new(&format!("verifying {}", kind.name()), None, false);
+    // The header is parsed once, for the signer's key id and the summary.
+    let header = header_of(kind, &text, header_path.map(PathBuf::as_path));
+    let signer = header.as_ref().map(|h| h.signature.key_id);
+    // Before a key is read as a public key (a private key's bytes are often not a point).
+    if let Some(signer) = &signer {
+        for key_path in &args.key {
+            refuse_signer_private_key(key_path, signer, file)?;
+        }
+    }
+    let trusted = lcm_store::files::trusted_keys(&args.key, &args.trusted_keys)?;
+    let key = lcm_store::files::select_trusted_key(&trusted, signer.as_ref())
+        .map_err(|e| CliError::Verify(one_line(&e)))?;
+    let progress = Progress::new(&format!("verifying {}", kind.name()), None, false);
     let result: Result<Report, VerificationFailed> = match kind {
         // A bundle's bulk is its receipts: the bar counts them as they are checked.
         DocumentKind::Bundle => verify_bundle_json_with_progress(&text, &key, &req, &mut |p| {
@@ -163,7 +172,6 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
         _ => return Err(input(format!("{}: {NOT_A_DOCUMENT}", file.display()))),
     };
     progress.finish();
-    let header = header_of(kind, &text, header_path.map(PathBuf::as_path));
     if let (Ok(_), Some(required), Some(h)) = (&result, scheme, &header)
         && h.policy.commitments != required
     {
@@ -183,6 +191,7 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
     match result {
         Ok(report) => {
             let (mut value, mut text) = report.valid_summary(kind, &key.key_id(), header.as_ref());
+            value["trusted_keys"] = json!(trusted.len());
             if let Some(extends) = &extends {
                 value["extends"] = json!(extends);
                 let _ = write!(text, "\n{extends}");
@@ -245,7 +254,7 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
             crate::io::store_name(cli)
         )));
     }
-    let mut progress = Progress::new("demo receipts", Some(receipts), false);
+    let progress = Progress::new("demo receipts", Some(receipts), false);
     let run = demo::record_demo(&mut *store, receipts, &mut |n| progress.set(n))?;
     progress.finish();
     // Checked as an auditor would before it is handed out.

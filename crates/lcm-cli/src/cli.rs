@@ -112,8 +112,9 @@ pub(crate) enum Command {
         policy: Option<PathBuf>,
     },
     /// Generate an Ed25519 signing key: the private key at PATH (mode 0600), the public key
-    /// at PATH.pub, each as 64 lowercase hex characters and a newline; with --name, also the
-    /// C2SP verifier key `NAME+hex(id)+base64(type||key)` at PATH.vkey.
+    /// at PATH.pub, each as 64 lowercase hex characters and a newline (with --pem: PKCS#8 and
+    /// SPKI PEM, as openssl writes them); with --name, also the C2SP verifier key
+    /// `NAME+hex(id)+base64(type||key)` at PATH.vkey. Prints the key id.
     Keygen(KeygenArgs),
     /// Record lifecycle stages from JSON files.
     Record {
@@ -458,6 +459,10 @@ pub(crate) struct KeygenArgs {
     /// Overwrite existing key files.
     #[arg(long)]
     pub(crate) force: bool,
+    /// Write PKCS#8 (private) and SPKI (public) PEM instead of hex: other Ed25519 tools
+    /// (openssl) read them; every lcm command reads both forms.
+    #[arg(long)]
+    pub(crate) pem: bool,
     /// The key's C2SP name (a log's origin, or a witness's name): writes PATH.vkey.
     #[arg(long)]
     pub(crate) name: Option<String>,
@@ -575,9 +580,14 @@ pub(crate) struct VerifyArgs {
     pub(crate) store: StoreArg,
     /// The file.
     pub(crate) file: PathBuf,
-    /// The signer's public key file (default: the path in `LCM_PUBLIC_KEY`).
+    /// A trusted public key file (hex, SPKI PEM or a C2SP verifier key); repeatable: the
+    /// document must be signed by one of them (default: the path in `LCM_PUBLIC_KEY`).
     #[arg(long, env = "LCM_PUBLIC_KEY")]
-    pub(crate) key: Option<PathBuf>,
+    pub(crate) key: Vec<PathBuf>,
+    /// A file of trusted public keys, one a line (hex, PEM blocks or C2SP verifier keys;
+    /// `#` comments); repeatable, with --key or without.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trusted_keys: Vec<PathBuf>,
     /// For a capsule: the header it proves into. For a header: an older header of the
     /// same receipt chain that it must extend (exit 1 for a fork or a rollback).
     #[arg(long)]

@@ -107,8 +107,13 @@ fn init(cli: &Cli, out: &mut Out, policy: Option<&Path>) -> Result<(), CliError>
 
 fn keygen(cli: &Cli, out: &mut Out, args: &KeygenArgs) -> Result<(), CliError> {
     let path = &args.out;
-    let files =
-        lcm_store::tlog_ops::write_key_files(path, args.force, args.name.as_deref(), args.witness)?;
+    let format = if args.pem {
+        lcm_store::files::KeyFormat::Pem
+    } else {
+        lcm_store::files::KeyFormat::Hex
+    };
+    let (name, witness) = (args.name.as_deref(), args.witness);
+    let files = lcm_store::tlog_ops::write_key_files_as(path, args.force, name, witness, format)?;
     let (value, text) = files.summary(path);
     out.either(cli.json, &value, &text)
 }
@@ -270,7 +275,7 @@ fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
         },
     };
     let mut store = open(cli)?;
-    let mut progress = Progress::new("receipts", None, false);
+    let progress = Progress::new("receipts", None, false);
     let summary = pipeline::infer(
         &mut *store,
         args.model.as_deref().unwrap_or_default(),
@@ -314,7 +319,7 @@ fn print_batch(cli: &Cli, out: &mut Out, batch: Option<StoredBatch>) -> Result<(
 fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     let store = open_read_only(cli)?;
     let total = views::receipts_total(&*store)?;
-    let mut progress = Progress::new("checking receipts", Some(total), false);
+    let progress = Progress::new("checking receipts", Some(total), false);
     let report = lcm_store::check::check_store(&*store, &mut |n| progress.set(n))?;
     progress.finish();
     if cli.json {

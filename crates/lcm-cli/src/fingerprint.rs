@@ -85,7 +85,7 @@ fn build(
     path: &std::path::Path,
     f: ManifestFn,
 ) -> Result<Manifest, CliError> {
-    let mut progress = Progress::new(&path.display().to_string(), None, true);
+    let progress = Progress::new(&path.display().to_string(), None, true);
     let mut total = None;
     let m = f(algorithm, path, &mut |done, all| {
         if total != Some(all) {

@@ -9,7 +9,7 @@ use lcm_store::Store;
 use crate::cli::Cli;
 use crate::error::{CliError, input};
 
-pub(crate) use lcm_store::files::{read_json, read_signing_key, read_verifying_key};
+pub(crate) use lcm_store::files::{read_json, read_signing_key};
 pub(crate) use lcm_store::lifecycle::views::plural;
 
 /// [`lcm_store::files::write_replacing`], as the CLI's error.

@@ -1,115 +1,82 @@
-//! A minimal progress bar on standard error, drawn only when standard error is a terminal.
-//!
-//! Hand-written instead of `indicatif` (which brings `console`, `unicode-width`,
-//! `portable-atomic` and more into the build): the CLI needs one bar style, redrawn at most
-//! ten times a second.
+//! Progress on standard error with `indicatif`: drawn only when standard error is a
+//! terminal (indicatif hides the bar otherwise), at most 20 times a second, with the rate
+//! and an ETA when the total is known.
 
-use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
+use indicatif::{HumanCount, ProgressBar, ProgressState, ProgressStyle};
 
-/// How often the bar is redrawn at most.
-const REDRAW: Duration = Duration::from_millis(100);
-
-/// A progress bar; a no-op when standard error is not a terminal.
-#[derive(Debug)]
-pub(crate) struct Progress {
-    label: String,
-    total: Option<u64>,
-    bytes: bool,
-    start: Instant,
-    last_draw: Option<Instant>,
-    enabled: bool,
+/// The `{rate}` key: whole items per second since the start. indicatif's own `{per_sec}`
+/// estimate swings with the bursts in which the work reports (a committed batch, a checked
+/// chunk) and prints four decimals.
+fn average_rate(state: &ProgressState, w: &mut dyn std::fmt::Write) {
+    let seconds = state.elapsed().as_secs_f64();
+    // Display only: the rate needs no exactness.
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let per_sec = if seconds > 0.0 {
+        (state.pos() as f64 / seconds) as u64
+    } else {
+        0
+    };
+    let _ = write!(w, "{}/s", HumanCount(per_sec));
 }
 
-fn human(n: u64, bytes: bool) -> String {
-    if !bytes {
-        return n.to_string();
-    }
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n;
-    let mut unit = 0;
-    while value >= 1024 * 10 && unit + 1 < UNITS.len() {
-        value /= 1024;
-        unit += 1;
-    }
-    format!("{value} {}", UNITS.get(unit).copied().unwrap_or("B"))
+/// A progress bar; nothing is drawn when standard error is not a terminal.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    bar: ProgressBar,
+    bytes: bool,
 }
 
 impl Progress {
     /// A bar labelled `label` that counts up to `total` (when known); `bytes` formats the
-    /// counts as sizes.
+    /// counts and the rate as sizes.
     pub(crate) fn new(label: &str, total: Option<u64>, bytes: bool) -> Self {
-        Self {
-            label: label.to_owned(),
-            total,
+        let progress = Self {
+            bar: ProgressBar::no_length().with_message(label.to_owned()),
             bytes,
-            start: Instant::now(),
-            last_draw: None,
-            enabled: std::io::stderr().is_terminal(),
-        }
-    }
-
-    /// Sets the total once it is known (or when it changes).
-    pub(crate) fn set_total(&mut self, total: Option<u64>) {
-        self.total = total;
-    }
-
-    /// Updates the count; redraws when enough time has passed.
-    pub(crate) fn set(&mut self, done: u64) {
-        if !self.enabled {
-            return;
-        }
-        let now = Instant::now();
-        if self
-            .last_draw
-            .is_some_and(|t| now.duration_since(t) < REDRAW)
-        {
-            return;
-        }
-        self.last_draw = Some(now);
-        let elapsed = now.duration_since(self.start).as_secs_f64().max(1e-9);
-        // Display only: the rate needs no exactness.
-        #[allow(clippy::cast_precision_loss)]
-        let rate = done as f64 / elapsed;
-        let line = match self.total {
-            Some(total) if total > 0 => {
-                let width = 30u64;
-                let filled = done.min(total).saturating_mul(width) / total;
-                let bar: String = (0..width)
-                    .map(|i| if i < filled { '#' } else { '-' })
-                    .collect();
-                format!(
-                    "\r{} [{bar}] {}/{} ({:.0}/s)",
-                    self.label,
-                    human(done, self.bytes),
-                    human(total, self.bytes),
-                    rate
-                )
-            }
-            _ => format!(
-                "\r{} {} ({:.0}/s)",
-                self.label,
-                human(done, self.bytes),
-                rate
-            ),
         };
-        let mut err = std::io::stderr().lock();
-        // A failed progress write must not fail the work.
-        let _ = err.write_all(line.as_bytes());
-        let _ = err.flush();
+        progress.set_total(total);
+        progress
+    }
+
+    /// Sets the total once it is known (or when it changes), and the style that fits.
+    pub(crate) fn set_total(&self, total: Option<u64>) {
+        let (count, rate) = if self.bytes {
+            ("{binary_bytes}", "{binary_bytes_per_sec}")
+        } else {
+            ("{human_pos}", "{rate}")
+        };
+        let template = match total {
+            Some(total) if total > 0 => {
+                let of = if self.bytes {
+                    "{binary_total_bytes}"
+                } else {
+                    "{human_len}"
+                };
+                format!("{{msg}} [{{bar:30}}] {count}/{of} ({rate}, {{eta}} left)")
+            }
+            _ => format!("{{msg}} {count} ({rate})"),
+        };
+        // The style first: setting the length draws.
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            self.bar
+                .set_style(style.with_key("rate", average_rate).progress_chars("#>-"));
+        }
+        if let Some(total) = total.filter(|t| *t > 0) {
+            self.bar.set_length(total);
+        }
+    }
+
+    /// Updates the count (indicatif redraws at most 20 times a second).
+    pub(crate) fn set(&self, done: u64) {
+        self.bar.set_position(done);
     }
 
     /// Clears the bar's line.
     pub(crate) fn finish(&self) {
-        if self.enabled && self.last_draw.is_some() {
-            let _ = std::io::stderr().write_all(b"\r\x1b[2K");
-        }
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        self.finish();
-        self.last_draw = None;
+        self.bar.finish_and_clear();
     }
 }

@@ -1411,6 +1411,9 @@ mod fingerprints;
 // Issue 15: the input files' notations and errors.
 mod inputs;
 
+// Issue 15: PEM key files, key ids and trusted-key sets.
+mod keys;
+
 /// `lcm list receipts` writes as it scans, in pieces: a chain whose listing is several pieces
 /// long comes out whole and in order, the same lines `lcm infer` acknowledged.
 #[test]

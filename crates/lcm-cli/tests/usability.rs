@@ -438,3 +438,41 @@ fn input_files_take_rfc3339_timestamps_of_any_precision() {
         2,
     );
 }
+
+/// The progress bar (indicatif) draws only on a terminal, with a rate in whole items per
+/// second: under `script` (a pseudo-terminal) `lcm check` draws it; on a pipe nothing.
+#[test]
+fn progress_draws_only_on_a_terminal_with_a_sane_rate() {
+    let (s, _dir) = demo("progress");
+    let quiet = run(lcm(&s.store()).arg("check"), 0);
+    assert_eq!(stderr(&quiet), "");
+    let command = format!(
+        "{} check --store {}",
+        env!("CARGO_BIN_EXE_lcm"),
+        s.store().display()
+    );
+    let Ok(out) = Command::new("script")
+        .args(["-qc", &command, "/dev/null"])
+        .output()
+    else {
+        eprintln!("no `script` on this machine: the terminal half is skipped");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    // Every drawing is the bar in its final style (none in indicatif's default).
+    assert!(!text.contains('\u{2591}'), "{text}");
+    let bar = text
+        .split(['\r', '\n'])
+        .rfind(|l| l.contains("checking receipts ["))
+        .unwrap_or_else(|| panic!("no bar drawn on the terminal: {text}"));
+    assert!(bar.contains("20/20"), "{bar}");
+    let rate = bar
+        .split('(')
+        .nth(1)
+        .and_then(|r| r.split("/s").next())
+        .expect("a rate in the bar");
+    let digits: String = rate.chars().filter(char::is_ascii_digit).collect();
+    assert!(!rate.contains('.'), "a whole number: {bar}");
+    assert!(digits.len() <= 9, "a sane rate: {bar}");
+}

@@ -160,6 +160,17 @@ pub enum Error {
     /// Bytes that are not a valid Ed25519 public key.
     #[error("invalid Ed25519 public key")]
     PublicKey,
+    /// A PEM key (PKCS#8 private key or SPKI public key, RFC 8410) that does not parse, or
+    /// holds a key of another algorithm.
+    #[error("expected an Ed25519 {expected} in PEM ({label}): {reason}")]
+    KeyPem {
+        /// `"private key"` or `"public key"`.
+        expected: &'static str,
+        /// The PEM label expected (`PRIVATE KEY` or `PUBLIC KEY`).
+        label: &'static str,
+        /// What the decoder said.
+        reason: String,
+    },
     /// A signature that does not verify under the given key and message.
     #[error("signature verification failed")]
     Signature,

@@ -8,7 +8,9 @@
 use std::fmt;
 
 use ed25519_dalek::Signer as _;
-use zeroize::ZeroizeOnDrop;
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use crate::digest::hex_text_forms;
 use crate::{Digest, Error, HashAlgorithm, RandomSource, Seed, hash_domain, hex};
@@ -54,6 +56,45 @@ impl SigningKey {
     /// the secret leaves this type.
     pub fn to_seed(&self) -> Seed {
         Seed::from_bytes(self.0.to_bytes())
+    }
+
+    /// Parses a PKCS#8 private key in PEM (`-----BEGIN PRIVATE KEY-----`, RFC 8410), as
+    /// `openssl genpkey -algorithm ed25519` writes it. A key that also holds its public half
+    /// (PKCS#8 v2) must hold the right one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::KeyPem`] for another label, bad base64 or DER, or a key of another algorithm.
+    pub fn from_pkcs8_pem(pem: &str) -> Result<Self, Error> {
+        ed25519_dalek::SigningKey::from_pkcs8_pem(pem)
+            .map(Self)
+            .map_err(|e| Error::KeyPem {
+                expected: "private key",
+                label: "PRIVATE KEY",
+                reason: e.to_string(),
+            })
+    }
+
+    /// The key as PKCS#8 in PEM (`-----BEGIN PRIVATE KEY-----`, RFC 8410, LF line ends),
+    /// **for writing it to protected storage**; the text is zeroized on drop. It is the
+    /// version 1 form without the public key, as `openssl genpkey` writes it (OpenSSL 3.0
+    /// does not read the version 2 form).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::KeyPem`] when the encoder fails (it does not for a 32-byte seed).
+    pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, Error> {
+        // Zeroized on drop (the `zeroize` feature of `ed25519`).
+        let pair = ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: self.0.to_bytes(),
+            public_key: None,
+        };
+        pair.to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| Error::KeyPem {
+                expected: "private key",
+                label: "PRIVATE KEY",
+                reason: e.to_string(),
+            })
     }
 
     /// The public half.
@@ -141,6 +182,38 @@ impl VerifyingKey {
     /// The 64-character lowercase hex form.
     pub fn to_hex(&self) -> String {
         hex::encode(self.as_bytes())
+    }
+
+    /// Parses an SPKI public key in PEM (`-----BEGIN PUBLIC KEY-----`, RFC 8410), as
+    /// `openssl pkey -pubout` writes it; weak keys are refused as by [`Self::from_bytes`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::KeyPem`] for another label, bad base64 or DER, or a key of another
+    /// algorithm; [`Error::PublicKey`] for a weak key.
+    pub fn from_public_key_pem(pem: &str) -> Result<Self, Error> {
+        let key =
+            ed25519_dalek::VerifyingKey::from_public_key_pem(pem).map_err(|e| Error::KeyPem {
+                expected: "public key",
+                label: "PUBLIC KEY",
+                reason: e.to_string(),
+            })?;
+        Self::from_bytes(key.as_bytes())
+    }
+
+    /// The key as SPKI in PEM (`-----BEGIN PUBLIC KEY-----`, RFC 8410, LF line ends).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::KeyPem`] when the encoder fails (it does not for a valid key).
+    pub fn to_public_key_pem(&self) -> Result<String, Error> {
+        self.0
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| Error::KeyPem {
+                expected: "public key",
+                label: "PUBLIC KEY",
+                reason: e.to_string(),
+            })
     }
 
     /// The key id: `hash_domain(SHA-256, "lcm key id", [public key])`.

@@ -384,3 +384,74 @@ fn serde_forms() {
     let weak = format!("\"{}\"", lcm_crypto::hex::encode(&identity));
     assert!(serde_json::from_str::<VerifyingKey>(&weak).is_err());
 }
+
+/// RFC 8410 §10.3's private key and §10.1's public key (the same key pair), as openssl
+/// writes them.
+const RFC8410_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----\n\
+    MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n\
+    -----END PRIVATE KEY-----\n";
+const RFC8410_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----\n\
+    MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n\
+    -----END PUBLIC KEY-----\n";
+
+#[test]
+fn pem_keys_read_the_rfc_8410_examples() {
+    let key = SigningKey::from_pkcs8_pem(RFC8410_PRIVATE).expect("RFC 8410 private key");
+    assert_eq!(
+        key.to_seed().expose_secret(),
+        &[
+            0xd4, 0xee, 0x72, 0xdb, 0xf9, 0x13, 0x58, 0x4a, 0xd5, 0xb6, 0xd8, 0xf1, 0xf7, 0x69,
+            0xf8, 0xad, 0x3a, 0xfe, 0x7c, 0x28, 0xcb, 0xf1, 0xd4, 0xfb, 0xe0, 0x97, 0xa8, 0x8f,
+            0x44, 0x75, 0x58, 0x42
+        ]
+    );
+    let public = VerifyingKey::from_public_key_pem(RFC8410_PUBLIC).expect("RFC 8410 public key");
+    assert_eq!(public, key.verifying_key());
+    // lcm writes the same texts back (openssl's form: 64-character lines, LF).
+    assert_eq!(
+        key.to_pkcs8_pem().expect("encode").as_str(),
+        RFC8410_PRIVATE
+    );
+    assert_eq!(public.to_public_key_pem().expect("encode"), RFC8410_PUBLIC);
+}
+
+#[test]
+fn pem_keys_round_trip_and_refuse_tampering() {
+    let key = SigningKey::from_seed(&Seed::from_bytes([7; 32]));
+    let private = key.to_pkcs8_pem().expect("encode");
+    let public = key.verifying_key().to_public_key_pem().expect("encode");
+    let back = SigningKey::from_pkcs8_pem(&private).expect("own private key");
+    assert_eq!(back.key_id(), key.key_id());
+    let signature = back.sign(b"m");
+    VerifyingKey::from_public_key_pem(&public)
+        .expect("own public key")
+        .verify(b"m", &signature)
+        .expect("verifies");
+    // The other label, each form for the other: refused with the form expected.
+    let label = |e: Error| match e {
+        Error::KeyPem { label, .. } => label,
+        other => panic!("not a PEM error: {other}"),
+    };
+    let e = SigningKey::from_pkcs8_pem(&public).expect_err("a public key is no private key");
+    assert_eq!(label(e), "PRIVATE KEY");
+    let e = VerifyingKey::from_public_key_pem(&private).expect_err("a private key is refused");
+    assert_eq!(label(e), "PUBLIC KEY");
+    // One base64 character changed in the key bytes: another key, or no key at all; never
+    // the original.
+    let tampered = RFC8410_PUBLIC.replacen("Gb9E", "Gb9F", 1);
+    assert_ne!(tampered, RFC8410_PUBLIC);
+    let original = VerifyingKey::from_public_key_pem(RFC8410_PUBLIC).expect("public key");
+    assert_ne!(
+        VerifyingKey::from_public_key_pem(&tampered).ok(),
+        Some(original)
+    );
+    // One character changed in the algorithm identifier (1.3.101.112 → .113, Ed448): refused.
+    let ed448 = RFC8410_PRIVATE.replacen("K2Vw", "K2Vx", 1);
+    assert!(matches!(
+        SigningKey::from_pkcs8_pem(&ed448),
+        Err(Error::KeyPem { .. })
+    ));
+    // Truncated and empty inputs.
+    assert!(SigningKey::from_pkcs8_pem(&RFC8410_PRIVATE[..40]).is_err());
+    assert!(VerifyingKey::from_public_key_pem("").is_err());
+}

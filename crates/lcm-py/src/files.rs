@@ -111,21 +111,14 @@ pub(crate) fn keygen(
     Ok(key.verifying_key().key_id().to_hex())
 }
 
-/// Reads a private key file (64 hex characters and an optional newline).
+/// Reads a private key file (64 hex characters, or PKCS#8 PEM).
 pub(crate) fn read_signing_key(path: &Path) -> PyResult<SigningKey> {
     lcm_store::files::read_signing_key_any_mode(path).map_err(|e| input(e.to_string()))
 }
 
-/// Reads a public key file (64 hex characters and an optional newline).
+/// Reads a public key file (64 hex characters, SPKI PEM or a C2SP verifier key).
 pub(crate) fn read_verifying_key(path: &Path) -> PyResult<VerifyingKey> {
-    let text = String::from_utf8(read_file(path)?)
-        .map_err(|_| input(format!("{}: key file is not text", path.display())))?;
-    VerifyingKey::from_hex(text.trim_end_matches('\n')).map_err(|e| {
-        input(format!(
-            "{}: expected a public key of 64 hex characters: {e}",
-            path.display()
-        ))
-    })
+    lcm_store::files::read_verifying_key(path).map_err(|e| input(e.to_string()))
 }
 
 /// The hash algorithm named `name` (`"sha256"` or `"blake3"`).

@@ -88,8 +88,52 @@ fn check_private_mode(_path: &Path) -> Result<(), FileError> {
     Ok(())
 }
 
-/// Reads a private key file (64 hex characters and an optional newline), refusing one that
-/// group or others may read. The text and seed are zeroized.
+/// The forms a private key file may take, for messages.
+pub const PRIVATE_KEY_FORMS: &str = "64 hex characters (lcm keygen) or a PKCS#8 PEM PRIVATE KEY \
+     (lcm keygen --pem, openssl genpkey -algorithm ed25519)";
+
+/// The forms a public key may take, for messages.
+pub const PUBLIC_KEY_FORMS: &str = "64 hex characters (lcm keygen's PATH.pub), an SPKI PEM \
+     PUBLIC KEY (lcm keygen --pem, openssl pkey -pubout) or a C2SP verifier key \
+     NAME+hex(id)+base64(type||key) (lcm keygen --name)";
+
+/// Whether `text` is PEM (it starts with a `-----BEGIN ` line).
+fn is_pem(text: &str) -> bool {
+    text.trim_start().starts_with("-----BEGIN ")
+}
+
+/// A private key in either form: PKCS#8 PEM, or 64 hex characters and an optional newline.
+/// The decoded seed is zeroized.
+fn parse_private_key(text: &str) -> Result<SigningKey, lcm_crypto::Error> {
+    if is_pem(text) {
+        return SigningKey::from_pkcs8_pem(text.trim());
+    }
+    let mut seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n'))?;
+    let key = SigningKey::from_seed(&Seed::from_bytes(seed));
+    zeroize::Zeroize::zeroize(&mut seed);
+    Ok(key)
+}
+
+/// A public key in any of [`PUBLIC_KEY_FORMS`] (surrounding white space ignored).
+///
+/// # Errors
+///
+/// The parser's error for the form `text` looks like.
+pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
+    let text = text.trim();
+    if is_pem(text) {
+        return VerifyingKey::from_public_key_pem(text).map_err(|e| e.to_string());
+    }
+    if text.contains('+') {
+        return lcm_tlog::note::VerifierKey::parse(text)
+            .map(|k| *k.public_key())
+            .map_err(|e| e.to_string());
+    }
+    VerifyingKey::from_hex(text).map_err(|e| e.to_string())
+}
+
+/// Reads a private key file ([`PRIVATE_KEY_FORMS`]), refusing one that group or others may
+/// read. The text and seed are zeroized.
 ///
 /// # Errors
 ///
@@ -104,24 +148,20 @@ pub fn read_signing_key(path: &Path) -> Result<SigningKey, FileError> {
 ///
 /// # Errors
 ///
-/// [`FileError::Io`]; [`FileError::Invalid`] for a file that is not a key.
+/// [`FileError::Io`]; [`FileError::Invalid`] for a file that is not a key, naming the
+/// accepted forms.
 pub fn read_signing_key_any_mode(path: &Path) -> Result<SigningKey, FileError> {
     let mut text = String::from_utf8(read_file(path)?).map_err(|_| FileError::Invalid {
         what: format!("{}: key file is not text", path.display()),
     })?;
-    let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n')).map_err(|e| {
-        FileError::Invalid {
-            what: format!(
-                "{}: expected a private key of 64 hex characters: {e}",
-                path.display()
-            ),
-        }
-    });
+    let key = parse_private_key(&text);
     zeroize::Zeroize::zeroize(&mut text);
-    let mut seed = seed?;
-    let key = SigningKey::from_seed(&Seed::from_bytes(seed));
-    zeroize::Zeroize::zeroize(&mut seed);
-    Ok(key)
+    key.map_err(|e| FileError::Invalid {
+        what: format!(
+            "{}: not a private key ({e}); expected {PRIVATE_KEY_FORMS}",
+            path.display()
+        ),
+    })
 }
 
 /// The public key file next to the private key file `path`: `PATH.pub`.
@@ -131,18 +171,19 @@ pub fn pub_path(path: &Path) -> PathBuf {
     s.into()
 }
 
-/// Reads a public key file (64 hex characters and an optional newline). A private key
-/// (the same format) is named as such: the file whose `PATH.pub` holds its public key.
+/// Reads a public key file ([`PUBLIC_KEY_FORMS`]). A private key is named as such: a PEM
+/// `PRIVATE KEY`, or hex whose `PATH.pub` holds the public key it derives.
 ///
 /// # Errors
 ///
-/// [`FileError::Io`]; [`FileError::Invalid`] for a private key or a file that is not a key.
+/// [`FileError::Io`]; [`FileError::Invalid`] for a private key or a file that is not a key,
+/// naming the accepted forms.
 pub fn read_verifying_key(path: &Path) -> Result<VerifyingKey, FileError> {
     let mut text = String::from_utf8(read_file(path)?).map_err(|_| FileError::Invalid {
         what: format!("{}: key file is not text", path.display()),
     })?;
-    let private = is_private_key(path, text.trim_end_matches('\n'));
-    let key = VerifyingKey::from_hex(text.trim_end_matches('\n'));
+    let private = text.contains("PRIVATE KEY-----") || is_private_key(path, &text);
+    let key = parse_public_key(&text);
     zeroize::Zeroize::zeroize(&mut text);
     if private {
         return Err(FileError::Invalid {
@@ -155,25 +196,121 @@ pub fn read_verifying_key(path: &Path) -> Result<VerifyingKey, FileError> {
     }
     key.map_err(|e| FileError::Invalid {
         what: format!(
-            "{}: expected a public key of 64 hex characters: {e}",
+            "{}: not a public key ({e}); expected {PUBLIC_KEY_FORMS}",
             path.display()
         ),
     })
 }
 
+/// Reads a trusted-key file: one public key a line ([`PUBLIC_KEY_FORMS`]; a PEM key spans
+/// its lines), blank lines and lines starting with `#` ignored. At least one key.
+///
+/// # Errors
+///
+/// [`FileError::Io`]; [`FileError::Invalid`] naming the line of a key that does not parse,
+/// a private key, or a file with no key.
+pub fn read_trusted_keys(path: &Path) -> Result<Vec<VerifyingKey>, FileError> {
+    let text = read_text(path)?;
+    let mut keys = Vec::new();
+    let mut pem: Option<(usize, String)> = None;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        let bad = |e: String| {
+            invalid(
+                path,
+                format!("line {}: {e}; expected {PUBLIC_KEY_FORMS}", n + 1),
+            )
+        };
+        if line.contains("PRIVATE KEY") {
+            return Err(bad(
+                "a private key (never hand a private key to a verifier)".to_owned(),
+            ));
+        }
+        if let Some((start, block)) = &mut pem {
+            block.push_str(line);
+            block.push('\n');
+            if line.starts_with("-----END ") {
+                let key = parse_public_key(block).map_err(|e| {
+                    invalid(
+                        path,
+                        format!("line {start}: {e}; expected {PUBLIC_KEY_FORMS}"),
+                    )
+                })?;
+                keys.push(key);
+                pem = None;
+            }
+        } else if line.starts_with("-----BEGIN ") {
+            pem = Some((n + 1, format!("{line}\n")));
+        } else if !line.is_empty() && !line.starts_with('#') {
+            keys.push(parse_public_key(line).map_err(bad)?);
+        }
+    }
+    if let Some((start, _)) = pem {
+        return Err(invalid(
+            path,
+            format!("line {start}: a PEM block without its END line"),
+        ));
+    }
+    if keys.is_empty() {
+        return Err(invalid(
+            path,
+            format!("no key; expected one a line: {PUBLIC_KEY_FORMS}"),
+        ));
+    }
+    Ok(keys)
+}
+
+/// The public keys a verifier trusts: the key in each of `keys` (public key files) and every
+/// key in each of `lists` (trusted-key files, [`read_trusted_keys`]), in that order.
+///
+/// # Errors
+///
+/// As [`read_verifying_key`] and [`read_trusted_keys`].
+pub fn trusted_keys(keys: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<VerifyingKey>, FileError> {
+    let mut trusted = keys
+        .iter()
+        .map(|k| read_verifying_key(k))
+        .collect::<Result<Vec<_>, _>>()?;
+    for list in lists {
+        trusted.extend(read_trusted_keys(list)?);
+    }
+    Ok(trusted)
+}
+
+/// The key of `trusted` to verify a document whose signature names the key id `signer`: the
+/// trusted key with that id; with no such key, the one key of a set of one (its verification
+/// then names both ids). `None` for `signer` (a document whose header does not parse): the
+/// first key, whose verification reports the document.
+///
+/// # Errors
+///
+/// The failure to report (a verification failure, exit 1) when the set holds several keys
+/// and none has the signer's id, naming that id; or when the set is empty.
+pub fn select_trusted_key(
+    trusted: &[VerifyingKey],
+    signer: Option<&lcm_crypto::KeyId>,
+) -> Result<VerifyingKey, String> {
+    if let Some(key) = signer.and_then(|id| trusted.iter().find(|k| k.key_id() == *id)) {
+        return Ok(*key);
+    }
+    match (trusted, signer) {
+        ([one], _) | ([one, ..], None) => Ok(*one),
+        ([], _) => Err("no trusted key: pass --key PUBKEY_FILE or --trusted-keys FILE".into()),
+        (_, Some(id)) => Err(format!(
+            "[signature] signed by key id {id}, which is not one of the {} trusted keys",
+            trusted.len()
+        )),
+    }
+}
+
 /// The key id of the public key that the file at `path` derives when read as a private key
-/// (`None` when it is not 64 hex characters): a public key given as such derives a key no one
-/// signs with, so a match with a document's signer names the file a private key.
+/// (`None` when it is not one): a public key given as such derives a key no one signs with,
+/// so a match with a document's signer names the file a private key.
 pub fn key_id_as_private(path: &Path) -> Option<lcm_crypto::KeyId> {
     let mut text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
-    let seed = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n'));
+    let key = parse_private_key(&text);
     zeroize::Zeroize::zeroize(&mut text);
-    let mut seed = seed.ok()?;
-    let id = SigningKey::from_seed(&Seed::from_bytes(seed))
-        .verifying_key()
-        .key_id();
-    zeroize::Zeroize::zeroize(&mut seed);
-    Some(id)
+    Some(key.ok()?.key_id())
 }
 
 /// Refuses the key file `path` given to verify `document` when it is the private key that
@@ -203,15 +340,15 @@ pub fn refuse_signer_private_key(
 
 /// Whether `hex`, read from `path`, is a private key: `PATH.pub` holds the public key it
 /// derives.
-fn is_private_key(path: &Path, hex: &str) -> bool {
-    let Ok(mut seed) = lcm_crypto::hex::decode_array::<32>(hex) else {
+fn is_private_key(path: &Path, text: &str) -> bool {
+    let Ok(mut seed) = lcm_crypto::hex::decode_array::<32>(text.trim_end_matches('\n')) else {
         return false;
     };
     let derived = SigningKey::from_seed(&Seed::from_bytes(seed)).verifying_key();
     zeroize::Zeroize::zeroize(&mut seed);
     std::fs::read_to_string(pub_path(path))
         .ok()
-        .and_then(|t| VerifyingKey::from_hex(t.trim_end_matches('\n')).ok())
+        .and_then(|t| parse_public_key(&t).ok())
         .is_some_and(|public| public == derived)
 }
 
@@ -357,30 +494,59 @@ fn sync_parent(path: &Path) {
     }
 }
 
-/// Writes a key pair: the private key (mode 0600) at `path`, the public key at `PATH.pub`.
-/// The private key's text is zeroized; without `force`, a failure to write the public key
-/// removes the new private key (no half pair is left).
+/// The form of the key files `lcm keygen` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum KeyFormat {
+    /// 64 lowercase hex characters and a newline, each file.
+    #[default]
+    Hex,
+    /// PKCS#8 `PRIVATE KEY` and SPKI `PUBLIC KEY` PEM (RFC 8410), as openssl writes them.
+    Pem,
+}
+
+/// Writes a key pair in hex: [`write_key_pair_as`] with [`KeyFormat::Hex`].
 ///
 /// # Errors
 ///
 /// As [`write_new`].
 pub fn write_key_pair(path: &Path, key: &SigningKey, force: bool) -> Result<(), FileError> {
-    let mut private = lcm_crypto::hex::encode(key.to_seed().expose_secret());
-    private.push('\n');
-    let written = write_new(path, private.as_bytes(), 0o600, force);
-    zeroize::Zeroize::zeroize(&mut private);
-    written?;
-    let public = write_new(
-        &pub_path(path),
-        format!("{}\n", key.verifying_key().to_hex()).as_bytes(),
-        0o644,
-        force,
-    );
-    if public.is_err() && !force {
+    write_key_pair_as(path, key, force, KeyFormat::Hex)
+}
+
+/// Writes a key pair in `format`: the private key (mode 0600) at `path`, the public key at
+/// `PATH.pub`. The private key's text is zeroized; without `force`, a failure to write the
+/// public key removes the new private key (no half pair is left).
+///
+/// # Errors
+///
+/// As [`write_new`]; [`FileError::Invalid`] if the PEM encoder fails.
+pub fn write_key_pair_as(
+    path: &Path,
+    key: &SigningKey,
+    force: bool,
+    format: KeyFormat,
+) -> Result<(), FileError> {
+    let encoder = |e: lcm_crypto::Error| invalid(path, e);
+    let (private, public) = match format {
+        KeyFormat::Hex => {
+            let mut private =
+                zeroize::Zeroizing::new(lcm_crypto::hex::encode(key.to_seed().expose_secret()));
+            private.push('\n');
+            (private, format!("{}\n", key.verifying_key().to_hex()))
+        }
+        KeyFormat::Pem => (
+            key.to_pkcs8_pem().map_err(encoder)?,
+            key.verifying_key().to_public_key_pem().map_err(encoder)?,
+        ),
+    };
+    write_new(path, private.as_bytes(), 0o600, force)?;
+    let written = write_new(&pub_path(path), public.as_bytes(), 0o644, force);
+    if written.is_err() && !force {
         // Without its public key the new private key is of no use: no half pair is left.
         let _ = std::fs::remove_file(path);
     }
-    public
+    written
 }
 
 /// The file at `path` as UTF-8 text that is JSON in the strict profile

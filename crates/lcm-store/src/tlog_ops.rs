@@ -142,6 +142,22 @@ pub fn write_key_files(
     name: Option<&str>,
     witness: bool,
 ) -> Result<KeyFiles, OpsError> {
+    write_key_files_as(path, force, name, witness, crate::files::KeyFormat::Hex)
+}
+
+/// [`write_key_files`] with the private and public key files in `format` (hex, or PKCS#8
+/// and SPKI PEM); the verifier key is always the C2SP text.
+///
+/// # Errors
+///
+/// As [`write_key_files`].
+pub fn write_key_files_as(
+    path: &Path,
+    force: bool,
+    name: Option<&str>,
+    witness: bool,
+    format: crate::files::KeyFormat,
+) -> Result<KeyFiles, OpsError> {
     let public_path = crate::files::pub_path(path);
     let vkey_path = vkey_path(path);
     let name = name
@@ -174,7 +190,7 @@ pub fn write_key_files(
     }
     let key =
         lcm_crypto::SigningKey::generate(&mut lcm_crypto::OsRandom).map_err(crate::Error::from)?;
-    crate::files::write_key_pair(path, &key, force)?;
+    crate::files::write_key_pair_as(path, &key, force, format)?;
     let public = key.verifying_key();
     let vkey = match name {
         Some(name) => {

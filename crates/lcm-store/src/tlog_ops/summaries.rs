@@ -32,9 +32,12 @@ impl KeyFiles {
             self.public.key_id()
         );
         if let Some(vkey) = &self.vkey {
+            // The C2SP note key id (name-dependent, 4 bytes), beside `key_id` above.
+            let note_key_id = vkey.id().to_string();
             let vkey = vkey.to_string();
             value["verifier_key"] = json!(self.vkey_path.display().to_string());
             value["vkey"] = json!(vkey);
+            value["note_key_id"] = json!(note_key_id);
             let _ = write!(
                 text,
                 "\nverifier key {}\n             {vkey}",
