@@ -29,6 +29,61 @@ impl JsonSchema for InputDigest {
     }
 }
 
+/// The schema of a digest where only the bare notation is read (an inference line's
+/// `explanation_digests`): 64 lowercase hex characters.
+#[derive(Debug)]
+pub struct HexDigest;
+
+impl JsonSchema for HexDigest {
+    fn schema_name() -> Cow<'static, str> {
+        "HexDigest".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "A digest: 64 lowercase hex characters."
+        })
+    }
+}
+
+/// The schema of a policy's `hash_algorithm`: the wire names a policy file accepts.
+#[derive(Debug)]
+pub struct PolicyHash;
+
+impl JsonSchema for PolicyHash {
+    fn schema_name() -> Cow<'static, str> {
+        "HashAlgorithm".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "enum": ["SHA-256", "BLAKE3"],
+            "description": "The hash function of every digest and tree."
+        })
+    }
+}
+
+/// The schema of a policy's `commitments`: the wire names a policy file accepts.
+#[derive(Debug)]
+pub struct PolicyCommitments;
+
+impl JsonSchema for PolicyCommitments {
+    fn schema_name() -> Cow<'static, str> {
+        "CommitmentScheme".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "enum": ["salted", "HMAC-SHA256", "plaintext"],
+            "description": "How private values (queries, outputs, dataset contents) are committed."
+        })
+    }
+}
+
 impl JsonSchema for Timestamp {
     fn schema_name() -> Cow<'static, str> {
         "Timestamp".into()

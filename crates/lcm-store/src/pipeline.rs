@@ -24,22 +24,29 @@ use serde_json::{Map, Value};
 
 mod acks;
 mod close;
+mod payload;
 
 pub use acks::{json_acks, text_acks};
 pub use close::{BatchStream, seal_next_batch};
+pub use payload::{committed_json, committed_text, disclosed};
 
 use crate::export::sealed;
 use crate::{ChainHead, Error, NewReceipt, Store, StoredReceipt};
 
 /// One inference request: a line of `lcm infer`'s input.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestLine {
     /// The caller's request id.
     pub request_id: String,
-    /// The query (committed, never stored in the clear).
+    /// The query (committed, never stored in the clear): in a line, any JSON value; a string
+    /// is committed as it is, any other value as its canonical JSON ([`committed_text`]).
+    #[serde(deserialize_with = "payload::committed_value")]
+    #[schemars(with = "Value")]
     pub query: String,
-    /// The model's output (committed, never stored in the clear).
+    /// The model's output (committed, never stored in the clear), as `query`.
+    #[serde(deserialize_with = "payload::committed_value")]
+    #[schemars(with = "Value")]
     pub output: String,
     /// The receipt id (`inf_<sequence>` when absent).
     #[serde(default)]
@@ -52,6 +59,7 @@ pub struct RequestLine {
     pub output_metadata: Map<String, Value>,
     /// Digests of explanations.
     #[serde(default)]
+    #[schemars(with = "Vec<lcm_model::schema::HexDigest>")]
     pub explanation_digests: Vec<Digest>,
 }
 
@@ -266,7 +274,9 @@ pub fn resolve_release(store: &dyn Store, model: &str, deployment: &str) -> Resu
         return Err(Error::WrongModel {
             deployment: deployment.to_owned(),
             model: model.to_owned(),
-            releases: pre.model_anchor,
+            releases: store
+                .record_by_digest(ModelAnchor::KIND, &pre.model_anchor)?
+                .map_or_else(|| pre.model_anchor.to_string(), |m| m.id),
         });
     }
     let mut latest: Option<DeploymentStatusEvent> = None;
@@ -319,6 +329,29 @@ pub fn model_of(store: &dyn Store, deployment: &str) -> Result<String, Error> {
             id: pre.model_anchor.to_string(),
         })?;
     Ok(model.id)
+}
+
+/// The model anchor id that receipts on `deployment` release: the one [`model_of`] derives
+/// from the deployment, after checking that `given` (a `--model` the caller named, if any)
+/// is that one.
+///
+/// # Errors
+///
+/// [`Error::WrongModel`] when `given` names another model; as [`model_of`].
+pub fn release_model(
+    store: &dyn Store,
+    deployment: &str,
+    given: Option<&str>,
+) -> Result<String, Error> {
+    let derived = model_of(store, deployment)?;
+    match given {
+        Some(model) if model != derived => Err(Error::WrongModel {
+            deployment: deployment.to_owned(),
+            model: model.to_owned(),
+            releases: derived,
+        }),
+        _ => Ok(derived),
+    }
 }
 
 /// Appends a receipt for each of `requests` (already parsed, in order) to `deployment`'s
