@@ -349,10 +349,8 @@ fn record_model_and_lifecycle_take_the_weights_and_bind_their_parameter_fingerpr
     // Left out, total_params is the weights' count; the anchor binds their root.
     let mut model: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&example).unwrap()).unwrap();
-    model["architecture"]
-        .as_object_mut()
-        .unwrap()
-        .remove("total_params");
+    let remove = |v: &mut serde_json::Value, key: &str| v.as_object_mut().unwrap().remove(key);
+    remove(&mut model["architecture"], "total_params");
     let file = s.path("model.json");
     std::fs::write(&file, model.to_string()).unwrap();
     with_weights("model", &file, 0);
@@ -375,14 +373,8 @@ fn record_model_and_lifecycle_take_the_weights_and_bind_their_parameter_fingerpr
     run(lcm(&l.store()).arg("init"), 0);
     let mut lifecycle: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(LIFECYCLE).unwrap()).unwrap();
-    lifecycle["model"]["architecture"]
-        .as_object_mut()
-        .unwrap()
-        .remove("total_params");
-    lifecycle["training"]
-        .as_object_mut()
-        .unwrap()
-        .remove("final_model_digest");
+    remove(&mut lifecycle["model"]["architecture"], "total_params");
+    remove(&mut lifecycle["training"], "final_model_digest");
     let file = l.path("lifecycle.json");
     std::fs::write(&file, lifecycle.to_string()).unwrap();
     run(

@@ -363,13 +363,9 @@ fn conforms(
         let props = schema["properties"].as_object();
         for (k, v) in object {
             match props.and_then(|p| p.get(k)) {
-                Some(s) => {
-                    if !conforms(root, s, v) {
-                        return false;
-                    }
-                }
+                Some(s) if !conforms(root, s, v) => return false,
                 None if schema["additionalProperties"] == Value::Bool(false) => return false,
-                None => {}
+                _ => {}
             }
         }
         if let Some(required) = schema["required"].as_array()
