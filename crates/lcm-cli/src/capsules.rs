@@ -11,11 +11,11 @@ use lcm_capsule::{
 };
 use lcm_crypto::{CommitmentScheme, HashAlgorithm};
 use lcm_model::{Policy, Timestamp};
-use lcm_store::export;
 use lcm_store::files::{
     header_of, read_document as detect, read_strict_text, refuse_signer_private_key,
 };
 use lcm_store::lifecycle::demo;
+use lcm_store::{export, pipeline};
 use serde_json::{Value, json};
 
 use crate::cli::{Cli, DocumentArgs, MaterializeArgs, RequirementArgs, VerifyArgs};
@@ -58,7 +58,19 @@ pub(crate) fn materialize(
     args: &MaterializeArgs,
 ) -> Result<(), CliError> {
     let (receipt_id, header_path, path) = (&args.receipt_id, &args.header, args.out.as_deref());
-    let (query, output) = (args.query.as_deref(), args.output.as_deref());
+    let (query, output) = (
+        pipeline::disclosed(
+            args.query.as_deref(),
+            args.query_file.as_deref(),
+            "--query-file",
+        )?,
+        pipeline::disclosed(
+            args.output.as_deref(),
+            args.output_file.as_deref(),
+            "--output-file",
+        )?,
+    );
+    let (query, output) = (query.as_deref(), output.as_deref());
     let deployment = args.deployment.as_deref();
     let header = CapsuleHeader::from_json(&read_strict_text(header_path)?)
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;

@@ -207,7 +207,7 @@ pub(crate) enum Command {
     /// into); without KIND, list the kinds.
     Schema {
         /// The input file kind: lifecycle, dataset, model, training, predeployment,
-        /// deployment or test.
+        /// deployment, test; also infer-line (a line of `lcm infer`) and policy.
         kind: Option<String>,
     },
     /// Records of the Python reference (pyciaf): what can and cannot be checked.
@@ -296,6 +296,10 @@ pub(crate) enum RecordCommand {
         file: PathBuf,
         #[command(flatten)]
         overrides: OverrideArgs,
+        /// The final weights: as `record model --weights` for the model and `record training
+        /// --weights` for the training session.
+        #[arg(long, value_name = "PATH")]
+        weights: Option<PathBuf>,
     },
     /// Stage A: a dataset family and its splits (password: `LCM_DATASET_PASSWORD`).
     Dataset {
@@ -311,6 +315,12 @@ pub(crate) enum RecordCommand {
     Model {
         /// The stage file (print an example: `lcm example model`).
         file: PathBuf,
+        /// The weights (a safetensors file, a sharded model's index or a model directory):
+        /// the anchor binds their parameter fingerprint's root (`parameter_fingerprint`, as
+        /// `lcm fingerprint WEIGHTS` prints it), and `architecture.total_params` must be
+        /// their element count (set when absent).
+        #[arg(long, value_name = "PATH")]
+        weights: Option<PathBuf>,
     },
     /// Stage C: start a training session, add checkpoints to an open one, complete it.
     Training {
@@ -476,9 +486,9 @@ pub(crate) struct KeygenArgs {
 pub(crate) struct InferArgs {
     #[command(flatten)]
     pub(crate) store: StoreArg,
-    /// The model anchor: NAME@VERSION as recorded (not with --server: the server knows
-    /// what the deployment releases).
-    #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+    /// The model anchor, NAME@VERSION (default: the one the deployment releases; if given,
+    /// it must be that one). Not with --server: the server knows it.
+    #[arg(long, conflicts_with = "server")]
     pub(crate) model: Option<String>,
     /// Send the lines to `lcm serve` at this URL (`http://HOST:PORT`) instead of a store;
     /// the token is read from `LCM_TOKEN`. Each batch is acknowledged only after the server
@@ -509,6 +519,12 @@ pub(crate) struct ListArgs {
     /// The deployment whose receipts are listed (default: the store's only chain).
     #[arg(long)]
     pub(crate) deployment: Option<String>,
+    /// Only receipts made at or after this RFC 3339 time (any fraction, `Z` or an offset).
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) since: Option<String>,
+    /// Only receipts made at or before this RFC 3339 time.
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) until: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -517,7 +533,7 @@ pub(crate) struct ShowArgs {
     pub(crate) store: StoreArg,
     /// The record kind (`inference-receipt` for receipts).
     pub(crate) kind: String,
-    /// The record id.
+    /// The record id (for a receipt: its receipt id or its request id).
     pub(crate) id: String,
     /// The deployment whose chain holds the receipt (default: the store's only chain).
     #[arg(long)]
@@ -563,9 +579,16 @@ pub(crate) struct MaterializeArgs {
     /// Disclose the query: it must be the committed one.
     #[arg(long)]
     pub(crate) query: Option<String>,
+    /// Disclose the query held in a file (`-`: standard input) as one JSON value, as in a
+    /// line of `lcm infer` (a string in quotes, or any value: its canonical JSON).
+    #[arg(long, value_name = "PATH", conflicts_with = "query")]
+    pub(crate) query_file: Option<PathBuf>,
     /// Disclose the output: it must be the committed one.
     #[arg(long)]
     pub(crate) output: Option<String>,
+    /// Disclose the output held in a file, as --query-file.
+    #[arg(long, value_name = "PATH", conflicts_with = "output")]
+    pub(crate) output_file: Option<PathBuf>,
     /// Where to write it (default: standard output).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,

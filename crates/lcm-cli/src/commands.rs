@@ -10,9 +10,10 @@ use clap::Parser;
 use lcm_capsule::DocumentKind;
 use lcm_model::records::deployment::DeploymentStatus;
 use lcm_model::{Policy, Timestamp};
+use lcm_store::fingerprint::Manifest;
 use lcm_store::lifecycle::views::{self, ListKind};
 use lcm_store::lifecycle::{self, Stage};
-use lcm_store::{Store, StoredBatch, StoredRecord, export, pipeline};
+use lcm_store::{Store, StoredBatch, StoredRecord, export, find, pipeline};
 use serde_json::{Value, json};
 
 use crate::cli::{
@@ -62,8 +63,8 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         Command::Init { policy, .. } => init(cli, out, policy.as_deref()),
         Command::Keygen(args) => keygen(cli, out, args),
         Command::Record { command, .. } => match command {
-            RecordCommand::Lifecycle { file, .. } => {
-                record_lifecycle(cli, out, file, &overrides(command))
+            RecordCommand::Lifecycle { file, weights, .. } => {
+                record_lifecycle(cli, out, file, weights.as_deref(), &overrides(command))
             }
             _ => record_stage(cli, out, command),
         },
@@ -122,12 +123,18 @@ fn record_lifecycle(
     cli: &Cli,
     out: &mut Out,
     file: &Path,
+    weights: Option<&Path>,
     overrides: &lifecycle::Overrides,
 ) -> Result<(), CliError> {
     // The input notations (any RFC 3339 timestamp, digests with or without `sha256:`); the
     // records keep the canonical form.
-    let input = lifecycle::parse_lifecycle(&read_file(file)?)
-        .map_err(|e| input(format!("{}: {e}", file.display())))?;
+    let at = |e: lcm_store::Error| input(format!("{}: {e}", file.display()));
+    let mut input = lifecycle::parse_lifecycle(&read_file(file)?).map_err(at)?;
+    if let Some(weights) = weights {
+        let manifest = Manifest::of_weights(weights)?;
+        lifecycle::model_weights(&mut input.model, &manifest).map_err(at)?;
+        lifecycle::final_weights(&mut input.training, &manifest).map_err(at)?;
+    }
     let mut dataset_password = password("LCM_DATASET_PASSWORD")?;
     let mut model_password = password("LCM_MODEL_PASSWORD")?;
     let mut store = open(cli)?;
@@ -161,18 +168,18 @@ fn read_stage(command: &RecordCommand) -> Result<Stage, CliError> {
         RecordCommand::Dataset { file, .. } => {
             Stage::Dataset(parse("dataset", file)?, password("LCM_DATASET_PASSWORD")?)
         }
-        RecordCommand::Model { file } => {
-            Stage::Model(parse("model", file)?, password("LCM_MODEL_PASSWORD")?)
+        RecordCommand::Model { file, weights } => {
+            let mut model = parse("model", file)?;
+            if let Some(weights) = weights {
+                lifecycle::model_weights(&mut model, &Manifest::of_weights(weights)?)
+                    .map_err(|e| input(format!("{}: {e}", file.display())))?;
+            }
+            Stage::Model(model, password("LCM_MODEL_PASSWORD")?)
         }
         RecordCommand::Training { file, weights } => {
             let mut training = parse("training", file)?;
             if let Some(weights) = weights {
-                let manifest = lcm_store::fingerprint::Manifest::build(
-                    lcm_crypto::HashAlgorithm::Sha256,
-                    weights,
-                    &mut |_, _| {},
-                )?;
-                lifecycle::final_weights(&mut training, &manifest)
+                lifecycle::final_weights(&mut training, &Manifest::of_weights(weights)?)
                     .map_err(|e| input(format!("{}: {e}", file.display())))?;
             }
             Stage::Training(training)
@@ -275,10 +282,11 @@ fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
         },
     };
     let mut store = open(cli)?;
+    let model = pipeline::release_model(&*store, &args.deployment, args.model.as_deref())?;
     let progress = Progress::new("receipts", None, false);
     let summary = pipeline::infer(
         &mut *store,
-        args.model.as_deref().unwrap_or_default(),
+        &model,
         &args.deployment,
         options,
         std::io::stdin(),
@@ -332,6 +340,11 @@ fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
 
 fn list(cli: &Cli, out: &mut Out, args: &ListArgs) -> Result<(), CliError> {
     let deployment = args.deployment.as_deref();
+    if (args.since.is_some() || args.until.is_some()) && args.kind.as_deref() != Some("receipts") {
+        return Err(input(
+            "--since and --until select receipts: lcm list receipts --since …",
+        ));
+    }
     let kind = args
         .kind
         .as_deref()
@@ -341,7 +354,7 @@ fn list(cli: &Cli, out: &mut Out, args: &ListArgs) -> Result<(), CliError> {
     match kind {
         ListKind::All => print_records(cli, out, &store.records(None)?),
         ListKind::Records(k) => print_records(cli, out, &store.records(Some(k))?),
-        ListKind::Receipts => list_receipts(cli, out, &*store, deployment),
+        ListKind::Receipts => list_receipts(cli, out, &*store, args),
         ListKind::Lifecycles => print_rows(cli, out, &views::lifecycles(&*store)?),
         ListKind::Deployments => print_rows(cli, out, &views::deployments(&*store)?),
         ListKind::Batches => print_rows(cli, out, &views::batches(&*store, deployment)?),
@@ -372,10 +385,11 @@ fn list_receipts(
     cli: &Cli,
     out: &mut Out,
     store: &dyn Store,
-    deployment: Option<&str>,
+    args: &ListArgs,
 ) -> Result<(), CliError> {
     const PIECE: usize = 1 << 16;
-    let deployment = export::chain_of(store, deployment)?;
+    let (since, until) = find::time_range(args.since.as_deref(), args.until.as_deref())?;
+    let deployment = export::chain_of(store, args.deployment.as_deref())?;
     let format = if cli.json {
         pipeline::json_acks
     } else {
@@ -384,7 +398,7 @@ fn list_receipts(
     let mut lines = String::with_capacity(PIECE + 512);
     // A failed write stops the scan; the store error that stops it is never shown.
     let mut failed = None;
-    let scanned = store.scan_receipts(&deployment, 0, None, &mut |r| {
+    let scanned = find::scan_receipts_between(store, &deployment, since, until, &mut |r| {
         format(std::slice::from_ref(&r), &mut lines);
         if lines.len() >= PIECE {
             if let Err(e) = out.raw(lines.as_bytes()) {

@@ -302,3 +302,90 @@ fn record_training_takes_the_weights_and_computes_final_model_digest() {
     .unwrap();
     assert_eq!(snapshot["final_model_digest"], expected.as_str());
 }
+
+#[test]
+fn record_model_and_lifecycle_take_the_weights_and_bind_their_parameter_fingerprint() {
+    let s = Scratch::new("fp-model-weights");
+    run(lcm(&s.store()).arg("init"), 0);
+    record(&s.store(), "dataset", &stage_file("dataset"), 0);
+    let weights = s.path("weights.safetensors");
+    std::fs::write(&weights, safetensors(&[("w", &[1, 2, 3]), ("b", &[4])])).unwrap();
+    let fp = json(&run(
+        lcm(&s.store()).args(["--json", "fingerprint", p(&weights)]),
+        0,
+    ));
+    let root = fp["parameters"]["root"].as_str().unwrap().to_owned();
+    assert_ne!(fp["digest"], root.as_str());
+    let with_weights = |kind: &str, file: &Path, code: i32| {
+        run(
+            lcm(&s.store())
+                .args(["record", kind, p(file), "--weights", p(&weights)])
+                .env("LCM_DATASET_PASSWORD", "family_password")
+                .env("LCM_MODEL_PASSWORD", "model_password"),
+            code,
+        )
+    };
+    // The example's total_params (1,000,000) is not the weights' element count (4).
+    let example = PathBuf::from(stage_file("model"));
+    let out = with_weights("model", &example, 2);
+    assert_stderr_has(&out, "architecture.total_params 1000000");
+    // A file without a model is refused, naming --weights.
+    let plain = s.path("plain.bin");
+    std::fs::write(&plain, b"not a model").unwrap();
+    let out = run(
+        lcm(&s.store())
+            .args(["record", "model", p(&example), "--weights", p(&plain)])
+            .env("LCM_MODEL_PASSWORD", "model_password"),
+        2,
+    );
+    assert_stderr_has(&out, "--weights");
+    assert_stderr_has(&out, "no parameter fingerprint");
+    // Left out, total_params is the weights' count; the anchor binds their root.
+    let mut model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&example).unwrap()).unwrap();
+    let remove = |v: &mut serde_json::Value, key: &str| v.as_object_mut().unwrap().remove(key);
+    remove(&mut model["architecture"], "total_params");
+    let file = s.path("model.json");
+    std::fs::write(&file, model.to_string()).unwrap();
+    with_weights("model", &file, 0);
+    let anchor: serde_json::Value = serde_json::from_slice(
+        &run(
+            lcm(&s.store()).args(["show", "model-anchor", "pneumonia_model@v1.0"]),
+            0,
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        anchor["description"]["parameter_fingerprint"],
+        root.as_str(),
+        "{anchor}"
+    );
+    run(lcm(&s.store()).arg("check"), 0);
+    // A whole lifecycle: the model binds the root, the training snapshot the file digest.
+    let l = Scratch::new("fp-lifecycle-weights");
+    run(lcm(&l.store()).arg("init"), 0);
+    let mut lifecycle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(LIFECYCLE).unwrap()).unwrap();
+    remove(&mut lifecycle["model"]["architecture"], "total_params");
+    remove(&mut lifecycle["training"], "final_model_digest");
+    let file = l.path("lifecycle.json");
+    std::fs::write(&file, lifecycle.to_string()).unwrap();
+    run(
+        lcm(&l.store())
+            .args(["record", "lifecycle", p(&file), "--weights", p(&weights)])
+            .env("LCM_DATASET_PASSWORD", "family_password")
+            .env("LCM_MODEL_PASSWORD", "model_password"),
+        0,
+    );
+    let show = |kind: &str, id: &str| -> serde_json::Value {
+        serde_json::from_slice(&run(lcm(&l.store()).args(["show", kind, id]), 0).stdout).unwrap()
+    };
+    let anchor = show("model-anchor", "pneumonia_model@v1.0");
+    assert_eq!(
+        anchor["description"]["parameter_fingerprint"],
+        root.as_str()
+    );
+    let snapshot = show("training-snapshot", "train_001");
+    assert_eq!(snapshot["final_model_digest"], fp["digest"]);
+}

@@ -1414,6 +1414,10 @@ mod inputs;
 // Issue 15: PEM key files, key ids and trusted-key sets.
 mod keys;
 
+// Issue 15: inference on JSON payloads, the model from the deployment, disclosure from
+// files, receipts by request id and by time.
+mod receipts;
+
 /// `lcm list receipts` writes as it scans, in pieces: a chain whose listing is several pieces
 /// long comes out whole and in order, the same lines `lcm infer` acknowledged.
 #[test]

@@ -40,6 +40,7 @@ pub const DEFAULT_KDF_ITERATIONS: u32 = 600_000;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// How records are turned into bytes before hashing.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Canonicalization {
@@ -60,6 +61,7 @@ impl Canonicalization {
 }
 
 /// How Merkle roots are built.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum MerkleConstruction {
@@ -80,6 +82,7 @@ impl MerkleConstruction {
 }
 
 /// The kinds of record a lifecycle holds; a policy may restrict which are allowed.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -116,15 +119,21 @@ pub enum DomainType {
 /// # Ok::<(), lcm_model::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// The hash function of every digest and tree.
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::PolicyHash"))]
     pub hash_algorithm: HashAlgorithm,
     /// How records become bytes.
     pub canonicalization: Canonicalization,
     /// How roots are built.
     pub merkle: MerkleConstruction,
     /// How private values are committed.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "crate::schema::PolicyCommitments")
+    )]
     pub commitments: CommitmentScheme,
     /// PBKDF2-HMAC-SHA256 iterations for anchors derived from master passwords.
     pub kdf_iterations: u32,

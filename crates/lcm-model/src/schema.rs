@@ -1,6 +1,8 @@
 //! JSON Schemas (`schemars`) of the values input files hold in a notation of their own: a
-//! digest as input files may write it ([`InputDigest`]), a timestamp (any RFC 3339) and a split
-//! name. Behind the `schema` feature; `lcm schema` prints the schemas these make.
+//! digest as input files may write it ([`InputDigest`]) or only bare ([`HexDigest`]), a
+//! timestamp (any RFC 3339), a split name, and a policy's hash algorithm and commitment scheme
+//! names ([`PolicyHash`], [`PolicyCommitments`]). Behind the `schema` feature; `lcm schema`
+//! prints the schemas these make.
 
 use std::borrow::Cow;
 
@@ -9,15 +11,16 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use crate::records::DatasetSplit;
 use crate::{Finite, Timestamp};
 
-/// The schema of a digest in an input file: 64 lowercase hex characters, alone or after
-/// `sha256:` or `blake3:` (`lcm_crypto::Digest::parse_input`). Use it with
-/// `#[schemars(with = "InputDigest")]` on a `Digest` field.
-#[derive(Debug)]
-pub struct InputDigest;
-
-/// Implements [`JsonSchema`] for `$ty` as the fixed schema `$schema`, named `$name`: these
-/// types have no structure for `schemars` to derive, only a notation.
+/// `impl JsonSchema for $ty` with a fixed schema named `$name`.
+/// With `struct`, also declares `$ty` as a unit type (for `#[schemars(with = "…")]`).
 macro_rules! fixed_schema {
+    ($(#[$doc:meta])* struct $ty:ident, $name:literal, $schema:tt) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $ty;
+
+        fixed_schema!($ty, $name, $schema);
+    };
     ($ty:ty, $name:literal, $schema:tt) => {
         impl JsonSchema for $ty {
             fn schema_name() -> Cow<'static, str> {
@@ -31,11 +34,44 @@ macro_rules! fixed_schema {
     };
 }
 
-fixed_schema!(InputDigest, "Digest", {
-    "type": "string",
-    "pattern": "^((sha256|blake3):)?[0-9a-f]{64}$",
-    "description": "A digest: 64 lowercase hex characters, alone or after \"sha256:\" or \"blake3:\"."
-});
+fixed_schema!(
+    /// The schema of a digest in an input file: 64 lowercase hex characters, alone or after
+    /// `sha256:` or `blake3:` (`lcm_crypto::Digest::parse_input`). Use it with
+    /// `#[schemars(with = "InputDigest")]` on a `Digest` field.
+    struct InputDigest, "Digest", {
+        "type": "string",
+        "pattern": "^((sha256|blake3):)?[0-9a-f]{64}$",
+        "description": "A digest: 64 lowercase hex characters, alone or after \"sha256:\" or \"blake3:\"."
+    }
+);
+
+fixed_schema!(
+    /// The schema of a digest where only the bare notation is read (an inference line's
+    /// `explanation_digests`): 64 lowercase hex characters.
+    struct HexDigest, "HexDigest", {
+        "type": "string",
+        "pattern": "^[0-9a-f]{64}$",
+        "description": "A digest: 64 lowercase hex characters."
+    }
+);
+
+fixed_schema!(
+    /// The schema of a policy's `hash_algorithm`: the wire names a policy file accepts.
+    struct PolicyHash, "HashAlgorithm", {
+        "type": "string",
+        "enum": ["SHA-256", "BLAKE3"],
+        "description": "The hash function of every digest and tree."
+    }
+);
+
+fixed_schema!(
+    /// The schema of a policy's `commitments`: the wire names a policy file accepts.
+    struct PolicyCommitments, "CommitmentScheme", {
+        "type": "string",
+        "enum": ["salted", "HMAC-SHA256", "plaintext"],
+        "description": "How private values (queries, outputs, dataset contents) are committed."
+    }
+);
 
 fixed_schema!(Timestamp, "Timestamp", {
     "type": "string",

@@ -94,8 +94,7 @@ pub(crate) fn committed_text(obj: &Bound<'_, PyAny>, at: &str) -> PyResult<Strin
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(s.to_str()?.to_owned());
     }
-    let value = to_json(obj, at)?;
-    lcm_model::canonical::to_string(&value).map_err(|e| input(format!("{at}: {e}")))
+    lcm_store::pipeline::committed_text(to_json(obj, at)?).map_err(|e| input(format!("{at}: {e}")))
 }
 
 /// Reads a file, naming it in the error.

@@ -59,6 +59,7 @@ use lcm_model::Policy;
 pub mod check;
 pub mod export;
 pub mod files;
+pub mod find;
 pub mod fingerprint;
 pub mod lifecycle;
 pub mod log;
@@ -374,8 +375,9 @@ pub enum Error {
         deployment: String,
         /// The model named.
         model: String,
-        /// The model anchor the deployment releases.
-        releases: lcm_crypto::Digest,
+        /// The model anchor the deployment releases: its id (`NAME@VERSION`) when it is
+        /// stored, else its digest.
+        releases: String,
     },
     /// The deployment's latest status is not `deployed`.
     #[error("deployment {deployment} has status {status}, not deployed")]

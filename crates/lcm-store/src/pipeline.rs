@@ -21,23 +21,30 @@ use serde_json::{Map, Value};
 
 mod acks;
 mod close;
+mod payload;
 mod release;
 
 pub use acks::{json_acks, text_acks};
 pub use close::{BatchStream, seal_next_batch};
-pub use release::{Release, model_of, resolve_release};
+pub use payload::{committed_json, committed_text, disclosed};
+pub use release::{Release, model_of, release_model, resolve_release};
 
 use crate::{ChainHead, Error, NewReceipt, Store, StoredReceipt};
 
 /// One inference request: a line of `lcm infer`'s input.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestLine {
     /// The caller's request id.
     pub request_id: String,
-    /// The query (committed, never stored in the clear).
+    /// The query (committed, never stored in the clear): in a line, any JSON value; a string
+    /// is committed as it is, any other value as its canonical JSON ([`committed_text`]).
+    #[serde(deserialize_with = "payload::committed_value")]
+    #[schemars(with = "Value")]
     pub query: String,
-    /// The model's output (committed, never stored in the clear).
+    /// The model's output (committed, never stored in the clear), as `query`.
+    #[serde(deserialize_with = "payload::committed_value")]
+    #[schemars(with = "Value")]
     pub output: String,
     /// The receipt id (`inf_<sequence>` when absent).
     #[serde(default)]
@@ -50,6 +57,7 @@ pub struct RequestLine {
     pub output_metadata: Map<String, Value>,
     /// Digests of explanations.
     #[serde(default)]
+    #[schemars(with = "Vec<lcm_model::schema::HexDigest>")]
     pub explanation_digests: Vec<Digest>,
 }
 

@@ -352,6 +352,29 @@ pub trait Store: Send {
         visit: &mut dyn FnMut(StoredReceipt) -> Result<(), Error>,
     ) -> Result<(), Error>;
 
+    /// The sequence numbers of `deployment`'s receipts made for `request_id`, in chain order
+    /// (more than one only when repeated request ids were allowed); an indexed lookup.
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn request_sequences(&self, deployment: &str, request_id: &str) -> Result<Vec<u64>, Error>;
+
+    /// The first and last sequence numbers of `deployment`'s receipts whose timestamp
+    /// (microseconds since the Unix epoch) lies in `since..=until`, through the index on
+    /// timestamps (`None` when none does). Timestamps need not grow with the sequence, so
+    /// receipts between the two may lie outside the range ([`crate::find`] filters them).
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn time_span(
+        &self,
+        deployment: &str,
+        since: i64,
+        until: i64,
+    ) -> Result<Option<(u64, u64)>, Error>;
+
     /// The receipt of `deployment`'s chain with this id.
     ///
     /// # Errors

@@ -398,6 +398,34 @@ impl Manifest {
             .and_then(|f| f.parameters.as_ref())
     }
 
+    /// [`Manifest::build`] with SHA-256 and no progress: the weights of `lcm record model`,
+    /// `training` and `lifecycle --weights`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Manifest::build`].
+    pub fn of_weights(path: &Path) -> Result<Self, Error> {
+        Self::build(HashAlgorithm::Sha256, path, &mut |_, _| {})
+    }
+
+    /// The parameter fingerprint of the model these files hold ([`Manifest::model_parameters`]),
+    /// its root recomputed from its tensor digests.
+    ///
+    /// # Errors
+    ///
+    /// A message when no single model file (safetensors file or index) is there, or its
+    /// digests do not make its root.
+    pub fn parameter_fingerprint(&self) -> Result<ParameterFingerprint, String> {
+        let parameters = self.model_parameters().ok_or_else(|| {
+            format!(
+                "{} holds no single safetensors model (one .safetensors file, or one \
+                 model.safetensors.index.json), so it has no parameter fingerprint",
+                self.path
+            )
+        })?;
+        parameters.fingerprint(self.algorithm)
+    }
+
     /// The files and tensors that differ from `self` to `other`.
     ///
     /// # Errors

@@ -45,6 +45,10 @@ pub struct ModelInput {
     pub environment: TrainingEnvironment,
     /// The commit of the training code.
     pub trainer_commit: String,
+    /// The fingerprint of the weights (`--weights`), never read from the file.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub parameters: Option<lcm_model::records::ParameterFingerprint>,
 }
 
 /// One training checkpoint.

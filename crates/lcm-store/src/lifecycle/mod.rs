@@ -35,7 +35,9 @@ pub use self::input::{
     TestEvaluationInput, TrainingInput, parse_lifecycle, parse_stage, strict_value,
 };
 pub use self::restore::restore;
-pub use self::schema::{SCHEMA_KINDS, UnknownSchemaKind, schema, schema_listing, schema_of};
+pub use self::schema::{
+    OTHER_SCHEMA_KINDS, SCHEMA_KINDS, UnknownSchemaKind, schema, schema_listing, schema_of,
+};
 
 /// The evidence kind of a split's record ids and content digests.
 pub const SPLIT_RECORDS: &str = "split-records";
@@ -220,13 +222,47 @@ pub fn model_stage(
             environment: input.environment,
             authorized_datasets: input.authorized_datasets,
             trainer_commit: input.trainer_commit,
-            parameters: None,
+            parameters: input.parameters,
         },
         password,
     )?;
     let mut out = Staged::default();
     out.record(model_id(anchor.record()), &anchor)?;
     Ok(out)
+}
+
+/// Gives a model file the parameter fingerprint of its weights (`--weights`): the model
+/// anchor then binds its root (`parameter_fingerprint`; not the file digest, which a training
+/// file's `final_model_digest` holds). The file's `architecture.total_params`, when given,
+/// must be the weights' element count, and is set to it when absent.
+///
+/// # Errors
+///
+/// [`crate::Error::Stage`] naming `architecture.total_params` when it is another count, or
+/// saying why the weights have no parameter fingerprint.
+pub fn model_weights(
+    input: &mut ModelInput,
+    weights: &crate::fingerprint::Manifest,
+) -> Result<(), crate::Error> {
+    let parameters = weights
+        .parameter_fingerprint()
+        .map_err(|e| stage_error("model", format!("--weights: {e}")))?;
+    let count = parameters.element_count();
+    match input.architecture.total_params {
+        Some(given) if given != count => {
+            return Err(stage_error(
+                "model",
+                format!(
+                    "architecture.total_params {given} is not the element count of the \
+                     weights {} ({count})",
+                    weights.path
+                ),
+            ));
+        }
+        _ => input.architecture.total_params = Some(count),
+    }
+    input.parameters = Some(parameters);
+    Ok(())
 }
 
 /// Sets a training file's `final_model_digest` to the digest of the final weights (the

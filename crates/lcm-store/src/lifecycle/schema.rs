@@ -20,11 +20,19 @@ pub const SCHEMA_KINDS: &[(&str, &str)] = &[
     ("test", "lcm record test"),
 ];
 
+/// The other inputs with a schema (not listed by `lcm schema`, which lists the files of
+/// `lcm record`), and what reads them: a line of `lcm infer`'s standard input (also the
+/// body lines of `lcm serve`'s append) and the policy file of `lcm init --policy`.
+pub const OTHER_SCHEMA_KINDS: &[(&str, &str)] = &[
+    ("infer-line", "a line of lcm infer's standard input"),
+    ("policy", "lcm init --policy FILE"),
+];
+
 /// A kind [`schema_of`] has no schema for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown input file kind {kind:?}; expected one of {}",
-    SCHEMA_KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+    SCHEMA_KINDS.iter().chain(OTHER_SCHEMA_KINDS).map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
 )]
 pub struct UnknownSchemaKind {
     /// The kind given.
@@ -43,7 +51,8 @@ pub struct UnknownSchemaKind {
 ///
 /// # Errors
 ///
-/// [`UnknownSchemaKind`] for a kind that is not one of [`SCHEMA_KINDS`].
+/// [`UnknownSchemaKind`] for a kind that is not one of [`SCHEMA_KINDS`] or
+/// [`OTHER_SCHEMA_KINDS`].
 pub fn schema_of(kind: &str) -> Result<Value, UnknownSchemaKind> {
     schema(kind).ok_or_else(|| UnknownSchemaKind {
         kind: kind.to_owned(),
@@ -74,8 +83,8 @@ pub fn schema_listing(json: bool) -> Vec<String> {
         .collect()
 }
 
-/// The JSON Schema (draft 2020-12) of the input file `kind` (one of [`SCHEMA_KINDS`]), or
-/// `None` for another kind. A stage file's schema allows a `_comment`, as the parser does.
+/// The JSON Schema (draft 2020-12) of the input file `kind` (one of [`SCHEMA_KINDS`] or
+/// [`OTHER_SCHEMA_KINDS`]), or `None` for another kind. A stage file's schema allows a `_comment`, as the parser does.
 ///
 /// # Examples
 ///
@@ -93,15 +102,18 @@ pub fn schema(kind: &str) -> Option<Value> {
         "predeployment" => (of::<PreDeploymentInput>(), true),
         "deployment" => (of::<DeploymentInput>(), true),
         "test" => (of::<TestEvaluationInput>(), true),
+        "infer-line" => (of::<crate::pipeline::RequestLine>(), false),
+        "policy" => (of::<lcm_model::Policy>(), false),
         _ => return None,
     };
-    let command = SCHEMA_KINDS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or("lcm record", |(_, c)| *c);
+    let title = match SCHEMA_KINDS.iter().find(|(k, _)| *k == kind) {
+        Some((_, command)) => format!("{command} FILE"),
+        None => (OTHER_SCHEMA_KINDS.iter().find(|(k, _)| *k == kind))
+            .map_or_else(String::new, |(_, what)| (*what).to_owned()),
+    };
     let mut schema = schema;
     if let Some(obj) = schema.as_object_mut() {
-        obj.insert("title".into(), format!("{command} FILE").into());
+        obj.insert("title".into(), title.into());
         if stage && let Some(Value::Object(props)) = obj.get_mut("properties") {
             props.insert(
                 "_comment".into(),

@@ -285,3 +285,156 @@ fn final_weights_sets_or_checks_final_model_digest() {
     assert_eq!(input.final_model_digest, None);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Whether `value` conforms to `schema` (of `root`), for the keywords schemars writes for the
+/// infer line and the policy: `$ref`, `type`, `enum`, `const`, `pattern` (the digest
+/// patterns), `properties`, `required`, `additionalProperties`, `items`, `anyOf`, `oneOf`.
+fn conforms(
+    root: &serde_json::Value,
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+) -> bool {
+    use serde_json::Value;
+    if let Some(r) = schema["$ref"].as_str() {
+        return conforms(
+            root,
+            &root["$defs"][r.trim_start_matches("#/$defs/")],
+            value,
+        );
+    }
+    if schema == &Value::Bool(true) || schema.as_object().is_some_and(serde_json::Map::is_empty) {
+        return true;
+    }
+    let type_ok = |t: &str| match t {
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "null" => value.is_null(),
+        other => panic!("type {other}"),
+    };
+    match &schema["type"] {
+        Value::String(t) if !type_ok(t) => return false,
+        Value::Array(ts) if !ts.iter().any(|t| type_ok(t.as_str().unwrap())) => return false,
+        _ => {}
+    }
+    if let Some(options) = schema["enum"].as_array()
+        && !options.contains(value)
+    {
+        return false;
+    }
+    if !schema["const"].is_null() && &schema["const"] != value {
+        return false;
+    }
+    if let (Some(pattern), Some(text)) = (schema["pattern"].as_str(), value.as_str()) {
+        let hex = |s: &str| {
+            s.len() == 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        let ok = match pattern {
+            "^[0-9a-f]{64}$" => hex(text),
+            "^((sha256|blake3):)?[0-9a-f]{64}$" => hex(text
+                .strip_prefix("sha256:")
+                .or_else(|| text.strip_prefix("blake3:"))
+                .unwrap_or(text)),
+            other => panic!("pattern {other}"),
+        };
+        if !ok {
+            return false;
+        }
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(options) = schema[key].as_array() {
+            let n = options.iter().filter(|s| conforms(root, s, value)).count();
+            if n == 0 || (key == "oneOf" && n > 1) {
+                return false;
+            }
+        }
+    }
+    if let (Some(items), Some(values)) = (schema.get("items"), value.as_array())
+        && !values.iter().all(|v| conforms(root, items, v))
+    {
+        return false;
+    }
+    if let Some(object) = value.as_object() {
+        let props = schema["properties"].as_object();
+        for (k, v) in object {
+            match props.and_then(|p| p.get(k)) {
+                Some(s) if !conforms(root, s, v) => return false,
+                None if schema["additionalProperties"] == Value::Bool(false) => return false,
+                _ => {}
+            }
+        }
+        if let Some(required) = schema["required"].as_array()
+            && !required
+                .iter()
+                .all(|r| object.contains_key(r.as_str().unwrap()))
+        {
+            return false;
+        }
+    }
+    true
+}
+
+#[test]
+fn the_infer_line_and_policy_schemas_accept_what_the_parsers_accept() {
+    use serde_json::json;
+    let line = schema("infer-line").unwrap();
+    assert_eq!(line["title"], "a line of lcm infer's standard input");
+    let example = include_str!("../../../../examples/cli/inferences.jsonl");
+    let mut lines: Vec<serde_json::Value> = example
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    lines.push(json!({"request_id": "r", "query": {"image": [1, 2]}, "output": 0.5}));
+    for l in &lines {
+        assert!(conforms(&line, &line, l), "{l}");
+        crate::pipeline::parse_requests(&l.to_string()).unwrap();
+    }
+    let explanation = "7".repeat(64);
+    for wrong in [
+        json!({"request_id": "r", "query": "q"}),
+        json!({"request_id": "r", "query": "q", "output": "o", "model": "m"}),
+        json!({"request_id": 7, "query": "q", "output": "o"}),
+        json!({"request_id": "r", "query": "q", "output": "o", "input_metadata": []}),
+        json!({"request_id": "r", "query": "q", "output": "o",
+               "explanation_digests": [format!("sha256:{explanation}")]}),
+    ] {
+        assert!(!conforms(&line, &line, &wrong), "{wrong}");
+        assert!(
+            crate::pipeline::parse_requests(&wrong.to_string()).is_err(),
+            "{wrong}"
+        );
+    }
+    let policy = schema("policy").unwrap();
+    assert_eq!(policy["title"], "lcm init --policy FILE");
+    let default = serde_json::to_value(lcm_model::Policy::default()).unwrap();
+    let mut plaintext = default.clone();
+    plaintext["commitments"] = "plaintext".into();
+    plaintext["hash_algorithm"] = "BLAKE3".into();
+    plaintext["domains"] = json!(["inference", "dataset_family"]);
+    for good in [&default, &plaintext] {
+        assert!(conforms(&policy, &policy, good), "{good}");
+        serde_json::from_value::<lcm_model::Policy>(good.clone()).unwrap();
+    }
+    for (field, bad) in [
+        ("hash_algorithm", json!("sha256")),
+        ("commitments", json!("hmac")),
+        ("domains", json!("all")),
+        ("domains", json!(["everything"])),
+        ("merkle", json!("rfc6962")),
+        ("kdf_iterations", json!("many")),
+        ("unknown", json!(1)),
+    ] {
+        let mut wrong = default.clone();
+        wrong[field] = bad;
+        assert!(!conforms(&policy, &policy, &wrong), "{wrong}");
+        assert!(
+            serde_json::from_value::<lcm_model::Policy>(wrong.clone()).is_err(),
+            "{wrong}"
+        );
+    }
+}

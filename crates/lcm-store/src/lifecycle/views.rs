@@ -295,11 +295,13 @@ pub fn sealed_batch(batch: Option<&StoredBatch>) -> Result<(serde_json::Value, S
 }
 
 /// The stored digest and JSON of the record `kind` `id` (a receipt is looked up in the
-/// chain of `deployment`, or the store's only chain); `None` when the store has none.
+/// chain of `deployment`, or the store's only chain, by its receipt id or else by its
+/// request id); `None` when the store has none.
 ///
 /// # Errors
 ///
-/// The store's failures; for a receipt, the refusals of [`crate::export::chain_of`].
+/// The store's failures; for a receipt, the refusals of [`crate::export::chain_of`], and
+/// [`Error::Stage`] for a request id of several receipts (repeats allowed).
 pub fn record(
     store: &dyn Store,
     kind: &str,
@@ -307,8 +309,26 @@ pub fn record(
     deployment: Option<&str>,
 ) -> Result<Option<(Digest, String)>, Error> {
     Ok(if kind == InferenceReceipt::KIND {
+        // A receipt id, else a request id (when it has one receipt).
         let deployment = crate::export::chain_of(store, deployment)?;
-        store.receipt(&deployment, id)?.map(|r| (r.digest, r.json))
+        match store.receipt(&deployment, id)? {
+            Some(r) => Some((r.digest, r.json)),
+            None => {
+                let mut found = crate::find::receipts_by_request(store, &deployment, id)?;
+                if found.len() > 1 {
+                    let ids: Vec<&str> = found.iter().map(|r| r.receipt_id.as_str()).collect();
+                    return Err(Error::Stage {
+                        stage: "inference-receipt",
+                        message: format!(
+                            "request id {id} has {} receipts ({}): show one by its receipt id",
+                            found.len(),
+                            ids.join(", ")
+                        ),
+                    });
+                }
+                found.pop().map(|r| (r.digest, r.json))
+            }
+        }
     } else {
         store.record(kind, id)?.map(|r| (r.digest, r.json))
     })

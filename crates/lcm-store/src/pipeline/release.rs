@@ -1,5 +1,6 @@
-//! The release a receipt names: the model anchor and deployment anchor, found and checked
-//! against each other (the pre-deployment between them, the deployment's latest status).
+//! The release receipts are made for: the model and deployment anchors they name, checked
+//! (the deployment releases the model and is not stopped), and the model derived from the
+//! deployment.
 
 use lcm_crypto::Digest;
 use lcm_model::Record;
@@ -47,7 +48,9 @@ pub fn resolve_release(store: &dyn Store, model: &str, deployment: &str) -> Resu
         return Err(Error::WrongModel {
             deployment: deployment.to_owned(),
             model: model.to_owned(),
-            releases: pre.model_anchor,
+            releases: store
+                .record_by_digest(ModelAnchor::KIND, &pre.model_anchor)?
+                .map_or_else(|| pre.model_anchor.to_string(), |m| m.id),
         });
     }
     let mut latest: Option<DeploymentStatusEvent> = None;
@@ -110,4 +113,27 @@ pub fn model_of(store: &dyn Store, deployment: &str) -> Result<String, Error> {
             id: pre.model_anchor.to_string(),
         })?;
     Ok(model.id)
+}
+
+/// The model anchor id that receipts on `deployment` release: the one [`model_of`] derives
+/// from the deployment, after checking that `given` (a `--model` the caller named, if any)
+/// is that one.
+///
+/// # Errors
+///
+/// [`Error::WrongModel`] when `given` names another model; as [`model_of`].
+pub fn release_model(
+    store: &dyn Store,
+    deployment: &str,
+    given: Option<&str>,
+) -> Result<String, Error> {
+    let derived = model_of(store, deployment)?;
+    match given {
+        Some(model) if model != derived => Err(Error::WrongModel {
+            deployment: deployment.to_owned(),
+            model: model.to_owned(),
+            releases: derived,
+        }),
+        _ => Ok(derived),
+    }
 }

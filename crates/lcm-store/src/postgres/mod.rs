@@ -77,7 +77,7 @@ mod seals;
 mod service;
 
 /// The schema version this build writes (the highest version in `lcm_migrations`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// How many receipts [`Store::scan_receipts`] reads per query: the memory a scan holds,
 /// whatever the chain's length.
@@ -599,6 +599,41 @@ impl Store for PostgresStore {
             }
         }
         Ok(())
+    }
+
+    fn request_sequences(&self, deployment: &str, request_id: &str) -> Result<Vec<u64>, Error> {
+        let Some(chain) = self.chain_id(deployment)? else {
+            return Ok(Vec::new());
+        };
+        self.query(
+            "SELECT sequence FROM receipts WHERE chain_id = $1 AND request_id = $2 \
+             ORDER BY sequence",
+            &[&chain, &request_id],
+        )?
+        .iter()
+        .map(|r| to_u64(r.try_get(0)?, "sequence"))
+        .collect()
+    }
+
+    fn time_span(
+        &self,
+        deployment: &str,
+        since: i64,
+        until: i64,
+    ) -> Result<Option<(u64, u64)>, Error> {
+        let Some(chain) = self.chain_id(deployment)? else {
+            return Ok(None);
+        };
+        let row = self.query_one(
+            "SELECT MIN(sequence), MAX(sequence) FROM receipts \
+             WHERE chain_id = $1 AND timestamp >= $2 AND timestamp <= $3",
+            &[&chain, &since, &until],
+        )?;
+        let (lo, hi): (Option<i64>, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+        match (lo, hi) {
+            (Some(lo), Some(hi)) => Ok(Some((to_u64(lo, "sequence")?, to_u64(hi, "sequence")?))),
+            _ => Ok(None),
+        }
     }
 
     fn receipt(&self, deployment: &str, receipt_id: &str) -> Result<Option<StoredReceipt>, Error> {

@@ -204,6 +204,11 @@ CREATE TRIGGER batch_keys_append_only BEFORE UPDATE OR DELETE ON batch_keys
 CREATE TRIGGER batch_keys_no_truncate BEFORE TRUNCATE ON batch_keys
     FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('batch keys are append-only');
 ",
+    // Version 3: receipts by time, as the `SQLite` backend's version 9 (the sequence in the
+    // index, so that a range's first and last receipts come from the index alone).
+    r"
+CREATE INDEX receipts_by_time ON receipts (chain_id, timestamp, sequence);
+",
 ];
 
 /// One migration step inside the caller's transaction: the version it brought the schema to,

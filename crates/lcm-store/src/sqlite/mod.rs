@@ -51,7 +51,7 @@ use crate::store::{
 };
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// The schema version that added the transparency log; migrating to it builds the tiles of
 /// the receipts already stored.
@@ -405,6 +405,25 @@ impl Store for SqliteStore {
             return Ok(());
         };
         receipts::scan(&self.conn, chain, from, to, visit)
+    }
+
+    fn request_sequences(&self, deployment: &str, request_id: &str) -> Result<Vec<u64>, Error> {
+        let Some(chain) = chain_id(&self.conn, deployment)? else {
+            return Ok(Vec::new());
+        };
+        receipts::request_sequences(&self.conn, chain, request_id)
+    }
+
+    fn time_span(
+        &self,
+        deployment: &str,
+        since: i64,
+        until: i64,
+    ) -> Result<Option<(u64, u64)>, Error> {
+        let Some(chain) = chain_id(&self.conn, deployment)? else {
+            return Ok(None);
+        };
+        receipts::time_span(&self.conn, chain, since, until)
     }
 
     fn receipt(&self, deployment: &str, receipt_id: &str) -> Result<Option<StoredReceipt>, Error> {

@@ -343,6 +343,41 @@ pub(super) fn by_id(
     .transpose()
 }
 
+/// The sequence numbers of chain `chain`'s receipts for `request_id`, through
+/// `receipts_by_request`.
+pub(super) fn request_sequences(
+    conn: &Connection,
+    chain: i64,
+    request_id: &str,
+) -> Result<Vec<u64>, Error> {
+    let mut stmt = conn.prepare(
+        "SELECT key - chain_id * 1099511627776 FROM receipts \
+         WHERE chain_id = ?1 AND request_id = ?2 ORDER BY key",
+    )?;
+    let keys = stmt.query_map(params![chain, request_id], |r| r.get::<_, i64>(0))?;
+    keys.map(|k| to_u64(k?, "sequence")).collect()
+}
+
+/// The first and last sequence numbers of chain `chain`'s receipts with a timestamp in
+/// `since..=until`, through `receipts_by_time`.
+pub(super) fn time_span(
+    conn: &Connection,
+    chain: i64,
+    since: i64,
+    until: i64,
+) -> Result<Option<(u64, u64)>, Error> {
+    let (lo, hi): (Option<i64>, Option<i64>) = conn.query_row(
+        "SELECT MIN(key) - ?1 * 1099511627776, MAX(key) - ?1 * 1099511627776 FROM receipts \
+         WHERE chain_id = ?1 AND timestamp >= ?2 AND timestamp <= ?3",
+        params![chain, since, until],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    match (lo, hi) {
+        (Some(lo), Some(hi)) => Ok(Some((to_u64(lo, "sequence")?, to_u64(hi, "sequence")?))),
+        _ => Ok(None),
+    }
+}
+
 /// The first of `request_ids` that chain `chain` already holds: one indexed lookup each on
 /// the `request_id` column.
 pub(super) fn known_request(

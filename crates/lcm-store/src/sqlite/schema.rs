@@ -251,6 +251,13 @@ CREATE TRIGGER batch_keys_no_update BEFORE UPDATE ON batch_keys
 CREATE TRIGGER batch_keys_no_delete BEFORE DELETE ON batch_keys
     BEGIN SELECT RAISE(ABORT, 'batch keys are append-only'); END;
 ",
+    // Version 9: receipts by time (`lcm list receipts --since/--until`). A chain's timestamps
+    // are not guaranteed to be non-decreasing (clocks step back; writers on several hosts
+    // share a PostgreSQL chain), so a binary search over sequence numbers could miss
+    // receipts: the range is found through this index instead.
+    r"
+CREATE INDEX receipts_by_time ON receipts (chain_id, timestamp);
+",
 ];
 
 /// The version whose migration introduces the lean receipt row: migrating to it moves the
