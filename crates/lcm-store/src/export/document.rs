@@ -107,15 +107,13 @@ mod tests {
 
     #[test]
     fn documents_of_the_demo_are_signed_and_described() {
-        let (mut store, dir) = demo::tests::fresh_store("export-document");
-        let run = demo::record_demo(&mut *store, 4, &mut |_| {}).unwrap();
-        let key = SigningKey::from_seed(&lcm_crypto::Seed::from_bytes([3; 32]));
+        let (store, dir, deployment, key) = demo::tests::demo_store("export-document", 4);
         let now = Timestamp::now();
         let (header, text) =
-            document(&*store, &run.deployment, DocumentKind::Header, now, &key).unwrap();
+            document(&*store, &deployment, DocumentKind::Header, now, &key).unwrap();
         assert_eq!(CapsuleHeader::from_json(&text).unwrap(), header);
         let (bundled, bundle) =
-            document(&*store, &run.deployment, DocumentKind::Bundle, now, &key).unwrap();
+            document(&*store, &deployment, DocumentKind::Bundle, now, &key).unwrap();
         assert_eq!(
             lcm_capsule::Bundle::from_json(&bundle).unwrap().header,
             bundled
@@ -129,7 +127,7 @@ mod tests {
         let (value, line) = written(
             DocumentKind::Header,
             &path,
-            &run.deployment,
+            &deployment,
             &header,
             text.len(),
         )

@@ -319,36 +319,13 @@ impl Serialize for Receipts<'_, '_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lifecycle::demo;
-
-    /// The streamed bundle is byte for byte the in-memory assembler's, with its batches and
-    /// an open group after the last batch.
-    #[test]
-    fn streamed_bundle_is_the_assembled_bundle() {
-        let (mut store, dir) = demo::tests::fresh_store("export-stream");
-        let run = demo::record_demo(&mut *store, 7, &mut |_| {}).unwrap();
-        let key = SigningKey::from_seed(&lcm_crypto::Seed::from_bytes([5; 32]));
-        let now = Timestamp::now();
-        let assembled = super::super::bundle(&*store, &run.deployment, now, &key)
-            .unwrap()
-            .to_json(Some(2))
-            .unwrap();
-        let mut streamed = Vec::new();
-        let (header, bytes) =
-            write_bundle(&*store, &run.deployment, now, &key, &mut streamed).unwrap();
-        assert_eq!(String::from_utf8(streamed).unwrap(), assembled);
-        assert_eq!(bytes, assembled.len() as u64);
-        assert_eq!(header.stage_g_inference.unwrap().receipt_count, 7);
-        drop(store);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    use crate::lifecycle::demo::tests::demo_store;
 
     /// Groups follow the batches; a batch outside the chain is refused.
     #[test]
     fn groups_close_at_each_batch() {
-        let (mut store, dir) = demo::tests::fresh_store("export-groups");
-        let run = demo::record_demo(&mut *store, 3, &mut |_| {}).unwrap();
-        let (_, batches) = super::super::load(&*store, &run.deployment).unwrap();
+        let (store, dir, deployment, _) = demo_store("export-groups", 3);
+        let (_, batches) = super::super::load(&*store, &deployment).unwrap();
         let n = batches.last().map_or(0, |b| b.last_sequence + 1);
         let g = groups(&batches, n + 2).unwrap();
         assert_eq!(g.len(), batches.len() + 1);
@@ -360,6 +337,25 @@ mod tests {
             groups(&batches, n.saturating_sub(1)),
             Err(Error::Corrupt { .. })
         ));
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The streamed bundle is byte for byte the in-memory assembler's, with its batches and
+    /// an open group after the last batch.
+    #[test]
+    fn streamed_bundle_is_the_assembled_bundle() {
+        let (store, dir, deployment, key) = demo_store("export-stream", 7);
+        let now = Timestamp::now();
+        let assembled = super::super::bundle(&*store, &deployment, now, &key)
+            .unwrap()
+            .to_json(Some(2))
+            .unwrap();
+        let mut streamed = Vec::new();
+        let (header, bytes) = write_bundle(&*store, &deployment, now, &key, &mut streamed).unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), assembled);
+        assert_eq!(bytes, assembled.len() as u64);
+        assert_eq!(header.stage_g_inference.unwrap().receipt_count, 7);
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -376,11 +372,8 @@ mod tests {
                 Ok(())
             }
         }
-        let (mut store, dir) = demo::tests::fresh_store("export-full");
-        let run = demo::record_demo(&mut *store, 2, &mut |_| {}).unwrap();
-        let key = SigningKey::from_seed(&lcm_crypto::Seed::from_bytes([5; 32]));
-        let e =
-            write_bundle(&*store, &run.deployment, Timestamp::now(), &key, &mut Full).unwrap_err();
+        let (store, dir, deployment, key) = demo_store("export-full", 2);
+        let e = write_bundle(&*store, &deployment, Timestamp::now(), &key, &mut Full).unwrap_err();
         assert!(
             matches!(&e, Error::Write(io) if io.kind() == std::io::ErrorKind::StorageFull),
             "{e}"
