@@ -41,14 +41,30 @@ pub(crate) fn document(
     let key = read_signing_key(&args.key)?;
     let store = lcm_store::open_read_only(&cli.store)?;
     let deployment = export::lifecycle_of(&*store, args.deployment.as_deref())?;
-    let (header, text) = export::document(&*store, &deployment, kind, Timestamp::now(), &key)?;
-    write_output(out, args.out.as_deref(), &text)?;
+    // Written as it is made: a bundle's receipts are streamed from the store.
+    let write = |w: &mut dyn std::io::Write| -> Result<_, CliError> {
+        let now = Timestamp::now();
+        export::write_document(&*store, &deployment, kind, now, &key, w)
+            .and_then(|made| {
+                w.write_all(b"\n")
+                    .map(|()| made)
+                    .map_err(lcm_store::Error::Write)
+            })
+            .map_err(|e| match e {
+                lcm_store::Error::Write(io) if io.kind() == std::io::ErrorKind::BrokenPipe => {
+                    CliError::BrokenPipe
+                }
+                e => e.into(),
+            })
+    };
     match &args.out {
         Some(p) => {
-            let (value, line) = export::written(kind, p, &deployment, &header, text.len())?;
+            let (header, bytes) = lcm_store::files::write_replacing_with(p, write)?;
+            let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+            let (value, line) = export::written(kind, p, &deployment, &header, bytes)?;
             out.either(cli.json, &value, &line)
         }
-        None => Ok(()),
+        None => write(out.writer()).map(|_| ()),
     }
 }
 

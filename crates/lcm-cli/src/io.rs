@@ -54,6 +54,11 @@ impl Out {
         self.inner.write_all(bytes).map_err(out_err)
     }
 
+    /// The buffered standard output, for a document written as it is made.
+    pub(crate) fn writer(&mut self) -> &mut dyn Write {
+        &mut self.inner
+    }
+
     pub(crate) fn flush(&mut self) -> Result<(), CliError> {
         self.inner.flush().map_err(out_err)
     }

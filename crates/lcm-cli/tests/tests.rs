@@ -813,6 +813,20 @@ fn demo_writes_a_bundle_and_header_that_verify() {
         0,
     );
     assert_stdout_has(&out, "20 receipts");
+    // Streamed to standard output: the same records as the demo's bundle (assembled in
+    // memory), one final newline, and it verifies.
+    let out = run(
+        lcm(&s.store()).args(["export", "--key", key.to_str().unwrap()]),
+        0,
+    );
+    assert!(out.stdout.ends_with(b"}\n") && !out.stdout.ends_with(b"\n\n"));
+    let streamed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let demo_bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("bundle.json")).unwrap()).unwrap();
+    assert_eq!(streamed["lifecycle"], demo_bundle["lifecycle"]);
+    let piped = s.path("piped.json");
+    std::fs::write(&piped, &out.stdout).unwrap();
+    verify(&s, &piped, &public, &[], 0);
 }
 
 #[test]

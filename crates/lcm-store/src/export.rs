@@ -32,9 +32,11 @@ use crate::lifecycle;
 use crate::log::ChainLog;
 
 mod document;
+mod stream;
 
 use crate::{Error, Store, StoredRecord};
-pub use document::{document, written};
+pub use document::{document, write_document, written};
+pub use stream::write_bundle;
 
 fn parse<T: DeserializeOwned>(kind: &str, id: &str, json: &str) -> Result<T, Error> {
     serde_json::from_str(json).map_err(|source| Error::Parse {
@@ -460,10 +462,22 @@ pub fn header<'a>(
     generated_at: Timestamp,
     key: &SigningKey,
 ) -> Result<(CapsuleHeader, Box<dyn ItemLog + 'a>), Error> {
-    let policy = store.policy()?;
     let (lifecycle, batches) = load(store, deployment)?;
+    sign_loaded(store, deployment, &lifecycle, &batches, generated_at, key)
+}
+
+/// [`header`] of a lifecycle and batches [`load`] gave.
+fn sign_loaded<'a>(
+    store: &'a dyn Store,
+    deployment: &str,
+    lifecycle: &Lifecycle,
+    batches: &[SealedBatch],
+    generated_at: Timestamp,
+    key: &SigningKey,
+) -> Result<(CapsuleHeader, Box<dyn ItemLog + 'a>), Error> {
+    let policy = store.policy()?;
     let log = chain_log(store, deployment, &policy)?;
-    let batches: Vec<Claimed<InferenceBatch>> = batches.into_iter().map(|b| b.batch).collect();
+    let batches: Vec<Claimed<InferenceBatch>> = batches.iter().map(|b| b.batch.clone()).collect();
     let mut header = lifecycle.sign_header(&policy, &*log, &batches, generated_at, key)?;
     if let Some(note) = lifecycle::gates::synthetic_note(store, deployment)? {
         header.synthetic = Some(note);

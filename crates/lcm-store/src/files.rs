@@ -1,7 +1,7 @@
 //! Reading and writing the files the tools take: whole files, UTF-8 text, private key files
 //! (refused when group or others may read them), and atomic replacement of a file.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use lcm_crypto::{Seed, SigningKey, VerifyingKey};
@@ -439,14 +439,54 @@ pub fn write_new(path: &Path, contents: &[u8], mode: u32, force: bool) -> Result
 ///
 /// [`FileError::Io`].
 pub fn write_replacing(path: &Path, contents: &[u8]) -> Result<(), FileError> {
+    write_new(path, contents, replaced_mode(path), true)
+}
+
+/// The mode of the file at `path`, 0644 when there is none.
+fn replaced_mode(path: &Path) -> u32 {
     #[cfg(unix)]
-    let mode = {
+    {
         use std::os::unix::fs::PermissionsExt;
         std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777)
-    };
+    }
     #[cfg(not(unix))]
-    let mode = 0o644;
-    write_new(path, contents, mode, true)
+    {
+        let _ = path;
+        0o644
+    }
+}
+
+/// Replaces `path` atomically (as [`write_replacing`]) with what `write` writes, as it writes
+/// it: a document too large to hold (a streamed bundle) goes to the temporary file through a
+/// buffer, which is fsynced and renamed over `path` only when `write` succeeds. On any failure
+/// the temporary file is removed and `path` is left as it was.
+///
+/// # Errors
+///
+/// `write`'s error; [`FileError::Io`] (as `E`) for the file itself.
+pub fn write_replacing_with<T, E: From<FileError>>(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<T, E>,
+) -> Result<T, E> {
+    let tmp = temp_path(path);
+    let io = |e| E::from(io_err(path)(e));
+    let mut buf = std::io::BufWriter::with_capacity(
+        1 << 16,
+        open_temp(&tmp, replaced_mode(path)).map_err(io)?,
+    );
+    let done = write(&mut buf).and_then(|value| {
+        let file = buf.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all()
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(io)?;
+        Ok(value)
+    });
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    } else {
+        sync_parent(path);
+    }
+    done
 }
 
 /// `.NAME.tmp-PID` in `path`'s folder: the same file system, so the rename is atomic.
@@ -462,6 +502,13 @@ fn temp_path(path: &Path) -> PathBuf {
 }
 
 fn write_temp(tmp: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+    let mut f = open_temp(tmp, mode)?;
+    f.write_all(contents)?;
+    f.sync_all()
+}
+
+/// A new (truncated) temporary file with `mode`.
+fn open_temp(tmp: &Path, mode: u32) -> std::io::Result<std::fs::File> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -471,15 +518,14 @@ fn write_temp(tmp: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
     }
     #[cfg(not(unix))]
     let _ = mode;
-    let mut f = opts.open(tmp)?;
+    let f = opts.open(tmp)?;
     #[cfg(unix)]
     {
         // A stale temporary file keeps its old mode: set it explicitly.
         use std::os::unix::fs::PermissionsExt;
         f.set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
-    f.write_all(contents)?;
-    f.sync_all()
+    Ok(f)
 }
 
 /// Makes a rename in `path`'s folder durable (best effort: not every platform can open a

@@ -455,6 +455,9 @@ pub enum Error {
     /// The inference requests could not be read.
     #[error("reading standard input: {0}")]
     ReadRequests(std::io::Error),
+    /// A document could not be written as it was made (`lcm export` streams its bundle).
+    #[error("writing the document: {0}")]
+    Write(std::io::Error),
     /// A receipt id of a batch is in the chain already; the batch was not appended.
     #[error("{kind} {id} is already stored; this batch of {count} lines was not appended")]
     DuplicateReceipt {

@@ -1,6 +1,7 @@
 //! `lcm header` and `lcm export` as data: the signed document of a lifecycle as text, and
 //! what is said about it once it is written to a file.
 
+use std::io::Write;
 use std::path::Path;
 
 use lcm_capsule::{CapsuleHeader, DocumentKind};
@@ -12,12 +13,13 @@ use crate::lifecycle::views::plural;
 use crate::{Error, Store};
 
 /// The signed header of the lifecycle of `deployment` ([`super::header`]), or with `kind`
-/// [`DocumentKind::Bundle`] its whole bundle ([`super::bundle`]), made at `now`: the header
-/// and the document as indented JSON (no final newline).
+/// [`DocumentKind::Bundle`] its whole bundle ([`super::bundle`]'s, streamed by
+/// [`super::write_bundle`]), made at `now`: the header and the document as indented JSON (no
+/// final newline).
 ///
 /// # Errors
 ///
-/// As [`super::header`] and [`super::bundle`].
+/// As [`write_document`].
 pub fn document(
     store: &dyn Store,
     deployment: &str,
@@ -25,15 +27,33 @@ pub fn document(
     now: Timestamp,
     key: &SigningKey,
 ) -> Result<(CapsuleHeader, String), Error> {
+    let mut text = Vec::new();
+    let (header, _) = write_document(store, deployment, kind, now, key, &mut text)?;
+    let text = String::from_utf8(text).map_err(|_| Error::NotUtf8)?;
+    Ok((header, text))
+}
+
+/// [`document`] written to `out` as it is made (a bundle's receipts as they are scanned,
+/// nothing held per receipt): the header and the number of bytes written (no final newline).
+///
+/// # Errors
+///
+/// As [`super::header`] and [`super::write_bundle`]; [`Error::Write`] when `out` fails.
+pub fn write_document(
+    store: &dyn Store,
+    deployment: &str,
+    kind: DocumentKind,
+    now: Timestamp,
+    key: &SigningKey,
+    out: &mut dyn Write,
+) -> Result<(CapsuleHeader, u64), Error> {
     if kind == DocumentKind::Bundle {
-        let bundle = super::bundle(store, deployment, now, key)?;
-        let text = bundle.to_json(Some(2))?;
-        Ok((bundle.header, text))
-    } else {
-        let (header, _) = super::header(store, deployment, now, key)?;
-        let text = header.to_json(Some(2))?;
-        Ok((header, text))
+        return super::write_bundle(store, deployment, now, key, out);
     }
+    let (header, _) = super::header(store, deployment, now, key)?;
+    let text = header.to_json(Some(2))?;
+    out.write_all(text.as_bytes()).map_err(Error::Write)?;
+    Ok((header, text.len() as u64))
 }
 
 /// What `header` and `export` say once they wrote the document of `kind` (`bytes` long,
@@ -87,15 +107,13 @@ mod tests {
 
     #[test]
     fn documents_of_the_demo_are_signed_and_described() {
-        let (mut store, dir) = demo::tests::fresh_store("export-document");
-        let run = demo::record_demo(&mut *store, 4, &mut |_| {}).unwrap();
-        let key = SigningKey::from_seed(&lcm_crypto::Seed::from_bytes([3; 32]));
+        let (store, dir, deployment, key) = demo::tests::demo_store("export-document", 4);
         let now = Timestamp::now();
         let (header, text) =
-            document(&*store, &run.deployment, DocumentKind::Header, now, &key).unwrap();
+            document(&*store, &deployment, DocumentKind::Header, now, &key).unwrap();
         assert_eq!(CapsuleHeader::from_json(&text).unwrap(), header);
         let (bundled, bundle) =
-            document(&*store, &run.deployment, DocumentKind::Bundle, now, &key).unwrap();
+            document(&*store, &deployment, DocumentKind::Bundle, now, &key).unwrap();
         assert_eq!(
             lcm_capsule::Bundle::from_json(&bundle).unwrap().header,
             bundled
@@ -109,7 +127,7 @@ mod tests {
         let (value, line) = written(
             DocumentKind::Header,
             &path,
-            &run.deployment,
+            &deployment,
             &header,
             text.len(),
         )

@@ -17,6 +17,18 @@ pub(crate) fn fresh_store(name: &str) -> (Box<dyn Store>, std::path::PathBuf) {
     (store, dir)
 }
 
+/// [`fresh_store`] with the demo lifecycle and `receipts` receipts recorded: the store, its
+/// folder (removed by the caller), the demo's deployment and a signing key.
+pub(crate) fn demo_store(
+    name: &str,
+    receipts: u64,
+) -> (Box<dyn Store>, std::path::PathBuf, String, SigningKey) {
+    let (mut store, dir) = fresh_store(name);
+    let run = record_demo(&mut *store, receipts, &mut |_| {}).unwrap();
+    let key = SigningKey::from_seed(&lcm_crypto::Seed::from_bytes([3; 32]));
+    (store, dir, run.deployment, key)
+}
+
 #[test]
 fn the_demo_appends_its_receipts_in_windows_and_refuses_a_second_run() {
     let (mut store, dir) = fresh_store("demo");
