@@ -1156,12 +1156,7 @@ fn restore_model_refuses_tampered_anchors() {
 /// The fingerprint of one `f32` tensor `w` holding `weights`.
 fn weights_fingerprint(weights: &[u8]) -> ParameterFingerprint {
     let shape = [weights.len() as u64 / 4];
-    let tensor = Tensor {
-        name: "w",
-        dtype: "f32",
-        shape: &shape,
-        bytes: weights,
-    };
+    let tensor = Tensor::new("w", "f32", &shape, weights);
     ParameterFingerprint::compute(&policy(), [tensor]).expect("the fixture is valid")
 }
 

@@ -7,17 +7,7 @@ fn p() -> Policy {
 }
 
 fn t<'a>(name: &'a str, bytes: &'a [u8]) -> Tensor<'a> {
-    tensor(name, "u8", &[2], bytes)
-}
-
-/// A tensor with every field given (for the cases `t` does not cover).
-fn tensor<'a>(name: &'a str, dtype: &'a str, shape: &'a [u64], bytes: &'a [u8]) -> Tensor<'a> {
-    Tensor {
-        name,
-        dtype,
-        shape,
-        bytes,
-    }
+    Tensor::new(name, "u8", &[2], bytes)
 }
 
 #[test]
@@ -66,11 +56,11 @@ fn fingerprint_detects_and_locates_each_change() {
 #[test]
 fn tensor_encoding_is_injective() {
     // Moving a byte between name and dtype, or between shape dims, changes the digest.
-    let x = tensor("ab", "c", &[2], &[0, 0]);
-    let y = tensor("a", "bc", &[2], &[0, 0]);
+    let x = Tensor::new("ab", "c", &[2], &[0, 0]);
+    let y = Tensor::new("a", "bc", &[2], &[0, 0]);
     assert_ne!(x.digest(&p()).unwrap(), y.digest(&p()).unwrap());
-    let s1 = tensor("w", "q4", &[1, 6], &[0]);
-    let s2 = tensor("w", "q4", &[6, 1], &[0]);
+    let s1 = Tensor::new("w", "q4", &[1, 6], &[0]);
+    let s2 = Tensor::new("w", "q4", &[6, 1], &[0]);
     assert_ne!(s1.digest(&p()).unwrap(), s2.digest(&p()).unwrap());
 }
 
@@ -88,12 +78,12 @@ fn fingerprint_rejects_bad_tensors() {
     );
     let short = ParameterFingerprint::compute(&p(), [t("a", &[1])]);
     assert_matches!(short, Err(Error::InvalidField { field: "bytes", .. }));
-    let f32s = tensor("w", "f32", &[2], &[0; 7]);
+    let f32s = Tensor::new("w", "f32", &[2], &[0; 7]);
     assert_matches!(
         f32s.digest(&p()),
         Err(Error::InvalidField { field: "bytes", .. })
     );
-    let huge = tensor("w", "custom", &[u64::MAX, 2], &[]);
+    let huge = Tensor::new("w", "custom", &[u64::MAX, 2], &[]);
     assert_matches!(
         huge.digest(&p()),
         Err(Error::InvalidField { field: "shape", .. })
@@ -112,7 +102,7 @@ fn fingerprint_rejects_bad_tensors() {
         Err(Error::EmptyField { field: "dtype", .. })
     );
     // An unknown dtype is hashed without a length check.
-    let custom = tensor("q", "q4_0", &[32], &[0; 18]);
+    let custom = Tensor::new("q", "q4_0", &[32], &[0; 18]);
     assert!(custom.digest(&p()).is_ok());
 }
 
