@@ -35,6 +35,15 @@ where
     }
 }
 
+/// Asserts that `result` is the [`Error::Empty`] of `field`.
+#[track_caller]
+pub(crate) fn empty_field<T: Debug>(result: Result<T, Error>, field: &str) {
+    match result {
+        Err(Error::Empty { field: f, .. }) if f == field => {}
+        other => panic!("expected an empty {field}, got {other:?}"),
+    }
+}
+
 /// The fault of a chain refused for its sequence numbers, `"order"` for an
 /// [`lcm_model::Error::ChainOrder`] or `"gap"` for an [`lcm_model::Error::ChainGap`], with its
 /// `index`, `expected` and `actual` numbers; panics on any other result.

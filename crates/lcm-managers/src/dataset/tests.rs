@@ -12,7 +12,8 @@ use lcm_model::{FixedClock, Timestamp};
 
 use super::*;
 use crate::test_support::{
-    Tamper, check_tampers, only, overlap, password_refusal, unexpected_value, unknown_reference,
+    Tamper, check_tampers, empty_field, only, overlap, password_refusal, unexpected_value,
+    unknown_reference,
 };
 
 /// A reproducible context: SHA-256, the KDF floor, a fixed clock and a seeded stream.
@@ -73,13 +74,7 @@ fn family_anchor_and_password() {
         m.verify_password("fam", "pW"),
         Err(Error::WrongPassword { .. })
     );
-    assert_matches!(
-        m.verify_password("fam", ""),
-        Err(Error::Empty {
-            field: "master_password",
-            ..
-        })
-    );
+    empty_field(m.verify_password("fam", ""), "master_password");
     assert_matches!(m.verify_password("nope", "pw"), Err(Error::NotFound { .. }));
 
     // Tampering with any input of the MAC makes the right password fail.
@@ -106,21 +101,9 @@ fn family_anchor_and_password() {
 fn family_anchor_rejects_bad_input() {
     let mut m = DatasetFamilyManager::new(ctx(1));
     let e = m.create_dataset_family_anchor("", metadata(), "pw");
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "family_id",
-            ..
-        })
-    );
+    empty_field(e, "family_id");
     let e = m.create_dataset_family_anchor("f", metadata(), "");
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "master_password",
-            ..
-        })
-    );
+    empty_field(e, "master_password");
     let bad = DatasetFamilyMetadata {
         license: String::new(),
         ..metadata()
@@ -404,13 +387,7 @@ fn split_input_errors() {
     let (id, actual) = unexpected_value(e, "sample_count");
     assert_eq!((id.as_str(), actual.as_str()), ("fam/train", "8000"));
     let e = m.add_dataset_splits(&fam, one(SplitInfo::new(vec!["x".into(), String::new()])));
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "record_ids",
-            ..
-        })
-    );
+    empty_field(e, "record_ids");
     let e = m.add_dataset_splits(
         &fam,
         one(SplitInfo::new(vec!["x".into(), "y".into(), "x".into()])),

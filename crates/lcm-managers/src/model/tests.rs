@@ -6,7 +6,7 @@ use lcm_model::records::{DatasetFamilyMetadata, Tensor};
 use super::*;
 use crate::dataset::tests::ctx;
 use crate::test_support::{
-    Tamper, check_tampers, password_refusal, unexpected_value, unknown_reference,
+    Tamper, check_tampers, empty_field, password_refusal, unexpected_value, unknown_reference,
 };
 
 fn setup() -> (DatasetFamilyManager, ModelManager) {
@@ -206,27 +206,15 @@ fn bad_requests_are_named() {
         }
     }
     let e = m.create_model_anchor(&d, request(), "");
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "master_password",
-            ..
-        })
-    );
+    empty_field(e, "master_password");
     let mut r = request();
     r.architecture.model_type.clear();
     let e = m.create_model_anchor(&d, r, "pw");
-    assert_matches!(e, Err(Error::Empty { field: "type", .. }));
+    empty_field(e, "type");
     let mut r = request();
     r.environment.framework_version.clear();
     let e = m.create_model_anchor(&d, r, "pw");
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "framework_version",
-            ..
-        })
-    );
+    empty_field(e, "framework_version");
     m.create_model_anchor(&d, request(), "pw").unwrap();
     let e = m.create_model_anchor(&d, request(), "pw");
     assert_matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. })));
