@@ -102,6 +102,16 @@ pub(crate) fn overlap<T: Debug>(result: Result<T, Error>) -> [String; 4] {
     }
 }
 
+/// Asserts that `result` is the [`lcm_model::Error::RootMismatch`] of `root`, as the
+/// verifiers of `lcm_model` return it.
+#[track_caller]
+pub(crate) fn root_mismatch<T: Debug>(result: Result<T, lcm_model::Error>, root: &str) {
+    match result {
+        Err(lcm_model::Error::RootMismatch { root: r, .. }) if r == root => {}
+        other => panic!("expected a {root} root mismatch, got {other:?}"),
+    }
+}
+
 /// A policy at the KDF floor that allows only the record `domains`.
 pub(crate) fn only(domains: &[lcm_model::DomainType]) -> lcm_model::Policy {
     lcm_model::Policy {

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::deployment::tests::{ctx, deployed, request};
-use crate::test_support::{empty_field, seal_mismatch};
+use crate::test_support::{empty_field, root_mismatch, seal_mismatch};
 use lcm_crypto::HashAlgorithm;
 use lcm_crypto::merkle::MerkleTree;
 use lcm_crypto::merkle::{leaf_hash, node_hash};
@@ -127,13 +127,7 @@ fn release_root_is_the_rfc9162_root_of_four_digests() {
     for tamper in tampers {
         let mut t = release.record().clone();
         tamper(&mut t);
-        assert_matches!(
-            verify_release_root(r.policy(), &t),
-            Err(ModelError::RootMismatch {
-                root: "release root",
-                ..
-            })
-        );
+        root_mismatch(verify_release_root(r.policy(), &t), "release root");
     }
 }
 
