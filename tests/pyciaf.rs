@@ -641,6 +641,14 @@ mod managers {
         .expect("the profile opens a context")
     }
 
+    /// The vectors, a salted context on the frozen clock, and a family manager on it: where the
+    /// lifecycle tests start.
+    fn salted_lifecycle() -> (Value, PyciafContext, DatasetFamilyManager) {
+        let ctx = ctx(CommitmentScheme::Salted, 0);
+        let families = DatasetFamilyManager::new(ctx.clone());
+        (vectors(), ctx, families)
+    }
+
     /// The anchor of family `fam` that `families` makes for `metadata` and the content root of
     /// the vectors' family section `section`.
     fn family_anchor<'a>(
@@ -726,13 +734,11 @@ mod managers {
     /// through the managers call by call.
     #[test]
     fn the_managers_reproduce_the_lifecycle_section() {
-        let v = vectors();
+        let (v, ctx, mut families) = salted_lifecycle();
         let l = &v["lifecycle"];
-        let ctx = ctx(CommitmentScheme::Salted, 0);
 
         // Dataset family: the constructor, then the simulation (same content-root rule).
         let fam = &l["dataset_family_anchor"];
-        let mut families = DatasetFamilyManager::new(ctx.clone());
         let anchor = family_anchor(&mut families, &fam["metadata"], fam);
         assert_eq!(anchor.family_anchor, s(&fam["family_anchor"]));
         assert_eq!(anchor.anchor_id, s(&fam["anchor_id"]));
@@ -898,11 +904,9 @@ mod managers {
     /// not the file.
     #[test]
     fn a_changed_input_changes_the_digest() {
-        let v = vectors();
+        let (v, ctx, mut families) = salted_lifecycle();
         let l = &v["lifecycle"];
-        let ctx = ctx(CommitmentScheme::Salted, 0);
         let fam = &l["dataset_family_anchor"];
-        let mut families = DatasetFamilyManager::new(ctx.clone());
         for (field, value) in [
             ("name", json!("fam2")),
             ("contains_pii", json!(true)),

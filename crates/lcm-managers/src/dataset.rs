@@ -167,12 +167,7 @@ impl DatasetFamilyManager {
 
     /// A family id that is not empty and not held yet.
     fn check_new_family_id(&self, family_id: &str) -> Result<(), Error> {
-        new_id(
-            FAMILY,
-            "family_id",
-            family_id,
-            self.families.contains_key(family_id),
-        )
+        new_id(FAMILY, "family_id", family_id, &self.families)
     }
 
     /// Creates and stores the anchor of a dataset family (the seed's

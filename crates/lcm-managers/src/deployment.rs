@@ -167,12 +167,7 @@ impl DeploymentManager {
     ) -> Result<Sealed<PreDeploymentAnchor>, Error> {
         self.check_domain()?;
         let id = request.predeployment_id;
-        new_id(
-            PREDEPLOYMENT,
-            "predeployment_id",
-            &id,
-            self.predeployments.contains_key(&id),
-        )?;
+        new_id(PREDEPLOYMENT, "predeployment_id", &id, &self.predeployments)?;
         request
             .build_artifact
             .validate()
@@ -238,7 +233,7 @@ impl DeploymentManager {
             DEPLOYMENT,
             "deployment_id",
             deployment_id,
-            self.deployments.contains_key(deployment_id),
+            &self.deployments,
         )?;
         let (pre, _) = self.predeployments.get(predeployment_id).ok_or_else(|| {
             Error::unknown_reference(

@@ -576,12 +576,7 @@ impl InferenceManager {
         window_id: &str,
         receipts: &[S],
     ) -> Result<Sealed<InferenceBatch>, Error> {
-        new_id(
-            BATCH,
-            "window_id",
-            window_id,
-            self.batches.contains_key(window_id),
-        )?;
+        new_id(BATCH, "window_id", window_id, &self.batches)?;
         let batch = compute_inference_batch(self.ctx.policy(), window_id, receipts)?;
         let sealed = Sealed::seal(batch, self.ctx.policy())?;
         self.batches.insert(window_id.to_owned(), sealed.clone());
@@ -596,12 +591,7 @@ impl InferenceManager {
     /// [`Error::Empty`] for an empty window id; [`lcm_model::Error::DuplicateId`] for a window already
     /// processed.
     pub fn batch_builder(&self, window_id: &str) -> Result<InferenceBatchBuilder, Error> {
-        new_id(
-            BATCH,
-            "window_id",
-            window_id,
-            self.batches.contains_key(window_id),
-        )?;
+        new_id(BATCH, "window_id", window_id, &self.batches)?;
         Ok(InferenceBatchBuilder::new(self.ctx.policy(), window_id))
     }
 

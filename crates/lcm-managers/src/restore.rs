@@ -6,6 +6,8 @@
 //! with the same checks the create path applies. A restore either adopts everything it is given
 //! or nothing.
 
+use std::collections::BTreeMap;
+
 use lcm_crypto::Digest;
 use lcm_model::{Claimed, Record, Seal, Sealed};
 
@@ -44,16 +46,16 @@ pub(crate) fn fresh_id(kind: &'static str, id: &str, taken: bool) -> Result<(), 
     Ok(())
 }
 
-/// A new record's id (its `id_field`): not empty ([`Error::Empty`]) and not `taken` yet
-/// ([`fresh_id`]).
-pub(crate) fn new_id(
+/// A new record's id (its `id_field`): not empty ([`Error::Empty`]) and not among the ids
+/// `held` yet ([`fresh_id`]).
+pub(crate) fn new_id<V>(
     kind: &'static str,
     id_field: &'static str,
     id: &str,
-    taken: bool,
+    held: &BTreeMap<String, V>,
 ) -> Result<(), Error> {
     non_empty(kind, id, id_field, id)?;
-    fresh_id(kind, id, taken)
+    fresh_id(kind, id, held.contains_key(id))
 }
 
 /// A digest a record stores equals the one recomputed from its inputs: otherwise an
@@ -89,7 +91,8 @@ pub(crate) fn adopt<T: Record + Clone>(
     taken: bool,
     claimed: &Claimed<T>,
 ) -> Result<Sealed<T>, Error> {
-    new_id(kind, id_field, id, taken)?;
+    non_empty(kind, id, id_field, id)?;
+    fresh_id(kind, id, taken)?;
     check_seal(ctx, kind, id, claimed)
 }
 

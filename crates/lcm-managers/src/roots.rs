@@ -87,12 +87,7 @@ impl RootManager {
         evaluation_type: &str,
         metrics: &BTreeMap<String, f64>,
     ) -> Result<Sealed<TestEvaluationAnchor>, Error> {
-        new_id(
-            TEST_EVALUATION,
-            "test_id",
-            test_id,
-            self.test_evaluations.contains_key(test_id),
-        )?;
+        new_id(TEST_EVALUATION, "test_id", test_id, &self.test_evaluations)?;
         non_empty(TEST_EVALUATION, test_id, "evaluation_type", evaluation_type)?;
         let mut finite = BTreeMap::new();
         for (name, &value) in metrics {

@@ -35,6 +35,15 @@ where
     }
 }
 
+/// Asserts that `result` is the [`Error::Empty`] of `field`.
+#[track_caller]
+pub(crate) fn empty_field<T: Debug>(result: Result<T, Error>, field: &str) {
+    match result {
+        Err(Error::Empty { field: f, .. }) if f == field => {}
+        other => panic!("expected an empty {field}, got {other:?}"),
+    }
+}
+
 /// The fault of a chain refused for its sequence numbers, `"order"` for an
 /// [`lcm_model::Error::ChainOrder`] or `"gap"` for an [`lcm_model::Error::ChainGap`], with its
 /// `index`, `expected` and `actual` numbers; panics on any other result.
@@ -90,6 +99,16 @@ pub(crate) fn overlap<T: Debug>(result: Result<T, Error>) -> [String; 4] {
             second,
         }) => [family, record, first, second],
         other => panic!("expected overlapping splits, got {other:?}"),
+    }
+}
+
+/// Asserts that `result` is the [`lcm_model::Error::RootMismatch`] of `root`, as the
+/// verifiers of `lcm_model` return it.
+#[track_caller]
+pub(crate) fn root_mismatch<T: Debug>(result: Result<T, lcm_model::Error>, root: &str) {
+    match result {
+        Err(lcm_model::Error::RootMismatch { root: r, .. }) if r == root => {}
+        other => panic!("expected a {root} root mismatch, got {other:?}"),
     }
 }
 

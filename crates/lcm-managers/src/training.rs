@@ -416,12 +416,7 @@ impl TrainingManager {
 
     /// A session id that is not empty and not held yet.
     fn check_new_session_id(&self, session_id: &str) -> Result<(), Error> {
-        new_id(
-            SESSION,
-            "session_id",
-            session_id,
-            self.sessions.contains_key(session_id),
-        )
+        new_id(SESSION, "session_id", session_id, &self.sessions)
     }
 
     /// The ids of all sessions, in order.

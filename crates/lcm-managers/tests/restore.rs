@@ -35,45 +35,44 @@ fn assert_refused<T: std::fmt::Debug>(
     assert!(refused, "expected {what}, got {result:?}");
 }
 
-/// Asserts that `result` is an [`lcm_model::Error::UnexpectedValue`] in `field`.
-#[track_caller]
-fn assert_unexpected<T: std::fmt::Debug>(result: Result<T, Error>, field: &str) {
-    assert_refused(
-        result,
-        format_args!("an unexpected {field}"),
-        |e| matches!(e, Error::Model(lcm_model::Error::UnexpectedValue { field: f, .. }) if *f == field),
-    );
+/// Defines `fn $name(result, $arg: &str)`: asserts that `result` is the error `$pattern`
+/// whose `$bound` equals `$arg` (described as `$what`).
+macro_rules! refusal_assert {
+    ($(#[$doc:meta])* fn $name:ident($arg:ident), $what:literal, $pattern:pat => $bound:ident) => {
+        $(#[$doc])*
+        #[track_caller]
+        fn $name<T: std::fmt::Debug>(result: Result<T, Error>, $arg: &str) {
+            assert_refused(result, format_args!($what), |e| {
+                matches!(e, $pattern if *$bound == $arg)
+            });
+        }
+    };
 }
 
-/// Asserts that `result` is an [`lcm_model::Error::SealMismatch`] of a `kind` record.
-#[track_caller]
-fn assert_seal_mismatch<T: std::fmt::Debug>(result: Result<T, Error>, kind: &str) {
-    assert_refused(
-        result,
-        format_args!("a {kind} seal mismatch"),
-        |e| matches!(e, Error::Model(lcm_model::Error::SealMismatch { kind: k, .. }) if *k == kind),
-    );
-}
-
-/// Asserts that `result` is an [`lcm_model::Error::DuplicateId`] of a `kind` record.
-#[track_caller]
-fn assert_duplicate<T: std::fmt::Debug>(result: Result<T, Error>, kind: &str) {
-    assert_refused(
-        result,
-        format_args!("a duplicate {kind} id"),
-        |e| matches!(e, Error::Model(lcm_model::Error::DuplicateId { kind: k, .. }) if *k == kind),
-    );
-}
-
-/// Asserts that `result` is an [`Error::Empty`] `field`.
-#[track_caller]
-fn assert_empty<T: std::fmt::Debug>(result: Result<T, Error>, field: &str) {
-    assert_refused(
-        result,
-        format_args!("an empty {field}"),
-        |e| matches!(e, Error::Empty { field: f, .. } if *f == field),
-    );
-}
+refusal_assert!(
+    /// Asserts that `result` is an [`lcm_model::Error::UnexpectedValue`] in `field`.
+    fn assert_unexpected(field),
+    "an unexpected {field}",
+    Error::Model(lcm_model::Error::UnexpectedValue { field: f, .. }) => f
+);
+refusal_assert!(
+    /// Asserts that `result` is an [`lcm_model::Error::SealMismatch`] of a `kind` record.
+    fn assert_seal_mismatch(kind),
+    "a {kind} seal mismatch",
+    Error::Model(lcm_model::Error::SealMismatch { kind: k, .. }) => k
+);
+refusal_assert!(
+    /// Asserts that `result` is an [`lcm_model::Error::DuplicateId`] of a `kind` record.
+    fn assert_duplicate(kind),
+    "a duplicate {kind} id",
+    Error::Model(lcm_model::Error::DuplicateId { kind: k, .. }) => k
+);
+refusal_assert!(
+    /// Asserts that `result` is an [`Error::Empty`] `field`.
+    fn assert_empty(field),
+    "an empty {field}",
+    Error::Empty { field: f, .. } => f
+);
 
 /// Asserts that `result` is an [`Error::OverlappingSplits`]: `record` in both the `first` and
 /// the `second` split.
@@ -179,6 +178,13 @@ fn flip(d: Digest) -> Digest {
     let mut b = d.to_bytes();
     b[0] ^= 1;
     Digest::from_bytes(b)
+}
+
+/// `claimed` with its digest's first byte changed: a seal that does not match its record.
+fn flipped<T: Clone>(claimed: &Claimed<T>) -> Claimed<T> {
+    let mut c = claimed.clone();
+    c.digest = flip(c.digest);
+    c
 }
 
 fn ids(prefix: &str, n: usize) -> Vec<String> {
@@ -486,6 +492,20 @@ fn stored_splits(l: &Lifecycle) -> Vec<RestoredSplit> {
             content_digests: s.content_digests.clone(),
         })
         .collect()
+}
+
+/// Runs `restore` on `manager` and, when it is refused, asserts `kept_nothing`: nothing is
+/// kept from a refused restore.
+fn all_or_nothing<M, T>(
+    mut manager: M,
+    restore: impl FnOnce(&mut M) -> Result<T, Error>,
+    kept_nothing: impl FnOnce(&M) -> bool,
+) -> Result<T, Error> {
+    let r = restore(&mut manager);
+    if r.is_err() {
+        assert!(kept_nothing(&manager), "a refused restore kept something");
+    }
+    r
 }
 
 /// A fresh dataset manager holding the lifecycle's family, restored from storage.
@@ -858,19 +878,18 @@ fn release_root_from_restored_records_is_identical() {
 fn restore_family_refuses_tampered_family_anchors() {
     let l = lifecycle();
     let check = |family: Claimed<DatasetFamilyAnchor>, splits: Vec<RestoredSplit>| {
-        let mut d = DatasetFamilyManager::new(stage_ctx(ELSEWHERE));
-        let r = d.restore_family(family, splits);
-        // Nothing is kept from a refused restore.
-        if r.is_err() {
-            assert_eq!(d.family_ids().count(), 0);
-        }
-        r
+        all_or_nothing(
+            DatasetFamilyManager::new(stage_ctx(ELSEWHERE)),
+            |d| d.restore_family(family, splits),
+            |d| d.family_ids().count() == 0,
+        )
     };
     check(l.family.clone(), l.splits.clone()).unwrap();
 
-    let mut flipped = l.family.clone();
-    flipped.digest = flip(flipped.digest);
-    assert_seal_mismatch(check(flipped, l.splits.clone()), "dataset family");
+    assert_seal_mismatch(
+        check(flipped(&l.family), l.splits.clone()),
+        "dataset family",
+    );
     let mut edited = l.family.clone();
     edited.record.metadata.owner = "mallory".into();
     assert_seal_mismatch(check(edited.clone(), Vec::new()), "dataset family");
@@ -1096,16 +1115,13 @@ fn restore_family_refuses_foreign_repeated_and_overlapping_splits() {
 fn restore_model_refuses_tampered_anchors() {
     let l = lifecycle();
     let check = |anchor: Claimed<ModelAnchor>| {
-        let mut m = ModelManager::new(stage_ctx(ELSEWHERE));
-        let r = m.restore_model(anchor);
-        if r.is_err() {
-            assert_eq!(m.list_models().count(), 0);
-        }
-        r
+        all_or_nothing(
+            ModelManager::new(stage_ctx(ELSEWHERE)),
+            |m| m.restore_model(anchor),
+            |m| m.list_models().count() == 0,
+        )
     };
-    let mut flipped = l.model.clone();
-    flipped.digest = flip(flipped.digest);
-    assert_seal_mismatch(check(flipped), "model");
+    assert_seal_mismatch(check(flipped(&l.model)), "model");
     // Another authorized dataset, unsealed and resealed.
     let mut widened = l.model.clone();
     widened
@@ -1130,41 +1146,26 @@ fn restore_model_refuses_tampered_anchors() {
         Error::Model(lcm_model::Error::DuplicateId { .. })
     );
     // A model anchored without weights has no fingerprint to check.
-    let weights = [0u8; 4];
-    let tensor = Tensor {
-        name: "w",
-        dtype: "f32",
-        shape: &[1],
-        bytes: &weights,
-    };
-    let fp = ParameterFingerprint::compute(&policy(), [tensor]).unwrap();
+    let fp = weights_fingerprint(&[0; 4]);
     assert_unexpected(
         m.verify_parameters("pneumonia_model", "v1.0", &fp),
         "parameters",
     );
 }
 
+/// The fingerprint of one `f32` tensor `w` holding `weights`.
+fn weights_fingerprint(weights: &[u8]) -> ParameterFingerprint {
+    let shape = [weights.len() as u64 / 4];
+    let tensor = Tensor::new("w", "f32", &shape, weights);
+    ParameterFingerprint::compute(&policy(), [tensor]).expect("the fixture is valid")
+}
+
 #[test]
 fn restore_anchored_model_checks_its_inputs() {
     let l = lifecycle();
     // A model anchored with weights (one more key derivation).
-    let weights = [0u8; 8];
-    let tensor = Tensor {
-        name: "w",
-        dtype: "f32",
-        shape: &[2],
-        bytes: &weights,
-    };
-    let fp = ParameterFingerprint::compute(&policy(), [tensor]).unwrap();
-    let changed = [0u8, 0, 0, 0, 0, 0, 128, 63];
-    let other_fp = ParameterFingerprint::compute(
-        &policy(),
-        [Tensor {
-            bytes: &changed,
-            ..tensor
-        }],
-    )
-    .unwrap();
+    let fp = weights_fingerprint(&[0; 8]);
+    let other_fp = weights_fingerprint(&[0, 0, 0, 0, 0, 0, 128, 63]);
     let mut request = model_request();
     request.version = "v2.0".into();
     request.architecture.total_params = Some(2);
@@ -1251,30 +1252,38 @@ fn restore_anchored_model_checks_its_inputs() {
 // ---------------------------------------------------------------------------------------------
 // Tamper twins: training.
 
+/// Restores `session` into a fresh training manager over the restored datasets and model
+/// (nothing kept when refused).
+fn restore_session(
+    l: &Lifecycle,
+    session: Claimed<TrainingSession>,
+    checkpoints: Vec<Claimed<TrainingCheckpoint>>,
+    completion: Option<(TrainingMetrics, Claimed<TrainingSnapshot>)>,
+) -> Result<(), Error> {
+    all_or_nothing(
+        TrainingManager::new(stage_ctx(ELSEWHERE)),
+        |t| {
+            let (datasets, models) = (restored_datasets(l), restored_models(l));
+            t.restore_session(&datasets, &models, session, checkpoints, completion)
+        },
+        |t| t.training_session(SESSION_ID).is_none(),
+    )
+}
+
 #[test]
 fn restore_session_refuses_broken_checkpoint_chains() {
     let l = lifecycle();
     let check = |session: Claimed<TrainingSession>, cps: Vec<Claimed<TrainingCheckpoint>>| {
-        let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
-        let r = t.restore_session(
-            &restored_datasets(l),
-            &restored_models(l),
-            session,
-            cps,
-            None,
-        );
-        if r.is_err() {
-            assert!(t.training_session(SESSION_ID).is_none());
-        }
-        r
+        restore_session(l, session, cps, None)
     };
     let cps = |order: &[usize]| -> Vec<Claimed<TrainingCheckpoint>> {
         order.iter().map(|&i| l.checkpoints[i].clone()).collect()
     };
+    // The first checkpoint, then `second` resealed after an edit.
+    let then = |second: TrainingCheckpoint| vec![l.checkpoints[0].clone(), reseal(second)];
     check(l.session.clone(), cps(&[0, 1, 2])).unwrap();
 
-    let mut session = l.session.clone();
-    session.digest = flip(session.digest);
+    let session = flipped(&l.session);
     assert_seal_mismatch(check(session, cps(&[0, 1, 2])), "training session");
     let mut session = l.session.record.clone();
     session.session_id = String::new();
@@ -1309,20 +1318,14 @@ fn restore_session_refuses_broken_checkpoint_chains() {
     let mut moved = l.checkpoints[1].record.clone();
     moved.index = 0;
     assert_err!(
-        check(
-            l.session.clone(),
-            vec![l.checkpoints[0].clone(), reseal(moved)]
-        ),
+        check(l.session.clone(), then(moved)),
         Error::Model(lcm_model::Error::ChainOrder { index: 1, .. })
     );
     // A broken link: the second checkpoint links to the session, not to the first.
     let mut unlinked = l.checkpoints[1].record.clone();
     unlinked.previous = l.session.digest;
     assert_err!(
-        check(
-            l.session.clone(),
-            vec![l.checkpoints[0].clone(), reseal(unlinked)]
-        ),
+        check(l.session.clone(), then(unlinked)),
         Error::Model(lcm_model::Error::ChainLink { index: 1, .. })
     );
     // A checkpoint of another session.
@@ -1334,21 +1337,12 @@ fn restore_session_refuses_broken_checkpoint_chains() {
     let mut repeated = l.checkpoints[1].record.clone();
     repeated.checkpoint_id = "ckpt_0".into();
     assert_duplicate(
-        check(
-            l.session.clone(),
-            vec![l.checkpoints[0].clone(), reseal(repeated)],
-        ),
+        check(l.session.clone(), then(repeated)),
         "training checkpoint",
     );
     let mut back = l.checkpoints[1].record.clone();
     back.step = l.checkpoints[0].record.step;
-    assert_unexpected(
-        check(
-            l.session.clone(),
-            vec![l.checkpoints[0].clone(), reseal(back)],
-        ),
-        "step",
-    );
+    assert_unexpected(check(l.session.clone(), then(back)), "step");
     let mut anonymous = l.checkpoints[0].record.clone();
     anonymous.checkpoint_id = String::new();
     assert_empty(
@@ -1464,18 +1458,12 @@ fn restore_session_refuses_a_completion_that_does_not_match() {
     let check = |cps: &[Claimed<TrainingCheckpoint>],
                  metrics: TrainingMetrics,
                  snapshot: Claimed<TrainingSnapshot>| {
-        let mut t = TrainingManager::new(stage_ctx(ELSEWHERE));
-        let r = t.restore_session(
-            &restored_datasets(l),
-            &restored_models(l),
+        restore_session(
+            l,
             l.session.clone(),
             cps.to_vec(),
             Some((metrics, snapshot)),
-        );
-        if r.is_err() {
-            assert!(t.training_session(SESSION_ID).is_none());
-        }
-        r
+        )
     };
     check(&l.checkpoints, final_metrics(), l.snapshot.clone()).unwrap();
     // The snapshot of another session.
@@ -1495,8 +1483,7 @@ fn restore_session_refuses_a_completion_that_does_not_match() {
         check(&l.checkpoints[..2], final_metrics(), l.snapshot.clone()),
         "checkpoint_head",
     );
-    let mut snapshot = l.snapshot.clone();
-    snapshot.digest = flip(snapshot.digest);
+    let snapshot = flipped(&l.snapshot);
     assert_err!(
         check(&l.checkpoints, final_metrics(), snapshot),
         Error::Model(lcm_model::Error::SealMismatch { .. })
@@ -1518,16 +1505,23 @@ fn restore_session_refuses_a_completion_that_does_not_match() {
 // ---------------------------------------------------------------------------------------------
 // Tamper twins: deployments.
 
+/// A fresh deployment manager holding the lifecycle's pre-deployment, restored.
+fn restored_predeployment(l: &Lifecycle) -> DeploymentManager {
+    let mut d = DeploymentManager::new(stage_ctx(ELSEWHERE));
+    d.restore_predeployment(l.predeployment.clone(), sbom())
+        .expect("the fixture is valid");
+    d
+}
+
 #[test]
 fn restore_predeployment_refuses_tampering() {
     let l = lifecycle();
     let check = |anchor: Claimed<PreDeploymentAnchor>, sbom: Sbom| {
-        let mut d = DeploymentManager::new(stage_ctx(ELSEWHERE));
-        let r = d.restore_predeployment(anchor, sbom);
-        if r.is_err() {
-            assert!(d.predeployment(PRE_ID).is_none());
-        }
-        r
+        all_or_nothing(
+            DeploymentManager::new(stage_ctx(ELSEWHERE)),
+            |d| d.restore_predeployment(anchor, sbom),
+            |d| d.predeployment(PRE_ID).is_none(),
+        )
     };
     check(l.predeployment.clone(), sbom()).unwrap();
     let mut changed = sbom();
@@ -1542,9 +1536,10 @@ fn restore_predeployment_refuses_tampering() {
         check(l.predeployment.clone(), added),
         "predeployment anchor sbom_digest",
     );
-    let mut flipped = l.predeployment.clone();
-    flipped.digest = flip(flipped.digest);
-    assert_seal_mismatch(check(flipped, sbom()), "predeployment anchor");
+    assert_seal_mismatch(
+        check(flipped(&l.predeployment), sbom()),
+        "predeployment anchor",
+    );
     let mut region = l.predeployment.clone();
     region.record.intended_region = "eu-west-1".into();
     assert_seal_mismatch(check(region, sbom()), "predeployment anchor");
@@ -1558,9 +1553,7 @@ fn restore_predeployment_refuses_tampering() {
         Error::Model(lcm_model::Error::UnexpectedValue { .. })
     );
 
-    let mut d = DeploymentManager::new(stage_ctx(ELSEWHERE));
-    d.restore_predeployment(l.predeployment.clone(), sbom())
-        .unwrap();
+    let mut d = restored_predeployment(l);
     assert_err!(
         d.restore_predeployment(l.predeployment.clone(), sbom()),
         Error::Model(lcm_model::Error::DuplicateId { .. })
@@ -1574,25 +1567,19 @@ fn restore_predeployment_refuses_tampering() {
 #[test]
 fn restore_deployment_refuses_tampering() {
     let l = lifecycle();
-    let with_pre = || {
-        let mut d = DeploymentManager::new(stage_ctx(ELSEWHERE));
-        d.restore_predeployment(l.predeployment.clone(), sbom())
-            .unwrap();
-        d
-    };
     let check = |anchor: Claimed<DeploymentAnchor>,
                  history: Vec<Claimed<DeploymentStatusEvent>>| {
-        let mut d = with_pre();
-        let r = d.restore_deployment(anchor, history);
-        if r.is_err() {
-            assert!(d.deployment(DEPLOY_ID).is_none());
-            assert!(d.status_history(DEPLOY_ID).is_none());
-        }
-        r
+        all_or_nothing(
+            restored_predeployment(l),
+            |d| d.restore_deployment(anchor, history),
+            |d| d.deployment(DEPLOY_ID).is_none() && d.status_history(DEPLOY_ID).is_none(),
+        )
     };
     let events = |order: &[usize]| -> Vec<Claimed<DeploymentStatusEvent>> {
         order.iter().map(|&i| l.history[i].clone()).collect()
     };
+    // The first event, then `second` resealed after an edit.
+    let then = |second: DeploymentStatusEvent| vec![l.history[0].clone(), reseal(second)];
     check(l.deployment.clone(), events(&[0])).unwrap();
     check(l.deployment.clone(), events(&[0, 1, 2, 3])).unwrap();
 
@@ -1616,9 +1603,10 @@ fn restore_deployment_refuses_tampering() {
         "predeployment",
     );
 
-    let mut flipped = l.deployment.clone();
-    flipped.digest = flip(flipped.digest);
-    assert_seal_mismatch(check(flipped, events(&[0])), "deployment anchor");
+    assert_seal_mismatch(
+        check(flipped(&l.deployment), events(&[0])),
+        "deployment anchor",
+    );
     let mut by = l.deployment.record.clone();
     by.deployed_by = String::new();
     assert_empty(check(reseal(by), Vec::new()), "deployed_by");
@@ -1651,42 +1639,21 @@ fn restore_deployment_refuses_tampering() {
     let mut relinked = l.history[1].record.clone();
     relinked.prev_event = None;
     assert_err!(
-        check(
-            l.deployment.clone(),
-            vec![l.history[0].clone(), reseal(relinked)]
-        ),
+        check(l.deployment.clone(), then(relinked)),
         Error::Model(M::ChainLink { index: 1, .. })
     );
     let mut foreign = l.history[1].record.clone();
     foreign.deployment = l.predeployment.digest;
-    assert_unexpected(
-        check(
-            l.deployment.clone(),
-            vec![l.history[0].clone(), reseal(foreign)],
-        ),
-        "deployment",
-    );
+    assert_unexpected(check(l.deployment.clone(), then(foreign)), "deployment");
     // What verify_status_history leaves to the manager: the id and the allowed changes.
     let mut renamed = l.history[1].record.clone();
     renamed.deployment_id = "deploy_002".into();
-    assert_unexpected(
-        check(
-            l.deployment.clone(),
-            vec![l.history[0].clone(), reseal(renamed)],
-        ),
-        "deployment_id",
-    );
+    assert_unexpected(check(l.deployment.clone(), then(renamed)), "deployment_id");
     let mut twice = l.history[1].record.clone();
     twice.status = DeploymentStatus::Deployed;
-    assert_unexpected(
-        check(
-            l.deployment.clone(),
-            vec![l.history[0].clone(), reseal(twice)],
-        ),
-        "status",
-    );
+    assert_unexpected(check(l.deployment.clone(), then(twice)), "status");
 
-    let mut d = with_pre();
+    let mut d = restored_predeployment(l);
     d.restore_deployment(l.deployment.clone(), events(&[0]))
         .unwrap();
     assert_err!(
@@ -1699,20 +1666,26 @@ fn restore_deployment_refuses_tampering() {
 // ---------------------------------------------------------------------------------------------
 // Tamper twins: roots.
 
+/// A fresh root manager holding the lifecycle's test evaluation (the one its release names),
+/// restored.
+fn restored_test_evaluation(l: &Lifecycle) -> RootManager {
+    let mut r = RootManager::new(stage_ctx(ELSEWHERE));
+    r.restore_test_evaluation(l.test_evaluation.clone())
+        .expect("the fixture is valid");
+    r
+}
+
 #[test]
 fn restore_test_evaluation_refuses_tampering() {
     let l = lifecycle();
     let check = |anchor: Claimed<TestEvaluationAnchor>| {
-        let mut r = RootManager::new(stage_ctx(ELSEWHERE));
-        let out = r.restore_test_evaluation(anchor);
-        if out.is_err() {
-            assert!(r.test_evaluation("test_001").is_none());
-        }
-        out
+        all_or_nothing(
+            RootManager::new(stage_ctx(ELSEWHERE)),
+            |r| r.restore_test_evaluation(anchor),
+            |r| r.test_evaluation("test_001").is_none(),
+        )
     };
-    let mut flipped = l.test_evaluation.clone();
-    flipped.digest = flip(flipped.digest);
-    assert_seal_mismatch(check(flipped), "test evaluation anchor");
+    assert_seal_mismatch(check(flipped(&l.test_evaluation)), "test evaluation anchor");
     let mut better = l.test_evaluation.record.clone();
     better
         .metrics
@@ -1730,9 +1703,7 @@ fn restore_test_evaluation_refuses_tampering() {
     let mut untyped = l.test_evaluation.record.clone();
     untyped.evaluation_type = String::new();
     assert_empty(check(reseal(untyped)), "evaluation_type");
-    let mut r = RootManager::new(stage_ctx(ELSEWHERE));
-    r.restore_test_evaluation(l.test_evaluation.clone())
-        .unwrap();
+    let mut r = restored_test_evaluation(l);
     assert_err!(
         r.restore_test_evaluation(l.test_evaluation.clone()),
         Error::Model(lcm_model::Error::DuplicateId { .. })
@@ -1742,24 +1713,14 @@ fn restore_test_evaluation_refuses_tampering() {
 #[test]
 fn restore_release_root_refuses_tampering() {
     let l = lifecycle();
-    // A manager holding the test evaluation the release names.
-    let roots = || {
-        let mut r = RootManager::new(stage_ctx(ELSEWHERE));
-        r.restore_test_evaluation(l.test_evaluation.clone())
-            .unwrap();
-        r
-    };
     let check = |deployment: &Claimed<DeploymentAnchor>, root: Claimed<ReleaseRoot>| {
-        let mut r = roots();
-        let out = r.restore_release_root(deployment, root);
-        if out.is_err() {
-            assert!(r.release_root(DEPLOY_ID).is_none());
-        }
-        out
+        all_or_nothing(
+            restored_test_evaluation(l),
+            |r| r.restore_release_root(deployment, root),
+            |r| r.release_root(DEPLOY_ID).is_none(),
+        )
     };
-    let mut flipped = l.release.clone();
-    flipped.digest = flip(flipped.digest);
-    assert_seal_mismatch(check(&l.deployment, flipped), "release root");
+    assert_seal_mismatch(check(&l.deployment, flipped(&l.release)), "release root");
     let mut root = l.release.record.clone();
     root.root = flip(root.root);
     assert_err!(
@@ -1816,13 +1777,12 @@ fn restore_release_root_refuses_tampering() {
     other.deployment_id = "deploy_002".into();
     let other = reseal(other);
     assert_unexpected(check(&other, l.release.clone()), "deployment");
-    let mut bad_deployment = l.deployment.clone();
-    bad_deployment.digest = flip(bad_deployment.digest);
+    let bad_deployment = flipped(&l.deployment);
     assert_seal_mismatch(
         check(&bad_deployment, l.release.clone()),
         "deployment anchor",
     );
-    let mut r = roots();
+    let mut r = restored_test_evaluation(l);
     r.restore_release_root(&l.deployment, l.release.clone())
         .unwrap();
     assert_err!(

@@ -1,6 +1,5 @@
 //! Unit tests of `lcm_managers::dataset`.
 
-use lcm_model::Error as ModelError;
 use lcm_model::verify::{
     compute_contents_root, record_content_digest, verify_record_inclusion, verify_split_contents,
     verify_split_records,
@@ -12,7 +11,8 @@ use lcm_model::{FixedClock, Timestamp};
 
 use super::*;
 use crate::test_support::{
-    Tamper, check_tampers, only, overlap, password_refusal, unexpected_value, unknown_reference,
+    Tamper, check_tampers, empty_field, only, overlap, password_refusal, root_mismatch,
+    unexpected_value, unknown_reference,
 };
 
 /// A reproducible context: SHA-256, the KDF floor, a fixed clock and a seeded stream.
@@ -73,13 +73,7 @@ fn family_anchor_and_password() {
         m.verify_password("fam", "pW"),
         Err(Error::WrongPassword { .. })
     );
-    assert_matches!(
-        m.verify_password("fam", ""),
-        Err(Error::Empty {
-            field: "master_password",
-            ..
-        })
-    );
+    empty_field(m.verify_password("fam", ""), "master_password");
     assert_matches!(m.verify_password("nope", "pw"), Err(Error::NotFound { .. }));
 
     // Tampering with any input of the MAC makes the right password fail.
@@ -106,21 +100,9 @@ fn family_anchor_and_password() {
 fn family_anchor_rejects_bad_input() {
     let mut m = DatasetFamilyManager::new(ctx(1));
     let e = m.create_dataset_family_anchor("", metadata(), "pw");
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "family_id",
-            ..
-        })
-    );
+    empty_field(e, "family_id");
     let e = m.create_dataset_family_anchor("f", metadata(), "");
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "master_password",
-            ..
-        })
-    );
+    empty_field(e, "master_password");
     let bad = DatasetFamilyMetadata {
         license: String::new(),
         ..metadata()
@@ -204,23 +186,17 @@ fn splits_are_anchored_and_verifiable() {
     unexpected_value(verify_split_records(&p, train, &fewer), "sample_count");
     let mut other = ids("a", 8);
     other[3] = "zzz".into();
-    assert_matches!(
+    root_mismatch(
         verify_split_records(&p, train, &other),
-        Err(ModelError::RootMismatch {
-            root: "split assignment_digest",
-            ..
-        })
+        "split assignment_digest",
     );
     let mut forged = train.clone();
     let mut sorted_other = other.clone();
     sorted_other.sort();
     forged.assignment_digest = compute_split_assignment_digest(&p, &sorted_other);
-    assert_matches!(
+    root_mismatch(
         verify_split_records(&p, &forged, &other),
-        Err(ModelError::RootMismatch {
-            root: "split records_root",
-            ..
-        })
+        "split records_root",
     );
     let proof = m
         .record_inclusion_proof("fam", DatasetSplit::Train, "a003")
@@ -297,23 +273,11 @@ fn content_digests_are_bound() {
     let mut changed = contents.clone();
     changed.insert("a002".into(), record_content_digest(&p, b"other pixels"));
     let e = verify_split_contents(&p, train, &changed);
-    assert_matches!(
-        e,
-        Err(ModelError::RootMismatch {
-            root: "split contents_root",
-            ..
-        })
-    );
+    root_mismatch(e, "split contents_root");
     let mut fewer = contents.clone();
     fewer.remove("a000");
     let e = verify_split_contents(&p, train, &fewer);
-    assert_matches!(
-        e,
-        Err(ModelError::RootMismatch {
-            root: "split assignment_digest",
-            ..
-        })
-    );
+    root_mismatch(e, "split assignment_digest");
     let e = verify_split_contents(&p, splits[&DatasetSplit::Test].record(), &contents);
     unexpected_value(e, "contents_root");
     // One changed content digest changes the split anchor.
@@ -404,13 +368,7 @@ fn split_input_errors() {
     let (id, actual) = unexpected_value(e, "sample_count");
     assert_eq!((id.as_str(), actual.as_str()), ("fam/train", "8000"));
     let e = m.add_dataset_splits(&fam, one(SplitInfo::new(vec!["x".into(), String::new()])));
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "record_ids",
-            ..
-        })
-    );
+    empty_field(e, "record_ids");
     let e = m.add_dataset_splits(
         &fam,
         one(SplitInfo::new(vec!["x".into(), "y".into(), "x".into()])),

@@ -9,7 +9,7 @@ use lcm_model::{FixedClock, Timestamp};
 use serde_json::json;
 
 use super::*;
-use crate::test_support::{chain_fault, only, unexpected_value, unknown_reference};
+use crate::test_support::{chain_fault, empty_field, only, unexpected_value, unknown_reference};
 use lcm_model::verify::verify_claimed_status_history;
 
 pub(crate) fn ctx() -> Context {
@@ -128,12 +128,9 @@ fn predeployment_rejects_bad_input() {
             ..
         }))
     );
-    assert_matches!(
+    empty_field(
         m.create_predeployment_anchor(request("")),
-        Err(Error::Empty {
-            field: "predeployment_id",
-            ..
-        })
+        "predeployment_id",
     );
     let mut r = request("a");
     r.build_artifact.artifact_digest = "sha256:abc".into();
@@ -141,13 +138,7 @@ fn predeployment_rejects_bad_input() {
     assert_eq!(id, "a");
     let mut r = request("b");
     r.build_artifact.builder_info.clear();
-    assert_matches!(
-        m.create_predeployment_anchor(r),
-        Err(Error::Empty {
-            field: "builder_info",
-            ..
-        })
-    );
+    empty_field(m.create_predeployment_anchor(r), "builder_info");
     for field in ["approval_ticket_id", "intended_env", "intended_region"] {
         let mut r = request("c");
         match field {
@@ -162,13 +153,7 @@ fn predeployment_rejects_bad_input() {
     }
     let mut r = request("d");
     r.sbom.dependencies.insert(String::new(), "1".into());
-    assert_matches!(
-        m.create_predeployment_anchor(r),
-        Err(Error::Empty {
-            field: "dependencies",
-            ..
-        })
-    );
+    empty_field(m.create_predeployment_anchor(r), "dependencies");
     // Nothing failed half-way into the store.
     assert!(m.predeployment("a").is_none() && m.predeployment("c").is_none());
 }
@@ -216,19 +201,13 @@ fn deployment_rejects_bad_input() {
         m.create_deployment_anchor("d2", "predeploy_001", json!({}), json!("x"), "x"),
         "network_config",
     );
-    assert_matches!(
+    empty_field(
         create(&mut m, "d2", "predeploy_001", json!({}), ""),
-        Err(Error::Empty {
-            field: "deployed_by",
-            ..
-        })
+        "deployed_by",
     );
-    assert_matches!(
+    empty_field(
         create(&mut m, "", "predeploy_001", json!({}), "x"),
-        Err(Error::Empty {
-            field: "deployment_id",
-            ..
-        })
+        "deployment_id",
     );
     assert!(m.deployment("d2").is_none());
 }

@@ -6,7 +6,7 @@ use lcm_model::records::{DatasetFamilyMetadata, Tensor};
 use super::*;
 use crate::dataset::tests::ctx;
 use crate::test_support::{
-    Tamper, check_tampers, password_refusal, unexpected_value, unknown_reference,
+    Tamper, check_tampers, empty_field, password_refusal, unexpected_value, unknown_reference,
 };
 
 fn setup() -> (DatasetFamilyManager, ModelManager) {
@@ -60,16 +60,7 @@ fn anchor_binds_inputs_and_datasets() {
 
     m.verify_password("m", "v1", "pw").unwrap();
     let w = [1u8];
-    let fp = ParameterFingerprint::compute(
-        &p,
-        [Tensor {
-            name: "w",
-            dtype: "u8",
-            shape: &[1],
-            bytes: &w,
-        }],
-    )
-    .unwrap();
+    let fp = ParameterFingerprint::compute(&p, [Tensor::new("w", "u8", &[1], &w)]).unwrap();
     let (_, actual) = unexpected_value(m.verify_parameters("m", "v1", &fp), "parameters");
     assert_eq!(actual, "none");
     assert_matches!(
@@ -136,18 +127,8 @@ fn weights_fingerprint_is_bound_and_checked() {
     let p = m.context().policy().clone();
     let w = [0u8; 24];
     let tensors = [
-        Tensor {
-            name: "dense.weight",
-            dtype: "f32",
-            shape: &[2, 2],
-            bytes: &w[..16],
-        },
-        Tensor {
-            name: "dense.bias",
-            dtype: "f32",
-            shape: &[2],
-            bytes: &w[16..],
-        },
+        Tensor::new("dense.weight", "f32", &[2, 2], &w[..16]),
+        Tensor::new("dense.bias", "f32", &[2], &w[16..]),
     ];
     let fp = ParameterFingerprint::compute(&p, tensors).unwrap();
     let mut r = request();
@@ -170,12 +151,7 @@ fn weights_fingerprint_is_bound_and_checked() {
                 bytes: &bias,
                 ..tensors[1]
             },
-            Tensor {
-                name: "extra",
-                dtype: "u8",
-                shape: &[1],
-                bytes: &[1],
-            },
+            Tensor::new("extra", "u8", &[1], &[1]),
         ],
     )
     .unwrap();
@@ -230,27 +206,15 @@ fn bad_requests_are_named() {
         }
     }
     let e = m.create_model_anchor(&d, request(), "");
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "master_password",
-            ..
-        })
-    );
+    empty_field(e, "master_password");
     let mut r = request();
     r.architecture.model_type.clear();
     let e = m.create_model_anchor(&d, r, "pw");
-    assert_matches!(e, Err(Error::Empty { field: "type", .. }));
+    empty_field(e, "type");
     let mut r = request();
     r.environment.framework_version.clear();
     let e = m.create_model_anchor(&d, r, "pw");
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "framework_version",
-            ..
-        })
-    );
+    empty_field(e, "framework_version");
     m.create_model_anchor(&d, request(), "pw").unwrap();
     let e = m.create_model_anchor(&d, request(), "pw");
     assert_matches!(e, Err(Error::Model(lcm_model::Error::DuplicateId { .. })));

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::deployment::tests::{ctx, deployed, request};
-use crate::test_support::seal_mismatch;
+use crate::test_support::{empty_field, root_mismatch, seal_mismatch};
 use lcm_crypto::HashAlgorithm;
 use lcm_crypto::merkle::MerkleTree;
 use lcm_crypto::merkle::{leaf_hash, node_hash};
@@ -69,26 +69,17 @@ fn test_evaluation_rejects_bad_input() {
     }
     let mut m = metrics();
     m.insert(String::new(), 1.0);
-    assert_matches!(
+    empty_field(
         r.create_test_evaluation_anchor("u", &ds, "pre_deploy", &m),
-        Err(Error::Empty {
-            field: "metrics",
-            ..
-        })
+        "metrics",
     );
-    assert_matches!(
+    empty_field(
         r.create_test_evaluation_anchor("u", &ds, "", &metrics()),
-        Err(Error::Empty {
-            field: "evaluation_type",
-            ..
-        })
+        "evaluation_type",
     );
-    assert_matches!(
+    empty_field(
         r.create_test_evaluation_anchor("", &ds, "x", &metrics()),
-        Err(Error::Empty {
-            field: "test_id",
-            ..
-        })
+        "test_id",
     );
     assert!(r.test_evaluation("u").is_none());
 }
@@ -136,13 +127,7 @@ fn release_root_is_the_rfc9162_root_of_four_digests() {
     for tamper in tampers {
         let mut t = release.record().clone();
         tamper(&mut t);
-        assert_matches!(
-            verify_release_root(r.policy(), &t),
-            Err(ModelError::RootMismatch {
-                root: "release root",
-                ..
-            })
-        );
+        root_mismatch(verify_release_root(r.policy(), &t), "release root");
     }
 }
 
@@ -216,13 +201,7 @@ fn inference_batch_root() {
             ..
         }))
     );
-    assert_matches!(
-        r.compute_inference_batch_root("", &digests),
-        Err(Error::Empty {
-            field: "window_id",
-            ..
-        })
-    );
+    empty_field(r.compute_inference_batch_root("", &digests), "window_id");
     // Order and every digest matter.
     let mut swapped = digests.clone();
     swapped.swap(0, 1);

@@ -10,7 +10,7 @@ use lcm_model::verify::verify_claimed_training_run;
 
 use super::*;
 use crate::dataset::tests::{ctx, ctx_with};
-use crate::test_support::{seal_mismatch, unexpected_value, unknown_reference};
+use crate::test_support::{empty_field, seal_mismatch, unexpected_value, unknown_reference};
 use crate::{ModelAnchorRequest, ModelManager};
 
 struct Fixture {
@@ -230,13 +230,7 @@ fn checkpoints_form_a_chain() {
     let e = f
         .training
         .add_checkpoint(&s, "", 2, 30, loss(0.8), d(1), d(2));
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "checkpoint_id",
-            ..
-        })
-    );
+    empty_field(e, "checkpoint_id");
     for bad in [f64::NAN, f64::INFINITY] {
         let mut m = loss(0.8);
         m.insert("accuracy".into(), bad);
@@ -259,13 +253,7 @@ fn checkpoints_form_a_chain() {
         d(1),
         d(2),
     );
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "metrics",
-            ..
-        })
-    );
+    empty_field(e, "metrics");
     // Nothing failed was stored.
     assert_eq!(
         f.training
@@ -374,13 +362,7 @@ fn completion_happens_once() {
     let e = f
         .training
         .complete_training_session(&s, d(9), metrics(), "");
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "user_id",
-            ..
-        })
-    );
+    empty_field(e, "user_id");
     let bad = TrainingMetrics {
         epochs: vec![2, 1],
         ..TrainingMetrics::default()
@@ -516,13 +498,7 @@ fn session_start_checks_references() {
     let only_other = BTreeMap::from([(DatasetSplit::Train, other(&f, DatasetSplit::Train))]);
     go(&mut f, "t_other", &both, other_root, only_other).unwrap();
     let e = go(&mut f, "", &model, root, tv.clone());
-    assert_matches!(
-        e,
-        Err(Error::Empty {
-            field: "session_id",
-            ..
-        })
-    );
+    empty_field(e, "session_id");
 
     let s = go(&mut f, "t", &model, root, tv.clone()).unwrap();
     assert_eq!(s.record().model_anchor, model.digest());

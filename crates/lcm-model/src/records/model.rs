@@ -183,6 +183,19 @@ pub struct Tensor<'a> {
 /// The record kind of a per-tensor digest.
 const TENSOR_KIND: &str = "tensor";
 
+impl<'a> Tensor<'a> {
+    /// The view of tensor `name`, of element type `dtype` and dimensions `shape`, over its
+    /// stored `bytes`.
+    pub const fn new(name: &'a str, dtype: &'a str, shape: &'a [u64], bytes: &'a [u8]) -> Self {
+        Self {
+            name,
+            dtype,
+            shape,
+            bytes,
+        }
+    }
+}
+
 impl Tensor<'_> {
     /// The size in bytes of one element for the common dtype names (`f64`/`float64`,
     /// `f32`/`float32`, `f16`/`float16`, `bf16`/`bfloat16`, the signed and unsigned integers of

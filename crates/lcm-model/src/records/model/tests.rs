@@ -7,12 +7,7 @@ fn p() -> Policy {
 }
 
 fn t<'a>(name: &'a str, bytes: &'a [u8]) -> Tensor<'a> {
-    Tensor {
-        name,
-        dtype: "u8",
-        shape: &[2],
-        bytes,
-    }
+    Tensor::new(name, "u8", &[2], bytes)
 }
 
 #[test]
@@ -61,31 +56,11 @@ fn fingerprint_detects_and_locates_each_change() {
 #[test]
 fn tensor_encoding_is_injective() {
     // Moving a byte between name and dtype, or between shape dims, changes the digest.
-    let x = Tensor {
-        name: "ab",
-        dtype: "c",
-        shape: &[2],
-        bytes: &[0, 0],
-    };
-    let y = Tensor {
-        name: "a",
-        dtype: "bc",
-        shape: &[2],
-        bytes: &[0, 0],
-    };
+    let x = Tensor::new("ab", "c", &[2], &[0, 0]);
+    let y = Tensor::new("a", "bc", &[2], &[0, 0]);
     assert_ne!(x.digest(&p()).unwrap(), y.digest(&p()).unwrap());
-    let s1 = Tensor {
-        name: "w",
-        dtype: "q4",
-        shape: &[1, 6],
-        bytes: &[0],
-    };
-    let s2 = Tensor {
-        name: "w",
-        dtype: "q4",
-        shape: &[6, 1],
-        bytes: &[0],
-    };
+    let s1 = Tensor::new("w", "q4", &[1, 6], &[0]);
+    let s2 = Tensor::new("w", "q4", &[6, 1], &[0]);
     assert_ne!(s1.digest(&p()).unwrap(), s2.digest(&p()).unwrap());
 }
 
@@ -103,22 +78,12 @@ fn fingerprint_rejects_bad_tensors() {
     );
     let short = ParameterFingerprint::compute(&p(), [t("a", &[1])]);
     assert_matches!(short, Err(Error::InvalidField { field: "bytes", .. }));
-    let f32s = Tensor {
-        name: "w",
-        dtype: "f32",
-        shape: &[2],
-        bytes: &[0; 7],
-    };
+    let f32s = Tensor::new("w", "f32", &[2], &[0; 7]);
     assert_matches!(
         f32s.digest(&p()),
         Err(Error::InvalidField { field: "bytes", .. })
     );
-    let huge = Tensor {
-        name: "w",
-        dtype: "custom",
-        shape: &[u64::MAX, 2],
-        bytes: &[],
-    };
+    let huge = Tensor::new("w", "custom", &[u64::MAX, 2], &[]);
     assert_matches!(
         huge.digest(&p()),
         Err(Error::InvalidField { field: "shape", .. })
@@ -137,12 +102,7 @@ fn fingerprint_rejects_bad_tensors() {
         Err(Error::EmptyField { field: "dtype", .. })
     );
     // An unknown dtype is hashed without a length check.
-    let custom = Tensor {
-        name: "q",
-        dtype: "q4_0",
-        shape: &[32],
-        bytes: &[0; 18],
-    };
+    let custom = Tensor::new("q", "q4_0", &[32], &[0; 18]);
     assert!(custom.digest(&p()).is_ok());
 }
 
