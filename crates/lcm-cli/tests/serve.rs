@@ -454,3 +454,92 @@ fn serve_over_https_with_a_ca_file() {
     assert_eq!(status.code(), Some(0));
     assert_eq!(stored_receipts(&store).len(), 2);
 }
+
+/// `GET …/receipts/{receipt_id}/capsule` with the real binary, on every store: the header is
+/// signed with the server's log key and the capsule is the one `lcm materialize` makes against
+/// it; `lcm verify` accepts them offline with the log key's public key and refuses a tampered
+/// receipt, a tampered header and another key (exit 1). An unknown receipt is 404; a server
+/// without a log key answers 501 naming `--log-key`.
+#[test]
+fn a_receipts_capsule_is_served_and_verifies_offline() {
+    let s = Scratch::new("serve-capsule");
+    let stores = stores(&s, "capsule");
+    let path = |name: &str| s.path(name).to_string_lossy().into_owned();
+    let key = path("log.key");
+    run(
+        lcm(&s.store()).args(["keygen", "--out", &key, "--name", "example.com/lcm"]),
+        0,
+    );
+    run(
+        lcm(&s.store()).args(["keygen", "--out", &path("other.key")]),
+        0,
+    );
+    let (public, other) = (path("log.key.pub"), path("other.key.pub"));
+    let (header, capsule) = (path("header.json"), path("capsule.json"));
+    let verify = |store: &Path, capsule: &str, header: &str, key: &str, code: i32| {
+        let out = run(
+            lcm(store).args(["verify", capsule, "--header", header, "--key", key]),
+            code,
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    for location in &stores.locations {
+        let store = Path::new(&location);
+        record_at(store);
+        let tok = token(store, "deploy_001");
+        let served = Served::start(store, "127.0.0.1:0", &["--log-key", &key]);
+        infer_on(&mut remote(store, &served.url, &tok), &lines(300, "c"), 0);
+        let client = lcm_client::Client::new(&served.url)
+            .expect("client")
+            .with_token(&tok);
+        let text = client
+            .receipt_capsule("deploy_001", "c_123")
+            .expect("the capsule");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        std::fs::write(&header, v["header"].to_string()).expect("write header");
+        std::fs::write(&capsule, v["capsule"].to_string()).expect("write capsule");
+        assert_eq!(v["header"]["stage_g_inference"]["receipt_count"], 300);
+        verify(store, &capsule, &header, &public, 0);
+        // The capsule is `lcm materialize`'s against that header.
+        let made = path("made.json");
+        run(
+            lcm(store).args(["materialize", "c_123", "--header", &header, "--out", &made]),
+            0,
+        );
+        let made: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&made).expect("read")).expect("JSON");
+        assert_eq!(made, v["capsule"]);
+        // Tamper twins: another receipt id inside the capsule, another count in the header,
+        // another key.
+        let tampered = path("tampered.json");
+        let edited = v["capsule"].to_string().replace("\"c_123\"", "\"c_124\"");
+        assert_ne!(edited, v["capsule"].to_string());
+        std::fs::write(&tampered, edited).expect("write");
+        let said = verify(store, &tampered, &header, &public, 1);
+        assert!(said.contains("verification failed"), "{said}");
+        let forged = path("forged.json");
+        let mut h = v["header"].clone();
+        h["stage_g_inference"]["receipt_count"] = serde_json::json!(299);
+        std::fs::write(&forged, h.to_string()).expect("write");
+        let said = verify(store, &capsule, &forged, &public, 1);
+        assert!(said.contains("[header]"), "{said}");
+        let said = verify(store, &capsule, &header, &other, 1);
+        assert!(said.contains("[header]"), "{said}");
+        let refused = |c: &lcm_client::Client, id: &str| match c.receipt_capsule("deploy_001", id) {
+            Err(lcm_client::Error::Refused { status, message }) => (status, message),
+            other => (0, format!("{other:?}")),
+        };
+        assert_eq!(refused(&client, "c_300").0, 404);
+        let anonymous = lcm_client::Client::new(&served.url).expect("client");
+        assert_eq!(refused(&anonymous, "c_123").0, 401);
+        let (status, text) = served.term();
+        assert_eq!(status.code(), Some(0), "{text}");
+        let keyless = Served::start(store, "127.0.0.1:0", &["--public-reads"]);
+        let anonymous = lcm_client::Client::new(&keyless.url).expect("client");
+        let (status, message) = refused(&anonymous, "c_123");
+        assert_eq!(status, 501);
+        assert!(message.contains("--log-key"), "{message}");
+        let (status, text) = keyless.term();
+        assert_eq!(status.code(), Some(0), "{text}");
+    }
+}

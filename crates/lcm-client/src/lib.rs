@@ -228,7 +228,8 @@ impl Client {
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs);
                 match response.body_mut().read_to_string() {
-                    Ok(text) if status == 429 || status >= 500 => {
+                    // 501: the server lacks a configuration (a log key); a retry cannot help.
+                    Ok(text) if status == 429 || (status >= 500 && status != 501) => {
                         Attempt::Again(format!("{status}: {}", message(&text)), wait)
                     }
                     Ok(text) => Attempt::Done(status, text),
@@ -313,6 +314,21 @@ impl Client {
         let url = self.url(
             deployment,
             &format!("proof/inclusion?receipt_id={}", encode(receipt_id)),
+        );
+        self.send("GET", &url, None, None)
+    }
+
+    /// The capsule of the receipt `receipt_id` and the header it proves into, signed with the
+    /// server's log key: the JSON object `{"header": HEADER, "capsule": CAPSULE}` (the
+    /// documents of `lcm header` and `lcm materialize`), as text.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::append`] (a server without a log key refuses with 501).
+    pub fn receipt_capsule(&self, deployment: &str, receipt_id: &str) -> Result<String, Error> {
+        let url = self.url(
+            deployment,
+            &format!("receipts/{}/capsule", encode(receipt_id)),
         );
         self.send("GET", &url, None, None)
     }

@@ -32,6 +32,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/openapi.json"),
     ("post", "/v1/deployments/{deployment}/receipts"),
     ("get", "/v1/deployments/{deployment}/receipts/{receipt_id}"),
+    (
+        "get",
+        "/v1/deployments/{deployment}/receipts/{receipt_id}/capsule",
+    ),
     ("get", "/v1/deployments/{deployment}/checkpoint"),
     ("get", "/v1/deployments/{deployment}/proof/inclusion"),
     ("get", "/v1/deployments/{deployment}/proof/consistency"),
@@ -121,6 +125,10 @@ pub(crate) fn router(state: Arc<State>, max_body: usize, timeout: Duration) -> R
         .route(
             "/v1/deployments/{deployment}/receipts/{receipt_id}",
             get(receipt),
+        )
+        .route(
+            "/v1/deployments/{deployment}/receipts/{receipt_id}/capsule",
+            get(capsule),
         )
         .route("/v1/deployments/{deployment}/checkpoint", get(checkpoint))
         .route(
@@ -348,6 +356,45 @@ async fn receipt(
             .map_err(|e| Error::Internal(format!("stored receipt: {e}")))?,
     });
     Ok(axum::Json(body).into_response())
+}
+
+/// A receipt's capsule and the header it proves into, signed with the log key: `{"header":
+/// HEADER, "capsule": CAPSULE}`, the documents of `lcm header` and `lcm materialize`.
+async fn capsule(
+    Extract(state): Shared,
+    Path((deployment, receipt_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    check_deployment(&deployment)?;
+    authorize_read(&state, &headers, &deployment).await?;
+    let key = state.log_key.clone().ok_or_else(|| {
+        Error::NotConfigured(
+            "this server signs no capsule header: it was started without a log key \
+             (lcm serve --log-key)"
+                .to_owned(),
+        )
+    })?;
+    let origin = state.origin.clone();
+    let body = Readers::with(&state, move |s| {
+        let signer = tlog_ops::log_signer(&key, origin.as_deref(), &deployment).map_err(ops)?;
+        let (header, capsule) = lcm_store::export::receipt_capsule(
+            s,
+            &deployment,
+            &receipt_id,
+            lcm_model::Timestamp::now(),
+            signer.signing_key(),
+        )?;
+        let header = header.to_json(None).map_err(lcm_store::Error::from)?;
+        let capsule = capsule.to_json(None).map_err(lcm_store::Error::from)?;
+        Ok(format!("{{\"header\":{header},\"capsule\":{capsule}}}"))
+    })
+    .await?;
+    let mut r = body.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(r)
 }
 
 async fn checkpoint(
