@@ -45,6 +45,7 @@ pub mod tokens;
 mod writer;
 
 pub use crate::error::Error;
+pub use crate::limits::{MAX_HEAD_BYTES, MAX_HEADERS, MAX_READ_BUFFER};
 pub use crate::routes::{OPENAPI, ROUTES};
 
 /// How `lcm serve` runs.
@@ -194,19 +195,14 @@ pub async fn run(
         };
         listening(addr);
         match acceptor {
-            None => axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-                .map_err(|e| Error::Internal(format!("server: {e}"))),
+            None => limits::serve(listener, app, config.request_timeout, shutdown).await,
             Some(acceptor) => {
                 let listener =
                     tls::TlsListener::new(listener, acceptor).map_err(|e| start("--listen", &e))?;
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-                    .map_err(|e| Error::Internal(format!("server: {e}")))
+                limits::serve(listener, app, config.request_timeout, shutdown).await;
             }
         }
+        Ok::<(), Error>(())
     }
     .await;
     // Every request has been answered and the router (with the queue's sender) dropped: the

@@ -819,3 +819,58 @@ fn send_lines_acknowledges_each_batch_and_stops_at_the_callers_error() {
     );
     server.stop().expect("test step");
 }
+
+/// The status of a request whose head is `head` (sent raw; a write refused by a server that
+/// already answered and closed is not an error here), 0 when nothing came back.
+fn raw_head(url: &str, head: &str) -> u16 {
+    use std::io::{Read, Write};
+    let addr = url.strip_prefix("http://").expect("test step");
+    let mut s = std::net::TcpStream::connect(addr).expect("test step");
+    let _ = s.write_all(head.as_bytes());
+    let mut text = Vec::new();
+    let _ = s.read_to_end(&mut text);
+    String::from_utf8_lossy(&text)
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Request heads past the explicit limits (bytes, header count) are refused with 431 and the
+/// server keeps serving; heads just within them are answered.
+#[test]
+fn request_heads_past_the_limits_get_431() {
+    let f = Fixture::new("heads");
+    let server = Running::start(config(&f));
+    let head = |fields: &[String]| {
+        let mut h = String::from("GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n");
+        for field in fields {
+            h.push_str(field);
+            h.push_str("\r\n");
+        }
+        h.push_str("\r\n");
+        h
+    };
+    let big = |n: usize| vec![format!("x-big: {}", "a".repeat(n))];
+    let many = |n: usize| (0..n).map(|i| format!("x-f{i}: v")).collect::<Vec<_>>();
+    // Within: one field of half the byte limit; the count limit less the three fields above.
+    assert_eq!(
+        raw_head(&server.url, &head(&big(lcm_server::MAX_HEAD_BYTES / 2))),
+        200
+    );
+    assert_eq!(
+        raw_head(&server.url, &head(&many(lcm_server::MAX_HEADERS - 2))),
+        200
+    );
+    // Past them: 431, and the next request is served.
+    assert_eq!(
+        raw_head(&server.url, &head(&big(lcm_server::MAX_HEAD_BYTES))),
+        431
+    );
+    assert_eq!(
+        raw_head(&server.url, &head(&many(lcm_server::MAX_HEADERS + 1))),
+        431
+    );
+    assert_eq!(raw(&server.url, "GET", "/healthz", &[], b"").0, 200);
+    server.stop().expect("test step");
+}
