@@ -37,6 +37,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod checkpoints;
 mod error;
 mod limits;
 mod routes;
@@ -182,6 +183,7 @@ pub async fn run(
         log_key: config.log_key.clone(),
         origin: config.origin.clone(),
         public_reads: config.public_reads,
+        checkpoints: checkpoints::Checkpoints::new(checkpoints::CACHED_CHECKPOINTS),
     });
     let app = routes::router(state, config.max_body, config.request_timeout);
     let served = async {

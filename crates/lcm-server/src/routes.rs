@@ -18,6 +18,7 @@ use lcm_tlog::tiles::{self, Tile};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::checkpoints::Checkpoints;
 use crate::writer::{Appended, Job, Queue};
 use crate::{Error, tokens};
 
@@ -100,6 +101,8 @@ pub(crate) struct State {
     pub(crate) log_key: Option<PathBuf>,
     pub(crate) origin: Option<String>,
     pub(crate) public_reads: bool,
+    /// The signed checkpoints made so far, by deployment and size.
+    pub(crate) checkpoints: Checkpoints,
 }
 
 type Shared = Extract<Arc<State>>;
@@ -406,15 +409,31 @@ async fn checkpoint(
     authorize_read(&state, &headers, &deployment).await?;
     let key = log_key(&state)?;
     let origin = state.origin.clone();
+    let shared = Arc::clone(&state);
     let note = Readers::with(&state, move |s| {
-        let signer = tlog_ops::log_signer(&key, origin.as_deref(), &deployment).map_err(ops)?;
         let log = Log::open(s, &deployment)?;
-        Ok(tlog_ops::sign_checkpoint(&log, &signer)
-            .map_err(ops)?
-            .to_text())
+        Ok(signed_checkpoint(&shared, &log, &key, origin.as_deref())?.to_text())
     })
     .await?;
     Ok(text(note))
+}
+
+/// The checkpoint of `log` at its size signed with the log key: kept per (deployment, size),
+/// so that reads at one size sign once.
+fn signed_checkpoint(
+    state: &State,
+    log: &Log<'_>,
+    key: &std::path::Path,
+    origin: Option<&str>,
+) -> Result<lcm_tlog::SignedCheckpoint, Error> {
+    let deployment = log.deployment();
+    state
+        .checkpoints
+        .get_or_sign(deployment, log.size(), || {
+            let signer = tlog_ops::log_signer(key, origin, deployment)?;
+            tlog_ops::sign_checkpoint(log, &signer)
+        })
+        .map_err(ops)
 }
 
 /// The query of an inclusion proof.
@@ -434,11 +453,11 @@ async fn inclusion(
     authorize_read(&state, &headers, &deployment).await?;
     let key = log_key(&state)?;
     let origin = state.origin.clone();
+    let shared = Arc::clone(&state);
     let proof = Readers::with(&state, move |s| {
         let log = Log::open(s, &deployment)?;
-        let proof =
-            tlog_ops::receipt_proof(s, &log, &q.receipt_id, None, Some(&key), origin.as_deref())
-                .map_err(ops)?;
+        let signed = signed_checkpoint(&shared, &log, &key, origin.as_deref())?;
+        let proof = tlog_ops::receipt_proof_at(s, &log, &q.receipt_id, signed).map_err(ops)?;
         Ok(proof.to_text())
     })
     .await?;

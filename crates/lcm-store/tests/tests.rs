@@ -554,7 +554,7 @@ fn headers_and_capsules_from_the_log_tiles_equal_those_of_the_rebuilt_tree() {
     );
     assert!(matches!(
         export::receipt_capsule(&*store, "deploy_001", "inf_none", at, &key),
-        Err(lcm_store::Error::NoReceipt { .. })
+        Err(Error::NoReceipt { .. })
     ));
     // A receipt past the older header is refused by both.
     let late = export::receipt(&*store, "deploy_001", &ids[100]).unwrap();
