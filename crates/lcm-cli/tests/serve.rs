@@ -543,3 +543,62 @@ fn a_receipts_capsule_is_served_and_verifies_offline() {
         assert_eq!(status.code(), Some(0), "{text}");
     }
 }
+
+/// A line of `/proc/PID/status` in KiB (`VmHWM`, `VmRSS`).
+fn status_kib(pid: u32, field: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    text.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a kB field")
+}
+
+/// The memory of `lcm serve` does not grow with the chain: after `K` receipts appended in
+/// batches of 500 (the warm-up: every buffer, cache and connection has reached its size), the
+/// peak resident size (`VmHWM`) grows by less than `BOUND_KIB` while `4 K` more are appended
+/// the same way. The bound is documented in docs/SERVER.md.
+#[test]
+#[allow(clippy::print_stderr)] // The figures are printed for the docs.
+fn serve_memory_does_not_grow_with_the_chain() {
+    const K: usize = 10_000;
+    const BATCH: usize = 500;
+    const BOUND_KIB: u64 = 8 * 1024;
+    let s = recorded("serve-memory");
+    let store = s.store();
+    let tok = token(&store, "deploy_001");
+    let served = Served::start(&store, "127.0.0.1:0", &[]);
+    let pid = served.child.id();
+    let client = lcm_client::Client::new(&served.url)
+        .expect("client")
+        .with_token(&tok);
+    let text = lines(5 * K, "m");
+    let all: Vec<&str> = text.lines().collect();
+    let append = |from: usize, to: usize| {
+        for (i, chunk) in all[from..to].chunks(BATCH).enumerate() {
+            let mut body = chunk.join("\n");
+            body.push('\n');
+            let acked = client
+                .append("deploy_001", &format!("m{from}-{i}"), body.as_bytes())
+                .expect("appended");
+            assert_eq!(acked.receipts.len(), chunk.len());
+        }
+    };
+    append(0, K);
+    let (warm, warm_rss) = (status_kib(pid, "VmHWM"), status_kib(pid, "VmRSS"));
+    append(K, 5 * K);
+    let (peak, rss) = (status_kib(pid, "VmHWM"), status_kib(pid, "VmRSS"));
+    eprintln!(
+        "lcm serve memory: after {K} receipts VmHWM {warm} KiB (VmRSS {warm_rss}); after {} \
+         VmHWM {peak} KiB (VmRSS {rss}); growth {} KiB (bound {BOUND_KIB})",
+        5 * K,
+        peak.saturating_sub(warm)
+    );
+    assert!(
+        peak.saturating_sub(warm) < BOUND_KIB,
+        "VmHWM grew from {warm} to {peak} KiB over {} receipts",
+        4 * K
+    );
+    assert_eq!(stored_receipts(&store).len(), 5 * K);
+    let (status, text) = served.term();
+    assert_eq!(status.code(), Some(0), "{text}");
+}
