@@ -274,15 +274,53 @@ fn slow_client(
 
 /// Every client exited 0; returns all their acknowledgement lines, sorted.
 fn acknowledged(clients: Vec<std::thread::JoinHandle<Output>>) -> Vec<String> {
+    acknowledged_and_retried(clients).0
+}
+
+/// [`acknowledged`], and how many batches the clients sent again (each says so on stderr).
+fn acknowledged_and_retried(clients: Vec<std::thread::JoinHandle<Output>>) -> (Vec<String>, u64) {
     let mut acked = Vec::new();
+    let mut retried = 0;
     for c in clients {
         let out = c.join().expect("client thread");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{stderr}");
+        retried += batches_sent_again(&stderr);
         acked.extend(stdout(&out).lines().map(str::to_owned));
     }
     acked.sort();
-    acked
+    (acked, retried)
+}
+
+/// The batches `lcm infer --server` says it sent again: `(N batches sent again)` on its last
+/// line, 0 when it does not say.
+fn batches_sent_again(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .filter_map(|l| {
+            l.strip_suffix(" sent again)")?
+                .rsplit_once('(')?
+                .1
+                .split(' ')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+#[test]
+fn the_batches_sent_again_are_read_from_the_clients_stderr() {
+    let said = "lcm: appended 20 receipts through http://x (3 batches sent again)\n";
+    assert_eq!(batches_sent_again(said), 3);
+    assert_eq!(
+        batches_sent_again("lcm: appended 1 receipt through http://x (1 batch sent again)"),
+        1
+    );
+    assert_eq!(
+        batches_sent_again("lcm: appended 20 receipts through http://x\n"),
+        0
+    );
 }
 
 /// `kill -9` of `lcm serve` while three clients append: the server is restarted on the same
@@ -309,7 +347,9 @@ fn kill_9_of_serve_under_load_loses_no_acknowledged_receipt() {
         served.kill9();
         std::thread::sleep(Duration::from_millis(200));
         let served = Served::start(store, &listen, &[]);
-        let acked = acknowledged(clients);
+        let (acked, retried) = acknowledged_and_retried(clients);
+        // The server was down for 200 ms while they were sending: they sent batches again.
+        assert!(retried >= 1, "no batch was sent again");
         assert_eq!(acked.len(), 4500);
         let mut stored = stored_receipts(store);
         stored.sort();
@@ -364,7 +404,8 @@ fn postgres_restart_under_load_is_survived() {
         clients.iter().any(|c| !c.is_finished()),
         "the clients finished before the restart"
     );
-    let acked = acknowledged(clients);
+    let (acked, retried) = acknowledged_and_retried(clients);
+    eprintln!("pg-restart: the clients sent {retried} batches again");
     assert_eq!(acked.len(), 24_000);
     let mut stored = stored_receipts(store);
     stored.sort();

@@ -766,6 +766,33 @@ fn the_client_retries_a_full_queue_with_the_same_key() {
     }
     assert_eq!(total, 15);
     assert_eq!(f.open().log_size(DEPLOYMENT).expect("size"), 15);
+    // The count of requests sent again (the PostgreSQL restart test reports it): a client
+    // answered at once counts none; one whose server does not answer counts each request
+    // once, however many attempts it made, and its clones share the count.
+    let fresh = Client::new(&server.url).expect("client").with_token(&token);
+    fresh
+        .append(DEPLOYMENT, "d", &lines("d", 1))
+        .expect("appended");
+    assert_eq!(fresh.retried(), 0);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let nowhere = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let unanswered = Client::new(&nowhere)
+        .expect("client")
+        .with_token(&token)
+        .with_retry(Retry {
+            attempts: 3,
+            initial: Duration::from_millis(1),
+            max: Duration::from_millis(5),
+        });
+    let clone = unanswered.clone();
+    for c in [&unanswered, &clone] {
+        assert!(matches!(
+            c.append(DEPLOYMENT, "e", &lines("e", 1)),
+            Err(ClientError::Transport(_))
+        ));
+    }
+    assert_eq!((unanswered.retried(), clone.retried()), (2, 2));
     server.stop().expect("stop");
 }
 
