@@ -219,12 +219,13 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
-/// Checks that a read of `deployment`'s log is allowed.
+/// Checks that `deployment` is a well-formed id and that a read of its log is allowed.
 async fn authorize_read(
     state: &Arc<State>,
     headers: &HeaderMap,
     deployment: &str,
 ) -> Result<(), Error> {
+    check_deployment(deployment)?;
     if state.public_reads {
         return Ok(());
     }
@@ -341,7 +342,6 @@ async fn receipt(
     Path((deployment, receipt_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    check_deployment(&deployment)?;
     authorize_read(&state, &headers, &deployment).await?;
     let r = Readers::with(&state, move |s| {
         s.receipt(&deployment, &receipt_id)?.ok_or_else(|| {
@@ -365,10 +365,9 @@ async fn receipt(
 /// HEADER, "capsule": CAPSULE}`, the documents of `lcm header` and `lcm materialize`.
 async fn capsule(
     Extract(state): Shared,
-    Path((deployment, receipt_id)): Path<(String, String)>,
     headers: HeaderMap,
+    Path((deployment, receipt_id)): Path<(String, String)>,
 ) -> Result<Response, Error> {
-    check_deployment(&deployment)?;
     authorize_read(&state, &headers, &deployment).await?;
     let key = state.log_key.clone().ok_or_else(|| {
         Error::NotConfigured(
@@ -405,7 +404,6 @@ async fn checkpoint(
     Path(deployment): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    check_deployment(&deployment)?;
     authorize_read(&state, &headers, &deployment).await?;
     let key = log_key(&state)?;
     let origin = state.origin.clone();
@@ -449,7 +447,6 @@ async fn inclusion(
     Query(q): Query<InclusionQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    check_deployment(&deployment)?;
     authorize_read(&state, &headers, &deployment).await?;
     let key = log_key(&state)?;
     let origin = state.origin.clone();
@@ -478,7 +475,6 @@ async fn consistency(
     Query(q): Query<ConsistencyQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    check_deployment(&deployment)?;
     authorize_read(&state, &headers, &deployment).await?;
     let hashes = Readers::with(&state, move |s| {
         let log = Log::open(s, &deployment)?;
@@ -499,7 +495,6 @@ async fn tile(
     Path((deployment, path)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    check_deployment(&deployment)?;
     authorize_read(&state, &headers, &deployment).await?;
     let full = format!("tile/{path}");
     let (tile, entries) = Tile::parse_path(&full)
