@@ -16,7 +16,10 @@
 //!   appends nothing, the same key with another body is refused (422).
 //! - Reads: the signed checkpoint (with [`Config::log_key`]), inclusion proofs (as
 //!   tlog-proof files) and consistency proofs, the C2SP tiles at their tlog-tiles paths,
-//!   a stored receipt, `/healthz` and `/readyz`.
+//!   a stored receipt, a receipt's capsule with a capsule header signed by the log key
+//!   ([`lcm_store::export::receipt_capsule`]), `/healthz` and `/readyz`.
+//! - Request heads are bounded explicitly ([`MAX_HEAD_BYTES`], [`MAX_HEADERS`],
+//!   [`MAX_READ_BUFFER`]; 431 past them).
 //! - HTTPS with rustls (ring provider) when given a certificate and key ([`Config::tls`]).
 //! - Limits: request body size, a per-request time limit, a connection limit; on
 //!   SIGTERM/SIGINT the server stops accepting, finishes what is in flight and returns.
