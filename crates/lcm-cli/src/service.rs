@@ -102,8 +102,12 @@ pub(crate) fn infer_remote(
         out.raw(lines.as_bytes())?;
         out.flush()
     })?;
+    let retried = match client.retried() {
+        0 => String::new(),
+        n => format!(" ({} sent again)", plural(n, "batch", "batches")),
+    };
     eprintln!(
-        "lcm: appended {} through {server}",
+        "lcm: appended {} through {server}{retried}",
         plural(appended, "receipt", "receipts")
     );
     Ok(())

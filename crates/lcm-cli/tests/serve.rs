@@ -274,15 +274,53 @@ fn slow_client(
 
 /// Every client exited 0; returns all their acknowledgement lines, sorted.
 fn acknowledged(clients: Vec<std::thread::JoinHandle<Output>>) -> Vec<String> {
+    acknowledged_and_retried(clients).0
+}
+
+/// [`acknowledged`], and how many batches the clients sent again (each says so on stderr).
+fn acknowledged_and_retried(clients: Vec<std::thread::JoinHandle<Output>>) -> (Vec<String>, u64) {
     let mut acked = Vec::new();
+    let mut retried = 0;
     for c in clients {
         let out = c.join().expect("client thread");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{stderr}");
+        retried += batches_sent_again(&stderr);
         acked.extend(stdout(&out).lines().map(str::to_owned));
     }
     acked.sort();
-    acked
+    (acked, retried)
+}
+
+/// The batches `lcm infer --server` says it sent again: `(N batches sent again)` on its last
+/// line, 0 when it does not say.
+fn batches_sent_again(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .filter_map(|l| {
+            l.strip_suffix(" sent again)")?
+                .rsplit_once('(')?
+                .1
+                .split(' ')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+#[test]
+fn the_batches_sent_again_are_read_from_the_clients_stderr() {
+    let said = "lcm: appended 20 receipts through http://x (3 batches sent again)\n";
+    assert_eq!(batches_sent_again(said), 3);
+    assert_eq!(
+        batches_sent_again("lcm: appended 1 receipt through http://x (1 batch sent again)"),
+        1
+    );
+    assert_eq!(
+        batches_sent_again("lcm: appended 20 receipts through http://x\n"),
+        0
+    );
 }
 
 /// Runs `test` on each store of [`stores`] (`SQLite`, and `PostgreSQL` when the test URL is
@@ -300,13 +338,14 @@ fn on_each_recorded_store(scratch: &str, name: &str, mut test: impl FnMut(&Path,
 
 /// After the clients exited 0: `lines` lines acknowledged, the acknowledged receipts exactly
 /// the stored ones (each stored once), the check passes, and `served` drains to exit 0.
+/// Returns how many batches the clients said they sent again.
 fn each_acknowledged_receipt_stored_once(
     store: &Path,
     clients: Vec<std::thread::JoinHandle<Output>>,
     lines: usize,
     served: Served,
-) {
-    let acked = acknowledged(clients);
+) -> u64 {
+    let (acked, retried) = acknowledged_and_retried(clients);
     assert_eq!(acked.len(), lines);
     let mut stored = stored_receipts(store);
     stored.sort();
@@ -314,6 +353,7 @@ fn each_acknowledged_receipt_stored_once(
     run(lcm(store).arg("check"), 0);
     let (status, text) = served.term();
     assert_eq!(status.code(), Some(0), "{text}");
+    retried
 }
 
 /// `kill -9` of `lcm serve` while three clients append: the server is restarted on the same
@@ -335,7 +375,9 @@ fn kill_9_of_serve_under_load_loses_no_acknowledged_receipt() {
         served.kill9();
         std::thread::sleep(Duration::from_millis(200));
         let served = Served::start(store, &listen, &[]);
-        each_acknowledged_receipt_stored_once(store, clients, 4500, served);
+        let retried = each_acknowledged_receipt_stored_once(store, clients, 4500, served);
+        // The server was down for 200 ms while they were sending: they sent batches again.
+        assert!(retried >= 1, "no batch was sent again");
     });
 }
 
@@ -383,7 +425,8 @@ fn postgres_restart_under_load_is_survived() {
         clients.iter().any(|c| !c.is_finished()),
         "the clients finished before the restart"
     );
-    each_acknowledged_receipt_stored_once(store, clients, 24_000, served);
+    let retried = each_acknowledged_receipt_stored_once(store, clients, 24_000, served);
+    eprintln!("pg-restart: the clients sent {retried} batches again");
 }
 
 /// Two `lcm serve` processes on one store, two clients on each: one contiguous chain.
@@ -460,4 +503,152 @@ fn serve_over_https_with_a_ca_file() {
     let (status, _) = served.term();
     assert_eq!(status.code(), Some(0));
     assert_eq!(stored_receipts(&store).len(), 2);
+}
+
+/// `GET …/receipts/{receipt_id}/capsule` with the real binary, on every store: the header is
+/// signed with the server's log key and the capsule is the one `lcm materialize` makes against
+/// it; `lcm verify` accepts them offline with the log key's public key and refuses a tampered
+/// receipt, a tampered header and another key (exit 1). An unknown receipt is 404; a server
+/// without a log key answers 501 naming `--log-key`.
+#[test]
+fn a_receipts_capsule_is_served_and_verifies_offline() {
+    let s = Scratch::new("serve-capsule");
+    let stores = stores(&s, "capsule");
+    let path = |name: &str| s.path(name).to_string_lossy().into_owned();
+    let key = path("log.key");
+    run(
+        lcm(&s.store()).args(["keygen", "--out", &key, "--name", "example.com/lcm"]),
+        0,
+    );
+    run(
+        lcm(&s.store()).args(["keygen", "--out", &path("other.key")]),
+        0,
+    );
+    let (public, other) = (path("log.key.pub"), path("other.key.pub"));
+    let (header, capsule) = (path("header.json"), path("capsule.json"));
+    let verify = |store: &Path, capsule: &str, header: &str, key: &str, code: i32| {
+        let out = run(
+            lcm(store).args(["verify", capsule, "--header", header, "--key", key]),
+            code,
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    for location in &stores.locations {
+        let store = Path::new(&location);
+        record_at(store);
+        let tok = token(store, "deploy_001");
+        let served = Served::start(store, "127.0.0.1:0", &["--log-key", &key]);
+        infer_on(&mut remote(store, &served.url, &tok), &lines(300, "c"), 0);
+        let client = lcm_client::Client::new(&served.url)
+            .expect("client")
+            .with_token(&tok);
+        let text = client
+            .receipt_capsule("deploy_001", "c_123")
+            .expect("the capsule");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        std::fs::write(&header, v["header"].to_string()).expect("write header");
+        std::fs::write(&capsule, v["capsule"].to_string()).expect("write capsule");
+        assert_eq!(v["header"]["stage_g_inference"]["receipt_count"], 300);
+        verify(store, &capsule, &header, &public, 0);
+        // The capsule is `lcm materialize`'s against that header.
+        let made = path("made.json");
+        run(
+            lcm(store).args(["materialize", "c_123", "--header", &header, "--out", &made]),
+            0,
+        );
+        let made: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&made).expect("read")).expect("JSON");
+        assert_eq!(made, v["capsule"]);
+        // Tamper twins: another receipt id inside the capsule, another count in the header,
+        // another key.
+        let tampered = path("tampered.json");
+        let edited = v["capsule"].to_string().replace("\"c_123\"", "\"c_124\"");
+        assert_ne!(edited, v["capsule"].to_string());
+        std::fs::write(&tampered, edited).expect("write");
+        let said = verify(store, &tampered, &header, &public, 1);
+        assert!(said.contains("verification failed"), "{said}");
+        let forged = path("forged.json");
+        let mut h = v["header"].clone();
+        h["stage_g_inference"]["receipt_count"] = serde_json::json!(299);
+        std::fs::write(&forged, h.to_string()).expect("write");
+        let said = verify(store, &capsule, &forged, &public, 1);
+        assert!(said.contains("[header]"), "{said}");
+        let said = verify(store, &capsule, &header, &other, 1);
+        assert!(said.contains("[header]"), "{said}");
+        let refused = |c: &lcm_client::Client, id: &str| match c.receipt_capsule("deploy_001", id) {
+            Err(lcm_client::Error::Refused { status, message }) => (status, message),
+            other => (0, format!("{other:?}")),
+        };
+        assert_eq!(refused(&client, "c_300").0, 404);
+        let anonymous = lcm_client::Client::new(&served.url).expect("client");
+        assert_eq!(refused(&anonymous, "c_123").0, 401);
+        let (status, text) = served.term();
+        assert_eq!(status.code(), Some(0), "{text}");
+        let keyless = Served::start(store, "127.0.0.1:0", &["--public-reads"]);
+        let anonymous = lcm_client::Client::new(&keyless.url).expect("client");
+        let (status, message) = refused(&anonymous, "c_123");
+        assert_eq!(status, 501);
+        assert!(message.contains("--log-key"), "{message}");
+        let (status, text) = keyless.term();
+        assert_eq!(status.code(), Some(0), "{text}");
+    }
+}
+
+/// A line of `/proc/PID/status` in KiB (`VmHWM`, `VmRSS`).
+fn status_kib(pid: u32, field: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    text.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a kB field")
+}
+
+/// The memory of `lcm serve` does not grow with the chain: after `K` receipts appended in
+/// batches of 500 (the warm-up: every buffer, cache and connection has reached its size), the
+/// peak resident size (`VmHWM`) grows by less than `BOUND_KIB` while `4 K` more are appended
+/// the same way. The bound is documented in docs/SERVER.md.
+#[test]
+#[allow(clippy::print_stderr)] // The figures are printed for the docs.
+fn serve_memory_does_not_grow_with_the_chain() {
+    const K: usize = 10_000;
+    const BATCH: usize = 500;
+    const BOUND_KIB: u64 = 8 * 1024;
+    let s = recorded("serve-memory");
+    let store = s.store();
+    let tok = token(&store, "deploy_001");
+    let served = Served::start(&store, "127.0.0.1:0", &[]);
+    let pid = served.child.id();
+    let client = lcm_client::Client::new(&served.url)
+        .expect("client")
+        .with_token(&tok);
+    let text = lines(5 * K, "m");
+    let all: Vec<&str> = text.lines().collect();
+    let append = |from: usize, to: usize| {
+        for (i, chunk) in all[from..to].chunks(BATCH).enumerate() {
+            let mut body = chunk.join("\n");
+            body.push('\n');
+            let acked = client
+                .append("deploy_001", &format!("m{from}-{i}"), body.as_bytes())
+                .expect("appended");
+            assert_eq!(acked.receipts.len(), chunk.len());
+        }
+    };
+    append(0, K);
+    let (warm, warm_rss) = (status_kib(pid, "VmHWM"), status_kib(pid, "VmRSS"));
+    append(K, 5 * K);
+    let (peak, rss) = (status_kib(pid, "VmHWM"), status_kib(pid, "VmRSS"));
+    eprintln!(
+        "lcm serve memory: after {K} receipts VmHWM {warm} KiB (VmRSS {warm_rss}); after {} \
+         VmHWM {peak} KiB (VmRSS {rss}); growth {} KiB (bound {BOUND_KIB})",
+        5 * K,
+        peak.saturating_sub(warm)
+    );
+    assert!(
+        peak.saturating_sub(warm) < BOUND_KIB,
+        "VmHWM grew from {warm} to {peak} KiB over {} receipts",
+        4 * K
+    );
+    assert_eq!(stored_receipts(&store).len(), 5 * K);
+    let (status, text) = served.term();
+    assert_eq!(status.code(), Some(0), "{text}");
 }

@@ -119,6 +119,8 @@ pub struct Client {
     base: String,
     token: Option<Zeroizing<String>>,
     retry: Retry,
+    /// The requests that needed more than one attempt, shared by the clones.
+    retried: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// What one attempt gave: an answer, or a failure worth retrying (with the server's wait).
@@ -153,6 +155,7 @@ impl Client {
             base: base.trim_end_matches('/').to_owned(),
             token: None,
             retry: Retry::default(),
+            retried: std::sync::Arc::default(),
         })
     }
 
@@ -188,6 +191,12 @@ impl Client {
     pub fn with_retry(mut self, retry: Retry) -> Self {
         self.retry = retry;
         self
+    }
+
+    /// How many requests of this client and its clones needed more than one attempt
+    /// (answered in the end or not): for an append, the batches sent again with their key.
+    pub fn retried(&self) -> u64 {
+        self.retried.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn url(&self, deployment: &str, rest: &str) -> String {
@@ -228,7 +237,8 @@ impl Client {
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs);
                 match response.body_mut().read_to_string() {
-                    Ok(text) if status == 429 || status >= 500 => {
+                    // 501: the server lacks a configuration (a log key); a retry cannot help.
+                    Ok(text) if status == 429 || (status >= 500 && status != 501) => {
                         Attempt::Again(format!("{status}: {}", message(&text)), wait)
                     }
                     Ok(text) => Attempt::Done(status, text),
@@ -250,6 +260,10 @@ impl Client {
         let mut wait = self.retry.initial;
         let mut last = String::new();
         for attempt in 0..self.retry.attempts.max(1) {
+            if attempt == 1 {
+                self.retried
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             if attempt > 0 {
                 std::thread::sleep(wait);
                 wait = wait.saturating_mul(2).min(self.retry.max);
@@ -313,6 +327,21 @@ impl Client {
         let url = self.url(
             deployment,
             &format!("proof/inclusion?receipt_id={}", encode(receipt_id)),
+        );
+        self.send("GET", &url, None, None)
+    }
+
+    /// The capsule of the receipt `receipt_id` and the header it proves into, signed with the
+    /// server's log key: the JSON object `{"header": HEADER, "capsule": CAPSULE}` (the
+    /// documents of `lcm header` and `lcm materialize`), as text.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::append`] (a server without a log key refuses with 501).
+    pub fn receipt_capsule(&self, deployment: &str, receipt_id: &str) -> Result<String, Error> {
+        let url = self.url(
+            deployment,
+            &format!("receipts/{}/capsule", encode(receipt_id)),
         );
         self.send("GET", &url, None, None)
     }

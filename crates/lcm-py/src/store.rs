@@ -118,8 +118,9 @@ fn request(i: usize, item: &Bound<'_, PyAny>) -> PyResult<RequestLine> {
     Ok(line)
 }
 
-/// A store of lifecycles: an embedded `SQLite` file (or `sqlite:PATH`), created and
-/// initialised when missing (with `policy`, a dict in the format of `lcm init --policy`,
+/// A store of lifecycles: an embedded `SQLite` file (or `sqlite:PATH`), or a `PostgreSQL`
+/// database given by its URL (`postgres://USER@HOST:PORT/DB`, as `lcm --store` takes it;
+/// pass it as a `str`), created and initialised when missing (with `policy`, a dict in the format of `lcm init --policy`,
 /// default the default policy), opened as it is otherwise.
 ///
 /// Every method that writes is atomic and returns once what it wrote is durable. A store
@@ -149,13 +150,18 @@ impl From<lcm_store::Error> for Fail {
 }
 
 impl PyStore {
+    /// The location as messages show it: a URL's password replaced by `***`.
+    fn location(&self) -> String {
+        lcm_store::redact_location(&self.path.to_string_lossy())
+    }
+
     fn lock(&self) -> PyResult<MutexGuard<'_, Option<Box<dyn Store>>>> {
         let guard = self
             .inner
             .lock()
             .map_err(|_| StoreError::new_err("the store's lock is poisoned"))?;
         if guard.is_none() {
-            return Err(input(format!("store {} is closed", self.path.display())));
+            return Err(input(format!("store {} is closed", self.location())));
         }
         Ok(guard)
     }
@@ -246,7 +252,7 @@ impl PyStore {
     }
 
     fn __repr__(&self) -> String {
-        format!("Store({:?})", self.path.display().to_string())
+        format!("Store({:?})", self.location())
     }
 
     /// Records a whole lifecycle (dataset family and splits, model, training with checkpoints,

@@ -37,6 +37,10 @@ pub enum Error {
     /// Nothing at this path (404).
     #[error("{0}")]
     NotFound(String),
+    /// This server was started without what the request needs: a receipt's capsule without
+    /// a log key (501).
+    #[error("{0}")]
+    NotConfigured(String),
     /// The writer's queue is full (429 with Retry-After).
     #[error("the service is saturated; retry later")]
     Busy,
@@ -94,6 +98,7 @@ impl Error {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::NotFound(_) | Self::UnknownToken => StatusCode::NOT_FOUND,
+            Self::NotConfigured(_) => StatusCode::NOT_IMPLEMENTED,
             Self::Busy => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) | Self::Start(_) => StatusCode::INTERNAL_SERVER_ERROR,

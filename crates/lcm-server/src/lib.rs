@@ -16,7 +16,10 @@
 //!   appends nothing, the same key with another body is refused (422).
 //! - Reads: the signed checkpoint (with [`Config::log_key`]), inclusion proofs (as
 //!   tlog-proof files) and consistency proofs, the C2SP tiles at their tlog-tiles paths,
-//!   a stored receipt, `/healthz` and `/readyz`.
+//!   a stored receipt, a receipt's capsule with a capsule header signed by the log key
+//!   ([`lcm_store::export::receipt_capsule`]), `/healthz` and `/readyz`.
+//! - Request heads are bounded explicitly ([`MAX_HEAD_BYTES`], [`MAX_HEADERS`],
+//!   [`MAX_READ_BUFFER`]; 431 past them).
 //! - HTTPS with rustls (ring provider) when given a certificate and key ([`Config::tls`]).
 //! - Limits: request body size, a per-request time limit, a connection limit; on
 //!   SIGTERM/SIGINT the server stops accepting, finishes what is in flight and returns.
@@ -37,6 +40,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod checkpoints;
 mod error;
 mod limits;
 mod routes;
@@ -45,6 +49,7 @@ pub mod tokens;
 mod writer;
 
 pub use crate::error::Error;
+pub use crate::limits::{MAX_HEAD_BYTES, MAX_HEADERS, MAX_READ_BUFFER};
 pub use crate::routes::{OPENAPI, ROUTES};
 
 /// How `lcm serve` runs.
@@ -181,6 +186,7 @@ pub async fn run(
         log_key: config.log_key.clone(),
         origin: config.origin.clone(),
         public_reads: config.public_reads,
+        checkpoints: checkpoints::Checkpoints::new(checkpoints::CACHED_CHECKPOINTS),
     });
     let app = routes::router(state, config.max_body, config.request_timeout);
     let served = async {
@@ -194,19 +200,14 @@ pub async fn run(
         };
         listening(addr);
         match acceptor {
-            None => axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-                .map_err(|e| Error::Internal(format!("server: {e}"))),
+            None => limits::serve(listener, app, config.request_timeout, shutdown).await,
             Some(acceptor) => {
                 let listener =
                     tls::TlsListener::new(listener, acceptor).map_err(|e| start("--listen", &e))?;
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-                    .map_err(|e| Error::Internal(format!("server: {e}")))
+                limits::serve(listener, app, config.request_timeout, shutdown).await;
             }
         }
+        Ok::<(), Error>(())
     }
     .await;
     // Every request has been answered and the router (with the queue's sender) dropped: the

@@ -85,3 +85,68 @@ impl AsyncWrite for Conn {
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
+
+/// The most bytes of a request's head (request line and header fields); past it, 431
+/// (hyper's `max_header_size`, which hyper leaves unset by default).
+pub const MAX_HEAD_BYTES: usize = 32 * 1024;
+/// The most bytes a connection buffers while reading (hyper's `max_buf_size`; its default is
+/// about 400 KiB): a head that has not ended within it is refused with 431 too.
+pub const MAX_READ_BUFFER: usize = 256 * 1024;
+/// The most header fields of a request; past it, 431 (hyper's default is 100).
+pub const MAX_HEADERS: usize = 64;
+
+/// Serves `app` on every connection `listener` accepts, HTTP/1.1 with the head limits above and
+/// `head_timeout` to read a request's head, until `shutdown` resolves; then stops accepting,
+/// lets every connection finish the request in flight (each closes after its answer) and
+/// returns once all are closed. What `axum::serve` does, with the limits set explicitly.
+pub(crate) async fn serve<L>(
+    mut listener: L,
+    app: axum::Router,
+    head_timeout: std::time::Duration,
+    shutdown: impl Future<Output = ()>,
+) where
+    L: axum::serve::Listener,
+    L::Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .max_header_size(MAX_HEAD_BYTES)
+        .max_buf_size(MAX_READ_BUFFER)
+        .max_headers(MAX_HEADERS)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(head_timeout);
+    // `stop` tells the connections to finish; every connection task holds a `closed`
+    // receiver, so `open.closed()` resolves once the last one ended.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let (open, closed) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let io = tokio::select! {
+            (io, _) = listener.accept() => io,
+            () = &mut shutdown => break,
+        };
+        let conn = builder.serve_connection(
+            hyper_util::rt::TokioIo::new(io),
+            hyper_util::service::TowerToHyperService::new(app.clone()),
+        );
+        let (mut stopping, closed) = (stopping.clone(), closed.clone());
+        tokio::spawn(async move {
+            let mut conn = std::pin::pin!(conn);
+            let stop = async move {
+                let _ = stopping.wait_for(|s| *s).await;
+            };
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                () = stop => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.as_mut().await;
+                }
+            }
+            drop(closed);
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    drop((stopping, closed));
+    open.closed().await;
+}

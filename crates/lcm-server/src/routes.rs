@@ -18,6 +18,7 @@ use lcm_tlog::tiles::{self, Tile};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::checkpoints::Checkpoints;
 use crate::writer::{Appended, Job, Queue};
 use crate::{Error, tokens};
 
@@ -32,6 +33,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/openapi.json"),
     ("post", "/v1/deployments/{deployment}/receipts"),
     ("get", "/v1/deployments/{deployment}/receipts/{receipt_id}"),
+    (
+        "get",
+        "/v1/deployments/{deployment}/receipts/{receipt_id}/capsule",
+    ),
     ("get", "/v1/deployments/{deployment}/checkpoint"),
     ("get", "/v1/deployments/{deployment}/proof/inclusion"),
     ("get", "/v1/deployments/{deployment}/proof/consistency"),
@@ -96,6 +101,8 @@ pub(crate) struct State {
     pub(crate) log_key: Option<PathBuf>,
     pub(crate) origin: Option<String>,
     pub(crate) public_reads: bool,
+    /// The signed checkpoints made so far, by deployment and size.
+    pub(crate) checkpoints: Checkpoints,
 }
 
 type Shared = Extract<Arc<State>>;
@@ -121,6 +128,10 @@ pub(crate) fn router(state: Arc<State>, max_body: usize, timeout: Duration) -> R
         .route(
             "/v1/deployments/{deployment}/receipts/{receipt_id}",
             get(receipt),
+        )
+        .route(
+            "/v1/deployments/{deployment}/receipts/{receipt_id}/capsule",
+            get(capsule),
         )
         .route("/v1/deployments/{deployment}/checkpoint", get(checkpoint))
         .route(
@@ -208,12 +219,13 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
-/// Checks that a read of `deployment`'s log is allowed.
+/// Checks that `deployment` is a well-formed id and that a read of its log is allowed.
 async fn authorize_read(
     state: &Arc<State>,
     headers: &HeaderMap,
     deployment: &str,
 ) -> Result<(), Error> {
+    check_deployment(deployment)?;
     if state.public_reads {
         return Ok(());
     }
@@ -330,7 +342,6 @@ async fn receipt(
     Path((deployment, receipt_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    check_deployment(&deployment)?;
     authorize_read(&state, &headers, &deployment).await?;
     let r = Readers::with(&state, move |s| {
         s.receipt(&deployment, &receipt_id)?.ok_or_else(|| {
@@ -350,24 +361,77 @@ async fn receipt(
     Ok(axum::Json(body).into_response())
 }
 
+/// A receipt's capsule and the header it proves into, signed with the log key: `{"header":
+/// HEADER, "capsule": CAPSULE}`, the documents of `lcm header` and `lcm materialize`.
+async fn capsule(
+    Extract(state): Shared,
+    headers: HeaderMap,
+    Path((deployment, receipt_id)): Path<(String, String)>,
+) -> Result<Response, Error> {
+    authorize_read(&state, &headers, &deployment).await?;
+    let key = state.log_key.clone().ok_or_else(|| {
+        Error::NotConfigured(
+            "this server signs no capsule header: it was started without a log key \
+             (lcm serve --log-key)"
+                .to_owned(),
+        )
+    })?;
+    let origin = state.origin.clone();
+    let body = Readers::with(&state, move |s| {
+        let signer = tlog_ops::log_signer(&key, origin.as_deref(), &deployment).map_err(ops)?;
+        let (header, capsule) = lcm_store::export::receipt_capsule(
+            s,
+            &deployment,
+            &receipt_id,
+            lcm_model::Timestamp::now(),
+            signer.signing_key(),
+        )?;
+        let header = header.to_json(None).map_err(lcm_store::Error::from)?;
+        let capsule = capsule.to_json(None).map_err(lcm_store::Error::from)?;
+        Ok(format!("{{\"header\":{header},\"capsule\":{capsule}}}"))
+    })
+    .await?;
+    let mut r = body.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(r)
+}
+
 async fn checkpoint(
     Extract(state): Shared,
     Path(deployment): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    check_deployment(&deployment)?;
     authorize_read(&state, &headers, &deployment).await?;
     let key = log_key(&state)?;
     let origin = state.origin.clone();
+    let shared = Arc::clone(&state);
     let note = Readers::with(&state, move |s| {
-        let signer = tlog_ops::log_signer(&key, origin.as_deref(), &deployment).map_err(ops)?;
         let log = Log::open(s, &deployment)?;
-        Ok(tlog_ops::sign_checkpoint(&log, &signer)
-            .map_err(ops)?
-            .to_text())
+        Ok(signed_checkpoint(&shared, &log, &key, origin.as_deref())?.to_text())
     })
     .await?;
     Ok(text(note))
+}
+
+/// The checkpoint of `log` at its size signed with the log key: kept per (deployment, size),
+/// so that reads at one size sign once.
+fn signed_checkpoint(
+    state: &State,
+    log: &Log<'_>,
+    key: &std::path::Path,
+    origin: Option<&str>,
+) -> Result<lcm_tlog::SignedCheckpoint, Error> {
+    let deployment = log.deployment();
+    state
+        .checkpoints
+        .get_or_sign(deployment, log.size(), || {
+            let signer = tlog_ops::log_signer(key, origin, deployment)?;
+            tlog_ops::sign_checkpoint(log, &signer)
+        })
+        .map_err(ops)
 }
 
 /// The query of an inclusion proof.
@@ -383,15 +447,14 @@ async fn inclusion(
     Query(q): Query<InclusionQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    check_deployment(&deployment)?;
     authorize_read(&state, &headers, &deployment).await?;
     let key = log_key(&state)?;
     let origin = state.origin.clone();
+    let shared = Arc::clone(&state);
     let proof = Readers::with(&state, move |s| {
         let log = Log::open(s, &deployment)?;
-        let proof =
-            tlog_ops::receipt_proof(s, &log, &q.receipt_id, None, Some(&key), origin.as_deref())
-                .map_err(ops)?;
+        let signed = signed_checkpoint(&shared, &log, &key, origin.as_deref())?;
+        let proof = tlog_ops::receipt_proof_at(s, &log, &q.receipt_id, signed).map_err(ops)?;
         Ok(proof.to_text())
     })
     .await?;
@@ -412,7 +475,6 @@ async fn consistency(
     Query(q): Query<ConsistencyQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    check_deployment(&deployment)?;
     authorize_read(&state, &headers, &deployment).await?;
     let hashes = Readers::with(&state, move |s| {
         let log = Log::open(s, &deployment)?;
@@ -433,7 +495,6 @@ async fn tile(
     Path((deployment, path)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    check_deployment(&deployment)?;
     authorize_read(&state, &headers, &deployment).await?;
     let full = format!("tile/{path}");
     let (tile, entries) = Tile::parse_path(&full)

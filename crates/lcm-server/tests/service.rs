@@ -694,6 +694,33 @@ fn the_client_retries_a_full_queue_with_the_same_key() {
     }
     assert_eq!(total, 15);
     assert_eq!(f.open().log_size(DEPLOYMENT).expect("size"), 15);
+    // The count of requests sent again (the PostgreSQL restart test reports it): a client
+    // answered at once counts none; one whose server does not answer counts each request
+    // once, however many attempts it made, and its clones share the count.
+    let fresh = Client::new(&server.url).expect("client").with_token(&token);
+    fresh
+        .append(DEPLOYMENT, "d", &lines("d", 1))
+        .expect("appended");
+    assert_eq!(fresh.retried(), 0);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let nowhere = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let unanswered = Client::new(&nowhere)
+        .expect("client")
+        .with_token(&token)
+        .with_retry(Retry {
+            attempts: 3,
+            initial: Duration::from_millis(1),
+            max: Duration::from_millis(5),
+        });
+    let clone = unanswered.clone();
+    for c in [&unanswered, &clone] {
+        assert!(matches!(
+            c.append(DEPLOYMENT, "e", &lines("e", 1)),
+            Err(ClientError::Transport(_))
+        ));
+    }
+    assert_eq!((unanswered.retried(), clone.retried()), (2, 2));
     server.stop().expect("stop");
 }
 
@@ -743,5 +770,60 @@ fn send_lines_acknowledges_each_batch_and_stops_at_the_callers_error() {
         ),
         "{r:?}"
     );
+    server.stop().expect("test step");
+}
+
+/// The status of a request whose head is `head` (sent raw; a write refused by a server that
+/// already answered and closed is not an error here), 0 when nothing came back.
+fn raw_head(url: &str, head: &str) -> u16 {
+    use std::io::{Read, Write};
+    let addr = url.strip_prefix("http://").expect("test step");
+    let mut s = std::net::TcpStream::connect(addr).expect("test step");
+    let _ = s.write_all(head.as_bytes());
+    let mut text = Vec::new();
+    let _ = s.read_to_end(&mut text);
+    String::from_utf8_lossy(&text)
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Request heads past the explicit limits (bytes, header count) are refused with 431 and the
+/// server keeps serving; heads just within them are answered.
+#[test]
+fn request_heads_past_the_limits_get_431() {
+    let f = Fixture::new("heads");
+    let server = Running::start(config(&f));
+    let head = |fields: &[String]| {
+        let mut h = String::from("GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n");
+        for field in fields {
+            h.push_str(field);
+            h.push_str("\r\n");
+        }
+        h.push_str("\r\n");
+        h
+    };
+    let big = |n: usize| vec![format!("x-big: {}", "a".repeat(n))];
+    let many = |n: usize| (0..n).map(|i| format!("x-f{i}: v")).collect::<Vec<_>>();
+    // Within: one field of half the byte limit; the count limit less the three fields above.
+    assert_eq!(
+        raw_head(&server.url, &head(&big(lcm_server::MAX_HEAD_BYTES / 2))),
+        200
+    );
+    assert_eq!(
+        raw_head(&server.url, &head(&many(lcm_server::MAX_HEADERS - 2))),
+        200
+    );
+    // Past them: 431, and the next request is served.
+    assert_eq!(
+        raw_head(&server.url, &head(&big(lcm_server::MAX_HEAD_BYTES))),
+        431
+    );
+    assert_eq!(
+        raw_head(&server.url, &head(&many(lcm_server::MAX_HEADERS + 1))),
+        431
+    );
+    assert_eq!(raw(&server.url, "GET", "/healthz", &[], b"").0, 200);
     server.stop().expect("test step");
 }

@@ -10,8 +10,9 @@
 //! both make their lifecycle with it.
 
 use lcm_capsule::{
-    BatchEvidence, Bundle, CapsuleHeader, DatasetEvidence, DeploymentEvidence, InferenceEvidence,
-    ItemLog, Lifecycle, MerkleLog, PreDeploymentEvidence, SplitEvidence, TrainingEvidence,
+    BatchEvidence, Bundle, Capsule, CapsuleHeader, DatasetEvidence, DeploymentEvidence,
+    InferenceEvidence, ItemLog, Lifecycle, MerkleLog, PreDeploymentEvidence, SplitEvidence,
+    TrainingEvidence,
 };
 use lcm_capsule::{DisclosedValue, Disclosure};
 use lcm_crypto::SigningKey;
@@ -631,6 +632,29 @@ pub fn receipt(
         record: parse(InferenceReceipt::KIND, &r.receipt_id, &r.json)?,
         digest: r.digest,
     })
+}
+
+/// The capsule of the receipt `receipt_id` of `deployment`'s chain and the header it proves
+/// into, freshly signed with `key` at `generated_at` over the whole chain: what `lcm header`
+/// and then `lcm materialize` make, without a disclosure. The header and the inclusion proof
+/// come from [`header`]'s [`chain_log`] (`O(log n)` reads of the log's tiles under a SHA-256
+/// policy).
+///
+/// # Errors
+///
+/// [`Error::NoReceipt`] for a receipt the chain does not hold; as [`header`]; capsule errors.
+pub fn receipt_capsule(
+    store: &dyn Store,
+    deployment: &str,
+    receipt_id: &str,
+    generated_at: Timestamp,
+    key: &SigningKey,
+) -> Result<(CapsuleHeader, Capsule), Error> {
+    // First: an unknown receipt (or deployment) is refused before a lifecycle is rebuilt.
+    let receipt = receipt(store, deployment, receipt_id)?;
+    let (header, log) = header(store, deployment, generated_at, key)?;
+    let capsule = lcm_capsule::materialize_receipt(&header, &*log, &receipt, None)?;
+    Ok((header, capsule))
 }
 
 /// The disclosure of `query` and `output` (those given) for a receipt capsule of `receipt`

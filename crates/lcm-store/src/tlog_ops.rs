@@ -619,12 +619,7 @@ pub fn receipt_proof(
     name: Option<&str>,
 ) -> Result<TlogProof, OpsError> {
     let deployment = log.deployment();
-    let stored = store
-        .receipt(deployment, receipt)?
-        .ok_or_else(|| crate::Error::NoReceipt {
-            deployment: deployment.to_owned(),
-            receipt_id: receipt.to_owned(),
-        })?;
+    let stored = stored_receipt(store, deployment, receipt)?;
     let signed = match (checkpoint, key) {
         (Some(file), _) => {
             let signed = read_checkpoint(file)?;
@@ -644,6 +639,46 @@ pub fn receipt_proof(
         (None, Some(key)) => sign_checkpoint(log, &log_signer(key, name, deployment)?)?,
         (None, None) => return Err(invalid("pass --key or --checkpoint")),
     };
+    inclusion(log, receipt, &stored, signed)
+}
+
+fn stored_receipt(
+    store: &dyn Store,
+    deployment: &str,
+    receipt: &str,
+) -> Result<crate::StoredReceipt, OpsError> {
+    Ok(store
+        .receipt(deployment, receipt)?
+        .ok_or_else(|| crate::Error::NoReceipt {
+            deployment: deployment.to_owned(),
+            receipt_id: receipt.to_owned(),
+        })?)
+}
+
+/// [`receipt_proof`] against a checkpoint the caller signed (`lcm serve` keeps the one of each
+/// log size): `signed` must be a checkpoint of `log` (its size and root are not checked here).
+///
+/// # Errors
+///
+/// [`OpsError::Invalid`] when the receipt is not in the checkpoint; [`OpsError::Store`]
+/// ([`crate::Error::NoReceipt`] for an unknown receipt).
+pub fn receipt_proof_at(
+    store: &dyn Store,
+    log: &Log<'_>,
+    receipt: &str,
+    signed: SignedCheckpoint,
+) -> Result<TlogProof, OpsError> {
+    let stored = stored_receipt(store, log.deployment(), receipt)?;
+    inclusion(log, receipt, &stored, signed)
+}
+
+/// The tlog-proof of the stored receipt `stored` (named `receipt`) into `signed`.
+fn inclusion(
+    log: &Log<'_>,
+    receipt: &str,
+    stored: &crate::StoredReceipt,
+    signed: SignedCheckpoint,
+) -> Result<TlogProof, OpsError> {
     let size = signed.checkpoint().size();
     if stored.sequence >= size {
         return Err(invalid(format!(

@@ -531,6 +531,26 @@ fn headers_and_capsules_from_the_log_tiles_equal_those_of_the_rebuilt_tree() {
         );
         verify_capsule(&from_tiles, h, &key.verifying_key()).unwrap();
     }
+    // `receipt_capsule` (what `lcm serve` answers): the capsule of `lcm materialize`
+    // against the header of `export::header`, byte for byte; an unknown receipt is refused.
+    let (served_header, served) =
+        export::receipt_capsule(&*store, "deploy_001", &ids[150], at, &key).unwrap();
+    assert_eq!(
+        served_header.to_json(None).unwrap(),
+        header.to_json(None).unwrap()
+    );
+    let receipt = export::receipt(&*store, "deploy_001", &ids[150]).unwrap();
+    assert_eq!(
+        served.to_json(None).unwrap(),
+        materialize_receipt(&header, &*log, &receipt, None)
+            .unwrap()
+            .to_json(None)
+            .unwrap()
+    );
+    assert!(matches!(
+        export::receipt_capsule(&*store, "deploy_001", "inf_none", at, &key),
+        Err(Error::NoReceipt { .. })
+    ));
     // A receipt past the older header is refused by both.
     let late = export::receipt(&*store, "deploy_001", &ids[100]).unwrap();
     assert!(materialize_receipt(&old, &*log, &late, None).is_err());

@@ -75,7 +75,8 @@ class Batch:
     def digest(self) -> str: ...
 
 class Store:
-    """A store of lifecycles (an embedded SQLite file), created when missing."""
+    """A store of lifecycles (an embedded SQLite file, or a PostgreSQL database given as a
+    postgres:// URL str), created when missing."""
 
     def __init__(self, path: _Path, *, policy: _Doc | None = None) -> None: ...
     @property

@@ -385,6 +385,12 @@ impl SignerKey {
         self.public.clone()
     }
 
+    /// The private key itself, for a signature other than a note's (a log's operator signs
+    /// the capsule headers it serves with its log key).
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// Signs the note `text` with an Ed25519 (type 0x01) key: deterministic RFC 8032
     /// Ed25519 over the text.
     ///
