@@ -208,10 +208,17 @@ impl PyStore {
         })
     }
 
-    /// The store's location.
+    /// The store's location: a `pathlib.Path` for an `SQLite` file; for a `PostgreSQL` store
+    /// its URL as a `str`, the password replaced by `***` (a `Path` would fold the URL's `//`
+    /// and show the password).
     #[getter]
-    fn path(&self) -> PathBuf {
-        self.path.clone()
+    fn path<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let text = self.path.to_string_lossy();
+        if text.contains("://") {
+            Ok(PyString::new(py, &lcm_store::redact_location(&text)).into_any())
+        } else {
+            Ok(self.path.clone().into_pyobject(py)?.into_any())
+        }
     }
 
     /// The store's schema version.

@@ -22,6 +22,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def lcm_redacted(url: str) -> str:
+    """The URL with a `user:password@` password replaced by `***`, as lcm prints it."""
+    scheme, rest = url.split("://", 1)
+    if "@" in rest and ":" in rest[: rest.rindex("@")]:
+        user = rest[: rest.rindex("@")].split(":", 1)[0]
+        rest = f"{user}:***@{rest[rest.rindex('@') + 1:]}"
+    return f"{scheme}://{rest}"
+
+
 def psql(sql: str) -> None:
     if shutil.which("psql") is None:
         pytest.skip("psql is needed to make the test schema")
@@ -45,6 +54,8 @@ def test_a_postgres_store_records_appends_exports_and_checks(
     with lcm.Store(pg_location) as s:
         assert s.schema_version > 0
         assert repr(s).startswith('Store("postgres://')
+        # The URL as given (not folded into a path), its password hidden.
+        assert s.path == lcm_redacted(pg_location)
         s.record_lifecycle(lifecycle_doc, dataset_password="d-pass", model_password="m-pass")
         receipts = s.infer(deployment, requests(50))
         assert [r.sequence for r in receipts] == list(range(50))

@@ -131,17 +131,23 @@ pub(crate) async fn serve<L>(
         );
         let (mut stopping, closed) = (stopping.clone(), closed.clone());
         tokio::spawn(async move {
-            let mut conn = std::pin::pin!(conn);
-            let stop = async move {
-                let _ = stopping.wait_for(|s| *s).await;
-            };
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                () = stop => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.as_mut().await;
+            {
+                let mut conn = std::pin::pin!(conn);
+                let stop = async move {
+                    let _ = stopping.wait_for(|s| *s).await;
+                };
+                tokio::select! {
+                    _ = conn.as_mut() => {}
+                    () = stop => {
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.as_mut().await;
+                    }
                 }
             }
+            // The connection, and with it its clone of the router and the state, is dropped
+            // before `closed`: once `serve` returns no task holds the state, so the caller
+            // closes the store's connections itself, off the async threads (a PostgreSQL
+            // client dropped here would block on its own runtime inside this one).
             drop(closed);
         });
     }
