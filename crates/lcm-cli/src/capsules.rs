@@ -40,6 +40,7 @@ pub(crate) fn document(
 ) -> Result<(), CliError> {
     let key = read_signing_key(&args.key)?;
     let store = lcm_store::open_read_only(&cli.store)?;
+    lcm_store::keys::check_signing_key(&*store, &key.verifying_key())?;
     let deployment = export::lifecycle_of(&*store, args.deployment.as_deref())?;
     // Written as it is made: a bundle's receipts are streamed from the store.
     let write = |w: &mut dyn std::io::Write| -> Result<_, CliError> {
@@ -156,9 +157,10 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
     let (kind, text) = detect(file)?;
     let (req, scheme) = requirements(&args.requirements)?;
     let mut newer_header = None;
-    if args.key.is_empty() && args.trusted_keys.is_empty() {
+    if args.key.is_empty() && args.trusted_keys.is_empty() && args.store.store.is_none() {
         return Err(input(
-            "no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY) or --trusted-keys FILE",
+            "no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY), --trusted-keys FILE \
+             or --store STORE (its keys)",
         ));
     }
     // The header is parsed once, for the signer's key id and the summary.
@@ -170,8 +172,23 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
             refuse_signer_private_key(key_path, signer, file)?;
         }
     }
-    let trusted = lcm_store::files::trusted_keys(&args.key, &args.trusted_keys)?;
-    let key = lcm_store::files::select_trusted_key(&trusted, signer.as_ref())
+    // The keys of a store given after the command (its rotation chain) come first, so that
+    // their retirement times apply.
+    let mut trusted = match &args.store.store {
+        Some(_) => lcm_store::keys::store_keys(&*crate::io::open_read_only(cli)?)?,
+        None => Vec::new(),
+    };
+    trusted.extend(lcm_store::files::trusted_keys(
+        &args.key,
+        &args.trusted_keys,
+    )?);
+    if trusted.is_empty() {
+        return Err(input(
+            "no public key: the store has recorded no key rotation (lcm key list); pass --key \
+             PUBKEY_FILE",
+        ));
+    }
+    let key = lcm_store::files::select_trusted_key(&trusted, header.as_ref())
         .map_err(|e| CliError::Verify(one_line(&e)))?;
     let progress = Progress::new(&format!("verifying {}", kind.name()), None, false);
     let result: Result<Report, VerificationFailed> = match kind {

@@ -335,6 +335,36 @@ pub fn store_keys(store: &dyn Store) -> Result<Vec<TrustedKey>, Error> {
     rotations(store).map(|chain| chain_keys(&chain))
 }
 
+/// Refuses to sign the store's documents with `key` when the store has recorded rotations
+/// and `key` is not its current key (a retired key, or one outside the chain): what it signs
+/// would be refused by a verifier given the store's keys.
+///
+/// # Errors
+///
+/// As [`rotations`]; [`Error::Stage`] (stage `signing key`) naming the key and the current
+/// one.
+pub fn check_signing_key(store: &dyn Store, key: &VerifyingKey) -> Result<(), Error> {
+    let keys = store_keys(store)?;
+    let Some(current) = keys.last() else {
+        return Ok(());
+    };
+    if current.key == *key {
+        return Ok(());
+    }
+    let why = match keys.iter().find(|k| k.key == *key).and_then(|k| k.retired) {
+        Some((at, by)) => format!("was retired at {at} (rotated to {by})"),
+        None => "is not a key of the store".to_owned(),
+    };
+    Err(Error::Stage {
+        stage: "signing key",
+        message: format!(
+            "key id {} {why}: sign with the store's current key {} (lcm key list)",
+            key.key_id(),
+            current.key.key_id()
+        ),
+    })
+}
+
 /// What `lcm key list` prints: with `--json`, the object that `lcm verify --trusted-keys`
 /// reads as a trusted-key set (`keys`: each `key_id`, `public_key`, `since`, `retired_at`,
 /// `retired_by`, `current`; `current`: the current key's id or null); as text, a line per key.
