@@ -362,20 +362,15 @@ fn a_tampered_key_rotation_fails_the_check() {
         .unwrap()
         .query_row("SELECT json FROM key_rotations", [], |r| r.get(0))
         .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let stored: lcm_store::keys::KeyRotation = serde_json::from_str(&json).unwrap();
     let (sig, key) = (
-        v["new_key_signature"].as_str().unwrap().to_owned(),
-        v["statement"]["new_public_key"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
+        stored.new_key_signature.to_hex(),
+        stored.statement.new_public_key.to_hex(),
     );
-    // One hex digit of the countersignature; the new key swapped for another key.
-    let flipped = format!(
-        "{}{}",
-        if sig.starts_with('0') { "1" } else { "0" },
-        &sig[1..]
-    );
+    // One byte of the countersignature; the new key swapped for another key.
+    let mut bytes = *stored.new_key_signature.as_bytes();
+    bytes[5] ^= 0x10;
+    let flipped = lcm_crypto::Signature::from_bytes(bytes).to_hex();
     let other = s.path("other.key");
     keygen(&s, &other, &[]);
     let other = std::fs::read_to_string(pub_of(&other)).unwrap();

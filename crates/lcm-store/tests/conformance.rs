@@ -812,21 +812,12 @@ fn key_rotations_are_a_verified_append_only_chain_on_every_backend() {
             Backend::Postgres => "DROP TRIGGER key_rotations_append_only ON key_rotations",
         };
         f.sql(drop_trigger).unwrap();
-        let (sig, new_key) = {
-            let v: serde_json::Value = serde_json::from_str(&rows[1].json).unwrap();
-            (
-                v["old_key_signature"].as_str().unwrap().to_owned(),
-                v["statement"]["new_public_key"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-            )
-        };
-        let flipped = format!(
-            "{}{}",
-            if sig.starts_with('0') { '1' } else { '0' },
-            &sig[1..]
-        );
+        let stored: keys::KeyRotation = serde_json::from_str(&rows[1].json).unwrap();
+        let sig = stored.old_key_signature.to_hex();
+        let new_key = stored.statement.new_public_key.to_hex();
+        let mut bytes = *stored.old_key_signature.as_bytes();
+        bytes[63] ^= 1;
+        let flipped = lcm_crypto::Signature::from_bytes(bytes).to_hex();
         let stranger = key(9).verifying_key().to_hex();
         // The order of the two statements swapped (its own undo).
         let swap = "UPDATE key_rotations SET sequence = sequence + 10; \
