@@ -40,6 +40,7 @@ pub(crate) fn document(
 ) -> Result<(), CliError> {
     let key = read_signing_key(&args.key)?;
     let store = lcm_store::open_read_only(&cli.store)?;
+    lcm_store::keys::check_signing_key(&*store, &key.verifying_key())?;
     let deployment = export::lifecycle_of(&*store, args.deployment.as_deref())?;
     // Written as it is made: a bundle's receipts are streamed from the store.
     let write = |w: &mut dyn std::io::Write| -> Result<_, CliError> {
@@ -156,11 +157,6 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
     let (kind, text) = detect(file)?;
     let (req, scheme) = requirements(&args.requirements)?;
     let mut newer_header = None;
-    if args.key.is_empty() && args.trusted_keys.is_empty() {
-        return Err(input(
-            "no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY) or --trusted-keys FILE",
-        ));
-    }
     // The header is parsed once, for the signer's key id and the summary.
     let header = header_of(kind, &text, header_path.map(PathBuf::as_path));
     let signer = header.as_ref().map(|h| h.signature.key_id);
@@ -170,8 +166,26 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
             refuse_signer_private_key(key_path, signer, file)?;
         }
     }
-    let trusted = lcm_store::files::trusted_keys(&args.key, &args.trusted_keys)?;
-    let key = lcm_store::files::select_trusted_key(&trusted, signer.as_ref())
+    // Without a key given, the keys of the store's rotation chain, with their retirement times.
+    let trusted = if args.key.is_empty() && args.trusted_keys.is_empty() {
+        let no_key = |why: &str| {
+            input(format!(
+                "no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY), --trusted-keys \
+                 FILE, or --store STORE whose key rotations give its keys ({why})"
+            ))
+        };
+        let keys = match lcm_store::open_read_only(&cli.store) {
+            Err(lcm_store::Error::NoStore { .. }) => return Err(no_key("no store")),
+            store => lcm_store::keys::store_keys(&*store?)?,
+        };
+        if keys.is_empty() {
+            return Err(no_key("the store has recorded no key rotation"));
+        }
+        keys
+    } else {
+        lcm_store::files::trusted_keys(&args.key, &args.trusted_keys)?
+    };
+    let key = lcm_store::files::select_trusted_key(&trusted, header.as_ref())
         .map_err(|e| CliError::Verify(one_line(&e)))?;
     let progress = Progress::new(&format!("verifying {}", kind.name()), None, false);
     let result: Result<Report, VerificationFailed> = match kind {

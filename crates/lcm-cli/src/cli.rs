@@ -190,6 +190,14 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The store's signing key: its rotations, signed by the old and the new key, and its
+    /// keys in order (with --json, a trusted-key set for `lcm verify --trusted-keys`).
+    Key {
+        #[command(flatten)]
+        store: StoreArg,
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// The witness role of c2sp.org/tlog-witness: cosign only checkpoints consistent with
     /// what the witness saw before.
     Witness {
@@ -226,7 +234,8 @@ impl Command {
             | Self::Batch { store, .. }
             | Self::Check { store }
             | Self::Log { store, .. }
-            | Self::Token { store, .. } => store,
+            | Self::Token { store, .. }
+            | Self::Key { store, .. } => store,
             Self::Serve(args) => &args.store,
             Self::Infer(InferArgs { store, .. })
             | Self::List(ListArgs { store, .. })
@@ -692,5 +701,22 @@ pub(crate) enum TokenCommand {
         id: String,
     },
     /// List the tokens (id, deployment, name, created, revoked), never their secrets.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Retire the store's current signing key (--key, its private key file) for a new one
+    /// (--new-key): a statement signed by both, appended to the store.
+    Rotate {
+        /// The current key's private key file (for the first rotation: the key that has
+        /// signed the store's headers so far).
+        #[arg(long)]
+        key: PathBuf,
+        /// The new key's private key file (`lcm keygen`).
+        #[arg(long)]
+        new_key: PathBuf,
+    },
+    /// The store's keys in order, with when each became current and was retired.
     List,
 }

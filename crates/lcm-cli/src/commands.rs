@@ -86,6 +86,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
         Command::Log { command, .. } => crate::tlog::log(cli, out, command),
         Command::Serve(args) => crate::service::serve(cli, args),
         Command::Token { command, .. } => crate::service::token(cli, out, command),
+        Command::Key { command, .. } => crate::service::key(cli, out, command),
         Command::Witness { command } => crate::witness::cosign(cli, out, command),
         Command::Example { name } => out.raw(name.text().as_bytes()),
         Command::Schema { kind } => crate::fingerprint::schema(cli, out, kind.as_deref()),

@@ -1,14 +1,14 @@
-//! `lcm serve`, `lcm token` and `lcm infer --server`: arguments and output over
-//! `lcm_server` and `lcm_client`.
+//! `lcm serve`, `lcm token`, `lcm key` and `lcm infer --server`: arguments and output over
+//! `lcm_server`, `lcm_store::keys` and `lcm_client`.
 
 use std::path::Path;
 use std::time::Duration;
 
 use lcm_store::StoredReceipt;
 
-use crate::cli::{Cli, ServeArgs, TokenCommand};
+use crate::cli::{Cli, KeyCommand, ServeArgs, TokenCommand};
 use crate::error::{CliError, input};
-use crate::io::{Out, open, open_read_only, plural, read_file};
+use crate::io::{Out, open, open_read_only, plural, read_file, read_signing_key};
 
 fn usize_of(v: u32) -> usize {
     usize::try_from(v).unwrap_or(usize::MAX)
@@ -59,6 +59,22 @@ pub(crate) fn token(cli: &Cli, out: &mut Out, command: &TokenCommand) -> Result<
             Ok(())
         }
     }
+}
+
+/// `lcm key`.
+pub(crate) fn key(cli: &Cli, out: &mut Out, command: &KeyCommand) -> Result<(), CliError> {
+    let (value, text) = match command {
+        KeyCommand::Rotate { key, new_key } => {
+            let (old, new) = (read_signing_key(key)?, read_signing_key(new_key)?);
+            let mut store = open(cli)?;
+            let now = lcm_model::Timestamp::now();
+            lcm_store::keys::rotated(&lcm_store::keys::rotate(&mut *store, &old, &new, now)?)
+        }
+        KeyCommand::List => {
+            lcm_store::keys::key_list(&lcm_store::keys::store_keys(&*open_read_only(cli)?)?)
+        }
+    };
+    out.either(cli.json, &value, &text)
 }
 
 /// `lcm infer --server`: standard input to the server in batches, each acknowledgement

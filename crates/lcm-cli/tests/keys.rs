@@ -228,3 +228,174 @@ fn a_trusted_key_set_accepts_any_of_its_keys_and_names_an_outsider() {
         assert_stderr_has(&out, needle);
     }
 }
+
+/// `lcm --json key ARGS...` on `store`, expecting `code`: its JSON output on success.
+fn key_cmd(store: &Path, args: &[&str], code: i32) -> (Output, serde_json::Value) {
+    let out = run(lcm(store).args(["--json", "key"]).args(args), code);
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out, v)
+}
+
+/// A copy of the demo's store (the file is whole: each `lcm` run checkpoints on exit).
+fn copy_store(s: &Scratch, name: &str) -> PathBuf {
+    let copy = s.path(name);
+    std::fs::copy(s.store(), &copy).expect("copy the store");
+    copy
+}
+
+#[test]
+fn a_rotated_store_verifies_old_headers_with_the_old_key_and_refuses_the_rest() {
+    let (s, dir) = demo("keys-rotate");
+    let (old, old_header) = (dir.join("signing.key"), dir.join("header.json"));
+    let new = s.path("new.key");
+    let new_id = keygen(&s, &new, &[]);
+    // The same lifecycle, kept unrotated, to sign with keys the rotated store refuses.
+    let unrotated = copy_store(&s, "unrotated.db");
+    let (_, rotated) = key_cmd(
+        &s.store(),
+        &["rotate", "--key", &p(&old), "--new-key", &p(&new)],
+        0,
+    );
+    assert_eq!(rotated["new_key_id"], new_id);
+    assert_eq!(rotated["sequence"], 0);
+    let old_id = rotated["old_key_id"].as_str().unwrap().to_owned();
+    // The list: both keys in order, the new one current; its JSON is a trusted-key set.
+    let (out, list) = key_cmd(&s.store(), &["list"], 0);
+    assert_eq!(list["current"], new_id);
+    assert_eq!(list["keys"][0]["key_id"], old_id);
+    assert_eq!(list["keys"][0]["retired_by"], new_id);
+    assert_eq!(list["keys"][1]["current"], true);
+    let keys_json = s.path("keys.json");
+    std::fs::write(&keys_json, &out.stdout).unwrap();
+    let text = stdout(&run(lcm(&s.store()).args(["key", "list"]), 0));
+    assert!(text.lines().nth(1).unwrap().ends_with("current"), "{text}");
+    assert_stdout_has(&run(lcm(&s.store()).arg("check"), 0), "1 key rotation");
+
+    // The old header (made before the rotation) verifies with the store's keys or the list.
+    for trust in [
+        vec!["--store", &p(&s.store())],
+        vec!["--trusted-keys", &p(&keys_json)],
+    ] {
+        let v: serde_json::Value =
+            serde_json::from_slice(&verify_with(&s, &old_header, &trust, 0).stdout).unwrap();
+        assert_eq!(v["key_id"], old_id);
+    }
+    // The retired key no longer signs the store's headers; the new one does, and verifies.
+    let out = run(
+        lcm(&s.store()).args(["header", "--key", &p(&old), "--out", &p(&s.path("x.json"))]),
+        2,
+    );
+    assert_stderr_has(&out, "was retired at");
+    let new_header = s.path("new-header.json");
+    header(&s, &new, &new_header);
+    let v: serde_json::Value = serde_json::from_slice(
+        &verify_with(&s, &new_header, &["--trusted-keys", &p(&keys_json)], 0).stdout,
+    )
+    .unwrap();
+    assert_eq!(v["key_id"], new_id);
+    // The old key signing after its retirement (through the unrotated copy): refused, exit 1.
+    let late = s.path("late.json");
+    run(
+        lcm(&unrotated).args(["header", "--key", &p(&old), "--out", &p(&late)]),
+        0,
+    );
+    for trust in [
+        vec!["--store", &p(&s.store())],
+        vec!["--trusted-keys", &p(&keys_json)],
+    ] {
+        let out = verify_with(&s, &late, &trust, 1);
+        assert_stderr_has(&out, &format!("signed by key id {old_id}"));
+        assert_stderr_has(&out, "after that key was retired");
+    }
+    // A key outside the chain: exit 1 naming its id.
+    let stranger = s.path("stranger.key");
+    let stranger_id = keygen(&s, &stranger, &[]);
+    let foreign = s.path("foreign.json");
+    run(
+        lcm(&unrotated).args(["header", "--key", &p(&stranger), "--out", &p(&foreign)]),
+        0,
+    );
+    let out = verify_with(&s, &foreign, &["--store", &p(&s.store())], 1);
+    assert_stderr_has(
+        &out,
+        &format!("signed by key id {stranger_id}, which is not one of the 2 trusted keys"),
+    );
+    // Rotating again from the retired key, or back to it: refused (exit 2).
+    let out = key_cmd(
+        &s.store(),
+        &["rotate", "--key", &p(&old), "--new-key", &p(&stranger)],
+        2,
+    )
+    .0;
+    assert_stderr_has(&out, "not the store's current key");
+    let out = key_cmd(
+        &s.store(),
+        &["rotate", "--key", &p(&new), "--new-key", &p(&old)],
+        2,
+    )
+    .0;
+    assert_stderr_has(&out, "a key of the store already");
+    // A store without rotations lists none and gives no key to verify with.
+    let (_, none) = key_cmd(&unrotated, &["list"], 0);
+    assert_eq!(none["keys"], serde_json::json!([]));
+    let out = run(
+        lcm(&unrotated)
+            .args(["verify", &p(&old_header), "--store", &p(&unrotated)])
+            .env_remove("LCM_PUBLIC_KEY"),
+        2,
+    );
+    assert_stderr_has(&out, "no key rotation");
+}
+
+#[test]
+fn a_tampered_key_rotation_fails_the_check() {
+    let (s, dir) = demo("keys-rotate-tamper");
+    let new = s.path("new.key");
+    keygen(&s, &new, &[]);
+    let old = dir.join("signing.key");
+    key_cmd(
+        &s.store(),
+        &["rotate", "--key", &p(&old), "--new-key", &p(&new)],
+        0,
+    );
+    let json: String = rusqlite::Connection::open(s.store())
+        .unwrap()
+        .query_row("SELECT json FROM key_rotations", [], |r| r.get(0))
+        .unwrap();
+    let stored: lcm_store::keys::KeyRotation = serde_json::from_str(&json).unwrap();
+    let (sig, key) = (
+        stored.new_key_signature.to_hex(),
+        stored.statement.new_public_key.to_hex(),
+    );
+    // One byte of the countersignature; the new key swapped for another key.
+    let mut bytes = *stored.new_key_signature.as_bytes();
+    bytes[5] ^= 0x10;
+    let flipped = lcm_crypto::Signature::from_bytes(bytes).to_hex();
+    let other = s.path("other.key");
+    keygen(&s, &other, &[]);
+    let other = std::fs::read_to_string(pub_of(&other)).unwrap();
+    for (field, from, to) in [
+        ("new_key_signature", sig, flipped),
+        ("new_key_id", key, other.trim().to_owned()),
+    ] {
+        let copy = copy_store(&s, "tampered.db");
+        tamper(
+            &copy,
+            "key_rotations_no_update",
+            "UPDATE key_rotations SET json = replace(json, ?1, ?2)",
+            [&from, &to],
+        );
+        let out = run(lcm(&copy).arg("check"), 1);
+        assert_stderr_has(&out, "stage keys: key rotation 0");
+        assert_stderr_has(&out, &format!("field {field}"));
+        std::fs::remove_file(&copy).unwrap();
+    }
+    // Deleting the statement (the trigger dropped): the check names the dropped trigger.
+    tamper(
+        &s.store(),
+        "key_rotations_no_delete",
+        "DELETE FROM key_rotations",
+        [],
+    );
+    check_fails(&s.store(), &["key_rotations_no_delete"]);
+}

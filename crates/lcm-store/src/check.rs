@@ -17,7 +17,10 @@
 //! - every batch of every chain: recomputed from its receipts with `InferenceBatchBuilder`,
 //!   it must equal the stored batch, and the batches must not overlap;
 //! - every receipt commits under the policy's commitment scheme (the rule the bundle
-//!   verifier applies).
+//!   verifier applies);
+//! - the rotations of the store's signing key ([`crate::keys::verify_chain`]): each
+//!   statement's signatures by the old and the new key, its link and place in the chain, and
+//!   that its old key is the current key at that point, from the first key.
 //!
 //! What it cannot see: a store whose newest receipts (with their batches) were deleted by
 //! someone who then restored the triggers is a consistent, shorter store. Only a header or
@@ -125,6 +128,8 @@ pub struct Report {
     pub evidence: u64,
     /// Each chain, in the order they were opened.
     pub chains: Vec<ChainReport>,
+    /// Rotations of the store's signing key checked.
+    pub key_rotations: u64,
 }
 
 impl std::fmt::Display for Report {
@@ -159,6 +164,13 @@ impl std::fmt::Display for Report {
             plural(self.chains.len(), "chain", "chains"),
             plural(self.batches, "batch", "batches"),
         )?;
+        if self.key_rotations > 0 {
+            write!(
+                f,
+                ", {}",
+                plural(self.key_rotations, "key rotation", "key rotations")
+            )?;
+        }
         for c in &self.chains {
             write!(
                 f,
@@ -380,6 +392,7 @@ pub fn check_contents(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Resul
         report.chains.push(chain);
     }
     progress(done);
+    report.key_rotations = crate::keys::rotations(store).map_err(database)?.len() as u64;
     Ok(report)
 }
 

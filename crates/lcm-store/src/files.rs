@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use lcm_crypto::{Seed, SigningKey, VerifyingKey};
 
+use crate::keys::TrustedKey;
+
 /// A file that could not be read or written, or does not hold what it should.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -203,14 +205,23 @@ pub fn read_verifying_key(path: &Path) -> Result<VerifyingKey, FileError> {
 }
 
 /// Reads a trusted-key file: one public key a line ([`PUBLIC_KEY_FORMS`]; a PEM key spans
-/// its lines), blank lines and lines starting with `#` ignored. At least one key.
+/// its lines), blank lines and lines starting with `#` ignored; or the JSON object of `lcm key
+/// list --json` (a store's keys with their retirement times,
+/// [`crate::keys::parse_key_list`]). At least one key.
 ///
 /// # Errors
 ///
 /// [`FileError::Io`]; [`FileError::Invalid`] naming the line of a key that does not parse,
 /// a private key, or a file with no key.
-pub fn read_trusted_keys(path: &Path) -> Result<Vec<VerifyingKey>, FileError> {
+pub fn read_trusted_keys(path: &Path) -> Result<Vec<TrustedKey>, FileError> {
     let text = read_text(path)?;
+    if text.trim_start().starts_with('{') {
+        let keys = crate::keys::parse_key_list(&text).map_err(|e| invalid(path, e))?;
+        if keys.is_empty() {
+            return Err(invalid(path, "no key: the store has recorded no rotation"));
+        }
+        return Ok(keys);
+    }
     let mut keys = Vec::new();
     let mut pem: Option<(usize, String)> = None;
     for (n, line) in text.lines().enumerate() {
@@ -236,13 +247,13 @@ pub fn read_trusted_keys(path: &Path) -> Result<Vec<VerifyingKey>, FileError> {
                         format!("line {start}: {e}; expected {PUBLIC_KEY_FORMS}"),
                     )
                 })?;
-                keys.push(key);
+                keys.push(TrustedKey::plain(key));
                 pem = None;
             }
         } else if line.starts_with("-----BEGIN ") {
             pem = Some((n + 1, format!("{line}\n")));
         } else if !line.is_empty() && !line.starts_with('#') {
-            keys.push(parse_public_key(line).map_err(bad)?);
+            keys.push(TrustedKey::plain(parse_public_key(line).map_err(bad)?));
         }
     }
     if let Some((start, _)) = pem {
@@ -266,10 +277,10 @@ pub fn read_trusted_keys(path: &Path) -> Result<Vec<VerifyingKey>, FileError> {
 /// # Errors
 ///
 /// As [`read_verifying_key`] and [`read_trusted_keys`].
-pub fn trusted_keys(keys: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<VerifyingKey>, FileError> {
+pub fn trusted_keys(keys: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<TrustedKey>, FileError> {
     let mut trusted = keys
         .iter()
-        .map(|k| read_verifying_key(k))
+        .map(|k| read_verifying_key(k).map(TrustedKey::plain))
         .collect::<Result<Vec<_>, _>>()?;
     for list in lists {
         trusted.extend(read_trusted_keys(list)?);
@@ -277,24 +288,32 @@ pub fn trusted_keys(keys: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<Verifying
     Ok(trusted)
 }
 
-/// The key of `trusted` to verify a document whose signature names the key id `signer`: the
-/// trusted key with that id; with no such key, the one key of a set of one (its verification
-/// then names both ids). `None` for `signer` (a document whose header does not parse): the
+/// The key of `trusted` to verify a document whose header is `header`: the trusted key with
+/// the id its signature names, unless that key was retired (a store's key rotation) by the
+/// header's `generated_at`; with no such key, the one key of a set of one (its verification
+/// then names both ids). `None` for `header` (a document whose header does not parse): the
 /// first key, whose verification reports the document.
 ///
 /// # Errors
 ///
 /// The failure to report (a verification failure, exit 1) when the set holds several keys
-/// and none has the signer's id, naming that id; or when the set is empty.
+/// and none has the signer's id, naming that id; when the signer's key was retired before the
+/// header was made; or when the set is empty.
 pub fn select_trusted_key(
-    trusted: &[VerifyingKey],
-    signer: Option<&lcm_crypto::KeyId>,
+    trusted: &[TrustedKey],
+    header: Option<&lcm_capsule::CapsuleHeader>,
 ) -> Result<VerifyingKey, String> {
-    if let Some(key) = signer.and_then(|id| trusted.iter().find(|k| k.key_id() == *id)) {
-        return Ok(*key);
+    let signer = header.map(|h| &h.signature.key_id);
+    if let Some(header) = header
+        && let Some(key) = trusted
+            .iter()
+            .find(|k| k.key.key_id() == header.signature.key_id)
+    {
+        key.check_not_retired(header.generated_at)?;
+        return Ok(key.key);
     }
     match (trusted, signer) {
-        ([one], _) | ([one, ..], None) => Ok(*one),
+        ([one], _) | ([one, ..], None) => Ok(one.key),
         ([], _) => Err("no trusted key: pass --key PUBKEY_FILE or --trusted-keys FILE".into()),
         (_, Some(id)) => Err(format!(
             "[signature] signed by key id {id}, which is not one of the {} trusted keys",

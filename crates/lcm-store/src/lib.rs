@@ -61,6 +61,7 @@ pub mod export;
 pub mod files;
 pub mod find;
 pub mod fingerprint;
+pub mod keys;
 pub mod lifecycle;
 pub mod log;
 pub mod pipeline;
@@ -74,7 +75,8 @@ pub mod tlog_ops;
 
 pub use crate::store::{
     BatchBuild, BatchKeyRow, ChainHead, Checkpoint, KeyedAppend, KeyedBuild, NewReceipt,
-    RecordsBuild, Store, StoredBatch, StoredEvidence, StoredReceipt, StoredRecord, StoredToken,
+    RecordsBuild, Store, StoredBatch, StoredEvidence, StoredKeyRotation, StoredReceipt,
+    StoredRecord, StoredToken,
 };
 
 /// Every kind of record a store keeps in its records table (what `Store::records` and
@@ -322,6 +324,15 @@ pub enum Error {
     /// The capsule library refused (boxed, as it is large).
     #[error(transparent)]
     Capsule(Box<lcm_capsule::Error>),
+    /// A stored rotation of the store's signing key does not verify ([`keys`]): a signature,
+    /// a key id, its place in the chain or its time.
+    #[error("stage keys: key rotation {sequence}: {what}")]
+    KeyRotation {
+        /// The statement's place in the chain, from 0.
+        sequence: u64,
+        /// What is wrong.
+        what: String,
+    },
     /// A stage's input is incomplete or contradicts the store.
     #[error("{stage}: {message}")]
     Stage {
@@ -534,6 +545,7 @@ impl Error {
         matches!(
             self,
             Self::BrokenLink { .. }
+                | Self::KeyRotation { .. }
                 | Self::SeedCheck { .. }
                 | Self::PolicyChanged { .. }
                 | Self::Schema { .. }

@@ -153,6 +153,16 @@ pub type KeyedAppend = (Vec<NewReceipt>, Vec<BatchKeyRow>);
 pub type KeyedBuild<'a> =
     dyn FnMut(&dyn Store, Option<ChainHead>) -> Result<KeyedAppend, Error> + 'a;
 
+/// A statement of the rotation of the store's signing key as a store keeps it: its place in
+/// the rotation chain, from 0, and its canonical JSON ([`crate::keys::KeyRotation`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKeyRotation {
+    /// Its place in the chain of rotations, from 0.
+    pub sequence: u64,
+    /// The signed statement's canonical JSON.
+    pub json: String,
+}
+
 /// What a store of lifecycle records must offer; [`crate::sqlite`] is the embedded one, and a
 /// server-backed one, `crate::postgres` (feature `postgres`), implements the same trait.
 ///
@@ -419,6 +429,22 @@ pub trait Store: Send {
     /// [`Error::Corrupt`] when the store has no such tile or a shorter one; read failures.
     fn log_tile(&self, deployment: &str, tile: lcm_tlog::tiles::Tile)
     -> Result<Vec<Digest>, Error>;
+
+    /// The statements of the rotations of the store's signing key, in sequence order
+    /// ([`crate::keys`] checks them).
+    ///
+    /// # Errors
+    ///
+    /// Read failures.
+    fn key_rotations(&self) -> Result<Vec<StoredKeyRotation>, Error>;
+
+    /// Appends a key rotation statement (append-only: a stored one is never changed).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Duplicate`] (kind `key rotation`) when its sequence is stored already (a
+    /// rotation made at the same time by another writer); write failures.
+    fn put_key_rotation(&mut self, rotation: &StoredKeyRotation) -> Result<(), Error>;
 
     // ---------------------------------------------------------------------------------------
     // The service's section (`lcm serve`, crate `lcm-server`): API tokens and idempotent

@@ -769,3 +769,84 @@ fn receipts_are_found_by_request_id_and_by_time_range() {
         assert_eq!(store.time_span("deploy_404", t5, t30).unwrap(), None);
     }
 }
+
+/// Key rotations on every backend: appended in order, read back and verified, the retired key
+/// refused for signing, the table append-only, and an edit (after dropping its trigger) found
+/// by the check — one byte of a signature, the new key, and the order of two statements.
+#[test]
+fn key_rotations_are_a_verified_append_only_chain_on_every_backend() {
+    use lcm_store::keys;
+    let key = |n: u8| SigningKey::from_seed(&Seed::from_bytes([n; 32]));
+    let at = |s: i64| Timestamp::from_unix_micros(1_800_000_000_000_000 + s);
+    for f in Fixture::all("key-rotations") {
+        let mut store = recorded(&f, 4);
+        assert!(keys::store_keys(&*store).unwrap().is_empty());
+        keys::check_signing_key(&*store, &key(1).verifying_key()).unwrap();
+        keys::rotate(&mut *store, &key(1), &key(2), at(1)).unwrap();
+        keys::rotate(&mut *store, &key(2), &key(3), at(2)).unwrap();
+        // Another writer's rotation at the same place is refused by the table's key.
+        let rows = store.key_rotations().unwrap();
+        let again = store.put_key_rotation(&rows[1]).unwrap_err();
+        assert!(matches!(again, Error::Duplicate { .. }), "{again}");
+        let ids: Vec<_> = keys::store_keys(&*store)
+            .unwrap()
+            .iter()
+            .map(|k| k.key.key_id())
+            .collect();
+        assert_eq!(ids, [key(1).key_id(), key(2).key_id(), key(3).key_id()]);
+        keys::check_signing_key(&*store, &key(3).verifying_key()).unwrap();
+        let e = keys::check_signing_key(&*store, &key(1).verifying_key()).unwrap_err();
+        assert!(e.to_string().contains("was retired at"), "{e}");
+        let report = lcm_store::check::check_store(&*store, &mut |_| {}).unwrap();
+        assert_eq!(report.key_rotations, 2);
+        drop(store);
+
+        for sql in [
+            "UPDATE key_rotations SET json = json || ' '",
+            "DELETE FROM key_rotations",
+        ] {
+            assert!(f.sql(sql).is_err(), "{:?} accepted {sql}", f.backend());
+        }
+        let drop_trigger = match f.backend() {
+            Backend::Sqlite => "DROP TRIGGER key_rotations_no_update",
+            Backend::Postgres => "DROP TRIGGER key_rotations_append_only ON key_rotations",
+        };
+        f.sql(drop_trigger).unwrap();
+        let stored: keys::KeyRotation = serde_json::from_str(&rows[1].json).unwrap();
+        let sig = stored.old_key_signature.to_hex();
+        let new_key = stored.statement.new_public_key.to_hex();
+        let mut bytes = *stored.old_key_signature.as_bytes();
+        bytes[63] ^= 1;
+        let flipped = lcm_crypto::Signature::from_bytes(bytes).to_hex();
+        let stranger = key(9).verifying_key().to_hex();
+        // The order of the two statements swapped (its own undo).
+        let swap = "UPDATE key_rotations SET sequence = sequence + 10; \
+                    UPDATE key_rotations SET sequence = 11 - sequence";
+        for (edit, expected) in [
+            (
+                format!("UPDATE key_rotations SET json = replace(json, '{sig}', '{flipped}')"),
+                "key rotation 1: field old_key_signature",
+            ),
+            (
+                format!("UPDATE key_rotations SET json = replace(json, '{new_key}', '{stranger}')"),
+                "key rotation 1: field new_key_id",
+            ),
+            (swap.to_owned(), "field sequence"),
+        ] {
+            let undo = edit
+                .replace(&sig, "\u{0}")
+                .replace(&flipped, &sig)
+                .replace('\u{0}', &flipped);
+            let undo = undo
+                .replace(&new_key, "\u{1}")
+                .replace(&stranger, &new_key)
+                .replace('\u{1}', &stranger);
+            f.sql(&edit).unwrap();
+            let store = lcm_store::open(f.location()).unwrap();
+            let e = lcm_store::check::check_store(&*store, &mut |_| {}).unwrap_err();
+            assert!(e.to_string().contains(expected), "{:?}: {e}", f.backend());
+            drop(store);
+            f.sql(&undo).unwrap();
+        }
+    }
+}

@@ -65,7 +65,7 @@ use crate::Error;
 use crate::sqlite::CHAIN_SPAN;
 use crate::store::{
     BatchBuild, BatchKeyRow, ChainHead, Checkpoint, KeyedBuild, NewReceipt, RecordsBuild, Store,
-    StoredBatch, StoredEvidence, StoredReceipt, StoredRecord, StoredToken,
+    StoredBatch, StoredEvidence, StoredKeyRotation, StoredReceipt, StoredRecord, StoredToken,
 };
 
 mod catalog;
@@ -77,7 +77,7 @@ mod seals;
 mod service;
 
 /// The schema version this build writes (the highest version in `lcm_migrations`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// How many receipts [`Store::scan_receipts`] reads per query: the memory a scan holds,
 /// whatever the chain's length.
@@ -715,6 +715,14 @@ impl Store for PostgresStore {
             Some(chain) => log::size(self, chain),
             None => Ok(0),
         }
+    }
+
+    fn key_rotations(&self) -> Result<Vec<StoredKeyRotation>, Error> {
+        self.read_key_rotations()
+    }
+
+    fn put_key_rotation(&mut self, rotation: &StoredKeyRotation) -> Result<(), Error> {
+        self.insert_key_rotation(rotation)
     }
 
     fn put_token(&mut self, token: &StoredToken) -> Result<(), Error> {

@@ -209,6 +209,18 @@ CREATE TRIGGER batch_keys_no_truncate BEFORE TRUNCATE ON batch_keys
     r"
 CREATE INDEX receipts_by_time ON receipts (chain_id, timestamp, sequence);
 ",
+    // Version 4: the rotations of the store's signing key, as the `SQLite` backend's
+    // version 10, append-only.
+    r"
+CREATE TABLE key_rotations (
+    sequence   bigint PRIMARY KEY CHECK (sequence >= 0),
+    json       text NOT NULL
+);
+CREATE TRIGGER key_rotations_append_only BEFORE UPDATE OR DELETE ON key_rotations
+    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('key rotations are append-only');
+CREATE TRIGGER key_rotations_no_truncate BEFORE TRUNCATE ON key_rotations
+    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('key rotations are append-only');
+",
 ];
 
 /// One migration step inside the caller's transaction: the version it brought the schema to,

@@ -6,7 +6,7 @@ use postgres::Row;
 use super::PostgresStore;
 use super::conn::{digest_from, duplicate_or, to_i64, to_u64};
 use crate::Error;
-use crate::store::{BatchKeyRow, StoredToken};
+use crate::store::{BatchKeyRow, StoredKeyRotation, StoredToken};
 
 fn make_token(r: &Row) -> Result<StoredToken, Error> {
     Ok(StoredToken {
@@ -20,6 +20,30 @@ fn make_token(r: &Row) -> Result<StoredToken, Error> {
 }
 
 impl PostgresStore {
+    pub(super) fn read_key_rotations(&self) -> Result<Vec<StoredKeyRotation>, Error> {
+        self.query(
+            "SELECT sequence, json FROM key_rotations ORDER BY sequence",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(StoredKeyRotation {
+                sequence: to_u64(r.try_get(0)?, "key rotation sequence")?,
+                json: r.try_get(1)?,
+            })
+        })
+        .collect()
+    }
+
+    pub(super) fn insert_key_rotation(&self, r: &StoredKeyRotation) -> Result<(), Error> {
+        self.execute(
+            "INSERT INTO key_rotations (sequence, json) VALUES ($1, $2)",
+            &[&to_i64(r.sequence)?, &r.json],
+        )
+        .map_err(|e| duplicate_or(e, "key rotation", &r.sequence.to_string()))?;
+        Ok(())
+    }
+
     pub(super) fn insert_token(&self, t: &StoredToken) -> Result<(), Error> {
         self.execute(
             "INSERT INTO tokens (id, name, deployment, hash, created, revoked) \

@@ -47,11 +47,11 @@ use self::seals::{checked_seed, compare_schema};
 use crate::Error;
 use crate::store::{
     BatchBuild, BatchKeyRow, ChainHead, Checkpoint, KeyedBuild, NewReceipt, RecordsBuild, Store,
-    StoredBatch, StoredEvidence, StoredReceipt, StoredRecord, StoredToken,
+    StoredBatch, StoredEvidence, StoredKeyRotation, StoredReceipt, StoredRecord, StoredToken,
 };
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// The schema version that added the transparency log; migrating to it builds the tiles of
 /// the receipts already stored.
@@ -478,6 +478,14 @@ impl Store for SqliteStore {
             Some(chain) => log::size(&self.conn, chain),
             None => Ok(0),
         }
+    }
+
+    fn key_rotations(&self) -> Result<Vec<StoredKeyRotation>, Error> {
+        service::key_rotations(&self.conn)
+    }
+
+    fn put_key_rotation(&mut self, rotation: &StoredKeyRotation) -> Result<(), Error> {
+        service::put_key_rotation(&self.conn, rotation)
     }
 
     fn put_token(&mut self, token: &StoredToken) -> Result<(), Error> {

@@ -258,6 +258,18 @@ CREATE TRIGGER batch_keys_no_delete BEFORE DELETE ON batch_keys
     r"
 CREATE INDEX receipts_by_time ON receipts (chain_id, timestamp);
 ",
+    // Version 10: the rotations of the store's signing key (`crate::keys`), each a signed
+    // statement kept as its canonical JSON at its place in the chain, append-only.
+    r"
+CREATE TABLE key_rotations (
+    sequence   INTEGER PRIMARY KEY CHECK (sequence >= 0),
+    json       TEXT NOT NULL
+);
+CREATE TRIGGER key_rotations_no_update BEFORE UPDATE ON key_rotations
+    BEGIN SELECT RAISE(ABORT, 'key rotations are append-only'); END;
+CREATE TRIGGER key_rotations_no_delete BEFORE DELETE ON key_rotations
+    BEGIN SELECT RAISE(ABORT, 'key rotations are append-only'); END;
+",
 ];
 
 /// The version whose migration introduces the lean receipt row: migrating to it moves the

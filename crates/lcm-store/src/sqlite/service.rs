@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{digest_from, duplicate_or, to_i64, to_u64};
 use crate::Error;
-use crate::store::{BatchKeyRow, StoredToken};
+use crate::store::{BatchKeyRow, StoredKeyRotation, StoredToken};
 
 type TokenRow = (String, String, String, Vec<u8>, i64, Option<i64>);
 
@@ -134,5 +134,27 @@ pub(super) fn put_batch_keys(
         ])
         .map_err(|e| duplicate_or(e, "batch key", &k.key))?;
     }
+    Ok(())
+}
+
+pub(super) fn key_rotations(conn: &Connection) -> Result<Vec<StoredKeyRotation>, Error> {
+    let mut stmt = conn.prepare("SELECT sequence, json FROM key_rotations ORDER BY sequence")?;
+    let rows = stmt.query_map([], |r| <(i64, String)>::try_from(r))?;
+    rows.map(|r| {
+        let (sequence, json) = r?;
+        Ok(StoredKeyRotation {
+            sequence: to_u64(sequence, "key rotation sequence")?,
+            json,
+        })
+    })
+    .collect()
+}
+
+pub(super) fn put_key_rotation(conn: &Connection, r: &StoredKeyRotation) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO key_rotations (sequence, json) VALUES (?1, ?2)",
+        params![to_i64(r.sequence)?, r.json],
+    )
+    .map_err(|e| duplicate_or(e, "key rotation", &r.sequence.to_string()))?;
     Ok(())
 }
