@@ -229,38 +229,6 @@ impl OpsError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::HeaderEvidence;
-    use super::*;
-
-    #[test]
-    fn header_evidence_names_both_states_and_other_errors_have_none() {
-        let e = OpsError::HeadersDiverged(Box::new(HeaderEvidence {
-            word: "fork",
-            older_file: "old.json".into(),
-            older: json!({"receipts": 3}),
-            newer: json!({"receipts": 4}),
-            message: "fork: ...".to_owned(),
-        }));
-        assert_eq!(
-            e.evidence(false).unwrap(),
-            "fork evidence, older signed header old.json: {\"receipts\":3}\n\
-             fork evidence, newer signed header: {\"receipts\":4}\n"
-        );
-        let v: Value = serde_json::from_str(&e.evidence(true).unwrap()).unwrap();
-        assert_eq!(
-            v,
-            json!({"valid": false, "reason": "fork", "older": {"receipts": 3},
-            "newer": {"receipts": 4}})
-        );
-        let failed = OpsError::Failed {
-            message: "signature: bad".to_owned(),
-        };
-        assert!(failed.evidence(true).is_none() && failed.evidence(false).is_none());
-    }
-}
-
 /// `value` with where a command's document went: `path` when it was written to a file, else
 /// the document itself under `key` (the text printed instead of it without `--json`).
 fn document_at(mut value: Value, path: Option<&Path>, key: &str, text: String) -> Value {
@@ -312,5 +280,37 @@ impl super::Proved {
             value["path"] = json!(p.display().to_string());
         }
         value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::HeaderEvidence;
+    use super::*;
+
+    #[test]
+    fn header_evidence_names_both_states_and_other_errors_have_none() {
+        let e = OpsError::HeadersDiverged(Box::new(HeaderEvidence {
+            word: "fork",
+            older_file: "old.json".into(),
+            older: json!({"receipts": 3}),
+            newer: json!({"receipts": 4}),
+            message: "fork: ...".to_owned(),
+        }));
+        assert_eq!(
+            e.evidence(false).unwrap(),
+            "fork evidence, older signed header old.json: {\"receipts\":3}\n\
+             fork evidence, newer signed header: {\"receipts\":4}\n"
+        );
+        let v: Value = serde_json::from_str(&e.evidence(true).unwrap()).unwrap();
+        assert_eq!(
+            v,
+            json!({"valid": false, "reason": "fork", "older": {"receipts": 3},
+            "newer": {"receipts": 4}})
+        );
+        let failed = OpsError::Failed {
+            message: "signature: bad".to_owned(),
+        };
+        assert!(failed.evidence(true).is_none() && failed.evidence(false).is_none());
     }
 }
