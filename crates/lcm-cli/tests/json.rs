@@ -103,7 +103,8 @@ struct Table {
 }
 
 impl Table {
-    /// `arg` with `$TOKEN_ID` replaced by the id `token create` printed.
+    /// `arg` with `$TOKEN_ID` replaced by the id `token create` printed, `$RECEIPT_DIGEST` by
+    /// the digest `log proof` printed.
     fn substitute(&self, arg: &str) -> String {
         match self.ids.get(arg) {
             Some(id) => id.clone(),
@@ -130,10 +131,13 @@ impl Table {
         }
         let out = infer_on(&mut cmd, row.stdin, row.code);
         let values = objects(row, &stdout(&out));
-        if row.command == "token create" {
-            let id = values[0]["id"].as_str().expect("a token id").to_owned();
-            self.ids.insert("$TOKEN_ID", id);
-        }
+        let (name, field) = match row.command {
+            "token create" => ("$TOKEN_ID", "id"),
+            "log proof" => ("$RECEIPT_DIGEST", "digest"),
+            _ => return values.len(),
+        };
+        let id = values[0][field].as_str().expect("an id").to_owned();
+        self.ids.insert(name, id);
         values.len()
     }
 }
@@ -275,7 +279,8 @@ fn every_command_prints_its_documented_json() {
         row("log verify-proof", &[&proof, "--key", &vkey], &demo, &["valid", "digest", "index", "origin", "size", "root", "witnesses"], object),
         row("log verify-capsule", &[&capsule, "--header", &header, "--key", &public, "--checkpoint", &cp, "--log-key", &vkey], &demo, &["valid", "origin", "size", "header_receipts", "witnesses"], object),
         row("log export-tiles", &[&tiles, "--key", &log_key], &demo, &["dir", "origin", "size", "tiles", "entry_bundles"], object),
-        row("log verify-tiles", &[&tiles, "--key", &vkey], &demo, &["valid", "origin", "size", "root", "tiles"], object),
+        row("log verify-tiles", &[&tiles, "--key", &vkey], &demo, &["valid", "origin", "size", "root", "tiles", "since", "entry"], object),
+        row("log verify-tiles", &[&tiles, "--key", &vkey, "--since", &cp, "--digest", "$RECEIPT_DIGEST", "--index", "3"], &demo, &["since", "entry"], object),
         row("witness cosign", &[&cp, "--key", &log_key, "--name", "witness.example", "--state", &file("witness"), "--log-key", &vkey], &demo, &["cosigned", "origin", "size", "checkpoint"], object),
         row("token create", &["--deployment", "deploy_001", "--name", "ci"], &demo, &["token", "id", "deployment", "name", "created", "revoked"], object),
         row("token list", &[], &demo, &["id", "deployment", "name", "created", "revoked"], lines),

@@ -151,7 +151,9 @@ impl TilesVerified {
         let c = self.checkpoint.checkpoint();
         let (size, root) = (c.size(), self.root);
         let value = json!({"valid": true, "origin": c.origin(), "size": size,
-            "root": root.to_string(), "tiles": self.tiles});
+            "root": root.to_string(), "tiles": self.tiles,
+            "since": self.since.as_ref().map(|(_, outcome)| outcome.to_string()),
+            "entry": self.entry.as_ref().map(|(d, i)| json!({"digest": d.to_string(), "index": i}))});
         let mut text = format!(
             "valid tiles: {} size {size}, root {root}, {} tiles and their entries checked",
             c.origin(),
