@@ -144,14 +144,11 @@ impl Table {
 
 /// Starts a server row, reads its first line of standard output and stops it.
 fn served(row: &Row, mut cmd: Command) -> usize {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start lcm serve");
+    // Standard error (`lcm: listening on …`) is the test's; standard input is not read.
+    let mut child = cmd.stdout(Stdio::piped()).spawn().expect("start lcm serve");
+    let stdout = child.stdout.take().expect("piped stdout");
     let mut line = String::new();
-    let read = BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line);
+    let read = BufReader::new(stdout).read_line(&mut line);
     let _ = child.kill();
     let _ = child.wait();
     read.expect("read the first line");
