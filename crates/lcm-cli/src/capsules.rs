@@ -116,7 +116,15 @@ pub(crate) fn materialize(
             header_path.display()
         ))
     })?;
-    write_output(out, path, &capsule.to_json(Some(2))?)
+    let text = capsule.to_json(Some(2))?;
+    write_output(out, path, &text)?;
+    match path {
+        Some(p) => {
+            let (value, line) = export::capsule_written(p, &text)?;
+            out.either(cli.json, &value, &line)
+        }
+        None => Ok(()),
+    }
 }
 
 /// A document that is JSON but not a valid document of its kind fails verification (stage

@@ -1,6 +1,7 @@
 //! `lcm serve`, `lcm token`, `lcm key` and `lcm infer --server`: arguments and output over
 //! `lcm_server`, `lcm_store::keys` and `lcm_client`.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -25,8 +26,16 @@ pub(crate) fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
     config.request_timeout = Duration::from_secs(u64::from(args.request_timeout));
     config.max_connections = usize_of(args.max_connections);
     config.tls = args.tls_cert.clone().zip(args.tls_key.clone());
-    lcm_server::serve(&config, |addr| eprintln!("lcm: listening on {addr}"))
-        .map_err(|e| input(e.to_string()))?;
+    lcm_server::serve(&config, |addr| {
+        eprintln!("lcm: listening on {addr}");
+        // A script learns the bound address (of `--listen HOST:0` too) from one JSON line.
+        // Written at once (not buffered until exit); a closed stdout only loses this line.
+        if cli.json {
+            let line = serde_json::json!({"listening": addr.to_string()});
+            let _ = writeln!(std::io::stdout(), "{line}");
+        }
+    })
+    .map_err(|e| input(e.to_string()))?;
     eprintln!("lcm: stopped (drained)");
     Ok(())
 }
@@ -38,7 +47,7 @@ pub(crate) fn token(cli: &Cli, out: &mut Out, command: &TokenCommand) -> Result<
             let mut store = open(cli)?;
             let new = lcm_server::tokens::create(&mut *store, deployment, name)
                 .map_err(|e| input(e.to_string()))?;
-            out.line(&new.token)?;
+            out.line(&new.line(cli.json))?;
             eprintln!(
                 "lcm: token {} for deployment {deployment} (shown once; the store keeps its SHA-256)",
                 new.stored.id
@@ -49,6 +58,9 @@ pub(crate) fn token(cli: &Cli, out: &mut Out, command: &TokenCommand) -> Result<
             let mut store = open(cli)?;
             lcm_server::tokens::revoke(&mut *store, id).map_err(|e| input(format!("{id}: {e}")))?;
             eprintln!("lcm: token {id} revoked");
+            if cli.json {
+                out.line(&serde_json::json!({"id": id, "revoked": true}).to_string())?;
+            }
             Ok(())
         }
         TokenCommand::List => {

@@ -20,11 +20,22 @@ use crate::error::{CliError, one_line};
 use crate::io::open;
 use crate::io::{Out, file_err};
 
-/// Writes `text` (which ends with its own newline) to `path` or standard output.
-fn write_text(out: &mut Out, path: Option<&Path>, text: &str) -> Result<(), CliError> {
-    match path {
-        Some(p) => std::fs::write(p, text).map_err(file_err(p)),
-        None => out.raw(text.as_bytes()),
+/// Writes `text` (which ends with its own newline) to `path`, or without one to standard
+/// output; with `--json`, standard output is instead the object `value` makes.
+fn written(
+    cli: &Cli,
+    out: &mut Out,
+    path: Option<&Path>,
+    text: &str,
+    value: impl FnOnce() -> serde_json::Value,
+) -> Result<(), CliError> {
+    if let Some(p) = path {
+        std::fs::write(p, text).map_err(file_err(p))?;
+    }
+    match (cli.json, path) {
+        (true, _) => out.line(&value().to_string()),
+        (false, None) => out.raw(text.as_bytes()),
+        (false, Some(_)) => Ok(()),
     }
 }
 
@@ -36,7 +47,9 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
             let signer = tlog_ops::log_signer(&a.key, a.name.as_deref(), &deployment)?;
             let log = Log::open(&*store, &deployment)?;
             let signed = tlog_ops::sign_checkpoint(&log, &signer)?;
-            write_text(out, a.out.as_deref(), &signed.to_text())
+            written(cli, out, a.out.as_deref(), &signed.to_text(), || {
+                tlog_ops::checkpoint_json(&signed, a.out.as_deref())
+            })
         }
         LogCommand::Check { deployment } => {
             let store = open(cli)?;
@@ -62,17 +75,10 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
             let deployment = export::chain_of(&*store, a.deployment.as_deref())?;
             let log = Log::open(&*store, &deployment)?;
             let proved = tlog_ops::prove(&log, &old, &a.from)?;
-            if cli.json && a.out.is_none() {
-                let lines: Vec<String> = format_hash_lines(&proved.proof)
-                    .lines()
-                    .map(str::to_owned)
-                    .collect();
-                return out.line(
-                    &json!({"old_size": proved.old_size, "new_size": proved.new_size, "proof": lines})
-                        .to_string(),
-                );
-            }
-            write_text(out, a.out.as_deref(), &format_hash_lines(&proved.proof))
+            let text = format_hash_lines(&proved.proof);
+            written(cli, out, a.out.as_deref(), &text, || {
+                proved.to_json(a.out.as_deref())
+            })
         }
         LogCommand::Verify(a) => verify(cli, out, a),
         LogCommand::Proof(a) => {
@@ -88,7 +94,9 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
                 key,
                 a.name.as_deref(),
             )?;
-            write_text(out, a.out.as_deref(), &proof.to_text())
+            written(cli, out, a.out.as_deref(), &proof.to_text(), || {
+                tlog_ops::receipt_proof_json(&a.receipt, &proof, a.out.as_deref())
+            })
         }
         LogCommand::VerifyProof(a) => {
             let (digest, proof, verified) = tlog_ops::verify_proof_file(

@@ -1428,6 +1428,9 @@ mod inputs;
 // Issue 15: PEM key files, key ids and trusted-key sets.
 mod keys;
 
+// Issue 15: every command's --json output, as docs/CLI.md documents it.
+mod json;
+
 // Issue 15: inference on JSON payloads, the model from the deployment, disclosure from
 // files, receipts by request id and by time.
 mod receipts;

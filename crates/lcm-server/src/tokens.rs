@@ -151,5 +151,22 @@ pub fn list_line(t: &StoredToken, json: bool) -> String {
     }
 }
 
+impl NewToken {
+    /// What `lcm token create` prints: the token itself, or with `json` one object with the
+    /// token and the row of `lcm --json token list` (`id`, `deployment`, `name`, `created`,
+    /// `revoked`); zeroized when dropped, like the token.
+    #[must_use]
+    pub fn line(&self, json: bool) -> Zeroizing<String> {
+        if !json {
+            return self.token.clone();
+        }
+        // The row's object with the token first; the token is `lcm_`, hex and `_`, which JSON
+        // needs no escape for (the row is serde_json's, so its keys and values are escaped).
+        let row = list_line(&self.stored, true);
+        let rest = row.strip_prefix('{').unwrap_or(&row);
+        Zeroizing::new(format!("{{\"token\":\"{}\",{rest}", self.token.as_str()))
+    }
+}
+
 #[cfg(test)]
 mod tests;

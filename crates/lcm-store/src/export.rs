@@ -36,7 +36,7 @@ mod document;
 mod stream;
 
 use crate::{Error, Store, StoredRecord};
-pub use document::{document, write_document, written};
+pub use document::{capsule_written, document, write_document, written};
 pub use stream::write_bundle;
 
 fn parse<T: DeserializeOwned>(kind: &str, id: &str, json: &str) -> Result<T, Error> {

@@ -743,4 +743,4 @@ mod summaries;
 pub mod tiles;
 pub mod witness;
 
-pub use summaries::proof_summary;
+pub use summaries::{checkpoint_json, proof_summary, receipt_proof_json};

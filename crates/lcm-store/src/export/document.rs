@@ -100,6 +100,28 @@ pub fn written(
     Ok((value, text))
 }
 
+/// What `materialize --out PATH` says once it wrote the capsule `text` (without its final
+/// newline) to `path`: the path, its size and the capsule's facts as `lcm inspect` gives them
+/// (`header_digest`, `item`), and the line a person reads.
+///
+/// # Errors
+///
+/// The capsule does not parse (capsule errors).
+pub fn capsule_written(path: &Path, text: &str) -> Result<(Value, String), Error> {
+    let summary = lcm_capsule::summarize(DocumentKind::Capsule, text)?;
+    let mut value = json!({"kind": DocumentKind::Capsule.name(),
+        "path": path.display().to_string(), "bytes": text.len().saturating_add(1)});
+    if let Value::Object(map) = &mut value {
+        map.extend(summary.facts);
+    }
+    let line = format!(
+        "wrote capsule {}: {}",
+        path.display(),
+        summary.lines.join("; ")
+    );
+    Ok((value, line))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

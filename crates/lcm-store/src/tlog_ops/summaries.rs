@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use lcm_crypto::Digest;
-use lcm_tlog::VerifiedCheckpoint;
 use lcm_tlog::consistency::Consistency;
 use lcm_tlog::proof::TlogProof;
+use lcm_tlog::{SignedCheckpoint, VerifiedCheckpoint};
 use serde_json::{Value, json};
 
 use super::headers::{CapsuleInto, HeadersCompared};
@@ -151,7 +151,9 @@ impl TilesVerified {
         let c = self.checkpoint.checkpoint();
         let (size, root) = (c.size(), self.root);
         let value = json!({"valid": true, "origin": c.origin(), "size": size,
-            "root": root.to_string(), "tiles": self.tiles});
+            "root": root.to_string(), "tiles": self.tiles,
+            "since": self.since.as_ref().map(|(_, outcome)| outcome.to_string()),
+            "entry": self.entry.as_ref().map(|(d, i)| json!({"digest": d.to_string(), "index": i}))});
         let mut text = format!(
             "valid tiles: {} size {size}, root {root}, {} tiles and their entries checked",
             c.origin(),
@@ -196,7 +198,7 @@ impl OpsError {
             Self::Diverged {
                 word, older, newer, ..
             } => Some(if json {
-                let side = |(file, signed): &(std::path::PathBuf, lcm_tlog::SignedCheckpoint)| json!({"file": file.display().to_string(), "checkpoint": signed.to_text()});
+                let side = |(file, signed): &(std::path::PathBuf, SignedCheckpoint)| json!({"file": file.display().to_string(), "checkpoint": signed.to_text()});
                 let v = json!({"valid": false, "reason": word, "older": side(older),
                     "newer": side(newer)});
                 format!("{v}\n")
@@ -226,6 +228,60 @@ impl OpsError {
             }
             _ => None,
         }
+    }
+}
+
+/// `value` with where a command's document went: `path` when it was written to a file, else
+/// the document itself under `key` (the text printed instead of it without `--json`).
+fn document_at(mut value: Value, path: Option<&Path>, key: &str, text: String) -> Value {
+    match path {
+        Some(p) => value["path"] = json!(p.display().to_string()),
+        None => value[key] = json!(text),
+    }
+    value
+}
+
+/// What `lcm --json log checkpoint` prints: the signed checkpoint's origin, size and root
+/// (hex), and `path` (with `--out`) or the note itself under `checkpoint`.
+#[must_use]
+pub fn checkpoint_json(signed: &SignedCheckpoint, path: Option<&Path>) -> Value {
+    let c = signed.checkpoint();
+    let value = json!({"origin": c.origin(), "size": c.size(), "root": c.root().to_string()});
+    document_at(value, path, "checkpoint", signed.to_text())
+}
+
+/// What `lcm --json log proof` prints about the offline proof of `receipt`: its entry index
+/// and digest (the `extra` line, hex), the checkpoint's origin, size and root, and `path`
+/// (with `--out`) or the proof file's text under `proof`.
+#[must_use]
+pub fn receipt_proof_json(receipt: &str, proof: &TlogProof, path: Option<&Path>) -> Value {
+    let c = proof.checkpoint.checkpoint();
+    let digest = proof
+        .extra
+        .as_deref()
+        .and_then(|e| <[u8; 32]>::try_from(e).ok())
+        .map(|d| Digest::from_bytes(d).to_string());
+    let value = json!({"receipt_id": receipt, "index": proof.index, "digest": digest,
+        "origin": c.origin(), "size": c.size(), "root": c.root().to_string(),
+        "hashes": proof.path.len()});
+    document_at(value, path, "proof", proof.to_text())
+}
+
+impl super::Proved {
+    /// What `lcm --json log prove` prints: the sizes, the proof's hashes (base64, one per
+    /// element, as the file's lines) and, with `--out`, the `path` written.
+    #[must_use]
+    pub fn to_json(&self, path: Option<&Path>) -> Value {
+        let lines: Vec<String> = lcm_tlog::consistency::format_hash_lines(&self.proof)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let mut value =
+            json!({"old_size": self.old_size, "new_size": self.new_size, "proof": lines});
+        if let Some(p) = path {
+            value["path"] = json!(p.display().to_string());
+        }
+        value
     }
 }
 
