@@ -41,10 +41,13 @@ pub(crate) fn document(
     let key = read_signing_key(&args.key)?;
     let store = lcm_store::open_read_only(&cli.store)?;
     let deployment = export::lifecycle_of(&*store, args.deployment.as_deref())?;
+    // The log origin is chosen as `lcm log checkpoint` chooses it: --name, the key's .vkey name.
+    let signer = lcm_store::tlog_ops::log_signer(&args.key, args.name.as_deref(), &deployment)?;
+    let origin = signer.name().to_string();
     // Written as it is made: a bundle's receipts are streamed from the store.
     let write = |w: &mut dyn std::io::Write| -> Result<_, CliError> {
         let now = Timestamp::now();
-        export::write_document(&*store, &deployment, kind, now, &key, w)
+        export::write_document(&*store, &deployment, kind, Some(&origin), now, &key, w)
             .and_then(|made| {
                 w.write_all(b"\n")
                     .map(|()| made)

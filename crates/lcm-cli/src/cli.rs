@@ -565,6 +565,11 @@ pub(crate) struct DocumentArgs {
     /// The deployment whose lifecycle is meant (default: the store's only one).
     #[arg(long)]
     pub(crate) deployment: Option<String>,
+    /// The origin of the receipt log's checkpoints, signed into the header as `log_origin`
+    /// (chosen as `lcm log checkpoint` chooses it: this, else the name in the key's `.vkey`,
+    /// else `lcm.local/DEPLOYMENT`).
+    #[arg(long, value_name = "ORIGIN")]
+    pub(crate) name: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -814,3 +814,96 @@ fn a_capsule_of_an_older_header_verifies_against_a_newer_checkpoint() {
     std::fs::write(&bad, "{").unwrap();
     verify(&c2, Some(&proof), &bad, 2);
 }
+
+#[test]
+fn the_header_names_its_log_origin_and_is_checked_against_it() {
+    let (s, key) = logged("log-origin", 20);
+    let (public, vk) = (PathBuf::from(format!("{}.pub", key.display())), vkey(&key));
+    let header = |name: Option<&str>, out: &Path| {
+        let mut cmd = lcm(&s.store());
+        cmd.args(["header", "--key", p(&key), "--out", p(out)]);
+        if let Some(name) = name {
+            cmd.args(["--name", name]);
+        }
+        run(&mut cmd, 0);
+        std::fs::read_to_string(out).unwrap()
+    };
+    // By default the origin is the key's (as `lcm log checkpoint` picks it); --name names another.
+    let (h, h2) = (s.path("h.json"), s.path("h2.json"));
+    let text = header(None, &h);
+    assert!(
+        text.contains("\"log_origin\": \"example.com/lcm\""),
+        "{text}"
+    );
+    let other = header(Some("example.org/other"), &h2);
+    assert!(
+        other.contains("\"log_origin\": \"example.org/other\""),
+        "{other}"
+    );
+    run(
+        lcm(&s.store()).args(["verify", p(&h), "--key", p(&public)]),
+        0,
+    );
+    // The field is signed: a changed origin fails the header's signature.
+    let bad = s.path("bad.json");
+    std::fs::write(&bad, text.replace("example.com/lcm", "example.com/lcn")).unwrap();
+    let out = run(
+        lcm(&s.store()).args(["verify", p(&bad), "--key", p(&public)]),
+        1,
+    );
+    assert_stderr_has(&out, "signature");
+    // Compared with a checkpoint or a header of another origin: exit 1 naming both.
+    let capsule = s.path("capsule.json");
+    run(
+        lcm(&s.store()).args([
+            "materialize",
+            "a_3",
+            "--header",
+            p(&h2),
+            "--out",
+            p(&capsule),
+        ]),
+        0,
+    );
+    let c = s.path("c");
+    checkpoint(&s.store(), &key, &c);
+    let verify = |header: &Path, code| {
+        run(
+            lcm(&s.store()).args([
+                "log",
+                "verify-capsule",
+                p(&capsule),
+                "--header",
+                p(header),
+                "--key",
+                p(&public),
+                "--checkpoint",
+                p(&c),
+                "--log-key",
+                p(&vk),
+            ]),
+            code,
+        )
+    };
+    let out = verify(&h2, 1);
+    assert_stderr_has(&out, "origin");
+    assert_stderr_has(&out, "example.org/other");
+    assert_stderr_has(&out, "example.com/lcm");
+    let out = run(
+        lcm(&s.store()).args(["verify", p(&h2), "--key", p(&public), "--header", p(&h)]),
+        1,
+    );
+    assert_stderr_has(&out, "origin");
+    assert_stderr_has(&out, "example.org/other");
+    // The same origin verifies; an origin no checkpoint can carry is refused at making (exit 2).
+    let h3 = s.path("h3.json");
+    header(Some("example.org/other"), &h3);
+    run(
+        lcm(&s.store()).args(["verify", p(&h3), "--key", p(&public), "--header", p(&h2)]),
+        0,
+    );
+    run(
+        lcm(&s.store()).args(["header", "--key", p(&key), "--name", "bad origin\n"]),
+        2,
+    );
+}
