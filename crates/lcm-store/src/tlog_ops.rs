@@ -711,6 +711,7 @@ pub fn verify_proof_file(
 }
 
 pub mod headers;
+pub mod range;
 mod summaries;
 pub mod tiles;
 pub mod witness;
