@@ -32,7 +32,7 @@ use crate::lifecycle;
 use crate::log::ChainLog;
 
 mod document;
-mod stream;
+pub(crate) mod stream;
 
 use crate::{Error, Store, StoredRecord};
 pub use document::{document, write_document, written};
@@ -480,15 +480,35 @@ pub fn header_named<'a>(
     generated_at: Timestamp,
     key: &SigningKey,
 ) -> Result<(CapsuleHeader, Box<dyn ItemLog + 'a>), Error> {
+    load_and_sign(store, deployment, origin, generated_at, key).map(|(_, signed)| signed)
+}
+
+/// The lifecycle and batches of `deployment` ([`load`]) and the header signed over them with
+/// the chain's log ([`header_named`]).
+#[allow(clippy::type_complexity)]
+fn load_and_sign<'a>(
+    store: &'a dyn Store,
+    deployment: &str,
+    origin: Option<&str>,
+    generated_at: Timestamp,
+    key: &SigningKey,
+) -> Result<
+    (
+        (Lifecycle, Vec<SealedBatch>),
+        (CapsuleHeader, Box<dyn ItemLog + 'a>),
+    ),
+    Error,
+> {
     let (lifecycle, batches) = load(store, deployment)?;
-    sign_loaded(
+    let signed = sign_loaded(
         store,
         deployment,
         (&lifecycle, &batches),
         origin,
         generated_at,
         key,
-    )
+    )?;
+    Ok(((lifecycle, batches), signed))
 }
 
 /// [`header_named`] of a lifecycle and batches [`load`] gave.

@@ -41,15 +41,8 @@ pub fn write_bundle(
     out: &mut dyn Write,
 ) -> Result<(CapsuleHeader, u64), Error> {
     let policy = store.policy()?;
-    let (lifecycle, batches) = super::load(store, deployment)?;
-    let (header, log) = super::sign_loaded(
-        store,
-        deployment,
-        (&lifecycle, &batches),
-        origin,
-        generated_at,
-        key,
-    )?;
+    let ((lifecycle, batches), (header, log)) =
+        super::load_and_sign(store, deployment, origin, generated_at, key)?;
     let count = log.size();
     drop(log);
     let groups = groups(&batches, count)?;
@@ -151,9 +144,11 @@ struct Scan {
 }
 
 /// A writer that counts the bytes it passes on.
-struct Counting<'a> {
-    inner: &'a mut dyn Write,
-    bytes: u64,
+pub(crate) struct Counting<'a> {
+    /// Where the bytes go.
+    pub(crate) inner: &'a mut dyn Write,
+    /// How many were written.
+    pub(crate) bytes: u64,
 }
 
 impl Write for Counting<'_> {

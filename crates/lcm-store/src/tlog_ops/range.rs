@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 use super::{OpsError, fail, invalid, sign_checkpoint};
 use crate::Store;
+use crate::export::stream::Counting;
 use crate::log::{LOG_ALGORITHM, Log, leaf_hash};
 
 /// The version of the range document.
@@ -125,7 +126,10 @@ pub fn write_range(
             proof: log.inclusion_proof(from - 1, size)?.into_path(),
         })
     };
-    let mut w = Counting { out, bytes: 0 };
+    let mut w = Counting {
+        inner: out,
+        bytes: 0,
+    };
     let head = serde_json::json!({
         "policy": policy,
         "deployment": deployment,
@@ -192,23 +196,6 @@ impl RangeWritten {
             c.size()
         );
         (value, line)
-    }
-}
-
-/// A writer that counts its bytes.
-struct Counting<'a> {
-    out: &'a mut dyn Write,
-    bytes: u64,
-}
-
-impl Write for Counting<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.out.write(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
     }
 }
 
