@@ -24,6 +24,10 @@ pub const CAPSULE_VERSION: &str = "lcm-capsule/1";
 /// The domain tag of the header digest and of the signed message.
 pub const HEADER_DOMAIN: &str = "lcm/capsule/1/header";
 
+/// The prefix of the log origin a header names when its maker names none:
+/// `lcm.local/DEPLOYMENT` ([`CapsuleHeader::log_origin`]).
+pub const DEFAULT_LOG_ORIGIN_PREFIX: &str = "lcm.local/";
+
 /// The [`CapsuleHeader::synthetic`] marker of the demonstration lifecycles (`lcm demo`,
 /// `simulate_ai_lifecycle`).
 pub const SYNTHETIC_DEMO: &str = "synthetic demo data: placeholder digests and example \
@@ -85,6 +89,12 @@ pub struct CapsuleHeader {
     pub stage_g_inference: Option<InferenceStage>,
     /// H: the roots.
     pub stage_h_roots: Option<RootsStage>,
+    /// The origin of the transparency log its receipts are a state of (the C2SP checkpoint
+    /// origin line, `lcm.local/DEPLOYMENT` unless the maker named another), signed with the
+    /// rest. Absent from headers made by earlier versions (and then not part of their signed
+    /// bytes): their origin is derived from the deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_origin: Option<String>,
     /// Present, and signed, when the lifecycle is synthetic demonstration data (`lcm demo`,
     /// `simulate_ai_lifecycle`): placeholder digests and a fixed clock, no real system. Says
     /// what it is; absent from every other header (and then not part of its signed bytes).
@@ -542,6 +552,13 @@ pub fn create_capsule_header(
 ) -> Result<CapsuleHeader, Error> {
     policy.validate()?;
     let s = Stages::build(policy, records);
+    // A receipt chain under SHA-256 is a C2SP log: the header names its default origin.
+    let log_origin = match (&s.stage_e_deployment, &s.stage_g_inference) {
+        (Some(d), Some(_)) if policy.hash_algorithm == lcm_crypto::HashAlgorithm::Sha256 => {
+            Some(format!("{DEFAULT_LOG_ORIGIN_PREFIX}{}", d.deployment_id))
+        }
+        _ => None,
+    };
     let mut header = CapsuleHeader {
         capsule_version: CAPSULE_VERSION.to_owned(),
         generated_at,
@@ -555,6 +572,7 @@ pub fn create_capsule_header(
         stage_f_test_evaluation: s.stage_f_test_evaluation,
         stage_g_inference: s.stage_g_inference,
         stage_h_roots: s.stage_h_roots,
+        log_origin,
         synthetic: None,
         signature: HeaderSignature {
             key_id: key.key_id(),

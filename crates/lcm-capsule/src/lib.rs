@@ -96,10 +96,11 @@ pub use crate::capsule::{
 pub use crate::compliance::{PolicyRequirements, validate_lcm_policy};
 pub use crate::error::Error;
 pub use crate::header::{
-    BatchSummary, CAPSULE_VERSION, CapsuleHeader, DatasetRecords, DatasetStage, DeploymentRecords,
-    DeploymentStage, HEADER_DOMAIN, HeaderSignature, InferenceRecords, InferenceStage,
-    LifecycleRecords, ModelStage, PreDeploymentStage, RootsStage, SYNTHETIC_DEMO, SplitSummary,
-    TestEvaluationStage, TrainingRecords, TrainingStage, create_capsule_header, verify_header,
+    BatchSummary, CAPSULE_VERSION, CapsuleHeader, DEFAULT_LOG_ORIGIN_PREFIX, DatasetRecords,
+    DatasetStage, DeploymentRecords, DeploymentStage, HEADER_DOMAIN, HeaderSignature,
+    InferenceRecords, InferenceStage, LifecycleRecords, ModelStage, PreDeploymentStage, RootsStage,
+    SYNTHETIC_DEMO, SplitSummary, TestEvaluationStage, TrainingRecords, TrainingStage,
+    create_capsule_header, verify_header,
 };
 pub use crate::kind::{DocumentKind, NOT_A_DOCUMENT};
 pub use crate::log::{ItemLog, MerkleLog};

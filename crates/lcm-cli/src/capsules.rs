@@ -15,6 +15,7 @@ use lcm_store::files::{
     header_of, read_document as detect, read_strict_text, refuse_signer_private_key,
 };
 use lcm_store::lifecycle::demo;
+use lcm_store::tlog_ops::range;
 use lcm_store::{export, pipeline};
 use serde_json::{Value, json};
 
@@ -42,10 +43,33 @@ pub(crate) fn document(
     let store = lcm_store::open_read_only(&cli.store)?;
     lcm_store::keys::check_signing_key(&*store, &key.verifying_key())?;
     let deployment = export::lifecycle_of(&*store, args.deployment.as_deref())?;
+    // The log origin is chosen as `lcm log checkpoint` chooses it: --name, the key's .vkey name.
+    let signer = lcm_store::tlog_ops::log_signer(&args.key, args.name.as_deref(), &deployment)?;
+    let origin = signer.name().to_string();
+    if let (Some(from), Some(to)) = (args.from_seq, args.to_seq) {
+        if kind != DocumentKind::Bundle {
+            return Err(input("--from-seq and --to-seq are options of lcm export"));
+        }
+        let write = |w: &mut dyn std::io::Write| {
+            range::write_range(&*store, &deployment, (from, to), &signer, w).and_then(|made| {
+                Ok(w.write_all(b"\n")
+                    .map(|()| made)
+                    .map_err(lcm_store::Error::Write)?)
+            })
+        };
+        return match &args.out {
+            Some(p) => {
+                let made = lcm_store::files::write_replacing_with(p, write)?;
+                let (value, line) = made.summary(p, &deployment);
+                out.either(cli.json, &value, &line)
+            }
+            None => write(out.writer()).map(|_| ()).map_err(Into::into),
+        };
+    }
     // Written as it is made: a bundle's receipts are streamed from the store.
     let write = |w: &mut dyn std::io::Write| -> Result<_, CliError> {
         let now = Timestamp::now();
-        export::write_document(&*store, &deployment, kind, now, &key, w)
+        export::write_document(&*store, &deployment, kind, Some(&origin), now, &key, w)
             .and_then(|made| {
                 w.write_all(b"\n")
                     .map(|()| made)
@@ -162,7 +186,17 @@ fn requirements(
 
 pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
     let (file, header_path, proof) = (&args.file, args.header.as_ref(), args.proof.as_deref());
-    let (kind, text) = detect(file)?;
+    let (kind, text) = match detect(file) {
+        Ok(found) => found,
+        Err(e) => {
+            let text = range::read_if_range(file)?.ok_or(e)?;
+            let key = lcm_store::files::read_verifying_key(args.key.first().ok_or_else(|| {
+                input("a range is verified with the log's public key: pass --key PUBKEY_FILE")
+            })?)?;
+            let (value, line) = range::verify_range(&text, &key)?.summary(file);
+            return out.either(cli.json, &value, &line);
+        }
+    };
     let (req, scheme) = requirements(&args.requirements)?;
     let mut newer_header = None;
     // The header is parsed once, for the signer's key id and the summary.

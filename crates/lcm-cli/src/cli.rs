@@ -574,6 +574,18 @@ pub(crate) struct DocumentArgs {
     /// The deployment whose lifecycle is meant (default: the store's only one).
     #[arg(long)]
     pub(crate) deployment: Option<String>,
+    /// The origin of the receipt log's checkpoints, signed into the header as `log_origin`
+    /// (chosen as `lcm log checkpoint` chooses it: this, else the name in the key's `.vkey`,
+    /// else `lcm.local/DEPLOYMENT`).
+    #[arg(long, value_name = "ORIGIN")]
+    pub(crate) name: Option<String>,
+    /// Export only the receipts from this sequence number (from 0) with their proofs into a
+    /// new signed checkpoint of the log (`lcm export` only; with --to-seq, inclusive).
+    #[arg(long, requires = "to_seq", value_name = "A")]
+    pub(crate) from_seq: Option<u64>,
+    /// The last sequence number of the range (inclusive).
+    #[arg(long, requires = "from_seq", value_name = "B")]
+    pub(crate) to_seq: Option<u64>,
 }
 
 #[derive(Debug, Args)]

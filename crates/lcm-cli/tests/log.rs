@@ -814,3 +814,216 @@ fn a_capsule_of_an_older_header_verifies_against_a_newer_checkpoint() {
     std::fs::write(&bad, "{").unwrap();
     verify(&c2, Some(&proof), &bad, 2);
 }
+
+#[test]
+fn the_header_names_its_log_origin_and_is_checked_against_it() {
+    let (s, key) = logged("log-origin", 20);
+    let (public, vk) = (PathBuf::from(format!("{}.pub", key.display())), vkey(&key));
+    let header = |name: Option<&str>, out: &Path| {
+        let mut cmd = lcm(&s.store());
+        cmd.args(["header", "--key", p(&key), "--out", p(out)]);
+        if let Some(name) = name {
+            cmd.args(["--name", name]);
+        }
+        run(&mut cmd, 0);
+        std::fs::read_to_string(out).unwrap()
+    };
+    // By default the origin is the key's (as `lcm log checkpoint` picks it); --name names another.
+    let (h, h2) = (s.path("h.json"), s.path("h2.json"));
+    let text = header(None, &h);
+    assert!(
+        text.contains("\"log_origin\": \"example.com/lcm\""),
+        "{text}"
+    );
+    let other = header(Some("example.org/other"), &h2);
+    assert!(
+        other.contains("\"log_origin\": \"example.org/other\""),
+        "{other}"
+    );
+    run(
+        lcm(&s.store()).args(["verify", p(&h), "--key", p(&public)]),
+        0,
+    );
+    // The field is signed: a changed origin fails the header's signature.
+    let bad = s.path("bad.json");
+    std::fs::write(&bad, text.replace("example.com/lcm", "example.com/lcn")).unwrap();
+    let out = run(
+        lcm(&s.store()).args(["verify", p(&bad), "--key", p(&public)]),
+        1,
+    );
+    assert_stderr_has(&out, "signature");
+    // Compared with a checkpoint or a header of another origin: exit 1 naming both.
+    let capsule = s.path("capsule.json");
+    run(
+        lcm(&s.store()).args([
+            "materialize",
+            "a_3",
+            "--header",
+            p(&h2),
+            "--out",
+            p(&capsule),
+        ]),
+        0,
+    );
+    let c = s.path("c");
+    checkpoint(&s.store(), &key, &c);
+    let verify = |header: &Path, code| {
+        run(
+            lcm(&s.store()).args([
+                "log",
+                "verify-capsule",
+                p(&capsule),
+                "--header",
+                p(header),
+                "--key",
+                p(&public),
+                "--checkpoint",
+                p(&c),
+                "--log-key",
+                p(&vk),
+            ]),
+            code,
+        )
+    };
+    let out = verify(&h2, 1);
+    assert_stderr_has(&out, "origin");
+    assert_stderr_has(&out, "example.org/other");
+    assert_stderr_has(&out, "example.com/lcm");
+    let out = run(
+        lcm(&s.store()).args(["verify", p(&h2), "--key", p(&public), "--header", p(&h)]),
+        1,
+    );
+    assert_stderr_has(&out, "origin");
+    assert_stderr_has(&out, "example.org/other");
+    // The same origin verifies; an origin no checkpoint can carry is refused at making (exit 2).
+    let h3 = s.path("h3.json");
+    header(Some("example.org/other"), &h3);
+    run(
+        lcm(&s.store()).args(["verify", p(&h3), "--key", p(&public), "--header", p(&h2)]),
+        0,
+    );
+    run(
+        lcm(&s.store()).args(["header", "--key", p(&key), "--name", "bad origin\n"]),
+        2,
+    );
+}
+
+/// `lcm export --from-seq A --to-seq B` and `lcm verify` of the range, with tamper twins.
+#[test]
+fn a_sequence_range_exports_with_its_proofs_and_verifies() {
+    let (s, key) = logged("log-range", 20);
+    let public = PathBuf::from(format!("{}.pub", key.display()));
+    let export = |from: &str, to: &str, out: &Path, code| {
+        run(
+            lcm(&s.store()).args([
+                "export",
+                "--key",
+                p(&key),
+                "--from-seq",
+                from,
+                "--to-seq",
+                to,
+                "--out",
+                p(out),
+            ]),
+            code,
+        )
+    };
+    let verify = |file: &Path, code| {
+        run(
+            lcm(&s.store()).args(["verify", p(file), "--key", p(&public)]),
+            code,
+        )
+    };
+    let r = s.path("range.json");
+    let out = export("5", "9", &r, 0);
+    assert_stdout_has(&out, "wrote range");
+    assert_stdout_has(&out, "(5 receipts), proved into example.com/lcm size 20");
+    let out = verify(&r, 0);
+    assert_stdout_has(
+        &out,
+        "valid range: receipts 5 to 9 of deploy_001 are linked and entries of example.com/lcm (size 20",
+    );
+    let r0 = s.path("range0.json");
+    export("0", "19", &r0, 0);
+    verify(&r0, 0);
+    // Past the end, reversed, or on a header: exit 2, nothing written.
+    let none = s.path("none.json");
+    let out = export("15", "20", &none, 2);
+    assert_stderr_has(&out, "0 to 19");
+    export("5", "3", &none, 2);
+    assert!(!none.exists());
+    run(
+        lcm(&s.store()).args([
+            "header",
+            "--key",
+            p(&key),
+            "--from-seq",
+            "1",
+            "--to-seq",
+            "2",
+        ]),
+        2,
+    );
+    let text = std::fs::read_to_string(&r).unwrap();
+    let bad = s.path("bad.json");
+    let twin = |edited: String, code, reason: &str| {
+        assert_ne!(edited, text);
+        std::fs::write(&bad, edited).unwrap();
+        let out = verify(&bad, code);
+        assert_stderr_has(&out, reason);
+    };
+    // A receipt byte.
+    twin(text.replacen("req_a_7", "req_a_8", 1), 1, "inclusion");
+    // A proof hash.
+    let at = text.find("\"proof\": [\"").unwrap() + 11;
+    let mut edited = text.clone();
+    let c = if &text[at..=at] == "0" { "1" } else { "0" };
+    edited.replace_range(at..=at, c);
+    twin(edited, 1, "inclusion");
+    // The checkpoint's size.
+    twin(text.replacen("\\n20\\n", "\\n21\\n", 1), 1, "signature");
+    // The predecessor the first receipt links to.
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let prev = doc["previous"]["digest"].as_str().unwrap().to_owned();
+    let flipped = format!(
+        "{}{}",
+        if prev.starts_with('0') { "1" } else { "0" },
+        &prev[1..]
+    );
+    doc["previous"]["digest"] = flipped.into();
+    twin(
+        serde_json::to_string(&doc).unwrap(),
+        1,
+        "inclusion: the predecessor",
+    );
+    // A receipt removed from the middle of the range (and the range's end moved to match).
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["receipts"].as_array_mut().unwrap().remove(2);
+    twin(serde_json::to_string(&doc).unwrap(), 1, "range: 4 receipts");
+    doc["to_seq"] = 8.into();
+    twin(
+        serde_json::to_string(&doc).unwrap(),
+        1,
+        "range: receipt a_8 has sequence 8",
+    );
+    // ... and its successor renumbered to fill the gap: its link names the removed receipt.
+    doc["receipts"][2]["receipt"]["sequence"] = 7.into();
+    twin(
+        serde_json::to_string(&doc).unwrap(),
+        1,
+        "chain: receipt a_8",
+    );
+    // Another key.
+    let other = keygen(&s, "other.key", "example.com/lcm", false);
+    let out = run(
+        lcm(&s.store()).args([
+            "verify",
+            p(&r),
+            "--key",
+            &format!("{}.pub", other.display()),
+        ]),
+        1,
+    );
+    assert_stderr_has(&out, "signature");
+}

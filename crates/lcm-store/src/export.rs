@@ -33,7 +33,7 @@ use crate::lifecycle;
 use crate::log::ChainLog;
 
 mod document;
-mod stream;
+pub(crate) mod stream;
 
 use crate::{Error, Store, StoredRecord};
 pub use document::{capsule_written, document, write_document, written};
@@ -452,7 +452,8 @@ pub fn chain_log<'a>(
 
 /// Builds and signs the header of the lifecycle of `deployment` over every receipt of its
 /// chain. The receipts' count, root and head come from [`chain_log`]: `O(log n)` reads of the
-/// log's tiles under a SHA-256 policy.
+/// log's tiles under a SHA-256 policy. Its log origin is the default, `lcm.local/DEPLOYMENT`
+/// ([`header_named`] names another).
 ///
 /// # Errors
 ///
@@ -463,16 +464,60 @@ pub fn header<'a>(
     generated_at: Timestamp,
     key: &SigningKey,
 ) -> Result<(CapsuleHeader, Box<dyn ItemLog + 'a>), Error> {
-    let (lifecycle, batches) = load(store, deployment)?;
-    sign_loaded(store, deployment, &lifecycle, &batches, generated_at, key)
+    header_named(store, deployment, None, generated_at, key)
 }
 
-/// [`header`] of a lifecycle and batches [`load`] gave.
+/// [`header`] whose signed `log_origin` is `origin` (the origin of the checkpoints of the
+/// chain's log, as `lcm log checkpoint --name ORIGIN` signs them), else `lcm.local/DEPLOYMENT`.
+///
+/// # Errors
+///
+/// As [`header`]; [`Error::Stage`] (`log origin`) for an origin a C2SP checkpoint cannot
+/// carry.
+pub fn header_named<'a>(
+    store: &'a dyn Store,
+    deployment: &str,
+    origin: Option<&str>,
+    generated_at: Timestamp,
+    key: &SigningKey,
+) -> Result<(CapsuleHeader, Box<dyn ItemLog + 'a>), Error> {
+    load_and_sign(store, deployment, origin, generated_at, key).map(|(_, signed)| signed)
+}
+
+/// The lifecycle and batches of `deployment` ([`load`]) and the header signed over them with
+/// the chain's log ([`header_named`]).
+#[allow(clippy::type_complexity)]
+fn load_and_sign<'a>(
+    store: &'a dyn Store,
+    deployment: &str,
+    origin: Option<&str>,
+    generated_at: Timestamp,
+    key: &SigningKey,
+) -> Result<
+    (
+        (Lifecycle, Vec<SealedBatch>),
+        (CapsuleHeader, Box<dyn ItemLog + 'a>),
+    ),
+    Error,
+> {
+    let (lifecycle, batches) = load(store, deployment)?;
+    let signed = sign_loaded(
+        store,
+        deployment,
+        (&lifecycle, &batches),
+        origin,
+        generated_at,
+        key,
+    )?;
+    Ok(((lifecycle, batches), signed))
+}
+
+/// [`header_named`] of a lifecycle and batches [`load`] gave.
 fn sign_loaded<'a>(
     store: &'a dyn Store,
     deployment: &str,
-    lifecycle: &Lifecycle,
-    batches: &[SealedBatch],
+    (lifecycle, batches): (&Lifecycle, &[SealedBatch]),
+    origin: Option<&str>,
     generated_at: Timestamp,
     key: &SigningKey,
 ) -> Result<(CapsuleHeader, Box<dyn ItemLog + 'a>), Error> {
@@ -480,11 +525,41 @@ fn sign_loaded<'a>(
     let log = chain_log(store, deployment, &policy)?;
     let batches: Vec<Claimed<InferenceBatch>> = batches.iter().map(|b| b.batch.clone()).collect();
     let mut header = lifecycle.sign_header(&policy, &*log, &batches, generated_at, key)?;
+    finish_header(store, deployment, &mut header, origin, key)?;
+    Ok((header, log))
+}
+
+/// Adds what the store knows beyond the records to a freshly signed `header` and signs it
+/// again when that changes it: the synthetic-data note of a demonstration lifecycle, and the
+/// log origin `origin` in place of the default `lcm.local/DEPLOYMENT` of a receipt chain under
+/// a SHA-256 policy (a C2SP log).
+fn finish_header(
+    store: &dyn Store,
+    deployment: &str,
+    header: &mut CapsuleHeader,
+    origin: Option<&str>,
+    key: &SigningKey,
+) -> Result<(), Error> {
+    let mut changed = false;
     if let Some(note) = lifecycle::gates::synthetic_note(store, deployment)? {
         header.synthetic = Some(note);
+        changed = true;
+    }
+    if let (Some(origin), Some(own)) = (origin, &header.log_origin)
+        && origin != own
+    {
+        let root = lcm_crypto::Digest::from_bytes([0; 32]);
+        lcm_tlog::Checkpoint::new(origin, 0, root).map_err(|e| Error::Stage {
+            stage: "log origin",
+            message: format!("{origin:?}: {e}"),
+        })?;
+        header.log_origin = Some(origin.to_owned());
+        changed = true;
+    }
+    if changed {
         header.sign(key)?;
     }
-    Ok((header, log))
+    Ok(())
 }
 
 /// Checks that `given` is a header of the lifecycle of `deployment` in this store: the same
@@ -605,10 +680,7 @@ pub fn bundle(
     }
     lifecycle.inference = InferenceEvidence { batches: groups };
     let mut bundle = Bundle::new(&policy, lifecycle, generated_at, key)?;
-    if let Some(note) = lifecycle::gates::synthetic_note(store, deployment)? {
-        bundle.header.synthetic = Some(note);
-        bundle.header.sign(key)?;
-    }
+    finish_header(store, deployment, &mut bundle.header, None, key)?;
     Ok(bundle)
 }
 

@@ -24,7 +24,7 @@ use crate::files::{FileError, read_file, read_signing_key, read_text};
 use crate::log::{LOG_ALGORITHM, Log, leaf_hash};
 
 /// The prefix of an origin lcm picks when none is named: `lcm.local/DEPLOYMENT`.
-pub const DEFAULT_ORIGIN_PREFIX: &str = "lcm.local/";
+pub const DEFAULT_ORIGIN_PREFIX: &str = lcm_capsule::DEFAULT_LOG_ORIGIN_PREFIX;
 
 /// Why a transparency-log operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -302,12 +302,14 @@ pub fn read_checkpoint_or_header(path: &Path) -> Result<Checkpoint, OpsError> {
     header_checkpoint(&header, None, &path.display().to_string())
 }
 
-/// A header's receipts as a checkpoint of its chain's log: `origin` (default
-/// `lcm.local/DEPLOYMENT`), its receipt count and receipts root. `what` names the header in
-/// errors.
+/// A header's receipts as a checkpoint of its chain's log: the origin its signed
+/// `log_origin` names, else `origin` (the origin of the checkpoint it is compared with), else
+/// `lcm.local/DEPLOYMENT` (headers of earlier versions name none); its receipt count and
+/// receipts root. `what` names the header in errors.
 ///
 /// # Errors
 ///
+/// [`OpsError::Failed`] (`origin`) when the header names another origin than `origin`;
 /// [`OpsError::Invalid`] for a header without receipts or under a non-SHA-256 policy.
 pub fn header_checkpoint(
     header: &lcm_capsule::CapsuleHeader,
@@ -322,12 +324,17 @@ pub fn header_checkpoint(
             "{what} is under a non-SHA-256 policy: its receipts root is not a C2SP log root"
         )));
     }
-    let origin = origin.map_or_else(
-        || format!("{DEFAULT_ORIGIN_PREFIX}{}", d.deployment_id),
-        str::to_owned,
-    );
+    let origin = match (header.log_origin.as_deref(), origin) {
+        (Some(named), Some(other)) if named != other => {
+            return Err(fail(&format!(
+                "origin: {what} names the log origin {named}, the checkpoint is of {other}"
+            )));
+        }
+        (Some(named), _) | (None, Some(named)) => named.to_owned(),
+        (None, None) => format!("{DEFAULT_ORIGIN_PREFIX}{}", d.deployment_id),
+    };
     Checkpoint::new(&origin, g.receipt_count, g.receipts_root)
-        .map_err(|e| invalid(format!("checkpoint: {e}")))
+        .map_err(|e| invalid(format!("{what}: log origin: {e}")))
 }
 
 /// The signer of `kind` in the key file `path`: a C2SP signer key (`PRIVATE+KEY+...`, whose
@@ -739,6 +746,7 @@ pub fn verify_proof_file(
 }
 
 pub mod headers;
+pub mod range;
 mod summaries;
 pub mod tiles;
 pub mod witness;

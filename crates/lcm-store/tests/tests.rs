@@ -729,3 +729,41 @@ fn lean_rows_give_back_every_receipt_shape_byte_for_byte() {
     );
     assert_eq!(store.known_request("dep", &["nope"]).expect("known"), None);
 }
+
+/// A header names its log origin (signed); one made by an earlier version (no field) is
+/// compared as before: it takes the checkpoint's origin, else `lcm.local/DEPLOYMENT`.
+#[test]
+fn headers_name_their_log_origin_and_earlier_headers_keep_the_derived_one() {
+    use lcm_store::tlog_ops::{self, OpsError};
+    let s = Scratch::new("origin");
+    let store = recorded(&s, 5);
+    let key = SigningKey::from_seed(&Seed::from_bytes([3; 32]));
+    let at = Timestamp::from_unix_micros(7);
+    let (named, _) =
+        export::header_named(&*store, "deploy_001", Some("example.com/log"), at, &key).unwrap();
+    assert_eq!(named.log_origin.as_deref(), Some("example.com/log"));
+    lcm_capsule::verify_header(&named, &key.verifying_key()).expect("signed with its origin");
+    let mut tampered = named.clone();
+    tampered.log_origin = Some("example.com/lcm".to_owned());
+    assert!(lcm_capsule::verify_header(&tampered, &key.verifying_key()).is_err());
+    let cp = tlog_ops::header_checkpoint(&named, Some("example.com/log"), "h").unwrap();
+    assert_eq!((cp.origin(), cp.size()), ("example.com/log", 5));
+    let e = tlog_ops::header_checkpoint(&named, Some("lcm.local/deploy_001"), "h").unwrap_err();
+    assert!(
+        matches!(&e, OpsError::Failed { message } if message.starts_with("origin: h names the log origin example.com/log, the checkpoint is of lcm.local/deploy_001")),
+        "{e}"
+    );
+    let (default, _) = export::header(&*store, "deploy_001", at, &key).unwrap();
+    assert_eq!(default.log_origin.as_deref(), Some("lcm.local/deploy_001"));
+    assert!(export::header_named(&*store, "deploy_001", Some("bad origin\n"), at, &key).is_err());
+    // An earlier version's header: no field, not in its signed bytes.
+    let mut legacy = named;
+    legacy.log_origin = None;
+    legacy.sign(&key).unwrap();
+    assert!(!legacy.to_json(None).unwrap().contains("log_origin"));
+    lcm_capsule::verify_header(&legacy, &key.verifying_key()).expect("verifies as before");
+    let cp = tlog_ops::header_checkpoint(&legacy, None, "h").unwrap();
+    assert_eq!(cp.origin(), "lcm.local/deploy_001");
+    let cp = tlog_ops::header_checkpoint(&legacy, Some("example.org/x"), "h").unwrap();
+    assert_eq!(cp.origin(), "example.org/x");
+}

@@ -28,13 +28,15 @@ pub fn document(
     key: &SigningKey,
 ) -> Result<(CapsuleHeader, String), Error> {
     let mut text = Vec::new();
-    let (header, _) = write_document(store, deployment, kind, now, key, &mut text)?;
+    let (header, _) = write_document(store, deployment, kind, None, now, key, &mut text)?;
     let text = String::from_utf8(text).map_err(|_| Error::NotUtf8)?;
     Ok((header, text))
 }
 
 /// [`document`] written to `out` as it is made (a bundle's receipts as they are scanned,
-/// nothing held per receipt): the header and the number of bytes written (no final newline).
+/// nothing held per receipt), its header naming the log origin `origin` (default
+/// `lcm.local/DEPLOYMENT`, see [`super::header_named`]): the header and the number of bytes
+/// written (no final newline).
 ///
 /// # Errors
 ///
@@ -43,14 +45,15 @@ pub fn write_document(
     store: &dyn Store,
     deployment: &str,
     kind: DocumentKind,
+    origin: Option<&str>,
     now: Timestamp,
     key: &SigningKey,
     out: &mut dyn Write,
 ) -> Result<(CapsuleHeader, u64), Error> {
     if kind == DocumentKind::Bundle {
-        return super::write_bundle(store, deployment, now, key, out);
+        return super::write_bundle(store, deployment, origin, now, key, out);
     }
-    let (header, _) = super::header(store, deployment, now, key)?;
+    let (header, _) = super::header_named(store, deployment, origin, now, key)?;
     let text = header.to_json(Some(2))?;
     out.write_all(text.as_bytes()).map_err(Error::Write)?;
     Ok((header, text.len() as u64))

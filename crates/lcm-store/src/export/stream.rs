@@ -35,14 +35,14 @@ use crate::{Error, Store};
 pub fn write_bundle(
     store: &dyn Store,
     deployment: &str,
+    origin: Option<&str>,
     generated_at: Timestamp,
     key: &SigningKey,
     out: &mut dyn Write,
 ) -> Result<(CapsuleHeader, u64), Error> {
     let policy = store.policy()?;
-    let (lifecycle, batches) = super::load(store, deployment)?;
-    let (header, log) =
-        super::sign_loaded(store, deployment, &lifecycle, &batches, generated_at, key)?;
+    let ((lifecycle, batches), (header, log)) =
+        super::load_and_sign(store, deployment, origin, generated_at, key)?;
     let count = log.size();
     drop(log);
     let groups = groups(&batches, count)?;
@@ -144,9 +144,11 @@ struct Scan {
 }
 
 /// A writer that counts the bytes it passes on.
-struct Counting<'a> {
-    inner: &'a mut dyn Write,
-    bytes: u64,
+pub(crate) struct Counting<'a> {
+    /// Where the bytes go.
+    pub(crate) inner: &'a mut dyn Write,
+    /// How many were written.
+    pub(crate) bytes: u64,
 }
 
 impl Write for Counting<'_> {
@@ -352,7 +354,8 @@ mod tests {
             .to_json(Some(2))
             .unwrap();
         let mut streamed = Vec::new();
-        let (header, bytes) = write_bundle(&*store, &deployment, now, &key, &mut streamed).unwrap();
+        let (header, bytes) =
+            write_bundle(&*store, &deployment, None, now, &key, &mut streamed).unwrap();
         assert_eq!(String::from_utf8(streamed).unwrap(), assembled);
         assert_eq!(bytes, assembled.len() as u64);
         assert_eq!(header.stage_g_inference.unwrap().receipt_count, 7);
@@ -373,7 +376,15 @@ mod tests {
             }
         }
         let (store, dir, deployment, key) = demo_store("export-full", 2);
-        let e = write_bundle(&*store, &deployment, Timestamp::now(), &key, &mut Full).unwrap_err();
+        let e = write_bundle(
+            &*store,
+            &deployment,
+            None,
+            Timestamp::now(),
+            &key,
+            &mut Full,
+        )
+        .unwrap_err();
         assert!(
             matches!(&e, Error::Write(io) if io.kind() == std::io::ErrorKind::StorageFull),
             "{e}"

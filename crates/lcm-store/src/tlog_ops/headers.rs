@@ -87,7 +87,17 @@ pub fn compare_headers(
             "headers under a non-SHA-256 policy: their receipt logs are not C2SP logs, so no consistency proof applies",
         ));
     }
-    let origin = format!("{DEFAULT_ORIGIN_PREFIX}{deployment}");
+    // The origin each header names (headers of earlier versions name none: the derived one).
+    let origin = match (&new.log_origin, &old.log_origin) {
+        (Some(n), Some(o)) if n != o => {
+            return Err(fail(&format!(
+                "origin: the header names the log origin {n}, {} names {o}",
+                old_path.display()
+            )));
+        }
+        (Some(named), _) | (None, Some(named)) => named.clone(),
+        (None, None) => format!("{DEFAULT_ORIGIN_PREFIX}{deployment}"),
+    };
     let as_checkpoint = |size, root| {
         Checkpoint::new(&origin, size, root).map_err(|e| invalid(format!("checkpoint: {e}")))
     };
