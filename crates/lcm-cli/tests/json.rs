@@ -36,7 +36,6 @@ struct Row {
     stdin: &'static str,
 }
 
-
 /// The runnable commands of `lcm PREFIX --help`, recursively: a command with subcommands
 /// counts itself too when its usage does not require one (`lcm fingerprint PATHS`).
 fn commands(prefix: &[&str], found: &mut BTreeSet<String>) {
@@ -301,10 +300,7 @@ fn every_command_prints_its_documented_json() {
     let tested: BTreeSet<String> = rows.iter().map(|r| r.command.to_owned()).collect();
     let mut listed = BTreeSet::new();
     commands(&[], &mut listed);
-    let missing: Vec<&String> = listed
-        .iter()
-        .filter(|c| !tested.contains(*c))
-        .collect();
+    let missing: Vec<&String> = listed.iter().filter(|c| !tested.contains(*c)).collect();
     assert!(
         missing.is_empty(),
         "commands without a --json row: {missing:?}"
