@@ -252,7 +252,9 @@ fn every_command_prints_its_documented_json() {
         row("list", &["deployments"], &demo, &["deployment", "digest", "status", "released", "receipts"], lines),
         row("list", &["batches"], &demo, &["deployment", "window_id", "first_sequence", "last_sequence", "count", "digest"], lines),
         row("show", &["deployment-anchor", "deploy_001"], &demo, &["kind", "id", "digest", "record"], object),
-        row("header", &["--key", &signing, "--out", &header], &demo, written, object),
+        // The header names the log the checkpoints below are of (`log.example`), so that
+        // `log verify-capsule` compares one origin.
+        row("header", &["--key", &signing, "--name", "log.example", "--out", &header], &demo, written, object),
         row("export", &["--key", &signing, "--out", &bundle], &demo, written, object),
         row("materialize", &["inf_000003", "--header", &header, "--out", &capsule], &demo, &["kind", "path", "bytes", "header_digest", "item"], object),
         row("verify", &[&bundle, "--key", &public], &demo, &["valid", "kind", "checks", "key_id", "results", "not_applicable", "warnings", "synthetic", "trusted_keys"], object),
