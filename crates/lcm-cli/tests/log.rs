@@ -6,13 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use super::{
-    Scratch, assert_stderr_has, assert_stdout_has, infer, kill_infer_after, lcm, lines, recorded,
-    run, stderr, stdout,
+    Scratch, assert_stderr_has, assert_stdout_has, infer, kill_infer_after, lcm, lines,
+    materialize, p, recorded, run, signed, stderr, stdout,
 };
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
 
 /// `lcm keygen --out NAME --name ORIGIN [--witness]` in the scratch directory.
 fn keygen(s: &Scratch, file: &str, name: &str, witness: bool) -> PathBuf {
@@ -169,10 +165,7 @@ fn a_checkpoint_is_the_headers_receipts_root_and_verifies() {
     assert!(printed.starts_with("example.com/lcm\n300\n"));
     // The root is the header's receipts root.
     let header = s.path("h.json");
-    run(
-        lcm(&s.store()).args(["header", "--key", p(&key), "--out", p(&header)]),
-        0,
-    );
+    signed(&s.store(), "header", &key, &header);
     let h: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&header).unwrap()).unwrap();
     let out = log_verify(&s, &cp, p(&vkey(&key)), &["--json"], 0);
@@ -419,20 +412,17 @@ fn an_offline_receipt_proof_verifies_with_keys_alone() {
     let (s, key) = logged("log-proof", 700);
     let vk = vkey(&key);
     let w = keygen(&s, "w.key", "w.example", true);
+    // `lcm log proof --receipt RECEIPT ARGS…`.
+    let receipt_proof = |receipt: &str, args: &[&str], code| {
+        run(
+            lcm(&s.store())
+                .args(["log", "proof", "--receipt", receipt])
+                .args(args),
+            code,
+        )
+    };
     let proof = s.path("a_517.tlog-proof");
-    run(
-        lcm(&s.store()).args([
-            "log",
-            "proof",
-            "--receipt",
-            "a_517",
-            "--key",
-            p(&key),
-            "--out",
-            p(&proof),
-        ]),
-        0,
-    );
+    receipt_proof("a_517", &["--key", p(&key), "--out", p(&proof)], 0);
     let text = std::fs::read_to_string(&proof).unwrap();
     assert!(text.starts_with("c2sp.org/tlog-proof@v1\nextra "), "{text}");
     assert!(text.contains("\nindex 517\n"), "{text}");
@@ -498,17 +488,9 @@ fn an_offline_receipt_proof_verifies_with_keys_alone() {
     ));
     std::fs::write(&cp, cosigned).unwrap();
     let witnessed = s.path("witnessed.tlog-proof");
-    run(
-        lcm(&s.store()).args([
-            "log",
-            "proof",
-            "--receipt",
-            "a_517",
-            "--checkpoint",
-            p(&cp),
-            "--out",
-            p(&witnessed),
-        ]),
+    receipt_proof(
+        "a_517",
+        &["--checkpoint", p(&cp), "--out", p(&witnessed)],
         0,
     );
     verify(&witnessed, &["--witness", p(&vkey(&w)), "--quorum", "1"], 0);
@@ -517,25 +499,12 @@ fn an_offline_receipt_proof_verifies_with_keys_alone() {
     infer(&f.store(), &lines(700, "z"), 0);
     let other_cp = s.path("other_cp");
     checkpoint(&f.store(), &key, &other_cp);
-    let out = run(
-        lcm(&s.store()).args([
-            "log",
-            "proof",
-            "--receipt",
-            "a_517",
-            "--checkpoint",
-            p(&other_cp),
-        ]),
-        1,
-    );
+    let out = receipt_proof("a_517", &["--checkpoint", p(&other_cp)], 1);
     assert_stderr_has(&out, "fork");
     // Truncated or garbage: exit 2.
     std::fs::write(&t, &text[..40]).unwrap();
     verify(&t, &[], 2);
-    let unknown = run(
-        lcm(&s.store()).args(["log", "proof", "--receipt", "nope", "--key", p(&key)]),
-        2,
-    );
+    let unknown = receipt_proof("nope", &["--key", p(&key)], 2);
     assert!(stderr(&unknown).contains("nope"));
 }
 
@@ -622,10 +591,7 @@ fn the_log_survives_kill_9() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["size"], stored);
     let header = s.path("h.json");
-    run(
-        lcm(&s.store()).args(["header", "--key", p(&key), "--out", p(&header)]),
-        0,
-    );
+    signed(&s.store(), "header", &key, &header);
     let h: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&header).unwrap()).unwrap();
     assert_eq!(v["root"], h["stage_g_inference"]["receipts_root"]);
@@ -673,10 +639,7 @@ fn verify_header_against_an_older_header() {
     let (s, key) = logged("log-headers", 300);
     let public = PathBuf::from(format!("{}.pub", key.display()));
     let header = |store: &Path, out: &Path| {
-        run(
-            lcm(store).args(["header", "--key", p(&key), "--out", p(out)]),
-            0,
-        );
+        signed(store, "header", &key, out);
     };
     let verify = |store: &Path, new: &Path, old: &Path, extra: &[&str], code| {
         run(
@@ -741,22 +704,9 @@ fn a_capsule_of_an_older_header_verifies_against_a_newer_checkpoint() {
     checkpoint(&s.store(), &key, &c0);
     infer(&s.store(), &lines(100, "b"), 0);
     let h1 = s.path("h1.json");
-    run(
-        lcm(&s.store()).args(["header", "--key", p(&key), "--out", p(&h1)]),
-        0,
-    );
+    signed(&s.store(), "header", &key, &h1);
     let capsule = s.path("capsule.json");
-    run(
-        lcm(&s.store()).args([
-            "materialize",
-            "a_17",
-            "--header",
-            p(&h1),
-            "--out",
-            p(&capsule),
-        ]),
-        0,
-    );
+    materialize(&s.store(), "a_17", p(&h1), &["--out", p(&capsule)], 0);
     let copy = s.path("copy.db");
     copy_store(&s.store(), &copy);
     infer(&s.store(), &lines(400, "c"), 0);
@@ -854,17 +804,7 @@ fn the_header_names_its_log_origin_and_is_checked_against_it() {
     assert_stderr_has(&out, "signature");
     // Compared with a checkpoint or a header of another origin: exit 1 naming both.
     let capsule = s.path("capsule.json");
-    run(
-        lcm(&s.store()).args([
-            "materialize",
-            "a_3",
-            "--header",
-            p(&h2),
-            "--out",
-            p(&capsule),
-        ]),
-        0,
-    );
+    materialize(&s.store(), "a_3", p(&h2), &["--out", p(&capsule)], 0);
     let c = s.path("c");
     checkpoint(&s.store(), &key, &c);
     let verify = |header: &Path, code| {
