@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::{
     Scratch, assert_stderr_has, assert_stdout_has, check_fails, demo, infer, infer_with, lcm,
-    lines, materialize, p, recorded, run, signed, stderr, stdout, verify,
+    lines, materialize, p, recorded, run, signed, stderr, stdout, verify, with_receipts,
 };
 
 /// Runs `sql` on the store's file directly, as someone with write access would.
@@ -18,8 +18,7 @@ fn edit(s: &Scratch, sql: &str) {
 /// refused before any receipt is committed under it.
 #[test]
 fn a_flipped_seed_bit_is_found() {
-    let s = recorded("strict-seed");
-    infer(&s.store(), &lines(3, "a"), 0);
+    let s = with_receipts("strict-seed", 3);
     run(lcm(&s.store()).arg("check"), 0);
     edit(
         &s,
@@ -37,8 +36,7 @@ fn a_flipped_seed_bit_is_found() {
 /// Case 1, one bit exactly: the first byte of the seed xor 1.
 #[test]
 fn a_single_bit_of_the_seed_is_found() {
-    let s = recorded("strict-seed-bit");
-    infer(&s.store(), &lines(2, "a"), 0);
+    let s = with_receipts("strict-seed-bit", 2);
     let mut seed: Vec<u8> = select(&s.store(), "SELECT seed FROM chains WHERE chain_id = 1");
     seed[0] ^= 1;
     let conn = rusqlite::Connection::open(s.store()).expect("open");
@@ -59,8 +57,7 @@ fn a_single_bit_of_the_seed_is_found() {
 /// instead of committing queries in the clear.
 #[test]
 fn a_policy_downgrade_is_found_and_infer_refuses() {
-    let s = recorded("strict-policy");
-    infer(&s.store(), &lines(2, "a"), 0);
+    let s = with_receipts("strict-policy", 2);
     edit(
         &s,
         "UPDATE meta SET value = replace(value, '\"salted\"', '\"plaintext\"') \
@@ -79,8 +76,7 @@ fn a_policy_downgrade_is_found_and_infer_refuses() {
 /// than the store's policy fails `check`.
 #[test]
 fn a_receipt_under_another_scheme_is_found() {
-    let s = recorded("strict-scheme");
-    infer(&s.store(), &lines(2, "a"), 0);
+    let s = with_receipts("strict-scheme", 2);
     // Rewrite the receipt's scheme (its digest then differs too, but the scheme is named
     // first), with the trigger dropped and restored.
     edit(
@@ -97,8 +93,7 @@ fn a_receipt_under_another_scheme_is_found() {
 /// deleted with them no longer pass silently.
 #[test]
 fn dropped_triggers_are_reported() {
-    let s = recorded("strict-triggers");
-    infer(&s.store(), &lines(6, "a"), 0);
+    let s = with_receipts("strict-triggers", 6);
     run(lcm(&s.store()).args(["batch", "close"]), 0);
     infer(&s.store(), &lines(4, "b"), 0);
     run(lcm(&s.store()).args(["batch", "close"]), 0);
@@ -148,8 +143,7 @@ fn dropped_triggers_are_reported() {
 /// Case 1-3: a fresh store passes, and its check still says so.
 #[test]
 fn an_unedited_store_passes() {
-    let s = recorded("strict-clean");
-    infer(&s.store(), &lines(3, "a"), 0);
+    let s = with_receipts("strict-clean", 3);
     let out = run(lcm(&s.store()).arg("check"), 0);
     assert!(stdout(&out).starts_with("store ok"), "{}", stdout(&out));
 }
@@ -434,8 +428,7 @@ impl Drop for ReadOnly {
 #[cfg(unix)]
 #[test]
 fn an_archived_store_is_audited_read_only() {
-    let s = recorded("strict-ro");
-    infer(&s.store(), &lines(5, "a"), 0);
+    let s = with_receipts("strict-ro", 5);
     run(lcm(&s.store()).args(["batch", "close"]), 0);
     let archive = s.path("archive");
     std::fs::create_dir_all(&archive).expect("mkdir");

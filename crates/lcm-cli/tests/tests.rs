@@ -232,6 +232,13 @@ const LIFECYCLE: &str = concat!(
     "/../../examples/cli/lifecycle.json"
 );
 
+/// A store with the example lifecycle recorded and `n` receipts (tagged `a`) appended.
+fn with_receipts(name: &str, n: usize) -> Scratch {
+    let s = recorded(name);
+    infer(&s.store(), &lines(n, "a"), 0);
+    s
+}
+
 /// The URL of the PostgreSQL server the tests may use, when `LCM_TEST_POSTGRES_URL` names one.
 fn postgres_url() -> Option<String> {
     std::env::var("LCM_TEST_POSTGRES_URL")
@@ -452,8 +459,7 @@ fn record_lifecycle_input_errors() {
 
 #[test]
 fn receipts_are_append_only_and_tampering_is_found() {
-    let s = recorded("tamper");
-    infer(&s.store(), &lines(10, "a"), 0);
+    let s = with_receipts("tamper", 10);
     run(lcm(&s.store()).args(["batch", "close"]), 0);
     let conn = rusqlite::Connection::open(s.store()).unwrap();
     for sql in [
@@ -485,8 +491,7 @@ fn receipts_are_append_only_and_tampering_is_found() {
 /// does not release, is found even before its digest is recomputed.
 #[test]
 fn a_receipt_of_another_release_is_found() {
-    let s = recorded("tamper-release");
-    infer(&s.store(), &lines(3, "a"), 0);
+    let s = with_receipts("tamper-release", 3);
     let model = stdout(&run(lcm(&s.store()).args(["list", "model-anchor"]), 0))
         .split('\t')
         .nth(2)
@@ -1280,8 +1285,7 @@ fn two_lifecycles_in_one_store() {
 
 #[test]
 fn a_rollback_stops_inference_and_is_in_the_bundle() {
-    let s = recorded("rollback");
-    infer(&s.store(), &lines(3, "a"), 0);
+    let s = with_receipts("rollback", 3);
     let status = |status: &str, code: i32| {
         record_status(&s.store(), "deploy_001", status, "latency regression", code)
     };
