@@ -462,6 +462,17 @@ fn requirements() -> PolicyRequirements {
     }
 }
 
+/// `parse(text)`, or `None` once [`assert_located`] has checked its error.
+fn parsed<T>(text: &str, parse: fn(&str) -> Result<T, lcm_capsule::Error>) -> Option<T> {
+    match parse(text) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            assert_located(text, &e);
+            None
+        }
+    }
+}
+
 /// A parse error of valid JSON must name a value that exists in the document.
 fn assert_located(text: &str, error: &lcm_capsule::Error) {
     if let (lcm_capsule::Error::Parse { path, .. }, Ok(value)) =
@@ -483,12 +494,8 @@ fn assert_located(text: &str, error: &lcm_capsule::Error) {
 /// bytes, and verifying twice gives the same report.
 pub fn capsule_header(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let header = match CapsuleHeader::from_json(&text) {
-        Ok(h) => h,
-        Err(e) => {
-            assert_located(&text, &e);
-            return;
-        }
+    let Some(header) = parsed(&text, CapsuleHeader::from_json) else {
+        return;
     };
     for indent in [None, Some(2)] {
         let json = header.to_json(indent).expect("a parsed header encodes");
@@ -518,12 +525,8 @@ pub fn capsule_header(data: &[u8]) {
 /// capsule round-trips; a capsule that verifies is bound to the demo header's digest.
 pub fn capsule_item(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let capsule = match Capsule::from_json(&text) {
-        Ok(c) => c,
-        Err(e) => {
-            assert_located(&text, &e);
-            return;
-        }
+    let Some(capsule) = parsed(&text, Capsule::from_json) else {
+        return;
     };
     let json = capsule.to_json(None).expect("a parsed capsule encodes");
     assert_eq!(

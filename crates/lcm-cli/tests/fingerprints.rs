@@ -22,10 +22,6 @@ fn safetensors(tensors: &[(&str, &[u8])]) -> Vec<u8> {
     out
 }
 
-fn p(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
-}
-
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("JSON on standard output")
 }
@@ -70,10 +66,7 @@ fn hugging_face_snapshot_with_links_is_fingerprinted() {
     // A link cycle is reported, not followed forever.
     symlink("..", snap.join("loop")).unwrap();
     let out = run(lcm(&s.store()).args(["fingerprint", p(&snap)]), 2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("symbolic link cycle"),
-        "{out:?}"
-    );
+    assert_stderr_has(&out, "symbolic link cycle");
 }
 
 #[test]
@@ -142,26 +135,23 @@ fn sharded_safetensors_get_one_fingerprint_and_a_bad_index_is_refused() {
     // one file.
     assert_eq!(root(&dir), whole);
     assert_eq!(root(&index), whole);
-    std::fs::write(
-        &index,
-        r#"{"weight_map":{"a":"m-2.safetensors","b":"m-1.safetensors"}}"#,
-    )
-    .unwrap();
-    let out = run(lcm(&s.store()).args(["fingerprint", p(&dir)]), 2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("the index places it in"),
-        "{out:?}"
-    );
-    std::fs::write(
-        &index,
-        r#"{"weight_map":{"a":"m-1.safetensors","b":"m-3.safetensors"}}"#,
-    )
-    .unwrap();
-    let out = run(lcm(&s.store()).args(["fingerprint", p(&index)]), 2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("\"m-3.safetensors\" is missing"),
-        "{out:?}"
-    );
+    // A bad index is refused, whether the directory or the index file is named.
+    for (text, path, error) in [
+        (
+            r#"{"weight_map":{"a":"m-2.safetensors","b":"m-1.safetensors"}}"#,
+            &dir,
+            "the index places it in",
+        ),
+        (
+            r#"{"weight_map":{"a":"m-1.safetensors","b":"m-3.safetensors"}}"#,
+            &index,
+            "\"m-3.safetensors\" is missing",
+        ),
+    ] {
+        std::fs::write(&index, text).unwrap();
+        let out = run(lcm(&s.store()).args(["fingerprint", p(path)]), 2);
+        assert_stderr_has(&out, error);
+    }
 }
 
 #[test]
@@ -185,10 +175,13 @@ fn diff_names_changes_with_exit_0_1_2() {
         lcm(&s.store()).args(["fingerprint", "--manifest", "--out", p(&saved), p(&a)]),
         0,
     );
-    let out = run(
-        lcm(&s.store()).args(["fingerprint", "diff", p(&saved), p(&b)]),
-        1,
-    );
+    // `lcm fingerprint FLAGS… diff OLD NEW`.
+    let diff = |flags: &[&str], old: &Path, new: &Path, code| {
+        let mut cmd = lcm(&s.store());
+        cmd.arg("fingerprint").args(flags);
+        run(cmd.args(["diff", p(old), p(new)]), code)
+    };
+    let out = diff(&[], &saved, &b, 1);
     assert_eq!(
         stdout(&out),
         "changed\tfile\tmodel.safetensors\nadded\tfile\ttokenizer.json\nchanged\ttensor\tw\ndiffer\n"
@@ -204,44 +197,19 @@ fn diff_names_changes_with_exit_0_1_2() {
         serde_json::json!([{"change": "changed", "name": "w"}])
     );
     // Equal: exit 0.
-    let out = run(
-        lcm(&s.store()).args(["fingerprint", "diff", p(&a), p(&saved)]),
-        0,
-    );
+    let out = diff(&[], &a, &saved, 0);
     assert_eq!(stdout(&out), "identical\n");
     // Bad input: a missing path, a tampered manifest, different algorithms: exit 2.
-    run(
-        lcm(&s.store()).args(["fingerprint", "diff", p(&a), p(&s.path("nope"))]),
-        2,
-    );
+    diff(&[], &a, &s.path("nope"), 2);
     let text = std::fs::read_to_string(&saved).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let digest = v["files"][0]["digest"].as_str().unwrap();
     let tampered = s.path("tampered.json");
     std::fs::write(&tampered, text.replacen(digest, &"0".repeat(64), 1)).unwrap();
-    let out = run(
-        lcm(&s.store()).args(["fingerprint", "diff", p(&tampered), p(&a)]),
-        2,
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("is not the digest of its files"),
-        "{out:?}"
-    );
-    let out = run(
-        lcm(&s.store()).args([
-            "fingerprint",
-            "--algorithm",
-            "blake3",
-            "diff",
-            p(&saved),
-            p(&a),
-        ]),
-        2,
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("same --algorithm"),
-        "{out:?}"
-    );
+    let out = diff(&[], &tampered, &a, 2);
+    assert_stderr_has(&out, "is not the digest of its files");
+    let out = diff(&["--algorithm", "blake3"], &saved, &a, 2);
+    assert_stderr_has(&out, "same --algorithm");
     // --out takes one path.
     run(
         lcm(&s.store()).args(["fingerprint", "--out", p(&saved), p(&a), p(&b)]),
@@ -279,10 +247,7 @@ fn record_training_takes_the_weights_and_computes_final_model_digest() {
         )
     };
     let out = with_weights(&given, 2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("is not the digest of the weights"),
-        "{out:?}"
-    );
+    assert_stderr_has(&out, "is not the digest of the weights");
     // Left out, it is computed from the weights.
     let mut without = complete;
     without

@@ -3,10 +3,6 @@
 
 use super::*;
 
-fn p(path: &Path) -> String {
-    path.to_str().expect("utf-8 path").to_owned()
-}
-
 /// Whether an `openssl` binary that knows Ed25519 is on this machine.
 fn openssl() -> bool {
     Command::new("openssl")
@@ -19,7 +15,7 @@ fn openssl() -> bool {
 fn keygen(s: &Scratch, path: &Path, extra: &[&str]) -> String {
     let out = run(
         lcm(&s.store())
-            .args(["--json", "keygen", "--out", &p(path)])
+            .args(["--json", "keygen", "--out", p(path)])
             .args(extra),
         0,
     );
@@ -29,17 +25,14 @@ fn keygen(s: &Scratch, path: &Path, extra: &[&str]) -> String {
 
 /// `lcm header` of the store's lifecycle signed with `key`, written at `out`.
 fn header(s: &Scratch, key: &Path, out: &Path) {
-    run(
-        lcm(&s.store()).args(["header", "--key", &p(key), "--out", &p(out)]),
-        0,
-    );
+    signed(&s.store(), "header", key, out);
 }
 
 /// `lcm --json verify FILE ARGS...` expecting `code`.
 fn verify_with(s: &Scratch, file: &Path, args: &[&str], code: i32) -> Output {
     run(
         lcm(&s.store())
-            .args(["--json", "verify", &p(file)])
+            .args(["--json", "verify", p(file)])
             .args(args)
             .env_remove("LCM_PUBLIC_KEY"),
         code,
@@ -65,7 +58,7 @@ fn pem_keys_are_read_and_written_like_openssl() {
     let h = s.path("h-pem.json");
     header(&s, &key, &h);
     let v: serde_json::Value =
-        serde_json::from_slice(&verify_with(&s, &h, &["--key", &p(&pub_of(&key))], 0).stdout)
+        serde_json::from_slice(&verify_with(&s, &h, &["--key", p(&pub_of(&key))], 0).stdout)
             .unwrap();
     assert_eq!(v["key_id"], id);
     assert_eq!(v["trusted_keys"], 1);
@@ -75,7 +68,7 @@ fn pem_keys_are_read_and_written_like_openssl() {
     }
     // openssl reads lcm's private key and derives the same public key file.
     let derived = Command::new("openssl")
-        .args(["pkey", "-in", &p(&key), "-pubout"])
+        .args(["pkey", "-in", p(&key), "-pubout"])
         .output()
         .unwrap();
     assert!(derived.status.success(), "{}", stderr(&derived));
@@ -84,15 +77,8 @@ fn pem_keys_are_read_and_written_like_openssl() {
     let theirs = s.path("openssl.pem");
     let theirs_pub = s.path("openssl.pub");
     for args in [
-        vec!["genpkey", "-algorithm", "ed25519", "-out", &p(&theirs)],
-        vec![
-            "pkey",
-            "-in",
-            &p(&theirs),
-            "-pubout",
-            "-out",
-            &p(&theirs_pub),
-        ],
+        vec!["genpkey", "-algorithm", "ed25519", "-out", p(&theirs)],
+        vec!["pkey", "-in", p(&theirs), "-pubout", "-out", p(&theirs_pub)],
     ] {
         assert!(
             Command::new("openssl")
@@ -109,9 +95,9 @@ fn pem_keys_are_read_and_written_like_openssl() {
     }
     let h2 = s.path("h-openssl.json");
     header(&s, &theirs, &h2);
-    verify_with(&s, &h2, &["--key", &p(&theirs_pub)], 0);
+    verify_with(&s, &h2, &["--key", p(&theirs_pub)], 0);
     // ... and not with lcm's own key: a different signer.
-    verify_with(&s, &h2, &["--key", &p(&pub_of(&key))], 1);
+    verify_with(&s, &h2, &["--key", p(&pub_of(&key))], 1);
 }
 
 #[test]
@@ -137,15 +123,15 @@ fn corrupt_key_files_name_the_file_and_the_accepted_forms() {
             std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
         let out = run(
-            lcm(&s.store()).args(["header", "--key", &p(&bad), "--out", &p(&h)]),
+            lcm(&s.store()).args(["header", "--key", p(&bad), "--out", p(&h)]),
             2,
         );
-        assert_stderr_has(&out, &p(&bad));
+        assert_stderr_has(&out, p(&bad));
         assert_stderr_has(&out, "PKCS#8 PEM PRIVATE KEY");
         assert_stderr_has(&out, "64 hex characters");
         // Given as a public key: a (broken) PEM private key is named as such, anything
         // else with the public forms.
-        let out = verify_with(&s, &h, &["--key", &p(&bad)], 2);
+        let out = verify_with(&s, &h, &["--key", p(&bad)], 2);
         if text.contains("PRIVATE KEY") {
             assert_stderr_has(&out, "is a private key, not a public key");
         } else {
@@ -153,7 +139,7 @@ fn corrupt_key_files_name_the_file_and_the_accepted_forms() {
         }
     }
     // A PEM private key given to a verifier is named as such, never used.
-    let out = verify_with(&s, &h, &["--key", &p(&pem)], 2);
+    let out = verify_with(&s, &h, &["--key", p(&pem)], 2);
     assert_stderr_has(&out, "is a private key, not a public key");
 }
 
@@ -185,7 +171,8 @@ fn a_trusted_key_set_accepts_any_of_its_keys_and_names_an_outsider() {
             assert_eq!(v["trusted_keys"], size);
         }
     };
-    let keys = ["--key", &p(&pub_of(&a)), "--key", &p(&pub_of(&b))];
+    let (pub_a, pub_b) = (pub_of(&a), pub_of(&b));
+    let keys = ["--key", p(&pub_a), "--key", p(&pub_b)];
     both_verify(&keys, 2);
     let out = verify_with(&s, &hc, &keys, 1);
     assert_stderr_has(
@@ -201,12 +188,13 @@ fn a_trusted_key_set_accepts_any_of_its_keys_and_names_an_outsider() {
         std::fs::read_to_string(s.path("b.key.vkey")).unwrap(),
     );
     std::fs::write(&list, text).unwrap();
-    let trusted = ["--trusted-keys", &p(&list)];
+    let trusted = ["--trusted-keys", p(&list)];
     both_verify(&trusted, 3);
     let out = verify_with(&s, &hc, &trusted, 1);
     assert_stderr_has(&out, &format!("signed by key id {id_c}"));
     // With --key too, the outsider is trusted.
-    let both = ["--trusted-keys", &p(&list), "--key", &p(&pub_of(&outsider))];
+    let pub_outsider = pub_of(&outsider);
+    let both = ["--trusted-keys", p(&list), "--key", p(&pub_outsider)];
     verify_with(&s, &hc, &both, 0);
     // A tampered header is not rescued by the set: its own key's check fails.
     let tampered = s.path("tampered.json");
@@ -224,7 +212,7 @@ fn a_trusted_key_set_accepts_any_of_its_keys_and_names_an_outsider() {
     ] {
         std::fs::write(&list, text).unwrap();
         let out = verify_with(&s, &ha, &trusted, 2);
-        assert_stderr_has(&out, &p(&list));
+        assert_stderr_has(&out, p(&list));
         assert_stderr_has(&out, needle);
     }
 }
@@ -253,7 +241,7 @@ fn a_rotated_store_verifies_old_headers_with_the_old_key_and_refuses_the_rest() 
     let unrotated = copy_store(&s, "unrotated.db");
     let (_, rotated) = key_cmd(
         &s.store(),
-        &["rotate", "--key", &p(&old), "--new-key", &p(&new)],
+        &["rotate", "--key", p(&old), "--new-key", p(&new)],
         0,
     );
     assert_eq!(rotated["new_key_id"], new_id);
@@ -273,8 +261,8 @@ fn a_rotated_store_verifies_old_headers_with_the_old_key_and_refuses_the_rest() 
 
     // The old header (made before the rotation) verifies with the store's keys or the list.
     for trust in [
-        vec!["--store", &p(&s.store())],
-        vec!["--trusted-keys", &p(&keys_json)],
+        vec!["--store", p(&s.store())],
+        vec!["--trusted-keys", p(&keys_json)],
     ] {
         let v: serde_json::Value =
             serde_json::from_slice(&verify_with(&s, &old_header, &trust, 0).stdout).unwrap();
@@ -282,26 +270,23 @@ fn a_rotated_store_verifies_old_headers_with_the_old_key_and_refuses_the_rest() 
     }
     // The retired key no longer signs the store's headers; the new one does, and verifies.
     let out = run(
-        lcm(&s.store()).args(["header", "--key", &p(&old), "--out", &p(&s.path("x.json"))]),
+        lcm(&s.store()).args(["header", "--key", p(&old), "--out", p(&s.path("x.json"))]),
         2,
     );
     assert_stderr_has(&out, "was retired at");
     let new_header = s.path("new-header.json");
     header(&s, &new, &new_header);
     let v: serde_json::Value = serde_json::from_slice(
-        &verify_with(&s, &new_header, &["--trusted-keys", &p(&keys_json)], 0).stdout,
+        &verify_with(&s, &new_header, &["--trusted-keys", p(&keys_json)], 0).stdout,
     )
     .unwrap();
     assert_eq!(v["key_id"], new_id);
     // The old key signing after its retirement (through the unrotated copy): refused, exit 1.
     let late = s.path("late.json");
-    run(
-        lcm(&unrotated).args(["header", "--key", &p(&old), "--out", &p(&late)]),
-        0,
-    );
+    signed(&unrotated, "header", &old, &late);
     for trust in [
-        vec!["--store", &p(&s.store())],
-        vec!["--trusted-keys", &p(&keys_json)],
+        vec!["--store", p(&s.store())],
+        vec!["--trusted-keys", p(&keys_json)],
     ] {
         let out = verify_with(&s, &late, &trust, 1);
         assert_stderr_has(&out, &format!("signed by key id {old_id}"));
@@ -311,11 +296,8 @@ fn a_rotated_store_verifies_old_headers_with_the_old_key_and_refuses_the_rest() 
     let stranger = s.path("stranger.key");
     let stranger_id = keygen(&s, &stranger, &[]);
     let foreign = s.path("foreign.json");
-    run(
-        lcm(&unrotated).args(["header", "--key", &p(&stranger), "--out", &p(&foreign)]),
-        0,
-    );
-    let out = verify_with(&s, &foreign, &["--store", &p(&s.store())], 1);
+    signed(&unrotated, "header", &stranger, &foreign);
+    let out = verify_with(&s, &foreign, &["--store", p(&s.store())], 1);
     assert_stderr_has(
         &out,
         &format!("signed by key id {stranger_id}, which is not one of the 2 trusted keys"),
@@ -323,14 +305,14 @@ fn a_rotated_store_verifies_old_headers_with_the_old_key_and_refuses_the_rest() 
     // Rotating again from the retired key, or back to it: refused (exit 2).
     let out = key_cmd(
         &s.store(),
-        &["rotate", "--key", &p(&old), "--new-key", &p(&stranger)],
+        &["rotate", "--key", p(&old), "--new-key", p(&stranger)],
         2,
     )
     .0;
     assert_stderr_has(&out, "not the store's current key");
     let out = key_cmd(
         &s.store(),
-        &["rotate", "--key", &p(&new), "--new-key", &p(&old)],
+        &["rotate", "--key", p(&new), "--new-key", p(&old)],
         2,
     )
     .0;
@@ -340,7 +322,7 @@ fn a_rotated_store_verifies_old_headers_with_the_old_key_and_refuses_the_rest() 
     assert_eq!(none["keys"], serde_json::json!([]));
     let out = run(
         lcm(&unrotated)
-            .args(["verify", &p(&old_header), "--store", &p(&unrotated)])
+            .args(["verify", p(&old_header), "--store", p(&unrotated)])
             .env_remove("LCM_PUBLIC_KEY"),
         2,
     );
@@ -355,7 +337,7 @@ fn a_tampered_key_rotation_fails_the_check() {
     let old = dir.join("signing.key");
     key_cmd(
         &s.store(),
-        &["rotate", "--key", &p(&old), "--new-key", &p(&new)],
+        &["rotate", "--key", p(&old), "--new-key", p(&new)],
         0,
     );
     let json: String = rusqlite::Connection::open(s.store())

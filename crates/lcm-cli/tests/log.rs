@@ -6,13 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use super::{
-    Scratch, assert_stderr_has, assert_stdout_has, infer, kill_infer_after, lcm, lines, recorded,
-    run, stderr, stdout,
+    Scratch, assert_stderr_has, assert_stdout_has, infer, kill_infer_after, lcm, lines,
+    materialize, p, recorded, run, signed, stderr, stdout, with_receipts,
 };
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
 
 /// `lcm keygen --out NAME --name ORIGIN [--witness]` in the scratch directory.
 fn keygen(s: &Scratch, file: &str, name: &str, witness: bool) -> PathBuf {
@@ -36,6 +32,13 @@ fn checkpoint(store: &Path, key: &Path, out: &Path) {
         lcm(store).args(["log", "checkpoint", "--key", p(key), "--out", p(out)]),
         0,
     );
+}
+
+/// `lcm log checkpoint` of `s`'s store with `key`, written to the scratch file `name`.
+fn checkpointed(s: &Scratch, key: &Path, name: &str) -> PathBuf {
+    let out = s.path(name);
+    checkpoint(&s.store(), key, &out);
+    out
 }
 
 /// `lcm log prove --from OLD --out FILE` on `store`.
@@ -86,8 +89,7 @@ fn with_flipped_byte<T>(file: &Path, at: usize, check: impl FnOnce() -> T) -> T 
 /// A recorded store with `receipts` receipts (`a_0`, ...) and the log key `log.key` of
 /// `example.com/lcm`.
 fn logged(name: &str, receipts: usize) -> (Scratch, PathBuf) {
-    let s = recorded(name);
-    infer(&s.store(), &lines(receipts, "a"), 0);
+    let s = with_receipts(name, receipts);
     let key = keygen(&s, "log.key", "example.com/lcm", false);
     (s, key)
 }
@@ -156,8 +158,7 @@ fn keygen_name_writes_the_verifier_key() {
 #[test]
 fn a_checkpoint_is_the_headers_receipts_root_and_verifies() {
     let (s, key) = logged("log-checkpoint", 300);
-    let cp = s.path("c1");
-    checkpoint(&s.store(), &key, &cp);
+    let cp = checkpointed(&s, &key, "c1");
     let text = std::fs::read_to_string(&cp).unwrap();
     assert!(text.starts_with("example.com/lcm\n300\n"), "{text}");
     assert!(text.contains("\n\n— example.com/lcm "), "{text}");
@@ -169,10 +170,7 @@ fn a_checkpoint_is_the_headers_receipts_root_and_verifies() {
     assert!(printed.starts_with("example.com/lcm\n300\n"));
     // The root is the header's receipts root.
     let header = s.path("h.json");
-    run(
-        lcm(&s.store()).args(["header", "--key", p(&key), "--out", p(&header)]),
-        0,
-    );
+    signed(&s.store(), "header", &key, &header);
     let h: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&header).unwrap()).unwrap();
     let out = log_verify(&s, &cp, p(&vkey(&key)), &["--json"], 0);
@@ -226,8 +224,7 @@ fn a_checkpoint_is_the_headers_receipts_root_and_verifies() {
 fn two_copies_of_one_store_diverging_are_a_fork() {
     let (s, key) = logged("log-fork", 300);
     let vk = vkey(&key);
-    let c1 = s.path("c1");
-    checkpoint(&s.store(), &key, &c1);
+    let c1 = checkpointed(&s, &key, "c1");
     let copy = diverged_copy(&s, 100);
     let (c2, c2x) = (s.path("c2"), s.path("c2x"));
     checkpoint(&s.store(), &key, &c2);
@@ -300,8 +297,7 @@ fn witnesses_cosign_consistent_checkpoints_and_a_quorum_is_required() {
             code,
         )
     };
-    let c1 = s.path("c1");
-    checkpoint(&s.store(), &key, &c1);
+    let c1 = checkpointed(&s, &key, "c1");
     // w1 cosigns; then w2 cosigns w1's output: two cosignatures.
     let once = s.path("c1.w1");
     std::fs::write(
@@ -338,8 +334,7 @@ fn witnesses_cosign_consistent_checkpoints_and_a_quorum_is_required() {
 
     // The log grows: w1 needs a proof from what it holds.
     infer(&s.store(), &lines(5, "b"), 0);
-    let c2 = s.path("c2");
-    checkpoint(&s.store(), &key, &c2);
+    let c2 = checkpointed(&s, &key, "c2");
     let out = cosign(&w1, "w1.example", &state1, &c2, None, 1);
     assert_stderr_has(&out, "proof");
     let proof = s.path("p12");
@@ -419,20 +414,17 @@ fn an_offline_receipt_proof_verifies_with_keys_alone() {
     let (s, key) = logged("log-proof", 700);
     let vk = vkey(&key);
     let w = keygen(&s, "w.key", "w.example", true);
+    // `lcm log proof --receipt RECEIPT ARGS…`.
+    let receipt_proof = |receipt: &str, args: &[&str], code| {
+        run(
+            lcm(&s.store())
+                .args(["log", "proof", "--receipt", receipt])
+                .args(args),
+            code,
+        )
+    };
     let proof = s.path("a_517.tlog-proof");
-    run(
-        lcm(&s.store()).args([
-            "log",
-            "proof",
-            "--receipt",
-            "a_517",
-            "--key",
-            p(&key),
-            "--out",
-            p(&proof),
-        ]),
-        0,
-    );
+    receipt_proof("a_517", &["--key", p(&key), "--out", p(&proof)], 0);
     let text = std::fs::read_to_string(&proof).unwrap();
     assert!(text.starts_with("c2sp.org/tlog-proof@v1\nextra "), "{text}");
     assert!(text.contains("\nindex 517\n"), "{text}");
@@ -478,8 +470,7 @@ fn an_offline_receipt_proof_verifies_with_keys_alone() {
     // A quorum of a witness that did not cosign fails; after cosigning it verifies.
     let out = verify(&proof, &["--witness", p(&vkey(&w)), "--quorum", "1"], 1);
     assert_stderr_has(&out, "quorum");
-    let cp = s.path("cp");
-    checkpoint(&s.store(), &key, &cp);
+    let cp = checkpointed(&s, &key, "cp");
     let cosigned = stdout(&run(
         lcm(&s.store()).args([
             "witness",
@@ -498,17 +489,9 @@ fn an_offline_receipt_proof_verifies_with_keys_alone() {
     ));
     std::fs::write(&cp, cosigned).unwrap();
     let witnessed = s.path("witnessed.tlog-proof");
-    run(
-        lcm(&s.store()).args([
-            "log",
-            "proof",
-            "--receipt",
-            "a_517",
-            "--checkpoint",
-            p(&cp),
-            "--out",
-            p(&witnessed),
-        ]),
+    receipt_proof(
+        "a_517",
+        &["--checkpoint", p(&cp), "--out", p(&witnessed)],
         0,
     );
     verify(&witnessed, &["--witness", p(&vkey(&w)), "--quorum", "1"], 0);
@@ -517,25 +500,12 @@ fn an_offline_receipt_proof_verifies_with_keys_alone() {
     infer(&f.store(), &lines(700, "z"), 0);
     let other_cp = s.path("other_cp");
     checkpoint(&f.store(), &key, &other_cp);
-    let out = run(
-        lcm(&s.store()).args([
-            "log",
-            "proof",
-            "--receipt",
-            "a_517",
-            "--checkpoint",
-            p(&other_cp),
-        ]),
-        1,
-    );
+    let out = receipt_proof("a_517", &["--checkpoint", p(&other_cp)], 1);
     assert_stderr_has(&out, "fork");
     // Truncated or garbage: exit 2.
     std::fs::write(&t, &text[..40]).unwrap();
     verify(&t, &[], 2);
-    let unknown = run(
-        lcm(&s.store()).args(["log", "proof", "--receipt", "nope", "--key", p(&key)]),
-        2,
-    );
+    let unknown = receipt_proof("nope", &["--key", p(&key)], 2);
     assert!(stderr(&unknown).contains("nope"));
 }
 
@@ -543,8 +513,7 @@ fn an_offline_receipt_proof_verifies_with_keys_alone() {
 fn exported_tiles_verify_and_monitor_consistency() {
     let (s, key) = logged("log-tiles", 600);
     let vk = vkey(&key);
-    let c1 = s.path("c1");
-    checkpoint(&s.store(), &key, &c1);
+    let c1 = checkpointed(&s, &key, "c1");
     infer(&s.store(), &lines(100, "b"), 0);
     let dir = s.path("tiles");
     run(
@@ -616,16 +585,12 @@ fn the_log_survives_kill_9() {
     .unwrap();
     assert!(stored >= acked);
     let key = keygen(&s, "log.key", "example.com/lcm", false);
-    let cp = s.path("cp");
-    checkpoint(&s.store(), &key, &cp);
+    let cp = checkpointed(&s, &key, "cp");
     let out = log_verify(&s, &cp, p(&vkey(&key)), &["--json"], 0);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["size"], stored);
     let header = s.path("h.json");
-    run(
-        lcm(&s.store()).args(["header", "--key", p(&key), "--out", p(&header)]),
-        0,
-    );
+    signed(&s.store(), "header", &key, &header);
     let h: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&header).unwrap()).unwrap();
     assert_eq!(v["root"], h["stage_g_inference"]["receipts_root"]);
@@ -673,10 +638,7 @@ fn verify_header_against_an_older_header() {
     let (s, key) = logged("log-headers", 300);
     let public = PathBuf::from(format!("{}.pub", key.display()));
     let header = |store: &Path, out: &Path| {
-        run(
-            lcm(store).args(["header", "--key", p(&key), "--out", p(out)]),
-            0,
-        );
+        signed(store, "header", &key, out);
     };
     let verify = |store: &Path, new: &Path, old: &Path, extra: &[&str], code| {
         run(
@@ -688,8 +650,7 @@ fn verify_header_against_an_older_header() {
     };
     let h1 = s.path("h1.json");
     header(&s.store(), &h1);
-    let c1 = s.path("c1");
-    checkpoint(&s.store(), &key, &c1);
+    let c1 = checkpointed(&s, &key, "c1");
     let copy = diverged_copy(&s, 301);
     let (h2, h2x) = (s.path("h2.json"), s.path("h2x.json"));
     header(&s.store(), &h2);
@@ -737,31 +698,16 @@ fn verify_header_against_an_older_header() {
 fn a_capsule_of_an_older_header_verifies_against_a_newer_checkpoint() {
     let (s, key) = logged("log-capsule", 200);
     let (public, vk) = (PathBuf::from(format!("{}.pub", key.display())), vkey(&key));
-    let c0 = s.path("c0");
-    checkpoint(&s.store(), &key, &c0);
+    let c0 = checkpointed(&s, &key, "c0");
     infer(&s.store(), &lines(100, "b"), 0);
     let h1 = s.path("h1.json");
-    run(
-        lcm(&s.store()).args(["header", "--key", p(&key), "--out", p(&h1)]),
-        0,
-    );
+    signed(&s.store(), "header", &key, &h1);
     let capsule = s.path("capsule.json");
-    run(
-        lcm(&s.store()).args([
-            "materialize",
-            "a_17",
-            "--header",
-            p(&h1),
-            "--out",
-            p(&capsule),
-        ]),
-        0,
-    );
+    materialize(&s.store(), "a_17", p(&h1), &["--out", p(&capsule)], 0);
     let copy = s.path("copy.db");
     copy_store(&s.store(), &copy);
     infer(&s.store(), &lines(400, "c"), 0);
-    let c2 = s.path("c2");
-    checkpoint(&s.store(), &key, &c2);
+    let c2 = checkpointed(&s, &key, "c2");
     let proof = s.path("p");
     prove(&s.store(), &h1, &proof, 0);
     let verify = |cp: &Path, proof: Option<&Path>, capsule: &Path, code| {
@@ -854,19 +800,8 @@ fn the_header_names_its_log_origin_and_is_checked_against_it() {
     assert_stderr_has(&out, "signature");
     // Compared with a checkpoint or a header of another origin: exit 1 naming both.
     let capsule = s.path("capsule.json");
-    run(
-        lcm(&s.store()).args([
-            "materialize",
-            "a_3",
-            "--header",
-            p(&h2),
-            "--out",
-            p(&capsule),
-        ]),
-        0,
-    );
-    let c = s.path("c");
-    checkpoint(&s.store(), &key, &c);
+    materialize(&s.store(), "a_3", p(&h2), &["--out", p(&capsule)], 0);
+    let c = checkpointed(&s, &key, "c");
     let verify = |header: &Path, code| {
         run(
             lcm(&s.store()).args([

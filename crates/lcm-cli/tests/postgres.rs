@@ -5,17 +5,11 @@
 //! say that they are skipped otherwise; the URL errors run always.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use super::{LIFECYCLE, Scratch, infer, infer_with, lcm, lines, run, stdout};
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use super::{
+    LIFECYCLE, Scratch, infer, infer_at_once, lcm, lines, materialize, p, run, signed, stderr,
+    stdout,
+};
 
 /// A fresh schema on the test server, dropped on drop; its URL is the store's location.
 struct PgStore {
@@ -28,10 +22,7 @@ impl PgStore {
     // The skip line is the test's output, as `cargo test` shows it.
     #[allow(clippy::print_stdout)]
     fn new(name: &str) -> Option<Self> {
-        let Some(server) = std::env::var("LCM_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        else {
+        let Some(server) = super::postgres_url() else {
             println!("{name}: PostgreSQL skipped (set LCM_TEST_POSTGRES_URL to run it)");
             return None;
         };
@@ -95,17 +86,8 @@ fn every_store_command_works_on_a_postgres_url() {
     assert_eq!(acks.len(), 25);
     assert!(acks[0].starts_with("0\ta_0\t"));
     // Three processes append to the one chain at once.
-    let writers: Vec<_> = ["p", "q", "r"]
-        .into_iter()
-        .map(|tag| {
-            let store = store.to_path_buf();
-            std::thread::spawn(move || {
-                let out = infer_with(&store, &["--batch-size", "8"], &lines(100, tag), 0);
-                stdout(&out).lines().count()
-            })
-        })
-        .collect();
-    let acked: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    let writers = infer_at_once(store, &["p", "q", "r"], 100);
+    let acked: usize = writers.iter().map(Vec::len).sum();
     assert_eq!(acked, 300);
     let listed = stdout(&run(lcm(store).args(["list", "receipts"]), 0));
     assert_eq!(listed.lines().count(), 325);
@@ -133,25 +115,9 @@ fn every_store_command_works_on_a_postgres_url() {
     let header = s.path("h.json");
     let bundle = s.path("b.json");
     let capsule = s.path("c.json");
-    run(
-        lcm(store).args(["header", "--key", p(&key), "--out", p(&header)]),
-        0,
-    );
-    run(
-        lcm(store).args(["export", "--key", p(&key), "--out", p(&bundle)]),
-        0,
-    );
-    run(
-        lcm(store).args([
-            "materialize",
-            "a_7",
-            "--header",
-            p(&header),
-            "--out",
-            p(&capsule),
-        ]),
-        0,
-    );
+    signed(store, "header", &key, &header);
+    signed(store, "export", &key, &bundle);
+    materialize(store, "a_7", p(&header), &["--out", p(&capsule)], 0);
     for (file, extra) in [
         (&header, vec![]),
         (&bundle, vec![]),

@@ -6,11 +6,7 @@ use super::*;
 
 /// `lcm infer` without `--model`: the deployment determines it.
 fn infer_derived(store: &Path, input: &str, code: i32) -> Output {
-    infer_on(
-        lcm(store).args(["infer", "--deployment", "deploy_001"]),
-        input,
-        code,
-    )
+    infer_at(store, "deploy_001", &[], input, code)
 }
 
 /// A signing key and the header of `s`'s lifecycle; returns the header's path.
@@ -25,17 +21,6 @@ fn header_of(s: &Scratch) -> String {
         0,
     );
     header
-}
-
-/// `lcm materialize RECEIPT --header HEADER ARGS…` with `stdin` on standard input.
-fn materialize(s: &Scratch, receipt: &str, header: &str, args: &[&str], code: i32) -> Output {
-    infer_on(
-        lcm(&s.store())
-            .args(["materialize", receipt, "--header", header])
-            .args(args),
-        "",
-        code,
-    )
 }
 
 #[test]
@@ -58,9 +43,9 @@ fn json_queries_and_outputs_commit_to_their_canonical_json() {
     // Two key orders (and 2.0 against 2) of one object: both receipts open to its canonical
     // JSON, and to no other spelling.
     for receipt in ["inf_000000", "inf_000001"] {
-        materialize(&s, receipt, &header, &["--query", canonical], 0);
+        materialize(&s.store(), receipt, &header, &["--query", canonical], 0);
         materialize(
-            &s,
+            &s.store(),
             receipt,
             &header,
             &["--query", r#"{"b":[1,2],"a":"x"}"#],
@@ -68,29 +53,41 @@ fn json_queries_and_outputs_commit_to_their_canonical_json() {
         );
     }
     materialize(
-        &s,
+        &s.store(),
         "inf_000000",
         &header,
         &["--output", r#"{"label":"cat","p":0.5}"#],
         0,
     );
     materialize(
-        &s,
+        &s.store(),
         "inf_000001",
         &header,
         &["--output", r#"[1,"two",null]"#],
         0,
     );
     materialize(
-        &s,
+        &s.store(),
         "inf_000002",
         &header,
         &["--query", "42", "--output", "true"],
         0,
     );
     // A string still commits to itself (not to its JSON with quotes).
-    materialize(&s, "inf_000003", &header, &["--query", "plain text"], 0);
-    materialize(&s, "inf_000003", &header, &["--query", "\"plain text\""], 2);
+    materialize(
+        &s.store(),
+        "inf_000003",
+        &header,
+        &["--query", "plain text"],
+        0,
+    );
+    materialize(
+        &s.store(),
+        "inf_000003",
+        &header,
+        &["--query", "\"plain text\""],
+        2,
+    );
     // Payloads a line's strict input refuses stay refused.
     let out = infer_derived(
         &s.store(),
@@ -107,17 +104,8 @@ fn the_model_comes_from_the_deployment_and_a_wrong_one_is_refused() {
     infer_derived(&s.store(), &lines(2, "derived"), 0);
     infer(&s.store(), &lines(2, "named"), 0);
     assert_eq!(stored_receipts(&s.store()).len(), 4);
-    let out = infer_on(
-        lcm(&s.store()).args([
-            "infer",
-            "--deployment",
-            "deploy_001",
-            "--model",
-            "other_model@v9",
-        ]),
-        &lines(1, "wrong"),
-        2,
-    );
+    let model = ["--model", "other_model@v9"];
+    let out = infer_at(&s.store(), "deploy_001", &model, &lines(1, "wrong"), 2);
     assert_stderr_has(&out, "does not release model other_model@v9");
     assert_stderr_has(&out, "it releases pneumonia_model@v1.0");
     assert_eq!(stored_receipts(&s.store()).len(), 4);
@@ -148,7 +136,7 @@ fn a_disclosure_is_read_from_a_file_or_standard_input() {
         capsule.to_str().unwrap(),
     );
     let args = ["--query-file", q, "--output-file", o, "--out", c];
-    materialize(&s, "inf_000000", &header, &args, 0);
+    materialize(&s.store(), "inf_000000", &header, &args, 0);
     let text = std::fs::read_to_string(&capsule).unwrap();
     assert!(text.contains("a cat"), "{text}");
     // Standard input.
@@ -162,15 +150,15 @@ fn a_disclosure_is_read_from_a_file_or_standard_input() {
     assert!(stdout(&out).contains("sha256:ab"));
     // Another value, a file that is not JSON, a missing file, both forms at once.
     std::fs::write(&query, r#"{"image":"sha256:ac","crop":[0,0,8,8]}"#).unwrap();
-    let out = materialize(&s, "inf_000000", &header, &["--query-file", q], 2);
+    let out = materialize(&s.store(), "inf_000000", &header, &["--query-file", q], 2);
     assert_stderr_has(&out, "not the one receipt inf_000000 committed to");
     std::fs::write(&output, "a cat\n").unwrap();
-    let out = materialize(&s, "inf_000000", &header, &["--output-file", o], 2);
+    let out = materialize(&s.store(), "inf_000000", &header, &["--output-file", o], 2);
     assert_stderr_has(&out, "--output-file");
     assert_stderr_has(&out, "expected one JSON value");
     let missing = s.path("missing.json");
     let out = materialize(
-        &s,
+        &s.store(),
         "inf_000000",
         &header,
         &["--query-file", missing.to_str().unwrap()],
@@ -178,7 +166,7 @@ fn a_disclosure_is_read_from_a_file_or_standard_input() {
     );
     assert_stderr_has(&out, "missing.json");
     materialize(
-        &s,
+        &s.store(),
         "inf_000000",
         &header,
         &["--query", "x", "--query-file", q],

@@ -13,7 +13,9 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::Duration;
 
-use super::{LIFECYCLE, Scratch, infer_on, lcm, lines, recorded, run, stdout, stored_receipts};
+use super::{
+    LIFECYCLE, Scratch, infer_on, lcm, lines, recorded, run, spawn_fed, stdout, stored_receipts,
+};
 
 /// A running `lcm serve`.
 struct Served {
@@ -191,10 +193,7 @@ fn stores(s: &Scratch, name: &str) -> Stores {
         locations: vec![s.store().to_string_lossy().into_owned()],
         database: None,
     };
-    let Some(url) = std::env::var("LCM_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
+    let Some(url) = super::postgres_url() else {
         eprintln!("{name}: PostgreSQL leg skipped (LCM_TEST_POSTGRES_URL is not set)");
         return out;
     };
@@ -246,14 +245,8 @@ fn slow_client(
     tag: &str,
     n: usize,
 ) -> std::thread::JoinHandle<Output> {
-    let mut child = remote(store, url, token)
-        .args(["--batch-size", "20"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn lcm infer --server");
-    let mut stdin = child.stdin.take().expect("stdin");
+    let cmd = &mut remote(store, url, token);
+    let (child, mut stdin) = spawn_fed(cmd.args(["--batch-size", "20"]), Stdio::piped());
     let text = lines(n, tag);
     std::thread::spawn(move || {
         let feeder = std::thread::spawn(move || {

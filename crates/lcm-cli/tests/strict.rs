@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::{
     Scratch, assert_stderr_has, assert_stdout_has, check_fails, demo, infer, infer_with, lcm,
-    lines, recorded, run, stderr, stdout, verify,
+    lines, materialize, p, recorded, run, signed, stderr, stdout, verify, with_receipts,
 };
 
 /// Runs `sql` on the store's file directly, as someone with write access would.
@@ -18,8 +18,7 @@ fn edit(s: &Scratch, sql: &str) {
 /// refused before any receipt is committed under it.
 #[test]
 fn a_flipped_seed_bit_is_found() {
-    let s = recorded("strict-seed");
-    infer(&s.store(), &lines(3, "a"), 0);
+    let s = with_receipts("strict-seed", 3);
     run(lcm(&s.store()).arg("check"), 0);
     edit(
         &s,
@@ -37,15 +36,10 @@ fn a_flipped_seed_bit_is_found() {
 /// Case 1, one bit exactly: the first byte of the seed xor 1.
 #[test]
 fn a_single_bit_of_the_seed_is_found() {
-    let s = recorded("strict-seed-bit");
-    infer(&s.store(), &lines(2, "a"), 0);
-    let conn = rusqlite::Connection::open(s.store()).expect("open");
-    let mut seed: Vec<u8> = conn
-        .query_row("SELECT seed FROM chains WHERE chain_id = 1", [], |r| {
-            r.get(0)
-        })
-        .expect("seed");
+    let s = with_receipts("strict-seed-bit", 2);
+    let mut seed: Vec<u8> = select(&s.store(), "SELECT seed FROM chains WHERE chain_id = 1");
     seed[0] ^= 1;
+    let conn = rusqlite::Connection::open(s.store()).expect("open");
     conn.execute_batch("DROP TRIGGER chains_no_update")
         .expect("drop");
     conn.execute("UPDATE chains SET seed = ?1", [&seed])
@@ -63,39 +57,26 @@ fn a_single_bit_of_the_seed_is_found() {
 /// instead of committing queries in the clear.
 #[test]
 fn a_policy_downgrade_is_found_and_infer_refuses() {
-    let s = recorded("strict-policy");
-    infer(&s.store(), &lines(2, "a"), 0);
+    let s = with_receipts("strict-policy", 2);
     edit(
         &s,
         "UPDATE meta SET value = replace(value, '\"salted\"', '\"plaintext\"') \
          WHERE key = 'policy'",
     );
-    let conn = rusqlite::Connection::open(s.store()).expect("open");
-    let policy: String = conn
-        .query_row("SELECT value FROM meta WHERE key = 'policy'", [], |r| {
-            r.get(0)
-        })
-        .expect("policy");
+    let policy: String = select(&s.store(), "SELECT value FROM meta WHERE key = 'policy'");
     assert!(policy.contains("plaintext"), "{policy}");
-    drop(conn);
     check_fails(&s.store(), &["stage store", "field policy", "plaintext"]);
     let out = infer(&s.store(), &lines(1, "b"), 1);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("field policy"), "{stderr}");
+    assert_stderr_has(&out, "field policy");
     // Nothing was appended.
-    let conn = rusqlite::Connection::open(s.store()).expect("open");
-    let n: i64 = conn
-        .query_row("SELECT count(*) FROM receipts", [], |r| r.get(0))
-        .expect("count");
-    assert_eq!(n, 2);
+    assert_eq!(receipt_count(&s.store()), 2);
 }
 
 /// Case 2, the rule the bundle verifier applies: a receipt committed under another scheme
 /// than the store's policy fails `check`.
 #[test]
 fn a_receipt_under_another_scheme_is_found() {
-    let s = recorded("strict-scheme");
-    infer(&s.store(), &lines(2, "a"), 0);
+    let s = with_receipts("strict-scheme", 2);
     // Rewrite the receipt's scheme (its digest then differs too, but the scheme is named
     // first), with the trigger dropped and restored.
     edit(
@@ -112,8 +93,7 @@ fn a_receipt_under_another_scheme_is_found() {
 /// deleted with them no longer pass silently.
 #[test]
 fn dropped_triggers_are_reported() {
-    let s = recorded("strict-triggers");
-    infer(&s.store(), &lines(6, "a"), 0);
+    let s = with_receipts("strict-triggers", 6);
     run(lcm(&s.store()).args(["batch", "close"]), 0);
     infer(&s.store(), &lines(4, "b"), 0);
     run(lcm(&s.store()).args(["batch", "close"]), 0);
@@ -163,18 +143,20 @@ fn dropped_triggers_are_reported() {
 /// Case 1-3: a fresh store passes, and its check still says so.
 #[test]
 fn an_unedited_store_passes() {
-    let s = recorded("strict-clean");
-    infer(&s.store(), &lines(3, "a"), 0);
+    let s = with_receipts("strict-clean", 3);
     let out = run(lcm(&s.store()).arg("check"), 0);
     assert!(stdout(&out).starts_with("store ok"), "{}", stdout(&out));
 }
 
 /// The number of receipts in the store's file.
 fn receipt_count(store: &Path) -> i64 {
-    rusqlite::Connection::open(store)
-        .expect("open")
-        .query_row("SELECT count(*) FROM receipts", [], |r| r.get(0))
-        .expect("count")
+    select(store, "SELECT count(*) FROM receipts")
+}
+
+/// The one value `sql` selects from the store's file.
+fn select<T: rusqlite::types::FromSql>(store: &Path, sql: &str) -> T {
+    let conn = rusqlite::Connection::open(store).expect("open the store file");
+    conn.query_row(sql, [], |r| r.get(0)).expect(sql)
 }
 
 /// Case 5: a key given twice inside a map-typed object of a signed document (a header's
@@ -300,45 +282,32 @@ fn ids_with_control_characters_or_empty_are_refused() {
 #[test]
 fn inference_metadata_is_not_altered_silently() {
     let s = recorded("strict-numbers");
-    let out = infer(
-        &s.store(),
-        "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\",\"input_metadata\":{\"n\":123456789012345678901234567890}}\n",
-        2,
-    );
+    // One request line, with `fields` (each led by a comma) after its query and output.
+    let request = |id: &str, fields: &str| {
+        format!(r#"{{"request_id":"{id}","query":"q","output":"o"{fields}}}"#) + "\n"
+    };
+    let big = r#","input_metadata":{"n":123456789012345678901234567890}"#;
+    let out = infer(&s.store(), &request("r1", big), 2);
     assert_stderr_has(&out, "input_metadata.n");
     assert_stderr_has(&out, "123456789012345678901234567890");
-    let out = infer(
-        &s.store(),
-        "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\",\"output_metadata\":{\"x\":1,\"x\":2}}\n",
-        2,
-    );
+    let twice = r#","output_metadata":{"x":1,"x":2}"#;
+    let out = infer(&s.store(), &request("r1", twice), 2);
     assert_stderr_has(&out, "output_metadata");
     assert_eq!(receipt_count(&s.store()), 0);
     // Exact numbers pass.
-    infer(
-        &s.store(),
-        "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\",\"input_metadata\":{\"n\":12345678901234567890,\"f\":0.95}}\n",
-        0,
-    );
+    let exact = r#","input_metadata":{"n":12345678901234567890,"f":0.95}"#;
+    infer(&s.store(), &request("r1", exact), 0);
     // The same request id again: in the same input, and in a later run.
-    let again = "{\"request_id\":\"r1\",\"query\":\"q\",\"output\":\"o\"}\n";
-    let out = infer(&s.store(), again, 2);
+    let again = request("r1", "");
+    let out = infer(&s.store(), &again, 2);
     assert_stderr_has(&out, "field request_id");
     assert_stderr_has(&out, "--allow-repeated-request-id");
-    let out = infer(
-        &s.store(),
-        "{\"request_id\":\"r2\",\"query\":\"q\",\"output\":\"o\"}\n{\"request_id\":\"r2\",\"query\":\"q\",\"output\":\"o\"}\n",
-        2,
-    );
+    let out = infer(&s.store(), &request("r2", "").repeat(2), 2);
     assert_stderr_has(&out, "\"r2\"");
     assert_eq!(receipt_count(&s.store()), 1);
     // Allowed on request: the retry is recorded as a receipt of its own.
-    infer_with(
-        &s.store(),
-        &["--allow-repeated-request-id"],
-        &again.repeat(2),
-        0,
-    );
+    let allow = ["--allow-repeated-request-id"];
+    infer_with(&s.store(), &allow, &again.repeat(2), 0);
     assert_eq!(receipt_count(&s.store()), 3);
     run(lcm(&s.store()).arg("check"), 0);
 }
@@ -371,28 +340,10 @@ fn a_failed_write_keeps_the_previous_file() {
     let bundle = s.path("bundle.json");
     let header = s.path("header.json");
     for (file, command) in [(&bundle, "export"), (&header, "header")] {
-        run(
-            lcm(&s.store()).args([
-                command,
-                "--key",
-                key.to_str().expect("utf-8"),
-                "--out",
-                file.to_str().expect("utf-8"),
-            ]),
-            0,
-        );
+        let args = [command, "--key", p(&key), "--out", p(file)];
+        run(lcm(&s.store()).args(args), 0);
         let before = std::fs::read(file).expect("written");
-        let out = with_size_limit(
-            &s.store(),
-            1,
-            &[
-                command,
-                "--key",
-                key.to_str().expect("utf-8"),
-                "--out",
-                file.to_str().expect("utf-8"),
-            ],
-        );
+        let out = with_size_limit(&s.store(), 1, &args);
         assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
         assert!(
             stderr(&out).contains("File too large") || stderr(&out).contains("too large"),
@@ -477,8 +428,7 @@ impl Drop for ReadOnly {
 #[cfg(unix)]
 #[test]
 fn an_archived_store_is_audited_read_only() {
-    let s = recorded("strict-ro");
-    infer(&s.store(), &lines(5, "a"), 0);
+    let s = with_receipts("strict-ro", 5);
     run(lcm(&s.store()).args(["batch", "close"]), 0);
     let archive = s.path("archive");
     std::fs::create_dir_all(&archive).expect("mkdir");
@@ -506,16 +456,7 @@ fn an_archived_store_is_audited_read_only() {
         0,
     );
     let bundle = s.path("bundle.json");
-    run(
-        lcm(&store).args([
-            "export",
-            "--key",
-            key.to_str().expect("utf-8"),
-            "--out",
-            bundle.to_str().expect("utf-8"),
-        ]),
-        0,
-    );
+    signed(&store, "export", &key, &bundle);
     verify(&s, &bundle, &s.path("k.pub"), &[], 0);
     assert_eq!(std::fs::read(&store).expect("read"), before);
     // A command that writes says why it cannot.
@@ -532,13 +473,7 @@ fn key_files_are_used_as_what_they_are() {
     let (s, dir) = demo("strict-keys");
     let key = dir.join("signing.key");
     let header = s.path("h.json");
-    let header_args = [
-        "header",
-        "--key",
-        key.to_str().expect("utf-8"),
-        "--out",
-        header.to_str().expect("utf-8"),
-    ];
+    let header_args = ["header", "--key", p(&key), "--out", p(&header)];
     for mode in [0o644, 0o640, 0o604] {
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).expect("chmod");
         let out = run(lcm(&s.store()).args(header_args), 2);
@@ -659,16 +594,7 @@ fn plaintext_commitments_on_pii_are_gated() {
         0,
     );
     let bundle = s.path("bundle.json");
-    run(
-        lcm(&s.store()).args([
-            "export",
-            "--key",
-            key.to_str().expect("utf-8"),
-            "--out",
-            bundle.to_str().expect("utf-8"),
-        ]),
-        0,
-    );
+    signed(&s.store(), "export", &key, &bundle);
     let public = s.path("k.pub");
     let out = verify(&s, &bundle, &public, &[], 1);
     assert!(
@@ -693,48 +619,17 @@ fn plaintext_commitments_on_pii_are_gated() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["warnings"].as_array().map(Vec::len), Some(2));
     // Requirement flags.
-    verify(
-        &s,
-        &bundle,
-        &public,
-        &["--allow-plaintext-pii", "--require-commitments", "salted"],
-        1,
-    );
-    verify(
-        &s,
-        &bundle,
-        &public,
-        &["--allow-plaintext-pii", "--require-framework", "GDPR"],
-        1,
-    );
-    verify(
-        &s,
-        &bundle,
-        &public,
-        &["--allow-plaintext-pii", "--require-framework", "HIPAA"],
-        0,
-    );
-    verify(
-        &s,
-        &bundle,
-        &public,
-        &["--allow-plaintext-pii", "--min-kdf-iterations", "100000000"],
-        1,
-    );
-    verify(
-        &s,
-        &bundle,
-        &public,
-        &["--allow-plaintext-pii", "--require-hash", "blake3"],
-        1,
-    );
-    verify(
-        &s,
-        &bundle,
-        &public,
-        &["--allow-plaintext-pii", "--require-hash", "sha256"],
-        0,
-    );
+    for (flag, value, code) in [
+        ("--require-commitments", "salted", 1),
+        ("--require-framework", "GDPR", 1),
+        ("--require-framework", "HIPAA", 0),
+        ("--min-kdf-iterations", "100000000", 1),
+        ("--require-hash", "blake3", 1),
+        ("--require-hash", "sha256", 0),
+    ] {
+        let args = ["--allow-plaintext-pii", flag, value];
+        verify(&s, &bundle, &public, &args, code);
+    }
     verify(&s, &bundle, &public, &["--require-commitments", "bogus"], 2);
     edit(
         &s,
@@ -829,33 +724,29 @@ fn materialize_refuses_a_header_of_another_store() {
     let (a, dir_a) = demo("strict-foreign-a");
     let (b, dir_b) = demo("strict-foreign-b");
     let capsule = a.path("capsule.json");
-    let materialize = |s: &Scratch, header: &Path, code| {
-        run(
-            lcm(&s.store()).args([
-                "materialize",
-                "inf_000003",
-                "--header",
-                header.to_str().expect("utf-8"),
-                "--out",
-                capsule.to_str().expect("utf-8"),
-            ]),
+    let capsule_of = |s: &Scratch, header: &Path, code| {
+        materialize(
+            &s.store(),
+            "inf_000003",
+            p(header),
+            &["--out", p(&capsule)],
             code,
         )
     };
-    let out = materialize(&a, &dir_b.join("header.json"), 2);
+    let out = capsule_of(&a, &dir_b.join("header.json"), 2);
     let e = stderr(&out);
     assert!(e.contains("not a header of deployment"), "{e}");
     assert!(e.contains("field"), "{e}");
     assert!(!capsule.exists());
-    materialize(&b, &dir_a.join("header.json"), 2);
+    capsule_of(&b, &dir_a.join("header.json"), 2);
     // Its own header, also once more receipts were appended after it.
-    materialize(&a, &dir_a.join("header.json"), 0);
+    capsule_of(&a, &dir_a.join("header.json"), 0);
     infer(
         &a.store(),
         "{\"request_id\":\"later\",\"query\":\"q\",\"output\":\"o\"}\n",
         0,
     );
-    materialize(&a, &dir_a.join("header.json"), 0);
+    capsule_of(&a, &dir_a.join("header.json"), 0);
     verify(
         &a,
         &capsule,
@@ -876,7 +767,7 @@ fn materialize_refuses_a_header_of_another_store() {
     let forged = header.replace(&head, &"ab".repeat(32));
     let file = a.path("forged.json");
     std::fs::write(&file, forged).expect("write");
-    let out = materialize(&a, &file, 2);
+    let out = capsule_of(&a, &file, 2);
     assert_stderr_has(&out, "chain_head");
 }
 
@@ -920,16 +811,7 @@ fn demo_output_says_it_is_synthetic() {
     }
     // Headers and bundles exported later from the demo's store are marked too.
     let header = s.path("h.json");
-    run(
-        lcm(&s.store()).args([
-            "header",
-            "--key",
-            dir.join("signing.key").to_str().expect("utf-8"),
-            "--out",
-            header.to_str().expect("utf-8"),
-        ]),
-        0,
-    );
+    signed(&s.store(), "header", &dir.join("signing.key"), &header);
     assert!(
         std::fs::read_to_string(&header)
             .expect("h")
@@ -955,15 +837,11 @@ fn capsule_headers_and_window_ids_are_strict() {
     let (s, dir) = demo("strict-edges");
     let header = dir.join("header.json");
     let capsule = s.path("capsule.json");
-    run(
-        lcm(&s.store()).args([
-            "materialize",
-            "inf_000001",
-            "--header",
-            header.to_str().expect("utf-8"),
-            "--out",
-            capsule.to_str().expect("utf-8"),
-        ]),
+    materialize(
+        &s.store(),
+        "inf_000001",
+        p(&header),
+        &["--out", p(&capsule)],
         0,
     );
     let text = std::fs::read_to_string(&header).expect("header");

@@ -1,7 +1,7 @@
 //! Integration tests that run the real `lcm` binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
 
 /// A scratch directory removed at the end of the test.
 struct Scratch(PathBuf);
@@ -173,25 +173,15 @@ fn fingerprint_files_directories_and_safetensors() {
     std::fs::create_dir_all(dir.join("sub")).unwrap();
     std::fs::write(dir.join("a.bin"), b"abc").unwrap();
     std::fs::write(dir.join("sub/b.bin"), b"").unwrap();
-    let out = run(
-        lcm(&s.store()).args(["fingerprint", dir.join("a.bin").to_str().unwrap()]),
-        0,
-    );
+    let a = dir.join("a.bin");
+    let out = run(lcm(&s.store()).args(["fingerprint", p(&a)]), 0);
     // The plain SHA-256 of "abc".
     assert!(
         stdout(&out)
             .starts_with("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  ")
     );
-    let out = run(
-        lcm(&s.store()).args([
-            "fingerprint",
-            "--algorithm",
-            "blake3",
-            "--json",
-            dir.join("a.bin").to_str().unwrap(),
-        ]),
-        0,
-    );
+    let blake3 = ["fingerprint", "--algorithm", "blake3", "--json", p(&a)];
+    let out = run(lcm(&s.store()).args(blake3), 0);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v["digest"],
@@ -242,6 +232,20 @@ const LIFECYCLE: &str = concat!(
     "/../../examples/cli/lifecycle.json"
 );
 
+/// A store with the example lifecycle recorded and `n` receipts (tagged `a`) appended.
+fn with_receipts(name: &str, n: usize) -> Scratch {
+    let s = recorded(name);
+    infer(&s.store(), &lines(n, "a"), 0);
+    s
+}
+
+/// The URL of the PostgreSQL server the tests may use, when `LCM_TEST_POSTGRES_URL` names one.
+fn postgres_url() -> Option<String> {
+    std::env::var("LCM_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
 /// A store with the example lifecycle recorded.
 fn recorded(name: &str) -> Scratch {
     let s = Scratch::new(name);
@@ -272,16 +276,30 @@ fn infer_with(store: &Path, args: &[&str], input: &str, expected_code: i32) -> O
     infer_on(infer_cmd(store).args(args), input, expected_code)
 }
 
-/// Runs an `lcm infer` command with `input` on standard input.
-fn infer_on(cmd: &mut Command, input: &str, expected_code: i32) -> Output {
-    use std::io::Write as _;
+/// Starts `cmd` with its standard input and output piped and its standard error to `stderr`;
+/// returns the child and its standard input.
+fn spawn_fed(cmd: &mut Command, stderr: Stdio) -> (Child, ChildStdin) {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(stderr)
         .spawn()
-        .expect("spawn lcm infer");
-    let mut stdin = child.stdin.take().expect("stdin");
+        .expect("spawn lcm");
+    let stdin = child.stdin.take().expect("piped stdin");
+    (child, stdin)
+}
+
+/// Runs `lcm infer --deployment DEPLOYMENT ARGS…` with `input` on standard input.
+fn infer_at(store: &Path, deployment: &str, args: &[&str], input: &str, code: i32) -> Output {
+    let mut cmd = lcm(store);
+    cmd.args(["infer", "--deployment", deployment]).args(args);
+    infer_on(&mut cmd, input, code)
+}
+
+/// Runs an `lcm infer` command with `input` on standard input.
+fn infer_on(cmd: &mut Command, input: &str, expected_code: i32) -> Output {
+    use std::io::Write as _;
+    let (child, mut stdin) = spawn_fed(cmd, Stdio::piped());
     let text = input.to_owned();
     let feeder = std::thread::spawn(move || {
         // The child may stop reading early on an error.
@@ -441,8 +459,7 @@ fn record_lifecycle_input_errors() {
 
 #[test]
 fn receipts_are_append_only_and_tampering_is_found() {
-    let s = recorded("tamper");
-    infer(&s.store(), &lines(10, "a"), 0);
+    let s = with_receipts("tamper", 10);
     run(lcm(&s.store()).args(["batch", "close"]), 0);
     let conn = rusqlite::Connection::open(s.store()).unwrap();
     for sql in [
@@ -474,8 +491,7 @@ fn receipts_are_append_only_and_tampering_is_found() {
 /// does not release, is found even before its digest is recomputed.
 #[test]
 fn a_receipt_of_another_release_is_found() {
-    let s = recorded("tamper-release");
-    infer(&s.store(), &lines(3, "a"), 0);
+    let s = with_receipts("tamper-release", 3);
     let model = stdout(&run(lcm(&s.store()).args(["list", "model-anchor"]), 0))
         .split('\t')
         .nth(2)
@@ -588,19 +604,7 @@ fn a_removed_checkpoint_is_found() {
     );
     check_fails(&s.store(), &["stage lifecycle", "train_001"]);
     // A stage recorded on this store refuses to build on it.
-    let out = run(
-        lcm(&s.store()).args([
-            "record",
-            "status",
-            "--deployment",
-            "deploy_001",
-            "--status",
-            "failed",
-            "--reason",
-            "x",
-        ]),
-        2,
-    );
+    let out = record_status(&s.store(), "deploy_001", "failed", "x", 2);
     assert_stderr_has(&out, "train_001");
 }
 
@@ -632,14 +636,10 @@ fn a_dangling_reference_is_found() {
 /// line it wrote (complete lines only, those written before the kill included).
 fn kill_infer_after(store: &Path, batch: &str, n: usize) -> Vec<String> {
     use std::io::{BufRead as _, Write as _};
-    let mut child = infer_cmd(store)
-        .args(["--batch-size", batch])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn lcm infer");
-    let mut stdin = child.stdin.take().expect("piped stdin");
+    let (mut child, mut stdin) = spawn_fed(
+        infer_cmd(store).args(["--batch-size", batch]),
+        Stdio::null(),
+    );
     // Feed lines forever (until the child dies).
     let feeder = std::thread::spawn(move || {
         for i in 0.. {
@@ -687,23 +687,32 @@ fn kill_9_during_infer_loses_no_acknowledged_receipt() {
     run(lcm(&s.store()).arg("check"), 0);
 }
 
-#[test]
-fn concurrent_appenders_lose_nothing() {
-    let s = recorded("concurrent");
-    let writers: Vec<_> = ["p", "q", "r"]
-        .into_iter()
+/// Runs one `lcm infer --batch-size 8` process for each tag at once on `store`, each fed `n`
+/// lines; returns each one's acknowledgment lines. The batches are small, so that the
+/// processes' transactions interleave.
+fn infer_at_once(store: &Path, tags: &[&str], n: usize) -> Vec<Vec<String>> {
+    let writers: Vec<_> = tags
+        .iter()
         .map(|tag| {
-            let store = s.store();
+            let (store, input) = (store.to_path_buf(), lines(n, tag));
             std::thread::spawn(move || {
-                // Small batches, so that the three processes' transactions interleave.
-                let out = infer_with(&store, &["--batch-size", "8"], &lines(300, tag), 0);
+                let out = infer_with(&store, &["--batch-size", "8"], &input, 0);
                 stdout(&out).lines().map(str::to_owned).collect::<Vec<_>>()
             })
         })
         .collect();
-    let mut acked: Vec<String> = writers
+    writers
         .into_iter()
-        .flat_map(|w| w.join().unwrap())
+        .map(|w| w.join().expect("a writer thread"))
+        .collect()
+}
+
+#[test]
+fn concurrent_appenders_lose_nothing() {
+    let s = recorded("concurrent");
+    let mut acked: Vec<String> = infer_at_once(&s.store(), &["p", "q", "r"], 300)
+        .into_iter()
+        .flatten()
         .collect();
     run(lcm(&s.store()).arg("check"), 0);
     let mut stored = stored_receipts(&s.store());
@@ -736,13 +745,7 @@ fn demo(name: &str) -> (Scratch, PathBuf) {
     let s = Scratch::new(name);
     let dir = s.path("out");
     let out = run(
-        lcm(&s.store()).args([
-            "demo",
-            "--receipts",
-            "20",
-            "--out",
-            dir.to_str().expect("utf-8"),
-        ]),
+        lcm(&s.store()).args(["demo", "--receipts", "20", "--out", p(&dir)]),
         0,
     );
     let text = stdout(&out);
@@ -754,13 +757,31 @@ fn demo(name: &str) -> (Scratch, PathBuf) {
 fn verify(s: &Scratch, file: &Path, key: &Path, extra: &[&str], code: i32) -> Output {
     run(
         lcm(&s.store())
-            .args([
-                "verify",
-                file.to_str().expect("utf-8 path"),
-                "--key",
-                key.to_str().expect("utf-8 path"),
-            ])
+            .args(["verify", p(file), "--key", p(key)])
             .args(extra),
+        code,
+    )
+}
+
+/// A path as a command-line argument.
+fn p(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+/// `lcm COMMAND --key KEY --out OUT` on `store`: its `header` or `export` signed with `key`.
+fn signed(store: &Path, command: &str, key: &Path, out: &Path) {
+    run(
+        lcm(store).args([command, "--key", p(key), "--out", p(out)]),
+        0,
+    );
+}
+
+/// `lcm materialize RECEIPT --header HEADER ARGS…` on `store`, expecting `code`.
+fn materialize(store: &Path, receipt: &str, header: &str, args: &[&str], code: i32) -> Output {
+    run(
+        lcm(store)
+            .args(["materialize", receipt, "--header", header])
+            .args(args),
         code,
     )
 }
@@ -786,26 +807,8 @@ fn demo_writes_a_bundle_and_header_that_verify() {
     let key = dir.join("signing.key");
     let header = s.path("h.json");
     let bundle = s.path("b.json");
-    run(
-        lcm(&s.store()).args([
-            "header",
-            "--key",
-            key.to_str().unwrap(),
-            "--out",
-            header.to_str().unwrap(),
-        ]),
-        0,
-    );
-    run(
-        lcm(&s.store()).args([
-            "export",
-            "--key",
-            key.to_str().unwrap(),
-            "--out",
-            bundle.to_str().unwrap(),
-        ]),
-        0,
-    );
+    signed(&s.store(), "header", &key, &header);
+    signed(&s.store(), "export", &key, &bundle);
     verify(&s, &header, &public, &[], 0);
     verify(&s, &bundle, &public, &[], 0);
     let out = run(
@@ -915,21 +918,15 @@ fn materialize_a_receipt_capsule_with_disclosure() {
     let header = dir.join("header.json");
     let capsule = s.path("capsule.json");
     let h = header.to_str().unwrap();
-    run(
-        lcm(&s.store()).args([
-            "materialize",
-            "inf_000007",
-            "--header",
-            h,
-            "--query",
-            "Is there pneumonia in chest X-ray 7?",
-            "--output",
-            "No pneumonia detected (confidence: 95%)",
-            "--out",
-            capsule.to_str().unwrap(),
-        ]),
-        0,
-    );
+    let disclosed = [
+        "--query",
+        "Is there pneumonia in chest X-ray 7?",
+        "--output",
+        "No pneumonia detected (confidence: 95%)",
+        "--out",
+        p(&capsule),
+    ];
+    materialize(&s.store(), "inf_000007", h, &disclosed, 0);
     verify(&s, &capsule, &public, &["--header", h], 0);
     let out = run(
         lcm(&s.store()).args(["inspect", capsule.to_str().unwrap()]),
@@ -939,21 +936,9 @@ fn materialize_a_receipt_capsule_with_disclosure() {
     // A capsule needs its header.
     verify(&s, &capsule, &public, &[], 2);
     // A disclosed query that is not the committed one is refused.
-    run(
-        lcm(&s.store()).args([
-            "materialize",
-            "inf_000007",
-            "--header",
-            h,
-            "--query",
-            "something else",
-        ]),
-        2,
-    );
-    run(
-        lcm(&s.store()).args(["materialize", "no_such_receipt", "--header", h]),
-        2,
-    );
+    let other_query = ["--query", "something else"];
+    materialize(&s.store(), "inf_000007", h, &other_query, 2);
+    materialize(&s.store(), "no_such_receipt", h, &[], 2);
     // An edited disclosure fails verification.
     let text = std::fs::read_to_string(&capsule).unwrap();
     let edited = s.path("edited.json");
@@ -1079,17 +1064,33 @@ fn record_first_stages(store: &Path, n: usize) {
 /// Every stage of the example, each in its own process, then the release root.
 fn record_stages(store: &Path) {
     record_first_stages(store, STAGE_FILES.len());
-    run(
-        lcm(store).args([
-            "record",
-            "release",
-            "--deployment",
-            "deploy_001",
-            "--test",
-            "test_001",
-        ]),
-        0,
-    );
+    record_release(store, "deploy_001", "test_001", 0);
+}
+
+/// `lcm record release --deployment DEPLOYMENT --test TEST` on `store`.
+fn record_release(store: &Path, deployment: &str, test: &str, code: i32) -> Output {
+    let args = [
+        "record",
+        "release",
+        "--deployment",
+        deployment,
+        "--test",
+        test,
+    ];
+    run(lcm(store).args(args), code)
+}
+
+/// `lcm record status --deployment DEPLOYMENT --status STATUS --reason REASON` on `store`.
+fn record_status(store: &Path, deployment: &str, status: &str, reason: &str, code: i32) -> Output {
+    let args = [
+        "--deployment",
+        deployment,
+        "--status",
+        status,
+        "--reason",
+        reason,
+    ];
+    run(lcm(store).args(["record", "status"]).args(args), code)
 }
 
 /// The (kind, id) of every stored record.
@@ -1188,10 +1189,7 @@ fn stage_input_errors_store_nothing() {
         .unwrap()
         .replace("med_v1", "med_v9");
     record(&s.store(), "test", &write("t.json", &test), 2);
-    run(
-        lcm(&s.store()).args(["record", "release", "--deployment", "nope", "--test", "x"]),
-        2,
-    );
+    record_release(&s.store(), "nope", "x", 2);
     // Nothing of the failures was stored: the dataset (4), the model and the started session
     // (2) only.
     assert_eq!(record_ids(&s.store()).len(), 7);
@@ -1217,29 +1215,10 @@ fn two_lifecycles_in_one_store() {
     std::fs::write(&dep_path, dep).unwrap();
     record(&s.store(), "predeployment", pre_path.to_str().unwrap(), 0);
     record(&s.store(), "deployment", dep_path.to_str().unwrap(), 0);
-    run(
-        lcm(&s.store()).args([
-            "record",
-            "release",
-            "--deployment",
-            "deploy_002",
-            "--test",
-            "test_001",
-        ]),
-        0,
-    );
+    record_release(&s.store(), "deploy_002", "test_001", 0);
     infer(&s.store(), &lines(4, "one"), 0);
-    let out = infer_on(
-        lcm(&s.store()).args([
-            "infer",
-            "--model",
-            "pneumonia_model@v1.0",
-            "--deployment",
-            "deploy_002",
-        ]),
-        &lines(6, "two"),
-        0,
-    );
+    let model = ["--model", "pneumonia_model@v1.0"];
+    let out = infer_at(&s.store(), "deploy_002", &model, &lines(6, "two"), 0);
     // Each chain counts from 0.
     assert!(stdout(&out).starts_with("0\ttwo_0\t"), "{}", stdout(&out));
     let key = s.path("k");
@@ -1292,32 +1271,11 @@ fn two_lifecycles_in_one_store() {
     );
     let h = header.to_str().unwrap();
     let capsule = s.path("c.json");
-    run(
-        lcm(&s.store()).args([
-            "materialize",
-            "two_3",
-            "--header",
-            h,
-            "--query",
-            "q 3",
-            "--out",
-            capsule.to_str().unwrap(),
-        ]),
-        0,
-    );
+    let args = ["--query", "q 3", "--out", p(&capsule)];
+    materialize(&s.store(), "two_3", h, &args, 0);
     verify(&s, &capsule, &s.path("k.pub"), &["--header", h], 0);
     // deploy_001's chain has no such receipt, and its name contradicts the header.
-    run(
-        lcm(&s.store()).args([
-            "materialize",
-            "two_3",
-            "--header",
-            h,
-            "--deployment",
-            "deploy_001",
-        ]),
-        2,
-    );
+    materialize(&s.store(), "two_3", h, &["--deployment", "deploy_001"], 2);
     let out = run(lcm(&s.store()).args(["check", "--json"]), 0);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["receipts"], 10);
@@ -1327,22 +1285,9 @@ fn two_lifecycles_in_one_store() {
 
 #[test]
 fn a_rollback_stops_inference_and_is_in_the_bundle() {
-    let s = recorded("rollback");
-    infer(&s.store(), &lines(3, "a"), 0);
+    let s = with_receipts("rollback", 3);
     let status = |status: &str, code: i32| {
-        run(
-            lcm(&s.store()).args([
-                "record",
-                "status",
-                "--deployment",
-                "deploy_001",
-                "--status",
-                status,
-                "--reason",
-                "latency regression",
-            ]),
-            code,
-        )
+        record_status(&s.store(), "deploy_001", status, "latency regression", code)
     };
     let out = status("rollback", 0);
     assert!(stdout(&out).starts_with("deployment-status-event\tdeploy_001/1\t"));

@@ -45,6 +45,16 @@ impl Fixture {
             .to_string()
     }
 
+    /// The size of the log of [`DEPLOYMENT`]'s chain.
+    fn log_size(&self) -> u64 {
+        self.open().log_size(DEPLOYMENT).expect("test step")
+    }
+
+    /// Runs the store's full check (`lcm check`) on the fixture's store.
+    fn check(&self) {
+        lcm_store::check::check_store(&*self.open(), &mut |_| {}).expect("test step");
+    }
+
     fn log_key(&self) -> PathBuf {
         let path = self.dir.join("log.key");
         let key = lcm_crypto::SigningKey::generate(&mut lcm_crypto::OsRandom).expect("test step");
@@ -151,12 +161,25 @@ fn refusal<T: std::fmt::Debug>(r: Result<T, ClientError>) -> u16 {
     status(r.expect_err("a refusal"))
 }
 
+/// A client of `url` (with `token`, when given) that does not retry, so that a refusal shows.
+fn client_at(url: &str, token: Option<&str>) -> Client {
+    let client = Client::new(url).expect("test step").with_retry(no_retry());
+    match token {
+        Some(token) => client.with_token(token),
+        None => client,
+    }
+}
+
 /// A client of `server` with `token` that does not retry (so that a refusal shows).
 fn client_of(server: &Running, token: &str) -> Client {
+    client_at(&server.url, Some(token))
+}
+
+/// A client of `server` with `token` and the client's default retries.
+fn retrying_client_of(server: &Running, token: &str) -> Client {
     Client::new(&server.url)
         .expect("test step")
         .with_token(token)
-        .with_retry(no_retry())
 }
 
 /// A fresh store with the example recorded, a token of [`DEPLOYMENT`], and a server on it.
@@ -216,9 +239,7 @@ fn raw(
 #[test]
 fn appends_are_acknowledged_durable_and_checked() {
     let (f, token, server) = serving("append");
-    let client = Client::new(&server.url)
-        .expect("test step")
-        .with_token(&token);
+    let client = retrying_client_of(&server, &token);
     let a = client
         .append(DEPLOYMENT, "k1", &lines("a", 5))
         .expect("test step");
@@ -238,20 +259,16 @@ fn appends_are_acknowledged_durable_and_checked() {
         assert_eq!((r.sequence, r.digest), (ack.sequence, ack.digest));
     }
     assert_eq!(store.log_size(DEPLOYMENT).expect("test step"), 8);
-    lcm_store::check::check_store(&*store, &mut |_| {}).expect("test step");
+    f.check();
     server.stop().expect("test step");
 }
 
 #[test]
 fn writes_need_a_valid_token_of_the_deployment() {
-    let f = Fixture::new("tokens");
-    let token = f.token(DEPLOYMENT);
+    let (f, token, server) = serving("tokens");
     let other = f.token("another_deployment");
-    let server = Running::start(config(&f));
     let body = lines("t", 1);
-    let anonymous = Client::new(&server.url)
-        .expect("test step")
-        .with_retry(no_retry());
+    let anonymous = client_at(&server.url, None);
     assert_eq!(refusal(anonymous.append(DEPLOYMENT, "k", &body)), 401);
     // One character of the secret changed: refused.
     let mut tampered = token.clone().into_bytes();
@@ -272,7 +289,7 @@ fn writes_need_a_valid_token_of_the_deployment() {
     lcm_server::tokens::revoke(&mut *s, &id).expect("test step");
     assert_eq!(refusal(good.append(DEPLOYMENT, "k2", &lines("u", 1))), 401);
     // Nothing refused was appended.
-    assert_eq!(f.open().log_size(DEPLOYMENT).expect("test step"), 1);
+    assert_eq!(f.log_size(), 1);
     server.stop().expect("test step");
 }
 
@@ -289,7 +306,7 @@ fn a_retry_with_the_same_key_appends_nothing_twice() {
         .expect("test step");
     assert!(again.replayed);
     assert_eq!(first.receipts, again.receipts);
-    assert_eq!(f.open().log_size(DEPLOYMENT).expect("test step"), 4);
+    assert_eq!(f.log_size(), 4);
     // The same key with another body: refused, nothing appended.
     let other = lines("j", 4);
     assert_eq!(refusal(client.append(DEPLOYMENT, "batch-1", &other)), 422);
@@ -301,7 +318,7 @@ fn a_retry_with_the_same_key_appends_nothing_twice() {
         .expect("test step");
     changed[at + 1] = b'p';
     assert_eq!(refusal(client.append(DEPLOYMENT, "batch-1", &changed)), 422);
-    assert_eq!(f.open().log_size(DEPLOYMENT).expect("test step"), 4);
+    assert_eq!(f.log_size(), 4);
     server.stop().expect("test step");
 }
 
@@ -333,7 +350,7 @@ fn strict_input_and_repeated_request_ids_are_refused() {
     let stranger = f.token("nowhere");
     let c = client.with_token(&stranger);
     assert_eq!(refusal(c.append("nowhere", "k5", &lines("n", 1))), 422);
-    assert_eq!(f.open().log_size(DEPLOYMENT).expect("test step"), 2);
+    assert_eq!(f.log_size(), 2);
     server.stop().expect("test step");
 }
 
@@ -376,7 +393,7 @@ fn a_full_queue_answers_429_and_shutdown_drains_what_is_in_flight() {
         .expect("test step")
         .expect("test step");
     stopper.join().expect("test step");
-    assert_eq!(f.open().log_size(DEPLOYMENT).expect("test step"), 4);
+    assert_eq!(f.log_size(), 4);
 }
 
 #[test]
@@ -466,9 +483,7 @@ fn the_log_is_served_checkpoint_proofs_and_tiles() {
     );
     assert_eq!(raw(&server.url, "GET", &path("0/x"), &h, b"").0, 404);
     // Reads need a token unless --public-reads.
-    let anonymous = Client::new(&server.url)
-        .expect("test step")
-        .with_retry(no_retry());
+    let anonymous = client_at(&server.url, None);
     assert_eq!(refusal(anonymous.checkpoint(DEPLOYMENT)), 401);
     assert_eq!(raw(&server.url, "GET", "/healthz", &[], b"").0, 200);
     assert_eq!(raw(&server.url, "GET", "/readyz", &[], b"").0, 200);
@@ -478,9 +493,7 @@ fn the_log_is_served_checkpoint_proofs_and_tiles() {
     cfg.public_reads = true;
     cfg.log_key = Some(key);
     let server = Running::start(cfg);
-    let anonymous = Client::new(&server.url)
-        .expect("test step")
-        .with_retry(no_retry());
+    let anonymous = client_at(&server.url, None);
     assert!(anonymous.checkpoint(DEPLOYMENT).is_ok());
     // Writes still need one.
     assert_eq!(
@@ -493,9 +506,7 @@ fn the_log_is_served_checkpoint_proofs_and_tiles() {
 #[test]
 fn concurrent_clients_keep_one_chain() {
     let (f, token, server) = serving("concurrent");
-    let client = Client::new(&server.url)
-        .expect("test step")
-        .with_token(&token);
+    let client = retrying_client_of(&server, &token);
     let threads: Vec<_> = (0..4)
         .map(|t| {
             let c = client.clone();
@@ -519,8 +530,7 @@ fn concurrent_clients_keep_one_chain() {
     all.sort_by_key(|a| a.sequence);
     assert_eq!(all.len(), 800);
     assert!(all.iter().enumerate().all(|(i, a)| a.sequence == i as u64));
-    let store = f.open();
-    lcm_store::check::check_store(&*store, &mut |_| {}).expect("test step");
+    f.check();
     server.stop().expect("test step");
 }
 
@@ -539,10 +549,7 @@ fn https_with_rustls_and_a_ca_file() {
     cfg.tls = Some((cert, key));
     let server = Running::start(cfg);
     let https = server.url.replacen("http://", "https://", 1);
-    let client = Client::new(&https)
-        .expect("client")
-        .with_token(&token)
-        .with_retry(no_retry())
+    let client = client_at(&https, Some(&token))
         .with_ca_pem(made.cert.pem().as_bytes())
         .expect("CA");
     let a = client
@@ -551,29 +558,20 @@ fn https_with_rustls_and_a_ca_file() {
     assert_eq!(a.receipts.len(), 3);
     // Twins: the public roots do not know this CA; another CA is refused; plain HTTP to the
     // TLS port gets no answer.
-    let public = Client::new(&https)
-        .expect("client")
-        .with_token(&token)
-        .with_retry(no_retry());
+    let public = client_at(&https, Some(&token));
     assert!(matches!(
         public.append(DEPLOYMENT, "k2", &lines("u", 1)),
         Err(ClientError::Transport(_))
     ));
     let other = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("other");
-    let wrong = Client::new(&https)
-        .expect("client")
-        .with_token(&token)
-        .with_retry(no_retry())
+    let wrong = client_at(&https, Some(&token))
         .with_ca_pem(other.cert.pem().as_bytes())
         .expect("CA");
     assert!(matches!(
         wrong.append(DEPLOYMENT, "k3", &lines("v", 1)),
         Err(ClientError::Transport(_))
     ));
-    let plain = Client::new(&server.url)
-        .expect("client")
-        .with_token(&token)
-        .with_retry(no_retry());
+    let plain = client_at(&server.url, Some(&token));
     assert!(plain.append(DEPLOYMENT, "k4", &lines("w", 1)).is_err());
     assert!(
         Client::new(&https)
@@ -581,7 +579,7 @@ fn https_with_rustls_and_a_ca_file() {
             .with_ca_pem(b"not pem")
             .is_err()
     );
-    assert_eq!(f.open().log_size(DEPLOYMENT).expect("size"), 3);
+    assert_eq!(f.log_size(), 3);
     server.stop().expect("stop");
 }
 
@@ -693,7 +691,7 @@ fn the_client_retries_a_full_queue_with_the_same_key() {
             .len();
     }
     assert_eq!(total, 15);
-    assert_eq!(f.open().log_size(DEPLOYMENT).expect("size"), 15);
+    assert_eq!(f.log_size(), 15);
     // The count of requests sent again (the PostgreSQL restart test reports it): a client
     // answered at once counts none; one whose server does not answer counts each request
     // once, however many attempts it made, and its clones share the count.
@@ -739,9 +737,7 @@ fn send_lines_acknowledges_each_batch_and_stops_at_the_callers_error() {
         }
     }
     let (f, token, server) = serving("send-lines");
-    let client = Client::new(&server.url)
-        .expect("test step")
-        .with_token(&token);
+    let client = retrying_client_of(&server, &token);
     let mut seen = Vec::new();
     let sent = lcm_client::send_lines(&client, DEPLOYMENT, &lines("s", 5)[..], 2, &mut |a| {
         seen.push(a.receipts.len());
@@ -754,12 +750,9 @@ fn send_lines_acknowledges_each_batch_and_stops_at_the_callers_error() {
     });
     assert!(matches!(stopped, Err(Caller::Stop)), "{stopped:?}");
     // The batch the error was raised for is durable; nothing after it was sent.
-    assert_eq!(f.open().log_size(DEPLOYMENT).expect("test step"), 7);
+    assert_eq!(f.log_size(), 7);
     // The server's refusal comes back as the caller's error type.
-    let refused = Client::new(&server.url)
-        .expect("test step")
-        .with_token("lcm_0000000000000000_00")
-        .with_retry(no_retry());
+    let refused = client_at(&server.url, Some("lcm_0000000000000000_00"));
     let r = lcm_client::send_lines(&refused, DEPLOYMENT, &lines("u", 1)[..], 2, &mut |_| {
         Ok::<(), Caller>(())
     });

@@ -14,6 +14,8 @@ use lcm_model::{Policy, Record as _, Timestamp};
 use lcm_store::lifecycle::{self, EXAMPLE, Passwords};
 use lcm_store::{Error, Store, StoredEvidence, StoredReceipt, StoredRecord, export, pipeline};
 
+use super::scan::scanned;
+
 const PASSWORDS: Passwords<'static> = Passwords {
     dataset: "dataset password",
     model: "model password",
@@ -172,6 +174,35 @@ fn recorded(f: &Fixture, receipts: u64) -> Box<dyn Store> {
     store
 }
 
+/// A request line with no metadata and no explanations.
+fn request(
+    id: String,
+    query: String,
+    output: &str,
+    receipt: Option<&str>,
+) -> pipeline::RequestLine {
+    pipeline::RequestLine {
+        request_id: id,
+        query,
+        output: output.to_owned(),
+        receipt_id: receipt.map(str::to_owned),
+        input_metadata: serde_json::Map::new(),
+        output_metadata: serde_json::Map::new(),
+        explanation_digests: Vec::new(),
+    }
+}
+
+/// [`pipeline::append_requests`] to the test chain, in transactions of `batch_size`.
+fn append(
+    store: &mut dyn Store,
+    requests: &[pipeline::RequestLine],
+    batch_size: usize,
+) -> Result<pipeline::InferSummary, Error> {
+    pipeline::append_requests(store, MODEL, DEPLOYMENT, requests, batch_size, &mut |_| {
+        Ok(())
+    })
+}
+
 fn record(kind: &str, id: &str, byte: u8) -> StoredRecord {
     StoredRecord {
         kind: kind.to_owned(),
@@ -259,38 +290,15 @@ fn a_recorded_lifecycle_reads_back_checks_and_exports_on_every_backend() {
         let head = store.head(DEPLOYMENT).unwrap().unwrap();
         assert_eq!(head.sequence, 9, "{b:?}");
         assert_eq!(store.head("deploy_404").unwrap(), None);
-        let mut seen = Vec::new();
-        store
-            .scan_receipts(DEPLOYMENT, 3, Some(5), &mut |r| {
-                seen.push(r.sequence);
-                Ok(())
-            })
-            .unwrap();
-        assert_eq!(seen, [3, 4, 5]);
-        seen.clear();
-        store
-            .scan_receipts(DEPLOYMENT, 8, None, &mut |r| {
-                seen.push(r.sequence);
-                Ok(())
-            })
-            .unwrap();
-        assert_eq!(seen, [8, 9]);
-        seen.clear();
-        store
-            .scan_receipts(DEPLOYMENT, 10, None, &mut |r| {
-                seen.push(r.sequence);
-                Ok(())
-            })
-            .unwrap();
-        assert!(seen.is_empty());
-        let mut last: Option<StoredReceipt> = None;
-        store
-            .scan_receipts(DEPLOYMENT, 9, Some(9), &mut |r| {
-                last = Some(r);
-                Ok(())
-            })
-            .unwrap();
-        let last = last.unwrap();
+        let sequences = |from, to| -> Vec<u64> {
+            let scan = scanned(&*store, DEPLOYMENT, from, to);
+            scan.iter().map(|r| r.sequence).collect()
+        };
+        assert_eq!(sequences(3, Some(5)), [3, 4, 5]);
+        assert_eq!(sequences(8, None), [8, 9]);
+        assert!(sequences(10, None).is_empty());
+        let [last] =
+            <[StoredReceipt; 1]>::try_from(scanned(&*store, DEPLOYMENT, 9, Some(9))).unwrap();
         assert_eq!(last.digest, head.digest);
         assert_eq!(
             store.receipt(DEPLOYMENT, &last.receipt_id).unwrap(),
@@ -360,37 +368,13 @@ fn appends_need_an_open_chain_and_refuse_a_repeated_receipt_id_whole() {
             .unwrap_err();
         assert!(matches!(err, Error::NoChain { .. }), "{err}");
         let head = store.head(DEPLOYMENT).unwrap().unwrap();
-        let existing = {
-            let mut r = None;
-            store
-                .scan_receipts(DEPLOYMENT, 1, Some(1), &mut |x| {
-                    r = Some(x);
-                    Ok(())
-                })
-                .unwrap();
-            r.unwrap()
-        };
+        let [existing] =
+            <[StoredReceipt; 1]>::try_from(scanned(&*store, DEPLOYMENT, 1, Some(1))).unwrap();
         // Two new receipts in one transaction, the second reusing an id: neither is
         // appended, nor logged.
-        let line = |request: &str, receipt: &str| pipeline::RequestLine {
-            request_id: request.to_owned(),
-            query: "q".to_owned(),
-            output: "o".to_owned(),
-            receipt_id: Some(receipt.to_owned()),
-            input_metadata: serde_json::Map::new(),
-            output_metadata: serde_json::Map::new(),
-            explanation_digests: Vec::new(),
-        };
+        let line = |id: &str, receipt: &str| request(id.into(), "q".into(), "o", Some(receipt));
         let again = [line("x", "brand_new"), line("y", &existing.receipt_id)];
-        let err = pipeline::append_requests::<Error>(
-            &mut *store,
-            MODEL,
-            DEPLOYMENT,
-            &again,
-            2,
-            &mut |_| Ok(()),
-        )
-        .unwrap_err();
+        let err = append(&mut *store, &again, 2).unwrap_err();
         assert!(
             matches!(&err, Error::DuplicateReceipt { kind, id, count: 2 } if kind == "inference-receipt" && id == &existing.receipt_id),
             "{:?}: {err}",
@@ -478,25 +462,16 @@ fn many_writers_append_to_one_chain_and_one_log_without_a_fork() {
                     // Each writer has its own connection.
                     let mut store = lcm_store::open(location).expect("open");
                     let requests: Vec<_> = (0..EACH)
-                        .map(|i| pipeline::RequestLine {
-                            request_id: format!("w{w}_{i}"),
-                            query: format!("query {w} {i}"),
-                            output: "output".to_owned(),
-                            receipt_id: None,
-                            input_metadata: serde_json::Map::new(),
-                            output_metadata: serde_json::Map::new(),
-                            explanation_digests: Vec::new(),
+                        .map(|i| {
+                            request(
+                                format!("w{w}_{i}"),
+                                format!("query {w} {i}"),
+                                "output",
+                                None,
+                            )
                         })
                         .collect();
-                    let summary = pipeline::append_requests::<Error>(
-                        &mut *store,
-                        MODEL,
-                        DEPLOYMENT,
-                        &requests,
-                        7,
-                        &mut |_| Ok(()),
-                    )
-                    .expect("append");
+                    let summary = append(&mut *store, &requests, 7).expect("append");
                     assert_eq!(summary.appended, EACH as u64);
                 });
             }
@@ -618,15 +593,7 @@ fn postgres_store_reconnects_after_its_connection_is_terminated() {
     let terminate = format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{schema}'"
     );
-    let line = |i: u64| pipeline::RequestLine {
-        request_id: format!("after_{i}"),
-        query: "q".to_owned(),
-        output: "o".to_owned(),
-        receipt_id: None,
-        input_metadata: serde_json::Map::new(),
-        output_metadata: serde_json::Map::new(),
-        explanation_digests: Vec::new(),
-    };
+    let line = |i: u64| request(format!("after_{i}"), "q".to_owned(), "o", None);
     for round in 0..3u64 {
         f.sql(&terminate).unwrap();
         // The first call may still meet the broken connection (an error, never a panic);
@@ -634,14 +601,7 @@ fn postgres_store_reconnects_after_its_connection_is_terminated() {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let appended = pipeline::append_requests::<Error>(
-                &mut *store,
-                MODEL,
-                DEPLOYMENT,
-                &[line(round)],
-                1,
-                &mut |_| Ok(()),
-            );
+            let appended = append(&mut *store, &[line(round)], 1);
             match appended {
                 Ok(summary) => {
                     assert_eq!(summary.appended, 1);
@@ -697,13 +657,7 @@ fn postgres_store_reconnects_after_its_connection_is_terminated() {
 fn receipts_are_found_by_request_id_and_by_time_range() {
     for f in Fixture::all("find") {
         let store = recorded(&f, 40);
-        let mut all = Vec::new();
-        store
-            .scan_receipts(DEPLOYMENT, 0, None, &mut |r| {
-                all.push(r);
-                Ok(())
-            })
-            .unwrap();
+        let all = scanned(&*store, DEPLOYMENT, 0, None);
         assert_eq!(all.len(), 40);
         // By request id (the demo's are `req_NNNNNN`).
         assert_eq!(

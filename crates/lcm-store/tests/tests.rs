@@ -8,9 +8,10 @@ use lcm_crypto::{Seed, SigningKey};
 use lcm_model::records::{ModelAnchor, ReleaseRoot};
 use lcm_model::{Policy, Record as _, Timestamp};
 use lcm_store::lifecycle::{self, EXAMPLE, Passwords};
-use lcm_store::{Error, Store, export, pipeline};
+use lcm_store::{Error, Store, StoredReceipt, export, pipeline};
 
 mod conformance;
+mod scan;
 mod service;
 
 /// A scratch directory removed on drop.
@@ -696,7 +697,7 @@ fn lean_rows_give_back_every_receipt_shape_byte_for_byte() {
         };
         let digest = Digest::from_bytes([u8::try_from(10 + i).unwrap(); 32]);
         prev = Some(digest);
-        made.push(lcm_store::StoredReceipt {
+        made.push(StoredReceipt {
             sequence,
             receipt_id: record.receipt_id.clone(),
             digest,

@@ -4,16 +4,99 @@ use std::path::Path;
 use super::schema::MIGRATIONS;
 use super::*;
 
-fn temp(name: &str) -> PathBuf {
+#[path = "../../tests/scan.rs"]
+mod scan;
+use scan::scanned;
+
+/// A store path in the temporary directory, free when made; the store's files are removed
+/// when it is dropped, also when a test fails.
+struct Temp(PathBuf);
+
+impl std::ops::Deref for Temp {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Temp {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        remove(&self.0);
+    }
+}
+
+fn temp(name: &str) -> Temp {
     let p = std::env::temp_dir().join(format!("lcm-store-{name}-{}.db", std::process::id()));
     remove(&p);
-    p
+    Temp(p)
 }
 
 fn remove(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
+}
+
+/// A new store at a fresh temporary path (see [`temp`]) with the default policy.
+fn fresh(name: &str) -> (Temp, SqliteStore) {
+    let path = temp(name);
+    let (store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    (path, store)
+}
+
+/// Runs `sql` on the store's connection directly, as a hand edit of the file would.
+fn run_sql(store: &SqliteStore, sql: &str) {
+    store.conn.execute_batch(sql).unwrap();
+}
+
+/// The schema version and the number of receipt rows of the store file at `path`.
+fn version_and_receipts(path: &Path) -> (i64, i64) {
+    let conn = Connection::open(path).unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    (
+        count("PRAGMA user_version"),
+        count("SELECT COUNT(*) FROM receipts"),
+    )
+}
+
+/// Chain 1 of an old store (see [`old_store`]), for `deployment`, with the seed `[seed; 32]`.
+fn insert_chain(conn: &Connection, deployment: &str, seed: u8) {
+    conn.execute(
+        "INSERT INTO chains (chain_id, deployment, seed) VALUES (1, ?1, ?2)",
+        params![deployment, &[seed; 32][..]],
+    )
+    .unwrap();
+}
+
+/// `r` as a row of chain 1 in an old store's keyed receipts table, with `json` as its JSON.
+fn insert_keyed_receipt(conn: &Connection, r: &StoredReceipt, json: &str) {
+    conn.execute(
+        "INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json) \
+         VALUES (?1, 1, ?2, ?3, ?4, 0, ?5)",
+        params![
+            i64::try_from(CHAIN_SPAN + r.sequence).unwrap(),
+            i64::try_from(r.sequence).unwrap(),
+            r.receipt_id,
+            &r.digest.as_bytes()[..],
+            json
+        ],
+    )
+    .unwrap();
+}
+
+/// The next value of a xorshift64 generator with state `state`.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
 }
 
 /// The canonical JSON of a receipt at `sequence` with this id, time 0 and deployment anchor
@@ -96,8 +179,6 @@ fn migrates_a_version_1_store_and_keeps_its_records() {
     let seed = store.open_chain("dep").unwrap();
     assert_ne!(seed.expose_secret(), &[7u8; 32]);
     assert_eq!(store.chains().unwrap(), ["dep"]);
-    drop(store);
-    let _ = std::fs::remove_file(&path);
 }
 
 /// A version 2 store (one lifecycle, one chain): its receipts and batches become chain 1
@@ -151,14 +232,9 @@ fn migrates_a_version_2_chain_to_its_deployment() {
         (head.sequence, head.digest),
         (2, Digest::from_bytes([2; 32]))
     );
-    let mut seen = Vec::new();
-    store
-        .scan_receipts("dep_1", 1, None, &mut |r| {
-            seen.push(r.receipt_id);
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(seen, ["inf_1", "inf_2"]);
+    let seen = scanned(&store, "dep_1", 1, None);
+    let ids: Vec<&str> = seen.iter().map(|r| r.receipt_id.as_str()).collect();
+    assert_eq!(ids, ["inf_1", "inf_2"]);
     assert_eq!(
         store.receipt("dep_1", "inf_0").unwrap().unwrap().sequence,
         0
@@ -167,8 +243,6 @@ fn migrates_a_version_2_chain_to_its_deployment() {
     let batches = store.batches("dep_1").unwrap();
     assert_eq!((batches.len(), batches[0].last_sequence), (1, 1));
     assert!(store.head("other").unwrap().is_none());
-    drop(store);
-    remove(&path);
 }
 
 /// Receipts that name no stored deployment stop the migration instead of being dropped.
@@ -186,16 +260,7 @@ fn a_version_2_chain_of_no_stored_deployment_is_not_migrated() {
     }
     assert!(matches!(SqliteStore::open(&path), Err(Error::Sqlite(_))));
     // Nothing was changed: the store is still at version 2 with its receipt.
-    let conn = Connection::open(&path).unwrap();
-    let (version, count): (i64, i64) = (
-        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap(),
-        conn.query_row("SELECT COUNT(*) FROM receipts", [], |r| r.get(0))
-            .unwrap(),
-    );
-    assert_eq!((version, count), (2, 1));
-    drop(conn);
-    remove(&path);
+    assert_eq!(version_and_receipts(&path), (2, 1));
 }
 
 /// The head and the scans of a chain are range searches of the table's b-tree, whatever
@@ -203,8 +268,7 @@ fn a_version_2_chain_of_no_stored_deployment_is_not_migrated() {
 /// cost as much as the chain is long (this happened: 4x slower at 10^6 receipts).
 #[test]
 fn chain_reads_are_rowid_range_searches() {
-    let path = temp("plan");
-    let (store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    let (_path, store) = fresh("plan");
     for sql in [receipts::HEAD_SQL, receipts::SCAN_SQL] {
         let mut stmt = store
             .conn
@@ -221,15 +285,12 @@ fn chain_reads_are_rowid_range_searches() {
             "{sql}: {plan:?}"
         );
     }
-    drop(store);
-    remove(&path);
 }
 
 /// Two chains in one store: separate sequences, ids, heads, seeds and batches.
 #[test]
 fn chains_are_independent() {
-    let path = temp("chains");
-    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    let (_path, mut store) = fresh("chains");
     let receipt = |sequence: u64, id: &str| StoredReceipt {
         sequence,
         receipt_id: id.into(),
@@ -262,14 +323,8 @@ fn chains_are_independent() {
         .unwrap();
     assert_eq!(store.head("a").unwrap().map(|h| h.sequence), Some(1));
     assert_eq!(store.head("b").unwrap().map(|h| h.sequence), Some(0));
-    let mut b = Vec::new();
-    store
-        .scan_receipts("b", 0, None, &mut |r| {
-            b.push(r.receipt_id);
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(b, ["x"]);
+    let b = scanned(&store, "b", 0, None);
+    assert_eq!((b.len(), b[0].receipt_id.as_str()), (1, "x"));
     // A sequence beyond the chain's span is refused, not wrapped into the next chain.
     assert!(matches!(
         store.append_receipts("b", &mut |_| {
@@ -280,8 +335,6 @@ fn chains_are_independent() {
         Err(Error::ChainFull { .. })
     ));
     assert_eq!(store.chains().unwrap(), ["a", "b"]);
-    drop(store);
-    remove(&path);
 }
 
 #[test]
@@ -296,14 +349,12 @@ fn refuses_a_newer_schema_and_an_uninitialized_file() {
         SqliteStore::open(&path),
         Err(Error::TooNew { found, .. }) if found == SCHEMA_VERSION + 1
     ));
-    let _ = std::fs::remove_file(&path);
     let empty = temp("empty");
     drop(Connection::open(&empty).unwrap());
     assert!(matches!(
         SqliteStore::open(&empty),
         Err(Error::NotInitialized { .. })
     ));
-    let _ = std::fs::remove_file(&empty);
     assert!(matches!(
         SqliteStore::open(Path::new("/nonexistent/lcm.db")),
         Err(Error::NoStore { .. })
@@ -356,8 +407,6 @@ fn put_records_is_all_or_nothing() {
         Err(Error::Duplicate { kind, id }) if kind == "inference-receipt" && id == "inf"
     ));
     assert_eq!(store.head("dep").unwrap().map(|h| h.sequence), Some(0));
-    drop(store);
-    remove(&path);
 }
 
 /// A version 4 store gets its seals from what it holds at migration: the seed check value of
@@ -367,11 +416,7 @@ fn migration_5_seals_what_the_store_holds() {
     let path = temp("migrate-5");
     {
         let conn = old_store(&path, 4);
-        conn.execute(
-            "INSERT INTO chains (chain_id, deployment, seed) VALUES (1, 'd', ?1)",
-            params![&[9u8; 32][..]],
-        )
-        .unwrap();
+        insert_chain(&conn, "d", 9);
     }
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.policy().unwrap(), Policy::default());
@@ -385,35 +430,30 @@ fn migration_5_seals_what_the_store_holds() {
         .unwrap();
     assert_eq!(n, 1);
     // The tamper twin: the seed changed after migration is refused.
-    store
-        .conn
-        .execute_batch("DROP TRIGGER chains_no_update; UPDATE chains SET seed = zeroblob(32);")
-        .unwrap();
+    run_sql(
+        &store,
+        "DROP TRIGGER chains_no_update; UPDATE chains SET seed = zeroblob(32);",
+    );
     assert!(matches!(
         store.chain_seed("d"),
         Err(Error::SeedCheck { .. })
     ));
     assert!(matches!(store.schema_check(), Err(Error::Schema { .. })));
-    drop(store);
-    remove(&path);
 }
 
 /// A new chain's seed check value is recorded with it; the sealed policy with the policy.
 #[test]
 fn new_chains_and_policies_are_sealed() {
-    let path = temp("seals-new");
-    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    let (_path, mut store) = fresh("seals-new");
     let seed = store.open_chain("d").unwrap();
     let again = store.chain_seed("d").unwrap().unwrap();
     assert_eq!(seed.expose_secret(), again.expose_secret());
     store.integrity_check().unwrap();
-    store
-        .conn
-        .execute_batch("UPDATE meta SET value = replace(value, 'salted', 'plaintext')")
-        .unwrap();
+    run_sql(
+        &store,
+        "UPDATE meta SET value = replace(value, 'salted', 'plaintext')",
+    );
     assert!(matches!(store.policy(), Err(Error::PolicyChanged { .. })));
-    drop(store);
-    remove(&path);
 }
 
 /// A store migrated from any older version has exactly the schema a new store has, so
@@ -426,49 +466,36 @@ fn migrated_stores_have_the_schema_of_a_new_one() {
         let store = SqliteStore::open(&path).unwrap();
         store.schema_check().unwrap();
         store.policy().unwrap();
-        drop(store);
-        remove(&path);
     }
-    let path = temp("schema-new");
-    let (store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    let (_path, store) = fresh("schema-new");
     store.schema_check().unwrap();
-    drop(store);
-    remove(&path);
 }
 
 /// Tamper twins of the seals themselves: a check value removed, a sealed policy rewritten
 /// (with the meta policy to match), a sealed digest changed.
 #[test]
 fn edited_seals_are_refused() {
-    let path = temp("seals-edited");
-    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    let (_path, mut store) = fresh("seals-edited");
     drop(store.open_chain("d").unwrap());
-    store
-        .conn
-        .execute_batch("DROP TRIGGER chain_checks_no_delete; DELETE FROM chain_checks;")
-        .unwrap();
+    run_sql(
+        &store,
+        "DROP TRIGGER chain_checks_no_delete; DELETE FROM chain_checks;",
+    );
     assert!(matches!(
         store.chain_seed("d"),
         Err(Error::SeedCheck { what, .. }) if what.contains("no check value")
     ));
-    store
-        .conn
-        .execute_batch(
-            "DROP TRIGGER sealed_policy_no_update; \
-             UPDATE sealed_policy SET json = replace(json, 'salted', 'plaintext'); \
-             UPDATE meta SET value = replace(value, 'salted', 'plaintext');",
-        )
-        .unwrap();
+    run_sql(
+        &store,
+        "DROP TRIGGER sealed_policy_no_update; \
+         UPDATE sealed_policy SET json = replace(json, 'salted', 'plaintext'); \
+         UPDATE meta SET value = replace(value, 'salted', 'plaintext');",
+    );
     assert!(
         matches!(store.policy(), Err(Error::PolicyChanged { what }) if what.contains("digest"))
     );
-    store
-        .conn
-        .execute_batch("UPDATE sealed_policy SET digest = zeroblob(32)")
-        .unwrap();
+    run_sql(&store, "UPDATE sealed_policy SET digest = zeroblob(32)");
     assert!(matches!(store.policy(), Err(Error::PolicyChanged { .. })));
-    drop(store);
-    remove(&path);
 }
 
 /// A receipt whose digest is a function of its sequence number.
@@ -509,12 +536,7 @@ fn check_log(store: &SqliteStore, deployment: &str, n: u64, rng: &mut u64) {
     assert_eq!(log.size(), n);
     let tree = expected_tree(n);
     assert_eq!(log.root().unwrap().digest(), &tree.root(), "root at {n}");
-    let mut next = || {
-        *rng ^= *rng << 13;
-        *rng ^= *rng >> 7;
-        *rng ^= *rng << 17;
-        *rng
-    };
+    let mut next = || xorshift(rng);
     for _ in 0..8 {
         let size = 1 + next() % n;
         let old = 1 + next() % size;
@@ -554,9 +576,7 @@ fn the_log_is_the_tree_of_the_receipts_at_every_size_and_across_reopens() {
     store.open_chain("b").unwrap();
     let mut n = 0;
     for round in 0..24u64 {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
+        xorshift(&mut rng);
         // Appends of 1 to ~3000 receipts, crossing tile boundaries at both levels.
         let k = 1 + rng % if round % 3 == 0 { 3000 } else { 300 };
         append_n(&mut store, "a", k);
@@ -580,8 +600,6 @@ fn the_log_is_the_tree_of_the_receipts_at_every_size_and_across_reopens() {
     );
     assert!(changed.is_err());
     assert!(store.conn.execute("DELETE FROM log_tiles", []).is_err());
-    drop(store);
-    remove(&path);
 }
 
 #[test]
@@ -590,29 +608,11 @@ fn migration_6_builds_the_log_of_the_receipts_already_stored() {
     let n = 70_000u64;
     {
         let conn = old_store(&path, 4);
-        conn.execute(
-            "INSERT INTO chains (chain_id, deployment, seed) VALUES (1, 'dep', ?1)",
-            params![&[7u8; 32][..]],
-        )
-        .unwrap();
-        let mut stmt = conn
-            .prepare(
-                "INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json) \
-                 VALUES (?1, 1, ?2, ?3, ?4, 0, ?5)",
-            )
-            .unwrap();
+        insert_chain(&conn, "dep", 7);
         conn.execute_batch("BEGIN").unwrap();
         for i in 0..n {
             let r = log_receipt(i);
-            let seq = i64::try_from(i).unwrap();
-            stmt.execute(params![
-                i64::try_from(CHAIN_SPAN).unwrap() + seq,
-                seq,
-                r.receipt_id,
-                &r.digest.as_bytes()[..],
-                r.json
-            ])
-            .unwrap();
+            insert_keyed_receipt(&conn, &r, &r.json);
         }
         conn.execute_batch("COMMIT").unwrap();
     }
@@ -622,41 +622,35 @@ fn migration_6_builds_the_log_of_the_receipts_already_stored() {
     // Appends continue the migrated log.
     append_n(&mut store, "dep", 300);
     check_log(&store, "dep", n + 300, &mut rng);
-    drop(store);
-    remove(&path);
 }
 
 /// A log whose size disagrees with its chain (a store edited by hand) refuses appends.
 #[test]
 fn an_append_refuses_a_log_out_of_step_with_its_chain() {
-    let path = temp("log-step");
-    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    let (_path, mut store) = fresh("log-step");
     store.open_chain("a").unwrap();
     append_n(&mut store, "a", 3);
-    store
-        .conn
-        .execute_batch("DROP TRIGGER logs_only_grow; UPDATE logs SET size = 2;")
-        .unwrap();
+    run_sql(
+        &store,
+        "DROP TRIGGER logs_only_grow; UPDATE logs SET size = 2;",
+    );
     let refused = store.append_receipts("a", &mut |_| Ok(vec![log_receipt(3)]));
     assert!(matches!(refused, Err(Error::Corrupt { .. })), "{refused:?}");
     assert_eq!(store.head("a").unwrap().map(|h| h.sequence), Some(2));
-    drop(store);
-    remove(&path);
 }
 
 /// The log's audit recomputes every tile from the receipts: it passes on a sound log and
 /// names the tile that one changed byte, a dropped partial tile or a wrong size breaks.
 #[test]
 fn the_log_audit_finds_a_changed_tile_byte_and_a_wrong_size() {
-    let path = temp("log-audit");
-    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    let (_path, mut store) = fresh("log-audit");
     store.open_chain("a").unwrap();
     append_n(&mut store, "a", 70_000);
     assert_eq!(crate::log::audit(&store, "a").unwrap(), 70_000);
-    store
-        .conn
-        .execute_batch("DROP TRIGGER log_tiles_only_grow; DROP TRIGGER log_tiles_no_delete; DROP TRIGGER logs_only_grow;")
-        .unwrap();
+    run_sql(
+        &store,
+        "DROP TRIGGER log_tiles_only_grow; DROP TRIGGER log_tiles_no_delete; DROP TRIGGER logs_only_grow;",
+    );
     // One byte of each kind of tile: a full level-0, the partial level-0, a level-1 tile.
     for (level, idx, byte) in [(0, 7, 33), (0, 273, 0), (1, 0, 4000), (2, 0, 31)] {
         let original: Vec<u8> = store
@@ -701,8 +695,6 @@ fn the_log_audit_finds_a_changed_tile_byte_and_a_wrong_size() {
         matches!(&found, Err(Error::Corrupt { what }) if what.contains("69999")),
         "{found:?}"
     );
-    drop(store);
-    remove(&path);
 }
 
 /// Migration 7 moves schema 6's receipts into the lean row and gives back the same
@@ -715,56 +707,26 @@ fn migration_7_keeps_receipts_byte_for_byte_or_refuses() {
         let made: Vec<StoredReceipt> = (0..3).map(log_receipt).collect();
         {
             let conn = old_store(&path, 6);
-            conn.execute(
-                "INSERT INTO chains (chain_id, deployment, seed) VALUES (1, 'dep', ?1)",
-                params![&[7u8; 32][..]],
-            )
-            .unwrap();
+            insert_chain(&conn, "dep", 7);
             for r in &made {
                 let json = if canonical_json || r.sequence < 2 {
                     r.json.clone()
                 } else {
                     r.json.replacen(':', ": ", 1)
                 };
-                conn.execute(
-                    "INSERT INTO receipts (key, chain_id, sequence, receipt_id, digest, timestamp, json) \
-                     VALUES (?1, 1, ?2, ?3, ?4, 0, ?5)",
-                    params![
-                        i64::try_from(CHAIN_SPAN + r.sequence).unwrap(),
-                        i64::try_from(r.sequence).unwrap(),
-                        r.receipt_id,
-                        &r.digest.as_bytes()[..],
-                        json
-                    ],
-                )
-                .unwrap();
+                insert_keyed_receipt(&conn, r, &json);
             }
         }
         match SqliteStore::open(&path) {
             Ok(store) => {
                 assert!(canonical_json);
-                let mut back = Vec::new();
-                store
-                    .scan_receipts("dep", 0, None, &mut |r| {
-                        back.push(r);
-                        Ok(())
-                    })
-                    .unwrap();
-                assert_eq!(back, made);
+                assert_eq!(scanned(&store, "dep", 0, None), made);
             }
             Err(e) => {
                 assert!(!canonical_json, "{e}");
                 assert!(e.to_string().contains("r2"), "{e}");
-                let conn = Connection::open(&path).unwrap();
-                let version: i64 = conn
-                    .query_row("PRAGMA user_version", [], |r| r.get(0))
-                    .unwrap();
-                let rows: i64 = conn
-                    .query_row("SELECT COUNT(*) FROM receipts", [], |r| r.get(0))
-                    .unwrap();
-                assert_eq!((version, rows), (6, 3));
+                assert_eq!(version_and_receipts(&path), (6, 3));
             }
         }
-        remove(&path);
     }
 }
