@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use lcm_capsule::{CapsuleHeader, materialize_receipt};
+use lcm_crypto::SigningKey;
 use lcm_model::records::deployment::DeploymentStatus;
 use lcm_model::{Policy, Timestamp};
 use lcm_store::lifecycle::{self, LifecycleInput, Passwords, Stage};
@@ -181,6 +182,25 @@ impl PyStore {
                 .ok_or_else(|| input("the store is closed"))?;
             f(store)
         })
+    }
+
+    /// A document of `deployment`'s lifecycle (default: the store's only one) that `sign` makes
+    /// with the private key file `key`, as its JSON text; written to `out` too if given.
+    fn signed(
+        &self,
+        py: Python<'_>,
+        deployment: Option<String>,
+        key: &Path,
+        out: Option<&Path>,
+        sign: impl FnOnce(&mut dyn Store, &str, &SigningKey) -> PyResult<String> + Send,
+    ) -> PyResult<String> {
+        let key = read_signing_key(key)?;
+        let text = self.with(py, |s| {
+            let deployment = export::lifecycle_of(s, deployment.as_deref()).map_err(store_err)?;
+            sign(s, &deployment, &key)
+        })?;
+        write_out(out, &text)?;
+        Ok(text)
     }
 
     fn stage(&self, py: Python<'_>, stage: &Stage) -> PyResult<Vec<StoredRecord>> {
@@ -514,17 +534,17 @@ impl PyStore {
         key: PathBuf,
         out: Option<PathBuf>,
     ) -> PyResult<String> {
-        let key = read_signing_key(&key)?;
-        let text = self.with(py, |s| {
-            let deployment = export::lifecycle_of(s, deployment.as_deref()).map_err(store_err)?;
-            let (header, _) =
-                export::header(s, &deployment, Timestamp::now(), &key).map_err(store_err)?;
-            header
-                .to_json(Some(2))
-                .map_err(|e| StoreError::new_err(e.to_string()))
-        })?;
-        write_out(out.as_deref(), &text)?;
-        Ok(text)
+        self.signed(
+            py,
+            deployment,
+            &key,
+            out.as_deref(),
+            |s, deployment, key| {
+                let (header, _) =
+                    export::header(s, deployment, Timestamp::now(), key).map_err(store_err)?;
+                pretty(header.to_json(Some(2)))
+            },
+        )
     }
 
     /// Signs and returns the self-contained bundle of `deployment`'s lifecycle (default: the
@@ -538,17 +558,17 @@ impl PyStore {
         key: PathBuf,
         out: Option<PathBuf>,
     ) -> PyResult<String> {
-        let key = read_signing_key(&key)?;
-        let text = self.with(py, |s| {
-            let deployment = export::lifecycle_of(s, deployment.as_deref()).map_err(store_err)?;
-            let bundle =
-                export::bundle(s, &deployment, Timestamp::now(), &key).map_err(store_err)?;
-            bundle
-                .to_json(Some(2))
-                .map_err(|e| StoreError::new_err(e.to_string()))
-        })?;
-        write_out(out.as_deref(), &text)?;
-        Ok(text)
+        self.signed(
+            py,
+            deployment,
+            &key,
+            out.as_deref(),
+            |s, deployment, key| {
+                let bundle =
+                    export::bundle(s, deployment, Timestamp::now(), key).map_err(store_err)?;
+                pretty(bundle.to_json(Some(2)))
+            },
+        )
     }
 
     /// Signs and returns the C2SP checkpoint (its text, ending with a newline) of
@@ -652,9 +672,7 @@ impl PyStore {
                         header.display()
                     ))
                 })?;
-            capsule
-                .to_json(Some(2))
-                .map_err(|e| StoreError::new_err(e.to_string()))
+            pretty(capsule.to_json(Some(2)))
         })?;
         write_out(out.as_deref(), &text)?;
         Ok(text)
@@ -684,6 +702,11 @@ impl PyStore {
             pipeline::model_of(s, &deployment).map_err(store_err)
         })
     }
+}
+
+/// A document's JSON text, or the error that made it fail as a `StoreError`.
+fn pretty<E: std::fmt::Display>(json: Result<String, E>) -> PyResult<String> {
+    json.map_err(|e| StoreError::new_err(e.to_string()))
 }
 
 /// Writes `text` and a newline to `path`, when given.
