@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use lcm_capsule::{CapsuleHeader, materialize_receipt};
-use lcm_crypto::SigningKey;
 use lcm_model::records::deployment::DeploymentStatus;
 use lcm_model::{Policy, Timestamp};
 use lcm_store::lifecycle::{self, LifecycleInput, Passwords, Stage};
@@ -184,20 +183,29 @@ impl PyStore {
         })
     }
 
-    /// A document of `deployment`'s lifecycle (default: the store's only one) that `sign` makes
-    /// with the private key file `key`, as its JSON text; written to `out` too if given.
+    /// The `document` of `deployment`'s lifecycle (default: the store's only one) signed with
+    /// the private key file `key`, as its JSON text; written to `out` too if given.
     fn signed(
         &self,
         py: Python<'_>,
+        document: Signed,
         deployment: Option<String>,
         key: &Path,
         out: Option<&Path>,
-        sign: impl FnOnce(&mut dyn Store, &str, &SigningKey) -> PyResult<String> + Send,
     ) -> PyResult<String> {
         let key = read_signing_key(key)?;
         let text = self.with(py, |s| {
             let deployment = export::lifecycle_of(s, deployment.as_deref()).map_err(store_err)?;
-            sign(s, &deployment, &key)
+            let now = Timestamp::now();
+            pretty(match document {
+                Signed::Header => export::header(s, &deployment, now, &key)
+                    .map_err(store_err)?
+                    .0
+                    .to_json(Some(2)),
+                Signed::Bundle => export::bundle(s, &deployment, now, &key)
+                    .map_err(store_err)?
+                    .to_json(Some(2)),
+            })
         })?;
         write_out(out, &text)?;
         Ok(text)
@@ -534,17 +542,7 @@ impl PyStore {
         key: PathBuf,
         out: Option<PathBuf>,
     ) -> PyResult<String> {
-        self.signed(
-            py,
-            deployment,
-            &key,
-            out.as_deref(),
-            |s, deployment, key| {
-                let (header, _) =
-                    export::header(s, deployment, Timestamp::now(), key).map_err(store_err)?;
-                pretty(header.to_json(Some(2)))
-            },
-        )
+        self.signed(py, Signed::Header, deployment, &key, out.as_deref())
     }
 
     /// Signs and returns the self-contained bundle of `deployment`'s lifecycle (default: the
@@ -558,17 +556,7 @@ impl PyStore {
         key: PathBuf,
         out: Option<PathBuf>,
     ) -> PyResult<String> {
-        self.signed(
-            py,
-            deployment,
-            &key,
-            out.as_deref(),
-            |s, deployment, key| {
-                let bundle =
-                    export::bundle(s, deployment, Timestamp::now(), key).map_err(store_err)?;
-                pretty(bundle.to_json(Some(2)))
-            },
-        )
+        self.signed(py, Signed::Bundle, deployment, &key, out.as_deref())
     }
 
     /// Signs and returns the C2SP checkpoint (its text, ending with a newline) of
@@ -702,6 +690,15 @@ impl PyStore {
             pipeline::model_of(s, &deployment).map_err(store_err)
         })
     }
+}
+
+/// The documents [`PyStore::signed`] signs.
+#[derive(Clone, Copy)]
+enum Signed {
+    /// The capsule header (`lcm header`).
+    Header,
+    /// The self-contained bundle (`lcm export`).
+    Bundle,
 }
 
 /// A document's JSON text, or the error that made it fail as a `StoreError`.
