@@ -39,17 +39,15 @@ fn written(
     }
 }
 
-/// The store and the deployment whose chain's log `deployment` (`--deployment`) means.
-fn chain(cli: &Cli, deployment: Option<&str>) -> Result<(Box<dyn Store>, String), CliError> {
-    let store = open(cli)?;
-    let deployment = export::chain_of(&*store, deployment)?;
-    Ok((store, deployment))
+/// The deployment whose chain's log `deployment` (`--deployment`) means, and the store.
+fn chain(cli: &Cli, deployment: Option<&str>) -> Result<(String, Box<dyn Store>), CliError> {
+    open(cli).and_then(|store| Ok((export::chain_of(&*store, deployment)?, store)))
 }
 
 pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), CliError> {
     match command {
         LogCommand::Checkpoint(a) => {
-            let (store, deployment) = chain(cli, a.deployment.as_deref())?;
+            let (deployment, store) = chain(cli, a.deployment.as_deref())?;
             let signer = tlog_ops::log_signer(&a.key, a.name.as_deref(), &deployment)?;
             let log = Log::open(&*store, &deployment)?;
             let signed = tlog_ops::sign_checkpoint(&log, &signer)?;
@@ -58,7 +56,7 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
             })
         }
         LogCommand::Check { deployment } => {
-            let (store, deployment) = chain(cli, deployment.as_deref())?;
+            let (deployment, store) = chain(cli, deployment.as_deref())?;
             let size = match lcm_store::log::audit(&*store, &deployment) {
                 Ok(size) => size,
                 Err(lcm_store::Error::Corrupt { what }) => {
@@ -76,7 +74,7 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
         }
         LogCommand::Prove(a) => {
             let old = tlog_ops::read_checkpoint_or_header(&a.from)?;
-            let (store, deployment) = chain(cli, a.deployment.as_deref())?;
+            let (deployment, store) = chain(cli, a.deployment.as_deref())?;
             let log = Log::open(&*store, &deployment)?;
             let proved = tlog_ops::prove(&log, &old, &a.from)?;
             let text = format_hash_lines(&proved.proof);
@@ -86,7 +84,7 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
         }
         LogCommand::Verify(a) => verify(cli, out, a),
         LogCommand::Proof(a) => {
-            let (store, deployment) = chain(cli, a.deployment.as_deref())?;
+            let (deployment, store) = chain(cli, a.deployment.as_deref())?;
             let log = Log::open(&*store, &deployment)?;
             let (checkpoint, key) = (a.checkpoint.as_deref(), a.key.as_deref());
             let proof = tlog_ops::receipt_proof(
@@ -127,7 +125,7 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
         }
         LogCommand::ExportTiles(a) => {
             let dir = &a.dir;
-            let (store, deployment) = chain(cli, a.deployment.as_deref())?;
+            let (deployment, store) = chain(cli, a.deployment.as_deref())?;
             let signer = tlog_ops::log_signer(&a.key, a.name.as_deref(), &deployment)?;
             let done = tiles::export_tiles(&*store, &deployment, &signer, dir)?;
             let (value, text) = done.summary(dir, &signer.name().to_string());
