@@ -9,9 +9,9 @@
 
 use std::path::Path;
 
-use lcm_store::export;
 use lcm_store::log::Log;
 use lcm_store::tlog_ops::{self, OpsError, headers, tiles};
+use lcm_store::{Store, export};
 use lcm_tlog::consistency::format_hash_lines;
 use serde_json::json;
 
@@ -39,11 +39,15 @@ fn written(
     }
 }
 
+/// The deployment whose chain's log `deployment` (`--deployment`) means, and the store.
+fn chain(cli: &Cli, deployment: Option<&str>) -> Result<(String, Box<dyn Store>), CliError> {
+    open(cli).and_then(|store| Ok((export::chain_of(&*store, deployment)?, store)))
+}
+
 pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), CliError> {
     match command {
         LogCommand::Checkpoint(a) => {
-            let store = open(cli)?;
-            let deployment = export::chain_of(&*store, a.deployment.as_deref())?;
+            let (deployment, store) = chain(cli, a.deployment.as_deref())?;
             let signer = tlog_ops::log_signer(&a.key, a.name.as_deref(), &deployment)?;
             let log = Log::open(&*store, &deployment)?;
             let signed = tlog_ops::sign_checkpoint(&log, &signer)?;
@@ -52,8 +56,7 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
             })
         }
         LogCommand::Check { deployment } => {
-            let store = open(cli)?;
-            let deployment = export::chain_of(&*store, deployment.as_deref())?;
+            let (deployment, store) = chain(cli, deployment.as_deref())?;
             let size = match lcm_store::log::audit(&*store, &deployment) {
                 Ok(size) => size,
                 Err(lcm_store::Error::Corrupt { what }) => {
@@ -71,8 +74,7 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
         }
         LogCommand::Prove(a) => {
             let old = tlog_ops::read_checkpoint_or_header(&a.from)?;
-            let store = open(cli)?;
-            let deployment = export::chain_of(&*store, a.deployment.as_deref())?;
+            let (deployment, store) = chain(cli, a.deployment.as_deref())?;
             let log = Log::open(&*store, &deployment)?;
             let proved = tlog_ops::prove(&log, &old, &a.from)?;
             let text = format_hash_lines(&proved.proof);
@@ -82,8 +84,7 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
         }
         LogCommand::Verify(a) => verify(cli, out, a),
         LogCommand::Proof(a) => {
-            let store = open(cli)?;
-            let deployment = export::chain_of(&*store, a.deployment.as_deref())?;
+            let (deployment, store) = chain(cli, a.deployment.as_deref())?;
             let log = Log::open(&*store, &deployment)?;
             let (checkpoint, key) = (a.checkpoint.as_deref(), a.key.as_deref());
             let proof = tlog_ops::receipt_proof(
@@ -124,8 +125,7 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
         }
         LogCommand::ExportTiles(a) => {
             let dir = &a.dir;
-            let store = open(cli)?;
-            let deployment = export::chain_of(&*store, a.deployment.as_deref())?;
+            let (deployment, store) = chain(cli, a.deployment.as_deref())?;
             let signer = tlog_ops::log_signer(&a.key, a.name.as_deref(), &deployment)?;
             let done = tiles::export_tiles(&*store, &deployment, &signer, dir)?;
             let (value, text) = done.summary(dir, &signer.name().to_string());

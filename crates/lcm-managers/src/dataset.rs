@@ -38,6 +38,7 @@ use lcm_model::verify::{
 };
 use lcm_model::{Claimed, DomainType, Policy, Record, Seal, Sealed};
 
+use crate::deployment::non_empty;
 use crate::password::PasswordAnchor;
 use crate::restore::{check_kdf_iterations, check_seal, fresh_id, new_id, same_digest};
 use crate::{Context, Error};
@@ -197,13 +198,7 @@ impl DatasetFamilyManager {
             });
         }
         self.check_new_family_id(family_id)?;
-        if master_password.is_empty() {
-            return Err(Error::Empty {
-                kind: FAMILY,
-                id: family_id.to_owned(),
-                field: "master_password",
-            });
-        }
+        non_empty(FAMILY, family_id, "master_password", master_password)?;
         metadata
             .validate()
             .map_err(|e| empty_field(FAMILY, family_id, e))?;
@@ -520,32 +515,18 @@ pub fn verify_family_password(
     master_password: &str,
 ) -> Result<(), Error> {
     let id = anchor.family_id.as_str();
-    if master_password.is_empty() {
-        return Err(Error::Empty {
-            kind: FAMILY,
-            id: id.to_owned(),
-            field: "master_password",
-        });
-    }
-    // The MAC's message is recomputed from the metadata: a stored digest is never trusted.
-    let metadata_digest = anchor.metadata.digest(policy)?;
-    same_digest(
-        "dataset family metadata_digest",
-        id,
-        anchor.metadata_digest,
-        metadata_digest,
-    )?;
     PasswordAnchor {
         salt: anchor.salt,
         kdf_iterations: anchor.kdf_iterations,
         anchor: anchor.anchor,
     }
-    .check(
+    .check_stored(
         policy.hash_algorithm,
         master_password,
         &family_key_label(id),
-        &metadata_digest,
         (FAMILY, id),
+        ("dataset family metadata_digest", anchor.metadata_digest),
+        || Ok(anchor.metadata.digest(policy)?),
     )
 }
 

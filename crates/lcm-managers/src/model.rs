@@ -22,6 +22,7 @@ use lcm_model::{Claimed, DomainType, Policy, Record, Seal, Sealed};
 use serde_json::{Map, Value};
 
 use crate::dataset::empty_field;
+use crate::deployment::non_empty;
 use crate::password::PasswordAnchor;
 use crate::restore::{check_kdf_iterations, check_seal, fresh_id, same_digest};
 use crate::{Context, DatasetFamilyManager, Error};
@@ -212,13 +213,7 @@ impl ModelManager {
             &request.version,
             &request.trainer_commit,
         )?;
-        if master_password.is_empty() {
-            return Err(Error::Empty {
-                kind: MODEL,
-                id,
-                field: "master_password",
-            });
-        }
+        non_empty(MODEL, &id, "master_password", master_password)?;
         check_description_inputs(&id, &request.architecture, &request.environment)?;
 
         let mut authorized = BTreeMap::new();
@@ -648,32 +643,18 @@ pub fn verify_model_password(
         "{}@{}",
         anchor.description.model_name, anchor.description.version
     );
-    if master_password.is_empty() {
-        return Err(Error::Empty {
-            kind: MODEL,
-            id,
-            field: "master_password",
-        });
-    }
-    // The MAC's message is recomputed from the description: a stored digest is never trusted.
-    let description_digest = anchor.description.digest(policy)?;
-    same_digest(
-        "model description_digest",
-        &id,
-        anchor.description_digest,
-        description_digest,
-    )?;
     PasswordAnchor {
         salt: anchor.salt,
         kdf_iterations: anchor.kdf_iterations,
         anchor: anchor.anchor,
     }
-    .check(
+    .check_stored(
         policy.hash_algorithm,
         master_password,
         MODEL_KEY_LABEL,
-        &description_digest,
         (MODEL, &id),
+        ("model description_digest", anchor.description_digest),
+        || Ok(anchor.description.digest(policy)?),
     )
 }
 

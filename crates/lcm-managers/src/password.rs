@@ -4,6 +4,8 @@
 
 use lcm_crypto::{Digest, HashAlgorithm, MacKey, MacTag, MasterKey, Pbkdf2Params, Salt};
 
+use crate::deployment::non_empty;
+use crate::restore::same_digest;
 use crate::{Context, Error};
 
 /// What a password anchor stores beside the content it authenticates.
@@ -41,6 +43,25 @@ impl PasswordAnchor {
             kdf_iterations,
             anchor: key.mac(digest.as_bytes()),
         })
+    }
+
+    /// Checks `password` against an anchor read back from storage, of the `kind` record `id`:
+    /// [`Error::Empty`] for an empty password; the content digest the record stores (`field`,
+    /// `stored`) must be the one `recompute` computes from its content (the MAC's message is
+    /// recomputed: a stored digest is never trusted); then as [`Self::check`].
+    pub(crate) fn check_stored(
+        &self,
+        algorithm: HashAlgorithm,
+        password: &str,
+        label: &str,
+        (kind, id): (&'static str, &str),
+        (field, stored): (&'static str, Digest),
+        recompute: impl FnOnce() -> Result<Digest, Error>,
+    ) -> Result<(), Error> {
+        non_empty(kind, id, "master_password", password)?;
+        let digest = recompute()?;
+        same_digest(field, id, stored, digest)?;
+        self.check(algorithm, password, label, &digest, (kind, id))
     }
 
     /// Checks that `password` reproduces this anchor of `digest` (recomputed by the caller)

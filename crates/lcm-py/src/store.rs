@@ -183,6 +183,34 @@ impl PyStore {
         })
     }
 
+    /// The `document` of `deployment`'s lifecycle (default: the store's only one) signed with
+    /// the private key file `key`, as its JSON text; written to `out` too if given.
+    fn signed(
+        &self,
+        py: Python<'_>,
+        document: Signed,
+        deployment: Option<String>,
+        key: &Path,
+        out: Option<&Path>,
+    ) -> PyResult<String> {
+        let key = read_signing_key(key)?;
+        let text = self.with(py, |s| {
+            let deployment = export::lifecycle_of(s, deployment.as_deref()).map_err(store_err)?;
+            let now = Timestamp::now();
+            pretty(match document {
+                Signed::Header => export::header(s, &deployment, now, &key)
+                    .map_err(store_err)?
+                    .0
+                    .to_json(Some(2)),
+                Signed::Bundle => export::bundle(s, &deployment, now, &key)
+                    .map_err(store_err)?
+                    .to_json(Some(2)),
+            })
+        })?;
+        write_out(out, &text)?;
+        Ok(text)
+    }
+
     fn stage(&self, py: Python<'_>, stage: &Stage) -> PyResult<Vec<StoredRecord>> {
         self.with(py, |s| lifecycle::record_stage(s, stage).map_err(store_err))
             .map(records)
@@ -514,17 +542,7 @@ impl PyStore {
         key: PathBuf,
         out: Option<PathBuf>,
     ) -> PyResult<String> {
-        let key = read_signing_key(&key)?;
-        let text = self.with(py, |s| {
-            let deployment = export::lifecycle_of(s, deployment.as_deref()).map_err(store_err)?;
-            let (header, _) =
-                export::header(s, &deployment, Timestamp::now(), &key).map_err(store_err)?;
-            header
-                .to_json(Some(2))
-                .map_err(|e| StoreError::new_err(e.to_string()))
-        })?;
-        write_out(out.as_deref(), &text)?;
-        Ok(text)
+        self.signed(py, Signed::Header, deployment, &key, out.as_deref())
     }
 
     /// Signs and returns the self-contained bundle of `deployment`'s lifecycle (default: the
@@ -538,17 +556,7 @@ impl PyStore {
         key: PathBuf,
         out: Option<PathBuf>,
     ) -> PyResult<String> {
-        let key = read_signing_key(&key)?;
-        let text = self.with(py, |s| {
-            let deployment = export::lifecycle_of(s, deployment.as_deref()).map_err(store_err)?;
-            let bundle =
-                export::bundle(s, &deployment, Timestamp::now(), &key).map_err(store_err)?;
-            bundle
-                .to_json(Some(2))
-                .map_err(|e| StoreError::new_err(e.to_string()))
-        })?;
-        write_out(out.as_deref(), &text)?;
-        Ok(text)
+        self.signed(py, Signed::Bundle, deployment, &key, out.as_deref())
     }
 
     /// Signs and returns the C2SP checkpoint (its text, ending with a newline) of
@@ -652,9 +660,7 @@ impl PyStore {
                         header.display()
                     ))
                 })?;
-            capsule
-                .to_json(Some(2))
-                .map_err(|e| StoreError::new_err(e.to_string()))
+            pretty(capsule.to_json(Some(2)))
         })?;
         write_out(out.as_deref(), &text)?;
         Ok(text)
@@ -684,6 +690,20 @@ impl PyStore {
             pipeline::model_of(s, &deployment).map_err(store_err)
         })
     }
+}
+
+/// The documents [`PyStore::signed`] signs.
+#[derive(Clone, Copy)]
+enum Signed {
+    /// The capsule header (`lcm header`).
+    Header,
+    /// The self-contained bundle (`lcm export`).
+    Bundle,
+}
+
+/// A document's JSON text, or the error that made it fail as a `StoreError`.
+fn pretty<E: std::fmt::Display>(json: Result<String, E>) -> PyResult<String> {
+    json.map_err(|e| StoreError::new_err(e.to_string()))
 }
 
 /// Writes `text` and a newline to `path`, when given.

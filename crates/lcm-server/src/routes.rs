@@ -404,16 +404,45 @@ async fn checkpoint(
     Path(deployment): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    authorize_read(&state, &headers, &deployment).await?;
-    let key = log_key(&state)?;
-    let origin = state.origin.clone();
-    let shared = Arc::clone(&state);
-    let note = Readers::with(&state, move |s| {
-        let log = Log::open(s, &deployment)?;
-        Ok(signed_checkpoint(&shared, &log, &key, origin.as_deref())?.to_text())
+    let note = read_signed(&state, &headers, deployment, |_, _, signed| {
+        Ok(signed.to_text())
     })
     .await?;
     Ok(text(note))
+}
+
+/// Authorizes a read of `deployment`'s log ([`authorize_read`]), then runs `read` on a reader
+/// connection with the log open.
+async fn read_log<T: Send + 'static>(
+    state: &Arc<State>,
+    headers: &HeaderMap,
+    deployment: String,
+    read: impl FnOnce(&dyn Store, &Log<'_>) -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    authorize_read(state, headers, &deployment).await?;
+    Readers::with(state, move |s| read(s, &Log::open(s, &deployment)?)).await
+}
+
+/// [`read_log`], with the log's checkpoint at its size signed with the log key
+/// ([`signed_checkpoint`]); a server without a log key answers not found.
+async fn read_signed<T: Send + 'static>(
+    state: &Arc<State>,
+    headers: &HeaderMap,
+    deployment: String,
+    read: impl FnOnce(&dyn Store, &Log<'_>, lcm_tlog::SignedCheckpoint) -> Result<T, Error>
+    + Send
+    + 'static,
+) -> Result<T, Error> {
+    authorize_read(state, headers, &deployment).await?;
+    let key = log_key(state)?;
+    let origin = state.origin.clone();
+    let shared = Arc::clone(state);
+    Readers::with(state, move |s| {
+        let log = Log::open(s, &deployment)?;
+        let signed = signed_checkpoint(&shared, &log, &key, origin.as_deref())?;
+        read(s, &log, signed)
+    })
+    .await
 }
 
 /// The checkpoint of `log` at its size signed with the log key: kept per (deployment, size),
@@ -447,14 +476,8 @@ async fn inclusion(
     Query(q): Query<InclusionQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    authorize_read(&state, &headers, &deployment).await?;
-    let key = log_key(&state)?;
-    let origin = state.origin.clone();
-    let shared = Arc::clone(&state);
-    let proof = Readers::with(&state, move |s| {
-        let log = Log::open(s, &deployment)?;
-        let signed = signed_checkpoint(&shared, &log, &key, origin.as_deref())?;
-        let proof = tlog_ops::receipt_proof_at(s, &log, &q.receipt_id, signed).map_err(ops)?;
+    let proof = read_signed(&state, &headers, deployment, move |s, log, signed| {
+        let proof = tlog_ops::receipt_proof_at(s, log, &q.receipt_id, signed).map_err(ops)?;
         Ok(proof.to_text())
     })
     .await?;
@@ -475,9 +498,7 @@ async fn consistency(
     Query(q): Query<ConsistencyQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    authorize_read(&state, &headers, &deployment).await?;
-    let hashes = Readers::with(&state, move |s| {
-        let log = Log::open(s, &deployment)?;
+    let hashes = read_log(&state, &headers, deployment, move |_, log| {
         if q.old == 0 || q.old > q.new || q.new > log.size() {
             return Err(Error::Input(format!(
                 "need 0 < old <= new <= {} (the log's size)",

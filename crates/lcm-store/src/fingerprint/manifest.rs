@@ -9,7 +9,9 @@ use lcm_model::Policy;
 use lcm_model::records::{ParameterFingerprint, TensorChange};
 use serde::{Deserialize, Serialize};
 
-use super::safetensors::{INDEX_SUFFIX, ShardIndex, safetensors_fingerprint, sharded_fingerprint};
+use super::safetensors::{
+    INDEX_SUFFIX, ShardIndex, safetensors_file_fingerprint, sharded_fingerprint,
+};
 use super::{DIRECTORY_DOMAIN, Error, hash_file, io_err, walk};
 
 /// The `format` of a manifest document.
@@ -220,9 +222,8 @@ impl Manifest {
             let parameters = if is_index(&name) {
                 Some(Parameters::of(&sharded_fingerprint(&policy, path)?))
             } else if is_safetensors(&name) {
-                let bytes = std::fs::read(path).map_err(io_err(path))?;
-                Some(Parameters::of(&safetensors_fingerprint(
-                    &policy, path, &bytes,
+                Some(Parameters::of(&safetensors_file_fingerprint(
+                    &policy, path,
                 )?))
             } else {
                 None
@@ -259,10 +260,7 @@ impl Manifest {
             })?;
             done = done.saturating_add(len);
             let parameters = if is_safetensors(rel) {
-                let bytes = std::fs::read(p).map_err(io_err(p))?;
-                Some(Parameters::of(&safetensors_fingerprint(
-                    &policy, p, &bytes,
-                )?))
+                Some(Parameters::of(&safetensors_file_fingerprint(&policy, p)?))
             } else {
                 None
             };

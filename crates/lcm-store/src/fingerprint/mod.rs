@@ -305,12 +305,11 @@ pub fn fingerprint(
     }
     let digest = hash_file(algorithm, path, progress)?;
     let parameters = if path.extension().is_some_and(|e| e == "safetensors") {
-        let bytes = std::fs::read(path).map_err(io_err(path))?;
         let policy = Policy {
             hash_algorithm: algorithm,
             ..Policy::default()
         };
-        Some(safetensors_fingerprint(&policy, path, &bytes)?)
+        Some(safetensors::safetensors_file_fingerprint(&policy, path)?)
     } else {
         None
     };

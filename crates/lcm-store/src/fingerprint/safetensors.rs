@@ -297,6 +297,15 @@ impl ShardIndex {
     }
 }
 
+/// [`safetensors_fingerprint`] of the file at `path`, read whole into memory.
+pub(super) fn safetensors_file_fingerprint(
+    policy: &Policy,
+    path: &Path,
+) -> Result<ParameterFingerprint, Error> {
+    let bytes = std::fs::read(path).map_err(super::io_err(path))?;
+    safetensors_fingerprint(policy, path, &bytes)
+}
+
 /// The parameter fingerprint of a sharded model from its index file alone: the index is
 /// read, and each shard it names is read from the index's directory and fingerprinted, one
 /// at a time (memory: the largest shard).

@@ -18,6 +18,28 @@ CREATE TABLE IF NOT EXISTS lcm_migrations (
     version    integer PRIMARY KEY CHECK (version > 0)
 )";
 
+/// The triggers that keep the rows of `$table`, refusing with `$why`: the row trigger
+/// `TABLE_append_only` refuses `UPDATE` and `DELETE` (`TABLE_no_delete`: `DELETE` only, for a
+/// table whose updates a trigger of its own checks), and `TABLE_no_truncate` refuses
+/// `TRUNCATE`, which skips row triggers.
+#[rustfmt::skip]
+macro_rules! refuse {
+    (append_only $table:literal, $why:literal) => {
+        refuse!($table, $why, "_append_only BEFORE UPDATE OR DELETE ON ")
+    };
+    (no_delete $table:literal, $why:literal) => {
+        refuse!($table, $why, "_no_delete BEFORE DELETE ON ")
+    };
+    ($table:literal, $why:literal, $row_trigger:literal) => {
+        concat!(
+            "CREATE TRIGGER ", $table, $row_trigger, $table, "\n",
+            "    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('", $why, "');\n",
+            "CREATE TRIGGER ", $table, "_no_truncate BEFORE TRUNCATE ON ", $table, "\n",
+            "    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('", $why, "');\n",
+        )
+    };
+}
+
 /// The migrations, in order: migration `i` takes the schema from version `i` to `i + 1`.
 pub(super) const MIGRATIONS: &[&str] = &[
     // Version 1: the schema of a `SQLite` store at its version 6, in PostgreSQL types. A
@@ -26,7 +48,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // `request_id` is copied from its JSON into a column of its own when it is appended (an
     // index on the expression `json::json ->> 'request_id'` made every insert parse the
     // JSON again in the server, about half the cost of an append).
-    r"
+    concat!(
+        r"
 CREATE FUNCTION lcm_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
@@ -50,11 +73,9 @@ BEGIN
     RETURN NEW;
 END
 $$;
-CREATE TRIGGER lcm_migrations_append_only BEFORE UPDATE OR DELETE ON lcm_migrations
-    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('the migration history is append-only');
-CREATE TRIGGER lcm_migrations_no_truncate BEFORE TRUNCATE ON lcm_migrations
-    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('the migration history is append-only');
-CREATE TABLE meta (
+",
+        refuse!(append_only "lcm_migrations", "the migration history is append-only"),
+        r"CREATE TABLE meta (
     key   text PRIMARY KEY,
     value text NOT NULL
 );
@@ -121,52 +142,29 @@ CREATE TABLE logs (
     chain_id bigint PRIMARY KEY CHECK (chain_id > 0),
     size     bigint NOT NULL CHECK (size >= 0)
 );
-CREATE TRIGGER records_append_only BEFORE UPDATE OR DELETE ON records
-    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('records are append-only');
-CREATE TRIGGER records_no_truncate BEFORE TRUNCATE ON records
-    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('records are append-only');
-CREATE TRIGGER evidence_append_only BEFORE UPDATE OR DELETE ON evidence
-    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('evidence is append-only');
-CREATE TRIGGER evidence_no_truncate BEFORE TRUNCATE ON evidence
-    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('evidence is append-only');
-CREATE TRIGGER chains_append_only BEFORE UPDATE OR DELETE ON chains
-    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('chains are append-only');
-CREATE TRIGGER chains_no_truncate BEFORE TRUNCATE ON chains
-    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('chains are append-only');
-CREATE TRIGGER chain_checks_append_only BEFORE UPDATE OR DELETE ON chain_checks
-    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('chain check values are append-only');
-CREATE TRIGGER chain_checks_no_truncate BEFORE TRUNCATE ON chain_checks
-    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('chain check values are append-only');
-CREATE TRIGGER sealed_policy_append_only BEFORE UPDATE OR DELETE ON sealed_policy
-    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('the sealed policy is append-only');
-CREATE TRIGGER sealed_policy_no_truncate BEFORE TRUNCATE ON sealed_policy
-    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('the sealed policy is append-only');
-CREATE TRIGGER receipts_append_only BEFORE UPDATE OR DELETE ON receipts
-    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('receipts are append-only');
-CREATE TRIGGER receipts_no_truncate BEFORE TRUNCATE ON receipts
-    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('receipts are append-only');
-CREATE TRIGGER batches_append_only BEFORE UPDATE OR DELETE ON batches
-    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('batches are append-only');
-CREATE TRIGGER batches_no_truncate BEFORE TRUNCATE ON batches
-    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('batches are append-only');
-CREATE TRIGGER log_tiles_only_grow BEFORE UPDATE ON log_tiles
-    FOR EACH ROW EXECUTE FUNCTION lcm_tile_only_grows();
-CREATE TRIGGER log_tiles_no_delete BEFORE DELETE ON log_tiles
-    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('log tiles are append-only');
-CREATE TRIGGER log_tiles_no_truncate BEFORE TRUNCATE ON log_tiles
-    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('log tiles are append-only');
-CREATE TRIGGER logs_only_grow BEFORE UPDATE ON logs
-    FOR EACH ROW EXECUTE FUNCTION lcm_log_only_grows();
-CREATE TRIGGER logs_no_delete BEFORE DELETE ON logs
-    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('logs are append-only');
-CREATE TRIGGER logs_no_truncate BEFORE TRUNCATE ON logs
-    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('logs are append-only');
 ",
+        refuse!(append_only "records", "records are append-only"),
+        refuse!(append_only "evidence", "evidence is append-only"),
+        refuse!(append_only "chains", "chains are append-only"),
+        refuse!(append_only "chain_checks", "chain check values are append-only"),
+        refuse!(append_only "sealed_policy", "the sealed policy is append-only"),
+        refuse!(append_only "receipts", "receipts are append-only"),
+        refuse!(append_only "batches", "batches are append-only"),
+        r"CREATE TRIGGER log_tiles_only_grow BEFORE UPDATE ON log_tiles
+    FOR EACH ROW EXECUTE FUNCTION lcm_tile_only_grows();
+",
+        refuse!(no_delete "log_tiles", "log tiles are append-only"),
+        r"CREATE TRIGGER logs_only_grow BEFORE UPDATE ON logs
+    FOR EACH ROW EXECUTE FUNCTION lcm_log_only_grows();
+",
+        refuse!(no_delete "logs", "logs are append-only"),
+    ),
     // Version 2: the service's tables (`lcm serve`), as the `SQLite` backend's version 8. API
     // tokens, kept as the SHA-256 of the token and never deleted: the only change allowed is
     // setting `revoked` once. Batch keys (a client's `Idempotency-Key`), each written in the
     // transaction of the receipts its batch appended, append-only.
-    r"
+    concat!(
+        r"
 CREATE FUNCTION lcm_token_only_revoked() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.id <> OLD.id OR NEW.name <> OLD.name OR NEW.deployment <> OLD.deployment
@@ -187,11 +185,9 @@ CREATE TABLE tokens (
 );
 CREATE TRIGGER tokens_only_revoke BEFORE UPDATE ON tokens
     FOR EACH ROW EXECUTE FUNCTION lcm_token_only_revoked();
-CREATE TRIGGER tokens_no_delete BEFORE DELETE ON tokens
-    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('tokens are kept (revoke them)');
-CREATE TRIGGER tokens_no_truncate BEFORE TRUNCATE ON tokens
-    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('tokens are kept (revoke them)');
-CREATE TABLE batch_keys (
+",
+        refuse!(no_delete "tokens", "tokens are kept (revoke them)"),
+        r"CREATE TABLE batch_keys (
     chain_id   bigint NOT NULL CHECK (chain_id > 0),
     key        text NOT NULL,
     body       bytea NOT NULL CHECK (length(body) = 32),
@@ -199,11 +195,9 @@ CREATE TABLE batch_keys (
     count      bigint NOT NULL CHECK (count > 0),
     PRIMARY KEY (chain_id, key)
 );
-CREATE TRIGGER batch_keys_append_only BEFORE UPDATE OR DELETE ON batch_keys
-    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('batch keys are append-only');
-CREATE TRIGGER batch_keys_no_truncate BEFORE TRUNCATE ON batch_keys
-    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('batch keys are append-only');
 ",
+        refuse!(append_only "batch_keys", "batch keys are append-only"),
+    ),
     // Version 3: receipts by time, as the `SQLite` backend's version 9 (the sequence in the
     // index, so that a range's first and last receipts come from the index alone).
     r"
@@ -211,16 +205,15 @@ CREATE INDEX receipts_by_time ON receipts (chain_id, timestamp, sequence);
 ",
     // Version 4: the rotations of the store's signing key, as the `SQLite` backend's
     // version 10, append-only.
-    r"
+    concat!(
+        r"
 CREATE TABLE key_rotations (
     sequence   bigint PRIMARY KEY CHECK (sequence >= 0),
     json       text NOT NULL
 );
-CREATE TRIGGER key_rotations_append_only BEFORE UPDATE OR DELETE ON key_rotations
-    FOR EACH ROW EXECUTE FUNCTION lcm_refuse('key rotations are append-only');
-CREATE TRIGGER key_rotations_no_truncate BEFORE TRUNCATE ON key_rotations
-    FOR EACH STATEMENT EXECUTE FUNCTION lcm_refuse('key rotations are append-only');
 ",
+        refuse!(append_only "key_rotations", "key rotations are append-only"),
+    ),
 ];
 
 /// One migration step inside the caller's transaction: the version it brought the schema to,

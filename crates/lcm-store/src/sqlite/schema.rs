@@ -1,9 +1,23 @@
 //! The `SQLite` schema, as the migrations that build it: migration `i` takes a store from
 //! version `i` to `i + 1`, and a new store runs them all.
 
+/// The two triggers that make `$table` append-only: `UPDATE` and `DELETE` abort with `$why`.
+#[rustfmt::skip]
+macro_rules! append_only {
+    ($table:literal, $why:literal) => {
+        concat!(
+            "CREATE TRIGGER ", $table, "_no_update BEFORE UPDATE ON ", $table, "\n",
+            "    BEGIN SELECT RAISE(ABORT, '", $why, "'); END;\n",
+            "CREATE TRIGGER ", $table, "_no_delete BEFORE DELETE ON ", $table, "\n",
+            "    BEGIN SELECT RAISE(ABORT, '", $why, "'); END;\n",
+        )
+    };
+}
+
 /// The migrations, in order: migration `i` takes the schema from version `i` to `i + 1`.
 pub(super) const MIGRATIONS: &[&str] = &[
-    r"
+    concat!(
+        r"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value BLOB NOT NULL
@@ -29,47 +43,37 @@ CREATE TABLE batches (
     digest     BLOB NOT NULL CHECK (length(digest) = 32),
     json       TEXT NOT NULL
 );
-CREATE TRIGGER records_no_update BEFORE UPDATE ON records
-    BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
-CREATE TRIGGER records_no_delete BEFORE DELETE ON records
-    BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
-CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
-    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
-CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
-    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
-CREATE TRIGGER batches_no_update BEFORE UPDATE ON batches
-    BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
-CREATE TRIGGER batches_no_delete BEFORE DELETE ON batches
-    BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
 ",
-    r"
+        append_only!("records", "records are append-only"),
+        append_only!("receipts", "receipts are append-only"),
+        append_only!("batches", "batches are append-only"),
+    ),
+    concat!(
+        r"
 CREATE TABLE evidence (
     kind       TEXT NOT NULL,
     id         TEXT NOT NULL,
     json       TEXT NOT NULL,
     PRIMARY KEY (kind, id)
 );
-CREATE TRIGGER evidence_no_update BEFORE UPDATE ON evidence
-    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
-CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence
-    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
 ",
+        append_only!("evidence", "evidence is append-only"),
+    ),
     // Version 3: one receipt chain per deployment, each with its own commitment seed. A
     // version 2 store held one lifecycle: its chain becomes chain 1, of the deployment its
     // receipts name, with the store's seed (so the openings of its receipts are unchanged).
     // If receipts exist but name no stored deployment, chain 1 is missing and the NOT NULL
     // chain id makes the migration fail rather than lose them.
-    r"
+    concat!(
+        r"
 CREATE TABLE chains (
     chain_id   INTEGER PRIMARY KEY CHECK (chain_id > 0),
     deployment TEXT NOT NULL UNIQUE,
     seed       BLOB NOT NULL CHECK (length(seed) = 32)
 );
-CREATE TRIGGER chains_no_update BEFORE UPDATE ON chains
-    BEGIN SELECT RAISE(ABORT, 'chains are append-only'); END;
-CREATE TRIGGER chains_no_delete BEFORE DELETE ON chains
-    BEGIN SELECT RAISE(ABORT, 'chains are append-only'); END;
-INSERT INTO chains (chain_id, deployment, seed)
+",
+        append_only!("chains", "chains are append-only"),
+        r"INSERT INTO chains (chain_id, deployment, seed)
     SELECT 1, d.id, (SELECT value FROM meta WHERE key = 'commitment_seed')
     FROM records d
     WHERE d.kind = 'deployment-anchor'
@@ -110,15 +114,10 @@ INSERT INTO batches (chain_id, window_id, first_seq, last_seq, digest, json)
     FROM batches_v2;
 DROP TABLE receipts_v2;
 DROP TABLE batches_v2;
-CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
-    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
-CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
-    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
-CREATE TRIGGER batches_no_update BEFORE UPDATE ON batches
-    BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
-CREATE TRIGGER batches_no_delete BEFORE DELETE ON batches
-    BEGIN SELECT RAISE(ABORT, 'batches are append-only'); END;
 ",
+        append_only!("receipts", "receipts are append-only"),
+        append_only!("batches", "batches are append-only"),
+    ),
     // Version 4: records are found by digest (a model anchor from a pre-deployment, a
     // snapshot, a family from a split) without scanning their kind.
     r"
@@ -130,26 +129,24 @@ CREATE INDEX records_by_digest ON records (kind, digest);
     // version 4 gets them computed from the values it holds at migration time
     // (`backfill_v5`), so it is only as trustworthy as it was then. Receipts are also found
     // by request id, so `lcm infer` can refuse a repeated one.
-    r"
+    concat!(
+        r"
 CREATE TABLE chain_checks (
     chain_id    INTEGER PRIMARY KEY CHECK (chain_id > 0),
     check_value BLOB NOT NULL CHECK (length(check_value) = 32)
 );
-CREATE TRIGGER chain_checks_no_update BEFORE UPDATE ON chain_checks
-    BEGIN SELECT RAISE(ABORT, 'chain check values are append-only'); END;
-CREATE TRIGGER chain_checks_no_delete BEFORE DELETE ON chain_checks
-    BEGIN SELECT RAISE(ABORT, 'chain check values are append-only'); END;
-CREATE TABLE sealed_policy (
+",
+        append_only!("chain_checks", "chain check values are append-only"),
+        r"CREATE TABLE sealed_policy (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
     json      TEXT NOT NULL,
     digest    BLOB NOT NULL CHECK (length(digest) = 32)
 );
-CREATE TRIGGER sealed_policy_no_update BEFORE UPDATE ON sealed_policy
-    BEGIN SELECT RAISE(ABORT, 'the sealed policy is append-only'); END;
-CREATE TRIGGER sealed_policy_no_delete BEFORE DELETE ON sealed_policy
-    BEGIN SELECT RAISE(ABORT, 'the sealed policy is append-only'); END;
-CREATE INDEX receipts_by_request ON receipts (chain_id, json_extract(json, '$.request_id'));
 ",
+        append_only!("sealed_policy", "the sealed policy is append-only"),
+        r"CREATE INDEX receipts_by_request ON receipts (chain_id, json_extract(json, '$.request_id'));
+",
+    ),
     // Version 6: each chain's transparency log (crate::log), its tree hashes as C2SP tiles
     // (`hashes`: the tile's hashes concatenated, 32 bytes each; a partial tile is replaced by
     // a longer one as the log grows, never changed or shortened) and its size. The tiles of
@@ -185,7 +182,8 @@ CREATE TRIGGER logs_no_delete BEFORE DELETE ON logs
     // an index on an expression over the JSON), and no stored JSON: the canonical JSON is
     // rebuilt from the row. `super::receipts::migrate_v7` moves the rows of `receipts_v6`,
     // checking that each rebuilds to the JSON it stored, and drops it.
-    r"
+    concat!(
+        r"
 DROP INDEX receipts_by_request;
 DROP TRIGGER receipts_no_update;
 DROP TRIGGER receipts_no_delete;
@@ -213,16 +211,15 @@ CREATE TABLE receipts (
     UNIQUE (chain_id, receipt_id)
 );
 CREATE INDEX receipts_by_request ON receipts (chain_id, request_id);
-CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
-    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
-CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
-    BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
 ",
+        append_only!("receipts", "receipts are append-only"),
+    ),
     // Version 8: the service's tables (`lcm serve`). API tokens, kept as the SHA-256 of the
     // token and never deleted: the only change allowed is setting `revoked` once. Batch keys
     // (a client's `Idempotency-Key`), each written in the transaction of the receipts its
     // batch appended, append-only.
-    r"
+    concat!(
+        r"
 CREATE TABLE tokens (
     id         TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
@@ -246,11 +243,9 @@ CREATE TABLE batch_keys (
     count      INTEGER NOT NULL CHECK (count > 0),
     PRIMARY KEY (chain_id, key)
 ) WITHOUT ROWID;
-CREATE TRIGGER batch_keys_no_update BEFORE UPDATE ON batch_keys
-    BEGIN SELECT RAISE(ABORT, 'batch keys are append-only'); END;
-CREATE TRIGGER batch_keys_no_delete BEFORE DELETE ON batch_keys
-    BEGIN SELECT RAISE(ABORT, 'batch keys are append-only'); END;
 ",
+        append_only!("batch_keys", "batch keys are append-only"),
+    ),
     // Version 9: receipts by time (`lcm list receipts --since/--until`). A chain's timestamps
     // are not guaranteed to be non-decreasing (clocks step back; writers on several hosts
     // share a PostgreSQL chain), so a binary search over sequence numbers could miss
@@ -260,16 +255,15 @@ CREATE INDEX receipts_by_time ON receipts (chain_id, timestamp);
 ",
     // Version 10: the rotations of the store's signing key (`crate::keys`), each a signed
     // statement kept as its canonical JSON at its place in the chain, append-only.
-    r"
+    concat!(
+        r"
 CREATE TABLE key_rotations (
     sequence   INTEGER PRIMARY KEY CHECK (sequence >= 0),
     json       TEXT NOT NULL
 );
-CREATE TRIGGER key_rotations_no_update BEFORE UPDATE ON key_rotations
-    BEGIN SELECT RAISE(ABORT, 'key rotations are append-only'); END;
-CREATE TRIGGER key_rotations_no_delete BEFORE DELETE ON key_rotations
-    BEGIN SELECT RAISE(ABORT, 'key rotations are append-only'); END;
 ",
+        append_only!("key_rotations", "key rotations are append-only"),
+    ),
 ];
 
 /// The version whose migration introduces the lean receipt row: migrating to it moves the
