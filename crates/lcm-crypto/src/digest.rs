@@ -3,6 +3,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
+use std::thread::LocalKey;
 
 use subtle::ConstantTimeEq;
 
@@ -96,6 +97,21 @@ thread_local! {
     static INPUT_NOTATION: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Runs `f` with the thread-local `flag` set, then restores its previous value, also when `f`
+/// unwinds. The input modes of [`Digest::accepting_input`] and of the model's timestamps are
+/// such flags: a deserializer reads them to accept an input file's looser notation.
+pub fn with_thread_flag<R>(flag: &'static LocalKey<Cell<bool>>, f: impl FnOnce() -> R) -> R {
+    /// Restores the previous value.
+    struct Restore(&'static LocalKey<Cell<bool>>, bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            self.0.with(|c| c.set(self.1));
+        }
+    }
+    let _restore = Restore(flag, flag.with(|c| c.replace(true)));
+    f()
+}
+
 impl Digest {
     /// The algorithm prefixes an input file's digest may carry (`sha256:<64 hex>`): the two
     /// hashes of `lcm`, whose digests are both 32 bytes.
@@ -148,15 +164,7 @@ impl Digest {
     /// records, headers, capsules, bundles — only the 64 lowercase hex characters are
     /// accepted, so a document has one spelling of each digest.
     pub fn accepting_input<R>(f: impl FnOnce() -> R) -> R {
-        /// Restores the previous mode, also when `f` unwinds.
-        struct Restore(bool);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                INPUT_NOTATION.with(|c| c.set(self.0));
-            }
-        }
-        let _restore = Restore(INPUT_NOTATION.with(|c| c.replace(true)));
-        f()
+        with_thread_flag(&INPUT_NOTATION, f)
     }
 
     /// Whether this thread is inside [`Digest::accepting_input`] (for other types of an

@@ -56,3 +56,20 @@ fn slice_length_checked() {
     );
     assert!(Digest::try_from_slice(&[0; 32]).is_ok());
 }
+
+#[test]
+fn input_mode_is_set_inside_and_restored_after_nesting_and_unwinding() {
+    assert!(!Digest::is_accepting_input());
+    Digest::accepting_input(|| {
+        assert!(Digest::is_accepting_input());
+        Digest::accepting_input(|| assert!(Digest::is_accepting_input()));
+        // The inner call restores the value it found (set), not the default.
+        assert!(Digest::is_accepting_input());
+    });
+    assert!(!Digest::is_accepting_input());
+    let unwound = std::panic::catch_unwind(|| {
+        Digest::accepting_input(|| -> () { panic!("inside") });
+    });
+    assert!(unwound.is_err());
+    assert!(!Digest::is_accepting_input());
+}
