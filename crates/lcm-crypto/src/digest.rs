@@ -57,21 +57,6 @@ impl Digest {
         crate::error::fixed("a digest", bytes).map(Self)
     }
 
-    /// Parses exactly 64 lowercase hex characters.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::HexLength`] for any other length, [`Error::HexCharacter`] for a character
-    /// outside `0-9a-f`.
-    pub fn from_hex(s: &str) -> Result<Self, Error> {
-        hex::decode_array(s).map(Self)
-    }
-
-    /// The 64-character lowercase hex form (the same as `to_string()`).
-    pub fn to_hex(&self) -> String {
-        hex::encode(&self.0)
-    }
-
     /// Writes the 64 hex characters into `out` without allocating.
     pub fn write_hex(&self, out: &mut [u8; 64]) {
         for (pair, &b) in out.chunks_exact_mut(2).zip(&self.0) {
@@ -293,7 +278,33 @@ impl<'de> serde::Deserialize<'de> for Digest {
 ///
 /// `hex_text_forms!(@text T)` gives the text forms alone, for a type whose `serde` form is its
 /// own (a `serde(transparent)` digest keeps the digest's binary form).
+///
+/// `hex_text_forms!(@hex T, N)` gives the `from_hex` and `to_hex` of a `T([u8; _])` whose hex
+/// form is `N` characters; `hex_text_forms!(@array T, N)` gives those and every text form.
 macro_rules! hex_text_forms {
+    (@hex $ty:ident, $hex_len:literal) => {
+        impl $ty {
+            #[doc = concat!("Parses exactly ", $hex_len, " lowercase hex characters.")]
+            ///
+            /// # Errors
+            ///
+            /// [`Error::HexLength`](crate::Error::HexLength) for any other length,
+            /// [`Error::HexCharacter`](crate::Error::HexCharacter) for a character outside
+            /// `0-9a-f`.
+            pub fn from_hex(s: &str) -> Result<Self, $crate::Error> {
+                $crate::hex::decode_array(s).map(Self)
+            }
+
+            #[doc = concat!("The ", $hex_len, "-character lowercase hex form (the same as `to_string()`).")]
+            pub fn to_hex(&self) -> String {
+                $crate::hex::encode(&self.0)
+            }
+        }
+    };
+    (@array $ty:ident, $hex_len:literal) => {
+        $crate::digest::hex_text_forms!(@hex $ty, $hex_len);
+        $crate::digest::hex_text_forms!($ty);
+    };
     (@text $ty:ident) => {
         impl std::fmt::Display for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -335,6 +346,8 @@ macro_rules! hex_text_forms {
     };
 }
 pub(crate) use hex_text_forms;
+
+hex_text_forms!(@hex Digest, 64);
 
 /// `Debug` as `Type(<Display>)`, for a type whose text form is safe to show.
 macro_rules! debug_as_display {

@@ -327,20 +327,6 @@ impl Signature {
     pub fn try_from_slice(bytes: &[u8]) -> Result<Self, Error> {
         crate::error::fixed("an Ed25519 signature", bytes).map(Self)
     }
-
-    /// Parses exactly 128 lowercase hex characters.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::HexLength`] or [`Error::HexCharacter`] for anything else.
-    pub fn from_hex(s: &str) -> Result<Self, Error> {
-        hex::decode_array(s).map(Self)
-    }
-
-    /// The 128-character lowercase hex form.
-    pub fn to_hex(&self) -> String {
-        hex::encode(&self.0)
-    }
 }
 
-hex_text_forms!(Signature);
+hex_text_forms!(@array Signature, 128);
