@@ -30,31 +30,9 @@ use crate::{Error, hex};
 pub struct Digest([u8; 32]);
 
 impl Digest {
-    /// The length of a digest in bytes.
-    pub const LEN: usize = 32;
-
-    /// Wraps 32 bytes.
-    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
-    }
-
-    /// The 32 bytes.
-    pub const fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
     /// The 32 bytes, by value.
     pub const fn to_bytes(self) -> [u8; 32] {
         self.0
-    }
-
-    /// Parses a slice that must be exactly 32 bytes long.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Length`] for any other length.
-    pub fn try_from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        crate::error::fixed("a digest", bytes).map(Self)
     }
 
     /// Writes the 64 hex characters into `out` without allocating.
@@ -279,7 +257,9 @@ impl<'de> serde::Deserialize<'de> for Digest {
 /// `hex_text_forms!(@text T)` gives the text forms alone, for a type whose `serde` form is its
 /// own (a `serde(transparent)` digest keeps the digest's binary form).
 ///
-/// `hex_text_forms!(@hex T, N)` gives the `from_hex` and `to_hex` of a `T([u8; _])` whose hex
+/// `hex_text_forms!(@bytes T, L, "what", N)` gives the byte accessors of a `T([u8; L])` (`LEN`,
+/// `from_bytes`, `as_bytes`, `try_from_slice`, whose length error names `what`) and its hex
+/// methods. `hex_text_forms!(@hex T, N)` gives the `from_hex` and `to_hex` of a `T([u8; _])` whose hex
 /// form is `N` characters; `hex_text_forms!(@array T, N)` gives those and every text form.
 macro_rules! hex_text_forms {
     (@hex $ty:ident, $hex_len:literal) => {
@@ -300,6 +280,32 @@ macro_rules! hex_text_forms {
                 $crate::hex::encode(&self.0)
             }
         }
+    };
+    (@bytes $ty:ident, $len:literal, $what:literal, $hex_len:literal) => {
+        impl $ty {
+            #[doc = concat!("The length of ", $what, " in bytes.")]
+            pub const LEN: usize = $len;
+
+            #[doc = concat!("Wraps ", $len, " bytes.")]
+            pub const fn from_bytes(bytes: [u8; $len]) -> Self {
+                Self(bytes)
+            }
+
+            #[doc = concat!("The ", $len, " bytes.")]
+            pub const fn as_bytes(&self) -> &[u8; $len] {
+                &self.0
+            }
+
+            #[doc = concat!("Parses a slice that must be exactly ", $len, " bytes long.")]
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Length`](crate::Error::Length) for any other length.
+            pub fn try_from_slice(bytes: &[u8]) -> Result<Self, $crate::Error> {
+                $crate::error::fixed($what, bytes).map(Self)
+            }
+        }
+        $crate::digest::hex_text_forms!(@hex $ty, $hex_len);
     };
     (@array $ty:ident, $hex_len:literal) => {
         $crate::digest::hex_text_forms!(@hex $ty, $hex_len);
@@ -347,7 +353,7 @@ macro_rules! hex_text_forms {
 }
 pub(crate) use hex_text_forms;
 
-hex_text_forms!(@hex Digest, 64);
+hex_text_forms!(@bytes Digest, 32, "a digest", 64);
 
 /// `Debug` as `Type(<Display>)`, for a type whose text form is safe to show.
 macro_rules! debug_as_display {
