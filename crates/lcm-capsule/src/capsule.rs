@@ -186,13 +186,15 @@ fn neighbour(log: &dyn ItemLog, index: u64, size: u64) -> Result<Option<Neighbou
     }))
 }
 
-/// An item at `index` of a log of `size`: its inclusion proof and its previous and next
-/// neighbours.
+/// The item `digest` at `index` of a log of `size`, once checked to be the one registered
+/// there: its inclusion proof and its previous and next neighbours.
 fn placed(
     log: &dyn ItemLog,
     index: u64,
+    digest: Digest,
     size: u64,
 ) -> Result<(InclusionProof, Option<Neighbour>, Option<Neighbour>), Error> {
+    registered(log, index, digest)?;
     let previous = match index.checked_sub(1) {
         Some(p) => neighbour(log, p, size)?,
         None => None,
@@ -295,8 +297,7 @@ fn receipt_item(
         .as_ref()
         .ok_or_else(|| no_stage("G inference", "stage_g_inference", "an inference"))?;
     let index = receipt.record().sequence;
-    registered(log, index, receipt.digest())?;
-    let (proof, previous, next) = placed(log, index, g.receipt_count)?;
+    let (proof, previous, next) = placed(log, index, receipt.digest(), g.receipt_count)?;
     let item = ReceiptItem {
         receipt: receipt.to_claimed(),
         proof,
@@ -333,8 +334,7 @@ fn checkpoint_item(
         .as_ref()
         .ok_or_else(|| no_stage("C training", "stage_c_training", "a training"))?;
     let index = checkpoint.record().index;
-    registered(log, index, checkpoint.digest())?;
-    let (proof, previous, next) = placed(log, index, c.checkpoint_count)?;
+    let (proof, previous, next) = placed(log, index, checkpoint.digest(), c.checkpoint_count)?;
     let item = CheckpointItem {
         checkpoint: checkpoint.to_claimed(),
         proof,

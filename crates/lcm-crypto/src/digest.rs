@@ -3,6 +3,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
+use std::thread::LocalKey;
 
 use subtle::ConstantTimeEq;
 
@@ -29,46 +30,9 @@ use crate::{Error, hex};
 pub struct Digest([u8; 32]);
 
 impl Digest {
-    /// The length of a digest in bytes.
-    pub const LEN: usize = 32;
-
-    /// Wraps 32 bytes.
-    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
-    }
-
-    /// The 32 bytes.
-    pub const fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
     /// The 32 bytes, by value.
     pub const fn to_bytes(self) -> [u8; 32] {
         self.0
-    }
-
-    /// Parses a slice that must be exactly 32 bytes long.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Length`] for any other length.
-    pub fn try_from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        crate::error::fixed("a digest", bytes).map(Self)
-    }
-
-    /// Parses exactly 64 lowercase hex characters.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::HexLength`] for any other length, [`Error::HexCharacter`] for a character
-    /// outside `0-9a-f`.
-    pub fn from_hex(s: &str) -> Result<Self, Error> {
-        hex::decode_array(s).map(Self)
-    }
-
-    /// The 64-character lowercase hex form (the same as `to_string()`).
-    pub fn to_hex(&self) -> String {
-        hex::encode(&self.0)
     }
 
     /// Writes the 64 hex characters into `out` without allocating.
@@ -94,6 +58,21 @@ thread_local! {
     /// Whether [`Digest`]'s `Deserialize` accepts the input notation on this thread (inside
     /// [`Digest::accepting_input`]).
     static INPUT_NOTATION: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with the thread-local `flag` set, then restores its previous value, also when `f`
+/// unwinds. The input modes of [`Digest::accepting_input`] and of the model's timestamps are
+/// such flags: a deserializer reads them to accept an input file's looser notation.
+pub fn with_thread_flag<R>(flag: &'static LocalKey<Cell<bool>>, f: impl FnOnce() -> R) -> R {
+    /// Restores the previous value.
+    struct Restore(&'static LocalKey<Cell<bool>>, bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            self.0.with(|c| c.set(self.1));
+        }
+    }
+    let _restore = Restore(flag, flag.with(|c| c.replace(true)));
+    f()
 }
 
 impl Digest {
@@ -148,15 +127,7 @@ impl Digest {
     /// records, headers, capsules, bundles — only the 64 lowercase hex characters are
     /// accepted, so a document has one spelling of each digest.
     pub fn accepting_input<R>(f: impl FnOnce() -> R) -> R {
-        /// Restores the previous mode, also when `f` unwinds.
-        struct Restore(bool);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                INPUT_NOTATION.with(|c| c.set(self.0));
-            }
-        }
-        let _restore = Restore(INPUT_NOTATION.with(|c| c.replace(true)));
-        f()
+        with_thread_flag(&INPUT_NOTATION, f)
     }
 
     /// Whether this thread is inside [`Digest::accepting_input`] (for other types of an
@@ -285,7 +256,61 @@ impl<'de> serde::Deserialize<'de> for Digest {
 ///
 /// `hex_text_forms!(@text T)` gives the text forms alone, for a type whose `serde` form is its
 /// own (a `serde(transparent)` digest keeps the digest's binary form).
+///
+/// `hex_text_forms!(@bytes T, L, "what", N)` gives the byte accessors of a `T([u8; L])` (`LEN`,
+/// `from_bytes`, `as_bytes`, `try_from_slice`, whose length error names `what`) and its hex
+/// methods. `hex_text_forms!(@hex T, N)` gives the `from_hex` and `to_hex` of a `T([u8; _])` whose hex
+/// form is `N` characters; `hex_text_forms!(@array T, N)` gives those and every text form.
 macro_rules! hex_text_forms {
+    (@hex $ty:ident, $hex_len:literal) => {
+        impl $ty {
+            #[doc = concat!("Parses exactly ", $hex_len, " lowercase hex characters.")]
+            ///
+            /// # Errors
+            ///
+            /// [`Error::HexLength`](crate::Error::HexLength) for any other length,
+            /// [`Error::HexCharacter`](crate::Error::HexCharacter) for a character outside
+            /// `0-9a-f`.
+            pub fn from_hex(s: &str) -> Result<Self, $crate::Error> {
+                $crate::hex::decode_array(s).map(Self)
+            }
+
+            #[doc = concat!("The ", $hex_len, "-character lowercase hex form (the same as `to_string()`).")]
+            pub fn to_hex(&self) -> String {
+                $crate::hex::encode(&self.0)
+            }
+        }
+    };
+    (@bytes $ty:ident, $len:literal, $what:literal, $hex_len:literal) => {
+        impl $ty {
+            #[doc = concat!("The length of ", $what, " in bytes.")]
+            pub const LEN: usize = $len;
+
+            #[doc = concat!("Wraps ", $len, " bytes.")]
+            pub const fn from_bytes(bytes: [u8; $len]) -> Self {
+                Self(bytes)
+            }
+
+            #[doc = concat!("The ", $len, " bytes.")]
+            pub const fn as_bytes(&self) -> &[u8; $len] {
+                &self.0
+            }
+
+            #[doc = concat!("Parses a slice that must be exactly ", $len, " bytes long.")]
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Length`](crate::Error::Length) for any other length.
+            pub fn try_from_slice(bytes: &[u8]) -> Result<Self, $crate::Error> {
+                $crate::error::fixed($what, bytes).map(Self)
+            }
+        }
+        $crate::digest::hex_text_forms!(@hex $ty, $hex_len);
+    };
+    (@array $ty:ident, $hex_len:literal) => {
+        $crate::digest::hex_text_forms!(@hex $ty, $hex_len);
+        $crate::digest::hex_text_forms!($ty);
+    };
     (@text $ty:ident) => {
         impl std::fmt::Display for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -327,6 +352,8 @@ macro_rules! hex_text_forms {
     };
 }
 pub(crate) use hex_text_forms;
+
+hex_text_forms!(@bytes Digest, 32, "a digest", 64);
 
 /// `Debug` as `Type(<Display>)`, for a type whose text form is safe to show.
 macro_rules! debug_as_display {

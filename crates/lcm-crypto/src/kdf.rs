@@ -14,7 +14,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::digest::hex_text_forms;
 use crate::mac::{BLOCK_LEN_U64, IV, compress_block, sha256_finish, state_to_bytes};
-use crate::{Error, HashAlgorithm, MacKey, RandomSource, Seed, hex};
+use crate::{Error, HashAlgorithm, MacKey, RandomSource, Seed};
 
 /// The PBKDF2-HMAC-SHA256 cost parameter: the iteration count, validated against a floor.
 ///
@@ -138,23 +138,9 @@ impl Salt {
     pub const fn as_bytes(&self) -> &[u8; 16] {
         &self.0
     }
-
-    /// Parses exactly 32 lowercase hex characters.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::HexLength`] or [`Error::HexCharacter`] for anything else.
-    pub fn from_hex(s: &str) -> Result<Self, Error> {
-        hex::decode_array(s).map(Self)
-    }
-
-    /// The 32-character lowercase hex form.
-    pub fn to_hex(&self) -> String {
-        hex::encode(&self.0)
-    }
 }
 
-hex_text_forms!(Salt);
+hex_text_forms!(@array Salt, 32);
 
 /// The secret key derived from a master password; the root of labelled sub-keys.
 ///

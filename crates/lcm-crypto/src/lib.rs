@@ -40,7 +40,7 @@ pub mod hex;
 pub mod merkle;
 
 pub use crate::commit::{Commitment, CommitmentScheme, Committer, Opening, RevealedOpening};
-pub use crate::digest::Digest;
+pub use crate::digest::{Digest, with_thread_flag};
 pub use crate::error::Error;
 pub use crate::hash::{DomainHasher, HashAlgorithm, Hasher, hash, hash_domain};
 pub use crate::kdf::{MasterKey, Pbkdf2Params, Salt};

@@ -301,46 +301,10 @@ impl KeyId {
 
 hex_text_forms!(@text KeyId);
 
-/// A 64-byte Ed25519 signature. The text form is 128 lowercase hex characters.
+/// A 64-byte Ed25519 signature. The text form is 128 lowercase hex characters. Any 64 bytes
+/// wrap into a signature ([`Signature::from_bytes`]); they are checked only when verified.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Signature([u8; 64]);
 
-impl Signature {
-    /// The length of a signature in bytes.
-    pub const LEN: usize = 64;
-
-    /// Wraps 64 bytes (checked only when verified).
-    pub const fn from_bytes(bytes: [u8; 64]) -> Self {
-        Self(bytes)
-    }
-
-    /// The 64 bytes.
-    pub const fn as_bytes(&self) -> &[u8; 64] {
-        &self.0
-    }
-
-    /// Parses a slice that must be 64 bytes long.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Length`] for another length.
-    pub fn try_from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        crate::error::fixed("an Ed25519 signature", bytes).map(Self)
-    }
-
-    /// Parses exactly 128 lowercase hex characters.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::HexLength`] or [`Error::HexCharacter`] for anything else.
-    pub fn from_hex(s: &str) -> Result<Self, Error> {
-        hex::decode_array(s).map(Self)
-    }
-
-    /// The 128-character lowercase hex form.
-    pub fn to_hex(&self) -> String {
-        hex::encode(&self.0)
-    }
-}
-
+hex_text_forms!(@bytes Signature, 64, "an Ed25519 signature", 128);
 hex_text_forms!(Signature);

@@ -168,15 +168,7 @@ impl Timestamp {
     /// stage files). Everywhere else — records, headers, capsules, bundles — only the
     /// canonical shape is accepted, so a document has one spelling of each instant.
     pub fn accepting_rfc3339<R>(f: impl FnOnce() -> R) -> R {
-        /// Restores the previous mode, also when `f` unwinds.
-        struct Restore(bool);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                RFC3339_INPUT.with(|c| c.set(self.0));
-            }
-        }
-        let _restore = Restore(RFC3339_INPUT.with(|c| c.replace(true)));
-        f()
+        lcm_crypto::with_thread_flag(&RFC3339_INPUT, f)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Unit tests of `lcm_crypto::kdf`.
 
 use super::*;
+use crate::hex;
 
 #[track_caller]
 fn check(password: &[u8], salt: &[u8], iterations: u32, len: usize) {
