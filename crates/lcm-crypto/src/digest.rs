@@ -63,6 +63,9 @@ thread_local! {
 /// Runs `f` with the thread-local `flag` set, then restores its previous value, also when `f`
 /// unwinds. The input modes of [`Digest::accepting_input`] and of the model's timestamps are
 /// such flags: a deserializer reads them to accept an input file's looser notation.
+///
+/// Shared with `lcm-model` (its timestamps' input mode); not part of the crypto API.
+#[doc(hidden)]
 pub fn with_thread_flag<R>(flag: &'static LocalKey<Cell<bool>>, f: impl FnOnce() -> R) -> R {
     /// Restores the previous value.
     struct Restore(&'static LocalKey<Cell<bool>>, bool);
