@@ -382,7 +382,7 @@ fn streamed_tamper_twins_fail_as_in_memory() {
     // A truncated file, and trailing garbage: the parser's own error.
     for broken in [&text[..text.len() / 2], &format!("{text} x")[..]] {
         let (name, field, e) = first_check(broken);
-        assert_eq!((name.as_str(), field.as_str()), ("document parses", ""));
+        assert_eq!((name, field.as_str()), ("document parses", ""));
         assert!(matches!(e, CheckError::Parse { .. }), "{e:?}");
     }
 }

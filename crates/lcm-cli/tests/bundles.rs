@@ -45,7 +45,11 @@ fn streamed_verify_tamper_twins() {
         p
     };
     // One byte of the 8th receipt's request id.
-    let at = text.match_indices("\"request_id\": \"req_t_").nth(7).expect("receipt").0
+    let at = text
+        .match_indices("\"request_id\": \"req_t_")
+        .nth(7)
+        .expect("receipt")
+        .0
         + "\"request_id\": \"req_t_".len();
     let mut bytes = text.clone().into_bytes();
     bytes[at] = if bytes[at] == b'9' { b'8' } else { b'9' };

@@ -154,8 +154,9 @@ pub(super) fn stream_in_chunks<R: Read + Seek>(
     v.report.into_result()
 }
 
-/// The error a stopped walk reports: a syntax error as `serde_json` names it over the whole
-/// document (read again from the start), others as they are.
+/// The error a stopped walk reports: a syntax error as `serde_json` names it when it parses
+/// the whole document as a [`Bundle`] (read again from the start, see [`shadow`]), others as
+/// they are.
 fn named<R: Read + Seek>(stop: Stop, source: &mut R) -> Error {
     match stop {
         Stop::Parse(e) => e,
@@ -165,9 +166,9 @@ fn named<R: Read + Seek>(stop: Stop, source: &mut R) -> Error {
         },
         Stop::Syntax => {
             let again = source.seek(SeekFrom::Start(0)).map_err(|e| e.to_string());
-            let message = match again.map(|_| {
-                serde_json::from_reader::<_, serde::de::IgnoredAny>(BufReader::new(source))
-            }) {
+            let message = match again
+                .map(|_| serde_json::from_reader::<_, shadow::Bundle>(BufReader::new(source)))
+            {
                 Ok(Err(e)) => e.to_string(),
                 Ok(Ok(_)) => "malformed JSON".to_owned(),
                 Err(e) => format!("cannot read the bundle again: {e}"),
@@ -592,5 +593,84 @@ impl Receipts for Resolver {
             Some(next) if next.batch <= gi => None,
             other => other,
         };
+    }
+}
+
+/// The bundle's types as far as the receipts, which are parsed one at a time and dropped: the
+/// typed parse of a whole document, for the syntax error it names (which depends on what it
+/// was parsing where the text breaks), in memory that does not grow with the receipts. The
+/// names are the bundle types' own, as the parser's messages name them.
+mod shadow {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use lcm_model::Claimed;
+    use lcm_model::records::{
+        InferenceBatch, InferenceReceipt, ModelAnchor, ReleaseRoot, TestEvaluationAnchor,
+    };
+    use serde::Deserialize;
+    use serde::de::{Deserializer, SeqAccess, Visitor};
+
+    use crate::CapsuleHeader;
+    use crate::bundle::{
+        DatasetEvidence, DeploymentEvidence, PreDeploymentEvidence, TrainingEvidence,
+    };
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // Parsed for the parser's errors only.
+    pub(super) struct Bundle {
+        bundle_version: String,
+        header: CapsuleHeader,
+        lifecycle: Lifecycle,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Lifecycle {
+        dataset: DatasetEvidence,
+        model: Claimed<ModelAnchor>,
+        training: TrainingEvidence,
+        predeployment: PreDeploymentEvidence,
+        deployment: DeploymentEvidence,
+        test_evaluation: Claimed<TestEvaluationAnchor>,
+        inference: InferenceEvidence,
+        release: Claimed<ReleaseRoot>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct InferenceEvidence {
+        batches: Vec<BatchEvidence>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct BatchEvidence {
+        batch: Option<Claimed<InferenceBatch>>,
+        receipts: Dropped<Claimed<InferenceReceipt>>,
+    }
+
+    /// A sequence of `T`, each parsed and dropped.
+    struct Dropped<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Deserialize<'de> for Dropped<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Each<T>(PhantomData<T>);
+            impl<'de, T: Deserialize<'de>> Visitor<'de> for Each<T> {
+                type Value = Dropped<T>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a sequence")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                    while seq.next_element::<T>()?.is_some() {}
+                    Ok(Dropped(PhantomData))
+                }
+            }
+            d.deserialize_seq(Each(PhantomData))
+        }
     }
 }
