@@ -29,8 +29,8 @@ fn exported(s: &Scratch, name: &str) -> (PathBuf, PathBuf) {
 }
 
 /// `lcm verify` of a streamed bundle, tampered: one byte of a receipt, a truncated file,
-/// trailing bytes, the header's count. Each fails with exit 1 and the message the bundle
-/// read whole gives (the same check through `lcm inspect`'s reading is not involved).
+/// trailing bytes, the header's count. Each fails with the exit code and the message of a
+/// bundle read whole.
 #[test]
 fn streamed_verify_tamper_twins() {
     let s = recorded("bundles-tamper");
@@ -57,13 +57,14 @@ fn streamed_verify_tamper_twins() {
     let out = verify(&s, &one_byte, &public, &[], 1);
     assert_stderr_has(&out, "receipt digest");
     assert_stderr_has(&out, "/receipts/7/record");
-    // Truncated, and trailing bytes: the parser's error, as for a file read whole.
+    // Truncated, and trailing bytes: refused as malformed JSON (exit 2), as a file read
+    // whole always was.
     let truncated = write("truncated.json", &text[..text.len() * 2 / 3]);
-    let out = verify(&s, &truncated, &public, &[], 1);
-    assert_stderr_has(&out, "EOF while parsing");
+    let out = verify(&s, &truncated, &public, &[], 2);
+    assert_stderr_has(&out, "malformed JSON: EOF while parsing");
     let trailing = write("trailing.json", &format!("{text}x"));
-    let out = verify(&s, &trailing, &public, &[], 1);
-    assert_stderr_has(&out, "trailing characters");
+    let out = verify(&s, &trailing, &public, &[], 2);
+    assert_stderr_has(&out, "malformed JSON: trailing characters");
     // The header's count: the header no longer matches the records (and its signature).
     let count = text.replacen("\"receipt_count\": 30", "\"receipt_count\": 29", 1);
     assert_ne!(count, text);

@@ -683,7 +683,7 @@ pub fn leading_bundle_header(path: &Path) -> Option<lcm_capsule::CapsuleHeader> 
 /// read whole.
 pub fn verify_bundle_file(
     path: &Path,
-    key: &lcm_crypto::VerifyingKey,
+    key: &VerifyingKey,
     requirements: &lcm_capsule::PolicyRequirements,
     progress: &mut dyn FnMut(lcm_capsule::VerifyProgress),
 ) -> Result<Result<lcm_capsule::Report, lcm_capsule::VerificationFailed>, FileError> {
