@@ -5,7 +5,9 @@
 //! other value to the typed parser: it finds the value's extent (strings and nesting only,
 //! nothing decoded) and parses that slice with [`json::parse_strict`] after the strict check
 //! of [`lcm_model::strict::check_json`], so each record is parsed exactly as in a whole
-//! document, with the same error naming the same JSON pointer. Why not `serde_json`'s
+//! document, with the same error naming the same JSON pointer. A receipt is parsed in place
+//! (the parser finds its end) and then checked strictly; only one that fails goes the way of
+//! the other values, for its error. Why not `serde_json`'s
 //! `Deserializer::from_reader` with seeds over the receipt arrays: its reader is fed byte by
 //! byte through `io::Bytes` (two to three times the parse time of a slice), and the strict
 //! check, which needs each value's text, would need that text captured on the side anyway.
@@ -28,8 +30,9 @@ use crate::bundle::{
 use crate::json::{self, escape_token};
 use crate::{CapsuleHeader, Error};
 
-/// How much is read from the source at a time.
-const CHUNK: usize = 1 << 16;
+/// How much is read from the source at a time (a receipt cut by the buffer's end is parsed
+/// again once the rest is read: one receipt in a few hundred).
+pub(super) const CHUNK: usize = 1 << 18;
 
 /// Why a walk stopped.
 #[derive(Debug)]
@@ -86,7 +89,16 @@ pub(super) trait Receipts {
 ///
 /// [`Stop`].
 pub(super) fn walk<R: Read>(source: R, sink: &mut dyn Receipts) -> Result<Parts, Stop> {
-    let mut s = Scanner::new(source);
+    walk_in(source, sink, CHUNK)
+}
+
+/// [`walk`], reading `chunk` bytes at a time (the tests cut every value somewhere).
+pub(super) fn walk_in<R: Read>(
+    source: R,
+    sink: &mut dyn Receipts,
+    chunk: usize,
+) -> Result<Parts, Stop> {
+    let mut s = Scanner::new(source, chunk);
     let mut parts = Parts::default();
     s.document(&mut parts, sink)?;
     if s.peek()?.is_some() {
@@ -99,7 +111,7 @@ pub(super) fn walk<R: Read>(source: R, sink: &mut dyn Receipts) -> Result<Parts,
 /// order), read from its first bytes only; `None` for anything else (another document, or a
 /// bundle whose header is not among its first keys or does not parse).
 pub(super) fn leading_header<R: Read>(source: R) -> Option<CapsuleHeader> {
-    let mut s = Scanner::new(source);
+    let mut s = Scanner::new(source, CHUNK);
     s.expect(b'{').ok()?;
     let (mut version, mut header) = (false, None);
     loop {
@@ -122,6 +134,8 @@ pub(super) fn leading_header<R: Read>(source: R) -> Option<CapsuleHeader> {
 
 struct Scanner<R> {
     source: R,
+    /// How much is read at a time.
+    chunk: u64,
     buf: Vec<u8>,
     /// The next byte to read in `buf`.
     pos: usize,
@@ -199,10 +213,11 @@ const INFERENCE_KEYS: &[&str] = &["batches"];
 const GROUP_KEYS: &[&str] = &["batch", "receipts"];
 
 impl<R: Read> Scanner<R> {
-    fn new(source: R) -> Self {
+    fn new(source: R, chunk: usize) -> Self {
         Self {
             source,
-            buf: Vec::with_capacity(CHUNK),
+            chunk: u64::try_from(chunk.max(1)).unwrap_or(u64::MAX),
+            buf: Vec::with_capacity(chunk),
             pos: 0,
             eof: false,
         }
@@ -228,19 +243,17 @@ impl<R: Read> Scanner<R> {
             self.buf.drain(..keep);
             self.pos -= keep;
         }
-        let len = self.buf.len();
-        self.buf.resize(len + CHUNK, 0);
+        // Appended in place (no zeroing of the space first), up to a chunk.
         let n = loop {
-            match self.source.read(&mut self.buf[len..]) {
+            match (&mut self.source)
+                .take(self.chunk)
+                .read_to_end(&mut self.buf)
+            {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.buf.truncate(len);
-                    return Err(Stop::Io(e));
-                }
+                Err(e) => return Err(Stop::Io(e)),
             }
         };
-        self.buf.truncate(len + n);
         self.eof = n == 0;
         Ok((keep, n > 0))
     }
@@ -342,12 +355,11 @@ impl<R: Read> Scanner<R> {
         loop {
             // The bulk of a string has no quote or backslash: find the next of either in
             // what is buffered before reading byte by byte.
-            if let Some(rest) = self.buf.get(*i..)
-                && let Some(k) = rest.iter().position(|&b| b == b'"' || b == b'\\')
-            {
-                *i += k;
-            } else {
-                *i = self.buf.len();
+            if let Some(rest) = self.buf.get(*i..) {
+                *i += rest
+                    .iter()
+                    .position(|&b| b == b'"' || b == b'\\')
+                    .unwrap_or(rest.len());
             }
             match self.byte_at(i, start)? {
                 b'"' => {
@@ -382,6 +394,41 @@ impl<R: Read> Scanner<R> {
             }),
             other => Stop::Parse(other),
         })
+    }
+
+    /// The next value, a receipt: parsed in place by `serde_json` (which finds its end, so
+    /// the bytes are not scanned twice), then strictly checked. Anything but a receipt that
+    /// parses and passes is parsed again by [`Scanner::value`], for its error under `path`.
+    fn receipt(
+        &mut self,
+        path: impl FnOnce() -> String,
+    ) -> Result<Claimed<InferenceReceipt>, Stop> {
+        loop {
+            if self.peek()? != Some(b'{') {
+                break;
+            }
+            let rest = &self.buf[self.pos..];
+            let mut values = serde_json::Deserializer::from_slice(rest).into_iter();
+            match values.next() {
+                Some(Ok(r)) => {
+                    let end = values.byte_offset();
+                    let strict = std::str::from_utf8(&rest[..end])
+                        .ok()
+                        .is_some_and(|t| lcm_model::strict::check_json(t).is_ok());
+                    if !strict {
+                        break;
+                    }
+                    self.pos += end;
+                    return Ok(r);
+                }
+                // The receipt goes on past what is buffered: read more, parse it again.
+                Some(Err(e)) if e.is_eof() && !self.eof => {
+                    self.fill(self.pos)?;
+                }
+                _ => break,
+            }
+        }
+        self.value(&path())
     }
 
     /// An object's keys: calls `f` with each key (and the scanner before its value).
@@ -507,7 +554,7 @@ impl<R: Read> Scanner<R> {
             let receipts = format!("{path}/receipts");
             s.structural::<Vec<Claimed<InferenceReceipt>>>(b'[', &receipts)?;
             s.array(|s, index| {
-                let r = s.value(&format!("{receipts}/{index}"))?;
+                let r = s.receipt(|| format!("{receipts}/{index}"))?;
                 sink.receipt(ReceiptAt { batch: gi, index }, r);
                 Ok(())
             })

@@ -102,7 +102,14 @@ pub fn verify_bundle_reader_with_progress<R: Read + Seek>(
     requirements: &PolicyRequirements,
     progress: &mut dyn FnMut(VerifyProgress),
 ) -> Result<Report, VerificationFailed> {
-    stream_in_chunks(source, key, requirements, progress, PROGRESS_CHUNK)
+    stream_in_chunks(
+        source,
+        key,
+        requirements,
+        progress,
+        PROGRESS_CHUNK,
+        scan::CHUNK,
+    )
 }
 
 /// The header of a bundle that starts with its version and its header (as `lcm export` writes
@@ -121,11 +128,12 @@ pub(super) fn stream_in_chunks<R: Read + Seek>(
     requirements: &PolicyRequirements,
     progress: &mut dyn FnMut(VerifyProgress),
     chunk: usize,
+    read_chunk: usize,
 ) -> Result<Report, VerificationFailed> {
     let mut bar = Progress::new(progress, 0, chunk);
     bar.call();
     let mut checker = ChainChecker::new(bar);
-    let walked = scan::walk(BufReader::new(&mut source), &mut checker);
+    let walked = scan::walk_in(BufReader::new(&mut source), &mut checker, read_chunk);
     let parts = match walked {
         Ok(parts) => parts,
         Err(stop) => {

@@ -116,8 +116,19 @@ fn chunks_do_not_change_the_report() {
                 &PolicyRequirements::default(),
                 &mut |p| calls.push(p),
                 1,
+                scan::CHUNK,
             );
             assert_eq!(streamed, whole, "{what}, streamed");
+            // Read a few bytes at a time: every value crosses the buffer's end somewhere.
+            let trickled = stream::stream_in_chunks(
+                std::io::Cursor::new(b.to_json(indent).unwrap()),
+                &key,
+                &PolicyRequirements::default(),
+                &mut |_| {},
+                1,
+                3,
+            );
+            assert_eq!(trickled, whole, "{what}, streamed a few bytes at a time");
             let last = calls.last().unwrap();
             assert_eq!((last.stage, last.done), (VerifyStage::Finished, last.total));
             assert!(
@@ -142,6 +153,7 @@ fn streamed_progress() {
         &PolicyRequirements::default(),
         &mut |p| calls.push(p),
         1,
+        scan::CHUNK,
     );
     assert!(result.is_ok());
     let seen: Vec<(VerifyStage, u64, u64)> =
