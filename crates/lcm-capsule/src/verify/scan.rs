@@ -412,9 +412,8 @@ impl<R: Read> Scanner<R> {
             match values.next() {
                 Some(Ok(r)) => {
                     let end = values.byte_offset();
-                    let strict = std::str::from_utf8(&rest[..end])
-                        .ok()
-                        .is_some_and(|t| lcm_model::strict::check_json(t).is_ok());
+                    // Parsed, so UTF-8: checked as bytes.
+                    let strict = lcm_model::strict::check_json_bytes(&rest[..end]).is_ok();
                     if !strict {
                         break;
                     }
