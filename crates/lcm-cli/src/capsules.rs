@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use lcm_capsule::{
     Capsule, CapsuleHeader, DocumentKind, NOT_A_DOCUMENT, PolicyRequirements, Report,
-    VerificationFailed, materialize_receipt, summarize, verify_bundle_json_with_progress,
-    verify_capsule, verify_header, with_requirements,
+    VerificationFailed, materialize_receipt, summarize, verify_capsule, verify_header,
+    with_requirements,
 };
 use lcm_crypto::{CommitmentScheme, HashAlgorithm};
 use lcm_model::{Policy, Timestamp};
@@ -189,10 +189,8 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
     // A bundle that starts with its header is verified streamed, never read whole.
     let leading = lcm_store::files::leading_bundle_header(file);
     let streamed = leading.is_some();
-    let (kind, text) = match leading.as_ref().map_or_else(
-        || detect(file),
-        |_| Ok((DocumentKind::Bundle, String::new())),
-    ) {
+    let bundle = || Ok((DocumentKind::Bundle, String::new()));
+    let (kind, text) = match leading.as_ref().map_or_else(|| detect(file), |_| bundle()) {
         Ok(found) => found,
         Err(e) => {
             let text = range::read_if_range(file)?.ok_or(e)?;
@@ -239,17 +237,13 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
     let result: Result<Report, VerificationFailed> = match kind {
         // A bundle's bulk is its receipts: the bar counts them as they are checked.
         DocumentKind::Bundle => {
-            let bar = &mut |p: lcm_capsule::VerifyProgress| {
+            let text = (!streamed).then_some(text.as_str());
+            lcm_store::files::verify_bundle_file(file, text, &key, &req, &mut |p| {
                 if p.total > 0 {
                     progress.set_total(Some(p.total));
                     progress.set(p.done);
                 }
-            };
-            if streamed {
-                lcm_store::files::verify_bundle_file(file, &key, &req, bar)?
-            } else {
-                verify_bundle_json_with_progress(&text, &key, &req, bar)
-            }
+            })?
         }
         DocumentKind::Header => {
             let header = CapsuleHeader::from_json(&text).map_err(|e| document_failure(kind, &e))?;

@@ -671,11 +671,11 @@ pub fn leading_bundle_header(path: &Path) -> Option<lcm_capsule::CapsuleHeader> 
     lcm_capsule::leading_bundle_header(std::fs::File::open(path).ok()?)
 }
 
-/// Verifies the bundle file at `path` streamed ([`lcm_capsule::verify_bundle_reader`]: one
-/// read, memory that does not grow with its receipts). A file that does not parse, or that
-/// the streamed reader refuses, is read whole and verified as [`read_document`] and
-/// [`lcm_capsule::verify_bundle_json`] do, so that its errors (and a non-strict file's
-/// refusal) are those of every other document.
+/// Verifies the bundle file at `path`: its `text` when it was read whole, otherwise streamed
+/// ([`lcm_capsule::verify_bundle_reader`]: one read, memory that does not grow with its
+/// receipts). A streamed file that does not parse, or that the streamed reader refuses, is
+/// read whole and verified as [`read_document`] and [`lcm_capsule::verify_bundle_json`] do,
+/// so that its errors (and a non-strict file's refusal) are those of every other document.
 ///
 /// # Errors
 ///
@@ -683,10 +683,16 @@ pub fn leading_bundle_header(path: &Path) -> Option<lcm_capsule::CapsuleHeader> 
 /// read whole.
 pub fn verify_bundle_file(
     path: &Path,
+    text: Option<&str>,
     key: &VerifyingKey,
     requirements: &lcm_capsule::PolicyRequirements,
     progress: &mut dyn FnMut(lcm_capsule::VerifyProgress),
 ) -> Result<Result<lcm_capsule::Report, lcm_capsule::VerificationFailed>, FileError> {
+    if let Some(text) = text {
+        let verified =
+            lcm_capsule::verify_bundle_json_with_progress(text, key, requirements, progress);
+        return Ok(verified);
+    }
     let file = std::fs::File::open(path).map_err(io_err(path))?;
     let streamed =
         lcm_capsule::verify_bundle_reader_with_progress(file, key, requirements, progress);
