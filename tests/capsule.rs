@@ -225,7 +225,7 @@ fn receipts_mut(
 fn structural(bundle: &Bundle, key: &VerifyingKey) -> (CheckError, String) {
     let failed = verify_bundle(bundle, key, &none()).expect_err("the tampered bundle fails");
     for indent in [None, Some(2)] {
-        let streamed = both(&bundle.to_json(indent).unwrap(), key);
+        let streamed = both(&bundle.to_json(indent).expect("the bundle encodes"), key);
         assert_eq!(streamed, Err(failed.clone()));
     }
     let first = failed.first().expect("a failed check");
