@@ -5,7 +5,8 @@
 use std::sync::OnceLock;
 
 use lcm::capsule::{
-    Bundle, CheckError, PolicyRequirements, Stage, verify_bundle, verify_bundle_json,
+    Bundle, CheckError, PolicyRequirements, Report, Stage, VerificationFailed, verify_bundle,
+    verify_bundle_json, verify_bundle_reader,
 };
 use lcm::crypto::{Seed, SigningKey, VerifyingKey};
 use lcm::framework::{Simulation, simulate_ai_lifecycle};
@@ -23,6 +24,15 @@ fn demo() -> &'static (Bundle, VerifyingKey) {
 
 fn none() -> PolicyRequirements {
     PolicyRequirements::default()
+}
+
+/// `text` verified in memory and streamed: the two reports must be the same.
+#[track_caller]
+fn both(text: &str, key: &VerifyingKey) -> Result<Report, VerificationFailed> {
+    let whole = verify_bundle_json(text, key, &none());
+    let streamed = verify_bundle_reader(std::io::Cursor::new(text.as_bytes()), key, &none());
+    assert_eq!(streamed, whole, "streamed and in-memory reports differ");
+    whole
 }
 
 /// The stage a pointer of the bundle is about, written independently of the library's own
@@ -135,7 +145,7 @@ fn the_demo_bundle_verifies_offline() {
     for indent in [None, Some(2)] {
         let text = bundle.to_json(indent).unwrap();
         assert_eq!(Bundle::from_json(&text).unwrap(), *bundle);
-        verify_bundle_json(&text, key, &none()).unwrap();
+        both(&text, key).unwrap();
     }
     // The demo is deterministic.
     let again = simulate_ai_lifecycle(RECEIPTS).unwrap();
@@ -178,7 +188,7 @@ fn every_scalar_of_the_bundle_is_covered() {
         assert_ne!(*slot, changed, "{path}");
         *slot = changed;
         let text = serde_json::to_string(&tampered).unwrap();
-        let Err(failed) = verify_bundle_json(&text, key, &none()) else {
+        let Err(failed) = both(&text, key) else {
             misses.push(format!("{path}: accepted"));
             continue;
         };
@@ -214,6 +224,10 @@ fn receipts_mut(
 #[track_caller]
 fn structural(bundle: &Bundle, key: &VerifyingKey) -> (CheckError, String) {
     let failed = verify_bundle(bundle, key, &none()).expect_err("the tampered bundle fails");
+    for indent in [None, Some(2)] {
+        let streamed = both(&bundle.to_json(indent).expect("the bundle encodes"), key);
+        assert_eq!(streamed, Err(failed.clone()));
+    }
     let first = failed.first().expect("a failed check");
     (
         first.outcome.clone().expect_err("a failure"),
@@ -297,6 +311,145 @@ fn structural_tampering_fails_with_its_own_error() {
     assert_eq!(field, "/header/stage_b_model/trainer_commit");
 }
 
+/// The streamed verifier's tamper twins, on the bytes: each fails, and as the in-memory
+/// verifier fails on the same text.
+#[test]
+fn streamed_tamper_twins_fail_as_in_memory() {
+    let (bundle, key) = demo();
+    let text = bundle.to_json(Some(2)).unwrap();
+    both(&text, key).unwrap();
+    let value = serde_json::to_value(bundle).unwrap();
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut v = value.clone();
+        f(&mut v);
+        serde_json::to_string_pretty(&v).unwrap()
+    };
+    let receipts = "/lifecycle/inference/batches/1/receipts";
+    let first_check = |text: &str| {
+        let failed = both(text, key).expect_err("the tampered bundle fails");
+        let first = failed.first().unwrap().clone();
+        (
+            first.name,
+            first.field,
+            first.outcome.expect_err("a failure"),
+        )
+    };
+    // One byte of a receipt: a digit of its request id.
+    let at = text.find("\"request_id\": \"req_").unwrap() + "\"request_id\": \"req_".len();
+    let mut bytes = text.clone().into_bytes();
+    bytes[at] = if bytes[at] == b'9' { b'8' } else { b'9' };
+    let (name, field, e) = first_check(std::str::from_utf8(&bytes).unwrap());
+    assert_eq!(name, "receipt digest");
+    assert!(field.ends_with("/record"), "{field}");
+    assert!(matches!(e, CheckError::DigestMismatch { .. }), "{e:?}");
+    // A swapped pair, a dropped receipt, a repeated one.
+    let swapped = edit(&|v| {
+        let a = v.pointer_mut(receipts).unwrap().as_array_mut().unwrap();
+        a.swap(0, 1);
+    });
+    assert!(matches!(
+        first_check(&swapped).2,
+        CheckError::ChainOrder { .. }
+    ));
+    let dropped = edit(&|v| {
+        let a = v.pointer_mut(receipts).unwrap().as_array_mut().unwrap();
+        a.remove(0);
+    });
+    assert!(matches!(
+        first_check(&dropped).2,
+        CheckError::ChainGap { .. }
+    ));
+    let repeated = edit(&|v| {
+        let a = v.pointer_mut(receipts).unwrap().as_array_mut().unwrap();
+        let r = a[0].clone();
+        a.insert(1, r);
+    });
+    let (_, field, e) = first_check(&repeated);
+    assert_eq!(e, CheckError::Duplicate { index: 1 });
+    assert_eq!(field, format!("{receipts}/1"));
+    // The header's count and root.
+    for (pointer, changed) in [
+        ("/header/stage_g_inference/receipt_count", Value::from(3)),
+        (
+            "/header/stage_g_inference/receipts_root",
+            Value::from("ab".repeat(32)),
+        ),
+    ] {
+        let tampered = edit(&|v| *v.pointer_mut(pointer).unwrap() = changed.clone());
+        let (_, field, _) = first_check(&tampered);
+        assert_eq!(field, pointer);
+    }
+    // A truncated file, and trailing garbage: the parser's own error.
+    for broken in [&text[..text.len() / 2], &format!("{text} x")[..]] {
+        let (name, field, e) = first_check(broken);
+        assert_eq!((name, field.as_str()), ("document parses", ""));
+        assert!(matches!(e, CheckError::Parse { .. }), "{e:?}");
+    }
+}
+
+/// `v` as JSON text with the keys of the object at `target` in the order `keys` (then the
+/// others), every other object's keys sorted.
+fn ordered(v: &Value, path: &str, target: &str, keys: &[&str]) -> String {
+    match v {
+        Value::Object(map) => {
+            let mut names: Vec<&String> = map.keys().collect();
+            if path == target {
+                names.sort_by_key(|k| keys.iter().position(|o| o == k).unwrap_or(keys.len()));
+            }
+            let items: Vec<String> = names
+                .into_iter()
+                .map(|k| {
+                    let child = ordered(&map[k], &format!("{path}/{k}"), target, keys);
+                    format!("{}:{child}", Value::from(k.as_str()))
+                })
+                .collect();
+            format!("{{{}}}", items.join(","))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ordered(c, &format!("{path}/{i}"), target, keys))
+                .collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Keys in another order than `lcm export` writes: what the streamed verifier can check as
+/// it reads verifies; receipts before what they are checked against are refused, saying why.
+#[test]
+fn streamed_key_order() {
+    let (bundle, key) = demo();
+    let value = serde_json::to_value(bundle).unwrap();
+    let reorder = |path: &str, keys: &[&str]| ordered(&value, "", path, keys);
+    let stream = |text: &str| verify_bundle_reader(std::io::Cursor::new(text), key, &none());
+    // The release before the receipts, a batch after its receipts: verified.
+    let release_first = reorder("/lifecycle", &["model", "deployment", "release"]);
+    stream(&release_first).unwrap();
+    both(&release_first, key).unwrap();
+    let receipts_first = reorder("/lifecycle/inference/batches/0", &["receipts"]);
+    both(&receipts_first, key).unwrap();
+    // The receipts before the model and the deployment: verified (sorted keys).
+    let inference_first = reorder("/lifecycle", &["inference"]);
+    both(&inference_first, key).unwrap();
+    // The lifecycle before the header: refused.
+    {
+        let text = reorder("", &["lifecycle"]);
+        verify_bundle_json(&text, key, &none()).unwrap();
+        let failed = stream(&text).unwrap_err();
+        let first = failed.first().unwrap();
+        assert_eq!(first.field, "/lifecycle/inference");
+        assert!(
+            first
+                .to_string()
+                .contains("verify_bundle_json reads any order"),
+            "{first}"
+        );
+    }
+}
+
 #[test]
 fn a_stale_header_is_reported_as_stale() {
     let Simulation {
@@ -320,6 +473,7 @@ fn a_stale_header_is_reported_as_stale() {
         .complete_audit_trail(&request, &key, old.header.generated_at)
         .unwrap();
     verify_bundle(&newer, &key.verifying_key(), &none()).unwrap();
+    both(&newer.to_json(None).unwrap(), &key.verifying_key()).unwrap();
     newer.header = old.header.clone();
     let (e, field) = structural(&newer, &key.verifying_key());
     assert!(

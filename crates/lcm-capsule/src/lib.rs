@@ -14,7 +14,9 @@
 //! - [`Bundle`] ([`verify_bundle`], [`verify_bundle_json`]): a whole lifecycle in one JSON
 //!   document, verified offline with nothing but the document and the signer's public key;
 //!   [`verify_bundle_with_progress`] and [`verify_bundle_json_with_progress`] report
-//!   [`VerifyProgress`] (receipts checked out of the bundle's receipts) for a progress bar.
+//!   [`VerifyProgress`] (receipts checked out of the bundle's receipts) for a progress bar;
+//!   [`verify_bundle_reader`] verifies a bundle as it reads it, in memory that does not grow
+//!   with its receipts, with the same report.
 //!
 //! Architecture Invariant: this crate depends on `lcm-crypto` and `lcm-model` only, never on
 //! `lcm-managers`, so that a verifier embeds without the lifecycle logic. The pure
@@ -107,6 +109,7 @@ pub use crate::log::{ItemLog, MerkleLog};
 pub use crate::report::{Check, CheckError, Report, Stage, VerificationFailed};
 pub use crate::summary::{Summary, summarize, warnings, with_requirements};
 pub use crate::verify::{
-    VerifyProgress, VerifyStage, stage_of_pointer, verify_bundle, verify_bundle_json,
-    verify_bundle_json_with_progress, verify_bundle_with_progress,
+    VerifyProgress, VerifyStage, leading_bundle_header, stage_of_pointer, verify_bundle,
+    verify_bundle_json, verify_bundle_json_with_progress, verify_bundle_reader,
+    verify_bundle_reader_with_progress, verify_bundle_with_progress,
 };

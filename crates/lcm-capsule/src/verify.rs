@@ -27,7 +27,9 @@ mod chains;
 mod header;
 mod progress;
 mod references;
+mod scan;
 mod seals;
+mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -62,6 +64,9 @@ use crate::{Error, MerkleLog, PolicyRequirements};
 use self::blame::{blame, check_error, error_field, error_index};
 use self::progress::{Progress, len_u64};
 pub use self::progress::{VerifyProgress, VerifyStage};
+pub use self::stream::{
+    leading_bundle_header, verify_bundle_reader, verify_bundle_reader_with_progress,
+};
 
 const H: &str = "/header";
 const L: &str = "/lifecycle";
@@ -166,6 +171,7 @@ fn verify_in_chunks(
         policy: &bundle.header.policy,
         bundle,
         receipts: ReceiptFacts::gather(bundle),
+        streamed: None,
         checked: CheckedSeals::default(),
     };
     v.run(key, requirements, &mut progress);
@@ -218,33 +224,37 @@ fn verify_json_in_chunks(
     Progress::new(progress, 0, chunk).call();
     match Bundle::from_json(input) {
         Ok(bundle) => verify_in_chunks(&bundle, key, requirements, progress, chunk),
-        Err(e) => {
-            let (path, error) = match e {
-                Error::Parse { path, message } => (path, CheckError::Parse { message }),
-                Error::Version {
-                    path,
-                    expected,
-                    actual,
-                } => (path.to_owned(), CheckError::Version { expected, actual }),
-                other => (
-                    String::new(),
-                    CheckError::Parse {
-                        message: other.to_string(),
-                    },
-                ),
-            };
-            let mut report = Report::default();
-            report.push(
-                "document parses",
-                stage_of_pointer(&path),
-                "bundle",
-                path,
-                Err(error),
-            );
-            Progress::new(progress, 0, chunk).finish();
-            report.into_result()
-        }
+        Err(e) => parse_failure(e, &mut Progress::new(progress, 0, chunk)),
     }
+}
+
+/// The report of a document that does not parse: one check naming the JSON pointer of the
+/// offending value.
+fn parse_failure(e: Error, progress: &mut Progress<'_>) -> Result<Report, VerificationFailed> {
+    let (path, error) = match e {
+        Error::Parse { path, message } => (path, CheckError::Parse { message }),
+        Error::Version {
+            path,
+            expected,
+            actual,
+        } => (path.to_owned(), CheckError::Version { expected, actual }),
+        other => (
+            String::new(),
+            CheckError::Parse {
+                message: other.to_string(),
+            },
+        ),
+    };
+    let mut report = Report::default();
+    report.push(
+        "document parses",
+        stage_of_pointer(&path),
+        "bundle",
+        path,
+        Err(error),
+    );
+    progress.finish();
+    report.into_result()
 }
 
 /// The stage a JSON pointer of a bundle belongs to.
@@ -282,7 +292,10 @@ struct Verifier<'a> {
     report: Report,
     policy: &'a Policy,
     bundle: &'a Bundle,
-    receipts: ReceiptFacts<'a>,
+    receipts: ReceiptFacts,
+    /// The receipts' checks made while streaming the bundle (its groups then hold no
+    /// receipts); `None` for a bundle in memory.
+    streamed: Option<&'a stream::Streamed>,
     /// The records whose seals [`Verifier::seals`] found matching, sealed, so that the chain
     /// and root checks do not recompute them again.
     checked: CheckedSeals,
@@ -306,12 +319,12 @@ struct CheckedSeals {
 }
 
 /// A receipt that names another model or deployment than the bundle's.
-#[derive(Clone, Copy)]
-struct ForeignReceipt<'a> {
+#[derive(Clone)]
+struct ForeignReceipt {
     /// Where it sits.
     at: ReceiptAt,
-    /// The receipt.
-    receipt: &'a Claimed<InferenceReceipt>,
+    /// The receipt's id.
+    id: String,
     /// The field naming the other anchor: `model_anchor` or `deployment_anchor`.
     field: &'static str,
     /// The bundle's anchor digest.
@@ -321,36 +334,48 @@ struct ForeignReceipt<'a> {
 }
 
 /// A receipt with a plaintext commitment.
-#[derive(Clone, Copy)]
-struct PlaintextReceipt<'a> {
+#[derive(Clone)]
+struct PlaintextReceipt {
     /// Where it sits.
     at: ReceiptAt,
-    /// The receipt.
-    receipt: &'a Claimed<InferenceReceipt>,
+    /// The receipt's id.
+    id: String,
     /// The commitment's field: `input_commitment` or `output_commitment`.
     field: &'static str,
 }
 
-/// What the cross-reference, policy and staleness checks need of the receipts, gathered in
-/// one pass over the chain (a bundle may hold millions of receipts).
-#[derive(Default)]
-struct ReceiptFacts<'a> {
-    /// The first receipt not made by the bundle's model and deployment.
-    foreign: Option<ForeignReceipt<'a>>,
-    /// The first receipt whose commitments are not under the policy's scheme.
-    other_scheme: Option<&'a Claimed<InferenceReceipt>>,
+/// What the cross-reference, policy and staleness checks need of the receipts, gathered one
+/// receipt at a time (a bundle may hold millions of receipts): a few ids and digests, never
+/// the receipts.
+#[derive(Default, Clone)]
+struct ReceiptFacts {
+    /// The first receipt's anchors.
+    first: Option<Anchors>,
+    /// The first receipt whose anchors are not the first receipt's.
+    other: Option<Anchors>,
+    /// The first receipt whose commitments are not under the policy's scheme: its id and
+    /// its input commitment's scheme.
+    other_scheme: Option<(String, CommitmentScheme)>,
     /// The first receipt with a plaintext commitment.
-    plaintext: Option<PlaintextReceipt<'a>>,
+    plaintext: Option<PlaintextReceipt>,
     /// The newest receipt time.
     newest: Option<Timestamp>,
     /// Whether there is any receipt.
     any: bool,
 }
 
-impl<'a> ReceiptFacts<'a> {
-    fn gather(bundle: &'a Bundle) -> Self {
+/// A receipt's model and deployment anchors, with where it sits.
+#[derive(Clone)]
+struct Anchors {
+    at: ReceiptAt,
+    id: String,
+    model: Digest,
+    deployment: Digest,
+}
+
+impl ReceiptFacts {
+    fn gather(bundle: &Bundle) -> Self {
         let l = &bundle.lifecycle;
-        let (model, deployment) = (l.model.digest, l.deployment.anchor.digest);
         let scheme = bundle.header.policy.commitments;
         let mut facts = Self::default();
         for (bi, group) in l.inference.batches.iter().enumerate() {
@@ -359,55 +384,93 @@ impl<'a> ReceiptFacts<'a> {
                     batch: bi,
                     index: ri,
                 };
-                let rec = &r.record;
-                facts.any = true;
-                facts.newest = Some(facts.newest.map_or(rec.timestamp, |n| n.max(rec.timestamp)));
-                if facts.foreign.is_none() {
-                    if rec.model_anchor != model {
-                        facts.foreign = Some(ForeignReceipt {
-                            at,
-                            receipt: r,
-                            field: "model_anchor",
-                            expected: model,
-                            actual: rec.model_anchor,
-                        });
-                    } else if rec.deployment_anchor != deployment {
-                        let actual = rec.deployment_anchor;
-                        facts.foreign = Some(ForeignReceipt {
-                            at,
-                            receipt: r,
-                            field: "deployment_anchor",
-                            expected: deployment,
-                            actual,
-                        });
-                    }
-                }
-                let (input, output) = (&rec.input_commitment, &rec.output_commitment);
-                if facts.other_scheme.is_none()
-                    && (input.scheme != scheme || output.scheme != scheme)
-                {
-                    facts.other_scheme = Some(r);
-                }
-                if facts.plaintext.is_none() {
-                    for (which, c) in [("input_commitment", input), ("output_commitment", output)] {
-                        if c.scheme == CommitmentScheme::Plaintext || c.plaintext.is_some() {
-                            facts.plaintext = Some(PlaintextReceipt {
-                                at,
-                                receipt: r,
-                                field: which,
-                            });
-                            break;
-                        }
-                    }
-                }
+                facts.observe(scheme, at, r);
             }
         }
         facts
     }
+
+    /// Takes in the receipt `r` at `at` (receipts come in chain order; `scheme` is the
+    /// policy's).
+    fn observe(&mut self, scheme: CommitmentScheme, at: ReceiptAt, r: &Claimed<InferenceReceipt>) {
+        let rec = &r.record;
+        self.any = true;
+        self.newest = Some(self.newest.map_or(rec.timestamp, |n| n.max(rec.timestamp)));
+        let anchors = || Anchors {
+            at,
+            id: rec.receipt_id.clone(),
+            model: rec.model_anchor,
+            deployment: rec.deployment_anchor,
+        };
+        match &self.first {
+            None => self.first = Some(anchors()),
+            Some(f) => {
+                if self.other.is_none()
+                    && (f.model != rec.model_anchor || f.deployment != rec.deployment_anchor)
+                {
+                    self.other = Some(anchors());
+                }
+            }
+        }
+        let (input, output) = (&rec.input_commitment, &rec.output_commitment);
+        if self.other_scheme.is_none() && (input.scheme != scheme || output.scheme != scheme) {
+            self.other_scheme = Some((rec.receipt_id.clone(), input.scheme));
+        }
+        if self.plaintext.is_none() {
+            for (which, c) in [("input_commitment", input), ("output_commitment", output)] {
+                if c.scheme == CommitmentScheme::Plaintext || c.plaintext.is_some() {
+                    self.plaintext = Some(PlaintextReceipt {
+                        at,
+                        id: rec.receipt_id.clone(),
+                        field: which,
+                    });
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The first receipt not made by the bundle's `model` and `deployment`: the first
+    /// receipt if it is not, otherwise the first whose anchors differ from the first's (every
+    /// receipt before it has the first's), so that the anchors need not be known while the
+    /// receipts are read.
+    fn foreign(&self, model: Digest, deployment: Digest) -> Option<ForeignReceipt> {
+        let first = self.first.as_ref()?;
+        let bad = if first.model != model || first.deployment != deployment {
+            first
+        } else {
+            self.other.as_ref()?
+        };
+        let (field, expected, actual) = if bad.model != model {
+            ("model_anchor", model, bad.model)
+        } else {
+            ("deployment_anchor", deployment, bad.deployment)
+        };
+        Some(ForeignReceipt {
+            at: bad.at,
+            id: bad.id.clone(),
+            field,
+            expected,
+            actual,
+        })
+    }
+}
+
+/// What the header checks need of the tree over every receipt digest.
+#[derive(Clone, Copy)]
+struct TreeFacts {
+    /// Its size.
+    len: u64,
+    /// Its root.
+    root: Digest,
+    /// Its root at the size the header signs, when that size is not larger.
+    root_at_signed: Option<Digest>,
+    /// The last receipt's digest.
+    head: Option<Digest>,
 }
 
 /// Where a receipt sits: its batch group, its place in the group, its place in the chain.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct ReceiptAt {
     batch: usize,
     index: usize,
@@ -445,7 +508,7 @@ impl Verifier<'_> {
         self.references();
         self.roots();
         self.policy_against_records();
-        let tree = self.receipt_tree();
+        let tree = self.tree_facts();
         self.staleness(&tree);
         self.header_stages(&tree);
         digest_and_key_checks(&mut self.report, &b.header, key, H);

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use lcm_capsule::{
     Capsule, CapsuleHeader, DocumentKind, NOT_A_DOCUMENT, PolicyRequirements, Report,
-    VerificationFailed, materialize_receipt, summarize, verify_bundle_json_with_progress,
-    verify_capsule, verify_header, with_requirements,
+    VerificationFailed, materialize_receipt, summarize, verify_capsule, verify_header,
+    with_requirements,
 };
 use lcm_crypto::{CommitmentScheme, HashAlgorithm};
 use lcm_model::{Policy, Timestamp};
@@ -186,7 +186,11 @@ fn requirements(
 
 pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
     let (file, header_path, proof) = (&args.file, args.header.as_ref(), args.proof.as_deref());
-    let (kind, text) = match detect(file) {
+    // A bundle that starts with its header is verified streamed, never read whole.
+    let leading = lcm_store::files::leading_bundle_header(file);
+    let streamed = leading.is_some();
+    let bundle = || Ok((DocumentKind::Bundle, String::new()));
+    let (kind, text) = match leading.as_ref().map_or_else(|| detect(file), |_| bundle()) {
         Ok(found) => found,
         Err(e) => {
             let text = range::read_if_range(file)?.ok_or(e)?;
@@ -200,7 +204,7 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
     let (req, scheme) = requirements(&args.requirements)?;
     let mut newer_header = None;
     // The header is parsed once, for the signer's key id and the summary.
-    let header = header_of(kind, &text, header_path.map(PathBuf::as_path));
+    let header = leading.or_else(|| header_of(kind, &text, header_path.map(PathBuf::as_path)));
     let signer = header.as_ref().map(|h| h.signature.key_id);
     // Before a key is read as a public key (a private key's bytes are often not a point).
     if let Some(signer) = &signer {
@@ -232,12 +236,15 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
     let progress = Progress::new(&format!("verifying {}", kind.name()), None, false);
     let result: Result<Report, VerificationFailed> = match kind {
         // A bundle's bulk is its receipts: the bar counts them as they are checked.
-        DocumentKind::Bundle => verify_bundle_json_with_progress(&text, &key, &req, &mut |p| {
-            if p.total > 0 {
-                progress.set_total(Some(p.total));
-                progress.set(p.done);
-            }
-        }),
+        DocumentKind::Bundle => {
+            let text = (!streamed).then_some(text.as_str());
+            lcm_store::files::verify_bundle_file(file, text, &key, &req, &mut |p| {
+                if p.total > 0 {
+                    progress.set_total(Some(p.total));
+                    progress.set(p.done);
+                }
+            })?
+        }
         DocumentKind::Header => {
             let header = CapsuleHeader::from_json(&text).map_err(|e| document_failure(kind, &e))?;
             let report = with_requirements(verify_header(&header, &key), &header, &req);

@@ -589,11 +589,15 @@ fn a_receipts_capsule_is_served_and_verifies_offline() {
 
 /// A line of `/proc/PID/status` in KiB (`VmHWM`, `VmRSS`).
 fn status_kib(pid: u32, field: &str) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    read_status_kib(pid, field).expect("a kB field of /proc/PID/status")
+}
+
+/// [`status_kib`], `None` when the process is gone (or the field missing).
+pub(crate) fn read_status_kib(pid: u32, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("a kB field")
 }
 
 /// The memory of `lcm serve` does not grow with the chain: after `K` receipts appended in

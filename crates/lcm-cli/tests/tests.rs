@@ -1380,6 +1380,9 @@ mod json;
 // files, receipts by request id and by time.
 mod receipts;
 
+// Issue 12 item 7: `lcm verify` of a bundle streamed, in memory that does not grow.
+mod bundles;
+
 /// `lcm list receipts` writes as it scans, in pieces: a chain whose listing is several pieces
 /// long comes out whole and in order, the same lines `lcm infer` acknowledged.
 #[test]

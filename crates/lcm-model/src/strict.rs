@@ -128,14 +128,27 @@ pub fn check_ids(value: &serde_json::Value) -> Result<(), StrictError> {
 ///
 /// The first [`StrictError`], naming the field by its path.
 pub fn check_json(text: &str) -> Result<(), StrictError> {
+    check_json_bytes(text.as_bytes())
+}
+
+/// [`check_json`] of JSON bytes (for a caller whose parser has read them already, so that they
+/// need not be checked as UTF-8 again: bytes that are not are left to the parser, as any
+/// other malformed JSON is).
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// As [`check_json`].
+pub fn check_json_bytes(bytes: &[u8]) -> Result<(), StrictError> {
     let mut scan = Scan {
-        b: text.as_bytes(),
+        b: bytes,
         i: 0,
         path: Vec::new(),
     };
     match scan.value(0) {
         Ok(()) | Err(Stop::Syntax) => Ok(()),
-        Err(Stop::Strict(e)) => Err(e),
+        Err(Stop::Strict(e)) => Err(*e),
     }
 }
 
@@ -147,7 +160,8 @@ const MAX_DEPTH: usize = 256;
 const SMALL_OBJECT: usize = 16;
 
 enum Stop {
-    Strict(StrictError),
+    /// Boxed: every step of the scan returns a `Result<(), Stop>`, kept one word wide.
+    Strict(Box<StrictError>),
     /// Not JSON: left to the parser.
     Syntax,
 }
@@ -251,28 +265,31 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// The raw string token, quotes included.
-    fn string(&mut self) -> Result<&'a str, Stop> {
+    /// The raw string token, quotes included, as bytes (only a key's are read as text).
+    fn string(&mut self) -> Result<&'a [u8], Stop> {
         let start = self.i;
         self.i += 1;
         loop {
-            match self.peek().ok_or(Stop::Syntax)? {
-                b'\\' => self.i += 2,
-                b'"' => {
-                    self.i += 1;
-                    break;
-                }
-                _ => self.i += 1,
+            // Up to the next quote or backslash at once.
+            let rest = self.b.get(self.i..).ok_or(Stop::Syntax)?;
+            let k = rest
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\')
+                .ok_or(Stop::Syntax)?;
+            self.i += k;
+            if self.peek() == Some(b'"') {
+                self.i += 1;
+                break;
             }
+            self.i += 2;
         }
-        let raw = self.b.get(start..self.i).ok_or(Stop::Syntax)?;
-        std::str::from_utf8(raw).map_err(|_| Stop::Syntax)
+        self.b.get(start..self.i).ok_or(Stop::Syntax)
     }
 
     /// A key's text: the raw token without its quotes when it has no escape (the common
     /// case, borrowed), decoded otherwise (so `"\u0078"` and `"x"` are the same key).
     fn key(&mut self) -> Result<Cow<'a, str>, Stop> {
-        let raw = self.string()?;
+        let raw = std::str::from_utf8(self.string()?).map_err(|_| Stop::Syntax)?;
         if raw.contains('\\') {
             serde_json::from_str(raw)
                 .map(Cow::Owned)
@@ -307,10 +324,10 @@ impl<'a> Scan<'a> {
             self.value(depth + 1)?;
             self.path.pop();
             if !keys.insert(key.clone()) {
-                return Err(Stop::Strict(StrictError::DuplicateKey {
+                return Err(Stop::Strict(Box::new(StrictError::DuplicateKey {
                     path: self.path(),
                     key: key.into_owned(),
-                }));
+                })));
             }
             if self.closes(b'}')? {
                 return Ok(());
@@ -368,11 +385,11 @@ impl<'a> Scan<'a> {
         }
         match exact(text) {
             Some(Ok(())) => Ok(()),
-            Some(Err(read)) => Err(Stop::Strict(StrictError::InexactNumber {
+            Some(Err(read)) => Err(Stop::Strict(Box::new(StrictError::InexactNumber {
                 path: self.path(),
                 text: text.to_owned(),
                 read,
-            })),
+            }))),
             None => Err(Stop::Syntax),
         }
     }

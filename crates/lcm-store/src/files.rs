@@ -663,6 +663,53 @@ pub fn header_of(
     }
 }
 
+/// The header of the bundle file at `path` when the file starts with its version and header
+/// (as `lcm export` writes it), read from its first bytes only: such a file is verified
+/// streamed ([`verify_bundle_file`]). `None` for any other file.
+#[must_use]
+pub fn leading_bundle_header(path: &Path) -> Option<lcm_capsule::CapsuleHeader> {
+    lcm_capsule::leading_bundle_header(std::fs::File::open(path).ok()?)
+}
+
+/// Verifies the bundle file at `path`: its `text` when it was read whole, otherwise streamed
+/// ([`lcm_capsule::verify_bundle_reader`]: one read, memory that does not grow with its
+/// receipts). A streamed file that does not parse, or that the streamed reader refuses, is
+/// read whole and verified as [`read_document`] and [`lcm_capsule::verify_bundle_json`] do,
+/// so that its errors (and a non-strict file's refusal) are those of every other document.
+///
+/// # Errors
+///
+/// [`FileError::Io`] when the file cannot be opened; those of [`read_document`] for a file
+/// read whole.
+pub fn verify_bundle_file(
+    path: &Path,
+    text: Option<&str>,
+    key: &VerifyingKey,
+    requirements: &lcm_capsule::PolicyRequirements,
+    progress: &mut dyn FnMut(lcm_capsule::VerifyProgress),
+) -> Result<Result<lcm_capsule::Report, lcm_capsule::VerificationFailed>, FileError> {
+    if let Some(text) = text {
+        let verified =
+            lcm_capsule::verify_bundle_json_with_progress(text, key, requirements, progress);
+        return Ok(verified);
+    }
+    let file = std::fs::File::open(path).map_err(io_err(path))?;
+    let streamed =
+        lcm_capsule::verify_bundle_reader_with_progress(file, key, requirements, progress);
+    match &streamed {
+        Err(failed) if failed.first().is_some_and(|c| c.name == "document parses") => {
+            let (_, text) = read_document(path)?;
+            Ok(lcm_capsule::verify_bundle_json_with_progress(
+                &text,
+                key,
+                requirements,
+                progress,
+            ))
+        }
+        _ => Ok(streamed),
+    }
+}
+
 /// A [`FileError::Invalid`]: `path: what`.
 fn invalid(path: &Path, what: impl std::fmt::Display) -> FileError {
     FileError::Invalid {

@@ -69,7 +69,10 @@ impl Verifier<'_> {
             outcome.map_err(|e| check_error(&e)),
         );
         progress.stage(VerifyStage::Receipts);
-        self.receipts_and_batches(progress);
+        match self.streamed {
+            Some(streamed) => self.streamed_receipts_and_batches(streamed),
+            None => self.receipts_and_batches(progress),
+        }
     }
 
     /// The receipt chain, group by group (every digest recomputed, sequences, links and
@@ -93,8 +96,29 @@ impl Verifier<'_> {
             }
             batches.push(self.batch(gi, group));
         }
-        match failed {
-            Some((gi, e)) => self.receipt_failure(gi, &e),
+        let failure = failed.map(|(gi, e)| self.failure_in_memory(gi, e));
+        self.push_chain_and_batches(failure.as_ref(), batches);
+    }
+
+    /// [`Verifier::receipts_and_batches`] for a streamed bundle: the checks were made as the
+    /// receipts were read; they are reported here, in the same order.
+    fn streamed_receipts_and_batches(&mut self, streamed: &stream::Streamed) {
+        let groups = &self.bundle.lifecycle.inference.batches;
+        let batches = groups
+            .iter()
+            .zip(&streamed.batches)
+            .enumerate()
+            .map(|(gi, (group, computed))| {
+                self.batch_check(gi, group.batch.as_ref(), || computed.clone())
+            })
+            .collect();
+        self.push_chain_and_batches(streamed.failure.as_ref(), batches);
+    }
+
+    /// Reports the receipt chain (its failure, if any) and then the batch checks.
+    fn push_chain_and_batches(&mut self, failure: Option<&ChainFailure>, batches: Vec<BatchCheck>) {
+        match failure {
+            Some(f) => self.receipt_failure(f),
             None => {
                 self.report.push(
                     "receipt chain",
@@ -137,37 +161,70 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    pub(super) fn receipt_failure(&mut self, gi: usize, e: &lcm_model::Error) {
+    /// What the report of the chain failure `e` in group `gi` needs, from the receipts in
+    /// memory.
+    fn failure_in_memory(&self, gi: usize, e: lcm_model::Error) -> ChainFailure {
         use lcm_model::Error as M;
-        let l = &self.bundle.lifecycle;
-        let groups = &l.inference.batches;
+        let groups = &self.bundle.lifecycle.inference.batches;
         let receipts = &groups[gi].receipts;
-        let (index, error) = match e {
+        let index = match &e {
+            M::SealMismatch { id, stored, .. } => receipts
+                .iter()
+                .position(|r| r.record.receipt_id == *id && r.digest == *stored)
+                .unwrap_or(0),
+            M::DuplicateId { .. } => {
+                let mut seen = std::collections::HashSet::new();
+                receipts
+                    .iter()
+                    .position(|r| !seen.insert(r.digest))
+                    .unwrap_or(0)
+            }
+            _ => error_index(&e).unwrap_or(0),
+        };
+        let next = receipts
+            .get(index + 1)
+            .or_else(|| groups.get(gi + 1).and_then(|g| g.receipts.first()))
+            .and_then(|r| r.record.prev_receipt);
+        let id = receipts
+            .get(index)
+            .map_or_else(String::new, |r| r.record.receipt_id.clone());
+        let order = matches!(e, M::ChainOrder { .. } | M::ChainGap { .. }).then(|| {
+            let chain = &self.bundle.lifecycle.inference;
+            let mut order = SequenceOrder::new(chain.receipts().count());
+            chain.receipts().for_each(|r| order.see(r.record.sequence));
+            order
+        });
+        ChainFailure {
+            group: gi,
+            error: e,
+            index,
+            id,
+            next,
+            order,
+        }
+    }
+
+    pub(super) fn receipt_failure(&mut self, f: &ChainFailure) {
+        use lcm_model::Error as M;
+        let e = &f.error;
+        let at = ReceiptAt {
+            batch: f.group,
+            index: f.index,
+        };
+        let error = match e {
             M::SealMismatch {
                 id,
                 stored,
                 recomputed,
                 ..
             } => {
-                let j = receipts
-                    .iter()
-                    .position(|r| r.record.receipt_id == *id && r.digest == *stored)
-                    .unwrap_or(0);
-                let next = receipts
-                    .get(j + 1)
-                    .or_else(|| groups.get(gi + 1).and_then(|g| g.receipts.first()))
-                    .and_then(|r| r.record.prev_receipt);
                 let head = self
                     .bundle
                     .header
                     .stage_g_inference
                     .as_ref()
                     .and_then(|g| g.chain_head);
-                let at = ReceiptAt {
-                    batch: gi,
-                    index: j,
-                };
-                let field = blame(&at.path(), *stored, *recomputed, &[next, head]);
+                let field = blame(&at.path(), *stored, *recomputed, &[f.next, head]);
                 self.report.push(
                     "receipt digest",
                     Stage::Inference,
@@ -177,109 +234,68 @@ impl Verifier<'_> {
                 );
                 return;
             }
-            M::DuplicateId { .. } => {
-                let mut seen = std::collections::HashSet::new();
-                let j = receipts
-                    .iter()
-                    .position(|r| !seen.insert(r.digest))
-                    .unwrap_or(0);
-                (j, CheckError::Duplicate { index: j as u64 })
-            }
-            M::ChainOrder { .. } | M::ChainGap { .. } => {
-                let j = error_index(e).unwrap_or(0);
-                (j, self.classify_order(check_error(e)))
-            }
-            _ => (error_index(e).unwrap_or(0), check_error(e)),
+            M::DuplicateId { .. } => CheckError::Duplicate {
+                index: f.index as u64,
+            },
+            M::ChainOrder { .. } | M::ChainGap { .. } => match &f.order {
+                Some(order) => order.classify(check_error(e)),
+                None => check_error(e),
+            },
+            _ => check_error(e),
         };
-        let id = receipts
-            .get(index)
-            .map_or_else(String::new, |r| r.record.receipt_id.clone());
-        let at = ReceiptAt { batch: gi, index };
         self.report.push(
             "receipt chain",
             Stage::Inference,
-            format!("receipt {id}"),
+            format!("receipt {}", f.id),
             at.path(),
             Err(error),
         );
     }
 
-    /// A sequence that does not come next is a reordering when the chain's sequence numbers
-    /// are exactly 0..n in another order, and a gap otherwise.
-    pub(super) fn classify_order(&self, error: CheckError) -> CheckError {
-        let mut seqs: Vec<u64> = self
-            .bundle
-            .lifecycle
-            .inference
-            .receipts()
-            .map(|r| r.record.sequence)
-            .collect();
-        let in_order = seqs.clone();
-        seqs.sort_unstable();
-        let permutation = seqs.iter().zip(0u64..).all(|(s, i)| *s == i);
-        match error {
-            CheckError::ChainGap {
-                index,
-                expected,
-                actual,
-            }
-            | CheckError::ChainOrder {
-                index,
-                expected,
-                actual,
-            } => {
-                if permutation {
-                    let first = in_order
-                        .iter()
-                        .zip(0u64..)
-                        .position(|(s, i)| *s != i)
-                        .and_then(|p| u64::try_from(p).ok())
-                        .unwrap_or(index);
-                    CheckError::ChainOrder {
-                        index: first,
-                        expected,
-                        actual,
-                    }
-                } else if actual < expected {
-                    CheckError::ChainOrder {
-                        index,
-                        expected,
-                        actual,
-                    }
-                } else {
-                    CheckError::ChainGap {
-                        index,
-                        expected,
-                        actual,
-                    }
-                }
-            }
-            other => other,
-        }
-    }
-
     /// The tree over every receipt digest, in chain order (built like a batch root, on the
     /// rayon pool for large chains).
-    pub(super) fn receipt_tree(&self) -> MerkleTree {
-        let digests: Vec<Digest> = self
-            .bundle
-            .lifecycle
-            .inference
-            .receipts()
-            .map(|r| r.digest)
-            .collect();
-        MerkleTree::from_leaves_with(
+    pub(super) fn tree_facts(&self) -> TreeFacts {
+        if let Some(s) = self.streamed {
+            return s.tree;
+        }
+        let receipts = &self.bundle.lifecycle.inference;
+        let digests: Vec<Digest> = receipts.receipts().map(|r| r.digest).collect();
+        let tree = MerkleTree::from_leaves_with(
             self.policy.hash_algorithm,
             digests.iter().map(Digest::as_bytes),
-        )
+        );
+        let signed = self.bundle.header.stage_g_inference.as_ref();
+        TreeFacts {
+            len: tree.len(),
+            root: tree.root(),
+            root_at_signed: signed.and_then(|g| tree.root_at(g.receipt_count).ok()),
+            head: digests.last().copied(),
+        }
     }
 
     /// The check of group `gi`'s batch: a sealed batch must be the batch of exactly the
     /// receipts grouped under it, and only the last group may be open.
     pub(super) fn batch(&self, gi: usize, group: &BatchEvidence) -> BatchCheck {
+        self.batch_check(gi, group.batch.as_ref(), || {
+            let window = group
+                .batch
+                .as_ref()
+                .map_or("", |b| b.record.window_id.as_str());
+            compute_inference_batch(self.policy, window, &group.receipts).map_err(|e| e.to_string())
+        })
+    }
+
+    /// The check of group `gi`'s batch `batch` against `computed`, the batch its receipts
+    /// give (called only for a sealed batch).
+    pub(super) fn batch_check(
+        &self,
+        gi: usize,
+        batch: Option<&Claimed<lcm_model::records::InferenceBatch>>,
+        computed: impl FnOnce() -> Result<lcm_model::records::InferenceBatch, String>,
+    ) -> BatchCheck {
         let groups = &self.bundle.lifecycle.inference.batches;
         let path = format!("{L}/inference/batches/{gi}");
-        let Some(batch) = &group.batch else {
+        let Some(batch) = batch else {
             let outcome = if gi + 1 == groups.len() {
                 Ok(())
             } else {
@@ -295,8 +311,8 @@ impl Verifier<'_> {
             };
         };
         let b = &batch.record;
-        let detail = match compute_inference_batch(self.policy, &b.window_id, &group.receipts) {
-            Err(e) => Some(e.to_string()),
+        let detail = match computed() {
+            Err(e) => Some(e),
             Ok(actual) if actual == *b => None,
             Ok(actual) if actual.count != b.count => Some(format!(
                 "sealed over {} receipts, grouped with {}",
@@ -319,6 +335,108 @@ impl Verifier<'_> {
                     detail,
                 }),
             },
+        }
+    }
+}
+
+/// What the report of a receipt chain failure needs besides the error: where it is, and
+/// what the error's kind needs of the other receipts.
+#[derive(Debug)]
+pub(super) struct ChainFailure {
+    /// The group the failing segment is in.
+    pub(super) group: usize,
+    /// The error.
+    pub(super) error: lcm_model::Error,
+    /// The receipt the failure names, in its group: the edited receipt for a digest
+    /// mismatch, the repeat for a duplicate, the error's index otherwise.
+    pub(super) index: usize,
+    /// That receipt's id.
+    pub(super) id: String,
+    /// The previous digest the receipt after it names (for a digest mismatch's blame).
+    pub(super) next: Option<Digest>,
+    /// The chain's sequence numbers, for an order or gap error.
+    pub(super) order: Option<SequenceOrder>,
+}
+
+/// What a sequence error's class needs of the chain's sequence numbers, seen one at a time:
+/// whether they are exactly 0..n in some order (one bit per receipt), and the first position
+/// whose number is not its position.
+#[derive(Clone, Debug)]
+pub(super) struct SequenceOrder {
+    /// The chain's length.
+    n: u64,
+    /// Numbers seen so far.
+    seen: u64,
+    /// One bit per number below `n`: seen.
+    bits: Vec<u64>,
+    /// Still possibly 0..n: no number `n` or above, none twice.
+    permutation: bool,
+    /// The first position whose number is not its position.
+    first_off: Option<u64>,
+}
+
+impl SequenceOrder {
+    /// For a chain of `n` receipts.
+    pub(super) fn new(n: usize) -> Self {
+        Self {
+            n: len_u64(n),
+            seen: 0,
+            bits: vec![0; n.div_ceil(64)],
+            permutation: true,
+            first_off: None,
+        }
+    }
+
+    /// The next receipt's sequence number.
+    pub(super) fn see(&mut self, s: u64) {
+        if self.first_off.is_none() && s != self.seen {
+            self.first_off = Some(self.seen);
+        }
+        self.seen = self.seen.saturating_add(1);
+        let word = usize::try_from(s / 64).ok().filter(|_| s < self.n);
+        let bit = 1u64 << (s % 64);
+        match word.and_then(|w| self.bits.get_mut(w)) {
+            Some(w) if *w & bit == 0 => *w |= bit,
+            _ => self.permutation = false,
+        }
+    }
+
+    /// A sequence that does not come next is a reordering when the chain's sequence
+    /// numbers are exactly 0..n in another order, and a gap otherwise.
+    pub(super) fn classify(&self, error: CheckError) -> CheckError {
+        let permutation = self.permutation && self.seen == self.n;
+        match error {
+            CheckError::ChainGap {
+                index,
+                expected,
+                actual,
+            }
+            | CheckError::ChainOrder {
+                index,
+                expected,
+                actual,
+            } => {
+                if permutation {
+                    CheckError::ChainOrder {
+                        index: self.first_off.unwrap_or(index),
+                        expected,
+                        actual,
+                    }
+                } else if actual < expected {
+                    CheckError::ChainOrder {
+                        index,
+                        expected,
+                        actual,
+                    }
+                } else {
+                    CheckError::ChainGap {
+                        index,
+                        expected,
+                        actual,
+                    }
+                }
+            }
+            other => other,
         }
     }
 }

@@ -21,7 +21,7 @@ impl Verifier<'_> {
                 same_value(cost, p.kdf_iterations),
             );
         }
-        let other = self.receipts.other_scheme;
+        let other = self.receipts.other_scheme.clone();
         self.report.push(
             "policy commitment scheme",
             Stage::Header,
@@ -29,11 +29,8 @@ impl Verifier<'_> {
             format!("{H}/policy/commitments"),
             match other {
                 None => Ok(()),
-                Some(r) => Err(CheckError::ValueMismatch {
-                    expected: format!(
-                        "{} (receipt {})",
-                        r.record.input_commitment.scheme, r.record.receipt_id
-                    ),
+                Some((id, scheme)) => Err(CheckError::ValueMismatch {
+                    expected: format!("{scheme} (receipt {id})"),
                     actual: p.commitments.to_string(),
                 }),
             },
@@ -67,7 +64,7 @@ impl Verifier<'_> {
     }
 
     /// A header older than the records, or signed over fewer receipts than the bundle holds.
-    pub(super) fn staleness(&mut self, tree: &MerkleTree) {
+    pub(super) fn staleness(&mut self, tree: &TreeFacts) {
         let b = self.bundle;
         let l = &b.lifecycle;
         let mut newest: Option<Timestamp> = None;
@@ -105,9 +102,8 @@ impl Verifier<'_> {
             },
         );
         if let Some(g) = &b.header.stage_g_inference {
-            let actual = tree.len();
-            let stale = g.receipt_count < actual
-                && tree.root_at(g.receipt_count).ok() == Some(g.receipts_root);
+            let actual = tree.len;
+            let stale = g.receipt_count < actual && tree.root_at_signed == Some(g.receipts_root);
             self.report.push(
                 "header covers every receipt",
                 Stage::Inference,
@@ -126,14 +122,13 @@ impl Verifier<'_> {
     }
 
     /// The header's stages against the stages the records give, field by field.
-    pub(super) fn header_stages(&mut self, tree: &MerkleTree) {
+    pub(super) fn header_stages(&mut self, tree: &TreeFacts) {
         let b = self.bundle;
         let batches = b.lifecycle.inference.sealed_batches();
-        let count = tree.len();
         let summary = ReceiptsSummary {
-            count,
-            root: tree.root(),
-            head: b.lifecycle.inference.receipts().last().map(|r| r.digest),
+            count: tree.len,
+            root: tree.root,
+            head: tree.head,
         };
         let no_log = MerkleLog::new(self.policy.hash_algorithm);
         let expected = b.lifecycle.with_records(&no_log, &batches, |r| {
@@ -191,7 +186,7 @@ impl Verifier<'_> {
     pub(super) fn requirements_against_records(&mut self, req: &PolicyRequirements) {
         let l = &self.bundle.lifecycle;
         if req.no_plaintext_with_pii && l.dataset.family.record.metadata.contains_pii {
-            let found = self.receipts.plaintext;
+            let found = self.receipts.plaintext.clone();
             let (field, record, outcome) = match found {
                 None => (
                     format!("{L}/inference/batches"),
@@ -200,7 +195,7 @@ impl Verifier<'_> {
                 ),
                 Some(p) => (
                     format!("{}/record/{}", p.at.path(), p.field),
-                    format!("receipt {}", p.receipt.record.receipt_id),
+                    format!("receipt {}", p.id),
                     Err(CheckError::Policy {
                         requirement: "no_plaintext_with_pii",
                         expected: "no plaintext commitment for a dataset with personal data"

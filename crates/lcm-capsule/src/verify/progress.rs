@@ -93,6 +93,11 @@ impl<'p> Progress<'p> {
         });
     }
 
+    /// Sets the number of receipts, once it is known (a streamed bundle's, from its header).
+    pub(super) fn set_total(&mut self, total: u64) {
+        self.total = total;
+    }
+
     /// Enters `stage`, if it comes later than the current one, and says so.
     pub(super) fn stage(&mut self, stage: VerifyStage) {
         if stage > self.stage {

@@ -206,7 +206,7 @@ impl Verifier<'_> {
         );
         // Every receipt was served by this deployment of this model: one check for the
         // whole chain, naming the first receipt that is not.
-        let bad = self.receipts.foreign;
+        let bad = self.receipts.foreign(m.digest, l.deployment.anchor.digest);
         match bad {
             None => {
                 self.report.push(
@@ -220,7 +220,7 @@ impl Verifier<'_> {
             Some(f) => {
                 self.reference(
                     Stage::Inference,
-                    format!("receipt {}", f.receipt.record.receipt_id),
+                    format!("receipt {}", f.id),
                     format!("{}/record/{}", f.at.path(), f.field),
                     f.expected,
                     f.actual,

@@ -69,7 +69,10 @@ impl Verifier<'_> {
         let h = &b.header;
         let l = &b.lifecycle;
         let a = h.stage_a_dataset.as_ref();
-        let first_receipt = l.inference.receipts().next().map(|r| &r.record);
+        let first_receipt = match self.streamed {
+            Some(s) => s.first.as_ref(),
+            None => l.inference.receipts().next().map(|r| &r.record),
+        };
         let fam = &l.dataset.family;
         let mut refs = vec![a.map(|a| a.family_anchor)];
         refs.extend(

@@ -2,6 +2,7 @@
 
 use lcm_crypto::VerifyingKey;
 
+use super::chains::SequenceOrder;
 use super::*;
 
 /// The committed golden vector: the demo bundle (4 receipts in two groups, the second
@@ -105,6 +106,99 @@ fn chunks_do_not_change_the_report() {
             assert_eq!(result, whole, "{what}, chunks of {chunk}");
             check_calls(&calls, total, chunk);
         }
+        // Streamed, compact and pretty: the same report.
+        for indent in [None, Some(2)] {
+            let text = b.to_json(indent).unwrap();
+            let mut calls = Vec::new();
+            let streamed = stream::stream_in_chunks(
+                std::io::Cursor::new(text),
+                &key,
+                &PolicyRequirements::default(),
+                &mut |p| calls.push(p),
+                1,
+                scan::CHUNK,
+            );
+            assert_eq!(streamed, whole, "{what}, streamed");
+            // Read a few bytes at a time: every value crosses the buffer's end somewhere.
+            let trickled = stream::stream_in_chunks(
+                std::io::Cursor::new(b.to_json(indent).unwrap()),
+                &key,
+                &PolicyRequirements::default(),
+                &mut |_| {},
+                1,
+                3,
+            );
+            assert_eq!(trickled, whole, "{what}, streamed a few bytes at a time");
+            let last = calls.last().unwrap();
+            assert_eq!((last.stage, last.done), (VerifyStage::Finished, last.total));
+            assert!(
+                calls
+                    .windows(2)
+                    .all(|w| w[0].stage <= w[1].stage && w[0].done <= w[1].done)
+            );
+        }
+    }
+}
+
+/// A streamed bundle's progress: the parse, then one call per receipt (chunks of one) out
+/// of the header's count, then the header stage and the end.
+#[test]
+fn streamed_progress() {
+    let (b, key) = golden();
+    let text = b.to_json(Some(2)).unwrap();
+    let mut calls = Vec::new();
+    let result = stream::stream_in_chunks(
+        std::io::Cursor::new(text),
+        &key,
+        &PolicyRequirements::default(),
+        &mut |p| calls.push(p),
+        1,
+        scan::CHUNK,
+    );
+    assert!(result.is_ok());
+    let seen: Vec<(VerifyStage, u64, u64)> =
+        calls.iter().map(|c| (c.stage, c.done, c.total)).collect();
+    use VerifyStage::{Finished, Header, Parse, Receipts};
+    assert_eq!(
+        seen,
+        [
+            (Parse, 0, 0),
+            (Receipts, 0, 4),
+            (Receipts, 1, 4),
+            (Receipts, 2, 4),
+            (Receipts, 3, 4),
+            (Receipts, 4, 4),
+            (Header, 4, 4),
+            (Finished, 4, 4)
+        ]
+    );
+}
+
+/// The sequence numbers' class: a permutation of 0..n, and where it first differs.
+#[test]
+fn sequence_order() {
+    let classify = |seqs: &[u64]| {
+        let mut o = SequenceOrder::new(seqs.len());
+        seqs.iter().for_each(|s| o.see(*s));
+        let gap = CheckError::ChainGap {
+            index: 9,
+            expected: 1,
+            actual: 2,
+        };
+        o.classify(gap)
+    };
+    assert!(matches!(
+        classify(&[0, 2, 1, 3]),
+        CheckError::ChainOrder { index: 1, .. }
+    ));
+    for not_a_permutation in [&[0, 2, 3][..], &[0, 1, 1], &[0, 5, 1], &[1, 2, 3]] {
+        assert!(
+            matches!(
+                classify(not_a_permutation),
+                CheckError::ChainGap { index: 9, .. }
+            ),
+            "{not_a_permutation:?}"
+        );
     }
 }
 

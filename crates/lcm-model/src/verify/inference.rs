@@ -318,25 +318,42 @@ pub fn verify_receipt_segment<S: Seal<Record = InferenceReceipt>>(
                 id: id.clone(),
             });
         }
-        match prev {
-            Some((digest, sequence)) => {
-                check_link_parts(
-                    index,
-                    sequence,
-                    &digest,
-                    id,
-                    r.record().sequence,
-                    r.record().prev_receipt,
-                )?;
-            }
-            None => {
-                check_sequence(RECEIPT, id, index, 0, r.record().sequence)?;
-                check_chain_link(RECEIPT, id, index, None, r.record().prev_receipt)?;
-            }
-        }
+        check_receipt_follows(index, prev, r.record())?;
         prev = Some((r.digest(), r.record().sequence));
     }
     Ok(())
+}
+
+/// The chain rule for one receipt: the `index`th receipt of a run follows `after` (the digest
+/// and sequence number of the receipt before it; `None` for the start of a chain): its
+/// sequence number comes next and its previous digest is `after`'s. These are the link checks
+/// of [`verify_receipt_segment`] and [`compute_inference_batch`], for a verifier that sees the
+/// receipts one at a time.
+///
+/// # Errors
+///
+/// [`Error::ChainOrder`], [`Error::ChainGap`] or [`Error::ChainLink`] as
+/// [`verify_receipt_segment`] reports them.
+pub fn check_receipt_follows(
+    index: u64,
+    after: Option<(Digest, u64)>,
+    receipt: &InferenceReceipt,
+) -> Result<(), Error> {
+    let id = &receipt.receipt_id;
+    match after {
+        Some((digest, sequence)) => check_link_parts(
+            index,
+            sequence,
+            &digest,
+            id,
+            receipt.sequence,
+            receipt.prev_receipt,
+        ),
+        None => {
+            check_sequence(RECEIPT, id, index, 0, receipt.sequence)?;
+            check_chain_link(RECEIPT, id, index, None, receipt.prev_receipt)
+        }
+    }
 }
 
 /// Checks a disclosed commitment: that `commitment` (made under `policy`) opens to `data` with

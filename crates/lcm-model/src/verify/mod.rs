@@ -46,8 +46,8 @@ pub use self::dataset::{
 };
 pub use self::deployment::{verify_claimed_status_history, verify_status_history};
 pub use self::inference::{
-    InferenceBatchBuilder, ReceiptLink, compute_inference_batch, verify_commitment,
-    verify_receipt_chain, verify_receipt_segment,
+    InferenceBatchBuilder, ReceiptLink, check_receipt_follows, compute_inference_batch,
+    verify_commitment, verify_receipt_chain, verify_receipt_segment,
 };
 pub use self::model::model_authorizes_family;
 pub use self::roots::{compute_inference_batch_root, compute_release_root, verify_release_root};
