@@ -1202,21 +1202,30 @@ fn stage_input_errors_store_nothing() {
     run(lcm(&s.store()).arg("check"), 0);
 }
 
-#[test]
-fn two_lifecycles_in_one_store() {
-    let s = recorded("two-lifecycles");
-    // A second deployment of the same trained model, released on the same test.
+/// Records a second deployment, `deploy_002`, of the same trained model, released on the
+/// same test, into `s`'s store.
+fn second_deployment(s: &Scratch) {
     let pre = std::fs::read_to_string(stage_file("predeployment"))
-        .unwrap()
+        .expect("the stage file")
         .replace("predeploy_001", "predeploy_002");
     let dep = std::fs::read_to_string(stage_file("deployment"))
-        .unwrap()
+        .expect("the stage file")
         .replace("deploy_001", "deploy_002");
     let (pre_path, dep_path) = (s.path("p2.json"), s.path("d2.json"));
-    std::fs::write(&pre_path, pre).unwrap();
-    std::fs::write(&dep_path, dep).unwrap();
-    record(&s.store(), "predeployment", pre_path.to_str().unwrap(), 0);
-    record(&s.store(), "deployment", dep_path.to_str().unwrap(), 0);
+    std::fs::write(&pre_path, pre).expect("the stage file");
+    std::fs::write(&dep_path, dep).expect("the stage file");
+    record(
+        &s.store(),
+        "predeployment",
+        pre_path.to_str().expect("the stage file"),
+        0,
+    );
+    record(
+        &s.store(),
+        "deployment",
+        dep_path.to_str().expect("the stage file"),
+        0,
+    );
     run(
         lcm(&s.store()).args([
             "record",
@@ -1228,6 +1237,13 @@ fn two_lifecycles_in_one_store() {
         ]),
         0,
     );
+}
+
+#[test]
+fn two_lifecycles_in_one_store() {
+    let s = recorded("two-lifecycles");
+    // A second deployment of the same trained model, released on the same test.
+    second_deployment(&s);
     infer(&s.store(), &lines(4, "one"), 0);
     let out = infer_on(
         lcm(&s.store()).args([

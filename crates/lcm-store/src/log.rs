@@ -24,6 +24,8 @@
 //! [`Log`] reads tiles through [`Store::log_tile`] with lcm-tlog's [`TileReader`]: a root,
 //! a proof or one hash costs a handful of tile reads (about two per tile level).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use lcm_capsule::ItemLog;
 use lcm_crypto::merkle::{self, InclusionProof, MerkleRoot};
 use lcm_crypto::{Digest, HashAlgorithm};
@@ -211,6 +213,8 @@ pub struct Log<'a> {
     store: &'a dyn Store,
     deployment: String,
     size: u64,
+    /// The tiles read so far (by roots, leaves and proofs; not by [`Log::tile`]).
+    tiles_read: AtomicU64,
 }
 
 impl std::fmt::Debug for Log<'_> {
@@ -234,7 +238,14 @@ impl<'a> Log<'a> {
             store,
             deployment: deployment.to_owned(),
             size,
+            tiles_read: AtomicU64::new(0),
         })
+    }
+
+    /// How many tiles its roots, leaves and proofs have read from the store so far: what a
+    /// caller's cost in reads is, for tests and figures.
+    pub fn tiles_read(&self) -> u64 {
+        self.tiles_read.load(Ordering::Relaxed)
     }
 
     /// The number of leaves (receipts) in the log.
@@ -248,9 +259,12 @@ impl<'a> Log<'a> {
     }
 
     fn reader(&self, size: u64) -> TileReader<impl FnMut(Tile) -> Result<Vec<Digest>, Error>> {
-        let store = self.store;
+        let (store, read) = (self.store, &self.tiles_read);
         let deployment = self.deployment.clone();
-        TileReader::new(size, move |tile: Tile| store.log_tile(&deployment, tile))
+        TileReader::new(size, move |tile: Tile| {
+            read.fetch_add(1, Ordering::Relaxed);
+            store.log_tile(&deployment, tile)
+        })
     }
 
     fn check_size(&self, size: u64) -> Result<(), Error> {

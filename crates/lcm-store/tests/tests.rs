@@ -11,6 +11,7 @@ use lcm_store::lifecycle::{self, EXAMPLE, Passwords};
 use lcm_store::{Error, Store, export, pipeline};
 
 mod conformance;
+mod range;
 mod service;
 
 /// A scratch directory removed on drop.
