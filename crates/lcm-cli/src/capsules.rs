@@ -53,15 +53,15 @@ pub(crate) fn document(
     if seqs.is_some() || times.is_some() {
         if kind != DocumentKind::Bundle {
             return Err(input(
-                "--from-seq, --to-seq, --since and --until are options of lcm export",
+                "--from-seq/--to-seq/--since/--until: options of lcm export",
             ));
         }
+        // clap makes them exclusive: a time window, else a sequence range.
         let write = |w: &mut dyn std::io::Write| {
-            let made = match (seqs, times) {
-                (Some(span), _) => range::write_range(&*store, &deployment, span, &signer, w),
-                (None, window) => {
-                    let window = window.unwrap_or((i64::MIN, i64::MAX));
-                    range::write_time_range(&*store, &deployment, window, &signer, w)
+            let made = match (times, seqs) {
+                (Some(t), _) => range::write_time_range(&*store, &deployment, t, &signer, w),
+                (None, s) => {
+                    range::write_range(&*store, &deployment, s.unwrap_or_default(), &signer, w)
                 }
             };
             made.and_then(|made| {

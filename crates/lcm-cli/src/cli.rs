@@ -587,10 +587,9 @@ pub(crate) struct DocumentArgs {
     /// The last sequence number of the range (inclusive).
     #[arg(long, requires = "from_seq", value_name = "B")]
     pub(crate) to_seq: Option<u64>,
-    /// Export a time range instead (`lcm export` only): the smallest contiguous span of the
-    /// chain holding every receipt made at or after this RFC 3339 time (and at or before
-    /// --until); timestamps need not grow with the sequence, so the span may hold receipts
-    /// outside the window: `lcm verify` says how many lie in it.
+    /// Export a time range instead (`lcm export` only): the smallest span of the chain holding
+    /// every receipt made at or after this RFC 3339 time (and at or before --until); it may
+    /// hold receipts made outside the window (`lcm verify` counts those inside).
     #[arg(long, value_name = "RFC3339", conflicts_with_all = ["from_seq", "to_seq"])]
     pub(crate) since: Option<String>,
     /// The end of the time range (inclusive; see --since).

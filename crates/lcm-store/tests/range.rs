@@ -195,6 +195,18 @@ fn range_lifecycle_records_authenticate_the_deployment() {
     let doc: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["range_version"], "lcm-range/2");
     assert_eq!(doc["window"], Value::Null);
+    // A document of the format before (no lifecycle records) is named by its version.
+    let v1 = edit(&text, |d| {
+        let o = d.as_object_mut().unwrap();
+        o.remove("lifecycle");
+        o.remove("window");
+        o.insert("range_version".to_owned(), "lcm-range/1".into());
+    });
+    let e = verify(&v1).unwrap_err();
+    assert!(
+        matches!(&e, OpsError::Invalid { what } if what == "range_version \"lcm-range/1\", expected \"lcm-range/2\""),
+        "{e}"
+    );
     // The document's name edited.
     let named = edit(&text, |d| d["deployment"] = "deploy_002".into());
     assert!(matches!(

@@ -603,13 +603,23 @@ pub fn read_if_range(path: &Path) -> Result<Option<String>, OpsError> {
 /// [`OpsError::Failed`] led by `signature`, `range`, `chain` or `inclusion` for the first
 /// other failed check.
 pub fn verify_range(text: &str, key: &lcm_crypto::VerifyingKey) -> Result<RangeVerified, OpsError> {
+    #[derive(Deserialize)]
+    struct Version {
+        range_version: String,
+    }
+    let version = |found: &str| {
+        invalid(format!(
+            "range_version {found:?}, expected {RANGE_VERSION:?}"
+        ))
+    };
+    // Another version (lcm-range/1 has no lifecycle records) is named as such, not as a parse error.
     let doc: RangeDocument =
-        serde_json::from_str(text).map_err(|e| invalid(format!("not a range document: {e}")))?;
+        serde_json::from_str(text).map_err(|e| match serde_json::from_str::<Version>(text) {
+            Ok(v) if v.range_version != RANGE_VERSION => version(&v.range_version),
+            _ => invalid(format!("not a range document: {e}")),
+        })?;
     if doc.range_version != RANGE_VERSION {
-        return Err(invalid(format!(
-            "range_version {:?}, expected {RANGE_VERSION:?}",
-            doc.range_version
-        )));
+        return Err(version(&doc.range_version));
     }
     if doc.policy.hash_algorithm != LOG_ALGORITHM {
         return Err(invalid("a range document needs a SHA-256 policy"));
