@@ -208,6 +208,48 @@ impl TileWriter {
     }
 }
 
+/// How a [`Log`]'s tile reader reads a tile from the store.
+type ReadTile<'l> = Box<dyn FnMut(Tile) -> Result<Vec<Digest>, Error> + 'l>;
+
+/// Inclusion proofs of many leaves of one log at one size ([`Log::prover`]), for leaves taken
+/// in increasing order (a range of receipts): the tiles one proof reads are kept for the next
+/// while the leaves stay in one level-0 tile (256 leaves), then dropped. So `k` consecutive
+/// leaves cost `O(k / 256 + 1)` times a proof's `O(log n)` tile reads, and memory holds one
+/// proof's tiles, whatever `k`.
+pub struct Prover<'l> {
+    log: &'l Log<'l>,
+    size: u64,
+    /// The level-0 tile of the last leaf proved and the reader holding its proof's tiles.
+    reader: Option<(u64, TileReader<ReadTile<'l>>)>,
+}
+
+impl std::fmt::Debug for Prover<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prover")
+            .field("log", self.log)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Prover<'_> {
+    /// The inclusion proof of leaf `index`.
+    ///
+    /// # Errors
+    ///
+    /// An index not below the size; read failures.
+    pub fn proof(&mut self, index: u64) -> Result<InclusionProof, Error> {
+        let block = index / u64::from(TILE_WIDTH);
+        let reader = match &mut self.reader {
+            Some((b, reader)) if *b == block => reader,
+            other => &mut other.insert((block, self.log.reader(self.size))).1,
+        };
+        let path =
+            tiles::inclusion_proof(index, self.size, |l, i| reader.read_hash::<Error>(l, i))?;
+        Ok(InclusionProof::new(index, self.size, path)?)
+    }
+}
+
 /// One chain's log as a store holds it, read at a fixed size.
 pub struct Log<'a> {
     store: &'a dyn Store,
@@ -258,12 +300,29 @@ impl<'a> Log<'a> {
         &self.deployment
     }
 
-    fn reader(&self, size: u64) -> TileReader<impl FnMut(Tile) -> Result<Vec<Digest>, Error>> {
+    fn reader(&self, size: u64) -> TileReader<ReadTile<'_>> {
         let (store, read) = (self.store, &self.tiles_read);
         let deployment = self.deployment.clone();
-        TileReader::new(size, move |tile: Tile| {
-            read.fetch_add(1, Ordering::Relaxed);
-            store.log_tile(&deployment, tile)
+        TileReader::new(
+            size,
+            Box::new(move |tile: Tile| {
+                read.fetch_add(1, Ordering::Relaxed);
+                store.log_tile(&deployment, tile)
+            }),
+        )
+    }
+
+    /// A [`Prover`] of inclusion proofs in the log at `size` leaves (at most its size).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LogTooSmall`].
+    pub fn prover(&self, size: u64) -> Result<Prover<'_>, Error> {
+        self.check_size(size)?;
+        Ok(Prover {
+            log: self,
+            size,
+            reader: None,
         })
     }
 

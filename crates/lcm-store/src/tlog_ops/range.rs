@@ -465,8 +465,9 @@ fn write_span(
     .map_err(crate::Error::Write)?;
     let (mut count, mut in_window) = (0u64, 0u64);
     let inside = window.map(|w| w.micros());
+    let mut prover = log.prover(size)?;
     scan(from, to, &mut |r| {
-        let proof = log.inclusion_proof(r.sequence, size)?.into_path();
+        let proof = prover.proof(r.sequence)?.into_path();
         let proof = serde_json::to_string(&proof)?;
         let sep = if count == 0 { "" } else { "," };
         write!(
