@@ -24,6 +24,7 @@
 //! [`Log`] reads tiles through [`Store::log_tile`] with lcm-tlog's [`TileReader`]: a root,
 //! a proof or one hash costs a handful of tile reads (about two per tile level).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use lcm_capsule::ItemLog;
@@ -212,15 +213,18 @@ impl TileWriter {
 type ReadTile<'l> = Box<dyn FnMut(Tile) -> Result<Vec<Digest>, Error> + 'l>;
 
 /// Inclusion proofs of many leaves of one log at one size ([`Log::prover`]), for leaves taken
-/// in increasing order (a range of receipts): the tiles one proof reads are kept for the next
-/// while the leaves stay in one level-0 tile (256 leaves), then dropped. So `k` consecutive
-/// leaves cost `O(k / 256 + 1)` times a proof's `O(log n)` tile reads, and memory holds one
-/// proof's tiles, whatever `k`.
+/// in increasing order (a range of receipts): the tiles one proof reads, and the tree hashes
+/// it computes from them, are kept for the next while the leaves stay in one level-0 tile (256
+/// leaves), then dropped. So `k` consecutive leaves cost `O(k / 256 + 1)` times a proof's
+/// `O(log n)` tile reads, the hashes above a level-0 tile are computed once per 256 leaves
+/// rather than for every proof, and memory holds one tile run's tiles and hashes (a few hundred
+/// digests), whatever `k`.
 pub struct Prover<'l> {
     log: &'l Log<'l>,
     size: u64,
-    /// The level-0 tile of the last leaf proved and the reader holding its proof's tiles.
-    reader: Option<(u64, TileReader<ReadTile<'l>>)>,
+    /// The level-0 tile of the last leaf proved, the reader holding its proofs' tiles, and the
+    /// tree hashes (by level and index) those proofs used.
+    reader: Option<(u64, TileReader<ReadTile<'l>>, HashMap<(u8, u64), Digest>)>,
 }
 
 impl std::fmt::Debug for Prover<'_> {
@@ -240,12 +244,18 @@ impl Prover<'_> {
     /// An index not below the size; read failures.
     pub fn proof(&mut self, index: u64) -> Result<InclusionProof, Error> {
         let block = index / u64::from(TILE_WIDTH);
-        let reader = match &mut self.reader {
-            Some((b, reader)) if *b == block => reader,
-            other => &mut other.insert((block, self.log.reader(self.size))).1,
+        let (_, reader, hashes) = match &mut self.reader {
+            Some(r) if r.0 == block => r,
+            other => other.insert((block, self.log.reader(self.size), HashMap::new())),
         };
-        let path =
-            tiles::inclusion_proof(index, self.size, |l, i| reader.read_hash::<Error>(l, i))?;
+        let path = tiles::inclusion_proof(index, self.size, |l, i| -> Result<Digest, Error> {
+            if let Some(h) = hashes.get(&(l, i)) {
+                return Ok(*h);
+            }
+            let h = reader.read_hash::<Error>(l, i)?;
+            hashes.insert((l, i), h);
+            Ok(h)
+        })?;
         Ok(InclusionProof::new(index, self.size, path)?)
     }
 }

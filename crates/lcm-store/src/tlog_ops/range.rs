@@ -9,8 +9,10 @@
 //! first and last sequence numbers (0-based, inclusive), the predecessor of the first receipt
 //! (its digest and inclusion proof; `null` when the range starts the chain) and every receipt
 //! of the range in chain order, each with its inclusion proof into the checkpoint (RFC 9162
-//! audit paths, hex). Written as the receipts are scanned, one at a time: `O(k log n)` hashes
-//! read for `k` receipts, constant memory. Verified in memory: `O(k log n)` of it.
+//! audit paths, hex). Written as the receipts are scanned, one at a time: `k + 1` receipt rows
+//! and `O((k / 256 + 1) log n)` log tiles read for `k` receipts (the proofs of receipts in one
+//! level-0 tile share their reads, [`crate::log::Prover`]), constant memory. Verified in
+//! memory: the document, `O(k log n)`.
 //!
 //! The deployment's name is authenticated through the receipts: the checkpoint's signature
 //! binds the receipts (by their inclusion proofs), every receipt carries the digest of its
