@@ -224,8 +224,11 @@ pub struct Prover<'l> {
     size: u64,
     /// The level-0 tile of the last leaf proved, the reader holding its proofs' tiles, and the
     /// tree hashes (by level and index) those proofs used.
-    reader: Option<(u64, TileReader<ReadTile<'l>>, HashMap<(u8, u64), Digest>)>,
+    reader: Option<(u64, TileReader<ReadTile<'l>>, TreeHashes)>,
 }
+
+/// Tree hashes by level and index.
+type TreeHashes = HashMap<(u8, u64), Digest>;
 
 impl std::fmt::Debug for Prover<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
