@@ -1053,20 +1053,7 @@ fn a_sequence_range_exports_with_its_proofs_and_verifies() {
 /// the receipts carry their own deployment's record digest, and a swapped record is named.
 #[test]
 fn a_range_names_its_deployment_by_its_records() {
-    let s = recorded("log-range-two");
-    super::second_deployment(&s);
-    infer(&s.store(), &lines(4, "one"), 0);
-    super::infer_on(
-        lcm(&s.store()).args([
-            "infer",
-            "--model",
-            "pneumonia_model@v1.0",
-            "--deployment",
-            "deploy_002",
-        ]),
-        &lines(6, "two"),
-        0,
-    );
+    let (s, _) = super::two_chains("log-range-two");
     let key = keygen(&s, "log.key", "example.com/lcm", false);
     let public = PathBuf::from(format!("{}.pub", key.display()));
     let export = |deployment: &str, out: &Path| {

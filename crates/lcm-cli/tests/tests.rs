@@ -1239,10 +1239,11 @@ fn second_deployment(s: &Scratch) {
     );
 }
 
-#[test]
-fn two_lifecycles_in_one_store() {
-    let s = recorded("two-lifecycles");
-    // A second deployment of the same trained model, released on the same test.
+/// A store of two lifecycles: `deploy_001` with receipts `one_0` to `one_3`, and a second
+/// deployment of the same trained model, released on the same test, `deploy_002`, with
+/// receipts `two_0` to `two_5`; and what the second `lcm infer` printed.
+fn two_chains(name: &str) -> (Scratch, Output) {
+    let s = recorded(name);
     second_deployment(&s);
     infer(&s.store(), &lines(4, "one"), 0);
     let out = infer_on(
@@ -1256,6 +1257,12 @@ fn two_lifecycles_in_one_store() {
         &lines(6, "two"),
         0,
     );
+    (s, out)
+}
+
+#[test]
+fn two_lifecycles_in_one_store() {
+    let (s, out) = two_chains("two-lifecycles");
     // Each chain counts from 0.
     assert!(stdout(&out).starts_with("0\ttwo_0\t"), "{}", stdout(&out));
     let key = s.path("k");

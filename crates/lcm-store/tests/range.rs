@@ -8,7 +8,7 @@ use lcm_managers::{ReceiptChain, ReceiptFields};
 use lcm_model::Timestamp;
 use lcm_store::tlog_ops::OpsError;
 use lcm_store::tlog_ops::range::{self, RangeFailure, RangeWritten};
-use lcm_store::{NewReceipt, Store, StoredReceipt};
+use lcm_store::{NewReceipt, Store};
 use lcm_tlog::note::{KeyName, SignatureType, SignerKey};
 use serde_json::Value;
 
@@ -65,17 +65,7 @@ fn append_at(store: &mut dyn Store, offsets: &[i64]) {
             })
             .expect("test fixture");
         let json = String::from_utf8(json.to_vec()).expect("test fixture");
-        let (record, digest) = sealed.into_parts();
-        made.push(NewReceipt {
-            stored: StoredReceipt {
-                sequence: record.sequence,
-                receipt_id: record.receipt_id.clone(),
-                digest,
-                timestamp: record.timestamp.unix_micros(),
-                json,
-            },
-            record,
-        });
+        made.push(NewReceipt::sealed(sealed, json));
     }
     let mut made = Some(made);
     store
