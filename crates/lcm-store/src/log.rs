@@ -240,6 +240,15 @@ impl std::fmt::Debug for Prover<'_> {
 }
 
 impl Prover<'_> {
+    /// How many tree hashes it holds (those of the current run of leaves in one level-0
+    /// tile): bounded by a few per tree level per leaf of the run, whatever the number of
+    /// leaves proved.
+    pub fn held(&self) -> usize {
+        self.reader
+            .as_ref()
+            .map_or(0, |(_, _, hashes)| hashes.len())
+    }
+
     /// The inclusion proof of leaf `index`.
     ///
     /// # Errors

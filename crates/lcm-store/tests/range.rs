@@ -324,3 +324,28 @@ fn a_range_reads_k_log_n_not_n() {
         "{small} tiles for 400 receipts, {large} for 6,400"
     );
 }
+
+/// The `Prover`'s proofs are the log's own, for every leaf of a long run, and what it holds
+/// stays bounded (the run of one level-0 tile) however many leaves it proves.
+#[test]
+fn the_prover_gives_the_logs_proofs_in_bounded_memory() {
+    let f = Fixture::sqlite("range-prover");
+    let store = recorded(&f, 3_000);
+    let log = lcm_store::log::Log::open(&*store, DEPLOYMENT).unwrap();
+    let size = log.size();
+    let mut prover = log.prover(size).unwrap();
+    let mut most = 0;
+    for i in 0..size {
+        assert_eq!(
+            prover.proof(i).unwrap(),
+            log.inclusion_proof(i, size).unwrap(),
+            "leaf {i}"
+        );
+        most = most.max(prover.held());
+    }
+    eprintln!("most hashes held: {most}");
+    // 256 leaves of a run, their parents (128 + 64 + ...) and the siblings above the tile.
+    assert!(most <= 2 * 256 + 64, "{most} hashes held");
+    assert!(prover.proof(size).is_err());
+    assert!(log.prover(size + 1).is_err());
+}
