@@ -46,12 +46,25 @@ pub(crate) fn document(
     // The log origin is chosen as `lcm log checkpoint` chooses it: --name, the key's .vkey name.
     let signer = lcm_store::tlog_ops::log_signer(&args.key, args.name.as_deref(), &deployment)?;
     let origin = signer.name().to_string();
-    if let (Some(from), Some(to)) = (args.from_seq, args.to_seq) {
+    let seqs = args.from_seq.zip(args.to_seq);
+    let times = (args.since.is_some() || args.until.is_some())
+        .then(|| lcm_store::find::time_range(args.since.as_deref(), args.until.as_deref()))
+        .transpose()?;
+    if seqs.is_some() || times.is_some() {
         if kind != DocumentKind::Bundle {
-            return Err(input("--from-seq and --to-seq are options of lcm export"));
+            return Err(input(
+                "--from-seq/--to-seq/--since/--until: options of lcm export",
+            ));
         }
+        // clap makes them exclusive: a time window, else a sequence range.
         let write = |w: &mut dyn std::io::Write| {
-            range::write_range(&*store, &deployment, (from, to), &signer, w).and_then(|made| {
+            let made = match (times, seqs) {
+                (Some(t), _) => range::write_time_range(&*store, &deployment, t, &signer, w),
+                (None, s) => {
+                    range::write_range(&*store, &deployment, s.unwrap_or_default(), &signer, w)
+                }
+            };
+            made.and_then(|made| {
                 Ok(w.write_all(b"\n")
                     .map(|()| made)
                     .map_err(lcm_store::Error::Write)?)

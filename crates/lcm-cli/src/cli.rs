@@ -580,12 +580,21 @@ pub(crate) struct DocumentArgs {
     #[arg(long, value_name = "ORIGIN")]
     pub(crate) name: Option<String>,
     /// Export only the receipts from this sequence number (from 0) with their proofs into a
-    /// new signed checkpoint of the log (`lcm export` only; with --to-seq, inclusive).
+    /// new signed checkpoint of the log and the lifecycle records naming the deployment
+    /// (`lcm export` only; with --to-seq, inclusive; see docs/CLI.md, range documents).
     #[arg(long, requires = "to_seq", value_name = "A")]
     pub(crate) from_seq: Option<u64>,
     /// The last sequence number of the range (inclusive).
     #[arg(long, requires = "from_seq", value_name = "B")]
     pub(crate) to_seq: Option<u64>,
+    /// Export a time range instead (`lcm export` only): the smallest span of the chain holding
+    /// every receipt made at or after this RFC 3339 time (and at or before --until); it may
+    /// hold receipts made outside the window (`lcm verify` counts those inside).
+    #[arg(long, value_name = "RFC3339", conflicts_with_all = ["from_seq", "to_seq"])]
+    pub(crate) since: Option<String>,
+    /// The end of the time range (inclusive; see --since).
+    #[arg(long, value_name = "RFC3339", conflicts_with_all = ["from_seq", "to_seq"])]
+    pub(crate) until: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -130,6 +130,7 @@ impl From<lcm_store::tlog_ops::OpsError> for CliError {
                 Self::Verify(message)
             }
             OpsError::HeadersDiverged(evidence) => Self::Verify(evidence.message),
+            OpsError::Range(failure) => Self::Verify(one_line(&failure.to_string())),
             OpsError::Store(e) => Self::Store(e),
             other => Self::Input(other.to_string()),
         }

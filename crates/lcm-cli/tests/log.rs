@@ -949,6 +949,29 @@ fn a_sequence_range_exports_with_its_proofs_and_verifies() {
         1,
         "chain: receipt a_8",
     );
+    // The deployment's name, and one byte of its sealed deployment record.
+    twin(
+        text.replacen(
+            "\"deployment\": \"deploy_001\"",
+            "\"deployment\": \"deploy_002\"",
+            1,
+        ),
+        1,
+        "deployment: the document names deployment \"deploy_002\", its deployment record is of \"deploy_001\"",
+    );
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let by = doc["lifecycle"]["deployment"]["record"]["deployed_by"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let flipped = if by.ends_with('e') { 'f' } else { 'e' };
+    doc["lifecycle"]["deployment"]["record"]["deployed_by"] =
+        format!("{}{flipped}", &by[..by.len() - 1]).into();
+    twin(
+        serde_json::to_string(&doc).unwrap(),
+        1,
+        "seal: the document's deployment record",
+    );
     // Another key.
     let other = keygen(&s, "other.key", "example.com/lcm", false);
     let out = run(
@@ -961,4 +984,148 @@ fn a_sequence_range_exports_with_its_proofs_and_verifies() {
         1,
     );
     assert_stderr_has(&out, "signature");
+}
+
+/// A range of one deployment's chain presented as another's, in a store of two deployments:
+/// the receipts carry their own deployment's record digest, and a swapped record is named.
+#[test]
+fn a_range_names_its_deployment_by_its_records() {
+    let (s, _) = super::two_chains("log-range-two");
+    let key = keygen(&s, "log.key", "example.com/lcm", false);
+    let public = PathBuf::from(format!("{}.pub", key.display()));
+    let export = |deployment: &str, out: &Path| {
+        run(
+            lcm(&s.store()).args([
+                "export",
+                "--key",
+                p(&key),
+                "--deployment",
+                deployment,
+                "--from-seq",
+                "1",
+                "--to-seq",
+                "3",
+                "--out",
+                p(out),
+            ]),
+            0,
+        );
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(out).unwrap()).unwrap()
+    };
+    let (one, two) = (
+        export("deploy_001", &s.path("one.json")),
+        export("deploy_002", &s.path("two.json")),
+    );
+    let bad = s.path("bad.json");
+    let verify = |doc: &serde_json::Value, code| {
+        std::fs::write(&bad, serde_json::to_string(doc).unwrap()).unwrap();
+        run(
+            lcm(&s.store()).args(["verify", p(&bad), "--key", p(&public)]),
+            code,
+        )
+    };
+    let out = verify(&two, 0);
+    assert_stdout_has(&out, "receipts 1 to 3 of deploy_002 are linked");
+    // deploy_002's receipts under deploy_001's records and name.
+    let mut relabelled = two.clone();
+    relabelled["deployment"] = "deploy_001".into();
+    relabelled["lifecycle"] = one["lifecycle"].clone();
+    let out = verify(&relabelled, 1);
+    assert_stderr_has(
+        &out,
+        "deployment_anchor: receipt two_1 (sequence 1) carries deployment_anchor",
+    );
+    // deploy_001's deployment record swapped into deploy_002's document.
+    let mut swapped = two;
+    swapped["lifecycle"]["deployment"] = one["lifecycle"]["deployment"].clone();
+    let out = verify(&swapped, 1);
+    assert_stderr_has(
+        &out,
+        "deployment: the document names deployment \"deploy_002\", its deployment record is of \"deploy_001\"",
+    );
+    // ... with the name to match: deploy_001's record names predeploy_001, not predeploy_002.
+    swapped["deployment"] = "deploy_001".into();
+    let out = verify(&swapped, 1);
+    assert_stderr_has(&out, "lifecycle: the deployment record's predeployment is");
+}
+
+/// `lcm export --since T --until T`: the span of the chain covering the window, verified with
+/// the count of its receipts in the window; bad windows and mixed flags are usage errors.
+#[test]
+fn a_time_range_exports_the_span_of_its_window() {
+    // Three calls, 20 ms apart: receipts a_* (0 to 2), b_* (3 to 5), c_* (6 to 8).
+    let (s, key) = logged("log-range-time", 3);
+    for tag in ["b", "c"] {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        infer(&s.store(), &lines(3, tag), 0);
+    }
+    let public = PathBuf::from(format!("{}.pub", key.display()));
+    let stamp = |id: &str| {
+        let out = run(lcm(&s.store()).args(["show", "inference-receipt", id]), 0);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        v["timestamp"].as_str().unwrap().to_owned()
+    };
+    let (a2, b0, b2, c0) = (stamp("a_2"), stamp("b_0"), stamp("b_2"), stamp("c_0"));
+    let r = s.path("time.json");
+    let export = |args: &[&str], code| {
+        run(
+            lcm(&s.store())
+                .args(["export", "--key", p(&key), "--out", p(&r)])
+                .args(args),
+            code,
+        )
+    };
+    let out = export(&["--since", &b0, "--until", &b2], 0);
+    assert_stdout_has(&out, "receipts 3 to 5 of deploy_001 (3 receipts)");
+    assert_stdout_has(&out, "; 3 of them made in [");
+    let out = run(
+        lcm(&s.store()).args(["verify", p(&r), "--key", p(&public)]),
+        0,
+    );
+    assert_stdout_has(
+        &out,
+        "valid range: receipts 3 to 5 of deploy_001 are linked",
+    );
+    assert_stdout_has(&out, "; 3 of them made in [");
+    let out = run(
+        lcm(&s.store()).args(["--json", "verify", p(&r), "--key", p(&public)]),
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (v["from_seq"].as_u64(), v["in_window"].as_u64()),
+        (Some(3), Some(3))
+    );
+    // Open-ended windows.
+    let out = export(&["--since", &c0], 0);
+    assert_stdout_has(&out, "receipts 6 to 8 of deploy_001");
+    let out = export(&["--until", &a2], 0);
+    assert_stdout_has(&out, "receipts 0 to 2 of deploy_001");
+    // Usage errors: exit 2, nothing written.
+    std::fs::remove_file(&r).unwrap();
+    let out = export(&["--since", &c0, "--until", &a2], 2);
+    assert_stderr_has(&out, "is after --until");
+    let out = export(
+        &[
+            "--since",
+            "2000-01-01T00:00:00Z",
+            "--until",
+            "2000-01-02T00:00:00Z",
+        ],
+        2,
+    );
+    assert_stderr_has(
+        &out,
+        "no receipt of deployment deploy_001 was made in [2000-01-01T00:00:00",
+    );
+    let out = export(&["--since", &b0, "--from-seq", "0", "--to-seq", "1"], 2);
+    assert_stderr_has(&out, "cannot be used with");
+    let out = export(&["--since", "yesterday"], 2);
+    assert_stderr_has(&out, "--since");
+    assert!(!r.exists());
+    let out = run(
+        lcm(&s.store()).args(["header", "--key", p(&key), "--since", &b0]),
+        2,
+    );
+    assert_stderr_has(&out, "options of lcm export");
 }

@@ -1200,25 +1200,48 @@ fn stage_input_errors_store_nothing() {
     run(lcm(&s.store()).arg("check"), 0);
 }
 
-#[test]
-fn two_lifecycles_in_one_store() {
-    let s = recorded("two-lifecycles");
-    // A second deployment of the same trained model, released on the same test.
+/// Records a second deployment, `deploy_002`, of the same trained model, released on the
+/// same test, into `s`'s store.
+fn second_deployment(s: &Scratch) {
     let pre = std::fs::read_to_string(stage_file("predeployment"))
-        .unwrap()
+        .expect("the stage file")
         .replace("predeploy_001", "predeploy_002");
     let dep = std::fs::read_to_string(stage_file("deployment"))
-        .unwrap()
+        .expect("the stage file")
         .replace("deploy_001", "deploy_002");
     let (pre_path, dep_path) = (s.path("p2.json"), s.path("d2.json"));
-    std::fs::write(&pre_path, pre).unwrap();
-    std::fs::write(&dep_path, dep).unwrap();
-    record(&s.store(), "predeployment", pre_path.to_str().unwrap(), 0);
-    record(&s.store(), "deployment", dep_path.to_str().unwrap(), 0);
+    std::fs::write(&pre_path, pre).expect("the stage file");
+    std::fs::write(&dep_path, dep).expect("the stage file");
+    record(
+        &s.store(),
+        "predeployment",
+        pre_path.to_str().expect("utf-8"),
+        0,
+    );
+    record(
+        &s.store(),
+        "deployment",
+        dep_path.to_str().expect("utf-8"),
+        0,
+    );
     record_release(&s.store(), "deploy_002", "test_001", 0);
+}
+
+/// A store of two lifecycles: `deploy_001` with receipts `one_0` to `one_3`, and a second
+/// deployment of the same trained model, released on the same test, `deploy_002`, with
+/// receipts `two_0` to `two_5`; and what the second `lcm infer` printed.
+fn two_chains(name: &str) -> (Scratch, Output) {
+    let s = recorded(name);
+    second_deployment(&s);
     infer(&s.store(), &lines(4, "one"), 0);
     let model = ["--model", "pneumonia_model@v1.0"];
     let out = infer_at(&s.store(), "deploy_002", &model, &lines(6, "two"), 0);
+    (s, out)
+}
+
+#[test]
+fn two_lifecycles_in_one_store() {
+    let (s, out) = two_chains("two-lifecycles");
     // Each chain counts from 0.
     assert!(stdout(&out).starts_with("0\ttwo_0\t"), "{}", stdout(&out));
     let key = s.path("k");

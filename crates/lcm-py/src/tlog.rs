@@ -18,9 +18,10 @@ use crate::errors::{VerificationError, input, store_err};
 /// store failure the store's, anything else an `InputError`.
 pub(crate) fn ops_err(e: OpsError) -> PyErr {
     match e {
-        OpsError::Failed { .. } | OpsError::Diverged { .. } | OpsError::HeadersDiverged(_) => {
-            VerificationError::new_err(e.to_string())
-        }
+        OpsError::Failed { .. }
+        | OpsError::Diverged { .. }
+        | OpsError::HeadersDiverged(_)
+        | OpsError::Range(_) => VerificationError::new_err(e.to_string()),
         OpsError::Store(inner) => store_err(*inner),
         other => input(other.to_string()),
     }

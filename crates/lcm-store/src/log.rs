@@ -24,6 +24,9 @@
 //! [`Log`] reads tiles through [`Store::log_tile`] with lcm-tlog's [`TileReader`]: a root,
 //! a proof or one hash costs a handful of tile reads (about two per tile level).
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use lcm_capsule::ItemLog;
 use lcm_crypto::merkle::{self, InclusionProof, MerkleRoot};
 use lcm_crypto::{Digest, HashAlgorithm};
@@ -206,11 +209,76 @@ impl TileWriter {
     }
 }
 
+/// How a [`Log`]'s tile reader reads a tile from the store.
+type ReadTile<'l> = Box<dyn FnMut(Tile) -> Result<Vec<Digest>, Error> + 'l>;
+
+/// Inclusion proofs of many leaves of one log at one size ([`Log::prover`]), for leaves taken
+/// in increasing order (a range of receipts): the tiles one proof reads, and the tree hashes
+/// it computes from them, are kept for the next while the leaves stay in one level-0 tile (256
+/// leaves), then dropped. So `k` consecutive leaves cost `O(k / 256 + 1)` times a proof's
+/// `O(log n)` tile reads, the hashes above a level-0 tile are computed once per 256 leaves
+/// rather than for every proof, and memory holds one tile run's tiles and hashes (a few hundred
+/// digests), whatever `k`.
+pub struct Prover<'l> {
+    log: &'l Log<'l>,
+    size: u64,
+    /// The level-0 tile of the last leaf proved, the reader holding its proofs' tiles, and the
+    /// tree hashes (by level and index) those proofs used.
+    reader: Option<(u64, TileReader<ReadTile<'l>>, TreeHashes)>,
+}
+
+/// Tree hashes by level and index.
+type TreeHashes = HashMap<(u8, u64), Digest>;
+
+impl std::fmt::Debug for Prover<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prover")
+            .field("log", self.log)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Prover<'_> {
+    /// How many tree hashes it holds (those of the current run of leaves in one level-0
+    /// tile): bounded by a few per tree level per leaf of the run, whatever the number of
+    /// leaves proved.
+    pub fn held(&self) -> usize {
+        self.reader
+            .as_ref()
+            .map_or(0, |(_, _, hashes)| hashes.len())
+    }
+
+    /// The inclusion proof of leaf `index`.
+    ///
+    /// # Errors
+    ///
+    /// An index not below the size; read failures.
+    pub fn proof(&mut self, index: u64) -> Result<InclusionProof, Error> {
+        let block = index / u64::from(TILE_WIDTH);
+        let (_, reader, hashes) = match &mut self.reader {
+            Some(r) if r.0 == block => r,
+            other => other.insert((block, self.log.reader(self.size), HashMap::new())),
+        };
+        let path = tiles::inclusion_proof(index, self.size, |l, i| -> Result<Digest, Error> {
+            if let Some(h) = hashes.get(&(l, i)) {
+                return Ok(*h);
+            }
+            let h = reader.read_hash::<Error>(l, i)?;
+            hashes.insert((l, i), h);
+            Ok(h)
+        })?;
+        Ok(InclusionProof::new(index, self.size, path)?)
+    }
+}
+
 /// One chain's log as a store holds it, read at a fixed size.
 pub struct Log<'a> {
     store: &'a dyn Store,
     deployment: String,
     size: u64,
+    /// The tiles read so far (by roots, leaves and proofs; not by [`Log::tile`]).
+    tiles_read: AtomicU64,
 }
 
 impl std::fmt::Debug for Log<'_> {
@@ -234,7 +302,14 @@ impl<'a> Log<'a> {
             store,
             deployment: deployment.to_owned(),
             size,
+            tiles_read: AtomicU64::new(0),
         })
+    }
+
+    /// How many tiles its roots, leaves and proofs have read from the store so far: what a
+    /// caller's cost in reads is, for tests and figures.
+    pub fn tiles_read(&self) -> u64 {
+        self.tiles_read.load(Ordering::Relaxed)
     }
 
     /// The number of leaves (receipts) in the log.
@@ -247,10 +322,30 @@ impl<'a> Log<'a> {
         &self.deployment
     }
 
-    fn reader(&self, size: u64) -> TileReader<impl FnMut(Tile) -> Result<Vec<Digest>, Error>> {
-        let store = self.store;
+    fn reader(&self, size: u64) -> TileReader<ReadTile<'_>> {
+        let (store, read) = (self.store, &self.tiles_read);
         let deployment = self.deployment.clone();
-        TileReader::new(size, move |tile: Tile| store.log_tile(&deployment, tile))
+        TileReader::new(
+            size,
+            Box::new(move |tile: Tile| {
+                read.fetch_add(1, Ordering::Relaxed);
+                store.log_tile(&deployment, tile)
+            }),
+        )
+    }
+
+    /// A [`Prover`] of inclusion proofs in the log at `size` leaves (at most its size).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LogTooSmall`].
+    pub fn prover(&self, size: u64) -> Result<Prover<'_>, Error> {
+        self.check_size(size)?;
+        Ok(Prover {
+            log: self,
+            size,
+            reader: None,
+        })
     }
 
     fn check_size(&self, size: u64) -> Result<(), Error> {

@@ -496,17 +496,7 @@ pub fn make_receipts(
             timestamp: Timestamp::now(),
         })?;
         let json = String::from_utf8(json.to_vec()).map_err(|_| Error::NotUtf8)?;
-        let (record, digest) = sealed.into_parts();
-        made.push(NewReceipt {
-            stored: StoredReceipt {
-                sequence: record.sequence,
-                receipt_id: record.receipt_id.clone(),
-                digest,
-                timestamp: record.timestamp.unix_micros(),
-                json,
-            },
-            record,
-        });
+        made.push(NewReceipt::sealed(sealed, json));
     }
     Ok(made)
 }

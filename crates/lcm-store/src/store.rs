@@ -77,6 +77,25 @@ impl NewReceipt {
         let record = serde_json::from_str(&stored.json)?;
         Ok(Self { stored, record })
     }
+
+    /// A new receipt from its sealed record and the canonical JSON its digest was computed
+    /// over (as [`lcm_managers::ReceiptChain::append_encoded`] gives them).
+    pub fn sealed(
+        sealed: lcm_model::Sealed<lcm_model::records::InferenceReceipt>,
+        json: String,
+    ) -> Self {
+        let (record, digest) = sealed.into_parts();
+        Self {
+            stored: StoredReceipt {
+                sequence: record.sequence,
+                receipt_id: record.receipt_id.clone(),
+                digest,
+                timestamp: record.timestamp.unix_micros(),
+                json,
+            },
+            record,
+        }
+    }
 }
 
 /// The last receipt of the chain.

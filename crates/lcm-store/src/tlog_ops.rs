@@ -63,6 +63,10 @@ pub enum OpsError {
     /// states are the evidence.
     #[error("{}", .0.message)]
     HeadersDiverged(Box<HeaderEvidence>),
+    /// A range document's lifecycle records do not authenticate its deployment or receipts
+    /// ([`range::verify_range`]).
+    #[error(transparent)]
+    Range(Box<range::RangeFailure>),
     /// The store failed.
     #[error(transparent)]
     Store(Box<crate::Error>),

@@ -21,8 +21,8 @@ const PASSWORDS: Passwords<'static> = Passwords {
     model: "model password",
 };
 
-const MODEL: &str = "pneumonia_model@v1.0";
-const DEPLOYMENT: &str = "deploy_001";
+pub(crate) const MODEL: &str = "pneumonia_model@v1.0";
+pub(crate) const DEPLOYMENT: &str = "deploy_001";
 
 /// Which backend a fixture is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,7 +162,7 @@ impl Drop for Fixture {
 }
 
 /// A store holding the example lifecycle and `receipts` demo receipts, the first half sealed.
-fn recorded(f: &Fixture, receipts: u64) -> Box<dyn Store> {
+pub(crate) fn recorded(f: &Fixture, receipts: u64) -> Box<dyn Store> {
     let (mut store, created) = lcm_store::init(f.location(), &Policy::default()).expect("init");
     assert!(created);
     let input = serde_json::from_str(EXAMPLE).expect("the example parses");

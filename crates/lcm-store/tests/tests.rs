@@ -11,6 +11,7 @@ use lcm_store::lifecycle::{self, EXAMPLE, Passwords};
 use lcm_store::{Error, Store, StoredReceipt, export, pipeline};
 
 mod conformance;
+mod range;
 mod scan;
 mod service;
 

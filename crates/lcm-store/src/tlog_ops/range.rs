@@ -1,32 +1,56 @@
-//! A sequence range of a receipt chain with its proofs into a signed checkpoint of the chain's
-//! log (`lcm export --from-seq A --to-seq B`), and its verification (`lcm verify`).
+//! A sequence or time range of a receipt chain with its proofs into a signed checkpoint of the
+//! chain's log (`lcm export --from-seq A --to-seq B`, `lcm export --since T --until T`), and
+//! its verification (`lcm verify`).
 //!
-//! The document (`lcm-range/1`, JSON, told apart by its `range_version`) holds the store's policy, the
-//! deployment, the signed checkpoint (C2SP text), the first and last sequence numbers
-//! (0-based, inclusive), the predecessor of the first receipt (its digest and inclusion proof;
-//! `null` when the range starts the chain) and every receipt of the range in chain order, each
-//! with its inclusion proof into the checkpoint (RFC 9162 audit paths, hex). Written as the
-//! receipts are scanned, one at a time: `O(k log n)` hashes read for `k` receipts.
+//! The document (`lcm-range/2`, JSON, told apart by its `range_version`) holds the store's
+//! policy, the deployment, the sealed lifecycle records that name it (its deployment record,
+//! the pre-deployment record that one names and the model record that one names), the time
+//! window asked for (`null` for a sequence range), the signed checkpoint (C2SP text), the
+//! first and last sequence numbers (0-based, inclusive), the predecessor of the first receipt
+//! (its digest and inclusion proof; `null` when the range starts the chain) and every receipt
+//! of the range in chain order, each with its inclusion proof into the checkpoint (RFC 9162
+//! audit paths, hex). Written as the receipts are scanned, one at a time: `k + 1` receipt rows
+//! and `O((k / 256 + 1) log n)` log tiles read for `k` receipts (the proofs of receipts in one
+//! level-0 tile share their reads, [`crate::log::Prover`]), constant memory. Verified in
+//! memory: the document, `O(k log n)`.
+//!
+//! The deployment's name is authenticated through the receipts: the checkpoint's signature
+//! binds the receipts (by their inclusion proofs), every receipt carries the digest of its
+//! deployment record and of its model record, and the verifier recomputes the digests of the
+//! records the document carries, compares them with the receipts' and reads the name from the
+//! deployment record. `lcm-range/1` (the same document without `lifecycle` and `window`)
+//! named its deployment unauthenticated and is no longer read.
+//!
+//! A time window (`since..=until`, microseconds, each end optional) selects the smallest
+//! contiguous span of the chain holding every receipt made in the window: from the first such
+//! receipt to the last (the store's index on `(chain, timestamp)` finds both). Timestamps of a
+//! chain need not grow with its sequence numbers, so receipts of the span may lie outside the
+//! window: the verifier checks that the span's first and last receipts lie inside it and
+//! reports how many of the span's receipts do. That no receipt outside the span lies in the
+//! window is the store's word (the checkpoint proves the receipts it holds, not their absence
+//! elsewhere).
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use lcm_crypto::Digest;
 use lcm_crypto::merkle::verify_inclusion;
-use lcm_model::records::InferenceReceipt;
-use lcm_model::{Policy, Record as _};
+use lcm_model::records::{DeploymentAnchor, InferenceReceipt, ModelAnchor, PreDeploymentAnchor};
+use lcm_model::verify::agree;
+use lcm_model::{Claimed, Policy, Record as _, Timestamp};
 use lcm_tlog::SignedCheckpoint;
 use lcm_tlog::note::{KeyName, SignatureType, SignerKey, VerifierKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{OpsError, fail, invalid, sign_checkpoint};
-use crate::Store;
 use crate::export::stream::Counting;
 use crate::log::{LOG_ALGORITHM, Log, leaf_hash};
+use crate::{Store, StoredReceipt};
 
 /// The version of the range document.
-pub const RANGE_VERSION: &str = "lcm-range/1";
+pub const RANGE_VERSION: &str = "lcm-range/2";
 
 /// A receipt named by its digest and proved into the checkpoint.
 #[derive(Debug, Serialize, Deserialize)]
@@ -44,6 +68,54 @@ struct RangeReceipt {
     proof: Vec<Digest>,
 }
 
+/// The sealed lifecycle records that name the range's deployment: its deployment record, the
+/// pre-deployment record that one names, and the model record that one names.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeLifecycle {
+    deployment: Claimed<DeploymentAnchor>,
+    predeployment: Claimed<PreDeploymentAnchor>,
+    model: Claimed<ModelAnchor>,
+}
+
+/// The time window a range was selected by (each end inclusive; `None`: unbounded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// The earliest time.
+    pub since: Option<Timestamp>,
+    /// The latest time.
+    pub until: Option<Timestamp>,
+}
+
+impl Window {
+    /// The window of `since..=until` in microseconds since the Unix epoch, `i64::MIN` and
+    /// `i64::MAX` standing for no bound (as [`crate::find::time_range`] gives them).
+    pub fn from_micros((since, until): (i64, i64)) -> Self {
+        Self {
+            since: (since != i64::MIN).then(|| Timestamp::from_unix_micros(since)),
+            until: (until != i64::MAX).then(|| Timestamp::from_unix_micros(until)),
+        }
+    }
+
+    /// Whether `t` lies in the window.
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.since.is_none_or(|s| s <= t) && self.until.is_none_or(|u| t <= u)
+    }
+
+    fn micros(&self) -> (i64, i64) {
+        (
+            self.since.map_or(i64::MIN, Timestamp::unix_micros),
+            self.until.map_or(i64::MAX, Timestamp::unix_micros),
+        )
+    }
+
+    fn describe(&self) -> String {
+        let end = |t: Option<Timestamp>| t.map_or_else(|| "-".to_owned(), |t| t.to_string());
+        format!("[{}, {}]", end(self.since), end(self.until))
+    }
+}
+
 /// The range document as read.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +123,8 @@ struct RangeDocument {
     range_version: String,
     policy: Policy,
     deployment: String,
+    lifecycle: RangeLifecycle,
+    window: Option<Window>,
     checkpoint: String,
     from_seq: u64,
     to_seq: u64,
@@ -58,18 +132,193 @@ struct RangeDocument {
     receipts: Vec<RangeReceipt>,
 }
 
-/// What [`write_range`] wrote.
+/// Why a range document's lifecycle records do not authenticate its deployment and receipts.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RangeFailure {
+    /// A lifecycle record's digest is not the one recomputed from its content.
+    #[error("seal: the document's {which} record: {source}")]
+    Seal {
+        /// `deployment`, `predeployment` or `model`.
+        which: &'static str,
+        /// The mismatch.
+        source: lcm_model::Error,
+    },
+    /// The document names a deployment its deployment record is not of.
+    #[error(
+        "deployment: the document names deployment {named:?}, its deployment record is of {record:?}"
+    )]
+    DeploymentName {
+        /// The name the document gives.
+        named: String,
+        /// The deployment record's `deployment_id`.
+        record: String,
+    },
+    /// A lifecycle record names another record than the one the document carries.
+    #[error(
+        "lifecycle: the {from} record's {field} is {expected}, the document's {to} record is {actual}"
+    )]
+    Link {
+        /// The naming record (`deployment` or `predeployment`).
+        from: &'static str,
+        /// Its field.
+        field: &'static str,
+        /// The record named (`predeployment` or `model`).
+        to: &'static str,
+        /// The digest the field holds.
+        expected: Digest,
+        /// The digest of the record the document carries.
+        actual: Digest,
+    },
+    /// A receipt was made by another deployment (or model) than the document's records.
+    #[error(
+        "{field}: receipt {receipt_id} (sequence {sequence}) carries {field} {actual}, the document's {which} record is {expected}"
+    )]
+    Anchor {
+        /// The receipt's id.
+        receipt_id: String,
+        /// Its sequence number.
+        sequence: u64,
+        /// `deployment_anchor` or `model_anchor`.
+        field: &'static str,
+        /// `deployment` or `model`.
+        which: &'static str,
+        /// The digest of the document's record.
+        expected: Digest,
+        /// The digest the receipt carries.
+        actual: Digest,
+    },
+    /// The span's first or last receipt lies outside the window it was selected by.
+    #[error(
+        "window: receipt {receipt_id} (sequence {sequence}, made at {at}) ends the span but lies outside the window {window}"
+    )]
+    Window {
+        /// The receipt's id.
+        receipt_id: String,
+        /// Its sequence number.
+        sequence: u64,
+        /// Its timestamp.
+        at: Timestamp,
+        /// The window.
+        window: String,
+    },
+}
+
+impl From<Box<RangeFailure>> for OpsError {
+    fn from(f: Box<RangeFailure>) -> Self {
+        Self::Range(f)
+    }
+}
+
+impl RangeLifecycle {
+    /// The stored records naming `deployment`: its deployment record (by id), then the
+    /// pre-deployment and model records by the digests each names.
+    fn of(store: &dyn Store, deployment: &str) -> Result<Self, crate::Error> {
+        use crate::export::{by_digest, sealed};
+        let stored = store
+            .record(DeploymentAnchor::KIND, deployment)?
+            .ok_or_else(|| crate::Error::Missing {
+                kind: DeploymentAnchor::KIND,
+                id: deployment.to_owned(),
+            })?;
+        let deployment: Claimed<DeploymentAnchor> = sealed(&stored)?;
+        let predeployment: Claimed<PreDeploymentAnchor> =
+            by_digest(store, &deployment.record.predeployment)?;
+        let model: Claimed<ModelAnchor> = by_digest(store, &predeployment.record.model_anchor)?;
+        Ok(Self {
+            deployment,
+            predeployment,
+            model,
+        })
+    }
+
+    /// Recomputes the three seals, then checks the deployment record's name is `named`, that
+    /// it names the pre-deployment record, and that one the model record.
+    fn check(&self, policy: &Policy, named: &str) -> Result<(), Box<RangeFailure>> {
+        let seal = |which, r: Result<(), lcm_model::Error>| {
+            r.map_err(|source| Box::new(RangeFailure::Seal { which, source }))
+        };
+        let d = &self.deployment;
+        let p = &self.predeployment;
+        let m = &self.model;
+        seal("deployment", d.verify(policy))?;
+        seal("predeployment", p.verify(policy))?;
+        seal("model", m.verify(policy))?;
+        agree(named, d.record.deployment_id.as_str(), |named, record| {
+            Box::new(RangeFailure::DeploymentName {
+                named: named.to_owned(),
+                record: record.to_owned(),
+            })
+        })?;
+        let link = |from: &'static str, field: &'static str, to: &'static str| {
+            move |expected: Digest, actual: Digest| {
+                Box::new(RangeFailure::Link {
+                    from,
+                    field,
+                    to,
+                    expected,
+                    actual,
+                })
+            }
+        };
+        agree(
+            d.record.predeployment,
+            p.digest,
+            link("deployment", "predeployment", "predeployment"),
+        )?;
+        agree(
+            p.record.model_anchor,
+            m.digest,
+            link("predeployment", "model_anchor", "model"),
+        )
+    }
+
+    /// Checks that `r` was made by this deployment and model.
+    fn made(&self, r: &InferenceReceipt) -> Result<(), Box<RangeFailure>> {
+        for (field, which, expected, actual) in [
+            (
+                "deployment_anchor",
+                "deployment",
+                self.deployment.digest,
+                r.deployment_anchor,
+            ),
+            ("model_anchor", "model", self.model.digest, r.model_anchor),
+        ] {
+            agree(expected, actual, |expected, actual| {
+                Box::new(RangeFailure::Anchor {
+                    receipt_id: r.receipt_id.clone(),
+                    sequence: r.sequence,
+                    field,
+                    which,
+                    expected,
+                    actual,
+                })
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// What [`write_range`] and [`write_time_range`] wrote.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct RangeWritten {
     /// The first and last sequence numbers.
     pub range: (u64, u64),
+    /// The time window, for a time range.
+    pub window: Option<Window>,
+    /// How many of the receipts lie in the window (all, for a sequence range).
+    pub in_window: u64,
     /// The signed checkpoint the range is proved into.
     pub checkpoint: SignedCheckpoint,
     /// The number of receipts.
     pub receipts: u64,
     /// The bytes written (no final newline).
     pub bytes: u64,
+    /// The receipt rows read from the store (the range's, and its predecessor's).
+    pub rows_read: u64,
+    /// The log tiles read from the store (for the checkpoint's root and every proof).
+    pub tiles_read: u64,
 }
 
 /// Whether `text` is a range document: a JSON object with a `range_version` key.
@@ -82,12 +331,14 @@ pub fn is_range(text: &str) -> bool {
 }
 
 /// Writes the receipts `from..=to` (sequence numbers, from 0) of `deployment`'s chain with
-/// their proofs into a new checkpoint of its log signed by `signer` to `out`, as they are read.
+/// their proofs into a new checkpoint of its log signed by `signer`, and the lifecycle records
+/// that name the deployment, to `out`, as they are read.
 ///
 /// # Errors
 ///
 /// [`OpsError::Invalid`] for an empty, reversed or out-of-chain range or a non-SHA-256 policy
-/// (nothing is written then); [`OpsError::Store`] for read and write failures.
+/// (nothing is written then); [`OpsError::Store`] for read and write failures, and
+/// [`crate::Error::Missing`] for a deployment whose lifecycle records are not stored.
 pub fn write_range(
     store: &dyn Store,
     deployment: &str,
@@ -95,13 +346,7 @@ pub fn write_range(
     signer: &SignerKey,
     out: &mut dyn Write,
 ) -> Result<RangeWritten, OpsError> {
-    let policy = store.policy()?;
-    if policy.hash_algorithm != LOG_ALGORITHM {
-        return Err(invalid(
-            "a range is proved into the chain's C2SP log, which needs a SHA-256 policy",
-        ));
-    }
-    let log = Log::open(store, deployment)?;
+    let log = open_log(store, deployment)?;
     let size = log.size();
     if from > to || to >= size {
         return Err(invalid(format!(
@@ -109,12 +354,82 @@ pub fn write_range(
             size.saturating_sub(1)
         )));
     }
-    let checkpoint = sign_checkpoint(&log, signer)?;
+    write_span(store, &log, (from, to), None, signer, out)
+}
+
+/// Writes the smallest contiguous span of `deployment`'s chain that holds every receipt made
+/// in the window `since..=until` (microseconds since the Unix epoch, `i64::MIN` and
+/// `i64::MAX` for no bound, as [`crate::find::time_range`] gives them), found through the
+/// store's index on `(chain, timestamp)`, as [`write_range`] writes a sequence range, with the
+/// window recorded in the document.
+///
+/// # Errors
+///
+/// [`OpsError::Invalid`] when `since` is after `until` or no receipt of the chain was made in
+/// the window (nothing is written then); as [`write_range`].
+pub fn write_time_range(
+    store: &dyn Store,
+    deployment: &str,
+    (since, until): (i64, i64),
+    signer: &SignerKey,
+    out: &mut dyn Write,
+) -> Result<RangeWritten, OpsError> {
+    let window = Window::from_micros((since, until));
+    if since > until {
+        return Err(invalid(format!(
+            "--since {} is after --until {}",
+            window.since.map(|t| t.to_string()).unwrap_or_default(),
+            window.until.map(|t| t.to_string()).unwrap_or_default(),
+        )));
+    }
+    let log = open_log(store, deployment)?;
+    let span = store.time_span(deployment, since, until)?.ok_or_else(|| {
+        invalid(format!(
+            "no receipt of deployment {deployment} was made in {}",
+            window.describe()
+        ))
+    })?;
+    write_span(store, &log, span, Some(window), signer, out)
+}
+
+/// The log of `deployment`'s chain, under a SHA-256 policy.
+fn open_log<'a>(store: &'a dyn Store, deployment: &str) -> Result<Log<'a>, OpsError> {
+    if store.policy()?.hash_algorithm != LOG_ALGORITHM {
+        return Err(invalid(
+            "a range is proved into the chain's C2SP log, which needs a SHA-256 policy",
+        ));
+    }
+    Ok(Log::open(store, deployment)?)
+}
+
+/// Writes the document of the receipts `from..=to` (in the log) as they are scanned.
+fn write_span(
+    store: &dyn Store,
+    log: &Log<'_>,
+    (from, to): (u64, u64),
+    window: Option<Window>,
+    signer: &SignerKey,
+    out: &mut dyn Write,
+) -> Result<RangeWritten, OpsError> {
+    let deployment = log.deployment();
+    let size = log.size();
+    let policy = store.policy()?;
+    let lifecycle = RangeLifecycle::of(store, deployment)?;
+    let checkpoint = sign_checkpoint(log, signer)?;
+    let rows = AtomicU64::new(0);
+    let scan = |first: u64,
+                last: u64,
+                visit: &mut dyn FnMut(StoredReceipt) -> Result<(), crate::Error>| {
+        store.scan_receipts(deployment, first, Some(last), &mut |r| {
+            rows.fetch_add(1, Ordering::Relaxed);
+            visit(r)
+        })
+    };
     let previous = if from == 0 {
         None
     } else {
         let mut digest = None;
-        store.scan_receipts(deployment, from - 1, Some(from - 1), &mut |r| {
+        scan(from - 1, from - 1, &mut |r| {
             digest = Some(r.digest);
             Ok(())
         })?;
@@ -133,6 +448,8 @@ pub fn write_range(
     let head = serde_json::json!({
         "policy": policy,
         "deployment": deployment,
+        "lifecycle": lifecycle,
+        "window": window,
         "checkpoint": checkpoint.to_text(),
         "from_seq": from,
         "to_seq": to,
@@ -148,9 +465,11 @@ pub fn write_range(
         "{{\n  \"range_version\": \"{RANGE_VERSION}\",{body},\n  \"receipts\": ["
     )
     .map_err(crate::Error::Write)?;
-    let mut count = 0u64;
-    store.scan_receipts(deployment, from, Some(to), &mut |r| {
-        let proof = log.inclusion_proof(r.sequence, size)?.into_path();
+    let (mut count, mut in_window) = (0u64, 0u64);
+    let inside = window.map(|w| w.micros());
+    let mut prover = log.prover(size)?;
+    scan(from, to, &mut |r| {
+        let proof = prover.proof(r.sequence)?.into_path();
         let proof = serde_json::to_string(&proof)?;
         let sep = if count == 0 { "" } else { "," };
         write!(
@@ -160,6 +479,7 @@ pub fn write_range(
         )
         .map_err(crate::Error::Write)?;
         count += 1;
+        in_window += u64::from(inside.is_none_or(|(s, u)| (s..=u).contains(&r.timestamp)));
         Ok(())
     })?;
     write!(w, "\n  ]\n}}").map_err(crate::Error::Write)?;
@@ -171,44 +491,65 @@ pub fn write_range(
     }
     Ok(RangeWritten {
         range: (from, to),
+        window,
+        in_window,
         checkpoint,
         receipts: count,
         bytes: w.bytes,
+        rows_read: rows.into_inner(),
+        tiles_read: log.tiles_read(),
     })
 }
 
 impl RangeWritten {
-    /// What `lcm export --from-seq --to-seq --out PATH` says: the JSON object and the line.
+    /// What `lcm export --from-seq --to-seq --out PATH` (or `--since --until`) says: the JSON
+    /// object and the line.
     pub fn summary(&self, path: &Path, deployment: &str) -> (Value, String) {
         let c = self.checkpoint.checkpoint();
         let (from, to) = self.range;
-        let value = json!({
+        let mut value = json!({
             "kind": "range", "path": path.display().to_string(), "bytes": self.bytes,
             "deployment": deployment, "from_seq": from, "to_seq": to,
             "receipts": self.receipts, "origin": c.origin(), "size": c.size(),
             "root": c.root().to_hex(),
         });
-        let line = format!(
+        let mut line = format!(
             "wrote range {}: receipts {from} to {to} of {deployment} ({} receipts), proved into {} size {}",
             path.display(),
             self.receipts,
             c.origin(),
             c.size()
         );
+        if let Some(w) = &self.window {
+            windowed(&mut value, &mut line, w, self.in_window);
+        }
         (value, line)
     }
+}
+
+/// The window and the count of receipts in it, added to a summary.
+fn windowed(value: &mut Value, line: &mut String, w: &Window, in_window: u64) {
+    value["window"] = json!(w);
+    value["in_window"] = in_window.into();
+    line.push_str(&format!("; {in_window} of them made in {}", w.describe()));
 }
 
 /// What [`verify_range`] established.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct RangeVerified {
-    /// The deployment.
+    /// The deployment, as its sealed deployment record names it.
     pub deployment: String,
-    /// The first and last sequence numbers.
+    /// The digest of the deployment record every receipt carries.
+    pub deployment_record: Digest,
+    /// The first sequence number.
     pub from: u64,
     /// The last sequence number.
     pub to: u64,
+    /// The time window, for a time range.
+    pub window: Option<Window>,
+    /// How many of the receipts lie in the window (all, for a sequence range).
+    pub in_window: u64,
     /// The checkpoint's origin.
     pub origin: String,
     /// The checkpoint's size.
@@ -220,15 +561,19 @@ pub struct RangeVerified {
 impl RangeVerified {
     /// What `lcm verify FILE` says of a valid range: the JSON object and the line.
     pub fn summary(&self, file: &Path) -> (Value, String) {
-        let value = json!({
+        let mut value = json!({
             "valid": true, "kind": "range", "file": file.display().to_string(),
-            "deployment": self.deployment, "from_seq": self.from, "to_seq": self.to,
+            "deployment": self.deployment, "deployment_record": self.deployment_record.to_hex(),
+            "from_seq": self.from, "to_seq": self.to,
             "origin": self.origin, "size": self.size, "root": self.root.to_hex(),
         });
-        let line = format!(
+        let mut line = format!(
             "valid range: receipts {} to {} of {} are linked and entries of {} (size {}, root {})",
             self.from, self.to, self.deployment, self.origin, self.size, self.root
         );
+        if let Some(w) = &self.window {
+            windowed(&mut value, &mut line, w, self.in_window);
+        }
         (value, line)
     }
 }
@@ -244,23 +589,40 @@ pub fn read_if_range(path: &Path) -> Result<Option<String>, OpsError> {
 }
 
 /// Verifies a range document: the checkpoint's note signature under `key` (an Ed25519 key,
-/// named by the checkpoint's origin), then each receipt's digest recomputed under the policy,
-/// its sequence number, its chain link to the receipt before it (the first's to the proved
-/// predecessor, or none at sequence 0), and its inclusion proof into the checkpoint's root at
-/// its size.
+/// named by the checkpoint's origin); the lifecycle records' seals (recomputed under the
+/// policy), the deployment record's name against the document's `deployment`, and the links
+/// deployment record → pre-deployment record → model record; then each receipt's sequence
+/// number, its chain link to the receipt before it (the first's to the proved predecessor, or
+/// none at sequence 0), its deployment and model anchors against the records' digests, its
+/// digest recomputed under the policy and its inclusion proof into the checkpoint's root at
+/// its size; for a time range, that the first and last receipts lie in the window (and how
+/// many do). Memory: the document, `O(k log n)`.
 ///
 /// # Errors
 ///
-/// [`OpsError::Invalid`] for a document that does not parse; [`OpsError::Failed`] led by
-/// `signature`, `range`, `chain` or `inclusion` for the first failed check.
+/// [`OpsError::Invalid`] for a document that does not parse; [`OpsError::Range`] with the
+/// [`RangeFailure`] for lifecycle records that do not authenticate the deployment, receipts
+/// of another deployment or model, or a span that does not end in its window;
+/// [`OpsError::Failed`] led by `signature`, `range`, `chain` or `inclusion` for the first
+/// other failed check.
 pub fn verify_range(text: &str, key: &lcm_crypto::VerifyingKey) -> Result<RangeVerified, OpsError> {
+    #[derive(Deserialize)]
+    struct Version {
+        range_version: String,
+    }
+    let version = |found: &str| {
+        invalid(format!(
+            "range_version {found:?}, expected {RANGE_VERSION:?}"
+        ))
+    };
+    // Another version (lcm-range/1 has no lifecycle records) is named as such, not as a parse error.
     let doc: RangeDocument =
-        serde_json::from_str(text).map_err(|e| invalid(format!("not a range document: {e}")))?;
+        serde_json::from_str(text).map_err(|e| match serde_json::from_str::<Version>(text) {
+            Ok(v) if v.range_version != RANGE_VERSION => version(&v.range_version),
+            _ => invalid(format!("not a range document: {e}")),
+        })?;
     if doc.range_version != RANGE_VERSION {
-        return Err(invalid(format!(
-            "range_version {:?}, expected {RANGE_VERSION:?}",
-            doc.range_version
-        )));
+        return Err(version(&doc.range_version));
     }
     if doc.policy.hash_algorithm != LOG_ALGORITHM {
         return Err(invalid("a range document needs a SHA-256 policy"));
@@ -273,6 +635,7 @@ pub fn verify_range(text: &str, key: &lcm_crypto::VerifyingKey) -> Result<RangeV
     lcm_tlog::Policy::new(vkey)
         .verify(&signed)
         .map_err(|e| fail(&format!("signature: the checkpoint: {e}")))?;
+    doc.lifecycle.check(&doc.policy, &doc.deployment)?;
     let c = signed.checkpoint();
     let (size, root) = (c.size(), *c.root());
     let (from, to) = (doc.from_seq, doc.to_seq);
@@ -303,7 +666,9 @@ pub fn verify_range(text: &str, key: &lcm_crypto::VerifyingKey) -> Result<RangeV
             )));
         }
     };
-    for (sequence, r) in (from..=to).zip(&doc.receipts) {
+    let mut in_window = 0u64;
+    let last = doc.receipts.len().saturating_sub(1);
+    for (i, (sequence, r)) in (from..=to).zip(&doc.receipts).enumerate() {
         let id = &r.receipt.receipt_id;
         if r.receipt.sequence != sequence {
             return Err(fail(&format!(
@@ -316,17 +681,31 @@ pub fn verify_range(text: &str, key: &lcm_crypto::VerifyingKey) -> Result<RangeV
                 "chain: receipt {id} (sequence {sequence}) does not link to the receipt before it"
             )));
         }
+        doc.lifecycle.made(&r.receipt)?;
         let digest = r
             .receipt
             .digest(&doc.policy)
             .map_err(|e| invalid(e.to_string()))?;
         prove(&digest, sequence, &r.proof, &format!("receipt {id}"))?;
         link = Some(digest);
+        let inside = doc.window.is_none_or(|w| w.contains(r.receipt.timestamp));
+        if let (Some(w), false, true) = (&doc.window, inside, i == 0 || i == last) {
+            return Err(OpsError::Range(Box::new(RangeFailure::Window {
+                receipt_id: id.clone(),
+                sequence,
+                at: r.receipt.timestamp,
+                window: w.describe(),
+            })));
+        }
+        in_window += u64::from(inside);
     }
     Ok(RangeVerified {
-        deployment: doc.deployment,
+        deployment: doc.lifecycle.deployment.record.deployment_id,
+        deployment_record: doc.lifecycle.deployment.digest,
         from,
         to,
+        window: doc.window,
+        in_window,
         origin,
         size,
         root,
