@@ -115,7 +115,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Ok(made)
     })?;
-    let making = report("making (parse + strict + make, one thread)", made, wall, user, sys);
+    let making = report(
+        "making (parse + strict + make, one thread)",
+        made,
+        wall,
+        user,
+        sys,
+    );
     println!("  of which parse + strict {parse_s:.3} s, make {make_s:.3} s (wall)");
     drop(text);
 

@@ -572,6 +572,7 @@ pub fn infer<E: From<Error>>(
     drop(seed);
     let max = options.batch_size;
     let start_head = store.head(deployment)?;
+    store.bulk_appends()?;
     // Checkpoints run on their own thread and connection, off the writer's path.
     let (ckpt_tx, ckpt_rx) = mpsc::sync_channel::<()>(1);
     let ckpt_thread = store.checkpointer()?.map(|checkpointer| {

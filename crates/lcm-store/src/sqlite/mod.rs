@@ -183,13 +183,16 @@ impl Store for SqliteStore {
 
     fn checkpointer(&mut self) -> Result<Option<Box<dyn Checkpoint>>, Error> {
         self.disable_autocheckpoint()?;
-        // A bulk writer (`lcm infer`): a page cache that holds a whole transaction's dirty
-        // pages (16,384 receipts dirty ≈ 8 MB of table and index pages), so that none is
-        // spilled into the WAL before the commit and written again; 2 MB by default. The
-        // cache is bounded whatever the number of receipts.
+        Ok(Some(Box::new(Checkpointer::open(&self.path)?)))
+    }
+
+    fn bulk_appends(&mut self) -> Result<(), Error> {
+        // A page cache that holds a whole transaction's dirty pages (16,384 receipts dirty
+        // ≈ 8 MB of table and index pages), so that none is spilled into the WAL before the
+        // commit and written again; 2 MB by default.
         self.conn
             .pragma_update(None, "cache_size", -i64::from(BULK_CACHE_KIB))?;
-        Ok(Some(Box::new(Checkpointer::open(&self.path)?)))
+        Ok(())
     }
 
     fn record_by_digest(&self, kind: &str, digest: &Digest) -> Result<Option<StoredRecord>, Error> {
