@@ -94,7 +94,7 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) -> Result<(), Error> {
 }
 
 /// Appends the canonical JSON of an object: its members in key order, as [`write_value`]
-/// writes an object value. The same bytes as [`write`] of the map, without building a
+/// writes an object value. The same bytes as [`write()`] of the map, without building a
 /// [`Value`] copy of it first.
 ///
 /// # Errors
