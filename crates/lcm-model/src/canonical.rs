@@ -94,15 +94,23 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) -> Result<(), Error> {
 }
 
 /// Appends the canonical JSON of an object: its members in key order, as [`write_value`]
-/// writes an object value.
+/// writes an object value. The same bytes as [`write()`] of the map, without building a
+/// [`Value`] copy of it first.
 ///
 /// # Errors
 ///
 /// As [`write_value`].
-pub(crate) fn write_object(
-    out: &mut Vec<u8>,
-    map: &serde_json::Map<String, Value>,
-) -> Result<(), Error> {
+///
+/// # Examples
+///
+/// ```
+/// let v = serde_json::json!({"b": 0.95, "a": [1.0, "x"]});
+/// let mut out = Vec::new();
+/// lcm_model::canonical::write_object(&mut out, v.as_object().unwrap())?;
+/// assert_eq!(out, lcm_model::canonical::to_vec(&v)?);
+/// # Ok::<(), lcm_model::Error>(())
+/// ```
+pub fn write_object(out: &mut Vec<u8>, map: &serde_json::Map<String, Value>) -> Result<(), Error> {
     out.push(b'{');
     for (i, (k, item)) in map.iter().enumerate() {
         if i > 0 {
@@ -116,11 +124,50 @@ pub(crate) fn write_object(
     Ok(())
 }
 
+/// A small buffer on the stack that `write!` fills (a float's `{:e}` form, an integer),
+/// so that writing a number allocates nothing.
+struct StackText {
+    bytes: [u8; 40],
+    len: usize,
+}
+
+impl StackText {
+    fn new() -> Self {
+        Self {
+            bytes: [0; 40],
+            len: 0,
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// `value` formatted into a [`StackText`] (at most 40 bytes: any integer or `{:e}` float).
+fn stack_text(value: fmt::Arguments<'_>) -> Result<StackText, Error> {
+    let mut t = StackText::new();
+    fmt::Write::write_fmt(&mut t, value).map_err(|_| Error::Unreachable("number over 40 bytes"))?;
+    Ok(t)
+}
+
 fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) -> Result<(), Error> {
     if let Some(u) = n.as_u64() {
-        out.extend_from_slice(u.to_string().as_bytes());
+        out.extend_from_slice(stack_text(format_args!("{u}"))?.as_bytes());
     } else if let Some(i) = n.as_i64() {
-        out.extend_from_slice(i.to_string().as_bytes());
+        out.extend_from_slice(stack_text(format_args!("{i}"))?.as_bytes());
     } else if let Some(f) = n.as_f64() {
         write_f64(out, f)?;
     } else {
@@ -147,16 +194,27 @@ pub fn write_f64(out: &mut Vec<u8>, f: f64) -> Result<(), Error> {
         out.push(b'0');
         return Ok(());
     }
-    // Rust's `{:e}` gives the shortest round-trip digits: "d[.ddd]e[-]x".
-    let sci = format!("{:e}", f.abs());
+    // Rust's `{:e}` gives the shortest round-trip digits: "d[.ddd]e[-]x" (on the stack: no
+    // allocation per float).
+    let sci = stack_text(format_args!("{:e}", f.abs()))?;
+    let sci = std::str::from_utf8(sci.as_bytes())
+        .map_err(|_| Error::Unreachable("float text not UTF-8"))?;
     let (mantissa, exp) = sci
         .split_once('e')
         .ok_or(Error::Unreachable("float without exponent"))?;
     let exp: i32 = exp
         .parse()
         .map_err(|_| Error::Unreachable("float exponent"))?;
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let k = i32::try_from(digits.len()).map_err(|_| Error::Unreachable("digit count"))?;
+    let mut digits = StackText::new();
+    for b in mantissa.bytes().filter(u8::is_ascii_digit) {
+        let slot = digits
+            .bytes
+            .get_mut(digits.len)
+            .ok_or(Error::Unreachable("float digits over 40"))?;
+        *slot = b;
+        digits.len += 1;
+    }
+    let k = i32::try_from(digits.len).map_err(|_| Error::Unreachable("digit count"))?;
     // ECMAScript: value = 0.d1d2...dk × 10^n with n = exp + 1.
     let n = exp + 1;
     if f < 0.0 {
@@ -187,7 +245,7 @@ pub fn write_f64(out: &mut Vec<u8>, f: f64) -> Result<(), Error> {
         out.push(b'e');
         let e = n - 1;
         out.push(if e < 0 { b'-' } else { b'+' });
-        out.extend_from_slice(e.unsigned_abs().to_string().as_bytes());
+        out.extend_from_slice(stack_text(format_args!("{}", e.unsigned_abs()))?.as_bytes());
     }
     Ok(())
 }

@@ -524,6 +524,9 @@ struct MadeBatch {
     acks: String,
 }
 
+/// A committed and acknowledged batch, handed to the thread that frees it.
+type Spent = (Vec<RequestLine>, Vec<StoredReceipt>, String);
+
 /// Set by the writer when the maker must continue from another head.
 type Rebase = Mutex<Option<Option<ChainHead>>>;
 
@@ -559,6 +562,7 @@ pub fn infer<E: From<Error>>(
     drop(seed);
     let max = options.batch_size;
     let start_head = store.head(deployment)?;
+    store.bulk_appends()?;
     // Checkpoints run on their own thread and connection, off the writer's path.
     let (ckpt_tx, ckpt_rx) = mpsc::sync_channel::<()>(1);
     let ckpt_thread = store.checkpointer()?.map(|checkpointer| {
@@ -595,6 +599,15 @@ pub fn infer<E: From<Error>>(
             head: start_head,
         },
     };
+    // The writer is the pipeline's bottleneck; freeing a committed batch (a dozen
+    // allocations a receipt, made on other threads) is left to a thread of its own. The
+    // channel holds one batch: if that thread falls behind, the writer waits.
+    let (spent_tx, spent_rx) = mpsc::sync_channel::<Spent>(1);
+    let spent_thread = std::thread::spawn(move || {
+        for spent in spent_rx {
+            drop(spent);
+        }
+    });
     let result: Result<Option<Error>, E> = (|| {
         // The writer.
         while let Ok(batch) = batch_rx.recv() {
@@ -622,9 +635,13 @@ pub fn infer<E: From<Error>>(
             // Wake the checkpointer (if it is busy, it will see these frames next time).
             let _ = ckpt_tx.try_send(());
             ack(&acks, writer.summary.appended)?;
+            // Dropped here if the freeing thread is gone.
+            let _ = spent_tx.send((lines, committed, acks));
         }
         Ok(None)
     })();
+    drop(spent_tx);
+    let _ = spent_thread.join();
     drop(ckpt_tx);
     if let Some(t) = ckpt_thread {
         let _ = t.join();

@@ -216,6 +216,18 @@ pub trait Store: Send {
     /// The backend's failures.
     fn checkpointer(&mut self) -> Result<Option<Box<dyn Checkpoint>>, Error>;
 
+    /// Prepares this connection for a bulk run of appends in large transactions (`lcm
+    /// infer`): a backend with a client-side page cache enlarges it, to a fixed size, so that
+    /// a transaction's pages are written once at its commit. The memory this takes is bounded
+    /// whatever the number of receipts. The default does nothing.
+    ///
+    /// # Errors
+    ///
+    /// The backend's failures.
+    fn bulk_appends(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+
     /// The record of `kind` whose digest is `digest` (the first by id if several share it).
     ///
     /// # Errors

@@ -730,3 +730,25 @@ fn migration_7_keeps_receipts_byte_for_byte_or_refuses() {
         }
     }
 }
+
+/// A bulk writer's page cache is enlarged to a fixed bound (so a transaction of `lcm infer`
+/// is written once, at its commit) and stays that bound: the memory does not grow with the
+/// number of receipts. Other connections keep `SQLite`'s default.
+#[test]
+fn bulk_appends_bound_the_page_cache() {
+    let path = temp("bulk-cache");
+    let (mut store, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    let cache = |s: &SqliteStore| -> i64 {
+        s.conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(cache(&store), -2000);
+    store.bulk_appends().unwrap();
+    assert_eq!(cache(&store), -i64::from(BULK_CACHE_KIB));
+    assert_eq!(BULK_CACHE_KIB, 16 * 1024);
+    let other = SqliteStore::open(&path).unwrap();
+    assert_eq!(cache(&other), -2000);
+    drop((store, other));
+    remove(&path);
+}
