@@ -64,7 +64,8 @@ impl Out {
     }
 }
 
-fn out_err(e: std::io::Error) -> CliError {
+/// A failed write to standard output: [`CliError::BrokenPipe`] when its reader closed it.
+pub(crate) fn out_err(e: std::io::Error) -> CliError {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         CliError::BrokenPipe
     } else {
