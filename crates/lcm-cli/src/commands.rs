@@ -231,14 +231,19 @@ fn print_records(cli: &Cli, out: &mut Out, records: &[StoredRecord]) -> Result<(
     Ok(())
 }
 
-/// `lcm infer`: [`pipeline::infer`] on standard input, printing each receipt once it is
-/// committed.
-fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
-    let acks = if cli.json {
+/// How receipts print, as `lcm infer` acknowledges them: JSON lines with `--json`, else text.
+fn acks_format(cli: &Cli) -> fn(&[lcm_store::StoredReceipt], &mut String) {
+    if cli.json {
         pipeline::json_acks
     } else {
         pipeline::text_acks
-    };
+    }
+}
+
+/// `lcm infer`: [`pipeline::infer`] on standard input, printing each receipt once it is
+/// committed.
+fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
+    let acks = acks_format(cli);
     if let Some(server) = &args.server {
         let ca_file = args.ca_file.as_deref();
         return crate::service::infer_remote(
@@ -366,11 +371,7 @@ fn list_receipts(
 ) -> Result<(), CliError> {
     let range = find::time_range(args.since.as_deref(), args.until.as_deref())?;
     let deployment = export::chain_of(store, args.deployment.as_deref())?;
-    let format = if cli.json {
-        pipeline::json_acks
-    } else {
-        pipeline::text_acks
-    };
+    let format = acks_format(cli);
     find::write_receipts_between(store, &deployment, range, format, out.writer()).map_err(|e| {
         match e {
             find::WriteError::Write(e) => out_err(e),
