@@ -63,23 +63,12 @@ pub(crate) enum ExampleName {
 }
 
 impl ExampleName {
-    /// The file's text, as shipped in `examples/cli/`.
-    pub(crate) const fn text(self) -> &'static str {
-        match self {
-            Self::Lifecycle => include_str!("../../../examples/cli/lifecycle.json"),
-            Self::Dataset => include_str!("../../../examples/cli/stages/dataset.json"),
-            Self::Model => include_str!("../../../examples/cli/stages/model.json"),
-            Self::Training => include_str!("../../../examples/cli/stages/training.json"),
-            Self::TrainingComplete => {
-                include_str!("../../../examples/cli/stages/training-complete.json")
-            }
-            Self::Predeployment => {
-                include_str!("../../../examples/cli/stages/predeployment.json")
-            }
-            Self::Deployment => include_str!("../../../examples/cli/stages/deployment.json"),
-            Self::Test => include_str!("../../../examples/cli/stages/test.json"),
-            Self::Inferences => include_str!("../../../examples/cli/inferences.jsonl"),
-        }
+    /// The file's text, as shipped in `examples/cli/` ([`lcm_store::lifecycle::example`]
+    /// of the name the command line gives it).
+    pub(crate) fn text(self) -> &'static str {
+        self.to_possible_value()
+            .and_then(|v| lcm_store::lifecycle::example(v.get_name()))
+            .unwrap_or_default()
     }
 }
 
@@ -427,6 +416,16 @@ pub(crate) enum Status {
     Failed,
     /// Rolled back (final).
     Rollback,
+}
+
+impl From<Status> for lcm_model::records::deployment::DeploymentStatus {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Deployed => Self::Deployed,
+            Status::Failed => Self::Failed,
+            Status::Rollback => Self::RolledBack,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

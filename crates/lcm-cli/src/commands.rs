@@ -8,20 +8,18 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use lcm_capsule::DocumentKind;
-use lcm_model::records::deployment::DeploymentStatus;
 use lcm_model::{Policy, Timestamp};
-use lcm_store::fingerprint::Manifest;
 use lcm_store::lifecycle::views::{self, ListKind};
-use lcm_store::lifecycle::{self, Stage};
+use lcm_store::lifecycle::{self, Stage, StageKind};
 use lcm_store::{Store, StoredBatch, StoredRecord, export, find, pipeline};
 use serde_json::{Value, json};
 
 use crate::cli::{
     BatchCloseArgs, BatchCommand, Cli, Command, CompatCommand, InferArgs, KeygenArgs, ListArgs,
-    RecordCommand, ShowArgs, Status,
+    RecordCommand, ShowArgs,
 };
 use crate::error::{CliError, input, one_line};
-use crate::io::{Out, open, open_read_only, password, read_file, read_json};
+use crate::io::{Out, open, open_read_only, out_err, password, read_json};
 use crate::progress::Progress;
 
 pub(crate) fn run() -> ExitCode {
@@ -129,13 +127,7 @@ fn record_lifecycle(
 ) -> Result<(), CliError> {
     // The input notations (any RFC 3339 timestamp, digests with or without `sha256:`); the
     // records keep the canonical form.
-    let at = |e: lcm_store::Error| input(format!("{}: {e}", file.display()));
-    let mut input = lifecycle::parse_lifecycle(&read_file(file)?).map_err(at)?;
-    if let Some(weights) = weights {
-        let manifest = Manifest::of_weights(weights)?;
-        lifecycle::model_weights(&mut input.model, &manifest).map_err(at)?;
-        lifecycle::final_weights(&mut input.training, &manifest).map_err(at)?;
-    }
+    let input = lifecycle::read_lifecycle(file, weights)?;
     let mut dataset_password = password("LCM_DATASET_PASSWORD")?;
     let mut model_password = password("LCM_MODEL_PASSWORD")?;
     let mut store = open(cli)?;
@@ -155,58 +147,42 @@ fn record_lifecycle(
 
 /// A stage's input, read before the store is opened.
 fn read_stage(command: &RecordCommand) -> Result<Stage, CliError> {
-    fn parse<T: serde::de::DeserializeOwned>(
-        stage: &'static str,
-        file: &Path,
-    ) -> Result<T, CliError> {
-        lifecycle::parse_stage(stage, &read_file(file)?)
-            .map_err(|e| input(format!("{}: {e}", file.display())))
-    }
-    Ok(match command {
+    let (kind, file, weights) = match command {
         RecordCommand::Lifecycle { .. } => {
             return Err(input("a lifecycle file is not one stage"));
         }
-        RecordCommand::Dataset { file, .. } => {
-            Stage::Dataset(parse("dataset", file)?, password("LCM_DATASET_PASSWORD")?)
-        }
-        RecordCommand::Model { file, weights } => {
-            let mut model = parse("model", file)?;
-            if let Some(weights) = weights {
-                lifecycle::model_weights(&mut model, &Manifest::of_weights(weights)?)
-                    .map_err(|e| input(format!("{}: {e}", file.display())))?;
-            }
-            Stage::Model(model, password("LCM_MODEL_PASSWORD")?)
-        }
+        RecordCommand::Dataset { file, .. } => (StageKind::Dataset, file, None),
+        RecordCommand::Model { file, weights } => (StageKind::Model, file, weights.as_deref()),
         RecordCommand::Training { file, weights } => {
-            let mut training = parse("training", file)?;
-            if let Some(weights) = weights {
-                lifecycle::final_weights(&mut training, &Manifest::of_weights(weights)?)
-                    .map_err(|e| input(format!("{}: {e}", file.display())))?;
-            }
-            Stage::Training(training)
+            (StageKind::Training, file, weights.as_deref())
         }
-        RecordCommand::Predeployment { file } => {
-            Stage::Predeployment(parse("predeployment", file)?)
+        RecordCommand::Predeployment { file } => (StageKind::Predeployment, file, None),
+        RecordCommand::Deployment { file, .. } => (StageKind::Deployment, file, None),
+        RecordCommand::Test { file } => (StageKind::Test, file, None),
+        RecordCommand::Release { deployment, test } => {
+            return Ok(Stage::Release {
+                deployment: deployment.clone(),
+                test: test.clone(),
+            });
         }
-        RecordCommand::Deployment { file, .. } => Stage::Deployment(parse("deployment", file)?),
-        RecordCommand::Test { file } => Stage::Test(parse("test evaluation", file)?),
-        RecordCommand::Release { deployment, test } => Stage::Release {
-            deployment: deployment.clone(),
-            test: test.clone(),
-        },
         RecordCommand::Status {
             deployment,
             status,
             reason,
-        } => Stage::Status {
-            deployment: deployment.clone(),
-            status: match status {
-                Status::Deployed => DeploymentStatus::Deployed,
-                Status::Failed => DeploymentStatus::Failed,
-                Status::Rollback => DeploymentStatus::RolledBack,
-            },
-            reason: reason.clone(),
-        },
+        } => {
+            return Ok(Stage::Status {
+                deployment: deployment.clone(),
+                status: (*status).into(),
+                reason: reason.clone(),
+            });
+        }
+    };
+    lifecycle::read_stage(kind, file, weights, |kind| {
+        password(if kind == StageKind::Dataset {
+            "LCM_DATASET_PASSWORD"
+        } else {
+            "LCM_MODEL_PASSWORD"
+        })
     })
 }
 
@@ -255,14 +231,19 @@ fn print_records(cli: &Cli, out: &mut Out, records: &[StoredRecord]) -> Result<(
     Ok(())
 }
 
-/// `lcm infer`: [`pipeline::infer`] on standard input, printing each receipt once it is
-/// committed.
-fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
-    let acks = if cli.json {
+/// How receipts print, as `lcm infer` acknowledges them: JSON lines with `--json`, else text.
+fn acks_format(cli: &Cli) -> fn(&[lcm_store::StoredReceipt], &mut String) {
+    if cli.json {
         pipeline::json_acks
     } else {
         pipeline::text_acks
-    };
+    }
+}
+
+/// `lcm infer`: [`pipeline::infer`] on standard input, printing each receipt once it is
+/// committed.
+fn infer(cli: &Cli, out: &mut Out, args: &InferArgs) -> Result<(), CliError> {
+    let acks = acks_format(cli);
     if let Some(server) = &args.server {
         let ca_file = args.ca_file.as_deref();
         return crate::service::infer_remote(
@@ -381,42 +362,23 @@ fn print_rows<T: serde::Serialize + std::fmt::Display>(
 }
 
 /// The receipts of a chain, one line each, written as the scan goes in pieces of about
-/// 64 KiB: memory stays constant whatever the chain's length.
+/// 64 KiB ([`find::write_receipts_between`]): memory stays constant whatever the chain's length.
 fn list_receipts(
     cli: &Cli,
     out: &mut Out,
     store: &dyn Store,
     args: &ListArgs,
 ) -> Result<(), CliError> {
-    const PIECE: usize = 1 << 16;
-    let (since, until) = find::time_range(args.since.as_deref(), args.until.as_deref())?;
+    let range = find::time_range(args.since.as_deref(), args.until.as_deref())?;
     let deployment = export::chain_of(store, args.deployment.as_deref())?;
-    let format = if cli.json {
-        pipeline::json_acks
-    } else {
-        pipeline::text_acks
-    };
-    let mut lines = String::with_capacity(PIECE + 512);
-    // A failed write stops the scan; the store error that stops it is never shown.
-    let mut failed = None;
-    let scanned = find::scan_receipts_between(store, &deployment, since, until, &mut |r| {
-        format(std::slice::from_ref(&r), &mut lines);
-        if lines.len() >= PIECE {
-            if let Err(e) = out.raw(lines.as_bytes()) {
-                failed = Some(e);
-                return Err(lcm_store::Error::Corrupt {
-                    what: "standard output failed".to_owned(),
-                });
-            }
-            lines.clear();
+    let format = acks_format(cli);
+    find::write_receipts_between(store, &deployment, range, format, out.writer()).map_err(|e| {
+        match e {
+            find::WriteError::Write(e) => out_err(e),
+            find::WriteError::Store(e) => e.into(),
+            other => input(other.to_string()),
         }
-        Ok(())
-    });
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    scanned?;
-    out.raw(lines.as_bytes())
+    })
 }
 
 fn show(cli: &Cli, out: &mut Out, args: &ShowArgs) -> Result<(), CliError> {

@@ -92,6 +92,18 @@ impl From<lcm_store::lifecycle::demo::ArtefactError> for CliError {
     }
 }
 
+impl From<lcm_store::lifecycle::ReadError> for CliError {
+    /// An input file that cannot be read or is not valid input (exit 2).
+    fn from(e: lcm_store::lifecycle::ReadError) -> Self {
+        use lcm_store::lifecycle::ReadError;
+        match e {
+            ReadError::File(e) => e.into(),
+            ReadError::Weights(e) => e.into(),
+            other => Self::Input(other.to_string()),
+        }
+    }
+}
+
 impl From<lcm_client::Error> for CliError {
     /// The server refused, could not be reached, or the input could not be read (exit 2).
     fn from(e: lcm_client::Error) -> Self {

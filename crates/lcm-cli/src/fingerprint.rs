@@ -6,9 +6,9 @@
 use lcm_crypto::HashAlgorithm;
 use lcm_store::fingerprint::Manifest;
 
-use crate::cli::{Algorithm, Cli, FingerprintArgs, FingerprintCommand};
+use crate::cli::{Cli, FingerprintArgs, FingerprintCommand};
 use crate::error::{CliError, input, one_line};
-use crate::io::{Out, plural, write_replacing};
+use crate::io::{Out, plural};
 use crate::progress::Progress;
 
 pub(crate) fn fingerprint(
@@ -16,10 +16,7 @@ pub(crate) fn fingerprint(
     out: &mut Out,
     args: &FingerprintArgs,
 ) -> Result<(), CliError> {
-    let algorithm = match args.algorithm {
-        Algorithm::Sha256 => HashAlgorithm::Sha256,
-        Algorithm::Blake3 => HashAlgorithm::Blake3,
-    };
+    let algorithm = args.algorithm.into();
     if let Some(FingerprintCommand::Diff { a, b }) = &args.command {
         return diff(cli, out, algorithm, a, b);
     }
@@ -46,9 +43,7 @@ pub(crate) fn fingerprint(
             }
         };
         if let Some(file) = &args.out {
-            let json = serde_json::to_vec_pretty(&manifest)
-                .map_err(|e| input(format!("encoding the manifest: {e}")))?;
-            write_replacing(file, &json)?;
+            manifest.save(file)?;
         }
         if cli.json && args.manifest {
             let json = serde_json::to_string(&manifest)
@@ -118,13 +113,7 @@ fn diff(
     if d.equal {
         Ok(())
     } else {
-        Err(CliError::Differ(format!(
-            "{} and {} differ ({} and {})",
-            a.display(),
-            b.display(),
-            plural(d.files.len(), "file", "files"),
-            plural(d.tensors.len(), "tensor", "tensors")
-        )))
+        Err(CliError::Differ(d.differ_message(a, b)))
     }
 }
 

@@ -9,7 +9,7 @@ use lcm_store::Store;
 use crate::cli::Cli;
 use crate::error::{CliError, input};
 
-pub(crate) use lcm_store::files::{read_json, read_signing_key};
+pub(crate) use lcm_store::files::{read_file, read_json, read_signing_key};
 pub(crate) use lcm_store::lifecycle::views::plural;
 
 /// [`lcm_store::files::write_replacing`], as the CLI's error.
@@ -64,7 +64,8 @@ impl Out {
     }
 }
 
-fn out_err(e: std::io::Error) -> CliError {
+/// A failed write to standard output: [`CliError::BrokenPipe`] when its reader closed it.
+pub(crate) fn out_err(e: std::io::Error) -> CliError {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         CliError::BrokenPipe
     } else {
@@ -75,10 +76,6 @@ fn out_err(e: std::io::Error) -> CliError {
 /// `e` about the file at `path`.
 pub(crate) fn file_err(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
     move |source| CliError::File(lcm_store::files::io_err(path)(source))
-}
-
-pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(file_err(path))
 }
 
 /// The master password in the environment variable `var`.

@@ -9,7 +9,7 @@ use lcm_store::StoredReceipt;
 
 use crate::cli::{Cli, KeyCommand, ServeArgs, TokenCommand};
 use crate::error::{CliError, input};
-use crate::io::{Out, open, open_read_only, plural, read_file, read_signing_key};
+use crate::io::{Out, open, open_read_only, plural, read_signing_key};
 
 fn usize_of(v: u32) -> usize {
     usize::try_from(v).unwrap_or(usize::MAX)
@@ -101,15 +101,7 @@ pub(crate) fn infer_remote(
 ) -> Result<(), CliError> {
     let token = std::env::var("LCM_TOKEN")
         .map_err(|_| input("LCM_TOKEN: the server's token is required with --server"))?;
-    let mut client = lcm_client::Client::new(server)
-        .map_err(|e| input(e.to_string()))?
-        .with_token(token.trim());
-    if let Some(ca) = ca_file {
-        let pem = read_file(ca)?;
-        client = client
-            .with_ca_pem(&pem)
-            .map_err(|e| input(format!("--ca-file {}: {e}", ca.display())))?;
-    }
+    let client = lcm_client::Client::connect(server, &token, ca_file)?;
     let mut lines = String::new();
     let stdin = std::io::stdin();
     let batch_size = usize_of(batch_size);
@@ -117,13 +109,7 @@ pub(crate) fn infer_remote(
         let receipts: Vec<StoredReceipt> = a
             .receipts
             .iter()
-            .map(|r| StoredReceipt {
-                sequence: r.sequence,
-                receipt_id: r.receipt_id.clone(),
-                digest: r.digest,
-                timestamp: 0,
-                json: String::new(),
-            })
+            .map(|r| StoredReceipt::acknowledged(r.sequence, r.receipt_id.clone(), r.digest))
             .collect();
         lines.clear();
         format(&receipts, &mut lines);

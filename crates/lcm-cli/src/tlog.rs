@@ -13,10 +13,9 @@ use lcm_store::log::Log;
 use lcm_store::tlog_ops::{self, OpsError, headers, tiles};
 use lcm_store::{Store, export};
 use lcm_tlog::consistency::format_hash_lines;
-use serde_json::json;
 
 use crate::cli::{Cli, LogCommand, LogVerifyArgs, VerifyTilesArgs};
-use crate::error::{CliError, one_line};
+use crate::error::CliError;
 use crate::io::open;
 use crate::io::{Out, file_err};
 
@@ -57,20 +56,8 @@ pub(crate) fn log(cli: &Cli, out: &mut Out, command: &LogCommand) -> Result<(), 
         }
         LogCommand::Check { deployment } => {
             let (deployment, store) = chain(cli, deployment.as_deref())?;
-            let size = match lcm_store::log::audit(&*store, &deployment) {
-                Ok(size) => size,
-                Err(lcm_store::Error::Corrupt { what }) => {
-                    return Err(CliError::Verify(one_line(&format!("log: {what}"))));
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let root = Log::open(&*store, &deployment)?.root_at(size)?;
-            let value = json!({"valid": true, "deployment": deployment, "size": size,
-                "root": root.digest().to_string()});
-            out.either(cli.json, &value, &format!(
-                "log of deployment {deployment}: {size} leaves, every tile recomputed from the receipts, root {}",
-                root.digest()
-            ))
+            let (value, text) = tiles::check_log(&*store, &deployment)?.summary();
+            out.either(cli.json, &value, &text)
         }
         LogCommand::Prove(a) => {
             let old = tlog_ops::read_checkpoint_or_header(&a.from)?;

@@ -25,6 +25,7 @@
 //! ```
 
 use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
 use std::time::Duration;
 
 use lcm_crypto::Digest;
@@ -157,6 +158,26 @@ impl Client {
             retry: Retry::default(),
             retried: std::sync::Arc::default(),
         })
+    }
+
+    /// The client of `lcm infer --server URL --ca-file PEM`: a client of `server` sending
+    /// `token` (without surrounding whitespace: a token read from a file or the environment
+    /// may end with a newline) and, when `ca_file` names a PEM file, trusting only its CA
+    /// certificates.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::new`]; [`Error::Input`] naming `ca_file` when it cannot be read or holds
+    /// no valid certificate.
+    pub fn connect(server: &str, token: &str, ca_file: Option<&Path>) -> Result<Self, Error> {
+        let client = Self::new(server)?.with_token(token.trim());
+        let Some(ca) = ca_file else {
+            return Ok(client);
+        };
+        let pem = std::fs::read(ca).map_err(|e| Error::Input(format!("{}: {e}", ca.display())))?;
+        client
+            .with_ca_pem(&pem)
+            .map_err(|e| Error::Input(format!("--ca-file {}: {e}", ca.display())))
     }
 
     /// The same client trusting only the CA certificates in `pem` for `https://`.
@@ -448,4 +469,34 @@ pub fn send_lines<E: From<Error>>(
     }
     flush(&mut batch, &mut lines)?;
     Ok(appended)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_trims_the_token_and_reads_the_ca_file() {
+        let client = Client::connect("http://127.0.0.1:1", " lcm_t\n", None).unwrap();
+        assert_eq!(client.token.as_deref().map(String::as_str), Some("lcm_t"));
+        let dir = std::env::temp_dir();
+        let missing = dir.join(format!("lcm-client-none-{}.pem", std::process::id()));
+        let e = Client::connect("https://h:1", "t", Some(&missing)).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: ", missing.display())),
+            "{e}"
+        );
+        let empty = dir.join(format!("lcm-client-empty-{}.pem", std::process::id()));
+        std::fs::write(&empty, b"no certificate here\n").unwrap();
+        let e = Client::connect("https://h:1", "t", Some(&empty)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("--ca-file {}: CA file: no certificate", empty.display())
+        );
+        std::fs::remove_file(&empty).unwrap();
+        // A bad URL is refused before any file is read.
+        let e = Client::connect("ftp://h", "t", Some(&missing)).unwrap_err();
+        assert!(e.to_string().starts_with("--server ftp://h: "), "{e}");
+    }
 }

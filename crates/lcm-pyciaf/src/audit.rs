@@ -154,6 +154,44 @@ impl Report {
             "summary": counts,
         })
     }
+
+    /// The report as the table `lcm compat audit` prints for the file named `file`: a title
+    /// line with the file's SHA-256, one line per finding (field, status, detail, in
+    /// columns) and the count of each status.
+    ///
+    /// ```
+    /// let report = lcm_pyciaf::audit::audit_header(br#"{"capsule_version": "1.0"}"#)?;
+    /// let lines = report.text_lines("h.json");
+    /// assert!(lines[0].starts_with("h.json: pyciaf capsule header (sha256 of the file "));
+    /// assert_eq!(lines.len(), report.findings.len() + 2);
+    /// assert!(lines[lines.len() - 1].starts_with("summary: "));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn text_lines(&self, file: &str) -> Vec<String> {
+        let mut lines = Vec::with_capacity(self.findings.len() + 2);
+        lines.push(format!(
+            "{file}: pyciaf capsule header (sha256 of the file {})",
+            self.file_sha256
+        ));
+        for f in &self.findings {
+            lines.push(format!(
+                "{:<44} {:<13} {}",
+                f.field,
+                f.status.name(),
+                f.detail
+            ));
+        }
+        let summary = self.summary();
+        lines.push(format!(
+            "summary: {} consistent, {} inconsistent, {} unverifiable, {} absent",
+            summary.count(Status::Consistent),
+            summary.count(Status::Inconsistent),
+            summary.count(Status::Unverifiable),
+            summary.count(Status::Absent)
+        ));
+        lines
+    }
 }
 
 /// Why a document could not be audited at all (a field that is wrong is a [`Finding`]).

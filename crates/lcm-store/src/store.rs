@@ -56,6 +56,22 @@ pub struct StoredReceipt {
     pub json: String,
 }
 
+impl StoredReceipt {
+    /// A receipt as an acknowledgement names it (`lcm infer --server`: the server's answer),
+    /// without its time and JSON: what [`crate::pipeline::json_acks`] and
+    /// [`crate::pipeline::text_acks`] print.
+    #[must_use]
+    pub const fn acknowledged(sequence: u64, receipt_id: String, digest: Digest) -> Self {
+        Self {
+            sequence,
+            receipt_id,
+            digest,
+            timestamp: 0,
+            json: String::new(),
+        }
+    }
+}
+
 /// A receipt to append: its stored form and the record it was made from (whose canonical
 /// JSON is `stored.json`).
 #[derive(Debug, Clone, PartialEq)]

@@ -187,3 +187,31 @@ fn the_json_report_has_every_finding_and_each_count() {
     let other = audit_header(bytes.replacen("1", "2", 1).as_bytes()).unwrap();
     assert_ne!(other.to_json()["file_sha256"], json["file_sha256"]);
 }
+
+#[test]
+fn the_text_lines_are_the_table_of_the_findings() {
+    let bytes = vector_header().to_string();
+    let report = audit_header(bytes.as_bytes()).unwrap();
+    let lines = report.text_lines("header.json");
+    assert_eq!(lines.len(), report.findings.len() + 2);
+    assert_eq!(
+        lines[0],
+        format!(
+            "header.json: pyciaf capsule header (sha256 of the file {})",
+            report.file_sha256
+        )
+    );
+    for (line, f) in lines[1..].iter().zip(&report.findings) {
+        assert!(line.starts_with(&format!("{:<44} ", f.field)), "{line}");
+        assert!(line.ends_with(&f.detail), "{line}");
+        assert_eq!(line[45..].split_whitespace().next(), Some(f.status.name()));
+    }
+    let s = report.summary();
+    assert_eq!(
+        lines[lines.len() - 1],
+        format!(
+            "summary: {} consistent, {} inconsistent, {} unverifiable, {} absent",
+            s.consistent, s.inconsistent, s.unverifiable, s.absent
+        )
+    );
+}

@@ -1,11 +1,28 @@
 //! The text and JSON forms `lcm fingerprint` prints for a [`Manifest`] and a
 //! [`ManifestDiff`], kept here so that every front end prints the same lines.
 
+use std::path::Path;
+
 use serde_json::{Value, json};
 
 use super::{Kind, Manifest, ManifestDiff};
 
 impl Manifest {
+    /// Writes the manifest as pretty JSON to `file` (`lcm fingerprint --out FILE`), replacing
+    /// it atomically ([`crate::files::write_replacing`]); [`Manifest::from_json`] reads it back.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::files::FileError`] when the file cannot be written.
+    pub fn save(&self, file: &Path) -> Result<(), crate::files::FileError> {
+        let json =
+            serde_json::to_vec_pretty(self).map_err(|source| crate::files::FileError::Json {
+                path: file.to_path_buf(),
+                source,
+            })?;
+        crate::files::write_replacing(file, &json)
+    }
+
     /// The summary lines: `DIGEST  PATH` for a file (`DIGEST  PATH/  (N files, ALG tree)` for a
     /// directory), then `ROOT  PATH (parameter fingerprint: N tensors, M elements)` when the
     /// manifest has a model file. With `parts`, then one line per file
@@ -101,5 +118,18 @@ impl ManifestDiff {
             .collect();
         out.push(if self.equal { "identical" } else { "differ" }.to_owned());
         out
+    }
+
+    /// The error `lcm fingerprint diff A B` ends with when the fingerprints differ: `A and B
+    /// differ (N files and M tensors)`.
+    pub fn differ_message(&self, a: &Path, b: &Path) -> String {
+        use crate::lifecycle::views::plural;
+        format!(
+            "{} and {} differ ({} and {})",
+            a.display(),
+            b.display(),
+            plural(self.files.len(), "file", "files"),
+            plural(self.tensors.len(), "tensor", "tensors")
+        )
     }
 }

@@ -438,8 +438,33 @@ fn diff_names_files_and_tensors() {
             Change::Changed("w".into()),
         ]
     );
+    assert_eq!(
+        d.differ_message(&a, &b),
+        format!(
+            "{} and {} differ (3 files and 3 tensors)",
+            a.display(),
+            b.display()
+        )
+    );
     let same = ma.diff(&ma).unwrap();
     assert!(same.equal && same.files.is_empty() && same.tensors.is_empty());
+    let one = first_changes(&d);
+    assert_eq!(
+        one.differ_message(&a, &b),
+        format!(
+            "{} and {} differ (1 file and 1 tensor)",
+            a.display(),
+            b.display()
+        )
+    );
+    // Saved, the manifest reads back as it was; a file that cannot be written is an error.
+    let saved = a.join("manifest.json");
+    ma.save(&saved).unwrap();
+    assert_eq!(
+        Manifest::from_json(&std::fs::read(&saved).unwrap()).unwrap(),
+        ma
+    );
+    assert!(ma.save(&a.join("no-such-dir").join("m.json")).is_err());
     // Two single files compare as files whatever their names.
     let fa = Manifest::build(
         HashAlgorithm::Sha256,
@@ -463,4 +488,13 @@ fn diff_names_files_and_tensors() {
     );
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
+}
+
+/// `d` with only its first file change and first tensor change.
+fn first_changes(d: &ManifestDiff) -> ManifestDiff {
+    ManifestDiff {
+        equal: false,
+        files: d.files[..1].to_vec(),
+        tensors: d.tensors[..1].to_vec(),
+    }
 }

@@ -25,6 +25,7 @@ use crate::{Store, StoredEvidence, StoredRecord};
 pub mod demo;
 pub mod gates;
 mod input;
+mod read;
 mod restore;
 mod schema;
 pub mod views;
@@ -35,9 +36,11 @@ pub use self::input::{
     CheckpointInput, DatasetInput, DeploymentInput, LifecycleInput, ModelInput, PreDeploymentInput,
     TestEvaluationInput, TrainingInput, parse_lifecycle, parse_stage, strict_value,
 };
+pub use self::read::{ReadError, StageKind, read_lifecycle, read_stage};
 pub use self::restore::restore;
 pub use self::schema::{
-    OTHER_SCHEMA_KINDS, SCHEMA_KINDS, UnknownSchemaKind, schema, schema_listing, schema_of,
+    EXAMPLE_FILES, OTHER_SCHEMA_KINDS, SCHEMA_KINDS, UnknownSchemaKind, example, schema,
+    schema_listing, schema_of,
 };
 pub use self::weights::{final_weights, model_weights};
 

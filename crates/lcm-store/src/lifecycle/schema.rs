@@ -28,6 +28,60 @@ pub const OTHER_SCHEMA_KINDS: &[(&str, &str)] = &[
     ("policy", "lcm init --policy FILE"),
 ];
 
+/// The example input files shipped in `examples/cli/`, by name: built into the library, so
+/// that an installed `lcm example NAME` prints them too.
+pub const EXAMPLE_FILES: &[(&str, &str)] = &[
+    ("lifecycle", super::EXAMPLE),
+    (
+        "dataset",
+        include_str!("../../../../examples/cli/stages/dataset.json"),
+    ),
+    (
+        "model",
+        include_str!("../../../../examples/cli/stages/model.json"),
+    ),
+    (
+        "training",
+        include_str!("../../../../examples/cli/stages/training.json"),
+    ),
+    (
+        "training-complete",
+        include_str!("../../../../examples/cli/stages/training-complete.json"),
+    ),
+    (
+        "predeployment",
+        include_str!("../../../../examples/cli/stages/predeployment.json"),
+    ),
+    (
+        "deployment",
+        include_str!("../../../../examples/cli/stages/deployment.json"),
+    ),
+    (
+        "test",
+        include_str!("../../../../examples/cli/stages/test.json"),
+    ),
+    (
+        "inferences",
+        include_str!("../../../../examples/cli/inferences.jsonl"),
+    ),
+];
+
+/// The example file named `name` ([`EXAMPLE_FILES`]), if there is one.
+///
+/// ```
+/// let stage = lcm_store::lifecycle::example("dataset").unwrap();
+/// lcm_store::lifecycle::parse_stage::<lcm_store::lifecycle::DatasetInput>("dataset", stage.as_bytes())?;
+/// assert!(lcm_store::lifecycle::example("nothing").is_none());
+/// # Ok::<(), lcm_store::Error>(())
+/// ```
+#[must_use]
+pub fn example(name: &str) -> Option<&'static str> {
+    EXAMPLE_FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
 /// A kind [`schema_of`] has no schema for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(

@@ -12,7 +12,7 @@ use lcm_tlog::{SignedCheckpoint, VerifiedCheckpoint};
 use serde_json::{Value, json};
 
 use super::headers::{CapsuleInto, HeadersCompared};
-use super::tiles::{TilesExported, TilesVerified};
+use super::tiles::{LogChecked, TilesExported, TilesVerified};
 use super::{CheckpointVerified, KeyFiles, OpsError, relation};
 
 impl KeyFiles {
@@ -139,6 +139,21 @@ impl TilesExported {
             self.tiles,
             self.bundles,
             dir.display()
+        );
+        (value, text)
+    }
+}
+
+impl LogChecked {
+    /// What `lcm log check` prints about a log that checked.
+    #[must_use]
+    pub fn summary(&self) -> (Value, String) {
+        let (deployment, size, root) = (&self.deployment, self.size, self.root);
+        let value = json!({"valid": true, "deployment": deployment, "size": size,
+            "root": root.to_string()});
+        let text = format!(
+            "log of deployment {deployment}: {size} leaves, every tile recomputed from the \
+             receipts, root {root}"
         );
         (value, text)
     }
@@ -314,5 +329,34 @@ mod tests {
             message: "signature: bad".to_owned(),
         };
         assert!(failed.evidence(true).is_none() && failed.evidence(false).is_none());
+    }
+
+    #[test]
+    fn a_checked_log_is_its_size_and_root_and_a_short_log_fails() {
+        use crate::lifecycle::demo::tests::demo_store;
+        let (store, dir, deployment, _) = demo_store("check-log", 5);
+        let checked = super::super::tiles::check_log(&*store, &deployment).unwrap();
+        let log = crate::log::Log::open(&*store, &deployment).unwrap();
+        assert_eq!(checked.size, 5);
+        assert_eq!(checked.root, *log.root_at(5).unwrap().digest());
+        let (value, text) = checked.summary();
+        assert_eq!(value["size"], 5);
+        assert_eq!(value["root"], checked.root.to_string());
+        assert!(text.starts_with(&format!("log of deployment {deployment}: 5 leaves, ")));
+        assert!(text.ends_with(&format!("root {}", checked.root)));
+        // The log's size one short of the chain's (the only-grow trigger dropped for the
+        // edit); a changed tile is `log::audit`'s own test.
+        let conn = rusqlite::Connection::open(dir.join("lcm.db")).unwrap();
+        conn.execute_batch("DROP TRIGGER logs_only_grow; UPDATE logs SET size = 4")
+            .unwrap();
+        let failed = super::super::tiles::check_log(&*store, &deployment).unwrap_err();
+        assert!(
+            matches!(&failed, OpsError::Failed { message }
+                if message.starts_with("log: ") && message.contains('4')),
+            "{failed:?}"
+        );
+        drop(conn);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -32,6 +32,39 @@ pub struct TilesExported {
     pub bundles: u64,
 }
 
+/// What [`check_log`] found: a log whose every tile is the one recomputed from the receipts.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct LogChecked {
+    /// The deployment whose chain's log it is.
+    pub deployment: String,
+    /// The log's size (the chain's length).
+    pub size: u64,
+    /// The log's root at that size.
+    pub root: Digest,
+}
+
+/// `lcm log check`: recomputes `deployment`'s log from its receipts ([`crate::log::audit`])
+/// and gives its size and root.
+///
+/// # Errors
+///
+/// [`OpsError::Failed`] (`log: ...`) naming the first tile that differs or is missing, or a
+/// size that is not the chain's; read failures as [`OpsError::Store`].
+pub fn check_log(store: &dyn Store, deployment: &str) -> Result<LogChecked, OpsError> {
+    let size = match crate::log::audit(store, deployment) {
+        Ok(size) => size,
+        Err(crate::Error::Corrupt { what }) => return Err(fail(&format!("log: {what}"))),
+        Err(e) => return Err(e.into()),
+    };
+    let root = Log::open(store, deployment)?.root_at(size)?;
+    Ok(LogChecked {
+        deployment: deployment.to_owned(),
+        size,
+        root: *root.digest(),
+    })
+}
+
 /// Writes `bytes` at `dir/rel`, creating the directories.
 fn write_static(dir: &Path, rel: &str, bytes: &[u8]) -> Result<(), OpsError> {
     let path = dir.join(rel);

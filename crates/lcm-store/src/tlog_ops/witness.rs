@@ -127,12 +127,122 @@ pub fn cosign(
     }
 }
 
+/// The files and arguments of `lcm witness cosign` ([`cosign_files`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CosignFiles<'a> {
+    /// The submitted signed checkpoint.
+    pub checkpoint: &'a Path,
+    /// The log's verifier key: the key text or a file holding it ([`super::parse_vkey`]).
+    pub log_key: &'a str,
+    /// The witness's private key (an `lcm keygen` key file or a C2SP signer key).
+    pub key: &'a Path,
+    /// The witness's name.
+    pub name: &'a str,
+    /// The consistency proof from the size the witness holds, if any.
+    pub proof: Option<&'a Path>,
+}
+
+/// What [`cosign_files`] cosigned.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Cosigned {
+    /// The origin of the submitted checkpoint.
+    pub origin: String,
+    /// The checkpoint with the witness's cosignature added.
+    pub checkpoint: SignedCheckpoint,
+}
+
+impl Cosigned {
+    /// What `lcm witness cosign` prints: the JSON object of `--json` (`cosigned`, `origin`,
+    /// `size`, `checkpoint`) and the cosigned checkpoint's text (ending with its newline).
+    #[must_use]
+    pub fn summary(&self) -> (serde_json::Value, String) {
+        let text = self.checkpoint.to_text();
+        let value = serde_json::json!({"cosigned": true, "origin": self.origin,
+            "size": self.checkpoint.checkpoint().size(), "checkpoint": text});
+        (value, text)
+    }
+}
+
+/// `lcm witness cosign`: reads the submitted checkpoint, the log's key, the witness's key
+/// and the proof, in that order, then [`cosign`]s in the state directory `state`.
+///
+/// # Errors
+///
+/// As [`super::read_checkpoint`], [`super::parse_vkey`], [`super::read_signer`],
+/// [`super::read_consistency_proof`] and [`cosign`].
+pub fn cosign_files(state: &Path, files: &CosignFiles<'_>) -> Result<Cosigned, OpsError> {
+    let submitted = super::read_checkpoint(files.checkpoint)?;
+    let log_key = super::parse_vkey(files.log_key)?;
+    let name = files.name;
+    let kind = lcm_tlog::note::SignatureType::Cosignature;
+    let witness_key = super::read_signer(files.key, kind, Some(name), &|| name.to_owned())?;
+    let proof = files.proof.map(super::read_consistency_proof).transpose()?;
+    let checkpoint = cosign(state, &submitted, &log_key, proof.as_deref(), &witness_key)?;
+    Ok(Cosigned {
+        origin: submitted.checkpoint().origin().to_owned(),
+        checkpoint,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::mpsc;
     use std::time::Duration;
 
-    use super::{escape_origin, lock_state};
+    use super::{CosignFiles, OpsError, cosign_files, escape_origin, lock_state};
+    use crate::lifecycle::demo::tests::demo_store;
+    use crate::log::Log;
+    use crate::tlog_ops::{log_signer, sign_checkpoint, write_key_files};
+
+    /// A checkpoint of the demo's log, cosigned from files; a changed byte in the
+    /// checkpoint file, or another log key, is refused and nothing is cosigned.
+    #[test]
+    fn cosigns_from_files_and_refuses_a_changed_checkpoint() {
+        let (store, dir, deployment, _) = demo_store("witness-files", 3);
+        let log_key = dir.join("log.key");
+        write_key_files(&log_key, false, Some("lcm.local/w-test"), false).unwrap();
+        let witness_key = dir.join("witness.key");
+        write_key_files(&witness_key, false, Some("w1"), true).unwrap();
+        let signer = log_signer(&log_key, None, &deployment).unwrap();
+        let signed = sign_checkpoint(&Log::open(&*store, &deployment).unwrap(), &signer).unwrap();
+        let checkpoint = dir.join("checkpoint");
+        std::fs::write(&checkpoint, signed.to_text()).unwrap();
+        let vkey = dir.join("log.key.vkey").display().to_string();
+        let files = CosignFiles {
+            checkpoint: &checkpoint,
+            log_key: &vkey,
+            key: &witness_key,
+            name: "w1",
+            proof: None,
+        };
+        let done = cosign_files(&dir.join("state"), &files).unwrap();
+        assert_eq!(done.origin, "lcm.local/w-test");
+        let (value, text) = done.summary();
+        assert_eq!(value["size"], 3);
+        assert_eq!(value["checkpoint"], text.as_str());
+        assert!(text.starts_with(&signed.to_text()) && text.contains("\u{2014} w1 "));
+        // One byte of the checkpoint's root changed: its signature fails.
+        let mut changed = signed.to_text().into_bytes();
+        let at = changed.iter().position(|&b| b == b'\n').unwrap() + 4;
+        changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
+        std::fs::write(&checkpoint, &changed).unwrap();
+        let refused = cosign_files(&dir.join("state2"), &files).unwrap_err();
+        assert!(
+            matches!(&refused, OpsError::Failed { .. } | OpsError::Invalid { .. }),
+            "{refused:?}"
+        );
+        // The witness's own key as the log's: refused.
+        std::fs::write(&checkpoint, signed.to_text()).unwrap();
+        let wrong = dir.join("witness.key.vkey").display().to_string();
+        let files = CosignFiles {
+            log_key: &wrong,
+            ..files
+        };
+        assert!(cosign_files(&dir.join("state3"), &files).is_err());
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     /// A second cosigner waits for the first to release the state directory's lock: it
     /// cannot read the held checkpoint while the first is deciding and replacing it.
