@@ -6,17 +6,17 @@ use std::path::{Path, PathBuf};
 
 use lcm_capsule::{
     Capsule, CapsuleHeader, DocumentKind, NOT_A_DOCUMENT, PolicyRequirements, Report,
-    VerificationFailed, materialize_receipt, summarize, verify_capsule, verify_header,
-    with_requirements,
+    VerificationFailed, summarize, verify_capsule, verify_header, with_requirements,
 };
 use lcm_crypto::{CommitmentScheme, HashAlgorithm};
 use lcm_model::{Policy, Timestamp};
+use lcm_store::export::MaterializeError;
 use lcm_store::files::{
     header_of, read_document as detect, read_strict_text, refuse_signer_private_key,
 };
 use lcm_store::lifecycle::demo;
 use lcm_store::tlog_ops::range;
-use lcm_store::{export, pipeline};
+use lcm_store::{export, find, pipeline};
 use serde_json::{Value, json};
 
 use crate::cli::{Cli, DocumentArgs, MaterializeArgs, RequirementArgs, VerifyArgs};
@@ -46,29 +46,23 @@ pub(crate) fn document(
     // The log origin is chosen as `lcm log checkpoint` chooses it: --name, the key's .vkey name.
     let signer = lcm_store::tlog_ops::log_signer(&args.key, args.name.as_deref(), &deployment)?;
     let origin = signer.name().to_string();
-    let seqs = args.from_seq.zip(args.to_seq);
-    let times = (args.since.is_some() || args.until.is_some())
-        .then(|| lcm_store::find::time_range(args.since.as_deref(), args.until.as_deref()))
-        .transpose()?;
-    if seqs.is_some() || times.is_some() {
+    // clap makes a sequence range and a time window exclusive.
+    let selection = match (args.from_seq.zip(args.to_seq), &args.since, &args.until) {
+        (Some((from, to)), ..) => Some(range::Selection::Sequence(from, to)),
+        (None, None, None) => None,
+        (None, since, until) => {
+            let (since, until) = find::time_range(since.as_deref(), until.as_deref())?;
+            Some(range::Selection::Time(since, until))
+        }
+    };
+    if let Some(selection) = selection {
         if kind != DocumentKind::Bundle {
             return Err(input(
                 "--from-seq/--to-seq/--since/--until: options of lcm export",
             ));
         }
-        // clap makes them exclusive: a time window, else a sequence range.
         let write = |w: &mut dyn std::io::Write| {
-            let made = match (times, seqs) {
-                (Some(t), _) => range::write_time_range(&*store, &deployment, t, &signer, w),
-                (None, s) => {
-                    range::write_range(&*store, &deployment, s.unwrap_or_default(), &signer, w)
-                }
-            };
-            made.and_then(|made| {
-                Ok(w.write_all(b"\n")
-                    .map(|()| made)
-                    .map_err(lcm_store::Error::Write)?)
-            })
+            range::write_selection(&*store, &deployment, selection, &signer, w)
         };
         return match &args.out {
             Some(p) => {
@@ -129,30 +123,19 @@ pub(crate) fn materialize(
     let header = CapsuleHeader::from_json(&read_strict_text(header_path)?)
         .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
     let store = lcm_store::open_read_only(&cli.store)?;
-    // The header names its deployment; --deployment, when given, must agree.
-    let named = header
-        .stage_e_deployment
-        .as_ref()
-        .map(|e| e.deployment_id.as_str());
-    if let (Some(given), Some(named)) = (deployment, named)
-        && given != named
-    {
-        return Err(input(format!(
-            "--deployment {given}, but {} is the header of deployment {named}",
-            header_path.display()
-        )));
-    }
-    let deployment = export::chain_of(&*store, deployment.or(named))?;
-    let log = export::check_header_of(&*store, &deployment, &header)
-        .map_err(|e| input(format!("{}: {e}", header_path.display())))?;
-    let receipt = export::receipt(&*store, &deployment, receipt_id)?;
-    let disclosure = export::disclosure(&*store, &deployment, &receipt, query, output)?;
-    let capsule = materialize_receipt(&header, &*log, &receipt, disclosure).map_err(|e| {
-        input(format!(
-            "receipt {receipt_id} against {}: {e}",
-            header_path.display()
-        ))
-    })?;
+    let shown = header_path.display();
+    let capsule = export::materialize(&*store, deployment, &header, receipt_id, (query, output))
+        .map_err(|e| match e {
+            MaterializeError::OtherDeployment { given, named } => input(format!(
+                "--deployment {given}, but {shown} is the header of deployment {named}"
+            )),
+            MaterializeError::Header(e) => input(format!("{shown}: {e}")),
+            MaterializeError::Capsule(e) => {
+                input(format!("receipt {receipt_id} against {shown}: {e}"))
+            }
+            MaterializeError::Store(e) => e.into(),
+            e => input(e.to_string()),
+        })?;
     let text = capsule.to_json(Some(2))?;
     write_output(out, path, &text)?;
     match path {
@@ -226,24 +209,7 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
         }
     }
     // Without a key given, the keys of the store's rotation chain, with their retirement times.
-    let trusted = if args.key.is_empty() && args.trusted_keys.is_empty() {
-        let no_key = |why: &str| {
-            input(format!(
-                "no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY), --trusted-keys \
-                 FILE, or --store STORE whose key rotations give its keys ({why})"
-            ))
-        };
-        let keys = match lcm_store::open_read_only(&cli.store) {
-            Err(lcm_store::Error::NoStore { .. }) => return Err(no_key("no store")),
-            store => lcm_store::keys::store_keys(&*store?)?,
-        };
-        if keys.is_empty() {
-            return Err(no_key("the store has recorded no key rotation"));
-        }
-        keys
-    } else {
-        lcm_store::files::trusted_keys(&args.key, &args.trusted_keys)?
-    };
+    let trusted = lcm_store::keys::trusted_keys(&cli.store, &args.key, &args.trusted_keys)?;
     let key = lcm_store::files::select_trusted_key(&trusted, header.as_ref())
         .map_err(|e| CliError::Verify(one_line(&e)))?;
     let progress = Progress::new(&format!("verifying {}", kind.name()), None, false);

@@ -36,7 +36,9 @@ mod document;
 pub(crate) mod stream;
 
 use crate::{Error, Store, StoredRecord};
-pub use document::{capsule_written, document, write_document, written};
+pub use document::{
+    MaterializeError, capsule_written, document, materialize, write_document, written,
+};
 pub use stream::write_bundle;
 
 fn parse<T: DeserializeOwned>(kind: &str, id: &str, json: &str) -> Result<T, Error> {

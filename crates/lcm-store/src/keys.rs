@@ -335,6 +335,35 @@ pub fn store_keys(store: &dyn Store) -> Result<Vec<TrustedKey>, Error> {
     rotations(store).map(|chain| chain_keys(&chain))
 }
 
+/// The keys `lcm verify` trusts: the key files and trusted-key lists given
+/// ([`crate::files::trusted_keys`]), or, when none is given, the keys of the rotation chain of
+/// the store at `store`, with their retirement times ([`store_keys`]).
+///
+/// # Errors
+///
+/// [`Error::NoTrustedKey`] when nothing is given and there is no store at `store` or it has
+/// recorded no key rotation; [`Error::File`] for a key file or list that cannot be read; the
+/// store's errors.
+pub fn trusted_keys(
+    store: &std::path::Path,
+    keys: &[std::path::PathBuf],
+    lists: &[std::path::PathBuf],
+) -> Result<Vec<TrustedKey>, Error> {
+    if !keys.is_empty() || !lists.is_empty() {
+        return Ok(crate::files::trusted_keys(keys, lists)?);
+    }
+    let keys = match crate::open_read_only(store) {
+        Err(Error::NoStore { .. }) => return Err(Error::NoTrustedKey { why: "no store" }),
+        store => store_keys(&*store?)?,
+    };
+    if keys.is_empty() {
+        return Err(Error::NoTrustedKey {
+            why: "the store has recorded no key rotation",
+        });
+    }
+    Ok(keys)
+}
+
 /// Refuses to sign the store's documents with `key` when the store has recorded rotations
 /// and `key` is not its current key (a retired key, or one outside the chain): what it signs
 /// would be refused by a verifier given the store's keys.

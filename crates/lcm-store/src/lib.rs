@@ -294,6 +294,18 @@ pub enum Error {
         /// Why it does not parse.
         reason: String,
     },
+    /// A key or input file could not be read, or is not the key or JSON it should be.
+    #[error(transparent)]
+    File(#[from] files::FileError),
+    /// No key to verify with was given, and the store gives none ([`keys::trusted_keys`]).
+    #[error(
+        "no public key: pass --key PUBKEY_FILE (or set LCM_PUBLIC_KEY), --trusted-keys FILE, \
+         or --store STORE whose key rotations give its keys ({why})"
+    )]
+    NoTrustedKey {
+        /// Why the store gives none.
+        why: &'static str,
+    },
     /// The deployment has no receipt chain.
     #[error("deployment {deployment} has no receipt chain (no receipt was appended for it)")]
     NoChain {

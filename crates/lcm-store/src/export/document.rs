@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use lcm_capsule::{CapsuleHeader, DocumentKind};
+use lcm_capsule::{Capsule, CapsuleHeader, DocumentKind};
 use lcm_crypto::SigningKey;
 use lcm_model::Timestamp;
 use serde_json::{Value, json};
@@ -171,4 +171,67 @@ mod tests {
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+/// Why [`materialize`] refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MaterializeError {
+    /// A deployment was named, and the header is another deployment's.
+    #[error("--deployment {given}, but this is the header of deployment {named}")]
+    OtherDeployment {
+        /// The deployment named.
+        given: String,
+        /// The header's deployment.
+        named: String,
+    },
+    /// The header is not a state of the deployment's chain in the store
+    /// ([`super::check_header_of`]).
+    #[error("{0}")]
+    Header(Error),
+    /// The receipt's capsule cannot be made against the header.
+    #[error("{0}")]
+    Capsule(lcm_capsule::Error),
+    /// The store failed, or holds no such receipt.
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+/// `lcm materialize`: the capsule of receipt `receipt_id` against `header`, from the chain of
+/// `deployment` (by default the deployment the header names), with the query and output
+/// disclosed when given (each checked against its commitment). The log's proof is read from
+/// its tiles: `O(log n)` reads.
+///
+/// # Errors
+///
+/// [`MaterializeError::OtherDeployment`] when `deployment` is not the header's;
+/// [`MaterializeError::Header`] when the header is not a state of the chain;
+/// [`MaterializeError::Capsule`] when the capsule cannot be made (for example a disclosure that
+/// does not open its commitment); [`MaterializeError::Store`] otherwise.
+pub fn materialize(
+    store: &dyn Store,
+    deployment: Option<&str>,
+    header: &CapsuleHeader,
+    receipt_id: &str,
+    (query, output): (Option<&str>, Option<&str>),
+) -> Result<Capsule, MaterializeError> {
+    let named = header
+        .stage_e_deployment
+        .as_ref()
+        .map(|e| e.deployment_id.as_str());
+    if let (Some(given), Some(named)) = (deployment, named)
+        && given != named
+    {
+        return Err(MaterializeError::OtherDeployment {
+            given: given.to_owned(),
+            named: named.to_owned(),
+        });
+    }
+    let deployment = super::chain_of(store, deployment.or(named))?;
+    let log =
+        super::check_header_of(store, &deployment, header).map_err(MaterializeError::Header)?;
+    let receipt = super::receipt(store, &deployment, receipt_id)?;
+    let disclosure = super::disclosure(store, &deployment, &receipt, query, output)?;
+    lcm_capsule::materialize_receipt(header, &*log, &receipt, disclosure)
+        .map_err(MaterializeError::Capsule)
 }

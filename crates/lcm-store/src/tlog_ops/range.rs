@@ -392,6 +392,41 @@ pub fn write_time_range(
     write_span(store, &log, span, Some(window), signer, out)
 }
 
+/// What a range document holds: a sequence range (`lcm export --from-seq A --to-seq B`) or
+/// the span of a time window (`--since`/`--until`, as [`crate::find::time_range`] gives it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Selection {
+    /// The sequence numbers `from..=to`, from 0.
+    Sequence(u64, u64),
+    /// The window `since..=until`, in microseconds since the Unix epoch.
+    Time(i64, i64),
+}
+
+/// Writes the range document of `selection` ([`write_range`] or [`write_time_range`]) and a
+/// final newline to `out`.
+///
+/// # Errors
+///
+/// As [`write_range`] and [`write_time_range`]; [`OpsError::Store`] when the newline cannot
+/// be written.
+pub fn write_selection(
+    store: &dyn Store,
+    deployment: &str,
+    selection: Selection,
+    signer: &SignerKey,
+    out: &mut dyn Write,
+) -> Result<RangeWritten, OpsError> {
+    let made = match selection {
+        Selection::Sequence(from, to) => write_range(store, deployment, (from, to), signer, out),
+        Selection::Time(since, until) => {
+            write_time_range(store, deployment, (since, until), signer, out)
+        }
+    }?;
+    out.write_all(b"\n").map_err(crate::Error::Write)?;
+    Ok(made)
+}
+
 /// The log of `deployment`'s chain, under a SHA-256 policy.
 fn open_log<'a>(store: &'a dyn Store, deployment: &str) -> Result<Log<'a>, OpsError> {
     if store.policy()?.hash_algorithm != LOG_ALGORITHM {
