@@ -972,6 +972,19 @@ fn a_sequence_range_exports_with_its_proofs_and_verifies() {
         1,
         "seal: the document's deployment record",
     );
+    // The policy's commitment scheme (no digest depends on it): the receipts name theirs.
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let other = if doc["policy"]["commitments"] == "salted" {
+        "plaintext"
+    } else {
+        "salted"
+    };
+    doc["policy"]["commitments"] = other.into();
+    twin(
+        serde_json::to_string(&doc).unwrap(),
+        1,
+        "policy: receipt a_5 (sequence 5) commits its input under",
+    );
     // Another key.
     let other = keygen(&s, "other.key", "example.com/lcm", false);
     let out = run(

@@ -6,11 +6,12 @@
 use lcm_crypto::{Digest, Seed};
 use lcm_managers::{ReceiptChain, ReceiptFields};
 use lcm_model::Timestamp;
+use lcm_model::policy::DomainType;
 use lcm_store::tlog_ops::OpsError;
 use lcm_store::tlog_ops::range::{self, RangeFailure, RangeWritten};
 use lcm_store::{NewReceipt, Store};
 use lcm_tlog::note::{KeyName, SignatureType, SignerKey};
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 use crate::conformance::{DEPLOYMENT, Fixture, recorded};
 
@@ -23,8 +24,9 @@ fn signer() -> (SignerKey, lcm_crypto::VerifyingKey) {
     (SignerKey::new(name, SignatureType::Ed25519, key), public)
 }
 
-/// Appends receipts made at `T0 + offsets[i]` microseconds (in this order) to the chain.
-fn append_at(store: &mut dyn Store, offsets: &[i64]) {
+/// Appends receipts made at `T0 + offsets[i]` microseconds (in this order) to the chain, each
+/// with `metadata` on its query's commitment.
+fn append_at(store: &mut dyn Store, offsets: &[i64], metadata: &Map<String, Value>) {
     let policy = store.policy().expect("test fixture");
     let seed = store
         .chain_seed(DEPLOYMENT)
@@ -58,7 +60,7 @@ fn append_at(store: &mut dyn Store, offsets: &[i64]) {
                 request_id: &id,
                 query: "q",
                 output: "o",
-                input_metadata: Default::default(),
+                input_metadata: metadata.clone(),
                 output_metadata: Default::default(),
                 explanation_digests: Vec::new(),
                 timestamp: Timestamp::from_unix_micros(T0 + offset),
@@ -92,6 +94,16 @@ fn verify(text: &str) -> Result<range::RangeVerified, OpsError> {
     range::verify_range(text, &signer().1)
 }
 
+/// The message of a document refused as not well-formed (`Invalid`) or as failing a check
+/// (`Failed`), led by the check's name (another refusal is named as such).
+fn refused(text: &str) -> String {
+    match verify(text).expect_err("a refused document") {
+        OpsError::Invalid { what } => what,
+        OpsError::Failed { message } => message,
+        other => format!("another refusal: {other:?}"),
+    }
+}
+
 /// The typed failure of a tampered document.
 fn failure(text: &str) -> RangeFailure {
     verify(text)
@@ -117,7 +129,7 @@ fn time_ranges_cover_the_window_when_timestamps_are_not_monotone_on_every_backen
     for f in Fixture::all("range-time") {
         let mut store = recorded(&f, 4);
         // Sequence numbers 4..=9.
-        append_at(&mut *store, &[0, 10, 5, 20, 1, 30]);
+        append_at(&mut *store, &[0, 10, 5, 20, 1, 30], &Map::new());
         let at = |us: i64| T0 + us;
         for (window, span, inside) in [
             ((at(5), at(10)), (5, 6), 2),
@@ -348,4 +360,124 @@ fn the_prover_gives_the_logs_proofs_in_bounded_memory() {
     assert!(most <= 2 * 256 + 64, "{most} hashes held");
     assert!(prover.proof(size).is_err());
     assert!(log.prover(size + 1).is_err());
+}
+
+/// Every field of a range document is authenticated, checked against what is, or refused.
+/// The first twins (the policy's unauthenticated fields, keys given twice, inexact numbers)
+/// verified before `verify_range` checked them; the others pin the checks of the counts,
+/// bounds and predecessor.
+#[test]
+fn every_field_of_a_range_document_is_bound_or_refused() {
+    let f = Fixture::sqlite("range-fields");
+    let mut store = recorded(&f, 4);
+    let mut metadata = Map::new();
+    metadata.insert("note".to_owned(), "kept".into());
+    metadata.insert("ratio".to_owned(), 0.1.into());
+    // Sequence numbers 4 and 5, with metadata on their query's commitment.
+    append_at(&mut *store, &[0, 1], &metadata);
+    let (_, text) = export_seq(&*store, (3, 5));
+    verify(&text).unwrap();
+    let (_, meta_text) = export_seq(&*store, (4, 5));
+    verify(&meta_text).unwrap();
+
+    // The policy's commitment scheme: bound by every receipt's commitments.
+    let scheme = edit(&text, |d| {
+        let other = if d["policy"]["commitments"] == "salted" {
+            "HMAC-SHA256"
+        } else {
+            "salted"
+        };
+        d["policy"]["commitments"] = other.into();
+    });
+    let f1 = failure(&scheme);
+    assert!(
+        matches!(
+            &f1,
+            RangeFailure::PolicyCommitments {
+                sequence: 3,
+                which: "input",
+                ..
+            }
+        ),
+        "{f1}"
+    );
+    assert!(f1.to_string().starts_with("policy: receipt "), "{f1}");
+    // The record kinds it allows: the document carries inference receipts.
+    let domains = edit(&text, |d| {
+        d["policy"]["domains"] = json!(["dataset", "model", "deployment"]);
+    });
+    assert!(matches!(
+        failure(&domains),
+        RangeFailure::PolicyDomain {
+            domain: DomainType::Inference
+        }
+    ));
+    // A PBKDF2 cost below the floor, and a non-native schema version.
+    let cheap = edit(&text, |d| d["policy"]["kdf_iterations"] = 1.into());
+    assert!(
+        refused(&cheap).starts_with("policy: "),
+        "{}",
+        refused(&cheap)
+    );
+    let schema = edit(&text, |d| d["policy"]["schema_version"] = 2.into());
+    assert!(refused(&schema).starts_with("policy: "));
+
+    // A key given twice in a receipt's metadata: serde keeps the last (the proved one), a
+    // reader keeping the first sees "forged".
+    let twice = meta_text.replacen(
+        "\"note\":\"kept\"",
+        "\"note\":\"forged\",\"note\":\"kept\"",
+        1,
+    );
+    assert_ne!(twice, meta_text);
+    let why = refused(&twice);
+    assert!(
+        why.starts_with("range document: ") && why.contains("duplicate key \"note\""),
+        "{why}"
+    );
+    // A number written with more digits than its float holds (read as the proved 0.1).
+    let inexact = meta_text.replacen("\"ratio\":0.1", "\"ratio\":0.10000000000000000001", 1);
+    assert_ne!(inexact, meta_text);
+    let why = refused(&inexact);
+    assert!(why.contains("does not survive a round trip"), "{why}");
+
+    // No receipts, one too many, a range past the checkpoint or reversed.
+    let empty = edit(&text, |d| d["receipts"] = json!([]));
+    assert_eq!(
+        refused(&empty),
+        "range: 0 receipts for sequence numbers 3..=5"
+    );
+    let extra = edit(&text, |d| {
+        let last = d["receipts"][2].clone();
+        d["receipts"].as_array_mut().unwrap().push(last);
+    });
+    assert_eq!(
+        refused(&extra),
+        "range: 4 receipts for sequence numbers 3..=5"
+    );
+    let past = edit(&extra, |d| d["to_seq"] = 6.into());
+    assert_eq!(
+        refused(&past),
+        "range: 3..=6 is not in the checkpoint of size 6"
+    );
+    let reversed = edit(&text, |d| d["from_seq"] = 6.into());
+    assert!(refused(&reversed).starts_with("range: 6..=5"));
+    // The predecessor dropped, or given for a range that starts the chain.
+    let orphan = edit(&text, |d| d["previous"] = Value::Null);
+    assert!(refused(&orphan).starts_with("chain: the predecessor must be given"));
+    let (_, first) = export_seq(&*store, (0, 1));
+    let adopted = edit(&first, |d| {
+        d["previous"] = serde_json::from_str::<Value>(&text).unwrap()["previous"].clone();
+    });
+    assert!(refused(&adopted).starts_with("chain: the predecessor must be given"));
+    // Another receipt's proof (index 3) given for the predecessor (index 2).
+    let moved = edit(&text, |d| {
+        d["previous"]["proof"] = d["receipts"][0]["proof"].clone();
+    });
+    assert!(refused(&moved).starts_with("inclusion: the predecessor (sequence 2)"));
+    // An unknown field, at the top and in a receipt's entry.
+    let unknown = edit(&text, |d| d["note"] = "x".into());
+    assert!(refused(&unknown).starts_with("not a range document: unknown field"));
+    let unknown = edit(&text, |d| d["receipts"][1]["note"] = "x".into());
+    assert!(refused(&unknown).starts_with("not a range document: unknown field"));
 }

@@ -67,3 +67,5 @@ fn big_integers_exact() {
         "[18446744073709551615,-9223372036854775808]"
     );
 }
+
+mod differential;

@@ -21,6 +21,13 @@
 //! deployment record. `lcm-range/1` (the same document without `lifecycle` and `window`)
 //! named its deployment unauthenticated and is no longer read.
 //!
+//! Every other field is bound the same way or refused: `from_seq`, `to_seq` and `previous` by
+//! the inclusion proofs at their indices and the receipts' links and count; the policy's
+//! `hash_algorithm` and `schema_version` by the recomputed digests, its `commitments` by every
+//! receipt's commitments, its `domains` by the kinds of record the document carries, its
+//! `kdf_iterations` only by its floor ([`Policy::validate`]); the checkpoint's origin by its
+//! signature; unknown fields, keys given twice and inexact numbers are refused.
+//!
 //! A time window (`since..=until`, microseconds, each end optional) selects the smallest
 //! contiguous span of the chain holding every receipt made in the window: from the first such
 //! receipt to the last (the store's index on `(chain, timestamp)` finds both). Timestamps of a
@@ -34,8 +41,10 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use lcm_crypto::CommitmentScheme;
 use lcm_crypto::Digest;
 use lcm_crypto::merkle::verify_inclusion;
+use lcm_model::policy::DomainType;
 use lcm_model::records::{DeploymentAnchor, InferenceReceipt, ModelAnchor, PreDeploymentAnchor};
 use lcm_model::verify::agree;
 use lcm_model::{Claimed, Policy, Record as _, Timestamp};
@@ -187,6 +196,28 @@ pub enum RangeFailure {
         expected: Digest,
         /// The digest the receipt carries.
         actual: Digest,
+    },
+    /// The document's policy does not allow a kind of record the document carries.
+    #[error("policy: the document's policy does not allow {domain:?} records, which it carries")]
+    PolicyDomain {
+        /// The kind of record refused.
+        domain: DomainType,
+    },
+    /// A receipt's commitment was made under another scheme than the document's policy names.
+    #[error(
+        "policy: receipt {receipt_id} (sequence {sequence}) commits its {which} under {actual}, the document's policy names {named}"
+    )]
+    PolicyCommitments {
+        /// The receipt's id.
+        receipt_id: String,
+        /// Its sequence number.
+        sequence: u64,
+        /// `input` or `output`.
+        which: &'static str,
+        /// The scheme the policy names.
+        named: CommitmentScheme,
+        /// The scheme of the receipt's commitment.
+        actual: CommitmentScheme,
     },
     /// The span's first or last receipt lies outside the window it was selected by.
     #[error(
@@ -613,6 +644,49 @@ impl RangeVerified {
     }
 }
 
+/// Checks the fields of a document's policy that no digest depends on against what the
+/// document carries: a native policy ([`Policy::validate`]) that allows the kinds of record
+/// the document holds. Its `hash_algorithm` and `schema_version` are bound by the digests
+/// (every seal and inclusion proof is recomputed under them) and its `commitments` by the
+/// receipts' commitments ([`committed_under`]); its `kdf_iterations` only by its floor (a
+/// model record restored from elsewhere may carry another cost, so the model record's is no
+/// witness of the store's).
+fn check_policy(policy: &Policy) -> Result<(), OpsError> {
+    policy
+        .validate()
+        .map_err(|e| invalid(format!("policy: {e}")))?;
+    for domain in [
+        DomainType::Model,
+        DomainType::Deployment,
+        DomainType::Inference,
+    ] {
+        if !policy.allows(domain) {
+            return Err(Box::new(RangeFailure::PolicyDomain { domain }).into());
+        }
+    }
+    Ok(())
+}
+
+/// Checks that both commitments of `r` (authenticated with it) were made under the scheme the
+/// document's policy names.
+fn committed_under(policy: &Policy, r: &InferenceReceipt) -> Result<(), Box<RangeFailure>> {
+    for (which, c) in [
+        ("input", &r.input_commitment),
+        ("output", &r.output_commitment),
+    ] {
+        agree(policy.commitments, c.scheme, |named, actual| {
+            Box::new(RangeFailure::PolicyCommitments {
+                receipt_id: r.receipt_id.clone(),
+                sequence: r.sequence,
+                which,
+                named,
+                actual,
+            })
+        })?;
+    }
+    Ok(())
+}
+
 /// The text of the range document in `path`, or `None` for a file that is not one.
 ///
 /// # Errors
@@ -623,21 +697,24 @@ pub fn read_if_range(path: &Path) -> Result<Option<String>, OpsError> {
     Ok(is_range(&text).then_some(text))
 }
 
-/// Verifies a range document: the checkpoint's note signature under `key` (an Ed25519 key,
+/// Verifies a range document: strict JSON ([`lcm_model::strict::check_json`]: no key given
+/// twice, no inexact number); its policy ([`Policy::validate`], allowing model, deployment and
+/// inference records); the checkpoint's note signature under `key` (an Ed25519 key,
 /// named by the checkpoint's origin); the lifecycle records' seals (recomputed under the
 /// policy), the deployment record's name against the document's `deployment`, and the links
 /// deployment record → pre-deployment record → model record; then each receipt's sequence
 /// number, its chain link to the receipt before it (the first's to the proved predecessor, or
 /// none at sequence 0), its deployment and model anchors against the records' digests, its
 /// digest recomputed under the policy and its inclusion proof into the checkpoint's root at
-/// its size; for a time range, that the first and last receipts lie in the window (and how
+/// its size, and its commitments' scheme against the policy's; for a time range, that the first and last receipts lie in the window (and how
 /// many do). Memory: the document, `O(k log n)`.
 ///
 /// # Errors
 ///
-/// [`OpsError::Invalid`] for a document that does not parse; [`OpsError::Range`] with the
-/// [`RangeFailure`] for lifecycle records that do not authenticate the deployment, receipts
-/// of another deployment or model, or a span that does not end in its window;
+/// [`OpsError::Invalid`] for a document that does not parse, is not strict JSON or has a
+/// policy that is not native; [`OpsError::Range`] with the [`RangeFailure`] for lifecycle
+/// records that do not authenticate the deployment, receipts of another deployment or model,
+/// a policy the records contradict, or a span that does not end in its window;
 /// [`OpsError::Failed`] led by `signature`, `range`, `chain` or `inclusion` for the first
 /// other failed check.
 pub fn verify_range(text: &str, key: &lcm_crypto::VerifyingKey) -> Result<RangeVerified, OpsError> {
@@ -662,6 +739,10 @@ pub fn verify_range(text: &str, key: &lcm_crypto::VerifyingKey) -> Result<RangeV
     if doc.policy.hash_algorithm != LOG_ALGORITHM {
         return Err(invalid("a range document needs a SHA-256 policy"));
     }
+    // A map-typed object (receipt metadata, a deployment record's infrastructure) keeps the
+    // last of two equal keys: a reader keeping the first would see other, unproved content.
+    lcm_model::strict::check_json(text).map_err(|e| invalid(format!("range document: {e}")))?;
+    check_policy(&doc.policy)?;
     let signed = SignedCheckpoint::parse(doc.checkpoint.as_bytes())
         .map_err(|e| invalid(format!("checkpoint: {e}")))?;
     let origin = signed.checkpoint().origin().to_owned();
@@ -717,6 +798,7 @@ pub fn verify_range(text: &str, key: &lcm_crypto::VerifyingKey) -> Result<RangeV
             )));
         }
         doc.lifecycle.made(&r.receipt)?;
+        committed_under(&doc.policy, &r.receipt)?;
         let digest = r
             .receipt
             .digest(&doc.policy)
