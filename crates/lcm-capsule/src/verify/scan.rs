@@ -34,6 +34,12 @@ use crate::{CapsuleHeader, Error};
 /// again once the rest is read: one receipt in a few hundred).
 pub(super) const CHUNK: usize = 1 << 18;
 
+/// `serde_json` refuses the 128th object or array nested in one another (its recursion
+/// limit): a value taken out of the document is refused where, counted with the objects
+/// and arrays around it, it would reach that, as the parser of the whole document refuses
+/// it (a value parsed alone starts the count afresh).
+const PARSER_NESTING: usize = 128;
+
 /// Why a walk stopped.
 #[derive(Debug)]
 pub(super) enum Stop {
@@ -113,6 +119,7 @@ pub(super) fn walk_in<R: Read>(
 pub(super) fn leading_header<R: Read>(source: R) -> Option<CapsuleHeader> {
     let mut s = Scanner::new(source, CHUNK);
     s.expect(b'{').ok()?;
+    s.depth = 1;
     let (mut version, mut header) = (false, None);
     loop {
         let key = s.key().ok()?;
@@ -140,6 +147,8 @@ struct Scanner<R> {
     /// The next byte to read in `buf`.
     pos: usize,
     eof: bool,
+    /// How many objects and arrays of the document enclose the next value.
+    depth: usize,
 }
 
 /// The keys of one object at the walked levels: which were seen, in the declared order.
@@ -220,6 +229,7 @@ impl<R: Read> Scanner<R> {
             buf: Vec::with_capacity(chunk),
             pos: 0,
             eof: false,
+            depth: 0,
         }
     }
 
@@ -235,6 +245,11 @@ impl<R: Read> Scanner<R> {
     /// Reads more bytes, dropping those before `keep` (at most `pos`): returns how many
     /// were dropped (indices into `buf` move back by that much) and whether any were read.
     fn fill(&mut self, keep: usize) -> Result<(usize, bool), Stop> {
+        self.fill_by(keep, self.chunk)
+    }
+
+    /// [`Scanner::fill`], reading up to `want` bytes.
+    fn fill_by(&mut self, keep: usize, want: u64) -> Result<(usize, bool), Stop> {
         if self.eof {
             return Ok((0, false));
         }
@@ -245,10 +260,7 @@ impl<R: Read> Scanner<R> {
         }
         // Appended in place (no zeroing of the space first), up to a chunk.
         let n = loop {
-            match (&mut self.source)
-                .take(self.chunk)
-                .read_to_end(&mut self.buf)
-            {
+            match (&mut self.source).take(want).read_to_end(&mut self.buf) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Stop::Io(e)),
@@ -376,12 +388,13 @@ impl<R: Read> Scanner<R> {
     fn value<T: DeserializeOwned>(&mut self, path: &str) -> Result<T, Stop> {
         let (a, b) = self.extent()?;
         let text = std::str::from_utf8(&self.buf[a..b]).map_err(|_| Stop::Syntax)?;
-        lcm_model::strict::check_json(text).map_err(|e| {
+        let nesting = lcm_model::strict::check_json_nesting(text.as_bytes()).map_err(|e| {
             Stop::Parse(Error::Parse {
                 path: path.to_owned(),
                 message: e.to_string(),
             })
         })?;
+        self.within_nesting(nesting)?;
         json::parse_strict::<T>(text).map_err(|e| match e {
             // Not JSON: named over the whole document by the caller.
             _ if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() => Stop::Syntax,
@@ -413,21 +426,34 @@ impl<R: Read> Scanner<R> {
                 Some(Ok(r)) => {
                     let end = values.byte_offset();
                     // Parsed, so UTF-8: checked as bytes.
-                    let strict = lcm_model::strict::check_json_bytes(&rest[..end]).is_ok();
-                    if !strict {
+                    let Ok(nesting) = lcm_model::strict::check_json_nesting(&rest[..end]) else {
                         break;
-                    }
+                    };
+                    self.within_nesting(nesting)?;
                     self.pos += end;
                     return Ok(r);
                 }
-                // The receipt goes on past what is buffered: read more, parse it again.
+                // The receipt goes on past what is buffered: read more, parse it again. At
+                // least as much as is buffered is read, so that a receipt of n bytes is
+                // parsed O(log n) times, not O(n / CHUNK) (quadratic in its size).
                 Some(Err(e)) if e.is_eof() && !self.eof => {
-                    self.fill(self.pos)?;
+                    let buffered = u64::try_from(self.buf.len() - self.pos).unwrap_or(u64::MAX);
+                    self.fill_by(self.pos, self.chunk.max(buffered))?;
                 }
                 _ => break,
             }
         }
         self.value(&path())
+    }
+
+    /// Refuses a value whose own objects and arrays nest `nesting` deep where, with those
+    /// around it, the parser of the whole document would reach its recursion limit (the
+    /// caller then names the error as that parser does).
+    fn within_nesting(&self, nesting: usize) -> Result<(), Stop> {
+        if self.depth.saturating_add(nesting) >= PARSER_NESTING {
+            return Err(Stop::Syntax);
+        }
+        Ok(())
     }
 
     /// An object's keys: calls `f` with each key (and the scanner before its value).
@@ -436,6 +462,17 @@ impl<R: Read> Scanner<R> {
         mut f: impl FnMut(&mut Self, String) -> Result<(), Stop>,
     ) -> Result<(), Stop> {
         self.expect(b'{')?;
+        self.depth += 1;
+        let members = self.members(&mut f);
+        self.depth -= 1;
+        members
+    }
+
+    /// The members of an object after its `{`.
+    fn members(
+        &mut self,
+        f: &mut impl FnMut(&mut Self, String) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
         if self.peek()? == Some(b'}') {
             self.pos += 1;
             return Ok(());
@@ -461,6 +498,17 @@ impl<R: Read> Scanner<R> {
         mut f: impl FnMut(&mut Self, usize) -> Result<(), Stop>,
     ) -> Result<(), Stop> {
         self.expect(b'[')?;
+        self.depth += 1;
+        let items = self.items(&mut f);
+        self.depth -= 1;
+        items
+    }
+
+    /// The items of an array after its `[`.
+    fn items(
+        &mut self,
+        f: &mut impl FnMut(&mut Self, usize) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
         if self.peek()? == Some(b']') {
             self.pos += 1;
             return Ok(());

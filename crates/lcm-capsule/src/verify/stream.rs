@@ -471,7 +471,7 @@ fn checker_count(streamed: &Streamed) -> u64 {
 }
 
 /// The refusal of a bundle whose receipts come before what they are checked against.
-const OUT_OF_ORDER: &str = "the receipts come before the header whose policy they are checked \
+pub(super) const OUT_OF_ORDER: &str = "the receipts come before the header whose policy they are checked \
     under: a streamed bundle has `header` before `lifecycle` (as `lcm export` writes it); \
     verify_bundle_json reads any order";
 
