@@ -545,7 +545,8 @@ pub fn capsule_item(data: &[u8]) {
 /// Properties: nothing panics; bytes that are not UTF-8 are refused; what the streamed
 /// verifier accepts, the in-memory one accepts with the same report; a document the
 /// in-memory verifier cannot parse does not parse streamed either. (The streamed verifier
-/// may refuse more: a non-strict value, or a `lifecycle` before the `header`.)
+/// may refuse more: a non-strict value, a `lifecycle` before the `header`, or a record it
+/// walks written as the array of its fields.)
 pub fn bundle_stream(data: &[u8]) {
     let key = demo_key();
     let req = requirements();

@@ -40,6 +40,11 @@ pub(super) const CHUNK: usize = 1 << 18;
 /// it (a value parsed alone starts the count afresh).
 const PARSER_NESTING: usize = 128;
 
+/// Why a record the walk descends into, written in another form than the usual one (a
+/// struct as the array of its fields, which `serde` reads too), is refused.
+pub(super) const NOT_WALKED: &str = "this record is written in a form the streamed verifier \
+    does not read (an array of its fields in place of an object); verify the bundle in memory";
+
 /// Why a walk stopped.
 #[derive(Debug)]
 pub(super) enum Stop {
@@ -529,13 +534,17 @@ impl<R: Read> Scanner<R> {
     }
 
     /// A value the walk descends into must open with `open`; anything else is parsed as
-    /// the whole `T`, for the error the typed parser gives it.
+    /// the whole `T`, for the error the typed parser gives it. A record that parses that way
+    /// (`serde` reads a struct from an array of its fields in order) is refused, naming why.
     fn structural<T: DeserializeOwned>(&mut self, open: u8, path: &str) -> Result<bool, Stop> {
         if self.peek()? == Some(open) {
             return Ok(true);
         }
         self.value::<T>(path)?;
-        Err(Stop::Syntax)
+        Err(Stop::Parse(Error::Parse {
+            path: path.to_owned(),
+            message: NOT_WALKED.to_owned(),
+        }))
     }
 
     fn document(&mut self, parts: &mut Parts, sink: &mut dyn Receipts) -> Result<(), Stop> {
