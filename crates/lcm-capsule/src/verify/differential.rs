@@ -13,17 +13,8 @@ use std::io::Cursor;
 use lcm_crypto::{Seed, SigningKey, VerifyingKey};
 use proptest::prelude::*;
 
+use super::tests::golden;
 use super::*;
-
-/// The committed golden vector: the demo bundle and its signer's public key.
-fn golden() -> (Bundle, VerifyingKey) {
-    let doc: Value = serde_json::from_str(include_str!(
-        "../../../../tests/vectors/lifecycle-bundle.json"
-    ))
-    .unwrap();
-    let key = doc["public_key"].as_str().unwrap().parse().unwrap();
-    (Bundle::from_json(&doc["bundle"].to_string()).unwrap(), key)
-}
 
 fn streamed(bytes: &[u8], key: &VerifyingKey, read: usize) -> Result<Report, VerificationFailed> {
     stream::stream_in_chunks(
@@ -303,6 +294,19 @@ fn agrees(bytes: &[u8], key: &VerifyingKey) {
     }
 }
 
+/// `text` with `member` inserted as the first member of the object opened by the first (or
+/// the last) `marker`.
+fn insert_member(text: &str, marker: &str, last: bool, member: &str) -> String {
+    let found = if last {
+        text.rfind(marker)
+    } else {
+        text.find(marker)
+    };
+    let at = found.unwrap() + marker.len();
+    let comma = if text[at..].starts_with('}') { "" } else { "," };
+    format!("{}{member}{comma}{}", &text[..at], &text[at..])
+}
+
 fn golden_text() -> (String, VerifyingKey) {
     let (bundle, key) = golden();
     (bundle.to_json(None).unwrap(), key)
@@ -436,9 +440,7 @@ fn deep_nesting_elsewhere() {
         let objects = "{\"a\":".repeat(depth);
         agrees(objects.as_bytes(), &key);
         // Inside a receipt's metadata (its digest no longer matches: the parse fails first).
-        let metadata = "\"metadata\":{";
-        let receipt = text.rfind(metadata).unwrap() + metadata.len();
-        let doc = format!("{}\"deep\":{deep},{}", &text[..receipt], &text[receipt..]);
+        let doc = insert_member(&text, "\"metadata\":{", true, &format!("\"deep\":{deep}"));
         agrees(doc.as_bytes(), &key);
     }
 }
@@ -449,11 +451,10 @@ fn deep_nesting_elsewhere() {
 #[test]
 fn deep_nesting_in_a_record() {
     let (text, key) = golden_text();
-    let field = "\"infrastructure\":{";
-    let at = text.find(field).unwrap() + field.len();
     for depth in 118..=126 {
         let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-        let doc = format!("{}\"deep\":{deep},{}", &text[..at], &text[at..]);
+        let member = format!("\"deep\":{deep}");
+        let doc = insert_member(&text, "\"infrastructure\":{", false, &member);
         agrees(doc.as_bytes(), &key);
     }
 }
@@ -464,10 +465,8 @@ fn deep_nesting_in_a_record() {
 #[test]
 fn huge_receipt_read_a_byte_at_a_time() {
     let (text, key) = golden_text();
-    let metadata = "\"metadata\":{";
-    let at = text.rfind(metadata).unwrap() + metadata.len();
-    let long = "x".repeat(1 << 20);
-    let doc = format!("{}\"long\":\"{long}\",{}", &text[..at], &text[at..]);
+    let long = format!("\"long\":\"{}\"", "x".repeat(1 << 20));
+    let doc = insert_member(&text, "\"metadata\":{", true, &long);
     let started = std::time::Instant::now();
     agrees(doc.as_bytes(), &key);
     assert!(started.elapsed() < std::time::Duration::from_secs(60));

@@ -466,11 +466,20 @@ impl<R: Read> Scanner<R> {
         &mut self,
         mut f: impl FnMut(&mut Self, String) -> Result<(), Stop>,
     ) -> Result<(), Stop> {
-        self.expect(b'{')?;
+        self.inside(b'{', |s| s.members(&mut f))
+    }
+
+    /// Consumes `open` and calls `f` one level deeper.
+    fn inside(
+        &mut self,
+        open: u8,
+        f: impl FnOnce(&mut Self) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
+        self.expect(open)?;
         self.depth += 1;
-        let members = self.members(&mut f);
+        let inner = f(self);
         self.depth -= 1;
-        members
+        inner
     }
 
     /// The members of an object after its `{`.
@@ -502,11 +511,7 @@ impl<R: Read> Scanner<R> {
         &mut self,
         mut f: impl FnMut(&mut Self, usize) -> Result<(), Stop>,
     ) -> Result<(), Stop> {
-        self.expect(b'[')?;
-        self.depth += 1;
-        let items = self.items(&mut f);
-        self.depth -= 1;
-        items
+        self.inside(b'[', |s| s.items(&mut f))
     }
 
     /// The items of an array after its `[`.
