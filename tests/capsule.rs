@@ -583,7 +583,7 @@ fn fuzz_seeds() -> Vec<(&'static str, &'static str, String)> {
     rebound.header_digest = lcm::crypto::Digest::from_bytes([0; 32]);
 
     let header_json = header.to_json(Some(2)).expect("the demo makes its seeds");
-    vec![
+    let mut seeds = vec![
         ("capsule_bundle", "demo-bundle.json", pretty.clone()),
         (
             "capsule_bundle",
@@ -642,7 +642,15 @@ fn fuzz_seeds() -> Vec<(&'static str, &'static str, String)> {
             "other-header.json",
             rebound.to_json(None).expect("the demo makes its seeds"),
         ),
-    ]
+    ];
+    // The streamed verifier's target starts from the same bundles.
+    let streamed: Vec<_> = seeds
+        .iter()
+        .filter(|(target, _, _)| *target == "capsule_bundle")
+        .map(|(_, name, content)| ("bundle_stream", *name, content.clone()))
+        .collect();
+    seeds.extend(streamed);
+    seeds
 }
 
 /// The committed seeds are the ones the demo makes now; `LCM_WRITE_FUZZ_SEEDS=1` rewrites

@@ -21,6 +21,7 @@ type Check = fn(&[u8]);
 
 /// Every fuzz target and the check it runs.
 const TARGETS: &[(&str, Check)] = &[
+    ("bundle_stream", checks::bundle_stream),
     ("capsule_bundle", checks::capsule_bundle),
     ("capsule_header", checks::capsule_header),
     ("capsule_item", checks::capsule_item),

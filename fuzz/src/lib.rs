@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use lcm_capsule::{
     Bundle, Capsule, CapsuleHeader, PolicyRequirements, validate_lcm_policy, verify_bundle,
-    verify_bundle_json, verify_capsule, verify_header,
+    verify_bundle_json, verify_bundle_reader, verify_capsule, verify_header,
 };
 use lcm_crypto::merkle::{self, MerkleRoot, MerkleTree, verify_consistency, verify_inclusion};
 use lcm_crypto::{Digest, Error, HashAlgorithm, Seed, SigningKey, VerifyingKey, hex};
@@ -536,6 +536,39 @@ pub fn capsule_item(data: &[u8]) {
     let header = demo_header();
     if verify_capsule(&capsule, header, &demo_key()).is_ok() {
         assert_eq!(Some(capsule.header_digest), header.digest().ok());
+    }
+}
+
+/// Target `bundle_stream`: the streamed verifier [`verify_bundle_reader`] against
+/// [`verify_bundle_json`] on arbitrary bytes.
+///
+/// Properties: nothing panics; bytes that are not UTF-8 are refused; what the streamed
+/// verifier accepts, the in-memory one accepts with the same report; a document the
+/// in-memory verifier cannot parse does not parse streamed either. (The streamed verifier
+/// may refuse more: a non-strict value, a `lifecycle` before the `header`, or a record it
+/// walks written as the array of its fields.)
+pub fn bundle_stream(data: &[u8]) {
+    let key = demo_key();
+    let req = requirements();
+    let streamed = verify_bundle_reader(std::io::Cursor::new(data), &key, &req);
+    let parse_failed = |r: &Result<_, lcm_capsule::VerificationFailed>| {
+        r.as_ref()
+            .err()
+            .is_some_and(|f| f.report.checks.iter().any(|c| c.name == "document parses"))
+    };
+    let Ok(text) = std::str::from_utf8(data) else {
+        assert!(
+            parse_failed(&streamed),
+            "bytes that are not UTF-8 are refused"
+        );
+        return;
+    };
+    let in_memory = verify_bundle_json(text, &key, &req);
+    if streamed.is_ok() {
+        assert_eq!(streamed, in_memory, "what the streamed verifier accepts");
+    }
+    if parse_failed(&in_memory) {
+        assert!(parse_failed(&streamed), "a document that does not parse");
     }
 }
 

@@ -24,6 +24,8 @@
 
 mod blame;
 mod chains;
+#[cfg(test)]
+mod differential;
 mod header;
 mod progress;
 mod references;

@@ -141,13 +141,29 @@ pub fn check_json(text: &str) -> Result<(), StrictError> {
 ///
 /// As [`check_json`].
 pub fn check_json_bytes(bytes: &[u8]) -> Result<(), StrictError> {
+    check_json_nesting(bytes).map(|_| ())
+}
+
+/// [`check_json_bytes`], returning how deep the value's objects and arrays nest (0 for a
+/// scalar, 1 for `[]` or `{"a":1}`, 2 for `[[]]`), for a caller that checks a value taken
+/// out of a bigger document and must refuse it where a parser of the whole document would
+/// reach its recursion limit. Nesting past an internal limit (over 256) is reported as
+/// deeper than that limit, not exactly.
+///
+/// This does not panic.
+///
+/// # Errors
+///
+/// As [`check_json`].
+pub fn check_json_nesting(bytes: &[u8]) -> Result<usize, StrictError> {
     let mut scan = Scan {
         b: bytes,
         i: 0,
         path: Vec::new(),
+        deepest: 0,
     };
     match scan.value(0) {
-        Ok(()) | Err(Stop::Syntax) => Ok(()),
+        Ok(()) | Err(Stop::Syntax) => Ok(scan.deepest),
         Err(Stop::Strict(e)) => Err(*e),
     }
 }
@@ -177,6 +193,8 @@ struct Scan<'a> {
     b: &'a [u8],
     i: usize,
     path: Vec<Step<'a>>,
+    /// The deepest nesting of objects and arrays reached.
+    deepest: usize,
 }
 
 fn push_key(path: &mut String, key: &str) {
@@ -248,10 +266,15 @@ impl<'a> Scan<'a> {
 
     fn value(&mut self, depth: usize) -> Result<(), Stop> {
         if depth > MAX_DEPTH {
+            self.deepest = self.deepest.max(depth + 1);
             return Err(Stop::Syntax);
         }
         self.ws();
-        match self.peek().ok_or(Stop::Syntax)? {
+        let first = self.peek().ok_or(Stop::Syntax)?;
+        if matches!(first, b'{' | b'[') {
+            self.deepest = self.deepest.max(depth + 1);
+        }
+        match first {
             b'{' => self.object(depth),
             b'[' => self.array(depth),
             b'"' => self.string().map(|_| ()),

@@ -34,6 +34,17 @@ use crate::{CapsuleHeader, Error};
 /// again once the rest is read: one receipt in a few hundred).
 pub(super) const CHUNK: usize = 1 << 18;
 
+/// `serde_json` refuses the 128th object or array nested in one another (its recursion
+/// limit): a value taken out of the document is refused where, counted with the objects
+/// and arrays around it, it would reach that, as the parser of the whole document refuses
+/// it (a value parsed alone starts the count afresh).
+const PARSER_NESTING: usize = 128;
+
+/// Why a record the walk descends into, written in another form than the usual one (a
+/// struct as the array of its fields, which `serde` reads too), is refused.
+pub(super) const NOT_WALKED: &str = "this record is written in a form the streamed verifier \
+    does not read (an array of its fields in place of an object); verify the bundle in memory";
+
 /// Why a walk stopped.
 #[derive(Debug)]
 pub(super) enum Stop {
@@ -113,6 +124,7 @@ pub(super) fn walk_in<R: Read>(
 pub(super) fn leading_header<R: Read>(source: R) -> Option<CapsuleHeader> {
     let mut s = Scanner::new(source, CHUNK);
     s.expect(b'{').ok()?;
+    s.depth = 1;
     let (mut version, mut header) = (false, None);
     loop {
         let key = s.key().ok()?;
@@ -140,6 +152,8 @@ struct Scanner<R> {
     /// The next byte to read in `buf`.
     pos: usize,
     eof: bool,
+    /// How many objects and arrays of the document enclose the next value.
+    depth: usize,
 }
 
 /// The keys of one object at the walked levels: which were seen, in the declared order.
@@ -220,6 +234,7 @@ impl<R: Read> Scanner<R> {
             buf: Vec::with_capacity(chunk),
             pos: 0,
             eof: false,
+            depth: 0,
         }
     }
 
@@ -235,6 +250,11 @@ impl<R: Read> Scanner<R> {
     /// Reads more bytes, dropping those before `keep` (at most `pos`): returns how many
     /// were dropped (indices into `buf` move back by that much) and whether any were read.
     fn fill(&mut self, keep: usize) -> Result<(usize, bool), Stop> {
+        self.fill_by(keep, self.chunk)
+    }
+
+    /// [`Scanner::fill`], reading up to `want` bytes.
+    fn fill_by(&mut self, keep: usize, want: u64) -> Result<(usize, bool), Stop> {
         if self.eof {
             return Ok((0, false));
         }
@@ -245,10 +265,7 @@ impl<R: Read> Scanner<R> {
         }
         // Appended in place (no zeroing of the space first), up to a chunk.
         let n = loop {
-            match (&mut self.source)
-                .take(self.chunk)
-                .read_to_end(&mut self.buf)
-            {
+            match (&mut self.source).take(want).read_to_end(&mut self.buf) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Stop::Io(e)),
@@ -376,12 +393,13 @@ impl<R: Read> Scanner<R> {
     fn value<T: DeserializeOwned>(&mut self, path: &str) -> Result<T, Stop> {
         let (a, b) = self.extent()?;
         let text = std::str::from_utf8(&self.buf[a..b]).map_err(|_| Stop::Syntax)?;
-        lcm_model::strict::check_json(text).map_err(|e| {
+        let nesting = lcm_model::strict::check_json_nesting(text.as_bytes()).map_err(|e| {
             Stop::Parse(Error::Parse {
                 path: path.to_owned(),
                 message: e.to_string(),
             })
         })?;
+        self.within_nesting(nesting)?;
         json::parse_strict::<T>(text).map_err(|e| match e {
             // Not JSON: named over the whole document by the caller.
             _ if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() => Stop::Syntax,
@@ -413,16 +431,19 @@ impl<R: Read> Scanner<R> {
                 Some(Ok(r)) => {
                     let end = values.byte_offset();
                     // Parsed, so UTF-8: checked as bytes.
-                    let strict = lcm_model::strict::check_json_bytes(&rest[..end]).is_ok();
-                    if !strict {
+                    let Ok(nesting) = lcm_model::strict::check_json_nesting(&rest[..end]) else {
                         break;
-                    }
+                    };
+                    self.within_nesting(nesting)?;
                     self.pos += end;
                     return Ok(r);
                 }
-                // The receipt goes on past what is buffered: read more, parse it again.
+                // The receipt goes on past what is buffered: read more, parse it again. At
+                // least as much as is buffered is read, so that a receipt of n bytes is
+                // parsed O(log n) times, not O(n / CHUNK) (quadratic in its size).
                 Some(Err(e)) if e.is_eof() && !self.eof => {
-                    self.fill(self.pos)?;
+                    let buffered = u64::try_from(self.buf.len() - self.pos).unwrap_or(u64::MAX);
+                    self.fill_by(self.pos, self.chunk.max(buffered))?;
                 }
                 _ => break,
             }
@@ -430,12 +451,42 @@ impl<R: Read> Scanner<R> {
         self.value(&path())
     }
 
+    /// Refuses a value whose own objects and arrays nest `nesting` deep where, with those
+    /// around it, the parser of the whole document would reach its recursion limit (the
+    /// caller then names the error as that parser does).
+    fn within_nesting(&self, nesting: usize) -> Result<(), Stop> {
+        if self.depth.saturating_add(nesting) >= PARSER_NESTING {
+            return Err(Stop::Syntax);
+        }
+        Ok(())
+    }
+
     /// An object's keys: calls `f` with each key (and the scanner before its value).
     fn object(
         &mut self,
         mut f: impl FnMut(&mut Self, String) -> Result<(), Stop>,
     ) -> Result<(), Stop> {
-        self.expect(b'{')?;
+        self.inside(b'{', |s| s.members(&mut f))
+    }
+
+    /// Consumes `open` and calls `f` one level deeper.
+    fn inside(
+        &mut self,
+        open: u8,
+        f: impl FnOnce(&mut Self) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
+        self.expect(open)?;
+        self.depth += 1;
+        let inner = f(self);
+        self.depth -= 1;
+        inner
+    }
+
+    /// The members of an object after its `{`.
+    fn members(
+        &mut self,
+        f: &mut impl FnMut(&mut Self, String) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
         if self.peek()? == Some(b'}') {
             self.pos += 1;
             return Ok(());
@@ -460,7 +511,14 @@ impl<R: Read> Scanner<R> {
         &mut self,
         mut f: impl FnMut(&mut Self, usize) -> Result<(), Stop>,
     ) -> Result<(), Stop> {
-        self.expect(b'[')?;
+        self.inside(b'[', |s| s.items(&mut f))
+    }
+
+    /// The items of an array after its `[`.
+    fn items(
+        &mut self,
+        f: &mut impl FnMut(&mut Self, usize) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
         if self.peek()? == Some(b']') {
             self.pos += 1;
             return Ok(());
@@ -481,13 +539,17 @@ impl<R: Read> Scanner<R> {
     }
 
     /// A value the walk descends into must open with `open`; anything else is parsed as
-    /// the whole `T`, for the error the typed parser gives it.
+    /// the whole `T`, for the error the typed parser gives it. A record that parses that way
+    /// (`serde` reads a struct from an array of its fields in order) is refused, naming why.
     fn structural<T: DeserializeOwned>(&mut self, open: u8, path: &str) -> Result<bool, Stop> {
         if self.peek()? == Some(open) {
             return Ok(true);
         }
         self.value::<T>(path)?;
-        Err(Stop::Syntax)
+        Err(Stop::Parse(Error::Parse {
+            path: path.to_owned(),
+            message: NOT_WALKED.to_owned(),
+        }))
     }
 
     fn document(&mut self, parts: &mut Parts, sink: &mut dyn Receipts) -> Result<(), Stop> {

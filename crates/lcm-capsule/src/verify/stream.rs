@@ -69,8 +69,12 @@ pub(super) struct Streamed {
 ///
 /// The report is the one [`verify_bundle_json`] gives for the same bytes, except that a
 /// bundle whose `lifecycle` comes before its `header` is refused (one failed check naming
-/// `/lifecycle/inference`), and that a non-strict value (a key
-/// twice, a number that does not survive a round trip) fails the `document parses` check.
+/// `/lifecycle/inference`), that a non-strict value (a key twice, a number that does not
+/// survive a round trip) fails the `document parses` check, and so does a document,
+/// `lifecycle`, `inference` or batch group written as the array of its fields (which
+/// `serde`, and so [`verify_bundle_json`], reads as the struct). A value nested past the
+/// parser's recursion limit, counting the levels above it, is refused as by
+/// [`verify_bundle_json`].
 /// A valid bundle is read once; a bundle whose receipt chain fails is read a second time to
 /// name the failure (hence [`Seek`]), and one that is not JSON, to name the syntax error as
 /// a parser of the whole text does.
@@ -471,7 +475,7 @@ fn checker_count(streamed: &Streamed) -> u64 {
 }
 
 /// The refusal of a bundle whose receipts come before what they are checked against.
-const OUT_OF_ORDER: &str = "the receipts come before the header whose policy they are checked \
+pub(super) const OUT_OF_ORDER: &str = "the receipts come before the header whose policy they are checked \
     under: a streamed bundle has `header` before `lifecycle` (as `lcm export` writes it); \
     verify_bundle_json reads any order";
 

@@ -7,7 +7,7 @@ use super::*;
 
 /// The committed golden vector: the demo bundle (4 receipts in two groups, the second
 /// open) and its signer's public key.
-fn golden() -> (Bundle, VerifyingKey) {
+pub(super) fn golden() -> (Bundle, VerifyingKey) {
     let doc: Value = serde_json::from_str(include_str!(
         "../../../../tests/vectors/lifecycle-bundle.json"
     ))

@@ -110,3 +110,23 @@ fn ids_are_printable() {
             .contains("$.a[0].deployment_id")
     );
 }
+
+/// The nesting a value reaches, for a caller that checks a value out of a bigger document
+/// against its parser's recursion limit; a too deep value is reported deeper than the limit.
+#[test]
+fn nesting_is_counted() {
+    let nest = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    assert_eq!(check_json_nesting(b"1").unwrap(), 0);
+    assert_eq!(check_json_nesting(b"\"[[\"").unwrap(), 0);
+    assert_eq!(check_json_nesting(b"{}").unwrap(), 1);
+    assert_eq!(
+        check_json_nesting(br#"{"a":[1,{"b":[]}],"c":2}"#).unwrap(),
+        4
+    );
+    assert_eq!(check_json_nesting(nest(200).as_bytes()).unwrap(), 200);
+    assert!(check_json_nesting(nest(100_000).as_bytes()).unwrap() > 256);
+    // Unclosed: as deep as it goes before the text ends.
+    assert_eq!(check_json_nesting(b"[[[").unwrap(), 3);
+    // A strict failure is still reported.
+    assert!(check_json_nesting(br#"[{"a":1,"a":2}]"#).is_err());
+}
