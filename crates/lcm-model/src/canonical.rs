@@ -214,13 +214,22 @@ pub fn write_f64(out: &mut Vec<u8>, f: f64) -> Result<(), Error> {
         *slot = b;
         digits.len += 1;
     }
-    let k = i32::try_from(digits.len).map_err(|_| Error::Unreachable("digit count"))?;
-    // ECMAScript: value = 0.d1d2...dk × 10^n with n = exp + 1.
-    let n = exp + 1;
-    if f < 0.0 {
+    ecma_layout(out, f < 0.0, digits.as_bytes(), exp + 1)
+}
+
+/// Appends the number `0.d1d2…dk × 10^n` (`d` its shortest round-trip digits, negative when
+/// `negative`) in the layout of ECMAScript's `Number.prototype.toString`: plain digits up to
+/// 21 integer places, a decimal point inside, `0.` and zeros down to 10^-6, else an exponent.
+pub(crate) fn ecma_layout(
+    out: &mut Vec<u8>,
+    negative: bool,
+    d: &[u8],
+    n: i32,
+) -> Result<(), Error> {
+    let k = i32::try_from(d.len()).map_err(|_| Error::Unreachable("digit count"))?;
+    if negative {
         out.push(b'-');
     }
-    let d = digits.as_bytes();
     if k <= n && n <= 21 {
         out.extend_from_slice(d);
         out.extend(std::iter::repeat_n(

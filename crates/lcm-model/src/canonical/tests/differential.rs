@@ -82,39 +82,9 @@ mod old {
             .parse()
             .map_err(|_| Error::Unreachable("float exponent"))?;
         let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-        let k = i32::try_from(digits.len()).map_err(|_| Error::Unreachable("digit count"))?;
-        let n = exp + 1;
-        if f < 0.0 {
-            out.push(b'-');
-        }
-        let d = digits.as_bytes();
-        if k <= n && n <= 21 {
-            out.extend_from_slice(d);
-            out.extend(std::iter::repeat_n(
-                b'0',
-                usize::try_from(n - k).unwrap_or(0),
-            ));
-        } else if 0 < n && n <= 21 {
-            let split = usize::try_from(n).unwrap_or(0);
-            out.extend_from_slice(&d[..split]);
-            out.push(b'.');
-            out.extend_from_slice(&d[split..]);
-        } else if -6 < n && n <= 0 {
-            out.extend_from_slice(b"0.");
-            out.extend(std::iter::repeat_n(b'0', usize::try_from(-n).unwrap_or(0)));
-            out.extend_from_slice(d);
-        } else {
-            out.push(d[0]);
-            if k > 1 {
-                out.push(b'.');
-                out.extend_from_slice(&d[1..]);
-            }
-            out.push(b'e');
-            let e = n - 1;
-            out.push(if e < 0 { b'-' } else { b'+' });
-            out.extend_from_slice(e.unsigned_abs().to_string().as_bytes());
-        }
-        Ok(())
+        // The layout of the digits is shared (it did not change); the digits are the old
+        // path's, through the allocating `format!`.
+        crate::canonical::ecma_layout(out, f < 0.0, digits.as_bytes(), exp + 1)
     }
 }
 
