@@ -89,7 +89,7 @@ enum Mutation {
     Duplicate(f64, usize),
     /// Insert JSON white space (or CR LF) after a structural character.
     Whitespace(f64, &'static str),
-    /// Write the `n`-th character inside a string as a `\uXXXX` escape (same value).
+    /// Write the `n`-th character inside a string as a four-digit `\u` escape (same value).
     Escape(f64),
     /// Insert a character into a string, as an escape or raw.
     Unicode(f64, char, bool),
