@@ -157,11 +157,24 @@ fn the_demo_bundle_verifies_offline() {
     let strict = PolicyRequirements {
         hash_algorithm: Some(lcm::crypto::HashAlgorithm::Sha256),
         no_plaintext_with_pii: true,
+        commitments: Some(bundle.header.policy.commitments),
         min_kdf_iterations: Some(100_000),
         required_frameworks: vec!["HIPAA".into()],
         signing_key: Some(key.key_id()),
     };
     verify_bundle(bundle, key, &strict).unwrap();
+    // Another commitment scheme than the policy's fails at the policy's field.
+    let other = if bundle.header.policy.commitments == lcm::crypto::CommitmentScheme::Hmac {
+        lcm::crypto::CommitmentScheme::Salted
+    } else {
+        lcm::crypto::CommitmentScheme::Hmac
+    };
+    let scheme = PolicyRequirements {
+        commitments: Some(other),
+        ..none()
+    };
+    let failed = verify_bundle(bundle, key, &scheme).unwrap_err();
+    assert_eq!(failed.first().unwrap().field, "/header/policy/commitments");
     let gdpr = PolicyRequirements {
         required_frameworks: vec!["GDPR".into()],
         ..none()

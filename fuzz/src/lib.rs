@@ -456,6 +456,7 @@ fn requirements() -> PolicyRequirements {
     PolicyRequirements {
         hash_algorithm: Some(HashAlgorithm::Sha256),
         no_plaintext_with_pii: true,
+        commitments: Some(lcm_crypto::CommitmentScheme::Salted),
         min_kdf_iterations: Some(100_000),
         required_frameworks: vec!["HIPAA".to_owned()],
         signing_key: Some(demo_key().key_id()),

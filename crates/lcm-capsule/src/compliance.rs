@@ -33,12 +33,35 @@ pub struct PolicyRequirements {
     /// When the dataset contains personal data, no commitment may be plaintext (neither the
     /// policy's scheme nor, in a bundle, any receipt's).
     pub no_plaintext_with_pii: bool,
+    /// The commitment scheme the policy must declare (`lcm verify --require-commitments`).
+    pub commitments: Option<CommitmentScheme>,
     /// The lowest acceptable PBKDF2 cost, for the policy and every anchor.
     pub min_kdf_iterations: Option<u32>,
     /// Compliance frameworks the dataset must declare (for example `"HIPAA"`).
     pub required_frameworks: Vec<String>,
     /// The one key allowed to sign the header.
     pub signing_key: Option<KeyId>,
+}
+
+/// The commitment scheme a requirement names: `salted`, `hmac` or `plaintext` (as
+/// `lcm verify --require-commitments` takes it), or a wire name (`HMAC-SHA256`).
+///
+/// # Examples
+///
+/// ```
+/// use lcm_capsule::required_scheme;
+/// use lcm_crypto::CommitmentScheme;
+///
+/// assert_eq!(required_scheme("hmac"), Some(CommitmentScheme::Hmac));
+/// assert_eq!(required_scheme("HMAC-SHA256"), Some(CommitmentScheme::Hmac));
+/// assert_eq!(required_scheme("sha256"), None);
+/// ```
+#[must_use]
+pub fn required_scheme(name: &str) -> Option<CommitmentScheme> {
+    match name {
+        "hmac" => Some(CommitmentScheme::Hmac),
+        other => other.parse().ok(),
+    }
 }
 
 /// Checks a header against `requirements` (the seed's `validate_lcm_policy`): one check per
@@ -103,6 +126,23 @@ pub(crate) fn policy_checks(
                 })
             } else {
                 Ok(())
+            },
+        );
+    }
+    if let Some(scheme) = req.commitments {
+        report.push(
+            "required commitment scheme",
+            Stage::Header,
+            label,
+            format!("{prefix}/policy/commitments"),
+            if policy.commitments == scheme {
+                Ok(())
+            } else {
+                Err(CheckError::Policy {
+                    requirement: "commitments",
+                    expected: scheme.to_string(),
+                    actual: policy.commitments.to_string(),
+                })
             },
         );
     }

@@ -95,7 +95,7 @@ pub use crate::capsule::{
     Materializer, Neighbour, ReceiptItem, create_capsule_from_header, materialize_checkpoint,
     materialize_dataset_record, materialize_receipt, verify_capsule,
 };
-pub use crate::compliance::{PolicyRequirements, validate_lcm_policy};
+pub use crate::compliance::{PolicyRequirements, required_scheme, validate_lcm_policy};
 pub use crate::error::Error;
 pub use crate::header::{
     BatchSummary, CAPSULE_VERSION, CapsuleHeader, DEFAULT_LOG_ORIGIN_PREFIX, DatasetRecords,

@@ -117,6 +117,15 @@ fn signature_binds_every_field_and_the_key() {
     assert_eq!(failed.first().unwrap().stage, Stage::Header);
 }
 
+/// A commitment scheme other than `scheme`.
+fn other_scheme(scheme: CommitmentScheme) -> CommitmentScheme {
+    if scheme == CommitmentScheme::Hmac {
+        CommitmentScheme::Salted
+    } else {
+        CommitmentScheme::Hmac
+    }
+}
+
 #[test]
 fn policy_requirements() {
     let c = chain(1);
@@ -124,12 +133,13 @@ fn policy_requirements() {
     let ok = PolicyRequirements {
         hash_algorithm: Some(HashAlgorithm::Sha256),
         no_plaintext_with_pii: true,
+        commitments: Some(c.header.policy.commitments),
         min_kdf_iterations: Some(600_000),
         required_frameworks: Vec::new(),
         signing_key: Some(c.key.key_id()),
     };
     let report = validate_lcm_policy(&c.header, &ok).unwrap();
-    assert_eq!(report.checks.len(), 4);
+    assert_eq!(report.checks.len(), 5);
 
     for (req, field) in [
         (
@@ -138,6 +148,13 @@ fn policy_requirements() {
                 ..PolicyRequirements::default()
             },
             "/policy/hash_algorithm",
+        ),
+        (
+            PolicyRequirements {
+                commitments: Some(other_scheme(c.header.policy.commitments)),
+                ..PolicyRequirements::default()
+            },
+            "/policy/commitments",
         ),
         (
             PolicyRequirements {

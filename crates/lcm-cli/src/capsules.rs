@@ -8,7 +8,7 @@ use lcm_capsule::{
     Capsule, CapsuleHeader, DocumentKind, NOT_A_DOCUMENT, PolicyRequirements, Report,
     VerificationFailed, summarize, verify_capsule, verify_header, with_requirements,
 };
-use lcm_crypto::{CommitmentScheme, HashAlgorithm};
+use lcm_crypto::HashAlgorithm;
 use lcm_model::{Policy, Timestamp};
 use lcm_store::export::MaterializeError;
 use lcm_store::files::{
@@ -23,13 +23,6 @@ use crate::cli::{Cli, DocumentArgs, MaterializeArgs, RequirementArgs, VerifyArgs
 use crate::error::{CliError, input, one_line};
 use crate::io::{Out, file_err, read_signing_key, write_replacing};
 use crate::progress::Progress;
-
-fn write_output(out: &mut Out, path: Option<&Path>, text: &str) -> Result<(), CliError> {
-    match path {
-        Some(p) => write_replacing(p, format!("{text}\n").as_bytes()),
-        None => out.line(text),
-    }
-}
 
 /// `lcm header` and `lcm export`: signs the header of a lifecycle in the store, or its
 /// whole bundle (`kind`), and writes it.
@@ -76,18 +69,9 @@ pub(crate) fn document(
     // Written as it is made: a bundle's receipts are streamed from the store.
     let write = |w: &mut dyn std::io::Write| -> Result<_, CliError> {
         let now = Timestamp::now();
-        export::write_document(&*store, &deployment, kind, Some(&origin), now, &key, w)
-            .and_then(|made| {
-                w.write_all(b"\n")
-                    .map(|()| made)
-                    .map_err(lcm_store::Error::Write)
-            })
-            .map_err(|e| match e {
-                lcm_store::Error::Write(io) if io.kind() == std::io::ErrorKind::BrokenPipe => {
-                    CliError::BrokenPipe
-                }
-                e => e.into(),
-            })
+        let made = export::write_document(&*store, &deployment, kind, Some(&origin), now, &key, w)?;
+        w.write_all(b"\n").map_err(lcm_store::Error::Write)?;
+        Ok(made)
     };
     match &args.out {
         Some(p) => {
@@ -137,13 +121,13 @@ pub(crate) fn materialize(
             e => input(e.to_string()),
         })?;
     let text = capsule.to_json(Some(2))?;
-    write_output(out, path, &text)?;
     match path {
         Some(p) => {
+            write_replacing(p, format!("{text}\n").as_bytes())?;
             let (value, line) = export::capsule_written(p, &text)?;
             out.either(cli.json, &value, &line)
         }
-        None => Ok(()),
+        None => out.line(&text),
     }
 }
 
@@ -154,30 +138,16 @@ fn document_failure(kind: DocumentKind, e: &lcm_capsule::Error) -> CliError {
 }
 
 /// The requirements `lcm verify` applies: the flags, with no plaintext commitments on a
-/// dataset with personal data unless allowed; and the required commitment scheme, which
-/// `PolicyRequirements` does not express, on its own.
-fn requirements(
-    args: &RequirementArgs,
-) -> Result<(PolicyRequirements, Option<CommitmentScheme>), CliError> {
-    let scheme = args
-        .require_commitments
-        .as_deref()
-        .map(|s| {
-            s.parse::<CommitmentScheme>().map_err(|e| {
-                input(format!(
-                    "--require-commitments {s}: expected salted, hmac or plaintext: {e}"
-                ))
-            })
-        })
-        .transpose()?;
-    let req = PolicyRequirements {
+/// dataset with personal data unless allowed.
+fn requirements(args: &RequirementArgs) -> PolicyRequirements {
+    PolicyRequirements {
         hash_algorithm: args.require_hash.map(HashAlgorithm::from),
         no_plaintext_with_pii: !args.allow_plaintext_pii,
+        commitments: args.require_commitments,
         min_kdf_iterations: args.min_kdf_iterations,
         required_frameworks: args.require_framework.clone(),
         ..PolicyRequirements::default()
-    };
-    Ok((req, scheme))
+    }
 }
 
 pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), CliError> {
@@ -197,7 +167,7 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
             return out.either(cli.json, &value, &line);
         }
     };
-    let (req, scheme) = requirements(&args.requirements)?;
+    let req = requirements(&args.requirements);
     let mut newer_header = None;
     // The header is parsed once, for the signer's key id and the summary.
     let header = leading.or_else(|| header_of(kind, &text, header_path.map(PathBuf::as_path)));
@@ -242,15 +212,6 @@ pub(crate) fn verify(cli: &Cli, out: &mut Out, args: &VerifyArgs) -> Result<(), 
         _ => return Err(input(format!("{}: {NOT_A_DOCUMENT}", file.display()))),
     };
     progress.finish();
-    if let (Ok(_), Some(required), Some(h)) = (&result, scheme, &header)
-        && h.policy.commitments != required
-    {
-        return Err(CliError::Verify(format!(
-            "[header] policy requirements: required commitment scheme: /policy/commitments: \
-             required {required}, the document commits with {}",
-            h.policy.commitments
-        )));
-    }
     // A header given --header must extend the older one (its receipt log, item by item).
     let extends = match (&result, &newer_header, header_path) {
         (Ok(_), Some(header), Some(old)) => Some(crate::tlog::compare_headers(
@@ -308,10 +269,7 @@ pub(crate) fn inspect(
         }
         out.line(&v.to_string())
     } else {
-        for l in &lines {
-            out.line(l)?;
-        }
-        Ok(())
+        out.lines(&lines)
     }
 }
 
@@ -329,10 +287,7 @@ pub(crate) fn demo(cli: &Cli, out: &mut Out, receipts: u64, dir: &Path) -> Resul
     progress.finish();
     // Checked as an auditor would before it is handed out.
     let files = demo::write_artefacts(&*store, &run, dir, Timestamp::now())?;
-    let lines = files.summary_lines(&cli.store, &run);
-    out.either(
-        cli.json,
-        &files.summary_json(&cli.store, &run),
-        &lines.join("\n"),
-    )
+    let value = files.summary_json(&cli.store, &run);
+    let text = files.summary_lines(&cli.store, &run).join("\n");
+    out.either(cli.json, &value, &text)
 }

@@ -377,8 +377,8 @@ pub(crate) enum RecordCommand {
 #[derive(Debug, Args)]
 pub(crate) struct RequirementArgs {
     /// Require this commitment scheme (`salted`, `hmac` or `plaintext`).
-    #[arg(long, value_name = "SCHEME")]
-    pub(crate) require_commitments: Option<String>,
+    #[arg(long, value_name = "SCHEME", value_parser = scheme)]
+    pub(crate) require_commitments: Option<lcm_crypto::CommitmentScheme>,
     /// Require at least this PBKDF2 cost, in the policy and every anchor.
     #[arg(long, value_name = "N")]
     pub(crate) min_kdf_iterations: Option<u32>,
@@ -392,6 +392,11 @@ pub(crate) struct RequirementArgs {
     /// a warning is printed instead.
     #[arg(long)]
     pub(crate) allow_plaintext_pii: bool,
+}
+
+/// `--require-commitments`' value ([`lcm_capsule::required_scheme`]).
+fn scheme(s: &str) -> Result<lcm_crypto::CommitmentScheme, &'static str> {
+    lcm_capsule::required_scheme(s).ok_or("expected salted, hmac or plaintext")
 }
 
 /// Reasons for passing the policy gates of `lcm record lifecycle`.

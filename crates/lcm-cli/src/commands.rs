@@ -11,7 +11,7 @@ use lcm_capsule::DocumentKind;
 use lcm_model::{Policy, Timestamp};
 use lcm_store::lifecycle::views::{self, ListKind};
 use lcm_store::lifecycle::{self, Stage, StageKind};
-use lcm_store::{Store, StoredBatch, StoredRecord, export, find, pipeline};
+use lcm_store::{Store, StoredRecord, export, find, pipeline};
 use serde_json::{Value, json};
 
 use crate::cli::{
@@ -198,24 +198,23 @@ fn record_stage(cli: &Cli, out: &mut Out, command: &RecordCommand) -> Result<(),
 /// The policy overrides a record command was given (`--allow-plaintext-pii`,
 /// `--allow-failed-security-scan`).
 fn overrides(command: &RecordCommand) -> lifecycle::Overrides {
-    let (plaintext_pii, failed_security_scan) = match command {
-        RecordCommand::Lifecycle { overrides: o, .. } => (
-            o.allow_plaintext_pii.clone(),
-            o.allow_failed_security_scan.clone(),
-        ),
+    let (pii, scan) = match command {
+        RecordCommand::Lifecycle { overrides: o, .. } => {
+            (&o.allow_plaintext_pii, &o.allow_failed_security_scan)
+        }
         RecordCommand::Dataset {
-            allow_plaintext_pii,
+            allow_plaintext_pii: pii,
             ..
-        } => (allow_plaintext_pii.clone(), None),
+        } => (pii, &None),
         RecordCommand::Deployment {
-            allow_failed_security_scan,
+            allow_failed_security_scan: scan,
             ..
-        } => (None, allow_failed_security_scan.clone()),
-        _ => (None, None),
+        } => (&None, scan),
+        _ => (&None, &None),
     };
     lifecycle::Overrides {
-        plaintext_pii,
-        failed_security_scan,
+        plaintext_pii: pii.clone(),
+        failed_security_scan: scan.clone(),
     }
 }
 
@@ -298,10 +297,6 @@ fn batch_close(cli: &Cli, out: &mut Out, args: &BatchCloseArgs) -> Result<(), Cl
     let mut store = open(cli)?;
     let deployment = export::chain_of(&*store, deployment)?;
     let batch = pipeline::seal_next_batch(&mut *store, &deployment, window, until, None)?;
-    print_batch(cli, out, batch)
-}
-
-fn print_batch(cli: &Cli, out: &mut Out, batch: Option<StoredBatch>) -> Result<(), CliError> {
     let (value, text) = views::sealed_batch(batch.as_ref())?;
     out.either(cli.json, &value, &text)
 }
@@ -312,12 +307,8 @@ fn check(cli: &Cli, out: &mut Out) -> Result<(), CliError> {
     let progress = Progress::new("checking receipts", Some(total), false);
     let report = lcm_store::check::check_store(&*store, &mut |n| progress.set(n))?;
     progress.finish();
-    if cli.json {
-        return out.line(
-            &serde_json::to_string(&report).map_err(|e| input(format!("report json: {e}")))?,
-        );
-    }
-    out.line(&report.to_string())
+    let value = serde_json::to_value(&report).map_err(|e| input(format!("report json: {e}")))?;
+    out.either(cli.json, &value, &report.to_string())
 }
 
 fn list(cli: &Cli, out: &mut Out, args: &ListArgs) -> Result<(), CliError> {
@@ -351,12 +342,8 @@ fn print_rows<T: serde::Serialize + std::fmt::Display>(
     rows: &[T],
 ) -> Result<(), CliError> {
     for row in rows {
-        if cli.json {
-            let value = serde_json::to_value(row).map_err(|e| input(format!("row json: {e}")))?;
-            out.line(&value.to_string())?;
-        } else {
-            out.line(&row.to_string())?;
-        }
+        let value = serde_json::to_value(row).map_err(|e| input(format!("row json: {e}")))?;
+        out.either(cli.json, &value, &row.to_string())?;
     }
     Ok(())
 }

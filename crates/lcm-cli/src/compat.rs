@@ -23,8 +23,5 @@ pub(crate) fn audit_cmd(cli: &Cli, out: &mut Out, file: &Path) -> Result<(), Cli
         value["file"] = json!(file.display().to_string());
         return out.line(&value.to_string());
     }
-    for line in report.text_lines(&file.display().to_string()) {
-        out.line(&line)?;
-    }
-    Ok(())
+    out.lines(report.text_lines(&file.display().to_string()))
 }

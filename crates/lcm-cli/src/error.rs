@@ -56,8 +56,14 @@ impl CliError {
 }
 
 impl From<lcm_store::Error> for CliError {
+    /// A write that failed because standard output's reader closed it is [`Self::BrokenPipe`].
     fn from(e: lcm_store::Error) -> Self {
-        Self::Store(Box::new(e))
+        match e {
+            lcm_store::Error::Write(io) if io.kind() == std::io::ErrorKind::BrokenPipe => {
+                Self::BrokenPipe
+            }
+            e => Self::Store(Box::new(e)),
+        }
     }
 }
 

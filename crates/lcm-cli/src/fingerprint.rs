@@ -52,9 +52,7 @@ pub(crate) fn fingerprint(
         } else if cli.json {
             out.line(&manifest.summary_json().to_string())?;
         } else {
-            for line in manifest.text_lines(args.manifest) {
-                out.line(&line)?;
-            }
+            out.lines(manifest.text_lines(args.manifest))?;
         }
     }
     match last_failure {
@@ -106,9 +104,7 @@ fn diff(
     if cli.json {
         out.line(&d.to_json(&ma, &mb).to_string())?;
     } else {
-        for line in d.text_lines() {
-            out.line(&line)?;
-        }
+        out.lines(d.text_lines())?;
     }
     if d.equal {
         Ok(())
@@ -120,10 +116,7 @@ fn diff(
 pub(crate) fn schema(cli: &Cli, out: &mut Out, kind: Option<&str>) -> Result<(), CliError> {
     use lcm_store::lifecycle::{schema_listing, schema_of};
     let Some(kind) = kind else {
-        for line in schema_listing(cli.json) {
-            out.line(&line)?;
-        }
-        return Ok(());
+        return out.lines(schema_listing(cli.json));
     };
     let schema = schema_of(kind).map_err(|e| input(e.to_string()))?;
     let text = serde_json::to_string_pretty(&schema)

@@ -36,6 +36,15 @@ impl Out {
             .map_err(out_err)
     }
 
+    /// Each of `lines`, one a line.
+    pub(crate) fn lines<I>(&mut self, lines: I) -> Result<(), CliError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        lines.into_iter().try_for_each(|l| self.line(l.as_ref()))
+    }
+
     /// One line: `value` with `--json` (`json`), else `text`.
     pub(crate) fn either(
         &mut self,

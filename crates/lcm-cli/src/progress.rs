@@ -8,19 +8,16 @@ use indicatif::{HumanCount, ProgressBar, ProgressState, ProgressStyle};
 /// estimate swings with the bursts in which the work reports (a committed batch, a checked
 /// chunk) and prints four decimals.
 fn average_rate(state: &ProgressState, w: &mut dyn std::fmt::Write) {
-    let seconds = state.elapsed().as_secs_f64();
-    // Display only: the rate needs no exactness.
-    #[allow(
-        clippy::cast_precision_loss,
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss
-    )]
-    let per_sec = if seconds > 0.0 {
-        (state.pos() as f64 / seconds) as u64
-    } else {
-        0
+    // In whole milliseconds and integers: no lossy casts, and 0 before the first one.
+    let per_sec = match state.elapsed().as_millis() {
+        0 => 0,
+        millis => u128::from(state.pos()) * 1000 / millis,
     };
-    let _ = write!(w, "{}/s", HumanCount(per_sec));
+    let _ = write!(
+        w,
+        "{}/s",
+        HumanCount(u64::try_from(per_sec).unwrap_or(u64::MAX))
+    );
 }
 
 /// A progress bar; nothing is drawn when standard error is not a terminal.

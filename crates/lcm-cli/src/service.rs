@@ -64,11 +64,12 @@ pub(crate) fn token(cli: &Cli, out: &mut Out, command: &TokenCommand) -> Result<
             Ok(())
         }
         TokenCommand::List => {
-            let store = open_read_only(cli)?;
-            for t in store.tokens()? {
-                out.line(&lcm_server::tokens::list_line(&t, cli.json))?;
-            }
-            Ok(())
+            let tokens = open_read_only(cli)?.tokens()?;
+            out.lines(
+                tokens
+                    .iter()
+                    .map(|t| lcm_server::tokens::list_line(t, cli.json)),
+            )
         }
     }
 }

@@ -621,6 +621,9 @@ fn plaintext_commitments_on_pii_are_gated() {
     // Requirement flags.
     for (flag, value, code) in [
         ("--require-commitments", "salted", 1),
+        ("--require-commitments", "hmac", 1),
+        ("--require-commitments", "HMAC-SHA256", 1),
+        ("--require-commitments", "plaintext", 0),
         ("--require-framework", "GDPR", 1),
         ("--require-framework", "HIPAA", 0),
         ("--min-kdf-iterations", "100000000", 1),
@@ -630,7 +633,20 @@ fn plaintext_commitments_on_pii_are_gated() {
         let args = ["--allow-plaintext-pii", flag, value];
         verify(&s, &bundle, &public, &args, code);
     }
-    verify(&s, &bundle, &public, &["--require-commitments", "bogus"], 2);
+    let args = ["--allow-plaintext-pii", "--require-commitments", "hmac"];
+    let out = verify(&s, &bundle, &public, &args, 1);
+    let err = stderr(&out);
+    assert!(err.contains("/policy/commitments"), "{err}");
+    assert!(
+        err.contains("HMAC-SHA256") && err.contains("plaintext"),
+        "{err}"
+    );
+    let out = verify(&s, &bundle, &public, &["--require-commitments", "bogus"], 2);
+    assert!(
+        stderr(&out).contains("--require-commitments"),
+        "{}",
+        stderr(&out)
+    );
     edit(
         &s,
         "DROP TRIGGER records_no_update; \

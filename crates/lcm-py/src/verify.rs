@@ -27,6 +27,9 @@ pub(crate) struct Requirements {
     hash_algorithm: Option<String>,
     /// Refuse plaintext commitments when the dataset contains personal data.
     no_plaintext_with_pii: bool,
+    /// `"salted"`, `"hmac"`, `"plaintext"` or None: the commitment scheme the policy must
+    /// declare.
+    commitments: Option<String>,
     /// The lowest acceptable PBKDF2 iteration count.
     min_kdf_iterations: Option<u32>,
     /// Compliance frameworks the dataset must declare.
@@ -39,17 +42,20 @@ pub(crate) struct Requirements {
 impl Requirements {
     #[new]
     #[pyo3(signature = (*, hash_algorithm = None, no_plaintext_with_pii = false,
-        min_kdf_iterations = None, required_frameworks = Vec::new(), signing_key = None))]
+        min_kdf_iterations = None, required_frameworks = Vec::new(), signing_key = None,
+        commitments = None))]
     fn new(
         hash_algorithm: Option<String>,
         no_plaintext_with_pii: bool,
         min_kdf_iterations: Option<u32>,
         required_frameworks: Vec<String>,
         signing_key: Option<String>,
+        commitments: Option<String>,
     ) -> PyResult<Self> {
         let r = Self {
             hash_algorithm,
             no_plaintext_with_pii,
+            commitments,
             min_kdf_iterations,
             required_frameworks,
             signing_key,
@@ -61,12 +67,13 @@ impl Requirements {
     fn __repr__(&self) -> String {
         format!(
             "Requirements(hash_algorithm={:?}, no_plaintext_with_pii={}, min_kdf_iterations={:?}, \
-             required_frameworks={:?}, signing_key={:?})",
+             required_frameworks={:?}, signing_key={:?}, commitments={:?})",
             self.hash_algorithm,
             self.no_plaintext_with_pii,
             self.min_kdf_iterations,
             self.required_frameworks,
-            self.signing_key
+            self.signing_key,
+            self.commitments
         )
     }
 }
@@ -76,6 +83,17 @@ impl Requirements {
         Ok(PolicyRequirements {
             hash_algorithm: self.hash_algorithm.as_deref().map(algorithm).transpose()?,
             no_plaintext_with_pii: self.no_plaintext_with_pii,
+            commitments: self
+                .commitments
+                .as_deref()
+                .map(|s| {
+                    lcm_capsule::required_scheme(s).ok_or_else(|| {
+                        input(format!(
+                            "commitments: {s:?} (expected \"salted\", \"hmac\" or \"plaintext\")"
+                        ))
+                    })
+                })
+                .transpose()?,
             min_kdf_iterations: self.min_kdf_iterations,
             required_frameworks: self.required_frameworks.clone(),
             signing_key: self

@@ -143,7 +143,7 @@ def test_capsule_of_one_receipt(store: lcm.Store, exported, tmp_path: pathlib.Pa
 def test_requirements(exported) -> None:
     bundle, header, pub = exported
     key_id = lcm.verify(header, key=pub).key_id
-    ok = lcm.Requirements(hash_algorithm="sha256", signing_key=key_id)
+    ok = lcm.Requirements(hash_algorithm="sha256", signing_key=key_id, commitments="salted")
     assert lcm.verify(bundle, key=pub, requirements=ok).valid
     assert lcm.verify(header, key=pub, requirements=ok).valid
     for req in (
@@ -151,6 +151,8 @@ def test_requirements(exported) -> None:
         lcm.Requirements(hash_algorithm="blake3"),
         lcm.Requirements(signing_key="0" * 64),
         lcm.Requirements(required_frameworks=["NO-SUCH-FRAMEWORK"]),
+        lcm.Requirements(commitments="hmac"),
+        lcm.Requirements(commitments="plaintext"),
     ):
         for path in (bundle, header):
             with pytest.raises(lcm.VerificationError):
@@ -159,6 +161,8 @@ def test_requirements(exported) -> None:
         lcm.Requirements(hash_algorithm="md5")
     with pytest.raises(lcm.InputError):
         lcm.Requirements(signing_key="xyz")
+    with pytest.raises(lcm.InputError, match="commitments"):
+        lcm.Requirements(commitments="bogus")
 
 
 def test_store_check_finds_an_edited_receipt(store: lcm.Store, deployment: str, tmp_path: pathlib.Path) -> None:

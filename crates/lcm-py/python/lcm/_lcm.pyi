@@ -152,6 +152,7 @@ class Requirements:
         min_kdf_iterations: int | None = None,
         required_frameworks: Sequence[str] = ...,
         signing_key: str | None = None,
+        commitments: str | None = None,
     ) -> None: ...
     @property
     def hash_algorithm(self) -> str | None: ...
@@ -163,6 +164,8 @@ class Requirements:
     def required_frameworks(self) -> list[str]: ...
     @property
     def signing_key(self) -> str | None: ...
+    @property
+    def commitments(self) -> str | None: ...
 
 class Check:
     """One check a verifier ran."""
