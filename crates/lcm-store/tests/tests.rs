@@ -769,3 +769,36 @@ fn headers_name_their_log_origin_and_earlier_headers_keep_the_derived_one() {
     let cp = tlog_ops::header_checkpoint(&legacy, Some("example.org/x"), "h").unwrap();
     assert_eq!(cp.origin(), "example.org/x");
 }
+
+/// `check_header_of` accepts the store's own header and refuses one with a single field
+/// changed, naming that field: each field it compares, one at a time.
+#[test]
+fn a_header_with_one_field_changed_is_refused_naming_the_field() {
+    use lcm_capsule::CapsuleHeader;
+    let s = Scratch::new("foreign-field");
+    let store = recorded(&s, 3);
+    let key = SigningKey::from_seed(&Seed::from_bytes([4; 32]));
+    let at = Timestamp::from_unix_micros(9);
+    let (own, _) = export::header(&*store, "deploy_001", at, &key).expect("header");
+    assert!(export::check_header_of(&*store, "deploy_001", &own).is_ok());
+    let changes: [(&str, fn(&mut CapsuleHeader)); 9] = [
+        ("policy", |h| h.policy_digest = lcm_crypto::Digest::from_bytes([9; 32])),
+        ("stage_a_dataset", |h| h.stage_a_dataset = None),
+        ("stage_b_model", |h| h.stage_b_model = None),
+        ("stage_c_training", |h| h.stage_c_training = None),
+        ("stage_d_predeployment", |h| h.stage_d_predeployment = None),
+        ("stage_f_test_evaluation", |h| h.stage_f_test_evaluation = None),
+        ("synthetic", |h| h.synthetic = Some("a demo".to_owned())),
+        ("stage_e_deployment", |h| h.stage_e_deployment = None),
+        ("stage_g_inference", |h| h.stage_g_inference = None),
+    ];
+    for (field, change) in changes {
+        let mut given = own.clone();
+        change(&mut given);
+        let e = export::check_header_of(&*store, "deploy_001", &given).err();
+        assert!(
+            matches!(&e, Some(Error::ForeignHeader { field: f, .. }) if *f == field),
+            "{field}: {e:?}"
+        );
+    }
+}
