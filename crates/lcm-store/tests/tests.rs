@@ -783,16 +783,17 @@ fn a_header_with_one_field_changed_is_refused_naming_the_field() {
     let at = Timestamp::from_unix_micros(9);
     let (own, _) = export::header(&*store, "deploy_001", at, &key).expect("header");
     assert!(export::check_header_of(&*store, "deploy_001", &own).is_ok());
-    let changes: [(&str, fn(&mut CapsuleHeader)); 9] = [
+    type Change = fn(&mut CapsuleHeader);
+    let changes: [(&str, Change); 9] = [
         ("policy", |h| {
-            h.policy_digest = lcm_crypto::Digest::from_bytes([9; 32])
+            h.policy_digest = lcm_crypto::Digest::from_bytes([9; 32]);
         }),
         ("stage_a_dataset", |h| h.stage_a_dataset = None),
         ("stage_b_model", |h| h.stage_b_model = None),
         ("stage_c_training", |h| h.stage_c_training = None),
         ("stage_d_predeployment", |h| h.stage_d_predeployment = None),
         ("stage_f_test_evaluation", |h| {
-            h.stage_f_test_evaluation = None
+            h.stage_f_test_evaluation = None;
         }),
         ("synthetic", |h| h.synthetic = Some("a demo".to_owned())),
         ("stage_e_deployment", |h| h.stage_e_deployment = None),
