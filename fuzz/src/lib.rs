@@ -184,21 +184,12 @@ pub fn merkle_inclusion(data: &[u8]) {
 
     // Tampering.
     let flip = input.u8();
-    if !proof.path().is_empty() {
-        let mut path = proof.path().to_vec();
-        let at = usize::from(flip) % path.len();
-        path[at] = flipped(&path[at], flip);
+    if let Some(path) = path_flipped(proof.path(), flip) {
         let result = verify_inclusion(&leaf, index, count, &path, &root);
-        assert!(
-            matches!(result, Err(Error::RootMismatch { .. })),
-            "flipped proof: {result:?}"
-        );
+        assert_root_mismatch(result, "flipped proof");
     }
     let result = verify_inclusion(&leaf, index, count, proof.path(), &flipped(&root, flip));
-    assert!(
-        matches!(result, Err(Error::RootMismatch { .. })),
-        "flipped root: {result:?}"
-    );
+    assert_root_mismatch(result, "flipped root");
     let other = input.u64() % count;
     if other != index {
         let result = verify_inclusion(&leaf, other, count, proof.path(), &root);
@@ -208,10 +199,7 @@ pub fn merkle_inclusion(data: &[u8]) {
         );
         let other_leaf = tree.leaf_hash(other).expect("other < count");
         let result = verify_inclusion(&other_leaf, index, count, proof.path(), &root);
-        assert!(
-            matches!(result, Err(Error::RootMismatch { .. })),
-            "other leaf: {result:?}"
-        );
+        assert_root_mismatch(result, "other leaf");
     }
     let bigger = MerkleRoot::new(HashAlgorithm::Sha256, root, count + 1);
     let expected = Error::TreeSizeMismatch {
@@ -306,25 +294,16 @@ pub fn merkle_consistency(data: &[u8]) {
 
     // Tampering.
     let flip = input.u8();
-    if !proof.path().is_empty() {
-        let mut path = proof.path().to_vec();
-        let at = usize::from(flip) % path.len();
-        path[at] = flipped(&path[at], flip);
+    if let Some(path) = path_flipped(proof.path(), flip) {
         let result = verify_consistency(size1, size2, &path, &root1, &root2);
-        assert!(
-            matches!(result, Err(Error::RootMismatch { .. })),
-            "flipped proof: {result:?}"
-        );
+        assert_root_mismatch(result, "flipped proof");
     }
     for (r1, r2) in [
         (flipped(&root1, flip), root2),
         (root1, flipped(&root2, flip)),
     ] {
         let result = verify_consistency(size1, size2, proof.path(), &r1, &r2);
-        assert!(
-            matches!(result, Err(Error::RootMismatch { .. })),
-            "flipped root: {result:?}"
-        );
+        assert_root_mismatch(result, "flipped root");
     }
     if root1 != root2 {
         let result = verify_consistency(size1, size2, proof.path(), &root2, &root1);
@@ -426,6 +405,25 @@ fn flipped(digest: &Digest, flip: u8) -> Digest {
     let mut bytes = digest.to_bytes();
     bytes[usize::from(flip) % 32] ^= 1 << (flip % 8);
     Digest::from_bytes(bytes)
+}
+
+/// `path` with one bit of one of its hashes flipped, both chosen by `flip`; `None` for an empty
+/// path.
+fn path_flipped(path: &[Digest], flip: u8) -> Option<Vec<Digest>> {
+    let at = usize::from(flip).checked_rem(path.len())?;
+    let mut path = path.to_vec();
+    path[at] = flipped(&path[at], flip);
+    Some(path)
+}
+
+/// Asserts that a proof or root tampered with as `what` says was refused with
+/// [`Error::RootMismatch`].
+#[track_caller]
+fn assert_root_mismatch(result: Result<(), Error>, what: &str) {
+    assert!(
+        matches!(result, Err(Error::RootMismatch { .. })),
+        "{what}: {result:?}"
+    );
 }
 
 fn to_usize(n: u64) -> usize {

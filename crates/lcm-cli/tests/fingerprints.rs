@@ -3,24 +3,9 @@
 
 use super::*;
 
-/// A safetensors file of u8 tensors, each `(name, bytes)`.
-fn safetensors(tensors: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut header = serde_json::Map::new();
-    let mut data = Vec::new();
-    for (name, bytes) in tensors {
-        let start = data.len();
-        data.extend_from_slice(bytes);
-        header.insert(
-            (*name).to_owned(),
-            serde_json::json!({"dtype": "U8", "shape": [bytes.len()], "data_offsets": [start, data.len()]}),
-        );
-    }
-    let header = serde_json::Value::Object(header).to_string();
-    let mut out = (header.len() as u64).to_le_bytes().to_vec();
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(&data);
-    out
-}
+#[path = "../../lcm-store/tests/safetensors_file.rs"]
+mod safetensors_file;
+use safetensors_file::u8_safetensors as safetensors;
 
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("JSON on standard output")

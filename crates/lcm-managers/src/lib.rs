@@ -4,18 +4,10 @@
 //! of [`lcm_model`]; the managers create them, check them against what they already hold, and
 //! compute their digests and roots.
 
-/// Asserts that `$value` matches `$pattern`, printing the value when it does not.
 #[cfg(test)]
-macro_rules! assert_matches {
-    ($value:expr, $pattern:pat $(,)?) => {{
-        let value = &$value;
-        assert!(
-            matches!(value, $pattern),
-            "expected {}, got {value:?}",
-            stringify!($pattern)
-        );
-    }};
-}
+#[macro_use]
+#[path = "../../lcm-model/src/assert_matches.rs"]
+mod assert_matches;
 
 mod context;
 mod dataset;

@@ -10,18 +10,9 @@
 //!
 //! Records are plain structs with public fields; parsing rejects unknown fields.
 
-/// Asserts that `$value` matches `$pattern`, printing the value when it does not.
 #[cfg(test)]
-macro_rules! assert_matches {
-    ($value:expr, $pattern:pat $(,)?) => {{
-        let value = &$value;
-        assert!(
-            matches!(value, $pattern),
-            "expected {}, got {value:?}",
-            stringify!($pattern)
-        );
-    }};
-}
+#[macro_use]
+mod assert_matches;
 
 pub mod canonical;
 mod error;

@@ -589,24 +589,22 @@ pub fn check_header_of<'a>(
     if given.policy_digest != own.policy_digest || given.policy != own.policy {
         return Err(differs("policy"));
     }
-    if given.stage_a_dataset != own.stage_a_dataset {
-        return Err(differs("stage_a_dataset"));
+    // The fields compared whole, in this order; the first that differs is named.
+    macro_rules! same {
+        ($($field:ident),+) => {$(
+            if given.$field != own.$field {
+                return Err(differs(stringify!($field)));
+            }
+        )+};
     }
-    if given.stage_b_model != own.stage_b_model {
-        return Err(differs("stage_b_model"));
-    }
-    if given.stage_c_training != own.stage_c_training {
-        return Err(differs("stage_c_training"));
-    }
-    if given.stage_d_predeployment != own.stage_d_predeployment {
-        return Err(differs("stage_d_predeployment"));
-    }
-    if given.stage_f_test_evaluation != own.stage_f_test_evaluation {
-        return Err(differs("stage_f_test_evaluation"));
-    }
-    if given.synthetic != own.synthetic {
-        return Err(differs("synthetic"));
-    }
+    same!(
+        stage_a_dataset,
+        stage_b_model,
+        stage_c_training,
+        stage_d_predeployment,
+        stage_f_test_evaluation,
+        synthetic
+    );
     match (&given.stage_e_deployment, &own.stage_e_deployment) {
         (Some(g), Some(o))
             if g.deployment_id == o.deployment_id

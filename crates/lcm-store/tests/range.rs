@@ -5,12 +5,14 @@
 
 use lcm_crypto::{Digest, Seed};
 use lcm_managers::{ReceiptChain, ReceiptFields};
-use lcm_model::Timestamp;
 use lcm_model::policy::DomainType;
+use lcm_model::records::{DeploymentAnchor, PreDeploymentAnchor};
+use lcm_model::{Policy, Record, Timestamp};
 use lcm_store::tlog_ops::OpsError;
 use lcm_store::tlog_ops::range::{self, RangeFailure, RangeWritten};
 use lcm_store::{NewReceipt, Store};
 use lcm_tlog::note::{KeyName, SignatureType, SignerKey};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use crate::conformance::{DEPLOYMENT, Fixture, recorded};
@@ -119,6 +121,19 @@ fn edit(text: &str, change: impl FnOnce(&mut Value)) -> String {
     let mut doc: Value = serde_json::from_str(text).expect("test fixture");
     change(&mut doc);
     serde_json::to_string(&doc).expect("test fixture")
+}
+
+/// Parses the record of `stage` in a document's lifecycle, changes it, and writes it back with
+/// its digest recomputed: an edit resealed by someone who holds no key.
+fn reseal<T>(doc: &mut Value, stage: &str, policy: &Policy, change: impl FnOnce(&mut T))
+where
+    T: Record + DeserializeOwned,
+{
+    let at = &mut doc["lifecycle"][stage];
+    let mut record: T = serde_json::from_value(at["record"].clone()).expect("test fixture");
+    change(&mut record);
+    at["digest"] = record.digest(policy).expect("test fixture").to_hex().into();
+    at["record"] = serde_json::to_value(&record).expect("test fixture");
 }
 
 /// A time window over receipts whose timestamps go back and forth: the document holds the
@@ -238,10 +253,7 @@ fn range_lifecycle_records_authenticate_the_deployment() {
     // ... and resealed: the receipts carry the old record's digest.
     let policy = store.policy().unwrap();
     let resealed = edit(&renamed, |d| {
-        let r: lcm_model::records::DeploymentAnchor =
-            serde_json::from_value(d["lifecycle"]["deployment"]["record"].clone()).unwrap();
-        let digest = lcm_model::Record::digest(&r, &policy).unwrap();
-        d["lifecycle"]["deployment"]["digest"] = digest.to_hex().into();
+        reseal(d, "deployment", &policy, |_: &mut DeploymentAnchor| {});
     });
     let f2 = failure(&resealed);
     assert!(
@@ -283,12 +295,14 @@ fn range_lifecycle_records_authenticate_the_deployment() {
     // The model record's digest named by the pre-deployment record, changed with a resealed
     // pre-deployment record: the link to the model record breaks.
     let relinked = edit(&text, |d| {
-        let mut r: lcm_model::records::PreDeploymentAnchor =
-            serde_json::from_value(d["lifecycle"]["predeployment"]["record"].clone()).unwrap();
-        r.model_anchor = Digest::from_bytes([7; 32]);
-        let digest = lcm_model::Record::digest(&r, &policy).unwrap();
-        d["lifecycle"]["predeployment"]["record"] = serde_json::to_value(&r).unwrap();
-        d["lifecycle"]["predeployment"]["digest"] = digest.to_hex().into();
+        reseal(
+            d,
+            "predeployment",
+            &policy,
+            |r: &mut PreDeploymentAnchor| {
+                r.model_anchor = Digest::from_bytes([7; 32]);
+            },
+        );
     });
     let f3 = failure(&relinked);
     assert!(

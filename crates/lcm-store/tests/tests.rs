@@ -56,6 +56,12 @@ fn recorded(s: &Scratch, receipts: u64) -> Box<dyn Store> {
     store
 }
 
+/// [`recorded`], and the header signing key made from the seed of 32 bytes `seed`.
+fn recorded_with_key(s: &Scratch, receipts: u64, seed: u8) -> (Box<dyn Store>, SigningKey) {
+    let key = SigningKey::from_seed(&Seed::from_bytes([seed; 32]));
+    (recorded(s, receipts), key)
+}
+
 #[test]
 fn records_are_found_by_digest() {
     let s = Scratch::new("digest");
@@ -84,8 +90,7 @@ fn records_are_found_by_digest() {
 #[test]
 fn a_bundle_exported_from_a_store_verifies() {
     let s = Scratch::new("bundle");
-    let store = recorded(&s, 6);
-    let key = SigningKey::from_seed(&Seed::from_bytes([3; 32]));
+    let (store, key) = recorded_with_key(&s, 6, 3);
     let deployment = export::lifecycle_of(&*store, None).unwrap();
     let bundle = export::bundle(&*store, &deployment, Timestamp::now(), &key).unwrap();
     assert_eq!(bundle.lifecycle.inference.receipts().count(), 6);
@@ -481,8 +486,7 @@ fn exported_tiles_and_proof_files_verify_and_their_tampered_twins_fail() {
 fn headers_and_capsules_from_the_log_tiles_equal_those_of_the_rebuilt_tree() {
     use lcm_capsule::{MerkleLog, materialize_receipt, verify_capsule};
     let s = Scratch::new("chainlog");
-    let store = recorded(&s, 300);
-    let key = SigningKey::from_seed(&Seed::from_bytes([5; 32]));
+    let (store, key) = recorded_with_key(&s, 300, 5);
     let at = Timestamp::from_unix_micros(1_700_000_000_000_000);
     let policy = store.policy().unwrap();
     let (header, log) = export::header(&*store, "deploy_001", at, &key).unwrap();
@@ -738,8 +742,7 @@ fn lean_rows_give_back_every_receipt_shape_byte_for_byte() {
 fn headers_name_their_log_origin_and_earlier_headers_keep_the_derived_one() {
     use lcm_store::tlog_ops::{self, OpsError};
     let s = Scratch::new("origin");
-    let store = recorded(&s, 5);
-    let key = SigningKey::from_seed(&Seed::from_bytes([3; 32]));
+    let (store, key) = recorded_with_key(&s, 5, 3);
     let at = Timestamp::from_unix_micros(7);
     let (named, _) =
         export::header_named(&*store, "deploy_001", Some("example.com/log"), at, &key).unwrap();
@@ -768,4 +771,41 @@ fn headers_name_their_log_origin_and_earlier_headers_keep_the_derived_one() {
     assert_eq!(cp.origin(), "lcm.local/deploy_001");
     let cp = tlog_ops::header_checkpoint(&legacy, Some("example.org/x"), "h").unwrap();
     assert_eq!(cp.origin(), "example.org/x");
+}
+
+/// `check_header_of` accepts the store's own header and refuses one with a single field
+/// changed, naming that field: each field it compares, one at a time.
+#[test]
+fn a_header_with_one_field_changed_is_refused_naming_the_field() {
+    use lcm_capsule::CapsuleHeader;
+    let s = Scratch::new("foreign-field");
+    let (store, key) = recorded_with_key(&s, 3, 4);
+    let at = Timestamp::from_unix_micros(9);
+    let (own, _) = export::header(&*store, "deploy_001", at, &key).expect("header");
+    assert!(export::check_header_of(&*store, "deploy_001", &own).is_ok());
+    type Change = fn(&mut CapsuleHeader);
+    let changes: [(&str, Change); 9] = [
+        ("policy", |h| {
+            h.policy_digest = lcm_crypto::Digest::from_bytes([9; 32]);
+        }),
+        ("stage_a_dataset", |h| h.stage_a_dataset = None),
+        ("stage_b_model", |h| h.stage_b_model = None),
+        ("stage_c_training", |h| h.stage_c_training = None),
+        ("stage_d_predeployment", |h| h.stage_d_predeployment = None),
+        ("stage_f_test_evaluation", |h| {
+            h.stage_f_test_evaluation = None;
+        }),
+        ("synthetic", |h| h.synthetic = Some("a demo".to_owned())),
+        ("stage_e_deployment", |h| h.stage_e_deployment = None),
+        ("stage_g_inference", |h| h.stage_g_inference = None),
+    ];
+    for (field, change) in changes {
+        let mut given = own.clone();
+        change(&mut given);
+        let e = export::check_header_of(&*store, "deploy_001", &given).err();
+        assert!(
+            matches!(&e, Some(Error::ForeignHeader { field: f, .. }) if *f == field),
+            "{field}: {e:?}"
+        );
+    }
 }

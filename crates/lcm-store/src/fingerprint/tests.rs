@@ -6,12 +6,9 @@ use lcm_model::records::{ParameterFingerprint, Tensor};
 
 use super::*;
 
-fn file(header: &str, data: &[u8]) -> Vec<u8> {
-    let mut out = (header.len() as u64).to_le_bytes().to_vec();
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(data);
-    out
-}
+#[path = "../../tests/safetensors_file.rs"]
+mod safetensors_file;
+use safetensors_file::{file, u8_safetensors};
 
 #[track_caller]
 fn check(bytes: &[u8], expected: Result<(), &str>) {
@@ -168,21 +165,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).unwrap();
     root
-}
-
-/// A safetensors file of u8 tensors, each `(name, bytes)`, in the given order.
-fn u8_safetensors(tensors: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut header = serde_json::Map::new();
-    let mut data = Vec::new();
-    for (name, bytes) in tensors {
-        let start = data.len();
-        data.extend_from_slice(bytes);
-        header.insert(
-            (*name).to_owned(),
-            serde_json::json!({"dtype": "U8", "shape": [bytes.len()], "data_offsets": [start, data.len()]}),
-        );
-    }
-    file(&serde_json::Value::Object(header).to_string(), &data)
 }
 
 #[cfg(unix)]
