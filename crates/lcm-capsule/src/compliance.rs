@@ -1,6 +1,8 @@
 //! Policy compliance: requirements a deployer states, checked against a signed header (and,
 //! by the bundle verifier, against every record).
 
+use std::fmt::Display;
+
 use lcm_crypto::{CommitmentScheme, HashAlgorithm, KeyId};
 
 use crate::CapsuleHeader;
@@ -82,6 +84,32 @@ pub fn validate_lcm_policy(
     Report::collect(|report| policy_checks(report, header, requirements, ""))
 }
 
+/// One header check that the policy's field `requirement` has the `required` value.
+fn equal<T: PartialEq + Display>(
+    report: &mut Report,
+    prefix: &str,
+    name: &'static str,
+    requirement: &'static str,
+    required: T,
+    actual: T,
+) {
+    report.push(
+        name,
+        Stage::Header,
+        "policy requirements",
+        format!("{prefix}/policy/{requirement}"),
+        if required == actual {
+            Ok(())
+        } else {
+            Err(CheckError::Policy {
+                requirement,
+                expected: required.to_string(),
+                actual: actual.to_string(),
+            })
+        },
+    );
+}
+
 pub(crate) fn policy_checks(
     report: &mut Report,
     header: &CapsuleHeader,
@@ -91,20 +119,25 @@ pub(crate) fn policy_checks(
     let label = "policy requirements";
     let policy = &header.policy;
     if let Some(alg) = req.hash_algorithm {
-        report.push(
-            "required hash algorithm",
-            Stage::Header,
-            label,
-            format!("{prefix}/policy/hash_algorithm"),
-            if policy.hash_algorithm == alg {
-                Ok(())
-            } else {
-                Err(CheckError::Policy {
-                    requirement: "hash_algorithm",
-                    expected: alg.to_string(),
-                    actual: policy.hash_algorithm.to_string(),
-                })
-            },
+        let name = "required hash algorithm";
+        equal(
+            report,
+            prefix,
+            name,
+            "hash_algorithm",
+            alg,
+            policy.hash_algorithm,
+        );
+    }
+    if let Some(scheme) = req.commitments {
+        let name = "required commitment scheme";
+        equal(
+            report,
+            prefix,
+            name,
+            "commitments",
+            scheme,
+            policy.commitments,
         );
     }
     if req.no_plaintext_with_pii {
@@ -126,23 +159,6 @@ pub(crate) fn policy_checks(
                 })
             } else {
                 Ok(())
-            },
-        );
-    }
-    if let Some(scheme) = req.commitments {
-        report.push(
-            "required commitment scheme",
-            Stage::Header,
-            label,
-            format!("{prefix}/policy/commitments"),
-            if policy.commitments == scheme {
-                Ok(())
-            } else {
-                Err(CheckError::Policy {
-                    requirement: "commitments",
-                    expected: scheme.to_string(),
-                    actual: policy.commitments.to_string(),
-                })
             },
         );
     }
