@@ -4,10 +4,12 @@
 //! [`infer`] is `lcm infer` without the terminal: three threads in a pipeline. The reader
 //! parses request lines; the maker groups them into batches and makes their receipts after
 //! the head it expects; the writer (the calling thread) appends each batch in one
-//! transaction. Inside the transaction the writer reads the real head: if another process
-//! appended meanwhile, it remakes the batch after the real head (still inside the
-//! transaction, so the chain stays correct) and tells the maker to continue from there. A
-//! receipt is acknowledged (handed to the caller's sink) only after its commit.
+//! transaction. Inside the transaction the writer looks up the batch's request ids (unless
+//! repeats are allowed: no other writer can append one of them before the commit) and reads
+//! the real head: if another process appended meanwhile, it remakes the batch after the real
+//! head (still inside the transaction, so the chain stays correct) and tells the maker to
+//! continue from there. A receipt is acknowledged (handed to the caller's sink) only after
+//! its commit.
 
 use std::io::{BufRead, BufReader, Read};
 use std::sync::{Arc, Mutex, mpsc};
