@@ -550,9 +550,10 @@ fn append_or_infer(
 ///
 /// The race is made certain, not left to the scheduler: a third connection holds the chain's
 /// write lock (`SQLite`'s `BEGIN IMMEDIATE`, `PostgreSQL`'s chain row lock) inside an append it
-/// then abandons while both writers start, so both read the chain before either can write. A
-/// repeat check made before the write transaction passes in both and both commit; made inside
-/// it, the second to take the lock sees the first's receipt.
+/// then abandons while both writers start, so both look the ids up before either can write.
+/// A lookup made only before the write transaction passes in both and both commit; the second
+/// to take the lock must find the head moved, look again inside it and see the first's
+/// receipt.
 #[test]
 fn two_writers_of_one_new_request_id_at_once_commit_it_once() {
     const SHARED: &str = "req_raced";
