@@ -74,7 +74,7 @@ mod store;
 pub mod tlog_ops;
 
 pub use crate::store::{
-    BatchBuild, BatchKeyRow, ChainHead, Checkpoint, KeyedAppend, KeyedBuild, NewReceipt,
+    BatchBuild, BatchKeyRow, ChainHead, Checkpoint, KeyedAppend, KeyedBuild, NewBuild, NewReceipt,
     RecordsBuild, Store, StoredBatch, StoredEvidence, StoredKeyRotation, StoredReceipt,
     StoredRecord, StoredToken,
 };

@@ -5,9 +5,11 @@
 //! parses request lines; the maker groups them into batches and makes their receipts after
 //! the head it expects; the writer (the calling thread) appends each batch in one
 //! transaction. Inside the transaction the writer reads the real head: if another process
-//! appended meanwhile, it remakes the batch after the real head (still inside the
-//! transaction, so the chain stays correct) and tells the maker to continue from there. A
-//! receipt is acknowledged (handed to the caller's sink) only after its commit.
+//! appended meanwhile, it looks the batch's request ids up again (unless repeats are allowed:
+//! the lookup made before the lock may have missed that process's receipts), remakes the batch
+//! after the real head (still inside the transaction, so the chain stays correct) and tells
+//! the maker to continue from there. A receipt is acknowledged (handed to the caller's sink)
+//! only after its commit.
 
 use std::io::{BufRead, BufReader, Read};
 use std::sync::{Arc, Mutex, mpsc};
@@ -202,6 +204,11 @@ pub fn parse_requests(text: &str) -> Result<Vec<RequestLine>, Error> {
 /// Refuses a request id of `lines` that is in `deployment`'s chain already or repeats within
 /// `lines`. Memory: the ids of one batch.
 ///
+/// Only a `store` inside the write transaction that appends `lines` makes the refusal hold
+/// (the callback's store of [`Store::append_new_receipts`] or [`Store::append_keyed`]):
+/// outside it, another process may append one of these ids between the lookup and the
+/// append.
+///
 /// # Errors
 ///
 /// [`Error::RepeatedRequest`] naming the first such id; read failures.
@@ -243,8 +250,9 @@ pub fn refuse_repeats(
 /// # Errors
 ///
 /// [`Error::StrictLine`] for an empty or unprintable id (nothing is appended);
-/// [`Error::RepeatedRequest`] for a request id the chain or the requests already hold (the
-/// transactions before it stay appended); as [`resolve_release`]; [`Error::DuplicateReceipt`]
+/// [`Error::RepeatedRequest`] for a request id the chain or the requests already hold, looked
+/// up inside the transaction that would append it (that transaction is not appended; those
+/// before it stay); as [`resolve_release`]; [`Error::DuplicateReceipt`]
 /// for a receipt id already in the chain (its transaction is not appended); `ack`'s errors;
 /// write failures.
 pub fn append_requests<E: From<Error>>(
@@ -333,7 +341,6 @@ pub fn append_requests<E: From<Error>>(
         // The writer; dropping `batch_rx` on an early return stops the maker.
         while let Ok(batch) = batch_rx.recv() {
             let (lines, base, receipts) = batch?;
-            writer.refuse_repeats(&*store, lines)?;
             let (committed, remade) = writer.commit(&mut *store, lines, base, receipts)?;
             if remade && let Ok(mut g) = rebase.lock() {
                 *g = Some(writer.summary.head);
@@ -347,9 +354,9 @@ pub fn append_requests<E: From<Error>>(
 }
 
 /// The writer stage that [`append_requests`] and [`infer`] share: commits one batch of
-/// receipts made after `base` in one transaction (refusing request ids the chain or the batch
-/// already holds when asked to), remaking them inside the transaction when another process
-/// appended meanwhile, and keeps the count and head of what it committed.
+/// receipts made after `base` in one transaction (refusing, inside it, request ids the chain
+/// or the batch already holds when asked to), remaking them inside the transaction when
+/// another process appended meanwhile, and keeps the count and head of what it committed.
 struct WriterStage<'a> {
     deployment: &'a str,
     release: Release,
@@ -359,17 +366,19 @@ struct WriterStage<'a> {
 }
 
 impl WriterStage<'_> {
-    /// Refuses `lines` when one repeats a request id the chain or the batch already holds
-    /// (unless repeats are allowed).
-    fn refuse_repeats(&self, store: &dyn Store, lines: &[RequestLine]) -> Result<(), Error> {
-        if self.unique_ids {
-            refuse_repeats(store, self.deployment, lines)?;
-        }
-        Ok(())
-    }
-
     /// Commits `receipts` (made from `lines` after `base`); returns the committed receipts
     /// and whether they were remade after another head (the maker must then follow it).
+    ///
+    /// Unless repeats are allowed, the request ids of `lines` are looked up first, and the
+    /// transaction makes that lookup hold: it finds the head `base` (this writer's previous
+    /// commit, or the head read before the first batch), so nothing was appended between the
+    /// lookup and the lock — the chain only grows, and a head once passed never comes back —
+    /// or it finds another head and looks the ids up again, inside the transaction, before
+    /// it remakes the batch. So of two processes appending one new request id at once, the
+    /// second to take the write lock finds the first's receipt and is refused
+    /// ([`Error::RepeatedRequest`], nothing of its batch appended), and a writer alone looks
+    /// each id up once, outside the lock (inside it, the same lookups measured 8 to 15 %
+    /// slower for `lcm infer`: docs/PERFORMANCE.md).
     fn commit(
         &mut self,
         store: &mut dyn Store,
@@ -381,15 +390,23 @@ impl WriterStage<'_> {
         let mut receipts = Some(receipts);
         let mut remade = false;
         let (chain, release) = (&mut self.chain, self.release);
+        let (deployment, unique_ids) = (self.deployment, self.unique_ids);
+        if unique_ids {
+            refuse_repeats(&*store, deployment, lines)?;
+        }
         let committed = store
-            .append_new_receipts(self.deployment, &mut |h| {
+            .append_new_receipts(deployment, &mut |s, h| {
                 if h == base
                     && let Some(r) = receipts.take()
                 {
                     return Ok(r);
                 }
-                // Another process appended since the maker's view: remake after the real
-                // head, inside this transaction.
+                // Another process appended since the maker's view, perhaps since the lookup
+                // above: look the ids up again and remake after the real head, inside this
+                // transaction.
+                if unique_ids {
+                    refuse_repeats(s, deployment, lines)?;
+                }
                 remade = true;
                 make_receipts(chain, release, h, lines)
             })
@@ -447,7 +464,7 @@ pub fn make_demo_receipts(
                 explanation_digests: Vec::new(),
             })
             .collect();
-        store.append_new_receipts(deployment, &mut |h| {
+        store.append_new_receipts(deployment, &mut |_, h| {
             make_receipts(&mut chain, release, h, &lines)
         })?;
         i += chunk;
@@ -620,10 +637,12 @@ pub fn infer<E: From<Error>>(
                 Ok(b) => b,
                 Err(e) => return Ok(Some(e)),
             };
-            if let Err(e) = writer.refuse_repeats(&*store, &lines) {
-                return Ok(Some(e));
-            }
-            let (committed, remade) = writer.commit(&mut *store, &lines, base, receipts)?;
+            let (committed, remade) = match writer.commit(&mut *store, &lines, base, receipts) {
+                Ok(c) => c,
+                // Refused as a malformed line is: what came before stays appended.
+                Err(e @ Error::RepeatedRequest { .. }) => return Ok(Some(e)),
+                Err(e) => return Err(e.into()),
+            };
             if remade && let Ok(mut g) = rebase.lock() {
                 *g = Some(writer.summary.head);
             }

@@ -188,6 +188,11 @@ pub type KeyedAppend = (Vec<NewReceipt>, Vec<BatchKeyRow>);
 pub type KeyedBuild<'a> =
     dyn FnMut(&dyn Store, Option<ChainHead>) -> Result<KeyedAppend, Error> + 'a;
 
+/// The callback of [`Store::append_new_receipts`]: the store as it is inside the write
+/// transaction and the chain head, in; the receipts to append after the head, out.
+pub type NewBuild<'a> =
+    dyn FnMut(&dyn Store, Option<ChainHead>) -> Result<Vec<NewReceipt>, Error> + 'a;
+
 /// A statement of the rotation of the store's signing key as a store keeps it: its place in
 /// the rotation chain, from 0, and its canonical JSON ([`crate::keys::KeyRotation`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -362,7 +367,10 @@ pub trait Store: Send {
 
     /// As [`Store::append_receipts`], with each receipt's record beside its stored form
     /// ([`NewReceipt`]), so that a backend which keeps the record's fields need not parse the
-    /// JSON back (the `SQLite` backend's lean row). The default appends the stored forms.
+    /// JSON back (the `SQLite` backend's lean row), and with the store as it is inside the
+    /// write transaction given to `build` beside the head: what `build` reads through it
+    /// (the request ids the chain holds, [`crate::pipeline::refuse_repeats`]) no other writer
+    /// can change before the commit. The default is [`Store::append_keyed`] with no batch key.
     ///
     /// # Errors
     ///
@@ -370,10 +378,10 @@ pub trait Store: Send {
     fn append_new_receipts(
         &mut self,
         deployment: &str,
-        build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<NewReceipt>, Error>,
+        build: &mut NewBuild<'_>,
     ) -> Result<Vec<StoredReceipt>, Error> {
-        self.append_receipts(deployment, &mut |head| {
-            Ok(build(head)?.into_iter().map(|n| n.stored).collect())
+        self.append_keyed(deployment, &mut |store, head| {
+            Ok((build(store, head)?, Vec::new()))
         })
     }
 
@@ -496,7 +504,7 @@ pub trait Store: Send {
     // ---------------------------------------------------------------------------------------
     // The service's section (`lcm serve`, crate `lcm-server`): API tokens and idempotent
     // batches. A backend implements these with its own tables; nothing else in this crate
-    // calls them.
+    // calls them, except that `append_new_receipts`' default is `append_keyed` with no key.
     // ---------------------------------------------------------------------------------------
 
     /// Stores a new API token (its hash, never the token).

@@ -500,6 +500,133 @@ fn many_writers_append_to_one_chain_and_one_log_without_a_fork() {
     }
 }
 
+/// Appends a receipt for each of `ids` in one transaction, through
+/// [`pipeline::append_requests`] or (as `lcm infer`) [`pipeline::infer`], whose refusal of a
+/// repeated request id stops the input ([`Error::Interrupted`]: unwrapped here, with nothing
+/// appended before it).
+fn append_or_infer(
+    store: &mut dyn Store,
+    in_memory: bool,
+    ids: &[String],
+) -> Result<pipeline::InferSummary, Error> {
+    if in_memory {
+        let lines: Vec<_> = ids
+            .iter()
+            .map(|id| request(id.clone(), format!("query {id}"), "o", None))
+            .collect();
+        return append(store, &lines, 16);
+    }
+    let input: String = ids
+        .iter()
+        .map(|id| {
+            format!("{{\"request_id\":\"{id}\",\"query\":\"query {id}\",\"output\":\"o\"}}\n")
+        })
+        .collect();
+    let options = pipeline::InferOptions::batch(16);
+    let reader = std::io::Cursor::new(input.into_bytes());
+    let infer = pipeline::infer::<Error>;
+    match infer(
+        store,
+        MODEL,
+        DEPLOYMENT,
+        options,
+        reader,
+        pipeline::text_acks,
+        &mut |_, _| Ok(()),
+    ) {
+        Err(Error::Interrupted {
+            source,
+            appended: 0,
+        }) => Err(*source),
+        other => other,
+    }
+}
+
+/// Two writers append the same new request id at the same moment: exactly one commits, the
+/// other's batch is refused whole (`RepeatedRequest`), the chain holds the id once and checks.
+/// One writer is `lcm infer`'s pipeline, the other the in-memory one (the Python binding's);
+/// `lcm serve`'s writer makes the same check through the same function
+/// ([`pipeline::refuse_repeats`]) inside its transaction.
+///
+/// The race is made certain, not left to the scheduler: a third connection holds the chain's
+/// write lock (`SQLite`'s `BEGIN IMMEDIATE`, `PostgreSQL`'s chain row lock) inside an append it
+/// then abandons while both writers start, so both look the ids up before either can write.
+/// A lookup made only before the write transaction passes in both and both commit; the second
+/// to take the lock must find the head moved, look again inside it and see the first's
+/// receipt.
+#[test]
+fn two_writers_of_one_new_request_id_at_once_commit_it_once() {
+    const SHARED: &str = "req_raced";
+    for f in Fixture::all("request-race") {
+        drop(recorded(&f, 3));
+        let location = f.location().to_path_buf();
+        let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let results = std::thread::scope(|scope| {
+            let location = &location;
+            let holder = scope.spawn(move || {
+                let mut store = lcm_store::open(location).expect("open");
+                store
+                    .append_new_receipts(DEPLOYMENT, &mut |_, _| {
+                        held_tx.send(()).expect("the test waits");
+                        release_rx.recv().expect("the test releases");
+                        Err(Error::NoReceipts)
+                    })
+                    .expect_err("an abandoned append");
+            });
+            held_rx.recv().expect("the lock is held");
+            let writers: Vec<_> = ["a", "b"]
+                .into_iter()
+                .map(|w| {
+                    scope.spawn(move || {
+                        let mut store = lcm_store::open(location).expect("open");
+                        let ids = [
+                            format!("{w}_before"),
+                            SHARED.to_owned(),
+                            format!("{w}_after"),
+                        ];
+                        (w, append_or_infer(&mut *store, w == "a", &ids))
+                    })
+                })
+                .collect();
+            // Both writers reach the lock (their reads do not wait for it) before it goes.
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            release_tx.send(()).expect("the holder waits");
+            holder.join().expect("the holder");
+            writers
+                .into_iter()
+                .map(|w| w.join().expect("a writer"))
+                .collect::<Vec<_>>()
+        });
+        let (won, lost): (Vec<_>, Vec<_>) = results.into_iter().partition(|(_, r)| r.is_ok());
+        assert_eq!(
+            (won.len(), lost.len()),
+            (1, 1),
+            "{:?}: won {won:?}, lost {lost:?}",
+            f.backend()
+        );
+        let (winner, loser) = (won[0].0, lost[0].0);
+        let err = lost[0].1.as_ref().unwrap_err();
+        assert!(
+            matches!(err, Error::RepeatedRequest { request_id, .. } if request_id == SHARED),
+            "{:?}: {err}",
+            f.backend()
+        );
+        let store = lcm_store::open(f.location()).unwrap();
+        assert_eq!(store.request_sequences(DEPLOYMENT, SHARED).unwrap(), [4]);
+        for (w, kept) in [(winner, true), (loser, false)] {
+            for id in [format!("{w}_before"), format!("{w}_after")] {
+                let found = store.known_request(DEPLOYMENT, &[&id]).unwrap();
+                assert_eq!(found.is_some(), kept, "{:?}: {id}", f.backend());
+            }
+        }
+        assert_eq!(store.head(DEPLOYMENT).unwrap().unwrap().sequence, 5);
+        assert_eq!(lcm_store::log::audit(&*store, DEPLOYMENT).unwrap(), 6);
+        let report = lcm_store::check::check_store(&*store, &mut |_| {}).unwrap();
+        assert_eq!(report.receipts, 6);
+    }
+}
+
 /// `PostgreSQL` only: a trigger disabled (rather than dropped) and a trigger function
 /// replaced are named by the schema check, and so by `lcm check`.
 #[test]

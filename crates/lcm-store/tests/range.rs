@@ -73,7 +73,7 @@ fn append_at(store: &mut dyn Store, offsets: &[i64], metadata: &Map<String, Valu
     }
     let mut made = Some(made);
     store
-        .append_new_receipts(DEPLOYMENT, &mut |_| Ok(made.take().unwrap_or_default()))
+        .append_new_receipts(DEPLOYMENT, &mut |_, _| Ok(made.take().unwrap_or_default()))
         .expect("test fixture");
 }
 

@@ -526,16 +526,6 @@ impl Store for PostgresStore {
         })
     }
 
-    fn append_new_receipts(
-        &mut self,
-        deployment: &str,
-        build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<NewReceipt>, Error>,
-    ) -> Result<Vec<StoredReceipt>, Error> {
-        self.append_locked(deployment, &mut |_, head| {
-            Ok((rows_of_new(build(head)?), Vec::new()))
-        })
-    }
-
     fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error> {
         match self.chain_id(deployment)? {
             Some(chain) => self.read_head(chain),

@@ -380,14 +380,6 @@ impl Store for SqliteStore {
         })
     }
 
-    fn append_new_receipts(
-        &mut self,
-        deployment: &str,
-        build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<NewReceipt>, Error>,
-    ) -> Result<Vec<StoredReceipt>, Error> {
-        receipts::append(&mut self.conn, deployment, build)
-    }
-
     fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error> {
         match chain_id(&self.conn, deployment)? {
             Some(chain) => receipts::head(&self.conn, chain),

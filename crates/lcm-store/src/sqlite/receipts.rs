@@ -89,7 +89,7 @@ fn metadata_of(text: Option<String>) -> Result<Map<String, Value>, Error> {
 }
 
 /// Appends the receipts `build` makes after the chain's head, and their log leaves, in one
-/// `BEGIN IMMEDIATE` transaction ([`crate::Store::append_new_receipts`]).
+/// `BEGIN IMMEDIATE` transaction ([`crate::Store::append_receipts`]).
 pub(super) fn append(
     conn: &mut Connection,
     deployment: &str,
