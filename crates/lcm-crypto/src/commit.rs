@@ -225,9 +225,9 @@ enum Prf {
 /// one block, which is written here and compressed once; longer labels take
 /// [`sha256_finish`]. Both give SHA-256 of the same message (the unit tests check every label
 /// length on both sides of the boundary).
-fn prf_sha256(state: &[u32; 8], label_len: &[u8; 8], label: &[u8], nonce: &[u8; 8]) -> [u8; 32] {
+fn prf_sha256(state: &[u32; 8], label_len: [u8; 8], label: &[u8], nonce: [u8; 8]) -> [u8; 32] {
     let Some(block) = prf_block(label_len, label, nonce) else {
-        return sha256_finish(*state, BLOCK_LEN_U64, &[label_len, label, nonce]);
+        return sha256_finish(*state, BLOCK_LEN_U64, &[&label_len, label, &nonce]);
     };
     let mut out = *state;
     compress_block(&mut out, &block);
@@ -240,17 +240,17 @@ const ONE_BLOCK_LABEL: usize = 64 - 16 - 9;
 
 /// The last, padded block of the PRF message `label_len || label || nonce` after the 64-byte
 /// key block, or `None` when the label is longer than [`ONE_BLOCK_LABEL`] bytes.
-fn prf_block(label_len: &[u8; 8], label: &[u8], nonce: &[u8; 8]) -> Option<[u8; 64]> {
+fn prf_block(label_len: [u8; 8], label: &[u8], nonce: [u8; 8]) -> Option<[u8; 64]> {
     if label.len() > ONE_BLOCK_LABEL {
         return None;
     }
     let mut block = [0u8; 64];
     let (len_field, rest) = block.split_at_mut(8);
-    len_field.copy_from_slice(label_len);
+    len_field.copy_from_slice(&label_len);
     let (label_field, rest) = rest.split_at_mut(label.len());
     label_field.copy_from_slice(label);
     let (nonce_field, rest) = rest.split_at_mut(8);
-    nonce_field.copy_from_slice(nonce);
+    nonce_field.copy_from_slice(&nonce);
     rest[0] = 0x80;
     // The key block and 16 + label bytes, in bits; the label is at most 39 bytes, so exact.
     let bits = (BLOCK_LEN_U64 + 16 + u64::try_from(label.len()).unwrap_or(0)) * 8;
@@ -417,7 +417,7 @@ impl Committer {
         let label_len = u64::try_from(label.len()).unwrap_or(u64::MAX).to_be_bytes();
         let nonce = nonce.to_be_bytes();
         let secret = match &self.prf {
-            Prf::Sha256(state) => prf_sha256(state, &label_len, label, &nonce),
+            Prf::Sha256(state) => prf_sha256(state, label_len, label, nonce),
             Prf::Blake3(key) => {
                 let mut h = blake3::Hasher::new_keyed(key);
                 h.update(&label_len).update(label).update(&nonce);

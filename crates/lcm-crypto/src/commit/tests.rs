@@ -111,7 +111,7 @@ fn prf_is_sha256_of_its_input_for_every_label_length() {
         let opening = c.opening_labeled(label, nonce);
         assert_eq!(opening.reveal().as_bytes(), &expected, "label {len}");
         assert_eq!(
-            prf_block(&[0; 8], label, &[0; 8]).is_some(),
+            prf_block([0; 8], label, [0; 8]).is_some(),
             len <= ONE_BLOCK_LABEL,
             "label {len}"
         );
