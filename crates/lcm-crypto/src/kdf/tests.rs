@@ -65,12 +65,20 @@ fn rfc5869_expand_first_block() {
     );
 }
 
+/// A master key from a one-iteration PBKDF2 of `password`, and the `hkdf` crate keyed by the
+/// same pseudo-random key (the oracle).
+fn master_and_oracle(password: &[u8]) -> (MasterKey, hkdf::Hkdf<sha2::Sha256>) {
+    let mut okm = [0u8; 32];
+    pbkdf2_hmac_sha256(password, b"salt", 1, &mut okm);
+    (
+        MasterKey::from_prk(&okm),
+        hkdf::Hkdf::from_prk(&okm).unwrap(),
+    )
+}
+
 #[test]
 fn labels_and_kinds_separate_sub_keys() {
-    let mut okm = [0u8; 32];
-    pbkdf2_hmac_sha256(b"pw", b"salt", 1, &mut okm);
-    let master = MasterKey::from_prk(&okm);
-    let hk = hkdf::Hkdf::<sha2::Sha256>::from_prk(&okm).unwrap();
+    let (master, hk) = master_and_oracle(b"pw");
     let mut expected = [0u8; 32];
     hk.expand(b"lcm subkey seed:models", &mut expected).unwrap();
     assert_eq!(master.seed("models").expose_secret(), &expected);
@@ -86,10 +94,7 @@ fn labels_and_kinds_separate_sub_keys() {
 /// twin) never gives the same seed.
 #[test]
 fn expand_matches_the_hkdf_crate_for_every_label_length() {
-    let mut okm = [0u8; 32];
-    pbkdf2_hmac_sha256(b"password", b"salt of sixteen!", 2, &mut okm);
-    let master = MasterKey::from_prk(&okm);
-    let hk = hkdf::Hkdf::<sha2::Sha256>::from_prk(&okm).unwrap();
+    let (master, hk) = master_and_oracle(b"password");
     let text: String = ('a'..='z').cycle().take(150).collect();
     for len in 0..=text.len() {
         let label = &text[..len];
