@@ -303,10 +303,11 @@ fn prf_block(label_len: [u8; 8], label: &[u8], nonce: [u8; 8]) -> Option<[u8; 64
 ///
 /// Under the SHA-256 policy, `r` is one compression; an HMAC commitment of up to 36 bytes of
 /// data is then four more (two for the key schedule of `r`, one inner and one outer block),
-/// and a salted commitment of 32 bytes two more. The HMAC is the `hmac` crate's: on this
-/// primitive alone it costs ~1.4× the hand-written HMAC it replaced, and nothing measurable on
-/// `lcm infer` end to end (`cargo bench --bench primitives`, group `commitment_32B`; figures
-/// in docs/PERFORMANCE.md).
+/// and a salted commitment of 32 bytes two more. The HMAC is the `hmac` crate's block-level
+/// core, keyed once per commitment and consumed: the commitment of 32 bytes runs at
+/// 1.11–1.13× of its five compressions done by the raw compression function in a tight loop
+/// (`cargo bench --bench primitives`, group `commitment_summary`; figures in
+/// docs/PERFORMANCE.md, "The crate without `expect`").
 ///
 /// The committer is zeroized on drop; `Debug` prints only the scheme and algorithm.
 ///
