@@ -12,6 +12,10 @@
 //! the previous compression's output as PBKDF2's are (an iteration cannot start before the
 //! last one ends), with the HMAC pad states given. The same compressions in bulk (64 blocks
 //! per call, no data dependency between blocks) are printed as a floor no PBKDF2 can reach.
+//!
+//! The `commitment_summary` group does the same for the HMAC-SHA256 commitment of 32 bytes:
+//! commit and verify against their five and four compressions by the raw `compress256`, each
+//! block built from the previous compression's output as the commitment's are.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -234,6 +238,132 @@ fn pbkdf2_summary(_: &mut Criterion) {
     );
 }
 
+/// The compressions of `n` HMAC-SHA256 commitments of 32 bytes, by the raw `compress256`
+/// and nothing else. Per commitment: the per-commitment secret `r` (one block after the
+/// committer's precomputed state, holding the label length and the nonce; only with
+/// `derive_r`, as in a commit: a verify is given `r`), the key schedule of `r` (the ipad and
+/// the opad block, each from the IV, with `r` written into them), the inner block
+/// (`"lcm commitment hmac" || data || padding`, from the ipad state) and the outer block (the
+/// inner digest and padding, from the opad state): five compressions for a commit, four for a
+/// verify, each block holding what the compression before it produced, as in the commitment.
+fn hmac_commitment_limit(n: u64, derive_r: bool) -> [u32; 8] {
+    let prf = black_box([0x1111_1111u32; 8]);
+    let mut nonce_block = [[0u8; 64]];
+    nonce_block[0][16] = 0x80;
+    nonce_block[0][56..].copy_from_slice(&((64u64 + 16) * 8).to_be_bytes());
+    let mut ipad = [[0x36u8; 64]];
+    let mut opad = [[0x5cu8; 64]];
+    let mut inner_block = [[0u8; 64]];
+    inner_block[0][..19].copy_from_slice(b"lcm commitment hmac");
+    inner_block[0][19..51].copy_from_slice(&input(32));
+    inner_block[0][51] = 0x80;
+    inner_block[0][56..].copy_from_slice(&((64u64 + 51) * 8).to_be_bytes());
+    let inner_block = black_box(inner_block);
+    let mut outer_block = [[0u8; 64]];
+    outer_block[0][32] = 0x80;
+    outer_block[0][56..].copy_from_slice(&((64u64 + 32) * 8).to_be_bytes());
+    let given_r = [0x2222_2222u32; 8];
+    let mut tag = [0u32; 8];
+    for i in 0..n {
+        let r = if derive_r {
+            nonce_block[0][8..16].copy_from_slice(&i.to_be_bytes());
+            let mut r = prf;
+            sha2::block_api::compress256(&mut r, &nonce_block);
+            r
+        } else {
+            black_box(given_r)
+        };
+        for ((ip, op), w) in ipad[0]
+            .chunks_exact_mut(4)
+            .zip(opad[0].chunks_exact_mut(4))
+            .zip(&r)
+        {
+            ip.copy_from_slice(&(w ^ 0x3636_3636).to_be_bytes());
+            op.copy_from_slice(&(w ^ 0x5c5c_5c5c).to_be_bytes());
+        }
+        let mut inner = support::IV;
+        sha2::block_api::compress256(&mut inner, &ipad);
+        let mut outer = support::IV;
+        sha2::block_api::compress256(&mut outer, &opad);
+        sha2::block_api::compress256(&mut inner, &inner_block);
+        for (o, w) in outer_block[0].chunks_exact_mut(4).zip(&inner) {
+            o.copy_from_slice(&w.to_be_bytes());
+        }
+        sha2::block_api::compress256(&mut outer, &outer_block);
+        tag = black_box(outer);
+    }
+    tag
+}
+
+/// The HMAC-SHA256 commitment of 32 bytes (commit with its opening derived, and verify)
+/// against the same compressions by the raw primitive ([`hmac_commitment_limit`]),
+/// interleaved in this process.
+fn commitment_summary(_: &mut Criterion) {
+    const ROUNDS: usize = 15;
+    const N: u64 = 100_000;
+    let data = input(32);
+    let committer = Committer::from_seed(
+        CommitmentScheme::Hmac,
+        HashAlgorithm::Sha256,
+        &Seed::from_bytes([7; 32]),
+    );
+    let (commitment, opening) = committer.commit(1, &data);
+    let mut commit = || {
+        for nonce in 0..N {
+            black_box(committer.commit(black_box(nonce), black_box(&data)));
+        }
+    };
+    let mut commit_limit = || {
+        black_box(hmac_commitment_limit(black_box(N), true));
+    };
+    let mut verify = || {
+        for _ in 0..N {
+            let _ = black_box(black_box(&commitment).verify(black_box(&data), &opening));
+        }
+    };
+    let mut verify_limit = || {
+        black_box(hmac_commitment_limit(black_box(N), false));
+    };
+    let t = support::interleaved_secs(
+        ROUNDS,
+        &mut [
+            &mut commit,
+            &mut commit_limit,
+            &mut verify,
+            &mut verify_limit,
+        ],
+    );
+    let per = |(median, min, max): (f64, f64, f64)| {
+        let n = N as f64;
+        format!(
+            "{:.1} ns (min {:.1}, max {:.1})",
+            median * 1e9 / n,
+            min * 1e9 / n,
+            max * 1e9 / n
+        )
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "commitment_summary: HMAC-SHA256 commitment of 32 B, {ROUNDS} interleaved rounds of {N}, \
+         medians per commitment:\n\
+         commitment_summary:   commit (opening derived)           {}\n\
+         commitment_summary:   limit: its 5 compressions          {} = {:.1} ns each\n\
+         commitment_summary:   verify                             {}\n\
+         commitment_summary:   limit: its 4 compressions          {} = {:.1} ns each\n\
+         commitment_summary: commit / limit = {:.2}x, verify / limit = {:.2}x \
+         (target: commit <= 250 ns)",
+        per(t[0]),
+        per(t[1]),
+        t[1].0 * 1e9 / (5.0 * N as f64),
+        per(t[2]),
+        per(t[3]),
+        t[3].0 * 1e9 / (4.0 * N as f64),
+        t[0].0 / t[1].0,
+        t[2].0 / t[3].0,
+    );
+}
+
 fn signatures(c: &mut Criterion) {
     let mut g = c.benchmark_group("ed25519_32B");
     let key = SigningKey::from_seed(&Seed::from_bytes([3; 32]));
@@ -252,6 +382,7 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = pbkdf2_summary, compression, hashes, macs, commitments, kdf, signatures
+    targets = pbkdf2_summary, commitment_summary, compression, hashes, macs, commitments, kdf,
+        signatures
 }
 criterion_main!(benches);

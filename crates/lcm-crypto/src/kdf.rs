@@ -1,6 +1,7 @@
 //! Key derivation from a master password: PBKDF2-HMAC-SHA256 ([`Pbkdf2Params`], [`Salt`])
-//! into a [`MasterKey`], then labelled sub-keys per purpose with HKDF-SHA256 expand (the
-//! `RustCrypto` `hkdf` crate).
+//! into a [`MasterKey`], then labelled sub-keys per purpose with HKDF-SHA256 expand: one
+//! output block, which is one HMAC of the `RustCrypto` `hmac` crate (the `hkdf` crate is its
+//! differential oracle in the tests, `labels_and_kinds_separate_sub_keys`).
 //!
 //! PBKDF2 is the one hand-written derivation left in `lcm-crypto`: the `pbkdf2` crate made
 //! anchor creation measurably slower (docs/PERFORMANCE.md, "Hand-written or crate"), so
@@ -13,7 +14,7 @@ use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::digest::hex_text_forms;
-use crate::mac::{BLOCK_LEN_U64, IV, compress_block, sha256_finish, state_to_bytes};
+use crate::mac::{BLOCK_LEN_U64, HmacSha256, IV, compress_block, sha256_finish, state_to_bytes};
 use crate::{Error, HashAlgorithm, MacKey, RandomSource, Seed};
 
 /// The PBKDF2-HMAC-SHA256 cost parameter: the iteration count, validated against a floor.
@@ -145,9 +146,12 @@ hex_text_forms!(@array Salt, 32);
 /// The secret key derived from a master password; the root of labelled sub-keys.
 ///
 /// Zeroized on drop; `Debug` prints `MasterKey { .. }`; no `Clone`, `Display` or
-/// `Serialize`. It holds the `hkdf` crate's HKDF-SHA256 state keyed by the pseudo-random key
+/// `Serialize`. It holds the `hmac` crate's HMAC-SHA256 state keyed by the pseudo-random key
 /// (the HMAC pad states, which zeroize themselves on drop under the `zeroize` features
-/// `lcm-crypto` turns on), so each sub-key costs two SHA-256 compressions.
+/// `lcm-crypto` turns on), so each sub-key costs two SHA-256 compressions. A 32-byte sub-key is
+/// one block of HKDF-Expand, `T(1) = HMAC(prk, info || 0x01)`, so that HMAC is the whole of
+/// it: the `hkdf` crate would add only its error paths for longer outputs and shorter keys,
+/// which cannot occur here.
 ///
 /// # PBKDF2 is slow on purpose
 ///
@@ -188,7 +192,7 @@ hex_text_forms!(@array Salt, 32);
 /// # Ok::<(), lcm_crypto::Error>(())
 /// ```
 pub struct MasterKey {
-    prk: hkdf::Hkdf<sha2::Sha256>,
+    prk: HmacSha256,
 }
 
 impl MasterKey {
@@ -211,9 +215,9 @@ impl MasterKey {
 
     /// The master key whose HKDF pseudo-random key is `prk`.
     fn from_prk(prk: &[u8; 32]) -> Self {
-        // Local invariant: `from_prk` rejects only keys shorter than the hash output (32 bytes).
-        let prk = hkdf::Hkdf::from_prk(prk).expect("a 32-byte PRK is long enough for SHA-256");
-        Self { prk }
+        Self {
+            prk: HmacSha256::new(prk),
+        }
     }
 
     /// A MAC key for `algorithm` and the purpose `label` (HKDF-Expand with
@@ -232,18 +236,18 @@ impl MasterKey {
         Seed::from_bytes(self.expand(b"lcm subkey seed:", label))
     }
 
-    /// `HKDF-Expand(prk, prefix || label, 32)`: one block, `T(1) = HMAC(prk, info || 0x01)`.
+    /// `HKDF-Expand(prk, prefix || label, 32)` (RFC 5869 §2.3): 32 bytes are one block of
+    /// output, `T(1) = HMAC(prk, info || 0x01)`.
     fn expand(&self, prefix: &[u8], label: &str) -> [u8; 32] {
-        let mut okm = [0u8; 32];
-        // Local invariant: HKDF-Expand fails only above 255 blocks of output; this is one.
         self.prk
-            .expand_multi_info(&[prefix, label.as_bytes()], &mut okm)
-            .expect("32 bytes is one HKDF-SHA256 block");
-        okm
+            .mac_parts(&[prefix, label.as_bytes(), &[HKDF_FIRST_BLOCK]])
     }
 }
 
-// The `hkdf` state zeroizes itself on drop (see the struct docs and the test
+/// The counter byte of HKDF-Expand's first output block, `T(1)` (RFC 5869 §2.3).
+const HKDF_FIRST_BLOCK: u8 = 0x01;
+
+// The keyed HMAC state zeroizes itself on drop (see the struct docs and the test
 // `hmac_state_zeroizes_on_drop` in `mac.rs`).
 impl ZeroizeOnDrop for MasterKey {}
 

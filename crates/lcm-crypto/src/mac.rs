@@ -7,7 +7,10 @@
 
 use std::fmt;
 
-use hmac::{KeyInit, Mac};
+use hmac::block_api::HmacCore;
+use hmac::digest::block_api::{Buffer, FixedOutputCore as _, UpdateCore as _};
+use hmac::digest::{Key, KeyInit as _, Output};
+use sha2::Digest as _;
 use sha2::block_api::compress256;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -91,32 +94,80 @@ pub(crate) fn sha256_finish(mut state: [u32; 8], prefix_len: u64, parts: &[&[u8]
     state_to_bytes(&state)
 }
 
-/// HMAC-SHA256 (RFC 2104) from the `hmac` crate, keyed once: the crate's state after the
-/// key's inner and outer pad blocks, cloned for every message.
+/// The `hmac` crate's block-level HMAC-SHA256: the SHA-256 states after the key's inner and
+/// outer pad blocks, without the crate's message buffer (each message gets its own).
+type Core = HmacCore<sha2::Sha256>;
+
+/// RFC 2104 §2's key block: the key zero-padded to one 64-byte block, or SHA-256 of the key
+/// zero-padded when the key is longer than a block. HMAC under the padded key is HMAC under the
+/// key itself, so [`Core`]'s infallible `KeyInit::new` (which takes exactly one block) serves
+/// every key length without the crate's fallible `new_from_slice`.
+///
+/// Secret: the caller zeroizes the block.
+///
+/// Always inlined, as are [`HmacSha256::new`] and [`finish`]: where the key and message parts
+/// have lengths known at compile time (a commitment's 32-byte secret and fixed tag) their
+/// copies become fixed moves instead of `memcpy` calls, and the long-key branch disappears;
+/// the 32-byte commitment costs ~120 fewer instructions, a quarter of its overhead over its
+/// compressions (docs/PERFORMANCE.md).
+#[inline(always)]
+fn key_block(key: &[u8]) -> Key<Core> {
+    let mut block = Key::<Core>::default();
+    if let Some(dst) = block.get_mut(..key.len()) {
+        dst.copy_from_slice(key);
+    } else {
+        let mut hashed = sha2::Sha256::digest(key);
+        block[..hashed.len()].copy_from_slice(&hashed);
+        hashed.as_mut_slice().zeroize();
+    }
+    block
+}
+
+/// HMAC-SHA256 (RFC 2104) from the `hmac` crate, keyed once: the crate's block-level state
+/// after the key's inner and outer pad blocks, cloned for every message.
 ///
 /// Holds secret-derived state. It is zeroized when it is dropped, and so is every clone made
-/// for a message: `lcm-crypto` turns on the `zeroize` features of `hmac` and `sha2`, under
-/// which the SHA-256 block states inside the crate's HMAC zeroize themselves on drop (the
-/// test `hmac_state_zeroizes_on_drop` checks that the features are on). Not `Clone`: a copy
-/// would be one more secret.
-pub(crate) struct HmacSha256(hmac::Hmac<sha2::Sha256>);
+/// for a message and the block buffer of every message: `lcm-crypto` turns on the `zeroize`
+/// features of `hmac` and `sha2`, under which the SHA-256 block states inside the crate's HMAC
+/// and the buffers zeroize themselves on drop (the test `hmac_state_zeroizes_on_drop` checks
+/// that the features are on). Not `Clone`: a copy would be one more secret.
+pub(crate) struct HmacSha256(Core);
 
 impl HmacSha256 {
-    /// The key schedule (RFC 2104): keys longer than a block are hashed first.
+    /// The key schedule (RFC 2104): keys longer than a block are hashed first, then the key is
+    /// zero-padded to one block, which is zeroized once the pad states are computed.
+    #[inline(always)]
     pub(crate) fn new(key: &[u8]) -> Self {
-        // Local invariant: HMAC takes keys of every length (RFC 2104 §2 pads the short ones and
-        // hashes the long ones), so the crate's `new_from_slice` cannot fail here.
-        Self(hmac::Hmac::new_from_slice(key).expect("HMAC accepts keys of any length"))
+        let mut block = key_block(key);
+        let core = Core::new(&block);
+        block.as_mut_slice().zeroize();
+        Self(core)
     }
 
     /// The MAC of the concatenation of `parts`.
     pub(crate) fn mac_parts(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut state = self.0.clone();
-        for part in parts {
-            state.update(part);
-        }
-        state.finalize().into_bytes().into()
+        finish(self.0.clone(), parts)
     }
+
+    /// The MAC of the concatenation of `parts` under a key used once: the keyed state is
+    /// consumed (and zeroized when the MAC is done) instead of cloned.
+    pub(crate) fn mac_once(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+        finish(Self::new(key).0, parts)
+    }
+}
+
+/// Runs the keyed `core` over the concatenation of `parts` and finishes the MAC. Whole blocks
+/// go straight to the core; the buffer keeps the tail, which the crate pads. Both zeroize
+/// themselves when they are dropped at the end.
+#[inline(always)]
+fn finish(mut core: Core, parts: &[&[u8]]) -> [u8; 32] {
+    let mut buffer = Buffer::<Core>::default();
+    for part in parts {
+        buffer.digest_blocks(part, |blocks| core.update_blocks(blocks));
+    }
+    let mut out = Output::<Core>::default();
+    core.finalize_fixed_core(&mut buffer, &mut out);
+    out.into()
 }
 
 /// The key material of a [`MacKey`].
@@ -137,12 +188,15 @@ enum KeyInner {
 ///
 /// # Implementation
 ///
-/// HMAC-SHA256 is the `RustCrypto` `hmac` crate over `sha2`. The key's inner and outer pad
-/// states are computed once, when the key is created, and cloned for each message, so a MAC
-/// of a short message costs two SHA-256 compressions. An earlier hand-written HMAC on the
-/// compression function was faster on this primitive alone but not measurably on
-/// `lcm infer` end to end (docs/PERFORMANCE.md, "Hand-written or crate"), so the crate
-/// is used. The tests check RFC 4231 and every split of messages of 0 to 300 bytes.
+/// HMAC-SHA256 is the `RustCrypto` `hmac` crate's block-level `HmacCore` over `sha2`, keyed
+/// through RFC 2104's key schedule (long keys hashed, then zero-padded to one block) so that no
+/// fallible constructor is called. The key's inner and outer pad states are computed once,
+/// when the key is created, and cloned for each message, so a MAC of a short message costs two
+/// SHA-256 compressions. An earlier hand-written HMAC on the compression function was faster
+/// on this primitive alone but not measurably on `lcm infer` end to end (docs/PERFORMANCE.md,
+/// "Hand-written or crate"), so the crate is used. The tests check RFC 4231, every key length
+/// from 0 to 200 bytes against the crate's own `new_from_slice`, and every split of messages
+/// of 0 to 300 bytes.
 ///
 /// # Examples
 ///

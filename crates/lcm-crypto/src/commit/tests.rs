@@ -88,6 +88,43 @@ fn one_block_hmac_path_matches_the_hmac_crate() {
     }
 }
 
+/// The one-block PRF path is SHA-256 of the documented PRF input for every label length up
+/// to past the boundary (where `sha256_finish` takes over), and a nonce or label changed in
+/// one byte (the tamper twins) gives another opening.
+#[test]
+fn prf_is_sha256_of_its_input_for_every_label_length() {
+    let seed = [9u8; 32];
+    let c = committer(CommitmentScheme::Hmac, HashAlgorithm::Sha256);
+    let labels: Vec<u8> = (1..=100u8).collect();
+    for len in 0..labels.len() {
+        let label = &labels[..len];
+        let nonce = 0x0102_0304_0506_0708u64 ^ u64::try_from(len).unwrap();
+        let input = [
+            &seed[..],
+            PRF_TAG,
+            &u64::try_from(len).unwrap().to_be_bytes(),
+            label,
+            &nonce.to_be_bytes(),
+        ]
+        .concat();
+        let expected: [u8; 32] = sha2::Sha256::digest(&input).into();
+        let opening = c.opening_labeled(label, nonce);
+        assert_eq!(opening.reveal().as_bytes(), &expected, "label {len}");
+        assert_eq!(
+            prf_block([0; 8], label, [0; 8]).is_some(),
+            len <= ONE_BLOCK_LABEL,
+            "label {len}"
+        );
+        let other = c.opening_labeled(label, nonce ^ 1);
+        assert_ne!(other.reveal().as_bytes(), &expected, "nonce, label {len}");
+        if let Some((last, head)) = label.split_last() {
+            let tampered = [head, &[last ^ 0x80]].concat();
+            let other = c.opening_labeled(&tampered, nonce);
+            assert_ne!(other.reveal().as_bytes(), &expected, "label byte {len}");
+        }
+    }
+}
+
 #[test]
 fn debug_is_redacted() {
     let c = committer(CommitmentScheme::Salted, HashAlgorithm::Sha256);

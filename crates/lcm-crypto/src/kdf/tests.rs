@@ -56,7 +56,7 @@ fn rfc5869_expand_first_block() {
     let prk =
         hex::decode("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5").unwrap();
     let master = MasterKey {
-        prk: hkdf::Hkdf::from_prk(&prk).unwrap(),
+        prk: HmacSha256::new(&prk),
     };
     let info: Vec<u8> = (0xf0..=0xf9).collect();
     assert_eq!(
@@ -65,12 +65,20 @@ fn rfc5869_expand_first_block() {
     );
 }
 
+/// A master key from a one-iteration PBKDF2 of `password`, and the `hkdf` crate keyed by the
+/// same pseudo-random key (the oracle).
+fn master_and_oracle(password: &[u8]) -> (MasterKey, hkdf::Hkdf<sha2::Sha256>) {
+    let mut okm = [0u8; 32];
+    pbkdf2_hmac_sha256(password, b"salt", 1, &mut okm);
+    (
+        MasterKey::from_prk(&okm),
+        hkdf::Hkdf::from_prk(&okm).unwrap(),
+    )
+}
+
 #[test]
 fn labels_and_kinds_separate_sub_keys() {
-    let mut okm = [0u8; 32];
-    pbkdf2_hmac_sha256(b"pw", b"salt", 1, &mut okm);
-    let master = MasterKey::from_prk(&okm);
-    let hk = hkdf::Hkdf::<sha2::Sha256>::from_prk(&okm).unwrap();
+    let (master, hk) = master_and_oracle(b"pw");
     let mut expected = [0u8; 32];
     hk.expand(b"lcm subkey seed:models", &mut expected).unwrap();
     assert_eq!(master.seed("models").expose_secret(), &expected);
@@ -79,4 +87,37 @@ fn labels_and_kinds_separate_sub_keys() {
         master.seed("model").expose_secret()
     );
     assert_eq!(format!("{master:?}"), "MasterKey { .. }");
+}
+
+/// The `hkdf` crate is the oracle of `expand`: every label length from empty to past two
+/// blocks of `info`, both kinds of sub-key, and a label with one byte changed (the tamper
+/// twin) never gives the same seed.
+#[test]
+fn expand_matches_the_hkdf_crate_for_every_label_length() {
+    let (master, hk) = master_and_oracle(b"password");
+    let text: String = ('a'..='z').cycle().take(150).collect();
+    for len in 0..=text.len() {
+        let label = &text[..len];
+        let mut expected = [0u8; 32];
+        hk.expand_multi_info(&[b"lcm subkey seed:", label.as_bytes()], &mut expected)
+            .unwrap();
+        assert_eq!(master.seed(label).expose_secret(), &expected, "seed {len}");
+        hk.expand_multi_info(&[b"lcm subkey mac:", label.as_bytes()], &mut expected)
+            .unwrap();
+        let from_oracle = MacKey::new(HashAlgorithm::Sha256, &expected).unwrap();
+        let derived = master.mac_key(HashAlgorithm::Sha256, label);
+        derived
+            .verify(b"message", &from_oracle.mac(b"message"))
+            .unwrap_or_else(|e| panic!("mac key {len}: {e}"));
+        if len > 0 {
+            let mut tampered = label.as_bytes().to_vec();
+            tampered[len - 1] = b'#';
+            let tampered = String::from_utf8(tampered).unwrap();
+            assert_ne!(
+                master.seed(&tampered).expose_secret(),
+                master.seed(label).expose_secret(),
+                "tampered label {len}"
+            );
+        }
+    }
 }
