@@ -91,6 +91,13 @@ impl Seen {
 impl<'a> Parser<'a> {
     /// The next byte that is not white space, not consumed.
     fn peek(&mut self) -> Option<u8> {
+        // A pretty-printed bundle indents each receipt's lines by 14 to 20 spaces: skipped
+        // eight at a time.
+        while let Some(chunk) = self.b.get(self.i..self.i + 8)
+            && chunk == b"        "
+        {
+            self.i += 8;
+        }
         while let Some(&c) = self.b.get(self.i) {
             if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
                 return Some(c);
@@ -151,13 +158,14 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A key, which must hold no escape (a key with one is left to the general path).
-    fn key(&mut self) -> Option<&'a str> {
+    /// A key and its `:`, as bytes (a struct's keys are compared as such; the metadata's are
+    /// checked as UTF-8 by [`Parser::map`]). A key with an escape is left to the general path.
+    fn key(&mut self) -> Option<&'a [u8]> {
         let (start, end, escaped) = self.raw_string()?;
         if escaped {
             return None;
         }
-        let key = std::str::from_utf8(self.b.get(start..end)?).ok()?;
+        let key = self.b.get(start..end)?;
         self.eat(b':')?;
         Some(key)
     }
@@ -167,7 +175,7 @@ impl<'a> Parser<'a> {
     fn object(
         &mut self,
         depth: usize,
-        mut f: impl FnMut(&mut Self, &'a str) -> Option<()>,
+        mut f: impl FnMut(&mut Self, &'a [u8]) -> Option<()>,
     ) -> Option<()> {
         self.eat(b'{')?;
         self.deepest = self.deepest.max(depth + 1);
@@ -209,13 +217,19 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A digest: exactly 64 lowercase hex characters.
+    /// A digest: exactly 64 lowercase hex characters. Those are taken from between the
+    /// quotes without a search for the closing one: when they are hex, none is a quote, a
+    /// backslash or a control character, so the string is exactly them.
     fn digest(&mut self) -> Option<Digest> {
-        let (start, end, escaped) = self.raw_string()?;
-        if escaped {
+        self.eat(b'"')?;
+        let start = self.i;
+        let end = start.checked_add(64)?;
+        if self.b.get(end) != Some(&b'"') {
             return None;
         }
-        Digest::from_hex(std::str::from_utf8(self.b.get(start..end)?).ok()?).ok()
+        let d = Digest::from_hex(std::str::from_utf8(self.b.get(start..end)?).ok()?).ok()?;
+        self.i = end + 1;
+        Some(d)
     }
 
     fn optional_digest(&mut self) -> Option<Option<Digest>> {
@@ -292,6 +306,7 @@ impl<'a> Parser<'a> {
     fn map(&mut self, depth: usize) -> Option<Map<String, Value>> {
         let mut map = Map::new();
         self.object(depth, |p, key| {
+            let key = std::str::from_utf8(key).ok()?;
             let v = p.value(depth + 1)?;
             map.insert(key.to_owned(), v).is_none().then_some(())
         })?;
@@ -303,11 +318,11 @@ impl<'a> Parser<'a> {
         let (mut record, mut digest, mut seen) = (None, None, Seen::default());
         self.object(0, |p, key| {
             match key {
-                "record" => {
+                b"record" => {
                     seen.see(0)?;
                     record = Some(p.receipt()?);
                 }
-                "digest" => {
+                b"digest" => {
                     seen.see(1)?;
                     digest = Some(p.digest()?);
                 }
@@ -327,35 +342,35 @@ impl<'a> Parser<'a> {
         let mut seen = Seen::default();
         self.object(1, |p, key| {
             match key {
-                "receipt_id" => {
+                b"receipt_id" => {
                     seen.see(0)?;
                     f.receipt_id = Some(p.string()?.into_owned());
                 }
-                "sequence" => {
+                b"sequence" => {
                     seen.see(1)?;
                     f.sequence = Some(p.u64()?);
                 }
-                "model_anchor" => {
+                b"model_anchor" => {
                     seen.see(2)?;
                     f.model_anchor = Some(p.digest()?);
                 }
-                "deployment_anchor" => {
+                b"deployment_anchor" => {
                     seen.see(3)?;
                     f.deployment_anchor = Some(p.digest()?);
                 }
-                "request_id" => {
+                b"request_id" => {
                     seen.see(4)?;
                     f.request_id = Some(p.string()?.into_owned());
                 }
-                "input_commitment" => {
+                b"input_commitment" => {
                     seen.see(5)?;
                     f.input_commitment = Some(p.commitment()?);
                 }
-                "output_commitment" => {
+                b"output_commitment" => {
                     seen.see(6)?;
                     f.output_commitment = Some(p.commitment()?);
                 }
-                "explanation_digests" => {
+                b"explanation_digests" => {
                     seen.see(7)?;
                     let mut digests = Vec::new();
                     p.array(2, |p| {
@@ -364,11 +379,11 @@ impl<'a> Parser<'a> {
                     })?;
                     f.explanation_digests = Some(digests);
                 }
-                "prev_receipt" => {
+                b"prev_receipt" => {
                     seen.see(8)?;
                     f.prev_receipt = Some(p.optional_digest()?);
                 }
-                "timestamp" => {
+                b"timestamp" => {
                     seen.see(9)?;
                     f.timestamp = Some(p.string()?.parse().ok()?);
                 }
@@ -396,19 +411,19 @@ impl<'a> Parser<'a> {
         let mut seen = Seen::default();
         self.object(2, |p, key| {
             match key {
-                "scheme" => {
+                b"scheme" => {
                     seen.see(0)?;
                     scheme = Some(p.string()?.parse::<CommitmentScheme>().ok()?);
                 }
-                "value" => {
+                b"value" => {
                     seen.see(1)?;
                     value = Some(p.digest()?);
                 }
-                "metadata" => {
+                b"metadata" => {
                     seen.see(2)?;
                     metadata = Some(p.map(3)?);
                 }
-                "plaintext" => {
+                b"plaintext" => {
                     seen.see(3)?;
                     plaintext = Some(if p.peek()? == b'n' {
                         p.word(b"null")?;
