@@ -86,20 +86,13 @@ struct Parser<'a> {
     deepest: usize,
 }
 
-/// Each field of a struct at most once, all of them in the end.
-#[derive(Default)]
-struct Seen(u16);
-
-impl Seen {
-    /// Marks field `bit`; `None` when it was there already.
-    fn see(&mut self, bit: u16) -> Option<()> {
-        let mask = 1u16 << bit;
-        if self.0 & mask != 0 {
-            return None;
-        }
-        self.0 |= mask;
-        Some(())
+/// Fills a field read from the text: `None` when the struct had it already (a repeated key).
+fn put<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    if slot.is_some() {
+        return None;
     }
+    *slot = Some(value);
+    Some(())
 }
 
 impl<'a> Parser<'a> {
@@ -239,6 +232,13 @@ impl<'a> Parser<'a> {
         Some(d)
     }
 
+    fn optional_string(&mut self) -> Option<Option<String>> {
+        if self.peek()? == b'n' {
+            return self.word(b"null").map(|()| None);
+        }
+        self.string().map(|s| Some(s.into_owned()))
+    }
+
     fn optional_digest(&mut self) -> Option<Option<Digest>> {
         if self.peek()? == b'n' {
             return self.word(b"null").map(|()| None);
@@ -322,17 +322,11 @@ impl<'a> Parser<'a> {
 
     /// `{"record": ..., "digest": ...}`, at depth 0.
     fn claimed(&mut self) -> Option<Claimed<InferenceReceipt>> {
-        let (mut record, mut digest, mut seen) = (None, None, Seen::default());
+        let (mut record, mut digest) = (None, None);
         self.object(0, |p, key| {
             match key {
-                b"record" => {
-                    seen.see(0)?;
-                    record = Some(p.receipt()?);
-                }
-                b"digest" => {
-                    seen.see(1)?;
-                    digest = Some(p.digest()?);
-                }
+                b"record" => put(&mut record, p.receipt()?)?,
+                b"digest" => put(&mut digest, p.digest()?)?,
                 _ => return None,
             }
             Some(())
@@ -346,54 +340,25 @@ impl<'a> Parser<'a> {
     /// The receipt, at depth 1.
     fn receipt(&mut self) -> Option<InferenceReceipt> {
         let mut f = ReceiptFields::default();
-        let mut seen = Seen::default();
         self.object(1, |p, key| {
             match key {
-                b"receipt_id" => {
-                    seen.see(0)?;
-                    f.receipt_id = Some(p.string()?.into_owned());
-                }
-                b"sequence" => {
-                    seen.see(1)?;
-                    f.sequence = Some(p.u64()?);
-                }
-                b"model_anchor" => {
-                    seen.see(2)?;
-                    f.model_anchor = Some(p.digest()?);
-                }
-                b"deployment_anchor" => {
-                    seen.see(3)?;
-                    f.deployment_anchor = Some(p.digest()?);
-                }
-                b"request_id" => {
-                    seen.see(4)?;
-                    f.request_id = Some(p.string()?.into_owned());
-                }
-                b"input_commitment" => {
-                    seen.see(5)?;
-                    f.input_commitment = Some(p.commitment()?);
-                }
-                b"output_commitment" => {
-                    seen.see(6)?;
-                    f.output_commitment = Some(p.commitment()?);
-                }
+                b"receipt_id" => put(&mut f.receipt_id, p.string()?.into_owned())?,
+                b"sequence" => put(&mut f.sequence, p.u64()?)?,
+                b"model_anchor" => put(&mut f.model_anchor, p.digest()?)?,
+                b"deployment_anchor" => put(&mut f.deployment_anchor, p.digest()?)?,
+                b"request_id" => put(&mut f.request_id, p.string()?.into_owned())?,
+                b"input_commitment" => put(&mut f.input_commitment, p.commitment()?)?,
+                b"output_commitment" => put(&mut f.output_commitment, p.commitment()?)?,
                 b"explanation_digests" => {
-                    seen.see(7)?;
                     let mut digests = Vec::new();
                     p.array(2, |p| {
                         digests.push(p.digest()?);
                         Some(())
                     })?;
-                    f.explanation_digests = Some(digests);
+                    put(&mut f.explanation_digests, digests)?;
                 }
-                b"prev_receipt" => {
-                    seen.see(8)?;
-                    f.prev_receipt = Some(p.optional_digest()?);
-                }
-                b"timestamp" => {
-                    seen.see(9)?;
-                    f.timestamp = Some(p.string()?.parse().ok()?);
-                }
+                b"prev_receipt" => put(&mut f.prev_receipt, p.optional_digest()?)?,
+                b"timestamp" => put(&mut f.timestamp, p.string()?.parse().ok()?)?,
                 _ => return None,
             }
             Some(())
@@ -415,30 +380,12 @@ impl<'a> Parser<'a> {
     /// A commitment, at depth 2.
     fn commitment(&mut self) -> Option<InferenceCommitment> {
         let (mut scheme, mut value, mut metadata, mut plaintext) = (None, None, None, None);
-        let mut seen = Seen::default();
         self.object(2, |p, key| {
             match key {
-                b"scheme" => {
-                    seen.see(0)?;
-                    scheme = Some(p.string()?.parse::<CommitmentScheme>().ok()?);
-                }
-                b"value" => {
-                    seen.see(1)?;
-                    value = Some(p.digest()?);
-                }
-                b"metadata" => {
-                    seen.see(2)?;
-                    metadata = Some(p.map(3)?);
-                }
-                b"plaintext" => {
-                    seen.see(3)?;
-                    plaintext = Some(if p.peek()? == b'n' {
-                        p.word(b"null")?;
-                        None
-                    } else {
-                        Some(p.string()?.into_owned())
-                    });
-                }
+                b"scheme" => put(&mut scheme, p.string()?.parse::<CommitmentScheme>().ok()?)?,
+                b"value" => put(&mut value, p.digest()?)?,
+                b"metadata" => put(&mut metadata, p.map(3)?)?,
+                b"plaintext" => put(&mut plaintext, p.optional_string()?)?,
                 _ => return None,
             }
             Some(())
