@@ -170,6 +170,12 @@ impl Timestamp {
     pub fn accepting_rfc3339<R>(f: impl FnOnce() -> R) -> R {
         lcm_crypto::with_thread_flag(&RFC3339_INPUT, f)
     }
+
+    /// Whether this thread is inside [`Timestamp::accepting_rfc3339`] (for a parser of
+    /// records that reads timestamps without `Deserialize` and must then leave them to it).
+    pub(crate) fn is_accepting_rfc3339() -> bool {
+        RFC3339_INPUT.with(Cell::get)
+    }
 }
 
 // Days since 1970-01-01 -> (year, month, day); Howard Hinnant's civil_from_days.

@@ -5,9 +5,10 @@
 //! other value to the typed parser: it finds the value's extent (strings and nesting only,
 //! nothing decoded) and parses that slice with [`json::parse_strict`] after the strict check
 //! of [`lcm_model::strict::check_json`], so each record is parsed exactly as in a whole
-//! document, with the same error naming the same JSON pointer. A receipt is parsed in place
-//! (the parser finds its end) and then checked strictly; only one that fails goes the way of
-//! the other values, for its error. Why not `serde_json`'s
+//! document, with the same error naming the same JSON pointer. A receipt is read and checked
+//! strictly in one pass by [`lcm_model::strict::receipt::claimed_receipt`]; one that it leaves
+//! to the general path is parsed in place by `serde_json` (which finds its end) and then
+//! checked strictly; only one that fails goes the way of the other values, for its error. Why not `serde_json`'s
 //! `Deserializer::from_reader` with seeds over the receipt arrays: its reader is fed byte by
 //! byte through `io::Bytes` (two to three times the parse time of a slice), and the strict
 //! check, which needs each value's text, would need that text captured on the side anyway.
@@ -414,9 +415,11 @@ impl<R: Read> Scanner<R> {
         })
     }
 
-    /// The next value, a receipt: parsed in place by `serde_json` (which finds its end, so
-    /// the bytes are not scanned twice), then strictly checked. Anything but a receipt that
-    /// parses and passes is parsed again by [`Scanner::value`], for its error under `path`.
+    /// The next value, a receipt: read and strictly checked in one pass by
+    /// [`claimed_receipt`](lcm_model::strict::receipt::claimed_receipt), or, where that leaves
+    /// it to the general path, parsed in place by `serde_json` (which finds its end), then
+    /// strictly checked. Anything but a receipt that parses and passes is parsed again by
+    /// [`Scanner::value`], for its error under `path`.
     fn receipt(
         &mut self,
         path: impl FnOnce() -> String,
@@ -426,6 +429,12 @@ impl<R: Read> Scanner<R> {
                 break;
             }
             let rest = &self.buf[self.pos..];
+            // The common case: read and strictly checked in one pass.
+            if let Some(parsed) = lcm_model::strict::receipt::claimed_receipt(rest) {
+                self.within_nesting(parsed.nesting)?;
+                self.pos += parsed.len;
+                return Ok(parsed.receipt);
+            }
             let mut values = serde_json::Deserializer::from_slice(rest).into_iter();
             match values.next() {
                 Some(Ok(r)) => {
