@@ -241,6 +241,13 @@ fn check_deployment(deployment: &str) -> Result<(), Error> {
     lcm_model::strict::check_id("deployment", deployment).map_err(|e| Error::Input(e.to_string()))
 }
 
+/// A receipt id as `lcm infer` accepts one (not empty, no control characters): any other
+/// cannot be in a chain, and is refused with 400 before a store is asked (PostgreSQL's text
+/// cannot even hold a NUL).
+fn check_receipt_id(receipt_id: &str) -> Result<(), Error> {
+    lcm_model::strict::check_id("receipt_id", receipt_id).map_err(|e| Error::Input(e.to_string()))
+}
+
 /// The acknowledgement of a receipt: the object `lcm infer --json` prints.
 fn ack(r: &StoredReceipt) -> serde_json::Value {
     json!({"sequence": r.sequence, "receipt_id": r.receipt_id, "digest": r.digest})
@@ -342,6 +349,7 @@ async fn receipt(
     Path((deployment, receipt_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
+    check_receipt_id(&receipt_id)?;
     authorize_read(&state, &headers, &deployment).await?;
     let r = Readers::with(&state, move |s| {
         s.receipt(&deployment, &receipt_id)?.ok_or_else(|| {
@@ -368,6 +376,7 @@ async fn capsule(
     headers: HeaderMap,
     Path((deployment, receipt_id)): Path<(String, String)>,
 ) -> Result<Response, Error> {
+    check_receipt_id(&receipt_id)?;
     authorize_read(&state, &headers, &deployment).await?;
     let key = state.log_key.clone().ok_or_else(|| {
         Error::NotConfigured(
@@ -476,6 +485,7 @@ async fn inclusion(
     Query(q): Query<InclusionQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
+    check_receipt_id(&q.receipt_id)?;
     let proof = read_signed(&state, &headers, deployment, move |s, log, signed| {
         let proof = tlog_ops::receipt_proof_at(s, log, &q.receipt_id, signed).map_err(ops)?;
         Ok(proof.to_text())
