@@ -259,9 +259,7 @@ impl Store for SqliteStore {
             )
             .map_err(Error::from)
             .and_then(|_| {
-                let id = chain_id(&tx, deployment)?.ok_or_else(|| Error::NoChain {
-                    deployment: deployment.to_owned(),
-                })?;
+                let id = chain_id(&tx, deployment)?.ok_or_else(|| Error::no_chain(deployment))?;
                 seals::record_seed_check(&tx, id, deployment, &seed)
             })
             .and_then(|()| Ok(tx.commit()?))
@@ -445,9 +443,8 @@ impl Store for SqliteStore {
         // The write lock is taken first, so two `batch close` runs cannot seal the same
         // receipts twice; the callback reads through the store inside the transaction.
         self.write_transaction(|store| {
-            let chain = chain_id(&store.conn, deployment)?.ok_or_else(|| Error::NoChain {
-                deployment: deployment.to_owned(),
-            })?;
+            let chain =
+                chain_id(&store.conn, deployment)?.ok_or_else(|| Error::no_chain(deployment))?;
             let next: Option<i64> = store.conn.query_row(
                 "SELECT MAX(last_seq) + 1 FROM batches WHERE chain_id = ?1",
                 params![chain],
@@ -521,9 +518,8 @@ impl Store for SqliteStore {
         build: &mut KeyedBuild<'_>,
     ) -> Result<Vec<StoredReceipt>, Error> {
         self.write_transaction(|store| {
-            let chain = chain_id(&store.conn, deployment)?.ok_or_else(|| Error::NoChain {
-                deployment: deployment.to_owned(),
-            })?;
+            let chain =
+                chain_id(&store.conn, deployment)?.ok_or_else(|| Error::no_chain(deployment))?;
             let head = receipts::head(&store.conn, chain)?;
             let (new, keys) = build(store, head)?;
             receipts::insert_all(&store.conn, chain, deployment, head, &new)?;
@@ -537,9 +533,7 @@ impl Store for SqliteStore {
         deployment: &str,
         tile: lcm_tlog::tiles::Tile,
     ) -> Result<Vec<Digest>, Error> {
-        let chain = chain_id(&self.conn, deployment)?.ok_or_else(|| Error::NoChain {
-            deployment: deployment.to_owned(),
-        })?;
+        let chain = chain_id(&self.conn, deployment)?.ok_or_else(|| Error::no_chain(deployment))?;
         log::tile(&self.conn, chain, tile)
     }
 
