@@ -597,16 +597,7 @@ pub fn record_synthetic_into(
     passwords: &Passwords<'_>,
     note: &str,
 ) -> Result<Vec<StoredRecord>, crate::Error> {
-    let policy = store.policy()?;
-    let ctx = Context::with_policy(policy.clone())?;
-    let deployment = input.deployment.deployment_id.clone();
-    let mut staged = lifecycle_stage(&mut Project::new(ctx)?, input, passwords)?;
-    gates::apply(&*store, &policy, &Overrides::default(), &mut staged)?;
-    staged
-        .records
-        .push(gates::synthetic_marker(&policy, &deployment, note)?);
-    store.put_records(&staged.records, &staged.evidence)?;
-    Ok(staged.records)
+    record_lifecycle(store, input, passwords, &Overrides::default(), Some(note))
 }
 
 /// [`record_into`], with reasons for passing policy gates ([`gates`]): each gate passed is
@@ -621,10 +612,28 @@ pub fn record_into_with(
     passwords: &Passwords<'_>,
     overrides: &Overrides,
 ) -> Result<Vec<StoredRecord>, crate::Error> {
+    record_lifecycle(store, input, passwords, overrides, None)
+}
+
+/// [`record_into_with`], and with a synthetic `note` the marker of
+/// [`record_synthetic_into`].
+fn record_lifecycle(
+    store: &mut dyn Store,
+    input: LifecycleInput,
+    passwords: &Passwords<'_>,
+    overrides: &Overrides,
+    synthetic: Option<&str>,
+) -> Result<Vec<StoredRecord>, crate::Error> {
     let policy = store.policy()?;
     let ctx = Context::with_policy(policy.clone())?;
+    let deployment = input.deployment.deployment_id.clone();
     let mut staged = lifecycle_stage(&mut Project::new(ctx)?, input, passwords)?;
     gates::apply(&*store, &policy, overrides, &mut staged)?;
+    if let Some(note) = synthetic {
+        staged
+            .records
+            .push(gates::synthetic_marker(&policy, &deployment, note)?);
+    }
     store.put_records(&staged.records, &staged.evidence)?;
     Ok(staged.records)
 }
