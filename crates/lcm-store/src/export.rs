@@ -293,19 +293,12 @@ pub fn lifecycle_of(store: &dyn Store, deployment: Option<&str>) -> Result<Strin
             None => Err(Error::missing(ReleaseRoot::KIND, d)),
         };
     }
-    let mut ids: Vec<String> = store
+    let ids = store
         .records(Some(ReleaseRoot::KIND))?
         .into_iter()
         .map(|r| r.id)
         .collect();
-    match ids.len() {
-        0 => Err(Error::NoLifecycle),
-        1 => Ok(ids.remove(0)),
-        _ => Err(Error::Ambiguous {
-            what: "lifecycles",
-            deployments: ids,
-        }),
-    }
+    only(ids, Error::NoLifecycle, "lifecycles")
 }
 
 /// The deployment whose receipt chain a command means: `deployment` when given (its chain
@@ -319,14 +312,16 @@ pub fn chain_of(store: &dyn Store, deployment: Option<&str>) -> Result<String, E
     if let Some(d) = deployment {
         return Ok(d.to_owned());
     }
-    let mut chains = store.chains()?;
-    match chains.len() {
-        0 => Err(Error::NoReceipts),
-        1 => Ok(chains.remove(0)),
-        _ => Err(Error::Ambiguous {
-            what: "receipt chains",
-            deployments: chains,
-        }),
+    only(store.chains()?, Error::NoReceipts, "receipt chains")
+}
+
+/// The one deployment of `deployments`: `none` when there is none, [`Error::Ambiguous`] naming
+/// `what` they are when there are several.
+fn only(mut deployments: Vec<String>, none: Error, what: &'static str) -> Result<String, Error> {
+    match deployments.len() {
+        0 => Err(none),
+        1 => Ok(deployments.remove(0)),
+        _ => Err(Error::Ambiguous { what, deployments }),
     }
 }
 
