@@ -31,16 +31,7 @@ pub(crate) fn compression(c: &mut Criterion, group: &str) {
 }
 
 /// The SHA-256 initial chaining value, the fresh state every hash in a Merkle tree starts from.
-pub(crate) const IV: [u32; 8] = [
-    0x6a09_e667,
-    0xbb67_ae85,
-    0x3c6e_f372,
-    0xa54f_f53a,
-    0x510e_527f,
-    0x9b05_688c,
-    0x1f83_d9ab,
-    0x5be0_cd19,
-];
+pub(crate) use lcm_crypto::SHA256_IV as IV;
 
 /// Distinct blocks for the limit loops, few enough to stay in L1 (as the tree's own blocks,
 /// written just before they are compressed, do).

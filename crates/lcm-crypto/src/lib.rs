@@ -47,3 +47,7 @@ pub use crate::kdf::{MasterKey, Pbkdf2Params, Salt};
 pub use crate::mac::{MacKey, MacTag};
 pub use crate::random::{OsRandom, RandomSource, Seed, SeededRandom, fill_random};
 pub use crate::sign::{KeyId, Signature, SigningKey, VerifyingKey};
+
+/// The SHA-256 initial chaining value (FIPS 180-4 §5.3.3), the state every SHA-256 hash here
+/// starts from; public for the benches that time the raw compression function against it.
+pub const SHA256_IV: [u32; 8] = mac::IV;

@@ -82,10 +82,7 @@ pub fn by_digest<T: Record + DeserializeOwned>(
 ) -> Result<Claimed<T>, Error> {
     let r = store
         .record_by_digest(T::KIND, digest)?
-        .ok_or_else(|| Error::Missing {
-            kind: T::KIND,
-            id: digest.to_string(),
-        })?;
+        .ok_or_else(|| Error::missing(T::KIND, digest.to_string()))?;
     sealed(&r)
 }
 
@@ -95,10 +92,9 @@ pub fn by_digest<T: Record + DeserializeOwned>(
 ///
 /// Store failures, [`Error::Missing`], [`Error::Parse`].
 pub fn evidence<T: DeserializeOwned>(store: &dyn Store, kind: &str, id: &str) -> Result<T, Error> {
-    let e = store.evidence_of(kind, id)?.ok_or_else(|| Error::Missing {
-        kind: "evidence",
-        id: format!("{kind} {id}"),
-    })?;
+    let e = store
+        .evidence_of(kind, id)?
+        .ok_or_else(|| Error::missing("evidence", format!("{kind} {id}")))?;
     parse(&e.kind, &e.id, &e.json)
 }
 
@@ -138,25 +134,24 @@ pub fn assemble(
     request: &AuditTrailRequest<'_>,
     inference: InferenceEvidence,
 ) -> Result<Lifecycle, Error> {
-    let missing = |kind: &'static str, id: &str| Error::Missing {
-        kind,
-        id: id.to_owned(),
-    };
     let model = project
         .models
         .model_anchor(request.model_name, request.version)
         .ok_or_else(|| {
-            missing(
+            Error::missing(
                 "model",
-                &format!("{}@{}", request.model_name, request.version),
+                format!("{}@{}", request.model_name, request.version),
             )
         })?;
     let run = project
         .training
         .training_session(request.session_id)
-        .ok_or_else(|| missing("training session", request.session_id))?;
+        .ok_or_else(|| Error::missing("training session", request.session_id))?;
     let (Some(metrics), Some(snapshot)) = (run.metrics(), run.snapshot()) else {
-        return Err(missing("completed training session", request.session_id));
+        return Err(Error::missing(
+            "completed training session",
+            request.session_id,
+        ));
     };
     let session = run.session();
     let first_split = session
@@ -164,22 +159,22 @@ pub fn assemble(
         .data_splits
         .values()
         .next()
-        .ok_or_else(|| missing("dataset splits", request.session_id))?;
+        .ok_or_else(|| Error::missing("dataset splits", request.session_id))?;
     let datasets = &project.datasets;
     let family_id = datasets
         .find_split_anchor(first_split)
         .map(|a| a.record().family_id.clone())
-        .ok_or_else(|| missing("split anchor", &first_split.to_string()))?;
+        .ok_or_else(|| Error::missing("split anchor", first_split.to_string()))?;
     let family = datasets
         .dataset_family(&family_id)
-        .ok_or_else(|| missing("dataset family", &family_id))?;
+        .ok_or_else(|| Error::missing("dataset family", &family_id))?;
     // Every split of the family: the datasets root is over all of them, and the test
     // evaluation references the test split.
     let mut splits = Vec::new();
     for (split, anchor) in datasets.split_anchors(&family_id) {
         let record_ids = datasets
             .split_records(&family_id, split)
-            .ok_or_else(|| missing("split records", &format!("{family_id}/{split}")))?
+            .ok_or_else(|| Error::missing("split records", format!("{family_id}/{split}")))?
             .to_vec();
         let content_digests = datasets
             .split_contents(&family_id, split)
@@ -194,27 +189,27 @@ pub fn assemble(
     let deployments = &project.deployments;
     let deployment = deployments
         .deployment(request.deployment_id)
-        .ok_or_else(|| missing("deployment", request.deployment_id))?;
+        .ok_or_else(|| Error::missing("deployment", request.deployment_id))?;
     let status_history = claims(
         deployments
             .status_history(request.deployment_id)
-            .ok_or_else(|| missing("deployment history", request.deployment_id))?,
+            .ok_or_else(|| Error::missing("deployment history", request.deployment_id))?,
     );
     let pre_id = &deployment.record().predeployment_id;
     let predeployment = deployments
         .predeployment(pre_id)
-        .ok_or_else(|| missing("pre-deployment", pre_id))?;
+        .ok_or_else(|| Error::missing("pre-deployment", pre_id))?;
     let sbom = deployments
         .sbom(pre_id)
-        .ok_or_else(|| missing("sbom", pre_id))?;
+        .ok_or_else(|| Error::missing("sbom", pre_id))?;
     let test_evaluation = project
         .roots
         .test_evaluation(request.test_id)
-        .ok_or_else(|| missing("test evaluation", request.test_id))?;
+        .ok_or_else(|| Error::missing("test evaluation", request.test_id))?;
     let release = project
         .roots
         .release_root(request.deployment_id)
-        .ok_or_else(|| missing("release root", request.deployment_id))?;
+        .ok_or_else(|| Error::missing("release root", request.deployment_id))?;
     Ok(Lifecycle {
         dataset: DatasetEvidence {
             family: family.clone().into(),
@@ -255,10 +250,7 @@ pub fn project_inference(project: &Project, windows: &[&str]) -> Result<Inferenc
         let batch = project
             .inference
             .batch(window)
-            .ok_or_else(|| Error::Missing {
-                kind: "inference batch",
-                id: (*window).to_owned(),
-            })?;
+            .ok_or_else(|| Error::missing("inference batch", *window))?;
         let count = usize::try_from(batch.record().count).unwrap_or(usize::MAX);
         let end = start.saturating_add(count).min(receipts.len());
         batches.push(BatchEvidence {
@@ -298,25 +290,15 @@ pub fn lifecycle_of(store: &dyn Store, deployment: Option<&str>) -> Result<Strin
     if let Some(d) = deployment {
         return match store.record(ReleaseRoot::KIND, d)? {
             Some(_) => Ok(d.to_owned()),
-            None => Err(Error::Missing {
-                kind: ReleaseRoot::KIND,
-                id: d.to_owned(),
-            }),
+            None => Err(Error::missing(ReleaseRoot::KIND, d)),
         };
     }
-    let mut ids: Vec<String> = store
+    let ids = store
         .records(Some(ReleaseRoot::KIND))?
         .into_iter()
         .map(|r| r.id)
         .collect();
-    match ids.len() {
-        0 => Err(Error::NoLifecycle),
-        1 => Ok(ids.remove(0)),
-        _ => Err(Error::Ambiguous {
-            what: "lifecycles",
-            deployments: ids,
-        }),
-    }
+    only(ids, Error::NoLifecycle, "lifecycles")
 }
 
 /// The deployment whose receipt chain a command means: `deployment` when given (its chain
@@ -330,14 +312,16 @@ pub fn chain_of(store: &dyn Store, deployment: Option<&str>) -> Result<String, E
     if let Some(d) = deployment {
         return Ok(d.to_owned());
     }
-    let mut chains = store.chains()?;
-    match chains.len() {
-        0 => Err(Error::NoReceipts),
-        1 => Ok(chains.remove(0)),
-        _ => Err(Error::Ambiguous {
-            what: "receipt chains",
-            deployments: chains,
-        }),
+    only(store.chains()?, Error::NoReceipts, "receipt chains")
+}
+
+/// The one deployment of `deployments`: `none` when there is none, [`Error::Ambiguous`] naming
+/// `what` they are when there are several.
+fn only(mut deployments: Vec<String>, none: Error, what: &'static str) -> Result<String, Error> {
+    match deployments.len() {
+        0 => Err(none),
+        1 => Ok(deployments.remove(0)),
+        _ => Err(Error::Ambiguous { what, deployments }),
     }
 }
 
@@ -354,10 +338,7 @@ pub fn chain_of(store: &dyn Store, deployment: Option<&str>) -> Result<String, E
 pub fn load(store: &dyn Store, deployment: &str) -> Result<(Lifecycle, Vec<SealedBatch>), Error> {
     let release_rec = store
         .record(ReleaseRoot::KIND, deployment)?
-        .ok_or_else(|| Error::Missing {
-            kind: ReleaseRoot::KIND,
-            id: deployment.to_owned(),
-        })?;
+        .ok_or_else(|| Error::missing(ReleaseRoot::KIND, deployment))?;
     let release: Claimed<ReleaseRoot> = sealed(&release_rec)?;
     let ctx = Context::with_policy(store.policy()?)?;
     let project = lifecycle::restore(&ctx, store)?;
@@ -369,10 +350,7 @@ pub fn load(store: &dyn Store, deployment: &str) -> Result<(Lifecycle, Vec<Seale
                 .deployments
                 .predeployment(&d.record().predeployment_id)
         })
-        .ok_or_else(|| Error::Missing {
-            kind: PreDeploymentAnchor::KIND,
-            id: deployment.to_owned(),
-        })?;
+        .ok_or_else(|| Error::missing(PreDeploymentAnchor::KIND, deployment))?;
     let model: Claimed<ModelAnchor> = by_digest(store, &pre.record().model_anchor)?;
     let snapshot: Claimed<TrainingSnapshot> = by_digest(store, &pre.record().training_snapshot)?;
     let test: Claimed<TestEvaluationAnchor> = by_digest(store, &release.record.test_evaluation)?;
@@ -750,9 +728,7 @@ pub fn disclosure(
     let policy = store.policy()?;
     let seed = store
         .chain_seed(deployment)?
-        .ok_or_else(|| Error::NoChain {
-            deployment: deployment.to_owned(),
-        })?;
+        .ok_or_else(|| Error::no_chain(deployment))?;
     let openings =
         lcm_managers::ReceiptChain::from_seed(&policy, &seed).openings(receipt.record.sequence);
     let disclose = |text: Option<&str>,

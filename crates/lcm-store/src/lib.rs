@@ -563,6 +563,21 @@ impl Error {
                 | Self::Schema { .. }
         )
     }
+
+    /// [`Self::Missing`]: the store has no `kind` record `id`.
+    pub(crate) fn missing(kind: &'static str, id: impl Into<String>) -> Self {
+        Self::Missing {
+            kind,
+            id: id.into(),
+        }
+    }
+
+    /// [`Self::NoChain`]: `deployment` has no receipt chain.
+    pub(crate) fn no_chain(deployment: &str) -> Self {
+        Self::NoChain {
+            deployment: deployment.to_owned(),
+        }
+    }
 }
 
 impl From<lcm_managers::Error> for Error {

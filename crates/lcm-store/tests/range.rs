@@ -117,6 +117,15 @@ fn failure(text: &str) -> RangeFailure {
         .expect("a range failure")
 }
 
+/// The range failure of verifying `text`, asserted to match the pattern (and guard).
+macro_rules! assert_fails {
+    ($text:expr, $($pattern:tt)+) => {{
+        let f = failure($text);
+        assert!(matches!(&f, $($pattern)+), "{f}");
+        f
+    }};
+}
+
 fn edit(text: &str, change: impl FnOnce(&mut Value)) -> String {
     let mut doc: Value = serde_json::from_str(text).expect("test fixture");
     change(&mut doc);
@@ -172,20 +181,13 @@ fn time_ranges_cover_the_window_when_timestamps_are_not_monotone_on_every_backen
         let later = edit(&text, |d| {
             d["window"]["since"] = Timestamp::from_unix_micros(at(2)).to_string().into();
         });
-        let f8 = failure(&later);
-        assert!(
-            matches!(&f8, RangeFailure::Window { sequence: 8, .. }),
-            "{f8}"
-        );
+        let f8 = assert_fails!(&later, RangeFailure::Window { sequence: 8, .. });
         assert!(f8.to_string().starts_with("window: receipt late_4"), "{f8}");
         // ... and so that its first one (made at +5) does.
         let earlier = edit(&text, |d| {
             d["window"]["until"] = Timestamp::from_unix_micros(at(4)).to_string().into();
         });
-        assert!(matches!(
-            failure(&earlier),
-            RangeFailure::Window { sequence: 6, .. }
-        ));
+        assert_fails!(&earlier, RangeFailure::Window { sequence: 6, .. });
         // Bad windows: reversed, and empty.
         let e = export_time(&*store, (at(5), at(4))).unwrap_err();
         assert!(
@@ -226,25 +228,22 @@ fn range_lifecycle_records_authenticate_the_deployment() {
     );
     // The document's name edited.
     let named = edit(&text, |d| d["deployment"] = "deploy_002".into());
-    assert!(matches!(
-        failure(&named),
-        RangeFailure::DeploymentName { named, record } if named == "deploy_002" && record == DEPLOYMENT
-    ));
+    assert_fails!(
+        &named,
+        RangeFailure::DeploymentName { named, record }
+            if named == "deploy_002" && record == DEPLOYMENT
+    );
     // The deployment record's name edited (its seal no longer matches) ...
     let renamed = edit(&text, |d| {
         d["lifecycle"]["deployment"]["record"]["deployment_id"] = "deploy_002".into();
         d["deployment"] = "deploy_002".into();
     });
-    let f1 = failure(&renamed);
-    assert!(
-        matches!(
-            &f1,
-            RangeFailure::Seal {
-                which: "deployment",
-                ..
-            }
-        ),
-        "{f1}"
+    let f1 = assert_fails!(
+        &renamed,
+        RangeFailure::Seal {
+            which: "deployment",
+            ..
+        }
     );
     assert!(
         f1.to_string()
@@ -255,36 +254,29 @@ fn range_lifecycle_records_authenticate_the_deployment() {
     let resealed = edit(&renamed, |d| {
         reseal(d, "deployment", &policy, |_: &mut DeploymentAnchor| {});
     });
-    let f2 = failure(&resealed);
-    assert!(
-        matches!(
-            &f2,
-            RangeFailure::Anchor {
-                sequence: 3,
-                field: "deployment_anchor",
-                ..
-            }
-        ),
-        "{f2}"
+    assert_fails!(
+        &resealed,
+        RangeFailure::Anchor {
+            sequence: 3,
+            field: "deployment_anchor",
+            ..
+        }
     );
     // The pre-deployment and model records: an edit of each, and a record swapped for another.
     let pre = edit(&text, |d| {
         d["lifecycle"]["predeployment"]["record"]["intended_region"] = "mars".into();
     });
-    assert!(matches!(
-        failure(&pre),
+    assert_fails!(
+        &pre,
         RangeFailure::Seal {
             which: "predeployment",
             ..
         }
-    ));
+    );
     let model = edit(&text, |d| {
         d["lifecycle"]["model"]["record"]["kdf_iterations"] = 1.into();
     });
-    assert!(matches!(
-        failure(&model),
-        RangeFailure::Seal { which: "model", .. }
-    ));
+    assert_fails!(&model, RangeFailure::Seal { which: "model", .. });
     let swapped = edit(&text, |d| {
         d["lifecycle"]["predeployment"] = d["lifecycle"]["model"].clone();
     });
@@ -304,17 +296,13 @@ fn range_lifecycle_records_authenticate_the_deployment() {
             },
         );
     });
-    let f3 = failure(&relinked);
-    assert!(
-        matches!(
-            &f3,
-            RangeFailure::Link {
-                from: "deployment",
-                to: "predeployment",
-                ..
-            }
-        ),
-        "{f3}"
+    assert_fails!(
+        &relinked,
+        RangeFailure::Link {
+            from: "deployment",
+            to: "predeployment",
+            ..
+        }
     );
 }
 
@@ -403,29 +391,25 @@ fn every_field_of_a_range_document_is_bound_or_refused() {
         };
         d["policy"]["commitments"] = other.into();
     });
-    let f1 = failure(&scheme);
-    assert!(
-        matches!(
-            &f1,
-            RangeFailure::PolicyCommitments {
-                sequence: 3,
-                which: "input",
-                ..
-            }
-        ),
-        "{f1}"
+    let f1 = assert_fails!(
+        &scheme,
+        RangeFailure::PolicyCommitments {
+            sequence: 3,
+            which: "input",
+            ..
+        }
     );
     assert!(f1.to_string().starts_with("policy: receipt "), "{f1}");
     // The record kinds it allows: the document carries inference receipts.
     let domains = edit(&text, |d| {
         d["policy"]["domains"] = json!(["dataset", "model", "deployment"]);
     });
-    assert!(matches!(
-        failure(&domains),
+    assert_fails!(
+        &domains,
         RangeFailure::PolicyDomain {
             domain: DomainType::Inference
         }
-    ));
+    );
     // A PBKDF2 cost below the floor, and a non-native schema version.
     let cheap = edit(&text, |d| d["policy"]["kdf_iterations"] = 1.into());
     assert!(

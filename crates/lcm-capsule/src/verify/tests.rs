@@ -33,6 +33,25 @@ fn run(
     (result, calls)
 }
 
+/// The result and the progress calls of the streamed verifier on `text` (progress one
+/// receipt at a time), read `read` bytes at a time.
+fn run_streamed(
+    text: String,
+    key: &VerifyingKey,
+    read: usize,
+) -> (Result<Report, VerificationFailed>, Vec<VerifyProgress>) {
+    let mut calls = Vec::new();
+    let result = stream::stream_in_chunks(
+        std::io::Cursor::new(text),
+        key,
+        &PolicyRequirements::default(),
+        &mut |p| calls.push(p),
+        1,
+        read,
+    );
+    (result, calls)
+}
+
 /// The calls go forward, are bounded and end full.
 #[track_caller]
 fn check_calls(calls: &[VerifyProgress], total: u64, chunk: usize) {
@@ -108,26 +127,10 @@ fn chunks_do_not_change_the_report() {
         }
         // Streamed, compact and pretty: the same report.
         for indent in [None, Some(2)] {
-            let text = b.to_json(indent).unwrap();
-            let mut calls = Vec::new();
-            let streamed = stream::stream_in_chunks(
-                std::io::Cursor::new(text),
-                &key,
-                &PolicyRequirements::default(),
-                &mut |p| calls.push(p),
-                1,
-                scan::CHUNK,
-            );
+            let (streamed, calls) = run_streamed(b.to_json(indent).unwrap(), &key, scan::CHUNK);
             assert_eq!(streamed, whole, "{what}, streamed");
             // Read a few bytes at a time: every value crosses the buffer's end somewhere.
-            let trickled = stream::stream_in_chunks(
-                std::io::Cursor::new(b.to_json(indent).unwrap()),
-                &key,
-                &PolicyRequirements::default(),
-                &mut |_| {},
-                1,
-                3,
-            );
+            let (trickled, _) = run_streamed(b.to_json(indent).unwrap(), &key, 3);
             assert_eq!(trickled, whole, "{what}, streamed a few bytes at a time");
             let last = calls.last().unwrap();
             assert_eq!((last.stage, last.done), (VerifyStage::Finished, last.total));
@@ -145,16 +148,7 @@ fn chunks_do_not_change_the_report() {
 #[test]
 fn streamed_progress() {
     let (b, key) = golden();
-    let text = b.to_json(Some(2)).unwrap();
-    let mut calls = Vec::new();
-    let result = stream::stream_in_chunks(
-        std::io::Cursor::new(text),
-        &key,
-        &PolicyRequirements::default(),
-        &mut |p| calls.push(p),
-        1,
-        scan::CHUNK,
-    );
+    let (result, calls) = run_streamed(b.to_json(Some(2)).unwrap(), &key, scan::CHUNK);
     assert!(result.is_ok());
     let seen: Vec<(VerifyStage, u64, u64)> =
         calls.iter().map(|c| (c.stage, c.done, c.total)).collect();

@@ -144,19 +144,23 @@ fn required<T>(stage: &'static str, field: &str, value: Option<T>) -> Result<T, 
     value.ok_or_else(|| stage_error(stage, format!("field {field} is required")))
 }
 
-/// In a lifecycle file, a reference is implied: left out, or equal to the implied one.
-fn implied(
+/// In a lifecycle file, a reference is implied: left out, or equal to the implied one. Sets
+/// the `given` reference to the implied one.
+fn imply(
     stage: &'static str,
     field: &str,
-    given: Option<&str>,
+    given: &mut Option<String>,
     implied: &str,
-) -> Result<String, crate::Error> {
-    match given {
+) -> Result<(), crate::Error> {
+    match given.as_deref() {
         Some(g) if g != implied => Err(stage_error(
             stage,
             format!("field {field}: the lifecycle file's own is {implied}, the file says {g}"),
         )),
-        _ => Ok(implied.to_owned()),
+        _ => {
+            *given = Some(implied.to_owned());
+            Ok(())
+        }
     }
 }
 
@@ -527,18 +531,8 @@ pub fn lifecycle_stage(
         model.authorized_datasets.push(family_id.clone());
     }
     let model_ref = format!("{}@{}", model.model_name, model.version);
-    training.model = Some(implied(
-        "training",
-        "model",
-        training.model.as_deref(),
-        &model_ref,
-    )?);
-    training.family_id = Some(implied(
-        "training",
-        "family_id",
-        training.family_id.as_deref(),
-        &family_id,
-    )?);
+    imply("training", "model", &mut training.model, &model_ref)?;
+    imply("training", "family_id", &mut training.family_id, &family_id)?;
     if training.final_model_digest.is_none() {
         return Err(stage_error(
             "training",
@@ -547,24 +541,24 @@ pub fn lifecycle_stage(
                 .to_owned(),
         ));
     }
-    predeployment.session_id = Some(implied(
+    imply(
         "predeployment",
         "session_id",
-        predeployment.session_id.as_deref(),
+        &mut predeployment.session_id,
         &training.session_id,
-    )?);
-    deployment.predeployment_id = Some(implied(
+    )?;
+    imply(
         "deployment",
         "predeployment_id",
-        deployment.predeployment_id.as_deref(),
+        &mut deployment.predeployment_id,
         &predeployment.predeployment_id,
-    )?);
-    test_evaluation.family_id = Some(implied(
+    )?;
+    imply(
         "test evaluation",
         "family_id",
-        test_evaluation.family_id.as_deref(),
+        &mut test_evaluation.family_id,
         &family_id,
-    )?);
+    )?;
     let deployment_id = deployment.deployment_id.clone();
     let test_id = test_evaluation.test_id.clone();
     let mut out = dataset_stage(p, dataset, passwords.dataset)?;
@@ -603,16 +597,7 @@ pub fn record_synthetic_into(
     passwords: &Passwords<'_>,
     note: &str,
 ) -> Result<Vec<StoredRecord>, crate::Error> {
-    let policy = store.policy()?;
-    let ctx = Context::with_policy(policy.clone())?;
-    let deployment = input.deployment.deployment_id.clone();
-    let mut staged = lifecycle_stage(&mut Project::new(ctx)?, input, passwords)?;
-    gates::apply(&*store, &policy, &Overrides::default(), &mut staged)?;
-    staged
-        .records
-        .push(gates::synthetic_marker(&policy, &deployment, note)?);
-    store.put_records(&staged.records, &staged.evidence)?;
-    Ok(staged.records)
+    record_lifecycle(store, input, passwords, &Overrides::default(), Some(note))
 }
 
 /// [`record_into`], with reasons for passing policy gates ([`gates`]): each gate passed is
@@ -627,10 +612,28 @@ pub fn record_into_with(
     passwords: &Passwords<'_>,
     overrides: &Overrides,
 ) -> Result<Vec<StoredRecord>, crate::Error> {
+    record_lifecycle(store, input, passwords, overrides, None)
+}
+
+/// [`record_into_with`], and with a synthetic `note` the marker of
+/// [`record_synthetic_into`].
+fn record_lifecycle(
+    store: &mut dyn Store,
+    input: LifecycleInput,
+    passwords: &Passwords<'_>,
+    overrides: &Overrides,
+    synthetic: Option<&str>,
+) -> Result<Vec<StoredRecord>, crate::Error> {
     let policy = store.policy()?;
     let ctx = Context::with_policy(policy.clone())?;
+    let deployment = input.deployment.deployment_id.clone();
     let mut staged = lifecycle_stage(&mut Project::new(ctx)?, input, passwords)?;
     gates::apply(&*store, &policy, overrides, &mut staged)?;
+    if let Some(note) = synthetic {
+        staged
+            .records
+            .push(gates::synthetic_marker(&policy, &deployment, note)?);
+    }
     store.put_records(&staged.records, &staged.evidence)?;
     Ok(staged.records)
 }

@@ -131,10 +131,7 @@ pub fn restore(ctx: &Context, store: &dyn Store) -> Result<Project, crate::Error
     for r in store.records(Some(ReleaseRoot::KIND))? {
         let dep = deployments
             .get(&r.id)
-            .ok_or_else(|| crate::Error::Missing {
-                kind: DeploymentAnchor::KIND,
-                id: r.id.clone(),
-            })?;
+            .ok_or_else(|| crate::Error::missing(DeploymentAnchor::KIND, &r.id))?;
         let release: Claimed<ReleaseRoot> = export::sealed(&r)?;
         // The managers cannot resolve the training session root leaf (the root manager
         // holds no sessions): it must be the root of the session the release's

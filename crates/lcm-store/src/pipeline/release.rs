@@ -108,10 +108,7 @@ pub fn model_of(store: &dyn Store, deployment: &str) -> Result<String, Error> {
     let pre = sealed::<PreDeploymentAnchor>(&pre_rec)?.record;
     let model = store
         .record_by_digest(ModelAnchor::KIND, &pre.model_anchor)?
-        .ok_or_else(|| Error::Missing {
-            kind: ModelAnchor::KIND,
-            id: pre.model_anchor.to_string(),
-        })?;
+        .ok_or_else(|| Error::missing(ModelAnchor::KIND, pre.model_anchor.to_string()))?;
     Ok(model.id)
 }
 

@@ -167,9 +167,7 @@ impl PostgresStore {
         )?
         .map(|r| Ok::<_, Error>(r.try_get(0)?))
         .transpose()?
-        .ok_or_else(|| Error::NoChain {
-            deployment: deployment.to_owned(),
-        })
+        .ok_or_else(|| Error::no_chain(deployment))
     }
 
     fn read_head(&self, chain: i64) -> Result<Option<ChainHead>, Error> {
@@ -754,9 +752,9 @@ impl Store for PostgresStore {
         deployment: &str,
         tile: lcm_tlog::tiles::Tile,
     ) -> Result<Vec<Digest>, Error> {
-        let chain = self.chain_id(deployment)?.ok_or_else(|| Error::NoChain {
-            deployment: deployment.to_owned(),
-        })?;
+        let chain = self
+            .chain_id(deployment)?
+            .ok_or_else(|| Error::no_chain(deployment))?;
         log::tile(self, chain, tile)
     }
 }

@@ -119,6 +119,15 @@ fn row_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Vec<u8
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
 }
 
+/// An evidence row of `SELECT kind, id, json FROM evidence`.
+fn row_evidence(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvidence> {
+    Ok(StoredEvidence {
+        kind: r.get(0)?,
+        id: r.get(1)?,
+        json: r.get(2)?,
+    })
+}
+
 fn make_record(
     (kind, id, digest, json): (String, String, Vec<u8>, String),
 ) -> Result<StoredRecord, Error> {
@@ -224,11 +233,7 @@ impl Store for SqliteStore {
             .conn
             .prepare("SELECT deployment FROM chains ORDER BY chain_id")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(row?);
-        }
-        Ok(out)
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn open_chain(&mut self, deployment: &str) -> Result<lcm_crypto::Seed, Error> {
@@ -259,9 +264,7 @@ impl Store for SqliteStore {
             )
             .map_err(Error::from)
             .and_then(|_| {
-                let id = chain_id(&tx, deployment)?.ok_or_else(|| Error::NoChain {
-                    deployment: deployment.to_owned(),
-                })?;
+                let id = chain_id(&tx, deployment)?.ok_or_else(|| Error::no_chain(deployment))?;
                 seals::record_seed_check(&tx, id, deployment, &seed)
             })
             .and_then(|()| Ok(tx.commit()?))
@@ -316,13 +319,7 @@ impl Store for SqliteStore {
             .query_row(
                 "SELECT kind, id, json FROM evidence WHERE kind = ?1 AND id = ?2",
                 params![kind, id],
-                |r| {
-                    Ok(StoredEvidence {
-                        kind: r.get(0)?,
-                        id: r.get(1)?,
-                        json: r.get(2)?,
-                    })
-                },
+                row_evidence,
             )
             .optional()?)
     }
@@ -331,18 +328,8 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare(
             "SELECT kind, id, json FROM evidence WHERE ?1 IS NULL OR kind = ?1 ORDER BY kind, id",
         )?;
-        let rows = stmt.query_map(params![kind], |r| {
-            Ok(StoredEvidence {
-                kind: r.get(0)?,
-                id: r.get(1)?,
-                json: r.get(2)?,
-            })
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(row?);
-        }
-        Ok(out)
+        let rows = stmt.query_map(params![kind], row_evidence)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn record(&self, kind: &str, id: &str) -> Result<Option<StoredRecord>, Error> {
@@ -362,12 +349,9 @@ impl Store for SqliteStore {
             "SELECT kind, id, digest, json FROM records WHERE ?1 IS NULL OR kind = ?1 \
              ORDER BY kind, id",
         )?;
-        let rows = stmt.query_map(params![kind], row_record)?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(make_record(row?)?);
-        }
-        Ok(out)
+        stmt.query_map(params![kind], row_record)?
+            .map(|row| make_record(row?))
+            .collect()
     }
 
     fn append_receipts(
@@ -445,9 +429,8 @@ impl Store for SqliteStore {
         // The write lock is taken first, so two `batch close` runs cannot seal the same
         // receipts twice; the callback reads through the store inside the transaction.
         self.write_transaction(|store| {
-            let chain = chain_id(&store.conn, deployment)?.ok_or_else(|| Error::NoChain {
-                deployment: deployment.to_owned(),
-            })?;
+            let chain =
+                chain_id(&store.conn, deployment)?.ok_or_else(|| Error::no_chain(deployment))?;
             let next: Option<i64> = store.conn.query_row(
                 "SELECT MAX(last_seq) + 1 FROM batches WHERE chain_id = ?1",
                 params![chain],
@@ -521,9 +504,8 @@ impl Store for SqliteStore {
         build: &mut KeyedBuild<'_>,
     ) -> Result<Vec<StoredReceipt>, Error> {
         self.write_transaction(|store| {
-            let chain = chain_id(&store.conn, deployment)?.ok_or_else(|| Error::NoChain {
-                deployment: deployment.to_owned(),
-            })?;
+            let chain =
+                chain_id(&store.conn, deployment)?.ok_or_else(|| Error::no_chain(deployment))?;
             let head = receipts::head(&store.conn, chain)?;
             let (new, keys) = build(store, head)?;
             receipts::insert_all(&store.conn, chain, deployment, head, &new)?;
@@ -537,9 +519,7 @@ impl Store for SqliteStore {
         deployment: &str,
         tile: lcm_tlog::tiles::Tile,
     ) -> Result<Vec<Digest>, Error> {
-        let chain = chain_id(&self.conn, deployment)?.ok_or_else(|| Error::NoChain {
-            deployment: deployment.to_owned(),
-        })?;
+        let chain = chain_id(&self.conn, deployment)?.ok_or_else(|| Error::no_chain(deployment))?;
         log::tile(&self.conn, chain, tile)
     }
 

@@ -96,9 +96,7 @@ pub(super) fn append(
     build: &mut dyn FnMut(Option<ChainHead>) -> Result<Vec<NewReceipt>, Error>,
 ) -> Result<Vec<StoredReceipt>, Error> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let chain = chain_id(&tx, deployment)?.ok_or_else(|| Error::NoChain {
-        deployment: deployment.to_owned(),
-    })?;
+    let chain = chain_id(&tx, deployment)?.ok_or_else(|| Error::no_chain(deployment))?;
     let head = head(&tx, chain)?;
     let receipts = build(head)?;
     insert_all(&tx, chain, deployment, head, &receipts)?;

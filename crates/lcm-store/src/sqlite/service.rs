@@ -58,12 +58,9 @@ pub(super) fn token(conn: &Connection, id: &str) -> Result<Option<StoredToken>, 
 
 pub(super) fn tokens(conn: &Connection) -> Result<Vec<StoredToken>, Error> {
     let mut stmt = conn.prepare(&format!("{TOKEN_COLUMNS} ORDER BY created, id"))?;
-    let rows = stmt.query_map([], token_row)?;
-    let mut out = Vec::new();
-    for row in rows {
-        out.push(make_token(row?)?);
-    }
-    Ok(out)
+    stmt.query_map([], token_row)?
+        .map(|row| make_token(row?))
+        .collect()
 }
 
 pub(super) fn revoke_token(conn: &Connection, id: &str, at: i64) -> Result<bool, Error> {

@@ -248,10 +248,7 @@ impl RangeLifecycle {
         use crate::export::{by_digest, sealed};
         let stored = store
             .record(DeploymentAnchor::KIND, deployment)?
-            .ok_or_else(|| crate::Error::Missing {
-                kind: DeploymentAnchor::KIND,
-                id: deployment.to_owned(),
-            })?;
+            .ok_or_else(|| crate::Error::missing(DeploymentAnchor::KIND, deployment))?;
         let deployment: Claimed<DeploymentAnchor> = sealed(&stored)?;
         let predeployment: Claimed<PreDeploymentAnchor> =
             by_digest(store, &deployment.record.predeployment)?;
