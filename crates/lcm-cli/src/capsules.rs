@@ -68,8 +68,9 @@ pub(crate) fn document(
     }
     // Written as it is made: a bundle's receipts are streamed from the store.
     let write = |w: &mut dyn std::io::Write| -> Result<_, CliError> {
-        let now = Timestamp::now();
-        let made = export::write_document(&*store, &deployment, kind, Some(&origin), now, &key, w)?;
+        let (now, layout) = (Timestamp::now(), export::Layout::compact_if(args.compact));
+        let doc = export::Document { kind, layout };
+        let made = export::write_document(&*store, &deployment, doc, Some(&origin), now, &key, w)?;
         w.write_all(b"\n").map_err(lcm_store::Error::Write)?;
         Ok(made)
     };

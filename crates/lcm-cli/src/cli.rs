@@ -599,6 +599,9 @@ pub(crate) struct DocumentArgs {
     /// The end of the time range (inclusive; see --since).
     #[arg(long, value_name = "RFC3339", conflicts_with_all = ["from_seq", "to_seq"])]
     pub(crate) until: Option<String>,
+    /// Write the JSON on one line, not indented (a bundle: about 0.6 of the bytes).
+    #[arg(long, conflicts_with_all = ["from_seq", "since", "until"])]
+    pub(crate) compact: bool,
 }
 
 #[derive(Debug, Args)]

@@ -136,3 +136,68 @@ fn verify_memory_does_not_grow_with_the_bundle() {
     let _ = std::fs::remove_file(&small);
     let _ = std::fs::remove_file(&large);
 }
+
+/// `lcm export --compact` and `lcm header --compact` write one line of the same JSON in fewer
+/// bytes; `lcm verify` checks the compact bundle as it checks an indented one, and refuses it
+/// tampered (one byte of a receipt); `--compact` with a range is a usage error.
+#[test]
+fn compact_documents_verify_and_fail_tampered() {
+    let s = recorded("bundles-compact");
+    infer(&s.store(), &lines(12, "c"), 0);
+    let (indented, public) = exported(&s, "b.json");
+    let (key, compact, header) = (s.path("k"), s.path("c.json"), s.path("h.json"));
+    let path = |p: &Path| p.to_str().expect("utf-8 path").to_owned();
+    for (command, out) in [("export", &compact), ("header", &header)] {
+        let args = [
+            command,
+            "--compact",
+            "--key",
+            &path(&key),
+            "--out",
+            &path(out),
+        ];
+        run(lcm(&s.store()).args(args), 0);
+    }
+    let (text, wide) = (
+        std::fs::read_to_string(&compact).expect("bundle"),
+        std::fs::read_to_string(&indented).expect("bundle"),
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.len() < wide.len() * 3 / 4,
+        "{} of {}",
+        text.len(),
+        wide.len()
+    );
+    let value = |t: &str| serde_json::from_str::<serde_json::Value>(t).expect("JSON");
+    assert_eq!(value(&text)["inference"], value(&wide)["inference"]);
+    let head = std::fs::read_to_string(&header).expect("header");
+    assert_eq!(head.lines().count(), 1, "{head}");
+    assert_eq!(value(&head)["stage_g_inference"]["receipt_count"], 12);
+    assert_stdout_has(&verify(&s, &compact, &public, &[], 0), "valid bundle");
+    // One byte of the 5th receipt's request id.
+    let at = text
+        .match_indices("\"request_id\":\"req_c_")
+        .nth(4)
+        .expect("receipt")
+        .0
+        + "\"request_id\":\"req_c_".len();
+    let mut bytes = text.into_bytes();
+    bytes[at] = if bytes[at] == b'9' { b'8' } else { b'9' };
+    let tampered = s.path("tampered.json");
+    std::fs::write(&tampered, &bytes).expect("write");
+    let out = verify(&s, &tampered, &public, &[], 1);
+    assert_stderr_has(&out, "receipt digest");
+    assert_stderr_has(&out, "/receipts/4/record");
+    let range = [
+        "export",
+        "--compact",
+        "--key",
+        &path(&key),
+        "--from-seq",
+        "0",
+        "--to-seq",
+        "1",
+    ];
+    assert_stderr_has(&run(lcm(&s.store()).args(range), 2), "--compact");
+}

@@ -37,9 +37,10 @@ pub(crate) mod stream;
 
 use crate::{Error, Store, StoredRecord};
 pub use document::{
-    MaterializeError, capsule_written, document, materialize, write_document, written,
+    Document, Layout, MaterializeError, capsule_written, document, materialize, write_document,
+    written,
 };
-pub use stream::write_bundle;
+pub use stream::{write_bundle, write_bundle_as};
 
 fn parse<T: DeserializeOwned>(kind: &str, id: &str, json: &str) -> Result<T, Error> {
     serde_json::from_str(json).map_err(|source| Error::Parse {

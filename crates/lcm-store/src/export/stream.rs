@@ -19,7 +19,7 @@ use lcm_model::{Claimed, Record, Timestamp};
 use serde::ser::{Error as _, SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 
-use super::SealedBatch;
+use super::{Layout, SealedBatch};
 use crate::{Error, Store};
 
 /// Writes the bundle of the lifecycle of `deployment` (as [`super::bundle`] makes it, indented
@@ -38,6 +38,32 @@ pub fn write_bundle(
     origin: Option<&str>,
     generated_at: Timestamp,
     key: &SigningKey,
+    out: &mut dyn Write,
+) -> Result<(CapsuleHeader, u64), Error> {
+    write_bundle_as(
+        store,
+        deployment,
+        origin,
+        generated_at,
+        key,
+        Layout::Indented,
+        out,
+    )
+}
+
+/// [`write_bundle`] in the given [`Layout`]: [`Layout::Compact`] writes the same JSON value
+/// on one line.
+///
+/// # Errors
+///
+/// As [`write_bundle`].
+pub fn write_bundle_as(
+    store: &dyn Store,
+    deployment: &str,
+    origin: Option<&str>,
+    generated_at: Timestamp,
+    key: &SigningKey,
+    layout: Layout,
     out: &mut dyn Write,
 ) -> Result<(CapsuleHeader, u64), Error> {
     let policy = store.policy()?;
@@ -65,10 +91,15 @@ pub fn write_bundle(
         inner: out,
         bytes: 0,
     };
-    let written = {
-        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"  ");
-        let mut ser = serde_json::Serializer::with_formatter(&mut counting, fmt);
-        doc.serialize(&mut ser)
+    let written = match layout {
+        Layout::Indented => {
+            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"  ");
+            doc.serialize(&mut serde_json::Serializer::with_formatter(
+                &mut counting,
+                fmt,
+            ))
+        }
+        Layout::Compact => doc.serialize(&mut serde_json::Serializer::new(&mut counting)),
     };
     let scan = state.into_inner();
     if let Some(e) = scan.error {
@@ -359,6 +390,62 @@ mod tests {
         assert_eq!(String::from_utf8(streamed).unwrap(), assembled);
         assert_eq!(bytes, assembled.len() as u64);
         assert_eq!(header.stage_g_inference.unwrap().receipt_count, 7);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The compact layout writes the assembler's compact JSON, byte for byte: one line, the
+    /// same value as the indented bundle, in fewer bytes; and `write_document` passes the
+    /// layout on for a bundle and for a header.
+    #[test]
+    fn compact_bundle_is_the_assembled_compact_bundle() {
+        let (store, dir, deployment, key) = demo_store("export-compact", 5);
+        let now = Timestamp::now();
+        let assembled = super::super::bundle(&*store, &deployment, now, &key).unwrap();
+        let (mut compact, mut indented) = (Vec::new(), Vec::new());
+        let (_, bytes) = write_bundle_as(
+            &*store,
+            &deployment,
+            None,
+            now,
+            &key,
+            Layout::Compact,
+            &mut compact,
+        )
+        .unwrap();
+        write_bundle(&*store, &deployment, None, now, &key, &mut indented).unwrap();
+        let compact = String::from_utf8(compact).unwrap();
+        assert_eq!(compact, assembled.to_json(None).unwrap());
+        assert_eq!(bytes, compact.len() as u64);
+        assert!(!compact.contains('\n') && compact.len() < indented.len());
+        let value = |t: &[u8]| serde_json::from_slice::<serde_json::Value>(t).unwrap();
+        assert_eq!(value(compact.as_bytes()), value(&indented));
+        for kind in [
+            lcm_capsule::DocumentKind::Bundle,
+            lcm_capsule::DocumentKind::Header,
+        ] {
+            let mut out = Vec::new();
+            let doc = super::super::Document {
+                kind,
+                layout: Layout::Compact,
+            };
+            super::super::write_document(&*store, &deployment, doc, None, now, &key, &mut out)
+                .unwrap();
+            assert!(!out.contains(&b'\n') && !out.starts_with(b"{ "), "{kind:?}");
+            let mut indented = Vec::new();
+            super::super::write_document(
+                &*store,
+                &deployment,
+                kind,
+                None,
+                now,
+                &key,
+                &mut indented,
+            )
+            .unwrap();
+            assert_eq!(value(&out), value(&indented), "{kind:?}");
+            assert!(indented.contains(&b'\n'), "{kind:?}");
+        }
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
