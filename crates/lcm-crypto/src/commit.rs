@@ -305,9 +305,9 @@ fn prf_block(label_len: [u8; 8], label: &[u8], nonce: [u8; 8]) -> Option<[u8; 64
 /// data is then four more (two for the key schedule of `r`, one inner and one outer block),
 /// and a salted commitment of 32 bytes two more. The HMAC is the `hmac` crate's block-level
 /// core, keyed once per commitment and consumed: the commitment of 32 bytes runs at
-/// 1.11–1.13× of its five compressions done by the raw compression function in a tight loop
-/// (`cargo bench --bench primitives`, group `commitment_summary`; figures in
-/// docs/PERFORMANCE.md, "The crate without `expect`").
+/// 1.11–1.23× of its five compressions done by the raw compression function in a tight loop,
+/// 235–245 ns on a quiet machine (`cargo bench --bench primitives`, group
+/// `commitment_summary`; figures in docs/PERFORMANCE.md, "The crate without `expect`").
 ///
 /// The committer is zeroized on drop; `Debug` prints only the scheme and algorithm.
 ///
