@@ -369,7 +369,10 @@ impl WriterStage<'_> {
     /// Commits `receipts` (made from `lines` after `base`); returns the committed receipts
     /// and whether they were remade after another head (the maker must then follow it).
     ///
-    /// Unless repeats are allowed, the request ids of `lines` are looked up first, and the
+    /// Unless repeats are allowed, a backend that refuses repeated request ids itself
+    /// ([`Store::refuses_repeated_requests`]: the `SQLite` store's unique request index) does
+    /// so inside the append, which then fails whole. With any other backend the request ids
+    /// of `lines` are looked up first, and the
     /// transaction makes that lookup hold: it finds the head `base` (this writer's previous
     /// commit, or the head read before the first batch), so nothing was appended between the
     /// lookup and the lock — the chain only grows, and a head once passed never comes back —
@@ -387,11 +390,19 @@ impl WriterStage<'_> {
         receipts: Vec<NewReceipt>,
     ) -> Result<(Vec<StoredReceipt>, bool), Error> {
         let count = lines.len();
-        let mut receipts = Some(receipts);
+        let (deployment, unique_ids) = (self.deployment, self.unique_ids);
+        // A backend that refuses repeated request ids in its append needs no lookup.
+        let look_up = unique_ids && !store.refuses_repeated_requests();
+        let may_repeat = |mut receipts: Vec<NewReceipt>| {
+            for r in &mut receipts {
+                r.may_repeat_request = !unique_ids;
+            }
+            receipts
+        };
+        let mut receipts = Some(may_repeat(receipts));
         let mut remade = false;
         let (chain, release) = (&mut self.chain, self.release);
-        let (deployment, unique_ids) = (self.deployment, self.unique_ids);
-        if unique_ids {
+        if look_up {
             refuse_repeats(&*store, deployment, lines)?;
         }
         let committed = store
@@ -404,11 +415,11 @@ impl WriterStage<'_> {
                 // Another process appended since the maker's view, perhaps since the lookup
                 // above: look the ids up again and remake after the real head, inside this
                 // transaction.
-                if unique_ids {
+                if look_up {
                     refuse_repeats(s, deployment, lines)?;
                 }
                 remade = true;
-                make_receipts(chain, release, h, lines)
+                make_receipts(chain, release, h, lines).map(may_repeat)
             })
             .map_err(|e| match e {
                 Error::Duplicate { kind, id } => Error::DuplicateReceipt { kind, id, count },

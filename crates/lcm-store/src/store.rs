@@ -80,6 +80,13 @@ pub struct NewReceipt {
     pub stored: StoredReceipt,
     /// The receipt's record.
     pub record: lcm_model::records::InferenceReceipt,
+    /// Whether the chain may hold the record's `request_id` already (`lcm infer
+    /// --allow-repeated-request-id`). A backend whose [`Store::refuses_repeated_requests`] is
+    /// true refuses the append ([`Error::RepeatedRequest`], nothing appended) of a receipt
+    /// that may not; with other backends the caller looks the ids up
+    /// ([`crate::pipeline::refuse_repeats`]). `false` from [`NewReceipt::sealed`] and
+    /// [`NewReceipt::parse`].
+    pub may_repeat_request: bool,
 }
 
 impl NewReceipt {
@@ -91,7 +98,11 @@ impl NewReceipt {
     /// [`Error::Json`] when the JSON is not a receipt.
     pub fn parse(stored: StoredReceipt) -> Result<Self, Error> {
         let record = serde_json::from_str(&stored.json)?;
-        Ok(Self { stored, record })
+        Ok(Self {
+            stored,
+            record,
+            may_repeat_request: false,
+        })
     }
 
     /// A new receipt from its sealed record and the canonical JSON its digest was computed
@@ -110,6 +121,7 @@ impl NewReceipt {
                 json,
             },
             record,
+            may_repeat_request: false,
         }
     }
 }
@@ -356,7 +368,9 @@ pub trait Store: Send {
     ///
     /// [`Error::NoChain`] when the chain was never opened ([`Store::open_chain`]);
     /// [`Error::ChainFull`]; the callback's error,
-    /// [`Error::Duplicate`] for a receipt id already in the chain; [`Error::Corrupt`] when the
+    /// [`Error::Duplicate`] for a receipt id already in the chain; [`Error::RepeatedRequest`]
+    /// for a request id already in the chain, from a backend that refuses them
+    /// ([`Store::refuses_repeated_requests`]); [`Error::Corrupt`] when the
     /// chain's log does not have the chain's length; write failures. In every error case
     /// nothing is appended.
     fn append_receipts(
@@ -391,6 +405,15 @@ pub trait Store: Send {
     ///
     /// Read failures.
     fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error>;
+
+    /// Whether an append refuses, by itself, a receipt whose request id the chain holds
+    /// already unless the receipt may repeat it ([`NewReceipt::may_repeat_request`]), with
+    /// [`Error::RepeatedRequest`] and nothing appended: then the pipeline does not look
+    /// request ids up before appending ([`crate::pipeline::refuse_repeats`]). The default is
+    /// `false`; the `SQLite` backend's unique request index (schema 11) makes it `true`.
+    fn refuses_repeated_requests(&self) -> bool {
+        false
+    }
 
     /// The first of `request_ids` that a receipt of `deployment`'s chain holds already.
     ///

@@ -54,7 +54,7 @@ use crate::store::{
 const BULK_CACHE_KIB: u32 = 16 * 1024;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// The schema version that added the transparency log; migrating to it builds the tiles of
 /// the receipts already stored.
@@ -369,6 +369,10 @@ impl Store for SqliteStore {
             Some(chain) => receipts::head(&self.conn, chain),
             None => Ok(None),
         }
+    }
+
+    fn refuses_repeated_requests(&self) -> bool {
+        true
     }
 
     fn known_request(

@@ -40,12 +40,30 @@ pub(super) const SCAN_SQL: &str = concat!(
 pub(super) const HEAD_SQL: &str = "SELECT key - chain_id * 1099511627776, digest FROM receipts \
      WHERE key >= ?1 AND key <= ?2 ORDER BY key DESC LIMIT 1";
 
-/// The statement that appends one receipt row.
-pub(super) const INSERT_SQL: &str = "INSERT INTO receipts (key, chain_id, receipt_id, request_id, \
-     digest, prev, timestamp, model_anchor, deployment_anchor, input_scheme, input_value, \
-     input_metadata, input_plaintext, output_scheme, output_value, output_metadata, \
-     output_plaintext, explanations) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+/// The columns [`insert`] binds, in order, before `repeat` (which schema 7's migration,
+/// [`migrate_v7`], does not have yet).
+macro_rules! insert_columns {
+    () => {
+        "INSERT INTO receipts (key, chain_id, receipt_id, request_id, digest, prev, timestamp, \
+         model_anchor, deployment_anchor, input_scheme, input_value, input_metadata, \
+         input_plaintext, output_scheme, output_value, output_metadata, output_plaintext, \
+         explanations"
+    };
+}
+
+/// The statement that appends one receipt row: its `repeat` (schema 11) is 0 for the first
+/// receipt of its request id in the chain, its sequence number for a repeat.
+pub(super) const INSERT_SQL: &str = concat!(
+    insert_columns!(),
+    ", repeat) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+     ?17, ?18, ?19)"
+);
+
+/// The row of schema 7 to 10, without `repeat` ([`migrate_v7`]).
+const INSERT_V7_SQL: &str = concat!(
+    insert_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+);
 
 fn scheme_code(scheme: CommitmentScheme) -> Result<i64, Error> {
     match scheme {
@@ -132,14 +150,62 @@ pub(super) fn insert_all(
     Ok(())
 }
 
+/// Whether `e` is the unique request index refusing a row: its request id is in the chain
+/// already with the same `repeat`.
+fn is_repeated_request(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, Some(message))
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                && message.contains("receipts.request_id")
+    )
+}
+
 /// Appends `new` (a receipt of chain `chain`) through the prepared [`INSERT_SQL`]: its
 /// record fills the columns; the stored form's sequence, id and time must be the record's
 /// (they are rebuilt from the row).
+///
+/// The row goes in as the first receipt of its request id (`repeat` 0). If the chain holds
+/// that id already, the unique request index refuses it (in the search the insert makes
+/// anyway); the receipt is then appended as a repeat when it may be one
+/// ([`NewReceipt::may_repeat_request`]) and refused otherwise.
+///
+/// # Errors
+///
+/// [`Error::RepeatedRequest`]; [`Error::Duplicate`] for a receipt id the chain holds;
+/// [`Error::ChainFull`]; [`Error::Corrupt`] when the stored form is not the record's;
+/// write failures.
 pub(super) fn insert(
     stmt: &mut Statement<'_>,
     chain: i64,
     deployment: &str,
     new: &NewReceipt,
+) -> Result<(), Error> {
+    match bind_and_run(stmt, chain, deployment, new, Some(0)) {
+        Err(Error::Sqlite(e)) if is_repeated_request(&e) => {
+            if !new.may_repeat_request {
+                return Err(Error::RepeatedRequest {
+                    deployment: deployment.to_owned(),
+                    request_id: new.record.request_id.clone(),
+                });
+            }
+            let sequence = i64::try_from(new.stored.sequence).map_err(|_| Error::ChainFull {
+                deployment: deployment.to_owned(),
+            })?;
+            bind_and_run(stmt, chain, deployment, new, Some(sequence))
+        }
+        other => other,
+    }
+}
+
+/// Binds `new`'s columns to `stmt` and runs it: [`INSERT_SQL`] with `repeat`, or
+/// [`INSERT_V7_SQL`] without it (`None`).
+fn bind_and_run(
+    stmt: &mut Statement<'_>,
+    chain: i64,
+    deployment: &str,
+    new: &NewReceipt,
+    repeat: Option<i64>,
 ) -> Result<(), Error> {
     let (r, rec) = (&new.stored, &new.record);
     let key = receipt_key(chain, r.sequence).ok_or_else(|| Error::ChainFull {
@@ -167,7 +233,10 @@ pub(super) fn insert(
         )
     };
     let (i, o) = (&rec.input_commitment, &rec.output_commitment);
-    stmt.execute(params![
+    let (input_metadata, output_metadata) =
+        (metadata_text(&i.metadata)?, metadata_text(&o.metadata)?);
+    let (input_scheme, output_scheme) = (scheme_code(i.scheme)?, scheme_code(o.scheme)?);
+    let columns = params![
         key,
         chain,
         rec.receipt_id,
@@ -177,18 +246,27 @@ pub(super) fn insert(
         r.timestamp,
         &rec.model_anchor.as_bytes()[..],
         &rec.deployment_anchor.as_bytes()[..],
-        scheme_code(i.scheme)?,
+        input_scheme,
         &i.value.as_bytes()[..],
-        metadata_text(&i.metadata)?,
+        input_metadata,
         i.plaintext,
-        scheme_code(o.scheme)?,
+        output_scheme,
         &o.value.as_bytes()[..],
-        metadata_text(&o.metadata)?,
+        output_metadata,
         o.plaintext,
         explanations,
-    ])
-    .map_err(|e| duplicate_or(e, "inference-receipt", &r.receipt_id))?;
-    Ok(())
+        repeat,
+    ];
+    let bound = if repeat.is_some() {
+        columns
+    } else {
+        &columns[..18]
+    };
+    match stmt.execute(bound) {
+        Ok(_) => Ok(()),
+        Err(e) if is_repeated_request(&e) => Err(Error::Sqlite(e)),
+        Err(e) => Err(duplicate_or(e, "inference-receipt", &r.receipt_id)),
+    }
 }
 
 /// The row's columns, as read.
@@ -428,7 +506,7 @@ pub(super) fn migrate_v7(conn: &Connection) -> Result<(), Error> {
             "SELECT key, chain_id, sequence, receipt_id, digest, timestamp, json \
              FROM receipts_v6 ORDER BY key",
         )?;
-        let mut insert_stmt = conn.prepare(INSERT_SQL)?;
+        let mut insert_stmt = conn.prepare(INSERT_V7_SQL)?;
         let mut check = conn.prepare(concat!(
             "SELECT ",
             columns!(),
@@ -454,8 +532,15 @@ pub(super) fn migrate_v7(conn: &Connection) -> Result<(), Error> {
             let new = NewReceipt {
                 record: serde_json::from_str(&receipt.json)?,
                 stored: receipt,
+                may_repeat_request: true,
             };
-            insert(&mut insert_stmt, chain, &format!("chain {chain}"), &new)?;
+            bind_and_run(
+                &mut insert_stmt,
+                chain,
+                &format!("chain {chain}"),
+                &new,
+                None,
+            )?;
             let receipt = new.stored;
             let back = from_columns(&mut encoder, check.query_row(params![key], columns)?)?;
             if back != receipt {

@@ -264,6 +264,29 @@ CREATE TABLE key_rotations (
 ",
         append_only!("key_rotations", "key rotations are append-only"),
     ),
+    // Version 11: a chain holds each request id once unless a repeat is asked for, and the
+    // database itself keeps that rule (`super::receipts::insert`): `repeat` is 0 for the
+    // first receipt of a request id in its chain and the receipt's own sequence number for
+    // a repeat (`lcm infer --allow-repeated-request-id`), and the request index is unique
+    // over both. The insert finds a repeated id in the search it makes anyway, so the
+    // writer no longer looks every id up before appending. Repeats already stored are
+    // marked from the old index, in the migration's transaction (the update trigger is
+    // dropped for it and made again).
+    concat!(
+        r"
+ALTER TABLE receipts ADD COLUMN repeat INTEGER NOT NULL DEFAULT 0
+    CHECK (repeat = 0 OR repeat = key - chain_id * 1099511627776);
+DROP TRIGGER receipts_no_update;
+DROP TRIGGER receipts_no_delete;
+UPDATE receipts SET repeat = key - chain_id * 1099511627776
+    WHERE EXISTS (SELECT 1 FROM receipts AS earlier
+        WHERE earlier.chain_id = receipts.chain_id AND earlier.request_id = receipts.request_id
+          AND earlier.key < receipts.key);
+DROP INDEX receipts_by_request;
+CREATE UNIQUE INDEX receipts_by_request ON receipts (chain_id, request_id, repeat);
+",
+        append_only!("receipts", "receipts are append-only"),
+    ),
 ];
 
 /// The version whose migration introduces the lean receipt row: migrating to it moves the

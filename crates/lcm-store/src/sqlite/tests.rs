@@ -103,6 +103,21 @@ fn xorshift(state: &mut u64) -> u64 {
 /// `deployment` (the backend stores receipts by their fields, so fixtures are real receipts;
 /// their digests need not match).
 fn receipt_json_of(sequence: u64, receipt_id: &str, deployment: Digest) -> String {
+    receipt_json_for(
+        sequence,
+        receipt_id,
+        &format!("req_{receipt_id}_{sequence}"),
+        deployment,
+    )
+}
+
+/// As [`receipt_json_of`], for the request id `request_id`.
+fn receipt_json_for(
+    sequence: u64,
+    receipt_id: &str,
+    request_id: &str,
+    deployment: Digest,
+) -> String {
     let commitment = lcm_model::records::InferenceCommitment {
         scheme: lcm_crypto::CommitmentScheme::Salted,
         value: Digest::from_bytes([3; 32]),
@@ -114,7 +129,7 @@ fn receipt_json_of(sequence: u64, receipt_id: &str, deployment: Digest) -> Strin
         sequence,
         model_anchor: Digest::from_bytes([1; 32]),
         deployment_anchor: deployment,
-        request_id: format!("req_{receipt_id}_{sequence}"),
+        request_id: request_id.to_owned(),
         input_commitment: commitment.clone(),
         output_commitment: commitment,
         explanation_digests: vec![],
@@ -751,4 +766,156 @@ fn bulk_appends_bound_the_page_cache() {
     assert_eq!(cache(&other), -2000);
     drop((store, other));
     remove(&path);
+}
+
+/// A receipt of request `request_id` at `sequence` (id `r<sequence>`), as [`log_receipt`]
+/// makes one, that may or may not repeat a request id of its chain.
+fn request_receipt(sequence: u64, request_id: &str, may_repeat_request: bool) -> NewReceipt {
+    let mut stored = log_receipt(sequence);
+    stored.json = receipt_json_for(
+        sequence,
+        &stored.receipt_id,
+        request_id,
+        Digest::from_bytes([2; 32]),
+    );
+    let mut new = NewReceipt::parse(stored).unwrap();
+    new.may_repeat_request = may_repeat_request;
+    new
+}
+
+/// The `repeat` column of a chain's rows, in chain order: 0 for a first receipt of its
+/// request id, its sequence for a repeat.
+fn repeats(store: &SqliteStore) -> Vec<(i64, i64)> {
+    let mut stmt = store
+        .conn
+        .prepare("SELECT key - chain_id * 1099511627776, repeat FROM receipts ORDER BY key")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Schema 11: the database refuses a second receipt of one request id in a chain — from
+/// the chain or within one append, and from a hand-written `INSERT` too — and the append
+/// that carried it appends nothing; a receipt that may repeat its request id is appended as
+/// a repeat (its `repeat` its sequence), which the `CHECK` also holds to.
+#[test]
+fn the_request_index_refuses_a_repeat_unless_it_may_repeat() {
+    let (_path, mut store) = fresh("repeats");
+    store.open_chain("dep").unwrap();
+    store.open_chain("other").unwrap();
+    let append = |store: &mut SqliteStore, deployment: &str, made: Vec<NewReceipt>| {
+        let mut made = Some(made);
+        store.append_new_receipts(deployment, &mut |_, _| Ok(made.take().unwrap_or_default()))
+    };
+    append(&mut store, "dep", vec![request_receipt(0, "a", false)]).unwrap();
+    let refused = |r: Result<Vec<StoredReceipt>, Error>| {
+        matches!(r, Err(Error::RepeatedRequest { deployment, request_id })
+            if deployment == "dep" && request_id == "a")
+    };
+    // The chain holds it: refused, and the receipt before it in the append is not kept.
+    let r = append(
+        &mut store,
+        "dep",
+        vec![
+            request_receipt(1, "b", false),
+            request_receipt(2, "a", false),
+        ],
+    );
+    assert!(refused(r));
+    // Twice within one append.
+    let r = append(
+        &mut store,
+        "dep",
+        vec![
+            request_receipt(1, "a2", false),
+            request_receipt(2, "a2", false),
+        ],
+    );
+    assert!(matches!(r, Err(Error::RepeatedRequest { request_id, .. }) if request_id == "a2"));
+    assert_eq!(store.head("dep").unwrap().map(|h| h.sequence), Some(0));
+    assert_eq!(store.log_size("dep").unwrap(), 1);
+    // Another chain may hold the same request id.
+    append(&mut store, "other", vec![request_receipt(0, "a", false)]).unwrap();
+    // A repeat that may be one is appended, and read back by its request id.
+    append(
+        &mut store,
+        "dep",
+        vec![
+            request_receipt(1, "a", true),
+            request_receipt(2, "b", true),
+            request_receipt(3, "a", true),
+        ],
+    )
+    .unwrap();
+    assert_eq!(store.request_sequences("dep", "a").unwrap(), [0, 1, 3]);
+    assert_eq!(store.request_sequences("dep", "b").unwrap(), [2]);
+    // Chain order, then the other chain's row.
+    assert_eq!(repeats(&store), [(0, 0), (1, 1), (2, 0), (3, 3), (0, 0)]);
+    // A duplicate receipt id is still named as one.
+    let mut dup = request_receipt(4, "c", false);
+    dup.record.receipt_id = "r0".to_owned();
+    dup.stored.receipt_id = "r0".to_owned();
+    dup.stored.json = lcm_model::canonical::to_string(&dup.record).unwrap();
+    assert!(matches!(
+        append(&mut store, "dep", vec![dup]),
+        Err(Error::Duplicate { id, .. }) if id == "r0"
+    ));
+    // The database holds the rule itself: a hand-written copy of "dep"'s receipt 0 at
+    // sequence 10 is refused as a first receipt of its id, and as a repeat marked with
+    // another sequence than its own; as a repeat of its own sequence it is a row.
+    let copy = |repeat: &str| {
+        format!(
+            "INSERT INTO receipts SELECT key + 10, chain_id, 'r_copy', request_id, digest, prev, \
+             timestamp, model_anchor, deployment_anchor, input_scheme, input_value, \
+             input_metadata, input_plaintext, output_scheme, output_value, output_metadata, \
+             output_plaintext, explanations, {repeat} FROM receipts WHERE key = {CHAIN_SPAN}"
+        )
+    };
+    let unique = store.conn.execute_batch(&copy("0")).unwrap_err();
+    assert!(unique.to_string().contains("UNIQUE"), "{unique}");
+    let check = store.conn.execute_batch(&copy("3")).unwrap_err();
+    assert!(check.to_string().contains("CHECK"), "{check}");
+    let allowed = store.conn.execute_batch(&copy("10"));
+    assert!(allowed.is_ok(), "{allowed:?}");
+}
+
+/// Migration 11 marks the repeats a store already holds (allowed before it by `lcm infer
+/// --allow-repeated-request-id`) and leaves its receipts as they were; appends after it
+/// refuse a known request id unless it may repeat.
+#[test]
+fn migration_11_marks_the_repeats_already_stored() {
+    let path = temp("repeat-migrate");
+    let requests = ["a", "b", "a", "a", "c", "b"];
+    let made: Vec<StoredReceipt> = (0u64..)
+        .zip(requests)
+        .map(|(i, request)| request_receipt(i, request, true).stored)
+        .collect();
+    {
+        let conn = old_store(&path, 4);
+        insert_chain(&conn, "dep", 7);
+        for r in &made {
+            insert_keyed_receipt(&conn, r, &r.json);
+        }
+    }
+    let mut store = SqliteStore::open(&path).unwrap();
+    assert_eq!(version_and_receipts(&path), (SCHEMA_VERSION, 6));
+    assert_eq!(scanned(&store, "dep", 0, None), made);
+    assert_eq!(
+        repeats(&store),
+        [(0, 0), (1, 0), (2, 2), (3, 3), (4, 0), (5, 5)]
+    );
+    assert_eq!(store.request_sequences("dep", "a").unwrap(), [0, 2, 3]);
+    let mut append = |made: NewReceipt| {
+        let mut made = Some(vec![made]);
+        store.append_new_receipts("dep", &mut |_, _| Ok(made.take().unwrap_or_default()))
+    };
+    assert!(matches!(
+        append(request_receipt(6, "b", false)),
+        Err(Error::RepeatedRequest { request_id, .. }) if request_id == "b"
+    ));
+    append(request_receipt(6, "b", true)).unwrap();
+    append(request_receipt(7, "d", false)).unwrap();
+    assert_eq!(store.request_sequences("dep", "b").unwrap(), [1, 5, 6]);
 }
