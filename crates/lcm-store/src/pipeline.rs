@@ -370,7 +370,7 @@ impl WriterStage<'_> {
     /// and whether they were remade after another head (the maker must then follow it).
     ///
     /// Unless repeats are allowed, a backend that refuses repeated request ids itself
-    /// ([`Store::refuses_repeated_requests`]: the `SQLite` store's unique request index) does
+    /// ([`Store::refuses_repeated_requests`]: the unique request index of both backends) does
     /// so inside the append, which then fails whole. With any other backend the request ids
     /// of `lines` are looked up first, and the
     /// transaction makes that lookup hold: it finds the head `base` (this writer's previous

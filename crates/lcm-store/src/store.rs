@@ -410,7 +410,8 @@ pub trait Store: Send {
     /// already unless the receipt may repeat it ([`NewReceipt::may_repeat_request`]), with
     /// [`Error::RepeatedRequest`] and nothing appended: then the pipeline does not look
     /// request ids up before appending ([`crate::pipeline::refuse_repeats`]). The default is
-    /// `false`; the `SQLite` backend's unique request index (schema 11) makes it `true`.
+    /// `false`; the unique request index of both backends (`SQLite` schema 11, `PostgreSQL`
+    /// schema 5) makes it `true` for them.
     fn refuses_repeated_requests(&self) -> bool {
         false
     }

@@ -931,3 +931,127 @@ fn key_rotations_are_a_verified_append_only_chain_on_every_backend() {
         }
     }
 }
+
+/// Schema 11 (`SQLite`) and 5 (`PostgreSQL`): the append itself refuses a request id the
+/// chain or its own transaction holds already (nothing of it appended, no lookup made
+/// before), a repeat asked for is a receipt of its own, and a hand-written `INSERT` of a
+/// second first receipt of an id is refused by the database.
+#[test]
+fn the_database_refuses_a_repeated_request_id_unless_a_repeat_is_asked_for() {
+    for f in Fixture::all("repeats") {
+        let mut store = recorded(&f, 4);
+        assert!(store.refuses_repeated_requests());
+        let head = store.head(DEPLOYMENT).unwrap();
+        let line = |id: &str| request(id.into(), "q".into(), "o", None);
+        for lines in [
+            [line("new_1"), line("req_000002")],
+            [line("new_2"), line("new_2")],
+        ] {
+            let err = append(&mut *store, &lines, 2).unwrap_err();
+            assert!(
+                matches!(&err, Error::RepeatedRequest { request_id, .. } if *request_id == lines[1].request_id),
+                "{:?}: {err}",
+                f.backend()
+            );
+            assert_eq!(store.head(DEPLOYMENT).unwrap(), head);
+            assert_eq!(store.log_size(DEPLOYMENT).unwrap(), 4);
+        }
+        let input = ["req_000002", "fresh", "fresh"]
+            .map(|id| format!("{{\"request_id\":\"{id}\",\"query\":\"q\",\"output\":\"o\"}}\n"))
+            .concat();
+        let options = pipeline::InferOptions {
+            request_ids: pipeline::RequestIds::AllowRepeats,
+            ..pipeline::InferOptions::batch(16)
+        };
+        pipeline::infer(
+            &mut *store,
+            MODEL,
+            DEPLOYMENT,
+            options,
+            std::io::Cursor::new(input),
+            pipeline::text_acks,
+            &mut |_, _| Ok::<(), Error>(()),
+        )
+        .unwrap();
+        assert_eq!(
+            store.request_sequences(DEPLOYMENT, "req_000002").unwrap(),
+            [2, 4]
+        );
+        assert_eq!(
+            store.request_sequences(DEPLOYMENT, "fresh").unwrap(),
+            [5, 6]
+        );
+        lcm_store::check::check_store(&*store, &mut |_| {}).unwrap();
+        let copy = |repeat: u64| match f.backend() {
+            Backend::Sqlite => format!(
+                "INSERT INTO receipts SELECT key + 100, chain_id, 'r_copy', request_id, digest, \
+                 prev, timestamp, model_anchor, deployment_anchor, input_scheme, input_value, \
+                 input_metadata, input_plaintext, output_scheme, output_value, output_metadata, \
+                 output_plaintext, explanations, {repeat} FROM receipts \
+                 WHERE key - chain_id * 1099511627776 = 0"
+            ),
+            Backend::Postgres => format!(
+                "INSERT INTO receipts (chain_id, sequence, receipt_id, digest, timestamp, json, \
+                 request_id, repeat) SELECT chain_id, sequence + 100, 'r_copy', digest, \
+                 timestamp, json, request_id, {repeat} FROM receipts WHERE sequence = 0"
+            ),
+        };
+        let err = f.sql(&copy(0)).unwrap_err();
+        assert!(
+            err.contains("receipts_by_request") || err.contains("receipts.request_id"),
+            "{:?}: {err}",
+            f.backend()
+        );
+        let err = f.sql(&copy(7)).unwrap_err();
+        assert!(err.contains("check") || err.contains("CHECK"), "{err}");
+        f.sql(&copy(100)).unwrap();
+    }
+}
+
+/// `PostgreSQL` migration 5 marks the repeats a version 4 store holds (made here from a
+/// current store by undoing the migration by hand) and keeps its receipts.
+#[test]
+fn postgres_migration_5_marks_the_repeats_already_stored() {
+    let Some(f) = Fixture::postgres("pg-repeat-migrate") else {
+        return;
+    };
+    let store = recorded(&f, 4);
+    let before = scanned(&*store, DEPLOYMENT, 0, None);
+    drop(store);
+    f.sql(
+        "ALTER TABLE receipts DISABLE TRIGGER receipts_append_only;
+         DROP INDEX receipts_by_request;
+         ALTER TABLE receipts DROP COLUMN repeat;
+         CREATE INDEX receipts_by_request ON receipts (chain_id, request_id);
+         INSERT INTO receipts (chain_id, sequence, receipt_id, digest, timestamp, json, request_id)
+             SELECT chain_id, sequence + 4, receipt_id || '_again', digest, timestamp, json,
+                    request_id FROM receipts WHERE sequence IN (1, 3);
+         ALTER TABLE receipts ENABLE TRIGGER receipts_append_only;
+         ALTER TABLE lcm_migrations DISABLE TRIGGER USER;
+         DELETE FROM lcm_migrations WHERE version = 5;
+         ALTER TABLE lcm_migrations ENABLE TRIGGER USER;",
+    )
+    .unwrap();
+    let store = lcm_store::open(f.location()).unwrap();
+    assert_eq!(store.schema_version(), 5);
+    assert_eq!(scanned(&*store, DEPLOYMENT, 0, Some(3)), before);
+    assert_eq!(
+        store.request_sequences(DEPLOYMENT, "req_000001").unwrap(),
+        [1, 5]
+    );
+    assert_eq!(
+        store.request_sequences(DEPLOYMENT, "req_000003").unwrap(),
+        [3, 7]
+    );
+    // Marked: the repeats' rows are copies that may stand beside their first receipt, and
+    // a first receipt of a known id may not.
+    let err = f
+        .sql(
+            "INSERT INTO receipts (chain_id, sequence, receipt_id, digest, timestamp, json, \
+             request_id) SELECT chain_id, 20, 'r20', digest, timestamp, json, request_id \
+             FROM receipts WHERE sequence = 5",
+        )
+        .unwrap_err();
+    assert!(err.contains("receipts_by_request"), "{err}");
+    store.schema_check().unwrap();
+}

@@ -77,7 +77,7 @@ mod seals;
 mod service;
 
 /// The schema version this build writes (the highest version in `lcm_migrations`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// How many receipts [`Store::scan_receipts`] reads per query: the memory a scan holds,
 /// whatever the chain's length.
@@ -88,14 +88,15 @@ const SCAN_PAGE: i64 = 4096;
 type LockedBuild<'a> = dyn FnMut(&PostgresStore, Option<ChainHead>) -> Result<(Vec<Row>, Vec<BatchKeyRow>), Error>
     + 'a;
 
-/// A receipt to insert and its request id (for the indexed column): taken from the record
-/// when the caller has it, parsed from the JSON only when it does not.
-type Row = (StoredReceipt, Option<String>);
+/// A receipt to insert, its request id (for the indexed column: taken from the record when
+/// the caller has it, parsed from the JSON only when it does not) and whether it may repeat
+/// a request id of its chain ([`NewReceipt::may_repeat_request`]).
+type Row = (StoredReceipt, Option<String>, bool);
 
 /// The rows of receipts the caller made (records in hand: nothing is parsed).
 fn rows_of_new(new: Vec<NewReceipt>) -> Vec<Row> {
     new.into_iter()
-        .map(|n| (n.stored, Some(n.record.request_id)))
+        .map(|n| (n.stored, Some(n.record.request_id), n.may_repeat_request))
         .collect()
 }
 
@@ -210,7 +211,7 @@ impl PostgresStore {
     /// Inserts receipts with one statement (their columns as arrays, `unnest`ed).
     fn insert_receipts(&self, deployment: &str, chain: i64, rows: &[Row]) -> Result<(), Error> {
         let mut sequences = Vec::with_capacity(rows.len());
-        for (r, _) in rows {
+        for (r, ..) in rows {
             if r.sequence >= CHAIN_SPAN {
                 return Err(Error::ChainFull {
                     deployment: deployment.to_owned(),
@@ -218,21 +219,45 @@ impl PostgresStore {
             }
             sequences.push(to_i64(r.sequence)?);
         }
-        let ids: Vec<&str> = rows.iter().map(|(r, _)| r.receipt_id.as_str()).collect();
+        let ids: Vec<&str> = rows.iter().map(|(r, ..)| r.receipt_id.as_str()).collect();
         let digests: Vec<&[u8]> = rows
             .iter()
-            .map(|(r, _)| r.digest.as_bytes().as_slice())
+            .map(|(r, ..)| r.digest.as_bytes().as_slice())
             .collect();
-        let times: Vec<i64> = rows.iter().map(|(r, _)| r.timestamp).collect();
-        let jsons: Vec<&str> = rows.iter().map(|(r, _)| r.json.as_str()).collect();
-        let requests: Vec<Option<&str>> = rows.iter().map(|(_, q)| q.as_deref()).collect();
+        let times: Vec<i64> = rows.iter().map(|(r, ..)| r.timestamp).collect();
+        let jsons: Vec<&str> = rows.iter().map(|(r, ..)| r.json.as_str()).collect();
+        let requests: Vec<Option<&str>> = rows.iter().map(|(_, q, _)| q.as_deref()).collect();
+        if rows.iter().all(|&(_, _, may)| !may) {
+            // Every receipt a first one (`repeat` 0): the unique request index refuses a
+            // known id in the search it makes anyway.
+            self.execute(
+                "INSERT INTO receipts \
+                 (chain_id, sequence, receipt_id, digest, timestamp, json, request_id) \
+                 SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bytea[], $5::bigint[], \
+                 $6::text[], $7::text[])",
+                &[
+                    &chain, &sequences, &ids, &digests, &times, &jsons, &requests,
+                ],
+            )?;
+            return Ok(());
+        }
+        // A receipt that may repeat its request id is a repeat (`repeat` its sequence) when
+        // the chain or an earlier receipt of the batch holds the id.
+        let may: Vec<bool> = rows.iter().map(|&(_, _, may)| may).collect();
         self.execute(
             "INSERT INTO receipts \
-             (chain_id, sequence, receipt_id, digest, timestamp, json, request_id) \
-             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bytea[], $5::bigint[], \
-             $6::text[], $7::text[])",
+             (chain_id, sequence, receipt_id, digest, timestamp, json, request_id, repeat) \
+             SELECT $1, u.s, u.id, u.d, u.t, u.j, u.q, \
+               CASE WHEN NOT u.may OR u.q IS NULL THEN 0 \
+                    WHEN row_number() OVER (PARTITION BY u.q ORDER BY u.s) > 1 THEN u.s \
+                    WHEN EXISTS (SELECT 1 FROM receipts r \
+                                 WHERE r.chain_id = $1 AND r.request_id = u.q) THEN u.s \
+                    ELSE 0 END \
+             FROM unnest($2::bigint[], $3::text[], $4::bytea[], $5::bigint[], $6::text[], \
+                         $7::text[], $8::bool[]) AS u (s, id, d, t, j, q, may) \
+             ORDER BY u.s",
             &[
-                &chain, &sequences, &ids, &digests, &times, &jsons, &requests,
+                &chain, &sequences, &ids, &digests, &times, &jsons, &requests, &may,
             ],
         )?;
         Ok(())
@@ -274,13 +299,13 @@ impl PostgresStore {
                 return Ok(Vec::new());
             }
             let inserted = s.insert_receipts(deployment, chain, &rows);
-            let receipts: Vec<StoredReceipt> = rows.into_iter().map(|(r, _)| r).collect();
             if let Err(e) = inserted {
                 if matches!(&e, Error::Postgres(p) if is_unique_violation(p)) {
-                    failed_chain = Some((chain, receipts));
+                    failed_chain = Some((chain, rows));
                 }
                 return Err(e);
             }
+            let receipts: Vec<StoredReceipt> = rows.into_iter().map(|(r, ..)| r).collect();
             // The log grows in the same transaction: an acknowledged receipt is in the log.
             let expected = head.map_or(0, |h| h.sequence.saturating_add(1));
             if size != expected {
@@ -296,11 +321,53 @@ impl PostgresStore {
             Ok(receipts)
         });
         match (result, failed_chain) {
-            (Err(_), Some((chain, receipts))) => Err(Error::Duplicate {
-                kind: "inference-receipt".to_owned(),
-                id: self.duplicate_receipt(chain, &receipts)?,
-            }),
+            (Err(Error::Postgres(e)), Some((chain, rows)))
+                if e.as_db_error().and_then(|d| d.constraint()) == Some("receipts_by_request") =>
+            {
+                Err(Error::RepeatedRequest {
+                    deployment: deployment.to_owned(),
+                    request_id: self.repeated_request(chain, &rows)?,
+                })
+            }
+            (Err(_), Some((chain, rows))) => {
+                let receipts: Vec<StoredReceipt> = rows.into_iter().map(|(r, ..)| r).collect();
+                Err(Error::Duplicate {
+                    kind: "inference-receipt".to_owned(),
+                    id: self.duplicate_receipt(chain, &receipts)?,
+                })
+            }
             (result, _) => result,
+        }
+    }
+
+    /// The request id that made an append violate the unique request index: the first
+    /// receipt that may not repeat its id whose id an earlier receipt of the batch or the
+    /// chain holds (read after the failed transaction was rolled back).
+    fn repeated_request(&self, chain: i64, rows: &[Row]) -> Result<String, Error> {
+        let mut seen = std::collections::HashSet::new();
+        let mut firsts = Vec::new();
+        for (_, request, may) in rows {
+            let Some(request) = request.as_deref() else {
+                continue;
+            };
+            if !seen.insert(request) && !may {
+                return Ok(request.to_owned());
+            }
+            if !may {
+                firsts.push(request);
+            }
+        }
+        let found = self.query_opt(
+            "SELECT i.id FROM unnest($2::text[]) WITH ORDINALITY AS i (id, n) \
+             WHERE EXISTS (SELECT 1 FROM receipts r WHERE r.chain_id = $1 AND r.request_id = i.id) \
+             ORDER BY i.n LIMIT 1",
+            &[&chain, &firsts],
+        )?;
+        match found {
+            Some(row) => Ok(row.try_get(0)?),
+            // Not expected (the chain's row lock keeps other writers out, and receipts are
+            // never removed): name the first id that may not repeat.
+            None => Ok(firsts.first().map(|&q| q.to_owned()).unwrap_or_default()),
         }
     }
 
@@ -517,7 +584,7 @@ impl Store for PostgresStore {
                 .into_iter()
                 .map(|r| {
                     let request = request_id(&r.json)?;
-                    Ok((r, request))
+                    Ok((r, request, false))
                 })
                 .collect::<Result<Vec<_>, Error>>()?;
             Ok((rows, Vec::new()))
@@ -529,6 +596,10 @@ impl Store for PostgresStore {
             Some(chain) => self.read_head(chain),
             None => Ok(None),
         }
+    }
+
+    fn refuses_repeated_requests(&self) -> bool {
+        true
     }
 
     fn known_request(

@@ -214,6 +214,23 @@ CREATE TABLE key_rotations (
 ",
         refuse!(append_only "key_rotations", "key rotations are append-only"),
     ),
+    // Version 5: the database refuses a second first receipt of a request id in a chain, as
+    // the `SQLite` backend's version 11: `repeat` is 0 for the first receipt of an id and the
+    // receipt's own sequence for a repeat, and the request index is unique over both. The
+    // repeats already stored are marked with the append-only trigger disabled for that one
+    // update, inside the migration's transaction.
+    r"
+ALTER TABLE receipts ADD COLUMN repeat bigint NOT NULL DEFAULT 0
+    CHECK (repeat = 0 OR repeat = sequence);
+ALTER TABLE receipts DISABLE TRIGGER receipts_append_only;
+UPDATE receipts SET repeat = sequence
+    WHERE EXISTS (SELECT 1 FROM receipts AS earlier
+        WHERE earlier.chain_id = receipts.chain_id AND earlier.request_id = receipts.request_id
+          AND earlier.sequence < receipts.sequence);
+ALTER TABLE receipts ENABLE TRIGGER receipts_append_only;
+DROP INDEX receipts_by_request;
+CREATE UNIQUE INDEX receipts_by_request ON receipts (chain_id, request_id, repeat);
+",
 ];
 
 /// One migration step inside the caller's transaction: the version it brought the schema to,
