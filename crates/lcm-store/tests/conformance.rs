@@ -973,14 +973,12 @@ fn the_database_refuses_a_repeated_request_id_unless_a_repeat_is_asked_for() {
             &mut |_, _| Ok::<(), Error>(()),
         )
         .unwrap();
-        assert_eq!(
-            store.request_sequences(DEPLOYMENT, "req_000002").unwrap(),
-            [2, 4]
-        );
-        assert_eq!(
-            store.request_sequences(DEPLOYMENT, "fresh").unwrap(),
-            [5, 6]
-        );
+        for (request, sequences) in [("req_000002", [2, 4]), ("fresh", [5, 6])] {
+            assert_eq!(
+                store.request_sequences(DEPLOYMENT, request).unwrap(),
+                sequences
+            );
+        }
         lcm_store::check::check_store(&*store, &mut |_| {}).unwrap();
         let copy = |repeat: u64| match f.backend() {
             Backend::Sqlite => format!(
@@ -1035,14 +1033,12 @@ fn postgres_migration_5_marks_the_repeats_already_stored() {
     let store = lcm_store::open(f.location()).unwrap();
     assert_eq!(store.schema_version(), 5);
     assert_eq!(scanned(&*store, DEPLOYMENT, 0, Some(3)), before);
-    assert_eq!(
-        store.request_sequences(DEPLOYMENT, "req_000001").unwrap(),
-        [1, 5]
-    );
-    assert_eq!(
-        store.request_sequences(DEPLOYMENT, "req_000003").unwrap(),
-        [3, 7]
-    );
+    for (request, sequences) in [("req_000001", [1, 5]), ("req_000003", [3, 7])] {
+        assert_eq!(
+            store.request_sequences(DEPLOYMENT, request).unwrap(),
+            sequences
+        );
+    }
     // Marked: the repeats' rows are copies that may stand beside their first receipt, and
     // a first receipt of a known id may not.
     let err = f

@@ -100,6 +100,15 @@ fn rows_of_new(new: Vec<NewReceipt>) -> Vec<Row> {
         .collect()
 }
 
+/// Which id of a receipt [`PostgresStore::first_held`] looks up.
+#[derive(Debug, Clone, Copy)]
+enum Held {
+    /// `request_id`.
+    Request,
+    /// `receipt_id`.
+    Receipt,
+}
+
 /// A store in a `PostgreSQL` database.
 pub struct PostgresStore {
     client: RefCell<Client>,
@@ -357,18 +366,34 @@ impl PostgresStore {
                 firsts.push(request);
             }
         }
-        let found = self.query_opt(
-            "SELECT i.id FROM unnest($2::text[]) WITH ORDINALITY AS i (id, n) \
-             WHERE EXISTS (SELECT 1 FROM receipts r WHERE r.chain_id = $1 AND r.request_id = i.id) \
-             ORDER BY i.n LIMIT 1",
-            &[&chain, &firsts],
-        )?;
-        match found {
-            Some(row) => Ok(row.try_get(0)?),
+        match self.first_held(chain, Held::Request, &firsts)? {
+            Some(id) => Ok(id),
             // Not expected (the chain's row lock keeps other writers out, and receipts are
             // never removed): name the first id that may not repeat.
             None => Ok(firsts.first().map(|&q| q.to_owned()).unwrap_or_default()),
         }
+    }
+
+    /// The first of `ids` that a receipt of chain `chain` holds as its request or receipt id:
+    /// one statement, each id looked up through its unique index.
+    fn first_held(&self, chain: i64, column: Held, ids: &[&str]) -> Result<Option<String>, Error> {
+        let sql = match column {
+            Held::Request => {
+                "SELECT i.id FROM unnest($2::text[]) WITH ORDINALITY AS i (id, n) \
+                 WHERE EXISTS (SELECT 1 FROM receipts r WHERE r.chain_id = $1 \
+                               AND r.request_id = i.id) \
+                 ORDER BY i.n LIMIT 1"
+            }
+            Held::Receipt => {
+                "SELECT i.id FROM unnest($2::text[]) WITH ORDINALITY AS i (id, n) \
+                 WHERE EXISTS (SELECT 1 FROM receipts r WHERE r.chain_id = $1 \
+                               AND r.receipt_id = i.id) \
+                 ORDER BY i.n LIMIT 1"
+            }
+        };
+        self.query_opt(sql, &[&chain, &ids])?
+            .map(|r| Ok::<_, Error>(r.try_get(0)?))
+            .transpose()
     }
 
     /// The receipt id that made an append violate a unique key: one the chain holds, or one
@@ -381,14 +406,8 @@ impl PostgresStore {
             }
         }
         let ids: Vec<&str> = receipts.iter().map(|r| r.receipt_id.as_str()).collect();
-        let found = self.query_opt(
-            "SELECT i.id FROM unnest($2::text[]) WITH ORDINALITY AS i (id, n) \
-             WHERE EXISTS (SELECT 1 FROM receipts r WHERE r.chain_id = $1 AND r.receipt_id = i.id) \
-             ORDER BY i.n LIMIT 1",
-            &[&chain, &ids],
-        )?;
-        match found {
-            Some(row) => Ok(row.try_get(0)?),
+        match self.first_held(chain, Held::Receipt, &ids)? {
+            Some(id) => Ok(id),
             None => Ok(receipts
                 .first()
                 .map(|r| r.receipt_id.clone())
@@ -612,15 +631,7 @@ impl Store for PostgresStore {
         };
         // One statement for the whole batch, each id looked up through
         // `receipts_by_request`.
-        self.query_opt(
-            "SELECT i.id FROM unnest($2::text[]) WITH ORDINALITY AS i (id, n) \
-             WHERE EXISTS (SELECT 1 FROM receipts r WHERE r.chain_id = $1 \
-                           AND r.request_id = i.id) \
-             ORDER BY i.n LIMIT 1",
-            &[&chain, &request_ids],
-        )?
-        .map(|r| Ok::<_, Error>(r.try_get(0)?))
-        .transpose()
+        self.first_held(chain, Held::Request, request_ids)
     }
 
     fn scan_receipts(

@@ -810,30 +810,20 @@ fn the_request_index_refuses_a_repeat_unless_it_may_repeat() {
         store.append_new_receipts(deployment, &mut |_, _| Ok(made.take().unwrap_or_default()))
     };
     append(&mut store, "dep", vec![request_receipt(0, "a", false)]).unwrap();
-    let refused = |r: Result<Vec<StoredReceipt>, Error>| {
-        matches!(r, Err(Error::RepeatedRequest { deployment, request_id })
-            if deployment == "dep" && request_id == "a")
-    };
-    // The chain holds it: refused, and the receipt before it in the append is not kept.
-    let r = append(
-        &mut store,
-        "dep",
-        vec![
-            request_receipt(1, "b", false),
-            request_receipt(2, "a", false),
-        ],
-    );
-    assert!(refused(r));
-    // Twice within one append.
-    let r = append(
-        &mut store,
-        "dep",
-        vec![
-            request_receipt(1, "a2", false),
-            request_receipt(2, "a2", false),
-        ],
-    );
-    assert!(matches!(r, Err(Error::RepeatedRequest { request_id, .. }) if request_id == "a2"));
+    // The chain holds it ("a"), and twice within one append ("a2"): refused, and the receipt
+    // before it in the append is not kept.
+    for (first, second) in [("b", "a"), ("a2", "a2")] {
+        let made = vec![
+            request_receipt(1, first, false),
+            request_receipt(2, second, false),
+        ];
+        let r = append(&mut store, "dep", made);
+        assert!(
+            matches!(&r, Err(Error::RepeatedRequest { deployment, request_id })
+                if deployment == "dep" && request_id == second),
+            "{r:?}"
+        );
+    }
     assert_eq!(store.head("dep").unwrap().map(|h| h.sequence), Some(0));
     assert_eq!(store.log_size("dep").unwrap(), 1);
     // Another chain may hold the same request id.
