@@ -5,11 +5,12 @@
 //! parses request lines; the maker groups them into batches and makes their receipts after
 //! the head it expects; the writer (the calling thread) appends each batch in one
 //! transaction. Inside the transaction the writer reads the real head: if another process
-//! appended meanwhile, it looks the batch's request ids up again (unless repeats are allowed:
-//! the lookup made before the lock may have missed that process's receipts), remakes the batch
-//! after the real head (still inside the transaction, so the chain stays correct) and tells
-//! the maker to continue from there. A receipt is acknowledged (handed to the caller's sink)
-//! only after its commit.
+//! appended meanwhile, it remakes the batch after the real head (still inside the
+//! transaction, so the chain stays correct) and tells the maker to continue from there. A
+//! request id the chain already holds is refused by the append itself, in the database's
+//! unique request index ([`Store::refuses_repeated_requests`]; a backend without one has the
+//! batch's ids looked up first, and again inside the transaction when the head moved). A
+//! receipt is acknowledged (handed to the caller's sink) only after its commit.
 
 use std::io::{BufRead, BufReader, Read};
 use std::sync::{Arc, Mutex, mpsc};
@@ -250,9 +251,9 @@ pub fn refuse_repeats(
 /// # Errors
 ///
 /// [`Error::StrictLine`] for an empty or unprintable id (nothing is appended);
-/// [`Error::RepeatedRequest`] for a request id the chain or the requests already hold, looked
-/// up inside the transaction that would append it (that transaction is not appended; those
-/// before it stay); as [`resolve_release`]; [`Error::DuplicateReceipt`]
+/// [`Error::RepeatedRequest`] for a request id the chain or the requests already hold, found
+/// by the transaction that would append it (that transaction is not appended; those before
+/// it stay); as [`resolve_release`]; [`Error::DuplicateReceipt`]
 /// for a receipt id already in the chain (its transaction is not appended); `ack`'s errors;
 /// write failures.
 pub fn append_requests<E: From<Error>>(
