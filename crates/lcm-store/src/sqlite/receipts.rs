@@ -181,32 +181,38 @@ pub(super) fn insert(
     deployment: &str,
     new: &NewReceipt,
 ) -> Result<(), Error> {
-    match bind_and_run(stmt, chain, deployment, new, Some(0)) {
-        Err(Error::Sqlite(e)) if is_repeated_request(&e) => {
-            if !new.may_repeat_request {
-                return Err(Error::RepeatedRequest {
-                    deployment: deployment.to_owned(),
-                    request_id: new.record.request_id.clone(),
-                });
-            }
-            let sequence = i64::try_from(new.stored.sequence).map_err(|_| Error::ChainFull {
-                deployment: deployment.to_owned(),
-            })?;
-            bind_and_run(stmt, chain, deployment, new, Some(sequence))
-        }
-        other => other,
+    let repeated = || Error::RepeatedRequest {
+        deployment: deployment.to_owned(),
+        request_id: new.record.request_id.clone(),
+    };
+    if bind_and_run(stmt, chain, deployment, new, Some(0))? {
+        return Ok(());
+    }
+    if !new.may_repeat_request {
+        return Err(repeated());
+    }
+    let sequence = i64::try_from(new.stored.sequence).map_err(|_| Error::ChainFull {
+        deployment: deployment.to_owned(),
+    })?;
+    // A repeat's `repeat` is its own sequence: refused only if the row's key is taken,
+    // which the primary key reports first.
+    if bind_and_run(stmt, chain, deployment, new, Some(sequence))? {
+        Ok(())
+    } else {
+        Err(repeated())
     }
 }
 
 /// Binds `new`'s columns to `stmt` and runs it: [`INSERT_SQL`] with `repeat`, or
-/// [`INSERT_V7_SQL`] without it (`None`).
+/// [`INSERT_V7_SQL`] without it (`None`). `Ok(false)` when the unique request index refused
+/// the row ([`is_repeated_request`]).
 fn bind_and_run(
     stmt: &mut Statement<'_>,
     chain: i64,
     deployment: &str,
     new: &NewReceipt,
     repeat: Option<i64>,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let (r, rec) = (&new.stored, &new.record);
     let key = receipt_key(chain, r.sequence).ok_or_else(|| Error::ChainFull {
         deployment: deployment.to_owned(),
@@ -263,8 +269,8 @@ fn bind_and_run(
         &columns[..18]
     };
     match stmt.execute(bound) {
-        Ok(_) => Ok(()),
-        Err(e) if is_repeated_request(&e) => Err(Error::Sqlite(e)),
+        Ok(_) => Ok(true),
+        Err(e) if is_repeated_request(&e) => Ok(false),
         Err(e) => Err(duplicate_or(e, "inference-receipt", &r.receipt_id)),
     }
 }
@@ -534,6 +540,7 @@ pub(super) fn migrate_v7(conn: &Connection) -> Result<(), Error> {
                 stored: receipt,
                 may_repeat_request: true,
             };
+            // Schema 7's request index is not unique: nothing refuses a repeat here.
             bind_and_run(
                 &mut insert_stmt,
                 chain,
