@@ -8,9 +8,8 @@
 //! appended meanwhile, it remakes the batch after the real head (still inside the
 //! transaction, so the chain stays correct) and tells the maker to continue from there. A
 //! request id the chain already holds is refused by the append itself, in the database's
-//! unique request index ([`Store::refuses_repeated_requests`]; a backend without one has the
-//! batch's ids looked up first, and again inside the transaction when the head moved). A
-//! receipt is acknowledged (handed to the caller's sink) only after its commit.
+//! unique request index ([`NewReceipt::may_repeat_request`]). A receipt is acknowledged
+//! (handed to the caller's sink) only after its commit.
 
 use std::io::{BufRead, BufReader, Read};
 use std::sync::{Arc, Mutex, mpsc};
@@ -370,19 +369,11 @@ impl WriterStage<'_> {
     /// Commits `receipts` (made from `lines` after `base`); returns the committed receipts
     /// and whether they were remade after another head (the maker must then follow it).
     ///
-    /// Unless repeats are allowed, a backend that refuses repeated request ids itself
-    /// ([`Store::refuses_repeated_requests`]: the unique request index of both backends) does
-    /// so inside the append, which then fails whole. With any other backend the request ids
-    /// of `lines` are looked up first, and the
-    /// transaction makes that lookup hold: it finds the head `base` (this writer's previous
-    /// commit, or the head read before the first batch), so nothing was appended between the
-    /// lookup and the lock — the chain only grows, and a head once passed never comes back —
-    /// or it finds another head and looks the ids up again, inside the transaction, before
-    /// it remakes the batch. So of two processes appending one new request id at once, the
-    /// second to take the write lock finds the first's receipt and is refused
-    /// ([`Error::RepeatedRequest`], nothing of its batch appended), and a writer alone looks
-    /// each id up once, outside the lock (inside it, the same lookups measured 8 to 15 %
-    /// slower for `lcm infer`: docs/PERFORMANCE.md).
+    /// Unless repeats are allowed, the append refuses a request id the chain or the batch
+    /// already holds ([`NewReceipt::may_repeat_request`] false: the backends' unique request
+    /// index), and then fails whole. So of two processes appending one new request id at
+    /// once, the second to commit is refused ([`Error::RepeatedRequest`], nothing of its
+    /// batch appended), and no id is looked up before the append.
     fn commit(
         &mut self,
         store: &mut dyn Store,
@@ -392,8 +383,6 @@ impl WriterStage<'_> {
     ) -> Result<(Vec<StoredReceipt>, bool), Error> {
         let count = lines.len();
         let (deployment, unique_ids) = (self.deployment, self.unique_ids);
-        // A backend that refuses repeated request ids in its append needs no lookup.
-        let look_up = unique_ids && !store.refuses_repeated_requests();
         let may_repeat = |mut receipts: Vec<NewReceipt>| {
             for r in &mut receipts {
                 r.may_repeat_request = !unique_ids;
@@ -403,22 +392,15 @@ impl WriterStage<'_> {
         let mut receipts = Some(may_repeat(receipts));
         let mut remade = false;
         let (chain, release) = (&mut self.chain, self.release);
-        if look_up {
-            refuse_repeats(&*store, deployment, lines)?;
-        }
         let committed = store
-            .append_new_receipts(deployment, &mut |s, h| {
+            .append_new_receipts(deployment, &mut |_, h| {
                 if h == base
                     && let Some(r) = receipts.take()
                 {
                     return Ok(r);
                 }
-                // Another process appended since the maker's view, perhaps since the lookup
-                // above: look the ids up again and remake after the real head, inside this
-                // transaction.
-                if look_up {
-                    refuse_repeats(s, deployment, lines)?;
-                }
+                // Another process appended since the maker's view: remake after the real
+                // head, inside this transaction.
                 remade = true;
                 make_receipts(chain, release, h, lines).map(may_repeat)
             })

@@ -81,11 +81,10 @@ pub struct NewReceipt {
     /// The receipt's record.
     pub record: lcm_model::records::InferenceReceipt,
     /// Whether the chain may hold the record's `request_id` already (`lcm infer
-    /// --allow-repeated-request-id`). A backend whose [`Store::refuses_repeated_requests`] is
-    /// true refuses the append ([`Error::RepeatedRequest`], nothing appended) of a receipt
-    /// that may not; with other backends the caller looks the ids up
-    /// ([`crate::pipeline::refuse_repeats`]). `false` from [`NewReceipt::sealed`] and
-    /// [`NewReceipt::parse`].
+    /// --allow-repeated-request-id`). Every backend refuses the append
+    /// ([`Error::RepeatedRequest`], nothing appended) of a receipt that may not, when its
+    /// chain or an earlier receipt of the same append holds the id. `false` from
+    /// [`NewReceipt::sealed`] and [`NewReceipt::parse`].
     pub may_repeat_request: bool,
 }
 
@@ -369,8 +368,9 @@ pub trait Store: Send {
     /// [`Error::NoChain`] when the chain was never opened ([`Store::open_chain`]);
     /// [`Error::ChainFull`]; the callback's error,
     /// [`Error::Duplicate`] for a receipt id already in the chain; [`Error::RepeatedRequest`]
-    /// for a request id already in the chain, from a backend that refuses them
-    /// ([`Store::refuses_repeated_requests`]); [`Error::Corrupt`] when the
+    /// for a request id already in the chain or the append, of a receipt that may not repeat
+    /// it ([`NewReceipt::may_repeat_request`]; a backend keeps this rule in the database
+    /// itself, the `SQLite` and `PostgreSQL` ones by a unique index); [`Error::Corrupt`] when the
     /// chain's log does not have the chain's length; write failures. In every error case
     /// nothing is appended.
     fn append_receipts(
@@ -405,16 +405,6 @@ pub trait Store: Send {
     ///
     /// Read failures.
     fn head(&self, deployment: &str) -> Result<Option<ChainHead>, Error>;
-
-    /// Whether an append refuses, by itself, a receipt whose request id the chain holds
-    /// already unless the receipt may repeat it ([`NewReceipt::may_repeat_request`]), with
-    /// [`Error::RepeatedRequest`] and nothing appended: then the pipeline does not look
-    /// request ids up before appending ([`crate::pipeline::refuse_repeats`]). The default is
-    /// `false`; the unique request index of both backends (`SQLite` schema 11, `PostgreSQL`
-    /// schema 5) makes it `true` for them.
-    fn refuses_repeated_requests(&self) -> bool {
-        false
-    }
 
     /// The first of `request_ids` that a receipt of `deployment`'s chain holds already.
     ///

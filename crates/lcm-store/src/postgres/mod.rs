@@ -617,10 +617,6 @@ impl Store for PostgresStore {
         }
     }
 
-    fn refuses_repeated_requests(&self) -> bool {
-        true
-    }
-
     fn known_request(
         &self,
         deployment: &str,

@@ -371,10 +371,6 @@ impl Store for SqliteStore {
         }
     }
 
-    fn refuses_repeated_requests(&self) -> bool {
-        true
-    }
-
     fn known_request(
         &self,
         deployment: &str,
