@@ -46,8 +46,7 @@ pub(crate) fn run() -> ExitCode {
     let mut out = Out::new();
     let result = dispatch(&cli, &mut out).and_then(|()| out.flush());
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = out.flush();
             eprintln!("lcm: {}", one_line(&e.to_string()));

@@ -22,16 +22,17 @@ mod witness;
 
 use std::process::ExitCode;
 
+#[global_allocator] // batches are allocated on one thread, freed on another (Cargo.toml)
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     // Last line of defence only: every error path returns a `CliError`. A panic prints one
     // line (no backtrace) and exits with 2.
     std::panic::set_hook(Box::new(|info| {
-        let msg = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown".to_owned());
+        let p = info.payload();
+        let msg = (p.downcast_ref::<&str>().copied())
+            .or_else(|| p.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("unknown");
         eprintln!("lcm: internal error: {msg}");
         std::process::exit(2);
     }));
