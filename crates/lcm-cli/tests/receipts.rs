@@ -247,3 +247,65 @@ fn receipts_are_found_by_request_id_and_listed_by_time() {
     let out = run(lcm(&s.store()).args(["list", "batches", "--since", &t3]), 2);
     assert_stderr_has(&out, "lcm list receipts");
 }
+
+/// The memory of `lcm infer` does not grow with its input: after `WARM` receipts (past the
+/// bulk writer's 16 MiB page cache, at about 400 bytes of store a receipt, and with every
+/// stage of the pipeline full), the peak resident size (`VmHWM`) grows by less than
+/// `BOUND_KIB` while `MORE` receipts are appended by the same process. What it holds is the
+/// page cache and the batches in flight between its threads, both independent of the input's
+/// length (docs/CLI.md, `lcm infer`).
+#[test]
+#[allow(clippy::print_stderr)] // The figures are printed for the docs.
+fn infer_memory_does_not_grow_with_the_input() {
+    use std::io::{BufRead as _, Write as _};
+    const WARM: usize = 60_000;
+    const MORE: usize = 120_000;
+    const BOUND_KIB: u64 = 8 * 1024;
+    let s = recorded("infer-memory");
+    let (mut child, mut stdin) = spawn_fed(
+        infer_cmd(&s.store()).args(["--batch-size", "1000"]),
+        Stdio::null(),
+    );
+    let pid = child.id();
+    // The feeder writes the second part only when told: the acknowledgments of the first
+    // must all be read (and the peak sampled) before the input goes on.
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let feeder = std::thread::spawn(move || {
+        stdin.write_all(lines(WARM, "w").as_bytes())?;
+        if go_rx.recv().is_ok() {
+            stdin.write_all(lines(MORE, "m").as_bytes())?;
+        }
+        Ok::<(), std::io::Error>(())
+    });
+    let mut reader = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut line = String::new();
+    let mut read_acks = |n: usize| {
+        for _ in 0..n {
+            line.clear();
+            assert!(reader.read_line(&mut line).expect("an acknowledgment") > 0);
+        }
+    };
+    let peak = || serve::read_status_kib(pid, "VmHWM").expect("lcm infer's VmHWM");
+    read_acks(WARM);
+    let warm = peak();
+    go_tx.send(()).expect("the feeder waits");
+    read_acks(MORE);
+    let after = peak();
+    feeder
+        .join()
+        .expect("the feeder")
+        .expect("the input written");
+    let status = child.wait().expect("wait for lcm infer");
+    assert_eq!(status.code(), Some(0));
+    eprintln!(
+        "lcm infer memory: after {WARM} receipts VmHWM {warm} KiB; after {} VmHWM {after} KiB; \
+         growth {} KiB (bound {BOUND_KIB})",
+        WARM + MORE,
+        after.saturating_sub(warm)
+    );
+    assert!(
+        after.saturating_sub(warm) < BOUND_KIB,
+        "VmHWM grew from {warm} to {after} KiB over {MORE} receipts"
+    );
+    assert_eq!(stored_receipts(&s.store()).len(), WARM + MORE);
+}
