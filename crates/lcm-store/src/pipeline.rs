@@ -682,23 +682,36 @@ fn make_batches(
     (release, mut expected): (Release, Option<ChainHead>),
     (max, format): (usize, FormatAcks),
 ) {
+    let max = max.max(1);
     let mut pending: Vec<RequestLine> = Vec::new();
     let mut failure = None;
+    let mut open = true;
     loop {
-        match line_rx.recv() {
-            Ok(Ok(chunk)) => pending.extend(chunk),
-            Ok(Err(e)) => failure = Some(e),
-            Err(_) => break,
+        // Wait for input only when nothing is pending; then take what has arrived, up to a
+        // transaction's worth. Chunks are at most `max` lines but come in any size, so what
+        // is pending may pass `max`: the rest waits for the next transaction.
+        if pending.is_empty() && failure.is_none() && open {
+            match line_rx.recv() {
+                Ok(Ok(chunk)) => pending.extend(chunk),
+                Ok(Err(e)) => failure = Some(e),
+                Err(_) => open = false,
+            }
         }
-        while pending.len() < max && failure.is_none() {
+        while pending.len() < max && failure.is_none() && open {
             match line_rx.try_recv() {
                 Ok(Ok(chunk)) => pending.extend(chunk),
                 Ok(Err(e)) => failure = Some(e),
-                Err(_) => break,
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => open = false,
             }
         }
         if !pending.is_empty() {
-            let lines = std::mem::take(&mut pending);
+            let rest = if pending.len() > max {
+                pending.split_off(max)
+            } else {
+                Vec::new()
+            };
+            let lines = std::mem::replace(&mut pending, rest);
             if let Some(h) = rebase.lock().ok().and_then(|mut g| g.take()) {
                 expected = h;
             }
@@ -730,9 +743,15 @@ fn make_batches(
                 return;
             }
         }
-        if let Some(e) = failure.take() {
-            let _ = batch_tx.send(Err(e));
-            return;
+        // The input's failure or end, once every line before it is made.
+        if pending.is_empty() {
+            if let Some(e) = failure.take() {
+                let _ = batch_tx.send(Err(e));
+                return;
+            }
+            if !open {
+                return;
+            }
         }
     }
 }

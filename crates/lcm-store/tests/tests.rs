@@ -141,6 +141,68 @@ fn infer_appends_acknowledges_and_reports_the_bad_line() {
     assert_eq!(store.head("deploy_001").unwrap().unwrap().sequence, 1);
 }
 
+/// Input that arrives in reads of `lines_per_read` lines, so that `infer`'s reader hands
+/// over chunks smaller than a transaction and the maker finds several waiting.
+struct RaggedInput {
+    lines: std::vec::IntoIter<String>,
+    lines_per_read: usize,
+    pending: Vec<u8>,
+}
+
+impl std::io::Read for RaggedInput {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pending.is_empty() {
+            for line in self.lines.by_ref().take(self.lines_per_read) {
+                self.pending.extend_from_slice(line.as_bytes());
+            }
+        }
+        let n = self.pending.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        Ok(n)
+    }
+}
+
+/// `InferOptions::batch_size` is the most receipts of one transaction, however the input's
+/// lines arrive: chunks of 70 lines against transactions of 100 used to be merged two at a
+/// time into transactions of 140.
+#[test]
+fn infer_never_commits_more_than_the_batch_size_at_once() {
+    let s = Scratch::new("infer-batch-bound");
+    let mut store = recorded(&s, 0);
+    let total = 3_000usize;
+    let lines: Vec<String> = (0..total)
+        .map(|i| format!("{{\"request_id\":\"r{i}\",\"query\":\"q {i}\",\"output\":\"o\"}}\n"))
+        .collect();
+    let input = RaggedInput {
+        lines: lines.into_iter(),
+        lines_per_read: 70,
+        pending: Vec::new(),
+    };
+    let mut committed = Vec::new();
+    let mut before = 0u64;
+    let summary = pipeline::infer::<Error>(
+        &mut *store,
+        "pneumonia_model@v1.0",
+        "deploy_001",
+        pipeline::InferOptions::batch(100),
+        input,
+        pipeline::text_acks,
+        &mut |_, appended| {
+            committed.push(appended - before);
+            before = appended;
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(summary.appended, total as u64);
+    assert_eq!(committed.iter().sum::<u64>(), total as u64);
+    assert!(
+        committed.iter().all(|&n| (1..=100).contains(&n)),
+        "transactions of {committed:?}"
+    );
+}
+
 #[test]
 fn a_release_of_another_model_is_refused() {
     let s = Scratch::new("release");
