@@ -314,7 +314,12 @@ pub fn append_requests<E: From<Error>>(
         let (batch_tx, batch_rx) = mpsc::sync_channel::<Result<Made<'_>, Error>>(1);
         scope.spawn(move || {
             let mut expected = start_head;
-            for lines in requests.chunks(batch_size) {
+            let mut sizes = Ramp::new(batch_size);
+            let mut rest = requests;
+            while !rest.is_empty() {
+                let (lines, after) = rest.split_at(sizes.current().min(rest.len()));
+                rest = after;
+                sizes.grow();
                 if let Some(h) = maker_rebase.lock().ok().and_then(|mut g| g.take()) {
                     expected = h;
                 }
@@ -672,6 +677,38 @@ pub fn infer<E: From<Error>>(
     Ok(writer.summary)
 }
 
+/// The sizes of a pipeline's transactions: the first [`Ramp::FIRST`] receipts (or the batch
+/// size, if smaller), then twice as many each time up to the batch size. The writer waits
+/// for the first batch to be made, and the commit of the last one is not overlapped with
+/// anything, so a small first batch starts the writer early; large batches after it keep the
+/// cost per commit low.
+#[derive(Debug, Clone, Copy)]
+struct Ramp {
+    current: usize,
+    max: usize,
+}
+
+impl Ramp {
+    /// The first transaction's size.
+    const FIRST: usize = 1024;
+
+    fn new(max: usize) -> Self {
+        let max = max.max(1);
+        Self {
+            current: Self::FIRST.min(max),
+            max,
+        }
+    }
+
+    fn current(self) -> usize {
+        self.current
+    }
+
+    fn grow(&mut self) {
+        self.current = self.current.saturating_mul(2).min(self.max);
+    }
+}
+
 /// The maker thread of [`infer`]: groups parsed lines into batches of up to `max` and makes
 /// their receipts after the head it expects (or the one the writer rebased it to).
 fn make_batches(
@@ -683,10 +720,12 @@ fn make_batches(
     (max, format): (usize, FormatAcks),
 ) {
     let max = max.max(1);
+    let mut sizes = Ramp::new(max);
     let mut pending: Vec<RequestLine> = Vec::new();
     let mut failure = None;
     let mut open = true;
     loop {
+        let max = sizes.current();
         // Wait for input only when nothing is pending; then take what has arrived, up to a
         // transaction's worth. Chunks are at most `max` lines but come in any size, so what
         // is pending may pass `max`: the rest waits for the next transaction.
@@ -742,6 +781,7 @@ fn make_batches(
             if batch_tx.send(Ok(batch)).is_err() {
                 return;
             }
+            sizes.grow();
         }
         // The input's failure or end, once every line before it is made.
         if pending.is_empty() {

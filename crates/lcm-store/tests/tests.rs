@@ -315,6 +315,31 @@ fn append_all(
     )
 }
 
+/// The first transaction is small, so that the writer starts early; the next ones double up
+/// to the batch size.
+#[test]
+fn append_requests_ramps_its_transactions_up_to_the_batch_size() {
+    let s = Scratch::new("append-ramp");
+    let mut store = recorded(&s, 0);
+    let requests: Vec<_> = (0..9_000)
+        .map(|i| request(&format!("r{i}"), None))
+        .collect();
+    let mut sizes = Vec::new();
+    pipeline::append_requests::<Error>(
+        &mut *store,
+        "pneumonia_model@v1.0",
+        "deploy_001",
+        &requests,
+        3_000,
+        &mut |committed| {
+            sizes.push(committed.len());
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(sizes, [1024, 2048, 3000, 2928]);
+}
+
 #[test]
 fn append_requests_continues_the_chain_in_transactions_and_acknowledges_in_order() {
     let s = Scratch::new("append-requests");
