@@ -77,7 +77,17 @@ fn read_lines(reader: impl Read, tx: &mpsc::SyncSender<Chunk>, max: usize) {
             Ok(n) => n,
             Err(e) => {
                 let _ = tx.send(Ok(std::mem::take(&mut chunk)));
-                let _ = tx.send(Err(Error::ReadRequests(e)));
+                // A line that is not UTF-8 is malformed input, named by its number like a
+                // line that does not parse; other failures are the input's.
+                let e = if e.kind() == std::io::ErrorKind::InvalidData {
+                    Error::RequestLine {
+                        line: number.saturating_add(1),
+                        source: serde::de::Error::custom("the line is not valid UTF-8"),
+                    }
+                } else {
+                    Error::ReadRequests(e)
+                };
+                let _ = tx.send(Err(e));
                 return;
             }
         };

@@ -141,6 +141,41 @@ fn infer_appends_acknowledges_and_reports_the_bad_line() {
     assert_eq!(store.head("deploy_001").unwrap().unwrap().sequence, 1);
 }
 
+/// A line that is not UTF-8 is named by its number, as a line that does not parse is, and
+/// the lines before it stay appended.
+#[test]
+fn infer_names_the_line_that_is_not_utf8() {
+    let s = Scratch::new("infer-utf8");
+    let mut store = recorded(&s, 0);
+    let mut input = b"{\"request_id\":\"a\",\"query\":\"q\",\"output\":\"o\"}\n\n".to_vec();
+    input.extend_from_slice(b"{\"request_id\":\"b\",\"query\":\"\xff\",\"output\":\"o\"}\n");
+    let err = pipeline::infer::<Error>(
+        &mut *store,
+        "pneumonia_model@v1.0",
+        "deploy_001",
+        pipeline::InferOptions::batch(16),
+        std::io::Cursor::new(input),
+        pipeline::text_acks,
+        &mut |_, _| Ok(()),
+    )
+    .unwrap_err();
+    match &err {
+        Error::Interrupted {
+            source,
+            appended: 1,
+        } => assert!(
+            matches!(**source, Error::RequestLine { line: 3, .. }),
+            "{source}"
+        ),
+        other => panic!("{other}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("line 3: the line is not valid UTF-8"),
+        "{err}"
+    );
+}
+
 /// Input that arrives in reads of `lines_per_read` lines, so that `infer`'s reader hands
 /// over chunks smaller than a transaction and the maker finds several waiting.
 struct RaggedInput {
