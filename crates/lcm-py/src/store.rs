@@ -38,9 +38,11 @@ fn password(given: Option<String>, var: &str, arg: &str) -> PyResult<String> {
     }
 }
 
-/// Turns request `i` (a dict) into a request line.
+/// Turns request `i` (a dict) into a request line. Where an error names (`requests[i].field`)
+/// is formatted only for an error: the conversion runs before any receipt is made, on the
+/// calling thread.
 fn request(i: usize, item: &Bound<'_, PyAny>) -> PyResult<RequestLine> {
-    let at = format!("requests[{i}]");
+    let at = Name(i);
     let dict = item
         .cast::<PyDict>()
         .map_err(|_| input(format!("{at}: expected a dict")))?;
@@ -72,11 +74,11 @@ fn request(i: usize, item: &Bound<'_, PyAny>) -> PyResult<RequestLine> {
                 has_id = true;
             }
             "query" => {
-                line.query = committed_text(&v, &format!("{at}.query"))?;
+                line.query = text(&v, at, "query")?;
                 has_query = true;
             }
             "output" => {
-                line.output = committed_text(&v, &format!("{at}.output"))?;
+                line.output = text(&v, at, "output")?;
                 has_output = true;
             }
             "receipt_id" => {
@@ -116,6 +118,25 @@ fn request(i: usize, item: &Bound<'_, PyAny>) -> PyResult<RequestLine> {
         }
     }
     Ok(line)
+}
+
+/// `requests[i]`, as errors name a request.
+#[derive(Debug, Clone, Copy)]
+struct Name(usize);
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "requests[{}]", self.0)
+    }
+}
+
+/// A committed text (`query`, `output`): a `str` as it is, anything else as its canonical
+/// JSON ([`committed_text`]).
+fn text(v: &Bound<'_, PyAny>, at: Name, field: &str) -> PyResult<String> {
+    match v.cast::<PyString>() {
+        Ok(s) => Ok(s.to_str()?.to_owned()),
+        Err(_) => committed_text(v, &format!("{at}.{field}")),
+    }
 }
 
 /// A store of lifecycles: an embedded `SQLite` file (or `sqlite:PATH`), or a `PostgreSQL`

@@ -147,17 +147,22 @@ def test_an_exception_from_on_receipt_stops_after_the_committed_batch(store: lcm
 
 
 def test_infer_refuses_malformed_requests_before_appending(store: lcm.Store, deployment: str) -> None:
+    # Each error names the request (its index in the list) and the field.
     cases = [
-        [{"request_id": "a", "query": "q"}],
-        [{"request_id": "a", "query": "q", "output": "o", "extra": 1}],
-        [{"request_id": 1, "query": "q", "output": "o"}],
-        [{"request_id": "a", "query": object(), "output": "o"}],
-        [{"request_id": "a", "query": float("nan"), "output": "o"}],
-        [{"request_id": "a", "query": "q", "output": "o", "explanation_digests": ["00"]}],
-        ["not a dict"],
+        ([{"request_id": "a", "query": "q"}], r"requests\[3\]: missing field output"),
+        ([{"request_id": "a", "query": "q", "output": "o", "extra": 1}], r"requests\[3\]: unknown field"),
+        ([{"request_id": 1, "query": "q", "output": "o"}], r"requests\[3\]\.request_id: expected a str"),
+        ([{"request_id": "a", "query": object(), "output": "o"}], r"requests\[3\]\.query"),
+        ([{"request_id": "a", "query": float("nan"), "output": "o"}], r"requests\[3\]\.query"),
+        ([{"request_id": "a", "query": "q", "output": [1, {2: 3}]}], r"requests\[3\]\.output\[1\]"),
+        (
+            [{"request_id": "a", "query": "q", "output": "o", "explanation_digests": ["00"]}],
+            r"requests\[3\]\.explanation_digests",
+        ),
+        (["not a dict"], r"requests\[3\]: expected a dict"),
     ]
-    for reqs in cases:
-        with pytest.raises(lcm.InputError):
+    for reqs, named in cases:
+        with pytest.raises(lcm.InputError, match=named):
             store.infer(deployment, requests(3) + reqs)
     assert store.check()["receipts"] == 0
     with pytest.raises(lcm.InputError, match="no deployment anchor"):
