@@ -736,9 +736,9 @@ fn make_batches(
     let mut open = true;
     loop {
         let max = sizes.current();
-        // Wait for input only when nothing is pending; then take what has arrived, up to a
-        // transaction's worth. Chunks are at most `max` lines but come in any size, so what
-        // is pending may pass `max`: the rest waits for the next transaction.
+        // Wait for input only when nothing is pending; then take what has arrived, up to this
+        // transaction's size. Chunks come in any size up to the batch size, so what is
+        // pending may pass it: the rest waits for the next transaction.
         if pending.is_empty() && failure.is_none() && open {
             match line_rx.recv() {
                 Ok(Ok(chunk)) => pending.extend(chunk),
