@@ -68,26 +68,16 @@ type Chunk = Result<Vec<RequestLine>, Error>;
 
 fn read_lines(reader: impl Read, tx: &mpsc::SyncSender<Chunk>, max: usize) {
     let mut reader = BufReader::with_capacity(1 << 20, reader);
-    let mut line = String::new();
+    let mut bytes = Vec::new();
     let mut chunk = Vec::new();
     let mut number = 0u64;
     loop {
-        line.clear();
-        let n = match reader.read_line(&mut line) {
+        bytes.clear();
+        let n = match reader.read_until(b'\n', &mut bytes) {
             Ok(n) => n,
             Err(e) => {
                 let _ = tx.send(Ok(std::mem::take(&mut chunk)));
-                // A line that is not UTF-8 is malformed input, named by its number like a
-                // line that does not parse; other failures are the input's.
-                let e = if e.kind() == std::io::ErrorKind::InvalidData {
-                    Error::RequestLine {
-                        line: number.saturating_add(1),
-                        source: serde::de::Error::custom("the line is not valid UTF-8"),
-                    }
-                } else {
-                    Error::ReadRequests(e)
-                };
-                let _ = tx.send(Err(e));
+                let _ = tx.send(Err(Error::ReadRequests(e)));
                 return;
             }
         };
@@ -95,10 +85,20 @@ fn read_lines(reader: impl Read, tx: &mpsc::SyncSender<Chunk>, max: usize) {
             break;
         }
         number += 1;
+        // A line that is not UTF-8 is malformed input, named by its number as a line that
+        // does not parse is (the input's own failures stay `ReadRequests`).
+        let Ok(line) = std::str::from_utf8(&bytes) else {
+            let _ = tx.send(Ok(std::mem::take(&mut chunk)));
+            let _ = tx.send(Err(Error::RequestLine {
+                line: number,
+                source: serde::de::Error::custom("the line is not valid UTF-8"),
+            }));
+            return;
+        };
         if !line.trim().is_empty() {
-            match serde_json::from_str::<RequestLine>(&line) {
+            match serde_json::from_str::<RequestLine>(line) {
                 Ok(l) => {
-                    if let Err(source) = strict_line(&line, &l) {
+                    if let Err(source) = strict_line(line, &l) {
                         let _ = tx.send(Ok(std::mem::take(&mut chunk)));
                         let _ = tx.send(Err(Error::StrictLine {
                             line: number,
@@ -729,7 +729,6 @@ fn make_batches(
     (release, mut expected): (Release, Option<ChainHead>),
     (max, format): (usize, FormatAcks),
 ) {
-    let max = max.max(1);
     let mut sizes = Ramp::new(max);
     let mut pending: Vec<RequestLine> = Vec::new();
     let mut failure = None;

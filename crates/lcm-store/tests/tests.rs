@@ -176,6 +176,46 @@ fn infer_names_the_line_that_is_not_utf8() {
     );
 }
 
+/// The input failing on its own (here with `InvalidData`, the kind a UTF-8 error also has)
+/// is the input's failure, not a line that is not UTF-8: the twin of the test above.
+#[test]
+fn infer_reports_a_failing_input_as_such() {
+    struct Failing(bool);
+    impl std::io::Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if std::mem::replace(&mut self.0, true) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "bad device",
+                ));
+            }
+            let line = b"{\"request_id\":\"a\",\"query\":\"q\",\"output\":\"o\"}\n";
+            buf[..line.len()].copy_from_slice(line);
+            Ok(line.len())
+        }
+    }
+    let s = Scratch::new("infer-read-fails");
+    let mut store = recorded(&s, 0);
+    let err = pipeline::infer::<Error>(
+        &mut *store,
+        "pneumonia_model@v1.0",
+        "deploy_001",
+        pipeline::InferOptions::batch(16),
+        Failing(false),
+        pipeline::text_acks,
+        &mut |_, _| Ok(()),
+    )
+    .unwrap_err();
+    match &err {
+        Error::Interrupted {
+            source,
+            appended: 1,
+        } => assert!(matches!(**source, Error::ReadRequests(_)), "{source}"),
+        other => panic!("{other}"),
+    }
+    assert!(err.to_string().contains("bad device"), "{err}");
+}
+
 /// Input that arrives in reads of `lines_per_read` lines, so that `infer`'s reader hands
 /// over chunks smaller than a transaction and the maker finds several waiting.
 struct RaggedInput {
