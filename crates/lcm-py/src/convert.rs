@@ -89,12 +89,17 @@ pub(crate) fn from_json_text<'py>(py: Python<'py>, text: &str) -> PyResult<Bound
 }
 
 /// The text a receipt commits to for a query or output: a `str` as it is, any other JSON
-/// value as its canonical JSON.
-pub(crate) fn committed_text(obj: &Bound<'_, PyAny>, at: &str) -> PyResult<String> {
+/// value as its canonical JSON. `at` names the value in errors; it is formatted only when
+/// the value is not a `str` (request conversion calls this for every request).
+pub(crate) fn committed_text(
+    obj: &Bound<'_, PyAny>,
+    at: &dyn std::fmt::Display,
+) -> PyResult<String> {
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(s.to_str()?.to_owned());
     }
-    lcm_store::pipeline::committed_text(to_json(obj, at)?).map_err(|e| input(format!("{at}: {e}")))
+    let at = at.to_string();
+    lcm_store::pipeline::committed_text(to_json(obj, &at)?).map_err(|e| input(format!("{at}: {e}")))
 }
 
 /// Reads a file, naming it in the error.

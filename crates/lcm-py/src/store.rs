@@ -74,11 +74,11 @@ fn request(i: usize, item: &Bound<'_, PyAny>) -> PyResult<RequestLine> {
                 has_id = true;
             }
             "query" => {
-                line.query = text(&v, at, "query")?;
+                line.query = committed_text(&v, &format_args!("{at}.query"))?;
                 has_query = true;
             }
             "output" => {
-                line.output = text(&v, at, "output")?;
+                line.output = committed_text(&v, &format_args!("{at}.output"))?;
                 has_output = true;
             }
             "receipt_id" => {
@@ -127,15 +127,6 @@ struct Name(usize);
 impl std::fmt::Display for Name {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "requests[{}]", self.0)
-    }
-}
-
-/// A committed text (`query`, `output`): a `str` as it is, anything else as its canonical
-/// JSON ([`committed_text`]).
-fn text(v: &Bound<'_, PyAny>, at: Name, field: &str) -> PyResult<String> {
-    match v.cast::<PyString>() {
-        Ok(s) => Ok(s.to_str()?.to_owned()),
-        Err(_) => committed_text(v, &format!("{at}.{field}")),
     }
 }
 
@@ -642,8 +633,8 @@ impl PyStore {
         out: Option<PathBuf>,
         deployment: Option<String>,
     ) -> PyResult<String> {
-        let query = query.map(|q| committed_text(q, "query")).transpose()?;
-        let output = output.map(|o| committed_text(o, "output")).transpose()?;
+        let query = query.map(|q| committed_text(q, &"query")).transpose()?;
+        let output = output.map(|o| committed_text(o, &"output")).transpose()?;
         let header_text = String::from_utf8(read_file(&header)?)
             .map_err(|_| input(format!("{}: not UTF-8", header.display())))?;
         let parsed = CapsuleHeader::from_json(&header_text)
