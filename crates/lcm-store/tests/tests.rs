@@ -141,6 +141,21 @@ fn infer_appends_acknowledges_and_reports_the_bad_line() {
     assert_eq!(store.head("deploy_001").unwrap().unwrap().sequence, 1);
 }
 
+/// The error of `lcm infer`'s pipeline over `input` (which must make it fail), in
+/// transactions of 16, the acknowledgements ignored.
+fn infer_failure(store: &mut dyn Store, input: impl std::io::Read + Send + 'static) -> Error {
+    pipeline::infer::<Error>(
+        store,
+        "pneumonia_model@v1.0",
+        "deploy_001",
+        pipeline::InferOptions::batch(16),
+        input,
+        pipeline::text_acks,
+        &mut |_, _| Ok(()),
+    )
+    .expect_err("the input makes lcm infer fail")
+}
+
 /// A line that is not UTF-8 is named by its number, as a line that does not parse is, and
 /// the lines before it stay appended.
 #[test]
@@ -149,16 +164,7 @@ fn infer_names_the_line_that_is_not_utf8() {
     let mut store = recorded(&s, 0);
     let mut input = b"{\"request_id\":\"a\",\"query\":\"q\",\"output\":\"o\"}\n\n".to_vec();
     input.extend_from_slice(b"{\"request_id\":\"b\",\"query\":\"\xff\",\"output\":\"o\"}\n");
-    let err = pipeline::infer::<Error>(
-        &mut *store,
-        "pneumonia_model@v1.0",
-        "deploy_001",
-        pipeline::InferOptions::batch(16),
-        std::io::Cursor::new(input),
-        pipeline::text_acks,
-        &mut |_, _| Ok(()),
-    )
-    .unwrap_err();
+    let err = infer_failure(&mut *store, std::io::Cursor::new(input));
     match &err {
         Error::Interrupted {
             source,
@@ -196,16 +202,7 @@ fn infer_reports_a_failing_input_as_such() {
     }
     let s = Scratch::new("infer-read-fails");
     let mut store = recorded(&s, 0);
-    let err = pipeline::infer::<Error>(
-        &mut *store,
-        "pneumonia_model@v1.0",
-        "deploy_001",
-        pipeline::InferOptions::batch(16),
-        Failing(false),
-        pipeline::text_acks,
-        &mut |_, _| Ok(()),
-    )
-    .unwrap_err();
+    let err = infer_failure(&mut *store, Failing(false));
     match &err {
         Error::Interrupted {
             source,
