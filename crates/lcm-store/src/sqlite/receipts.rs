@@ -122,8 +122,35 @@ pub(super) fn append(
     Ok(receipts.into_iter().map(|r| r.stored).collect())
 }
 
+/// Rows per statement of [`insert_all`]'s multi-row `INSERT`: one statement costs its
+/// cursors on the table and its three indexes, its halt and its reset, paid once for these
+/// rows instead of once a row.
+pub(super) const ROWS_PER_STATEMENT: usize = 32;
+
+/// [`INSERT_SQL`] for [`ROWS_PER_STATEMENT`] rows: `VALUES (?1, …, ?19), (?20, …), …`.
+fn insert_many_sql() -> String {
+    use std::fmt::Write as _;
+    let mut sql = String::from(concat!(insert_columns!(), ", repeat) VALUES "));
+    for row in 0..ROWS_PER_STATEMENT {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 1..=COLUMNS {
+            let sep = if column == 1 { "" } else { ", " };
+            let _ = write!(sql, "{sep}?{}", row * COLUMNS + column);
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// Inserts `receipts` after `head` into chain `chain` and appends their leaves to its log,
 /// inside the caller's write transaction: an acknowledged receipt is in the log.
+///
+/// Full runs of [`ROWS_PER_STATEMENT`] receipts go in through one multi-row statement each,
+/// as first receipts of their request ids. When a run is refused by a constraint (a repeated
+/// request or receipt id, a row that fails a `CHECK`), `SQLite` undoes that statement alone,
+/// and its receipts go in one by one through [`insert`], which names the receipt and applies
+/// the repeat rule; so do the receipts after the last full run. Any other failure stops the
+/// append (it may have rolled the transaction back).
 pub(super) fn insert_all(
     conn: &Connection,
     chain: i64,
@@ -132,9 +159,31 @@ pub(super) fn insert_all(
     receipts: &[NewReceipt],
 ) -> Result<(), Error> {
     {
-        let mut stmt = conn.prepare(INSERT_SQL)?;
-        for r in receipts {
-            insert(&mut stmt, chain, deployment, r)?;
+        let mut one = conn.prepare(INSERT_SQL)?;
+        let mut many = if receipts.len() >= ROWS_PER_STATEMENT {
+            Some(conn.prepare(&insert_many_sql())?)
+        } else {
+            None
+        };
+        let mut rows = Vec::with_capacity(ROWS_PER_STATEMENT);
+        for run in receipts.chunks(ROWS_PER_STATEMENT) {
+            if let (Some(many), true) = (many.as_mut(), run.len() == ROWS_PER_STATEMENT) {
+                rows.clear();
+                for new in run {
+                    rows.push(RowValues::of(chain, deployment, new)?);
+                }
+                for (i, row) in rows.iter().enumerate() {
+                    row.bind(many, i * COLUMNS, Some(0))?;
+                }
+                match many.raw_execute() {
+                    Ok(_) => continue,
+                    Err(e) if is_constraint(&e) => {}
+                    Err(e) => return Err(Error::Sqlite(e)),
+                }
+            }
+            for new in run {
+                insert(&mut one, chain, deployment, new)?;
+            }
         }
     }
     let expected = head.map_or(0, |h| h.sequence.saturating_add(1));
@@ -148,6 +197,12 @@ pub(super) fn insert_all(
     }
     log::append(conn, chain, receipts.iter().map(|r| r.stored.digest))?;
     Ok(())
+}
+
+/// Whether `e` is a constraint refusing a statement (which `SQLite` undoes alone, leaving the
+/// transaction open).
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
 
 /// Whether `e` is the unique request index refusing a row: its request id is in the chain
@@ -185,7 +240,8 @@ pub(super) fn insert(
         deployment: deployment.to_owned(),
         request_id: new.record.request_id.clone(),
     };
-    if bind_and_run(stmt, chain, deployment, new, Some(0))? {
+    let row = RowValues::of(chain, deployment, new)?;
+    if bind_and_run(stmt, &row, Some(0))? {
         return Ok(());
     }
     if !new.may_repeat_request {
@@ -196,82 +252,118 @@ pub(super) fn insert(
     })?;
     // A repeat's `repeat` is its own sequence: refused only if the row's key is taken,
     // which the primary key reports first.
-    if bind_and_run(stmt, chain, deployment, new, Some(sequence))? {
+    if bind_and_run(stmt, &row, Some(sequence))? {
         Ok(())
     } else {
         Err(repeated())
     }
 }
 
-/// Binds `new`'s columns to `stmt` and runs it: [`INSERT_SQL`] with `repeat`, or
-/// [`INSERT_V7_SQL`] without it (`None`). `Ok(false)` when the unique request index refused
-/// the row ([`is_repeated_request`]).
-fn bind_and_run(
-    stmt: &mut Statement<'_>,
+/// The columns of [`INSERT_SQL`], `repeat` last.
+const COLUMNS: usize = 19;
+
+/// The values of one receipt's row but `repeat`, checked and converted once for however
+/// many times the row is bound.
+struct RowValues<'a> {
+    new: &'a NewReceipt,
+    key: i64,
     chain: i64,
-    deployment: &str,
-    new: &NewReceipt,
-    repeat: Option<i64>,
-) -> Result<bool, Error> {
-    let (r, rec) = (&new.stored, &new.record);
-    let key = receipt_key(chain, r.sequence).ok_or_else(|| Error::ChainFull {
-        deployment: deployment.to_owned(),
-    })?;
-    if rec.sequence != r.sequence
-        || rec.receipt_id != r.receipt_id
-        || rec.timestamp.unix_micros() != r.timestamp
-    {
-        return Err(Error::Corrupt {
-            what: format!(
-                "receipt {} to append: its sequence, id or time is not its JSON's",
-                r.receipt_id
-            ),
-        });
-    }
-    let explanations: Option<Vec<u8>> = if rec.explanation_digests.is_empty() {
-        None
-    } else {
-        Some(
+    input_scheme: i64,
+    output_scheme: i64,
+    input_metadata: Option<String>,
+    output_metadata: Option<String>,
+    explanations: Option<Vec<u8>>,
+}
+
+impl<'a> RowValues<'a> {
+    /// The row of `new` in chain `chain`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ChainFull`]; [`Error::Corrupt`] when the stored form's sequence, id or time
+    /// is not the record's (they are rebuilt from the row).
+    fn of(chain: i64, deployment: &str, new: &'a NewReceipt) -> Result<Self, Error> {
+        let (r, rec) = (&new.stored, &new.record);
+        let key = receipt_key(chain, r.sequence).ok_or_else(|| Error::ChainFull {
+            deployment: deployment.to_owned(),
+        })?;
+        if rec.sequence != r.sequence
+            || rec.receipt_id != r.receipt_id
+            || rec.timestamp.unix_micros() != r.timestamp
+        {
+            return Err(Error::Corrupt {
+                what: format!(
+                    "receipt {} to append: its sequence, id or time is not its JSON's",
+                    r.receipt_id
+                ),
+            });
+        }
+        let explanations = (!rec.explanation_digests.is_empty()).then(|| {
             rec.explanation_digests
                 .iter()
                 .flat_map(|d| d.as_bytes().iter().copied())
-                .collect(),
-        )
-    };
-    let (i, o) = (&rec.input_commitment, &rec.output_commitment);
-    let (input_metadata, output_metadata) =
-        (metadata_text(&i.metadata)?, metadata_text(&o.metadata)?);
-    let (input_scheme, output_scheme) = (scheme_code(i.scheme)?, scheme_code(o.scheme)?);
-    let columns = params![
-        key,
-        chain,
-        rec.receipt_id,
-        rec.request_id,
-        &r.digest.as_bytes()[..],
-        rec.prev_receipt.as_ref().map(|d| &d.as_bytes()[..]),
-        r.timestamp,
-        &rec.model_anchor.as_bytes()[..],
-        &rec.deployment_anchor.as_bytes()[..],
-        input_scheme,
-        &i.value.as_bytes()[..],
-        input_metadata,
-        i.plaintext,
-        output_scheme,
-        &o.value.as_bytes()[..],
-        output_metadata,
-        o.plaintext,
-        explanations,
-        repeat,
-    ];
-    let bound = if repeat.is_some() {
-        columns
-    } else {
-        &columns[..18]
-    };
-    match stmt.execute(bound) {
+                .collect()
+        });
+        let (i, o) = (&rec.input_commitment, &rec.output_commitment);
+        Ok(Self {
+            new,
+            key,
+            chain,
+            input_scheme: scheme_code(i.scheme)?,
+            output_scheme: scheme_code(o.scheme)?,
+            input_metadata: metadata_text(&i.metadata)?,
+            output_metadata: metadata_text(&o.metadata)?,
+            explanations,
+        })
+    }
+
+    /// Binds the row to parameters `at + 1 ..= at + 18` of `stmt`, and `repeat` to `at + 19`
+    /// unless it is `None` ([`INSERT_V7_SQL`]).
+    fn bind(&self, stmt: &mut Statement<'_>, at: usize, repeat: Option<i64>) -> Result<(), Error> {
+        let (r, rec) = (&self.new.stored, &self.new.record);
+        let (i, o) = (&rec.input_commitment, &rec.output_commitment);
+        stmt.raw_bind_parameter(at + 1, self.key)?;
+        stmt.raw_bind_parameter(at + 2, self.chain)?;
+        stmt.raw_bind_parameter(at + 3, rec.receipt_id.as_str())?;
+        stmt.raw_bind_parameter(at + 4, rec.request_id.as_str())?;
+        stmt.raw_bind_parameter(at + 5, &r.digest.as_bytes()[..])?;
+        stmt.raw_bind_parameter(at + 6, rec.prev_receipt.as_ref().map(|d| &d.as_bytes()[..]))?;
+        stmt.raw_bind_parameter(at + 7, r.timestamp)?;
+        stmt.raw_bind_parameter(at + 8, &rec.model_anchor.as_bytes()[..])?;
+        stmt.raw_bind_parameter(at + 9, &rec.deployment_anchor.as_bytes()[..])?;
+        stmt.raw_bind_parameter(at + 10, self.input_scheme)?;
+        stmt.raw_bind_parameter(at + 11, &i.value.as_bytes()[..])?;
+        stmt.raw_bind_parameter(at + 12, self.input_metadata.as_deref())?;
+        stmt.raw_bind_parameter(at + 13, i.plaintext.as_deref())?;
+        stmt.raw_bind_parameter(at + 14, self.output_scheme)?;
+        stmt.raw_bind_parameter(at + 15, &o.value.as_bytes()[..])?;
+        stmt.raw_bind_parameter(at + 16, self.output_metadata.as_deref())?;
+        stmt.raw_bind_parameter(at + 17, o.plaintext.as_deref())?;
+        stmt.raw_bind_parameter(at + 18, self.explanations.as_deref())?;
+        if let Some(repeat) = repeat {
+            stmt.raw_bind_parameter(at + 19, repeat)?;
+        }
+        Ok(())
+    }
+}
+
+/// Binds `row` to `stmt` and runs it: [`INSERT_SQL`] with `repeat`, or [`INSERT_V7_SQL`]
+/// without it (`None`). `Ok(false)` when the unique request index refused the row
+/// ([`is_repeated_request`]).
+fn bind_and_run(
+    stmt: &mut Statement<'_>,
+    row: &RowValues<'_>,
+    repeat: Option<i64>,
+) -> Result<bool, Error> {
+    row.bind(stmt, 0, repeat)?;
+    match stmt.raw_execute() {
         Ok(_) => Ok(true),
         Err(e) if is_repeated_request(&e) => Ok(false),
-        Err(e) => Err(duplicate_or(e, "inference-receipt", &r.receipt_id)),
+        Err(e) => Err(duplicate_or(
+            e,
+            "inference-receipt",
+            &row.new.stored.receipt_id,
+        )),
     }
 }
 
@@ -541,13 +633,8 @@ pub(super) fn migrate_v7(conn: &Connection) -> Result<(), Error> {
                 may_repeat_request: true,
             };
             // Schema 7's request index is not unique: nothing refuses a repeat here.
-            bind_and_run(
-                &mut insert_stmt,
-                chain,
-                &format!("chain {chain}"),
-                &new,
-                None,
-            )?;
+            let row = RowValues::of(chain, &format!("chain {chain}"), &new)?;
+            bind_and_run(&mut insert_stmt, &row, None)?;
             let receipt = new.stored;
             let back = from_columns(&mut encoder, check.query_row(params![key], columns)?)?;
             if back != receipt {

@@ -871,6 +871,59 @@ fn the_request_index_refuses_a_repeat_unless_it_may_repeat() {
     assert!(allowed.is_ok(), "{allowed:?}");
 }
 
+/// An append of more than [`receipts::ROWS_PER_STATEMENT`] receipts goes in by runs of that
+/// many rows a statement; a run the database refuses goes in again row by row, so that the
+/// rules of a short append hold inside a run: a repeat that may not be one is refused by its
+/// request id (nothing of the append kept), a duplicate receipt id is named, and repeats
+/// that may be ones are appended as repeats, in a run and in the rows after the last run.
+#[test]
+fn long_appends_keep_the_repeat_and_duplicate_rules_inside_a_run() {
+    let (_path, mut store) = fresh("runs");
+    store.open_chain("dep").unwrap();
+    let append = |store: &mut SqliteStore, made: Vec<NewReceipt>| {
+        let mut made = Some(made);
+        store.append_new_receipts("dep", &mut |_, _| Ok(made.take().unwrap_or_default()))
+    };
+    let n = 2 * receipts::ROWS_PER_STATEMENT + 6;
+    let request = |s: usize| format!("q{s}");
+    let made = |changed: &[(usize, usize, bool)]| -> Vec<NewReceipt> {
+        (0..n)
+            .map(|s| match changed.iter().find(|c| c.0 == s) {
+                Some(&(_, of, may)) => request_receipt(s as u64, &request(of), may),
+                None => request_receipt(s as u64, &request(s), false),
+            })
+            .collect()
+    };
+    let r = append(&mut store, made(&[(40, 3, false)]));
+    assert!(
+        matches!(&r, Err(Error::RepeatedRequest { request_id, .. }) if request_id == "q3"),
+        "{r:?}"
+    );
+    let mut duplicate = made(&[]);
+    let d = &mut duplicate[10];
+    d.record.receipt_id = "r2".to_owned();
+    d.stored.receipt_id = "r2".to_owned();
+    d.stored.json = lcm_model::canonical::to_string(&d.record).unwrap();
+    let r = append(&mut store, duplicate);
+    assert!(
+        matches!(&r, Err(Error::Duplicate { id, .. }) if id == "r2"),
+        "{r:?}"
+    );
+    assert_eq!(store.head("dep").unwrap(), None);
+    assert_eq!(store.log_size("dep").unwrap(), 0);
+    append(&mut store, made(&[(5, 1, true), (n - 1, n - 2, true)])).unwrap();
+    assert_eq!(
+        store.head("dep").unwrap().map(|h| h.sequence),
+        Some(n as u64 - 1)
+    );
+    assert_eq!(store.log_size("dep").unwrap(), n as u64);
+    assert_eq!(store.request_sequences("dep", "q1").unwrap(), [1, 5]);
+    let expected: Vec<(i64, i64)> = (0..n as i64)
+        .map(|s| (s, if s == 5 || s == n as i64 - 1 { s } else { 0 }))
+        .collect();
+    assert_eq!(repeats(&store), expected);
+}
+
 /// Migration 11 marks the repeats a store already holds (allowed before it by `lcm infer
 /// --allow-repeated-request-id`) and leaves its receipts as they were; appends after it
 /// refuse a known request id unless it may repeat.
