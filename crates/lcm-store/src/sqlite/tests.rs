@@ -746,6 +746,23 @@ fn migration_7_keeps_receipts_byte_for_byte_or_refuses() {
     }
 }
 
+/// A writer keeps its statement journals in memory (`temp_store` 2), set once the
+/// migrations are done; a read-only connection does not write any.
+#[test]
+fn writers_keep_statement_journals_in_memory() {
+    let path = temp("temp-store");
+    let temp_store = |s: &SqliteStore| -> i64 {
+        s.conn
+            .query_row("PRAGMA temp_store", [], |r| r.get(0))
+            .unwrap()
+    };
+    let (created, _) = SqliteStore::init(&path, &Policy::default()).unwrap();
+    assert_eq!(temp_store(&created), 2);
+    assert_eq!(temp_store(&SqliteStore::open(&path).unwrap()), 2);
+    drop(created);
+    remove(&path);
+}
+
 /// A bulk writer's page cache is enlarged to a fixed bound (so a transaction of `lcm infer`
 /// is written once, at its commit) and stays that bound: the memory does not grow with the
 /// number of receipts. Other connections keep `SQLite`'s default.
@@ -918,8 +935,9 @@ fn long_appends_keep_the_repeat_and_duplicate_rules_inside_a_run() {
     );
     assert_eq!(store.log_size("dep").unwrap(), n as u64);
     assert_eq!(store.request_sequences("dep", "q1").unwrap(), [1, 5]);
-    let expected: Vec<(i64, i64)> = (0..n as i64)
-        .map(|s| (s, if s == 5 || s == n as i64 - 1 { s } else { 0 }))
+    let last = i64::try_from(n).unwrap() - 1;
+    let expected: Vec<(i64, i64)> = (0..=last)
+        .map(|s| (s, if s == 5 || s == last { s } else { 0 }))
         .collect();
     assert_eq!(repeats(&store), expected);
 }
