@@ -13,11 +13,8 @@ use crate::log::{TileWriter, leaf_hash};
 /// The size of a chain's log (0 before its first receipt).
 pub(super) fn size(conn: &Connection, chain: i64) -> Result<u64, Error> {
     let size: Option<i64> = conn
-        .query_row(
-            "SELECT size FROM logs WHERE chain_id = ?1",
-            params![chain],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT size FROM logs WHERE chain_id = ?1")?
+        .query_row(params![chain], |r| r.get(0))
         .optional()?;
     to_u64(size.unwrap_or(0), "log size")
 }
@@ -29,7 +26,9 @@ pub(super) fn stored_tile(
     tile: Tile,
 ) -> Result<Option<Vec<Digest>>, Error> {
     let bytes: Option<Vec<u8>> = conn
-        .prepare("SELECT hashes FROM log_tiles WHERE chain_id = ?1 AND level = ?2 AND idx = ?3")?
+        .prepare_cached(
+            "SELECT hashes FROM log_tiles WHERE chain_id = ?1 AND level = ?2 AND idx = ?3",
+        )?
         .query_row(params![chain, tile.level(), to_i64(tile.index())?], |r| {
             r.get(0)
         })
@@ -49,7 +48,7 @@ fn write_tile(conn: &Connection, chain: i64, tile: Tile, hashes: &[Digest]) -> R
     for h in hashes {
         bytes.extend_from_slice(h.as_bytes());
     }
-    conn.prepare(
+    conn.prepare_cached(
         "INSERT INTO log_tiles (chain_id, level, idx, hashes) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (chain_id, level, idx) DO UPDATE SET hashes = excluded.hashes",
     )?
@@ -72,7 +71,7 @@ pub(super) fn append(
     }
     let new = writer.finish(&mut write)?;
     if new != old {
-        conn.prepare(
+        conn.prepare_cached(
             "INSERT INTO logs (chain_id, size) VALUES (?1, ?2) \
              ON CONFLICT (chain_id) DO UPDATE SET size = excluded.size",
         )?

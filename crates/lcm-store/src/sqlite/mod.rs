@@ -169,11 +169,8 @@ fn receipt_key(chain_id: i64, sequence: u64) -> Option<i64> {
 
 fn chain_id(conn: &Connection, deployment: &str) -> Result<Option<i64>, Error> {
     Ok(conn
-        .query_row(
-            "SELECT chain_id FROM chains WHERE deployment = ?1",
-            params![deployment],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT chain_id FROM chains WHERE deployment = ?1")?
+        .query_row(params![deployment], |r| r.get(0))
         .optional()?)
 }
 

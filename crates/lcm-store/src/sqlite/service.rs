@@ -90,17 +90,16 @@ pub(super) fn batch_key(
     key: &str,
 ) -> Result<Option<BatchKeyRow>, Error> {
     let row = conn
-        .query_row(
+        .prepare_cached(
             "SELECT body, first_seq, count FROM batch_keys WHERE chain_id = ?1 AND key = ?2",
-            params![chain, key],
-            |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            },
-        )
+        )?
+        .query_row(params![chain, key], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
         .optional()?;
     row.map(|(body, first, count)| {
         Ok(BatchKeyRow {
@@ -118,7 +117,7 @@ pub(super) fn put_batch_keys(
     chain: i64,
     keys: &[BatchKeyRow],
 ) -> Result<(), Error> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "INSERT INTO batch_keys (chain_id, key, body, first_seq, count) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for k in keys {
