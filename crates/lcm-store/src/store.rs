@@ -560,7 +560,8 @@ pub trait Store: Send {
     /// [`Store::append_receipts`] for a service's group commit: `build` gets the store as it
     /// is inside the write transaction (to look up batch keys and request ids another
     /// process may have written) and the head, and returns the receipts to append and the
-    /// batch keys to record; both are committed together, with the log, or neither is.
+    /// batch keys to record; both are committed together, with the log, or neither is. A
+    /// backend calls `build` once per call (callers hand it receipts they made ahead).
     ///
     /// # Errors
     ///

@@ -141,19 +141,29 @@ fn infer_appends_acknowledges_and_reports_the_bad_line() {
     assert_eq!(store.head("deploy_001").unwrap().unwrap().sequence, 1);
 }
 
-/// The error of `lcm infer`'s pipeline over `input` (which must make it fail), in
-/// transactions of 16, the acknowledgements ignored.
-fn infer_failure(store: &mut dyn Store, input: impl std::io::Read + Send + 'static) -> Error {
+/// `lcm infer`'s pipeline over `input` into the example's release, in transactions of at most
+/// `batch`, with text acknowledgments and the count appended so far handed to `ack`.
+fn infer_example(
+    store: &mut dyn Store,
+    batch: usize,
+    input: impl std::io::Read + Send + 'static,
+    ack: &mut dyn FnMut(&str, u64) -> Result<(), Error>,
+) -> Result<pipeline::InferSummary, Error> {
     pipeline::infer::<Error>(
         store,
         "pneumonia_model@v1.0",
         "deploy_001",
-        pipeline::InferOptions::batch(16),
+        pipeline::InferOptions::batch(batch),
         input,
         pipeline::text_acks,
-        &mut |_, _| Ok(()),
+        ack,
     )
-    .expect_err("the input makes lcm infer fail")
+}
+
+/// The error of `lcm infer`'s pipeline over `input` (which must make it fail), in
+/// transactions of 16, the acknowledgements ignored.
+fn infer_failure(store: &mut dyn Store, input: impl std::io::Read + Send + 'static) -> Error {
+    infer_example(store, 16, input, &mut |_, _| Ok(())).expect_err("the input makes lcm infer fail")
 }
 
 /// A line that is not UTF-8 is named by its number, as a line that does not parse is, and
@@ -253,19 +263,11 @@ fn infer_never_commits_more_than_the_batch_size_at_once() {
     };
     let mut committed = Vec::new();
     let mut before = 0u64;
-    let summary = pipeline::infer::<Error>(
-        &mut *store,
-        "pneumonia_model@v1.0",
-        "deploy_001",
-        pipeline::InferOptions::batch(100),
-        input,
-        pipeline::text_acks,
-        &mut |_, appended| {
-            committed.push(appended - before);
-            before = appended;
-            Ok(())
-        },
-    )
+    let summary = infer_example(&mut *store, 100, input, &mut |_, appended| {
+        committed.push(appended - before);
+        before = appended;
+        Ok(())
+    })
     .unwrap();
     assert_eq!(summary.appended, total as u64);
     assert_eq!(committed.iter().sum::<u64>(), total as u64);
@@ -273,6 +275,87 @@ fn infer_never_commits_more_than_the_batch_size_at_once() {
         committed.iter().all(|&n| (1..=100).contains(&n)),
         "transactions of {committed:?}"
     );
+}
+
+/// Input that gives its first lines, then waits for a signal before giving the rest: the
+/// maker cannot make the second batch before the signal.
+struct GatedInput {
+    first: std::io::Cursor<Vec<u8>>,
+    /// Taken once opened.
+    gate: Option<std::sync::mpsc::Receiver<()>>,
+    rest: std::io::Cursor<Vec<u8>>,
+}
+
+impl std::io::Read for GatedInput {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.first.read(buf)?;
+        if n > 0 {
+            return Ok(n);
+        }
+        if let Some(gate) = self.gate.take() {
+            let _ = gate.recv();
+        }
+        self.rest.read(buf)
+    }
+}
+
+/// Another process appends between two batches of `lcm infer`'s pipeline: the second batch,
+/// made after the pipeline's own head, is remade inside its transaction after the real one,
+/// and keeps every line's metadata and explanation digests (which the maker moved into the
+/// first making of its receipts, not kept in the lines).
+#[test]
+fn a_remade_batch_keeps_its_lines_metadata() {
+    let s = Scratch::new("infer-remake");
+    let mut store = recorded(&s, 0);
+    let line = |i: usize| {
+        format!(
+            "{{\"request_id\":\"r{i}\",\"query\":\"q {i}\",\"output\":\"o {i}\",\
+             \"input_metadata\":{{\"n\":{i}}},\"output_metadata\":{{\"confidence\":0.{i}5}},\
+             \"explanation_digests\":[\"{:064x}\"]}}\n",
+            i + 1
+        )
+    };
+    let (open, gate) = std::sync::mpsc::channel();
+    let input = GatedInput {
+        first: std::io::Cursor::new((0..3).map(line).collect::<String>().into_bytes()),
+        gate: Some(gate),
+        rest: std::io::Cursor::new((3..7).map(line).collect::<String>().into_bytes()),
+    };
+    let mut other = lcm_store::open(&s.db()).expect("a second handle on the store");
+    let mut commits = 0;
+    let summary = infer_example(&mut *store, 16, input, &mut |_, _| {
+        commits += 1;
+        if commits == 1 {
+            // After the first commit, before the second batch's lines exist.
+            let model = "pneumonia_model@v1.0";
+            pipeline::make_demo_receipts(&mut *other, model, "deploy_001", 0, 2)?;
+            let _ = open.send(());
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!((summary.appended, commits), (7, 2));
+    let mut stored = Vec::new();
+    store
+        .scan_receipts("deploy_001", 0, None, &mut |r| {
+            stored.push(serde_json::from_str::<serde_json::Value>(&r.json)?);
+            Ok(())
+        })
+        .unwrap();
+    // Three of the pipeline, two demo receipts, then the remade four.
+    assert_eq!(stored.len(), 9);
+    assert_eq!(stored[3]["request_id"], "req_000000");
+    for (r, i) in stored[5..].iter().zip(3..) {
+        assert_eq!(r["request_id"], format!("r{i}"));
+        assert_eq!(r["input_commitment"]["metadata"]["n"], i);
+        let confidence: f64 = format!("0.{i}5").parse().unwrap();
+        assert_eq!(r["output_commitment"]["metadata"]["confidence"], confidence);
+        assert_eq!(r["explanation_digests"][0], format!("{:064x}", i + 1));
+    }
+    for (r, i) in stored[..3].iter().zip(0..) {
+        assert_eq!(r["input_commitment"]["metadata"]["n"], i);
+    }
+    lcm_store::check::check_store(&*store, &mut |_| {}).unwrap();
 }
 
 #[test]
