@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
+pub mod reader;
 pub mod receipt;
 
 /// Why strict input refused a document or an id.

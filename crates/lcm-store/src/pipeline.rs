@@ -25,6 +25,8 @@ mod acks;
 mod close;
 mod payload;
 mod release;
+#[cfg(test)]
+mod tests;
 
 pub use acks::{json_acks, text_acks};
 pub use close::{BatchStream, seal_next_batch};
@@ -34,7 +36,7 @@ pub use release::{Release, model_of, release_model, resolve_release};
 use crate::{ChainHead, Error, NewReceipt, Store, StoredReceipt};
 
 /// One inference request: a line of `lcm infer`'s input.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestLine {
     /// The caller's request id.
@@ -85,38 +87,22 @@ fn read_lines(reader: impl Read, tx: &mpsc::SyncSender<Chunk>, max: usize) {
             break;
         }
         number += 1;
-        // A line that is not UTF-8 is malformed input, named by its number as a line that
-        // does not parse is (the input's own failures stay `ReadRequests`).
-        let Ok(line) = std::str::from_utf8(&bytes) else {
-            let _ = tx.send(Ok(std::mem::take(&mut chunk)));
-            let _ = tx.send(Err(Error::RequestLine {
-                line: number,
-                source: serde::de::Error::custom("the line is not valid UTF-8"),
-            }));
-            return;
-        };
-        if !line.trim().is_empty() {
-            match serde_json::from_str::<RequestLine>(line) {
-                Ok(l) => {
-                    if let Err(source) = strict_line(line, &l) {
-                        let _ = tx.send(Ok(std::mem::take(&mut chunk)));
-                        let _ = tx.send(Err(Error::StrictLine {
-                            line: number,
-                            source,
-                        }));
-                        return;
-                    }
-                    chunk.push(l);
-                }
-                Err(source) => {
-                    let _ = tx.send(Ok(std::mem::take(&mut chunk)));
-                    let _ = tx.send(Err(Error::RequestLine {
-                        line: number,
-                        source,
-                    }));
-                    return;
-                }
+        // Most lines are read in one pass (`fast_line`); the rest, and every line that fails,
+        // the general way, which names the failure.
+        if let Some(l) = fast_line(&bytes) {
+            if let Err(source) = check_line_ids(&l) {
+                let _ = tx.send(Ok(std::mem::take(&mut chunk)));
+                let _ = tx.send(Err(Error::StrictLine {
+                    line: number,
+                    source,
+                }));
+                return;
             }
+            chunk.push(l);
+        } else if let Some(stop) = general_line(&bytes, number, &mut chunk) {
+            let _ = tx.send(Ok(std::mem::take(&mut chunk)));
+            let _ = tx.send(Err(stop));
+            return;
         }
         // Hand over what is parsed when no more input is buffered (so that a slow producer
         // gets each line committed at once) or when the chunk is full.
@@ -131,10 +117,85 @@ fn read_lines(reader: impl Read, tx: &mpsc::SyncSender<Chunk>, max: usize) {
     }
 }
 
+/// Parses request line `number` (its bytes) the general way: `serde_json`, then the strict
+/// check. A blank line is passed over; a parsed line is pushed to `chunk`; a line that fails
+/// gives the error that names it.
+fn general_line(bytes: &[u8], number: u64, chunk: &mut Vec<RequestLine>) -> Option<Error> {
+    // A line that is not UTF-8 is malformed input, named by its number as a line that
+    // does not parse is (the input's own failures stay `ReadRequests`).
+    let Ok(line) = std::str::from_utf8(bytes) else {
+        return Some(Error::RequestLine {
+            line: number,
+            source: serde::de::Error::custom("the line is not valid UTF-8"),
+        });
+    };
+    if line.trim().is_empty() {
+        return None;
+    }
+    match serde_json::from_str::<RequestLine>(line) {
+        Ok(l) => match strict_line(line, &l) {
+            Ok(()) => chunk.push(l),
+            Err(source) => {
+                return Some(Error::StrictLine {
+                    line: number,
+                    source,
+                });
+            }
+        },
+        Err(source) => {
+            return Some(Error::RequestLine {
+                line: number,
+                source,
+            });
+        }
+    }
+    None
+}
+
+/// A request line read in one pass with the strict check fused in
+/// ([`strict::reader::Reader`]): `Some` only for a line that `serde_json` parses into the same
+/// [`RequestLine`] and that [`strict::check_json`] passes (its ids are checked apart,
+/// [`check_line_ids`]); `None` for everything else, which [`general_line`] then parses,
+/// accepting it or naming its failure: a query or output that is not a string, a key with
+/// an escape, a digest in capitals, an unknown or repeated field, an inexact number, a blank
+/// or truncated line. Checked against the general way on every one-byte change of many
+/// lines (`fast_lines_are_read_as_serde_json_and_the_strict_check_read_them`).
+fn fast_line(bytes: &[u8]) -> Option<RequestLine> {
+    use strict::reader::{Reader, put};
+    let mut r = Reader::new(bytes)?;
+    let (mut request_id, mut query, mut output, mut receipt_id) = (None, None, None, None);
+    let (mut input_metadata, mut output_metadata, mut explanations) = (None, None, None);
+    r.object(0, |r, key| match key {
+        b"request_id" => put(&mut request_id, r.string()?.into_owned()),
+        b"query" => put(&mut query, r.string()?.into_owned()),
+        b"output" => put(&mut output, r.string()?.into_owned()),
+        b"receipt_id" => put(&mut receipt_id, r.optional_string()?),
+        b"input_metadata" => put(&mut input_metadata, r.map(1)?),
+        b"output_metadata" => put(&mut output_metadata, r.map(1)?),
+        b"explanation_digests" => put(&mut explanations, r.digests(1)?),
+        _ => None,
+    })?;
+    r.end()?;
+    Some(RequestLine {
+        request_id: request_id?,
+        query: query?,
+        output: output?,
+        receipt_id: receipt_id.flatten(),
+        input_metadata: input_metadata.unwrap_or_default(),
+        output_metadata: output_metadata.unwrap_or_default(),
+        explanation_digests: explanations.unwrap_or_default(),
+    })
+}
+
 /// Strict input for one request line that parsed: no key twice (in the metadata maps
 /// too), every number exact, printable ids.
 fn strict_line(text: &str, line: &RequestLine) -> Result<(), StrictError> {
     strict::check_json(text)?;
+    check_line_ids(line)
+}
+
+/// Printable, non-empty ids.
+fn check_line_ids(line: &RequestLine) -> Result<(), StrictError> {
     strict::check_id("request_id", &line.request_id)?;
     if let Some(r) = &line.receipt_id {
         strict::check_id("receipt_id", r)?;
