@@ -87,19 +87,7 @@ fn read_lines(reader: impl Read, tx: &mpsc::SyncSender<Chunk>, max: usize) {
             break;
         }
         number += 1;
-        // Most lines are read in one pass (`fast_line`); the rest, and every line that fails,
-        // the general way, which names the failure.
-        if let Some(l) = fast_line(&bytes) {
-            if let Err(source) = check_line_ids(&l) {
-                let _ = tx.send(Ok(std::mem::take(&mut chunk)));
-                let _ = tx.send(Err(Error::StrictLine {
-                    line: number,
-                    source,
-                }));
-                return;
-            }
-            chunk.push(l);
-        } else if let Some(stop) = general_line(&bytes, number, &mut chunk) {
+        if let Some(stop) = read_line(&bytes, number, &mut chunk) {
             let _ = tx.send(Ok(std::mem::take(&mut chunk)));
             let _ = tx.send(Err(stop));
             return;
@@ -114,6 +102,25 @@ fn read_lines(reader: impl Read, tx: &mpsc::SyncSender<Chunk>, max: usize) {
     }
     if !chunk.is_empty() {
         let _ = tx.send(Ok(chunk));
+    }
+}
+
+/// Reads request line `number` (its bytes): pushes it to `chunk` (a blank line is passed
+/// over), or gives the error that names it. Most lines are read in one pass ([`fast_line`]);
+/// the rest, and every line that fails, the general way ([`general_line`]).
+fn read_line(bytes: &[u8], number: u64, chunk: &mut Vec<RequestLine>) -> Option<Error> {
+    let Some(line) = fast_line(bytes) else {
+        return general_line(bytes, number, chunk);
+    };
+    match check_line_ids(&line) {
+        Ok(()) => {
+            chunk.push(line);
+            None
+        }
+        Err(source) => Some(Error::StrictLine {
+            line: number,
+            source,
+        }),
     }
 }
 
@@ -255,19 +262,9 @@ impl InferOptions {
 pub fn parse_requests(text: &str) -> Result<Vec<RequestLine>, Error> {
     let mut out = Vec::new();
     for (number, line) in (1u64..).zip(text.lines()) {
-        if line.trim().is_empty() {
-            continue;
+        if let Some(stop) = read_line(line.as_bytes(), number, &mut out) {
+            return Err(stop);
         }
-        let parsed =
-            serde_json::from_str::<RequestLine>(line).map_err(|source| Error::RequestLine {
-                line: number,
-                source,
-            })?;
-        strict_line(line, &parsed).map_err(|source| Error::StrictLine {
-            line: number,
-            source,
-        })?;
-        out.push(parsed);
     }
     Ok(out)
 }

@@ -127,3 +127,34 @@ fn the_general_path_takes_what_the_fast_path_leaves() {
         );
     }
 }
+
+/// A request body of `lcm serve` is read line by line as `lcm infer` reads its input: the same
+/// lines, blank ones passed over, a failure named by its line number.
+#[test]
+fn request_bodies_are_read_as_infer_reads_lines() {
+    // One line each (the fourth holds a line break in its white space: two lines of a body).
+    let lines: Vec<&str> = LINES
+        .iter()
+        .map(|l| l.trim_end())
+        .filter(|l| !l.contains('\n'))
+        .collect();
+    let read = parse_requests(&lines.join("\n\n")).unwrap();
+    let expected: Vec<RequestLine> = lines.iter().filter_map(|l| general(l.as_bytes())).collect();
+    assert_eq!((read.len(), &read), (4, &expected));
+    let bad = format!(
+        "{}\n\n{{\"request_id\":\"r\",\"query\":\"q\",\"output\":\"o\",\"query\":\"q\"}}",
+        LINES[0].trim_end()
+    );
+    assert!(matches!(
+        parse_requests(&bad),
+        Err(Error::RequestLine { line: 3, .. })
+    ));
+    let unprintable = format!(
+        "{}\n{{\"request_id\":\"a\\tb\",\"query\":\"q\",\"output\":\"o\"}}",
+        LINES[4]
+    );
+    assert!(matches!(
+        parse_requests(&unprintable),
+        Err(Error::StrictLine { line: 2, .. })
+    ));
+}
