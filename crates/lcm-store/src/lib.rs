@@ -482,7 +482,15 @@ pub enum Error {
     #[error("writing the document: {0}")]
     Write(std::io::Error),
     /// A receipt id of a batch is in the chain already; the batch was not appended.
-    #[error("{kind} {id} is already stored; this batch of {count} lines was not appended")]
+    #[error(
+        "{kind} {id} is already stored{hint}; this batch of {count} lines was not appended",
+        hint = if *generated {
+            " (the id generated for a line without a receipt_id, `inf_` and its sequence number: \
+             a line gave it explicitly to an earlier receipt)"
+        } else {
+            ""
+        }
+    )]
     DuplicateReceipt {
         /// The record kind.
         kind: String,
@@ -490,6 +498,9 @@ pub enum Error {
         id: String,
         /// The lines of the refused batch.
         count: usize,
+        /// Whether no line of the batch gave the id: it was generated (`inf_<sequence>`), and
+        /// an earlier receipt was given it explicitly.
+        generated: bool,
     },
     /// A chain's commitment seed does not give the check value recorded when it was made:
     /// the seed (or its check value) was edited, and openings under it would be lost.

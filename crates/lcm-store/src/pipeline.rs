@@ -466,9 +466,12 @@ impl WriterStage<'_> {
         };
         let mut receipts = Some(may_repeat(receipts));
         let mut remade = false;
+        // The sequence number of the batch's first receipt, as appended.
+        let mut first = 0u64;
         let (chain, release) = (&mut self.chain, self.release);
         let committed = store
             .append_new_receipts(deployment, &mut |_, h| {
+                first = h.map_or(0, |h| h.sequence.saturating_add(1));
                 // A store calls `build` once per append ([`Store::append_keyed`]): the
                 // receipts are handed over, and the metadata they hold goes with them (the
                 // maker moved it out of the lines).
@@ -484,7 +487,12 @@ impl WriterStage<'_> {
                 remake(chain, release, h, lines, made).map(may_repeat)
             })
             .map_err(|e| match e {
-                Error::Duplicate { kind, id } => Error::DuplicateReceipt { kind, id, count },
+                Error::Duplicate { kind, id } => Error::DuplicateReceipt {
+                    generated: generated_for(&id, first, lines),
+                    kind,
+                    id,
+                    count,
+                },
                 other => other,
             })?;
         if let Some(last) = committed.last() {
@@ -499,6 +507,19 @@ impl WriterStage<'_> {
             .saturating_add(u64::try_from(committed.len()).unwrap_or(u64::MAX));
         Ok((committed, remade))
     }
+}
+
+/// Whether `id` is the id made for a line of `lines` without a `receipt_id`
+/// (`inf_<sequence>`, [`make_receipts`]), the first of them at sequence number `first`.
+fn generated_for(id: &str, first: u64, lines: &[RequestLine]) -> bool {
+    let Some(sequence) = id.strip_prefix("inf_").and_then(|n| n.parse::<u64>().ok()) else {
+        return false;
+    };
+    let line = sequence
+        .checked_sub(first)
+        .and_then(|i| usize::try_from(i).ok())
+        .and_then(|i| lines.get(i));
+    line.is_some_and(|l| l.receipt_id.is_none()) && format!("inf_{sequence:06}") == id
 }
 
 /// Appends `n` demo receipts (ids `inf_<sequence>`) for `model` on `deployment` after the

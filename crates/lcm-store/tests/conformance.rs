@@ -376,7 +376,7 @@ fn appends_need_an_open_chain_and_refuse_a_repeated_receipt_id_whole() {
         let again = [line("x", "brand_new"), line("y", &existing.receipt_id)];
         let err = append(&mut *store, &again, 2).unwrap_err();
         assert!(
-            matches!(&err, Error::DuplicateReceipt { kind, id, count: 2 } if kind == "inference-receipt" && id == &existing.receipt_id),
+            matches!(&err, Error::DuplicateReceipt { kind, id, count: 2, generated: false } if kind == "inference-receipt" && id == &existing.receipt_id),
             "{:?}: {err}",
             f.backend()
         );

@@ -535,7 +535,14 @@ fn append_requests_continues_the_chain_in_transactions_and_acknowledges_in_order
     ];
     let err = append_all(&mut *store, &model, &again, 1).unwrap_err();
     assert!(
-        matches!(err, Error::DuplicateReceipt { count: 1, .. }),
+        matches!(
+            err,
+            Error::DuplicateReceipt {
+                count: 1,
+                generated: false,
+                ..
+            }
+        ),
         "{err}"
     );
     assert_eq!(store.head("deploy_001").unwrap().unwrap().sequence, 13);
@@ -584,6 +591,22 @@ fn append_requests_continues_the_chain_in_transactions_and_acknowledges_in_order
         Err(Error::NotStored { .. })
     ));
     assert_eq!(store.head("deploy_001").unwrap().unwrap().sequence, 15);
+
+    // An id given explicitly that a later line without one is then made (`inf_<sequence>`):
+    // the later line's transaction is refused, and the error says whose id it was.
+    let given = [request("u", Some("inf_000017"))];
+    append_all(&mut *store, &model, &given, 1).unwrap();
+    let err = append_all(&mut *store, &model, &[request("v", None)], 1).unwrap_err();
+    assert!(
+        matches!(&err, Error::DuplicateReceipt { id, count: 1, generated: true, .. } if id == "inf_000017"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("generated for a line without a receipt_id"),
+        "{err}"
+    );
+    assert_eq!(store.head("deploy_001").unwrap().unwrap().sequence, 16);
 }
 
 /// A log exported as tiles verifies; one byte, size, key or index changed fails with the
