@@ -485,8 +485,8 @@ pub enum Error {
     #[error(
         "{kind} {id} is already stored{hint}; this batch of {count} lines was not appended",
         hint = if *generated {
-            " (the id generated for a line without a receipt_id, `inf_` and its sequence number: \
-             a line gave it explicitly to an earlier receipt)"
+            " (also the id generated for a line without a receipt_id, `inf_` and its sequence \
+             number: another line gave it explicitly)"
         } else {
             ""
         }
@@ -498,8 +498,9 @@ pub enum Error {
         id: String,
         /// The lines of the refused batch.
         count: usize,
-        /// Whether no line of the batch gave the id: it was generated (`inf_<sequence>`), and
-        /// an earlier receipt was given it explicitly.
+        /// Whether the id is also the one generated (`inf_<sequence>`) for a line of the batch
+        /// without a `receipt_id`: another line, of this batch or an earlier one, gave it
+        /// explicitly.
         generated: bool,
     },
     /// A chain's commitment seed does not give the check value recorded when it was made:

@@ -509,8 +509,16 @@ impl WriterStage<'_> {
     }
 }
 
+/// Writes to `out` (cleared first) the id of a receipt made for a line without a
+/// `receipt_id`: `inf_` and its sequence number, of at least six digits.
+fn write_generated_id(out: &mut String, sequence: u64) {
+    use std::fmt::Write as _;
+    out.clear();
+    let _ = write!(out, "inf_{sequence:06}");
+}
+
 /// Whether `id` is the id made for a line of `lines` without a `receipt_id`
-/// (`inf_<sequence>`, [`make_receipts`]), the first of them at sequence number `first`.
+/// ([`write_generated_id`]), the first of them at sequence number `first`.
 fn generated_for(id: &str, first: u64, lines: &[RequestLine]) -> bool {
     let Some(sequence) = id.strip_prefix("inf_").and_then(|n| n.parse::<u64>().ok()) else {
         return false;
@@ -519,7 +527,9 @@ fn generated_for(id: &str, first: u64, lines: &[RequestLine]) -> bool {
         .checked_sub(first)
         .and_then(|i| usize::try_from(i).ok())
         .and_then(|i| lines.get(i));
-    line.is_some_and(|l| l.receipt_id.is_none()) && format!("inf_{sequence:06}") == id
+    let mut generated = String::new();
+    write_generated_id(&mut generated, sequence);
+    line.is_some_and(|l| l.receipt_id.is_none()) && generated == id
 }
 
 /// Appends `n` demo receipts (ids `inf_<sequence>`) for `model` on `deployment` after the
@@ -678,9 +688,7 @@ fn make_each<'l>(
         let receipt_id = if let Some(r) = &line.receipt_id {
             r.as_str()
         } else {
-            use std::fmt::Write as _;
-            id.clear();
-            let _ = write!(id, "inf_{:06}", chain.len());
+            write_generated_id(&mut id, chain.len());
             id.as_str()
         };
         let (sealed, json) = chain.append_encoded(ReceiptFields {
