@@ -16,12 +16,11 @@
 //! accepts what this path does not bother with). The unit tests check the subset property on
 //! every one-byte change of many receipts.
 
-use lcm_crypto::CommitmentScheme;
+use lcm_crypto::{CommitmentScheme, Digest};
 
 use super::reader::{Reader, put};
 use crate::records::{InferenceCommitment, InferenceReceipt};
 use crate::{Claimed, Timestamp};
-use lcm_crypto::Digest;
 
 /// A receipt read by [`claimed_receipt`].
 #[derive(Debug)]
